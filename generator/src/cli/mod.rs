@@ -1,0 +1,105 @@
+//! Command-line front end: parses arguments, calls the library, prints.
+
+mod inspect;
+mod packages;
+mod sources;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sources::Sources;
+
+/// Turns FHIR profiles into Rust types. Reads FHIR packages from .tgz archives,
+/// unpacked folders and the FHIR package cache (~/.fhir/packages), installing
+/// missing ones from a FHIR package registry.
+#[derive(Parser)]
+#[command(name = "fhirgen", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every package found, with FHIR version, dependencies and resource counts
+    Packages {
+        #[command(flatten)]
+        sources: Sources,
+        /// Print one JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a profile demands, element by element
+    Inspect {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package: NAME@VERSION (or NAME#VERSION), or the path of a .tgz or package folder
+        #[arg(long, value_name = "PACKAGE")]
+        package: String,
+        /// The profile's id, name or canonical URL
+        #[arg(long, value_name = "PROFILE")]
+        profile: String,
+        /// Print one JSON object (a stable interface, see the README)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expand a value set from the package and its dependencies
+    Expand {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package: NAME@VERSION, or the path of a .tgz or package folder
+        #[arg(long, value_name = "PACKAGE")]
+        package: String,
+        /// The value set's canonical URL (`url` or `url|version`)
+        #[arg(value_name = "VALUESET_URL")]
+        value_set: String,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install packages and their dependencies from a registry into the package cache
+    Install {
+        #[command(flatten)]
+        sources: Sources,
+        /// Packages to install, as NAME@VERSION (VERSION may be `1.0.x` or `latest`)
+        #[arg(value_name = "PACKAGE", required = true)]
+        packages: Vec<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Packages { sources, json } => packages::list(&sources, json),
+        Command::Inspect {
+            sources,
+            package,
+            profile,
+            json,
+        } => inspect::inspect(&sources, &package, &profile, json),
+        Command::Expand {
+            sources,
+            package,
+            value_set,
+            json,
+        } => inspect::expand(&sources, &package, &value_set, json),
+        Command::Install { sources, packages } => packages::install(&sources, &packages),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A failure that ends the command: printed as `error: ...`, exit code 1.
+type CommandResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}

@@ -1,0 +1,269 @@
+//! ElementDefinition: one node of a snapshot or differential.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+/// One element of a StructureDefinition. Deserialised by hand because
+/// `fixed[x]` and `pattern[x]` may have any of FHIR's types (`fixedUri`,
+/// `patternCodeableConcept`...), and because the many properties the toolchain
+/// does not use (`mapping`, `example`...) are skipped rather than kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ElementDefinition {
+    pub id: Option<String>,
+    pub path: String,
+    pub slice_name: Option<String>,
+    pub slice_is_constraining: Option<bool>,
+    pub slicing: Option<Slicing>,
+    pub short: Option<String>,
+    pub definition: Option<String>,
+    pub comment: Option<String>,
+    pub min: Option<u32>,
+    /// As written: `*` or a whole number; see [`Self::max`].
+    pub max_text: Option<String>,
+    pub base: Option<Base>,
+    pub content_reference: Option<String>,
+    pub types: Vec<TypeRef>,
+    /// `fixed[x]`: the type suffix (`Uri`, `CodeableConcept`) and the value.
+    pub fixed: Option<(String, Value)>,
+    /// `pattern[x]`: the type suffix and the value.
+    pub pattern: Option<(String, Value)>,
+    pub max_length: Option<i64>,
+    pub condition: Vec<String>,
+    pub constraint: Vec<Constraint>,
+    pub must_support: Option<bool>,
+    pub is_modifier: Option<bool>,
+    pub is_modifier_reason: Option<String>,
+    pub is_summary: Option<bool>,
+    pub binding: Option<Binding>,
+}
+
+/// The upper bound of a cardinality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Max {
+    Count(u32),
+    Unbounded,
+}
+
+impl Max {
+    pub fn parse(text: &str) -> Option<Max> {
+        if text == "*" {
+            Some(Max::Unbounded)
+        } else {
+            text.parse().ok().map(Max::Count)
+        }
+    }
+}
+
+impl fmt::Display for Max {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Max::Count(n) => write!(f, "{n}"),
+            Max::Unbounded => f.write_str("*"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Slicing {
+    #[serde(default)]
+    pub discriminator: Vec<Discriminator>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub ordered: Option<bool>,
+    /// `closed`, `open` or `openAtEnd`.
+    pub rules: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Discriminator {
+    /// `value`, `exists`, `pattern`, `type` or `profile`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Base {
+    pub path: String,
+    pub min: u32,
+    pub max: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeRef {
+    pub code: String,
+    #[serde(default)]
+    pub profile: Vec<String>,
+    #[serde(default)]
+    pub target_profile: Vec<String>,
+    #[serde(default)]
+    pub aggregation: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Constraint {
+    pub key: String,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub human: Option<String>,
+    #[serde(default)]
+    pub expression: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    /// `required`, `extensible`, `preferred` or `example`.
+    pub strength: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub value_set: Option<String>,
+}
+
+impl ElementDefinition {
+    /// The element's id, or its path when it has none (older differentials).
+    pub fn key(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.path)
+    }
+
+    pub fn max(&self) -> Option<Max> {
+        self.max_text.as_deref().and_then(Max::parse)
+    }
+
+    pub fn must_support(&self) -> bool {
+        self.must_support.unwrap_or(false)
+    }
+
+    pub fn is_modifier(&self) -> bool {
+        self.is_modifier.unwrap_or(false)
+    }
+
+    /// Checks what serde cannot: the cardinality is well formed.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(text) = &self.max_text {
+            let max = Max::parse(text)
+                .ok_or_else(|| format!("max `{text}` is neither `*` nor a whole number"))?;
+            if let (Some(min), Max::Count(max)) = (self.min, max) {
+                if min > max {
+                    return Err(format!("min {min} is greater than max {max}"));
+                }
+            }
+        }
+        if let Some(slicing) = &self.slicing {
+            if !matches!(slicing.rules.as_str(), "closed" | "open" | "openAtEnd") {
+                return Err(format!(
+                    "slicing rules `{}` is not closed, open or openAtEnd",
+                    slicing.rules
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `fixedUri` -> `Uri` when `key` is a `prefix[x]` property.
+fn choice_suffix<'k>(key: &'k str, prefix: &str) -> Option<&'k str> {
+    key.strip_prefix(prefix)
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+impl<'de> Deserialize<'de> for ElementDefinition {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = ElementDefinition;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an ElementDefinition object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ElementDefinition, A::Error> {
+        let mut e = ElementDefinition::default();
+        let mut path = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "id" => e.id = map.next_value()?,
+                "path" => path = Some(map.next_value::<String>()?),
+                "sliceName" => e.slice_name = map.next_value()?,
+                "sliceIsConstraining" => e.slice_is_constraining = map.next_value()?,
+                "slicing" => e.slicing = map.next_value()?,
+                "short" => e.short = map.next_value()?,
+                "definition" => e.definition = map.next_value()?,
+                "comment" => e.comment = map.next_value()?,
+                "min" => e.min = map.next_value()?,
+                "max" => e.max_text = map.next_value()?,
+                "base" => e.base = map.next_value()?,
+                "contentReference" => e.content_reference = map.next_value()?,
+                "type" => e.types = map.next_value()?,
+                "maxLength" => e.max_length = map.next_value()?,
+                "condition" => e.condition = map.next_value()?,
+                "constraint" => e.constraint = map.next_value()?,
+                "mustSupport" => e.must_support = map.next_value()?,
+                "isModifier" => e.is_modifier = map.next_value()?,
+                "isModifierReason" => e.is_modifier_reason = map.next_value()?,
+                "isSummary" => e.is_summary = map.next_value()?,
+                "binding" => e.binding = map.next_value()?,
+                other => {
+                    if let Some(suffix) = choice_suffix(other, "fixed") {
+                        if e.fixed.is_some() {
+                            return Err(de::Error::custom("more than one fixed[x] value"));
+                        }
+                        e.fixed = Some((suffix.to_owned(), map.next_value()?));
+                    } else if let Some(suffix) = choice_suffix(other, "pattern") {
+                        if e.pattern.is_some() {
+                            return Err(de::Error::custom("more than one pattern[x] value"));
+                        }
+                        e.pattern = Some((suffix.to_owned(), map.next_value()?));
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+        }
+        e.path = path.ok_or_else(|| de::Error::missing_field("path"))?;
+        Ok(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_choice_values_of_any_type() {
+        let element: ElementDefinition = serde_json::from_str(
+            r#"{"id":"Observation.code","path":"Observation.code","min":1,"max":"1",
+                "patternCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},
+                "mapping":[{"identity":"rim","map":"code"}]}"#,
+        )
+        .unwrap();
+        let (suffix, value) = element.pattern.unwrap();
+        assert_eq!(suffix, "CodeableConcept");
+        assert_eq!(value["coding"][0]["code"], "85354-9");
+        assert_eq!(element.max(), Some(Max::Count(1)));
+    }
+
+    #[test]
+    fn rejects_bad_cardinality() {
+        let element: ElementDefinition =
+            serde_json::from_str(r#"{"path":"Patient.name","min":2,"max":"1"}"#).unwrap();
+        assert_eq!(element.check().unwrap_err(), "min 2 is greater than max 1");
+        let element: ElementDefinition =
+            serde_json::from_str(r#"{"path":"Patient.name","min":0,"max":"many"}"#).unwrap();
+        assert!(element.check().unwrap_err().contains("`many`"));
+    }
+}

@@ -1,0 +1,20 @@
+//! Typed models of the conformance resources the generator reads:
+//! StructureDefinition (with ElementDefinition), ValueSet and CodeSystem.
+//!
+//! They hold what the toolchain needs and nothing more; the narrative and other
+//! parts are skipped while parsing rather than kept.
+
+mod code_system;
+mod element;
+mod structure_definition;
+mod value_set;
+
+pub use code_system::{CodeSystem, CodeSystemConcept, ConceptProperty};
+pub use element::{
+    Base, Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef,
+};
+pub use structure_definition::{ElementList, StructureDefinition};
+pub use value_set::{
+    ConceptReference, ConceptSet, ExpansionContains, Filter, ValueSet, ValueSetCompose,
+    ValueSetExpansion,
+};

@@ -1,0 +1,15 @@
+//! fhirgen: reads FHIR packages and turns FHIR profiles into Rust types.
+//!
+//! The data flows one way:
+//! [`package`] (archives, folders, the package cache, registries; canonical URL
+//! resolution) -> [`conformance`] (typed StructureDefinition, ValueSet,
+//! CodeSystem) -> [`terminology`] (value set expansion) and [`inspect`] (what a
+//! profile demands, element by element).
+
+pub mod conformance;
+pub mod error;
+pub mod inspect;
+pub mod package;
+pub mod terminology;
+
+pub use error::{Error, Result};
