@@ -64,7 +64,7 @@ enum Command {
         sources: Sources,
         /// Packages to install, as NAME@VERSION (VERSION may be `1.0.x` or `latest`)
         #[arg(value_name = "PACKAGE", required = true)]
-        packages: Vec<String>,
+        wanted: Vec<String>,
     },
 }
 
@@ -84,7 +84,7 @@ pub fn main() -> ExitCode {
             value_set,
             json,
         } => inspect::expand(&sources, &package, &value_set, json),
-        Command::Install { sources, packages } => packages::install(&sources, &packages),
+        Command::Install { sources, wanted } => packages::install(&sources, &wanted),
     };
     match outcome {
         Ok(code) => code,
@@ -101,5 +101,15 @@ type CommandResult = Result<ExitCode, Box<dyn std::error::Error>>;
 fn print_warnings(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -251,7 +251,7 @@ mod tests {
                 "mapping":[{"identity":"rim","map":"code"}]}"#,
         )
         .unwrap();
-        let (suffix, value) = element.pattern.unwrap();
+        let (suffix, value) = element.pattern.clone().unwrap();
         assert_eq!(suffix, "CodeableConcept");
         assert_eq!(value["coding"][0]["code"], "85354-9");
         assert_eq!(element.max(), Some(Max::Count(1)));

@@ -387,3 +387,55 @@ impl Contents {
         Ok(entries)
     }
 }
+
+/// Packages built in memory for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// The files of a package `name@version` holding `resources` (no index, so
+    /// the loader scans them).
+    pub fn files(
+        name: &str,
+        version: &str,
+        dependencies: &[(&str, &str)],
+        resources: &[Value],
+    ) -> FileMap {
+        let mut files = FileMap::new();
+        let deps: serde_json::Map<String, Value> = dependencies
+            .iter()
+            .map(|(n, v)| (n.to_string(), json!(v)))
+            .collect();
+        let manifest = json!({"name": name, "version": version, "fhirVersions": ["4.0.1"], "dependencies": deps});
+        files.insert("package.json".into(), manifest.to_string().into_bytes());
+        for resource in resources {
+            let file = format!(
+                "{}-{}.json",
+                resource["resourceType"].as_str().unwrap(),
+                resource["id"].as_str().unwrap()
+            );
+            files.insert(file, resource.to_string().into_bytes());
+        }
+        files
+    }
+
+    /// A catalog holding the given packages.
+    pub fn catalog(packages: Vec<FileMap>) -> Catalog {
+        let mut catalog = Catalog::new();
+        for (i, files) in packages.into_iter().enumerate() {
+            let origin = PathBuf::from(format!("memory-{i}"));
+            let package = Package::from_files(files, &origin).unwrap();
+            catalog.add_loaded(PackageSource::Folder(origin), Arc::new(package));
+        }
+        catalog
+    }
+
+    /// Loads `root` offline from the given packages.
+    pub fn set(root: &str, packages: Vec<FileMap>) -> Result<PackageSet> {
+        Loader::new(catalog(packages), LoadOptions::default()).load(&root.parse().unwrap())
+    }
+}

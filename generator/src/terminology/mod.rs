@@ -356,8 +356,10 @@ impl<'c> Hierarchy<'c> {
 
     fn walk(&mut self, concepts: &'c [CodeSystemConcept], parent: Option<&'c str>) {
         for concept in concepts {
-            self.order.push(concept);
-            self.by_code.insert(&concept.code, concept);
+            // A code nested under two parents (polyhierarchy) is listed once.
+            if self.by_code.insert(&concept.code, concept).is_none() {
+                self.order.push(concept);
+            }
             if let Some(parent) = parent {
                 self.children.entry(parent).or_default().push(concept);
             }
@@ -414,5 +416,211 @@ impl<'c> Hierarchy<'c> {
             }
         };
         Ok(self.order.iter().copied().filter(|c| keep(c)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::package::fixtures;
+
+    const SYSTEM: &str = "http://example.org/cs/animals";
+
+    fn animals(content: &str) -> Value {
+        json!({
+            "resourceType": "CodeSystem", "id": "animals", "url": SYSTEM, "content": content,
+            "concept": [
+                {"code": "animal", "display": "Animal", "concept": [
+                    {"code": "mammal", "display": "Mammal", "concept": [
+                        {"code": "dog", "display": "Dog"},
+                        {"code": "cat", "display": "Cat"}
+                    ]},
+                    {"code": "bird", "display": "Bird"}
+                ]},
+                {"code": "stone", "display": "Stone"},
+                {"code": "puppy", "display": "Puppy", "property": [{"code": "parent", "valueCode": "dog"}]}
+            ]
+        })
+    }
+
+    fn value_set(id: &str, compose: Value) -> Value {
+        json!({"resourceType": "ValueSet", "id": id, "url": format!("http://example.org/vs/{id}"), "compose": compose})
+    }
+
+    fn expand(resources: &[Value], id: &str) -> Expansion {
+        let set = fixtures::set(
+            "test.pkg@1.0.0",
+            vec![fixtures::files("test.pkg", "1.0.0", &[], resources)],
+        )
+        .unwrap();
+        Expander::new(&set)
+            .expand(&format!("http://example.org/vs/{id}"))
+            .unwrap()
+    }
+
+    fn codes(expansion: &Expansion) -> Vec<&str> {
+        match expansion {
+            Expansion::Enumerated(codes) => codes.iter().map(|c| c.code.as_str()).collect(),
+            Expansion::NotExpandable(reason) => panic!("not expandable: {reason}"),
+        }
+    }
+
+    fn reason(expansion: &Expansion) -> &str {
+        match expansion {
+            Expansion::NotExpandable(reason) => reason,
+            Expansion::Enumerated(codes) => panic!("expanded to {codes:?}"),
+        }
+    }
+
+    #[test]
+    fn whole_system_and_listed_concepts() {
+        let all = value_set("all", json!({"include": [{"system": SYSTEM}]}));
+        let listed = value_set(
+            "listed",
+            json!({"include": [{"system": SYSTEM, "concept": [{"code": "cat"}, {"code": "bird", "display": "Birdie"}]}]}),
+        );
+        let expansion = expand(&[animals("complete"), all.clone(), listed.clone()], "all");
+        assert_eq!(
+            codes(&expansion),
+            ["animal", "mammal", "dog", "cat", "bird", "stone", "puppy"]
+        );
+        let expansion = expand(&[animals("complete"), listed], "listed");
+        let Expansion::Enumerated(found) = expansion else {
+            panic!()
+        };
+        assert_eq!(
+            found[0].display.as_deref(),
+            Some("Cat"),
+            "display taken from the code system"
+        );
+        assert_eq!(
+            found[1].display.as_deref(),
+            Some("Birdie"),
+            "display of the value set wins"
+        );
+    }
+
+    #[test]
+    fn hierarchy_filters() {
+        let filter = |id: &str, op: &str, value: &str| {
+            value_set(
+                id,
+                json!({"include": [{"system": SYSTEM, "filter": [{"property": "concept", "op": op, "value": value}]}]}),
+            )
+        };
+        let resources = [
+            animals("complete"),
+            filter("is-a", "is-a", "mammal"),
+            filter("descendent", "descendent-of", "mammal"),
+            filter("not", "is-not-a", "animal"),
+            filter("regex", "regex", "d.*"),
+            filter("unknown", "is-a", "unicorn"),
+        ];
+        assert_eq!(
+            codes(&expand(&resources, "is-a")),
+            ["mammal", "dog", "cat", "puppy"]
+        );
+        assert_eq!(
+            codes(&expand(&resources, "descendent")),
+            ["dog", "cat", "puppy"]
+        );
+        assert_eq!(codes(&expand(&resources, "not")), ["stone"]);
+        assert!(reason(&expand(&resources, "regex")).contains("`concept regex d.*`"));
+        assert!(reason(&expand(&resources, "unknown")).contains("`unicorn` is not a code"));
+    }
+
+    #[test]
+    fn excludes_and_imports() {
+        let resources = [
+            animals("complete"),
+            value_set(
+                "mammals",
+                json!({"include": [{"system": SYSTEM, "filter": [{"property": "concept", "op": "is-a", "value": "mammal"}]}],
+                                        "exclude": [{"system": SYSTEM, "concept": [{"code": "cat"}]}]}),
+            ),
+            value_set(
+                "pets",
+                json!({"include": [{"system": SYSTEM, "concept": [{"code": "dog"}, {"code": "cat"}, {"code": "bird"}]}]}),
+            ),
+            value_set(
+                "both",
+                json!({"include": [{"valueSet": ["http://example.org/vs/mammals", "http://example.org/vs/pets"]}]}),
+            ),
+            value_set(
+                "either",
+                json!({"include": [{"valueSet": ["http://example.org/vs/mammals"]}, {"valueSet": ["http://example.org/vs/pets"]}]}),
+            ),
+            value_set(
+                "loop-a",
+                json!({"include": [{"valueSet": ["http://example.org/vs/loop-b"]}]}),
+            ),
+            value_set(
+                "loop-b",
+                json!({"include": [{"valueSet": ["http://example.org/vs/loop-a"]}]}),
+            ),
+        ];
+        assert_eq!(
+            codes(&expand(&resources, "mammals")),
+            ["mammal", "dog", "puppy"]
+        );
+        assert_eq!(codes(&expand(&resources, "both")), ["dog"]);
+        assert_eq!(
+            codes(&expand(&resources, "either")),
+            ["mammal", "dog", "puppy", "cat", "bird"]
+        );
+        assert!(reason(&expand(&resources, "loop-a")).contains("import cycle"));
+    }
+
+    #[test]
+    fn what_cannot_be_enumerated_says_why() {
+        let resources = [
+            animals("fragment"),
+            value_set("fragment", json!({"include": [{"system": SYSTEM}]})),
+            value_set(
+                "loinc",
+                json!({"include": [{"system": "http://loinc.org"}]}),
+            ),
+            value_set(
+                "vsac",
+                json!({"include": [{"valueSet": ["http://cts.nlm.nih.gov/fhir/ValueSet/1.2.3"]}]}),
+            ),
+        ];
+        assert!(reason(&expand(&resources, "fragment")).contains("`fragment` content"));
+        assert!(
+            reason(&expand(&resources, "loinc"))
+                .contains("http://loinc.org is not in the loaded packages")
+        );
+        assert!(
+            reason(&expand(&resources, "vsac"))
+                .contains("http://cts.nlm.nih.gov/fhir/ValueSet/1.2.3")
+        );
+    }
+
+    #[test]
+    fn a_shipped_complete_expansion_is_used_when_compose_cannot_be() {
+        let shipped = json!({"resourceType": "ValueSet", "id": "shipped", "url": "http://example.org/vs/shipped",
+            "compose": {"include": [{"system": "http://loinc.org", "filter": [{"property": "CLASS", "op": "=", "value": "X"}]}]},
+            "expansion": {"total": 1, "contains": [{"system": "http://loinc.org", "code": "1-8"}]}});
+        assert_eq!(codes(&expand(&[shipped], "shipped")), ["1-8"]);
+    }
+
+    #[test]
+    fn an_unknown_value_set_is_an_error_but_an_unknown_binding_is_not() {
+        let set = fixtures::set(
+            "test.pkg@1.0.0",
+            vec![fixtures::files("test.pkg", "1.0.0", &[], &[])],
+        )
+        .unwrap();
+        let expander = Expander::new(&set);
+        assert!(matches!(
+            expander.expand("http://example.org/vs/nope"),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            expander.expand_binding("http://example.org/vs/nope"),
+            Ok(Expansion::NotExpandable(_))
+        ));
     }
 }

@@ -1,0 +1,406 @@
+//! `fhirgen packages`, `inspect` and `expand` on the official packages.
+
+mod common;
+
+use common::{fhirgen, json, run, shared_packages};
+use serde_json::Value;
+
+fn offline(cache: &std::path::Path, subcommand: &str) -> assert_cmd::Command {
+    let mut command = fhirgen(cache);
+    command.args([subcommand, "--offline"]);
+    command
+}
+
+fn inspect(version: &str, profile: &str) -> Value {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = fhirgen(cache.path());
+    command
+        .args(["inspect", "--offline", "--packages"])
+        .arg(shared_packages())
+        .args([
+            "--package",
+            &format!("hl7.fhir.us.core@{version}"),
+            "--profile",
+            profile,
+            "--json",
+        ]);
+    json(&run(&mut command))
+}
+
+fn element<'a>(profile: &'a Value, id: &str) -> &'a Value {
+    profile["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("no element {id}"))
+}
+
+#[test]
+fn packages_lists_all_five_with_their_contents() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = fhirgen(cache.path());
+    command
+        .args(["packages", "--offline", "--json", "--packages"])
+        .arg(shared_packages());
+    let listing = json(&run(&mut command));
+    let by_id = |id: &str| {
+        listing
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed"))
+            .clone()
+    };
+    let core = by_id("hl7.fhir.r4.core@4.0.1");
+    assert_eq!(core["resourceTotal"], 4581);
+    assert_eq!(core["fhirVersions"][0], "4.0.1");
+    assert_eq!(core["resources"]["StructureDefinition"], 658);
+    assert_eq!(by_id("hl7.fhir.r4.examples@4.0.1")["resourceTotal"], 718);
+    for (version, examples) in [("3.1.1", 84), ("6.1.0", 183), ("7.0.0", 214)] {
+        let us_core = by_id(&format!("hl7.fhir.us.core@{version}"));
+        assert_eq!(us_core["examples"], examples, "US Core {version}");
+        let deps = us_core["dependencies"].as_array().unwrap();
+        assert_eq!(deps[0]["name"], "hl7.fhir.r4.core");
+        assert_eq!(deps[0]["status"], "found");
+    }
+    let six = by_id("hl7.fhir.us.core@6.1.0");
+    let terminology = six["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "hl7.terminology.r4")
+        .unwrap();
+    assert_eq!(terminology["status"], "missing");
+
+    let mut text = fhirgen(cache.path());
+    text.args(["packages", "--offline", "--packages"])
+        .arg(shared_packages());
+    let text = run(&mut text);
+    assert_eq!(text.code, 0);
+    assert!(
+        text.stdout.contains("hl7.fhir.us.core@6.1.0  (FHIR 4.0.1)"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("hl7.terminology.r4@5.0.0 missing"));
+}
+
+#[test]
+fn us_core_6_patient_facts() {
+    let patient = inspect("6.1.0", "us-core-patient");
+    assert_eq!(
+        patient["url"],
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"
+    );
+    assert_eq!(patient["version"], "6.1.0");
+    assert_eq!(patient["type"], "Patient");
+    assert_eq!(
+        patient["baseDefinition"],
+        "http://hl7.org/fhir/StructureDefinition/Patient"
+    );
+
+    let gender = element(&patient, "Patient.gender");
+    assert_eq!(
+        (gender["min"].as_u64(), gender["max"].as_str()),
+        (Some(1), Some("1"))
+    );
+    assert_eq!(gender["mustSupport"], true);
+    let binding = &gender["binding"];
+    assert_eq!(binding["strength"], "required");
+    assert_eq!(
+        binding["valueSet"],
+        "http://hl7.org/fhir/ValueSet/administrative-gender"
+    );
+    assert_eq!(binding["expansion"], "enumerated");
+    let codes: Vec<&str> = binding["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["male", "female", "other", "unknown"]);
+    assert_eq!(
+        binding["codes"][0]["system"],
+        "http://hl7.org/fhir/administrative-gender"
+    );
+
+    // The exact shape of an element is a stable interface.
+    let keys: Vec<&str> = gender
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "path",
+            "min",
+            "max",
+            "mustSupport",
+            "isModifier",
+            "types",
+            "binding"
+        ]
+    );
+    assert_eq!(
+        gender["types"],
+        serde_json::json!([{"code": "code", "profiles": [], "targetProfiles": []}])
+    );
+
+    let race = element(&patient, "Patient.extension:race");
+    assert_eq!(race["sliceName"], "race");
+    assert_eq!(race["path"], "Patient.extension");
+    assert_eq!(
+        race["types"][0]["profiles"][0],
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
+    );
+    let extension = element(&patient, "Patient.extension");
+    assert_eq!(
+        extension["slicing"]["discriminators"],
+        serde_json::json!([{"type": "value", "path": "url"}])
+    );
+    assert_eq!(extension["slicing"]["rules"], "open");
+
+    let system = element(&patient, "Patient.identifier.system");
+    assert_eq!(
+        (system["min"].as_u64(), system["mustSupport"].as_bool()),
+        (Some(1), Some(true))
+    );
+
+    // A binding to a terminology that is not in the packages is reported, not guessed.
+    let state = element(&patient, "Patient.address.state");
+    assert_eq!(state["binding"]["expansion"], "not-expandable");
+    assert!(state["binding"].get("codes").is_none());
+}
+
+#[test]
+fn blood_pressure_components_are_sliced_by_code_pattern() {
+    let bp = inspect("6.1.0", "us-core-blood-pressure");
+    let component = element(&bp, "Observation.component");
+    assert_eq!(component["min"], 2);
+    assert_eq!(
+        component["slicing"]["discriminators"],
+        serde_json::json!([{"type": "pattern", "path": "code"}])
+    );
+    for (slice, loinc) in [("systolic", "8480-6"), ("diastolic", "8462-4")] {
+        let id = format!("Observation.component:{slice}");
+        let sliced = element(&bp, &id);
+        assert_eq!(sliced["sliceName"], slice);
+        assert_eq!(
+            (sliced["min"].as_u64(), sliced["max"].as_str()),
+            (Some(1), Some("1"))
+        );
+        let code = element(&bp, &format!("{id}.code"));
+        assert_eq!(code["pattern"]["coding"][0]["system"], "http://loinc.org");
+        assert_eq!(code["pattern"]["coding"][0]["code"], loinc);
+        let value = element(&bp, &format!("{id}.value[x]"));
+        assert_eq!(value["types"].as_array().unwrap().len(), 1);
+        assert_eq!(value["types"][0]["code"], "Quantity");
+        assert_eq!(
+            element(&bp, &format!("{id}.value[x].code"))["fixed"],
+            "mm[Hg]"
+        );
+    }
+    assert_eq!(
+        element(&bp, "Observation.code")["pattern"]["coding"][0]["code"],
+        "85354-9"
+    );
+}
+
+#[test]
+fn profile_found_by_id_name_or_url_in_every_us_core_version() {
+    for version in ["3.1.1", "6.1.0", "7.0.0"] {
+        let by_id = inspect(version, "us-core-patient");
+        let by_name = inspect(version, "USCorePatientProfile");
+        let by_url = inspect(
+            version,
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+        );
+        assert_eq!(by_id["version"], version);
+        assert_eq!(by_id["elements"], by_name["elements"], "{version}");
+        assert_eq!(by_id["elements"], by_url["elements"], "{version}");
+        let gender = element(&by_id, "Patient.gender");
+        assert_eq!(
+            gender["binding"]["codes"].as_array().unwrap().len(),
+            4,
+            "{version}"
+        );
+    }
+    // A profile of a dependency, by versioned canonical URL.
+    let vitals = inspect(
+        "6.1.0",
+        "http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1",
+    );
+    assert_eq!(vitals["name"], "observation-vitalsigns");
+}
+
+#[test]
+fn inspect_text_is_a_readable_table() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = offline(cache.path(), "inspect");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "--profile",
+            "us-core-patient",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let output = run(&mut command);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let gender = output
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Patient.gender "))
+        .unwrap();
+    for part in [
+        "1..1",
+        "code",
+        "MS",
+        "required administrative-gender (4 codes)",
+    ] {
+        assert!(gender.contains(part), "{gender}");
+    }
+    assert!(
+        output
+            .stdout
+            .starts_with("US Core Patient Profile (USCorePatientProfile)")
+    );
+    assert!(
+        output
+            .stdout
+            .contains("value sets that cannot be enumerated offline:")
+    );
+    // Missing dependencies are named as warnings, not errors.
+    assert!(output.stderr.contains(
+        "warning: dependency hl7.terminology.r4@5.0.0 of hl7.fhir.us.core@6.1.0 is missing"
+    ));
+}
+
+#[test]
+fn inspect_works_on_r4_core_and_names_what_r4_examples_lacks() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = offline(cache.path(), "inspect");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.r4.core@4.0.1",
+            "--profile",
+            "Patient",
+            "--json",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let patient = json(&run(&mut command));
+    assert_eq!(patient["type"], "Patient");
+    assert_eq!(element(&patient, "Patient.gender")["min"], 0);
+    assert_eq!(
+        element(&patient, "Patient.deceased[x]")["types"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let mut command = offline(cache.path(), "inspect");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.r4.examples@4.0.1",
+            "--profile",
+            "Patient",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let output = run(&mut command);
+    assert_eq!(output.code, 1);
+    assert!(
+        output
+            .stderr
+            .contains("profile `Patient` was not found in hl7.fhir.r4.examples@4.0.1"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn expand_enumerates_or_says_why_not() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = offline(cache.path(), "expand");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1",
+            "--json",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let gender = json(&run(&mut command));
+    assert_eq!(gender["expansion"], "enumerated");
+    assert_eq!(gender["total"], 4);
+    assert_eq!(gender["codes"][1]["display"], "Female");
+
+    // A hierarchy filter over a loaded code system (is-a SIB in v3 RoleCode).
+    let mut command = offline(cache.path(), "expand");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.r4.core@4.0.1",
+            "http://hl7.org/fhir/ValueSet/sibling-relationship-codes",
+            "--json",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let siblings = json(&run(&mut command));
+    assert_eq!(siblings["total"], 21);
+    assert!(
+        siblings["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "TWINSIS")
+    );
+
+    let mut command = offline(cache.path(), "expand");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-type",
+            "--json",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let loinc = json(&run(&mut command));
+    assert_eq!(loinc["expansion"], "not-expandable");
+    assert!(
+        loinc["reason"]
+            .as_str()
+            .unwrap()
+            .contains("http://loinc.org"),
+        "{loinc}"
+    );
+
+    let mut command = offline(cache.path(), "expand");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "http://example.org/ValueSet/nope",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let output = run(&mut command);
+    assert_eq!(output.code, 1);
+    assert!(
+        output
+            .stderr
+            .contains("ValueSet `http://example.org/ValueSet/nope` was not found")
+    );
+}
