@@ -54,7 +54,8 @@ pub struct ElementView {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeView {
-    pub code: String,
+    /// `null` only for the few R4 elements whose type has no code.
+    pub code: Option<String>,
     pub profiles: Vec<String>,
     pub target_profiles: Vec<String>,
 }
@@ -302,7 +303,7 @@ impl ElementView {
                     .chain(&t.target_profiles)
                     .map(|url| last_segment(url))
                     .collect();
-                let code = last_segment(&t.code);
+                let code = t.code.as_deref().map(last_segment).unwrap_or("(no code)");
                 if named.is_empty() {
                     code.to_owned()
                 } else {

@@ -96,13 +96,47 @@ pub struct Base {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeRef {
-    pub code: String,
+    /// The type's code; absent in a few R4 core extension definitions, whose
+    /// `id` and `url` elements carry their type only as `_code` extensions
+    /// (see [`Self::json_type`]).
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default, rename = "_code")]
+    code_extensions: Option<PrimitiveExtensions>,
     #[serde(default)]
     pub profile: Vec<String>,
     #[serde(default)]
     pub target_profile: Vec<String>,
     #[serde(default)]
     pub aggregation: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct PrimitiveExtensions {
+    #[serde(default)]
+    extension: Vec<StringExtension>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StringExtension {
+    url: String,
+    #[serde(default)]
+    value_string: Option<String>,
+}
+
+impl TypeRef {
+    /// The JSON type the `structuredefinition-json-type` extension on the code
+    /// gives (`string` for the `id` of an element), where there is one.
+    pub fn json_type(&self) -> Option<&str> {
+        self.code_extensions
+            .iter()
+            .flat_map(|e| &e.extension)
+            .find(|e| {
+                e.url == "http://hl7.org/fhir/StructureDefinition/structuredefinition-json-type"
+            })
+            .and_then(|e| e.value_string.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
