@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::conformance::{ElementDefinition, StructureDefinition};
 use crate::error::{Error, Result};
@@ -40,10 +41,11 @@ pub struct ElementView {
     pub types: Vec<TypeView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<BindingView>,
+    /// Exact JSON text of `fixed[x]`, so decimals keep their digits.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed: Option<Value>,
+    pub fixed: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<Value>,
+    pub pattern: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slicing: Option<SlicingView>,
     /// Where an element without types takes its definition from (text form only).
@@ -364,7 +366,11 @@ fn last_segment(url: &str) -> &str {
 }
 
 /// A fixed or pattern value in a few words: codings as `system|code`.
-fn summarise(value: &Value) -> String {
+fn summarise(raw: &RawValue) -> String {
+    let Ok(value) = serde_json::from_str::<Value>(raw.get()) else {
+        return raw.get().to_owned();
+    };
+    let value = &value;
     let coding = |c: &Value| match (
         c.get("system").and_then(Value::as_str),
         c.get("code").and_then(Value::as_str),
@@ -384,7 +390,7 @@ fn summarise(value: &Value) -> String {
     }
     let text = match value {
         Value::String(s) => s.clone(),
-        other => other.to_string(),
+        _ => raw.get().to_owned(),
     };
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(59).collect::<String>())

@@ -404,3 +404,37 @@ fn expand_enumerates_or_says_why_not() {
             .contains("ValueSet `http://example.org/ValueSet/nope` was not found")
     );
 }
+
+/// The whole table for US Core 6.1.0 Patient, as a reviewed snapshot.
+#[test]
+fn us_core_6_patient_table_snapshot() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = offline(cache.path(), "inspect");
+    command
+        .args([
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "--profile",
+            "us-core-patient",
+            "--packages",
+        ])
+        .arg(shared_packages());
+    let output = run(&mut command);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    insta::assert_snapshot!("us_core_6_patient_table", output.stdout);
+}
+
+#[test]
+fn help_snapshot() {
+    let cache = tempfile::tempdir().unwrap();
+    for subcommand in [None, Some("inspect")] {
+        let mut command = fhirgen(cache.path());
+        command.args(subcommand).arg("--help");
+        let output = run(&mut command);
+        assert_eq!(output.code, 0);
+        insta::assert_snapshot!(
+            format!("help_{}", subcommand.unwrap_or("main")),
+            output.stdout
+        );
+    }
+}

@@ -20,10 +20,15 @@ pub struct Sources {
     #[arg(long, value_name = "DIR")]
     packages: Vec<PathBuf>,
     /// The FHIR package cache [default: ~/.fhir/packages]
-    #[arg(long, value_name = "DIR", env = "FHIR_PACKAGE_CACHE")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "FHIR_PACKAGE_CACHE",
+        hide_env_values = true
+    )]
     cache: Option<PathBuf>,
     /// The FHIR package registry to install missing packages from
-    #[arg(long, value_name = "URL", env = "FHIR_REGISTRY", default_value = DEFAULT_REGISTRY)]
+    #[arg(long, value_name = "URL", env = "FHIR_REGISTRY", hide_env_values = true, default_value = DEFAULT_REGISTRY)]
     registry: String,
     /// Never download: use only packages already on disk
     #[arg(long)]

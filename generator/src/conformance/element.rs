@@ -4,13 +4,13 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One element of a StructureDefinition. Deserialised by hand because
 /// `fixed[x]` and `pattern[x]` may have any of FHIR's types (`fixedUri`,
 /// `patternCodeableConcept`...), and because the many properties the toolchain
 /// does not use (`mapping`, `example`...) are skipped rather than kept.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct ElementDefinition {
     pub id: Option<String>,
     pub path: String,
@@ -26,10 +26,11 @@ pub struct ElementDefinition {
     pub base: Option<Base>,
     pub content_reference: Option<String>,
     pub types: Vec<TypeRef>,
-    /// `fixed[x]`: the type suffix (`Uri`, `CodeableConcept`) and the value.
-    pub fixed: Option<(String, Value)>,
-    /// `pattern[x]`: the type suffix and the value.
-    pub pattern: Option<(String, Value)>,
+    /// `fixed[x]`: the type suffix (`Uri`, `CodeableConcept`) and the value,
+    /// as its exact JSON text (a decimal `1.50` stays `1.50`).
+    pub fixed: Option<(String, Box<RawValue>)>,
+    /// `pattern[x]`: the type suffix and the value, as exact JSON text.
+    pub pattern: Option<(String, Box<RawValue>)>,
     pub max_length: Option<i64>,
     pub condition: Vec<String>,
     pub constraint: Vec<Constraint>,
@@ -287,8 +288,20 @@ mod tests {
         .unwrap();
         let (suffix, value) = element.pattern.clone().unwrap();
         assert_eq!(suffix, "CodeableConcept");
-        assert_eq!(value["coding"][0]["code"], "85354-9");
+        assert!(value.get().contains(r#""code":"85354-9""#));
         assert_eq!(element.max(), Some(Max::Count(1)));
+    }
+
+    #[test]
+    fn keeps_the_exact_text_of_fixed_decimals() {
+        let element: ElementDefinition = serde_json::from_str(
+            r#"{"path":"Observation.valueQuantity","fixedQuantity":{"value":1.50,"unit":"mg"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            element.fixed.unwrap().1.get(),
+            r#"{"value":1.50,"unit":"mg"}"#
+        );
     }
 
     #[test]
