@@ -4,7 +4,7 @@
 //! Run with `cargo bench -p fhirgen --bench load`; the packages come from
 //! `FHIR_PACKAGES` (default `../shared/fhir-packages`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fhirgen::conformance::StructureDefinition;
 use fhirgen::inspect::ProfileView;
@@ -16,11 +16,7 @@ fn main() {
 }
 
 fn packages() -> PathBuf {
-    std::env::var_os("FHIR_PACKAGES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-packages")
-        })
+    fhirgen::package::packages_folder(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
 }
 
 fn load_us_core_6() -> PackageSet {

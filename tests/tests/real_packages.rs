@@ -11,11 +11,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 fn shared_packages() -> PathBuf {
-    let folder = std::env::var_os("FHIR_PACKAGES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-packages")
-        });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let folder = fhirgen::package::packages_folder(root);
     assert!(
         folder.join("hl7.fhir.r4.core-4.0.1.tgz").is_file(),
         "the official FHIR packages are not at {} (set FHIR_PACKAGES)",

@@ -4,13 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use fhirgen::package::{
-    Catalog, DEFAULT_REGISTRY, LoadOptions, Loader, PackageId, PackageSet, PackageSource, Registry,
-    default_cache_dir,
+    Catalog, DEFAULT_REGISTRY, LoadOptions, Loader, PACKAGES_ENV, PackageId, PackageSet,
+    PackageSource, Registry, default_cache_dir, packages_folder,
 };
-
-/// Where the shared packages live when nothing else is said, relative to the
-/// folder the command runs in (this repository's root).
-const DEFAULT_PACKAGES: &str = "../shared/fhir-packages";
 
 #[derive(Args)]
 pub struct Sources {
@@ -40,12 +36,10 @@ impl Sources {
         if !self.packages.is_empty() {
             return self.packages.clone();
         }
-        if let Some(folder) = std::env::var_os("FHIR_PACKAGES") {
-            return vec![PathBuf::from(folder)];
-        }
-        let default = PathBuf::from(DEFAULT_PACKAGES);
-        if default.is_dir() {
-            vec![default]
+        // Relative to the folder the command runs in (this repository's root).
+        let folder = packages_folder(Path::new(""));
+        if std::env::var_os(PACKAGES_ENV).is_some() || folder.is_dir() {
+            vec![folder]
         } else {
             Vec::new()
         }

@@ -8,6 +8,19 @@ use std::sync::Arc;
 use super::{Package, PackageId, compare_versions, version_matches};
 use crate::error::{Error, Result};
 
+/// The environment variable that names the folder of package archives.
+pub const PACKAGES_ENV: &str = "FHIR_PACKAGES";
+
+/// The folder of package archives: `$FHIR_PACKAGES`, else
+/// `../shared/fhir-packages` relative to `root` (the repository root for this
+/// project's tests and tools; `""` for the current folder).
+pub fn packages_folder(root: &Path) -> PathBuf {
+    match std::env::var_os(PACKAGES_ENV) {
+        Some(folder) => PathBuf::from(folder),
+        None => root.join("../shared/fhir-packages"),
+    }
+}
+
 /// Where one package lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackageSource {

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use archive::{FileMap, read_archive, read_archive_file};
-pub use catalog::{Catalog, PackageSource};
+pub use catalog::{Catalog, PACKAGES_ENV, PackageSource, packages_folder};
 pub use id::{PackageId, ParsePackageIdError, compare_versions, version_matches};
 pub use manifest::{Index, IndexEntry, Manifest, ResourceCounts};
 pub use registry::{DEFAULT_REGISTRY, Registry, default_cache_dir};

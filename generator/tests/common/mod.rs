@@ -13,11 +13,8 @@ use serde_json::Value;
 /// The shared official packages: `FHIR_PACKAGES`, else `../shared/fhir-packages`
 /// beside the repository. A test that needs them fails when they are missing.
 pub fn shared_packages() -> PathBuf {
-    let folder = std::env::var_os("FHIR_PACKAGES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-packages")
-        });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let folder = fhirgen::package::packages_folder(root);
     assert!(
         folder.join("hl7.fhir.r4.core-4.0.1.tgz").is_file(),
         "the official FHIR packages are not at {} (set FHIR_PACKAGES)",
