@@ -156,9 +156,14 @@ impl Registry {
             }
         }
         let files = read_archive(&bytes, Path::new(&tarball))?;
-        let manifest_name = super::Package::from_files(files.clone(), Path::new(&tarball))?
-            .id()
-            .clone();
+        let manifest_bytes = files
+            .get("package.json")
+            .ok_or_else(|| Error::MissingManifest {
+                location: PathBuf::from(&tarball),
+            })?;
+        let manifest: super::Manifest =
+            super::parse_json(manifest_bytes, &tarball, "package/package.json")?;
+        let manifest_name = PackageId::new(manifest.name, manifest.version);
         if manifest_name != id {
             return Err(Error::Registry {
                 url: tarball,
