@@ -7,8 +7,12 @@
 //! profile demands, element by element).
 
 pub mod conformance;
+pub mod emit;
 pub mod error;
+pub mod generate;
 pub mod inspect;
+pub mod ir;
+pub mod naming;
 pub mod package;
 pub mod terminology;
 

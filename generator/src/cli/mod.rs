@@ -1,5 +1,6 @@
 //! Command-line front end: parses arguments, calls the library, prints.
 
+mod generate;
 mod inspect;
 mod packages;
 mod sources;
@@ -58,6 +59,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate Rust crates: every crate definitions/crates.toml lists, or one from --package into --out
+    Generate {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package to generate from (NAME@VERSION); with --out
+        #[arg(long, value_name = "PACKAGE", requires = "out")]
+        package: Option<String>,
+        /// The crate folder to write; with --package
+        #[arg(long, value_name = "DIR", requires = "package")]
+        out: Option<std::path::PathBuf>,
+        /// Write nothing; exit 1 naming the files that differ from what would be generated
+        #[arg(long)]
+        check: bool,
+    },
     /// Install packages and their dependencies from a registry into the package cache
     Install {
         #[command(flatten)]
@@ -84,6 +99,12 @@ pub fn main() -> ExitCode {
             value_set,
             json,
         } => inspect::expand(&sources, &package, &value_set, json),
+        Command::Generate {
+            sources,
+            package,
+            out,
+            check,
+        } => generate::generate(&sources, package.as_deref(), out.as_deref(), check),
         Command::Install { sources, wanted } => packages::install(&sources, &wanted),
     };
     match outcome {

@@ -105,6 +105,8 @@ pub struct TypeRef {
     #[serde(default, rename = "_code")]
     code_extensions: Option<PrimitiveExtensions>,
     #[serde(default)]
+    extension: Vec<StringExtension>,
+    #[serde(default)]
     pub profile: Vec<String>,
     #[serde(default)]
     pub target_profile: Vec<String>,
@@ -124,9 +126,22 @@ struct StringExtension {
     url: String,
     #[serde(default)]
     value_string: Option<String>,
+    #[serde(default)]
+    value_url: Option<String>,
 }
 
 impl TypeRef {
+    /// The FHIR type the `structuredefinition-fhir-type` extension names, on
+    /// the FHIRPath `System.*` types of ids and urls (`string`, `uri`, `id`).
+    pub fn fhir_type(&self) -> Option<&str> {
+        self.extension
+            .iter()
+            .find(|e| {
+                e.url == "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+            })
+            .and_then(|e| e.value_url.as_deref())
+    }
+
     /// The JSON type the `structuredefinition-json-type` extension on the code
     /// gives (`string` for the `id` of an element), where there is one.
     pub fn json_type(&self) -> Option<&str> {

@@ -1,0 +1,88 @@
+//! `fhirgen generate`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use fhirgen::emit::CrateOptions;
+use fhirgen::generate::{CrateManifest, RUNTIME_VERSION, compare, generate_base_crate, write};
+
+use super::sources::Sources;
+use super::{CommandResult, print_warnings};
+
+/// Where the repository lists the crates it generates.
+const MANIFEST: &str = "definitions/crates.toml";
+
+pub fn generate(
+    sources: &Sources,
+    package: Option<&str>,
+    out: Option<&Path>,
+    check: bool,
+) -> CommandResult {
+    let jobs: Vec<(String, PathBuf, CrateOptions)> = match (package, out) {
+        (Some(package), Some(out)) => {
+            let name = out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "fhir-types".to_owned());
+            let options = CrateOptions {
+                name,
+                version: "0.1.0".to_owned(),
+                description: format!("FHIR types generated from {package} by fhirgen"),
+                runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+                command: format!("fhirgen generate --package {package}"),
+            };
+            vec![(package.to_owned(), out.to_owned(), options)]
+        }
+        (None, None) => {
+            let manifest = CrateManifest::read(Path::new(MANIFEST)).map_err(|e| {
+                format!("{e} (run at the repository root, or give --package and --out)")
+            })?;
+            manifest
+                .crates
+                .iter()
+                .map(|c| (c.package.clone(), c.path.clone(), c.options()))
+                .collect()
+        }
+        _ => return Err("--package and --out go together".into()),
+    };
+    let mut differing = 0;
+    for (package, out, options) in jobs {
+        eprintln!("generating {} from {package} ...", options.name);
+        let set = sources.load_set(&package)?;
+        print_warnings(set.warnings());
+        let files = generate_base_crate(&set, &options)?;
+        if check {
+            let differences = compare(&files, &out)?;
+            for file in &differences.changed {
+                eprintln!("differs: {}", out.join(file).display());
+            }
+            for file in &differences.stale {
+                eprintln!("no longer generated: {}", out.join(file).display());
+            }
+            if !differences.is_empty() {
+                differing += 1;
+            }
+            eprintln!(
+                "{}: {} files checked, {} differ",
+                options.name,
+                files.len(),
+                differences.changed.len() + differences.stale.len()
+            );
+        } else {
+            let written = write(&files, &out)?;
+            eprintln!(
+                "{}: {} files, {} written, {} removed, in {}",
+                options.name,
+                files.len(),
+                written.changed.len(),
+                written.stale.len(),
+                out.display()
+            );
+        }
+    }
+    if differing > 0 {
+        eprintln!("run `fhirgen generate` to update the generated crates");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

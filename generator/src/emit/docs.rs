@@ -1,0 +1,71 @@
+//! Doc comments from FHIR definitions: short, and safe for rustdoc (no
+//! accidental links, HTML or doctests).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::conformance::Max;
+use crate::ir::Field;
+
+/// `#[doc = "..."]` attributes, one per line.
+pub fn doc_attrs(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|line| {
+        let text = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", sanitize(line))
+        };
+        quote!(#[doc = #text])
+    });
+    quote!(#(#lines)*)
+}
+
+/// Brackets would be read as intra-doc links, `<` as HTML, and code fences as
+/// doctests.
+pub fn sanitize(text: &str) -> String {
+    let joined = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let joined = joined.replace("```", "'''");
+    // Only outside `code spans`: inside them nothing is interpreted.
+    joined
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                part.to_owned()
+            } else {
+                part.replace('\\', "\\\\")
+                    .replace('[', "\\[")
+                    .replace(']', "\\]")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// A field's doc: its short text, then path, cardinality, binding, modifier.
+pub fn field_doc(f: &Field) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(short) = &f.short {
+        lines.push(short.clone());
+        lines.push(String::new());
+    }
+    let max = match f.max {
+        Max::Count(n) => n.to_string(),
+        Max::Unbounded => "*".to_owned(),
+    };
+    let mut facts = format!("`{}` {}..{}", f.path, f.min, max);
+    if let Some((strength, value_set)) = &f.binding {
+        facts.push_str(&format!(", {strength} binding to `{value_set}`"));
+    }
+    if f.is_modifier {
+        facts.push_str(", modifier");
+    }
+    lines.push(facts);
+    lines
+}

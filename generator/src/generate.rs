@@ -1,0 +1,163 @@
+//! Generating crates: from a loaded package set to files on disk, writing only
+//! what changed, or checking that what is on disk is what would be generated.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::emit::{CrateFiles, CrateOptions, emit_crate};
+use crate::error::{Error, Result};
+use crate::ir::build_base_types;
+use crate::package::{PackageId, PackageSet};
+
+/// `definitions/crates.toml`: which package makes which crate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CrateManifest {
+    #[serde(rename = "crate")]
+    pub crates: Vec<CrateDefinition>,
+}
+
+/// One generated crate of this repository.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CrateDefinition {
+    /// The crate's name (`fhir-r4`).
+    pub name: String,
+    /// Its folder, relative to the repository root.
+    pub path: PathBuf,
+    /// The package it is generated from (`hl7.fhir.r4.core@4.0.1`).
+    pub package: String,
+    pub version: String,
+    pub description: String,
+    /// The runtime crate's folder, relative to the crate's folder.
+    pub runtime_path: Option<String>,
+}
+
+impl CrateManifest {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        toml::from_str(&text).map_err(|e| Error::InvalidFile {
+            package: "definitions".to_owned(),
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The runtime version generated crates depend on.
+pub const RUNTIME_VERSION: &str = "0.1.0";
+
+impl CrateDefinition {
+    pub fn package_id(&self) -> Result<PackageId> {
+        self.package.parse().map_err(
+            |e: crate::package::ParsePackageIdError| Error::InvalidFile {
+                package: "definitions".to_owned(),
+                file: "crates.toml".to_owned(),
+                message: e.to_string(),
+            },
+        )
+    }
+
+    pub fn options(&self) -> CrateOptions {
+        let runtime_dependency = match &self.runtime_path {
+            Some(path) => format!("{{ path = \"{path}\", version = \"{RUNTIME_VERSION}\" }}"),
+            None => format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+        };
+        CrateOptions {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            description: self.description.clone(),
+            runtime_dependency,
+            command: "fhirgen generate".to_owned(),
+        }
+    }
+}
+
+/// The files of the crate of base types (resources, datatypes, primitives)
+/// of the set's root package.
+pub fn generate_base_crate(set: &PackageSet, options: &CrateOptions) -> Result<CrateFiles> {
+    let space = build_base_types(set)?;
+    emit_crate(&space, options)
+}
+
+/// How a crate folder differs from what would be generated.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Differences {
+    /// Files whose content differs, or that are missing.
+    pub changed: Vec<String>,
+    /// Generated-looking files on disk that would no longer be produced.
+    pub stale: Vec<String>,
+}
+
+impl Differences {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.stale.is_empty()
+    }
+}
+
+/// Compares `files` with the folder `out`.
+pub fn compare(files: &CrateFiles, out: &Path) -> Result<Differences> {
+    let mut differences = Differences::default();
+    for (name, content) in files {
+        let path = out.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing == *content => {}
+            Ok(_) => differences.changed.push(name.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                differences.changed.push(name.clone())
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    let produced: BTreeSet<&str> = files.keys().map(String::as_str).collect();
+    for existing in generated_files_on_disk(out)? {
+        if !produced.contains(existing.as_str()) {
+            differences.stale.push(existing);
+        }
+    }
+    Ok(differences)
+}
+
+/// Writes the files that differ and removes stale generated ones.
+pub fn write(files: &CrateFiles, out: &Path) -> Result<Differences> {
+    let differences = compare(files, out)?;
+    for name in &differences.changed {
+        let path = out.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(&path, &files[name]).map_err(|e| Error::io(&path, e))?;
+    }
+    for name in &differences.stale {
+        let path = out.join(name);
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(differences)
+}
+
+/// The `.rs` files under `src/` that carry the generated header.
+fn generated_files_on_disk(out: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![out.join("src")];
+    while let Some(dir) = pending.pop() {
+        let listing = match std::fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        for item in listing {
+            let path = item.map_err(|e| Error::io(&dir, e))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let head = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                if head.starts_with("// @generated by") {
+                    let relative = path.strip_prefix(out).unwrap_or(&path);
+                    found.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

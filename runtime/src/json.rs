@@ -1,0 +1,797 @@
+//! Reading and writing FHIR JSON.
+
+use jiter::{Jiter, JiterError, Peek};
+
+use crate::error::{Error, Issue};
+use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
+use crate::primitive::{Kind, Primitive, PrimitiveValue};
+
+/// Reads FHIR JSON, keeping the FHIRPath-like location of what it reads for
+/// error messages (`Patient.name[0].given[1]`).
+pub struct Reader<'j> {
+    jiter: Jiter<'j>,
+    path: String,
+    lenient: bool,
+    issues: Vec<Issue>,
+}
+
+/// Property names are copied out of the parser before the value is read; this
+/// keeps the usual short ones off the heap.
+enum KeyBuf {
+    Inline([u8; 64], usize),
+    Heap(String),
+}
+
+impl KeyBuf {
+    fn new(key: &str) -> Self {
+        if key.len() <= 64 {
+            let mut bytes = [0; 64];
+            bytes[..key.len()].copy_from_slice(key.as_bytes());
+            KeyBuf::Inline(bytes, key.len())
+        } else {
+            KeyBuf::Heap(key.to_owned())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The bytes were copied from a `&str`, whole.
+            KeyBuf::Inline(bytes, len) => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
+            KeyBuf::Heap(key) => key,
+        }
+    }
+}
+
+impl<'j> Reader<'j> {
+    pub fn new(json: &'j [u8]) -> Self {
+        Self {
+            jiter: Jiter::new(json),
+            path: String::new(),
+            lenient: false,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Unknown properties are skipped and reported as issues instead of
+    /// failing the read.
+    pub fn lenient(mut self) -> Self {
+        self.lenient = true;
+        self
+    }
+
+    /// What a lenient read let through.
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    pub fn take_issues(&mut self) -> Vec<Issue> {
+        std::mem::take(&mut self.issues)
+    }
+
+    /// The location being read.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// An error at the current location.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::new(self.path.clone(), message)
+    }
+
+    fn json_error(&self, error: JiterError) -> Error {
+        let position = self.jiter.error_position(error.index);
+        self.error(format!(
+            "invalid JSON at line {} column {}: {}",
+            position.line, position.column, error.error_type
+        ))
+    }
+
+    fn at<T>(&self, result: Result<T, JiterError>) -> Result<T, Error> {
+        result.map_err(|e| self.json_error(e))
+    }
+
+    /// Checks that nothing but white space follows the value read.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        let done = self.jiter.finish();
+        self.at(done)
+    }
+
+    fn push_key(&mut self, key: &str) -> usize {
+        let mark = self.path.len();
+        if !self.path.is_empty() {
+            self.path.push('.');
+        }
+        self.path.push_str(key);
+        mark
+    }
+
+    fn push_index(&mut self, index: usize) -> usize {
+        let mark = self.path.len();
+        self.path.push('[');
+        self.path.push_str(&index.to_string());
+        self.path.push(']');
+        mark
+    }
+
+    fn pop(&mut self, mark: usize) {
+        self.path.truncate(mark);
+    }
+
+    pub(crate) fn next_bool(&mut self) -> Result<bool, String> {
+        match self.jiter.peek() {
+            Ok(Peek::True | Peek::False) => self.jiter.next_bool().map_err(|e| e.to_string()),
+            _ => Err("expected true or false".to_owned()),
+        }
+    }
+
+    pub(crate) fn next_number_text(&mut self) -> Result<String, String> {
+        match self.jiter.peek() {
+            Ok(peek) if peek.is_num() => self
+                .jiter
+                .known_number_bytes(peek)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .map_err(|e| e.to_string()),
+            _ => Err("expected a number".to_owned()),
+        }
+    }
+
+    pub(crate) fn next_string(&mut self) -> Result<String, String> {
+        match self.jiter.peek() {
+            Ok(Peek::String) => self
+                .jiter
+                .known_str()
+                .map(str::to_owned)
+                .map_err(|e| e.to_string()),
+            _ => Err("expected a string".to_owned()),
+        }
+    }
+
+    fn is_null(&mut self) -> Result<bool, Error> {
+        let peek = self.jiter.peek();
+        Ok(self.at(peek)? == Peek::Null)
+    }
+
+    fn skip_null(&mut self) -> Result<(), Error> {
+        let done = self.jiter.known_null();
+        self.at(done)
+    }
+
+    /// Reads a JSON array, calling `item` with each index; FHIR forbids empty arrays.
+    fn array(
+        &mut self,
+        mut item: impl FnMut(&mut Self, usize) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let peek = self.jiter.peek();
+        if self.at(peek)? != Peek::Array {
+            return Err(self.error("expected an array"));
+        }
+        let first = self.jiter.known_array();
+        let mut more = self.at(first)?.is_some();
+        if !more {
+            return Err(self.error("an array must not be empty"));
+        }
+        let mut index = 0;
+        while more {
+            let mark = self.push_index(index);
+            item(self, index)?;
+            self.pop(mark);
+            index += 1;
+            let step = self.jiter.array_step();
+            more = self.at(step)?.is_some();
+        }
+        Ok(())
+    }
+
+    /// Reads a JSON object into `object`. For a resource, `resource_type` is
+    /// what `resourceType` must say.
+    fn object(
+        &mut self,
+        object: &mut dyn Object,
+        resource_type: Option<&str>,
+    ) -> Result<(), Error> {
+        let peek = self.jiter.peek();
+        if self.at(peek)? != Peek::Object {
+            return Err(self.error("expected an object"));
+        }
+        let first = self.jiter.known_object().map(|k| k.map(KeyBuf::new));
+        let mut key = self.at(first)?;
+        if key.is_none() {
+            return Err(self.error("an object must not be empty"));
+        }
+        let mut seen = Seen::default();
+        while let Some(name) = key.take() {
+            let name = name.as_str();
+            let mark = self.push_key(name.strip_prefix('_').unwrap_or(name));
+            if name == "resourceType" && resource_type.is_some() {
+                let found = self.next_string().map_err(|m| self.error(m))?;
+                if Some(found.as_str()) != resource_type {
+                    return Err(self.error(format!(
+                        "resourceType is `{found}`, expected `{}`",
+                        resource_type.unwrap_or_default()
+                    )));
+                }
+            } else {
+                match object.read_field(name, self, &seen)? {
+                    Some(number) => {
+                        if !seen.insert(number) {
+                            return Err(self.error(format!("property `{name}` appears twice")));
+                        }
+                    }
+                    None if self.lenient => {
+                        self.issues
+                            .push(self.error(format!("unknown property `{name}` skipped")));
+                        let skipped = self.jiter.next_skip();
+                        self.at(skipped)?;
+                    }
+                    None => return Err(self.error(format!("unknown property `{name}`"))),
+                }
+            }
+            self.pop(mark);
+            let next = self.jiter.next_key().map(|k| k.map(KeyBuf::new));
+            key = self.at(next)?;
+        }
+        if let Some(missing) = required_missing(object, &seen) {
+            return Err(self.error(format!("required element `{missing}` is missing")));
+        }
+        Ok(())
+    }
+
+    /// Reads the body of a resource of type `T` (the caller has looked at
+    /// `resourceType` with [`Self::peek_resource_type`] where it did not know
+    /// the type). At the top of the input the location starts at the type name;
+    /// a resource inside another keeps its place (`Bundle.entry[0].resource`).
+    pub fn resource_body<T: ResourceType + Empty>(&mut self) -> Result<T, Error> {
+        let mut resource = T::empty();
+        if self.path.is_empty() {
+            self.path.push_str(T::RESOURCE_TYPE);
+        }
+        self.object(&mut resource, Some(T::RESOURCE_TYPE))?;
+        Ok(resource)
+    }
+
+    /// Like [`Self::resource_body`], built in a box: what the enum of all
+    /// resources holds, and it keeps large resources off the stack.
+    pub fn resource_boxed<T: ResourceType + Empty>(&mut self) -> Result<Box<T>, Error> {
+        let mut resource = Box::new(T::empty());
+        if self.path.is_empty() {
+            self.path.push_str(T::RESOURCE_TYPE);
+        }
+        self.object(resource.as_mut(), Some(T::RESOURCE_TYPE))?;
+        Ok(resource)
+    }
+
+    /// The `resourceType` of the object about to be read, without consuming it.
+    pub fn peek_resource_type(&mut self) -> Result<String, Error> {
+        let not_resource = |r: &Self| r.error("expected a resource: an object with a resourceType");
+        let mut probe = self.jiter.clone();
+        if probe.peek().ok() != Some(Peek::Object) {
+            return Err(not_resource(self));
+        }
+        let mut key = probe
+            .known_object()
+            .map_err(|e| self.json_error(e))?
+            .map(str::to_owned);
+        while let Some(name) = key {
+            if name == "resourceType" {
+                return probe
+                    .next_str()
+                    .map(str::to_owned)
+                    .map_err(|_| self.error("resourceType must be a string"));
+            }
+            probe.next_skip().map_err(|e| self.json_error(e))?;
+            key = probe
+                .next_key()
+                .map_err(|e| self.json_error(e))?
+                .map(str::to_owned);
+        }
+        Err(not_resource(self))
+    }
+
+    /// Reads a field holding resources of any type (`contained`, `entry.resource`).
+    pub fn resource_field<S: ResourceSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
+        slot.read_resources(self)
+    }
+
+    /// Reads a field holding objects (`T`, `Option<T>`, `Box<T>`, `Vec<T>`).
+    pub fn object_field<S: ReadSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
+        slot.read_objects(self)
+    }
+
+    /// Reads the value property of a primitive field (`birthDate`).
+    pub fn value_field<S: ReadSlot>(&mut self, slot: &mut S, kind: Kind) -> Result<(), Error> {
+        slot.read_values(self, kind)
+    }
+
+    /// Reads the `_name` property of a primitive field (`_birthDate`).
+    pub fn element_field<S: ReadSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
+        slot.read_elements(self)
+    }
+
+    /// Reads a property of a choice element (`valueQuantity`, `_valueString`).
+    pub fn choice_field<C: Choice>(
+        &mut self,
+        slot: &mut Option<C>,
+        key: &str,
+    ) -> Result<(), Error> {
+        if C::read_choice(slot, key, self)? {
+            Ok(())
+        } else {
+            Err(self.error(format!("unknown property `{key}`")))
+        }
+    }
+
+    /// Reads a property of a required choice element; `fresh` says whether an
+    /// earlier property of the choice was read already.
+    pub fn required_choice_field<C: Choice + Empty>(
+        &mut self,
+        slot: &mut C,
+        key: &str,
+        fresh: bool,
+    ) -> Result<(), Error> {
+        let mut current = if fresh {
+            None
+        } else {
+            Some(std::mem::replace(slot, C::empty()))
+        };
+        let result = self.choice_field(&mut current, key);
+        if let Some(value) = current {
+            *slot = value;
+        }
+        result
+    }
+
+    /// Reads a plain value with no `_name` part (`Element.id`, `Extension.url`).
+    pub fn plain_field<V: PrimitiveValue>(
+        &mut self,
+        slot: &mut Option<V>,
+        kind: Kind,
+    ) -> Result<(), Error> {
+        *slot = Some(V::read(self, kind).map_err(|m| self.error(m))?);
+        Ok(())
+    }
+
+    /// Reads a required plain value.
+    pub fn required_plain_field<V: PrimitiveValue>(
+        &mut self,
+        slot: &mut V,
+        kind: Kind,
+    ) -> Result<(), Error> {
+        *slot = V::read(self, kind).map_err(|m| self.error(m))?;
+        Ok(())
+    }
+
+    /// Reads the `value` side of one primitive.
+    fn primitive_value<V: PrimitiveValue, X>(
+        &mut self,
+        primitive: &mut Primitive<V, X>,
+        kind: Kind,
+    ) -> Result<(), Error> {
+        primitive.value = Some(V::read(self, kind).map_err(|m| self.error(m))?);
+        Ok(())
+    }
+
+    /// Reads the `_name` side of one primitive: `{"id", "extension"}`.
+    fn primitive_element<V, X: Object + Empty>(
+        &mut self,
+        primitive: &mut Primitive<V, X>,
+    ) -> Result<(), Error> {
+        let mut element = PrimitiveElement::<X> {
+            id: None,
+            extension: Vec::new(),
+        };
+        self.object(&mut element, None)?;
+        primitive.id = element.id;
+        primitive.extension = element.extension;
+        Ok(())
+    }
+}
+
+/// The `_name` object of a primitive.
+struct PrimitiveElement<X> {
+    id: Option<String>,
+    extension: Vec<X>,
+}
+
+impl<X: Object + Empty> Object for PrimitiveElement<X> {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut Reader<'_>,
+        _: &Seen,
+    ) -> Result<Option<u16>, Error> {
+        match key {
+            "id" => r.plain_field(&mut self.id, Kind::String).map(|()| Some(0)),
+            "extension" => r.object_field(&mut self.extension).map(|()| Some(1)),
+            _ => Ok(None),
+        }
+    }
+
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[]
+    }
+
+    fn write_fields(&self, w: &mut Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+    }
+}
+
+/// Where a field's JSON goes: implemented for the field shapes generated code
+/// uses, so one call reads `T`, `Option<T>`, `Box<T>` or `Vec<T>`.
+pub trait ReadSlot {
+    fn read_objects(&mut self, _: &mut Reader<'_>) -> Result<(), Error> {
+        unreachable!("not an object field")
+    }
+    fn read_values(&mut self, _: &mut Reader<'_>, _: Kind) -> Result<(), Error> {
+        unreachable!("not a primitive field")
+    }
+    fn read_elements(&mut self, _: &mut Reader<'_>) -> Result<(), Error> {
+        unreachable!("not a primitive field")
+    }
+}
+
+fn read_object<T: Object + Empty>(r: &mut Reader<'_>) -> Result<T, Error> {
+    let mut value = T::empty();
+    r.object(&mut value, None)?;
+    Ok(value)
+}
+
+impl<T: Object + Empty> ReadSlot for T {
+    fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        *self = read_object(r)?;
+        Ok(())
+    }
+}
+
+impl<T: Object + Empty> ReadSlot for Option<T> {
+    fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        *self = Some(read_object(r)?);
+        Ok(())
+    }
+}
+
+impl<T: Object + Empty> ReadSlot for Vec<T> {
+    fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.array(|r, _| {
+            self.push(read_object(r)?);
+            Ok(())
+        })
+    }
+}
+
+impl<V: PrimitiveValue, X: Object + Empty> ReadSlot for Primitive<V, X> {
+    fn read_values(&mut self, r: &mut Reader<'_>, kind: Kind) -> Result<(), Error> {
+        r.primitive_value(self, kind)
+    }
+    fn read_elements(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.primitive_element(self)
+    }
+}
+
+impl<V: PrimitiveValue, X: Object + Empty> ReadSlot for Option<Primitive<V, X>> {
+    fn read_values(&mut self, r: &mut Reader<'_>, kind: Kind) -> Result<(), Error> {
+        r.primitive_value(self.get_or_insert_with(Primitive::blank), kind)
+    }
+    fn read_elements(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.primitive_element(self.get_or_insert_with(Primitive::blank))
+    }
+}
+
+impl<V: PrimitiveValue, X: Object + Empty> ReadSlot for Vec<Primitive<V, X>> {
+    /// `"given": ["Ann", null]`: a null stands for an element whose `_given`
+    /// entry has its extensions.
+    fn read_values(&mut self, r: &mut Reader<'_>, kind: Kind) -> Result<(), Error> {
+        r.array(|r, index| {
+            if self.len() <= index {
+                self.push(Primitive::blank());
+            }
+            if r.is_null()? {
+                r.skip_null()
+            } else {
+                r.primitive_value(&mut self[index], kind)
+            }
+        })
+    }
+
+    fn read_elements(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.array(|r, index| {
+            if self.len() <= index {
+                self.push(Primitive::blank());
+            }
+            if r.is_null()? {
+                r.skip_null()
+            } else {
+                r.primitive_element(&mut self[index])
+            }
+        })
+    }
+}
+
+/// Writes compact FHIR JSON.
+#[derive(Default)]
+pub struct Writer {
+    out: Vec<u8>,
+    /// Whether the object or array being written needs a comma before the next item.
+    comma: bool,
+}
+
+impl Writer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    pub(crate) fn string(&mut self, text: &str) {
+        self.out.push(b'"');
+        let mut start = 0;
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            self.out.extend_from_slice(&bytes[start..i]);
+            if escape.is_empty() {
+                self.out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+            } else {
+                self.out.extend_from_slice(escape);
+            }
+            start = i + 1;
+        }
+        self.out.extend_from_slice(&bytes[start..]);
+        self.out.push(b'"');
+    }
+
+    fn separator(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+        self.comma = true;
+    }
+
+    fn key(&mut self, name: &str) {
+        self.separator();
+        self.string(name);
+        self.out.push(b':');
+    }
+
+    fn begin(&mut self, bracket: u8) {
+        self.out.push(bracket);
+        self.comma = false;
+    }
+
+    fn end(&mut self, bracket: u8) {
+        self.out.push(bracket);
+        self.comma = true;
+    }
+
+    /// Writes `object` as a JSON object; with `resource_type`, that comes first.
+    pub fn object(&mut self, object: &dyn Object, resource_type: Option<&str>) {
+        self.begin(b'{');
+        if let Some(resource_type) = resource_type {
+            self.key("resourceType");
+            self.string(resource_type);
+        }
+        object.write_fields(self);
+        self.end(b'}');
+    }
+
+    /// Writes a resource as a whole document.
+    pub fn resource<T: ResourceType>(&mut self, resource: &T) {
+        self.object(resource, Some(T::RESOURCE_TYPE));
+    }
+
+    pub fn object_field<S: WriteSlot + ?Sized>(&mut self, name: &str, slot: &S) {
+        slot.write_objects(name, self);
+    }
+
+    pub fn primitive_field<S: WriteSlot + ?Sized>(&mut self, name: &str, slot: &S) {
+        slot.write_primitives(name, self);
+    }
+
+    pub fn choice_field<C: Choice>(&mut self, slot: &Option<C>) {
+        if let Some(choice) = slot {
+            choice.write_choice(self);
+        }
+    }
+
+    pub fn required_choice_field<C: Choice>(&mut self, slot: &C) {
+        slot.write_choice(self);
+    }
+
+    pub fn plain_field<V: PrimitiveValue>(&mut self, name: &str, slot: &Option<V>) {
+        if let Some(value) = slot {
+            self.key(name);
+            value.write(self);
+        }
+    }
+
+    pub fn required_plain_field<V: PrimitiveValue>(&mut self, name: &str, value: &V) {
+        self.key(name);
+        value.write(self);
+    }
+
+    /// Writes one primitive as `name` and, if it has an id or extensions, `_name`.
+    pub fn primitive<V: PrimitiveValue, X: Object>(
+        &mut self,
+        name: &str,
+        primitive: &Primitive<V, X>,
+    ) {
+        if let Some(value) = &primitive.value {
+            self.key(name);
+            value.write(self);
+        }
+        if primitive.has_element_part() {
+            self.separator();
+            self.out.push(b'"');
+            self.out.push(b'_');
+            self.out.extend_from_slice(name.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            self.primitive_element(primitive);
+        }
+    }
+
+    fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
+        self.begin(b'{');
+        self.plain_field("id", &primitive.id);
+        self.object_field("extension", &primitive.extension);
+        self.end(b'}');
+    }
+
+    /// Writes a field holding resources of any type.
+    pub fn resource_field<S: ResourceSlot>(&mut self, name: &str, slot: &S) {
+        slot.write_resources(name, self);
+    }
+}
+
+/// What the enum of all resources implements, to be read and written where any
+/// resource may stand.
+pub trait AnyResource: Sized {
+    fn read_any(r: &mut Reader<'_>) -> Result<Self, Error>;
+    fn write_any(&self, w: &mut Writer);
+}
+
+/// The field shapes that hold resources of any type.
+pub trait ResourceSlot {
+    fn read_resources(&mut self, r: &mut Reader<'_>) -> Result<(), Error>;
+    fn write_resources(&self, name: &str, w: &mut Writer);
+}
+
+impl<R: AnyResource> ResourceSlot for Option<R> {
+    fn read_resources(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        *self = Some(R::read_any(r)?);
+        Ok(())
+    }
+
+    fn write_resources(&self, name: &str, w: &mut Writer) {
+        if let Some(resource) = self {
+            w.key(name);
+            resource.write_any(w);
+        }
+    }
+}
+
+impl<R: AnyResource> ResourceSlot for Vec<R> {
+    fn read_resources(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.array(|r, _| {
+            self.push(R::read_any(r)?);
+            Ok(())
+        })
+    }
+
+    fn write_resources(&self, name: &str, w: &mut Writer) {
+        if self.is_empty() {
+            return;
+        }
+        w.key(name);
+        w.begin(b'[');
+        for resource in self {
+            w.separator();
+            resource.write_any(w);
+        }
+        w.end(b']');
+    }
+}
+
+/// The field shapes generated code writes.
+pub trait WriteSlot {
+    fn write_objects(&self, _: &str, _: &mut Writer) {
+        unreachable!("not an object field")
+    }
+    fn write_primitives(&self, _: &str, _: &mut Writer) {
+        unreachable!("not a primitive field")
+    }
+}
+
+impl<T: Object> WriteSlot for T {
+    fn write_objects(&self, name: &str, w: &mut Writer) {
+        w.key(name);
+        w.object(self, None);
+    }
+}
+
+impl<T: Object> WriteSlot for Option<T> {
+    fn write_objects(&self, name: &str, w: &mut Writer) {
+        if let Some(value) = self {
+            w.key(name);
+            w.object(value, None);
+        }
+    }
+}
+
+impl<T: Object> WriteSlot for Vec<T> {
+    fn write_objects(&self, name: &str, w: &mut Writer) {
+        if self.is_empty() {
+            return;
+        }
+        w.key(name);
+        w.begin(b'[');
+        for item in self {
+            w.separator();
+            w.object(item, None);
+        }
+        w.end(b']');
+    }
+}
+
+impl<V: PrimitiveValue, X: Object> WriteSlot for Primitive<V, X> {
+    fn write_primitives(&self, name: &str, w: &mut Writer) {
+        w.primitive(name, self);
+    }
+}
+
+impl<V: PrimitiveValue, X: Object> WriteSlot for Option<Primitive<V, X>> {
+    fn write_primitives(&self, name: &str, w: &mut Writer) {
+        if let Some(primitive) = self {
+            w.primitive(name, primitive);
+        }
+    }
+}
+
+impl<V: PrimitiveValue, X: Object> WriteSlot for Vec<Primitive<V, X>> {
+    fn write_primitives(&self, name: &str, w: &mut Writer) {
+        if self.iter().any(|p| p.value.is_some()) {
+            w.key(name);
+            w.begin(b'[');
+            for primitive in self {
+                w.separator();
+                match &primitive.value {
+                    Some(value) => value.write(w),
+                    None => w.raw("null"),
+                }
+            }
+            w.end(b']');
+        }
+        if self.iter().any(Primitive::has_element_part) {
+            w.separator();
+            w.out.push(b'"');
+            w.out.push(b'_');
+            w.out.extend_from_slice(name.as_bytes());
+            w.out.extend_from_slice(b"\":");
+            w.begin(b'[');
+            for primitive in self {
+                w.separator();
+                if primitive.has_element_part() {
+                    w.primitive_element(primitive);
+                } else {
+                    w.raw("null");
+                }
+            }
+            w.end(b']');
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Run-time support of the FHIR types that fhirgen generates.
+//!
+//! Generated types hold the data; this crate holds the logic, compiled once:
+//! reading FHIR JSON (one loop for every type, driven by each type's small
+//! `read_field` match), writing it back, and the primitive types with their
+//! FHIR rules (exact decimals, dates with their precision, `_name` elements).
+
+mod compare;
+mod error;
+mod json;
+mod object;
+mod primitive;
+mod temporal;
+
+pub use compare::first_difference;
+pub use error::{Error, Issue};
+pub use json::{AnyResource, Reader, ResourceSlot, Writer};
+pub use object::{Choice, Empty, Object, ResourceType, Seen};
+pub use primitive::{Decimal, Kind, Primitive, PrimitiveValue};
+pub use temporal::{Date, DateTime, Instant, Precision, Time};
+
+/// What generated code reaches through `::fhirgen_runtime::__private`; not a
+/// public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::json::{ReadSlot, WriteSlot};
+    pub use crate::object::required_missing;
+}

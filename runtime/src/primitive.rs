@@ -1,0 +1,365 @@
+//! FHIR primitives: a value (maybe absent) plus the `id` and `extension` that
+//! FHIR JSON carries in the `_name` property beside it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::json::{Reader, Writer};
+use crate::temporal::{Date, DateTime, Instant, Time};
+
+/// Which FHIR primitive type a value is, for the rules checked on read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Boolean,
+    Integer,
+    UnsignedInt,
+    PositiveInt,
+    Decimal,
+    String,
+    Code,
+    Id,
+    Uri,
+    Url,
+    Canonical,
+    Oid,
+    Uuid,
+    Markdown,
+    Base64Binary,
+    Date,
+    DateTime,
+    Instant,
+    Time,
+    Xhtml,
+}
+
+/// A primitive element: its value, and the `id` and extensions FHIR JSON
+/// puts in `_name`. A primitive may have extensions and no value (how a
+/// data-absent-reason reaches a primitive); one with neither is not valid FHIR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Primitive<V, X> {
+    pub id: Option<String>,
+    pub extension: Vec<X>,
+    pub value: Option<V>,
+}
+
+impl<V, X> Primitive<V, X> {
+    /// A primitive with this value and nothing else.
+    pub fn new(value: V) -> Self {
+        Self {
+            id: None,
+            extension: Vec::new(),
+            value: Some(value),
+        }
+    }
+
+    /// Whether `_name` has anything to say.
+    pub fn has_element_part(&self) -> bool {
+        self.id.is_some() || !self.extension.is_empty()
+    }
+
+    pub(crate) fn blank() -> Self {
+        Self {
+            id: None,
+            extension: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+impl<V, X> From<V> for Primitive<V, X> {
+    fn from(value: V) -> Self {
+        Self::new(value)
+    }
+}
+
+/// A FHIR decimal, kept as written: `1.50` stays `1.50`, `1e3` stays `1e3`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Decimal(String);
+
+impl Decimal {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The nearest `f64` (for arithmetic; the decimal itself stays exact).
+    pub fn to_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(f64::NAN)
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = String;
+
+    /// Accepts the FHIR (and JSON) number grammar:
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let b = text.as_bytes();
+        let mut i = usize::from(b.first() == Some(&b'-'));
+        let int_start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let int_digits = i - int_start;
+        let mut ok = int_digits > 0 && !(int_digits > 1 && b[int_start] == b'0');
+        if ok && b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            ok = i > start;
+        }
+        if ok && matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            ok = i > start;
+        }
+        if ok && i == b.len() {
+            Ok(Decimal(text.to_owned()))
+        } else {
+            Err(format!("`{text}` is not a valid FHIR decimal"))
+        }
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Rust type that holds the value of FHIR primitives.
+pub trait PrimitiveValue: Sized {
+    /// Reads the JSON value; the error is the message, the reader adds where.
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String>;
+    fn write(&self, w: &mut Writer);
+}
+
+impl PrimitiveValue for bool {
+    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
+        r.next_bool()
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.raw(if *self { "true" } else { "false" });
+    }
+}
+
+impl PrimitiveValue for i32 {
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String> {
+        let text = r.next_number_text()?;
+        let value: i32 = text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a valid FHIR integer"))?;
+        match kind {
+            Kind::PositiveInt if value < 1 => {
+                Err(format!("{value} is not a positiveInt (1 or more)"))
+            }
+            Kind::UnsignedInt if value < 0 => {
+                Err(format!("{value} is not an unsignedInt (0 or more)"))
+            }
+            _ => Ok(value),
+        }
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.raw(&self.to_string());
+    }
+}
+
+impl PrimitiveValue for Decimal {
+    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
+        r.next_number_text()?.parse()
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.raw(&self.0);
+    }
+}
+
+impl PrimitiveValue for String {
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String> {
+        let text = r.next_string()?;
+        check_string(&text, kind)?;
+        Ok(text)
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.string(self);
+    }
+}
+
+macro_rules! temporal_value {
+    ($($ty:ty),*) => {$(
+        impl PrimitiveValue for $ty {
+            fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
+                r.next_string()?.parse()
+            }
+
+            fn write(&self, w: &mut Writer) {
+                w.string(self.as_str());
+            }
+        }
+    )*};
+}
+
+temporal_value!(Date, DateTime, Instant, Time);
+
+/// The lexical rules of the string-based FHIR primitives.
+pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
+    let bad = |what: &str| Err(format!("`{}` is not a valid FHIR {what}", shorten(text)));
+    match kind {
+        Kind::String | Kind::Markdown | Kind::Xhtml => {
+            if text.trim().is_empty() {
+                return Err(format!("a FHIR {} must have content", kind_name(kind)));
+            }
+        }
+        Kind::Code => {
+            // `[^\s]+(\s[^\s]+)*`, where `\s` is the regex class of ASCII white
+            // space (a no-break space is part of a token).
+            let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+            if text.is_empty() || text.split(space).any(str::is_empty) {
+                return bad("code");
+            }
+        }
+        Kind::Id => {
+            let ok = (1..=64).contains(&text.len())
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if !ok {
+                return bad("id");
+            }
+        }
+        Kind::Uri | Kind::Url | Kind::Canonical => {
+            if text.is_empty() || text.contains(char::is_whitespace) {
+                return bad(kind_name(kind));
+            }
+        }
+        Kind::Oid => {
+            let ok = text.strip_prefix("urn:oid:").is_some_and(|rest| {
+                let mut parts = rest.split('.');
+                let first_ok = parts.next().is_some_and(|p| matches!(p, "0" | "1" | "2"));
+                let mut count = 0;
+                let rest_ok = parts.all(|p| {
+                    count += 1;
+                    !p.is_empty()
+                        && p.bytes().all(|b| b.is_ascii_digit())
+                        && (p == "0" || !p.starts_with('0'))
+                });
+                first_ok && rest_ok && count > 0
+            });
+            if !ok {
+                return bad("oid");
+            }
+        }
+        Kind::Uuid => {
+            let ok = text.strip_prefix("urn:uuid:").is_some_and(|rest| {
+                rest.len() == 36
+                    && rest.bytes().enumerate().all(|(i, b)| match i {
+                        8 | 13 | 18 | 23 => b == b'-',
+                        _ => b.is_ascii_hexdigit() && !b.is_ascii_uppercase(),
+                    })
+            });
+            if !ok {
+                return bad("uuid");
+            }
+        }
+        Kind::Base64Binary => {
+            let ok = text.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'+' | b'/' | b'=')
+                    || b.is_ascii_whitespace()
+            });
+            if !ok {
+                return bad("base64Binary");
+            }
+        }
+        Kind::Boolean
+        | Kind::Integer
+        | Kind::UnsignedInt
+        | Kind::PositiveInt
+        | Kind::Decimal
+        | Kind::Date
+        | Kind::DateTime
+        | Kind::Instant
+        | Kind::Time => {}
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(79).collect::<String>())
+    } else {
+        text.to_owned()
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Boolean => "boolean",
+        Kind::Integer => "integer",
+        Kind::UnsignedInt => "unsignedInt",
+        Kind::PositiveInt => "positiveInt",
+        Kind::Decimal => "decimal",
+        Kind::String => "string",
+        Kind::Code => "code",
+        Kind::Id => "id",
+        Kind::Uri => "uri",
+        Kind::Url => "url",
+        Kind::Canonical => "canonical",
+        Kind::Oid => "oid",
+        Kind::Uuid => "uuid",
+        Kind::Markdown => "markdown",
+        Kind::Base64Binary => "base64Binary",
+        Kind::Date => "date",
+        Kind::DateTime => "dateTime",
+        Kind::Instant => "instant",
+        Kind::Time => "time",
+        Kind::Xhtml => "xhtml",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_keep_their_text() {
+        for text in ["26.0", "1.50", "1e3", "-0.001", "0", "1E-7"] {
+            assert_eq!(text.parse::<Decimal>().unwrap().as_str(), text);
+        }
+        for bad in ["01", "1.", ".5", "1e", "+1", "NaN", ""] {
+            assert!(bad.parse::<Decimal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn string_rules() {
+        assert!(check_string("male", Kind::Code).is_ok());
+        assert!(check_string(" male", Kind::Code).is_err());
+        assert!(check_string("a  b", Kind::Code).is_err());
+        assert!(check_string("a b\tc", Kind::Code).is_ok());
+        assert!(
+            check_string("CHEST\u{a0}", Kind::Code).is_ok(),
+            "no-break space is not regex white space"
+        );
+        assert!(check_string("male ", Kind::Code).is_err());
+        assert!(check_string("abc-1.2", Kind::Id).is_ok());
+        assert!(check_string("abc_1", Kind::Id).is_err());
+        assert!(check_string(&"a".repeat(65), Kind::Id).is_err());
+        assert!(check_string("urn:oid:2.16.840.1.113883", Kind::Oid).is_ok());
+        assert!(check_string("urn:oid:3.1", Kind::Oid).is_err());
+        assert!(check_string("urn:uuid:c757873d-ec9a-4326-a141-556f43239520", Kind::Uuid).is_ok());
+        assert!(check_string("urn:uuid:C757873D-ec9a-4326-a141-556f43239520", Kind::Uuid).is_err());
+        assert!(check_string("http://a b", Kind::Uri).is_err());
+        assert!(check_string("   ", Kind::String).is_err());
+    }
+}

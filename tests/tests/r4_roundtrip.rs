@@ -1,0 +1,160 @@
+//! Every R4 example instance and every conformance resource of R4 core reads
+//! into the generated `fhir_r4::Resource` and writes back to the same JSON
+//! (key order and white space aside, numbers by their exact text).
+
+use std::path::Path;
+
+use fhir_r4::Resource;
+use fhirgen::package::{Catalog, LoadOptions, Loader, packages_folder};
+
+/// Instances that are not valid R4: file, the error our reader must give, and
+/// the rule of the R4 spec they break. Each must fail with exactly that error.
+const NOT_VALID_R4: &[(&str, &str, &str)] = &[
+    (
+        "Questionnaire-qs1.json",
+        "Questionnaire.item[0].item[0]: required element `linkId` is missing",
+        "Questionnaire.item.linkId is 1..1",
+    ),
+    (
+        "ig-r4.json",
+        "ImplementationGuide: required element `name` is missing",
+        "ImplementationGuide.name is 1..1",
+    ),
+    (
+        "SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json",
+        "SearchParameter.id: `questionnaireresponse-extensions-QuestionnaireResponse-item-subject` is not a valid FHIR id",
+        "an id is at most 64 characters; this one has 66",
+    ),
+    // SearchParameter.base is 1..*; these ten R4 core extension search parameters have none.
+    (
+        "SearchParameter-codesystem-extensions-CodeSystem-author.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-codesystem-extensions-CodeSystem-effective.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-codesystem-extensions-CodeSystem-end.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-codesystem-extensions-CodeSystem-keyword.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-codesystem-extensions-CodeSystem-workflow.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-valueset-extensions-ValueSet-author.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-valueset-extensions-ValueSet-effective.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-valueset-extensions-ValueSet-end.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-valueset-extensions-ValueSet-keyword.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+    (
+        "SearchParameter-valueset-extensions-ValueSet-workflow.json",
+        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base is 1..*",
+    ),
+];
+
+/// Reads and writes every resource of `package`: how many were read, how many
+/// were excluded as invalid R4, and what went wrong with the others.
+fn round_trip(package: &str) -> (usize, usize, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut catalog = Catalog::new();
+    catalog.add_path(&packages_folder(root)).unwrap();
+    let set = Loader::new(catalog, LoadOptions::default())
+        .load(&package.parse().unwrap())
+        .unwrap();
+    let package = set.root();
+    let mut failures = Vec::new();
+    let (mut count, mut excluded_count) = (0, 0);
+    for entry in package.resources() {
+        count += 1;
+        let bytes = package.read(&entry.filename).unwrap();
+        let excluded = NOT_VALID_R4
+            .iter()
+            .find(|(file, ..)| *file == entry.filename);
+        let outcome = match Resource::from_json(&bytes) {
+            Ok(resource) => {
+                let written = resource.to_json();
+                match fhirgen_runtime::first_difference(&bytes, &written, &entry.resource_type) {
+                    Ok(None) => None,
+                    Ok(Some(path)) => Some(format!("differs at {path}")),
+                    Err(e) => Some(format!("output is not JSON: {e}")),
+                }
+            }
+            Err(error) => Some(format!("does not read: {error}")),
+        };
+        match (outcome, excluded) {
+            (None, None) => {}
+            (None, Some((file, ..))) => {
+                failures.push(format!("{file}: listed as invalid, yet it round-trips"))
+            }
+            (Some(problem), Some((file, expected, _))) => {
+                if problem == format!("does not read: {expected}") {
+                    excluded_count += 1;
+                } else {
+                    failures.push(format!(
+                        "{file}: listed as invalid for `{expected}`, but: {problem}"
+                    ));
+                }
+            }
+            (Some(problem), None) => failures.push(format!("{}: {problem}", entry.filename)),
+        }
+    }
+    (count, excluded_count, failures)
+}
+
+#[test]
+fn r4_examples_round_trip() {
+    let (count, excluded, failures) = round_trip("hl7.fhir.r4.examples@4.0.1");
+    println!(
+        "R4 examples: {count} read, {} survive the round trip, {excluded} rejected as invalid R4 (listed)",
+        count - excluded - failures.len()
+    );
+    assert_eq!((count, excluded), (718, 2));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn r4_core_conformance_resources_round_trip() {
+    let (count, excluded, failures) = round_trip("hl7.fhir.r4.core@4.0.1");
+    println!(
+        "R4 core: {count} read, {} survive the round trip, {excluded} rejected as invalid R4 (listed)",
+        count - excluded - failures.len()
+    );
+    assert_eq!((count, excluded), (4581, 11));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
