@@ -1,0 +1,135 @@
+//! FHIR JSON rules through the generated R4 types: primitives, `_name`
+//! elements, exact decimals, and errors at the right path.
+
+use fhir_r4::{Observation, Patient, Resource};
+
+fn error_of(json: &str) -> String {
+    Resource::from_json(json.as_bytes()).unwrap_err().to_string()
+}
+
+fn round_trips(json: &str) {
+    let resource = Resource::from_json(json.as_bytes()).unwrap();
+    let written = resource.to_json();
+    let difference = fhirgen_runtime::first_difference(json.as_bytes(), &written, resource.resource_type()).unwrap();
+    assert_eq!(difference, None, "wrote {}", String::from_utf8_lossy(&written));
+}
+
+#[test]
+fn primitive_arrays_with_nulls_and_extensions() {
+    let json = r#"{"resourceType":"Patient","name":[{"given":["Ann",null],
+        "_given":[null,{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]}]}]}"#;
+    let patient = Patient::from_json(json.as_bytes()).unwrap();
+    let given = &patient.name[0].given;
+    assert_eq!(given.len(), 2);
+    assert_eq!(given[0].value.as_deref(), Some("Ann"));
+    assert_eq!(given[1].value, None);
+    assert_eq!(given[1].extension[0].url, "http://hl7.org/fhir/StructureDefinition/data-absent-reason");
+    round_trips(json);
+}
+
+#[test]
+fn a_primitive_may_have_only_extensions() {
+    let json = r#"{"resourceType":"Patient","_birthDate":{"id":"b1","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"asked-unknown"}]}}"#;
+    let patient = Patient::from_json(json.as_bytes()).unwrap();
+    let birth_date = patient.birth_date.as_ref().unwrap();
+    assert_eq!(birth_date.value, None);
+    assert_eq!(birth_date.id.as_deref(), Some("b1"));
+    round_trips(json);
+}
+
+#[test]
+fn decimals_keep_their_exact_text() {
+    let json = r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},
+        "valueQuantity":{"value":26.0,"unit":"kg"},"referenceRange":[{"low":{"value":1.50},"high":{"value":1e3}}]}"#;
+    let observation = Observation::from_json(json.as_bytes()).unwrap();
+    let Some(fhir_r4::ObservationValue::Quantity(quantity)) = &observation.value else {
+        panic!("valueQuantity not read as Quantity");
+    };
+    assert_eq!(quantity.value.as_ref().unwrap().value.as_ref().unwrap().as_str(), "26.0");
+    let written = String::from_utf8(observation.to_json()).unwrap();
+    for text in ["26.0", "1.50", "1e3"] {
+        assert!(written.contains(text), "{text} lost in {written}");
+    }
+    round_trips(json);
+}
+
+#[test]
+fn dates_keep_their_precision() {
+    for date in ["2024", "2024-05", "2024-05-01"] {
+        let json = format!(r#"{{"resourceType":"Patient","birthDate":"{date}"}}"#);
+        round_trips(&json);
+    }
+    round_trips(r#"{"resourceType":"Patient","deceasedDateTime":"2024-05-01T10:00:00+02:00"}"#);
+}
+
+#[test]
+fn invalid_primitives_are_rejected_at_their_path() {
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","birthDate":"2024-13-01"}"#),
+        "Patient.birthDate: `2024-13-01` is not a valid FHIR date"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","name":[{"given":["Ann",7]}]}"#),
+        "Patient.name[0].given[1]: expected a string"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","deceasedDateTime":"2024-05-01T10:00:00"}"#),
+        "Patient.deceasedDateTime: `2024-05-01T10:00:00` is not a valid FHIR dateTime"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","gender":" male"}"#),
+        "Patient.gender: ` male` is not a valid FHIR code"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","multipleBirthInteger":2.5}"#),
+        "Patient.multipleBirthInteger: `2.5` is not a valid FHIR integer"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","id":"has space"}"#),
+        "Patient.id: `has space` is not a valid FHIR id"
+    );
+}
+
+#[test]
+fn structure_errors_name_the_path() {
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","name":[{"family":"X","nickname":"Y"}]}"#),
+        "Patient.name[0].nickname: unknown property `nickname`"
+    );
+    assert_eq!(error_of(r#"{"resourceType":"Patient","name":[]}"#), "Patient.name: an array must not be empty");
+    assert_eq!(
+        error_of(r#"{"resourceType":"Observation","code":{"text":"x"}}"#),
+        "Observation: required element `status` is missing"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2024"}"#),
+        "Patient.deceasedDateTime: more than one type given for deceased[x]"
+    );
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","gender":"male","gender":"female"}"#),
+        "Patient.gender: property `gender` appears twice"
+    );
+    assert_eq!(error_of(r#"{"resourceType":"Nonsense"}"#), "unknown resourceType `Nonsense`");
+    assert!(error_of(r#"{"resourceType":"Patient","#).contains("invalid JSON"));
+    assert_eq!(
+        error_of(r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}"#),
+        "Bundle.entry[0].resource.gender: expected a string"
+    );
+}
+
+#[test]
+fn keywords_keep_their_json_names() {
+    let json = r#"{"resourceType":"Bundle","type":"collection","entry":[{"request":{"method":"GET","url":"Patient/1"}}]}"#;
+    let bundle = fhir_r4::Bundle::from_json(json.as_bytes()).unwrap();
+    assert_eq!(bundle.type_.value.as_deref(), Some("collection"));
+    round_trips(json);
+}
+
+#[test]
+fn lenient_reading_reports_what_it_skips() {
+    let json = br#"{"resourceType":"Patient","gender":"male","nickname":"Bob"}"#;
+    let (resource, issues) = Resource::from_json_lenient(json).unwrap();
+    assert_eq!(resource.resource_type(), "Patient");
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].to_string(), "Patient.nickname: unknown property `nickname` skipped");
+}
