@@ -438,3 +438,81 @@ fn help_snapshot() {
         );
     }
 }
+
+/// `fhirgen roundtrip` over every R4 example, an NDJSON file and a broken Bundle.
+#[test]
+fn roundtrip_reports_only_what_does_not_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = fhirgen::package::read_archive_file(
+        &shared_packages().join("hl7.fhir.r4.examples-4.0.1.tgz"),
+    )
+    .unwrap();
+    let mut paths = Vec::new();
+    let mut ndjson = String::new();
+    for (name, bytes) in &files {
+        if !name.ends_with(".json") || name.contains('/') || name == "package.json" {
+            continue;
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        paths.push(path);
+        if name.starts_with("Patient-") && ndjson.lines().count() < 3 {
+            let compact: Value = serde_json::from_slice(bytes).unwrap();
+            ndjson.push_str(&format!("{compact}\n"));
+        }
+    }
+    assert_eq!(paths.len(), 718);
+    let mut broken: Value = serde_json::from_slice(&files["Patient-example.json"]).unwrap();
+    broken["name"][0]["nickname"] = Value::from("Jim");
+    ndjson.push_str(&format!("{broken}\n"));
+    std::fs::write(dir.path().join("patients.ndjson"), &ndjson).unwrap();
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = fhirgen(cache.path());
+    command
+        .arg("roundtrip")
+        .args(&paths)
+        .arg(dir.path().join("patients.ndjson"));
+    let output = run(&mut command);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let lines: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The two R4 examples that are not valid R4 (see tests/tests/r4_roundtrip.rs),
+    // and the broken NDJSON line.
+    assert_eq!(lines.len(), 3, "{}", output.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["id"] == "qs1" && l["firstDifference"] == "Questionnaire.item[0].item[0]")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["resourceType"] == "ImplementationGuide")
+    );
+    let ndjson_line = lines
+        .iter()
+        .find(|l| l["entry"] == 4)
+        .expect("NDJSON line 4 reported");
+    assert_eq!(ndjson_line["firstDifference"], "Patient.name[0].nickname");
+    assert_eq!(
+        ndjson_line["error"],
+        "Patient.name[0].nickname: unknown property `nickname`"
+    );
+    assert!(
+        output
+            .stderr
+            .contains("722 resources read from 719 files: 719 survive the round trip, 3 do not"),
+        "{}",
+        output.stderr
+    );
+
+    let mut command = fhirgen(cache.path());
+    command
+        .args(["roundtrip", "--package", "hl7.fhir.us.core@6.1.0"])
+        .arg(&paths[0]);
+    assert_eq!(run(&mut command).code, 2);
+}

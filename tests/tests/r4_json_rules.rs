@@ -4,14 +4,23 @@
 use fhir_r4::{Observation, Patient, Resource};
 
 fn error_of(json: &str) -> String {
-    Resource::from_json(json.as_bytes()).unwrap_err().to_string()
+    Resource::from_json(json.as_bytes())
+        .unwrap_err()
+        .to_string()
 }
 
 fn round_trips(json: &str) {
     let resource = Resource::from_json(json.as_bytes()).unwrap();
     let written = resource.to_json();
-    let difference = fhirgen_runtime::first_difference(json.as_bytes(), &written, resource.resource_type()).unwrap();
-    assert_eq!(difference, None, "wrote {}", String::from_utf8_lossy(&written));
+    let difference =
+        fhirgen_runtime::first_difference(json.as_bytes(), &written, resource.resource_type())
+            .unwrap();
+    assert_eq!(
+        difference,
+        None,
+        "wrote {}",
+        String::from_utf8_lossy(&written)
+    );
 }
 
 #[test]
@@ -23,7 +32,10 @@ fn primitive_arrays_with_nulls_and_extensions() {
     assert_eq!(given.len(), 2);
     assert_eq!(given[0].value.as_deref(), Some("Ann"));
     assert_eq!(given[1].value, None);
-    assert_eq!(given[1].extension[0].url, "http://hl7.org/fhir/StructureDefinition/data-absent-reason");
+    assert_eq!(
+        given[1].extension[0].url,
+        "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+    );
     round_trips(json);
 }
 
@@ -45,7 +57,17 @@ fn decimals_keep_their_exact_text() {
     let Some(fhir_r4::ObservationValue::Quantity(quantity)) = &observation.value else {
         panic!("valueQuantity not read as Quantity");
     };
-    assert_eq!(quantity.value.as_ref().unwrap().value.as_ref().unwrap().as_str(), "26.0");
+    assert_eq!(
+        quantity
+            .value
+            .as_ref()
+            .unwrap()
+            .value
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "26.0"
+    );
     let written = String::from_utf8(observation.to_json()).unwrap();
     for text in ["26.0", "1.50", "1e3"] {
         assert!(written.contains(text), "{text} lost in {written}");
@@ -96,7 +118,10 @@ fn structure_errors_name_the_path() {
         error_of(r#"{"resourceType":"Patient","name":[{"family":"X","nickname":"Y"}]}"#),
         "Patient.name[0].nickname: unknown property `nickname`"
     );
-    assert_eq!(error_of(r#"{"resourceType":"Patient","name":[]}"#), "Patient.name: an array must not be empty");
+    assert_eq!(
+        error_of(r#"{"resourceType":"Patient","name":[]}"#),
+        "Patient.name: an array must not be empty"
+    );
     assert_eq!(
         error_of(r#"{"resourceType":"Observation","code":{"text":"x"}}"#),
         "Observation: required element `status` is missing"
@@ -109,10 +134,15 @@ fn structure_errors_name_the_path() {
         error_of(r#"{"resourceType":"Patient","gender":"male","gender":"female"}"#),
         "Patient.gender: property `gender` appears twice"
     );
-    assert_eq!(error_of(r#"{"resourceType":"Nonsense"}"#), "unknown resourceType `Nonsense`");
+    assert_eq!(
+        error_of(r#"{"resourceType":"Nonsense"}"#),
+        "unknown resourceType `Nonsense`"
+    );
     assert!(error_of(r#"{"resourceType":"Patient","#).contains("invalid JSON"));
     assert_eq!(
-        error_of(r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}"#),
+        error_of(
+            r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}"#
+        ),
         "Bundle.entry[0].resource.gender: expected a string"
     );
 }
@@ -131,5 +161,8 @@ fn lenient_reading_reports_what_it_skips() {
     let (resource, issues) = Resource::from_json_lenient(json).unwrap();
     assert_eq!(resource.resource_type(), "Patient");
     assert_eq!(issues.len(), 1);
-    assert_eq!(issues[0].to_string(), "Patient.nickname: unknown property `nickname` skipped");
+    assert_eq!(
+        issues[0].to_string(),
+        "Patient.nickname: unknown property `nickname` skipped"
+    );
 }

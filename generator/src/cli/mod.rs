@@ -3,6 +3,8 @@
 mod generate;
 mod inspect;
 mod packages;
+#[cfg(feature = "r4")]
+mod roundtrip;
 mod sources;
 
 use std::process::ExitCode;
@@ -73,6 +75,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Read resources into the generated types and write them back; print each one whose JSON changed
+    #[cfg(feature = "r4")]
+    Roundtrip {
+        /// The package whose types to use (built in: hl7.fhir.r4.core@4.0.1, the default)
+        #[arg(long, value_name = "PACKAGE")]
+        package: Option<String>,
+        /// Files: one resource, a Bundle (each entry), or .ndjson (each line)
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Install packages and their dependencies from a registry into the package cache
     Install {
         #[command(flatten)]
@@ -105,6 +117,8 @@ pub fn main() -> ExitCode {
             out,
             check,
         } => generate::generate(&sources, package.as_deref(), out.as_deref(), check),
+        #[cfg(feature = "r4")]
+        Command::Roundtrip { package, files } => roundtrip::roundtrip(package.as_deref(), &files),
         Command::Install { sources, wanted } => packages::install(&sources, &wanted),
     };
     match outcome {

@@ -1,0 +1,147 @@
+//! `fhirgen roundtrip`: read resources into the generated types, write them
+//! back, and report every one whose JSON changed.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::ExitCode;
+
+use fhir_r4::Resource;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::CommandResult;
+
+/// The packages whose types are built into this binary.
+/// (Profile types of US Core come with the profile crates.)
+const BUILT_IN: &[&str] = &["hl7.fhir.r4.core@4.0.1"];
+
+#[derive(Default)]
+struct Tally {
+    resources: usize,
+    lost: usize,
+}
+
+pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> CommandResult {
+    if let Some(package) = package {
+        let normalised = package.replace('#', "@");
+        if !BUILT_IN.contains(&normalised.as_str()) {
+            eprintln!(
+                "error: the types of {package} are not built into fhirgen; built in: {}",
+                BUILT_IN.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let mut tally = Tally::default();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in files {
+        let label = file.display().to_string();
+        if file.extension().is_some_and(|e| e == "ndjson") {
+            let handle = std::fs::File::open(file).map_err(|e| format!("{label}: {e}"))?;
+            for (number, line) in BufReader::new(handle).lines().enumerate() {
+                let line = line.map_err(|e| format!("{label}: line {}: {e}", number + 1))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                check(
+                    &label,
+                    Some(number + 1),
+                    line.as_bytes(),
+                    &mut tally,
+                    &mut out,
+                )?;
+            }
+        } else {
+            let bytes = std::fs::read(file).map_err(|e| format!("{label}: {e}"))?;
+            check(&label, None, &bytes, &mut tally, &mut out)?;
+        }
+    }
+    eprintln!(
+        "{} resources read from {} files: {} survive the round trip, {} do not",
+        tally.resources,
+        files.len(),
+        tally.resources - tally.lost,
+        tally.lost
+    );
+    Ok(if tally.lost == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header {
+    resource_type: Option<String>,
+    id: Option<String>,
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    resource: Option<Box<RawValue>>,
+}
+
+/// `Bundle.entry[3].resource.name` -> 3.
+fn entry_index(path: &str) -> Option<usize> {
+    let rest = path.strip_prefix("Bundle.entry[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// Round-trips one resource (a Bundle as a whole, so nothing of it goes
+/// unchecked); prints a line when it does not survive, naming the entry where
+/// the first difference lies inside one.
+fn check(
+    file: &str,
+    entry: Option<usize>,
+    bytes: &[u8],
+    tally: &mut Tally,
+    out: &mut impl Write,
+) -> Result<(), Box<dyn std::error::Error>> {
+    tally.resources += 1;
+    let header: Header = serde_json::from_slice(bytes).unwrap_or(Header {
+        resource_type: None,
+        id: None,
+        entry: Vec::new(),
+    });
+    let resource_type = header.resource_type.clone().unwrap_or_default();
+    let (difference, error) = match Resource::from_json(bytes) {
+        Ok(resource) => {
+            let written = resource.to_json();
+            match fhirgen_runtime::first_difference(bytes, &written, &resource_type) {
+                Ok(None) => return Ok(()),
+                Ok(Some(path)) => (Some(path), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
+        }
+        Err(e) => (
+            e.path
+                .is_empty()
+                .then(|| resource_type.clone())
+                .or(Some(e.path.clone())),
+            Some(e.to_string()),
+        ),
+    };
+    tally.lost += 1;
+    let mut line = json!({"file": file});
+    let mut described = (header.resource_type, header.id);
+    let inner = difference.as_deref().and_then(entry_index);
+    if let Some(index) = entry.or(inner) {
+        line["entry"] = json!(index);
+    }
+    if let Some(resource) = inner.and_then(|i| header.entry.get(i)?.resource.as_ref()) {
+        if let Ok(entry_header) = serde_json::from_str::<Header>(resource.get()) {
+            described = (entry_header.resource_type, entry_header.id);
+        }
+    }
+    line["resourceType"] = json!(described.0);
+    line["id"] = json!(described.1);
+    line["firstDifference"] = json!(difference);
+    if let Some(error) = error {
+        line["error"] = json!(error);
+    }
+    writeln!(out, "{line}")?;
+    Ok(())
+}
