@@ -29,8 +29,12 @@ static EXAMPLES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         .collect()
 });
 
-static PARSED: LazyLock<Vec<Resource>> =
-    LazyLock::new(|| EXAMPLES.iter().map(|bytes| Resource::from_json(bytes).unwrap()).collect());
+static PARSED: LazyLock<Vec<Resource>> = LazyLock::new(|| {
+    EXAMPLES
+        .iter()
+        .map(|bytes| Resource::from_json(bytes).unwrap())
+        .collect()
+});
 
 fn counters<'a, 'b>(bencher: Bencher<'a, 'b>) -> Bencher<'a, 'b> {
     let bytes: usize = EXAMPLES.iter().map(Vec::len).sum();
