@@ -233,7 +233,13 @@ impl<'j> Reader<'j> {
         if let Some(missing) = required_missing(object, &seen) {
             return Err(self.error(format!("required element `{missing}` is missing")));
         }
-        Ok(())
+        object.finish().map_err(|problem| {
+            let (property, message) = problem.split_once(": ").unwrap_or(("", &problem));
+            let mark = self.push_key(property);
+            let error = self.error(message);
+            self.pop(mark);
+            error
+        })
     }
 
     /// Reads the body of a resource of type `T` (the caller has looked at

@@ -24,5 +24,5 @@ pub use temporal::{Date, DateTime, Instant, Precision, Time};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::json::{ReadSlot, WriteSlot};
-    pub use crate::object::required_missing;
+    pub use crate::object::{empty_primitive, required_missing};
 }

@@ -54,6 +54,13 @@ pub trait Object {
 
     /// Writes the fields as JSON properties, in definition order.
     fn write_fields(&self, w: &mut Writer);
+
+    /// Checks what can only be judged once the whole object is read: each
+    /// element of a repeating primitive has a value or an extension (`given`
+    /// and `_given` arrive separately). Names the offending property.
+    fn finish(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A resource: an [`Object`] whose JSON carries `resourceType`.
@@ -102,6 +109,24 @@ impl<T: Object + ?Sized> Object for Box<T> {
 
     fn write_fields(&self, w: &mut Writer) {
         (**self).write_fields(w)
+    }
+
+    fn finish(&self) -> Result<(), String> {
+        (**self).finish()
+    }
+}
+
+/// For [`Object::finish`]: the first element of a repeating primitive with
+/// neither value nor extension, as `name[index]`.
+pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), String> {
+    match list
+        .iter()
+        .position(|p| p.value.is_none() && !p.has_element_part())
+    {
+        Some(index) => Err(format!(
+            "{name}[{index}]: an element needs a value or an extension (null in both `{name}` and `_{name}`)"
+        )),
+        None => Ok(()),
     }
 }
 

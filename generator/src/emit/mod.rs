@@ -398,6 +398,7 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
     } else {
         quote!(_seen)
     };
+    let finish = finish_method(s);
     let mut doc_lines = vec![match &s.short {
         Some(short) => short.clone(),
         None => s.path.clone(),
@@ -442,6 +443,8 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
             fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
                 #(#writes)*
             }
+
+            #finish
         }
     };
     if s.kind == StructKind::Resource {
@@ -470,6 +473,31 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
         });
     }
     Ok(tokens)
+}
+
+/// `Object::finish` for a struct with repeating primitives: each element needs a
+/// value or an extension, which is known only once both `name` and `_name`
+/// are read. Nothing for other structs (the default does).
+fn finish_method(s: &StructDef) -> TokenStream {
+    let checks: Vec<TokenStream> = s
+        .fields
+        .iter()
+        .filter(|f| f.is_list() && matches!(f.ty, FieldType::Primitive { .. }))
+        .map(|f| {
+            let field = ident(&f.rust_name);
+            let json = &f.json_name;
+            quote!(::fhirgen_runtime::__private::empty_primitive(#json, &self.#field)?;)
+        })
+        .collect();
+    if checks.is_empty() {
+        return quote!();
+    }
+    quote! {
+        fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+            #(#checks)*
+            ::std::result::Result::Ok(())
+        }
+    }
 }
 
 /// The JSON properties of a choice field: each type's, and `_` for primitives.

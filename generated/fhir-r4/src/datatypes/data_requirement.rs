@@ -149,6 +149,14 @@ impl ::fhirgen_runtime::Object for DataRequirement {
         w.primitive_field("limit", &self.limit);
         w.object_field("sort", &self.sort);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "mustSupport",
+            &self.must_support,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// What codes are expected
 ///

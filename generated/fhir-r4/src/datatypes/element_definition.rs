@@ -1442,6 +1442,15 @@ impl ::fhirgen_runtime::Object for ElementDefinition {
         w.object_field("binding", &self.binding);
         w.object_field("mapping", &self.mapping);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "representation",
+            &self.representation,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::fhirgen_runtime::__private::empty_primitive("condition", &self.condition)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Base definition information for tools
 ///
@@ -3715,6 +3724,15 @@ impl ::fhirgen_runtime::Object for ElementDefinitionType {
         w.primitive_field("targetProfile", &self.target_profile);
         w.primitive_field("aggregation", &self.aggregation);
         w.primitive_field("versioning", &self.versioning);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "targetProfile",
+            &self.target_profile,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("aggregation", &self.aggregation)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The types `ElementDefinition.defaultValue[x]` may have.

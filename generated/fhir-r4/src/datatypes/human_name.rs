@@ -143,4 +143,10 @@ impl ::fhirgen_runtime::Object for HumanName {
         w.primitive_field("suffix", &self.suffix);
         w.object_field("period", &self.period);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("given", &self.given)?;
+        ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
+        ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
+        ::std::result::Result::Ok(())
+    }
 }

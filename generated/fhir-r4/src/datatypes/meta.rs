@@ -125,4 +125,8 @@ impl ::fhirgen_runtime::Object for Meta {
         w.object_field("security", &self.security);
         w.object_field("tag", &self.tag);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
+        ::std::result::Result::Ok(())
+    }
 }

@@ -93,6 +93,10 @@ impl ::fhirgen_runtime::Object for Timing {
         w.object_field("repeat", &self.repeat);
         w.object_field("code", &self.code);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("event", &self.event)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// When the event is to occur
 ///
@@ -365,6 +369,12 @@ impl ::fhirgen_runtime::Object for TimingRepeat {
         w.primitive_field("timeOfDay", &self.time_of_day);
         w.primitive_field("when", &self.when);
         w.primitive_field("offset", &self.offset);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("dayOfWeek", &self.day_of_week)?;
+        ::fhirgen_runtime::__private::empty_primitive("timeOfDay", &self.time_of_day)?;
+        ::fhirgen_runtime::__private::empty_primitive("when", &self.when)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The types `Timing.repeat.bounds[x]` may have.

@@ -706,6 +706,10 @@ impl ::fhirgen_runtime::Object for ActivityDefinition {
         w.primitive_field("transform", &self.transform);
         w.object_field("dynamicValue", &self.dynamic_value);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ActivityDefinition {
     const RESOURCE_TYPE: &'static str = "ActivityDefinition";

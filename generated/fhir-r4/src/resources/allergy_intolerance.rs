@@ -327,6 +327,10 @@ impl ::fhirgen_runtime::Object for AllergyIntolerance {
         w.object_field("note", &self.note);
         w.object_field("reaction", &self.reaction);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("category", &self.category)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for AllergyIntolerance {
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";

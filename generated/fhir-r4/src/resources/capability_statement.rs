@@ -461,6 +461,23 @@ impl ::fhirgen_runtime::Object for CapabilityStatement {
         w.object_field("messaging", &self.messaging);
         w.object_field("document", &self.document);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiates",
+            &self.instantiates,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("imports", &self.imports)?;
+        ::fhirgen_runtime::__private::empty_primitive("format", &self.format)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "patchFormat",
+            &self.patch_format,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "implementationGuide",
+            &self.implementation_guide,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CapabilityStatement {
     const RESOURCE_TYPE: &'static str = "CapabilityStatement";
@@ -1130,6 +1147,10 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRest {
         w.object_field("operation", &self.operation);
         w.primitive_field("compartment", &self.compartment);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("compartment", &self.compartment)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// What operations are supported?
 ///
@@ -1536,6 +1557,25 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResource {
         w.primitive_field("searchRevInclude", &self.search_rev_include);
         w.object_field("searchParam", &self.search_param);
         w.object_field("operation", &self.operation);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "supportedProfile",
+            &self.supported_profile,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "referencePolicy",
+            &self.reference_policy,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "searchInclude",
+            &self.search_include,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "searchRevInclude",
+            &self.search_rev_include,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// What operations are supported?

@@ -382,6 +382,17 @@ impl ::fhirgen_runtime::Object for CarePlan {
         w.object_field("activity", &self.activity);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CarePlan {
     const RESOURCE_TYPE: &'static str = "CarePlan";
@@ -787,6 +798,17 @@ impl ::fhirgen_runtime::Object for CarePlanActivityDetail {
         w.object_field("dailyAmount", &self.daily_amount);
         w.object_field("quantity", &self.quantity);
         w.primitive_field("description", &self.description);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The types `CarePlan.activity.detail.product[x]` may have.

@@ -429,6 +429,17 @@ impl ::fhirgen_runtime::Object for ChargeItem {
         w.object_field("note", &self.note);
         w.object_field("supportingInformation", &self.supporting_information);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "definitionUri",
+            &self.definition_uri,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "definitionCanonical",
+            &self.definition_canonical,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ChargeItem {
     const RESOURCE_TYPE: &'static str = "ChargeItem";

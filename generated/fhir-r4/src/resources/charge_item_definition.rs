@@ -406,6 +406,15 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinition {
         w.object_field("applicability", &self.applicability);
         w.object_field("propertyGroup", &self.property_group);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "derivedFromUri",
+            &self.derived_from_uri,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("partOf", &self.part_of)?;
+        ::fhirgen_runtime::__private::empty_primitive("replaces", &self.replaces)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ChargeItemDefinition {
     const RESOURCE_TYPE: &'static str = "ChargeItemDefinition";

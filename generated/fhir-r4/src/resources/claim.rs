@@ -919,6 +919,10 @@ impl ::fhirgen_runtime::Object for ClaimInsurance {
         w.primitive_field("preAuthRef", &self.pre_auth_ref);
         w.object_field("claimResponse", &self.claim_response);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Product or service provided
 ///
@@ -1240,6 +1244,25 @@ impl ::fhirgen_runtime::Object for ClaimItem {
         w.object_field("subSite", &self.sub_site);
         w.object_field("encounter", &self.encounter);
         w.object_field("detail", &self.detail);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "careTeamSequence",
+            &self.care_team_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "diagnosisSequence",
+            &self.diagnosis_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "procedureSequence",
+            &self.procedure_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "informationSequence",
+            &self.information_sequence,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Product or service provided

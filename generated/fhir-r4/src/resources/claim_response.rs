@@ -727,6 +727,22 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "itemSequence",
+            &self.item_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "detailSequence",
+            &self.detail_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "subdetailSequence",
+            &self.subdetail_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Insurer added line details
 ///
@@ -888,6 +904,10 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Insurer added line items
 ///
@@ -1038,6 +1058,10 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetailSubDetail {
         w.object_field("net", &self.net);
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Processing errors
@@ -1399,6 +1423,10 @@ impl ::fhirgen_runtime::Object for ClaimResponseItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Adjudication details
 ///
@@ -1617,6 +1645,10 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Adjudication for claim sub-details
 ///
@@ -1720,6 +1752,10 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetailSubDetail {
         w.primitive_field("subDetailSequence", &self.sub_detail_sequence);
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Payment Details

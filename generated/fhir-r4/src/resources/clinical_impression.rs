@@ -345,6 +345,10 @@ impl ::fhirgen_runtime::Object for ClinicalImpression {
         w.object_field("supportingInfo", &self.supporting_info);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("protocol", &self.protocol)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ClinicalImpression {
     const RESOURCE_TYPE: &'static str = "ClinicalImpression";

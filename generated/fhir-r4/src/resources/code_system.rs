@@ -1109,6 +1109,10 @@ impl ::fhirgen_runtime::Object for CodeSystemFilter {
         w.primitive_field("operator", &self.operator);
         w.primitive_field("value", &self.value);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("operator", &self.operator)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Additional information supplied about each concept
 ///

@@ -374,6 +374,17 @@ impl ::fhirgen_runtime::Object for Communication {
         w.object_field("payload", &self.payload);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Communication {
     const RESOURCE_TYPE: &'static str = "Communication";

@@ -429,4 +429,8 @@ impl ::fhirgen_runtime::Object for CompartmentDefinitionResource {
         w.primitive_field("param", &self.param);
         w.primitive_field("documentation", &self.documentation);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("param", &self.param)?;
+        ::std::result::Result::Ok(())
+    }
 }

@@ -491,6 +491,10 @@ impl ::fhirgen_runtime::Object for Contract {
         w.object_field("rule", &self.rule);
         w.choice_field(&self.legally_binding);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Contract {
     const RESOURCE_TYPE: &'static str = "Contract";
@@ -1509,6 +1513,31 @@ impl ::fhirgen_runtime::Object for ContractTermAction {
         w.object_field("note", &self.note);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "contextLinkId",
+            &self.context_link_id,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "requesterLinkId",
+            &self.requester_link_id,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "performerLinkId",
+            &self.performer_link_id,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("reason", &self.reason)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "reasonLinkId",
+            &self.reason_link_id,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Entity of the action
 ///
@@ -1817,6 +1846,14 @@ impl ::fhirgen_runtime::Object for ContractTermAsset {
         w.object_field("answer", &self.answer);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
         w.object_field("valuedItem", &self.valued_item);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Circumstance of the asset
@@ -2153,6 +2190,14 @@ impl ::fhirgen_runtime::Object for ContractTermAssetValuedItem {
         w.primitive_field("linkId", &self.link_id);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Context of the Contract term
 ///
@@ -2327,6 +2372,14 @@ impl ::fhirgen_runtime::Object for ContractTermOffer {
         w.primitive_field("text", &self.text);
         w.primitive_field("linkId", &self.link_id);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Response to offer text
@@ -2885,6 +2938,10 @@ impl ::fhirgen_runtime::Object for ContractTermSecurityLabel {
         w.object_field("classification", &self.classification);
         w.object_field("category", &self.category);
         w.object_field("control", &self.control);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("number", &self.number)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The types `Contract.friendly.content[x]` may have.

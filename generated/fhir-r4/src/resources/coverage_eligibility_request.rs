@@ -285,6 +285,10 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequest {
         w.object_field("insurance", &self.insurance);
         w.object_field("item", &self.item);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CoverageEligibilityRequest {
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityRequest";
@@ -572,6 +576,13 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItem {
         w.object_field("facility", &self.facility);
         w.object_field("diagnosis", &self.diagnosis);
         w.object_field("detail", &self.detail);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "supportingInfoSequence",
+            &self.supporting_info_sequence,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Applicable diagnosis

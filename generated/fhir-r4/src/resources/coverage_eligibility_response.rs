@@ -307,6 +307,10 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponse {
         w.object_field("form", &self.form);
         w.object_field("error", &self.error);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CoverageEligibilityResponse {
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityResponse";

@@ -366,6 +366,10 @@ impl ::fhirgen_runtime::Object for DeviceDefinition {
         w.object_field("parentDevice", &self.parent_device);
         w.object_field("material", &self.material);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("version", &self.version)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceDefinition {
     const RESOURCE_TYPE: &'static str = "DeviceDefinition";

@@ -408,6 +408,17 @@ impl ::fhirgen_runtime::Object for DeviceRequest {
         w.object_field("note", &self.note);
         w.object_field("relevantHistory", &self.relevant_history);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceRequest {
     const RESOURCE_TYPE: &'static str = "DeviceRequest";

@@ -255,6 +255,14 @@ impl ::fhirgen_runtime::Object for Endpoint {
         w.primitive_field("address", &self.address);
         w.primitive_field("header", &self.header);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "payloadMimeType",
+            &self.payload_mime_type,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("header", &self.header)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Endpoint {
     const RESOURCE_TYPE: &'static str = "Endpoint";

@@ -327,6 +327,10 @@ impl ::fhirgen_runtime::Object for ExampleScenario {
         w.object_field("process", &self.process);
         w.primitive_field("workflow", &self.workflow);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("workflow", &self.workflow)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ExampleScenario {
     const RESOURCE_TYPE: &'static str = "ExampleScenario";

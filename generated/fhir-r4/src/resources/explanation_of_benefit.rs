@@ -588,6 +588,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefit {
         w.object_field("benefitPeriod", &self.benefit_period);
         w.object_field("benefitBalance", &self.benefit_balance);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ExplanationOfBenefit {
     const RESOURCE_TYPE: &'static str = "ExplanationOfBenefit";
@@ -994,6 +998,22 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "itemSequence",
+            &self.item_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "detailSequence",
+            &self.detail_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "subDetailSequence",
+            &self.sub_detail_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Insurer added line items
 ///
@@ -1155,6 +1175,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Insurer added line items
 ///
@@ -1305,6 +1329,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetailSubDetail {
         w.object_field("net", &self.net);
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Balance by Benefit Category
@@ -1918,6 +1946,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitInsurance {
         w.object_field("coverage", &self.coverage);
         w.primitive_field("preAuthRef", &self.pre_auth_ref);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Product or service provided
 ///
@@ -2267,6 +2299,26 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "careTeamSequence",
+            &self.care_team_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "diagnosisSequence",
+            &self.diagnosis_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "procedureSequence",
+            &self.procedure_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "informationSequence",
+            &self.information_sequence,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Adjudication details
 ///
@@ -2586,6 +2638,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Additional items
 ///
@@ -2790,6 +2846,10 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetailSubDetail {
         w.object_field("udi", &self.udi);
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Recipient of benefits payable

@@ -383,6 +383,17 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistory {
         w.object_field("note", &self.note);
         w.object_field("condition", &self.condition);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for FamilyMemberHistory {
     const RESOURCE_TYPE: &'static str = "FamilyMemberHistory";

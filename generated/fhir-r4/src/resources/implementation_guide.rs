@@ -375,6 +375,13 @@ impl ::fhirgen_runtime::Object for ImplementationGuide {
         w.object_field("definition", &self.definition);
         w.object_field("manifest", &self.manifest);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "fhirVersion",
+            &self.fhir_version,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ImplementationGuide {
     const RESOURCE_TYPE: &'static str = "ImplementationGuide";
@@ -963,6 +970,13 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionResource {
         w.choice_field(&self.example);
         w.primitive_field("groupingId", &self.grouping_id);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "fhirVersion",
+            &self.fhir_version,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// A template for building resources
 ///
@@ -1377,6 +1391,11 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifest {
         w.primitive_field("image", &self.image);
         w.primitive_field("other", &self.other);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("image", &self.image)?;
+        ::fhirgen_runtime::__private::empty_primitive("other", &self.other)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// HTML page within the parent IG
 ///
@@ -1478,6 +1497,10 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestPage {
         w.primitive_field("name", &self.name);
         w.primitive_field("title", &self.title);
         w.primitive_field("anchor", &self.anchor);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("anchor", &self.anchor)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Resource in the implementation guide

@@ -269,6 +269,10 @@ impl ::fhirgen_runtime::Object for InsurancePlan {
         w.object_field("coverage", &self.coverage);
         w.object_field("plan", &self.plan);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for InsurancePlan {
     const RESOURCE_TYPE: &'static str = "InsurancePlan";

@@ -314,6 +314,10 @@ impl ::fhirgen_runtime::Object for Location {
         w.primitive_field("availabilityExceptions", &self.availability_exceptions);
         w.object_field("endpoint", &self.endpoint);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Location {
     const RESOURCE_TYPE: &'static str = "Location";
@@ -449,6 +453,10 @@ impl ::fhirgen_runtime::Object for LocationHoursOfOperation {
         w.primitive_field("allDay", &self.all_day);
         w.primitive_field("openingTime", &self.opening_time);
         w.primitive_field("closingTime", &self.closing_time);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("daysOfWeek", &self.days_of_week)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The absolute geographic location

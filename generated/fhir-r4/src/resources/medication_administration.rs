@@ -352,6 +352,13 @@ impl ::fhirgen_runtime::Object for MedicationAdministration {
         w.object_field("dosage", &self.dosage);
         w.object_field("eventHistory", &self.event_history);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiates",
+            &self.instantiates,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationAdministration {
     const RESOURCE_TYPE: &'static str = "MedicationAdministration";

@@ -360,6 +360,10 @@ impl ::fhirgen_runtime::Object for MedicationKnowledge {
         w.object_field("regulatory", &self.regulatory);
         w.object_field("kinetics", &self.kinetics);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("synonym", &self.synonym)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationKnowledge {
     const RESOURCE_TYPE: &'static str = "MedicationKnowledge";
@@ -657,6 +661,10 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.characteristic);
         w.primitive_field("value", &self.value);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("value", &self.value)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// The pricing of the medication

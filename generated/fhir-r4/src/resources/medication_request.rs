@@ -496,6 +496,17 @@ impl ::fhirgen_runtime::Object for MedicationRequest {
         w.object_field("detectedIssue", &self.detected_issue);
         w.object_field("eventHistory", &self.event_history);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationRequest {
     const RESOURCE_TYPE: &'static str = "MedicationRequest";

@@ -335,6 +335,13 @@ impl ::fhirgen_runtime::Object for MedicinalProduct {
         );
         w.object_field("specialDesignation", &self.special_designation);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "specialMeasures",
+            &self.special_measures,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProduct {
     const RESOURCE_TYPE: &'static str = "MedicinalProduct";

@@ -731,6 +731,16 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQualityRoc {
         w.primitive_field("sensitivity", &self.sensitivity);
         w.primitive_field("fMeasure", &self.f_measure);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("score", &self.score)?;
+        ::fhirgen_runtime::__private::empty_primitive("numTP", &self.num_tp)?;
+        ::fhirgen_runtime::__private::empty_primitive("numFP", &self.num_fp)?;
+        ::fhirgen_runtime::__private::empty_primitive("numFN", &self.num_fn)?;
+        ::fhirgen_runtime::__private::empty_primitive("precision", &self.precision)?;
+        ::fhirgen_runtime::__private::empty_primitive("sensitivity", &self.sensitivity)?;
+        ::fhirgen_runtime::__private::empty_primitive("fMeasure", &self.f_measure)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// A sequence used as reference
 ///

@@ -319,6 +319,21 @@ impl ::fhirgen_runtime::Object for NutritionOrder {
         w.object_field("enteralFormula", &self.enteral_formula);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiates",
+            &self.instantiates,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for NutritionOrder {
     const RESOURCE_TYPE: &'static str = "NutritionOrder";

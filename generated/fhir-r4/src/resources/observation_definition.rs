@@ -272,6 +272,13 @@ impl ::fhirgen_runtime::Object for ObservationDefinition {
         w.object_field("abnormalCodedValueSet", &self.abnormal_coded_value_set);
         w.object_field("criticalCodedValueSet", &self.critical_coded_value_set);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "permittedDataType",
+            &self.permitted_data_type,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ObservationDefinition {
     const RESOURCE_TYPE: &'static str = "ObservationDefinition";

@@ -478,6 +478,10 @@ impl ::fhirgen_runtime::Object for OperationDefinition {
         w.object_field("parameter", &self.parameter);
         w.object_field("overload", &self.overload);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("resource", &self.resource)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for OperationDefinition {
     const RESOURCE_TYPE: &'static str = "OperationDefinition";
@@ -588,6 +592,13 @@ impl ::fhirgen_runtime::Object for OperationDefinitionOverload {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("parameterName", &self.parameter_name);
         w.primitive_field("comment", &self.comment);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "parameterName",
+            &self.parameter_name,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Parameters for the operation/query
@@ -800,6 +811,13 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameter {
         w.object_field("binding", &self.binding);
         w.object_field("referencedFrom", &self.referenced_from);
         w.object_field("part", &self.part);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "targetProfile",
+            &self.target_profile,
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 /// ValueSet details if this is coded

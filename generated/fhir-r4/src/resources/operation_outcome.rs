@@ -287,4 +287,9 @@ impl ::fhirgen_runtime::Object for OperationOutcomeIssue {
         w.primitive_field("location", &self.location);
         w.primitive_field("expression", &self.expression);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("location", &self.location)?;
+        ::fhirgen_runtime::__private::empty_primitive("expression", &self.expression)?;
+        ::std::result::Result::Ok(())
+    }
 }

@@ -229,6 +229,10 @@ impl ::fhirgen_runtime::Object for Organization {
         w.object_field("contact", &self.contact);
         w.object_field("endpoint", &self.endpoint);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Organization {
     const RESOURCE_TYPE: &'static str = "Organization";

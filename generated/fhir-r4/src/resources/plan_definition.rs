@@ -498,6 +498,10 @@ impl ::fhirgen_runtime::Object for PlanDefinition {
         w.object_field("goal", &self.goal);
         w.object_field("action", &self.action);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for PlanDefinition {
     const RESOURCE_TYPE: &'static str = "PlanDefinition";
@@ -953,6 +957,10 @@ impl ::fhirgen_runtime::Object for PlanDefinitionAction {
         w.primitive_field("transform", &self.transform);
         w.object_field("dynamicValue", &self.dynamic_value);
         w.object_field("action", &self.action);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("goalId", &self.goal_id)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Whether or not the action is applicable

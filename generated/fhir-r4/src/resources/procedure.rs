@@ -436,6 +436,17 @@ impl ::fhirgen_runtime::Object for Procedure {
         w.object_field("usedReference", &self.used_reference);
         w.object_field("usedCode", &self.used_code);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Procedure {
     const RESOURCE_TYPE: &'static str = "Procedure";

@@ -233,6 +233,10 @@ impl ::fhirgen_runtime::Object for Provenance {
         w.object_field("entity", &self.entity);
         w.object_field("signature", &self.signature);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Provenance {
     const RESOURCE_TYPE: &'static str = "Provenance";

@@ -403,6 +403,17 @@ impl ::fhirgen_runtime::Object for Questionnaire {
         w.object_field("code", &self.code);
         w.object_field("item", &self.item);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "derivedFrom",
+            &self.derived_from,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "subjectType",
+            &self.subject_type,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Questionnaire {
     const RESOURCE_TYPE: &'static str = "Questionnaire";

@@ -324,6 +324,17 @@ impl ::fhirgen_runtime::Object for RequestGroup {
         w.object_field("note", &self.note);
         w.object_field("action", &self.action);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for RequestGroup {
     const RESOURCE_TYPE: &'static str = "RequestGroup";

@@ -536,6 +536,11 @@ impl ::fhirgen_runtime::Object for ResearchDefinition {
         w.object_field("exposureAlternative", &self.exposure_alternative);
         w.object_field("outcome", &self.outcome);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("comment", &self.comment)?;
+        ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ResearchDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchDefinition";

@@ -538,6 +538,11 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinition {
         w.primitive_field("variableType", &self.variable_type);
         w.object_field("characteristic", &self.characteristic);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("comment", &self.comment)?;
+        ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ResearchElementDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchElementDefinition";

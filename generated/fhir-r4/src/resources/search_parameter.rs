@@ -476,6 +476,14 @@ impl ::fhirgen_runtime::Object for SearchParameter {
         w.primitive_field("chain", &self.chain);
         w.object_field("component", &self.component);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("base", &self.base)?;
+        ::fhirgen_runtime::__private::empty_primitive("target", &self.target)?;
+        ::fhirgen_runtime::__private::empty_primitive("comparator", &self.comparator)?;
+        ::fhirgen_runtime::__private::empty_primitive("modifier", &self.modifier)?;
+        ::fhirgen_runtime::__private::empty_primitive("chain", &self.chain)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SearchParameter {
     const RESOURCE_TYPE: &'static str = "SearchParameter";

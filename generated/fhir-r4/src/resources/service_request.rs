@@ -520,6 +520,17 @@ impl ::fhirgen_runtime::Object for ServiceRequest {
         w.primitive_field("patientInstruction", &self.patient_instruction);
         w.object_field("relevantHistory", &self.relevant_history);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ServiceRequest {
     const RESOURCE_TYPE: &'static str = "ServiceRequest";

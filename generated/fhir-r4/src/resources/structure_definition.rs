@@ -472,6 +472,13 @@ impl ::fhirgen_runtime::Object for StructureDefinition {
         w.object_field("snapshot", &self.snapshot);
         w.object_field("differential", &self.differential);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "contextInvariant",
+            &self.context_invariant,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for StructureDefinition {
     const RESOURCE_TYPE: &'static str = "StructureDefinition";

@@ -350,6 +350,10 @@ impl ::fhirgen_runtime::Object for StructureMap {
         w.primitive_field("import", &self.import);
         w.object_field("group", &self.group);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("import", &self.import)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for StructureMap {
     const RESOURCE_TYPE: &'static str = "StructureMap";
@@ -842,6 +846,10 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleDependent {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("variable", &self.variable);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("variable", &self.variable)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Source inputs to the mapping
@@ -1494,6 +1502,10 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTarget {
         w.primitive_field("listRuleId", &self.list_rule_id);
         w.primitive_field("transform", &self.transform);
         w.object_field("parameter", &self.parameter);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("listMode", &self.list_mode)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Parameters to the transform

@@ -181,6 +181,13 @@ impl ::fhirgen_runtime::Object for SubstancePolymer {
         w.object_field("monomerSet", &self.monomer_set);
         w.object_field("repeat", &self.repeat);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "modification",
+            &self.modification,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstancePolymer {
     const RESOURCE_TYPE: &'static str = "SubstancePolymer";

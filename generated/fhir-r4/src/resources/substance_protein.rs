@@ -171,6 +171,13 @@ impl ::fhirgen_runtime::Object for SubstanceProtein {
         w.primitive_field("disulfideLinkage", &self.disulfide_linkage);
         w.object_field("subunit", &self.subunit);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "disulfideLinkage",
+            &self.disulfide_linkage,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceProtein {
     const RESOURCE_TYPE: &'static str = "SubstanceProtein";

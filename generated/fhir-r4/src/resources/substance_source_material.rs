@@ -267,6 +267,17 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterial {
         w.object_field("organism", &self.organism);
         w.object_field("partDescription", &self.part_description);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "parentSubstanceName",
+            &self.parent_substance_name,
+        )?;
+        ::fhirgen_runtime::__private::empty_primitive(
+            "geographicalLocation",
+            &self.geographical_location,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceSourceMaterial {
     const RESOURCE_TYPE: &'static str = "SubstanceSourceMaterial";

@@ -754,6 +754,11 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersion {
         w.object_field("filter", &self.filter);
         w.primitive_field("property", &self.property);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("language", &self.language)?;
+        ::fhirgen_runtime::__private::empty_primitive("property", &self.property)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// Filter Properties supported
 ///
@@ -841,6 +846,10 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersionFilte
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("op", &self.op);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("op", &self.op)?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Information about the \[ValueSet/$expand\](valueset-operation-expand.html) operation

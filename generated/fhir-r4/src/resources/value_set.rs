@@ -595,6 +595,10 @@ impl ::fhirgen_runtime::Object for ValueSetComposeInclude {
         w.object_field("filter", &self.filter);
         w.primitive_field("valueSet", &self.value_set);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive("valueSet", &self.value_set)?;
+        ::std::result::Result::Ok(())
+    }
 }
 /// A concept defined in the system
 ///

@@ -283,6 +283,13 @@ impl ::fhirgen_runtime::Object for VerificationResult {
         w.object_field("attestation", &self.attestation);
         w.object_field("validator", &self.validator);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::empty_primitive(
+            "targetLocation",
+            &self.target_location,
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for VerificationResult {
     const RESOURCE_TYPE: &'static str = "VerificationResult";
