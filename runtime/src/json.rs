@@ -575,6 +575,29 @@ impl Writer {
         self.out.push(b':');
     }
 
+    /// Writes `name: [...]`, one item each; nothing for an empty list (FHIR
+    /// JSON has no empty arrays).
+    fn array<I>(&mut self, name: &str, items: &[I], mut write: impl FnMut(&mut Self, &I)) {
+        if items.is_empty() {
+            return;
+        }
+        self.key(name);
+        self.begin(b'[');
+        for item in items {
+            self.separator();
+            write(self, item);
+        }
+        self.end(b']');
+    }
+
+    /// The key of a primitive's `_name` part.
+    fn element_key(&mut self, name: &str) {
+        self.separator();
+        self.out.extend_from_slice(b"\"_");
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
     fn begin(&mut self, bracket: u8) {
         self.out.push(bracket);
         self.comma = false;
@@ -642,11 +665,7 @@ impl Writer {
             value.write(self);
         }
         if primitive.has_element_part() {
-            self.separator();
-            self.out.push(b'"');
-            self.out.push(b'_');
-            self.out.extend_from_slice(name.as_bytes());
-            self.out.extend_from_slice(b"\":");
+            self.element_key(name);
             self.primitive_element(primitive);
         }
     }
@@ -700,16 +719,7 @@ impl<R: AnyResource> ResourceSlot for Vec<R> {
     }
 
     fn write_resources(&self, name: &str, w: &mut Writer) {
-        if self.is_empty() {
-            return;
-        }
-        w.key(name);
-        w.begin(b'[');
-        for resource in self {
-            w.separator();
-            resource.write_any(w);
-        }
-        w.end(b']');
+        w.array(name, self, |w, resource| resource.write_any(w));
     }
 }
 
@@ -741,16 +751,7 @@ impl<T: Object> WriteSlot for Option<T> {
 
 impl<T: Object> WriteSlot for Vec<T> {
     fn write_objects(&self, name: &str, w: &mut Writer) {
-        if self.is_empty() {
-            return;
-        }
-        w.key(name);
-        w.begin(b'[');
-        for item in self {
-            w.separator();
-            w.object(item, None);
-        }
-        w.end(b']');
+        w.array(name, self, |w, item| w.object(item, None));
     }
 }
 
@@ -771,23 +772,13 @@ impl<V: PrimitiveValue, X: Object> WriteSlot for Option<Primitive<V, X>> {
 impl<V: PrimitiveValue, X: Object> WriteSlot for Vec<Primitive<V, X>> {
     fn write_primitives(&self, name: &str, w: &mut Writer) {
         if self.iter().any(|p| p.value.is_some()) {
-            w.key(name);
-            w.begin(b'[');
-            for primitive in self {
-                w.separator();
-                match &primitive.value {
-                    Some(value) => value.write(w),
-                    None => w.raw("null"),
-                }
-            }
-            w.end(b']');
+            w.array(name, self, |w, primitive| match &primitive.value {
+                Some(value) => value.write(w),
+                None => w.raw("null"),
+            });
         }
         if self.iter().any(Primitive::has_element_part) {
-            w.separator();
-            w.out.push(b'"');
-            w.out.push(b'_');
-            w.out.extend_from_slice(name.as_bytes());
-            w.out.extend_from_slice(b"\":");
+            w.element_key(name);
             w.begin(b'[');
             for primitive in self {
                 w.separator();
