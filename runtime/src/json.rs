@@ -124,13 +124,20 @@ impl<'j> Reader<'j> {
         }
     }
 
-    pub(crate) fn next_number_text(&mut self) -> Result<String, String> {
+    /// Hands the exact text of the next number to `convert`, without copying it.
+    pub(crate) fn next_number<T>(
+        &mut self,
+        convert: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, String> {
         match self.jiter.peek() {
-            Ok(peek) if peek.is_num() => self
-                .jiter
-                .known_number_bytes(peek)
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .map_err(|e| e.to_string()),
+            Ok(peek) if peek.is_num() => {
+                let bytes = self
+                    .jiter
+                    .known_number_bytes(peek)
+                    .map_err(|e| e.to_string())?;
+                // JSON number text is ASCII.
+                convert(std::str::from_utf8(bytes).map_err(|e| e.to_string())?)
+            }
             _ => Err("expected a number".to_owned()),
         }
     }
@@ -436,31 +443,27 @@ pub trait ReadSlot {
     }
 }
 
-fn read_object<T: Object + Empty>(r: &mut Reader<'_>) -> Result<T, Error> {
-    let mut value = T::empty();
-    r.object(&mut value, None)?;
-    Ok(value)
-}
+// Objects are read in place (into the placeholder the slot already holds, or
+// one pushed for them): large structs are not moved after reading.
 
 impl<T: Object + Empty> ReadSlot for T {
     fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
-        *self = read_object(r)?;
-        Ok(())
+        r.object(self, None)
     }
 }
 
 impl<T: Object + Empty> ReadSlot for Option<T> {
     fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
-        *self = Some(read_object(r)?);
-        Ok(())
+        r.object(self.insert(T::empty()), None)
     }
 }
 
 impl<T: Object + Empty> ReadSlot for Vec<T> {
     fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
         r.array(|r, _| {
-            self.push(read_object(r)?);
-            Ok(())
+            self.push(T::empty());
+            let last = self.len() - 1;
+            r.object(&mut self[last], None)
         })
     }
 }

@@ -100,7 +100,7 @@ impl ::fhirgen_runtime::Object for Annotation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnnotationAuthor {
     /// `authorReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `authorString`
     String(crate::FhirString),
 }
@@ -123,7 +123,9 @@ impl ::fhirgen_runtime::Choice for AnnotationAuthor {
                         r.error("more than one type given for author[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -311,7 +311,7 @@ pub enum DosageAsNeeded {
     /// `asNeededBoolean`
     Boolean(crate::Boolean),
     /// `asNeededCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for DosageAsNeeded {
     fn empty() -> Self {
@@ -351,7 +351,9 @@ impl ::fhirgen_runtime::Choice for DosageAsNeeded {
                         r.error("more than one type given for asNeeded[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -372,9 +374,9 @@ impl ::fhirgen_runtime::Choice for DosageAsNeeded {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DosageDoseAndRateDose {
     /// `doseRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `doseQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty for DosageDoseAndRateDose {
     fn empty() -> Self {
@@ -395,7 +397,7 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateDose {
                         r.error("more than one type given for dose[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -405,7 +407,9 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateDose {
                         r.error("more than one type given for dose[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -424,11 +428,11 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateDose {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DosageDoseAndRateRate {
     /// `rateRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `rateRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `rateQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty for DosageDoseAndRateRate {
     fn empty() -> Self {
@@ -449,7 +453,7 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateRate {
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -459,7 +463,7 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateRate {
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -469,7 +473,9 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateRate {
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }

@@ -3777,67 +3777,67 @@ pub enum ElementDefinitionDefaultValue {
     /// `defaultValueUuid`
     Uuid(crate::Uuid),
     /// `defaultValueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `defaultValueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `defaultValueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `defaultValueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `defaultValueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `defaultValueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `defaultValueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `defaultValueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `defaultValueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `defaultValueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `defaultValueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `defaultValueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `defaultValueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `defaultValuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `defaultValueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `defaultValueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `defaultValueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `defaultValueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `defaultValueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `defaultValueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `defaultValueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `defaultValueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `defaultValueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `defaultValueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `defaultValueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `defaultValueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `defaultValueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `defaultValueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `defaultValueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `defaultValueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `defaultValueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionDefaultValue {
     fn empty() -> Self {
@@ -4203,7 +4203,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -4213,7 +4215,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -4223,7 +4225,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -4233,7 +4237,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -4243,7 +4249,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -4253,7 +4261,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -4263,7 +4271,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -4273,7 +4283,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -4283,7 +4293,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -4293,7 +4305,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -4303,7 +4317,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -4313,7 +4329,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -4323,7 +4341,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -4333,7 +4351,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -4343,7 +4361,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -4353,7 +4373,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -4363,7 +4383,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -4373,7 +4393,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -4383,7 +4405,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -4393,7 +4417,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -4403,7 +4429,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -4413,7 +4439,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -4423,7 +4451,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -4433,7 +4463,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -4443,7 +4475,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -4453,7 +4487,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -4463,7 +4499,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -4473,7 +4511,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -4483,7 +4523,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -4493,7 +4535,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -4503,7 +4545,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }
@@ -4630,67 +4672,67 @@ pub enum ElementDefinitionExampleValue {
     /// `valueUuid`
     Uuid(crate::Uuid),
     /// `valueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `valueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `valueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `valueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `valueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `valueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `valueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `valueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `valuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `valueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `valueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `valueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `valueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `valueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `valueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `valueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `valueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `valueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `valueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `valueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `valueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `valueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionExampleValue {
     fn empty() -> Self {
@@ -5056,7 +5098,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -5066,7 +5110,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -5076,7 +5120,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -5086,7 +5132,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -5096,7 +5144,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -5106,7 +5156,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -5116,7 +5166,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -5126,7 +5178,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -5136,7 +5188,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -5146,7 +5200,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -5156,7 +5212,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -5166,7 +5224,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -5176,7 +5236,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -5186,7 +5246,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -5196,7 +5256,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -5206,7 +5268,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -5216,7 +5278,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -5226,7 +5288,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -5236,7 +5300,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -5246,7 +5312,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -5256,7 +5324,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -5266,7 +5334,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -5276,7 +5346,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -5286,7 +5358,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -5296,7 +5370,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -5306,7 +5382,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -5316,7 +5394,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -5326,7 +5406,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -5336,7 +5418,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -5346,7 +5430,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -5356,7 +5440,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }
@@ -5465,67 +5549,67 @@ pub enum ElementDefinitionFixed {
     /// `fixedUuid`
     Uuid(crate::Uuid),
     /// `fixedAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `fixedAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `fixedAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `fixedAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `fixedCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `fixedCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `fixedContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `fixedCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `fixedDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `fixedDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `fixedHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `fixedIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `fixedMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `fixedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `fixedQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `fixedRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `fixedRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `fixedReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `fixedSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `fixedSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `fixedTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `fixedContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `fixedContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `fixedDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `fixedExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `fixedParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `fixedRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `fixedTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `fixedUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `fixedDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `fixedMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionFixed {
     fn empty() -> Self {
@@ -5891,7 +5975,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -5901,7 +5987,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -5911,7 +5997,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -5921,7 +6009,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -5931,7 +6021,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -5941,7 +6033,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -5951,7 +6043,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -5961,7 +6055,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -5971,7 +6065,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -5981,7 +6077,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -5991,7 +6089,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -6001,7 +6101,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -6011,7 +6113,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -6021,7 +6123,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -6031,7 +6133,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -6041,7 +6145,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -6051,7 +6155,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -6061,7 +6165,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -6071,7 +6177,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -6081,7 +6189,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -6091,7 +6201,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -6101,7 +6211,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -6111,7 +6223,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -6121,7 +6235,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -6131,7 +6247,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -6141,7 +6259,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -6151,7 +6271,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -6161,7 +6283,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -6171,7 +6295,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -6181,7 +6307,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -6191,7 +6317,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
                         r.error("more than one type given for fixed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }
@@ -6278,7 +6404,7 @@ pub enum ElementDefinitionMaxValue {
     /// `maxValueUnsignedInt`
     UnsignedInt(crate::UnsignedInt),
     /// `maxValueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionMaxValue {
     fn empty() -> Self {
@@ -6447,7 +6573,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionMaxValue {
                         r.error("more than one type given for maxValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -6489,7 +6617,7 @@ pub enum ElementDefinitionMinValue {
     /// `minValueUnsignedInt`
     UnsignedInt(crate::UnsignedInt),
     /// `minValueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionMinValue {
     fn empty() -> Self {
@@ -6658,7 +6786,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionMinValue {
                         r.error("more than one type given for minValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -6722,67 +6852,67 @@ pub enum ElementDefinitionPattern {
     /// `patternUuid`
     Uuid(crate::Uuid),
     /// `patternAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `patternAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `patternAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `patternAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `patternCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `patternCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `patternContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `patternCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `patternDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `patternDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `patternHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `patternIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `patternMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `patternPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `patternQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `patternRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `patternRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `patternReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `patternSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `patternSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `patternTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `patternContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `patternContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `patternDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `patternExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `patternParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `patternRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `patternTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `patternUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `patternDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `patternMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionPattern {
     fn empty() -> Self {
@@ -7148,7 +7278,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -7158,7 +7290,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -7168,7 +7300,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -7178,7 +7312,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -7188,7 +7324,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -7198,7 +7336,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -7208,7 +7346,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -7218,7 +7358,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -7228,7 +7368,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -7238,7 +7380,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -7248,7 +7392,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -7258,7 +7404,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -7268,7 +7416,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -7278,7 +7426,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -7288,7 +7436,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -7298,7 +7448,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -7308,7 +7458,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -7318,7 +7468,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -7328,7 +7480,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -7338,7 +7492,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -7348,7 +7504,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -7358,7 +7514,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -7368,7 +7526,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -7378,7 +7538,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -7388,7 +7550,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -7398,7 +7562,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -7408,7 +7574,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -7418,7 +7586,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -7428,7 +7598,9 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -7438,7 +7610,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -7448,7 +7620,7 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
                         r.error("more than one type given for pattern[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }

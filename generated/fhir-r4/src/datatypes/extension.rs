@@ -384,67 +384,67 @@ pub enum ExtensionValue {
     /// `valueUuid`
     Uuid(crate::Uuid),
     /// `valueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `valueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `valueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `valueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `valueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `valueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `valueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `valueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `valuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `valueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `valueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `valueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `valueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `valueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `valueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `valueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `valueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `valueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `valueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `valueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `valueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `valueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ExtensionValue {
     fn empty() -> Self {
@@ -810,7 +810,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -820,7 +822,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -830,7 +832,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -840,7 +844,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -850,7 +856,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -860,7 +868,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -870,7 +878,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -880,7 +890,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -890,7 +900,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -900,7 +912,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -910,7 +924,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -920,7 +936,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -930,7 +948,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -940,7 +958,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -950,7 +968,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -960,7 +980,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -970,7 +990,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -980,7 +1000,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -990,7 +1012,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -1000,7 +1024,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -1010,7 +1036,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1020,7 +1046,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -1030,7 +1058,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -1040,7 +1070,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -1050,7 +1082,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -1060,7 +1094,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -1070,7 +1106,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -1080,7 +1118,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -1090,7 +1130,9 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -1100,7 +1142,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -1110,7 +1152,7 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }

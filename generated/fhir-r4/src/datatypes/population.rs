@@ -108,9 +108,9 @@ impl ::fhirgen_runtime::Object for Population {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PopulationAge {
     /// `ageRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `ageCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for PopulationAge {
     fn empty() -> Self {
@@ -131,7 +131,7 @@ impl ::fhirgen_runtime::Choice for PopulationAge {
                         r.error("more than one type given for age[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -141,7 +141,9 @@ impl ::fhirgen_runtime::Choice for PopulationAge {
                         r.error("more than one type given for age[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

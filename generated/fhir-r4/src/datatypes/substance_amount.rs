@@ -190,9 +190,9 @@ impl ::fhirgen_runtime::Object for SubstanceAmountReferenceRange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceAmountAmount {
     /// `amountQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `amountRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `amountString`
     String(crate::FhirString),
 }
@@ -215,7 +215,9 @@ impl ::fhirgen_runtime::Choice for SubstanceAmountAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -225,7 +227,7 @@ impl ::fhirgen_runtime::Choice for SubstanceAmountAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

@@ -381,11 +381,11 @@ impl ::fhirgen_runtime::Object for TimingRepeat {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimingRepeatBounds {
     /// `boundsDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `boundsRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `boundsPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for TimingRepeatBounds {
     fn empty() -> Self {
@@ -406,7 +406,9 @@ impl ::fhirgen_runtime::Choice for TimingRepeatBounds {
                         r.error("more than one type given for bounds[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -416,7 +418,7 @@ impl ::fhirgen_runtime::Choice for TimingRepeatBounds {
                         r.error("more than one type given for bounds[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -426,7 +428,7 @@ impl ::fhirgen_runtime::Choice for TimingRepeatBounds {
                         r.error("more than one type given for bounds[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -132,9 +132,9 @@ impl ::fhirgen_runtime::Object for TriggerDefinition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TriggerDefinitionTiming {
     /// `timingTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `timingReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `timingDate`
     Date(crate::Date),
     /// `timingDateTime`
@@ -159,7 +159,7 @@ impl ::fhirgen_runtime::Choice for TriggerDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -169,7 +169,9 @@ impl ::fhirgen_runtime::Choice for TriggerDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -903,9 +903,9 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionParticipant {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityDefinitionProduct {
     /// `productReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `productCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for ActivityDefinitionProduct {
     fn empty() -> Self {
@@ -926,7 +926,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionProduct {
                         r.error("more than one type given for product[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -936,7 +938,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionProduct {
                         r.error("more than one type given for product[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -957,9 +961,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionProduct {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityDefinitionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ActivityDefinitionSubject {
     fn empty() -> Self {
@@ -980,7 +984,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -990,7 +996,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1011,17 +1019,17 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionSubject {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityDefinitionTiming {
     /// `timingTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `timingDateTime`
     DateTime(crate::DateTime),
     /// `timingAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `timingRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `timingDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
 }
 impl ::fhirgen_runtime::Empty for ActivityDefinitionTiming {
     fn empty() -> Self {
@@ -1042,7 +1050,7 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1071,7 +1079,7 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -1081,7 +1089,7 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1091,7 +1099,7 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1101,7 +1109,9 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }

@@ -500,11 +500,11 @@ pub enum AllergyIntoleranceOnset {
     /// `onsetDateTime`
     DateTime(crate::DateTime),
     /// `onsetAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `onsetPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `onsetRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `onsetString`
     String(crate::FhirString),
 }
@@ -546,7 +546,7 @@ impl ::fhirgen_runtime::Choice for AllergyIntoleranceOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -556,7 +556,7 @@ impl ::fhirgen_runtime::Choice for AllergyIntoleranceOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -566,7 +566,7 @@ impl ::fhirgen_runtime::Choice for AllergyIntoleranceOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

@@ -687,7 +687,7 @@ pub enum BiologicallyDerivedProductCollectionCollected {
     /// `collectedDateTime`
     DateTime(crate::DateTime),
     /// `collectedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for BiologicallyDerivedProductCollectionCollected {
     fn empty() -> Self {
@@ -727,7 +727,7 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductCollectionCollected
                         r.error("more than one type given for collected[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -748,7 +748,7 @@ pub enum BiologicallyDerivedProductManipulationTime {
     /// `timeDateTime`
     DateTime(crate::DateTime),
     /// `timePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for BiologicallyDerivedProductManipulationTime {
     fn empty() -> Self {
@@ -788,7 +788,7 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductManipulationTime {
                         r.error("more than one type given for time[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -809,7 +809,7 @@ pub enum BiologicallyDerivedProductProcessingTime {
     /// `timeDateTime`
     DateTime(crate::DateTime),
     /// `timePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for BiologicallyDerivedProductProcessingTime {
     fn empty() -> Self {
@@ -849,7 +849,7 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductProcessingTime {
                         r.error("more than one type given for time[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

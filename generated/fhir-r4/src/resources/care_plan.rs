@@ -815,9 +815,9 @@ impl ::fhirgen_runtime::Object for CarePlanActivityDetail {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailProduct {
     /// `productCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `productReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for CarePlanActivityDetailProduct {
     fn empty() -> Self {
@@ -838,7 +838,9 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailProduct {
                         r.error("more than one type given for product[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -848,7 +850,9 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailProduct {
                         r.error("more than one type given for product[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -869,9 +873,9 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailProduct {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailScheduled {
     /// `scheduledTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `scheduledPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `scheduledString`
     String(crate::FhirString),
 }
@@ -894,7 +898,7 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailScheduled {
                         r.error("more than one type given for scheduled[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -904,7 +908,7 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailScheduled {
                         r.error("more than one type given for scheduled[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

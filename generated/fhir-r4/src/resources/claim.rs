@@ -2091,9 +2091,9 @@ impl ::fhirgen_runtime::Object for ClaimSupportingInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimAccidentLocation {
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimAccidentLocation {
     fn empty() -> Self {
@@ -2114,7 +2114,9 @@ impl ::fhirgen_runtime::Choice for ClaimAccidentLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -2124,7 +2126,9 @@ impl ::fhirgen_runtime::Choice for ClaimAccidentLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2143,9 +2147,9 @@ impl ::fhirgen_runtime::Choice for ClaimAccidentLocation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimDiagnosisDiagnosis {
     /// `diagnosisCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `diagnosisReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimDiagnosisDiagnosis {
     fn empty() -> Self {
@@ -2166,7 +2170,9 @@ impl ::fhirgen_runtime::Choice for ClaimDiagnosisDiagnosis {
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2176,7 +2182,9 @@ impl ::fhirgen_runtime::Choice for ClaimDiagnosisDiagnosis {
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2197,11 +2205,11 @@ impl ::fhirgen_runtime::Choice for ClaimDiagnosisDiagnosis {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimItemLocation {
     /// `locationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimItemLocation {
     fn empty() -> Self {
@@ -2222,7 +2230,9 @@ impl ::fhirgen_runtime::Choice for ClaimItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2232,7 +2242,9 @@ impl ::fhirgen_runtime::Choice for ClaimItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -2242,7 +2254,9 @@ impl ::fhirgen_runtime::Choice for ClaimItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2266,7 +2280,7 @@ pub enum ClaimItemServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ClaimItemServiced {
     fn empty() -> Self {
@@ -2304,7 +2318,7 @@ impl ::fhirgen_runtime::Choice for ClaimItemServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -2323,9 +2337,9 @@ impl ::fhirgen_runtime::Choice for ClaimItemServiced {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimProcedureProcedure {
     /// `procedureCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `procedureReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimProcedureProcedure {
     fn empty() -> Self {
@@ -2346,7 +2360,9 @@ impl ::fhirgen_runtime::Choice for ClaimProcedureProcedure {
                         r.error("more than one type given for procedure[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2356,7 +2372,9 @@ impl ::fhirgen_runtime::Choice for ClaimProcedureProcedure {
                         r.error("more than one type given for procedure[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2379,7 +2397,7 @@ pub enum ClaimSupportingInfoTiming {
     /// `timingDate`
     Date(crate::Date),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ClaimSupportingInfoTiming {
     fn empty() -> Self {
@@ -2417,7 +2435,7 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -2440,11 +2458,11 @@ pub enum ClaimSupportingInfoValue {
     /// `valueString`
     String(crate::FhirString),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimSupportingInfoValue {
     fn empty() -> Self {
@@ -2503,7 +2521,9 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -2513,7 +2533,9 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -2523,7 +2545,9 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -2078,11 +2078,11 @@ impl ::fhirgen_runtime::Object for ClaimResponseTotal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimResponseAddItemLocation {
     /// `locationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ClaimResponseAddItemLocation {
     fn empty() -> Self {
@@ -2103,7 +2103,9 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2113,7 +2115,9 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -2123,7 +2127,9 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2147,7 +2153,7 @@ pub enum ClaimResponseAddItemServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ClaimResponseAddItemServiced {
     fn empty() -> Self {
@@ -2185,7 +2191,7 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -550,7 +550,7 @@ pub enum ClinicalImpressionEffective {
     /// `effectiveDateTime`
     DateTime(crate::DateTime),
     /// `effectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ClinicalImpressionEffective {
     fn empty() -> Self {
@@ -590,7 +590,7 @@ impl ::fhirgen_runtime::Choice for ClinicalImpressionEffective {
                         r.error("more than one type given for effective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

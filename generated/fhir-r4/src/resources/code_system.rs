@@ -1236,7 +1236,7 @@ pub enum CodeSystemConceptPropertyValue {
     /// `valueCode`
     Code(crate::Code),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueString`
     String(crate::FhirString),
     /// `valueInteger`
@@ -1284,7 +1284,7 @@ impl ::fhirgen_runtime::Choice for CodeSystemConceptPropertyValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }

@@ -510,9 +510,9 @@ pub enum CommunicationPayloadContent {
     /// `contentString`
     String(crate::FhirString),
     /// `contentAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `contentReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for CommunicationPayloadContent {
     fn empty() -> Self {
@@ -552,7 +552,9 @@ impl ::fhirgen_runtime::Choice for CommunicationPayloadContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -562,7 +564,9 @@ impl ::fhirgen_runtime::Choice for CommunicationPayloadContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -489,7 +489,7 @@ pub enum CommunicationRequestOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for CommunicationRequestOccurrence {
     fn empty() -> Self {
@@ -529,7 +529,7 @@ impl ::fhirgen_runtime::Choice for CommunicationRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -550,9 +550,9 @@ pub enum CommunicationRequestPayloadContent {
     /// `contentString`
     String(crate::FhirString),
     /// `contentAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `contentReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for CommunicationRequestPayloadContent {
     fn empty() -> Self {
@@ -592,7 +592,9 @@ impl ::fhirgen_runtime::Choice for CommunicationRequestPayloadContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -602,7 +604,9 @@ impl ::fhirgen_runtime::Choice for CommunicationRequestPayloadContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -766,9 +766,9 @@ impl ::fhirgen_runtime::Object for CompositionSection {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompositionRelatesToTarget {
     /// `targetIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `targetReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for CompositionRelatesToTarget {
     fn empty() -> Self {
@@ -789,7 +789,9 @@ impl ::fhirgen_runtime::Choice for CompositionRelatesToTarget {
                         r.error("more than one type given for target[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -799,7 +801,9 @@ impl ::fhirgen_runtime::Choice for CompositionRelatesToTarget {
                         r.error("more than one type given for target[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -539,11 +539,11 @@ pub enum ConditionAbatement {
     /// `abatementDateTime`
     DateTime(crate::DateTime),
     /// `abatementAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `abatementPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `abatementRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `abatementString`
     String(crate::FhirString),
 }
@@ -585,7 +585,7 @@ impl ::fhirgen_runtime::Choice for ConditionAbatement {
                         r.error("more than one type given for abatement[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -595,7 +595,7 @@ impl ::fhirgen_runtime::Choice for ConditionAbatement {
                         r.error("more than one type given for abatement[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -605,7 +605,7 @@ impl ::fhirgen_runtime::Choice for ConditionAbatement {
                         r.error("more than one type given for abatement[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -648,11 +648,11 @@ pub enum ConditionOnset {
     /// `onsetDateTime`
     DateTime(crate::DateTime),
     /// `onsetAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `onsetPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `onsetRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `onsetString`
     String(crate::FhirString),
 }
@@ -694,7 +694,7 @@ impl ::fhirgen_runtime::Choice for ConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -704,7 +704,7 @@ impl ::fhirgen_runtime::Choice for ConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -714,7 +714,7 @@ impl ::fhirgen_runtime::Choice for ConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

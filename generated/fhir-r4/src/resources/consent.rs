@@ -811,9 +811,9 @@ impl ::fhirgen_runtime::Object for ConsentVerification {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConsentSource {
     /// `sourceAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `sourceReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ConsentSource {
     fn empty() -> Self {
@@ -834,7 +834,9 @@ impl ::fhirgen_runtime::Choice for ConsentSource {
                         r.error("more than one type given for source[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -844,7 +846,9 @@ impl ::fhirgen_runtime::Choice for ConsentSource {
                         r.error("more than one type given for source[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

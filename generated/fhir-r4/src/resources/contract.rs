@@ -2948,9 +2948,9 @@ impl ::fhirgen_runtime::Object for ContractTermSecurityLabel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractFriendlyContent {
     /// `contentAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `contentReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractFriendlyContent {
     fn empty() -> Self {
@@ -2971,7 +2971,9 @@ impl ::fhirgen_runtime::Choice for ContractFriendlyContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -2981,7 +2983,9 @@ impl ::fhirgen_runtime::Choice for ContractFriendlyContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3000,9 +3004,9 @@ impl ::fhirgen_runtime::Choice for ContractFriendlyContent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractLegalContent {
     /// `contentAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `contentReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractLegalContent {
     fn empty() -> Self {
@@ -3023,7 +3027,9 @@ impl ::fhirgen_runtime::Choice for ContractLegalContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -3033,7 +3039,9 @@ impl ::fhirgen_runtime::Choice for ContractLegalContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3052,9 +3060,9 @@ impl ::fhirgen_runtime::Choice for ContractLegalContent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractLegallyBinding {
     /// `legallyBindingAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `legallyBindingReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractLegallyBinding {
     fn empty() -> Self {
@@ -3075,7 +3083,9 @@ impl ::fhirgen_runtime::Choice for ContractLegallyBinding {
                         r.error("more than one type given for legallyBinding[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -3085,7 +3095,9 @@ impl ::fhirgen_runtime::Choice for ContractLegallyBinding {
                         r.error("more than one type given for legallyBinding[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3104,9 +3116,9 @@ impl ::fhirgen_runtime::Choice for ContractLegallyBinding {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractRuleContent {
     /// `contentAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `contentReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractRuleContent {
     fn empty() -> Self {
@@ -3127,7 +3139,9 @@ impl ::fhirgen_runtime::Choice for ContractRuleContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -3137,7 +3151,9 @@ impl ::fhirgen_runtime::Choice for ContractRuleContent {
                         r.error("more than one type given for content[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3158,9 +3174,9 @@ pub enum ContractTermActionOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurrenceTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for ContractTermActionOccurrence {
     fn empty() -> Self {
@@ -3200,7 +3216,7 @@ impl ::fhirgen_runtime::Choice for ContractTermActionOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -3210,7 +3226,7 @@ impl ::fhirgen_runtime::Choice for ContractTermActionOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -3230,9 +3246,9 @@ impl ::fhirgen_runtime::Choice for ContractTermActionOccurrence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTermAssetValuedItemEntity {
     /// `entityCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `entityReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractTermAssetValuedItemEntity {
     fn empty() -> Self {
@@ -3253,7 +3269,9 @@ impl ::fhirgen_runtime::Choice for ContractTermAssetValuedItemEntity {
                         r.error("more than one type given for entity[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -3263,7 +3281,9 @@ impl ::fhirgen_runtime::Choice for ContractTermAssetValuedItemEntity {
                         r.error("more than one type given for entity[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3300,13 +3320,13 @@ pub enum ContractTermOfferAnswerValue {
     /// `valueUri`
     Uri(crate::Uri),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractTermOfferAnswerValue {
     fn empty() -> Self {
@@ -3473,7 +3493,9 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -3483,7 +3505,7 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -3493,7 +3515,9 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -3503,7 +3527,9 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3532,9 +3558,9 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTermTopic {
     /// `topicCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `topicReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractTermTopic {
     fn empty() -> Self {
@@ -3555,7 +3581,9 @@ impl ::fhirgen_runtime::Choice for ContractTermTopic {
                         r.error("more than one type given for topic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -3565,7 +3593,9 @@ impl ::fhirgen_runtime::Choice for ContractTermTopic {
                         r.error("more than one type given for topic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3584,9 +3614,9 @@ impl ::fhirgen_runtime::Choice for ContractTermTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTopic {
     /// `topicCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `topicReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ContractTopic {
     fn empty() -> Self {
@@ -3607,7 +3637,9 @@ impl ::fhirgen_runtime::Choice for ContractTopic {
                         r.error("more than one type given for topic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -3617,7 +3649,9 @@ impl ::fhirgen_runtime::Choice for ContractTopic {
                         r.error("more than one type given for topic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -608,9 +608,9 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiaryException {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageCostToBeneficiaryValue {
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
 }
 impl ::fhirgen_runtime::Empty for CoverageCostToBeneficiaryValue {
     fn empty() -> Self {
@@ -631,7 +631,9 @@ impl ::fhirgen_runtime::Choice for CoverageCostToBeneficiaryValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -641,7 +643,7 @@ impl ::fhirgen_runtime::Choice for CoverageCostToBeneficiaryValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }

@@ -766,9 +766,9 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestSupportingInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageEligibilityRequestItemDiagnosisDiagnosis {
     /// `diagnosisCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `diagnosisReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for CoverageEligibilityRequestItemDiagnosisDiagnosis {
     fn empty() -> Self {
@@ -789,7 +789,9 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityRequestItemDiagnosisDiagno
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -799,7 +801,9 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityRequestItemDiagnosisDiagno
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -822,7 +826,7 @@ pub enum CoverageEligibilityRequestServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for CoverageEligibilityRequestServiced {
     fn empty() -> Self {
@@ -860,7 +864,7 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityRequestServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -866,7 +866,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// `allowedString`
     String(crate::FhirString),
     /// `allowedMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
 }
 impl ::fhirgen_runtime::Empty
 for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
@@ -927,7 +927,7 @@ for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
                         r.error("more than one type given for allowed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -951,7 +951,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// `usedString`
     String(crate::FhirString),
     /// `usedMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
 }
 impl ::fhirgen_runtime::Empty for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     fn empty() -> Self {
@@ -1010,7 +1010,7 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityResponseInsuranceItemBenef
                         r.error("more than one type given for used[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -1032,7 +1032,7 @@ pub enum CoverageEligibilityResponseServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for CoverageEligibilityResponseServiced {
     fn empty() -> Self {
@@ -1070,7 +1070,7 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityResponseServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -462,7 +462,7 @@ pub enum DetectedIssueIdentified {
     /// `identifiedDateTime`
     DateTime(crate::DateTime),
     /// `identifiedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for DetectedIssueIdentified {
     fn empty() -> Self {
@@ -502,7 +502,7 @@ impl ::fhirgen_runtime::Choice for DetectedIssueIdentified {
                         r.error("more than one type given for identified[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

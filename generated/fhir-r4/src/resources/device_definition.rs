@@ -953,7 +953,7 @@ pub enum DeviceDefinitionManufacturer {
     /// `manufacturerString`
     String(crate::FhirString),
     /// `manufacturerReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for DeviceDefinitionManufacturer {
     fn empty() -> Self {
@@ -993,7 +993,9 @@ impl ::fhirgen_runtime::Choice for DeviceDefinitionManufacturer {
                         r.error("more than one type given for manufacturer[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

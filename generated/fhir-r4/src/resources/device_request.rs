@@ -540,9 +540,9 @@ impl ::fhirgen_runtime::Object for DeviceRequestParameter {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestCode {
     /// `codeReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `codeCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for DeviceRequestCode {
     fn empty() -> Self {
@@ -563,7 +563,9 @@ impl ::fhirgen_runtime::Choice for DeviceRequestCode {
                         r.error("more than one type given for code[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -573,7 +575,9 @@ impl ::fhirgen_runtime::Choice for DeviceRequestCode {
                         r.error("more than one type given for code[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -594,9 +598,9 @@ pub enum DeviceRequestOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurrenceTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for DeviceRequestOccurrence {
     fn empty() -> Self {
@@ -636,7 +640,7 @@ impl ::fhirgen_runtime::Choice for DeviceRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -646,7 +650,7 @@ impl ::fhirgen_runtime::Choice for DeviceRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -666,11 +670,11 @@ impl ::fhirgen_runtime::Choice for DeviceRequestOccurrence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestParameterValue {
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueBoolean`
     Boolean(crate::Boolean),
 }
@@ -693,7 +697,9 @@ impl ::fhirgen_runtime::Choice for DeviceRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -703,7 +709,9 @@ impl ::fhirgen_runtime::Choice for DeviceRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -713,7 +721,7 @@ impl ::fhirgen_runtime::Choice for DeviceRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

@@ -292,9 +292,9 @@ impl DeviceUseStatement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseStatementTiming {
     /// `timingTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `timingDateTime`
     DateTime(crate::DateTime),
 }
@@ -317,7 +317,7 @@ impl ::fhirgen_runtime::Choice for DeviceUseStatementTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -327,7 +327,7 @@ impl ::fhirgen_runtime::Choice for DeviceUseStatementTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -428,7 +428,7 @@ pub enum DiagnosticReportEffective {
     /// `effectiveDateTime`
     DateTime(crate::DateTime),
     /// `effectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for DiagnosticReportEffective {
     fn empty() -> Self {
@@ -468,7 +468,7 @@ impl ::fhirgen_runtime::Choice for DiagnosticReportEffective {
                         r.error("more than one type given for effective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

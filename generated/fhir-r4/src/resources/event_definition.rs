@@ -489,9 +489,9 @@ impl EventDefinition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDefinitionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for EventDefinitionSubject {
     fn empty() -> Self {
@@ -512,7 +512,9 @@ impl ::fhirgen_runtime::Choice for EventDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -522,7 +524,9 @@ impl ::fhirgen_runtime::Choice for EventDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -683,17 +683,17 @@ impl ::fhirgen_runtime::Object for EvidenceVariableCharacteristic {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvidenceVariableCharacteristicDefinition {
     /// `definitionReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `definitionCanonical`
     Canonical(crate::Canonical),
     /// `definitionCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `definitionExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `definitionDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `definitionTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
 }
 impl ::fhirgen_runtime::Empty for EvidenceVariableCharacteristicDefinition {
     fn empty() -> Self {
@@ -714,7 +714,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -743,7 +745,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -753,7 +757,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -763,7 +769,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -773,7 +781,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -804,11 +814,11 @@ pub enum EvidenceVariableCharacteristicParticipantEffective {
     /// `participantEffectiveDateTime`
     DateTime(crate::DateTime),
     /// `participantEffectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `participantEffectiveDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `participantEffectiveTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for EvidenceVariableCharacteristicParticipantEffective {
     fn empty() -> Self {
@@ -851,7 +861,7 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicParticipantEffe
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -861,7 +871,9 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicParticipantEffe
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -871,7 +883,7 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicParticipantEffe
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }

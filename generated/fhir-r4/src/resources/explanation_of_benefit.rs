@@ -3628,9 +3628,9 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitTotal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitAccidentLocation {
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitAccidentLocation {
     fn empty() -> Self {
@@ -3651,7 +3651,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAccidentLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -3661,7 +3663,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAccidentLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3680,11 +3684,11 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAccidentLocation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitAddItemLocation {
     /// `locationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitAddItemLocation {
     fn empty() -> Self {
@@ -3705,7 +3709,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -3715,7 +3721,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -3725,7 +3733,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -3749,7 +3759,7 @@ pub enum ExplanationOfBenefitAddItemServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitAddItemServiced {
     fn empty() -> Self {
@@ -3787,7 +3797,7 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -3810,7 +3820,7 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// `allowedString`
     String(crate::FhirString),
     /// `allowedMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     fn empty() -> Self {
@@ -3869,7 +3879,7 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitBenefitBalanceFinancialAl
                         r.error("more than one type given for allowed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -3891,7 +3901,7 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialUsed {
     /// `usedUnsignedInt`
     UnsignedInt(crate::UnsignedInt),
     /// `usedMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitBenefitBalanceFinancialUsed {
     fn empty() -> Self {
@@ -3931,7 +3941,7 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitBenefitBalanceFinancialUs
                         r.error("more than one type given for used[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -3950,9 +3960,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitBenefitBalanceFinancialUs
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitDiagnosisDiagnosis {
     /// `diagnosisCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `diagnosisReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitDiagnosisDiagnosis {
     fn empty() -> Self {
@@ -3973,7 +3983,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitDiagnosisDiagnosis {
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -3983,7 +3995,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitDiagnosisDiagnosis {
                         r.error("more than one type given for diagnosis[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -4004,11 +4018,11 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitDiagnosisDiagnosis {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitItemLocation {
     /// `locationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `locationAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `locationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitItemLocation {
     fn empty() -> Self {
@@ -4029,7 +4043,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -4039,7 +4055,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -4049,7 +4067,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemLocation {
                         r.error("more than one type given for location[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -4073,7 +4093,7 @@ pub enum ExplanationOfBenefitItemServiced {
     /// `servicedDate`
     Date(crate::Date),
     /// `servicedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitItemServiced {
     fn empty() -> Self {
@@ -4111,7 +4131,7 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemServiced {
                         r.error("more than one type given for serviced[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -4130,9 +4150,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemServiced {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitProcedureProcedure {
     /// `procedureCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `procedureReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitProcedureProcedure {
     fn empty() -> Self {
@@ -4153,7 +4173,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitProcedureProcedure {
                         r.error("more than one type given for procedure[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -4163,7 +4185,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitProcedureProcedure {
                         r.error("more than one type given for procedure[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -4186,7 +4210,7 @@ pub enum ExplanationOfBenefitSupportingInfoTiming {
     /// `timingDate`
     Date(crate::Date),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitSupportingInfoTiming {
     fn empty() -> Self {
@@ -4224,7 +4248,7 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -4247,11 +4271,11 @@ pub enum ExplanationOfBenefitSupportingInfoValue {
     /// `valueString`
     String(crate::FhirString),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ExplanationOfBenefitSupportingInfoValue {
     fn empty() -> Self {
@@ -4310,7 +4334,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -4320,7 +4346,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -4330,7 +4358,9 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -552,9 +552,9 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistoryCondition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryAge {
     /// `ageAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `ageRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `ageString`
     String(crate::FhirString),
 }
@@ -577,7 +577,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryAge {
                         r.error("more than one type given for age[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -587,7 +587,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryAge {
                         r.error("more than one type given for age[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -626,7 +626,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryAge {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryBorn {
     /// `bornPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `bornDate`
     Date(crate::Date),
     /// `bornString`
@@ -651,7 +651,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryBorn {
                         r.error("more than one type given for born[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -707,11 +707,11 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryBorn {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryConditionOnset {
     /// `onsetAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `onsetRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `onsetPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `onsetString`
     String(crate::FhirString),
 }
@@ -734,7 +734,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -744,7 +744,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -754,7 +754,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryConditionOnset {
                         r.error("more than one type given for onset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -796,9 +796,9 @@ pub enum FamilyMemberHistoryDeceased {
     /// `deceasedBoolean`
     Boolean(crate::Boolean),
     /// `deceasedAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `deceasedRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `deceasedDate`
     Date(crate::Date),
     /// `deceasedString`
@@ -842,7 +842,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryDeceased {
                         r.error("more than one type given for deceased[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -852,7 +852,7 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryDeceased {
                         r.error("more than one type given for deceased[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

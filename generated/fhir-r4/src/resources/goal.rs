@@ -465,7 +465,7 @@ pub enum GoalStart {
     /// `startDate`
     Date(crate::Date),
     /// `startCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for GoalStart {
     fn empty() -> Self {
@@ -503,7 +503,9 @@ impl ::fhirgen_runtime::Choice for GoalStart {
                         r.error("more than one type given for start[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -522,11 +524,11 @@ impl ::fhirgen_runtime::Choice for GoalStart {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalTargetDetail {
     /// `detailQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `detailRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `detailCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `detailString`
     String(crate::FhirString),
     /// `detailBoolean`
@@ -534,7 +536,7 @@ pub enum GoalTargetDetail {
     /// `detailInteger`
     Integer(crate::Integer),
     /// `detailRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
 }
 impl ::fhirgen_runtime::Empty for GoalTargetDetail {
     fn empty() -> Self {
@@ -555,7 +557,9 @@ impl ::fhirgen_runtime::Choice for GoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -565,7 +569,7 @@ impl ::fhirgen_runtime::Choice for GoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -575,7 +579,9 @@ impl ::fhirgen_runtime::Choice for GoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -642,7 +648,7 @@ impl ::fhirgen_runtime::Choice for GoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -670,7 +676,7 @@ pub enum GoalTargetDue {
     /// `dueDate`
     Date(crate::Date),
     /// `dueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
 }
 impl ::fhirgen_runtime::Empty for GoalTargetDue {
     fn empty() -> Self {
@@ -708,7 +714,9 @@ impl ::fhirgen_runtime::Choice for GoalTargetDue {
                         r.error("more than one type given for due[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }

@@ -343,7 +343,7 @@ pub enum GuidanceResponseModule {
     /// `moduleCanonical`
     Canonical(crate::Canonical),
     /// `moduleCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for GuidanceResponseModule {
     fn empty() -> Self {
@@ -400,7 +400,9 @@ impl ::fhirgen_runtime::Choice for GuidanceResponseModule {
                         r.error("more than one type given for module[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

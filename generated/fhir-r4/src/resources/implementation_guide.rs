@@ -1617,7 +1617,7 @@ pub enum ImplementationGuideDefinitionPageName {
     /// `nameUrl`
     Url(crate::Url),
     /// `nameReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ImplementationGuideDefinitionPageName {
     fn empty() -> Self {
@@ -1655,7 +1655,9 @@ impl ::fhirgen_runtime::Choice for ImplementationGuideDefinitionPageName {
                         r.error("more than one type given for name[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

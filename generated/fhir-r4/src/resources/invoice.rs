@@ -618,9 +618,9 @@ impl ::fhirgen_runtime::Object for InvoiceParticipant {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InvoiceLineItemChargeItem {
     /// `chargeItemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `chargeItemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for InvoiceLineItemChargeItem {
     fn empty() -> Self {
@@ -641,7 +641,9 @@ impl ::fhirgen_runtime::Choice for InvoiceLineItemChargeItem {
                         r.error("more than one type given for chargeItem[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -651,7 +653,9 @@ impl ::fhirgen_runtime::Choice for InvoiceLineItemChargeItem {
                         r.error("more than one type given for chargeItem[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

@@ -519,9 +519,9 @@ impl Library {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LibrarySubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for LibrarySubject {
     fn empty() -> Self {
@@ -542,7 +542,9 @@ impl ::fhirgen_runtime::Choice for LibrarySubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -552,7 +554,9 @@ impl ::fhirgen_runtime::Choice for LibrarySubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -400,7 +400,7 @@ pub enum MediaCreated {
     /// `createdDateTime`
     DateTime(crate::DateTime),
     /// `createdPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for MediaCreated {
     fn empty() -> Self {
@@ -440,7 +440,7 @@ impl ::fhirgen_runtime::Choice for MediaCreated {
                         r.error("more than one type given for created[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -415,9 +415,9 @@ impl ::fhirgen_runtime::Object for MedicationIngredient {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationIngredientItem {
     /// `itemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `itemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationIngredientItem {
     fn empty() -> Self {
@@ -438,7 +438,9 @@ impl ::fhirgen_runtime::Choice for MedicationIngredientItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -448,7 +450,9 @@ impl ::fhirgen_runtime::Choice for MedicationIngredientItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

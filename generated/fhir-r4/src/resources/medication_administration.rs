@@ -592,9 +592,9 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationPerformer {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationDosageRate {
     /// `rateRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `rateQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty for MedicationAdministrationDosageRate {
     fn empty() -> Self {
@@ -615,7 +615,7 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationDosageRate {
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -625,7 +625,9 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationDosageRate {
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -646,7 +648,7 @@ pub enum MedicationAdministrationEffective {
     /// `effectiveDateTime`
     DateTime(crate::DateTime),
     /// `effectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for MedicationAdministrationEffective {
     fn empty() -> Self {
@@ -686,7 +688,7 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationEffective {
                         r.error("more than one type given for effective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -705,9 +707,9 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationEffective {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationMedication {
     /// `medicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `medicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationAdministrationMedication {
     fn empty() -> Self {
@@ -728,7 +730,9 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -738,7 +742,9 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

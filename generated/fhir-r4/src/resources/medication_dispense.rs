@@ -603,9 +603,9 @@ impl ::fhirgen_runtime::Object for MedicationDispenseSubstitution {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseMedication {
     /// `medicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `medicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationDispenseMedication {
     fn empty() -> Self {
@@ -626,7 +626,9 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -636,7 +638,9 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -657,9 +661,9 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseMedication {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseStatusReason {
     /// `statusReasonCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `statusReasonReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationDispenseStatusReason {
     fn empty() -> Self {
@@ -680,7 +684,9 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseStatusReason {
                         r.error("more than one type given for statusReason[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -690,7 +696,9 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseStatusReason {
                         r.error("more than one type given for statusReason[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

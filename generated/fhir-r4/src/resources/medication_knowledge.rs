@@ -1793,9 +1793,9 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRelatedMedicationKnowledge
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeAdministrationGuidelinesIndication {
     /// `indicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `indicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationKnowledgeAdministrationGuidelinesIndication {
     fn empty() -> Self {
@@ -1817,7 +1817,9 @@ for MedicationKnowledgeAdministrationGuidelinesIndication {
                         r.error("more than one type given for indication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1827,7 +1829,9 @@ for MedicationKnowledgeAdministrationGuidelinesIndication {
                         r.error("more than one type given for indication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1848,9 +1852,9 @@ for MedicationKnowledgeAdministrationGuidelinesIndication {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
     /// `characteristicCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `characteristicQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
 }
 impl ::fhirgen_runtime::Empty
 for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
@@ -1873,7 +1877,9 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
                         r.error("more than one type given for characteristic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1883,7 +1889,9 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
                         r.error("more than one type given for characteristic[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1904,11 +1912,11 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeDrugCharacteristicValue {
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueString`
     String(crate::FhirString),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueBase64Binary`
     Base64Binary(crate::Base64Binary),
 }
@@ -1931,7 +1939,9 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeDrugCharacteristicValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1960,7 +1970,9 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeDrugCharacteristicValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -2000,9 +2012,9 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeDrugCharacteristicValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeIngredientItem {
     /// `itemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `itemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationKnowledgeIngredientItem {
     fn empty() -> Self {
@@ -2023,7 +2035,9 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeIngredientItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2033,7 +2047,9 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeIngredientItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -851,9 +851,9 @@ impl ::fhirgen_runtime::Object for MedicationRequestSubstitution {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationRequestMedication {
     /// `medicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `medicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationRequestMedication {
     fn empty() -> Self {
@@ -874,7 +874,9 @@ impl ::fhirgen_runtime::Choice for MedicationRequestMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -884,7 +886,9 @@ impl ::fhirgen_runtime::Choice for MedicationRequestMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -907,7 +911,7 @@ pub enum MedicationRequestReported {
     /// `reportedBoolean`
     Boolean(crate::Boolean),
     /// `reportedReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationRequestReported {
     fn empty() -> Self {
@@ -947,7 +951,9 @@ impl ::fhirgen_runtime::Choice for MedicationRequestReported {
                         r.error("more than one type given for reported[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -968,7 +974,7 @@ pub enum MedicationRequestSubstitutionAllowed {
     /// `allowedBoolean`
     Boolean(crate::Boolean),
     /// `allowedCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for MedicationRequestSubstitutionAllowed {
     fn empty() -> Self {
@@ -1008,7 +1014,9 @@ impl ::fhirgen_runtime::Choice for MedicationRequestSubstitutionAllowed {
                         r.error("more than one type given for allowed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

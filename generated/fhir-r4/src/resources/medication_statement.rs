@@ -349,7 +349,7 @@ pub enum MedicationStatementEffective {
     /// `effectiveDateTime`
     DateTime(crate::DateTime),
     /// `effectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for MedicationStatementEffective {
     fn empty() -> Self {
@@ -389,7 +389,7 @@ impl ::fhirgen_runtime::Choice for MedicationStatementEffective {
                         r.error("more than one type given for effective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -408,9 +408,9 @@ impl ::fhirgen_runtime::Choice for MedicationStatementEffective {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementMedication {
     /// `medicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `medicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicationStatementMedication {
     fn empty() -> Self {
@@ -431,7 +431,9 @@ impl ::fhirgen_runtime::Choice for MedicationStatementMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -441,7 +443,9 @@ impl ::fhirgen_runtime::Choice for MedicationStatementMedication {
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -905,9 +905,9 @@ impl ::fhirgen_runtime::Object for MedicinalProductSpecialDesignation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductSpecialDesignationIndication {
     /// `indicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `indicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicinalProductSpecialDesignationIndication {
     fn empty() -> Self {
@@ -928,7 +928,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductSpecialDesignationIndication 
                         r.error("more than one type given for indication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -938,7 +940,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductSpecialDesignationIndication 
                         r.error("more than one type given for indication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -552,7 +552,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductAuthorizationProcedure {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductAuthorizationProcedureDate {
     /// `datePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `dateDateTime`
     DateTime(crate::DateTime),
 }
@@ -575,7 +575,7 @@ impl ::fhirgen_runtime::Choice for MedicinalProductAuthorizationProcedureDate {
                         r.error("more than one type given for date[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -324,9 +324,9 @@ impl ::fhirgen_runtime::Object for MedicinalProductIndicationOtherTherapy {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductIndicationOtherTherapyMedication {
     /// `medicationCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `medicationReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for MedicinalProductIndicationOtherTherapyMedication {
     fn empty() -> Self {
@@ -347,7 +347,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductIndicationOtherTherapyMedicat
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -357,7 +359,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductIndicationOtherTherapyMedicat
                         r.error("more than one type given for medication[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

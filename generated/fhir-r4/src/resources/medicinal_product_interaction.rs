@@ -290,9 +290,9 @@ impl ::fhirgen_runtime::Object for MedicinalProductInteractionInteractant {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductInteractionInteractantItem {
     /// `itemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `itemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for MedicinalProductInteractionInteractantItem {
     fn empty() -> Self {
@@ -313,7 +313,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductInteractionInteractantItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -323,7 +325,9 @@ impl ::fhirgen_runtime::Choice for MedicinalProductInteractionInteractantItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

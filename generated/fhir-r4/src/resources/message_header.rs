@@ -608,7 +608,7 @@ impl ::fhirgen_runtime::Object for MessageHeaderSource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageHeaderEvent {
     /// `eventCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `eventUri`
     Uri(crate::Uri),
 }
@@ -631,7 +631,7 @@ impl ::fhirgen_runtime::Choice for MessageHeaderEvent {
                         r.error("more than one type given for event[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }

@@ -1030,9 +1030,9 @@ impl ::fhirgen_runtime::Object for NutritionOrderSupplement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NutritionOrderEnteralFormulaAdministrationRate {
     /// `rateQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `rateRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
 }
 impl ::fhirgen_runtime::Empty for NutritionOrderEnteralFormulaAdministrationRate {
     fn empty() -> Self {
@@ -1053,7 +1053,9 @@ impl ::fhirgen_runtime::Choice for NutritionOrderEnteralFormulaAdministrationRat
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1063,7 +1065,7 @@ impl ::fhirgen_runtime::Choice for NutritionOrderEnteralFormulaAdministrationRat
                         r.error("more than one type given for rate[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }

@@ -526,67 +526,67 @@ pub enum ParametersParameterValue {
     /// `valueUuid`
     Uuid(crate::Uuid),
     /// `valueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `valueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `valueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `valueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `valueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `valueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `valueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `valueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `valuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `valueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `valueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `valueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `valueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `valueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `valueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `valueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `valueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `valueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `valueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `valueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `valueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `valueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for ParametersParameterValue {
     fn empty() -> Self {
@@ -952,7 +952,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -962,7 +964,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -972,7 +974,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -982,7 +986,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -992,7 +998,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1002,7 +1010,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -1012,7 +1020,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -1022,7 +1032,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -1032,7 +1042,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -1042,7 +1054,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1052,7 +1066,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -1062,7 +1078,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -1072,7 +1090,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -1082,7 +1100,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1092,7 +1110,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1102,7 +1122,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1112,7 +1132,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -1122,7 +1142,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1132,7 +1154,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -1142,7 +1166,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -1152,7 +1178,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1162,7 +1188,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -1172,7 +1200,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -1182,7 +1212,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -1192,7 +1224,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -1202,7 +1236,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -1212,7 +1248,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -1222,7 +1260,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -1232,7 +1272,9 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -1242,7 +1284,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -1252,7 +1294,7 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }

@@ -1617,9 +1617,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionDefinition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionRelatedActionOffset {
     /// `offsetDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `offsetRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for PlanDefinitionActionRelatedActionOffset {
     fn empty() -> Self {
@@ -1640,7 +1640,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionRelatedActionOffset {
                         r.error("more than one type given for offset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1650,7 +1652,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionRelatedActionOffset {
                         r.error("more than one type given for offset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1669,9 +1671,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionRelatedActionOffset {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for PlanDefinitionActionSubject {
     fn empty() -> Self {
@@ -1692,7 +1694,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1702,7 +1706,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1725,15 +1731,15 @@ pub enum PlanDefinitionActionTiming {
     /// `timingDateTime`
     DateTime(crate::DateTime),
     /// `timingAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `timingDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `timingRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `timingTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for PlanDefinitionActionTiming {
     fn empty() -> Self {
@@ -1773,7 +1779,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -1783,7 +1789,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1793,7 +1799,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1803,7 +1811,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1813,7 +1821,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1836,11 +1844,11 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionGoalTargetDetail {
     /// `detailQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `detailRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `detailCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for PlanDefinitionGoalTargetDetail {
     fn empty() -> Self {
@@ -1861,7 +1869,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionGoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1871,7 +1881,7 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionGoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1881,7 +1891,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionGoalTargetDetail {
                         r.error("more than one type given for detail[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1903,9 +1915,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionGoalTargetDetail {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for PlanDefinitionSubject {
     fn empty() -> Self {
@@ -1926,7 +1938,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1936,7 +1950,9 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -644,13 +644,13 @@ pub enum ProcedurePerformed {
     /// `performedDateTime`
     DateTime(crate::DateTime),
     /// `performedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `performedString`
     String(crate::FhirString),
     /// `performedAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `performedRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for ProcedurePerformed {
     fn empty() -> Self {
@@ -690,7 +690,7 @@ impl ::fhirgen_runtime::Choice for ProcedurePerformed {
                         r.error("more than one type given for performed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -719,7 +719,7 @@ impl ::fhirgen_runtime::Choice for ProcedurePerformed {
                         r.error("more than one type given for performed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -729,7 +729,7 @@ impl ::fhirgen_runtime::Choice for ProcedurePerformed {
                         r.error("more than one type given for performed[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

@@ -456,7 +456,7 @@ impl ::fhirgen_runtime::Object for ProvenanceEntity {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProvenanceOccurred {
     /// `occurredPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurredDateTime`
     DateTime(crate::DateTime),
 }
@@ -479,7 +479,7 @@ impl ::fhirgen_runtime::Choice for ProvenanceOccurred {
                         r.error("more than one type given for occurred[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -878,9 +878,9 @@ impl ::fhirgen_runtime::Object for RequestGroupActionRelatedAction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestGroupActionRelatedActionOffset {
     /// `offsetDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `offsetRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for RequestGroupActionRelatedActionOffset {
     fn empty() -> Self {
@@ -901,7 +901,9 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionRelatedActionOffset {
                         r.error("more than one type given for offset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -911,7 +913,7 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionRelatedActionOffset {
                         r.error("more than one type given for offset[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -932,15 +934,15 @@ pub enum RequestGroupActionTiming {
     /// `timingDateTime`
     DateTime(crate::DateTime),
     /// `timingAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `timingPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `timingDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `timingRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `timingTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for RequestGroupActionTiming {
     fn empty() -> Self {
@@ -980,7 +982,7 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -990,7 +992,7 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1000,7 +1002,9 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1010,7 +1014,7 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1020,7 +1024,7 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
                         r.error("more than one type given for timing[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }

@@ -566,9 +566,9 @@ impl ResearchDefinition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchDefinitionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ResearchDefinitionSubject {
     fn empty() -> Self {
@@ -589,7 +589,9 @@ impl ::fhirgen_runtime::Choice for ResearchDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -599,7 +601,9 @@ impl ::fhirgen_runtime::Choice for ResearchDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

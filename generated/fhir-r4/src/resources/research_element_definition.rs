@@ -870,13 +870,13 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinitionCharacteristic {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchElementDefinitionCharacteristicDefinition {
     /// `definitionCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `definitionCanonical`
     Canonical(crate::Canonical),
     /// `definitionExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `definitionDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
 }
 impl ::fhirgen_runtime::Empty for ResearchElementDefinitionCharacteristicDefinition {
     fn empty() -> Self {
@@ -897,7 +897,9 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionCharacteristicDefini
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -926,7 +928,9 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionCharacteristicDefini
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -936,7 +940,9 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionCharacteristicDefini
                         r.error("more than one type given for definition[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -963,11 +969,11 @@ pub enum ResearchElementDefinitionCharacteristicParticipantEffective {
     /// `participantEffectiveDateTime`
     DateTime(crate::DateTime),
     /// `participantEffectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `participantEffectiveDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `participantEffectiveTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty
 for ResearchElementDefinitionCharacteristicParticipantEffective {
@@ -1012,7 +1018,7 @@ for ResearchElementDefinitionCharacteristicParticipantEffective {
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1022,7 +1028,9 @@ for ResearchElementDefinitionCharacteristicParticipantEffective {
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1032,7 +1040,7 @@ for ResearchElementDefinitionCharacteristicParticipantEffective {
                         r.error("more than one type given for participantEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1059,11 +1067,11 @@ pub enum ResearchElementDefinitionCharacteristicStudyEffective {
     /// `studyEffectiveDateTime`
     DateTime(crate::DateTime),
     /// `studyEffectivePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `studyEffectiveDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `studyEffectiveTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for ResearchElementDefinitionCharacteristicStudyEffective {
     fn empty() -> Self {
@@ -1104,7 +1112,7 @@ for ResearchElementDefinitionCharacteristicStudyEffective {
                         r.error("more than one type given for studyEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -1114,7 +1122,9 @@ for ResearchElementDefinitionCharacteristicStudyEffective {
                         r.error("more than one type given for studyEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -1124,7 +1134,7 @@ for ResearchElementDefinitionCharacteristicStudyEffective {
                         r.error("more than one type given for studyEffective[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -1145,9 +1155,9 @@ for ResearchElementDefinitionCharacteristicStudyEffective {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchElementDefinitionSubject {
     /// `subjectCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `subjectReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for ResearchElementDefinitionSubject {
     fn empty() -> Self {
@@ -1168,7 +1178,9 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1178,7 +1190,9 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionSubject {
                         r.error("more than one type given for subject[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -473,7 +473,7 @@ pub enum RiskAssessmentOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for RiskAssessmentOccurrence {
     fn empty() -> Self {
@@ -513,7 +513,7 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -534,7 +534,7 @@ pub enum RiskAssessmentPredictionProbability {
     /// `probabilityDecimal`
     Decimal(crate::Decimal),
     /// `probabilityRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for RiskAssessmentPredictionProbability {
     fn empty() -> Self {
@@ -574,7 +574,7 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionProbability {
                         r.error("more than one type given for probability[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -593,9 +593,9 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionProbability {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionWhen {
     /// `whenPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `whenRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for RiskAssessmentPredictionWhen {
     fn empty() -> Self {
@@ -616,7 +616,7 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionWhen {
                         r.error("more than one type given for when[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -626,7 +626,7 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionWhen {
                         r.error("more than one type given for when[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

@@ -558,7 +558,7 @@ pub enum ServiceRequestAsNeeded {
     /// `asNeededBoolean`
     Boolean(crate::Boolean),
     /// `asNeededCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for ServiceRequestAsNeeded {
     fn empty() -> Self {
@@ -598,7 +598,9 @@ impl ::fhirgen_runtime::Choice for ServiceRequestAsNeeded {
                         r.error("more than one type given for asNeeded[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -621,9 +623,9 @@ pub enum ServiceRequestOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurrenceTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for ServiceRequestOccurrence {
     fn empty() -> Self {
@@ -663,7 +665,7 @@ impl ::fhirgen_runtime::Choice for ServiceRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -673,7 +675,7 @@ impl ::fhirgen_runtime::Choice for ServiceRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -693,11 +695,11 @@ impl ::fhirgen_runtime::Choice for ServiceRequestOccurrence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestQuantity {
     /// `quantityQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `quantityRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `quantityRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
 }
 impl ::fhirgen_runtime::Empty for ServiceRequestQuantity {
     fn empty() -> Self {
@@ -718,7 +720,9 @@ impl ::fhirgen_runtime::Choice for ServiceRequestQuantity {
                         r.error("more than one type given for quantity[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -728,7 +732,7 @@ impl ::fhirgen_runtime::Choice for ServiceRequestQuantity {
                         r.error("more than one type given for quantity[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -738,7 +742,7 @@ impl ::fhirgen_runtime::Choice for ServiceRequestQuantity {
                         r.error("more than one type given for quantity[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

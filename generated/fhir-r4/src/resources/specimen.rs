@@ -667,7 +667,7 @@ pub enum SpecimenCollectionCollected {
     /// `collectedDateTime`
     DateTime(crate::DateTime),
     /// `collectedPeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for SpecimenCollectionCollected {
     fn empty() -> Self {
@@ -707,7 +707,7 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionCollected {
                         r.error("more than one type given for collected[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -726,9 +726,9 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionCollected {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenCollectionFastingStatus {
     /// `fastingStatusCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `fastingStatusDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
 }
 impl ::fhirgen_runtime::Empty for SpecimenCollectionFastingStatus {
     fn empty() -> Self {
@@ -749,7 +749,9 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionFastingStatus {
                         r.error("more than one type given for fastingStatus[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -759,7 +761,9 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionFastingStatus {
                         r.error("more than one type given for fastingStatus[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -780,9 +784,9 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionFastingStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenContainerAdditive {
     /// `additiveCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `additiveReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for SpecimenContainerAdditive {
     fn empty() -> Self {
@@ -803,7 +807,9 @@ impl ::fhirgen_runtime::Choice for SpecimenContainerAdditive {
                         r.error("more than one type given for additive[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -813,7 +819,9 @@ impl ::fhirgen_runtime::Choice for SpecimenContainerAdditive {
                         r.error("more than one type given for additive[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -836,7 +844,7 @@ pub enum SpecimenProcessingTime {
     /// `timeDateTime`
     DateTime(crate::DateTime),
     /// `timePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
 }
 impl ::fhirgen_runtime::Empty for SpecimenProcessingTime {
     fn empty() -> Self {
@@ -876,7 +884,7 @@ impl ::fhirgen_runtime::Choice for SpecimenProcessingTime {
                         r.error("more than one type given for time[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }

@@ -702,9 +702,9 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedHandling {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
     /// `additiveCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `additiveReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
     fn empty() -> Self {
@@ -726,7 +726,9 @@ for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
                         r.error("more than one type given for additive[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -736,7 +738,9 @@ for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
                         r.error("more than one type given for additive[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -757,7 +761,7 @@ for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// `minimumVolumeQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `minimumVolumeString`
     String(crate::FhirString),
 }
@@ -780,7 +784,9 @@ impl ::fhirgen_runtime::Choice for SpecimenDefinitionTypeTestedContainerMinimumV
                         r.error("more than one type given for minimumVolume[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }

@@ -1872,67 +1872,67 @@ pub enum StructureMapGroupRuleSourceDefaultValue {
     /// `defaultValueUuid`
     Uuid(crate::Uuid),
     /// `defaultValueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `defaultValueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `defaultValueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `defaultValueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `defaultValueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `defaultValueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `defaultValueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `defaultValueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `defaultValueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `defaultValueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `defaultValueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `defaultValueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `defaultValueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `defaultValuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `defaultValueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `defaultValueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `defaultValueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `defaultValueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `defaultValueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `defaultValueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `defaultValueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `defaultValueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `defaultValueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `defaultValueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `defaultValueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `defaultValueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `defaultValueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `defaultValueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `defaultValueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `defaultValueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `defaultValueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for StructureMapGroupRuleSourceDefaultValue {
     fn empty() -> Self {
@@ -2298,7 +2298,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -2308,7 +2310,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -2318,7 +2320,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -2328,7 +2332,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -2338,7 +2344,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -2348,7 +2356,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -2358,7 +2366,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -2368,7 +2378,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -2378,7 +2388,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -2388,7 +2400,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -2398,7 +2412,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -2408,7 +2424,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -2418,7 +2436,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -2428,7 +2446,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -2438,7 +2456,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -2448,7 +2468,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -2458,7 +2478,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -2468,7 +2488,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -2478,7 +2500,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -2488,7 +2512,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -2498,7 +2524,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -2508,7 +2534,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -2518,7 +2546,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -2528,7 +2558,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -2538,7 +2570,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -2548,7 +2582,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -2558,7 +2594,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -2568,7 +2606,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -2578,7 +2618,9 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -2588,7 +2630,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -2598,7 +2640,7 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
                         r.error("more than one type given for defaultValue[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }

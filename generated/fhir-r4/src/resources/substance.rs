@@ -406,9 +406,9 @@ impl ::fhirgen_runtime::Object for SubstanceInstance {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceIngredientSubstance {
     /// `substanceCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `substanceReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for SubstanceIngredientSubstance {
     fn empty() -> Self {
@@ -429,7 +429,9 @@ impl ::fhirgen_runtime::Choice for SubstanceIngredientSubstance {
                         r.error("more than one type given for substance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -439,7 +441,9 @@ impl ::fhirgen_runtime::Choice for SubstanceIngredientSubstance {
                         r.error("more than one type given for substance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

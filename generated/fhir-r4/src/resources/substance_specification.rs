@@ -1623,7 +1623,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureRepresentation
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationMoietyAmount {
     /// `amountQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `amountString`
     String(crate::FhirString),
 }
@@ -1646,7 +1646,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationMoietyAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1684,7 +1686,7 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationMoietyAmount {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationPropertyAmount {
     /// `amountQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `amountString`
     String(crate::FhirString),
 }
@@ -1707,7 +1709,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1745,9 +1749,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyAmount {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationPropertyDefiningSubstance {
     /// `definingSubstanceReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `definingSubstanceCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for SubstanceSpecificationPropertyDefiningSubstance {
     fn empty() -> Self {
@@ -1768,7 +1772,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyDefiningSubstan
                         r.error("more than one type given for definingSubstance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1778,7 +1784,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyDefiningSubstan
                         r.error("more than one type given for definingSubstance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -1799,11 +1807,11 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyDefiningSubstan
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationRelationshipAmount {
     /// `amountQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `amountRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `amountRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `amountString`
     String(crate::FhirString),
 }
@@ -1826,7 +1834,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -1836,7 +1846,7 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -1846,7 +1856,7 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipAmount {
                         r.error("more than one type given for amount[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -1886,9 +1896,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipAmount {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationRelationshipSubstance {
     /// `substanceReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `substanceCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
 }
 impl ::fhirgen_runtime::Empty for SubstanceSpecificationRelationshipSubstance {
     fn empty() -> Self {
@@ -1909,7 +1919,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipSubstance {
                         r.error("more than one type given for substance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -1919,7 +1931,9 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipSubstance {
                         r.error("more than one type given for substance[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }

@@ -354,9 +354,9 @@ pub enum SupplyDeliveryOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurrenceTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for SupplyDeliveryOccurrence {
     fn empty() -> Self {
@@ -396,7 +396,7 @@ impl ::fhirgen_runtime::Choice for SupplyDeliveryOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -406,7 +406,7 @@ impl ::fhirgen_runtime::Choice for SupplyDeliveryOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -426,9 +426,9 @@ impl ::fhirgen_runtime::Choice for SupplyDeliveryOccurrence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyDeliverySuppliedItemItem {
     /// `itemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `itemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for SupplyDeliverySuppliedItemItem {
     fn empty() -> Self {
@@ -449,7 +449,9 @@ impl ::fhirgen_runtime::Choice for SupplyDeliverySuppliedItemItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -459,7 +461,9 @@ impl ::fhirgen_runtime::Choice for SupplyDeliverySuppliedItemItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }

@@ -424,9 +424,9 @@ impl ::fhirgen_runtime::Object for SupplyRequestParameter {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestItem {
     /// `itemCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `itemReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
 }
 impl ::fhirgen_runtime::Empty for SupplyRequestItem {
     fn empty() -> Self {
@@ -447,7 +447,9 @@ impl ::fhirgen_runtime::Choice for SupplyRequestItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -457,7 +459,9 @@ impl ::fhirgen_runtime::Choice for SupplyRequestItem {
                         r.error("more than one type given for item[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -478,9 +482,9 @@ pub enum SupplyRequestOccurrence {
     /// `occurrenceDateTime`
     DateTime(crate::DateTime),
     /// `occurrencePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `occurrenceTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
 }
 impl ::fhirgen_runtime::Empty for SupplyRequestOccurrence {
     fn empty() -> Self {
@@ -520,7 +524,7 @@ impl ::fhirgen_runtime::Choice for SupplyRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -530,7 +534,7 @@ impl ::fhirgen_runtime::Choice for SupplyRequestOccurrence {
                         r.error("more than one type given for occurrence[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -550,11 +554,11 @@ impl ::fhirgen_runtime::Choice for SupplyRequestOccurrence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestParameterValue {
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueBoolean`
     Boolean(crate::Boolean),
 }
@@ -577,7 +581,9 @@ impl ::fhirgen_runtime::Choice for SupplyRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -587,7 +593,9 @@ impl ::fhirgen_runtime::Choice for SupplyRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -597,7 +605,7 @@ impl ::fhirgen_runtime::Choice for SupplyRequestParameterValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }

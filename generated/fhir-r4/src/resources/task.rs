@@ -3703,67 +3703,67 @@ pub enum TaskInputValue {
     /// `valueUuid`
     Uuid(crate::Uuid),
     /// `valueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `valueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `valueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `valueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `valueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `valueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `valueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `valueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `valuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `valueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `valueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `valueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `valueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `valueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `valueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `valueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `valueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `valueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `valueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `valueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `valueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `valueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for TaskInputValue {
     fn empty() -> Self {
@@ -4129,7 +4129,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -4139,7 +4141,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -4149,7 +4151,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -4159,7 +4163,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -4169,7 +4175,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -4179,7 +4187,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -4189,7 +4197,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -4199,7 +4209,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -4209,7 +4219,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -4219,7 +4231,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -4229,7 +4243,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -4239,7 +4255,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -4249,7 +4267,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -4259,7 +4277,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -4269,7 +4287,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -4279,7 +4299,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -4289,7 +4309,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -4299,7 +4319,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -4309,7 +4331,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -4319,7 +4343,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -4329,7 +4355,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -4339,7 +4365,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -4349,7 +4377,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -4359,7 +4389,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -4369,7 +4401,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -4379,7 +4413,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -4389,7 +4425,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -4399,7 +4437,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -4409,7 +4449,9 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -4419,7 +4461,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -4429,7 +4471,7 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }
@@ -4538,67 +4580,67 @@ pub enum TaskOutputValue {
     /// `valueUuid`
     Uuid(crate::Uuid),
     /// `valueAddress`
-    Address(crate::Address),
+    Address(::std::boxed::Box<crate::Address>),
     /// `valueAge`
-    Age(crate::Age),
+    Age(::std::boxed::Box<crate::Age>),
     /// `valueAnnotation`
-    Annotation(crate::Annotation),
+    Annotation(::std::boxed::Box<crate::Annotation>),
     /// `valueAttachment`
-    Attachment(crate::Attachment),
+    Attachment(::std::boxed::Box<crate::Attachment>),
     /// `valueCodeableConcept`
-    CodeableConcept(crate::CodeableConcept),
+    CodeableConcept(::std::boxed::Box<crate::CodeableConcept>),
     /// `valueCoding`
-    Coding(crate::Coding),
+    Coding(::std::boxed::Box<crate::Coding>),
     /// `valueContactPoint`
-    ContactPoint(crate::ContactPoint),
+    ContactPoint(::std::boxed::Box<crate::ContactPoint>),
     /// `valueCount`
-    Count(crate::Count),
+    Count(::std::boxed::Box<crate::Count>),
     /// `valueDistance`
-    Distance(crate::Distance),
+    Distance(::std::boxed::Box<crate::Distance>),
     /// `valueDuration`
-    Duration(crate::Duration),
+    Duration(::std::boxed::Box<crate::Duration>),
     /// `valueHumanName`
-    HumanName(crate::HumanName),
+    HumanName(::std::boxed::Box<crate::HumanName>),
     /// `valueIdentifier`
-    Identifier(crate::Identifier),
+    Identifier(::std::boxed::Box<crate::Identifier>),
     /// `valueMoney`
-    Money(crate::Money),
+    Money(::std::boxed::Box<crate::Money>),
     /// `valuePeriod`
-    Period(crate::Period),
+    Period(::std::boxed::Box<crate::Period>),
     /// `valueQuantity`
-    Quantity(crate::Quantity),
+    Quantity(::std::boxed::Box<crate::Quantity>),
     /// `valueRange`
-    Range(crate::Range),
+    Range(::std::boxed::Box<crate::Range>),
     /// `valueRatio`
-    Ratio(crate::Ratio),
+    Ratio(::std::boxed::Box<crate::Ratio>),
     /// `valueReference`
-    Reference(crate::Reference),
+    Reference(::std::boxed::Box<crate::Reference>),
     /// `valueSampledData`
-    SampledData(crate::SampledData),
+    SampledData(::std::boxed::Box<crate::SampledData>),
     /// `valueSignature`
-    Signature(crate::Signature),
+    Signature(::std::boxed::Box<crate::Signature>),
     /// `valueTiming`
-    Timing(crate::Timing),
+    Timing(::std::boxed::Box<crate::Timing>),
     /// `valueContactDetail`
-    ContactDetail(crate::ContactDetail),
+    ContactDetail(::std::boxed::Box<crate::ContactDetail>),
     /// `valueContributor`
-    Contributor(crate::Contributor),
+    Contributor(::std::boxed::Box<crate::Contributor>),
     /// `valueDataRequirement`
-    DataRequirement(crate::DataRequirement),
+    DataRequirement(::std::boxed::Box<crate::DataRequirement>),
     /// `valueExpression`
-    Expression(crate::Expression),
+    Expression(::std::boxed::Box<crate::Expression>),
     /// `valueParameterDefinition`
-    ParameterDefinition(crate::ParameterDefinition),
+    ParameterDefinition(::std::boxed::Box<crate::ParameterDefinition>),
     /// `valueRelatedArtifact`
-    RelatedArtifact(crate::RelatedArtifact),
+    RelatedArtifact(::std::boxed::Box<crate::RelatedArtifact>),
     /// `valueTriggerDefinition`
-    TriggerDefinition(crate::TriggerDefinition),
+    TriggerDefinition(::std::boxed::Box<crate::TriggerDefinition>),
     /// `valueUsageContext`
-    UsageContext(crate::UsageContext),
+    UsageContext(::std::boxed::Box<crate::UsageContext>),
     /// `valueDosage`
-    Dosage(crate::Dosage),
+    Dosage(::std::boxed::Box<crate::Dosage>),
     /// `valueMeta`
-    Meta(crate::Meta),
+    Meta(::std::boxed::Box<crate::Meta>),
 }
 impl ::fhirgen_runtime::Empty for TaskOutputValue {
     fn empty() -> Self {
@@ -4964,7 +5006,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Address> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Address>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Address);
             }
@@ -4974,7 +5018,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Age> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Age>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Age);
             }
@@ -4984,7 +5028,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Annotation> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Annotation>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Annotation);
             }
@@ -4994,7 +5040,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Attachment> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Attachment>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Attachment);
             }
@@ -5004,7 +5052,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::CodeableConcept> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::CodeableConcept>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::CodeableConcept);
             }
@@ -5014,7 +5064,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Coding> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Coding>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Coding);
             }
@@ -5024,7 +5074,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactPoint> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactPoint>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactPoint);
             }
@@ -5034,7 +5086,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Count> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Count>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Count);
             }
@@ -5044,7 +5096,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Distance> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Distance>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Distance);
             }
@@ -5054,7 +5108,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Duration> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Duration>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Duration);
             }
@@ -5064,7 +5120,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::HumanName> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::HumanName>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::HumanName);
             }
@@ -5074,7 +5132,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Identifier> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Identifier>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Identifier);
             }
@@ -5084,7 +5144,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Money> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Money>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Money);
             }
@@ -5094,7 +5154,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Period> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Period>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Period);
             }
@@ -5104,7 +5164,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Quantity> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Quantity>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
             }
@@ -5114,7 +5176,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Range> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Range>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Range);
             }
@@ -5124,7 +5186,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Ratio> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Ratio>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Ratio);
             }
@@ -5134,7 +5196,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Reference> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Reference>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Reference);
             }
@@ -5144,7 +5208,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::SampledData> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::SampledData>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::SampledData);
             }
@@ -5154,7 +5220,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Signature> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Signature>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Signature);
             }
@@ -5164,7 +5232,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Timing> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Timing>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Timing);
             }
@@ -5174,7 +5242,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ContactDetail> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ContactDetail>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ContactDetail);
             }
@@ -5184,7 +5254,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Contributor> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Contributor>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Contributor);
             }
@@ -5194,7 +5266,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::DataRequirement> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::DataRequirement>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::DataRequirement);
             }
@@ -5204,7 +5278,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Expression> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::Expression>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Expression);
             }
@@ -5214,7 +5290,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::ParameterDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::ParameterDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::ParameterDefinition);
             }
@@ -5224,7 +5302,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::RelatedArtifact> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::RelatedArtifact>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::RelatedArtifact);
             }
@@ -5234,7 +5314,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::TriggerDefinition> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::TriggerDefinition>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::TriggerDefinition);
             }
@@ -5244,7 +5326,9 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::UsageContext> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<
+                    ::std::boxed::Box<crate::UsageContext>,
+                > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::UsageContext);
             }
@@ -5254,7 +5338,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Dosage> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Dosage>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Dosage);
             }
@@ -5264,7 +5348,7 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
                         r.error("more than one type given for value[x]"),
                     );
                 }
-                let mut value: ::std::option::Option<crate::Meta> = ::std::option::Option::None;
+                let mut value: ::std::option::Option<::std::boxed::Box<crate::Meta>> = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Meta);
             }
