@@ -9,6 +9,7 @@ mod compare;
 mod error;
 mod json;
 mod object;
+mod owned;
 mod primitive;
 mod temporal;
 
@@ -16,6 +17,7 @@ pub use compare::first_difference;
 pub use error::{Error, Issue};
 pub use json::{AnyResource, Reader, ResourceSlot, Writer};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
+pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveValue};
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

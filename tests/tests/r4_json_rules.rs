@@ -166,3 +166,18 @@ fn lenient_reading_reports_what_it_skips() {
         "Patient.nickname: unknown property `nickname` skipped"
     );
 }
+
+#[test]
+fn resources_convert_into_and_out_of_the_enum() {
+    let patient = Patient::from_json(br#"{"resourceType":"Patient","gender":"female"}"#).unwrap();
+    let resource = Resource::from(patient.clone());
+    assert_eq!(resource.resource_type(), "Patient");
+    let Resource::Patient(owned) = resource else {
+        panic!("not a Patient")
+    };
+    assert_eq!(
+        owned.gender.as_ref().and_then(|g| g.value.as_deref()),
+        Some("female")
+    );
+    assert_eq!(owned.into_inner(), patient);
+}

@@ -3,165 +3,914 @@
 /// Any resource, tagged by `resourceType` in FHIR JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resource {
-    Account(::std::boxed::Box<crate::Account>),
-    ActivityDefinition(::std::boxed::Box<crate::ActivityDefinition>),
-    AdverseEvent(::std::boxed::Box<crate::AdverseEvent>),
-    AllergyIntolerance(::std::boxed::Box<crate::AllergyIntolerance>),
-    Appointment(::std::boxed::Box<crate::Appointment>),
-    AppointmentResponse(::std::boxed::Box<crate::AppointmentResponse>),
-    AuditEvent(::std::boxed::Box<crate::AuditEvent>),
-    Basic(::std::boxed::Box<crate::Basic>),
-    Binary(::std::boxed::Box<crate::Binary>),
-    BiologicallyDerivedProduct(::std::boxed::Box<crate::BiologicallyDerivedProduct>),
-    BodyStructure(::std::boxed::Box<crate::BodyStructure>),
-    Bundle(::std::boxed::Box<crate::Bundle>),
-    CapabilityStatement(::std::boxed::Box<crate::CapabilityStatement>),
-    CarePlan(::std::boxed::Box<crate::CarePlan>),
-    CareTeam(::std::boxed::Box<crate::CareTeam>),
-    CatalogEntry(::std::boxed::Box<crate::CatalogEntry>),
-    ChargeItem(::std::boxed::Box<crate::ChargeItem>),
-    ChargeItemDefinition(::std::boxed::Box<crate::ChargeItemDefinition>),
-    Claim(::std::boxed::Box<crate::Claim>),
-    ClaimResponse(::std::boxed::Box<crate::ClaimResponse>),
-    ClinicalImpression(::std::boxed::Box<crate::ClinicalImpression>),
-    CodeSystem(::std::boxed::Box<crate::CodeSystem>),
-    Communication(::std::boxed::Box<crate::Communication>),
-    CommunicationRequest(::std::boxed::Box<crate::CommunicationRequest>),
-    CompartmentDefinition(::std::boxed::Box<crate::CompartmentDefinition>),
-    Composition(::std::boxed::Box<crate::Composition>),
-    ConceptMap(::std::boxed::Box<crate::ConceptMap>),
-    Condition(::std::boxed::Box<crate::Condition>),
-    Consent(::std::boxed::Box<crate::Consent>),
-    Contract(::std::boxed::Box<crate::Contract>),
-    Coverage(::std::boxed::Box<crate::Coverage>),
-    CoverageEligibilityRequest(::std::boxed::Box<crate::CoverageEligibilityRequest>),
-    CoverageEligibilityResponse(::std::boxed::Box<crate::CoverageEligibilityResponse>),
-    DetectedIssue(::std::boxed::Box<crate::DetectedIssue>),
-    Device(::std::boxed::Box<crate::Device>),
-    DeviceDefinition(::std::boxed::Box<crate::DeviceDefinition>),
-    DeviceMetric(::std::boxed::Box<crate::DeviceMetric>),
-    DeviceRequest(::std::boxed::Box<crate::DeviceRequest>),
-    DeviceUseStatement(::std::boxed::Box<crate::DeviceUseStatement>),
-    DiagnosticReport(::std::boxed::Box<crate::DiagnosticReport>),
-    DocumentManifest(::std::boxed::Box<crate::DocumentManifest>),
-    DocumentReference(::std::boxed::Box<crate::DocumentReference>),
-    EffectEvidenceSynthesis(::std::boxed::Box<crate::EffectEvidenceSynthesis>),
-    Encounter(::std::boxed::Box<crate::Encounter>),
-    Endpoint(::std::boxed::Box<crate::Endpoint>),
-    EnrollmentRequest(::std::boxed::Box<crate::EnrollmentRequest>),
-    EnrollmentResponse(::std::boxed::Box<crate::EnrollmentResponse>),
-    EpisodeOfCare(::std::boxed::Box<crate::EpisodeOfCare>),
-    EventDefinition(::std::boxed::Box<crate::EventDefinition>),
-    Evidence(::std::boxed::Box<crate::Evidence>),
-    EvidenceVariable(::std::boxed::Box<crate::EvidenceVariable>),
-    ExampleScenario(::std::boxed::Box<crate::ExampleScenario>),
-    ExplanationOfBenefit(::std::boxed::Box<crate::ExplanationOfBenefit>),
-    FamilyMemberHistory(::std::boxed::Box<crate::FamilyMemberHistory>),
-    Flag(::std::boxed::Box<crate::Flag>),
-    Goal(::std::boxed::Box<crate::Goal>),
-    GraphDefinition(::std::boxed::Box<crate::GraphDefinition>),
-    Group(::std::boxed::Box<crate::Group>),
-    GuidanceResponse(::std::boxed::Box<crate::GuidanceResponse>),
-    HealthcareService(::std::boxed::Box<crate::HealthcareService>),
-    ImagingStudy(::std::boxed::Box<crate::ImagingStudy>),
-    Immunization(::std::boxed::Box<crate::Immunization>),
-    ImmunizationEvaluation(::std::boxed::Box<crate::ImmunizationEvaluation>),
-    ImmunizationRecommendation(::std::boxed::Box<crate::ImmunizationRecommendation>),
-    ImplementationGuide(::std::boxed::Box<crate::ImplementationGuide>),
-    InsurancePlan(::std::boxed::Box<crate::InsurancePlan>),
-    Invoice(::std::boxed::Box<crate::Invoice>),
-    Library(::std::boxed::Box<crate::Library>),
-    Linkage(::std::boxed::Box<crate::Linkage>),
-    List(::std::boxed::Box<crate::List>),
-    Location(::std::boxed::Box<crate::Location>),
-    Measure(::std::boxed::Box<crate::Measure>),
-    MeasureReport(::std::boxed::Box<crate::MeasureReport>),
-    Media(::std::boxed::Box<crate::Media>),
-    Medication(::std::boxed::Box<crate::Medication>),
-    MedicationAdministration(::std::boxed::Box<crate::MedicationAdministration>),
-    MedicationDispense(::std::boxed::Box<crate::MedicationDispense>),
-    MedicationKnowledge(::std::boxed::Box<crate::MedicationKnowledge>),
-    MedicationRequest(::std::boxed::Box<crate::MedicationRequest>),
-    MedicationStatement(::std::boxed::Box<crate::MedicationStatement>),
-    MedicinalProduct(::std::boxed::Box<crate::MedicinalProduct>),
+    Account(::fhirgen_runtime::Owned<crate::Account>),
+    ActivityDefinition(::fhirgen_runtime::Owned<crate::ActivityDefinition>),
+    AdverseEvent(::fhirgen_runtime::Owned<crate::AdverseEvent>),
+    AllergyIntolerance(::fhirgen_runtime::Owned<crate::AllergyIntolerance>),
+    Appointment(::fhirgen_runtime::Owned<crate::Appointment>),
+    AppointmentResponse(::fhirgen_runtime::Owned<crate::AppointmentResponse>),
+    AuditEvent(::fhirgen_runtime::Owned<crate::AuditEvent>),
+    Basic(::fhirgen_runtime::Owned<crate::Basic>),
+    Binary(::fhirgen_runtime::Owned<crate::Binary>),
+    BiologicallyDerivedProduct(
+        ::fhirgen_runtime::Owned<crate::BiologicallyDerivedProduct>,
+    ),
+    BodyStructure(::fhirgen_runtime::Owned<crate::BodyStructure>),
+    Bundle(::fhirgen_runtime::Owned<crate::Bundle>),
+    CapabilityStatement(::fhirgen_runtime::Owned<crate::CapabilityStatement>),
+    CarePlan(::fhirgen_runtime::Owned<crate::CarePlan>),
+    CareTeam(::fhirgen_runtime::Owned<crate::CareTeam>),
+    CatalogEntry(::fhirgen_runtime::Owned<crate::CatalogEntry>),
+    ChargeItem(::fhirgen_runtime::Owned<crate::ChargeItem>),
+    ChargeItemDefinition(::fhirgen_runtime::Owned<crate::ChargeItemDefinition>),
+    Claim(::fhirgen_runtime::Owned<crate::Claim>),
+    ClaimResponse(::fhirgen_runtime::Owned<crate::ClaimResponse>),
+    ClinicalImpression(::fhirgen_runtime::Owned<crate::ClinicalImpression>),
+    CodeSystem(::fhirgen_runtime::Owned<crate::CodeSystem>),
+    Communication(::fhirgen_runtime::Owned<crate::Communication>),
+    CommunicationRequest(::fhirgen_runtime::Owned<crate::CommunicationRequest>),
+    CompartmentDefinition(::fhirgen_runtime::Owned<crate::CompartmentDefinition>),
+    Composition(::fhirgen_runtime::Owned<crate::Composition>),
+    ConceptMap(::fhirgen_runtime::Owned<crate::ConceptMap>),
+    Condition(::fhirgen_runtime::Owned<crate::Condition>),
+    Consent(::fhirgen_runtime::Owned<crate::Consent>),
+    Contract(::fhirgen_runtime::Owned<crate::Contract>),
+    Coverage(::fhirgen_runtime::Owned<crate::Coverage>),
+    CoverageEligibilityRequest(
+        ::fhirgen_runtime::Owned<crate::CoverageEligibilityRequest>,
+    ),
+    CoverageEligibilityResponse(
+        ::fhirgen_runtime::Owned<crate::CoverageEligibilityResponse>,
+    ),
+    DetectedIssue(::fhirgen_runtime::Owned<crate::DetectedIssue>),
+    Device(::fhirgen_runtime::Owned<crate::Device>),
+    DeviceDefinition(::fhirgen_runtime::Owned<crate::DeviceDefinition>),
+    DeviceMetric(::fhirgen_runtime::Owned<crate::DeviceMetric>),
+    DeviceRequest(::fhirgen_runtime::Owned<crate::DeviceRequest>),
+    DeviceUseStatement(::fhirgen_runtime::Owned<crate::DeviceUseStatement>),
+    DiagnosticReport(::fhirgen_runtime::Owned<crate::DiagnosticReport>),
+    DocumentManifest(::fhirgen_runtime::Owned<crate::DocumentManifest>),
+    DocumentReference(::fhirgen_runtime::Owned<crate::DocumentReference>),
+    EffectEvidenceSynthesis(::fhirgen_runtime::Owned<crate::EffectEvidenceSynthesis>),
+    Encounter(::fhirgen_runtime::Owned<crate::Encounter>),
+    Endpoint(::fhirgen_runtime::Owned<crate::Endpoint>),
+    EnrollmentRequest(::fhirgen_runtime::Owned<crate::EnrollmentRequest>),
+    EnrollmentResponse(::fhirgen_runtime::Owned<crate::EnrollmentResponse>),
+    EpisodeOfCare(::fhirgen_runtime::Owned<crate::EpisodeOfCare>),
+    EventDefinition(::fhirgen_runtime::Owned<crate::EventDefinition>),
+    Evidence(::fhirgen_runtime::Owned<crate::Evidence>),
+    EvidenceVariable(::fhirgen_runtime::Owned<crate::EvidenceVariable>),
+    ExampleScenario(::fhirgen_runtime::Owned<crate::ExampleScenario>),
+    ExplanationOfBenefit(::fhirgen_runtime::Owned<crate::ExplanationOfBenefit>),
+    FamilyMemberHistory(::fhirgen_runtime::Owned<crate::FamilyMemberHistory>),
+    Flag(::fhirgen_runtime::Owned<crate::Flag>),
+    Goal(::fhirgen_runtime::Owned<crate::Goal>),
+    GraphDefinition(::fhirgen_runtime::Owned<crate::GraphDefinition>),
+    Group(::fhirgen_runtime::Owned<crate::Group>),
+    GuidanceResponse(::fhirgen_runtime::Owned<crate::GuidanceResponse>),
+    HealthcareService(::fhirgen_runtime::Owned<crate::HealthcareService>),
+    ImagingStudy(::fhirgen_runtime::Owned<crate::ImagingStudy>),
+    Immunization(::fhirgen_runtime::Owned<crate::Immunization>),
+    ImmunizationEvaluation(::fhirgen_runtime::Owned<crate::ImmunizationEvaluation>),
+    ImmunizationRecommendation(
+        ::fhirgen_runtime::Owned<crate::ImmunizationRecommendation>,
+    ),
+    ImplementationGuide(::fhirgen_runtime::Owned<crate::ImplementationGuide>),
+    InsurancePlan(::fhirgen_runtime::Owned<crate::InsurancePlan>),
+    Invoice(::fhirgen_runtime::Owned<crate::Invoice>),
+    Library(::fhirgen_runtime::Owned<crate::Library>),
+    Linkage(::fhirgen_runtime::Owned<crate::Linkage>),
+    List(::fhirgen_runtime::Owned<crate::List>),
+    Location(::fhirgen_runtime::Owned<crate::Location>),
+    Measure(::fhirgen_runtime::Owned<crate::Measure>),
+    MeasureReport(::fhirgen_runtime::Owned<crate::MeasureReport>),
+    Media(::fhirgen_runtime::Owned<crate::Media>),
+    Medication(::fhirgen_runtime::Owned<crate::Medication>),
+    MedicationAdministration(::fhirgen_runtime::Owned<crate::MedicationAdministration>),
+    MedicationDispense(::fhirgen_runtime::Owned<crate::MedicationDispense>),
+    MedicationKnowledge(::fhirgen_runtime::Owned<crate::MedicationKnowledge>),
+    MedicationRequest(::fhirgen_runtime::Owned<crate::MedicationRequest>),
+    MedicationStatement(::fhirgen_runtime::Owned<crate::MedicationStatement>),
+    MedicinalProduct(::fhirgen_runtime::Owned<crate::MedicinalProduct>),
     MedicinalProductAuthorization(
-        ::std::boxed::Box<crate::MedicinalProductAuthorization>,
+        ::fhirgen_runtime::Owned<crate::MedicinalProductAuthorization>,
     ),
     MedicinalProductContraindication(
-        ::std::boxed::Box<crate::MedicinalProductContraindication>,
+        ::fhirgen_runtime::Owned<crate::MedicinalProductContraindication>,
     ),
-    MedicinalProductIndication(::std::boxed::Box<crate::MedicinalProductIndication>),
-    MedicinalProductIngredient(::std::boxed::Box<crate::MedicinalProductIngredient>),
-    MedicinalProductInteraction(::std::boxed::Box<crate::MedicinalProductInteraction>),
-    MedicinalProductManufactured(::std::boxed::Box<crate::MedicinalProductManufactured>),
-    MedicinalProductPackaged(::std::boxed::Box<crate::MedicinalProductPackaged>),
+    MedicinalProductIndication(
+        ::fhirgen_runtime::Owned<crate::MedicinalProductIndication>,
+    ),
+    MedicinalProductIngredient(
+        ::fhirgen_runtime::Owned<crate::MedicinalProductIngredient>,
+    ),
+    MedicinalProductInteraction(
+        ::fhirgen_runtime::Owned<crate::MedicinalProductInteraction>,
+    ),
+    MedicinalProductManufactured(
+        ::fhirgen_runtime::Owned<crate::MedicinalProductManufactured>,
+    ),
+    MedicinalProductPackaged(::fhirgen_runtime::Owned<crate::MedicinalProductPackaged>),
     MedicinalProductPharmaceutical(
-        ::std::boxed::Box<crate::MedicinalProductPharmaceutical>,
+        ::fhirgen_runtime::Owned<crate::MedicinalProductPharmaceutical>,
     ),
     MedicinalProductUndesirableEffect(
-        ::std::boxed::Box<crate::MedicinalProductUndesirableEffect>,
+        ::fhirgen_runtime::Owned<crate::MedicinalProductUndesirableEffect>,
     ),
-    MessageDefinition(::std::boxed::Box<crate::MessageDefinition>),
-    MessageHeader(::std::boxed::Box<crate::MessageHeader>),
-    MolecularSequence(::std::boxed::Box<crate::MolecularSequence>),
-    NamingSystem(::std::boxed::Box<crate::NamingSystem>),
-    NutritionOrder(::std::boxed::Box<crate::NutritionOrder>),
-    Observation(::std::boxed::Box<crate::Observation>),
-    ObservationDefinition(::std::boxed::Box<crate::ObservationDefinition>),
-    OperationDefinition(::std::boxed::Box<crate::OperationDefinition>),
-    OperationOutcome(::std::boxed::Box<crate::OperationOutcome>),
-    Organization(::std::boxed::Box<crate::Organization>),
-    OrganizationAffiliation(::std::boxed::Box<crate::OrganizationAffiliation>),
-    Parameters(::std::boxed::Box<crate::Parameters>),
-    Patient(::std::boxed::Box<crate::Patient>),
-    PaymentNotice(::std::boxed::Box<crate::PaymentNotice>),
-    PaymentReconciliation(::std::boxed::Box<crate::PaymentReconciliation>),
-    Person(::std::boxed::Box<crate::Person>),
-    PlanDefinition(::std::boxed::Box<crate::PlanDefinition>),
-    Practitioner(::std::boxed::Box<crate::Practitioner>),
-    PractitionerRole(::std::boxed::Box<crate::PractitionerRole>),
-    Procedure(::std::boxed::Box<crate::Procedure>),
-    Provenance(::std::boxed::Box<crate::Provenance>),
-    Questionnaire(::std::boxed::Box<crate::Questionnaire>),
-    QuestionnaireResponse(::std::boxed::Box<crate::QuestionnaireResponse>),
-    RelatedPerson(::std::boxed::Box<crate::RelatedPerson>),
-    RequestGroup(::std::boxed::Box<crate::RequestGroup>),
-    ResearchDefinition(::std::boxed::Box<crate::ResearchDefinition>),
-    ResearchElementDefinition(::std::boxed::Box<crate::ResearchElementDefinition>),
-    ResearchStudy(::std::boxed::Box<crate::ResearchStudy>),
-    ResearchSubject(::std::boxed::Box<crate::ResearchSubject>),
-    RiskAssessment(::std::boxed::Box<crate::RiskAssessment>),
-    RiskEvidenceSynthesis(::std::boxed::Box<crate::RiskEvidenceSynthesis>),
-    Schedule(::std::boxed::Box<crate::Schedule>),
-    SearchParameter(::std::boxed::Box<crate::SearchParameter>),
-    ServiceRequest(::std::boxed::Box<crate::ServiceRequest>),
-    Slot(::std::boxed::Box<crate::Slot>),
-    Specimen(::std::boxed::Box<crate::Specimen>),
-    SpecimenDefinition(::std::boxed::Box<crate::SpecimenDefinition>),
-    StructureDefinition(::std::boxed::Box<crate::StructureDefinition>),
-    StructureMap(::std::boxed::Box<crate::StructureMap>),
-    Subscription(::std::boxed::Box<crate::Subscription>),
-    Substance(::std::boxed::Box<crate::Substance>),
-    SubstanceNucleicAcid(::std::boxed::Box<crate::SubstanceNucleicAcid>),
-    SubstancePolymer(::std::boxed::Box<crate::SubstancePolymer>),
-    SubstanceProtein(::std::boxed::Box<crate::SubstanceProtein>),
+    MessageDefinition(::fhirgen_runtime::Owned<crate::MessageDefinition>),
+    MessageHeader(::fhirgen_runtime::Owned<crate::MessageHeader>),
+    MolecularSequence(::fhirgen_runtime::Owned<crate::MolecularSequence>),
+    NamingSystem(::fhirgen_runtime::Owned<crate::NamingSystem>),
+    NutritionOrder(::fhirgen_runtime::Owned<crate::NutritionOrder>),
+    Observation(::fhirgen_runtime::Owned<crate::Observation>),
+    ObservationDefinition(::fhirgen_runtime::Owned<crate::ObservationDefinition>),
+    OperationDefinition(::fhirgen_runtime::Owned<crate::OperationDefinition>),
+    OperationOutcome(::fhirgen_runtime::Owned<crate::OperationOutcome>),
+    Organization(::fhirgen_runtime::Owned<crate::Organization>),
+    OrganizationAffiliation(::fhirgen_runtime::Owned<crate::OrganizationAffiliation>),
+    Parameters(::fhirgen_runtime::Owned<crate::Parameters>),
+    Patient(::fhirgen_runtime::Owned<crate::Patient>),
+    PaymentNotice(::fhirgen_runtime::Owned<crate::PaymentNotice>),
+    PaymentReconciliation(::fhirgen_runtime::Owned<crate::PaymentReconciliation>),
+    Person(::fhirgen_runtime::Owned<crate::Person>),
+    PlanDefinition(::fhirgen_runtime::Owned<crate::PlanDefinition>),
+    Practitioner(::fhirgen_runtime::Owned<crate::Practitioner>),
+    PractitionerRole(::fhirgen_runtime::Owned<crate::PractitionerRole>),
+    Procedure(::fhirgen_runtime::Owned<crate::Procedure>),
+    Provenance(::fhirgen_runtime::Owned<crate::Provenance>),
+    Questionnaire(::fhirgen_runtime::Owned<crate::Questionnaire>),
+    QuestionnaireResponse(::fhirgen_runtime::Owned<crate::QuestionnaireResponse>),
+    RelatedPerson(::fhirgen_runtime::Owned<crate::RelatedPerson>),
+    RequestGroup(::fhirgen_runtime::Owned<crate::RequestGroup>),
+    ResearchDefinition(::fhirgen_runtime::Owned<crate::ResearchDefinition>),
+    ResearchElementDefinition(
+        ::fhirgen_runtime::Owned<crate::ResearchElementDefinition>,
+    ),
+    ResearchStudy(::fhirgen_runtime::Owned<crate::ResearchStudy>),
+    ResearchSubject(::fhirgen_runtime::Owned<crate::ResearchSubject>),
+    RiskAssessment(::fhirgen_runtime::Owned<crate::RiskAssessment>),
+    RiskEvidenceSynthesis(::fhirgen_runtime::Owned<crate::RiskEvidenceSynthesis>),
+    Schedule(::fhirgen_runtime::Owned<crate::Schedule>),
+    SearchParameter(::fhirgen_runtime::Owned<crate::SearchParameter>),
+    ServiceRequest(::fhirgen_runtime::Owned<crate::ServiceRequest>),
+    Slot(::fhirgen_runtime::Owned<crate::Slot>),
+    Specimen(::fhirgen_runtime::Owned<crate::Specimen>),
+    SpecimenDefinition(::fhirgen_runtime::Owned<crate::SpecimenDefinition>),
+    StructureDefinition(::fhirgen_runtime::Owned<crate::StructureDefinition>),
+    StructureMap(::fhirgen_runtime::Owned<crate::StructureMap>),
+    Subscription(::fhirgen_runtime::Owned<crate::Subscription>),
+    Substance(::fhirgen_runtime::Owned<crate::Substance>),
+    SubstanceNucleicAcid(::fhirgen_runtime::Owned<crate::SubstanceNucleicAcid>),
+    SubstancePolymer(::fhirgen_runtime::Owned<crate::SubstancePolymer>),
+    SubstanceProtein(::fhirgen_runtime::Owned<crate::SubstanceProtein>),
     SubstanceReferenceInformation(
-        ::std::boxed::Box<crate::SubstanceReferenceInformation>,
+        ::fhirgen_runtime::Owned<crate::SubstanceReferenceInformation>,
     ),
-    SubstanceSourceMaterial(::std::boxed::Box<crate::SubstanceSourceMaterial>),
-    SubstanceSpecification(::std::boxed::Box<crate::SubstanceSpecification>),
-    SupplyDelivery(::std::boxed::Box<crate::SupplyDelivery>),
-    SupplyRequest(::std::boxed::Box<crate::SupplyRequest>),
-    Task(::std::boxed::Box<crate::Task>),
-    TerminologyCapabilities(::std::boxed::Box<crate::TerminologyCapabilities>),
-    TestReport(::std::boxed::Box<crate::TestReport>),
-    TestScript(::std::boxed::Box<crate::TestScript>),
-    ValueSet(::std::boxed::Box<crate::ValueSet>),
-    VerificationResult(::std::boxed::Box<crate::VerificationResult>),
-    VisionPrescription(::std::boxed::Box<crate::VisionPrescription>),
+    SubstanceSourceMaterial(::fhirgen_runtime::Owned<crate::SubstanceSourceMaterial>),
+    SubstanceSpecification(::fhirgen_runtime::Owned<crate::SubstanceSpecification>),
+    SupplyDelivery(::fhirgen_runtime::Owned<crate::SupplyDelivery>),
+    SupplyRequest(::fhirgen_runtime::Owned<crate::SupplyRequest>),
+    Task(::fhirgen_runtime::Owned<crate::Task>),
+    TerminologyCapabilities(::fhirgen_runtime::Owned<crate::TerminologyCapabilities>),
+    TestReport(::fhirgen_runtime::Owned<crate::TestReport>),
+    TestScript(::fhirgen_runtime::Owned<crate::TestScript>),
+    ValueSet(::fhirgen_runtime::Owned<crate::ValueSet>),
+    VerificationResult(::fhirgen_runtime::Owned<crate::VerificationResult>),
+    VisionPrescription(::fhirgen_runtime::Owned<crate::VisionPrescription>),
+}
+impl ::std::convert::From<crate::Account> for Resource {
+    fn from(resource: crate::Account) -> Self {
+        Self::Account(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ActivityDefinition> for Resource {
+    fn from(resource: crate::ActivityDefinition) -> Self {
+        Self::ActivityDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::AdverseEvent> for Resource {
+    fn from(resource: crate::AdverseEvent) -> Self {
+        Self::AdverseEvent(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::AllergyIntolerance> for Resource {
+    fn from(resource: crate::AllergyIntolerance) -> Self {
+        Self::AllergyIntolerance(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Appointment> for Resource {
+    fn from(resource: crate::Appointment) -> Self {
+        Self::Appointment(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::AppointmentResponse> for Resource {
+    fn from(resource: crate::AppointmentResponse) -> Self {
+        Self::AppointmentResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::AuditEvent> for Resource {
+    fn from(resource: crate::AuditEvent) -> Self {
+        Self::AuditEvent(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Basic> for Resource {
+    fn from(resource: crate::Basic) -> Self {
+        Self::Basic(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Binary> for Resource {
+    fn from(resource: crate::Binary) -> Self {
+        Self::Binary(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::BiologicallyDerivedProduct> for Resource {
+    fn from(resource: crate::BiologicallyDerivedProduct) -> Self {
+        Self::BiologicallyDerivedProduct(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::BodyStructure> for Resource {
+    fn from(resource: crate::BodyStructure) -> Self {
+        Self::BodyStructure(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Bundle> for Resource {
+    fn from(resource: crate::Bundle) -> Self {
+        Self::Bundle(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CapabilityStatement> for Resource {
+    fn from(resource: crate::CapabilityStatement) -> Self {
+        Self::CapabilityStatement(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CarePlan> for Resource {
+    fn from(resource: crate::CarePlan) -> Self {
+        Self::CarePlan(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CareTeam> for Resource {
+    fn from(resource: crate::CareTeam) -> Self {
+        Self::CareTeam(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CatalogEntry> for Resource {
+    fn from(resource: crate::CatalogEntry) -> Self {
+        Self::CatalogEntry(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ChargeItem> for Resource {
+    fn from(resource: crate::ChargeItem) -> Self {
+        Self::ChargeItem(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ChargeItemDefinition> for Resource {
+    fn from(resource: crate::ChargeItemDefinition) -> Self {
+        Self::ChargeItemDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Claim> for Resource {
+    fn from(resource: crate::Claim) -> Self {
+        Self::Claim(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ClaimResponse> for Resource {
+    fn from(resource: crate::ClaimResponse) -> Self {
+        Self::ClaimResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ClinicalImpression> for Resource {
+    fn from(resource: crate::ClinicalImpression) -> Self {
+        Self::ClinicalImpression(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CodeSystem> for Resource {
+    fn from(resource: crate::CodeSystem) -> Self {
+        Self::CodeSystem(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Communication> for Resource {
+    fn from(resource: crate::Communication) -> Self {
+        Self::Communication(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CommunicationRequest> for Resource {
+    fn from(resource: crate::CommunicationRequest) -> Self {
+        Self::CommunicationRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CompartmentDefinition> for Resource {
+    fn from(resource: crate::CompartmentDefinition) -> Self {
+        Self::CompartmentDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Composition> for Resource {
+    fn from(resource: crate::Composition) -> Self {
+        Self::Composition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ConceptMap> for Resource {
+    fn from(resource: crate::ConceptMap) -> Self {
+        Self::ConceptMap(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Condition> for Resource {
+    fn from(resource: crate::Condition) -> Self {
+        Self::Condition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Consent> for Resource {
+    fn from(resource: crate::Consent) -> Self {
+        Self::Consent(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Contract> for Resource {
+    fn from(resource: crate::Contract) -> Self {
+        Self::Contract(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Coverage> for Resource {
+    fn from(resource: crate::Coverage) -> Self {
+        Self::Coverage(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CoverageEligibilityRequest> for Resource {
+    fn from(resource: crate::CoverageEligibilityRequest) -> Self {
+        Self::CoverageEligibilityRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::CoverageEligibilityResponse> for Resource {
+    fn from(resource: crate::CoverageEligibilityResponse) -> Self {
+        Self::CoverageEligibilityResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DetectedIssue> for Resource {
+    fn from(resource: crate::DetectedIssue) -> Self {
+        Self::DetectedIssue(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Device> for Resource {
+    fn from(resource: crate::Device) -> Self {
+        Self::Device(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DeviceDefinition> for Resource {
+    fn from(resource: crate::DeviceDefinition) -> Self {
+        Self::DeviceDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DeviceMetric> for Resource {
+    fn from(resource: crate::DeviceMetric) -> Self {
+        Self::DeviceMetric(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DeviceRequest> for Resource {
+    fn from(resource: crate::DeviceRequest) -> Self {
+        Self::DeviceRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DeviceUseStatement> for Resource {
+    fn from(resource: crate::DeviceUseStatement) -> Self {
+        Self::DeviceUseStatement(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DiagnosticReport> for Resource {
+    fn from(resource: crate::DiagnosticReport) -> Self {
+        Self::DiagnosticReport(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DocumentManifest> for Resource {
+    fn from(resource: crate::DocumentManifest) -> Self {
+        Self::DocumentManifest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::DocumentReference> for Resource {
+    fn from(resource: crate::DocumentReference) -> Self {
+        Self::DocumentReference(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EffectEvidenceSynthesis> for Resource {
+    fn from(resource: crate::EffectEvidenceSynthesis) -> Self {
+        Self::EffectEvidenceSynthesis(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Encounter> for Resource {
+    fn from(resource: crate::Encounter) -> Self {
+        Self::Encounter(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Endpoint> for Resource {
+    fn from(resource: crate::Endpoint) -> Self {
+        Self::Endpoint(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EnrollmentRequest> for Resource {
+    fn from(resource: crate::EnrollmentRequest) -> Self {
+        Self::EnrollmentRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EnrollmentResponse> for Resource {
+    fn from(resource: crate::EnrollmentResponse) -> Self {
+        Self::EnrollmentResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EpisodeOfCare> for Resource {
+    fn from(resource: crate::EpisodeOfCare) -> Self {
+        Self::EpisodeOfCare(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EventDefinition> for Resource {
+    fn from(resource: crate::EventDefinition) -> Self {
+        Self::EventDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Evidence> for Resource {
+    fn from(resource: crate::Evidence) -> Self {
+        Self::Evidence(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::EvidenceVariable> for Resource {
+    fn from(resource: crate::EvidenceVariable) -> Self {
+        Self::EvidenceVariable(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ExampleScenario> for Resource {
+    fn from(resource: crate::ExampleScenario) -> Self {
+        Self::ExampleScenario(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ExplanationOfBenefit> for Resource {
+    fn from(resource: crate::ExplanationOfBenefit) -> Self {
+        Self::ExplanationOfBenefit(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::FamilyMemberHistory> for Resource {
+    fn from(resource: crate::FamilyMemberHistory) -> Self {
+        Self::FamilyMemberHistory(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Flag> for Resource {
+    fn from(resource: crate::Flag) -> Self {
+        Self::Flag(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Goal> for Resource {
+    fn from(resource: crate::Goal) -> Self {
+        Self::Goal(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::GraphDefinition> for Resource {
+    fn from(resource: crate::GraphDefinition) -> Self {
+        Self::GraphDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Group> for Resource {
+    fn from(resource: crate::Group) -> Self {
+        Self::Group(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::GuidanceResponse> for Resource {
+    fn from(resource: crate::GuidanceResponse) -> Self {
+        Self::GuidanceResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::HealthcareService> for Resource {
+    fn from(resource: crate::HealthcareService) -> Self {
+        Self::HealthcareService(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ImagingStudy> for Resource {
+    fn from(resource: crate::ImagingStudy) -> Self {
+        Self::ImagingStudy(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Immunization> for Resource {
+    fn from(resource: crate::Immunization) -> Self {
+        Self::Immunization(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ImmunizationEvaluation> for Resource {
+    fn from(resource: crate::ImmunizationEvaluation) -> Self {
+        Self::ImmunizationEvaluation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ImmunizationRecommendation> for Resource {
+    fn from(resource: crate::ImmunizationRecommendation) -> Self {
+        Self::ImmunizationRecommendation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ImplementationGuide> for Resource {
+    fn from(resource: crate::ImplementationGuide) -> Self {
+        Self::ImplementationGuide(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::InsurancePlan> for Resource {
+    fn from(resource: crate::InsurancePlan) -> Self {
+        Self::InsurancePlan(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Invoice> for Resource {
+    fn from(resource: crate::Invoice) -> Self {
+        Self::Invoice(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Library> for Resource {
+    fn from(resource: crate::Library) -> Self {
+        Self::Library(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Linkage> for Resource {
+    fn from(resource: crate::Linkage) -> Self {
+        Self::Linkage(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::List> for Resource {
+    fn from(resource: crate::List) -> Self {
+        Self::List(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Location> for Resource {
+    fn from(resource: crate::Location) -> Self {
+        Self::Location(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Measure> for Resource {
+    fn from(resource: crate::Measure) -> Self {
+        Self::Measure(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MeasureReport> for Resource {
+    fn from(resource: crate::MeasureReport) -> Self {
+        Self::MeasureReport(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Media> for Resource {
+    fn from(resource: crate::Media) -> Self {
+        Self::Media(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Medication> for Resource {
+    fn from(resource: crate::Medication) -> Self {
+        Self::Medication(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicationAdministration> for Resource {
+    fn from(resource: crate::MedicationAdministration) -> Self {
+        Self::MedicationAdministration(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicationDispense> for Resource {
+    fn from(resource: crate::MedicationDispense) -> Self {
+        Self::MedicationDispense(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicationKnowledge> for Resource {
+    fn from(resource: crate::MedicationKnowledge) -> Self {
+        Self::MedicationKnowledge(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicationRequest> for Resource {
+    fn from(resource: crate::MedicationRequest) -> Self {
+        Self::MedicationRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicationStatement> for Resource {
+    fn from(resource: crate::MedicationStatement) -> Self {
+        Self::MedicationStatement(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProduct> for Resource {
+    fn from(resource: crate::MedicinalProduct) -> Self {
+        Self::MedicinalProduct(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductAuthorization> for Resource {
+    fn from(resource: crate::MedicinalProductAuthorization) -> Self {
+        Self::MedicinalProductAuthorization(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductContraindication> for Resource {
+    fn from(resource: crate::MedicinalProductContraindication) -> Self {
+        Self::MedicinalProductContraindication(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductIndication> for Resource {
+    fn from(resource: crate::MedicinalProductIndication) -> Self {
+        Self::MedicinalProductIndication(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductIngredient> for Resource {
+    fn from(resource: crate::MedicinalProductIngredient) -> Self {
+        Self::MedicinalProductIngredient(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductInteraction> for Resource {
+    fn from(resource: crate::MedicinalProductInteraction) -> Self {
+        Self::MedicinalProductInteraction(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductManufactured> for Resource {
+    fn from(resource: crate::MedicinalProductManufactured) -> Self {
+        Self::MedicinalProductManufactured(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductPackaged> for Resource {
+    fn from(resource: crate::MedicinalProductPackaged) -> Self {
+        Self::MedicinalProductPackaged(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductPharmaceutical> for Resource {
+    fn from(resource: crate::MedicinalProductPharmaceutical) -> Self {
+        Self::MedicinalProductPharmaceutical(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MedicinalProductUndesirableEffect> for Resource {
+    fn from(resource: crate::MedicinalProductUndesirableEffect) -> Self {
+        Self::MedicinalProductUndesirableEffect(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MessageDefinition> for Resource {
+    fn from(resource: crate::MessageDefinition) -> Self {
+        Self::MessageDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MessageHeader> for Resource {
+    fn from(resource: crate::MessageHeader) -> Self {
+        Self::MessageHeader(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::MolecularSequence> for Resource {
+    fn from(resource: crate::MolecularSequence) -> Self {
+        Self::MolecularSequence(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::NamingSystem> for Resource {
+    fn from(resource: crate::NamingSystem) -> Self {
+        Self::NamingSystem(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::NutritionOrder> for Resource {
+    fn from(resource: crate::NutritionOrder) -> Self {
+        Self::NutritionOrder(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Observation> for Resource {
+    fn from(resource: crate::Observation) -> Self {
+        Self::Observation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ObservationDefinition> for Resource {
+    fn from(resource: crate::ObservationDefinition) -> Self {
+        Self::ObservationDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::OperationDefinition> for Resource {
+    fn from(resource: crate::OperationDefinition) -> Self {
+        Self::OperationDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::OperationOutcome> for Resource {
+    fn from(resource: crate::OperationOutcome) -> Self {
+        Self::OperationOutcome(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Organization> for Resource {
+    fn from(resource: crate::Organization) -> Self {
+        Self::Organization(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::OrganizationAffiliation> for Resource {
+    fn from(resource: crate::OrganizationAffiliation) -> Self {
+        Self::OrganizationAffiliation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Parameters> for Resource {
+    fn from(resource: crate::Parameters) -> Self {
+        Self::Parameters(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Patient> for Resource {
+    fn from(resource: crate::Patient) -> Self {
+        Self::Patient(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::PaymentNotice> for Resource {
+    fn from(resource: crate::PaymentNotice) -> Self {
+        Self::PaymentNotice(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::PaymentReconciliation> for Resource {
+    fn from(resource: crate::PaymentReconciliation) -> Self {
+        Self::PaymentReconciliation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Person> for Resource {
+    fn from(resource: crate::Person) -> Self {
+        Self::Person(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::PlanDefinition> for Resource {
+    fn from(resource: crate::PlanDefinition) -> Self {
+        Self::PlanDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Practitioner> for Resource {
+    fn from(resource: crate::Practitioner) -> Self {
+        Self::Practitioner(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::PractitionerRole> for Resource {
+    fn from(resource: crate::PractitionerRole) -> Self {
+        Self::PractitionerRole(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Procedure> for Resource {
+    fn from(resource: crate::Procedure) -> Self {
+        Self::Procedure(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Provenance> for Resource {
+    fn from(resource: crate::Provenance) -> Self {
+        Self::Provenance(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Questionnaire> for Resource {
+    fn from(resource: crate::Questionnaire) -> Self {
+        Self::Questionnaire(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::QuestionnaireResponse> for Resource {
+    fn from(resource: crate::QuestionnaireResponse) -> Self {
+        Self::QuestionnaireResponse(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::RelatedPerson> for Resource {
+    fn from(resource: crate::RelatedPerson) -> Self {
+        Self::RelatedPerson(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::RequestGroup> for Resource {
+    fn from(resource: crate::RequestGroup) -> Self {
+        Self::RequestGroup(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ResearchDefinition> for Resource {
+    fn from(resource: crate::ResearchDefinition) -> Self {
+        Self::ResearchDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ResearchElementDefinition> for Resource {
+    fn from(resource: crate::ResearchElementDefinition) -> Self {
+        Self::ResearchElementDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ResearchStudy> for Resource {
+    fn from(resource: crate::ResearchStudy) -> Self {
+        Self::ResearchStudy(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ResearchSubject> for Resource {
+    fn from(resource: crate::ResearchSubject) -> Self {
+        Self::ResearchSubject(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::RiskAssessment> for Resource {
+    fn from(resource: crate::RiskAssessment) -> Self {
+        Self::RiskAssessment(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::RiskEvidenceSynthesis> for Resource {
+    fn from(resource: crate::RiskEvidenceSynthesis) -> Self {
+        Self::RiskEvidenceSynthesis(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Schedule> for Resource {
+    fn from(resource: crate::Schedule) -> Self {
+        Self::Schedule(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SearchParameter> for Resource {
+    fn from(resource: crate::SearchParameter) -> Self {
+        Self::SearchParameter(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ServiceRequest> for Resource {
+    fn from(resource: crate::ServiceRequest) -> Self {
+        Self::ServiceRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Slot> for Resource {
+    fn from(resource: crate::Slot) -> Self {
+        Self::Slot(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Specimen> for Resource {
+    fn from(resource: crate::Specimen) -> Self {
+        Self::Specimen(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SpecimenDefinition> for Resource {
+    fn from(resource: crate::SpecimenDefinition) -> Self {
+        Self::SpecimenDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::StructureDefinition> for Resource {
+    fn from(resource: crate::StructureDefinition) -> Self {
+        Self::StructureDefinition(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::StructureMap> for Resource {
+    fn from(resource: crate::StructureMap) -> Self {
+        Self::StructureMap(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Subscription> for Resource {
+    fn from(resource: crate::Subscription) -> Self {
+        Self::Subscription(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Substance> for Resource {
+    fn from(resource: crate::Substance) -> Self {
+        Self::Substance(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstanceNucleicAcid> for Resource {
+    fn from(resource: crate::SubstanceNucleicAcid) -> Self {
+        Self::SubstanceNucleicAcid(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstancePolymer> for Resource {
+    fn from(resource: crate::SubstancePolymer) -> Self {
+        Self::SubstancePolymer(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstanceProtein> for Resource {
+    fn from(resource: crate::SubstanceProtein) -> Self {
+        Self::SubstanceProtein(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstanceReferenceInformation> for Resource {
+    fn from(resource: crate::SubstanceReferenceInformation) -> Self {
+        Self::SubstanceReferenceInformation(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstanceSourceMaterial> for Resource {
+    fn from(resource: crate::SubstanceSourceMaterial) -> Self {
+        Self::SubstanceSourceMaterial(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SubstanceSpecification> for Resource {
+    fn from(resource: crate::SubstanceSpecification) -> Self {
+        Self::SubstanceSpecification(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SupplyDelivery> for Resource {
+    fn from(resource: crate::SupplyDelivery) -> Self {
+        Self::SupplyDelivery(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::SupplyRequest> for Resource {
+    fn from(resource: crate::SupplyRequest) -> Self {
+        Self::SupplyRequest(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::Task> for Resource {
+    fn from(resource: crate::Task) -> Self {
+        Self::Task(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::TerminologyCapabilities> for Resource {
+    fn from(resource: crate::TerminologyCapabilities) -> Self {
+        Self::TerminologyCapabilities(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::TestReport> for Resource {
+    fn from(resource: crate::TestReport) -> Self {
+        Self::TestReport(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::TestScript> for Resource {
+    fn from(resource: crate::TestScript) -> Self {
+        Self::TestScript(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::ValueSet> for Resource {
+    fn from(resource: crate::ValueSet) -> Self {
+        Self::ValueSet(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::VerificationResult> for Resource {
+    fn from(resource: crate::VerificationResult) -> Self {
+        Self::VerificationResult(::fhirgen_runtime::Owned::new(resource))
+    }
+}
+impl ::std::convert::From<crate::VisionPrescription> for Resource {
+    fn from(resource: crate::VisionPrescription) -> Self {
+        Self::VisionPrescription(::fhirgen_runtime::Owned::new(resource))
+    }
 }
 impl Resource {
     /// Reads any resource from FHIR JSON; unknown properties are errors.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -172,6 +921,7 @@ impl Resource {
     }
     /// Reads any resource, skipping unknown properties; each skipped one is
     /// returned as an issue.
+    #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
     ) -> ::std::result::Result<
@@ -184,6 +934,7 @@ impl Resource {
         ::std::result::Result::Ok((resource, reader.take_issues()))
     }
     /// Writes the resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         ::fhirgen_runtime::AnyResource::write_any(self, &mut writer);
@@ -351,445 +1102,1001 @@ impl ::fhirgen_runtime::AnyResource for Resource {
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let resource_type = r.peek_resource_type()?;
         match resource_type.as_str() {
-            "Account" => ::std::result::Result::Ok(Self::Account(r.resource_boxed()?)),
+            "Account" => {
+                ::std::result::Result::Ok(
+                    Self::Account(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "ActivityDefinition" => {
-                ::std::result::Result::Ok(Self::ActivityDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ActivityDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "AdverseEvent" => {
-                ::std::result::Result::Ok(Self::AdverseEvent(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::AdverseEvent(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "AllergyIntolerance" => {
-                ::std::result::Result::Ok(Self::AllergyIntolerance(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::AllergyIntolerance(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Appointment" => {
-                ::std::result::Result::Ok(Self::Appointment(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Appointment(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "AppointmentResponse" => {
-                ::std::result::Result::Ok(Self::AppointmentResponse(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::AppointmentResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "AuditEvent" => {
-                ::std::result::Result::Ok(Self::AuditEvent(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::AuditEvent(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Basic" => ::std::result::Result::Ok(Self::Basic(r.resource_boxed()?)),
-            "Binary" => ::std::result::Result::Ok(Self::Binary(r.resource_boxed()?)),
+            "Basic" => {
+                ::std::result::Result::Ok(
+                    Self::Basic(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
+            "Binary" => {
+                ::std::result::Result::Ok(
+                    Self::Binary(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "BiologicallyDerivedProduct" => {
                 ::std::result::Result::Ok(
-                    Self::BiologicallyDerivedProduct(r.resource_boxed()?),
+                    Self::BiologicallyDerivedProduct(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "BodyStructure" => {
-                ::std::result::Result::Ok(Self::BodyStructure(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::BodyStructure(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Bundle" => ::std::result::Result::Ok(Self::Bundle(r.resource_boxed()?)),
+            "Bundle" => {
+                ::std::result::Result::Ok(
+                    Self::Bundle(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "CapabilityStatement" => {
-                ::std::result::Result::Ok(Self::CapabilityStatement(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::CapabilityStatement(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "CarePlan" => ::std::result::Result::Ok(Self::CarePlan(r.resource_boxed()?)),
-            "CareTeam" => ::std::result::Result::Ok(Self::CareTeam(r.resource_boxed()?)),
+            "CarePlan" => {
+                ::std::result::Result::Ok(
+                    Self::CarePlan(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "CareTeam" => {
+                ::std::result::Result::Ok(
+                    Self::CareTeam(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "CatalogEntry" => {
-                ::std::result::Result::Ok(Self::CatalogEntry(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::CatalogEntry(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ChargeItem" => {
-                ::std::result::Result::Ok(Self::ChargeItem(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ChargeItem(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ChargeItemDefinition" => {
                 ::std::result::Result::Ok(
-                    Self::ChargeItemDefinition(r.resource_boxed()?),
+                    Self::ChargeItemDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
-            "Claim" => ::std::result::Result::Ok(Self::Claim(r.resource_boxed()?)),
+            "Claim" => {
+                ::std::result::Result::Ok(
+                    Self::Claim(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "ClaimResponse" => {
-                ::std::result::Result::Ok(Self::ClaimResponse(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ClaimResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ClinicalImpression" => {
-                ::std::result::Result::Ok(Self::ClinicalImpression(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ClinicalImpression(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "CodeSystem" => {
-                ::std::result::Result::Ok(Self::CodeSystem(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::CodeSystem(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Communication" => {
-                ::std::result::Result::Ok(Self::Communication(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Communication(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "CommunicationRequest" => {
                 ::std::result::Result::Ok(
-                    Self::CommunicationRequest(r.resource_boxed()?),
+                    Self::CommunicationRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "CompartmentDefinition" => {
                 ::std::result::Result::Ok(
-                    Self::CompartmentDefinition(r.resource_boxed()?),
+                    Self::CompartmentDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "Composition" => {
-                ::std::result::Result::Ok(Self::Composition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Composition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ConceptMap" => {
-                ::std::result::Result::Ok(Self::ConceptMap(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ConceptMap(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Condition" => {
-                ::std::result::Result::Ok(Self::Condition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Condition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Consent" => ::std::result::Result::Ok(Self::Consent(r.resource_boxed()?)),
-            "Contract" => ::std::result::Result::Ok(Self::Contract(r.resource_boxed()?)),
-            "Coverage" => ::std::result::Result::Ok(Self::Coverage(r.resource_boxed()?)),
+            "Consent" => {
+                ::std::result::Result::Ok(
+                    Self::Consent(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "Contract" => {
+                ::std::result::Result::Ok(
+                    Self::Contract(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "Coverage" => {
+                ::std::result::Result::Ok(
+                    Self::Coverage(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "CoverageEligibilityRequest" => {
                 ::std::result::Result::Ok(
-                    Self::CoverageEligibilityRequest(r.resource_boxed()?),
+                    Self::CoverageEligibilityRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "CoverageEligibilityResponse" => {
                 ::std::result::Result::Ok(
-                    Self::CoverageEligibilityResponse(r.resource_boxed()?),
+                    Self::CoverageEligibilityResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "DetectedIssue" => {
-                ::std::result::Result::Ok(Self::DetectedIssue(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DetectedIssue(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Device" => ::std::result::Result::Ok(Self::Device(r.resource_boxed()?)),
+            "Device" => {
+                ::std::result::Result::Ok(
+                    Self::Device(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "DeviceDefinition" => {
-                ::std::result::Result::Ok(Self::DeviceDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DeviceDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DeviceMetric" => {
-                ::std::result::Result::Ok(Self::DeviceMetric(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DeviceMetric(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DeviceRequest" => {
-                ::std::result::Result::Ok(Self::DeviceRequest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DeviceRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DeviceUseStatement" => {
-                ::std::result::Result::Ok(Self::DeviceUseStatement(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DeviceUseStatement(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DiagnosticReport" => {
-                ::std::result::Result::Ok(Self::DiagnosticReport(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DiagnosticReport(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DocumentManifest" => {
-                ::std::result::Result::Ok(Self::DocumentManifest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DocumentManifest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "DocumentReference" => {
-                ::std::result::Result::Ok(Self::DocumentReference(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::DocumentReference(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "EffectEvidenceSynthesis" => {
                 ::std::result::Result::Ok(
-                    Self::EffectEvidenceSynthesis(r.resource_boxed()?),
+                    Self::EffectEvidenceSynthesis(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "Encounter" => {
-                ::std::result::Result::Ok(Self::Encounter(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Encounter(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Endpoint" => ::std::result::Result::Ok(Self::Endpoint(r.resource_boxed()?)),
+            "Endpoint" => {
+                ::std::result::Result::Ok(
+                    Self::Endpoint(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "EnrollmentRequest" => {
-                ::std::result::Result::Ok(Self::EnrollmentRequest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::EnrollmentRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "EnrollmentResponse" => {
-                ::std::result::Result::Ok(Self::EnrollmentResponse(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::EnrollmentResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "EpisodeOfCare" => {
-                ::std::result::Result::Ok(Self::EpisodeOfCare(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::EpisodeOfCare(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "EventDefinition" => {
-                ::std::result::Result::Ok(Self::EventDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::EventDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Evidence" => ::std::result::Result::Ok(Self::Evidence(r.resource_boxed()?)),
+            "Evidence" => {
+                ::std::result::Result::Ok(
+                    Self::Evidence(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "EvidenceVariable" => {
-                ::std::result::Result::Ok(Self::EvidenceVariable(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::EvidenceVariable(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ExampleScenario" => {
-                ::std::result::Result::Ok(Self::ExampleScenario(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ExampleScenario(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ExplanationOfBenefit" => {
                 ::std::result::Result::Ok(
-                    Self::ExplanationOfBenefit(r.resource_boxed()?),
+                    Self::ExplanationOfBenefit(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "FamilyMemberHistory" => {
-                ::std::result::Result::Ok(Self::FamilyMemberHistory(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::FamilyMemberHistory(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Flag" => ::std::result::Result::Ok(Self::Flag(r.resource_boxed()?)),
-            "Goal" => ::std::result::Result::Ok(Self::Goal(r.resource_boxed()?)),
+            "Flag" => {
+                ::std::result::Result::Ok(
+                    Self::Flag(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
+            "Goal" => {
+                ::std::result::Result::Ok(
+                    Self::Goal(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "GraphDefinition" => {
-                ::std::result::Result::Ok(Self::GraphDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::GraphDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Group" => ::std::result::Result::Ok(Self::Group(r.resource_boxed()?)),
+            "Group" => {
+                ::std::result::Result::Ok(
+                    Self::Group(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "GuidanceResponse" => {
-                ::std::result::Result::Ok(Self::GuidanceResponse(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::GuidanceResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "HealthcareService" => {
-                ::std::result::Result::Ok(Self::HealthcareService(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::HealthcareService(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ImagingStudy" => {
-                ::std::result::Result::Ok(Self::ImagingStudy(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ImagingStudy(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Immunization" => {
-                ::std::result::Result::Ok(Self::Immunization(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Immunization(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ImmunizationEvaluation" => {
                 ::std::result::Result::Ok(
-                    Self::ImmunizationEvaluation(r.resource_boxed()?),
+                    Self::ImmunizationEvaluation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "ImmunizationRecommendation" => {
                 ::std::result::Result::Ok(
-                    Self::ImmunizationRecommendation(r.resource_boxed()?),
+                    Self::ImmunizationRecommendation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "ImplementationGuide" => {
-                ::std::result::Result::Ok(Self::ImplementationGuide(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ImplementationGuide(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "InsurancePlan" => {
-                ::std::result::Result::Ok(Self::InsurancePlan(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::InsurancePlan(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Invoice" => ::std::result::Result::Ok(Self::Invoice(r.resource_boxed()?)),
-            "Library" => ::std::result::Result::Ok(Self::Library(r.resource_boxed()?)),
-            "Linkage" => ::std::result::Result::Ok(Self::Linkage(r.resource_boxed()?)),
-            "List" => ::std::result::Result::Ok(Self::List(r.resource_boxed()?)),
-            "Location" => ::std::result::Result::Ok(Self::Location(r.resource_boxed()?)),
-            "Measure" => ::std::result::Result::Ok(Self::Measure(r.resource_boxed()?)),
+            "Invoice" => {
+                ::std::result::Result::Ok(
+                    Self::Invoice(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "Library" => {
+                ::std::result::Result::Ok(
+                    Self::Library(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "Linkage" => {
+                ::std::result::Result::Ok(
+                    Self::Linkage(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "List" => {
+                ::std::result::Result::Ok(
+                    Self::List(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
+            "Location" => {
+                ::std::result::Result::Ok(
+                    Self::Location(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
+            "Measure" => {
+                ::std::result::Result::Ok(
+                    Self::Measure(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "MeasureReport" => {
-                ::std::result::Result::Ok(Self::MeasureReport(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MeasureReport(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Media" => ::std::result::Result::Ok(Self::Media(r.resource_boxed()?)),
+            "Media" => {
+                ::std::result::Result::Ok(
+                    Self::Media(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "Medication" => {
-                ::std::result::Result::Ok(Self::Medication(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Medication(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicationAdministration" => {
                 ::std::result::Result::Ok(
-                    Self::MedicationAdministration(r.resource_boxed()?),
+                    Self::MedicationAdministration(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicationDispense" => {
-                ::std::result::Result::Ok(Self::MedicationDispense(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MedicationDispense(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicationKnowledge" => {
-                ::std::result::Result::Ok(Self::MedicationKnowledge(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MedicationKnowledge(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicationRequest" => {
-                ::std::result::Result::Ok(Self::MedicationRequest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MedicationRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicationStatement" => {
-                ::std::result::Result::Ok(Self::MedicationStatement(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MedicationStatement(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicinalProduct" => {
-                ::std::result::Result::Ok(Self::MedicinalProduct(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MedicinalProduct(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MedicinalProductAuthorization" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductAuthorization(r.resource_boxed()?),
+                    Self::MedicinalProductAuthorization(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductContraindication" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductContraindication(r.resource_boxed()?),
+                    Self::MedicinalProductContraindication(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductIndication" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductIndication(r.resource_boxed()?),
+                    Self::MedicinalProductIndication(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductIngredient" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductIngredient(r.resource_boxed()?),
+                    Self::MedicinalProductIngredient(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductInteraction" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductInteraction(r.resource_boxed()?),
+                    Self::MedicinalProductInteraction(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductManufactured" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductManufactured(r.resource_boxed()?),
+                    Self::MedicinalProductManufactured(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductPackaged" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductPackaged(r.resource_boxed()?),
+                    Self::MedicinalProductPackaged(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductPharmaceutical" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductPharmaceutical(r.resource_boxed()?),
+                    Self::MedicinalProductPharmaceutical(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MedicinalProductUndesirableEffect" => {
                 ::std::result::Result::Ok(
-                    Self::MedicinalProductUndesirableEffect(r.resource_boxed()?),
+                    Self::MedicinalProductUndesirableEffect(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "MessageDefinition" => {
-                ::std::result::Result::Ok(Self::MessageDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MessageDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MessageHeader" => {
-                ::std::result::Result::Ok(Self::MessageHeader(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MessageHeader(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "MolecularSequence" => {
-                ::std::result::Result::Ok(Self::MolecularSequence(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::MolecularSequence(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "NamingSystem" => {
-                ::std::result::Result::Ok(Self::NamingSystem(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::NamingSystem(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "NutritionOrder" => {
-                ::std::result::Result::Ok(Self::NutritionOrder(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::NutritionOrder(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Observation" => {
-                ::std::result::Result::Ok(Self::Observation(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Observation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ObservationDefinition" => {
                 ::std::result::Result::Ok(
-                    Self::ObservationDefinition(r.resource_boxed()?),
+                    Self::ObservationDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "OperationDefinition" => {
-                ::std::result::Result::Ok(Self::OperationDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::OperationDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "OperationOutcome" => {
-                ::std::result::Result::Ok(Self::OperationOutcome(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::OperationOutcome(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Organization" => {
-                ::std::result::Result::Ok(Self::Organization(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Organization(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "OrganizationAffiliation" => {
                 ::std::result::Result::Ok(
-                    Self::OrganizationAffiliation(r.resource_boxed()?),
+                    Self::OrganizationAffiliation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "Parameters" => {
-                ::std::result::Result::Ok(Self::Parameters(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Parameters(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Patient" => ::std::result::Result::Ok(Self::Patient(r.resource_boxed()?)),
+            "Patient" => {
+                ::std::result::Result::Ok(
+                    Self::Patient(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "PaymentNotice" => {
-                ::std::result::Result::Ok(Self::PaymentNotice(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::PaymentNotice(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "PaymentReconciliation" => {
                 ::std::result::Result::Ok(
-                    Self::PaymentReconciliation(r.resource_boxed()?),
+                    Self::PaymentReconciliation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
-            "Person" => ::std::result::Result::Ok(Self::Person(r.resource_boxed()?)),
+            "Person" => {
+                ::std::result::Result::Ok(
+                    Self::Person(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "PlanDefinition" => {
-                ::std::result::Result::Ok(Self::PlanDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::PlanDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Practitioner" => {
-                ::std::result::Result::Ok(Self::Practitioner(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Practitioner(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "PractitionerRole" => {
-                ::std::result::Result::Ok(Self::PractitionerRole(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::PractitionerRole(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Procedure" => {
-                ::std::result::Result::Ok(Self::Procedure(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Procedure(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Provenance" => {
-                ::std::result::Result::Ok(Self::Provenance(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Provenance(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Questionnaire" => {
-                ::std::result::Result::Ok(Self::Questionnaire(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Questionnaire(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "QuestionnaireResponse" => {
                 ::std::result::Result::Ok(
-                    Self::QuestionnaireResponse(r.resource_boxed()?),
+                    Self::QuestionnaireResponse(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "RelatedPerson" => {
-                ::std::result::Result::Ok(Self::RelatedPerson(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::RelatedPerson(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "RequestGroup" => {
-                ::std::result::Result::Ok(Self::RequestGroup(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::RequestGroup(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ResearchDefinition" => {
-                ::std::result::Result::Ok(Self::ResearchDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ResearchDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ResearchElementDefinition" => {
                 ::std::result::Result::Ok(
-                    Self::ResearchElementDefinition(r.resource_boxed()?),
+                    Self::ResearchElementDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "ResearchStudy" => {
-                ::std::result::Result::Ok(Self::ResearchStudy(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ResearchStudy(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ResearchSubject" => {
-                ::std::result::Result::Ok(Self::ResearchSubject(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ResearchSubject(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "RiskAssessment" => {
-                ::std::result::Result::Ok(Self::RiskAssessment(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::RiskAssessment(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "RiskEvidenceSynthesis" => {
                 ::std::result::Result::Ok(
-                    Self::RiskEvidenceSynthesis(r.resource_boxed()?),
+                    Self::RiskEvidenceSynthesis(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
-            "Schedule" => ::std::result::Result::Ok(Self::Schedule(r.resource_boxed()?)),
+            "Schedule" => {
+                ::std::result::Result::Ok(
+                    Self::Schedule(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "SearchParameter" => {
-                ::std::result::Result::Ok(Self::SearchParameter(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SearchParameter(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "ServiceRequest" => {
-                ::std::result::Result::Ok(Self::ServiceRequest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::ServiceRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Slot" => ::std::result::Result::Ok(Self::Slot(r.resource_boxed()?)),
-            "Specimen" => ::std::result::Result::Ok(Self::Specimen(r.resource_boxed()?)),
+            "Slot" => {
+                ::std::result::Result::Ok(
+                    Self::Slot(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
+            "Specimen" => {
+                ::std::result::Result::Ok(
+                    Self::Specimen(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "SpecimenDefinition" => {
-                ::std::result::Result::Ok(Self::SpecimenDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SpecimenDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "StructureDefinition" => {
-                ::std::result::Result::Ok(Self::StructureDefinition(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::StructureDefinition(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "StructureMap" => {
-                ::std::result::Result::Ok(Self::StructureMap(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::StructureMap(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Subscription" => {
-                ::std::result::Result::Ok(Self::Subscription(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Subscription(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "Substance" => {
-                ::std::result::Result::Ok(Self::Substance(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::Substance(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "SubstanceNucleicAcid" => {
                 ::std::result::Result::Ok(
-                    Self::SubstanceNucleicAcid(r.resource_boxed()?),
+                    Self::SubstanceNucleicAcid(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "SubstancePolymer" => {
-                ::std::result::Result::Ok(Self::SubstancePolymer(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SubstancePolymer(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "SubstanceProtein" => {
-                ::std::result::Result::Ok(Self::SubstanceProtein(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SubstanceProtein(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "SubstanceReferenceInformation" => {
                 ::std::result::Result::Ok(
-                    Self::SubstanceReferenceInformation(r.resource_boxed()?),
+                    Self::SubstanceReferenceInformation(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "SubstanceSourceMaterial" => {
                 ::std::result::Result::Ok(
-                    Self::SubstanceSourceMaterial(r.resource_boxed()?),
+                    Self::SubstanceSourceMaterial(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "SubstanceSpecification" => {
                 ::std::result::Result::Ok(
-                    Self::SubstanceSpecification(r.resource_boxed()?),
+                    Self::SubstanceSpecification(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "SupplyDelivery" => {
-                ::std::result::Result::Ok(Self::SupplyDelivery(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SupplyDelivery(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "SupplyRequest" => {
-                ::std::result::Result::Ok(Self::SupplyRequest(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::SupplyRequest(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "Task" => ::std::result::Result::Ok(Self::Task(r.resource_boxed()?)),
+            "Task" => {
+                ::std::result::Result::Ok(
+                    Self::Task(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?)),
+                )
+            }
             "TerminologyCapabilities" => {
                 ::std::result::Result::Ok(
-                    Self::TerminologyCapabilities(r.resource_boxed()?),
+                    Self::TerminologyCapabilities(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
                 )
             }
             "TestReport" => {
-                ::std::result::Result::Ok(Self::TestReport(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::TestReport(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "TestScript" => {
-                ::std::result::Result::Ok(Self::TestScript(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::TestScript(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
-            "ValueSet" => ::std::result::Result::Ok(Self::ValueSet(r.resource_boxed()?)),
+            "ValueSet" => {
+                ::std::result::Result::Ok(
+                    Self::ValueSet(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
+            }
             "VerificationResult" => {
-                ::std::result::Result::Ok(Self::VerificationResult(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::VerificationResult(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             "VisionPrescription" => {
-                ::std::result::Result::Ok(Self::VisionPrescription(r.resource_boxed()?))
+                ::std::result::Result::Ok(
+                    Self::VisionPrescription(
+                        ::fhirgen_runtime::Owned::from_box(r.resource_boxed()?),
+                    ),
+                )
             }
             other => {
                 ::std::result::Result::Err(
@@ -800,162 +2107,152 @@ impl ::fhirgen_runtime::AnyResource for Resource {
     }
     fn write_any(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
-            Self::Account(resource) => w.resource(resource.as_ref()),
-            Self::ActivityDefinition(resource) => w.resource(resource.as_ref()),
-            Self::AdverseEvent(resource) => w.resource(resource.as_ref()),
-            Self::AllergyIntolerance(resource) => w.resource(resource.as_ref()),
-            Self::Appointment(resource) => w.resource(resource.as_ref()),
-            Self::AppointmentResponse(resource) => w.resource(resource.as_ref()),
-            Self::AuditEvent(resource) => w.resource(resource.as_ref()),
-            Self::Basic(resource) => w.resource(resource.as_ref()),
-            Self::Binary(resource) => w.resource(resource.as_ref()),
-            Self::BiologicallyDerivedProduct(resource) => w.resource(resource.as_ref()),
-            Self::BodyStructure(resource) => w.resource(resource.as_ref()),
-            Self::Bundle(resource) => w.resource(resource.as_ref()),
-            Self::CapabilityStatement(resource) => w.resource(resource.as_ref()),
-            Self::CarePlan(resource) => w.resource(resource.as_ref()),
-            Self::CareTeam(resource) => w.resource(resource.as_ref()),
-            Self::CatalogEntry(resource) => w.resource(resource.as_ref()),
-            Self::ChargeItem(resource) => w.resource(resource.as_ref()),
-            Self::ChargeItemDefinition(resource) => w.resource(resource.as_ref()),
-            Self::Claim(resource) => w.resource(resource.as_ref()),
-            Self::ClaimResponse(resource) => w.resource(resource.as_ref()),
-            Self::ClinicalImpression(resource) => w.resource(resource.as_ref()),
-            Self::CodeSystem(resource) => w.resource(resource.as_ref()),
-            Self::Communication(resource) => w.resource(resource.as_ref()),
-            Self::CommunicationRequest(resource) => w.resource(resource.as_ref()),
-            Self::CompartmentDefinition(resource) => w.resource(resource.as_ref()),
-            Self::Composition(resource) => w.resource(resource.as_ref()),
-            Self::ConceptMap(resource) => w.resource(resource.as_ref()),
-            Self::Condition(resource) => w.resource(resource.as_ref()),
-            Self::Consent(resource) => w.resource(resource.as_ref()),
-            Self::Contract(resource) => w.resource(resource.as_ref()),
-            Self::Coverage(resource) => w.resource(resource.as_ref()),
-            Self::CoverageEligibilityRequest(resource) => w.resource(resource.as_ref()),
-            Self::CoverageEligibilityResponse(resource) => w.resource(resource.as_ref()),
-            Self::DetectedIssue(resource) => w.resource(resource.as_ref()),
-            Self::Device(resource) => w.resource(resource.as_ref()),
-            Self::DeviceDefinition(resource) => w.resource(resource.as_ref()),
-            Self::DeviceMetric(resource) => w.resource(resource.as_ref()),
-            Self::DeviceRequest(resource) => w.resource(resource.as_ref()),
-            Self::DeviceUseStatement(resource) => w.resource(resource.as_ref()),
-            Self::DiagnosticReport(resource) => w.resource(resource.as_ref()),
-            Self::DocumentManifest(resource) => w.resource(resource.as_ref()),
-            Self::DocumentReference(resource) => w.resource(resource.as_ref()),
-            Self::EffectEvidenceSynthesis(resource) => w.resource(resource.as_ref()),
-            Self::Encounter(resource) => w.resource(resource.as_ref()),
-            Self::Endpoint(resource) => w.resource(resource.as_ref()),
-            Self::EnrollmentRequest(resource) => w.resource(resource.as_ref()),
-            Self::EnrollmentResponse(resource) => w.resource(resource.as_ref()),
-            Self::EpisodeOfCare(resource) => w.resource(resource.as_ref()),
-            Self::EventDefinition(resource) => w.resource(resource.as_ref()),
-            Self::Evidence(resource) => w.resource(resource.as_ref()),
-            Self::EvidenceVariable(resource) => w.resource(resource.as_ref()),
-            Self::ExampleScenario(resource) => w.resource(resource.as_ref()),
-            Self::ExplanationOfBenefit(resource) => w.resource(resource.as_ref()),
-            Self::FamilyMemberHistory(resource) => w.resource(resource.as_ref()),
-            Self::Flag(resource) => w.resource(resource.as_ref()),
-            Self::Goal(resource) => w.resource(resource.as_ref()),
-            Self::GraphDefinition(resource) => w.resource(resource.as_ref()),
-            Self::Group(resource) => w.resource(resource.as_ref()),
-            Self::GuidanceResponse(resource) => w.resource(resource.as_ref()),
-            Self::HealthcareService(resource) => w.resource(resource.as_ref()),
-            Self::ImagingStudy(resource) => w.resource(resource.as_ref()),
-            Self::Immunization(resource) => w.resource(resource.as_ref()),
-            Self::ImmunizationEvaluation(resource) => w.resource(resource.as_ref()),
-            Self::ImmunizationRecommendation(resource) => w.resource(resource.as_ref()),
-            Self::ImplementationGuide(resource) => w.resource(resource.as_ref()),
-            Self::InsurancePlan(resource) => w.resource(resource.as_ref()),
-            Self::Invoice(resource) => w.resource(resource.as_ref()),
-            Self::Library(resource) => w.resource(resource.as_ref()),
-            Self::Linkage(resource) => w.resource(resource.as_ref()),
-            Self::List(resource) => w.resource(resource.as_ref()),
-            Self::Location(resource) => w.resource(resource.as_ref()),
-            Self::Measure(resource) => w.resource(resource.as_ref()),
-            Self::MeasureReport(resource) => w.resource(resource.as_ref()),
-            Self::Media(resource) => w.resource(resource.as_ref()),
-            Self::Medication(resource) => w.resource(resource.as_ref()),
-            Self::MedicationAdministration(resource) => w.resource(resource.as_ref()),
-            Self::MedicationDispense(resource) => w.resource(resource.as_ref()),
-            Self::MedicationKnowledge(resource) => w.resource(resource.as_ref()),
-            Self::MedicationRequest(resource) => w.resource(resource.as_ref()),
-            Self::MedicationStatement(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProduct(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductAuthorization(resource) => {
-                w.resource(resource.as_ref())
-            }
-            Self::MedicinalProductContraindication(resource) => {
-                w.resource(resource.as_ref())
-            }
-            Self::MedicinalProductIndication(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductIngredient(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductInteraction(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductManufactured(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductPackaged(resource) => w.resource(resource.as_ref()),
-            Self::MedicinalProductPharmaceutical(resource) => {
-                w.resource(resource.as_ref())
-            }
-            Self::MedicinalProductUndesirableEffect(resource) => {
-                w.resource(resource.as_ref())
-            }
-            Self::MessageDefinition(resource) => w.resource(resource.as_ref()),
-            Self::MessageHeader(resource) => w.resource(resource.as_ref()),
-            Self::MolecularSequence(resource) => w.resource(resource.as_ref()),
-            Self::NamingSystem(resource) => w.resource(resource.as_ref()),
-            Self::NutritionOrder(resource) => w.resource(resource.as_ref()),
-            Self::Observation(resource) => w.resource(resource.as_ref()),
-            Self::ObservationDefinition(resource) => w.resource(resource.as_ref()),
-            Self::OperationDefinition(resource) => w.resource(resource.as_ref()),
-            Self::OperationOutcome(resource) => w.resource(resource.as_ref()),
-            Self::Organization(resource) => w.resource(resource.as_ref()),
-            Self::OrganizationAffiliation(resource) => w.resource(resource.as_ref()),
-            Self::Parameters(resource) => w.resource(resource.as_ref()),
-            Self::Patient(resource) => w.resource(resource.as_ref()),
-            Self::PaymentNotice(resource) => w.resource(resource.as_ref()),
-            Self::PaymentReconciliation(resource) => w.resource(resource.as_ref()),
-            Self::Person(resource) => w.resource(resource.as_ref()),
-            Self::PlanDefinition(resource) => w.resource(resource.as_ref()),
-            Self::Practitioner(resource) => w.resource(resource.as_ref()),
-            Self::PractitionerRole(resource) => w.resource(resource.as_ref()),
-            Self::Procedure(resource) => w.resource(resource.as_ref()),
-            Self::Provenance(resource) => w.resource(resource.as_ref()),
-            Self::Questionnaire(resource) => w.resource(resource.as_ref()),
-            Self::QuestionnaireResponse(resource) => w.resource(resource.as_ref()),
-            Self::RelatedPerson(resource) => w.resource(resource.as_ref()),
-            Self::RequestGroup(resource) => w.resource(resource.as_ref()),
-            Self::ResearchDefinition(resource) => w.resource(resource.as_ref()),
-            Self::ResearchElementDefinition(resource) => w.resource(resource.as_ref()),
-            Self::ResearchStudy(resource) => w.resource(resource.as_ref()),
-            Self::ResearchSubject(resource) => w.resource(resource.as_ref()),
-            Self::RiskAssessment(resource) => w.resource(resource.as_ref()),
-            Self::RiskEvidenceSynthesis(resource) => w.resource(resource.as_ref()),
-            Self::Schedule(resource) => w.resource(resource.as_ref()),
-            Self::SearchParameter(resource) => w.resource(resource.as_ref()),
-            Self::ServiceRequest(resource) => w.resource(resource.as_ref()),
-            Self::Slot(resource) => w.resource(resource.as_ref()),
-            Self::Specimen(resource) => w.resource(resource.as_ref()),
-            Self::SpecimenDefinition(resource) => w.resource(resource.as_ref()),
-            Self::StructureDefinition(resource) => w.resource(resource.as_ref()),
-            Self::StructureMap(resource) => w.resource(resource.as_ref()),
-            Self::Subscription(resource) => w.resource(resource.as_ref()),
-            Self::Substance(resource) => w.resource(resource.as_ref()),
-            Self::SubstanceNucleicAcid(resource) => w.resource(resource.as_ref()),
-            Self::SubstancePolymer(resource) => w.resource(resource.as_ref()),
-            Self::SubstanceProtein(resource) => w.resource(resource.as_ref()),
-            Self::SubstanceReferenceInformation(resource) => {
-                w.resource(resource.as_ref())
-            }
-            Self::SubstanceSourceMaterial(resource) => w.resource(resource.as_ref()),
-            Self::SubstanceSpecification(resource) => w.resource(resource.as_ref()),
-            Self::SupplyDelivery(resource) => w.resource(resource.as_ref()),
-            Self::SupplyRequest(resource) => w.resource(resource.as_ref()),
-            Self::Task(resource) => w.resource(resource.as_ref()),
-            Self::TerminologyCapabilities(resource) => w.resource(resource.as_ref()),
-            Self::TestReport(resource) => w.resource(resource.as_ref()),
-            Self::TestScript(resource) => w.resource(resource.as_ref()),
-            Self::ValueSet(resource) => w.resource(resource.as_ref()),
-            Self::VerificationResult(resource) => w.resource(resource.as_ref()),
-            Self::VisionPrescription(resource) => w.resource(resource.as_ref()),
+            Self::Account(resource) => w.resource(&**resource),
+            Self::ActivityDefinition(resource) => w.resource(&**resource),
+            Self::AdverseEvent(resource) => w.resource(&**resource),
+            Self::AllergyIntolerance(resource) => w.resource(&**resource),
+            Self::Appointment(resource) => w.resource(&**resource),
+            Self::AppointmentResponse(resource) => w.resource(&**resource),
+            Self::AuditEvent(resource) => w.resource(&**resource),
+            Self::Basic(resource) => w.resource(&**resource),
+            Self::Binary(resource) => w.resource(&**resource),
+            Self::BiologicallyDerivedProduct(resource) => w.resource(&**resource),
+            Self::BodyStructure(resource) => w.resource(&**resource),
+            Self::Bundle(resource) => w.resource(&**resource),
+            Self::CapabilityStatement(resource) => w.resource(&**resource),
+            Self::CarePlan(resource) => w.resource(&**resource),
+            Self::CareTeam(resource) => w.resource(&**resource),
+            Self::CatalogEntry(resource) => w.resource(&**resource),
+            Self::ChargeItem(resource) => w.resource(&**resource),
+            Self::ChargeItemDefinition(resource) => w.resource(&**resource),
+            Self::Claim(resource) => w.resource(&**resource),
+            Self::ClaimResponse(resource) => w.resource(&**resource),
+            Self::ClinicalImpression(resource) => w.resource(&**resource),
+            Self::CodeSystem(resource) => w.resource(&**resource),
+            Self::Communication(resource) => w.resource(&**resource),
+            Self::CommunicationRequest(resource) => w.resource(&**resource),
+            Self::CompartmentDefinition(resource) => w.resource(&**resource),
+            Self::Composition(resource) => w.resource(&**resource),
+            Self::ConceptMap(resource) => w.resource(&**resource),
+            Self::Condition(resource) => w.resource(&**resource),
+            Self::Consent(resource) => w.resource(&**resource),
+            Self::Contract(resource) => w.resource(&**resource),
+            Self::Coverage(resource) => w.resource(&**resource),
+            Self::CoverageEligibilityRequest(resource) => w.resource(&**resource),
+            Self::CoverageEligibilityResponse(resource) => w.resource(&**resource),
+            Self::DetectedIssue(resource) => w.resource(&**resource),
+            Self::Device(resource) => w.resource(&**resource),
+            Self::DeviceDefinition(resource) => w.resource(&**resource),
+            Self::DeviceMetric(resource) => w.resource(&**resource),
+            Self::DeviceRequest(resource) => w.resource(&**resource),
+            Self::DeviceUseStatement(resource) => w.resource(&**resource),
+            Self::DiagnosticReport(resource) => w.resource(&**resource),
+            Self::DocumentManifest(resource) => w.resource(&**resource),
+            Self::DocumentReference(resource) => w.resource(&**resource),
+            Self::EffectEvidenceSynthesis(resource) => w.resource(&**resource),
+            Self::Encounter(resource) => w.resource(&**resource),
+            Self::Endpoint(resource) => w.resource(&**resource),
+            Self::EnrollmentRequest(resource) => w.resource(&**resource),
+            Self::EnrollmentResponse(resource) => w.resource(&**resource),
+            Self::EpisodeOfCare(resource) => w.resource(&**resource),
+            Self::EventDefinition(resource) => w.resource(&**resource),
+            Self::Evidence(resource) => w.resource(&**resource),
+            Self::EvidenceVariable(resource) => w.resource(&**resource),
+            Self::ExampleScenario(resource) => w.resource(&**resource),
+            Self::ExplanationOfBenefit(resource) => w.resource(&**resource),
+            Self::FamilyMemberHistory(resource) => w.resource(&**resource),
+            Self::Flag(resource) => w.resource(&**resource),
+            Self::Goal(resource) => w.resource(&**resource),
+            Self::GraphDefinition(resource) => w.resource(&**resource),
+            Self::Group(resource) => w.resource(&**resource),
+            Self::GuidanceResponse(resource) => w.resource(&**resource),
+            Self::HealthcareService(resource) => w.resource(&**resource),
+            Self::ImagingStudy(resource) => w.resource(&**resource),
+            Self::Immunization(resource) => w.resource(&**resource),
+            Self::ImmunizationEvaluation(resource) => w.resource(&**resource),
+            Self::ImmunizationRecommendation(resource) => w.resource(&**resource),
+            Self::ImplementationGuide(resource) => w.resource(&**resource),
+            Self::InsurancePlan(resource) => w.resource(&**resource),
+            Self::Invoice(resource) => w.resource(&**resource),
+            Self::Library(resource) => w.resource(&**resource),
+            Self::Linkage(resource) => w.resource(&**resource),
+            Self::List(resource) => w.resource(&**resource),
+            Self::Location(resource) => w.resource(&**resource),
+            Self::Measure(resource) => w.resource(&**resource),
+            Self::MeasureReport(resource) => w.resource(&**resource),
+            Self::Media(resource) => w.resource(&**resource),
+            Self::Medication(resource) => w.resource(&**resource),
+            Self::MedicationAdministration(resource) => w.resource(&**resource),
+            Self::MedicationDispense(resource) => w.resource(&**resource),
+            Self::MedicationKnowledge(resource) => w.resource(&**resource),
+            Self::MedicationRequest(resource) => w.resource(&**resource),
+            Self::MedicationStatement(resource) => w.resource(&**resource),
+            Self::MedicinalProduct(resource) => w.resource(&**resource),
+            Self::MedicinalProductAuthorization(resource) => w.resource(&**resource),
+            Self::MedicinalProductContraindication(resource) => w.resource(&**resource),
+            Self::MedicinalProductIndication(resource) => w.resource(&**resource),
+            Self::MedicinalProductIngredient(resource) => w.resource(&**resource),
+            Self::MedicinalProductInteraction(resource) => w.resource(&**resource),
+            Self::MedicinalProductManufactured(resource) => w.resource(&**resource),
+            Self::MedicinalProductPackaged(resource) => w.resource(&**resource),
+            Self::MedicinalProductPharmaceutical(resource) => w.resource(&**resource),
+            Self::MedicinalProductUndesirableEffect(resource) => w.resource(&**resource),
+            Self::MessageDefinition(resource) => w.resource(&**resource),
+            Self::MessageHeader(resource) => w.resource(&**resource),
+            Self::MolecularSequence(resource) => w.resource(&**resource),
+            Self::NamingSystem(resource) => w.resource(&**resource),
+            Self::NutritionOrder(resource) => w.resource(&**resource),
+            Self::Observation(resource) => w.resource(&**resource),
+            Self::ObservationDefinition(resource) => w.resource(&**resource),
+            Self::OperationDefinition(resource) => w.resource(&**resource),
+            Self::OperationOutcome(resource) => w.resource(&**resource),
+            Self::Organization(resource) => w.resource(&**resource),
+            Self::OrganizationAffiliation(resource) => w.resource(&**resource),
+            Self::Parameters(resource) => w.resource(&**resource),
+            Self::Patient(resource) => w.resource(&**resource),
+            Self::PaymentNotice(resource) => w.resource(&**resource),
+            Self::PaymentReconciliation(resource) => w.resource(&**resource),
+            Self::Person(resource) => w.resource(&**resource),
+            Self::PlanDefinition(resource) => w.resource(&**resource),
+            Self::Practitioner(resource) => w.resource(&**resource),
+            Self::PractitionerRole(resource) => w.resource(&**resource),
+            Self::Procedure(resource) => w.resource(&**resource),
+            Self::Provenance(resource) => w.resource(&**resource),
+            Self::Questionnaire(resource) => w.resource(&**resource),
+            Self::QuestionnaireResponse(resource) => w.resource(&**resource),
+            Self::RelatedPerson(resource) => w.resource(&**resource),
+            Self::RequestGroup(resource) => w.resource(&**resource),
+            Self::ResearchDefinition(resource) => w.resource(&**resource),
+            Self::ResearchElementDefinition(resource) => w.resource(&**resource),
+            Self::ResearchStudy(resource) => w.resource(&**resource),
+            Self::ResearchSubject(resource) => w.resource(&**resource),
+            Self::RiskAssessment(resource) => w.resource(&**resource),
+            Self::RiskEvidenceSynthesis(resource) => w.resource(&**resource),
+            Self::Schedule(resource) => w.resource(&**resource),
+            Self::SearchParameter(resource) => w.resource(&**resource),
+            Self::ServiceRequest(resource) => w.resource(&**resource),
+            Self::Slot(resource) => w.resource(&**resource),
+            Self::Specimen(resource) => w.resource(&**resource),
+            Self::SpecimenDefinition(resource) => w.resource(&**resource),
+            Self::StructureDefinition(resource) => w.resource(&**resource),
+            Self::StructureMap(resource) => w.resource(&**resource),
+            Self::Subscription(resource) => w.resource(&**resource),
+            Self::Substance(resource) => w.resource(&**resource),
+            Self::SubstanceNucleicAcid(resource) => w.resource(&**resource),
+            Self::SubstancePolymer(resource) => w.resource(&**resource),
+            Self::SubstanceProtein(resource) => w.resource(&**resource),
+            Self::SubstanceReferenceInformation(resource) => w.resource(&**resource),
+            Self::SubstanceSourceMaterial(resource) => w.resource(&**resource),
+            Self::SubstanceSpecification(resource) => w.resource(&**resource),
+            Self::SupplyDelivery(resource) => w.resource(&**resource),
+            Self::SupplyRequest(resource) => w.resource(&**resource),
+            Self::Task(resource) => w.resource(&**resource),
+            Self::TerminologyCapabilities(resource) => w.resource(&**resource),
+            Self::TestReport(resource) => w.resource(&**resource),
+            Self::TestScript(resource) => w.resource(&**resource),
+            Self::ValueSet(resource) => w.resource(&**resource),
+            Self::VerificationResult(resource) => w.resource(&**resource),
+            Self::VisionPrescription(resource) => w.resource(&**resource),
         }
     }
 }

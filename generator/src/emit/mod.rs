@@ -454,8 +454,16 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
                 const RESOURCE_TYPE: &'static str = #type_name;
             }
 
+            impl ::fhirgen_runtime::DropOutOfLine for #name {
+                #[inline(never)]
+                fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+                    ::std::mem::drop(boxed);
+                }
+            }
+
             impl #name {
                 /// Reads this resource from FHIR JSON.
+                #[inline(never)]
                 pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                     let mut reader = ::fhirgen_runtime::Reader::new(json);
                     let resource = reader.resource_body()?;
@@ -464,6 +472,7 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
                 }
 
                 /// Writes this resource as FHIR JSON.
+                #[inline(never)]
                 pub fn to_json(&self) -> ::std::vec::Vec<u8> {
                     let mut writer = ::fhirgen_runtime::Writer::new();
                     writer.resource(self);
@@ -612,11 +621,20 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
         /// Any resource, tagged by `resourceType` in FHIR JSON.
         #[derive(Debug, Clone, PartialEq)]
         pub enum Resource {
-            #( #names(::std::boxed::Box<crate::#names>), )*
+            #( #names(::fhirgen_runtime::Owned<crate::#names>), )*
         }
+
+        #(
+            impl ::std::convert::From<crate::#names> for Resource {
+                fn from(resource: crate::#names) -> Self {
+                    Self::#names(::fhirgen_runtime::Owned::new(resource))
+                }
+            }
+        )*
 
         impl Resource {
             /// Reads any resource from FHIR JSON; unknown properties are errors.
+            #[inline(never)]
             pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
@@ -626,6 +644,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
 
             /// Reads any resource, skipping unknown properties; each skipped one is
             /// returned as an issue.
+            #[inline(never)]
             pub fn from_json_lenient(
                 json: &[u8],
             ) -> ::std::result::Result<(Self, ::std::vec::Vec<::fhirgen_runtime::Issue>), ::fhirgen_runtime::Error> {
@@ -636,6 +655,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
             }
 
             /// Writes the resource as FHIR JSON.
+            #[inline(never)]
             pub fn to_json(&self) -> ::std::vec::Vec<u8> {
                 let mut writer = ::fhirgen_runtime::Writer::new();
                 ::fhirgen_runtime::AnyResource::write_any(self, &mut writer);
@@ -654,14 +674,14 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
             fn read_any(r: &mut ::fhirgen_runtime::Reader<'_>) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                 let resource_type = r.peek_resource_type()?;
                 match resource_type.as_str() {
-                    #( #texts => ::std::result::Result::Ok(Self::#names(r.resource_boxed()?)), )*
+                    #( #texts => ::std::result::Result::Ok(Self::#names(::fhirgen_runtime::Owned::from_box(r.resource_boxed()?))), )*
                     other => ::std::result::Result::Err(r.error(::std::format!("unknown resourceType `{other}`"))),
                 }
             }
 
             fn write_any(&self, w: &mut ::fhirgen_runtime::Writer) {
                 match self {
-                    #( Self::#names(resource) => w.resource(resource.as_ref()), )*
+                    #( Self::#names(resource) => w.resource(&**resource), )*
                 }
             }
         }

@@ -243,8 +243,15 @@ impl ::fhirgen_runtime::Object for Account {
 impl ::fhirgen_runtime::ResourceType for Account {
     const RESOURCE_TYPE: &'static str = "Account";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Account {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Account {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -254,6 +261,7 @@ impl Account {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -714,8 +714,15 @@ impl ::fhirgen_runtime::Object for ActivityDefinition {
 impl ::fhirgen_runtime::ResourceType for ActivityDefinition {
     const RESOURCE_TYPE: &'static str = "ActivityDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ActivityDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ActivityDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -725,6 +732,7 @@ impl ActivityDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

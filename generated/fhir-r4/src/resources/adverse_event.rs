@@ -340,8 +340,15 @@ impl ::fhirgen_runtime::Object for AdverseEvent {
 impl ::fhirgen_runtime::ResourceType for AdverseEvent {
     const RESOURCE_TYPE: &'static str = "AdverseEvent";
 }
+impl ::fhirgen_runtime::DropOutOfLine for AdverseEvent {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl AdverseEvent {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -351,6 +358,7 @@ impl AdverseEvent {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -383,8 +383,15 @@ impl ::fhirgen_runtime::Object for Appointment {
 impl ::fhirgen_runtime::ResourceType for Appointment {
     const RESOURCE_TYPE: &'static str = "Appointment";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Appointment {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Appointment {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -394,6 +401,7 @@ impl Appointment {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

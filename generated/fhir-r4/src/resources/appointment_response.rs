@@ -220,8 +220,15 @@ impl ::fhirgen_runtime::Object for AppointmentResponse {
 impl ::fhirgen_runtime::ResourceType for AppointmentResponse {
     const RESOURCE_TYPE: &'static str = "AppointmentResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for AppointmentResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl AppointmentResponse {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -231,6 +238,7 @@ impl AppointmentResponse {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -252,8 +252,15 @@ impl ::fhirgen_runtime::Object for AuditEvent {
 impl ::fhirgen_runtime::ResourceType for AuditEvent {
     const RESOURCE_TYPE: &'static str = "AuditEvent";
 }
+impl ::fhirgen_runtime::DropOutOfLine for AuditEvent {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl AuditEvent {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -263,6 +270,7 @@ impl AuditEvent {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

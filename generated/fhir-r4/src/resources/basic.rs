@@ -175,8 +175,15 @@ impl ::fhirgen_runtime::Object for Basic {
 impl ::fhirgen_runtime::ResourceType for Basic {
     const RESOURCE_TYPE: &'static str = "Basic";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Basic {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Basic {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -186,6 +193,7 @@ impl Basic {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -119,8 +119,15 @@ impl ::fhirgen_runtime::Object for Binary {
 impl ::fhirgen_runtime::ResourceType for Binary {
     const RESOURCE_TYPE: &'static str = "Binary";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Binary {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Binary {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -130,6 +137,7 @@ impl Binary {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -248,8 +248,15 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProduct {
 impl ::fhirgen_runtime::ResourceType for BiologicallyDerivedProduct {
     const RESOURCE_TYPE: &'static str = "BiologicallyDerivedProduct";
 }
+impl ::fhirgen_runtime::DropOutOfLine for BiologicallyDerivedProduct {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl BiologicallyDerivedProduct {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -259,6 +266,7 @@ impl BiologicallyDerivedProduct {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

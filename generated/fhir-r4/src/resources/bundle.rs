@@ -163,8 +163,15 @@ impl ::fhirgen_runtime::Object for Bundle {
 impl ::fhirgen_runtime::ResourceType for Bundle {
     const RESOURCE_TYPE: &'static str = "Bundle";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Bundle {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Bundle {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -174,6 +181,7 @@ impl Bundle {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -482,8 +482,15 @@ impl ::fhirgen_runtime::Object for CapabilityStatement {
 impl ::fhirgen_runtime::ResourceType for CapabilityStatement {
     const RESOURCE_TYPE: &'static str = "CapabilityStatement";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CapabilityStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CapabilityStatement {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -493,6 +500,7 @@ impl CapabilityStatement {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

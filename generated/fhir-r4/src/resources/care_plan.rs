@@ -397,8 +397,15 @@ impl ::fhirgen_runtime::Object for CarePlan {
 impl ::fhirgen_runtime::ResourceType for CarePlan {
     const RESOURCE_TYPE: &'static str = "CarePlan";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CarePlan {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CarePlan {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -408,6 +415,7 @@ impl CarePlan {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -259,8 +259,15 @@ impl ::fhirgen_runtime::Object for CareTeam {
 impl ::fhirgen_runtime::ResourceType for CareTeam {
     const RESOURCE_TYPE: &'static str = "CareTeam";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CareTeam {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CareTeam {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -270,6 +277,7 @@ impl CareTeam {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -270,8 +270,15 @@ impl ::fhirgen_runtime::Object for CatalogEntry {
 impl ::fhirgen_runtime::ResourceType for CatalogEntry {
     const RESOURCE_TYPE: &'static str = "CatalogEntry";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CatalogEntry {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CatalogEntry {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -281,6 +288,7 @@ impl CatalogEntry {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -444,8 +444,15 @@ impl ::fhirgen_runtime::Object for ChargeItem {
 impl ::fhirgen_runtime::ResourceType for ChargeItem {
     const RESOURCE_TYPE: &'static str = "ChargeItem";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ChargeItem {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ChargeItem {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -455,6 +462,7 @@ impl ChargeItem {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

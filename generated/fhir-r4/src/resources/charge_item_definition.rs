@@ -419,8 +419,15 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinition {
 impl ::fhirgen_runtime::ResourceType for ChargeItemDefinition {
     const RESOURCE_TYPE: &'static str = "ChargeItemDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ChargeItemDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ChargeItemDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -430,6 +437,7 @@ impl ChargeItemDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -412,8 +412,15 @@ impl ::fhirgen_runtime::Object for Claim {
 impl ::fhirgen_runtime::ResourceType for Claim {
     const RESOURCE_TYPE: &'static str = "Claim";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Claim {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Claim {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -423,6 +430,7 @@ impl Claim {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -423,8 +423,15 @@ impl ::fhirgen_runtime::Object for ClaimResponse {
 impl ::fhirgen_runtime::ResourceType for ClaimResponse {
     const RESOURCE_TYPE: &'static str = "ClaimResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ClaimResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ClaimResponse {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -434,6 +441,7 @@ impl ClaimResponse {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -353,8 +353,15 @@ impl ::fhirgen_runtime::Object for ClinicalImpression {
 impl ::fhirgen_runtime::ResourceType for ClinicalImpression {
     const RESOURCE_TYPE: &'static str = "ClinicalImpression";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ClinicalImpression {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ClinicalImpression {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -364,6 +371,7 @@ impl ClinicalImpression {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -472,8 +472,15 @@ impl ::fhirgen_runtime::Object for CodeSystem {
 impl ::fhirgen_runtime::ResourceType for CodeSystem {
     const RESOURCE_TYPE: &'static str = "CodeSystem";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CodeSystem {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CodeSystem {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -483,6 +490,7 @@ impl CodeSystem {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

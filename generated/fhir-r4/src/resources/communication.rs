@@ -389,8 +389,15 @@ impl ::fhirgen_runtime::Object for Communication {
 impl ::fhirgen_runtime::ResourceType for Communication {
     const RESOURCE_TYPE: &'static str = "Communication";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Communication {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Communication {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -400,6 +407,7 @@ impl Communication {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

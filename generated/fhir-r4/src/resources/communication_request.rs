@@ -368,8 +368,15 @@ impl ::fhirgen_runtime::Object for CommunicationRequest {
 impl ::fhirgen_runtime::ResourceType for CommunicationRequest {
     const RESOURCE_TYPE: &'static str = "CommunicationRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CommunicationRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CommunicationRequest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -379,6 +386,7 @@ impl CommunicationRequest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

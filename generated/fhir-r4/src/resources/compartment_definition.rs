@@ -311,8 +311,15 @@ impl ::fhirgen_runtime::Object for CompartmentDefinition {
 impl ::fhirgen_runtime::ResourceType for CompartmentDefinition {
     const RESOURCE_TYPE: &'static str = "CompartmentDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CompartmentDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CompartmentDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -322,6 +329,7 @@ impl CompartmentDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -293,8 +293,15 @@ impl ::fhirgen_runtime::Object for Composition {
 impl ::fhirgen_runtime::ResourceType for Composition {
     const RESOURCE_TYPE: &'static str = "Composition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Composition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Composition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -304,6 +311,7 @@ impl Composition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -369,8 +369,15 @@ impl ::fhirgen_runtime::Object for ConceptMap {
 impl ::fhirgen_runtime::ResourceType for ConceptMap {
     const RESOURCE_TYPE: &'static str = "ConceptMap";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ConceptMap {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ConceptMap {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -380,6 +387,7 @@ impl ConceptMap {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

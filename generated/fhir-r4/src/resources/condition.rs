@@ -346,8 +346,15 @@ impl ::fhirgen_runtime::Object for Condition {
 impl ::fhirgen_runtime::ResourceType for Condition {
     const RESOURCE_TYPE: &'static str = "Condition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Condition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Condition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -357,6 +364,7 @@ impl Condition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

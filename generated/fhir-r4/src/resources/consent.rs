@@ -263,8 +263,15 @@ impl ::fhirgen_runtime::Object for Consent {
 impl ::fhirgen_runtime::ResourceType for Consent {
     const RESOURCE_TYPE: &'static str = "Consent";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Consent {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Consent {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -274,6 +281,7 @@ impl Consent {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

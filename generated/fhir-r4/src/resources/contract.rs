@@ -499,8 +499,15 @@ impl ::fhirgen_runtime::Object for Contract {
 impl ::fhirgen_runtime::ResourceType for Contract {
     const RESOURCE_TYPE: &'static str = "Contract";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Contract {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Contract {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -510,6 +517,7 @@ impl Contract {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -315,8 +315,15 @@ impl ::fhirgen_runtime::Object for Coverage {
 impl ::fhirgen_runtime::ResourceType for Coverage {
     const RESOURCE_TYPE: &'static str = "Coverage";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Coverage {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Coverage {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -326,6 +333,7 @@ impl Coverage {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

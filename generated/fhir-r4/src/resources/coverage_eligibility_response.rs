@@ -315,8 +315,15 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponse {
 impl ::fhirgen_runtime::ResourceType for CoverageEligibilityResponse {
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for CoverageEligibilityResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl CoverageEligibilityResponse {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -326,6 +333,7 @@ impl CoverageEligibilityResponse {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -265,8 +265,15 @@ impl ::fhirgen_runtime::Object for DetectedIssue {
 impl ::fhirgen_runtime::ResourceType for DetectedIssue {
     const RESOURCE_TYPE: &'static str = "DetectedIssue";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DetectedIssue {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DetectedIssue {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -276,6 +283,7 @@ impl DetectedIssue {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

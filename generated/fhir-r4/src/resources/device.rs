@@ -430,8 +430,15 @@ impl ::fhirgen_runtime::Object for Device {
 impl ::fhirgen_runtime::ResourceType for Device {
     const RESOURCE_TYPE: &'static str = "Device";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Device {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Device {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -441,6 +448,7 @@ impl Device {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

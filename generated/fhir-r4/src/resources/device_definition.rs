@@ -374,8 +374,15 @@ impl ::fhirgen_runtime::Object for DeviceDefinition {
 impl ::fhirgen_runtime::ResourceType for DeviceDefinition {
     const RESOURCE_TYPE: &'static str = "DeviceDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DeviceDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DeviceDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -385,6 +392,7 @@ impl DeviceDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

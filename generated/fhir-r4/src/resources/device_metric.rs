@@ -236,8 +236,15 @@ impl ::fhirgen_runtime::Object for DeviceMetric {
 impl ::fhirgen_runtime::ResourceType for DeviceMetric {
     const RESOURCE_TYPE: &'static str = "DeviceMetric";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DeviceMetric {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DeviceMetric {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -247,6 +254,7 @@ impl DeviceMetric {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -271,8 +271,15 @@ impl ::fhirgen_runtime::Object for DeviceUseStatement {
 impl ::fhirgen_runtime::ResourceType for DeviceUseStatement {
     const RESOURCE_TYPE: &'static str = "DeviceUseStatement";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DeviceUseStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DeviceUseStatement {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -282,6 +289,7 @@ impl DeviceUseStatement {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

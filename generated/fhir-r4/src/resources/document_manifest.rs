@@ -257,8 +257,15 @@ impl ::fhirgen_runtime::Object for DocumentManifest {
 impl ::fhirgen_runtime::ResourceType for DocumentManifest {
     const RESOURCE_TYPE: &'static str = "DocumentManifest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DocumentManifest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DocumentManifest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -268,6 +275,7 @@ impl DocumentManifest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

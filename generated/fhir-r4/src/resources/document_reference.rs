@@ -297,8 +297,15 @@ impl ::fhirgen_runtime::Object for DocumentReference {
 impl ::fhirgen_runtime::ResourceType for DocumentReference {
     const RESOURCE_TYPE: &'static str = "DocumentReference";
 }
+impl ::fhirgen_runtime::DropOutOfLine for DocumentReference {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl DocumentReference {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -308,6 +315,7 @@ impl DocumentReference {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -506,8 +506,15 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesis {
 impl ::fhirgen_runtime::ResourceType for EffectEvidenceSynthesis {
     const RESOURCE_TYPE: &'static str = "EffectEvidenceSynthesis";
 }
+impl ::fhirgen_runtime::DropOutOfLine for EffectEvidenceSynthesis {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl EffectEvidenceSynthesis {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -517,6 +524,7 @@ impl EffectEvidenceSynthesis {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -355,8 +355,15 @@ impl ::fhirgen_runtime::Object for Encounter {
 impl ::fhirgen_runtime::ResourceType for Encounter {
     const RESOURCE_TYPE: &'static str = "Encounter";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Encounter {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Encounter {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -366,6 +373,7 @@ impl Encounter {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -199,8 +199,15 @@ impl ::fhirgen_runtime::Object for EnrollmentRequest {
 impl ::fhirgen_runtime::ResourceType for EnrollmentRequest {
     const RESOURCE_TYPE: &'static str = "EnrollmentRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for EnrollmentRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl EnrollmentRequest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -210,6 +217,7 @@ impl EnrollmentRequest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -245,8 +245,15 @@ impl ::fhirgen_runtime::Object for EpisodeOfCare {
 impl ::fhirgen_runtime::ResourceType for EpisodeOfCare {
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";
 }
+impl ::fhirgen_runtime::DropOutOfLine for EpisodeOfCare {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl EpisodeOfCare {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -256,6 +263,7 @@ impl EpisodeOfCare {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -468,8 +468,15 @@ impl ::fhirgen_runtime::Object for EventDefinition {
 impl ::fhirgen_runtime::ResourceType for EventDefinition {
     const RESOURCE_TYPE: &'static str = "EventDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for EventDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl EventDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -479,6 +486,7 @@ impl EventDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

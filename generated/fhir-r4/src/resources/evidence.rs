@@ -456,8 +456,15 @@ impl ::fhirgen_runtime::Object for Evidence {
 impl ::fhirgen_runtime::ResourceType for Evidence {
     const RESOURCE_TYPE: &'static str = "Evidence";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Evidence {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Evidence {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -467,6 +474,7 @@ impl Evidence {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

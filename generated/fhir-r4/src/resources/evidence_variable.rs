@@ -450,8 +450,15 @@ impl ::fhirgen_runtime::Object for EvidenceVariable {
 impl ::fhirgen_runtime::ResourceType for EvidenceVariable {
     const RESOURCE_TYPE: &'static str = "EvidenceVariable";
 }
+impl ::fhirgen_runtime::DropOutOfLine for EvidenceVariable {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl EvidenceVariable {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -461,6 +468,7 @@ impl EvidenceVariable {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

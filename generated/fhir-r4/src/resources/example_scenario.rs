@@ -335,8 +335,15 @@ impl ::fhirgen_runtime::Object for ExampleScenario {
 impl ::fhirgen_runtime::ResourceType for ExampleScenario {
     const RESOURCE_TYPE: &'static str = "ExampleScenario";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ExampleScenario {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ExampleScenario {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -346,6 +353,7 @@ impl ExampleScenario {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

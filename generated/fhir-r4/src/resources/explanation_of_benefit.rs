@@ -596,8 +596,15 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefit {
 impl ::fhirgen_runtime::ResourceType for ExplanationOfBenefit {
     const RESOURCE_TYPE: &'static str = "ExplanationOfBenefit";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ExplanationOfBenefit {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ExplanationOfBenefit {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -607,6 +614,7 @@ impl ExplanationOfBenefit {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

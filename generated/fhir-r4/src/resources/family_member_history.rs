@@ -398,8 +398,15 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistory {
 impl ::fhirgen_runtime::ResourceType for FamilyMemberHistory {
     const RESOURCE_TYPE: &'static str = "FamilyMemberHistory";
 }
+impl ::fhirgen_runtime::DropOutOfLine for FamilyMemberHistory {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl FamilyMemberHistory {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -409,6 +416,7 @@ impl FamilyMemberHistory {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

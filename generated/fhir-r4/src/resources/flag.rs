@@ -205,8 +205,15 @@ impl ::fhirgen_runtime::Object for Flag {
 impl ::fhirgen_runtime::ResourceType for Flag {
     const RESOURCE_TYPE: &'static str = "Flag";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Flag {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Flag {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -216,6 +223,7 @@ impl Flag {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

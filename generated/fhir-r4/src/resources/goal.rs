@@ -308,8 +308,15 @@ impl ::fhirgen_runtime::Object for Goal {
 impl ::fhirgen_runtime::ResourceType for Goal {
     const RESOURCE_TYPE: &'static str = "Goal";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Goal {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Goal {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -319,6 +326,7 @@ impl Goal {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -319,8 +319,15 @@ impl ::fhirgen_runtime::Object for GraphDefinition {
 impl ::fhirgen_runtime::ResourceType for GraphDefinition {
     const RESOURCE_TYPE: &'static str = "GraphDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for GraphDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl GraphDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -330,6 +337,7 @@ impl GraphDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -241,8 +241,15 @@ impl ::fhirgen_runtime::Object for Group {
 impl ::fhirgen_runtime::ResourceType for Group {
     const RESOURCE_TYPE: &'static str = "Group";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Group {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Group {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -252,6 +259,7 @@ impl Group {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

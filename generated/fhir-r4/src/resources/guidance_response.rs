@@ -318,8 +318,15 @@ impl ::fhirgen_runtime::Object for GuidanceResponse {
 impl ::fhirgen_runtime::ResourceType for GuidanceResponse {
     const RESOURCE_TYPE: &'static str = "GuidanceResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for GuidanceResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl GuidanceResponse {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -329,6 +336,7 @@ impl GuidanceResponse {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -394,8 +394,15 @@ impl ::fhirgen_runtime::Object for HealthcareService {
 impl ::fhirgen_runtime::ResourceType for HealthcareService {
     const RESOURCE_TYPE: &'static str = "HealthcareService";
 }
+impl ::fhirgen_runtime::DropOutOfLine for HealthcareService {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl HealthcareService {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -405,6 +412,7 @@ impl HealthcareService {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

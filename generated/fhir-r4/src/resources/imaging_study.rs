@@ -347,8 +347,15 @@ impl ::fhirgen_runtime::Object for ImagingStudy {
 impl ::fhirgen_runtime::ResourceType for ImagingStudy {
     const RESOURCE_TYPE: &'static str = "ImagingStudy";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ImagingStudy {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ImagingStudy {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -358,6 +365,7 @@ impl ImagingStudy {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

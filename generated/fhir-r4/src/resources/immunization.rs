@@ -461,8 +461,15 @@ impl ::fhirgen_runtime::Object for Immunization {
 impl ::fhirgen_runtime::ResourceType for Immunization {
     const RESOURCE_TYPE: &'static str = "Immunization";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Immunization {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Immunization {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -472,6 +479,7 @@ impl Immunization {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

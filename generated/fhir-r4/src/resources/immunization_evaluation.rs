@@ -297,8 +297,15 @@ impl ::fhirgen_runtime::Object for ImmunizationEvaluation {
 impl ::fhirgen_runtime::ResourceType for ImmunizationEvaluation {
     const RESOURCE_TYPE: &'static str = "ImmunizationEvaluation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ImmunizationEvaluation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ImmunizationEvaluation {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -308,6 +315,7 @@ impl ImmunizationEvaluation {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

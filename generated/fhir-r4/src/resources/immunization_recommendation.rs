@@ -175,8 +175,15 @@ impl ::fhirgen_runtime::Object for ImmunizationRecommendation {
 impl ::fhirgen_runtime::ResourceType for ImmunizationRecommendation {
     const RESOURCE_TYPE: &'static str = "ImmunizationRecommendation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ImmunizationRecommendation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ImmunizationRecommendation {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -186,6 +193,7 @@ impl ImmunizationRecommendation {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -386,8 +386,15 @@ impl ::fhirgen_runtime::Object for ImplementationGuide {
 impl ::fhirgen_runtime::ResourceType for ImplementationGuide {
     const RESOURCE_TYPE: &'static str = "ImplementationGuide";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ImplementationGuide {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ImplementationGuide {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -397,6 +404,7 @@ impl ImplementationGuide {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -277,8 +277,15 @@ impl ::fhirgen_runtime::Object for InsurancePlan {
 impl ::fhirgen_runtime::ResourceType for InsurancePlan {
     const RESOURCE_TYPE: &'static str = "InsurancePlan";
 }
+impl ::fhirgen_runtime::DropOutOfLine for InsurancePlan {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl InsurancePlan {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -288,6 +295,7 @@ impl InsurancePlan {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -303,8 +303,15 @@ impl ::fhirgen_runtime::Object for Invoice {
 impl ::fhirgen_runtime::ResourceType for Invoice {
     const RESOURCE_TYPE: &'static str = "Invoice";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Invoice {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Invoice {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -314,6 +321,7 @@ impl Invoice {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

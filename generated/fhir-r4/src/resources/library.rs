@@ -498,8 +498,15 @@ impl ::fhirgen_runtime::Object for Library {
 impl ::fhirgen_runtime::ResourceType for Library {
     const RESOURCE_TYPE: &'static str = "Library";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Library {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Library {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -509,6 +516,7 @@ impl Library {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -155,8 +155,15 @@ impl ::fhirgen_runtime::Object for Linkage {
 impl ::fhirgen_runtime::ResourceType for Linkage {
     const RESOURCE_TYPE: &'static str = "Linkage";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Linkage {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Linkage {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -166,6 +173,7 @@ impl Linkage {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

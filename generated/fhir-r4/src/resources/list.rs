@@ -267,8 +267,15 @@ impl ::fhirgen_runtime::Object for List {
 impl ::fhirgen_runtime::ResourceType for List {
     const RESOURCE_TYPE: &'static str = "List";
 }
+impl ::fhirgen_runtime::DropOutOfLine for List {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl List {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -278,6 +285,7 @@ impl List {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -322,8 +322,15 @@ impl ::fhirgen_runtime::Object for Location {
 impl ::fhirgen_runtime::ResourceType for Location {
     const RESOURCE_TYPE: &'static str = "Location";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Location {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Location {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -333,6 +340,7 @@ impl Location {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -647,8 +647,15 @@ impl ::fhirgen_runtime::Object for Measure {
 impl ::fhirgen_runtime::ResourceType for Measure {
     const RESOURCE_TYPE: &'static str = "Measure";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Measure {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Measure {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -658,6 +665,7 @@ impl Measure {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -252,8 +252,15 @@ impl ::fhirgen_runtime::Object for MeasureReport {
 impl ::fhirgen_runtime::ResourceType for MeasureReport {
     const RESOURCE_TYPE: &'static str = "MeasureReport";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MeasureReport {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MeasureReport {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -263,6 +270,7 @@ impl MeasureReport {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

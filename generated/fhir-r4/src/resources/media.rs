@@ -377,8 +377,15 @@ impl ::fhirgen_runtime::Object for Media {
 impl ::fhirgen_runtime::ResourceType for Media {
     const RESOURCE_TYPE: &'static str = "Media";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Media {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Media {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -388,6 +395,7 @@ impl Media {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

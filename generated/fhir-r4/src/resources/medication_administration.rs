@@ -363,8 +363,15 @@ impl ::fhirgen_runtime::Object for MedicationAdministration {
 impl ::fhirgen_runtime::ResourceType for MedicationAdministration {
     const RESOURCE_TYPE: &'static str = "MedicationAdministration";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicationAdministration {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicationAdministration {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -374,6 +381,7 @@ impl MedicationAdministration {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -395,8 +395,15 @@ impl ::fhirgen_runtime::Object for MedicationDispense {
 impl ::fhirgen_runtime::ResourceType for MedicationDispense {
     const RESOURCE_TYPE: &'static str = "MedicationDispense";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicationDispense {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicationDispense {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -406,6 +413,7 @@ impl MedicationDispense {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -511,8 +511,15 @@ impl ::fhirgen_runtime::Object for MedicationRequest {
 impl ::fhirgen_runtime::ResourceType for MedicationRequest {
     const RESOURCE_TYPE: &'static str = "MedicationRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicationRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicationRequest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -522,6 +529,7 @@ impl MedicationRequest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -326,8 +326,15 @@ impl ::fhirgen_runtime::Object for MedicationStatement {
 impl ::fhirgen_runtime::ResourceType for MedicationStatement {
     const RESOURCE_TYPE: &'static str = "MedicationStatement";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicationStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicationStatement {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -337,6 +344,7 @@ impl MedicationStatement {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -346,8 +346,15 @@ impl ::fhirgen_runtime::Object for MedicinalProduct {
 impl ::fhirgen_runtime::ResourceType for MedicinalProduct {
     const RESOURCE_TYPE: &'static str = "MedicinalProduct";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProduct {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProduct {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -357,6 +364,7 @@ impl MedicinalProduct {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

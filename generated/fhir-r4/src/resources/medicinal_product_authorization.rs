@@ -311,8 +311,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductAuthorization {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductAuthorization {
     const RESOURCE_TYPE: &'static str = "MedicinalProductAuthorization";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductAuthorization {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductAuthorization {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -322,6 +329,7 @@ impl MedicinalProductAuthorization {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -193,8 +193,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductContraindication {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductContraindication {
     const RESOURCE_TYPE: &'static str = "MedicinalProductContraindication";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductContraindication {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductContraindication {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -204,6 +211,7 @@ impl MedicinalProductContraindication {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

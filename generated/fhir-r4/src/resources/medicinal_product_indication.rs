@@ -211,8 +211,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductIndication {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductIndication {
     const RESOURCE_TYPE: &'static str = "MedicinalProductIndication";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductIndication {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductIndication {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -222,6 +229,7 @@ impl MedicinalProductIndication {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -190,8 +190,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredient {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductIngredient {
     const RESOURCE_TYPE: &'static str = "MedicinalProductIngredient";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductIngredient {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductIngredient {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -201,6 +208,7 @@ impl MedicinalProductIngredient {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -191,8 +191,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductManufactured {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductManufactured {
     const RESOURCE_TYPE: &'static str = "MedicinalProductManufactured";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductManufactured {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductManufactured {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -202,6 +209,7 @@ impl MedicinalProductManufactured {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

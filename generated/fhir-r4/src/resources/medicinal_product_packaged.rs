@@ -217,8 +217,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackaged {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductPackaged {
     const RESOURCE_TYPE: &'static str = "MedicinalProductPackaged";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductPackaged {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductPackaged {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -228,6 +235,7 @@ impl MedicinalProductPackaged {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

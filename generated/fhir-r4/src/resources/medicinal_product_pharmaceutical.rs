@@ -195,8 +195,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceutical {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductPharmaceutical {
     const RESOURCE_TYPE: &'static str = "MedicinalProductPharmaceutical";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductPharmaceutical {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductPharmaceutical {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -206,6 +213,7 @@ impl MedicinalProductPharmaceutical {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -171,8 +171,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductUndesirableEffect {
 impl ::fhirgen_runtime::ResourceType for MedicinalProductUndesirableEffect {
     const RESOURCE_TYPE: &'static str = "MedicinalProductUndesirableEffect";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductUndesirableEffect {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MedicinalProductUndesirableEffect {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -182,6 +189,7 @@ impl MedicinalProductUndesirableEffect {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -462,8 +462,15 @@ impl ::fhirgen_runtime::Object for MessageDefinition {
 impl ::fhirgen_runtime::ResourceType for MessageDefinition {
     const RESOURCE_TYPE: &'static str = "MessageDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MessageDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MessageDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -473,6 +480,7 @@ impl MessageDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -255,8 +255,15 @@ impl ::fhirgen_runtime::Object for MessageHeader {
 impl ::fhirgen_runtime::ResourceType for MessageHeader {
     const RESOURCE_TYPE: &'static str = "MessageHeader";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MessageHeader {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MessageHeader {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -266,6 +273,7 @@ impl MessageHeader {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

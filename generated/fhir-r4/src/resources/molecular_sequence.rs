@@ -303,8 +303,15 @@ impl ::fhirgen_runtime::Object for MolecularSequence {
 impl ::fhirgen_runtime::ResourceType for MolecularSequence {
     const RESOURCE_TYPE: &'static str = "MolecularSequence";
 }
+impl ::fhirgen_runtime::DropOutOfLine for MolecularSequence {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl MolecularSequence {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -314,6 +321,7 @@ impl MolecularSequence {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -289,8 +289,15 @@ impl ::fhirgen_runtime::Object for NamingSystem {
 impl ::fhirgen_runtime::ResourceType for NamingSystem {
     const RESOURCE_TYPE: &'static str = "NamingSystem";
 }
+impl ::fhirgen_runtime::DropOutOfLine for NamingSystem {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl NamingSystem {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -300,6 +307,7 @@ impl NamingSystem {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

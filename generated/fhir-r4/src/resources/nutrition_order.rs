@@ -338,8 +338,15 @@ impl ::fhirgen_runtime::Object for NutritionOrder {
 impl ::fhirgen_runtime::ResourceType for NutritionOrder {
     const RESOURCE_TYPE: &'static str = "NutritionOrder";
 }
+impl ::fhirgen_runtime::DropOutOfLine for NutritionOrder {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl NutritionOrder {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -349,6 +356,7 @@ impl NutritionOrder {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

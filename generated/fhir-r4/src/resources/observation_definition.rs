@@ -283,8 +283,15 @@ impl ::fhirgen_runtime::Object for ObservationDefinition {
 impl ::fhirgen_runtime::ResourceType for ObservationDefinition {
     const RESOURCE_TYPE: &'static str = "ObservationDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ObservationDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ObservationDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -294,6 +301,7 @@ impl ObservationDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -486,8 +486,15 @@ impl ::fhirgen_runtime::Object for OperationDefinition {
 impl ::fhirgen_runtime::ResourceType for OperationDefinition {
     const RESOURCE_TYPE: &'static str = "OperationDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for OperationDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl OperationDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -497,6 +504,7 @@ impl OperationDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

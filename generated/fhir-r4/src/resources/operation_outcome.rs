@@ -131,8 +131,15 @@ impl ::fhirgen_runtime::Object for OperationOutcome {
 impl ::fhirgen_runtime::ResourceType for OperationOutcome {
     const RESOURCE_TYPE: &'static str = "OperationOutcome";
 }
+impl ::fhirgen_runtime::DropOutOfLine for OperationOutcome {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl OperationOutcome {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -142,6 +149,7 @@ impl OperationOutcome {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -237,8 +237,15 @@ impl ::fhirgen_runtime::Object for Organization {
 impl ::fhirgen_runtime::ResourceType for Organization {
     const RESOURCE_TYPE: &'static str = "Organization";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Organization {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Organization {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -248,6 +255,7 @@ impl Organization {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

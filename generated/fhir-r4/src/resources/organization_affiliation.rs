@@ -245,8 +245,15 @@ impl ::fhirgen_runtime::Object for OrganizationAffiliation {
 impl ::fhirgen_runtime::ResourceType for OrganizationAffiliation {
     const RESOURCE_TYPE: &'static str = "OrganizationAffiliation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for OrganizationAffiliation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl OrganizationAffiliation {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -256,6 +263,7 @@ impl OrganizationAffiliation {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -91,8 +91,15 @@ impl ::fhirgen_runtime::Object for Parameters {
 impl ::fhirgen_runtime::ResourceType for Parameters {
     const RESOURCE_TYPE: &'static str = "Parameters";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Parameters {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Parameters {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -102,6 +109,7 @@ impl Parameters {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -317,8 +317,15 @@ impl ::fhirgen_runtime::Object for Patient {
 impl ::fhirgen_runtime::ResourceType for Patient {
     const RESOURCE_TYPE: &'static str = "Patient";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Patient {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Patient {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -328,6 +335,7 @@ impl Patient {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

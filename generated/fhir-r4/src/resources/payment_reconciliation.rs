@@ -296,8 +296,15 @@ impl ::fhirgen_runtime::Object for PaymentReconciliation {
 impl ::fhirgen_runtime::ResourceType for PaymentReconciliation {
     const RESOURCE_TYPE: &'static str = "PaymentReconciliation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for PaymentReconciliation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl PaymentReconciliation {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -307,6 +314,7 @@ impl PaymentReconciliation {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -233,8 +233,15 @@ impl ::fhirgen_runtime::Object for Person {
 impl ::fhirgen_runtime::ResourceType for Person {
     const RESOURCE_TYPE: &'static str = "Person";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Person {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Person {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -244,6 +251,7 @@ impl Person {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

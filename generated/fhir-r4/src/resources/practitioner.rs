@@ -233,8 +233,15 @@ impl ::fhirgen_runtime::Object for Practitioner {
 impl ::fhirgen_runtime::ResourceType for Practitioner {
     const RESOURCE_TYPE: &'static str = "Practitioner";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Practitioner {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Practitioner {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -244,6 +251,7 @@ impl Practitioner {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

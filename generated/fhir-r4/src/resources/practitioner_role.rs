@@ -272,8 +272,15 @@ impl ::fhirgen_runtime::Object for PractitionerRole {
 impl ::fhirgen_runtime::ResourceType for PractitionerRole {
     const RESOURCE_TYPE: &'static str = "PractitionerRole";
 }
+impl ::fhirgen_runtime::DropOutOfLine for PractitionerRole {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl PractitionerRole {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -283,6 +290,7 @@ impl PractitionerRole {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

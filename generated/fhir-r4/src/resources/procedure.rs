@@ -451,8 +451,15 @@ impl ::fhirgen_runtime::Object for Procedure {
 impl ::fhirgen_runtime::ResourceType for Procedure {
     const RESOURCE_TYPE: &'static str = "Procedure";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Procedure {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Procedure {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -462,6 +469,7 @@ impl Procedure {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -241,8 +241,15 @@ impl ::fhirgen_runtime::Object for Provenance {
 impl ::fhirgen_runtime::ResourceType for Provenance {
     const RESOURCE_TYPE: &'static str = "Provenance";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Provenance {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Provenance {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -252,6 +259,7 @@ impl Provenance {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

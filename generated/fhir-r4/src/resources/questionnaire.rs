@@ -418,8 +418,15 @@ impl ::fhirgen_runtime::Object for Questionnaire {
 impl ::fhirgen_runtime::ResourceType for Questionnaire {
     const RESOURCE_TYPE: &'static str = "Questionnaire";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Questionnaire {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Questionnaire {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -429,6 +436,7 @@ impl Questionnaire {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -246,8 +246,15 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponse {
 impl ::fhirgen_runtime::ResourceType for QuestionnaireResponse {
     const RESOURCE_TYPE: &'static str = "QuestionnaireResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for QuestionnaireResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl QuestionnaireResponse {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -257,6 +264,7 @@ impl QuestionnaireResponse {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

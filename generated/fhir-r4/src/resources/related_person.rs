@@ -253,8 +253,15 @@ impl ::fhirgen_runtime::Object for RelatedPerson {
 impl ::fhirgen_runtime::ResourceType for RelatedPerson {
     const RESOURCE_TYPE: &'static str = "RelatedPerson";
 }
+impl ::fhirgen_runtime::DropOutOfLine for RelatedPerson {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl RelatedPerson {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -264,6 +271,7 @@ impl RelatedPerson {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -339,8 +339,15 @@ impl ::fhirgen_runtime::Object for RequestGroup {
 impl ::fhirgen_runtime::ResourceType for RequestGroup {
     const RESOURCE_TYPE: &'static str = "RequestGroup";
 }
+impl ::fhirgen_runtime::DropOutOfLine for RequestGroup {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl RequestGroup {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -350,6 +357,7 @@ impl RequestGroup {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

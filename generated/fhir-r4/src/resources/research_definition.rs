@@ -545,8 +545,15 @@ impl ::fhirgen_runtime::Object for ResearchDefinition {
 impl ::fhirgen_runtime::ResourceType for ResearchDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ResearchDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ResearchDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -556,6 +563,7 @@ impl ResearchDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

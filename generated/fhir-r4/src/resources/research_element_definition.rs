@@ -547,8 +547,15 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinition {
 impl ::fhirgen_runtime::ResourceType for ResearchElementDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchElementDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ResearchElementDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ResearchElementDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -558,6 +565,7 @@ impl ResearchElementDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

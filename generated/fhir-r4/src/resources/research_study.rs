@@ -373,8 +373,15 @@ impl ::fhirgen_runtime::Object for ResearchStudy {
 impl ::fhirgen_runtime::ResourceType for ResearchStudy {
     const RESOURCE_TYPE: &'static str = "ResearchStudy";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ResearchStudy {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ResearchStudy {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -384,6 +391,7 @@ impl ResearchStudy {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

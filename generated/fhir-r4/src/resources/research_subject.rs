@@ -213,8 +213,15 @@ impl ::fhirgen_runtime::Object for ResearchSubject {
 impl ::fhirgen_runtime::ResourceType for ResearchSubject {
     const RESOURCE_TYPE: &'static str = "ResearchSubject";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ResearchSubject {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ResearchSubject {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -224,6 +231,7 @@ impl ResearchSubject {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

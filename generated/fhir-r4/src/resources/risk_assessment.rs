@@ -307,8 +307,15 @@ impl ::fhirgen_runtime::Object for RiskAssessment {
 impl ::fhirgen_runtime::ResourceType for RiskAssessment {
     const RESOURCE_TYPE: &'static str = "RiskAssessment";
 }
+impl ::fhirgen_runtime::DropOutOfLine for RiskAssessment {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl RiskAssessment {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -318,6 +325,7 @@ impl RiskAssessment {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -478,8 +478,15 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesis {
 impl ::fhirgen_runtime::ResourceType for RiskEvidenceSynthesis {
     const RESOURCE_TYPE: &'static str = "RiskEvidenceSynthesis";
 }
+impl ::fhirgen_runtime::DropOutOfLine for RiskEvidenceSynthesis {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl RiskEvidenceSynthesis {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -489,6 +496,7 @@ impl RiskEvidenceSynthesis {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

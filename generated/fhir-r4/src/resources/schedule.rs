@@ -209,8 +209,15 @@ impl ::fhirgen_runtime::Object for Schedule {
 impl ::fhirgen_runtime::ResourceType for Schedule {
     const RESOURCE_TYPE: &'static str = "Schedule";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Schedule {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Schedule {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -220,6 +227,7 @@ impl Schedule {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

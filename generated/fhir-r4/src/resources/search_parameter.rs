@@ -488,8 +488,15 @@ impl ::fhirgen_runtime::Object for SearchParameter {
 impl ::fhirgen_runtime::ResourceType for SearchParameter {
     const RESOURCE_TYPE: &'static str = "SearchParameter";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SearchParameter {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SearchParameter {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -499,6 +506,7 @@ impl SearchParameter {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

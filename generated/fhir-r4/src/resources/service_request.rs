@@ -535,8 +535,15 @@ impl ::fhirgen_runtime::Object for ServiceRequest {
 impl ::fhirgen_runtime::ResourceType for ServiceRequest {
     const RESOURCE_TYPE: &'static str = "ServiceRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ServiceRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ServiceRequest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -546,6 +553,7 @@ impl ServiceRequest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

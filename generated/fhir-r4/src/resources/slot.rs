@@ -256,8 +256,15 @@ impl ::fhirgen_runtime::Object for Slot {
 impl ::fhirgen_runtime::ResourceType for Slot {
     const RESOURCE_TYPE: &'static str = "Slot";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Slot {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Slot {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -267,6 +274,7 @@ impl Slot {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

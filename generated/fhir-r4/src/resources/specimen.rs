@@ -262,8 +262,15 @@ impl ::fhirgen_runtime::Object for Specimen {
 impl ::fhirgen_runtime::ResourceType for Specimen {
     const RESOURCE_TYPE: &'static str = "Specimen";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Specimen {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Specimen {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -273,6 +280,7 @@ impl Specimen {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

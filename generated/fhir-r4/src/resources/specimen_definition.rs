@@ -185,8 +185,15 @@ impl ::fhirgen_runtime::Object for SpecimenDefinition {
 impl ::fhirgen_runtime::ResourceType for SpecimenDefinition {
     const RESOURCE_TYPE: &'static str = "SpecimenDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SpecimenDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SpecimenDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -196,6 +203,7 @@ impl SpecimenDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

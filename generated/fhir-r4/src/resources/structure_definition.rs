@@ -483,8 +483,15 @@ impl ::fhirgen_runtime::Object for StructureDefinition {
 impl ::fhirgen_runtime::ResourceType for StructureDefinition {
     const RESOURCE_TYPE: &'static str = "StructureDefinition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for StructureDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl StructureDefinition {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -494,6 +501,7 @@ impl StructureDefinition {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

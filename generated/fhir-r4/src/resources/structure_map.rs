@@ -358,8 +358,15 @@ impl ::fhirgen_runtime::Object for StructureMap {
 impl ::fhirgen_runtime::ResourceType for StructureMap {
     const RESOURCE_TYPE: &'static str = "StructureMap";
 }
+impl ::fhirgen_runtime::DropOutOfLine for StructureMap {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl StructureMap {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -369,6 +376,7 @@ impl StructureMap {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

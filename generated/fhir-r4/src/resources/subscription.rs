@@ -216,8 +216,15 @@ impl ::fhirgen_runtime::Object for Subscription {
 impl ::fhirgen_runtime::ResourceType for Subscription {
     const RESOURCE_TYPE: &'static str = "Subscription";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Subscription {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Subscription {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -227,6 +234,7 @@ impl Subscription {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

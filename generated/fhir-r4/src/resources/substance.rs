@@ -199,8 +199,15 @@ impl ::fhirgen_runtime::Object for Substance {
 impl ::fhirgen_runtime::ResourceType for Substance {
     const RESOURCE_TYPE: &'static str = "Substance";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Substance {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Substance {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -210,6 +217,7 @@ impl Substance {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

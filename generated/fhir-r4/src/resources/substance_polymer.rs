@@ -192,8 +192,15 @@ impl ::fhirgen_runtime::Object for SubstancePolymer {
 impl ::fhirgen_runtime::ResourceType for SubstancePolymer {
     const RESOURCE_TYPE: &'static str = "SubstancePolymer";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SubstancePolymer {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SubstancePolymer {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -203,6 +210,7 @@ impl SubstancePolymer {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -182,8 +182,15 @@ impl ::fhirgen_runtime::Object for SubstanceProtein {
 impl ::fhirgen_runtime::ResourceType for SubstanceProtein {
     const RESOURCE_TYPE: &'static str = "SubstanceProtein";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SubstanceProtein {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SubstanceProtein {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -193,6 +200,7 @@ impl SubstanceProtein {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

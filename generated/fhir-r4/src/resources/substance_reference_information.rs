@@ -177,8 +177,15 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformation {
 impl ::fhirgen_runtime::ResourceType for SubstanceReferenceInformation {
     const RESOURCE_TYPE: &'static str = "SubstanceReferenceInformation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SubstanceReferenceInformation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SubstanceReferenceInformation {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -188,6 +195,7 @@ impl SubstanceReferenceInformation {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

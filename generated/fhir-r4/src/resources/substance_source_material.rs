@@ -282,8 +282,15 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterial {
 impl ::fhirgen_runtime::ResourceType for SubstanceSourceMaterial {
     const RESOURCE_TYPE: &'static str = "SubstanceSourceMaterial";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SubstanceSourceMaterial {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SubstanceSourceMaterial {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -293,6 +300,7 @@ impl SubstanceSourceMaterial {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

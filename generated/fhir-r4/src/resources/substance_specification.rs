@@ -321,8 +321,15 @@ impl ::fhirgen_runtime::Object for SubstanceSpecification {
 impl ::fhirgen_runtime::ResourceType for SubstanceSpecification {
     const RESOURCE_TYPE: &'static str = "SubstanceSpecification";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SubstanceSpecification {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SubstanceSpecification {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -332,6 +339,7 @@ impl SubstanceSpecification {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

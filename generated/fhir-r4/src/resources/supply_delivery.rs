@@ -247,8 +247,15 @@ impl ::fhirgen_runtime::Object for SupplyDelivery {
 impl ::fhirgen_runtime::ResourceType for SupplyDelivery {
     const RESOURCE_TYPE: &'static str = "SupplyDelivery";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SupplyDelivery {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SupplyDelivery {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -258,6 +265,7 @@ impl SupplyDelivery {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -307,8 +307,15 @@ impl ::fhirgen_runtime::Object for SupplyRequest {
 impl ::fhirgen_runtime::ResourceType for SupplyRequest {
     const RESOURCE_TYPE: &'static str = "SupplyRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for SupplyRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl SupplyRequest {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -318,6 +325,7 @@ impl SupplyRequest {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -469,8 +469,15 @@ impl ::fhirgen_runtime::Object for Task {
 impl ::fhirgen_runtime::ResourceType for Task {
     const RESOURCE_TYPE: &'static str = "Task";
 }
+impl ::fhirgen_runtime::DropOutOfLine for Task {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl Task {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -480,6 +487,7 @@ impl Task {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

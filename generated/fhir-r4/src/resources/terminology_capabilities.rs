@@ -423,8 +423,15 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilities {
 impl ::fhirgen_runtime::ResourceType for TerminologyCapabilities {
     const RESOURCE_TYPE: &'static str = "TerminologyCapabilities";
 }
+impl ::fhirgen_runtime::DropOutOfLine for TerminologyCapabilities {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl TerminologyCapabilities {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -434,6 +441,7 @@ impl TerminologyCapabilities {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -269,8 +269,15 @@ impl ::fhirgen_runtime::Object for TestReport {
 impl ::fhirgen_runtime::ResourceType for TestReport {
     const RESOURCE_TYPE: &'static str = "TestReport";
 }
+impl ::fhirgen_runtime::DropOutOfLine for TestReport {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl TestReport {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -280,6 +287,7 @@ impl TestReport {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -409,8 +409,15 @@ impl ::fhirgen_runtime::Object for TestScript {
 impl ::fhirgen_runtime::ResourceType for TestScript {
     const RESOURCE_TYPE: &'static str = "TestScript";
 }
+impl ::fhirgen_runtime::DropOutOfLine for TestScript {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl TestScript {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -420,6 +427,7 @@ impl TestScript {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

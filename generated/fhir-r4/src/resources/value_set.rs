@@ -349,8 +349,15 @@ impl ::fhirgen_runtime::Object for ValueSet {
 impl ::fhirgen_runtime::ResourceType for ValueSet {
     const RESOURCE_TYPE: &'static str = "ValueSet";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ValueSet {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ValueSet {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -360,6 +367,7 @@ impl ValueSet {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -294,8 +294,15 @@ impl ::fhirgen_runtime::Object for VerificationResult {
 impl ::fhirgen_runtime::ResourceType for VerificationResult {
     const RESOURCE_TYPE: &'static str = "VerificationResult";
 }
+impl ::fhirgen_runtime::DropOutOfLine for VerificationResult {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl VerificationResult {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -305,6 +312,7 @@ impl VerificationResult {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);

@@ -223,8 +223,15 @@ impl ::fhirgen_runtime::Object for VisionPrescription {
 impl ::fhirgen_runtime::ResourceType for VisionPrescription {
     const RESOURCE_TYPE: &'static str = "VisionPrescription";
 }
+impl ::fhirgen_runtime::DropOutOfLine for VisionPrescription {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl VisionPrescription {
     /// Reads this resource from FHIR JSON.
+    #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -234,6 +241,7 @@ impl VisionPrescription {
         ::std::result::Result::Ok(resource)
     }
     /// Writes this resource as FHIR JSON.
+    #[inline(never)]
     pub fn to_json(&self) -> ::std::vec::Vec<u8> {
         let mut writer = ::fhirgen_runtime::Writer::new();
         writer.resource(self);
