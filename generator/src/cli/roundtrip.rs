@@ -11,8 +11,15 @@ use serde_json::value::RawValue;
 use super::CommandResult;
 
 /// The packages whose types are built into this binary.
-/// (Profile types of US Core come with the profile crates.)
 const BUILT_IN: &[&str] = &["hl7.fhir.r4.core@4.0.1"];
+
+/// R4 implementation guides whose resources are read with the base R4 types
+/// until their profile types are built in.
+const R4_GUIDES: &[&str] = &[
+    "hl7.fhir.us.core@3.1.1",
+    "hl7.fhir.us.core@6.1.0",
+    "hl7.fhir.us.core@7.0.0",
+];
 
 #[derive(Default)]
 struct Tally {
@@ -23,10 +30,19 @@ struct Tally {
 pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> CommandResult {
     if let Some(package) = package {
         let normalised = package.replace('#', "@");
-        if !BUILT_IN.contains(&normalised.as_str()) {
+        if R4_GUIDES.contains(&normalised.as_str()) {
+            eprintln!(
+                "note: no profile types of {package} are built in yet; resources are read with the base R4 types"
+            );
+        } else if !BUILT_IN.contains(&normalised.as_str()) {
             eprintln!(
                 "error: the types of {package} are not built into fhirgen; built in: {}",
-                BUILT_IN.join(", ")
+                BUILT_IN
+                    .iter()
+                    .chain(R4_GUIDES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             return Ok(ExitCode::from(2));
         }
