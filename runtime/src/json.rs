@@ -4,7 +4,7 @@ use jiter::{Jiter, JiterError, Peek};
 
 use crate::error::{Error, Issue};
 use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
-use crate::primitive::{Kind, Primitive, PrimitiveValue};
+use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 
 /// Reads FHIR JSON, keeping the FHIRPath-like location of what it reads for
 /// error messages (`Patient.name[0].given[1]`).
@@ -393,16 +393,9 @@ impl<'j> Reader<'j> {
             extension: Vec::new(),
         };
         self.object(&mut element, None)?;
-        primitive.id = element.id;
-        primitive.extension = element.extension;
+        primitive.set_element(element);
         Ok(())
     }
-}
-
-/// The `_name` object of a primitive.
-struct PrimitiveElement<X> {
-    id: Option<String>,
-    extension: Vec<X>,
 }
 
 impl<X: Object + Empty> Object for PrimitiveElement<X> {
@@ -675,8 +668,12 @@ impl Writer {
 
     fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
         self.begin(b'{');
-        self.plain_field("id", &primitive.id);
-        self.object_field("extension", &primitive.extension);
+        if let Some(id) = primitive.id() {
+            self.key("id");
+            self.string(id);
+        }
+        let extension = primitive.extension();
+        self.array("extension", extension, |w, item| w.object(item, None));
         self.end(b'}');
     }
 

@@ -18,7 +18,7 @@ pub use error::{Error, Issue};
 pub use json::{AnyResource, Reader, ResourceSlot, Writer};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
-pub use primitive::{Decimal, Kind, Primitive, PrimitiveValue};
+pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 
 /// What generated code reaches through `::fhirgen_runtime::__private`; not a

@@ -43,7 +43,7 @@ fn counters<'a, 'b>(bencher: Bencher<'a, 'b>) -> Bencher<'a, 'b> {
         .counter(ItemsCount::new(EXAMPLES.len()))
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 40)]
 fn serde_json_value(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {
@@ -52,7 +52,7 @@ fn serde_json_value(bencher: Bencher<'_, '_>) {
     });
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 40)]
 fn fhir_r4_read(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {
@@ -61,7 +61,7 @@ fn fhir_r4_read(bencher: Bencher<'_, '_>) {
     });
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 40)]
 fn fhir_r4_write(bencher: Bencher<'_, '_>) {
     LazyLock::force(&PARSED);
     counters(bencher).bench(|| {

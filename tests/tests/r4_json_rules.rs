@@ -33,7 +33,7 @@ fn primitive_arrays_with_nulls_and_extensions() {
     assert_eq!(given[0].value.as_deref(), Some("Ann"));
     assert_eq!(given[1].value, None);
     assert_eq!(
-        given[1].extension[0].url,
+        given[1].extension()[0].url,
         "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
     );
     round_trips(json);
@@ -45,7 +45,7 @@ fn a_primitive_may_have_only_extensions() {
     let patient = Patient::from_json(json.as_bytes()).unwrap();
     let birth_date = patient.birth_date.as_ref().unwrap();
     assert_eq!(birth_date.value, None);
-    assert_eq!(birth_date.id.as_deref(), Some("b1"));
+    assert_eq!(birth_date.id(), Some("b1"));
     round_trips(json);
 }
 
