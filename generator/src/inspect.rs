@@ -99,10 +99,10 @@ pub struct DiscriminatorView {
 /// Finds a profile by id, name or canonical URL (`url|version` too): in the
 /// root package first, then in its dependencies.
 pub fn find_profile(set: &PackageSet, wanted: &str) -> Result<ResourceRef> {
-    if let Some(found) = set.resolve(wanted) {
-        if set.entry(found).resource_type == "StructureDefinition" {
-            return Ok(found);
-        }
+    if let Some(found) = set.resolve(wanted)
+        && set.entry(found).resource_type == "StructureDefinition"
+    {
+        return Ok(found);
     }
     let definitions: Vec<ResourceRef> = set.resources_of_type("StructureDefinition").collect();
     if let Some(&found) = definitions

@@ -147,10 +147,10 @@ fn check(
     if let Some(index) = entry.or(inner) {
         line["entry"] = json!(index);
     }
-    if let Some(resource) = inner.and_then(|i| header.entry.get(i)?.resource.as_ref()) {
-        if let Ok(entry_header) = serde_json::from_str::<Header>(resource.get()) {
-            described = (entry_header.resource_type, entry_header.id);
-        }
+    if let Some(resource) = inner.and_then(|i| header.entry.get(i)?.resource.as_ref())
+        && let Ok(entry_header) = serde_json::from_str::<Header>(resource.get())
+    {
+        described = (entry_header.resource_type, entry_header.id);
     }
     line["resourceType"] = json!(described.0);
     line["id"] = json!(described.1);

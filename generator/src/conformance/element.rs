@@ -202,19 +202,19 @@ impl ElementDefinition {
         if let Some(text) = &self.max_text {
             let max = Max::parse(text)
                 .ok_or_else(|| format!("max `{text}` is neither `*` nor a whole number"))?;
-            if let (Some(min), Max::Count(max)) = (self.min, max) {
-                if min > max {
-                    return Err(format!("min {min} is greater than max {max}"));
-                }
+            if let (Some(min), Max::Count(max)) = (self.min, max)
+                && min > max
+            {
+                return Err(format!("min {min} is greater than max {max}"));
             }
         }
-        if let Some(slicing) = &self.slicing {
-            if !matches!(slicing.rules.as_str(), "closed" | "open" | "openAtEnd") {
-                return Err(format!(
-                    "slicing rules `{}` is not closed, open or openAtEnd",
-                    slicing.rules
-                ));
-            }
+        if let Some(slicing) = &self.slicing
+            && !matches!(slicing.rules.as_str(), "closed" | "open" | "openAtEnd")
+        {
+            return Err(format!(
+                "slicing rules `{}` is not closed, open or openAtEnd",
+                slicing.rules
+            ));
         }
         Ok(())
     }

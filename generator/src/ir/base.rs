@@ -194,21 +194,22 @@ impl Builder<'_> {
                 parents.contains(element.path.as_str()),
                 space,
             )?;
-            if let FieldType::Object { type_name, .. } = &field.ty {
-                if parents.contains(element.path.as_str()) && element.content_reference.is_none() {
-                    structs.insert(
-                        &element.path,
-                        StructDef {
-                            name: type_name.clone(),
-                            kind: StructKind::Backbone,
-                            path: element.path.clone(),
-                            source: self.source.to_owned(),
-                            owner: self.owner.to_owned(),
-                            short: element.short.clone(),
-                            fields: Vec::new(),
-                        },
-                    );
-                }
+            if let FieldType::Object { type_name, .. } = &field.ty
+                && parents.contains(element.path.as_str())
+                && element.content_reference.is_none()
+            {
+                structs.insert(
+                    &element.path,
+                    StructDef {
+                        name: type_name.clone(),
+                        kind: StructKind::Backbone,
+                        path: element.path.clone(),
+                        source: self.source.to_owned(),
+                        owner: self.owner.to_owned(),
+                        short: element.short.clone(),
+                        fields: Vec::new(),
+                    },
+                );
             }
             structs
                 .get_mut(parent)
@@ -421,10 +422,9 @@ fn box_cycles(space: &mut TypeSpace) {
             type_name,
             boxed: b,
         } = ty
+            && boxed.contains(&(owner.to_owned(), type_name.clone()))
         {
-            if boxed.contains(&(owner.to_owned(), type_name.clone())) {
-                *b = true;
-            }
+            *b = true;
         }
     };
     for s in &mut space.structs {

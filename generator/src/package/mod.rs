@@ -170,10 +170,10 @@ impl Package {
     /// [`Self::examples`]) into its typed model, once; later calls share it.
     pub fn parse<T: ConformanceResource>(&self, entry: &IndexEntry) -> Result<Arc<T>> {
         let slot = self.slot(entry);
-        if let Some(cached) = slot.and_then(|slot| slot.get()) {
-            if let Ok(typed) = Arc::clone(cached).downcast::<T>() {
-                return Ok(typed);
-            }
+        if let Some(cached) = slot.and_then(|slot| slot.get())
+            && let Ok(typed) = Arc::clone(cached).downcast::<T>()
+        {
+            return Ok(typed);
         }
         let typed = Arc::new(self.parse_uncached::<T>(&entry.filename)?);
         if let Some(slot) = slot {
