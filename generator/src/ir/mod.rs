@@ -3,8 +3,10 @@
 //! else).
 
 mod base;
+mod profile;
 
 pub use base::build_base_types;
+pub use profile::{DiscriminatorValue, ProfileModel, ProfileNode, Slice};
 
 use crate::conformance::Max;
 use crate::package::PackageId;

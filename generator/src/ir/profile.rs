@@ -1,0 +1,287 @@
+//! A profile's snapshot as a tree: each element with its children, and each
+//! sliced element with its named slices and the discriminator values that
+//! route an item to a slice. The first step towards profile types (the US
+//! Core crates): the emitter will read this, not the flat snapshot.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::conformance::{Binding, ElementDefinition, Max, Slicing, StructureDefinition, TypeRef};
+
+/// A profile (or extension definition) as a tree of elements.
+#[derive(Debug, Clone)]
+pub struct ProfileModel {
+    pub url: String,
+    pub version: Option<String>,
+    pub name: String,
+    /// The resource or datatype it constrains (`Patient`, `Extension`).
+    pub type_: String,
+    pub base_definition: Option<String>,
+    pub root: ProfileNode,
+}
+
+/// One element of the snapshot.
+#[derive(Debug, Clone)]
+pub struct ProfileNode {
+    pub id: String,
+    pub path: String,
+    /// The JSON name, without `[x]` (`value`, `extension`).
+    pub name: String,
+    pub min: u32,
+    pub max: Max,
+    pub must_support: bool,
+    pub is_modifier: bool,
+    pub types: Vec<TypeRef>,
+    pub fixed: Option<Value>,
+    pub pattern: Option<Value>,
+    pub binding: Option<Binding>,
+    pub slicing: Option<Slicing>,
+    pub children: Vec<ProfileNode>,
+    pub slices: Vec<Slice>,
+}
+
+/// A named slice of a sliced element.
+#[derive(Debug, Clone)]
+pub struct Slice {
+    pub name: String,
+    /// What an item must carry to belong to this slice, one per discriminator
+    /// of the sliced element.
+    pub discriminators: Vec<DiscriminatorValue>,
+    pub node: ProfileNode,
+}
+
+/// The value a slice requires at a discriminator's path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiscriminatorValue {
+    /// The item's value at `path` equals `value` (`value` discriminator).
+    Value { path: String, value: Value },
+    /// The item's value at `path` contains `value` (`pattern` discriminator).
+    Pattern { path: String, value: Value },
+    /// The item at `path` has one of these types.
+    Type { path: String, codes: Vec<String> },
+    /// The item at `path` conforms to one of these profiles.
+    Profile { path: String, profiles: Vec<String> },
+    /// The item at `path` is present (or absent).
+    Exists { path: String, present: bool },
+    /// The item's code at `path` is in this value set: a slice defined by a
+    /// required binding instead of a fixed value ("slicing by value set", as
+    /// US Core does for `category`).
+    InValueSet { path: String, value_set: String },
+    /// The slice sets nothing this model can route on, and why.
+    Unresolved { path: String, reason: String },
+}
+
+impl ProfileNode {
+    fn from_element(element: &ElementDefinition) -> Self {
+        let last = element.path.rsplit('.').next().unwrap_or(&element.path);
+        let raw = |v: &Option<(String, Box<serde_json::value::RawValue>)>| {
+            v.as_ref()
+                .and_then(|(_, raw)| serde_json::from_str(raw.get()).ok())
+        };
+        ProfileNode {
+            id: element.key().to_owned(),
+            path: element.path.clone(),
+            name: last.trim_end_matches("[x]").to_owned(),
+            min: element.min.unwrap_or(0),
+            max: element.max().unwrap_or(Max::Unbounded),
+            must_support: element.must_support(),
+            is_modifier: element.is_modifier(),
+            types: element.types.clone(),
+            fixed: raw(&element.fixed),
+            pattern: raw(&element.pattern),
+            binding: element.binding.clone(),
+            slicing: element.slicing.clone(),
+            children: Vec::new(),
+            slices: Vec::new(),
+        }
+    }
+
+    /// The child element named `name` (a JSON name; `value` for `value[x]`).
+    pub fn child(&self, name: &str) -> Option<&ProfileNode> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The slice named `name`.
+    pub fn slice(&self, name: &str) -> Option<&Slice> {
+        self.slices.iter().find(|s| s.name == name)
+    }
+
+    /// Every Must Support element below and including this one, by id.
+    pub fn must_support_ids(&self) -> Vec<&str> {
+        let mut ids = Vec::new();
+        self.collect_must_support(&mut ids);
+        ids
+    }
+
+    fn collect_must_support<'a>(&'a self, ids: &mut Vec<&'a str>) {
+        if self.must_support {
+            ids.push(&self.id);
+        }
+        for child in &self.children {
+            child.collect_must_support(ids);
+        }
+        for slice in &self.slices {
+            slice.node.collect_must_support(ids);
+        }
+    }
+
+    /// The node at a FHIRPath-like `path` below this one (`coding.code`, `$this`).
+    fn descend(&self, path: &str) -> Option<&ProfileNode> {
+        if path == "$this" {
+            return Some(self);
+        }
+        path.split('.')
+            .try_fold(self, |node, segment| node.child(segment))
+    }
+}
+
+impl ProfileModel {
+    /// Builds the tree of a StructureDefinition's snapshot. The error names the
+    /// element that does not fit.
+    pub fn from_definition(definition: &StructureDefinition) -> Result<Self, (String, String)> {
+        let elements = definition
+            .snapshot_elements()
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| (definition.url.clone(), "no snapshot".to_owned()))?;
+        // Children come after their parent in a snapshot: attach from the end,
+        // so each node is complete when it is moved into its parent.
+        let mut nodes: HashMap<String, ProfileNode> = HashMap::new();
+        let ids: Vec<String> = elements.iter().map(|e| e.key().to_owned()).collect();
+        for element in elements {
+            nodes.insert(element.key().to_owned(), ProfileNode::from_element(element));
+        }
+        for id in ids.iter().skip(1).rev() {
+            let node = nodes.remove(id).expect("every id has a node");
+            let (parent_id, last) = id
+                .rsplit_once('.')
+                .ok_or_else(|| (id.clone(), "element id has no parent".to_owned()))?;
+            match last.split_once(':') {
+                Some((sliced, slice_name)) => {
+                    let sliced_id = format!("{parent_id}.{sliced}");
+                    let owner = nodes.get_mut(&sliced_id).ok_or_else(|| {
+                        (
+                            id.clone(),
+                            format!("slice of `{sliced_id}`, which is not in the snapshot"),
+                        )
+                    })?;
+                    owner.slices.insert(
+                        0,
+                        Slice {
+                            name: slice_name.to_owned(),
+                            discriminators: Vec::new(),
+                            node,
+                        },
+                    );
+                }
+                None => {
+                    let parent = nodes.get_mut(parent_id).ok_or_else(|| {
+                        (
+                            id.clone(),
+                            format!("parent `{parent_id}` is not in the snapshot"),
+                        )
+                    })?;
+                    parent.children.insert(0, node);
+                }
+            }
+        }
+        let mut root = nodes
+            .remove(&ids[0])
+            .ok_or_else(|| (ids[0].clone(), "root element missing".to_owned()))?;
+        resolve_discriminators(&mut root);
+        Ok(ProfileModel {
+            url: definition.url.clone(),
+            version: definition.version.clone(),
+            name: definition.name.clone(),
+            type_: definition.type_.clone(),
+            base_definition: definition.base_definition.clone(),
+            root,
+        })
+    }
+}
+
+fn resolve_discriminators(node: &mut ProfileNode) {
+    if let Some(slicing) = &node.slicing {
+        for slice in &mut node.slices {
+            slice.discriminators = slicing
+                .discriminator
+                .iter()
+                .map(|d| discriminator_value(&slice.node, &d.type_, &d.path))
+                .collect();
+        }
+    }
+    for child in &mut node.children {
+        resolve_discriminators(child);
+    }
+    for slice in &mut node.slices {
+        resolve_discriminators(&mut slice.node);
+    }
+}
+
+/// What `slice` requires for one discriminator of its sliced element.
+fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> DiscriminatorValue {
+    let unresolved = |reason: &str| DiscriminatorValue::Unresolved {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if path.contains('(') {
+        return unresolved("FHIRPath functions in discriminator paths are not followed yet");
+    }
+    let target = slice.descend(path);
+    match kind {
+        "value" | "pattern" => {
+            let value = target.and_then(|t| t.fixed.clone().or_else(|| t.pattern.clone()));
+            // An extension slice often has no `url` element in the snapshot:
+            // its URL is the profile of its type.
+            let value = value.or_else(|| {
+                (path == "url")
+                    .then(|| slice.types.first()?.profile.first().cloned())
+                    .flatten()
+                    .map(Value::String)
+            });
+            let required_value_set = target
+                .and_then(|t| t.binding.as_ref())
+                .filter(|b| b.strength == "required")
+                .and_then(|b| b.value_set.clone());
+            match (value, kind, required_value_set) {
+                (Some(value), "value", _) => DiscriminatorValue::Value {
+                    path: path.to_owned(),
+                    value,
+                },
+                (Some(value), _, _) => DiscriminatorValue::Pattern {
+                    path: path.to_owned(),
+                    value,
+                },
+                (None, _, Some(value_set)) => DiscriminatorValue::InValueSet {
+                    path: path.to_owned(),
+                    value_set,
+                },
+                (None, _, None) => {
+                    unresolved("the slice fixes no value and binds no required value set there")
+                }
+            }
+        }
+        "type" => match target {
+            Some(t) if !t.types.is_empty() => DiscriminatorValue::Type {
+                path: path.to_owned(),
+                codes: t.types.iter().filter_map(|t| t.code.clone()).collect(),
+            },
+            _ => unresolved("the slice names no type there"),
+        },
+        "profile" => match target {
+            Some(t) => DiscriminatorValue::Profile {
+                path: path.to_owned(),
+                profiles: t.types.iter().flat_map(|t| t.profile.clone()).collect(),
+            },
+            None => unresolved("no element at the path"),
+        },
+        "exists" => match target {
+            Some(t) => DiscriminatorValue::Exists {
+                path: path.to_owned(),
+                present: t.min > 0,
+            },
+            None => unresolved("no element at the path"),
+        },
+        other => unresolved(&format!("unknown discriminator type `{other}`")),
+    }
+}
