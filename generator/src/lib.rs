@@ -15,5 +15,6 @@ pub mod ir;
 pub mod naming;
 pub mod package;
 pub mod terminology;
+pub mod validate;
 
 pub use error::{Error, Result};

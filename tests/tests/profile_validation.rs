@@ -1,0 +1,183 @@
+//! Profile validation on JSON: every US Core example is valid against the
+//! profiles its `meta.profile` names, and mutated examples are rejected with
+//! the FHIRPath of the element.
+
+use std::path::Path;
+
+use fhirgen::conformance::StructureDefinition;
+use fhirgen::ir::ProfileModel;
+use fhirgen::package::{Catalog, LoadOptions, Loader, PackageSet, packages_folder};
+use fhirgen::terminology::Expander;
+use fhirgen::validate::{Issue, validate};
+use serde_json::{Value, json};
+
+fn load(id: &str) -> PackageSet {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut catalog = Catalog::new();
+    catalog.add_path(&packages_folder(root)).unwrap();
+    Loader::new(catalog, LoadOptions::default())
+        .load(&id.parse().unwrap())
+        .unwrap()
+}
+
+fn check(set: &PackageSet, profile: &str, resource: &Value) -> Vec<Issue> {
+    let definition = set.resolve_as::<StructureDefinition>(profile).unwrap();
+    let model = ProfileModel::from_definition(&definition).unwrap();
+    validate(&model, resource, Some(&Expander::new(set)))
+}
+
+fn errors(issues: &[Issue]) -> Vec<String> {
+    issues
+        .iter()
+        .filter(|i| i.severity == "error")
+        .map(|i| format!("{}: {}", i.path, i.message))
+        .collect()
+}
+
+#[test]
+fn every_us_core_example_is_valid_against_its_profiles() {
+    for id in [
+        "hl7.fhir.us.core@3.1.1",
+        "hl7.fhir.us.core@6.1.0",
+        "hl7.fhir.us.core@7.0.0",
+    ] {
+        let set = load(id);
+        let expander = Expander::new(&set);
+        let package = set.root();
+        let (mut checked, mut warnings, mut failures) = (0, 0, Vec::new());
+        for entry in package.examples() {
+            let resource = package.json(&entry.filename).unwrap();
+            let profiles: Vec<String> = resource["meta"]["profile"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect();
+            for profile in profiles {
+                let Some(found) = set.resolve(&profile) else {
+                    continue;
+                };
+                let definition = set.parse::<StructureDefinition>(found).unwrap();
+                let model = ProfileModel::from_definition(&definition).unwrap();
+                let issues = validate(&model, &resource, Some(&expander));
+                checked += 1;
+                warnings += issues.iter().filter(|i| i.severity == "warning").count();
+                for error in errors(&issues) {
+                    failures.push(format!(
+                        "{} against {}: {error}",
+                        entry.filename,
+                        definition.id.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        println!(
+            "{id}: {checked} example/profile pairs checked, {} errors, {warnings} warnings",
+            failures.len()
+        );
+        assert!(checked > 50, "{id}: {checked}");
+        assert!(failures.is_empty(), "{id}:\n{}", failures.join("\n"));
+    }
+}
+
+#[test]
+fn mutations_are_rejected_with_the_element_path() {
+    let set = load("hl7.fhir.us.core@6.1.0");
+    let bp_url = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure";
+    let bp = set
+        .root()
+        .json("example/Observation-blood-pressure.json")
+        .unwrap();
+    assert!(errors(&check(&set, bp_url, &bp)).is_empty());
+
+    // Drop the diastolic component: a required slice goes missing.
+    let mut no_diastolic = bp.clone();
+    no_diastolic["component"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["code"]["coding"][0]["code"] != "8462-4");
+    let found = errors(&check(&set, bp_url, &no_diastolic));
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("Observation.component:diastolic: slice diastolic is required")),
+        "{found:?}"
+    );
+
+    // Change a fixed value (the unit code of systolic).
+    let mut wrong_unit = bp.clone();
+    wrong_unit["component"][0]["valueQuantity"]["code"] = json!("kPa");
+    let found = errors(&check(&set, bp_url, &wrong_unit));
+    assert!(
+        found
+            .iter()
+            .any(|e| e
+                .starts_with("Observation.component[0].value.code: must be exactly \"mm[Hg]\"")),
+        "{found:?}"
+    );
+
+    // Change a pattern (the BP code).
+    let mut wrong_code = bp.clone();
+    wrong_code["code"]["coding"][0]["code"] = json!("12345-6");
+    let found = errors(&check(&set, bp_url, &wrong_code));
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("Observation.code: must match the pattern")),
+        "{found:?}"
+    );
+
+    // Remove a mandatory element.
+    let mut no_status = bp.clone();
+    no_status.as_object_mut().unwrap().remove("status");
+    let found = errors(&check(&set, bp_url, &no_status));
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("Observation.status: Observation.status is required")),
+        "{found:?}"
+    );
+
+    // Exceed a max cardinality.
+    let patient_url = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient";
+    let mut patient = set.root().json("example/Patient-example.json").unwrap();
+    assert!(errors(&check(&set, patient_url, &patient)).is_empty());
+    patient["gender"] = json!(["male", "female"]);
+    let found = errors(&check(&set, patient_url, &patient));
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("Patient.gender: 2 items, at most 1 allowed")),
+        "{found:?}"
+    );
+
+    // A nested mandatory element (identifier.system is 1..1 in US Core Patient).
+    let mut patient = set.root().json("example/Patient-example.json").unwrap();
+    patient["identifier"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("system");
+    let found = errors(&check(&set, patient_url, &patient));
+    assert!(
+        found.iter().any(|e| e
+            .starts_with("Patient.identifier[0].system: Patient.identifier.system is required")),
+        "{found:?}"
+    );
+
+    // A choice narrowed to Quantity given another type.
+    let mut wrong_type = bp;
+    let value = wrong_type["component"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("valueQuantity")
+        .unwrap();
+    wrong_type["component"][0]["valueString"] = json!(value.to_string());
+    let found = errors(&check(&set, bp_url, &wrong_type));
+    assert!(
+        found
+            .iter()
+            .any(|e| e
+                .starts_with("Observation.component[0].value: type String is not allowed here")),
+        "{found:?}"
+    );
+}
