@@ -123,6 +123,12 @@ impl Checker<'_, '_> {
                     ),
                 );
             }
+            if item.value.is_none() && item.element.is_none() {
+                self.error(
+                    &item_path,
+                    "an element needs a value or an extension".to_owned(),
+                );
+            }
             self.element(node, item, &item_path);
             if let Some(slice) = in_slice[index] {
                 let slice = &node.slices[slice];
@@ -198,41 +204,37 @@ impl Checker<'_, '_> {
     /// Whether an item satisfies every discriminator; `None` when that cannot
     /// be decided offline.
     fn matches(&self, item: &Item<'_>, discriminators: &[DiscriminatorValue]) -> Option<bool> {
-        let mut decided = true;
+        let mut undecided = false;
         for discriminator in discriminators {
-            let ok = match discriminator {
-                DiscriminatorValue::Value { path, value } => at_path(item, path).contains(&value),
-                DiscriminatorValue::Pattern { path, value } => {
-                    at_path(item, path).iter().any(|v| contains(v, value))
+            let outcome = match discriminator {
+                DiscriminatorValue::Value { path, value } => {
+                    Some(at_path(item, path).iter().any(|v| *v == value))
                 }
-                DiscriminatorValue::Type { path, codes } => {
+                DiscriminatorValue::Pattern { path, value } => {
+                    Some(at_path(item, path).iter().any(|v| contains(v, value)))
+                }
+                DiscriminatorValue::Type { path, codes } => Some(
                     path == "$this"
                         && item
                             .type_code
-                            .is_some_and(|c| codes.iter().any(|t| t.eq_ignore_ascii_case(c)))
-                }
+                            .is_some_and(|c| codes.iter().any(|t| t.eq_ignore_ascii_case(c))),
+                ),
                 DiscriminatorValue::Exists { path, present } => {
-                    at_path(item, path).is_empty() != *present
+                    Some(at_path(item, path).is_empty() != *present)
                 }
                 DiscriminatorValue::InValueSet { path, value_set } => {
-                    match self.in_value_set(&at_path(item, path), value_set) {
-                        Some(ok) => ok,
-                        None => {
-                            decided = false;
-                            false
-                        }
-                    }
+                    self.in_value_set(&at_path(item, path), value_set)
                 }
-                DiscriminatorValue::Profile { .. } | DiscriminatorValue::Unresolved { .. } => {
-                    decided = false;
-                    false
-                }
+                DiscriminatorValue::Profile { .. } | DiscriminatorValue::Unresolved { .. } => None,
             };
-            if !ok && decided {
-                return Some(false);
+            match outcome {
+                // One discriminator that surely fails settles it.
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => undecided = true,
             }
         }
-        decided.then_some(true)
+        (!undecided).then_some(true)
     }
 
     /// Whether any coding among `values` (CodeableConcept, Coding or code) is
@@ -267,7 +269,6 @@ impl Checker<'_, '_> {
         if let Some(object) = value.as_object() {
             self.object(node, object, path);
         }
-        let _ = item.element;
     }
 }
 

@@ -45,6 +45,9 @@ fn every_us_core_example_is_valid_against_its_profiles() {
         let expander = Expander::new(&set);
         let package = set.root();
         let (mut checked, mut warnings, mut failures) = (0, 0, Vec::new());
+        // Examples naming no profile of this package (their profile comes from
+        // the IG's listing, which the profile crates will use) are counted.
+        let mut without_profile = 0;
         for entry in package.examples() {
             let resource = package.json(&entry.filename).unwrap();
             let profiles: Vec<String> = resource["meta"]["profile"]
@@ -53,10 +56,15 @@ fn every_us_core_example_is_valid_against_its_profiles() {
                 .flatten()
                 .filter_map(|p| p.as_str().map(str::to_owned))
                 .collect();
-            for profile in profiles {
-                let Some(found) = set.resolve(&profile) else {
-                    continue;
-                };
+            let known: Vec<String> = profiles
+                .into_iter()
+                .filter(|p| set.resolve(p).is_some())
+                .collect();
+            if known.is_empty() {
+                without_profile += 1;
+            }
+            for profile in known {
+                let found = set.resolve(&profile).unwrap();
                 let definition = set.parse::<StructureDefinition>(found).unwrap();
                 let model = ProfileModel::from_definition(&definition).unwrap();
                 let issues = validate(&model, &resource, Some(&expander));
@@ -72,7 +80,7 @@ fn every_us_core_example_is_valid_against_its_profiles() {
             }
         }
         println!(
-            "{id}: {checked} example/profile pairs checked, {} errors, {warnings} warnings",
+            "{id}: {checked} example/profile pairs checked, {} errors, {warnings} warnings; {without_profile} examples name no profile of the package",
             failures.len()
         );
         assert!(checked > 50, "{id}: {checked}");
@@ -161,6 +169,17 @@ fn mutations_are_rejected_with_the_element_path() {
     assert!(
         found.iter().any(|e| e
             .starts_with("Patient.identifier[0].system: Patient.identifier.system is required")),
+        "{found:?}"
+    );
+
+    // A repeating primitive with a null and no `_name` part for it.
+    let mut patient = set.root().json("example/Patient-example.json").unwrap();
+    patient["name"][0]["given"] = json!(["Amy", null]);
+    let found = errors(&check(&set, patient_url, &patient));
+    assert!(
+        found
+            .iter()
+            .any(|e| e == "Patient.name[0].given[1]: an element needs a value or an extension"),
         "{found:?}"
     );
 
