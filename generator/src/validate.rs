@@ -208,7 +208,7 @@ impl Checker<'_, '_> {
         for discriminator in discriminators {
             let outcome = match discriminator {
                 DiscriminatorValue::Value { path, value } => {
-                    Some(at_path(item, path).iter().any(|v| *v == value))
+                    Some(at_path(item, path).contains(&value))
                 }
                 DiscriminatorValue::Pattern { path, value } => {
                     Some(at_path(item, path).iter().any(|v| contains(v, value)))
