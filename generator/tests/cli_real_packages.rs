@@ -662,3 +662,134 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
         output.stderr
     );
 }
+
+/// `fhirgen validate` over every US Core example, and over mutated copies in
+/// an NDJSON file.
+#[test]
+fn validate_reports_each_resource_with_an_operation_outcome() {
+    for version in ["3.1.1", "6.1.0", "7.0.0"] {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = shared_packages().join(format!("hl7.fhir.us.core-{version}.tgz"));
+        let files = fhirgen::package::read_archive_file(&archive).unwrap();
+        let mut paths = Vec::new();
+        for (name, bytes) in &files {
+            let example = name
+                .strip_prefix("example/")
+                .filter(|n| n.ends_with(".json") && !n.starts_with('.'));
+            if let Some(example) = example {
+                let path = dir.path().join(example);
+                std::fs::write(&path, bytes).unwrap();
+                paths.push(path);
+            }
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let mut command = fhirgen(cache.path());
+        command
+            .args([
+                "validate",
+                "--offline",
+                "--package",
+                &format!("hl7.fhir.us.core@{version}"),
+                "--packages",
+            ])
+            .arg(shared_packages())
+            .args(&paths);
+        let output = run(&mut command);
+        let lines: Vec<Value> = output
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let invalid: Vec<&Value> = lines.iter().filter(|l| l["valid"] == false).collect();
+        let expected_invalid = INVALID_US_CORE_EXAMPLES
+            .iter()
+            .filter(|(v, ..)| *v == version)
+            .count();
+        assert_eq!(
+            invalid.len(),
+            expected_invalid,
+            "US Core {version}: {invalid:?}"
+        );
+        assert_eq!(output.code, if expected_invalid == 0 { 0 } else { 1 });
+        assert!(
+            lines.len() >= paths.len(),
+            "one line per resource (Bundles: per entry)"
+        );
+        let valid = lines.iter().find(|l| l["valid"] == true).unwrap();
+        assert_eq!(valid["outcome"]["resourceType"], "OperationOutcome");
+        println!(
+            "US Core {version}: {}",
+            output.stderr.lines().last().unwrap_or_default()
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        fhirgen::package::read_archive_file(&shared_packages().join("hl7.fhir.us.core-6.1.0.tgz"))
+            .unwrap();
+    let bp: Value =
+        serde_json::from_slice(&files["example/Observation-blood-pressure.json"]).unwrap();
+    let mut no_diastolic = bp.clone();
+    no_diastolic["component"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["code"]["coding"][0]["code"] != "8462-4");
+    std::fs::write(
+        dir.path().join("bp.ndjson"),
+        format!("{bp}\n{no_diastolic}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{not json").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = fhirgen(cache.path());
+    command
+        .args([
+            "validate",
+            "--offline",
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "--packages",
+        ])
+        .arg(shared_packages())
+        .arg(dir.path().join("bp.ndjson"));
+    let output = run(&mut command);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let lines: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        (lines[0]["entry"].as_u64(), lines[0]["valid"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(
+        (lines[1]["entry"].as_u64(), lines[1]["valid"].as_bool()),
+        (Some(2), Some(false))
+    );
+    let issues = lines[1]["outcome"]["issue"].as_array().unwrap();
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["expression"][0] == "Observation.component:diastolic"),
+        "{issues:?}"
+    );
+    assert!(
+        output
+            .stderr
+            .contains("2 resources checked against hl7.fhir.us.core@6.1.0: 1 valid, 1 not valid")
+    );
+
+    let mut command = fhirgen(cache.path());
+    command
+        .args([
+            "validate",
+            "--offline",
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "--packages",
+        ])
+        .arg(shared_packages())
+        .arg(dir.path().join("broken.json"));
+    assert_eq!(run(&mut command).code, 2);
+}

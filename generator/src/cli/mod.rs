@@ -6,6 +6,8 @@ mod packages;
 #[cfg(feature = "r4")]
 mod roundtrip;
 mod sources;
+#[cfg(feature = "r4")]
+mod validate;
 
 use std::process::ExitCode;
 
@@ -85,6 +87,24 @@ enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Check resources against the profiles of a package; one JSON line per resource
+    #[cfg(feature = "r4")]
+    Validate {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package whose profiles apply (NAME@VERSION)
+        #[arg(long, value_name = "PACKAGE")]
+        package: String,
+        /// The profile for resources whose meta.profile names none of the package
+        #[arg(long, value_name = "PROFILE")]
+        profile: Option<String>,
+        /// Report unknown properties as warnings instead of errors
+        #[arg(long)]
+        lenient: bool,
+        /// Files: one resource, a Bundle (each entry on its own), or .ndjson (each line)
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Install packages and their dependencies from a registry into the package cache
     Install {
         #[command(flatten)]
@@ -119,6 +139,22 @@ pub fn main() -> ExitCode {
         } => generate::generate(&sources, package.as_deref(), out.as_deref(), check),
         #[cfg(feature = "r4")]
         Command::Roundtrip { package, files } => roundtrip::roundtrip(package.as_deref(), &files),
+        #[cfg(feature = "r4")]
+        Command::Validate {
+            sources,
+            package,
+            profile,
+            lenient,
+            files,
+        } => validate::validate_files(
+            &sources,
+            &validate::Options {
+                package: &package,
+                profile: profile.as_deref(),
+                lenient,
+                files: &files,
+            },
+        ),
         Command::Install { sources, wanted } => packages::install(&sources, &wanted),
     };
     match outcome {
