@@ -517,6 +517,26 @@ fn roundtrip_reports_only_what_does_not_survive() {
     assert_eq!(run(&mut command).code, 2);
 }
 
+/// The examples of a US Core version, written to a scratch folder (kept alive
+/// by the returned handle).
+fn us_core_examples(version: &str) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = shared_packages().join(format!("hl7.fhir.us.core-{version}.tgz"));
+    let files = fhirgen::package::read_archive_file(&archive).unwrap();
+    let mut paths = Vec::new();
+    for (name, bytes) in &files {
+        let example = name
+            .strip_prefix("example/")
+            .filter(|n| n.ends_with(".json") && !n.starts_with('.'));
+        if let Some(example) = example {
+            let path = dir.path().join(example);
+            std::fs::write(&path, bytes).unwrap();
+            paths.push(path);
+        }
+    }
+    (dir, paths)
+}
+
 /// US Core examples that are not valid R4: version, file, the error, and why.
 const INVALID_US_CORE_EXAMPLES: &[(&str, &str, &str)] = &[(
     "3.1.1",
@@ -530,20 +550,7 @@ const INVALID_US_CORE_EXAMPLES: &[(&str, &str, &str)] = &[(
 #[test]
 fn roundtrip_over_every_us_core_example() {
     for version in ["3.1.1", "6.1.0", "7.0.0"] {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = shared_packages().join(format!("hl7.fhir.us.core-{version}.tgz"));
-        let files = fhirgen::package::read_archive_file(&archive).unwrap();
-        let mut paths = Vec::new();
-        for (name, bytes) in &files {
-            let example = name
-                .strip_prefix("example/")
-                .filter(|n| n.ends_with(".json") && !n.starts_with('.'));
-            if let Some(example) = example {
-                let path = dir.path().join(example);
-                std::fs::write(&path, bytes).unwrap();
-                paths.push(path);
-            }
-        }
+        let (_dir, paths) = us_core_examples(version);
         let invalid: Vec<_> = INVALID_US_CORE_EXAMPLES
             .iter()
             .filter(|(v, ..)| *v == version)
@@ -668,20 +675,7 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
 #[test]
 fn validate_reports_each_resource_with_an_operation_outcome() {
     for version in ["3.1.1", "6.1.0", "7.0.0"] {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = shared_packages().join(format!("hl7.fhir.us.core-{version}.tgz"));
-        let files = fhirgen::package::read_archive_file(&archive).unwrap();
-        let mut paths = Vec::new();
-        for (name, bytes) in &files {
-            let example = name
-                .strip_prefix("example/")
-                .filter(|n| n.ends_with(".json") && !n.starts_with('.'));
-            if let Some(example) = example {
-                let path = dir.path().join(example);
-                std::fs::write(&path, bytes).unwrap();
-                paths.push(path);
-            }
-        }
+        let (_dir, paths) = us_core_examples(version);
         let cache = tempfile::tempdir().unwrap();
         let mut command = fhirgen(cache.path());
         command

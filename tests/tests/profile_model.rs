@@ -1,21 +1,14 @@
 //! The profile model (element tree with slices and discriminator values) over
 //! the real US Core profiles.
 
-use std::path::Path;
+mod common;
+
+use common::load;
 
 use fhirgen::conformance::{Max, StructureDefinition};
 use fhirgen::ir::{DiscriminatorValue, ProfileModel};
-use fhirgen::package::{Catalog, LoadOptions, Loader, PackageSet, packages_folder};
+use fhirgen::package::PackageSet;
 use serde_json::json;
-
-fn load(id: &str) -> PackageSet {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut catalog = Catalog::new();
-    catalog.add_path(&packages_folder(root)).unwrap();
-    Loader::new(catalog, LoadOptions::default())
-        .load(&id.parse().unwrap())
-        .unwrap()
-}
 
 fn model(set: &PackageSet, url: &str) -> ProfileModel {
     let definition = set.resolve_as::<StructureDefinition>(url).unwrap();

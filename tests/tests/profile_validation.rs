@@ -2,23 +2,16 @@
 //! profiles its `meta.profile` names, and mutated examples are rejected with
 //! the FHIRPath of the element.
 
-use std::path::Path;
+mod common;
+
+use common::load;
 
 use fhirgen::conformance::StructureDefinition;
 use fhirgen::ir::ProfileModel;
-use fhirgen::package::{Catalog, LoadOptions, Loader, PackageSet, packages_folder};
+use fhirgen::package::PackageSet;
 use fhirgen::terminology::Expander;
 use fhirgen::validate::{Issue, validate};
 use serde_json::{Value, json};
-
-fn load(id: &str) -> PackageSet {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut catalog = Catalog::new();
-    catalog.add_path(&packages_folder(root)).unwrap();
-    Loader::new(catalog, LoadOptions::default())
-        .load(&id.parse().unwrap())
-        .unwrap()
-}
 
 fn check(set: &PackageSet, profile: &str, resource: &Value) -> Vec<Issue> {
     let definition = set.resolve_as::<StructureDefinition>(profile).unwrap();

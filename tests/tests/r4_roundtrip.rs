@@ -2,10 +2,9 @@
 //! into the generated `fhir_r4::Resource` and writes back to the same JSON
 //! (key order and white space aside, numbers by their exact text).
 
-use std::path::Path;
+mod common;
 
 use fhir_r4::Resource;
-use fhirgen::package::{Catalog, LoadOptions, Loader, packages_folder};
 
 /// Instances that are not valid R4: file, the error our reader must give, and
 /// the rule of the R4 spec they break. Each must fail with exactly that error.
@@ -81,12 +80,7 @@ const NOT_VALID_R4: &[(&str, &str, &str)] = &[
 /// Reads and writes every resource of `package`: how many were read, how many
 /// were excluded as invalid R4, and what went wrong with the others.
 fn round_trip(package: &str) -> (usize, usize, Vec<String>) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut catalog = Catalog::new();
-    catalog.add_path(&packages_folder(root)).unwrap();
-    let set = Loader::new(catalog, LoadOptions::default())
-        .load(&package.parse().unwrap())
-        .unwrap();
+    let set = common::load(package);
     let package = set.root();
     let mut failures = Vec::new();
     let (mut count, mut excluded_count) = (0, 0);

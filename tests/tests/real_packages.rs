@@ -2,32 +2,17 @@
 //! canonical resolution, typed parsing of every conformance resource, and
 //! value-set expansion of everything the packages define.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{load, shared_packages};
+
+use std::path::Path;
 
 use fhirgen::conformance::{CodeSystem, StructureDefinition, ValueSet};
-use fhirgen::package::{Catalog, DependencyStatus, LoadOptions, Loader, PackageSet};
+use fhirgen::package::DependencyStatus;
 use fhirgen::terminology::{Expander, Expansion};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-
-fn shared_packages() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let folder = fhirgen::package::packages_folder(root);
-    assert!(
-        folder.join("hl7.fhir.r4.core-4.0.1.tgz").is_file(),
-        "the official FHIR packages are not at {} (set FHIR_PACKAGES)",
-        folder.display()
-    );
-    folder
-}
-
-fn load(id: &str) -> PackageSet {
-    let mut catalog = Catalog::new();
-    catalog.add_path(&shared_packages()).unwrap();
-    Loader::new(catalog, LoadOptions::default())
-        .load(&id.parse().unwrap())
-        .unwrap()
-}
 
 #[derive(Deserialize)]
 struct Definitions {
