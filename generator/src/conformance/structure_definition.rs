@@ -45,12 +45,6 @@ pub struct ElementList {
 }
 
 impl StructureDefinition {
-    /// Whether this constrains another definition (a profile or extension
-    /// definition) rather than defining a type of its own.
-    pub fn is_constraint(&self) -> bool {
-        self.derivation.as_deref() == Some("constraint")
-    }
-
     /// The snapshot's elements, if it has a snapshot.
     pub fn snapshot_elements(&self) -> Option<&[ElementDefinition]> {
         self.snapshot.as_ref().map(|s| s.element.as_slice())

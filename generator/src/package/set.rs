@@ -67,10 +67,6 @@ impl Loader {
         }
     }
 
-    pub fn catalog_mut(&mut self) -> &mut Catalog {
-        &mut self.catalog
-    }
-
     /// Loads `root` and, transitively, its dependencies. A dependency that
     /// cannot be found is a warning (see [`PackageSet::warnings`]); the root not
     /// being found, a dependency cycle or a broken package is an error.
