@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::emit::{CrateFiles, CrateOptions, emit_crate};
+use crate::emit::{CrateFiles, CrateOptions, emit_crate, emit_profile_crate};
 use crate::error::{Error, Result};
-use crate::ir::build_base_types;
+use crate::ir::{build_base_types, build_base_types_of, build_profile_types};
 use crate::package::{PackageId, PackageSet};
 
 /// `definitions/crates.toml`: which package makes which crate.
@@ -31,6 +31,9 @@ pub struct CrateDefinition {
     pub description: String,
     /// The runtime crate's folder, relative to the crate's folder.
     pub runtime_path: Option<String>,
+    /// For a profile package, the folder of the base types crate (`fhir-r4`),
+    /// relative to the crate's folder.
+    pub base_path: Option<String>,
 }
 
 impl CrateManifest {
@@ -46,6 +49,12 @@ impl CrateManifest {
 
 /// The runtime version generated crates depend on.
 pub const RUNTIME_VERSION: &str = "0.1.0";
+
+/// The version of the `fhir-r4` crate profile crates depend on.
+pub const BASE_VERSION: &str = "0.1.0";
+
+/// The core package whose types profile crates reuse.
+pub const CORE_PACKAGE: &str = "hl7.fhir.r4.core";
 
 impl CrateDefinition {
     pub fn package_id(&self) -> Result<PackageId> {
@@ -63,11 +72,16 @@ impl CrateDefinition {
             Some(path) => format!("{{ path = \"{path}\", version = \"{RUNTIME_VERSION}\" }}"),
             None => format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
         };
+        let base_dependency = Some(match &self.base_path {
+            Some(path) => format!("{{ path = \"{path}\", version = \"{BASE_VERSION}\" }}"),
+            None => format!("{{ version = \"{BASE_VERSION}\" }}"),
+        });
         CrateOptions {
             name: self.name.clone(),
             version: self.version.clone(),
             description: self.description.clone(),
             runtime_dependency,
+            base_dependency,
             command: "fhirgen generate".to_owned(),
         }
     }
@@ -78,6 +92,37 @@ impl CrateDefinition {
 pub fn generate_base_crate(set: &PackageSet, options: &CrateOptions) -> Result<CrateFiles> {
     let space = build_base_types(set)?;
     emit_crate(&space, options)
+}
+
+/// The files of the crate for the set's root package: the base types for the
+/// core package itself, profile types (over `fhir-r4`) for any other.
+pub fn generate_crate(set: &PackageSet, options: &CrateOptions) -> Result<CrateFiles> {
+    if set.root().id().name == CORE_PACKAGE {
+        return generate_base_crate(set, options);
+    }
+    Ok(generate_profile_crate(set, options)?.0)
+}
+
+/// The files of the crate of a profile package's profiles and extensions,
+/// and the warnings of what its types cannot express.
+pub fn generate_profile_crate(
+    set: &PackageSet,
+    options: &CrateOptions,
+) -> Result<(CrateFiles, Vec<String>)> {
+    let core = set
+        .packages()
+        .iter()
+        .map(|p| p.id().clone())
+        .find(|id| id.name == CORE_PACKAGE)
+        .ok_or_else(|| Error::InvalidFile {
+            package: set.root().id().to_string(),
+            file: "package/package.json".to_owned(),
+            message: format!("depends on no {CORE_PACKAGE} package: profile types are built on R4"),
+        })?;
+    let base = build_base_types_of(set, &core)?;
+    let space = build_profile_types(set, &base)?;
+    let files = emit_profile_crate(&space, options)?;
+    Ok((files, space.warnings))
 }
 
 /// How a crate folder differs from what would be generated.

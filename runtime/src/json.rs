@@ -9,6 +9,7 @@ use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 /// Reads FHIR JSON, keeping the FHIRPath-like location of what it reads for
 /// error messages (`Patient.name[0].given[1]`).
 pub struct Reader<'j> {
+    json: &'j [u8],
     jiter: Jiter<'j>,
     path: String,
     lenient: bool,
@@ -45,6 +46,7 @@ impl KeyBuf {
 impl<'j> Reader<'j> {
     pub fn new(json: &'j [u8]) -> Self {
         Self {
+            json,
             jiter: Jiter::new(json),
             path: String::new(),
             lenient: false,
@@ -115,6 +117,92 @@ impl<'j> Reader<'j> {
 
     fn pop(&mut self, mark: usize) {
         self.path.truncate(mark);
+    }
+
+    /// A reader of `json` that reports locations from `path` on.
+    pub(crate) fn at_path(json: &'j [u8], path: &str) -> Self {
+        let mut reader = Self::new(json);
+        reader.path.push_str(path);
+        reader
+    }
+
+    /// The bytes of the next JSON value, skipped over.
+    pub(crate) fn next_raw(&mut self) -> Result<&'j [u8], Error> {
+        let peek = self.jiter.peek();
+        self.at(peek)?;
+        let start = self.jiter.current_index();
+        let skipped = self.jiter.next_skip();
+        self.at(skipped)?;
+        let end = self.jiter.current_index();
+        Ok(&self.json[start..end])
+    }
+
+    /// Reads `raw` (bytes taken with [`Self::next_raw`]) with a reader of its
+    /// own whose location is this one's followed by `suffix`; its issues join
+    /// this reader's.
+    pub(crate) fn nested<T>(
+        &mut self,
+        raw: &[u8],
+        suffix: &str,
+        read: impl FnOnce(&mut Reader<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut sub = Reader::new(raw);
+        sub.path.push_str(&self.path);
+        sub.path.push_str(suffix);
+        sub.lenient = self.lenient;
+        let value = read(&mut sub)?;
+        sub.finish()?;
+        self.issues.append(&mut sub.issues);
+        Ok(value)
+    }
+
+    /// Calls `item` with the index and bytes of each item of a JSON array
+    /// (which must not be empty), with the index off the location.
+    pub(crate) fn each_raw_item(
+        &mut self,
+        mut item: impl FnMut(&mut Self, usize, &[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let peek = self.jiter.peek();
+        if self.at(peek)? != Peek::Array {
+            return Err(self.error("expected an array"));
+        }
+        let first = self.jiter.known_array();
+        let mut more = self.at(first)?.is_some();
+        if !more {
+            return Err(self.error("an array must not be empty"));
+        }
+        let mut index = 0;
+        while more {
+            let raw = self.next_raw()?;
+            item(self, index, raw)?;
+            index += 1;
+            let step = self.jiter.array_step();
+            more = self.at(step)?.is_some();
+        }
+        Ok(())
+    }
+
+    /// Reads a non-empty JSON array, calling `item` for each item.
+    pub(crate) fn read_array(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.array(|r, _| item(r))
+    }
+
+    /// Whether the next value is `null`, which is then consumed.
+    pub(crate) fn null_next(&mut self) -> Result<bool, Error> {
+        if self.is_null()? {
+            self.skip_null()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Reads a JSON object into `object` where it stands.
+    pub(crate) fn object_in_place(&mut self, object: &mut dyn Object) -> Result<(), Error> {
+        self.object(object, None)
     }
 
     pub(crate) fn next_bool(&mut self) -> Result<bool, String> {
@@ -298,6 +386,56 @@ impl<'j> Reader<'j> {
                 .map(str::to_owned);
         }
         Err(not_resource(self))
+    }
+
+    /// The profiles in `meta.profile` of the resource about to be read,
+    /// without consuming it.
+    pub fn peek_profiles(&mut self) -> Result<Vec<String>, Error> {
+        let mut probe = self.jiter.clone();
+        let mut found = Vec::new();
+        let fail = |r: &Self, e: JiterError| r.json_error(e);
+        if probe.peek().ok() != Some(Peek::Object) {
+            return Ok(found);
+        }
+        let mut key = probe
+            .known_object()
+            .map_err(|e| fail(self, e))?
+            .map(str::to_owned);
+        while let Some(name) = key {
+            if name == "meta" && probe.peek().ok() == Some(Peek::Object) {
+                let mut inner = probe
+                    .known_object()
+                    .map_err(|e| fail(self, e))?
+                    .map(str::to_owned);
+                while let Some(name) = inner {
+                    if name == "profile" && probe.peek().ok() == Some(Peek::Array) {
+                        let mut more = probe.known_array().map_err(|e| fail(self, e))?.is_some();
+                        while more {
+                            if probe.peek().ok() == Some(Peek::String) {
+                                found
+                                    .push(probe.known_str().map_err(|e| fail(self, e))?.to_owned());
+                            } else {
+                                probe.next_skip().map_err(|e| fail(self, e))?;
+                            }
+                            more = probe.array_step().map_err(|e| fail(self, e))?.is_some();
+                        }
+                    } else {
+                        probe.next_skip().map_err(|e| fail(self, e))?;
+                    }
+                    inner = probe
+                        .next_key()
+                        .map_err(|e| fail(self, e))?
+                        .map(str::to_owned);
+                }
+                return Ok(found);
+            }
+            probe.next_skip().map_err(|e| fail(self, e))?;
+            key = probe
+                .next_key()
+                .map_err(|e| fail(self, e))?
+                .map(str::to_owned);
+        }
+        Ok(found)
     }
 
     /// Reads a field holding resources of any type (`contained`, `entry.resource`).
@@ -565,7 +703,7 @@ impl Writer {
         self.comma = true;
     }
 
-    fn key(&mut self, name: &str) {
+    pub(crate) fn key(&mut self, name: &str) {
         self.separator();
         self.string(name);
         self.out.push(b':');
@@ -573,7 +711,12 @@ impl Writer {
 
     /// Writes `name: [...]`, one item each; nothing for an empty list (FHIR
     /// JSON has no empty arrays).
-    fn array<I>(&mut self, name: &str, items: &[I], mut write: impl FnMut(&mut Self, &I)) {
+    pub(crate) fn array<I>(
+        &mut self,
+        name: &str,
+        items: &[I],
+        mut write: impl FnMut(&mut Self, &I),
+    ) {
         if items.is_empty() {
             return;
         }
@@ -771,24 +914,36 @@ impl<V: PrimitiveValue, X: Object> WriteSlot for Option<Primitive<V, X>> {
 
 impl<V: PrimitiveValue, X: Object> WriteSlot for Vec<Primitive<V, X>> {
     fn write_primitives(&self, name: &str, w: &mut Writer) {
-        if self.iter().any(|p| p.value.is_some()) {
-            w.array(name, self, |w, primitive| match &primitive.value {
+        w.primitive_list(name, self);
+    }
+}
+
+impl Writer {
+    /// Writes a repeating primitive: `name` with the values (`null` where an
+    /// item has none) and, if any item has an id or extensions, `_name`.
+    pub(crate) fn primitive_list<V: PrimitiveValue, X: Object>(
+        &mut self,
+        name: &str,
+        items: &[Primitive<V, X>],
+    ) {
+        if items.iter().any(|p| p.value.is_some()) {
+            self.array(name, items, |w, primitive| match &primitive.value {
                 Some(value) => value.write(w),
                 None => w.raw("null"),
             });
         }
-        if self.iter().any(Primitive::has_element_part) {
-            w.element_key(name);
-            w.begin(b'[');
-            for primitive in self {
-                w.separator();
+        if items.iter().any(Primitive::has_element_part) {
+            self.element_key(name);
+            self.begin(b'[');
+            for primitive in items {
+                self.separator();
                 if primitive.has_element_part() {
-                    w.primitive_element(primitive);
+                    self.primitive_element(primitive);
                 } else {
-                    w.raw("null");
+                    self.raw("null");
                 }
             }
-            w.end(b']');
+            self.end(b']');
         }
     }
 }

@@ -11,6 +11,7 @@ mod json;
 mod object;
 mod owned;
 mod primitive;
+mod profile;
 mod temporal;
 
 pub use compare::first_difference;
@@ -19,6 +20,10 @@ pub use json::{AnyResource, Reader, ResourceSlot, Writer};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
+pub use profile::{
+    Matcher, NonEmpty, Pattern, SliceItems, SliceOrder, SliceRule, SliceSlot, Slicing, Test,
+    contains, convert_object, convert_resource,
+};
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 
 /// What generated code reaches through `::fhirgen_runtime::__private`; not a

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fhirgen::generate::{CrateManifest, compare, generate_base_crate};
+use fhirgen::generate::{CrateManifest, compare, generate_crate};
 use fhirgen::package::{Catalog, LoadOptions, Loader, packages_folder};
 
 #[test]
@@ -17,8 +17,8 @@ fn committed_crates_are_fresh_and_reproducible() {
         let set = Loader::new(catalog, LoadOptions::default())
             .load(&definition.package_id().unwrap())
             .unwrap();
-        let files = generate_base_crate(&set, &definition.options()).unwrap();
-        let again = generate_base_crate(&set, &definition.options()).unwrap();
+        let files = generate_crate(&set, &definition.options()).unwrap();
+        let again = generate_crate(&set, &definition.options()).unwrap();
         assert!(
             files == again,
             "{}: two runs of the generator differ",

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use fhirgen::emit::CrateOptions;
-use fhirgen::generate::{CrateManifest, RUNTIME_VERSION, compare, generate_base_crate, write};
+use fhirgen::generate::{
+    BASE_VERSION, CrateManifest, RUNTIME_VERSION, compare, generate_crate, write,
+};
 
 use super::sources::Sources;
 use super::{CommandResult, print_warnings};
@@ -29,6 +31,7 @@ pub fn generate(
                 version: "0.1.0".to_owned(),
                 description: format!("FHIR types generated from {package} by fhirgen"),
                 runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+                base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
                 command: format!("fhirgen generate --package {package}"),
             };
             vec![(package.to_owned(), out.to_owned(), options)]
@@ -50,7 +53,7 @@ pub fn generate(
         eprintln!("generating {} from {package} ...", options.name);
         let set = sources.load_set(&package)?;
         print_warnings(set.warnings());
-        let files = generate_base_crate(&set, &options)?;
+        let files = generate_crate(&set, &options)?;
         if check {
             let differences = compare(&files, &out)?;
             for file in &differences.changed {

@@ -66,6 +66,17 @@ pub fn field_doc(f: &Field) -> Vec<String> {
     if f.is_modifier {
         facts.push_str(", modifier");
     }
+    if f.must_support {
+        facts.push_str(", Must Support");
+    }
+    if let Some(pattern) = &f.pattern {
+        let what = if pattern.exact { "fixed" } else { "pattern" };
+        facts.push_str(&format!(", {what} `{}`", pattern.json));
+    }
     lines.push(facts);
+    for note in &f.notes {
+        lines.push(String::new());
+        lines.push(note.clone());
+    }
     lines
 }

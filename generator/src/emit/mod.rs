@@ -5,14 +5,21 @@
 //! `fhirgen_runtime`, compiled once for every type.
 
 mod docs;
+mod profiles;
+
+pub use profiles::emit_profile_crate;
 
 use std::collections::{BTreeMap, HashMap};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use crate::conformance::Max;
 use crate::error::{Error, Result};
-use crate::ir::{ChoiceDef, Field, FieldType, StructDef, StructKind, TypeSpace, ValueType};
+use crate::ir::{
+    ChoiceDef, Field, FieldType, MatcherDef, PatternDef, StructDef, StructKind, TypeSpace,
+    ValueType,
+};
 use crate::naming;
 use docs::{doc_attrs, field_doc};
 
@@ -25,6 +32,9 @@ pub struct CrateOptions {
     pub description: String,
     /// The `fhirgen-runtime` dependency as a TOML inline table.
     pub runtime_dependency: String,
+    /// For a profile crate, the dependency on the crate of the base types
+    /// (`fhir-r4`), as a TOML inline table.
+    pub base_dependency: Option<String>,
     /// The command that regenerates the crate, for the header of every file.
     pub command: String,
 }
@@ -261,38 +271,67 @@ fn plain_type(kind: &str) -> TokenStream {
     }
 }
 
-fn element_type(ty: &FieldType) -> TokenStream {
-    match ty {
-        FieldType::Primitive { alias, .. } => {
-            let alias = ident(alias);
-            quote!(crate::#alias)
-        }
-        FieldType::Plain { kind } => plain_type(kind),
-        FieldType::Object { type_name, boxed } => {
-            let name = ident(type_name);
-            if *boxed {
-                quote!(::std::boxed::Box<crate::#name>)
-            } else {
-                quote!(crate::#name)
-            }
-        }
-        FieldType::Choice { enum_name } => {
-            let name = ident(enum_name);
-            quote!(crate::#name)
-        }
-        FieldType::Resource => quote!(crate::Resource),
+/// A type of this crate (`Name`) or, written as a path, of another
+/// (`::fhir_r4::Identifier`).
+fn type_path(name: &str) -> TokenStream {
+    if name.starts_with("::") {
+        let segments = name.trim_start_matches("::").split("::").map(ident);
+        quote!(#(:: #segments)*)
+    } else {
+        let name = ident(name);
+        quote!(crate::#name)
     }
 }
 
-fn field_type(f: &Field) -> TokenStream {
-    let inner = element_type(&f.ty);
-    if f.is_list() {
-        quote!(::std::vec::Vec<#inner>)
-    } else if f.is_required() {
+fn element_type(ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::Primitive { alias, .. } => type_path(alias),
+        FieldType::Plain { kind } => plain_type(kind),
+        FieldType::Object { type_name, boxed } => {
+            let name = type_path(type_name);
+            if *boxed {
+                quote!(::std::boxed::Box<#name>)
+            } else {
+                name
+            }
+        }
+        FieldType::Choice { enum_name } => type_path(enum_name),
+        FieldType::Resource => quote!(crate::Resource),
+        FieldType::Constant(_) | FieldType::Sliced(_) => {
+            unreachable!("constants and sliced elements are not one Rust type")
+        }
+    }
+}
+
+/// The Rust shape of an element of `inner` type with this cardinality:
+/// `1..1` the type, `0..1` an `Option`, `0..*` a `Vec`, `1..*` a `NonEmpty`.
+fn shaped(inner: TokenStream, min: u32, max: Max) -> TokenStream {
+    if max != Max::Count(1) {
+        if min > 0 {
+            quote!(::fhirgen_runtime::NonEmpty<#inner>)
+        } else {
+            quote!(::std::vec::Vec<#inner>)
+        }
+    } else if min > 0 {
         inner
     } else {
         quote!(::std::option::Option<#inner>)
     }
+}
+
+/// The placeholder a parse starts from, for a field of this cardinality.
+fn empty_value(min: u32, max: Max) -> TokenStream {
+    if max != Max::Count(1) && min == 0 {
+        quote!(::std::vec::Vec::new())
+    } else if min > 0 {
+        quote!(::fhirgen_runtime::Empty::empty())
+    } else {
+        quote!(::std::option::Option::None)
+    }
+}
+
+fn field_type(f: &Field) -> TokenStream {
+    shaped(element_type(&f.ty), f.min, f.max)
 }
 
 fn kind_token(kind: &str) -> TokenStream {
@@ -300,26 +339,51 @@ fn kind_token(kind: &str) -> TokenStream {
     quote!(::fhirgen_runtime::Kind::#kind)
 }
 
-/// The JSON properties of a field, with the read call for each.
 /// JSON property names with the code that reads each.
 type ReadArms = Vec<(String, TokenStream)>;
 
-fn read_arms(f: &Field, next: &mut u16) -> Result<(ReadArms, Vec<u16>)> {
+/// The JSON properties of a field, with the read call for each. `pattern` is
+/// the static holding the field's fixed value or pattern, if it has one.
+fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(ReadArms, Vec<u16>)> {
     let name = ident(&f.rust_name);
     let unsupported = |what: &str| internal(format!("{}: {what} is not supported", f.path));
     let mut arms = Vec::new();
     match &f.ty {
-        FieldType::Primitive { kind, .. } => {
+        FieldType::Primitive { kind, .. } if f.is_single_in_array() => {
+            if pattern.is_some() {
+                return Err(unsupported(
+                    "a pattern on a repeating primitive the profile makes single",
+                ));
+            }
             let kind = kind_token(kind);
             arms.push((
                 f.json_name.clone(),
-                quote!(r.value_field(&mut self.#name, #kind)?),
+                quote!(r.one_item_array(&mut self.#name, ::std::option::Option::Some(#kind))?),
             ));
+            arms.push((
+                format!("_{}", f.json_name),
+                quote!(r.one_element_array(&mut self.#name)?),
+            ));
+        }
+        FieldType::Primitive { kind, .. } => {
+            let kind = kind_token(kind);
+            let read = match pattern {
+                Some(p) => quote!(r.pattern_value_field(&mut self.#name, #kind, &#p)?),
+                None => quote!(r.value_field(&mut self.#name, #kind)?),
+            };
+            arms.push((f.json_name.clone(), read));
             arms.push((
                 format!("_{}", f.json_name),
                 quote!(r.element_field(&mut self.#name)?),
             ));
         }
+        FieldType::Object { .. } if f.is_single_in_array() => arms.push((
+            f.json_name.clone(),
+            match pattern {
+                Some(p) => quote!(r.pattern_object_in_array(&mut self.#name, &#p)?),
+                None => quote!(r.one_item_array(&mut self.#name, ::std::option::Option::None)?),
+            },
+        )),
         FieldType::Plain { kind } => {
             let kind = kind_token(kind);
             if f.is_list() {
@@ -334,7 +398,10 @@ fn read_arms(f: &Field, next: &mut u16) -> Result<(ReadArms, Vec<u16>)> {
         }
         FieldType::Object { .. } => arms.push((
             f.json_name.clone(),
-            quote!(r.object_field(&mut self.#name)?),
+            match pattern {
+                Some(p) => quote!(r.pattern_object_field(&mut self.#name, &#p)?),
+                None => quote!(r.object_field(&mut self.#name)?),
+            },
         )),
         FieldType::Resource => {
             if f.is_required() && !f.is_list() {
@@ -345,7 +412,13 @@ fn read_arms(f: &Field, next: &mut u16) -> Result<(ReadArms, Vec<u16>)> {
                 quote!(r.resource_field(&mut self.#name)?),
             ));
         }
-        FieldType::Choice { .. } => return Err(unsupported("a choice here")),
+        FieldType::Constant(_) => {
+            let p = pattern.ok_or_else(|| unsupported("a constant without its value"))?;
+            arms.push((f.json_name.clone(), quote!(r.constant_field(&#p)?)));
+        }
+        FieldType::Choice { .. } | FieldType::Sliced(_) => {
+            return Err(unsupported("this field shape here"));
+        }
     }
     let numbers: Vec<u16> = arms.iter().map(|_| bump(next)).collect();
     Ok((arms, numbers))
@@ -357,55 +430,220 @@ fn bump(next: &mut u16) -> u16 {
     n
 }
 
+/// A static's name for a value of field `field` of struct `owner`.
+fn static_name(owner: &str, field: &str, suffix: &str) -> Ident {
+    use heck::ToShoutySnakeCase;
+    ident(&format!(
+        "{}_{}{suffix}",
+        owner.to_shouty_snake_case(),
+        field.to_shouty_snake_case()
+    ))
+}
+
+fn pattern_static(name: &Ident, pattern: &PatternDef) -> TokenStream {
+    let json = &pattern.json;
+    if pattern.exact {
+        quote!(static #name: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(#json);)
+    } else {
+        quote!(static #name: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(#json);)
+    }
+}
+
+/// What one struct's fields contribute to its code.
+#[derive(Default)]
+struct StructParts {
+    statics: Vec<TokenStream>,
+    fields: Vec<TokenStream>,
+    empty_inits: Vec<TokenStream>,
+    arms: ReadArms,
+    required: Vec<TokenStream>,
+    writes: Vec<TokenStream>,
+    finish_checks: Vec<TokenStream>,
+    uses_seen: bool,
+    next: u16,
+}
+
+/// The fields, reading and writing of a sliced element: a field per slice
+/// and one for the rest, routed on read by the slices' discriminators.
+fn sliced_parts(
+    s: &StructDef,
+    f: &Field,
+    sliced: &crate::ir::SlicedDef,
+    parts: &mut StructParts,
+) -> Result<Vec<u16>> {
+    let slicing = static_name(&s.name, &f.rust_name, "_SLICING");
+    let mut rules = Vec::new();
+    let mut slots = Vec::new();
+    let mut read_arms = Vec::new();
+    for (index, slice) in sliced.slices.iter().enumerate() {
+        let mut matchers = Vec::new();
+        for (m, matcher) in slice.matchers.iter().enumerate() {
+            matchers.push(match matcher {
+                MatcherDef::Value { path, pattern } => {
+                    let p = static_name(&s.name, &f.rust_name, &format!("_{index}_{m}"));
+                    parts.statics.push(pattern_static(&p, pattern));
+                    quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Value(&#p) })
+                }
+                MatcherDef::Exists { path, present } => {
+                    quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Exists(#present) })
+                }
+                MatcherDef::Codes { path, codes } => {
+                    let pairs = codes.iter().map(|(system, code)| quote!((#system, #code)));
+                    quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Codes(&[#(#pairs),*]) })
+                }
+            });
+        }
+        let name = &slice.name;
+        let min = slice.min;
+        let max = match slice.max {
+            Max::Count(n) => quote!(::std::option::Option::Some(#n)),
+            Max::Unbounded => quote!(::std::option::Option::None),
+        };
+        rules.push(quote! {
+            ::fhirgen_runtime::SliceRule { name: #name, min: #min, max: #max, matchers: &[#(#matchers),*] }
+        });
+        let field = ident(&slice.rust_name);
+        let ty = shaped(element_type(&slice.ty), slice.min, slice.max);
+        let max_text = match slice.max {
+            Max::Count(n) => n.to_string(),
+            Max::Unbounded => "*".to_owned(),
+        };
+        let mut doc = Vec::new();
+        if let Some(short) = &slice.short {
+            doc.push(short.clone());
+            doc.push(String::new());
+        }
+        doc.push(format!(
+            "Slice `{}:{}` {}..{}{}",
+            f.path,
+            slice.name,
+            slice.min,
+            max_text,
+            if slice.must_support {
+                ", Must Support"
+            } else {
+                ""
+            }
+        ));
+        let doc = doc_attrs(&doc);
+        parts.fields.push(quote! { #doc pub #field: #ty });
+        parts.empty_inits.push({
+            let value = empty_value(slice.min, slice.max);
+            quote!(#field: #value)
+        });
+        slots.push(quote!(&self.#field));
+        let n = index;
+        read_arms.push(quote!(#n => ::fhirgen_runtime::SliceSlot::read_item(&mut self.#field, r),));
+    }
+    let closed = sliced.rest.is_none();
+    let rest_arm = match &sliced.rest {
+        Some(rest) => {
+            let field = ident(&sliced.rest_name);
+            let ty = element_type(rest);
+            let doc = doc_attrs(&[format!(
+                "The items of `{}` in none of the slices above, in their order.",
+                f.path
+            )]);
+            parts
+                .fields
+                .push(quote! { #doc pub #field: ::std::vec::Vec<#ty> });
+            parts
+                .empty_inits
+                .push(quote!(#field: ::std::vec::Vec::new()));
+            slots.push(quote!(&self.#field));
+            quote!(_ => ::fhirgen_runtime::SliceSlot::read_item(&mut self.#field, r),)
+        }
+        None => quote!(_ => ::std::result::Result::Err(r.error("no slice"))),
+    };
+    let json = &f.json_name;
+    parts.statics.push(quote! {
+        static #slicing: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
+            element: #json,
+            rules: &[#(#rules),*],
+            closed: #closed,
+        };
+    });
+    parts.arms.push((
+        json.clone(),
+        quote! {
+            r.sliced_field(&mut self.slice_order, &#slicing, |r, slot| match slot {
+                #(#read_arms)*
+                #rest_arm
+            })?
+        },
+    ));
+    parts.writes.push(quote! {
+        w.sliced_field(#json, &self.slice_order, &#slicing, &[#(#slots),*]);
+    });
+    parts
+        .finish_checks
+        .push(quote!(self.slice_order.check(&#slicing)?;));
+    Ok(vec![bump(&mut parts.next)])
+}
+
 fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<TokenStream> {
     let name = ident(&s.name);
-    let mut fields = Vec::new();
-    let mut empty_inits = Vec::new();
-    let mut arms = Vec::new();
-    let mut required = Vec::new();
-    let mut writes = Vec::new();
-    let mut next: u16 = 0;
-    let mut uses_seen = false;
+    let mut parts = StructParts::default();
     for f in &s.fields {
         let field = ident(&f.rust_name);
-        let ty = field_type(f);
-        let doc = doc_attrs(&field_doc(f));
-        fields.push(quote! { #doc pub #field: #ty });
-        empty_inits.push(if f.is_list() {
-            quote!(#field: ::std::vec::Vec::new())
-        } else if f.is_required() {
-            quote!(#field: ::fhirgen_runtime::Empty::empty())
-        } else {
-            quote!(#field: ::std::option::Option::None)
-        });
         let json = &f.json_name;
+        let pattern = match (&f.ty, &f.pattern) {
+            (FieldType::Constant(p), _) | (_, Some(p)) => {
+                let name = static_name(&s.name, &f.rust_name, "_VALUE");
+                parts.statics.push(pattern_static(&name, p));
+                Some(name)
+            }
+            _ => None,
+        };
+        match &f.ty {
+            FieldType::Constant(_) | FieldType::Sliced(_) => {}
+            _ => {
+                let ty = field_type(f);
+                let doc = doc_attrs(&field_doc(f));
+                parts.fields.push(quote! { #doc pub #field: #ty });
+                let value = empty_value(f.min, f.max);
+                parts.empty_inits.push(quote!(#field: #value));
+            }
+        }
         let numbers: Vec<u16> = match &f.ty {
             FieldType::Choice { enum_name } => {
                 let choice = choices
                     .get(enum_name.as_str())
                     .ok_or_else(|| internal(format!("{}: no choice enum {enum_name}", f.path)))?;
                 let keys = choice_keys(choice);
-                let numbers: Vec<u16> = keys.iter().map(|_| bump(&mut next)).collect();
+                let numbers: Vec<u16> = keys.iter().map(|_| bump(&mut parts.next)).collect();
                 for key in &keys {
                     let call = if f.is_required() {
-                        uses_seen = true;
+                        parts.uses_seen = true;
                         quote!(r.required_choice_field(&mut self.#field, key, !seen.any(&[#(#numbers),*]))?)
                     } else {
                         quote!(r.choice_field(&mut self.#field, key)?)
                     };
-                    arms.push((key.clone(), call));
+                    parts.arms.push((key.clone(), call));
                 }
-                writes.push(if f.is_required() {
+                parts.writes.push(if f.is_required() {
                     quote!(w.required_choice_field(&self.#field);)
                 } else {
                     quote!(w.choice_field(&self.#field);)
                 });
                 numbers
             }
+            FieldType::Sliced(sliced) => sliced_parts(s, f, sliced, &mut parts)?,
             _ => {
-                let (field_arms, numbers) = read_arms(f, &mut next)?;
-                arms.extend(field_arms);
-                writes.push(match &f.ty {
+                let (field_arms, numbers) = read_arms(f, &mut parts.next, pattern.as_ref())?;
+                parts.arms.extend(field_arms);
+                let item = if f.is_required() {
+                    quote!(::std::option::Option::Some(&self.#field))
+                } else {
+                    quote!(self.#field.as_ref())
+                };
+                parts.writes.push(match &f.ty {
+                    FieldType::Primitive { .. } if f.is_single_in_array() => {
+                        quote!(w.primitive_in_array(#json, #item);)
+                    }
+                    FieldType::Object { .. } if f.is_single_in_array() => {
+                        quote!(w.object_in_array(#json, #item);)
+                    }
                     FieldType::Primitive { .. } => quote!(w.primitive_field(#json, &self.#field);),
                     FieldType::Plain { .. } if f.is_required() => {
                         quote!(w.required_plain_field(#json, &self.#field);)
@@ -413,22 +651,48 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
                     FieldType::Plain { .. } => quote!(w.plain_field(#json, &self.#field);),
                     FieldType::Object { .. } => quote!(w.object_field(#json, &self.#field);),
                     FieldType::Resource => quote!(w.resource_field(#json, &self.#field);),
-                    FieldType::Choice { .. } => unreachable!(),
+                    FieldType::Constant(_) => {
+                        let p = pattern.as_ref().expect("a constant has its static");
+                        quote!(w.constant_field(#json, &#p);)
+                    }
+                    FieldType::Choice { .. } | FieldType::Sliced(_) => unreachable!(),
                 });
                 numbers
             }
         };
         if f.is_required() {
             let element = f.json_name.clone();
-            required.push(quote!((#element, &[#(#numbers),*])));
+            parts.required.push(quote!((#element, &[#(#numbers),*])));
         }
     }
-    if next > 1024 {
+    if s.has_slices() {
+        parts.fields.push(quote! {
+            /// Which slice each item of a sliced list was read from, so that
+            /// writing keeps the order; empty for values built in code.
+            #[doc(hidden)]
+            pub slice_order: ::fhirgen_runtime::SliceOrder
+        });
+        parts
+            .empty_inits
+            .push(quote!(slice_order: ::fhirgen_runtime::SliceOrder::default()));
+    }
+    if parts.next > 1024 {
         return Err(internal(format!(
             "{} has more than 1024 JSON properties",
             s.path
         )));
     }
+    let StructParts {
+        statics,
+        fields,
+        empty_inits,
+        arms,
+        required,
+        writes,
+        finish_checks,
+        uses_seen,
+        ..
+    } = parts;
     let arm_tokens = arms.iter().enumerate().map(|(i, (key, call))| {
         let n = i as u16;
         quote! { #key => { #call; #n } }
@@ -438,18 +702,31 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
     } else {
         quote!(_seen)
     };
-    let finish = finish_method(s);
+    let finish = finish_method(s, &finish_checks);
     let mut doc_lines = vec![match &s.short {
         Some(short) => short.clone(),
         None => s.path.clone(),
     }];
     doc_lines.push(String::new());
-    doc_lines.push(match s.kind {
-        StructKind::Backbone => format!("Backbone element `{}` of {}", s.path, s.source),
-        _ => format!("Defined by {}", s.source),
+    doc_lines.push(match (&s.profile, &s.kind) {
+        (Some(profile), _) => format!(
+            "Profile `{}` version {}, on `{}`",
+            profile.url,
+            profile.version.as_deref().unwrap_or("(none)"),
+            profile.type_
+        ),
+        (None, StructKind::Backbone) => format!("Backbone element `{}` of {}", s.path, s.source),
+        (None, StructKind::ProfilePart) => format!("Element `{}` of {}", s.path, s.source),
+        (None, _) => format!("Defined by {}", s.source),
     });
+    if let Some(description) = s.profile.as_ref().and_then(|p| p.description.as_ref()) {
+        doc_lines.push(String::new());
+        doc_lines.push(description.clone());
+    }
     let doc = doc_attrs(&doc_lines);
     let mut tokens = quote! {
+        #(#statics)*
+
         #doc
         #[derive(Debug, Clone, PartialEq)]
         pub struct #name {
@@ -487,7 +764,9 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
             #finish
         }
     };
-    if s.kind == StructKind::Resource {
+    if let Some(profile) = &s.profile {
+        tokens.extend(profiles::profile_impl(s, profile));
+    } else if s.kind == StructKind::Resource {
         let type_name = &s.name;
         tokens.extend(quote! {
             impl ::fhirgen_runtime::ResourceType for #name {
@@ -527,8 +806,8 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
 /// `Object::finish` for a struct with repeating primitives: each element needs a
 /// value or an extension, which is known only once both `name` and `_name`
 /// are read. Nothing for other structs (the default does).
-fn finish_method(s: &StructDef) -> TokenStream {
-    let checks: Vec<TokenStream> = s
+fn finish_method(s: &StructDef, extra: &[TokenStream]) -> TokenStream {
+    let mut checks: Vec<TokenStream> = s
         .fields
         .iter()
         .filter(|f| f.is_list() && matches!(f.ty, FieldType::Primitive { .. }))
@@ -538,6 +817,7 @@ fn finish_method(s: &StructDef) -> TokenStream {
             quote!(::fhirgen_runtime::__private::empty_primitive(#json, &self.#field)?;)
         })
         .collect();
+    checks.extend(extra.iter().cloned());
     if checks.is_empty() {
         return quote!();
     }

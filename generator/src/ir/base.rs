@@ -10,7 +10,7 @@ use super::{
 use crate::conformance::{ElementDefinition, Max, StructureDefinition};
 use crate::error::{Error, Result};
 use crate::naming;
-use crate::package::{PackageSet, ResourceRef};
+use crate::package::{PackageId, PackageSet, ResourceRef};
 
 /// The primitive types of FHIR R4: value type and runtime kind.
 const PRIMITIVES: &[(&str, ValueType, &str)] = &[
@@ -39,7 +39,13 @@ const PRIMITIVES: &[(&str, ValueType, &str)] = &[
 /// Builds the types of every primitive, datatype and resource the root
 /// package defines (specializations only: profiles are not base types).
 pub fn build_base_types(set: &PackageSet) -> Result<TypeSpace> {
-    let root = set.root().id().clone();
+    build_base_types_of(set, &set.root().id().clone())
+}
+
+/// Builds the base types of the package `root` of the set (the core package
+/// a profile package depends on).
+pub fn build_base_types_of(set: &PackageSet, root: &PackageId) -> Result<TypeSpace> {
+    let root = root.clone();
     let mut definitions: Vec<(ResourceRef, Arc<StructureDefinition>)> = Vec::new();
     for r in set.resources_of_type("StructureDefinition") {
         if set.package_of(r).id() != &root {
@@ -175,6 +181,7 @@ impl Builder<'_> {
                 owner: self.owner.to_owned(),
                 short: root.short.clone(),
                 fields: Vec::new(),
+                profile: None,
             },
         );
         for element in &self.elements[1..] {
@@ -208,6 +215,7 @@ impl Builder<'_> {
                         owner: self.owner.to_owned(),
                         short: element.short.clone(),
                         fields: Vec::new(),
+                        profile: None,
                     },
                 );
             }
@@ -301,6 +309,7 @@ impl Builder<'_> {
             path: element.path.clone(),
             min,
             max,
+            json_array: max != Max::Count(1),
             ty,
             short: element.short.clone(),
             binding: element
@@ -308,6 +317,9 @@ impl Builder<'_> {
                 .as_ref()
                 .and_then(|b| Some((b.strength.clone(), b.value_set.clone()?))),
             is_modifier: element.is_modifier(),
+            must_support: false,
+            pattern: None,
+            notes: Vec::new(),
         })
     }
 

@@ -4,9 +4,11 @@
 
 mod base;
 mod profile;
+mod profile_types;
 
-pub use base::build_base_types;
+pub use base::{build_base_types, build_base_types_of};
 pub use profile::{DiscriminatorValue, ProfileModel, ProfileNode, Slice};
+pub use profile_types::{ProfileKind, ProfileSpace, ProfileType, build_profile_types};
 
 use crate::conformance::Max;
 use crate::package::PackageId;
@@ -58,6 +60,9 @@ pub enum StructKind {
     Datatype,
     /// A backbone element of the resource or datatype named.
     Backbone,
+    /// An element a profile constrains (a datatype or backbone element with
+    /// the profile's rules).
+    ProfilePart,
 }
 
 /// A Rust struct: a resource, a datatype or a backbone element.
@@ -73,6 +78,17 @@ pub struct StructDef {
     pub owner: String,
     pub short: Option<String>,
     pub fields: Vec<Field>,
+    /// Set on the struct of a profile itself (not its parts).
+    pub profile: Option<Box<ProfileType>>,
+}
+
+impl StructDef {
+    /// Whether any field is sliced (the struct then records slice order).
+    pub fn has_slices(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| matches!(f.ty, FieldType::Sliced(_)))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,11 +99,27 @@ pub struct Field {
     pub path: String,
     pub min: u32,
     pub max: Max,
+    /// Whether FHIR JSON holds it as an array: the base element repeats,
+    /// whatever the profile allows.
+    pub json_array: bool,
     pub ty: FieldType,
     pub short: Option<String>,
     /// Strength and value set of the binding, if any.
     pub binding: Option<(String, String)>,
     pub is_modifier: bool,
+    /// A profile's Must Support flag.
+    pub must_support: bool,
+    /// A value the profile fixes (`exact`) or a pattern it requires, as JSON.
+    pub pattern: Option<PatternDef>,
+    /// More lines for the doc comment (allowed reference targets...).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternDef {
+    pub exact: bool,
+    /// Compact JSON text.
+    pub json: String,
 }
 
 impl Field {
@@ -97,6 +129,11 @@ impl Field {
 
     pub fn is_list(&self) -> bool {
         self.max != Max::Count(1)
+    }
+
+    /// A single value in Rust, an array of one in JSON.
+    pub fn is_single_in_array(&self) -> bool {
+        self.json_array && !self.is_list()
     }
 }
 
@@ -112,6 +149,52 @@ pub enum FieldType {
     Choice { enum_name: String },
     /// Any resource (`contained`, `Bundle.entry.resource`).
     Resource,
+    /// A single required primitive whose value the profile fixes: no Rust
+    /// field, the value is written as is and checked on read.
+    Constant(PatternDef),
+    /// A sliced list: a field per slice, and one for the items in no slice.
+    Sliced(Box<SlicedDef>),
+}
+
+/// A sliced repeating element (`Patient.extension`, `Observation.component`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlicedDef {
+    pub slices: Vec<SliceField>,
+    /// The items that match no slice; `None` when slicing is closed.
+    pub rest: Option<Box<FieldType>>,
+    /// Rust name of the rest field.
+    pub rest_name: String,
+}
+
+/// One slice, as a field of the struct holding the sliced element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceField {
+    /// The slice name (`race`, `systolic`).
+    pub name: String,
+    pub rust_name: String,
+    pub min: u32,
+    pub max: Max,
+    pub ty: FieldType,
+    pub short: Option<String>,
+    pub must_support: bool,
+    pub matchers: Vec<MatcherDef>,
+}
+
+/// What routes an item to a slice (one per discriminator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatcherDef {
+    Value {
+        path: String,
+        pattern: PatternDef,
+    },
+    Exists {
+        path: String,
+        present: bool,
+    },
+    Codes {
+        path: String,
+        codes: Vec<(String, String)>,
+    },
 }
 
 /// A choice element (`value[x]`) as an enum.

@@ -16,7 +16,7 @@ pub struct Signature {
     /// Indication of the reason the entity signed the object(s)
     ///
     /// `Signature.type` 1..*, preferred binding to `http://hl7.org/fhir/ValueSet/signature-type`
-    pub type_: ::std::vec::Vec<crate::Coding>,
+    pub type_: ::fhirgen_runtime::NonEmpty<crate::Coding>,
     /// When the signature was created
     ///
     /// `Signature.when` 1..1
@@ -47,7 +47,7 @@ impl ::fhirgen_runtime::Empty for Signature {
         Self {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
-            type_: ::std::vec::Vec::new(),
+            type_: ::fhirgen_runtime::Empty::empty(),
             when: ::fhirgen_runtime::Empty::empty(),
             who: ::fhirgen_runtime::Empty::empty(),
             on_behalf_of: ::std::option::Option::None,

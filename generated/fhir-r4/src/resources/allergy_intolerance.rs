@@ -384,7 +384,7 @@ pub struct AllergyIntoleranceReaction {
     /// Clinical symptoms/signs associated with the Event
     ///
     /// `AllergyIntolerance.reaction.manifestation` 1..*, example binding to `http://hl7.org/fhir/ValueSet/clinical-findings`
-    pub manifestation: ::std::vec::Vec<crate::CodeableConcept>,
+    pub manifestation: ::fhirgen_runtime::NonEmpty<crate::CodeableConcept>,
     /// Description of the event as a whole
     ///
     /// `AllergyIntolerance.reaction.description` 0..1
@@ -413,7 +413,7 @@ impl ::fhirgen_runtime::Empty for AllergyIntoleranceReaction {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             substance: ::std::option::Option::None,
-            manifestation: ::std::vec::Vec::new(),
+            manifestation: ::fhirgen_runtime::Empty::empty(),
             description: ::std::option::Option::None,
             onset: ::std::option::Option::None,
             severity: ::std::option::Option::None,

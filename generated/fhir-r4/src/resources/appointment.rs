@@ -120,7 +120,7 @@ pub struct Appointment {
     /// Participants involved in appointment
     ///
     /// `Appointment.participant` 1..*
-    pub participant: ::std::vec::Vec<crate::AppointmentParticipant>,
+    pub participant: ::fhirgen_runtime::NonEmpty<crate::AppointmentParticipant>,
     /// Potential date/time interval(s) requested to allocate the appointment within
     ///
     /// `Appointment.requestedPeriod` 0..*
@@ -157,7 +157,7 @@ impl ::fhirgen_runtime::Empty for Appointment {
             comment: ::std::option::Option::None,
             patient_instruction: ::std::option::Option::None,
             based_on: ::std::vec::Vec::new(),
-            participant: ::std::vec::Vec::new(),
+            participant: ::fhirgen_runtime::Empty::empty(),
             requested_period: ::std::vec::Vec::new(),
         }
     }

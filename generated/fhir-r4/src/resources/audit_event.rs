@@ -72,7 +72,7 @@ pub struct AuditEvent {
     /// Actor involved in the event
     ///
     /// `AuditEvent.agent` 1..*
-    pub agent: ::std::vec::Vec<crate::AuditEventAgent>,
+    pub agent: ::fhirgen_runtime::NonEmpty<crate::AuditEventAgent>,
     /// Audit Event Reporter
     ///
     /// `AuditEvent.source` 1..1
@@ -101,7 +101,7 @@ impl ::fhirgen_runtime::Empty for AuditEvent {
             outcome: ::std::option::Option::None,
             outcome_desc: ::std::option::Option::None,
             purpose_of_event: ::std::vec::Vec::new(),
-            agent: ::std::vec::Vec::new(),
+            agent: ::fhirgen_runtime::Empty::empty(),
             source: ::fhirgen_runtime::Empty::empty(),
             entity: ::std::vec::Vec::new(),
         }

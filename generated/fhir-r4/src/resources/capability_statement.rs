@@ -120,7 +120,7 @@ pub struct CapabilityStatement {
     /// formats supported (xml | json | ttl | mime type)
     ///
     /// `CapabilityStatement.format` 1..*, required binding to `http://hl7.org/fhir/ValueSet/mimetypes|4.0.1`
-    pub format: ::std::vec::Vec<crate::Code>,
+    pub format: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// Patch formats supported
     ///
     /// `CapabilityStatement.patchFormat` 0..*, required binding to `http://hl7.org/fhir/ValueSet/mimetypes|4.0.1`
@@ -173,7 +173,7 @@ impl ::fhirgen_runtime::Empty for CapabilityStatement {
             software: ::std::option::Option::None,
             implementation: ::std::option::Option::None,
             fhir_version: ::fhirgen_runtime::Empty::empty(),
-            format: ::std::vec::Vec::new(),
+            format: ::fhirgen_runtime::Empty::empty(),
             patch_format: ::std::vec::Vec::new(),
             implementation_guide: ::std::vec::Vec::new(),
             rest: ::std::vec::Vec::new(),

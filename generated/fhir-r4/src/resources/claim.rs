@@ -132,7 +132,7 @@ pub struct Claim {
     /// Patient insurance information
     ///
     /// `Claim.insurance` 1..*
-    pub insurance: ::std::vec::Vec<crate::ClaimInsurance>,
+    pub insurance: ::fhirgen_runtime::NonEmpty<crate::ClaimInsurance>,
     /// Details of the event
     ///
     /// `Claim.accident` 0..1
@@ -180,7 +180,7 @@ impl ::fhirgen_runtime::Empty for Claim {
             supporting_info: ::std::vec::Vec::new(),
             diagnosis: ::std::vec::Vec::new(),
             procedure: ::std::vec::Vec::new(),
-            insurance: ::std::vec::Vec::new(),
+            insurance: ::fhirgen_runtime::Empty::empty(),
             accident: ::std::option::Option::None,
             item: ::std::vec::Vec::new(),
             total: ::std::option::Option::None,

@@ -532,7 +532,7 @@ pub struct ClaimResponseAddItem {
     /// Added items adjudication
     ///
     /// `ClaimResponse.addItem.adjudication` 1..*
-    pub adjudication: ::std::vec::Vec<crate::ClaimResponseItemAdjudication>,
+    pub adjudication: ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
     /// Insurer added line details
     ///
     /// `ClaimResponse.addItem.detail` 0..*
@@ -560,7 +560,7 @@ impl ::fhirgen_runtime::Empty for ClaimResponseAddItem {
             body_site: ::std::option::Option::None,
             sub_site: ::std::vec::Vec::new(),
             note_number: ::std::vec::Vec::new(),
-            adjudication: ::std::vec::Vec::new(),
+            adjudication: ::fhirgen_runtime::Empty::empty(),
             detail: ::std::vec::Vec::new(),
         }
     }
@@ -800,7 +800,7 @@ pub struct ClaimResponseAddItemDetail {
     /// Added items detail adjudication
     ///
     /// `ClaimResponse.addItem.detail.adjudication` 1..*
-    pub adjudication: ::std::vec::Vec<crate::ClaimResponseItemAdjudication>,
+    pub adjudication: ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
     /// Insurer added line items
     ///
     /// `ClaimResponse.addItem.detail.subDetail` 0..*
@@ -819,7 +819,7 @@ impl ::fhirgen_runtime::Empty for ClaimResponseAddItemDetail {
             factor: ::std::option::Option::None,
             net: ::std::option::Option::None,
             note_number: ::std::vec::Vec::new(),
-            adjudication: ::std::vec::Vec::new(),
+            adjudication: ::fhirgen_runtime::Empty::empty(),
             sub_detail: ::std::vec::Vec::new(),
         }
     }
@@ -965,7 +965,7 @@ pub struct ClaimResponseAddItemDetailSubDetail {
     /// Added items detail adjudication
     ///
     /// `ClaimResponse.addItem.detail.subDetail.adjudication` 1..*
-    pub adjudication: ::std::vec::Vec<crate::ClaimResponseItemAdjudication>,
+    pub adjudication: ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
 }
 impl ::fhirgen_runtime::Empty for ClaimResponseAddItemDetailSubDetail {
     fn empty() -> Self {
@@ -980,7 +980,7 @@ impl ::fhirgen_runtime::Empty for ClaimResponseAddItemDetailSubDetail {
             factor: ::std::option::Option::None,
             net: ::std::option::Option::None,
             note_number: ::std::vec::Vec::new(),
-            adjudication: ::std::vec::Vec::new(),
+            adjudication: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -1346,7 +1346,7 @@ pub struct ClaimResponseItem {
     /// Adjudication details
     ///
     /// `ClaimResponse.item.adjudication` 1..*
-    pub adjudication: ::std::vec::Vec<crate::ClaimResponseItemAdjudication>,
+    pub adjudication: ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
     /// Adjudication for claim details
     ///
     /// `ClaimResponse.item.detail` 0..*
@@ -1360,7 +1360,7 @@ impl ::fhirgen_runtime::Empty for ClaimResponseItem {
             modifier_extension: ::std::vec::Vec::new(),
             item_sequence: ::fhirgen_runtime::Empty::empty(),
             note_number: ::std::vec::Vec::new(),
-            adjudication: ::std::vec::Vec::new(),
+            adjudication: ::fhirgen_runtime::Empty::empty(),
             detail: ::std::vec::Vec::new(),
         }
     }
@@ -1568,7 +1568,7 @@ pub struct ClaimResponseItemDetail {
     /// Detail level adjudication details
     ///
     /// `ClaimResponse.item.detail.adjudication` 1..*
-    pub adjudication: ::std::vec::Vec<crate::ClaimResponseItemAdjudication>,
+    pub adjudication: ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
     /// Adjudication for claim sub-details
     ///
     /// `ClaimResponse.item.detail.subDetail` 0..*
@@ -1582,7 +1582,7 @@ impl ::fhirgen_runtime::Empty for ClaimResponseItemDetail {
             modifier_extension: ::std::vec::Vec::new(),
             detail_sequence: ::fhirgen_runtime::Empty::empty(),
             note_number: ::std::vec::Vec::new(),
-            adjudication: ::std::vec::Vec::new(),
+            adjudication: ::fhirgen_runtime::Empty::empty(),
             sub_detail: ::std::vec::Vec::new(),
         }
     }

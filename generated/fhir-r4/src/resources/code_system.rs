@@ -1026,7 +1026,7 @@ pub struct CodeSystemFilter {
     /// = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
     ///
     /// `CodeSystem.filter.operator` 1..*, required binding to `http://hl7.org/fhir/ValueSet/filter-operator|4.0.1`
-    pub operator: ::std::vec::Vec<crate::Code>,
+    pub operator: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// What to use for the value
     ///
     /// `CodeSystem.filter.value` 1..1
@@ -1040,7 +1040,7 @@ impl ::fhirgen_runtime::Empty for CodeSystemFilter {
             modifier_extension: ::std::vec::Vec::new(),
             code: ::fhirgen_runtime::Empty::empty(),
             description: ::std::option::Option::None,
-            operator: ::std::vec::Vec::new(),
+            operator: ::fhirgen_runtime::Empty::empty(),
             value: ::fhirgen_runtime::Empty::empty(),
         }
     }

@@ -68,7 +68,7 @@ pub struct Composition {
     /// Who and/or what authored the composition
     ///
     /// `Composition.author` 1..*
-    pub author: ::std::vec::Vec<crate::Reference>,
+    pub author: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Human Readable name/title
     ///
     /// `Composition.title` 1..1
@@ -116,7 +116,7 @@ impl ::fhirgen_runtime::Empty for Composition {
             subject: ::std::option::Option::None,
             encounter: ::std::option::Option::None,
             date: ::fhirgen_runtime::Empty::empty(),
-            author: ::std::vec::Vec::new(),
+            author: ::fhirgen_runtime::Empty::empty(),
             title: ::fhirgen_runtime::Empty::empty(),
             confidentiality: ::std::option::Option::None,
             attester: ::std::vec::Vec::new(),

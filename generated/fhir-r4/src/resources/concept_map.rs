@@ -430,7 +430,7 @@ pub struct ConceptMapGroup {
     /// Mappings for a concept from the source set
     ///
     /// `ConceptMap.group.element` 1..*
-    pub element: ::std::vec::Vec<crate::ConceptMapGroupElement>,
+    pub element: ::fhirgen_runtime::NonEmpty<crate::ConceptMapGroupElement>,
     /// What to do when there is no mapping for the source concept
     ///
     /// `ConceptMap.group.unmapped` 0..1
@@ -446,7 +446,7 @@ impl ::fhirgen_runtime::Empty for ConceptMapGroup {
             source_version: ::std::option::Option::None,
             target: ::std::option::Option::None,
             target_version: ::std::option::Option::None,
-            element: ::std::vec::Vec::new(),
+            element: ::fhirgen_runtime::Empty::empty(),
             unmapped: ::std::option::Option::None,
         }
     }

@@ -52,7 +52,7 @@ pub struct Consent {
     /// Classification of the consent statement - for indexing/retrieval
     ///
     /// `Consent.category` 1..*, extensible binding to `http://hl7.org/fhir/ValueSet/consent-category`
-    pub category: ::std::vec::Vec<crate::CodeableConcept>,
+    pub category: ::fhirgen_runtime::NonEmpty<crate::CodeableConcept>,
     /// Who the consent applies to
     ///
     /// `Consent.patient` 0..1
@@ -104,7 +104,7 @@ impl ::fhirgen_runtime::Empty for Consent {
             identifier: ::std::vec::Vec::new(),
             status: ::fhirgen_runtime::Empty::empty(),
             scope: ::fhirgen_runtime::Empty::empty(),
-            category: ::std::vec::Vec::new(),
+            category: ::fhirgen_runtime::Empty::empty(),
             patient: ::std::option::Option::None,
             date_time: ::std::option::Option::None,
             performer: ::std::vec::Vec::new(),

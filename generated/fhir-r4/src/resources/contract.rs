@@ -936,7 +936,7 @@ pub struct ContractSigner {
     /// Contract Documentation Signature
     ///
     /// `Contract.signer.signature` 1..*
-    pub signature: ::std::vec::Vec<crate::Signature>,
+    pub signature: ::fhirgen_runtime::NonEmpty<crate::Signature>,
 }
 impl ::fhirgen_runtime::Empty for ContractSigner {
     fn empty() -> Self {
@@ -946,7 +946,7 @@ impl ::fhirgen_runtime::Empty for ContractSigner {
             modifier_extension: ::std::vec::Vec::new(),
             type_: ::fhirgen_runtime::Empty::empty(),
             party: ::fhirgen_runtime::Empty::empty(),
-            signature: ::std::vec::Vec::new(),
+            signature: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -1567,7 +1567,7 @@ pub struct ContractTermActionSubject {
     /// Entity of the action
     ///
     /// `Contract.term.action.subject.reference` 1..*
-    pub reference: ::std::vec::Vec<crate::Reference>,
+    pub reference: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Role type of the agent
     ///
     /// `Contract.term.action.subject.role` 0..1, example binding to `http://hl7.org/fhir/ValueSet/contract-actorrole`
@@ -1579,7 +1579,7 @@ impl ::fhirgen_runtime::Empty for ContractTermActionSubject {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            reference: ::std::vec::Vec::new(),
+            reference: ::fhirgen_runtime::Empty::empty(),
             role: ::std::option::Option::None,
         }
     }
@@ -2784,7 +2784,7 @@ pub struct ContractTermOfferParty {
     /// Referenced entity
     ///
     /// `Contract.term.offer.party.reference` 1..*
-    pub reference: ::std::vec::Vec<crate::Reference>,
+    pub reference: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Participant engagement type
     ///
     /// `Contract.term.offer.party.role` 1..1, example binding to `http://hl7.org/fhir/ValueSet/contract-party-role`
@@ -2796,7 +2796,7 @@ impl ::fhirgen_runtime::Empty for ContractTermOfferParty {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            reference: ::std::vec::Vec::new(),
+            reference: ::fhirgen_runtime::Empty::empty(),
             role: ::fhirgen_runtime::Empty::empty(),
         }
     }

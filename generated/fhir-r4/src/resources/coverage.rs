@@ -80,7 +80,7 @@ pub struct Coverage {
     /// Issuer of the policy
     ///
     /// `Coverage.payor` 1..*
-    pub payor: ::std::vec::Vec<crate::Reference>,
+    pub payor: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Additional coverage classifications
     ///
     /// `Coverage.class` 0..*
@@ -127,7 +127,7 @@ impl ::fhirgen_runtime::Empty for Coverage {
             dependent: ::std::option::Option::None,
             relationship: ::std::option::Option::None,
             period: ::std::option::Option::None,
-            payor: ::std::vec::Vec::new(),
+            payor: ::fhirgen_runtime::Empty::empty(),
             class: ::std::vec::Vec::new(),
             order: ::std::option::Option::None,
             network: ::std::option::Option::None,

@@ -52,7 +52,7 @@ pub struct CoverageEligibilityRequest {
     /// auth-requirements | benefits | discovery | validation
     ///
     /// `CoverageEligibilityRequest.purpose` 1..*, required binding to `http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose|4.0.1`
-    pub purpose: ::std::vec::Vec<crate::Code>,
+    pub purpose: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// Intended recipient of products and services
     ///
     /// `CoverageEligibilityRequest.patient` 1..1
@@ -110,7 +110,7 @@ impl ::fhirgen_runtime::Empty for CoverageEligibilityRequest {
             identifier: ::std::vec::Vec::new(),
             status: ::fhirgen_runtime::Empty::empty(),
             priority: ::std::option::Option::None,
-            purpose: ::std::vec::Vec::new(),
+            purpose: ::fhirgen_runtime::Empty::empty(),
             patient: ::fhirgen_runtime::Empty::empty(),
             serviced: ::std::option::Option::None,
             created: ::fhirgen_runtime::Empty::empty(),

@@ -48,7 +48,7 @@ pub struct CoverageEligibilityResponse {
     /// auth-requirements | benefits | discovery | validation
     ///
     /// `CoverageEligibilityResponse.purpose` 1..*, required binding to `http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose|4.0.1`
-    pub purpose: ::std::vec::Vec<crate::Code>,
+    pub purpose: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// Intended recipient of products and services
     ///
     /// `CoverageEligibilityResponse.patient` 1..1
@@ -111,7 +111,7 @@ impl ::fhirgen_runtime::Empty for CoverageEligibilityResponse {
             modifier_extension: ::std::vec::Vec::new(),
             identifier: ::std::vec::Vec::new(),
             status: ::fhirgen_runtime::Empty::empty(),
-            purpose: ::std::vec::Vec::new(),
+            purpose: ::fhirgen_runtime::Empty::empty(),
             patient: ::fhirgen_runtime::Empty::empty(),
             serviced: ::std::option::Option::None,
             created: ::fhirgen_runtime::Empty::empty(),

@@ -80,7 +80,7 @@ pub struct DocumentManifest {
     /// Items in manifest
     ///
     /// `DocumentManifest.content` 1..*
-    pub content: ::std::vec::Vec<crate::Reference>,
+    pub content: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Related things
     ///
     /// `DocumentManifest.related` 0..*
@@ -107,7 +107,7 @@ impl ::fhirgen_runtime::Empty for DocumentManifest {
             recipient: ::std::vec::Vec::new(),
             source: ::std::option::Option::None,
             description: ::std::option::Option::None,
-            content: ::std::vec::Vec::new(),
+            content: ::fhirgen_runtime::Empty::empty(),
             related: ::std::vec::Vec::new(),
         }
     }

@@ -96,7 +96,7 @@ pub struct DocumentReference {
     /// Document referenced
     ///
     /// `DocumentReference.content` 1..*
-    pub content: ::std::vec::Vec<crate::DocumentReferenceContent>,
+    pub content: ::fhirgen_runtime::NonEmpty<crate::DocumentReferenceContent>,
     /// Clinical context of document
     ///
     /// `DocumentReference.context` 0..1
@@ -127,7 +127,7 @@ impl ::fhirgen_runtime::Empty for DocumentReference {
             relates_to: ::std::vec::Vec::new(),
             description: ::std::option::Option::None,
             security_label: ::std::vec::Vec::new(),
-            content: ::std::vec::Vec::new(),
+            content: ::fhirgen_runtime::Empty::empty(),
             context: ::std::option::Option::None,
         }
     }

@@ -68,7 +68,7 @@ pub struct Endpoint {
     /// The type of content that may be used at this endpoint (e.g. XDS Discharge summaries)
     ///
     /// `Endpoint.payloadType` 1..*, example binding to `http://hl7.org/fhir/ValueSet/endpoint-payload-type`
-    pub payload_type: ::std::vec::Vec<crate::CodeableConcept>,
+    pub payload_type: ::fhirgen_runtime::NonEmpty<crate::CodeableConcept>,
     /// Mimetype to send. If not specified, the content could be anything (including no payload, if the connectionType defined this)
     ///
     /// `Endpoint.payloadMimeType` 0..*, required binding to `http://hl7.org/fhir/ValueSet/mimetypes|4.0.1`
@@ -100,7 +100,7 @@ impl ::fhirgen_runtime::Empty for Endpoint {
             managing_organization: ::std::option::Option::None,
             contact: ::std::vec::Vec::new(),
             period: ::std::option::Option::None,
-            payload_type: ::std::vec::Vec::new(),
+            payload_type: ::fhirgen_runtime::Empty::empty(),
             payload_mime_type: ::std::vec::Vec::new(),
             address: ::fhirgen_runtime::Empty::empty(),
             header: ::std::vec::Vec::new(),

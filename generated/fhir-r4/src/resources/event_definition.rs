@@ -148,7 +148,7 @@ pub struct EventDefinition {
     /// "when" the event occurs (multiple = 'or')
     ///
     /// `EventDefinition.trigger` 1..*
-    pub trigger: ::std::vec::Vec<crate::TriggerDefinition>,
+    pub trigger: ::fhirgen_runtime::NonEmpty<crate::TriggerDefinition>,
 }
 impl ::fhirgen_runtime::Empty for EventDefinition {
     fn empty() -> Self {
@@ -188,7 +188,7 @@ impl ::fhirgen_runtime::Empty for EventDefinition {
             reviewer: ::std::vec::Vec::new(),
             endorser: ::std::vec::Vec::new(),
             related_artifact: ::std::vec::Vec::new(),
-            trigger: ::std::vec::Vec::new(),
+            trigger: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -144,7 +144,9 @@ pub struct EvidenceVariable {
     /// What defines the members of the evidence element
     ///
     /// `EvidenceVariable.characteristic` 1..*
-    pub characteristic: ::std::vec::Vec<crate::EvidenceVariableCharacteristic>,
+    pub characteristic: ::fhirgen_runtime::NonEmpty<
+        crate::EvidenceVariableCharacteristic,
+    >,
 }
 impl ::fhirgen_runtime::Empty for EvidenceVariable {
     fn empty() -> Self {
@@ -183,7 +185,7 @@ impl ::fhirgen_runtime::Empty for EvidenceVariable {
             endorser: ::std::vec::Vec::new(),
             related_artifact: ::std::vec::Vec::new(),
             type_: ::std::option::Option::None,
-            characteristic: ::std::vec::Vec::new(),
+            characteristic: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -164,7 +164,7 @@ pub struct ExplanationOfBenefit {
     /// Patient insurance information
     ///
     /// `ExplanationOfBenefit.insurance` 1..*
-    pub insurance: ::std::vec::Vec<crate::ExplanationOfBenefitInsurance>,
+    pub insurance: ::fhirgen_runtime::NonEmpty<crate::ExplanationOfBenefitInsurance>,
     /// Details of the event
     ///
     /// `ExplanationOfBenefit.accident` 0..1
@@ -252,7 +252,7 @@ impl ::fhirgen_runtime::Empty for ExplanationOfBenefit {
             diagnosis: ::std::vec::Vec::new(),
             procedure: ::std::vec::Vec::new(),
             precedence: ::std::option::Option::None,
-            insurance: ::std::vec::Vec::new(),
+            insurance: ::fhirgen_runtime::Empty::empty(),
             accident: ::std::option::Option::None,
             item: ::std::vec::Vec::new(),
             add_item: ::std::vec::Vec::new(),

@@ -56,7 +56,9 @@ pub struct ImmunizationRecommendation {
     /// Vaccine administration recommendations
     ///
     /// `ImmunizationRecommendation.recommendation` 1..*
-    pub recommendation: ::std::vec::Vec<crate::ImmunizationRecommendationRecommendation>,
+    pub recommendation: ::fhirgen_runtime::NonEmpty<
+        crate::ImmunizationRecommendationRecommendation,
+    >,
 }
 impl ::fhirgen_runtime::Empty for ImmunizationRecommendation {
     fn empty() -> Self {
@@ -73,7 +75,7 @@ impl ::fhirgen_runtime::Empty for ImmunizationRecommendation {
             patient: ::fhirgen_runtime::Empty::empty(),
             date: ::fhirgen_runtime::Empty::empty(),
             authority: ::std::option::Option::None,
-            recommendation: ::std::vec::Vec::new(),
+            recommendation: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -100,7 +100,7 @@ pub struct ImplementationGuide {
     /// FHIR Version(s) this Implementation Guide targets
     ///
     /// `ImplementationGuide.fhirVersion` 1..*, required binding to `http://hl7.org/fhir/ValueSet/FHIR-version|4.0.1`
-    pub fhir_version: ::std::vec::Vec<crate::Code>,
+    pub fhir_version: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// Another Implementation guide this depends on
     ///
     /// `ImplementationGuide.dependsOn` 0..*
@@ -144,7 +144,7 @@ impl ::fhirgen_runtime::Empty for ImplementationGuide {
             copyright: ::std::option::Option::None,
             package_id: ::fhirgen_runtime::Empty::empty(),
             license: ::std::option::Option::None,
-            fhir_version: ::std::vec::Vec::new(),
+            fhir_version: ::fhirgen_runtime::Empty::empty(),
             depends_on: ::std::vec::Vec::new(),
             global: ::std::vec::Vec::new(),
             definition: ::std::option::Option::None,
@@ -435,7 +435,9 @@ pub struct ImplementationGuideDefinition {
     /// Resource in the implementation guide
     ///
     /// `ImplementationGuide.definition.resource` 1..*
-    pub resource: ::std::vec::Vec<crate::ImplementationGuideDefinitionResource>,
+    pub resource: ::fhirgen_runtime::NonEmpty<
+        crate::ImplementationGuideDefinitionResource,
+    >,
     /// Page/Section in the Guide
     ///
     /// `ImplementationGuide.definition.page` 0..1
@@ -456,7 +458,7 @@ impl ::fhirgen_runtime::Empty for ImplementationGuideDefinition {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             grouping: ::std::vec::Vec::new(),
-            resource: ::std::vec::Vec::new(),
+            resource: ::fhirgen_runtime::Empty::empty(),
             page: ::std::option::Option::None,
             parameter: ::std::vec::Vec::new(),
             template: ::std::vec::Vec::new(),
@@ -1302,7 +1304,9 @@ pub struct ImplementationGuideManifest {
     /// Resource in the implementation guide
     ///
     /// `ImplementationGuide.manifest.resource` 1..*
-    pub resource: ::std::vec::Vec<crate::ImplementationGuideManifestResource>,
+    pub resource: ::fhirgen_runtime::NonEmpty<
+        crate::ImplementationGuideManifestResource,
+    >,
     /// HTML page within the parent IG
     ///
     /// `ImplementationGuide.manifest.page` 0..*
@@ -1323,7 +1327,7 @@ impl ::fhirgen_runtime::Empty for ImplementationGuideManifest {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             rendering: ::std::option::Option::None,
-            resource: ::std::vec::Vec::new(),
+            resource: ::fhirgen_runtime::Empty::empty(),
             page: ::std::vec::Vec::new(),
             image: ::std::vec::Vec::new(),
             other: ::std::vec::Vec::new(),

@@ -430,7 +430,7 @@ pub struct InsurancePlanCoverage {
     /// List of benefits
     ///
     /// `InsurancePlan.coverage.benefit` 1..*
-    pub benefit: ::std::vec::Vec<crate::InsurancePlanCoverageBenefit>,
+    pub benefit: ::fhirgen_runtime::NonEmpty<crate::InsurancePlanCoverageBenefit>,
 }
 impl ::fhirgen_runtime::Empty for InsurancePlanCoverage {
     fn empty() -> Self {
@@ -440,7 +440,7 @@ impl ::fhirgen_runtime::Empty for InsurancePlanCoverage {
             modifier_extension: ::std::vec::Vec::new(),
             type_: ::fhirgen_runtime::Empty::empty(),
             network: ::std::vec::Vec::new(),
-            benefit: ::std::vec::Vec::new(),
+            benefit: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -48,7 +48,7 @@ pub struct Linkage {
     /// Item to be linked
     ///
     /// `Linkage.item` 1..*
-    pub item: ::std::vec::Vec<crate::LinkageItem>,
+    pub item: ::fhirgen_runtime::NonEmpty<crate::LinkageItem>,
 }
 impl ::fhirgen_runtime::Empty for Linkage {
     fn empty() -> Self {
@@ -63,7 +63,7 @@ impl ::fhirgen_runtime::Empty for Linkage {
             modifier_extension: ::std::vec::Vec::new(),
             active: ::std::option::Option::None,
             author: ::std::option::Option::None,
-            item: ::std::vec::Vec::new(),
+            item: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

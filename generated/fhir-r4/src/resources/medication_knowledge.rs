@@ -517,7 +517,7 @@ pub struct MedicationKnowledgeAdministrationGuidelinesDosage {
     /// Dosage for the medication for the specific guidelines
     ///
     /// `MedicationKnowledge.administrationGuidelines.dosage.dosage` 1..*
-    pub dosage: ::std::vec::Vec<crate::Dosage>,
+    pub dosage: ::fhirgen_runtime::NonEmpty<crate::Dosage>,
 }
 impl ::fhirgen_runtime::Empty for MedicationKnowledgeAdministrationGuidelinesDosage {
     fn empty() -> Self {
@@ -526,7 +526,7 @@ impl ::fhirgen_runtime::Empty for MedicationKnowledgeAdministrationGuidelinesDos
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             type_: ::fhirgen_runtime::Empty::empty(),
-            dosage: ::std::vec::Vec::new(),
+            dosage: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -1741,7 +1741,7 @@ pub struct MedicationKnowledgeRelatedMedicationKnowledge {
     /// Associated documentation about the associated medication knowledge
     ///
     /// `MedicationKnowledge.relatedMedicationKnowledge.reference` 1..*
-    pub reference: ::std::vec::Vec<crate::Reference>,
+    pub reference: ::fhirgen_runtime::NonEmpty<crate::Reference>,
 }
 impl ::fhirgen_runtime::Empty for MedicationKnowledgeRelatedMedicationKnowledge {
     fn empty() -> Self {
@@ -1750,7 +1750,7 @@ impl ::fhirgen_runtime::Empty for MedicationKnowledgeRelatedMedicationKnowledge 
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             type_: ::fhirgen_runtime::Empty::empty(),
-            reference: ::std::vec::Vec::new(),
+            reference: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

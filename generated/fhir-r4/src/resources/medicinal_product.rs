@@ -104,7 +104,7 @@ pub struct MedicinalProduct {
     /// The product's name, including full name and possibly coded parts
     ///
     /// `MedicinalProduct.name` 1..*
-    pub name: ::std::vec::Vec<crate::MedicinalProductName>,
+    pub name: ::fhirgen_runtime::NonEmpty<crate::MedicinalProductName>,
     /// Reference to another product, e.g. for linking authorised to investigational product
     ///
     /// `MedicinalProduct.crossReference` 0..*
@@ -147,7 +147,7 @@ impl ::fhirgen_runtime::Empty for MedicinalProduct {
             master_file: ::std::vec::Vec::new(),
             contact: ::std::vec::Vec::new(),
             clinical_trial: ::std::vec::Vec::new(),
-            name: ::std::vec::Vec::new(),
+            name: ::fhirgen_runtime::Empty::empty(),
             cross_reference: ::std::vec::Vec::new(),
             manufacturing_business_operation: ::std::vec::Vec::new(),
             special_designation: ::std::vec::Vec::new(),

@@ -74,7 +74,9 @@ pub struct MedicinalProductPackaged {
     /// A packaging item, as a contained for medicine, possibly with other packaging items within
     ///
     /// `MedicinalProductPackaged.packageItem` 1..*
-    pub package_item: ::std::vec::Vec<crate::MedicinalProductPackagedPackageItem>,
+    pub package_item: ::fhirgen_runtime::NonEmpty<
+        crate::MedicinalProductPackagedPackageItem,
+    >,
 }
 impl ::fhirgen_runtime::Empty for MedicinalProductPackaged {
     fn empty() -> Self {
@@ -95,7 +97,7 @@ impl ::fhirgen_runtime::Empty for MedicinalProductPackaged {
             marketing_authorization: ::std::option::Option::None,
             manufacturer: ::std::vec::Vec::new(),
             batch_identifier: ::std::vec::Vec::new(),
-            package_item: ::std::vec::Vec::new(),
+            package_item: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

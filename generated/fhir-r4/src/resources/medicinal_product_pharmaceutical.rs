@@ -66,7 +66,7 @@ pub struct MedicinalProductPharmaceutical {
     /// The path by which the pharmaceutical product is taken into or makes contact with the body
     ///
     /// `MedicinalProductPharmaceutical.routeOfAdministration` 1..*
-    pub route_of_administration: ::std::vec::Vec<
+    pub route_of_administration: ::fhirgen_runtime::NonEmpty<
         crate::MedicinalProductPharmaceuticalRouteOfAdministration,
     >,
 }
@@ -87,7 +87,7 @@ impl ::fhirgen_runtime::Empty for MedicinalProductPharmaceutical {
             ingredient: ::std::vec::Vec::new(),
             device: ::std::vec::Vec::new(),
             characteristics: ::std::vec::Vec::new(),
-            route_of_administration: ::std::vec::Vec::new(),
+            route_of_administration: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -88,7 +88,7 @@ pub struct NamingSystem {
     /// Unique identifiers used for system
     ///
     /// `NamingSystem.uniqueId` 1..*
-    pub unique_id: ::std::vec::Vec<crate::NamingSystemUniqueId>,
+    pub unique_id: ::fhirgen_runtime::NonEmpty<crate::NamingSystemUniqueId>,
 }
 impl ::fhirgen_runtime::Empty for NamingSystem {
     fn empty() -> Self {
@@ -113,7 +113,7 @@ impl ::fhirgen_runtime::Empty for NamingSystem {
             use_context: ::std::vec::Vec::new(),
             jurisdiction: ::std::vec::Vec::new(),
             usage: ::std::option::Option::None,
-            unique_id: ::std::vec::Vec::new(),
+            unique_id: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

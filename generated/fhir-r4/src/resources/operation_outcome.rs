@@ -40,7 +40,7 @@ pub struct OperationOutcome {
     /// A single issue associated with the action
     ///
     /// `OperationOutcome.issue` 1..*
-    pub issue: ::std::vec::Vec<crate::OperationOutcomeIssue>,
+    pub issue: ::fhirgen_runtime::NonEmpty<crate::OperationOutcomeIssue>,
 }
 impl ::fhirgen_runtime::Empty for OperationOutcome {
     fn empty() -> Self {
@@ -53,7 +53,7 @@ impl ::fhirgen_runtime::Empty for OperationOutcome {
             contained: ::std::vec::Vec::new(),
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            issue: ::std::vec::Vec::new(),
+            issue: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

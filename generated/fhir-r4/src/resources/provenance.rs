@@ -40,7 +40,7 @@ pub struct Provenance {
     /// Target Reference(s) (usually version specific)
     ///
     /// `Provenance.target` 1..*
-    pub target: ::std::vec::Vec<crate::Reference>,
+    pub target: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// When the activity occurred
     ///
     /// `Provenance.occurred[x]` 0..1
@@ -68,7 +68,7 @@ pub struct Provenance {
     /// Actor involved
     ///
     /// `Provenance.agent` 1..*
-    pub agent: ::std::vec::Vec<crate::ProvenanceAgent>,
+    pub agent: ::fhirgen_runtime::NonEmpty<crate::ProvenanceAgent>,
     /// An entity used in this activity
     ///
     /// `Provenance.entity` 0..*
@@ -89,14 +89,14 @@ impl ::fhirgen_runtime::Empty for Provenance {
             contained: ::std::vec::Vec::new(),
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            target: ::std::vec::Vec::new(),
+            target: ::fhirgen_runtime::Empty::empty(),
             occurred: ::std::option::Option::None,
             recorded: ::fhirgen_runtime::Empty::empty(),
             policy: ::std::vec::Vec::new(),
             location: ::std::option::Option::None,
             reason: ::std::vec::Vec::new(),
             activity: ::std::option::Option::None,
-            agent: ::std::vec::Vec::new(),
+            agent: ::fhirgen_runtime::Empty::empty(),
             entity: ::std::vec::Vec::new(),
             signature: ::std::vec::Vec::new(),
         }

@@ -168,7 +168,9 @@ pub struct ResearchElementDefinition {
     /// What defines the members of the research element
     ///
     /// `ResearchElementDefinition.characteristic` 1..*
-    pub characteristic: ::std::vec::Vec<crate::ResearchElementDefinitionCharacteristic>,
+    pub characteristic: ::fhirgen_runtime::NonEmpty<
+        crate::ResearchElementDefinitionCharacteristic,
+    >,
 }
 impl ::fhirgen_runtime::Empty for ResearchElementDefinition {
     fn empty() -> Self {
@@ -213,7 +215,7 @@ impl ::fhirgen_runtime::Empty for ResearchElementDefinition {
             library: ::std::vec::Vec::new(),
             type_: ::fhirgen_runtime::Empty::empty(),
             variable_type: ::std::option::Option::None,
-            characteristic: ::std::vec::Vec::new(),
+            characteristic: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -60,7 +60,7 @@ pub struct Schedule {
     /// Resource(s) that availability information is being provided for
     ///
     /// `Schedule.actor` 1..*
-    pub actor: ::std::vec::Vec<crate::Reference>,
+    pub actor: ::fhirgen_runtime::NonEmpty<crate::Reference>,
     /// Period of time covered by schedule
     ///
     /// `Schedule.planningHorizon` 0..1
@@ -86,7 +86,7 @@ impl ::fhirgen_runtime::Empty for Schedule {
             service_category: ::std::vec::Vec::new(),
             service_type: ::std::vec::Vec::new(),
             specialty: ::std::vec::Vec::new(),
-            actor: ::std::vec::Vec::new(),
+            actor: ::fhirgen_runtime::Empty::empty(),
             planning_horizon: ::std::option::Option::None,
             comment: ::std::option::Option::None,
         }

@@ -96,7 +96,7 @@ pub struct SearchParameter {
     /// The resource type(s) this search parameter applies to
     ///
     /// `SearchParameter.base` 1..*, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub base: ::std::vec::Vec<crate::Code>,
+    pub base: ::fhirgen_runtime::NonEmpty<crate::Code>,
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
     /// `SearchParameter.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/search-param-type|4.0.1`
@@ -167,7 +167,7 @@ impl ::fhirgen_runtime::Empty for SearchParameter {
             jurisdiction: ::std::vec::Vec::new(),
             purpose: ::std::option::Option::None,
             code: ::fhirgen_runtime::Empty::empty(),
-            base: ::std::vec::Vec::new(),
+            base: ::fhirgen_runtime::Empty::empty(),
             type_: ::fhirgen_runtime::Empty::empty(),
             expression: ::std::option::Option::None,
             xpath: ::std::option::Option::None,

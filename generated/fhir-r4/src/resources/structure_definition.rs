@@ -616,7 +616,7 @@ pub struct StructureDefinitionDifferential {
     /// Definition of elements in the resource (if no StructureDefinition)
     ///
     /// `StructureDefinition.differential.element` 1..*
-    pub element: ::std::vec::Vec<crate::ElementDefinition>,
+    pub element: ::fhirgen_runtime::NonEmpty<crate::ElementDefinition>,
 }
 impl ::fhirgen_runtime::Empty for StructureDefinitionDifferential {
     fn empty() -> Self {
@@ -624,7 +624,7 @@ impl ::fhirgen_runtime::Empty for StructureDefinitionDifferential {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            element: ::std::vec::Vec::new(),
+            element: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -802,7 +802,7 @@ pub struct StructureDefinitionSnapshot {
     /// Definition of elements in the resource (if no StructureDefinition)
     ///
     /// `StructureDefinition.snapshot.element` 1..*
-    pub element: ::std::vec::Vec<crate::ElementDefinition>,
+    pub element: ::fhirgen_runtime::NonEmpty<crate::ElementDefinition>,
 }
 impl ::fhirgen_runtime::Empty for StructureDefinitionSnapshot {
     fn empty() -> Self {
@@ -810,7 +810,7 @@ impl ::fhirgen_runtime::Empty for StructureDefinitionSnapshot {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            element: ::std::vec::Vec::new(),
+            element: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

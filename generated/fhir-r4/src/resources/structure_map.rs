@@ -108,7 +108,7 @@ pub struct StructureMap {
     /// Named sections for reader convenience
     ///
     /// `StructureMap.group` 1..*
-    pub group: ::std::vec::Vec<crate::StructureMapGroup>,
+    pub group: ::fhirgen_runtime::NonEmpty<crate::StructureMapGroup>,
 }
 impl ::fhirgen_runtime::Empty for StructureMap {
     fn empty() -> Self {
@@ -138,7 +138,7 @@ impl ::fhirgen_runtime::Empty for StructureMap {
             copyright: ::std::option::Option::None,
             structure: ::std::vec::Vec::new(),
             import: ::std::vec::Vec::new(),
-            group: ::std::vec::Vec::new(),
+            group: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -419,11 +419,11 @@ pub struct StructureMapGroup {
     /// Named instance provided when invoking the map
     ///
     /// `StructureMap.group.input` 1..*
-    pub input: ::std::vec::Vec<crate::StructureMapGroupInput>,
+    pub input: ::fhirgen_runtime::NonEmpty<crate::StructureMapGroupInput>,
     /// Transform Rule from source to target
     ///
     /// `StructureMap.group.rule` 1..*
-    pub rule: ::std::vec::Vec<crate::StructureMapGroupRule>,
+    pub rule: ::fhirgen_runtime::NonEmpty<crate::StructureMapGroupRule>,
 }
 impl ::fhirgen_runtime::Empty for StructureMapGroup {
     fn empty() -> Self {
@@ -435,8 +435,8 @@ impl ::fhirgen_runtime::Empty for StructureMapGroup {
             extends: ::std::option::Option::None,
             type_mode: ::fhirgen_runtime::Empty::empty(),
             documentation: ::std::option::Option::None,
-            input: ::std::vec::Vec::new(),
-            rule: ::std::vec::Vec::new(),
+            input: ::fhirgen_runtime::Empty::empty(),
+            rule: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -664,7 +664,7 @@ pub struct StructureMapGroupRule {
     /// Source inputs to the mapping
     ///
     /// `StructureMap.group.rule.source` 1..*
-    pub source: ::std::vec::Vec<crate::StructureMapGroupRuleSource>,
+    pub source: ::fhirgen_runtime::NonEmpty<crate::StructureMapGroupRuleSource>,
     /// Content to create because of this mapping rule
     ///
     /// `StructureMap.group.rule.target` 0..*
@@ -689,7 +689,7 @@ impl ::fhirgen_runtime::Empty for StructureMapGroupRule {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             name: ::fhirgen_runtime::Empty::empty(),
-            source: ::std::vec::Vec::new(),
+            source: ::fhirgen_runtime::Empty::empty(),
             target: ::std::vec::Vec::new(),
             rule: ::std::vec::Vec::new(),
             dependent: ::std::vec::Vec::new(),
@@ -792,7 +792,7 @@ pub struct StructureMapGroupRuleDependent {
     /// Variable to pass to the rule or group
     ///
     /// `StructureMap.group.rule.dependent.variable` 1..*
-    pub variable: ::std::vec::Vec<crate::FhirString>,
+    pub variable: ::fhirgen_runtime::NonEmpty<crate::FhirString>,
 }
 impl ::fhirgen_runtime::Empty for StructureMapGroupRuleDependent {
     fn empty() -> Self {
@@ -801,7 +801,7 @@ impl ::fhirgen_runtime::Empty for StructureMapGroupRuleDependent {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             name: ::fhirgen_runtime::Empty::empty(),
-            variable: ::std::vec::Vec::new(),
+            variable: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -792,7 +792,7 @@ pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
     /// Operations supported for the property
     ///
     /// `TerminologyCapabilities.codeSystem.version.filter.op` 1..*
-    pub op: ::std::vec::Vec<crate::Code>,
+    pub op: ::fhirgen_runtime::NonEmpty<crate::Code>,
 }
 impl ::fhirgen_runtime::Empty for TerminologyCapabilitiesCodeSystemVersionFilter {
     fn empty() -> Self {
@@ -801,7 +801,7 @@ impl ::fhirgen_runtime::Empty for TerminologyCapabilitiesCodeSystemVersionFilter
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             code: ::fhirgen_runtime::Empty::empty(),
-            op: ::std::vec::Vec::new(),
+            op: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -416,7 +416,7 @@ pub struct TestReportSetup {
     /// A setup operation or assert that was executed
     ///
     /// `TestReport.setup.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestReportSetupAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestReportSetupAction>,
 }
 impl ::fhirgen_runtime::Empty for TestReportSetup {
     fn empty() -> Self {
@@ -424,7 +424,7 @@ impl ::fhirgen_runtime::Empty for TestReportSetup {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -770,7 +770,7 @@ pub struct TestReportTeardown {
     /// One or more teardown operations performed
     ///
     /// `TestReport.teardown.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestReportTeardownAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestReportTeardownAction>,
 }
 impl ::fhirgen_runtime::Empty for TestReportTeardown {
     fn empty() -> Self {
@@ -778,7 +778,7 @@ impl ::fhirgen_runtime::Empty for TestReportTeardown {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -918,7 +918,7 @@ pub struct TestReportTest {
     /// A test operation or assert that was performed
     ///
     /// `TestReport.test.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestReportTestAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestReportTestAction>,
 }
 impl ::fhirgen_runtime::Empty for TestReportTest {
     fn empty() -> Self {
@@ -928,7 +928,7 @@ impl ::fhirgen_runtime::Empty for TestReportTest {
             modifier_extension: ::std::vec::Vec::new(),
             name: ::std::option::Option::None,
             description: ::std::option::Option::None,
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

@@ -640,7 +640,7 @@ pub struct TestScriptMetadata {
     /// Capabilities  that are assumed to function correctly on the FHIR server being tested
     ///
     /// `TestScript.metadata.capability` 1..*
-    pub capability: ::std::vec::Vec<crate::TestScriptMetadataCapability>,
+    pub capability: ::fhirgen_runtime::NonEmpty<crate::TestScriptMetadataCapability>,
 }
 impl ::fhirgen_runtime::Empty for TestScriptMetadata {
     fn empty() -> Self {
@@ -649,7 +649,7 @@ impl ::fhirgen_runtime::Empty for TestScriptMetadata {
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
             link: ::std::vec::Vec::new(),
-            capability: ::std::vec::Vec::new(),
+            capability: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -1058,7 +1058,7 @@ pub struct TestScriptSetup {
     /// A setup operation or assert to perform
     ///
     /// `TestScript.setup.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestScriptSetupAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestScriptSetupAction>,
 }
 impl ::fhirgen_runtime::Empty for TestScriptSetup {
     fn empty() -> Self {
@@ -1066,7 +1066,7 @@ impl ::fhirgen_runtime::Empty for TestScriptSetup {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -1977,7 +1977,7 @@ pub struct TestScriptTeardown {
     /// One or more teardown operations to perform
     ///
     /// `TestScript.teardown.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestScriptTeardownAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestScriptTeardownAction>,
 }
 impl ::fhirgen_runtime::Empty for TestScriptTeardown {
     fn empty() -> Self {
@@ -1985,7 +1985,7 @@ impl ::fhirgen_runtime::Empty for TestScriptTeardown {
             id: ::std::option::Option::None,
             extension: ::std::vec::Vec::new(),
             modifier_extension: ::std::vec::Vec::new(),
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }
@@ -2125,7 +2125,7 @@ pub struct TestScriptTest {
     /// A test operation or assert to perform
     ///
     /// `TestScript.test.action` 1..*
-    pub action: ::std::vec::Vec<crate::TestScriptTestAction>,
+    pub action: ::fhirgen_runtime::NonEmpty<crate::TestScriptTestAction>,
 }
 impl ::fhirgen_runtime::Empty for TestScriptTest {
     fn empty() -> Self {
@@ -2135,7 +2135,7 @@ impl ::fhirgen_runtime::Empty for TestScriptTest {
             modifier_extension: ::std::vec::Vec::new(),
             name: ::std::option::Option::None,
             description: ::std::option::Option::None,
-            action: ::std::vec::Vec::new(),
+            action: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

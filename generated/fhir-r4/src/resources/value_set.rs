@@ -402,7 +402,7 @@ pub struct ValueSetCompose {
     /// Include one or more codes from a code system or other value set(s)
     ///
     /// `ValueSet.compose.include` 1..*
-    pub include: ::std::vec::Vec<crate::ValueSetComposeInclude>,
+    pub include: ::fhirgen_runtime::NonEmpty<crate::ValueSetComposeInclude>,
     /// Explicitly exclude codes from a code system or other value sets
     ///
     /// `ValueSet.compose.exclude` 0..*
@@ -416,7 +416,7 @@ impl ::fhirgen_runtime::Empty for ValueSetCompose {
             modifier_extension: ::std::vec::Vec::new(),
             locked_date: ::std::option::Option::None,
             inactive: ::std::option::Option::None,
-            include: ::std::vec::Vec::new(),
+            include: ::fhirgen_runtime::Empty::empty(),
             exclude: ::std::vec::Vec::new(),
         }
     }

@@ -68,7 +68,9 @@ pub struct VisionPrescription {
     /// Vision lens authorization
     ///
     /// `VisionPrescription.lensSpecification` 1..*
-    pub lens_specification: ::std::vec::Vec<crate::VisionPrescriptionLensSpecification>,
+    pub lens_specification: ::fhirgen_runtime::NonEmpty<
+        crate::VisionPrescriptionLensSpecification,
+    >,
 }
 impl ::fhirgen_runtime::Empty for VisionPrescription {
     fn empty() -> Self {
@@ -88,7 +90,7 @@ impl ::fhirgen_runtime::Empty for VisionPrescription {
             encounter: ::std::option::Option::None,
             date_written: ::fhirgen_runtime::Empty::empty(),
             prescriber: ::fhirgen_runtime::Empty::empty(),
-            lens_specification: ::std::vec::Vec::new(),
+            lens_specification: ::fhirgen_runtime::Empty::empty(),
         }
     }
 }

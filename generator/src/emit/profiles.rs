@@ -1,0 +1,443 @@
+//! The crate of a profile package: a module per profile and per extension
+//! definition, the conversions between each profile and its base, and the
+//! dispatcher that reads any resource into the type of its `meta.profile`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::docs::doc_attrs;
+use super::{CrateFiles, CrateOptions, choice_tokens, ident, internal, render, struct_tokens};
+use crate::error::Result;
+use crate::ir::{ChoiceDef, ProfileKind, ProfileSpace, ProfileType, StructDef};
+
+/// Emits every file of the crate for a profile package.
+pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Result<CrateFiles> {
+    let mut files = CrateFiles::new();
+    files.insert("Cargo.toml".to_owned(), cargo_toml(space, options)?);
+    files.insert("README.md".to_owned(), readme(space, options));
+    files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
+    files.insert(
+        "src/resource.rs".to_owned(),
+        render(dispatcher(space), options)?,
+    );
+    let mut choice_index: HashMap<&str, &ChoiceDef> =
+        space.choices.iter().map(|c| (c.name.as_str(), c)).collect();
+    choice_index.extend(space.base_choices.iter().map(|c| (c.name.as_str(), c)));
+
+    let mut by_owner: BTreeMap<&str, (Vec<&StructDef>, Vec<&ChoiceDef>)> = BTreeMap::new();
+    for s in &space.structs {
+        by_owner.entry(&s.owner).or_default().0.push(s);
+    }
+    for c in &space.choices {
+        by_owner.entry(&c.owner).or_default().1.push(c);
+    }
+    let mut modules: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for profile in &space.profiles {
+        let folder = folder(profile);
+        let (structs, choices) = by_owner
+            .get(profile.module.as_str())
+            .ok_or_else(|| internal(format!("{}: no types", profile.url)))?;
+        let mut tokens = TokenStream::new();
+        // The profile's own struct first, then its parts.
+        let mut structs = structs.clone();
+        structs.sort_by_key(|s| s.profile.is_none());
+        for s in structs {
+            tokens.extend(struct_tokens(s, &choice_index)?);
+        }
+        for c in choices {
+            tokens.extend(choice_tokens(c));
+        }
+        files.insert(
+            format!("src/{folder}/{}.rs", profile.module),
+            render(tokens, options)?,
+        );
+        modules.entry(folder).or_default().push(&profile.module);
+    }
+    for (folder, names) in modules {
+        let names: Vec<Ident> = names.iter().map(|n| ident(n)).collect();
+        let tokens = quote! {
+            #( #[rustfmt::skip] mod #names; pub use #names::*; )*
+        };
+        files.insert(format!("src/{folder}/mod.rs"), render(tokens, options)?);
+    }
+    Ok(files)
+}
+
+fn folder(profile: &ProfileType) -> &'static str {
+    match profile.kind {
+        ProfileKind::Resource => "profiles",
+        ProfileKind::Extension => "extensions",
+    }
+}
+
+/// The canonical URL with its version, as docs and errors show it.
+fn canonical(profile: &ProfileType) -> String {
+    match &profile.version {
+        Some(version) => format!("{}|{version}", profile.url),
+        None => profile.url.clone(),
+    }
+}
+
+/// What a profile's struct has beyond any struct: its identity, Must Support
+/// list, JSON entry points and conversions.
+pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream {
+    let name = ident(&s.name);
+    let url = &profile.url;
+    let version = profile.version.as_deref().unwrap_or("");
+    let must_support = &profile.must_support;
+    let base = ident(&profile.type_);
+    let expect = format!(
+        "the JSON of a {} is valid for what it derives from",
+        profile.name
+    );
+    let identity = quote! {
+        /// The profile's canonical URL.
+        pub const URL: &'static str = #url;
+        /// The version of the profile.
+        pub const VERSION: &'static str = #version;
+        /// The ids of the elements the profile flags Must Support.
+        pub const MUST_SUPPORT: &'static [&'static str] = &[#(#must_support),*];
+    };
+    let parent = profile.parent.as_ref().map(|parent| {
+        let parent = ident(parent);
+        let conversion = match profile.kind {
+            ProfileKind::Resource => quote!(::fhirgen_runtime::convert_resource(&value)),
+            ProfileKind::Extension => {
+                quote!(::fhirgen_runtime::convert_object(&value, "Extension"))
+            }
+        };
+        quote! {
+            impl ::std::convert::From<#name> for crate::#parent {
+                fn from(value: #name) -> Self {
+                    #conversion.expect(#expect)
+                }
+            }
+        }
+    });
+    match profile.kind {
+        ProfileKind::Resource => {
+            let type_ = &profile.type_;
+            quote! {
+                impl ::fhirgen_runtime::ResourceType for #name {
+                    const RESOURCE_TYPE: &'static str = #type_;
+                }
+
+                impl #name {
+                    #identity
+
+                    /// Reads a resource that must conform to this profile.
+                    #[inline(never)]
+                    pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+                        let mut reader = ::fhirgen_runtime::Reader::new(json);
+                        let resource = reader.resource_body()?;
+                        reader.finish()?;
+                        ::std::result::Result::Ok(resource)
+                    }
+
+                    /// Like [`Self::from_json`], skipping unknown properties and
+                    /// returning each as an issue.
+                    #[inline(never)]
+                    pub fn from_json_lenient(
+                        json: &[u8],
+                    ) -> ::std::result::Result<(Self, ::std::vec::Vec<::fhirgen_runtime::Issue>), ::fhirgen_runtime::Error> {
+                        let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
+                        let resource = reader.resource_body()?;
+                        reader.finish()?;
+                        ::std::result::Result::Ok((resource, reader.take_issues()))
+                    }
+
+                    /// Writes the resource as FHIR JSON.
+                    #[inline(never)]
+                    pub fn to_json(&self) -> ::std::vec::Vec<u8> {
+                        let mut writer = ::fhirgen_runtime::Writer::new();
+                        writer.resource(self);
+                        writer.into_bytes()
+                    }
+                }
+
+                impl ::std::convert::From<#name> for ::fhir_r4::#base {
+                    fn from(value: #name) -> Self {
+                        ::fhirgen_runtime::convert_resource(&value).expect(#expect)
+                    }
+                }
+
+                /// Checks the resource against the profile; the error names the
+                /// first element that does not conform.
+                impl ::std::convert::TryFrom<::fhir_r4::#base> for #name {
+                    type Error = ::fhirgen_runtime::Error;
+
+                    fn try_from(value: ::fhir_r4::#base) -> ::std::result::Result<Self, Self::Error> {
+                        ::fhirgen_runtime::convert_resource(&value)
+                    }
+                }
+
+                #parent
+            }
+        }
+        ProfileKind::Extension => quote! {
+            impl #name {
+                #identity
+            }
+
+            impl ::std::convert::From<#name> for ::fhir_r4::Extension {
+                fn from(value: #name) -> Self {
+                    ::fhirgen_runtime::convert_object(&value, "Extension").expect(#expect)
+                }
+            }
+
+            /// Checks the extension against its definition.
+            impl ::std::convert::TryFrom<::fhir_r4::Extension> for #name {
+                type Error = ::fhirgen_runtime::Error;
+
+                fn try_from(value: ::fhir_r4::Extension) -> ::std::result::Result<Self, Self::Error> {
+                    ::fhirgen_runtime::convert_object(&value, "Extension")
+                }
+            }
+
+            #parent
+        },
+    }
+}
+
+/// `ProfiledResource`: any resource, read into the type of the most specific
+/// profile of this crate that its `meta.profile` names.
+fn dispatcher(space: &ProfileSpace) -> TokenStream {
+    let profiles: Vec<&ProfileType> = space
+        .profiles
+        .iter()
+        .filter(|p| p.kind == ProfileKind::Resource)
+        .collect();
+    let names: Vec<Ident> = profiles.iter().map(|p| ident(&p.rust_name)).collect();
+    let urls: Vec<&str> = profiles.iter().map(|p| p.url.as_str()).collect();
+    let depths: Vec<usize> = profiles.iter().map(|p| p.depth).collect();
+    let docs = profiles.iter().map(|p| {
+        doc_attrs(&[format!(
+            "{} (`{}`)",
+            p.title.as_deref().unwrap_or(&p.name),
+            canonical(p)
+        )])
+    });
+    quote! {
+        /// Any resource, read into the type of the profile its `meta.profile`
+        /// names (the most specific one of this crate when it names several),
+        /// or into the base resource type when it names none of them.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum ProfiledResource {
+            #( #docs #names(::std::boxed::Box<crate::#names>), )*
+            /// A resource that claims none of this crate's profiles.
+            Other(::fhir_r4::Resource),
+        }
+
+        impl ProfiledResource {
+            /// Reads a resource; it must conform to the profile it is read as.
+            #[inline(never)]
+            pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+                let mut reader = ::fhirgen_runtime::Reader::new(json);
+                let resource = Self::read(&mut reader)?;
+                reader.finish()?;
+                ::std::result::Result::Ok(resource)
+            }
+
+            /// Like [`Self::from_json`], skipping unknown properties and
+            /// returning each as an issue.
+            #[inline(never)]
+            pub fn from_json_lenient(
+                json: &[u8],
+            ) -> ::std::result::Result<(Self, ::std::vec::Vec<::fhirgen_runtime::Issue>), ::fhirgen_runtime::Error> {
+                let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
+                let resource = Self::read(&mut reader)?;
+                reader.finish()?;
+                ::std::result::Result::Ok((resource, reader.take_issues()))
+            }
+
+            fn read(reader: &mut ::fhirgen_runtime::Reader<'_>) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+                let claimed = reader.peek_profiles()?;
+                let chosen = claimed
+                    .iter()
+                    .map(|url| url.split('|').next().unwrap_or(url))
+                    .filter_map(|url| Self::depth(url).map(|depth| (depth, url)))
+                    .max_by_key(|(depth, _)| *depth)
+                    .map(|(_, url)| url);
+                ::std::result::Result::Ok(match chosen {
+                    #( ::std::option::Option::Some(#urls) => Self::#names(reader.resource_boxed()?), )*
+                    _ => Self::Other(<::fhir_r4::Resource as ::fhirgen_runtime::AnyResource>::read_any(reader)?),
+                })
+            }
+
+            /// How many of this crate's profiles the profile at `url` derives from.
+            fn depth(url: &str) -> ::std::option::Option<usize> {
+                match url {
+                    #( #urls => ::std::option::Option::Some(#depths), )*
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// The canonical URL of the profile the resource was read as.
+            pub fn profile(&self) -> ::std::option::Option<&'static str> {
+                match self {
+                    #( Self::#names(_) => ::std::option::Option::Some(#urls), )*
+                    Self::Other(_) => ::std::option::Option::None,
+                }
+            }
+
+            /// The `resourceType`.
+            pub fn resource_type(&self) -> &'static str {
+                match self {
+                    #( Self::#names(_) => <crate::#names as ::fhirgen_runtime::ResourceType>::RESOURCE_TYPE, )*
+                    Self::Other(resource) => resource.resource_type(),
+                }
+            }
+
+            /// Writes the resource as FHIR JSON.
+            #[inline(never)]
+            pub fn to_json(&self) -> ::std::vec::Vec<u8> {
+                let mut writer = ::fhirgen_runtime::Writer::new();
+                match self {
+                    #( Self::#names(resource) => writer.resource(&**resource), )*
+                    Self::Other(resource) => ::fhirgen_runtime::AnyResource::write_any(resource, &mut writer),
+                }
+                writer.into_bytes()
+            }
+        }
+    }
+}
+
+fn cargo_toml(space: &ProfileSpace, options: &CrateOptions) -> Result<String> {
+    let base = options.base_dependency.as_deref().ok_or_else(|| {
+        internal(format!(
+            "{}: a profile crate needs the crate of {} as a dependency",
+            options.name, space.base_package
+        ))
+    })?;
+    Ok(format!(
+        r#"# @generated by `{command}`: do not edit
+
+[package]
+name = "{name}"
+version = "{version}"
+description = "{description}"
+edition = "2024"
+rust-version = "1.88"
+license = "MIT OR Apache-2.0"
+readme = "README.md"
+keywords = ["fhir", "hl7", "us-core", "healthcare"]
+categories = ["encoding", "science"]
+
+[package.metadata.fhirgen]
+package = "{package}"
+base = "{base_package}"
+
+[dependencies]
+fhir-r4 = {base}
+fhirgen-runtime = {runtime}
+"#,
+        command = options.command,
+        name = options.name,
+        version = options.version,
+        description = options.description,
+        package = space.package,
+        base_package = space.base_package,
+        runtime = options.runtime_dependency,
+    ))
+}
+
+fn readme(space: &ProfileSpace, options: &CrateOptions) -> String {
+    let crate_name = options.name.replace('-', "_");
+    let count = |kind: ProfileKind| space.profiles.iter().filter(|p| p.kind == kind).count();
+    let mut listing = String::new();
+    for profile in &space.profiles {
+        listing.push_str(&format!(
+            "- `{}`: {} (`{}`){}\n",
+            profile.rust_name,
+            profile.title.as_deref().unwrap_or(&profile.name),
+            canonical(profile),
+            if profile.own {
+                ""
+            } else {
+                ", from a dependency"
+            }
+        ));
+    }
+    let mut warnings = String::new();
+    for warning in &space.warnings {
+        warnings.push_str(&format!("- {warning}\n"));
+    }
+    if warnings.is_empty() {
+        warnings.push_str("None.\n");
+    }
+    format!(
+        r#"<!-- @generated by `{command}`: do not edit -->
+
+# {name}
+
+{description}.
+
+The profiles of {package} as Rust types over the FHIR R4 types of
+`fhir-r4`: {resources} resource profiles and {extensions} extension
+definitions. Each struct has the elements its profile's snapshot allows, with
+the profile's cardinality (`1..1` a value, `0..1` an `Option`, `0..*` a
+`Vec`, `1..*` a `NonEmpty`), choice types narrowed to what the profile
+allows, values the profile fixes written for you and checked on read, and
+slices as named fields (items in no slice stay in the element's own field,
+in their order).
+
+```rust,ignore
+use {crate_name}::ProfiledResource;
+
+let resource = ProfiledResource::from_json(json_bytes)?;
+if let ProfiledResource::UsCorePatientProfile(patient) = &resource {{
+    println!("{{:?}}", patient.race);
+}}
+let json: Vec<u8> = resource.to_json();
+```
+
+## Types
+
+{listing}
+## What the types do not express
+
+{warnings}
+Regenerate with `{command}`.
+"#,
+        command = options.command,
+        name = options.name,
+        description = options.description,
+        package = space.package,
+        resources = count(ProfileKind::Resource),
+        extensions = count(ProfileKind::Extension),
+    )
+}
+
+fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
+    format!(
+        r#"// @generated by `{command}`: do not edit
+
+//! FHIR profile types generated from {package} by fhirgen, over the R4 types
+//! of `fhir_r4` (re-exported as [`r4`]).
+//!
+//! Each profile and extension definition is a struct shaped by its snapshot;
+//! [`ProfiledResource`] reads any resource into the type of the profile its
+//! `meta.profile` names.
+
+#![allow(clippy::large_enum_variant)]
+
+#[rustfmt::skip]
+mod extensions;
+#[rustfmt::skip]
+mod profiles;
+#[rustfmt::skip]
+mod resource;
+
+pub use ::fhir_r4 as r4;
+pub use ::fhir_r4::Resource;
+pub use ::fhirgen_runtime::{{Error, Issue, NonEmpty}};
+pub use extensions::*;
+pub use profiles::*;
+pub use resource::ProfiledResource;
+"#,
+        command = options.command,
+        package = space.package,
+    )
+}

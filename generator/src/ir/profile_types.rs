@@ -1,0 +1,783 @@
+//! The types of a profile package (US Core): one struct per profile and per
+//! extension definition, shaped by its snapshot, on top of the base types of
+//! the core package it depends on.
+//!
+//! The profile tree ([`ProfileModel`]) is walked beside the base struct of
+//! the same element. A field keeps the base type (`::fhir_r4::Identifier`)
+//! when the profile changes nothing below it; where it does (cardinality, a
+//! fixed value or pattern, slices, narrowed types), the element gets a struct
+//! or choice enum of its own, named after the profile and the path.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use heck::ToUpperCamelCase;
+
+use super::{
+    ChoiceDef, Field, FieldType, MatcherDef, PatternDef, ProfileModel, ProfileNode, SliceField,
+    SlicedDef, StructDef, StructKind, TypeSpace, Variant,
+};
+use crate::conformance::{Max, StructureDefinition};
+use crate::error::{Error, Result};
+use crate::ir::DiscriminatorValue;
+use crate::naming;
+use crate::package::{PackageId, PackageSet};
+use crate::terminology::{Expander, Expansion};
+
+/// What a profile constrains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    Resource,
+    Extension,
+}
+
+/// One profile or extension definition of the space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileType {
+    pub url: String,
+    pub version: Option<String>,
+    /// The StructureDefinition's `name` and `title`.
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The Rust struct.
+    pub rust_name: String,
+    pub module: String,
+    pub kind: ProfileKind,
+    /// The resource or datatype constrained (`Patient`, `Extension`).
+    pub type_: String,
+    /// The Rust name of the parent profile, when it is in the same space.
+    pub parent: Option<String>,
+    /// How many ancestors in the same space (0 for a profile on a base type).
+    pub depth: usize,
+    /// Element ids of the Must Support elements.
+    pub must_support: Vec<String>,
+    /// Defined by the package itself (not a dependency's extension it uses).
+    pub own: bool,
+}
+
+/// Every type to generate for one profile package.
+#[derive(Debug, Clone)]
+pub struct ProfileSpace {
+    pub package: PackageId,
+    /// The core package whose types are reused.
+    pub base_package: PackageId,
+    /// Profiles, sorted by Rust name.
+    pub profiles: Vec<ProfileType>,
+    /// Structs: each profile's own struct (with `profile` set) and its parts.
+    pub structs: Vec<StructDef>,
+    pub choices: Vec<ChoiceDef>,
+    /// Choice enums of the base crate that fields use, under their path
+    /// (`::fhir_r4::ObservationValue`).
+    pub base_choices: Vec<ChoiceDef>,
+    /// What could not be expressed, once each.
+    pub warnings: Vec<String>,
+}
+
+/// The Rust path of the base crate's types.
+const BASE_CRATE: &str = "::fhir_r4";
+
+/// Builds the types of every profile and extension definition of the root
+/// package of `set`, over the base types of `base_package`.
+pub fn build_profile_types(set: &PackageSet, base: &TypeSpace) -> Result<ProfileSpace> {
+    let root = set.root().id().clone();
+    let mut builder = Builder::new(set, base);
+    for r in set.resources_of_type("StructureDefinition") {
+        if set.package_of(r).id() != &root {
+            continue;
+        }
+        let definition = set.parse::<StructureDefinition>(r)?;
+        let is_profile = definition.derivation.as_deref() == Some("constraint")
+            && (definition.kind == "resource"
+                || (definition.kind == "complex-type" && definition.type_ == "Extension"));
+        if is_profile {
+            builder.enqueue(definition, true);
+        }
+    }
+    while let Some((definition, name)) = builder.queue.pop_front() {
+        builder.build_profile(&definition, &name)?;
+    }
+    builder.finish(root)
+}
+
+struct Builder<'a> {
+    set: &'a PackageSet,
+    base: &'a TypeSpace,
+    expander: Expander<'a>,
+    base_structs: HashMap<&'a str, &'a StructDef>,
+    base_choices: HashMap<&'a str, &'a ChoiceDef>,
+    used_base_choices: BTreeMap<String, ChoiceDef>,
+    /// Profile URL -> Rust name, for every profile queued.
+    names_by_url: HashMap<String, String>,
+    queue: VecDeque<(Arc<StructureDefinition>, String)>,
+    taken: HashSet<String>,
+    profiles: Vec<ProfileType>,
+    structs: Vec<StructDef>,
+    choices: Vec<ChoiceDef>,
+    warnings: Vec<String>,
+    /// The profile being built: module (owner) and `url|version`.
+    owner: String,
+    source: String,
+}
+
+impl<'a> Builder<'a> {
+    fn new(set: &'a PackageSet, base: &'a TypeSpace) -> Self {
+        Builder {
+            set,
+            base,
+            expander: Expander::new(set),
+            base_structs: base.structs.iter().map(|s| (s.name.as_str(), s)).collect(),
+            base_choices: base.choices.iter().map(|c| (c.name.as_str(), c)).collect(),
+            used_base_choices: BTreeMap::new(),
+            names_by_url: HashMap::new(),
+            queue: VecDeque::new(),
+            taken: HashSet::new(),
+            profiles: Vec::new(),
+            structs: Vec::new(),
+            choices: Vec::new(),
+            warnings: Vec::new(),
+            owner: String::new(),
+            source: String::new(),
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    /// A Rust type name not used yet.
+    fn fresh_name(&mut self, wanted: String) -> String {
+        let mut name = wanted.clone();
+        let mut n = 2;
+        while !self.taken.insert(name.clone()) || name == "ProfiledResource" {
+            name = format!("{wanted}{n}");
+            n += 1;
+        }
+        name
+    }
+
+    /// Queues a profile for building and gives its Rust name.
+    fn enqueue(&mut self, definition: Arc<StructureDefinition>, own: bool) -> String {
+        if let Some(name) = self.names_by_url.get(&definition.url) {
+            return name.clone();
+        }
+        let mut wanted = definition.name.to_upper_camel_case();
+        if definition.type_ == "Extension" && !wanted.ends_with("Extension") {
+            wanted.push_str("Extension");
+        }
+        let name = self.fresh_name(wanted);
+        self.names_by_url
+            .insert(definition.url.clone(), name.clone());
+        self.profiles.push(ProfileType {
+            url: definition.url.clone(),
+            version: definition.version.clone(),
+            name: definition.name.clone(),
+            title: definition.title.clone(),
+            description: definition.description.clone(),
+            rust_name: name.clone(),
+            module: naming::module_name(&name),
+            kind: if definition.type_ == "Extension" {
+                ProfileKind::Extension
+            } else {
+                ProfileKind::Resource
+            },
+            type_: definition.type_.clone(),
+            parent: None,
+            depth: 0,
+            must_support: Vec::new(),
+            own,
+        });
+        self.queue.push_back((definition, name.clone()));
+        name
+    }
+
+    /// The Rust name of the extension definition at `canonical`, queued if new.
+    fn extension_type(&mut self, canonical: &str) -> Option<String> {
+        let bare = canonical.split('|').next().unwrap_or(canonical);
+        if let Some(name) = self.names_by_url.get(bare) {
+            return Some(name.clone());
+        }
+        match self.set.resolve_as::<StructureDefinition>(canonical) {
+            Ok(definition) if definition.type_ == "Extension" => {
+                Some(self.enqueue(definition, false))
+            }
+            _ => {
+                self.warn(format!(
+                    "extension definition {canonical} is not in the packages: its slices use `Extension`"
+                ));
+                None
+            }
+        }
+    }
+
+    fn error(&self, element: &str, message: impl Into<String>) -> Error {
+        Error::InvalidElement {
+            package: self.set.root().id().clone(),
+            file: self.source.clone(),
+            element: element.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn build_profile(&mut self, definition: &StructureDefinition, name: &str) -> Result<()> {
+        let model = ProfileModel::from_definition(definition)
+            .map_err(|(element, message)| self.error(&element, message))?;
+        // A parent profile from a dependency (FHIR's vitalsigns under US
+        // Core's vital signs) is generated too: profiles convert up to it.
+        if let Some(parent) = &definition.base_definition
+            && let Ok(parent) = self.set.resolve_as::<StructureDefinition>(parent)
+            && parent.derivation.as_deref() == Some("constraint")
+        {
+            self.enqueue(parent, false);
+        }
+        self.owner = naming::module_name(name);
+        self.source = format!(
+            "{}|{}",
+            definition.url,
+            definition.version.as_deref().unwrap_or("")
+        );
+        let base = *self.base_structs.get(model.type_.as_str()).ok_or_else(|| {
+            self.error(
+                &model.root.id,
+                format!("`{}` is not a type of the base package", model.type_),
+            )
+        })?;
+        let must_support: Vec<String> = model
+            .root
+            .must_support_ids()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let kind = if base.kind == StructKind::Resource {
+            StructKind::Resource
+        } else {
+            StructKind::Datatype
+        };
+        let mut def = self.build_struct(name.to_owned(), &model.root, base, kind)?;
+        let profile = self
+            .profiles
+            .iter_mut()
+            .find(|p| p.rust_name == name)
+            .expect("queued profiles are listed");
+        profile.must_support = must_support;
+        def.short = definition.title.clone().or(def.short);
+        def.profile = Some(Box::new(profile.clone()));
+        // The profile's own struct goes first in its file.
+        self.structs.push(def);
+        Ok(())
+    }
+
+    /// The struct for `node`, whose base is `base`: the base's fields, each
+    /// shaped by the profile's element of the same name.
+    fn build_struct(
+        &mut self,
+        name: String,
+        node: &ProfileNode,
+        base: &StructDef,
+        kind: StructKind,
+    ) -> Result<StructDef> {
+        let mut fields = Vec::new();
+        let taken: Vec<String> = base.fields.iter().map(|f| f.rust_name.clone()).collect();
+        for base_field in &base.fields {
+            match node.child(&base_field.json_name) {
+                None => fields.push(self.external(base_field)),
+                Some(child) => {
+                    if let Some(field) = self.profile_field(&name, child, base_field, &taken)? {
+                        fields.push(field);
+                    }
+                }
+            }
+        }
+        let def = StructDef {
+            name,
+            kind,
+            path: node.path.clone(),
+            source: self.source.clone(),
+            owner: self.owner.clone(),
+            short: node.short.clone(),
+            fields,
+            profile: None,
+        };
+        Ok(def)
+    }
+
+    /// Builds a part struct and keeps it.
+    fn part_struct(
+        &mut self,
+        wanted: String,
+        node: &ProfileNode,
+        base_type: &str,
+    ) -> Result<String> {
+        let base = *self
+            .base_structs
+            .get(base_type)
+            .ok_or_else(|| self.error(&node.id, format!("no base type `{base_type}`")))?;
+        let name = self.fresh_name(wanted);
+        let def = self.build_struct(name.clone(), node, base, StructKind::ProfilePart)?;
+        self.structs.push(def);
+        Ok(name)
+    }
+
+    /// A base field as it is, its types taken from the base crate.
+    fn external(&mut self, field: &Field) -> Field {
+        let mut field = field.clone();
+        field.ty = self.external_type(&field.ty);
+        field
+    }
+
+    fn external_type(&mut self, ty: &FieldType) -> FieldType {
+        match ty {
+            FieldType::Primitive { alias, kind } => FieldType::Primitive {
+                alias: format!("{BASE_CRATE}::{alias}"),
+                kind,
+            },
+            FieldType::Object { type_name, boxed } => FieldType::Object {
+                type_name: format!("{BASE_CRATE}::{type_name}"),
+                boxed: *boxed,
+            },
+            FieldType::Choice { enum_name } => {
+                let path = format!("{BASE_CRATE}::{enum_name}");
+                if !self.used_base_choices.contains_key(&path)
+                    && let Some(choice) = self.base_choices.get(enum_name.as_str())
+                {
+                    let mut choice = (*choice).clone();
+                    choice.variants = choice
+                        .variants
+                        .iter()
+                        .map(|v| Variant {
+                            ty: self.external_type(&v.ty),
+                            ..v.clone()
+                        })
+                        .collect();
+                    choice.name = path.clone();
+                    self.used_base_choices.insert(path.clone(), choice);
+                }
+                FieldType::Choice { enum_name: path }
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The field for the profile element `node` over the base field; `None`
+    /// when the profile removes it (`max = 0`).
+    fn profile_field(
+        &mut self,
+        parent: &str,
+        node: &ProfileNode,
+        base: &Field,
+        taken: &[String],
+    ) -> Result<Option<Field>> {
+        if node.max == Max::Count(0) {
+            return Ok(None);
+        }
+        let mut field = self.external(base);
+        field.min = node.min;
+        field.max = node.max;
+        field.short = node.short.clone().or(field.short);
+        field.must_support = node.must_support;
+        field.binding = node
+            .binding
+            .as_ref()
+            .and_then(|b| Some((b.strength.clone(), b.value_set.clone()?)));
+        field.pattern = pattern_of(node);
+        let targets: Vec<&str> = node
+            .types
+            .iter()
+            .flat_map(|t| t.target_profile.iter().map(String::as_str))
+            .collect();
+        if !targets.is_empty() {
+            field.notes.push(format!(
+                "References: {}",
+                targets
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let camel = base.json_name.to_upper_camel_case();
+        if !node.slices.is_empty()
+            && base.is_list()
+            && let Some(sliced) = self.sliced(parent, node, base, taken)?
+        {
+            field.ty = FieldType::Sliced(Box::new(sliced));
+            field.pattern = None;
+            return Ok(Some(field));
+        }
+        match &base.ty {
+            FieldType::Primitive { .. } | FieldType::Plain { .. } => {
+                if let Some(pattern) = &field.pattern
+                    && node.min >= 1
+                    && node.max == Max::Count(1)
+                {
+                    field.ty = FieldType::Constant(pattern.clone());
+                    field.pattern = None;
+                }
+            }
+            FieldType::Object { type_name, .. } => {
+                field.ty = self.object_type(node, type_name, format!("{parent}{camel}"))?;
+            }
+            FieldType::Choice { enum_name } => {
+                if field.pattern.take().is_some() {
+                    self.warn(format!(
+                        "{}: a fixed value or pattern on a choice element is not checked",
+                        node.id
+                    ));
+                }
+                field.ty = self.choice_type(parent, node, enum_name, &camel)?;
+            }
+            FieldType::Resource => {}
+            FieldType::Constant(_) | FieldType::Sliced(_) => {
+                unreachable!("base types have no constants or slices")
+            }
+        }
+        Ok(Some(field))
+    }
+
+    /// The type of an object element: an extension definition's struct, a
+    /// struct of its own when the profile changes something below it, or
+    /// the base type.
+    fn object_type(
+        &mut self,
+        node: &ProfileNode,
+        base_type: &str,
+        wanted: String,
+    ) -> Result<FieldType> {
+        if let Some(url) = extension_profile(node)
+            && let Some(name) = self.extension_type(&url)
+        {
+            return Ok(FieldType::Object {
+                type_name: name,
+                boxed: false,
+            });
+        }
+        if self.children_differ(node, base_type) {
+            let name = self.part_struct(wanted, node, base_type)?;
+            return Ok(FieldType::Object {
+                type_name: name,
+                boxed: false,
+            });
+        }
+        Ok(self.external_type(&FieldType::Object {
+            type_name: base_type.to_owned(),
+            boxed: false,
+        }))
+    }
+
+    /// Whether the profile changes anything below `node`, whose base type
+    /// is the struct `base_type`.
+    fn children_differ(&self, node: &ProfileNode, base_type: &str) -> bool {
+        let Some(base) = self.base_structs.get(base_type) else {
+            return false;
+        };
+        node.children.iter().any(|child| {
+            base.fields
+                .iter()
+                .find(|f| f.json_name == child.name)
+                .is_some_and(|f| self.differs(child, f))
+        })
+    }
+
+    fn differs(&self, node: &ProfileNode, base: &Field) -> bool {
+        node.min != base.min
+            || node.max != base.max
+            || node.fixed.is_some()
+            || node.pattern.is_some()
+            || !node.slices.is_empty()
+            || extension_profile(node).is_some()
+            || match &base.ty {
+                FieldType::Object { type_name, .. } => self.children_differ(node, type_name),
+                FieldType::Choice { enum_name } => self
+                    .base_choices
+                    .get(enum_name.as_str())
+                    .is_some_and(|c| node.types.len() < c.variants.len()),
+                _ => false,
+            }
+    }
+
+    /// A choice element: the base enum, or one of its own with the types
+    /// the profile allows (and their constrained forms from type slices).
+    fn choice_type(
+        &mut self,
+        parent: &str,
+        node: &ProfileNode,
+        enum_name: &str,
+        camel: &str,
+    ) -> Result<FieldType> {
+        let base = *self
+            .base_choices
+            .get(enum_name)
+            .ok_or_else(|| self.error(&node.id, format!("no base choice `{enum_name}`")))?;
+        let allowed: Vec<&str> = node
+            .types
+            .iter()
+            .filter_map(|t| t.code.as_deref())
+            .collect();
+        let mut variants = Vec::new();
+        let mut own = false;
+        for variant in &base.variants {
+            if !allowed.is_empty() && !allowed.contains(&variant.type_code.as_str()) {
+                own = true;
+                continue;
+            }
+            let type_slice = node.slices.iter().find(|s| {
+                s.node.types.len() == 1
+                    && s.node.types[0].code.as_deref() == Some(variant.type_code.as_str())
+            });
+            let ty = match (&variant.ty, type_slice) {
+                (FieldType::Object { type_name, .. }, Some(slice))
+                    if self.children_differ(&slice.node, type_name) =>
+                {
+                    own = true;
+                    let name = self.part_struct(
+                        format!("{parent}{camel}{}", variant.name),
+                        &slice.node,
+                        type_name,
+                    )?;
+                    FieldType::Object {
+                        type_name: name,
+                        boxed: true,
+                    }
+                }
+                (other, _) => self.external_type(other),
+            };
+            variants.push(Variant {
+                ty,
+                ..variant.clone()
+            });
+        }
+        if variants.is_empty() {
+            return Err(self.error(&node.id, "the profile allows none of the base types"));
+        }
+        if !own {
+            return Ok(self.external_type(&FieldType::Choice {
+                enum_name: enum_name.to_owned(),
+            }));
+        }
+        let name = self.fresh_name(format!("{parent}{camel}"));
+        self.choices.push(ChoiceDef {
+            name: name.clone(),
+            path: node.path.clone(),
+            base: base.base.clone(),
+            owner: self.owner.clone(),
+            variants,
+        });
+        Ok(FieldType::Choice { enum_name: name })
+    }
+
+    /// A sliced list as a field per slice; `None` (with a warning) when an
+    /// item cannot be routed to its slice by what the discriminators give.
+    fn sliced(
+        &mut self,
+        parent: &str,
+        node: &ProfileNode,
+        base: &Field,
+        taken: &[String],
+    ) -> Result<Option<SlicedDef>> {
+        let FieldType::Object {
+            type_name: base_type,
+            ..
+        } = &base.ty
+        else {
+            self.warn(format!(
+                "{}: slices of a primitive element are not typed",
+                node.id
+            ));
+            return Ok(None);
+        };
+        let camel = base.json_name.to_upper_camel_case();
+        let is_extension = matches!(base.json_name.as_str(), "extension" | "modifierExtension");
+        let mut slices = Vec::new();
+        let mut names: Vec<String> = taken.to_vec();
+        for slice in &node.slices {
+            let mut matchers = Vec::new();
+            for discriminator in &slice.discriminators {
+                match self.matcher(discriminator)? {
+                    Ok(matcher) => matchers.push(matcher),
+                    Err(reason) => {
+                        self.warn(format!(
+                            "{}:{}: not typed as a slice ({reason}); its items stay in `{}`",
+                            node.id, slice.name, base.json_name
+                        ));
+                        return Ok(None);
+                    }
+                }
+            }
+            let slice_camel = slice.name.to_upper_camel_case();
+            let ty = self.object_type(
+                &slice.node,
+                base_type,
+                format!("{parent}{camel}{slice_camel}"),
+            )?;
+            let simple = naming::field_name(&slice.name);
+            let mut rust_name = if is_extension && !names.contains(&simple) {
+                simple
+            } else {
+                format!("{}_{}", base.rust_name, naming::field_name(&slice.name))
+            };
+            while names.contains(&rust_name) {
+                rust_name.push('_');
+            }
+            names.push(rust_name.clone());
+            slices.push(SliceField {
+                name: slice.name.clone(),
+                rust_name,
+                min: slice.node.min,
+                max: slice.node.max,
+                ty,
+                short: slice.node.short.clone(),
+                must_support: slice.node.must_support,
+                matchers,
+            });
+        }
+        let closed = node.slicing.as_ref().is_some_and(|s| s.rules == "closed");
+        let rest = if closed {
+            None
+        } else {
+            Some(Box::new(self.object_type(
+                node,
+                base_type,
+                format!("{parent}{camel}"),
+            )?))
+        };
+        Ok(Some(SlicedDef {
+            slices,
+            rest,
+            rest_name: base.rust_name.clone(),
+        }))
+    }
+
+    /// A discriminator as a matcher, or why it cannot be one.
+    fn matcher(
+        &mut self,
+        discriminator: &DiscriminatorValue,
+    ) -> Result<std::result::Result<MatcherDef, String>> {
+        Ok(Ok(match discriminator {
+            DiscriminatorValue::Value { path, value } => MatcherDef::Value {
+                path: path.clone(),
+                pattern: PatternDef {
+                    exact: true,
+                    json: value.to_string(),
+                },
+            },
+            DiscriminatorValue::Pattern { path, value } => MatcherDef::Value {
+                path: path.clone(),
+                pattern: PatternDef {
+                    exact: false,
+                    json: value.to_string(),
+                },
+            },
+            DiscriminatorValue::Exists { path, present } => MatcherDef::Exists {
+                path: path.clone(),
+                present: *present,
+            },
+            DiscriminatorValue::InValueSet { path, value_set } => {
+                match self.expander.expand_binding(value_set)? {
+                    Expansion::Enumerated(codes) => MatcherDef::Codes {
+                        path: path.clone(),
+                        codes: codes.into_iter().map(|c| (c.system, c.code)).collect(),
+                    },
+                    Expansion::NotExpandable(why) => {
+                        return Ok(Err(format!("value set {value_set} does not expand: {why}")));
+                    }
+                }
+            }
+            DiscriminatorValue::Type { path, .. } => {
+                return Ok(Err(format!("type discriminator at `{path}`")));
+            }
+            DiscriminatorValue::Profile { path, .. } => {
+                return Ok(Err(format!("profile discriminator at `{path}`")));
+            }
+            DiscriminatorValue::Unresolved { path, reason } => {
+                return Ok(Err(format!("`{path}`: {reason}")));
+            }
+        }))
+    }
+
+    fn finish(mut self, package: PackageId) -> Result<ProfileSpace> {
+        // Parents and depth, now that every profile has its name.
+        let parents: HashMap<String, Option<String>> = self.queue_parents().into_iter().collect();
+        for profile in &mut self.profiles {
+            profile.parent = parents.get(&profile.rust_name).cloned().flatten();
+        }
+        let by_name: HashMap<String, Option<String>> = self
+            .profiles
+            .iter()
+            .map(|p| (p.rust_name.clone(), p.parent.clone()))
+            .collect();
+        for profile in &mut self.profiles {
+            let mut depth = 0;
+            let mut current = profile.parent.clone();
+            while let Some(parent) = current {
+                depth += 1;
+                current = by_name.get(&parent).cloned().flatten();
+            }
+            profile.depth = depth;
+        }
+        let profiles_by_name: HashMap<String, ProfileType> = self
+            .profiles
+            .iter()
+            .map(|p| (p.rust_name.clone(), p.clone()))
+            .collect();
+        for s in &mut self.structs {
+            if let Some(profile) = &mut s.profile {
+                **profile = profiles_by_name[&profile.rust_name].clone();
+            }
+        }
+        self.profiles.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
+        self.choices.sort_by(|a, b| a.name.cmp(&b.name));
+        let base_package = self.base.package.clone();
+        Ok(ProfileSpace {
+            package,
+            base_package,
+            profiles: self.profiles,
+            structs: self.structs,
+            choices: self.choices,
+            base_choices: self.used_base_choices.into_values().collect(),
+            warnings: self.warnings,
+        })
+    }
+
+    /// Each profile's parent profile in the space, from `baseDefinition`.
+    fn queue_parents(&self) -> Vec<(String, Option<String>)> {
+        self.profiles
+            .iter()
+            .map(|p| {
+                let parent = self
+                    .set
+                    .resolve_as::<StructureDefinition>(&p.url)
+                    .ok()
+                    .and_then(|d| d.base_definition.clone())
+                    .and_then(|base| {
+                        let bare = base.split('|').next().unwrap_or(&base).to_owned();
+                        self.names_by_url.get(&bare).cloned()
+                    });
+                (p.rust_name.clone(), parent)
+            })
+            .collect()
+    }
+}
+
+/// The profile's fixed value or pattern on this element, as JSON.
+fn pattern_of(node: &ProfileNode) -> Option<PatternDef> {
+    if let Some(value) = &node.fixed {
+        return Some(PatternDef {
+            exact: true,
+            json: value.to_string(),
+        });
+    }
+    node.pattern.as_ref().map(|value| PatternDef {
+        exact: false,
+        json: value.to_string(),
+    })
+}
+
+/// The extension definition an `Extension` element is typed with.
+fn extension_profile(node: &ProfileNode) -> Option<String> {
+    match node.types.as_slice() {
+        [only] if only.code.as_deref() == Some("Extension") => only.profile.first().cloned(),
+        _ => None,
+    }
+}

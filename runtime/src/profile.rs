@@ -1,0 +1,639 @@
+//! What profile types need beyond the base types: non-empty lists, values a
+//! profile fixes, and slices (items of one JSON array routed to named fields
+//! by their discriminators, written back in the order they were read).
+
+use std::ops::Deref;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::json::{ReadSlot, Reader, WriteSlot, Writer};
+use crate::object::{Empty, Object, ResourceType};
+use crate::primitive::{Kind, Primitive, PrimitiveValue};
+
+/// A list with at least one item: the Rust shape of a `1..*` element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonEmpty<T>(Vec<T>);
+
+impl<T> NonEmpty<T> {
+    pub fn new(first: T) -> Self {
+        Self(vec![first])
+    }
+
+    /// `None` for an empty vector.
+    pub fn from_vec(items: Vec<T>) -> Option<Self> {
+        (!items.is_empty()).then_some(Self(items))
+    }
+
+    pub fn first(&self) -> &T {
+        &self.0[0]
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.0.push(item);
+    }
+
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.0.iter_mut()
+    }
+
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+
+    /// The vector inside, for reading into; parsing checks the item count
+    /// once the element is read.
+    pub(crate) fn as_vec_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<T> Deref for NonEmpty<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> From<NonEmpty<T>> for Vec<T> {
+    fn from(items: NonEmpty<T>) -> Self {
+        items.0
+    }
+}
+
+impl<'a, T> IntoIterator for &'a NonEmpty<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T> IntoIterator for NonEmpty<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Placeholder while parsing; a required element left empty is a parse error.
+impl<T> Empty for NonEmpty<T> {
+    fn empty() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: Object + Empty> ReadSlot for NonEmpty<T> {
+    fn read_objects(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        self.0.read_objects(r)
+    }
+}
+
+impl<V: PrimitiveValue, X: Object + Empty> ReadSlot for NonEmpty<Primitive<V, X>> {
+    fn read_values(&mut self, r: &mut Reader<'_>, kind: Kind) -> Result<(), Error> {
+        self.0.read_values(r, kind)
+    }
+    fn read_elements(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        self.0.read_elements(r)
+    }
+}
+
+impl<T: Object> WriteSlot for NonEmpty<T> {
+    fn write_objects(&self, name: &str, w: &mut Writer) {
+        self.0.write_objects(name, w)
+    }
+}
+
+impl<V: PrimitiveValue, X: Object> WriteSlot for NonEmpty<Primitive<V, X>> {
+    fn write_primitives(&self, name: &str, w: &mut Writer) {
+        self.0.write_primitives(name, w)
+    }
+}
+
+/// A JSON value a profile fixes (`fixed[x]`: equal) or requires
+/// (`pattern[x]`: contains), kept as its JSON text and parsed once.
+pub struct Pattern {
+    text: &'static str,
+    exact: bool,
+    value: OnceLock<Value>,
+}
+
+impl Pattern {
+    /// A `fixed[x]` value: the element must equal it.
+    pub const fn fixed(text: &'static str) -> Self {
+        Self {
+            text,
+            exact: true,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// A `pattern[x]` value: the element must contain it.
+    pub const fn containing(text: &'static str) -> Self {
+        Self {
+            text,
+            exact: false,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The JSON text.
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
+
+    pub fn value(&self) -> &Value {
+        self.value
+            .get_or_init(|| serde_json::from_str(self.text).unwrap_or(Value::Null))
+    }
+
+    /// Whether `actual` satisfies this fixed value or pattern.
+    pub fn matches(&self, actual: &Value) -> bool {
+        if self.exact {
+            actual == self.value()
+        } else {
+            contains(actual, self.value())
+        }
+    }
+
+    fn describe(&self) -> String {
+        if self.exact {
+            format!("must be {} (fixed by the profile)", self.text)
+        } else {
+            format!("must contain {} (the profile's pattern)", self.text)
+        }
+    }
+}
+
+/// FHIR pattern matching: every property of `pattern` is in `actual`, and
+/// every item of a pattern array matches some item of the actual array.
+pub fn contains(actual: &Value, pattern: &Value) -> bool {
+    match (actual, pattern) {
+        (Value::Object(actual), Value::Object(pattern)) => pattern
+            .iter()
+            .all(|(key, p)| actual.get(key).is_some_and(|a| contains(a, p))),
+        (Value::Array(actual), Value::Array(pattern)) => pattern
+            .iter()
+            .all(|p| actual.iter().any(|a| contains(a, p))),
+        (actual, pattern) => actual == pattern,
+    }
+}
+
+/// The values at a dotted path below `item` (`coding.code`), arrays flattened.
+fn values_at<'v>(item: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut current = vec![item];
+    if path == "$this" {
+        return current;
+    }
+    for segment in path.split('.') {
+        let mut next = Vec::new();
+        for value in current {
+            match value.get(segment) {
+                Some(Value::Array(items)) => next.extend(items.iter()),
+                Some(found) => next.push(found),
+                None => {}
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// What one discriminator of a slice asks of an item.
+pub enum Test {
+    /// The value at the path equals (`fixed`) or contains (`pattern`) this.
+    Value(&'static Pattern),
+    /// Something is (or is not) at the path.
+    Exists(bool),
+    /// A code at the path is one of these `(system, code)` pairs: a slice
+    /// defined by a required binding.
+    Codes(&'static [(&'static str, &'static str)]),
+}
+
+/// One discriminator: where to look in the item, and what must be there.
+pub struct Matcher {
+    pub path: &'static str,
+    pub test: Test,
+}
+
+impl Matcher {
+    fn matches(&self, item: &Value) -> bool {
+        let values = values_at(item, self.path);
+        match &self.test {
+            Test::Value(pattern) => values.iter().any(|v| pattern.matches(v)),
+            Test::Exists(present) => values.is_empty() != *present,
+            Test::Codes(codes) => values.iter().any(|v| has_code(v, codes)),
+        }
+    }
+}
+
+fn has_code(value: &Value, codes: &[(&str, &str)]) -> bool {
+    let coding_in = |coding: &Value| {
+        let system = coding.get("system").and_then(Value::as_str);
+        let code = coding.get("code").and_then(Value::as_str);
+        codes
+            .iter()
+            .any(|(s, c)| Some(*c) == code && (system.is_none() || system == Some(*s)))
+    };
+    match value {
+        Value::String(code) => codes.iter().any(|(_, c)| c == code),
+        Value::Object(object) => match object.get("coding") {
+            Some(Value::Array(codings)) => codings.iter().any(coding_in),
+            _ => coding_in(value),
+        },
+        _ => false,
+    }
+}
+
+/// A named slice: its cardinality and what routes an item to it.
+pub struct SliceRule {
+    pub name: &'static str,
+    pub min: u32,
+    /// `None` for `*`.
+    pub max: Option<u32>,
+    pub matchers: &'static [Matcher],
+}
+
+impl SliceRule {
+    fn matches(&self, item: &Value) -> bool {
+        self.matchers.iter().all(|m| m.matches(item))
+    }
+}
+
+/// The slicing of one element: its slices, in definition order, and whether
+/// items that match none are allowed (open) or errors (closed).
+pub struct Slicing {
+    pub element: &'static str,
+    pub rules: &'static [SliceRule],
+    pub closed: bool,
+}
+
+/// Which slice each item of a sliced array came from, per sliced element, so
+/// that writing gives back the order that was read. Filled in by parsing;
+/// values built in code have none and are written slice by slice, in
+/// definition order, then the items that match no slice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SliceOrder(Vec<(&'static str, Vec<u8>)>);
+
+impl SliceOrder {
+    fn record(&mut self, element: &'static str) -> &mut Vec<u8> {
+        let at = match self.0.iter().position(|(e, _)| *e == element) {
+            Some(at) => at,
+            None => {
+                self.0.push((element, Vec::new()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    fn get(&self, element: &str) -> &[u8] {
+        self.0
+            .iter()
+            .find(|(e, _)| *e == element)
+            .map_or(&[], |(_, order)| order)
+    }
+
+    /// Checks the number of items each slice got against its cardinality,
+    /// after parsing. The error names the slice (`component:diastolic`).
+    pub fn check(&self, slicing: &Slicing) -> Result<(), String> {
+        let order = self.get(slicing.element);
+        for (index, rule) in slicing.rules.iter().enumerate() {
+            let count = order
+                .iter()
+                .filter(|&&slot| usize::from(slot) == index)
+                .count() as u32;
+            let name = format!("{}:{}", slicing.element, rule.name);
+            if count < rule.min {
+                return Err(if count == 0 {
+                    format!("{name}: required slice is missing (min {})", rule.min)
+                } else {
+                    format!(
+                        "{name}: {count} items, the slice needs at least {}",
+                        rule.min
+                    )
+                });
+            }
+            if rule.max.is_some_and(|max| count > max) {
+                return Err(format!(
+                    "{name}: {count} items, the slice allows at most {}",
+                    rule.max.unwrap_or_default()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the items of one slice go: `T` (1..1), `Option<T>`, `Vec<T>` or
+/// [`NonEmpty<T>`].
+pub trait SliceSlot {
+    fn read_item(&mut self, r: &mut Reader<'_>) -> Result<(), Error>;
+}
+
+impl<T: Object + Empty> SliceSlot for T {
+    fn read_item(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        r.object_in_place(self)
+    }
+}
+
+impl<T: Object + Empty> SliceSlot for Option<T> {
+    fn read_item(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        if self.is_some() {
+            return Err(r.error("the slice allows at most 1 item"));
+        }
+        r.object_in_place(self.insert(T::empty()))
+    }
+}
+
+impl<T: Object + Empty> SliceSlot for Vec<T> {
+    fn read_item(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        self.push(T::empty());
+        let last = self.len() - 1;
+        r.object_in_place(&mut self[last])
+    }
+}
+
+impl<T: Object + Empty> SliceSlot for NonEmpty<T> {
+    fn read_item(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        self.as_vec_mut().read_item(r)
+    }
+}
+
+/// The items of one slice, for writing.
+pub trait SliceItems {
+    fn count(&self) -> usize;
+    fn item(&self, index: usize) -> &dyn Object;
+}
+
+impl<T: Object> SliceItems for T {
+    fn count(&self) -> usize {
+        1
+    }
+    fn item(&self, _: usize) -> &dyn Object {
+        self
+    }
+}
+
+impl<T: Object> SliceItems for Option<T> {
+    fn count(&self) -> usize {
+        usize::from(self.is_some())
+    }
+    fn item(&self, _: usize) -> &dyn Object {
+        self.as_ref().expect("count is 1")
+    }
+}
+
+impl<T: Object> SliceItems for Vec<T> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn item(&self, index: usize) -> &dyn Object {
+        &self[index]
+    }
+}
+
+impl<T: Object> SliceItems for NonEmpty<T> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn item(&self, index: usize) -> &dyn Object {
+        &self[index]
+    }
+}
+
+impl<'j> Reader<'j> {
+    /// Reads a sliced array: each item goes to the first slice whose
+    /// discriminators it matches (`read` gets the slice's index), or to the
+    /// rest (index = number of slices) when slicing is open.
+    pub fn sliced_field(
+        &mut self,
+        order: &mut SliceOrder,
+        slicing: &Slicing,
+        mut read: impl FnMut(&mut Reader<'_>, usize) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let record = order.record(slicing.element);
+        record.clear();
+        self.each_raw_item(|r, index, raw| {
+            let value: Value = serde_json::from_slice(raw)
+                .map_err(|e| r.error(format!("invalid JSON: {e}")))?;
+            let slot = slicing
+                .rules
+                .iter()
+                .position(|rule| rule.matches(&value))
+                .unwrap_or(slicing.rules.len());
+            let location = match slicing.rules.get(slot) {
+                Some(rule) => format!(":{}", rule.name),
+                None if slicing.closed => {
+                    return Err(r.error(format!(
+                        "item {index} matches none of the slices of `{}`, and the slicing is closed",
+                        slicing.element
+                    )));
+                }
+                None => format!("[{index}]"),
+            };
+            record.push(u8::try_from(slot).unwrap_or(u8::MAX));
+            r.nested(raw, &location, |sub| read(sub, slot))
+        })
+    }
+
+    /// Reads a value the profile fixes completely (and that has no field):
+    /// it must be exactly that.
+    pub fn constant_field(&mut self, pattern: &Pattern) -> Result<(), Error> {
+        let raw = self.next_raw()?;
+        let value: Value =
+            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
+        if pattern.matches(&value) {
+            Ok(())
+        } else {
+            Err(self.error(pattern.describe()))
+        }
+    }
+
+    /// Reads an object field (or each item of a list) that must match a
+    /// fixed value or pattern.
+    pub fn pattern_object_field<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        pattern: &Pattern,
+    ) -> Result<(), Error> {
+        let raw = self.checked_raw(pattern)?;
+        self.nested(raw, "", |sub| slot.read_objects(sub))
+    }
+
+    /// Like [`Self::pattern_object_field`] for an element the base repeats
+    /// and the profile allows once (an array of one object).
+    pub fn pattern_object_in_array<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        pattern: &Pattern,
+    ) -> Result<(), Error> {
+        let raw = self.checked_raw(pattern)?;
+        self.nested(raw, "", |sub| sub.one_item_array(slot, None))
+    }
+
+    /// Reads a primitive field's value that must match a fixed value or pattern.
+    pub fn pattern_value_field<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        kind: Kind,
+        pattern: &Pattern,
+    ) -> Result<(), Error> {
+        let raw = self.checked_raw(pattern)?;
+        self.nested(raw, "", |sub| slot.read_values(sub, kind))
+    }
+
+    /// Reads a JSON array that the profile allows only one item of (an
+    /// element repeating in the base, `0..1` or `1..1` in the profile) into
+    /// `slot`: with `kind`, the primitive values, else objects.
+    pub fn one_item_array<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        kind: Option<Kind>,
+    ) -> Result<(), Error> {
+        let mut count = 0;
+        self.read_array(|r| {
+            count += 1;
+            if count > 1 {
+                return Err(r.error("the profile allows only one item here"));
+            }
+            match kind {
+                Some(kind) => slot.read_values(r, kind),
+                None => slot.read_objects(r),
+            }
+        })
+    }
+
+    /// The `_name` array of such an element: one item, `null` or an element.
+    pub fn one_element_array<S: ReadSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
+        let mut count = 0;
+        self.read_array(|r| {
+            count += 1;
+            if count > 1 {
+                return Err(r.error("the profile allows only one item here"));
+            }
+            if r.null_next()? {
+                Ok(())
+            } else {
+                slot.read_elements(r)
+            }
+        })
+    }
+
+    fn checked_raw(&mut self, pattern: &Pattern) -> Result<&'j [u8], Error> {
+        let raw = self.next_raw()?;
+        let value: Value =
+            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
+        let ok = match &value {
+            Value::Array(items) if !pattern.value().is_array() => {
+                items.iter().all(|item| pattern.matches(item))
+            }
+            other => pattern.matches(other),
+        };
+        if ok {
+            Ok(raw)
+        } else {
+            Err(self.error(pattern.describe()))
+        }
+    }
+}
+
+impl Writer {
+    /// Writes a sliced array from the fields holding its slices and the rest,
+    /// in the order `order` recorded when it still fits what the fields hold.
+    pub fn sliced_field(
+        &mut self,
+        name: &str,
+        order: &SliceOrder,
+        slicing: &Slicing,
+        slots: &[&dyn SliceItems],
+    ) {
+        let counts: Vec<usize> = slots.iter().map(|s| s.count()).collect();
+        if counts.iter().all(|&c| c == 0) {
+            return;
+        }
+        let recorded = order.get(slicing.element);
+        let fits = recorded.len() == counts.iter().sum::<usize>()
+            && counts.iter().enumerate().all(|(slot, &count)| {
+                recorded.iter().filter(|&&s| usize::from(s) == slot).count() == count
+            });
+        let sequence: Vec<(usize, usize)> = if fits {
+            let mut next = vec![0; slots.len()];
+            recorded
+                .iter()
+                .map(|&slot| {
+                    let slot = usize::from(slot);
+                    next[slot] += 1;
+                    (slot, next[slot] - 1)
+                })
+                .collect()
+        } else {
+            counts
+                .iter()
+                .enumerate()
+                .flat_map(|(slot, &count)| (0..count).map(move |i| (slot, i)))
+                .collect()
+        };
+        self.array(name, &sequence, |w, &(slot, index)| {
+            w.object(slots[slot].item(index), None)
+        });
+    }
+
+    /// Writes an element the base repeats and the profile allows once: as
+    /// an array of (at most) one object.
+    pub fn object_in_array<T: Object>(&mut self, name: &str, item: Option<&T>) {
+        if let Some(item) = item {
+            self.array(name, std::slice::from_ref(item), |w, item| {
+                w.object(item, None)
+            });
+        }
+    }
+
+    /// Like [`Self::object_in_array`], for a primitive (`name` and `_name`).
+    pub fn primitive_in_array<V: PrimitiveValue, X: Object>(
+        &mut self,
+        name: &str,
+        item: Option<&Primitive<V, X>>,
+    ) {
+        if let Some(item) = item {
+            self.primitive_list(name, std::slice::from_ref(item));
+        }
+    }
+
+    /// Writes `name` with a JSON value given as text (a fixed value).
+    pub fn constant_field(&mut self, name: &str, pattern: &Pattern) {
+        self.key(name);
+        self.raw(pattern.text());
+    }
+}
+
+/// Converts between two types of the same resource (a profile and its base
+/// resource, or two profiles) through their FHIR JSON: what `From` and
+/// `TryFrom` between them do.
+pub fn convert_resource<A: ResourceType, B: ResourceType + Empty>(from: &A) -> Result<B, Error> {
+    let mut writer = Writer::new();
+    writer.resource(from);
+    let json = writer.into_bytes();
+    let mut reader = Reader::new(&json);
+    let converted = reader.resource_body()?;
+    reader.finish()?;
+    Ok(converted)
+}
+
+/// Converts between two types of the same datatype (an extension profile and
+/// `Extension`) through their FHIR JSON.
+pub fn convert_object<A: Object, B: Object + Empty>(from: &A, path: &str) -> Result<B, Error> {
+    let mut writer = Writer::new();
+    writer.object(from, None);
+    let json = writer.into_bytes();
+    let mut reader = Reader::at_path(&json, path);
+    let mut converted = B::empty();
+    reader.object_in_place(&mut converted)?;
+    reader.finish()?;
+    Ok(converted)
+}

@@ -1,0 +1,84 @@
+//! The US Core profile crates over every example of the three US Core
+//! packages: each parses into the type of the profile its `meta.profile`
+//! names, and writes back to the same JSON.
+
+mod common;
+
+use common::load;
+
+use fhirgen_runtime::{Error, first_difference};
+
+/// Reads into the crate's dispatcher: the profile chosen (if any) and the
+/// JSON written back.
+type Dispatch = fn(&[u8]) -> Result<(Option<&'static str>, Vec<u8>), Error>;
+
+fn dispatcher(version: &str) -> Dispatch {
+    match version {
+        "3.1.1" => |json| {
+            us_core_3_1_1::ProfiledResource::from_json(json).map(|r| (r.profile(), r.to_json()))
+        },
+        "6.1.0" => |json| {
+            us_core_6_1_0::ProfiledResource::from_json(json).map(|r| (r.profile(), r.to_json()))
+        },
+        "7.0.0" => |json| {
+            us_core_7_0_0::ProfiledResource::from_json(json).map(|r| (r.profile(), r.to_json()))
+        },
+        other => panic!("no crate for US Core {other}"),
+    }
+}
+
+/// Examples that are not valid R4, with the exact error (as in the base R4
+/// round-trip test): version, file, error.
+const INVALID: &[(&str, &str, &str)] = &[(
+    "3.1.1",
+    "example/DiagnosticReport-cardiology-report.json",
+    // `.` is not in the base64 alphabet.
+    "DiagnosticReport.presentedForm[0].hash: `EQH/..AgME` is not a valid FHIR base64Binary",
+)];
+
+#[test]
+fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
+    let mut report = Vec::new();
+    for version in ["3.1.1", "6.1.0", "7.0.0"] {
+        let set = load(&format!("hl7.fhir.us.core@{version}"));
+        let package = set.root();
+        let read = dispatcher(version);
+        let (mut total, mut profiled, mut failures) = (0, 0, Vec::new());
+        for entry in package.examples() {
+            total += 1;
+            let json = package.read(&entry.filename).unwrap();
+            match read(&json) {
+                Ok((profile, written)) => {
+                    if profile.is_some() {
+                        profiled += 1;
+                    }
+                    if let Some(difference) = first_difference(&json, &written, "").unwrap() {
+                        failures.push(format!("{}: changed: {difference}", entry.filename));
+                    }
+                }
+                Err(e) => {
+                    let known = INVALID.iter().any(|(v, file, error)| {
+                        *v == version && *file == entry.filename && *error == e.to_string()
+                    });
+                    if !known {
+                        failures.push(format!("{}: {e}", entry.filename));
+                    }
+                }
+            }
+        }
+        report.push(format!(
+            "US Core {version}: {total} examples, {profiled} read as a profile type, {} listed as invalid R4, {} failures",
+            INVALID.iter().filter(|(v, ..)| *v == version).count(),
+            failures.len()
+        ));
+        for f in &failures {
+            report.push(format!("  {f}"));
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(
+        report.iter().all(|l| !l.starts_with("  ")),
+        "{}",
+        report.join("\n")
+    );
+}
