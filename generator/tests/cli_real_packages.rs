@@ -486,7 +486,7 @@ fn roundtrip_reports_only_what_does_not_survive() {
     assert!(
         lines
             .iter()
-            .any(|l| l["id"] == "qs1" && l["firstDifference"] == "Questionnaire.item[0].item[0]")
+            .any(|l| l["id"] == "qs1" && l["firstDifference"] == "Questionnaire.item[0].item[0].linkId")
     );
     assert!(
         lines

@@ -12,8 +12,8 @@ pub struct Reader<'j> {
     json: &'j [u8],
     jiter: Jiter<'j>,
     path: String,
-    lenient: bool,
-    issues: Vec<Issue>,
+    pub(crate) lenient: bool,
+    pub(crate) issues: Vec<Issue>,
 }
 
 /// Property names are copied out of the parser before the value is read; this
@@ -326,7 +326,8 @@ impl<'j> Reader<'j> {
             key = self.at(next)?;
         }
         if let Some(missing) = required_missing(object, &seen) {
-            return Err(self.error(format!("required element `{missing}` is missing")));
+            self.push_key(missing);
+            return Err(self.error("required element is missing"));
         }
         object.finish().map_err(|problem| {
             let (property, message) = problem.split_once(": ").unwrap_or(("", &problem));

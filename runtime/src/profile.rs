@@ -437,6 +437,18 @@ impl<'j> Reader<'j> {
                 }
                 None => format!("[{index}]"),
             };
+            if let Some(rule) = slicing.rules.get(slot)
+                && let Some(max) = rule.max
+            {
+                let taken = record.iter().filter(|&&s| usize::from(s) == slot).count();
+                if taken >= max as usize {
+                    let plural = if max == 1 { "" } else { "s" };
+                    return Err(Error::new(
+                        format!("{}{location}", r.path()),
+                        format!("the slice allows at most {max} item{plural}"),
+                    ));
+                }
+            }
             record.push(u8::try_from(slot).unwrap_or(u8::MAX));
             r.nested(raw, &location, |sub| read(sub, slot))
         })
@@ -525,6 +537,72 @@ impl<'j> Reader<'j> {
         })
     }
 
+    /// Reads a `Coding` or `CodeableConcept` (or a list of them) bound to a
+    /// value set by a required binding: it must carry one of `codes`. A
+    /// lenient read keeps it and reports an issue.
+    pub fn bound_object_field<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        codes: &[(&str, &str)],
+        value_set: &str,
+        in_array: bool,
+    ) -> Result<(), Error> {
+        let raw = self.next_raw()?;
+        let value: Value =
+            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
+        let items: Vec<&Value> = match &value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for (index, item) in items.iter().enumerate() {
+            if !has_code(item, codes) {
+                let suffix = if value.is_array() {
+                    format!("[{index}]")
+                } else {
+                    String::new()
+                };
+                let message = format!("has no code from the required value set {value_set}");
+                let error = Error::new(format!("{}{suffix}", self.path()), message);
+                if !self.lenient {
+                    return Err(error);
+                }
+                self.issues.push(error);
+            }
+        }
+        self.nested(raw, "", |sub| {
+            if in_array {
+                sub.one_item_array(slot, None)
+            } else {
+                slot.read_objects(sub)
+            }
+        })
+    }
+
+    /// Reads a code bound to a value set: one of its codes, or (in a lenient
+    /// read, reported as an issue) any other code, kept with `other`.
+    pub fn code_value<T>(
+        &mut self,
+        kind: Kind,
+        value_set: &str,
+        from_code: fn(&str) -> Option<T>,
+        other: fn(String) -> T,
+    ) -> Result<T, String> {
+        let code = String::read(self, kind)?;
+        match from_code(&code) {
+            Some(known) => Ok(known),
+            None if self.lenient => {
+                let issue = self.error(format!(
+                    "code `{code}` is not in the required value set {value_set}; kept"
+                ));
+                self.issues.push(issue);
+                Ok(other(code))
+            }
+            None => Err(format!(
+                "code `{code}` is not in the required value set {value_set}"
+            )),
+        }
+    }
+
     fn checked_raw(&mut self, pattern: &Pattern) -> Result<&'j [u8], Error> {
         let raw = self.next_raw()?;
         let value: Value =
@@ -603,6 +681,11 @@ impl Writer {
         if let Some(item) = item {
             self.primitive_list(name, std::slice::from_ref(item));
         }
+    }
+
+    /// Writes a string value (a code).
+    pub fn string_value(&mut self, text: &str) {
+        self.string(text);
     }
 
     /// Writes `name` with a JSON value given as text (a fixed value).

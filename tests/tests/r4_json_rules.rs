@@ -124,7 +124,7 @@ fn structure_errors_name_the_path() {
     );
     assert_eq!(
         error_of(r#"{"resourceType":"Observation","code":{"text":"x"}}"#),
-        "Observation: required element `status` is missing"
+        "Observation.status: required element is missing"
     );
     assert_eq!(
         error_of(r#"{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2024"}"#),

@@ -11,12 +11,12 @@ use fhir_r4::Resource;
 const NOT_VALID_R4: &[(&str, &str, &str)] = &[
     (
         "Questionnaire-qs1.json",
-        "Questionnaire.item[0].item[0]: required element `linkId` is missing",
+        "Questionnaire.item[0].item[0].linkId: required element is missing",
         "Questionnaire.item.linkId is 1..1",
     ),
     (
         "ig-r4.json",
-        "ImplementationGuide: required element `name` is missing",
+        "ImplementationGuide.name: required element is missing",
         "ImplementationGuide.name is 1..1",
     ),
     (
@@ -27,52 +27,52 @@ const NOT_VALID_R4: &[(&str, &str, &str)] = &[
     // SearchParameter.base is 1..*; these ten R4 core extension search parameters have none.
     (
         "SearchParameter-codesystem-extensions-CodeSystem-author.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-codesystem-extensions-CodeSystem-effective.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-codesystem-extensions-CodeSystem-end.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-codesystem-extensions-CodeSystem-keyword.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-codesystem-extensions-CodeSystem-workflow.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-valueset-extensions-ValueSet-author.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-valueset-extensions-ValueSet-effective.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-valueset-extensions-ValueSet-end.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-valueset-extensions-ValueSet-keyword.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
     (
         "SearchParameter-valueset-extensions-ValueSet-workflow.json",
-        "SearchParameter: required element `base` is missing",
+        "SearchParameter.base: required element is missing",
         "SearchParameter.base is 1..*",
     ),
 ];

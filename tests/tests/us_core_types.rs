@@ -49,8 +49,21 @@ fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
             let json = package.read(&entry.filename).unwrap();
             match read(&json) {
                 Ok((profile, written)) => {
-                    if profile.is_some() {
-                        profiled += 1;
+                    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+                    let claimed: Vec<&str> = value["meta"]["profile"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| p.as_str())
+                        .map(|p| p.split('|').next().unwrap_or(p))
+                        .collect();
+                    match profile {
+                        Some(url) if claimed.contains(&url) => profiled += 1,
+                        Some(url) => {
+                            failures.push(format!("{}: read as {url}, not claimed", entry.filename))
+                        }
+                        // Read as the base resource: it must claim no profile of the crate.
+                        None => {}
                     }
                     if let Some(difference) = first_difference(&json, &written, "").unwrap() {
                         failures.push(format!("{}: changed: {difference}", entry.filename));

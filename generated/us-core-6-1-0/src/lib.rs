@@ -10,6 +10,8 @@
 #![allow(clippy::large_enum_variant)]
 
 #[rustfmt::skip]
+mod codes;
+#[rustfmt::skip]
 mod extensions;
 #[rustfmt::skip]
 mod profiles;
@@ -19,6 +21,7 @@ mod resource;
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
 pub use ::fhirgen_runtime::{Error, Issue, NonEmpty};
+pub use codes::*;
 pub use extensions::*;
 pub use profiles::*;
 pub use resource::ProfiledResource;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use fhirgen::emit::CrateOptions;
 use fhirgen::generate::{
-    BASE_VERSION, CrateManifest, RUNTIME_VERSION, compare, generate_crate, write,
+    BASE_VERSION, CORE_PACKAGE, CrateManifest, RUNTIME_VERSION, compare, generate_crate,
+    generate_profile_crate, write,
 };
 
 use super::sources::Sources;
@@ -53,7 +54,14 @@ pub fn generate(
         eprintln!("generating {} from {package} ...", options.name);
         let set = sources.load_set(&package)?;
         print_warnings(set.warnings());
-        let files = generate_crate(&set, &options)?;
+        let (files, warnings) = if set.root().id().name == CORE_PACKAGE {
+            (generate_crate(&set, &options)?, Vec::new())
+        } else {
+            generate_profile_crate(&set, &options)?
+        };
+        for warning in &warnings {
+            eprintln!("note: {warning}");
+        }
         if check {
             let differences = compare(&files, &out)?;
             for file in &differences.changed {
@@ -74,11 +82,12 @@ pub fn generate(
         } else {
             let written = write(&files, &out)?;
             eprintln!(
-                "{}: {} files, {} written, {} removed, in {}",
+                "{}: {} files, {} written, {} removed, {} notes, in {}",
                 options.name,
                 files.len(),
                 written.changed.len(),
                 written.stale.len(),
+                warnings.len(),
                 out.display()
             );
         }

@@ -377,6 +377,14 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 quote!(r.element_field(&mut self.#name)?),
             ));
         }
+        FieldType::Object { .. } if f.required_codes.is_some() && pattern.is_none() => {
+            let codes = type_path(f.required_codes.as_deref().unwrap_or_default());
+            let in_array = f.is_single_in_array();
+            arms.push((
+                f.json_name.clone(),
+                quote!(r.bound_object_field(&mut self.#name, #codes::CODES, #codes::VALUE_SET, #in_array)?),
+            ));
+        }
         FieldType::Object { .. } if f.is_single_in_array() => arms.push((
             f.json_name.clone(),
             match pattern {

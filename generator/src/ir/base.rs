@@ -320,6 +320,7 @@ impl Builder<'_> {
             must_support: false,
             pattern: None,
             notes: Vec::new(),
+            required_codes: None,
         })
     }
 

@@ -113,6 +113,29 @@ pub struct Field {
     pub pattern: Option<PatternDef>,
     /// More lines for the doc comment (allowed reference targets...).
     pub notes: Vec<String>,
+    /// A `Coding` or `CodeableConcept` with a required binding to an
+    /// enumerable value set: the code enum whose codes it must use.
+    pub required_codes: Option<String>,
+}
+
+/// The codes of an enumerable value set, as a Rust enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeEnum {
+    pub name: String,
+    /// The alias of `Primitive<name, Extension>` for `code` elements.
+    pub alias: String,
+    /// The value set's canonical URL as the binding gives it.
+    pub value_set: String,
+    pub title: Option<String>,
+    pub codes: Vec<EnumCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumCode {
+    pub variant: String,
+    pub system: String,
+    pub code: String,
+    pub display: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use heck::ToUpperCamelCase;
 
 use super::{
-    ChoiceDef, Field, FieldType, MatcherDef, PatternDef, ProfileModel, ProfileNode, SliceField,
-    SlicedDef, StructDef, StructKind, TypeSpace, Variant,
+    ChoiceDef, CodeEnum, EnumCode, Field, FieldType, MatcherDef, PatternDef, ProfileModel,
+    ProfileNode, SliceField, SlicedDef, StructDef, StructKind, TypeSpace, Variant,
 };
 use crate::conformance::{Max, StructureDefinition};
 use crate::error::{Error, Result};
@@ -70,9 +70,15 @@ pub struct ProfileSpace {
     /// Choice enums of the base crate that fields use, under their path
     /// (`::fhir_r4::ObservationValue`).
     pub base_choices: Vec<ChoiceDef>,
+    /// Enums of the codes of the value sets bound (required or
+    /// extensible) that expand, sorted by name.
+    pub code_enums: Vec<CodeEnum>,
     /// What could not be expressed, once each.
     pub warnings: Vec<String>,
 }
+
+/// Value sets with more codes than this stay open types (a warning says so).
+const MAX_ENUM_CODES: usize = 300;
 
 /// The Rust path of the base crate's types.
 const BASE_CRATE: &str = "::fhir_r4";
@@ -114,6 +120,8 @@ struct Builder<'a> {
     profiles: Vec<ProfileType>,
     structs: Vec<StructDef>,
     choices: Vec<ChoiceDef>,
+    /// Value set canonical -> its enum (`None`: not enumerable).
+    code_enums: BTreeMap<String, Option<CodeEnum>>,
     warnings: Vec<String>,
     /// The profile being built: module (owner) and `url|version`.
     owner: String,
@@ -135,6 +143,7 @@ impl<'a> Builder<'a> {
             profiles: Vec::new(),
             structs: Vec::new(),
             choices: Vec::new(),
+            code_enums: BTreeMap::new(),
             warnings: Vec::new(),
             owner: String::new(),
             source: String::new(),
@@ -433,7 +442,138 @@ impl<'a> Builder<'a> {
                 unreachable!("base types have no constants or slices")
             }
         }
+        self.bind_codes(node, &mut field)?;
         Ok(Some(field))
+    }
+
+    /// Required bindings to value sets that expand: a `code` element holds
+    /// the value set's enum; a `Coding` or `CodeableConcept` keeps its type
+    /// and must carry one of the codes. Extensible bindings point to the enum
+    /// in the docs.
+    fn bind_codes(&mut self, node: &ProfileNode, field: &mut Field) -> Result<()> {
+        let Some(binding) = &node.binding else {
+            return Ok(());
+        };
+        let Some(value_set) = &binding.value_set else {
+            return Ok(());
+        };
+        let strength = binding.strength.as_str();
+        if !matches!(strength, "required" | "extensible") {
+            return Ok(());
+        }
+        let coded = match &field.ty {
+            FieldType::Primitive { kind, .. } => *kind == "Code",
+            FieldType::Object { type_name, .. } => {
+                type_name.ends_with("::Coding") || type_name.ends_with("::CodeableConcept")
+            }
+            _ => false,
+        };
+        if !coded || node.types.len() != 1 {
+            return Ok(());
+        }
+        let Some(code_enum) = self.code_enum(&node.id, value_set)? else {
+            return Ok(());
+        };
+        field
+            .notes
+            .push(format!("Codes: [`{}`](crate::{0})", code_enum.name));
+        if strength == "required" {
+            match &mut field.ty {
+                FieldType::Primitive { alias, .. } => *alias = code_enum.alias.clone(),
+                _ => field.required_codes = Some(code_enum.name.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The enum of the codes of `value_set`, made on first use; `None` when it
+    /// does not expand or is too large (reported once).
+    fn code_enum(&mut self, element: &str, value_set: &str) -> Result<Option<CodeEnum>> {
+        // One enum per value set, whichever version a binding names.
+        let value_set = value_set.split('|').next().unwrap_or(value_set);
+        if let Some(known) = self.code_enums.get(value_set) {
+            return Ok(known.clone());
+        }
+        let made = match self.expander.expand_binding(value_set)? {
+            Expansion::NotExpandable(why) => {
+                // The list of missing dependencies is in the loader's warnings.
+                let why = why.split("; these dependencies").next().unwrap_or(&why);
+                self.warn(format!(
+                    "{element}: value set {value_set} does not expand offline ({why}); the element stays an open type"
+                ));
+                None
+            }
+            Expansion::Enumerated(codes) if codes.len() > MAX_ENUM_CODES => {
+                self.warn(format!(
+                    "{element}: value set {value_set} has {} codes, more than {MAX_ENUM_CODES}; the element stays an open type",
+                    codes.len()
+                ));
+                None
+            }
+            Expansion::Enumerated(codes) if codes.is_empty() => None,
+            Expansion::Enumerated(codes) => {
+                let definition = self
+                    .set
+                    .resolve_as::<crate::conformance::ValueSet>(value_set)
+                    .ok();
+                let label = definition
+                    .as_ref()
+                    .and_then(|v| v.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| {
+                        value_set
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or(value_set)
+                            .split('|')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned()
+                    });
+                let mut base = label.to_upper_camel_case();
+                if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+                    base = format!("Codes{base}");
+                }
+                let name = self.fresh_name(base);
+                let alias = self.fresh_name(format!("{name}Code"));
+                let mut variants: HashSet<String> = HashSet::new();
+                let codes = codes
+                    .into_iter()
+                    .filter(|c| !c.is_abstract)
+                    .map(|c| {
+                        let mut variant = c.code.to_upper_camel_case();
+                        if variant.is_empty() || variant.starts_with(|ch: char| ch.is_ascii_digit())
+                        {
+                            variant = format!("C{variant}");
+                        }
+                        if variant == "NotInValueSet" || variant == "Self" {
+                            variant.push('_');
+                        }
+                        let wanted = variant.clone();
+                        let mut n = 2;
+                        while !variants.insert(variant.clone()) {
+                            variant = format!("{wanted}{n}");
+                            n += 1;
+                        }
+                        EnumCode {
+                            variant,
+                            system: c.system,
+                            code: c.code,
+                            display: c.display,
+                        }
+                    })
+                    .collect();
+                Some(CodeEnum {
+                    name,
+                    alias,
+                    value_set: value_set.to_owned(),
+                    title: definition.and_then(|v| v.title.clone()),
+                    codes,
+                })
+            }
+        };
+        self.code_enums.insert(value_set.to_owned(), made.clone());
+        Ok(made)
     }
 
     /// The type of an object element: an extension definition's struct, a
@@ -522,18 +662,26 @@ impl<'a> Builder<'a> {
                 own = true;
                 continue;
             }
-            let type_slice = node.slices.iter().find(|s| {
-                s.node.types.len() == 1
-                    && s.node.types[0].code.as_deref() == Some(variant.type_code.as_str())
-            });
-            let ty = match (&variant.ty, type_slice) {
-                (FieldType::Object { type_name, .. }, Some(slice))
-                    if self.children_differ(&slice.node, type_name) =>
+            // The constraints on one type: a type slice (`value[x]:valueQuantity`)
+            // or, when the profile allows one type only, the element's own
+            // children (`value[x].code`).
+            let constrained = node
+                .slices
+                .iter()
+                .find(|s| {
+                    s.node.types.len() == 1
+                        && s.node.types[0].code.as_deref() == Some(variant.type_code.as_str())
+                })
+                .map(|s| &s.node)
+                .or_else(|| (allowed.len() == 1 && !node.children.is_empty()).then_some(node));
+            let ty = match (&variant.ty, constrained) {
+                (FieldType::Object { type_name, .. }, Some(constrained))
+                    if self.children_differ(constrained, type_name) =>
                 {
                     own = true;
                     let name = self.part_struct(
                         format!("{parent}{camel}{}", variant.name),
-                        &slice.node,
+                        constrained,
                         type_name,
                     )?;
                     FieldType::Object {
@@ -736,6 +884,11 @@ impl<'a> Builder<'a> {
             structs: self.structs,
             choices: self.choices,
             base_choices: self.used_base_choices.into_values().collect(),
+            code_enums: {
+                let mut enums: Vec<CodeEnum> = self.code_enums.into_values().flatten().collect();
+                enums.sort_by(|a, b| a.name.cmp(&b.name));
+                enums
+            },
             warnings: self.warnings,
         })
     }

@@ -46,14 +46,20 @@ pub struct UsCoreCondition {
     /// active | recurrence | relapse | inactive | remission | resolved
     ///
     /// `Condition.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-clinical`, modifier, Must Support
+    ///
+    /// Codes: \[`ConditionClinicalStatusCodes`\](crate::ConditionClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     ///
     /// `Condition.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-ver-status`, modifier, Must Support
+    ///
+    /// Codes: \[`ConditionVerificationStatus`\](crate::ConditionVerificationStatus)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// problem-list-item | encounter-diagnosis | health-concern
     ///
     /// `Condition.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-condition-category`, Must Support
+    ///
+    /// Codes: \[`UsCoreConditionCategoryCodes`\](crate::UsCoreConditionCategoryCodes)
     pub category: ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
     /// Subjective severity of condition
     ///
@@ -200,11 +206,21 @@ impl ::fhirgen_runtime::Object for UsCoreCondition {
                 10u16
             }
             "clinicalStatus" => {
-                r.object_field(&mut self.clinical_status)?;
+                r.bound_object_field(
+                    &mut self.clinical_status,
+                    crate::ConditionClinicalStatusCodes::CODES,
+                    crate::ConditionClinicalStatusCodes::VALUE_SET,
+                    false,
+                )?;
                 11u16
             }
             "verificationStatus" => {
-                r.object_field(&mut self.verification_status)?;
+                r.bound_object_field(
+                    &mut self.verification_status,
+                    crate::ConditionVerificationStatus::CODES,
+                    crate::ConditionVerificationStatus::VALUE_SET,
+                    false,
+                )?;
                 12u16
             }
             "category" => {

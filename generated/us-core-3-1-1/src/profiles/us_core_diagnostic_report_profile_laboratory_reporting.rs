@@ -74,7 +74,9 @@ pub struct UsCoreDiagnosticReportProfileLaboratoryReporting {
     /// registered | partial | preliminary | final +
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`DiagnosticReportStatus`\](crate::DiagnosticReportStatus)
+    pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// Slice `DiagnosticReport.category:LaboratorySlice` 1..1, Must Support

@@ -52,10 +52,14 @@ pub struct UsCoreDiagnosticReportProfileNoteExchange {
     /// registered | partial | preliminary | final +
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`DiagnosticReportStatus`\](crate::DiagnosticReportStatus)
+    pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// `DiagnosticReport.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-diagnosticreport-category`, Must Support
+    ///
+    /// Codes: \[`UsCoreDiagnosticReportCategory`\](crate::UsCoreDiagnosticReportCategory)
     pub category: ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
     /// US Core Report Code
     ///

@@ -50,11 +50,15 @@ pub struct UsCoreDocumentReferenceProfile {
     /// current | superseded | entered-in-error
     ///
     /// `DocumentReference.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`DocumentReferenceStatus`\](crate::DocumentReferenceStatus)
+    pub status: crate::DocumentReferenceStatusCode,
     /// preliminary | final | amended | entered-in-error
     ///
     /// `DocumentReference.docStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`
-    pub doc_status: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`CompositionStatus`\](crate::CompositionStatus)
+    pub doc_status: ::std::option::Option<crate::CompositionStatusCode>,
     /// Kind of document (LOINC if possible)
     ///
     /// `DocumentReference.type` 1..1, required binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-type`, Must Support
@@ -62,6 +66,8 @@ pub struct UsCoreDocumentReferenceProfile {
     /// Categorization of document
     ///
     /// `DocumentReference.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-category`, Must Support
+    ///
+    /// Codes: \[`UsCoreDocumentReferenceCategory`\](crate::UsCoreDocumentReferenceCategory)
     pub category: ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
     /// Who/what is the subject of the document
     ///
@@ -102,6 +108,8 @@ pub struct UsCoreDocumentReferenceProfile {
     /// Document security-tags
     ///
     /// `DocumentReference.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
+    ///
+    /// Codes: \[`AllSecurityLabels`\](crate::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Document referenced
     ///

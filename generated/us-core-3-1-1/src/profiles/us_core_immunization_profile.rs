@@ -46,7 +46,9 @@ pub struct UsCoreImmunizationProfile {
     /// completed | entered-in-error | not-done
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ImmunizationStatusCodes`\](crate::ImmunizationStatusCodes)
+    pub status: crate::ImmunizationStatusCodesCode,
     /// Reason not done
     ///
     /// `Immunization.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/immunization-status-reason`, Must Support
@@ -54,6 +56,8 @@ pub struct UsCoreImmunizationProfile {
     /// Vaccine Product Type (bind to CVX)
     ///
     /// `Immunization.vaccineCode` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vaccines-cvx`, Must Support
+    ///
+    /// Codes: \[`UsCoreVaccineAdministeredValueSetCvx`\](crate::UsCoreVaccineAdministeredValueSetCvx)
     pub vaccine_code: ::fhir_r4::CodeableConcept,
     /// Who was immunized
     ///

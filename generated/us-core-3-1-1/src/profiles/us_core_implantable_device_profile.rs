@@ -58,10 +58,14 @@ pub struct UsCoreImplantableDeviceProfile {
     /// active | inactive | entered-in-error | unknown
     ///
     /// `Device.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/device-status|4.0.1`, modifier
-    pub status: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`FhirDeviceStatus`\](crate::FhirDeviceStatus)
+    pub status: ::std::option::Option<crate::FhirDeviceStatusCode>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     ///
     /// `Device.statusReason` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/device-status-reason`
+    ///
+    /// Codes: \[`FhirDeviceStatusReason`\](crate::FhirDeviceStatusReason)
     pub status_reason: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// The distinct identification string
     ///
@@ -551,7 +555,9 @@ pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// barcode | rfid | manual +
     ///
     /// `Device.udiCarrier.entryType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/udi-entry-type|4.0.1`
-    pub entry_type: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`UdiEntryType`\](crate::UdiEntryType)
+    pub entry_type: ::std::option::Option<crate::UdiEntryTypeCode>,
 }
 impl ::fhirgen_runtime::Empty for UsCoreImplantableDeviceProfileUdiCarrier {
     fn empty() -> Self {

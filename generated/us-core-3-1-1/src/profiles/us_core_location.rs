@@ -46,7 +46,9 @@ pub struct UsCoreLocation {
     /// active | suspended | inactive
     ///
     /// `Location.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-status|4.0.1`, modifier, Must Support
-    pub status: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`LocationStatus`\](crate::LocationStatus)
+    pub status: ::std::option::Option<crate::LocationStatusCode>,
     /// The operational status of the location (typically only for a bed/room)
     ///
     /// `Location.operationalStatus` 0..1, preferred binding to `http://terminology.hl7.org/ValueSet/v2-0116`
@@ -66,10 +68,14 @@ pub struct UsCoreLocation {
     /// instance | kind
     ///
     /// `Location.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-mode|4.0.1`
-    pub mode: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`LocationMode`\](crate::LocationMode)
+    pub mode: ::std::option::Option<crate::LocationModeCode>,
     /// Type of function performed
     ///
     /// `Location.type` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`
+    ///
+    /// Codes: \[`V3ServiceDeliveryLocationRoleType`\](crate::V3ServiceDeliveryLocationRoleType)
     pub type_: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Contact details of the location
     ///

@@ -46,7 +46,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`MedicationrequestStatus`\](crate::MedicationrequestStatus)
+    pub status: crate::MedicationrequestStatusCode,
     /// Reason for current status
     ///
     /// `MedicationRequest.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status-reason`
@@ -54,7 +56,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
-    pub intent: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`MedicationRequestIntent`\](crate::MedicationRequestIntent)
+    pub intent: crate::MedicationRequestIntentCode,
     /// Type of medication usage
     ///
     /// `MedicationRequest.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-category`
@@ -62,7 +66,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`RequestPriority`\](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `MedicationRequest.doNotPerform` 0..1, modifier

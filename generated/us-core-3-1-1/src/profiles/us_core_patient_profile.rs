@@ -122,7 +122,9 @@ pub struct UsCorePatientProfile {
     /// male | female | other | unknown
     ///
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
-    pub gender: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    pub gender: crate::AdministrativeGenderCode,
     /// The date of birth for the individual
     ///
     /// `Patient.birthDate` 0..1, Must Support
@@ -138,6 +140,8 @@ pub struct UsCorePatientProfile {
     /// Marital (civil) status of a patient
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
+    ///
+    /// Codes: \[`MaritalStatusCodes`\](crate::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -525,10 +529,14 @@ pub struct UsCorePatientProfileIdentifier {
     /// usual | official | temp | secondary | old (If known)
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
+    ///
+    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -649,7 +657,9 @@ pub struct UsCorePatientProfileTelecom {
     /// phone | fax | email | pager | url | sms | other
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system`, Must Support
-    pub system: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ContactPointSystem`\](crate::ContactPointSystem)
+    pub system: crate::ContactPointSystemCode,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 1..1, Must Support
@@ -657,7 +667,9 @@ pub struct UsCorePatientProfileTelecom {
     /// home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`ContactPointUse`\](crate::ContactPointUse)
+    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1

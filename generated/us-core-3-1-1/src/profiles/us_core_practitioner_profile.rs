@@ -86,7 +86,9 @@ pub struct UsCorePractitionerProfile {
     /// male | female | other | unknown
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
     /// `Practitioner.birthDate` 0..1
@@ -371,10 +373,14 @@ pub struct UsCorePractitionerProfileIdentifier {
     /// usual | official | temp | secondary | old (If known)
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
+    ///
+    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -495,7 +501,9 @@ pub struct UsCorePractitionerProfileName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`NameUse`\](crate::NameUse)
+    pub use_: ::std::option::Option<crate::NameUseCode>,
     /// Text representation of the full name
     ///
     /// `HumanName.text` 0..1

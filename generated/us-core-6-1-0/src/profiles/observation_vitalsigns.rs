@@ -89,7 +89,9 @@ pub struct ObservationVitalsigns {
     /// registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -99,6 +101,8 @@ pub struct ObservationVitalsigns {
     /// Coded Responses from C-CDA Vital Sign Results
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support
+    ///
+    /// Codes: \[`VitalSigns`\](crate::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Who and/or what the observation is about
     ///
@@ -139,10 +143,14 @@ pub struct ObservationVitalsigns {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///

@@ -46,23 +46,33 @@ pub struct UsCoreAllergyIntolerance {
     /// (USCDI) active | inactive | resolved
     ///
     /// `AllergyIntolerance.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical`, modifier, Must Support
+    ///
+    /// Codes: \[`AllergyIntoleranceClinicalStatusCodes`\](crate::AllergyIntoleranceClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) unconfirmed | confirmed | refuted | entered-in-error
     ///
     /// `AllergyIntolerance.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-verification`, modifier, Must Support
+    ///
+    /// Codes: \[`AllergyIntoleranceVerificationStatusCodes`\](crate::AllergyIntoleranceVerificationStatusCodes)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// allergy | intolerance - Underlying mechanism (if known)
     ///
     /// `AllergyIntolerance.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-type|4.0.1`
-    pub type_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AllergyIntoleranceType`\](crate::AllergyIntoleranceType)
+    pub type_: ::std::option::Option<crate::AllergyIntoleranceTypeCode>,
     /// food | medication | environment | biologic
     ///
     /// `AllergyIntolerance.category` 0..*, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-category|4.0.1`
-    pub category: ::std::vec::Vec<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AllergyIntoleranceCategory`\](crate::AllergyIntoleranceCategory)
+    pub category: ::std::vec::Vec<crate::AllergyIntoleranceCategoryCode>,
     /// low | high | unable-to-assess
     ///
     /// `AllergyIntolerance.criticality` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality|4.0.1`
-    pub criticality: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AllergyIntoleranceCriticality`\](crate::AllergyIntoleranceCriticality)
+    pub criticality: ::std::option::Option<crate::AllergyIntoleranceCriticalityCode>,
     /// (USCDI) Code that identifies the allergy or intolerance
     ///
     /// `AllergyIntolerance.code` 1..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1186.8`, Must Support
@@ -195,11 +205,21 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
                 10u16
             }
             "clinicalStatus" => {
-                r.object_field(&mut self.clinical_status)?;
+                r.bound_object_field(
+                    &mut self.clinical_status,
+                    crate::AllergyIntoleranceClinicalStatusCodes::CODES,
+                    crate::AllergyIntoleranceClinicalStatusCodes::VALUE_SET,
+                    false,
+                )?;
                 11u16
             }
             "verificationStatus" => {
-                r.object_field(&mut self.verification_status)?;
+                r.bound_object_field(
+                    &mut self.verification_status,
+                    crate::AllergyIntoleranceVerificationStatusCodes::CODES,
+                    crate::AllergyIntoleranceVerificationStatusCodes::VALUE_SET,
+                    false,
+                )?;
                 12u16
             }
             "type" => {

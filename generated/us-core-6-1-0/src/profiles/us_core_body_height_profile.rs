@@ -92,7 +92,9 @@ pub struct UsCoreBodyHeightProfile {
     /// (USCDI) registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -102,6 +104,8 @@ pub struct UsCoreBodyHeightProfile {
     /// (USCDI) Body Height
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"8302-2"}]}`
+    ///
+    /// Codes: \[`UsCoreVitalSigns`\](crate::UsCoreVitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// (USCDI) Who and/or what the observation is about
     ///
@@ -142,10 +146,14 @@ pub struct UsCoreBodyHeightProfile {
     /// (USCDI) Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -854,7 +862,9 @@ pub struct UsCoreBodyHeightProfileValueQuantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    pub comparator: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// (USCDI) Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -862,7 +872,9 @@ pub struct UsCoreBodyHeightProfileValueQuantity {
     /// (USCDI) Coded responses from the common UCUM units for vital signs value set.
     ///
     /// `Quantity.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/ucum-bodylength|4.0.1`, Must Support
-    pub code: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`BodyLengthUnits`\](crate::BodyLengthUnits)
+    pub code: crate::BodyLengthUnitsCode,
 }
 impl ::fhirgen_runtime::Empty for UsCoreBodyHeightProfileValueQuantity {
     fn empty() -> Self {

@@ -46,7 +46,9 @@ pub struct UsCoreCareTeam {
     /// (USCDI) proposed | active | suspended | inactive | entered-in-error
     ///
     /// `CareTeam.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-team-status`, modifier, Must Support
-    pub status: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`CareTeamStatus`\](crate::CareTeamStatus)
+    pub status: ::std::option::Option<crate::CareTeamStatusCode>,
     /// Type of team
     ///
     /// `CareTeam.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/care-team-category`

@@ -110,7 +110,9 @@ pub struct UsCoreCoverageProfile {
     /// (USCDI) active | cancelled | draft | entered-in-error
     ///
     /// `Coverage.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`FinancialResourceStatusCodes`\](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// (USCDI) Coverage category such as medical or accident
     ///
     /// `Coverage.type` 0..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.114222.4.11.3591`, Must Support
@@ -144,6 +146,8 @@ pub struct UsCoreCoverageProfile {
     /// (USCDI) Beneficiary relationship to the subscriber
     ///
     /// `Coverage.relationship` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/subscriber-relationship`, Must Support
+    ///
+    /// Codes: \[`SubscriberRelationshipCodes`\](crate::SubscriberRelationshipCodes)
     pub relationship: ::fhir_r4::CodeableConcept,
     /// (USCDI) Coverage start and end dates
     ///
@@ -552,10 +556,14 @@ pub struct UsCoreCoverageProfileIdentifierMemberid {
     /// usual | official | temp | secondary | old (If known)
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// (USCDI) Member Number identifier type
     ///
     /// `Identifier.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`, Must Support, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]}`
+    ///
+    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// The namespace for the identifier value
     ///
@@ -686,6 +694,8 @@ pub struct UsCoreCoverageProfileClassGroup {
     /// Type of class such as 'group' or 'plan'
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"group"}]}`
+    ///
+    /// Codes: \[`CoverageClassCodes`\](crate::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// (USCDI) Group Number
     ///
@@ -790,6 +800,8 @@ pub struct UsCoreCoverageProfileClassPlan {
     /// Type of class such as 'group' or 'plan'
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]}`
+    ///
+    /// Codes: \[`CoverageClassCodes`\](crate::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// (USCDI) Plan Number
     ///

@@ -46,7 +46,9 @@ pub struct UsCoreEncounterProfile {
     /// (USCDI) planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     ///
     /// `Encounter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`EncounterStatus`\](crate::EncounterStatus)
+    pub status: crate::EncounterStatusCode,
     /// List of past encounter statuses
     ///
     /// `Encounter.statusHistory` 0..*
@@ -54,6 +56,8 @@ pub struct UsCoreEncounterProfile {
     /// (USCDI) Classification of patient encounter
     ///
     /// `Encounter.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`, Must Support
+    ///
+    /// Codes: \[`V3ActEncounterCode`\](crate::V3ActEncounterCode)
     pub class: ::fhir_r4::Coding,
     /// List of past encounter classes
     ///
@@ -471,10 +475,14 @@ pub struct UsCoreEncounterProfileIdentifier {
     /// usual | official | temp | secondary | old (If known)
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
+    ///
+    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) The namespace for the identifier value
     ///

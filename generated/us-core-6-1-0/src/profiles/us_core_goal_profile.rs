@@ -46,7 +46,9 @@ pub struct UsCoreGoalProfile {
     /// (USCDI) proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
     ///
     /// `Goal.lifecycleStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/goal-status`, modifier, Must Support
-    pub lifecycle_status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`GoalLifecycleStatus`\](crate::GoalLifecycleStatus)
+    pub lifecycle_status: crate::GoalLifecycleStatusCode,
     /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     ///
     /// `Goal.achievementStatus` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/goal-achievement`

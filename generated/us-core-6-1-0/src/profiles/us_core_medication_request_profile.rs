@@ -82,7 +82,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// (USCDI) active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`MedicationrequestStatus`\](crate::MedicationrequestStatus)
+    pub status: crate::MedicationrequestStatusCode,
     /// Reason for current status
     ///
     /// `MedicationRequest.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status-reason`
@@ -90,7 +92,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// (USCDI) proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
-    pub intent: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`MedicationRequestIntent`\](crate::MedicationRequestIntent)
+    pub intent: crate::MedicationRequestIntentCode,
     /// (USCDI) Type of medication usage
     ///
     /// Slice `MedicationRequest.category:us-core` 0..*, Must Support
@@ -100,7 +104,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`RequestPriority`\](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `MedicationRequest.doNotPerform` 0..1, modifier

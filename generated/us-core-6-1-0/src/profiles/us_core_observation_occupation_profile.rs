@@ -105,7 +105,9 @@ pub struct UsCoreObservationOccupationProfile {
     /// (USCDI) registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:socialhistory` 0..1, Must Support
@@ -155,10 +157,14 @@ pub struct UsCoreObservationOccupationProfile {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -632,10 +638,14 @@ pub struct UsCoreObservationOccupationProfileComponentIndustry {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

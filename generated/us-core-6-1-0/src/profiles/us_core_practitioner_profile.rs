@@ -86,7 +86,9 @@ pub struct UsCorePractitionerProfile {
     /// male | female | other | unknown
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
     /// `Practitioner.birthDate` 0..1
@@ -380,10 +382,14 @@ pub struct UsCorePractitionerProfileIdentifier {
     /// usual | official | temp | secondary | old (If known)
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
+    ///
+    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -504,7 +510,9 @@ pub struct UsCorePractitionerProfileName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`NameUse`\](crate::NameUse)
+    pub use_: ::std::option::Option<crate::NameUseCode>,
     /// Text representation of the full name
     ///
     /// `HumanName.text` 0..1
@@ -654,11 +662,15 @@ pub struct UsCorePractitionerProfileAddress {
     /// home | work | temp | old | billing - purpose of this address
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AddressUse`\](crate::AddressUse)
+    pub use_: ::std::option::Option<crate::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
-    pub type_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`AddressType`\](crate::AddressType)
+    pub type_: ::std::option::Option<crate::AddressTypeCode>,
     /// Text representation of the address
     ///
     /// `Address.text` 0..1

@@ -115,11 +115,15 @@ pub struct UsCoreServiceRequestProfile {
     /// (USCDI) draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `ServiceRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`RequestStatus`\](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// (USCDI) proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ServiceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier, Must Support
-    pub intent: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`RequestIntent`\](crate::RequestIntent)
+    pub intent: crate::RequestIntentCode,
     /// (USCDI) Classification of service
     ///
     /// Slice `ServiceRequest.category:us-core` 0..*, Must Support
@@ -129,7 +133,9 @@ pub struct UsCoreServiceRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `ServiceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`RequestPriority`\](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if service/procedure should not be performed
     ///
     /// `ServiceRequest.doNotPerform` 0..1, modifier

@@ -130,7 +130,9 @@ pub struct UsCoreAverageBloodPressureProfile {
     /// registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -176,10 +178,14 @@ pub struct UsCoreAverageBloodPressureProfile {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -827,6 +833,133 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileCategoryVsCa
         w.primitive_field("text", &self.text);
     }
 }
+static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"http://unitsofmeasure.org\"",
+);
+static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"mm[Hg]\"",
+);
+/// Systolic Average Blood Pressure Value
+///
+/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub value: ::fhir_r4::Decimal,
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub unit: ::fhir_r4::FhirString,
+}
+impl ::fhirgen_runtime::Empty
+for UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            value: ::fhirgen_runtime::Empty::empty(),
+            comparator: ::std::option::Option::None,
+            unit: ::fhirgen_runtime::Empty::empty(),
+        }
+    }
+}
+impl ::fhirgen_runtime::Object
+for UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "value" => {
+                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::Decimal)?;
+                2u16
+            }
+            "_value" => {
+                r.element_field(&mut self.value)?;
+                3u16
+            }
+            "comparator" => {
+                r.value_field(&mut self.comparator, ::fhirgen_runtime::Kind::Code)?;
+                4u16
+            }
+            "_comparator" => {
+                r.element_field(&mut self.comparator)?;
+                5u16
+            }
+            "unit" => {
+                r.value_field(&mut self.unit, ::fhirgen_runtime::Kind::String)?;
+                6u16
+            }
+            "_unit" => {
+                r.element_field(&mut self.unit)?;
+                7u16
+            }
+            "system" => {
+                r.constant_field(
+                    &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+                )?;
+                8u16
+            }
+            "code" => {
+                r.constant_field(
+                    &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
+                )?;
+                9u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[
+            ("value", &[2u16, 3u16]),
+            ("unit", &[6u16, 7u16]),
+            ("system", &[8u16]),
+            ("code", &[9u16]),
+        ]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.primitive_field("value", &self.value);
+        w.primitive_field("comparator", &self.comparator);
+        w.primitive_field("unit", &self.unit);
+        w.constant_field(
+            "system",
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+        );
+        w.constant_field(
+            "code",
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
+        );
+    }
+}
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"96608-5\"}]}",
 );
@@ -860,10 +993,14 @@ pub struct UsCoreAverageBloodPressureProfileComponentSystolic {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -945,6 +1082,133 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentSys
         w.object_field("referenceRange", &self.reference_range);
     }
 }
+static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"http://unitsofmeasure.org\"",
+);
+static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"mm[Hg]\"",
+);
+/// Diastolic Average Blood Pressure Value
+///
+/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub value: ::fhir_r4::Decimal,
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub unit: ::fhir_r4::FhirString,
+}
+impl ::fhirgen_runtime::Empty
+for UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            value: ::fhirgen_runtime::Empty::empty(),
+            comparator: ::std::option::Option::None,
+            unit: ::fhirgen_runtime::Empty::empty(),
+        }
+    }
+}
+impl ::fhirgen_runtime::Object
+for UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "value" => {
+                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::Decimal)?;
+                2u16
+            }
+            "_value" => {
+                r.element_field(&mut self.value)?;
+                3u16
+            }
+            "comparator" => {
+                r.value_field(&mut self.comparator, ::fhirgen_runtime::Kind::Code)?;
+                4u16
+            }
+            "_comparator" => {
+                r.element_field(&mut self.comparator)?;
+                5u16
+            }
+            "unit" => {
+                r.value_field(&mut self.unit, ::fhirgen_runtime::Kind::String)?;
+                6u16
+            }
+            "_unit" => {
+                r.element_field(&mut self.unit)?;
+                7u16
+            }
+            "system" => {
+                r.constant_field(
+                    &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+                )?;
+                8u16
+            }
+            "code" => {
+                r.constant_field(
+                    &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
+                )?;
+                9u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[
+            ("value", &[2u16, 3u16]),
+            ("unit", &[6u16, 7u16]),
+            ("system", &[8u16]),
+            ("code", &[9u16]),
+        ]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.primitive_field("value", &self.value);
+        w.primitive_field("comparator", &self.comparator);
+        w.primitive_field("unit", &self.unit);
+        w.constant_field(
+            "system",
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+        );
+        w.constant_field(
+            "code",
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
+        );
+    }
+}
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"96609-3\"}]}",
 );
@@ -978,10 +1242,14 @@ pub struct UsCoreAverageBloodPressureProfileComponentDiastolic {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -1067,7 +1335,11 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentDia
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreAverageBloodPressureProfileComponentDiastolicValue {
     /// `valueQuantity`
-    Quantity(::std::boxed::Box<::fhir_r4::Quantity>),
+    Quantity(
+        ::std::boxed::Box<
+            crate::UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity,
+        >,
+    ),
 }
 impl ::fhirgen_runtime::Empty
 for UsCoreAverageBloodPressureProfileComponentDiastolicValue {
@@ -1091,7 +1363,9 @@ for UsCoreAverageBloodPressureProfileComponentDiastolicValue {
                     );
                 }
                 let mut value: ::std::option::Option<
-                    ::std::boxed::Box<::fhir_r4::Quantity>,
+                    ::std::boxed::Box<
+                        crate::UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity,
+                    >,
                 > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
@@ -1110,7 +1384,11 @@ for UsCoreAverageBloodPressureProfileComponentDiastolicValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreAverageBloodPressureProfileComponentSystolicValue {
     /// `valueQuantity`
-    Quantity(::std::boxed::Box<::fhir_r4::Quantity>),
+    Quantity(
+        ::std::boxed::Box<
+            crate::UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity,
+        >,
+    ),
 }
 impl ::fhirgen_runtime::Empty
 for UsCoreAverageBloodPressureProfileComponentSystolicValue {
@@ -1134,7 +1412,9 @@ for UsCoreAverageBloodPressureProfileComponentSystolicValue {
                     );
                 }
                 let mut value: ::std::option::Option<
-                    ::std::boxed::Box<::fhir_r4::Quantity>,
+                    ::std::boxed::Box<
+                        crate::UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity,
+                    >,
                 > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);

@@ -96,11 +96,15 @@ pub struct UsCoreCarePlanProfile {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `CarePlan.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`RequestStatus`\](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// proposal | plan | order | option
     ///
     /// `CarePlan.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-intent`, modifier, Must Support
-    pub intent: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`CarePlanIntent`\](crate::CarePlanIntent)
+    pub intent: crate::CarePlanIntentCode,
     /// Type of plan
     ///
     /// Slice `CarePlan.category:AssessPlan` 1..1, Must Support

@@ -75,7 +75,9 @@ pub struct UsCoreDiagnosticReportProfileNoteExchange {
     /// registered | partial | preliminary | final +
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`DiagnosticReportStatus`\](crate::DiagnosticReportStatus)
+    pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// Slice `DiagnosticReport.category:us-core` 0..*, Must Support

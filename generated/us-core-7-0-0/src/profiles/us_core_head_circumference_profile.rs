@@ -92,7 +92,9 @@ pub struct UsCoreHeadCircumferenceProfile {
     /// registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -142,10 +144,14 @@ pub struct UsCoreHeadCircumferenceProfile {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -855,7 +861,9 @@ pub struct UsCoreHeadCircumferenceProfileValueQuantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    pub comparator: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -863,7 +871,9 @@ pub struct UsCoreHeadCircumferenceProfileValueQuantity {
     /// Coded responses from the common UCUM units for vital signs value set.
     ///
     /// `Quantity.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/ucum-bodylength|4.0.1`, Must Support
-    pub code: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`BodyLengthUnits`\](crate::BodyLengthUnits)
+    pub code: crate::BodyLengthUnitsCode,
 }
 impl ::fhirgen_runtime::Empty for UsCoreHeadCircumferenceProfileValueQuantity {
     fn empty() -> Self {

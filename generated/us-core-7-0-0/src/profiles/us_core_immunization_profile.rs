@@ -46,7 +46,9 @@ pub struct UsCoreImmunizationProfile {
     /// completed | entered-in-error | not-done
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ImmunizationStatusCodes`\](crate::ImmunizationStatusCodes)
+    pub status: crate::ImmunizationStatusCodesCode,
     /// Reason not done
     ///
     /// `Immunization.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/immunization-status-reason`, Must Support

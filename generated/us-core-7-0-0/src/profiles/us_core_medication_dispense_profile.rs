@@ -52,7 +52,9 @@ pub struct UsCoreMedicationDispenseProfile {
     /// preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
     ///
     /// `MedicationDispense.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`MedicationDispenseStatusCodes`\](crate::MedicationDispenseStatusCodes)
+    pub status: crate::MedicationDispenseStatusCodesCode,
     /// Why a dispense was not performed
     ///
     /// `MedicationDispense.statusReason[x]` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status-reason`
@@ -106,6 +108,8 @@ pub struct UsCoreMedicationDispenseProfile {
     /// Trial fill, partial fill, emergency fill, etc.
     ///
     /// `MedicationDispense.type` 0..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActPharmacySupplyType`, Must Support
+    ///
+    /// Codes: \[`V3ActPharmacySupplyType`\](crate::V3ActPharmacySupplyType)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Amount dispensed
     ///

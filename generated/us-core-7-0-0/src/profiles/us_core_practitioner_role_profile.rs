@@ -369,7 +369,9 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     /// phone | fax | email | pager | url | sms | other
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`, Must Support
-    pub system: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ContactPointSystem`\](crate::ContactPointSystem)
+    pub system: crate::ContactPointSystemCode,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 1..1, Must Support
@@ -377,7 +379,9 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     /// home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`ContactPointUse`\](crate::ContactPointUse)
+    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1

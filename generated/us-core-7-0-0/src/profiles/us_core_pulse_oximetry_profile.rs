@@ -127,7 +127,9 @@ pub struct UsCorePulseOximetryProfile {
     /// registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -177,10 +179,14 @@ pub struct UsCorePulseOximetryProfile {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -1102,7 +1108,9 @@ pub struct UsCorePulseOximetryProfileValueQuantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    pub comparator: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -1199,6 +1207,133 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
         );
     }
 }
+static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"http://unitsofmeasure.org\"",
+);
+static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"L/min\"",
+);
+/// Vital Sign Component Value
+///
+/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1, Must Support
+    pub value: ::fhir_r4::Decimal,
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1, Must Support
+    pub unit: ::fhir_r4::FhirString,
+}
+impl ::fhirgen_runtime::Empty
+for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            value: ::fhirgen_runtime::Empty::empty(),
+            comparator: ::std::option::Option::None,
+            unit: ::fhirgen_runtime::Empty::empty(),
+        }
+    }
+}
+impl ::fhirgen_runtime::Object
+for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "value" => {
+                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::Decimal)?;
+                2u16
+            }
+            "_value" => {
+                r.element_field(&mut self.value)?;
+                3u16
+            }
+            "comparator" => {
+                r.value_field(&mut self.comparator, ::fhirgen_runtime::Kind::Code)?;
+                4u16
+            }
+            "_comparator" => {
+                r.element_field(&mut self.comparator)?;
+                5u16
+            }
+            "unit" => {
+                r.value_field(&mut self.unit, ::fhirgen_runtime::Kind::String)?;
+                6u16
+            }
+            "_unit" => {
+                r.element_field(&mut self.unit)?;
+                7u16
+            }
+            "system" => {
+                r.constant_field(
+                    &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_SYSTEM_VALUE,
+                )?;
+                8u16
+            }
+            "code" => {
+                r.constant_field(
+                    &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
+                )?;
+                9u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[
+            ("value", &[2u16, 3u16]),
+            ("unit", &[6u16, 7u16]),
+            ("system", &[8u16]),
+            ("code", &[9u16]),
+        ]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.primitive_field("value", &self.value);
+        w.primitive_field("comparator", &self.comparator);
+        w.primitive_field("unit", &self.unit);
+        w.constant_field(
+            "system",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_SYSTEM_VALUE,
+        );
+        w.constant_field(
+            "code",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
+        );
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"3151-8\"}]}",
 );
@@ -1232,10 +1367,14 @@ pub struct UsCorePulseOximetryProfileComponentFlowRate {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -1317,6 +1456,133 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentFlowRate {
         w.object_field("referenceRange", &self.reference_range);
     }
 }
+static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"http://unitsofmeasure.org\"",
+);
+static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"%\"",
+);
+/// Vital Sign Component Value
+///
+/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1, Must Support
+    pub value: ::fhir_r4::Decimal,
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
+    ///
+    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1, Must Support
+    pub unit: ::fhir_r4::FhirString,
+}
+impl ::fhirgen_runtime::Empty
+for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            value: ::fhirgen_runtime::Empty::empty(),
+            comparator: ::std::option::Option::None,
+            unit: ::fhirgen_runtime::Empty::empty(),
+        }
+    }
+}
+impl ::fhirgen_runtime::Object
+for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "value" => {
+                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::Decimal)?;
+                2u16
+            }
+            "_value" => {
+                r.element_field(&mut self.value)?;
+                3u16
+            }
+            "comparator" => {
+                r.value_field(&mut self.comparator, ::fhirgen_runtime::Kind::Code)?;
+                4u16
+            }
+            "_comparator" => {
+                r.element_field(&mut self.comparator)?;
+                5u16
+            }
+            "unit" => {
+                r.value_field(&mut self.unit, ::fhirgen_runtime::Kind::String)?;
+                6u16
+            }
+            "_unit" => {
+                r.element_field(&mut self.unit)?;
+                7u16
+            }
+            "system" => {
+                r.constant_field(
+                    &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_SYSTEM_VALUE,
+                )?;
+                8u16
+            }
+            "code" => {
+                r.constant_field(
+                    &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
+                )?;
+                9u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[
+            ("value", &[2u16, 3u16]),
+            ("unit", &[6u16, 7u16]),
+            ("system", &[8u16]),
+            ("code", &[9u16]),
+        ]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.primitive_field("value", &self.value);
+        w.primitive_field("comparator", &self.comparator);
+        w.primitive_field("unit", &self.unit);
+        w.constant_field(
+            "system",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_SYSTEM_VALUE,
+        );
+        w.constant_field(
+            "code",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
+        );
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"3150-0\"}]}",
 );
@@ -1350,10 +1616,14 @@ pub struct UsCorePulseOximetryProfileComponentConcentration {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -1439,7 +1709,11 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentConcentrat
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCorePulseOximetryProfileComponentConcentrationValue {
     /// `valueQuantity`
-    Quantity(::std::boxed::Box<::fhir_r4::Quantity>),
+    Quantity(
+        ::std::boxed::Box<
+            crate::UsCorePulseOximetryProfileComponentConcentrationValueQuantity,
+        >,
+    ),
 }
 impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileComponentConcentrationValue {
     fn empty() -> Self {
@@ -1462,7 +1736,9 @@ for UsCorePulseOximetryProfileComponentConcentrationValue {
                     );
                 }
                 let mut value: ::std::option::Option<
-                    ::std::boxed::Box<::fhir_r4::Quantity>,
+                    ::std::boxed::Box<
+                        crate::UsCorePulseOximetryProfileComponentConcentrationValueQuantity,
+                    >,
                 > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);
@@ -1481,7 +1757,11 @@ for UsCorePulseOximetryProfileComponentConcentrationValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCorePulseOximetryProfileComponentFlowRateValue {
     /// `valueQuantity`
-    Quantity(::std::boxed::Box<::fhir_r4::Quantity>),
+    Quantity(
+        ::std::boxed::Box<
+            crate::UsCorePulseOximetryProfileComponentFlowRateValueQuantity,
+        >,
+    ),
 }
 impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileComponentFlowRateValue {
     fn empty() -> Self {
@@ -1503,7 +1783,9 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileComponentFlowRateVa
                     );
                 }
                 let mut value: ::std::option::Option<
-                    ::std::boxed::Box<::fhir_r4::Quantity>,
+                    ::std::boxed::Box<
+                        crate::UsCorePulseOximetryProfileComponentFlowRateValueQuantity,
+                    >,
                 > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);

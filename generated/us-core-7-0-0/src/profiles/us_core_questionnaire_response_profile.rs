@@ -108,7 +108,9 @@ pub struct UsCoreQuestionnaireResponseProfile {
     /// in-progress | completed | amended | entered-in-error | stopped
     ///
     /// `QuestionnaireResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers-status|4.0.1`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`QuestionnaireResponseStatus`\](crate::QuestionnaireResponseStatus)
+    pub status: crate::QuestionnaireResponseStatusCode,
     /// The subject of the questions
     ///
     /// `QuestionnaireResponse.subject` 1..1, Must Support

@@ -80,7 +80,9 @@ pub struct UsCoreSmokingStatusProfile {
     /// final | entered-in-error
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status`, modifier, Must Support
-    pub status: ::fhir_r4::Code,
+    ///
+    /// Codes: \[`UsCoreObservationSmokingStatusStatus`\](crate::UsCoreObservationSmokingStatusStatus)
+    pub status: crate::UsCoreObservationSmokingStatusStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:SocialHistory` 1..1, Must Support
@@ -130,10 +132,14 @@ pub struct UsCoreSmokingStatusProfile {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///

@@ -50,7 +50,9 @@ pub struct UsCoreSpecimenProfile {
     /// available | unavailable | unsatisfactory | entered-in-error
     ///
     /// `Specimen.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-status|4.0.1`, modifier
-    pub status: ::std::option::Option<::fhir_r4::Code>,
+    ///
+    /// Codes: \[`SpecimenStatus`\](crate::SpecimenStatus)
+    pub status: ::std::option::Option<crate::SpecimenStatusCode>,
     /// Kind of material that forms the specimen
     ///
     /// `Specimen.type` 1..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1099.54`, Must Support
@@ -92,6 +94,8 @@ pub struct UsCoreSpecimenProfile {
     /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
     ///
     /// `Specimen.condition` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v2-0493`
+    ///
+    /// Codes: \[`V20493`\](crate::V20493)
     pub condition: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments
     ///
