@@ -44,12 +44,25 @@ fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
         let package = set.root();
         let read = dispatcher(version);
         let (mut total, mut profiled, mut failures) = (0, 0, Vec::new());
+        // Each example, and each entry of the Bundles on its own.
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
         for entry in package.examples() {
+            let json = package.read(&entry.filename).unwrap().into_owned();
+            let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            if value["resourceType"] == "Bundle" {
+                for (i, item) in value["entry"].as_array().into_iter().flatten().enumerate() {
+                    let resource = serde_json::to_vec(&item["resource"]).unwrap();
+                    inputs.push((format!("{}#entry[{i}]", entry.filename), resource));
+                }
+            } else {
+                inputs.push((entry.filename.clone(), json));
+            }
+        }
+        for (filename, json) in &inputs {
             total += 1;
-            let json = package.read(&entry.filename).unwrap();
-            match read(&json) {
+            match read(json) {
                 Ok((profile, written)) => {
-                    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+                    let value: serde_json::Value = serde_json::from_slice(json).unwrap();
                     let claimed: Vec<&str> = value["meta"]["profile"]
                         .as_array()
                         .into_iter()
@@ -60,27 +73,27 @@ fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
                     match profile {
                         Some(url) if claimed.contains(&url) => profiled += 1,
                         Some(url) => {
-                            failures.push(format!("{}: read as {url}, not claimed", entry.filename))
+                            failures.push(format!("{}: read as {url}, not claimed", filename))
                         }
                         // Read as the base resource: it must claim no profile of the crate.
                         None => {}
                     }
-                    if let Some(difference) = first_difference(&json, &written, "").unwrap() {
-                        failures.push(format!("{}: changed: {difference}", entry.filename));
+                    if let Some(difference) = first_difference(json, &written, "").unwrap() {
+                        failures.push(format!("{}: changed: {difference}", filename));
                     }
                 }
                 Err(e) => {
                     let known = INVALID.iter().any(|(v, file, error)| {
-                        *v == version && *file == entry.filename && *error == e.to_string()
+                        *v == version && *file == *filename && *error == e.to_string()
                     });
                     if !known {
-                        failures.push(format!("{}: {e}", entry.filename));
+                        failures.push(format!("{}: {e}", filename));
                     }
                 }
             }
         }
         report.push(format!(
-            "US Core {version}: {total} examples, {profiled} read as a profile type, {} listed as invalid R4, {} failures",
+            "US Core {version}: {total} resources (examples and Bundle entries), {profiled} read as a profile type, {} listed as invalid R4, {} failures",
             INVALID.iter().filter(|(v, ..)| *v == version).count(),
             failures.len()
         ));

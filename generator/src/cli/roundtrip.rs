@@ -10,16 +10,50 @@ use serde_json::value::RawValue;
 
 use super::CommandResult;
 
-/// The packages whose types are built into this binary.
-const BUILT_IN: &[&str] = &["hl7.fhir.r4.core@4.0.1"];
+/// Reads one resource into a package's types and writes it back.
+type RoundTrip = fn(&[u8]) -> Result<Vec<u8>, fhirgen_runtime::Error>;
 
-/// R4 implementation guides whose resources are read with the base R4 types
-/// until their profile types are built in.
-const R4_GUIDES: &[&str] = &[
+/// The packages whose types are built into this binary: the round trip, and
+/// whether it goes through profile types (then each Bundle entry goes
+/// through them on its own too).
+fn built_in(package: &str) -> Option<(RoundTrip, bool)> {
+    let base: RoundTrip = |json| Resource::from_json(json).map(|r| r.to_json());
+    match package {
+        "hl7.fhir.r4.core@4.0.1" => Some((base, false)),
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@3.1.1" => Some((
+            |json| us_core_3_1_1::ProfiledResource::from_json(json).map(|r| r.to_json()),
+            true,
+        )),
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@6.1.0" => Some((
+            |json| us_core_6_1_0::ProfiledResource::from_json(json).map(|r| r.to_json()),
+            true,
+        )),
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@7.0.0" => Some((
+            |json| us_core_7_0_0::ProfiledResource::from_json(json).map(|r| r.to_json()),
+            true,
+        )),
+        _ => None,
+    }
+}
+
+/// What `built_in` knows, for the error message.
+const BUILT_IN: &[&str] = &[
+    "hl7.fhir.r4.core@4.0.1",
+    #[cfg(feature = "us-core")]
     "hl7.fhir.us.core@3.1.1",
+    #[cfg(feature = "us-core")]
     "hl7.fhir.us.core@6.1.0",
+    #[cfg(feature = "us-core")]
     "hl7.fhir.us.core@7.0.0",
 ];
+
+struct Types {
+    read: RoundTrip,
+    profiles: bool,
+}
 
 #[derive(Default)]
 struct Tally {
@@ -28,25 +62,17 @@ struct Tally {
 }
 
 pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> CommandResult {
-    if let Some(package) = package {
-        let normalised = package.replace('#', "@");
-        if R4_GUIDES.contains(&normalised.as_str()) {
-            eprintln!(
-                "note: no profile types of {package} are built in yet; resources are read with the base R4 types"
-            );
-        } else if !BUILT_IN.contains(&normalised.as_str()) {
-            eprintln!(
-                "error: the types of {package} are not built into fhirgen; built in: {}",
-                BUILT_IN
-                    .iter()
-                    .chain(R4_GUIDES)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return Ok(ExitCode::from(2));
-        }
-    }
+    let package = package
+        .unwrap_or("hl7.fhir.r4.core@4.0.1")
+        .replace('#', "@");
+    let Some((read, profiles)) = built_in(&package) else {
+        eprintln!(
+            "error: the types of {package} are not built into fhirgen; built in: {}",
+            BUILT_IN.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let types = Types { read, profiles };
     let mut tally = Tally::default();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -60,6 +86,7 @@ pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> Command
                     continue;
                 }
                 check(
+                    &types,
                     &label,
                     Some(number + 1),
                     line.as_bytes(),
@@ -69,7 +96,7 @@ pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> Command
             }
         } else {
             let bytes = std::fs::read(file).map_err(|e| format!("{label}: {e}"))?;
-            check(&label, None, &bytes, &mut tally, &mut out)?;
+            check(&types, &label, None, &bytes, &mut tally, &mut out)?;
         }
     }
     eprintln!(
@@ -110,6 +137,7 @@ fn entry_index(path: &str) -> Option<usize> {
 /// unchecked); prints a line when it does not survive, naming the entry where
 /// the first difference lies inside one.
 fn check(
+    types: &Types,
     file: &str,
     entry: Option<usize>,
     bytes: &[u8],
@@ -122,16 +150,34 @@ fn check(
         id: None,
         entry: Vec::new(),
     });
-    let resource_type = header.resource_type.clone().unwrap_or_default();
-    let (difference, error) = match Resource::from_json(bytes) {
-        Ok(resource) => {
-            let written = resource.to_json();
-            match fhirgen_runtime::first_difference(bytes, &written, &resource_type) {
-                Ok(None) => return Ok(()),
-                Ok(Some(path)) => (Some(path), None),
-                Err(e) => (None, Some(e.to_string())),
+    // Profile types hold one resource each: a Bundle's entries go through
+    // them one by one (the Bundle itself through the base types).
+    if types.profiles && header.resource_type.as_deref() == Some("Bundle") {
+        for (index, item) in header.entry.iter().enumerate() {
+            if let Some(resource) = &item.resource {
+                check(
+                    types,
+                    file,
+                    Some(index),
+                    resource.get().as_bytes(),
+                    tally,
+                    out,
+                )?;
             }
         }
+    }
+    let resource_type = header.resource_type.clone().unwrap_or_default();
+    let read = if header.resource_type.as_deref() == Some("Bundle") {
+        |json: &[u8]| Resource::from_json(json).map(|r| r.to_json())
+    } else {
+        types.read
+    };
+    let (difference, error) = match read(bytes) {
+        Ok(written) => match fhirgen_runtime::first_difference(bytes, &written, &resource_type) {
+            Ok(None) => return Ok(()),
+            Ok(Some(path)) => (Some(path), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
         Err(e) => (
             e.path
                 .is_empty()
