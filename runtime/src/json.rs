@@ -126,41 +126,36 @@ impl<'j> Reader<'j> {
         reader
     }
 
-    /// The bytes of the next JSON value, skipped over.
-    pub(crate) fn next_raw(&mut self) -> Result<&'j [u8], Error> {
+    /// A parser of the input from the next value on, to look ahead at it
+    /// without consuming it.
+    pub(crate) fn lookahead(&mut self) -> Result<Jiter<'j>, Error> {
         let peek = self.jiter.peek();
         self.at(peek)?;
-        let start = self.jiter.current_index();
-        let skipped = self.jiter.next_skip();
-        self.at(skipped)?;
-        let end = self.jiter.current_index();
-        Ok(&self.json[start..end])
+        Ok(Jiter::new(&self.json[self.jiter.current_index()..]))
     }
 
-    /// Reads `raw` (bytes taken with [`Self::next_raw`]) with a reader of its
-    /// own whose location is this one's followed by `suffix`; its issues join
-    /// this reader's.
-    pub(crate) fn nested<T>(
-        &mut self,
-        raw: &[u8],
-        suffix: &str,
-        read: impl FnOnce(&mut Reader<'_>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let mut sub = Reader::new(raw);
-        sub.path.push_str(&self.path);
-        sub.path.push_str(suffix);
-        sub.lenient = self.lenient;
-        let value = read(&mut sub)?;
-        sub.finish()?;
-        self.issues.append(&mut sub.issues);
-        Ok(value)
+    /// Parses and consumes the next value.
+    pub(crate) fn next_json(&mut self) -> Result<jiter::JsonValue<'j>, Error> {
+        let value = self.jiter.next_value();
+        self.at(value)
     }
 
-    /// Calls `item` with the index and bytes of each item of a JSON array
-    /// (which must not be empty), with the index off the location.
-    pub(crate) fn each_raw_item(
+    /// Appends `text` to the location as it is (`:systolic`, `[2]`).
+    pub(crate) fn push_text(&mut self, text: &str) -> usize {
+        let mark = self.path.len();
+        self.path.push_str(text);
+        mark
+    }
+
+    pub(crate) fn pop_to(&mut self, mark: usize) {
+        self.pop(mark);
+    }
+
+    /// Calls `item` with the index of each item of a JSON array (which must
+    /// not be empty), leaving the location to `item`.
+    pub(crate) fn each_item(
         &mut self,
-        mut item: impl FnMut(&mut Self, usize, &[u8]) -> Result<(), Error>,
+        mut item: impl FnMut(&mut Self, usize) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let peek = self.jiter.peek();
         if self.at(peek)? != Peek::Array {
@@ -173,8 +168,7 @@ impl<'j> Reader<'j> {
         }
         let mut index = 0;
         while more {
-            let raw = self.next_raw()?;
-            item(self, index, raw)?;
+            item(self, index)?;
             index += 1;
             let step = self.jiter.array_step();
             more = self.at(step)?.is_some();
@@ -398,43 +392,43 @@ impl<'j> Reader<'j> {
         if probe.peek().ok() != Some(Peek::Object) {
             return Ok(found);
         }
-        let mut key = probe
+        let mut is_meta = probe
             .known_object()
             .map_err(|e| fail(self, e))?
-            .map(str::to_owned);
-        while let Some(name) = key {
-            if name == "meta" && probe.peek().ok() == Some(Peek::Object) {
-                let mut inner = probe
+            .map(|k| k == "meta");
+        while let Some(meta) = is_meta {
+            if meta && probe.peek().ok() == Some(Peek::Object) {
+                let mut is_profile = probe
                     .known_object()
                     .map_err(|e| fail(self, e))?
-                    .map(str::to_owned);
-                while let Some(name) = inner {
-                    if name == "profile" && probe.peek().ok() == Some(Peek::Array) {
+                    .map(|k| k == "profile");
+                while let Some(profile) = is_profile {
+                    if profile && probe.peek().ok() == Some(Peek::Array) {
                         let mut more = probe.known_array().map_err(|e| fail(self, e))?.is_some();
                         while more {
                             if probe.peek().ok() == Some(Peek::String) {
-                                found
-                                    .push(probe.known_str().map_err(|e| fail(self, e))?.to_owned());
+                                let url = probe.known_str().map_err(|e| fail(self, e))?;
+                                found.push(url.to_owned());
                             } else {
                                 probe.next_skip().map_err(|e| fail(self, e))?;
                             }
                             more = probe.array_step().map_err(|e| fail(self, e))?.is_some();
                         }
-                    } else {
-                        probe.next_skip().map_err(|e| fail(self, e))?;
+                        return Ok(found);
                     }
-                    inner = probe
+                    probe.next_skip().map_err(|e| fail(self, e))?;
+                    is_profile = probe
                         .next_key()
                         .map_err(|e| fail(self, e))?
-                        .map(str::to_owned);
+                        .map(|k| k == "profile");
                 }
                 return Ok(found);
             }
             probe.next_skip().map_err(|e| fail(self, e))?;
-            key = probe
+            is_meta = probe
                 .next_key()
                 .map_err(|e| fail(self, e))?
-                .map(str::to_owned);
+                .map(|k| k == "meta");
         }
         Ok(found)
     }

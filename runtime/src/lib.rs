@@ -22,7 +22,7 @@ pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
     Matcher, NonEmpty, Pattern, SliceItems, SliceOrder, SliceRule, SliceSlot, Slicing, Test,
-    contains, convert_object, convert_resource,
+    convert_object, convert_resource,
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

@@ -5,7 +5,7 @@
 use std::ops::Deref;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use jiter::JsonValue;
 
 use crate::error::Error;
 use crate::json::{ReadSlot, Reader, WriteSlot, Writer};
@@ -120,7 +120,7 @@ impl<V: PrimitiveValue, X: Object> WriteSlot for NonEmpty<Primitive<V, X>> {
 pub struct Pattern {
     text: &'static str,
     exact: bool,
-    value: OnceLock<Value>,
+    value: OnceLock<JsonValue<'static>>,
 }
 
 impl Pattern {
@@ -147,15 +147,18 @@ impl Pattern {
         self.text
     }
 
-    pub fn value(&self) -> &Value {
-        self.value
-            .get_or_init(|| serde_json::from_str(self.text).unwrap_or(Value::Null))
+    /// The parsed value (generated code gives valid JSON; anything else
+    /// is `null` and matches nothing but `null`).
+    pub fn value(&self) -> &JsonValue<'static> {
+        self.value.get_or_init(|| {
+            JsonValue::parse(self.text.as_bytes(), false).unwrap_or(JsonValue::Null)
+        })
     }
 
     /// Whether `actual` satisfies this fixed value or pattern.
-    pub fn matches(&self, actual: &Value) -> bool {
+    pub fn matches(&self, actual: &JsonValue<'_>) -> bool {
         if self.exact {
-            actual == self.value()
+            equal(actual, self.value())
         } else {
             contains(actual, self.value())
         }
@@ -170,38 +173,66 @@ impl Pattern {
     }
 }
 
-/// FHIR pattern matching: every property of `pattern` is in `actual`, and
-/// every item of a pattern array matches some item of the actual array.
-pub fn contains(actual: &Value, pattern: &Value) -> bool {
-    match (actual, pattern) {
-        (Value::Object(actual), Value::Object(pattern)) => pattern
-            .iter()
-            .all(|(key, p)| actual.get(key).is_some_and(|a| contains(a, p))),
-        (Value::Array(actual), Value::Array(pattern)) => pattern
-            .iter()
-            .all(|p| actual.iter().any(|a| contains(a, p))),
-        (actual, pattern) => actual == pattern,
+/// The property `key` of a JSON object.
+fn get<'a, 'j>(value: &'a JsonValue<'j>, key: &str) -> Option<&'a JsonValue<'j>> {
+    match value {
+        JsonValue::Object(object) => object.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
     }
 }
 
-/// The values at a dotted path below `item` (`coding.code`), arrays flattened.
-fn values_at<'v>(item: &'v Value, path: &str) -> Vec<&'v Value> {
-    let mut current = vec![item];
-    if path == "$this" {
-        return current;
+fn number(value: &JsonValue<'_>) -> Option<f64> {
+    match value {
+        JsonValue::Int(i) => Some(*i as f64),
+        JsonValue::Float(f) => Some(*f),
+        _ => None,
     }
-    for segment in path.split('.') {
-        let mut next = Vec::new();
-        for value in current {
-            match value.get(segment) {
-                Some(Value::Array(items)) => next.extend(items.iter()),
-                Some(found) => next.push(found),
-                None => {}
-            }
+}
+
+/// JSON equality: objects whatever their key order, numbers by value.
+fn equal(a: &JsonValue<'_>, b: &JsonValue<'_>) -> bool {
+    match (a, b) {
+        (JsonValue::Object(a), JsonValue::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, x)| b.iter().any(|(k, y)| k == key && equal(x, y)))
         }
-        current = next;
+        (JsonValue::Array(a), JsonValue::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| equal(x, y))
+        }
+        (JsonValue::Str(a), JsonValue::Str(b)) => a == b,
+        (JsonValue::Bool(a), JsonValue::Bool(b)) => a == b,
+        (JsonValue::Null, JsonValue::Null) => true,
+        (a, b) => number(a).is_some_and(|x| number(b) == Some(x)),
     }
-    current
+}
+
+/// FHIR pattern matching: every property of `pattern` is in `actual`, and
+/// every item of a pattern array matches some item of the actual array.
+fn contains(actual: &JsonValue<'_>, pattern: &JsonValue<'_>) -> bool {
+    match (actual, pattern) {
+        (JsonValue::Object(_), JsonValue::Object(pattern)) => pattern
+            .iter()
+            .all(|(key, p)| get(actual, key).is_some_and(|a| contains(a, p))),
+        (JsonValue::Array(actual), JsonValue::Array(pattern)) => pattern
+            .iter()
+            .all(|p| actual.iter().any(|a| contains(a, p))),
+        (actual, pattern) => equal(actual, pattern),
+    }
+}
+
+/// Whether some value at the dotted `path` below `item` (`coding.code`,
+/// arrays flattened) passes `test`; `$this` is the item.
+fn any_at(item: &JsonValue<'_>, path: &str, test: &dyn Fn(&JsonValue<'_>) -> bool) -> bool {
+    if path == "$this" || path.is_empty() {
+        return test(item);
+    }
+    let (first, rest) = path.split_once('.').unwrap_or((path, ""));
+    match get(item, first) {
+        Some(JsonValue::Array(items)) => items.iter().any(|v| any_at(v, rest, test)),
+        Some(found) => any_at(found, rest, test),
+        None => false,
+    }
 }
 
 /// What one discriminator of a slice asks of an item.
@@ -222,28 +253,31 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    fn matches(&self, item: &Value) -> bool {
-        let values = values_at(item, self.path);
+    fn matches(&self, item: &JsonValue<'_>) -> bool {
         match &self.test {
-            Test::Value(pattern) => values.iter().any(|v| pattern.matches(v)),
-            Test::Exists(present) => values.is_empty() != *present,
-            Test::Codes(codes) => values.iter().any(|v| has_code(v, codes)),
+            Test::Value(pattern) => any_at(item, self.path, &|v| pattern.matches(v)),
+            Test::Exists(present) => any_at(item, self.path, &|_| true) == *present,
+            Test::Codes(codes) => any_at(item, self.path, &|v| has_code(v, codes)),
         }
     }
 }
 
-fn has_code(value: &Value, codes: &[(&str, &str)]) -> bool {
-    let coding_in = |coding: &Value| {
-        let system = coding.get("system").and_then(Value::as_str);
-        let code = coding.get("code").and_then(Value::as_str);
-        codes
-            .iter()
-            .any(|(s, c)| Some(*c) == code && (system.is_none() || system == Some(*s)))
+fn has_code(value: &JsonValue<'_>, codes: &[(&str, &str)]) -> bool {
+    let text = |v: Option<&JsonValue<'_>>| match v {
+        Some(JsonValue::Str(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let coding_in = |coding: &JsonValue<'_>| {
+        let system = text(get(coding, "system"));
+        let code = text(get(coding, "code"));
+        codes.iter().any(|(s, c)| {
+            code.as_deref() == Some(*c) && system.as_deref().is_none_or(|system| system == *s)
+        })
     };
     match value {
-        Value::String(code) => codes.iter().any(|(_, c)| c == code),
-        Value::Object(object) => match object.get("coding") {
-            Some(Value::Array(codings)) => codings.iter().any(coding_in),
+        JsonValue::Str(code) => codes.iter().any(|(_, c)| c == code),
+        JsonValue::Object(_) => match get(value, "coding") {
+            Some(JsonValue::Array(codings)) => codings.iter().any(coding_in),
             _ => coding_in(value),
         },
         _ => false,
@@ -260,7 +294,7 @@ pub struct SliceRule {
 }
 
 impl SliceRule {
-    fn matches(&self, item: &Value) -> bool {
+    fn matches(&self, item: &JsonValue<'_>) -> bool {
         self.matchers.iter().all(|m| m.matches(item))
     }
 }
@@ -271,6 +305,59 @@ pub struct Slicing {
     pub element: &'static str,
     pub rules: &'static [SliceRule],
     pub closed: bool,
+}
+
+impl Slicing {
+    /// What the discriminators look at of an item: the properties their
+    /// paths start with, parsed (the rest is skipped), or the whole item
+    /// when a path is `$this`.
+    fn discriminating_part<'j>(
+        &self,
+        keys: Option<&[&'static str]>,
+        mut jiter: jiter::Jiter<'j>,
+    ) -> Result<JsonValue<'j>, jiter::JiterError> {
+        let Some(keys) = keys else {
+            return jiter.next_value();
+        };
+        if jiter.peek()? != jiter::Peek::Object {
+            return jiter.next_value();
+        }
+        let mut found = Vec::new();
+        let position = |name: &str| keys.iter().position(|k| *k == name);
+        let mut next = jiter.known_object()?.map(position);
+        while let Some(wanted) = next {
+            match wanted {
+                Some(index) => {
+                    let value = jiter.next_value()?;
+                    found.push((std::borrow::Cow::Borrowed(keys[index]), value));
+                    if found.len() == keys.len() {
+                        break;
+                    }
+                }
+                None => jiter.next_skip()?,
+            }
+            next = jiter.next_key()?.map(position);
+        }
+        Ok(JsonValue::Object(std::sync::Arc::new(found)))
+    }
+}
+
+impl Slicing {
+    /// The properties the discriminators look at (the first step of their
+    /// paths); `None` when one looks at the whole item.
+    fn keys(&self) -> Option<Vec<&'static str>> {
+        let mut keys = Vec::new();
+        for matcher in self.rules.iter().flat_map(|r| r.matchers) {
+            let first = matcher.path.split('.').next().unwrap_or(matcher.path);
+            if first == "$this" {
+                return None;
+            }
+            if !keys.contains(&first) {
+                keys.push(first);
+            }
+        }
+        Some(keys)
+    }
 }
 
 /// Which slice each item of a sliced array came from, per sliced element, so
@@ -407,6 +494,25 @@ impl<T: Object> SliceItems for NonEmpty<T> {
     }
 }
 
+/// Where a slice item is, for error locations.
+enum Location {
+    Slice(&'static str),
+    Index(usize),
+}
+
+impl Location {
+    fn push(&self, r: &mut Reader<'_>) -> usize {
+        match self {
+            Location::Slice(name) => {
+                let mark = r.push_text(":");
+                r.push_text(name);
+                mark
+            }
+            Location::Index(index) => r.push_text(&format!("[{index}]")),
+        }
+    }
+}
+
 impl<'j> Reader<'j> {
     /// Reads a sliced array: each item goes to the first slice whose
     /// discriminators it matches (`read` gets the slice's index), or to the
@@ -419,23 +525,24 @@ impl<'j> Reader<'j> {
     ) -> Result<(), Error> {
         let record = order.record(slicing.element);
         record.clear();
-        self.each_raw_item(|r, index, raw| {
-            let value: Value = serde_json::from_slice(raw)
-                .map_err(|e| r.error(format!("invalid JSON: {e}")))?;
-            let slot = slicing
-                .rules
-                .iter()
-                .position(|rule| rule.matches(&value))
+        let keys = slicing.keys();
+        self.each_item(|r, index| {
+            // Malformed JSON matches no slice; the read below reports it.
+            let slot = r
+                .lookahead()
+                .ok()
+                .and_then(|probe| slicing.discriminating_part(keys.as_deref(), probe).ok())
+                .and_then(|value| slicing.rules.iter().position(|rule| rule.matches(&value)))
                 .unwrap_or(slicing.rules.len());
             let location = match slicing.rules.get(slot) {
-                Some(rule) => format!(":{}", rule.name),
+                Some(rule) => Location::Slice(rule.name),
                 None if slicing.closed => {
                     return Err(r.error(format!(
                         "item {index} matches none of the slices of `{}`, and the slicing is closed",
                         slicing.element
                     )));
                 }
-                None => format!("[{index}]"),
+                None => Location::Index(index),
             };
             if let Some(rule) = slicing.rules.get(slot)
                 && let Some(max) = rule.max
@@ -443,23 +550,24 @@ impl<'j> Reader<'j> {
                 let taken = record.iter().filter(|&&s| usize::from(s) == slot).count();
                 if taken >= max as usize {
                     let plural = if max == 1 { "" } else { "s" };
-                    return Err(Error::new(
-                        format!("{}{location}", r.path()),
-                        format!("the slice allows at most {max} item{plural}"),
-                    ));
+                    let mark = location.push(r);
+                    let error = r.error(format!("the slice allows at most {max} item{plural}"));
+                    r.pop_to(mark);
+                    return Err(error);
                 }
             }
             record.push(u8::try_from(slot).unwrap_or(u8::MAX));
-            r.nested(raw, &location, |sub| read(sub, slot))
+            let mark = location.push(r);
+            read(r, slot)?;
+            r.pop_to(mark);
+            Ok(())
         })
     }
 
     /// Reads a value the profile fixes completely (and that has no field):
     /// it must be exactly that.
     pub fn constant_field(&mut self, pattern: &Pattern) -> Result<(), Error> {
-        let raw = self.next_raw()?;
-        let value: Value =
-            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
+        let value = self.next_json()?;
         if pattern.matches(&value) {
             Ok(())
         } else {
@@ -474,8 +582,8 @@ impl<'j> Reader<'j> {
         slot: &mut S,
         pattern: &Pattern,
     ) -> Result<(), Error> {
-        let raw = self.checked_raw(pattern)?;
-        self.nested(raw, "", |sub| slot.read_objects(sub))
+        self.check_ahead(pattern)?;
+        slot.read_objects(self)
     }
 
     /// Like [`Self::pattern_object_field`] for an element the base repeats
@@ -485,8 +593,8 @@ impl<'j> Reader<'j> {
         slot: &mut S,
         pattern: &Pattern,
     ) -> Result<(), Error> {
-        let raw = self.checked_raw(pattern)?;
-        self.nested(raw, "", |sub| sub.one_item_array(slot, None))
+        self.check_ahead(pattern)?;
+        self.one_item_array(slot, None)
     }
 
     /// Reads a primitive field's value that must match a fixed value or pattern.
@@ -496,8 +604,8 @@ impl<'j> Reader<'j> {
         kind: Kind,
         pattern: &Pattern,
     ) -> Result<(), Error> {
-        let raw = self.checked_raw(pattern)?;
-        self.nested(raw, "", |sub| slot.read_values(sub, kind))
+        self.check_ahead(pattern)?;
+        slot.read_values(self, kind)
     }
 
     /// Reads a JSON array that the profile allows only one item of (an
@@ -547,35 +655,33 @@ impl<'j> Reader<'j> {
         value_set: &str,
         in_array: bool,
     ) -> Result<(), Error> {
-        let raw = self.next_raw()?;
-        let value: Value =
-            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
-        let items: Vec<&Value> = match &value {
-            Value::Array(items) => items.iter().collect(),
-            other => vec![other],
-        };
-        for (index, item) in items.iter().enumerate() {
-            if !has_code(item, codes) {
-                let suffix = if value.is_array() {
-                    format!("[{index}]")
-                } else {
-                    String::new()
-                };
-                let message = format!("has no code from the required value set {value_set}");
-                let error = Error::new(format!("{}{suffix}", self.path()), message);
-                if !self.lenient {
-                    return Err(error);
+        let mut probe = self.lookahead()?;
+        if let Ok(value) = probe.next_value() {
+            let items: Vec<&JsonValue<'_>> = match &value {
+                JsonValue::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for (index, item) in items.iter().enumerate() {
+                if !has_code(item, codes) {
+                    let suffix = if matches!(value, JsonValue::Array(_)) {
+                        format!("[{index}]")
+                    } else {
+                        String::new()
+                    };
+                    let message = format!("has no code from the required value set {value_set}");
+                    let error = Error::new(format!("{}{suffix}", self.path()), message);
+                    if !self.lenient {
+                        return Err(error);
+                    }
+                    self.issues.push(error);
                 }
-                self.issues.push(error);
             }
         }
-        self.nested(raw, "", |sub| {
-            if in_array {
-                sub.one_item_array(slot, None)
-            } else {
-                slot.read_objects(sub)
-            }
-        })
+        if in_array {
+            self.one_item_array(slot, None)
+        } else {
+            slot.read_objects(self)
+        }
     }
 
     /// Reads a code bound to a value set: one of its codes, or (in a lenient
@@ -603,18 +709,22 @@ impl<'j> Reader<'j> {
         }
     }
 
-    fn checked_raw(&mut self, pattern: &Pattern) -> Result<&'j [u8], Error> {
-        let raw = self.next_raw()?;
-        let value: Value =
-            serde_json::from_slice(raw).map_err(|e| self.error(format!("invalid JSON: {e}")))?;
+    /// Checks the value about to be read against a fixed value or pattern
+    /// (each item, for a list), without consuming it.
+    fn check_ahead(&mut self, pattern: &Pattern) -> Result<(), Error> {
+        let mut probe = self.lookahead()?;
+        // Malformed JSON is left to the read that follows to report.
+        let Ok(value) = probe.next_value() else {
+            return Ok(());
+        };
         let ok = match &value {
-            Value::Array(items) if !pattern.value().is_array() => {
+            JsonValue::Array(items) if !matches!(pattern.value(), JsonValue::Array(_)) => {
                 items.iter().all(|item| pattern.matches(item))
             }
             other => pattern.matches(other),
         };
         if ok {
-            Ok(raw)
+            Ok(())
         } else {
             Err(self.error(pattern.describe()))
         }

@@ -1,0 +1,78 @@
+//! Parse + validate of the US Core 6.1.0 examples (and Bundle entries, one by
+//! one) into the profile types, in one run next to `serde_json::Value`
+//! parsing of the same bytes. Divan prints MB/s and resources/s for each.
+//! A profile read checks the profile while it reads: cardinality, fixed
+//! values and patterns, slices, required bindings.
+//!
+//! `cargo bench -p fhirgen-e2e --bench us_core_json`
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use divan::Bencher;
+use divan::counter::{BytesCount, ItemsCount};
+use fhirgen::package::{Package, packages_folder};
+use us_core_6_1_0::ProfiledResource;
+
+fn main() {
+    divan::main();
+}
+
+/// The examples that claim a US Core 6.1.0 profile, compact, as a server
+/// receives them.
+static EXAMPLES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let archive = packages_folder(root).join("hl7.fhir.us.core-6.1.0.tgz");
+    let package = Package::from_archive(&archive).unwrap();
+    let mut resources = Vec::new();
+    for entry in package.examples() {
+        let value = package.json(&entry.filename).unwrap();
+        if value["resourceType"] == "Bundle" {
+            for item in value["entry"].as_array().into_iter().flatten() {
+                resources.push(item["resource"].clone());
+            }
+        } else {
+            resources.push(value);
+        }
+    }
+    resources
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap())
+        .filter(|bytes| ProfiledResource::from_json(bytes).is_ok_and(|r| r.profile().is_some()))
+        .collect()
+});
+
+fn counters<'a, 'b>(bencher: Bencher<'a, 'b>) -> Bencher<'a, 'b> {
+    let bytes: usize = EXAMPLES.iter().map(Vec::len).sum();
+    bencher
+        .counter(BytesCount::new(bytes))
+        .counter(ItemsCount::new(EXAMPLES.len()))
+}
+
+#[divan::bench(sample_count = 40)]
+fn serde_json_value(bencher: Bencher<'_, '_>) {
+    counters(bencher).bench(|| {
+        for bytes in EXAMPLES.iter() {
+            divan::black_box(serde_json::from_slice::<serde_json::Value>(bytes).unwrap());
+        }
+    });
+}
+
+#[divan::bench(sample_count = 40)]
+fn us_core_profile_read(bencher: Bencher<'_, '_>) {
+    counters(bencher).bench(|| {
+        for bytes in EXAMPLES.iter() {
+            divan::black_box(ProfiledResource::from_json(bytes).unwrap());
+        }
+    });
+}
+
+/// The same bytes into the base R4 types (no profile checks), for scale.
+#[divan::bench(sample_count = 40)]
+fn fhir_r4_read(bencher: Bencher<'_, '_>) {
+    counters(bencher).bench(|| {
+        for bytes in EXAMPLES.iter() {
+            divan::black_box(fhir_r4::Resource::from_json(bytes).unwrap());
+        }
+    });
+}
