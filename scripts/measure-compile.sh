@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the compile-time figures of the README: a cold release build of the
-# generated R4 crate (wall time, peak memory), and the release rebuild of a
-# small consumer binary after an edit of its main.rs (what users feel most).
+# generated R4 crate (wall time, peak memory), then of each US Core crate on
+# top of it (release and debug), and the release rebuild of a small consumer
+# binary after an edit of its main.rs (what users feel most).
 # Usage: scripts/measure-compile.sh   (takes a few minutes; uses a scratch target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,13 @@ measure() { # label, command...
 }
 
 measure "cold cargo build --release -p fhir-r4" cargo build --release -q -p fhir-r4
+for crate in us-core-3-1-1 us-core-6-1-0 us-core-7-0-0; do
+  measure "cargo build --release -p $crate (fhir-r4 already built)" cargo build --release -q -p "$crate"
+done
+measure "cold cargo build -p fhir-r4 (debug)" cargo build -q -p fhir-r4
+for crate in us-core-3-1-1 us-core-6-1-0 us-core-7-0-0; do
+  measure "cargo build -p $crate (debug, fhir-r4 already built)" cargo build -q -p "$crate"
+done
 
 mkdir -p "$scratch/consumer/src"
 cat > "$scratch/consumer/Cargo.toml" <<TOML

@@ -235,6 +235,24 @@ fn any_at(item: &JsonValue<'_>, path: &str, test: &dyn Fn(&JsonValue<'_>) -> boo
     }
 }
 
+/// The resource type a literal reference names: `Patient/1`,
+/// `Patient/1/_history/2`, `https://example.org/fhir/Patient/1`. `None` for
+/// contained (`#p1`) and URN references, and for what is not of that form.
+fn reference_type(reference: &str) -> Option<&str> {
+    if reference.starts_with('#') || reference.starts_with("urn:") {
+        return None;
+    }
+    let segments: Vec<&str> = reference.split('/').collect();
+    let at = match segments.iter().rposition(|s| *s == "_history") {
+        Some(history) => history.checked_sub(2)?,
+        None => segments.len().checked_sub(2)?,
+    };
+    let candidate = segments[at];
+    let is_type = candidate.starts_with(|c: char| c.is_ascii_uppercase())
+        && candidate.chars().all(|c| c.is_ascii_alphanumeric());
+    is_type.then_some(candidate)
+}
+
 /// What one discriminator of a slice asks of an item.
 pub enum Test {
     /// The value at the path equals (`fixed`) or contains (`pattern`) this.
@@ -684,6 +702,56 @@ impl<'j> Reader<'j> {
         }
     }
 
+    /// Reads a `Reference` (or a list of them) whose target the profile
+    /// restricts: a literal reference (`Patient/123`, or an absolute URL
+    /// ending so) must name one of `targets`. Contained (`#id`) and URN
+    /// references are not checked. A lenient read reports it as an issue.
+    pub fn reference_field<S: ReadSlot>(
+        &mut self,
+        slot: &mut S,
+        targets: &[&str],
+        in_array: bool,
+    ) -> Result<(), Error> {
+        let mut probe = self.lookahead()?;
+        if let Ok(value) = probe.next_value() {
+            let items: Vec<&JsonValue<'_>> = match &value {
+                JsonValue::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for (index, item) in items.iter().enumerate() {
+                let Some(JsonValue::Str(reference)) = get(item, "reference") else {
+                    continue;
+                };
+                let Some(target) = reference_type(reference) else {
+                    continue;
+                };
+                if !targets.contains(&target) {
+                    let suffix = if matches!(value, JsonValue::Array(_)) {
+                        format!("[{index}]")
+                    } else {
+                        String::new()
+                    };
+                    let error = Error::new(
+                        format!("{}{suffix}.reference", self.path()),
+                        format!(
+                            "`{reference}` refers to a {target}; the profile allows {}",
+                            targets.join(", ")
+                        ),
+                    );
+                    if !self.lenient {
+                        return Err(error);
+                    }
+                    self.issues.push(error);
+                }
+            }
+        }
+        if in_array {
+            self.one_item_array(slot, None)
+        } else {
+            slot.read_objects(self)
+        }
+    }
+
     /// Reads a code bound to a value set: one of its codes, or (in a lenient
     /// read, reported as an issue) any other code, kept with `other`.
     pub fn code_value<T>(
@@ -829,4 +897,36 @@ pub fn convert_object<A: Object, B: Object + Empty>(from: &A, path: &str) -> Res
     reader.object_in_place(&mut converted)?;
     reader.finish()?;
     Ok(converted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_references_name_their_type() {
+        assert_eq!(reference_type("Patient/123"), Some("Patient"));
+        assert_eq!(reference_type("Patient/123/_history/4"), Some("Patient"));
+        assert_eq!(
+            reference_type("https://example.org/fhir/Observation/o1"),
+            Some("Observation")
+        );
+        assert_eq!(reference_type("#contained"), None);
+        assert_eq!(reference_type("urn:uuid:0b7c1c1e-0000"), None);
+        assert_eq!(reference_type("123"), None);
+        assert_eq!(reference_type("patient/123"), None);
+    }
+
+    #[test]
+    fn patterns_contain_and_fixed_values_equal() {
+        static P: Pattern = Pattern::containing(r#"{"coding":[{"system":"s","code":"c"}]}"#);
+        static F: Pattern = Pattern::fixed(r#"{"a":1,"b":"x"}"#);
+        let parse = |text: &'static str| JsonValue::parse(text.as_bytes(), false).unwrap();
+        assert!(P.matches(&parse(
+            r#"{"coding":[{"system":"o","code":"z"},{"code":"c","system":"s","display":"d"}],"text":"t"}"#
+        )));
+        assert!(!P.matches(&parse(r#"{"coding":[{"system":"s","code":"d"}]}"#)));
+        assert!(F.matches(&parse(r#"{"b":"x","a":1.0}"#)));
+        assert!(!F.matches(&parse(r#"{"b":"x","a":1,"c":2}"#)));
+    }
 }

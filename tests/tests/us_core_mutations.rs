@@ -196,3 +196,24 @@ fn conversions_to_the_base_resource_and_back() {
         "Observation.component:diastolic: required slice is missing (min 1)"
     );
 }
+
+#[test]
+fn a_reference_to_a_resource_type_the_profile_does_not_allow_is_rejected() {
+    let mut bp = example("Observation-blood-pressure.json");
+    bp["subject"]["reference"] = json!("Practitioner/123");
+    assert_eq!(
+        rejected(&bp),
+        "Observation.subject.reference: `Practitioner/123` refers to a Practitioner; \
+         the profile allows Patient"
+    );
+    // Absolute and versioned references name their type the same way.
+    bp["subject"]["reference"] = json!("https://example.org/fhir/Patient/1/_history/2");
+    let json = serde_json::to_vec(&bp).unwrap();
+    assert!(ProfiledResource::from_json(&json).is_ok());
+    // A lenient read keeps it and reports it.
+    bp["subject"]["reference"] = json!("Device/d1");
+    let json = serde_json::to_vec(&bp).unwrap();
+    let (_, issues) = UsCoreBloodPressureProfile::from_json_lenient(&json).unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].path, "Observation.subject.reference");
+}

@@ -385,6 +385,14 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 quote!(r.bound_object_field(&mut self.#name, #codes::CODES, #codes::VALUE_SET, #in_array)?),
             ));
         }
+        FieldType::Object { .. } if !f.reference_targets.is_empty() && pattern.is_none() => {
+            let targets = &f.reference_targets;
+            let in_array = f.is_single_in_array();
+            arms.push((
+                f.json_name.clone(),
+                quote!(r.reference_field(&mut self.#name, &[#(#targets),*], #in_array)?),
+            ));
+        }
         FieldType::Object { .. } if f.is_single_in_array() => arms.push((
             f.json_name.clone(),
             match pattern {

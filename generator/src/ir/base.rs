@@ -321,6 +321,7 @@ impl Builder<'_> {
             pattern: None,
             notes: Vec::new(),
             required_codes: None,
+            reference_targets: Vec::new(),
         })
     }
 

@@ -116,6 +116,9 @@ pub struct Field {
     /// A `Coding` or `CodeableConcept` with a required binding to an
     /// enumerable value set: the code enum whose codes it must use.
     pub required_codes: Option<String>,
+    /// A `Reference` a profile restricts: the resource types a literal
+    /// reference may point to (empty: not checked).
+    pub reference_targets: Vec<String>,
 }
 
 /// The codes of an enumerable value set, as a Rust enum.

@@ -396,6 +396,7 @@ impl<'a> Builder<'a> {
             .iter()
             .flat_map(|t| t.target_profile.iter().map(String::as_str))
             .collect();
+        field.reference_targets = self.reference_targets(&targets);
         if !targets.is_empty() {
             field.notes.push(format!(
                 "References: {}",
@@ -444,6 +445,24 @@ impl<'a> Builder<'a> {
         }
         self.bind_codes(node, &mut field)?;
         Ok(Some(field))
+    }
+
+    /// The resource types the target profiles of a reference constrain; empty
+    /// when any resource is allowed or a target is not in the packages.
+    fn reference_targets(&self, targets: &[&str]) -> Vec<String> {
+        let mut types = Vec::new();
+        for target in targets {
+            match self.set.resolve_as::<StructureDefinition>(target) {
+                Ok(definition) if definition.type_ != "Resource" => {
+                    if !types.contains(&definition.type_) {
+                        types.push(definition.type_.clone());
+                    }
+                }
+                _ => return Vec::new(),
+            }
+        }
+        types.sort();
+        types
     }
 
     /// Required bindings to value sets that expand: a `code` element holds

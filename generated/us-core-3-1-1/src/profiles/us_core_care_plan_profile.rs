@@ -299,15 +299,15 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
                 14u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(&mut self.based_on, &["CarePlan"], false)?;
                 15u16
             }
             "replaces" => {
-                r.object_field(&mut self.replaces)?;
+                r.reference_field(&mut self.replaces, &["CarePlan"], false)?;
                 16u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(&mut self.part_of, &["CarePlan"], false)?;
                 17u16
             }
             "status" => {
@@ -364,11 +364,11 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
                 26u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 27u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 28u16
             }
             "period" => {
@@ -384,19 +384,43 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
                 31u16
             }
             "author" => {
-                r.object_field(&mut self.author)?;
+                r.reference_field(
+                    &mut self.author,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 32u16
             }
             "contributor" => {
-                r.object_field(&mut self.contributor)?;
+                r.reference_field(
+                    &mut self.contributor,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 33u16
             }
             "careTeam" => {
-                r.object_field(&mut self.care_team)?;
+                r.reference_field(&mut self.care_team, &["CareTeam"], false)?;
                 34u16
             }
             "addresses" => {
-                r.object_field(&mut self.addresses)?;
+                r.reference_field(&mut self.addresses, &["Condition"], false)?;
                 35u16
             }
             "supportingInfo" => {
@@ -404,7 +428,7 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
                 36u16
             }
             "goal" => {
-                r.object_field(&mut self.goal)?;
+                r.reference_field(&mut self.goal, &["Goal"], false)?;
                 37u16
             }
             "activity" => {

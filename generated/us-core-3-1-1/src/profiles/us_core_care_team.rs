@@ -202,11 +202,11 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeam {
                 15u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 16u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 17u16
             }
             "period" => {
@@ -222,11 +222,15 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeam {
                 20u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(&mut self.reason_reference, &["Condition"], false)?;
                 21u16
             }
             "managingOrganization" => {
-                r.object_field(&mut self.managing_organization)?;
+                r.reference_field(
+                    &mut self.managing_organization,
+                    &["Organization"],
+                    false,
+                )?;
                 22u16
             }
             "telecom" => {
@@ -406,11 +410,15 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeamParticipant {
                 3u16
             }
             "member" => {
-                r.object_field(&mut self.member)?;
+                r.reference_field(
+                    &mut self.member,
+                    &["Organization", "Patient", "Practitioner"],
+                    false,
+                )?;
                 4u16
             }
             "onBehalfOf" => {
-                r.object_field(&mut self.on_behalf_of)?;
+                r.reference_field(&mut self.on_behalf_of, &["Organization"], false)?;
                 5u16
             }
             "period" => {

@@ -245,7 +245,17 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileLaboratoryReport
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "status" => {
@@ -282,11 +292,11 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileLaboratoryReport
                 15u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 16u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 17u16
             }
             "effectiveDateTime" => {
@@ -322,23 +332,31 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileLaboratoryReport
                 22u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &["Organization", "Practitioner"],
+                    false,
+                )?;
                 23u16
             }
             "resultsInterpreter" => {
-                r.object_field(&mut self.results_interpreter)?;
+                r.reference_field(
+                    &mut self.results_interpreter,
+                    &["CareTeam", "Organization", "Practitioner", "PractitionerRole"],
+                    false,
+                )?;
                 24u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 25u16
             }
             "result" => {
-                r.object_field(&mut self.result)?;
+                r.reference_field(&mut self.result, &["Observation"], false)?;
                 26u16
             }
             "imagingStudy" => {
-                r.object_field(&mut self.imaging_study)?;
+                r.reference_field(&mut self.imaging_study, &["ImagingStudy"], false)?;
                 27u16
             }
             "media" => {

@@ -268,11 +268,15 @@ impl ::fhirgen_runtime::Object for UsCoreLocation {
                 26u16
             }
             "managingOrganization" => {
-                r.object_field(&mut self.managing_organization)?;
+                r.reference_field(
+                    &mut self.managing_organization,
+                    &["Organization"],
+                    false,
+                )?;
                 27u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(&mut self.part_of, &["Location"], false)?;
                 28u16
             }
             "hoursOfOperation" => {
@@ -291,7 +295,7 @@ impl ::fhirgen_runtime::Object for UsCoreLocation {
                 31u16
             }
             "endpoint" => {
-                r.object_field(&mut self.endpoint)?;
+                r.reference_field(&mut self.endpoint, &["Endpoint"], false)?;
                 32u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -374,11 +374,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 25u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 26u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 27u16
             }
             "supportingInformation" => {
@@ -394,11 +394,27 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 30u16
             }
             "requester" => {
-                r.object_field(&mut self.requester)?;
+                r.reference_field(
+                    &mut self.requester,
+                    &["Organization", "Patient", "Practitioner"],
+                    false,
+                )?;
                 31u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 32u16
             }
             "performerType" => {
@@ -406,7 +422,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 33u16
             }
             "recorder" => {
-                r.object_field(&mut self.recorder)?;
+                r.reference_field(
+                    &mut self.recorder,
+                    &["Practitioner", "PractitionerRole"],
+                    false,
+                )?;
                 34u16
             }
             "reasonCode" => {
@@ -414,7 +434,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 35u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &["Condition", "Observation"],
+                    false,
+                )?;
                 36u16
             }
             "instantiatesCanonical" => {
@@ -437,7 +461,16 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 40u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 41u16
             }
             "groupIdentifier" => {
@@ -449,7 +482,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 43u16
             }
             "insurance" => {
-                r.object_field(&mut self.insurance)?;
+                r.reference_field(
+                    &mut self.insurance,
+                    &["ClaimResponse", "Coverage"],
+                    false,
+                )?;
                 44u16
             }
             "note" => {
@@ -469,15 +506,19 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 48u16
             }
             "priorPrescription" => {
-                r.object_field(&mut self.prior_prescription)?;
+                r.reference_field(
+                    &mut self.prior_prescription,
+                    &["MedicationRequest"],
+                    false,
+                )?;
                 49u16
             }
             "detectedIssue" => {
-                r.object_field(&mut self.detected_issue)?;
+                r.reference_field(&mut self.detected_issue, &["DetectedIssue"], false)?;
                 50u16
             }
             "eventHistory" => {
-                r.object_field(&mut self.event_history)?;
+                r.reference_field(&mut self.event_history, &["Provenance"], false)?;
                 51u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

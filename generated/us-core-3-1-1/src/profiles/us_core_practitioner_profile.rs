@@ -464,7 +464,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
                 9u16
             }
             "assigner" => {
-                r.object_field(&mut self.assigner)?;
+                r.reference_field(&mut self.assigner, &["Organization"], false)?;
                 10u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -201,11 +201,11 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfile {
                 13u16
             }
             "practitioner" => {
-                r.object_field(&mut self.practitioner)?;
+                r.reference_field(&mut self.practitioner, &["Practitioner"], false)?;
                 14u16
             }
             "organization" => {
-                r.object_field(&mut self.organization)?;
+                r.reference_field(&mut self.organization, &["Organization"], false)?;
                 15u16
             }
             "code" => {
@@ -217,11 +217,15 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfile {
                 17u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 18u16
             }
             "healthcareService" => {
-                r.object_field(&mut self.healthcare_service)?;
+                r.reference_field(
+                    &mut self.healthcare_service,
+                    &["HealthcareService"],
+                    false,
+                )?;
                 19u16
             }
             "telecom" => {
@@ -248,7 +252,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfile {
                 24u16
             }
             "endpoint" => {
-                r.object_field(&mut self.endpoint)?;
+                r.reference_field(&mut self.endpoint, &["Endpoint"], false)?;
                 25u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -244,7 +244,7 @@ impl ::fhirgen_runtime::Object for UsCoreProvenance {
                 17u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 18u16
             }
             "reason" => {
@@ -484,11 +484,33 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceAuthor {
                 4u16
             }
             "who" => {
-                r.object_field(&mut self.who)?;
+                r.reference_field(
+                    &mut self.who,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 5u16
             }
             "onBehalfOf" => {
-                r.object_field(&mut self.on_behalf_of)?;
+                r.reference_field(
+                    &mut self.on_behalf_of,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 6u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),
@@ -596,11 +618,33 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceTransmitter {
                 4u16
             }
             "who" => {
-                r.object_field(&mut self.who)?;
+                r.reference_field(
+                    &mut self.who,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 5u16
             }
             "onBehalfOf" => {
-                r.object_field(&mut self.on_behalf_of)?;
+                r.reference_field(
+                    &mut self.on_behalf_of,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 6u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

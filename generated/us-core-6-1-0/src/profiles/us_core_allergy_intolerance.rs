@@ -251,11 +251,11 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
                 19u16
             }
             "patient" => {
-                r.object_field(&mut self.patient)?;
+                r.reference_field(&mut self.patient, &["Patient"], false)?;
                 20u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 21u16
             }
             "onsetDateTime" => {
@@ -298,11 +298,19 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
                 30u16
             }
             "recorder" => {
-                r.object_field(&mut self.recorder)?;
+                r.reference_field(
+                    &mut self.recorder,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 31u16
             }
             "asserter" => {
-                r.object_field(&mut self.asserter)?;
+                r.reference_field(
+                    &mut self.asserter,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 32u16
             }
             "lastOccurrence" => {

@@ -374,11 +374,11 @@ impl ::fhirgen_runtime::Object for UsCoreConditionProblemsHealthConcernsProfile 
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 18u16
             }
             "onsetDateTime" => {
@@ -449,11 +449,19 @@ impl ::fhirgen_runtime::Object for UsCoreConditionProblemsHealthConcernsProfile 
                 34u16
             }
             "recorder" => {
-                r.object_field(&mut self.recorder)?;
+                r.reference_field(
+                    &mut self.recorder,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 35u16
             }
             "asserter" => {
-                r.object_field(&mut self.asserter)?;
+                r.reference_field(
+                    &mut self.asserter,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 36u16
             }
             "stage" => {

@@ -278,7 +278,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
                 17u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 18u16
             }
             "date" => {
@@ -290,15 +290,30 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
                 20u16
             }
             "author" => {
-                r.object_field(&mut self.author)?;
+                r.reference_field(
+                    &mut self.author,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 21u16
             }
             "authenticator" => {
-                r.object_field(&mut self.authenticator)?;
+                r.reference_field(
+                    &mut self.authenticator,
+                    &["Organization", "Practitioner", "PractitionerRole"],
+                    false,
+                )?;
                 22u16
             }
             "custodian" => {
-                r.object_field(&mut self.custodian)?;
+                r.reference_field(&mut self.custodian, &["Organization"], false)?;
                 23u16
             }
             "relatesTo" => {
@@ -542,7 +557,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
                 2u16
             }
             "encounter" => {
-                r.one_item_array(&mut self.encounter, ::std::option::Option::None)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], true)?;
                 3u16
             }
             "event" => {
@@ -562,7 +577,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
                 7u16
             }
             "sourcePatientInfo" => {
-                r.object_field(&mut self.source_patient_info)?;
+                r.reference_field(&mut self.source_patient_info, &["Patient"], false)?;
                 8u16
             }
             "related" => {

@@ -274,15 +274,15 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
                 18u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 19u16
             }
             "episodeOfCare" => {
-                r.object_field(&mut self.episode_of_care)?;
+                r.reference_field(&mut self.episode_of_care, &["EpisodeOfCare"], false)?;
                 20u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(&mut self.based_on, &["ServiceRequest"], false)?;
                 21u16
             }
             "participant" => {
@@ -290,7 +290,7 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
                 22u16
             }
             "appointment" => {
-                r.object_field(&mut self.appointment)?;
+                r.reference_field(&mut self.appointment, &["Appointment"], false)?;
                 23u16
             }
             "period" => {
@@ -306,7 +306,16 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
                 26u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &[
+                        "Condition",
+                        "ImmunizationRecommendation",
+                        "Observation",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 27u16
             }
             "diagnosis" => {
@@ -314,7 +323,7 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
                 28u16
             }
             "account" => {
-                r.object_field(&mut self.account)?;
+                r.reference_field(&mut self.account, &["Account"], false)?;
                 29u16
             }
             "hospitalization" => {
@@ -326,11 +335,11 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
                 31u16
             }
             "serviceProvider" => {
-                r.object_field(&mut self.service_provider)?;
+                r.reference_field(&mut self.service_provider, &["Organization"], false)?;
                 32u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(&mut self.part_of, &["Encounter"], false)?;
                 33u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),
@@ -566,7 +575,7 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfileIdentifier {
                 9u16
             }
             "assigner" => {
-                r.object_field(&mut self.assigner)?;
+                r.reference_field(&mut self.assigner, &["Organization"], false)?;
                 10u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

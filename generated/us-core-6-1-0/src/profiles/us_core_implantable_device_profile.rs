@@ -253,7 +253,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
                 10u16
             }
             "definition" => {
-                r.object_field(&mut self.definition)?;
+                r.reference_field(&mut self.definition, &["DeviceDefinition"], false)?;
                 11u16
             }
             "udiCarrier" => {
@@ -366,11 +366,11 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
                 36u16
             }
             "patient" => {
-                r.object_field(&mut self.patient)?;
+                r.reference_field(&mut self.patient, &["Patient"], false)?;
                 37u16
             }
             "owner" => {
-                r.object_field(&mut self.owner)?;
+                r.reference_field(&mut self.owner, &["Organization"], false)?;
                 38u16
             }
             "contact" => {
@@ -378,7 +378,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
                 39u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 40u16
             }
             "url" => {
@@ -398,7 +398,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
                 44u16
             }
             "parent" => {
-                r.object_field(&mut self.parent)?;
+                r.reference_field(&mut self.parent, &["Device"], false)?;
                 45u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

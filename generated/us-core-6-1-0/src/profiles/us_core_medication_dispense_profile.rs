@@ -255,7 +255,7 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
                 10u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(&mut self.part_of, &["Procedure"], false)?;
                 11u16
             }
             "status" => {
@@ -295,11 +295,15 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
                 18u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 19u16
             }
             "context" => {
-                r.object_field(&mut self.context)?;
+                r.reference_field(
+                    &mut self.context,
+                    &["Encounter", "EpisodeOfCare"],
+                    false,
+                )?;
                 20u16
             }
             "supportingInformation" => {
@@ -311,11 +315,15 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
                 22u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 23u16
             }
             "authorizingPrescription" => {
-                r.object_field(&mut self.authorizing_prescription)?;
+                r.reference_field(
+                    &mut self.authorizing_prescription,
+                    &["MedicationRequest"],
+                    false,
+                )?;
                 24u16
             }
             "type" => {
@@ -353,11 +361,15 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
                 31u16
             }
             "destination" => {
-                r.object_field(&mut self.destination)?;
+                r.reference_field(&mut self.destination, &["Location"], false)?;
                 32u16
             }
             "receiver" => {
-                r.object_field(&mut self.receiver)?;
+                r.reference_field(
+                    &mut self.receiver,
+                    &["Patient", "Practitioner"],
+                    false,
+                )?;
                 33u16
             }
             "note" => {
@@ -373,11 +385,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
                 36u16
             }
             "detectedIssue" => {
-                r.object_field(&mut self.detected_issue)?;
+                r.reference_field(&mut self.detected_issue, &["DetectedIssue"], false)?;
                 37u16
             }
             "eventHistory" => {
-                r.object_field(&mut self.event_history)?;
+                r.reference_field(&mut self.event_history, &["Provenance"], false)?;
                 38u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

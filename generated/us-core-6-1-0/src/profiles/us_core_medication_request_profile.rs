@@ -435,11 +435,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 25u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 26u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 27u16
             }
             "supportingInformation" => {
@@ -455,11 +455,34 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 30u16
             }
             "requester" => {
-                r.object_field(&mut self.requester)?;
+                r.reference_field(
+                    &mut self.requester,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 31u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 32u16
             }
             "performerType" => {
@@ -467,7 +490,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 33u16
             }
             "recorder" => {
-                r.object_field(&mut self.recorder)?;
+                r.reference_field(
+                    &mut self.recorder,
+                    &["Practitioner", "PractitionerRole"],
+                    false,
+                )?;
                 34u16
             }
             "reasonCode" => {
@@ -475,7 +502,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 35u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &["Condition", "Observation"],
+                    false,
+                )?;
                 36u16
             }
             "instantiatesCanonical" => {
@@ -498,7 +529,16 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 40u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 41u16
             }
             "groupIdentifier" => {
@@ -510,7 +550,11 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 43u16
             }
             "insurance" => {
-                r.object_field(&mut self.insurance)?;
+                r.reference_field(
+                    &mut self.insurance,
+                    &["ClaimResponse", "Coverage"],
+                    false,
+                )?;
                 44u16
             }
             "note" => {
@@ -530,15 +574,19 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
                 48u16
             }
             "priorPrescription" => {
-                r.object_field(&mut self.prior_prescription)?;
+                r.reference_field(
+                    &mut self.prior_prescription,
+                    &["MedicationRequest"],
+                    false,
+                )?;
                 49u16
             }
             "detectedIssue" => {
-                r.object_field(&mut self.detected_issue)?;
+                r.reference_field(&mut self.detected_issue, &["DetectedIssue"], false)?;
                 50u16
             }
             "eventHistory" => {
-                r.object_field(&mut self.event_history)?;
+                r.reference_field(&mut self.event_history, &["Provenance"], false)?;
                 51u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

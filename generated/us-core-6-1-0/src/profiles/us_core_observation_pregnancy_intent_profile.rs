@@ -286,11 +286,33 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "DeviceRequest",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &[
+                        "ImagingStudy",
+                        "Immunization",
+                        "MedicationAdministration",
+                        "MedicationDispense",
+                        "MedicationStatement",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 12u16
             }
             "status" => {
@@ -330,7 +352,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "focus" => {
@@ -338,7 +360,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 18u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 19u16
             }
             "effectiveDateTime" => {
@@ -366,7 +388,18 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 23u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 24u16
             }
             "valueCodeableConcept" => {
@@ -394,11 +427,11 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 30u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 31u16
             }
             "device" => {
-                r.object_field(&mut self.device)?;
+                r.reference_field(&mut self.device, &["Device", "DeviceMetric"], false)?;
                 32u16
             }
             "referenceRange" => {
@@ -406,11 +439,26 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
                 33u16
             }
             "hasMember" => {
-                r.object_field(&mut self.has_member)?;
+                r.reference_field(
+                    &mut self.has_member,
+                    &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+                    false,
+                )?;
                 34u16
             }
             "derivedFrom" => {
-                r.object_field(&mut self.derived_from)?;
+                r.reference_field(
+                    &mut self.derived_from,
+                    &[
+                        "DocumentReference",
+                        "ImagingStudy",
+                        "Media",
+                        "MolecularSequence",
+                        "Observation",
+                        "QuestionnaireResponse",
+                    ],
+                    false,
+                )?;
                 35u16
             }
             "component" => {

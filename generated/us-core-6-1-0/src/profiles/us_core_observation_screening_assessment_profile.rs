@@ -318,11 +318,33 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "DeviceRequest",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &[
+                        "ImagingStudy",
+                        "Immunization",
+                        "MedicationAdministration",
+                        "MedicationDispense",
+                        "MedicationStatement",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 12u16
             }
             "status" => {
@@ -365,7 +387,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "focus" => {
@@ -373,7 +395,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 18u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 19u16
             }
             "effectiveDateTime" => {
@@ -409,7 +431,18 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 27u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 28u16
             }
             "valueQuantity" => {
@@ -497,11 +530,11 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 49u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 50u16
             }
             "device" => {
-                r.object_field(&mut self.device)?;
+                r.reference_field(&mut self.device, &["Device", "DeviceMetric"], false)?;
                 51u16
             }
             "referenceRange" => {
@@ -509,11 +542,26 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 52u16
             }
             "hasMember" => {
-                r.object_field(&mut self.has_member)?;
+                r.reference_field(
+                    &mut self.has_member,
+                    &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+                    false,
+                )?;
                 53u16
             }
             "derivedFrom" => {
-                r.object_field(&mut self.derived_from)?;
+                r.reference_field(
+                    &mut self.derived_from,
+                    &[
+                        "DocumentReference",
+                        "ImagingStudy",
+                        "Media",
+                        "MolecularSequence",
+                        "Observation",
+                        "QuestionnaireResponse",
+                    ],
+                    false,
+                )?;
                 54u16
             }
             "component" => {

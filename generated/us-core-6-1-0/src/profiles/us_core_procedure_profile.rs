@@ -292,11 +292,19 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 14u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &["CarePlan", "ServiceRequest"],
+                    false,
+                )?;
                 15u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &["MedicationAdministration", "Observation", "Procedure"],
+                    false,
+                )?;
                 16u16
             }
             "status" => {
@@ -320,11 +328,11 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 21u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 22u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 23u16
             }
             "performedDateTime" => {
@@ -356,11 +364,19 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 30u16
             }
             "recorder" => {
-                r.object_field(&mut self.recorder)?;
+                r.reference_field(
+                    &mut self.recorder,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 31u16
             }
             "asserter" => {
-                r.object_field(&mut self.asserter)?;
+                r.reference_field(
+                    &mut self.asserter,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 32u16
             }
             "performer" => {
@@ -368,7 +384,7 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 33u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 34u16
             }
             "reasonCode" => {
@@ -376,7 +392,17 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 35u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &[
+                        "Condition",
+                        "DiagnosticReport",
+                        "DocumentReference",
+                        "Observation",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 36u16
             }
             "bodySite" => {
@@ -388,7 +414,11 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 38u16
             }
             "report" => {
-                r.object_field(&mut self.report)?;
+                r.reference_field(
+                    &mut self.report,
+                    &["Composition", "DiagnosticReport", "DocumentReference"],
+                    false,
+                )?;
                 39u16
             }
             "complication" => {
@@ -396,7 +426,7 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 40u16
             }
             "complicationDetail" => {
-                r.object_field(&mut self.complication_detail)?;
+                r.reference_field(&mut self.complication_detail, &["Condition"], false)?;
                 41u16
             }
             "followUp" => {
@@ -412,7 +442,11 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
                 44u16
             }
             "usedReference" => {
-                r.object_field(&mut self.used_reference)?;
+                r.reference_field(
+                    &mut self.used_reference,
+                    &["Device", "Medication", "Substance"],
+                    false,
+                )?;
                 45u16
             }
             "usedCode" => {

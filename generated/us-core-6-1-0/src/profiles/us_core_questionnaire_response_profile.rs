@@ -252,11 +252,19 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &["CarePlan", "ServiceRequest"],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &["Observation", "Procedure"],
+                    false,
+                )?;
                 12u16
             }
             "questionnaire" => {
@@ -279,11 +287,11 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 18u16
             }
             "authored" => {
@@ -295,11 +303,26 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
                 20u16
             }
             "author" => {
-                r.object_field(&mut self.author)?;
+                r.reference_field(
+                    &mut self.author,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 21u16
             }
             "source" => {
-                r.object_field(&mut self.source)?;
+                r.reference_field(
+                    &mut self.source,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 22u16
             }
             "item" => {

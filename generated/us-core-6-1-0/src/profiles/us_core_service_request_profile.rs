@@ -374,11 +374,15 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 14u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &["CarePlan", "MedicationRequest", "ServiceRequest"],
+                    false,
+                )?;
                 15u16
             }
             "replaces" => {
-                r.object_field(&mut self.replaces)?;
+                r.reference_field(&mut self.replaces, &["ServiceRequest"], false)?;
                 16u16
             }
             "requisition" => {
@@ -462,11 +466,11 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 31u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 32u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 33u16
             }
             "occurrenceDateTime" => {
@@ -506,7 +510,18 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 42u16
             }
             "requester" => {
-                r.object_field(&mut self.requester)?;
+                r.reference_field(
+                    &mut self.requester,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 43u16
             }
             "performerType" => {
@@ -514,7 +529,20 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 44u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "HealthcareService",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 45u16
             }
             "locationCode" => {
@@ -522,7 +550,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 46u16
             }
             "locationReference" => {
-                r.object_field(&mut self.location_reference)?;
+                r.reference_field(&mut self.location_reference, &["Location"], false)?;
                 47u16
             }
             "reasonCode" => {
@@ -530,11 +558,24 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 48u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &[
+                        "Condition",
+                        "DiagnosticReport",
+                        "DocumentReference",
+                        "Observation",
+                    ],
+                    false,
+                )?;
                 49u16
             }
             "insurance" => {
-                r.object_field(&mut self.insurance)?;
+                r.reference_field(
+                    &mut self.insurance,
+                    &["ClaimResponse", "Coverage"],
+                    false,
+                )?;
                 50u16
             }
             "supportingInfo" => {
@@ -542,7 +583,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 51u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 52u16
             }
             "bodySite" => {
@@ -565,7 +606,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 56u16
             }
             "relevantHistory" => {
-                r.object_field(&mut self.relevant_history)?;
+                r.reference_field(&mut self.relevant_history, &["Provenance"], false)?;
                 57u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -198,7 +198,7 @@ impl ::fhirgen_runtime::Object for UsCoreSpecimenProfile {
                 14u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 15u16
             }
             "receivedTime" => {
@@ -213,11 +213,11 @@ impl ::fhirgen_runtime::Object for UsCoreSpecimenProfile {
                 17u16
             }
             "parent" => {
-                r.object_field(&mut self.parent)?;
+                r.reference_field(&mut self.parent, &["Specimen"], false)?;
                 18u16
             }
             "request" => {
-                r.object_field(&mut self.request)?;
+                r.reference_field(&mut self.request, &["ServiceRequest"], false)?;
                 19u16
             }
             "collection" => {

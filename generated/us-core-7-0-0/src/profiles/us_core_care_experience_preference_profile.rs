@@ -286,11 +286,33 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "DeviceRequest",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &[
+                        "ImagingStudy",
+                        "Immunization",
+                        "MedicationAdministration",
+                        "MedicationDispense",
+                        "MedicationStatement",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 12u16
             }
             "status" => {
@@ -330,7 +352,7 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "focus" => {
@@ -338,7 +360,7 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 18u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 19u16
             }
             "effectiveDateTime" => {
@@ -374,7 +396,18 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 27u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 28u16
             }
             "valueQuantity" => {
@@ -462,11 +495,11 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 49u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 50u16
             }
             "device" => {
-                r.object_field(&mut self.device)?;
+                r.reference_field(&mut self.device, &["Device", "DeviceMetric"], false)?;
                 51u16
             }
             "referenceRange" => {
@@ -474,11 +507,26 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
                 52u16
             }
             "hasMember" => {
-                r.object_field(&mut self.has_member)?;
+                r.reference_field(
+                    &mut self.has_member,
+                    &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+                    false,
+                )?;
                 53u16
             }
             "derivedFrom" => {
-                r.object_field(&mut self.derived_from)?;
+                r.reference_field(
+                    &mut self.derived_from,
+                    &[
+                        "DocumentReference",
+                        "ImagingStudy",
+                        "Media",
+                        "MolecularSequence",
+                        "Observation",
+                        "QuestionnaireResponse",
+                    ],
+                    false,
+                )?;
                 54u16
             }
             "component" => {

@@ -313,11 +313,19 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
                 13u16
             }
             "policyHolder" => {
-                r.object_field(&mut self.policy_holder)?;
+                r.reference_field(
+                    &mut self.policy_holder,
+                    &["Organization", "Patient", "RelatedPerson"],
+                    false,
+                )?;
                 14u16
             }
             "subscriber" => {
-                r.object_field(&mut self.subscriber)?;
+                r.reference_field(
+                    &mut self.subscriber,
+                    &["Patient", "RelatedPerson"],
+                    false,
+                )?;
                 15u16
             }
             "subscriberId" => {
@@ -329,7 +337,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
                 17u16
             }
             "beneficiary" => {
-                r.object_field(&mut self.beneficiary)?;
+                r.reference_field(&mut self.beneficiary, &["Patient"], false)?;
                 18u16
             }
             "dependent" => {
@@ -349,7 +357,11 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
                 22u16
             }
             "payor" => {
-                r.one_item_array(&mut self.payor, ::std::option::Option::None)?;
+                r.reference_field(
+                    &mut self.payor,
+                    &["Organization", "Patient", "RelatedPerson"],
+                    true,
+                )?;
                 23u16
             }
             "class" => {
@@ -403,7 +415,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
                 31u16
             }
             "contract" => {
-                r.object_field(&mut self.contract)?;
+                r.reference_field(&mut self.contract, &["Contract"], false)?;
                 32u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),
@@ -650,7 +662,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
                 9u16
             }
             "assigner" => {
-                r.object_field(&mut self.assigner)?;
+                r.reference_field(&mut self.assigner, &["Organization"], false)?;
                 10u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -224,7 +224,11 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(
+                    &mut self.subject,
+                    &["Group", "Organization", "Patient"],
+                    false,
+                )?;
                 17u16
             }
             "startDate" => {
@@ -260,11 +264,26 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
                 25u16
             }
             "expressedBy" => {
-                r.object_field(&mut self.expressed_by)?;
+                r.reference_field(
+                    &mut self.expressed_by,
+                    &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+                    false,
+                )?;
                 26u16
             }
             "addresses" => {
-                r.object_field(&mut self.addresses)?;
+                r.reference_field(
+                    &mut self.addresses,
+                    &[
+                        "Condition",
+                        "MedicationStatement",
+                        "NutritionOrder",
+                        "Observation",
+                        "RiskAssessment",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 27u16
             }
             "note" => {
@@ -276,7 +295,7 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
                 29u16
             }
             "outcomeReference" => {
-                r.object_field(&mut self.outcome_reference)?;
+                r.reference_field(&mut self.outcome_reference, &["Observation"], false)?;
                 30u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -275,11 +275,11 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
                 14u16
             }
             "patient" => {
-                r.object_field(&mut self.patient)?;
+                r.reference_field(&mut self.patient, &["Patient"], false)?;
                 15u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 16u16
             }
             "occurrenceDateTime" => {
@@ -338,11 +338,11 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
                 25u16
             }
             "location" => {
-                r.object_field(&mut self.location)?;
+                r.reference_field(&mut self.location, &["Location"], false)?;
                 26u16
             }
             "manufacturer" => {
-                r.object_field(&mut self.manufacturer)?;
+                r.reference_field(&mut self.manufacturer, &["Organization"], false)?;
                 27u16
             }
             "lotNumber" => {
@@ -386,7 +386,11 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
                 37u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &["Condition", "DiagnosticReport", "Observation"],
+                    false,
+                )?;
                 38u16
             }
             "isSubpotent" => {

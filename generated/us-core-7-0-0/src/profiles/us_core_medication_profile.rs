@@ -163,7 +163,7 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationProfile {
                 13u16
             }
             "manufacturer" => {
-                r.object_field(&mut self.manufacturer)?;
+                r.reference_field(&mut self.manufacturer, &["Organization"], false)?;
                 14u16
             }
             "form" => {

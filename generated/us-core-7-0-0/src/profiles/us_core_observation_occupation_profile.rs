@@ -313,11 +313,33 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "DeviceRequest",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &[
+                        "ImagingStudy",
+                        "Immunization",
+                        "MedicationAdministration",
+                        "MedicationDispense",
+                        "MedicationStatement",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 12u16
             }
             "status" => {
@@ -357,7 +379,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(&mut self.subject, &["Patient"], false)?;
                 17u16
             }
             "focus" => {
@@ -365,7 +387,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 18u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 19u16
             }
             "effectiveDateTime" => {
@@ -401,7 +423,18 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 27u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 28u16
             }
             "valueCodeableConcept" => {
@@ -429,11 +462,11 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 34u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 35u16
             }
             "device" => {
-                r.object_field(&mut self.device)?;
+                r.reference_field(&mut self.device, &["Device", "DeviceMetric"], false)?;
                 36u16
             }
             "referenceRange" => {
@@ -441,11 +474,26 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
                 37u16
             }
             "hasMember" => {
-                r.object_field(&mut self.has_member)?;
+                r.reference_field(
+                    &mut self.has_member,
+                    &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+                    false,
+                )?;
                 38u16
             }
             "derivedFrom" => {
-                r.object_field(&mut self.derived_from)?;
+                r.reference_field(
+                    &mut self.derived_from,
+                    &[
+                        "DocumentReference",
+                        "ImagingStudy",
+                        "Media",
+                        "MolecularSequence",
+                        "Observation",
+                        "QuestionnaireResponse",
+                    ],
+                    false,
+                )?;
                 39u16
             }
             "component" => {

@@ -326,11 +326,33 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 10u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &[
+                        "CarePlan",
+                        "DeviceRequest",
+                        "ImmunizationRecommendation",
+                        "MedicationRequest",
+                        "NutritionOrder",
+                        "ServiceRequest",
+                    ],
+                    false,
+                )?;
                 11u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(
+                    &mut self.part_of,
+                    &[
+                        "ImagingStudy",
+                        "Immunization",
+                        "MedicationAdministration",
+                        "MedicationDispense",
+                        "MedicationStatement",
+                        "Procedure",
+                    ],
+                    false,
+                )?;
                 12u16
             }
             "status" => {
@@ -373,7 +395,11 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 16u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(
+                    &mut self.subject,
+                    &["Device", "Group", "Location", "Patient"],
+                    false,
+                )?;
                 17u16
             }
             "focus" => {
@@ -381,7 +407,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 18u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 19u16
             }
             "effectiveDateTime" => {
@@ -417,7 +443,18 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 27u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 28u16
             }
             "valueQuantity" => {
@@ -505,11 +542,11 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 49u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 50u16
             }
             "device" => {
-                r.object_field(&mut self.device)?;
+                r.reference_field(&mut self.device, &["Device", "DeviceMetric"], false)?;
                 51u16
             }
             "referenceRange" => {
@@ -517,11 +554,26 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
                 52u16
             }
             "hasMember" => {
-                r.object_field(&mut self.has_member)?;
+                r.reference_field(
+                    &mut self.has_member,
+                    &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+                    false,
+                )?;
                 53u16
             }
             "derivedFrom" => {
-                r.object_field(&mut self.derived_from)?;
+                r.reference_field(
+                    &mut self.derived_from,
+                    &[
+                        "DocumentReference",
+                        "ImagingStudy",
+                        "Media",
+                        "MolecularSequence",
+                        "Observation",
+                        "QuestionnaireResponse",
+                    ],
+                    false,
+                )?;
                 54u16
             }
             "component" => {

@@ -298,7 +298,7 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfile {
                 19u16
             }
             "partOf" => {
-                r.object_field(&mut self.part_of)?;
+                r.reference_field(&mut self.part_of, &["Organization"], false)?;
                 20u16
             }
             "contact" => {
@@ -306,7 +306,7 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfile {
                 21u16
             }
             "endpoint" => {
-                r.object_field(&mut self.endpoint)?;
+                r.reference_field(&mut self.endpoint, &["Endpoint"], false)?;
                 22u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

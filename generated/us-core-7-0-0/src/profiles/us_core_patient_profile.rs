@@ -455,11 +455,19 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfile {
                 31u16
             }
             "generalPractitioner" => {
-                r.object_field(&mut self.general_practitioner)?;
+                r.reference_field(
+                    &mut self.general_practitioner,
+                    &["Organization", "Practitioner", "PractitionerRole"],
+                    false,
+                )?;
                 32u16
             }
             "managingOrganization" => {
-                r.object_field(&mut self.managing_organization)?;
+                r.reference_field(
+                    &mut self.managing_organization,
+                    &["Organization"],
+                    false,
+                )?;
                 33u16
             }
             "link" => {
@@ -700,7 +708,7 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileIdentifier {
                 9u16
             }
             "assigner" => {
-                r.object_field(&mut self.assigner)?;
+                r.reference_field(&mut self.assigner, &["Organization"], false)?;
                 10u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),

@@ -179,7 +179,7 @@ impl ::fhirgen_runtime::Object for UsCoreRelatedPersonProfile {
                 12u16
             }
             "patient" => {
-                r.object_field(&mut self.patient)?;
+                r.reference_field(&mut self.patient, &["Patient"], false)?;
                 13u16
             }
             "relationship" => {

@@ -382,11 +382,15 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 14u16
             }
             "basedOn" => {
-                r.object_field(&mut self.based_on)?;
+                r.reference_field(
+                    &mut self.based_on,
+                    &["CarePlan", "MedicationRequest", "ServiceRequest"],
+                    false,
+                )?;
                 15u16
             }
             "replaces" => {
-                r.object_field(&mut self.replaces)?;
+                r.reference_field(&mut self.replaces, &["ServiceRequest"], false)?;
                 16u16
             }
             "requisition" => {
@@ -470,11 +474,15 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 31u16
             }
             "subject" => {
-                r.object_field(&mut self.subject)?;
+                r.reference_field(
+                    &mut self.subject,
+                    &["Device", "Group", "Location", "Patient"],
+                    false,
+                )?;
                 32u16
             }
             "encounter" => {
-                r.object_field(&mut self.encounter)?;
+                r.reference_field(&mut self.encounter, &["Encounter"], false)?;
                 33u16
             }
             "occurrenceDateTime" => {
@@ -514,7 +522,18 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 42u16
             }
             "requester" => {
-                r.object_field(&mut self.requester)?;
+                r.reference_field(
+                    &mut self.requester,
+                    &[
+                        "Device",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 43u16
             }
             "performerType" => {
@@ -522,7 +541,20 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 44u16
             }
             "performer" => {
-                r.object_field(&mut self.performer)?;
+                r.reference_field(
+                    &mut self.performer,
+                    &[
+                        "CareTeam",
+                        "Device",
+                        "HealthcareService",
+                        "Organization",
+                        "Patient",
+                        "Practitioner",
+                        "PractitionerRole",
+                        "RelatedPerson",
+                    ],
+                    false,
+                )?;
                 45u16
             }
             "locationCode" => {
@@ -530,7 +562,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 46u16
             }
             "locationReference" => {
-                r.object_field(&mut self.location_reference)?;
+                r.reference_field(&mut self.location_reference, &["Location"], false)?;
                 47u16
             }
             "reasonCode" => {
@@ -538,11 +570,24 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 48u16
             }
             "reasonReference" => {
-                r.object_field(&mut self.reason_reference)?;
+                r.reference_field(
+                    &mut self.reason_reference,
+                    &[
+                        "Condition",
+                        "DiagnosticReport",
+                        "DocumentReference",
+                        "Observation",
+                    ],
+                    false,
+                )?;
                 49u16
             }
             "insurance" => {
-                r.object_field(&mut self.insurance)?;
+                r.reference_field(
+                    &mut self.insurance,
+                    &["ClaimResponse", "Coverage"],
+                    false,
+                )?;
                 50u16
             }
             "supportingInfo" => {
@@ -550,7 +595,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 51u16
             }
             "specimen" => {
-                r.object_field(&mut self.specimen)?;
+                r.reference_field(&mut self.specimen, &["Specimen"], false)?;
                 52u16
             }
             "bodySite" => {
@@ -573,7 +618,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
                 56u16
             }
             "relevantHistory" => {
-                r.object_field(&mut self.relevant_history)?;
+                r.reference_field(&mut self.relevant_history, &["Provenance"], false)?;
                 57u16
             }
             _ => return ::std::result::Result::Ok(::std::option::Option::None),
