@@ -40,6 +40,7 @@ publish = false
 
 [dependencies]
 fhir-r4 = { path = "$root/generated/fhir-r4" }
+us-core-6-1-0 = { path = "$root/generated/us-core-6-1-0" }
 
 [workspace]
 TOML
@@ -49,11 +50,13 @@ fn main() {
     let json = std::fs::read(std::env::args().nth(1).expect("a FHIR JSON file")).unwrap();
     let resource = fhir_r4::Resource::from_json(&json).unwrap();
     println!("$1 {} ({} bytes)", resource.resource_type(), resource.to_json().len());
+    let profiled = us_core_6_1_0::ProfiledResource::from_json(&json).unwrap();
+    println!("{:?} ({} bytes)", profiled.profile(), profiled.to_json().len());
 }
 RS
 }
 cd "$scratch/consumer"
 write_main "read"
-measure "consumer: first release build (builds fhir-r4 in its own profile)" cargo build --release -q
+measure "consumer of fhir-r4 and us-core-6-1-0: first release build" cargo build --release -q
 write_main "parsed"
-measure "consumer: release rebuild after editing main.rs" cargo build --release -q
+measure "consumer of fhir-r4 and us-core-6-1-0: release rebuild after editing main.rs" cargo build --release -q

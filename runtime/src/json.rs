@@ -109,9 +109,9 @@ impl<'j> Reader<'j> {
 
     fn push_index(&mut self, index: usize) -> usize {
         let mark = self.path.len();
-        self.path.push('[');
-        self.path.push_str(&index.to_string());
-        self.path.push(']');
+        // Written in place: no string is allocated per array item.
+        use std::fmt::Write;
+        let _ = write!(self.path, "[{index}]");
         mark
     }
 
@@ -221,6 +221,14 @@ impl<'j> Reader<'j> {
                 convert(std::str::from_utf8(bytes).map_err(|e| e.to_string())?)
             }
             _ => Err("expected a number".to_owned()),
+        }
+    }
+
+    /// Hands the next string to `f` without copying it.
+    pub(crate) fn with_next_str<T>(&mut self, f: impl FnOnce(&str) -> T) -> Result<T, String> {
+        match self.jiter.peek() {
+            Ok(Peek::String) => self.jiter.known_str().map(f).map_err(|e| e.to_string()),
+            _ => Err("expected a string".to_owned()),
         }
     }
 

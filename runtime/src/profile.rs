@@ -173,6 +173,34 @@ impl Pattern {
     }
 }
 
+/// The next value, or of an object only the properties `keys` (parsing
+/// stops once they are found; the reader reads the whole value after).
+fn partial<'j>(
+    mut jiter: jiter::Jiter<'j>,
+    keys: &[&'static str],
+) -> Result<JsonValue<'j>, jiter::JiterError> {
+    if jiter.peek()? != jiter::Peek::Object {
+        return jiter.next_value();
+    }
+    let mut found = Vec::new();
+    let position = |name: &str| keys.iter().position(|k| *k == name);
+    let mut next = jiter.known_object()?.map(position);
+    while let Some(wanted) = next {
+        match wanted {
+            Some(index) => {
+                let value = jiter.next_value()?;
+                found.push((std::borrow::Cow::Borrowed(keys[index]), value));
+                if found.len() == keys.len() {
+                    break;
+                }
+            }
+            None => jiter.next_skip()?,
+        }
+        next = jiter.next_key()?.map(position);
+    }
+    Ok(JsonValue::Object(std::sync::Arc::new(found)))
+}
+
 /// The property `key` of a JSON object.
 fn get<'a, 'j>(value: &'a JsonValue<'j>, key: &str) -> Option<&'a JsonValue<'j>> {
     match value {
@@ -337,26 +365,7 @@ impl Slicing {
         let Some(keys) = keys else {
             return jiter.next_value();
         };
-        if jiter.peek()? != jiter::Peek::Object {
-            return jiter.next_value();
-        }
-        let mut found = Vec::new();
-        let position = |name: &str| keys.iter().position(|k| *k == name);
-        let mut next = jiter.known_object()?.map(position);
-        while let Some(wanted) = next {
-            match wanted {
-                Some(index) => {
-                    let value = jiter.next_value()?;
-                    found.push((std::borrow::Cow::Borrowed(keys[index]), value));
-                    if found.len() == keys.len() {
-                        break;
-                    }
-                }
-                None => jiter.next_skip()?,
-            }
-            next = jiter.next_key()?.map(position);
-        }
-        Ok(JsonValue::Object(std::sync::Arc::new(found)))
+        partial(jiter, keys)
     }
 }
 
@@ -712,8 +721,9 @@ impl<'j> Reader<'j> {
         targets: &[&str],
         in_array: bool,
     ) -> Result<(), Error> {
-        let mut probe = self.lookahead()?;
-        if let Ok(value) = probe.next_value() {
+        let probe = self.lookahead()?;
+        // Only `reference` matters: of a single object, nothing else is parsed.
+        if let Ok(value) = partial(probe, &["reference"]) {
             let items: Vec<&JsonValue<'_>> = match &value {
                 JsonValue::Array(items) => items.iter().collect(),
                 other => vec![other],
@@ -761,17 +771,23 @@ impl<'j> Reader<'j> {
         from_code: fn(&str) -> Option<T>,
         other: fn(String) -> T,
     ) -> Result<T, String> {
-        let code = String::read(self, kind)?;
-        match from_code(&code) {
-            Some(known) => Ok(known),
-            None if self.lenient => {
+        let read = self.with_next_str(|code| {
+            crate::primitive::check_string(code, kind)?;
+            Ok::<_, String>(match from_code(code) {
+                Some(known) => Ok(known),
+                None => Err(code.to_owned()),
+            })
+        })??;
+        match read {
+            Ok(known) => Ok(known),
+            Err(code) if self.lenient => {
                 let issue = self.error(format!(
                     "code `{code}` is not in the required value set {value_set}; kept"
                 ));
                 self.issues.push(issue);
                 Ok(other(code))
             }
-            None => Err(format!(
+            Err(code) => Err(format!(
                 "code `{code}` is not in the required value set {value_set}"
             )),
         }

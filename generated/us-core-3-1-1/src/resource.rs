@@ -2,87 +2,99 @@
 
 /// Any resource, read into the type of the profile its `meta.profile`
 /// names (the most specific one of this crate when it names several),
-/// or into the base resource type when it names none of them.
+/// or into the base resource type when it names none of them. Each
+/// variant holds an `Owned<T>`: a box that derefs to `T`, whose drop
+/// code is compiled in this crate, not in yours.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProfiledResource {
     /// Observation Oxygen Saturation Profile (`http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`)
-    ObservationOxygensat(::std::boxed::Box<crate::ObservationOxygensat>),
+    ObservationOxygensat(::fhirgen_runtime::Owned<crate::ObservationOxygensat>),
     /// Vital Signs Profile (`http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1`)
-    ObservationVitalsigns(::std::boxed::Box<crate::ObservationVitalsigns>),
+    ObservationVitalsigns(::fhirgen_runtime::Owned<crate::ObservationVitalsigns>),
     /// US  Core AllergyIntolerance Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance|3.1.1`)
-    UsCoreAllergyIntolerance(::std::boxed::Box<crate::UsCoreAllergyIntolerance>),
+    UsCoreAllergyIntolerance(::fhirgen_runtime::Owned<crate::UsCoreAllergyIntolerance>),
     /// US Core CarePlan Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan|3.1.1`)
-    UsCoreCarePlanProfile(::std::boxed::Box<crate::UsCoreCarePlanProfile>),
+    UsCoreCarePlanProfile(::fhirgen_runtime::Owned<crate::UsCoreCarePlanProfile>),
     /// US Core CareTeam Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|3.1.1`)
-    UsCoreCareTeam(::std::boxed::Box<crate::UsCoreCareTeam>),
+    UsCoreCareTeam(::fhirgen_runtime::Owned<crate::UsCoreCareTeam>),
     /// US Core Condition Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition|3.1.1`)
-    UsCoreCondition(::std::boxed::Box<crate::UsCoreCondition>),
+    UsCoreCondition(::fhirgen_runtime::Owned<crate::UsCoreCondition>),
     /// US Core DiagnosticReport Profile for Laboratory Results Reporting (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab|3.1.1`)
     UsCoreDiagnosticReportProfileLaboratoryReporting(
-        ::std::boxed::Box<crate::UsCoreDiagnosticReportProfileLaboratoryReporting>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDiagnosticReportProfileLaboratoryReporting>,
     ),
     /// US Core DiagnosticReport Profile for Report and Note exchange (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note|3.1.1`)
     UsCoreDiagnosticReportProfileNoteExchange(
-        ::std::boxed::Box<crate::UsCoreDiagnosticReportProfileNoteExchange>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDiagnosticReportProfileNoteExchange>,
     ),
     /// US Core DocumentReference Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1`)
     UsCoreDocumentReferenceProfile(
-        ::std::boxed::Box<crate::UsCoreDocumentReferenceProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDocumentReferenceProfile>,
     ),
     /// US Core Encounter Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|3.1.1`)
-    UsCoreEncounterProfile(::std::boxed::Box<crate::UsCoreEncounterProfile>),
+    UsCoreEncounterProfile(::fhirgen_runtime::Owned<crate::UsCoreEncounterProfile>),
     /// US Core Goal Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|3.1.1`)
-    UsCoreGoalProfile(::std::boxed::Box<crate::UsCoreGoalProfile>),
+    UsCoreGoalProfile(::fhirgen_runtime::Owned<crate::UsCoreGoalProfile>),
     /// US Core Immunization Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization|3.1.1`)
-    UsCoreImmunizationProfile(::std::boxed::Box<crate::UsCoreImmunizationProfile>),
+    UsCoreImmunizationProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreImmunizationProfile>,
+    ),
     /// US Core Implantable Device Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|3.1.1`)
     UsCoreImplantableDeviceProfile(
-        ::std::boxed::Box<crate::UsCoreImplantableDeviceProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreImplantableDeviceProfile>,
     ),
     /// US Core Laboratory Result Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab|3.1.1`)
     UsCoreLaboratoryResultObservationProfile(
-        ::std::boxed::Box<crate::UsCoreLaboratoryResultObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreLaboratoryResultObservationProfile>,
     ),
     /// US Core Location Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-location|3.1.1`)
-    UsCoreLocation(::std::boxed::Box<crate::UsCoreLocation>),
+    UsCoreLocation(::fhirgen_runtime::Owned<crate::UsCoreLocation>),
     /// US Core Medication Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication|3.1.1`)
-    UsCoreMedicationProfile(::std::boxed::Box<crate::UsCoreMedicationProfile>),
+    UsCoreMedicationProfile(::fhirgen_runtime::Owned<crate::UsCoreMedicationProfile>),
     /// US Core MedicationRequest Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest|3.1.1`)
     UsCoreMedicationRequestProfile(
-        ::std::boxed::Box<crate::UsCoreMedicationRequestProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreMedicationRequestProfile>,
     ),
     /// US Core Organization Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|3.1.1`)
-    UsCoreOrganizationProfile(::std::boxed::Box<crate::UsCoreOrganizationProfile>),
+    UsCoreOrganizationProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreOrganizationProfile>,
+    ),
     /// US Core Patient Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1`)
-    UsCorePatientProfile(::std::boxed::Box<crate::UsCorePatientProfile>),
+    UsCorePatientProfile(::fhirgen_runtime::Owned<crate::UsCorePatientProfile>),
     /// US Core Pediatric BMI for Age Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1`)
     UsCorePediatricBmIforAgeObservationProfile(
-        ::std::boxed::Box<crate::UsCorePediatricBmIforAgeObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePediatricBmIforAgeObservationProfile>,
     ),
     /// US Core Pediatric Head Occipital-frontal Circumference Percentile Profile (`http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1`)
     UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile(
-        ::std::boxed::Box<
+        ::fhirgen_runtime::Owned<
             crate::UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile,
         >,
     ),
     /// US Core Pediatric Weight for Height Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1`)
     UsCorePediatricWeightForHeightObservationProfile(
-        ::std::boxed::Box<crate::UsCorePediatricWeightForHeightObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePediatricWeightForHeightObservationProfile>,
     ),
     /// US Core Practitioner Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1`)
-    UsCorePractitionerProfile(::std::boxed::Box<crate::UsCorePractitionerProfile>),
+    UsCorePractitionerProfile(
+        ::fhirgen_runtime::Owned<crate::UsCorePractitionerProfile>,
+    ),
     /// US Core PractitionerRole Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1`)
     UsCorePractitionerRoleProfile(
-        ::std::boxed::Box<crate::UsCorePractitionerRoleProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePractitionerRoleProfile>,
     ),
     /// US Core Procedure Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure|3.1.1`)
-    UsCoreProcedureProfile(::std::boxed::Box<crate::UsCoreProcedureProfile>),
+    UsCoreProcedureProfile(::fhirgen_runtime::Owned<crate::UsCoreProcedureProfile>),
     /// US Core Provenance Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|3.1.1`)
-    UsCoreProvenance(::std::boxed::Box<crate::UsCoreProvenance>),
+    UsCoreProvenance(::fhirgen_runtime::Owned<crate::UsCoreProvenance>),
     /// US Core Pulse Oximetry Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`)
-    UsCorePulseOximetryProfile(::std::boxed::Box<crate::UsCorePulseOximetryProfile>),
+    UsCorePulseOximetryProfile(
+        ::fhirgen_runtime::Owned<crate::UsCorePulseOximetryProfile>,
+    ),
     /// US Core Smoking Status Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus|3.1.1`)
-    UsCoreSmokingStatusProfile(::std::boxed::Box<crate::UsCoreSmokingStatusProfile>),
+    UsCoreSmokingStatusProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreSmokingStatusProfile>,
+    ),
     /// A resource that claims none of this crate's profiles.
     Other(::fhir_r4::Resource),
 }
@@ -125,112 +137,200 @@ impl ProfiledResource {
             match chosen {
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/oxygensat",
-                ) => Self::ObservationOxygensat(reader.resource_boxed()?),
+                ) => {
+                    Self::ObservationOxygensat(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/vitalsigns",
-                ) => Self::ObservationVitalsigns(reader.resource_boxed()?),
+                ) => {
+                    Self::ObservationVitalsigns(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
-                ) => Self::UsCoreAllergyIntolerance(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreAllergyIntolerance(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
-                ) => Self::UsCoreCarePlanProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCarePlanProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
-                ) => Self::UsCoreCareTeam(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCareTeam(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition",
-                ) => Self::UsCoreCondition(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCondition(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ) => {
                     Self::UsCoreDiagnosticReportProfileLaboratoryReporting(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ) => {
                     Self::UsCoreDiagnosticReportProfileNoteExchange(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
-                ) => Self::UsCoreDocumentReferenceProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreDocumentReferenceProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
-                ) => Self::UsCoreEncounterProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreEncounterProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
-                ) => Self::UsCoreGoalProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreGoalProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
-                ) => Self::UsCoreImmunizationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreImmunizationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
-                ) => Self::UsCoreImplantableDeviceProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreImplantableDeviceProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ) => {
                     Self::UsCoreLaboratoryResultObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
-                ) => Self::UsCoreLocation(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreLocation(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
-                ) => Self::UsCoreMedicationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreMedicationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
-                ) => Self::UsCoreMedicationRequestProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreMedicationRequestProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
-                ) => Self::UsCoreOrganizationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreOrganizationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
-                ) => Self::UsCorePatientProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePatientProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ) => {
                     Self::UsCorePediatricBmIforAgeObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ) => {
                     Self::UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ) => {
                     Self::UsCorePediatricWeightForHeightObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
-                ) => Self::UsCorePractitionerProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePractitionerProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
-                ) => Self::UsCorePractitionerRoleProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePractitionerRoleProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
-                ) => Self::UsCoreProcedureProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreProcedureProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
-                ) => Self::UsCoreProvenance(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreProvenance(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
-                ) => Self::UsCorePulseOximetryProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePulseOximetryProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
-                ) => Self::UsCoreSmokingStatusProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreSmokingStatusProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 _ => {
                     Self::Other(
                         <::fhir_r4::Resource as ::fhirgen_runtime::AnyResource>::read_any(

@@ -2,155 +2,177 @@
 
 /// Any resource, read into the type of the profile its `meta.profile`
 /// names (the most specific one of this crate when it names several),
-/// or into the base resource type when it names none of them.
+/// or into the base resource type when it names none of them. Each
+/// variant holds an `Owned<T>`: a box that derefs to `T`, whose drop
+/// code is compiled in this crate, not in yours.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProfiledResource {
     /// Vital Signs Profile (`http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1`)
-    ObservationVitalsigns(::std::boxed::Box<crate::ObservationVitalsigns>),
+    ObservationVitalsigns(::fhirgen_runtime::Owned<crate::ObservationVitalsigns>),
     /// US Core AllergyIntolerance Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance|6.1.0`)
-    UsCoreAllergyIntolerance(::std::boxed::Box<crate::UsCoreAllergyIntolerance>),
+    UsCoreAllergyIntolerance(::fhirgen_runtime::Owned<crate::UsCoreAllergyIntolerance>),
     /// US Core Blood Pressure Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`)
-    UsCoreBloodPressureProfile(::std::boxed::Box<crate::UsCoreBloodPressureProfile>),
+    UsCoreBloodPressureProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreBloodPressureProfile>,
+    ),
     /// US Core BMI Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0`)
-    UsCoreBmiProfile(::std::boxed::Box<crate::UsCoreBmiProfile>),
+    UsCoreBmiProfile(::fhirgen_runtime::Owned<crate::UsCoreBmiProfile>),
     /// US Core Body Height Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height|6.1.0`)
-    UsCoreBodyHeightProfile(::std::boxed::Box<crate::UsCoreBodyHeightProfile>),
+    UsCoreBodyHeightProfile(::fhirgen_runtime::Owned<crate::UsCoreBodyHeightProfile>),
     /// US Core Body Temperature Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0`)
-    UsCoreBodyTemperatureProfile(::std::boxed::Box<crate::UsCoreBodyTemperatureProfile>),
+    UsCoreBodyTemperatureProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreBodyTemperatureProfile>,
+    ),
     /// US Core Body Weight Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|6.1.0`)
-    UsCoreBodyWeightProfile(::std::boxed::Box<crate::UsCoreBodyWeightProfile>),
+    UsCoreBodyWeightProfile(::fhirgen_runtime::Owned<crate::UsCoreBodyWeightProfile>),
     /// US Core CarePlan Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan|6.1.0`)
-    UsCoreCarePlanProfile(::std::boxed::Box<crate::UsCoreCarePlanProfile>),
+    UsCoreCarePlanProfile(::fhirgen_runtime::Owned<crate::UsCoreCarePlanProfile>),
     /// US Core CareTeam Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|6.1.0`)
-    UsCoreCareTeam(::std::boxed::Box<crate::UsCoreCareTeam>),
+    UsCoreCareTeam(::fhirgen_runtime::Owned<crate::UsCoreCareTeam>),
     /// US Core Condition Encounter Diagnosis Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis|6.1.0`)
     UsCoreConditionEncounterDiagnosisProfile(
-        ::std::boxed::Box<crate::UsCoreConditionEncounterDiagnosisProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreConditionEncounterDiagnosisProfile>,
     ),
     /// US Core Condition Problems and Health Concerns Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns|6.1.0`)
     UsCoreConditionProblemsHealthConcernsProfile(
-        ::std::boxed::Box<crate::UsCoreConditionProblemsHealthConcernsProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreConditionProblemsHealthConcernsProfile>,
     ),
     /// US Core Coverage Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0`)
-    UsCoreCoverageProfile(::std::boxed::Box<crate::UsCoreCoverageProfile>),
+    UsCoreCoverageProfile(::fhirgen_runtime::Owned<crate::UsCoreCoverageProfile>),
     /// US Core DiagnosticReport Profile for Laboratory Results Reporting (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab|6.1.0`)
     UsCoreDiagnosticReportProfileLaboratoryReporting(
-        ::std::boxed::Box<crate::UsCoreDiagnosticReportProfileLaboratoryReporting>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDiagnosticReportProfileLaboratoryReporting>,
     ),
     /// US Core DiagnosticReport Profile for Report and Note Exchange (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note|6.1.0`)
     UsCoreDiagnosticReportProfileNoteExchange(
-        ::std::boxed::Box<crate::UsCoreDiagnosticReportProfileNoteExchange>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDiagnosticReportProfileNoteExchange>,
     ),
     /// US Core DocumentReference Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|6.1.0`)
     UsCoreDocumentReferenceProfile(
-        ::std::boxed::Box<crate::UsCoreDocumentReferenceProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreDocumentReferenceProfile>,
     ),
     /// US Core Encounter Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|6.1.0`)
-    UsCoreEncounterProfile(::std::boxed::Box<crate::UsCoreEncounterProfile>),
+    UsCoreEncounterProfile(::fhirgen_runtime::Owned<crate::UsCoreEncounterProfile>),
     /// US Core Goal Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|6.1.0`)
-    UsCoreGoalProfile(::std::boxed::Box<crate::UsCoreGoalProfile>),
+    UsCoreGoalProfile(::fhirgen_runtime::Owned<crate::UsCoreGoalProfile>),
     /// US Core Head Circumference Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0`)
     UsCoreHeadCircumferenceProfile(
-        ::std::boxed::Box<crate::UsCoreHeadCircumferenceProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreHeadCircumferenceProfile>,
     ),
     /// US Core Heart Rate Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|6.1.0`)
-    UsCoreHeartRateProfile(::std::boxed::Box<crate::UsCoreHeartRateProfile>),
+    UsCoreHeartRateProfile(::fhirgen_runtime::Owned<crate::UsCoreHeartRateProfile>),
     /// US Core Immunization Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization|6.1.0`)
-    UsCoreImmunizationProfile(::std::boxed::Box<crate::UsCoreImmunizationProfile>),
+    UsCoreImmunizationProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreImmunizationProfile>,
+    ),
     /// US Core Implantable Device Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|6.1.0`)
     UsCoreImplantableDeviceProfile(
-        ::std::boxed::Box<crate::UsCoreImplantableDeviceProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreImplantableDeviceProfile>,
     ),
     /// US Core Laboratory Result Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab|6.1.0`)
     UsCoreLaboratoryResultObservationProfile(
-        ::std::boxed::Box<crate::UsCoreLaboratoryResultObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreLaboratoryResultObservationProfile>,
     ),
     /// US Core Location Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-location|6.1.0`)
-    UsCoreLocation(::std::boxed::Box<crate::UsCoreLocation>),
+    UsCoreLocation(::fhirgen_runtime::Owned<crate::UsCoreLocation>),
     /// US Core MedicationDispense Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense|6.1.0`)
     UsCoreMedicationDispenseProfile(
-        ::std::boxed::Box<crate::UsCoreMedicationDispenseProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreMedicationDispenseProfile>,
     ),
     /// US Core Medication Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication|6.1.0`)
-    UsCoreMedicationProfile(::std::boxed::Box<crate::UsCoreMedicationProfile>),
+    UsCoreMedicationProfile(::fhirgen_runtime::Owned<crate::UsCoreMedicationProfile>),
     /// US Core MedicationRequest Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest|6.1.0`)
     UsCoreMedicationRequestProfile(
-        ::std::boxed::Box<crate::UsCoreMedicationRequestProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreMedicationRequestProfile>,
     ),
     /// US Core Observation Clinical Result Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result|6.1.0`)
     UsCoreObservationClinicalResultProfile(
-        ::std::boxed::Box<crate::UsCoreObservationClinicalResultProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationClinicalResultProfile>,
     ),
     /// US Core Observation Occupation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation|6.1.0`)
     UsCoreObservationOccupationProfile(
-        ::std::boxed::Box<crate::UsCoreObservationOccupationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationOccupationProfile>,
     ),
     /// US Core Observation Pregnancy Intent Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent|6.1.0`)
     UsCoreObservationPregnancyIntentProfile(
-        ::std::boxed::Box<crate::UsCoreObservationPregnancyIntentProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationPregnancyIntentProfile>,
     ),
     /// US Core Observation Pregnancy Status Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus|6.1.0`)
     UsCoreObservationPregnancyStatusProfile(
-        ::std::boxed::Box<crate::UsCoreObservationPregnancyStatusProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationPregnancyStatusProfile>,
     ),
     /// US Core Observation Screening Assessment Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment|6.1.0`)
     UsCoreObservationScreeningAssessmentProfile(
-        ::std::boxed::Box<crate::UsCoreObservationScreeningAssessmentProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationScreeningAssessmentProfile>,
     ),
     /// US Core Observation Sexual Orientation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation|6.1.0`)
     UsCoreObservationSexualOrientationProfile(
-        ::std::boxed::Box<crate::UsCoreObservationSexualOrientationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreObservationSexualOrientationProfile>,
     ),
     /// US Core Organization Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|6.1.0`)
-    UsCoreOrganizationProfile(::std::boxed::Box<crate::UsCoreOrganizationProfile>),
+    UsCoreOrganizationProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreOrganizationProfile>,
+    ),
     /// US Core Patient Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0`)
-    UsCorePatientProfile(::std::boxed::Box<crate::UsCorePatientProfile>),
+    UsCorePatientProfile(::fhirgen_runtime::Owned<crate::UsCorePatientProfile>),
     /// US Core Pediatric BMI for Age Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0`)
     UsCorePediatricBmIforAgeObservationProfile(
-        ::std::boxed::Box<crate::UsCorePediatricBmIforAgeObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePediatricBmIforAgeObservationProfile>,
     ),
     /// US Core Pediatric Head Occipital Frontal Circumference Percentile Profile (`http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0`)
     UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile(
-        ::std::boxed::Box<
+        ::fhirgen_runtime::Owned<
             crate::UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile,
         >,
     ),
     /// US Core Pediatric Weight for Height Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0`)
     UsCorePediatricWeightForHeightObservationProfile(
-        ::std::boxed::Box<crate::UsCorePediatricWeightForHeightObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePediatricWeightForHeightObservationProfile>,
     ),
     /// US Core Practitioner Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0`)
-    UsCorePractitionerProfile(::std::boxed::Box<crate::UsCorePractitionerProfile>),
+    UsCorePractitionerProfile(
+        ::fhirgen_runtime::Owned<crate::UsCorePractitionerProfile>,
+    ),
     /// US Core PractitionerRole Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|6.1.0`)
     UsCorePractitionerRoleProfile(
-        ::std::boxed::Box<crate::UsCorePractitionerRoleProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCorePractitionerRoleProfile>,
     ),
     /// US Core Procedure Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure|6.1.0`)
-    UsCoreProcedureProfile(::std::boxed::Box<crate::UsCoreProcedureProfile>),
+    UsCoreProcedureProfile(::fhirgen_runtime::Owned<crate::UsCoreProcedureProfile>),
     /// US Core Provenance Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|6.1.0`)
-    UsCoreProvenance(::std::boxed::Box<crate::UsCoreProvenance>),
+    UsCoreProvenance(::fhirgen_runtime::Owned<crate::UsCoreProvenance>),
     /// US Core Pulse Oximetry Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|6.1.0`)
-    UsCorePulseOximetryProfile(::std::boxed::Box<crate::UsCorePulseOximetryProfile>),
+    UsCorePulseOximetryProfile(
+        ::fhirgen_runtime::Owned<crate::UsCorePulseOximetryProfile>,
+    ),
     /// US Core QuestionnaireResponse Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|6.1.0`)
     UsCoreQuestionnaireResponseProfile(
-        ::std::boxed::Box<crate::UsCoreQuestionnaireResponseProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreQuestionnaireResponseProfile>,
     ),
     /// US Core RelatedPerson Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson|6.1.0`)
-    UsCoreRelatedPersonProfile(::std::boxed::Box<crate::UsCoreRelatedPersonProfile>),
+    UsCoreRelatedPersonProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreRelatedPersonProfile>,
+    ),
     /// US Core Respiratory Rate Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`)
-    UsCoreRespiratoryRateProfile(::std::boxed::Box<crate::UsCoreRespiratoryRateProfile>),
+    UsCoreRespiratoryRateProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreRespiratoryRateProfile>,
+    ),
     /// US Core ServiceRequest Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest|6.1.0`)
-    UsCoreServiceRequestProfile(::std::boxed::Box<crate::UsCoreServiceRequestProfile>),
+    UsCoreServiceRequestProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreServiceRequestProfile>,
+    ),
     /// US Core Simple Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation|6.1.0`)
     UsCoreSimpleObservationProfile(
-        ::std::boxed::Box<crate::UsCoreSimpleObservationProfile>,
+        ::fhirgen_runtime::Owned<crate::UsCoreSimpleObservationProfile>,
     ),
     /// US Core Smoking Status Observation Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus|6.1.0`)
-    UsCoreSmokingStatusProfile(::std::boxed::Box<crate::UsCoreSmokingStatusProfile>),
+    UsCoreSmokingStatusProfile(
+        ::fhirgen_runtime::Owned<crate::UsCoreSmokingStatusProfile>,
+    ),
     /// US Core Specimen Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen|6.1.0`)
-    UsCoreSpecimenProfile(::std::boxed::Box<crate::UsCoreSpecimenProfile>),
+    UsCoreSpecimenProfile(::fhirgen_runtime::Owned<crate::UsCoreSpecimenProfile>),
     /// US Core Vital Signs Profile (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|6.1.0`)
-    UsCoreVitalSignsProfile(::std::boxed::Box<crate::UsCoreVitalSignsProfile>),
+    UsCoreVitalSignsProfile(::fhirgen_runtime::Owned<crate::UsCoreVitalSignsProfile>),
     /// A resource that claims none of this crate's profiles.
     Other(::fhir_r4::Resource),
 }
@@ -193,206 +215,354 @@ impl ProfiledResource {
             match chosen {
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/vitalsigns",
-                ) => Self::ObservationVitalsigns(reader.resource_boxed()?),
+                ) => {
+                    Self::ObservationVitalsigns(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
-                ) => Self::UsCoreAllergyIntolerance(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreAllergyIntolerance(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
-                ) => Self::UsCoreBloodPressureProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreBloodPressureProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi",
-                ) => Self::UsCoreBmiProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreBmiProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height",
-                ) => Self::UsCoreBodyHeightProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreBodyHeightProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
-                ) => Self::UsCoreBodyTemperatureProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreBodyTemperatureProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight",
-                ) => Self::UsCoreBodyWeightProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreBodyWeightProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
-                ) => Self::UsCoreCarePlanProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCarePlanProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
-                ) => Self::UsCoreCareTeam(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCareTeam(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
                 ) => {
                     Self::UsCoreConditionEncounterDiagnosisProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ) => {
                     Self::UsCoreConditionProblemsHealthConcernsProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage",
-                ) => Self::UsCoreCoverageProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreCoverageProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ) => {
                     Self::UsCoreDiagnosticReportProfileLaboratoryReporting(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ) => {
                     Self::UsCoreDiagnosticReportProfileNoteExchange(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
-                ) => Self::UsCoreDocumentReferenceProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreDocumentReferenceProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
-                ) => Self::UsCoreEncounterProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreEncounterProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
-                ) => Self::UsCoreGoalProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreGoalProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
-                ) => Self::UsCoreHeadCircumferenceProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreHeadCircumferenceProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate",
-                ) => Self::UsCoreHeartRateProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreHeartRateProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
-                ) => Self::UsCoreImmunizationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreImmunizationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
-                ) => Self::UsCoreImplantableDeviceProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreImplantableDeviceProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ) => {
                     Self::UsCoreLaboratoryResultObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
-                ) => Self::UsCoreLocation(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreLocation(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
-                ) => Self::UsCoreMedicationDispenseProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreMedicationDispenseProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
-                ) => Self::UsCoreMedicationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreMedicationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
-                ) => Self::UsCoreMedicationRequestProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreMedicationRequestProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ) => {
                     Self::UsCoreObservationClinicalResultProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
-                ) => Self::UsCoreObservationOccupationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreObservationOccupationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
                 ) => {
                     Self::UsCoreObservationPregnancyIntentProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
                 ) => {
                     Self::UsCoreObservationPregnancyStatusProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ) => {
                     Self::UsCoreObservationScreeningAssessmentProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
                 ) => {
                     Self::UsCoreObservationSexualOrientationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
-                ) => Self::UsCoreOrganizationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreOrganizationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
-                ) => Self::UsCorePatientProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePatientProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ) => {
                     Self::UsCorePediatricBmIforAgeObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ) => {
                     Self::UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ) => {
                     Self::UsCorePediatricWeightForHeightObservationProfile(
-                        reader.resource_boxed()?,
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
                     )
                 }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
-                ) => Self::UsCorePractitionerProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePractitionerProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
-                ) => Self::UsCorePractitionerRoleProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePractitionerRoleProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
-                ) => Self::UsCoreProcedureProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreProcedureProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
-                ) => Self::UsCoreProvenance(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreProvenance(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
-                ) => Self::UsCorePulseOximetryProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCorePulseOximetryProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
-                ) => Self::UsCoreQuestionnaireResponseProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreQuestionnaireResponseProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
-                ) => Self::UsCoreRelatedPersonProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreRelatedPersonProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
-                ) => Self::UsCoreRespiratoryRateProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreRespiratoryRateProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
-                ) => Self::UsCoreServiceRequestProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreServiceRequestProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
-                ) => Self::UsCoreSimpleObservationProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreSimpleObservationProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
-                ) => Self::UsCoreSmokingStatusProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreSmokingStatusProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen",
-                ) => Self::UsCoreSpecimenProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreSpecimenProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs",
-                ) => Self::UsCoreVitalSignsProfile(reader.resource_boxed()?),
+                ) => {
+                    Self::UsCoreVitalSignsProfile(
+                        ::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?),
+                    )
+                }
                 _ => {
                     Self::Other(
                         <::fhir_r4::Resource as ::fhirgen_runtime::AnyResource>::read_any(

@@ -128,6 +128,13 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                     const RESOURCE_TYPE: &'static str = #type_;
                 }
 
+                impl ::fhirgen_runtime::DropOutOfLine for #name {
+                    #[inline(never)]
+                    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+                        ::std::mem::drop(boxed);
+                    }
+                }
+
                 impl #name {
                     #identity
 
@@ -226,10 +233,12 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
     quote! {
         /// Any resource, read into the type of the profile its `meta.profile`
         /// names (the most specific one of this crate when it names several),
-        /// or into the base resource type when it names none of them.
+        /// or into the base resource type when it names none of them. Each
+        /// variant holds an `Owned<T>`: a box that derefs to `T`, whose drop
+        /// code is compiled in this crate, not in yours.
         #[derive(Debug, Clone, PartialEq)]
         pub enum ProfiledResource {
-            #( #docs #names(::std::boxed::Box<crate::#names>), )*
+            #( #docs #names(::fhirgen_runtime::Owned<crate::#names>), )*
             /// A resource that claims none of this crate's profiles.
             Other(::fhir_r4::Resource),
         }
@@ -265,7 +274,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                     .max_by_key(|(depth, _)| *depth)
                     .map(|(_, url)| url);
                 ::std::result::Result::Ok(match chosen {
-                    #( ::std::option::Option::Some(#urls) => Self::#names(reader.resource_boxed()?), )*
+                    #( ::std::option::Option::Some(#urls) => Self::#names(::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?)), )*
                     _ => Self::Other(<::fhir_r4::Resource as ::fhirgen_runtime::AnyResource>::read_any(reader)?),
                 })
             }

@@ -536,6 +536,12 @@ impl ::fhirgen_runtime::Object for ObservationOxygensat {
 impl ::fhirgen_runtime::ResourceType for ObservationOxygensat {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ObservationOxygensat {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ObservationOxygensat {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/StructureDefinition/oxygensat";

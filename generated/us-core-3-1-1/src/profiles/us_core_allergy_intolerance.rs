@@ -373,6 +373,12 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
 impl ::fhirgen_runtime::ResourceType for UsCoreAllergyIntolerance {
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreAllergyIntolerance {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreAllergyIntolerance {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance";

@@ -380,6 +380,12 @@ impl ::fhirgen_runtime::Object for UsCoreCondition {
 impl ::fhirgen_runtime::ResourceType for UsCoreCondition {
     const RESOURCE_TYPE: &'static str = "Condition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreCondition {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreCondition {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition";

@@ -438,6 +438,13 @@ impl ::fhirgen_runtime::ResourceType
 for UsCoreDiagnosticReportProfileLaboratoryReporting {
     const RESOURCE_TYPE: &'static str = "DiagnosticReport";
 }
+impl ::fhirgen_runtime::DropOutOfLine
+for UsCoreDiagnosticReportProfileLaboratoryReporting {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreDiagnosticReportProfileLaboratoryReporting {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab";

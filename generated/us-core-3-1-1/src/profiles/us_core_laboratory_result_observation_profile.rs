@@ -577,6 +577,12 @@ impl ::fhirgen_runtime::Object for UsCoreLaboratoryResultObservationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreLaboratoryResultObservationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreLaboratoryResultObservationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreLaboratoryResultObservationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab";

@@ -211,6 +211,12 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationProfile {
     const RESOURCE_TYPE: &'static str = "Medication";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreMedicationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreMedicationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication";

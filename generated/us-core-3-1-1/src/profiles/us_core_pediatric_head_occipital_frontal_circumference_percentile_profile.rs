@@ -552,6 +552,13 @@ impl ::fhirgen_runtime::ResourceType
 for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine
+for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile";

@@ -550,6 +550,13 @@ impl ::fhirgen_runtime::ResourceType
 for UsCorePediatricWeightForHeightObservationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine
+for UsCorePediatricWeightForHeightObservationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePediatricWeightForHeightObservationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height";

@@ -330,6 +330,12 @@ impl ::fhirgen_runtime::Object for UsCoreProvenance {
 impl ::fhirgen_runtime::ResourceType for UsCoreProvenance {
     const RESOURCE_TYPE: &'static str = "Provenance";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreProvenance {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreProvenance {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance";

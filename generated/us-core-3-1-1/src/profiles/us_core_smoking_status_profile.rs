@@ -473,6 +473,12 @@ impl ::fhirgen_runtime::Object for UsCoreSmokingStatusProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreSmokingStatusProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreSmokingStatusProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreSmokingStatusProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus";

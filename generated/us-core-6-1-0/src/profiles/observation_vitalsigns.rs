@@ -598,6 +598,12 @@ impl ::fhirgen_runtime::Object for ObservationVitalsigns {
 impl ::fhirgen_runtime::ResourceType for ObservationVitalsigns {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for ObservationVitalsigns {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl ObservationVitalsigns {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/StructureDefinition/vitalsigns";

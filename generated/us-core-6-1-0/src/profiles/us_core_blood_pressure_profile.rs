@@ -680,6 +680,12 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreBloodPressureProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreBloodPressureProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreBloodPressureProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure";

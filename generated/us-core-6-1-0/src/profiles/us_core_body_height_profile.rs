@@ -604,6 +604,12 @@ impl ::fhirgen_runtime::Object for UsCoreBodyHeightProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreBodyHeightProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreBodyHeightProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreBodyHeightProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height";

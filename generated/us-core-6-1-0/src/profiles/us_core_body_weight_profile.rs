@@ -604,6 +604,12 @@ impl ::fhirgen_runtime::Object for UsCoreBodyWeightProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreBodyWeightProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreBodyWeightProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreBodyWeightProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight";

@@ -275,6 +275,12 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeam {
 impl ::fhirgen_runtime::ResourceType for UsCoreCareTeam {
     const RESOURCE_TYPE: &'static str = "CareTeam";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreCareTeam {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreCareTeam {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam";

@@ -539,6 +539,12 @@ impl ::fhirgen_runtime::Object for UsCoreConditionProblemsHealthConcernsProfile 
 impl ::fhirgen_runtime::ResourceType for UsCoreConditionProblemsHealthConcernsProfile {
     const RESOURCE_TYPE: &'static str = "Condition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreConditionProblemsHealthConcernsProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreConditionProblemsHealthConcernsProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns";

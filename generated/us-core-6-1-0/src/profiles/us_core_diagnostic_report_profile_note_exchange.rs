@@ -422,6 +422,12 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
 impl ::fhirgen_runtime::ResourceType for UsCoreDiagnosticReportProfileNoteExchange {
     const RESOURCE_TYPE: &'static str = "DiagnosticReport";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreDiagnosticReportProfileNoteExchange {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreDiagnosticReportProfileNoteExchange {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note";

@@ -335,6 +335,12 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreGoalProfile {
     const RESOURCE_TYPE: &'static str = "Goal";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreGoalProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreGoalProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal";

@@ -340,6 +340,12 @@ impl ::fhirgen_runtime::Object for UsCoreLocation {
 impl ::fhirgen_runtime::ResourceType for UsCoreLocation {
     const RESOURCE_TYPE: &'static str = "Location";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreLocation {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreLocation {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location";

@@ -441,6 +441,12 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationDispenseProfile {
     const RESOURCE_TYPE: &'static str = "MedicationDispense";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreMedicationDispenseProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreMedicationDispenseProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense";

@@ -526,6 +526,12 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyStatusProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreObservationPregnancyStatusProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreObservationPregnancyStatusProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreObservationPregnancyStatusProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus";

@@ -628,6 +628,12 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreObservationScreeningAssessmentProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreObservationScreeningAssessmentProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreObservationScreeningAssessmentProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment";

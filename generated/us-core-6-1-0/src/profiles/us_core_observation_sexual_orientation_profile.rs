@@ -531,6 +531,12 @@ impl ::fhirgen_runtime::Object for UsCoreObservationSexualOrientationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreObservationSexualOrientationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreObservationSexualOrientationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreObservationSexualOrientationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation";

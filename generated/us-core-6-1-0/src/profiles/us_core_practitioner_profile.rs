@@ -293,6 +293,12 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfile {
 impl ::fhirgen_runtime::ResourceType for UsCorePractitionerProfile {
     const RESOURCE_TYPE: &'static str = "Practitioner";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCorePractitionerProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePractitionerProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner";

@@ -259,6 +259,12 @@ impl ::fhirgen_runtime::Object for UsCoreRelatedPersonProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreRelatedPersonProfile {
     const RESOURCE_TYPE: &'static str = "RelatedPerson";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreRelatedPersonProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreRelatedPersonProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson";

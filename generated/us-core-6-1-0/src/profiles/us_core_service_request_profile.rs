@@ -685,6 +685,12 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreServiceRequestProfile {
     const RESOURCE_TYPE: &'static str = "ServiceRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreServiceRequestProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreServiceRequestProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest";

@@ -609,6 +609,12 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreAverageBloodPressureProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreAverageBloodPressureProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreAverageBloodPressureProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure";

@@ -599,6 +599,12 @@ impl ::fhirgen_runtime::Object for UsCoreBmiProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreBmiProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreBmiProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreBmiProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi";

@@ -602,6 +602,12 @@ impl ::fhirgen_runtime::Object for UsCoreBodyTemperatureProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreBodyTemperatureProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreBodyTemperatureProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreBodyTemperatureProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature";

@@ -588,6 +588,12 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreCareExperiencePreferenceProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreCareExperiencePreferenceProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreCareExperiencePreferenceProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-care-experience-preference";

@@ -505,6 +505,12 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreCarePlanProfile {
     const RESOURCE_TYPE: &'static str = "CarePlan";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreCarePlanProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreCarePlanProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan";

@@ -484,6 +484,12 @@ impl ::fhirgen_runtime::Object for UsCoreConditionEncounterDiagnosisProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreConditionEncounterDiagnosisProfile {
     const RESOURCE_TYPE: &'static str = "Condition";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreConditionEncounterDiagnosisProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreConditionEncounterDiagnosisProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis";

@@ -476,6 +476,12 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreCoverageProfile {
     const RESOURCE_TYPE: &'static str = "Coverage";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreCoverageProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreCoverageProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage";

@@ -396,6 +396,12 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreDocumentReferenceProfile {
     const RESOURCE_TYPE: &'static str = "DocumentReference";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreDocumentReferenceProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreDocumentReferenceProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference";

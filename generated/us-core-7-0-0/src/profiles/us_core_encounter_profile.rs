@@ -391,6 +391,12 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreEncounterProfile {
     const RESOURCE_TYPE: &'static str = "Encounter";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreEncounterProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreEncounterProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter";

@@ -602,6 +602,12 @@ impl ::fhirgen_runtime::Object for UsCoreHeadCircumferenceProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreHeadCircumferenceProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreHeadCircumferenceProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreHeadCircumferenceProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference";

@@ -602,6 +602,12 @@ impl ::fhirgen_runtime::Object for UsCoreHeartRateProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreHeartRateProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreHeartRateProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreHeartRateProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate";

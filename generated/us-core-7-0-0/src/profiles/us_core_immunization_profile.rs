@@ -479,6 +479,12 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreImmunizationProfile {
     const RESOURCE_TYPE: &'static str = "Immunization";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreImmunizationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreImmunizationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization";

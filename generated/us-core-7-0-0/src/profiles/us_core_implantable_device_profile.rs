@@ -448,6 +448,12 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreImplantableDeviceProfile {
     const RESOURCE_TYPE: &'static str = "Device";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreImplantableDeviceProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreImplantableDeviceProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device";

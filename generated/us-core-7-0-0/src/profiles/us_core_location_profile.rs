@@ -340,6 +340,12 @@ impl ::fhirgen_runtime::Object for UsCoreLocationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreLocationProfile {
     const RESOURCE_TYPE: &'static str = "Location";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreLocationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreLocationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location";

@@ -712,6 +712,12 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationRequestProfile {
     const RESOURCE_TYPE: &'static str = "MedicationRequest";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreMedicationRequestProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreMedicationRequestProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest";

@@ -617,6 +617,12 @@ impl ::fhirgen_runtime::Object for UsCoreObservationClinicalResultProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreObservationClinicalResultProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreObservationClinicalResultProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreObservationClinicalResultProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result";

@@ -584,6 +584,12 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreObservationOccupationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreObservationOccupationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreObservationOccupationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation";

@@ -355,6 +355,12 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreOrganizationProfile {
     const RESOURCE_TYPE: &'static str = "Organization";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreOrganizationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreOrganizationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization";

@@ -528,6 +528,12 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfile {
 impl ::fhirgen_runtime::ResourceType for UsCorePatientProfile {
     const RESOURCE_TYPE: &'static str = "Patient";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCorePatientProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePatientProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient";

@@ -605,6 +605,12 @@ impl ::fhirgen_runtime::Object for UsCorePediatricBmIforAgeObservationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCorePediatricBmIforAgeObservationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCorePediatricBmIforAgeObservationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePediatricBmIforAgeObservationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age";

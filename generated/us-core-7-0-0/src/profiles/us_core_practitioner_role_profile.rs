@@ -288,6 +288,12 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfile {
 impl ::fhirgen_runtime::ResourceType for UsCorePractitionerRoleProfile {
     const RESOURCE_TYPE: &'static str = "PractitionerRole";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCorePractitionerRoleProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePractitionerRoleProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole";

@@ -513,6 +513,12 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreProcedureProfile {
     const RESOURCE_TYPE: &'static str = "Procedure";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreProcedureProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreProcedureProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure";

@@ -675,6 +675,12 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfile {
 impl ::fhirgen_runtime::ResourceType for UsCorePulseOximetryProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCorePulseOximetryProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCorePulseOximetryProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry";

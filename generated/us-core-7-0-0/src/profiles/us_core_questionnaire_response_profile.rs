@@ -376,6 +376,12 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreQuestionnaireResponseProfile {
     const RESOURCE_TYPE: &'static str = "QuestionnaireResponse";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreQuestionnaireResponseProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreQuestionnaireResponseProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse";

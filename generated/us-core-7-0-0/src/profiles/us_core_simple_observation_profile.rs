@@ -648,6 +648,12 @@ impl ::fhirgen_runtime::Object for UsCoreSimpleObservationProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreSimpleObservationProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreSimpleObservationProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreSimpleObservationProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation";

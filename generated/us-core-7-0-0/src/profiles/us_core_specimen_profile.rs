@@ -278,6 +278,12 @@ impl ::fhirgen_runtime::Object for UsCoreSpecimenProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreSpecimenProfile {
     const RESOURCE_TYPE: &'static str = "Specimen";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreSpecimenProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreSpecimenProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen";

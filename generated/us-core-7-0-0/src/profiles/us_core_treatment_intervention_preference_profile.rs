@@ -588,6 +588,12 @@ impl ::fhirgen_runtime::Object for UsCoreTreatmentInterventionPreferenceProfile 
 impl ::fhirgen_runtime::ResourceType for UsCoreTreatmentInterventionPreferenceProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreTreatmentInterventionPreferenceProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreTreatmentInterventionPreferenceProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference";

@@ -596,6 +596,12 @@ impl ::fhirgen_runtime::Object for UsCoreVitalSignsProfile {
 impl ::fhirgen_runtime::ResourceType for UsCoreVitalSignsProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
 }
+impl ::fhirgen_runtime::DropOutOfLine for UsCoreVitalSignsProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: ::std::boxed::Box<Self>) {
+        ::std::mem::drop(boxed);
+    }
+}
 impl UsCoreVitalSignsProfile {
     /// The profile's canonical URL.
     pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs";
