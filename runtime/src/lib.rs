@@ -5,6 +5,7 @@
 //! `read_field` match), writing it back, and the primitive types with their
 //! FHIR rules (exact decimals, dates with their precision, `_name` elements).
 
+mod builder;
 mod compare;
 mod error;
 mod json;
@@ -14,6 +15,7 @@ mod primitive;
 mod profile;
 mod temporal;
 
+pub use builder::{Missing, Set, from_pattern};
 pub use compare::first_difference;
 pub use error::{Error, Issue};
 pub use json::{AnyResource, Reader, ResourceSlot, Writer};

@@ -4,6 +4,7 @@
 //! `match` on JSON property names and a list of writes; the loops live in
 //! `fhirgen_runtime`, compiled once for every type.
 
+mod builders;
 mod docs;
 mod profiles;
 

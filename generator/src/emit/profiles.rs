@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use super::builders::Builders;
 use super::docs::doc_attrs;
 use super::{CrateFiles, CrateOptions, choice_tokens, ident, internal, render, struct_tokens};
 use crate::error::Result;
@@ -37,6 +38,7 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
     for c in &space.choices {
         by_owner.entry(&c.owner).or_default().1.push(c);
     }
+    let builders = Builders::new(space);
     let mut modules: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for profile in &space.profiles {
         let folder = folder(profile);
@@ -47,8 +49,10 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         // The profile's own struct first, then its parts.
         let mut structs = structs.clone();
         structs.sort_by_key(|s| s.profile.is_none());
+        let label = profile.title.as_deref().unwrap_or(&profile.name);
         for s in structs {
             tokens.extend(struct_tokens(s, &choice_index)?);
+            tokens.extend(builders.tokens(s, label));
         }
         for c in choices {
             tokens.extend(choice_tokens(c));

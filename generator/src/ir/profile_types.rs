@@ -73,6 +73,9 @@ pub struct ProfileSpace {
     /// Enums of the codes of the value sets bound (required or
     /// extensible) that expand, sorted by name.
     pub code_enums: Vec<CodeEnum>,
+    /// Base datatypes with no required element, by path
+    /// (`::fhir_r4::CodeableConcept`): a builder can fill in a pattern of one.
+    pub base_without_required: Vec<String>,
     /// What could not be expressed, once each.
     pub warnings: Vec<String>,
 }
@@ -908,6 +911,13 @@ impl<'a> Builder<'a> {
                 enums.sort_by(|a, b| a.name.cmp(&b.name));
                 enums
             },
+            base_without_required: self
+                .base
+                .structs
+                .iter()
+                .filter(|s| s.kind == StructKind::Datatype && s.fields.iter().all(|f| f.min == 0))
+                .map(|s| format!("{BASE_CRATE}::{}", s.name))
+                .collect(),
             warnings: self.warnings,
         })
     }

@@ -628,6 +628,406 @@ impl ::std::convert::From<ObservationOxygensat> for crate::ObservationVitalsigns
             )
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by Observation Oxygen Saturation Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait ObservationOxygensatStatusGiven {}
+impl ObservationOxygensatStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.subject` is required (1..1) by Observation Oxygen Saturation Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Observation.subject` is not set"
+)]
+pub trait ObservationOxygensatSubjectGiven {}
+impl ObservationOxygensatSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by Observation Oxygen Saturation Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait ObservationOxygensatEffectiveGiven {}
+impl ObservationOxygensatEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`ObservationOxygensat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatBuilder<P0, P1, P2> {
+    inner: ObservationOxygensat,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ObservationOxygensat {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ObservationOxygensat as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::ObservationOxygensatCategoryVsCat::builder()
+            .build();
+        inner.code = crate::ObservationOxygensatCode::builder().build();
+        ObservationOxygensatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ObservationOxygensatBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> ObservationOxygensatBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        ObservationOxygensatBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationOxygensatCategoryVsCat>,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Oxygen Saturation
+    ///
+    /// `Observation.code` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationOxygensatCode>,
+    ) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> ObservationOxygensatBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.subject = value.into();
+        ObservationOxygensatBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Often just a dateTime for Vital Signs
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationOxygensatEffective>,
+    ) -> ObservationOxygensatBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        ObservationOxygensatBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
+    ///
+    /// `Observation.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationOxygensatValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting vital signs panel components
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting systolic and diastolic blood pressure.
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensat
+    where
+        P0: ObservationOxygensatStatusGiven,
+        P1: ObservationOxygensatSubjectGiven,
+        P2: ObservationOxygensatEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static OBSERVATION_OXYGENSAT_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -749,6 +1149,81 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCategoryVsCatCoding {
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`ObservationOxygensatCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatCategoryVsCatCodingBuilder {
+    inner: ObservationOxygensatCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationOxygensatCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatCategoryVsCatCodingBuilder {
+        let inner = <ObservationOxygensatCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        ObservationOxygensatCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationOxygensatCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensatCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
@@ -823,6 +1298,78 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCategoryVsCat {
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`ObservationOxygensatCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatCategoryVsCatBuilder {
+    inner: ObservationOxygensatCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationOxygensatCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatCategoryVsCatBuilder {
+        let mut inner = <ObservationOxygensatCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::ObservationOxygensatCategoryVsCatCoding::builder().build(),
+        );
+        ObservationOxygensatCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationOxygensatCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::ObservationOxygensatCategoryVsCatCoding>,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensatCategoryVsCat {
+        self.inner
     }
 }
 static OBSERVATION_OXYGENSAT_CODE_CODING_OXYGEN_SAT_CODE_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -944,6 +1491,81 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCodeCodingOxygenSatCode {
         );
         w.primitive_field("display", &self.display);
         w.primitive_field("userSelected", &self.user_selected);
+    }
+}
+/// Builds a \[`ObservationOxygensatCodeCodingOxygenSatCode`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
+    inner: ObservationOxygensatCodeCodingOxygenSatCode,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationOxygensatCodeCodingOxygenSatCode {
+    /// A builder of `Observation.code.coding` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
+        let inner = <ObservationOxygensatCodeCodingOxygenSatCode as ::fhirgen_runtime::Empty>::empty();
+        ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensatCodeCodingOxygenSatCode {
+        self.inner
     }
 }
 static OBSERVATION_OXYGENSAT_CODE_CODING_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1080,6 +1702,87 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCode {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a \[`ObservationOxygensatCode`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatCodeBuilder {
+    inner: ObservationOxygensatCode,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationOxygensatCode {
+    /// A builder of `Observation.code` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatCodeBuilder {
+        let mut inner = <ObservationOxygensatCode as ::fhirgen_runtime::Empty>::empty();
+        inner.coding_oxygen_sat_code = crate::ObservationOxygensatCodeCodingOxygenSatCode::builder()
+            .build();
+        ObservationOxygensatCodeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationOxygensatCodeBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding:OxygenSatCode` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding_oxygen_sat_code(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::ObservationOxygensatCodeCodingOxygenSatCode,
+        >,
+    ) -> Self {
+        self.inner.coding_oxygen_sat_code = value.into();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 0..*
+    pub fn coding(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Coding>,
+    ) -> Self {
+        self.inner.coding = items.into_iter().collect();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensatCode {
+        self.inner
+    }
+}
 static OBSERVATION_OXYGENSAT_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://unitsofmeasure.org\"",
 );
@@ -1193,6 +1896,108 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatValueQuantity {
         w.primitive_field("unit", &self.unit);
         w.constant_field("system", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_SYSTEM_VALUE);
         w.constant_field("code", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_CODE_VALUE);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by Observation Oxygen Saturation Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait ObservationOxygensatValueQuantityValueGiven {}
+impl ObservationOxygensatValueQuantityValueGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by Observation Oxygen Saturation Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait ObservationOxygensatValueQuantityUnitGiven {}
+impl ObservationOxygensatValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`ObservationOxygensatValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ObservationOxygensatValueQuantityBuilder<P0, P1> {
+    inner: ObservationOxygensatValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ObservationOxygensatValueQuantity {
+    /// A builder of `Observation.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> ObservationOxygensatValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ObservationOxygensatValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        ObservationOxygensatValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ObservationOxygensatValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> ObservationOxygensatValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.value = value.into();
+        ObservationOxygensatValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> ObservationOxygensatValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.unit = value.into();
+        ObservationOxygensatValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ObservationOxygensatValueQuantity
+    where
+        P0: ObservationOxygensatValueQuantityValueGiven,
+        P1: ObservationOxygensatValueQuantityUnitGiven,
+    {
+        self.inner
     }
 }
 /// The types `Observation.effective[x]` may have.

@@ -414,6 +414,334 @@ for UsCoreDocumentReferenceProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.status` is required (1..1) by US Core DocumentReference Profile: set it with `.status(...)` before `.build()`",
+    label = "`DocumentReference.status` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileStatusGiven {}
+impl UsCoreDocumentReferenceProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.type` is required (1..1) by US Core DocumentReference Profile: set it with `.type_(...)` before `.build()`",
+    label = "`DocumentReference.type` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileTypeGiven {}
+impl UsCoreDocumentReferenceProfileTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.category` is required (1..*) by US Core DocumentReference Profile: set it with `.category(...)` before `.build()`",
+    label = "`DocumentReference.category` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileCategoryGiven {}
+impl UsCoreDocumentReferenceProfileCategoryGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.subject` is required (1..1) by US Core DocumentReference Profile: set it with `.subject(...)` before `.build()`",
+    label = "`DocumentReference.subject` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileSubjectGiven {}
+impl UsCoreDocumentReferenceProfileSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.content` is required (1..*) by US Core DocumentReference Profile: set it with `.content(...)` before `.build()`",
+    label = "`DocumentReference.content` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileContentGiven {}
+impl UsCoreDocumentReferenceProfileContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreDocumentReferenceProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreDocumentReferenceProfile {
+    /// A builder of `DocumentReference` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreDocumentReferenceProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDocumentReferenceProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `DocumentReference.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `DocumentReference.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `DocumentReference.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `DocumentReference.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `DocumentReference.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `DocumentReference.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DocumentReference.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `DocumentReference.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Master Version Specific Identifier
+    ///
+    /// `DocumentReference.masterIdentifier` 0..1
+    pub fn master_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Other identifiers for the document
+    ///
+    /// `DocumentReference.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// current | superseded | entered-in-error
+    ///
+    /// `DocumentReference.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::DocumentReferenceStatusCode>,
+    ) -> UsCoreDocumentReferenceProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.status = value.into();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// preliminary | final | amended | entered-in-error
+    ///
+    /// `DocumentReference.docStatus` 0..1
+    pub fn doc_status(
+        mut self,
+        value: impl ::std::convert::Into<crate::CompositionStatusCode>,
+    ) -> Self {
+        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Kind of document (LOINC if possible)
+    ///
+    /// `DocumentReference.type` 1..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreDocumentReferenceProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.type_ = value.into();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Categorization of document
+    ///
+    /// `DocumentReference.category` 1..*
+    pub fn category(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
+        >,
+    ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.category = value.into();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who/what is the subject of the document
+    ///
+    /// `DocumentReference.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.subject = value.into();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When this document reference was created
+    ///
+    /// `DocumentReference.date` 0..1
+    pub fn date(mut self, value: impl ::std::convert::Into<::fhir_r4::Instant>) -> Self {
+        self.inner.date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who and/or what authored the document
+    ///
+    /// `DocumentReference.author` 0..*
+    pub fn author(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// Who/what authenticated the document
+    ///
+    /// `DocumentReference.authenticator` 0..1
+    pub fn authenticator(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.authenticator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization which maintains the document
+    ///
+    /// `DocumentReference.custodian` 0..1
+    pub fn custodian(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.custodian = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Relationships to other documents
+    ///
+    /// `DocumentReference.relatesTo` 0..*
+    pub fn relates_to(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::DocumentReferenceRelatesTo,
+        >,
+    ) -> Self {
+        self.inner.relates_to = items.into_iter().collect();
+        self
+    }
+    /// Human-readable description
+    ///
+    /// `DocumentReference.description` 0..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Document security-tags
+    ///
+    /// `DocumentReference.securityLabel` 0..*
+    pub fn security_label(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// Document referenced
+    ///
+    /// `DocumentReference.content` 1..*
+    pub fn content(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCoreDocumentReferenceProfileContent>,
+        >,
+    ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        UsCoreDocumentReferenceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Clinical context of document
+    ///
+    /// `DocumentReference.context` 0..1
+    pub fn context(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+    ) -> Self {
+        self.inner.context = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDocumentReferenceProfile
+    where
+        P0: UsCoreDocumentReferenceProfileStatusGiven,
+        P1: UsCoreDocumentReferenceProfileTypeGiven,
+        P2: UsCoreDocumentReferenceProfileCategoryGiven,
+        P3: UsCoreDocumentReferenceProfileSubjectGiven,
+        P4: UsCoreDocumentReferenceProfileContentGiven,
+    {
+        self.inner
+    }
+}
 /// Where to access the document
 ///
 /// Element `DocumentReference.content.attachment` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1
@@ -576,6 +904,144 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContentAttachme
         w.primitive_field("creation", &self.creation);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Attachment.contentType` is required (1..1) by US Core DocumentReference Profile: set it with `.content_type(...)` before `.build()`",
+    label = "`Attachment.contentType` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven {}
+impl UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDocumentReferenceProfileContentAttachment`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
+    inner: UsCoreDocumentReferenceProfileContentAttachment,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreDocumentReferenceProfileContentAttachment {
+    /// A builder of `DocumentReference.content.attachment` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreDocumentReferenceProfileContentAttachmentBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDocumentReferenceProfileContentAttachment as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDocumentReferenceProfileContentAttachmentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Attachment.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Attachment.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Mime type of the content, with charset etc.
+    ///
+    /// `Attachment.contentType` 1..1
+    pub fn content_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> UsCoreDocumentReferenceProfileContentAttachmentBuilder<::fhirgen_runtime::Set> {
+        self.inner.content_type = value.into();
+        UsCoreDocumentReferenceProfileContentAttachmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Human language of the content (BCP-47)
+    ///
+    /// `Attachment.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Data inline, base64ed
+    ///
+    /// `Attachment.data` 0..1
+    pub fn data(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
+    ) -> Self {
+        self.inner.data = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Uri where the data can be found
+    ///
+    /// `Attachment.url` 0..1
+    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Url>) -> Self {
+        self.inner.url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Number of bytes of content (if url provided)
+    ///
+    /// `Attachment.size` 0..1
+    pub fn size(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::UnsignedInt>,
+    ) -> Self {
+        self.inner.size = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Hash of the data (sha-1, base64ed)
+    ///
+    /// `Attachment.hash` 0..1
+    pub fn hash(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
+    ) -> Self {
+        self.inner.hash = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Label to display in place of the data
+    ///
+    /// `Attachment.title` 0..1
+    pub fn title(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.title = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date attachment was first created
+    ///
+    /// `Attachment.creation` 0..1
+    pub fn creation(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.creation = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDocumentReferenceProfileContentAttachment
+    where
+        P0: UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Document referenced
 ///
 /// Element `DocumentReference.content` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1
@@ -654,6 +1120,98 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContent {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("attachment", &self.attachment);
         w.object_field("format", &self.format);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.content.attachment` is required (1..1) by US Core DocumentReference Profile: set it with `.attachment(...)` before `.build()`",
+    label = "`DocumentReference.content.attachment` is not set"
+)]
+pub trait UsCoreDocumentReferenceProfileContentAttachmentGiven {}
+impl UsCoreDocumentReferenceProfileContentAttachmentGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDocumentReferenceProfileContent`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDocumentReferenceProfileContentBuilder<P0> {
+    inner: UsCoreDocumentReferenceProfileContent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreDocumentReferenceProfileContent {
+    /// A builder of `DocumentReference.content` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreDocumentReferenceProfileContentBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDocumentReferenceProfileContent as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDocumentReferenceProfileContentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreDocumentReferenceProfileContentBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `DocumentReference.content.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DocumentReference.content.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `DocumentReference.content.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Where to access the document
+    ///
+    /// `DocumentReference.content.attachment` 1..1
+    pub fn attachment(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreDocumentReferenceProfileContentAttachment,
+        >,
+    ) -> UsCoreDocumentReferenceProfileContentBuilder<::fhirgen_runtime::Set> {
+        self.inner.attachment = value.into();
+        UsCoreDocumentReferenceProfileContentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Format/content rules for the document
+    ///
+    /// `DocumentReference.content.format` 0..1
+    pub fn format(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> Self {
+        self.inner.format = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDocumentReferenceProfileContent
+    where
+        P0: UsCoreDocumentReferenceProfileContentAttachmentGiven,
+    {
+        self.inner
     }
 }
 /// Clinical context of document
@@ -790,5 +1348,130 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
         w.object_field("practiceSetting", &self.practice_setting);
         w.object_field("sourcePatientInfo", &self.source_patient_info);
         w.object_field("related", &self.related);
+    }
+}
+/// Builds a \[`UsCoreDocumentReferenceProfileContext`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDocumentReferenceProfileContextBuilder {
+    inner: UsCoreDocumentReferenceProfileContext,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreDocumentReferenceProfileContext {
+    /// A builder of `DocumentReference.context` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreDocumentReferenceProfileContextBuilder {
+        let inner = <UsCoreDocumentReferenceProfileContext as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDocumentReferenceProfileContextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreDocumentReferenceProfileContextBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `DocumentReference.context.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DocumentReference.context.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `DocumentReference.context.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Context of the document  content
+    ///
+    /// `DocumentReference.context.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Main clinical acts documented
+    ///
+    /// `DocumentReference.context.event` 0..*
+    pub fn event(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.event = items.into_iter().collect();
+        self
+    }
+    /// Time of service that is being documented
+    ///
+    /// `DocumentReference.context.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Kind of facility where patient was seen
+    ///
+    /// `DocumentReference.context.facilityType` 0..1
+    pub fn facility_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.facility_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional details about where the content was created (e.g. clinical specialty)
+    ///
+    /// `DocumentReference.context.practiceSetting` 0..1
+    pub fn practice_setting(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.practice_setting = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Patient demographics from source
+    ///
+    /// `DocumentReference.context.sourcePatientInfo` 0..1
+    pub fn source_patient_info(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.source_patient_info = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Related identifiers or resources
+    ///
+    /// `DocumentReference.context.related` 0..*
+    pub fn related(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.related = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDocumentReferenceProfileContext {
+        self.inner
     }
 }

@@ -521,6 +521,392 @@ impl ::std::convert::TryFrom<::fhir_r4::Device> for UsCoreImplantableDeviceProfi
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.type` is required (1..1) by US Core Implantable Device Profile: set it with `.type_(...)` before `.build()`",
+    label = "`Device.type` is not set"
+)]
+pub trait UsCoreImplantableDeviceProfileTypeGiven {}
+impl UsCoreImplantableDeviceProfileTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.patient` is required (1..1) by US Core Implantable Device Profile: set it with `.patient(...)` before `.build()`",
+    label = "`Device.patient` is not set"
+)]
+pub trait UsCoreImplantableDeviceProfilePatientGiven {}
+impl UsCoreImplantableDeviceProfilePatientGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreImplantableDeviceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreImplantableDeviceProfileBuilder<P0, P1> {
+    inner: UsCoreImplantableDeviceProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreImplantableDeviceProfile {
+    /// A builder of `Device` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreImplantableDeviceProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreImplantableDeviceProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreImplantableDeviceProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `Device.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Device.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Device.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Device.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Device.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Device.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Device.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Device.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Instance identifier
+    ///
+    /// `Device.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// The reference to the definition for the device
+    ///
+    /// `Device.definition` 0..1
+    pub fn definition(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.definition = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unique Device Identifier (UDI) Barcode string
+    ///
+    /// `Device.udiCarrier` 0..1
+    pub fn udi_carrier(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
+    ) -> Self {
+        self.inner.udi_carrier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// active | inactive | entered-in-error | unknown
+    ///
+    /// `Device.status` 0..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::FhirDeviceStatusCode>,
+    ) -> Self {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
+    ///
+    /// `Device.statusReason` 0..*
+    pub fn status_reason(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = items.into_iter().collect();
+        self
+    }
+    /// The distinct identification string
+    ///
+    /// `Device.distinctIdentifier` 0..1
+    pub fn distinct_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.distinct_identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Name of device manufacturer
+    ///
+    /// `Device.manufacturer` 0..1
+    pub fn manufacturer(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date when the device was made
+    ///
+    /// `Device.manufactureDate` 0..1
+    pub fn manufacture_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.manufacture_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date and time of expiry of this device (if applicable)
+    ///
+    /// `Device.expirationDate` 0..1
+    pub fn expiration_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Lot number of manufacture
+    ///
+    /// `Device.lotNumber` 0..1
+    pub fn lot_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.lot_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Serial number assigned by the manufacturer
+    ///
+    /// `Device.serialNumber` 0..1
+    pub fn serial_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.serial_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The name of the device as given by the manufacturer
+    ///
+    /// `Device.deviceName` 0..*
+    pub fn device_name(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
+    ) -> Self {
+        self.inner.device_name = items.into_iter().collect();
+        self
+    }
+    /// The model number for the device
+    ///
+    /// `Device.modelNumber` 0..1
+    pub fn model_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.model_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The part number of the device
+    ///
+    /// `Device.partNumber` 0..1
+    pub fn part_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.part_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The kind or type of device
+    ///
+    /// `Device.type` 1..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreImplantableDeviceProfileBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        UsCoreImplantableDeviceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
+    ///
+    /// `Device.specialization` 0..*
+    pub fn specialization(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
+    ) -> Self {
+        self.inner.specialization = items.into_iter().collect();
+        self
+    }
+    /// The actual design of the device or software version running on the device
+    ///
+    /// `Device.version` 0..*
+    pub fn version(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceVersion>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
+    ///
+    /// `Device.property` 0..*
+    pub fn property(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// Patient to whom Device is affixed
+    ///
+    /// `Device.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreImplantableDeviceProfileBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.patient = value.into();
+        UsCoreImplantableDeviceProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Organization responsible for device
+    ///
+    /// `Device.owner` 0..1
+    pub fn owner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.owner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Details for human/organization for support
+    ///
+    /// `Device.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// Where the device is found
+    ///
+    /// `Device.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Network address to contact device
+    ///
+    /// `Device.url` 0..1
+    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
+        self.inner.url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Device notes and comments
+    ///
+    /// `Device.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Safety Characteristics of Device
+    ///
+    /// `Device.safety` 0..*
+    pub fn safety(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.safety = items.into_iter().collect();
+        self
+    }
+    /// The parent device
+    ///
+    /// `Device.parent` 0..1
+    pub fn parent(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.parent = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreImplantableDeviceProfile
+    where
+        P0: UsCoreImplantableDeviceProfileTypeGiven,
+        P1: UsCoreImplantableDeviceProfilePatientGiven,
+    {
+        self.inner
+    }
+}
 /// Unique Device Identifier (UDI) Barcode string
 ///
 /// Element `Device.udiCarrier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|3.1.1
@@ -671,5 +1057,133 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfileUdiCarrier {
         w.primitive_field("carrierAIDC", &self.carrier_aidc);
         w.primitive_field("carrierHRF", &self.carrier_hrf);
         w.primitive_field("entryType", &self.entry_type);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.udiCarrier.deviceIdentifier` is required (1..1) by US Core Implantable Device Profile: set it with `.device_identifier(...)` before `.build()`",
+    label = "`Device.udiCarrier.deviceIdentifier` is not set"
+)]
+pub trait UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven {}
+impl UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreImplantableDeviceProfileUdiCarrier`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
+    inner: UsCoreImplantableDeviceProfileUdiCarrier,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreImplantableDeviceProfileUdiCarrier {
+    /// A builder of `Device.udiCarrier` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreImplantableDeviceProfileUdiCarrierBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreImplantableDeviceProfileUdiCarrier as ::fhirgen_runtime::Empty>::empty();
+        UsCoreImplantableDeviceProfileUdiCarrierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Device.udiCarrier.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Device.udiCarrier.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Device.udiCarrier.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Mandatory fixed portion of UDI
+    ///
+    /// `Device.udiCarrier.deviceIdentifier` 1..1
+    pub fn device_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreImplantableDeviceProfileUdiCarrierBuilder<::fhirgen_runtime::Set> {
+        self.inner.device_identifier = value.into();
+        UsCoreImplantableDeviceProfileUdiCarrierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// UDI Issuing Organization
+    ///
+    /// `Device.udiCarrier.issuer` 0..1
+    pub fn issuer(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
+        self.inner.issuer = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Regional UDI authority
+    ///
+    /// `Device.udiCarrier.jurisdiction` 0..1
+    pub fn jurisdiction(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.jurisdiction = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// UDI Machine Readable Barcode String
+    ///
+    /// `Device.udiCarrier.carrierAIDC` 0..1
+    pub fn carrier_aidc(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
+    ) -> Self {
+        self.inner.carrier_aidc = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// UDI Human Readable Barcode String
+    ///
+    /// `Device.udiCarrier.carrierHRF` 0..1
+    pub fn carrier_hrf(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.carrier_hrf = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// barcode | rfid | manual +
+    ///
+    /// `Device.udiCarrier.entryType` 0..1
+    pub fn entry_type(
+        mut self,
+        value: impl ::std::convert::Into<crate::UdiEntryTypeCode>,
+    ) -> Self {
+        self.inner.entry_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreImplantableDeviceProfileUdiCarrier
+    where
+        P0: UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven,
+    {
+        self.inner
     }
 }

@@ -646,6 +646,417 @@ for crate::ObservationVitalsigns {
             )
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by US Core Pediatric Weight for Height Observation Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait UsCorePediatricWeightForHeightObservationProfileStatusGiven {}
+impl UsCorePediatricWeightForHeightObservationProfileStatusGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.subject` is required (1..1) by US Core Pediatric Weight for Height Observation Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Observation.subject` is not set"
+)]
+pub trait UsCorePediatricWeightForHeightObservationProfileSubjectGiven {}
+impl UsCorePediatricWeightForHeightObservationProfileSubjectGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by US Core Pediatric Weight for Height Observation Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait UsCorePediatricWeightForHeightObservationProfileEffectiveGiven {}
+impl UsCorePediatricWeightForHeightObservationProfileEffectiveGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePediatricWeightForHeightObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePediatricWeightForHeightObservationProfileBuilder<P0, P1, P2> {
+    inner: UsCorePediatricWeightForHeightObservationProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCorePediatricWeightForHeightObservationProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePediatricWeightForHeightObservationProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCorePediatricWeightForHeightObservationProfile as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::UsCorePediatricWeightForHeightObservationProfileCategoryVsCat::builder()
+            .build();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CODE_VALUE,
+        );
+        UsCorePediatricWeightForHeightObservationProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCorePediatricWeightForHeightObservationProfileBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCorePediatricWeightForHeightObservationProfileBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+    > {
+        self.inner.status = value.into();
+        UsCorePediatricWeightForHeightObservationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePediatricWeightForHeightObservationProfileCategoryVsCat,
+        >,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePediatricWeightForHeightObservationProfileBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+    > {
+        self.inner.subject = value.into();
+        UsCorePediatricWeightForHeightObservationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Often just a dateTime for Vital Signs
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePediatricWeightForHeightObservationProfileEffective,
+        >,
+    ) -> UsCorePediatricWeightForHeightObservationProfileBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.effective = value.into();
+        UsCorePediatricWeightForHeightObservationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
+    ///
+    /// `Observation.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePediatricWeightForHeightObservationProfileValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting vital signs panel components
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting systolic and diastolic blood pressure.
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePediatricWeightForHeightObservationProfile
+    where
+        P0: UsCorePediatricWeightForHeightObservationProfileStatusGiven,
+        P1: UsCorePediatricWeightForHeightObservationProfileSubjectGiven,
+        P2: UsCorePediatricWeightForHeightObservationProfileEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -769,6 +1180,83 @@ for UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder {
+    inner: UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder {
+        let inner = <UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(
+        self,
+    ) -> UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1
@@ -845,6 +1333,81 @@ for UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`UsCorePediatricWeightForHeightObservationProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCatBuilder {
+    inner: UsCorePediatricWeightForHeightObservationProfileCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePediatricWeightForHeightObservationProfileCategoryVsCatBuilder {
+        let mut inner = <UsCorePediatricWeightForHeightObservationProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding::builder()
+                .build(),
+        );
+        UsCorePediatricWeightForHeightObservationProfileCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding,
+            >,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
+        self.inner
     }
 }
 static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -972,6 +1535,119 @@ for UsCorePediatricWeightForHeightObservationProfileValueQuantity {
             "code",
             &US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Pediatric Weight for Height Observation Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCorePediatricWeightForHeightObservationProfileValueQuantityValueGiven {}
+impl UsCorePediatricWeightForHeightObservationProfileValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Pediatric Weight for Height Observation Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCorePediatricWeightForHeightObservationProfileValueQuantityUnitGiven {}
+impl UsCorePediatricWeightForHeightObservationProfileValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePediatricWeightForHeightObservationProfileValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder<P0, P1> {
+    inner: UsCorePediatricWeightForHeightObservationProfileValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePediatricWeightForHeightObservationProfileValueQuantity {
+    /// A builder of `Observation.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePediatricWeightForHeightObservationProfileValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+> UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCorePediatricWeightForHeightObservationProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePediatricWeightForHeightObservationProfileValueQuantity
+    where
+        P0: UsCorePediatricWeightForHeightObservationProfileValueQuantityValueGiven,
+        P1: UsCorePediatricWeightForHeightObservationProfileValueQuantityUnitGiven,
+    {
+        self.inner
     }
 }
 /// The types `Observation.effective[x]` may have.

@@ -365,6 +365,281 @@ for UsCorePractitionerRoleProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.practitioner` is required (1..1) by US Core PractitionerRole Profile: set it with `.practitioner(...)` before `.build()`",
+    label = "`PractitionerRole.practitioner` is not set"
+)]
+pub trait UsCorePractitionerRoleProfilePractitionerGiven {}
+impl UsCorePractitionerRoleProfilePractitionerGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.organization` is required (1..1) by US Core PractitionerRole Profile: set it with `.organization(...)` before `.build()`",
+    label = "`PractitionerRole.organization` is not set"
+)]
+pub trait UsCorePractitionerRoleProfileOrganizationGiven {}
+impl UsCorePractitionerRoleProfileOrganizationGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerRoleProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerRoleProfileBuilder<P0, P1> {
+    inner: UsCorePractitionerRoleProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePractitionerRoleProfile {
+    /// A builder of `PractitionerRole` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerRoleProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerRoleProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerRoleProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePractitionerRoleProfileBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `PractitionerRole.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `PractitionerRole.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `PractitionerRole.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `PractitionerRole.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `PractitionerRole.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `PractitionerRole.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `PractitionerRole.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `PractitionerRole.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifiers that are specific to a role/location
+    ///
+    /// `PractitionerRole.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether this practitioner role record is in active use
+    ///
+    /// `PractitionerRole.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The period during which the practitioner is authorized to perform in these role(s)
+    ///
+    /// `PractitionerRole.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Practitioner that is able to provide the defined services for the organization
+    ///
+    /// `PractitionerRole.practitioner` 1..1
+    pub fn practitioner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.practitioner = value.into();
+        UsCorePractitionerRoleProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Organization where the roles are available
+    ///
+    /// `PractitionerRole.organization` 1..1
+    pub fn organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.organization = value.into();
+        UsCorePractitionerRoleProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Roles which this practitioner may perform
+    ///
+    /// `PractitionerRole.code` 0..*
+    pub fn code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// Specific specialty of the practitioner
+    ///
+    /// `PractitionerRole.specialty` 0..*
+    pub fn specialty(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// The location(s) at which this practitioner provides care
+    ///
+    /// `PractitionerRole.location` 0..*
+    pub fn location(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// The list of healthcare services that this worker provides for this role's Organization/Location(s)
+    ///
+    /// `PractitionerRole.healthcareService` 0..*
+    pub fn healthcare_service(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.healthcare_service = items.into_iter().collect();
+        self
+    }
+    /// Contact details that are specific to the role/location/service
+    ///
+    /// `PractitionerRole.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCorePractitionerRoleProfileTelecom,
+        >,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Times the Service Site is available
+    ///
+    /// `PractitionerRole.availableTime` 0..*
+    pub fn available_time(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerRoleAvailableTime,
+        >,
+    ) -> Self {
+        self.inner.available_time = items.into_iter().collect();
+        self
+    }
+    /// Not available during this time due to provided reason
+    ///
+    /// `PractitionerRole.notAvailable` 0..*
+    pub fn not_available(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerRoleNotAvailable,
+        >,
+    ) -> Self {
+        self.inner.not_available = items.into_iter().collect();
+        self
+    }
+    /// Description of availability exceptions
+    ///
+    /// `PractitionerRole.availabilityExceptions` 0..1
+    pub fn availability_exceptions(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Technical endpoints providing access to services operated for the practitioner with this role
+    ///
+    /// `PractitionerRole.endpoint` 0..*
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerRoleProfile
+    where
+        P0: UsCorePractitionerRoleProfilePractitionerGiven,
+        P1: UsCorePractitionerRoleProfileOrganizationGiven,
+    {
+        self.inner
+    }
+}
 /// Contact details that are specific to the role/location/service
 ///
 /// Element `PractitionerRole.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1
@@ -483,5 +758,127 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfileTelecom {
         w.primitive_field("use", &self.use_);
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ContactPoint.system` is required (1..1) by US Core PractitionerRole Profile: set it with `.system(...)` before `.build()`",
+    label = "`ContactPoint.system` is not set"
+)]
+pub trait UsCorePractitionerRoleProfileTelecomSystemGiven {}
+impl UsCorePractitionerRoleProfileTelecomSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ContactPoint.value` is required (1..1) by US Core PractitionerRole Profile: set it with `.value(...)` before `.build()`",
+    label = "`ContactPoint.value` is not set"
+)]
+pub trait UsCorePractitionerRoleProfileTelecomValueGiven {}
+impl UsCorePractitionerRoleProfileTelecomValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerRoleProfileTelecom`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
+    inner: UsCorePractitionerRoleProfileTelecom,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePractitionerRoleProfileTelecom {
+    /// A builder of `PractitionerRole.telecom` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerRoleProfileTelecomBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerRoleProfileTelecom as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerRoleProfileTelecomBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `ContactPoint.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `ContactPoint.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// phone | fax | email | pager | url | sms | other
+    ///
+    /// `ContactPoint.system` 1..1
+    pub fn system(
+        mut self,
+        value: impl ::std::convert::Into<crate::ContactPointSystemCode>,
+    ) -> UsCorePractitionerRoleProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.system = value.into();
+        UsCorePractitionerRoleProfileTelecomBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The actual contact point details
+    ///
+    /// `ContactPoint.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePractitionerRoleProfileTelecomBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCorePractitionerRoleProfileTelecomBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// home | work | temp | old | mobile - purpose of this contact point
+    ///
+    /// `ContactPoint.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::ContactPointUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specify preferred order of use (1 = highest)
+    ///
+    /// `ContactPoint.rank` 0..1
+    pub fn rank(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
+    ) -> Self {
+        self.inner.rank = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period when the contact point was/is in use
+    ///
+    /// `ContactPoint.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerRoleProfileTelecom
+    where
+        P0: UsCorePractitionerRoleProfileTelecomSystemGiven,
+        P1: UsCorePractitionerRoleProfileTelecomValueGiven,
+    {
+        self.inner
     }
 }

@@ -83,6 +83,64 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for CompletionModeExtension {
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by completionMode: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait CompletionModeExtensionValueGiven {}
+impl CompletionModeExtensionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`CompletionModeExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct CompletionModeExtensionBuilder<P0> {
+    inner: CompletionModeExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CompletionModeExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> CompletionModeExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CompletionModeExtension as ::fhirgen_runtime::Empty>::empty();
+        CompletionModeExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CompletionModeExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::CompletionModeExtensionValue>,
+    ) -> CompletionModeExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CompletionModeExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> CompletionModeExtension
+    where
+        P0: CompletionModeExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompletionModeExtensionValue {

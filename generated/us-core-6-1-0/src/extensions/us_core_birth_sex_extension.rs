@@ -99,6 +99,74 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreBirthSexExtension {
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Birth Sex Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreBirthSexExtensionValueGiven {}
+impl UsCoreBirthSexExtensionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreBirthSexExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBirthSexExtensionBuilder<P0> {
+    inner: UsCoreBirthSexExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreBirthSexExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBirthSexExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreBirthSexExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreBirthSexExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreBirthSexExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreBirthSexExtensionValue>,
+    ) -> UsCoreBirthSexExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreBirthSexExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBirthSexExtension
+    where
+        P0: UsCoreBirthSexExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreBirthSexExtensionValue {

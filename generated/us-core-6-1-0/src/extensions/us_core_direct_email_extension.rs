@@ -99,6 +99,74 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreDirectEmailExtensio
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Direct email Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreDirectEmailExtensionValueGiven {}
+impl UsCoreDirectEmailExtensionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDirectEmailExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDirectEmailExtensionBuilder<P0> {
+    inner: UsCoreDirectEmailExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreDirectEmailExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreDirectEmailExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreDirectEmailExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDirectEmailExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreDirectEmailExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreDirectEmailExtensionValue>,
+    ) -> UsCoreDirectEmailExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreDirectEmailExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDirectEmailExtension
+    where
+        P0: UsCoreDirectEmailExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreDirectEmailExtensionValue {

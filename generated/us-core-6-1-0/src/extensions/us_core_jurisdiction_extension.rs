@@ -85,6 +85,64 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreJurisdictionExtensi
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Jurisdiction Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreJurisdictionExtensionValueGiven {}
+impl UsCoreJurisdictionExtensionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreJurisdictionExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreJurisdictionExtensionBuilder<P0> {
+    inner: UsCoreJurisdictionExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreJurisdictionExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreJurisdictionExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreJurisdictionExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreJurisdictionExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreJurisdictionExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreJurisdictionExtensionValue>,
+    ) -> UsCoreJurisdictionExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreJurisdictionExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreJurisdictionExtension
+    where
+        P0: UsCoreJurisdictionExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreJurisdictionExtensionValue {

@@ -195,6 +195,98 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreRaceExtension {
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:text` is required (1..1) by US Core Race Extension: set it with `.text(...)` before `.build()`",
+    label = "`Extension.extension:text` is not set"
+)]
+pub trait UsCoreRaceExtensionTextGiven {}
+impl UsCoreRaceExtensionTextGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRaceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRaceExtensionBuilder<P0> {
+    inner: UsCoreRaceExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreRaceExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRaceExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreRaceExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRaceExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreRaceExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
+    ///
+    /// `Extension.extension:ombCategory` 0..5
+    pub fn omb_category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreRaceExtensionExtensionOmbCategory,
+        >,
+    ) -> Self {
+        self.inner.omb_category = items.into_iter().collect();
+        self
+    }
+    /// Extended race codes
+    ///
+    /// `Extension.extension:detailed` 0..*
+    pub fn detailed(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreRaceExtensionExtensionDetailed,
+        >,
+    ) -> Self {
+        self.inner.detailed = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Race Text
+    ///
+    /// `Extension.extension:text` 1..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionText>,
+    ) -> UsCoreRaceExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        UsCoreRaceExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRaceExtension
+    where
+        P0: UsCoreRaceExtensionTextGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_RACE_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"ombCategory\"",
 );
@@ -268,6 +360,78 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionOmbCategory {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Race Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreRaceExtensionExtensionOmbCategoryValueGiven {}
+impl UsCoreRaceExtensionExtensionOmbCategoryValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRaceExtensionExtensionOmbCategory`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRaceExtensionExtensionOmbCategoryBuilder<P0> {
+    inner: UsCoreRaceExtensionExtensionOmbCategory,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreRaceExtensionExtensionOmbCategory {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRaceExtensionExtensionOmbCategoryBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRaceExtensionExtensionOmbCategory as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRaceExtensionExtensionOmbCategoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreRaceExtensionExtensionOmbCategoryBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreRaceExtensionExtensionOmbCategoryValue,
+        >,
+    ) -> UsCoreRaceExtensionExtensionOmbCategoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreRaceExtensionExtensionOmbCategoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRaceExtensionExtensionOmbCategory
+    where
+        P0: UsCoreRaceExtensionExtensionOmbCategoryValueGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_RACE_EXTENSION_EXTENSION_DETAILED_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"detailed\"",
 );
@@ -334,6 +498,78 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionDetailed {
         w.object_field("extension", &self.extension);
         w.constant_field("url", &US_CORE_RACE_EXTENSION_EXTENSION_DETAILED_URL_VALUE);
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Race Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreRaceExtensionExtensionDetailedValueGiven {}
+impl UsCoreRaceExtensionExtensionDetailedValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRaceExtensionExtensionDetailed`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRaceExtensionExtensionDetailedBuilder<P0> {
+    inner: UsCoreRaceExtensionExtensionDetailed,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreRaceExtensionExtensionDetailed {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRaceExtensionExtensionDetailedBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRaceExtensionExtensionDetailed as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRaceExtensionExtensionDetailedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreRaceExtensionExtensionDetailedBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreRaceExtensionExtensionDetailedValue,
+        >,
+    ) -> UsCoreRaceExtensionExtensionDetailedBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreRaceExtensionExtensionDetailedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRaceExtensionExtensionDetailed
+    where
+        P0: UsCoreRaceExtensionExtensionDetailedValueGiven,
+    {
+        self.inner
     }
 }
 static US_CORE_RACE_EXTENSION_EXTENSION_TEXT_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -406,6 +642,76 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionText {
         w.object_field("extension", &self.extension);
         w.constant_field("url", &US_CORE_RACE_EXTENSION_EXTENSION_TEXT_URL_VALUE);
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Race Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreRaceExtensionExtensionTextValueGiven {}
+impl UsCoreRaceExtensionExtensionTextValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRaceExtensionExtensionText`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRaceExtensionExtensionTextBuilder<P0> {
+    inner: UsCoreRaceExtensionExtensionText,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreRaceExtensionExtensionText {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRaceExtensionExtensionTextBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRaceExtensionExtensionText as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRaceExtensionExtensionTextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreRaceExtensionExtensionTextBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionTextValue>,
+    ) -> UsCoreRaceExtensionExtensionTextBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreRaceExtensionExtensionTextBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRaceExtensionExtensionText
+    where
+        P0: UsCoreRaceExtensionExtensionTextValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `Extension.extension.value[x]` may have.

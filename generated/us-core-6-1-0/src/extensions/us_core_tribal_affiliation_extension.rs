@@ -172,6 +172,90 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreTribalAffiliationEx
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:tribalAffiliation` is required (1..1) by US Core Tribal Affiliation Extension: set it with `.tribal_affiliation(...)` before `.build()`",
+    label = "`Extension.extension:tribalAffiliation` is not set"
+)]
+pub trait UsCoreTribalAffiliationExtensionTribalAffiliationGiven {}
+impl UsCoreTribalAffiliationExtensionTribalAffiliationGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreTribalAffiliationExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreTribalAffiliationExtensionBuilder<P0> {
+    inner: UsCoreTribalAffiliationExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreTribalAffiliationExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreTribalAffiliationExtensionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreTribalAffiliationExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreTribalAffiliationExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreTribalAffiliationExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Affiliated tribe or band name
+    ///
+    /// `Extension.extension:tribalAffiliation` 1..1
+    pub fn tribal_affiliation(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliation,
+        >,
+    ) -> UsCoreTribalAffiliationExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.tribal_affiliation = value.into();
+        UsCoreTribalAffiliationExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Enrolled tribe member
+    ///
+    /// `Extension.extension:isEnrolled` 0..1
+    pub fn is_enrolled(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled,
+        >,
+    ) -> Self {
+        self.inner.is_enrolled = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreTribalAffiliationExtension
+    where
+        P0: UsCoreTribalAffiliationExtensionTribalAffiliationGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_TRIBAL_AFFILIATION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"tribalAffiliation\"",
 );
@@ -245,6 +329,81 @@ for UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
             &US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_TRIBAL_AFFILIATION_URL_VALUE,
         );
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Tribal Affiliation Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven {}
+impl UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreTribalAffiliationExtensionExtensionTribalAffiliation`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<P0> {
+    inner: UsCoreTribalAffiliationExtensionExtensionTribalAffiliation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreTribalAffiliationExtensionExtensionTribalAffiliation as ::fhirgen_runtime::Empty>::empty();
+        UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Tribal Entity US
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValue,
+        >,
+    ) -> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreTribalAffiliationExtensionExtensionTribalAffiliation
+    where
+        P0: UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven,
+    {
+        self.inner
     }
 }
 static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_IS_ENROLLED_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -322,6 +481,81 @@ impl ::fhirgen_runtime::Object for UsCoreTribalAffiliationExtensionExtensionIsEn
             &US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_IS_ENROLLED_URL_VALUE,
         );
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Tribal Affiliation Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven {}
+impl UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreTribalAffiliationExtensionExtensionIsEnrolled`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<P0> {
+    inner: UsCoreTribalAffiliationExtensionExtensionIsEnrolled,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreTribalAffiliationExtensionExtensionIsEnrolled {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreTribalAffiliationExtensionExtensionIsEnrolled as ::fhirgen_runtime::Empty>::empty();
+        UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolledValue,
+        >,
+    ) -> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreTribalAffiliationExtensionExtensionIsEnrolled
+    where
+        P0: UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `Extension.extension.value[x]` may have.

@@ -340,6 +340,267 @@ impl ::std::convert::TryFrom<::fhir_r4::CareTeam> for UsCoreCareTeam {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CareTeam.subject` is required (1..1) by US Core CareTeam Profile: set it with `.subject(...)` before `.build()`",
+    label = "`CareTeam.subject` is not set"
+)]
+pub trait UsCoreCareTeamSubjectGiven {}
+impl UsCoreCareTeamSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CareTeam.participant` is required (1..*) by US Core CareTeam Profile: set it with `.participant(...)` before `.build()`",
+    label = "`CareTeam.participant` is not set"
+)]
+pub trait UsCoreCareTeamParticipantGiven {}
+impl UsCoreCareTeamParticipantGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCareTeam`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCareTeamBuilder<P0, P1> {
+    inner: UsCoreCareTeam,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreCareTeam {
+    /// A builder of `CareTeam` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCareTeamBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCareTeam as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCareTeamBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `CareTeam.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `CareTeam.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `CareTeam.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `CareTeam.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `CareTeam.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `CareTeam.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CareTeam.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `CareTeam.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this team
+    ///
+    /// `CareTeam.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) proposed | active | suspended | inactive | entered-in-error
+    ///
+    /// `CareTeam.status` 0..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::CareTeamStatusCode>,
+    ) -> Self {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Type of team
+    ///
+    /// `CareTeam.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Name of the team, such as crisis assessment team
+    ///
+    /// `CareTeam.name` 0..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Who care team is for
+    ///
+    /// `CareTeam.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCareTeamBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.subject = value.into();
+        UsCoreCareTeamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `CareTeam.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period team covers
+    ///
+    /// `CareTeam.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Members of the team
+    ///
+    /// `CareTeam.participant` 1..*
+    pub fn participant(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>,
+        >,
+    ) -> UsCoreCareTeamBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.participant = value.into();
+        UsCoreCareTeamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Why the care team exists
+    ///
+    /// `CareTeam.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// Why the care team exists
+    ///
+    /// `CareTeam.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Organization responsible for the care team
+    ///
+    /// `CareTeam.managingOrganization` 0..*
+    pub fn managing_organization(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = items.into_iter().collect();
+        self
+    }
+    /// A contact detail for the care team (that applies to all members)
+    ///
+    /// `CareTeam.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Comments made about the CareTeam
+    ///
+    /// `CareTeam.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCareTeam
+    where
+        P0: UsCoreCareTeamSubjectGiven,
+        P1: UsCoreCareTeamParticipantGiven,
+    {
+        self.inner
+    }
+}
 /// (USCDI) Members of the team
 ///
 /// Element `CareTeam.participant` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|6.1.0
@@ -453,5 +714,127 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeamParticipant {
         w.object_field("member", &self.member);
         w.object_field("onBehalfOf", &self.on_behalf_of);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CareTeam.participant.role` is required (1..1) by US Core CareTeam Profile: set it with `.role(...)` before `.build()`",
+    label = "`CareTeam.participant.role` is not set"
+)]
+pub trait UsCoreCareTeamParticipantRoleGiven {}
+impl UsCoreCareTeamParticipantRoleGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CareTeam.participant.member` is required (1..1) by US Core CareTeam Profile: set it with `.member(...)` before `.build()`",
+    label = "`CareTeam.participant.member` is not set"
+)]
+pub trait UsCoreCareTeamParticipantMemberGiven {}
+impl UsCoreCareTeamParticipantMemberGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCareTeamParticipant`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCareTeamParticipantBuilder<P0, P1> {
+    inner: UsCoreCareTeamParticipant,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreCareTeamParticipant {
+    /// A builder of `CareTeam.participant` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCareTeamParticipantBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCareTeamParticipant as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCareTeamParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreCareTeamParticipantBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CareTeam.participant.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CareTeam.participant.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `CareTeam.participant.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Type of involvement
+    ///
+    /// `CareTeam.participant.role` 1..1
+    pub fn role(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreCareTeamParticipantBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.role = value.into();
+        UsCoreCareTeamParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who is involved
+    ///
+    /// `CareTeam.participant.member` 1..1
+    pub fn member(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCareTeamParticipantBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.member = value.into();
+        UsCoreCareTeamParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Organization of the practitioner
+    ///
+    /// `CareTeam.participant.onBehalfOf` 0..1
+    pub fn on_behalf_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period of participant
+    ///
+    /// `CareTeam.participant.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCareTeamParticipant
+    where
+        P0: UsCoreCareTeamParticipantRoleGiven,
+        P1: UsCoreCareTeamParticipantMemberGiven,
+    {
+        self.inner
     }
 }

@@ -561,3 +561,347 @@ for UsCoreConditionEncounterDiagnosisProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.category:us-core` is required (1..1) by US Core Condition Encounter Diagnosis Profile: set it with `.category_us_core(...)` before `.build()`",
+    label = "`Condition.category:us-core` is not set"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileCategoryUsCoreGiven {}
+impl UsCoreConditionEncounterDiagnosisProfileCategoryUsCoreGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.code` is required (1..1) by US Core Condition Encounter Diagnosis Profile: set it with `.code(...)` before `.build()`",
+    label = "`Condition.code` is not set"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileCodeGiven {}
+impl UsCoreConditionEncounterDiagnosisProfileCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.subject` is required (1..1) by US Core Condition Encounter Diagnosis Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Condition.subject` is not set"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileSubjectGiven {}
+impl UsCoreConditionEncounterDiagnosisProfileSubjectGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreConditionEncounterDiagnosisProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
+    inner: UsCoreConditionEncounterDiagnosisProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCoreConditionEncounterDiagnosisProfile {
+    /// A builder of `Condition` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreConditionEncounterDiagnosisProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreConditionEncounterDiagnosisProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreConditionEncounterDiagnosisProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Condition.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Condition.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Condition.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Condition.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Condition.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Condition.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Date the condition was first asserted
+    ///
+    /// `Condition.extension:assertedDate` 0..1
+    pub fn asserted_date(
+        mut self,
+        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+    ) -> Self {
+        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `Condition.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Condition.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this condition
+    ///
+    /// `Condition.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) active | recurrence | relapse | inactive | remission | resolved
+    ///
+    /// `Condition.clinicalStatus` 0..1
+    pub fn clinical_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
+    ///
+    /// `Condition.verificationStatus` 0..1
+    pub fn verification_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) encounter-diagnosis
+    ///
+    /// `Condition.category:us-core` 1..1
+    pub fn category_us_core(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+    > {
+        self.inner.category_us_core = value.into();
+        UsCoreConditionEncounterDiagnosisProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) category codes
+    ///
+    /// `Condition.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Subjective severity of condition
+    ///
+    /// `Condition.severity` 0..1
+    pub fn severity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.severity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Identification of the condition, problem or diagnosis
+    ///
+    /// `Condition.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+    > {
+        self.inner.code = value.into();
+        UsCoreConditionEncounterDiagnosisProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Anatomical location, if relevant
+    ///
+    /// `Condition.bodySite` 0..*
+    pub fn body_site(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Who has the condition?
+    ///
+    /// `Condition.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.subject = value.into();
+        UsCoreConditionEncounterDiagnosisProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Encounter created as part of
+    ///
+    /// `Condition.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Estimated or actual date,  date-time, or age
+    ///
+    /// `Condition.onset[x]` 0..1
+    pub fn onset(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
+    ) -> Self {
+        self.inner.onset = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) When in resolution/remission
+    ///
+    /// `Condition.abatement[x]` 0..1
+    pub fn abatement(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
+    ) -> Self {
+        self.inner.abatement = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Date record was first recorded
+    ///
+    /// `Condition.recordedDate` 0..1
+    pub fn recorded_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who recorded the condition
+    ///
+    /// `Condition.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Person who asserts this condition
+    ///
+    /// `Condition.asserter` 0..1
+    pub fn asserter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.asserter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Stage/grade, usually assessed formally
+    ///
+    /// `Condition.stage` 0..*
+    pub fn stage(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+    ) -> Self {
+        self.inner.stage = items.into_iter().collect();
+        self
+    }
+    /// Supporting evidence
+    ///
+    /// `Condition.evidence` 0..*
+    pub fn evidence(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+    ) -> Self {
+        self.inner.evidence = items.into_iter().collect();
+        self
+    }
+    /// Additional information about the Condition
+    ///
+    /// `Condition.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreConditionEncounterDiagnosisProfile
+    where
+        P0: UsCoreConditionEncounterDiagnosisProfileCategoryUsCoreGiven,
+        P1: UsCoreConditionEncounterDiagnosisProfileCodeGiven,
+        P2: UsCoreConditionEncounterDiagnosisProfileSubjectGiven,
+    {
+        self.inner
+    }
+}

@@ -555,6 +555,361 @@ impl ::std::convert::TryFrom<::fhir_r4::Coverage> for UsCoreCoverageProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.status` is required (1..1) by US Core Coverage Profile: set it with `.status(...)` before `.build()`",
+    label = "`Coverage.status` is not set"
+)]
+pub trait UsCoreCoverageProfileStatusGiven {}
+impl UsCoreCoverageProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.beneficiary` is required (1..1) by US Core Coverage Profile: set it with `.beneficiary(...)` before `.build()`",
+    label = "`Coverage.beneficiary` is not set"
+)]
+pub trait UsCoreCoverageProfileBeneficiaryGiven {}
+impl UsCoreCoverageProfileBeneficiaryGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.relationship` is required (1..1) by US Core Coverage Profile: set it with `.relationship(...)` before `.build()`",
+    label = "`Coverage.relationship` is not set"
+)]
+pub trait UsCoreCoverageProfileRelationshipGiven {}
+impl UsCoreCoverageProfileRelationshipGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.payor` is required (1..1) by US Core Coverage Profile: set it with `.payor(...)` before `.build()`",
+    label = "`Coverage.payor` is not set"
+)]
+pub trait UsCoreCoverageProfilePayorGiven {}
+impl UsCoreCoverageProfilePayorGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCoverageProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
+    inner: UsCoreCoverageProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreCoverageProfile {
+    /// A builder of `Coverage` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCoverageProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCoverageProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCoverageProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Coverage.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Coverage.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Coverage.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Coverage.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Coverage.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Coverage.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coverage.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Coverage.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Member ID
+    ///
+    /// `Coverage.identifier:memberid` 0..1
+    pub fn identifier_memberid(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
+    ) -> Self {
+        self.inner.identifier_memberid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Member ID and other identifiers
+    ///
+    /// `Coverage.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) active | cancelled | draft | entered-in-error
+    ///
+    /// `Coverage.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> UsCoreCoverageProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        UsCoreCoverageProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Coverage category such as medical or accident
+    ///
+    /// `Coverage.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Owner of the policy
+    ///
+    /// `Coverage.policyHolder` 0..1
+    pub fn policy_holder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.policy_holder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Subscriber to the policy
+    ///
+    /// `Coverage.subscriber` 0..1
+    pub fn subscriber(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.subscriber = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) ID assigned to the subscriber
+    ///
+    /// `Coverage.subscriberId` 0..1
+    pub fn subscriber_id(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.subscriber_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Plan beneficiary
+    ///
+    /// `Coverage.beneficiary` 1..1
+    pub fn beneficiary(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCoverageProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.beneficiary = value.into();
+        UsCoreCoverageProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Dependent number
+    ///
+    /// `Coverage.dependent` 0..1
+    pub fn dependent(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.dependent = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Beneficiary relationship to the subscriber
+    ///
+    /// `Coverage.relationship` 1..1
+    pub fn relationship(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreCoverageProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.relationship = value.into();
+        UsCoreCoverageProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Coverage start and end dates
+    ///
+    /// `Coverage.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Issuer of the policy
+    ///
+    /// `Coverage.payor` 1..1
+    pub fn payor(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCoverageProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.payor = value.into();
+        UsCoreCoverageProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Group
+    ///
+    /// `Coverage.class:group` 0..1
+    pub fn class_group(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassGroup>,
+    ) -> Self {
+        self.inner.class_group = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Plan
+    ///
+    /// `Coverage.class:plan` 0..1
+    pub fn class_plan(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassPlan>,
+    ) -> Self {
+        self.inner.class_plan = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Additional coverage classifications
+    ///
+    /// `Coverage.class` 0..*
+    pub fn class(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CoverageClass>,
+    ) -> Self {
+        self.inner.class = items.into_iter().collect();
+        self
+    }
+    /// Relative order of the coverage
+    ///
+    /// `Coverage.order` 0..1
+    pub fn order(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
+    ) -> Self {
+        self.inner.order = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Insurer network
+    ///
+    /// `Coverage.network` 0..1
+    pub fn network(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.network = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Patient payments for services/products
+    ///
+    /// `Coverage.costToBeneficiary` 0..*
+    pub fn cost_to_beneficiary(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::CoverageCostToBeneficiary,
+        >,
+    ) -> Self {
+        self.inner.cost_to_beneficiary = items.into_iter().collect();
+        self
+    }
+    /// Reimbursement to insurer
+    ///
+    /// `Coverage.subrogation` 0..1
+    pub fn subrogation(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.subrogation = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contract details
+    ///
+    /// `Coverage.contract` 0..*
+    pub fn contract(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.contract = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCoverageProfile
+    where
+        P0: UsCoreCoverageProfileStatusGiven,
+        P1: UsCoreCoverageProfileBeneficiaryGiven,
+        P2: UsCoreCoverageProfileRelationshipGiven,
+        P3: UsCoreCoverageProfilePayorGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_COVERAGE_PROFILE_IDENTIFIER_MEMBERID_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0203\",\"code\":\"MB\"}]}",
 );
@@ -689,6 +1044,101 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
         w.object_field("assigner", &self.assigner);
     }
 }
+/// Builds a \[`UsCoreCoverageProfileIdentifierMemberid`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCoverageProfileIdentifierMemberidBuilder {
+    inner: UsCoreCoverageProfileIdentifierMemberid,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreCoverageProfileIdentifierMemberid {
+    /// A builder of `Coverage.identifier` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCoverageProfileIdentifierMemberidBuilder {
+        let mut inner = <UsCoreCoverageProfileIdentifierMemberid as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::from_pattern(
+            &US_CORE_COVERAGE_PROFILE_IDENTIFIER_MEMBERID_TYPE_VALUE,
+        );
+        UsCoreCoverageProfileIdentifierMemberidBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreCoverageProfileIdentifierMemberidBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Identifier.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Identifier.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// usual | official | temp | secondary | old (If known)
+    ///
+    /// `Identifier.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The namespace for the identifier value
+    ///
+    /// `Identifier.system` 0..1
+    pub fn system(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
+        self.inner.system = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value that is unique
+    ///
+    /// `Identifier.value` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period when id is/was valid for use
+    ///
+    /// `Identifier.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization that issued id (may be just text)
+    ///
+    /// `Identifier.assigner` 0..1
+    pub fn assigner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.assigner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCoverageProfileIdentifierMemberid {
+        self.inner
+    }
+}
 static US_CORE_COVERAGE_PROFILE_CLASS_GROUP_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/coverage-class\",\"code\":\"group\"}]}",
 );
@@ -795,6 +1245,99 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassGroup {
         w.primitive_field("name", &self.name);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.class.value` is required (1..1) by US Core Coverage Profile: set it with `.value(...)` before `.build()`",
+    label = "`Coverage.class.value` is not set"
+)]
+pub trait UsCoreCoverageProfileClassGroupValueGiven {}
+impl UsCoreCoverageProfileClassGroupValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCoverageProfileClassGroup`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCoverageProfileClassGroupBuilder<P0> {
+    inner: UsCoreCoverageProfileClassGroup,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreCoverageProfileClassGroup {
+    /// A builder of `Coverage.class` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCoverageProfileClassGroupBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreCoverageProfileClassGroup as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::from_pattern(
+            &US_CORE_COVERAGE_PROFILE_CLASS_GROUP_TYPE_VALUE,
+        );
+        UsCoreCoverageProfileClassGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreCoverageProfileClassGroupBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coverage.class.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coverage.class.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Coverage.class.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Group Number
+    ///
+    /// `Coverage.class.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreCoverageProfileClassGroupBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreCoverageProfileClassGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Group Name
+    ///
+    /// `Coverage.class.name` 0..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCoverageProfileClassGroup
+    where
+        P0: UsCoreCoverageProfileClassGroupValueGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_COVERAGE_PROFILE_CLASS_PLAN_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/coverage-class\",\"code\":\"plan\"}]}",
 );
@@ -899,5 +1442,98 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassPlan {
         w.object_field("type", &self.type_);
         w.primitive_field("value", &self.value);
         w.primitive_field("name", &self.name);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.class.value` is required (1..1) by US Core Coverage Profile: set it with `.value(...)` before `.build()`",
+    label = "`Coverage.class.value` is not set"
+)]
+pub trait UsCoreCoverageProfileClassPlanValueGiven {}
+impl UsCoreCoverageProfileClassPlanValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCoverageProfileClassPlan`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCoverageProfileClassPlanBuilder<P0> {
+    inner: UsCoreCoverageProfileClassPlan,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreCoverageProfileClassPlan {
+    /// A builder of `Coverage.class` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreCoverageProfileClassPlanBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreCoverageProfileClassPlan as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::from_pattern(
+            &US_CORE_COVERAGE_PROFILE_CLASS_PLAN_TYPE_VALUE,
+        );
+        UsCoreCoverageProfileClassPlanBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreCoverageProfileClassPlanBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coverage.class.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coverage.class.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Coverage.class.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Plan Number
+    ///
+    /// `Coverage.class.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreCoverageProfileClassPlanBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreCoverageProfileClassPlanBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Plan Name
+    ///
+    /// `Coverage.class.name` 0..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCoverageProfileClassPlan
+    where
+        P0: UsCoreCoverageProfileClassPlanValueGiven,
+    {
+        self.inner
     }
 }

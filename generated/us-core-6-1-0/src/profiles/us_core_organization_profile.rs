@@ -434,6 +434,267 @@ impl ::std::convert::TryFrom<::fhir_r4::Organization> for UsCoreOrganizationProf
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Organization.active` is required (1..1) by US Core Organization Profile: set it with `.active(...)` before `.build()`",
+    label = "`Organization.active` is not set"
+)]
+pub trait UsCoreOrganizationProfileActiveGiven {}
+impl UsCoreOrganizationProfileActiveGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Organization.name` is required (1..1) by US Core Organization Profile: set it with `.name(...)` before `.build()`",
+    label = "`Organization.name` is not set"
+)]
+pub trait UsCoreOrganizationProfileNameGiven {}
+impl UsCoreOrganizationProfileNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreOrganizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreOrganizationProfileBuilder<P0, P1> {
+    inner: UsCoreOrganizationProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreOrganizationProfile {
+    /// A builder of `Organization` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreOrganizationProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreOrganizationProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreOrganizationProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreOrganizationProfileBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `Organization.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Organization.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Organization.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Organization.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Organization.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Organization.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Organization.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Organization.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// National Provider Identifier (NPI)
+    ///
+    /// `Organization.identifier:NPI` 0..*
+    pub fn identifier_npi(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier_npi = items.into_iter().collect();
+        self
+    }
+    /// Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
+    ///
+    /// `Organization.identifier:CLIA` 0..*
+    pub fn identifier_clia(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier_clia = items.into_iter().collect();
+        self
+    }
+    /// NAIC Code
+    ///
+    /// `Organization.identifier:NAIC` 0..*
+    pub fn identifier_naic(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier_naic = items.into_iter().collect();
+        self
+    }
+    /// Identifies this organization  across multiple systems
+    ///
+    /// `Organization.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether the organization's record is still in active use
+    ///
+    /// `Organization.active` 1..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> UsCoreOrganizationProfileBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.active = value.into();
+        UsCoreOrganizationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Kind of organization
+    ///
+    /// `Organization.type` 0..*
+    pub fn type_(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// Name used for the organization
+    ///
+    /// `Organization.name` 1..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreOrganizationProfileBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        UsCoreOrganizationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A list of alternate names that the organization is known as, or was known as in the past
+    ///
+    /// `Organization.alias` 0..*
+    pub fn alias(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// A contact detail for the organization
+    ///
+    /// `Organization.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// An address for the organization
+    ///
+    /// `Organization.address` 0..*
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreOrganizationProfileAddress,
+        >,
+    ) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// The organization of which this organization forms a part
+    ///
+    /// `Organization.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contact for the organization for a certain purpose
+    ///
+    /// `Organization.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::OrganizationContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// Technical endpoints providing access to services operated for the organization
+    ///
+    /// `Organization.endpoint` 0..*
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreOrganizationProfile
+    where
+        P0: UsCoreOrganizationProfileActiveGiven,
+        P1: UsCoreOrganizationProfileNameGiven,
+    {
+        self.inner
+    }
+}
 /// An address for the organization
 ///
 /// Element `Organization.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|6.1.0
@@ -626,5 +887,150 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfileAddress {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a \[`UsCoreOrganizationProfileAddress`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreOrganizationProfileAddressBuilder {
+    inner: UsCoreOrganizationProfileAddress,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreOrganizationProfileAddress {
+    /// A builder of `Organization.address` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreOrganizationProfileAddressBuilder {
+        let inner = <UsCoreOrganizationProfileAddress as ::fhirgen_runtime::Empty>::empty();
+        UsCoreOrganizationProfileAddressBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreOrganizationProfileAddressBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Address.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Address.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// home | work | temp | old | billing - purpose of this address
+    ///
+    /// `Address.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::AddressUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// postal | physical | both
+    ///
+    /// `Address.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<crate::AddressTypeCode>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text representation of the address
+    ///
+    /// `Address.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Street name, number, direction & P.O. Box etc.
+    ///
+    /// `Address.line` 0..4
+    pub fn line(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.line = items.into_iter().collect();
+        self
+    }
+    /// Name of city, town etc.
+    ///
+    /// `Address.city` 0..1
+    pub fn city(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.city = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// District name (aka county)
+    ///
+    /// `Address.district` 0..1
+    pub fn district(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.district = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sub-unit of country (abbreviations ok)
+    ///
+    /// `Address.state` 0..1
+    pub fn state(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.state = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// US Zip Codes
+    ///
+    /// `Address.postalCode` 0..1
+    pub fn postal_code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.postal_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Country (e.g. can be ISO 3166 2 or 3 letter code)
+    ///
+    /// `Address.country` 0..1
+    pub fn country(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.country = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period when address was/is in use
+    ///
+    /// `Address.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreOrganizationProfileAddress {
+        self.inner
     }
 }

@@ -607,6 +607,375 @@ impl ::std::convert::TryFrom<::fhir_r4::Patient> for UsCorePatientProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.identifier` is required (1..*) by US Core Patient Profile: set it with `.identifier(...)` before `.build()`",
+    label = "`Patient.identifier` is not set"
+)]
+pub trait UsCorePatientProfileIdentifierGiven {}
+impl UsCorePatientProfileIdentifierGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.name` is required (1..*) by US Core Patient Profile: set it with `.name(...)` before `.build()`",
+    label = "`Patient.name` is not set"
+)]
+pub trait UsCorePatientProfileNameGiven {}
+impl UsCorePatientProfileNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.gender` is required (1..1) by US Core Patient Profile: set it with `.gender(...)` before `.build()`",
+    label = "`Patient.gender` is not set"
+)]
+pub trait UsCorePatientProfileGenderGiven {}
+impl UsCorePatientProfileGenderGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePatientProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePatientProfileBuilder<P0, P1, P2> {
+    inner: UsCorePatientProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCorePatientProfile {
+    /// A builder of `Patient` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePatientProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePatientProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePatientProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Patient.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Patient.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Patient.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Patient.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Patient.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Patient.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) US Core Race Extension
+    ///
+    /// `Patient.extension:race` 0..1
+    pub fn race(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRaceExtension>,
+    ) -> Self {
+        self.inner.race = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) US Core ethnicity Extension
+    ///
+    /// `Patient.extension:ethnicity` 0..1
+    pub fn ethnicity(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtension>,
+    ) -> Self {
+        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Tribal Affiliation Extension
+    ///
+    /// `Patient.extension:tribalAffiliation` 0..*
+    pub fn tribal_affiliation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreTribalAffiliationExtension,
+        >,
+    ) -> Self {
+        self.inner.tribal_affiliation = items.into_iter().collect();
+        self
+    }
+    /// Birth Sex Extension
+    ///
+    /// `Patient.extension:birthsex` 0..1
+    pub fn birthsex(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreBirthSexExtension>,
+    ) -> Self {
+        self.inner.birthsex = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Sex Extension
+    ///
+    /// `Patient.extension:sex` 0..1
+    pub fn sex(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreSexExtension>,
+    ) -> Self {
+        self.inner.sex = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) The individual's gender identity
+    ///
+    /// `Patient.extension:genderIdentity` 0..*
+    pub fn gender_identity(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreGenderIdentityExtension,
+        >,
+    ) -> Self {
+        self.inner.gender_identity = items.into_iter().collect();
+        self
+    }
+    /// Extension
+    ///
+    /// `Patient.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Patient.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) An identifier for this patient
+    ///
+    /// `Patient.identifier` 1..*
+    pub fn identifier(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCorePatientProfileIdentifier>,
+        >,
+    ) -> UsCorePatientProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.identifier = value.into();
+        UsCorePatientProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Whether this patient's record is in active use
+    ///
+    /// `Patient.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) A name associated with the patient
+    ///
+    /// `Patient.name` 1..*
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
+        >,
+    ) -> UsCorePatientProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.name = value.into();
+        UsCorePatientProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) A contact detail for the individual
+    ///
+    /// `Patient.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) male | female | other | unknown
+    ///
+    /// `Patient.gender` 1..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> UsCorePatientProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.gender = value.into();
+        UsCorePatientProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The date of birth for the individual
+    ///
+    /// `Patient.birthDate` 0..1
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Indicates if the individual is deceased or not
+    ///
+    /// `Patient.deceased[x]` 0..1
+    pub fn deceased(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
+    ) -> Self {
+        self.inner.deceased = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) An address for the individual
+    ///
+    /// `Patient.address` 0..*
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+    ) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// Marital (civil) status of a patient
+    ///
+    /// `Patient.maritalStatus` 0..1
+    pub fn marital_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Whether patient is part of a multiple birth
+    ///
+    /// `Patient.multipleBirth[x]` 0..1
+    pub fn multiple_birth(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+    ) -> Self {
+        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Image of the patient
+    ///
+    /// `Patient.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// A contact party (e.g. guardian, partner, friend) for the patient
+    ///
+    /// `Patient.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) A language which may be used to communicate with the patient about his or her health
+    ///
+    /// `Patient.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// Patient's nominated primary care provider
+    ///
+    /// `Patient.generalPractitioner` 0..*
+    pub fn general_practitioner(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.general_practitioner = items.into_iter().collect();
+        self
+    }
+    /// Organization that is the custodian of the patient record
+    ///
+    /// `Patient.managingOrganization` 0..1
+    pub fn managing_organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Link to another patient resource that concerns the same actual person
+    ///
+    /// `Patient.link` 0..*
+    pub fn link(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+    ) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePatientProfile
+    where
+        P0: UsCorePatientProfileIdentifierGiven,
+        P1: UsCorePatientProfileNameGiven,
+        P2: UsCorePatientProfileGenderGiven,
+    {
+        self.inner
+    }
+}
 /// (USCDI) An identifier for this patient
 ///
 /// Element `Patient.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0
@@ -735,6 +1104,138 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileIdentifier {
         w.object_field("assigner", &self.assigner);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.system` is required (1..1) by US Core Patient Profile: set it with `.system(...)` before `.build()`",
+    label = "`Identifier.system` is not set"
+)]
+pub trait UsCorePatientProfileIdentifierSystemGiven {}
+impl UsCorePatientProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.value` is required (1..1) by US Core Patient Profile: set it with `.value(...)` before `.build()`",
+    label = "`Identifier.value` is not set"
+)]
+pub trait UsCorePatientProfileIdentifierValueGiven {}
+impl UsCorePatientProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePatientProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePatientProfileIdentifierBuilder<P0, P1> {
+    inner: UsCorePatientProfileIdentifier,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePatientProfileIdentifier {
+    /// A builder of `Patient.identifier` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePatientProfileIdentifierBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePatientProfileIdentifier as ::fhirgen_runtime::Empty>::empty();
+        UsCorePatientProfileIdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Identifier.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Identifier.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// usual | official | temp | secondary | old (If known)
+    ///
+    /// `Identifier.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Description of identifier
+    ///
+    /// `Identifier.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) The namespace for the identifier value
+    ///
+    /// `Identifier.system` 1..1
+    pub fn system(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> UsCorePatientProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.system = value.into();
+        UsCorePatientProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The value that is unique within the system.
+    ///
+    /// `Identifier.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePatientProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCorePatientProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Time period when id is/was valid for use
+    ///
+    /// `Identifier.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization that issued id (may be just text)
+    ///
+    /// `Identifier.assigner` 0..1
+    pub fn assigner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.assigner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePatientProfileIdentifier
+    where
+        P0: UsCorePatientProfileIdentifierSystemGiven,
+        P1: UsCorePatientProfileIdentifierValueGiven,
+    {
+        self.inner
+    }
+}
 /// (USCDI) A contact detail for the individual
 ///
 /// Element `Patient.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0
@@ -853,5 +1354,127 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileTelecom {
         w.primitive_field("use", &self.use_);
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ContactPoint.system` is required (1..1) by US Core Patient Profile: set it with `.system(...)` before `.build()`",
+    label = "`ContactPoint.system` is not set"
+)]
+pub trait UsCorePatientProfileTelecomSystemGiven {}
+impl UsCorePatientProfileTelecomSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ContactPoint.value` is required (1..1) by US Core Patient Profile: set it with `.value(...)` before `.build()`",
+    label = "`ContactPoint.value` is not set"
+)]
+pub trait UsCorePatientProfileTelecomValueGiven {}
+impl UsCorePatientProfileTelecomValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePatientProfileTelecom`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePatientProfileTelecomBuilder<P0, P1> {
+    inner: UsCorePatientProfileTelecom,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePatientProfileTelecom {
+    /// A builder of `Patient.telecom` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePatientProfileTelecomBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePatientProfileTelecom as ::fhirgen_runtime::Empty>::empty();
+        UsCorePatientProfileTelecomBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `ContactPoint.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `ContactPoint.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) phone | fax | email | pager | url | sms | other
+    ///
+    /// `ContactPoint.system` 1..1
+    pub fn system(
+        mut self,
+        value: impl ::std::convert::Into<crate::ContactPointSystemCode>,
+    ) -> UsCorePatientProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.system = value.into();
+        UsCorePatientProfileTelecomBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The actual contact point details
+    ///
+    /// `ContactPoint.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePatientProfileTelecomBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCorePatientProfileTelecomBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) home | work | temp | old | mobile - purpose of this contact point
+    ///
+    /// `ContactPoint.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::ContactPointUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specify preferred order of use (1 = highest)
+    ///
+    /// `ContactPoint.rank` 0..1
+    pub fn rank(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
+    ) -> Self {
+        self.inner.rank = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period when the contact point was/is in use
+    ///
+    /// `ContactPoint.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePatientProfileTelecom
+    where
+        P0: UsCorePatientProfileTelecomSystemGiven,
+        P1: UsCorePatientProfileTelecomValueGiven,
+    {
+        self.inner
     }
 }

@@ -372,6 +372,239 @@ impl ::std::convert::TryFrom<::fhir_r4::Practitioner> for UsCorePractitionerProf
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Practitioner.name` is required (1..*) by US Core Practitioner Profile: set it with `.name(...)` before `.build()`",
+    label = "`Practitioner.name` is not set"
+)]
+pub trait UsCorePractitionerProfileNameGiven {}
+impl UsCorePractitionerProfileNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerProfileBuilder<P0> {
+    inner: UsCorePractitionerProfile,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCorePractitionerProfile {
+    /// A builder of `Practitioner` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerProfileBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCorePractitionerProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCorePractitionerProfileBuilder<P0> {
+    /// Logical id of this artifact
+    ///
+    /// `Practitioner.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Practitioner.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Practitioner.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Practitioner.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Practitioner.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Practitioner.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Practitioner.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Practitioner.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// An identifier for the person as this agent
+    ///
+    /// `Practitioner.identifier:NPI` 0..*
+    pub fn identifier_npi(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier_npi = items.into_iter().collect();
+        self
+    }
+    /// An identifier for the person as this agent
+    ///
+    /// `Practitioner.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCorePractitionerProfileIdentifier,
+        >,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether this practitioner's record is in active use
+    ///
+    /// `Practitioner.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The name(s) associated with the practitioner
+    ///
+    /// `Practitioner.name` 1..*
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCorePractitionerProfileName>,
+        >,
+    ) -> UsCorePractitionerProfileBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        UsCorePractitionerProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A contact detail for the practitioner (that apply to all roles)
+    ///
+    /// `Practitioner.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Address(es) of the practitioner
+    ///
+    /// `Practitioner.address` 0..*
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCorePractitionerProfileAddress,
+        >,
+    ) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// male | female | other | unknown
+    ///
+    /// `Practitioner.gender` 0..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> Self {
+        self.inner.gender = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The date  on which the practitioner was born
+    ///
+    /// `Practitioner.birthDate` 0..1
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Image of the person
+    ///
+    /// `Practitioner.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// Certification, licenses, or training pertaining to the provision of care
+    ///
+    /// `Practitioner.qualification` 0..*
+    pub fn qualification(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerQualification,
+        >,
+    ) -> Self {
+        self.inner.qualification = items.into_iter().collect();
+        self
+    }
+    /// A language the practitioner can use in patient communication
+    ///
+    /// `Practitioner.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerProfile
+    where
+        P0: UsCorePractitionerProfileNameGiven,
+    {
+        self.inner
+    }
+}
 /// An identifier for the person as this agent
 ///
 /// Element `Practitioner.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0
@@ -498,6 +731,138 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
         w.primitive_field("value", &self.value);
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.system` is required (1..1) by US Core Practitioner Profile: set it with `.system(...)` before `.build()`",
+    label = "`Identifier.system` is not set"
+)]
+pub trait UsCorePractitionerProfileIdentifierSystemGiven {}
+impl UsCorePractitionerProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.value` is required (1..1) by US Core Practitioner Profile: set it with `.value(...)` before `.build()`",
+    label = "`Identifier.value` is not set"
+)]
+pub trait UsCorePractitionerProfileIdentifierValueGiven {}
+impl UsCorePractitionerProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
+    inner: UsCorePractitionerProfileIdentifier,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePractitionerProfileIdentifier {
+    /// A builder of `Practitioner.identifier` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerProfileIdentifierBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerProfileIdentifier as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerProfileIdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Identifier.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Identifier.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// usual | official | temp | secondary | old (If known)
+    ///
+    /// `Identifier.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Description of identifier
+    ///
+    /// `Identifier.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The namespace for the identifier value
+    ///
+    /// `Identifier.system` 1..1
+    pub fn system(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> UsCorePractitionerProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.system = value.into();
+        UsCorePractitionerProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value that is unique
+    ///
+    /// `Identifier.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePractitionerProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCorePractitionerProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Time period when id is/was valid for use
+    ///
+    /// `Identifier.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization that issued id (may be just text)
+    ///
+    /// `Identifier.assigner` 0..1
+    pub fn assigner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.assigner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerProfileIdentifier
+    where
+        P0: UsCorePractitionerProfileIdentifierSystemGiven,
+        P1: UsCorePractitionerProfileIdentifierValueGiven,
+    {
+        self.inner
     }
 }
 /// The name(s) associated with the practitioner
@@ -650,6 +1015,133 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
         ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`HumanName.family` is required (1..1) by US Core Practitioner Profile: set it with `.family(...)` before `.build()`",
+    label = "`HumanName.family` is not set"
+)]
+pub trait UsCorePractitionerProfileNameFamilyGiven {}
+impl UsCorePractitionerProfileNameFamilyGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerProfileName`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerProfileNameBuilder<P0> {
+    inner: UsCorePractitionerProfileName,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCorePractitionerProfileName {
+    /// A builder of `Practitioner.name` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerProfileNameBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerProfileName as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerProfileNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `HumanName.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `HumanName.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// usual | official | temp | nickname | anonymous | old | maiden
+    ///
+    /// `HumanName.use` 0..1
+    pub fn use_(mut self, value: impl ::std::convert::Into<crate::NameUseCode>) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text representation of the full name
+    ///
+    /// `HumanName.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Family name (often called 'Surname')
+    ///
+    /// `HumanName.family` 1..1
+    pub fn family(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePractitionerProfileNameBuilder<::fhirgen_runtime::Set> {
+        self.inner.family = value.into();
+        UsCorePractitionerProfileNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Given names (not always 'first'). Includes middle names
+    ///
+    /// `HumanName.given` 0..*
+    pub fn given(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.given = items.into_iter().collect();
+        self
+    }
+    /// Parts that come before the name
+    ///
+    /// `HumanName.prefix` 0..*
+    pub fn prefix(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.prefix = items.into_iter().collect();
+        self
+    }
+    /// Parts that come after the name
+    ///
+    /// `HumanName.suffix` 0..*
+    pub fn suffix(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.suffix = items.into_iter().collect();
+        self
+    }
+    /// Time period when name was/is in use
+    ///
+    /// `HumanName.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerProfileName
+    where
+        P0: UsCorePractitionerProfileNameFamilyGiven,
+    {
+        self.inner
     }
 }
 /// Address(es) of the practitioner
@@ -844,5 +1336,150 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileAddress {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a \[`UsCorePractitionerProfileAddress`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerProfileAddressBuilder {
+    inner: UsCorePractitionerProfileAddress,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePractitionerProfileAddress {
+    /// A builder of `Practitioner.address` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePractitionerProfileAddressBuilder {
+        let inner = <UsCorePractitionerProfileAddress as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerProfileAddressBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePractitionerProfileAddressBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Address.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Address.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// home | work | temp | old | billing - purpose of this address
+    ///
+    /// `Address.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::AddressUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// postal | physical | both
+    ///
+    /// `Address.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<crate::AddressTypeCode>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text representation of the address
+    ///
+    /// `Address.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Street name, number, direction & P.O. Box etc.
+    ///
+    /// `Address.line` 0..4
+    pub fn line(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.line = items.into_iter().collect();
+        self
+    }
+    /// Name of city, town etc.
+    ///
+    /// `Address.city` 0..1
+    pub fn city(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.city = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// District name (aka county)
+    ///
+    /// `Address.district` 0..1
+    pub fn district(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.district = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sub-unit of country (abbreviations ok)
+    ///
+    /// `Address.state` 0..1
+    pub fn state(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.state = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// US Zip Codes
+    ///
+    /// `Address.postalCode` 0..1
+    pub fn postal_code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.postal_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Country (e.g. can be ISO 3166 2 or 3 letter code)
+    ///
+    /// `Address.country` 0..1
+    pub fn country(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.country = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period when address was/is in use
+    ///
+    /// `Address.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerProfileAddress {
+        self.inner
     }
 }

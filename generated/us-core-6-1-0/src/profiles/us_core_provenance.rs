@@ -403,6 +403,261 @@ impl ::std::convert::TryFrom<::fhir_r4::Provenance> for UsCoreProvenance {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.target` is required (1..*) by US Core Provenance Profile: set it with `.target(...)` before `.build()`",
+    label = "`Provenance.target` is not set"
+)]
+pub trait UsCoreProvenanceTargetGiven {}
+impl UsCoreProvenanceTargetGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.recorded` is required (1..1) by US Core Provenance Profile: set it with `.recorded(...)` before `.build()`",
+    label = "`Provenance.recorded` is not set"
+)]
+pub trait UsCoreProvenanceRecordedGiven {}
+impl UsCoreProvenanceRecordedGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreProvenance`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreProvenanceBuilder<P0, P1> {
+    inner: UsCoreProvenance,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreProvenance {
+    /// A builder of `Provenance` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreProvenanceBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreProvenance as ::fhirgen_runtime::Empty>::empty();
+        UsCoreProvenanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreProvenanceBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `Provenance.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Provenance.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Provenance.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Provenance.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Provenance.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Provenance.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Provenance.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Provenance.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) The Resource this Provenance record supports
+    ///
+    /// `Provenance.target` 1..*
+    pub fn target(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>,
+        >,
+    ) -> UsCoreProvenanceBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.target = value.into();
+        UsCoreProvenanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the activity occurred
+    ///
+    /// `Provenance.occurred[x]` 0..1
+    pub fn occurred(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ProvenanceOccurred>,
+    ) -> Self {
+        self.inner.occurred = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Timestamp when the activity was recorded / updated
+    ///
+    /// `Provenance.recorded` 1..1
+    pub fn recorded(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> UsCoreProvenanceBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.recorded = value.into();
+        UsCoreProvenanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Policy or plan the activity was defined by
+    ///
+    /// `Provenance.policy` 0..*
+    pub fn policy(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.policy = items.into_iter().collect();
+        self
+    }
+    /// Where the activity occurred, if relevant
+    ///
+    /// `Provenance.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reason the activity is occurring
+    ///
+    /// `Provenance.reason` 0..*
+    pub fn reason(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// Activity that occurred
+    ///
+    /// `Provenance.activity` 0..1
+    pub fn activity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.activity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Actor involved
+    ///
+    /// `Provenance.agent:ProvenanceAuthor` 0..*
+    pub fn agent_provenance_author(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreProvenanceAgentProvenanceAuthor,
+        >,
+    ) -> Self {
+        self.inner.agent_provenance_author = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Actor involved
+    ///
+    /// `Provenance.agent:ProvenanceTransmitter` 0..*
+    pub fn agent_provenance_transmitter(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreProvenanceAgentProvenanceTransmitter,
+        >,
+    ) -> Self {
+        self.inner.agent_provenance_transmitter = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Actor involved
+    ///
+    /// `Provenance.agent` 0..*
+    pub fn agent(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
+    ) -> Self {
+        self.inner.agent = items.into_iter().collect();
+        self
+    }
+    /// An entity used in this activity
+    ///
+    /// `Provenance.entity` 0..*
+    pub fn entity(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
+    ) -> Self {
+        self.inner.entity = items.into_iter().collect();
+        self
+    }
+    /// Signature on target
+    ///
+    /// `Provenance.signature` 0..*
+    pub fn signature(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Signature>,
+    ) -> Self {
+        self.inner.signature = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreProvenance
+    where
+        P0: UsCoreProvenanceTargetGiven,
+        P1: UsCoreProvenanceRecordedGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/provenance-participant-type\",\"code\":\"author\"}]}",
 );
@@ -537,6 +792,109 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceAuthor {
         w.object_field("onBehalfOf", &self.on_behalf_of);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.agent.who` is required (1..1) by US Core Provenance Profile: set it with `.who(...)` before `.build()`",
+    label = "`Provenance.agent.who` is not set"
+)]
+pub trait UsCoreProvenanceAgentProvenanceAuthorWhoGiven {}
+impl UsCoreProvenanceAgentProvenanceAuthorWhoGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreProvenanceAgentProvenanceAuthor`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreProvenanceAgentProvenanceAuthorBuilder<P0> {
+    inner: UsCoreProvenanceAgentProvenanceAuthor,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreProvenanceAgentProvenanceAuthor {
+    /// A builder of `Provenance.agent` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreProvenanceAgentProvenanceAuthorBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreProvenanceAgentProvenanceAuthor as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::from_pattern(
+            &US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE,
+        );
+        UsCoreProvenanceAgentProvenanceAuthorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreProvenanceAgentProvenanceAuthorBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Provenance.agent.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Provenance.agent.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Provenance.agent.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// What the agents role was
+    ///
+    /// `Provenance.agent.role` 0..*
+    pub fn role(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.role = items.into_iter().collect();
+        self
+    }
+    /// Who participated
+    ///
+    /// `Provenance.agent.who` 1..1
+    pub fn who(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreProvenanceAgentProvenanceAuthorBuilder<::fhirgen_runtime::Set> {
+        self.inner.who = value.into();
+        UsCoreProvenanceAgentProvenanceAuthorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who the agent is representing
+    ///
+    /// `Provenance.agent.onBehalfOf` 0..1
+    pub fn on_behalf_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreProvenanceAgentProvenanceAuthor
+    where
+        P0: UsCoreProvenanceAgentProvenanceAuthorWhoGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PROVENANCE_AGENT_PROVENANCE_TRANSMITTER_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type\",\"code\":\"transmitter\"}]}",
 );
@@ -669,5 +1027,108 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceTransmitter {
         w.object_field("role", &self.role);
         w.object_field("who", &self.who);
         w.object_field("onBehalfOf", &self.on_behalf_of);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.agent.who` is required (1..1) by US Core Provenance Profile: set it with `.who(...)` before `.build()`",
+    label = "`Provenance.agent.who` is not set"
+)]
+pub trait UsCoreProvenanceAgentProvenanceTransmitterWhoGiven {}
+impl UsCoreProvenanceAgentProvenanceTransmitterWhoGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreProvenanceAgentProvenanceTransmitter`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreProvenanceAgentProvenanceTransmitterBuilder<P0> {
+    inner: UsCoreProvenanceAgentProvenanceTransmitter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreProvenanceAgentProvenanceTransmitter {
+    /// A builder of `Provenance.agent` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreProvenanceAgentProvenanceTransmitterBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreProvenanceAgentProvenanceTransmitter as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::from_pattern(
+            &US_CORE_PROVENANCE_AGENT_PROVENANCE_TRANSMITTER_TYPE_VALUE,
+        );
+        UsCoreProvenanceAgentProvenanceTransmitterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreProvenanceAgentProvenanceTransmitterBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Provenance.agent.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Provenance.agent.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Provenance.agent.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// What the agents role was
+    ///
+    /// `Provenance.agent.role` 0..*
+    pub fn role(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.role = items.into_iter().collect();
+        self
+    }
+    /// Who participated
+    ///
+    /// `Provenance.agent.who` 1..1
+    pub fn who(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreProvenanceAgentProvenanceTransmitterBuilder<::fhirgen_runtime::Set> {
+        self.inner.who = value.into();
+        UsCoreProvenanceAgentProvenanceTransmitterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who the agent is representing
+    ///
+    /// `Provenance.agent.onBehalfOf` 0..1
+    pub fn on_behalf_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreProvenanceAgentProvenanceTransmitter
+    where
+        P0: UsCoreProvenanceAgentProvenanceTransmitterWhoGiven,
+    {
+        self.inner
     }
 }

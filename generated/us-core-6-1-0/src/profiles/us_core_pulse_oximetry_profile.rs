@@ -787,6 +787,439 @@ for crate::UsCoreVitalSignsProfile {
             )
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait UsCorePulseOximetryProfileStatusGiven {}
+impl UsCorePulseOximetryProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.code` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.code(...)` before `.build()`",
+    label = "`Observation.code` is not set"
+)]
+pub trait UsCorePulseOximetryProfileCodeGiven {}
+impl UsCorePulseOximetryProfileCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.subject` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Observation.subject` is not set"
+)]
+pub trait UsCorePulseOximetryProfileSubjectGiven {}
+impl UsCorePulseOximetryProfileSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait UsCorePulseOximetryProfileEffectiveGiven {}
+impl UsCorePulseOximetryProfileEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePulseOximetryProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
+    inner: UsCorePulseOximetryProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCorePulseOximetryProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCorePulseOximetryProfile as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::UsCorePulseOximetryProfileCategoryVsCat::builder()
+            .build();
+        UsCorePulseOximetryProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCorePulseOximetryProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        UsCorePulseOximetryProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCategoryVsCat>,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Oxygen Saturation by Pulse Oximetry
+    ///
+    /// `Observation.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCode>,
+    ) -> UsCorePulseOximetryProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.code = value.into();
+        UsCorePulseOximetryProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePulseOximetryProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.subject = value.into();
+        UsCorePulseOximetryProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Often just a dateTime for Vital Signs
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileEffective>,
+    ) -> UsCorePulseOximetryProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        UsCorePulseOximetryProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Vital Signs Value
+    ///
+    /// `Observation.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting vital signs panel components
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Inhaled oxygen flow rate
+    ///
+    /// `Observation.component:FlowRate` 0..1
+    pub fn component_flow_rate(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePulseOximetryProfileComponentFlowRate,
+        >,
+    ) -> Self {
+        self.inner.component_flow_rate = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Inhaled oxygen concentration
+    ///
+    /// `Observation.component:Concentration` 0..1
+    pub fn component_concentration(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePulseOximetryProfileComponentConcentration,
+        >,
+    ) -> Self {
+        self.inner.component_concentration = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Used when reporting flow rates or oxygen concentration.
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfile
+    where
+        P0: UsCorePulseOximetryProfileStatusGiven,
+        P1: UsCorePulseOximetryProfileCodeGiven,
+        P2: UsCorePulseOximetryProfileSubjectGiven,
+        P3: UsCorePulseOximetryProfileEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -908,6 +1341,81 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCategoryVsCatCoding
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`UsCorePulseOximetryProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
+    inner: UsCorePulseOximetryProfileCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePulseOximetryProfileCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
+        let inner = <UsCorePulseOximetryProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// (USCDI) Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|6.1.0
@@ -982,6 +1490,80 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCategoryVsCat {
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`UsCorePulseOximetryProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileCategoryVsCatBuilder {
+    inner: UsCorePulseOximetryProfileCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePulseOximetryProfileCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileCategoryVsCatBuilder {
+        let mut inner = <UsCorePulseOximetryProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::UsCorePulseOximetryProfileCategoryVsCatCoding::builder().build(),
+        );
+        UsCorePulseOximetryProfileCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePulseOximetryProfileCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::UsCorePulseOximetryProfileCategoryVsCatCoding,
+            >,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileCategoryVsCat {
+        self.inner
     }
 }
 static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -1136,6 +1718,118 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCode {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeableConcept.coding:PulseOx` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.coding_pulse_ox(...)` before `.build()`",
+    label = "`CodeableConcept.coding:PulseOx` is not set"
+)]
+pub trait UsCorePulseOximetryProfileCodeCodingPulseOxGiven {}
+impl UsCorePulseOximetryProfileCodeCodingPulseOxGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeableConcept.coding:O2Sat` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.coding_o2_sat(...)` before `.build()`",
+    label = "`CodeableConcept.coding:O2Sat` is not set"
+)]
+pub trait UsCorePulseOximetryProfileCodeCodingO2SatGiven {}
+impl UsCorePulseOximetryProfileCodeCodingO2SatGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePulseOximetryProfileCode`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
+    inner: UsCorePulseOximetryProfileCode,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePulseOximetryProfileCode {
+    /// A builder of `Observation.code` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileCodeBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePulseOximetryProfileCode as ::fhirgen_runtime::Empty>::empty();
+        UsCorePulseOximetryProfileCodeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding:PulseOx` 1..1
+    pub fn coding_pulse_ox(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> UsCorePulseOximetryProfileCodeBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.coding_pulse_ox = value.into();
+        UsCorePulseOximetryProfileCodeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding:O2Sat` 1..1
+    pub fn coding_o2_sat(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> UsCorePulseOximetryProfileCodeBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.coding_o2_sat = value.into();
+        UsCorePulseOximetryProfileCodeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 0..*
+    pub fn coding(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Coding>,
+    ) -> Self {
+        self.inner.coding = items.into_iter().collect();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileCode
+    where
+        P0: UsCorePulseOximetryProfileCodeCodingPulseOxGiven,
+        P1: UsCorePulseOximetryProfileCodeCodingO2SatGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://unitsofmeasure.org\"",
 );
@@ -1259,6 +1953,108 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
             "code",
             &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCorePulseOximetryProfileValueQuantityValueGiven {}
+impl UsCorePulseOximetryProfileValueQuantityValueGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCorePulseOximetryProfileValueQuantityUnitGiven {}
+impl UsCorePulseOximetryProfileValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePulseOximetryProfileValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
+    inner: UsCorePulseOximetryProfileValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePulseOximetryProfileValueQuantity {
+    /// A builder of `Observation.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePulseOximetryProfileValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCorePulseOximetryProfileValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCorePulseOximetryProfileValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.value = value.into();
+        UsCorePulseOximetryProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePulseOximetryProfileValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.unit = value.into();
+        UsCorePulseOximetryProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileValueQuantity
+    where
+        P0: UsCorePulseOximetryProfileValueQuantityValueGiven,
+        P1: UsCorePulseOximetryProfileValueQuantityUnitGiven,
+    {
+        self.inner
     }
 }
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1388,6 +2184,116 @@ for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCorePulseOximetryProfileComponentFlowRateValueQuantityValueGiven {}
+impl UsCorePulseOximetryProfileComponentFlowRateValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCorePulseOximetryProfileComponentFlowRateValueQuantityUnitGiven {}
+impl UsCorePulseOximetryProfileComponentFlowRateValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePulseOximetryProfileComponentFlowRateValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0, P1> {
+    inner: UsCorePulseOximetryProfileComponentFlowRateValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePulseOximetryProfileComponentFlowRateValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantity
+    where
+        P0: UsCorePulseOximetryProfileComponentFlowRateValueQuantityValueGiven,
+        P1: UsCorePulseOximetryProfileComponentFlowRateValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"3151-8\"}]}",
 );
@@ -1510,6 +2416,108 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentFlowRate {
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCorePulseOximetryProfileComponentFlowRate`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileComponentFlowRateBuilder {
+    inner: UsCorePulseOximetryProfileComponentFlowRate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePulseOximetryProfileComponentFlowRate {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileComponentFlowRateBuilder {
+        let mut inner = <UsCorePulseOximetryProfileComponentFlowRate as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_CODE_VALUE,
+        );
+        UsCorePulseOximetryProfileComponentFlowRateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePulseOximetryProfileComponentFlowRateBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Vital Sign Component Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePulseOximetryProfileComponentFlowRateValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileComponentFlowRate {
+        self.inner
     }
 }
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1639,6 +2647,119 @@ for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCorePulseOximetryProfileComponentConcentrationValueQuantityValueGiven {}
+impl UsCorePulseOximetryProfileComponentConcentrationValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCorePulseOximetryProfileComponentConcentrationValueQuantityUnitGiven {}
+impl UsCorePulseOximetryProfileComponentConcentrationValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePulseOximetryProfileComponentConcentrationValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<P0, P1> {
+    inner: UsCorePulseOximetryProfileComponentConcentrationValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePulseOximetryProfileComponentConcentrationValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantity
+    where
+        P0: UsCorePulseOximetryProfileComponentConcentrationValueQuantityValueGiven,
+        P1: UsCorePulseOximetryProfileComponentConcentrationValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"3150-0\"}]}",
 );
@@ -1761,6 +2882,108 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentConcentrat
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCorePulseOximetryProfileComponentConcentration`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePulseOximetryProfileComponentConcentrationBuilder {
+    inner: UsCorePulseOximetryProfileComponentConcentration,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCorePulseOximetryProfileComponentConcentration {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCorePulseOximetryProfileComponentConcentrationBuilder {
+        let mut inner = <UsCorePulseOximetryProfileComponentConcentration as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_CODE_VALUE,
+        );
+        UsCorePulseOximetryProfileComponentConcentrationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCorePulseOximetryProfileComponentConcentrationBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Vital Sign Component Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCorePulseOximetryProfileComponentConcentrationValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePulseOximetryProfileComponentConcentration {
+        self.inner
     }
 }
 /// The types `Observation.component.value[x]` may have.

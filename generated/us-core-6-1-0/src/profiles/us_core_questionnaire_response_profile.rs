@@ -457,6 +457,291 @@ for UsCoreQuestionnaireResponseProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.questionnaire` is required (1..1) by US Core QuestionnaireResponse Profile: set it with `.questionnaire(...)` before `.build()`",
+    label = "`QuestionnaireResponse.questionnaire` is not set"
+)]
+pub trait UsCoreQuestionnaireResponseProfileQuestionnaireGiven {}
+impl UsCoreQuestionnaireResponseProfileQuestionnaireGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.status` is required (1..1) by US Core QuestionnaireResponse Profile: set it with `.status(...)` before `.build()`",
+    label = "`QuestionnaireResponse.status` is not set"
+)]
+pub trait UsCoreQuestionnaireResponseProfileStatusGiven {}
+impl UsCoreQuestionnaireResponseProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.subject` is required (1..1) by US Core QuestionnaireResponse Profile: set it with `.subject(...)` before `.build()`",
+    label = "`QuestionnaireResponse.subject` is not set"
+)]
+pub trait UsCoreQuestionnaireResponseProfileSubjectGiven {}
+impl UsCoreQuestionnaireResponseProfileSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.authored` is required (1..1) by US Core QuestionnaireResponse Profile: set it with `.authored(...)` before `.build()`",
+    label = "`QuestionnaireResponse.authored` is not set"
+)]
+pub trait UsCoreQuestionnaireResponseProfileAuthoredGiven {}
+impl UsCoreQuestionnaireResponseProfileAuthoredGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreQuestionnaireResponseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
+    inner: UsCoreQuestionnaireResponseProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreQuestionnaireResponseProfile {
+    /// A builder of `QuestionnaireResponse` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreQuestionnaireResponseProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreQuestionnaireResponseProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreQuestionnaireResponseProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `QuestionnaireResponse.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `QuestionnaireResponse.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `QuestionnaireResponse.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `QuestionnaireResponse.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `QuestionnaireResponse.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `QuestionnaireResponse.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// A signature attesting to the content
+    ///
+    /// `QuestionnaireResponse.extension:signature` 0..*
+    pub fn signature(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+    ) -> Self {
+        self.inner.signature = items.into_iter().collect();
+        self
+    }
+    /// E.g. Verbal, written, electronic
+    ///
+    /// `QuestionnaireResponse.extension:completionMode` 0..1
+    pub fn completion_mode(
+        mut self,
+        value: impl ::std::convert::Into<crate::CompletionModeExtension>,
+    ) -> Self {
+        self.inner.completion_mode = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `QuestionnaireResponse.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `QuestionnaireResponse.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Unique id for this set of answers
+    ///
+    /// `QuestionnaireResponse.identifier` 0..1
+    pub fn identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Request fulfilled by this QuestionnaireResponse
+    ///
+    /// `QuestionnaireResponse.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of this action
+    ///
+    /// `QuestionnaireResponse.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Form being answered
+    ///
+    /// `QuestionnaireResponse.questionnaire` 1..1
+    pub fn questionnaire(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Canonical>,
+    ) -> UsCoreQuestionnaireResponseProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.questionnaire = value.into();
+        UsCoreQuestionnaireResponseProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) in-progress | completed | amended | entered-in-error | stopped
+    ///
+    /// `QuestionnaireResponse.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuestionnaireResponseStatusCode>,
+    ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.status = value.into();
+        UsCoreQuestionnaireResponseProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The subject of the questions
+    ///
+    /// `QuestionnaireResponse.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.subject = value.into();
+        UsCoreQuestionnaireResponseProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `QuestionnaireResponse.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Date the answers were gathered
+    ///
+    /// `QuestionnaireResponse.authored` 1..1
+    pub fn authored(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.authored = value.into();
+        UsCoreQuestionnaireResponseProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Person who received and recorded the answers
+    ///
+    /// `QuestionnaireResponse.author` 0..1
+    pub fn author(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.author = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The person who answered the questions
+    ///
+    /// `QuestionnaireResponse.source` 0..1
+    pub fn source(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.source = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Groups and questions
+    ///
+    /// `QuestionnaireResponse.item` 0..*
+    pub fn item(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreQuestionnaireResponseProfileItem,
+        >,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreQuestionnaireResponseProfile
+    where
+        P0: UsCoreQuestionnaireResponseProfileQuestionnaireGiven,
+        P1: UsCoreQuestionnaireResponseProfileStatusGiven,
+        P2: UsCoreQuestionnaireResponseProfileSubjectGiven,
+        P3: UsCoreQuestionnaireResponseProfileAuthoredGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemAnswerMedia\"",
 );
@@ -699,6 +984,103 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItemAnswer 
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a \[`UsCoreQuestionnaireResponseProfileItemAnswer`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
+    inner: UsCoreQuestionnaireResponseProfileItemAnswer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreQuestionnaireResponseProfileItemAnswer {
+    /// A builder of `QuestionnaireResponse.item.answer` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
+        let inner = <UsCoreQuestionnaireResponseProfileItemAnswer as ::fhirgen_runtime::Empty>::empty();
+        UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `QuestionnaireResponse.item.answer.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Answer Media to display
+    ///
+    /// `QuestionnaireResponse.item.answer.extension:itemAnswerMedia` 0..1
+    pub fn item_answer_media(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.item_answer_media = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Assigned Ordinal Value
+    ///
+    /// `QuestionnaireResponse.item.answer.extension:ordinalValue` 0..1
+    pub fn ordinal_value(
+        mut self,
+        value: impl ::std::convert::Into<crate::OrdinalValueExtension>,
+    ) -> Self {
+        self.inner.ordinal_value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `QuestionnaireResponse.item.answer.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `QuestionnaireResponse.item.answer.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Single-valued answer to the question
+    ///
+    /// `QuestionnaireResponse.item.answer.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseItemAnswerValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Nested groups and questions
+    ///
+    /// `QuestionnaireResponse.item.answer.item` 0..*
+    pub fn item(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::QuestionnaireResponseItem,
+        >,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreQuestionnaireResponseProfileItemAnswer {
+        self.inner
+    }
+}
 static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemMedia\"",
 );
@@ -903,5 +1285,149 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItem {
         self.slice_order
             .check(&US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.item.linkId` is required (1..1) by US Core QuestionnaireResponse Profile: set it with `.link_id(...)` before `.build()`",
+    label = "`QuestionnaireResponse.item.linkId` is not set"
+)]
+pub trait UsCoreQuestionnaireResponseProfileItemLinkIdGiven {}
+impl UsCoreQuestionnaireResponseProfileItemLinkIdGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreQuestionnaireResponseProfileItem`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreQuestionnaireResponseProfileItemBuilder<P0> {
+    inner: UsCoreQuestionnaireResponseProfileItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreQuestionnaireResponseProfileItem {
+    /// A builder of `QuestionnaireResponse.item` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreQuestionnaireResponseProfileItemBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreQuestionnaireResponseProfileItem as ::fhirgen_runtime::Empty>::empty();
+        UsCoreQuestionnaireResponseProfileItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreQuestionnaireResponseProfileItemBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `QuestionnaireResponse.item.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Media to display
+    ///
+    /// `QuestionnaireResponse.item.extension:itemMedia` 0..1
+    pub fn item_media(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.item_media = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A signature attesting to the content
+    ///
+    /// `QuestionnaireResponse.item.extension:ItemSignature` 0..*
+    pub fn item_signature(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+    ) -> Self {
+        self.inner.item_signature = items.into_iter().collect();
+        self
+    }
+    /// Extension
+    ///
+    /// `QuestionnaireResponse.item.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `QuestionnaireResponse.item.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Pointer to specific item from Questionnaire
+    ///
+    /// `QuestionnaireResponse.item.linkId` 1..1
+    pub fn link_id(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreQuestionnaireResponseProfileItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.link_id = value.into();
+        UsCoreQuestionnaireResponseProfileItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// ElementDefinition - details for the item
+    ///
+    /// `QuestionnaireResponse.item.definition` 0..1
+    pub fn definition(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.definition = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Name for group or question text
+    ///
+    /// `QuestionnaireResponse.item.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The response(s) to the question
+    ///
+    /// `QuestionnaireResponse.item.answer` 0..*
+    pub fn answer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreQuestionnaireResponseProfileItemAnswer,
+        >,
+    ) -> Self {
+        self.inner.answer = items.into_iter().collect();
+        self
+    }
+    /// Nested questionnaire response items
+    ///
+    /// `QuestionnaireResponse.item.item` 0..*
+    pub fn item(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::QuestionnaireResponseItem,
+        >,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreQuestionnaireResponseProfileItem
+    where
+        P0: UsCoreQuestionnaireResponseProfileItemLinkIdGiven,
+    {
+        self.inner
     }
 }

@@ -329,3 +329,254 @@ impl ::std::convert::TryFrom<::fhir_r4::RelatedPerson> for UsCoreRelatedPersonPr
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.active` is required (1..1) by US Core RelatedPerson Profile: set it with `.active(...)` before `.build()`",
+    label = "`RelatedPerson.active` is not set"
+)]
+pub trait UsCoreRelatedPersonProfileActiveGiven {}
+impl UsCoreRelatedPersonProfileActiveGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.patient` is required (1..1) by US Core RelatedPerson Profile: set it with `.patient(...)` before `.build()`",
+    label = "`RelatedPerson.patient` is not set"
+)]
+pub trait UsCoreRelatedPersonProfilePatientGiven {}
+impl UsCoreRelatedPersonProfilePatientGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRelatedPersonProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRelatedPersonProfileBuilder<P0, P1> {
+    inner: UsCoreRelatedPersonProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreRelatedPersonProfile {
+    /// A builder of `RelatedPerson` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRelatedPersonProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRelatedPersonProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRelatedPersonProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `RelatedPerson.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `RelatedPerson.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `RelatedPerson.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `RelatedPerson.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `RelatedPerson.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `RelatedPerson.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `RelatedPerson.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `RelatedPerson.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// A human identifier for this person
+    ///
+    /// `RelatedPerson.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Whether this related person's record is in active use
+    ///
+    /// `RelatedPerson.active` 1..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> UsCoreRelatedPersonProfileBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.active = value.into();
+        UsCoreRelatedPersonProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The patient this person is related to
+    ///
+    /// `RelatedPerson.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreRelatedPersonProfileBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.patient = value.into();
+        UsCoreRelatedPersonProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The nature of the relationship
+    ///
+    /// `RelatedPerson.relationship` 0..*
+    pub fn relationship(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.relationship = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) A name associated with the person
+    ///
+    /// `RelatedPerson.name` 0..*
+    pub fn name(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::HumanName>,
+    ) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) A contact detail for the person
+    ///
+    /// `RelatedPerson.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// male | female | other | unknown
+    ///
+    /// `RelatedPerson.gender` 0..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> Self {
+        self.inner.gender = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The date on which the related person was born
+    ///
+    /// `RelatedPerson.birthDate` 0..1
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Address where the related person can be contacted or visited
+    ///
+    /// `RelatedPerson.address` 0..*
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+    ) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// Image of the person
+    ///
+    /// `RelatedPerson.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// Period of time that this relationship is considered valid
+    ///
+    /// `RelatedPerson.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A language which may be used to communicate with about the patient's health
+    ///
+    /// `RelatedPerson.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::RelatedPersonCommunication,
+        >,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRelatedPersonProfile
+    where
+        P0: UsCoreRelatedPersonProfileActiveGiven,
+        P1: UsCoreRelatedPersonProfilePatientGiven,
+    {
+        self.inner
+    }
+}

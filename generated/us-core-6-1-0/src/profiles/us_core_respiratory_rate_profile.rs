@@ -697,6 +697,398 @@ for crate::UsCoreVitalSignsProfile {
             )
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by US Core Respiratory Rate Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait UsCoreRespiratoryRateProfileStatusGiven {}
+impl UsCoreRespiratoryRateProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.subject` is required (1..1) by US Core Respiratory Rate Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Observation.subject` is not set"
+)]
+pub trait UsCoreRespiratoryRateProfileSubjectGiven {}
+impl UsCoreRespiratoryRateProfileSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by US Core Respiratory Rate Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait UsCoreRespiratoryRateProfileEffectiveGiven {}
+impl UsCoreRespiratoryRateProfileEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRespiratoryRateProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRespiratoryRateProfileBuilder<P0, P1, P2> {
+    inner: UsCoreRespiratoryRateProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCoreRespiratoryRateProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRespiratoryRateProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreRespiratoryRateProfile as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::UsCoreRespiratoryRateProfileCategoryVsCat::builder()
+            .build();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_RESPIRATORY_RATE_PROFILE_CODE_VALUE,
+        );
+        UsCoreRespiratoryRateProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCoreRespiratoryRateProfileBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCoreRespiratoryRateProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        UsCoreRespiratoryRateProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreRespiratoryRateProfileCategoryVsCat,
+        >,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreRespiratoryRateProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.subject = value.into();
+        UsCoreRespiratoryRateProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Often just a dateTime for Vital Signs
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRespiratoryRateProfileEffective>,
+    ) -> UsCoreRespiratoryRateProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        UsCoreRespiratoryRateProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Vital Signs Value
+    ///
+    /// `Observation.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRespiratoryRateProfileValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting vital signs panel components
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Component observations
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRespiratoryRateProfile
+    where
+        P0: UsCoreRespiratoryRateProfileStatusGiven,
+        P1: UsCoreRespiratoryRateProfileSubjectGiven,
+        P2: UsCoreRespiratoryRateProfileEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -818,6 +1210,81 @@ impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileCategoryVsCatCodi
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`UsCoreRespiratoryRateProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
+    inner: UsCoreRespiratoryRateProfileCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreRespiratoryRateProfileCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
+        let inner = <UsCoreRespiratoryRateProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRespiratoryRateProfileCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// (USCDI) Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0
@@ -892,6 +1359,80 @@ impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileCategoryVsCat {
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`UsCoreRespiratoryRateProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
+    inner: UsCoreRespiratoryRateProfileCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreRespiratoryRateProfileCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
+        let mut inner = <UsCoreRespiratoryRateProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::UsCoreRespiratoryRateProfileCategoryVsCatCoding::builder().build(),
+        );
+        UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::UsCoreRespiratoryRateProfileCategoryVsCatCoding,
+            >,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRespiratoryRateProfileCategoryVsCat {
+        self.inner
     }
 }
 static US_CORE_RESPIRATORY_RATE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1017,6 +1558,108 @@ impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileValueQuantity {
             "code",
             &US_CORE_RESPIRATORY_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Respiratory Rate Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCoreRespiratoryRateProfileValueQuantityValueGiven {}
+impl UsCoreRespiratoryRateProfileValueQuantityValueGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Respiratory Rate Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCoreRespiratoryRateProfileValueQuantityUnitGiven {}
+impl UsCoreRespiratoryRateProfileValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRespiratoryRateProfileValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRespiratoryRateProfileValueQuantityBuilder<P0, P1> {
+    inner: UsCoreRespiratoryRateProfileValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreRespiratoryRateProfileValueQuantity {
+    /// A builder of `Observation.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreRespiratoryRateProfileValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRespiratoryRateProfileValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRespiratoryRateProfileValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreRespiratoryRateProfileValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCoreRespiratoryRateProfileValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.value = value.into();
+        UsCoreRespiratoryRateProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreRespiratoryRateProfileValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.unit = value.into();
+        UsCoreRespiratoryRateProfileValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRespiratoryRateProfileValueQuantity
+    where
+        P0: UsCoreRespiratoryRateProfileValueQuantityValueGiven,
+        P1: UsCoreRespiratoryRateProfileValueQuantityUnitGiven,
+    {
+        self.inner
     }
 }
 /// The types `Observation.effective[x]` may have.

@@ -197,6 +197,98 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreEthnicityExtension 
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:text` is required (1..1) by US Core Ethnicity Extension: set it with `.text(...)` before `.build()`",
+    label = "`Extension.extension:text` is not set"
+)]
+pub trait UsCoreEthnicityExtensionTextGiven {}
+impl UsCoreEthnicityExtensionTextGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEthnicityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEthnicityExtensionBuilder<P0> {
+    inner: UsCoreEthnicityExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreEthnicityExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEthnicityExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreEthnicityExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEthnicityExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreEthnicityExtensionBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Hispanic or Latino|Not Hispanic or Latino
+    ///
+    /// `Extension.extension:ombCategory` 0..1
+    pub fn omb_category(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreEthnicityExtensionExtensionOmbCategory,
+        >,
+    ) -> Self {
+        self.inner.omb_category = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extended ethnicity codes
+    ///
+    /// `Extension.extension:detailed` 0..*
+    pub fn detailed(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreEthnicityExtensionExtensionDetailed,
+        >,
+    ) -> Self {
+        self.inner.detailed = items.into_iter().collect();
+        self
+    }
+    /// ethnicity Text
+    ///
+    /// `Extension.extension:text` 1..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtensionExtensionText>,
+    ) -> UsCoreEthnicityExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        UsCoreEthnicityExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEthnicityExtension
+    where
+        P0: UsCoreEthnicityExtensionTextGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_ETHNICITY_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"ombCategory\"",
 );
@@ -268,6 +360,78 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionOmbCategory 
             &US_CORE_ETHNICITY_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE,
         );
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Ethnicity Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven {}
+impl UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEthnicityExtensionExtensionOmbCategory`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<P0> {
+    inner: UsCoreEthnicityExtensionExtensionOmbCategory,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreEthnicityExtensionExtensionOmbCategory {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEthnicityExtensionExtensionOmbCategory as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEthnicityExtensionExtensionOmbCategoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreEthnicityExtensionExtensionOmbCategoryValue,
+        >,
+    ) -> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreEthnicityExtensionExtensionOmbCategoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEthnicityExtensionExtensionOmbCategory
+    where
+        P0: UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven,
+    {
+        self.inner
     }
 }
 static US_CORE_ETHNICITY_EXTENSION_EXTENSION_DETAILED_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -343,6 +507,78 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionDetailed {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Ethnicity Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreEthnicityExtensionExtensionDetailedValueGiven {}
+impl UsCoreEthnicityExtensionExtensionDetailedValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEthnicityExtensionExtensionDetailed`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEthnicityExtensionExtensionDetailedBuilder<P0> {
+    inner: UsCoreEthnicityExtensionExtensionDetailed,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreEthnicityExtensionExtensionDetailed {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEthnicityExtensionExtensionDetailedBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEthnicityExtensionExtensionDetailed as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEthnicityExtensionExtensionDetailedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreEthnicityExtensionExtensionDetailedBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreEthnicityExtensionExtensionDetailedValue,
+        >,
+    ) -> UsCoreEthnicityExtensionExtensionDetailedBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreEthnicityExtensionExtensionDetailedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEthnicityExtensionExtensionDetailed
+    where
+        P0: UsCoreEthnicityExtensionExtensionDetailedValueGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_ETHNICITY_EXTENSION_EXTENSION_TEXT_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"text\"",
 );
@@ -413,6 +649,78 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionText {
         w.object_field("extension", &self.extension);
         w.constant_field("url", &US_CORE_ETHNICITY_EXTENSION_EXTENSION_TEXT_URL_VALUE);
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Ethnicity Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreEthnicityExtensionExtensionTextValueGiven {}
+impl UsCoreEthnicityExtensionExtensionTextValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEthnicityExtensionExtensionText`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEthnicityExtensionExtensionTextBuilder<P0> {
+    inner: UsCoreEthnicityExtensionExtensionText,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreEthnicityExtensionExtensionText {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEthnicityExtensionExtensionTextBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEthnicityExtensionExtensionText as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEthnicityExtensionExtensionTextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreEthnicityExtensionExtensionTextBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreEthnicityExtensionExtensionTextValue,
+        >,
+    ) -> UsCoreEthnicityExtensionExtensionTextBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreEthnicityExtensionExtensionTextBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEthnicityExtensionExtensionText
+    where
+        P0: UsCoreEthnicityExtensionExtensionTextValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `Extension.extension.value[x]` may have.

@@ -208,6 +208,115 @@ for UsCoreMedicationAdherenceExtension {
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:medicationAdherence` is required (1..1) by US Core Medication Adherence Extension: set it with `.medication_adherence(...)` before `.build()`",
+    label = "`Extension.extension:medicationAdherence` is not set"
+)]
+pub trait UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven {}
+impl UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:dateAsserted` is required (1..1) by US Core Medication Adherence Extension: set it with `.date_asserted(...)` before `.build()`",
+    label = "`Extension.extension:dateAsserted` is not set"
+)]
+pub trait UsCoreMedicationAdherenceExtensionDateAssertedGiven {}
+impl UsCoreMedicationAdherenceExtensionDateAssertedGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationAdherenceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
+    inner: UsCoreMedicationAdherenceExtension,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreMedicationAdherenceExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreMedicationAdherenceExtensionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationAdherenceExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationAdherenceExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Medication adherence code
+    ///
+    /// `Extension.extension:medicationAdherence` 1..1
+    pub fn medication_adherence(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.medication_adherence = value.into();
+        UsCoreMedicationAdherenceExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the medication adherence was asserted
+    ///
+    /// `Extension.extension:dateAsserted` 1..1
+    pub fn date_asserted(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.date_asserted = value.into();
+        UsCoreMedicationAdherenceExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who provided the information about the medication adherence
+    ///
+    /// `Extension.extension:informationSource` 0..*
+    pub fn information_source(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreMedicationAdherenceExtensionExtensionInformationSource,
+        >,
+    ) -> Self {
+        self.inner.information_source = items.into_iter().collect();
+        self
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationAdherenceExtension
+    where
+        P0: UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven,
+        P1: UsCoreMedicationAdherenceExtensionDateAssertedGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_MEDICATION_ADHERENCE_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"medicationAdherence\"",
 );
@@ -281,6 +390,81 @@ for UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
             &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_MEDICATION_ADHERENCE_URL_VALUE,
         );
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Medication Adherence Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven {}
+impl UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<P0> {
+    inner: UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValue,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence
+    where
+        P0: UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven,
+    {
+        self.inner
     }
 }
 static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_DATE_ASSERTED_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -362,6 +546,81 @@ for UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Medication Adherence Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven {}
+impl UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionDateAsserted`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<P0> {
+    inner: UsCoreMedicationAdherenceExtensionExtensionDateAsserted,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationAdherenceExtensionExtensionDateAsserted as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionDateAssertedValue,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionDateAsserted
+    where
+        P0: UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_INFORMATION_SOURCE_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"informationSource\"",
 );
@@ -435,6 +694,81 @@ for UsCoreMedicationAdherenceExtensionExtensionInformationSource {
             &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_INFORMATION_SOURCE_URL_VALUE,
         );
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.value[x]` is required (1..1) by US Core Medication Adherence Extension: set it with `.value(...)` before `.build()`",
+    label = "`Extension.value[x]` is not set"
+)]
+pub trait UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven {}
+impl UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionInformationSource`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<P0> {
+    inner: UsCoreMedicationAdherenceExtensionExtensionInformationSource,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreMedicationAdherenceExtensionExtensionInformationSource {
+    /// A builder of `Extension.extension` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationAdherenceExtensionExtensionInformationSource as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionInformationSourceValue,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionInformationSource
+    where
+        P0: UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `Extension.extension.value[x]` may have.

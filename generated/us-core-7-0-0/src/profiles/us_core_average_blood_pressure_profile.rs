@@ -690,6 +690,410 @@ for UsCoreAverageBloodPressureProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileStatusGiven {}
+impl UsCoreAverageBloodPressureProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileEffectiveGiven {}
+impl UsCoreAverageBloodPressureProfileEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreAverageBloodPressureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
+    inner: UsCoreAverageBloodPressureProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreAverageBloodPressureProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreAverageBloodPressureProfile as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::UsCoreAverageBloodPressureProfileCategoryVsCat::builder()
+            .build();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CODE_VALUE,
+        );
+        inner.component_systolic = crate::UsCoreAverageBloodPressureProfileComponentSystolic::builder()
+            .build();
+        inner.component_diastolic = crate::UsCoreAverageBloodPressureProfileComponentDiastolic::builder()
+            .build();
+        UsCoreAverageBloodPressureProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCoreAverageBloodPressureProfileBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        UsCoreAverageBloodPressureProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileCategoryVsCat,
+        >,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 0..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.subject = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// clinically relevant time-period for the average of blood pressure (BP) readings
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileEffective,
+        >,
+    ) -> UsCoreAverageBloodPressureProfileBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        UsCoreAverageBloodPressureProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Related resource that belongs to the Observation group
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// Systolic Average Blood Pressure
+    ///
+    /// `Observation.component:systolic` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn component_systolic(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileComponentSystolic,
+        >,
+    ) -> Self {
+        self.inner.component_systolic = value.into();
+        self
+    }
+    /// Diastolic Average Blood Pressure
+    ///
+    /// `Observation.component:diastolic` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn component_diastolic(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileComponentDiastolic,
+        >,
+    ) -> Self {
+        self.inner.component_diastolic = value.into();
+        self
+    }
+    /// Average systolic and diastolic blood pressure and other qualifiers.
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfile
+    where
+        P0: UsCoreAverageBloodPressureProfileStatusGiven,
+        P1: UsCoreAverageBloodPressureProfileEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -811,6 +1215,81 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileCategoryVsCa
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`UsCoreAverageBloodPressureProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
+    inner: UsCoreAverageBloodPressureProfileCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreAverageBloodPressureProfileCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
+        let inner = <UsCoreAverageBloodPressureProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfileCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
@@ -885,6 +1364,81 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileCategoryVsCa
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`UsCoreAverageBloodPressureProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
+    inner: UsCoreAverageBloodPressureProfileCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreAverageBloodPressureProfileCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
+        let mut inner = <UsCoreAverageBloodPressureProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::UsCoreAverageBloodPressureProfileCategoryVsCatCoding::builder()
+                .build(),
+        );
+        UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::UsCoreAverageBloodPressureProfileCategoryVsCatCoding,
+            >,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfileCategoryVsCat {
+        self.inner
     }
 }
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1014,6 +1568,122 @@ for UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityValueGiven {}
+impl UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityUnitGiven {}
+impl UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
+    P0,
+    P1,
+> {
+    inner: UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity
+    where
+        P0: UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityValueGiven,
+        P1: UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"96608-5\"}]}",
 );
@@ -1134,6 +1804,108 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentSys
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCoreAverageBloodPressureProfileComponentSystolic`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
+    inner: UsCoreAverageBloodPressureProfileComponentSystolic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreAverageBloodPressureProfileComponentSystolic {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
+        let mut inner = <UsCoreAverageBloodPressureProfileComponentSystolic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE,
+        );
+        UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Systolic Average Blood Pressure Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileComponentSystolicValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentSystolic {
+        self.inner
     }
 }
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1263,6 +2035,124 @@ for UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityValueGiven {}
+impl UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Average Blood Pressure Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityUnitGiven {}
+impl UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+    P0,
+    P1,
+> {
+    inner: UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(
+        self,
+    ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity
+    where
+        P0: UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityValueGiven,
+        P1: UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"96609-3\"}]}",
 );
@@ -1383,6 +2273,108 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentDia
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCoreAverageBloodPressureProfileComponentDiastolic`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
+    inner: UsCoreAverageBloodPressureProfileComponentDiastolic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreAverageBloodPressureProfileComponentDiastolic {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
+        let mut inner = <UsCoreAverageBloodPressureProfileComponentDiastolic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE,
+        );
+        UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Diastolic Average Blood Pressure Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreAverageBloodPressureProfileComponentDiastolicValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentDiastolic {
+        self.inner
     }
 }
 /// The types `Observation.component.value[x]` may have.

@@ -782,6 +782,428 @@ for crate::UsCoreVitalSignsProfile {
             )
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by US Core Blood Pressure Profile: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait UsCoreBloodPressureProfileStatusGiven {}
+impl UsCoreBloodPressureProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.subject` is required (1..1) by US Core Blood Pressure Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Observation.subject` is not set"
+)]
+pub trait UsCoreBloodPressureProfileSubjectGiven {}
+impl UsCoreBloodPressureProfileSubjectGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is required (1..1) by US Core Blood Pressure Profile: set it with `.effective(...)` before `.build()`",
+    label = "`Observation.effective[x]` is not set"
+)]
+pub trait UsCoreBloodPressureProfileEffectiveGiven {}
+impl UsCoreBloodPressureProfileEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreBloodPressureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileBuilder<P0, P1, P2> {
+    inner: UsCoreBloodPressureProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCoreBloodPressureProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <UsCoreBloodPressureProfile as ::fhirgen_runtime::Empty>::empty();
+        inner.category_vs_cat = crate::UsCoreBloodPressureProfileCategoryVsCat::builder()
+            .build();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_BLOOD_PRESSURE_PROFILE_CODE_VALUE,
+        );
+        inner.component_systolic = crate::UsCoreBloodPressureProfileComponentSystolic::builder()
+            .build();
+        inner.component_diastolic = crate::UsCoreBloodPressureProfileComponentDiastolic::builder()
+            .build();
+        UsCoreBloodPressureProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCoreBloodPressureProfileBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCoreBloodPressureProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        UsCoreBloodPressureProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category:VSCat` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn category_vs_cat(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreBloodPressureProfileCategoryVsCat>,
+    ) -> Self {
+        self.inner.category_vs_cat = value.into();
+        self
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreBloodPressureProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.subject = value.into();
+        UsCoreBloodPressureProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Often just a dateTime for Vital Signs
+    ///
+    /// `Observation.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreBloodPressureProfileEffective>,
+    ) -> UsCoreBloodPressureProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        UsCoreBloodPressureProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Vital Signs Value
+    ///
+    /// `Observation.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// Used when reporting vital signs panel components
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// Systolic Blood Pressure
+    ///
+    /// `Observation.component:systolic` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn component_systolic(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreBloodPressureProfileComponentSystolic,
+        >,
+    ) -> Self {
+        self.inner.component_systolic = value.into();
+        self
+    }
+    /// Diastolic Blood Pressure
+    ///
+    /// `Observation.component:diastolic` 1..1
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn component_diastolic(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreBloodPressureProfileComponentDiastolic,
+        >,
+    ) -> Self {
+        self.inner.component_diastolic = value.into();
+        self
+    }
+    /// Component observations
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfile
+    where
+        P0: UsCoreBloodPressureProfileStatusGiven,
+        P1: UsCoreBloodPressureProfileSubjectGiven,
+        P2: UsCoreBloodPressureProfileEffectiveGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
 );
@@ -903,6 +1325,81 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileCategoryVsCatCoding
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a \[`UsCoreBloodPressureProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
+    inner: UsCoreBloodPressureProfileCategoryVsCatCoding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreBloodPressureProfileCategoryVsCatCoding {
+    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
+        let inner = <UsCoreBloodPressureProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
+        UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Coding.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coding.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Version of the system - if relevant
+    ///
+    /// `Coding.version` 0..1
+    pub fn version(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.version = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Representation defined by the system
+    ///
+    /// `Coding.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// If this coding was chosen directly by the user
+    ///
+    /// `Coding.userSelected` 0..1
+    pub fn user_selected(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.user_selected = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileCategoryVsCatCoding {
+        self.inner
+    }
+}
 /// Classification of  type of observation
 ///
 /// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
@@ -977,6 +1474,80 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileCategoryVsCat {
         w.object_field("extension", &self.extension);
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a \[`UsCoreBloodPressureProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileCategoryVsCatBuilder {
+    inner: UsCoreBloodPressureProfileCategoryVsCat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreBloodPressureProfileCategoryVsCat {
+    /// A builder of `Observation.category` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileCategoryVsCatBuilder {
+        let mut inner = <UsCoreBloodPressureProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
+        inner.coding = ::fhirgen_runtime::NonEmpty::new(
+            crate::UsCoreBloodPressureProfileCategoryVsCatCoding::builder().build(),
+        );
+        UsCoreBloodPressureProfileCategoryVsCatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreBloodPressureProfileCategoryVsCatBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `CodeableConcept.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CodeableConcept.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Code defined by a terminology system
+    ///
+    /// `CodeableConcept.coding` 1..*
+    ///
+    /// Filled in with what the profile fixes; this replaces it.
+    pub fn coding(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::UsCoreBloodPressureProfileCategoryVsCatCoding,
+            >,
+        >,
+    ) -> Self {
+        self.inner.coding = value.into();
+        self
+    }
+    /// Plain text representation of the concept
+    ///
+    /// `CodeableConcept.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileCategoryVsCat {
+        self.inner
     }
 }
 static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1106,6 +1677,116 @@ for UsCoreBloodPressureProfileComponentSystolicValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Blood Pressure Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCoreBloodPressureProfileComponentSystolicValueQuantityValueGiven {}
+impl UsCoreBloodPressureProfileComponentSystolicValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Blood Pressure Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCoreBloodPressureProfileComponentSystolicValueQuantityUnitGiven {}
+impl UsCoreBloodPressureProfileComponentSystolicValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreBloodPressureProfileComponentSystolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<P0, P1> {
+    inner: UsCoreBloodPressureProfileComponentSystolicValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreBloodPressureProfileComponentSystolicValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreBloodPressureProfileComponentSystolicValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileComponentSystolicValueQuantity
+    where
+        P0: UsCoreBloodPressureProfileComponentSystolicValueQuantityValueGiven,
+        P1: UsCoreBloodPressureProfileComponentSystolicValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8480-6\"}]}",
 );
@@ -1226,6 +1907,108 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileComponentSystolic {
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCoreBloodPressureProfileComponentSystolic`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileComponentSystolicBuilder {
+    inner: UsCoreBloodPressureProfileComponentSystolic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreBloodPressureProfileComponentSystolic {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileComponentSystolicBuilder {
+        let mut inner = <UsCoreBloodPressureProfileComponentSystolic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE,
+        );
+        UsCoreBloodPressureProfileComponentSystolicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreBloodPressureProfileComponentSystolicBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Vital Sign Component Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreBloodPressureProfileComponentSystolicValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileComponentSystolic {
+        self.inner
     }
 }
 static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
@@ -1355,6 +2138,116 @@ for UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
         );
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.value` is required (1..1) by US Core Blood Pressure Profile: set it with `.value(...)` before `.build()`",
+    label = "`Quantity.value` is not set"
+)]
+pub trait UsCoreBloodPressureProfileComponentDiastolicValueQuantityValueGiven {}
+impl UsCoreBloodPressureProfileComponentDiastolicValueQuantityValueGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Quantity.unit` is required (1..1) by US Core Blood Pressure Profile: set it with `.unit(...)` before `.build()`",
+    label = "`Quantity.unit` is not set"
+)]
+pub trait UsCoreBloodPressureProfileComponentDiastolicValueQuantityUnitGiven {}
+impl UsCoreBloodPressureProfileComponentDiastolicValueQuantityUnitGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreBloodPressureProfileComponentDiastolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<P0, P1> {
+    inner: UsCoreBloodPressureProfileComponentDiastolicValueQuantity,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
+    /// A builder of `Observation.component.value[x]` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreBloodPressureProfileComponentDiastolicValueQuantity as ::fhirgen_runtime::Empty>::empty();
+        UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Quantity.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Quantity.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Numerical value (with implicit precision)
+    ///
+    /// `Quantity.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+    ) -> UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.value = value.into();
+        UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    ///
+    /// `Quantity.comparator` 0..1
+    pub fn comparator(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unit representation
+    ///
+    /// `Quantity.unit` 1..1
+    pub fn unit(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.unit = value.into();
+        UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileComponentDiastolicValueQuantity
+    where
+        P0: UsCoreBloodPressureProfileComponentDiastolicValueQuantityValueGiven,
+        P1: UsCoreBloodPressureProfileComponentDiastolicValueQuantityUnitGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8462-4\"}]}",
 );
@@ -1475,6 +2368,108 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileComponentDiastolic 
         w.object_field("dataAbsentReason", &self.data_absent_reason);
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
+    }
+}
+/// Builds a \[`UsCoreBloodPressureProfileComponentDiastolic`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreBloodPressureProfileComponentDiastolicBuilder {
+    inner: UsCoreBloodPressureProfileComponentDiastolic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreBloodPressureProfileComponentDiastolic {
+    /// A builder of `Observation.component` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreBloodPressureProfileComponentDiastolicBuilder {
+        let mut inner = <UsCoreBloodPressureProfileComponentDiastolic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = ::fhirgen_runtime::from_pattern(
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE,
+        );
+        UsCoreBloodPressureProfileComponentDiastolicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreBloodPressureProfileComponentDiastolicBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Observation.component.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.component.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored even if unrecognized
+    ///
+    /// `Observation.component.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Vital Sign Component Value
+    ///
+    /// `Observation.component.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreBloodPressureProfileComponentDiastolicValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Why the component result is missing
+    ///
+    /// `Observation.component.dataAbsentReason` 0..1
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.component.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Provides guide for interpretation of component result
+    ///
+    /// `Observation.component.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreBloodPressureProfileComponentDiastolic {
+        self.inner
     }
 }
 /// The types `Observation.component.value[x]` may have.

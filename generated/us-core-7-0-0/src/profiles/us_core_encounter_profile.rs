@@ -476,6 +476,393 @@ impl ::std::convert::TryFrom<::fhir_r4::Encounter> for UsCoreEncounterProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.status` is required (1..1) by US Core Encounter Profile: set it with `.status(...)` before `.build()`",
+    label = "`Encounter.status` is not set"
+)]
+pub trait UsCoreEncounterProfileStatusGiven {}
+impl UsCoreEncounterProfileStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.class` is required (1..1) by US Core Encounter Profile: set it with `.class(...)` before `.build()`",
+    label = "`Encounter.class` is not set"
+)]
+pub trait UsCoreEncounterProfileClassGiven {}
+impl UsCoreEncounterProfileClassGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.type` is required (1..*) by US Core Encounter Profile: set it with `.type_(...)` before `.build()`",
+    label = "`Encounter.type` is not set"
+)]
+pub trait UsCoreEncounterProfileTypeGiven {}
+impl UsCoreEncounterProfileTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.subject` is required (1..1) by US Core Encounter Profile: set it with `.subject(...)` before `.build()`",
+    label = "`Encounter.subject` is not set"
+)]
+pub trait UsCoreEncounterProfileSubjectGiven {}
+impl UsCoreEncounterProfileSubjectGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEncounterProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
+    inner: UsCoreEncounterProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreEncounterProfile {
+    /// A builder of `Encounter` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEncounterProfileBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEncounterProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEncounterProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Encounter.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Encounter.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Encounter.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Encounter.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Encounter.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Encounter.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Encounter.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Encounter.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Identifier(s) by which this encounter is known
+    ///
+    /// `Encounter.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreEncounterProfileIdentifier,
+        >,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
+    ///
+    /// `Encounter.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::EncounterStatusCode>,
+    ) -> UsCoreEncounterProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        UsCoreEncounterProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// List of past encounter statuses
+    ///
+    /// `Encounter.statusHistory` 0..*
+    pub fn status_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
+    ) -> Self {
+        self.inner.status_history = items.into_iter().collect();
+        self
+    }
+    /// Classification of patient encounter
+    ///
+    /// `Encounter.class` 1..1
+    pub fn class(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> UsCoreEncounterProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.class = value.into();
+        UsCoreEncounterProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// List of past encounter classes
+    ///
+    /// `Encounter.classHistory` 0..*
+    pub fn class_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
+    ) -> Self {
+        self.inner.class_history = items.into_iter().collect();
+        self
+    }
+    /// Specific type of encounter
+    ///
+    /// `Encounter.type` 1..*
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
+        >,
+    ) -> UsCoreEncounterProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.type_ = value.into();
+        UsCoreEncounterProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Specific type of service
+    ///
+    /// `Encounter.serviceType` 0..1
+    pub fn service_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Indicates the urgency of the encounter
+    ///
+    /// `Encounter.priority` 0..1
+    pub fn priority(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The patient or group present at the encounter
+    ///
+    /// `Encounter.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreEncounterProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.subject = value.into();
+        UsCoreEncounterProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Episode(s) of care that this encounter should be recorded against
+    ///
+    /// `Encounter.episodeOfCare` 0..*
+    pub fn episode_of_care(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.episode_of_care = items.into_iter().collect();
+        self
+    }
+    /// The ServiceRequest that initiated this encounter
+    ///
+    /// `Encounter.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// List of participants involved in the encounter
+    ///
+    /// `Encounter.participant` 0..*
+    pub fn participant(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// The appointment that scheduled this encounter
+    ///
+    /// `Encounter.appointment` 0..*
+    pub fn appointment(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.appointment = items.into_iter().collect();
+        self
+    }
+    /// The start and end time of the encounter
+    ///
+    /// `Encounter.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Quantity of time the encounter lasted (less time absent)
+    ///
+    /// `Encounter.length` 0..1
+    pub fn length(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Duration>,
+    ) -> Self {
+        self.inner.length = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Coded reason the encounter takes place
+    ///
+    /// `Encounter.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// Reason the encounter takes place (reference)
+    ///
+    /// `Encounter.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// The list of diagnosis relevant to this encounter
+    ///
+    /// `Encounter.diagnosis` 0..*
+    pub fn diagnosis(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// The set of accounts that may be used for billing for this Encounter
+    ///
+    /// `Encounter.account` 0..*
+    pub fn account(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.account = items.into_iter().collect();
+        self
+    }
+    /// Details about the admission to a healthcare service
+    ///
+    /// `Encounter.hospitalization` 0..1
+    pub fn hospitalization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::EncounterHospitalization>,
+    ) -> Self {
+        self.inner.hospitalization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// List of locations where the patient has been
+    ///
+    /// `Encounter.location` 0..*
+    pub fn location(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterLocation>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// The organization (facility) responsible for this encounter
+    ///
+    /// `Encounter.serviceProvider` 0..1
+    pub fn service_provider(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.service_provider = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Another Encounter this encounter is part of
+    ///
+    /// `Encounter.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEncounterProfile
+    where
+        P0: UsCoreEncounterProfileStatusGiven,
+        P1: UsCoreEncounterProfileClassGiven,
+        P2: UsCoreEncounterProfileTypeGiven,
+        P3: UsCoreEncounterProfileSubjectGiven,
+    {
+        self.inner
+    }
+}
 /// Identifier(s) by which this encounter is known
 ///
 /// Element `Encounter.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|7.0.0
@@ -602,5 +989,137 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfileIdentifier {
         w.primitive_field("value", &self.value);
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.system` is required (1..1) by US Core Encounter Profile: set it with `.system(...)` before `.build()`",
+    label = "`Identifier.system` is not set"
+)]
+pub trait UsCoreEncounterProfileIdentifierSystemGiven {}
+impl UsCoreEncounterProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Identifier.value` is required (1..1) by US Core Encounter Profile: set it with `.value(...)` before `.build()`",
+    label = "`Identifier.value` is not set"
+)]
+pub trait UsCoreEncounterProfileIdentifierValueGiven {}
+impl UsCoreEncounterProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEncounterProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
+    inner: UsCoreEncounterProfileIdentifier,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreEncounterProfileIdentifier {
+    /// A builder of `Encounter.identifier` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreEncounterProfileIdentifierBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEncounterProfileIdentifier as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEncounterProfileIdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Identifier.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Identifier.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// usual | official | temp | secondary | old (If known)
+    ///
+    /// `Identifier.use` 0..1
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+    ) -> Self {
+        self.inner.use_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Description of identifier
+    ///
+    /// `Identifier.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The namespace for the identifier value
+    ///
+    /// `Identifier.system` 1..1
+    pub fn system(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> UsCoreEncounterProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.system = value.into();
+        UsCoreEncounterProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value that is unique
+    ///
+    /// `Identifier.value` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreEncounterProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreEncounterProfileIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Time period when id is/was valid for use
+    ///
+    /// `Identifier.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization that issued id (may be just text)
+    ///
+    /// `Identifier.assigner` 0..1
+    pub fn assigner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.assigner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEncounterProfileIdentifier
+    where
+        P0: UsCoreEncounterProfileIdentifierSystemGiven,
+        P1: UsCoreEncounterProfileIdentifierValueGiven,
+    {
+        self.inner
     }
 }

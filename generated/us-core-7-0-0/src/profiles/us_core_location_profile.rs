@@ -413,3 +413,288 @@ impl ::std::convert::TryFrom<::fhir_r4::Location> for UsCoreLocationProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.name` is required (1..1) by US Core Location Profile: set it with `.name(...)` before `.build()`",
+    label = "`Location.name` is not set"
+)]
+pub trait UsCoreLocationProfileNameGiven {}
+impl UsCoreLocationProfileNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreLocationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreLocationProfileBuilder<P0> {
+    inner: UsCoreLocationProfile,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreLocationProfile {
+    /// A builder of `Location` with what the profile fixes filled in.
+    pub fn builder() -> UsCoreLocationProfileBuilder<::fhirgen_runtime::Missing> {
+        let inner = <UsCoreLocationProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreLocationProfileBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreLocationProfileBuilder<P0> {
+    /// Logical id of this artifact
+    ///
+    /// `Location.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Location.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Location.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Location.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Location.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Location.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Location.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Location.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Unique business identifier for facility or location.
+    ///
+    /// `Location.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// active | suspended | inactive
+    ///
+    /// `Location.status` 0..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::LocationStatusCode>,
+    ) -> Self {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The operational status of the location (typically only for a bed/room)
+    ///
+    /// `Location.operationalStatus` 0..1
+    pub fn operational_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> Self {
+        self.inner.operational_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Name by which a facility or location is known.
+    ///
+    /// `Location.name` 1..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreLocationProfileBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        UsCoreLocationProfileBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A list of alternate names that the location is known as, or was known as, in the past
+    ///
+    /// `Location.alias` 0..*
+    pub fn alias(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// Additional details about the location that could be displayed as further information to identify the location beyond its name
+    ///
+    /// `Location.description` 0..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// instance | kind
+    ///
+    /// `Location.mode` 0..1
+    pub fn mode(
+        mut self,
+        value: impl ::std::convert::Into<crate::LocationModeCode>,
+    ) -> Self {
+        self.inner.mode = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Category of service or resource available in a location.
+    ///
+    /// `Location.type` 0..*
+    pub fn type_(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// Contact details of the location
+    ///
+    /// `Location.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Physical location
+    ///
+    /// `Location.address` 0..1
+    pub fn address(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Address>,
+    ) -> Self {
+        self.inner.address = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Physical form of the location
+    ///
+    /// `Location.physicalType` 0..1
+    pub fn physical_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.physical_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The absolute geographic location
+    ///
+    /// `Location.position` 0..1
+    pub fn position(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::LocationPosition>,
+    ) -> Self {
+        self.inner.position = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization responsible for provisioning and upkeep
+    ///
+    /// `Location.managingOrganization` 0..1
+    pub fn managing_organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Another Location this one is physically a part of
+    ///
+    /// `Location.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// What days/times during a week is this location usually open
+    ///
+    /// `Location.hoursOfOperation` 0..*
+    pub fn hours_of_operation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
+    ) -> Self {
+        self.inner.hours_of_operation = items.into_iter().collect();
+        self
+    }
+    /// Description of availability exceptions
+    ///
+    /// `Location.availabilityExceptions` 0..1
+    pub fn availability_exceptions(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Technical endpoints providing access to services operated for the location
+    ///
+    /// `Location.endpoint` 0..*
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreLocationProfile
+    where
+        P0: UsCoreLocationProfileNameGiven,
+    {
+        self.inner
+    }
+}

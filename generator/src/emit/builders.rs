@@ -1,0 +1,348 @@
+//! Typestate builders for profile types: `UsCorePatientProfile::builder()`
+//! has a type parameter per element the profile requires, and `build()`
+//! exists only once each is given; the compiler's error for a missing one
+//! names the element (`#[diagnostic::on_unimplemented]`). Values the profile
+//! fixes have no setter: fixed primitives have no field at all, patterns and
+//! required parts with nothing left to choose are filled in.
+
+use std::collections::{HashMap, HashSet};
+
+use heck::ToUpperCamelCase;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::docs::doc_attrs;
+use super::{element_type, ident, shaped, static_name};
+use crate::conformance::Max;
+use crate::ir::{FieldType, ProfileSpace, StructDef};
+
+/// One settable element of a struct, as the builder sees it.
+struct Element<'a> {
+    rust_name: &'a str,
+    path: String,
+    min: u32,
+    max: Max,
+    ty: &'a FieldType,
+    short: Option<&'a str>,
+    /// The static holding the profile's pattern for it.
+    pattern: Option<Ident>,
+}
+
+/// How the builder treats an element.
+enum Role {
+    /// Required: a type parameter, `Missing` until the setter is called.
+    Required(usize),
+    /// Optional: a setter that returns the same builder.
+    Optional,
+    /// Required and filled in: from the pattern (no setter), or with the
+    /// part's own builder when nothing is left to choose in it (a setter
+    /// replaces it with one built with more).
+    Filled(TokenStream, bool),
+    /// Optional with a pattern: `with_name()` puts the pattern in.
+    OptionalPattern(Ident),
+}
+
+fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
+    let mut out = Vec::new();
+    for f in &s.fields {
+        match &f.ty {
+            FieldType::Constant(_) => {}
+            FieldType::Sliced(sliced) => {
+                for slice in &sliced.slices {
+                    out.push(Element {
+                        rust_name: &slice.rust_name,
+                        path: format!("{}:{}", f.path, slice.name),
+                        min: slice.min,
+                        max: slice.max,
+                        ty: &slice.ty,
+                        short: slice.short.as_deref(),
+                        pattern: None,
+                    });
+                }
+                if let Some(rest) = &sliced.rest {
+                    out.push(Element {
+                        rust_name: &sliced.rest_name,
+                        path: f.path.clone(),
+                        min: 0,
+                        max: Max::Unbounded,
+                        ty: rest,
+                        short: f.short.as_deref(),
+                        pattern: None,
+                    });
+                }
+            }
+            _ => out.push(Element {
+                rust_name: &f.rust_name,
+                path: f.path.clone(),
+                min: f.min,
+                max: f.max,
+                ty: &f.ty,
+                short: f.short.as_deref(),
+                pattern: f
+                    .pattern
+                    .as_ref()
+                    .map(|_| static_name(&s.name, &f.rust_name, "_VALUE")),
+            }),
+        }
+    }
+    out
+}
+
+/// What the builders of a crate need to know across structs.
+pub(super) struct Builders<'a> {
+    /// Structs of the crate whose builders have nothing required to set.
+    complete: HashSet<&'a str>,
+    fillable: HashSet<&'a str>,
+}
+
+impl<'a> Builders<'a> {
+    pub(super) fn new(space: &'a ProfileSpace) -> Self {
+        let fillable: HashSet<&str> = space
+            .base_without_required
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let by_name: HashMap<&str, &StructDef> =
+            space.structs.iter().map(|s| (s.name.as_str(), s)).collect();
+        let mut builders = Builders {
+            complete: HashSet::new(),
+            fillable,
+        };
+        // A struct is complete when each required element is filled in;
+        // that can depend on other structs being complete: iterate.
+        loop {
+            let before = builders.complete.len();
+            for s in by_name.values() {
+                let elements = elements(s);
+                if elements
+                    .iter()
+                    .all(|e| e.min == 0 || builders.filled(e).is_some())
+                {
+                    builders.complete.insert(s.name.as_str());
+                }
+            }
+            if builders.complete.len() == before {
+                break;
+            }
+        }
+        builders
+    }
+
+    /// The code that fills in a required element, if nothing is left to
+    /// choose in it.
+    fn filled(&self, e: &Element<'_>) -> Option<(TokenStream, bool)> {
+        let FieldType::Object { type_name, boxed } = e.ty else {
+            return None;
+        };
+        let (value, settable) = if let Some(pattern) = &e.pattern
+            && e.max == Max::Count(1)
+            && self.fillable.contains(type_name.as_str())
+        {
+            (quote!(::fhirgen_runtime::from_pattern(&#pattern)), false)
+        } else if e.pattern.is_none() && self.complete.contains(type_name.as_str()) {
+            let name = ident(type_name);
+            (quote!(crate::#name::builder().build()), true)
+        } else {
+            return None;
+        };
+        let value = if *boxed {
+            quote!(::std::boxed::Box::new(#value))
+        } else {
+            value
+        };
+        let value = if e.max == Max::Count(1) {
+            value
+        } else {
+            quote!(::fhirgen_runtime::NonEmpty::new(#value))
+        };
+        Some((value, settable))
+    }
+
+    fn role(&self, e: &Element<'_>, next_param: &mut usize) -> Role {
+        if e.min > 0 {
+            if let Some((value, settable)) = self.filled(e) {
+                return Role::Filled(value, settable);
+            }
+            *next_param += 1;
+            return Role::Required(*next_param - 1);
+        }
+        match (&e.pattern, e.ty) {
+            (
+                Some(pattern),
+                FieldType::Object {
+                    type_name,
+                    boxed: false,
+                },
+            ) if e.max == Max::Count(1) && self.fillable.contains(type_name.as_str()) => {
+                Role::OptionalPattern(pattern.clone())
+            }
+            _ => Role::Optional,
+        }
+    }
+
+    /// The builder of one struct.
+    pub(super) fn tokens(&self, s: &StructDef, profile: &str) -> TokenStream {
+        let name = ident(&s.name);
+        let builder = ident(&format!("{}Builder", s.name));
+        let elements = elements(s);
+        let mut next = 0;
+        let roles: Vec<Role> = elements.iter().map(|e| self.role(e, &mut next)).collect();
+        let params: Vec<Ident> = (0..next).map(|i| ident(&format!("P{i}"))).collect();
+        let missing = params.iter().map(|_| quote!(::fhirgen_runtime::Missing));
+        let mut traits = Vec::new();
+        let mut bounds = Vec::new();
+        let mut setters = Vec::new();
+        let mut fills = Vec::new();
+        for (e, role) in elements.iter().zip(&roles) {
+            let field = ident(e.rust_name);
+            let inner = element_type(e.ty);
+            let full = shaped(inner.clone(), e.min, e.max);
+            let max = match e.max {
+                Max::Count(n) => n.to_string(),
+                Max::Unbounded => "*".to_owned(),
+            };
+            let mut doc = Vec::new();
+            if let Some(short) = e.short {
+                doc.push(short.to_owned());
+                doc.push(String::new());
+            }
+            doc.push(format!("`{}` {}..{}", e.path, e.min, max));
+            match role {
+                Role::Required(i) => {
+                    let trait_name = ident(&format!(
+                        "{}{}Given",
+                        s.name,
+                        e.rust_name.to_upper_camel_case()
+                    ));
+                    let message = format!(
+                        "`{}` is required ({}..{}) by {profile}: set it with `.{}(...)` before `.build()`",
+                        e.path, e.min, max, e.rust_name
+                    );
+                    let label = format!("`{}` is not set", e.path);
+                    traits.push(quote! {
+                        #[doc(hidden)]
+                        #[diagnostic::on_unimplemented(message = #message, label = #label)]
+                        pub trait #trait_name {}
+                        impl #trait_name for ::fhirgen_runtime::Set {}
+                    });
+                    let param = &params[*i];
+                    bounds.push(quote!(#param: #trait_name));
+                    let after = params.iter().enumerate().map(|(j, p)| {
+                        if j == *i {
+                            quote!(::fhirgen_runtime::Set)
+                        } else {
+                            quote!(#p)
+                        }
+                    });
+                    let doc = doc_attrs(&doc);
+                    setters.push(quote! {
+                        #doc
+                        pub fn #field(mut self, value: impl ::std::convert::Into<#full>) -> #builder<#(#after),*> {
+                            self.inner.#field = value.into();
+                            #builder { inner: self.inner, state: ::std::marker::PhantomData }
+                        }
+                    });
+                }
+                Role::Optional => {
+                    let doc = doc_attrs(&doc);
+                    setters.push(if e.max == Max::Count(1) {
+                        quote! {
+                            #doc
+                            pub fn #field(mut self, value: impl ::std::convert::Into<#inner>) -> Self {
+                                self.inner.#field = ::std::option::Option::Some(value.into());
+                                self
+                            }
+                        }
+                    } else {
+                        quote! {
+                            #doc
+                            pub fn #field(mut self, items: impl ::std::iter::IntoIterator<Item = #inner>) -> Self {
+                                self.inner.#field = items.into_iter().collect();
+                                self
+                            }
+                        }
+                    });
+                }
+                Role::Filled(value, settable) => {
+                    fills.push(quote!(inner.#field = #value;));
+                    if *settable {
+                        doc.push(String::new());
+                        doc.push(
+                            "Filled in with what the profile fixes; this replaces it.".to_owned(),
+                        );
+                        let doc = doc_attrs(&doc);
+                        setters.push(quote! {
+                            #doc
+                            pub fn #field(mut self, value: impl ::std::convert::Into<#full>) -> Self {
+                                self.inner.#field = value.into();
+                                self
+                            }
+                        });
+                    }
+                }
+                Role::OptionalPattern(pattern) => {
+                    let with = ident(&format!("with_{}", e.rust_name.trim_end_matches('_')));
+                    doc.push(String::new());
+                    doc.push("Puts in the value the profile's pattern gives.".to_owned());
+                    let doc = doc_attrs(&doc);
+                    setters.push(quote! {
+                        #doc
+                        pub fn #with(mut self) -> Self {
+                            self.inner.#field = ::std::option::Option::Some(::fhirgen_runtime::from_pattern(&#pattern));
+                            self
+                        }
+                    });
+                }
+            }
+        }
+        let struct_doc = doc_attrs(&[
+            format!(
+                "Builds a [`{}`]: `build()` exists once every element the profile requires is set.",
+                s.name
+            ),
+            "Values the profile fixes are filled in and have no setter.".to_owned(),
+        ]);
+        let builder_fn_doc = doc_attrs(&[format!(
+            "A builder of `{}` with what the profile fixes filled in.",
+            s.path
+        )]);
+        let inner_mut = if fills.is_empty() {
+            quote!()
+        } else {
+            quote!(mut)
+        };
+        quote! {
+            #(#traits)*
+
+            #struct_doc
+            #[must_use]
+            pub struct #builder<#(#params),*> {
+                inner: #name,
+                state: ::std::marker::PhantomData<(#(#params,)*)>,
+            }
+
+            impl #name {
+                #builder_fn_doc
+                pub fn builder() -> #builder<#(#missing),*> {
+                    let #inner_mut inner = <#name as ::fhirgen_runtime::Empty>::empty();
+                    #(#fills)*
+                    #builder { inner, state: ::std::marker::PhantomData }
+                }
+            }
+
+            impl<#(#params),*> #builder<#(#params),*> {
+                #(#setters)*
+
+                /// The value, conformant to the profile's cardinality and fixed
+                /// values; a required element not given is a compile error that
+                /// names it.
+                pub fn build(self) -> #name
+                where
+                    #(#bounds,)*
+                {
+                    self.inner
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Building US Core resources in code: the typestate builders fill in what
+//! the profile fixes, and what they build reads back through the profile.
+
+use fhirgen_runtime::NonEmpty;
+use us_core_6_1_0::r4;
+use us_core_6_1_0::{
+    AdministrativeGender, ObservationStatus, UsCoreBloodPressureProfile,
+    UsCoreBloodPressureProfileComponentDiastolic, UsCoreBloodPressureProfileComponentSystolic,
+    UsCoreBloodPressureProfileComponentSystolicValue,
+    UsCoreBloodPressureProfileComponentSystolicValueQuantity, UsCoreBloodPressureProfileEffective,
+    UsCorePatientProfile, UsCorePatientProfileIdentifier,
+};
+
+fn text(value: &str) -> r4::FhirString {
+    value.to_owned().into()
+}
+
+fn reference(to: &str) -> r4::Reference {
+    let mut reference: r4::Reference = fhirgen_runtime::Empty::empty();
+    reference.reference = Some(text(to));
+    reference
+}
+
+#[test]
+fn a_patient_built_with_its_required_elements_conforms() {
+    let mut name: r4::HumanName = fhirgen_runtime::Empty::empty();
+    name.family = Some(text("Shaw"));
+    let patient = UsCorePatientProfile::builder()
+        .identifier(
+            UsCorePatientProfileIdentifier::builder()
+                .system("http://hospital.example.org".to_owned())
+                .value(text("1032702"))
+                .build(),
+        )
+        .name(NonEmpty::new(name))
+        .gender(AdministrativeGender::Female)
+        .id("example".to_owned())
+        .build();
+    let json = patient.to_json();
+    let again = UsCorePatientProfile::from_json(&json).unwrap();
+    assert_eq!(again, patient);
+    assert!(
+        String::from_utf8(json)
+            .unwrap()
+            .contains(r#""gender":"female""#)
+    );
+}
+
+#[test]
+fn a_blood_pressure_comes_with_its_fixed_codes_and_units() {
+    let quantity = |value: &str| {
+        UsCoreBloodPressureProfileComponentSystolicValueQuantity::builder()
+            .value(value.parse::<fhirgen_runtime::Decimal>().unwrap())
+            .unit(text("mmHg"))
+            .build()
+    };
+    let systolic = UsCoreBloodPressureProfileComponentSystolic::builder()
+        .value(UsCoreBloodPressureProfileComponentSystolicValue::Quantity(
+            Box::new(quantity("109")),
+        ))
+        .build();
+    let bp = UsCoreBloodPressureProfile::builder()
+        .status(ObservationStatus::Final)
+        .subject(reference("Patient/example"))
+        .effective(UsCoreBloodPressureProfileEffective::DateTime(
+            "1999-07-02"
+                .parse::<fhirgen_runtime::DateTime>()
+                .unwrap()
+                .into(),
+        ))
+        .component_systolic(systolic)
+        .build();
+    // The category, the panel code, both component codes and the UCUM
+    // system and code of the quantity are the profile's, not the caller's.
+    let json: serde_json::Value = serde_json::from_slice(&bp.to_json()).unwrap();
+    assert_eq!(json["code"]["coding"][0]["code"], "85354-9");
+    assert_eq!(json["category"][0]["coding"][0]["code"], "vital-signs");
+    assert_eq!(json["component"][0]["code"]["coding"][0]["code"], "8480-6");
+    assert_eq!(json["component"][1]["code"]["coding"][0]["code"], "8462-4");
+    assert_eq!(json["component"][0]["valueQuantity"]["code"], "mm[Hg]");
+    assert_eq!(
+        json["component"][0]["valueQuantity"]["system"],
+        "http://unitsofmeasure.org"
+    );
+    let again = UsCoreBloodPressureProfile::from_json(&bp.to_json()).unwrap();
+    assert_eq!(again.to_json(), bp.to_json());
+    let _: UsCoreBloodPressureProfileComponentDiastolic = again.component_diastolic;
+}
