@@ -86,3 +86,29 @@ fn a_blood_pressure_comes_with_its_fixed_codes_and_units() {
     assert_eq!(again.to_json(), bp.to_json());
     let _: UsCoreBloodPressureProfileComponentDiastolic = again.component_diastolic;
 }
+
+/// A server's code for US Core 6.1.0 Immunization: every Must Support element
+/// is given or declared absent. The same code against US Core 7.0.0 does not
+/// compile: 7.0.0 made `encounter` and `location` Must Support
+/// (`tests/compile_fail/must_support_not_addressed.rs`).
+#[test]
+fn a_server_addresses_every_must_support_element() {
+    let mut vaccine: r4::CodeableConcept = fhirgen_runtime::Empty::empty();
+    vaccine.text = Some(text("influenza"));
+    let immunization = us_core_6_1_0::UsCoreImmunizationProfile::must_support_builder()
+        .status(us_core_6_1_0::ImmunizationStatusCodes::Completed)
+        .vaccine_code(vaccine)
+        .patient(reference("Patient/example"))
+        .occurrence(r4::ImmunizationOccurrence::DateTime(
+            "2020-01-30"
+                .parse::<fhirgen_runtime::DateTime>()
+                .unwrap()
+                .into(),
+        ))
+        .primary_source(true)
+        .no_status_reason()
+        .build();
+    let json = immunization.to_json();
+    let again = us_core_6_1_0::UsCoreImmunizationProfile::from_json(&json).unwrap();
+    assert_eq!(again, immunization);
+}

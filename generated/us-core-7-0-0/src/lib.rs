@@ -7,7 +7,8 @@
 //! [`ProfiledResource`] reads any resource into the type of the profile its
 //! `meta.profile` names.
 
-#![allow(clippy::large_enum_variant)]
+// Builders carry one type parameter per required or Must Support element.
+#![allow(clippy::large_enum_variant, clippy::type_complexity)]
 
 #[rustfmt::skip]
 mod codes;

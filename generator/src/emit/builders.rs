@@ -26,6 +26,7 @@ struct Element<'a> {
     short: Option<&'a str>,
     /// The static holding the profile's pattern for it.
     pattern: Option<Ident>,
+    must_support: bool,
 }
 
 /// How the builder treats an element.
@@ -40,6 +41,20 @@ enum Role {
     Filled(TokenStream, bool),
     /// Optional with a pattern: `with_name()` puts the pattern in.
     OptionalPattern(Ident),
+    /// Optional and Must Support, in the builder that makes a server address
+    /// every Must Support element: a type parameter, `Set` once the element
+    /// is given or declared absent (`no_name()`).
+    MustSupport(usize, Option<Ident>),
+}
+
+/// Which builder to make.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// `builder()`: the required elements must be set.
+    Required,
+    /// `must_support_builder()`: and every Must Support element must be
+    /// given or declared absent.
+    MustSupport,
 }
 
 fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
@@ -57,6 +72,7 @@ fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
                         ty: &slice.ty,
                         short: slice.short.as_deref(),
                         pattern: None,
+                        must_support: slice.must_support,
                     });
                 }
                 if let Some(rest) = &sliced.rest {
@@ -68,6 +84,7 @@ fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
                         ty: rest,
                         short: f.short.as_deref(),
                         pattern: None,
+                        must_support: false,
                     });
                 }
             }
@@ -82,6 +99,7 @@ fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
                     .pattern
                     .as_ref()
                     .map(|_| static_name(&s.name, &f.rust_name, "_VALUE")),
+                must_support: f.must_support,
             }),
         }
     }
@@ -158,7 +176,23 @@ impl<'a> Builders<'a> {
         Some((value, settable))
     }
 
-    fn role(&self, e: &Element<'_>, next_param: &mut usize) -> Role {
+    fn role(&self, e: &Element<'_>, next_param: &mut usize, mode: Mode) -> Role {
+        if e.min == 0 && e.must_support && mode == Mode::MustSupport {
+            *next_param += 1;
+            let pattern = match (&e.pattern, e.ty) {
+                (
+                    Some(pattern),
+                    FieldType::Object {
+                        type_name,
+                        boxed: false,
+                    },
+                ) if e.max == Max::Count(1) && self.fillable.contains(type_name.as_str()) => {
+                    Some(pattern.clone())
+                }
+                _ => None,
+            };
+            return Role::MustSupport(*next_param - 1, pattern);
+        }
         if e.min > 0 {
             if let Some((value, settable)) = self.filled(e) {
                 return Role::Filled(value, settable);
@@ -181,12 +215,21 @@ impl<'a> Builders<'a> {
     }
 
     /// The builder of one struct.
-    pub(super) fn tokens(&self, s: &StructDef, profile: &str) -> TokenStream {
+    pub(super) fn tokens(&self, s: &StructDef, profile: &str, mode: Mode) -> TokenStream {
         let name = ident(&s.name);
-        let builder = ident(&format!("{}Builder", s.name));
+        let (builder, entry) = match mode {
+            Mode::Required => (ident(&format!("{}Builder", s.name)), ident("builder")),
+            Mode::MustSupport => (
+                ident(&format!("{}MustSupportBuilder", s.name)),
+                ident("must_support_builder"),
+            ),
+        };
         let elements = elements(s);
         let mut next = 0;
-        let roles: Vec<Role> = elements.iter().map(|e| self.role(e, &mut next)).collect();
+        let roles: Vec<Role> = elements
+            .iter()
+            .map(|e| self.role(e, &mut next, mode))
+            .collect();
         let params: Vec<Ident> = (0..next).map(|i| ident(&format!("P{i}"))).collect();
         let missing = params.iter().map(|_| quote!(::fhirgen_runtime::Missing));
         let mut traits = Vec::new();
@@ -219,12 +262,14 @@ impl<'a> Builders<'a> {
                         e.path, e.min, max, e.rust_name
                     );
                     let label = format!("`{}` is not set", e.path);
-                    traits.push(quote! {
-                        #[doc(hidden)]
-                        #[diagnostic::on_unimplemented(message = #message, label = #label)]
-                        pub trait #trait_name {}
-                        impl #trait_name for ::fhirgen_runtime::Set {}
-                    });
+                    if mode == Mode::Required {
+                        traits.push(quote! {
+                            #[doc(hidden)]
+                            #[diagnostic::on_unimplemented(message = #message, label = #label)]
+                            pub trait #trait_name {}
+                            impl #trait_name for ::fhirgen_runtime::Set {}
+                        });
+                    }
                     let param = &params[*i];
                     bounds.push(quote!(#param: #trait_name));
                     let after = params.iter().enumerate().map(|(j, p)| {
@@ -280,6 +325,82 @@ impl<'a> Builders<'a> {
                         });
                     }
                 }
+                Role::MustSupport(i, pattern) => {
+                    let trait_name = ident(&format!(
+                        "{}{}Addressed",
+                        s.name,
+                        e.rust_name.to_upper_camel_case()
+                    ));
+                    let bare = e.rust_name.trim_end_matches('_');
+                    let absent = ident(&format!("no_{bare}"));
+                    let message = format!(
+                        "`{}` is Must Support in {profile}: give it with `.{}(...)` or declare it absent with `.{absent}()` before `.build()`",
+                        e.path,
+                        if pattern.is_some() {
+                            format!("with_{bare}")
+                        } else {
+                            e.rust_name.to_owned()
+                        },
+                    );
+                    let label = format!("`{}` is not addressed", e.path);
+                    traits.push(quote! {
+                        #[doc(hidden)]
+                        #[diagnostic::on_unimplemented(message = #message, label = #label)]
+                        pub trait #trait_name {}
+                        impl #trait_name for ::fhirgen_runtime::Set {}
+                    });
+                    let param = &params[*i];
+                    bounds.push(quote!(#param: #trait_name));
+                    let after: Vec<TokenStream> = params
+                        .iter()
+                        .enumerate()
+                        .map(|(j, p)| {
+                            if j == *i {
+                                quote!(::fhirgen_runtime::Set)
+                            } else {
+                                quote!(#p)
+                            }
+                        })
+                        .collect();
+                    let give = match (pattern, e.max) {
+                        (Some(pattern), _) => {
+                            let with = ident(&format!("with_{bare}"));
+                            quote! {
+                                pub fn #with(mut self) -> #builder<#(#after),*> {
+                                    self.inner.#field = ::std::option::Option::Some(::fhirgen_runtime::from_pattern(&#pattern));
+                                    #builder { inner: self.inner, state: ::std::marker::PhantomData }
+                                }
+                            }
+                        }
+                        (None, Max::Count(1)) => quote! {
+                            pub fn #field(mut self, value: impl ::std::convert::Into<#inner>) -> #builder<#(#after),*> {
+                                self.inner.#field = ::std::option::Option::Some(value.into());
+                                #builder { inner: self.inner, state: ::std::marker::PhantomData }
+                            }
+                        },
+                        (None, _) => quote! {
+                            pub fn #field(mut self, items: impl ::std::iter::IntoIterator<Item = #inner>) -> #builder<#(#after),*> {
+                                self.inner.#field = items.into_iter().collect();
+                                #builder { inner: self.inner, state: ::std::marker::PhantomData }
+                            }
+                        },
+                    };
+                    doc.push(", Must Support".to_owned());
+                    let doc = doc_attrs(&doc);
+                    let absent_doc = doc_attrs(&[format!(
+                        "Declares `{}` absent: this server has no value for it here.",
+                        e.path
+                    )]);
+                    setters.push(quote! {
+                        #doc
+                        #give
+
+                        #absent_doc
+                        pub fn #absent(self) -> #builder<#(#after),*> {
+                            #builder { inner: self.inner, state: ::std::marker::PhantomData }
+                        }
+                    });
+                }
                 Role::OptionalPattern(pattern) => {
                     let with = ident(&format!("with_{}", e.rust_name.trim_end_matches('_')));
                     doc.push(String::new());
@@ -323,7 +444,7 @@ impl<'a> Builders<'a> {
 
             impl #name {
                 #builder_fn_doc
-                pub fn builder() -> #builder<#(#missing),*> {
+                pub fn #entry() -> #builder<#(#missing),*> {
                     let #inner_mut inner = <#name as ::fhirgen_runtime::Empty>::empty();
                     #(#fills)*
                     #builder { inner, state: ::std::marker::PhantomData }

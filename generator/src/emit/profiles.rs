@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::builders::Builders;
+use super::builders::{Builders, Mode};
 use super::docs::doc_attrs;
 use super::{CrateFiles, CrateOptions, choice_tokens, ident, internal, render, struct_tokens};
 use crate::error::Result;
@@ -52,7 +52,10 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         let label = profile.title.as_deref().unwrap_or(&profile.name);
         for s in structs {
             tokens.extend(struct_tokens(s, &choice_index)?);
-            tokens.extend(builders.tokens(s, label));
+            tokens.extend(builders.tokens(s, label, Mode::Required));
+            if s.profile.is_some() {
+                tokens.extend(builders.tokens(s, label, Mode::MustSupport));
+            }
         }
         for c in choices {
             tokens.extend(choice_tokens(c));
@@ -438,7 +441,8 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
 //! [`ProfiledResource`] reads any resource into the type of the profile its
 //! `meta.profile` names.
 
-#![allow(clippy::large_enum_variant)]
+// Builders carry one type parameter per required or Must Support element.
+#![allow(clippy::large_enum_variant, clippy::type_complexity)]
 
 #[rustfmt::skip]
 mod codes;

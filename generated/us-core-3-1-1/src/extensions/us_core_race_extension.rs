@@ -287,6 +287,115 @@ impl<P0> UsCoreRaceExtensionBuilder<P0> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:ombCategory` is Must Support in US Core Race Extension: give it with `.omb_category(...)` or declare it absent with `.no_omb_category()` before `.build()`",
+    label = "`Extension.extension:ombCategory` is not addressed"
+)]
+pub trait UsCoreRaceExtensionOmbCategoryAddressed {}
+impl UsCoreRaceExtensionOmbCategoryAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRaceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
+    inner: UsCoreRaceExtension,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreRaceExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreRaceExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRaceExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRaceExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
+    ///
+    /// `Extension.extension:ombCategory` 0..5
+    /// , Must Support
+    pub fn omb_category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreRaceExtensionExtensionOmbCategory,
+        >,
+    ) -> UsCoreRaceExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.omb_category = items.into_iter().collect();
+        UsCoreRaceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Extension.extension:ombCategory` absent: this server has no value for it here.
+    pub fn no_omb_category(
+        self,
+    ) -> UsCoreRaceExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        UsCoreRaceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extended race codes
+    ///
+    /// `Extension.extension:detailed` 0..*
+    pub fn detailed(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreRaceExtensionExtensionDetailed,
+        >,
+    ) -> Self {
+        self.inner.detailed = items.into_iter().collect();
+        self
+    }
+    /// Race Text
+    ///
+    /// `Extension.extension:text` 1..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionText>,
+    ) -> UsCoreRaceExtensionMustSupportBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        UsCoreRaceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRaceExtension
+    where
+        P0: UsCoreRaceExtensionOmbCategoryAddressed,
+        P1: UsCoreRaceExtensionTextGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_RACE_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"ombCategory\"",
 );

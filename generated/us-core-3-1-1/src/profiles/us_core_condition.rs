@@ -760,3 +760,339 @@ impl<P0, P1, P2> UsCoreConditionBuilder<P0, P1, P2> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.clinicalStatus` is Must Support in US Core Condition Profile: give it with `.clinical_status(...)` or declare it absent with `.no_clinical_status()` before `.build()`",
+    label = "`Condition.clinicalStatus` is not addressed"
+)]
+pub trait UsCoreConditionClinicalStatusAddressed {}
+impl UsCoreConditionClinicalStatusAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.verificationStatus` is Must Support in US Core Condition Profile: give it with `.verification_status(...)` or declare it absent with `.no_verification_status()` before `.build()`",
+    label = "`Condition.verificationStatus` is not addressed"
+)]
+pub trait UsCoreConditionVerificationStatusAddressed {}
+impl UsCoreConditionVerificationStatusAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCondition`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreCondition,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreCondition {
+    /// A builder of `Condition` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreConditionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCondition as ::fhirgen_runtime::Empty>::empty();
+        UsCoreConditionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `Condition.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Condition.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Condition.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Condition.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Condition.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Condition.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Condition.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Condition.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this condition
+    ///
+    /// `Condition.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// active | recurrence | relapse | inactive | remission | resolved
+    ///
+    /// `Condition.clinicalStatus` 0..1
+    /// , Must Support
+    pub fn clinical_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.clinicalStatus` absent: this server has no value for it here.
+    pub fn no_clinical_status(
+        self,
+    ) -> UsCoreConditionMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
+    ///
+    /// `Condition.verificationStatus` 0..1
+    /// , Must Support
+    pub fn verification_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.verificationStatus` absent: this server has no value for it here.
+    pub fn no_verification_status(
+        self,
+    ) -> UsCoreConditionMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// problem-list-item | encounter-diagnosis | health-concern
+    ///
+    /// `Condition.category` 1..*
+    pub fn category(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
+        >,
+    ) -> UsCoreConditionMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.category = value.into();
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Subjective severity of condition
+    ///
+    /// `Condition.severity` 0..1
+    pub fn severity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.severity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Identification of the condition, problem or diagnosis
+    ///
+    /// `Condition.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.code = value.into();
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Anatomical location, if relevant
+    ///
+    /// `Condition.bodySite` 0..*
+    pub fn body_site(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// Who has the condition?
+    ///
+    /// `Condition.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.subject = value.into();
+        UsCoreConditionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `Condition.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Estimated or actual date,  date-time, or age
+    ///
+    /// `Condition.onset[x]` 0..1
+    pub fn onset(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
+    ) -> Self {
+        self.inner.onset = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// When in resolution/remission
+    ///
+    /// `Condition.abatement[x]` 0..1
+    pub fn abatement(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
+    ) -> Self {
+        self.inner.abatement = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date record was first recorded
+    ///
+    /// `Condition.recordedDate` 0..1
+    pub fn recorded_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who recorded the condition
+    ///
+    /// `Condition.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Person who asserts this condition
+    ///
+    /// `Condition.asserter` 0..1
+    pub fn asserter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.asserter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Stage/grade, usually assessed formally
+    ///
+    /// `Condition.stage` 0..*
+    pub fn stage(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+    ) -> Self {
+        self.inner.stage = items.into_iter().collect();
+        self
+    }
+    /// Supporting evidence
+    ///
+    /// `Condition.evidence` 0..*
+    pub fn evidence(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+    ) -> Self {
+        self.inner.evidence = items.into_iter().collect();
+        self
+    }
+    /// Additional information about the Condition
+    ///
+    /// `Condition.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCondition
+    where
+        P0: UsCoreConditionClinicalStatusAddressed,
+        P1: UsCoreConditionVerificationStatusAddressed,
+        P2: UsCoreConditionCategoryGiven,
+        P3: UsCoreConditionCodeGiven,
+        P4: UsCoreConditionSubjectGiven,
+    {
+        self.inner
+    }
+}

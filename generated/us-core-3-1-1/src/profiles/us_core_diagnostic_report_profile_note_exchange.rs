@@ -837,3 +837,567 @@ impl<
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.encounter` is Must Support in US Core DiagnosticReport Profile for Report and Note exchange: give it with `.encounter(...)` or declare it absent with `.no_encounter()` before `.build()`",
+    label = "`DiagnosticReport.encounter` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileNoteExchangeEncounterAddressed {}
+impl UsCoreDiagnosticReportProfileNoteExchangeEncounterAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.issued` is Must Support in US Core DiagnosticReport Profile for Report and Note exchange: give it with `.issued(...)` or declare it absent with `.no_issued()` before `.build()`",
+    label = "`DiagnosticReport.issued` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileNoteExchangeIssuedAddressed {}
+impl UsCoreDiagnosticReportProfileNoteExchangeIssuedAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.performer` is Must Support in US Core DiagnosticReport Profile for Report and Note exchange: give it with `.performer(...)` or declare it absent with `.no_performer()` before `.build()`",
+    label = "`DiagnosticReport.performer` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileNoteExchangePerformerAddressed {}
+impl UsCoreDiagnosticReportProfileNoteExchangePerformerAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.presentedForm` is Must Support in US Core DiagnosticReport Profile for Report and Note exchange: give it with `.presented_form(...)` or declare it absent with `.no_presented_form()` before `.build()`",
+    label = "`DiagnosticReport.presentedForm` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileNoteExchangePresentedFormAddressed {}
+impl UsCoreDiagnosticReportProfileNoteExchangePresentedFormAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDiagnosticReportProfileNoteExchange`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> {
+    inner: UsCoreDiagnosticReportProfileNoteExchange,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8)>,
+}
+impl UsCoreDiagnosticReportProfileNoteExchange {
+    /// A builder of `DiagnosticReport` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDiagnosticReportProfileNoteExchange as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `DiagnosticReport.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `DiagnosticReport.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `DiagnosticReport.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `DiagnosticReport.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `DiagnosticReport.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `DiagnosticReport.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DiagnosticReport.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `DiagnosticReport.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business identifier for report
+    ///
+    /// `DiagnosticReport.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// What was requested
+    ///
+    /// `DiagnosticReport.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// registered | partial | preliminary | final +
+    ///
+    /// `DiagnosticReport.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.status = value.into();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Service category
+    ///
+    /// `DiagnosticReport.category` 1..*
+    pub fn category(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
+        >,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.category = value.into();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// US Core Report Code
+    ///
+    /// `DiagnosticReport.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.code = value.into();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The subject of the report - usually, but not always, the patient
+    ///
+    /// `DiagnosticReport.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.subject = value.into();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Health care event when test ordered
+    ///
+    /// `DiagnosticReport.encounter` 0..1
+    /// , Must Support
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.encounter` absent: this server has no value for it here.
+    pub fn no_encounter(
+        self,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Time of the report or note
+    ///
+    /// `DiagnosticReport.effective[x]` 1..1
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportEffective>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.effective = value.into();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// DateTime this version was made
+    ///
+    /// `DiagnosticReport.issued` 0..1
+    /// , Must Support
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+    > {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.issued` absent: this server has no value for it here.
+    pub fn no_issued(
+        self,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+    > {
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Responsible Diagnostic Service
+    ///
+    /// `DiagnosticReport.performer` 0..*
+    /// , Must Support
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+    > {
+        self.inner.performer = items.into_iter().collect();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.performer` absent: this server has no value for it here.
+    pub fn no_performer(
+        self,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+    > {
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Primary result interpreter
+    ///
+    /// `DiagnosticReport.resultsInterpreter` 0..*
+    pub fn results_interpreter(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.results_interpreter = items.into_iter().collect();
+        self
+    }
+    /// Specimens this report is based on
+    ///
+    /// `DiagnosticReport.specimen` 0..*
+    pub fn specimen(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// Observations
+    ///
+    /// `DiagnosticReport.result` 0..*
+    pub fn result(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.result = items.into_iter().collect();
+        self
+    }
+    /// Reference to full details of imaging associated with the diagnostic report
+    ///
+    /// `DiagnosticReport.imagingStudy` 0..*
+    pub fn imaging_study(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.imaging_study = items.into_iter().collect();
+        self
+    }
+    /// Key images associated with this report
+    ///
+    /// `DiagnosticReport.media` 0..*
+    pub fn media(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
+    ) -> Self {
+        self.inner.media = items.into_iter().collect();
+        self
+    }
+    /// Clinical conclusion (interpretation) of test results
+    ///
+    /// `DiagnosticReport.conclusion` 0..1
+    pub fn conclusion(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.conclusion = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Codes for the clinical conclusion of test results
+    ///
+    /// `DiagnosticReport.conclusionCode` 0..*
+    pub fn conclusion_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.conclusion_code = items.into_iter().collect();
+        self
+    }
+    /// Entire report as issued
+    ///
+    /// `DiagnosticReport.presentedForm` 0..*
+    /// , Must Support
+    pub fn presented_form(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.presented_form = items.into_iter().collect();
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.presentedForm` absent: this server has no value for it here.
+    pub fn no_presented_form(
+        self,
+    ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDiagnosticReportProfileNoteExchange
+    where
+        P0: UsCoreDiagnosticReportProfileNoteExchangeStatusGiven,
+        P1: UsCoreDiagnosticReportProfileNoteExchangeCategoryGiven,
+        P2: UsCoreDiagnosticReportProfileNoteExchangeCodeGiven,
+        P3: UsCoreDiagnosticReportProfileNoteExchangeSubjectGiven,
+        P4: UsCoreDiagnosticReportProfileNoteExchangeEncounterAddressed,
+        P5: UsCoreDiagnosticReportProfileNoteExchangeEffectiveGiven,
+        P6: UsCoreDiagnosticReportProfileNoteExchangeIssuedAddressed,
+        P7: UsCoreDiagnosticReportProfileNoteExchangePerformerAddressed,
+        P8: UsCoreDiagnosticReportProfileNoteExchangePresentedFormAddressed,
+    {
+        self.inner
+    }
+}

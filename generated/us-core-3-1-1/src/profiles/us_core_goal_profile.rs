@@ -701,6 +701,308 @@ impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Goal.target` is Must Support in US Core Goal Profile: give it with `.target(...)` or declare it absent with `.no_target()` before `.build()`",
+    label = "`Goal.target` is not addressed"
+)]
+pub trait UsCoreGoalProfileTargetAddressed {}
+impl UsCoreGoalProfileTargetAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreGoalProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3> {
+    inner: UsCoreGoalProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreGoalProfile {
+    /// A builder of `Goal` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreGoalProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreGoalProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreGoalProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Goal.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Goal.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Goal.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Goal.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Goal.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Goal.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Goal.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Goal.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this goal
+    ///
+    /// `Goal.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
+    ///
+    /// `Goal.lifecycleStatus` 1..1
+    pub fn lifecycle_status(
+        mut self,
+        value: impl ::std::convert::Into<crate::GoalLifecycleStatusCode>,
+    ) -> UsCoreGoalProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.lifecycle_status = value.into();
+        UsCoreGoalProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
+    ///
+    /// `Goal.achievementStatus` 0..1
+    pub fn achievement_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.achievement_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// E.g. Treatment, dietary, behavioral, etc.
+    ///
+    /// `Goal.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// high-priority | medium-priority | low-priority
+    ///
+    /// `Goal.priority` 0..1
+    pub fn priority(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Code or text describing goal
+    ///
+    /// `Goal.description` 1..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreGoalProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.description = value.into();
+        UsCoreGoalProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who this goal is intended for
+    ///
+    /// `Goal.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.subject = value.into();
+        UsCoreGoalProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When goal pursuit begins
+    ///
+    /// `Goal.start[x]` 0..1
+    pub fn start(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::GoalStart>,
+    ) -> Self {
+        self.inner.start = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Target outcome for the goal
+    ///
+    /// `Goal.target` 0..*
+    /// , Must Support
+    pub fn target(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::UsCoreGoalProfileTarget>,
+    ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.target = items.into_iter().collect();
+        UsCoreGoalProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Goal.target` absent: this server has no value for it here.
+    pub fn no_target(
+        self,
+    ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        UsCoreGoalProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When goal status took effect
+    ///
+    /// `Goal.statusDate` 0..1
+    pub fn status_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.status_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reason for current status
+    ///
+    /// `Goal.statusReason` 0..1
+    pub fn status_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who's responsible for creating Goal?
+    ///
+    /// `Goal.expressedBy` 0..1
+    pub fn expressed_by(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.expressed_by = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Issues addressed by this goal
+    ///
+    /// `Goal.addresses` 0..*
+    pub fn addresses(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.addresses = items.into_iter().collect();
+        self
+    }
+    /// Comments about the goal
+    ///
+    /// `Goal.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// What result was achieved regarding the goal?
+    ///
+    /// `Goal.outcomeCode` 0..*
+    pub fn outcome_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.outcome_code = items.into_iter().collect();
+        self
+    }
+    /// Observation that resulted from goal
+    ///
+    /// `Goal.outcomeReference` 0..*
+    pub fn outcome_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.outcome_reference = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreGoalProfile
+    where
+        P0: UsCoreGoalProfileLifecycleStatusGiven,
+        P1: UsCoreGoalProfileDescriptionGiven,
+        P2: UsCoreGoalProfileSubjectGiven,
+        P3: UsCoreGoalProfileTargetAddressed,
+    {
+        self.inner
+    }
+}
 /// Target outcome for the goal
 ///
 /// Element `Goal.target` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|3.1.1

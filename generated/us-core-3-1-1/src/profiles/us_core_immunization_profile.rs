@@ -999,3 +999,493 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Immunization.statusReason` is Must Support in US Core Immunization Profile: give it with `.status_reason(...)` or declare it absent with `.no_status_reason()` before `.build()`",
+    label = "`Immunization.statusReason` is not addressed"
+)]
+pub trait UsCoreImmunizationProfileStatusReasonAddressed {}
+impl UsCoreImmunizationProfileStatusReasonAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreImmunizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreImmunizationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
+    inner: UsCoreImmunizationProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5)>,
+}
+impl UsCoreImmunizationProfile {
+    /// A builder of `Immunization` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreImmunizationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreImmunizationProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+> UsCoreImmunizationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
+    /// Logical id of this artifact
+    ///
+    /// `Immunization.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Immunization.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Immunization.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Immunization.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Immunization.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Immunization.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Immunization.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Immunization.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business identifier
+    ///
+    /// `Immunization.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// completed | entered-in-error | not-done
+    ///
+    /// `Immunization.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ImmunizationStatusCodesCode>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.status = value.into();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Reason not done
+    ///
+    /// `Immunization.statusReason` 0..1
+    /// , Must Support
+    pub fn status_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Immunization.statusReason` absent: this server has no value for it here.
+    pub fn no_status_reason(
+        self,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+    > {
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Vaccine Product Type (bind to CVX)
+    ///
+    /// `Immunization.vaccineCode` 1..1
+    pub fn vaccine_code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.vaccine_code = value.into();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who was immunized
+    ///
+    /// `Immunization.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+    > {
+        self.inner.patient = value.into();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter immunization was part of
+    ///
+    /// `Immunization.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Vaccine administration date
+    ///
+    /// `Immunization.occurrence[x]` 1..1
+    pub fn occurrence(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ImmunizationOccurrence>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+    > {
+        self.inner.occurrence = value.into();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the immunization was first captured in the subject's record
+    ///
+    /// `Immunization.recorded` 0..1
+    pub fn recorded(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.recorded = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Indicates context the data was recorded in
+    ///
+    /// `Immunization.primarySource` 1..1
+    pub fn primary_source(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> UsCoreImmunizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.primary_source = value.into();
+        UsCoreImmunizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Indicates the source of a secondarily reported record
+    ///
+    /// `Immunization.reportOrigin` 0..1
+    pub fn report_origin(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.report_origin = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Where immunization occurred
+    ///
+    /// `Immunization.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Vaccine manufacturer
+    ///
+    /// `Immunization.manufacturer` 0..1
+    pub fn manufacturer(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Vaccine lot number
+    ///
+    /// `Immunization.lotNumber` 0..1
+    pub fn lot_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.lot_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Vaccine expiration date
+    ///
+    /// `Immunization.expirationDate` 0..1
+    pub fn expiration_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Body site vaccine  was administered
+    ///
+    /// `Immunization.site` 0..1
+    pub fn site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How vaccine entered body
+    ///
+    /// `Immunization.route` 0..1
+    pub fn route(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.route = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Amount of vaccine administered
+    ///
+    /// `Immunization.doseQuantity` 0..1
+    pub fn dose_quantity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
+    ) -> Self {
+        self.inner.dose_quantity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who performed event
+    ///
+    /// `Immunization.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationPerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Additional immunization notes
+    ///
+    /// `Immunization.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Why immunization occurred
+    ///
+    /// `Immunization.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// Why immunization occurred
+    ///
+    /// `Immunization.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Dose potency
+    ///
+    /// `Immunization.isSubpotent` 0..1
+    pub fn is_subpotent(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.is_subpotent = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reason for being subpotent
+    ///
+    /// `Immunization.subpotentReason` 0..*
+    pub fn subpotent_reason(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.subpotent_reason = items.into_iter().collect();
+        self
+    }
+    /// Educational material presented to patient
+    ///
+    /// `Immunization.education` 0..*
+    pub fn education(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationEducation>,
+    ) -> Self {
+        self.inner.education = items.into_iter().collect();
+        self
+    }
+    /// Patient eligibility for a vaccination program
+    ///
+    /// `Immunization.programEligibility` 0..*
+    pub fn program_eligibility(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_eligibility = items.into_iter().collect();
+        self
+    }
+    /// Funding source for the vaccine
+    ///
+    /// `Immunization.fundingSource` 0..1
+    pub fn funding_source(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.funding_source = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Details of a reaction that follows immunization
+    ///
+    /// `Immunization.reaction` 0..*
+    pub fn reaction(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationReaction>,
+    ) -> Self {
+        self.inner.reaction = items.into_iter().collect();
+        self
+    }
+    /// Protocol followed by the provider
+    ///
+    /// `Immunization.protocolApplied` 0..*
+    pub fn protocol_applied(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ImmunizationProtocolApplied,
+        >,
+    ) -> Self {
+        self.inner.protocol_applied = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreImmunizationProfile
+    where
+        P0: UsCoreImmunizationProfileStatusGiven,
+        P1: UsCoreImmunizationProfileStatusReasonAddressed,
+        P2: UsCoreImmunizationProfileVaccineCodeGiven,
+        P3: UsCoreImmunizationProfilePatientGiven,
+        P4: UsCoreImmunizationProfileOccurrenceGiven,
+        P5: UsCoreImmunizationProfilePrimarySourceGiven,
+    {
+        self.inner
+    }
+}

@@ -694,3 +694,371 @@ impl<P0> UsCoreLocationBuilder<P0> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.status` is Must Support in US Core Location Profile: give it with `.status(...)` or declare it absent with `.no_status()` before `.build()`",
+    label = "`Location.status` is not addressed"
+)]
+pub trait UsCoreLocationStatusAddressed {}
+impl UsCoreLocationStatusAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.telecom` is Must Support in US Core Location Profile: give it with `.telecom(...)` or declare it absent with `.no_telecom()` before `.build()`",
+    label = "`Location.telecom` is not addressed"
+)]
+pub trait UsCoreLocationTelecomAddressed {}
+impl UsCoreLocationTelecomAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.address` is Must Support in US Core Location Profile: give it with `.address(...)` or declare it absent with `.no_address()` before `.build()`",
+    label = "`Location.address` is not addressed"
+)]
+pub trait UsCoreLocationAddressAddressed {}
+impl UsCoreLocationAddressAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.managingOrganization` is Must Support in US Core Location Profile: give it with `.managing_organization(...)` or declare it absent with `.no_managing_organization()` before `.build()`",
+    label = "`Location.managingOrganization` is not addressed"
+)]
+pub trait UsCoreLocationManagingOrganizationAddressed {}
+impl UsCoreLocationManagingOrganizationAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreLocation`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreLocation,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreLocation {
+    /// A builder of `Location` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreLocationMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreLocation as ::fhirgen_runtime::Empty>::empty();
+        UsCoreLocationMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `Location.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Location.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Location.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Location.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Location.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Location.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Location.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Location.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Unique code or number identifying the location to its users
+    ///
+    /// `Location.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// active | suspended | inactive
+    ///
+    /// `Location.status` 0..1
+    /// , Must Support
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::LocationStatusCode>,
+    ) -> UsCoreLocationMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Location.status` absent: this server has no value for it here.
+    pub fn no_status(
+        self,
+    ) -> UsCoreLocationMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The operational status of the location (typically only for a bed/room)
+    ///
+    /// `Location.operationalStatus` 0..1
+    pub fn operational_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> Self {
+        self.inner.operational_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Name of the location as used by humans
+    ///
+    /// `Location.name` 1..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreLocationMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.name = value.into();
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A list of alternate names that the location is known as, or was known as, in the past
+    ///
+    /// `Location.alias` 0..*
+    pub fn alias(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// Additional details about the location that could be displayed as further information to identify the location beyond its name
+    ///
+    /// `Location.description` 0..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// instance | kind
+    ///
+    /// `Location.mode` 0..1
+    pub fn mode(
+        mut self,
+        value: impl ::std::convert::Into<crate::LocationModeCode>,
+    ) -> Self {
+        self.inner.mode = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Type of function performed
+    ///
+    /// `Location.type` 0..*
+    pub fn type_(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// Contact details of the location
+    ///
+    /// `Location.telecom` 0..*
+    /// , Must Support
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.telecom = items.into_iter().collect();
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Location.telecom` absent: this server has no value for it here.
+    pub fn no_telecom(
+        self,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Physical location
+    ///
+    /// `Location.address` 0..1
+    /// , Must Support
+    pub fn address(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Address>,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.address = ::std::option::Option::Some(value.into());
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Location.address` absent: this server has no value for it here.
+    pub fn no_address(
+        self,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Physical form of the location
+    ///
+    /// `Location.physicalType` 0..1
+    pub fn physical_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.physical_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The absolute geographic location
+    ///
+    /// `Location.position` 0..1
+    pub fn position(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::LocationPosition>,
+    ) -> Self {
+        self.inner.position = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization responsible for provisioning and upkeep
+    ///
+    /// `Location.managingOrganization` 0..1
+    /// , Must Support
+    pub fn managing_organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Location.managingOrganization` absent: this server has no value for it here.
+    pub fn no_managing_organization(
+        self,
+    ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        UsCoreLocationMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Another Location this one is physically a part of
+    ///
+    /// `Location.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// What days/times during a week is this location usually open
+    ///
+    /// `Location.hoursOfOperation` 0..*
+    pub fn hours_of_operation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
+    ) -> Self {
+        self.inner.hours_of_operation = items.into_iter().collect();
+        self
+    }
+    /// Description of availability exceptions
+    ///
+    /// `Location.availabilityExceptions` 0..1
+    pub fn availability_exceptions(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Technical endpoints providing access to services operated for the location
+    ///
+    /// `Location.endpoint` 0..*
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreLocation
+    where
+        P0: UsCoreLocationStatusAddressed,
+        P1: UsCoreLocationNameGiven,
+        P2: UsCoreLocationTelecomAddressed,
+        P3: UsCoreLocationAddressAddressed,
+        P4: UsCoreLocationManagingOrganizationAddressed,
+    {
+        self.inner
+    }
+}

@@ -1214,3 +1214,665 @@ impl<
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.reported[x]` is Must Support in US Core MedicationRequest Profile: give it with `.reported(...)` or declare it absent with `.no_reported()` before `.build()`",
+    label = "`MedicationRequest.reported[x]` is not addressed"
+)]
+pub trait UsCoreMedicationRequestProfileReportedAddressed {}
+impl UsCoreMedicationRequestProfileReportedAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.encounter` is Must Support in US Core MedicationRequest Profile: give it with `.encounter(...)` or declare it absent with `.no_encounter()` before `.build()`",
+    label = "`MedicationRequest.encounter` is not addressed"
+)]
+pub trait UsCoreMedicationRequestProfileEncounterAddressed {}
+impl UsCoreMedicationRequestProfileEncounterAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.dosageInstruction` is Must Support in US Core MedicationRequest Profile: give it with `.dosage_instruction(...)` or declare it absent with `.no_dosage_instruction()` before `.build()`",
+    label = "`MedicationRequest.dosageInstruction` is not addressed"
+)]
+pub trait UsCoreMedicationRequestProfileDosageInstructionAddressed {}
+impl UsCoreMedicationRequestProfileDosageInstructionAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationRequestProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> {
+    inner: UsCoreMedicationRequestProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8)>,
+}
+impl UsCoreMedicationRequestProfile {
+    /// A builder of `MedicationRequest` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationRequestProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> UsCoreMedicationRequestProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8> {
+    /// Logical id of this artifact
+    ///
+    /// `MedicationRequest.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `MedicationRequest.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `MedicationRequest.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `MedicationRequest.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `MedicationRequest.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `MedicationRequest.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `MedicationRequest.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `MedicationRequest.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External ids for this request
+    ///
+    /// `MedicationRequest.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
+    ///
+    /// `MedicationRequest.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::MedicationrequestStatusCode>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.status = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Reason for current status
+    ///
+    /// `MedicationRequest.statusReason` 0..1
+    pub fn status_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
+    ///
+    /// `MedicationRequest.intent` 1..1
+    pub fn intent(
+        mut self,
+        value: impl ::std::convert::Into<crate::MedicationRequestIntentCode>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.intent = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Type of medication usage
+    ///
+    /// `MedicationRequest.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// routine | urgent | asap | stat
+    ///
+    /// `MedicationRequest.priority` 0..1
+    pub fn priority(
+        mut self,
+        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+    ) -> Self {
+        self.inner.priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// True if request is prohibiting action
+    ///
+    /// `MedicationRequest.doNotPerform` 0..1
+    pub fn do_not_perform(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reported rather than primary record
+    ///
+    /// `MedicationRequest.reported[x]` 0..1
+    /// , Must Support
+    pub fn reported(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestReported>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.reported = ::std::option::Option::Some(value.into());
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationRequest.reported[x]` absent: this server has no value for it here.
+    pub fn no_reported(
+        self,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Medication to be taken
+    ///
+    /// `MedicationRequest.medication[x]` 1..1
+    pub fn medication(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestMedication>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.medication = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who or group medication request is for
+    ///
+    /// `MedicationRequest.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.subject = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of encounter/admission/stay
+    ///
+    /// `MedicationRequest.encounter` 0..1
+    /// , Must Support
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationRequest.encounter` absent: this server has no value for it here.
+    pub fn no_encounter(
+        self,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Information to support ordering of the medication
+    ///
+    /// `MedicationRequest.supportingInformation` 0..*
+    pub fn supporting_information(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// When request was initially authored
+    ///
+    /// `MedicationRequest.authoredOn` 1..1
+    pub fn authored_on(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+    > {
+        self.inner.authored_on = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who/What requested the Request
+    ///
+    /// `MedicationRequest.requester` 1..1
+    pub fn requester(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+    > {
+        self.inner.requester = value.into();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Intended performer of administration
+    ///
+    /// `MedicationRequest.performer` 0..1
+    pub fn performer(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Desired kind of performer of the medication administration
+    ///
+    /// `MedicationRequest.performerType` 0..1
+    pub fn performer_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Person who entered the request
+    ///
+    /// `MedicationRequest.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reason or indication for ordering or not ordering the medication
+    ///
+    /// `MedicationRequest.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// Condition or observation that supports why the prescription is being written
+    ///
+    /// `MedicationRequest.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// `MedicationRequest.instantiatesCanonical` 0..*
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// `MedicationRequest.instantiatesUri` 0..*
+    pub fn instantiates_uri(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// What request fulfills
+    ///
+    /// `MedicationRequest.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Composite request this is part of
+    ///
+    /// `MedicationRequest.groupIdentifier` 0..1
+    pub fn group_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.group_identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Overall pattern of medication administration
+    ///
+    /// `MedicationRequest.courseOfTherapyType` 0..1
+    pub fn course_of_therapy_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.course_of_therapy_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Associated insurance coverage
+    ///
+    /// `MedicationRequest.insurance` 0..*
+    pub fn insurance(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// Information about the prescription
+    ///
+    /// `MedicationRequest.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// How the medication should be taken
+    ///
+    /// `MedicationRequest.dosageInstruction` 0..*
+    /// , Must Support
+    pub fn dosage_instruction(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.dosage_instruction = items.into_iter().collect();
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationRequest.dosageInstruction` absent: this server has no value for it here.
+    pub fn no_dosage_instruction(
+        self,
+    ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreMedicationRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Medication supply authorization
+    ///
+    /// `MedicationRequest.dispenseRequest` 0..1
+    pub fn dispense_request(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestDispenseRequest>,
+    ) -> Self {
+        self.inner.dispense_request = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Any restrictions on medication substitution
+    ///
+    /// `MedicationRequest.substitution` 0..1
+    pub fn substitution(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestSubstitution>,
+    ) -> Self {
+        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// An order/prescription that is being replaced
+    ///
+    /// `MedicationRequest.priorPrescription` 0..1
+    pub fn prior_prescription(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.prior_prescription = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Clinical Issue with action
+    ///
+    /// `MedicationRequest.detectedIssue` 0..*
+    pub fn detected_issue(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.detected_issue = items.into_iter().collect();
+        self
+    }
+    /// A list of events of interest in the lifecycle
+    ///
+    /// `MedicationRequest.eventHistory` 0..*
+    pub fn event_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.event_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationRequestProfile
+    where
+        P0: UsCoreMedicationRequestProfileStatusGiven,
+        P1: UsCoreMedicationRequestProfileIntentGiven,
+        P2: UsCoreMedicationRequestProfileReportedAddressed,
+        P3: UsCoreMedicationRequestProfileMedicationGiven,
+        P4: UsCoreMedicationRequestProfileSubjectGiven,
+        P5: UsCoreMedicationRequestProfileEncounterAddressed,
+        P6: UsCoreMedicationRequestProfileAuthoredOnGiven,
+        P7: UsCoreMedicationRequestProfileRequesterGiven,
+        P8: UsCoreMedicationRequestProfileDosageInstructionAddressed,
+    {
+        self.inner
+    }
+}

@@ -651,6 +651,363 @@ impl<P0, P1> UsCoreOrganizationProfileBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Organization.identifier:NPI` is Must Support in US Core Organization Profile: give it with `.identifier_npi(...)` or declare it absent with `.no_identifier_npi()` before `.build()`",
+    label = "`Organization.identifier:NPI` is not addressed"
+)]
+pub trait UsCoreOrganizationProfileIdentifierNpiAddressed {}
+impl UsCoreOrganizationProfileIdentifierNpiAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Organization.telecom` is Must Support in US Core Organization Profile: give it with `.telecom(...)` or declare it absent with `.no_telecom()` before `.build()`",
+    label = "`Organization.telecom` is not addressed"
+)]
+pub trait UsCoreOrganizationProfileTelecomAddressed {}
+impl UsCoreOrganizationProfileTelecomAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Organization.address` is Must Support in US Core Organization Profile: give it with `.address(...)` or declare it absent with `.no_address()` before `.build()`",
+    label = "`Organization.address` is not addressed"
+)]
+pub trait UsCoreOrganizationProfileAddressAddressed {}
+impl UsCoreOrganizationProfileAddressAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreOrganizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreOrganizationProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreOrganizationProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreOrganizationProfile {
+    /// A builder of `Organization` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreOrganizationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreOrganizationProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+> UsCoreOrganizationProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `Organization.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Organization.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Organization.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Organization.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Organization.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Organization.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Organization.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Organization.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// National Provider Identifier (NPI)
+    ///
+    /// `Organization.identifier:NPI` 0..1
+    /// , Must Support
+    pub fn identifier_npi(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.identifier_npi = ::std::option::Option::Some(value.into());
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Organization.identifier:NPI` absent: this server has no value for it here.
+    pub fn no_identifier_npi(
+        self,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
+    ///
+    /// `Organization.identifier:CLIA` 0..1
+    pub fn identifier_clia(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier_clia = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Identifies this organization  across multiple systems
+    ///
+    /// `Organization.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether the organization's record is still in active use
+    ///
+    /// `Organization.active` 1..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.active = value.into();
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Kind of organization
+    ///
+    /// `Organization.type` 0..*
+    pub fn type_(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// Name used for the organization
+    ///
+    /// `Organization.name` 1..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+    > {
+        self.inner.name = value.into();
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A list of alternate names that the organization is known as, or was known as in the past
+    ///
+    /// `Organization.alias` 0..*
+    pub fn alias(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// A contact detail for the organization
+    ///
+    /// `Organization.telecom` 0..*
+    /// , Must Support
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+    > {
+        self.inner.telecom = items.into_iter().collect();
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Organization.telecom` absent: this server has no value for it here.
+    pub fn no_telecom(
+        self,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+    > {
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// An address for the organization
+    ///
+    /// `Organization.address` 0..*
+    /// , Must Support
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreOrganizationProfileAddress,
+        >,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.address = items.into_iter().collect();
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Organization.address` absent: this server has no value for it here.
+    pub fn no_address(
+        self,
+    ) -> UsCoreOrganizationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreOrganizationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The organization of which this organization forms a part
+    ///
+    /// `Organization.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contact for the organization for a certain purpose
+    ///
+    /// `Organization.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::OrganizationContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// Technical endpoints providing access to services operated for the organization
+    ///
+    /// `Organization.endpoint` 0..*
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreOrganizationProfile
+    where
+        P0: UsCoreOrganizationProfileIdentifierNpiAddressed,
+        P1: UsCoreOrganizationProfileActiveGiven,
+        P2: UsCoreOrganizationProfileNameGiven,
+        P3: UsCoreOrganizationProfileTelecomAddressed,
+        P4: UsCoreOrganizationProfileAddressAddressed,
+    {
+        self.inner
+    }
+}
 /// An address for the organization
 ///
 /// Element `Organization.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|3.1.1

@@ -594,6 +594,254 @@ impl<P0> UsCorePractitionerProfileBuilder<P0> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Practitioner.identifier:NPI` is Must Support in US Core Practitioner Profile: give it with `.identifier_npi(...)` or declare it absent with `.no_identifier_npi()` before `.build()`",
+    label = "`Practitioner.identifier:NPI` is not addressed"
+)]
+pub trait UsCorePractitionerProfileIdentifierNpiAddressed {}
+impl UsCorePractitionerProfileIdentifierNpiAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerProfileMustSupportBuilder<P0, P1> {
+    inner: UsCorePractitionerProfile,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCorePractitionerProfile {
+    /// A builder of `Practitioner` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCorePractitionerProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCorePractitionerProfileMustSupportBuilder<P0, P1> {
+    /// Logical id of this artifact
+    ///
+    /// `Practitioner.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Practitioner.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Practitioner.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Practitioner.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Practitioner.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Practitioner.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Practitioner.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Practitioner.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// An identifier for the person as this agent
+    ///
+    /// `Practitioner.identifier:NPI` 0..1
+    /// , Must Support
+    pub fn identifier_npi(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> UsCorePractitionerProfileMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.identifier_npi = ::std::option::Option::Some(value.into());
+        UsCorePractitionerProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Practitioner.identifier:NPI` absent: this server has no value for it here.
+    pub fn no_identifier_npi(
+        self,
+    ) -> UsCorePractitionerProfileMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        UsCorePractitionerProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// An identifier for the person as this agent
+    ///
+    /// `Practitioner.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCorePractitionerProfileIdentifier,
+        >,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether this practitioner's record is in active use
+    ///
+    /// `Practitioner.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The name(s) associated with the practitioner
+    ///
+    /// `Practitioner.name` 1..*
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCorePractitionerProfileName>,
+        >,
+    ) -> UsCorePractitionerProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        UsCorePractitionerProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A contact detail for the practitioner (that apply to all roles)
+    ///
+    /// `Practitioner.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Address(es) of the practitioner that are not role specific (typically home address)
+    ///
+    /// `Practitioner.address` 0..*
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+    ) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// male | female | other | unknown
+    ///
+    /// `Practitioner.gender` 0..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> Self {
+        self.inner.gender = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The date  on which the practitioner was born
+    ///
+    /// `Practitioner.birthDate` 0..1
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Image of the person
+    ///
+    /// `Practitioner.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// Certification, licenses, or training pertaining to the provision of care
+    ///
+    /// `Practitioner.qualification` 0..*
+    pub fn qualification(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerQualification,
+        >,
+    ) -> Self {
+        self.inner.qualification = items.into_iter().collect();
+        self
+    }
+    /// A language the practitioner can use in patient communication
+    ///
+    /// `Practitioner.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerProfile
+    where
+        P0: UsCorePractitionerProfileIdentifierNpiAddressed,
+        P1: UsCorePractitionerProfileNameGiven,
+    {
+        self.inner
+    }
+}
 /// An identifier for the person as this agent
 ///
 /// Element `Practitioner.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1

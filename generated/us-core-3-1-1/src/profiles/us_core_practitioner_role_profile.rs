@@ -640,6 +640,481 @@ impl<P0, P1> UsCorePractitionerRoleProfileBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.code` is Must Support in US Core PractitionerRole Profile: give it with `.code(...)` or declare it absent with `.no_code()` before `.build()`",
+    label = "`PractitionerRole.code` is not addressed"
+)]
+pub trait UsCorePractitionerRoleProfileCodeAddressed {}
+impl UsCorePractitionerRoleProfileCodeAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.specialty` is Must Support in US Core PractitionerRole Profile: give it with `.specialty(...)` or declare it absent with `.no_specialty()` before `.build()`",
+    label = "`PractitionerRole.specialty` is not addressed"
+)]
+pub trait UsCorePractitionerRoleProfileSpecialtyAddressed {}
+impl UsCorePractitionerRoleProfileSpecialtyAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.location` is Must Support in US Core PractitionerRole Profile: give it with `.location(...)` or declare it absent with `.no_location()` before `.build()`",
+    label = "`PractitionerRole.location` is not addressed"
+)]
+pub trait UsCorePractitionerRoleProfileLocationAddressed {}
+impl UsCorePractitionerRoleProfileLocationAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.telecom` is Must Support in US Core PractitionerRole Profile: give it with `.telecom(...)` or declare it absent with `.no_telecom()` before `.build()`",
+    label = "`PractitionerRole.telecom` is not addressed"
+)]
+pub trait UsCorePractitionerRoleProfileTelecomAddressed {}
+impl UsCorePractitionerRoleProfileTelecomAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.endpoint` is Must Support in US Core PractitionerRole Profile: give it with `.endpoint(...)` or declare it absent with `.no_endpoint()` before `.build()`",
+    label = "`PractitionerRole.endpoint` is not addressed"
+)]
+pub trait UsCorePractitionerRoleProfileEndpointAddressed {}
+impl UsCorePractitionerRoleProfileEndpointAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePractitionerRoleProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePractitionerRoleProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    inner: UsCorePractitionerRoleProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6)>,
+}
+impl UsCorePractitionerRoleProfile {
+    /// A builder of `PractitionerRole` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePractitionerRoleProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+> UsCorePractitionerRoleProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    /// Logical id of this artifact
+    ///
+    /// `PractitionerRole.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `PractitionerRole.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `PractitionerRole.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `PractitionerRole.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `PractitionerRole.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `PractitionerRole.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `PractitionerRole.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `PractitionerRole.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifiers that are specific to a role/location
+    ///
+    /// `PractitionerRole.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Whether this practitioner role record is in active use
+    ///
+    /// `PractitionerRole.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The period during which the practitioner is authorized to perform in these role(s)
+    ///
+    /// `PractitionerRole.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Practitioner that is able to provide the defined services for the organization
+    ///
+    /// `PractitionerRole.practitioner` 1..1
+    pub fn practitioner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.practitioner = value.into();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Organization where the roles are available
+    ///
+    /// `PractitionerRole.organization` 1..1
+    pub fn organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.organization = value.into();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Roles which this practitioner may perform
+    ///
+    /// `PractitionerRole.code` 0..*
+    /// , Must Support
+    pub fn code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.code = items.into_iter().collect();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `PractitionerRole.code` absent: this server has no value for it here.
+    pub fn no_code(
+        self,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Specific specialty of the practitioner
+    ///
+    /// `PractitionerRole.specialty` 0..*
+    /// , Must Support
+    pub fn specialty(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.specialty = items.into_iter().collect();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `PractitionerRole.specialty` absent: this server has no value for it here.
+    pub fn no_specialty(
+        self,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+    > {
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The location(s) at which this practitioner provides care
+    ///
+    /// `PractitionerRole.location` 0..*
+    /// , Must Support
+    pub fn location(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+    > {
+        self.inner.location = items.into_iter().collect();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `PractitionerRole.location` absent: this server has no value for it here.
+    pub fn no_location(
+        self,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+    > {
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The list of healthcare services that this worker provides for this role's Organization/Location(s)
+    ///
+    /// `PractitionerRole.healthcareService` 0..*
+    pub fn healthcare_service(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.healthcare_service = items.into_iter().collect();
+        self
+    }
+    /// Contact details that are specific to the role/location/service
+    ///
+    /// `PractitionerRole.telecom` 0..*
+    /// , Must Support
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCorePractitionerRoleProfileTelecom,
+        >,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+    > {
+        self.inner.telecom = items.into_iter().collect();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `PractitionerRole.telecom` absent: this server has no value for it here.
+    pub fn no_telecom(
+        self,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+    > {
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Times the Service Site is available
+    ///
+    /// `PractitionerRole.availableTime` 0..*
+    pub fn available_time(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerRoleAvailableTime,
+        >,
+    ) -> Self {
+        self.inner.available_time = items.into_iter().collect();
+        self
+    }
+    /// Not available during this time due to provided reason
+    ///
+    /// `PractitionerRole.notAvailable` 0..*
+    pub fn not_available(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::PractitionerRoleNotAvailable,
+        >,
+    ) -> Self {
+        self.inner.not_available = items.into_iter().collect();
+        self
+    }
+    /// Description of availability exceptions
+    ///
+    /// `PractitionerRole.availabilityExceptions` 0..1
+    pub fn availability_exceptions(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Technical endpoints providing access to services operated for the practitioner with this role
+    ///
+    /// `PractitionerRole.endpoint` 0..*
+    /// , Must Support
+    pub fn endpoint(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.endpoint = items.into_iter().collect();
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `PractitionerRole.endpoint` absent: this server has no value for it here.
+    pub fn no_endpoint(
+        self,
+    ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCorePractitionerRoleProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePractitionerRoleProfile
+    where
+        P0: UsCorePractitionerRoleProfilePractitionerGiven,
+        P1: UsCorePractitionerRoleProfileOrganizationGiven,
+        P2: UsCorePractitionerRoleProfileCodeAddressed,
+        P3: UsCorePractitionerRoleProfileSpecialtyAddressed,
+        P4: UsCorePractitionerRoleProfileLocationAddressed,
+        P5: UsCorePractitionerRoleProfileTelecomAddressed,
+        P6: UsCorePractitionerRoleProfileEndpointAddressed,
+    {
+        self.inner
+    }
+}
 /// Contact details that are specific to the role/location/service
 ///
 /// Element `PractitionerRole.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1

@@ -1015,6 +1015,411 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+/// Builds a \[`UsCoreProcedureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
+    inner: UsCoreProcedureProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreProcedureProfile {
+    /// A builder of `Procedure` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreProcedureProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreProcedureProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreProcedureProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Procedure.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Procedure.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Procedure.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Procedure.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Procedure.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Procedure.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Procedure.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Procedure.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Identifiers for this procedure
+    ///
+    /// `Procedure.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// `Procedure.instantiatesCanonical` 0..*
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// `Procedure.instantiatesUri` 0..*
+    pub fn instantiates_uri(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// A request for this procedure
+    ///
+    /// `Procedure.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Procedure.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    ///
+    /// `Procedure.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::EventStatusCode>,
+    ) -> UsCoreProcedureProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        UsCoreProcedureProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Reason for current status
+    ///
+    /// `Procedure.statusReason` 0..1
+    pub fn status_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Classification of the procedure
+    ///
+    /// `Procedure.category` 0..1
+    pub fn category(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Procedure codes from SNOMED CT, CPT, HCPCS II, ICD-10PC, or CDT
+    ///
+    /// `Procedure.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreProcedureProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.code = value.into();
+        UsCoreProcedureProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who the procedure was performed on
+    ///
+    /// `Procedure.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreProcedureProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.subject = value.into();
+        UsCoreProcedureProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `Procedure.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// When the procedure was performed
+    ///
+    /// `Procedure.performed[x]` 1..1
+    pub fn performed(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreProcedureProfilePerformed>,
+    ) -> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.performed = value.into();
+        UsCoreProcedureProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who recorded the procedure
+    ///
+    /// `Procedure.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Person who asserts this procedure
+    ///
+    /// `Procedure.asserter` 0..1
+    pub fn asserter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.asserter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The people who performed the procedure
+    ///
+    /// `Procedure.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedurePerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Where the procedure happened
+    ///
+    /// `Procedure.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Coded reason procedure performed
+    ///
+    /// `Procedure.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// The justification that the procedure was performed
+    ///
+    /// `Procedure.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Target body sites
+    ///
+    /// `Procedure.bodySite` 0..*
+    pub fn body_site(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// The result of procedure
+    ///
+    /// `Procedure.outcome` 0..1
+    pub fn outcome(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.outcome = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Any report resulting from the procedure
+    ///
+    /// `Procedure.report` 0..*
+    pub fn report(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.report = items.into_iter().collect();
+        self
+    }
+    /// Complication following the procedure
+    ///
+    /// `Procedure.complication` 0..*
+    pub fn complication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.complication = items.into_iter().collect();
+        self
+    }
+    /// A condition that is a result of the procedure
+    ///
+    /// `Procedure.complicationDetail` 0..*
+    pub fn complication_detail(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.complication_detail = items.into_iter().collect();
+        self
+    }
+    /// Instructions for follow up
+    ///
+    /// `Procedure.followUp` 0..*
+    pub fn follow_up(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.follow_up = items.into_iter().collect();
+        self
+    }
+    /// Additional information about the procedure
+    ///
+    /// `Procedure.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Manipulated, implanted, or removed device
+    ///
+    /// `Procedure.focalDevice` 0..*
+    pub fn focal_device(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedureFocalDevice>,
+    ) -> Self {
+        self.inner.focal_device = items.into_iter().collect();
+        self
+    }
+    /// Items used during procedure
+    ///
+    /// `Procedure.usedReference` 0..*
+    pub fn used_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.used_reference = items.into_iter().collect();
+        self
+    }
+    /// Coded items used during the procedure
+    ///
+    /// `Procedure.usedCode` 0..*
+    pub fn used_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.used_code = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreProcedureProfile
+    where
+        P0: UsCoreProcedureProfileStatusGiven,
+        P1: UsCoreProcedureProfileCodeGiven,
+        P2: UsCoreProcedureProfileSubjectGiven,
+        P3: UsCoreProcedureProfilePerformedGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Procedure.performed[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreProcedureProfilePerformed {

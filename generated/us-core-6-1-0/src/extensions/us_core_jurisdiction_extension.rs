@@ -143,6 +143,59 @@ impl<P0> UsCoreJurisdictionExtensionBuilder<P0> {
         self.inner
     }
 }
+/// Builds a \[`UsCoreJurisdictionExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreJurisdictionExtensionMustSupportBuilder<P0> {
+    inner: UsCoreJurisdictionExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreJurisdictionExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreJurisdictionExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreJurisdictionExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreJurisdictionExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreJurisdictionExtensionMustSupportBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreJurisdictionExtensionValue>,
+    ) -> UsCoreJurisdictionExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreJurisdictionExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreJurisdictionExtension
+    where
+        P0: UsCoreJurisdictionExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreJurisdictionExtensionValue {

@@ -737,3 +737,396 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AllergyIntolerance.clinicalStatus` is Must Support in US Core AllergyIntolerance Profile: give it with `.clinical_status(...)` or declare it absent with `.no_clinical_status()` before `.build()`",
+    label = "`AllergyIntolerance.clinicalStatus` is not addressed"
+)]
+pub trait UsCoreAllergyIntoleranceClinicalStatusAddressed {}
+impl UsCoreAllergyIntoleranceClinicalStatusAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AllergyIntolerance.verificationStatus` is Must Support in US Core AllergyIntolerance Profile: give it with `.verification_status(...)` or declare it absent with `.no_verification_status()` before `.build()`",
+    label = "`AllergyIntolerance.verificationStatus` is not addressed"
+)]
+pub trait UsCoreAllergyIntoleranceVerificationStatusAddressed {}
+impl UsCoreAllergyIntoleranceVerificationStatusAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AllergyIntolerance.reaction` is Must Support in US Core AllergyIntolerance Profile: give it with `.reaction(...)` or declare it absent with `.no_reaction()` before `.build()`",
+    label = "`AllergyIntolerance.reaction` is not addressed"
+)]
+pub trait UsCoreAllergyIntoleranceReactionAddressed {}
+impl UsCoreAllergyIntoleranceReactionAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreAllergyIntolerance`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreAllergyIntolerance,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreAllergyIntolerance {
+    /// A builder of `AllergyIntolerance` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreAllergyIntolerance as ::fhirgen_runtime::Empty>::empty();
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `AllergyIntolerance.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `AllergyIntolerance.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `AllergyIntolerance.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `AllergyIntolerance.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `AllergyIntolerance.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `AllergyIntolerance.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `AllergyIntolerance.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `AllergyIntolerance.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External ids for this item
+    ///
+    /// `AllergyIntolerance.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) active | inactive | resolved
+    ///
+    /// `AllergyIntolerance.clinicalStatus` 0..1
+    /// , Must Support
+    pub fn clinical_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `AllergyIntolerance.clinicalStatus` absent: this server has no value for it here.
+    pub fn no_clinical_status(
+        self,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) unconfirmed | confirmed | refuted | entered-in-error
+    ///
+    /// `AllergyIntolerance.verificationStatus` 0..1
+    /// , Must Support
+    pub fn verification_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `AllergyIntolerance.verificationStatus` absent: this server has no value for it here.
+    pub fn no_verification_status(
+        self,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+    > {
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// allergy | intolerance - Underlying mechanism (if known)
+    ///
+    /// `AllergyIntolerance.type` 0..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<crate::AllergyIntoleranceTypeCode>,
+    ) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// food | medication | environment | biologic
+    ///
+    /// `AllergyIntolerance.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::AllergyIntoleranceCategoryCode,
+        >,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// low | high | unable-to-assess
+    ///
+    /// `AllergyIntolerance.criticality` 0..1
+    pub fn criticality(
+        mut self,
+        value: impl ::std::convert::Into<crate::AllergyIntoleranceCriticalityCode>,
+    ) -> Self {
+        self.inner.criticality = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Code that identifies the allergy or intolerance
+    ///
+    /// `AllergyIntolerance.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+    > {
+        self.inner.code = value.into();
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who the sensitivity is for
+    ///
+    /// `AllergyIntolerance.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+    > {
+        self.inner.patient = value.into();
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter when the allergy or intolerance was asserted
+    ///
+    /// `AllergyIntolerance.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// When allergy or intolerance was identified
+    ///
+    /// `AllergyIntolerance.onset[x]` 0..1
+    pub fn onset(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceOnset>,
+    ) -> Self {
+        self.inner.onset = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date first version of the resource instance was recorded
+    ///
+    /// `AllergyIntolerance.recordedDate` 0..1
+    pub fn recorded_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who recorded the sensitivity
+    ///
+    /// `AllergyIntolerance.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Source of the information about the allergy
+    ///
+    /// `AllergyIntolerance.asserter` 0..1
+    pub fn asserter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.asserter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date(/time) of last known occurrence of a reaction
+    ///
+    /// `AllergyIntolerance.lastOccurrence` 0..1
+    pub fn last_occurrence(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.last_occurrence = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional text not captured in other fields
+    ///
+    /// `AllergyIntolerance.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Adverse Reaction Events linked to exposure to substance
+    ///
+    /// `AllergyIntolerance.reaction` 0..*
+    /// , Must Support
+    pub fn reaction(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::AllergyIntoleranceReaction,
+        >,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.reaction = items.into_iter().collect();
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `AllergyIntolerance.reaction` absent: this server has no value for it here.
+    pub fn no_reaction(
+        self,
+    ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreAllergyIntoleranceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreAllergyIntolerance
+    where
+        P0: UsCoreAllergyIntoleranceClinicalStatusAddressed,
+        P1: UsCoreAllergyIntoleranceVerificationStatusAddressed,
+        P2: UsCoreAllergyIntoleranceCodeGiven,
+        P3: UsCoreAllergyIntolerancePatientGiven,
+        P4: UsCoreAllergyIntoleranceReactionAddressed,
+    {
+        self.inner
+    }
+}

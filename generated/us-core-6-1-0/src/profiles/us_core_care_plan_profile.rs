@@ -968,3 +968,426 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CarePlan.text` is Must Support in US Core CarePlan Profile: give it with `.text(...)` or declare it absent with `.no_text()` before `.build()`",
+    label = "`CarePlan.text` is not addressed"
+)]
+pub trait UsCoreCarePlanProfileTextAddressed {}
+impl UsCoreCarePlanProfileTextAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCarePlanProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCoreCarePlanProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCoreCarePlanProfile {
+    /// A builder of `CarePlan` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreCarePlanProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCarePlanProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `CarePlan.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `CarePlan.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `CarePlan.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `CarePlan.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Text summary of the resource, for human interpretation
+    ///
+    /// `CarePlan.text` 0..1
+    /// , Must Support
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `CarePlan.text` absent: this server has no value for it here.
+    pub fn no_text(
+        self,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+    > {
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Contained, inline Resources
+    ///
+    /// `CarePlan.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CarePlan.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `CarePlan.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this plan
+    ///
+    /// `CarePlan.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// `CarePlan.instantiatesCanonical` 0..*
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// `CarePlan.instantiatesUri` 0..*
+    pub fn instantiates_uri(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// Fulfills CarePlan
+    ///
+    /// `CarePlan.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// CarePlan replaced by this CarePlan
+    ///
+    /// `CarePlan.replaces` 0..*
+    pub fn replaces(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced CarePlan
+    ///
+    /// `CarePlan.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    ///
+    /// `CarePlan.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+    > {
+        self.inner.status = value.into();
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) proposal | plan | order | option
+    ///
+    /// `CarePlan.intent` 1..1
+    pub fn intent(
+        mut self,
+        value: impl ::std::convert::Into<crate::CarePlanIntentCode>,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+    > {
+        self.inner.intent = value.into();
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Type of plan
+    ///
+    /// `CarePlan.category:AssessPlan` 1..1
+    pub fn category_assess_plan(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+    > {
+        self.inner.category_assess_plan = value.into();
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Type of plan
+    ///
+    /// `CarePlan.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Human-friendly name for the care plan
+    ///
+    /// `CarePlan.title` 0..1
+    pub fn title(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.title = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Summary of nature of plan
+    ///
+    /// `CarePlan.description` 0..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Who the care plan is for
+    ///
+    /// `CarePlan.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCarePlanProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.subject = value.into();
+        UsCoreCarePlanProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `CarePlan.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period plan covers
+    ///
+    /// `CarePlan.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date record was first recorded
+    ///
+    /// `CarePlan.created` 0..1
+    pub fn created(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.created = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is the designated responsible party
+    ///
+    /// `CarePlan.author` 0..1
+    pub fn author(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.author = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who provided the content of the care plan
+    ///
+    /// `CarePlan.contributor` 0..*
+    pub fn contributor(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.contributor = items.into_iter().collect();
+        self
+    }
+    /// Who's involved in plan?
+    ///
+    /// `CarePlan.careTeam` 0..*
+    pub fn care_team(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.care_team = items.into_iter().collect();
+        self
+    }
+    /// Health issues this plan addresses
+    ///
+    /// `CarePlan.addresses` 0..*
+    pub fn addresses(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.addresses = items.into_iter().collect();
+        self
+    }
+    /// Information considered as part of plan
+    ///
+    /// `CarePlan.supportingInfo` 0..*
+    pub fn supporting_info(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// Desired outcome of plan
+    ///
+    /// `CarePlan.goal` 0..*
+    pub fn goal(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.goal = items.into_iter().collect();
+        self
+    }
+    /// Action to occur as part of plan
+    ///
+    /// `CarePlan.activity` 0..*
+    pub fn activity(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CarePlanActivity>,
+    ) -> Self {
+        self.inner.activity = items.into_iter().collect();
+        self
+    }
+    /// Comments about the plan
+    ///
+    /// `CarePlan.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCarePlanProfile
+    where
+        P0: UsCoreCarePlanProfileTextAddressed,
+        P1: UsCoreCarePlanProfileStatusGiven,
+        P2: UsCoreCarePlanProfileIntentGiven,
+        P3: UsCoreCarePlanProfileCategoryAssessPlanGiven,
+        P4: UsCoreCarePlanProfileSubjectGiven,
+    {
+        self.inner
+    }
+}

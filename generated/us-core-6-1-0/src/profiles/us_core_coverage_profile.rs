@@ -910,6 +910,663 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.identifier:memberid` is Must Support in US Core Coverage Profile: give it with `.identifier_memberid(...)` or declare it absent with `.no_identifier_memberid()` before `.build()`",
+    label = "`Coverage.identifier:memberid` is not addressed"
+)]
+pub trait UsCoreCoverageProfileIdentifierMemberidAddressed {}
+impl UsCoreCoverageProfileIdentifierMemberidAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.type` is Must Support in US Core Coverage Profile: give it with `.type_(...)` or declare it absent with `.no_type()` before `.build()`",
+    label = "`Coverage.type` is not addressed"
+)]
+pub trait UsCoreCoverageProfileTypeAddressed {}
+impl UsCoreCoverageProfileTypeAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.subscriberId` is Must Support in US Core Coverage Profile: give it with `.subscriber_id(...)` or declare it absent with `.no_subscriber_id()` before `.build()`",
+    label = "`Coverage.subscriberId` is not addressed"
+)]
+pub trait UsCoreCoverageProfileSubscriberIdAddressed {}
+impl UsCoreCoverageProfileSubscriberIdAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.period` is Must Support in US Core Coverage Profile: give it with `.period(...)` or declare it absent with `.no_period()` before `.build()`",
+    label = "`Coverage.period` is not addressed"
+)]
+pub trait UsCoreCoverageProfilePeriodAddressed {}
+impl UsCoreCoverageProfilePeriodAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.class:group` is Must Support in US Core Coverage Profile: give it with `.class_group(...)` or declare it absent with `.no_class_group()` before `.build()`",
+    label = "`Coverage.class:group` is not addressed"
+)]
+pub trait UsCoreCoverageProfileClassGroupAddressed {}
+impl UsCoreCoverageProfileClassGroupAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.class:plan` is Must Support in US Core Coverage Profile: give it with `.class_plan(...)` or declare it absent with `.no_class_plan()` before `.build()`",
+    label = "`Coverage.class:plan` is not addressed"
+)]
+pub trait UsCoreCoverageProfileClassPlanAddressed {}
+impl UsCoreCoverageProfileClassPlanAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCoverageProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCoverageProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> {
+    inner: UsCoreCoverageProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9)>,
+}
+impl UsCoreCoverageProfile {
+    /// A builder of `Coverage` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreCoverageProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCoverageProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> UsCoreCoverageProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8, P9> {
+    /// Logical id of this artifact
+    ///
+    /// `Coverage.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Coverage.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Coverage.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Coverage.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Coverage.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Coverage.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Coverage.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Coverage.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Member ID
+    ///
+    /// `Coverage.identifier:memberid` 0..1
+    /// , Must Support
+    pub fn identifier_memberid(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.identifier_memberid = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.identifier:memberid` absent: this server has no value for it here.
+    pub fn no_identifier_memberid(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Member ID and other identifiers
+    ///
+    /// `Coverage.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) active | cancelled | draft | entered-in-error
+    ///
+    /// `Coverage.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.status = value.into();
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Coverage category such as medical or accident
+    ///
+    /// `Coverage.type` 0..1
+    /// , Must Support
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.type` absent: this server has no value for it here.
+    pub fn no_type(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Owner of the policy
+    ///
+    /// `Coverage.policyHolder` 0..1
+    pub fn policy_holder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.policy_holder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Subscriber to the policy
+    ///
+    /// `Coverage.subscriber` 0..1
+    pub fn subscriber(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.subscriber = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) ID assigned to the subscriber
+    ///
+    /// `Coverage.subscriberId` 0..1
+    /// , Must Support
+    pub fn subscriber_id(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.subscriber_id = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.subscriberId` absent: this server has no value for it here.
+    pub fn no_subscriber_id(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Plan beneficiary
+    ///
+    /// `Coverage.beneficiary` 1..1
+    pub fn beneficiary(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.beneficiary = value.into();
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Dependent number
+    ///
+    /// `Coverage.dependent` 0..1
+    pub fn dependent(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.dependent = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Beneficiary relationship to the subscriber
+    ///
+    /// `Coverage.relationship` 1..1
+    pub fn relationship(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.relationship = value.into();
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Coverage start and end dates
+    ///
+    /// `Coverage.period` 0..1
+    /// , Must Support
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.period` absent: this server has no value for it here.
+    pub fn no_period(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Issuer of the policy
+    ///
+    /// `Coverage.payor` 1..1
+    pub fn payor(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+    > {
+        self.inner.payor = value.into();
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Group
+    ///
+    /// `Coverage.class:group` 0..1
+    /// , Must Support
+    pub fn class_group(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassGroup>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        self.inner.class_group = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.class:group` absent: this server has no value for it here.
+    pub fn no_class_group(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Plan
+    ///
+    /// `Coverage.class:plan` 0..1
+    /// , Must Support
+    pub fn class_plan(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassPlan>,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.class_plan = ::std::option::Option::Some(value.into());
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Coverage.class:plan` absent: this server has no value for it here.
+    pub fn no_class_plan(
+        self,
+    ) -> UsCoreCoverageProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreCoverageProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Additional coverage classifications
+    ///
+    /// `Coverage.class` 0..*
+    pub fn class(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CoverageClass>,
+    ) -> Self {
+        self.inner.class = items.into_iter().collect();
+        self
+    }
+    /// Relative order of the coverage
+    ///
+    /// `Coverage.order` 0..1
+    pub fn order(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
+    ) -> Self {
+        self.inner.order = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Insurer network
+    ///
+    /// `Coverage.network` 0..1
+    pub fn network(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.network = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Patient payments for services/products
+    ///
+    /// `Coverage.costToBeneficiary` 0..*
+    pub fn cost_to_beneficiary(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::CoverageCostToBeneficiary,
+        >,
+    ) -> Self {
+        self.inner.cost_to_beneficiary = items.into_iter().collect();
+        self
+    }
+    /// Reimbursement to insurer
+    ///
+    /// `Coverage.subrogation` 0..1
+    pub fn subrogation(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.subrogation = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contract details
+    ///
+    /// `Coverage.contract` 0..*
+    pub fn contract(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.contract = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCoverageProfile
+    where
+        P0: UsCoreCoverageProfileIdentifierMemberidAddressed,
+        P1: UsCoreCoverageProfileStatusGiven,
+        P2: UsCoreCoverageProfileTypeAddressed,
+        P3: UsCoreCoverageProfileSubscriberIdAddressed,
+        P4: UsCoreCoverageProfileBeneficiaryGiven,
+        P5: UsCoreCoverageProfileRelationshipGiven,
+        P6: UsCoreCoverageProfilePeriodAddressed,
+        P7: UsCoreCoverageProfilePayorGiven,
+        P8: UsCoreCoverageProfileClassGroupAddressed,
+        P9: UsCoreCoverageProfileClassPlanAddressed,
+    {
+        self.inner
+    }
+}
 static US_CORE_COVERAGE_PROFILE_IDENTIFIER_MEMBERID_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0203\",\"code\":\"MB\"}]}",
 );

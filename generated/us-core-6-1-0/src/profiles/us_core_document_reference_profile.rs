@@ -798,6 +798,519 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.identifier` is Must Support in US Core DocumentReference Profile: give it with `.identifier(...)` or declare it absent with `.no_identifier()` before `.build()`",
+    label = "`DocumentReference.identifier` is not addressed"
+)]
+pub trait UsCoreDocumentReferenceProfileIdentifierAddressed {}
+impl UsCoreDocumentReferenceProfileIdentifierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.date` is Must Support in US Core DocumentReference Profile: give it with `.date(...)` or declare it absent with `.no_date()` before `.build()`",
+    label = "`DocumentReference.date` is not addressed"
+)]
+pub trait UsCoreDocumentReferenceProfileDateAddressed {}
+impl UsCoreDocumentReferenceProfileDateAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.author` is Must Support in US Core DocumentReference Profile: give it with `.author(...)` or declare it absent with `.no_author()` before `.build()`",
+    label = "`DocumentReference.author` is not addressed"
+)]
+pub trait UsCoreDocumentReferenceProfileAuthorAddressed {}
+impl UsCoreDocumentReferenceProfileAuthorAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.context` is Must Support in US Core DocumentReference Profile: give it with `.context(...)` or declare it absent with `.no_context()` before `.build()`",
+    label = "`DocumentReference.context` is not addressed"
+)]
+pub trait UsCoreDocumentReferenceProfileContextAddressed {}
+impl UsCoreDocumentReferenceProfileContextAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDocumentReferenceProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> {
+    inner: UsCoreDocumentReferenceProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7)>,
+}
+impl UsCoreDocumentReferenceProfile {
+    /// A builder of `DocumentReference` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDocumentReferenceProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> UsCoreDocumentReferenceProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
+    /// Logical id of this artifact
+    ///
+    /// `DocumentReference.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `DocumentReference.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `DocumentReference.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `DocumentReference.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `DocumentReference.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `DocumentReference.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DocumentReference.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `DocumentReference.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Master Version Specific Identifier
+    ///
+    /// `DocumentReference.masterIdentifier` 0..1
+    pub fn master_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Other identifiers for the document
+    ///
+    /// `DocumentReference.identifier` 0..*
+    /// , Must Support
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.identifier = items.into_iter().collect();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DocumentReference.identifier` absent: this server has no value for it here.
+    pub fn no_identifier(
+        self,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) current | superseded | entered-in-error
+    ///
+    /// `DocumentReference.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::DocumentReferenceStatusCode>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.status = value.into();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// preliminary | final | amended | entered-in-error
+    ///
+    /// `DocumentReference.docStatus` 0..1
+    pub fn doc_status(
+        mut self,
+        value: impl ::std::convert::Into<crate::CompositionStatusCode>,
+    ) -> Self {
+        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Kind of document (LOINC if possible)
+    ///
+    /// `DocumentReference.type` 1..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.type_ = value.into();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Categorization of document
+    ///
+    /// `DocumentReference.category:uscore` 0..*
+    pub fn category_uscore(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category_uscore = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Categorization of document
+    ///
+    /// `DocumentReference.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Who/what is the subject of the document
+    ///
+    /// `DocumentReference.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.subject = value.into();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) When this document reference was created
+    ///
+    /// `DocumentReference.date` 0..1
+    /// , Must Support
+    pub fn date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.date = ::std::option::Option::Some(value.into());
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DocumentReference.date` absent: this server has no value for it here.
+    pub fn no_date(
+        self,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who and/or what authored the document
+    ///
+    /// `DocumentReference.author` 0..*
+    /// , Must Support
+    pub fn author(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        self.inner.author = items.into_iter().collect();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DocumentReference.author` absent: this server has no value for it here.
+    pub fn no_author(
+        self,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who/what authenticated the document
+    ///
+    /// `DocumentReference.authenticator` 0..1
+    pub fn authenticator(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.authenticator = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Organization which maintains the document
+    ///
+    /// `DocumentReference.custodian` 0..1
+    pub fn custodian(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.custodian = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Relationships to other documents
+    ///
+    /// `DocumentReference.relatesTo` 0..*
+    pub fn relates_to(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::DocumentReferenceRelatesTo,
+        >,
+    ) -> Self {
+        self.inner.relates_to = items.into_iter().collect();
+        self
+    }
+    /// Human-readable description
+    ///
+    /// `DocumentReference.description` 0..1
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Document security-tags
+    ///
+    /// `DocumentReference.securityLabel` 0..*
+    pub fn security_label(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Document referenced
+    ///
+    /// `DocumentReference.content` 1..*
+    pub fn content(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::DocumentReferenceContent>,
+        >,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+    > {
+        self.inner.content = value.into();
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Clinical context of document
+    ///
+    /// `DocumentReference.context` 0..1
+    /// , Must Support
+    pub fn context(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.context = ::std::option::Option::Some(value.into());
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DocumentReference.context` absent: this server has no value for it here.
+    pub fn no_context(
+        self,
+    ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreDocumentReferenceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDocumentReferenceProfile
+    where
+        P0: UsCoreDocumentReferenceProfileIdentifierAddressed,
+        P1: UsCoreDocumentReferenceProfileStatusGiven,
+        P2: UsCoreDocumentReferenceProfileTypeGiven,
+        P3: UsCoreDocumentReferenceProfileSubjectGiven,
+        P4: UsCoreDocumentReferenceProfileDateAddressed,
+        P5: UsCoreDocumentReferenceProfileAuthorAddressed,
+        P6: UsCoreDocumentReferenceProfileContentGiven,
+        P7: UsCoreDocumentReferenceProfileContextAddressed,
+    {
+        self.inner
+    }
+}
 /// (USCDI) Clinical context of document
 ///
 /// Element `DocumentReference.context` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|6.1.0

@@ -861,6 +861,842 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.identifier` is Must Support in US Core Encounter Profile: give it with `.identifier(...)` or declare it absent with `.no_identifier()` before `.build()`",
+    label = "`Encounter.identifier` is not addressed"
+)]
+pub trait UsCoreEncounterProfileIdentifierAddressed {}
+impl UsCoreEncounterProfileIdentifierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.participant` is Must Support in US Core Encounter Profile: give it with `.participant(...)` or declare it absent with `.no_participant()` before `.build()`",
+    label = "`Encounter.participant` is not addressed"
+)]
+pub trait UsCoreEncounterProfileParticipantAddressed {}
+impl UsCoreEncounterProfileParticipantAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.period` is Must Support in US Core Encounter Profile: give it with `.period(...)` or declare it absent with `.no_period()` before `.build()`",
+    label = "`Encounter.period` is not addressed"
+)]
+pub trait UsCoreEncounterProfilePeriodAddressed {}
+impl UsCoreEncounterProfilePeriodAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.reasonCode` is Must Support in US Core Encounter Profile: give it with `.reason_code(...)` or declare it absent with `.no_reason_code()` before `.build()`",
+    label = "`Encounter.reasonCode` is not addressed"
+)]
+pub trait UsCoreEncounterProfileReasonCodeAddressed {}
+impl UsCoreEncounterProfileReasonCodeAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.reasonReference` is Must Support in US Core Encounter Profile: give it with `.reason_reference(...)` or declare it absent with `.no_reason_reference()` before `.build()`",
+    label = "`Encounter.reasonReference` is not addressed"
+)]
+pub trait UsCoreEncounterProfileReasonReferenceAddressed {}
+impl UsCoreEncounterProfileReasonReferenceAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.hospitalization` is Must Support in US Core Encounter Profile: give it with `.hospitalization(...)` or declare it absent with `.no_hospitalization()` before `.build()`",
+    label = "`Encounter.hospitalization` is not addressed"
+)]
+pub trait UsCoreEncounterProfileHospitalizationAddressed {}
+impl UsCoreEncounterProfileHospitalizationAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.location` is Must Support in US Core Encounter Profile: give it with `.location(...)` or declare it absent with `.no_location()` before `.build()`",
+    label = "`Encounter.location` is not addressed"
+)]
+pub trait UsCoreEncounterProfileLocationAddressed {}
+impl UsCoreEncounterProfileLocationAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.serviceProvider` is Must Support in US Core Encounter Profile: give it with `.service_provider(...)` or declare it absent with `.no_service_provider()` before `.build()`",
+    label = "`Encounter.serviceProvider` is not addressed"
+)]
+pub trait UsCoreEncounterProfileServiceProviderAddressed {}
+impl UsCoreEncounterProfileServiceProviderAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEncounterProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEncounterProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> {
+    inner: UsCoreEncounterProfile,
+    state: ::std::marker::PhantomData<
+        (P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11),
+    >,
+}
+impl UsCoreEncounterProfile {
+    /// A builder of `Encounter` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreEncounterProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEncounterProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> UsCoreEncounterProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `Encounter.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Encounter.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Encounter.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Encounter.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Encounter.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Encounter.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Encounter.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Encounter.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Identifier(s) by which this encounter is known
+    ///
+    /// `Encounter.identifier` 0..*
+    /// , Must Support
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreEncounterProfileIdentifier,
+        >,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.identifier = items.into_iter().collect();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.identifier` absent: this server has no value for it here.
+    pub fn no_identifier(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) planned | arrived | triaged | in-progress | onleave | finished | cancelled +
+    ///
+    /// `Encounter.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::EncounterStatusCode>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.status = value.into();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// List of past encounter statuses
+    ///
+    /// `Encounter.statusHistory` 0..*
+    pub fn status_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
+    ) -> Self {
+        self.inner.status_history = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Classification of patient encounter
+    ///
+    /// `Encounter.class` 1..1
+    pub fn class(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.class = value.into();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// List of past encounter classes
+    ///
+    /// `Encounter.classHistory` 0..*
+    pub fn class_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
+    ) -> Self {
+        self.inner.class_history = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Specific type of encounter
+    ///
+    /// `Encounter.type` 1..*
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
+        >,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.type_ = value.into();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Specific type of service
+    ///
+    /// `Encounter.serviceType` 0..1
+    pub fn service_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Indicates the urgency of the encounter
+    ///
+    /// `Encounter.priority` 0..1
+    pub fn priority(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) The patient or group present at the encounter
+    ///
+    /// `Encounter.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.subject = value.into();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Episode(s) of care that this encounter should be recorded against
+    ///
+    /// `Encounter.episodeOfCare` 0..*
+    pub fn episode_of_care(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.episode_of_care = items.into_iter().collect();
+        self
+    }
+    /// The ServiceRequest that initiated this encounter
+    ///
+    /// `Encounter.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) List of participants involved in the encounter
+    ///
+    /// `Encounter.participant` 0..*
+    /// , Must Support
+    pub fn participant(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.participant = items.into_iter().collect();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.participant` absent: this server has no value for it here.
+    pub fn no_participant(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The appointment that scheduled this encounter
+    ///
+    /// `Encounter.appointment` 0..*
+    pub fn appointment(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.appointment = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) The start and end time of the encounter
+    ///
+    /// `Encounter.period` 0..1
+    /// , Must Support
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.period` absent: this server has no value for it here.
+    pub fn no_period(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Quantity of time the encounter lasted (less time absent)
+    ///
+    /// `Encounter.length` 0..1
+    pub fn length(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Duration>,
+    ) -> Self {
+        self.inner.length = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Coded reason the encounter takes place
+    ///
+    /// `Encounter.reasonCode` 0..*
+    /// , Must Support
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.reason_code = items.into_iter().collect();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.reasonCode` absent: this server has no value for it here.
+    pub fn no_reason_code(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Reason the encounter takes place (reference)
+    ///
+    /// `Encounter.reasonReference` 0..*
+    /// , Must Support
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.reason_reference = items.into_iter().collect();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.reasonReference` absent: this server has no value for it here.
+    pub fn no_reason_reference(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The list of diagnosis relevant to this encounter
+    ///
+    /// `Encounter.diagnosis` 0..*
+    pub fn diagnosis(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// The set of accounts that may be used for billing for this Encounter
+    ///
+    /// `Encounter.account` 0..*
+    pub fn account(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.account = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Details about the admission to a healthcare service
+    ///
+    /// `Encounter.hospitalization` 0..1
+    /// , Must Support
+    pub fn hospitalization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::EncounterHospitalization>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+        P11,
+    > {
+        self.inner.hospitalization = ::std::option::Option::Some(value.into());
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.hospitalization` absent: this server has no value for it here.
+    pub fn no_hospitalization(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) List of locations where the patient has been
+    ///
+    /// `Encounter.location` 0..*
+    /// , Must Support
+    pub fn location(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterLocation>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+        P11,
+    > {
+        self.inner.location = items.into_iter().collect();
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.location` absent: this server has no value for it here.
+    pub fn no_location(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+        P11,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The organization (facility) responsible for this encounter
+    ///
+    /// `Encounter.serviceProvider` 0..1
+    /// , Must Support
+    pub fn service_provider(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.service_provider = ::std::option::Option::Some(value.into());
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Encounter.serviceProvider` absent: this server has no value for it here.
+    pub fn no_service_provider(
+        self,
+    ) -> UsCoreEncounterProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreEncounterProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Another Encounter this encounter is part of
+    ///
+    /// `Encounter.partOf` 0..1
+    pub fn part_of(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEncounterProfile
+    where
+        P0: UsCoreEncounterProfileIdentifierAddressed,
+        P1: UsCoreEncounterProfileStatusGiven,
+        P2: UsCoreEncounterProfileClassGiven,
+        P3: UsCoreEncounterProfileTypeGiven,
+        P4: UsCoreEncounterProfileSubjectGiven,
+        P5: UsCoreEncounterProfileParticipantAddressed,
+        P6: UsCoreEncounterProfilePeriodAddressed,
+        P7: UsCoreEncounterProfileReasonCodeAddressed,
+        P8: UsCoreEncounterProfileReasonReferenceAddressed,
+        P9: UsCoreEncounterProfileHospitalizationAddressed,
+        P10: UsCoreEncounterProfileLocationAddressed,
+        P11: UsCoreEncounterProfileServiceProviderAddressed,
+    {
+        self.inner
+    }
+}
 /// (USCDI) Identifier(s) by which this encounter is known
 ///
 /// Element `Encounter.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|6.1.0

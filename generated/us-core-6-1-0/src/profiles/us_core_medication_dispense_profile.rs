@@ -904,3 +904,669 @@ impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.performer` is Must Support in US Core MedicationDispense Profile: give it with `.performer(...)` or declare it absent with `.no_performer()` before `.build()`",
+    label = "`MedicationDispense.performer` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfilePerformerAddressed {}
+impl UsCoreMedicationDispenseProfilePerformerAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.authorizingPrescription` is Must Support in US Core MedicationDispense Profile: give it with `.authorizing_prescription(...)` or declare it absent with `.no_authorizing_prescription()` before `.build()`",
+    label = "`MedicationDispense.authorizingPrescription` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfileAuthorizingPrescriptionAddressed {}
+impl UsCoreMedicationDispenseProfileAuthorizingPrescriptionAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.type` is Must Support in US Core MedicationDispense Profile: give it with `.type_(...)` or declare it absent with `.no_type()` before `.build()`",
+    label = "`MedicationDispense.type` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfileTypeAddressed {}
+impl UsCoreMedicationDispenseProfileTypeAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.quantity` is Must Support in US Core MedicationDispense Profile: give it with `.quantity(...)` or declare it absent with `.no_quantity()` before `.build()`",
+    label = "`MedicationDispense.quantity` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfileQuantityAddressed {}
+impl UsCoreMedicationDispenseProfileQuantityAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.whenHandedOver` is Must Support in US Core MedicationDispense Profile: give it with `.when_handed_over(...)` or declare it absent with `.no_when_handed_over()` before `.build()`",
+    label = "`MedicationDispense.whenHandedOver` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfileWhenHandedOverAddressed {}
+impl UsCoreMedicationDispenseProfileWhenHandedOverAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.dosageInstruction` is Must Support in US Core MedicationDispense Profile: give it with `.dosage_instruction(...)` or declare it absent with `.no_dosage_instruction()` before `.build()`",
+    label = "`MedicationDispense.dosageInstruction` is not addressed"
+)]
+pub trait UsCoreMedicationDispenseProfileDosageInstructionAddressed {}
+impl UsCoreMedicationDispenseProfileDosageInstructionAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationDispenseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationDispenseProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> {
+    inner: UsCoreMedicationDispenseProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8)>,
+}
+impl UsCoreMedicationDispenseProfile {
+    /// A builder of `MedicationDispense` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationDispenseProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+> UsCoreMedicationDispenseProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8> {
+    /// Logical id of this artifact
+    ///
+    /// `MedicationDispense.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `MedicationDispense.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `MedicationDispense.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `MedicationDispense.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `MedicationDispense.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `MedicationDispense.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `MedicationDispense.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `MedicationDispense.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External identifier
+    ///
+    /// `MedicationDispense.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Event that dispense is part of
+    ///
+    /// `MedicationDispense.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
+    ///
+    /// `MedicationDispense.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::MedicationDispenseStatusCodesCode>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.status = value.into();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Why a dispense was not performed
+    ///
+    /// `MedicationDispense.statusReason[x]` 0..1
+    pub fn status_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusReason>,
+    ) -> Self {
+        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Type of medication dispense
+    ///
+    /// `MedicationDispense.category` 0..1
+    pub fn category(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) What medication was supplied
+    ///
+    /// `MedicationDispense.medication[x]` 1..1
+    pub fn medication(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseMedication>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.medication = value.into();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who the dispense is for
+    ///
+    /// `MedicationDispense.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.subject = value.into();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter / Episode associated with event
+    ///
+    /// `MedicationDispense.context` 0..1
+    pub fn context(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.context = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Information that supports the dispensing of the medication
+    ///
+    /// `MedicationDispense.supportingInformation` 0..*
+    pub fn supporting_information(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Who performed event
+    ///
+    /// `MedicationDispense.performer` 0..*
+    /// , Must Support
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::MedicationDispensePerformer,
+        >,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.performer = items.into_iter().collect();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.performer` absent: this server has no value for it here.
+    pub fn no_performer(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Where the dispense occurred
+    ///
+    /// `MedicationDispense.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Medication order that authorizes the dispense
+    ///
+    /// `MedicationDispense.authorizingPrescription` 0..*
+    /// , Must Support
+    pub fn authorizing_prescription(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.authorizing_prescription = items.into_iter().collect();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.authorizingPrescription` absent: this server has no value for it here.
+    pub fn no_authorizing_prescription(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Trial fill, partial fill, emergency fill, etc.
+    ///
+    /// `MedicationDispense.type` 0..1
+    /// , Must Support
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+    > {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.type` absent: this server has no value for it here.
+    pub fn no_type(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Amount dispensed
+    ///
+    /// `MedicationDispense.quantity` 0..1
+    /// , Must Support
+    pub fn quantity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+    > {
+        self.inner.quantity = ::std::option::Option::Some(value.into());
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.quantity` absent: this server has no value for it here.
+    pub fn no_quantity(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Amount of medication expressed as a timing amount
+    ///
+    /// `MedicationDispense.daysSupply` 0..1
+    pub fn days_supply(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
+    ) -> Self {
+        self.inner.days_supply = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// When product was packaged and reviewed
+    ///
+    /// `MedicationDispense.whenPrepared` 0..1
+    pub fn when_prepared(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.when_prepared = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) When product was given out or mailed
+    ///
+    /// `MedicationDispense.whenHandedOver` 0..1
+    /// , Must Support
+    pub fn when_handed_over(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+    > {
+        self.inner.when_handed_over = ::std::option::Option::Some(value.into());
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.whenHandedOver` absent: this server has no value for it here.
+    pub fn no_when_handed_over(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Where the medication was sent
+    ///
+    /// `MedicationDispense.destination` 0..1
+    pub fn destination(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who collected the medication
+    ///
+    /// `MedicationDispense.receiver` 0..*
+    pub fn receiver(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.receiver = items.into_iter().collect();
+        self
+    }
+    /// Information about the dispense
+    ///
+    /// `MedicationDispense.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) How the medication is to be used by the patient or administered by the caregiver
+    ///
+    /// `MedicationDispense.dosageInstruction` 0..*
+    /// , Must Support
+    pub fn dosage_instruction(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.dosage_instruction = items.into_iter().collect();
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `MedicationDispense.dosageInstruction` absent: this server has no value for it here.
+    pub fn no_dosage_instruction(
+        self,
+    ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreMedicationDispenseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Whether a substitution was performed on the dispense
+    ///
+    /// `MedicationDispense.substitution` 0..1
+    pub fn substitution(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseSubstitution>,
+    ) -> Self {
+        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Clinical issue with action
+    ///
+    /// `MedicationDispense.detectedIssue` 0..*
+    pub fn detected_issue(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.detected_issue = items.into_iter().collect();
+        self
+    }
+    /// A list of relevant lifecycle events
+    ///
+    /// `MedicationDispense.eventHistory` 0..*
+    pub fn event_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.event_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationDispenseProfile
+    where
+        P0: UsCoreMedicationDispenseProfileStatusGiven,
+        P1: UsCoreMedicationDispenseProfileMedicationGiven,
+        P2: UsCoreMedicationDispenseProfileSubjectGiven,
+        P3: UsCoreMedicationDispenseProfilePerformerAddressed,
+        P4: UsCoreMedicationDispenseProfileAuthorizingPrescriptionAddressed,
+        P5: UsCoreMedicationDispenseProfileTypeAddressed,
+        P6: UsCoreMedicationDispenseProfileQuantityAddressed,
+        P7: UsCoreMedicationDispenseProfileWhenHandedOverAddressed,
+        P8: UsCoreMedicationDispenseProfileDosageInstructionAddressed,
+    {
+        self.inner
+    }
+}

@@ -1142,3 +1142,803 @@ impl<P0, P1, P2, P3> UsCoreObservationScreeningAssessmentProfileBuilder<P0, P1, 
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.category:screening-assessment` is Must Support in US Core Observation Screening Assessment Profile: give it with `.category_screening_assessment(...)` or declare it absent with `.no_category_screening_assessment()` before `.build()`",
+    label = "`Observation.category:screening-assessment` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileCategoryScreeningAssessmentAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileCategoryScreeningAssessmentAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is Must Support in US Core Observation Screening Assessment Profile: give it with `.effective(...)` or declare it absent with `.no_effective()` before `.build()`",
+    label = "`Observation.effective[x]` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileEffectiveAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileEffectiveAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.performer` is Must Support in US Core Observation Screening Assessment Profile: give it with `.performer(...)` or declare it absent with `.no_performer()` before `.build()`",
+    label = "`Observation.performer` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfilePerformerAddressed {}
+impl UsCoreObservationScreeningAssessmentProfilePerformerAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.value[x]` is Must Support in US Core Observation Screening Assessment Profile: give it with `.value(...)` or declare it absent with `.no_value()` before `.build()`",
+    label = "`Observation.value[x]` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileValueAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileValueAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.dataAbsentReason` is Must Support in US Core Observation Screening Assessment Profile: give it with `.data_absent_reason(...)` or declare it absent with `.no_data_absent_reason()` before `.build()`",
+    label = "`Observation.dataAbsentReason` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileDataAbsentReasonAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileDataAbsentReasonAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.hasMember` is Must Support in US Core Observation Screening Assessment Profile: give it with `.has_member(...)` or declare it absent with `.no_has_member()` before `.build()`",
+    label = "`Observation.hasMember` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileHasMemberAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileHasMemberAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.derivedFrom` is Must Support in US Core Observation Screening Assessment Profile: give it with `.derived_from(...)` or declare it absent with `.no_derived_from()` before `.build()`",
+    label = "`Observation.derivedFrom` is not addressed"
+)]
+pub trait UsCoreObservationScreeningAssessmentProfileDerivedFromAddressed {}
+impl UsCoreObservationScreeningAssessmentProfileDerivedFromAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreObservationScreeningAssessmentProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+> {
+    inner: UsCoreObservationScreeningAssessmentProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10)>,
+}
+impl UsCoreObservationScreeningAssessmentProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreObservationScreeningAssessmentProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.status = value.into();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category:survey` 1..1
+    pub fn category_survey(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.category_survey = value.into();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category:screening-assessment` 0..*
+    /// , Must Support
+    pub fn category_screening_assessment(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.category_screening_assessment = items.into_iter().collect();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.category:screening-assessment` absent: this server has no value for it here.
+    pub fn no_category_screening_assessment(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Type of observation (code / type)
+    ///
+    /// `Observation.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.code = value.into();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.subject = value.into();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Healthcare event during which this observation is made
+    ///
+    /// `Observation.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Clinically relevant time/time-period for observation
+    ///
+    /// `Observation.effective[x]` 0..1
+    /// , Must Support
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.effective = ::std::option::Option::Some(value.into());
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.effective[x]` absent: this server has no value for it here.
+    pub fn no_effective(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    /// , Must Support
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.performer = items.into_iter().collect();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.performer` absent: this server has no value for it here.
+    pub fn no_performer(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Actual result
+    ///
+    /// `Observation.value[x]` 0..1
+    /// , Must Support
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+    > {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.value[x]` absent: this server has no value for it here.
+    pub fn no_value(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    /// , Must Support
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+    > {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.dataAbsentReason` absent: this server has no value for it here.
+    pub fn no_data_absent_reason(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// High, low, normal, etc.
+    ///
+    /// `Observation.interpretation` 0..*
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Provides guide for interpretation
+    ///
+    /// `Observation.referenceRange` 0..*
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Reference to panel members or multi-select responses or multi-select responses
+    ///
+    /// `Observation.hasMember` 0..*
+    /// , Must Support
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+    > {
+        self.inner.has_member = items.into_iter().collect();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.hasMember` absent: this server has no value for it here.
+    pub fn no_has_member(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Related Observation(s) or other resource the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    /// , Must Support
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.derived_from = items.into_iter().collect();
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.derivedFrom` absent: this server has no value for it here.
+    pub fn no_derived_from(
+        self,
+    ) -> UsCoreObservationScreeningAssessmentProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreObservationScreeningAssessmentProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Component results
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreObservationScreeningAssessmentProfile
+    where
+        P0: UsCoreObservationScreeningAssessmentProfileStatusGiven,
+        P1: UsCoreObservationScreeningAssessmentProfileCategorySurveyGiven,
+        P2: UsCoreObservationScreeningAssessmentProfileCategoryScreeningAssessmentAddressed,
+        P3: UsCoreObservationScreeningAssessmentProfileCodeGiven,
+        P4: UsCoreObservationScreeningAssessmentProfileSubjectGiven,
+        P5: UsCoreObservationScreeningAssessmentProfileEffectiveAddressed,
+        P6: UsCoreObservationScreeningAssessmentProfilePerformerAddressed,
+        P7: UsCoreObservationScreeningAssessmentProfileValueAddressed,
+        P8: UsCoreObservationScreeningAssessmentProfileDataAbsentReasonAddressed,
+        P9: UsCoreObservationScreeningAssessmentProfileHasMemberAddressed,
+        P10: UsCoreObservationScreeningAssessmentProfileDerivedFromAddressed,
+    {
+        self.inner
+    }
+}

@@ -976,6 +976,398 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.birthDate` is Must Support in US Core Patient Profile: give it with `.birth_date(...)` or declare it absent with `.no_birth_date()` before `.build()`",
+    label = "`Patient.birthDate` is not addressed"
+)]
+pub trait UsCorePatientProfileBirthDateAddressed {}
+impl UsCorePatientProfileBirthDateAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.address` is Must Support in US Core Patient Profile: give it with `.address(...)` or declare it absent with `.no_address()` before `.build()`",
+    label = "`Patient.address` is not addressed"
+)]
+pub trait UsCorePatientProfileAddressAddressed {}
+impl UsCorePatientProfileAddressAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCorePatientProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    inner: UsCorePatientProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl UsCorePatientProfile {
+    /// A builder of `Patient` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCorePatientProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCorePatientProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCorePatientProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
+    /// Logical id of this artifact
+    ///
+    /// `Patient.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Patient.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Patient.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Patient.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Patient.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Patient.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) US Core Race Extension
+    ///
+    /// `Patient.extension:race` 0..1
+    pub fn race(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreRaceExtension>,
+    ) -> Self {
+        self.inner.race = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) US Core ethnicity Extension
+    ///
+    /// `Patient.extension:ethnicity` 0..1
+    pub fn ethnicity(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtension>,
+    ) -> Self {
+        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Tribal Affiliation Extension
+    ///
+    /// `Patient.extension:tribalAffiliation` 0..*
+    pub fn tribal_affiliation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreTribalAffiliationExtension,
+        >,
+    ) -> Self {
+        self.inner.tribal_affiliation = items.into_iter().collect();
+        self
+    }
+    /// Birth Sex Extension
+    ///
+    /// `Patient.extension:birthsex` 0..1
+    pub fn birthsex(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreBirthSexExtension>,
+    ) -> Self {
+        self.inner.birthsex = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Sex Extension
+    ///
+    /// `Patient.extension:sex` 0..1
+    pub fn sex(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreSexExtension>,
+    ) -> Self {
+        self.inner.sex = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) The individual's gender identity
+    ///
+    /// `Patient.extension:genderIdentity` 0..*
+    pub fn gender_identity(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreGenderIdentityExtension,
+        >,
+    ) -> Self {
+        self.inner.gender_identity = items.into_iter().collect();
+        self
+    }
+    /// Extension
+    ///
+    /// `Patient.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Patient.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) An identifier for this patient
+    ///
+    /// `Patient.identifier` 1..*
+    pub fn identifier(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCorePatientProfileIdentifier>,
+        >,
+    ) -> UsCorePatientProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.identifier = value.into();
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Whether this patient's record is in active use
+    ///
+    /// `Patient.active` 0..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.active = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) A name associated with the patient
+    ///
+    /// `Patient.name` 1..*
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
+        >,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.name = value.into();
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) A contact detail for the individual
+    ///
+    /// `Patient.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) male | female | other | unknown
+    ///
+    /// `Patient.gender` 1..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.gender = value.into();
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The date of birth for the individual
+    ///
+    /// `Patient.birthDate` 0..1
+    /// , Must Support
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Patient.birthDate` absent: this server has no value for it here.
+    pub fn no_birth_date(
+        self,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Indicates if the individual is deceased or not
+    ///
+    /// `Patient.deceased[x]` 0..1
+    pub fn deceased(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
+    ) -> Self {
+        self.inner.deceased = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) An address for the individual
+    ///
+    /// `Patient.address` 0..*
+    /// , Must Support
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.address = items.into_iter().collect();
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Patient.address` absent: this server has no value for it here.
+    pub fn no_address(
+        self,
+    ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        UsCorePatientProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Marital (civil) status of a patient
+    ///
+    /// `Patient.maritalStatus` 0..1
+    pub fn marital_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Whether patient is part of a multiple birth
+    ///
+    /// `Patient.multipleBirth[x]` 0..1
+    pub fn multiple_birth(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+    ) -> Self {
+        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Image of the patient
+    ///
+    /// `Patient.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// A contact party (e.g. guardian, partner, friend) for the patient
+    ///
+    /// `Patient.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) A language which may be used to communicate with the patient about his or her health
+    ///
+    /// `Patient.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// Patient's nominated primary care provider
+    ///
+    /// `Patient.generalPractitioner` 0..*
+    pub fn general_practitioner(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.general_practitioner = items.into_iter().collect();
+        self
+    }
+    /// Organization that is the custodian of the patient record
+    ///
+    /// `Patient.managingOrganization` 0..1
+    pub fn managing_organization(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Link to another patient resource that concerns the same actual person
+    ///
+    /// `Patient.link` 0..*
+    pub fn link(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+    ) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCorePatientProfile
+    where
+        P0: UsCorePatientProfileIdentifierGiven,
+        P1: UsCorePatientProfileNameGiven,
+        P2: UsCorePatientProfileGenderGiven,
+        P3: UsCorePatientProfileBirthDateAddressed,
+        P4: UsCorePatientProfileAddressAddressed,
+    {
+        self.inner
+    }
+}
 /// (USCDI) An identifier for this patient
 ///
 /// Element `Patient.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0

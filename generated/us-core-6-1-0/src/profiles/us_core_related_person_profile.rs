@@ -580,3 +580,405 @@ impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.relationship` is Must Support in US Core RelatedPerson Profile: give it with `.relationship(...)` or declare it absent with `.no_relationship()` before `.build()`",
+    label = "`RelatedPerson.relationship` is not addressed"
+)]
+pub trait UsCoreRelatedPersonProfileRelationshipAddressed {}
+impl UsCoreRelatedPersonProfileRelationshipAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.name` is Must Support in US Core RelatedPerson Profile: give it with `.name(...)` or declare it absent with `.no_name()` before `.build()`",
+    label = "`RelatedPerson.name` is not addressed"
+)]
+pub trait UsCoreRelatedPersonProfileNameAddressed {}
+impl UsCoreRelatedPersonProfileNameAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.telecom` is Must Support in US Core RelatedPerson Profile: give it with `.telecom(...)` or declare it absent with `.no_telecom()` before `.build()`",
+    label = "`RelatedPerson.telecom` is not addressed"
+)]
+pub trait UsCoreRelatedPersonProfileTelecomAddressed {}
+impl UsCoreRelatedPersonProfileTelecomAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedPerson.address` is Must Support in US Core RelatedPerson Profile: give it with `.address(...)` or declare it absent with `.no_address()` before `.build()`",
+    label = "`RelatedPerson.address` is not addressed"
+)]
+pub trait UsCoreRelatedPersonProfileAddressAddressed {}
+impl UsCoreRelatedPersonProfileAddressAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreRelatedPersonProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreRelatedPersonProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
+    inner: UsCoreRelatedPersonProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5)>,
+}
+impl UsCoreRelatedPersonProfile {
+    /// A builder of `RelatedPerson` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreRelatedPersonProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+> UsCoreRelatedPersonProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
+    /// Logical id of this artifact
+    ///
+    /// `RelatedPerson.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `RelatedPerson.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `RelatedPerson.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `RelatedPerson.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `RelatedPerson.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `RelatedPerson.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `RelatedPerson.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `RelatedPerson.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// A human identifier for this person
+    ///
+    /// `RelatedPerson.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Whether this related person's record is in active use
+    ///
+    /// `RelatedPerson.active` 1..1
+    pub fn active(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.active = value.into();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The patient this person is related to
+    ///
+    /// `RelatedPerson.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.patient = value.into();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) The nature of the relationship
+    ///
+    /// `RelatedPerson.relationship` 0..*
+    /// , Must Support
+    pub fn relationship(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+    > {
+        self.inner.relationship = items.into_iter().collect();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `RelatedPerson.relationship` absent: this server has no value for it here.
+    pub fn no_relationship(
+        self,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+    > {
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) A name associated with the person
+    ///
+    /// `RelatedPerson.name` 0..*
+    /// , Must Support
+    pub fn name(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::HumanName>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+    > {
+        self.inner.name = items.into_iter().collect();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `RelatedPerson.name` absent: this server has no value for it here.
+    pub fn no_name(
+        self,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+    > {
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) A contact detail for the person
+    ///
+    /// `RelatedPerson.telecom` 0..*
+    /// , Must Support
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+    > {
+        self.inner.telecom = items.into_iter().collect();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `RelatedPerson.telecom` absent: this server has no value for it here.
+    pub fn no_telecom(
+        self,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+    > {
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// male | female | other | unknown
+    ///
+    /// `RelatedPerson.gender` 0..1
+    pub fn gender(
+        mut self,
+        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+    ) -> Self {
+        self.inner.gender = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The date on which the related person was born
+    ///
+    /// `RelatedPerson.birthDate` 0..1
+    pub fn birth_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Date>,
+    ) -> Self {
+        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Address where the related person can be contacted or visited
+    ///
+    /// `RelatedPerson.address` 0..*
+    /// , Must Support
+    pub fn address(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.address = items.into_iter().collect();
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `RelatedPerson.address` absent: this server has no value for it here.
+    pub fn no_address(
+        self,
+    ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreRelatedPersonProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Image of the person
+    ///
+    /// `RelatedPerson.photo` 0..*
+    pub fn photo(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// Period of time that this relationship is considered valid
+    ///
+    /// `RelatedPerson.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A language which may be used to communicate with about the patient's health
+    ///
+    /// `RelatedPerson.communication` 0..*
+    pub fn communication(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::RelatedPersonCommunication,
+        >,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreRelatedPersonProfile
+    where
+        P0: UsCoreRelatedPersonProfileActiveGiven,
+        P1: UsCoreRelatedPersonProfilePatientGiven,
+        P2: UsCoreRelatedPersonProfileRelationshipAddressed,
+        P3: UsCoreRelatedPersonProfileNameAddressed,
+        P4: UsCoreRelatedPersonProfileTelecomAddressed,
+        P5: UsCoreRelatedPersonProfileAddressAddressed,
+    {
+        self.inner
+    }
+}

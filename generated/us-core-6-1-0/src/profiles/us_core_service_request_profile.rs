@@ -1251,3 +1251,682 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.category:us-core` is Must Support in US Core ServiceRequest Profile: give it with `.category_us_core(...)` or declare it absent with `.no_category_us_core()` before `.build()`",
+    label = "`ServiceRequest.category:us-core` is not addressed"
+)]
+pub trait UsCoreServiceRequestProfileCategoryUsCoreAddressed {}
+impl UsCoreServiceRequestProfileCategoryUsCoreAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.occurrence[x]` is Must Support in US Core ServiceRequest Profile: give it with `.occurrence(...)` or declare it absent with `.no_occurrence()` before `.build()`",
+    label = "`ServiceRequest.occurrence[x]` is not addressed"
+)]
+pub trait UsCoreServiceRequestProfileOccurrenceAddressed {}
+impl UsCoreServiceRequestProfileOccurrenceAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.authoredOn` is Must Support in US Core ServiceRequest Profile: give it with `.authored_on(...)` or declare it absent with `.no_authored_on()` before `.build()`",
+    label = "`ServiceRequest.authoredOn` is not addressed"
+)]
+pub trait UsCoreServiceRequestProfileAuthoredOnAddressed {}
+impl UsCoreServiceRequestProfileAuthoredOnAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.requester` is Must Support in US Core ServiceRequest Profile: give it with `.requester(...)` or declare it absent with `.no_requester()` before `.build()`",
+    label = "`ServiceRequest.requester` is not addressed"
+)]
+pub trait UsCoreServiceRequestProfileRequesterAddressed {}
+impl UsCoreServiceRequestProfileRequesterAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreServiceRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreServiceRequestProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> {
+    inner: UsCoreServiceRequestProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7)>,
+}
+impl UsCoreServiceRequestProfile {
+    /// A builder of `ServiceRequest` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreServiceRequestProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreServiceRequestProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> UsCoreServiceRequestProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
+    /// Logical id of this artifact
+    ///
+    /// `ServiceRequest.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `ServiceRequest.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `ServiceRequest.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `ServiceRequest.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `ServiceRequest.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `ServiceRequest.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `ServiceRequest.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `ServiceRequest.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Identifiers assigned to this order
+    ///
+    /// `ServiceRequest.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// `ServiceRequest.instantiatesCanonical` 0..*
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// `ServiceRequest.instantiatesUri` 0..*
+    pub fn instantiates_uri(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// What request fulfills
+    ///
+    /// `ServiceRequest.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// What request replaces
+    ///
+    /// `ServiceRequest.replaces` 0..*
+    pub fn replaces(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// Composite Request ID
+    ///
+    /// `ServiceRequest.requisition` 0..1
+    pub fn requisition(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.requisition = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    ///
+    /// `ServiceRequest.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.status = value.into();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    ///
+    /// `ServiceRequest.intent` 1..1
+    pub fn intent(
+        mut self,
+        value: impl ::std::convert::Into<crate::RequestIntentCode>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.intent = value.into();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of service
+    ///
+    /// `ServiceRequest.category:us-core` 0..*
+    /// , Must Support
+    pub fn category_us_core(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.category_us_core = items.into_iter().collect();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `ServiceRequest.category:us-core` absent: this server has no value for it here.
+    pub fn no_category_us_core(
+        self,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Classification of service
+    ///
+    /// `ServiceRequest.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// routine | urgent | asap | stat
+    ///
+    /// `ServiceRequest.priority` 0..1
+    pub fn priority(
+        mut self,
+        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+    ) -> Self {
+        self.inner.priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// True if service/procedure should not be performed
+    ///
+    /// `ServiceRequest.doNotPerform` 0..1
+    pub fn do_not_perform(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+    ) -> Self {
+        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) What is being requested/ordered
+    ///
+    /// `ServiceRequest.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.code = value.into();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Additional order information
+    ///
+    /// `ServiceRequest.orderDetail` 0..*
+    pub fn order_detail(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.order_detail = items.into_iter().collect();
+        self
+    }
+    /// Service amount
+    ///
+    /// `ServiceRequest.quantity[x]` 0..1
+    pub fn quantity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestQuantity>,
+    ) -> Self {
+        self.inner.quantity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Individual or Entity the service is ordered for
+    ///
+    /// `ServiceRequest.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.subject = value.into();
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter in which the request was created
+    ///
+    /// `ServiceRequest.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) When service should occur
+    ///
+    /// `ServiceRequest.occurrence[x]` 0..1
+    /// , Must Support
+    pub fn occurrence(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestOccurrence>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        self.inner.occurrence = ::std::option::Option::Some(value.into());
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `ServiceRequest.occurrence[x]` absent: this server has no value for it here.
+    pub fn no_occurrence(
+        self,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Preconditions for service
+    ///
+    /// `ServiceRequest.asNeeded[x]` 0..1
+    pub fn as_needed(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestAsNeeded>,
+    ) -> Self {
+        self.inner.as_needed = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// (USCDI) Date request signed
+    ///
+    /// `ServiceRequest.authoredOn` 0..1
+    /// , Must Support
+    pub fn authored_on(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+    > {
+        self.inner.authored_on = ::std::option::Option::Some(value.into());
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `ServiceRequest.authoredOn` absent: this server has no value for it here.
+    pub fn no_authored_on(
+        self,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+    > {
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (USCDI) Who/what is requesting service
+    ///
+    /// `ServiceRequest.requester` 0..1
+    /// , Must Support
+    pub fn requester(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.requester = ::std::option::Option::Some(value.into());
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `ServiceRequest.requester` absent: this server has no value for it here.
+    pub fn no_requester(
+        self,
+    ) -> UsCoreServiceRequestProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreServiceRequestProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Performer role
+    ///
+    /// `ServiceRequest.performerType` 0..1
+    pub fn performer_type(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Requested performer
+    ///
+    /// `ServiceRequest.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Requested location
+    ///
+    /// `ServiceRequest.locationCode` 0..*
+    pub fn location_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.location_code = items.into_iter().collect();
+        self
+    }
+    /// Requested location
+    ///
+    /// `ServiceRequest.locationReference` 0..*
+    pub fn location_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location_reference = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) Explanation/Justification for procedure or service
+    ///
+    /// `ServiceRequest.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// (USCDI) US Core Profile that supports the requested service
+    ///
+    /// `ServiceRequest.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Associated insurance coverage
+    ///
+    /// `ServiceRequest.insurance` 0..*
+    pub fn insurance(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// Additional clinical information
+    ///
+    /// `ServiceRequest.supportingInfo` 0..*
+    pub fn supporting_info(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// Procedure Samples
+    ///
+    /// `ServiceRequest.specimen` 0..*
+    pub fn specimen(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// Location on Body
+    ///
+    /// `ServiceRequest.bodySite` 0..*
+    pub fn body_site(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// Comments
+    ///
+    /// `ServiceRequest.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Patient or consumer-oriented instructions
+    ///
+    /// `ServiceRequest.patientInstruction` 0..1
+    pub fn patient_instruction(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.patient_instruction = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Request provenance
+    ///
+    /// `ServiceRequest.relevantHistory` 0..*
+    pub fn relevant_history(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.relevant_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreServiceRequestProfile
+    where
+        P0: UsCoreServiceRequestProfileStatusGiven,
+        P1: UsCoreServiceRequestProfileIntentGiven,
+        P2: UsCoreServiceRequestProfileCategoryUsCoreAddressed,
+        P3: UsCoreServiceRequestProfileCodeGiven,
+        P4: UsCoreServiceRequestProfileSubjectGiven,
+        P5: UsCoreServiceRequestProfileOccurrenceAddressed,
+        P6: UsCoreServiceRequestProfileAuthoredOnAddressed,
+        P7: UsCoreServiceRequestProfileRequesterAddressed,
+    {
+        self.inner
+    }
+}

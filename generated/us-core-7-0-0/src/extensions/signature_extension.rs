@@ -141,6 +141,59 @@ impl<P0> SignatureExtensionBuilder<P0> {
         self.inner
     }
 }
+/// Builds a \[`SignatureExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct SignatureExtensionMustSupportBuilder<P0> {
+    inner: SignatureExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SignatureExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> SignatureExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <SignatureExtension as ::fhirgen_runtime::Empty>::empty();
+        SignatureExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SignatureExtensionMustSupportBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::SignatureExtensionValue>,
+    ) -> SignatureExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        SignatureExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> SignatureExtension
+    where
+        P0: SignatureExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignatureExtensionValue {

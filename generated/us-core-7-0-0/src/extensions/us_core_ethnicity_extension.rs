@@ -289,6 +289,115 @@ impl<P0> UsCoreEthnicityExtensionBuilder<P0> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:ombCategory` is Must Support in US Core Ethnicity Extension: give it with `.omb_category(...)` or declare it absent with `.no_omb_category()` before `.build()`",
+    label = "`Extension.extension:ombCategory` is not addressed"
+)]
+pub trait UsCoreEthnicityExtensionOmbCategoryAddressed {}
+impl UsCoreEthnicityExtensionOmbCategoryAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreEthnicityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
+    inner: UsCoreEthnicityExtension,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl UsCoreEthnicityExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreEthnicityExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreEthnicityExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreEthnicityExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Hispanic or Latino|Not Hispanic or Latino
+    ///
+    /// `Extension.extension:ombCategory` 0..1
+    /// , Must Support
+    pub fn omb_category(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreEthnicityExtensionExtensionOmbCategory,
+        >,
+    ) -> UsCoreEthnicityExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.omb_category = ::std::option::Option::Some(value.into());
+        UsCoreEthnicityExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Extension.extension:ombCategory` absent: this server has no value for it here.
+    pub fn no_omb_category(
+        self,
+    ) -> UsCoreEthnicityExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
+        UsCoreEthnicityExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extended ethnicity codes
+    ///
+    /// `Extension.extension:detailed` 0..*
+    pub fn detailed(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreEthnicityExtensionExtensionDetailed,
+        >,
+    ) -> Self {
+        self.inner.detailed = items.into_iter().collect();
+        self
+    }
+    /// ethnicity Text
+    ///
+    /// `Extension.extension:text` 1..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtensionExtensionText>,
+    ) -> UsCoreEthnicityExtensionMustSupportBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        UsCoreEthnicityExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreEthnicityExtension
+    where
+        P0: UsCoreEthnicityExtensionOmbCategoryAddressed,
+        P1: UsCoreEthnicityExtensionTextGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_ETHNICITY_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"ombCategory\"",
 );

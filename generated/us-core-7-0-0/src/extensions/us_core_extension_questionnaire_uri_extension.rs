@@ -165,6 +165,63 @@ impl UsCoreExtensionQuestionnaireUriExtensionBuilder {
         self.inner
     }
 }
+/// Builds a \[`UsCoreExtensionQuestionnaireUriExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
+    inner: UsCoreExtensionQuestionnaireUriExtension,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreExtensionQuestionnaireUriExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
+        let inner = <UsCoreExtensionQuestionnaireUriExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreExtensionQuestionnaireUriExtensionValue,
+        >,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreExtensionQuestionnaireUriExtension {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreExtensionQuestionnaireUriExtensionValue {

@@ -150,6 +150,61 @@ impl UsCoreGenderIdentityExtensionBuilder {
         self.inner
     }
 }
+/// Builds a \[`UsCoreGenderIdentityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreGenderIdentityExtensionMustSupportBuilder {
+    inner: UsCoreGenderIdentityExtension,
+    state: ::std::marker::PhantomData<()>,
+}
+impl UsCoreGenderIdentityExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreGenderIdentityExtensionMustSupportBuilder {
+        let inner = <UsCoreGenderIdentityExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreGenderIdentityExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl UsCoreGenderIdentityExtensionMustSupportBuilder {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 0..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreGenderIdentityExtensionValue>,
+    ) -> Self {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreGenderIdentityExtension {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreGenderIdentityExtensionValue {

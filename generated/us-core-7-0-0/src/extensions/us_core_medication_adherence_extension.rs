@@ -317,6 +317,139 @@ impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.extension:informationSource` is Must Support in US Core Medication Adherence Extension: give it with `.information_source(...)` or declare it absent with `.no_information_source()` before `.build()`",
+    label = "`Extension.extension:informationSource` is not addressed"
+)]
+pub trait UsCoreMedicationAdherenceExtensionInformationSourceAddressed {}
+impl UsCoreMedicationAdherenceExtensionInformationSourceAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreMedicationAdherenceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2> {
+    inner: UsCoreMedicationAdherenceExtension,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCoreMedicationAdherenceExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreMedicationAdherenceExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreMedicationAdherenceExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Medication adherence code
+    ///
+    /// `Extension.extension:medicationAdherence` 1..1
+    pub fn medication_adherence(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+    > {
+        self.inner.medication_adherence = value.into();
+        UsCoreMedicationAdherenceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the medication adherence was asserted
+    ///
+    /// `Extension.extension:dateAsserted` 1..1
+    pub fn date_asserted(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+    > {
+        self.inner.date_asserted = value.into();
+        UsCoreMedicationAdherenceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who provided the information about the medication adherence
+    ///
+    /// `Extension.extension:informationSource` 0..*
+    /// , Must Support
+    pub fn information_source(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreMedicationAdherenceExtensionExtensionInformationSource,
+        >,
+    ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.information_source = items.into_iter().collect();
+        UsCoreMedicationAdherenceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Extension.extension:informationSource` absent: this server has no value for it here.
+    pub fn no_information_source(
+        self,
+    ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreMedicationAdherenceExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreMedicationAdherenceExtension
+    where
+        P0: UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven,
+        P1: UsCoreMedicationAdherenceExtensionDateAssertedGiven,
+        P2: UsCoreMedicationAdherenceExtensionInformationSourceAddressed,
+    {
+        self.inner
+    }
+}
 static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_MEDICATION_ADHERENCE_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"medicationAdherence\"",
 );

@@ -165,6 +165,69 @@ impl<P0> UsCoreSexExtensionBuilder<P0> {
         self.inner
     }
 }
+/// Builds a \[`UsCoreSexExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreSexExtensionMustSupportBuilder<P0> {
+    inner: UsCoreSexExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreSexExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreSexExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreSexExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreSexExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreSexExtensionMustSupportBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Value of extension
+    ///
+    /// `Extension.value[x]` 1..1
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreSexExtensionValue>,
+    ) -> UsCoreSexExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsCoreSexExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreSexExtension
+    where
+        P0: UsCoreSexExtensionValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCoreSexExtensionValue {

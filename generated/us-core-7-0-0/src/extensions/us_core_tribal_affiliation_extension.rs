@@ -256,6 +256,83 @@ impl<P0> UsCoreTribalAffiliationExtensionBuilder<P0> {
         self.inner
     }
 }
+/// Builds a \[`UsCoreTribalAffiliationExtension`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreTribalAffiliationExtensionMustSupportBuilder<P0> {
+    inner: UsCoreTribalAffiliationExtension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsCoreTribalAffiliationExtension {
+    /// A builder of `Extension` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreTribalAffiliationExtensionMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreTribalAffiliationExtension as ::fhirgen_runtime::Empty>::empty();
+        UsCoreTribalAffiliationExtensionMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsCoreTribalAffiliationExtensionMustSupportBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Extension.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Affiliated tribe or band name
+    ///
+    /// `Extension.extension:tribalAffiliation` 1..1
+    pub fn tribal_affiliation(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliation,
+        >,
+    ) -> UsCoreTribalAffiliationExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
+        self.inner.tribal_affiliation = value.into();
+        UsCoreTribalAffiliationExtensionMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Enrolled tribe member
+    ///
+    /// `Extension.extension:isEnrolled` 0..1
+    pub fn is_enrolled(
+        mut self,
+        value: impl ::std::convert::Into<
+            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled,
+        >,
+    ) -> Self {
+        self.inner.is_enrolled = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `Extension.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreTribalAffiliationExtension
+    where
+        P0: UsCoreTribalAffiliationExtensionTribalAffiliationGiven,
+    {
+        self.inner
+    }
+}
 static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_TRIBAL_AFFILIATION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"tribalAffiliation\"",
 );

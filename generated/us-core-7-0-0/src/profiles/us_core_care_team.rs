@@ -601,6 +601,275 @@ impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CareTeam.status` is Must Support in US Core CareTeam Profile: give it with `.status(...)` or declare it absent with `.no_status()` before `.build()`",
+    label = "`CareTeam.status` is not addressed"
+)]
+pub trait UsCoreCareTeamStatusAddressed {}
+impl UsCoreCareTeamStatusAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreCareTeam`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
+    inner: UsCoreCareTeam,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl UsCoreCareTeam {
+    /// A builder of `CareTeam` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreCareTeamMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreCareTeam as ::fhirgen_runtime::Empty>::empty();
+        UsCoreCareTeamMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
+    /// Logical id of this artifact
+    ///
+    /// `CareTeam.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `CareTeam.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `CareTeam.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `CareTeam.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `CareTeam.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `CareTeam.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `CareTeam.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `CareTeam.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this team
+    ///
+    /// `CareTeam.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// proposed | active | suspended | inactive | entered-in-error
+    ///
+    /// `CareTeam.status` 0..1
+    /// , Must Support
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::CareTeamStatusCode>,
+    ) -> UsCoreCareTeamMustSupportBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        UsCoreCareTeamMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `CareTeam.status` absent: this server has no value for it here.
+    pub fn no_status(
+        self,
+    ) -> UsCoreCareTeamMustSupportBuilder<::fhirgen_runtime::Set, P1, P2> {
+        UsCoreCareTeamMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Type of team
+    ///
+    /// `CareTeam.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Name of the team, such as crisis assessment team
+    ///
+    /// `CareTeam.name` 0..1
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who care team is for
+    ///
+    /// `CareTeam.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreCareTeamMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.subject = value.into();
+        UsCoreCareTeamMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `CareTeam.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Time period team covers
+    ///
+    /// `CareTeam.period` 0..1
+    pub fn period(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Period>,
+    ) -> Self {
+        self.inner.period = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Members of the team
+    ///
+    /// `CareTeam.participant` 1..*
+    pub fn participant(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>,
+        >,
+    ) -> UsCoreCareTeamMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.participant = value.into();
+        UsCoreCareTeamMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Why the care team exists
+    ///
+    /// `CareTeam.reasonCode` 0..*
+    pub fn reason_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// Why the care team exists
+    ///
+    /// `CareTeam.reasonReference` 0..*
+    pub fn reason_reference(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// Organization responsible for the care team
+    ///
+    /// `CareTeam.managingOrganization` 0..*
+    pub fn managing_organization(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = items.into_iter().collect();
+        self
+    }
+    /// A contact detail for the care team (that applies to all members)
+    ///
+    /// `CareTeam.telecom` 0..*
+    pub fn telecom(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// Comments made about the CareTeam
+    ///
+    /// `CareTeam.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreCareTeam
+    where
+        P0: UsCoreCareTeamStatusAddressed,
+        P1: UsCoreCareTeamSubjectGiven,
+        P2: UsCoreCareTeamParticipantGiven,
+    {
+        self.inner
+    }
+}
 /// Members of the team
 ///
 /// Element `CareTeam.participant` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|7.0.0

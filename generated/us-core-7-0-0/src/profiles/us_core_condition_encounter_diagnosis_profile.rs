@@ -905,3 +905,693 @@ impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.extension:assertedDate` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.asserted_date(...)` or declare it absent with `.no_asserted_date()` before `.build()`",
+    label = "`Condition.extension:assertedDate` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileAssertedDateAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileAssertedDateAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.clinicalStatus` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.clinical_status(...)` or declare it absent with `.no_clinical_status()` before `.build()`",
+    label = "`Condition.clinicalStatus` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileClinicalStatusAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileClinicalStatusAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.verificationStatus` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.verification_status(...)` or declare it absent with `.no_verification_status()` before `.build()`",
+    label = "`Condition.verificationStatus` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileVerificationStatusAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileVerificationStatusAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.encounter` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.encounter(...)` or declare it absent with `.no_encounter()` before `.build()`",
+    label = "`Condition.encounter` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileEncounterAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileEncounterAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.onset[x]` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.onset(...)` or declare it absent with `.no_onset()` before `.build()`",
+    label = "`Condition.onset[x]` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileOnsetAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileOnsetAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.abatement[x]` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.abatement(...)` or declare it absent with `.no_abatement()` before `.build()`",
+    label = "`Condition.abatement[x]` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileAbatementAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileAbatementAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Condition.recordedDate` is Must Support in US Core Condition Encounter Diagnosis Profile: give it with `.recorded_date(...)` or declare it absent with `.no_recorded_date()` before `.build()`",
+    label = "`Condition.recordedDate` is not addressed"
+)]
+pub trait UsCoreConditionEncounterDiagnosisProfileRecordedDateAddressed {}
+impl UsCoreConditionEncounterDiagnosisProfileRecordedDateAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreConditionEncounterDiagnosisProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> {
+    inner: UsCoreConditionEncounterDiagnosisProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9)>,
+}
+impl UsCoreConditionEncounterDiagnosisProfile {
+    /// A builder of `Condition` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreConditionEncounterDiagnosisProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `Condition.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Condition.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Condition.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Condition.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Condition.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Condition.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Date the condition was first asserted
+    ///
+    /// `Condition.extension:assertedDate` 0..1
+    /// , Must Support
+    pub fn asserted_date(
+        mut self,
+        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.extension:assertedDate` absent: this server has no value for it here.
+    pub fn no_asserted_date(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Extension
+    ///
+    /// `Condition.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Condition.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// External Ids for this condition
+    ///
+    /// `Condition.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// active | recurrence | relapse | inactive | remission | resolved
+    ///
+    /// `Condition.clinicalStatus` 0..1
+    /// , Must Support
+    pub fn clinical_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.clinicalStatus` absent: this server has no value for it here.
+    pub fn no_clinical_status(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
+    ///
+    /// `Condition.verificationStatus` 0..1
+    /// , Must Support
+    pub fn verification_status(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.verificationStatus` absent: this server has no value for it here.
+    pub fn no_verification_status(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// encounter-diagnosis
+    ///
+    /// `Condition.category:us-core` 1..1
+    pub fn category_us_core(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.category_us_core = value.into();
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// category codes
+    ///
+    /// `Condition.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Subjective severity of condition
+    ///
+    /// `Condition.severity` 0..1
+    pub fn severity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.severity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Identification of the condition, problem or diagnosis
+    ///
+    /// `Condition.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.code = value.into();
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Anatomical location, if relevant
+    ///
+    /// `Condition.bodySite` 0..*
+    pub fn body_site(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// Who has the condition?
+    ///
+    /// `Condition.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.subject = value.into();
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `Condition.encounter` 0..1
+    /// , Must Support
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.encounter` absent: this server has no value for it here.
+    pub fn no_encounter(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Estimated or actual date,  date-time, or age
+    ///
+    /// `Condition.onset[x]` 0..1
+    /// , Must Support
+    pub fn onset(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+    > {
+        self.inner.onset = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.onset[x]` absent: this server has no value for it here.
+    pub fn no_onset(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When in resolution/remission
+    ///
+    /// `Condition.abatement[x]` 0..1
+    /// , Must Support
+    pub fn abatement(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        self.inner.abatement = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.abatement[x]` absent: this server has no value for it here.
+    pub fn no_abatement(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date record was first recorded
+    ///
+    /// `Condition.recordedDate` 0..1
+    /// , Must Support
+    pub fn recorded_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Condition.recordedDate` absent: this server has no value for it here.
+    pub fn no_recorded_date(
+        self,
+    ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who recorded the condition
+    ///
+    /// `Condition.recorder` 0..1
+    pub fn recorder(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.recorder = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Person who asserts this condition
+    ///
+    /// `Condition.asserter` 0..1
+    pub fn asserter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.asserter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Stage/grade, usually assessed formally
+    ///
+    /// `Condition.stage` 0..*
+    pub fn stage(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+    ) -> Self {
+        self.inner.stage = items.into_iter().collect();
+        self
+    }
+    /// Supporting evidence
+    ///
+    /// `Condition.evidence` 0..*
+    pub fn evidence(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+    ) -> Self {
+        self.inner.evidence = items.into_iter().collect();
+        self
+    }
+    /// Additional information about the Condition
+    ///
+    /// `Condition.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreConditionEncounterDiagnosisProfile
+    where
+        P0: UsCoreConditionEncounterDiagnosisProfileAssertedDateAddressed,
+        P1: UsCoreConditionEncounterDiagnosisProfileClinicalStatusAddressed,
+        P2: UsCoreConditionEncounterDiagnosisProfileVerificationStatusAddressed,
+        P3: UsCoreConditionEncounterDiagnosisProfileCategoryUsCoreGiven,
+        P4: UsCoreConditionEncounterDiagnosisProfileCodeGiven,
+        P5: UsCoreConditionEncounterDiagnosisProfileSubjectGiven,
+        P6: UsCoreConditionEncounterDiagnosisProfileEncounterAddressed,
+        P7: UsCoreConditionEncounterDiagnosisProfileOnsetAddressed,
+        P8: UsCoreConditionEncounterDiagnosisProfileAbatementAddressed,
+        P9: UsCoreConditionEncounterDiagnosisProfileRecordedDateAddressed,
+    {
+        self.inner
+    }
+}

@@ -879,3 +879,668 @@ impl<
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.meta` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.meta(...)` or declare it absent with `.no_meta()` before `.build()`",
+    label = "`DiagnosticReport.meta` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingMetaAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingMetaAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.encounter` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.encounter(...)` or declare it absent with `.no_encounter()` before `.build()`",
+    label = "`DiagnosticReport.encounter` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingEncounterAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingEncounterAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.effective[x]` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.effective(...)` or declare it absent with `.no_effective()` before `.build()`",
+    label = "`DiagnosticReport.effective[x]` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingEffectiveAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingEffectiveAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.issued` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.issued(...)` or declare it absent with `.no_issued()` before `.build()`",
+    label = "`DiagnosticReport.issued` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingIssuedAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingIssuedAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.performer` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.performer(...)` or declare it absent with `.no_performer()` before `.build()`",
+    label = "`DiagnosticReport.performer` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingPerformerAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingPerformerAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.result` is Must Support in US Core DiagnosticReport Profile for Laboratory Results Reporting: give it with `.result(...)` or declare it absent with `.no_result()` before `.build()`",
+    label = "`DiagnosticReport.result` is not addressed"
+)]
+pub trait UsCoreDiagnosticReportProfileLaboratoryReportingResultAddressed {}
+impl UsCoreDiagnosticReportProfileLaboratoryReportingResultAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreDiagnosticReportProfileLaboratoryReporting`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> {
+    inner: UsCoreDiagnosticReportProfileLaboratoryReporting,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9)>,
+}
+impl UsCoreDiagnosticReportProfileLaboratoryReporting {
+    /// A builder of `DiagnosticReport` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreDiagnosticReportProfileLaboratoryReporting as ::fhirgen_runtime::Empty>::empty();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `DiagnosticReport.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `DiagnosticReport.meta` 0..1
+    /// , Must Support
+    pub fn meta(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Meta>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.meta` absent: this server has no value for it here.
+    pub fn no_meta(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `DiagnosticReport.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `DiagnosticReport.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `DiagnosticReport.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `DiagnosticReport.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `DiagnosticReport.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `DiagnosticReport.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business identifier for report
+    ///
+    /// `DiagnosticReport.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// What was requested
+    ///
+    /// `DiagnosticReport.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// registered | partial | preliminary | final +
+    ///
+    /// `DiagnosticReport.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.status = value.into();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Service category
+    ///
+    /// `DiagnosticReport.category:LaboratorySlice` 1..1
+    pub fn category_laboratory_slice(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.category_laboratory_slice = value.into();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Service category
+    ///
+    /// `DiagnosticReport.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// US Core Laboratory Report Order Code
+    ///
+    /// `DiagnosticReport.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.code = value.into();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The subject of the report - usually, but not always, the patient
+    ///
+    /// `DiagnosticReport.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.subject = value.into();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter associated with DiagnosticReport
+    ///
+    /// `DiagnosticReport.encounter` 0..1
+    /// , Must Support
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.encounter` absent: this server has no value for it here.
+    pub fn no_encounter(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Diagnostically relevant time (typically the time of specimen collection)
+    ///
+    /// `DiagnosticReport.effective[x]` 0..1
+    /// , Must Support
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportEffective>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        self.inner.effective = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.effective[x]` absent: this server has no value for it here.
+    pub fn no_effective(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the report was released
+    ///
+    /// `DiagnosticReport.issued` 0..1
+    /// , Must Support
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+    > {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.issued` absent: this server has no value for it here.
+    pub fn no_issued(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Responsible Diagnostic Service
+    ///
+    /// `DiagnosticReport.performer` 0..*
+    /// , Must Support
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        self.inner.performer = items.into_iter().collect();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.performer` absent: this server has no value for it here.
+    pub fn no_performer(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Primary result interpreter
+    ///
+    /// `DiagnosticReport.resultsInterpreter` 0..*
+    pub fn results_interpreter(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.results_interpreter = items.into_iter().collect();
+        self
+    }
+    /// Specimens this report is based on
+    ///
+    /// `DiagnosticReport.specimen` 0..*
+    pub fn specimen(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// Observations
+    ///
+    /// `DiagnosticReport.result` 0..*
+    /// , Must Support
+    pub fn result(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.result = items.into_iter().collect();
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `DiagnosticReport.result` absent: this server has no value for it here.
+    pub fn no_result(
+        self,
+    ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Reference to full details of imaging associated with the diagnostic report
+    ///
+    /// `DiagnosticReport.imagingStudy` 0..*
+    pub fn imaging_study(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.imaging_study = items.into_iter().collect();
+        self
+    }
+    /// Key images associated with this report
+    ///
+    /// `DiagnosticReport.media` 0..*
+    pub fn media(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
+    ) -> Self {
+        self.inner.media = items.into_iter().collect();
+        self
+    }
+    /// Clinical conclusion (interpretation) of test results
+    ///
+    /// `DiagnosticReport.conclusion` 0..1
+    pub fn conclusion(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.conclusion = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Codes for the clinical conclusion of test results
+    ///
+    /// `DiagnosticReport.conclusionCode` 0..*
+    pub fn conclusion_code(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.conclusion_code = items.into_iter().collect();
+        self
+    }
+    /// Entire report as issued
+    ///
+    /// `DiagnosticReport.presentedForm` 0..*
+    pub fn presented_form(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+    ) -> Self {
+        self.inner.presented_form = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreDiagnosticReportProfileLaboratoryReporting
+    where
+        P0: UsCoreDiagnosticReportProfileLaboratoryReportingMetaAddressed,
+        P1: UsCoreDiagnosticReportProfileLaboratoryReportingStatusGiven,
+        P2: UsCoreDiagnosticReportProfileLaboratoryReportingCategoryLaboratorySliceGiven,
+        P3: UsCoreDiagnosticReportProfileLaboratoryReportingCodeGiven,
+        P4: UsCoreDiagnosticReportProfileLaboratoryReportingSubjectGiven,
+        P5: UsCoreDiagnosticReportProfileLaboratoryReportingEncounterAddressed,
+        P6: UsCoreDiagnosticReportProfileLaboratoryReportingEffectiveAddressed,
+        P7: UsCoreDiagnosticReportProfileLaboratoryReportingIssuedAddressed,
+        P8: UsCoreDiagnosticReportProfileLaboratoryReportingPerformerAddressed,
+        P9: UsCoreDiagnosticReportProfileLaboratoryReportingResultAddressed,
+    {
+        self.inner
+    }
+}

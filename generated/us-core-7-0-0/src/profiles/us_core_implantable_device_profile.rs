@@ -906,6 +906,655 @@ impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.udiCarrier` is Must Support in US Core Implantable Device Profile: give it with `.udi_carrier(...)` or declare it absent with `.no_udi_carrier()` before `.build()`",
+    label = "`Device.udiCarrier` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileUdiCarrierAddressed {}
+impl UsCoreImplantableDeviceProfileUdiCarrierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.distinctIdentifier` is Must Support in US Core Implantable Device Profile: give it with `.distinct_identifier(...)` or declare it absent with `.no_distinct_identifier()` before `.build()`",
+    label = "`Device.distinctIdentifier` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileDistinctIdentifierAddressed {}
+impl UsCoreImplantableDeviceProfileDistinctIdentifierAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.manufactureDate` is Must Support in US Core Implantable Device Profile: give it with `.manufacture_date(...)` or declare it absent with `.no_manufacture_date()` before `.build()`",
+    label = "`Device.manufactureDate` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileManufactureDateAddressed {}
+impl UsCoreImplantableDeviceProfileManufactureDateAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.expirationDate` is Must Support in US Core Implantable Device Profile: give it with `.expiration_date(...)` or declare it absent with `.no_expiration_date()` before `.build()`",
+    label = "`Device.expirationDate` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileExpirationDateAddressed {}
+impl UsCoreImplantableDeviceProfileExpirationDateAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.lotNumber` is Must Support in US Core Implantable Device Profile: give it with `.lot_number(...)` or declare it absent with `.no_lot_number()` before `.build()`",
+    label = "`Device.lotNumber` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileLotNumberAddressed {}
+impl UsCoreImplantableDeviceProfileLotNumberAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.serialNumber` is Must Support in US Core Implantable Device Profile: give it with `.serial_number(...)` or declare it absent with `.no_serial_number()` before `.build()`",
+    label = "`Device.serialNumber` is not addressed"
+)]
+pub trait UsCoreImplantableDeviceProfileSerialNumberAddressed {}
+impl UsCoreImplantableDeviceProfileSerialNumberAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreImplantableDeviceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreImplantableDeviceProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> {
+    inner: UsCoreImplantableDeviceProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6, P7)>,
+}
+impl UsCoreImplantableDeviceProfile {
+    /// A builder of `Device` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreImplantableDeviceProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+> UsCoreImplantableDeviceProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
+    /// Logical id of this artifact
+    ///
+    /// `Device.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Device.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Device.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Device.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Device.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Device.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Device.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Device.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Instance identifier
+    ///
+    /// `Device.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// The reference to the definition for the device
+    ///
+    /// `Device.definition` 0..1
+    pub fn definition(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.definition = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Unique Device Identifier (UDI) Barcode string
+    ///
+    /// `Device.udiCarrier` 0..1
+    /// , Must Support
+    pub fn udi_carrier(
+        mut self,
+        value: impl ::std::convert::Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.udi_carrier = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.udiCarrier` absent: this server has no value for it here.
+    pub fn no_udi_carrier(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// active | inactive | entered-in-error | unknown
+    ///
+    /// `Device.status` 0..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::FhirDeviceStatusCode>,
+    ) -> Self {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
+    ///
+    /// `Device.statusReason` 0..*
+    pub fn status_reason(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = items.into_iter().collect();
+        self
+    }
+    /// The distinct identification string
+    ///
+    /// `Device.distinctIdentifier` 0..1
+    /// , Must Support
+    pub fn distinct_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.distinct_identifier = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.distinctIdentifier` absent: this server has no value for it here.
+    pub fn no_distinct_identifier(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Name of device manufacturer
+    ///
+    /// `Device.manufacturer` 0..1
+    pub fn manufacturer(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date when the device was made
+    ///
+    /// `Device.manufactureDate` 0..1
+    /// , Must Support
+    pub fn manufacture_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.manufacture_date = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.manufactureDate` absent: this server has no value for it here.
+    pub fn no_manufacture_date(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date and time of expiry of this device (if applicable)
+    ///
+    /// `Device.expirationDate` 0..1
+    /// , Must Support
+    pub fn expiration_date(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.expirationDate` absent: this server has no value for it here.
+    pub fn no_expiration_date(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Lot number of manufacture
+    ///
+    /// `Device.lotNumber` 0..1
+    /// , Must Support
+    pub fn lot_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+    > {
+        self.inner.lot_number = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.lotNumber` absent: this server has no value for it here.
+    pub fn no_lot_number(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Serial number assigned by the manufacturer
+    ///
+    /// `Device.serialNumber` 0..1
+    /// , Must Support
+    pub fn serial_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        self.inner.serial_number = ::std::option::Option::Some(value.into());
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Device.serialNumber` absent: this server has no value for it here.
+    pub fn no_serial_number(
+        self,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+    > {
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The name of the device as given by the manufacturer
+    ///
+    /// `Device.deviceName` 0..*
+    pub fn device_name(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
+    ) -> Self {
+        self.inner.device_name = items.into_iter().collect();
+        self
+    }
+    /// The model number for the device
+    ///
+    /// `Device.modelNumber` 0..1
+    pub fn model_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.model_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The part number of the device
+    ///
+    /// `Device.partNumber` 0..1
+    pub fn part_number(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.part_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The kind or type of device
+    ///
+    /// `Device.type` 1..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+    > {
+        self.inner.type_ = value.into();
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
+    ///
+    /// `Device.specialization` 0..*
+    pub fn specialization(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
+    ) -> Self {
+        self.inner.specialization = items.into_iter().collect();
+        self
+    }
+    /// The actual design of the device or software version running on the device
+    ///
+    /// `Device.version` 0..*
+    pub fn version(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceVersion>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
+    ///
+    /// `Device.property` 0..*
+    pub fn property(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// Patient to whom Device is affixed
+    ///
+    /// `Device.patient` 1..1
+    pub fn patient(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.patient = value.into();
+        UsCoreImplantableDeviceProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Organization responsible for device
+    ///
+    /// `Device.owner` 0..1
+    pub fn owner(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.owner = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Details for human/organization for support
+    ///
+    /// `Device.contact` 0..*
+    pub fn contact(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// Where the device is found
+    ///
+    /// `Device.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Network address to contact device
+    ///
+    /// `Device.url` 0..1
+    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
+        self.inner.url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Device notes and comments
+    ///
+    /// `Device.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Safety Characteristics of Device
+    ///
+    /// `Device.safety` 0..*
+    pub fn safety(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.safety = items.into_iter().collect();
+        self
+    }
+    /// The parent device
+    ///
+    /// `Device.parent` 0..1
+    pub fn parent(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.parent = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreImplantableDeviceProfile
+    where
+        P0: UsCoreImplantableDeviceProfileUdiCarrierAddressed,
+        P1: UsCoreImplantableDeviceProfileDistinctIdentifierAddressed,
+        P2: UsCoreImplantableDeviceProfileManufactureDateAddressed,
+        P3: UsCoreImplantableDeviceProfileExpirationDateAddressed,
+        P4: UsCoreImplantableDeviceProfileLotNumberAddressed,
+        P5: UsCoreImplantableDeviceProfileSerialNumberAddressed,
+        P6: UsCoreImplantableDeviceProfileTypeGiven,
+        P7: UsCoreImplantableDeviceProfilePatientGiven,
+    {
+        self.inner
+    }
+}
 /// Unique Device Identifier (UDI) Barcode string
 ///
 /// Element `Device.udiCarrier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|7.0.0

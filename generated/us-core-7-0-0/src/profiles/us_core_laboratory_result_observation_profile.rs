@@ -1106,3 +1106,866 @@ impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2,
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.meta` is Must Support in US Core Laboratory Result Observation Profile: give it with `.meta(...)` or declare it absent with `.no_meta()` before `.build()`",
+    label = "`Observation.meta` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileMetaAddressed {}
+impl UsCoreLaboratoryResultObservationProfileMetaAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.encounter` is Must Support in US Core Laboratory Result Observation Profile: give it with `.encounter(...)` or declare it absent with `.no_encounter()` before `.build()`",
+    label = "`Observation.encounter` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileEncounterAddressed {}
+impl UsCoreLaboratoryResultObservationProfileEncounterAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.effective[x]` is Must Support in US Core Laboratory Result Observation Profile: give it with `.effective(...)` or declare it absent with `.no_effective()` before `.build()`",
+    label = "`Observation.effective[x]` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileEffectiveAddressed {}
+impl UsCoreLaboratoryResultObservationProfileEffectiveAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.value[x]` is Must Support in US Core Laboratory Result Observation Profile: give it with `.value(...)` or declare it absent with `.no_value()` before `.build()`",
+    label = "`Observation.value[x]` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileValueAddressed {}
+impl UsCoreLaboratoryResultObservationProfileValueAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.dataAbsentReason` is Must Support in US Core Laboratory Result Observation Profile: give it with `.data_absent_reason(...)` or declare it absent with `.no_data_absent_reason()` before `.build()`",
+    label = "`Observation.dataAbsentReason` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileDataAbsentReasonAddressed {}
+impl UsCoreLaboratoryResultObservationProfileDataAbsentReasonAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.interpretation` is Must Support in US Core Laboratory Result Observation Profile: give it with `.interpretation(...)` or declare it absent with `.no_interpretation()` before `.build()`",
+    label = "`Observation.interpretation` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileInterpretationAddressed {}
+impl UsCoreLaboratoryResultObservationProfileInterpretationAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.specimen` is Must Support in US Core Laboratory Result Observation Profile: give it with `.specimen(...)` or declare it absent with `.no_specimen()` before `.build()`",
+    label = "`Observation.specimen` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileSpecimenAddressed {}
+impl UsCoreLaboratoryResultObservationProfileSpecimenAddressed
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.referenceRange` is Must Support in US Core Laboratory Result Observation Profile: give it with `.reference_range(...)` or declare it absent with `.no_reference_range()` before `.build()`",
+    label = "`Observation.referenceRange` is not addressed"
+)]
+pub trait UsCoreLaboratoryResultObservationProfileReferenceRangeAddressed {}
+impl UsCoreLaboratoryResultObservationProfileReferenceRangeAddressed
+for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreLaboratoryResultObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> {
+    inner: UsCoreLaboratoryResultObservationProfile,
+    state: ::std::marker::PhantomData<
+        (P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11),
+    >,
+}
+impl UsCoreLaboratoryResultObservationProfile {
+    /// A builder of `Observation` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreLaboratoryResultObservationProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+    P7,
+    P8,
+    P9,
+    P10,
+    P11,
+> {
+    /// Logical id of this artifact
+    ///
+    /// `Observation.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Observation.meta` 0..1
+    /// , Must Support
+    pub fn meta(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Meta>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.meta` absent: this server has no value for it here.
+    pub fn no_meta(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Observation.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Observation.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Observation.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Observation.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Observation.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Observation.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Business Identifier for observation
+    ///
+    /// `Observation.identifier` 0..*
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// Fulfills plan, proposal or order
+    ///
+    /// `Observation.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of referenced event
+    ///
+    /// `Observation.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// registered | preliminary | final | amended +
+    ///
+    /// `Observation.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.status = value.into();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of type of observation
+    ///
+    /// `Observation.category:us-core` 1..1
+    pub fn category_us_core(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.category_us_core = value.into();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Classification of  type of observation
+    ///
+    /// `Observation.category` 0..*
+    pub fn category(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// Laboratory Test Name
+    ///
+    /// `Observation.code` 1..1
+    pub fn code(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.code = value.into();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Who and/or what the observation is about
+    ///
+    /// `Observation.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.subject = value.into();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// What the observation is about, when it is not about the subject of record
+    ///
+    /// `Observation.focus` 0..*
+    pub fn focus(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// Encounter associated with Observation
+    ///
+    /// `Observation.encounter` 0..1
+    /// , Must Support
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.encounter` absent: this server has no value for it here.
+    pub fn no_encounter(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Clinically relevant time/time-period for observation
+    ///
+    /// `Observation.effective[x]` 0..1
+    /// , Must Support
+    pub fn effective(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.effective = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.effective[x]` absent: this server has no value for it here.
+    pub fn no_effective(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+        P7,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Date/Time this version was made available
+    ///
+    /// `Observation.issued` 0..1
+    pub fn issued(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> Self {
+        self.inner.issued = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Who is responsible for the observation
+    ///
+    /// `Observation.performer` 0..*
+    pub fn performer(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// Result Value
+    ///
+    /// `Observation.value[x]` 0..1
+    /// , Must Support
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.value = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.value[x]` absent: this server has no value for it here.
+    pub fn no_value(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        ::fhirgen_runtime::Set,
+        P8,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Why the result is missing
+    ///
+    /// `Observation.dataAbsentReason` 0..1
+    /// , Must Support
+    pub fn data_absent_reason(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+        P11,
+    > {
+        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.dataAbsentReason` absent: this server has no value for it here.
+    pub fn no_data_absent_reason(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        ::fhirgen_runtime::Set,
+        P9,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Result interpretation
+    ///
+    /// `Observation.interpretation` 0..*
+    /// , Must Support
+    pub fn interpretation(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+        P11,
+    > {
+        self.inner.interpretation = items.into_iter().collect();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.interpretation` absent: this server has no value for it here.
+    pub fn no_interpretation(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        ::fhirgen_runtime::Set,
+        P10,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Comments about the observation
+    ///
+    /// `Observation.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// Observed body part
+    ///
+    /// `Observation.bodySite` 0..1
+    pub fn body_site(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// How it was done
+    ///
+    /// `Observation.method` 0..1
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.method = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen used for this observation
+    ///
+    /// `Observation.specimen` 0..1
+    /// , Must Support
+    pub fn specimen(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+        P11,
+    > {
+        self.inner.specimen = ::std::option::Option::Some(value.into());
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.specimen` absent: this server has no value for it here.
+    pub fn no_specimen(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        ::fhirgen_runtime::Set,
+        P11,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// (Measurement) Device
+    ///
+    /// `Observation.device` 0..1
+    pub fn device(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.device = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Result reference range
+    ///
+    /// `Observation.referenceRange` 0..*
+    /// , Must Support
+    pub fn reference_range(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = ::fhir_r4::ObservationReferenceRange,
+        >,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.reference_range = items.into_iter().collect();
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Observation.referenceRange` absent: this server has no value for it here.
+    pub fn no_reference_range(
+        self,
+    ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+        P7,
+        P8,
+        P9,
+        P10,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Related resource that belongs to the Observation group
+    ///
+    /// `Observation.hasMember` 0..*
+    pub fn has_member(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// `Observation.derivedFrom` 0..*
+    pub fn derived_from(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// Component results
+    ///
+    /// `Observation.component` 0..*
+    pub fn component(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreLaboratoryResultObservationProfile
+    where
+        P0: UsCoreLaboratoryResultObservationProfileMetaAddressed,
+        P1: UsCoreLaboratoryResultObservationProfileStatusGiven,
+        P2: UsCoreLaboratoryResultObservationProfileCategoryUsCoreGiven,
+        P3: UsCoreLaboratoryResultObservationProfileCodeGiven,
+        P4: UsCoreLaboratoryResultObservationProfileSubjectGiven,
+        P5: UsCoreLaboratoryResultObservationProfileEncounterAddressed,
+        P6: UsCoreLaboratoryResultObservationProfileEffectiveAddressed,
+        P7: UsCoreLaboratoryResultObservationProfileValueAddressed,
+        P8: UsCoreLaboratoryResultObservationProfileDataAbsentReasonAddressed,
+        P9: UsCoreLaboratoryResultObservationProfileInterpretationAddressed,
+        P10: UsCoreLaboratoryResultObservationProfileSpecimenAddressed,
+        P11: UsCoreLaboratoryResultObservationProfileReferenceRangeAddressed,
+    {
+        self.inner
+    }
+}

@@ -658,6 +658,291 @@ impl<P0, P1> UsCoreProvenanceBuilder<P0, P1> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.agent:ProvenanceAuthor` is Must Support in US Core Provenance Profile: give it with `.agent_provenance_author(...)` or declare it absent with `.no_agent_provenance_author()` before `.build()`",
+    label = "`Provenance.agent:ProvenanceAuthor` is not addressed"
+)]
+pub trait UsCoreProvenanceAgentProvenanceAuthorAddressed {}
+impl UsCoreProvenanceAgentProvenanceAuthorAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.agent:ProvenanceTransmitter` is Must Support in US Core Provenance Profile: give it with `.agent_provenance_transmitter(...)` or declare it absent with `.no_agent_provenance_transmitter()` before `.build()`",
+    label = "`Provenance.agent:ProvenanceTransmitter` is not addressed"
+)]
+pub trait UsCoreProvenanceAgentProvenanceTransmitterAddressed {}
+impl UsCoreProvenanceAgentProvenanceTransmitterAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreProvenance`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
+    inner: UsCoreProvenance,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreProvenance {
+    /// A builder of `Provenance` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreProvenanceMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreProvenance as ::fhirgen_runtime::Empty>::empty();
+        UsCoreProvenanceMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Provenance.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Provenance.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Provenance.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Provenance.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Provenance.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Provenance.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Provenance.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Provenance.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// The Resource this Provenance record supports
+    ///
+    /// `Provenance.target` 1..*
+    pub fn target(
+        mut self,
+        value: impl ::std::convert::Into<
+            ::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>,
+        >,
+    ) -> UsCoreProvenanceMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.target = value.into();
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// When the activity occurred
+    ///
+    /// `Provenance.occurred[x]` 0..1
+    pub fn occurred(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::ProvenanceOccurred>,
+    ) -> Self {
+        self.inner.occurred = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Timestamp when the activity was recorded / updated
+    ///
+    /// `Provenance.recorded` 1..1
+    pub fn recorded(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+    ) -> UsCoreProvenanceMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.recorded = value.into();
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Policy or plan the activity was defined by
+    ///
+    /// `Provenance.policy` 0..*
+    pub fn policy(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.policy = items.into_iter().collect();
+        self
+    }
+    /// Where the activity occurred, if relevant
+    ///
+    /// `Provenance.location` 0..1
+    pub fn location(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.location = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Reason the activity is occurring
+    ///
+    /// `Provenance.reason` 0..*
+    pub fn reason(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// Activity that occurred
+    ///
+    /// `Provenance.activity` 0..1
+    pub fn activity(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.activity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Actor involved
+    ///
+    /// `Provenance.agent:ProvenanceAuthor` 0..*
+    /// , Must Support
+    pub fn agent_provenance_author(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreProvenanceAgentProvenanceAuthor,
+        >,
+    ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.agent_provenance_author = items.into_iter().collect();
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Provenance.agent:ProvenanceAuthor` absent: this server has no value for it here.
+    pub fn no_agent_provenance_author(
+        self,
+    ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Actor involved
+    ///
+    /// `Provenance.agent:ProvenanceTransmitter` 0..*
+    /// , Must Support
+    pub fn agent_provenance_transmitter(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreProvenanceAgentProvenanceTransmitter,
+        >,
+    ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.agent_provenance_transmitter = items.into_iter().collect();
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Provenance.agent:ProvenanceTransmitter` absent: this server has no value for it here.
+    pub fn no_agent_provenance_transmitter(
+        self,
+    ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        UsCoreProvenanceMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Actor involved
+    ///
+    /// `Provenance.agent` 0..*
+    pub fn agent(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
+    ) -> Self {
+        self.inner.agent = items.into_iter().collect();
+        self
+    }
+    /// An entity used in this activity
+    ///
+    /// `Provenance.entity` 0..*
+    pub fn entity(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
+    ) -> Self {
+        self.inner.entity = items.into_iter().collect();
+        self
+    }
+    /// Signature on target
+    ///
+    /// `Provenance.signature` 0..*
+    pub fn signature(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Signature>,
+    ) -> Self {
+        self.inner.signature = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreProvenance
+    where
+        P0: UsCoreProvenanceTargetGiven,
+        P1: UsCoreProvenanceRecordedGiven,
+        P2: UsCoreProvenanceAgentProvenanceAuthorAddressed,
+        P3: UsCoreProvenanceAgentProvenanceTransmitterAddressed,
+    {
+        self.inner
+    }
+}
 static US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/provenance-participant-type\",\"code\":\"author\"}]}",
 );

@@ -742,6 +742,425 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.identifier` is Must Support in US Core QuestionnaireResponse Profile: give it with `.identifier(...)` or declare it absent with `.no_identifier()` before `.build()`",
+    label = "`QuestionnaireResponse.identifier` is not addressed"
+)]
+pub trait UsCoreQuestionnaireResponseProfileIdentifierAddressed {}
+impl UsCoreQuestionnaireResponseProfileIdentifierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.author` is Must Support in US Core QuestionnaireResponse Profile: give it with `.author(...)` or declare it absent with `.no_author()` before `.build()`",
+    label = "`QuestionnaireResponse.author` is not addressed"
+)]
+pub trait UsCoreQuestionnaireResponseProfileAuthorAddressed {}
+impl UsCoreQuestionnaireResponseProfileAuthorAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.item` is Must Support in US Core QuestionnaireResponse Profile: give it with `.item(...)` or declare it absent with `.no_item()` before `.build()`",
+    label = "`QuestionnaireResponse.item` is not addressed"
+)]
+pub trait UsCoreQuestionnaireResponseProfileItemAddressed {}
+impl UsCoreQuestionnaireResponseProfileItemAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreQuestionnaireResponseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+> {
+    inner: UsCoreQuestionnaireResponseProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6)>,
+}
+impl UsCoreQuestionnaireResponseProfile {
+    /// A builder of `QuestionnaireResponse` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreQuestionnaireResponseProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    P6,
+> UsCoreQuestionnaireResponseProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    /// Logical id of this artifact
+    ///
+    /// `QuestionnaireResponse.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `QuestionnaireResponse.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `QuestionnaireResponse.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `QuestionnaireResponse.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `QuestionnaireResponse.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `QuestionnaireResponse.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// A signature attesting to the content
+    ///
+    /// `QuestionnaireResponse.extension:signature` 0..*
+    pub fn signature(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+    ) -> Self {
+        self.inner.signature = items.into_iter().collect();
+        self
+    }
+    /// E.g. Verbal, written, electronic
+    ///
+    /// `QuestionnaireResponse.extension:completionMode` 0..1
+    pub fn completion_mode(
+        mut self,
+        value: impl ::std::convert::Into<crate::CompletionModeExtension>,
+    ) -> Self {
+        self.inner.completion_mode = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Extension
+    ///
+    /// `QuestionnaireResponse.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `QuestionnaireResponse.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Unique id for this set of answers
+    ///
+    /// `QuestionnaireResponse.identifier` 0..1
+    /// , Must Support
+    pub fn identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.identifier = ::std::option::Option::Some(value.into());
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `QuestionnaireResponse.identifier` absent: this server has no value for it here.
+    pub fn no_identifier(
+        self,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Request fulfilled by this QuestionnaireResponse
+    ///
+    /// `QuestionnaireResponse.basedOn` 0..*
+    pub fn based_on(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// Part of this action
+    ///
+    /// `QuestionnaireResponse.partOf` 0..*
+    pub fn part_of(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// Form being answered
+    ///
+    /// `QuestionnaireResponse.questionnaire` 1..1
+    pub fn questionnaire(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Canonical>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+        P2,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.questionnaire = value.into();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// in-progress | completed | amended | entered-in-error | stopped
+    ///
+    /// `QuestionnaireResponse.status` 1..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::QuestionnaireResponseStatusCode>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        ::fhirgen_runtime::Set,
+        P3,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.status = value.into();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The subject of the questions
+    ///
+    /// `QuestionnaireResponse.subject` 1..1
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        ::fhirgen_runtime::Set,
+        P4,
+        P5,
+        P6,
+    > {
+        self.inner.subject = value.into();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Encounter created as part of
+    ///
+    /// `QuestionnaireResponse.encounter` 0..1
+    pub fn encounter(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Date the answers were gathered
+    ///
+    /// `QuestionnaireResponse.authored` 1..1
+    pub fn authored(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        ::fhirgen_runtime::Set,
+        P5,
+        P6,
+    > {
+        self.inner.authored = value.into();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Person who received and recorded the answers
+    ///
+    /// `QuestionnaireResponse.author` 0..1
+    /// , Must Support
+    pub fn author(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+    > {
+        self.inner.author = ::std::option::Option::Some(value.into());
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `QuestionnaireResponse.author` absent: this server has no value for it here.
+    pub fn no_author(
+        self,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        ::fhirgen_runtime::Set,
+        P6,
+    > {
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The person who answered the questions
+    ///
+    /// `QuestionnaireResponse.source` 0..1
+    pub fn source(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.source = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Groups and questions
+    ///
+    /// `QuestionnaireResponse.item` 0..*
+    /// , Must Support
+    pub fn item(
+        mut self,
+        items: impl ::std::iter::IntoIterator<
+            Item = crate::UsCoreQuestionnaireResponseProfileItem,
+        >,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.item = items.into_iter().collect();
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `QuestionnaireResponse.item` absent: this server has no value for it here.
+    pub fn no_item(
+        self,
+    ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
+        P0,
+        P1,
+        P2,
+        P3,
+        P4,
+        P5,
+        ::fhirgen_runtime::Set,
+    > {
+        UsCoreQuestionnaireResponseProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreQuestionnaireResponseProfile
+    where
+        P0: UsCoreQuestionnaireResponseProfileIdentifierAddressed,
+        P1: UsCoreQuestionnaireResponseProfileQuestionnaireGiven,
+        P2: UsCoreQuestionnaireResponseProfileStatusGiven,
+        P3: UsCoreQuestionnaireResponseProfileSubjectGiven,
+        P4: UsCoreQuestionnaireResponseProfileAuthoredGiven,
+        P5: UsCoreQuestionnaireResponseProfileAuthorAddressed,
+        P6: UsCoreQuestionnaireResponseProfileItemAddressed,
+    {
+        self.inner
+    }
+}
 static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemAnswerMedia\"",
 );

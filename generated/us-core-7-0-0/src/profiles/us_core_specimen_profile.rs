@@ -589,3 +589,309 @@ impl<P0> UsCoreSpecimenProfileBuilder<P0> {
         self.inner
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Specimen.identifier` is Must Support in US Core Specimen Profile: give it with `.identifier(...)` or declare it absent with `.no_identifier()` before `.build()`",
+    label = "`Specimen.identifier` is not addressed"
+)]
+pub trait UsCoreSpecimenProfileIdentifierAddressed {}
+impl UsCoreSpecimenProfileIdentifierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Specimen.accessionIdentifier` is Must Support in US Core Specimen Profile: give it with `.accession_identifier(...)` or declare it absent with `.no_accession_identifier()` before `.build()`",
+    label = "`Specimen.accessionIdentifier` is not addressed"
+)]
+pub trait UsCoreSpecimenProfileAccessionIdentifierAddressed {}
+impl UsCoreSpecimenProfileAccessionIdentifierAddressed for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Specimen.subject` is Must Support in US Core Specimen Profile: give it with `.subject(...)` or declare it absent with `.no_subject()` before `.build()`",
+    label = "`Specimen.subject` is not addressed"
+)]
+pub trait UsCoreSpecimenProfileSubjectAddressed {}
+impl UsCoreSpecimenProfileSubjectAddressed for ::fhirgen_runtime::Set {}
+/// Builds a \[`UsCoreSpecimenProfile`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
+    inner: UsCoreSpecimenProfile,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl UsCoreSpecimenProfile {
+    /// A builder of `Specimen` with what the profile fixes filled in.
+    pub fn must_support_builder() -> UsCoreSpecimenProfileMustSupportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <UsCoreSpecimenProfile as ::fhirgen_runtime::Empty>::empty();
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
+    /// Logical id of this artifact
+    ///
+    /// `Specimen.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Metadata about the resource
+    ///
+    /// `Specimen.meta` 0..1
+    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// A set of rules under which this content was created
+    ///
+    /// `Specimen.implicitRules` 0..1
+    pub fn implicit_rules(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+    ) -> Self {
+        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Language of the resource content
+    ///
+    /// `Specimen.language` 0..1
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Code>,
+    ) -> Self {
+        self.inner.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text summary of the resource, for human interpretation
+    ///
+    /// `Specimen.text` 0..1
+    pub fn text(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+    ) -> Self {
+        self.inner.text = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Contained, inline Resources
+    ///
+    /// `Specimen.contained` 0..*
+    pub fn contained(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Specimen.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// Extensions that cannot be ignored
+    ///
+    /// `Specimen.modifierExtension` 0..*
+    pub fn modifier_extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// Specimen identifier
+    ///
+    /// `Specimen.identifier` 0..*
+    /// , Must Support
+    pub fn identifier(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.identifier = items.into_iter().collect();
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Specimen.identifier` absent: this server has no value for it here.
+    pub fn no_identifier(
+        self,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Identifier assigned by the lab
+    ///
+    /// `Specimen.accessionIdentifier` 0..1
+    /// , Must Support
+    pub fn accession_identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.accession_identifier = ::std::option::Option::Some(value.into());
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Specimen.accessionIdentifier` absent: this server has no value for it here.
+    pub fn no_accession_identifier(
+        self,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// available | unavailable | unsatisfactory | entered-in-error
+    ///
+    /// `Specimen.status` 0..1
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<crate::SpecimenStatusCode>,
+    ) -> Self {
+        self.inner.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Kind of material that forms the specimen
+    ///
+    /// `Specimen.type` 1..1
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.type_ = value.into();
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The patient where the specimen came from.
+    ///
+    /// `Specimen.subject` 0..1
+    /// , Must Support
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.subject = ::std::option::Option::Some(value.into());
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Declares `Specimen.subject` absent: this server has no value for it here.
+    pub fn no_subject(
+        self,
+    ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        UsCoreSpecimenProfileMustSupportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The time when specimen was received for processing
+    ///
+    /// `Specimen.receivedTime` 0..1
+    pub fn received_time(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+    ) -> Self {
+        self.inner.received_time = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Specimen from which this specimen originated
+    ///
+    /// `Specimen.parent` 0..*
+    pub fn parent(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.parent = items.into_iter().collect();
+        self
+    }
+    /// Why the specimen was collected
+    ///
+    /// `Specimen.request` 0..*
+    pub fn request(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+    ) -> Self {
+        self.inner.request = items.into_iter().collect();
+        self
+    }
+    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Collection details
+    ///
+    /// `Specimen.collection` 0..1
+    pub fn collection(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::SpecimenCollection>,
+    ) -> Self {
+        self.inner.collection = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Processing and processing step details
+    ///
+    /// `Specimen.processing` 0..*
+    pub fn processing(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenProcessing>,
+    ) -> Self {
+        self.inner.processing = items.into_iter().collect();
+        self
+    }
+    /// Direct container of specimen (tube/slide, etc.)
+    ///
+    /// `Specimen.container` 0..*
+    pub fn container(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenContainer>,
+    ) -> Self {
+        self.inner.container = items.into_iter().collect();
+        self
+    }
+    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
+    ///
+    /// `Specimen.condition` 0..*
+    pub fn condition(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// Comments
+    ///
+    /// `Specimen.note` 0..*
+    pub fn note(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+    ) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> UsCoreSpecimenProfile
+    where
+        P0: UsCoreSpecimenProfileIdentifierAddressed,
+        P1: UsCoreSpecimenProfileAccessionIdentifierAddressed,
+        P2: UsCoreSpecimenProfileTypeGiven,
+        P3: UsCoreSpecimenProfileSubjectAddressed,
+    {
+        self.inner
+    }
+}
