@@ -112,3 +112,49 @@ fn a_server_addresses_every_must_support_element() {
     let again = us_core_6_1_0::UsCoreImmunizationProfile::from_json(&json).unwrap();
     assert_eq!(again, immunization);
 }
+
+/// US Core missing data: a mandatory element may be present with only the
+/// data-absent-reason extension, in JSON and through the builders.
+#[test]
+fn mandatory_elements_absent_with_a_reason() {
+    let dar = r#"{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}"#;
+    let json = format!(
+        r#"{{"resourceType":"Patient","meta":{{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]}},
+            "identifier":[{{"system":"http://hospital.example.org","value":"1"}}],
+            "name":[{{"extension":[{dar}]}}],
+            "_gender":{{"extension":[{dar}]}}}}"#
+    );
+    let patient = UsCorePatientProfile::from_json(json.as_bytes()).unwrap();
+    assert_eq!(patient.gender.value, None);
+    assert_eq!(patient.gender.extension().len(), 1);
+    assert_eq!(patient.name.first().extension.len(), 1);
+    let back: serde_json::Value = serde_json::from_slice(&patient.to_json()).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, original);
+
+    // The same through the builder: the required element is given, as absent.
+    let mut reason: r4::Extension = fhirgen_runtime::Empty::empty();
+    reason.url = "http://hl7.org/fhir/StructureDefinition/data-absent-reason".to_owned();
+    reason.value = Some(r4::ExtensionValue::Code(r4::Code::new(
+        "unknown".to_owned(),
+    )));
+    let mut name: r4::HumanName = fhirgen_runtime::Empty::empty();
+    name.extension = vec![reason.clone()];
+    let built = UsCorePatientProfile::builder()
+        .identifier(
+            UsCorePatientProfileIdentifier::builder()
+                .system("http://hospital.example.org".to_owned())
+                .value(text("1"))
+                .build(),
+        )
+        .name(name)
+        .gender(us_core_6_1_0::AdministrativeGenderCode::absent(vec![
+            reason,
+        ]))
+        .build();
+    let built: serde_json::Value = serde_json::from_slice(&built.to_json()).unwrap();
+    assert_eq!(built["_gender"], original["_gender"]);
+    assert_eq!(built["name"], original["name"]);
+    // A required binding's own "unknown" code is one of the enum's values.
+    assert_eq!(AdministrativeGender::Unknown.code(), "unknown");
+}
