@@ -792,3 +792,53 @@ fn validate_reports_each_resource_with_an_operation_outcome() {
         .arg(dir.path().join("broken.json"));
     assert_eq!(run(&mut command).code, 2);
 }
+
+/// For a US Core package built in, `validate` reads through the profile types
+/// too: a code outside a required value set is an error at its FHIRPath, and
+/// `--lenient` makes it a warning.
+#[test]
+fn validate_checks_required_bindings_through_the_profile_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        fhirgen::package::read_archive_file(&shared_packages().join("hl7.fhir.us.core-6.1.0.tgz"))
+            .unwrap();
+    let mut patient: Value =
+        serde_json::from_slice(&files["example/Patient-example.json"]).unwrap();
+    patient["gender"] = Value::from("woman");
+    std::fs::write(dir.path().join("patient.json"), patient.to_string()).unwrap();
+    for (lenient, valid, severity) in [(false, false, "error"), (true, true, "warning")] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut command = fhirgen(cache.path());
+        command
+            .args([
+                "validate",
+                "--offline",
+                "--package",
+                "hl7.fhir.us.core@6.1.0",
+            ])
+            .arg("--packages")
+            .arg(shared_packages())
+            .arg(dir.path().join("patient.json"));
+        if lenient {
+            command.arg("--lenient");
+        }
+        let output = run(&mut command);
+        let line: Value = serde_json::from_str(output.stdout.trim()).unwrap();
+        assert_eq!(line["valid"], valid, "{}", output.stdout);
+        let issue = line["outcome"]["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["expression"][0] == "Patient.gender")
+            .unwrap_or_else(|| panic!("no issue at Patient.gender: {}", output.stdout))
+            .clone();
+        assert_eq!(issue["severity"], severity);
+        assert!(
+            issue["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains("is not in the required value set http://hl7.org/fhir/ValueSet/administrative-gender"),
+            "{issue}"
+        );
+    }
+}

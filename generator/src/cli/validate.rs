@@ -31,7 +31,42 @@ struct Tally {
     input_errors: usize,
 }
 
+/// Reads a resource into a package's generated types (strictly, or leniently
+/// with the issues): the FHIR JSON rules, and for a US Core package built in,
+/// every rule its profile types carry (required bindings, reference targets).
+type TypedRead = fn(&[u8], bool) -> Result<Vec<fhirgen_runtime::Issue>, fhirgen_runtime::Error>;
+
+fn typed_read(package: &str) -> TypedRead {
+    macro_rules! profiled {
+        ($krate:ident) => {
+            |bytes, lenient| {
+                if lenient {
+                    $krate::ProfiledResource::from_json_lenient(bytes).map(|(_, issues)| issues)
+                } else {
+                    $krate::ProfiledResource::from_json(bytes).map(|_| Vec::new())
+                }
+            }
+        };
+    }
+    match package.replace('#', "@").as_str() {
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@3.1.1" => profiled!(us_core_3_1_1),
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@6.1.0" => profiled!(us_core_6_1_0),
+        #[cfg(feature = "us-core")]
+        "hl7.fhir.us.core@7.0.0" => profiled!(us_core_7_0_0),
+        _ => |bytes, lenient| {
+            if lenient {
+                fhir_r4::Resource::from_json_lenient(bytes).map(|(_, issues)| issues)
+            } else {
+                fhir_r4::Resource::from_json(bytes).map(|_| Vec::new())
+            }
+        },
+    }
+}
+
 struct Validator<'s> {
+    read: TypedRead,
     set: &'s PackageSet,
     expander: Expander<'s>,
     models: HashMap<String, Arc<ProfileModel>>,
@@ -50,6 +85,7 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
         None => None,
     };
     let mut validator = Validator {
+        read: typed_read(options.package),
         set: &set,
         expander: Expander::new(&set),
         models: HashMap::new(),
@@ -210,13 +246,9 @@ impl Validator<'_> {
         };
         tally.resources += 1;
         let mut issues = Vec::new();
-        // The FHIR R4 JSON rules, through the generated types.
-        let read = if self.lenient {
-            fhir_r4::Resource::from_json_lenient(bytes).map(|(_, skipped)| skipped)
-        } else {
-            fhir_r4::Resource::from_json(bytes).map(|_| Vec::new())
-        };
-        match read {
+        // The FHIR R4 JSON rules (and, for a built-in US Core package, its
+        // profiles' rules), through the generated types.
+        match (self.read)(bytes, self.lenient) {
             Ok(skipped) => issues.extend(skipped.into_iter().map(|e| Issue {
                 severity: "warning",
                 path: e.path,
@@ -231,7 +263,12 @@ impl Validator<'_> {
         let profiles = self.profiles_for(&resource);
         for profile in &profiles {
             match self.model(profile) {
-                Ok(model) => issues.extend(validate(&model, &resource, Some(&self.expander))),
+                Ok(model) => {
+                    // What the typed read reported already is not repeated.
+                    let found = validate(&model, &resource, Some(&self.expander));
+                    let known: Vec<String> = issues.iter().map(|i| i.path.clone()).collect();
+                    issues.extend(found.into_iter().filter(|i| !known.contains(&i.path)));
+                }
                 Err(e) => issues.push(Issue {
                     severity: "error",
                     path: resource["resourceType"]
