@@ -33,5 +33,5 @@ pub use temporal::{Date, DateTime, Instant, Precision, Time};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::json::{ReadSlot, WriteSlot};
-    pub use crate::object::{empty_primitive, required_missing};
+    pub use crate::object::{coded_primitive, empty_primitive, required_missing};
 }

@@ -130,6 +130,26 @@ pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Res
     }
 }
 
+/// For [`Object::finish`]: a `code` with a required binding carries a code.
+/// US Core's missing-data rule: such an element uses the value set's own code
+/// for "unknown" (or, where it has none, must be populated); an element with
+/// only a data-absent-reason extension is not allowed.
+pub fn coded_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), String> {
+    match list.iter().position(|p| p.value.is_none()) {
+        Some(index) => {
+            let at = if list.len() > 1 {
+                format!("[{index}]")
+            } else {
+                String::new()
+            };
+            Err(format!(
+                "{name}{at}: a code from the required value set is needed here (for an unknown value, the value set's own code; a data-absent-reason extension alone is not allowed)"
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 impl<T: Empty> Empty for Box<T> {
     fn empty() -> Self {
         Box::new(T::empty())

@@ -1,6 +1,8 @@
 //! Building US Core resources in code: the typestate builders fill in what
 //! the profile fixes, and what they build reads back through the profile.
 
+mod common;
+
 use fhirgen_runtime::NonEmpty;
 use us_core_6_1_0::r4;
 use us_core_6_1_0::{
@@ -113,33 +115,64 @@ fn a_server_addresses_every_must_support_element() {
     assert_eq!(again, immunization);
 }
 
-/// US Core missing data: a mandatory element may be present with only the
-/// data-absent-reason extension, in JSON and through the builders.
+/// US Core missing data (General Guidance): a mandatory non-coded element may
+/// be present with only the data-absent-reason extension, in JSON and through
+/// the builders; a coded element with a required binding uses the value set's
+/// own "unknown" code instead, and the status elements with no such code
+/// (`DocumentReference.status`...) must be populated.
 #[test]
-fn mandatory_elements_absent_with_a_reason() {
+fn missing_data() {
     let dar = r#"{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}"#;
-    let json = format!(
-        r#"{{"resourceType":"Patient","meta":{{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]}},
-            "identifier":[{{"system":"http://hospital.example.org","value":"1"}}],
-            "name":[{{"extension":[{dar}]}}],
-            "_gender":{{"extension":[{dar}]}}}}"#
-    );
+    let patient_json = |gender: &str| {
+        format!(
+            r#"{{"resourceType":"Patient","meta":{{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]}},
+                "identifier":[{{"system":"http://hospital.example.org","value":"1"}}],
+                "name":[{{"extension":[{dar}]}}],
+                "_birthDate":{{"extension":[{dar}]}},
+                {gender}}}"#
+        )
+    };
+    let json = patient_json(r#""gender":"unknown""#);
     let patient = UsCorePatientProfile::from_json(json.as_bytes()).unwrap();
-    assert_eq!(patient.gender.value, None);
-    assert_eq!(patient.gender.extension().len(), 1);
+    assert_eq!(patient.gender.value, Some(AdministrativeGender::Unknown));
     assert_eq!(patient.name.first().extension.len(), 1);
+    assert_eq!(patient.birth_date.as_ref().unwrap().extension().len(), 1);
     let back: serde_json::Value = serde_json::from_slice(&patient.to_json()).unwrap();
     let original: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(back, original);
 
-    // The same through the builder: the required element is given, as absent.
+    // A required binding's element with only the extension is not allowed.
+    let absent_gender = patient_json(&format!(r#""_gender":{{"extension":[{dar}]}}"#));
+    let error = UsCorePatientProfile::from_json(absent_gender.as_bytes()).unwrap_err();
+    assert_eq!(error.path, "Patient.gender");
+    assert!(
+        error
+            .message
+            .starts_with("a code from the required value set is needed here")
+    );
+    let set = common::load("hl7.fhir.us.core@6.1.0");
+    let mut document = set
+        .root()
+        .json("example/DocumentReference-episode-summary.json")
+        .unwrap();
+    let object = document.as_object_mut().unwrap();
+    object.remove("status");
+    object.insert(
+        "_status".to_owned(),
+        serde_json::from_str(&format!(r#"{{"extension":[{dar}]}}"#)).unwrap(),
+    );
+    let json = serde_json::to_vec(&document).unwrap();
+    let error = us_core_6_1_0::UsCoreDocumentReferenceProfile::from_json(&json).unwrap_err();
+    assert_eq!(error.path, "DocumentReference.status");
+
+    // Through the builder: the name absent with a reason, the gender unknown.
     let mut reason: r4::Extension = fhirgen_runtime::Empty::empty();
     reason.url = "http://hl7.org/fhir/StructureDefinition/data-absent-reason".to_owned();
     reason.value = Some(r4::ExtensionValue::Code(r4::Code::new(
         "unknown".to_owned(),
     )));
     let mut name: r4::HumanName = fhirgen_runtime::Empty::empty();
-    name.extension = vec![reason.clone()];
+    name.extension = vec![reason];
     let built = UsCorePatientProfile::builder()
         .identifier(
             UsCorePatientProfileIdentifier::builder()
@@ -148,13 +181,9 @@ fn mandatory_elements_absent_with_a_reason() {
                 .build(),
         )
         .name(name)
-        .gender(us_core_6_1_0::AdministrativeGenderCode::absent(vec![
-            reason,
-        ]))
+        .gender(AdministrativeGender::Unknown)
         .build();
     let built: serde_json::Value = serde_json::from_slice(&built.to_json()).unwrap();
-    assert_eq!(built["_gender"], original["_gender"]);
+    assert_eq!(built["gender"], "unknown");
     assert_eq!(built["name"], original["name"]);
-    // A required binding's own "unknown" code is one of the enum's values.
-    assert_eq!(AdministrativeGender::Unknown.code(), "unknown");
 }

@@ -682,6 +682,22 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
             parts.required.push(quote!((#element, &[#(#numbers),*])));
         }
     }
+    for f in &s.fields {
+        if let (FieldType::Primitive { .. }, Some(_)) = (&f.ty, &f.required_codes) {
+            let field = ident(&f.rust_name);
+            let json = &f.json_name;
+            let items = if f.is_list() {
+                quote!(&self.#field[..])
+            } else if f.is_required() {
+                quote!(::std::slice::from_ref(&self.#field))
+            } else {
+                quote!(self.#field.as_slice())
+            };
+            parts
+                .finish_checks
+                .push(quote!(::fhirgen_runtime::__private::coded_primitive(#json, #items)?;));
+        }
+    }
     if s.has_slices() {
         parts.fields.push(quote! {
             /// Which slice each item of a sliced list was read from, so that

@@ -500,10 +500,10 @@ impl<'a> Builder<'a> {
             .notes
             .push(format!("Codes: [`{}`](crate::{0})", code_enum.name));
         if strength == "required" {
-            match &mut field.ty {
-                FieldType::Primitive { alias, .. } => *alias = code_enum.alias.clone(),
-                _ => field.required_codes = Some(code_enum.name.clone()),
+            if let FieldType::Primitive { alias, .. } = &mut field.ty {
+                *alias = code_enum.alias.clone();
             }
+            field.required_codes = Some(code_enum.name.clone());
         }
         Ok(())
     }

@@ -530,6 +530,10 @@ impl ::fhirgen_runtime::Object for ObservationOxygensat {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&OBSERVATION_OXYGENSAT_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2411,6 +2415,13 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatValueQuantity {
         w.primitive_field("unit", &self.unit);
         w.constant_field("system", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_SYSTEM_VALUE);
         w.constant_field("code", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_CODE_VALUE);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

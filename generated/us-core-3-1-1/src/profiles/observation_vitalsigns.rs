@@ -592,6 +592,10 @@ impl ::fhirgen_runtime::Object for ObservationVitalsigns {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&OBSERVATION_VITALSIGNS_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

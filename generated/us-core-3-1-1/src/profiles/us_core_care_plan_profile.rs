@@ -500,6 +500,14 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
             &self.instantiates_uri,
         )?;
         self.slice_order.check(&US_CORE_CARE_PLAN_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "intent",
+            ::std::slice::from_ref(&self.intent),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -271,6 +271,10 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeam {
         w.object_field("telecom", &self.telecom);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreCareTeam {
     const RESOURCE_TYPE: &'static str = "CareTeam";

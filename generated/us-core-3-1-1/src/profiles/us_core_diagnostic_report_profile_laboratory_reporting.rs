@@ -431,6 +431,10 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileLaboratoryReport
             .check(
                 &US_CORE_DIAGNOSTIC_REPORT_PROFILE_LABORATORY_REPORTING_CATEGORY_SLICING,
             )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

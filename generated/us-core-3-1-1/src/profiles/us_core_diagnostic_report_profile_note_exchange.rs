@@ -375,6 +375,13 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
         w.object_field("conclusionCode", &self.conclusion_code);
         w.object_field("presentedForm", &self.presented_form);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreDiagnosticReportProfileNoteExchange {
     const RESOURCE_TYPE: &'static str = "DiagnosticReport";

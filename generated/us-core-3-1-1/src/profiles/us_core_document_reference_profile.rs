@@ -327,6 +327,17 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
         w.object_field("content", &self.content);
         w.object_field("context", &self.context);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "docStatus",
+            self.doc_status.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreDocumentReferenceProfile {
     const RESOURCE_TYPE: &'static str = "DocumentReference";

@@ -331,6 +331,13 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
         w.object_field("outcomeCode", &self.outcome_code);
         w.object_field("outcomeReference", &self.outcome_reference);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "lifecycleStatus",
+            ::std::slice::from_ref(&self.lifecycle_status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreGoalProfile {
     const RESOURCE_TYPE: &'static str = "Goal";

@@ -571,6 +571,10 @@ impl ::fhirgen_runtime::Object for UsCoreLaboratoryResultObservationProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_LABORATORY_RESULT_OBSERVATION_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -334,6 +334,8 @@ impl ::fhirgen_runtime::Object for UsCoreLocation {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
+        ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
+        ::fhirgen_runtime::__private::coded_primitive("mode", self.mode.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }

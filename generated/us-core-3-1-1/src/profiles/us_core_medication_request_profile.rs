@@ -586,6 +586,18 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
             "instantiatesUri",
             &self.instantiates_uri,
         )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "intent",
+            ::std::slice::from_ref(&self.intent),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "priority",
+            self.priority.as_slice(),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -541,6 +541,10 @@ impl ::fhirgen_runtime::Object for UsCorePediatricBmIforAgeObservationProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2048,6 +2052,13 @@ for UsCorePediatricBmIforAgeObservationProfileValueQuantity {
             "code",
             &US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

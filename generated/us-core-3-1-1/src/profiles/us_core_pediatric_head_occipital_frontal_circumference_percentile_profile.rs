@@ -545,6 +545,10 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
             .check(
                 &US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE_CATEGORY_SLICING,
             )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2085,6 +2089,13 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValueQuanti
             "code",
             &US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

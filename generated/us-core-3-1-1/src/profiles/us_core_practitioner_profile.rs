@@ -287,6 +287,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }
@@ -969,6 +970,10 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1251,6 +1256,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
         ::fhirgen_runtime::__private::empty_primitive("given", &self.given)?;
         ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }

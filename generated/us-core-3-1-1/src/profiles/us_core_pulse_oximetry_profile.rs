@@ -609,6 +609,10 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING)?;
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2868,6 +2872,13 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
             &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3096,6 +3107,13 @@ for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
             "code",
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]
@@ -3559,6 +3577,13 @@ for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
             "code",
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -469,6 +469,13 @@ impl ::fhirgen_runtime::Object for UsCoreSmokingStatusProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreSmokingStatusProfile {
     const RESOURCE_TYPE: &'static str = "Observation";

@@ -595,6 +595,10 @@ impl ::fhirgen_runtime::Object for UsCoreBmiProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_BMI_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1960,6 +1964,13 @@ impl ::fhirgen_runtime::Object for UsCoreBmiProfileValueQuantity {
         w.primitive_field("unit", &self.unit);
         w.constant_field("system", &US_CORE_BMI_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE);
         w.constant_field("code", &US_CORE_BMI_PROFILE_VALUE_QUANTITY_CODE_VALUE);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

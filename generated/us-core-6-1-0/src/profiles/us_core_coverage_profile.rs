@@ -470,6 +470,10 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_COVERAGE_PROFILE_IDENTIFIER_SLICING)?;
         self.slice_order.check(&US_CORE_COVERAGE_PROFILE_CLASS_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1699,6 +1703,10 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
         w.primitive_field("value", &self.value);
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
     }
 }
 /// Builds a \[`UsCoreCoverageProfileIdentifierMemberid`\]: `build()` exists once every element the profile requires is set.

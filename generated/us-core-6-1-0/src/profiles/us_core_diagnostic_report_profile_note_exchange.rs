@@ -416,6 +416,10 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_DIAGNOSTIC_REPORT_PROFILE_NOTE_EXCHANGE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -386,6 +386,14 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "docStatus",
+            self.doc_status.as_slice(),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -387,6 +387,13 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
         w.object_field("serviceProvider", &self.service_provider);
         w.object_field("partOf", &self.part_of);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreEncounterProfile {
     const RESOURCE_TYPE: &'static str = "Encounter";
@@ -1823,6 +1830,10 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfileIdentifier {
         w.primitive_field("value", &self.value);
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

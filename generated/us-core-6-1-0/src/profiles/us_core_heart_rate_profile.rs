@@ -598,6 +598,10 @@ impl ::fhirgen_runtime::Object for UsCoreHeartRateProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_HEART_RATE_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2053,6 +2057,13 @@ impl ::fhirgen_runtime::Object for UsCoreHeartRateProfileValueQuantity {
             &US_CORE_HEART_RATE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
         );
         w.constant_field("code", &US_CORE_HEART_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -444,6 +444,10 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
         w.object_field("safety", &self.safety);
         w.object_field("parent", &self.parent);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreImplantableDeviceProfile {
     const RESOURCE_TYPE: &'static str = "Device";
@@ -1705,6 +1709,13 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfileUdiCarrier {
         w.primitive_field("carrierAIDC", &self.carrier_aidc);
         w.primitive_field("carrierHRF", &self.carrier_hrf);
         w.primitive_field("entryType", &self.entry_type);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "entryType",
+            self.entry_type.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -622,6 +622,10 @@ impl ::fhirgen_runtime::Object for UsCoreObservationScreeningAssessmentProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_OBSERVATION_SCREENING_ASSESSMENT_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

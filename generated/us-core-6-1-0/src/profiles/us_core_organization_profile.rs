@@ -1253,6 +1253,8 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfileAddress {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }

@@ -522,6 +522,10 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_PATIENT_PROFILE_EXTENSION_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "gender",
+            ::std::slice::from_ref(&self.gender),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1495,6 +1499,10 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1746,6 +1754,14 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileTelecom {
         w.primitive_field("use", &self.use_);
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "system",
+            ::std::slice::from_ref(&self.system),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

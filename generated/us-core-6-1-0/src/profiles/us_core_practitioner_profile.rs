@@ -287,6 +287,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1061,6 +1062,10 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1343,6 +1348,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
         ::fhirgen_runtime::__private::empty_primitive("given", &self.given)?;
         ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1664,6 +1670,8 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileAddress {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;
         ::std::result::Result::Ok(())
     }
 }

@@ -669,6 +669,10 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING)?;
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2565,6 +2569,13 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
             &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2793,6 +2804,13 @@ for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
             "code",
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]
@@ -3256,6 +3274,13 @@ for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
             "code",
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

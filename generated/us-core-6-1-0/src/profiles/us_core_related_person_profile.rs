@@ -255,6 +255,10 @@ impl ::fhirgen_runtime::Object for UsCoreRelatedPersonProfile {
         w.object_field("period", &self.period);
         w.object_field("communication", &self.communication);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreRelatedPersonProfile {
     const RESOURCE_TYPE: &'static str = "RelatedPerson";

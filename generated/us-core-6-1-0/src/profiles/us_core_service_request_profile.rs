@@ -679,6 +679,18 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
             &self.instantiates_uri,
         )?;
         self.slice_order.check(&US_CORE_SERVICE_REQUEST_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "intent",
+            ::std::slice::from_ref(&self.intent),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "priority",
+            self.priority.as_slice(),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -367,6 +367,12 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         ::fhirgen_runtime::__private::empty_primitive("category", &self.category)?;
+        ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;
+        ::fhirgen_runtime::__private::coded_primitive("category", &self.category[..])?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "criticality",
+            self.criticality.as_slice(),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

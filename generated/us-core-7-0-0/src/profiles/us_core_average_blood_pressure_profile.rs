@@ -603,6 +603,10 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfile {
             .check(&US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING)?;
         self.slice_order
             .check(&US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1995,6 +1999,13 @@ for UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
             &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2461,6 +2472,13 @@ for UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
             "code",
             &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -672,6 +672,10 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING)?;
         self.slice_order.check(&US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2169,6 +2173,13 @@ for UsCoreBloodPressureProfileComponentSystolicValueQuantity {
             &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2629,6 +2640,13 @@ for UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
             "code",
             &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

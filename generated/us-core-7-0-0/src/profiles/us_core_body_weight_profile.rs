@@ -596,6 +596,10 @@ impl ::fhirgen_runtime::Object for UsCoreBodyWeightProfile {
     }
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order.check(&US_CORE_BODY_WEIGHT_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2061,6 +2065,17 @@ impl ::fhirgen_runtime::Object for UsCoreBodyWeightProfileValueQuantity {
             &US_CORE_BODY_WEIGHT_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
         );
         w.primitive_field("code", &self.code);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "code",
+            ::std::slice::from_ref(&self.code),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -582,6 +582,10 @@ impl ::fhirgen_runtime::Object for UsCoreCareExperiencePreferenceProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_CARE_EXPERIENCE_PREFERENCE_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -475,6 +475,13 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
         w.object_field("reaction", &self.reaction);
         w.object_field("protocolApplied", &self.protocol_applied);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreImmunizationProfile {
     const RESOURCE_TYPE: &'static str = "Immunization";

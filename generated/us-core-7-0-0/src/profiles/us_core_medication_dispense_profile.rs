@@ -437,6 +437,13 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
         w.object_field("detectedIssue", &self.detected_issue);
         w.object_field("eventHistory", &self.event_history);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationDispenseProfile {
     const RESOURCE_TYPE: &'static str = "MedicationDispense";

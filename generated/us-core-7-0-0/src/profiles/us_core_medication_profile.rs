@@ -207,6 +207,10 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationProfile {
         w.object_field("ingredient", &self.ingredient);
         w.object_field("batch", &self.batch);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationProfile {
     const RESOURCE_TYPE: &'static str = "Medication";

@@ -706,6 +706,18 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
         )?;
         self.slice_order.check(&US_CORE_MEDICATION_REQUEST_PROFILE_EXTENSION_SLICING)?;
         self.slice_order.check(&US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "intent",
+            ::std::slice::from_ref(&self.intent),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "priority",
+            self.priority.as_slice(),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

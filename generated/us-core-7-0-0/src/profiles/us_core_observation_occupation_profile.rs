@@ -578,6 +578,10 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
             .check(&US_CORE_OBSERVATION_OCCUPATION_PROFILE_CATEGORY_SLICING)?;
         self.slice_order
             .check(&US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

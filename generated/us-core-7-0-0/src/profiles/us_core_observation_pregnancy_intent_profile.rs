@@ -520,6 +520,10 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_OBSERVATION_PREGNANCY_INTENT_PROFILE_CATEGORY_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

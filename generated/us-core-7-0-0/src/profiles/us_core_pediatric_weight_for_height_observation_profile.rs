@@ -601,6 +601,10 @@ impl ::fhirgen_runtime::Object for UsCorePediatricWeightForHeightObservationProf
             .check(
                 &US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CATEGORY_SLICING,
             )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2121,6 +2125,13 @@ for UsCorePediatricWeightForHeightObservationProfileValueQuantity {
             "code",
             &US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "comparator",
+            self.comparator.as_slice(),
+        )?;
+        ::std::result::Result::Ok(())
     }
 }
 #[doc(hidden)]

@@ -1255,6 +1255,14 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfileTelecom {
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive(
+            "system",
+            ::std::slice::from_ref(&self.system),
+        )?;
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -507,6 +507,10 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
             "instantiatesUri",
             &self.instantiates_uri,
         )?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

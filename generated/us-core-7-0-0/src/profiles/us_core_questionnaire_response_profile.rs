@@ -370,6 +370,10 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
     fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
         self.slice_order
             .check(&US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING)?;
+        ::fhirgen_runtime::__private::coded_primitive(
+            "status",
+            ::std::slice::from_ref(&self.status),
+        )?;
         ::std::result::Result::Ok(())
     }
 }

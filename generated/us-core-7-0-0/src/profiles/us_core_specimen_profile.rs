@@ -274,6 +274,10 @@ impl ::fhirgen_runtime::Object for UsCoreSpecimenProfile {
         w.object_field("condition", &self.condition);
         w.object_field("note", &self.note);
     }
+    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+        ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreSpecimenProfile {
     const RESOURCE_TYPE: &'static str = "Specimen";
