@@ -2,102 +2,102 @@
 
 /// FHIR `base64Binary`: Base StructureDefinition for base64Binary Type: A stream of bytes
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/base64Binary|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/base64Binary|4.0.1`
 pub type Base64Binary = ::fhirgen_runtime::Primitive<
     ::std::string::String,
     crate::Extension,
 >;
 /// FHIR `boolean`: Base StructureDefinition for boolean Type: Value of "true" or "false"
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/boolean|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/boolean|4.0.1`
 pub type Boolean = ::fhirgen_runtime::Primitive<bool, crate::Extension>;
 /// FHIR `canonical`: Base StructureDefinition for canonical type: A URI that is a reference to a canonical URL on a FHIR resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/canonical|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/canonical|4.0.1`
 pub type Canonical = ::fhirgen_runtime::Primitive<
     ::std::string::String,
     crate::Extension,
 >;
 /// FHIR `code`: Base StructureDefinition for code type: A string which has at least one character and no leading or trailing whitespace and where there is no whitespace other than single spaces in the contents
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/code|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/code|4.0.1`
 pub type Code = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `date`: Base StructureDefinition for date Type: A date or partial date (e.g. just year or year + month). There is no time zone. The format is a union of the schema types gYear, gYearMonth and date.  Dates SHALL be valid dates.
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/date|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/date|4.0.1`
 pub type Date = ::fhirgen_runtime::Primitive<::fhirgen_runtime::Date, crate::Extension>;
 /// FHIR `dateTime`: Base StructureDefinition for dateTime Type: A date, date-time or partial date (e.g. just year or year + month).  If hours and minutes are specified, a time zone SHALL be populated. The format is a union of the schema types gYear, gYearMonth, date and dateTime. Seconds must be provided due to schema type constraints but may be zero-filled and may be ignored.                 Dates SHALL be valid dates.
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/dateTime|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/dateTime|4.0.1`
 pub type DateTime = ::fhirgen_runtime::Primitive<
     ::fhirgen_runtime::DateTime,
     crate::Extension,
 >;
 /// FHIR `decimal`: Base StructureDefinition for decimal Type: A rational number with implicit precision
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/decimal|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/decimal|4.0.1`
 pub type Decimal = ::fhirgen_runtime::Primitive<
     ::fhirgen_runtime::Decimal,
     crate::Extension,
 >;
 /// FHIR `string`: Base StructureDefinition for string Type: A sequence of Unicode characters
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/string|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/string|4.0.1`
 pub type FhirString = ::fhirgen_runtime::Primitive<
     ::std::string::String,
     crate::Extension,
 >;
 /// FHIR `id`: Base StructureDefinition for id type: Any combination of letters, numerals, "-" and ".", with a length limit of 64 characters.  (This might be an integer, an unprefixed OID, UUID or any other identifier pattern that meets these constraints.)  Ids are case-insensitive.
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/id|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/id|4.0.1`
 pub type Id = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `instant`: Base StructureDefinition for instant Type: An instant in time - known at least to the second
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/instant|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/instant|4.0.1`
 pub type Instant = ::fhirgen_runtime::Primitive<
     ::fhirgen_runtime::Instant,
     crate::Extension,
 >;
 /// FHIR `integer`: Base StructureDefinition for integer Type: A whole number
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/integer|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/integer|4.0.1`
 pub type Integer = ::fhirgen_runtime::Primitive<i32, crate::Extension>;
 /// FHIR `markdown`: Base StructureDefinition for markdown type: A string that may contain Github Flavored Markdown syntax for optional processing by a mark down presentation engine
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/markdown|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/markdown|4.0.1`
 pub type Markdown = ::fhirgen_runtime::Primitive<
     ::std::string::String,
     crate::Extension,
 >;
 /// FHIR `oid`: Base StructureDefinition for oid type: An OID represented as a URI
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/oid|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/oid|4.0.1`
 pub type Oid = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `positiveInt`: Base StructureDefinition for positiveInt type: An integer with a value that is positive (e.g. &gt;0)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/positiveInt|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/positiveInt|4.0.1`
 pub type PositiveInt = ::fhirgen_runtime::Primitive<i32, crate::Extension>;
 /// FHIR `time`: Base StructureDefinition for time Type: A time during the day, with no date specified
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/time|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/time|4.0.1`
 pub type Time = ::fhirgen_runtime::Primitive<::fhirgen_runtime::Time, crate::Extension>;
 /// FHIR `unsignedInt`: Base StructureDefinition for unsignedInt type: An integer with a value that is not negative (e.g. &gt;= 0)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/unsignedInt|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/unsignedInt|4.0.1`
 pub type UnsignedInt = ::fhirgen_runtime::Primitive<i32, crate::Extension>;
 /// FHIR `uri`: Base StructureDefinition for uri Type: String of characters used to identify a name or a resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/uri|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/uri|4.0.1`
 pub type Uri = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `url`: Base StructureDefinition for url type: A URI that is a literal reference
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/url|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/url|4.0.1`
 pub type Url = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `uuid`: Base StructureDefinition for uuid type: A UUID, represented as a URI
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/uuid|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/uuid|4.0.1`
 pub type Uuid = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;
 /// FHIR `xhtml`: Base StructureDefinition for xhtml Type
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/xhtml|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/xhtml|4.0.1`
 pub type Xhtml = ::fhirgen_runtime::Primitive<::std::string::String, crate::Extension>;

@@ -5,11 +5,11 @@
 /// The codes of value set `http://hl7.org/fhir/ValueSet/address-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AddressType {
-    /// `postal` (http://hl7.org/fhir/address-type): Postal
+    /// `postal` (`http://hl7.org/fhir/address-type`): Postal
     Postal,
-    /// `physical` (http://hl7.org/fhir/address-type): Physical
+    /// `physical` (`http://hl7.org/fhir/address-type`): Physical
     Physical,
-    /// `both` (http://hl7.org/fhir/address-type): Postal & Physical
+    /// `both` (`http://hl7.org/fhir/address-type`): Postal & Physical
     Both,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -122,15 +122,15 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/address-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AddressUse {
-    /// `home` (http://hl7.org/fhir/address-use): Home
+    /// `home` (`http://hl7.org/fhir/address-use`): Home
     Home,
-    /// `work` (http://hl7.org/fhir/address-use): Work
+    /// `work` (`http://hl7.org/fhir/address-use`): Work
     Work,
-    /// `temp` (http://hl7.org/fhir/address-use): Temporary
+    /// `temp` (`http://hl7.org/fhir/address-use`): Temporary
     Temp,
-    /// `old` (http://hl7.org/fhir/address-use): Old / Incorrect
+    /// `old` (`http://hl7.org/fhir/address-use`): Old / Incorrect
     Old,
-    /// `billing` (http://hl7.org/fhir/address-use): Billing
+    /// `billing` (`http://hl7.org/fhir/address-use`): Billing
     Billing,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -248,13 +248,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/administrative-gender`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AdministrativeGender {
-    /// `male` (http://hl7.org/fhir/administrative-gender): Male
+    /// `male` (`http://hl7.org/fhir/administrative-gender`): Male
     Male,
-    /// `female` (http://hl7.org/fhir/administrative-gender): Female
+    /// `female` (`http://hl7.org/fhir/administrative-gender`): Female
     Female,
-    /// `other` (http://hl7.org/fhir/administrative-gender): Other
+    /// `other` (`http://hl7.org/fhir/administrative-gender`): Other
     Other,
-    /// `unknown` (http://hl7.org/fhir/administrative-gender): Unknown
+    /// `unknown` (`http://hl7.org/fhir/administrative-gender`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -376,419 +376,419 @@ impl ::fhirgen_runtime::PrimitiveValue for AdministrativeGender {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/security-labels`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllSecurityLabels {
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): unrestricted
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): unrestricted
     U,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): low
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): low
     L,
-    /// `M` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): moderate
+    /// `M` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): moderate
     M,
-    /// `N` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): normal
+    /// `N` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): normal
     N,
-    /// `R` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): restricted
+    /// `R` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): restricted
     R,
-    /// `V` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): very restricted
+    /// `V` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): very restricted
     V,
-    /// `ETH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): substance abuse information sensitivity
+    /// `ETH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): substance abuse information sensitivity
     Eth,
-    /// `GDIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): genetic disease information sensitivity
+    /// `GDIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): genetic disease information sensitivity
     Gdis,
-    /// `HIV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): HIV/AIDS information sensitivity
+    /// `HIV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): HIV/AIDS information sensitivity
     Hiv,
-    /// `MST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): military sexual trauma information sensitivity
+    /// `MST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): military sexual trauma information sensitivity
     Mst,
-    /// `SCA` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sickle cell anemia information sensitivity
+    /// `SCA` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sickle cell anemia information sensitivity
     Sca,
-    /// `SDV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexual assault, abuse, or domestic violence information sensitivity
+    /// `SDV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexual assault, abuse, or domestic violence information sensitivity
     Sdv,
-    /// `SEX` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexuality and reproductive health information sensitivity
+    /// `SEX` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexuality and reproductive health information sensitivity
     Sex,
-    /// `SPI` (http://terminology.hl7.org/CodeSystem/v3-ActCode): specially protected information sensitivity
+    /// `SPI` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): specially protected information sensitivity
     Spi,
-    /// `BH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): behavioral health information sensitivity
+    /// `BH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): behavioral health information sensitivity
     Bh,
-    /// `COGN` (http://terminology.hl7.org/CodeSystem/v3-ActCode): cognitive disability information sensitivity
+    /// `COGN` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): cognitive disability information sensitivity
     Cogn,
-    /// `DVD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): developmental disability information sensitivity
+    /// `DVD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): developmental disability information sensitivity
     Dvd,
-    /// `EMOTDIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): emotional disturbance information sensitivity
+    /// `EMOTDIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): emotional disturbance information sensitivity
     Emotdis,
-    /// `MH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mental health information sensitivity
+    /// `MH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mental health information sensitivity
     Mh,
-    /// `PSY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): psychiatry disorder information sensitivity
+    /// `PSY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): psychiatry disorder information sensitivity
     Psy,
-    /// `PSYTHPN` (http://terminology.hl7.org/CodeSystem/v3-ActCode): psychotherapy note information sensitivity
+    /// `PSYTHPN` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): psychotherapy note information sensitivity
     Psythpn,
-    /// `SUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): substance use disorder information sensitivity
+    /// `SUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): substance use disorder information sensitivity
     Sud,
-    /// `ETHUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): alcohol use disorder information sensitivity
+    /// `ETHUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): alcohol use disorder information sensitivity
     Ethud,
-    /// `OPIOIDUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): opioid use disorder information sensitivity
+    /// `OPIOIDUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): opioid use disorder information sensitivity
     Opioidud,
-    /// `STD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexually transmitted disease information sensitivity
+    /// `STD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexually transmitted disease information sensitivity
     Std,
-    /// `TBOO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): taboo
+    /// `TBOO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): taboo
     Tboo,
-    /// `VIO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): violence information sensitivity
+    /// `VIO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): violence information sensitivity
     Vio,
-    /// `SICKLE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sickle cell
+    /// `SICKLE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sickle cell
     Sickle,
-    /// `DEMO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): all demographic information sensitivity
+    /// `DEMO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): all demographic information sensitivity
     Demo,
-    /// `DOB` (http://terminology.hl7.org/CodeSystem/v3-ActCode): date of birth information sensitivity
+    /// `DOB` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): date of birth information sensitivity
     Dob,
-    /// `GENDER` (http://terminology.hl7.org/CodeSystem/v3-ActCode): gender and sexual orientation information sensitivity
+    /// `GENDER` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): gender and sexual orientation information sensitivity
     Gender,
-    /// `LIVARG` (http://terminology.hl7.org/CodeSystem/v3-ActCode): living arrangement information sensitivity
+    /// `LIVARG` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): living arrangement information sensitivity
     Livarg,
-    /// `MARST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): marital status information sensitivity
+    /// `MARST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): marital status information sensitivity
     Marst,
-    /// `RACE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): race information sensitivity
+    /// `RACE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): race information sensitivity
     Race,
-    /// `REL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): religion information sensitivity
+    /// `REL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): religion information sensitivity
     Rel,
-    /// `B` (http://terminology.hl7.org/CodeSystem/v3-ActCode): business information sensitivity
+    /// `B` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): business information sensitivity
     B,
-    /// `EMPL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): employer information sensitivity
+    /// `EMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): employer information sensitivity
     Empl,
-    /// `LOCIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): location information sensitivity
+    /// `LOCIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): location information sensitivity
     Locis,
-    /// `SSP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sensitive service provider information sensitivity
+    /// `SSP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sensitive service provider information sensitivity
     Ssp,
-    /// `ADOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): adolescent information sensitivity
+    /// `ADOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): adolescent information sensitivity
     Adol,
-    /// `CEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): celebrity information sensitivity
+    /// `CEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): celebrity information sensitivity
     Cel,
-    /// `DIA` (http://terminology.hl7.org/CodeSystem/v3-ActCode): diagnosis information sensitivity
+    /// `DIA` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): diagnosis information sensitivity
     Dia,
-    /// `DRGIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): drug information sensitivity
+    /// `DRGIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): drug information sensitivity
     Drgis,
-    /// `EMP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): employee information sensitivity
+    /// `EMP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): employee information sensitivity
     Emp,
-    /// `PDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient default information sensitivity
+    /// `PDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient default information sensitivity
     Pds,
-    /// `PHY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): physician requested information sensitivity
+    /// `PHY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): physician requested information sensitivity
     Phy,
-    /// `PRS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient requested information sensitivity
+    /// `PRS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient requested information sensitivity
     Prs,
-    /// `COMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): compartment
+    /// `COMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): compartment
     Compt,
-    /// `ACOCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): accountable care organization compartment
+    /// `ACOCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): accountable care organization compartment
     Acocompt,
-    /// `CTCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): care team compartment
+    /// `CTCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): care team compartment
     Ctcompt,
-    /// `FMCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): financial management compartment
+    /// `FMCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): financial management compartment
     Fmcompt,
-    /// `HRCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): human resource compartment
+    /// `HRCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): human resource compartment
     Hrcompt,
-    /// `LRCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): legitimate relationship compartment
+    /// `LRCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): legitimate relationship compartment
     Lrcompt,
-    /// `PACOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient administration compartment
+    /// `PACOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient administration compartment
     Pacompt,
-    /// `RESCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): research project compartment
+    /// `RESCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): research project compartment
     Rescompt,
-    /// `RMGTCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): records management compartment
+    /// `RMGTCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): records management compartment
     Rmgtcompt,
-    /// `ABSTRED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): abstracted
+    /// `ABSTRED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): abstracted
     Abstred,
-    /// `AGGRED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): aggregated
+    /// `AGGRED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): aggregated
     Aggred,
-    /// `ANONYED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): anonymized
+    /// `ANONYED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): anonymized
     Anonyed,
-    /// `MAPPED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): mapped
+    /// `MAPPED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): mapped
     Mapped,
-    /// `MASKED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): masked
+    /// `MASKED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): masked
     Masked,
-    /// `PSEUDED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): pseudonymized
+    /// `PSEUDED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): pseudonymized
     Pseuded,
-    /// `REDACTED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): redacted
+    /// `REDACTED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): redacted
     Redacted,
-    /// `SUBSETTED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): subsetted
+    /// `SUBSETTED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): subsetted
     Subsetted,
-    /// `SYNTAC` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): syntactic transform
+    /// `SYNTAC` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): syntactic transform
     Syntac,
-    /// `TRSLT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): translated
+    /// `TRSLT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): translated
     Trslt,
-    /// `VERSIONED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): versioned
+    /// `VERSIONED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): versioned
     Versioned,
-    /// `CRYTOHASH` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): cryptographic hash function
+    /// `CRYTOHASH` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): cryptographic hash function
     Crytohash,
-    /// `DIGSIG` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): digital signature
+    /// `DIGSIG` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): digital signature
     Digsig,
-    /// `HRELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): highly reliable
+    /// `HRELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): highly reliable
     Hreliable,
-    /// `RELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): reliable
+    /// `RELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): reliable
     Reliable,
-    /// `UNCERTREL` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): uncertain reliability
+    /// `UNCERTREL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): uncertain reliability
     Uncertrel,
-    /// `UNRELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): unreliable
+    /// `UNRELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): unreliable
     Unreliable,
-    /// `CLINAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): clinician asserted
+    /// `CLINAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): clinician asserted
     Clinast,
-    /// `DEVAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): device asserted
+    /// `DEVAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): device asserted
     Devast,
-    /// `HCPAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): healthcare professional asserted
+    /// `HCPAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): healthcare professional asserted
     Hcpast,
-    /// `PACQAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient acquaintance asserted
+    /// `PACQAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient acquaintance asserted
     Pacqast,
-    /// `PATAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient asserted
+    /// `PATAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient asserted
     Patast,
-    /// `PAYAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): payer asserted
+    /// `PAYAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): payer asserted
     Payast,
-    /// `PROAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): professional asserted
+    /// `PROAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): professional asserted
     Proast,
-    /// `SDMAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): substitute decision maker asserted
+    /// `SDMAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): substitute decision maker asserted
     Sdmast,
-    /// `CLINRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): clinician reported
+    /// `CLINRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): clinician reported
     Clinrpt,
-    /// `DEVRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): device reported
+    /// `DEVRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): device reported
     Devrpt,
-    /// `HCPRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): healthcare professional reported
+    /// `HCPRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): healthcare professional reported
     Hcprpt,
-    /// `PACQRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient acquaintance reported
+    /// `PACQRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient acquaintance reported
     Pacqrpt,
-    /// `PATRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient reported
+    /// `PATRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient reported
     Patrpt,
-    /// `PAYRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): payer reported
+    /// `PAYRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): payer reported
     Payrpt,
-    /// `PRORPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): professional reported
+    /// `PRORPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): professional reported
     Prorpt,
-    /// `SDMRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): substitute decision maker reported
+    /// `SDMRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): substitute decision maker reported
     Sdmrpt,
-    /// `SecurityPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): security policy
+    /// `SecurityPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): security policy
     SecurityPolicy,
-    /// `AUTHPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): authorization policy
+    /// `AUTHPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): authorization policy
     Authpol,
-    /// `ACCESSCONSCHEME` (http://terminology.hl7.org/CodeSystem/v3-ActCode): access control scheme
+    /// `ACCESSCONSCHEME` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): access control scheme
     Accessconscheme,
-    /// `DELEPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): delegation policy
+    /// `DELEPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): delegation policy
     Delepol,
-    /// `ObligationPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): obligation policy
+    /// `ObligationPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): obligation policy
     ObligationPolicy,
-    /// `ANONY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): anonymize
+    /// `ANONY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): anonymize
     Anony,
-    /// `AOD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): accounting of disclosure
+    /// `AOD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): accounting of disclosure
     Aod,
-    /// `AUDIT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): audit
+    /// `AUDIT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): audit
     Audit,
-    /// `AUDTR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): audit trail
+    /// `AUDTR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): audit trail
     Audtr,
-    /// `CPLYCC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with confidentiality code
+    /// `CPLYCC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with confidentiality code
     Cplycc,
-    /// `CPLYCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with consent directive
+    /// `CPLYCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with consent directive
     Cplycd,
-    /// `CPLYJPP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with jurisdictional privacy policy
+    /// `CPLYJPP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with jurisdictional privacy policy
     Cplyjpp,
-    /// `CPLYOPP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with organizational privacy policy
+    /// `CPLYOPP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with organizational privacy policy
     Cplyopp,
-    /// `CPLYOSP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with organizational security policy
+    /// `CPLYOSP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with organizational security policy
     Cplyosp,
-    /// `CPLYPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with policy
+    /// `CPLYPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with policy
     Cplypol,
-    /// `DECLASSIFYLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): declassify security label
+    /// `DECLASSIFYLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): declassify security label
     Declassifylabel,
-    /// `DEID` (http://terminology.hl7.org/CodeSystem/v3-ActCode): deidentify
+    /// `DEID` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): deidentify
     Deid,
-    /// `DELAU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): delete after use
+    /// `DELAU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): delete after use
     Delau,
-    /// `DOWNGRDLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): downgrade security label
+    /// `DOWNGRDLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): downgrade security label
     Downgrdlabel,
-    /// `DRIVLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): derive security label
+    /// `DRIVLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): derive security label
     Drivlabel,
-    /// `ENCRYPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt
+    /// `ENCRYPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt
     Encrypt,
-    /// `ENCRYPTR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt at rest
+    /// `ENCRYPTR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt at rest
     Encryptr,
-    /// `ENCRYPTT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt in transit
+    /// `ENCRYPTT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt in transit
     Encryptt,
-    /// `ENCRYPTU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt in use
+    /// `ENCRYPTU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt in use
     Encryptu,
-    /// `HUAPRV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): human approval
+    /// `HUAPRV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): human approval
     Huaprv,
-    /// `LABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): assign security label
+    /// `LABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): assign security label
     Label,
-    /// `MASK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mask
+    /// `MASK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mask
     Mask,
-    /// `MINEC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): minimum necessary
+    /// `MINEC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): minimum necessary
     Minec,
-    /// `PERSISTLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): persist security label
+    /// `PERSISTLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): persist security label
     Persistlabel,
-    /// `PRIVMARK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): privacy mark
+    /// `PRIVMARK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): privacy mark
     Privmark,
-    /// `PSEUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pseudonymize
+    /// `PSEUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pseudonymize
     Pseud,
-    /// `REDACT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): redact
+    /// `REDACT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): redact
     Redact,
-    /// `UPGRDLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): upgrade security label
+    /// `UPGRDLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): upgrade security label
     Upgrdlabel,
-    /// `RefrainPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refrain policy
+    /// `RefrainPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refrain policy
     RefrainPolicy,
-    /// `NOAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without subject authorization
+    /// `NOAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without subject authorization
     Noauth,
-    /// `NOCOLLECT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no collection
+    /// `NOCOLLECT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no collection
     Nocollect,
-    /// `NODSCLCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without consent directive
+    /// `NODSCLCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without consent directive
     Nodsclcd,
-    /// `NODSCLCDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without information subject's consent directive
+    /// `NODSCLCDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without information subject's consent directive
     Nodsclcds,
-    /// `NOINTEGRATE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no integration
+    /// `NOINTEGRATE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no integration
     Nointegrate,
-    /// `NOLIST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no unlisted entity disclosure
+    /// `NOLIST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no unlisted entity disclosure
     Nolist,
-    /// `NOMOU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without MOU
+    /// `NOMOU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without MOU
     Nomou,
-    /// `NOORGPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without organizational authorization
+    /// `NOORGPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without organizational authorization
     Noorgpol,
-    /// `NOPAT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure to patient, family or caregivers without attending provider's authorization
+    /// `NOPAT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure to patient, family or caregivers without attending provider's authorization
     Nopat,
-    /// `NOPERSISTP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no collection beyond purpose of use
+    /// `NOPERSISTP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no collection beyond purpose of use
     Nopersistp,
-    /// `NORDSCLCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no redisclosure without consent directive
+    /// `NORDSCLCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no redisclosure without consent directive
     Nordsclcd,
-    /// `NORDSCLCDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no redisclosure without information subject's consent directive
+    /// `NORDSCLCDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no redisclosure without information subject's consent directive
     Nordsclcds,
-    /// `NORDSCLW` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without jurisdictional authorization
+    /// `NORDSCLW` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without jurisdictional authorization
     Nordsclw,
-    /// `NORELINK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no relinking
+    /// `NORELINK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no relinking
     Norelink,
-    /// `NOREUSE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no reuse beyond purpose of use
+    /// `NOREUSE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no reuse beyond purpose of use
     Noreuse,
-    /// `NOVIP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no unauthorized VIP disclosure
+    /// `NOVIP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no unauthorized VIP disclosure
     Novip,
-    /// `ORCON` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without originator authorization
+    /// `ORCON` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without originator authorization
     Orcon,
-    /// `PurposeOfUse` (http://terminology.hl7.org/CodeSystem/v3-ActReason): purpose of use
+    /// `PurposeOfUse` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): purpose of use
     PurposeOfUse,
-    /// `HMARKT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare marketing
+    /// `HMARKT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare marketing
     Hmarkt,
-    /// `HOPERAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare operations
+    /// `HOPERAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare operations
     Hoperat,
-    /// `CAREMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): care management
+    /// `CAREMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): care management
     Caremgt,
-    /// `DONAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): donation
+    /// `DONAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): donation
     Donat,
-    /// `FRAUD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): fraud
+    /// `FRAUD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): fraud
     Fraud,
-    /// `GOV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): government
+    /// `GOV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): government
     Gov,
-    /// `HACCRED` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health accreditation
+    /// `HACCRED` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health accreditation
     Haccred,
-    /// `HCOMPL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health compliance
+    /// `HCOMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health compliance
     Hcompl,
-    /// `HDECD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): decedent
+    /// `HDECD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): decedent
     Hdecd,
-    /// `HDIRECT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): directory
+    /// `HDIRECT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): directory
     Hdirect,
-    /// `HDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare delivery management
+    /// `HDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare delivery management
     Hdm,
-    /// `HLEGAL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): legal
+    /// `HLEGAL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): legal
     Hlegal,
-    /// `HOUTCOMS` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health outcome measure
+    /// `HOUTCOMS` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health outcome measure
     Houtcoms,
-    /// `HPRGRP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health program reporting
+    /// `HPRGRP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health program reporting
     Hprgrp,
-    /// `HQUALIMP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health quality improvement
+    /// `HQUALIMP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health quality improvement
     Hqualimp,
-    /// `HSYSADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health system administration
+    /// `HSYSADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health system administration
     Hsysadmin,
-    /// `LABELING` (http://terminology.hl7.org/CodeSystem/v3-ActReason): labeling
+    /// `LABELING` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): labeling
     Labeling,
-    /// `METAMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): metadata management
+    /// `METAMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): metadata management
     Metamgt,
-    /// `MEMADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): member administration
+    /// `MEMADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): member administration
     Memadmin,
-    /// `MILCDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military command
+    /// `MILCDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military command
     Milcdm,
-    /// `PATADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient administration
+    /// `PATADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient administration
     Patadmin,
-    /// `PATSFTY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient safety
+    /// `PATSFTY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient safety
     Patsfty,
-    /// `PERFMSR` (http://terminology.hl7.org/CodeSystem/v3-ActReason): performance measure
+    /// `PERFMSR` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): performance measure
     Perfmsr,
-    /// `RECORDMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): records management
+    /// `RECORDMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): records management
     Recordmgt,
-    /// `SYSDEV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): system development
+    /// `SYSDEV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): system development
     Sysdev,
-    /// `HTEST` (http://terminology.hl7.org/CodeSystem/v3-ActReason): test health data
+    /// `HTEST` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): test health data
     Htest,
-    /// `TRAIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): training
+    /// `TRAIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): training
     Train,
-    /// `HPAYMT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare payment
+    /// `HPAYMT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare payment
     Hpaymt,
-    /// `CLMATTCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): claim attachment
+    /// `CLMATTCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): claim attachment
     Clmattch,
-    /// `COVAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage authorization
+    /// `COVAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage authorization
     Covauth,
-    /// `COVERAGE` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage under policy or program
+    /// `COVERAGE` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage under policy or program
     Coverage,
-    /// `ELIGDTRM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility determination
+    /// `ELIGDTRM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility determination
     Eligdtrm,
-    /// `ELIGVER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility verification
+    /// `ELIGVER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility verification
     Eligver,
-    /// `ENROLLM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): enrollment
+    /// `ENROLLM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): enrollment
     Enrollm,
-    /// `MILDCRG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military discharge
+    /// `MILDCRG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military discharge
     Mildcrg,
-    /// `REMITADV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): remittance advice
+    /// `REMITADV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): remittance advice
     Remitadv,
-    /// `HRESCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare research
+    /// `HRESCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare research
     Hresch,
-    /// `BIORCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): biomedical research
+    /// `BIORCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): biomedical research
     Biorch,
-    /// `CLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research
+    /// `CLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research
     Clintrch,
-    /// `CLINTRCHNPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research without patient care
+    /// `CLINTRCHNPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research without patient care
     Clintrchnpc,
-    /// `CLINTRCHPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research with patient care
+    /// `CLINTRCHPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research with patient care
     Clintrchpc,
-    /// `PRECLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): preclinical trial research
+    /// `PRECLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): preclinical trial research
     Preclintrch,
-    /// `DSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disease specific healthcare research
+    /// `DSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disease specific healthcare research
     Dsrch,
-    /// `POARCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population origins or ancestry healthcare research
+    /// `POARCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population origins or ancestry healthcare research
     Poarch,
-    /// `TRANSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): translational healthcare research
+    /// `TRANSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): translational healthcare research
     Transrch,
-    /// `PATRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient requested
+    /// `PATRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient requested
     Patrqt,
-    /// `FAMRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): family requested
+    /// `FAMRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): family requested
     Famrqt,
-    /// `PWATRNY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): power of attorney
+    /// `PWATRNY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): power of attorney
     Pwatrny,
-    /// `SUPNWK` (http://terminology.hl7.org/CodeSystem/v3-ActReason): support network
+    /// `SUPNWK` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): support network
     Supnwk,
-    /// `PUBHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): public health
+    /// `PUBHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): public health
     Pubhlth,
-    /// `DISASTER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disaster
+    /// `DISASTER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disaster
     Disaster,
-    /// `THREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): threat
+    /// `THREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): threat
     Threat,
-    /// `TREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): treatment
+    /// `TREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): treatment
     Treat,
-    /// `CLINTRL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial
+    /// `CLINTRL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial
     Clintrl,
-    /// `COC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coordination of care
+    /// `COC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coordination of care
     Coc,
-    /// `ETREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): Emergency Treatment
+    /// `ETREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): Emergency Treatment
     Etreat,
-    /// `BTG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): break the glass
+    /// `BTG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): break the glass
     Btg,
-    /// `ERTREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): emergency room treatment
+    /// `ERTREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): emergency room treatment
     Ertreat,
-    /// `POPHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population health
+    /// `POPHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population health
     Pophlth,
-    /// `_ActUSPrivacyLaw` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): ActUSPrivacyLaw
+    /// `_ActUSPrivacyLaw` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): ActUSPrivacyLaw
     ActUsPrivacyLaw,
-    /// `42CFRPart2` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): 42 CFR Part2
+    /// `42CFRPart2` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): 42 CFR Part2
     C42cfrPart2,
-    /// `CommonRule` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): Common Rule
+    /// `CommonRule` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): Common Rule
     CommonRule,
-    /// `HIPAANOPP` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA notice of privacy practices
+    /// `HIPAANOPP` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA notice of privacy practices
     Hipaanopp,
-    /// `HIPAAPsyNotes` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA psychotherapy notes
+    /// `HIPAAPsyNotes` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA psychotherapy notes
     HipaaPsyNotes,
-    /// `HIPAASelfPay` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA self-pay
+    /// `HIPAASelfPay` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA self-pay
     HipaaSelfPay,
-    /// `Title38Section7332` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): Title 38 Section 7332
+    /// `Title38Section7332` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): Title 38 Section 7332
     Title38Section7332,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -2926,13 +2926,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AllSecurityLabels {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-category`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceCategory {
-    /// `food` (http://hl7.org/fhir/allergy-intolerance-category): Food
+    /// `food` (`http://hl7.org/fhir/allergy-intolerance-category`): Food
     Food,
-    /// `medication` (http://hl7.org/fhir/allergy-intolerance-category): Medication
+    /// `medication` (`http://hl7.org/fhir/allergy-intolerance-category`): Medication
     Medication,
-    /// `environment` (http://hl7.org/fhir/allergy-intolerance-category): Environment
+    /// `environment` (`http://hl7.org/fhir/allergy-intolerance-category`): Environment
     Environment,
-    /// `biologic` (http://hl7.org/fhir/allergy-intolerance-category): Biologic
+    /// `biologic` (`http://hl7.org/fhir/allergy-intolerance-category`): Biologic
     Biologic,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3062,11 +3062,11 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCategory {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceClinicalStatusCodes {
-    /// `active` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Active
+    /// `active` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Active
     Active,
-    /// `inactive` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Inactive
+    /// `inactive` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Inactive
     Inactive,
-    /// `resolved` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Resolved
+    /// `resolved` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Resolved
     Resolved,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3190,11 +3190,11 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceClinicalStatusCodes
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceCriticality {
-    /// `low` (http://hl7.org/fhir/allergy-intolerance-criticality): Low Risk
+    /// `low` (`http://hl7.org/fhir/allergy-intolerance-criticality`): Low Risk
     Low,
-    /// `high` (http://hl7.org/fhir/allergy-intolerance-criticality): High Risk
+    /// `high` (`http://hl7.org/fhir/allergy-intolerance-criticality`): High Risk
     High,
-    /// `unable-to-assess` (http://hl7.org/fhir/allergy-intolerance-criticality): Unable to Assess Risk
+    /// `unable-to-assess` (`http://hl7.org/fhir/allergy-intolerance-criticality`): Unable to Assess Risk
     UnableToAssess,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3315,9 +3315,9 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCriticality {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceType {
-    /// `allergy` (http://hl7.org/fhir/allergy-intolerance-type): Allergy
+    /// `allergy` (`http://hl7.org/fhir/allergy-intolerance-type`): Allergy
     Allergy,
-    /// `intolerance` (http://hl7.org/fhir/allergy-intolerance-type): Intolerance
+    /// `intolerance` (`http://hl7.org/fhir/allergy-intolerance-type`): Intolerance
     Intolerance,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3429,13 +3429,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergyintolerance-verification`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceVerificationStatusCodes {
-    /// `unconfirmed` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Unconfirmed
+    /// `unconfirmed` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Unconfirmed
     Unconfirmed,
-    /// `confirmed` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Confirmed
+    /// `confirmed` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Confirmed
     Confirmed,
-    /// `refuted` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Refuted
+    /// `refuted` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Refuted
     Refuted,
-    /// `entered-in-error` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Entered in Error
+    /// `entered-in-error` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3577,13 +3577,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceVerificationStatusC
 /// The codes of value set `http://hl7.org/fhir/ValueSet/care-plan-intent`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CarePlanIntent {
-    /// `proposal` (http://hl7.org/fhir/request-intent): Proposal
+    /// `proposal` (`http://hl7.org/fhir/request-intent`): Proposal
     Proposal,
-    /// `plan` (http://hl7.org/fhir/request-intent): Plan
+    /// `plan` (`http://hl7.org/fhir/request-intent`): Plan
     Plan,
-    /// `order` (http://hl7.org/fhir/request-intent): Order
+    /// `order` (`http://hl7.org/fhir/request-intent`): Order
     Order,
-    /// `option` (http://hl7.org/fhir/request-intent): Option
+    /// `option` (`http://hl7.org/fhir/request-intent`): Option
     Option,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3705,15 +3705,15 @@ impl ::fhirgen_runtime::PrimitiveValue for CarePlanIntent {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/care-team-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CareTeamStatus {
-    /// `proposed` (http://hl7.org/fhir/care-team-status): Proposed
+    /// `proposed` (`http://hl7.org/fhir/care-team-status`): Proposed
     Proposed,
-    /// `active` (http://hl7.org/fhir/care-team-status): Active
+    /// `active` (`http://hl7.org/fhir/care-team-status`): Active
     Active,
-    /// `suspended` (http://hl7.org/fhir/care-team-status): Suspended
+    /// `suspended` (`http://hl7.org/fhir/care-team-status`): Suspended
     Suspended,
-    /// `inactive` (http://hl7.org/fhir/care-team-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/care-team-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/care-team-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/care-team-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3842,13 +3842,13 @@ impl ::fhirgen_runtime::PrimitiveValue for CareTeamStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/composition-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompositionStatus {
-    /// `preliminary` (http://hl7.org/fhir/composition-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/composition-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/composition-status): Final
+    /// `final` (`http://hl7.org/fhir/composition-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/composition-status): Amended
+    /// `amended` (`http://hl7.org/fhir/composition-status`): Amended
     Amended,
-    /// `entered-in-error` (http://hl7.org/fhir/composition-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/composition-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3970,17 +3970,17 @@ impl ::fhirgen_runtime::PrimitiveValue for CompositionStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/condition-clinical`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConditionClinicalStatusCodes {
-    /// `active` (http://terminology.hl7.org/CodeSystem/condition-clinical): Active
+    /// `active` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Active
     Active,
-    /// `recurrence` (http://terminology.hl7.org/CodeSystem/condition-clinical): Recurrence
+    /// `recurrence` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Recurrence
     Recurrence,
-    /// `relapse` (http://terminology.hl7.org/CodeSystem/condition-clinical): Relapse
+    /// `relapse` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Relapse
     Relapse,
-    /// `inactive` (http://terminology.hl7.org/CodeSystem/condition-clinical): Inactive
+    /// `inactive` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Inactive
     Inactive,
-    /// `remission` (http://terminology.hl7.org/CodeSystem/condition-clinical): Remission
+    /// `remission` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Remission
     Remission,
-    /// `resolved` (http://terminology.hl7.org/CodeSystem/condition-clinical): Resolved
+    /// `resolved` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Resolved
     Resolved,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4128,17 +4128,17 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionClinicalStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/condition-ver-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConditionVerificationStatus {
-    /// `unconfirmed` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Unconfirmed
+    /// `unconfirmed` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Unconfirmed
     Unconfirmed,
-    /// `provisional` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Provisional
+    /// `provisional` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Provisional
     Provisional,
-    /// `differential` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Differential
+    /// `differential` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Differential
     Differential,
-    /// `confirmed` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Confirmed
+    /// `confirmed` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Confirmed
     Confirmed,
-    /// `refuted` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Refuted
+    /// `refuted` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Refuted
     Refuted,
-    /// `entered-in-error` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Entered in Error
+    /// `entered-in-error` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4289,19 +4289,19 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionVerificationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/contact-point-system`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContactPointSystem {
-    /// `phone` (http://hl7.org/fhir/contact-point-system): Phone
+    /// `phone` (`http://hl7.org/fhir/contact-point-system`): Phone
     Phone,
-    /// `fax` (http://hl7.org/fhir/contact-point-system): Fax
+    /// `fax` (`http://hl7.org/fhir/contact-point-system`): Fax
     Fax,
-    /// `email` (http://hl7.org/fhir/contact-point-system): Email
+    /// `email` (`http://hl7.org/fhir/contact-point-system`): Email
     Email,
-    /// `pager` (http://hl7.org/fhir/contact-point-system): Pager
+    /// `pager` (`http://hl7.org/fhir/contact-point-system`): Pager
     Pager,
-    /// `url` (http://hl7.org/fhir/contact-point-system): URL
+    /// `url` (`http://hl7.org/fhir/contact-point-system`): URL
     Url,
-    /// `sms` (http://hl7.org/fhir/contact-point-system): SMS
+    /// `sms` (`http://hl7.org/fhir/contact-point-system`): SMS
     Sms,
-    /// `other` (http://hl7.org/fhir/contact-point-system): Other
+    /// `other` (`http://hl7.org/fhir/contact-point-system`): Other
     Other,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4444,15 +4444,15 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointSystem {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/contact-point-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContactPointUse {
-    /// `home` (http://hl7.org/fhir/contact-point-use): Home
+    /// `home` (`http://hl7.org/fhir/contact-point-use`): Home
     Home,
-    /// `work` (http://hl7.org/fhir/contact-point-use): Work
+    /// `work` (`http://hl7.org/fhir/contact-point-use`): Work
     Work,
-    /// `temp` (http://hl7.org/fhir/contact-point-use): Temp
+    /// `temp` (`http://hl7.org/fhir/contact-point-use`): Temp
     Temp,
-    /// `old` (http://hl7.org/fhir/contact-point-use): Old
+    /// `old` (`http://hl7.org/fhir/contact-point-use`): Old
     Old,
-    /// `mobile` (http://hl7.org/fhir/contact-point-use): Mobile
+    /// `mobile` (`http://hl7.org/fhir/contact-point-use`): Mobile
     Mobile,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4581,35 +4581,35 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/data-absent-reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataAbsentReason {
-    /// `unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Unknown
+    /// `unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Unknown
     Unknown,
-    /// `asked-unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Asked But Unknown
+    /// `asked-unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Asked But Unknown
     AskedUnknown,
-    /// `temp-unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Temporarily Unknown
+    /// `temp-unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Temporarily Unknown
     TempUnknown,
-    /// `not-asked` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Asked
+    /// `not-asked` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Asked
     NotAsked,
-    /// `asked-declined` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Asked But Declined
+    /// `asked-declined` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Asked But Declined
     AskedDeclined,
-    /// `masked` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Masked
+    /// `masked` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Masked
     Masked,
-    /// `not-applicable` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Applicable
+    /// `not-applicable` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Applicable
     NotApplicable,
-    /// `unsupported` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Unsupported
+    /// `unsupported` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Unsupported
     Unsupported,
-    /// `as-text` (http://terminology.hl7.org/CodeSystem/data-absent-reason): As Text
+    /// `as-text` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): As Text
     AsText,
-    /// `error` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Error
+    /// `error` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Error
     Error,
-    /// `not-a-number` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not a Number (NaN)
+    /// `not-a-number` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not a Number (NaN)
     NotANumber,
-    /// `negative-infinity` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Negative Infinity (NINF)
+    /// `negative-infinity` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Negative Infinity (NINF)
     NegativeInfinity,
-    /// `positive-infinity` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Positive Infinity (PINF)
+    /// `positive-infinity` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Positive Infinity (PINF)
     PositiveInfinity,
-    /// `not-performed` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Performed
+    /// `not-performed` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Performed
     NotPerformed,
-    /// `not-permitted` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Permitted
+    /// `not-permitted` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Permitted
     NotPermitted,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4848,25 +4848,25 @@ impl ::fhirgen_runtime::PrimitiveValue for DataAbsentReason {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/diagnostic-report-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DiagnosticReportStatus {
-    /// `registered` (http://hl7.org/fhir/diagnostic-report-status): Registered
+    /// `registered` (`http://hl7.org/fhir/diagnostic-report-status`): Registered
     Registered,
-    /// `partial` (http://hl7.org/fhir/diagnostic-report-status): Partial
+    /// `partial` (`http://hl7.org/fhir/diagnostic-report-status`): Partial
     Partial,
-    /// `preliminary` (http://hl7.org/fhir/diagnostic-report-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/diagnostic-report-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/diagnostic-report-status): Final
+    /// `final` (`http://hl7.org/fhir/diagnostic-report-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/diagnostic-report-status): Amended
+    /// `amended` (`http://hl7.org/fhir/diagnostic-report-status`): Amended
     Amended,
-    /// `corrected` (http://hl7.org/fhir/diagnostic-report-status): Corrected
+    /// `corrected` (`http://hl7.org/fhir/diagnostic-report-status`): Corrected
     Corrected,
-    /// `appended` (http://hl7.org/fhir/diagnostic-report-status): Appended
+    /// `appended` (`http://hl7.org/fhir/diagnostic-report-status`): Appended
     Appended,
-    /// `cancelled` (http://hl7.org/fhir/diagnostic-report-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/diagnostic-report-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/diagnostic-report-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/diagnostic-report-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/diagnostic-report-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/diagnostic-report-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5050,11 +5050,11 @@ impl ::fhirgen_runtime::PrimitiveValue for DiagnosticReportStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/document-reference-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DocumentReferenceStatus {
-    /// `current` (http://hl7.org/fhir/document-reference-status): Current
+    /// `current` (`http://hl7.org/fhir/document-reference-status`): Current
     Current,
-    /// `superseded` (http://hl7.org/fhir/document-reference-status): Superseded
+    /// `superseded` (`http://hl7.org/fhir/document-reference-status`): Superseded
     Superseded,
-    /// `entered-in-error` (http://hl7.org/fhir/document-reference-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/document-reference-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5175,23 +5175,23 @@ impl ::fhirgen_runtime::PrimitiveValue for DocumentReferenceStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/encounter-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EncounterStatus {
-    /// `planned` (http://hl7.org/fhir/encounter-status): Planned
+    /// `planned` (`http://hl7.org/fhir/encounter-status`): Planned
     Planned,
-    /// `arrived` (http://hl7.org/fhir/encounter-status): Arrived
+    /// `arrived` (`http://hl7.org/fhir/encounter-status`): Arrived
     Arrived,
-    /// `triaged` (http://hl7.org/fhir/encounter-status): Triaged
+    /// `triaged` (`http://hl7.org/fhir/encounter-status`): Triaged
     Triaged,
-    /// `in-progress` (http://hl7.org/fhir/encounter-status): In Progress
+    /// `in-progress` (`http://hl7.org/fhir/encounter-status`): In Progress
     InProgress,
-    /// `onleave` (http://hl7.org/fhir/encounter-status): On Leave
+    /// `onleave` (`http://hl7.org/fhir/encounter-status`): On Leave
     Onleave,
-    /// `finished` (http://hl7.org/fhir/encounter-status): Finished
+    /// `finished` (`http://hl7.org/fhir/encounter-status`): Finished
     Finished,
-    /// `cancelled` (http://hl7.org/fhir/encounter-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/encounter-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/encounter-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/encounter-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/encounter-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/encounter-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5348,21 +5348,21 @@ impl ::fhirgen_runtime::PrimitiveValue for EncounterStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/event-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventStatus {
-    /// `preparation` (http://hl7.org/fhir/event-status): Preparation
+    /// `preparation` (`http://hl7.org/fhir/event-status`): Preparation
     Preparation,
-    /// `in-progress` (http://hl7.org/fhir/event-status): In Progress
+    /// `in-progress` (`http://hl7.org/fhir/event-status`): In Progress
     InProgress,
-    /// `not-done` (http://hl7.org/fhir/event-status): Not Done
+    /// `not-done` (`http://hl7.org/fhir/event-status`): Not Done
     NotDone,
-    /// `on-hold` (http://hl7.org/fhir/event-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/event-status`): On Hold
     OnHold,
-    /// `stopped` (http://hl7.org/fhir/event-status): Stopped
+    /// `stopped` (`http://hl7.org/fhir/event-status`): Stopped
     Stopped,
-    /// `completed` (http://hl7.org/fhir/event-status): Completed
+    /// `completed` (`http://hl7.org/fhir/event-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/event-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/event-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/event-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/event-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5512,13 +5512,13 @@ impl ::fhirgen_runtime::PrimitiveValue for EventStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/device-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FhirDeviceStatus {
-    /// `active` (http://hl7.org/fhir/device-status): Active
+    /// `active` (`http://hl7.org/fhir/device-status`): Active
     Active,
-    /// `inactive` (http://hl7.org/fhir/device-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/device-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/device-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/device-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/device-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/device-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5640,21 +5640,21 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/device-status-reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FhirDeviceStatusReason {
-    /// `online` (http://terminology.hl7.org/CodeSystem/device-status-reason): Online
+    /// `online` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Online
     Online,
-    /// `paused` (http://terminology.hl7.org/CodeSystem/device-status-reason): Paused
+    /// `paused` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Paused
     Paused,
-    /// `standby` (http://terminology.hl7.org/CodeSystem/device-status-reason): Standby
+    /// `standby` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Standby
     Standby,
-    /// `offline` (http://terminology.hl7.org/CodeSystem/device-status-reason): Offline
+    /// `offline` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Offline
     Offline,
-    /// `not-ready` (http://terminology.hl7.org/CodeSystem/device-status-reason): Not Ready
+    /// `not-ready` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Not Ready
     NotReady,
-    /// `transduc-discon` (http://terminology.hl7.org/CodeSystem/device-status-reason): Transducer Disconnected
+    /// `transduc-discon` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Transducer Disconnected
     TransducDiscon,
-    /// `hw-discon` (http://terminology.hl7.org/CodeSystem/device-status-reason): Hardware Disconnected
+    /// `hw-discon` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Hardware Disconnected
     HwDiscon,
-    /// `off` (http://terminology.hl7.org/CodeSystem/device-status-reason): Off
+    /// `off` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Off
     Off,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5825,23 +5825,23 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatusReason {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/goal-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GoalLifecycleStatus {
-    /// `proposed` (http://hl7.org/fhir/goal-status): Proposed
+    /// `proposed` (`http://hl7.org/fhir/goal-status`): Proposed
     Proposed,
-    /// `planned` (http://hl7.org/fhir/goal-status): Planned
+    /// `planned` (`http://hl7.org/fhir/goal-status`): Planned
     Planned,
-    /// `accepted` (http://hl7.org/fhir/goal-status): Accepted
+    /// `accepted` (`http://hl7.org/fhir/goal-status`): Accepted
     Accepted,
-    /// `active` (http://hl7.org/fhir/goal-status): Active
+    /// `active` (`http://hl7.org/fhir/goal-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/goal-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/goal-status`): On Hold
     OnHold,
-    /// `completed` (http://hl7.org/fhir/goal-status): Completed
+    /// `completed` (`http://hl7.org/fhir/goal-status`): Completed
     Completed,
-    /// `cancelled` (http://hl7.org/fhir/goal-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/goal-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/goal-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/goal-status`): Entered in Error
     EnteredInError,
-    /// `rejected` (http://hl7.org/fhir/goal-status): Rejected
+    /// `rejected` (`http://hl7.org/fhir/goal-status`): Rejected
     Rejected,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5998,41 +5998,41 @@ impl ::fhirgen_runtime::PrimitiveValue for GoalLifecycleStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/identifier-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IdentifierTypeCodes {
-    /// `DL` (http://terminology.hl7.org/CodeSystem/v2-0203): Driver's license number
+    /// `DL` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Driver's license number
     Dl,
-    /// `PPN` (http://terminology.hl7.org/CodeSystem/v2-0203): Passport number
+    /// `PPN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Passport number
     Ppn,
-    /// `BRN` (http://terminology.hl7.org/CodeSystem/v2-0203): Breed Registry Number
+    /// `BRN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Breed Registry Number
     Brn,
-    /// `MR` (http://terminology.hl7.org/CodeSystem/v2-0203): Medical record number
+    /// `MR` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Medical record number
     Mr,
-    /// `MCN` (http://terminology.hl7.org/CodeSystem/v2-0203): Microchip Number
+    /// `MCN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Microchip Number
     Mcn,
-    /// `EN` (http://terminology.hl7.org/CodeSystem/v2-0203): Employer number
+    /// `EN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Employer number
     En,
-    /// `TAX` (http://terminology.hl7.org/CodeSystem/v2-0203): Tax ID number
+    /// `TAX` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Tax ID number
     Tax,
-    /// `NIIP` (http://terminology.hl7.org/CodeSystem/v2-0203): National Insurance Payor Identifier (Payor)
+    /// `NIIP` (`http://terminology.hl7.org/CodeSystem/v2-0203`): National Insurance Payor Identifier (Payor)
     Niip,
-    /// `PRN` (http://terminology.hl7.org/CodeSystem/v2-0203): Provider number
+    /// `PRN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Provider number
     Prn,
-    /// `MD` (http://terminology.hl7.org/CodeSystem/v2-0203): Medical License number
+    /// `MD` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Medical License number
     Md,
-    /// `DR` (http://terminology.hl7.org/CodeSystem/v2-0203): Donor Registration Number
+    /// `DR` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Donor Registration Number
     Dr,
-    /// `ACSN` (http://terminology.hl7.org/CodeSystem/v2-0203): Accession ID
+    /// `ACSN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Accession ID
     Acsn,
-    /// `UDI` (http://terminology.hl7.org/CodeSystem/v2-0203): Universal Device Identifier
+    /// `UDI` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Universal Device Identifier
     Udi,
-    /// `SNO` (http://terminology.hl7.org/CodeSystem/v2-0203): Serial Number
+    /// `SNO` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Serial Number
     Sno,
-    /// `SB` (http://terminology.hl7.org/CodeSystem/v2-0203): Social Beneficiary Identifier
+    /// `SB` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Social Beneficiary Identifier
     Sb,
-    /// `PLAC` (http://terminology.hl7.org/CodeSystem/v2-0203): Placer Identifier
+    /// `PLAC` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Placer Identifier
     Plac,
-    /// `FILL` (http://terminology.hl7.org/CodeSystem/v2-0203): Filler Identifier
+    /// `FILL` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Filler Identifier
     Fill,
-    /// `JHN` (http://terminology.hl7.org/CodeSystem/v2-0203): Jurisdictional health number (Canada)
+    /// `JHN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Jurisdictional health number (Canada)
     Jhn,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6294,15 +6294,15 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierTypeCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/identifier-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IdentifierUse {
-    /// `usual` (http://hl7.org/fhir/identifier-use): Usual
+    /// `usual` (`http://hl7.org/fhir/identifier-use`): Usual
     Usual,
-    /// `official` (http://hl7.org/fhir/identifier-use): Official
+    /// `official` (`http://hl7.org/fhir/identifier-use`): Official
     Official,
-    /// `temp` (http://hl7.org/fhir/identifier-use): Temp
+    /// `temp` (`http://hl7.org/fhir/identifier-use`): Temp
     Temp,
-    /// `secondary` (http://hl7.org/fhir/identifier-use): Secondary
+    /// `secondary` (`http://hl7.org/fhir/identifier-use`): Secondary
     Secondary,
-    /// `old` (http://hl7.org/fhir/identifier-use): Old
+    /// `old` (`http://hl7.org/fhir/identifier-use`): Old
     Old,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6431,11 +6431,11 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/immunization-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImmunizationStatusCodes {
-    /// `completed` (http://hl7.org/fhir/event-status): Completed
+    /// `completed` (`http://hl7.org/fhir/event-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/event-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/event-status`): Entered in Error
     EnteredInError,
-    /// `not-done` (http://hl7.org/fhir/event-status): Not Done
+    /// `not-done` (`http://hl7.org/fhir/event-status`): Not Done
     NotDone,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6550,9 +6550,9 @@ impl ::fhirgen_runtime::PrimitiveValue for ImmunizationStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/location-mode`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LocationMode {
-    /// `instance` (http://hl7.org/fhir/location-mode): Instance
+    /// `instance` (`http://hl7.org/fhir/location-mode`): Instance
     Instance,
-    /// `kind` (http://hl7.org/fhir/location-mode): Kind
+    /// `kind` (`http://hl7.org/fhir/location-mode`): Kind
     Kind,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6660,11 +6660,11 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationMode {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/location-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LocationStatus {
-    /// `active` (http://hl7.org/fhir/location-status): Active
+    /// `active` (`http://hl7.org/fhir/location-status`): Active
     Active,
-    /// `suspended` (http://hl7.org/fhir/location-status): Suspended
+    /// `suspended` (`http://hl7.org/fhir/location-status`): Suspended
     Suspended,
-    /// `inactive` (http://hl7.org/fhir/location-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/location-status`): Inactive
     Inactive,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6779,27 +6779,27 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/marital-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MaritalStatusCodes {
-    /// `A` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Annulled
+    /// `A` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Annulled
     A,
-    /// `D` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Divorced
+    /// `D` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Divorced
     D,
-    /// `I` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Interlocutory
+    /// `I` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Interlocutory
     I,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Legally Separated
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Legally Separated
     L,
-    /// `M` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Married
+    /// `M` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Married
     M,
-    /// `P` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Polygamous
+    /// `P` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Polygamous
     P,
-    /// `S` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Never Married
+    /// `S` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Never Married
     S,
-    /// `T` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Domestic partner
+    /// `T` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Domestic partner
     T,
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): unmarried
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): unmarried
     U,
-    /// `W` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Widowed
+    /// `W` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Widowed
     W,
-    /// `UNK` (http://terminology.hl7.org/CodeSystem/v3-NullFlavor): unknown
+    /// `UNK` (`http://terminology.hl7.org/CodeSystem/v3-NullFlavor`): unknown
     Unk,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6992,21 +6992,21 @@ impl ::fhirgen_runtime::PrimitiveValue for MaritalStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medicationrequest-intent`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationRequestIntent {
-    /// `proposal` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Proposal
+    /// `proposal` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Proposal
     Proposal,
-    /// `plan` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Plan
+    /// `plan` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Plan
     Plan,
-    /// `order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Order
+    /// `order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Order
     Order,
-    /// `original-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Original Order
+    /// `original-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Original Order
     OriginalOrder,
-    /// `reflex-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Reflex Order
+    /// `reflex-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Reflex Order
     ReflexOrder,
-    /// `filler-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Filler Order
+    /// `filler-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Filler Order
     FillerOrder,
-    /// `instance-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Instance Order
+    /// `instance-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Instance Order
     InstanceOrder,
-    /// `option` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Option
+    /// `option` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Option
     Option,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7172,11 +7172,11 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationRequestIntent {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medication-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationStatusCodes {
-    /// `active` (http://hl7.org/fhir/CodeSystem/medication-status): Active
+    /// `active` (`http://hl7.org/fhir/CodeSystem/medication-status`): Active
     Active,
-    /// `inactive` (http://hl7.org/fhir/CodeSystem/medication-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/CodeSystem/medication-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/CodeSystem/medication-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/CodeSystem/medication-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7297,21 +7297,21 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medicationrequest-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationrequestStatus {
-    /// `active` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Active
+    /// `active` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): On Hold
     OnHold,
-    /// `cancelled` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Cancelled
     Cancelled,
-    /// `completed` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Completed
+    /// `completed` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Entered in Error
     EnteredInError,
-    /// `stopped` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Stopped
+    /// `stopped` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Stopped
     Stopped,
-    /// `draft` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Draft
+    /// `draft` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Draft
     Draft,
-    /// `unknown` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7477,19 +7477,19 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationrequestStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/name-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NameUse {
-    /// `usual` (http://hl7.org/fhir/name-use): Usual
+    /// `usual` (`http://hl7.org/fhir/name-use`): Usual
     Usual,
-    /// `official` (http://hl7.org/fhir/name-use): Official
+    /// `official` (`http://hl7.org/fhir/name-use`): Official
     Official,
-    /// `temp` (http://hl7.org/fhir/name-use): Temp
+    /// `temp` (`http://hl7.org/fhir/name-use`): Temp
     Temp,
-    /// `nickname` (http://hl7.org/fhir/name-use): Nickname
+    /// `nickname` (`http://hl7.org/fhir/name-use`): Nickname
     Nickname,
-    /// `anonymous` (http://hl7.org/fhir/name-use): Anonymous
+    /// `anonymous` (`http://hl7.org/fhir/name-use`): Anonymous
     Anonymous,
-    /// `old` (http://hl7.org/fhir/name-use): Old
+    /// `old` (`http://hl7.org/fhir/name-use`): Old
     Old,
-    /// `maiden` (http://hl7.org/fhir/name-use): Name changed for Marriage
+    /// `maiden` (`http://hl7.org/fhir/name-use`): Name changed for Marriage
     Maiden,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7617,103 +7617,103 @@ impl ::fhirgen_runtime::PrimitiveValue for NameUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-interpretation`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObservationInterpretationCodes {
-    /// `CAR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Carrier
+    /// `CAR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Carrier
     Car,
-    /// `Carrier` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Carrier
+    /// `Carrier` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Carrier
     Carrier,
-    /// `B` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Better
+    /// `B` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Better
     B,
-    /// `D` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significant change down
+    /// `D` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significant change down
     D,
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significant change up
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significant change up
     U,
-    /// `W` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Worse
+    /// `W` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Worse
     W,
-    /// `<` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Off scale low
+    /// `<` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Off scale low
     C,
-    /// `>` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Off scale high
+    /// `>` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Off scale high
     C2,
-    /// `AC` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Anti-complementary substances present
+    /// `AC` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Anti-complementary substances present
     Ac,
-    /// `IE` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Insufficient evidence
+    /// `IE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Insufficient evidence
     Ie,
-    /// `QCF` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Quality control failure
+    /// `QCF` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Quality control failure
     Qcf,
-    /// `TOX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Cytotoxic substance present
+    /// `TOX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Cytotoxic substance present
     Tox,
-    /// `A` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Abnormal
+    /// `A` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Abnormal
     A,
-    /// `AA` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical abnormal
+    /// `AA` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical abnormal
     Aa,
-    /// `HH` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical high
+    /// `HH` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical high
     Hh,
-    /// `LL` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical low
+    /// `LL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical low
     Ll,
-    /// `H` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): High
+    /// `H` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): High
     H,
-    /// `H>` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly high
+    /// `H>` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly high
     H2,
-    /// `HU` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly high
+    /// `HU` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly high
     Hu,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Low
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Low
     L,
-    /// `L<` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly low
+    /// `L<` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly low
     L2,
-    /// `LU` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly low
+    /// `LU` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly low
     Lu,
-    /// `N` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Normal
+    /// `N` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Normal
     N,
-    /// `I` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Intermediate
+    /// `I` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Intermediate
     I,
-    /// `MS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): moderately susceptible
+    /// `MS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): moderately susceptible
     Ms,
-    /// `NCL` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): No CLSI defined breakpoint
+    /// `NCL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): No CLSI defined breakpoint
     Ncl,
-    /// `NS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Non-susceptible
+    /// `NS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Non-susceptible
     Ns,
-    /// `R` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Resistant
+    /// `R` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Resistant
     R,
-    /// `SYN-R` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Synergy - resistant
+    /// `SYN-R` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Synergy - resistant
     SynR,
-    /// `S` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Susceptible
+    /// `S` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Susceptible
     S,
-    /// `SDD` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Susceptible-dose dependent
+    /// `SDD` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Susceptible-dose dependent
     Sdd,
-    /// `SYN-S` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Synergy - susceptible
+    /// `SYN-S` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Synergy - susceptible
     SynS,
-    /// `VS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): very susceptible
+    /// `VS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): very susceptible
     Vs,
-    /// `EX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): outside threshold
+    /// `EX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): outside threshold
     Ex,
-    /// `HX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): above high threshold
+    /// `HX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): above high threshold
     Hx,
-    /// `LX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): below low threshold
+    /// `LX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): below low threshold
     Lx,
-    /// `HM` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Hold for Medical Review
+    /// `HM` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Hold for Medical Review
     Hm,
-    /// `IND` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Indeterminate
+    /// `IND` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Indeterminate
     Ind,
-    /// `E` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Equivocal
+    /// `E` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Equivocal
     E,
-    /// `NEG` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Negative
+    /// `NEG` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Negative
     Neg,
-    /// `ND` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Not detected
+    /// `ND` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Not detected
     Nd,
-    /// `POS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Positive
+    /// `POS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Positive
     Pos,
-    /// `DET` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Detected
+    /// `DET` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Detected
     Det,
-    /// `EXP` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Expected
+    /// `EXP` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Expected
     Exp,
-    /// `UNE` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Unexpected
+    /// `UNE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Unexpected
     Une,
-    /// `OBX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Interpretation qualifiers in separate OBX segments
+    /// `OBX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Interpretation qualifiers in separate OBX segments
     Obx,
-    /// `NR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Non-reactive
+    /// `NR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Non-reactive
     Nr,
-    /// `RR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Reactive
+    /// `RR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Reactive
     Rr,
-    /// `WR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Weakly reactive
+    /// `WR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Weakly reactive
     Wr,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8257,21 +8257,21 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationInterpretationCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObservationStatus {
-    /// `registered` (http://hl7.org/fhir/observation-status): Registered
+    /// `registered` (`http://hl7.org/fhir/observation-status`): Registered
     Registered,
-    /// `preliminary` (http://hl7.org/fhir/observation-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/observation-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/observation-status): Final
+    /// `final` (`http://hl7.org/fhir/observation-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/observation-status): Amended
+    /// `amended` (`http://hl7.org/fhir/observation-status`): Amended
     Amended,
-    /// `corrected` (http://hl7.org/fhir/observation-status): Corrected
+    /// `corrected` (`http://hl7.org/fhir/observation-status`): Corrected
     Corrected,
-    /// `cancelled` (http://hl7.org/fhir/observation-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/observation-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/observation-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/observation-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/observation-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/observation-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8421,145 +8421,145 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/provenance-activity-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProvenanceActivityType {
-    /// `LA` (http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion): legally authenticated
+    /// `LA` (`http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion`): legally authenticated
     La,
-    /// `ANONY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): anonymize
+    /// `ANONY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): anonymize
     Anony,
-    /// `DEID` (http://terminology.hl7.org/CodeSystem/v3-ActCode): deidentify
+    /// `DEID` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): deidentify
     Deid,
-    /// `MASK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mask
+    /// `MASK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mask
     Mask,
-    /// `LABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): assign security label
+    /// `LABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): assign security label
     Label,
-    /// `PSEUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pseudonymize
+    /// `PSEUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pseudonymize
     Pseud,
-    /// `CREATE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): create
+    /// `CREATE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): create
     Create,
-    /// `DELETE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): delete
+    /// `DELETE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): delete
     Delete,
-    /// `UPDATE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): revise
+    /// `UPDATE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): revise
     Update,
-    /// `APPEND` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): append
+    /// `APPEND` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): append
     Append,
-    /// `NULLIFY` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): nullify
+    /// `NULLIFY` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): nullify
     Nullify,
-    /// `PART` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Participation
+    /// `PART` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Participation
     Part,
-    /// `ADM` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): admitter
+    /// `ADM` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): admitter
     Adm,
-    /// `ATND` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): attender
+    /// `ATND` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): attender
     Atnd,
-    /// `CALLBCK` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): callback contact
+    /// `CALLBCK` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): callback contact
     Callbck,
-    /// `CON` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): consultant
+    /// `CON` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): consultant
     Con,
-    /// `DIS` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): discharger
+    /// `DIS` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): discharger
     Dis,
-    /// `ESC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): escort
+    /// `ESC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): escort
     Esc,
-    /// `REF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): referrer
+    /// `REF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): referrer
     Ref,
-    /// `AUT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): author (originator)
+    /// `AUT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): author (originator)
     Aut,
-    /// `INF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): informant
+    /// `INF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): informant
     Inf,
-    /// `TRANS` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Transcriber
+    /// `TRANS` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Transcriber
     Trans,
-    /// `ENT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): data entry person
+    /// `ENT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): data entry person
     Ent,
-    /// `WIT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): witness
+    /// `WIT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): witness
     Wit,
-    /// `CST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): custodian
+    /// `CST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): custodian
     Cst,
-    /// `DIR` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): direct target
+    /// `DIR` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): direct target
     Dir,
-    /// `ALY` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): analyte
+    /// `ALY` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): analyte
     Aly,
-    /// `BBY` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): baby
+    /// `BBY` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): baby
     Bby,
-    /// `CAT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): catalyst
+    /// `CAT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): catalyst
     Cat,
-    /// `CSM` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): consumable
+    /// `CSM` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): consumable
     Csm,
-    /// `TPA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): therapeutic agent
+    /// `TPA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): therapeutic agent
     Tpa,
-    /// `DEV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): device
+    /// `DEV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): device
     Dev,
-    /// `NRD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): non-reuseable device
+    /// `NRD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): non-reuseable device
     Nrd,
-    /// `RDV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): reusable device
+    /// `RDV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): reusable device
     Rdv,
-    /// `DON` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): donor
+    /// `DON` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): donor
     Don,
-    /// `EXPAGNT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureAgent
+    /// `EXPAGNT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureAgent
     Expagnt,
-    /// `EXPART` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureParticipation
+    /// `EXPART` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureParticipation
     Expart,
-    /// `EXPTRGT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureTarget
+    /// `EXPTRGT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureTarget
     Exptrgt,
-    /// `EXSRC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureSource
+    /// `EXSRC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureSource
     Exsrc,
-    /// `PRD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): product
+    /// `PRD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): product
     Prd,
-    /// `SBJ` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): subject
+    /// `SBJ` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): subject
     Sbj,
-    /// `SPC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): specimen
+    /// `SPC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): specimen
     Spc,
-    /// `IND` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): indirect target
+    /// `IND` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): indirect target
     Ind,
-    /// `BEN` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): beneficiary
+    /// `BEN` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): beneficiary
     Ben,
-    /// `CAGNT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): causative agent
+    /// `CAGNT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): causative agent
     Cagnt,
-    /// `COV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): coverage target
+    /// `COV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): coverage target
     Cov,
-    /// `GUAR` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): guarantor party
+    /// `GUAR` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): guarantor party
     Guar,
-    /// `HLD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): holder
+    /// `HLD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): holder
     Hld,
-    /// `RCT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): record target
+    /// `RCT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): record target
     Rct,
-    /// `RCV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): receiver
+    /// `RCV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): receiver
     Rcv,
-    /// `IRCP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): information recipient
+    /// `IRCP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): information recipient
     Ircp,
-    /// `NOT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ugent notification contact
+    /// `NOT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ugent notification contact
     Not,
-    /// `PRCP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): primary information recipient
+    /// `PRCP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): primary information recipient
     Prcp,
-    /// `REFB` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Referred By
+    /// `REFB` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Referred By
     Refb,
-    /// `REFT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Referred to
+    /// `REFT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Referred to
     Reft,
-    /// `TRC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): tracker
+    /// `TRC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): tracker
     Trc,
-    /// `LOC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): location
+    /// `LOC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): location
     Loc,
-    /// `DST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): destination
+    /// `DST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): destination
     Dst,
-    /// `ELOC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): entry location
+    /// `ELOC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): entry location
     Eloc,
-    /// `ORG` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): origin
+    /// `ORG` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): origin
     Org,
-    /// `RML` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): remote
+    /// `RML` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): remote
     Rml,
-    /// `VIA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): via
+    /// `VIA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): via
     Via,
-    /// `PRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): performer
+    /// `PRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): performer
     Prf,
-    /// `DIST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): distributor
+    /// `DIST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): distributor
     Dist,
-    /// `PPRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): primary performer
+    /// `PPRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): primary performer
     Pprf,
-    /// `SPRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): secondary performer
+    /// `SPRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): secondary performer
     Sprf,
-    /// `RESP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): responsible party
+    /// `RESP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): responsible party
     Resp,
-    /// `VRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): verifier
+    /// `VRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): verifier
     Vrf,
-    /// `AUTHEN` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): authenticator
+    /// `AUTHEN` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): authenticator
     Authen,
-    /// `LA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): legal authenticator
+    /// `LA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): legal authenticator
     La2,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9282,25 +9282,25 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceActivityType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/provenance-agent-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProvenanceParticipantType {
-    /// `enterer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Enterer
+    /// `enterer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Enterer
     Enterer,
-    /// `performer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Performer
+    /// `performer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Performer
     Performer,
-    /// `author` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Author
+    /// `author` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Author
     Author,
-    /// `verifier` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Verifier
+    /// `verifier` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Verifier
     Verifier,
-    /// `legal` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Legal Authenticator
+    /// `legal` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Legal Authenticator
     Legal,
-    /// `attester` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Attester
+    /// `attester` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Attester
     Attester,
-    /// `informant` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Informant
+    /// `informant` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Informant
     Informant,
-    /// `custodian` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Custodian
+    /// `custodian` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Custodian
     Custodian,
-    /// `assembler` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Assembler
+    /// `assembler` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Assembler
     Assembler,
-    /// `composer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Composer
+    /// `composer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Composer
     Composer,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9502,13 +9502,13 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceParticipantType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/quantity-comparator`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuantityComparator {
-    /// `<` (http://hl7.org/fhir/quantity-comparator): Less than
+    /// `<` (`http://hl7.org/fhir/quantity-comparator`): Less than
     C,
-    /// `<=` (http://hl7.org/fhir/quantity-comparator): Less or Equal to
+    /// `<=` (`http://hl7.org/fhir/quantity-comparator`): Less or Equal to
     C2,
-    /// `>=` (http://hl7.org/fhir/quantity-comparator): Greater or Equal to
+    /// `>=` (`http://hl7.org/fhir/quantity-comparator`): Greater or Equal to
     C3,
-    /// `>` (http://hl7.org/fhir/quantity-comparator): Greater than
+    /// `>` (`http://hl7.org/fhir/quantity-comparator`): Greater than
     C4,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9630,13 +9630,13 @@ impl ::fhirgen_runtime::PrimitiveValue for QuantityComparator {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/request-priority`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestPriority {
-    /// `routine` (http://hl7.org/fhir/request-priority): Routine
+    /// `routine` (`http://hl7.org/fhir/request-priority`): Routine
     Routine,
-    /// `urgent` (http://hl7.org/fhir/request-priority): Urgent
+    /// `urgent` (`http://hl7.org/fhir/request-priority`): Urgent
     Urgent,
-    /// `asap` (http://hl7.org/fhir/request-priority): ASAP
+    /// `asap` (`http://hl7.org/fhir/request-priority`): ASAP
     Asap,
-    /// `stat` (http://hl7.org/fhir/request-priority): STAT
+    /// `stat` (`http://hl7.org/fhir/request-priority`): STAT
     Stat,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9758,19 +9758,19 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestPriority {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/request-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestStatus {
-    /// `draft` (http://hl7.org/fhir/request-status): Draft
+    /// `draft` (`http://hl7.org/fhir/request-status`): Draft
     Draft,
-    /// `active` (http://hl7.org/fhir/request-status): Active
+    /// `active` (`http://hl7.org/fhir/request-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/request-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/request-status`): On Hold
     OnHold,
-    /// `revoked` (http://hl7.org/fhir/request-status): Revoked
+    /// `revoked` (`http://hl7.org/fhir/request-status`): Revoked
     Revoked,
-    /// `completed` (http://hl7.org/fhir/request-status): Completed
+    /// `completed` (`http://hl7.org/fhir/request-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/request-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/request-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/request-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/request-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9913,17 +9913,17 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/udi-entry-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UdiEntryType {
-    /// `barcode` (http://hl7.org/fhir/udi-entry-type): Barcode
+    /// `barcode` (`http://hl7.org/fhir/udi-entry-type`): Barcode
     Barcode,
-    /// `rfid` (http://hl7.org/fhir/udi-entry-type): RFID
+    /// `rfid` (`http://hl7.org/fhir/udi-entry-type`): RFID
     Rfid,
-    /// `manual` (http://hl7.org/fhir/udi-entry-type): Manual
+    /// `manual` (`http://hl7.org/fhir/udi-entry-type`): Manual
     Manual,
-    /// `card` (http://hl7.org/fhir/udi-entry-type): Card
+    /// `card` (`http://hl7.org/fhir/udi-entry-type`): Card
     Card,
-    /// `self-reported` (http://hl7.org/fhir/udi-entry-type): Self Reported
+    /// `self-reported` (`http://hl7.org/fhir/udi-entry-type`): Self Reported
     SelfReported,
-    /// `unknown` (http://hl7.org/fhir/udi-entry-type): Unknown
+    /// `unknown` (`http://hl7.org/fhir/udi-entry-type`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10059,11 +10059,11 @@ impl ::fhirgen_runtime::PrimitiveValue for UdiEntryType {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-condition-category`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreConditionCategoryCodes {
-    /// `problem-list-item` (http://terminology.hl7.org/CodeSystem/condition-category): Problem List Item
+    /// `problem-list-item` (`http://terminology.hl7.org/CodeSystem/condition-category`): Problem List Item
     ProblemListItem,
-    /// `encounter-diagnosis` (http://terminology.hl7.org/CodeSystem/condition-category): Encounter Diagnosis
+    /// `encounter-diagnosis` (`http://terminology.hl7.org/CodeSystem/condition-category`): Encounter Diagnosis
     EncounterDiagnosis,
-    /// `health-concern` (http://hl7.org/fhir/us/core/CodeSystem/condition-category): Health Concern
+    /// `health-concern` (`http://hl7.org/fhir/us/core/CodeSystem/condition-category`): Health Concern
     HealthConcern,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10194,11 +10194,11 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreConditionCategoryCodes {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-diagnosticreport-category`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreDiagnosticReportCategory {
-    /// `LP29684-5` (http://loinc.org): Radiology
+    /// `LP29684-5` (`http://loinc.org`): Radiology
     Lp296845,
-    /// `LP29708-2` (http://loinc.org): Cardiology
+    /// `LP29708-2` (`http://loinc.org`): Cardiology
     Lp297082,
-    /// `LP7839-6` (http://loinc.org): Pathology
+    /// `LP7839-6` (`http://loinc.org`): Pathology
     Lp78396,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10307,7 +10307,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreDiagnosticReportCategory {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-category`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreDocumentReferenceCategory {
-    /// `clinical-note` (http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category): Clinical Note
+    /// `clinical-note` (`http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category`): Clinical Note
     ClinicalNote,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10413,9 +10413,9 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreDocumentReferenceCategory {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreObservationSmokingStatusStatus {
-    /// `final` (http://hl7.org/fhir/observation-status): Final
+    /// `final` (`http://hl7.org/fhir/observation-status`): Final
     Final,
-    /// `entered-in-error` (http://hl7.org/fhir/observation-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/observation-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10523,479 +10523,479 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreObservationSmokingStatusStatus 
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-provider-role`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreProviderRoleNucc {
-    /// `101Y00000X` (http://nucc.org/provider-taxonomy): Counselor
+    /// `101Y00000X` (`http://nucc.org/provider-taxonomy`): Counselor
     C101y00000x,
-    /// `102L00000X` (http://nucc.org/provider-taxonomy): Psychoanalyst
+    /// `102L00000X` (`http://nucc.org/provider-taxonomy`): Psychoanalyst
     C102l00000x,
-    /// `102X00000X` (http://nucc.org/provider-taxonomy): Poetry Therapist
+    /// `102X00000X` (`http://nucc.org/provider-taxonomy`): Poetry Therapist
     C102x00000x,
-    /// `103G00000X` (http://nucc.org/provider-taxonomy): Clinical Neuropsychologist
+    /// `103G00000X` (`http://nucc.org/provider-taxonomy`): Clinical Neuropsychologist
     C103g00000x,
-    /// `103K00000X` (http://nucc.org/provider-taxonomy): Behavior Analyst
+    /// `103K00000X` (`http://nucc.org/provider-taxonomy`): Behavior Analyst
     C103k00000x,
-    /// `103T00000X` (http://nucc.org/provider-taxonomy): Psychologist
+    /// `103T00000X` (`http://nucc.org/provider-taxonomy`): Psychologist
     C103t00000x,
-    /// `104100000X` (http://nucc.org/provider-taxonomy): Social Worker
+    /// `104100000X` (`http://nucc.org/provider-taxonomy`): Social Worker
     C104100000x,
-    /// `106E00000X` (http://nucc.org/provider-taxonomy): Assistant Behavior Analyst
+    /// `106E00000X` (`http://nucc.org/provider-taxonomy`): Assistant Behavior Analyst
     C106e00000x,
-    /// `106H00000X` (http://nucc.org/provider-taxonomy): Marriage & Family Therapist
+    /// `106H00000X` (`http://nucc.org/provider-taxonomy`): Marriage & Family Therapist
     C106h00000x,
-    /// `106S00000X` (http://nucc.org/provider-taxonomy): Behavior Technician
+    /// `106S00000X` (`http://nucc.org/provider-taxonomy`): Behavior Technician
     C106s00000x,
-    /// `111N00000X` (http://nucc.org/provider-taxonomy): Chiropractor
+    /// `111N00000X` (`http://nucc.org/provider-taxonomy`): Chiropractor
     C111n00000x,
-    /// `122300000X` (http://nucc.org/provider-taxonomy): Dentist
+    /// `122300000X` (`http://nucc.org/provider-taxonomy`): Dentist
     C122300000x,
-    /// `122400000X` (http://nucc.org/provider-taxonomy): Denturist
+    /// `122400000X` (`http://nucc.org/provider-taxonomy`): Denturist
     C122400000x,
-    /// `124Q00000X` (http://nucc.org/provider-taxonomy): Dental Hygienist
+    /// `124Q00000X` (`http://nucc.org/provider-taxonomy`): Dental Hygienist
     C124q00000x,
-    /// `125J00000X` (http://nucc.org/provider-taxonomy): Dental Therapist
+    /// `125J00000X` (`http://nucc.org/provider-taxonomy`): Dental Therapist
     C125j00000x,
-    /// `125K00000X` (http://nucc.org/provider-taxonomy): Advanced Practice Dental Therapist
+    /// `125K00000X` (`http://nucc.org/provider-taxonomy`): Advanced Practice Dental Therapist
     C125k00000x,
-    /// `125Q00000X` (http://nucc.org/provider-taxonomy): Oral Medicinist
+    /// `125Q00000X` (`http://nucc.org/provider-taxonomy`): Oral Medicinist
     C125q00000x,
-    /// `126800000X` (http://nucc.org/provider-taxonomy): Dental Assistant
+    /// `126800000X` (`http://nucc.org/provider-taxonomy`): Dental Assistant
     C126800000x,
-    /// `126900000X` (http://nucc.org/provider-taxonomy): Dental Laboratory Technician
+    /// `126900000X` (`http://nucc.org/provider-taxonomy`): Dental Laboratory Technician
     C126900000x,
-    /// `132700000X` (http://nucc.org/provider-taxonomy): Dietary Manager
+    /// `132700000X` (`http://nucc.org/provider-taxonomy`): Dietary Manager
     C132700000x,
-    /// `133N00000X` (http://nucc.org/provider-taxonomy): Nutritionist
+    /// `133N00000X` (`http://nucc.org/provider-taxonomy`): Nutritionist
     C133n00000x,
-    /// `133V00000X` (http://nucc.org/provider-taxonomy): Dietitian, Registered
+    /// `133V00000X` (`http://nucc.org/provider-taxonomy`): Dietitian, Registered
     C133v00000x,
-    /// `136A00000X` (http://nucc.org/provider-taxonomy): Dietetic Technician, Registered
+    /// `136A00000X` (`http://nucc.org/provider-taxonomy`): Dietetic Technician, Registered
     C136a00000x,
-    /// `146D00000X` (http://nucc.org/provider-taxonomy): Personal Emergency Response Attendant
+    /// `146D00000X` (`http://nucc.org/provider-taxonomy`): Personal Emergency Response Attendant
     C146d00000x,
-    /// `146L00000X` (http://nucc.org/provider-taxonomy): Emergency Medical Technician, Paramedic
+    /// `146L00000X` (`http://nucc.org/provider-taxonomy`): Emergency Medical Technician, Paramedic
     C146l00000x,
-    /// `146M00000X` (http://nucc.org/provider-taxonomy): Emergency Medical Technician, Intermediate
+    /// `146M00000X` (`http://nucc.org/provider-taxonomy`): Emergency Medical Technician, Intermediate
     C146m00000x,
-    /// `146N00000X` (http://nucc.org/provider-taxonomy): Emergency Medical Technician, Basic
+    /// `146N00000X` (`http://nucc.org/provider-taxonomy`): Emergency Medical Technician, Basic
     C146n00000x,
-    /// `152W00000X` (http://nucc.org/provider-taxonomy): Optometrist
+    /// `152W00000X` (`http://nucc.org/provider-taxonomy`): Optometrist
     C152w00000x,
-    /// `156F00000X` (http://nucc.org/provider-taxonomy): Technician/Technologist
+    /// `156F00000X` (`http://nucc.org/provider-taxonomy`): Technician/Technologist
     C156f00000x,
-    /// `163W00000X` (http://nucc.org/provider-taxonomy): Registered Nurse
+    /// `163W00000X` (`http://nucc.org/provider-taxonomy`): Registered Nurse
     C163w00000x,
-    /// `164W00000X` (http://nucc.org/provider-taxonomy): Licensed Practical Nurse
+    /// `164W00000X` (`http://nucc.org/provider-taxonomy`): Licensed Practical Nurse
     C164w00000x,
-    /// `164X00000X` (http://nucc.org/provider-taxonomy): Licensed Vocational Nurse
+    /// `164X00000X` (`http://nucc.org/provider-taxonomy`): Licensed Vocational Nurse
     C164x00000x,
-    /// `167G00000X` (http://nucc.org/provider-taxonomy): Licensed Psychiatric Technician
+    /// `167G00000X` (`http://nucc.org/provider-taxonomy`): Licensed Psychiatric Technician
     C167g00000x,
-    /// `170100000X` (http://nucc.org/provider-taxonomy): Medical Genetics, Ph.D. Medical Genetics
+    /// `170100000X` (`http://nucc.org/provider-taxonomy`): Medical Genetics, Ph.D. Medical Genetics
     C170100000x,
-    /// `170300000X` (http://nucc.org/provider-taxonomy): Genetic Counselor, MS
+    /// `170300000X` (`http://nucc.org/provider-taxonomy`): Genetic Counselor, MS
     C170300000x,
-    /// `171000000X` (http://nucc.org/provider-taxonomy): Military Health Care Provider
+    /// `171000000X` (`http://nucc.org/provider-taxonomy`): Military Health Care Provider
     C171000000x,
-    /// `171100000X` (http://nucc.org/provider-taxonomy): Acupuncturist
+    /// `171100000X` (`http://nucc.org/provider-taxonomy`): Acupuncturist
     C171100000x,
-    /// `171M00000X` (http://nucc.org/provider-taxonomy): Case Manager/Care Coordinator
+    /// `171M00000X` (`http://nucc.org/provider-taxonomy`): Case Manager/Care Coordinator
     C171m00000x,
-    /// `171R00000X` (http://nucc.org/provider-taxonomy): Interpreter
+    /// `171R00000X` (`http://nucc.org/provider-taxonomy`): Interpreter
     C171r00000x,
-    /// `171W00000X` (http://nucc.org/provider-taxonomy): Contractor
+    /// `171W00000X` (`http://nucc.org/provider-taxonomy`): Contractor
     C171w00000x,
-    /// `172A00000X` (http://nucc.org/provider-taxonomy): Driver
+    /// `172A00000X` (`http://nucc.org/provider-taxonomy`): Driver
     C172a00000x,
-    /// `172M00000X` (http://nucc.org/provider-taxonomy): Mechanotherapist
+    /// `172M00000X` (`http://nucc.org/provider-taxonomy`): Mechanotherapist
     C172m00000x,
-    /// `172P00000X` (http://nucc.org/provider-taxonomy): Naprapath
+    /// `172P00000X` (`http://nucc.org/provider-taxonomy`): Naprapath
     C172p00000x,
-    /// `172V00000X` (http://nucc.org/provider-taxonomy): Community Health Worker
+    /// `172V00000X` (`http://nucc.org/provider-taxonomy`): Community Health Worker
     C172v00000x,
-    /// `173000000X` (http://nucc.org/provider-taxonomy): Legal Medicine
+    /// `173000000X` (`http://nucc.org/provider-taxonomy`): Legal Medicine
     C173000000x,
-    /// `173C00000X` (http://nucc.org/provider-taxonomy): Reflexologist
+    /// `173C00000X` (`http://nucc.org/provider-taxonomy`): Reflexologist
     C173c00000x,
-    /// `173F00000X` (http://nucc.org/provider-taxonomy): Sleep Specialist, PhD
+    /// `173F00000X` (`http://nucc.org/provider-taxonomy`): Sleep Specialist, PhD
     C173f00000x,
-    /// `174200000X` (http://nucc.org/provider-taxonomy): Meals
+    /// `174200000X` (`http://nucc.org/provider-taxonomy`): Meals
     C174200000x,
-    /// `174400000X` (http://nucc.org/provider-taxonomy): Specialist
+    /// `174400000X` (`http://nucc.org/provider-taxonomy`): Specialist
     C174400000x,
-    /// `174H00000X` (http://nucc.org/provider-taxonomy): Health Educator
+    /// `174H00000X` (`http://nucc.org/provider-taxonomy`): Health Educator
     C174h00000x,
-    /// `174M00000X` (http://nucc.org/provider-taxonomy): Veterinarian
+    /// `174M00000X` (`http://nucc.org/provider-taxonomy`): Veterinarian
     C174m00000x,
-    /// `174N00000X` (http://nucc.org/provider-taxonomy): Lactation Consultant, Non-RN
+    /// `174N00000X` (`http://nucc.org/provider-taxonomy`): Lactation Consultant, Non-RN
     C174n00000x,
-    /// `174V00000X` (http://nucc.org/provider-taxonomy): Clinical Ethicist
+    /// `174V00000X` (`http://nucc.org/provider-taxonomy`): Clinical Ethicist
     C174v00000x,
-    /// `175F00000X` (http://nucc.org/provider-taxonomy): Naturopath
+    /// `175F00000X` (`http://nucc.org/provider-taxonomy`): Naturopath
     C175f00000x,
-    /// `175L00000X` (http://nucc.org/provider-taxonomy): Homeopath
+    /// `175L00000X` (`http://nucc.org/provider-taxonomy`): Homeopath
     C175l00000x,
-    /// `175M00000X` (http://nucc.org/provider-taxonomy): Midwife, Lay
+    /// `175M00000X` (`http://nucc.org/provider-taxonomy`): Midwife, Lay
     C175m00000x,
-    /// `175T00000X` (http://nucc.org/provider-taxonomy): Peer Specialist
+    /// `175T00000X` (`http://nucc.org/provider-taxonomy`): Peer Specialist
     C175t00000x,
-    /// `176B00000X` (http://nucc.org/provider-taxonomy): Midwife
+    /// `176B00000X` (`http://nucc.org/provider-taxonomy`): Midwife
     C176b00000x,
-    /// `176P00000X` (http://nucc.org/provider-taxonomy): Funeral Director
+    /// `176P00000X` (`http://nucc.org/provider-taxonomy`): Funeral Director
     C176p00000x,
-    /// `177F00000X` (http://nucc.org/provider-taxonomy): Lodging
+    /// `177F00000X` (`http://nucc.org/provider-taxonomy`): Lodging
     C177f00000x,
-    /// `183500000X` (http://nucc.org/provider-taxonomy): Pharmacist
+    /// `183500000X` (`http://nucc.org/provider-taxonomy`): Pharmacist
     C183500000x,
-    /// `183700000X` (http://nucc.org/provider-taxonomy): Pharmacy Technician
+    /// `183700000X` (`http://nucc.org/provider-taxonomy`): Pharmacy Technician
     C183700000x,
-    /// `193200000X` (http://nucc.org/provider-taxonomy): Multi-Specialty
+    /// `193200000X` (`http://nucc.org/provider-taxonomy`): Multi-Specialty
     C193200000x,
-    /// `193400000X` (http://nucc.org/provider-taxonomy): Single Specialty
+    /// `193400000X` (`http://nucc.org/provider-taxonomy`): Single Specialty
     C193400000x,
-    /// `202C00000X` (http://nucc.org/provider-taxonomy): Independent Medical Examiner
+    /// `202C00000X` (`http://nucc.org/provider-taxonomy`): Independent Medical Examiner
     C202c00000x,
-    /// `202K00000X` (http://nucc.org/provider-taxonomy): Phlebology
+    /// `202K00000X` (`http://nucc.org/provider-taxonomy`): Phlebology
     C202k00000x,
-    /// `204C00000X` (http://nucc.org/provider-taxonomy): Neuromusculoskeletal Medicine, Sports Medicine
+    /// `204C00000X` (`http://nucc.org/provider-taxonomy`): Neuromusculoskeletal Medicine, Sports Medicine
     C204c00000x,
-    /// `204D00000X` (http://nucc.org/provider-taxonomy): Neuromusculoskeletal Medicine & OMM
+    /// `204D00000X` (`http://nucc.org/provider-taxonomy`): Neuromusculoskeletal Medicine & OMM
     C204d00000x,
-    /// `204E00000X` (http://nucc.org/provider-taxonomy): Oral & Maxillofacial Surgery
+    /// `204E00000X` (`http://nucc.org/provider-taxonomy`): Oral & Maxillofacial Surgery
     C204e00000x,
-    /// `204F00000X` (http://nucc.org/provider-taxonomy): Transplant Surgery
+    /// `204F00000X` (`http://nucc.org/provider-taxonomy`): Transplant Surgery
     C204f00000x,
-    /// `204R00000X` (http://nucc.org/provider-taxonomy): Electrodiagnostic Medicine
+    /// `204R00000X` (`http://nucc.org/provider-taxonomy`): Electrodiagnostic Medicine
     C204r00000x,
-    /// `207K00000X` (http://nucc.org/provider-taxonomy): Allergy & Immunology
+    /// `207K00000X` (`http://nucc.org/provider-taxonomy`): Allergy & Immunology
     C207k00000x,
-    /// `207L00000X` (http://nucc.org/provider-taxonomy): Anesthesiology
+    /// `207L00000X` (`http://nucc.org/provider-taxonomy`): Anesthesiology
     C207l00000x,
-    /// `207N00000X` (http://nucc.org/provider-taxonomy): Dermatology
+    /// `207N00000X` (`http://nucc.org/provider-taxonomy`): Dermatology
     C207n00000x,
-    /// `207P00000X` (http://nucc.org/provider-taxonomy): Emergency Medicine
+    /// `207P00000X` (`http://nucc.org/provider-taxonomy`): Emergency Medicine
     C207p00000x,
-    /// `207Q00000X` (http://nucc.org/provider-taxonomy): Family Medicine
+    /// `207Q00000X` (`http://nucc.org/provider-taxonomy`): Family Medicine
     C207q00000x,
-    /// `207R00000X` (http://nucc.org/provider-taxonomy): Internal Medicine
+    /// `207R00000X` (`http://nucc.org/provider-taxonomy`): Internal Medicine
     C207r00000x,
-    /// `207T00000X` (http://nucc.org/provider-taxonomy): Neurological Surgery
+    /// `207T00000X` (`http://nucc.org/provider-taxonomy`): Neurological Surgery
     C207t00000x,
-    /// `207U00000X` (http://nucc.org/provider-taxonomy): Nuclear Medicine
+    /// `207U00000X` (`http://nucc.org/provider-taxonomy`): Nuclear Medicine
     C207u00000x,
-    /// `207V00000X` (http://nucc.org/provider-taxonomy): Obstetrics & Gynecology
+    /// `207V00000X` (`http://nucc.org/provider-taxonomy`): Obstetrics & Gynecology
     C207v00000x,
-    /// `207W00000X` (http://nucc.org/provider-taxonomy): Ophthalmology
+    /// `207W00000X` (`http://nucc.org/provider-taxonomy`): Ophthalmology
     C207w00000x,
-    /// `207X00000X` (http://nucc.org/provider-taxonomy): Orthopaedic Surgery
+    /// `207X00000X` (`http://nucc.org/provider-taxonomy`): Orthopaedic Surgery
     C207x00000x,
-    /// `207Y00000X` (http://nucc.org/provider-taxonomy): Otolaryngology
+    /// `207Y00000X` (`http://nucc.org/provider-taxonomy`): Otolaryngology
     C207y00000x,
-    /// `208000000X` (http://nucc.org/provider-taxonomy): Pediatrics
+    /// `208000000X` (`http://nucc.org/provider-taxonomy`): Pediatrics
     C208000000x,
-    /// `208100000X` (http://nucc.org/provider-taxonomy): Physical Medicine & Rehabilitation
+    /// `208100000X` (`http://nucc.org/provider-taxonomy`): Physical Medicine & Rehabilitation
     C208100000x,
-    /// `208200000X` (http://nucc.org/provider-taxonomy): Plastic Surgery
+    /// `208200000X` (`http://nucc.org/provider-taxonomy`): Plastic Surgery
     C208200000x,
-    /// `208600000X` (http://nucc.org/provider-taxonomy): Surgery
+    /// `208600000X` (`http://nucc.org/provider-taxonomy`): Surgery
     C208600000x,
-    /// `208800000X` (http://nucc.org/provider-taxonomy): Urology
+    /// `208800000X` (`http://nucc.org/provider-taxonomy`): Urology
     C208800000x,
-    /// `208C00000X` (http://nucc.org/provider-taxonomy): Colon & Rectal Surgery
+    /// `208C00000X` (`http://nucc.org/provider-taxonomy`): Colon & Rectal Surgery
     C208c00000x,
-    /// `208D00000X` (http://nucc.org/provider-taxonomy): General Practice
+    /// `208D00000X` (`http://nucc.org/provider-taxonomy`): General Practice
     C208d00000x,
-    /// `208G00000X` (http://nucc.org/provider-taxonomy): Thoracic Surgery (Cardiothoracic Vascular Surgery)
+    /// `208G00000X` (`http://nucc.org/provider-taxonomy`): Thoracic Surgery (Cardiothoracic Vascular Surgery)
     C208g00000x,
-    /// `208M00000X` (http://nucc.org/provider-taxonomy): Hospitalist
+    /// `208M00000X` (`http://nucc.org/provider-taxonomy`): Hospitalist
     C208m00000x,
-    /// `208U00000X` (http://nucc.org/provider-taxonomy): Clinical Pharmacology
+    /// `208U00000X` (`http://nucc.org/provider-taxonomy`): Clinical Pharmacology
     C208u00000x,
-    /// `209800000X` (http://nucc.org/provider-taxonomy): Legal Medicine
+    /// `209800000X` (`http://nucc.org/provider-taxonomy`): Legal Medicine
     C209800000x,
-    /// `211D00000X` (http://nucc.org/provider-taxonomy): Assistant, Podiatric
+    /// `211D00000X` (`http://nucc.org/provider-taxonomy`): Assistant, Podiatric
     C211d00000x,
-    /// `213E00000X` (http://nucc.org/provider-taxonomy): Podiatrist
+    /// `213E00000X` (`http://nucc.org/provider-taxonomy`): Podiatrist
     C213e00000x,
-    /// `221700000X` (http://nucc.org/provider-taxonomy): Art Therapist
+    /// `221700000X` (`http://nucc.org/provider-taxonomy`): Art Therapist
     C221700000x,
-    /// `222Q00000X` (http://nucc.org/provider-taxonomy): Developmental Therapist
+    /// `222Q00000X` (`http://nucc.org/provider-taxonomy`): Developmental Therapist
     C222q00000x,
-    /// `222Z00000X` (http://nucc.org/provider-taxonomy): Orthotist
+    /// `222Z00000X` (`http://nucc.org/provider-taxonomy`): Orthotist
     C222z00000x,
-    /// `224900000X` (http://nucc.org/provider-taxonomy): Mastectomy Fitter
+    /// `224900000X` (`http://nucc.org/provider-taxonomy`): Mastectomy Fitter
     C224900000x,
-    /// `224L00000X` (http://nucc.org/provider-taxonomy): Pedorthist
+    /// `224L00000X` (`http://nucc.org/provider-taxonomy`): Pedorthist
     C224l00000x,
-    /// `224P00000X` (http://nucc.org/provider-taxonomy): Prosthetist
+    /// `224P00000X` (`http://nucc.org/provider-taxonomy`): Prosthetist
     C224p00000x,
-    /// `224Y00000X` (http://nucc.org/provider-taxonomy): Clinical Exercise Physiologist
+    /// `224Y00000X` (`http://nucc.org/provider-taxonomy`): Clinical Exercise Physiologist
     C224y00000x,
-    /// `224Z00000X` (http://nucc.org/provider-taxonomy): Occupational Therapy Assistant
+    /// `224Z00000X` (`http://nucc.org/provider-taxonomy`): Occupational Therapy Assistant
     C224z00000x,
-    /// `225000000X` (http://nucc.org/provider-taxonomy): Orthotic Fitter
+    /// `225000000X` (`http://nucc.org/provider-taxonomy`): Orthotic Fitter
     C225000000x,
-    /// `225100000X` (http://nucc.org/provider-taxonomy): Physical Therapist
+    /// `225100000X` (`http://nucc.org/provider-taxonomy`): Physical Therapist
     C225100000x,
-    /// `225200000X` (http://nucc.org/provider-taxonomy): Physical Therapy Assistant
+    /// `225200000X` (`http://nucc.org/provider-taxonomy`): Physical Therapy Assistant
     C225200000x,
-    /// `225400000X` (http://nucc.org/provider-taxonomy): Rehabilitation Practitioner
+    /// `225400000X` (`http://nucc.org/provider-taxonomy`): Rehabilitation Practitioner
     C225400000x,
-    /// `225500000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist
+    /// `225500000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist
     C225500000x,
-    /// `225600000X` (http://nucc.org/provider-taxonomy): Dance Therapist
+    /// `225600000X` (`http://nucc.org/provider-taxonomy`): Dance Therapist
     C225600000x,
-    /// `225700000X` (http://nucc.org/provider-taxonomy): Massage Therapist
+    /// `225700000X` (`http://nucc.org/provider-taxonomy`): Massage Therapist
     C225700000x,
-    /// `225800000X` (http://nucc.org/provider-taxonomy): Recreation Therapist
+    /// `225800000X` (`http://nucc.org/provider-taxonomy`): Recreation Therapist
     C225800000x,
-    /// `225A00000X` (http://nucc.org/provider-taxonomy): Music Therapist
+    /// `225A00000X` (`http://nucc.org/provider-taxonomy`): Music Therapist
     C225a00000x,
-    /// `225B00000X` (http://nucc.org/provider-taxonomy): Pulmonary Function Technologist
+    /// `225B00000X` (`http://nucc.org/provider-taxonomy`): Pulmonary Function Technologist
     C225b00000x,
-    /// `225C00000X` (http://nucc.org/provider-taxonomy): Rehabilitation Counselor
+    /// `225C00000X` (`http://nucc.org/provider-taxonomy`): Rehabilitation Counselor
     C225c00000x,
-    /// `225X00000X` (http://nucc.org/provider-taxonomy): Occupational Therapist
+    /// `225X00000X` (`http://nucc.org/provider-taxonomy`): Occupational Therapist
     C225x00000x,
-    /// `226000000X` (http://nucc.org/provider-taxonomy): Recreational Therapist Assistant
+    /// `226000000X` (`http://nucc.org/provider-taxonomy`): Recreational Therapist Assistant
     C226000000x,
-    /// `226300000X` (http://nucc.org/provider-taxonomy): Kinesiotherapist
+    /// `226300000X` (`http://nucc.org/provider-taxonomy`): Kinesiotherapist
     C226300000x,
-    /// `227800000X` (http://nucc.org/provider-taxonomy): Respiratory Therapist, Certified
+    /// `227800000X` (`http://nucc.org/provider-taxonomy`): Respiratory Therapist, Certified
     C227800000x,
-    /// `227900000X` (http://nucc.org/provider-taxonomy): Respiratory Therapist, Registered
+    /// `227900000X` (`http://nucc.org/provider-taxonomy`): Respiratory Therapist, Registered
     C227900000x,
-    /// `229N00000X` (http://nucc.org/provider-taxonomy): Anaplastologist
+    /// `229N00000X` (`http://nucc.org/provider-taxonomy`): Anaplastologist
     C229n00000x,
-    /// `231H00000X` (http://nucc.org/provider-taxonomy): Audiologist
+    /// `231H00000X` (`http://nucc.org/provider-taxonomy`): Audiologist
     C231h00000x,
-    /// `235500000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist
+    /// `235500000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist
     C235500000x,
-    /// `235Z00000X` (http://nucc.org/provider-taxonomy): Speech-Language Pathologist
+    /// `235Z00000X` (`http://nucc.org/provider-taxonomy`): Speech-Language Pathologist
     C235z00000x,
-    /// `237600000X` (http://nucc.org/provider-taxonomy): Audiologist-Hearing Aid Fitter
+    /// `237600000X` (`http://nucc.org/provider-taxonomy`): Audiologist-Hearing Aid Fitter
     C237600000x,
-    /// `237700000X` (http://nucc.org/provider-taxonomy): Hearing Instrument Specialist
+    /// `237700000X` (`http://nucc.org/provider-taxonomy`): Hearing Instrument Specialist
     C237700000x,
-    /// `242T00000X` (http://nucc.org/provider-taxonomy): Perfusionist
+    /// `242T00000X` (`http://nucc.org/provider-taxonomy`): Perfusionist
     C242t00000x,
-    /// `243U00000X` (http://nucc.org/provider-taxonomy): Radiology Practitioner Assistant
+    /// `243U00000X` (`http://nucc.org/provider-taxonomy`): Radiology Practitioner Assistant
     C243u00000x,
-    /// `246Q00000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist, Pathology
+    /// `246Q00000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist, Pathology
     C246q00000x,
-    /// `246R00000X` (http://nucc.org/provider-taxonomy): Technician, Pathology
+    /// `246R00000X` (`http://nucc.org/provider-taxonomy`): Technician, Pathology
     C246r00000x,
-    /// `246W00000X` (http://nucc.org/provider-taxonomy): Technician, Cardiology
+    /// `246W00000X` (`http://nucc.org/provider-taxonomy`): Technician, Cardiology
     C246w00000x,
-    /// `246X00000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist Cardiovascular
+    /// `246X00000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist Cardiovascular
     C246x00000x,
-    /// `246Y00000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist, Health Information
+    /// `246Y00000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist, Health Information
     C246y00000x,
-    /// `246Z00000X` (http://nucc.org/provider-taxonomy): Specialist/Technologist, Other
+    /// `246Z00000X` (`http://nucc.org/provider-taxonomy`): Specialist/Technologist, Other
     C246z00000x,
-    /// `247000000X` (http://nucc.org/provider-taxonomy): Technician, Health Information
+    /// `247000000X` (`http://nucc.org/provider-taxonomy`): Technician, Health Information
     C247000000x,
-    /// `247100000X` (http://nucc.org/provider-taxonomy): Radiologic Technologist
+    /// `247100000X` (`http://nucc.org/provider-taxonomy`): Radiologic Technologist
     C247100000x,
-    /// `247200000X` (http://nucc.org/provider-taxonomy): Technician, Other
+    /// `247200000X` (`http://nucc.org/provider-taxonomy`): Technician, Other
     C247200000x,
-    /// `251300000X` (http://nucc.org/provider-taxonomy): Local Education Agency (LEA)
+    /// `251300000X` (`http://nucc.org/provider-taxonomy`): Local Education Agency (LEA)
     C251300000x,
-    /// `251B00000X` (http://nucc.org/provider-taxonomy): Case Management
+    /// `251B00000X` (`http://nucc.org/provider-taxonomy`): Case Management
     C251b00000x,
-    /// `251C00000X` (http://nucc.org/provider-taxonomy): Day Training, Developmentally Disabled Services
+    /// `251C00000X` (`http://nucc.org/provider-taxonomy`): Day Training, Developmentally Disabled Services
     C251c00000x,
-    /// `251E00000X` (http://nucc.org/provider-taxonomy): Home Health
+    /// `251E00000X` (`http://nucc.org/provider-taxonomy`): Home Health
     C251e00000x,
-    /// `251F00000X` (http://nucc.org/provider-taxonomy): Home Infusion
+    /// `251F00000X` (`http://nucc.org/provider-taxonomy`): Home Infusion
     C251f00000x,
-    /// `251G00000X` (http://nucc.org/provider-taxonomy): Hospice Care, Community Based
+    /// `251G00000X` (`http://nucc.org/provider-taxonomy`): Hospice Care, Community Based
     C251g00000x,
-    /// `251J00000X` (http://nucc.org/provider-taxonomy): Nursing Care
+    /// `251J00000X` (`http://nucc.org/provider-taxonomy`): Nursing Care
     C251j00000x,
-    /// `251K00000X` (http://nucc.org/provider-taxonomy): Public Health or Welfare
+    /// `251K00000X` (`http://nucc.org/provider-taxonomy`): Public Health or Welfare
     C251k00000x,
-    /// `251S00000X` (http://nucc.org/provider-taxonomy): Community/Behavioral Health
+    /// `251S00000X` (`http://nucc.org/provider-taxonomy`): Community/Behavioral Health
     C251s00000x,
-    /// `251T00000X` (http://nucc.org/provider-taxonomy): Program of All-Inclusive Care for the Elderly (PACE) Provider Organization
+    /// `251T00000X` (`http://nucc.org/provider-taxonomy`): Program of All-Inclusive Care for the Elderly (PACE) Provider Organization
     C251t00000x,
-    /// `251V00000X` (http://nucc.org/provider-taxonomy): Voluntary or Charitable
+    /// `251V00000X` (`http://nucc.org/provider-taxonomy`): Voluntary or Charitable
     C251v00000x,
-    /// `251X00000X` (http://nucc.org/provider-taxonomy): Supports Brokerage
+    /// `251X00000X` (`http://nucc.org/provider-taxonomy`): Supports Brokerage
     C251x00000x,
-    /// `252Y00000X` (http://nucc.org/provider-taxonomy): Early Intervention Provider Agency
+    /// `252Y00000X` (`http://nucc.org/provider-taxonomy`): Early Intervention Provider Agency
     C252y00000x,
-    /// `253J00000X` (http://nucc.org/provider-taxonomy): Foster Care Agency
+    /// `253J00000X` (`http://nucc.org/provider-taxonomy`): Foster Care Agency
     C253j00000x,
-    /// `253Z00000X` (http://nucc.org/provider-taxonomy): In Home Supportive Care
+    /// `253Z00000X` (`http://nucc.org/provider-taxonomy`): In Home Supportive Care
     C253z00000x,
-    /// `261Q00000X` (http://nucc.org/provider-taxonomy): Clinic/Center
+    /// `261Q00000X` (`http://nucc.org/provider-taxonomy`): Clinic/Center
     C261q00000x,
-    /// `273100000X` (http://nucc.org/provider-taxonomy): Epilepsy Unit
+    /// `273100000X` (`http://nucc.org/provider-taxonomy`): Epilepsy Unit
     C273100000x,
-    /// `273R00000X` (http://nucc.org/provider-taxonomy): Psychiatric Unit
+    /// `273R00000X` (`http://nucc.org/provider-taxonomy`): Psychiatric Unit
     C273r00000x,
-    /// `273Y00000X` (http://nucc.org/provider-taxonomy): Rehabilitation Unit
+    /// `273Y00000X` (`http://nucc.org/provider-taxonomy`): Rehabilitation Unit
     C273y00000x,
-    /// `275N00000X` (http://nucc.org/provider-taxonomy): Medicare Defined Swing Bed Unit
+    /// `275N00000X` (`http://nucc.org/provider-taxonomy`): Medicare Defined Swing Bed Unit
     C275n00000x,
-    /// `276400000X` (http://nucc.org/provider-taxonomy): Rehabilitation, Substance Use Disorder Unit
+    /// `276400000X` (`http://nucc.org/provider-taxonomy`): Rehabilitation, Substance Use Disorder Unit
     C276400000x,
-    /// `281P00000X` (http://nucc.org/provider-taxonomy): Chronic Disease Hospital
+    /// `281P00000X` (`http://nucc.org/provider-taxonomy`): Chronic Disease Hospital
     C281p00000x,
-    /// `282E00000X` (http://nucc.org/provider-taxonomy): Long Term Care Hospital
+    /// `282E00000X` (`http://nucc.org/provider-taxonomy`): Long Term Care Hospital
     C282e00000x,
-    /// `282J00000X` (http://nucc.org/provider-taxonomy): Religious Nonmedical Health Care Institution
+    /// `282J00000X` (`http://nucc.org/provider-taxonomy`): Religious Nonmedical Health Care Institution
     C282j00000x,
-    /// `282N00000X` (http://nucc.org/provider-taxonomy): General Acute Care Hospital
+    /// `282N00000X` (`http://nucc.org/provider-taxonomy`): General Acute Care Hospital
     C282n00000x,
-    /// `283Q00000X` (http://nucc.org/provider-taxonomy): Psychiatric Hospital
+    /// `283Q00000X` (`http://nucc.org/provider-taxonomy`): Psychiatric Hospital
     C283q00000x,
-    /// `283X00000X` (http://nucc.org/provider-taxonomy): Rehabilitation Hospital
+    /// `283X00000X` (`http://nucc.org/provider-taxonomy`): Rehabilitation Hospital
     C283x00000x,
-    /// `284300000X` (http://nucc.org/provider-taxonomy): Special Hospital
+    /// `284300000X` (`http://nucc.org/provider-taxonomy`): Special Hospital
     C284300000x,
-    /// `286500000X` (http://nucc.org/provider-taxonomy): Military Hospital
+    /// `286500000X` (`http://nucc.org/provider-taxonomy`): Military Hospital
     C286500000x,
-    /// `287300000X` (http://nucc.org/provider-taxonomy): Christian Science Sanitorium
+    /// `287300000X` (`http://nucc.org/provider-taxonomy`): Christian Science Sanitorium
     C287300000x,
-    /// `291900000X` (http://nucc.org/provider-taxonomy): Military Clinical Medical Laboratory
+    /// `291900000X` (`http://nucc.org/provider-taxonomy`): Military Clinical Medical Laboratory
     C291900000x,
-    /// `291U00000X` (http://nucc.org/provider-taxonomy): Clinical Medical Laboratory
+    /// `291U00000X` (`http://nucc.org/provider-taxonomy`): Clinical Medical Laboratory
     C291u00000x,
-    /// `292200000X` (http://nucc.org/provider-taxonomy): Dental Laboratory
+    /// `292200000X` (`http://nucc.org/provider-taxonomy`): Dental Laboratory
     C292200000x,
-    /// `293D00000X` (http://nucc.org/provider-taxonomy): Physiological Laboratory
+    /// `293D00000X` (`http://nucc.org/provider-taxonomy`): Physiological Laboratory
     C293d00000x,
-    /// `302F00000X` (http://nucc.org/provider-taxonomy): Exclusive Provider Organization
+    /// `302F00000X` (`http://nucc.org/provider-taxonomy`): Exclusive Provider Organization
     C302f00000x,
-    /// `302R00000X` (http://nucc.org/provider-taxonomy): Health Maintenance Organization
+    /// `302R00000X` (`http://nucc.org/provider-taxonomy`): Health Maintenance Organization
     C302r00000x,
-    /// `305R00000X` (http://nucc.org/provider-taxonomy): Preferred Provider Organization
+    /// `305R00000X` (`http://nucc.org/provider-taxonomy`): Preferred Provider Organization
     C305r00000x,
-    /// `305S00000X` (http://nucc.org/provider-taxonomy): Point of Service
+    /// `305S00000X` (`http://nucc.org/provider-taxonomy`): Point of Service
     C305s00000x,
-    /// `310400000X` (http://nucc.org/provider-taxonomy): Assisted Living Facility
+    /// `310400000X` (`http://nucc.org/provider-taxonomy`): Assisted Living Facility
     C310400000x,
-    /// `310500000X` (http://nucc.org/provider-taxonomy): Intermediate Care Facility, Mental Illness
+    /// `310500000X` (`http://nucc.org/provider-taxonomy`): Intermediate Care Facility, Mental Illness
     C310500000x,
-    /// `311500000X` (http://nucc.org/provider-taxonomy): Alzheimer Center (Dementia Center)
+    /// `311500000X` (`http://nucc.org/provider-taxonomy`): Alzheimer Center (Dementia Center)
     C311500000x,
-    /// `311Z00000X` (http://nucc.org/provider-taxonomy): Custodial Care Facility
+    /// `311Z00000X` (`http://nucc.org/provider-taxonomy`): Custodial Care Facility
     C311z00000x,
-    /// `313M00000X` (http://nucc.org/provider-taxonomy): Nursing Facility/Intermediate Care Facility
+    /// `313M00000X` (`http://nucc.org/provider-taxonomy`): Nursing Facility/Intermediate Care Facility
     C313m00000x,
-    /// `314000000X` (http://nucc.org/provider-taxonomy): Skilled Nursing Facility
+    /// `314000000X` (`http://nucc.org/provider-taxonomy`): Skilled Nursing Facility
     C314000000x,
-    /// `315D00000X` (http://nucc.org/provider-taxonomy): Hospice, Inpatient
+    /// `315D00000X` (`http://nucc.org/provider-taxonomy`): Hospice, Inpatient
     C315d00000x,
-    /// `315P00000X` (http://nucc.org/provider-taxonomy): Intermediate Care Facility, Mentally Retarded
+    /// `315P00000X` (`http://nucc.org/provider-taxonomy`): Intermediate Care Facility, Mentally Retarded
     C315p00000x,
-    /// `317400000X` (http://nucc.org/provider-taxonomy): Christian Science Facility
+    /// `317400000X` (`http://nucc.org/provider-taxonomy`): Christian Science Facility
     C317400000x,
-    /// `320600000X` (http://nucc.org/provider-taxonomy): Residential Treatment Facility, Mental Retardation and/or Developmental Disabilities
+    /// `320600000X` (`http://nucc.org/provider-taxonomy`): Residential Treatment Facility, Mental Retardation and/or Developmental Disabilities
     C320600000x,
-    /// `320700000X` (http://nucc.org/provider-taxonomy): Residential Treatment Facility, Physical Disabilities
+    /// `320700000X` (`http://nucc.org/provider-taxonomy`): Residential Treatment Facility, Physical Disabilities
     C320700000x,
-    /// `320800000X` (http://nucc.org/provider-taxonomy): Community Based Residential Treatment Facility, Mental Illness
+    /// `320800000X` (`http://nucc.org/provider-taxonomy`): Community Based Residential Treatment Facility, Mental Illness
     C320800000x,
-    /// `320900000X` (http://nucc.org/provider-taxonomy): Community Based Residential Treatment Facility, Mental Retardation and/or Developmental Disabilities
+    /// `320900000X` (`http://nucc.org/provider-taxonomy`): Community Based Residential Treatment Facility, Mental Retardation and/or Developmental Disabilities
     C320900000x,
-    /// `322D00000X` (http://nucc.org/provider-taxonomy): Residential Treatment Facility, Emotionally Disturbed Children
+    /// `322D00000X` (`http://nucc.org/provider-taxonomy`): Residential Treatment Facility, Emotionally Disturbed Children
     C322d00000x,
-    /// `323P00000X` (http://nucc.org/provider-taxonomy): Psychiatric Residential Treatment Facility
+    /// `323P00000X` (`http://nucc.org/provider-taxonomy`): Psychiatric Residential Treatment Facility
     C323p00000x,
-    /// `324500000X` (http://nucc.org/provider-taxonomy): Substance Abuse Rehabilitation Facility
+    /// `324500000X` (`http://nucc.org/provider-taxonomy`): Substance Abuse Rehabilitation Facility
     C324500000x,
-    /// `331L00000X` (http://nucc.org/provider-taxonomy): Blood Bank
+    /// `331L00000X` (`http://nucc.org/provider-taxonomy`): Blood Bank
     C331l00000x,
-    /// `332000000X` (http://nucc.org/provider-taxonomy): Military/U.S. Coast Guard Pharmacy
+    /// `332000000X` (`http://nucc.org/provider-taxonomy`): Military/U.S. Coast Guard Pharmacy
     C332000000x,
-    /// `332100000X` (http://nucc.org/provider-taxonomy): Department of Veterans Affairs (VA) Pharmacy
+    /// `332100000X` (`http://nucc.org/provider-taxonomy`): Department of Veterans Affairs (VA) Pharmacy
     C332100000x,
-    /// `332800000X` (http://nucc.org/provider-taxonomy): Indian Health Service/Tribal/Urban Indian Health (I/T/U) Pharmacy
+    /// `332800000X` (`http://nucc.org/provider-taxonomy`): Indian Health Service/Tribal/Urban Indian Health (I/T/U) Pharmacy
     C332800000x,
-    /// `332900000X` (http://nucc.org/provider-taxonomy): Non-Pharmacy Dispensing Site
+    /// `332900000X` (`http://nucc.org/provider-taxonomy`): Non-Pharmacy Dispensing Site
     C332900000x,
-    /// `332B00000X` (http://nucc.org/provider-taxonomy): Durable Medical Equipment & Medical Supplies
+    /// `332B00000X` (`http://nucc.org/provider-taxonomy`): Durable Medical Equipment & Medical Supplies
     C332b00000x,
-    /// `332G00000X` (http://nucc.org/provider-taxonomy): Eye Bank
+    /// `332G00000X` (`http://nucc.org/provider-taxonomy`): Eye Bank
     C332g00000x,
-    /// `332H00000X` (http://nucc.org/provider-taxonomy): Eyewear Supplier
+    /// `332H00000X` (`http://nucc.org/provider-taxonomy`): Eyewear Supplier
     C332h00000x,
-    /// `332S00000X` (http://nucc.org/provider-taxonomy): Hearing Aid Equipment
+    /// `332S00000X` (`http://nucc.org/provider-taxonomy`): Hearing Aid Equipment
     C332s00000x,
-    /// `332U00000X` (http://nucc.org/provider-taxonomy): Home Delivered Meals
+    /// `332U00000X` (`http://nucc.org/provider-taxonomy`): Home Delivered Meals
     C332u00000x,
-    /// `333300000X` (http://nucc.org/provider-taxonomy): Emergency Response System Companies
+    /// `333300000X` (`http://nucc.org/provider-taxonomy`): Emergency Response System Companies
     C333300000x,
-    /// `333600000X` (http://nucc.org/provider-taxonomy): Pharmacy
+    /// `333600000X` (`http://nucc.org/provider-taxonomy`): Pharmacy
     C333600000x,
-    /// `335E00000X` (http://nucc.org/provider-taxonomy): Prosthetic/Orthotic Supplier
+    /// `335E00000X` (`http://nucc.org/provider-taxonomy`): Prosthetic/Orthotic Supplier
     C335e00000x,
-    /// `335G00000X` (http://nucc.org/provider-taxonomy): Medical Foods Supplier
+    /// `335G00000X` (`http://nucc.org/provider-taxonomy`): Medical Foods Supplier
     C335g00000x,
-    /// `335U00000X` (http://nucc.org/provider-taxonomy): Organ Procurement Organization
+    /// `335U00000X` (`http://nucc.org/provider-taxonomy`): Organ Procurement Organization
     C335u00000x,
-    /// `335V00000X` (http://nucc.org/provider-taxonomy): Portable X-ray and/or Other Portable Diagnostic Imaging Supplier
+    /// `335V00000X` (`http://nucc.org/provider-taxonomy`): Portable X-ray and/or Other Portable Diagnostic Imaging Supplier
     C335v00000x,
-    /// `341600000X` (http://nucc.org/provider-taxonomy): Ambulance
+    /// `341600000X` (`http://nucc.org/provider-taxonomy`): Ambulance
     C341600000x,
-    /// `341800000X` (http://nucc.org/provider-taxonomy): Military/U.S. Coast Guard Transport
+    /// `341800000X` (`http://nucc.org/provider-taxonomy`): Military/U.S. Coast Guard Transport
     C341800000x,
-    /// `343800000X` (http://nucc.org/provider-taxonomy): Secured Medical Transport (VAN)
+    /// `343800000X` (`http://nucc.org/provider-taxonomy`): Secured Medical Transport (VAN)
     C343800000x,
-    /// `343900000X` (http://nucc.org/provider-taxonomy): Non-emergency Medical Transport (VAN)
+    /// `343900000X` (`http://nucc.org/provider-taxonomy`): Non-emergency Medical Transport (VAN)
     C343900000x,
-    /// `344600000X` (http://nucc.org/provider-taxonomy): Taxi
+    /// `344600000X` (`http://nucc.org/provider-taxonomy`): Taxi
     C344600000x,
-    /// `344800000X` (http://nucc.org/provider-taxonomy): Air Carrier
+    /// `344800000X` (`http://nucc.org/provider-taxonomy`): Air Carrier
     C344800000x,
-    /// `347B00000X` (http://nucc.org/provider-taxonomy): Bus
+    /// `347B00000X` (`http://nucc.org/provider-taxonomy`): Bus
     C347b00000x,
-    /// `347C00000X` (http://nucc.org/provider-taxonomy): Private Vehicle
+    /// `347C00000X` (`http://nucc.org/provider-taxonomy`): Private Vehicle
     C347c00000x,
-    /// `347D00000X` (http://nucc.org/provider-taxonomy): Train
+    /// `347D00000X` (`http://nucc.org/provider-taxonomy`): Train
     C347d00000x,
-    /// `347E00000X` (http://nucc.org/provider-taxonomy): Transportation Broker
+    /// `347E00000X` (`http://nucc.org/provider-taxonomy`): Transportation Broker
     C347e00000x,
-    /// `363A00000X` (http://nucc.org/provider-taxonomy): Physician Assistant
+    /// `363A00000X` (`http://nucc.org/provider-taxonomy`): Physician Assistant
     C363a00000x,
-    /// `363L00000X` (http://nucc.org/provider-taxonomy): Nurse Practitioner
+    /// `363L00000X` (`http://nucc.org/provider-taxonomy`): Nurse Practitioner
     C363l00000x,
-    /// `364S00000X` (http://nucc.org/provider-taxonomy): Clinical Nurse Specialist
+    /// `364S00000X` (`http://nucc.org/provider-taxonomy`): Clinical Nurse Specialist
     C364s00000x,
-    /// `367500000X` (http://nucc.org/provider-taxonomy): Nurse Anesthetist, Certified Registered
+    /// `367500000X` (`http://nucc.org/provider-taxonomy`): Nurse Anesthetist, Certified Registered
     C367500000x,
-    /// `367A00000X` (http://nucc.org/provider-taxonomy): Advanced Practice Midwife
+    /// `367A00000X` (`http://nucc.org/provider-taxonomy`): Advanced Practice Midwife
     C367a00000x,
-    /// `367H00000X` (http://nucc.org/provider-taxonomy): Anesthesiologist Assistant
+    /// `367H00000X` (`http://nucc.org/provider-taxonomy`): Anesthesiologist Assistant
     C367h00000x,
-    /// `372500000X` (http://nucc.org/provider-taxonomy): Chore Provider
+    /// `372500000X` (`http://nucc.org/provider-taxonomy`): Chore Provider
     C372500000x,
-    /// `372600000X` (http://nucc.org/provider-taxonomy): Adult Companion
+    /// `372600000X` (`http://nucc.org/provider-taxonomy`): Adult Companion
     C372600000x,
-    /// `373H00000X` (http://nucc.org/provider-taxonomy): Day Training/Habilitation Specialist
+    /// `373H00000X` (`http://nucc.org/provider-taxonomy`): Day Training/Habilitation Specialist
     C373h00000x,
-    /// `374700000X` (http://nucc.org/provider-taxonomy): Technician
+    /// `374700000X` (`http://nucc.org/provider-taxonomy`): Technician
     C374700000x,
-    /// `374J00000X` (http://nucc.org/provider-taxonomy): Doula
+    /// `374J00000X` (`http://nucc.org/provider-taxonomy`): Doula
     C374j00000x,
-    /// `374K00000X` (http://nucc.org/provider-taxonomy): Religious Nonmedical Practitioner
+    /// `374K00000X` (`http://nucc.org/provider-taxonomy`): Religious Nonmedical Practitioner
     C374k00000x,
-    /// `374T00000X` (http://nucc.org/provider-taxonomy): Religious Nonmedical Nursing Personnel
+    /// `374T00000X` (`http://nucc.org/provider-taxonomy`): Religious Nonmedical Nursing Personnel
     C374t00000x,
-    /// `374U00000X` (http://nucc.org/provider-taxonomy): Home Health Aide
+    /// `374U00000X` (`http://nucc.org/provider-taxonomy`): Home Health Aide
     C374u00000x,
-    /// `376G00000X` (http://nucc.org/provider-taxonomy): Nursing Home Administrator
+    /// `376G00000X` (`http://nucc.org/provider-taxonomy`): Nursing Home Administrator
     C376g00000x,
-    /// `376J00000X` (http://nucc.org/provider-taxonomy): Homemaker
+    /// `376J00000X` (`http://nucc.org/provider-taxonomy`): Homemaker
     C376j00000x,
-    /// `376K00000X` (http://nucc.org/provider-taxonomy): Nurse's Aide
+    /// `376K00000X` (`http://nucc.org/provider-taxonomy`): Nurse's Aide
     C376k00000x,
-    /// `385H00000X` (http://nucc.org/provider-taxonomy): Respite Care
+    /// `385H00000X` (`http://nucc.org/provider-taxonomy`): Respite Care
     C385h00000x,
-    /// `390200000X` (http://nucc.org/provider-taxonomy): Student in an Organized Health Care Education/Training Program
+    /// `390200000X` (`http://nucc.org/provider-taxonomy`): Student in an Organized Health Care Education/Training Program
     C390200000x,
-    /// `405300000X` (http://nucc.org/provider-taxonomy): Prevention Professional
+    /// `405300000X` (`http://nucc.org/provider-taxonomy`): Prevention Professional
     C405300000x,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -12958,7 +12958,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreProviderRoleNucc {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-smoking-status-observation-codes`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreSmokingStatusObservationCodes {
-    /// `72166-2` (http://loinc.org): Tobacco smoking status NHIS
+    /// `72166-2` (`http://loinc.org`): Tobacco smoking status NHIS
     C721662,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -13057,349 +13057,349 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreSmokingStatusObservationCodes {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-vaccines-cvx`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreVaccineAdministeredValueSetCvx {
-    /// `01` (http://hl7.org/fhir/sid/cvx): diphtheria, tetanus toxoids and pertussis vaccine
+    /// `01` (`http://hl7.org/fhir/sid/cvx`): diphtheria, tetanus toxoids and pertussis vaccine
     C01,
-    /// `02` (http://hl7.org/fhir/sid/cvx): trivalent poliovirus vaccine, live, oral
+    /// `02` (`http://hl7.org/fhir/sid/cvx`): trivalent poliovirus vaccine, live, oral
     C02,
-    /// `03` (http://hl7.org/fhir/sid/cvx): measles, mumps and rubella virus vaccine
+    /// `03` (`http://hl7.org/fhir/sid/cvx`): measles, mumps and rubella virus vaccine
     C03,
-    /// `04` (http://hl7.org/fhir/sid/cvx): measles and rubella virus vaccine
+    /// `04` (`http://hl7.org/fhir/sid/cvx`): measles and rubella virus vaccine
     C04,
-    /// `05` (http://hl7.org/fhir/sid/cvx): measles virus vaccine
+    /// `05` (`http://hl7.org/fhir/sid/cvx`): measles virus vaccine
     C05,
-    /// `06` (http://hl7.org/fhir/sid/cvx): rubella virus vaccine
+    /// `06` (`http://hl7.org/fhir/sid/cvx`): rubella virus vaccine
     C06,
-    /// `07` (http://hl7.org/fhir/sid/cvx): mumps virus vaccine
+    /// `07` (`http://hl7.org/fhir/sid/cvx`): mumps virus vaccine
     C07,
-    /// `08` (http://hl7.org/fhir/sid/cvx): hepatitis B vaccine, pediatric or pediatric/adolescent dosage
+    /// `08` (`http://hl7.org/fhir/sid/cvx`): hepatitis B vaccine, pediatric or pediatric/adolescent dosage
     C08,
-    /// `09` (http://hl7.org/fhir/sid/cvx): tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (2 Lf of tetanus toxoid and 2 Lf of diphtheria toxoid)
+    /// `09` (`http://hl7.org/fhir/sid/cvx`): tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (2 Lf of tetanus toxoid and 2 Lf of diphtheria toxoid)
     C09,
-    /// `10` (http://hl7.org/fhir/sid/cvx): poliovirus vaccine, inactivated
+    /// `10` (`http://hl7.org/fhir/sid/cvx`): poliovirus vaccine, inactivated
     C10,
-    /// `100` (http://hl7.org/fhir/sid/cvx): pneumococcal conjugate vaccine, 7 valent
+    /// `100` (`http://hl7.org/fhir/sid/cvx`): pneumococcal conjugate vaccine, 7 valent
     C100,
-    /// `101` (http://hl7.org/fhir/sid/cvx): typhoid Vi capsular polysaccharide vaccine
+    /// `101` (`http://hl7.org/fhir/sid/cvx`): typhoid Vi capsular polysaccharide vaccine
     C101,
-    /// `102` (http://hl7.org/fhir/sid/cvx): DTP- Haemophilus influenzae type b conjugate and hepatitis b vaccine
+    /// `102` (`http://hl7.org/fhir/sid/cvx`): DTP- Haemophilus influenzae type b conjugate and hepatitis b vaccine
     C102,
-    /// `103` (http://hl7.org/fhir/sid/cvx): meningococcal C conjugate vaccine
+    /// `103` (`http://hl7.org/fhir/sid/cvx`): meningococcal C conjugate vaccine
     C103,
-    /// `104` (http://hl7.org/fhir/sid/cvx): hepatitis A and hepatitis B vaccine
+    /// `104` (`http://hl7.org/fhir/sid/cvx`): hepatitis A and hepatitis B vaccine
     C104,
-    /// `105` (http://hl7.org/fhir/sid/cvx): vaccinia (smallpox) vaccine, diluted
+    /// `105` (`http://hl7.org/fhir/sid/cvx`): vaccinia (smallpox) vaccine, diluted
     C105,
-    /// `106` (http://hl7.org/fhir/sid/cvx): diphtheria, tetanus toxoids and acellular pertussis vaccine, 5 pertussis antigens
+    /// `106` (`http://hl7.org/fhir/sid/cvx`): diphtheria, tetanus toxoids and acellular pertussis vaccine, 5 pertussis antigens
     C106,
-    /// `107` (http://hl7.org/fhir/sid/cvx): diphtheria, tetanus toxoids and acellular pertussis vaccine, unspecified formulation
+    /// `107` (`http://hl7.org/fhir/sid/cvx`): diphtheria, tetanus toxoids and acellular pertussis vaccine, unspecified formulation
     C107,
-    /// `108` (http://hl7.org/fhir/sid/cvx): meningococcal ACWY vaccine, unspecified formulation
+    /// `108` (`http://hl7.org/fhir/sid/cvx`): meningococcal ACWY vaccine, unspecified formulation
     C108,
-    /// `109` (http://hl7.org/fhir/sid/cvx): pneumococcal vaccine, unspecified formulation
+    /// `109` (`http://hl7.org/fhir/sid/cvx`): pneumococcal vaccine, unspecified formulation
     C109,
-    /// `11` (http://hl7.org/fhir/sid/cvx): pertussis vaccine
+    /// `11` (`http://hl7.org/fhir/sid/cvx`): pertussis vaccine
     C11,
-    /// `110` (http://hl7.org/fhir/sid/cvx): DTaP-hepatitis B and poliovirus vaccine
+    /// `110` (`http://hl7.org/fhir/sid/cvx`): DTaP-hepatitis B and poliovirus vaccine
     C110,
-    /// `111` (http://hl7.org/fhir/sid/cvx): influenza virus vaccine, live, attenuated, for intranasal use
+    /// `111` (`http://hl7.org/fhir/sid/cvx`): influenza virus vaccine, live, attenuated, for intranasal use
     C111,
-    /// `112` (http://hl7.org/fhir/sid/cvx): tetanus toxoid, unspecified formulation
+    /// `112` (`http://hl7.org/fhir/sid/cvx`): tetanus toxoid, unspecified formulation
     C112,
-    /// `113` (http://hl7.org/fhir/sid/cvx): tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (5 Lf of tetanus toxoid and 2 Lf of diphtheria toxoid)
+    /// `113` (`http://hl7.org/fhir/sid/cvx`): tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (5 Lf of tetanus toxoid and 2 Lf of diphtheria toxoid)
     C113,
-    /// `114` (http://hl7.org/fhir/sid/cvx): meningococcal polysaccharide (groups A, C, Y and W-135) diphtheria toxoid conjugate vaccine (MCV4P)
+    /// `114` (`http://hl7.org/fhir/sid/cvx`): meningococcal polysaccharide (groups A, C, Y and W-135) diphtheria toxoid conjugate vaccine (MCV4P)
     C114,
-    /// `115` (http://hl7.org/fhir/sid/cvx): tetanus toxoid, reduced diphtheria toxoid, and acellular pertussis vaccine, adsorbed
+    /// `115` (`http://hl7.org/fhir/sid/cvx`): tetanus toxoid, reduced diphtheria toxoid, and acellular pertussis vaccine, adsorbed
     C115,
-    /// `116` (http://hl7.org/fhir/sid/cvx): rotavirus, live, pentavalent vaccine
+    /// `116` (`http://hl7.org/fhir/sid/cvx`): rotavirus, live, pentavalent vaccine
     C116,
-    /// `117` (http://hl7.org/fhir/sid/cvx): varicella zoster immune globulin (Investigational New Drug)
+    /// `117` (`http://hl7.org/fhir/sid/cvx`): varicella zoster immune globulin (Investigational New Drug)
     C117,
-    /// `118` (http://hl7.org/fhir/sid/cvx): human papilloma virus vaccine, bivalent
+    /// `118` (`http://hl7.org/fhir/sid/cvx`): human papilloma virus vaccine, bivalent
     C118,
-    /// `119` (http://hl7.org/fhir/sid/cvx): rotavirus, live, monovalent vaccine
+    /// `119` (`http://hl7.org/fhir/sid/cvx`): rotavirus, live, monovalent vaccine
     C119,
-    /// `12` (http://hl7.org/fhir/sid/cvx): diphtheria antitoxin
+    /// `12` (`http://hl7.org/fhir/sid/cvx`): diphtheria antitoxin
     C12,
-    /// `120` (http://hl7.org/fhir/sid/cvx): diphtheria, tetanus toxoids and acellular pertussis vaccine, Haemophilus influenzae type b conjugate, and poliovirus vaccine, inactivated (DTaP-Hib-IPV)
+    /// `120` (`http://hl7.org/fhir/sid/cvx`): diphtheria, tetanus toxoids and acellular pertussis vaccine, Haemophilus influenzae type b conjugate, and poliovirus vaccine, inactivated (DTaP-Hib-IPV)
     C120,
-    /// `121` (http://hl7.org/fhir/sid/cvx): zoster vaccine, live
+    /// `121` (`http://hl7.org/fhir/sid/cvx`): zoster vaccine, live
     C121,
-    /// `122` (http://hl7.org/fhir/sid/cvx): rotavirus vaccine, unspecified formulation
+    /// `122` (`http://hl7.org/fhir/sid/cvx`): rotavirus vaccine, unspecified formulation
     C122,
-    /// `123` (http://hl7.org/fhir/sid/cvx): influenza virus vaccine, H5N1, A/Vietnam/1203/2004 (national stockpile)
+    /// `123` (`http://hl7.org/fhir/sid/cvx`): influenza virus vaccine, H5N1, A/Vietnam/1203/2004 (national stockpile)
     C123,
-    /// `125` (http://hl7.org/fhir/sid/cvx): Novel Influenza-H1N1-09, live virus for nasal administration
+    /// `125` (`http://hl7.org/fhir/sid/cvx`): Novel Influenza-H1N1-09, live virus for nasal administration
     C125,
-    /// `126` (http://hl7.org/fhir/sid/cvx): Novel influenza-H1N1-09, preservative-free, injectable
+    /// `126` (`http://hl7.org/fhir/sid/cvx`): Novel influenza-H1N1-09, preservative-free, injectable
     C126,
-    /// `127` (http://hl7.org/fhir/sid/cvx): Novel influenza-H1N1-09, injectable
+    /// `127` (`http://hl7.org/fhir/sid/cvx`): Novel influenza-H1N1-09, injectable
     C127,
-    /// `128` (http://hl7.org/fhir/sid/cvx): Novel influenza-H1N1-09, all formulations
+    /// `128` (`http://hl7.org/fhir/sid/cvx`): Novel influenza-H1N1-09, all formulations
     C128,
-    /// `129` (http://hl7.org/fhir/sid/cvx): Japanese Encephalitis vaccine, unspecified formulation
+    /// `129` (`http://hl7.org/fhir/sid/cvx`): Japanese Encephalitis vaccine, unspecified formulation
     C129,
-    /// `13` (http://hl7.org/fhir/sid/cvx): tetanus immune globulin
+    /// `13` (`http://hl7.org/fhir/sid/cvx`): tetanus immune globulin
     C13,
-    /// `130` (http://hl7.org/fhir/sid/cvx): Diphtheria, tetanus toxoids and acellular pertussis vaccine, and poliovirus vaccine, inactivated
+    /// `130` (`http://hl7.org/fhir/sid/cvx`): Diphtheria, tetanus toxoids and acellular pertussis vaccine, and poliovirus vaccine, inactivated
     C130,
-    /// `131` (http://hl7.org/fhir/sid/cvx): Historical record of a typhus vaccination
+    /// `131` (`http://hl7.org/fhir/sid/cvx`): Historical record of a typhus vaccination
     C131,
-    /// `132` (http://hl7.org/fhir/sid/cvx): Historical diphtheria and tetanus toxoids and acellular pertussis, poliovirus, Haemophilus b conjugate and hepatitis B (recombinant) vaccine.
+    /// `132` (`http://hl7.org/fhir/sid/cvx`): Historical diphtheria and tetanus toxoids and acellular pertussis, poliovirus, Haemophilus b conjugate and hepatitis B (recombinant) vaccine.
     C132,
-    /// `133` (http://hl7.org/fhir/sid/cvx): pneumococcal conjugate vaccine, 13 valent
+    /// `133` (`http://hl7.org/fhir/sid/cvx`): pneumococcal conjugate vaccine, 13 valent
     C133,
-    /// `134` (http://hl7.org/fhir/sid/cvx): Japanese Encephalitis vaccine for intramuscular administration
+    /// `134` (`http://hl7.org/fhir/sid/cvx`): Japanese Encephalitis vaccine for intramuscular administration
     C134,
-    /// `135` (http://hl7.org/fhir/sid/cvx): influenza, high dose seasonal, preservative-free
+    /// `135` (`http://hl7.org/fhir/sid/cvx`): influenza, high dose seasonal, preservative-free
     C135,
-    /// `136` (http://hl7.org/fhir/sid/cvx): meningococcal oligosaccharide (groups A, C, Y and W-135) diphtheria toxoid conjugate vaccine (MCV4O)
+    /// `136` (`http://hl7.org/fhir/sid/cvx`): meningococcal oligosaccharide (groups A, C, Y and W-135) diphtheria toxoid conjugate vaccine (MCV4O)
     C136,
-    /// `137` (http://hl7.org/fhir/sid/cvx): HPV, unspecified formulation
+    /// `137` (`http://hl7.org/fhir/sid/cvx`): HPV, unspecified formulation
     C137,
-    /// `138` (http://hl7.org/fhir/sid/cvx): tetanus and diphtheria toxoids, not adsorbed, for adult use
+    /// `138` (`http://hl7.org/fhir/sid/cvx`): tetanus and diphtheria toxoids, not adsorbed, for adult use
     C138,
-    /// `139` (http://hl7.org/fhir/sid/cvx): Td(adult) unspecified formulation
+    /// `139` (`http://hl7.org/fhir/sid/cvx`): Td(adult) unspecified formulation
     C139,
-    /// `14` (http://hl7.org/fhir/sid/cvx): immune globulin, unspecified formulation
+    /// `14` (`http://hl7.org/fhir/sid/cvx`): immune globulin, unspecified formulation
     C14,
-    /// `140` (http://hl7.org/fhir/sid/cvx): Influenza, seasonal, injectable, preservative free
+    /// `140` (`http://hl7.org/fhir/sid/cvx`): Influenza, seasonal, injectable, preservative free
     C140,
-    /// `141` (http://hl7.org/fhir/sid/cvx): Influenza, seasonal, injectable
+    /// `141` (`http://hl7.org/fhir/sid/cvx`): Influenza, seasonal, injectable
     C141,
-    /// `142` (http://hl7.org/fhir/sid/cvx): tetanus toxoid, not adsorbed
+    /// `142` (`http://hl7.org/fhir/sid/cvx`): tetanus toxoid, not adsorbed
     C142,
-    /// `143` (http://hl7.org/fhir/sid/cvx): Adenovirus, type 4 and type 7, live, oral
+    /// `143` (`http://hl7.org/fhir/sid/cvx`): Adenovirus, type 4 and type 7, live, oral
     C143,
-    /// `144` (http://hl7.org/fhir/sid/cvx): seasonal influenza, intradermal, preservative free
+    /// `144` (`http://hl7.org/fhir/sid/cvx`): seasonal influenza, intradermal, preservative free
     C144,
-    /// `147` (http://hl7.org/fhir/sid/cvx): Meningococcal, MCV4, unspecified conjugate formulation(groups A, C, Y and W-135)
+    /// `147` (`http://hl7.org/fhir/sid/cvx`): Meningococcal, MCV4, unspecified conjugate formulation(groups A, C, Y and W-135)
     C147,
-    /// `148` (http://hl7.org/fhir/sid/cvx): Meningococcal Groups C and Y and Haemophilus b Tetanus Toxoid Conjugate Vaccine
+    /// `148` (`http://hl7.org/fhir/sid/cvx`): Meningococcal Groups C and Y and Haemophilus b Tetanus Toxoid Conjugate Vaccine
     C148,
-    /// `149` (http://hl7.org/fhir/sid/cvx): influenza, live, intranasal, quadrivalent
+    /// `149` (`http://hl7.org/fhir/sid/cvx`): influenza, live, intranasal, quadrivalent
     C149,
-    /// `15` (http://hl7.org/fhir/sid/cvx): influenza virus vaccine, split virus (incl. purified surface antigen)-retired CODE
+    /// `15` (`http://hl7.org/fhir/sid/cvx`): influenza virus vaccine, split virus (incl. purified surface antigen)-retired CODE
     C15,
-    /// `150` (http://hl7.org/fhir/sid/cvx): Influenza, injectable, quadrivalent, preservative free
+    /// `150` (`http://hl7.org/fhir/sid/cvx`): Influenza, injectable, quadrivalent, preservative free
     C150,
-    /// `151` (http://hl7.org/fhir/sid/cvx): influenza nasal, unspecified formulation
+    /// `151` (`http://hl7.org/fhir/sid/cvx`): influenza nasal, unspecified formulation
     C151,
-    /// `152` (http://hl7.org/fhir/sid/cvx): Pneumococcal Conjugate, unspecified formulation
+    /// `152` (`http://hl7.org/fhir/sid/cvx`): Pneumococcal Conjugate, unspecified formulation
     C152,
-    /// `153` (http://hl7.org/fhir/sid/cvx): Influenza, injectable, Madin Darby Canine Kidney, preservative free
+    /// `153` (`http://hl7.org/fhir/sid/cvx`): Influenza, injectable, Madin Darby Canine Kidney, preservative free
     C153,
-    /// `155` (http://hl7.org/fhir/sid/cvx): Seasonal, trivalent, recombinant, injectable influenza vaccine, preservative free
+    /// `155` (`http://hl7.org/fhir/sid/cvx`): Seasonal, trivalent, recombinant, injectable influenza vaccine, preservative free
     C155,
-    /// `156` (http://hl7.org/fhir/sid/cvx): Rho(D) Immune globulin- IV or IM
+    /// `156` (`http://hl7.org/fhir/sid/cvx`): Rho(D) Immune globulin- IV or IM
     C156,
-    /// `157` (http://hl7.org/fhir/sid/cvx): Rho(D) Immune globulin - IM
+    /// `157` (`http://hl7.org/fhir/sid/cvx`): Rho(D) Immune globulin - IM
     C157,
-    /// `158` (http://hl7.org/fhir/sid/cvx): influenza, injectable, quadrivalent, contains preservative
+    /// `158` (`http://hl7.org/fhir/sid/cvx`): influenza, injectable, quadrivalent, contains preservative
     C158,
-    /// `159` (http://hl7.org/fhir/sid/cvx): Rho(D) Unspecified formulation
+    /// `159` (`http://hl7.org/fhir/sid/cvx`): Rho(D) Unspecified formulation
     C159,
-    /// `16` (http://hl7.org/fhir/sid/cvx): influenza virus vaccine, whole virus
+    /// `16` (`http://hl7.org/fhir/sid/cvx`): influenza virus vaccine, whole virus
     C16,
-    /// `160` (http://hl7.org/fhir/sid/cvx): Influenza A monovalent (H5N1), adjuvanted, National stockpile 2013
+    /// `160` (`http://hl7.org/fhir/sid/cvx`): Influenza A monovalent (H5N1), adjuvanted, National stockpile 2013
     C160,
-    /// `161` (http://hl7.org/fhir/sid/cvx): Influenza, injectable,quadrivalent, preservative free, pediatric
+    /// `161` (`http://hl7.org/fhir/sid/cvx`): Influenza, injectable,quadrivalent, preservative free, pediatric
     C161,
-    /// `162` (http://hl7.org/fhir/sid/cvx): meningococcal B vaccine, fully recombinant
+    /// `162` (`http://hl7.org/fhir/sid/cvx`): meningococcal B vaccine, fully recombinant
     C162,
-    /// `163` (http://hl7.org/fhir/sid/cvx): meningococcal B vaccine, recombinant, OMV, adjuvanted
+    /// `163` (`http://hl7.org/fhir/sid/cvx`): meningococcal B vaccine, recombinant, OMV, adjuvanted
     C163,
-    /// `164` (http://hl7.org/fhir/sid/cvx): meningococcal B, unspecified formulation
+    /// `164` (`http://hl7.org/fhir/sid/cvx`): meningococcal B, unspecified formulation
     C164,
-    /// `165` (http://hl7.org/fhir/sid/cvx): Human Papillomavirus 9-valent vaccine
+    /// `165` (`http://hl7.org/fhir/sid/cvx`): Human Papillomavirus 9-valent vaccine
     C165,
-    /// `166` (http://hl7.org/fhir/sid/cvx): influenza, intradermal, quadrivalent, preservative free, injectable
+    /// `166` (`http://hl7.org/fhir/sid/cvx`): influenza, intradermal, quadrivalent, preservative free, injectable
     C166,
-    /// `167` (http://hl7.org/fhir/sid/cvx): meningococcal vaccine of unknown formulation and unknown serogroups
+    /// `167` (`http://hl7.org/fhir/sid/cvx`): meningococcal vaccine of unknown formulation and unknown serogroups
     C167,
-    /// `168` (http://hl7.org/fhir/sid/cvx): Seasonal trivalent influenza vaccine, adjuvanted, preservative free
+    /// `168` (`http://hl7.org/fhir/sid/cvx`): Seasonal trivalent influenza vaccine, adjuvanted, preservative free
     C168,
-    /// `169` (http://hl7.org/fhir/sid/cvx): Hep A, live attenuated-IM
+    /// `169` (`http://hl7.org/fhir/sid/cvx`): Hep A, live attenuated-IM
     C169,
-    /// `17` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b vaccine, conjugate unspecified formulation
+    /// `17` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b vaccine, conjugate unspecified formulation
     C17,
-    /// `170` (http://hl7.org/fhir/sid/cvx): non-US diphtheria, tetanus toxoids and acellular pertussis vaccine, Haemophilus influenzae type b conjugate, and poliovirus vaccine, inactivated (DTaP-Hib-IPV)
+    /// `170` (`http://hl7.org/fhir/sid/cvx`): non-US diphtheria, tetanus toxoids and acellular pertussis vaccine, Haemophilus influenzae type b conjugate, and poliovirus vaccine, inactivated (DTaP-Hib-IPV)
     C170,
-    /// `171` (http://hl7.org/fhir/sid/cvx): Influenza, injectable, Madin Darby Canine Kidney, preservative free, quadrivalent
+    /// `171` (`http://hl7.org/fhir/sid/cvx`): Influenza, injectable, Madin Darby Canine Kidney, preservative free, quadrivalent
     C171,
-    /// `172` (http://hl7.org/fhir/sid/cvx): cholera, WC-rBS
+    /// `172` (`http://hl7.org/fhir/sid/cvx`): cholera, WC-rBS
     C172,
-    /// `173` (http://hl7.org/fhir/sid/cvx): cholera, BivWC
+    /// `173` (`http://hl7.org/fhir/sid/cvx`): cholera, BivWC
     C173,
-    /// `174` (http://hl7.org/fhir/sid/cvx): cholera, live attenuated
+    /// `174` (`http://hl7.org/fhir/sid/cvx`): cholera, live attenuated
     C174,
-    /// `175` (http://hl7.org/fhir/sid/cvx): Human Rabies vaccine from human diploid cell culture
+    /// `175` (`http://hl7.org/fhir/sid/cvx`): Human Rabies vaccine from human diploid cell culture
     C175,
-    /// `176` (http://hl7.org/fhir/sid/cvx): Human rabies vaccine from Chicken fibroblast culture
+    /// `176` (`http://hl7.org/fhir/sid/cvx`): Human rabies vaccine from Chicken fibroblast culture
     C176,
-    /// `177` (http://hl7.org/fhir/sid/cvx): pneumococcal conjugate vaccine, 10 valent
+    /// `177` (`http://hl7.org/fhir/sid/cvx`): pneumococcal conjugate vaccine, 10 valent
     C177,
-    /// `178` (http://hl7.org/fhir/sid/cvx): Non-US bivalent oral polio vaccine (types 1 and 3)
+    /// `178` (`http://hl7.org/fhir/sid/cvx`): Non-US bivalent oral polio vaccine (types 1 and 3)
     C178,
-    /// `179` (http://hl7.org/fhir/sid/cvx): Non-US monovalent oral polio vaccine, unspecified formulation
+    /// `179` (`http://hl7.org/fhir/sid/cvx`): Non-US monovalent oral polio vaccine, unspecified formulation
     C179,
-    /// `18` (http://hl7.org/fhir/sid/cvx): rabies vaccine, for intramuscular injection RETIRED CODE
+    /// `18` (`http://hl7.org/fhir/sid/cvx`): rabies vaccine, for intramuscular injection RETIRED CODE
     C18,
-    /// `180` (http://hl7.org/fhir/sid/cvx): tetanus immune globulin
+    /// `180` (`http://hl7.org/fhir/sid/cvx`): tetanus immune globulin
     C180,
-    /// `181` (http://hl7.org/fhir/sid/cvx): anthrax immune globulin
+    /// `181` (`http://hl7.org/fhir/sid/cvx`): anthrax immune globulin
     C181,
-    /// `182` (http://hl7.org/fhir/sid/cvx): Oral Polio Vaccine, Unspecified formulation
+    /// `182` (`http://hl7.org/fhir/sid/cvx`): Oral Polio Vaccine, Unspecified formulation
     C182,
-    /// `183` (http://hl7.org/fhir/sid/cvx): Yellow fever vaccine alternative formulation
+    /// `183` (`http://hl7.org/fhir/sid/cvx`): Yellow fever vaccine alternative formulation
     C183,
-    /// `184` (http://hl7.org/fhir/sid/cvx): Yellow fever vaccine, unspecified formulation
+    /// `184` (`http://hl7.org/fhir/sid/cvx`): Yellow fever vaccine, unspecified formulation
     C184,
-    /// `185` (http://hl7.org/fhir/sid/cvx): Seasonal, quadrivalent, recombinant, injectable influenza vaccine, preservative free
+    /// `185` (`http://hl7.org/fhir/sid/cvx`): Seasonal, quadrivalent, recombinant, injectable influenza vaccine, preservative free
     C185,
-    /// `186` (http://hl7.org/fhir/sid/cvx): Influenza, injectable, Madin Darby Canine Kidney,  quadrivalent with preservative
+    /// `186` (`http://hl7.org/fhir/sid/cvx`): Influenza, injectable, Madin Darby Canine Kidney,  quadrivalent with preservative
     C186,
-    /// `187` (http://hl7.org/fhir/sid/cvx): zoster vaccine recombinant
+    /// `187` (`http://hl7.org/fhir/sid/cvx`): zoster vaccine recombinant
     C187,
-    /// `188` (http://hl7.org/fhir/sid/cvx): zoster vaccine, unspecified formulation
+    /// `188` (`http://hl7.org/fhir/sid/cvx`): zoster vaccine, unspecified formulation
     C188,
-    /// `189` (http://hl7.org/fhir/sid/cvx): Hepatitis B vaccine (recombinant), CpG adjuvanted
+    /// `189` (`http://hl7.org/fhir/sid/cvx`): Hepatitis B vaccine (recombinant), CpG adjuvanted
     C189,
-    /// `19` (http://hl7.org/fhir/sid/cvx): Bacillus Calmette-Guerin vaccine
+    /// `19` (`http://hl7.org/fhir/sid/cvx`): Bacillus Calmette-Guerin vaccine
     C19,
-    /// `20` (http://hl7.org/fhir/sid/cvx): diphtheria, tetanus toxoids and acellular pertussis vaccine
+    /// `20` (`http://hl7.org/fhir/sid/cvx`): diphtheria, tetanus toxoids and acellular pertussis vaccine
     C20,
-    /// `21` (http://hl7.org/fhir/sid/cvx): varicella virus vaccine
+    /// `21` (`http://hl7.org/fhir/sid/cvx`): varicella virus vaccine
     C21,
-    /// `22` (http://hl7.org/fhir/sid/cvx): DTP-Haemophilus influenzae type b conjugate vaccine
+    /// `22` (`http://hl7.org/fhir/sid/cvx`): DTP-Haemophilus influenzae type b conjugate vaccine
     C22,
-    /// `23` (http://hl7.org/fhir/sid/cvx): plague vaccine
+    /// `23` (`http://hl7.org/fhir/sid/cvx`): plague vaccine
     C23,
-    /// `24` (http://hl7.org/fhir/sid/cvx): anthrax vaccine
+    /// `24` (`http://hl7.org/fhir/sid/cvx`): anthrax vaccine
     C24,
-    /// `25` (http://hl7.org/fhir/sid/cvx): typhoid vaccine, live, oral
+    /// `25` (`http://hl7.org/fhir/sid/cvx`): typhoid vaccine, live, oral
     C25,
-    /// `26` (http://hl7.org/fhir/sid/cvx): cholera vaccine, unspecified formulation
+    /// `26` (`http://hl7.org/fhir/sid/cvx`): cholera vaccine, unspecified formulation
     C26,
-    /// `27` (http://hl7.org/fhir/sid/cvx): botulinum antitoxin
+    /// `27` (`http://hl7.org/fhir/sid/cvx`): botulinum antitoxin
     C27,
-    /// `28` (http://hl7.org/fhir/sid/cvx): diphtheria and tetanus toxoids, adsorbed for pediatric use
+    /// `28` (`http://hl7.org/fhir/sid/cvx`): diphtheria and tetanus toxoids, adsorbed for pediatric use
     C28,
-    /// `29` (http://hl7.org/fhir/sid/cvx): cytomegalovirus immune globulin, intravenous
+    /// `29` (`http://hl7.org/fhir/sid/cvx`): cytomegalovirus immune globulin, intravenous
     C29,
-    /// `30` (http://hl7.org/fhir/sid/cvx): hepatitis B immune globulin
+    /// `30` (`http://hl7.org/fhir/sid/cvx`): hepatitis B immune globulin
     C30,
-    /// `31` (http://hl7.org/fhir/sid/cvx): hepatitis A vaccine, pediatric dosage, unspecified formulation
+    /// `31` (`http://hl7.org/fhir/sid/cvx`): hepatitis A vaccine, pediatric dosage, unspecified formulation
     C31,
-    /// `32` (http://hl7.org/fhir/sid/cvx): meningococcal polysaccharide vaccine (MPSV4)
+    /// `32` (`http://hl7.org/fhir/sid/cvx`): meningococcal polysaccharide vaccine (MPSV4)
     C32,
-    /// `33` (http://hl7.org/fhir/sid/cvx): pneumococcal polysaccharide vaccine, 23 valent
+    /// `33` (`http://hl7.org/fhir/sid/cvx`): pneumococcal polysaccharide vaccine, 23 valent
     C33,
-    /// `34` (http://hl7.org/fhir/sid/cvx): rabies immune globulin
+    /// `34` (`http://hl7.org/fhir/sid/cvx`): rabies immune globulin
     C34,
-    /// `35` (http://hl7.org/fhir/sid/cvx): tetanus toxoid, adsorbed
+    /// `35` (`http://hl7.org/fhir/sid/cvx`): tetanus toxoid, adsorbed
     C35,
-    /// `36` (http://hl7.org/fhir/sid/cvx): varicella zoster immune globulin
+    /// `36` (`http://hl7.org/fhir/sid/cvx`): varicella zoster immune globulin
     C36,
-    /// `37` (http://hl7.org/fhir/sid/cvx): yellow fever vaccine
+    /// `37` (`http://hl7.org/fhir/sid/cvx`): yellow fever vaccine
     C37,
-    /// `38` (http://hl7.org/fhir/sid/cvx): rubella and mumps virus vaccine
+    /// `38` (`http://hl7.org/fhir/sid/cvx`): rubella and mumps virus vaccine
     C38,
-    /// `39` (http://hl7.org/fhir/sid/cvx): Japanese Encephalitis Vaccine SC
+    /// `39` (`http://hl7.org/fhir/sid/cvx`): Japanese Encephalitis Vaccine SC
     C39,
-    /// `40` (http://hl7.org/fhir/sid/cvx): rabies vaccine, for intradermal injection
+    /// `40` (`http://hl7.org/fhir/sid/cvx`): rabies vaccine, for intradermal injection
     C40,
-    /// `41` (http://hl7.org/fhir/sid/cvx): typhoid vaccine, parenteral, other than acetone-killed, dried
+    /// `41` (`http://hl7.org/fhir/sid/cvx`): typhoid vaccine, parenteral, other than acetone-killed, dried
     C41,
-    /// `42` (http://hl7.org/fhir/sid/cvx): hepatitis B vaccine, adolescent/high risk infant dosage
+    /// `42` (`http://hl7.org/fhir/sid/cvx`): hepatitis B vaccine, adolescent/high risk infant dosage
     C42,
-    /// `43` (http://hl7.org/fhir/sid/cvx): hepatitis B vaccine, adult dosage
+    /// `43` (`http://hl7.org/fhir/sid/cvx`): hepatitis B vaccine, adult dosage
     C43,
-    /// `44` (http://hl7.org/fhir/sid/cvx): hepatitis B vaccine, dialysis patient dosage
+    /// `44` (`http://hl7.org/fhir/sid/cvx`): hepatitis B vaccine, dialysis patient dosage
     C44,
-    /// `45` (http://hl7.org/fhir/sid/cvx): hepatitis B vaccine, unspecified formulation
+    /// `45` (`http://hl7.org/fhir/sid/cvx`): hepatitis B vaccine, unspecified formulation
     C45,
-    /// `46` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b vaccine, PRP-D conjugate
+    /// `46` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b vaccine, PRP-D conjugate
     C46,
-    /// `47` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b vaccine, HbOC conjugate
+    /// `47` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b vaccine, HbOC conjugate
     C47,
-    /// `48` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b vaccine, PRP-T conjugate
+    /// `48` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b vaccine, PRP-T conjugate
     C48,
-    /// `49` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b vaccine, PRP-OMP conjugate
+    /// `49` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b vaccine, PRP-OMP conjugate
     C49,
-    /// `50` (http://hl7.org/fhir/sid/cvx): DTaP-Haemophilus influenzae type b conjugate vaccine
+    /// `50` (`http://hl7.org/fhir/sid/cvx`): DTaP-Haemophilus influenzae type b conjugate vaccine
     C50,
-    /// `51` (http://hl7.org/fhir/sid/cvx): Haemophilus influenzae type b conjugate and Hepatitis B vaccine
+    /// `51` (`http://hl7.org/fhir/sid/cvx`): Haemophilus influenzae type b conjugate and Hepatitis B vaccine
     C51,
-    /// `52` (http://hl7.org/fhir/sid/cvx): hepatitis A vaccine, adult dosage
+    /// `52` (`http://hl7.org/fhir/sid/cvx`): hepatitis A vaccine, adult dosage
     C52,
-    /// `53` (http://hl7.org/fhir/sid/cvx): typhoid vaccine, parenteral, acetone-killed, dried (U.S. military)
+    /// `53` (`http://hl7.org/fhir/sid/cvx`): typhoid vaccine, parenteral, acetone-killed, dried (U.S. military)
     C53,
-    /// `54` (http://hl7.org/fhir/sid/cvx): adenovirus vaccine, type 4, live, oral
+    /// `54` (`http://hl7.org/fhir/sid/cvx`): adenovirus vaccine, type 4, live, oral
     C54,
-    /// `55` (http://hl7.org/fhir/sid/cvx): adenovirus vaccine, type 7, live, oral
+    /// `55` (`http://hl7.org/fhir/sid/cvx`): adenovirus vaccine, type 7, live, oral
     C55,
-    /// `62` (http://hl7.org/fhir/sid/cvx): human papilloma virus vaccine, quadrivalent
+    /// `62` (`http://hl7.org/fhir/sid/cvx`): human papilloma virus vaccine, quadrivalent
     C62,
-    /// `66` (http://hl7.org/fhir/sid/cvx): Lyme disease vaccine
+    /// `66` (`http://hl7.org/fhir/sid/cvx`): Lyme disease vaccine
     C66,
-    /// `69` (http://hl7.org/fhir/sid/cvx): parainfluenza-3 virus vaccine
+    /// `69` (`http://hl7.org/fhir/sid/cvx`): parainfluenza-3 virus vaccine
     C69,
-    /// `71` (http://hl7.org/fhir/sid/cvx): respiratory syncytial virus immune globulin, intravenous
+    /// `71` (`http://hl7.org/fhir/sid/cvx`): respiratory syncytial virus immune globulin, intravenous
     C71,
-    /// `74` (http://hl7.org/fhir/sid/cvx): rotavirus, live, tetravalent vaccine
+    /// `74` (`http://hl7.org/fhir/sid/cvx`): rotavirus, live, tetravalent vaccine
     C74,
-    /// `75` (http://hl7.org/fhir/sid/cvx): vaccinia (smallpox) vaccine
+    /// `75` (`http://hl7.org/fhir/sid/cvx`): vaccinia (smallpox) vaccine
     C75,
-    /// `76` (http://hl7.org/fhir/sid/cvx): Staphylococcus bacteriophage lysate
+    /// `76` (`http://hl7.org/fhir/sid/cvx`): Staphylococcus bacteriophage lysate
     C76,
-    /// `77` (http://hl7.org/fhir/sid/cvx): tick-borne encephalitis vaccine
+    /// `77` (`http://hl7.org/fhir/sid/cvx`): tick-borne encephalitis vaccine
     C77,
-    /// `78` (http://hl7.org/fhir/sid/cvx): tularemia vaccine
+    /// `78` (`http://hl7.org/fhir/sid/cvx`): tularemia vaccine
     C78,
-    /// `79` (http://hl7.org/fhir/sid/cvx): vaccinia immune globulin
+    /// `79` (`http://hl7.org/fhir/sid/cvx`): vaccinia immune globulin
     C79,
-    /// `80` (http://hl7.org/fhir/sid/cvx): Venezuelan equine encephalitis, live, attenuated
+    /// `80` (`http://hl7.org/fhir/sid/cvx`): Venezuelan equine encephalitis, live, attenuated
     C80,
-    /// `801` (http://hl7.org/fhir/sid/cvx): AS03 Adjuvant
+    /// `801` (`http://hl7.org/fhir/sid/cvx`): AS03 Adjuvant
     C801,
-    /// `81` (http://hl7.org/fhir/sid/cvx): Venezuelan equine encephalitis, inactivated
+    /// `81` (`http://hl7.org/fhir/sid/cvx`): Venezuelan equine encephalitis, inactivated
     C81,
-    /// `82` (http://hl7.org/fhir/sid/cvx): adenovirus vaccine, unspecified formulation
+    /// `82` (`http://hl7.org/fhir/sid/cvx`): adenovirus vaccine, unspecified formulation
     C82,
-    /// `83` (http://hl7.org/fhir/sid/cvx): hepatitis A vaccine, pediatric/adolescent dosage, 2 dose schedule
+    /// `83` (`http://hl7.org/fhir/sid/cvx`): hepatitis A vaccine, pediatric/adolescent dosage, 2 dose schedule
     C83,
-    /// `84` (http://hl7.org/fhir/sid/cvx): hepatitis A vaccine, pediatric/adolescent dosage, 3 dose schedule
+    /// `84` (`http://hl7.org/fhir/sid/cvx`): hepatitis A vaccine, pediatric/adolescent dosage, 3 dose schedule
     C84,
-    /// `85` (http://hl7.org/fhir/sid/cvx): hepatitis A vaccine, unspecified formulation
+    /// `85` (`http://hl7.org/fhir/sid/cvx`): hepatitis A vaccine, unspecified formulation
     C85,
-    /// `86` (http://hl7.org/fhir/sid/cvx): immune globulin, intramuscular
+    /// `86` (`http://hl7.org/fhir/sid/cvx`): immune globulin, intramuscular
     C86,
-    /// `87` (http://hl7.org/fhir/sid/cvx): immune globulin, intravenous
+    /// `87` (`http://hl7.org/fhir/sid/cvx`): immune globulin, intravenous
     C87,
-    /// `88` (http://hl7.org/fhir/sid/cvx): influenza virus vaccine, unspecified formulation
+    /// `88` (`http://hl7.org/fhir/sid/cvx`): influenza virus vaccine, unspecified formulation
     C88,
-    /// `89` (http://hl7.org/fhir/sid/cvx): poliovirus vaccine, unspecified formulation
+    /// `89` (`http://hl7.org/fhir/sid/cvx`): poliovirus vaccine, unspecified formulation
     C89,
-    /// `90` (http://hl7.org/fhir/sid/cvx): rabies vaccine, unspecified formulation
+    /// `90` (`http://hl7.org/fhir/sid/cvx`): rabies vaccine, unspecified formulation
     C90,
-    /// `91` (http://hl7.org/fhir/sid/cvx): typhoid vaccine, unspecified formulation
+    /// `91` (`http://hl7.org/fhir/sid/cvx`): typhoid vaccine, unspecified formulation
     C91,
-    /// `92` (http://hl7.org/fhir/sid/cvx): Venezuelan equine encephalitis vaccine, unspecified formulation
+    /// `92` (`http://hl7.org/fhir/sid/cvx`): Venezuelan equine encephalitis vaccine, unspecified formulation
     C92,
-    /// `93` (http://hl7.org/fhir/sid/cvx): respiratory syncytial virus monoclonal antibody (palivizumab), intramuscular
+    /// `93` (`http://hl7.org/fhir/sid/cvx`): respiratory syncytial virus monoclonal antibody (palivizumab), intramuscular
     C93,
-    /// `94` (http://hl7.org/fhir/sid/cvx): measles, mumps, rubella, and varicella virus vaccine
+    /// `94` (`http://hl7.org/fhir/sid/cvx`): measles, mumps, rubella, and varicella virus vaccine
     C94,
-    /// `95` (http://hl7.org/fhir/sid/cvx): tuberculin skin test; old tuberculin, multipuncture device
+    /// `95` (`http://hl7.org/fhir/sid/cvx`): tuberculin skin test; old tuberculin, multipuncture device
     C95,
-    /// `96` (http://hl7.org/fhir/sid/cvx): tuberculin skin test; purified protein derivative solution, intradermal
+    /// `96` (`http://hl7.org/fhir/sid/cvx`): tuberculin skin test; purified protein derivative solution, intradermal
     C96,
-    /// `97` (http://hl7.org/fhir/sid/cvx): tuberculin skin test; purified protein derivative, multipuncture device
+    /// `97` (`http://hl7.org/fhir/sid/cvx`): tuberculin skin test; purified protein derivative, multipuncture device
     C97,
-    /// `98` (http://hl7.org/fhir/sid/cvx): tuberculin skin test; unspecified formulation
+    /// `98` (`http://hl7.org/fhir/sid/cvx`): tuberculin skin test; unspecified formulation
     C98,
-    /// `998` (http://hl7.org/fhir/sid/cvx): no vaccine administered
+    /// `998` (`http://hl7.org/fhir/sid/cvx`): no vaccine administered
     C998,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -14781,27 +14781,27 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreVaccineAdministeredValueSetCvx 
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3ActEncounterCode {
-    /// `AMB` (http://terminology.hl7.org/CodeSystem/v3-ActCode): ambulatory
+    /// `AMB` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): ambulatory
     Amb,
-    /// `EMER` (http://terminology.hl7.org/CodeSystem/v3-ActCode): emergency
+    /// `EMER` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): emergency
     Emer,
-    /// `FLD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): field
+    /// `FLD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): field
     Fld,
-    /// `HH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): home health
+    /// `HH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): home health
     Hh,
-    /// `IMP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient encounter
+    /// `IMP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient encounter
     Imp,
-    /// `ACUTE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient acute
+    /// `ACUTE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient acute
     Acute,
-    /// `NONAC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient non-acute
+    /// `NONAC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient non-acute
     Nonac,
-    /// `OBSENC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): observation encounter
+    /// `OBSENC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): observation encounter
     Obsenc,
-    /// `PRENC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pre-admission
+    /// `PRENC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pre-admission
     Prenc,
-    /// `SS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): short stay
+    /// `SS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): short stay
     Ss,
-    /// `VR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): virtual
+    /// `VR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): virtual
     Vr,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -14994,125 +14994,125 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActEncounterCode {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3PurposeOfUse {
-    /// `PurposeOfUse` (http://terminology.hl7.org/CodeSystem/v3-ActReason): purpose of use
+    /// `PurposeOfUse` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): purpose of use
     PurposeOfUse,
-    /// `HMARKT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare marketing
+    /// `HMARKT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare marketing
     Hmarkt,
-    /// `HOPERAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare operations
+    /// `HOPERAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare operations
     Hoperat,
-    /// `CAREMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): care management
+    /// `CAREMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): care management
     Caremgt,
-    /// `DONAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): donation
+    /// `DONAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): donation
     Donat,
-    /// `FRAUD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): fraud
+    /// `FRAUD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): fraud
     Fraud,
-    /// `GOV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): government
+    /// `GOV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): government
     Gov,
-    /// `HACCRED` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health accreditation
+    /// `HACCRED` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health accreditation
     Haccred,
-    /// `HCOMPL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health compliance
+    /// `HCOMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health compliance
     Hcompl,
-    /// `HDECD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): decedent
+    /// `HDECD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): decedent
     Hdecd,
-    /// `HDIRECT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): directory
+    /// `HDIRECT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): directory
     Hdirect,
-    /// `HDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare delivery management
+    /// `HDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare delivery management
     Hdm,
-    /// `HLEGAL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): legal
+    /// `HLEGAL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): legal
     Hlegal,
-    /// `HOUTCOMS` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health outcome measure
+    /// `HOUTCOMS` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health outcome measure
     Houtcoms,
-    /// `HPRGRP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health program reporting
+    /// `HPRGRP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health program reporting
     Hprgrp,
-    /// `HQUALIMP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health quality improvement
+    /// `HQUALIMP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health quality improvement
     Hqualimp,
-    /// `HSYSADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health system administration
+    /// `HSYSADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health system administration
     Hsysadmin,
-    /// `LABELING` (http://terminology.hl7.org/CodeSystem/v3-ActReason): labeling
+    /// `LABELING` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): labeling
     Labeling,
-    /// `METAMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): metadata management
+    /// `METAMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): metadata management
     Metamgt,
-    /// `MEMADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): member administration
+    /// `MEMADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): member administration
     Memadmin,
-    /// `MILCDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military command
+    /// `MILCDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military command
     Milcdm,
-    /// `PATADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient administration
+    /// `PATADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient administration
     Patadmin,
-    /// `PATSFTY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient safety
+    /// `PATSFTY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient safety
     Patsfty,
-    /// `PERFMSR` (http://terminology.hl7.org/CodeSystem/v3-ActReason): performance measure
+    /// `PERFMSR` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): performance measure
     Perfmsr,
-    /// `RECORDMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): records management
+    /// `RECORDMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): records management
     Recordmgt,
-    /// `SYSDEV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): system development
+    /// `SYSDEV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): system development
     Sysdev,
-    /// `HTEST` (http://terminology.hl7.org/CodeSystem/v3-ActReason): test health data
+    /// `HTEST` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): test health data
     Htest,
-    /// `TRAIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): training
+    /// `TRAIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): training
     Train,
-    /// `HPAYMT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare payment
+    /// `HPAYMT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare payment
     Hpaymt,
-    /// `CLMATTCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): claim attachment
+    /// `CLMATTCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): claim attachment
     Clmattch,
-    /// `COVAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage authorization
+    /// `COVAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage authorization
     Covauth,
-    /// `COVERAGE` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage under policy or program
+    /// `COVERAGE` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage under policy or program
     Coverage,
-    /// `ELIGDTRM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility determination
+    /// `ELIGDTRM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility determination
     Eligdtrm,
-    /// `ELIGVER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility verification
+    /// `ELIGVER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility verification
     Eligver,
-    /// `ENROLLM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): enrollment
+    /// `ENROLLM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): enrollment
     Enrollm,
-    /// `MILDCRG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military discharge
+    /// `MILDCRG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military discharge
     Mildcrg,
-    /// `REMITADV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): remittance advice
+    /// `REMITADV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): remittance advice
     Remitadv,
-    /// `HRESCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare research
+    /// `HRESCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare research
     Hresch,
-    /// `BIORCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): biomedical research
+    /// `BIORCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): biomedical research
     Biorch,
-    /// `CLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research
+    /// `CLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research
     Clintrch,
-    /// `CLINTRCHNPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research without patient care
+    /// `CLINTRCHNPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research without patient care
     Clintrchnpc,
-    /// `CLINTRCHPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research with patient care
+    /// `CLINTRCHPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research with patient care
     Clintrchpc,
-    /// `PRECLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): preclinical trial research
+    /// `PRECLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): preclinical trial research
     Preclintrch,
-    /// `DSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disease specific healthcare research
+    /// `DSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disease specific healthcare research
     Dsrch,
-    /// `POARCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population origins or ancestry healthcare research
+    /// `POARCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population origins or ancestry healthcare research
     Poarch,
-    /// `TRANSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): translational healthcare research
+    /// `TRANSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): translational healthcare research
     Transrch,
-    /// `PATRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient requested
+    /// `PATRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient requested
     Patrqt,
-    /// `FAMRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): family requested
+    /// `FAMRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): family requested
     Famrqt,
-    /// `PWATRNY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): power of attorney
+    /// `PWATRNY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): power of attorney
     Pwatrny,
-    /// `SUPNWK` (http://terminology.hl7.org/CodeSystem/v3-ActReason): support network
+    /// `SUPNWK` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): support network
     Supnwk,
-    /// `PUBHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): public health
+    /// `PUBHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): public health
     Pubhlth,
-    /// `DISASTER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disaster
+    /// `DISASTER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disaster
     Disaster,
-    /// `THREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): threat
+    /// `THREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): threat
     Threat,
-    /// `TREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): treatment
+    /// `TREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): treatment
     Treat,
-    /// `CLINTRL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial
+    /// `CLINTRL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial
     Clintrl,
-    /// `COC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coordination of care
+    /// `COC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coordination of care
     Coc,
-    /// `ETREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): Emergency Treatment
+    /// `ETREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): Emergency Treatment
     Etreat,
-    /// `BTG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): break the glass
+    /// `BTG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): break the glass
     Btg,
-    /// `ERTREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): emergency room treatment
+    /// `ERTREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): emergency room treatment
     Ertreat,
-    /// `POPHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population health
+    /// `POPHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population health
     Pophlth,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -15766,251 +15766,251 @@ impl ::fhirgen_runtime::PrimitiveValue for V3PurposeOfUse {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3ServiceDeliveryLocationRoleType {
-    /// `DX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Diagnostics or therapeutics unit
+    /// `DX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Diagnostics or therapeutics unit
     Dx,
-    /// `CVDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Cardiovascular diagnostics or therapeutics unit
+    /// `CVDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Cardiovascular diagnostics or therapeutics unit
     Cvdx,
-    /// `CATH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Cardiac catheterization lab
+    /// `CATH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Cardiac catheterization lab
     Cath,
-    /// `ECHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Echocardiography lab
+    /// `ECHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Echocardiography lab
     Echo,
-    /// `GIDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gastroenterology diagnostics or therapeutics lab
+    /// `GIDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gastroenterology diagnostics or therapeutics lab
     Gidx,
-    /// `ENDOS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Endoscopy lab
+    /// `ENDOS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Endoscopy lab
     Endos,
-    /// `RADDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Radiology diagnostics or therapeutics unit
+    /// `RADDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Radiology diagnostics or therapeutics unit
     Raddx,
-    /// `RADO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Radiation oncology unit
+    /// `RADO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Radiation oncology unit
     Rado,
-    /// `RNEU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neuroradiology unit
+    /// `RNEU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neuroradiology unit
     Rneu,
-    /// `HOSP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospital
+    /// `HOSP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospital
     Hosp,
-    /// `CHR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Chronic Care Facility
+    /// `CHR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Chronic Care Facility
     Chr,
-    /// `GACH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospitals; General Acute Care Hospital
+    /// `GACH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospitals; General Acute Care Hospital
     Gach,
-    /// `MHSP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Military Hospital
+    /// `MHSP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Military Hospital
     Mhsp,
-    /// `PSYCHF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychatric Care Facility
+    /// `PSYCHF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychatric Care Facility
     Psychf,
-    /// `RH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rehabilitation hospital
+    /// `RH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rehabilitation hospital
     Rh,
-    /// `RHAT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): addiction treatment center
+    /// `RHAT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): addiction treatment center
     Rhat,
-    /// `RHII` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): intellectual impairment center
+    /// `RHII` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): intellectual impairment center
     Rhii,
-    /// `RHMAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): parents with adjustment difficulties center
+    /// `RHMAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): parents with adjustment difficulties center
     Rhmad,
-    /// `RHPI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment center
+    /// `RHPI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment center
     Rhpi,
-    /// `RHPIH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - hearing center
+    /// `RHPIH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - hearing center
     Rhpih,
-    /// `RHPIMS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - motor skills center
+    /// `RHPIMS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - motor skills center
     Rhpims,
-    /// `RHPIVS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - visual skills center
+    /// `RHPIVS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - visual skills center
     Rhpivs,
-    /// `RHYAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): youths with adjustment difficulties center
+    /// `RHYAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): youths with adjustment difficulties center
     Rhyad,
-    /// `HU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospital unit
+    /// `HU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospital unit
     Hu,
-    /// `BMTU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Bone marrow transplant unit
+    /// `BMTU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Bone marrow transplant unit
     Bmtu,
-    /// `CCU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Coronary care unit
+    /// `CCU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Coronary care unit
     Ccu,
-    /// `CHEST` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Chest unit
+    /// `CHEST` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Chest unit
     Chest,
-    /// `EPIL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Epilepsy unit
+    /// `EPIL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Epilepsy unit
     Epil,
-    /// `ER` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Emergency room
+    /// `ER` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Emergency room
     Er,
-    /// `ETU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Emergency trauma unit
+    /// `ETU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Emergency trauma unit
     Etu,
-    /// `HD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hemodialysis unit
+    /// `HD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hemodialysis unit
     Hd,
-    /// `HLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): hospital laboratory
+    /// `HLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): hospital laboratory
     Hlab,
-    /// `INLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): inpatient laboratory
+    /// `INLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): inpatient laboratory
     Inlab,
-    /// `OUTLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): outpatient laboratory
+    /// `OUTLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): outpatient laboratory
     Outlab,
-    /// `HRAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): radiology unit
+    /// `HRAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): radiology unit
     Hrad,
-    /// `HUSCS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): specimen collection site
+    /// `HUSCS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): specimen collection site
     Huscs,
-    /// `ICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Intensive care unit
+    /// `ICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Intensive care unit
     Icu,
-    /// `PEDICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric intensive care unit
+    /// `PEDICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric intensive care unit
     Pedicu,
-    /// `PEDNICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric neonatal intensive care unit
+    /// `PEDNICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric neonatal intensive care unit
     Pednicu,
-    /// `INPHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): inpatient pharmacy
+    /// `INPHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): inpatient pharmacy
     Inpharm,
-    /// `MBL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): medical laboratory
+    /// `MBL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): medical laboratory
     Mbl,
-    /// `NCCS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurology critical care and stroke unit
+    /// `NCCS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurology critical care and stroke unit
     Nccs,
-    /// `NS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurosurgery unit
+    /// `NS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurosurgery unit
     Ns,
-    /// `OUTPHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): outpatient pharmacy
+    /// `OUTPHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): outpatient pharmacy
     Outpharm,
-    /// `PEDU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric unit
+    /// `PEDU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric unit
     Pedu,
-    /// `PHU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychiatric hospital unit
+    /// `PHU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychiatric hospital unit
     Phu,
-    /// `RHU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rehabilitation hospital unit
+    /// `RHU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rehabilitation hospital unit
     Rhu,
-    /// `SLEEP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Sleep disorders unit
+    /// `SLEEP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Sleep disorders unit
     Sleep,
-    /// `NCCF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Nursing or custodial care facility
+    /// `NCCF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Nursing or custodial care facility
     Nccf,
-    /// `SNF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Skilled nursing facility
+    /// `SNF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Skilled nursing facility
     Snf,
-    /// `OF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Outpatient facility
+    /// `OF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Outpatient facility
     Of,
-    /// `ALL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Allergy clinic
+    /// `ALL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Allergy clinic
     All,
-    /// `AMPUT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Amputee clinic
+    /// `AMPUT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Amputee clinic
     Amput,
-    /// `BMTC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Bone marrow transplant clinic
+    /// `BMTC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Bone marrow transplant clinic
     Bmtc,
-    /// `BREAST` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Breast clinic
+    /// `BREAST` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Breast clinic
     Breast,
-    /// `CANC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Child and adolescent neurology clinic
+    /// `CANC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Child and adolescent neurology clinic
     Canc,
-    /// `CAPC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Child and adolescent psychiatry clinic
+    /// `CAPC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Child and adolescent psychiatry clinic
     Capc,
-    /// `CARD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Ambulatory Health Care Facilities; Clinic/Center; Rehabilitation: Cardiac Facilities
+    /// `CARD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Ambulatory Health Care Facilities; Clinic/Center; Rehabilitation: Cardiac Facilities
     Card,
-    /// `PEDCARD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric cardiology clinic
+    /// `PEDCARD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric cardiology clinic
     Pedcard,
-    /// `COAG` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Coagulation clinic
+    /// `COAG` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Coagulation clinic
     Coag,
-    /// `CRS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Colon and rectal surgery clinic
+    /// `CRS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Colon and rectal surgery clinic
     Crs,
-    /// `DERM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Dermatology clinic
+    /// `DERM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Dermatology clinic
     Derm,
-    /// `ENDO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Endocrinology clinic
+    /// `ENDO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Endocrinology clinic
     Endo,
-    /// `PEDE` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric endocrinology clinic
+    /// `PEDE` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric endocrinology clinic
     Pede,
-    /// `ENT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Otorhinolaryngology clinic
+    /// `ENT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Otorhinolaryngology clinic
     Ent,
-    /// `FMC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Family medicine clinic
+    /// `FMC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Family medicine clinic
     Fmc,
-    /// `GI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gastroenterology clinic
+    /// `GI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gastroenterology clinic
     Gi,
-    /// `PEDGI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric gastroenterology clinic
+    /// `PEDGI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric gastroenterology clinic
     Pedgi,
-    /// `GIM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): General internal medicine clinic
+    /// `GIM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): General internal medicine clinic
     Gim,
-    /// `GYN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gynecology clinic
+    /// `GYN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gynecology clinic
     Gyn,
-    /// `HEM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hematology clinic
+    /// `HEM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hematology clinic
     Hem,
-    /// `PEDHEM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric hematology clinic
+    /// `PEDHEM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric hematology clinic
     Pedhem,
-    /// `HTN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hypertension clinic
+    /// `HTN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hypertension clinic
     Htn,
-    /// `IEC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Impairment evaluation center
+    /// `IEC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Impairment evaluation center
     Iec,
-    /// `INFD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Infectious disease clinic
+    /// `INFD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Infectious disease clinic
     Infd,
-    /// `PEDID` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric infectious disease clinic
+    /// `PEDID` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric infectious disease clinic
     Pedid,
-    /// `INV` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Infertility clinic
+    /// `INV` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Infertility clinic
     Inv,
-    /// `LYMPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Lympedema clinic
+    /// `LYMPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Lympedema clinic
     Lymph,
-    /// `MGEN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Medical genetics clinic
+    /// `MGEN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Medical genetics clinic
     Mgen,
-    /// `NEPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Nephrology clinic
+    /// `NEPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Nephrology clinic
     Neph,
-    /// `PEDNEPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric nephrology clinic
+    /// `PEDNEPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric nephrology clinic
     Pedneph,
-    /// `NEUR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurology clinic
+    /// `NEUR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurology clinic
     Neur,
-    /// `OB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Obstetrics clinic
+    /// `OB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Obstetrics clinic
     Ob,
-    /// `OMS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Oral and maxillofacial surgery clinic
+    /// `OMS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Oral and maxillofacial surgery clinic
     Oms,
-    /// `ONCL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Medical oncology clinic
+    /// `ONCL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Medical oncology clinic
     Oncl,
-    /// `PEDHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric oncology clinic
+    /// `PEDHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric oncology clinic
     Pedho,
-    /// `OPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Opthalmology clinic
+    /// `OPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Opthalmology clinic
     Oph,
-    /// `OPTC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): optometry clinic
+    /// `OPTC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): optometry clinic
     Optc,
-    /// `ORTHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Orthopedics clinic
+    /// `ORTHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Orthopedics clinic
     Ortho,
-    /// `HAND` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hand clinic
+    /// `HAND` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hand clinic
     Hand,
-    /// `PAINCL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pain clinic
+    /// `PAINCL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pain clinic
     Paincl,
-    /// `PC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Primary care clinic
+    /// `PC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Primary care clinic
     Pc,
-    /// `PEDC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatrics clinic
+    /// `PEDC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatrics clinic
     Pedc,
-    /// `PEDRHEUM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric rheumatology clinic
+    /// `PEDRHEUM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric rheumatology clinic
     Pedrheum,
-    /// `POD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Podiatry clinic
+    /// `POD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Podiatry clinic
     Pod,
-    /// `PREV` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Preventive medicine clinic
+    /// `PREV` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Preventive medicine clinic
     Prev,
-    /// `PROCTO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Proctology clinic
+    /// `PROCTO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Proctology clinic
     Procto,
-    /// `PROFF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Provider's Office
+    /// `PROFF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Provider's Office
     Proff,
-    /// `PROS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Prosthodontics clinic
+    /// `PROS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Prosthodontics clinic
     Pros,
-    /// `PSI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychology clinic
+    /// `PSI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychology clinic
     Psi,
-    /// `PSY` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychiatry clinic
+    /// `PSY` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychiatry clinic
     Psy,
-    /// `RHEUM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rheumatology clinic
+    /// `RHEUM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rheumatology clinic
     Rheum,
-    /// `SPMED` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Sports medicine clinic
+    /// `SPMED` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Sports medicine clinic
     Spmed,
-    /// `SU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Surgery clinic
+    /// `SU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Surgery clinic
     Su,
-    /// `PLS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Plastic surgery clinic
+    /// `PLS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Plastic surgery clinic
     Pls,
-    /// `URO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Urology clinic
+    /// `URO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Urology clinic
     Uro,
-    /// `TR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Transplant clinic
+    /// `TR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Transplant clinic
     Tr,
-    /// `TRAVEL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Travel and geographic medicine clinic
+    /// `TRAVEL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Travel and geographic medicine clinic
     Travel,
-    /// `WND` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Wound clinic
+    /// `WND` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Wound clinic
     Wnd,
-    /// `RTF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Residential treatment facility
+    /// `RTF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Residential treatment facility
     Rtf,
-    /// `PRC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pain rehabilitation center
+    /// `PRC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pain rehabilitation center
     Prc,
-    /// `SURF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Substance use rehabilitation facility
+    /// `SURF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Substance use rehabilitation facility
     Surf,
-    /// `DADDR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Delivery Address
+    /// `DADDR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Delivery Address
     Daddr,
-    /// `MOBL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Mobile Unit
+    /// `MOBL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Mobile Unit
     Mobl,
-    /// `AMB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Ambulance
+    /// `AMB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Ambulance
     Amb,
-    /// `PHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pharmacy
+    /// `PHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pharmacy
     Pharm,
-    /// `ACC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): accident site
+    /// `ACC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): accident site
     Acc,
-    /// `COMM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Community Location
+    /// `COMM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Community Location
     Comm,
-    /// `CSC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): community service center
+    /// `CSC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): community service center
     Csc,
-    /// `PTRES` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Patient's Residence
+    /// `PTRES` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Patient's Residence
     Ptres,
-    /// `SCHOOL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): school
+    /// `SCHOOL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): school
     School,
-    /// `UPC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): underage protection center
+    /// `UPC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): underage protection center
     Upc,
-    /// `WORK` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): work site
+    /// `WORK` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): work site
     Work,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -17261,31 +17261,31 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ServiceDeliveryLocationRoleType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VitalSigns {
-    /// `85353-1` (http://loinc.org)
+    /// `85353-1` (`http://loinc.org`)
     C853531,
-    /// `9279-1` (http://loinc.org)
+    /// `9279-1` (`http://loinc.org`)
     C92791,
-    /// `8867-4` (http://loinc.org)
+    /// `8867-4` (`http://loinc.org`)
     C88674,
-    /// `2708-6` (http://loinc.org)
+    /// `2708-6` (`http://loinc.org`)
     C27086,
-    /// `8310-5` (http://loinc.org)
+    /// `8310-5` (`http://loinc.org`)
     C83105,
-    /// `8302-2` (http://loinc.org)
+    /// `8302-2` (`http://loinc.org`)
     C83022,
-    /// `9843-4` (http://loinc.org)
+    /// `9843-4` (`http://loinc.org`)
     C98434,
-    /// `29463-7` (http://loinc.org)
+    /// `29463-7` (`http://loinc.org`)
     C294637,
-    /// `39156-5` (http://loinc.org)
+    /// `39156-5` (`http://loinc.org`)
     C391565,
-    /// `85354-9` (http://loinc.org)
+    /// `85354-9` (`http://loinc.org`)
     C853549,
-    /// `8480-6` (http://loinc.org)
+    /// `8480-6` (`http://loinc.org`)
     C84806,
-    /// `8462-4` (http://loinc.org)
+    /// `8462-4` (`http://loinc.org`)
     C84624,
-    /// `8478-0` (http://loinc.org)
+    /// `8478-0` (`http://loinc.org`)
     C84780,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.

@@ -5,11 +5,11 @@
 /// The codes of value set `http://hl7.org/fhir/ValueSet/address-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AddressType {
-    /// `postal` (http://hl7.org/fhir/address-type): Postal
+    /// `postal` (`http://hl7.org/fhir/address-type`): Postal
     Postal,
-    /// `physical` (http://hl7.org/fhir/address-type): Physical
+    /// `physical` (`http://hl7.org/fhir/address-type`): Physical
     Physical,
-    /// `both` (http://hl7.org/fhir/address-type): Postal & Physical
+    /// `both` (`http://hl7.org/fhir/address-type`): Postal & Physical
     Both,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -122,15 +122,15 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/address-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AddressUse {
-    /// `home` (http://hl7.org/fhir/address-use): Home
+    /// `home` (`http://hl7.org/fhir/address-use`): Home
     Home,
-    /// `work` (http://hl7.org/fhir/address-use): Work
+    /// `work` (`http://hl7.org/fhir/address-use`): Work
     Work,
-    /// `temp` (http://hl7.org/fhir/address-use): Temporary
+    /// `temp` (`http://hl7.org/fhir/address-use`): Temporary
     Temp,
-    /// `old` (http://hl7.org/fhir/address-use): Old / Incorrect
+    /// `old` (`http://hl7.org/fhir/address-use`): Old / Incorrect
     Old,
-    /// `billing` (http://hl7.org/fhir/address-use): Billing
+    /// `billing` (`http://hl7.org/fhir/address-use`): Billing
     Billing,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -248,13 +248,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/administrative-gender`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AdministrativeGender {
-    /// `male` (http://hl7.org/fhir/administrative-gender): Male
+    /// `male` (`http://hl7.org/fhir/administrative-gender`): Male
     Male,
-    /// `female` (http://hl7.org/fhir/administrative-gender): Female
+    /// `female` (`http://hl7.org/fhir/administrative-gender`): Female
     Female,
-    /// `other` (http://hl7.org/fhir/administrative-gender): Other
+    /// `other` (`http://hl7.org/fhir/administrative-gender`): Other
     Other,
-    /// `unknown` (http://hl7.org/fhir/administrative-gender): Unknown
+    /// `unknown` (`http://hl7.org/fhir/administrative-gender`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -376,419 +376,419 @@ impl ::fhirgen_runtime::PrimitiveValue for AdministrativeGender {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/security-labels`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllSecurityLabels {
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): unrestricted
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): unrestricted
     U,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): low
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): low
     L,
-    /// `M` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): moderate
+    /// `M` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): moderate
     M,
-    /// `N` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): normal
+    /// `N` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): normal
     N,
-    /// `R` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): restricted
+    /// `R` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): restricted
     R,
-    /// `V` (http://terminology.hl7.org/CodeSystem/v3-Confidentiality): very restricted
+    /// `V` (`http://terminology.hl7.org/CodeSystem/v3-Confidentiality`): very restricted
     V,
-    /// `ETH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): substance abuse information sensitivity
+    /// `ETH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): substance abuse information sensitivity
     Eth,
-    /// `GDIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): genetic disease information sensitivity
+    /// `GDIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): genetic disease information sensitivity
     Gdis,
-    /// `HIV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): HIV/AIDS information sensitivity
+    /// `HIV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): HIV/AIDS information sensitivity
     Hiv,
-    /// `MST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): military sexual trauma information sensitivity
+    /// `MST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): military sexual trauma information sensitivity
     Mst,
-    /// `SCA` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sickle cell anemia information sensitivity
+    /// `SCA` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sickle cell anemia information sensitivity
     Sca,
-    /// `SDV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexual assault, abuse, or domestic violence information sensitivity
+    /// `SDV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexual assault, abuse, or domestic violence information sensitivity
     Sdv,
-    /// `SEX` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexuality and reproductive health information sensitivity
+    /// `SEX` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexuality and reproductive health information sensitivity
     Sex,
-    /// `SPI` (http://terminology.hl7.org/CodeSystem/v3-ActCode): specially protected information sensitivity
+    /// `SPI` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): specially protected information sensitivity
     Spi,
-    /// `BH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): behavioral health information sensitivity
+    /// `BH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): behavioral health information sensitivity
     Bh,
-    /// `COGN` (http://terminology.hl7.org/CodeSystem/v3-ActCode): cognitive disability information sensitivity
+    /// `COGN` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): cognitive disability information sensitivity
     Cogn,
-    /// `DVD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): developmental disability information sensitivity
+    /// `DVD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): developmental disability information sensitivity
     Dvd,
-    /// `EMOTDIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): emotional disturbance information sensitivity
+    /// `EMOTDIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): emotional disturbance information sensitivity
     Emotdis,
-    /// `MH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mental health information sensitivity
+    /// `MH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mental health information sensitivity
     Mh,
-    /// `PSY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): psychiatry disorder information sensitivity
+    /// `PSY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): psychiatry disorder information sensitivity
     Psy,
-    /// `PSYTHPN` (http://terminology.hl7.org/CodeSystem/v3-ActCode): psychotherapy note information sensitivity
+    /// `PSYTHPN` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): psychotherapy note information sensitivity
     Psythpn,
-    /// `SUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): substance use disorder information sensitivity
+    /// `SUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): substance use disorder information sensitivity
     Sud,
-    /// `ETHUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): alcohol use disorder information sensitivity
+    /// `ETHUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): alcohol use disorder information sensitivity
     Ethud,
-    /// `OPIOIDUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): opioid use disorder information sensitivity
+    /// `OPIOIDUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): opioid use disorder information sensitivity
     Opioidud,
-    /// `STD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sexually transmitted disease information sensitivity
+    /// `STD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sexually transmitted disease information sensitivity
     Std,
-    /// `TBOO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): taboo
+    /// `TBOO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): taboo
     Tboo,
-    /// `VIO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): violence information sensitivity
+    /// `VIO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): violence information sensitivity
     Vio,
-    /// `SICKLE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sickle cell
+    /// `SICKLE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sickle cell
     Sickle,
-    /// `DEMO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): all demographic information sensitivity
+    /// `DEMO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): all demographic information sensitivity
     Demo,
-    /// `DOB` (http://terminology.hl7.org/CodeSystem/v3-ActCode): date of birth information sensitivity
+    /// `DOB` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): date of birth information sensitivity
     Dob,
-    /// `GENDER` (http://terminology.hl7.org/CodeSystem/v3-ActCode): gender and sexual orientation information sensitivity
+    /// `GENDER` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): gender and sexual orientation information sensitivity
     Gender,
-    /// `LIVARG` (http://terminology.hl7.org/CodeSystem/v3-ActCode): living arrangement information sensitivity
+    /// `LIVARG` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): living arrangement information sensitivity
     Livarg,
-    /// `MARST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): marital status information sensitivity
+    /// `MARST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): marital status information sensitivity
     Marst,
-    /// `RACE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): race information sensitivity
+    /// `RACE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): race information sensitivity
     Race,
-    /// `REL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): religion information sensitivity
+    /// `REL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): religion information sensitivity
     Rel,
-    /// `B` (http://terminology.hl7.org/CodeSystem/v3-ActCode): business information sensitivity
+    /// `B` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): business information sensitivity
     B,
-    /// `EMPL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): employer information sensitivity
+    /// `EMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): employer information sensitivity
     Empl,
-    /// `LOCIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): location information sensitivity
+    /// `LOCIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): location information sensitivity
     Locis,
-    /// `SSP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): sensitive service provider information sensitivity
+    /// `SSP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): sensitive service provider information sensitivity
     Ssp,
-    /// `ADOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): adolescent information sensitivity
+    /// `ADOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): adolescent information sensitivity
     Adol,
-    /// `CEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): celebrity information sensitivity
+    /// `CEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): celebrity information sensitivity
     Cel,
-    /// `DIA` (http://terminology.hl7.org/CodeSystem/v3-ActCode): diagnosis information sensitivity
+    /// `DIA` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): diagnosis information sensitivity
     Dia,
-    /// `DRGIS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): drug information sensitivity
+    /// `DRGIS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): drug information sensitivity
     Drgis,
-    /// `EMP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): employee information sensitivity
+    /// `EMP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): employee information sensitivity
     Emp,
-    /// `PDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient default information sensitivity
+    /// `PDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient default information sensitivity
     Pds,
-    /// `PHY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): physician requested information sensitivity
+    /// `PHY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): physician requested information sensitivity
     Phy,
-    /// `PRS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient requested information sensitivity
+    /// `PRS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient requested information sensitivity
     Prs,
-    /// `COMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): compartment
+    /// `COMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): compartment
     Compt,
-    /// `ACOCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): accountable care organization compartment
+    /// `ACOCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): accountable care organization compartment
     Acocompt,
-    /// `CTCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): care team compartment
+    /// `CTCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): care team compartment
     Ctcompt,
-    /// `FMCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): financial management compartment
+    /// `FMCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): financial management compartment
     Fmcompt,
-    /// `HRCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): human resource compartment
+    /// `HRCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): human resource compartment
     Hrcompt,
-    /// `LRCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): legitimate relationship compartment
+    /// `LRCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): legitimate relationship compartment
     Lrcompt,
-    /// `PACOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): patient administration compartment
+    /// `PACOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): patient administration compartment
     Pacompt,
-    /// `RESCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): research project compartment
+    /// `RESCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): research project compartment
     Rescompt,
-    /// `RMGTCOMPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): records management compartment
+    /// `RMGTCOMPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): records management compartment
     Rmgtcompt,
-    /// `ABSTRED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): abstracted
+    /// `ABSTRED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): abstracted
     Abstred,
-    /// `AGGRED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): aggregated
+    /// `AGGRED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): aggregated
     Aggred,
-    /// `ANONYED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): anonymized
+    /// `ANONYED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): anonymized
     Anonyed,
-    /// `MAPPED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): mapped
+    /// `MAPPED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): mapped
     Mapped,
-    /// `MASKED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): masked
+    /// `MASKED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): masked
     Masked,
-    /// `PSEUDED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): pseudonymized
+    /// `PSEUDED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): pseudonymized
     Pseuded,
-    /// `REDACTED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): redacted
+    /// `REDACTED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): redacted
     Redacted,
-    /// `SUBSETTED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): subsetted
+    /// `SUBSETTED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): subsetted
     Subsetted,
-    /// `SYNTAC` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): syntactic transform
+    /// `SYNTAC` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): syntactic transform
     Syntac,
-    /// `TRSLT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): translated
+    /// `TRSLT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): translated
     Trslt,
-    /// `VERSIONED` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): versioned
+    /// `VERSIONED` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): versioned
     Versioned,
-    /// `CRYTOHASH` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): cryptographic hash function
+    /// `CRYTOHASH` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): cryptographic hash function
     Crytohash,
-    /// `DIGSIG` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): digital signature
+    /// `DIGSIG` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): digital signature
     Digsig,
-    /// `HRELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): highly reliable
+    /// `HRELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): highly reliable
     Hreliable,
-    /// `RELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): reliable
+    /// `RELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): reliable
     Reliable,
-    /// `UNCERTREL` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): uncertain reliability
+    /// `UNCERTREL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): uncertain reliability
     Uncertrel,
-    /// `UNRELIABLE` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): unreliable
+    /// `UNRELIABLE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): unreliable
     Unreliable,
-    /// `CLINAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): clinician asserted
+    /// `CLINAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): clinician asserted
     Clinast,
-    /// `DEVAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): device asserted
+    /// `DEVAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): device asserted
     Devast,
-    /// `HCPAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): healthcare professional asserted
+    /// `HCPAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): healthcare professional asserted
     Hcpast,
-    /// `PACQAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient acquaintance asserted
+    /// `PACQAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient acquaintance asserted
     Pacqast,
-    /// `PATAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient asserted
+    /// `PATAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient asserted
     Patast,
-    /// `PAYAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): payer asserted
+    /// `PAYAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): payer asserted
     Payast,
-    /// `PROAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): professional asserted
+    /// `PROAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): professional asserted
     Proast,
-    /// `SDMAST` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): substitute decision maker asserted
+    /// `SDMAST` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): substitute decision maker asserted
     Sdmast,
-    /// `CLINRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): clinician reported
+    /// `CLINRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): clinician reported
     Clinrpt,
-    /// `DEVRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): device reported
+    /// `DEVRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): device reported
     Devrpt,
-    /// `HCPRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): healthcare professional reported
+    /// `HCPRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): healthcare professional reported
     Hcprpt,
-    /// `PACQRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient acquaintance reported
+    /// `PACQRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient acquaintance reported
     Pacqrpt,
-    /// `PATRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): patient reported
+    /// `PATRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): patient reported
     Patrpt,
-    /// `PAYRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): payer reported
+    /// `PAYRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): payer reported
     Payrpt,
-    /// `PRORPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): professional reported
+    /// `PRORPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): professional reported
     Prorpt,
-    /// `SDMRPT` (http://terminology.hl7.org/CodeSystem/v3-ObservationValue): substitute decision maker reported
+    /// `SDMRPT` (`http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): substitute decision maker reported
     Sdmrpt,
-    /// `SecurityPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): security policy
+    /// `SecurityPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): security policy
     SecurityPolicy,
-    /// `AUTHPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): authorization policy
+    /// `AUTHPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): authorization policy
     Authpol,
-    /// `ACCESSCONSCHEME` (http://terminology.hl7.org/CodeSystem/v3-ActCode): access control scheme
+    /// `ACCESSCONSCHEME` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): access control scheme
     Accessconscheme,
-    /// `DELEPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): delegation policy
+    /// `DELEPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): delegation policy
     Delepol,
-    /// `ObligationPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): obligation policy
+    /// `ObligationPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): obligation policy
     ObligationPolicy,
-    /// `ANONY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): anonymize
+    /// `ANONY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): anonymize
     Anony,
-    /// `AOD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): accounting of disclosure
+    /// `AOD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): accounting of disclosure
     Aod,
-    /// `AUDIT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): audit
+    /// `AUDIT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): audit
     Audit,
-    /// `AUDTR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): audit trail
+    /// `AUDTR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): audit trail
     Audtr,
-    /// `CPLYCC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with confidentiality code
+    /// `CPLYCC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with confidentiality code
     Cplycc,
-    /// `CPLYCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with consent directive
+    /// `CPLYCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with consent directive
     Cplycd,
-    /// `CPLYJPP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with jurisdictional privacy policy
+    /// `CPLYJPP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with jurisdictional privacy policy
     Cplyjpp,
-    /// `CPLYOPP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with organizational privacy policy
+    /// `CPLYOPP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with organizational privacy policy
     Cplyopp,
-    /// `CPLYOSP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with organizational security policy
+    /// `CPLYOSP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with organizational security policy
     Cplyosp,
-    /// `CPLYPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): comply with policy
+    /// `CPLYPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): comply with policy
     Cplypol,
-    /// `DECLASSIFYLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): declassify security label
+    /// `DECLASSIFYLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): declassify security label
     Declassifylabel,
-    /// `DEID` (http://terminology.hl7.org/CodeSystem/v3-ActCode): deidentify
+    /// `DEID` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): deidentify
     Deid,
-    /// `DELAU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): delete after use
+    /// `DELAU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): delete after use
     Delau,
-    /// `DOWNGRDLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): downgrade security label
+    /// `DOWNGRDLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): downgrade security label
     Downgrdlabel,
-    /// `DRIVLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): derive security label
+    /// `DRIVLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): derive security label
     Drivlabel,
-    /// `ENCRYPT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt
+    /// `ENCRYPT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt
     Encrypt,
-    /// `ENCRYPTR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt at rest
+    /// `ENCRYPTR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt at rest
     Encryptr,
-    /// `ENCRYPTT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt in transit
+    /// `ENCRYPTT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt in transit
     Encryptt,
-    /// `ENCRYPTU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): encrypt in use
+    /// `ENCRYPTU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): encrypt in use
     Encryptu,
-    /// `HUAPRV` (http://terminology.hl7.org/CodeSystem/v3-ActCode): human approval
+    /// `HUAPRV` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): human approval
     Huaprv,
-    /// `LABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): assign security label
+    /// `LABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): assign security label
     Label,
-    /// `MASK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mask
+    /// `MASK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mask
     Mask,
-    /// `MINEC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): minimum necessary
+    /// `MINEC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): minimum necessary
     Minec,
-    /// `PERSISTLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): persist security label
+    /// `PERSISTLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): persist security label
     Persistlabel,
-    /// `PRIVMARK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): privacy mark
+    /// `PRIVMARK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): privacy mark
     Privmark,
-    /// `PSEUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pseudonymize
+    /// `PSEUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pseudonymize
     Pseud,
-    /// `REDACT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): redact
+    /// `REDACT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): redact
     Redact,
-    /// `UPGRDLABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): upgrade security label
+    /// `UPGRDLABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): upgrade security label
     Upgrdlabel,
-    /// `RefrainPolicy` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refrain policy
+    /// `RefrainPolicy` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refrain policy
     RefrainPolicy,
-    /// `NOAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without subject authorization
+    /// `NOAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without subject authorization
     Noauth,
-    /// `NOCOLLECT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no collection
+    /// `NOCOLLECT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no collection
     Nocollect,
-    /// `NODSCLCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without consent directive
+    /// `NODSCLCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without consent directive
     Nodsclcd,
-    /// `NODSCLCDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without information subject's consent directive
+    /// `NODSCLCDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without information subject's consent directive
     Nodsclcds,
-    /// `NOINTEGRATE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no integration
+    /// `NOINTEGRATE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no integration
     Nointegrate,
-    /// `NOLIST` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no unlisted entity disclosure
+    /// `NOLIST` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no unlisted entity disclosure
     Nolist,
-    /// `NOMOU` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without MOU
+    /// `NOMOU` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without MOU
     Nomou,
-    /// `NOORGPOL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without organizational authorization
+    /// `NOORGPOL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without organizational authorization
     Noorgpol,
-    /// `NOPAT` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure to patient, family or caregivers without attending provider's authorization
+    /// `NOPAT` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure to patient, family or caregivers without attending provider's authorization
     Nopat,
-    /// `NOPERSISTP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no collection beyond purpose of use
+    /// `NOPERSISTP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no collection beyond purpose of use
     Nopersistp,
-    /// `NORDSCLCD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no redisclosure without consent directive
+    /// `NORDSCLCD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no redisclosure without consent directive
     Nordsclcd,
-    /// `NORDSCLCDS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no redisclosure without information subject's consent directive
+    /// `NORDSCLCDS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no redisclosure without information subject's consent directive
     Nordsclcds,
-    /// `NORDSCLW` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without jurisdictional authorization
+    /// `NORDSCLW` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without jurisdictional authorization
     Nordsclw,
-    /// `NORELINK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no relinking
+    /// `NORELINK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no relinking
     Norelink,
-    /// `NOREUSE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no reuse beyond purpose of use
+    /// `NOREUSE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no reuse beyond purpose of use
     Noreuse,
-    /// `NOVIP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no unauthorized VIP disclosure
+    /// `NOVIP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no unauthorized VIP disclosure
     Novip,
-    /// `ORCON` (http://terminology.hl7.org/CodeSystem/v3-ActCode): no disclosure without originator authorization
+    /// `ORCON` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): no disclosure without originator authorization
     Orcon,
-    /// `PurposeOfUse` (http://terminology.hl7.org/CodeSystem/v3-ActReason): purpose of use
+    /// `PurposeOfUse` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): purpose of use
     PurposeOfUse,
-    /// `HMARKT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare marketing
+    /// `HMARKT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare marketing
     Hmarkt,
-    /// `HOPERAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare operations
+    /// `HOPERAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare operations
     Hoperat,
-    /// `CAREMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): care management
+    /// `CAREMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): care management
     Caremgt,
-    /// `DONAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): donation
+    /// `DONAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): donation
     Donat,
-    /// `FRAUD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): fraud
+    /// `FRAUD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): fraud
     Fraud,
-    /// `GOV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): government
+    /// `GOV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): government
     Gov,
-    /// `HACCRED` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health accreditation
+    /// `HACCRED` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health accreditation
     Haccred,
-    /// `HCOMPL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health compliance
+    /// `HCOMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health compliance
     Hcompl,
-    /// `HDECD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): decedent
+    /// `HDECD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): decedent
     Hdecd,
-    /// `HDIRECT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): directory
+    /// `HDIRECT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): directory
     Hdirect,
-    /// `HDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare delivery management
+    /// `HDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare delivery management
     Hdm,
-    /// `HLEGAL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): legal
+    /// `HLEGAL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): legal
     Hlegal,
-    /// `HOUTCOMS` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health outcome measure
+    /// `HOUTCOMS` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health outcome measure
     Houtcoms,
-    /// `HPRGRP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health program reporting
+    /// `HPRGRP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health program reporting
     Hprgrp,
-    /// `HQUALIMP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health quality improvement
+    /// `HQUALIMP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health quality improvement
     Hqualimp,
-    /// `HSYSADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health system administration
+    /// `HSYSADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health system administration
     Hsysadmin,
-    /// `LABELING` (http://terminology.hl7.org/CodeSystem/v3-ActReason): labeling
+    /// `LABELING` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): labeling
     Labeling,
-    /// `METAMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): metadata management
+    /// `METAMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): metadata management
     Metamgt,
-    /// `MEMADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): member administration
+    /// `MEMADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): member administration
     Memadmin,
-    /// `MILCDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military command
+    /// `MILCDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military command
     Milcdm,
-    /// `PATADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient administration
+    /// `PATADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient administration
     Patadmin,
-    /// `PATSFTY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient safety
+    /// `PATSFTY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient safety
     Patsfty,
-    /// `PERFMSR` (http://terminology.hl7.org/CodeSystem/v3-ActReason): performance measure
+    /// `PERFMSR` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): performance measure
     Perfmsr,
-    /// `RECORDMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): records management
+    /// `RECORDMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): records management
     Recordmgt,
-    /// `SYSDEV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): system development
+    /// `SYSDEV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): system development
     Sysdev,
-    /// `HTEST` (http://terminology.hl7.org/CodeSystem/v3-ActReason): test health data
+    /// `HTEST` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): test health data
     Htest,
-    /// `TRAIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): training
+    /// `TRAIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): training
     Train,
-    /// `HPAYMT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare payment
+    /// `HPAYMT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare payment
     Hpaymt,
-    /// `CLMATTCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): claim attachment
+    /// `CLMATTCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): claim attachment
     Clmattch,
-    /// `COVAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage authorization
+    /// `COVAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage authorization
     Covauth,
-    /// `COVERAGE` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage under policy or program
+    /// `COVERAGE` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage under policy or program
     Coverage,
-    /// `ELIGDTRM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility determination
+    /// `ELIGDTRM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility determination
     Eligdtrm,
-    /// `ELIGVER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility verification
+    /// `ELIGVER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility verification
     Eligver,
-    /// `ENROLLM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): enrollment
+    /// `ENROLLM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): enrollment
     Enrollm,
-    /// `MILDCRG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military discharge
+    /// `MILDCRG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military discharge
     Mildcrg,
-    /// `REMITADV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): remittance advice
+    /// `REMITADV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): remittance advice
     Remitadv,
-    /// `HRESCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare research
+    /// `HRESCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare research
     Hresch,
-    /// `BIORCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): biomedical research
+    /// `BIORCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): biomedical research
     Biorch,
-    /// `CLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research
+    /// `CLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research
     Clintrch,
-    /// `CLINTRCHNPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research without patient care
+    /// `CLINTRCHNPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research without patient care
     Clintrchnpc,
-    /// `CLINTRCHPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research with patient care
+    /// `CLINTRCHPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research with patient care
     Clintrchpc,
-    /// `PRECLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): preclinical trial research
+    /// `PRECLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): preclinical trial research
     Preclintrch,
-    /// `DSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disease specific healthcare research
+    /// `DSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disease specific healthcare research
     Dsrch,
-    /// `POARCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population origins or ancestry healthcare research
+    /// `POARCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population origins or ancestry healthcare research
     Poarch,
-    /// `TRANSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): translational healthcare research
+    /// `TRANSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): translational healthcare research
     Transrch,
-    /// `PATRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient requested
+    /// `PATRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient requested
     Patrqt,
-    /// `FAMRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): family requested
+    /// `FAMRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): family requested
     Famrqt,
-    /// `PWATRNY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): power of attorney
+    /// `PWATRNY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): power of attorney
     Pwatrny,
-    /// `SUPNWK` (http://terminology.hl7.org/CodeSystem/v3-ActReason): support network
+    /// `SUPNWK` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): support network
     Supnwk,
-    /// `PUBHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): public health
+    /// `PUBHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): public health
     Pubhlth,
-    /// `DISASTER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disaster
+    /// `DISASTER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disaster
     Disaster,
-    /// `THREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): threat
+    /// `THREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): threat
     Threat,
-    /// `TREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): treatment
+    /// `TREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): treatment
     Treat,
-    /// `CLINTRL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial
+    /// `CLINTRL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial
     Clintrl,
-    /// `COC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coordination of care
+    /// `COC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coordination of care
     Coc,
-    /// `ETREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): Emergency Treatment
+    /// `ETREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): Emergency Treatment
     Etreat,
-    /// `BTG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): break the glass
+    /// `BTG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): break the glass
     Btg,
-    /// `ERTREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): emergency room treatment
+    /// `ERTREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): emergency room treatment
     Ertreat,
-    /// `POPHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population health
+    /// `POPHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population health
     Pophlth,
-    /// `_ActUSPrivacyLaw` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): ActUSPrivacyLaw
+    /// `_ActUSPrivacyLaw` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): ActUSPrivacyLaw
     ActUsPrivacyLaw,
-    /// `42CFRPart2` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): 42 CFR Part2
+    /// `42CFRPart2` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): 42 CFR Part2
     C42cfrPart2,
-    /// `CommonRule` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): Common Rule
+    /// `CommonRule` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): Common Rule
     CommonRule,
-    /// `HIPAANOPP` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA notice of privacy practices
+    /// `HIPAANOPP` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA notice of privacy practices
     Hipaanopp,
-    /// `HIPAAPsyNotes` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA psychotherapy notes
+    /// `HIPAAPsyNotes` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA psychotherapy notes
     HipaaPsyNotes,
-    /// `HIPAASelfPay` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): HIPAA self-pay
+    /// `HIPAASelfPay` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): HIPAA self-pay
     HipaaSelfPay,
-    /// `Title38Section7332` (http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw): Title 38 Section 7332
+    /// `Title38Section7332` (`http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw`): Title 38 Section 7332
     Title38Section7332,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -2926,13 +2926,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AllSecurityLabels {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-category`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceCategory {
-    /// `food` (http://hl7.org/fhir/allergy-intolerance-category): Food
+    /// `food` (`http://hl7.org/fhir/allergy-intolerance-category`): Food
     Food,
-    /// `medication` (http://hl7.org/fhir/allergy-intolerance-category): Medication
+    /// `medication` (`http://hl7.org/fhir/allergy-intolerance-category`): Medication
     Medication,
-    /// `environment` (http://hl7.org/fhir/allergy-intolerance-category): Environment
+    /// `environment` (`http://hl7.org/fhir/allergy-intolerance-category`): Environment
     Environment,
-    /// `biologic` (http://hl7.org/fhir/allergy-intolerance-category): Biologic
+    /// `biologic` (`http://hl7.org/fhir/allergy-intolerance-category`): Biologic
     Biologic,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3062,11 +3062,11 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCategory {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceClinicalStatusCodes {
-    /// `active` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Active
+    /// `active` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Active
     Active,
-    /// `inactive` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Inactive
+    /// `inactive` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Inactive
     Inactive,
-    /// `resolved` (http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical): Resolved
+    /// `resolved` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical`): Resolved
     Resolved,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3190,11 +3190,11 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceClinicalStatusCodes
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceCriticality {
-    /// `low` (http://hl7.org/fhir/allergy-intolerance-criticality): Low Risk
+    /// `low` (`http://hl7.org/fhir/allergy-intolerance-criticality`): Low Risk
     Low,
-    /// `high` (http://hl7.org/fhir/allergy-intolerance-criticality): High Risk
+    /// `high` (`http://hl7.org/fhir/allergy-intolerance-criticality`): High Risk
     High,
-    /// `unable-to-assess` (http://hl7.org/fhir/allergy-intolerance-criticality): Unable to Assess Risk
+    /// `unable-to-assess` (`http://hl7.org/fhir/allergy-intolerance-criticality`): Unable to Assess Risk
     UnableToAssess,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3315,9 +3315,9 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCriticality {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergy-intolerance-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceType {
-    /// `allergy` (http://hl7.org/fhir/allergy-intolerance-type): Allergy
+    /// `allergy` (`http://hl7.org/fhir/allergy-intolerance-type`): Allergy
     Allergy,
-    /// `intolerance` (http://hl7.org/fhir/allergy-intolerance-type): Intolerance
+    /// `intolerance` (`http://hl7.org/fhir/allergy-intolerance-type`): Intolerance
     Intolerance,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3429,13 +3429,13 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/allergyintolerance-verification`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AllergyIntoleranceVerificationStatusCodes {
-    /// `unconfirmed` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Unconfirmed
+    /// `unconfirmed` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Unconfirmed
     Unconfirmed,
-    /// `confirmed` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Confirmed
+    /// `confirmed` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Confirmed
     Confirmed,
-    /// `refuted` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Refuted
+    /// `refuted` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Refuted
     Refuted,
-    /// `entered-in-error` (http://terminology.hl7.org/CodeSystem/allergyintolerance-verification): Entered in Error
+    /// `entered-in-error` (`http://terminology.hl7.org/CodeSystem/allergyintolerance-verification`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3577,9 +3577,9 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceVerificationStatusC
 /// The codes of value set `http://hl7.org/fhir/ValueSet/ucum-bodylength`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BodyLengthUnits {
-    /// `cm` (http://unitsofmeasure.org)
+    /// `cm` (`http://unitsofmeasure.org`)
     Cm,
-    /// `[in_i]` (http://unitsofmeasure.org)
+    /// `[in_i]` (`http://unitsofmeasure.org`)
     InI,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3683,9 +3683,9 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyLengthUnits {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/ucum-bodytemp`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BodyTemperatureUnits {
-    /// `Cel` (http://unitsofmeasure.org)
+    /// `Cel` (`http://unitsofmeasure.org`)
     Cel,
-    /// `[degF]` (http://unitsofmeasure.org)
+    /// `[degF]` (`http://unitsofmeasure.org`)
     DegF,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3789,11 +3789,11 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyTemperatureUnits {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/ucum-bodyweight`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BodyWeightUnits {
-    /// `kg` (http://unitsofmeasure.org)
+    /// `kg` (`http://unitsofmeasure.org`)
     Kg,
-    /// `[lb_av]` (http://unitsofmeasure.org)
+    /// `[lb_av]` (`http://unitsofmeasure.org`)
     LbAv,
-    /// `g` (http://unitsofmeasure.org)
+    /// `g` (`http://unitsofmeasure.org`)
     G,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -3902,13 +3902,13 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyWeightUnits {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/care-plan-intent`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CarePlanIntent {
-    /// `proposal` (http://hl7.org/fhir/request-intent): Proposal
+    /// `proposal` (`http://hl7.org/fhir/request-intent`): Proposal
     Proposal,
-    /// `plan` (http://hl7.org/fhir/request-intent): Plan
+    /// `plan` (`http://hl7.org/fhir/request-intent`): Plan
     Plan,
-    /// `order` (http://hl7.org/fhir/request-intent): Order
+    /// `order` (`http://hl7.org/fhir/request-intent`): Order
     Order,
-    /// `option` (http://hl7.org/fhir/request-intent): Option
+    /// `option` (`http://hl7.org/fhir/request-intent`): Option
     Option,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4030,15 +4030,15 @@ impl ::fhirgen_runtime::PrimitiveValue for CarePlanIntent {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/care-team-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CareTeamStatus {
-    /// `proposed` (http://hl7.org/fhir/care-team-status): Proposed
+    /// `proposed` (`http://hl7.org/fhir/care-team-status`): Proposed
     Proposed,
-    /// `active` (http://hl7.org/fhir/care-team-status): Active
+    /// `active` (`http://hl7.org/fhir/care-team-status`): Active
     Active,
-    /// `suspended` (http://hl7.org/fhir/care-team-status): Suspended
+    /// `suspended` (`http://hl7.org/fhir/care-team-status`): Suspended
     Suspended,
-    /// `inactive` (http://hl7.org/fhir/care-team-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/care-team-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/care-team-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/care-team-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4167,13 +4167,13 @@ impl ::fhirgen_runtime::PrimitiveValue for CareTeamStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/composition-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompositionStatus {
-    /// `preliminary` (http://hl7.org/fhir/composition-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/composition-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/composition-status): Final
+    /// `final` (`http://hl7.org/fhir/composition-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/composition-status): Amended
+    /// `amended` (`http://hl7.org/fhir/composition-status`): Amended
     Amended,
-    /// `entered-in-error` (http://hl7.org/fhir/composition-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/composition-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4295,17 +4295,17 @@ impl ::fhirgen_runtime::PrimitiveValue for CompositionStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/condition-clinical`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConditionClinicalStatusCodes {
-    /// `active` (http://terminology.hl7.org/CodeSystem/condition-clinical): Active
+    /// `active` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Active
     Active,
-    /// `recurrence` (http://terminology.hl7.org/CodeSystem/condition-clinical): Recurrence
+    /// `recurrence` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Recurrence
     Recurrence,
-    /// `relapse` (http://terminology.hl7.org/CodeSystem/condition-clinical): Relapse
+    /// `relapse` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Relapse
     Relapse,
-    /// `inactive` (http://terminology.hl7.org/CodeSystem/condition-clinical): Inactive
+    /// `inactive` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Inactive
     Inactive,
-    /// `remission` (http://terminology.hl7.org/CodeSystem/condition-clinical): Remission
+    /// `remission` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Remission
     Remission,
-    /// `resolved` (http://terminology.hl7.org/CodeSystem/condition-clinical): Resolved
+    /// `resolved` (`http://terminology.hl7.org/CodeSystem/condition-clinical`): Resolved
     Resolved,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4453,17 +4453,17 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionClinicalStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/condition-ver-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConditionVerificationStatus {
-    /// `unconfirmed` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Unconfirmed
+    /// `unconfirmed` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Unconfirmed
     Unconfirmed,
-    /// `provisional` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Provisional
+    /// `provisional` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Provisional
     Provisional,
-    /// `differential` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Differential
+    /// `differential` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Differential
     Differential,
-    /// `confirmed` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Confirmed
+    /// `confirmed` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Confirmed
     Confirmed,
-    /// `refuted` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Refuted
+    /// `refuted` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Refuted
     Refuted,
-    /// `entered-in-error` (http://terminology.hl7.org/CodeSystem/condition-ver-status): Entered in Error
+    /// `entered-in-error` (`http://terminology.hl7.org/CodeSystem/condition-ver-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4614,19 +4614,19 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionVerificationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/contact-point-system`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContactPointSystem {
-    /// `phone` (http://hl7.org/fhir/contact-point-system): Phone
+    /// `phone` (`http://hl7.org/fhir/contact-point-system`): Phone
     Phone,
-    /// `fax` (http://hl7.org/fhir/contact-point-system): Fax
+    /// `fax` (`http://hl7.org/fhir/contact-point-system`): Fax
     Fax,
-    /// `email` (http://hl7.org/fhir/contact-point-system): Email
+    /// `email` (`http://hl7.org/fhir/contact-point-system`): Email
     Email,
-    /// `pager` (http://hl7.org/fhir/contact-point-system): Pager
+    /// `pager` (`http://hl7.org/fhir/contact-point-system`): Pager
     Pager,
-    /// `url` (http://hl7.org/fhir/contact-point-system): URL
+    /// `url` (`http://hl7.org/fhir/contact-point-system`): URL
     Url,
-    /// `sms` (http://hl7.org/fhir/contact-point-system): SMS
+    /// `sms` (`http://hl7.org/fhir/contact-point-system`): SMS
     Sms,
-    /// `other` (http://hl7.org/fhir/contact-point-system): Other
+    /// `other` (`http://hl7.org/fhir/contact-point-system`): Other
     Other,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4769,15 +4769,15 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointSystem {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/contact-point-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContactPointUse {
-    /// `home` (http://hl7.org/fhir/contact-point-use): Home
+    /// `home` (`http://hl7.org/fhir/contact-point-use`): Home
     Home,
-    /// `work` (http://hl7.org/fhir/contact-point-use): Work
+    /// `work` (`http://hl7.org/fhir/contact-point-use`): Work
     Work,
-    /// `temp` (http://hl7.org/fhir/contact-point-use): Temp
+    /// `temp` (`http://hl7.org/fhir/contact-point-use`): Temp
     Temp,
-    /// `old` (http://hl7.org/fhir/contact-point-use): Old
+    /// `old` (`http://hl7.org/fhir/contact-point-use`): Old
     Old,
-    /// `mobile` (http://hl7.org/fhir/contact-point-use): Mobile
+    /// `mobile` (`http://hl7.org/fhir/contact-point-use`): Mobile
     Mobile,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -4906,27 +4906,27 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/coverage-class`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CoverageClassCodes {
-    /// `group` (http://terminology.hl7.org/CodeSystem/coverage-class): Group
+    /// `group` (`http://terminology.hl7.org/CodeSystem/coverage-class`): Group
     Group,
-    /// `subgroup` (http://terminology.hl7.org/CodeSystem/coverage-class): SubGroup
+    /// `subgroup` (`http://terminology.hl7.org/CodeSystem/coverage-class`): SubGroup
     Subgroup,
-    /// `plan` (http://terminology.hl7.org/CodeSystem/coverage-class): Plan
+    /// `plan` (`http://terminology.hl7.org/CodeSystem/coverage-class`): Plan
     Plan,
-    /// `subplan` (http://terminology.hl7.org/CodeSystem/coverage-class): SubPlan
+    /// `subplan` (`http://terminology.hl7.org/CodeSystem/coverage-class`): SubPlan
     Subplan,
-    /// `class` (http://terminology.hl7.org/CodeSystem/coverage-class): Class
+    /// `class` (`http://terminology.hl7.org/CodeSystem/coverage-class`): Class
     Class,
-    /// `subclass` (http://terminology.hl7.org/CodeSystem/coverage-class): SubClass
+    /// `subclass` (`http://terminology.hl7.org/CodeSystem/coverage-class`): SubClass
     Subclass,
-    /// `sequence` (http://terminology.hl7.org/CodeSystem/coverage-class): Sequence
+    /// `sequence` (`http://terminology.hl7.org/CodeSystem/coverage-class`): Sequence
     Sequence,
-    /// `rxbin` (http://terminology.hl7.org/CodeSystem/coverage-class): RX BIN
+    /// `rxbin` (`http://terminology.hl7.org/CodeSystem/coverage-class`): RX BIN
     Rxbin,
-    /// `rxpcn` (http://terminology.hl7.org/CodeSystem/coverage-class): RX PCN
+    /// `rxpcn` (`http://terminology.hl7.org/CodeSystem/coverage-class`): RX PCN
     Rxpcn,
-    /// `rxid` (http://terminology.hl7.org/CodeSystem/coverage-class): RX Id
+    /// `rxid` (`http://terminology.hl7.org/CodeSystem/coverage-class`): RX Id
     Rxid,
-    /// `rxgroup` (http://terminology.hl7.org/CodeSystem/coverage-class): RX Group
+    /// `rxgroup` (`http://terminology.hl7.org/CodeSystem/coverage-class`): RX Group
     Rxgroup,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5119,35 +5119,35 @@ impl ::fhirgen_runtime::PrimitiveValue for CoverageClassCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/data-absent-reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataAbsentReason {
-    /// `unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Unknown
+    /// `unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Unknown
     Unknown,
-    /// `asked-unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Asked But Unknown
+    /// `asked-unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Asked But Unknown
     AskedUnknown,
-    /// `temp-unknown` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Temporarily Unknown
+    /// `temp-unknown` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Temporarily Unknown
     TempUnknown,
-    /// `not-asked` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Asked
+    /// `not-asked` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Asked
     NotAsked,
-    /// `asked-declined` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Asked But Declined
+    /// `asked-declined` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Asked But Declined
     AskedDeclined,
-    /// `masked` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Masked
+    /// `masked` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Masked
     Masked,
-    /// `not-applicable` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Applicable
+    /// `not-applicable` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Applicable
     NotApplicable,
-    /// `unsupported` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Unsupported
+    /// `unsupported` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Unsupported
     Unsupported,
-    /// `as-text` (http://terminology.hl7.org/CodeSystem/data-absent-reason): As Text
+    /// `as-text` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): As Text
     AsText,
-    /// `error` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Error
+    /// `error` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Error
     Error,
-    /// `not-a-number` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not a Number (NaN)
+    /// `not-a-number` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not a Number (NaN)
     NotANumber,
-    /// `negative-infinity` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Negative Infinity (NINF)
+    /// `negative-infinity` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Negative Infinity (NINF)
     NegativeInfinity,
-    /// `positive-infinity` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Positive Infinity (PINF)
+    /// `positive-infinity` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Positive Infinity (PINF)
     PositiveInfinity,
-    /// `not-performed` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Performed
+    /// `not-performed` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Performed
     NotPerformed,
-    /// `not-permitted` (http://terminology.hl7.org/CodeSystem/data-absent-reason): Not Permitted
+    /// `not-permitted` (`http://terminology.hl7.org/CodeSystem/data-absent-reason`): Not Permitted
     NotPermitted,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5386,25 +5386,25 @@ impl ::fhirgen_runtime::PrimitiveValue for DataAbsentReason {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/diagnostic-report-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DiagnosticReportStatus {
-    /// `registered` (http://hl7.org/fhir/diagnostic-report-status): Registered
+    /// `registered` (`http://hl7.org/fhir/diagnostic-report-status`): Registered
     Registered,
-    /// `partial` (http://hl7.org/fhir/diagnostic-report-status): Partial
+    /// `partial` (`http://hl7.org/fhir/diagnostic-report-status`): Partial
     Partial,
-    /// `preliminary` (http://hl7.org/fhir/diagnostic-report-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/diagnostic-report-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/diagnostic-report-status): Final
+    /// `final` (`http://hl7.org/fhir/diagnostic-report-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/diagnostic-report-status): Amended
+    /// `amended` (`http://hl7.org/fhir/diagnostic-report-status`): Amended
     Amended,
-    /// `corrected` (http://hl7.org/fhir/diagnostic-report-status): Corrected
+    /// `corrected` (`http://hl7.org/fhir/diagnostic-report-status`): Corrected
     Corrected,
-    /// `appended` (http://hl7.org/fhir/diagnostic-report-status): Appended
+    /// `appended` (`http://hl7.org/fhir/diagnostic-report-status`): Appended
     Appended,
-    /// `cancelled` (http://hl7.org/fhir/diagnostic-report-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/diagnostic-report-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/diagnostic-report-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/diagnostic-report-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/diagnostic-report-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/diagnostic-report-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5588,11 +5588,11 @@ impl ::fhirgen_runtime::PrimitiveValue for DiagnosticReportStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/document-reference-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DocumentReferenceStatus {
-    /// `current` (http://hl7.org/fhir/document-reference-status): Current
+    /// `current` (`http://hl7.org/fhir/document-reference-status`): Current
     Current,
-    /// `superseded` (http://hl7.org/fhir/document-reference-status): Superseded
+    /// `superseded` (`http://hl7.org/fhir/document-reference-status`): Superseded
     Superseded,
-    /// `entered-in-error` (http://hl7.org/fhir/document-reference-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/document-reference-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5713,23 +5713,23 @@ impl ::fhirgen_runtime::PrimitiveValue for DocumentReferenceStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/encounter-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EncounterStatus {
-    /// `planned` (http://hl7.org/fhir/encounter-status): Planned
+    /// `planned` (`http://hl7.org/fhir/encounter-status`): Planned
     Planned,
-    /// `arrived` (http://hl7.org/fhir/encounter-status): Arrived
+    /// `arrived` (`http://hl7.org/fhir/encounter-status`): Arrived
     Arrived,
-    /// `triaged` (http://hl7.org/fhir/encounter-status): Triaged
+    /// `triaged` (`http://hl7.org/fhir/encounter-status`): Triaged
     Triaged,
-    /// `in-progress` (http://hl7.org/fhir/encounter-status): In Progress
+    /// `in-progress` (`http://hl7.org/fhir/encounter-status`): In Progress
     InProgress,
-    /// `onleave` (http://hl7.org/fhir/encounter-status): On Leave
+    /// `onleave` (`http://hl7.org/fhir/encounter-status`): On Leave
     Onleave,
-    /// `finished` (http://hl7.org/fhir/encounter-status): Finished
+    /// `finished` (`http://hl7.org/fhir/encounter-status`): Finished
     Finished,
-    /// `cancelled` (http://hl7.org/fhir/encounter-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/encounter-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/encounter-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/encounter-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/encounter-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/encounter-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -5886,21 +5886,21 @@ impl ::fhirgen_runtime::PrimitiveValue for EncounterStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/event-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventStatus {
-    /// `preparation` (http://hl7.org/fhir/event-status): Preparation
+    /// `preparation` (`http://hl7.org/fhir/event-status`): Preparation
     Preparation,
-    /// `in-progress` (http://hl7.org/fhir/event-status): In Progress
+    /// `in-progress` (`http://hl7.org/fhir/event-status`): In Progress
     InProgress,
-    /// `not-done` (http://hl7.org/fhir/event-status): Not Done
+    /// `not-done` (`http://hl7.org/fhir/event-status`): Not Done
     NotDone,
-    /// `on-hold` (http://hl7.org/fhir/event-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/event-status`): On Hold
     OnHold,
-    /// `stopped` (http://hl7.org/fhir/event-status): Stopped
+    /// `stopped` (`http://hl7.org/fhir/event-status`): Stopped
     Stopped,
-    /// `completed` (http://hl7.org/fhir/event-status): Completed
+    /// `completed` (`http://hl7.org/fhir/event-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/event-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/event-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/event-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/event-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6050,13 +6050,13 @@ impl ::fhirgen_runtime::PrimitiveValue for EventStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/device-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FhirDeviceStatus {
-    /// `active` (http://hl7.org/fhir/device-status): Active
+    /// `active` (`http://hl7.org/fhir/device-status`): Active
     Active,
-    /// `inactive` (http://hl7.org/fhir/device-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/device-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/device-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/device-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/device-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/device-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6178,21 +6178,21 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/device-status-reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FhirDeviceStatusReason {
-    /// `online` (http://terminology.hl7.org/CodeSystem/device-status-reason): Online
+    /// `online` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Online
     Online,
-    /// `paused` (http://terminology.hl7.org/CodeSystem/device-status-reason): Paused
+    /// `paused` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Paused
     Paused,
-    /// `standby` (http://terminology.hl7.org/CodeSystem/device-status-reason): Standby
+    /// `standby` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Standby
     Standby,
-    /// `offline` (http://terminology.hl7.org/CodeSystem/device-status-reason): Offline
+    /// `offline` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Offline
     Offline,
-    /// `not-ready` (http://terminology.hl7.org/CodeSystem/device-status-reason): Not Ready
+    /// `not-ready` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Not Ready
     NotReady,
-    /// `transduc-discon` (http://terminology.hl7.org/CodeSystem/device-status-reason): Transducer Disconnected
+    /// `transduc-discon` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Transducer Disconnected
     TransducDiscon,
-    /// `hw-discon` (http://terminology.hl7.org/CodeSystem/device-status-reason): Hardware Disconnected
+    /// `hw-discon` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Hardware Disconnected
     HwDiscon,
-    /// `off` (http://terminology.hl7.org/CodeSystem/device-status-reason): Off
+    /// `off` (`http://terminology.hl7.org/CodeSystem/device-status-reason`): Off
     Off,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6363,13 +6363,13 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatusReason {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/fm-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FinancialResourceStatusCodes {
-    /// `active` (http://hl7.org/fhir/fm-status): Active
+    /// `active` (`http://hl7.org/fhir/fm-status`): Active
     Active,
-    /// `cancelled` (http://hl7.org/fhir/fm-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/fm-status`): Cancelled
     Cancelled,
-    /// `draft` (http://hl7.org/fhir/fm-status): Draft
+    /// `draft` (`http://hl7.org/fhir/fm-status`): Draft
     Draft,
-    /// `entered-in-error` (http://hl7.org/fhir/fm-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/fm-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6487,23 +6487,23 @@ impl ::fhirgen_runtime::PrimitiveValue for FinancialResourceStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/goal-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GoalLifecycleStatus {
-    /// `proposed` (http://hl7.org/fhir/goal-status): Proposed
+    /// `proposed` (`http://hl7.org/fhir/goal-status`): Proposed
     Proposed,
-    /// `planned` (http://hl7.org/fhir/goal-status): Planned
+    /// `planned` (`http://hl7.org/fhir/goal-status`): Planned
     Planned,
-    /// `accepted` (http://hl7.org/fhir/goal-status): Accepted
+    /// `accepted` (`http://hl7.org/fhir/goal-status`): Accepted
     Accepted,
-    /// `active` (http://hl7.org/fhir/goal-status): Active
+    /// `active` (`http://hl7.org/fhir/goal-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/goal-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/goal-status`): On Hold
     OnHold,
-    /// `completed` (http://hl7.org/fhir/goal-status): Completed
+    /// `completed` (`http://hl7.org/fhir/goal-status`): Completed
     Completed,
-    /// `cancelled` (http://hl7.org/fhir/goal-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/goal-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/goal-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/goal-status`): Entered in Error
     EnteredInError,
-    /// `rejected` (http://hl7.org/fhir/goal-status): Rejected
+    /// `rejected` (`http://hl7.org/fhir/goal-status`): Rejected
     Rejected,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6660,41 +6660,41 @@ impl ::fhirgen_runtime::PrimitiveValue for GoalLifecycleStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/identifier-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IdentifierTypeCodes {
-    /// `DL` (http://terminology.hl7.org/CodeSystem/v2-0203): Driver's license number
+    /// `DL` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Driver's license number
     Dl,
-    /// `PPN` (http://terminology.hl7.org/CodeSystem/v2-0203): Passport number
+    /// `PPN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Passport number
     Ppn,
-    /// `BRN` (http://terminology.hl7.org/CodeSystem/v2-0203): Breed Registry Number
+    /// `BRN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Breed Registry Number
     Brn,
-    /// `MR` (http://terminology.hl7.org/CodeSystem/v2-0203): Medical record number
+    /// `MR` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Medical record number
     Mr,
-    /// `MCN` (http://terminology.hl7.org/CodeSystem/v2-0203): Microchip Number
+    /// `MCN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Microchip Number
     Mcn,
-    /// `EN` (http://terminology.hl7.org/CodeSystem/v2-0203): Employer number
+    /// `EN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Employer number
     En,
-    /// `TAX` (http://terminology.hl7.org/CodeSystem/v2-0203): Tax ID number
+    /// `TAX` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Tax ID number
     Tax,
-    /// `NIIP` (http://terminology.hl7.org/CodeSystem/v2-0203): National Insurance Payor Identifier (Payor)
+    /// `NIIP` (`http://terminology.hl7.org/CodeSystem/v2-0203`): National Insurance Payor Identifier (Payor)
     Niip,
-    /// `PRN` (http://terminology.hl7.org/CodeSystem/v2-0203): Provider number
+    /// `PRN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Provider number
     Prn,
-    /// `MD` (http://terminology.hl7.org/CodeSystem/v2-0203): Medical License number
+    /// `MD` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Medical License number
     Md,
-    /// `DR` (http://terminology.hl7.org/CodeSystem/v2-0203): Donor Registration Number
+    /// `DR` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Donor Registration Number
     Dr,
-    /// `ACSN` (http://terminology.hl7.org/CodeSystem/v2-0203): Accession ID
+    /// `ACSN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Accession ID
     Acsn,
-    /// `UDI` (http://terminology.hl7.org/CodeSystem/v2-0203): Universal Device Identifier
+    /// `UDI` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Universal Device Identifier
     Udi,
-    /// `SNO` (http://terminology.hl7.org/CodeSystem/v2-0203): Serial Number
+    /// `SNO` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Serial Number
     Sno,
-    /// `SB` (http://terminology.hl7.org/CodeSystem/v2-0203): Social Beneficiary Identifier
+    /// `SB` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Social Beneficiary Identifier
     Sb,
-    /// `PLAC` (http://terminology.hl7.org/CodeSystem/v2-0203): Placer Identifier
+    /// `PLAC` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Placer Identifier
     Plac,
-    /// `FILL` (http://terminology.hl7.org/CodeSystem/v2-0203): Filler Identifier
+    /// `FILL` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Filler Identifier
     Fill,
-    /// `JHN` (http://terminology.hl7.org/CodeSystem/v2-0203): Jurisdictional health number (Canada)
+    /// `JHN` (`http://terminology.hl7.org/CodeSystem/v2-0203`): Jurisdictional health number (Canada)
     Jhn,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -6956,15 +6956,15 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierTypeCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/identifier-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IdentifierUse {
-    /// `usual` (http://hl7.org/fhir/identifier-use): Usual
+    /// `usual` (`http://hl7.org/fhir/identifier-use`): Usual
     Usual,
-    /// `official` (http://hl7.org/fhir/identifier-use): Official
+    /// `official` (`http://hl7.org/fhir/identifier-use`): Official
     Official,
-    /// `temp` (http://hl7.org/fhir/identifier-use): Temp
+    /// `temp` (`http://hl7.org/fhir/identifier-use`): Temp
     Temp,
-    /// `secondary` (http://hl7.org/fhir/identifier-use): Secondary
+    /// `secondary` (`http://hl7.org/fhir/identifier-use`): Secondary
     Secondary,
-    /// `old` (http://hl7.org/fhir/identifier-use): Old
+    /// `old` (`http://hl7.org/fhir/identifier-use`): Old
     Old,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7093,11 +7093,11 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/immunization-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImmunizationStatusCodes {
-    /// `completed` (http://hl7.org/fhir/event-status): Completed
+    /// `completed` (`http://hl7.org/fhir/event-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/event-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/event-status`): Entered in Error
     EnteredInError,
-    /// `not-done` (http://hl7.org/fhir/event-status): Not Done
+    /// `not-done` (`http://hl7.org/fhir/event-status`): Not Done
     NotDone,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7212,9 +7212,9 @@ impl ::fhirgen_runtime::PrimitiveValue for ImmunizationStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/location-mode`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LocationMode {
-    /// `instance` (http://hl7.org/fhir/location-mode): Instance
+    /// `instance` (`http://hl7.org/fhir/location-mode`): Instance
     Instance,
-    /// `kind` (http://hl7.org/fhir/location-mode): Kind
+    /// `kind` (`http://hl7.org/fhir/location-mode`): Kind
     Kind,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7322,11 +7322,11 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationMode {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/location-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LocationStatus {
-    /// `active` (http://hl7.org/fhir/location-status): Active
+    /// `active` (`http://hl7.org/fhir/location-status`): Active
     Active,
-    /// `suspended` (http://hl7.org/fhir/location-status): Suspended
+    /// `suspended` (`http://hl7.org/fhir/location-status`): Suspended
     Suspended,
-    /// `inactive` (http://hl7.org/fhir/location-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/location-status`): Inactive
     Inactive,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7441,27 +7441,27 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/marital-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MaritalStatusCodes {
-    /// `A` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Annulled
+    /// `A` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Annulled
     A,
-    /// `D` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Divorced
+    /// `D` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Divorced
     D,
-    /// `I` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Interlocutory
+    /// `I` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Interlocutory
     I,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Legally Separated
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Legally Separated
     L,
-    /// `M` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Married
+    /// `M` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Married
     M,
-    /// `P` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Polygamous
+    /// `P` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Polygamous
     P,
-    /// `S` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Never Married
+    /// `S` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Never Married
     S,
-    /// `T` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Domestic partner
+    /// `T` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Domestic partner
     T,
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): unmarried
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): unmarried
     U,
-    /// `W` (http://terminology.hl7.org/CodeSystem/v3-MaritalStatus): Widowed
+    /// `W` (`http://terminology.hl7.org/CodeSystem/v3-MaritalStatus`): Widowed
     W,
-    /// `UNK` (http://terminology.hl7.org/CodeSystem/v3-NullFlavor): unknown
+    /// `UNK` (`http://terminology.hl7.org/CodeSystem/v3-NullFlavor`): unknown
     Unk,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7654,23 +7654,23 @@ impl ::fhirgen_runtime::PrimitiveValue for MaritalStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medicationdispense-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationDispenseStatusCodes {
-    /// `preparation` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Preparation
+    /// `preparation` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Preparation
     Preparation,
-    /// `in-progress` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): In Progress
+    /// `in-progress` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): In Progress
     InProgress,
-    /// `cancelled` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Cancelled
+    /// `cancelled` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Cancelled
     Cancelled,
-    /// `on-hold` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): On Hold
+    /// `on-hold` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): On Hold
     OnHold,
-    /// `completed` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Completed
+    /// `completed` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Completed
     Completed,
-    /// `entered-in-error` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Entered in Error
+    /// `entered-in-error` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Entered in Error
     EnteredInError,
-    /// `stopped` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Stopped
+    /// `stopped` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Stopped
     Stopped,
-    /// `declined` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Declined
+    /// `declined` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Declined
     Declined,
-    /// `unknown` (http://terminology.hl7.org/CodeSystem/medicationdispense-status): Unknown
+    /// `unknown` (`http://terminology.hl7.org/CodeSystem/medicationdispense-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -7854,21 +7854,21 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationDispenseStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medicationrequest-intent`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationRequestIntent {
-    /// `proposal` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Proposal
+    /// `proposal` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Proposal
     Proposal,
-    /// `plan` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Plan
+    /// `plan` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Plan
     Plan,
-    /// `order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Order
+    /// `order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Order
     Order,
-    /// `original-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Original Order
+    /// `original-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Original Order
     OriginalOrder,
-    /// `reflex-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Reflex Order
+    /// `reflex-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Reflex Order
     ReflexOrder,
-    /// `filler-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Filler Order
+    /// `filler-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Filler Order
     FillerOrder,
-    /// `instance-order` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Instance Order
+    /// `instance-order` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Instance Order
     InstanceOrder,
-    /// `option` (http://hl7.org/fhir/CodeSystem/medicationrequest-intent): Option
+    /// `option` (`http://hl7.org/fhir/CodeSystem/medicationrequest-intent`): Option
     Option,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8034,11 +8034,11 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationRequestIntent {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medication-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationStatusCodes {
-    /// `active` (http://hl7.org/fhir/CodeSystem/medication-status): Active
+    /// `active` (`http://hl7.org/fhir/CodeSystem/medication-status`): Active
     Active,
-    /// `inactive` (http://hl7.org/fhir/CodeSystem/medication-status): Inactive
+    /// `inactive` (`http://hl7.org/fhir/CodeSystem/medication-status`): Inactive
     Inactive,
-    /// `entered-in-error` (http://hl7.org/fhir/CodeSystem/medication-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/CodeSystem/medication-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8159,21 +8159,21 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationStatusCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/medicationrequest-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MedicationrequestStatus {
-    /// `active` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Active
+    /// `active` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): On Hold
     OnHold,
-    /// `cancelled` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Cancelled
     Cancelled,
-    /// `completed` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Completed
+    /// `completed` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Entered in Error
     EnteredInError,
-    /// `stopped` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Stopped
+    /// `stopped` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Stopped
     Stopped,
-    /// `draft` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Draft
+    /// `draft` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Draft
     Draft,
-    /// `unknown` (http://hl7.org/fhir/CodeSystem/medicationrequest-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/CodeSystem/medicationrequest-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8339,19 +8339,19 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationrequestStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/name-use`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NameUse {
-    /// `usual` (http://hl7.org/fhir/name-use): Usual
+    /// `usual` (`http://hl7.org/fhir/name-use`): Usual
     Usual,
-    /// `official` (http://hl7.org/fhir/name-use): Official
+    /// `official` (`http://hl7.org/fhir/name-use`): Official
     Official,
-    /// `temp` (http://hl7.org/fhir/name-use): Temp
+    /// `temp` (`http://hl7.org/fhir/name-use`): Temp
     Temp,
-    /// `nickname` (http://hl7.org/fhir/name-use): Nickname
+    /// `nickname` (`http://hl7.org/fhir/name-use`): Nickname
     Nickname,
-    /// `anonymous` (http://hl7.org/fhir/name-use): Anonymous
+    /// `anonymous` (`http://hl7.org/fhir/name-use`): Anonymous
     Anonymous,
-    /// `old` (http://hl7.org/fhir/name-use): Old
+    /// `old` (`http://hl7.org/fhir/name-use`): Old
     Old,
-    /// `maiden` (http://hl7.org/fhir/name-use): Name changed for Marriage
+    /// `maiden` (`http://hl7.org/fhir/name-use`): Name changed for Marriage
     Maiden,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -8479,103 +8479,103 @@ impl ::fhirgen_runtime::PrimitiveValue for NameUse {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-interpretation`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObservationInterpretationCodes {
-    /// `CAR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Carrier
+    /// `CAR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Carrier
     Car,
-    /// `Carrier` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Carrier
+    /// `Carrier` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Carrier
     Carrier,
-    /// `B` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Better
+    /// `B` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Better
     B,
-    /// `D` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significant change down
+    /// `D` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significant change down
     D,
-    /// `U` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significant change up
+    /// `U` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significant change up
     U,
-    /// `W` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Worse
+    /// `W` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Worse
     W,
-    /// `<` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Off scale low
+    /// `<` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Off scale low
     C,
-    /// `>` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Off scale high
+    /// `>` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Off scale high
     C2,
-    /// `AC` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Anti-complementary substances present
+    /// `AC` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Anti-complementary substances present
     Ac,
-    /// `IE` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Insufficient evidence
+    /// `IE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Insufficient evidence
     Ie,
-    /// `QCF` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Quality control failure
+    /// `QCF` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Quality control failure
     Qcf,
-    /// `TOX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Cytotoxic substance present
+    /// `TOX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Cytotoxic substance present
     Tox,
-    /// `A` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Abnormal
+    /// `A` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Abnormal
     A,
-    /// `AA` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical abnormal
+    /// `AA` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical abnormal
     Aa,
-    /// `HH` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical high
+    /// `HH` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical high
     Hh,
-    /// `LL` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Critical low
+    /// `LL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Critical low
     Ll,
-    /// `H` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): High
+    /// `H` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): High
     H,
-    /// `H>` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly high
+    /// `H>` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly high
     H2,
-    /// `HU` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly high
+    /// `HU` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly high
     Hu,
-    /// `L` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Low
+    /// `L` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Low
     L,
-    /// `L<` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly low
+    /// `L<` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly low
     L2,
-    /// `LU` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Significantly low
+    /// `LU` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Significantly low
     Lu,
-    /// `N` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Normal
+    /// `N` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Normal
     N,
-    /// `I` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Intermediate
+    /// `I` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Intermediate
     I,
-    /// `MS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): moderately susceptible
+    /// `MS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): moderately susceptible
     Ms,
-    /// `NCL` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): No CLSI defined breakpoint
+    /// `NCL` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): No CLSI defined breakpoint
     Ncl,
-    /// `NS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Non-susceptible
+    /// `NS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Non-susceptible
     Ns,
-    /// `R` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Resistant
+    /// `R` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Resistant
     R,
-    /// `SYN-R` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Synergy - resistant
+    /// `SYN-R` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Synergy - resistant
     SynR,
-    /// `S` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Susceptible
+    /// `S` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Susceptible
     S,
-    /// `SDD` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Susceptible-dose dependent
+    /// `SDD` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Susceptible-dose dependent
     Sdd,
-    /// `SYN-S` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Synergy - susceptible
+    /// `SYN-S` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Synergy - susceptible
     SynS,
-    /// `VS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): very susceptible
+    /// `VS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): very susceptible
     Vs,
-    /// `EX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): outside threshold
+    /// `EX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): outside threshold
     Ex,
-    /// `HX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): above high threshold
+    /// `HX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): above high threshold
     Hx,
-    /// `LX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): below low threshold
+    /// `LX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): below low threshold
     Lx,
-    /// `HM` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Hold for Medical Review
+    /// `HM` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Hold for Medical Review
     Hm,
-    /// `IND` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Indeterminate
+    /// `IND` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Indeterminate
     Ind,
-    /// `E` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Equivocal
+    /// `E` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Equivocal
     E,
-    /// `NEG` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Negative
+    /// `NEG` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Negative
     Neg,
-    /// `ND` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Not detected
+    /// `ND` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Not detected
     Nd,
-    /// `POS` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Positive
+    /// `POS` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Positive
     Pos,
-    /// `DET` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Detected
+    /// `DET` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Detected
     Det,
-    /// `EXP` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Expected
+    /// `EXP` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Expected
     Exp,
-    /// `UNE` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Unexpected
+    /// `UNE` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Unexpected
     Une,
-    /// `OBX` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Interpretation qualifiers in separate OBX segments
+    /// `OBX` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Interpretation qualifiers in separate OBX segments
     Obx,
-    /// `NR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Non-reactive
+    /// `NR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Non-reactive
     Nr,
-    /// `RR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Reactive
+    /// `RR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Reactive
     Rr,
-    /// `WR` (http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation): Weakly reactive
+    /// `WR` (`http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation`): Weakly reactive
     Wr,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9119,21 +9119,21 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationInterpretationCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObservationStatus {
-    /// `registered` (http://hl7.org/fhir/observation-status): Registered
+    /// `registered` (`http://hl7.org/fhir/observation-status`): Registered
     Registered,
-    /// `preliminary` (http://hl7.org/fhir/observation-status): Preliminary
+    /// `preliminary` (`http://hl7.org/fhir/observation-status`): Preliminary
     Preliminary,
-    /// `final` (http://hl7.org/fhir/observation-status): Final
+    /// `final` (`http://hl7.org/fhir/observation-status`): Final
     Final,
-    /// `amended` (http://hl7.org/fhir/observation-status): Amended
+    /// `amended` (`http://hl7.org/fhir/observation-status`): Amended
     Amended,
-    /// `corrected` (http://hl7.org/fhir/observation-status): Corrected
+    /// `corrected` (`http://hl7.org/fhir/observation-status`): Corrected
     Corrected,
-    /// `cancelled` (http://hl7.org/fhir/observation-status): Cancelled
+    /// `cancelled` (`http://hl7.org/fhir/observation-status`): Cancelled
     Cancelled,
-    /// `entered-in-error` (http://hl7.org/fhir/observation-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/observation-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/observation-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/observation-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -9283,145 +9283,145 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/provenance-activity-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProvenanceActivityType {
-    /// `LA` (http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion): legally authenticated
+    /// `LA` (`http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion`): legally authenticated
     La,
-    /// `ANONY` (http://terminology.hl7.org/CodeSystem/v3-ActCode): anonymize
+    /// `ANONY` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): anonymize
     Anony,
-    /// `DEID` (http://terminology.hl7.org/CodeSystem/v3-ActCode): deidentify
+    /// `DEID` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): deidentify
     Deid,
-    /// `MASK` (http://terminology.hl7.org/CodeSystem/v3-ActCode): mask
+    /// `MASK` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): mask
     Mask,
-    /// `LABEL` (http://terminology.hl7.org/CodeSystem/v3-ActCode): assign security label
+    /// `LABEL` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): assign security label
     Label,
-    /// `PSEUD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pseudonymize
+    /// `PSEUD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pseudonymize
     Pseud,
-    /// `CREATE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): create
+    /// `CREATE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): create
     Create,
-    /// `DELETE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): delete
+    /// `DELETE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): delete
     Delete,
-    /// `UPDATE` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): revise
+    /// `UPDATE` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): revise
     Update,
-    /// `APPEND` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): append
+    /// `APPEND` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): append
     Append,
-    /// `NULLIFY` (http://terminology.hl7.org/CodeSystem/v3-DataOperation): nullify
+    /// `NULLIFY` (`http://terminology.hl7.org/CodeSystem/v3-DataOperation`): nullify
     Nullify,
-    /// `PART` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Participation
+    /// `PART` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Participation
     Part,
-    /// `ADM` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): admitter
+    /// `ADM` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): admitter
     Adm,
-    /// `ATND` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): attender
+    /// `ATND` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): attender
     Atnd,
-    /// `CALLBCK` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): callback contact
+    /// `CALLBCK` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): callback contact
     Callbck,
-    /// `CON` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): consultant
+    /// `CON` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): consultant
     Con,
-    /// `DIS` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): discharger
+    /// `DIS` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): discharger
     Dis,
-    /// `ESC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): escort
+    /// `ESC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): escort
     Esc,
-    /// `REF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): referrer
+    /// `REF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): referrer
     Ref,
-    /// `AUT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): author (originator)
+    /// `AUT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): author (originator)
     Aut,
-    /// `INF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): informant
+    /// `INF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): informant
     Inf,
-    /// `TRANS` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Transcriber
+    /// `TRANS` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Transcriber
     Trans,
-    /// `ENT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): data entry person
+    /// `ENT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): data entry person
     Ent,
-    /// `WIT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): witness
+    /// `WIT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): witness
     Wit,
-    /// `CST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): custodian
+    /// `CST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): custodian
     Cst,
-    /// `DIR` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): direct target
+    /// `DIR` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): direct target
     Dir,
-    /// `ALY` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): analyte
+    /// `ALY` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): analyte
     Aly,
-    /// `BBY` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): baby
+    /// `BBY` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): baby
     Bby,
-    /// `CAT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): catalyst
+    /// `CAT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): catalyst
     Cat,
-    /// `CSM` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): consumable
+    /// `CSM` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): consumable
     Csm,
-    /// `TPA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): therapeutic agent
+    /// `TPA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): therapeutic agent
     Tpa,
-    /// `DEV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): device
+    /// `DEV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): device
     Dev,
-    /// `NRD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): non-reuseable device
+    /// `NRD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): non-reuseable device
     Nrd,
-    /// `RDV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): reusable device
+    /// `RDV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): reusable device
     Rdv,
-    /// `DON` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): donor
+    /// `DON` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): donor
     Don,
-    /// `EXPAGNT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureAgent
+    /// `EXPAGNT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureAgent
     Expagnt,
-    /// `EXPART` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureParticipation
+    /// `EXPART` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureParticipation
     Expart,
-    /// `EXPTRGT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureTarget
+    /// `EXPTRGT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureTarget
     Exptrgt,
-    /// `EXSRC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ExposureSource
+    /// `EXSRC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ExposureSource
     Exsrc,
-    /// `PRD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): product
+    /// `PRD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): product
     Prd,
-    /// `SBJ` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): subject
+    /// `SBJ` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): subject
     Sbj,
-    /// `SPC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): specimen
+    /// `SPC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): specimen
     Spc,
-    /// `IND` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): indirect target
+    /// `IND` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): indirect target
     Ind,
-    /// `BEN` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): beneficiary
+    /// `BEN` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): beneficiary
     Ben,
-    /// `CAGNT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): causative agent
+    /// `CAGNT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): causative agent
     Cagnt,
-    /// `COV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): coverage target
+    /// `COV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): coverage target
     Cov,
-    /// `GUAR` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): guarantor party
+    /// `GUAR` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): guarantor party
     Guar,
-    /// `HLD` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): holder
+    /// `HLD` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): holder
     Hld,
-    /// `RCT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): record target
+    /// `RCT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): record target
     Rct,
-    /// `RCV` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): receiver
+    /// `RCV` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): receiver
     Rcv,
-    /// `IRCP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): information recipient
+    /// `IRCP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): information recipient
     Ircp,
-    /// `NOT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): ugent notification contact
+    /// `NOT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): ugent notification contact
     Not,
-    /// `PRCP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): primary information recipient
+    /// `PRCP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): primary information recipient
     Prcp,
-    /// `REFB` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Referred By
+    /// `REFB` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Referred By
     Refb,
-    /// `REFT` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): Referred to
+    /// `REFT` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): Referred to
     Reft,
-    /// `TRC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): tracker
+    /// `TRC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): tracker
     Trc,
-    /// `LOC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): location
+    /// `LOC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): location
     Loc,
-    /// `DST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): destination
+    /// `DST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): destination
     Dst,
-    /// `ELOC` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): entry location
+    /// `ELOC` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): entry location
     Eloc,
-    /// `ORG` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): origin
+    /// `ORG` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): origin
     Org,
-    /// `RML` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): remote
+    /// `RML` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): remote
     Rml,
-    /// `VIA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): via
+    /// `VIA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): via
     Via,
-    /// `PRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): performer
+    /// `PRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): performer
     Prf,
-    /// `DIST` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): distributor
+    /// `DIST` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): distributor
     Dist,
-    /// `PPRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): primary performer
+    /// `PPRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): primary performer
     Pprf,
-    /// `SPRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): secondary performer
+    /// `SPRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): secondary performer
     Sprf,
-    /// `RESP` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): responsible party
+    /// `RESP` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): responsible party
     Resp,
-    /// `VRF` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): verifier
+    /// `VRF` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): verifier
     Vrf,
-    /// `AUTHEN` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): authenticator
+    /// `AUTHEN` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): authenticator
     Authen,
-    /// `LA` (http://terminology.hl7.org/CodeSystem/v3-ParticipationType): legal authenticator
+    /// `LA` (`http://terminology.hl7.org/CodeSystem/v3-ParticipationType`): legal authenticator
     La2,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10144,25 +10144,25 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceActivityType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/provenance-agent-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProvenanceParticipantType {
-    /// `enterer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Enterer
+    /// `enterer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Enterer
     Enterer,
-    /// `performer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Performer
+    /// `performer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Performer
     Performer,
-    /// `author` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Author
+    /// `author` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Author
     Author,
-    /// `verifier` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Verifier
+    /// `verifier` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Verifier
     Verifier,
-    /// `legal` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Legal Authenticator
+    /// `legal` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Legal Authenticator
     Legal,
-    /// `attester` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Attester
+    /// `attester` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Attester
     Attester,
-    /// `informant` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Informant
+    /// `informant` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Informant
     Informant,
-    /// `custodian` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Custodian
+    /// `custodian` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Custodian
     Custodian,
-    /// `assembler` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Assembler
+    /// `assembler` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Assembler
     Assembler,
-    /// `composer` (http://terminology.hl7.org/CodeSystem/provenance-participant-type): Composer
+    /// `composer` (`http://terminology.hl7.org/CodeSystem/provenance-participant-type`): Composer
     Composer,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10364,13 +10364,13 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceParticipantType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/quantity-comparator`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuantityComparator {
-    /// `<` (http://hl7.org/fhir/quantity-comparator): Less than
+    /// `<` (`http://hl7.org/fhir/quantity-comparator`): Less than
     C,
-    /// `<=` (http://hl7.org/fhir/quantity-comparator): Less or Equal to
+    /// `<=` (`http://hl7.org/fhir/quantity-comparator`): Less or Equal to
     C2,
-    /// `>=` (http://hl7.org/fhir/quantity-comparator): Greater or Equal to
+    /// `>=` (`http://hl7.org/fhir/quantity-comparator`): Greater or Equal to
     C3,
-    /// `>` (http://hl7.org/fhir/quantity-comparator): Greater than
+    /// `>` (`http://hl7.org/fhir/quantity-comparator`): Greater than
     C4,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10492,15 +10492,15 @@ impl ::fhirgen_runtime::PrimitiveValue for QuantityComparator {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/questionnaire-answers-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuestionnaireResponseStatus {
-    /// `in-progress` (http://hl7.org/fhir/questionnaire-answers-status): In Progress
+    /// `in-progress` (`http://hl7.org/fhir/questionnaire-answers-status`): In Progress
     InProgress,
-    /// `completed` (http://hl7.org/fhir/questionnaire-answers-status): Completed
+    /// `completed` (`http://hl7.org/fhir/questionnaire-answers-status`): Completed
     Completed,
-    /// `amended` (http://hl7.org/fhir/questionnaire-answers-status): Amended
+    /// `amended` (`http://hl7.org/fhir/questionnaire-answers-status`): Amended
     Amended,
-    /// `entered-in-error` (http://hl7.org/fhir/questionnaire-answers-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/questionnaire-answers-status`): Entered in Error
     EnteredInError,
-    /// `stopped` (http://hl7.org/fhir/questionnaire-answers-status): Stopped
+    /// `stopped` (`http://hl7.org/fhir/questionnaire-answers-status`): Stopped
     Stopped,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10639,23 +10639,23 @@ impl ::fhirgen_runtime::PrimitiveValue for QuestionnaireResponseStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/request-intent`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestIntent {
-    /// `proposal` (http://hl7.org/fhir/request-intent): Proposal
+    /// `proposal` (`http://hl7.org/fhir/request-intent`): Proposal
     Proposal,
-    /// `plan` (http://hl7.org/fhir/request-intent): Plan
+    /// `plan` (`http://hl7.org/fhir/request-intent`): Plan
     Plan,
-    /// `directive` (http://hl7.org/fhir/request-intent): Directive
+    /// `directive` (`http://hl7.org/fhir/request-intent`): Directive
     Directive,
-    /// `order` (http://hl7.org/fhir/request-intent): Order
+    /// `order` (`http://hl7.org/fhir/request-intent`): Order
     Order,
-    /// `original-order` (http://hl7.org/fhir/request-intent): Original Order
+    /// `original-order` (`http://hl7.org/fhir/request-intent`): Original Order
     OriginalOrder,
-    /// `reflex-order` (http://hl7.org/fhir/request-intent): Reflex Order
+    /// `reflex-order` (`http://hl7.org/fhir/request-intent`): Reflex Order
     ReflexOrder,
-    /// `filler-order` (http://hl7.org/fhir/request-intent): Filler Order
+    /// `filler-order` (`http://hl7.org/fhir/request-intent`): Filler Order
     FillerOrder,
-    /// `instance-order` (http://hl7.org/fhir/request-intent): Instance Order
+    /// `instance-order` (`http://hl7.org/fhir/request-intent`): Instance Order
     InstanceOrder,
-    /// `option` (http://hl7.org/fhir/request-intent): Option
+    /// `option` (`http://hl7.org/fhir/request-intent`): Option
     Option,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10812,13 +10812,13 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestIntent {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/request-priority`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestPriority {
-    /// `routine` (http://hl7.org/fhir/request-priority): Routine
+    /// `routine` (`http://hl7.org/fhir/request-priority`): Routine
     Routine,
-    /// `urgent` (http://hl7.org/fhir/request-priority): Urgent
+    /// `urgent` (`http://hl7.org/fhir/request-priority`): Urgent
     Urgent,
-    /// `asap` (http://hl7.org/fhir/request-priority): ASAP
+    /// `asap` (`http://hl7.org/fhir/request-priority`): ASAP
     Asap,
-    /// `stat` (http://hl7.org/fhir/request-priority): STAT
+    /// `stat` (`http://hl7.org/fhir/request-priority`): STAT
     Stat,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -10940,19 +10940,19 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestPriority {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/request-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestStatus {
-    /// `draft` (http://hl7.org/fhir/request-status): Draft
+    /// `draft` (`http://hl7.org/fhir/request-status`): Draft
     Draft,
-    /// `active` (http://hl7.org/fhir/request-status): Active
+    /// `active` (`http://hl7.org/fhir/request-status`): Active
     Active,
-    /// `on-hold` (http://hl7.org/fhir/request-status): On Hold
+    /// `on-hold` (`http://hl7.org/fhir/request-status`): On Hold
     OnHold,
-    /// `revoked` (http://hl7.org/fhir/request-status): Revoked
+    /// `revoked` (`http://hl7.org/fhir/request-status`): Revoked
     Revoked,
-    /// `completed` (http://hl7.org/fhir/request-status): Completed
+    /// `completed` (`http://hl7.org/fhir/request-status`): Completed
     Completed,
-    /// `entered-in-error` (http://hl7.org/fhir/request-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/request-status`): Entered in Error
     EnteredInError,
-    /// `unknown` (http://hl7.org/fhir/request-status): Unknown
+    /// `unknown` (`http://hl7.org/fhir/request-status`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11095,13 +11095,13 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/specimen-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SpecimenStatus {
-    /// `available` (http://hl7.org/fhir/specimen-status): Available
+    /// `available` (`http://hl7.org/fhir/specimen-status`): Available
     Available,
-    /// `unavailable` (http://hl7.org/fhir/specimen-status): Unavailable
+    /// `unavailable` (`http://hl7.org/fhir/specimen-status`): Unavailable
     Unavailable,
-    /// `unsatisfactory` (http://hl7.org/fhir/specimen-status): Unsatisfactory
+    /// `unsatisfactory` (`http://hl7.org/fhir/specimen-status`): Unsatisfactory
     Unsatisfactory,
-    /// `entered-in-error` (http://hl7.org/fhir/specimen-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/specimen-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11223,19 +11223,19 @@ impl ::fhirgen_runtime::PrimitiveValue for SpecimenStatus {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/subscriber-relationship`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SubscriberRelationshipCodes {
-    /// `child` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Child
+    /// `child` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Child
     Child,
-    /// `parent` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Parent
+    /// `parent` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Parent
     Parent,
-    /// `spouse` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Spouse
+    /// `spouse` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Spouse
     Spouse,
-    /// `common` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Common Law Spouse
+    /// `common` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Common Law Spouse
     Common,
-    /// `other` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Other
+    /// `other` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Other
     Other,
-    /// `self` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Self
+    /// `self` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Self
     Self_,
-    /// `injured` (http://terminology.hl7.org/CodeSystem/subscriber-relationship): Injured Party
+    /// `injured` (`http://terminology.hl7.org/CodeSystem/subscriber-relationship`): Injured Party
     Injured,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11392,17 +11392,17 @@ impl ::fhirgen_runtime::PrimitiveValue for SubscriberRelationshipCodes {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/udi-entry-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UdiEntryType {
-    /// `barcode` (http://hl7.org/fhir/udi-entry-type): Barcode
+    /// `barcode` (`http://hl7.org/fhir/udi-entry-type`): Barcode
     Barcode,
-    /// `rfid` (http://hl7.org/fhir/udi-entry-type): RFID
+    /// `rfid` (`http://hl7.org/fhir/udi-entry-type`): RFID
     Rfid,
-    /// `manual` (http://hl7.org/fhir/udi-entry-type): Manual
+    /// `manual` (`http://hl7.org/fhir/udi-entry-type`): Manual
     Manual,
-    /// `card` (http://hl7.org/fhir/udi-entry-type): Card
+    /// `card` (`http://hl7.org/fhir/udi-entry-type`): Card
     Card,
-    /// `self-reported` (http://hl7.org/fhir/udi-entry-type): Self Reported
+    /// `self-reported` (`http://hl7.org/fhir/udi-entry-type`): Self Reported
     SelfReported,
-    /// `unknown` (http://hl7.org/fhir/udi-entry-type): Unknown
+    /// `unknown` (`http://hl7.org/fhir/udi-entry-type`): Unknown
     Unknown,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11538,9 +11538,9 @@ impl ::fhirgen_runtime::PrimitiveValue for UdiEntryType {
 /// The codes of value set `http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsCoreObservationSmokingStatusStatus {
-    /// `final` (http://hl7.org/fhir/observation-status): Final
+    /// `final` (`http://hl7.org/fhir/observation-status`): Final
     Final,
-    /// `entered-in-error` (http://hl7.org/fhir/observation-status): Entered in Error
+    /// `entered-in-error` (`http://hl7.org/fhir/observation-status`): Entered in Error
     EnteredInError,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11648,25 +11648,25 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreObservationSmokingStatusStatus 
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v2-0493`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V20493 {
-    /// `AUT` (http://terminology.hl7.org/CodeSystem/v2-0493): Autolyzed
+    /// `AUT` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Autolyzed
     Aut,
-    /// `CFU` (http://terminology.hl7.org/CodeSystem/v2-0493): Centrifuged
+    /// `CFU` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Centrifuged
     Cfu,
-    /// `CLOT` (http://terminology.hl7.org/CodeSystem/v2-0493): Clotted
+    /// `CLOT` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Clotted
     Clot,
-    /// `CON` (http://terminology.hl7.org/CodeSystem/v2-0493): Contaminated
+    /// `CON` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Contaminated
     Con,
-    /// `COOL` (http://terminology.hl7.org/CodeSystem/v2-0493): Cool
+    /// `COOL` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Cool
     Cool,
-    /// `FROZ` (http://terminology.hl7.org/CodeSystem/v2-0493): Frozen
+    /// `FROZ` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Frozen
     Froz,
-    /// `HEM` (http://terminology.hl7.org/CodeSystem/v2-0493): Hemolyzed
+    /// `HEM` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Hemolyzed
     Hem,
-    /// `LIVE` (http://terminology.hl7.org/CodeSystem/v2-0493): Live
+    /// `LIVE` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Live
     Live,
-    /// `ROOM` (http://terminology.hl7.org/CodeSystem/v2-0493): Room temperature
+    /// `ROOM` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Room temperature
     Room,
-    /// `SNR` (http://terminology.hl7.org/CodeSystem/v2-0493): Sample not received
+    /// `SNR` (`http://terminology.hl7.org/CodeSystem/v2-0493`): Sample not received
     Snr,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -11847,27 +11847,27 @@ impl ::fhirgen_runtime::PrimitiveValue for V20493 {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3ActEncounterCode {
-    /// `AMB` (http://terminology.hl7.org/CodeSystem/v3-ActCode): ambulatory
+    /// `AMB` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): ambulatory
     Amb,
-    /// `EMER` (http://terminology.hl7.org/CodeSystem/v3-ActCode): emergency
+    /// `EMER` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): emergency
     Emer,
-    /// `FLD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): field
+    /// `FLD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): field
     Fld,
-    /// `HH` (http://terminology.hl7.org/CodeSystem/v3-ActCode): home health
+    /// `HH` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): home health
     Hh,
-    /// `IMP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient encounter
+    /// `IMP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient encounter
     Imp,
-    /// `ACUTE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient acute
+    /// `ACUTE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient acute
     Acute,
-    /// `NONAC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): inpatient non-acute
+    /// `NONAC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): inpatient non-acute
     Nonac,
-    /// `OBSENC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): observation encounter
+    /// `OBSENC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): observation encounter
     Obsenc,
-    /// `PRENC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): pre-admission
+    /// `PRENC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): pre-admission
     Prenc,
-    /// `SS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): short stay
+    /// `SS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): short stay
     Ss,
-    /// `VR` (http://terminology.hl7.org/CodeSystem/v3-ActCode): virtual
+    /// `VR` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): virtual
     Vr,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -12060,49 +12060,49 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActEncounterCode {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-ActPharmacySupplyType`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3ActPharmacySupplyType {
-    /// `DF` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Daily Fill
+    /// `DF` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Daily Fill
     Df,
-    /// `EM` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Emergency Supply
+    /// `EM` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Emergency Supply
     Em,
-    /// `SO` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Script Owing
+    /// `SO` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Script Owing
     So,
-    /// `FF` (http://terminology.hl7.org/CodeSystem/v3-ActCode): First Fill
+    /// `FF` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): First Fill
     Ff,
-    /// `FFC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): First Fill - Complete
+    /// `FFC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): First Fill - Complete
     Ffc,
-    /// `FFP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): First Fill - Part Fill
+    /// `FFP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): First Fill - Part Fill
     Ffp,
-    /// `FFSS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): first fill, partial strength
+    /// `FFSS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): first fill, partial strength
     Ffss,
-    /// `TF` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Trial Fill
+    /// `TF` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Trial Fill
     Tf,
-    /// `FS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Floor stock
+    /// `FS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Floor stock
     Fs,
-    /// `MS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Manufacturer Sample
+    /// `MS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Manufacturer Sample
     Ms,
-    /// `RF` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Refill
+    /// `RF` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Refill
     Rf,
-    /// `UD` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Unit Dose
+    /// `UD` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Unit Dose
     Ud,
-    /// `RFC` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Refill - Complete
+    /// `RFC` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Refill - Complete
     Rfc,
-    /// `RFCS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refill complete partial strength
+    /// `RFCS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refill complete partial strength
     Rfcs,
-    /// `RFF` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Refill (First fill this facility)
+    /// `RFF` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Refill (First fill this facility)
     Rff,
-    /// `RFFS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refill partial strength (first fill this facility)
+    /// `RFFS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refill partial strength (first fill this facility)
     Rffs,
-    /// `RFP` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Refill - Part Fill
+    /// `RFP` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Refill - Part Fill
     Rfp,
-    /// `RFPS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refill part fill partial strength
+    /// `RFPS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refill part fill partial strength
     Rfps,
-    /// `RFS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): refill partial strength
+    /// `RFS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): refill partial strength
     Rfs,
-    /// `TB` (http://terminology.hl7.org/CodeSystem/v3-ActCode): Trial Balance
+    /// `TB` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): Trial Balance
     Tb,
-    /// `TBS` (http://terminology.hl7.org/CodeSystem/v3-ActCode): trial balance partial strength
+    /// `TBS` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): trial balance partial strength
     Tbs,
-    /// `UDE` (http://terminology.hl7.org/CodeSystem/v3-ActCode): unit dose equivalent
+    /// `UDE` (`http://terminology.hl7.org/CodeSystem/v3-ActCode`): unit dose equivalent
     Ude,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -12400,125 +12400,125 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActPharmacySupplyType {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3PurposeOfUse {
-    /// `PurposeOfUse` (http://terminology.hl7.org/CodeSystem/v3-ActReason): purpose of use
+    /// `PurposeOfUse` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): purpose of use
     PurposeOfUse,
-    /// `HMARKT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare marketing
+    /// `HMARKT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare marketing
     Hmarkt,
-    /// `HOPERAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare operations
+    /// `HOPERAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare operations
     Hoperat,
-    /// `CAREMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): care management
+    /// `CAREMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): care management
     Caremgt,
-    /// `DONAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): donation
+    /// `DONAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): donation
     Donat,
-    /// `FRAUD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): fraud
+    /// `FRAUD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): fraud
     Fraud,
-    /// `GOV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): government
+    /// `GOV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): government
     Gov,
-    /// `HACCRED` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health accreditation
+    /// `HACCRED` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health accreditation
     Haccred,
-    /// `HCOMPL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health compliance
+    /// `HCOMPL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health compliance
     Hcompl,
-    /// `HDECD` (http://terminology.hl7.org/CodeSystem/v3-ActReason): decedent
+    /// `HDECD` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): decedent
     Hdecd,
-    /// `HDIRECT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): directory
+    /// `HDIRECT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): directory
     Hdirect,
-    /// `HDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare delivery management
+    /// `HDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare delivery management
     Hdm,
-    /// `HLEGAL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): legal
+    /// `HLEGAL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): legal
     Hlegal,
-    /// `HOUTCOMS` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health outcome measure
+    /// `HOUTCOMS` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health outcome measure
     Houtcoms,
-    /// `HPRGRP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health program reporting
+    /// `HPRGRP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health program reporting
     Hprgrp,
-    /// `HQUALIMP` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health quality improvement
+    /// `HQUALIMP` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health quality improvement
     Hqualimp,
-    /// `HSYSADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): health system administration
+    /// `HSYSADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): health system administration
     Hsysadmin,
-    /// `LABELING` (http://terminology.hl7.org/CodeSystem/v3-ActReason): labeling
+    /// `LABELING` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): labeling
     Labeling,
-    /// `METAMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): metadata management
+    /// `METAMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): metadata management
     Metamgt,
-    /// `MEMADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): member administration
+    /// `MEMADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): member administration
     Memadmin,
-    /// `MILCDM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military command
+    /// `MILCDM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military command
     Milcdm,
-    /// `PATADMIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient administration
+    /// `PATADMIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient administration
     Patadmin,
-    /// `PATSFTY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient safety
+    /// `PATSFTY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient safety
     Patsfty,
-    /// `PERFMSR` (http://terminology.hl7.org/CodeSystem/v3-ActReason): performance measure
+    /// `PERFMSR` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): performance measure
     Perfmsr,
-    /// `RECORDMGT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): records management
+    /// `RECORDMGT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): records management
     Recordmgt,
-    /// `SYSDEV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): system development
+    /// `SYSDEV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): system development
     Sysdev,
-    /// `HTEST` (http://terminology.hl7.org/CodeSystem/v3-ActReason): test health data
+    /// `HTEST` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): test health data
     Htest,
-    /// `TRAIN` (http://terminology.hl7.org/CodeSystem/v3-ActReason): training
+    /// `TRAIN` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): training
     Train,
-    /// `HPAYMT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare payment
+    /// `HPAYMT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare payment
     Hpaymt,
-    /// `CLMATTCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): claim attachment
+    /// `CLMATTCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): claim attachment
     Clmattch,
-    /// `COVAUTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage authorization
+    /// `COVAUTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage authorization
     Covauth,
-    /// `COVERAGE` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coverage under policy or program
+    /// `COVERAGE` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coverage under policy or program
     Coverage,
-    /// `ELIGDTRM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility determination
+    /// `ELIGDTRM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility determination
     Eligdtrm,
-    /// `ELIGVER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): eligibility verification
+    /// `ELIGVER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): eligibility verification
     Eligver,
-    /// `ENROLLM` (http://terminology.hl7.org/CodeSystem/v3-ActReason): enrollment
+    /// `ENROLLM` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): enrollment
     Enrollm,
-    /// `MILDCRG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): military discharge
+    /// `MILDCRG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): military discharge
     Mildcrg,
-    /// `REMITADV` (http://terminology.hl7.org/CodeSystem/v3-ActReason): remittance advice
+    /// `REMITADV` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): remittance advice
     Remitadv,
-    /// `HRESCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): healthcare research
+    /// `HRESCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): healthcare research
     Hresch,
-    /// `BIORCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): biomedical research
+    /// `BIORCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): biomedical research
     Biorch,
-    /// `CLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research
+    /// `CLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research
     Clintrch,
-    /// `CLINTRCHNPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research without patient care
+    /// `CLINTRCHNPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research without patient care
     Clintrchnpc,
-    /// `CLINTRCHPC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial research with patient care
+    /// `CLINTRCHPC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial research with patient care
     Clintrchpc,
-    /// `PRECLINTRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): preclinical trial research
+    /// `PRECLINTRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): preclinical trial research
     Preclintrch,
-    /// `DSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disease specific healthcare research
+    /// `DSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disease specific healthcare research
     Dsrch,
-    /// `POARCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population origins or ancestry healthcare research
+    /// `POARCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population origins or ancestry healthcare research
     Poarch,
-    /// `TRANSRCH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): translational healthcare research
+    /// `TRANSRCH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): translational healthcare research
     Transrch,
-    /// `PATRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): patient requested
+    /// `PATRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): patient requested
     Patrqt,
-    /// `FAMRQT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): family requested
+    /// `FAMRQT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): family requested
     Famrqt,
-    /// `PWATRNY` (http://terminology.hl7.org/CodeSystem/v3-ActReason): power of attorney
+    /// `PWATRNY` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): power of attorney
     Pwatrny,
-    /// `SUPNWK` (http://terminology.hl7.org/CodeSystem/v3-ActReason): support network
+    /// `SUPNWK` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): support network
     Supnwk,
-    /// `PUBHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): public health
+    /// `PUBHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): public health
     Pubhlth,
-    /// `DISASTER` (http://terminology.hl7.org/CodeSystem/v3-ActReason): disaster
+    /// `DISASTER` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): disaster
     Disaster,
-    /// `THREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): threat
+    /// `THREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): threat
     Threat,
-    /// `TREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): treatment
+    /// `TREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): treatment
     Treat,
-    /// `CLINTRL` (http://terminology.hl7.org/CodeSystem/v3-ActReason): clinical trial
+    /// `CLINTRL` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): clinical trial
     Clintrl,
-    /// `COC` (http://terminology.hl7.org/CodeSystem/v3-ActReason): coordination of care
+    /// `COC` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): coordination of care
     Coc,
-    /// `ETREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): Emergency Treatment
+    /// `ETREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): Emergency Treatment
     Etreat,
-    /// `BTG` (http://terminology.hl7.org/CodeSystem/v3-ActReason): break the glass
+    /// `BTG` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): break the glass
     Btg,
-    /// `ERTREAT` (http://terminology.hl7.org/CodeSystem/v3-ActReason): emergency room treatment
+    /// `ERTREAT` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): emergency room treatment
     Ertreat,
-    /// `POPHLTH` (http://terminology.hl7.org/CodeSystem/v3-ActReason): population health
+    /// `POPHLTH` (`http://terminology.hl7.org/CodeSystem/v3-ActReason`): population health
     Pophlth,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -13172,251 +13172,251 @@ impl ::fhirgen_runtime::PrimitiveValue for V3PurposeOfUse {
 /// The codes of value set `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum V3ServiceDeliveryLocationRoleType {
-    /// `DX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Diagnostics or therapeutics unit
+    /// `DX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Diagnostics or therapeutics unit
     Dx,
-    /// `CVDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Cardiovascular diagnostics or therapeutics unit
+    /// `CVDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Cardiovascular diagnostics or therapeutics unit
     Cvdx,
-    /// `CATH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Cardiac catheterization lab
+    /// `CATH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Cardiac catheterization lab
     Cath,
-    /// `ECHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Echocardiography lab
+    /// `ECHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Echocardiography lab
     Echo,
-    /// `GIDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gastroenterology diagnostics or therapeutics lab
+    /// `GIDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gastroenterology diagnostics or therapeutics lab
     Gidx,
-    /// `ENDOS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Endoscopy lab
+    /// `ENDOS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Endoscopy lab
     Endos,
-    /// `RADDX` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Radiology diagnostics or therapeutics unit
+    /// `RADDX` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Radiology diagnostics or therapeutics unit
     Raddx,
-    /// `RADO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Radiation oncology unit
+    /// `RADO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Radiation oncology unit
     Rado,
-    /// `RNEU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neuroradiology unit
+    /// `RNEU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neuroradiology unit
     Rneu,
-    /// `HOSP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospital
+    /// `HOSP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospital
     Hosp,
-    /// `CHR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Chronic Care Facility
+    /// `CHR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Chronic Care Facility
     Chr,
-    /// `GACH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospitals; General Acute Care Hospital
+    /// `GACH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospitals; General Acute Care Hospital
     Gach,
-    /// `MHSP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Military Hospital
+    /// `MHSP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Military Hospital
     Mhsp,
-    /// `PSYCHF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychatric Care Facility
+    /// `PSYCHF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychatric Care Facility
     Psychf,
-    /// `RH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rehabilitation hospital
+    /// `RH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rehabilitation hospital
     Rh,
-    /// `RHAT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): addiction treatment center
+    /// `RHAT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): addiction treatment center
     Rhat,
-    /// `RHII` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): intellectual impairment center
+    /// `RHII` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): intellectual impairment center
     Rhii,
-    /// `RHMAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): parents with adjustment difficulties center
+    /// `RHMAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): parents with adjustment difficulties center
     Rhmad,
-    /// `RHPI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment center
+    /// `RHPI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment center
     Rhpi,
-    /// `RHPIH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - hearing center
+    /// `RHPIH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - hearing center
     Rhpih,
-    /// `RHPIMS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - motor skills center
+    /// `RHPIMS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - motor skills center
     Rhpims,
-    /// `RHPIVS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): physical impairment - visual skills center
+    /// `RHPIVS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): physical impairment - visual skills center
     Rhpivs,
-    /// `RHYAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): youths with adjustment difficulties center
+    /// `RHYAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): youths with adjustment difficulties center
     Rhyad,
-    /// `HU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hospital unit
+    /// `HU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hospital unit
     Hu,
-    /// `BMTU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Bone marrow transplant unit
+    /// `BMTU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Bone marrow transplant unit
     Bmtu,
-    /// `CCU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Coronary care unit
+    /// `CCU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Coronary care unit
     Ccu,
-    /// `CHEST` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Chest unit
+    /// `CHEST` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Chest unit
     Chest,
-    /// `EPIL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Epilepsy unit
+    /// `EPIL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Epilepsy unit
     Epil,
-    /// `ER` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Emergency room
+    /// `ER` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Emergency room
     Er,
-    /// `ETU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Emergency trauma unit
+    /// `ETU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Emergency trauma unit
     Etu,
-    /// `HD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hemodialysis unit
+    /// `HD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hemodialysis unit
     Hd,
-    /// `HLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): hospital laboratory
+    /// `HLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): hospital laboratory
     Hlab,
-    /// `INLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): inpatient laboratory
+    /// `INLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): inpatient laboratory
     Inlab,
-    /// `OUTLAB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): outpatient laboratory
+    /// `OUTLAB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): outpatient laboratory
     Outlab,
-    /// `HRAD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): radiology unit
+    /// `HRAD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): radiology unit
     Hrad,
-    /// `HUSCS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): specimen collection site
+    /// `HUSCS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): specimen collection site
     Huscs,
-    /// `ICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Intensive care unit
+    /// `ICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Intensive care unit
     Icu,
-    /// `PEDICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric intensive care unit
+    /// `PEDICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric intensive care unit
     Pedicu,
-    /// `PEDNICU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric neonatal intensive care unit
+    /// `PEDNICU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric neonatal intensive care unit
     Pednicu,
-    /// `INPHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): inpatient pharmacy
+    /// `INPHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): inpatient pharmacy
     Inpharm,
-    /// `MBL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): medical laboratory
+    /// `MBL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): medical laboratory
     Mbl,
-    /// `NCCS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurology critical care and stroke unit
+    /// `NCCS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurology critical care and stroke unit
     Nccs,
-    /// `NS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurosurgery unit
+    /// `NS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurosurgery unit
     Ns,
-    /// `OUTPHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): outpatient pharmacy
+    /// `OUTPHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): outpatient pharmacy
     Outpharm,
-    /// `PEDU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric unit
+    /// `PEDU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric unit
     Pedu,
-    /// `PHU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychiatric hospital unit
+    /// `PHU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychiatric hospital unit
     Phu,
-    /// `RHU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rehabilitation hospital unit
+    /// `RHU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rehabilitation hospital unit
     Rhu,
-    /// `SLEEP` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Sleep disorders unit
+    /// `SLEEP` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Sleep disorders unit
     Sleep,
-    /// `NCCF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Nursing or custodial care facility
+    /// `NCCF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Nursing or custodial care facility
     Nccf,
-    /// `SNF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Skilled nursing facility
+    /// `SNF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Skilled nursing facility
     Snf,
-    /// `OF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Outpatient facility
+    /// `OF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Outpatient facility
     Of,
-    /// `ALL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Allergy clinic
+    /// `ALL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Allergy clinic
     All,
-    /// `AMPUT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Amputee clinic
+    /// `AMPUT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Amputee clinic
     Amput,
-    /// `BMTC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Bone marrow transplant clinic
+    /// `BMTC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Bone marrow transplant clinic
     Bmtc,
-    /// `BREAST` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Breast clinic
+    /// `BREAST` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Breast clinic
     Breast,
-    /// `CANC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Child and adolescent neurology clinic
+    /// `CANC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Child and adolescent neurology clinic
     Canc,
-    /// `CAPC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Child and adolescent psychiatry clinic
+    /// `CAPC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Child and adolescent psychiatry clinic
     Capc,
-    /// `CARD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Ambulatory Health Care Facilities; Clinic/Center; Rehabilitation: Cardiac Facilities
+    /// `CARD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Ambulatory Health Care Facilities; Clinic/Center; Rehabilitation: Cardiac Facilities
     Card,
-    /// `PEDCARD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric cardiology clinic
+    /// `PEDCARD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric cardiology clinic
     Pedcard,
-    /// `COAG` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Coagulation clinic
+    /// `COAG` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Coagulation clinic
     Coag,
-    /// `CRS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Colon and rectal surgery clinic
+    /// `CRS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Colon and rectal surgery clinic
     Crs,
-    /// `DERM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Dermatology clinic
+    /// `DERM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Dermatology clinic
     Derm,
-    /// `ENDO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Endocrinology clinic
+    /// `ENDO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Endocrinology clinic
     Endo,
-    /// `PEDE` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric endocrinology clinic
+    /// `PEDE` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric endocrinology clinic
     Pede,
-    /// `ENT` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Otorhinolaryngology clinic
+    /// `ENT` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Otorhinolaryngology clinic
     Ent,
-    /// `FMC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Family medicine clinic
+    /// `FMC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Family medicine clinic
     Fmc,
-    /// `GI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gastroenterology clinic
+    /// `GI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gastroenterology clinic
     Gi,
-    /// `PEDGI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric gastroenterology clinic
+    /// `PEDGI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric gastroenterology clinic
     Pedgi,
-    /// `GIM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): General internal medicine clinic
+    /// `GIM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): General internal medicine clinic
     Gim,
-    /// `GYN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Gynecology clinic
+    /// `GYN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Gynecology clinic
     Gyn,
-    /// `HEM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hematology clinic
+    /// `HEM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hematology clinic
     Hem,
-    /// `PEDHEM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric hematology clinic
+    /// `PEDHEM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric hematology clinic
     Pedhem,
-    /// `HTN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hypertension clinic
+    /// `HTN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hypertension clinic
     Htn,
-    /// `IEC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Impairment evaluation center
+    /// `IEC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Impairment evaluation center
     Iec,
-    /// `INFD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Infectious disease clinic
+    /// `INFD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Infectious disease clinic
     Infd,
-    /// `PEDID` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric infectious disease clinic
+    /// `PEDID` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric infectious disease clinic
     Pedid,
-    /// `INV` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Infertility clinic
+    /// `INV` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Infertility clinic
     Inv,
-    /// `LYMPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Lympedema clinic
+    /// `LYMPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Lympedema clinic
     Lymph,
-    /// `MGEN` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Medical genetics clinic
+    /// `MGEN` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Medical genetics clinic
     Mgen,
-    /// `NEPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Nephrology clinic
+    /// `NEPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Nephrology clinic
     Neph,
-    /// `PEDNEPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric nephrology clinic
+    /// `PEDNEPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric nephrology clinic
     Pedneph,
-    /// `NEUR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Neurology clinic
+    /// `NEUR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Neurology clinic
     Neur,
-    /// `OB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Obstetrics clinic
+    /// `OB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Obstetrics clinic
     Ob,
-    /// `OMS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Oral and maxillofacial surgery clinic
+    /// `OMS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Oral and maxillofacial surgery clinic
     Oms,
-    /// `ONCL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Medical oncology clinic
+    /// `ONCL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Medical oncology clinic
     Oncl,
-    /// `PEDHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric oncology clinic
+    /// `PEDHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric oncology clinic
     Pedho,
-    /// `OPH` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Opthalmology clinic
+    /// `OPH` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Opthalmology clinic
     Oph,
-    /// `OPTC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): optometry clinic
+    /// `OPTC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): optometry clinic
     Optc,
-    /// `ORTHO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Orthopedics clinic
+    /// `ORTHO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Orthopedics clinic
     Ortho,
-    /// `HAND` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Hand clinic
+    /// `HAND` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Hand clinic
     Hand,
-    /// `PAINCL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pain clinic
+    /// `PAINCL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pain clinic
     Paincl,
-    /// `PC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Primary care clinic
+    /// `PC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Primary care clinic
     Pc,
-    /// `PEDC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatrics clinic
+    /// `PEDC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatrics clinic
     Pedc,
-    /// `PEDRHEUM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pediatric rheumatology clinic
+    /// `PEDRHEUM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pediatric rheumatology clinic
     Pedrheum,
-    /// `POD` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Podiatry clinic
+    /// `POD` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Podiatry clinic
     Pod,
-    /// `PREV` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Preventive medicine clinic
+    /// `PREV` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Preventive medicine clinic
     Prev,
-    /// `PROCTO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Proctology clinic
+    /// `PROCTO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Proctology clinic
     Procto,
-    /// `PROFF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Provider's Office
+    /// `PROFF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Provider's Office
     Proff,
-    /// `PROS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Prosthodontics clinic
+    /// `PROS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Prosthodontics clinic
     Pros,
-    /// `PSI` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychology clinic
+    /// `PSI` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychology clinic
     Psi,
-    /// `PSY` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Psychiatry clinic
+    /// `PSY` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Psychiatry clinic
     Psy,
-    /// `RHEUM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Rheumatology clinic
+    /// `RHEUM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Rheumatology clinic
     Rheum,
-    /// `SPMED` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Sports medicine clinic
+    /// `SPMED` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Sports medicine clinic
     Spmed,
-    /// `SU` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Surgery clinic
+    /// `SU` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Surgery clinic
     Su,
-    /// `PLS` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Plastic surgery clinic
+    /// `PLS` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Plastic surgery clinic
     Pls,
-    /// `URO` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Urology clinic
+    /// `URO` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Urology clinic
     Uro,
-    /// `TR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Transplant clinic
+    /// `TR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Transplant clinic
     Tr,
-    /// `TRAVEL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Travel and geographic medicine clinic
+    /// `TRAVEL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Travel and geographic medicine clinic
     Travel,
-    /// `WND` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Wound clinic
+    /// `WND` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Wound clinic
     Wnd,
-    /// `RTF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Residential treatment facility
+    /// `RTF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Residential treatment facility
     Rtf,
-    /// `PRC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pain rehabilitation center
+    /// `PRC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pain rehabilitation center
     Prc,
-    /// `SURF` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Substance use rehabilitation facility
+    /// `SURF` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Substance use rehabilitation facility
     Surf,
-    /// `DADDR` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Delivery Address
+    /// `DADDR` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Delivery Address
     Daddr,
-    /// `MOBL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Mobile Unit
+    /// `MOBL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Mobile Unit
     Mobl,
-    /// `AMB` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Ambulance
+    /// `AMB` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Ambulance
     Amb,
-    /// `PHARM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Pharmacy
+    /// `PHARM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Pharmacy
     Pharm,
-    /// `ACC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): accident site
+    /// `ACC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): accident site
     Acc,
-    /// `COMM` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Community Location
+    /// `COMM` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Community Location
     Comm,
-    /// `CSC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): community service center
+    /// `CSC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): community service center
     Csc,
-    /// `PTRES` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): Patient's Residence
+    /// `PTRES` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): Patient's Residence
     Ptres,
-    /// `SCHOOL` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): school
+    /// `SCHOOL` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): school
     School,
-    /// `UPC` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): underage protection center
+    /// `UPC` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): underage protection center
     Upc,
-    /// `WORK` (http://terminology.hl7.org/CodeSystem/v3-RoleCode): work site
+    /// `WORK` (`http://terminology.hl7.org/CodeSystem/v3-RoleCode`): work site
     Work,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.
@@ -14667,31 +14667,31 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ServiceDeliveryLocationRoleType {
 /// The codes of value set `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VitalSigns {
-    /// `85353-1` (http://loinc.org)
+    /// `85353-1` (`http://loinc.org`)
     C853531,
-    /// `9279-1` (http://loinc.org)
+    /// `9279-1` (`http://loinc.org`)
     C92791,
-    /// `8867-4` (http://loinc.org)
+    /// `8867-4` (`http://loinc.org`)
     C88674,
-    /// `2708-6` (http://loinc.org)
+    /// `2708-6` (`http://loinc.org`)
     C27086,
-    /// `8310-5` (http://loinc.org)
+    /// `8310-5` (`http://loinc.org`)
     C83105,
-    /// `8302-2` (http://loinc.org)
+    /// `8302-2` (`http://loinc.org`)
     C83022,
-    /// `9843-4` (http://loinc.org)
+    /// `9843-4` (`http://loinc.org`)
     C98434,
-    /// `29463-7` (http://loinc.org)
+    /// `29463-7` (`http://loinc.org`)
     C294637,
-    /// `39156-5` (http://loinc.org)
+    /// `39156-5` (`http://loinc.org`)
     C391565,
-    /// `85354-9` (http://loinc.org)
+    /// `85354-9` (`http://loinc.org`)
     C853549,
-    /// `8480-6` (http://loinc.org)
+    /// `8480-6` (`http://loinc.org`)
     C84806,
-    /// `8462-4` (http://loinc.org)
+    /// `8462-4` (`http://loinc.org`)
     C84624,
-    /// `8478-0` (http://loinc.org)
+    /// `8478-0` (`http://loinc.org`)
     C84780,
     /// A code outside the value set, kept by a lenient read (which
     /// reports it as an issue); a strict read rejects it.

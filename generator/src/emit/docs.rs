@@ -37,15 +37,48 @@ pub fn sanitize(text: &str) -> String {
             if i % 2 == 1 {
                 part.to_owned()
             } else {
-                part.replace('\\', "\\\\")
-                    .replace('[', "\\[")
-                    .replace(']', "\\]")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
+                code_urls(
+                    &part
+                        .replace('\\', "\\\\")
+                        .replace('[', "\\[")
+                        .replace(']', "\\]")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;"),
+                )
             }
         })
         .collect::<Vec<_>>()
         .join("`")
+}
+
+/// Bare URLs as code spans (rustdoc warns about bare URLs, and a canonical
+/// URL is an identifier more than a link).
+fn code_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let next = |text: &str| {
+        [text.find("http://"), text.find("https://")]
+            .into_iter()
+            .flatten()
+            .min()
+    };
+    while let Some(start) = next(rest) {
+        out.push_str(&rest[..start]);
+        let url = &rest[start..];
+        let mut end = url
+            .find(|c: char| c.is_whitespace() || c == '`' || c == '"' || c == '\\')
+            .unwrap_or(url.len());
+        // Trailing punctuation belongs to the sentence.
+        while end > 0 && url[..end].ends_with(['.', ',', ';', ':', ')', '\'']) {
+            end -= 1;
+        }
+        out.push('`');
+        out.push_str(&url[..end]);
+        out.push('`');
+        rest = &url[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A field's doc: its short text, then path, cardinality, binding, modifier.

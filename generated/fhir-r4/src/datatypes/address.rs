@@ -2,7 +2,7 @@
 
 /// An address expressed using postal conventions (as opposed to GPS or other location definition formats)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Address|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Address|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
     /// Unique id for inter-element referencing

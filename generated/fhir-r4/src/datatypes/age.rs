@@ -2,7 +2,7 @@
 
 /// A duration of time during which an organism (or a process) has existed
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Age|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Age|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Age {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Text node with attribution
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Annotation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Annotation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Annotation {
     /// Unique id for inter-element referencing

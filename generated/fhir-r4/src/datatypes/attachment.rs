@@ -2,7 +2,7 @@
 
 /// Content in a format defined elsewhere
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Attachment|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Attachment|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Concept - reference to a terminology or just  text
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CodeableConcept|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CodeableConcept|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeableConcept {
     /// Unique id for inter-element referencing

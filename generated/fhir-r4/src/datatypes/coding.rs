@@ -2,7 +2,7 @@
 
 /// A reference to a code defined by a terminology system
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Coding|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Coding|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coding {
     /// Unique id for inter-element referencing

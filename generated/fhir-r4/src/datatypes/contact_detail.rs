@@ -2,7 +2,7 @@
 
 /// Contact information
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ContactDetail|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ContactDetail|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactDetail {
     /// Unique id for inter-element referencing

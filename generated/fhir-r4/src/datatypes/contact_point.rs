@@ -2,7 +2,7 @@
 
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ContactPoint|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ContactPoint|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactPoint {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Contributor information
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Contributor|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Contributor|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contributor {
     /// Unique id for inter-element referencing

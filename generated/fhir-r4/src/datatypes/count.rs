@@ -2,7 +2,7 @@
 
 /// A measured or measurable amount
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Count|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Count|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Count {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Describes a required data item
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataRequirement {
     /// Unique id for inter-element referencing
@@ -160,7 +160,7 @@ impl ::fhirgen_runtime::Object for DataRequirement {
 }
 /// What codes are expected
 ///
-/// Backbone element `DataRequirement.codeFilter` of http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1
+/// Backbone element `DataRequirement.codeFilter` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataRequirementCodeFilter {
     /// Unique id for inter-element referencing
@@ -262,7 +262,7 @@ impl ::fhirgen_runtime::Object for DataRequirementCodeFilter {
 }
 /// What dates/date ranges are expected
 ///
-/// Backbone element `DataRequirement.dateFilter` of http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1
+/// Backbone element `DataRequirement.dateFilter` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataRequirementDateFilter {
     /// Unique id for inter-element referencing
@@ -362,7 +362,7 @@ impl ::fhirgen_runtime::Object for DataRequirementDateFilter {
 }
 /// Order of the results
 ///
-/// Backbone element `DataRequirement.sort` of http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1
+/// Backbone element `DataRequirement.sort` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataRequirementSort {
     /// Unique id for inter-element referencing

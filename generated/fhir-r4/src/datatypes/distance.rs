@@ -2,7 +2,7 @@
 
 /// A length - a value with a unit that is a physical distance
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Distance|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Distance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Distance {
     /// Unique id for inter-element referencing

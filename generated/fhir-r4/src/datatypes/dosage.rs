@@ -2,7 +2,7 @@
 
 /// How the medication is/was taken or should be taken
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Dosage|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Dosage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dosage {
     /// Unique id for inter-element referencing
@@ -215,7 +215,7 @@ impl ::fhirgen_runtime::Object for Dosage {
 }
 /// Amount of medication administered
 ///
-/// Backbone element `Dosage.doseAndRate` of http://hl7.org/fhir/StructureDefinition/Dosage|4.0.1
+/// Backbone element `Dosage.doseAndRate` of `http://hl7.org/fhir/StructureDefinition/Dosage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DosageDoseAndRate {
     /// Unique id for inter-element referencing

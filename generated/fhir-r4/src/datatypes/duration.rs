@@ -2,7 +2,7 @@
 
 /// A length of time
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Duration|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Duration|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duration {
     /// Unique id for inter-element referencing

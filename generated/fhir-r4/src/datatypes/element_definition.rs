@@ -2,7 +2,7 @@
 
 /// Definition of an element in a resource or extension
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinition {
     /// Unique id for inter-element referencing
@@ -1454,7 +1454,7 @@ impl ::fhirgen_runtime::Object for ElementDefinition {
 }
 /// Base definition information for tools
 ///
-/// Backbone element `ElementDefinition.base` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.base` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionBase {
     /// Unique id for inter-element referencing
@@ -1546,7 +1546,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBase {
 }
 /// ValueSet details if this is coded
 ///
-/// Backbone element `ElementDefinition.binding` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.binding` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionBinding {
     /// Unique id for inter-element referencing
@@ -1638,7 +1638,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBinding {
 }
 /// Condition that must evaluate to true
 ///
-/// Backbone element `ElementDefinition.constraint` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.constraint` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionConstraint {
     /// Unique id for inter-element referencing
@@ -1786,7 +1786,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionConstraint {
 }
 /// Example value (as defined for type)
 ///
-/// Backbone element `ElementDefinition.example` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.example` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionExample {
     /// Unique id for inter-element referencing
@@ -3319,7 +3319,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionExample {
 }
 /// Map element to another set of definitions
 ///
-/// Backbone element `ElementDefinition.mapping` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.mapping` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionMapping {
     /// Unique id for inter-element referencing
@@ -3425,7 +3425,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionMapping {
 }
 /// This element is sliced - slices follow
 ///
-/// Backbone element `ElementDefinition.slicing` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.slicing` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionSlicing {
     /// Unique id for inter-element referencing
@@ -3527,7 +3527,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicing {
 }
 /// Element values that are used to distinguish the slices
 ///
-/// Backbone element `ElementDefinition.slicing.discriminator` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.slicing.discriminator` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionSlicingDiscriminator {
     /// Unique id for inter-element referencing
@@ -3605,7 +3605,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicingDiscriminator {
 }
 /// Data type and Profile for this element
 ///
-/// Backbone element `ElementDefinition.type` of http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1
+/// Backbone element `ElementDefinition.type` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementDefinitionType {
     /// Unique id for inter-element referencing

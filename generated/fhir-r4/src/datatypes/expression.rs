@@ -2,7 +2,7 @@
 
 /// An expression that can be used to generate a value
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Expression|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Expression|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expression {
     /// Unique id for inter-element referencing

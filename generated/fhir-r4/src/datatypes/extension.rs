@@ -2,7 +2,7 @@
 
 /// Optional Extensions Element
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Extension|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Extension|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extension {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Name of a human - parts and usage
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/HumanName|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/HumanName|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HumanName {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// An identifier intended for computation
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Identifier|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Identifier|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identifier {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Metadata about a resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Meta|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Meta|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Meta {
     /// Unique id for inter-element referencing

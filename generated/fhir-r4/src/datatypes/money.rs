@@ -2,7 +2,7 @@
 
 /// An amount of economic utility in some recognized currency
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Money|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Money|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Money {
     /// Unique id for inter-element referencing

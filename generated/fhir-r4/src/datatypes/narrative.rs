@@ -2,7 +2,7 @@
 
 /// Human-readable summary of the resource (essential clinical and business information)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Narrative|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Narrative|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Narrative {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Definition of a parameter to a module
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ParameterDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ParameterDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParameterDefinition {
     /// Unique id for inter-element referencing

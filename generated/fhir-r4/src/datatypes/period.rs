@@ -2,7 +2,7 @@
 
 /// Time range defined by start and end date/time
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Period|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Period|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Period {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A definition of a set of people that apply to some clinically related context, for example people contraindicated for a certain medication
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Population|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Population|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// The marketing status describes the date when a medicinal product is actually put on the market or the date as of which it is no longer available
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ProdCharacteristic|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ProdCharacteristic|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProdCharacteristic {
     /// Unique id for inter-element referencing

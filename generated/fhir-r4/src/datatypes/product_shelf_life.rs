@@ -2,7 +2,7 @@
 
 /// The shelf-life and storage information for a medicinal product item or container can be described using this class
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ProductShelfLife|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ProductShelfLife|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductShelfLife {
     /// Unique id for inter-element referencing

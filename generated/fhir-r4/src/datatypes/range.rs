@@ -2,7 +2,7 @@
 
 /// Set of values bounded by low and high
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Range|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Range|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Range {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A ratio of two Quantity values - a numerator and a denominator
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Ratio|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Ratio|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ratio {
     /// Unique id for inter-element referencing

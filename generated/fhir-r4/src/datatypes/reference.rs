@@ -2,7 +2,7 @@
 
 /// A reference from one resource to another
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Reference|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Reference|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Related artifacts for a knowledge resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/RelatedArtifact|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/RelatedArtifact|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelatedArtifact {
     /// Unique id for inter-element referencing

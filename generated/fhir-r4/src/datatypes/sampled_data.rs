@@ -2,7 +2,7 @@
 
 /// A series of measurements taken by a device
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SampledData|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SampledData|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampledData {
     /// Unique id for inter-element referencing

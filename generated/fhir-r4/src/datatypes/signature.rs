@@ -2,7 +2,7 @@
 
 /// A Signature - XML DigSig, JWS, Graphical image of signature, etc.
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Signature|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Signature|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signature {
     /// Unique id for inter-element referencing

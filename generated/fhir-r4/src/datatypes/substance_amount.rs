@@ -2,7 +2,7 @@
 
 /// Chemical substances are a single substance type whose primary defining element is the molecular structure. Chemical substances shall be defined on the basis of their complete covalent molecular structure; the presence of a salt (counter-ion) and/or solvates (water, alcohols) is also captured. Purity, grade, physical form or particle size are not taken into account in the definition of a chemical substance or in the assignment of a Substance ID
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceAmount|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceAmount|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceAmount {
     /// Unique id for inter-element referencing
@@ -118,7 +118,7 @@ impl ::fhirgen_runtime::Object for SubstanceAmount {
 }
 /// Reference range of possible or expected values
 ///
-/// Backbone element `SubstanceAmount.referenceRange` of http://hl7.org/fhir/StructureDefinition/SubstanceAmount|4.0.1
+/// Backbone element `SubstanceAmount.referenceRange` of `http://hl7.org/fhir/StructureDefinition/SubstanceAmount|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceAmountReferenceRange {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A timing schedule that specifies an event that may occur multiple times
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Timing|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Timing|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
     /// Unique id for inter-element referencing
@@ -100,7 +100,7 @@ impl ::fhirgen_runtime::Object for Timing {
 }
 /// When the event is to occur
 ///
-/// Backbone element `Timing.repeat` of http://hl7.org/fhir/StructureDefinition/Timing|4.0.1
+/// Backbone element `Timing.repeat` of `http://hl7.org/fhir/StructureDefinition/Timing|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimingRepeat {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Defines an expected trigger for a module
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/TriggerDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/TriggerDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerDefinition {
     /// Unique id for inter-element referencing

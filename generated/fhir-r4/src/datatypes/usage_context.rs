@@ -2,7 +2,7 @@
 
 /// Describes the context of use for a conformance or knowledge resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/UsageContext|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/UsageContext|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsageContext {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Tracks balance, charges, for patient or cost center
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Account|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Account|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     /// Logical id of this artifact
@@ -270,7 +270,7 @@ impl Account {
 }
 /// The party(s) that are responsible for covering the payment of this account, and what order should they be applied to the account
 ///
-/// Backbone element `Account.coverage` of http://hl7.org/fhir/StructureDefinition/Account|4.0.1
+/// Backbone element `Account.coverage` of `http://hl7.org/fhir/StructureDefinition/Account|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountCoverage {
     /// Unique id for inter-element referencing
@@ -354,7 +354,7 @@ impl ::fhirgen_runtime::Object for AccountCoverage {
 }
 /// The parties ultimately responsible for balancing the Account
 ///
-/// Backbone element `Account.guarantor` of http://hl7.org/fhir/StructureDefinition/Account|4.0.1
+/// Backbone element `Account.guarantor` of `http://hl7.org/fhir/StructureDefinition/Account|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountGuarantor {
     /// Unique id for inter-element referencing

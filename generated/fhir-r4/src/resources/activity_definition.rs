@@ -2,7 +2,7 @@
 
 /// The definition of a specific activity to be taken, independent of any particular patient or context
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityDefinition {
     /// Logical id of this artifact
@@ -741,7 +741,7 @@ impl ActivityDefinition {
 }
 /// Dynamic aspects of the definition
 ///
-/// Backbone element `ActivityDefinition.dynamicValue` of http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1
+/// Backbone element `ActivityDefinition.dynamicValue` of `http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityDefinitionDynamicValue {
     /// Unique id for inter-element referencing
@@ -825,7 +825,7 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionDynamicValue {
 }
 /// Who should participate in the action
 ///
-/// Backbone element `ActivityDefinition.participant` of http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1
+/// Backbone element `ActivityDefinition.participant` of `http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityDefinitionParticipant {
     /// Unique id for inter-element referencing

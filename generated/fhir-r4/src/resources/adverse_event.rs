@@ -2,7 +2,7 @@
 
 /// Medical care, research study or other healthcare event causing physical injury
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdverseEvent {
     /// Logical id of this artifact
@@ -367,7 +367,7 @@ impl AdverseEvent {
 }
 /// The suspected agent causing the adverse event
 ///
-/// Backbone element `AdverseEvent.suspectEntity` of http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1
+/// Backbone element `AdverseEvent.suspectEntity` of `http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdverseEventSuspectEntity {
     /// Unique id for inter-element referencing
@@ -447,7 +447,7 @@ impl ::fhirgen_runtime::Object for AdverseEventSuspectEntity {
 }
 /// Information on the possible cause of the event
 ///
-/// Backbone element `AdverseEvent.suspectEntity.causality` of http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1
+/// Backbone element `AdverseEvent.suspectEntity.causality` of `http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdverseEventSuspectEntityCausality {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Allergy or Intolerance (generally: Risk of adverse reaction to a substance)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/AllergyIntolerance|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/AllergyIntolerance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllergyIntolerance {
     /// Logical id of this artifact
@@ -362,7 +362,7 @@ impl AllergyIntolerance {
 }
 /// Adverse Reaction Events linked to exposure to substance
 ///
-/// Backbone element `AllergyIntolerance.reaction` of http://hl7.org/fhir/StructureDefinition/AllergyIntolerance|4.0.1
+/// Backbone element `AllergyIntolerance.reaction` of `http://hl7.org/fhir/StructureDefinition/AllergyIntolerance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllergyIntoleranceReaction {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A booking of a healthcare event among patient(s), practitioner(s), related person(s) and/or device(s) for a specific date/time. This may result in one or more Encounter(s)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Appointment {
     /// Logical id of this artifact
@@ -410,7 +410,7 @@ impl Appointment {
 }
 /// Participants involved in appointment
 ///
-/// Backbone element `Appointment.participant` of http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1
+/// Backbone element `Appointment.participant` of `http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppointmentParticipant {
     /// Unique id for inter-element referencing

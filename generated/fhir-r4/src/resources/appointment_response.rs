@@ -2,7 +2,7 @@
 
 /// A reply to an appointment request for a patient and/or practitioner(s), such as a confirmation or rejection
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/AppointmentResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/AppointmentResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppointmentResponse {
     /// Logical id of this artifact

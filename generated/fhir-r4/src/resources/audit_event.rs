@@ -2,7 +2,7 @@
 
 /// Event record kept for security purposes
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
     /// Logical id of this artifact
@@ -279,7 +279,7 @@ impl AuditEvent {
 }
 /// Actor involved in the event
 ///
-/// Backbone element `AuditEvent.agent` of http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Backbone element `AuditEvent.agent` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEventAgent {
     /// Unique id for inter-element referencing
@@ -469,7 +469,7 @@ impl ::fhirgen_runtime::Object for AuditEventAgent {
 }
 /// Logical network location for application activity
 ///
-/// Backbone element `AuditEvent.agent.network` of http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Backbone element `AuditEvent.agent.network` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEventAgentNetwork {
     /// Unique id for inter-element referencing
@@ -557,7 +557,7 @@ impl ::fhirgen_runtime::Object for AuditEventAgentNetwork {
 }
 /// Data or objects used
 ///
-/// Backbone element `AuditEvent.entity` of http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Backbone element `AuditEvent.entity` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEventEntity {
     /// Unique id for inter-element referencing
@@ -719,7 +719,7 @@ impl ::fhirgen_runtime::Object for AuditEventEntity {
 }
 /// Additional Information about the entity
 ///
-/// Backbone element `AuditEvent.entity.detail` of http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Backbone element `AuditEvent.entity.detail` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEventEntityDetail {
     /// Unique id for inter-element referencing
@@ -831,7 +831,7 @@ impl ::fhirgen_runtime::Object for AuditEventEntityDetail {
 }
 /// Audit Event Reporter
 ///
-/// Backbone element `AuditEvent.source` of http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1
+/// Backbone element `AuditEvent.source` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEventSource {
     /// Unique id for inter-element referencing

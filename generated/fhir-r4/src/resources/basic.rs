@@ -2,7 +2,7 @@
 
 /// Resource for non-supported content
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Basic|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Basic|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Basic {
     /// Logical id of this artifact

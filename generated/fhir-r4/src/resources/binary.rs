@@ -2,7 +2,7 @@
 
 /// Pure binary content defined by a format other than FHIR
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Binary|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Binary|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binary {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A material substance originating from a biological entity
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiologicallyDerivedProduct {
     /// Logical id of this artifact
@@ -275,7 +275,7 @@ impl BiologicallyDerivedProduct {
 }
 /// How this product was collected
 ///
-/// Backbone element `BiologicallyDerivedProduct.collection` of http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1
+/// Backbone element `BiologicallyDerivedProduct.collection` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiologicallyDerivedProductCollection {
     /// Unique id for inter-element referencing
@@ -375,7 +375,7 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductCollection {
 }
 /// Any manipulation of product post-collection
 ///
-/// Backbone element `BiologicallyDerivedProduct.manipulation` of http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1
+/// Backbone element `BiologicallyDerivedProduct.manipulation` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiologicallyDerivedProductManipulation {
     /// Unique id for inter-element referencing
@@ -467,7 +467,7 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductManipulation {
 }
 /// Any processing of the product during collection
 ///
-/// Backbone element `BiologicallyDerivedProduct.processing` of http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1
+/// Backbone element `BiologicallyDerivedProduct.processing` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiologicallyDerivedProductProcessing {
     /// Unique id for inter-element referencing
@@ -579,7 +579,7 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductProcessing {
 }
 /// Product storage
 ///
-/// Backbone element `BiologicallyDerivedProduct.storage` of http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1
+/// Backbone element `BiologicallyDerivedProduct.storage` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiologicallyDerivedProductStorage {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Specific and identified anatomical structure
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/BodyStructure|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/BodyStructure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BodyStructure {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// Contains a collection of resources
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
     /// Logical id of this artifact
@@ -190,7 +190,7 @@ impl Bundle {
 }
 /// Entry in the bundle - will have a resource or information
 ///
-/// Backbone element `Bundle.entry` of http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Backbone element `Bundle.entry` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleEntry {
     /// Unique id for inter-element referencing
@@ -314,7 +314,7 @@ impl ::fhirgen_runtime::Object for BundleEntry {
 }
 /// Additional execution information (transaction/batch/history)
 ///
-/// Backbone element `Bundle.entry.request` of http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Backbone element `Bundle.entry.request` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleEntryRequest {
     /// Unique id for inter-element referencing
@@ -461,7 +461,7 @@ impl ::fhirgen_runtime::Object for BundleEntryRequest {
 }
 /// Results of execution (transaction/batch/history)
 ///
-/// Backbone element `Bundle.entry.response` of http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Backbone element `Bundle.entry.response` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleEntryResponse {
     /// Unique id for inter-element referencing
@@ -590,7 +590,7 @@ impl ::fhirgen_runtime::Object for BundleEntryResponse {
 }
 /// Search related information
 ///
-/// Backbone element `Bundle.entry.search` of http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Backbone element `Bundle.entry.search` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleEntrySearch {
     /// Unique id for inter-element referencing
@@ -678,7 +678,7 @@ impl ::fhirgen_runtime::Object for BundleEntrySearch {
 }
 /// Links related to this Bundle
 ///
-/// Backbone element `Bundle.link` of http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1
+/// Backbone element `Bundle.link` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleLink {
     /// Unique id for inter-element referencing
@@ -693,7 +693,7 @@ pub struct BundleLink {
     ///
     /// `Bundle.link.modifierExtension` 0..*, modifier
     pub modifier_extension: ::std::vec::Vec<crate::Extension>,
-    /// See http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1
+    /// See `http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1`
     ///
     /// `Bundle.link.relation` 1..1
     pub relation: crate::FhirString,

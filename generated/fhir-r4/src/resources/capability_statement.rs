@@ -2,7 +2,7 @@
 
 /// A statement of system capabilities
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatement {
     /// Logical id of this artifact
@@ -509,7 +509,7 @@ impl CapabilityStatement {
 }
 /// Document definition
 ///
-/// Backbone element `CapabilityStatement.document` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.document` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementDocument {
     /// Unique id for inter-element referencing
@@ -614,7 +614,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementDocument {
 }
 /// If this describes a specific instance
 ///
-/// Backbone element `CapabilityStatement.implementation` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.implementation` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementImplementation {
     /// Unique id for inter-element referencing
@@ -712,7 +712,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementImplementation {
 }
 /// If messaging is supported
 ///
-/// Backbone element `CapabilityStatement.messaging` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.messaging` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementMessaging {
     /// Unique id for inter-element referencing
@@ -828,7 +828,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessaging {
 }
 /// Where messages should be sent
 ///
-/// Backbone element `CapabilityStatement.messaging.endpoint` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.messaging.endpoint` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementMessagingEndpoint {
     /// Unique id for inter-element referencing
@@ -912,7 +912,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingEndpoint {
 }
 /// Messages supported by this system
 ///
-/// Backbone element `CapabilityStatement.messaging.supportedMessage` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.messaging.supportedMessage` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementMessagingSupportedMessage {
     /// Unique id for inter-element referencing
@@ -1000,7 +1000,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingSupportedMessage 
 }
 /// If the endpoint is a RESTful one
 ///
-/// Backbone element `CapabilityStatement.rest` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRest {
     /// Unique id for inter-element referencing
@@ -1162,7 +1162,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRest {
 }
 /// What operations are supported?
 ///
-/// Backbone element `CapabilityStatement.rest.interaction` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.interaction` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestInteraction {
     /// Unique id for inter-element referencing
@@ -1253,7 +1253,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestInteraction {
 }
 /// Resource served on the REST interface
 ///
-/// Backbone element `CapabilityStatement.rest.resource` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.resource` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestResource {
     /// Unique id for inter-element referencing
@@ -1588,7 +1588,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResource {
 }
 /// What operations are supported?
 ///
-/// Backbone element `CapabilityStatement.rest.resource.interaction` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.resource.interaction` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestResourceInteraction {
     /// Unique id for inter-element referencing
@@ -1679,7 +1679,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceInteraction {
 }
 /// Definition of a resource operation
 ///
-/// Backbone element `CapabilityStatement.rest.resource.operation` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.resource.operation` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestResourceOperation {
     /// Unique id for inter-element referencing
@@ -1784,7 +1784,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceOperation {
 }
 /// Search parameters supported by implementation
 ///
-/// Backbone element `CapabilityStatement.rest.resource.searchParam` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.resource.searchParam` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestResourceSearchParam {
     /// Unique id for inter-element referencing
@@ -1903,7 +1903,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceSearchParam {
 }
 /// Information about security of implementation
 ///
-/// Backbone element `CapabilityStatement.rest.security` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.rest.security` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementRestSecurity {
     /// Unique id for inter-element referencing
@@ -1918,7 +1918,7 @@ pub struct CapabilityStatementRestSecurity {
     ///
     /// `CapabilityStatement.rest.security.modifierExtension` 0..*, modifier
     pub modifier_extension: ::std::vec::Vec<crate::Extension>,
-    /// Adds CORS Headers (http://enable-cors.org/)
+    /// Adds CORS Headers (`http://enable-cors.org/`)
     ///
     /// `CapabilityStatement.rest.security.cors` 0..1
     pub cors: ::std::option::Option<crate::Boolean>,
@@ -2001,7 +2001,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestSecurity {
 }
 /// Software that is covered by this capability statement
 ///
-/// Backbone element `CapabilityStatement.software` of http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1
+/// Backbone element `CapabilityStatement.software` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapabilityStatementSoftware {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Healthcare plan for patient or group
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CarePlan {
     /// Logical id of this artifact
@@ -424,7 +424,7 @@ impl CarePlan {
 }
 /// Action to occur as part of plan
 ///
-/// Backbone element `CarePlan.activity` of http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1
+/// Backbone element `CarePlan.activity` of `http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CarePlanActivity {
     /// Unique id for inter-element referencing
@@ -534,7 +534,7 @@ impl ::fhirgen_runtime::Object for CarePlanActivity {
 }
 /// In-line definition of activity
 ///
-/// Backbone element `CarePlan.activity.detail` of http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1
+/// Backbone element `CarePlan.activity.detail` of `http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CarePlanActivityDetail {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Planned participants in the coordination and delivery of care for a patient or group
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CareTeam|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CareTeam|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CareTeam {
     /// Logical id of this artifact
@@ -286,7 +286,7 @@ impl CareTeam {
 }
 /// Members of the team
 ///
-/// Backbone element `CareTeam.participant` of http://hl7.org/fhir/StructureDefinition/CareTeam|4.0.1
+/// Backbone element `CareTeam.participant` of `http://hl7.org/fhir/StructureDefinition/CareTeam|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CareTeamParticipant {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// An entry in a catalog
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CatalogEntry|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CatalogEntry|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogEntry {
     /// Logical id of this artifact
@@ -297,7 +297,7 @@ impl CatalogEntry {
 }
 /// An item that this catalog entry is related to
 ///
-/// Backbone element `CatalogEntry.relatedEntry` of http://hl7.org/fhir/StructureDefinition/CatalogEntry|4.0.1
+/// Backbone element `CatalogEntry.relatedEntry` of `http://hl7.org/fhir/StructureDefinition/CatalogEntry|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogEntryRelatedEntry {
     /// Unique id for inter-element referencing

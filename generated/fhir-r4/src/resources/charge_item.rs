@@ -2,7 +2,7 @@
 
 /// Item containing charge code(s) associated with the provision of healthcare provider products
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ChargeItem|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ChargeItem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItem {
     /// Logical id of this artifact
@@ -471,7 +471,7 @@ impl ChargeItem {
 }
 /// Who performed charged service
 ///
-/// Backbone element `ChargeItem.performer` of http://hl7.org/fhir/StructureDefinition/ChargeItem|4.0.1
+/// Backbone element `ChargeItem.performer` of `http://hl7.org/fhir/StructureDefinition/ChargeItem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItemPerformer {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Definition of properties and rules about how the price and the applicability of a ChargeItem can be determined
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItemDefinition {
     /// Logical id of this artifact
@@ -446,7 +446,7 @@ impl ChargeItemDefinition {
 }
 /// Whether or not the billing code is applicable
 ///
-/// Backbone element `ChargeItemDefinition.applicability` of http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1
+/// Backbone element `ChargeItemDefinition.applicability` of `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItemDefinitionApplicability {
     /// Unique id for inter-element referencing
@@ -548,7 +548,7 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionApplicability {
 }
 /// Group of properties which are applicable under the same conditions
 ///
-/// Backbone element `ChargeItemDefinition.propertyGroup` of http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1
+/// Backbone element `ChargeItemDefinition.propertyGroup` of `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItemDefinitionPropertyGroup {
     /// Unique id for inter-element referencing
@@ -630,7 +630,7 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionPropertyGroup {
 }
 /// Components of total line item price
 ///
-/// Backbone element `ChargeItemDefinition.propertyGroup.priceComponent` of http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1
+/// Backbone element `ChargeItemDefinition.propertyGroup.priceComponent` of `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeItemDefinitionPropertyGroupPriceComponent {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Claim, Pre-determination or Pre-authorization
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     /// Logical id of this artifact
@@ -439,7 +439,7 @@ impl Claim {
 }
 /// Details of the event
 ///
-/// Backbone element `Claim.accident` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.accident` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimAccident {
     /// Unique id for inter-element referencing
@@ -537,7 +537,7 @@ impl ::fhirgen_runtime::Object for ClaimAccident {
 }
 /// Members of the care team
 ///
-/// Backbone element `Claim.careTeam` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.careTeam` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimCareTeam {
     /// Unique id for inter-element referencing
@@ -655,7 +655,7 @@ impl ::fhirgen_runtime::Object for ClaimCareTeam {
 }
 /// Pertinent diagnosis information
 ///
-/// Backbone element `Claim.diagnosis` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.diagnosis` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimDiagnosis {
     /// Unique id for inter-element referencing
@@ -781,7 +781,7 @@ impl ::fhirgen_runtime::Object for ClaimDiagnosis {
 }
 /// Patient insurance information
 ///
-/// Backbone element `Claim.insurance` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.insurance` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimInsurance {
     /// Unique id for inter-element referencing
@@ -934,7 +934,7 @@ impl ::fhirgen_runtime::Object for ClaimInsurance {
 }
 /// Product or service provided
 ///
-/// Backbone element `Claim.item` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.item` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimItem {
     /// Unique id for inter-element referencing
@@ -1275,7 +1275,7 @@ impl ::fhirgen_runtime::Object for ClaimItem {
 }
 /// Product or service provided
 ///
-/// Backbone element `Claim.item.detail` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.item.detail` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimItemDetail {
     /// Unique id for inter-element referencing
@@ -1463,7 +1463,7 @@ impl ::fhirgen_runtime::Object for ClaimItemDetail {
 }
 /// Product or service provided
 ///
-/// Backbone element `Claim.item.detail.subDetail` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimItemDetailSubDetail {
     /// Unique id for inter-element referencing
@@ -1641,7 +1641,7 @@ impl ::fhirgen_runtime::Object for ClaimItemDetailSubDetail {
 }
 /// Recipient of benefits payable
 ///
-/// Backbone element `Claim.payee` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.payee` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimPayee {
     /// Unique id for inter-element referencing
@@ -1721,7 +1721,7 @@ impl ::fhirgen_runtime::Object for ClaimPayee {
 }
 /// Clinical procedures performed
 ///
-/// Backbone element `Claim.procedure` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.procedure` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimProcedure {
     /// Unique id for inter-element referencing
@@ -1851,7 +1851,7 @@ impl ::fhirgen_runtime::Object for ClaimProcedure {
 }
 /// Prior or corollary claims
 ///
-/// Backbone element `Claim.related` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.related` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimRelated {
     /// Unique id for inter-element referencing
@@ -1941,7 +1941,7 @@ impl ::fhirgen_runtime::Object for ClaimRelated {
 }
 /// Supporting information
 ///
-/// Backbone element `Claim.supportingInfo` of http://hl7.org/fhir/StructureDefinition/Claim|4.0.1
+/// Backbone element `Claim.supportingInfo` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimSupportingInfo {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Response to a claim predetermination or preauthorization
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponse {
     /// Logical id of this artifact
@@ -450,7 +450,7 @@ impl ClaimResponse {
 }
 /// Insurer added line items
 ///
-/// Backbone element `ClaimResponse.addItem` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.addItem` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseAddItem {
     /// Unique id for inter-element referencing
@@ -754,7 +754,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItem {
 }
 /// Insurer added line details
 ///
-/// Backbone element `ClaimResponse.addItem.detail` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.addItem.detail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseAddItemDetail {
     /// Unique id for inter-element referencing
@@ -919,7 +919,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetail {
 }
 /// Insurer added line items
 ///
-/// Backbone element `ClaimResponse.addItem.detail.subDetail` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.addItem.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseAddItemDetailSubDetail {
     /// Unique id for inter-element referencing
@@ -1074,7 +1074,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetailSubDetail {
 }
 /// Processing errors
 ///
-/// Backbone element `ClaimResponse.error` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.error` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseError {
     /// Unique id for inter-element referencing
@@ -1195,7 +1195,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseError {
 }
 /// Patient insurance information
 ///
-/// Backbone element `ClaimResponse.insurance` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.insurance` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseInsurance {
     /// Unique id for inter-element referencing
@@ -1320,7 +1320,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseInsurance {
 }
 /// Adjudication for claim line items
 ///
-/// Backbone element `ClaimResponse.item` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.item` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseItem {
     /// Unique id for inter-element referencing
@@ -1438,7 +1438,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItem {
 }
 /// Adjudication details
 ///
-/// Backbone element `ClaimResponse.item.adjudication` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.item.adjudication` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseItemAdjudication {
     /// Unique id for inter-element referencing
@@ -1542,7 +1542,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemAdjudication {
 }
 /// Adjudication for claim details
 ///
-/// Backbone element `ClaimResponse.item.detail` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.item.detail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseItemDetail {
     /// Unique id for inter-element referencing
@@ -1660,7 +1660,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetail {
 }
 /// Adjudication for claim sub-details
 ///
-/// Backbone element `ClaimResponse.item.detail.subDetail` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseItemDetailSubDetail {
     /// Unique id for inter-element referencing
@@ -1768,7 +1768,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetailSubDetail {
 }
 /// Payment Details
 ///
-/// Backbone element `ClaimResponse.payment` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.payment` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponsePayment {
     /// Unique id for inter-element referencing
@@ -1892,7 +1892,7 @@ impl ::fhirgen_runtime::Object for ClaimResponsePayment {
 }
 /// Note concerning adjudication
 ///
-/// Backbone element `ClaimResponse.processNote` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.processNote` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseProcessNote {
     /// Unique id for inter-element referencing
@@ -2004,7 +2004,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseProcessNote {
 }
 /// Adjudication totals
 ///
-/// Backbone element `ClaimResponse.total` of http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1
+/// Backbone element `ClaimResponse.total` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimResponseTotal {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A clinical assessment performed when planning treatments and management strategies for a patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClinicalImpression {
     /// Logical id of this artifact
@@ -380,7 +380,7 @@ impl ClinicalImpression {
 }
 /// Possible or likely findings and diagnoses
 ///
-/// Backbone element `ClinicalImpression.finding` of http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1
+/// Backbone element `ClinicalImpression.finding` of `http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClinicalImpressionFinding {
     /// Unique id for inter-element referencing
@@ -474,7 +474,7 @@ impl ::fhirgen_runtime::Object for ClinicalImpressionFinding {
 }
 /// One or more sets of investigations (signs, symptoms, etc.)
 ///
-/// Backbone element `ClinicalImpression.investigation` of http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1
+/// Backbone element `ClinicalImpression.investigation` of `http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClinicalImpressionInvestigation {
     /// Unique id for inter-element referencing

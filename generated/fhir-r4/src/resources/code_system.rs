@@ -2,7 +2,7 @@
 
 /// Declares the existence of and describes a code system or code system supplement
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystem {
     /// Logical id of this artifact
@@ -499,7 +499,7 @@ impl CodeSystem {
 }
 /// Concepts in the code system
 ///
-/// Backbone element `CodeSystem.concept` of http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Backbone element `CodeSystem.concept` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystemConcept {
     /// Unique id for inter-element referencing
@@ -631,7 +631,7 @@ impl ::fhirgen_runtime::Object for CodeSystemConcept {
 }
 /// Additional representations for the concept
 ///
-/// Backbone element `CodeSystem.concept.designation` of http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Backbone element `CodeSystem.concept.designation` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystemConceptDesignation {
     /// Unique id for inter-element referencing
@@ -729,7 +729,7 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptDesignation {
 }
 /// Property value for the concept
 ///
-/// Backbone element `CodeSystem.concept.property` of http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Backbone element `CodeSystem.concept.property` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystemConceptProperty {
     /// Unique id for inter-element referencing
@@ -1000,7 +1000,7 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptProperty {
 }
 /// Filter that can be used in a value set
 ///
-/// Backbone element `CodeSystem.filter` of http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Backbone element `CodeSystem.filter` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystemFilter {
     /// Unique id for inter-element referencing
@@ -1124,7 +1124,7 @@ impl ::fhirgen_runtime::Object for CodeSystemFilter {
 }
 /// Additional information supplied about each concept
 ///
-/// Backbone element `CodeSystem.property` of http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1
+/// Backbone element `CodeSystem.property` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeSystemProperty {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A record of information transmitted from a sender to a receiver
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Communication|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Communication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Communication {
     /// Logical id of this artifact
@@ -416,7 +416,7 @@ impl Communication {
 }
 /// Message payload
 ///
-/// Backbone element `Communication.payload` of http://hl7.org/fhir/StructureDefinition/Communication|4.0.1
+/// Backbone element `Communication.payload` of `http://hl7.org/fhir/StructureDefinition/Communication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommunicationPayload {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A request for information to be sent to a receiver
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CommunicationRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CommunicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommunicationRequest {
     /// Logical id of this artifact
@@ -395,7 +395,7 @@ impl CommunicationRequest {
 }
 /// Message payload
 ///
-/// Backbone element `CommunicationRequest.payload` of http://hl7.org/fhir/StructureDefinition/CommunicationRequest|4.0.1
+/// Backbone element `CommunicationRequest.payload` of `http://hl7.org/fhir/StructureDefinition/CommunicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommunicationRequestPayload {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Compartment Definition for a resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CompartmentDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CompartmentDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompartmentDefinition {
     /// Logical id of this artifact
@@ -338,7 +338,7 @@ impl CompartmentDefinition {
 }
 /// How a resource is related to the compartment
 ///
-/// Backbone element `CompartmentDefinition.resource` of http://hl7.org/fhir/StructureDefinition/CompartmentDefinition|4.0.1
+/// Backbone element `CompartmentDefinition.resource` of `http://hl7.org/fhir/StructureDefinition/CompartmentDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompartmentDefinitionResource {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Composition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composition {
     /// Logical id of this artifact
@@ -320,7 +320,7 @@ impl Composition {
 }
 /// Attests to accuracy of composition
 ///
-/// Backbone element `Composition.attester` of http://hl7.org/fhir/StructureDefinition/Composition|4.0.1
+/// Backbone element `Composition.attester` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositionAttester {
     /// Unique id for inter-element referencing
@@ -418,7 +418,7 @@ impl ::fhirgen_runtime::Object for CompositionAttester {
 }
 /// The clinical service(s) being documented
 ///
-/// Backbone element `Composition.event` of http://hl7.org/fhir/StructureDefinition/Composition|4.0.1
+/// Backbone element `Composition.event` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositionEvent {
     /// Unique id for inter-element referencing
@@ -508,7 +508,7 @@ impl ::fhirgen_runtime::Object for CompositionEvent {
 }
 /// Relationships to other compositions/documents
 ///
-/// Backbone element `Composition.relatesTo` of http://hl7.org/fhir/StructureDefinition/Composition|4.0.1
+/// Backbone element `Composition.relatesTo` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositionRelatesTo {
     /// Unique id for inter-element referencing
@@ -604,7 +604,7 @@ impl ::fhirgen_runtime::Object for CompositionRelatesTo {
 }
 /// Composition is broken into sections
 ///
-/// Backbone element `Composition.section` of http://hl7.org/fhir/StructureDefinition/Composition|4.0.1
+/// Backbone element `Composition.section` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositionSection {
     /// Unique id for inter-element referencing

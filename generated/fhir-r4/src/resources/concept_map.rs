@@ -2,7 +2,7 @@
 
 /// A map from one set of concepts to one or more other concepts
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMap {
     /// Logical id of this artifact
@@ -396,7 +396,7 @@ impl ConceptMap {
 }
 /// Same source and target systems
 ///
-/// Backbone element `ConceptMap.group` of http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Backbone element `ConceptMap.group` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMapGroup {
     /// Unique id for inter-element referencing
@@ -538,7 +538,7 @@ impl ::fhirgen_runtime::Object for ConceptMapGroup {
 }
 /// Mappings for a concept from the source set
 ///
-/// Backbone element `ConceptMap.group.element` of http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Backbone element `ConceptMap.group.element` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMapGroupElement {
     /// Unique id for inter-element referencing
@@ -636,7 +636,7 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElement {
 }
 /// Concept in target system for element
 ///
-/// Backbone element `ConceptMap.group.element.target` of http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Backbone element `ConceptMap.group.element.target` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMapGroupElementTarget {
     /// Unique id for inter-element referencing
@@ -772,7 +772,7 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTarget {
 }
 /// Other elements required for this mapping (from context)
 ///
-/// Backbone element `ConceptMap.group.element.target.dependsOn` of http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Backbone element `ConceptMap.group.element.target.dependsOn` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMapGroupElementTargetDependsOn {
     /// Unique id for inter-element referencing
@@ -888,7 +888,7 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTargetDependsOn {
 }
 /// What to do when there is no mapping for the source concept
 ///
-/// Backbone element `ConceptMap.group.unmapped` of http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1
+/// Backbone element `ConceptMap.group.unmapped` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptMapGroupUnmapped {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Detailed information about conditions, problems or diagnoses
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Condition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Condition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// Logical id of this artifact
@@ -373,7 +373,7 @@ impl Condition {
 }
 /// Supporting evidence
 ///
-/// Backbone element `Condition.evidence` of http://hl7.org/fhir/StructureDefinition/Condition|4.0.1
+/// Backbone element `Condition.evidence` of `http://hl7.org/fhir/StructureDefinition/Condition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionEvidence {
     /// Unique id for inter-element referencing
@@ -453,7 +453,7 @@ impl ::fhirgen_runtime::Object for ConditionEvidence {
 }
 /// Stage/grade, usually assessed formally
 ///
-/// Backbone element `Condition.stage` of http://hl7.org/fhir/StructureDefinition/Condition|4.0.1
+/// Backbone element `Condition.stage` of `http://hl7.org/fhir/StructureDefinition/Condition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionStage {
     /// Unique id for inter-element referencing

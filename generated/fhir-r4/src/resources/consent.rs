@@ -2,7 +2,7 @@
 
 /// A healthcare consumer's  choices to permit or deny recipients or roles to perform actions for specific purposes and periods of time
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Consent {
     /// Logical id of this artifact
@@ -290,7 +290,7 @@ impl Consent {
 }
 /// Policies covered by this consent
 ///
-/// Backbone element `Consent.policy` of http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Backbone element `Consent.policy` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentPolicy {
     /// Unique id for inter-element referencing
@@ -378,7 +378,7 @@ impl ::fhirgen_runtime::Object for ConsentPolicy {
 }
 /// Constraints to the base Consent.policyRule
 ///
-/// Backbone element `Consent.provision` of http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Backbone element `Consent.provision` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentProvision {
     /// Unique id for inter-element referencing
@@ -552,7 +552,7 @@ impl ::fhirgen_runtime::Object for ConsentProvision {
 }
 /// Who|what controlled by this rule (or group, by role)
 ///
-/// Backbone element `Consent.provision.actor` of http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Backbone element `Consent.provision.actor` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentProvisionActor {
     /// Unique id for inter-element referencing
@@ -632,7 +632,7 @@ impl ::fhirgen_runtime::Object for ConsentProvisionActor {
 }
 /// Data controlled by this rule
 ///
-/// Backbone element `Consent.provision.data` of http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Backbone element `Consent.provision.data` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentProvisionData {
     /// Unique id for inter-element referencing
@@ -716,7 +716,7 @@ impl ::fhirgen_runtime::Object for ConsentProvisionData {
 }
 /// Consent Verified by patient or family
 ///
-/// Backbone element `Consent.verification` of http://hl7.org/fhir/StructureDefinition/Consent|4.0.1
+/// Backbone element `Consent.verification` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentVerification {
     /// Unique id for inter-element referencing

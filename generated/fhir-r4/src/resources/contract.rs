@@ -2,7 +2,7 @@
 
 /// Legal Agreement
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contract {
     /// Logical id of this artifact
@@ -526,7 +526,7 @@ impl Contract {
 }
 /// Contract precursor content
 ///
-/// Backbone element `Contract.contentDefinition` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.contentDefinition` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractContentDefinition {
     /// Unique id for inter-element referencing
@@ -664,7 +664,7 @@ impl ::fhirgen_runtime::Object for ContractContentDefinition {
 }
 /// Contract Friendly Language
 ///
-/// Backbone element `Contract.friendly` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.friendly` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractFriendly {
     /// Unique id for inter-element referencing
@@ -746,7 +746,7 @@ impl ::fhirgen_runtime::Object for ContractFriendly {
 }
 /// Contract Legal Language
 ///
-/// Backbone element `Contract.legal` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.legal` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractLegal {
     /// Unique id for inter-element referencing
@@ -828,7 +828,7 @@ impl ::fhirgen_runtime::Object for ContractLegal {
 }
 /// Computable Contract Language
 ///
-/// Backbone element `Contract.rule` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.rule` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractRule {
     /// Unique id for inter-element referencing
@@ -910,7 +910,7 @@ impl ::fhirgen_runtime::Object for ContractRule {
 }
 /// Contract Signatory
 ///
-/// Backbone element `Contract.signer` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.signer` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractSigner {
     /// Unique id for inter-element referencing
@@ -1000,7 +1000,7 @@ impl ::fhirgen_runtime::Object for ContractSigner {
 }
 /// Contract Term List
 ///
-/// Backbone element `Contract.term` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTerm {
     /// Unique id for inter-element referencing
@@ -1192,7 +1192,7 @@ impl ::fhirgen_runtime::Object for ContractTerm {
 }
 /// Entity being ascribed responsibility
 ///
-/// Backbone element `Contract.term.action` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.action` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermAction {
     /// Unique id for inter-element referencing
@@ -1549,7 +1549,7 @@ impl ::fhirgen_runtime::Object for ContractTermAction {
 }
 /// Entity of the action
 ///
-/// Backbone element `Contract.term.action.subject` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.action.subject` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermActionSubject {
     /// Unique id for inter-element referencing
@@ -1629,7 +1629,7 @@ impl ::fhirgen_runtime::Object for ContractTermActionSubject {
 }
 /// Contract Term Asset List
 ///
-/// Backbone element `Contract.term.asset` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.asset` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermAsset {
     /// Unique id for inter-element referencing
@@ -1866,7 +1866,7 @@ impl ::fhirgen_runtime::Object for ContractTermAsset {
 }
 /// Circumstance of the asset
 ///
-/// Backbone element `Contract.term.asset.context` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.asset.context` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermAssetContext {
     /// Unique id for inter-element referencing
@@ -1960,7 +1960,7 @@ impl ::fhirgen_runtime::Object for ContractTermAssetContext {
 }
 /// Contract Valued Item List
 ///
-/// Backbone element `Contract.term.asset.valuedItem` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.asset.valuedItem` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermAssetValuedItem {
     /// Unique id for inter-element referencing
@@ -2209,7 +2209,7 @@ impl ::fhirgen_runtime::Object for ContractTermAssetValuedItem {
 }
 /// Context of the Contract term
 ///
-/// Backbone element `Contract.term.offer` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.offer` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermOffer {
     /// Unique id for inter-element referencing
@@ -2392,7 +2392,7 @@ impl ::fhirgen_runtime::Object for ContractTermOffer {
 }
 /// Response to offer text
 ///
-/// Backbone element `Contract.term.offer.answer` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.offer.answer` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermOfferAnswer {
     /// Unique id for inter-element referencing
@@ -2766,7 +2766,7 @@ impl ::fhirgen_runtime::Object for ContractTermOfferAnswer {
 }
 /// Offer Recipient
 ///
-/// Backbone element `Contract.term.offer.party` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.offer.party` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermOfferParty {
     /// Unique id for inter-element referencing
@@ -2846,7 +2846,7 @@ impl ::fhirgen_runtime::Object for ContractTermOfferParty {
 }
 /// Protection for the Term
 ///
-/// Backbone element `Contract.term.securityLabel` of http://hl7.org/fhir/StructureDefinition/Contract|4.0.1
+/// Backbone element `Contract.term.securityLabel` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractTermSecurityLabel {
     /// Unique id for inter-element referencing

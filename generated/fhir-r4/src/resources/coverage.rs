@@ -2,7 +2,7 @@
 
 /// Insurance or medical plan or a payment agreement
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
     /// Logical id of this artifact
@@ -342,7 +342,7 @@ impl Coverage {
 }
 /// Additional coverage classifications
 ///
-/// Backbone element `Coverage.class` of http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1
+/// Backbone element `Coverage.class` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageClass {
     /// Unique id for inter-element referencing
@@ -440,7 +440,7 @@ impl ::fhirgen_runtime::Object for CoverageClass {
 }
 /// Patient payments for services/products
 ///
-/// Backbone element `Coverage.costToBeneficiary` of http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1
+/// Backbone element `Coverage.costToBeneficiary` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageCostToBeneficiary {
     /// Unique id for inter-element referencing
@@ -534,7 +534,7 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiary {
 }
 /// Exceptions for patient payments
 ///
-/// Backbone element `Coverage.costToBeneficiary.exception` of http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1
+/// Backbone element `Coverage.costToBeneficiary.exception` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageCostToBeneficiaryException {
     /// Unique id for inter-element referencing

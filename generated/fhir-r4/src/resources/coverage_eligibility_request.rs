@@ -2,7 +2,7 @@
 
 /// CoverageEligibilityRequest resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityRequest {
     /// Logical id of this artifact
@@ -320,7 +320,7 @@ impl CoverageEligibilityRequest {
 }
 /// Patient insurance information
 ///
-/// Backbone element `CoverageEligibilityRequest.insurance` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1
+/// Backbone element `CoverageEligibilityRequest.insurance` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityRequestInsurance {
     /// Unique id for inter-element referencing
@@ -421,7 +421,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestInsurance {
 }
 /// Item to be evaluated for eligibiity
 ///
-/// Backbone element `CoverageEligibilityRequest.item` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1
+/// Backbone element `CoverageEligibilityRequest.item` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityRequestItem {
     /// Unique id for inter-element referencing
@@ -595,7 +595,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItem {
 }
 /// Applicable diagnosis
 ///
-/// Backbone element `CoverageEligibilityRequest.item.diagnosis` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1
+/// Backbone element `CoverageEligibilityRequest.item.diagnosis` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityRequestItemDiagnosis {
     /// Unique id for inter-element referencing
@@ -671,7 +671,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItemDiagnosis {
 }
 /// Supporting information
 ///
-/// Backbone element `CoverageEligibilityRequest.supportingInfo` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1
+/// Backbone element `CoverageEligibilityRequest.supportingInfo` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityRequestSupportingInfo {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// CoverageEligibilityResponse resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityResponse {
     /// Logical id of this artifact
@@ -342,7 +342,7 @@ impl CoverageEligibilityResponse {
 }
 /// Processing errors
 ///
-/// Backbone element `CoverageEligibilityResponse.error` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1
+/// Backbone element `CoverageEligibilityResponse.error` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityResponseError {
     /// Unique id for inter-element referencing
@@ -412,7 +412,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseError {
 }
 /// Patient insurance information
 ///
-/// Backbone element `CoverageEligibilityResponse.insurance` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1
+/// Backbone element `CoverageEligibilityResponse.insurance` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityResponseInsurance {
     /// Unique id for inter-element referencing
@@ -516,7 +516,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsurance {
 }
 /// Benefits and authorization details
 ///
-/// Backbone element `CoverageEligibilityResponse.insurance.item` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1
+/// Backbone element `CoverageEligibilityResponse.insurance.item` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityResponseInsuranceItem {
     /// Unique id for inter-element referencing
@@ -742,7 +742,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsuranceItem {
 }
 /// Benefit Summary
 ///
-/// Backbone element `CoverageEligibilityResponse.insurance.item.benefit` of http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1
+/// Backbone element `CoverageEligibilityResponse.insurance.item.benefit` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageEligibilityResponseInsuranceItemBenefit {
     /// Unique id for inter-element referencing

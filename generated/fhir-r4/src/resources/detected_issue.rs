@@ -2,7 +2,7 @@
 
 /// Clinical issue with action
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectedIssue {
     /// Logical id of this artifact
@@ -292,7 +292,7 @@ impl DetectedIssue {
 }
 /// Supporting evidence
 ///
-/// Backbone element `DetectedIssue.evidence` of http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1
+/// Backbone element `DetectedIssue.evidence` of `http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectedIssueEvidence {
     /// Unique id for inter-element referencing
@@ -372,7 +372,7 @@ impl ::fhirgen_runtime::Object for DetectedIssueEvidence {
 }
 /// Step taken to address
 ///
-/// Backbone element `DetectedIssue.mitigation` of http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1
+/// Backbone element `DetectedIssue.mitigation` of `http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectedIssueMitigation {
     /// Unique id for inter-element referencing

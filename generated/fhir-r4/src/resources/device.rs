@@ -2,7 +2,7 @@
 
 /// Item used in healthcare
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device {
     /// Logical id of this artifact
@@ -457,7 +457,7 @@ impl Device {
 }
 /// The name of the device as given by the manufacturer
 ///
-/// Backbone element `Device.deviceName` of http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Backbone element `Device.deviceName` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDeviceName {
     /// Unique id for inter-element referencing
@@ -545,7 +545,7 @@ impl ::fhirgen_runtime::Object for DeviceDeviceName {
 }
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
 ///
-/// Backbone element `Device.property` of http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Backbone element `Device.property` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceProperty {
     /// Unique id for inter-element referencing
@@ -635,7 +635,7 @@ impl ::fhirgen_runtime::Object for DeviceProperty {
 }
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
 ///
-/// Backbone element `Device.specialization` of http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Backbone element `Device.specialization` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceSpecialization {
     /// Unique id for inter-element referencing
@@ -719,7 +719,7 @@ impl ::fhirgen_runtime::Object for DeviceSpecialization {
 }
 /// Unique Device Identifier (UDI) Barcode string
 ///
-/// Backbone element `Device.udiCarrier` of http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Backbone element `Device.udiCarrier` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceUdiCarrier {
     /// Unique id for inter-element referencing
@@ -869,7 +869,7 @@ impl ::fhirgen_runtime::Object for DeviceUdiCarrier {
 }
 /// The actual design of the device or software version running on the device
 ///
-/// Backbone element `Device.version` of http://hl7.org/fhir/StructureDefinition/Device|4.0.1
+/// Backbone element `Device.version` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceVersion {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// An instance of a medical-related component of a medical device
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinition {
     /// Logical id of this artifact
@@ -401,7 +401,7 @@ impl DeviceDefinition {
 }
 /// Device capabilities
 ///
-/// Backbone element `DeviceDefinition.capability` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.capability` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionCapability {
     /// Unique id for inter-element referencing
@@ -481,7 +481,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionCapability {
 }
 /// A name given to the device to identify it
 ///
-/// Backbone element `DeviceDefinition.deviceName` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.deviceName` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionDeviceName {
     /// Unique id for inter-element referencing
@@ -569,7 +569,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionDeviceName {
 }
 /// A substance used to create the material(s) of which the device is made
 ///
-/// Backbone element `DeviceDefinition.material` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.material` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionMaterial {
     /// Unique id for inter-element referencing
@@ -670,7 +670,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionMaterial {
 }
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
 ///
-/// Backbone element `DeviceDefinition.property` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.property` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionProperty {
     /// Unique id for inter-element referencing
@@ -760,7 +760,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionProperty {
 }
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
 ///
-/// Backbone element `DeviceDefinition.specialization` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.specialization` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionSpecialization {
     /// Unique id for inter-element referencing
@@ -848,7 +848,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionSpecialization {
 }
 /// Unique Device Identifier (UDI) Barcode string
 ///
-/// Backbone element `DeviceDefinition.udiDeviceIdentifier` of http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1
+/// Backbone element `DeviceDefinition.udiDeviceIdentifier` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDefinitionUdiDeviceIdentifier {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Measurement, calculation or setting capability of a medical device
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DeviceMetric|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DeviceMetric|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceMetric {
     /// Logical id of this artifact
@@ -263,7 +263,7 @@ impl DeviceMetric {
 }
 /// Describes the calibrations that have been performed or that are required to be performed
 ///
-/// Backbone element `DeviceMetric.calibration` of http://hl7.org/fhir/StructureDefinition/DeviceMetric|4.0.1
+/// Backbone element `DeviceMetric.calibration` of `http://hl7.org/fhir/StructureDefinition/DeviceMetric|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceMetricCalibration {
     /// Unique id for inter-element referencing

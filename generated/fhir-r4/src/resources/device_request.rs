@@ -2,7 +2,7 @@
 
 /// Medical device request
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DeviceRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DeviceRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceRequest {
     /// Logical id of this artifact
@@ -450,7 +450,7 @@ impl DeviceRequest {
 }
 /// Device details
 ///
-/// Backbone element `DeviceRequest.parameter` of http://hl7.org/fhir/StructureDefinition/DeviceRequest|4.0.1
+/// Backbone element `DeviceRequest.parameter` of `http://hl7.org/fhir/StructureDefinition/DeviceRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceRequestParameter {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Record of use of a device
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DeviceUseStatement|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DeviceUseStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceUseStatement {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DiagnosticReport|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DiagnosticReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiagnosticReport {
     /// Logical id of this artifact
@@ -348,7 +348,7 @@ impl DiagnosticReport {
 }
 /// Key images associated with this report
 ///
-/// Backbone element `DiagnosticReport.media` of http://hl7.org/fhir/StructureDefinition/DiagnosticReport|4.0.1
+/// Backbone element `DiagnosticReport.media` of `http://hl7.org/fhir/StructureDefinition/DiagnosticReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiagnosticReportMedia {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A list that defines a set of documents
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DocumentManifest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DocumentManifest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentManifest {
     /// Logical id of this artifact
@@ -284,7 +284,7 @@ impl DocumentManifest {
 }
 /// Related things
 ///
-/// Backbone element `DocumentManifest.related` of http://hl7.org/fhir/StructureDefinition/DocumentManifest|4.0.1
+/// Backbone element `DocumentManifest.related` of `http://hl7.org/fhir/StructureDefinition/DocumentManifest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentManifestRelated {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A reference to a document
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentReference {
     /// Logical id of this artifact
@@ -324,7 +324,7 @@ impl DocumentReference {
 }
 /// Document referenced
 ///
-/// Backbone element `DocumentReference.content` of http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1
+/// Backbone element `DocumentReference.content` of `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentReferenceContent {
     /// Unique id for inter-element referencing
@@ -404,7 +404,7 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContent {
 }
 /// Clinical context of document
 ///
-/// Backbone element `DocumentReference.context` of http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1
+/// Backbone element `DocumentReference.context` of `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentReferenceContext {
     /// Unique id for inter-element referencing
@@ -534,7 +534,7 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContext {
 }
 /// Relationships to other documents
 ///
-/// Backbone element `DocumentReference.relatesTo` of http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1
+/// Backbone element `DocumentReference.relatesTo` of `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentReferenceRelatesTo {
     /// Unique id for inter-element referencing

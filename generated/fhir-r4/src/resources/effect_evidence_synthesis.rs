@@ -2,7 +2,7 @@
 
 /// A quantified estimate of effect based on a body of evidence
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesis {
     /// Logical id of this artifact
@@ -533,7 +533,7 @@ impl EffectEvidenceSynthesis {
 }
 /// How certain is the effect
 ///
-/// Backbone element `EffectEvidenceSynthesis.certainty` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.certainty` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisCertainty {
     /// Unique id for inter-element referencing
@@ -625,7 +625,7 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisCertainty {
 }
 /// A component that contributes to the overall certainty
 ///
-/// Backbone element `EffectEvidenceSynthesis.certainty.certaintySubcomponent` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.certainty.certaintySubcomponent` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
     /// Unique id for inter-element referencing
@@ -716,7 +716,7 @@ for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
 }
 /// What was the estimated effect
 ///
-/// Backbone element `EffectEvidenceSynthesis.effectEstimate` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.effectEstimate` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisEffectEstimate {
     /// Unique id for inter-element referencing
@@ -846,7 +846,7 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisEffectEstimate {
 }
 /// How precise the estimate is
 ///
-/// Backbone element `EffectEvidenceSynthesis.effectEstimate.precisionEstimate` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.effectEstimate.precisionEstimate` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
     /// Unique id for inter-element referencing
@@ -960,7 +960,7 @@ for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
 }
 /// What was the result per exposure?
 ///
-/// Backbone element `EffectEvidenceSynthesis.resultsByExposure` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.resultsByExposure` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisResultsByExposure {
     /// Unique id for inter-element referencing
@@ -1068,7 +1068,7 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisResultsByExposure {
 }
 /// What sample size was involved?
 ///
-/// Backbone element `EffectEvidenceSynthesis.sampleSize` of http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1
+/// Backbone element `EffectEvidenceSynthesis.sampleSize` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectEvidenceSynthesisSampleSize {
     /// Unique id for inter-element referencing

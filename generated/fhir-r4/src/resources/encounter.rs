@@ -2,7 +2,7 @@
 
 /// An interaction during which services are provided to the patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encounter {
     /// Logical id of this artifact
@@ -382,7 +382,7 @@ impl Encounter {
 }
 /// List of past encounter classes
 ///
-/// Backbone element `Encounter.classHistory` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.classHistory` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterClassHistory {
     /// Unique id for inter-element referencing
@@ -462,7 +462,7 @@ impl ::fhirgen_runtime::Object for EncounterClassHistory {
 }
 /// The list of diagnosis relevant to this encounter
 ///
-/// Backbone element `Encounter.diagnosis` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.diagnosis` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterDiagnosis {
     /// Unique id for inter-element referencing
@@ -556,7 +556,7 @@ impl ::fhirgen_runtime::Object for EncounterDiagnosis {
 }
 /// Details about the admission to a healthcare service
 ///
-/// Backbone element `Encounter.hospitalization` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.hospitalization` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterHospitalization {
     /// Unique id for inter-element referencing
@@ -706,7 +706,7 @@ impl ::fhirgen_runtime::Object for EncounterHospitalization {
 }
 /// List of locations where the patient has been
 ///
-/// Backbone element `Encounter.location` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.location` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterLocation {
     /// Unique id for inter-element referencing
@@ -810,7 +810,7 @@ impl ::fhirgen_runtime::Object for EncounterLocation {
 }
 /// List of participants involved in the encounter
 ///
-/// Backbone element `Encounter.participant` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.participant` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterParticipant {
     /// Unique id for inter-element referencing
@@ -900,7 +900,7 @@ impl ::fhirgen_runtime::Object for EncounterParticipant {
 }
 /// List of past encounter statuses
 ///
-/// Backbone element `Encounter.statusHistory` of http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1
+/// Backbone element `Encounter.statusHistory` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncounterStatusHistory {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// The technical details of an endpoint that can be used for electronic services
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Endpoint|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Endpoint|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
     /// Logical id of this artifact

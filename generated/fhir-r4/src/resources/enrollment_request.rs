@@ -2,7 +2,7 @@
 
 /// Enroll in coverage
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EnrollmentRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EnrollmentRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrollmentRequest {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// EnrollmentResponse resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EnrollmentResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EnrollmentResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrollmentResponse {
     /// Logical id of this artifact

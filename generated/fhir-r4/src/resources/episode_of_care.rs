@@ -2,7 +2,7 @@
 
 /// An association of a Patient with an Organization and  Healthcare Provider(s) for a period of time that the Organization assumes some level of responsibility
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeOfCare {
     /// Logical id of this artifact
@@ -272,7 +272,7 @@ impl EpisodeOfCare {
 }
 /// The list of diagnosis relevant to this episode of care
 ///
-/// Backbone element `EpisodeOfCare.diagnosis` of http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1
+/// Backbone element `EpisodeOfCare.diagnosis` of `http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeOfCareDiagnosis {
     /// Unique id for inter-element referencing
@@ -366,7 +366,7 @@ impl ::fhirgen_runtime::Object for EpisodeOfCareDiagnosis {
 }
 /// Past list of status codes (the current status may be included to cover the start date of the status)
 ///
-/// Backbone element `EpisodeOfCare.statusHistory` of http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1
+/// Backbone element `EpisodeOfCare.statusHistory` of `http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeOfCareStatusHistory {
     /// Unique id for inter-element referencing

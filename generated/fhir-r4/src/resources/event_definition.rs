@@ -2,7 +2,7 @@
 
 /// A description of when an event can occur
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EventDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EventDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDefinition {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A research context or question
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Evidence|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Evidence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     /// Logical id of this artifact

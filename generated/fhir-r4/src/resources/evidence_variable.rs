@@ -2,7 +2,7 @@
 
 /// A population, intervention, or exposure definition
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/EvidenceVariable|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/EvidenceVariable|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceVariable {
     /// Logical id of this artifact
@@ -479,7 +479,7 @@ impl EvidenceVariable {
 }
 /// What defines the members of the evidence element
 ///
-/// Backbone element `EvidenceVariable.characteristic` of http://hl7.org/fhir/StructureDefinition/EvidenceVariable|4.0.1
+/// Backbone element `EvidenceVariable.characteristic` of `http://hl7.org/fhir/StructureDefinition/EvidenceVariable|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceVariableCharacteristic {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Example of workflow instance
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenario {
     /// Logical id of this artifact
@@ -362,7 +362,7 @@ impl ExampleScenario {
 }
 /// Actor participating in the resource
 ///
-/// Backbone element `ExampleScenario.actor` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.actor` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioActor {
     /// Unique id for inter-element referencing
@@ -478,7 +478,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioActor {
 }
 /// Each resource and each version that is present in the workflow
 ///
-/// Backbone element `ExampleScenario.instance` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.instance` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioInstance {
     /// Unique id for inter-element referencing
@@ -616,7 +616,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstance {
 }
 /// Resources contained in the instance
 ///
-/// Backbone element `ExampleScenario.instance.containedInstance` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.instance.containedInstance` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioInstanceContainedInstance {
     /// Unique id for inter-element referencing
@@ -704,7 +704,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceContainedInstance {
 }
 /// A specific version of the resource
 ///
-/// Backbone element `ExampleScenario.instance.version` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.instance.version` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioInstanceVersion {
     /// Unique id for inter-element referencing
@@ -792,7 +792,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceVersion {
 }
 /// Each major process - a group of operations
 ///
-/// Backbone element `ExampleScenario.process` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.process` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioProcess {
     /// Unique id for inter-element referencing
@@ -924,7 +924,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcess {
 }
 /// Each step of the process
 ///
-/// Backbone element `ExampleScenario.process.step` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.process.step` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioProcessStep {
     /// Unique id for inter-element referencing
@@ -1028,7 +1028,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStep {
 }
 /// Alternate non-typical step action
 ///
-/// Backbone element `ExampleScenario.process.step.alternative` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.process.step.alternative` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioProcessStepAlternative {
     /// Unique id for inter-element referencing
@@ -1126,7 +1126,7 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStepAlternative {
 }
 /// Each interaction or action
 ///
-/// Backbone element `ExampleScenario.process.step.operation` of http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1
+/// Backbone element `ExampleScenario.process.step.operation` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleScenarioProcessStepOperation {
     /// Unique id for inter-element referencing

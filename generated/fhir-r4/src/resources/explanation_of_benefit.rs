@@ -2,7 +2,7 @@
 
 /// Explanation of Benefit resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefit {
     /// Logical id of this artifact
@@ -623,7 +623,7 @@ impl ExplanationOfBenefit {
 }
 /// Details of the event
 ///
-/// Backbone element `ExplanationOfBenefit.accident` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.accident` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitAccident {
     /// Unique id for inter-element referencing
@@ -721,7 +721,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAccident {
 }
 /// Insurer added line items
 ///
-/// Backbone element `ExplanationOfBenefit.addItem` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.addItem` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitAddItem {
     /// Unique id for inter-element referencing
@@ -1025,7 +1025,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItem {
 }
 /// Insurer added line items
 ///
-/// Backbone element `ExplanationOfBenefit.addItem.detail` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.addItem.detail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitAddItemDetail {
     /// Unique id for inter-element referencing
@@ -1190,7 +1190,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetail {
 }
 /// Insurer added line items
 ///
-/// Backbone element `ExplanationOfBenefit.addItem.detail.subDetail` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.addItem.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitAddItemDetailSubDetail {
     /// Unique id for inter-element referencing
@@ -1345,7 +1345,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetailSubDetail {
 }
 /// Balance by Benefit Category
 ///
-/// Backbone element `ExplanationOfBenefit.benefitBalance` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.benefitBalance` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalance {
     /// Unique id for inter-element referencing
@@ -1497,7 +1497,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalance {
 }
 /// Benefit Summary
 ///
-/// Backbone element `ExplanationOfBenefit.benefitBalance.financial` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.benefitBalance.financial` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     /// Unique id for inter-element referencing
@@ -1615,7 +1615,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalanceFinancial {
 }
 /// Care Team members
 ///
-/// Backbone element `ExplanationOfBenefit.careTeam` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.careTeam` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitCareTeam {
     /// Unique id for inter-element referencing
@@ -1733,7 +1733,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitCareTeam {
 }
 /// Pertinent diagnosis information
 ///
-/// Backbone element `ExplanationOfBenefit.diagnosis` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.diagnosis` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitDiagnosis {
     /// Unique id for inter-element referencing
@@ -1859,7 +1859,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitDiagnosis {
 }
 /// Patient insurance information
 ///
-/// Backbone element `ExplanationOfBenefit.insurance` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.insurance` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitInsurance {
     /// Unique id for inter-element referencing
@@ -1961,7 +1961,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitInsurance {
 }
 /// Product or service provided
 ///
-/// Backbone element `ExplanationOfBenefit.item` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.item` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitItem {
     /// Unique id for inter-element referencing
@@ -2330,7 +2330,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItem {
 }
 /// Adjudication details
 ///
-/// Backbone element `ExplanationOfBenefit.item.adjudication` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.item.adjudication` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitItemAdjudication {
     /// Unique id for inter-element referencing
@@ -2434,7 +2434,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemAdjudication {
 }
 /// Additional items
 ///
-/// Backbone element `ExplanationOfBenefit.item.detail` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.item.detail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitItemDetail {
     /// Unique id for inter-element referencing
@@ -2653,7 +2653,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetail {
 }
 /// Additional items
 ///
-/// Backbone element `ExplanationOfBenefit.item.detail.subDetail` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitItemDetailSubDetail {
     /// Unique id for inter-element referencing
@@ -2862,7 +2862,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetailSubDetail {
 }
 /// Recipient of benefits payable
 ///
-/// Backbone element `ExplanationOfBenefit.payee` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.payee` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitPayee {
     /// Unique id for inter-element referencing
@@ -2942,7 +2942,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayee {
 }
 /// Payment Details
 ///
-/// Backbone element `ExplanationOfBenefit.payment` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.payment` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitPayment {
     /// Unique id for inter-element referencing
@@ -3066,7 +3066,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayment {
 }
 /// Clinical procedures performed
 ///
-/// Backbone element `ExplanationOfBenefit.procedure` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.procedure` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitProcedure {
     /// Unique id for inter-element referencing
@@ -3196,7 +3196,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcedure {
 }
 /// Note concerning adjudication
 ///
-/// Backbone element `ExplanationOfBenefit.processNote` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.processNote` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitProcessNote {
     /// Unique id for inter-element referencing
@@ -3308,7 +3308,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcessNote {
 }
 /// Prior or corollary claims
 ///
-/// Backbone element `ExplanationOfBenefit.related` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.related` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitRelated {
     /// Unique id for inter-element referencing
@@ -3398,7 +3398,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitRelated {
 }
 /// Supporting information
 ///
-/// Backbone element `ExplanationOfBenefit.supportingInfo` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.supportingInfo` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitSupportingInfo {
     /// Unique id for inter-element referencing
@@ -3554,7 +3554,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitSupportingInfo {
 }
 /// Adjudication totals
 ///
-/// Backbone element `ExplanationOfBenefit.total` of http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1
+/// Backbone element `ExplanationOfBenefit.total` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationOfBenefitTotal {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Information about patient's relatives, relevant for patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilyMemberHistory {
     /// Logical id of this artifact
@@ -425,7 +425,7 @@ impl FamilyMemberHistory {
 }
 /// Condition that the related person had
 ///
-/// Backbone element `FamilyMemberHistory.condition` of http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory|4.0.1
+/// Backbone element `FamilyMemberHistory.condition` of `http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilyMemberHistoryCondition {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Key information to flag to healthcare providers
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Flag|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Flag|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flag {
     /// Logical id of this artifact

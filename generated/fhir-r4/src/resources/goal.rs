@@ -2,7 +2,7 @@
 
 /// Describes the intended objective(s) for a patient, group or organization
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Goal|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Goal|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
     /// Logical id of this artifact
@@ -335,7 +335,7 @@ impl Goal {
 }
 /// Target outcome for the goal
 ///
-/// Backbone element `Goal.target` of http://hl7.org/fhir/StructureDefinition/Goal|4.0.1
+/// Backbone element `Goal.target` of `http://hl7.org/fhir/StructureDefinition/Goal|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoalTarget {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Definition of a graph of resources
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphDefinition {
     /// Logical id of this artifact
@@ -346,7 +346,7 @@ impl GraphDefinition {
 }
 /// Links this graph makes rules about
 ///
-/// Backbone element `GraphDefinition.link` of http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1
+/// Backbone element `GraphDefinition.link` of `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphDefinitionLink {
     /// Unique id for inter-element referencing
@@ -486,7 +486,7 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLink {
 }
 /// Potential target for the link
 ///
-/// Backbone element `GraphDefinition.link.target` of http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1
+/// Backbone element `GraphDefinition.link.target` of `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphDefinitionLinkTarget {
     /// Unique id for inter-element referencing
@@ -608,7 +608,7 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLinkTarget {
 }
 /// Compartment Consistency Rules
 ///
-/// Backbone element `GraphDefinition.link.target.compartment` of http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1
+/// Backbone element `GraphDefinition.link.target.compartment` of `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphDefinitionLinkTargetCompartment {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Group of multiple entities
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Group|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Group|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// Logical id of this artifact
@@ -268,7 +268,7 @@ impl Group {
 }
 /// Include / Exclude group members by Trait
 ///
-/// Backbone element `Group.characteristic` of http://hl7.org/fhir/StructureDefinition/Group|4.0.1
+/// Backbone element `Group.characteristic` of `http://hl7.org/fhir/StructureDefinition/Group|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupCharacteristic {
     /// Unique id for inter-element referencing
@@ -420,7 +420,7 @@ impl ::fhirgen_runtime::Object for GroupCharacteristic {
 }
 /// Who or what is in group
 ///
-/// Backbone element `Group.member` of http://hl7.org/fhir/StructureDefinition/Group|4.0.1
+/// Backbone element `Group.member` of `http://hl7.org/fhir/StructureDefinition/Group|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupMember {
     /// Unique id for inter-element referencing

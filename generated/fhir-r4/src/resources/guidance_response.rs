@@ -2,7 +2,7 @@
 
 /// The formal response to a guidance request
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/GuidanceResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/GuidanceResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuidanceResponse {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// The details of a healthcare service available at a location
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthcareService {
     /// Logical id of this artifact
@@ -421,7 +421,7 @@ impl HealthcareService {
 }
 /// Times the Service Site is available
 ///
-/// Backbone element `HealthcareService.availableTime` of http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1
+/// Backbone element `HealthcareService.availableTime` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthcareServiceAvailableTime {
     /// Unique id for inter-element referencing
@@ -547,7 +547,7 @@ impl ::fhirgen_runtime::Object for HealthcareServiceAvailableTime {
 }
 /// Specific eligibility requirements required to use the service
 ///
-/// Backbone element `HealthcareService.eligibility` of http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1
+/// Backbone element `HealthcareService.eligibility` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthcareServiceEligibility {
     /// Unique id for inter-element referencing
@@ -631,7 +631,7 @@ impl ::fhirgen_runtime::Object for HealthcareServiceEligibility {
 }
 /// Not available during this time due to provided reason
 ///
-/// Backbone element `HealthcareService.notAvailable` of http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1
+/// Backbone element `HealthcareService.notAvailable` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthcareServiceNotAvailable {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A set of images produced in single study (one or more series of references images)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImagingStudy {
     /// Logical id of this artifact
@@ -374,7 +374,7 @@ impl ImagingStudy {
 }
 /// Each study has one or more series of instances
 ///
-/// Backbone element `ImagingStudy.series` of http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1
+/// Backbone element `ImagingStudy.series` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImagingStudySeries {
     /// Unique id for inter-element referencing
@@ -577,7 +577,7 @@ impl ::fhirgen_runtime::Object for ImagingStudySeries {
 }
 /// A single SOP instance from the series
 ///
-/// Backbone element `ImagingStudy.series.instance` of http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1
+/// Backbone element `ImagingStudy.series.instance` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImagingStudySeriesInstance {
     /// Unique id for inter-element referencing
@@ -689,7 +689,7 @@ impl ::fhirgen_runtime::Object for ImagingStudySeriesInstance {
 }
 /// Who performed the series
 ///
-/// Backbone element `ImagingStudy.series.performer` of http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1
+/// Backbone element `ImagingStudy.series.performer` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImagingStudySeriesPerformer {
     /// Unique id for inter-element referencing

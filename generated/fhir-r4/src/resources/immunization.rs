@@ -2,7 +2,7 @@
 
 /// Immunization event information
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Immunization {
     /// Logical id of this artifact
@@ -488,7 +488,7 @@ impl Immunization {
 }
 /// Educational material presented to patient
 ///
-/// Backbone element `Immunization.education` of http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1
+/// Backbone element `Immunization.education` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationEducation {
     /// Unique id for inter-element referencing
@@ -610,7 +610,7 @@ impl ::fhirgen_runtime::Object for ImmunizationEducation {
 }
 /// Who performed event
 ///
-/// Backbone element `Immunization.performer` of http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1
+/// Backbone element `Immunization.performer` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationPerformer {
     /// Unique id for inter-element referencing
@@ -690,7 +690,7 @@ impl ::fhirgen_runtime::Object for ImmunizationPerformer {
 }
 /// Protocol followed by the provider
 ///
-/// Backbone element `Immunization.protocolApplied` of http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1
+/// Backbone element `Immunization.protocolApplied` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationProtocolApplied {
     /// Unique id for inter-element referencing
@@ -846,7 +846,7 @@ impl ::fhirgen_runtime::Object for ImmunizationProtocolApplied {
 }
 /// Details of a reaction that follows immunization
 ///
-/// Backbone element `Immunization.reaction` of http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1
+/// Backbone element `Immunization.reaction` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationReaction {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Immunization evaluation information
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ImmunizationEvaluation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ImmunizationEvaluation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationEvaluation {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// Guidance or advice relating to an immunization
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationRecommendation {
     /// Logical id of this artifact
@@ -204,7 +204,7 @@ impl ImmunizationRecommendation {
 }
 /// Vaccine administration recommendations
 ///
-/// Backbone element `ImmunizationRecommendation.recommendation` of http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1
+/// Backbone element `ImmunizationRecommendation.recommendation` of `http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationRecommendationRecommendation {
     /// Unique id for inter-element referencing
@@ -425,7 +425,7 @@ impl ::fhirgen_runtime::Object for ImmunizationRecommendationRecommendation {
 }
 /// Dates governing proposed immunization
 ///
-/// Backbone element `ImmunizationRecommendation.recommendation.dateCriterion` of http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1
+/// Backbone element `ImmunizationRecommendation.recommendation.dateCriterion` of `http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImmunizationRecommendationRecommendationDateCriterion {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A set of rules about how FHIR is used
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuide {
     /// Logical id of this artifact
@@ -413,7 +413,7 @@ impl ImplementationGuide {
 }
 /// Information needed to build the IG
 ///
-/// Backbone element `ImplementationGuide.definition` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinition {
     /// Unique id for inter-element referencing
@@ -525,7 +525,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinition {
 }
 /// Grouping used to present related resources in the IG
 ///
-/// Backbone element `ImplementationGuide.definition.grouping` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition.grouping` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinitionGrouping {
     /// Unique id for inter-element referencing
@@ -613,7 +613,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionGrouping {
 }
 /// Page/Section in the Guide
 ///
-/// Backbone element `ImplementationGuide.definition.page` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition.page` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinitionPage {
     /// Unique id for inter-element referencing
@@ -745,7 +745,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionPage {
 }
 /// Defines how IG is built by tools
 ///
-/// Backbone element `ImplementationGuide.definition.parameter` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition.parameter` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinitionParameter {
     /// Unique id for inter-element referencing
@@ -833,7 +833,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionParameter {
 }
 /// Resource in the implementation guide
 ///
-/// Backbone element `ImplementationGuide.definition.resource` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition.resource` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinitionResource {
     /// Unique id for inter-element referencing
@@ -990,7 +990,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionResource {
 }
 /// A template for building resources
 ///
-/// Backbone element `ImplementationGuide.definition.template` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.definition.template` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDefinitionTemplate {
     /// Unique id for inter-element referencing
@@ -1092,7 +1092,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionTemplate {
 }
 /// Another Implementation guide this depends on
 ///
-/// Backbone element `ImplementationGuide.dependsOn` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.dependsOn` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideDependsOn {
     /// Unique id for inter-element referencing
@@ -1194,7 +1194,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDependsOn {
 }
 /// Profiles that apply globally
 ///
-/// Backbone element `ImplementationGuide.global` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.global` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideGlobal {
     /// Unique id for inter-element referencing
@@ -1282,7 +1282,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideGlobal {
 }
 /// Information about an assembled IG
 ///
-/// Backbone element `ImplementationGuide.manifest` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.manifest` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideManifest {
     /// Unique id for inter-element referencing
@@ -1411,7 +1411,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifest {
 }
 /// HTML page within the parent IG
 ///
-/// Backbone element `ImplementationGuide.manifest.page` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.manifest.page` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideManifestPage {
     /// Unique id for inter-element referencing
@@ -1517,7 +1517,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestPage {
 }
 /// Resource in the implementation guide
 ///
-/// Backbone element `ImplementationGuide.manifest.resource` of http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1
+/// Backbone element `ImplementationGuide.manifest.resource` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationGuideManifestResource {
     /// Unique id for inter-element referencing

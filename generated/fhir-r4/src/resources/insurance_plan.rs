@@ -2,7 +2,7 @@
 
 /// Details of a Health Insurance product/plan provided by an organization
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlan {
     /// Logical id of this artifact
@@ -304,7 +304,7 @@ impl InsurancePlan {
 }
 /// Contact for the product
 ///
-/// Backbone element `InsurancePlan.contact` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.contact` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanContact {
     /// Unique id for inter-element referencing
@@ -404,7 +404,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanContact {
 }
 /// Coverage details
 ///
-/// Backbone element `InsurancePlan.coverage` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.coverage` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanCoverage {
     /// Unique id for inter-element referencing
@@ -494,7 +494,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverage {
 }
 /// List of benefits
 ///
-/// Backbone element `InsurancePlan.coverage.benefit` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.coverage.benefit` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanCoverageBenefit {
     /// Unique id for inter-element referencing
@@ -588,7 +588,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefit {
 }
 /// Benefit limits
 ///
-/// Backbone element `InsurancePlan.coverage.benefit.limit` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.coverage.benefit.limit` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanCoverageBenefitLimit {
     /// Unique id for inter-element referencing
@@ -668,7 +668,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefitLimit {
 }
 /// Plan details
 ///
-/// Backbone element `InsurancePlan.plan` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.plan` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanPlan {
     /// Unique id for inter-element referencing
@@ -788,7 +788,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlan {
 }
 /// Overall costs
 ///
-/// Backbone element `InsurancePlan.plan.generalCost` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.plan.generalCost` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanPlanGeneralCost {
     /// Unique id for inter-element referencing
@@ -899,7 +899,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanGeneralCost {
 }
 /// Specific costs
 ///
-/// Backbone element `InsurancePlan.plan.specificCost` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.plan.specificCost` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanPlanSpecificCost {
     /// Unique id for inter-element referencing
@@ -979,7 +979,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCost {
 }
 /// Benefits list
 ///
-/// Backbone element `InsurancePlan.plan.specificCost.benefit` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.plan.specificCost.benefit` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanPlanSpecificCostBenefit {
     /// Unique id for inter-element referencing
@@ -1059,7 +1059,7 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefit {
 }
 /// List of the costs
 ///
-/// Backbone element `InsurancePlan.plan.specificCost.benefit.cost` of http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1
+/// Backbone element `InsurancePlan.plan.specificCost.benefit.cost` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsurancePlanPlanSpecificCostBenefitCost {
     /// Unique id for inter-element referencing

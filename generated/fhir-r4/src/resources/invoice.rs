@@ -2,7 +2,7 @@
 
 /// Invoice containing ChargeItems from an Account
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invoice {
     /// Logical id of this artifact
@@ -330,7 +330,7 @@ impl Invoice {
 }
 /// Line items of this Invoice
 ///
-/// Backbone element `Invoice.lineItem` of http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1
+/// Backbone element `Invoice.lineItem` of `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceLineItem {
     /// Unique id for inter-element referencing
@@ -436,7 +436,7 @@ impl ::fhirgen_runtime::Object for InvoiceLineItem {
 }
 /// Components of total line item price
 ///
-/// Backbone element `Invoice.lineItem.priceComponent` of http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1
+/// Backbone element `Invoice.lineItem.priceComponent` of `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceLineItemPriceComponent {
     /// Unique id for inter-element referencing
@@ -544,7 +544,7 @@ impl ::fhirgen_runtime::Object for InvoiceLineItemPriceComponent {
 }
 /// Participant in creation of this Invoice
 ///
-/// Backbone element `Invoice.participant` of http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1
+/// Backbone element `Invoice.participant` of `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceParticipant {
     /// Unique id for inter-element referencing

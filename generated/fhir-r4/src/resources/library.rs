@@ -2,7 +2,7 @@
 
 /// Represents a library of quality improvement components
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Library|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Library|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Library {
     /// Logical id of this artifact

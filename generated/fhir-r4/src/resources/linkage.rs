@@ -2,7 +2,7 @@
 
 /// Links records for 'same' item
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Linkage|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Linkage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linkage {
     /// Logical id of this artifact
@@ -182,7 +182,7 @@ impl Linkage {
 }
 /// Item to be linked
 ///
-/// Backbone element `Linkage.item` of http://hl7.org/fhir/StructureDefinition/Linkage|4.0.1
+/// Backbone element `Linkage.item` of `http://hl7.org/fhir/StructureDefinition/Linkage|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkageItem {
     /// Unique id for inter-element referencing

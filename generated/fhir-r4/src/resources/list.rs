@@ -2,7 +2,7 @@
 
 /// A list is a curated collection of resources
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/List|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/List|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct List {
     /// Logical id of this artifact
@@ -294,7 +294,7 @@ impl List {
 }
 /// Entries in the list
 ///
-/// Backbone element `List.entry` of http://hl7.org/fhir/StructureDefinition/List|4.0.1
+/// Backbone element `List.entry` of `http://hl7.org/fhir/StructureDefinition/List|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListEntry {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Details and position information for a physical place
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Location|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Location|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
     /// Logical id of this artifact
@@ -349,7 +349,7 @@ impl Location {
 }
 /// What days/times during a week is this location usually open
 ///
-/// Backbone element `Location.hoursOfOperation` of http://hl7.org/fhir/StructureDefinition/Location|4.0.1
+/// Backbone element `Location.hoursOfOperation` of `http://hl7.org/fhir/StructureDefinition/Location|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocationHoursOfOperation {
     /// Unique id for inter-element referencing
@@ -469,7 +469,7 @@ impl ::fhirgen_runtime::Object for LocationHoursOfOperation {
 }
 /// The absolute geographic location
 ///
-/// Backbone element `Location.position` of http://hl7.org/fhir/StructureDefinition/Location|4.0.1
+/// Backbone element `Location.position` of `http://hl7.org/fhir/StructureDefinition/Location|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocationPosition {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A quality measure definition
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measure {
     /// Logical id of this artifact
@@ -674,7 +674,7 @@ impl Measure {
 }
 /// Population criteria group
 ///
-/// Backbone element `Measure.group` of http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Backbone element `Measure.group` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureGroup {
     /// Unique id for inter-element referencing
@@ -778,7 +778,7 @@ impl ::fhirgen_runtime::Object for MeasureGroup {
 }
 /// Population criteria
 ///
-/// Backbone element `Measure.group.population` of http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Backbone element `Measure.group.population` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureGroupPopulation {
     /// Unique id for inter-element referencing
@@ -872,7 +872,7 @@ impl ::fhirgen_runtime::Object for MeasureGroupPopulation {
 }
 /// Stratifier criteria for the measure
 ///
-/// Backbone element `Measure.group.stratifier` of http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Backbone element `Measure.group.stratifier` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureGroupStratifier {
     /// Unique id for inter-element referencing
@@ -976,7 +976,7 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifier {
 }
 /// Stratifier criteria component for the measure
 ///
-/// Backbone element `Measure.group.stratifier.component` of http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Backbone element `Measure.group.stratifier.component` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureGroupStratifierComponent {
     /// Unique id for inter-element referencing
@@ -1070,7 +1070,7 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifierComponent {
 }
 /// What other data should be reported with the measure
 ///
-/// Backbone element `Measure.supplementalData` of http://hl7.org/fhir/StructureDefinition/Measure|4.0.1
+/// Backbone element `Measure.supplementalData` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureSupplementalData {
     /// Unique id for inter-element referencing

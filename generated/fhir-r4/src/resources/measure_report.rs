@@ -2,7 +2,7 @@
 
 /// Results of a measure evaluation
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReport {
     /// Logical id of this artifact
@@ -279,7 +279,7 @@ impl MeasureReport {
 }
 /// Measure results for each group
 ///
-/// Backbone element `MeasureReport.group` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroup {
     /// Unique id for inter-element referencing
@@ -379,7 +379,7 @@ impl ::fhirgen_runtime::Object for MeasureReportGroup {
 }
 /// The populations in the group
 ///
-/// Backbone element `MeasureReport.group.population` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group.population` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroupPopulation {
     /// Unique id for inter-element referencing
@@ -473,7 +473,7 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupPopulation {
 }
 /// Stratification results
 ///
-/// Backbone element `MeasureReport.group.stratifier` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group.stratifier` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroupStratifier {
     /// Unique id for inter-element referencing
@@ -553,7 +553,7 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifier {
 }
 /// Stratum results, one for each unique value, or set of values, in the stratifier, or stratifier components
 ///
-/// Backbone element `MeasureReport.group.stratifier.stratum` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group.stratifier.stratum` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroupStratifierStratum {
     /// Unique id for inter-element referencing
@@ -655,7 +655,7 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratum {
 }
 /// Stratifier component values
 ///
-/// Backbone element `MeasureReport.group.stratifier.stratum.component` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group.stratifier.stratum.component` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroupStratifierStratumComponent {
     /// Unique id for inter-element referencing
@@ -735,7 +735,7 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratumComponent 
 }
 /// Population results in this stratum
 ///
-/// Backbone element `MeasureReport.group.stratifier.stratum.population` of http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1
+/// Backbone element `MeasureReport.group.stratifier.stratum.population` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReportGroupStratifierStratumPopulation {
     /// Unique id for inter-element referencing

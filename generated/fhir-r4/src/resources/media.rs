@@ -2,7 +2,7 @@
 
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Media|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Media|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Media {
     /// Logical id of this artifact

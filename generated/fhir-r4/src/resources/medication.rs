@@ -2,7 +2,7 @@
 
 /// Definition of a Medication
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Medication|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Medication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Medication {
     /// Logical id of this artifact
@@ -232,7 +232,7 @@ impl Medication {
 }
 /// Details about packaged medications
 ///
-/// Backbone element `Medication.batch` of http://hl7.org/fhir/StructureDefinition/Medication|4.0.1
+/// Backbone element `Medication.batch` of `http://hl7.org/fhir/StructureDefinition/Medication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationBatch {
     /// Unique id for inter-element referencing
@@ -323,7 +323,7 @@ impl ::fhirgen_runtime::Object for MedicationBatch {
 }
 /// Active or inactive ingredient
 ///
-/// Backbone element `Medication.ingredient` of http://hl7.org/fhir/StructureDefinition/Medication|4.0.1
+/// Backbone element `Medication.ingredient` of `http://hl7.org/fhir/StructureDefinition/Medication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationIngredient {
     /// Unique id for inter-element referencing

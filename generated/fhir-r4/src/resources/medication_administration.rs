@@ -2,7 +2,7 @@
 
 /// Administration of medication to a patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationAdministration {
     /// Logical id of this artifact
@@ -390,7 +390,7 @@ impl MedicationAdministration {
 }
 /// Details of how medication was taken
 ///
-/// Backbone element `MedicationAdministration.dosage` of http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1
+/// Backbone element `MedicationAdministration.dosage` of `http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationAdministrationDosage {
     /// Unique id for inter-element referencing
@@ -518,7 +518,7 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationDosage {
 }
 /// Who performed the medication administration and what they did
 ///
-/// Backbone element `MedicationAdministration.performer` of http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1
+/// Backbone element `MedicationAdministration.performer` of `http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationAdministrationPerformer {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Dispensing a medication to a named patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationDispense {
     /// Logical id of this artifact
@@ -422,7 +422,7 @@ impl MedicationDispense {
 }
 /// Who performed event
 ///
-/// Backbone element `MedicationDispense.performer` of http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1
+/// Backbone element `MedicationDispense.performer` of `http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationDispensePerformer {
     /// Unique id for inter-element referencing
@@ -502,7 +502,7 @@ impl ::fhirgen_runtime::Object for MedicationDispensePerformer {
 }
 /// Whether a substitution was performed on the dispense
 ///
-/// Backbone element `MedicationDispense.substitution` of http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1
+/// Backbone element `MedicationDispense.substitution` of `http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationDispenseSubstitution {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Definition of Medication Knowledge
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledge {
     /// Logical id of this artifact
@@ -395,7 +395,7 @@ impl MedicationKnowledge {
 }
 /// Guidelines for administration of the medication
 ///
-/// Backbone element `MedicationKnowledge.administrationGuidelines` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.administrationGuidelines` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeAdministrationGuidelines {
     /// Unique id for inter-element referencing
@@ -495,7 +495,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelines {
 }
 /// Dosage for the medication for the specific guidelines
 ///
-/// Backbone element `MedicationKnowledge.administrationGuidelines.dosage` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.administrationGuidelines.dosage` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeAdministrationGuidelinesDosage {
     /// Unique id for inter-element referencing
@@ -575,7 +575,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelinesDo
 }
 /// Characteristics of the patient that are relevant to the administration guidelines
 ///
-/// Backbone element `MedicationKnowledge.administrationGuidelines.patientCharacteristics` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.administrationGuidelines.patientCharacteristics` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     /// Unique id for inter-element referencing
@@ -677,7 +677,7 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
 }
 /// The pricing of the medication
 ///
-/// Backbone element `MedicationKnowledge.cost` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.cost` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeCost {
     /// Unique id for inter-element referencing
@@ -771,7 +771,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeCost {
 }
 /// Specifies descriptive properties of the medicine
 ///
-/// Backbone element `MedicationKnowledge.drugCharacteristic` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.drugCharacteristic` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeDrugCharacteristic {
     /// Unique id for inter-element referencing
@@ -871,7 +871,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeDrugCharacteristic {
 }
 /// Active or inactive ingredient
 ///
-/// Backbone element `MedicationKnowledge.ingredient` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.ingredient` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeIngredient {
     /// Unique id for inter-element referencing
@@ -969,7 +969,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeIngredient {
 }
 /// The time course of drug absorption, distribution, metabolism and excretion of a medication from the body
 ///
-/// Backbone element `MedicationKnowledge.kinetics` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.kinetics` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeKinetics {
     /// Unique id for inter-element referencing
@@ -1059,7 +1059,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeKinetics {
 }
 /// Categorization of the medication within a formulary or classification system
 ///
-/// Backbone element `MedicationKnowledge.medicineClassification` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.medicineClassification` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeMedicineClassification {
     /// Unique id for inter-element referencing
@@ -1139,7 +1139,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMedicineClassification {
 }
 /// Program under which a medication is reviewed
 ///
-/// Backbone element `MedicationKnowledge.monitoringProgram` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.monitoringProgram` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeMonitoringProgram {
     /// Unique id for inter-element referencing
@@ -1223,7 +1223,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonitoringProgram {
 }
 /// Associated documentation about the medication
 ///
-/// Backbone element `MedicationKnowledge.monograph` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.monograph` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeMonograph {
     /// Unique id for inter-element referencing
@@ -1303,7 +1303,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonograph {
 }
 /// Details about packaged medications
 ///
-/// Backbone element `MedicationKnowledge.packaging` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.packaging` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgePackaging {
     /// Unique id for inter-element referencing
@@ -1383,7 +1383,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgePackaging {
 }
 /// Regulatory information about a medication
 ///
-/// Backbone element `MedicationKnowledge.regulatory` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.regulatory` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeRegulatory {
     /// Unique id for inter-element referencing
@@ -1485,7 +1485,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatory {
 }
 /// The maximum number of units of the medication that can be dispensed in a period
 ///
-/// Backbone element `MedicationKnowledge.regulatory.maxDispense` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.regulatory.maxDispense` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeRegulatoryMaxDispense {
     /// Unique id for inter-element referencing
@@ -1565,7 +1565,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatoryMaxDispense {
 }
 /// Specifies the schedule of a medication in jurisdiction
 ///
-/// Backbone element `MedicationKnowledge.regulatory.schedule` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.regulatory.schedule` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeRegulatorySchedule {
     /// Unique id for inter-element referencing
@@ -1635,7 +1635,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySchedule {
 }
 /// Specifies if changes are allowed when dispensing a medication from a regulatory perspective
 ///
-/// Backbone element `MedicationKnowledge.regulatory.substitution` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.regulatory.substitution` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeRegulatorySubstitution {
     /// Unique id for inter-element referencing
@@ -1719,7 +1719,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySubstitution {
 }
 /// Associated or related medication information
 ///
-/// Backbone element `MedicationKnowledge.relatedMedicationKnowledge` of http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1
+/// Backbone element `MedicationKnowledge.relatedMedicationKnowledge` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationKnowledgeRelatedMedicationKnowledge {
     /// Unique id for inter-element referencing

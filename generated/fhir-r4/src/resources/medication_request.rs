@@ -2,7 +2,7 @@
 
 /// Ordering of medication for patient or group
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationRequest {
     /// Logical id of this artifact
@@ -538,7 +538,7 @@ impl MedicationRequest {
 }
 /// Medication supply authorization
 ///
-/// Backbone element `MedicationRequest.dispenseRequest` of http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1
+/// Backbone element `MedicationRequest.dispenseRequest` of `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationRequestDispenseRequest {
     /// Unique id for inter-element referencing
@@ -677,7 +677,7 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequest {
 }
 /// First fill details
 ///
-/// Backbone element `MedicationRequest.dispenseRequest.initialFill` of http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1
+/// Backbone element `MedicationRequest.dispenseRequest.initialFill` of `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationRequestDispenseRequestInitialFill {
     /// Unique id for inter-element referencing
@@ -757,7 +757,7 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequestInitialFill {
 }
 /// Any restrictions on medication substitution
 ///
-/// Backbone element `MedicationRequest.substitution` of http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1
+/// Backbone element `MedicationRequest.substitution` of `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationRequestSubstitution {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Record of medication being taken by a patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicationStatement|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicationStatement|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicationStatement {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// Detailed definition of a medicinal product, typically for uses other than direct patient care (e.g. regulatory use)
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProduct {
     /// Logical id of this artifact
@@ -373,7 +373,7 @@ impl MedicinalProduct {
 }
 /// An operation applied to the product, for manufacturing or adminsitrative purpose
 ///
-/// Backbone element `MedicinalProduct.manufacturingBusinessOperation` of http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Backbone element `MedicinalProduct.manufacturingBusinessOperation` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductManufacturingBusinessOperation {
     /// Unique id for inter-element referencing
@@ -503,7 +503,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductManufacturingBusinessOperatio
 }
 /// The product's name, including full name and possibly coded parts
 ///
-/// Backbone element `MedicinalProduct.name` of http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Backbone element `MedicinalProduct.name` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductName {
     /// Unique id for inter-element referencing
@@ -597,7 +597,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductName {
 }
 /// Country where the name applies
 ///
-/// Backbone element `MedicinalProduct.name.countryLanguage` of http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Backbone element `MedicinalProduct.name.countryLanguage` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductNameCountryLanguage {
     /// Unique id for inter-element referencing
@@ -687,7 +687,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameCountryLanguage {
 }
 /// Coding words or phrases of the name
 ///
-/// Backbone element `MedicinalProduct.name.namePart` of http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Backbone element `MedicinalProduct.name.namePart` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductNameNamePart {
     /// Unique id for inter-element referencing
@@ -771,7 +771,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameNamePart {
 }
 /// Indicates if the medicinal product has an orphan designation for the treatment of a rare disease
 ///
-/// Backbone element `MedicinalProduct.specialDesignation` of http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1
+/// Backbone element `MedicinalProduct.specialDesignation` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductSpecialDesignation {
     /// Unique id for inter-element referencing

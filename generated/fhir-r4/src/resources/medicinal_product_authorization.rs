@@ -2,7 +2,7 @@
 
 /// The regulatory authorization of a medicinal product
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductAuthorization {
     /// Logical id of this artifact
@@ -338,7 +338,7 @@ impl MedicinalProductAuthorization {
 }
 /// Authorization in areas within a country
 ///
-/// Backbone element `MedicinalProductAuthorization.jurisdictionalAuthorization` of http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1
+/// Backbone element `MedicinalProductAuthorization.jurisdictionalAuthorization` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductAuthorizationJurisdictionalAuthorization {
     /// Unique id for inter-element referencing
@@ -450,7 +450,7 @@ for MedicinalProductAuthorizationJurisdictionalAuthorization {
 }
 /// The regulatory procedure for granting or amending a marketing authorization
 ///
-/// Backbone element `MedicinalProductAuthorization.procedure` of http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1
+/// Backbone element `MedicinalProductAuthorization.procedure` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductAuthorizationProcedure {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// MedicinalProductContraindication
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductContraindication {
     /// Logical id of this artifact
@@ -220,7 +220,7 @@ impl MedicinalProductContraindication {
 }
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
 ///
-/// Backbone element `MedicinalProductContraindication.otherTherapy` of http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication|4.0.1
+/// Backbone element `MedicinalProductContraindication.otherTherapy` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductContraindicationOtherTherapy {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// MedicinalProductIndication
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIndication {
     /// Logical id of this artifact
@@ -238,7 +238,7 @@ impl MedicinalProductIndication {
 }
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
 ///
-/// Backbone element `MedicinalProductIndication.otherTherapy` of http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication|4.0.1
+/// Backbone element `MedicinalProductIndication.otherTherapy` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIndicationOtherTherapy {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// An ingredient of a manufactured item or pharmaceutical product
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIngredient {
     /// Logical id of this artifact
@@ -217,7 +217,7 @@ impl MedicinalProductIngredient {
 }
 /// A specified substance that comprises this ingredient
 ///
-/// Backbone element `MedicinalProductIngredient.specifiedSubstance` of http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1
+/// Backbone element `MedicinalProductIngredient.specifiedSubstance` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIngredientSpecifiedSubstance {
     /// Unique id for inter-element referencing
@@ -319,7 +319,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstance 
 }
 /// Quantity of the substance or specified substance present in the manufactured item or pharmaceutical product
 ///
-/// Backbone element `MedicinalProductIngredient.specifiedSubstance.strength` of http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1
+/// Backbone element `MedicinalProductIngredient.specifiedSubstance.strength` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIngredientSpecifiedSubstanceStrength {
     /// Unique id for inter-element referencing
@@ -458,7 +458,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstanceS
 }
 /// Strength expressed in terms of a reference substance
 ///
-/// Backbone element `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength` of http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1
+/// Backbone element `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
     /// Unique id for inter-element referencing
@@ -577,7 +577,7 @@ for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
 }
 /// The ingredient substance
 ///
-/// Backbone element `MedicinalProductIngredient.substance` of http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1
+/// Backbone element `MedicinalProductIngredient.substance` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductIngredientSubstance {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// MedicinalProductInteraction
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductInteraction {
     /// Logical id of this artifact
@@ -222,7 +222,7 @@ impl MedicinalProductInteraction {
 }
 /// The specific medication, food or laboratory test that interacts
 ///
-/// Backbone element `MedicinalProductInteraction.interactant` of http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction|4.0.1
+/// Backbone element `MedicinalProductInteraction.interactant` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductInteractionInteractant {
     /// Unique id for inter-element referencing

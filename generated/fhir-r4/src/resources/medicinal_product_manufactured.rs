@@ -2,7 +2,7 @@
 
 /// The manufactured item as contained in the packaged medicinal product
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductManufactured|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductManufactured|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductManufactured {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A medicinal product in a container or package
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPackaged {
     /// Logical id of this artifact
@@ -246,7 +246,7 @@ impl MedicinalProductPackaged {
 }
 /// Batch numbering
 ///
-/// Backbone element `MedicinalProductPackaged.batchIdentifier` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1
+/// Backbone element `MedicinalProductPackaged.batchIdentifier` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPackagedBatchIdentifier {
     /// Unique id for inter-element referencing
@@ -326,7 +326,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackagedBatchIdentifier {
 }
 /// A packaging item, as a contained for medicine, possibly with other packaging items within
 ///
-/// Backbone element `MedicinalProductPackaged.packageItem` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1
+/// Backbone element `MedicinalProductPackaged.packageItem` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPackagedPackageItem {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A pharmaceutical product described in terms of its composition and dose form
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPharmaceutical {
     /// Logical id of this artifact
@@ -222,7 +222,7 @@ impl MedicinalProductPharmaceutical {
 }
 /// Characteristics e.g. a products onset of action
 ///
-/// Backbone element `MedicinalProductPharmaceutical.characteristics` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1
+/// Backbone element `MedicinalProductPharmaceutical.characteristics` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPharmaceuticalCharacteristics {
     /// Unique id for inter-element referencing
@@ -302,7 +302,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalCharacteristics
 }
 /// The path by which the pharmaceutical product is taken into or makes contact with the body
 ///
-/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1
+/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPharmaceuticalRouteOfAdministration {
     /// Unique id for inter-element referencing
@@ -434,7 +434,7 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalRouteOfAdminist
 }
 /// A species for which this route applies
 ///
-/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1
+/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     /// Unique id for inter-element referencing
@@ -518,7 +518,7 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
 }
 /// A species specific time during which consumption of animal product is not appropriate
 ///
-/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod` of http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1
+/// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
     /// Unique id for inter-element referencing

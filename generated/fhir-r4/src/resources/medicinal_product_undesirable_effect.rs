@@ -2,7 +2,7 @@
 
 /// MedicinalProductUndesirableEffect
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MedicinalProductUndesirableEffect|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MedicinalProductUndesirableEffect|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MedicinalProductUndesirableEffect {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A resource that defines a type of message that can be exchanged between systems
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageDefinition {
     /// Logical id of this artifact
@@ -489,7 +489,7 @@ impl MessageDefinition {
 }
 /// Responses to this message
 ///
-/// Backbone element `MessageDefinition.allowedResponse` of http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1
+/// Backbone element `MessageDefinition.allowedResponse` of `http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageDefinitionAllowedResponse {
     /// Unique id for inter-element referencing
@@ -577,7 +577,7 @@ impl ::fhirgen_runtime::Object for MessageDefinitionAllowedResponse {
 }
 /// Resource(s) that are the subject of the event
 ///
-/// Backbone element `MessageDefinition.focus` of http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1
+/// Backbone element `MessageDefinition.focus` of `http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageDefinitionFocus {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A resource that describes a message that is exchanged between systems
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageHeader {
     /// Logical id of this artifact
@@ -282,7 +282,7 @@ impl MessageHeader {
 }
 /// Message destination application(s)
 ///
-/// Backbone element `MessageHeader.destination` of http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1
+/// Backbone element `MessageHeader.destination` of `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageHeaderDestination {
     /// Unique id for inter-element referencing
@@ -390,7 +390,7 @@ impl ::fhirgen_runtime::Object for MessageHeaderDestination {
 }
 /// If this is a reply to prior message
 ///
-/// Backbone element `MessageHeader.response` of http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1
+/// Backbone element `MessageHeader.response` of `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageHeaderResponse {
     /// Unique id for inter-element referencing
@@ -488,7 +488,7 @@ impl ::fhirgen_runtime::Object for MessageHeaderResponse {
 }
 /// Message source application
 ///
-/// Backbone element `MessageHeader.source` of http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1
+/// Backbone element `MessageHeader.source` of `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageHeaderSource {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Information about a biological sequence
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequence {
     /// Logical id of this artifact
@@ -330,7 +330,7 @@ impl MolecularSequence {
 }
 /// An set of value as quality of sequence
 ///
-/// Backbone element `MolecularSequence.quality` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.quality` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceQuality {
     /// Unique id for inter-element referencing
@@ -584,7 +584,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQuality {
 }
 /// Receiver Operator Characteristic (ROC) Curve
 ///
-/// Backbone element `MolecularSequence.quality.roc` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.quality.roc` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceQualityRoc {
     /// Unique id for inter-element referencing
@@ -752,7 +752,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQualityRoc {
 }
 /// A sequence used as reference
 ///
-/// Backbone element `MolecularSequence.referenceSeq` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.referenceSeq` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceReferenceSeq {
     /// Unique id for inter-element referencing
@@ -929,7 +929,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceReferenceSeq {
 }
 /// External repository which contains detailed report related with observedSeq in this resource
 ///
-/// Backbone element `MolecularSequence.repository` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.repository` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceRepository {
     /// Unique id for inter-element referencing
@@ -1073,7 +1073,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceRepository {
 }
 /// Structural variant
 ///
-/// Backbone element `MolecularSequence.structureVariant` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.structureVariant` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceStructureVariant {
     /// Unique id for inter-element referencing
@@ -1191,7 +1191,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariant {
 }
 /// Structural variant inner
 ///
-/// Backbone element `MolecularSequence.structureVariant.inner` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.structureVariant.inner` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceStructureVariantInner {
     /// Unique id for inter-element referencing
@@ -1279,7 +1279,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantInner {
 }
 /// Structural variant outer
 ///
-/// Backbone element `MolecularSequence.structureVariant.outer` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.structureVariant.outer` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceStructureVariantOuter {
     /// Unique id for inter-element referencing
@@ -1367,7 +1367,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantOuter {
 }
 /// Variant in sequence
 ///
-/// Backbone element `MolecularSequence.variant` of http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1
+/// Backbone element `MolecularSequence.variant` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct MolecularSequenceVariant {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// System of unique identification
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/NamingSystem|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/NamingSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamingSystem {
     /// Logical id of this artifact
@@ -316,7 +316,7 @@ impl NamingSystem {
 }
 /// Unique identifiers used for system
 ///
-/// Backbone element `NamingSystem.uniqueId` of http://hl7.org/fhir/StructureDefinition/NamingSystem|4.0.1
+/// Backbone element `NamingSystem.uniqueId` of `http://hl7.org/fhir/StructureDefinition/NamingSystem|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamingSystemUniqueId {
     /// Unique id for inter-element referencing

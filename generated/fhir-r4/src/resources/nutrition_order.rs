@@ -2,7 +2,7 @@
 
 /// Diet, formula or nutritional supplement request
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrder {
     /// Logical id of this artifact
@@ -365,7 +365,7 @@ impl NutritionOrder {
 }
 /// Enteral formula components
 ///
-/// Backbone element `NutritionOrder.enteralFormula` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.enteralFormula` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderEnteralFormula {
     /// Unique id for inter-element referencing
@@ -538,7 +538,7 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormula {
 }
 /// Formula feeding instruction as structured data
 ///
-/// Backbone element `NutritionOrder.enteralFormula.administration` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.enteralFormula.administration` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderEnteralFormulaAdministration {
     /// Unique id for inter-element referencing
@@ -634,7 +634,7 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormulaAdministration {
 }
 /// Oral diet components
 ///
-/// Backbone element `NutritionOrder.oralDiet` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.oralDiet` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderOralDiet {
     /// Unique id for inter-element referencing
@@ -758,7 +758,7 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDiet {
 }
 /// Required  nutrient modifications
 ///
-/// Backbone element `NutritionOrder.oralDiet.nutrient` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.oralDiet.nutrient` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderOralDietNutrient {
     /// Unique id for inter-element referencing
@@ -838,7 +838,7 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietNutrient {
 }
 /// Required  texture modifications
 ///
-/// Backbone element `NutritionOrder.oralDiet.texture` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.oralDiet.texture` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderOralDietTexture {
     /// Unique id for inter-element referencing
@@ -918,7 +918,7 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietTexture {
 }
 /// Supplement components
 ///
-/// Backbone element `NutritionOrder.supplement` of http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1
+/// Backbone element `NutritionOrder.supplement` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NutritionOrderSupplement {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Measurements and simple assertions
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Observation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Observation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// Logical id of this artifact
@@ -476,7 +476,7 @@ impl Observation {
 }
 /// Component results
 ///
-/// Backbone element `Observation.component` of http://hl7.org/fhir/StructureDefinition/Observation|4.0.1
+/// Backbone element `Observation.component` of `http://hl7.org/fhir/StructureDefinition/Observation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationComponent {
     /// Unique id for inter-element referencing
@@ -646,7 +646,7 @@ impl ::fhirgen_runtime::Object for ObservationComponent {
 }
 /// Provides guide for interpretation
 ///
-/// Backbone element `Observation.referenceRange` of http://hl7.org/fhir/StructureDefinition/Observation|4.0.1
+/// Backbone element `Observation.referenceRange` of `http://hl7.org/fhir/StructureDefinition/Observation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationReferenceRange {
     /// Unique id for inter-element referencing

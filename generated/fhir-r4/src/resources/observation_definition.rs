@@ -2,7 +2,7 @@
 
 /// Definition of an observation
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationDefinition {
     /// Logical id of this artifact
@@ -310,7 +310,7 @@ impl ObservationDefinition {
 }
 /// Qualified range for continuous and ordinal observation results
 ///
-/// Backbone element `ObservationDefinition.qualifiedInterval` of http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1
+/// Backbone element `ObservationDefinition.qualifiedInterval` of `http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationDefinitionQualifiedInterval {
     /// Unique id for inter-element referencing
@@ -462,7 +462,7 @@ impl ::fhirgen_runtime::Object for ObservationDefinitionQualifiedInterval {
 }
 /// Characteristics of quantitative results
 ///
-/// Backbone element `ObservationDefinition.quantitativeDetails` of http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1
+/// Backbone element `ObservationDefinition.quantitativeDetails` of `http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationDefinitionQuantitativeDetails {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Definition of an operation or a named query
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationDefinition {
     /// Logical id of this artifact
@@ -513,7 +513,7 @@ impl OperationDefinition {
 }
 /// Define overloaded variants for when  generating code
 ///
-/// Backbone element `OperationDefinition.overload` of http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1
+/// Backbone element `OperationDefinition.overload` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationDefinitionOverload {
     /// Unique id for inter-element referencing
@@ -611,7 +611,7 @@ impl ::fhirgen_runtime::Object for OperationDefinitionOverload {
 }
 /// Parameters for the operation/query
 ///
-/// Backbone element `OperationDefinition.parameter` of http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1
+/// Backbone element `OperationDefinition.parameter` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationDefinitionParameter {
     /// Unique id for inter-element referencing
@@ -830,7 +830,7 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameter {
 }
 /// ValueSet details if this is coded
 ///
-/// Backbone element `OperationDefinition.parameter.binding` of http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1
+/// Backbone element `OperationDefinition.parameter.binding` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationDefinitionParameterBinding {
     /// Unique id for inter-element referencing
@@ -918,7 +918,7 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameterBinding {
 }
 /// References to this parameter
 ///
-/// Backbone element `OperationDefinition.parameter.referencedFrom` of http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1
+/// Backbone element `OperationDefinition.parameter.referencedFrom` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationDefinitionParameterReferencedFrom {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Information about the success/failure of an action
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/OperationOutcome|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/OperationOutcome|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationOutcome {
     /// Logical id of this artifact
@@ -158,7 +158,7 @@ impl OperationOutcome {
 }
 /// A single issue associated with the action
 ///
-/// Backbone element `OperationOutcome.issue` of http://hl7.org/fhir/StructureDefinition/OperationOutcome|4.0.1
+/// Backbone element `OperationOutcome.issue` of `http://hl7.org/fhir/StructureDefinition/OperationOutcome|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationOutcomeIssue {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A grouping of people or organizations with a common purpose
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Organization|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Organization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
     /// Logical id of this artifact
@@ -264,7 +264,7 @@ impl Organization {
 }
 /// Contact for the organization for a certain purpose
 ///
-/// Backbone element `Organization.contact` of http://hl7.org/fhir/StructureDefinition/Organization|4.0.1
+/// Backbone element `Organization.contact` of `http://hl7.org/fhir/StructureDefinition/Organization|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationContact {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/OrganizationAffiliation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/OrganizationAffiliation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationAffiliation {
     /// Logical id of this artifact

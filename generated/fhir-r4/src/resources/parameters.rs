@@ -2,7 +2,7 @@
 
 /// Operation Request or Response
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Parameters|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Parameters|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameters {
     /// Logical id of this artifact
@@ -118,7 +118,7 @@ impl Parameters {
 }
 /// Operation Parameter
 ///
-/// Backbone element `Parameters.parameter` of http://hl7.org/fhir/StructureDefinition/Parameters|4.0.1
+/// Backbone element `Parameters.parameter` of `http://hl7.org/fhir/StructureDefinition/Parameters|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParametersParameter {
     /// Unique id for inter-element referencing

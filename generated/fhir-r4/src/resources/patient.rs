@@ -2,7 +2,7 @@
 
 /// Information about an individual or animal receiving health care services
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Patient|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patient {
     /// Logical id of this artifact
@@ -344,7 +344,7 @@ impl Patient {
 }
 /// A language which may be used to communicate with the patient about his or her health
 ///
-/// Backbone element `Patient.communication` of http://hl7.org/fhir/StructureDefinition/Patient|4.0.1
+/// Backbone element `Patient.communication` of `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientCommunication {
     /// Unique id for inter-element referencing
@@ -428,7 +428,7 @@ impl ::fhirgen_runtime::Object for PatientCommunication {
 }
 /// A contact party (e.g. guardian, partner, friend) for the patient
 ///
-/// Backbone element `Patient.contact` of http://hl7.org/fhir/StructureDefinition/Patient|4.0.1
+/// Backbone element `Patient.contact` of `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientContact {
     /// Unique id for inter-element referencing
@@ -562,7 +562,7 @@ impl ::fhirgen_runtime::Object for PatientContact {
 }
 /// Link to another patient resource that concerns the same actual person
 ///
-/// Backbone element `Patient.link` of http://hl7.org/fhir/StructureDefinition/Patient|4.0.1
+/// Backbone element `Patient.link` of `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientLink {
     /// Unique id for inter-element referencing

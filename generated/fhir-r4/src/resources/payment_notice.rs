@@ -2,7 +2,7 @@
 
 /// PaymentNotice request
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/PaymentNotice|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/PaymentNotice|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentNotice {
     /// Logical id of this artifact

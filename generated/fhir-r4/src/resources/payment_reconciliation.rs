@@ -2,7 +2,7 @@
 
 /// PaymentReconciliation resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentReconciliation {
     /// Logical id of this artifact
@@ -323,7 +323,7 @@ impl PaymentReconciliation {
 }
 /// Settlement particulars
 ///
-/// Backbone element `PaymentReconciliation.detail` of http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1
+/// Backbone element `PaymentReconciliation.detail` of `http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentReconciliationDetail {
     /// Unique id for inter-element referencing
@@ -487,7 +487,7 @@ impl ::fhirgen_runtime::Object for PaymentReconciliationDetail {
 }
 /// Note concerning processing
 ///
-/// Backbone element `PaymentReconciliation.processNote` of http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1
+/// Backbone element `PaymentReconciliation.processNote` of `http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentReconciliationProcessNote {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A generic person record
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Person|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Person|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Person {
     /// Logical id of this artifact
@@ -260,7 +260,7 @@ impl Person {
 }
 /// Link to a resource that concerns the same actual person
 ///
-/// Backbone element `Person.link` of http://hl7.org/fhir/StructureDefinition/Person|4.0.1
+/// Backbone element `Person.link` of `http://hl7.org/fhir/StructureDefinition/Person|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonLink {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// The definition of a plan for a series of actions, independent of any specific patient or context
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinition {
     /// Logical id of this artifact
@@ -533,7 +533,7 @@ impl PlanDefinition {
 }
 /// Action defined by the plan
 ///
-/// Backbone element `PlanDefinition.action` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.action` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionAction {
     /// Unique id for inter-element referencing
@@ -973,7 +973,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionAction {
 }
 /// Whether or not the action is applicable
 ///
-/// Backbone element `PlanDefinition.action.condition` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.action.condition` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionActionCondition {
     /// Unique id for inter-element referencing
@@ -1057,7 +1057,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionCondition {
 }
 /// Dynamic aspects of the definition
 ///
-/// Backbone element `PlanDefinition.action.dynamicValue` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.action.dynamicValue` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionActionDynamicValue {
     /// Unique id for inter-element referencing
@@ -1141,7 +1141,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionDynamicValue {
 }
 /// Who should participate in the action
 ///
-/// Backbone element `PlanDefinition.action.participant` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.action.participant` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionActionParticipant {
     /// Unique id for inter-element referencing
@@ -1225,7 +1225,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionParticipant {
 }
 /// Relationship to another action
 ///
-/// Backbone element `PlanDefinition.action.relatedAction` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.action.relatedAction` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionActionRelatedAction {
     /// Unique id for inter-element referencing
@@ -1327,7 +1327,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionRelatedAction {
 }
 /// What the plan is trying to accomplish
 ///
-/// Backbone element `PlanDefinition.goal` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.goal` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionGoal {
     /// Unique id for inter-element referencing
@@ -1457,7 +1457,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionGoal {
 }
 /// Target outcome for the goal
 ///
-/// Backbone element `PlanDefinition.goal.target` of http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1
+/// Backbone element `PlanDefinition.goal.target` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanDefinitionGoalTarget {
     /// Unique id for inter-element referencing

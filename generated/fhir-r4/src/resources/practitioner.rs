@@ -2,7 +2,7 @@
 
 /// A person with a  formal responsibility in the provisioning of healthcare or related services
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Practitioner|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Practitioner|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Practitioner {
     /// Logical id of this artifact
@@ -260,7 +260,7 @@ impl Practitioner {
 }
 /// Certification, licenses, or training pertaining to the provision of care
 ///
-/// Backbone element `Practitioner.qualification` of http://hl7.org/fhir/StructureDefinition/Practitioner|4.0.1
+/// Backbone element `Practitioner.qualification` of `http://hl7.org/fhir/StructureDefinition/Practitioner|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PractitionerQualification {
     /// Unique id for inter-element referencing

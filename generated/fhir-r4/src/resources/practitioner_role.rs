@@ -2,7 +2,7 @@
 
 /// Roles/organizations the practitioner is associated with
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PractitionerRole {
     /// Logical id of this artifact
@@ -299,7 +299,7 @@ impl PractitionerRole {
 }
 /// Times the Service Site is available
 ///
-/// Backbone element `PractitionerRole.availableTime` of http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1
+/// Backbone element `PractitionerRole.availableTime` of `http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PractitionerRoleAvailableTime {
     /// Unique id for inter-element referencing
@@ -425,7 +425,7 @@ impl ::fhirgen_runtime::Object for PractitionerRoleAvailableTime {
 }
 /// Not available during this time due to provided reason
 ///
-/// Backbone element `PractitionerRole.notAvailable` of http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1
+/// Backbone element `PractitionerRole.notAvailable` of `http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PractitionerRoleNotAvailable {
     /// Unique id for inter-element referencing

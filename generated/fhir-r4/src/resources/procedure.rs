@@ -2,7 +2,7 @@
 
 /// An action that is being or was performed on a patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Procedure {
     /// Logical id of this artifact
@@ -478,7 +478,7 @@ impl Procedure {
 }
 /// Manipulated, implanted, or removed device
 ///
-/// Backbone element `Procedure.focalDevice` of http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1
+/// Backbone element `Procedure.focalDevice` of `http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcedureFocalDevice {
     /// Unique id for inter-element referencing
@@ -558,7 +558,7 @@ impl ::fhirgen_runtime::Object for ProcedureFocalDevice {
 }
 /// The people who performed the procedure
 ///
-/// Backbone element `Procedure.performer` of http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1
+/// Backbone element `Procedure.performer` of `http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcedurePerformer {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Who, What, When for a set of resources
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Provenance {
     /// Logical id of this artifact
@@ -268,7 +268,7 @@ impl Provenance {
 }
 /// Actor involved
 ///
-/// Backbone element `Provenance.agent` of http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1
+/// Backbone element `Provenance.agent` of `http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProvenanceAgent {
     /// Unique id for inter-element referencing
@@ -368,7 +368,7 @@ impl ::fhirgen_runtime::Object for ProvenanceAgent {
 }
 /// An entity used in this activity
 ///
-/// Backbone element `Provenance.entity` of http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1
+/// Backbone element `Provenance.entity` of `http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProvenanceEntity {
     /// Unique id for inter-element referencing

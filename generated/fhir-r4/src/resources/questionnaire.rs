@@ -2,7 +2,7 @@
 
 /// A structured set of questions
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Questionnaire {
     /// Logical id of this artifact
@@ -445,7 +445,7 @@ impl Questionnaire {
 }
 /// Questions and sections within the Questionnaire
 ///
-/// Backbone element `Questionnaire.item` of http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1
+/// Backbone element `Questionnaire.item` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireItem {
     /// Unique id for inter-element referencing
@@ -712,7 +712,7 @@ impl ::fhirgen_runtime::Object for QuestionnaireItem {
 }
 /// Permitted answer
 ///
-/// Backbone element `Questionnaire.item.answerOption` of http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1
+/// Backbone element `Questionnaire.item.answerOption` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireItemAnswerOption {
     /// Unique id for inter-element referencing
@@ -935,7 +935,7 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemAnswerOption {
 }
 /// Only allow data when
 ///
-/// Backbone element `Questionnaire.item.enableWhen` of http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1
+/// Backbone element `Questionnaire.item.enableWhen` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireItemEnableWhen {
     /// Unique id for inter-element referencing
@@ -1277,7 +1277,7 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemEnableWhen {
 }
 /// Initial value(s) when item is first rendered
 ///
-/// Backbone element `Questionnaire.item.initial` of http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1
+/// Backbone element `Questionnaire.item.initial` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireItemInitial {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A structured set of questions and their answers
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireResponse {
     /// Logical id of this artifact
@@ -273,7 +273,7 @@ impl QuestionnaireResponse {
 }
 /// Groups and questions
 ///
-/// Backbone element `QuestionnaireResponse.item` of http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1
+/// Backbone element `QuestionnaireResponse.item` of `http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireResponseItem {
     /// Unique id for inter-element referencing
@@ -395,7 +395,7 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponseItem {
 }
 /// The response(s) to the question
 ///
-/// Backbone element `QuestionnaireResponse.item.answer` of http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1
+/// Backbone element `QuestionnaireResponse.item.answer` of `http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionnaireResponseItemAnswer {
     /// Unique id for inter-element referencing

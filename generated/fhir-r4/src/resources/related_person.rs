@@ -2,7 +2,7 @@
 
 /// A person that is related to a patient, but who is not a direct target of care
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/RelatedPerson|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/RelatedPerson|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelatedPerson {
     /// Logical id of this artifact
@@ -280,7 +280,7 @@ impl RelatedPerson {
 }
 /// A language which may be used to communicate with about the patient's health
 ///
-/// Backbone element `RelatedPerson.communication` of http://hl7.org/fhir/StructureDefinition/RelatedPerson|4.0.1
+/// Backbone element `RelatedPerson.communication` of `http://hl7.org/fhir/StructureDefinition/RelatedPerson|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelatedPersonCommunication {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A group of related requests
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestGroup {
     /// Logical id of this artifact
@@ -366,7 +366,7 @@ impl RequestGroup {
 }
 /// Proposed actions, if any
 ///
-/// Backbone element `RequestGroup.action` of http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1
+/// Backbone element `RequestGroup.action` of `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestGroupAction {
     /// Unique id for inter-element referencing
@@ -698,7 +698,7 @@ impl ::fhirgen_runtime::Object for RequestGroupAction {
 }
 /// Whether or not the action is applicable
 ///
-/// Backbone element `RequestGroup.action.condition` of http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1
+/// Backbone element `RequestGroup.action.condition` of `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestGroupActionCondition {
     /// Unique id for inter-element referencing
@@ -782,7 +782,7 @@ impl ::fhirgen_runtime::Object for RequestGroupActionCondition {
 }
 /// Relationship to another action
 ///
-/// Backbone element `RequestGroup.action.relatedAction` of http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1
+/// Backbone element `RequestGroup.action.relatedAction` of `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestGroupActionRelatedAction {
     /// Unique id for inter-element referencing

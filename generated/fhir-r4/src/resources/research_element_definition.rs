@@ -2,7 +2,7 @@
 
 /// A population, intervention, or exposure definition
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchElementDefinition {
     /// Logical id of this artifact
@@ -576,7 +576,7 @@ impl ResearchElementDefinition {
 }
 /// What defines the members of the research element
 ///
-/// Backbone element `ResearchElementDefinition.characteristic` of http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition|4.0.1
+/// Backbone element `ResearchElementDefinition.characteristic` of `http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchElementDefinitionCharacteristic {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Investigation to increase healthcare-related patient-independent knowledge
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchStudy {
     /// Logical id of this artifact
@@ -400,7 +400,7 @@ impl ResearchStudy {
 }
 /// Defined path through the study for a subject
 ///
-/// Backbone element `ResearchStudy.arm` of http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1
+/// Backbone element `ResearchStudy.arm` of `http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchStudyArm {
     /// Unique id for inter-element referencing
@@ -498,7 +498,7 @@ impl ::fhirgen_runtime::Object for ResearchStudyArm {
 }
 /// A goal for the study
 ///
-/// Backbone element `ResearchStudy.objective` of http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1
+/// Backbone element `ResearchStudy.objective` of `http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchStudyObjective {
     /// Unique id for inter-element referencing

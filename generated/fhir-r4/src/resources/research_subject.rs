@@ -2,7 +2,7 @@
 
 /// Physical entity which is the primary unit of interest in the study
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ResearchSubject|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ResearchSubject|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResearchSubject {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// Potential outcomes for a subject with likelihood
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/RiskAssessment|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/RiskAssessment|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskAssessment {
     /// Logical id of this artifact
@@ -334,7 +334,7 @@ impl RiskAssessment {
 }
 /// Outcome predicted
 ///
-/// Backbone element `RiskAssessment.prediction` of http://hl7.org/fhir/StructureDefinition/RiskAssessment|4.0.1
+/// Backbone element `RiskAssessment.prediction` of `http://hl7.org/fhir/StructureDefinition/RiskAssessment|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskAssessmentPrediction {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A quantified estimate of risk based on a body of evidence
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesis {
     /// Logical id of this artifact
@@ -505,7 +505,7 @@ impl RiskEvidenceSynthesis {
 }
 /// How certain is the risk
 ///
-/// Backbone element `RiskEvidenceSynthesis.certainty` of http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Backbone element `RiskEvidenceSynthesis.certainty` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesisCertainty {
     /// Unique id for inter-element referencing
@@ -597,7 +597,7 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertainty {
 }
 /// A component that contributes to the overall certainty
 ///
-/// Backbone element `RiskEvidenceSynthesis.certainty.certaintySubcomponent` of http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Backbone element `RiskEvidenceSynthesis.certainty.certaintySubcomponent` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
     /// Unique id for inter-element referencing
@@ -687,7 +687,7 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertaintyCertaintySubcom
 }
 /// What was the estimated risk
 ///
-/// Backbone element `RiskEvidenceSynthesis.riskEstimate` of http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Backbone element `RiskEvidenceSynthesis.riskEstimate` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesisRiskEstimate {
     /// Unique id for inter-element referencing
@@ -841,7 +841,7 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimate {
 }
 /// How precise the estimate is
 ///
-/// Backbone element `RiskEvidenceSynthesis.riskEstimate.precisionEstimate` of http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Backbone element `RiskEvidenceSynthesis.riskEstimate.precisionEstimate` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     /// Unique id for inter-element referencing
@@ -953,7 +953,7 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimatePrecisionEst
 }
 /// What sample size was involved?
 ///
-/// Backbone element `RiskEvidenceSynthesis.sampleSize` of http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1
+/// Backbone element `RiskEvidenceSynthesis.sampleSize` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskEvidenceSynthesisSampleSize {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A container for slots of time that may be available for booking appointments
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Schedule|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Schedule|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// Search parameter for a resource
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SearchParameter|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SearchParameter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchParameter {
     /// Logical id of this artifact
@@ -515,7 +515,7 @@ impl SearchParameter {
 }
 /// For Composite resources to define the parts
 ///
-/// Backbone element `SearchParameter.component` of http://hl7.org/fhir/StructureDefinition/SearchParameter|4.0.1
+/// Backbone element `SearchParameter.component` of `http://hl7.org/fhir/StructureDefinition/SearchParameter|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchParameterComponent {
     /// Unique id for inter-element referencing

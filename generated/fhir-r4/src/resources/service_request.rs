@@ -2,7 +2,7 @@
 
 /// A request for a service to be performed
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ServiceRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ServiceRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceRequest {
     /// Logical id of this artifact

@@ -2,7 +2,7 @@
 
 /// A slot of time on a schedule that may be available for booking appointments
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Slot|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Slot|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
     /// Logical id of this artifact

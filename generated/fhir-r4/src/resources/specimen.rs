@@ -2,7 +2,7 @@
 
 /// Sample for analysis
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Specimen {
     /// Logical id of this artifact
@@ -289,7 +289,7 @@ impl Specimen {
 }
 /// Collection details
 ///
-/// Backbone element `Specimen.collection` of http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1
+/// Backbone element `Specimen.collection` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenCollection {
     /// Unique id for inter-element referencing
@@ -431,7 +431,7 @@ impl ::fhirgen_runtime::Object for SpecimenCollection {
 }
 /// Direct container of specimen (tube/slide, etc.)
 ///
-/// Backbone element `Specimen.container` of http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1
+/// Backbone element `Specimen.container` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenContainer {
     /// Unique id for inter-element referencing
@@ -559,7 +559,7 @@ impl ::fhirgen_runtime::Object for SpecimenContainer {
 }
 /// Processing and processing step details
 ///
-/// Backbone element `Specimen.processing` of http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1
+/// Backbone element `Specimen.processing` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenProcessing {
     /// Unique id for inter-element referencing

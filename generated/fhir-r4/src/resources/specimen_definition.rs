@@ -2,7 +2,7 @@
 
 /// Kind of specimen
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenDefinition {
     /// Logical id of this artifact
@@ -212,7 +212,7 @@ impl SpecimenDefinition {
 }
 /// Specimen in container intended for testing by lab
 ///
-/// Backbone element `SpecimenDefinition.typeTested` of http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1
+/// Backbone element `SpecimenDefinition.typeTested` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenDefinitionTypeTested {
     /// Unique id for inter-element referencing
@@ -364,7 +364,7 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTested {
 }
 /// The specimen's container
 ///
-/// Backbone element `SpecimenDefinition.typeTested.container` of http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1
+/// Backbone element `SpecimenDefinition.typeTested.container` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenDefinitionTypeTestedContainer {
     /// Unique id for inter-element referencing
@@ -522,7 +522,7 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainer {
 }
 /// Additive associated with container
 ///
-/// Backbone element `SpecimenDefinition.typeTested.container.additive` of http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1
+/// Backbone element `SpecimenDefinition.typeTested.container.additive` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenDefinitionTypeTestedContainerAdditive {
     /// Unique id for inter-element referencing
@@ -604,7 +604,7 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainerAdditive
 }
 /// Specimen handling before testing
 ///
-/// Backbone element `SpecimenDefinition.typeTested.handling` of http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1
+/// Backbone element `SpecimenDefinition.typeTested.handling` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecimenDefinitionTypeTestedHandling {
     /// Unique id for inter-element referencing

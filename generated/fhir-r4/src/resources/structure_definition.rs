@@ -2,7 +2,7 @@
 
 /// Structural Definition
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureDefinition {
     /// Logical id of this artifact
@@ -510,7 +510,7 @@ impl StructureDefinition {
 }
 /// If an extension, where it can be used in instances
 ///
-/// Backbone element `StructureDefinition.context` of http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1
+/// Backbone element `StructureDefinition.context` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureDefinitionContext {
     /// Unique id for inter-element referencing
@@ -598,7 +598,7 @@ impl ::fhirgen_runtime::Object for StructureDefinitionContext {
 }
 /// Differential view of the structure
 ///
-/// Backbone element `StructureDefinition.differential` of http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1
+/// Backbone element `StructureDefinition.differential` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureDefinitionDifferential {
     /// Unique id for inter-element referencing
@@ -668,7 +668,7 @@ impl ::fhirgen_runtime::Object for StructureDefinitionDifferential {
 }
 /// External specification that the content is mapped to
 ///
-/// Backbone element `StructureDefinition.mapping` of http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1
+/// Backbone element `StructureDefinition.mapping` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureDefinitionMapping {
     /// Unique id for inter-element referencing
@@ -784,7 +784,7 @@ impl ::fhirgen_runtime::Object for StructureDefinitionMapping {
 }
 /// Snapshot view of the structure
 ///
-/// Backbone element `StructureDefinition.snapshot` of http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1
+/// Backbone element `StructureDefinition.snapshot` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureDefinitionSnapshot {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A Map of relationships between 2 structures that can be used to transform data
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMap {
     /// Logical id of this artifact
@@ -385,7 +385,7 @@ impl StructureMap {
 }
 /// Named sections for reader convenience
 ///
-/// Backbone element `StructureMap.group` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroup {
     /// Unique id for inter-element referencing
@@ -526,7 +526,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroup {
 }
 /// Named instance provided when invoking the map
 ///
-/// Backbone element `StructureMap.group.input` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.input` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupInput {
     /// Unique id for inter-element referencing
@@ -642,7 +642,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupInput {
 }
 /// Transform Rule from source to target
 ///
-/// Backbone element `StructureMap.group.rule` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.rule` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupRule {
     /// Unique id for inter-element referencing
@@ -770,7 +770,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRule {
 }
 /// Which other rules to apply in the context of this rule
 ///
-/// Backbone element `StructureMap.group.rule.dependent` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.rule.dependent` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupRuleDependent {
     /// Unique id for inter-element referencing
@@ -862,7 +862,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleDependent {
 }
 /// Source inputs to the mapping
 ///
-/// Backbone element `StructureMap.group.rule.source` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.rule.source` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupRuleSource {
     /// Unique id for inter-element referencing
@@ -1346,7 +1346,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleSource {
 }
 /// Content to create because of this mapping rule
 ///
-/// Backbone element `StructureMap.group.rule.target` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.rule.target` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupRuleTarget {
     /// Unique id for inter-element referencing
@@ -1518,7 +1518,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTarget {
 }
 /// Parameters to the transform
 ///
-/// Backbone element `StructureMap.group.rule.target.parameter` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.group.rule.target.parameter` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapGroupRuleTargetParameter {
     /// Unique id for inter-element referencing
@@ -1724,7 +1724,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTargetParameter {
 }
 /// Structure Definition used by this map
 ///
-/// Backbone element `StructureMap.structure` of http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1
+/// Backbone element `StructureMap.structure` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureMapStructure {
     /// Unique id for inter-element referencing

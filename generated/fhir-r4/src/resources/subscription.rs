@@ -2,7 +2,7 @@
 
 /// Server push subscription criteria
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Subscription|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Subscription|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     /// Logical id of this artifact
@@ -243,7 +243,7 @@ impl Subscription {
 }
 /// The channel on which to report matches to the criteria
 ///
-/// Backbone element `Subscription.channel` of http://hl7.org/fhir/StructureDefinition/Subscription|4.0.1
+/// Backbone element `Subscription.channel` of `http://hl7.org/fhir/StructureDefinition/Subscription|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionChannel {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A homogeneous material with a definite composition
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Substance|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Substance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Substance {
     /// Logical id of this artifact
@@ -226,7 +226,7 @@ impl Substance {
 }
 /// Composition information about the substance
 ///
-/// Backbone element `Substance.ingredient` of http://hl7.org/fhir/StructureDefinition/Substance|4.0.1
+/// Backbone element `Substance.ingredient` of `http://hl7.org/fhir/StructureDefinition/Substance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceIngredient {
     /// Unique id for inter-element referencing
@@ -318,7 +318,7 @@ impl ::fhirgen_runtime::Object for SubstanceIngredient {
 }
 /// If this describes a specific package/container of the substance
 ///
-/// Backbone element `Substance.instance` of http://hl7.org/fhir/StructureDefinition/Substance|4.0.1
+/// Backbone element `Substance.instance` of `http://hl7.org/fhir/StructureDefinition/Substance|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceInstance {
     /// Unique id for inter-element referencing

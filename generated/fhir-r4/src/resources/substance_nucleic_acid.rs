@@ -2,7 +2,7 @@
 
 /// Nucleic acids are defined by three distinct elements: the base, sugar and linkage. Individual substance/moiety IDs will be created for each of these elements. The nucleotide sequence will be always entered in the 5’-3’ direction
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceNucleicAcid {
     /// Logical id of this artifact
@@ -212,7 +212,7 @@ impl SubstanceNucleicAcid {
 }
 /// Subunits are listed in order of decreasing length; sequences of the same length will be ordered by molecular weight; subunits that have identical sequences will be repeated multiple times
 ///
-/// Backbone element `SubstanceNucleicAcid.subunit` of http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1
+/// Backbone element `SubstanceNucleicAcid.subunit` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceNucleicAcidSubunit {
     /// Unique id for inter-element referencing
@@ -364,7 +364,7 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunit {
 }
 /// The linkages between sugar residues will also be captured
 ///
-/// Backbone element `SubstanceNucleicAcid.subunit.linkage` of http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1
+/// Backbone element `SubstanceNucleicAcid.subunit.linkage` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceNucleicAcidSubunitLinkage {
     /// Unique id for inter-element referencing
@@ -476,7 +476,7 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunitLinkage {
 }
 /// 5.3.6.8.1 Sugar ID (Mandatory)
 ///
-/// Backbone element `SubstanceNucleicAcid.subunit.sugar` of http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1
+/// Backbone element `SubstanceNucleicAcid.subunit.sugar` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceNucleicAcidSubunitSugar {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Todo
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymer {
     /// Logical id of this artifact
@@ -219,7 +219,7 @@ impl SubstancePolymer {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.monomerSet` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.monomerSet` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerMonomerSet {
     /// Unique id for inter-element referencing
@@ -301,7 +301,7 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSet {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.monomerSet.startingMaterial` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.monomerSet.startingMaterial` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerMonomerSetStartingMaterial {
     /// Unique id for inter-element referencing
@@ -405,7 +405,7 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSetStartingMaterial {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.repeat` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.repeat` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerRepeat {
     /// Unique id for inter-element referencing
@@ -519,7 +519,7 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeat {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.repeat.repeatUnit` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.repeat.repeatUnit` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerRepeatRepeatUnit {
     /// Unique id for inter-element referencing
@@ -640,7 +640,7 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeatRepeatUnit {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
     /// Unique id for inter-element referencing
@@ -722,7 +722,7 @@ for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
 }
 /// Todo
 ///
-/// Backbone element `SubstancePolymer.repeat.repeatUnit.structuralRepresentation` of http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1
+/// Backbone element `SubstancePolymer.repeat.repeatUnit.structuralRepresentation` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A SubstanceProtein is defined as a single unit of a linear amino acid sequence, or a combination of subunits that are either covalently linked or have a defined invariant stoichiometric relationship. This includes all synthetic, recombinant and purified SubstanceProteins of defined sequence, whether the use is therapeutic or prophylactic. This set of elements will be used to describe albumins, coagulation factors, cytokines, growth factors, peptide/SubstanceProtein hormones, enzymes, toxins, toxoids, recombinant vaccines, and immunomodulators
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceProtein|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceProtein|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceProtein {
     /// Logical id of this artifact
@@ -209,7 +209,7 @@ impl SubstanceProtein {
 }
 /// This subclause refers to the description of each subunit constituting the SubstanceProtein. A subunit is a linear sequence of amino acids linked through peptide bonds. The Subunit information shall be provided when the finished SubstanceProtein is a complex of multiple sequences; subunits are not used to delineate domains within a single sequence. Subunits are listed in order of decreasing length; sequences of the same length will be ordered by decreasing molecular weight; subunits that have identical sequences will be repeated multiple times
 ///
-/// Backbone element `SubstanceProtein.subunit` of http://hl7.org/fhir/StructureDefinition/SubstanceProtein|4.0.1
+/// Backbone element `SubstanceProtein.subunit` of `http://hl7.org/fhir/StructureDefinition/SubstanceProtein|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceProteinSubunit {
     /// Unique id for inter-element referencing

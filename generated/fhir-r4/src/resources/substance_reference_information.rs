@@ -2,7 +2,7 @@
 
 /// Todo
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceReferenceInformation {
     /// Logical id of this artifact
@@ -204,7 +204,7 @@ impl SubstanceReferenceInformation {
 }
 /// Todo
 ///
-/// Backbone element `SubstanceReferenceInformation.classification` of http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1
+/// Backbone element `SubstanceReferenceInformation.classification` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceReferenceInformationClassification {
     /// Unique id for inter-element referencing
@@ -304,7 +304,7 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationClassification {
 }
 /// Todo
 ///
-/// Backbone element `SubstanceReferenceInformation.gene` of http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1
+/// Backbone element `SubstanceReferenceInformation.gene` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceReferenceInformationGene {
     /// Unique id for inter-element referencing
@@ -394,7 +394,7 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGene {
 }
 /// Todo
 ///
-/// Backbone element `SubstanceReferenceInformation.geneElement` of http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1
+/// Backbone element `SubstanceReferenceInformation.geneElement` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceReferenceInformationGeneElement {
     /// Unique id for inter-element referencing
@@ -484,7 +484,7 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGeneElement {
 }
 /// Todo
 ///
-/// Backbone element `SubstanceReferenceInformation.target` of http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1
+/// Backbone element `SubstanceReferenceInformation.target` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceReferenceInformationTarget {
     /// Unique id for inter-element referencing

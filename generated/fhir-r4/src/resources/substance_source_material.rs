@@ -2,7 +2,7 @@
 
 /// Source material shall capture information on the taxonomic and anatomical origins as well as the fraction of a material that can result in or can be modified to form a substance. This set of data elements shall be used to define polymer substances isolated from biological matrices. Taxonomic and anatomical origins shall be described using a controlled vocabulary as required. This information is captured for naturally derived polymers ( . starch) and structurally diverse substances. For Organisms belonging to the Kingdom Plantae the Substance level defines the fresh material of a single species or infraspecies, the Herbal Drug and the Herbal preparation. For Herbal preparations, the fraction information will be captured at the Substance information level and additional information for herbal extracts will be captured at the Specified Substance Group 1 information level. See for further explanation the Substance Class: Structurally Diverse and the herbal annex
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterial {
     /// Logical id of this artifact
@@ -309,7 +309,7 @@ impl SubstanceSourceMaterial {
 }
 /// Many complex materials are fractions of parts of plants, animals, or minerals. Fraction elements are often necessary to define both Substances and Specified Group 1 Substances. For substances derived from Plants, fraction information will be captured at the Substance information level ( . Oils, Juices and Exudates). Additional information for Extracts, such as extraction solvent composition, will be captured at the Specified Substance Group 1 information level. For plasma-derived products fraction information will be captured at the Substance and the Specified Substance Group 1 levels
 ///
-/// Backbone element `SubstanceSourceMaterial.fractionDescription` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.fractionDescription` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialFractionDescription {
     /// Unique id for inter-element referencing
@@ -393,7 +393,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialFractionDescription {
 }
 /// This subclause describes the organism which the substance is derived from. For vaccines, the parent organism shall be specified based on these subclause elements. As an example, full taxonomy will be described for the Substance Name: ., Leaf
 ///
-/// Backbone element `SubstanceSourceMaterial.organism` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.organism` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialOrganism {
     /// Unique id for inter-element referencing
@@ -542,7 +542,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganism {
 }
 /// 4.9.13.6.1 Author type (Conditional)
 ///
-/// Backbone element `SubstanceSourceMaterial.organism.author` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.organism.author` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialOrganismAuthor {
     /// Unique id for inter-element referencing
@@ -629,7 +629,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismAuthor {
 }
 /// 4.9.13.8.1 Hybrid species maternal organism ID (Optional)
 ///
-/// Backbone element `SubstanceSourceMaterial.organism.hybrid` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.organism.hybrid` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialOrganismHybrid {
     /// Unique id for inter-element referencing
@@ -767,7 +767,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismHybrid {
 }
 /// 4.9.13.7.1 Kingdom (Conditional)
 ///
-/// Backbone element `SubstanceSourceMaterial.organism.organismGeneral` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.organism.organismGeneral` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialOrganismOrganismGeneral {
     /// Unique id for inter-element referencing
@@ -867,7 +867,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismOrganismGenera
 }
 /// To do
 ///
-/// Backbone element `SubstanceSourceMaterial.partDescription` of http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1
+/// Backbone element `SubstanceSourceMaterial.partDescription` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSourceMaterialPartDescription {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// The detailed description of a substance, typically at a level beyond what is used for prescribing
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecification {
     /// Logical id of this artifact
@@ -348,7 +348,7 @@ impl SubstanceSpecification {
 }
 /// Codes associated with the substance
 ///
-/// Backbone element `SubstanceSpecification.code` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.code` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationCode {
     /// Unique id for inter-element referencing
@@ -466,7 +466,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationCode {
 }
 /// Moiety, for structural modifications
 ///
-/// Backbone element `SubstanceSpecification.moiety` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.moiety` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationMoiety {
     /// Unique id for inter-element referencing
@@ -615,7 +615,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationMoiety {
 }
 /// Names applicable to this substance
 ///
-/// Backbone element `SubstanceSpecification.name` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.name` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationName {
     /// Unique id for inter-element referencing
@@ -793,7 +793,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationName {
 }
 /// Details of the official nature of this name
 ///
-/// Backbone element `SubstanceSpecification.name.official` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.name.official` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationNameOfficial {
     /// Unique id for inter-element referencing
@@ -887,7 +887,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationNameOfficial {
 }
 /// General specifications for this substance, including how it is related to other substances
 ///
-/// Backbone element `SubstanceSpecification.property` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.property` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationProperty {
     /// Unique id for inter-element referencing
@@ -1015,7 +1015,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationProperty {
 }
 /// A link between this substance and another, with details of the relationship
 ///
-/// Backbone element `SubstanceSpecification.relationship` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.relationship` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationRelationship {
     /// Unique id for inter-element referencing
@@ -1171,7 +1171,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationRelationship {
 }
 /// Structural information
 ///
-/// Backbone element `SubstanceSpecification.structure` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.structure` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationStructure {
     /// Unique id for inter-element referencing
@@ -1329,7 +1329,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructure {
 }
 /// Applicable for single substances that contain a radionuclide or a non-natural isotopic ratio
 ///
-/// Backbone element `SubstanceSpecification.structure.isotope` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.structure.isotope` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationStructureIsotope {
     /// Unique id for inter-element referencing
@@ -1441,7 +1441,7 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureIsotope {
 }
 /// The molecular weight or weight range (for proteins, polymers or nucleic acids)
 ///
-/// Backbone element `SubstanceSpecification.structure.isotope.molecularWeight` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.structure.isotope.molecularWeight` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationStructureIsotopeMolecularWeight {
     /// Unique id for inter-element referencing
@@ -1532,7 +1532,7 @@ for SubstanceSpecificationStructureIsotopeMolecularWeight {
 }
 /// Molecular structural representation
 ///
-/// Backbone element `SubstanceSpecification.structure.representation` of http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1
+/// Backbone element `SubstanceSpecification.structure.representation` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubstanceSpecificationStructureRepresentation {
     /// Unique id for inter-element referencing

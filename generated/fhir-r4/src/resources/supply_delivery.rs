@@ -2,7 +2,7 @@
 
 /// Delivery of bulk Supplies
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SupplyDelivery|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SupplyDelivery|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplyDelivery {
     /// Logical id of this artifact
@@ -274,7 +274,7 @@ impl SupplyDelivery {
 }
 /// The item that is delivered or supplied
 ///
-/// Backbone element `SupplyDelivery.suppliedItem` of http://hl7.org/fhir/StructureDefinition/SupplyDelivery|4.0.1
+/// Backbone element `SupplyDelivery.suppliedItem` of `http://hl7.org/fhir/StructureDefinition/SupplyDelivery|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplyDeliverySuppliedItem {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Request for a medication, substance or device
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/SupplyRequest|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/SupplyRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplyRequest {
     /// Logical id of this artifact
@@ -334,7 +334,7 @@ impl SupplyRequest {
 }
 /// Ordered item details
 ///
-/// Backbone element `SupplyRequest.parameter` of http://hl7.org/fhir/StructureDefinition/SupplyRequest|4.0.1
+/// Backbone element `SupplyRequest.parameter` of `http://hl7.org/fhir/StructureDefinition/SupplyRequest|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplyRequestParameter {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// A task to be performed
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/Task|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     /// Logical id of this artifact
@@ -496,7 +496,7 @@ impl Task {
 }
 /// Information used to perform task
 ///
-/// Backbone element `Task.input` of http://hl7.org/fhir/StructureDefinition/Task|4.0.1
+/// Backbone element `Task.input` of `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskInput {
     /// Unique id for inter-element referencing
@@ -2035,7 +2035,7 @@ impl ::fhirgen_runtime::Object for TaskInput {
 }
 /// Information produced as part of task
 ///
-/// Backbone element `Task.output` of http://hl7.org/fhir/StructureDefinition/Task|4.0.1
+/// Backbone element `Task.output` of `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskOutput {
     /// Unique id for inter-element referencing
@@ -3574,7 +3574,7 @@ impl ::fhirgen_runtime::Object for TaskOutput {
 }
 /// Constraints on fulfillment tasks
 ///
-/// Backbone element `Task.restriction` of http://hl7.org/fhir/StructureDefinition/Task|4.0.1
+/// Backbone element `Task.restriction` of `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRestriction {
     /// Unique id for inter-element referencing

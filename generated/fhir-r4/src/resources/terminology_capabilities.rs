@@ -2,7 +2,7 @@
 
 /// A statement of system capabilities
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilities {
     /// Logical id of this artifact
@@ -450,7 +450,7 @@ impl TerminologyCapabilities {
 }
 /// Information about the \[ConceptMap/$closure\](conceptmap-operation-closure.html) operation
 ///
-/// Backbone element `TerminologyCapabilities.closure` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.closure` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesClosure {
     /// Unique id for inter-element referencing
@@ -524,7 +524,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesClosure {
 }
 /// A code system supported by the server
 ///
-/// Backbone element `TerminologyCapabilities.codeSystem` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.codeSystem` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesCodeSystem {
     /// Unique id for inter-element referencing
@@ -622,7 +622,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystem {
 }
 /// Version of Code System supported
 ///
-/// Backbone element `TerminologyCapabilities.codeSystem.version` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.codeSystem.version` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesCodeSystemVersion {
     /// Unique id for inter-element referencing
@@ -770,7 +770,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersion {
 }
 /// Filter Properties supported
 ///
-/// Backbone element `TerminologyCapabilities.codeSystem.version.filter` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.codeSystem.version.filter` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
     /// Unique id for inter-element referencing
@@ -862,7 +862,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersionFilte
 }
 /// Information about the \[ValueSet/$expand\](valueset-operation-expand.html) operation
 ///
-/// Backbone element `TerminologyCapabilities.expansion` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.expansion` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesExpansion {
     /// Unique id for inter-element referencing
@@ -988,7 +988,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansion {
 }
 /// Supported expansion parameter
 ///
-/// Backbone element `TerminologyCapabilities.expansion.parameter` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.expansion.parameter` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesExpansionParameter {
     /// Unique id for inter-element referencing
@@ -1076,7 +1076,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansionParameter {
 }
 /// If this describes a specific instance
 ///
-/// Backbone element `TerminologyCapabilities.implementation` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.implementation` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesImplementation {
     /// Unique id for inter-element referencing
@@ -1164,7 +1164,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesImplementation {
 }
 /// Software that is covered by this terminology capability statement
 ///
-/// Backbone element `TerminologyCapabilities.software` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.software` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesSoftware {
     /// Unique id for inter-element referencing
@@ -1252,7 +1252,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesSoftware {
 }
 /// Information about the \[ConceptMap/$translate\](conceptmap-operation-translate.html) operation
 ///
-/// Backbone element `TerminologyCapabilities.translation` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.translation` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesTranslation {
     /// Unique id for inter-element referencing
@@ -1326,7 +1326,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesTranslation {
 }
 /// Information about the \[ValueSet/$validate-code\](valueset-operation-validate-code.html) operation
 ///
-/// Backbone element `TerminologyCapabilities.validateCode` of http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1
+/// Backbone element `TerminologyCapabilities.validateCode` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerminologyCapabilitiesValidateCode {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Describes the results of a TestScript execution
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReport {
     /// Logical id of this artifact
@@ -296,7 +296,7 @@ impl TestReport {
 }
 /// A participant in the test execution, either the execution engine, a client, or a server
 ///
-/// Backbone element `TestReport.participant` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.participant` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportParticipant {
     /// Unique id for inter-element referencing
@@ -398,7 +398,7 @@ impl ::fhirgen_runtime::Object for TestReportParticipant {
 }
 /// The results of the series of required setup operations before the tests were executed
 ///
-/// Backbone element `TestReport.setup` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.setup` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportSetup {
     /// Unique id for inter-element referencing
@@ -468,7 +468,7 @@ impl ::fhirgen_runtime::Object for TestReportSetup {
 }
 /// A setup operation or assert that was executed
 ///
-/// Backbone element `TestReport.setup.action` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.setup.action` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportSetupAction {
     /// Unique id for inter-element referencing
@@ -548,7 +548,7 @@ impl ::fhirgen_runtime::Object for TestReportSetupAction {
 }
 /// The assertion to perform
 ///
-/// Backbone element `TestReport.setup.action.assert` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.setup.action.assert` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportSetupActionAssert {
     /// Unique id for inter-element referencing
@@ -650,7 +650,7 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionAssert {
 }
 /// The operation to perform
 ///
-/// Backbone element `TestReport.setup.action.operation` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.setup.action.operation` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportSetupActionOperation {
     /// Unique id for inter-element referencing
@@ -752,7 +752,7 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionOperation {
 }
 /// The results of running the series of required clean up steps
 ///
-/// Backbone element `TestReport.teardown` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.teardown` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportTeardown {
     /// Unique id for inter-element referencing
@@ -822,7 +822,7 @@ impl ::fhirgen_runtime::Object for TestReportTeardown {
 }
 /// One or more teardown operations performed
 ///
-/// Backbone element `TestReport.teardown.action` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.teardown.action` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportTeardownAction {
     /// Unique id for inter-element referencing
@@ -892,7 +892,7 @@ impl ::fhirgen_runtime::Object for TestReportTeardownAction {
 }
 /// A test executed from the test script
 ///
-/// Backbone element `TestReport.test` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.test` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportTest {
     /// Unique id for inter-element referencing
@@ -990,7 +990,7 @@ impl ::fhirgen_runtime::Object for TestReportTest {
 }
 /// A test operation or assert that was performed
 ///
-/// Backbone element `TestReport.test.action` of http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1
+/// Backbone element `TestReport.test.action` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestReportTestAction {
     /// Unique id for inter-element referencing

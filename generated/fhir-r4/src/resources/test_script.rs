@@ -2,7 +2,7 @@
 
 /// Describes a set of tests
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScript {
     /// Logical id of this artifact
@@ -436,7 +436,7 @@ impl TestScript {
 }
 /// An abstract server representing a destination or receiver in a message exchange
 ///
-/// Backbone element `TestScript.destination` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.destination` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptDestination {
     /// Unique id for inter-element referencing
@@ -520,7 +520,7 @@ impl ::fhirgen_runtime::Object for TestScriptDestination {
 }
 /// Fixture in the test script - by reference (uri)
 ///
-/// Backbone element `TestScript.fixture` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.fixture` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptFixture {
     /// Unique id for inter-element referencing
@@ -618,7 +618,7 @@ impl ::fhirgen_runtime::Object for TestScriptFixture {
 }
 /// Required capability that is assumed to function correctly on the FHIR server being tested
 ///
-/// Backbone element `TestScript.metadata` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.metadata` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptMetadata {
     /// Unique id for inter-element referencing
@@ -698,7 +698,7 @@ impl ::fhirgen_runtime::Object for TestScriptMetadata {
 }
 /// Capabilities  that are assumed to function correctly on the FHIR server being tested
 ///
-/// Backbone element `TestScript.metadata.capability` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.metadata.capability` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptMetadataCapability {
     /// Unique id for inter-element referencing
@@ -868,7 +868,7 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataCapability {
 }
 /// Links to the FHIR specification
 ///
-/// Backbone element `TestScript.metadata.link` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.metadata.link` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptMetadataLink {
     /// Unique id for inter-element referencing
@@ -956,7 +956,7 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataLink {
 }
 /// An abstract server representing a client or sender in a message exchange
 ///
-/// Backbone element `TestScript.origin` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.origin` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptOrigin {
     /// Unique id for inter-element referencing
@@ -1040,7 +1040,7 @@ impl ::fhirgen_runtime::Object for TestScriptOrigin {
 }
 /// A series of required setup operations before tests are executed
 ///
-/// Backbone element `TestScript.setup` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.setup` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptSetup {
     /// Unique id for inter-element referencing
@@ -1110,7 +1110,7 @@ impl ::fhirgen_runtime::Object for TestScriptSetup {
 }
 /// A setup operation or assert to perform
 ///
-/// Backbone element `TestScript.setup.action` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.setup.action` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptSetupAction {
     /// Unique id for inter-element referencing
@@ -1190,7 +1190,7 @@ impl ::fhirgen_runtime::Object for TestScriptSetupAction {
 }
 /// The assertion to perform
 ///
-/// Backbone element `TestScript.setup.action.assert` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.setup.action.assert` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptSetupActionAssert {
     /// Unique id for inter-element referencing
@@ -1576,7 +1576,7 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionAssert {
 }
 /// The setup operation to perform
 ///
-/// Backbone element `TestScript.setup.action.operation` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.setup.action.operation` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptSetupActionOperation {
     /// Unique id for inter-element referencing
@@ -1871,7 +1871,7 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperation {
 }
 /// Each operation can have one or more header elements
 ///
-/// Backbone element `TestScript.setup.action.operation.requestHeader` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.setup.action.operation.requestHeader` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptSetupActionOperationRequestHeader {
     /// Unique id for inter-element referencing
@@ -1959,7 +1959,7 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperationRequestHeader {
 }
 /// A series of required clean up steps
 ///
-/// Backbone element `TestScript.teardown` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.teardown` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptTeardown {
     /// Unique id for inter-element referencing
@@ -2029,7 +2029,7 @@ impl ::fhirgen_runtime::Object for TestScriptTeardown {
 }
 /// One or more teardown operations to perform
 ///
-/// Backbone element `TestScript.teardown.action` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.teardown.action` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptTeardownAction {
     /// Unique id for inter-element referencing
@@ -2099,7 +2099,7 @@ impl ::fhirgen_runtime::Object for TestScriptTeardownAction {
 }
 /// A test in this script
 ///
-/// Backbone element `TestScript.test` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.test` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptTest {
     /// Unique id for inter-element referencing
@@ -2197,7 +2197,7 @@ impl ::fhirgen_runtime::Object for TestScriptTest {
 }
 /// A test operation or assert to perform
 ///
-/// Backbone element `TestScript.test.action` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.test.action` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptTestAction {
     /// Unique id for inter-element referencing
@@ -2277,7 +2277,7 @@ impl ::fhirgen_runtime::Object for TestScriptTestAction {
 }
 /// Placeholder for evaluated elements
 ///
-/// Backbone element `TestScript.variable` of http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1
+/// Backbone element `TestScript.variable` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestScriptVariable {
     /// Unique id for inter-element referencing

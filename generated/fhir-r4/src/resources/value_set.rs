@@ -2,7 +2,7 @@
 
 /// A set of codes drawn from one or more code systems
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSet {
     /// Logical id of this artifact
@@ -376,7 +376,7 @@ impl ValueSet {
 }
 /// Content logical definition of the value set (CLD)
 ///
-/// Backbone element `ValueSet.compose` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.compose` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetCompose {
     /// Unique id for inter-element referencing
@@ -484,7 +484,7 @@ impl ::fhirgen_runtime::Object for ValueSetCompose {
 }
 /// Include one or more codes from a code system or other value set(s)
 ///
-/// Backbone element `ValueSet.compose.include` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.compose.include` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetComposeInclude {
     /// Unique id for inter-element referencing
@@ -610,7 +610,7 @@ impl ::fhirgen_runtime::Object for ValueSetComposeInclude {
 }
 /// A concept defined in the system
 ///
-/// Backbone element `ValueSet.compose.include.concept` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.compose.include.concept` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetComposeIncludeConcept {
     /// Unique id for inter-element referencing
@@ -708,7 +708,7 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConcept {
 }
 /// Additional representations for this concept
 ///
-/// Backbone element `ValueSet.compose.include.concept.designation` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.compose.include.concept.designation` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetComposeIncludeConceptDesignation {
     /// Unique id for inter-element referencing
@@ -806,7 +806,7 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConceptDesignation {
 }
 /// Select codes/concepts by their properties (including relationships)
 ///
-/// Backbone element `ValueSet.compose.include.filter` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.compose.include.filter` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetComposeIncludeFilter {
     /// Unique id for inter-element referencing
@@ -908,7 +908,7 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeFilter {
 }
 /// Used when the value set is "expanded"
 ///
-/// Backbone element `ValueSet.expansion` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.expansion` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetExpansion {
     /// Unique id for inter-element referencing
@@ -1044,7 +1044,7 @@ impl ::fhirgen_runtime::Object for ValueSetExpansion {
 }
 /// Codes in the value set
 ///
-/// Backbone element `ValueSet.expansion.contains` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.expansion.contains` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetExpansionContains {
     /// Unique id for inter-element referencing
@@ -1208,7 +1208,7 @@ impl ::fhirgen_runtime::Object for ValueSetExpansionContains {
 }
 /// Parameter that controlled the expansion process
 ///
-/// Backbone element `ValueSet.expansion.parameter` of http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1
+/// Backbone element `ValueSet.expansion.parameter` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueSetExpansionParameter {
     /// Unique id for inter-element referencing

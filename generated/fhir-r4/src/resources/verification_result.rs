@@ -2,7 +2,7 @@
 
 /// Describes validation requirements, source(s), status and dates for one or more elements
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerificationResult {
     /// Logical id of this artifact
@@ -321,7 +321,7 @@ impl VerificationResult {
 }
 /// Information about the entity attesting to information
 ///
-/// Backbone element `VerificationResult.attestation` of http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1
+/// Backbone element `VerificationResult.attestation` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerificationResultAttestation {
     /// Unique id for inter-element referencing
@@ -482,7 +482,7 @@ impl ::fhirgen_runtime::Object for VerificationResultAttestation {
 }
 /// Information about the primary source(s) involved in validation
 ///
-/// Backbone element `VerificationResult.primarySource` of http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1
+/// Backbone element `VerificationResult.primarySource` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerificationResultPrimarySource {
     /// Unique id for inter-element referencing
@@ -619,7 +619,7 @@ impl ::fhirgen_runtime::Object for VerificationResultPrimarySource {
 }
 /// Information about the entity validating information
 ///
-/// Backbone element `VerificationResult.validator` of http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1
+/// Backbone element `VerificationResult.validator` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerificationResultValidator {
     /// Unique id for inter-element referencing

@@ -2,7 +2,7 @@
 
 /// Prescription for vision correction products for a patient
 ///
-/// Defined by http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1
+/// Defined by `http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisionPrescription {
     /// Logical id of this artifact
@@ -252,7 +252,7 @@ impl VisionPrescription {
 }
 /// Vision lens authorization
 ///
-/// Backbone element `VisionPrescription.lensSpecification` of http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1
+/// Backbone element `VisionPrescription.lensSpecification` of `http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisionPrescriptionLensSpecification {
     /// Unique id for inter-element referencing
@@ -492,7 +492,7 @@ impl ::fhirgen_runtime::Object for VisionPrescriptionLensSpecification {
 }
 /// Eye alignment compensation
 ///
-/// Backbone element `VisionPrescription.lensSpecification.prism` of http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1
+/// Backbone element `VisionPrescription.lensSpecification.prism` of `http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisionPrescriptionLensSpecificationPrism {
     /// Unique id for inter-element referencing

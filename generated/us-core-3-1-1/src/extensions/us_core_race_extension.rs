@@ -61,7 +61,7 @@ static US_CORE_RACE_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-race` version 3.1.1, on `Extension`
 ///
-/// Concepts classifying the person into a named category of humans sharing common history, traits, geographical origin or nationality.  The race codes used to represent these concepts are based upon the \[CDC Race and Ethnicity Code Set Version 1.0\](http://www.cdc.gov/phin/resources/vocabulary/index.html) which includes over 900 concepts for representing race and ethnicity of which 921 reference race.  The race concepts are grouped by and pre-mapped to the 5 OMB race categories:   - American Indian or Alaska Native  - Asian  - Black or African American  - Native Hawaiian or Other Pacific Islander  - White.
+/// Concepts classifying the person into a named category of humans sharing common history, traits, geographical origin or nationality.  The race codes used to represent these concepts are based upon the \[CDC Race and Ethnicity Code Set Version 1.0\](`http://www.cdc.gov/phin/resources/vocabulary/index.html`) which includes over 900 concepts for representing race and ethnicity of which 921 reference race.  The race concepts are grouped by and pre-mapped to the 5 OMB race categories:   - American Indian or Alaska Native  - Asian  - Black or African American  - Native Hawaiian or Other Pacific Islander  - White.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRaceExtension {
     /// Unique id for inter-element referencing
@@ -401,7 +401,7 @@ static US_CORE_RACE_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_runtim
 );
 /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRaceExtensionExtensionOmbCategory {
     /// Unique id for inter-element referencing
@@ -546,7 +546,7 @@ static US_CORE_RACE_EXTENSION_EXTENSION_DETAILED_URL_VALUE: ::fhirgen_runtime::P
 );
 /// Extended race codes
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRaceExtensionExtensionDetailed {
     /// Unique id for inter-element referencing
@@ -686,7 +686,7 @@ static US_CORE_RACE_EXTENSION_EXTENSION_TEXT_URL_VALUE: ::fhirgen_runtime::Patte
 );
 /// Race Text
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-race|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRaceExtensionExtensionText {
     /// Unique id for inter-element referencing

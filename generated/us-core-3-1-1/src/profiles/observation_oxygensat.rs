@@ -1555,7 +1555,7 @@ static OBSERVATION_OXYGENSAT_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runtim
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationOxygensatCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1745,7 +1745,7 @@ impl ObservationOxygensatCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
+/// Element `Observation.category` of `http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationOxygensatCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1899,7 +1899,7 @@ static OBSERVATION_OXYGENSAT_CODE_CODING_OXYGEN_SAT_CODE_CODE_VALUE: ::fhirgen_r
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.code.coding` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
+/// Element `Observation.code.coding` of `http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationOxygensatCodeCodingOxygenSatCode {
     /// Unique id for inter-element referencing
@@ -2120,7 +2120,7 @@ static OBSERVATION_OXYGENSAT_CODE_CODING_SLICING: ::fhirgen_runtime::Slicing = :
 };
 /// Oxygen Saturation
 ///
-/// Element `Observation.code` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
+/// Element `Observation.code` of `http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationOxygensatCode {
     /// Unique id for inter-element referencing
@@ -2310,7 +2310,7 @@ static OBSERVATION_OXYGENSAT_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Patte
 );
 /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/StructureDefinition/oxygensat|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationOxygensatValueQuantity {
     /// Unique id for inter-element referencing

@@ -876,7 +876,7 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
 }
 /// Members of the team
 ///
-/// Element `CareTeam.participant` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|3.1.1
+/// Element `CareTeam.participant` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCareTeamParticipant {
     /// Unique id for inter-element referencing

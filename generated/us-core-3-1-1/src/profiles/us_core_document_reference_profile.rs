@@ -1359,7 +1359,7 @@ impl<
 }
 /// Where to access the document
 ///
-/// Element `DocumentReference.content.attachment` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1
+/// Element `DocumentReference.content.attachment` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfileContentAttachment {
     /// Unique id for inter-element referencing
@@ -1659,7 +1659,7 @@ impl<P0> UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
 }
 /// Document referenced
 ///
-/// Element `DocumentReference.content` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1
+/// Element `DocumentReference.content` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfileContent {
     /// Unique id for inter-element referencing
@@ -1831,7 +1831,7 @@ impl<P0> UsCoreDocumentReferenceProfileContentBuilder<P0> {
 }
 /// Clinical context of document
 ///
-/// Element `DocumentReference.context` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1
+/// Element `DocumentReference.context` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfileContext {
     /// Unique id for inter-element referencing

@@ -1557,7 +1557,7 @@ impl<
 }
 /// Identifier(s) by which this encounter is known
 ///
-/// Element `Encounter.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|3.1.1
+/// Element `Encounter.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEncounterProfileIdentifier {
     /// Unique id for inter-element referencing

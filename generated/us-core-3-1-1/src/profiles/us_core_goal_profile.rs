@@ -1012,7 +1012,7 @@ impl<P0, P1, P2, P3> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3> {
 }
 /// Target outcome for the goal
 ///
-/// Element `Goal.target` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|3.1.1
+/// Element `Goal.target` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreGoalProfileTarget {
     /// Unique id for inter-element referencing

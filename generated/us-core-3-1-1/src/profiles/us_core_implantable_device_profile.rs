@@ -1562,7 +1562,7 @@ impl<
 }
 /// Unique Device Identifier (UDI) Barcode string
 ///
-/// Element `Device.udiCarrier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|3.1.1
+/// Element `Device.udiCarrier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// Unique id for inter-element referencing

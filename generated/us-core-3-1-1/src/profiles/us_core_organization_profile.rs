@@ -1010,7 +1010,7 @@ impl<
 }
 /// An address for the organization
 ///
-/// Element `Organization.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|3.1.1
+/// Element `Organization.address` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreOrganizationProfileAddress {
     /// Unique id for inter-element referencing

@@ -1545,7 +1545,7 @@ impl<
 }
 /// An identifier for this patient
 ///
-/// Element `Patient.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1
+/// Element `Patient.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1809,7 +1809,7 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
 }
 /// A contact detail for the individual
 ///
-/// Element `Patient.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1
+/// Element `Patient.telecom` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileTelecom {
     /// Unique id for inter-element referencing

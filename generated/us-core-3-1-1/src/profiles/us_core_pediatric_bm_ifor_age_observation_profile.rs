@@ -1584,7 +1584,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_CATEGORY_VS_CAT_CODING_
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1776,7 +1776,7 @@ impl UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1935,7 +1935,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VAL
 );
 /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1617,7 +1617,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1811,7 +1811,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVs
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1972,7 +1972,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1597,7 +1597,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CATEGORY_VS_CAT_C
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1791,7 +1791,7 @@ impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder 
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1950,7 +1950,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_CO
 );
 /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

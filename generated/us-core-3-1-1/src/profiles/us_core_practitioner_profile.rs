@@ -845,7 +845,7 @@ impl<P0, P1> UsCorePractitionerProfileMustSupportBuilder<P0, P1> {
 }
 /// An identifier for the person as this agent
 ///
-/// Element `Practitioner.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1
+/// Element `Practitioner.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1109,7 +1109,7 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
 }
 /// The name(s) associated with the practitioner
 ///
-/// Element `Practitioner.name` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1
+/// Element `Practitioner.name` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileName {
     /// Unique id for inter-element referencing

@@ -1117,7 +1117,7 @@ impl<
 }
 /// Contact details that are specific to the role/location/service
 ///
-/// Element `PractitionerRole.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1
+/// Element `PractitionerRole.telecom` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerRoleProfileTelecom {
     /// Unique id for inter-element referencing

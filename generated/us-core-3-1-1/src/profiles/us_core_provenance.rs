@@ -951,7 +951,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE: ::fhirgen_runtime:
 );
 /// Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|3.1.1
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceAuthor {
     /// Unique id for inter-element referencing
@@ -1188,7 +1188,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_TRANSMITTER_TYPE_VALUE: ::fhirgen_run
 );
 /// Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|3.1.1
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceTransmitter {
     /// Unique id for inter-element referencing

@@ -1751,7 +1751,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirg
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1941,7 +1941,7 @@ impl UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2097,7 +2097,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_CODE_VALUE: ::
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.code.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.code.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
     /// Unique id for inter-element referencing
@@ -2293,7 +2293,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_PULSE_OX_CODE_VALUE: ::fhirgen
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.code.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.code.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCodeCodingPulseOx {
     /// Unique id for inter-element referencing
@@ -2539,7 +2539,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING: ::fhirgen_runtime::Sl
 };
 /// Oxygen Saturation by Pulse Oximetry
 ///
-/// Element `Observation.code` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.code` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCode {
     /// Unique id for inter-element referencing
@@ -2756,7 +2756,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runti
 );
 /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileValueQuantity {
     /// Unique id for inter-element referencing
@@ -2990,7 +2990,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VA
 );
 /// Vital Sign Value recorded with UCUM
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
     /// Unique id for inter-element referencing
@@ -3231,7 +3231,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_CODE_VALUE: ::fhirgen_
 );
 /// Inhaled oxygen flow rate
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentFlowRate {
     /// Unique id for inter-element referencing
@@ -3460,7 +3460,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_COD
 );
 /// Vital Sign Value recorded with UCUM
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
     /// Unique id for inter-element referencing
@@ -3704,7 +3704,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_CODE_VALUE: ::fhir
 );
 /// Inhaled oxygen concentration
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentConcentration {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ static US_CORE_BIRTH_SEX_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhi
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex` version 6.1.0, on `Extension`
 ///
-/// A code classifying the person's sex assigned at birth  as specified by the \[Office of the National Coordinator for Health IT (ONC)\](https://www.healthit.gov/newsroom/about-onc). This extension aligns with the C-CDA Birth Sex Observation (LOINC 76689-9). After version 6.0.0, this extension is no longer a *USCDI Requirement*.
+/// A code classifying the person's sex assigned at birth  as specified by the \[Office of the National Coordinator for Health IT (ONC)\](`https://www.healthit.gov/newsroom/about-onc`). This extension aligns with the C-CDA Birth Sex Observation (LOINC 76689-9). After version 6.0.0, this extension is no longer a *USCDI Requirement*.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBirthSexExtension {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ static US_CORE_EXTENSION_QUESTIONNAIRE_URI_EXTENSION_URL_VALUE: ::fhirgen_runtim
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-extension-questionnaire-uri` version 6.1.0, on `Extension`
 ///
-/// The location where a non-FHIR questionnaire/survey form can be found. This extension is used when the survey,form, or questionnaire which is being anwered is not a FHIR \[Questionnaire\](https://www.hl7.org/fhir/questionnaire.html), otherwise the \[canonical url\](https://www.hl7.org/fhir/references.html#canonical) for the FHIR Questionnaire is used.
+/// The location where a non-FHIR questionnaire/survey form can be found. This extension is used when the survey,form, or questionnaire which is being anwered is not a FHIR \[Questionnaire\](`https://www.hl7.org/fhir/questionnaire.html`), otherwise the \[canonical url\](`https://www.hl7.org/fhir/references.html#canonical`) for the FHIR Questionnaire is used.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreExtensionQuestionnaireUriExtension {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ static US_CORE_GENDER_IDENTITY_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern =
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-genderIdentity` version 6.1.0, on `Extension`
 ///
-/// This extension represents an individual's sense of being a man, woman, boy, girl, nonbinary, or something else, ascertained by asking them what that identity is. Systems requiring multiple gender identities and associated dates **SHOULD** use the FHIR R5 \[genderIdentity extension\](http://hl7.org/fhir/extensions/StructureDefinition-individual-genderIdentity.html). When future versions of US Core are based on FHIR R5, the FHIR R5 extension will supersede this extension.
+/// This extension represents an individual's sense of being a man, woman, boy, girl, nonbinary, or something else, ascertained by asking them what that identity is. Systems requiring multiple gender identities and associated dates **SHOULD** use the FHIR R5 \[genderIdentity extension\](`http://hl7.org/fhir/extensions/StructureDefinition-individual-genderIdentity.html`). When future versions of US Core are based on FHIR R5, the FHIR R5 extension will supersede this extension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreGenderIdentityExtension {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ static USCDI_REQUIREMENT_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhi
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/uscdi-requirement` version 6.1.0, on `Extension`
 ///
-/// **This extension is only used in the US Core Implementation Guide's Profile StructureDefinition elements.** It flags elements that are ONC USCDI Requirements for certified systems. See the \[Conformance page\](http://hl7.org/fhir/us/core/general-requirements.html) for more information.
+/// **This extension is only used in the US Core Implementation Guide's Profile StructureDefinition elements.** It flags elements that are ONC USCDI Requirements for certified systems. See the \[Conformance page\](`http://hl7.org/fhir/us/core/general-requirements.html`) for more information.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UscdiRequirementExtension {
     /// Unique id for inter-element referencing

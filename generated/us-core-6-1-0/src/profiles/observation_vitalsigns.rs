@@ -1633,7 +1633,7 @@ static OBSERVATION_VITALSIGNS_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runti
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationVitalsignsCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1823,7 +1823,7 @@ impl ObservationVitalsignsCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1
+/// Element `Observation.category` of `http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationVitalsignsCategoryVsCat {
     /// Unique id for inter-element referencing

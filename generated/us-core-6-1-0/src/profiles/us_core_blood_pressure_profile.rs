@@ -1711,7 +1711,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirg
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1901,7 +1901,7 @@ impl UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2057,7 +2057,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VAL
 );
 /// (USCDI) Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentSystolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2298,7 +2298,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::fhirgen_r
 );
 /// (USCDI) Systolic Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentSystolic {
     /// Unique id for inter-element referencing
@@ -2527,7 +2527,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VA
 );
 /// (USCDI) Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2768,7 +2768,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::fhirgen_
 );
 /// (USCDI) Diastolic Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentDiastolic {
     /// Unique id for inter-element referencing

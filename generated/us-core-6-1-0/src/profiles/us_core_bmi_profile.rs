@@ -1520,7 +1520,7 @@ static US_CORE_BMI_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runtime:
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1707,7 +1707,7 @@ impl UsCoreBmiProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1859,7 +1859,7 @@ static US_CORE_BMI_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileValueQuantity {
     /// Unique id for inter-element referencing

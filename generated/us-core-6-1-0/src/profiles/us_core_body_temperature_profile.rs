@@ -1608,7 +1608,7 @@ static US_CORE_BODY_TEMPERATURE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhi
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyTemperatureProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1798,7 +1798,7 @@ impl UsCoreBodyTemperatureProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyTemperatureProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1951,7 +1951,7 @@ static US_CORE_BODY_TEMPERATURE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_r
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyTemperatureProfileValueQuantity {
     /// Unique id for inter-element referencing

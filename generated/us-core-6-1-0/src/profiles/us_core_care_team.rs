@@ -876,7 +876,7 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
 }
 /// (USCDI) Members of the team
 ///
-/// Element `CareTeam.participant` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|6.1.0
+/// Element `CareTeam.participant` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCareTeamParticipant {
     /// Unique id for inter-element referencing

@@ -1576,7 +1576,7 @@ static US_CORE_COVERAGE_PROFILE_IDENTIFIER_MEMBERID_TYPE_VALUE: ::fhirgen_runtim
 );
 /// (USCDI) Member ID
 ///
-/// Element `Coverage.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0
+/// Element `Coverage.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileIdentifierMemberid {
     /// Unique id for inter-element referencing
@@ -1809,7 +1809,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_GROUP_TYPE_VALUE: ::fhirgen_runtime::Patte
 );
 /// (USCDI) Group
 ///
-/// Element `Coverage.class` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0
+/// Element `Coverage.class` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileClassGroup {
     /// Unique id for inter-element referencing
@@ -2008,7 +2008,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_PLAN_TYPE_VALUE: ::fhirgen_runtime::Patter
 );
 /// (USCDI) Plan
 ///
-/// Element `Coverage.class` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0
+/// Element `Coverage.class` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileClassPlan {
     /// Unique id for inter-element referencing

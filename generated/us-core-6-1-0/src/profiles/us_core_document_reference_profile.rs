@@ -1321,7 +1321,7 @@ impl<
 }
 /// (USCDI) Clinical context of document
 ///
-/// Element `DocumentReference.context` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|6.1.0
+/// Element `DocumentReference.context` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfileContext {
     /// Unique id for inter-element referencing

@@ -1706,7 +1706,7 @@ impl<
 }
 /// (USCDI) Identifier(s) by which this encounter is known
 ///
-/// Element `Encounter.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|6.1.0
+/// Element `Encounter.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEncounterProfileIdentifier {
     /// Unique id for inter-element referencing

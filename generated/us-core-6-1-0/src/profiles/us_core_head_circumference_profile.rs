@@ -1608,7 +1608,7 @@ static US_CORE_HEAD_CIRCUMFERENCE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::f
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1798,7 +1798,7 @@ impl UsCoreHeadCircumferenceProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1951,7 +1951,7 @@ static US_CORE_HEAD_CIRCUMFERENCE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1561,7 +1561,7 @@ impl<
 }
 /// (USCDI) Unique Device Identifier (UDI) Barcode string
 ///
-/// Element `Device.udiCarrier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|6.1.0
+/// Element `Device.udiCarrier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// Unique id for inter-element referencing

@@ -1539,7 +1539,7 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_INDUSTRY_CODE_VALUE: ::f
 );
 /// (USCDI) Occupation industry
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation|6.1.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreObservationOccupationProfileComponentIndustry {
     /// Unique id for inter-element referencing

@@ -1064,7 +1064,7 @@ impl<
 }
 /// An address for the organization
 ///
-/// Element `Organization.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|6.1.0
+/// Element `Organization.address` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreOrganizationProfileAddress {
     /// Unique id for inter-element referencing

@@ -1374,7 +1374,7 @@ impl<P0, P1, P2, P3, P4> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, 
 }
 /// (USCDI) An identifier for this patient
 ///
-/// Element `Patient.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0
+/// Element `Patient.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1638,7 +1638,7 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
 }
 /// (USCDI) A contact detail for the individual
 ///
-/// Element `Patient.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0
+/// Element `Patient.telecom` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileTelecom {
     /// Unique id for inter-element referencing

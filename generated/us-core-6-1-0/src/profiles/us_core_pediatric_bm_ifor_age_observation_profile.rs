@@ -1644,7 +1644,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_CATEGORY_VS_CAT_CODING_
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1836,7 +1836,7 @@ impl UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1995,7 +1995,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VAL
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1677,7 +1677,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1871,7 +1871,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVs
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2032,7 +2032,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1657,7 +1657,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CATEGORY_VS_CAT_C
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1851,7 +1851,7 @@ impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder 
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2010,7 +2010,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_CO
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -937,7 +937,7 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
 }
 /// An identifier for the person as this agent
 ///
-/// Element `Practitioner.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0
+/// Element `Practitioner.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1201,7 +1201,7 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
 }
 /// The name(s) associated with the practitioner
 ///
-/// Element `Practitioner.name` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0
+/// Element `Practitioner.name` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileName {
     /// Unique id for inter-element referencing
@@ -1481,7 +1481,7 @@ impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
 }
 /// Address(es) of the practitioner
 ///
-/// Element `Practitioner.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0
+/// Element `Practitioner.address` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileAddress {
     /// Unique id for inter-element referencing

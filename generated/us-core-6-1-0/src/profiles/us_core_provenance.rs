@@ -948,7 +948,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE: ::fhirgen_runtime:
 );
 /// (USCDI) Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|6.1.0
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceAuthor {
     /// Unique id for inter-element referencing
@@ -1185,7 +1185,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_TRANSMITTER_TYPE_VALUE: ::fhirgen_run
 );
 /// (USCDI) Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|6.1.0
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceTransmitter {
     /// Unique id for inter-element referencing

@@ -42,7 +42,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING: ::fhirgen_runti
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse` version 6.1.0, on `QuestionnaireResponse`
 ///
-/// To promote interoperability and adoption through common implementation, this profile sets minimum expectations for the QuestionnaireResponse resource to record, search, and fetch retrieve captures the responses to form/survey and assessment tools such as the *Protocol for Responding to and Assessing Patients’ Assets, Risks, and Experiences (PRAPARE) Survey*.   This profile is based on the \[Structured Data Capture (SDC) Questionnaire Response Profile\](http://hl7.org/fhir/uv/sdc/STU3/StructureDefinition-sdc-questionnaireresponse.html) and identifies the *additional* core elements, extensions, vocabularies and value sets **SHALL** be present in the resource and constrains the way the elements are used when using this profile. It provides the floor for standards development for specific uses cases.
+/// To promote interoperability and adoption through common implementation, this profile sets minimum expectations for the QuestionnaireResponse resource to record, search, and fetch retrieve captures the responses to form/survey and assessment tools such as the *Protocol for Responding to and Assessing Patients’ Assets, Risks, and Experiences (PRAPARE) Survey*.   This profile is based on the \[Structured Data Capture (SDC) Questionnaire Response Profile\](`http://hl7.org/fhir/uv/sdc/STU3/StructureDefinition-sdc-questionnaireresponse.html`) and identifies the *additional* core elements, extensions, vocabularies and value sets **SHALL** be present in the resource and constrains the way the elements are used when using this profile. It provides the floor for standards development for specific uses cases.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfile {
     /// Logical id of this artifact
@@ -1205,7 +1205,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING: ::f
 };
 /// The response(s) to the question
 ///
-/// Element `QuestionnaireResponse.item.answer` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|6.1.0
+/// Element `QuestionnaireResponse.item.answer` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfileItemAnswer {
     /// Unique id for inter-element referencing
@@ -1544,7 +1544,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING: ::fhirgen_
 };
 /// (USCDI) Groups and questions
 ///
-/// Element `QuestionnaireResponse.item` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|6.1.0
+/// Element `QuestionnaireResponse.item` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfileItem {
     /// Unique id for inter-element referencing

@@ -1608,7 +1608,7 @@ static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhi
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1798,7 +1798,7 @@ impl UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1954,7 +1954,7 @@ static US_CORE_RESPIRATORY_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_run
 );
 /// (USCDI) Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileValueQuantity {
     /// Unique id for inter-element referencing

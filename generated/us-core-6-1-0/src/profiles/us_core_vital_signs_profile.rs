@@ -35,7 +35,7 @@ static US_CORE_VITAL_SIGNS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing 
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs` version 6.1.0, on `Observation`
 ///
-/// To promote interoperability and adoption through common implementation, this profile is based on the base \[FHIR Vital Signs Profile\](http://hl7.org/fhir/R4/observation-vitalsigns.html) and defines *additional* constraints on the Observation resource to represent vital signs observations. It identifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains the way the elements are used when using this profile. It provides the floor for standards development for specific use cases.  This US Core profiles that are derived from this profile are listed below.
+/// To promote interoperability and adoption through common implementation, this profile is based on the base \[FHIR Vital Signs Profile\](`http://hl7.org/fhir/R4/observation-vitalsigns.html`) and defines *additional* constraints on the Observation resource to represent vital signs observations. It identifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains the way the elements are used when using this profile. It provides the floor for standards development for specific use cases.  This US Core profiles that are derived from this profile are listed below.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreVitalSignsProfile {
     /// Logical id of this artifact
@@ -1641,7 +1641,7 @@ static US_CORE_VITAL_SIGNS_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_
 );
 /// (USCDI) Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|6.1.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreVitalSignsProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1831,7 +1831,7 @@ impl UsCoreVitalSignsProfileCategoryVsCatCodingBuilder {
 }
 /// (USCDI) Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|6.1.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|6.1.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreVitalSignsProfileCategoryVsCat {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ static US_CORE_DIRECT_EMAIL_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-direct` version 7.0.0, on `Extension`
 ///
-/// This email address is associated with a \["Direct Secure Messaging"\](https://directtrust.org/what-we-do/direct-secure-messaging) service.  This extension can only be used on contact points where the system = 'email'
+/// This email address is associated with a \["Direct Secure Messaging"\](`https://directtrust.org/what-we-do/direct-secure-messaging`) service.  This extension can only be used on contact points where the system = 'email'
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDirectEmailExtension {
     /// Unique id for inter-element referencing

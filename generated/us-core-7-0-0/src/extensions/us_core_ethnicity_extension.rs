@@ -61,7 +61,7 @@ static US_CORE_ETHNICITY_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhi
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity` version 7.0.0, on `Extension`
 ///
-/// Concepts classifying the person into a named category of humans sharing common history, traits, geographical origin or nationality.  The ethnicity codes used to represent these concepts are based upon the \[CDC ethnicity and Ethnicity Code Set Version 1.0\](http://www.cdc.gov/phin/resources/vocabulary/index.html) which includes over 900 concepts for representing race and ethnicity of which 43 reference ethnicity.  The ethnicity concepts are grouped by and pre-mapped to the 2 OMB ethnicity categories: - Hispanic or Latino - Not Hispanic or Latino.
+/// Concepts classifying the person into a named category of humans sharing common history, traits, geographical origin or nationality.  The ethnicity codes used to represent these concepts are based upon the \[CDC ethnicity and Ethnicity Code Set Version 1.0\](`http://www.cdc.gov/phin/resources/vocabulary/index.html`) which includes over 900 concepts for representing race and ethnicity of which 43 reference ethnicity.  The ethnicity concepts are grouped by and pre-mapped to the 2 OMB ethnicity categories: - Hispanic or Latino - Not Hispanic or Latino.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEthnicityExtension {
     /// Unique id for inter-element referencing
@@ -403,7 +403,7 @@ static US_CORE_ETHNICITY_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE: ::fhirgen_r
 );
 /// Hispanic or Latino|Not Hispanic or Latino
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEthnicityExtensionExtensionOmbCategory {
     /// Unique id for inter-element referencing
@@ -548,7 +548,7 @@ static US_CORE_ETHNICITY_EXTENSION_EXTENSION_DETAILED_URL_VALUE: ::fhirgen_runti
 );
 /// Extended ethnicity codes
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEthnicityExtensionExtensionDetailed {
     /// Unique id for inter-element referencing
@@ -693,7 +693,7 @@ static US_CORE_ETHNICITY_EXTENSION_EXTENSION_TEXT_URL_VALUE: ::fhirgen_runtime::
 );
 /// ethnicity Text
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEthnicityExtensionExtensionText {
     /// Unique id for inter-element referencing

@@ -455,7 +455,7 @@ static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_MEDICATION_ADHERENCE_URL
 );
 /// Medication adherence code
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
     /// Unique id for inter-element referencing
@@ -605,7 +605,7 @@ static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_DATE_ASSERTED_URL_VALUE:
 );
 /// When the medication adherence was asserted
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
     /// Unique id for inter-element referencing
@@ -759,7 +759,7 @@ static US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_INFORMATION_SOURCE_URL_V
 );
 /// Who provided the information about the medication adherence
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationAdherenceExtensionExtensionInformationSource {
     /// Unique id for inter-element referencing

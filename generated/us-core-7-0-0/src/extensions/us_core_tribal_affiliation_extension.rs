@@ -338,7 +338,7 @@ static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_TRIBAL_AFFILIATION_URL_VAL
 );
 /// Affiliated tribe or band name
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
     /// Unique id for inter-element referencing
@@ -488,7 +488,7 @@ static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_IS_ENROLLED_URL_VALUE: ::f
 );
 /// Enrolled tribe member
 ///
-/// Element `Extension.extension` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation|7.0.0
+/// Element `Extension.extension` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreTribalAffiliationExtensionExtensionIsEnrolled {
     /// Unique id for inter-element referencing

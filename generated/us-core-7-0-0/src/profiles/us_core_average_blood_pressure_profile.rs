@@ -76,7 +76,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING: ::fhirgen_runti
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure` version 7.0.0, on `Observation`
 ///
-/// The US Core Average Blood Pressure Profile inherits from the \[Observation\](https://hl7.org/fobservation.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for recording, searching, and fetching average diastolic and systolic blood pressure observations with standard LOINC codes and UCUM units of measure. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Average Blood Pressure Profile inherits from the \[Observation\](`https://hl7.org/fobservation.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for recording, searching, and fetching average diastolic and systolic blood pressure observations with standard LOINC codes and UCUM units of measure. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfile {
     /// Logical id of this artifact
@@ -1534,7 +1534,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE:
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1724,7 +1724,7 @@ impl UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1881,7 +1881,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_
 );
 /// Systolic Average Blood Pressure Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2128,7 +2128,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::f
 );
 /// Systolic Average Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileComponentSystolic {
     /// Unique id for inter-element referencing
@@ -2355,7 +2355,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY
 );
 /// Diastolic Average Blood Pressure Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2604,7 +2604,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::
 );
 /// Diastolic Average Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreAverageBloodPressureProfileComponentDiastolic {
     /// Unique id for inter-element referencing

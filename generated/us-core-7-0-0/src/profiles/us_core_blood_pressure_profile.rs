@@ -1709,7 +1709,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirg
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1899,7 +1899,7 @@ impl UsCoreBloodPressureProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2055,7 +2055,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VAL
 );
 /// Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentSystolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2296,7 +2296,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_CODE_VALUE: ::fhirgen_r
 );
 /// Systolic Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentSystolic {
     /// Unique id for inter-element referencing
@@ -2523,7 +2523,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VA
 );
 /// Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
     /// Unique id for inter-element referencing
@@ -2764,7 +2764,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_CODE_VALUE: ::fhirgen_
 );
 /// Diastolic Blood Pressure
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBloodPressureProfileComponentDiastolic {
     /// Unique id for inter-element referencing

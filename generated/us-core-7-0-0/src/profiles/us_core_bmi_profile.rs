@@ -1518,7 +1518,7 @@ static US_CORE_BMI_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runtime:
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1705,7 +1705,7 @@ impl UsCoreBmiProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1857,7 +1857,7 @@ static US_CORE_BMI_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBmiProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1601,7 +1601,7 @@ static US_CORE_BODY_WEIGHT_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyWeightProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1791,7 +1791,7 @@ impl UsCoreBodyWeightProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyWeightProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1944,7 +1944,7 @@ static US_CORE_BODY_WEIGHT_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtim
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreBodyWeightProfileValueQuantity {
     /// Unique id for inter-element referencing

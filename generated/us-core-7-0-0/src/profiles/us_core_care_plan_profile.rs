@@ -26,7 +26,7 @@ static US_CORE_CARE_PLAN_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = 
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan` version 7.0.0, on `CarePlan`
 ///
-/// The US Core CarePlan Profile inherits from the FHIR \[CarePlan\](https://hl7.org/fhir/R4/careplan.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the CarePlan resource to record,  search, and fetch assessment and plan of treatment data associated with a patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core CarePlan Profile inherits from the FHIR \[CarePlan\](`https://hl7.org/fhir/R4/careplan.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the CarePlan resource to record,  search, and fetch assessment and plan of treatment data associated with a patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCarePlanProfile {
     /// Logical id of this artifact

@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam` version 7.0.0, on `CareTeam`
 ///
-/// The US Core CareTeam Profile inherits from the FHIR \[CareTeam\](https://hl7.org/fhir/R4/careteam.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the CareTeam resource for identifying the Care Team members associated with a patient to promote interoperability and adoption through common implementation. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core CareTeam Profile inherits from the FHIR \[CareTeam\](`https://hl7.org/fhir/R4/careteam.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the CareTeam resource for identifying the Care Team members associated with a patient to promote interoperability and adoption through common implementation. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCareTeam {
     /// Logical id of this artifact
@@ -876,7 +876,7 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
 }
 /// Members of the team
 ///
-/// Element `CareTeam.participant` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|7.0.0
+/// Element `CareTeam.participant` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCareTeamParticipant {
     /// Unique id for inter-element referencing

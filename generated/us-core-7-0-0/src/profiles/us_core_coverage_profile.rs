@@ -64,7 +64,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_SLICING: ::fhirgen_runtime::Slicing = ::fh
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage` version 7.0.0, on `Coverage`
 ///
-/// The US Core Coverage Profile inherits from the FHIR \[Coverage\](https://hl7.org/fhir/R4/coverage.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the US Core Data for Interoperability (USCDI) *Health Insurance Information* Data Class. It sets minimum expectations for the Coverage resource to record, search, and fetch data related to an individual's insurance coverage for health care. It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Coverage Profile inherits from the FHIR \[Coverage\](`https://hl7.org/fhir/R4/coverage.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the US Core Data for Interoperability (USCDI) *Health Insurance Information* Data Class. It sets minimum expectations for the Coverage resource to record, search, and fetch data related to an individual's insurance coverage for health care. It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfile {
     /// Logical id of this artifact
@@ -1576,7 +1576,7 @@ static US_CORE_COVERAGE_PROFILE_IDENTIFIER_MEMBERID_TYPE_VALUE: ::fhirgen_runtim
 );
 /// Member ID
 ///
-/// Element `Coverage.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0
+/// Element `Coverage.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileIdentifierMemberid {
     /// Unique id for inter-element referencing
@@ -1809,7 +1809,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_GROUP_TYPE_VALUE: ::fhirgen_runtime::Patte
 );
 /// Group
 ///
-/// Element `Coverage.class` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0
+/// Element `Coverage.class` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileClassGroup {
     /// Unique id for inter-element referencing
@@ -2008,7 +2008,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_PLAN_TYPE_VALUE: ::fhirgen_runtime::Patter
 );
 /// Plan
 ///
-/// Element `Coverage.class` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0
+/// Element `Coverage.class` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreCoverageProfileClassPlan {
     /// Unique id for inter-element referencing

@@ -28,7 +28,7 @@ static US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference` version 7.0.0, on `DocumentReference`
 ///
-/// The US Core DocumentReference Profile inherits from the FHIR \[DocumentReference\](https://hl7.org/fhir/R4/documentreference.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for searching and fetching patient documents including Clinical Notes using the DocumentReference resource.  It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption. Before reviewing this profile, implementers are encouraged to read the Clinical Notes Guidance to understand the overlap of the US Core DiagnosticReport Profile for Report and Note exchange and the US Core DocumentReference Profile.
+/// The US Core DocumentReference Profile inherits from the FHIR \[DocumentReference\](`https://hl7.org/fhir/R4/documentreference.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for searching and fetching patient documents including Clinical Notes using the DocumentReference resource.  It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption. Before reviewing this profile, implementers are encouraged to read the Clinical Notes Guidance to understand the overlap of the US Core DiagnosticReport Profile for Report and Note exchange and the US Core DocumentReference Profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfile {
     /// Logical id of this artifact
@@ -1325,7 +1325,7 @@ impl<
 }
 /// Clinical context of document
 ///
-/// Element `DocumentReference.context` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|7.0.0
+/// Element `DocumentReference.context` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreDocumentReferenceProfileContext {
     /// Unique id for inter-element referencing

@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter` version 7.0.0, on `Encounter`
 ///
-/// The US Core Encounter Profile inherits from the FHIR \[Encounter\](https://hl7.org/fhir/R4/encounter.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Encounter resource to record, search, and fetch basic encounter information for an individual patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Encounter Profile inherits from the FHIR \[Encounter\](`https://hl7.org/fhir/R4/encounter.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Encounter resource to record, search, and fetch basic encounter information for an individual patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEncounterProfile {
     /// Logical id of this artifact
@@ -1784,7 +1784,7 @@ impl<
 }
 /// Identifier(s) by which this encounter is known
 ///
-/// Element `Encounter.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|7.0.0
+/// Element `Encounter.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreEncounterProfileIdentifier {
     /// Unique id for inter-element referencing

@@ -1606,7 +1606,7 @@ static US_CORE_HEAD_CIRCUMFERENCE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::f
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1796,7 +1796,7 @@ impl UsCoreHeadCircumferenceProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1949,7 +1949,7 @@ static US_CORE_HEAD_CIRCUMFERENCE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeadCircumferenceProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1601,7 +1601,7 @@ static US_CORE_HEART_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_r
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeartRateProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1791,7 +1791,7 @@ impl UsCoreHeartRateProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeartRateProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1945,7 +1945,7 @@ static US_CORE_HEART_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreHeartRateProfileValueQuantity {
     /// Unique id for inter-element referencing

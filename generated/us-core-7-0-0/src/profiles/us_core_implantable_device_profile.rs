@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device` version 7.0.0, on `Device`
 ///
-/// The US Core Device Profile inherits from the FHIR \[Device\](https://hl7.org/fhir/R4/device.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI) *Unique Device  Identifier - Implantable* Data Element. It sets minimum expectations for the Device resource to record, search, and fetch UDI information associated with a patient's implantable device(s). It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Device Profile inherits from the FHIR \[Device\](`https://hl7.org/fhir/R4/device.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI) *Unique Device  Identifier - Implantable* Data Element. It sets minimum expectations for the Device resource to record, search, and fetch UDI information associated with a patient's implantable device(s). It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreImplantableDeviceProfile {
     /// Logical id of this artifact
@@ -1561,7 +1561,7 @@ impl<
 }
 /// Unique Device Identifier (UDI) Barcode string
 ///
-/// Element `Device.udiCarrier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|7.0.0
+/// Element `Device.udiCarrier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// Unique id for inter-element referencing

@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense` version 7.0.0, on `MedicationDispense`
 ///
-/// The US Core MedicationDispense Profile inherits from the FHIR \[MedicationDispense\](https://hl7.org/fhir/R4/medicationdispense.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the MedicationDispense resource to record, search, and fetch the state of a patients medication with regards to dispensing or other activity. (e.g., dispensed, partially dispensed, not dispensed)  It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core MedicationDispense Profile inherits from the FHIR \[MedicationDispense\](`https://hl7.org/fhir/R4/medicationdispense.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the MedicationDispense resource to record, search, and fetch the state of a patients medication with regards to dispensing or other activity. (e.g., dispensed, partially dispensed, not dispensed)  It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationDispenseProfile {
     /// Logical id of this artifact

@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication` version 7.0.0, on `Medication`
 ///
-/// The US Core Medication Profile inherits from the FHIR \[Medication\](https://hl7.org/fhir/R4/medication.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Medication resource to record, search, and fetch medications associated with a patient. When referencing a medication, the MedicationRequest resource can use a code or refer to this profile. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Medication Profile inherits from the FHIR \[Medication\](`https://hl7.org/fhir/R4/medication.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Medication resource to record, search, and fetch medications associated with a patient. When referencing a medication, the MedicationRequest resource can use a code or refer to this profile. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationProfile {
     /// Logical id of this artifact

@@ -62,7 +62,7 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest` version 7.0.0, on `MedicationRequest`
 ///
-/// The US Core MedicationRequest Profile inherits from the FHIR \[MedicationRequest\](https://hl7.org/fhir/R4/medicationrequest.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Medications* Data Class. This profile sets minimum expectations for the MedicationRequest resource to record, search, and fetch a patient's medication prescriptions or orders. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core MedicationRequest Profile inherits from the FHIR \[MedicationRequest\](`https://hl7.org/fhir/R4/medicationrequest.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Medications* Data Class. This profile sets minimum expectations for the MedicationRequest resource to record, search, and fetch a patient's medication prescriptions or orders. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreMedicationRequestProfile {
     /// Logical id of this artifact

@@ -51,7 +51,7 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_SLICING: ::fhirgen_runti
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation` version 7.0.0, on `Observation`
 ///
-/// The US Core Observation Occupation Profile inherits from the FHIR \[Observation\](https://hl7.org/fhir/R4/observation.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Occupation* and *Occupation Industry* Data Elements. It sets minimum expectations for the Observation resource to record, search, and fetch a patient's past or present job as occupation and industry, in other words, the type of work and type of business that compensates for work or assigns work to an unpaid worker or volunteer. In the context of this profile, a job is defined as a work situation or a training or volunteer position held for a specified period. This profile specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Observation Occupation Profile inherits from the FHIR \[Observation\](`https://hl7.org/fhir/R4/observation.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Occupation* and *Occupation Industry* Data Elements. It sets minimum expectations for the Observation resource to record, search, and fetch a patient's past or present job as occupation and industry, in other words, the type of work and type of business that compensates for work or assigns work to an unpaid worker or volunteer. In the context of this profile, a job is defined as a work situation or a training or volunteer position held for a specified period. This profile specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreObservationOccupationProfile {
     /// Logical id of this artifact
@@ -1539,7 +1539,7 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_INDUSTRY_CODE_VALUE: ::f
 );
 /// Occupation industry
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreObservationOccupationProfileComponentIndustry {
     /// Unique id for inter-element referencing

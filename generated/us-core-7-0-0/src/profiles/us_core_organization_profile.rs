@@ -58,7 +58,7 @@ static US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization` version 7.0.0, on `Organization`
 ///
-/// The US Core Organization Profile inherits from the FHIR \[Organization\](https://hl7.org/fhir/R4/organization.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Organization resource to record, search, and fetch patient or provider organziation information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Organization Profile inherits from the FHIR \[Organization\](`https://hl7.org/fhir/R4/organization.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Organization resource to record, search, and fetch patient or provider organziation information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreOrganizationProfile {
     /// Logical id of this artifact
@@ -1064,7 +1064,7 @@ impl<
 }
 /// An address for the organization
 ///
-/// Element `Organization.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|7.0.0
+/// Element `Organization.address` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreOrganizationProfileAddress {
     /// Unique id for inter-element referencing

@@ -106,7 +106,7 @@ static US_CORE_PATIENT_PROFILE_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = :
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient` version 7.0.0, on `Patient`
 ///
-/// The US Core Patient Profile inherits from the FHIR \[Patient\](https://hl7.org/fhir/R4/patient.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Patient Demographics/Information* Data Class. It sets minimum expectations for the Patient resource to record, search, and fetch basic demographics and other administrative information about an individual patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Patient Profile inherits from the FHIR \[Patient\](`https://hl7.org/fhir/R4/patient.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Patient Demographics/Information* Data Class. It sets minimum expectations for the Patient resource to record, search, and fetch basic demographics and other administrative information about an individual patient. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfile {
     /// Logical id of this artifact
@@ -1374,7 +1374,7 @@ impl<P0, P1, P2, P3, P4> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, 
 }
 /// An identifier for this patient
 ///
-/// Element `Patient.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|7.0.0
+/// Element `Patient.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1638,7 +1638,7 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
 }
 /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: A contact detail for the individual
 ///
-/// Element `Patient.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|7.0.0
+/// Element `Patient.telecom` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePatientProfileTelecom {
     /// Unique id for inter-element referencing

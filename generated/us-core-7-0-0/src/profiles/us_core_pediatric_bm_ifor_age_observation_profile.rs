@@ -1642,7 +1642,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_CATEGORY_VS_CAT_CODING_
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1834,7 +1834,7 @@ impl UsCorePediatricBmIforAgeObservationProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1993,7 +1993,7 @@ static US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VAL
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricBmIforAgeObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -1675,7 +1675,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1869,7 +1869,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVs
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2030,7 +2030,7 @@ static US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValueQuantity {
     /// Unique id for inter-element referencing

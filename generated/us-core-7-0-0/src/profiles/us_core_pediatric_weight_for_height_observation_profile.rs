@@ -1655,7 +1655,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_CATEGORY_VS_CAT_C
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1849,7 +1849,7 @@ impl UsCorePediatricWeightForHeightObservationProfileCategoryVsCatCodingBuilder 
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2008,7 +2008,7 @@ static US_CORE_PEDIATRIC_WEIGHT_FOR_HEIGHT_OBSERVATION_PROFILE_VALUE_QUANTITY_CO
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePediatricWeightForHeightObservationProfileValueQuantity {
     /// Unique id for inter-element referencing

@@ -26,7 +26,7 @@ static US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner` version 7.0.0, on `Practitioner`
 ///
-/// The US Core Practitioner Profile inherits from the FHIR \[Practitioner\](https://hl7.org/fhir/R4/practitioner.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Practitioner resource to record, search, and fetch basic demographics and administrative information about an individual practitioner. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Practitioner Profile inherits from the FHIR \[Practitioner\](`https://hl7.org/fhir/R4/practitioner.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Practitioner resource to record, search, and fetch basic demographics and administrative information about an individual practitioner. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfile {
     /// Logical id of this artifact
@@ -937,7 +937,7 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
 }
 /// An identifier for the person as this agent
 ///
-/// Element `Practitioner.identifier` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0
+/// Element `Practitioner.identifier` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileIdentifier {
     /// Unique id for inter-element referencing
@@ -1201,7 +1201,7 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
 }
 /// The name(s) associated with the practitioner
 ///
-/// Element `Practitioner.name` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0
+/// Element `Practitioner.name` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileName {
     /// Unique id for inter-element referencing
@@ -1481,7 +1481,7 @@ impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
 }
 /// Address(es) of the practitioner
 ///
-/// Element `Practitioner.address` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0
+/// Element `Practitioner.address` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerProfileAddress {
     /// Unique id for inter-element referencing

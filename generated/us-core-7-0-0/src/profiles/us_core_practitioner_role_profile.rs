@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole` version 7.0.0, on `PractitionerRole`
 ///
-/// The US Core PractionerRole Profile inherits from the FHIR \[PractionerRole\](https://hl7.org/fhir/R4/practionerrole.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the PractitionerRole Resource to record, search, and fetch the practitioner role information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption. The requirements for the US Core Practitioner were drawn from the \[Argonaut Provider Directory\](http://www.fhir.org/guides/argonaut/pd//release1/index.html),  \[IHE Healthcare Provider Directory\](http://ihe.net/uploadedFiles/Documents/ITI/IHE_ITI_Suppl_HPD.pdf)  and the \[ONC Provider Directory Workshop\](https://confluence.oncprojectracking.org/display/PDW/Workshop+Documents).
+/// The US Core PractionerRole Profile inherits from the FHIR \[PractionerRole\](`https://hl7.org/fhir/R4/practionerrole.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the PractitionerRole Resource to record, search, and fetch the practitioner role information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption. The requirements for the US Core Practitioner were drawn from the \[Argonaut Provider Directory\](`http://www.fhir.org/guides/argonaut/pd//release1/index.html`),  \[IHE Healthcare Provider Directory\](`http://ihe.net/uploadedFiles/Documents/ITI/IHE_ITI_Suppl_HPD.pdf`)  and the \[ONC Provider Directory Workshop\](`https://confluence.oncprojectracking.org/display/PDW/Workshop+Documents`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerRoleProfile {
     /// Logical id of this artifact
@@ -1138,7 +1138,7 @@ impl<
 }
 /// Contact details that are specific to the role/location/service
 ///
-/// Element `PractitionerRole.telecom` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|7.0.0
+/// Element `PractitionerRole.telecom` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePractitionerRoleProfileTelecom {
     /// Unique id for inter-element referencing

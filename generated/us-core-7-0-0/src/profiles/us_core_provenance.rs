@@ -38,7 +38,7 @@ static US_CORE_PROVENANCE_AGENT_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance` version 7.0.0, on `Provenance`
 ///
-/// The US Core Provenance Profile inherits from the FHIR \[Provenance\](https://hl7.org/fhir/R4/provenance.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Provenance resource to record, search, and fetch provenance information associated with a record. It covers the minimal (basic) information to support lineage of information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used.   Before reviewing this profile, implementers are encouraged to read the Basic Provenance guidance page, which documents several key use cases, specifically, the organization responsible for the most recent action on the resource.
+/// The US Core Provenance Profile inherits from the FHIR \[Provenance\](`https://hl7.org/fhir/R4/provenance.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Provenance resource to record, search, and fetch provenance information associated with a record. It covers the minimal (basic) information to support lineage of information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used.   Before reviewing this profile, implementers are encouraged to read the Basic Provenance guidance page, which documents several key use cases, specifically, the organization responsible for the most recent action on the resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenance {
     /// Logical id of this artifact
@@ -948,7 +948,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_AUTHOR_TYPE_VALUE: ::fhirgen_runtime:
 );
 /// Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|7.0.0
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceAuthor {
     /// Unique id for inter-element referencing
@@ -1185,7 +1185,7 @@ static US_CORE_PROVENANCE_AGENT_PROVENANCE_TRANSMITTER_TYPE_VALUE: ::fhirgen_run
 );
 /// Actor involved
 ///
-/// Element `Provenance.agent` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|7.0.0
+/// Element `Provenance.agent` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreProvenanceAgentProvenanceTransmitter {
     /// Unique id for inter-element referencing

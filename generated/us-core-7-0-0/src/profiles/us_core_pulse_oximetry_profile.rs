@@ -1843,7 +1843,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirg
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -2033,7 +2033,7 @@ impl UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -2221,7 +2221,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING: ::fhirgen_runtime::Sl
 };
 /// Oxygen Saturation by Pulse Oximetry
 ///
-/// Element `Observation.code` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.code` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileCode {
     /// Unique id for inter-element referencing
@@ -2453,7 +2453,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runti
 );
 /// Oxygen Saturation by Pulse Oximetry Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileValueQuantity {
     /// Unique id for inter-element referencing
@@ -2687,7 +2687,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VA
 );
 /// Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
     /// Unique id for inter-element referencing
@@ -2928,7 +2928,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_CODE_VALUE: ::fhirgen_
 );
 /// Inhaled oxygen flow rate
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentFlowRate {
     /// Unique id for inter-element referencing
@@ -3155,7 +3155,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_COD
 );
 /// Vital Sign Component Value
 ///
-/// Element `Observation.component.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.component.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
     /// Unique id for inter-element referencing
@@ -3399,7 +3399,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_CODE_VALUE: ::fhir
 );
 /// Inhaled oxygen concentration
 ///
-/// Element `Observation.component` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0
+/// Element `Observation.component` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCorePulseOximetryProfileComponentConcentration {
     /// Unique id for inter-element referencing

@@ -42,7 +42,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING: ::fhirgen_runti
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse` version 7.0.0, on `QuestionnaireResponse`
 ///
-/// The US Core QuestionaireResponse Profile inherits from the \[Structured  Data Capture (SDC) Questionnaire Response Profile\](http://hl7.org/fhir/uv/sdc/STU3/StructureDefinition-sdc-questionnaireresponse.html).   This profile sets minimum expectations for the QuestionnaireResponse resource to record, search, and fetch retrieve captures the responses to form/survey and assessment tools such as the *Protocol for Responding to and Assessing Patients\\u2019 Assets, Risks, and Experiences (PRAPARE) Survey*.  It specifies which core *additional* elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used.  Before reviewing this profile, implementers are encouraged to read the Screening and Assessments guidance page, which documents the process of recording responses and capturing assertions/determinations resulting from surveys and questionnaires.
+/// The US Core QuestionaireResponse Profile inherits from the \[Structured  Data Capture (SDC) Questionnaire Response Profile\](`http://hl7.org/fhir/uv/sdc/STU3/StructureDefinition-sdc-questionnaireresponse.html`).   This profile sets minimum expectations for the QuestionnaireResponse resource to record, search, and fetch retrieve captures the responses to form/survey and assessment tools such as the *Protocol for Responding to and Assessing Patients\\u2019 Assets, Risks, and Experiences (PRAPARE) Survey*.  It specifies which core *additional* elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used.  Before reviewing this profile, implementers are encouraged to read the Screening and Assessments guidance page, which documents the process of recording responses and capturing assertions/determinations resulting from surveys and questionnaires.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfile {
     /// Logical id of this artifact
@@ -1205,7 +1205,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING: ::f
 };
 /// The response(s) to the question
 ///
-/// Element `QuestionnaireResponse.item.answer` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|7.0.0
+/// Element `QuestionnaireResponse.item.answer` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfileItemAnswer {
     /// Unique id for inter-element referencing
@@ -1544,7 +1544,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING: ::fhirgen_
 };
 /// Groups and questions
 ///
-/// Element `QuestionnaireResponse.item` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|7.0.0
+/// Element `QuestionnaireResponse.item` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreQuestionnaireResponseProfileItem {
     /// Unique id for inter-element referencing

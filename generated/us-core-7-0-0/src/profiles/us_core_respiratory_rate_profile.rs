@@ -1606,7 +1606,7 @@ static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhi
 );
 /// Code defined by a terminology system
 ///
-/// Element `Observation.category.coding` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0
+/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileCategoryVsCatCoding {
     /// Unique id for inter-element referencing
@@ -1796,7 +1796,7 @@ impl UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
 }
 /// Classification of  type of observation
 ///
-/// Element `Observation.category` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0
+/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileCategoryVsCat {
     /// Unique id for inter-element referencing
@@ -1952,7 +1952,7 @@ static US_CORE_RESPIRATORY_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_run
 );
 /// Vital Signs Value
 ///
-/// Element `Observation.value[x]` of http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0
+/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|7.0.0`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreRespiratoryRateProfileValueQuantity {
     /// Unique id for inter-element referencing

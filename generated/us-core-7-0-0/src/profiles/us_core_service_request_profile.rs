@@ -55,7 +55,7 @@ static US_CORE_SERVICE_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slic
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest` version 7.0.0, on `ServiceRequest`
 ///
-/// The US Core ServiceRequest Profile inherits from the FHIR \[ServiceRequest\](https://hl7.org/fhir/R4/servicerequest.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for recording, searching, and fetching the ServiceRequest information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core ServiceRequest Profile inherits from the FHIR \[ServiceRequest\](`https://hl7.org/fhir/R4/servicerequest.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for recording, searching, and fetching the ServiceRequest information. It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreServiceRequestProfile {
     /// Logical id of this artifact

@@ -26,7 +26,7 @@ static US_CORE_SMOKING_STATUS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus` version 7.0.0, on `Observation`
 ///
-/// The US Core Smoking Status Observation Profile inherits from the FHIR \[Observation\](https://hl7.org/fhir/R4/observation.html) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Smoking Status* Data Element. This profile sets minimum expectations for the Observation resource to record, search, and fetch smoking status data associated with a patient. It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Smoking Status Observation Profile inherits from the FHIR \[Observation\](`https://hl7.org/fhir/R4/observation.html`) resource; refer to it for scope and usage definitions. This profile meets the requirements of the U.S. Core Data for Interoperability (USCDI)  *Smoking Status* Data Element. This profile sets minimum expectations for the Observation resource to record, search, and fetch smoking status data associated with a patient. It specifies which core elements, extensions,  vocabularies, and value sets **SHALL** be present in the resource and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreSmokingStatusProfile {
     /// Logical id of this artifact

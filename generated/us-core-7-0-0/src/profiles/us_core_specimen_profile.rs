@@ -4,7 +4,7 @@
 ///
 /// Profile `http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen` version 7.0.0, on `Specimen`
 ///
-/// The US Core Specimen Profile inherits from the FHIR \[Specimen\](https://hl7.org/fhir/R4/specimen.html) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Specimen resource to record, search, and fetch information about substances associated with a patient being sampled or tested (such as nasopharyngeal swab, whole blood,  or serum). It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
+/// The US Core Specimen Profile inherits from the FHIR \[Specimen\](`https://hl7.org/fhir/R4/specimen.html`) resource; refer to it for scope and usage definitions. This profile sets minimum expectations for the Specimen resource to record, search, and fetch information about substances associated with a patient being sampled or tested (such as nasopharyngeal swab, whole blood,  or serum). It specifies which core elements, extensions, vocabularies, and value sets **SHALL** be present and constrains how the elements are used. Providing the floor for standards development for specific use cases promotes interoperability and adoption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsCoreSpecimenProfile {
     /// Logical id of this artifact
