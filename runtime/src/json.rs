@@ -258,25 +258,12 @@ impl<'j> Reader<'j> {
         &mut self,
         mut item: impl FnMut(&mut Self, usize) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let peek = self.jiter.peek();
-        if self.at(peek)? != Peek::Array {
-            return Err(self.error("expected an array"));
-        }
-        let first = self.jiter.known_array();
-        let mut more = self.at(first)?.is_some();
-        if !more {
-            return Err(self.error("an array must not be empty"));
-        }
-        let mut index = 0;
-        while more {
-            let mark = self.push_index(index);
-            item(self, index)?;
-            self.pop(mark);
-            index += 1;
-            let step = self.jiter.array_step();
-            more = self.at(step)?.is_some();
-        }
-        Ok(())
+        self.each_item(|r, index| {
+            let mark = r.push_index(index);
+            item(r, index)?;
+            r.pop(mark);
+            Ok(())
+        })
     }
 
     /// Reads a JSON object into `object`. For a resource, `resource_type` is

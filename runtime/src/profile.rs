@@ -354,22 +354,6 @@ pub struct Slicing {
 }
 
 impl Slicing {
-    /// What the discriminators look at of an item: the properties their
-    /// paths start with, parsed (the rest is skipped), or the whole item
-    /// when a path is `$this`.
-    fn discriminating_part<'j>(
-        &self,
-        keys: Option<&[&'static str]>,
-        mut jiter: jiter::Jiter<'j>,
-    ) -> Result<JsonValue<'j>, jiter::JiterError> {
-        let Some(keys) = keys else {
-            return jiter.next_value();
-        };
-        partial(jiter, keys)
-    }
-}
-
-impl Slicing {
     /// The properties the discriminators look at (the first step of their
     /// paths); `None` when one looks at the whole item.
     fn keys(&self) -> Option<Vec<&'static str>> {
@@ -558,7 +542,11 @@ impl<'j> Reader<'j> {
             let slot = r
                 .lookahead()
                 .ok()
-                .and_then(|probe| slicing.discriminating_part(keys.as_deref(), probe).ok())
+                .and_then(|mut probe| match keys.as_deref() {
+                    // Only the properties the discriminators name are parsed.
+                    Some(keys) => partial(probe, keys).ok(),
+                    None => probe.next_value().ok(),
+                })
                 .and_then(|value| slicing.rules.iter().position(|rule| rule.matches(&value)))
                 .unwrap_or(slicing.rules.len());
             let location = match slicing.rules.get(slot) {
@@ -682,33 +670,14 @@ impl<'j> Reader<'j> {
         value_set: &str,
         in_array: bool,
     ) -> Result<(), Error> {
-        let mut probe = self.lookahead()?;
-        if let Ok(value) = probe.next_value() {
-            let items: Vec<&JsonValue<'_>> = match &value {
-                JsonValue::Array(items) => items.iter().collect(),
-                other => vec![other],
-            };
-            for (index, item) in items.iter().enumerate() {
-                if !has_code(item, codes) {
-                    let suffix = if matches!(value, JsonValue::Array(_)) {
-                        format!("[{index}]")
-                    } else {
-                        String::new()
-                    };
-                    let message = format!("has no code from the required value set {value_set}");
-                    let error = Error::new(format!("{}{suffix}", self.path()), message);
-                    if !self.lenient {
-                        return Err(error);
-                    }
-                    self.issues.push(error);
-                }
-            }
-        }
-        if in_array {
-            self.one_item_array(slot, None)
-        } else {
-            slot.read_objects(self)
-        }
+        let value = self.lookahead()?.next_value();
+        self.check_items(value, |item| {
+            (!has_code(item, codes)).then(|| {
+                let message = format!("has no code from the required value set {value_set}");
+                (String::new(), message)
+            })
+        })?;
+        self.read_checked(slot, in_array)
     }
 
     /// Reads a `Reference` (or a list of them) whose target the profile
@@ -721,40 +690,60 @@ impl<'j> Reader<'j> {
         targets: &[&str],
         in_array: bool,
     ) -> Result<(), Error> {
-        let probe = self.lookahead()?;
         // Only `reference` matters: of a single object, nothing else is parsed.
-        if let Ok(value) = partial(probe, &["reference"]) {
-            let items: Vec<&JsonValue<'_>> = match &value {
-                JsonValue::Array(items) => items.iter().collect(),
-                other => vec![other],
+        let value = partial(self.lookahead()?, &["reference"]);
+        self.check_items(value, |item| {
+            let Some(JsonValue::Str(reference)) = get(item, "reference") else {
+                return None;
             };
-            for (index, item) in items.iter().enumerate() {
-                let Some(JsonValue::Str(reference)) = get(item, "reference") else {
-                    continue;
+            let target = reference_type(reference)?;
+            (!targets.contains(&target)).then(|| {
+                let message = format!(
+                    "`{reference}` refers to a {target}; the profile allows {}",
+                    targets.join(", ")
+                );
+                (".reference".to_owned(), message)
+            })
+        })?;
+        self.read_checked(slot, in_array)
+    }
+
+    /// Checks each item of a looked-ahead value (the value itself when it is
+    /// not an array): `problem` gives the location below the item and the
+    /// message. An error in a strict read, an issue in a lenient one.
+    /// Malformed JSON is left to the read that follows to report.
+    fn check_items(
+        &mut self,
+        value: Result<JsonValue<'_>, jiter::JiterError>,
+        problem: impl Fn(&JsonValue<'_>) -> Option<(String, String)>,
+    ) -> Result<(), Error> {
+        let Ok(value) = value else {
+            return Ok(());
+        };
+        let (items, listed): (Vec<&JsonValue<'_>>, bool) = match &value {
+            JsonValue::Array(items) => (items.iter().collect(), true),
+            other => (vec![other], false),
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            if let Some((below, message)) = problem(item) {
+                let at = if listed {
+                    format!("[{index}]")
+                } else {
+                    String::new()
                 };
-                let Some(target) = reference_type(reference) else {
-                    continue;
-                };
-                if !targets.contains(&target) {
-                    let suffix = if matches!(value, JsonValue::Array(_)) {
-                        format!("[{index}]")
-                    } else {
-                        String::new()
-                    };
-                    let error = Error::new(
-                        format!("{}{suffix}.reference", self.path()),
-                        format!(
-                            "`{reference}` refers to a {target}; the profile allows {}",
-                            targets.join(", ")
-                        ),
-                    );
-                    if !self.lenient {
-                        return Err(error);
-                    }
-                    self.issues.push(error);
+                let error = Error::new(format!("{}{at}{below}", self.path()), message);
+                if !self.lenient {
+                    return Err(error);
                 }
+                self.issues.push(error);
             }
         }
+        Ok(())
+    }
+
+    /// Reads a checked object field: in place, or as the one item of an
+    /// array for an element the base repeats.
+    fn read_checked<S: ReadSlot>(&mut self, slot: &mut S, in_array: bool) -> Result<(), Error> {
         if in_array {
             self.one_item_array(slot, None)
         } else {

@@ -16,6 +16,21 @@ use super::{element_type, ident, shaped, static_name};
 use crate::conformance::Max;
 use crate::ir::{FieldType, ProfileSpace, StructDef};
 
+/// The builder's type parameters once parameter `i` is given.
+fn given(params: &[Ident], i: usize) -> Vec<TokenStream> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            if j == i {
+                quote!(::fhirgen_runtime::Set)
+            } else {
+                quote!(#p)
+            }
+        })
+        .collect()
+}
+
 /// One settable element of a struct, as the builder sees it.
 struct Element<'a> {
     rust_name: &'a str,
@@ -272,13 +287,7 @@ impl<'a> Builders<'a> {
                     }
                     let param = &params[*i];
                     bounds.push(quote!(#param: #trait_name));
-                    let after = params.iter().enumerate().map(|(j, p)| {
-                        if j == *i {
-                            quote!(::fhirgen_runtime::Set)
-                        } else {
-                            quote!(#p)
-                        }
-                    });
+                    let after = given(&params, *i);
                     let doc = doc_attrs(&doc);
                     setters.push(quote! {
                         #doc
@@ -351,17 +360,7 @@ impl<'a> Builders<'a> {
                     });
                     let param = &params[*i];
                     bounds.push(quote!(#param: #trait_name));
-                    let after: Vec<TokenStream> = params
-                        .iter()
-                        .enumerate()
-                        .map(|(j, p)| {
-                            if j == *i {
-                                quote!(::fhirgen_runtime::Set)
-                            } else {
-                                quote!(#p)
-                            }
-                        })
-                        .collect();
+                    let after = given(&params, *i);
                     let give = match (pattern, e.max) {
                         (Some(pattern), _) => {
                             let with = ident(&format!("with_{bare}"));

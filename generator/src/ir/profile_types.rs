@@ -238,12 +238,15 @@ impl<'a> Builder<'a> {
             .map_err(|(element, message)| self.error(&element, message))?;
         // A parent profile from a dependency (FHIR's vitalsigns under US
         // Core's vital signs) is generated too: profiles convert up to it.
-        if let Some(parent) = &definition.base_definition
-            && let Ok(parent) = self.set.resolve_as::<StructureDefinition>(parent)
-            && parent.derivation.as_deref() == Some("constraint")
-        {
-            self.enqueue(parent, false);
-        }
+        let parent = match &definition.base_definition {
+            Some(parent) => match self.set.resolve_as::<StructureDefinition>(parent) {
+                Ok(parent) if parent.derivation.as_deref() == Some("constraint") => {
+                    Some(self.enqueue(parent, false))
+                }
+                _ => None,
+            },
+            None => None,
+        };
         self.owner = naming::module_name(name);
         self.source = format!(
             "{}|{}",
@@ -274,6 +277,7 @@ impl<'a> Builder<'a> {
             .find(|p| p.rust_name == name)
             .expect("queued profiles are listed");
         profile.must_support = must_support;
+        profile.parent = parent;
         def.short = definition.title.clone().or(def.short);
         def.profile = Some(Box::new(profile.clone()));
         // The profile's own struct goes first in its file.
@@ -867,11 +871,7 @@ impl<'a> Builder<'a> {
     }
 
     fn finish(mut self, package: PackageId) -> Result<ProfileSpace> {
-        // Parents and depth, now that every profile has its name.
-        let parents: HashMap<String, Option<String>> = self.queue_parents().into_iter().collect();
-        for profile in &mut self.profiles {
-            profile.parent = parents.get(&profile.rust_name).cloned().flatten();
-        }
+        // Depth, now that every parent is known.
         let by_name: HashMap<String, Option<String>> = self
             .profiles
             .iter()
@@ -920,25 +920,6 @@ impl<'a> Builder<'a> {
                 .collect(),
             warnings: self.warnings,
         })
-    }
-
-    /// Each profile's parent profile in the space, from `baseDefinition`.
-    fn queue_parents(&self) -> Vec<(String, Option<String>)> {
-        self.profiles
-            .iter()
-            .map(|p| {
-                let parent = self
-                    .set
-                    .resolve_as::<StructureDefinition>(&p.url)
-                    .ok()
-                    .and_then(|d| d.base_definition.clone())
-                    .and_then(|base| {
-                        let bare = base.split('|').next().unwrap_or(&base).to_owned();
-                        self.names_by_url.get(&bare).cloned()
-                    });
-                (p.rust_name.clone(), parent)
-            })
-            .collect()
     }
 }
 
