@@ -109,9 +109,23 @@ impl<'j> Reader<'j> {
 
     fn push_index(&mut self, index: usize) -> usize {
         let mark = self.path.len();
-        // Written in place: no string is allocated per array item.
-        use std::fmt::Write;
-        let _ = write!(self.path, "[{index}]");
+        // Written digit by digit in place: no formatting machinery per item.
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = index;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.path.push('[');
+        for &digit in &digits[start..] {
+            self.path.push(char::from(digit));
+        }
+        self.path.push(']');
         mark
     }
 

@@ -7,9 +7,13 @@ use crate::json::{Reader, Writer};
 /// Which of an object's JSON properties have been read (for duplicates and
 /// required elements). Generated code numbers each property of a type.
 #[derive(Debug, Default, Clone)]
-pub struct Seen([u64; 16]);
+pub struct Seen([u64; 8]);
 
 impl Seen {
+    /// How many properties a type can have (the generator checks it): one
+    /// cache line, cleared for every object read.
+    pub const CAPACITY: u16 = 512;
+
     /// Marks `key`; false if it was marked already.
     pub fn insert(&mut self, key: u16) -> bool {
         let (word, bit) = (usize::from(key / 64), key % 64);

@@ -281,8 +281,15 @@ pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
         Kind::Code => {
             // `[^\s]+(\s[^\s]+)*`, where `\s` is the regex class of ASCII white
             // space (a no-break space is part of a token).
-            let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
-            if text.is_empty() || text.split(space).any(str::is_empty) {
+            // Byte by byte: no UTF-8 sequence holds an ASCII byte.
+            let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+            let bytes = text.as_bytes();
+            let ok = bytes.first().is_some_and(|b| !space(b))
+                && bytes.last().is_some_and(|b| !space(b))
+                && !bytes
+                    .windows(2)
+                    .any(|pair| space(&pair[0]) && space(&pair[1]));
+            if !ok {
                 return bad("code");
             }
         }

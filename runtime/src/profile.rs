@@ -164,6 +164,11 @@ impl Pattern {
         }
     }
 
+    /// [`Self::matches`] on the value ahead in `probe`, which it consumes.
+    fn matches_ahead(&self, probe: &mut jiter::Jiter<'_>) -> Result<bool, jiter::JiterError> {
+        matches_ahead(probe, self.value(), self.exact)
+    }
+
     fn describe(&self) -> String {
         if self.exact {
             format!("must be {} (fixed by the profile)", self.text)
@@ -235,6 +240,153 @@ fn equal(a: &JsonValue<'_>, b: &JsonValue<'_>) -> bool {
     }
 }
 
+/// [`equal`] (`exact`) or [`contains`] of the value ahead in `probe` and
+/// `pattern`, read as it streams by: nothing is built. Consumes the value.
+fn matches_ahead(
+    probe: &mut jiter::Jiter<'_>,
+    pattern: &JsonValue<'_>,
+    exact: bool,
+) -> Result<bool, jiter::JiterError> {
+    use jiter::Peek;
+    let peek = probe.peek()?;
+    match (pattern, peek) {
+        (JsonValue::Object(fields), Peek::Object) => {
+            let (mut ok, mut matched) = (true, 0);
+            let position = |k: &str| fields.iter().position(|(name, _)| name == k);
+            let mut next = probe.known_object()?.map(position);
+            while let Some(field) = next {
+                match field {
+                    Some(index) if ok => {
+                        ok = matches_ahead(probe, &fields[index].1, exact)?;
+                        matched += 1;
+                    }
+                    other => {
+                        ok &= other.is_some() || !exact;
+                        probe.next_skip()?;
+                    }
+                }
+                next = probe.next_key()?.map(position);
+            }
+            Ok(ok && matched == fields.len())
+        }
+        (JsonValue::Array(items), Peek::Array) if exact => {
+            let (mut ok, mut index) = (true, 0);
+            let mut more = probe.known_array()?.is_some();
+            while more {
+                match items.get(index) {
+                    Some(item) if ok => ok = matches_ahead(probe, item, true)?,
+                    _ => {
+                        ok = false;
+                        probe.next_skip()?;
+                    }
+                }
+                index += 1;
+                more = probe.array_step()?.is_some();
+            }
+            Ok(ok && index == items.len())
+        }
+        (JsonValue::Array(items), Peek::Array) => {
+            // Each pattern item must match some item: each item is tried
+            // against the pattern items not matched yet, then skipped.
+            let mut found = vec![false; items.len()];
+            let mut more = probe.known_array()?.is_some();
+            while more {
+                for (item, done) in items.iter().zip(found.iter_mut()) {
+                    if !*done {
+                        *done = matches_ahead(&mut probe.clone(), item, false)?;
+                    }
+                }
+                probe.next_skip()?;
+                more = probe.array_step()?.is_some();
+            }
+            Ok(found.into_iter().all(|done| done))
+        }
+        (JsonValue::Str(text), Peek::String) => Ok(probe.known_str()? == text.as_ref()),
+        (JsonValue::Bool(value), Peek::True | Peek::False) => Ok(probe.known_bool(peek)? == *value),
+        (JsonValue::Null, Peek::Null) => probe.known_null().map(|()| true),
+        (JsonValue::Int(_) | JsonValue::Float(_), peek) if peek.is_num() => {
+            Ok(Some(probe.known_float(peek)?) == number(pattern))
+        }
+        _ => probe.known_skip(peek).map(|()| false),
+    }
+}
+
+/// [`has_code`] on the value ahead in `probe` (a code, Coding or
+/// CodeableConcept), which it consumes; at most 64 codes.
+fn has_code_ahead(
+    probe: &mut jiter::Jiter<'_>,
+    codes: &[(&str, &str)],
+) -> Result<bool, jiter::JiterError> {
+    use jiter::Peek;
+    // Which of `codes` the code, and the system, are equal to.
+    let hits = |text: &str, of_system: bool| {
+        codes
+            .iter()
+            .enumerate()
+            .filter(|(_, (system, code))| text == if of_system { *system } else { *code })
+            .fold(0u64, |bits, (i, _)| bits | 1 << i)
+    };
+    match probe.peek()? {
+        Peek::String => {
+            let code = probe.known_str()?;
+            Ok(hits(code, false) != 0)
+        }
+        Peek::Object => {
+            let (mut code, mut system, mut has_system) = (0u64, 0u64, false);
+            let mut in_coding: Option<bool> = None;
+            let mut name = probe_key_kind(probe, true)?;
+            while let Some(kind) = name {
+                match (kind, probe.peek()?) {
+                    (KeyKind::Code, Peek::String) => code = hits(probe.known_str()?, false),
+                    (KeyKind::System, Peek::String) => {
+                        has_system = true;
+                        system = hits(probe.known_str()?, true);
+                    }
+                    (KeyKind::Coding, Peek::Array) => {
+                        let mut found = false;
+                        let mut more = probe.known_array()?.is_some();
+                        while more {
+                            found |= has_code_ahead(probe, codes)?;
+                            more = probe.array_step()?.is_some();
+                        }
+                        in_coding = Some(found);
+                    }
+                    (_, peek) => probe.known_skip(peek)?,
+                }
+                name = probe_key_kind(probe, false)?;
+            }
+            Ok(in_coding.unwrap_or(code & if has_system { system } else { u64::MAX } != 0))
+        }
+        peek => probe.known_skip(peek).map(|()| false),
+    }
+}
+
+/// The properties [`has_code_ahead`] looks at.
+#[derive(Clone, Copy)]
+enum KeyKind {
+    Code,
+    System,
+    Coding,
+    Other,
+}
+
+fn probe_key_kind(
+    probe: &mut jiter::Jiter<'_>,
+    first: bool,
+) -> Result<Option<KeyKind>, jiter::JiterError> {
+    let key = if first {
+        probe.known_object()?
+    } else {
+        probe.next_key()?
+    };
+    Ok(key.map(|k| match k {
+        "code" => KeyKind::Code,
+        "system" => KeyKind::System,
+        "coding" => KeyKind::Coding,
+        _ => KeyKind::Other,
+    }))
+}
+
 /// FHIR pattern matching: every property of `pattern` is in `actual`, and
 /// every item of a pattern array matches some item of the actual array.
 fn contains(actual: &JsonValue<'_>, pattern: &JsonValue<'_>) -> bool {
@@ -261,6 +413,65 @@ fn any_at(item: &JsonValue<'_>, path: &str, test: &dyn Fn(&JsonValue<'_>) -> boo
         Some(found) => any_at(found, rest, test),
         None => false,
     }
+}
+
+/// Calls `found` with the `reference` string of the object ahead, or of
+/// each object of the array ahead (with its index), skipping the rest.
+fn each_reference(
+    mut probe: jiter::Jiter<'_>,
+    mut found: impl FnMut(Option<usize>, &str),
+) -> Result<(), jiter::JiterError> {
+    match probe.peek()? {
+        jiter::Peek::Object => reference_in(&mut probe, |r| found(None, r)),
+        jiter::Peek::Array => {
+            let mut more = probe.known_array()?.is_some();
+            let mut index = 0;
+            while more {
+                if probe.peek()? == jiter::Peek::Object {
+                    reference_in(&mut probe, |r| found(Some(index), r))?;
+                } else {
+                    probe.next_skip()?;
+                }
+                index += 1;
+                more = probe.array_step()?.is_some();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads the object ahead, handing its `reference` string to `found`.
+fn reference_in(
+    probe: &mut jiter::Jiter<'_>,
+    mut found: impl FnMut(&str),
+) -> Result<(), jiter::JiterError> {
+    let mut key = probe.known_object()?.map(|k| k == "reference");
+    while let Some(is_reference) = key {
+        if is_reference && probe.peek()? == jiter::Peek::String {
+            found(probe.known_str()?);
+        } else {
+            probe.next_skip()?;
+        }
+        key = probe.next_key()?.map(|k| k == "reference");
+    }
+    Ok(())
+}
+
+/// The `url` of the object ahead, when it is a string (extensions).
+fn url_of<'p>(probe: &'p mut jiter::Jiter<'_>) -> Option<&'p str> {
+    if probe.peek().ok()? != jiter::Peek::Object {
+        return None;
+    }
+    let mut is_url = probe.known_object().ok()?.map(|k| k == "url");
+    while let Some(url) = is_url {
+        if url {
+            return probe.next_str().ok();
+        }
+        probe.next_skip().ok()?;
+        is_url = probe.next_key().ok()?.map(|k| k == "url");
+    }
+    None
 }
 
 /// The resource type a literal reference names: `Patient/1`,
@@ -309,16 +520,18 @@ impl Matcher {
 }
 
 fn has_code(value: &JsonValue<'_>, codes: &[(&str, &str)]) -> bool {
-    let text = |v: Option<&JsonValue<'_>>| match v {
-        Some(JsonValue::Str(s)) => Some(s.to_string()),
-        _ => None,
-    };
+    fn text<'v>(v: Option<&'v JsonValue<'_>>) -> Option<&'v str> {
+        match v {
+            Some(JsonValue::Str(s)) => Some(s.as_ref()),
+            _ => None,
+        }
+    }
     let coding_in = |coding: &JsonValue<'_>| {
         let system = text(get(coding, "system"));
         let code = text(get(coding, "code"));
-        codes.iter().any(|(s, c)| {
-            code.as_deref() == Some(*c) && system.as_deref().is_none_or(|system| system == *s)
-        })
+        codes
+            .iter()
+            .any(|(s, c)| code == Some(*c) && system.is_none_or(|system| system == *s))
     };
     match value {
         JsonValue::Str(code) => codes.iter().any(|(_, c)| c == code),
@@ -343,6 +556,15 @@ impl SliceRule {
     fn matches(&self, item: &JsonValue<'_>) -> bool {
         self.matchers.iter().all(|m| m.matches(item))
     }
+
+    /// [`Self::matches`] for rules of `$this` values only, on the item ahead.
+    fn matches_ahead(&self, probe: &jiter::Jiter<'_>) -> bool {
+        self.matchers.iter().all(|m| match &m.test {
+            Test::Value(pattern) => pattern.matches_ahead(&mut probe.clone()).unwrap_or(false),
+            Test::Codes(codes) => has_code_ahead(&mut probe.clone(), codes).unwrap_or(false),
+            Test::Exists(_) => false,
+        })
+    }
 }
 
 /// The slicing of one element: its slices, in definition order, and whether
@@ -356,6 +578,40 @@ pub struct Slicing {
 impl Slicing {
     /// The properties the discriminators look at (the first step of their
     /// paths); `None` when one looks at the whole item.
+    /// Whether every discriminator compares the whole item with a value or
+    /// pattern (`$this`), which can be done as the item streams by.
+    fn by_whole_item(&self) -> bool {
+        self.rules.iter().all(|rule| {
+            rule.matchers.iter().all(|m| {
+                m.path == "$this"
+                    && match m.test {
+                        Test::Value(_) => true,
+                        Test::Codes(codes) => codes.len() <= 64,
+                        Test::Exists(_) => false,
+                    }
+            })
+        })
+    }
+
+    /// For slicing by `url` alone (extensions), each slice's URL.
+    fn urls(&self) -> Option<Vec<&'static str>> {
+        self.rules
+            .iter()
+            .map(|rule| match rule.matchers {
+                [
+                    Matcher {
+                        path: "url",
+                        test: Test::Value(pattern),
+                    },
+                ] if pattern.exact => match pattern.value() {
+                    JsonValue::Str(url) => Some(url.as_ref()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
     fn keys(&self) -> Option<Vec<&'static str>> {
         let mut keys = Vec::new();
         for matcher in self.rules.iter().flat_map(|r| r.matchers) {
@@ -406,8 +662,9 @@ impl SliceOrder {
                 .iter()
                 .filter(|&&slot| usize::from(slot) == index)
                 .count() as u32;
-            let name = format!("{}:{}", slicing.element, rule.name);
+            let name = || format!("{}:{}", slicing.element, rule.name);
             if count < rule.min {
+                let name = name();
                 return Err(if count == 0 {
                     format!("{name}: required slice is missing (min {})", rule.min)
                 } else {
@@ -417,10 +674,10 @@ impl SliceOrder {
                     )
                 });
             }
-            if rule.max.is_some_and(|max| count > max) {
+            if let Some(max) = rule.max.filter(|&max| count > max) {
                 return Err(format!(
-                    "{name}: {count} items, the slice allows at most {}",
-                    rule.max.unwrap_or_default()
+                    "{}: {count} items, the slice allows at most {max}",
+                    name()
                 ));
             }
         }
@@ -537,18 +794,28 @@ impl<'j> Reader<'j> {
         let record = order.record(slicing.element);
         record.clear();
         let keys = slicing.keys();
+        let urls = slicing.urls();
+        let whole_item = slicing.by_whole_item();
         self.each_item(|r, index| {
             // Malformed JSON matches no slice; the read below reports it.
-            let slot = r
-                .lookahead()
-                .ok()
-                .and_then(|mut probe| match keys.as_deref() {
+            let probe = r.lookahead().ok();
+            let slot = match (&urls, probe) {
+                // Extension slicing: one string compared, nothing built.
+                (Some(urls), Some(mut probe)) => url_of(&mut probe)
+                    .and_then(|url| urls.iter().position(|u| *u == url)),
+                (None, Some(probe)) if whole_item => slicing
+                    .rules
+                    .iter()
+                    .position(|rule| rule.matches_ahead(&probe)),
+                (None, Some(mut probe)) => match keys.as_deref() {
                     // Only the properties the discriminators name are parsed.
                     Some(keys) => partial(probe, keys).ok(),
                     None => probe.next_value().ok(),
-                })
-                .and_then(|value| slicing.rules.iter().position(|rule| rule.matches(&value)))
-                .unwrap_or(slicing.rules.len());
+                }
+                .and_then(|value| slicing.rules.iter().position(|rule| rule.matches(&value))),
+                (_, None) => None,
+            }
+            .unwrap_or(slicing.rules.len());
             let location = match slicing.rules.get(slot) {
                 Some(rule) => Location::Slice(rule.name),
                 None if slicing.closed => {
@@ -690,21 +957,30 @@ impl<'j> Reader<'j> {
         targets: &[&str],
         in_array: bool,
     ) -> Result<(), Error> {
-        // Only `reference` matters: of a single object, nothing else is parsed.
-        let value = partial(self.lookahead()?, &["reference"]);
-        self.check_items(value, |item| {
-            let Some(JsonValue::Str(reference)) = get(item, "reference") else {
-                return None;
-            };
-            let target = reference_type(reference)?;
-            (!targets.contains(&target)).then(|| {
-                let message = format!(
-                    "`{reference}` refers to a {target}; the profile allows {}",
-                    targets.join(", ")
-                );
-                (".reference".to_owned(), message)
-            })
-        })?;
+        // Only the `reference` strings are looked at, without building a
+        // value; malformed JSON is left to the read that follows to report.
+        let mut wrong = Vec::new();
+        if let Ok(probe) = self.lookahead() {
+            let _ = each_reference(probe, |index, reference| {
+                if let Some(target) = reference_type(reference)
+                    && !targets.contains(&target)
+                {
+                    let message = format!(
+                        "`{reference}` refers to a {target}; the profile allows {}",
+                        targets.join(", ")
+                    );
+                    wrong.push((index, message));
+                }
+            });
+        }
+        for (index, message) in wrong {
+            let at = index.map(|i| format!("[{i}]")).unwrap_or_default();
+            let error = Error::new(format!("{}{at}.reference", self.path()), message);
+            if !self.lenient {
+                return Err(error);
+            }
+            self.issues.push(error);
+        }
         self.read_checked(slot, in_array)
     }
 
@@ -786,17 +1062,23 @@ impl<'j> Reader<'j> {
     /// (each item, for a list), without consuming it.
     fn check_ahead(&mut self, pattern: &Pattern) -> Result<(), Error> {
         let mut probe = self.lookahead()?;
+        let per_item = !matches!(pattern.value(), JsonValue::Array(_));
+        let checked = if per_item && probe.peek().ok() == Some(jiter::Peek::Array) {
+            // A list whose every item must match.
+            (|| {
+                let mut ok = true;
+                let mut more = probe.known_array()?.is_some();
+                while more {
+                    ok &= pattern.matches_ahead(&mut probe)?;
+                    more = probe.array_step()?.is_some();
+                }
+                Ok::<_, jiter::JiterError>(ok)
+            })()
+        } else {
+            pattern.matches_ahead(&mut probe)
+        };
         // Malformed JSON is left to the read that follows to report.
-        let Ok(value) = probe.next_value() else {
-            return Ok(());
-        };
-        let ok = match &value {
-            JsonValue::Array(items) if !matches!(pattern.value(), JsonValue::Array(_)) => {
-                items.iter().all(|item| pattern.matches(item))
-            }
-            other => pattern.matches(other),
-        };
-        if ok {
+        if checked.unwrap_or(true) {
             Ok(())
         } else {
             Err(self.error(pattern.describe()))
@@ -933,5 +1215,67 @@ mod tests {
         assert!(!P.matches(&parse(r#"{"coding":[{"system":"s","code":"d"}]}"#)));
         assert!(F.matches(&parse(r#"{"b":"x","a":1.0}"#)));
         assert!(!F.matches(&parse(r#"{"b":"x","a":1,"c":2}"#)));
+    }
+
+    /// JSON values of the shapes profiles fix, and near misses.
+    const SAMPLES: &[&str] = &[
+        r#"{"coding":[{"system":"s","code":"c"}]}"#,
+        r#"{"coding":[{"system":"o","code":"z"},{"code":"c","system":"s","display":"d"}],"text":"t"}"#,
+        r#"{"coding":[{"system":"s","code":"d"}]}"#,
+        r#"{"coding":[{"code":"c"}]}"#,
+        r#"{"system":"s","code":"c"}"#,
+        r#"{"code":"c"}"#,
+        r#"{"a":1,"b":"x"}"#,
+        r#"{"b":"x","a":1.0}"#,
+        r#"{"b":"x","a":1,"c":2}"#,
+        r#"{"a":[1,2],"b":{"c":null,"d":true}}"#,
+        r#"{"a":[2,1],"b":{"d":true}}"#,
+        r#"[{"a":1},{"b":2}]"#,
+        r#"[{"b":2}]"#,
+        r#""c""#,
+        r#""mm[Hg]""#,
+        "1.5",
+        "true",
+        "null",
+    ];
+
+    #[test]
+    fn streamed_matching_agrees_with_matching_values() {
+        let parse = |text: &'static str| JsonValue::parse(text.as_bytes(), false).unwrap();
+        for pattern in SAMPLES {
+            for actual in SAMPLES {
+                let (p, a) = (parse(pattern), parse(actual));
+                for exact in [true, false] {
+                    let expected = if exact {
+                        equal(&a, &p)
+                    } else {
+                        contains(&a, &p)
+                    };
+                    let mut probe = jiter::Jiter::new(actual.as_bytes());
+                    let streamed = matches_ahead(&mut probe, &p, exact).unwrap();
+                    assert_eq!(
+                        streamed, expected,
+                        "{actual} against {pattern}, exact {exact}"
+                    );
+                    probe.finish().unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streamed_code_test_agrees_with_the_value_test() {
+        let parse = |text: &'static str| JsonValue::parse(text.as_bytes(), false).unwrap();
+        let code_lists: &[&[(&str, &str)]] =
+            &[&[("s", "c")], &[("o", "z"), ("s", "d")], &[("x", "c")]];
+        for codes in code_lists {
+            for actual in SAMPLES {
+                let expected = has_code(&parse(actual), codes);
+                let mut probe = jiter::Jiter::new(actual.as_bytes());
+                let streamed = has_code_ahead(&mut probe, codes).unwrap();
+                assert_eq!(streamed, expected, "{actual} against {codes:?}");
+                probe.finish().unwrap();
+            }
+        }
     }
 }

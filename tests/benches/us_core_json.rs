@@ -49,7 +49,7 @@ fn counters<'a, 'b>(bencher: Bencher<'a, 'b>) -> Bencher<'a, 'b> {
         .counter(ItemsCount::new(EXAMPLES.len()))
 }
 
-#[divan::bench(sample_count = 40)]
+#[divan::bench(sample_count = 100)]
 fn serde_json_value(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {
@@ -58,7 +58,7 @@ fn serde_json_value(bencher: Bencher<'_, '_>) {
     });
 }
 
-#[divan::bench(sample_count = 40)]
+#[divan::bench(sample_count = 100)]
 fn us_core_profile_read(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {
@@ -68,7 +68,7 @@ fn us_core_profile_read(bencher: Bencher<'_, '_>) {
 }
 
 /// The same bytes into the base R4 types (no profile checks), for scale.
-#[divan::bench(sample_count = 40)]
+#[divan::bench(sample_count = 100)]
 fn fhir_r4_read(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {

@@ -1,4 +1,5 @@
 fn main() {
+    profiles();
     use std::mem::size_of;
     println!("Extension {}", size_of::<fhir_r4::Extension>());
     println!("ExtensionValue {}", size_of::<fhir_r4::ExtensionValue>());
@@ -18,4 +19,31 @@ fn main() {
         "ElementDefinition {}",
         size_of::<fhir_r4::ElementDefinition>()
     );
+}
+#[allow(dead_code)]
+fn profiles() {
+    use std::mem::size_of;
+    println!(
+        "UsCorePatientProfile {}",
+        size_of::<us_core_6_1_0::UsCorePatientProfile>()
+    );
+    println!(
+        "UsCoreLaboratoryResultObservationProfile {}",
+        size_of::<us_core_6_1_0::UsCoreLaboratoryResultObservationProfile>()
+    );
+    println!(
+        "UsCoreBloodPressureProfile {}",
+        size_of::<us_core_6_1_0::UsCoreBloodPressureProfile>()
+    );
+    println!(
+        "UsCoreRaceExtension {}",
+        size_of::<us_core_6_1_0::UsCoreRaceExtension>()
+    );
+    println!(
+        "ProfiledResource {}",
+        size_of::<us_core_6_1_0::ProfiledResource>()
+    );
+    println!("SliceOrder {}", size_of::<fhirgen_runtime::SliceOrder>());
+    println!("Uri {}", size_of::<fhir_r4::Uri>());
+    println!("Code {}", size_of::<fhir_r4::Code>());
 }

@@ -709,9 +709,10 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
             .empty_inits
             .push(quote!(slice_order: ::fhirgen_runtime::SliceOrder::default()));
     }
-    if parts.next > 1024 {
+    // `fhirgen_runtime::Seen::CAPACITY`.
+    if parts.next > 512 {
         return Err(internal(format!(
-            "{} has more than 1024 JSON properties",
+            "{} has more than 512 JSON properties",
             s.path
         )));
     }
