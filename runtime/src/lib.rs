@@ -13,6 +13,7 @@ mod object;
 mod owned;
 mod primitive;
 mod profile;
+pub mod refine;
 mod temporal;
 
 pub use builder::{Missing, Set, from_pattern};

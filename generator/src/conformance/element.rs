@@ -41,31 +41,8 @@ pub struct ElementDefinition {
     pub binding: Option<Binding>,
 }
 
-/// The upper bound of a cardinality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Max {
-    Count(u32),
-    Unbounded,
-}
-
-impl Max {
-    pub fn parse(text: &str) -> Option<Max> {
-        if text == "*" {
-            Some(Max::Unbounded)
-        } else {
-            text.parse().ok().map(Max::Count)
-        }
-    }
-}
-
-impl fmt::Display for Max {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Max::Count(n) => write!(f, "{n}"),
-            Max::Unbounded => f.write_str("*"),
-        }
-    }
-}
+/// The upper bound of a cardinality: the shared rules crate's.
+pub use fhirgen_rules::Max;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Slicing {

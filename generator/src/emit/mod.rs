@@ -23,6 +23,7 @@ use crate::ir::{
 };
 use crate::naming;
 use docs::{doc_attrs, field_doc};
+use fhirgen_rules::{Cardinality, Shape};
 
 /// How the emitted crate is named and where it finds the runtime.
 #[derive(Debug, Clone)]
@@ -307,16 +308,13 @@ fn element_type(ty: &FieldType) -> TokenStream {
 /// The Rust shape of an element of `inner` type with this cardinality:
 /// `1..1` the type, `0..1` an `Option`, `0..*` a `Vec`, `1..*` a `NonEmpty`.
 fn shaped(inner: TokenStream, min: u32, max: Max) -> TokenStream {
-    if max != Max::Count(1) {
-        if min > 0 {
-            quote!(::fhirgen_runtime::NonEmpty<#inner>)
-        } else {
-            quote!(::std::vec::Vec<#inner>)
-        }
-    } else if min > 0 {
-        inner
-    } else {
-        quote!(::std::option::Option<#inner>)
+    // The rule itself lives in `fhirgen_rules`, which the macros check
+    // hand-written types against. `max = 0` elements never get a field.
+    match Cardinality::new(min, max).shape() {
+        Some(Shape::NonEmptyList) => quote!(::fhirgen_runtime::NonEmpty<#inner>),
+        Some(Shape::List) => quote!(::std::vec::Vec<#inner>),
+        Some(Shape::One) => inner,
+        Some(Shape::Optional) | None => quote!(::std::option::Option<#inner>),
     }
 }
 

@@ -506,6 +506,20 @@ impl<'a> Builder<'a> {
         if strength == "required" {
             if let FieldType::Primitive { alias, .. } = &mut field.ty {
                 *alias = code_enum.alias.clone();
+                // The rule the macros hold hand-written types to, checked on
+                // what the generator makes too.
+                fhirgen_rules::check_binding(
+                    &field.path,
+                    fhirgen_rules::Strength::Required,
+                    value_set,
+                    true,
+                    fhirgen_rules::CodeType::Enum,
+                )
+                .map_err(|v| Error::InvalidFile {
+                    package: "(generator)".to_owned(),
+                    file: "(profile types)".to_owned(),
+                    message: v.to_string(),
+                })?;
             }
             field.required_codes = Some(code_enum.name.clone());
         }
