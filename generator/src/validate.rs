@@ -19,6 +19,8 @@ pub struct Issue {
     pub severity: &'static str,
     /// FHIRPath-like location: `Patient.identifier[0].system`.
     pub path: String,
+    /// The FHIR issue type: `required`, `value`, `structure`, `invalid`...
+    pub code: &'static str,
     pub message: String,
 }
 
@@ -65,6 +67,7 @@ impl Checker<'_, '_> {
         self.issues.push(Issue {
             severity: "error",
             path: path.to_owned(),
+            code: issue_code(&message),
             message,
         });
     }
@@ -73,6 +76,7 @@ impl Checker<'_, '_> {
         self.issues.push(Issue {
             severity: "warning",
             path: path.to_owned(),
+            code: "informational",
             message,
         });
     }
@@ -392,5 +396,18 @@ fn codings(value: &Value) -> Vec<(Option<&str>, &str)> {
     match value.get("coding").and_then(Value::as_array) {
         Some(list) => list.iter().filter_map(one).collect(),
         None => one(value).into_iter().collect(),
+    }
+}
+
+/// The FHIR issue type of one of this module's messages.
+fn issue_code(message: &str) -> &'static str {
+    if message.ends_with("but absent") {
+        "required"
+    } else if message.starts_with("must ") {
+        "value"
+    } else if message.starts_with("type ") || message.starts_with("an element needs") {
+        "structure"
+    } else {
+        "invalid"
     }
 }

@@ -770,7 +770,9 @@ fn validate_reports_each_resource_with_an_operation_outcome() {
     assert!(
         issues
             .iter()
-            .any(|i| i["expression"][0] == "Observation.component:diastolic"),
+            .any(|i| i["expression"][0] == "Observation.component:diastolic"
+                && i["code"] == "required"
+                && i["severity"] == "error"),
         "{issues:?}"
     );
     assert!(

@@ -1,19 +1,60 @@
 use std::fmt;
 
-/// Why FHIR JSON could not be read: the FHIRPath-like location
-/// (`Patient.name[0].given[1]`) and what is wrong there.
+/// What kind of problem an [`Error`] is: the FHIR issue type
+/// (`OperationOutcome.issue.code`, value set `issue-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IssueCode {
+    /// Not FHIR JSON of the expected shape: unknown property, wrong JSON
+    /// type, empty array, duplicate property, syntax.
+    Structure,
+    /// A required element (or slice) is missing.
+    Required,
+    /// A value is invalid: a malformed primitive, a fixed value or pattern
+    /// not met.
+    Value,
+    /// A code is not in the value set a required binding names.
+    CodeInvalid,
+    /// Otherwise invalid against the specification or a profile (the parent
+    /// of the codes above): too many items, a wrong reference target.
+    Invalid,
+}
+
+impl IssueCode {
+    /// The code, as `OperationOutcome.issue.code` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::Structure => "structure",
+            IssueCode::Required => "required",
+            IssueCode::Value => "value",
+            IssueCode::CodeInvalid => "code-invalid",
+            IssueCode::Invalid => "invalid",
+        }
+    }
+}
+
+/// Why FHIR JSON could not be read (or, in a lenient read, what was let
+/// through): the FHIRPath-like location (`Patient.name[0].given[1]`), the
+/// kind of problem and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     pub path: String,
     pub message: String,
+    pub code: IssueCode,
 }
 
 impl Error {
+    /// An error of kind [`IssueCode::Invalid`]; see [`Self::with_code`].
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
+            code: IssueCode::Invalid,
         }
+    }
+
+    pub fn with_code(mut self, code: IssueCode) -> Self {
+        self.code = code;
+        self
     }
 }
 

@@ -2,7 +2,7 @@
 
 use jiter::{Jiter, JiterError, Peek};
 
-use crate::error::{Error, Issue};
+use crate::error::{Error, Issue, IssueCode};
 use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 
@@ -80,12 +80,24 @@ impl<'j> Reader<'j> {
         Error::new(self.path.clone(), message)
     }
 
+    /// A primitive value that could not be read: malformed, or (a code
+    /// enum's) not in the required value set.
+    fn value_error(&self, message: String) -> Error {
+        let code = if message.contains("is not in the required value set") {
+            IssueCode::CodeInvalid
+        } else {
+            IssueCode::Value
+        };
+        self.error(message).with_code(code)
+    }
+
     fn json_error(&self, error: JiterError) -> Error {
         let position = self.jiter.error_position(error.index);
         self.error(format!(
             "invalid JSON at line {} column {}: {}",
             position.line, position.column, error.error_type
         ))
+        .with_code(IssueCode::Structure)
     }
 
     fn at<T>(&self, result: Result<T, JiterError>) -> Result<T, Error> {
@@ -173,12 +185,16 @@ impl<'j> Reader<'j> {
     ) -> Result<(), Error> {
         let peek = self.jiter.peek();
         if self.at(peek)? != Peek::Array {
-            return Err(self.error("expected an array"));
+            return Err(self
+                .error("expected an array")
+                .with_code(IssueCode::Structure));
         }
         let first = self.jiter.known_array();
         let mut more = self.at(first)?.is_some();
         if !more {
-            return Err(self.error("an array must not be empty"));
+            return Err(self
+                .error("an array must not be empty")
+                .with_code(IssueCode::Structure));
         }
         let mut index = 0;
         while more {
@@ -289,12 +305,16 @@ impl<'j> Reader<'j> {
     ) -> Result<(), Error> {
         let peek = self.jiter.peek();
         if self.at(peek)? != Peek::Object {
-            return Err(self.error("expected an object"));
+            return Err(self
+                .error("expected an object")
+                .with_code(IssueCode::Structure));
         }
         let first = self.jiter.known_object().map(|k| k.map(KeyBuf::new));
         let mut key = self.at(first)?;
         if key.is_none() {
-            return Err(self.error("an object must not be empty"));
+            return Err(self
+                .error("an object must not be empty")
+                .with_code(IssueCode::Structure));
         }
         let mut seen = Seen::default();
         while let Some(name) = key.take() {
@@ -312,16 +332,24 @@ impl<'j> Reader<'j> {
                 match object.read_field(name, self, &seen)? {
                     Some(number) => {
                         if !seen.insert(number) {
-                            return Err(self.error(format!("property `{name}` appears twice")));
+                            return Err(self
+                                .error(format!("property `{name}` appears twice"))
+                                .with_code(IssueCode::Structure));
                         }
                     }
                     None if self.lenient => {
-                        self.issues
-                            .push(self.error(format!("unknown property `{name}` skipped")));
+                        self.issues.push(
+                            self.error(format!("unknown property `{name}` skipped"))
+                                .with_code(IssueCode::Structure),
+                        );
                         let skipped = self.jiter.next_skip();
                         self.at(skipped)?;
                     }
-                    None => return Err(self.error(format!("unknown property `{name}`"))),
+                    None => {
+                        return Err(self
+                            .error(format!("unknown property `{name}`"))
+                            .with_code(IssueCode::Structure));
+                    }
                 }
             }
             self.pop(mark);
@@ -330,12 +358,20 @@ impl<'j> Reader<'j> {
         }
         if let Some(missing) = required_missing(object, &seen) {
             self.push_key(missing);
-            return Err(self.error("required element is missing"));
+            return Err(self
+                .error("required element is missing")
+                .with_code(IssueCode::Required));
         }
         object.finish().map_err(|problem| {
             let (property, message) = problem.split_once(": ").unwrap_or(("", &problem));
             let mark = self.push_key(property);
-            let error = self.error(message);
+            // The checks a type runs once read: slice cardinalities.
+            let code = if message.contains("required slice is missing") {
+                IssueCode::Required
+            } else {
+                IssueCode::Invalid
+            };
+            let error = self.error(message).with_code(code);
             self.pop(mark);
             error
         })
@@ -471,7 +507,9 @@ impl<'j> Reader<'j> {
         if C::read_choice(slot, key, self)? {
             Ok(())
         } else {
-            Err(self.error(format!("unknown property `{key}`")))
+            Err(self
+                .error(format!("unknown property `{key}`"))
+                .with_code(IssueCode::Structure))
         }
     }
 
@@ -501,7 +539,7 @@ impl<'j> Reader<'j> {
         slot: &mut Option<V>,
         kind: Kind,
     ) -> Result<(), Error> {
-        *slot = Some(V::read(self, kind).map_err(|m| self.error(m))?);
+        *slot = Some(V::read(self, kind).map_err(|m| self.value_error(m))?);
         Ok(())
     }
 
@@ -511,7 +549,7 @@ impl<'j> Reader<'j> {
         slot: &mut V,
         kind: Kind,
     ) -> Result<(), Error> {
-        *slot = V::read(self, kind).map_err(|m| self.error(m))?;
+        *slot = V::read(self, kind).map_err(|m| self.value_error(m))?;
         Ok(())
     }
 
@@ -521,7 +559,7 @@ impl<'j> Reader<'j> {
         primitive: &mut Primitive<V, X>,
         kind: Kind,
     ) -> Result<(), Error> {
-        primitive.value = Some(V::read(self, kind).map_err(|m| self.error(m))?);
+        primitive.value = Some(V::read(self, kind).map_err(|m| self.value_error(m))?);
         Ok(())
     }
 

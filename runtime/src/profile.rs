@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use jiter::JsonValue;
 
-use crate::error::Error;
+use crate::error::{Error, IssueCode};
 use crate::json::{ReadSlot, Reader, WriteSlot, Writer};
 use crate::object::{Empty, Object, ResourceType};
 use crate::primitive::{Kind, Primitive, PrimitiveValue};
@@ -853,7 +853,7 @@ impl<'j> Reader<'j> {
         if pattern.matches(&value) {
             Ok(())
         } else {
-            Err(self.error(pattern.describe()))
+            Err(self.error(pattern.describe()).with_code(IssueCode::Value))
         }
     }
 
@@ -1007,7 +1007,8 @@ impl<'j> Reader<'j> {
                 } else {
                     String::new()
                 };
-                let error = Error::new(format!("{}{at}{below}", self.path()), message);
+                let error = Error::new(format!("{}{at}{below}", self.path()), message)
+                    .with_code(IssueCode::CodeInvalid);
                 if !self.lenient {
                     return Err(error);
                 }
@@ -1046,9 +1047,11 @@ impl<'j> Reader<'j> {
         match read {
             Ok(known) => Ok(known),
             Err(code) if self.lenient => {
-                let issue = self.error(format!(
-                    "code `{code}` is not in the required value set {value_set}; kept"
-                ));
+                let issue = self
+                    .error(format!(
+                        "code `{code}` is not in the required value set {value_set}; kept"
+                    ))
+                    .with_code(IssueCode::CodeInvalid);
                 self.issues.push(issue);
                 Ok(other(code))
             }
@@ -1081,7 +1084,7 @@ impl<'j> Reader<'j> {
         if checked.unwrap_or(true) {
             Ok(())
         } else {
-            Err(self.error(pattern.describe()))
+            Err(self.error(pattern.describe()).with_code(IssueCode::Value))
         }
     }
 }

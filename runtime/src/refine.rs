@@ -2,7 +2,7 @@
 //! profile that refines it: what `#[derive(fhirgen_macros::Profile)]`
 //! generates for hand-written profiles calls these.
 
-use crate::error::Error;
+use crate::error::{Error, IssueCode};
 use crate::profile::NonEmpty;
 
 /// A field of a base profile that a refining profile can take an element
@@ -52,7 +52,7 @@ impl<T> Slot for NonEmpty<T> {
 }
 
 fn missing(path: &str) -> Error {
-    Error::new(path, "required element is missing")
+    Error::new(path, "required element is missing").with_code(IssueCode::Required)
 }
 
 /// Exactly one item (`1..1`).

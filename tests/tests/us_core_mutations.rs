@@ -217,3 +217,66 @@ fn a_reference_to_a_resource_type_the_profile_does_not_allow_is_rejected() {
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].path, "Observation.subject.reference");
 }
+
+/// The error itself, of a strict read into the profile.
+fn rejected_error(resource: &Value) -> fhirgen_runtime::Error {
+    let json = serde_json::to_vec(resource).unwrap();
+    ProfiledResource::from_json(&json).map(|_| ()).unwrap_err()
+}
+
+#[test]
+fn errors_carry_their_issue_type_and_become_an_operation_outcome() {
+    use fhirgen_runtime::IssueCode;
+
+    let mut patient = example("Patient-example.json");
+    patient.as_object_mut().unwrap().remove("gender");
+    assert_eq!(rejected_error(&patient).code, IssueCode::Required);
+
+    let mut patient = example("Patient-example.json");
+    patient["gender"] = json!("woman");
+    let outside = rejected_error(&patient);
+    assert_eq!(outside.code, IssueCode::CodeInvalid);
+
+    let mut condition = example("Condition-condition-duodenal-ulcer.json");
+    condition["clinicalStatus"] = json!({"text": "active"});
+    assert_eq!(rejected_error(&condition).code, IssueCode::CodeInvalid);
+
+    let mut bp = example("Observation-blood-pressure.json");
+    bp["code"]["coding"][0]["code"] = json!("12345-6");
+    assert_eq!(rejected_error(&bp).code, IssueCode::Value);
+
+    let mut bp = example("Observation-blood-pressure.json");
+    bp["component"].as_array_mut().unwrap().remove(1);
+    assert_eq!(rejected_error(&bp).code, IssueCode::Required);
+
+    let mut patient = example("Patient-example.json");
+    patient["nickname"] = json!("Amy");
+    assert_eq!(rejected_error(&patient).code, IssueCode::Structure);
+
+    // One error, and a lenient read's issues, as an R4 OperationOutcome.
+    let outcome = fhir_r4::OperationOutcome::from(&outside);
+    let written: Value = serde_json::from_slice(&outcome.to_json()).unwrap();
+    assert_eq!(
+        written,
+        json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{
+                "severity": "error",
+                "code": "code-invalid",
+                "diagnostics": "code `woman` is not in the required value set \
+                                http://hl7.org/fhir/ValueSet/administrative-gender",
+                "expression": ["Patient.gender"]
+            }]
+        })
+    );
+    let json = serde_json::to_vec(&patient).unwrap();
+    let (_, issues) = UsCorePatientProfile::from_json_lenient(&json).unwrap();
+    let outcome = fhir_r4::OperationOutcome::from_issues(&[], &issues);
+    assert_eq!(outcome.issue.len(), 1);
+    assert_eq!(outcome.issue[0].severity.value.as_deref(), Some("warning"));
+    assert_eq!(outcome.issue[0].code.value.as_deref(), Some("structure"));
+    // It reads back as an R4 resource.
+    fhir_r4::OperationOutcome::from_json(&outcome.to_json()).unwrap();
+    let none = fhir_r4::OperationOutcome::from_issues(&[], &[]);
+    assert_eq!(none.issue[0].severity.value.as_deref(), Some("information"));
+}

@@ -12,13 +12,15 @@
 #[rustfmt::skip]
 mod datatypes;
 #[rustfmt::skip]
+mod outcome;
+#[rustfmt::skip]
 mod primitives;
 #[rustfmt::skip]
 mod resource;
 #[rustfmt::skip]
 mod resources;
 
-pub use ::fhirgen_runtime::{Error, Issue};
+pub use ::fhirgen_runtime::{Error, Issue, IssueCode};
 pub use datatypes::*;
 pub use primitives::*;
 pub use resource::Resource;

@@ -251,11 +251,13 @@ impl Validator<'_> {
         match (self.read)(bytes, self.lenient) {
             Ok(skipped) => issues.extend(skipped.into_iter().map(|e| Issue {
                 severity: "warning",
+                code: e.code.as_str(),
                 path: e.path,
                 message: e.message,
             })),
             Err(e) => issues.push(Issue {
                 severity: "error",
+                code: e.code.as_str(),
                 path: e.path,
                 message: e.message,
             }),
@@ -271,6 +273,7 @@ impl Validator<'_> {
                 }
                 Err(e) => issues.push(Issue {
                     severity: "error",
+                    code: "not-supported",
                     path: resource["resourceType"]
                         .as_str()
                         .unwrap_or_default()
@@ -305,7 +308,7 @@ fn outcome(issues: &[Issue]) -> Value {
         .map(|i| {
             json!({
                 "severity": i.severity,
-                "code": if i.severity == "error" { "invalid" } else { "informational" },
+                "code": i.code,
                 "diagnostics": i.message,
                 "expression": [i.path],
             })

@@ -81,6 +81,9 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
         "src/resource.rs".to_owned(),
         render(resource_enum(space), options)?,
     );
+    if has_outcome(space) {
+        files.insert("src/outcome.rs".to_owned(), render(outcome(), options)?);
+    }
 
     let mut by_owner: BTreeMap<&str, (Vec<&StructDef>, Vec<&ChoiceDef>)> = BTreeMap::new();
     for s in &space.structs {
@@ -208,7 +211,7 @@ fn lib_rs(space: &TypeSpace, options: &CrateOptions) -> String {
 #![allow(clippy::large_enum_variant)]
 
 #[rustfmt::skip]
-mod datatypes;
+mod datatypes;{outcome}
 #[rustfmt::skip]
 mod primitives;
 #[rustfmt::skip]
@@ -216,7 +219,7 @@ mod resource;
 #[rustfmt::skip]
 mod resources;
 
-pub use ::fhirgen_runtime::{{Error, Issue}};
+pub use ::fhirgen_runtime::{{Error, Issue, IssueCode}};
 pub use datatypes::*;
 pub use primitives::*;
 pub use resource::Resource;
@@ -224,7 +227,70 @@ pub use resources::*;
 "#,
         command = options.command,
         package = space.package,
+        outcome = if has_outcome(space) {
+            "\n#[rustfmt::skip]\nmod outcome;"
+        } else {
+            ""
+        },
     )
+}
+
+/// Whether the crate has R4's `OperationOutcome` (the base crate).
+fn has_outcome(space: &TypeSpace) -> bool {
+    space
+        .structs
+        .iter()
+        .any(|s| s.path == "OperationOutcome.issue")
+}
+
+/// Read and validation errors as an `OperationOutcome`.
+fn outcome() -> TokenStream {
+    quote! {
+        use ::fhirgen_runtime::{Empty, Error, Issue, NonEmpty};
+
+        impl crate::OperationOutcome {
+            /// The outcome of reading or validating a resource: each of
+            /// `errors` an issue of severity `error`, each of `warnings` (what
+            /// a lenient read let through) one of severity `warning`, with
+            /// the issue type, the FHIRPath of the element as `expression`
+            /// and the message as `diagnostics`. With neither, one
+            /// `information` issue says so (an OperationOutcome has at least
+            /// one issue).
+            pub fn from_issues(errors: &[Error], warnings: &[Issue]) -> Self {
+                let issue = |severity: &str, code: &str, message: &str, path: &str| {
+                    let mut issue = crate::OperationOutcomeIssue::empty();
+                    issue.severity = severity.to_owned().into();
+                    issue.code = code.to_owned().into();
+                    issue.diagnostics = ::std::option::Option::Some(message.to_owned().into());
+                    if !path.is_empty() {
+                        issue.expression.push(path.to_owned().into());
+                    }
+                    issue
+                };
+                let mut issues: ::std::vec::Vec<crate::OperationOutcomeIssue> = errors
+                    .iter()
+                    .map(|e| issue("error", e.code.as_str(), &e.message, &e.path))
+                    .chain(
+                        warnings
+                            .iter()
+                            .map(|w| issue("warning", w.code.as_str(), &w.message, &w.path)),
+                    )
+                    .collect();
+                if issues.is_empty() {
+                    issues.push(issue("information", "informational", "no issues", ""));
+                }
+                let mut outcome = Self::empty();
+                outcome.issue = NonEmpty::from_vec(issues).unwrap_or_else(Empty::empty);
+                outcome
+            }
+        }
+
+        impl ::std::convert::From<&Error> for crate::OperationOutcome {
+            fn from(error: &Error) -> Self {
+                Self::from_issues(::std::slice::from_ref(error), &[])
+            }
+        }
+    }
 }
 
 fn primitives(space: &TypeSpace) -> TokenStream {
