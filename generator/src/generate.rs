@@ -83,6 +83,7 @@ impl CrateDefinition {
             runtime_dependency,
             base_dependency,
             command: "fhirgen generate".to_owned(),
+            macros_dependency: None,
         }
     }
 }

@@ -12,9 +12,13 @@
 //!        `NonEmpty<T>`, found `Vec<T>` (any number)
 //! ```
 //!
-//! The generated US Core crates do not carry this derive: the generator
-//! writes out the code it would produce (see the README's compile-time
-//! figures), and the macro is for profiles written by hand.
+//! `#[derive(FhirObject)]` writes a type's FHIR JSON code (`Empty` and
+//! `Object` impls) from `#[fhir(...)]` field attributes, with the very
+//! function (`fhirgen_rules::tokens::object_impl`) the generator writes that
+//! code with. The generated crates do not carry it: the generator writes the
+//! code out, which the README's compile-time figures show to be cheaper for
+//! every user; `fhirgen generate --derive-objects` makes the derive variant
+//! for that comparison.
 
 use fhirgen_rules::{Cardinality, CodeType, Shape, Strength, check_binding, check_shape};
 use proc_macro::TokenStream;
@@ -211,6 +215,102 @@ fn profile(input: &DeriveInput) -> syn::Result<Tokens> {
             }
         }
     })
+}
+
+/// A type's FHIR JSON code (`fhirgen_runtime::Empty` and `Object`), from
+/// attributes on each field:
+///
+/// ```ignore
+/// #[derive(fhirgen_macros::FhirObject)]
+/// pub struct Coding {
+///     #[fhir(json = "id", plain = "Id")]
+///     pub id: Option<String>,
+///     #[fhir(json = "system", primitive = "Uri")]
+///     pub system: Option<Uri>,
+///     #[fhir(json = "extension", object)]
+///     pub extension: Vec<Extension>,
+///     #[fhir(json = "value", choice("valueString", "_valueString", "valueQuantity"))]
+///     pub value: Option<ExtensionValue>,
+/// }
+/// ```
+///
+/// The field's cardinality is its Rust shape (`T`, `Option`, `Vec`,
+/// `NonEmpty`).
+#[proc_macro_derive(FhirObject, attributes(fhir))]
+pub fn derive_fhir_object(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    match fhir_object(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn fhir_object(input: &DeriveInput) -> syn::Result<Tokens> {
+    use fhirgen_rules::tokens::{FieldIo, ObjectField, object_impl};
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a FHIR type is a struct",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a FHIR type has named fields",
+        ));
+    };
+    let mut objects = Vec::new();
+    for field in &fields.named {
+        let ident = field.ident.clone().expect("named field");
+        let (mut json, mut io) = (None, None);
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("fhir")) {
+            attr.parse_nested_meta(|meta| {
+                let kind = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<Ident> {
+                    let text: LitStr = meta.value()?.parse()?;
+                    Ok(Ident::new(&text.value(), text.span()))
+                };
+                if meta.path.is_ident("json") {
+                    json = Some(meta.value()?.parse::<LitStr>()?.value());
+                } else if meta.path.is_ident("plain") {
+                    io = Some(FieldIo::Plain { kind: kind(&meta)? });
+                } else if meta.path.is_ident("primitive") {
+                    io = Some(FieldIo::Primitive { kind: kind(&meta)? });
+                } else if meta.path.is_ident("object") {
+                    io = Some(FieldIo::Object);
+                } else if meta.path.is_ident("resource") {
+                    io = Some(FieldIo::Resource);
+                } else if meta.path.is_ident("choice") {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let list = content.parse_terminated(
+                        |input: syn::parse::ParseStream| input.parse::<LitStr>(),
+                        syn::Token![,],
+                    )?;
+                    let keys = list.iter().map(LitStr::value).collect();
+                    io = Some(FieldIo::Choice { keys });
+                } else {
+                    return Err(meta.error(
+                        "expected `json`, `plain`, `primitive`, `object`, `resource` or `choice(...)`",
+                    ));
+                }
+                Ok(())
+            })?;
+        }
+        let (Some(json), Some(io)) = (json, io) else {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!("field `{ident}` needs #[fhir(json = \"...\", <how it is held>)]"),
+            ));
+        };
+        let (shape, _) = shape_of(&field.ty);
+        objects.push(ObjectField {
+            field: ident,
+            json,
+            shape,
+            io,
+        });
+    }
+    Ok(object_impl(&input.ident, &objects))
 }
 
 enum FieldRole {

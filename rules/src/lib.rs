@@ -3,8 +3,9 @@
 //! The generator decides the type of each element from these rules, and the
 //! proc-macros of `fhirgen-macros` check hand-written (or hand-edited) types
 //! against them: the same code, with the same messages, at generation time
-//! and at compile time. No dependencies, so that it costs the macros nothing
-//! to compile.
+//! and at compile time. No dependencies by default, so that it costs the
+//! macros nothing to compile. The `tokens` feature adds the code both emit for a type's
+//! FHIR JSON.
 
 use std::fmt;
 
@@ -260,3 +261,6 @@ mod tests {
         assert!(check(Strength::Extensible, true, CodeType::Open));
     }
 }
+
+#[cfg(feature = "tokens")]
+pub mod tokens;

@@ -20,6 +20,7 @@ pub fn generate(
     package: Option<&str>,
     out: Option<&Path>,
     check: bool,
+    derive_objects: bool,
 ) -> CommandResult {
     let jobs: Vec<(String, PathBuf, CrateOptions)> = match (package, out) {
         (Some(package), Some(out)) => {
@@ -34,6 +35,8 @@ pub fn generate(
                 runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
                 base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
                 command: format!("fhirgen generate --package {package}"),
+                macros_dependency: derive_objects
+                    .then(|| format!("{{ version = \"{RUNTIME_VERSION}\" }}")),
             };
             vec![(package.to_owned(), out.to_owned(), options)]
         }

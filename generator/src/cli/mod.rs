@@ -76,6 +76,10 @@ enum Command {
         /// Write nothing; exit 1 naming the files that differ from what would be generated
         #[arg(long)]
         check: bool,
+        /// With --package: types carry #[derive(fhirgen_macros::FhirObject)] instead of their
+        /// written-out JSON code (to compare compile times; scripts/measure-macros.sh)
+        #[arg(long, requires = "package")]
+        derive_objects: bool,
     },
     /// Read resources into the generated types and write them back; print each one whose JSON changed
     #[cfg(feature = "r4")]
@@ -136,7 +140,14 @@ pub fn main() -> ExitCode {
             package,
             out,
             check,
-        } => generate::generate(&sources, package.as_deref(), out.as_deref(), check),
+            derive_objects,
+        } => generate::generate(
+            &sources,
+            package.as_deref(),
+            out.as_deref(),
+            check,
+            derive_objects,
+        ),
         #[cfg(feature = "r4")]
         Command::Roundtrip { package, files } => roundtrip::roundtrip(package.as_deref(), &files),
         #[cfg(feature = "r4")]

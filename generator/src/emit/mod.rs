@@ -23,6 +23,7 @@ use crate::ir::{
 };
 use crate::naming;
 use docs::{doc_attrs, field_doc};
+use fhirgen_rules::tokens::{FieldIo, ObjectField, object_impl};
 use fhirgen_rules::{Cardinality, Shape};
 
 /// How the emitted crate is named and where it finds the runtime.
@@ -39,6 +40,11 @@ pub struct CrateOptions {
     pub base_dependency: Option<String>,
     /// The command that regenerates the crate, for the header of every file.
     pub command: String,
+    /// When given (the `fhirgen-macros` dependency as a TOML inline table),
+    /// types whose JSON code `fhirgen_rules::tokens` writes carry
+    /// `#[derive(fhirgen_macros::FhirObject)]` instead of that code: the
+    /// variant the README's compile-time figures compare against.
+    pub macros_dependency: Option<String>,
 }
 
 /// A generated crate: file paths relative to its folder, and their contents.
@@ -104,7 +110,7 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
         let module = naming::module_name(owner);
         let mut tokens = TokenStream::new();
         for s in structs {
-            tokens.extend(struct_tokens(s, &choice_index)?);
+            tokens.extend(struct_tokens(s, &choice_index, options)?);
         }
         for c in choices {
             tokens.extend(choice_tokens(c));
@@ -147,13 +153,18 @@ package = "{package}"
 
 [dependencies]
 fhirgen-runtime = {runtime}
-"#,
+{macros}"#,
         command = options.command,
         name = options.name,
         version = options.version,
         description = options.description,
         package = space.package,
         runtime = options.runtime_dependency,
+        macros = options
+            .macros_dependency
+            .as_ref()
+            .map(|m| format!("fhirgen-macros = {m}\n"))
+            .unwrap_or_default(),
     )
 }
 
@@ -662,7 +673,68 @@ fn sliced_parts(
     Ok(vec![bump(&mut parts.next)])
 }
 
-fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<TokenStream> {
+/// The fields of a type whose JSON code `fhirgen_rules::tokens` writes:
+/// no profile rules on it (fixed values, slices, bindings, references).
+fn plain_object_fields(
+    s: &StructDef,
+    choices: &HashMap<&str, &ChoiceDef>,
+) -> Option<Vec<ObjectField>> {
+    if s.profile.is_some() || s.has_slices() {
+        return None;
+    }
+    s.fields
+        .iter()
+        .map(|f| {
+            if f.pattern.is_some()
+                || f.required_codes.is_some()
+                || !f.reference_targets.is_empty()
+                || f.is_single_in_array()
+            {
+                return None;
+            }
+            let io = match &f.ty {
+                FieldType::Plain { kind } => FieldIo::Plain { kind: ident(kind) },
+                FieldType::Primitive { kind, .. } => FieldIo::Primitive { kind: ident(kind) },
+                FieldType::Object { .. } => FieldIo::Object,
+                FieldType::Resource => FieldIo::Resource,
+                FieldType::Choice { enum_name } => FieldIo::Choice {
+                    keys: choice_keys(choices.get(enum_name.as_str())?),
+                },
+                FieldType::Constant(_) | FieldType::Sliced(_) => return None,
+            };
+            Some(ObjectField {
+                field: ident(&f.rust_name),
+                json: f.json_name.clone(),
+                shape: Cardinality::new(f.min, f.max).shape()?,
+                io,
+            })
+        })
+        .collect()
+}
+
+/// The `#[fhir(...)]` attribute `#[derive(FhirObject)]` reads for a field.
+fn derive_attribute(field: &ObjectField) -> TokenStream {
+    let json = &field.json;
+    match &field.io {
+        FieldIo::Plain { kind } => {
+            let kind = kind.to_string();
+            quote!(#[fhir(json = #json, plain = #kind)])
+        }
+        FieldIo::Primitive { kind } => {
+            let kind = kind.to_string();
+            quote!(#[fhir(json = #json, primitive = #kind)])
+        }
+        FieldIo::Object => quote!(#[fhir(json = #json, object)]),
+        FieldIo::Resource => quote!(#[fhir(json = #json, resource)]),
+        FieldIo::Choice { keys } => quote!(#[fhir(json = #json, choice(#(#keys),*))]),
+    }
+}
+
+fn struct_tokens(
+    s: &StructDef,
+    choices: &HashMap<&str, &ChoiceDef>,
+    options: &CrateOptions,
+) -> Result<TokenStream> {
     let name = ident(&s.name);
     let mut parts = StructParts::default();
     for f in &s.fields {
@@ -822,45 +894,77 @@ fn struct_tokens(s: &StructDef, choices: &HashMap<&str, &ChoiceDef>) -> Result<T
         doc_lines.push(description.clone());
     }
     let doc = doc_attrs(&doc_lines);
-    let mut tokens = quote! {
-        #(#statics)*
-
-        #doc
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct #name {
-            #(#fields,)*
-        }
-
-        impl ::fhirgen_runtime::Empty for #name {
-            fn empty() -> Self {
-                Self { #(#empty_inits,)* }
+    let plain = plain_object_fields(s, choices);
+    let mut tokens = match plain {
+        // The derive writes the JSON code (the compile-time comparison).
+        Some(plain) if options.macros_dependency.is_some() => {
+            let fields = s.fields.iter().zip(&plain).map(|(f, io)| {
+                let (field, ty) = (&io.field, field_type(f));
+                let doc = doc_attrs(&field_doc(f));
+                let attribute = derive_attribute(io);
+                quote! { #doc #attribute pub #field: #ty }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, ::fhirgen_macros::FhirObject)]
+                pub struct #name {
+                    #(#fields,)*
+                }
             }
         }
+        // The same code, written out by the same function.
+        Some(plain) => {
+            let impls = object_impl(&name, &plain);
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq)]
+                pub struct #name {
+                    #(#fields,)*
+                }
 
-        impl ::fhirgen_runtime::Object for #name {
-            fn read_field(
-                &mut self,
-                key: &str,
-                r: &mut ::fhirgen_runtime::Reader<'_>,
-                #seen: &::fhirgen_runtime::Seen,
-            ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-                let number = match key {
-                    #(#arm_tokens)*
-                    _ => return ::std::result::Result::Ok(::std::option::Option::None),
-                };
-                ::std::result::Result::Ok(::std::option::Option::Some(number))
+                #impls
             }
-
-            fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-                &[#(#required),*]
-            }
-
-            fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-                #(#writes)*
-            }
-
-            #finish
         }
+        None => quote! {
+            #(#statics)*
+
+            #doc
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct #name {
+                #(#fields,)*
+            }
+
+            impl ::fhirgen_runtime::Empty for #name {
+                fn empty() -> Self {
+                    Self { #(#empty_inits,)* }
+                }
+            }
+
+            impl ::fhirgen_runtime::Object for #name {
+                fn read_field(
+                    &mut self,
+                    key: &str,
+                    r: &mut ::fhirgen_runtime::Reader<'_>,
+                    #seen: &::fhirgen_runtime::Seen,
+                ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+                    let number = match key {
+                        #(#arm_tokens)*
+                        _ => return ::std::result::Result::Ok(::std::option::Option::None),
+                    };
+                    ::std::result::Result::Ok(::std::option::Option::Some(number))
+                }
+
+                fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+                    &[#(#required),*]
+                }
+
+                fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+                    #(#writes)*
+                }
+
+                #finish
+            }
+        },
     };
     if let Some(profile) = &s.profile {
         tokens.extend(profiles::profile_impl(s, profile));

@@ -51,7 +51,7 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         structs.sort_by_key(|s| s.profile.is_none());
         let label = profile.title.as_deref().unwrap_or(&profile.name);
         for s in structs {
-            tokens.extend(struct_tokens(s, &choice_index)?);
+            tokens.extend(struct_tokens(s, &choice_index, options)?);
             tokens.extend(builders.tokens(s, label, Mode::Required));
             if s.profile.is_some() {
                 tokens.extend(builders.tokens(s, label, Mode::MustSupport));
