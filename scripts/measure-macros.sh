@@ -38,18 +38,17 @@ for variant in written derive; do
       -e "s|^fhirgen-runtime = .*|fhirgen-runtime = { path = \"$root/runtime\" }|" \
       -e "s|^fhirgen-macros = .*|fhirgen-macros = { path = \"$root/macros\" }|" \
       -e "s|^fhir-r4 = .*|fhir-r4 = { path = \"../fhir-r4\" }|" "$toml"
-    printf '\n[workspace]\n' >> "$toml"
   done
+  printf '[workspace]\nmembers = ["fhir-r4", "us-core-6-1-0"]\nresolver = "3"\n' > "$scratch/$variant/Cargo.toml"
   echo "$variant: $(grep -rc 'derive(Debug, Clone, PartialEq, ::fhirgen_macros::FhirObject)' "$scratch/$variant" | awk -F: '{s+=$2} END {print s}') types with the derive"
 done
 
 for variant in written derive; do
   export CARGO_TARGET_DIR="$scratch/target-$variant"
-  cd "$scratch/$variant/fhir-r4"
+  cd "$scratch/$variant"
   # Dependencies first: the runtime (and, for the derive, the macro crate).
   measure "$variant: dependencies (runtime$([ "$variant" = derive ] && echo ', fhirgen-macros + syn'))" \
     cargo build --release -q -p fhirgen-runtime $([ "$variant" = derive ] && echo "-p fhirgen-macros")
-  measure "$variant: cargo build --release fhir-r4" cargo build --release -q
-  cd "$scratch/$variant/us-core-6-1-0"
-  measure "$variant: cargo build --release us-core-6-1-0 (on fhir-r4)" cargo build --release -q
+  measure "$variant: cargo build --release -p fhir-r4" cargo build --release -q -p fhir-r4
+  measure "$variant: cargo build --release -p us-core-6-1-0 (fhir-r4 built)" cargo build --release -q -p us-core-6-1-0
 done

@@ -80,6 +80,11 @@ pub enum Error {
         missing: String,
     },
 
+    /// A request that cannot be carried out as given (a build script's
+    /// settings, a profile that is not in the package).
+    #[error("{0}")]
+    Usage(String),
+
     #[error("registry {url}: {detail}")]
     Registry { url: String, detail: String },
 

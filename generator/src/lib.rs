@@ -6,6 +6,7 @@
 //! CodeSystem) -> [`terminology`] (value set expansion) and [`inspect`] (what a
 //! profile demands, element by element).
 
+pub mod build;
 pub mod conformance;
 pub mod emit;
 pub mod error;

@@ -4,8 +4,8 @@
 //! proc-macros of `fhirgen-macros` check hand-written (or hand-edited) types
 //! against them: the same code, with the same messages, at generation time
 //! and at compile time. No dependencies by default, so that it costs the
-//! macros nothing to compile. The `tokens` feature adds the code both emit for a type's
-//! FHIR JSON.
+//! macros nothing to compile. The `tokens` feature adds the code both emit
+//! for a type's FHIR JSON.
 
 use std::fmt;
 

@@ -39,7 +39,9 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         by_owner.entry(&c.owner).or_default().1.push(c);
     }
     let builders = Builders::new(space);
-    let mut modules: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    // `lib.rs` declares both folders, even when one has nothing in it.
+    let mut modules: BTreeMap<&str, Vec<&str>> =
+        BTreeMap::from([("extensions", Vec::new()), ("profiles", Vec::new())]);
     for profile in &space.profiles {
         let folder = folder(profile);
         let (structs, choices) = by_owner
@@ -352,7 +354,7 @@ base = "{base_package}"
 [dependencies]
 fhir-r4 = {base}
 fhirgen-runtime = {runtime}
-"#,
+{macros}"#,
         command = options.command,
         name = options.name,
         version = options.version,
@@ -360,6 +362,11 @@ fhirgen-runtime = {runtime}
         package = space.package,
         base_package = space.base_package,
         runtime = options.runtime_dependency,
+        macros = options
+            .macros_dependency
+            .as_ref()
+            .map(|m| format!("fhirgen-macros = {m}\n"))
+            .unwrap_or_default(),
     ))
 }
 

@@ -89,8 +89,20 @@ const BASE_CRATE: &str = "::fhir_r4";
 /// Builds the types of every profile and extension definition of the root
 /// package of `set`, over the base types of `base_package`.
 pub fn build_profile_types(set: &PackageSet, base: &TypeSpace) -> Result<ProfileSpace> {
+    build_profile_types_selected(set, base, None)
+}
+
+/// [`build_profile_types`] for only the `selected` profiles of the root
+/// package (by id, name or canonical URL), with the parent profiles and
+/// extension definitions they use.
+pub fn build_profile_types_selected(
+    set: &PackageSet,
+    base: &TypeSpace,
+    selected: Option<&[String]>,
+) -> Result<ProfileSpace> {
     let root = set.root().id().clone();
     let mut builder = Builder::new(set, base);
+    let mut found: HashSet<&str> = HashSet::new();
     for r in set.resources_of_type("StructureDefinition") {
         if set.package_of(r).id() != &root {
             continue;
@@ -99,9 +111,32 @@ pub fn build_profile_types(set: &PackageSet, base: &TypeSpace) -> Result<Profile
         let is_profile = definition.derivation.as_deref() == Some("constraint")
             && (definition.kind == "resource"
                 || (definition.kind == "complex-type" && definition.type_ == "Extension"));
-        if is_profile {
+        let wanted = match selected {
+            None => true,
+            Some(selected) => match selected.iter().find(|s| {
+                [
+                    definition.id.as_deref(),
+                    Some(definition.name.as_str()),
+                    Some(definition.url.as_str()),
+                ]
+                .contains(&Some(s.as_str()))
+            }) {
+                Some(s) => found.insert(s.as_str()),
+                None => false,
+            },
+        };
+        if is_profile && wanted {
             builder.enqueue(definition, true);
         }
+    }
+    if let Some(missing) = selected
+        .into_iter()
+        .flatten()
+        .find(|s| !found.contains(s.as_str()))
+    {
+        return Err(Error::Usage(format!(
+            "profile `{missing}` is not in {root} (give its id, name or canonical URL)"
+        )));
     }
     while let Some((definition, name)) = builder.queue.pop_front() {
         builder.build_profile(&definition, &name)?;

@@ -1,0 +1,274 @@
+//! Profile types generated from a build script, in the spirit of
+//! `prost-build`: choose the package, the profiles, where packages come
+//! from; the types are written to `OUT_DIR` as one file that the crate
+//! `include!`s at its root.
+//!
+//! ```no_run
+//! // in build.rs's `main`:
+//! fhirgen::build::Builder::new("hl7.fhir.us.core@6.1.0")
+//!     .profiles(["us-core-patient", "us-core-observation-lab"])
+//!     .generate_or_exit();
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs (the root of a crate of its own: the types refer to each
+//! // other as `crate::...`)
+//! include!(concat!(env!("OUT_DIR"), "/fhir_profiles.rs"));
+//! ```
+//!
+//! The crate depends on `fhirgen-runtime` and `fhir-r4` (the base R4 types
+//! the profile types reuse); [`Builder::runtime_crate`] and
+//! [`Builder::base_types_crate`] name them otherwise.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::emit::{CrateFiles, CrateOptions};
+use crate::error::{Error, Result};
+use crate::generate::{BASE_VERSION, CORE_PACKAGE, RUNTIME_VERSION};
+use crate::ir::{build_base_types_of, build_profile_types_selected};
+use crate::package::{
+    Catalog, LoadOptions, Loader, PACKAGES_ENV, PackageId, PackageSet, Registry, default_cache_dir,
+};
+
+/// What to generate, and from where.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    package: String,
+    packages: Vec<PathBuf>,
+    cache: Option<PathBuf>,
+    registry: Option<String>,
+    profiles: Vec<String>,
+    out_dir: Option<PathBuf>,
+    file_name: String,
+    runtime_crate: String,
+    base_types_crate: String,
+}
+
+impl Builder {
+    /// The types of the profiles of `package` (`hl7.fhir.us.core@6.1.0`).
+    /// Packages are looked for in `$FHIR_PACKAGES` and the FHIR package
+    /// cache (`~/.fhir/packages`); nothing is downloaded unless
+    /// [`Self::registry`] is given.
+    pub fn new(package: impl Into<String>) -> Self {
+        Self {
+            package: package.into(),
+            packages: Vec::new(),
+            cache: default_cache_dir(),
+            registry: None,
+            profiles: Vec::new(),
+            out_dir: None,
+            file_name: "fhir_profiles.rs".to_owned(),
+            runtime_crate: "::fhirgen_runtime".to_owned(),
+            base_types_crate: "::fhir_r4".to_owned(),
+        }
+    }
+
+    /// A folder of package archives and unpacked packages, one `.tgz`, or one
+    /// package folder (repeatable). Replaces the `$FHIR_PACKAGES` default.
+    pub fn packages(mut self, path: impl Into<PathBuf>) -> Self {
+        self.packages.push(path.into());
+        self
+    }
+
+    /// The FHIR package cache (default `~/.fhir/packages`).
+    pub fn package_cache(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.cache = Some(folder.into());
+        self
+    }
+
+    /// Installs missing packages from this registry
+    /// (`https://packages.fhir.org`) into the cache.
+    pub fn registry(mut self, url: impl Into<String>) -> Self {
+        self.registry = Some(url.into());
+        self
+    }
+
+    /// Only these profiles (by id, name or canonical URL), with the
+    /// profiles and extensions they build on; all of the package's when
+    /// none is given.
+    pub fn profiles<S: Into<String>>(mut self, profiles: impl IntoIterator<Item = S>) -> Self {
+        self.profiles.extend(profiles.into_iter().map(Into::into));
+        self
+    }
+
+    /// Where to write (default: `$OUT_DIR`).
+    pub fn out_dir(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(folder.into());
+        self
+    }
+
+    /// The name of the file written (default `fhir_profiles.rs`).
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = name.into();
+        self
+    }
+
+    /// The path of the runtime crate in the including crate (default
+    /// `::fhirgen_runtime`).
+    pub fn runtime_crate(mut self, path: impl Into<String>) -> Self {
+        self.runtime_crate = path.into();
+        self
+    }
+
+    /// The path of the base R4 types in the including crate (default
+    /// `::fhir_r4`).
+    pub fn base_types_crate(mut self, path: impl Into<String>) -> Self {
+        self.base_types_crate = path.into();
+        self
+    }
+
+    /// Writes the file and prints the `cargo:rerun-if-changed` lines of its
+    /// inputs; returns the file's path.
+    pub fn generate(&self) -> Result<PathBuf> {
+        let set = self.load()?;
+        let out_dir = match &self.out_dir {
+            Some(folder) => folder.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| {
+                    Error::Usage(
+                        "OUT_DIR is not set: call from a build script, or give out_dir".into(),
+                    )
+                })?,
+        };
+        let files = self.files(&set)?;
+        let text = single_file(&files)?
+            .replace("::fhirgen_runtime::", &format!("{}::", self.runtime_crate))
+            .replace("::fhir_r4::", &format!("{}::", self.base_types_crate))
+            .replace(
+                "::fhir_r4 as r4",
+                &format!("{} as r4", self.base_types_crate),
+            );
+        std::fs::create_dir_all(&out_dir).map_err(|e| Error::Io {
+            path: out_dir.clone(),
+            source: e,
+        })?;
+        let path = out_dir.join(&self.file_name);
+        std::fs::write(&path, text).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        println!("cargo:rerun-if-env-changed={PACKAGES_ENV}");
+        for package in set.packages() {
+            println!("cargo:rerun-if-changed={}", package.origin().display());
+        }
+        Ok(path)
+    }
+
+    /// [`Self::generate`] for a build script: on error, one `error:` line
+    /// and exit code 1.
+    pub fn generate_or_exit(&self) {
+        if let Err(e) = self.generate() {
+            eprintln!("error: generating FHIR types from {}: {e}", self.package);
+            std::process::exit(1);
+        }
+    }
+
+    fn load(&self) -> Result<PackageSet> {
+        let mut catalog = Catalog::new();
+        let folders = if self.packages.is_empty() {
+            std::env::var_os(PACKAGES_ENV)
+                .map(|f| vec![PathBuf::from(f)])
+                .unwrap_or_default()
+        } else {
+            self.packages.clone()
+        };
+        for folder in &folders {
+            catalog.add_path(folder)?;
+        }
+        if let Some(cache) = self.cache.as_deref().filter(|c| c.is_dir()) {
+            catalog.add_path(cache)?;
+        }
+        let options = match &self.registry {
+            Some(url) => LoadOptions {
+                registry: Some(Registry::new(url)),
+                cache: self.cache.clone(),
+            },
+            None => LoadOptions::default(),
+        };
+        let id: PackageId = self
+            .package
+            .parse()
+            .map_err(|e: crate::package::ParsePackageIdError| Error::Usage(e.to_string()))?;
+        Loader::new(catalog, options).load(&id)
+    }
+
+    fn files(&self, set: &PackageSet) -> Result<CrateFiles> {
+        let core = set
+            .packages()
+            .iter()
+            .map(|p| p.id().clone())
+            .find(|id| id.name == CORE_PACKAGE)
+            .ok_or_else(|| {
+                Error::Usage(format!("{} depends on no {CORE_PACKAGE}", self.package))
+            })?;
+        let base = build_base_types_of(set, &core)?;
+        let selection = (!self.profiles.is_empty()).then_some(self.profiles.as_slice());
+        let space = build_profile_types_selected(set, &base, selection)?;
+        let options = CrateOptions {
+            name: "fhir-profiles".to_owned(),
+            version: "0.0.0".to_owned(),
+            description: format!("FHIR profile types generated from {}", self.package),
+            runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+            base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
+            command: "fhirgen::build".to_owned(),
+            macros_dependency: None,
+        };
+        crate::emit::emit_profile_crate(&space, &options)
+    }
+}
+
+/// The crate's `src/` files as one file: each `mod name;` replaced by the
+/// module's content, the crate-level attributes of `lib.rs` left out (an
+/// `include!`d file cannot have them).
+fn single_file(files: &CrateFiles) -> Result<String> {
+    let sources: BTreeMap<&str, &str> = files
+        .iter()
+        .filter_map(|(path, text)| Some((path.strip_prefix("src/")?, text.as_str())))
+        .collect();
+    let parse = |path: &str| -> Result<syn::File> {
+        let text = sources
+            .get(path)
+            .ok_or_else(|| internal(format!("no generated file src/{path}")))?;
+        syn::parse_file(text).map_err(|e| internal(format!("src/{path} does not parse: {e}")))
+    };
+    fn inline(
+        items: &mut [syn::Item],
+        folder: &str,
+        parse: &dyn Fn(&str) -> Result<syn::File>,
+    ) -> Result<()> {
+        for item in items {
+            if let syn::Item::Mod(module) = item
+                && module.content.is_none()
+            {
+                let name = module.ident.to_string();
+                let file = format!("{folder}{name}.rs");
+                let below = format!("{folder}{name}/");
+                let mut inner = parse(&file).or_else(|_| parse(&format!("{below}mod.rs")))?;
+                inline(&mut inner.items, &below, parse)?;
+                module.attrs.push(syn::parse_quote!(
+                    #[allow(clippy::large_enum_variant, clippy::type_complexity)]
+                ));
+                module.content = Some((Default::default(), inner.items));
+                module.semi = None;
+            }
+        }
+        Ok(())
+    }
+    let mut lib = parse("lib.rs")?;
+    lib.attrs.clear();
+    inline(&mut lib.items, "", &parse)?;
+    Ok(format!(
+        "// @generated by fhirgen::build: do not edit\n\n{}",
+        prettyplease::unparse(&lib)
+    ))
+}
+
+fn internal(message: String) -> Error {
+    Error::InvalidFile {
+        package: "(generator)".to_owned(),
+        file: "(build output)".to_owned(),
+        message,
+    }
+}

@@ -1,0 +1,61 @@
+//! `fhirgen::build::Builder`, as a build script uses it, over the real
+//! US Core 6.1.0 package.
+
+mod common;
+
+use common::shared_packages;
+use fhirgen::build::Builder;
+
+#[test]
+fn chosen_profiles_come_with_what_they_build_on_in_one_file() {
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let path = Builder::new("hl7.fhir.us.core@6.1.0")
+        .packages(shared_packages())
+        .package_cache(cache.path())
+        .profiles(["us-core-smokingstatus"])
+        .out_dir(out.path())
+        .file_name("smoking.rs")
+        .runtime_crate("::rt")
+        .generate()
+        .unwrap();
+    assert_eq!(path, out.path().join("smoking.rs"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("pub struct UsCoreSmokingStatusProfile {"));
+    // Profiles not asked for are left out.
+    assert!(!text.contains("pub struct UsCorePatientProfile {"));
+    // One file: no `mod x;` left, and the runtime path as asked.
+    assert!(!text.contains("mod profiles;"));
+    assert!(text.contains("::rt::Reader"));
+    assert!(!text.contains("::fhirgen_runtime::"));
+    assert_eq!(text.matches('{').count(), text.matches('}').count());
+}
+
+#[test]
+fn a_profile_not_in_the_package_is_a_clear_error() {
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let error = Builder::new("hl7.fhir.us.core@6.1.0")
+        .packages(shared_packages())
+        .package_cache(cache.path())
+        .profiles(["us-core-patient", "us-core-nothing"])
+        .out_dir(out.path())
+        .generate()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "profile `us-core-nothing` is not in hl7.fhir.us.core@6.1.0 (give its id, name or canonical URL)"
+    );
+    let error = Builder::new("hl7.fhir.us.core@9.9.9")
+        .packages(shared_packages())
+        .package_cache(cache.path())
+        .out_dir(out.path())
+        .generate()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("package hl7.fhir.us.core@9.9.9 was not found"),
+        "{error}"
+    );
+}
