@@ -214,6 +214,7 @@ impl Builder {
             base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
             command: "fhirgen::build".to_owned(),
             macros_dependency: None,
+            repository: None,
         };
         crate::emit::emit_profile_crate(&space, &options)
     }

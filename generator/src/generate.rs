@@ -34,6 +34,8 @@ pub struct CrateDefinition {
     /// For a profile package, the folder of the base types crate (`fhir-r4`),
     /// relative to the crate's folder.
     pub base_path: Option<String>,
+    /// The source repository, for the package metadata.
+    pub repository: Option<String>,
 }
 
 impl CrateManifest {
@@ -84,6 +86,7 @@ impl CrateDefinition {
             base_dependency,
             command: "fhirgen generate".to_owned(),
             macros_dependency: None,
+            repository: self.repository.clone(),
         }
     }
 }

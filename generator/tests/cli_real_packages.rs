@@ -620,7 +620,7 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
     assert!(
         output
             .stderr
-            .contains("fhir-r4: 192 files checked, 0 differ"),
+            .contains("fhir-r4: 193 files checked, 0 differ"),
         "{}",
         output.stderr
     );
@@ -641,6 +641,21 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
         .arg(shared_packages());
     let output = run(&mut generate);
     assert_eq!(output.code, 0, "{}", output.stderr);
+    // Progress, then a summary of what was made.
+    assert!(
+        output
+            .stderr
+            .contains("generating my-r4 from hl7.fhir.r4.core@4.0.1 ..."),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("my-r4: 845 types, 193 files, 193 written, 0 removed, 0 notes"),
+        "{}",
+        output.stderr
+    );
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"my-r4\""));
     assert!(manifest.contains("fhirgen-runtime = { version = \"0.1.0\" }"));

@@ -99,6 +99,7 @@ fn emitted_code_for_each_construct() {
         runtime_dependency: "{ version = \"0.1.0\" }".to_owned(),
         command: "fhirgen generate --package example.types@1.0.0".to_owned(),
         macros_dependency: None,
+        repository: None,
     };
     let crate_files = emit_crate(&space, &options).unwrap();
     let names: Vec<&String> = crate_files.keys().collect();

@@ -280,3 +280,16 @@ fn errors_carry_their_issue_type_and_become_an_operation_outcome() {
     let none = fhir_r4::OperationOutcome::from_issues(&[], &[]);
     assert_eq!(none.issue[0].severity.value.as_deref(), Some("information"));
 }
+
+#[test]
+fn validate_checks_a_value_changed_in_code() {
+    let json = serde_json::to_vec(&example("Observation-blood-pressure.json")).unwrap();
+    let mut bp = UsCoreBloodPressureProfile::from_json(&json).unwrap();
+    bp.validate().unwrap();
+    // The panel code is an open CodeableConcept; the profile's pattern is
+    // checked by `validate`, with the element's FHIRPath.
+    bp.code.coding[0].code = Some("12345-6".to_owned().into());
+    let error = bp.validate().unwrap_err();
+    assert_eq!(error.path, "Observation.code");
+    assert_eq!(error.code, fhirgen_runtime::IssueCode::Value);
+}

@@ -37,6 +37,7 @@ pub fn generate(
                 command: format!("fhirgen generate --package {package}"),
                 macros_dependency: derive_objects
                     .then(|| format!("{{ version = \"{RUNTIME_VERSION}\" }}")),
+                repository: None,
             };
             vec![(package.to_owned(), out.to_owned(), options)]
         }
@@ -53,6 +54,7 @@ pub fn generate(
         _ => return Err("--package and --out go together".into()),
     };
     let mut differing = 0;
+    let mut total = Summary::default();
     for (package, out, options) in jobs {
         eprintln!("generating {} from {package} ...", options.name);
         let set = sources.load_set(&package)?;
@@ -65,6 +67,8 @@ pub fn generate(
         for warning in &warnings {
             eprintln!("note: {warning}");
         }
+        let summary = Summary::of(&files, warnings.len());
+        total.add(&summary);
         if check {
             let differences = compare(&files, &out)?;
             for file in &differences.changed {
@@ -84,9 +88,12 @@ pub fn generate(
             );
         } else {
             let written = write(&files, &out)?;
+            total.written += written.changed.len();
             eprintln!(
-                "{}: {} files, {} written, {} removed, {} notes, in {}",
+                "{}: {}{} types, {} files, {} written, {} removed, {} notes, in {}",
                 options.name,
+                summary.profiles_text(),
+                summary.types,
                 files.len(),
                 written.changed.len(),
                 written.stale.len(),
@@ -95,9 +102,78 @@ pub fn generate(
             );
         }
     }
+    if total.crates > 1 {
+        eprintln!(
+            "{} crates: {}{} types, {} files ({} written), {} notes",
+            total.crates,
+            total.profiles_text(),
+            total.types,
+            total.files,
+            total.written,
+            total.notes
+        );
+    }
     if differing > 0 {
         eprintln!("run `fhirgen generate` to update the generated crates");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a generation made, for the lines it ends with.
+#[derive(Default)]
+struct Summary {
+    crates: usize,
+    profiles: usize,
+    extensions: usize,
+    types: usize,
+    files: usize,
+    written: usize,
+    notes: usize,
+}
+
+impl Summary {
+    fn of(files: &fhirgen::emit::CrateFiles, notes: usize) -> Self {
+        let in_folder = |folder: &str| {
+            files
+                .keys()
+                .filter(|f| f.starts_with(folder) && !f.ends_with("/mod.rs"))
+                .count()
+        };
+        let types = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".rs"))
+            .flat_map(|(_, text)| text.lines())
+            .filter(|line| line.starts_with("pub struct ") || line.starts_with("pub enum "))
+            .count();
+        Summary {
+            crates: 1,
+            profiles: in_folder("src/profiles/"),
+            extensions: in_folder("src/extensions/"),
+            types,
+            files: files.len(),
+            written: 0,
+            notes,
+        }
+    }
+
+    fn add(&mut self, other: &Summary) {
+        self.crates += other.crates;
+        self.profiles += other.profiles;
+        self.extensions += other.extensions;
+        self.types += other.types;
+        self.files += other.files;
+        self.notes += other.notes;
+    }
+
+    fn profiles_text(&self) -> String {
+        if self.profiles + self.extensions == 0 {
+            String::new()
+        } else {
+            format!(
+                "{} profiles, {} extensions, ",
+                self.profiles, self.extensions
+            )
+        }
+    }
 }

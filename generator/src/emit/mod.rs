@@ -45,6 +45,8 @@ pub struct CrateOptions {
     /// `#[derive(fhirgen_macros::FhirObject)]` instead of that code: the
     /// variant the README's compile-time figures compare against.
     pub macros_dependency: Option<String>,
+    /// The source repository, for the package metadata.
+    pub repository: Option<String>,
 }
 
 /// A generated crate: file paths relative to its folder, and their contents.
@@ -145,7 +147,7 @@ edition = "2024"
 rust-version = "1.88"
 license = "MIT OR Apache-2.0"
 readme = "README.md"
-keywords = ["fhir", "hl7", "healthcare"]
+{repository}keywords = ["fhir", "hl7", "healthcare"]
 categories = ["encoding", "science"]
 
 [package.metadata.fhirgen]
@@ -160,12 +162,22 @@ fhirgen-runtime = {runtime}
         description = options.description,
         package = space.package,
         runtime = options.runtime_dependency,
+        repository = repository_line(options),
         macros = options
             .macros_dependency
             .as_ref()
             .map(|m| format!("fhirgen-macros = {m}\n"))
             .unwrap_or_default(),
     )
+}
+
+/// `repository = "..."` and a line break, when the crate has one.
+pub(super) fn repository_line(options: &CrateOptions) -> String {
+    options
+        .repository
+        .as_ref()
+        .map(|url| format!("repository = \"{url}\"\n"))
+        .unwrap_or_default()
 }
 
 /// The crate's README.

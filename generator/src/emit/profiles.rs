@@ -175,6 +175,13 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                         writer.resource(self);
                         writer.into_bytes()
                     }
+
+                    /// Checks a value built or changed in code against every rule
+                    /// of the profile, as a strict read does (the error names the
+                    /// element; `r4::OperationOutcome::from(&error)` reports it).
+                    pub fn validate(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Error> {
+                        Self::from_json(&self.to_json()).map(|_| ())
+                    }
                 }
 
                 impl ::std::convert::From<#name> for ::fhir_r4::#base {
@@ -344,7 +351,7 @@ edition = "2024"
 rust-version = "1.88"
 license = "MIT OR Apache-2.0"
 readme = "README.md"
-keywords = ["fhir", "hl7", "us-core", "healthcare"]
+{repository}keywords = ["fhir", "hl7", "us-core", "healthcare"]
 categories = ["encoding", "science"]
 
 [package.metadata.fhirgen]
@@ -362,6 +369,7 @@ fhirgen-runtime = {runtime}
         package = space.package,
         base_package = space.base_package,
         runtime = options.runtime_dependency,
+        repository = super::repository_line(options),
         macros = options
             .macros_dependency
             .as_ref()

@@ -673,6 +673,12 @@ impl UsCoreHeadCircumferenceProfile {
         writer.resource(self);
         writer.into_bytes()
     }
+    /// Checks a value built or changed in code against every rule
+    /// of the profile, as a strict read does (the error names the
+    /// element; `r4::OperationOutcome::from(&error)` reports it).
+    pub fn validate(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Error> {
+        Self::from_json(&self.to_json()).map(|_| ())
+    }
 }
 impl ::std::convert::From<UsCoreHeadCircumferenceProfile> for ::fhir_r4::Observation {
     fn from(value: UsCoreHeadCircumferenceProfile) -> Self {

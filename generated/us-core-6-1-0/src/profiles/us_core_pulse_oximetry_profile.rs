@@ -763,6 +763,12 @@ impl UsCorePulseOximetryProfile {
         writer.resource(self);
         writer.into_bytes()
     }
+    /// Checks a value built or changed in code against every rule
+    /// of the profile, as a strict read does (the error names the
+    /// element; `r4::OperationOutcome::from(&error)` reports it).
+    pub fn validate(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Error> {
+        Self::from_json(&self.to_json()).map(|_| ())
+    }
 }
 impl ::std::convert::From<UsCorePulseOximetryProfile> for ::fhir_r4::Observation {
     fn from(value: UsCorePulseOximetryProfile) -> Self {
