@@ -6,6 +6,7 @@
 
 mod code_system;
 mod element;
+mod snapshot;
 mod structure_definition;
 mod value_set;
 
@@ -13,6 +14,7 @@ pub use code_system::{CodeSystem, CodeSystemConcept, ConceptProperty};
 pub use element::{
     Base, Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef,
 };
+pub use snapshot::derive_snapshot;
 pub use structure_definition::{ElementList, StructureDefinition};
 pub use value_set::{
     ConceptReference, ConceptSet, ExpansionContains, Filter, ValueSet, ValueSetCompose,

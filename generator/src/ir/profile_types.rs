@@ -139,6 +139,7 @@ pub fn build_profile_types_selected(
         )));
     }
     while let Some((definition, name)) = builder.queue.pop_front() {
+        let definition = builder.with_snapshot(definition)?;
         builder.build_profile(&definition, &name)?;
     }
     builder.finish(root)
@@ -238,6 +239,44 @@ impl<'a> Builder<'a> {
         });
         self.queue.push_back((definition, name.clone()));
         name
+    }
+
+    /// `definition` with a snapshot: its own, or one derived from its
+    /// differential over its base's (SUSHI's differential-only profiles);
+    /// what cannot be derived is reported.
+    fn with_snapshot(
+        &mut self,
+        definition: Arc<StructureDefinition>,
+    ) -> Result<Arc<StructureDefinition>> {
+        if definition.snapshot.is_some() {
+            return Ok(definition);
+        }
+        let base_url = definition.base_definition.as_deref().ok_or_else(|| {
+            self.error(
+                &definition.type_,
+                "has neither a snapshot nor a base definition",
+            )
+        })?;
+        let base = self.set.resolve_as::<StructureDefinition>(base_url)?;
+        let base = self.with_snapshot(base)?;
+        let set = self.set;
+        let datatype = |name: &str| {
+            set.resolve_as::<StructureDefinition>(&format!(
+                "http://hl7.org/fhir/StructureDefinition/{name}"
+            ))
+            .ok()
+        };
+        let (elements, notes) = crate::conformance::derive_snapshot(&definition, &base, &datatype)
+            .map_err(|message| self.error(&definition.type_, message))?;
+        for note in notes {
+            self.warn(format!(
+                "{}: snapshot derived from the differential, except {note}",
+                definition.url
+            ));
+        }
+        let mut derived = (*definition).clone();
+        derived.snapshot = Some(crate::conformance::ElementList { element: elements });
+        Ok(Arc::new(derived))
     }
 
     /// The Rust name of the extension definition at `canonical`, queued if new.
