@@ -422,7 +422,19 @@ fn each_reference(
     mut found: impl FnMut(Option<usize>, &str),
 ) -> Result<(), jiter::JiterError> {
     match probe.peek()? {
-        jiter::Peek::Object => reference_in(&mut probe, |r| found(None, r)),
+        // One object: nothing after its `reference` matters.
+        jiter::Peek::Object => {
+            let mut key = probe.known_object()?.map(|k| k == "reference");
+            while let Some(is_reference) = key {
+                if is_reference && probe.peek()? == jiter::Peek::String {
+                    found(None, probe.known_str()?);
+                    return Ok(());
+                }
+                probe.next_skip()?;
+                key = probe.next_key()?.map(|k| k == "reference");
+            }
+            Ok(())
+        }
         jiter::Peek::Array => {
             let mut more = probe.known_array()?.is_some();
             let mut index = 0;
