@@ -135,6 +135,45 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
             required.push(quote!((#json, &[#(#numbers),*])));
         }
     }
+    impls(
+        name,
+        ObjectParts {
+            empty,
+            arms,
+            required,
+            writes,
+            finish,
+            uses_seen,
+        },
+    )
+}
+
+/// The pieces of a type's JSON code, each as the runtime calls it: field
+/// placeholders (`field: value`), read arms (JSON property, read call; each
+/// arm is numbered in order), required elements (`("name", &[numbers])`),
+/// writes, and checks once read. Types with profile rules (slices, fixed
+/// values, bindings) have arms [`object_impl`] does not make; the generator
+/// builds their pieces and this puts them together the same way.
+pub struct ObjectParts {
+    pub empty: Vec<TokenStream>,
+    pub arms: Vec<(String, TokenStream)>,
+    pub required: Vec<TokenStream>,
+    pub writes: Vec<TokenStream>,
+    pub finish: Vec<TokenStream>,
+    /// Whether some arm reads `seen` (a required choice).
+    pub uses_seen: bool,
+}
+
+/// `impl Empty` and `impl Object` for `name` from its pieces.
+pub fn impls(name: &Ident, parts: ObjectParts) -> TokenStream {
+    let ObjectParts {
+        empty,
+        arms,
+        required,
+        writes,
+        finish,
+        uses_seen,
+    } = parts;
     let arm_tokens = arms.iter().enumerate().map(|(i, (key, call))| {
         let n = i as u16;
         quote! { #key => { #call; #n } }

@@ -28,11 +28,8 @@ pub struct MyExtension {
     #[fhir(json = "url", plain = "Uri")]
     pub url: String,
     #[fhir(json = "value", choice("valueString", "_valueString", "valueCoding"))]
-    pub value: Option<MyExtensionValue>,
+    pub value: Option<fhir_r4::ExtensionValue>,
 }
-
-/// The choice enum is the generated one's shape; only two types here.
-pub type MyExtensionValue = fhir_r4::ExtensionValue;
 
 fn read<T: fhirgen_runtime::Object + fhirgen_runtime::Empty>(json: &str) -> Result<T, String> {
     let mut reader = Reader::new(json.as_bytes());

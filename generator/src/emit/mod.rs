@@ -23,7 +23,7 @@ use crate::ir::{
 };
 use crate::naming;
 use docs::{doc_attrs, field_doc};
-use fhirgen_rules::tokens::{FieldIo, ObjectField, object_impl};
+use fhirgen_rules::tokens::{FieldIo, ObjectField, ObjectParts, impls, object_impl};
 use fhirgen_rules::{Cardinality, Shape};
 
 /// How the emitted crate is named and where it finds the runtime.
@@ -409,13 +409,10 @@ fn shaped(inner: TokenStream, min: u32, max: Max) -> TokenStream {
 
 /// The placeholder a parse starts from, for a field of this cardinality.
 fn empty_value(min: u32, max: Max) -> TokenStream {
-    if max != Max::Count(1) && min == 0 {
-        quote!(::std::vec::Vec::new())
-    } else if min > 0 {
-        quote!(::fhirgen_runtime::Empty::empty())
-    } else {
-        quote!(::std::option::Option::None)
-    }
+    let shape = Cardinality::new(min, max)
+        .shape()
+        .unwrap_or(Shape::Optional);
+    fhirgen_rules::tokens::empty_value(shape)
 }
 
 fn field_type(f: &Field) -> TokenStream {
@@ -875,16 +872,6 @@ fn struct_tokens(
         uses_seen,
         ..
     } = parts;
-    let arm_tokens = arms.iter().enumerate().map(|(i, (key, call))| {
-        let n = i as u16;
-        quote! { #key => { #call; #n } }
-    });
-    let seen = if uses_seen {
-        quote!(seen)
-    } else {
-        quote!(_seen)
-    };
-    let finish = finish_method(s, &finish_checks);
     let mut doc_lines = vec![match &s.short {
         Some(short) => short.clone(),
         None => s.path.clone(),
@@ -937,46 +924,30 @@ fn struct_tokens(
                 #impls
             }
         }
-        None => quote! {
-            #(#statics)*
+        None => {
+            let impls = impls(
+                &name,
+                ObjectParts {
+                    empty: empty_inits,
+                    arms,
+                    required,
+                    writes,
+                    finish: all_finish_checks(s, finish_checks),
+                    uses_seen,
+                },
+            );
+            quote! {
+                #(#statics)*
 
-            #doc
-            #[derive(Debug, Clone, PartialEq)]
-            pub struct #name {
-                #(#fields,)*
+                #doc
+                #[derive(Debug, Clone, PartialEq)]
+                pub struct #name {
+                    #(#fields,)*
+                }
+
+                #impls
             }
-
-            impl ::fhirgen_runtime::Empty for #name {
-                fn empty() -> Self {
-                    Self { #(#empty_inits,)* }
-                }
-            }
-
-            impl ::fhirgen_runtime::Object for #name {
-                fn read_field(
-                    &mut self,
-                    key: &str,
-                    r: &mut ::fhirgen_runtime::Reader<'_>,
-                    #seen: &::fhirgen_runtime::Seen,
-                ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-                    let number = match key {
-                        #(#arm_tokens)*
-                        _ => return ::std::result::Result::Ok(::std::option::Option::None),
-                    };
-                    ::std::result::Result::Ok(::std::option::Option::Some(number))
-                }
-
-                fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-                    &[#(#required),*]
-                }
-
-                fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-                    #(#writes)*
-                }
-
-                #finish
-            }
-        },
+        }
     };
     if let Some(profile) = &s.profile {
         tokens.extend(profiles::profile_impl(s, profile));
@@ -1017,10 +988,10 @@ fn struct_tokens(
     Ok(tokens)
 }
 
-/// `Object::finish` for a struct with repeating primitives: each element needs a
-/// value or an extension, which is known only once both `name` and `_name`
-/// are read. Nothing for other structs (the default does).
-fn finish_method(s: &StructDef, extra: &[TokenStream]) -> TokenStream {
+/// The checks `Object::finish` runs once a struct is read: each element of
+/// a repeating primitive needs a value or an extension (known only once both
+/// `name` and `_name` are read), then `extra` (slice counts, bound codes).
+fn all_finish_checks(s: &StructDef, extra: Vec<TokenStream>) -> Vec<TokenStream> {
     let mut checks: Vec<TokenStream> = s
         .fields
         .iter()
@@ -1031,16 +1002,8 @@ fn finish_method(s: &StructDef, extra: &[TokenStream]) -> TokenStream {
             quote!(::fhirgen_runtime::__private::empty_primitive(#json, &self.#field)?;)
         })
         .collect();
-    checks.extend(extra.iter().cloned());
-    if checks.is_empty() {
-        return quote!();
-    }
-    quote! {
-        fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
-            #(#checks)*
-            ::std::result::Result::Ok(())
-        }
-    }
+    checks.extend(extra);
+    checks
 }
 
 /// The JSON properties of a choice field: each type's, and `_` for primitives.
