@@ -23,9 +23,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::emit::{CrateFiles, CrateOptions};
+use crate::emit::{CrateFiles, CrateOptions, CrateToReuse};
 use crate::error::{Error, Result};
-use crate::generate::{BASE_VERSION, CORE_PACKAGE, RUNTIME_VERSION};
+use crate::generate::{BASE_VERSION, CORE_PACKAGE, RUNTIME_VERSION, reused_crates};
 use crate::ir::{build_base_types_of, build_profile_types_selected};
 use crate::package::{
     Catalog, LoadOptions, Loader, PACKAGES_ENV, PackageId, PackageSet, Registry, default_cache_dir,
@@ -43,6 +43,8 @@ pub struct Builder {
     file_name: String,
     runtime_crate: String,
     base_types_crate: String,
+    reuse: Vec<(String, String)>,
+    type_attributes: Vec<(String, String)>,
 }
 
 impl Builder {
@@ -61,6 +63,8 @@ impl Builder {
             file_name: "fhir_profiles.rs".to_owned(),
             runtime_crate: "::fhirgen_runtime".to_owned(),
             base_types_crate: "::fhir_r4".to_owned(),
+            reuse: Vec::new(),
+            type_attributes: Vec::new(),
         }
     }
 
@@ -118,6 +122,33 @@ impl Builder {
         self
     }
 
+    /// Takes the profiles, extensions and code enums of `package` (a
+    /// dependency, `hl7.fhir.us.core@6.1.0`) from the crate `crate_name`
+    /// (`us-core-6-1-0`, a dependency of the including crate) instead of
+    /// generating them: a profile of your own on US Core Patient converts
+    /// into `us_core_6_1_0::UsCorePatientProfile`.
+    pub fn reuse_crate(
+        mut self,
+        package: impl Into<String>,
+        crate_name: impl Into<String>,
+    ) -> Self {
+        self.reuse.push((package.into(), crate_name.into()));
+        self
+    }
+
+    /// Adds an attribute (`#[derive(Hash)]`, `#[non_exhaustive]`) to the
+    /// generated struct or enum named `type_name`, or to every one for `*`
+    /// (as `prost-build`'s `type_attribute`).
+    pub fn type_attribute(
+        mut self,
+        type_name: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> Self {
+        self.type_attributes
+            .push((type_name.into(), attribute.into()));
+        self
+    }
+
     /// Writes the file and prints the `cargo:rerun-if-changed` lines of its
     /// inputs; returns the file's path.
     pub fn generate(&self) -> Result<PathBuf> {
@@ -133,7 +164,7 @@ impl Builder {
                 })?,
         };
         let files = self.files(&set)?;
-        let text = single_file(&files)?
+        let text = single_file(&files, &self.attributes()?)?
             .replace("::fhirgen_runtime::", &format!("{}::", self.runtime_crate))
             .replace("::fhir_r4::", &format!("{}::", self.base_types_crate))
             .replace(
@@ -205,7 +236,20 @@ impl Builder {
             })?;
         let base = build_base_types_of(set, &core)?;
         let selection = (!self.profiles.is_empty()).then_some(self.profiles.as_slice());
-        let space = build_profile_types_selected(set, &base, selection)?;
+        let mut reuse = Vec::new();
+        for (package, name) in &self.reuse {
+            reuse.push(CrateToReuse {
+                package: package
+                    .parse()
+                    .map_err(|e: crate::package::ParsePackageIdError| {
+                        Error::Usage(format!("reuse_crate: {e}"))
+                    })?,
+                name: name.clone(),
+                dependency: String::new(),
+            });
+        }
+        let reused = reused_crates(set, &base, &reuse)?;
+        let space = build_profile_types_selected(set, &base, selection, &reused)?;
         let options = CrateOptions {
             name: "fhir-profiles".to_owned(),
             version: "0.0.0".to_owned(),
@@ -215,15 +259,35 @@ impl Builder {
             command: "fhirgen::build".to_owned(),
             macros_dependency: None,
             repository: None,
+            reuse,
+            publish: false,
         };
         crate::emit::emit_profile_crate(&space, &options)
+    }
+
+    /// The parsed [`Self::type_attribute`]s.
+    fn attributes(&self) -> Result<Vec<(String, syn::Attribute)>> {
+        self.type_attributes
+            .iter()
+            .map(|(name, text)| {
+                let parsed = syn::parse_str::<syn::ItemStruct>(&format!("{text} struct S;"))
+                    .map_err(|e| Error::Usage(format!("type_attribute `{text}`: {e}")))?;
+                match parsed.attrs.as_slice() {
+                    [attribute] => Ok((name.clone(), attribute.clone())),
+                    _ => Err(Error::Usage(format!(
+                        "type_attribute `{text}`: give one attribute"
+                    ))),
+                }
+            })
+            .collect()
     }
 }
 
 /// The crate's `src/` files as one file: each `mod name;` replaced by the
 /// module's content, the crate-level attributes of `lib.rs` left out (an
-/// `include!`d file cannot have them).
-fn single_file(files: &CrateFiles) -> Result<String> {
+/// `include!`d file cannot have them), `attributes` added to the types they
+/// name.
+fn single_file(files: &CrateFiles, attributes: &[(String, syn::Attribute)]) -> Result<String> {
     let sources: BTreeMap<&str, &str> = files
         .iter()
         .filter_map(|(path, text)| Some((path.strip_prefix("src/")?, text.as_str())))
@@ -234,12 +298,25 @@ fn single_file(files: &CrateFiles) -> Result<String> {
             .ok_or_else(|| internal(format!("no generated file src/{path}")))?;
         syn::parse_file(text).map_err(|e| internal(format!("src/{path} does not parse: {e}")))
     };
+    let add = |name: &syn::Ident, attrs: &mut Vec<syn::Attribute>| {
+        for (wanted, attribute) in attributes {
+            if wanted == "*" || name == wanted {
+                attrs.push(attribute.clone());
+            }
+        }
+    };
     fn inline(
         items: &mut [syn::Item],
         folder: &str,
         parse: &dyn Fn(&str) -> Result<syn::File>,
+        add: &dyn Fn(&syn::Ident, &mut Vec<syn::Attribute>),
     ) -> Result<()> {
         for item in items {
+            match item {
+                syn::Item::Struct(s) => add(&s.ident, &mut s.attrs),
+                syn::Item::Enum(e) => add(&e.ident, &mut e.attrs),
+                _ => {}
+            }
             if let syn::Item::Mod(module) = item
                 && module.content.is_none()
             {
@@ -247,7 +324,7 @@ fn single_file(files: &CrateFiles) -> Result<String> {
                 let file = format!("{folder}{name}.rs");
                 let below = format!("{folder}{name}/");
                 let mut inner = parse(&file).or_else(|_| parse(&format!("{below}mod.rs")))?;
-                inline(&mut inner.items, &below, parse)?;
+                inline(&mut inner.items, &below, parse, add)?;
                 module.attrs.push(syn::parse_quote!(
                     #[allow(clippy::large_enum_variant, clippy::type_complexity)]
                 ));
@@ -259,7 +336,7 @@ fn single_file(files: &CrateFiles) -> Result<String> {
     }
     let mut lib = parse("lib.rs")?;
     lib.attrs.clear();
-    inline(&mut lib.items, "", &parse)?;
+    inline(&mut lib.items, "", &parse, &add)?;
     Ok(format!(
         "// @generated by fhirgen::build: do not edit\n\n{}",
         prettyplease::unparse(&lib)

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod ir;
 pub mod naming;
 pub mod package;
+mod published;
 pub mod terminology;
 pub mod validate;
 

@@ -59,3 +59,54 @@ fn a_profile_not_in_the_package_is_a_clear_error() {
         "{error}"
     );
 }
+
+#[test]
+fn an_ig_on_us_core_reuses_the_us_core_crate_and_takes_type_attributes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let path = Builder::new("fhirgen.example.clinic@0.1.0")
+        .packages(shared_packages())
+        .packages(root.join("definitions/local/clinic-ig"))
+        .package_cache(cache.path())
+        .reuse_crate("hl7.fhir.us.core@6.1.0", "us-core-6-1-0")
+        .type_attribute("ClinicPatient", "#[non_exhaustive]")
+        .type_attribute("*", "#[doc(alias = \"clinic\")]")
+        .out_dir(out.path())
+        .generate()
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // US Core's types come from the us-core-6-1-0 crate, not generated again.
+    assert!(text.contains("for ::us_core_6_1_0::UsCorePatientProfile {"));
+    assert!(!text.contains("pub struct UsCorePatientProfile {"));
+    assert!(!text.contains("pub struct UsCoreRaceExtension {"));
+    // The attributes, on the type named and on every type.
+    assert!(
+        text.contains("#[non_exhaustive]\n        #[doc(alias = \"clinic\")]\n        pub struct ClinicPatient {"),
+        "{text}"
+    );
+    let types = text
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("pub struct ") || l.starts_with("pub enum ")
+        })
+        .count();
+    assert_eq!(text.matches("#[doc(alias = \"clinic\")]").count(), types);
+
+    let error = Builder::new("hl7.fhir.us.core@6.1.0")
+        .packages(shared_packages())
+        .package_cache(cache.path())
+        .type_attribute("*", "derive(Hash)")
+        .out_dir(out.path())
+        .generate()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("type_attribute `derive(Hash)`"),
+        "{error}"
+    );
+}

@@ -100,6 +100,8 @@ fn emitted_code_for_each_construct() {
         command: "fhirgen generate --package example.types@1.0.0".to_owned(),
         macros_dependency: None,
         repository: None,
+        reuse: Vec::new(),
+        publish: true,
     };
     let crate_files = emit_crate(&space, &options).unwrap();
     let names: Vec<&String> = crate_files.keys().collect();

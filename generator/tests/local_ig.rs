@@ -1,6 +1,7 @@
 //! Our own implementation guide (`definitions/local/clinic-ig`): profiles on
 //! US Core 6.1.0 written as SUSHI emits them, differential only. The
-//! generator derives their snapshots and makes a crate of them.
+//! generator derives their snapshots and makes a crate of them, reusing
+//! the types of the `us-core-6-1-0` crate for what it takes unchanged.
 
 mod common;
 
@@ -47,13 +48,42 @@ fn a_differential_only_ig_becomes_a_crate() {
     assert!(patient.contains("Slice `Patient.telecom:email` 0..1, Must Support"));
     // telecom is 1..* in the profile: the property is required on read.
     assert!(patient.contains("(\"telecom\", &["), "{patient}");
-    // What it inherits from US Core Patient: identifier 1..*, gender's codes.
+    // What it inherits from US Core Patient unchanged, identifier 1..* with
+    // its system and value 1..1, is US Core's own struct.
     assert!(
         patient.contains(
-            "pub identifier: ::fhirgen_runtime::NonEmpty<crate::ClinicPatientIdentifier>,"
+            "pub identifier: ::fhirgen_runtime::NonEmpty<\n        ::us_core_6_1_0::UsCorePatientProfileIdentifier,\n    >,"
         )
     );
-    assert!(patient.contains("pub gender: crate::AdministrativeGenderCode,"));
+    // US Core's code enums, extensions and parent profile are not generated
+    // again: the published crate's types are used.
+    assert!(patient.contains("pub gender: ::us_core_6_1_0::AdministrativeGenderCode,"));
+    assert!(
+        patient.contains("pub race: ::std::option::Option<::us_core_6_1_0::UsCoreRaceExtension>,")
+    );
+    assert!(patient.contains("for ::us_core_6_1_0::UsCorePatientProfile {"));
+    let cargo_toml = read("Cargo.toml");
+    assert!(
+        cargo_toml.contains("us-core-6-1-0 = { version = \"0.1.0\" }\n"),
+        "{cargo_toml}"
+    );
+    assert!(
+        cargo_toml.contains("version = \"0.1.0+0.1.0\""),
+        "{cargo_toml}"
+    );
+    let listing = walk(&crate_dir.join("src"));
+    assert_eq!(
+        listing,
+        [
+            "extensions/mod.rs",
+            "extensions/preferred_contact_time_extension.rs",
+            "lib.rs",
+            "profiles/clinic_glucose.rs",
+            "profiles/clinic_patient.rs",
+            "profiles/mod.rs",
+            "resource.rs",
+        ]
+    );
 
     let extension = read("src/extensions/preferred_contact_time_extension.rs");
     // value[x] narrowed to time, 1..1; extension removed (max 0).
@@ -67,5 +97,59 @@ fn a_differential_only_ig_becomes_a_crate() {
     assert!(glucose.contains("pub value: crate::ClinicGlucoseValue,"));
     assert!(glucose.contains("pub enum ClinicGlucoseValue {\n    /// `valueQuantity`\n    Quantity(::std::boxed::Box<::fhir_r4::Quantity>),\n}"));
     // It converts up to the US Core profile it is based on.
-    assert!(glucose.contains("for crate::UsCoreLaboratoryResultObservationProfile"));
+    assert!(glucose.contains("for ::us_core_6_1_0::UsCoreLaboratoryResultObservationProfile {"));
+}
+
+#[test]
+fn without_reuse_the_us_core_types_are_generated_too() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let crate_dir = out.path().join("clinic-ig");
+    let cache = tempfile::tempdir().unwrap();
+    let mut generate = fhirgen(cache.path());
+    generate
+        .current_dir(root)
+        .args([
+            "generate",
+            "--offline",
+            "--no-reuse",
+            "--package",
+            "definitions/local/clinic-ig",
+            "--out",
+        ])
+        .arg(&crate_dir)
+        .arg("--packages")
+        .arg(shared_packages());
+    let output = run(&mut generate);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let patient =
+        std::fs::read_to_string(crate_dir.join("src/profiles/clinic_patient.rs")).unwrap();
+    assert!(patient.contains("pub gender: crate::AdministrativeGenderCode,"));
+    assert!(patient.contains("for crate::UsCorePatientProfile {"));
+    assert!(
+        crate_dir
+            .join("src/extensions/us_core_race_extension.rs")
+            .exists()
+    );
+    let cargo_toml = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(!cargo_toml.contains("us-core-6-1-0"), "{cargo_toml}");
+}
+
+/// The files under `dir`, relative, sorted.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).unwrap();
+                found.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found.sort();
+    found
 }

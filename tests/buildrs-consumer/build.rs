@@ -14,5 +14,8 @@ fn main() {
     fhirgen::build::Builder::new("hl7.fhir.us.core@6.1.0")
         .packages(packages)
         .profiles(["us-core-patient", "us-core-observation-lab"])
+        // An attribute of the user's on one generated type, and on all.
+        .type_attribute("UsCorePatientProfile", "#[doc(alias = \"Patient\")]")
+        .type_attribute("*", "#[doc(alias = \"uscore\")]")
         .generate_or_exit();
 }

@@ -5,24 +5,39 @@ use std::process::ExitCode;
 
 use fhirgen::emit::CrateOptions;
 use fhirgen::generate::{
-    BASE_VERSION, CORE_PACKAGE, CrateManifest, RUNTIME_VERSION, compare, generate_crate,
-    generate_profile_crate, write,
+    BASE_VERSION, CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION, compare,
+    generate_crate, generate_profile_crate, published_crates, write,
 };
 
 use super::sources::Sources;
 use super::{CommandResult, print_warnings};
 
 /// Where the repository lists the crates it generates.
-const MANIFEST: &str = "definitions/crates.toml";
+pub const MANIFEST: &str = "definitions/crates.toml";
 
-pub fn generate(
-    sources: &Sources,
-    package: Option<&str>,
-    out: Option<&Path>,
-    check: bool,
-    derive_objects: bool,
-) -> CommandResult {
-    let jobs: Vec<(String, PathBuf, CrateOptions)> = match (package, out) {
+/// What `fhirgen generate` was asked.
+pub struct Options<'a> {
+    pub package: Option<&'a str>,
+    pub out: Option<&'a Path>,
+    pub check: bool,
+    pub derive_objects: bool,
+    /// With `package`: use the published US Core crates for the US Core
+    /// profiles the package builds on.
+    pub reuse_published: bool,
+}
+
+pub fn generate(sources: &Sources, options: &Options<'_>) -> CommandResult {
+    let Options {
+        package,
+        out,
+        check,
+        derive_objects,
+        reuse_published,
+    } = *options;
+    // In the repository, the table of published crates is written from the
+    // manifest too.
+    let mut published = None;
+    let jobs: Vec<Job> = match (package, out) {
         (Some(package), Some(out)) => {
             let name = out
                 .file_name()
@@ -38,6 +53,12 @@ pub fn generate(
                 macros_dependency: derive_objects
                     .then(|| format!("{{ version = \"{RUNTIME_VERSION}\" }}")),
                 repository: None,
+                reuse: if reuse_published {
+                    published_crates()
+                } else {
+                    Vec::new()
+                },
+                publish: true,
             };
             vec![(package.to_owned(), out.to_owned(), options)]
         }
@@ -45,14 +66,32 @@ pub fn generate(
             let manifest = CrateManifest::read(Path::new(MANIFEST)).map_err(|e| {
                 format!("{e} (run at the repository root, or give --package and --out)")
             })?;
-            manifest
-                .crates
-                .iter()
-                .map(|c| (c.package.clone(), c.path.clone(), c.options()))
-                .collect()
+            if Path::new(PUBLISHED_FILE).exists() {
+                published = Some(manifest.published_table()?);
+            }
+            let mut jobs = Vec::new();
+            for definition in &manifest.crates {
+                let options = manifest.crate_options(definition)?;
+                jobs.push((definition.package.clone(), definition.path.clone(), options));
+            }
+            jobs
         }
         _ => return Err("--package and --out go together".into()),
     };
+    run(sources, jobs, check, published)
+}
+
+/// One crate to make: its package, its folder, its options.
+pub type Job = (String, PathBuf, CrateOptions);
+
+/// Generates (or with `check`, compares) each crate of `jobs`, then the
+/// table of published crates when given; prints progress and a summary.
+pub fn run(
+    sources: &Sources,
+    jobs: Vec<Job>,
+    check: bool,
+    published: Option<String>,
+) -> CommandResult {
     let mut differing = 0;
     let mut total = Summary::default();
     for (package, out, options) in jobs {
@@ -100,6 +139,19 @@ pub fn generate(
                 warnings.len(),
                 out.display()
             );
+        }
+    }
+    if let Some(table) = published {
+        let on_disk = std::fs::read_to_string(PUBLISHED_FILE).unwrap_or_default();
+        if on_disk != table {
+            if check {
+                eprintln!("differs: {PUBLISHED_FILE}");
+                differing += 1;
+            } else {
+                std::fs::write(PUBLISHED_FILE, table)
+                    .map_err(|e| format!("writing {PUBLISHED_FILE}: {e}"))?;
+                eprintln!("{PUBLISHED_FILE}: written (the published crates)");
+            }
         }
     }
     if total.crates > 1 {

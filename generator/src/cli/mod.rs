@@ -2,6 +2,7 @@
 
 mod generate;
 mod inspect;
+mod new_crate;
 mod packages;
 #[cfg(feature = "r4")]
 mod roundtrip;
@@ -80,6 +81,21 @@ enum Command {
         /// written-out JSON code (to compare compile times; scripts/measure-macros.sh)
         #[arg(long, requires = "package")]
         derive_objects: bool,
+        /// With --package: generate the profiles of US Core too instead of using the published
+        /// us-core-* crate of the US Core version the package depends on
+        #[arg(long, requires = "package")]
+        no_reuse: bool,
+    },
+    /// Add the crate of a new IG release (definitions/, the workspace) and generate it; run at the repository root
+    NewCrate {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package (NAME@VERSION, a .tgz or a package folder)
+        #[arg(value_name = "PACKAGE")]
+        package: String,
+        /// The crate's name (default: the package name without `hl7.fhir.`, then the version: us-core-8-0-0)
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Read resources into the generated types and write them back; print each one whose JSON changed
     #[cfg(feature = "r4")]
@@ -141,13 +157,22 @@ pub fn main() -> ExitCode {
             out,
             check,
             derive_objects,
+            no_reuse,
         } => generate::generate(
             &sources,
-            package.as_deref(),
-            out.as_deref(),
-            check,
-            derive_objects,
+            &generate::Options {
+                package: package.as_deref(),
+                out: out.as_deref(),
+                check,
+                derive_objects,
+                reuse_published: !no_reuse,
+            },
         ),
+        Command::NewCrate {
+            sources,
+            package,
+            name,
+        } => new_crate::new_crate(&sources, &package, name.as_deref()),
         #[cfg(feature = "r4")]
         Command::Roundtrip { package, files } => roundtrip::roundtrip(package.as_deref(), &files),
         #[cfg(feature = "r4")]

@@ -81,6 +81,23 @@ fn code_urls(text: &str) -> String {
     out
 }
 
+/// A field's doc attributes: [`field_doc`], whose notes are the generator's
+/// own Markdown (links to the code enums) and are kept as they are.
+pub fn field_doc_attrs(f: &Field) -> TokenStream {
+    let lines = field_doc(f);
+    let definition = lines.len() - 2 * f.notes.len();
+    let notes = lines[definition..].iter().map(|line| {
+        let text = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#[doc = #text])
+    });
+    let definition = doc_attrs(&lines[..definition]);
+    quote!(#definition #(#notes)*)
+}
+
 /// A field's doc: its short text, then path, cardinality, binding, modifier.
 pub fn field_doc(f: &Field) -> Vec<String> {
     let mut lines = Vec::new();

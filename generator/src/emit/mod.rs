@@ -22,7 +22,7 @@ use crate::ir::{
     ValueType,
 };
 use crate::naming;
-use docs::{doc_attrs, field_doc};
+use docs::{doc_attrs, field_doc_attrs};
 use fhirgen_rules::tokens::{FieldIo, ObjectField, ObjectParts, impls, object_impl};
 use fhirgen_rules::{Cardinality, Shape};
 
@@ -47,6 +47,23 @@ pub struct CrateOptions {
     pub macros_dependency: Option<String>,
     /// The source repository, for the package metadata.
     pub repository: Option<String>,
+    /// For a profile crate: generated crates of dependency packages whose
+    /// types it uses instead of generating them again (an IG's crate reusing
+    /// `us-core-6-1-0`).
+    pub reuse: Vec<CrateToReuse>,
+    /// `false` writes `publish = false` (a crate kept for tests or examples).
+    pub publish: bool,
+}
+
+/// A generated crate another crate's types may come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateToReuse {
+    /// The package it is made from (`hl7.fhir.us.core@6.1.0`).
+    pub package: crate::package::PackageId,
+    /// The crate's name (`us-core-6-1-0`).
+    pub name: String,
+    /// The dependency on it, as a TOML inline table.
+    pub dependency: String,
 }
 
 /// A generated crate: file paths relative to its folder, and their contents.
@@ -141,7 +158,7 @@ fn cargo_toml(space: &TypeSpace, options: &CrateOptions) -> String {
 
 [package]
 name = "{name}"
-version = "{version}"
+version = "{version}+{package_version}"
 description = "{description}"
 edition = "2024"
 rust-version = "1.88"
@@ -159,6 +176,7 @@ fhirgen-runtime = {runtime}
         command = options.command,
         name = options.name,
         version = options.version,
+        package_version = space.package.version,
         description = options.description,
         package = space.package,
         runtime = options.runtime_dependency,
@@ -178,6 +196,11 @@ pub(super) fn repository_line(options: &CrateOptions) -> String {
         .as_ref()
         .map(|url| format!("repository = \"{url}\"\n"))
         .unwrap_or_default()
+        + if options.publish {
+            ""
+        } else {
+            "publish = false\n"
+        }
 }
 
 /// The crate's README.
@@ -364,7 +387,7 @@ fn plain_type(kind: &str) -> TokenStream {
 
 /// A type of this crate (`Name`) or, written as a path, of another
 /// (`::fhir_r4::Identifier`).
-fn type_path(name: &str) -> TokenStream {
+pub(super) fn type_path(name: &str) -> TokenStream {
     if name.starts_with("::") {
         let segments = name.trim_start_matches("::").split("::").map(ident);
         quote!(#(:: #segments)*)
@@ -761,7 +784,7 @@ fn struct_tokens(
             FieldType::Constant(_) | FieldType::Sliced(_) => {}
             _ => {
                 let ty = field_type(f);
-                let doc = doc_attrs(&field_doc(f));
+                let doc = field_doc_attrs(f);
                 parts.fields.push(quote! { #doc pub #field: #ty });
                 let value = empty_value(f.min, f.max);
                 parts.empty_inits.push(quote!(#field: #value));
@@ -899,7 +922,7 @@ fn struct_tokens(
         Some(plain) if options.macros_dependency.is_some() => {
             let fields = s.fields.iter().zip(&plain).map(|(f, io)| {
                 let (field, ty) = (&io.field, field_type(f));
-                let doc = doc_attrs(&field_doc(f));
+                let doc = field_doc_attrs(f);
                 let attribute = derive_attribute(io);
                 quote! { #doc #attribute pub #field: #ty }
             });

@@ -11,7 +11,9 @@ use super::builders::{Builders, Mode};
 use super::docs::doc_attrs;
 use super::{CrateFiles, CrateOptions, choice_tokens, ident, internal, render, struct_tokens};
 use crate::error::Result;
-use crate::ir::{ChoiceDef, CodeEnum, ProfileKind, ProfileSpace, ProfileType, StructDef};
+use crate::ir::{
+    ChoiceDef, CodeEnum, FieldType, ProfileKind, ProfileSpace, ProfileType, StructDef,
+};
 
 /// Emits every file of the crate for a profile package.
 pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Result<CrateFiles> {
@@ -23,10 +25,12 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         "src/resource.rs".to_owned(),
         render(dispatcher(space), options)?,
     );
-    files.insert(
-        "src/codes.rs".to_owned(),
-        render(space.code_enums.iter().map(code_enum).collect(), options)?,
-    );
+    if !space.code_enums.is_empty() {
+        files.insert(
+            "src/codes.rs".to_owned(),
+            render(space.code_enums.iter().map(code_enum).collect(), options)?,
+        );
+    }
     let mut choice_index: HashMap<&str, &ChoiceDef> =
         space.choices.iter().map(|c| (c.name.as_str(), c)).collect();
     choice_index.extend(space.base_choices.iter().map(|c| (c.name.as_str(), c)));
@@ -114,7 +118,8 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
         pub const MUST_SUPPORT: &'static [&'static str] = &[#(#must_support),*];
     };
     let parent = profile.parent.as_ref().map(|parent| {
-        let parent = ident(parent);
+        // A crate type, or a reused crate's (`::us_core_6_1_0::UsCorePatientProfile`).
+        let parent = super::type_path(parent);
         let conversion = match profile.kind {
             ProfileKind::Resource => quote!(::fhirgen_runtime::convert_resource(&value)),
             ProfileKind::Extension => {
@@ -122,7 +127,7 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
             }
         };
         quote! {
-            impl ::std::convert::From<#name> for crate::#parent {
+            impl ::std::convert::From<#name> for #parent {
                 fn from(value: #name) -> Self {
                     #conversion.expect(#expect)
                 }
@@ -345,7 +350,7 @@ fn cargo_toml(space: &ProfileSpace, options: &CrateOptions) -> Result<String> {
 
 [package]
 name = "{name}"
-version = "{version}"
+version = "{version}+{package_version}"
 description = "{description}"
 edition = "2024"
 rust-version = "1.88"
@@ -361,15 +366,17 @@ base = "{base_package}"
 [dependencies]
 fhir-r4 = {base}
 fhirgen-runtime = {runtime}
-{macros}"#,
+{reused}{macros}"#,
         command = options.command,
         name = options.name,
         version = options.version,
+        package_version = space.package.version,
         description = options.description,
         package = space.package,
         base_package = space.base_package,
         runtime = options.runtime_dependency,
         repository = super::repository_line(options),
+        reused = reused_dependencies(space, options)?,
         macros = options
             .macros_dependency
             .as_ref()
@@ -378,8 +385,62 @@ fhirgen-runtime = {runtime}
     ))
 }
 
+/// The `[dependencies]` lines of the reused crates.
+fn reused_dependencies(space: &ProfileSpace, options: &CrateOptions) -> Result<String> {
+    let mut lines = String::new();
+    for name in &space.reused {
+        let dependency = options
+            .reuse
+            .iter()
+            .find(|r| &r.name == name)
+            .map(|r| &r.dependency)
+            .ok_or_else(|| {
+                internal(format!(
+                    "{}: the types of `{name}` are reused, but its dependency line is not given",
+                    options.name
+                ))
+            })?;
+        lines.push_str(&format!("{name} = {dependency}\n"));
+    }
+    Ok(lines)
+}
+
 fn readme(space: &ProfileSpace, options: &CrateOptions) -> String {
     let crate_name = options.name.replace('-', "_");
+    // The example reads a patient when the crate has a patient profile.
+    let example = space
+        .profiles
+        .iter()
+        .filter(|p| p.own && p.kind == ProfileKind::Resource)
+        .min_by_key(|p| p.type_ != "Patient");
+    let (example_name, example_var, example_field) = match example {
+        Some(p) => {
+            let has_race = space.structs.iter().any(|s| {
+                s.name == p.rust_name
+                    && s.fields.iter().any(|f| match &f.ty {
+                        FieldType::Sliced(sliced) => {
+                            sliced.slices.iter().any(|slice| slice.rust_name == "race")
+                        }
+                        _ => false,
+                    })
+            });
+            (
+                p.rust_name.as_str(),
+                crate::naming::field_name(&p.type_),
+                if has_race { "race" } else { "meta" },
+            )
+        }
+        None => ("UsCorePatientProfile", "patient".to_owned(), "race"),
+    };
+    let reused = if space.reused.is_empty() {
+        String::new()
+    } else {
+        let crates: Vec<String> = space.reused.iter().map(|c| format!("`{c}`")).collect();
+        format!(
+            "\nThe profiles, extensions and code enums this IG takes unchanged from\nthe IGs it builds on are not generated again: fields and conversions\nuse the types of {} (a dependency, re-exported).\n",
+            crates.join(", ")
+        )
+    };
     let count = |kind: ProfileKind| space.profiles.iter().filter(|p| p.kind == kind).count();
     let mut listing = String::new();
     for profile in &space.profiles {
@@ -417,13 +478,13 @@ the profile's cardinality (`1..1` a value, `0..1` an `Option`, `0..*` a
 allows, values the profile fixes written for you and checked on read, and
 slices as named fields (items in no slice stay in the element's own field,
 in their order).
-
+{reused}
 ```rust,ignore
 use {crate_name}::ProfiledResource;
 
 let resource = ProfiledResource::from_json(json_bytes)?;
-if let ProfiledResource::UsCorePatientProfile(patient) = &resource {{
-    println!("{{:?}}", patient.race);
+if let ProfiledResource::{example_name}({example_var}) = &resource {{
+    println!("{{:?}}", {example_var}.{example_field});
 }}
 let json: Vec<u8> = resource.to_json();
 ```
@@ -446,6 +507,21 @@ Regenerate with `{command}`.
 }
 
 fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
+    let codes = if space.code_enums.is_empty() {
+        ""
+    } else {
+        "#[rustfmt::skip]\nmod codes;\n"
+    };
+    let codes_use = if space.code_enums.is_empty() {
+        ""
+    } else {
+        "pub use codes::*;\n"
+    };
+    let reused: String = space
+        .reused
+        .iter()
+        .map(|c| format!("pub use ::{};\n", c.replace('-', "_")))
+        .collect();
     format!(
         r#"// @generated by `{command}`: do not edit
 
@@ -459,9 +535,7 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
 // Builders carry one type parameter per required or Must Support element.
 #![allow(clippy::large_enum_variant, clippy::type_complexity)]
 
-#[rustfmt::skip]
-mod codes;
-#[rustfmt::skip]
+{codes}#[rustfmt::skip]
 mod extensions;
 #[rustfmt::skip]
 mod profiles;
@@ -471,8 +545,7 @@ mod resource;
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
 pub use ::fhirgen_runtime::{{Error, Issue, NonEmpty}};
-pub use codes::*;
-pub use extensions::*;
+{reused}{codes_use}pub use extensions::*;
 pub use profiles::*;
 pub use resource::ProfiledResource;
 "#,

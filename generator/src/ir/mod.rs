@@ -5,12 +5,14 @@
 mod base;
 mod profile;
 mod profile_types;
+mod reuse;
 
 pub use base::{build_base_types, build_base_types_of};
 pub use profile::{DiscriminatorValue, ProfileModel, ProfileNode, Slice};
 pub use profile_types::{
     ProfileKind, ProfileSpace, ProfileType, build_profile_types, build_profile_types_selected,
 };
+pub use reuse::ReusedCrate;
 
 use crate::conformance::Max;
 use crate::package::PackageId;
@@ -74,6 +76,9 @@ pub struct StructDef {
     pub kind: StructKind,
     /// The FHIR element path (`Patient`, `Patient.contact`).
     pub path: String,
+    /// The element id it is made from (`Patient.telecom:email`); the path
+    /// for base types.
+    pub element_id: String,
     /// The StructureDefinition it comes from, `url|version`.
     pub source: String,
     /// The resource or datatype whose file holds it.

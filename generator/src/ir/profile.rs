@@ -22,7 +22,7 @@ pub struct ProfileModel {
 }
 
 /// One element of the snapshot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileNode {
     pub id: String,
     pub path: String,
@@ -43,7 +43,7 @@ pub struct ProfileNode {
 }
 
 /// A named slice of a sliced element.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Slice {
     pub name: String,
     /// What an item must carry to belong to this slice, one per discriminator
@@ -107,6 +107,20 @@ impl ProfileNode {
     /// The slice named `name`.
     pub fn slice(&self, name: &str) -> Option<&Slice> {
         self.slices.iter().find(|s| s.name == name)
+    }
+
+    /// The element with this id, this one or below it (slices included).
+    pub fn find(&self, id: &str) -> Option<&ProfileNode> {
+        if self.id == id {
+            return Some(self);
+        }
+        if !id.starts_with(self.id.as_str()) {
+            return None;
+        }
+        self.children
+            .iter()
+            .chain(self.slices.iter().map(|s| &s.node))
+            .find_map(|node| node.find(id))
     }
 
     /// Every Must Support element below and including this one, by id.

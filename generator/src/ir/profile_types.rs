@@ -8,14 +8,14 @@
 //! fixed value or pattern, slices, narrowed types), the element gets a struct
 //! or choice enum of its own, named after the profile and the path.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use heck::ToUpperCamelCase;
 
 use super::{
     ChoiceDef, CodeEnum, EnumCode, Field, FieldType, MatcherDef, PatternDef, ProfileModel,
-    ProfileNode, SliceField, SlicedDef, StructDef, StructKind, TypeSpace, Variant,
+    ProfileNode, ReusedCrate, SliceField, SlicedDef, StructDef, StructKind, TypeSpace, Variant,
 };
 use crate::conformance::{Max, StructureDefinition};
 use crate::error::{Error, Result};
@@ -78,6 +78,9 @@ pub struct ProfileSpace {
     pub base_without_required: Vec<String>,
     /// What could not be expressed, once each.
     pub warnings: Vec<String>,
+    /// The crates of dependency packages whose types the space refers to
+    /// (`us-core-6-1-0`), sorted.
+    pub reused: Vec<String>,
 }
 
 /// Value sets with more codes than this stay open types (a warning says so).
@@ -89,19 +92,21 @@ const BASE_CRATE: &str = "::fhir_r4";
 /// Builds the types of every profile and extension definition of the root
 /// package of `set`, over the base types of `base_package`.
 pub fn build_profile_types(set: &PackageSet, base: &TypeSpace) -> Result<ProfileSpace> {
-    build_profile_types_selected(set, base, None)
+    build_profile_types_selected(set, base, None, &[])
 }
 
 /// [`build_profile_types`] for only the `selected` profiles of the root
-/// package (by id, name or canonical URL), with the parent profiles and
-/// extension definitions they use.
+/// package (by id, name or canonical URL; all when `None`), with the parent
+/// profiles and extension definitions they use: from the `reused` crates
+/// when one has them, else generated too.
 pub fn build_profile_types_selected(
     set: &PackageSet,
     base: &TypeSpace,
     selected: Option<&[String]>,
+    reused: &[ReusedCrate],
 ) -> Result<ProfileSpace> {
     let root = set.root().id().clone();
-    let mut builder = Builder::new(set, base);
+    let mut builder = Builder::new(set, base, reused);
     let mut found: HashSet<&str> = HashSet::new();
     for r in set.resources_of_type("StructureDefinition") {
         if set.package_of(r).id() != &root {
@@ -148,6 +153,9 @@ pub fn build_profile_types_selected(
 struct Builder<'a> {
     set: &'a PackageSet,
     base: &'a TypeSpace,
+    reused: &'a [ReusedCrate],
+    /// The names of the reused crates referred to.
+    used_crates: BTreeSet<String>,
     expander: Expander<'a>,
     base_structs: HashMap<&'a str, &'a StructDef>,
     base_choices: HashMap<&'a str, &'a ChoiceDef>,
@@ -165,13 +173,18 @@ struct Builder<'a> {
     /// The profile being built: module (owner) and `url|version`.
     owner: String,
     source: String,
+    /// The parent of the profile being built when a reused crate has its
+    /// types: its URL and tree.
+    reused_parent: Option<(String, ProfileModel)>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(set: &'a PackageSet, base: &'a TypeSpace) -> Self {
+    fn new(set: &'a PackageSet, base: &'a TypeSpace, reused: &'a [ReusedCrate]) -> Self {
         Builder {
             set,
             base,
+            reused,
+            used_crates: BTreeSet::new(),
             expander: Expander::new(set),
             base_structs: base.structs.iter().map(|s| (s.name.as_str(), s)).collect(),
             base_choices: base.choices.iter().map(|c| (c.name.as_str(), c)).collect(),
@@ -186,6 +199,7 @@ impl<'a> Builder<'a> {
             warnings: Vec::new(),
             owner: String::new(),
             source: String::new(),
+            reused_parent: None,
         }
     }
 
@@ -206,10 +220,14 @@ impl<'a> Builder<'a> {
         name
     }
 
-    /// Queues a profile for building and gives its Rust name.
+    /// Queues a profile for building and gives its Rust name; a dependency's
+    /// profile that a reused crate has is not built: its path is given.
     fn enqueue(&mut self, definition: Arc<StructureDefinition>, own: bool) -> String {
         if let Some(name) = self.names_by_url.get(&definition.url) {
             return name.clone();
+        }
+        if !own && let Some(path) = self.reused_profile(&definition.url) {
+            return path;
         }
         let mut wanted = definition.name.to_upper_camel_case();
         if definition.type_ == "Extension" && !wanted.ends_with("Extension") {
@@ -239,6 +257,34 @@ impl<'a> Builder<'a> {
         });
         self.queue.push_back((definition, name.clone()));
         name
+    }
+
+    /// The path of the profile at `url` in a reused crate.
+    fn reused_profile(&mut self, url: &str) -> Option<String> {
+        let (krate, path) = self
+            .reused
+            .iter()
+            .find_map(|c| Some((c, c.profile(url)?.to_owned())))?;
+        self.used_crates.insert(krate.crate_name.clone());
+        Some(path)
+    }
+
+    /// The reused crate's struct for `node`, when the parent profile has the
+    /// same element with the same constraints below it (a part struct is
+    /// made of the element's children; its own cardinality and slices shape
+    /// the field that holds it, not the struct).
+    fn reused_part(&mut self, node: &ProfileNode) -> Option<String> {
+        let (url, model) = self.reused_parent.as_ref()?;
+        let same = model.root.find(&node.id)?;
+        if same.children != node.children || same.short != node.short {
+            return None;
+        }
+        let (krate, path) = self
+            .reused
+            .iter()
+            .find_map(|c| Some((c, c.part(url, &node.id)?.to_owned())))?;
+        self.used_crates.insert(krate.crate_name.clone());
+        Some(path)
     }
 
     /// `definition` with a snapshot: its own, or one derived from its
@@ -312,10 +358,20 @@ impl<'a> Builder<'a> {
             .map_err(|(element, message)| self.error(&element, message))?;
         // A parent profile from a dependency (FHIR's vitalsigns under US
         // Core's vital signs) is generated too: profiles convert up to it.
+        self.reused_parent = None;
         let parent = match &definition.base_definition {
             Some(parent) => match self.set.resolve_as::<StructureDefinition>(parent) {
                 Ok(parent) if parent.derivation.as_deref() == Some("constraint") => {
-                    Some(self.enqueue(parent, false))
+                    let name = self.enqueue(parent.clone(), false);
+                    if name.starts_with("::") {
+                        // Elements the profile leaves as the parent has them
+                        // can use the reused crate's structs.
+                        let parent = self.with_snapshot(parent)?;
+                        if let Ok(model) = ProfileModel::from_definition(&parent) {
+                            self.reused_parent = Some((parent.url.clone(), model));
+                        }
+                    }
+                    Some(name)
                 }
                 _ => None,
             },
@@ -384,6 +440,7 @@ impl<'a> Builder<'a> {
             name,
             kind,
             path: node.path.clone(),
+            element_id: node.id.clone(),
             source: self.source.clone(),
             owner: self.owner.clone(),
             short: node.short.clone(),
@@ -393,13 +450,18 @@ impl<'a> Builder<'a> {
         Ok(def)
     }
 
-    /// Builds a part struct and keeps it.
+    /// Builds a part struct and keeps it; when the profile leaves the
+    /// element as its parent has it and a reused crate has the parent's
+    /// struct for it, that struct's path.
     fn part_struct(
         &mut self,
         wanted: String,
         node: &ProfileNode,
         base_type: &str,
     ) -> Result<String> {
+        if let Some(path) = self.reused_part(node) {
+            return Ok(path);
+        }
         let base = *self
             .base_structs
             .get(base_type)
@@ -574,9 +636,11 @@ impl<'a> Builder<'a> {
         let Some(code_enum) = self.code_enum(&node.id, value_set)? else {
             return Ok(());
         };
-        field
-            .notes
-            .push(format!("Codes: [`{}`](crate::{0})", code_enum.name));
+        let link = match code_enum.name.strip_prefix("::") {
+            Some(path) => format!("[`{}`]({path})", path.rsplit("::").next().unwrap_or(path)),
+            None => format!("[`{}`](crate::{0})", code_enum.name),
+        };
+        field.notes.push(format!("Codes: {link}"));
         if strength == "required" {
             if let FieldType::Primitive { alias, .. } = &mut field.ty {
                 *alias = code_enum.alias.clone();
@@ -605,6 +669,14 @@ impl<'a> Builder<'a> {
     fn code_enum(&mut self, element: &str, value_set: &str) -> Result<Option<CodeEnum>> {
         // One enum per value set, whichever version a binding names.
         let value_set = value_set.split('|').next().unwrap_or(value_set);
+        if let Some((krate, reused)) = self
+            .reused
+            .iter()
+            .find_map(|c| Some((c, c.code_enum(value_set)?)))
+        {
+            self.used_crates.insert(krate.crate_name.clone());
+            return Ok(Some(reused.clone()));
+        }
         if let Some(known) = self.code_enums.get(value_set) {
             return Ok(known.clone());
         }
@@ -1007,6 +1079,7 @@ impl<'a> Builder<'a> {
                 .map(|s| format!("{BASE_CRATE}::{}", s.name))
                 .collect(),
             warnings: self.warnings,
+            reused: self.used_crates.into_iter().collect(),
         })
     }
 }

@@ -208,6 +208,43 @@ impl PackageSet {
         }
     }
 
+    /// The set of one of this set's packages and its dependencies, in the
+    /// order loading it on its own gives (so canonical URLs resolve as they
+    /// do for the crate made from it); `None` when `id` is not in the set.
+    pub fn rooted_at(&self, id: &PackageId) -> Option<PackageSet> {
+        let start = self.packages.iter().position(|p| p.id() == id)?;
+        let mut order = Vec::new();
+        let mut pending = vec![start];
+        while let Some(i) = pending.pop() {
+            if order.contains(&i) {
+                continue;
+            }
+            order.push(i);
+            // Depth first, in manifest order, as `Loader::visit` goes.
+            let loaded: Vec<usize> = self.dependencies[i]
+                .iter()
+                .filter_map(|d| match &d.status {
+                    DependencyStatus::Loaded(dep) => {
+                        self.packages.iter().position(|p| p.id() == dep)
+                    }
+                    DependencyStatus::Missing(_) => None,
+                })
+                .collect();
+            pending.extend(loaded.into_iter().rev());
+        }
+        let mut set = PackageSet {
+            packages: order.iter().map(|&i| self.packages[i].clone()).collect(),
+            dependencies: order
+                .iter()
+                .map(|&i| self.dependencies[i].clone())
+                .collect(),
+            by_url: HashMap::new(),
+            warnings: self.warnings.clone(),
+        };
+        set.index();
+        Some(set)
+    }
+
     /// The root package.
     pub fn root(&self) -> &Arc<Package> {
         &self.packages[0]

@@ -97,13 +97,13 @@ pub struct UsCoreCarePlanProfile {
     ///
     /// `CarePlan.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status`, modifier, Must Support
     ///
-    /// Codes: \[`RequestStatus`\](crate::RequestStatus)
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
     pub status: crate::RequestStatusCode,
     /// proposal | plan | order | option
     ///
     /// `CarePlan.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-intent`, modifier, Must Support
     ///
-    /// Codes: \[`CarePlanIntent`\](crate::CarePlanIntent)
+    /// Codes: [`CarePlanIntent`](crate::CarePlanIntent)
     pub intent: crate::CarePlanIntentCode,
     /// Type of plan
     ///

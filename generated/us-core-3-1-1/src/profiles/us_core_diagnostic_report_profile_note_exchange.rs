@@ -53,13 +53,13 @@ pub struct UsCoreDiagnosticReportProfileNoteExchange {
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
-    /// Codes: \[`DiagnosticReportStatus`\](crate::DiagnosticReportStatus)
+    /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
     pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// `DiagnosticReport.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-diagnosticreport-category`, Must Support
     ///
-    /// Codes: \[`UsCoreDiagnosticReportCategory`\](crate::UsCoreDiagnosticReportCategory)
+    /// Codes: [`UsCoreDiagnosticReportCategory`](crate::UsCoreDiagnosticReportCategory)
     pub category: ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
     /// US Core Report Code
     ///

@@ -47,7 +47,7 @@ pub struct UsCoreEncounterProfile {
     ///
     /// `Encounter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`EncounterStatus`\](crate::EncounterStatus)
+    /// Codes: [`EncounterStatus`](crate::EncounterStatus)
     pub status: crate::EncounterStatusCode,
     /// List of past encounter statuses
     ///
@@ -57,7 +57,7 @@ pub struct UsCoreEncounterProfile {
     ///
     /// `Encounter.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`, Must Support
     ///
-    /// Codes: \[`V3ActEncounterCode`\](crate::V3ActEncounterCode)
+    /// Codes: [`V3ActEncounterCode`](crate::V3ActEncounterCode)
     pub class: ::fhir_r4::Coding,
     /// List of past encounter classes
     ///
@@ -1578,13 +1578,13 @@ pub struct UsCoreEncounterProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
     pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
-    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///

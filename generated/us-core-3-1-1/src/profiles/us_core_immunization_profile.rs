@@ -47,7 +47,7 @@ pub struct UsCoreImmunizationProfile {
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
     ///
-    /// Codes: \[`ImmunizationStatusCodes`\](crate::ImmunizationStatusCodes)
+    /// Codes: [`ImmunizationStatusCodes`](crate::ImmunizationStatusCodes)
     pub status: crate::ImmunizationStatusCodesCode,
     /// Reason not done
     ///
@@ -57,7 +57,7 @@ pub struct UsCoreImmunizationProfile {
     ///
     /// `Immunization.vaccineCode` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vaccines-cvx`, Must Support
     ///
-    /// Codes: \[`UsCoreVaccineAdministeredValueSetCvx`\](crate::UsCoreVaccineAdministeredValueSetCvx)
+    /// Codes: [`UsCoreVaccineAdministeredValueSetCvx`](crate::UsCoreVaccineAdministeredValueSetCvx)
     pub vaccine_code: ::fhir_r4::CodeableConcept,
     /// Who was immunized
     ///

@@ -47,7 +47,7 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
     ///
-    /// Codes: \[`MedicationrequestStatus`\](crate::MedicationrequestStatus)
+    /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
     pub status: crate::MedicationrequestStatusCode,
     /// Reason for current status
     ///
@@ -57,7 +57,7 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
     ///
-    /// Codes: \[`MedicationRequestIntent`\](crate::MedicationRequestIntent)
+    /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
     pub intent: crate::MedicationRequestIntentCode,
     /// Type of medication usage
     ///
@@ -67,7 +67,7 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
     ///
-    /// Codes: \[`RequestPriority`\](crate::RequestPriority)
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
     pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///

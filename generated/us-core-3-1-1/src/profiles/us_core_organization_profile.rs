@@ -1031,13 +1031,13 @@ pub struct UsCoreOrganizationProfileAddress {
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
-    /// Codes: \[`AddressUse`\](crate::AddressUse)
+    /// Codes: [`AddressUse`](crate::AddressUse)
     pub use_: ::std::option::Option<crate::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
     ///
-    /// Codes: \[`AddressType`\](crate::AddressType)
+    /// Codes: [`AddressType`](crate::AddressType)
     pub type_: ::std::option::Option<crate::AddressTypeCode>,
     /// Text representation of the address
     ///

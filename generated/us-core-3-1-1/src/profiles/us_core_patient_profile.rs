@@ -123,7 +123,7 @@ pub struct UsCorePatientProfile {
     ///
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
-    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
     pub gender: crate::AdministrativeGenderCode,
     /// The date of birth for the individual
     ///
@@ -141,7 +141,7 @@ pub struct UsCorePatientProfile {
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
     ///
-    /// Codes: \[`MaritalStatusCodes`\](crate::MaritalStatusCodes)
+    /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -1566,13 +1566,13 @@ pub struct UsCorePatientProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
     pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
-    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1830,7 +1830,7 @@ pub struct UsCorePatientProfileTelecom {
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system`, Must Support
     ///
-    /// Codes: \[`ContactPointSystem`\](crate::ContactPointSystem)
+    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
     pub system: crate::ContactPointSystemCode,
     /// The actual contact point details
     ///
@@ -1840,7 +1840,7 @@ pub struct UsCorePatientProfileTelecom {
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
     ///
-    /// Codes: \[`ContactPointUse`\](crate::ContactPointUse)
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///

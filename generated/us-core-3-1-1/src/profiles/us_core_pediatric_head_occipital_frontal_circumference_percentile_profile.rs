@@ -93,7 +93,7 @@ pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
@@ -105,7 +105,7 @@ pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"8289-1"}]}`
     ///
-    /// Codes: \[`VitalSigns`\](crate::VitalSigns)
+    /// Codes: [`VitalSigns`](crate::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Who and/or what the observation is about
     ///
@@ -149,13 +149,13 @@ pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -1997,7 +1997,7 @@ pub struct UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValu
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///

@@ -87,7 +87,7 @@ pub struct UsCorePractitionerProfile {
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
-    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
     pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
@@ -866,13 +866,13 @@ pub struct UsCorePractitionerProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
     pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
-    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1130,7 +1130,7 @@ pub struct UsCorePractitionerProfileName {
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
     ///
-    /// Codes: \[`NameUse`\](crate::NameUse)
+    /// Codes: [`NameUse`](crate::NameUse)
     pub use_: ::std::option::Option<crate::NameUseCode>,
     /// Text representation of the full name
     ///

@@ -67,7 +67,7 @@ pub struct UsCorePractitionerRoleProfile {
     ///
     /// `PractitionerRole.code` 0..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-provider-role`, Must Support
     ///
-    /// Codes: \[`UsCoreProviderRoleNucc`\](crate::UsCoreProviderRoleNucc)
+    /// Codes: [`UsCoreProviderRoleNucc`](crate::UsCoreProviderRoleNucc)
     pub code: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Specific specialty of the practitioner
     ///
@@ -1138,7 +1138,7 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`, Must Support
     ///
-    /// Codes: \[`ContactPointSystem`\](crate::ContactPointSystem)
+    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
     pub system: crate::ContactPointSystemCode,
     /// The actual contact point details
     ///
@@ -1148,7 +1148,7 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
     ///
-    /// Codes: \[`ContactPointUse`\](crate::ContactPointUse)
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///

@@ -69,7 +69,7 @@ pub struct UsCoreProcedureProfile {
     ///
     /// `Procedure.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status`, modifier, Must Support
     ///
-    /// Codes: \[`EventStatus`\](crate::EventStatus)
+    /// Codes: [`EventStatus`](crate::EventStatus)
     pub status: crate::EventStatusCode,
     /// Reason for current status
     ///

@@ -128,7 +128,7 @@ pub struct UsCorePulseOximetryProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
@@ -180,13 +180,13 @@ pub struct UsCorePulseOximetryProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -2781,7 +2781,7 @@ pub struct UsCorePulseOximetryProfileValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
@@ -3015,7 +3015,7 @@ pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
@@ -3256,7 +3256,7 @@ pub struct UsCorePulseOximetryProfileComponentFlowRate {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"3151-8"}]}`
     ///
-    /// Codes: \[`VitalSigns`\](crate::VitalSigns)
+    /// Codes: [`VitalSigns`](crate::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Vital Sign Value recorded with UCUM
     ///
@@ -3268,13 +3268,13 @@ pub struct UsCorePulseOximetryProfileComponentFlowRate {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -3485,7 +3485,7 @@ pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
@@ -3729,7 +3729,7 @@ pub struct UsCorePulseOximetryProfileComponentConcentration {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"3150-0"}]}`
     ///
-    /// Codes: \[`VitalSigns`\](crate::VitalSigns)
+    /// Codes: [`VitalSigns`](crate::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Vital Sign Value recorded with UCUM
     ///
@@ -3741,13 +3741,13 @@ pub struct UsCorePulseOximetryProfileComponentConcentration {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

@@ -59,7 +59,7 @@ pub struct UsCoreSmokingStatusProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status`, modifier, Must Support
     ///
-    /// Codes: \[`UsCoreObservationSmokingStatusStatus`\](crate::UsCoreObservationSmokingStatusStatus)
+    /// Codes: [`UsCoreObservationSmokingStatusStatus`](crate::UsCoreObservationSmokingStatusStatus)
     pub status: crate::UsCoreObservationSmokingStatusStatusCode,
     /// Classification of  type of observation
     ///
@@ -69,7 +69,7 @@ pub struct UsCoreSmokingStatusProfile {
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-smoking-status-observation-codes`, Must Support
     ///
-    /// Codes: \[`UsCoreSmokingStatusObservationCodes`\](crate::UsCoreSmokingStatusObservationCodes)
+    /// Codes: [`UsCoreSmokingStatusObservationCodes`](crate::UsCoreSmokingStatusObservationCodes)
     pub code: ::fhir_r4::CodeableConcept,
     /// Who and/or what the observation is about
     ///
@@ -111,13 +111,13 @@ pub struct UsCoreSmokingStatusProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///

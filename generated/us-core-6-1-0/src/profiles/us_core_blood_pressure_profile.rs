@@ -131,7 +131,7 @@ pub struct UsCoreBloodPressureProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
@@ -143,7 +143,7 @@ pub struct UsCoreBloodPressureProfile {
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"85354-9"}]}`
     ///
-    /// Codes: \[`UsCoreVitalSigns`\](crate::UsCoreVitalSigns)
+    /// Codes: [`UsCoreVitalSigns`](crate::UsCoreVitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// (USCDI) Who and/or what the observation is about
     ///
@@ -185,13 +185,13 @@ pub struct UsCoreBloodPressureProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -2082,7 +2082,7 @@ pub struct UsCoreBloodPressureProfileComponentSystolicValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// (USCDI) Unit representation
     ///
@@ -2323,7 +2323,7 @@ pub struct UsCoreBloodPressureProfileComponentSystolic {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}`
     ///
-    /// Codes: \[`UsCoreVitalSigns`\](crate::UsCoreVitalSigns)
+    /// Codes: [`UsCoreVitalSigns`](crate::UsCoreVitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// (USCDI) Vital Sign Component Value
     ///
@@ -2335,13 +2335,13 @@ pub struct UsCoreBloodPressureProfileComponentSystolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -2552,7 +2552,7 @@ pub struct UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// (USCDI) Unit representation
     ///
@@ -2793,7 +2793,7 @@ pub struct UsCoreBloodPressureProfileComponentDiastolic {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"8462-4"}]}`
     ///
-    /// Codes: \[`UsCoreVitalSigns`\](crate::UsCoreVitalSigns)
+    /// Codes: [`UsCoreVitalSigns`](crate::UsCoreVitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// (USCDI) Vital Sign Component Value
     ///
@@ -2805,13 +2805,13 @@ pub struct UsCoreBloodPressureProfileComponentDiastolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

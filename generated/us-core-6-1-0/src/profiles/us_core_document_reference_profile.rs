@@ -75,13 +75,13 @@ pub struct UsCoreDocumentReferenceProfile {
     ///
     /// `DocumentReference.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status`, modifier, Must Support
     ///
-    /// Codes: \[`DocumentReferenceStatus`\](crate::DocumentReferenceStatus)
+    /// Codes: [`DocumentReferenceStatus`](crate::DocumentReferenceStatus)
     pub status: crate::DocumentReferenceStatusCode,
     /// preliminary | final | amended | entered-in-error
     ///
     /// `DocumentReference.docStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`
     ///
-    /// Codes: \[`CompositionStatus`\](crate::CompositionStatus)
+    /// Codes: [`CompositionStatus`](crate::CompositionStatus)
     pub doc_status: ::std::option::Option<crate::CompositionStatusCode>,
     /// (USCDI) Kind of document (LOINC if possible)
     ///
@@ -133,7 +133,7 @@ pub struct UsCoreDocumentReferenceProfile {
     ///
     /// `DocumentReference.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
     ///
-    /// Codes: \[`AllSecurityLabels`\](crate::AllSecurityLabels)
+    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// (USCDI) Document referenced
     ///

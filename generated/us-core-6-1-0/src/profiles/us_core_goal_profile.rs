@@ -47,7 +47,7 @@ pub struct UsCoreGoalProfile {
     ///
     /// `Goal.lifecycleStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/goal-status`, modifier, Must Support
     ///
-    /// Codes: \[`GoalLifecycleStatus`\](crate::GoalLifecycleStatus)
+    /// Codes: [`GoalLifecycleStatus`](crate::GoalLifecycleStatus)
     pub lifecycle_status: crate::GoalLifecycleStatusCode,
     /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     ///

@@ -59,13 +59,13 @@ pub struct UsCoreImplantableDeviceProfile {
     ///
     /// `Device.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/device-status|4.0.1`, modifier
     ///
-    /// Codes: \[`FhirDeviceStatus`\](crate::FhirDeviceStatus)
+    /// Codes: [`FhirDeviceStatus`](crate::FhirDeviceStatus)
     pub status: ::std::option::Option<crate::FhirDeviceStatusCode>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     ///
     /// `Device.statusReason` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/device-status-reason`
     ///
-    /// Codes: \[`FhirDeviceStatusReason`\](crate::FhirDeviceStatusReason)
+    /// Codes: [`FhirDeviceStatusReason`](crate::FhirDeviceStatusReason)
     pub status_reason: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// (USCDI) The distinct identification string
     ///
@@ -1606,7 +1606,7 @@ pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     ///
     /// `Device.udiCarrier.entryType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/udi-entry-type|4.0.1`
     ///
-    /// Codes: \[`UdiEntryType`\](crate::UdiEntryType)
+    /// Codes: [`UdiEntryType`](crate::UdiEntryType)
     pub entry_type: ::std::option::Option<crate::UdiEntryTypeCode>,
 }
 impl ::fhirgen_runtime::Empty for UsCoreImplantableDeviceProfileUdiCarrier {

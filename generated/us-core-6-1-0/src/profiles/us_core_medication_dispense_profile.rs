@@ -53,7 +53,7 @@ pub struct UsCoreMedicationDispenseProfile {
     ///
     /// `MedicationDispense.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`MedicationDispenseStatusCodes`\](crate::MedicationDispenseStatusCodes)
+    /// Codes: [`MedicationDispenseStatusCodes`](crate::MedicationDispenseStatusCodes)
     pub status: crate::MedicationDispenseStatusCodesCode,
     /// Why a dispense was not performed
     ///
@@ -109,7 +109,7 @@ pub struct UsCoreMedicationDispenseProfile {
     ///
     /// `MedicationDispense.type` 0..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActPharmacySupplyType`, Must Support
     ///
-    /// Codes: \[`V3ActPharmacySupplyType`\](crate::V3ActPharmacySupplyType)
+    /// Codes: [`V3ActPharmacySupplyType`](crate::V3ActPharmacySupplyType)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) Amount dispensed
     ///

@@ -51,7 +51,7 @@ pub struct UsCoreMedicationProfile {
     ///
     /// `Medication.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/medication-status|4.0.1`, modifier
     ///
-    /// Codes: \[`MedicationStatusCodes`\](crate::MedicationStatusCodes)
+    /// Codes: [`MedicationStatusCodes`](crate::MedicationStatusCodes)
     pub status: ::std::option::Option<crate::MedicationStatusCodesCode>,
     /// Manufacturer of the item
     ///

@@ -87,7 +87,7 @@ pub struct UsCorePractitionerProfile {
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
-    /// Codes: \[`AdministrativeGender`\](crate::AdministrativeGender)
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
     pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
@@ -958,13 +958,13 @@ pub struct UsCorePractitionerProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
     pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
-    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1222,7 +1222,7 @@ pub struct UsCorePractitionerProfileName {
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
     ///
-    /// Codes: \[`NameUse`\](crate::NameUse)
+    /// Codes: [`NameUse`](crate::NameUse)
     pub use_: ::std::option::Option<crate::NameUseCode>,
     /// Text representation of the full name
     ///
@@ -1502,13 +1502,13 @@ pub struct UsCorePractitionerProfileAddress {
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
-    /// Codes: \[`AddressUse`\](crate::AddressUse)
+    /// Codes: [`AddressUse`](crate::AddressUse)
     pub use_: ::std::option::Option<crate::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
     ///
-    /// Codes: \[`AddressType`\](crate::AddressType)
+    /// Codes: [`AddressType`](crate::AddressType)
     pub type_: ::std::option::Option<crate::AddressTypeCode>,
     /// Text representation of the address
     ///

@@ -109,7 +109,7 @@ pub struct UsCoreQuestionnaireResponseProfile {
     ///
     /// `QuestionnaireResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`QuestionnaireResponseStatus`\](crate::QuestionnaireResponseStatus)
+    /// Codes: [`QuestionnaireResponseStatus`](crate::QuestionnaireResponseStatus)
     pub status: crate::QuestionnaireResponseStatusCode,
     /// (USCDI) The subject of the questions
     ///

@@ -51,7 +51,7 @@ pub struct UsCoreSpecimenProfile {
     ///
     /// `Specimen.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-status|4.0.1`, modifier
     ///
-    /// Codes: \[`SpecimenStatus`\](crate::SpecimenStatus)
+    /// Codes: [`SpecimenStatus`](crate::SpecimenStatus)
     pub status: ::std::option::Option<crate::SpecimenStatusCode>,
     /// (USCDI) Kind of material that forms the specimen
     ///
@@ -95,7 +95,7 @@ pub struct UsCoreSpecimenProfile {
     ///
     /// `Specimen.condition` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v2-0493`
     ///
-    /// Codes: \[`V20493`\](crate::V20493)
+    /// Codes: [`V20493`](crate::V20493)
     pub condition: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments
     ///

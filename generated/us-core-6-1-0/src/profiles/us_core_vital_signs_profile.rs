@@ -90,7 +90,7 @@ pub struct UsCoreVitalSignsProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
@@ -102,7 +102,7 @@ pub struct UsCoreVitalSignsProfile {
     ///
     /// `Observation.code` 1..1, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs`, Must Support
     ///
-    /// Codes: \[`UsCoreVitalSigns`\](crate::UsCoreVitalSigns)
+    /// Codes: [`UsCoreVitalSigns`](crate::UsCoreVitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// (USCDI) Who and/or what the observation is about
     ///
@@ -144,13 +144,13 @@ pub struct UsCoreVitalSignsProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///

@@ -131,7 +131,7 @@ pub struct UsCoreAverageBloodPressureProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
@@ -179,13 +179,13 @@ pub struct UsCoreAverageBloodPressureProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -1906,7 +1906,7 @@ pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
@@ -2163,13 +2163,13 @@ pub struct UsCoreAverageBloodPressureProfileComponentSystolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -2380,7 +2380,7 @@ pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: \[`QuantityComparator`\](crate::QuantityComparator)
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
@@ -2639,13 +2639,13 @@ pub struct UsCoreAverageBloodPressureProfileComponentDiastolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

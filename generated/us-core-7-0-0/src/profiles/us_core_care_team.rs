@@ -47,7 +47,7 @@ pub struct UsCoreCareTeam {
     ///
     /// `CareTeam.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-team-status`, modifier, Must Support
     ///
-    /// Codes: \[`CareTeamStatus`\](crate::CareTeamStatus)
+    /// Codes: [`CareTeamStatus`](crate::CareTeamStatus)
     pub status: ::std::option::Option<crate::CareTeamStatusCode>,
     /// Type of team
     ///

@@ -111,7 +111,7 @@ pub struct UsCoreCoverageProfile {
     ///
     /// `Coverage.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`FinancialResourceStatusCodes`\](crate::FinancialResourceStatusCodes)
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
     pub status: crate::FinancialResourceStatusCodesCode,
     /// Coverage category such as medical or accident
     ///
@@ -147,7 +147,7 @@ pub struct UsCoreCoverageProfile {
     ///
     /// `Coverage.relationship` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/subscriber-relationship`, Must Support
     ///
-    /// Codes: \[`SubscriberRelationshipCodes`\](crate::SubscriberRelationshipCodes)
+    /// Codes: [`SubscriberRelationshipCodes`](crate::SubscriberRelationshipCodes)
     pub relationship: ::fhir_r4::CodeableConcept,
     /// Coverage start and end dates
     ///
@@ -1597,13 +1597,13 @@ pub struct UsCoreCoverageProfileIdentifierMemberid {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: \[`IdentifierUse`\](crate::IdentifierUse)
+    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
     pub use_: ::std::option::Option<crate::IdentifierUseCode>,
     /// Member Number identifier type
     ///
     /// `Identifier.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`, Must Support, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]}`
     ///
-    /// Codes: \[`IdentifierTypeCodes`\](crate::IdentifierTypeCodes)
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// The namespace for the identifier value
     ///
@@ -1834,7 +1834,7 @@ pub struct UsCoreCoverageProfileClassGroup {
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"group"}]}`
     ///
-    /// Codes: \[`CoverageClassCodes`\](crate::CoverageClassCodes)
+    /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// Group Number
     ///
@@ -2033,7 +2033,7 @@ pub struct UsCoreCoverageProfileClassPlan {
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]}`
     ///
-    /// Codes: \[`CoverageClassCodes`\](crate::CoverageClassCodes)
+    /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// Plan Number
     ///

@@ -75,7 +75,7 @@ pub struct UsCoreDiagnosticReportProfileLaboratoryReporting {
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
-    /// Codes: \[`DiagnosticReportStatus`\](crate::DiagnosticReportStatus)
+    /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
     pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///

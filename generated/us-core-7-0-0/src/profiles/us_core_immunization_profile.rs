@@ -47,7 +47,7 @@ pub struct UsCoreImmunizationProfile {
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
     ///
-    /// Codes: \[`ImmunizationStatusCodes`\](crate::ImmunizationStatusCodes)
+    /// Codes: [`ImmunizationStatusCodes`](crate::ImmunizationStatusCodes)
     pub status: crate::ImmunizationStatusCodesCode,
     /// Reason not done
     ///

@@ -119,7 +119,7 @@ pub struct UsCoreObservationScreeningAssessmentProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`ObservationStatus`\](crate::ObservationStatus)
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
     pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
@@ -175,13 +175,13 @@ pub struct UsCoreObservationScreeningAssessmentProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: \[`DataAbsentReason`\](crate::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: \[`ObservationInterpretationCodes`\](crate::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///

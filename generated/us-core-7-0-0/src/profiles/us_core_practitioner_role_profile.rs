@@ -1159,7 +1159,7 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`, Must Support
     ///
-    /// Codes: \[`ContactPointSystem`\](crate::ContactPointSystem)
+    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
     pub system: crate::ContactPointSystemCode,
     /// The actual contact point details
     ///
@@ -1169,7 +1169,7 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
     ///
-    /// Codes: \[`ContactPointUse`\](crate::ContactPointUse)
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///

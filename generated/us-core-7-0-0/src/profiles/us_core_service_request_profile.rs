@@ -124,13 +124,13 @@ pub struct UsCoreServiceRequestProfile {
     ///
     /// `ServiceRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`RequestStatus`\](crate::RequestStatus)
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
     pub status: crate::RequestStatusCode,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ServiceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier, Must Support
     ///
-    /// Codes: \[`RequestIntent`\](crate::RequestIntent)
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
     pub intent: crate::RequestIntentCode,
     /// Classification of service
     ///
@@ -142,7 +142,7 @@ pub struct UsCoreServiceRequestProfile {
     ///
     /// `ServiceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
     ///
-    /// Codes: \[`RequestPriority`\](crate::RequestPriority)
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
     pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if service/procedure should not be performed
     ///
