@@ -119,7 +119,7 @@ impl<'j> Reader<'j> {
         mark
     }
 
-    fn push_index(&mut self, index: usize) -> usize {
+    pub(crate) fn push_index(&mut self, index: usize) -> usize {
         let mark = self.path.len();
         // Written digit by digit in place: no formatting machinery per item.
         let mut digits = [0u8; 20];
@@ -431,11 +431,18 @@ impl<'j> Reader<'j> {
     /// The profiles in `meta.profile` of the resource about to be read,
     /// without consuming it.
     pub fn peek_profiles(&mut self) -> Result<Vec<String>, Error> {
-        let mut probe = self.jiter.clone();
         let mut found = Vec::new();
+        self.peek_profiles_with(|url| found.push(url.to_owned()))?;
+        Ok(found)
+    }
+
+    /// Hands each profile in `meta.profile` of the resource about to be read
+    /// to `found`, without consuming it or copying the URLs.
+    pub fn peek_profiles_with(&mut self, mut found: impl FnMut(&str)) -> Result<(), Error> {
+        let mut probe = self.jiter.clone();
         let fail = |r: &Self, e: JiterError| r.json_error(e);
         if probe.peek().ok() != Some(Peek::Object) {
-            return Ok(found);
+            return Ok(());
         }
         let mut is_meta = probe
             .known_object()
@@ -452,14 +459,13 @@ impl<'j> Reader<'j> {
                         let mut more = probe.known_array().map_err(|e| fail(self, e))?.is_some();
                         while more {
                             if probe.peek().ok() == Some(Peek::String) {
-                                let url = probe.known_str().map_err(|e| fail(self, e))?;
-                                found.push(url.to_owned());
+                                found(probe.known_str().map_err(|e| fail(self, e))?);
                             } else {
                                 probe.next_skip().map_err(|e| fail(self, e))?;
                             }
                             more = probe.array_step().map_err(|e| fail(self, e))?.is_some();
                         }
-                        return Ok(found);
+                        return Ok(());
                     }
                     probe.next_skip().map_err(|e| fail(self, e))?;
                     is_profile = probe
@@ -467,7 +473,7 @@ impl<'j> Reader<'j> {
                         .map_err(|e| fail(self, e))?
                         .map(|k| k == "profile");
                 }
-                return Ok(found);
+                return Ok(());
             }
             probe.next_skip().map_err(|e| fail(self, e))?;
             is_meta = probe
@@ -475,7 +481,7 @@ impl<'j> Reader<'j> {
                 .map_err(|e| fail(self, e))?
                 .map(|k| k == "meta");
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Reads a field holding resources of any type (`contained`, `entry.resource`).

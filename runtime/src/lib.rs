@@ -24,8 +24,8 @@ pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
-    Matcher, NonEmpty, Pattern, SliceItems, SliceOrder, SliceRule, SliceSlot, Slicing, Test,
-    convert_object, convert_resource,
+    LiteralReference, Matcher, NonEmpty, Pattern, ReferenceSlot, SliceItems, SliceOrder, SliceRule,
+    SliceSlot, Slicing, Test, convert_object, convert_resource,
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

@@ -291,12 +291,26 @@ fn matches_ahead(
             let mut found = vec![false; items.len()];
             let mut more = probe.known_array()?.is_some();
             while more {
+                // The last pattern item tried consumes the item (a copy of
+                // the parser is tried on the others): most patterns have one
+                // item, and each item is then scanned once.
+                let mut left = found.iter().filter(|done| !**done).count();
+                let mut consumed = false;
                 for (item, done) in items.iter().zip(found.iter_mut()) {
-                    if !*done {
+                    if *done {
+                        continue;
+                    }
+                    left -= 1;
+                    if left == 0 {
+                        *done = matches_ahead(probe, item, false)?;
+                        consumed = true;
+                    } else {
                         *done = matches_ahead(&mut probe.clone(), item, false)?;
                     }
                 }
-                probe.next_skip()?;
+                if !consumed {
+                    probe.next_skip()?;
+                }
                 more = probe.array_step()?.is_some();
             }
             Ok(found.into_iter().all(|done| done))
@@ -486,6 +500,58 @@ fn url_of<'p>(probe: &'p mut jiter::Jiter<'_>) -> Option<&'p str> {
     None
 }
 
+fn wrong_target(reference: &str, target: &str, targets: &[&str]) -> String {
+    format!(
+        "`{reference}` refers to a {target}; the profile allows {}",
+        targets.join(", ")
+    )
+}
+
+/// The base `Reference` type: its literal reference, if it has one. The
+/// generated R4 crate implements it.
+pub trait LiteralReference {
+    fn literal_reference(&self) -> Option<&str>;
+}
+
+/// A field of references: one, an optional one, or a list.
+pub trait ReferenceSlot {
+    /// Calls `found` with each literal reference and its index in a list
+    /// (`None` for a field that holds one).
+    fn each_reference(&self, found: &mut dyn FnMut(Option<usize>, &str));
+}
+
+impl<T: LiteralReference> ReferenceSlot for T {
+    fn each_reference(&self, found: &mut dyn FnMut(Option<usize>, &str)) {
+        if let Some(reference) = self.literal_reference() {
+            found(None, reference);
+        }
+    }
+}
+
+impl<T: LiteralReference> ReferenceSlot for Option<T> {
+    fn each_reference(&self, found: &mut dyn FnMut(Option<usize>, &str)) {
+        if let Some(reference) = self.as_ref().and_then(T::literal_reference) {
+            found(None, reference);
+        }
+    }
+}
+
+impl<T: LiteralReference> ReferenceSlot for Vec<T> {
+    fn each_reference(&self, found: &mut dyn FnMut(Option<usize>, &str)) {
+        for (index, item) in self.iter().enumerate() {
+            if let Some(reference) = item.literal_reference() {
+                found(Some(index), reference);
+            }
+        }
+    }
+}
+
+impl<T: LiteralReference> ReferenceSlot for NonEmpty<T> {
+    fn each_reference(&self, found: &mut dyn FnMut(Option<usize>, &str)) {
+        self.0.each_reference(found);
+    }
+}
+
 /// The resource type a literal reference names: `Patient/1`,
 /// `Patient/1/_history/2`, `https://example.org/fhir/Patient/1`. `None` for
 /// contained (`#p1`) and URN references, and for what is not of that form.
@@ -493,15 +559,20 @@ fn reference_type(reference: &str) -> Option<&str> {
     if reference.starts_with('#') || reference.starts_with("urn:") {
         return None;
     }
-    let segments: Vec<&str> = reference.split('/').collect();
-    let at = match segments.iter().rposition(|s| *s == "_history") {
-        Some(history) => history.checked_sub(2)?,
-        None => segments.len().checked_sub(2)?,
-    };
-    let candidate = segments[at];
-    let is_type = candidate.starts_with(|c: char| c.is_ascii_uppercase())
-        && candidate.chars().all(|c| c.is_ascii_alphanumeric());
-    is_type.then_some(candidate)
+    // The segment before the id, the id being the last segment before any
+    // `_history/version`. This runs for every reference read: segments are
+    // split on the byte `/`, nothing is allocated.
+    let segments = reference.as_bytes().rsplit(|&b| b == b'/');
+    let from_end = segments
+        .clone()
+        .position(|s| s == b"_history")
+        .map_or(1, |history| history + 2);
+    let candidate = segments.clone().nth(from_end)?;
+    let is_type = candidate.first().is_some_and(u8::is_ascii_uppercase)
+        && candidate.iter().all(u8::is_ascii_alphanumeric);
+    // Between two `/` (or an end): char boundaries of `reference`.
+    let start = candidate.as_ptr() as usize - reference.as_ptr() as usize;
+    is_type.then(|| &reference[start..start + candidate.len()])
 }
 
 /// What one discriminator of a slice asks of an item.
@@ -605,37 +676,64 @@ impl Slicing {
         })
     }
 
-    /// For slicing by `url` alone (extensions), each slice's URL.
-    fn urls(&self) -> Option<Vec<&'static str>> {
-        self.rules
-            .iter()
-            .map(|rule| match rule.matchers {
-                [
-                    Matcher {
-                        path: "url",
-                        test: Test::Value(pattern),
-                    },
-                ] if pattern.exact => match pattern.value() {
-                    JsonValue::Str(url) => Some(url.as_ref()),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect()
+    /// Whether each slice is told by its `url` alone (extensions).
+    fn by_url(&self) -> bool {
+        self.rules.iter().all(|rule| rule.url().is_some())
     }
 
-    fn keys(&self) -> Option<Vec<&'static str>> {
-        let mut keys = Vec::new();
+    /// The properties the discriminators look at (the first step of their
+    /// paths), at most [`Keys::CAPACITY`]; `None` when one looks at the
+    /// whole item, or there are more. Built for every sliced element read:
+    /// no allocation.
+    fn keys(&self) -> Option<Keys> {
+        let mut keys = Keys::default();
         for matcher in self.rules.iter().flat_map(|r| r.matchers) {
             let first = matcher.path.split('.').next().unwrap_or(matcher.path);
             if first == "$this" {
                 return None;
             }
-            if !keys.contains(&first) {
-                keys.push(first);
+            if !keys.as_slice().contains(&first) {
+                if keys.len == Keys::CAPACITY {
+                    return None;
+                }
+                keys.names[keys.len] = first;
+                keys.len += 1;
             }
         }
         Some(keys)
+    }
+}
+
+impl SliceRule {
+    /// The URL of a slice told by `url` alone (an extension slice).
+    fn url(&self) -> Option<&'static str> {
+        match self.matchers {
+            [
+                Matcher {
+                    path: "url",
+                    test: Test::Value(pattern),
+                },
+            ] if pattern.exact => match pattern.value() {
+                JsonValue::Str(url) => Some(url.as_ref()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A few property names, without a heap allocation.
+#[derive(Default)]
+struct Keys {
+    names: [&'static str; Keys::CAPACITY],
+    len: usize,
+}
+
+impl Keys {
+    const CAPACITY: usize = 8;
+
+    fn as_slice(&self) -> &[&'static str] {
+        &self.names[..self.len]
     }
 }
 
@@ -788,7 +886,7 @@ impl Location {
                 r.push_text(name);
                 mark
             }
-            Location::Index(index) => r.push_text(&format!("[{index}]")),
+            Location::Index(index) => r.push_index(*index),
         }
     }
 }
@@ -806,26 +904,26 @@ impl<'j> Reader<'j> {
         let record = order.record(slicing.element);
         record.clear();
         let keys = slicing.keys();
-        let urls = slicing.urls();
+        let by_url = slicing.by_url();
         let whole_item = slicing.by_whole_item();
         self.each_item(|r, index| {
             // Malformed JSON matches no slice; the read below reports it.
             let probe = r.lookahead().ok();
-            let slot = match (&urls, probe) {
+            let slot = match probe {
                 // Extension slicing: one string compared, nothing built.
-                (Some(urls), Some(mut probe)) => url_of(&mut probe)
-                    .and_then(|url| urls.iter().position(|u| *u == url)),
-                (None, Some(probe)) if whole_item => slicing
+                Some(mut probe) if by_url => url_of(&mut probe)
+                    .and_then(|url| slicing.rules.iter().position(|rule| rule.url() == Some(url))),
+                Some(probe) if whole_item => slicing
                     .rules
                     .iter()
                     .position(|rule| rule.matches_ahead(&probe)),
-                (None, Some(mut probe)) => match keys.as_deref() {
+                Some(mut probe) => match &keys {
                     // Only the properties the discriminators name are parsed.
-                    Some(keys) => partial(probe, keys).ok(),
+                    Some(keys) => partial(probe, keys.as_slice()).ok(),
                     None => probe.next_value().ok(),
                 }
                 .and_then(|value| slicing.rules.iter().position(|rule| rule.matches(&value))),
-                (_, None) => None,
+                None => None,
             }
             .unwrap_or(slicing.rules.len());
             let location = match slicing.rules.get(slot) {
@@ -963,7 +1061,30 @@ impl<'j> Reader<'j> {
     /// restricts: a literal reference (`Patient/123`, or an absolute URL
     /// ending so) must name one of `targets`. Contained (`#id`) and URN
     /// references are not checked. A lenient read reports it as an issue.
-    pub fn reference_field<S: ReadSlot>(
+    /// The check looks at the references once read: the JSON is parsed once.
+    pub fn reference_field<S: ReadSlot + ReferenceSlot>(
+        &mut self,
+        slot: &mut S,
+        targets: &[&str],
+        in_array: bool,
+    ) -> Result<(), Error> {
+        self.read_checked(slot, in_array)?;
+        let mut wrong = Vec::new();
+        slot.each_reference(&mut |index, reference| {
+            if let Some(target) = reference_type(reference)
+                && !targets.contains(&target)
+            {
+                let index = index.or(in_array.then_some(0));
+                wrong.push((index, wrong_target(reference, target, targets)));
+            }
+        });
+        self.report_references(wrong)
+    }
+
+    /// [`Self::reference_field`] for a type of the profile's own (a
+    /// `Reference` it constrains below): the references are looked at in
+    /// the JSON ahead, before the read.
+    pub fn reference_field_ahead<S: ReadSlot>(
         &mut self,
         slot: &mut S,
         targets: &[&str],
@@ -977,14 +1098,18 @@ impl<'j> Reader<'j> {
                 if let Some(target) = reference_type(reference)
                     && !targets.contains(&target)
                 {
-                    let message = format!(
-                        "`{reference}` refers to a {target}; the profile allows {}",
-                        targets.join(", ")
-                    );
-                    wrong.push((index, message));
+                    wrong.push((index, wrong_target(reference, target, targets)));
                 }
             });
         }
+        self.report_references(wrong)?;
+        self.read_checked(slot, in_array)
+    }
+
+    /// The references to a type the profile does not allow, by index in
+    /// the list (`None` for a single reference): errors, or issues in a
+    /// lenient read.
+    fn report_references(&mut self, wrong: Vec<(Option<usize>, String)>) -> Result<(), Error> {
         for (index, message) in wrong {
             let at = index.map(|i| format!("[{i}]")).unwrap_or_default();
             let error = Error::new(format!("{}{at}.reference", self.path()), message);
@@ -993,7 +1118,7 @@ impl<'j> Reader<'j> {
             }
             self.issues.push(error);
         }
-        self.read_checked(slot, in_array)
+        Ok(())
     }
 
     /// Checks each item of a looked-ahead value (the value itself when it is
@@ -1209,6 +1334,8 @@ mod tests {
     fn literal_references_name_their_type() {
         assert_eq!(reference_type("Patient/123"), Some("Patient"));
         assert_eq!(reference_type("Patient/123/_history/4"), Some("Patient"));
+        assert_eq!(reference_type("Patient/123/_history"), Some("Patient"));
+        assert_eq!(reference_type("Patient/123/_historyX/4"), None);
         assert_eq!(
             reference_type("https://example.org/fhir/Observation/o1"),
             Some("Observation")

@@ -216,6 +216,14 @@ fn a_reference_to_a_resource_type_the_profile_does_not_allow_is_rejected() {
     let (_, issues) = UsCoreBloodPressureProfile::from_json_lenient(&json).unwrap();
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].path, "Observation.subject.reference");
+    // In a list, the item is named.
+    let mut report = example("DiagnosticReport-cbc.json");
+    report["result"][1]["reference"] = json!("Specimen/s1");
+    assert_eq!(
+        rejected(&report),
+        "DiagnosticReport.result[1].reference: `Specimen/s1` refers to a Specimen; \
+         the profile allows Observation"
+    );
 }
 
 /// The error itself, of a strict read into the profile.

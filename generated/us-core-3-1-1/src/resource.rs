@@ -126,15 +126,18 @@ impl ProfiledResource {
     fn read(
         reader: &mut ::fhirgen_runtime::Reader<'_>,
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
-        let claimed = reader.peek_profiles()?;
-        let chosen = claimed
-            .iter()
-            .map(|url| url.split('|').next().unwrap_or(url))
-            .filter_map(|url| Self::depth(url).map(|depth| (depth, url)))
-            .max_by_key(|(depth, _)| *depth)
-            .map(|(_, url)| url);
+        let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
+        reader
+            .peek_profiles_with(|url| {
+                let url = url.split('|').next().unwrap_or(url);
+                if let ::std::option::Option::Some((depth, known)) = Self::known(url)
+                    && chosen.is_none_or(|(deepest, _)| depth >= deepest)
+                {
+                    chosen = ::std::option::Option::Some((depth, known));
+                }
+            })?;
         ::std::result::Result::Ok(
-            match chosen {
+            match chosen.map(|(_, url)| url) {
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/oxygensat",
                 ) => {
@@ -341,92 +344,177 @@ impl ProfiledResource {
             },
         )
     }
-    /// How many of this crate's profiles the profile at `url` derives from.
-    fn depth(url: &str) -> ::std::option::Option<usize> {
+    /// For a profile of this crate: how many of its profiles the
+    /// profile at `url` derives from, and the URL.
+    fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
         match url {
             "http://hl7.org/fhir/StructureDefinition/oxygensat" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/StructureDefinition/oxygensat",
+                ))
             }
             "http://hl7.org/fhir/StructureDefinition/vitalsigns" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
+                ))
             }
             _ => ::std::option::Option::None,
         }

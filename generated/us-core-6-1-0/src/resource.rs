@@ -204,15 +204,18 @@ impl ProfiledResource {
     fn read(
         reader: &mut ::fhirgen_runtime::Reader<'_>,
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
-        let claimed = reader.peek_profiles()?;
-        let chosen = claimed
-            .iter()
-            .map(|url| url.split('|').next().unwrap_or(url))
-            .filter_map(|url| Self::depth(url).map(|depth| (depth, url)))
-            .max_by_key(|(depth, _)| *depth)
-            .map(|(_, url)| url);
+        let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
+        reader
+            .peek_profiles_with(|url| {
+                let url = url.split('|').next().unwrap_or(url);
+                if let ::std::option::Option::Some((depth, known)) = Self::known(url)
+                    && chosen.is_none_or(|(deepest, _)| depth >= deepest)
+                {
+                    chosen = ::std::option::Option::Some((depth, known));
+                }
+            })?;
         ::std::result::Result::Ok(
-            match chosen {
+            match chosen.map(|(_, url)| url) {
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/vitalsigns",
                 ) => {
@@ -573,158 +576,309 @@ impl ProfiledResource {
             },
         )
     }
-    /// How many of this crate's profiles the profile at `url` derives from.
-    fn depth(url: &str) -> ::std::option::Option<usize> {
+    /// For a profile of this crate: how many of its profiles the
+    /// profile at `url` derives from, and the URL.
+    fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
         match url {
             "http://hl7.org/fhir/StructureDefinition/vitalsigns" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate" => {
-                ::std::option::Option::Some(2usize)
+                ::std::option::Option::Some((
+                    2usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen" => {
-                ::std::option::Option::Some(0usize)
+                ::std::option::Option::Some((
+                    0usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen",
+                ))
             }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs",
+                ))
             }
             _ => ::std::option::Option::None,
         }

@@ -130,6 +130,9 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
         let mut tokens = TokenStream::new();
         for s in structs {
             tokens.extend(struct_tokens(s, &choice_index, options)?);
+            if s.name == "Reference" && s.kind == StructKind::Datatype {
+                tokens.extend(literal_reference());
+            }
         }
         for c in choices {
             tokens.extend(choice_tokens(c));
@@ -282,6 +285,17 @@ pub use resources::*;
 }
 
 /// Whether the crate has R4's `OperationOutcome` (the base crate).
+/// Profile crates check the target of a `Reference` once it is read.
+fn literal_reference() -> TokenStream {
+    quote! {
+        impl ::fhirgen_runtime::LiteralReference for Reference {
+            fn literal_reference(&self) -> ::std::option::Option<&str> {
+                self.reference.as_ref()?.value.as_deref()
+            }
+        }
+    }
+}
+
 fn has_outcome(space: &TypeSpace) -> bool {
     space
         .structs
@@ -493,13 +507,19 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 quote!(r.bound_object_field(&mut self.#name, #codes::CODES, #codes::VALUE_SET, #in_array)?),
             ));
         }
-        FieldType::Object { .. } if !f.reference_targets.is_empty() && pattern.is_none() => {
+        FieldType::Object { type_name, .. }
+            if !f.reference_targets.is_empty() && pattern.is_none() =>
+        {
             let targets = &f.reference_targets;
             let in_array = f.is_single_in_array();
-            arms.push((
-                f.json_name.clone(),
-                quote!(r.reference_field(&mut self.#name, &[#(#targets),*], #in_array)?),
-            ));
+            // The base `Reference` is checked once read; a profile's own
+            // struct for it, in the JSON ahead.
+            let read = if type_name == "::fhir_r4::Reference" {
+                quote!(r.reference_field(&mut self.#name, &[#(#targets),*], #in_array)?)
+            } else {
+                quote!(r.reference_field_ahead(&mut self.#name, &[#(#targets),*], #in_array)?)
+            };
+            arms.push((f.json_name.clone(), read));
         }
         FieldType::Object { .. } if f.is_single_in_array() => arms.push((
             f.json_name.clone(),

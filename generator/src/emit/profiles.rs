@@ -287,23 +287,28 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
             }
 
             fn read(reader: &mut ::fhirgen_runtime::Reader<'_>) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
-                let claimed = reader.peek_profiles()?;
-                let chosen = claimed
-                    .iter()
-                    .map(|url| url.split('|').next().unwrap_or(url))
-                    .filter_map(|url| Self::depth(url).map(|depth| (depth, url)))
-                    .max_by_key(|(depth, _)| *depth)
-                    .map(|(_, url)| url);
-                ::std::result::Result::Ok(match chosen {
+                // The deepest of the claimed profiles this crate has (the
+                // last of them on a tie).
+                let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
+                reader.peek_profiles_with(|url| {
+                    let url = url.split('|').next().unwrap_or(url);
+                    if let ::std::option::Option::Some((depth, known)) = Self::known(url)
+                        && chosen.is_none_or(|(deepest, _)| depth >= deepest)
+                    {
+                        chosen = ::std::option::Option::Some((depth, known));
+                    }
+                })?;
+                ::std::result::Result::Ok(match chosen.map(|(_, url)| url) {
                     #( ::std::option::Option::Some(#urls) => Self::#names(::fhirgen_runtime::Owned::from_box(reader.resource_boxed()?)), )*
                     _ => Self::Other(<::fhir_r4::Resource as ::fhirgen_runtime::AnyResource>::read_any(reader)?),
                 })
             }
 
-            /// How many of this crate's profiles the profile at `url` derives from.
-            fn depth(url: &str) -> ::std::option::Option<usize> {
+            /// For a profile of this crate: how many of its profiles the
+            /// profile at `url` derives from, and the URL.
+            fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
                 match url {
-                    #( #urls => ::std::option::Option::Some(#depths), )*
+                    #( #urls => ::std::option::Option::Some((#depths, #urls)), )*
                     _ => ::std::option::Option::None,
                 }
             }

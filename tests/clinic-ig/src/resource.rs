@@ -42,15 +42,18 @@ impl ProfiledResource {
     fn read(
         reader: &mut ::fhirgen_runtime::Reader<'_>,
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
-        let claimed = reader.peek_profiles()?;
-        let chosen = claimed
-            .iter()
-            .map(|url| url.split('|').next().unwrap_or(url))
-            .filter_map(|url| Self::depth(url).map(|depth| (depth, url)))
-            .max_by_key(|(depth, _)| *depth)
-            .map(|(_, url)| url);
+        let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
+        reader
+            .peek_profiles_with(|url| {
+                let url = url.split('|').next().unwrap_or(url);
+                if let ::std::option::Option::Some((depth, known)) = Self::known(url)
+                    && chosen.is_none_or(|(deepest, _)| depth >= deepest)
+                {
+                    chosen = ::std::option::Option::Some((depth, known));
+                }
+            })?;
         ::std::result::Result::Ok(
-            match chosen {
+            match chosen.map(|(_, url)| url) {
                 ::std::option::Option::Some(
                     "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose",
                 ) => {
@@ -75,14 +78,21 @@ impl ProfiledResource {
             },
         )
     }
-    /// How many of this crate's profiles the profile at `url` derives from.
-    fn depth(url: &str) -> ::std::option::Option<usize> {
+    /// For a profile of this crate: how many of its profiles the
+    /// profile at `url` derives from, and the URL.
+    fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
         match url {
             "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose",
+                ))
             }
             "https://clinic.example.org/fhir/StructureDefinition/clinic-patient" => {
-                ::std::option::Option::Some(1usize)
+                ::std::option::Option::Some((
+                    1usize,
+                    "https://clinic.example.org/fhir/StructureDefinition/clinic-patient",
+                ))
             }
             _ => ::std::option::Option::None,
         }

@@ -102,3 +102,8 @@ impl ::fhirgen_runtime::Object for Reference {
         w.primitive_field("display", &self.display);
     }
 }
+impl ::fhirgen_runtime::LiteralReference for Reference {
+    fn literal_reference(&self) -> ::std::option::Option<&str> {
+        self.reference.as_ref()?.value.as_deref()
+    }
+}
