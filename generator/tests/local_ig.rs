@@ -5,12 +5,13 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{fhirgen, run, shared_packages};
 
-#[test]
-fn a_differential_only_ig_becomes_a_crate() {
+/// `fhirgen generate --package definitions/local/clinic-ig --out DIR`, with
+/// `extra` arguments: the folder it wrote (in a temporary one) and stderr.
+fn generate_clinic_ig(extra: &[&str]) -> (tempfile::TempDir, PathBuf, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = tempfile::tempdir().unwrap();
     let crate_dir = out.path().join("clinic-ig");
@@ -18,20 +19,22 @@ fn a_differential_only_ig_becomes_a_crate() {
     let mut generate = fhirgen(cache.path());
     generate
         .current_dir(root)
-        .args([
-            "generate",
-            "--offline",
-            "--package",
-            "definitions/local/clinic-ig",
-            "--out",
-        ])
+        .args(["generate", "--offline"])
+        .args(extra)
+        .args(["--package", "definitions/local/clinic-ig", "--out"])
         .arg(&crate_dir)
         .arg("--packages")
         .arg(shared_packages());
     let output = run(&mut generate);
     assert_eq!(output.code, 0, "{}", output.stderr);
+    (out, crate_dir, output.stderr)
+}
+
+#[test]
+fn a_differential_only_ig_becomes_a_crate() {
+    let (_out, crate_dir, stderr) = generate_clinic_ig(&[]);
     // Everything was derived (no "snapshot derived ... except" note).
-    assert!(!output.stderr.contains("except"), "{}", output.stderr);
+    assert!(!stderr.contains("except"), "{stderr}");
 
     let read = |file: &str| std::fs::read_to_string(crate_dir.join(file)).unwrap();
     let patient = read("src/profiles/clinic_patient.rs");
@@ -102,26 +105,7 @@ fn a_differential_only_ig_becomes_a_crate() {
 
 #[test]
 fn without_reuse_the_us_core_types_are_generated_too() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let crate_dir = out.path().join("clinic-ig");
-    let cache = tempfile::tempdir().unwrap();
-    let mut generate = fhirgen(cache.path());
-    generate
-        .current_dir(root)
-        .args([
-            "generate",
-            "--offline",
-            "--no-reuse",
-            "--package",
-            "definitions/local/clinic-ig",
-            "--out",
-        ])
-        .arg(&crate_dir)
-        .arg("--packages")
-        .arg(shared_packages());
-    let output = run(&mut generate);
-    assert_eq!(output.code, 0, "{}", output.stderr);
+    let (_out, crate_dir, _) = generate_clinic_ig(&["--no-reuse"]);
     let patient =
         std::fs::read_to_string(crate_dir.join("src/profiles/clinic_patient.rs")).unwrap();
     assert!(patient.contains("pub gender: crate::AdministrativeGenderCode,"));

@@ -6,41 +6,21 @@
 //!
 //! `cargo bench -p fhirgen-e2e --bench us_core_json`
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use fhirgen::package::{Package, packages_folder};
 use us_core_6_1_0::ProfiledResource;
 
 fn main() {
     divan::main();
 }
 
-/// The examples that claim a US Core 6.1.0 profile, compact, as a server
-/// receives them.
-static EXAMPLES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let archive = packages_folder(root).join("hl7.fhir.us.core-6.1.0.tgz");
-    let package = Package::from_archive(&archive).unwrap();
-    let mut resources = Vec::new();
-    for entry in package.examples() {
-        let value = package.json(&entry.filename).unwrap();
-        if value["resourceType"] == "Bundle" {
-            for item in value["entry"].as_array().into_iter().flatten() {
-                resources.push(item["resource"].clone());
-            }
-        } else {
-            resources.push(value);
-        }
-    }
-    resources
-        .iter()
-        .map(|r| serde_json::to_vec(r).unwrap())
-        .filter(|bytes| ProfiledResource::from_json(bytes).is_ok_and(|r| r.profile().is_some()))
-        .collect()
-});
+#[path = "../workloads/us_core_examples.rs"]
+mod us_core_examples;
+
+/// The examples that claim a US Core 6.1.0 profile.
+static EXAMPLES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(us_core_examples::claimed_examples);
 
 fn counters<'a, 'b>(bencher: Bencher<'a, 'b>) -> Bencher<'a, 'b> {
     let bytes: usize = EXAMPLES.iter().map(Vec::len).sum();

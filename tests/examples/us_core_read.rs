@@ -3,31 +3,13 @@
 //! base R4 types (`base`), many times: a fixed workload for callgrind / perf.
 //!
 //! `valgrind --tool=callgrind --toggle-collect='*_pass*' target/release/examples/us_core_read [profile|serde|base] [ROUNDS]`
-use std::path::Path;
-
-use fhirgen::package::{Package, packages_folder};
 use us_core_6_1_0::ProfiledResource;
 
+#[path = "../workloads/us_core_examples.rs"]
+mod us_core_examples;
+
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let package =
-        Package::from_archive(&packages_folder(root).join("hl7.fhir.us.core-6.1.0.tgz")).unwrap();
-    let mut resources = Vec::new();
-    for entry in package.examples() {
-        let value = package.json(&entry.filename).unwrap();
-        if value["resourceType"] == "Bundle" {
-            for item in value["entry"].as_array().into_iter().flatten() {
-                resources.push(item["resource"].clone());
-            }
-        } else {
-            resources.push(value);
-        }
-    }
-    let examples: Vec<Vec<u8>> = resources
-        .iter()
-        .map(|r| serde_json::to_vec(r).unwrap())
-        .filter(|b| ProfiledResource::from_json(b).is_ok_and(|r| r.profile().is_some()))
-        .collect();
+    let examples = us_core_examples::claimed_examples();
     let mode = std::env::args().nth(1).unwrap_or_default();
     let rounds: usize = std::env::args()
         .nth(2)
