@@ -38,12 +38,16 @@ pub fn validate(
     match resource.as_object() {
         Some(object) => {
             if object.get("resourceType").and_then(Value::as_str) != Some(model.type_.as_str()) {
-                checker.error(&model.type_, format!("expected a {} resource", model.type_));
+                checker.error(
+                    &model.type_,
+                    STRUCTURE,
+                    format!("expected a {} resource", model.type_),
+                );
             } else {
                 checker.object(&model.root, object, &model.type_);
             }
         }
-        None => checker.error(&model.type_, "expected a JSON object".to_owned()),
+        None => checker.error(&model.type_, STRUCTURE, "expected a JSON object".to_owned()),
     }
     checker.issues
 }
@@ -63,11 +67,12 @@ struct Checker<'a, 'e> {
 }
 
 impl Checker<'_, '_> {
-    fn error(&mut self, path: &str, message: String) {
+    /// An error of FHIR issue type `code` (`REQUIRED`, `VALUE`, ...).
+    fn error(&mut self, path: &str, code: &'static str, message: String) {
         self.issues.push(Issue {
             severity: "error",
             path: path.to_owned(),
-            code: issue_code(&message),
+            code,
             message,
         });
     }
@@ -93,6 +98,7 @@ impl Checker<'_, '_> {
         if (count as u64) < u64::from(node.min) {
             self.error(
                 path,
+                REQUIRED,
                 format!(
                     "{} is required ({}..{}) but absent",
                     node.id, node.min, node.max
@@ -102,7 +108,11 @@ impl Checker<'_, '_> {
         if let crate::conformance::Max::Count(max) = node.max
             && count as u64 > u64::from(max)
         {
-            self.error(path, format!("{count} items, at most {max} allowed"));
+            self.error(
+                path,
+                INVALID,
+                format!("{count} items, at most {max} allowed"),
+            );
         }
         let is_list = node.max != crate::conformance::Max::Count(1);
         let mut in_slice = vec![None; count];
@@ -121,6 +131,7 @@ impl Checker<'_, '_> {
             {
                 self.error(
                     &item_path,
+                    STRUCTURE,
                     format!(
                         "type {code} is not allowed here (allowed: {})",
                         types.join(", ")
@@ -130,6 +141,7 @@ impl Checker<'_, '_> {
             if item.value.is_none() && item.element.is_none() {
                 self.error(
                     &item_path,
+                    STRUCTURE,
                     "an element needs a value or an extension".to_owned(),
                 );
             }
@@ -175,6 +187,7 @@ impl Checker<'_, '_> {
             if count < slice.node.min as usize {
                 self.error(
                     &slice_path,
+                    REQUIRED,
                     format!(
                         "slice {} is required ({}..{}) but absent",
                         slice.name, slice.node.min, slice.node.max
@@ -186,6 +199,7 @@ impl Checker<'_, '_> {
             {
                 self.error(
                     &slice_path,
+                    INVALID,
                     format!(
                         "{count} items in slice {}, at most {max} allowed",
                         slice.name
@@ -198,6 +212,7 @@ impl Checker<'_, '_> {
                 if slot.is_none() {
                     self.error(
                         &format!("{path}[{index}]"),
+                        INVALID,
                         "matches no slice, and the slicing is closed".to_owned(),
                     );
                 }
@@ -263,12 +278,16 @@ impl Checker<'_, '_> {
         if let Some(fixed) = &node.fixed
             && value != fixed
         {
-            self.error(path, format!("must be exactly {fixed}, found {value}"));
+            self.error(
+                path,
+                VALUE,
+                format!("must be exactly {fixed}, found {value}"),
+            );
         }
         if let Some(pattern) = &node.pattern
             && !contains(value, pattern)
         {
-            self.error(path, format!("must match the pattern {pattern}"));
+            self.error(path, VALUE, format!("must match the pattern {pattern}"));
         }
         if let Some(object) = value.as_object() {
             self.object(node, object, path);
@@ -399,15 +418,8 @@ fn codings(value: &Value) -> Vec<(Option<&str>, &str)> {
     }
 }
 
-/// The FHIR issue type of one of this module's messages.
-fn issue_code(message: &str) -> &'static str {
-    if message.ends_with("but absent") {
-        "required"
-    } else if message.starts_with("must ") {
-        "value"
-    } else if message.starts_with("type ") || message.starts_with("an element needs") {
-        "structure"
-    } else {
-        "invalid"
-    }
-}
+// The FHIR issue types (`OperationOutcome.issue.code`) of this module's errors.
+const REQUIRED: &str = "required";
+const VALUE: &str = "value";
+const STRUCTURE: &str = "structure";
+const INVALID: &str = "invalid";

@@ -187,7 +187,7 @@ pub fn impls(name: &Ident, parts: ObjectParts) -> TokenStream {
         quote!()
     } else {
         quote! {
-            fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+            fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
                 #(#finish)*
                 ::std::result::Result::Ok(())
             }

@@ -72,3 +72,51 @@ impl std::error::Error for Error {}
 
 /// Something a lenient read let through, with where it was.
 pub type Issue = Error;
+
+/// What is wrong with a value, or found by an object's checks once it is
+/// read, before the reader adds where: the issue type, the property below
+/// the object it concerns (`component:diastolic`; empty for a value) and
+/// the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: IssueCode,
+    pub at: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(code: IssueCode, at: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A value that is not valid ([`IssueCode::Value`]).
+    pub fn value(message: impl Into<String>) -> Self {
+        Self::new(IssueCode::Value, "", message)
+    }
+
+    /// A code outside the required value set ([`IssueCode::CodeInvalid`]).
+    pub fn code_invalid(message: impl Into<String>) -> Self {
+        Self::new(IssueCode::CodeInvalid, "", message)
+    }
+}
+
+/// A malformed value: the messages of the primitive parsers.
+impl From<String> for Problem {
+    fn from(message: String) -> Self {
+        Self::value(message)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.at, self.message)
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use jiter::{Jiter, JiterError, Peek};
 
-use crate::error::{Error, Issue, IssueCode};
+use crate::error::{Error, Issue, IssueCode, Problem};
 use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 
@@ -82,13 +82,8 @@ impl<'j> Reader<'j> {
 
     /// A primitive value that could not be read: malformed, or (a code
     /// enum's) not in the required value set.
-    fn value_error(&self, message: String) -> Error {
-        let code = if message.contains("is not in the required value set") {
-            IssueCode::CodeInvalid
-        } else {
-            IssueCode::Value
-        };
-        self.error(message).with_code(code)
+    fn value_error(&self, problem: Problem) -> Error {
+        self.error(problem.message).with_code(problem.code)
     }
 
     fn json_error(&self, error: JiterError) -> Error {
@@ -363,15 +358,11 @@ impl<'j> Reader<'j> {
                 .with_code(IssueCode::Required));
         }
         object.finish().map_err(|problem| {
-            let (property, message) = problem.split_once(": ").unwrap_or(("", &problem));
-            let mark = self.push_key(property);
-            // The checks a type runs once read: slice cardinalities.
-            let code = if message.contains("required slice is missing") {
-                IssueCode::Required
-            } else {
-                IssueCode::Invalid
-            };
-            let error = self.error(message).with_code(code);
+            if problem.at.is_empty() {
+                return self.error(problem.message).with_code(problem.code);
+            }
+            let mark = self.push_key(&problem.at);
+            let error = self.error(problem.message).with_code(problem.code);
             self.pop(mark);
             error
         })

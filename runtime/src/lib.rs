@@ -18,7 +18,7 @@ mod temporal;
 
 pub use builder::{Missing, Set, from_pattern};
 pub use compare::first_difference;
-pub use error::{Error, Issue, IssueCode};
+pub use error::{Error, Issue, IssueCode, Problem};
 pub use json::{AnyResource, Reader, ResourceSlot, Writer};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};

@@ -1,7 +1,7 @@
 //! The traits generated types implement. Each is a handful of small methods:
 //! the loops that drive them live in [`crate::json`], compiled once.
 
-use crate::error::Error;
+use crate::error::{Error, IssueCode, Problem};
 use crate::json::{Reader, Writer};
 
 /// Which of an object's JSON properties have been read (for duplicates and
@@ -61,8 +61,9 @@ pub trait Object {
 
     /// Checks what can only be judged once the whole object is read: each
     /// element of a repeating primitive has a value or an extension (`given`
-    /// and `_given` arrive separately). Names the offending property.
-    fn finish(&self) -> Result<(), String> {
+    /// and `_given` arrive separately), slice cardinalities. The problem
+    /// names the offending property.
+    fn finish(&self) -> Result<(), Problem> {
         Ok(())
     }
 }
@@ -115,20 +116,24 @@ impl<T: Object + ?Sized> Object for Box<T> {
         (**self).write_fields(w)
     }
 
-    fn finish(&self) -> Result<(), String> {
+    fn finish(&self) -> Result<(), Problem> {
         (**self).finish()
     }
 }
 
 /// For [`Object::finish`]: the first element of a repeating primitive with
 /// neither value nor extension, as `name[index]`.
-pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), String> {
+pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), Problem> {
     match list
         .iter()
         .position(|p| p.value.is_none() && !p.has_element_part())
     {
-        Some(index) => Err(format!(
-            "{name}[{index}]: an element needs a value or an extension (null in both `{name}` and `_{name}`)"
+        Some(index) => Err(Problem::new(
+            IssueCode::Structure,
+            format!("{name}[{index}]"),
+            format!(
+                "an element needs a value or an extension (null in both `{name}` and `_{name}`)"
+            ),
         )),
         None => Ok(()),
     }
@@ -138,16 +143,18 @@ pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Res
 /// US Core's missing-data rule: such an element uses the value set's own code
 /// for "unknown" (or, where it has none, must be populated); an element with
 /// only a data-absent-reason extension is not allowed.
-pub fn coded_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), String> {
+pub fn coded_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Result<(), Problem> {
     match list.iter().position(|p| p.value.is_none()) {
         Some(index) => {
             let at = if list.len() > 1 {
-                format!("[{index}]")
+                format!("{name}[{index}]")
             } else {
-                String::new()
+                name.to_owned()
             };
-            Err(format!(
-                "{name}{at}: a code from the required value set is needed here (for an unknown value, the value set's own code; a data-absent-reason extension alone is not allowed)"
+            Err(Problem::new(
+                IssueCode::Required,
+                at,
+                "a code from the required value set is needed here (for an unknown value, the value set's own code; a data-absent-reason extension alone is not allowed)",
             ))
         }
         None => Ok(()),

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::Problem;
 use crate::json::{Reader, Writer};
 use crate::temporal::{Date, DateTime, Instant, Time};
 
@@ -180,14 +181,14 @@ impl fmt::Display for Decimal {
 
 /// A Rust type that holds the value of FHIR primitives.
 pub trait PrimitiveValue: Sized {
-    /// Reads the JSON value; the error is the message, the reader adds where.
-    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String>;
+    /// Reads the JSON value; the error is the problem, the reader adds where.
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, Problem>;
     fn write(&self, w: &mut Writer);
 }
 
 impl PrimitiveValue for bool {
-    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
-        r.next_bool()
+    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, Problem> {
+        Ok(r.next_bool()?)
     }
 
     fn write(&self, w: &mut Writer) {
@@ -196,17 +197,17 @@ impl PrimitiveValue for bool {
 }
 
 impl PrimitiveValue for i32 {
-    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String> {
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, Problem> {
         let value: i32 = r.next_number(|text| {
             text.parse()
                 .map_err(|_| format!("`{text}` is not a valid FHIR integer"))
         })?;
         match kind {
             Kind::PositiveInt if value < 1 => {
-                Err(format!("{value} is not a positiveInt (1 or more)"))
+                Err(format!("{value} is not a positiveInt (1 or more)").into())
             }
             Kind::UnsignedInt if value < 0 => {
-                Err(format!("{value} is not an unsignedInt (0 or more)"))
+                Err(format!("{value} is not an unsignedInt (0 or more)").into())
             }
             _ => Ok(value),
         }
@@ -218,8 +219,8 @@ impl PrimitiveValue for i32 {
 }
 
 impl PrimitiveValue for Decimal {
-    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
-        r.next_number(str::parse)
+    fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, Problem> {
+        Ok(r.next_number(str::parse)?)
     }
 
     fn write(&self, w: &mut Writer) {
@@ -228,7 +229,7 @@ impl PrimitiveValue for Decimal {
 }
 
 impl PrimitiveValue for String {
-    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, String> {
+    fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, Problem> {
         let text = r.next_string()?;
         check_string(&text, kind)?;
         Ok(text)
@@ -242,8 +243,8 @@ impl PrimitiveValue for String {
 macro_rules! temporal_value {
     ($($ty:ty),*) => {$(
         impl PrimitiveValue for $ty {
-            fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, String> {
-                r.next_string()?.parse()
+            fn read(r: &mut Reader<'_>, _: Kind) -> Result<Self, Problem> {
+                Ok(r.next_string()?.parse()?)
             }
 
             fn write(&self, w: &mut Writer) {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use jiter::JsonValue;
 
-use crate::error::{Error, IssueCode};
+use crate::error::{Error, IssueCode, Problem};
 use crate::json::{ReadSlot, Reader, WriteSlot, Writer};
 use crate::object::{Empty, Object, ResourceType};
 use crate::primitive::{Kind, Primitive, PrimitiveValue};
@@ -764,8 +764,8 @@ impl SliceOrder {
     }
 
     /// Checks the number of items each slice got against its cardinality,
-    /// after parsing. The error names the slice (`component:diastolic`).
-    pub fn check(&self, slicing: &Slicing) -> Result<(), String> {
+    /// after parsing. The problem names the slice (`component:diastolic`).
+    pub fn check(&self, slicing: &Slicing) -> Result<(), Problem> {
         let order = self.get(slicing.element);
         for (index, rule) in slicing.rules.iter().enumerate() {
             let count = order
@@ -774,20 +774,25 @@ impl SliceOrder {
                 .count() as u32;
             let name = || format!("{}:{}", slicing.element, rule.name);
             if count < rule.min {
-                let name = name();
                 return Err(if count == 0 {
-                    format!("{name}: required slice is missing (min {})", rule.min)
+                    Problem::new(
+                        IssueCode::Required,
+                        name(),
+                        format!("required slice is missing (min {})", rule.min),
+                    )
                 } else {
-                    format!(
-                        "{name}: {count} items, the slice needs at least {}",
-                        rule.min
+                    Problem::new(
+                        IssueCode::Invalid,
+                        name(),
+                        format!("{count} items, the slice needs at least {}", rule.min),
                     )
                 });
             }
             if let Some(max) = rule.max.filter(|&max| count > max) {
-                return Err(format!(
-                    "{}: {count} items, the slice allows at most {max}",
-                    name()
+                return Err(Problem::new(
+                    IssueCode::Invalid,
+                    name(),
+                    format!("{count} items, the slice allows at most {max}"),
                 ));
             }
         }
@@ -1173,7 +1178,7 @@ impl<'j> Reader<'j> {
         value_set: &str,
         from_code: fn(&str) -> Option<T>,
         other: fn(String) -> T,
-    ) -> Result<T, String> {
+    ) -> Result<T, Problem> {
         let read = self.with_next_str(|code| {
             crate::primitive::check_string(code, kind)?;
             Ok::<_, String>(match from_code(code) {
@@ -1192,9 +1197,9 @@ impl<'j> Reader<'j> {
                 self.issues.push(issue);
                 Ok(other(code))
             }
-            Err(code) => Err(format!(
+            Err(code) => Err(Problem::code_invalid(format!(
                 "code `{code}` is not in the required value set {value_set}"
-            )),
+            ))),
         }
     }
 

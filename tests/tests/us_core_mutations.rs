@@ -257,6 +257,20 @@ fn errors_carry_their_issue_type_and_become_an_operation_outcome() {
     bp["component"].as_array_mut().unwrap().remove(1);
     assert_eq!(rejected_error(&bp).code, IssueCode::Required);
 
+    // A required code given only as a data-absent-reason: US Core's
+    // missing-data rule wants the code (the value set's own "unknown").
+    let mut bp = example("Observation-blood-pressure.json");
+    bp.as_object_mut().unwrap().remove("status");
+    bp["_status"] = json!({"extension": [{
+        "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+        "valueCode": "unknown"
+    }]});
+    let error = rejected_error(&bp);
+    assert_eq!(
+        (error.path.as_str(), error.code),
+        ("Observation.status", IssueCode::Required)
+    );
+
     let mut patient = example("Patient-example.json");
     patient["nickname"] = json!("Amy");
     assert_eq!(rejected_error(&patient).code, IssueCode::Structure);

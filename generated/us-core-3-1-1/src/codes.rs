@@ -105,7 +105,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/address-type",
@@ -231,7 +231,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/address-use",
@@ -359,7 +359,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AdministrativeGender {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/administrative-gender",
@@ -2909,7 +2909,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllSecurityLabels {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/security-labels",
@@ -3045,7 +3045,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCategory {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-category",
@@ -3173,7 +3173,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceClinicalStatusCodes
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical",
@@ -3298,7 +3298,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCriticality {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality",
@@ -3412,7 +3412,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-type",
@@ -3560,7 +3560,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceVerificationStatusC
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergyintolerance-verification",
@@ -3688,7 +3688,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CarePlanIntent {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/care-plan-intent",
@@ -3825,7 +3825,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CareTeamStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/care-team-status",
@@ -3953,7 +3953,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CompositionStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/composition-status",
@@ -4111,7 +4111,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionClinicalStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/condition-clinical",
@@ -4272,7 +4272,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionVerificationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/condition-ver-status",
@@ -4427,7 +4427,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointSystem {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/contact-point-system",
@@ -4564,7 +4564,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/contact-point-use",
@@ -4831,7 +4831,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DataAbsentReason {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/data-absent-reason",
@@ -5033,7 +5033,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DiagnosticReportStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/diagnostic-report-status",
@@ -5158,7 +5158,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DocumentReferenceStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/document-reference-status",
@@ -5331,7 +5331,7 @@ impl ::fhirgen_runtime::PrimitiveValue for EncounterStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/encounter-status",
@@ -5495,7 +5495,7 @@ impl ::fhirgen_runtime::PrimitiveValue for EventStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/event-status",
@@ -5623,7 +5623,7 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/device-status",
@@ -5808,7 +5808,7 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatusReason {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/device-status-reason",
@@ -5981,7 +5981,7 @@ impl ::fhirgen_runtime::PrimitiveValue for GoalLifecycleStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/goal-status",
@@ -6277,7 +6277,7 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierTypeCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/identifier-type",
@@ -6414,7 +6414,7 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/identifier-use",
@@ -6533,7 +6533,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ImmunizationStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/immunization-status",
@@ -6643,7 +6643,7 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationMode {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/location-mode",
@@ -6762,7 +6762,7 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/location-status",
@@ -6975,7 +6975,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MaritalStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/marital-status",
@@ -7155,7 +7155,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationRequestIntent {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medicationrequest-intent",
@@ -7280,7 +7280,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medication-status",
@@ -7460,7 +7460,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationrequestStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medicationrequest-status",
@@ -7600,7 +7600,7 @@ impl ::fhirgen_runtime::PrimitiveValue for NameUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/name-use",
@@ -8240,7 +8240,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationInterpretationCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-interpretation",
@@ -8404,7 +8404,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-status",
@@ -9265,7 +9265,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceActivityType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/provenance-activity-type",
@@ -9485,7 +9485,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceParticipantType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/provenance-agent-type",
@@ -9613,7 +9613,7 @@ impl ::fhirgen_runtime::PrimitiveValue for QuantityComparator {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/quantity-comparator",
@@ -9741,7 +9741,7 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestPriority {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/request-priority",
@@ -9896,7 +9896,7 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/request-status",
@@ -10042,7 +10042,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UdiEntryType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/udi-entry-type",
@@ -10177,7 +10177,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreConditionCategoryCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-condition-category",
@@ -10290,7 +10290,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreDiagnosticReportCategory {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-diagnosticreport-category",
@@ -10396,7 +10396,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreDocumentReferenceCategory {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-category",
@@ -10506,7 +10506,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreObservationSmokingStatusStatus 
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status",
@@ -12941,7 +12941,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreProviderRoleNucc {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-provider-role",
@@ -13040,7 +13040,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreSmokingStatusObservationCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-smoking-status-observation-codes",
@@ -14764,7 +14764,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreVaccineAdministeredValueSetCvx 
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-vaccines-cvx",
@@ -14977,7 +14977,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActEncounterCode {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode",
@@ -15749,7 +15749,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3PurposeOfUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-PurposeOfUse",
@@ -17244,7 +17244,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ServiceDeliveryLocationRoleType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType",
@@ -17424,7 +17424,7 @@ impl ::fhirgen_runtime::PrimitiveValue for VitalSigns {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-vitalsignresult",

@@ -105,7 +105,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/address-type",
@@ -231,7 +231,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AddressUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/address-use",
@@ -359,7 +359,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AdministrativeGender {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/administrative-gender",
@@ -2909,7 +2909,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllSecurityLabels {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/security-labels",
@@ -3045,7 +3045,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCategory {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-category",
@@ -3173,7 +3173,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceClinicalStatusCodes
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical",
@@ -3298,7 +3298,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceCriticality {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality",
@@ -3412,7 +3412,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergy-intolerance-type",
@@ -3560,7 +3560,7 @@ impl ::fhirgen_runtime::PrimitiveValue for AllergyIntoleranceVerificationStatusC
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/allergyintolerance-verification",
@@ -3666,7 +3666,7 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyLengthUnits {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/ucum-bodylength",
@@ -3772,7 +3772,7 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyTemperatureUnits {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/ucum-bodytemp",
@@ -3885,7 +3885,7 @@ impl ::fhirgen_runtime::PrimitiveValue for BodyWeightUnits {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/ucum-bodyweight",
@@ -4013,7 +4013,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CarePlanIntent {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/care-plan-intent",
@@ -4150,7 +4150,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CareTeamStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/care-team-status",
@@ -4278,7 +4278,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CompositionStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/composition-status",
@@ -4436,7 +4436,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionClinicalStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/condition-clinical",
@@ -4597,7 +4597,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ConditionVerificationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/condition-ver-status",
@@ -4752,7 +4752,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointSystem {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/contact-point-system",
@@ -4889,7 +4889,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ContactPointUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/contact-point-use",
@@ -5102,7 +5102,7 @@ impl ::fhirgen_runtime::PrimitiveValue for CoverageClassCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/coverage-class",
@@ -5369,7 +5369,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DataAbsentReason {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/data-absent-reason",
@@ -5571,7 +5571,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DiagnosticReportStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/diagnostic-report-status",
@@ -5696,7 +5696,7 @@ impl ::fhirgen_runtime::PrimitiveValue for DocumentReferenceStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/document-reference-status",
@@ -5869,7 +5869,7 @@ impl ::fhirgen_runtime::PrimitiveValue for EncounterStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/encounter-status",
@@ -6033,7 +6033,7 @@ impl ::fhirgen_runtime::PrimitiveValue for EventStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/event-status",
@@ -6161,7 +6161,7 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/device-status",
@@ -6346,7 +6346,7 @@ impl ::fhirgen_runtime::PrimitiveValue for FhirDeviceStatusReason {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/device-status-reason",
@@ -6470,7 +6470,7 @@ impl ::fhirgen_runtime::PrimitiveValue for FinancialResourceStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/fm-status",
@@ -6643,7 +6643,7 @@ impl ::fhirgen_runtime::PrimitiveValue for GoalLifecycleStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/goal-status",
@@ -6939,7 +6939,7 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierTypeCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/identifier-type",
@@ -7076,7 +7076,7 @@ impl ::fhirgen_runtime::PrimitiveValue for IdentifierUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/identifier-use",
@@ -7195,7 +7195,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ImmunizationStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/immunization-status",
@@ -7305,7 +7305,7 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationMode {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/location-mode",
@@ -7424,7 +7424,7 @@ impl ::fhirgen_runtime::PrimitiveValue for LocationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/location-status",
@@ -7637,7 +7637,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MaritalStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/marital-status",
@@ -7837,7 +7837,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationDispenseStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medicationdispense-status",
@@ -8017,7 +8017,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationRequestIntent {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medicationrequest-intent",
@@ -8142,7 +8142,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationStatusCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medication-status",
@@ -8322,7 +8322,7 @@ impl ::fhirgen_runtime::PrimitiveValue for MedicationrequestStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/medicationrequest-status",
@@ -8462,7 +8462,7 @@ impl ::fhirgen_runtime::PrimitiveValue for NameUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/name-use",
@@ -9102,7 +9102,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationInterpretationCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-interpretation",
@@ -9266,7 +9266,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ObservationStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-status",
@@ -10127,7 +10127,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceActivityType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/provenance-activity-type",
@@ -10347,7 +10347,7 @@ impl ::fhirgen_runtime::PrimitiveValue for ProvenanceParticipantType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/provenance-agent-type",
@@ -10475,7 +10475,7 @@ impl ::fhirgen_runtime::PrimitiveValue for QuantityComparator {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/quantity-comparator",
@@ -10622,7 +10622,7 @@ impl ::fhirgen_runtime::PrimitiveValue for QuestionnaireResponseStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/questionnaire-answers-status",
@@ -10795,7 +10795,7 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestIntent {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/request-intent",
@@ -10923,7 +10923,7 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestPriority {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/request-priority",
@@ -11078,7 +11078,7 @@ impl ::fhirgen_runtime::PrimitiveValue for RequestStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/request-status",
@@ -11206,7 +11206,7 @@ impl ::fhirgen_runtime::PrimitiveValue for SpecimenStatus {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/specimen-status",
@@ -11375,7 +11375,7 @@ impl ::fhirgen_runtime::PrimitiveValue for SubscriberRelationshipCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/subscriber-relationship",
@@ -11521,7 +11521,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UdiEntryType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/udi-entry-type",
@@ -11631,7 +11631,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreObservationSmokingStatusStatus 
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status",
@@ -11730,7 +11730,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreSmokingStatusObservationCodes {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-smoking-status-observation-codes",
@@ -11955,7 +11955,7 @@ impl ::fhirgen_runtime::PrimitiveValue for UsCoreVitalSigns {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/us/core/ValueSet/us-core-vital-signs",
@@ -12154,7 +12154,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V20493 {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v2-0493",
@@ -12367,7 +12367,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActEncounterCode {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode",
@@ -12707,7 +12707,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ActPharmacySupplyType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-ActPharmacySupplyType",
@@ -13479,7 +13479,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3PurposeOfUse {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-PurposeOfUse",
@@ -14974,7 +14974,7 @@ impl ::fhirgen_runtime::PrimitiveValue for V3ServiceDeliveryLocationRoleType {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType",
@@ -15154,7 +15154,7 @@ impl ::fhirgen_runtime::PrimitiveValue for VitalSigns {
     fn read(
         r: &mut ::fhirgen_runtime::Reader<'_>,
         kind: ::fhirgen_runtime::Kind,
-    ) -> ::std::result::Result<Self, ::std::string::String> {
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
         r.code_value(
             kind,
             "http://hl7.org/fhir/ValueSet/observation-vitalsignresult",

@@ -685,7 +685,7 @@ fn code_enum(e: &CodeEnum) -> TokenStream {
         }
 
         impl ::fhirgen_runtime::PrimitiveValue for #name {
-            fn read(r: &mut ::fhirgen_runtime::Reader<'_>, kind: ::fhirgen_runtime::Kind) -> ::std::result::Result<Self, ::std::string::String> {
+            fn read(r: &mut ::fhirgen_runtime::Reader<'_>, kind: ::fhirgen_runtime::Kind) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
                 r.code_value(kind, #value_set, Self::from_code, Self::NotInValueSet)
             }
 

@@ -185,7 +185,7 @@ impl ::fhirgen_runtime::Object for Address {
         w.primitive_field("country", &self.country);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
         ::std::result::Result::Ok(())
     }

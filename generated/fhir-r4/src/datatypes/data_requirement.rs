@@ -149,7 +149,7 @@ impl ::fhirgen_runtime::Object for DataRequirement {
         w.primitive_field("limit", &self.limit);
         w.object_field("sort", &self.sort);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "mustSupport",

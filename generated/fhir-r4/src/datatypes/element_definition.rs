@@ -1442,7 +1442,7 @@ impl ::fhirgen_runtime::Object for ElementDefinition {
         w.object_field("binding", &self.binding);
         w.object_field("mapping", &self.mapping);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "representation",
             &self.representation,
@@ -3725,7 +3725,7 @@ impl ::fhirgen_runtime::Object for ElementDefinitionType {
         w.primitive_field("aggregation", &self.aggregation);
         w.primitive_field("versioning", &self.versioning);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "targetProfile",

@@ -143,7 +143,7 @@ impl ::fhirgen_runtime::Object for HumanName {
         w.primitive_field("suffix", &self.suffix);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("given", &self.given)?;
         ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;

@@ -125,7 +125,7 @@ impl ::fhirgen_runtime::Object for Meta {
         w.object_field("security", &self.security);
         w.object_field("tag", &self.tag);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
         ::std::result::Result::Ok(())
     }

@@ -181,7 +181,7 @@ impl ::fhirgen_runtime::Object for ProdCharacteristic {
         w.object_field("image", &self.image);
         w.object_field("scoring", &self.scoring);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("color", &self.color)?;
         ::fhirgen_runtime::__private::empty_primitive("imprint", &self.imprint)?;
         ::std::result::Result::Ok(())

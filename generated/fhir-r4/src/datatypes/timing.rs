@@ -93,7 +93,7 @@ impl ::fhirgen_runtime::Object for Timing {
         w.object_field("repeat", &self.repeat);
         w.object_field("code", &self.code);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("event", &self.event)?;
         ::std::result::Result::Ok(())
     }
@@ -370,7 +370,7 @@ impl ::fhirgen_runtime::Object for TimingRepeat {
         w.primitive_field("when", &self.when);
         w.primitive_field("offset", &self.offset);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("dayOfWeek", &self.day_of_week)?;
         ::fhirgen_runtime::__private::empty_primitive("timeOfDay", &self.time_of_day)?;
         ::fhirgen_runtime::__private::empty_primitive("when", &self.when)?;

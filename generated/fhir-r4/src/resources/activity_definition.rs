@@ -706,7 +706,7 @@ impl ::fhirgen_runtime::Object for ActivityDefinition {
         w.primitive_field("transform", &self.transform);
         w.object_field("dynamicValue", &self.dynamic_value);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }

@@ -327,7 +327,7 @@ impl ::fhirgen_runtime::Object for AllergyIntolerance {
         w.object_field("note", &self.note);
         w.object_field("reaction", &self.reaction);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("category", &self.category)?;
         ::std::result::Result::Ok(())
     }

@@ -462,7 +462,7 @@ impl ::fhirgen_runtime::Object for AuditEventAgent {
         w.object_field("network", &self.network);
         w.object_field("purposeOfUse", &self.purpose_of_use);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
         ::std::result::Result::Ok(())
     }

@@ -461,7 +461,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatement {
         w.object_field("messaging", &self.messaging);
         w.object_field("document", &self.document);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiates",
             &self.instantiates,
@@ -1155,7 +1155,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRest {
         w.object_field("operation", &self.operation);
         w.primitive_field("compartment", &self.compartment);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("compartment", &self.compartment)?;
         ::std::result::Result::Ok(())
     }
@@ -1566,7 +1566,7 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResource {
         w.object_field("searchParam", &self.search_param);
         w.object_field("operation", &self.operation);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "supportedProfile",
             &self.supported_profile,

@@ -382,7 +382,7 @@ impl ::fhirgen_runtime::Object for CarePlan {
         w.object_field("activity", &self.activity);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,
@@ -807,7 +807,7 @@ impl ::fhirgen_runtime::Object for CarePlanActivityDetail {
         w.object_field("quantity", &self.quantity);
         w.primitive_field("description", &self.description);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

@@ -429,7 +429,7 @@ impl ::fhirgen_runtime::Object for ChargeItem {
         w.object_field("note", &self.note);
         w.object_field("supportingInformation", &self.supporting_information);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "definitionUri",
             &self.definition_uri,

@@ -406,7 +406,7 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinition {
         w.object_field("applicability", &self.applicability);
         w.object_field("propertyGroup", &self.property_group);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "derivedFromUri",
             &self.derived_from_uri,

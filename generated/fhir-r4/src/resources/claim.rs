@@ -927,7 +927,7 @@ impl ::fhirgen_runtime::Object for ClaimInsurance {
         w.primitive_field("preAuthRef", &self.pre_auth_ref);
         w.object_field("claimResponse", &self.claim_response);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
     }
@@ -1253,7 +1253,7 @@ impl ::fhirgen_runtime::Object for ClaimItem {
         w.object_field("encounter", &self.encounter);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "careTeamSequence",
             &self.care_team_sequence,

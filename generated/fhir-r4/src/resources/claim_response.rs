@@ -735,7 +735,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "itemSequence",
             &self.item_sequence,
@@ -912,7 +912,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1067,7 +1067,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetailSubDetail {
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1431,7 +1431,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1653,7 +1653,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1761,7 +1761,7 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetailSubDetail {
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }

@@ -345,7 +345,7 @@ impl ::fhirgen_runtime::Object for ClinicalImpression {
         w.object_field("supportingInfo", &self.supporting_info);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("protocol", &self.protocol)?;
         ::std::result::Result::Ok(())
     }

@@ -1117,7 +1117,7 @@ impl ::fhirgen_runtime::Object for CodeSystemFilter {
         w.primitive_field("operator", &self.operator);
         w.primitive_field("value", &self.value);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("operator", &self.operator)?;
         ::std::result::Result::Ok(())
     }

@@ -437,7 +437,7 @@ impl ::fhirgen_runtime::Object for CompartmentDefinitionResource {
         w.primitive_field("param", &self.param);
         w.primitive_field("documentation", &self.documentation);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("param", &self.param)?;
         ::std::result::Result::Ok(())
     }

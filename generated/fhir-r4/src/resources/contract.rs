@@ -491,7 +491,7 @@ impl ::fhirgen_runtime::Object for Contract {
         w.object_field("rule", &self.rule);
         w.choice_field(&self.legally_binding);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
@@ -1521,7 +1521,7 @@ impl ::fhirgen_runtime::Object for ContractTermAction {
         w.object_field("note", &self.note);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "contextLinkId",
@@ -1855,7 +1855,7 @@ impl ::fhirgen_runtime::Object for ContractTermAsset {
         w.primitive_field("securityLabelNumber", &self.security_label_number);
         w.object_field("valuedItem", &self.valued_item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "securityLabelNumber",
@@ -2198,7 +2198,7 @@ impl ::fhirgen_runtime::Object for ContractTermAssetValuedItem {
         w.primitive_field("linkId", &self.link_id);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "securityLabelNumber",
@@ -2381,7 +2381,7 @@ impl ::fhirgen_runtime::Object for ContractTermOffer {
         w.primitive_field("linkId", &self.link_id);
         w.primitive_field("securityLabelNumber", &self.security_label_number);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("linkId", &self.link_id)?;
         ::fhirgen_runtime::__private::empty_primitive(
             "securityLabelNumber",
@@ -2947,7 +2947,7 @@ impl ::fhirgen_runtime::Object for ContractTermSecurityLabel {
         w.object_field("category", &self.category);
         w.object_field("control", &self.control);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("number", &self.number)?;
         ::std::result::Result::Ok(())
     }

@@ -285,7 +285,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequest {
         w.object_field("insurance", &self.insurance);
         w.object_field("item", &self.item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
         ::std::result::Result::Ok(())
     }
@@ -585,7 +585,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItem {
         w.object_field("diagnosis", &self.diagnosis);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "supportingInfoSequence",
             &self.supporting_info_sequence,

@@ -307,7 +307,7 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponse {
         w.object_field("form", &self.form);
         w.object_field("error", &self.error);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
         ::std::result::Result::Ok(())
     }

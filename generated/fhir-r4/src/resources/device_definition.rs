@@ -366,7 +366,7 @@ impl ::fhirgen_runtime::Object for DeviceDefinition {
         w.object_field("parentDevice", &self.parent_device);
         w.object_field("material", &self.material);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("version", &self.version)?;
         ::std::result::Result::Ok(())
     }

@@ -408,7 +408,7 @@ impl ::fhirgen_runtime::Object for DeviceRequest {
         w.object_field("note", &self.note);
         w.object_field("relevantHistory", &self.relevant_history);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

@@ -255,7 +255,7 @@ impl ::fhirgen_runtime::Object for Endpoint {
         w.primitive_field("address", &self.address);
         w.primitive_field("header", &self.header);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "payloadMimeType",
             &self.payload_mime_type,

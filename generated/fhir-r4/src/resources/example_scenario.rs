@@ -327,7 +327,7 @@ impl ::fhirgen_runtime::Object for ExampleScenario {
         w.object_field("process", &self.process);
         w.primitive_field("workflow", &self.workflow);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("workflow", &self.workflow)?;
         ::std::result::Result::Ok(())
     }

@@ -588,7 +588,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefit {
         w.object_field("benefitPeriod", &self.benefit_period);
         w.object_field("benefitBalance", &self.benefit_balance);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
     }
@@ -1006,7 +1006,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "itemSequence",
             &self.item_sequence,
@@ -1183,7 +1183,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1338,7 +1338,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetailSubDetail {
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -1954,7 +1954,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitInsurance {
         w.object_field("coverage", &self.coverage);
         w.primitive_field("preAuthRef", &self.pre_auth_ref);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
     }
@@ -2307,7 +2307,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItem {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("detail", &self.detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "careTeamSequence",
             &self.care_team_sequence,
@@ -2646,7 +2646,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetail {
         w.object_field("adjudication", &self.adjudication);
         w.object_field("subDetail", &self.sub_detail);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
@@ -2855,7 +2855,7 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetailSubDetail {
         w.primitive_field("noteNumber", &self.note_number);
         w.object_field("adjudication", &self.adjudication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }

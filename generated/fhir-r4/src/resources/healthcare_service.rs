@@ -540,7 +540,7 @@ impl ::fhirgen_runtime::Object for HealthcareServiceAvailableTime {
         w.primitive_field("availableStartTime", &self.available_start_time);
         w.primitive_field("availableEndTime", &self.available_end_time);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("daysOfWeek", &self.days_of_week)?;
         ::std::result::Result::Ok(())
     }

@@ -375,7 +375,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuide {
         w.object_field("definition", &self.definition);
         w.object_field("manifest", &self.manifest);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "fhirVersion",
             &self.fhir_version,
@@ -980,7 +980,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionResource {
         w.choice_field(&self.example);
         w.primitive_field("groupingId", &self.grouping_id);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "fhirVersion",
             &self.fhir_version,
@@ -1403,7 +1403,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifest {
         w.primitive_field("image", &self.image);
         w.primitive_field("other", &self.other);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("image", &self.image)?;
         ::fhirgen_runtime::__private::empty_primitive("other", &self.other)?;
         ::std::result::Result::Ok(())
@@ -1510,7 +1510,7 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestPage {
         w.primitive_field("title", &self.title);
         w.primitive_field("anchor", &self.anchor);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("anchor", &self.anchor)?;
         ::std::result::Result::Ok(())
     }

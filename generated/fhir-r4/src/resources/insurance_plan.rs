@@ -269,7 +269,7 @@ impl ::fhirgen_runtime::Object for InsurancePlan {
         w.object_field("coverage", &self.coverage);
         w.object_field("plan", &self.plan);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }

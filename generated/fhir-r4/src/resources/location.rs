@@ -314,7 +314,7 @@ impl ::fhirgen_runtime::Object for Location {
         w.primitive_field("availabilityExceptions", &self.availability_exceptions);
         w.object_field("endpoint", &self.endpoint);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
@@ -462,7 +462,7 @@ impl ::fhirgen_runtime::Object for LocationHoursOfOperation {
         w.primitive_field("openingTime", &self.opening_time);
         w.primitive_field("closingTime", &self.closing_time);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("daysOfWeek", &self.days_of_week)?;
         ::std::result::Result::Ok(())
     }

@@ -638,7 +638,7 @@ impl ::fhirgen_runtime::Object for Measure {
         w.object_field("group", &self.group);
         w.object_field("supplementalData", &self.supplemental_data);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::fhirgen_runtime::__private::empty_primitive("definition", &self.definition)?;
         ::std::result::Result::Ok(())

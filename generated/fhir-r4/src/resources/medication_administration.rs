@@ -352,7 +352,7 @@ impl ::fhirgen_runtime::Object for MedicationAdministration {
         w.object_field("dosage", &self.dosage);
         w.object_field("eventHistory", &self.event_history);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiates",
             &self.instantiates,

@@ -360,7 +360,7 @@ impl ::fhirgen_runtime::Object for MedicationKnowledge {
         w.object_field("regulatory", &self.regulatory);
         w.object_field("kinetics", &self.kinetics);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("synonym", &self.synonym)?;
         ::std::result::Result::Ok(())
     }
@@ -670,7 +670,7 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
         w.required_choice_field(&self.characteristic);
         w.primitive_field("value", &self.value);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("value", &self.value)?;
         ::std::result::Result::Ok(())
     }

@@ -496,7 +496,7 @@ impl ::fhirgen_runtime::Object for MedicationRequest {
         w.object_field("detectedIssue", &self.detected_issue);
         w.object_field("eventHistory", &self.event_history);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

@@ -335,7 +335,7 @@ impl ::fhirgen_runtime::Object for MedicinalProduct {
         );
         w.object_field("specialDesignation", &self.special_designation);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "specialMeasures",
             &self.special_measures,

@@ -452,7 +452,7 @@ impl ::fhirgen_runtime::Object for MessageDefinition {
         w.object_field("allowedResponse", &self.allowed_response);
         w.primitive_field("graph", &self.graph);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("replaces", &self.replaces)?;
         ::fhirgen_runtime::__private::empty_primitive("parent", &self.parent)?;
         ::fhirgen_runtime::__private::empty_primitive("graph", &self.graph)?;

@@ -739,7 +739,7 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQualityRoc {
         w.primitive_field("sensitivity", &self.sensitivity);
         w.primitive_field("fMeasure", &self.f_measure);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("score", &self.score)?;
         ::fhirgen_runtime::__private::empty_primitive("numTP", &self.num_tp)?;
         ::fhirgen_runtime::__private::empty_primitive("numFP", &self.num_fp)?;

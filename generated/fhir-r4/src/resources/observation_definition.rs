@@ -272,7 +272,7 @@ impl ::fhirgen_runtime::Object for ObservationDefinition {
         w.object_field("abnormalCodedValueSet", &self.abnormal_coded_value_set);
         w.object_field("criticalCodedValueSet", &self.critical_coded_value_set);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "permittedDataType",
             &self.permitted_data_type,

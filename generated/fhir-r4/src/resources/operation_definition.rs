@@ -478,7 +478,7 @@ impl ::fhirgen_runtime::Object for OperationDefinition {
         w.object_field("parameter", &self.parameter);
         w.object_field("overload", &self.overload);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("resource", &self.resource)?;
         ::std::result::Result::Ok(())
     }
@@ -601,7 +601,7 @@ impl ::fhirgen_runtime::Object for OperationDefinitionOverload {
         w.primitive_field("parameterName", &self.parameter_name);
         w.primitive_field("comment", &self.comment);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "parameterName",
             &self.parameter_name,
@@ -820,7 +820,7 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameter {
         w.object_field("referencedFrom", &self.referenced_from);
         w.object_field("part", &self.part);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "targetProfile",
             &self.target_profile,

@@ -295,7 +295,7 @@ impl ::fhirgen_runtime::Object for OperationOutcomeIssue {
         w.primitive_field("location", &self.location);
         w.primitive_field("expression", &self.expression);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("location", &self.location)?;
         ::fhirgen_runtime::__private::empty_primitive("expression", &self.expression)?;
         ::std::result::Result::Ok(())

@@ -229,7 +229,7 @@ impl ::fhirgen_runtime::Object for Organization {
         w.object_field("contact", &self.contact);
         w.object_field("endpoint", &self.endpoint);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }

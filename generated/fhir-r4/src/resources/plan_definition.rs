@@ -498,7 +498,7 @@ impl ::fhirgen_runtime::Object for PlanDefinition {
         w.object_field("goal", &self.goal);
         w.object_field("action", &self.action);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }
@@ -966,7 +966,7 @@ impl ::fhirgen_runtime::Object for PlanDefinitionAction {
         w.object_field("dynamicValue", &self.dynamic_value);
         w.object_field("action", &self.action);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("goalId", &self.goal_id)?;
         ::std::result::Result::Ok(())
     }

@@ -436,7 +436,7 @@ impl ::fhirgen_runtime::Object for Procedure {
         w.object_field("usedReference", &self.used_reference);
         w.object_field("usedCode", &self.used_code);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

@@ -233,7 +233,7 @@ impl ::fhirgen_runtime::Object for Provenance {
         w.object_field("entity", &self.entity);
         w.object_field("signature", &self.signature);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
         ::std::result::Result::Ok(())
     }

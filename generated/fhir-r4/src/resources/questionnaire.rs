@@ -403,7 +403,7 @@ impl ::fhirgen_runtime::Object for Questionnaire {
         w.object_field("code", &self.code);
         w.object_field("item", &self.item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "derivedFrom",
             &self.derived_from,

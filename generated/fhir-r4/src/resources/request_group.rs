@@ -324,7 +324,7 @@ impl ::fhirgen_runtime::Object for RequestGroup {
         w.object_field("note", &self.note);
         w.object_field("action", &self.action);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

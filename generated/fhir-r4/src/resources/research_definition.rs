@@ -536,7 +536,7 @@ impl ::fhirgen_runtime::Object for ResearchDefinition {
         w.object_field("exposureAlternative", &self.exposure_alternative);
         w.object_field("outcome", &self.outcome);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("comment", &self.comment)?;
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())

@@ -540,7 +540,7 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinition {
         w.primitive_field("variableType", &self.variable_type);
         w.object_field("characteristic", &self.characteristic);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("comment", &self.comment)?;
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())

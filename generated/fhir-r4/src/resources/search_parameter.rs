@@ -476,7 +476,7 @@ impl ::fhirgen_runtime::Object for SearchParameter {
         w.primitive_field("chain", &self.chain);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("base", &self.base)?;
         ::fhirgen_runtime::__private::empty_primitive("target", &self.target)?;
         ::fhirgen_runtime::__private::empty_primitive("comparator", &self.comparator)?;

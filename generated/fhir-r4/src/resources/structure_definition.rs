@@ -472,7 +472,7 @@ impl ::fhirgen_runtime::Object for StructureDefinition {
         w.object_field("snapshot", &self.snapshot);
         w.object_field("differential", &self.differential);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "contextInvariant",
             &self.context_invariant,

@@ -350,7 +350,7 @@ impl ::fhirgen_runtime::Object for StructureMap {
         w.primitive_field("import", &self.import);
         w.object_field("group", &self.group);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("import", &self.import)?;
         ::std::result::Result::Ok(())
     }
@@ -855,7 +855,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleDependent {
         w.primitive_field("name", &self.name);
         w.primitive_field("variable", &self.variable);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("variable", &self.variable)?;
         ::std::result::Result::Ok(())
     }
@@ -1511,7 +1511,7 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTarget {
         w.primitive_field("transform", &self.transform);
         w.object_field("parameter", &self.parameter);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("listMode", &self.list_mode)?;
         ::std::result::Result::Ok(())
     }

@@ -356,7 +356,7 @@ impl ::fhirgen_runtime::Object for SubscriptionChannel {
         w.primitive_field("payload", &self.payload);
         w.primitive_field("header", &self.header);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("header", &self.header)?;
         ::std::result::Result::Ok(())
     }

@@ -181,7 +181,7 @@ impl ::fhirgen_runtime::Object for SubstancePolymer {
         w.object_field("monomerSet", &self.monomer_set);
         w.object_field("repeat", &self.repeat);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "modification",
             &self.modification,

@@ -171,7 +171,7 @@ impl ::fhirgen_runtime::Object for SubstanceProtein {
         w.primitive_field("disulfideLinkage", &self.disulfide_linkage);
         w.object_field("subunit", &self.subunit);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "disulfideLinkage",
             &self.disulfide_linkage,

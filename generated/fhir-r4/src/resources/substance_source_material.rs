@@ -267,7 +267,7 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterial {
         w.object_field("organism", &self.organism);
         w.object_field("partDescription", &self.part_description);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "parentSubstanceName",
             &self.parent_substance_name,

@@ -762,7 +762,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersion {
         w.object_field("filter", &self.filter);
         w.primitive_field("property", &self.property);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("language", &self.language)?;
         ::fhirgen_runtime::__private::empty_primitive("property", &self.property)?;
         ::std::result::Result::Ok(())
@@ -855,7 +855,7 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersionFilte
         w.primitive_field("code", &self.code);
         w.primitive_field("op", &self.op);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("op", &self.op)?;
         ::std::result::Result::Ok(())
     }

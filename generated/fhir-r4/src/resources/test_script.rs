@@ -860,7 +860,7 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataCapability {
         w.primitive_field("link", &self.link);
         w.primitive_field("capabilities", &self.capabilities);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("origin", &self.origin)?;
         ::fhirgen_runtime::__private::empty_primitive("link", &self.link)?;
         ::std::result::Result::Ok(())

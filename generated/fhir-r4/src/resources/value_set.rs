@@ -603,7 +603,7 @@ impl ::fhirgen_runtime::Object for ValueSetComposeInclude {
         w.object_field("filter", &self.filter);
         w.primitive_field("valueSet", &self.value_set);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("valueSet", &self.value_set)?;
         ::std::result::Result::Ok(())
     }

@@ -283,7 +283,7 @@ impl ::fhirgen_runtime::Object for VerificationResult {
         w.object_field("attestation", &self.attestation);
         w.object_field("validator", &self.validator);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "targetLocation",
             &self.target_location,

@@ -528,7 +528,7 @@ impl ::fhirgen_runtime::Object for ObservationOxygensat {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&OBSERVATION_OXYGENSAT_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
@@ -2222,7 +2222,7 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCode {
         );
         w.primitive_field("text", &self.text);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&OBSERVATION_OXYGENSAT_CODE_CODING_SLICING)?;
         ::std::result::Result::Ok(())
     }
@@ -2422,7 +2422,7 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatValueQuantity {
         w.constant_field("system", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_SYSTEM_VALUE);
         w.constant_field("code", &OBSERVATION_OXYGENSAT_VALUE_QUANTITY_CODE_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

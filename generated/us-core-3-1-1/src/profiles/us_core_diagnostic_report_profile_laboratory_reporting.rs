@@ -426,7 +426,7 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileLaboratoryReport
         w.object_field("conclusionCode", &self.conclusion_code);
         w.object_field("presentedForm", &self.presented_form);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(
                 &US_CORE_DIAGNOSTIC_REPORT_PROFILE_LABORATORY_REPORTING_CATEGORY_SLICING,

@@ -375,7 +375,7 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
         w.object_field("conclusionCode", &self.conclusion_code);
         w.object_field("presentedForm", &self.presented_form);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
             ::std::slice::from_ref(&self.status),

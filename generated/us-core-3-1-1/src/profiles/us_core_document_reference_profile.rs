@@ -327,7 +327,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
         w.object_field("content", &self.content);
         w.object_field("context", &self.context);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
             ::std::slice::from_ref(&self.status),

@@ -387,7 +387,7 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
         w.object_field("serviceProvider", &self.service_provider);
         w.object_field("partOf", &self.part_of);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
             ::std::slice::from_ref(&self.status),
@@ -1688,7 +1688,7 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }

@@ -331,7 +331,7 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
         w.object_field("outcomeCode", &self.outcome_code);
         w.object_field("outcomeReference", &self.outcome_reference);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "lifecycleStatus",
             ::std::slice::from_ref(&self.lifecycle_status),

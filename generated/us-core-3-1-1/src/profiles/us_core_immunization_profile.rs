@@ -478,7 +478,7 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
         w.object_field("reaction", &self.reaction);
         w.object_field("protocolApplied", &self.protocol_applied);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
             ::std::slice::from_ref(&self.status),

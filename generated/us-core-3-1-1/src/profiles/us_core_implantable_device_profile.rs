@@ -444,7 +444,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
         w.object_field("safety", &self.safety);
         w.object_field("parent", &self.parent);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::std::result::Result::Ok(())
     }
@@ -1717,7 +1717,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfileUdiCarrier {
         w.primitive_field("carrierHRF", &self.carrier_hrf);
         w.primitive_field("entryType", &self.entry_type);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "entryType",
             self.entry_type.as_slice(),

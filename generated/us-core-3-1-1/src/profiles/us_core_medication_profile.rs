@@ -207,7 +207,7 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationProfile {
         w.object_field("ingredient", &self.ingredient);
         w.object_field("batch", &self.batch);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::std::result::Result::Ok(())
     }

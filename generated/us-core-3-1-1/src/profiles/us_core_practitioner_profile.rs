@@ -285,7 +285,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfile {
         w.object_field("qualification", &self.qualification);
         w.object_field("communication", &self.communication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
         ::std::result::Result::Ok(())
@@ -976,7 +976,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
@@ -1258,7 +1258,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
         w.primitive_field("suffix", &self.suffix);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("given", &self.given)?;
         ::fhirgen_runtime::__private::empty_primitive("prefix", &self.prefix)?;
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;

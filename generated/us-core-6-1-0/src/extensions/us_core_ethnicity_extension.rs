@@ -164,7 +164,7 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtension {
         );
         w.constant_field("url", &US_CORE_ETHNICITY_EXTENSION_URL_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_ETHNICITY_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }

@@ -365,7 +365,7 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
         w.object_field("note", &self.note);
         w.object_field("reaction", &self.reaction);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("category", &self.category)?;
         ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;
         ::fhirgen_runtime::__private::coded_primitive("category", &self.category[..])?;

@@ -593,7 +593,7 @@ impl ::fhirgen_runtime::Object for UsCoreBmiProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_BMI_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
@@ -1971,7 +1971,7 @@ impl ::fhirgen_runtime::Object for UsCoreBmiProfileValueQuantity {
         w.constant_field("system", &US_CORE_BMI_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE);
         w.constant_field("code", &US_CORE_BMI_PROFILE_VALUE_QUANTITY_CODE_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

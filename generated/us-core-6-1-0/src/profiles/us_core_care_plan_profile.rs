@@ -489,7 +489,7 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
         w.object_field("activity", &self.activity);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

@@ -473,7 +473,7 @@ impl ::fhirgen_runtime::Object for UsCoreConditionEncounterDiagnosisProfile {
         w.object_field("evidence", &self.evidence);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_EXTENSION_SLICING)?;
         self.slice_order

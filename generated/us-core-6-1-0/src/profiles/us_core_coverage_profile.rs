@@ -467,7 +467,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
         w.primitive_field("subrogation", &self.subrogation);
         w.object_field("contract", &self.contract);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_COVERAGE_PROFILE_IDENTIFIER_SLICING)?;
         self.slice_order.check(&US_CORE_COVERAGE_PROFILE_CLASS_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -1710,7 +1710,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }

@@ -384,7 +384,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
         w.object_field("content", &self.content);
         w.object_field("context", &self.context);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",

@@ -437,7 +437,7 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
         w.object_field("detectedIssue", &self.detected_issue);
         w.object_field("eventHistory", &self.event_history);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
             ::std::slice::from_ref(&self.status),

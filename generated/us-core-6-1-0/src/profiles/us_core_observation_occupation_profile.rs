@@ -573,7 +573,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationOccupationProfile {
             &[&self.component_industry, &self.component],
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_OBSERVATION_OCCUPATION_PROFILE_CATEGORY_SLICING)?;
         self.slice_order

@@ -517,7 +517,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationPregnancyIntentProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_OBSERVATION_PREGNANCY_INTENT_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(

@@ -666,7 +666,7 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfile {
             &[&self.component_flow_rate, &self.component_concentration, &self.component],
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING)?;
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -2334,7 +2334,7 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCode {
         );
         w.primitive_field("text", &self.text);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING)?;
         ::std::result::Result::Ok(())
     }
@@ -2575,7 +2575,7 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
             &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),
@@ -2811,7 +2811,7 @@ for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),
@@ -3281,7 +3281,7 @@ for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
             &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

@@ -367,7 +367,7 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
         w.object_field("source", &self.source);
         w.object_field("item", &self.item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -1405,7 +1405,7 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItemAnswer 
         w.choice_field(&self.value);
         w.object_field("item", &self.item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(
                 &US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING,
@@ -1710,7 +1710,7 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItem {
         w.object_field("answer", &self.answer);
         w.object_field("item", &self.item);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())

@@ -596,7 +596,7 @@ impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
@@ -2076,7 +2076,7 @@ impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileValueQuantity {
             &US_CORE_RESPIRATORY_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

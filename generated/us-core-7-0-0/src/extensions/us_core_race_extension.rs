@@ -162,7 +162,7 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtension {
         );
         w.constant_field("url", &US_CORE_RACE_EXTENSION_URL_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_RACE_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }

@@ -140,7 +140,7 @@ impl ::fhirgen_runtime::Object for UsCoreTribalAffiliationExtension {
         );
         w.constant_field("url", &US_CORE_TRIBAL_AFFILIATION_EXTENSION_URL_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }

@@ -598,7 +598,7 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfile {
             &[&self.component_systolic, &self.component_diastolic, &self.component],
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING)?;
         self.slice_order
@@ -2005,7 +2005,7 @@ for UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
             &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),
@@ -2479,7 +2479,7 @@ for UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
             &US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

@@ -669,7 +669,7 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfile {
             &[&self.component_systolic, &self.component_diastolic, &self.component],
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING)?;
         self.slice_order.check(&US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -2179,7 +2179,7 @@ for UsCoreBloodPressureProfileComponentSystolicValueQuantity {
             &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),
@@ -2647,7 +2647,7 @@ for UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
             &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

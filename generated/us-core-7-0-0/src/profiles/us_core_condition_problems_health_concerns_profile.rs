@@ -532,7 +532,7 @@ impl ::fhirgen_runtime::Object for UsCoreConditionProblemsHealthConcernsProfile 
         w.object_field("evidence", &self.evidence);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(
                 &US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_EXTENSION_SLICING,

@@ -417,7 +417,7 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
         w.object_field("conclusionCode", &self.conclusion_code);
         w.object_field("presentedForm", &self.presented_form);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_DIAGNOSTIC_REPORT_PROFILE_NOTE_EXCHANGE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(

@@ -594,7 +594,7 @@ impl ::fhirgen_runtime::Object for UsCoreHeadCircumferenceProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_HEAD_CIRCUMFERENCE_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
@@ -2077,7 +2077,7 @@ impl ::fhirgen_runtime::Object for UsCoreHeadCircumferenceProfileValueQuantity {
         );
         w.primitive_field("code", &self.code);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

@@ -594,7 +594,7 @@ impl ::fhirgen_runtime::Object for UsCoreHeartRateProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_HEART_RATE_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "status",
@@ -2062,7 +2062,7 @@ impl ::fhirgen_runtime::Object for UsCoreHeartRateProfileValueQuantity {
         );
         w.constant_field("code", &US_CORE_HEART_RATE_PROFILE_VALUE_QUANTITY_CODE_VALUE);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

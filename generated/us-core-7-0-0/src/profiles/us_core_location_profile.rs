@@ -332,7 +332,7 @@ impl ::fhirgen_runtime::Object for UsCoreLocationProfile {
         w.primitive_field("availabilityExceptions", &self.availability_exceptions);
         w.object_field("endpoint", &self.endpoint);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::fhirgen_runtime::__private::coded_primitive("mode", self.mode.as_slice())?;

@@ -608,7 +608,7 @@ impl ::fhirgen_runtime::Object for UsCoreObservationClinicalResultProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_OBSERVATION_CLINICAL_RESULT_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(

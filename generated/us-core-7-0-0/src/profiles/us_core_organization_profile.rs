@@ -346,7 +346,7 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfile {
         w.object_field("contact", &self.contact);
         w.object_field("endpoint", &self.endpoint);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         self.slice_order.check(&US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING)?;
         ::std::result::Result::Ok(())
@@ -1257,7 +1257,7 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfileAddress {
         w.primitive_field("country", &self.country);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;

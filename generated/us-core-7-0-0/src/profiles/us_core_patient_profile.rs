@@ -520,7 +520,7 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfile {
         w.object_field("managingOrganization", &self.managing_organization);
         w.object_field("link", &self.link);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&US_CORE_PATIENT_PROFILE_EXTENSION_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
             "gender",
@@ -1505,7 +1505,7 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileIdentifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
@@ -1761,7 +1761,7 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileTelecom {
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "system",
             ::std::slice::from_ref(&self.system),

@@ -596,7 +596,7 @@ impl ::fhirgen_runtime::Object for UsCorePediatricBmIforAgeObservationProfile {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order
             .check(&US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_CATEGORY_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -2117,7 +2117,7 @@ for UsCorePediatricBmIforAgeObservationProfileValueQuantity {
             &US_CORE_PEDIATRIC_BM_IFOR_AGE_OBSERVATION_PROFILE_VALUE_QUANTITY_CODE_VALUE,
         );
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "comparator",
             self.comparator.as_slice(),

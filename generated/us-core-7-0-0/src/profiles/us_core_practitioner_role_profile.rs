@@ -1261,7 +1261,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfileTelecom {
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive(
             "system",
             ::std::slice::from_ref(&self.system),

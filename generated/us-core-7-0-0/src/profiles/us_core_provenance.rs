@@ -321,7 +321,7 @@ impl ::fhirgen_runtime::Object for UsCoreProvenance {
         w.object_field("entity", &self.entity);
         w.object_field("signature", &self.signature);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
         self.slice_order.check(&US_CORE_PROVENANCE_AGENT_SLICING)?;
         ::std::result::Result::Ok(())

@@ -255,7 +255,7 @@ impl ::fhirgen_runtime::Object for UsCoreRelatedPersonProfile {
         w.object_field("period", &self.period);
         w.object_field("communication", &self.communication);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
         ::std::result::Result::Ok(())
     }

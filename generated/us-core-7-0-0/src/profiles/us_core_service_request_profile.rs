@@ -681,7 +681,7 @@ impl ::fhirgen_runtime::Object for UsCoreServiceRequestProfile {
         w.primitive_field("patientInstruction", &self.patient_instruction);
         w.object_field("relevantHistory", &self.relevant_history);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive(
             "instantiatesCanonical",
             &self.instantiates_canonical,

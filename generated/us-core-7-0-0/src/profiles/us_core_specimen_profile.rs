@@ -274,7 +274,7 @@ impl ::fhirgen_runtime::Object for UsCoreSpecimenProfile {
         w.object_field("condition", &self.condition);
         w.object_field("note", &self.note);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::std::result::Result::Ok(())
     }

@@ -587,7 +587,7 @@ impl ::fhirgen_runtime::Object for ClinicPatient {
         w.object_field("managingOrganization", &self.managing_organization);
         w.object_field("link", &self.link);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         self.slice_order.check(&CLINIC_PATIENT_EXTENSION_SLICING)?;
         self.slice_order.check(&CLINIC_PATIENT_TELECOM_SLICING)?;
         ::fhirgen_runtime::__private::coded_primitive(
@@ -1750,7 +1750,7 @@ impl ::fhirgen_runtime::Object for ClinicPatientTelecomEmail {
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
     }
-    fn finish(&self) -> ::std::result::Result<(), ::std::string::String> {
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
