@@ -27,9 +27,7 @@ use crate::emit::{CrateFiles, CrateOptions, CrateToReuse};
 use crate::error::{Error, Result};
 use crate::generate::{BASE_VERSION, CORE_PACKAGE, RUNTIME_VERSION, reused_crates};
 use crate::ir::{build_base_types_of, build_profile_types_selected};
-use crate::package::{
-    Catalog, LoadOptions, Loader, PACKAGES_ENV, PackageId, PackageSet, Registry, default_cache_dir,
-};
+use crate::package::{PACKAGES_ENV, PackageSet, PackageSources, default_cache_dir};
 
 /// What to generate, and from where.
 #[derive(Debug, Clone)]
@@ -48,7 +46,8 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// The types of the profiles of `package` (`hl7.fhir.us.core@6.1.0`).
+    /// The types of the profiles of `package` (`hl7.fhir.us.core@6.1.0`, or
+    /// the path of a package archive or folder, relative to the crate).
     /// Packages are looked for in `$FHIR_PACKAGES` and the FHIR package
     /// cache (`~/.fhir/packages`); nothing is downloaded unless
     /// [`Self::registry`] is given.
@@ -197,7 +196,6 @@ impl Builder {
     }
 
     fn load(&self) -> Result<PackageSet> {
-        let mut catalog = Catalog::new();
         let folders = if self.packages.is_empty() {
             std::env::var_os(PACKAGES_ENV)
                 .map(|f| vec![PathBuf::from(f)])
@@ -205,24 +203,15 @@ impl Builder {
         } else {
             self.packages.clone()
         };
-        for folder in &folders {
-            catalog.add_path(folder)?;
-        }
-        if let Some(cache) = self.cache.as_deref().filter(|c| c.is_dir()) {
-            catalog.add_path(cache)?;
-        }
-        let options = match &self.registry {
-            Some(url) => LoadOptions {
-                registry: Some(Registry::new(url)),
-                cache: self.cache.clone(),
-            },
-            None => LoadOptions::default(),
+        let sources = PackageSources {
+            folders,
+            cache: self
+                .cache
+                .clone()
+                .filter(|c| c.is_dir() || self.registry.is_some()),
+            registry: self.registry.clone(),
         };
-        let id: PackageId = self
-            .package
-            .parse()
-            .map_err(|e: crate::package::ParsePackageIdError| Error::Usage(e.to_string()))?;
-        Loader::new(catalog, options).load(&id)
+        sources.load(&self.package)
     }
 
     fn files(&self, set: &PackageSet) -> Result<CrateFiles> {

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use fhirgen::package::{
-    Catalog, DEFAULT_REGISTRY, LoadOptions, Loader, PACKAGES_ENV, PackageId, PackageSet,
-    PackageSource, Registry, default_cache_dir, packages_folder,
+    Catalog, DEFAULT_REGISTRY, Loader, PACKAGES_ENV, PackageSet, PackageSources, default_cache_dir,
+    packages_folder,
 };
 
 #[derive(Args)]
@@ -49,52 +49,27 @@ impl Sources {
         self.cache.clone().or_else(default_cache_dir)
     }
 
-    pub fn registry(&self) -> Registry {
-        Registry::new(&self.registry)
+    /// The options as the library takes them.
+    pub fn resolved(&self) -> PackageSources {
+        PackageSources {
+            folders: self.package_folders(),
+            cache: self.cache(),
+            registry: (!self.offline).then(|| self.registry.clone()),
+        }
     }
 
     /// Every place packages are looked for: the package folders, then the cache.
     pub fn catalog(&self) -> fhirgen::Result<Catalog> {
-        let mut catalog = Catalog::new();
-        for folder in self.package_folders() {
-            catalog.add_path(&folder)?;
-        }
-        if let Some(cache) = self.cache() {
-            catalog.add_path(&cache)?;
-        }
-        Ok(catalog)
+        self.resolved().catalog()
     }
 
     pub fn loader(&self, catalog: Catalog) -> Loader {
-        let options = if self.offline {
-            LoadOptions::default()
-        } else {
-            LoadOptions {
-                registry: Some(self.registry()),
-                cache: self.cache(),
-            }
-        };
-        Loader::new(catalog, options)
+        self.resolved().loader(catalog)
     }
 
     /// Loads the package named by `--package` (an id, or the path of an archive
     /// or folder) with its dependencies.
-    pub fn load_set(&self, package: &str) -> Result<PackageSet, Box<dyn std::error::Error>> {
-        let mut catalog = self.catalog()?;
-        let path = Path::new(package);
-        let id = if path.exists() {
-            let source = if path.is_dir() {
-                PackageSource::Folder(path.to_owned())
-            } else {
-                PackageSource::Archive(path.to_owned())
-            };
-            let loaded = std::sync::Arc::new(source.load()?);
-            let id = loaded.id().clone();
-            catalog.add_loaded(source, loaded);
-            id
-        } else {
-            package.parse::<PackageId>()?
-        };
-        Ok(self.loader(catalog).load(&id)?)
+    pub fn load_set(&self, package: &str) -> fhirgen::Result<PackageSet> {
+        self.resolved().load(package)
     }
 }

@@ -8,6 +8,7 @@ mod id;
 mod manifest;
 mod registry;
 mod set;
+mod sources;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ pub use id::{PackageId, ParsePackageIdError, compare_versions, version_matches};
 pub use manifest::{Index, IndexEntry, Manifest, ResourceCounts};
 pub use registry::{DEFAULT_REGISTRY, Registry, default_cache_dir};
 pub use set::{Dependency, DependencyStatus, LoadOptions, Loader, PackageSet, ResourceRef};
+pub use sources::PackageSources;
 
 use crate::error::{Error, Result};
 
