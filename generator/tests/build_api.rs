@@ -17,6 +17,7 @@ fn chosen_profiles_come_with_what_they_build_on_in_one_file() {
         .out_dir(out.path())
         .file_name("smoking.rs")
         .runtime_crate("::rt")
+        .base_types_crate("crate::deps::r4")
         .generate()
         .unwrap();
     assert_eq!(path, out.path().join("smoking.rs"));
@@ -27,7 +28,14 @@ fn chosen_profiles_come_with_what_they_build_on_in_one_file() {
     // One file: no `mod x;` left, and the runtime path as asked.
     assert!(!text.contains("mod profiles;"));
     assert!(text.contains("::rt::Reader"));
-    assert!(!text.contains("::fhirgen_runtime::"));
+    assert!(!text.contains("fhirgen_runtime"));
+    // Paths in types, expressions and `use` items move to the crate paths
+    // given; nothing else does.
+    assert!(!text.contains("fhir_r4"), "{text}");
+    assert!(text.contains("pub use crate::deps::r4 as r4;"), "{text}");
+    assert!(text.contains("pub use crate::deps::r4::Resource;"));
+    assert!(text.contains("pub use ::rt::{Error, Issue, NonEmpty};"));
+    assert!(text.contains("::std::option::Option<crate::deps::r4::Meta>"));
     assert_eq!(text.matches('{').count(), text.matches('}').count());
 }
 
