@@ -419,14 +419,6 @@ impl<'j> Reader<'j> {
         Err(not_resource(self))
     }
 
-    /// The profiles in `meta.profile` of the resource about to be read,
-    /// without consuming it.
-    pub fn peek_profiles(&mut self) -> Result<Vec<String>, Error> {
-        let mut found = Vec::new();
-        self.peek_profiles_with(|url| found.push(url.to_owned()))?;
-        Ok(found)
-    }
-
     /// Hands each profile in `meta.profile` of the resource about to be read
     /// to `found`, without consuming it or copying the URLs.
     pub fn peek_profiles_with(&mut self, mut found: impl FnMut(&str)) -> Result<(), Error> {

@@ -429,61 +429,6 @@ fn any_at(item: &JsonValue<'_>, path: &str, test: &dyn Fn(&JsonValue<'_>) -> boo
     }
 }
 
-/// Calls `found` with the `reference` string of the object ahead, or of
-/// each object of the array ahead (with its index), skipping the rest.
-fn each_reference(
-    mut probe: jiter::Jiter<'_>,
-    mut found: impl FnMut(Option<usize>, &str),
-) -> Result<(), jiter::JiterError> {
-    match probe.peek()? {
-        // One object: nothing after its `reference` matters.
-        jiter::Peek::Object => {
-            let mut key = probe.known_object()?.map(|k| k == "reference");
-            while let Some(is_reference) = key {
-                if is_reference && probe.peek()? == jiter::Peek::String {
-                    found(None, probe.known_str()?);
-                    return Ok(());
-                }
-                probe.next_skip()?;
-                key = probe.next_key()?.map(|k| k == "reference");
-            }
-            Ok(())
-        }
-        jiter::Peek::Array => {
-            let mut more = probe.known_array()?.is_some();
-            let mut index = 0;
-            while more {
-                if probe.peek()? == jiter::Peek::Object {
-                    reference_in(&mut probe, |r| found(Some(index), r))?;
-                } else {
-                    probe.next_skip()?;
-                }
-                index += 1;
-                more = probe.array_step()?.is_some();
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Reads the object ahead, handing its `reference` string to `found`.
-fn reference_in(
-    probe: &mut jiter::Jiter<'_>,
-    mut found: impl FnMut(&str),
-) -> Result<(), jiter::JiterError> {
-    let mut key = probe.known_object()?.map(|k| k == "reference");
-    while let Some(is_reference) = key {
-        if is_reference && probe.peek()? == jiter::Peek::String {
-            found(probe.known_str()?);
-        } else {
-            probe.next_skip()?;
-        }
-        key = probe.next_key()?.map(|k| k == "reference");
-    }
-    Ok(())
-}
-
 /// The `url` of the object ahead, when it is a string (extensions).
 fn url_of<'p>(probe: &'p mut jiter::Jiter<'_>) -> Option<&'p str> {
     if probe.peek().ok()? != jiter::Peek::Object {
@@ -1084,31 +1029,6 @@ impl<'j> Reader<'j> {
             }
         });
         self.report_references(wrong)
-    }
-
-    /// [`Self::reference_field`] for a type of the profile's own (a
-    /// `Reference` it constrains below): the references are looked at in
-    /// the JSON ahead, before the read.
-    pub fn reference_field_ahead<S: ReadSlot>(
-        &mut self,
-        slot: &mut S,
-        targets: &[&str],
-        in_array: bool,
-    ) -> Result<(), Error> {
-        // Only the `reference` strings are looked at, without building a
-        // value; malformed JSON is left to the read that follows to report.
-        let mut wrong = Vec::new();
-        if let Ok(probe) = self.lookahead() {
-            let _ = each_reference(probe, |index, reference| {
-                if let Some(target) = reference_type(reference)
-                    && !targets.contains(&target)
-                {
-                    wrong.push((index, wrong_target(reference, target, targets)));
-                }
-            });
-        }
-        self.report_references(wrong)?;
-        self.read_checked(slot, in_array)
     }
 
     /// The references to a type the profile does not allow, by index in

@@ -8,6 +8,7 @@ mod common;
 
 use clinic_ig::{ClinicGlucose, ClinicGlucoseValue, ClinicPatient, ProfiledResource};
 use fhirgen::package::Package;
+use serde_json::json;
 
 const CLINIC_PATIENT: &str = "https://clinic.example.org/fhir/StructureDefinition/clinic-patient";
 const CLINIC_GLUCOSE: &str = "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose";
@@ -16,7 +17,7 @@ fn example(name: &str, profile: &str) -> serde_json::Value {
     let archive = common::shared_packages().join("hl7.fhir.us.core-6.1.0.tgz");
     let package = Package::from_archive(&archive).unwrap();
     let mut json = package.json(&format!("example/{name}")).unwrap();
-    json["meta"]["profile"] = serde_json::json!([profile]);
+    json["meta"]["profile"] = json!([profile]);
     json
 }
 
@@ -26,13 +27,10 @@ fn bytes(value: &serde_json::Value) -> Vec<u8> {
 
 fn patient_json() -> serde_json::Value {
     let mut json = example("Patient-example.json", CLINIC_PATIENT);
-    json["extension"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "url": "https://clinic.example.org/fhir/StructureDefinition/preferred-contact-time",
-            "valueTime": "09:30:00"
-        }));
+    json["extension"].as_array_mut().unwrap().push(json!({
+        "url": "https://clinic.example.org/fhir/StructureDefinition/preferred-contact-time",
+        "valueTime": "09:30:00"
+    }));
     json
 }
 
@@ -91,14 +89,14 @@ fn a_patient_without_a_telecom_or_with_a_wrong_contact_time_is_rejected() {
         .last_mut()
         .unwrap();
     extension.as_object_mut().unwrap().remove("valueTime");
-    extension["valueString"] = serde_json::json!("mornings");
+    extension["valueString"] = json!("mornings");
     let error = ClinicPatient::from_json(&bytes(&json)).unwrap_err();
     assert!(error.to_string().contains("valueString"), "{error}");
 }
 
 fn glucose_json() -> serde_json::Value {
     let mut json = example("Observation-serum-total-bilirubin.json", CLINIC_GLUCOSE);
-    json["code"] = serde_json::json!({
+    json["code"] = json!({
         "coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose SerPl-mCnc"}]
     });
     json
@@ -126,13 +124,31 @@ fn a_us_core_lab_result_coded_as_glucose_is_a_clinic_glucose() {
 #[test]
 fn another_code_or_a_value_that_is_no_quantity_is_rejected() {
     let mut json = glucose_json();
-    json["code"]["coding"][0]["code"] = serde_json::json!("1975-2");
+    json["code"]["coding"][0]["code"] = json!("1975-2");
     let error = ClinicGlucose::from_json(&bytes(&json)).unwrap_err();
     assert!(error.to_string().contains("Observation.code"), "{error}");
 
+    // The clinic wants a literal patient reference: its own struct for
+    // `subject` (reference 1..1), whose target is checked as R4's is.
+    let mut json = glucose_json();
+    json["subject"]["reference"] = json!("Practitioner/p1");
+    let error = ClinicGlucose::from_json(&bytes(&json)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Observation.subject.reference: `Practitioner/p1` refers to a Practitioner; \
+         the profile allows Patient"
+    );
+    let mut json = glucose_json();
+    json["subject"] = json!({"display": "Amy Shaw"});
+    let error = ClinicGlucose::from_json(&bytes(&json)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Observation.subject.reference: required element is missing"
+    );
+
     let mut json = glucose_json();
     json.as_object_mut().unwrap().remove("valueQuantity");
-    json["valueString"] = serde_json::json!("8.6 mg/dL");
+    json["valueString"] = json!("8.6 mg/dL");
     let error = ClinicGlucose::from_json(&bytes(&json)).unwrap_err();
     assert!(error.to_string().contains("valueString"), "{error}");
 }

@@ -131,7 +131,7 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
         for s in structs {
             tokens.extend(struct_tokens(s, &choice_index, options)?);
             if s.name == "Reference" && s.kind == StructKind::Datatype {
-                tokens.extend(literal_reference());
+                tokens.extend(literal_reference(s));
             }
         }
         for c in choices {
@@ -284,18 +284,29 @@ pub use resources::*;
     )
 }
 
-/// Whether the crate has R4's `OperationOutcome` (the base crate).
-/// Profile crates check the target of a `Reference` once it is read.
-fn literal_reference() -> TokenStream {
+/// `LiteralReference` for R4's `Reference`, or a profile's own struct for
+/// one: profile crates check the target of a reference once it is read.
+fn literal_reference(s: &StructDef) -> TokenStream {
+    let name = ident(&s.name);
+    let field = s
+        .fields
+        .iter()
+        .find(|f| f.json_name == "reference" && matches!(f.ty, FieldType::Primitive { .. }));
+    let body = match field {
+        None => quote!(::std::option::Option::None),
+        Some(f) if f.min >= 1 => quote!(self.reference.value.as_deref()),
+        Some(_) => quote!(self.reference.as_ref()?.value.as_deref()),
+    };
     quote! {
-        impl ::fhirgen_runtime::LiteralReference for Reference {
+        impl ::fhirgen_runtime::LiteralReference for #name {
             fn literal_reference(&self) -> ::std::option::Option<&str> {
-                self.reference.as_ref()?.value.as_deref()
+                #body
             }
         }
     }
 }
 
+/// Whether the crate has R4's `OperationOutcome` (the base crate).
 fn has_outcome(space: &TypeSpace) -> bool {
     space
         .structs
@@ -507,19 +518,13 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 quote!(r.bound_object_field(&mut self.#name, #codes::CODES, #codes::VALUE_SET, #in_array)?),
             ));
         }
-        FieldType::Object { type_name, .. }
-            if !f.reference_targets.is_empty() && pattern.is_none() =>
-        {
+        FieldType::Object { .. } if !f.reference_targets.is_empty() && pattern.is_none() => {
             let targets = &f.reference_targets;
             let in_array = f.is_single_in_array();
-            // The base `Reference` is checked once read; a profile's own
-            // struct for it, in the JSON ahead.
-            let read = if type_name == "::fhir_r4::Reference" {
-                quote!(r.reference_field(&mut self.#name, &[#(#targets),*], #in_array)?)
-            } else {
-                quote!(r.reference_field_ahead(&mut self.#name, &[#(#targets),*], #in_array)?)
-            };
-            arms.push((f.json_name.clone(), read));
+            arms.push((
+                f.json_name.clone(),
+                quote!(r.reference_field(&mut self.#name, &[#(#targets),*], #in_array)?),
+            ));
         }
         FieldType::Object { .. } if f.is_single_in_array() => arms.push((
             f.json_name.clone(),

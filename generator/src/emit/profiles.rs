@@ -43,6 +43,19 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         by_owner.entry(&c.owner).or_default().1.push(c);
     }
     let builders = Builders::new(space);
+    // A profile's own structs for a `Reference` whose targets it restricts.
+    let reference_parts: std::collections::HashSet<&str> = space
+        .structs
+        .iter()
+        .flat_map(|s| &s.fields)
+        .filter(|f| !f.reference_targets.is_empty())
+        .filter_map(|f| match &f.ty {
+            FieldType::Object { type_name, .. } if !type_name.starts_with("::") => {
+                Some(type_name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
     // `lib.rs` declares both folders, even when one has nothing in it.
     let mut modules: BTreeMap<&str, Vec<&str>> =
         BTreeMap::from([("extensions", Vec::new()), ("profiles", Vec::new())]);
@@ -58,6 +71,9 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
         let label = profile.title.as_deref().unwrap_or(&profile.name);
         for s in structs {
             tokens.extend(struct_tokens(s, &choice_index, options)?);
+            if reference_parts.contains(s.name.as_str()) {
+                tokens.extend(super::literal_reference(s));
+            }
             tokens.extend(builders.tokens(s, label, Mode::Required));
             if s.profile.is_some() {
                 tokens.extend(builders.tokens(s, label, Mode::MustSupport));

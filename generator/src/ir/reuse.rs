@@ -84,9 +84,4 @@ impl ReusedCrate {
             .get(&(url.to_owned(), id.to_owned()))
             .map(String::as_str)
     }
-
-    /// How many profiles and extension definitions the crate has.
-    pub fn profile_count(&self) -> usize {
-        self.profiles.len()
-    }
 }

@@ -99,7 +99,7 @@ pub struct ClinicGlucose {
     /// `Observation.subject` 1..1, Must Support
     ///
     /// References: `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient`
-    pub subject: ::fhir_r4::Reference,
+    pub subject: crate::ClinicGlucoseSubject,
     /// What the observation is about, when it is not about the subject of record
     ///
     /// `Observation.focus` 0..*
@@ -816,7 +816,7 @@ impl<P0, P1, P2, P3> ClinicGlucoseBuilder<P0, P1, P2, P3> {
     /// `Observation.subject` 1..1
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl ::std::convert::Into<crate::ClinicGlucoseSubject>,
     ) -> ClinicGlucoseBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.subject = value.into();
         ClinicGlucoseBuilder {
@@ -1232,7 +1232,7 @@ impl<
     /// `Observation.subject` 1..1
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl ::std::convert::Into<crate::ClinicGlucoseSubject>,
     ) -> ClinicGlucoseMustSupportBuilder<
         P0,
         P1,
@@ -1530,6 +1530,208 @@ impl<
         P4: ClinicGlucoseValueGiven,
         P5: ClinicGlucoseDataAbsentReasonAddressed,
         P6: ClinicGlucoseSpecimenAddressed,
+    {
+        self.inner
+    }
+}
+/// (USCDI) Who and/or what the observation is about
+///
+/// Element `Observation.subject` of `https://clinic.example.org/fhir/StructureDefinition/clinic-glucose|0.1.0`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicGlucoseSubject {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Reference.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `Reference.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// The patient, as a literal reference (the clinic does not take identifier-only references)
+    ///
+    /// `Reference.reference` 1..1
+    pub reference: ::fhir_r4::FhirString,
+    /// Type the reference refers to (e.g. "Patient")
+    ///
+    /// `Reference.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/resource-types`
+    pub type_: ::std::option::Option<::fhir_r4::Uri>,
+    /// Logical reference, when literal reference is not known
+    ///
+    /// `Reference.identifier` 0..1
+    pub identifier: ::std::option::Option<::fhir_r4::Identifier>,
+    /// Text alternative for the resource
+    ///
+    /// `Reference.display` 0..1
+    pub display: ::std::option::Option<::fhir_r4::FhirString>,
+}
+impl ::fhirgen_runtime::Empty for ClinicGlucoseSubject {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            reference: ::fhirgen_runtime::Empty::empty(),
+            type_: ::std::option::Option::None,
+            identifier: ::std::option::Option::None,
+            display: ::std::option::Option::None,
+        }
+    }
+}
+impl ::fhirgen_runtime::Object for ClinicGlucoseSubject {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "reference" => {
+                r.value_field(&mut self.reference, ::fhirgen_runtime::Kind::String)?;
+                2u16
+            }
+            "_reference" => {
+                r.element_field(&mut self.reference)?;
+                3u16
+            }
+            "type" => {
+                r.value_field(&mut self.type_, ::fhirgen_runtime::Kind::Uri)?;
+                4u16
+            }
+            "_type" => {
+                r.element_field(&mut self.type_)?;
+                5u16
+            }
+            "identifier" => {
+                r.object_field(&mut self.identifier)?;
+                6u16
+            }
+            "display" => {
+                r.value_field(&mut self.display, ::fhirgen_runtime::Kind::String)?;
+                7u16
+            }
+            "_display" => {
+                r.element_field(&mut self.display)?;
+                8u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[("reference", &[2u16, 3u16])]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.primitive_field("reference", &self.reference);
+        w.primitive_field("type", &self.type_);
+        w.object_field("identifier", &self.identifier);
+        w.primitive_field("display", &self.display);
+    }
+}
+impl ::fhirgen_runtime::LiteralReference for ClinicGlucoseSubject {
+    fn literal_reference(&self) -> ::std::option::Option<&str> {
+        self.reference.value.as_deref()
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Reference.reference` is required (1..1) by Clinic Glucose: set it with `.reference(...)` before `.build()`",
+    label = "`Reference.reference` is not set"
+)]
+pub trait ClinicGlucoseSubjectReferenceGiven {}
+impl ClinicGlucoseSubjectReferenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a \[`ClinicGlucoseSubject`\]: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ClinicGlucoseSubjectBuilder<P0> {
+    inner: ClinicGlucoseSubject,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClinicGlucoseSubject {
+    /// A builder of `Observation.subject` with what the profile fixes filled in.
+    pub fn builder() -> ClinicGlucoseSubjectBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ClinicGlucoseSubject as ::fhirgen_runtime::Empty>::empty();
+        ClinicGlucoseSubjectBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClinicGlucoseSubjectBuilder<P0> {
+    /// Unique id for inter-element referencing
+    ///
+    /// `Reference.id` 0..1
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.inner.id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Additional content defined by implementations
+    ///
+    /// `Reference.extension` 0..*
+    pub fn extension(
+        mut self,
+        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// The patient, as a literal reference (the clinic does not take identifier-only references)
+    ///
+    /// `Reference.reference` 1..1
+    pub fn reference(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> ClinicGlucoseSubjectBuilder<::fhirgen_runtime::Set> {
+        self.inner.reference = value.into();
+        ClinicGlucoseSubjectBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// Type the reference refers to (e.g. "Patient")
+    ///
+    /// `Reference.type` 0..1
+    pub fn type_(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
+        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Logical reference, when literal reference is not known
+    ///
+    /// `Reference.identifier` 0..1
+    pub fn identifier(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+    ) -> Self {
+        self.inner.identifier = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Text alternative for the resource
+    ///
+    /// `Reference.display` 0..1
+    pub fn display(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+    ) -> Self {
+        self.inner.display = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed
+    /// values; a required element not given is a compile error that
+    /// names it.
+    pub fn build(self) -> ClinicGlucoseSubject
+    where
+        P0: ClinicGlucoseSubjectReferenceGiven,
     {
         self.inner
     }
