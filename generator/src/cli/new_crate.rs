@@ -4,8 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use fhirgen::generate::{CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION};
-use fhirgen::package::PackageId;
-use sha2::{Digest, Sha256};
+use fhirgen::package::{PackageId, archive_sha256};
 
 use super::CommandResult;
 use super::generate::{Job, MANIFEST, run};
@@ -69,11 +68,7 @@ pub fn new_crate(sources: &Sources, package: &str, name: Option<&str>) -> Comman
 
     let origin = set.root().origin();
     if origin.is_file() {
-        let bytes = std::fs::read(origin).map_err(|e| format!("{}: {e}", origin.display()))?;
-        let sha256: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = archive_sha256(origin)?;
         let pinned = std::fs::read_to_string(PACKAGES).unwrap_or_default();
         if !pinned.contains(&format!(
             "name = \"{}\"\nversion = \"{}\"",

@@ -27,6 +27,19 @@ pub use registry::{DEFAULT_REGISTRY, Registry, default_cache_dir};
 pub use set::{Dependency, DependencyStatus, LoadOptions, Loader, PackageSet, ResourceRef};
 pub use sources::PackageSources;
 
+/// Bytes as lowercase hex, as checksums are written.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sha256 of a package archive, in hex: what `definitions/packages.toml`
+/// pins.
+pub fn archive_sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(hex(&sha2::Sha256::digest(&bytes)))
+}
+
 use crate::error::{Error, Result};
 
 /// A conformance resource type that the library parses into a typed model.

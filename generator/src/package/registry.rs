@@ -146,7 +146,7 @@ impl Registry {
         };
         let bytes = self.get(&tarball)?;
         if let Some(expected) = dist.shasum {
-            let actual = hex(&Sha1::digest(&bytes));
+            let actual = super::hex(&Sha1::digest(&bytes));
             if !actual.eq_ignore_ascii_case(expected.trim()) {
                 return Err(Error::ChecksumMismatch {
                     url: tarball,
@@ -213,8 +213,4 @@ fn tempfile_dir(cache: &Path) -> Result<PathBuf> {
         cache,
         std::io::Error::other("could not create a staging folder"),
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
