@@ -192,6 +192,47 @@ pub fn published_crates() -> Vec<CrateToReuse> {
         .collect()
 }
 
+/// The crate name for a package: its name without `hl7.fhir.`, dots as
+/// dashes, then the version (`hl7.fhir.us.core@8.0.0` -> `us-core-8-0-0`).
+/// Always a valid crate name.
+pub fn crate_name(id: &PackageId) -> String {
+    let name = id.name.strip_prefix("hl7.fhir.").unwrap_or(&id.name);
+    let dashed = |text: &str| {
+        text.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+    };
+    let name = format!("{}-{}", dashed(name), dashed(&id.version));
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name
+    } else {
+        format!("fhir-{name}")
+    }
+}
+
+/// `name` when Cargo takes it as a crate name (ASCII letters, digits, `-`
+/// and `_`, starting with a letter, at most 64 characters).
+pub fn check_crate_name(name: &str) -> std::result::Result<&str, String> {
+    let valid = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "`{name}` is not a valid crate name (ASCII letters, digits, `-` and `_`, starting with a letter)"
+        ))
+    }
+}
+
 /// The files of the crate of base types (resources, datatypes, primitives)
 /// of the set's root package.
 pub fn generate_base_crate(set: &PackageSet, options: &CrateOptions) -> Result<CrateFiles> {
@@ -331,4 +372,30 @@ fn generated_files_on_disk(out: &Path) -> Result<Vec<String>> {
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod crate_name_tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_follow_the_package() {
+        let id = |s: &str| s.parse::<PackageId>().unwrap();
+        assert_eq!(crate_name(&id("hl7.fhir.us.core@8.0.0")), "us-core-8-0-0");
+        assert_eq!(
+            crate_name(&id("hl7.fhir.us.mcode@4.0.0-ballot")),
+            "us-mcode-4-0-0-ballot"
+        );
+        assert_eq!(
+            crate_name(&id("fhirgen.example.clinic@0.1.0")),
+            "fhirgen-example-clinic-0-1-0"
+        );
+        assert_eq!(crate_name(&id("2fhir.x@1.0.0")), "fhir-2fhir-x-1-0-0");
+        for name in ["us-core-8-0-0", "fhir-2fhir-x-1-0-0", "a_b"] {
+            assert_eq!(check_crate_name(name), Ok(name));
+        }
+        for name in ["hl7.fhir.x-1.0.0", "1abc", "", "a b", "x@1"] {
+            assert!(check_crate_name(name).is_err(), "{name}");
+        }
+    }
 }

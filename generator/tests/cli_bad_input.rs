@@ -379,3 +379,29 @@ fn usage_errors_exit_2() {
         output.stderr
     );
 }
+
+/// A crate name Cargo would refuse is refused before anything is written.
+#[test]
+fn generate_refuses_an_invalid_crate_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut command = fhirgen(&dir.path().join("cache"));
+    command
+        .args([
+            "generate",
+            "--offline",
+            "--package",
+            "hl7.fhir.us.core@6.1.0",
+            "--name",
+            "us core",
+            "--out",
+        ])
+        .arg(&out);
+    let output = run(&mut command);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert_eq!(
+        output.stderr.trim(),
+        "error: `us core` is not a valid crate name (ASCII letters, digits, `-` and `_`, starting with a letter)"
+    );
+    assert!(!out.exists());
+}

@@ -626,7 +626,8 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
     );
 
     let out = tempfile::tempdir().unwrap();
-    let crate_dir = out.path().join("my-r4");
+    // A folder name that is no crate name: the crate is named after the package.
+    let crate_dir = out.path().join("hl7.fhir.r4.core@4.0.1");
     let mut generate = fhirgen(cache.path());
     generate
         .args([
@@ -645,19 +646,19 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
     assert!(
         output
             .stderr
-            .contains("generating my-r4 from hl7.fhir.r4.core@4.0.1 ..."),
+            .contains("generating r4-core-4-0-1 from hl7.fhir.r4.core@4.0.1 ..."),
         "{}",
         output.stderr
     );
     assert!(
         output
             .stderr
-            .contains("my-r4: 845 types, 193 files, 193 written, 0 removed, 0 notes"),
+            .contains("r4-core-4-0-1: 845 types, 193 files, 193 written, 0 removed, 0 notes"),
         "{}",
         output.stderr
     );
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("name = \"my-r4\""));
+    assert!(manifest.contains("name = \"r4-core-4-0-1\""), "{manifest}");
     assert!(manifest.contains("fhirgen-runtime = { version = \"0.1.0\" }"));
     let patient = std::fs::read_to_string(crate_dir.join("src/resources/patient.rs")).unwrap();
     assert!(patient.starts_with(

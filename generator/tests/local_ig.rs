@@ -66,6 +66,11 @@ fn a_differential_only_ig_becomes_a_crate() {
     );
     assert!(patient.contains("for ::us_core_6_1_0::UsCorePatientProfile {"));
     let cargo_toml = read("Cargo.toml");
+    // Named after the package, whatever the folder is called.
+    assert!(
+        cargo_toml.contains("\nname = \"fhirgen-example-clinic-0-1-0\"\n"),
+        "{cargo_toml}"
+    );
     assert!(
         cargo_toml.contains("us-core-6-1-0 = { version = \"0.1.0\" }\n"),
         "{cargo_toml}"
@@ -105,7 +110,7 @@ fn a_differential_only_ig_becomes_a_crate() {
 
 #[test]
 fn without_reuse_the_us_core_types_are_generated_too() {
-    let (_out, crate_dir, _) = generate_clinic_ig(&["--no-reuse"]);
+    let (_out, crate_dir, _) = generate_clinic_ig(&["--no-reuse", "--name", "clinic_types"]);
     let patient =
         std::fs::read_to_string(crate_dir.join("src/profiles/clinic_patient.rs")).unwrap();
     assert!(patient.contains("pub gender: crate::AdministrativeGenderCode,"));
@@ -117,6 +122,10 @@ fn without_reuse_the_us_core_types_are_generated_too() {
     );
     let cargo_toml = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
     assert!(!cargo_toml.contains("us-core-6-1-0"), "{cargo_toml}");
+    assert!(
+        cargo_toml.contains("\nname = \"clinic_types\"\n"),
+        "{cargo_toml}"
+    );
 }
 
 /// The files under `dir`, relative, sorted.

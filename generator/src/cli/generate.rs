@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use fhirgen::emit::CrateOptions;
 use fhirgen::generate::{
-    BASE_VERSION, CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION, compare,
-    generate_crate, generate_profile_crate, published_crates, write,
+    BASE_VERSION, CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION, check_crate_name,
+    compare, crate_name, generate_crate, generate_profile_crate, published_crates, write,
 };
 
 use super::sources::Sources;
@@ -24,6 +24,8 @@ pub struct Options<'a> {
     /// With `package`: use the published US Core crates for the US Core
     /// profiles the package builds on.
     pub reuse_published: bool,
+    /// With `package`: the crate's name; by default the package's.
+    pub name: Option<&'a str>,
 }
 
 pub fn generate(sources: &Sources, options: &Options<'_>) -> CommandResult {
@@ -33,16 +35,19 @@ pub fn generate(sources: &Sources, options: &Options<'_>) -> CommandResult {
         check,
         derive_objects,
         reuse_published,
+        name,
     } = *options;
     // In the repository, the table of published crates is written from the
     // manifest too.
     let mut published = None;
     let jobs: Vec<Job> = match (package, out) {
         (Some(package), Some(out)) => {
-            let name = out
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "fhir-types".to_owned());
+            // The crate is named after the package (known once it is
+            // loaded, since --package may be a path), unless --name says.
+            let name = match name {
+                Some(name) => check_crate_name(name)?.to_owned(),
+                None => crate_name(sources.load_set(package)?.root().id()),
+            };
             let options = CrateOptions {
                 name,
                 version: "0.1.0".to_owned(),

@@ -85,6 +85,10 @@ enum Command {
         /// us-core-* crate of the US Core version the package depends on
         #[arg(long, requires = "package")]
         no_reuse: bool,
+        /// With --package: the crate's name (default: the package name without `hl7.fhir.`, then
+        /// the version: us-core-6-1-0), whatever the --out folder is called
+        #[arg(long, requires = "package")]
+        name: Option<String>,
     },
     /// Add the crate of a new IG release (definitions/, the workspace) and generate it; run at the repository root
     NewCrate {
@@ -103,7 +107,7 @@ enum Command {
         /// The package whose types to use (built in: hl7.fhir.r4.core@4.0.1, the default)
         #[arg(long, value_name = "PACKAGE")]
         package: Option<String>,
-        /// Files: one resource, a Bundle (each entry), or .ndjson (each line)
+        /// Files: one resource, a Bundle (each entry), or .ndjson (each line); a folder: its .json and .ndjson files
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
     },
@@ -121,7 +125,7 @@ enum Command {
         /// Report unknown properties as warnings instead of errors
         #[arg(long)]
         lenient: bool,
-        /// Files: one resource, a Bundle (each entry on its own), or .ndjson (each line)
+        /// Files: one resource, a Bundle (each entry on its own), or .ndjson (each line); a folder: its .json and .ndjson files
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
     },
@@ -158,6 +162,7 @@ pub fn main() -> ExitCode {
             check,
             derive_objects,
             no_reuse,
+            name,
         } => generate::generate(
             &sources,
             &generate::Options {
@@ -166,6 +171,7 @@ pub fn main() -> ExitCode {
                 check,
                 derive_objects,
                 reuse_published: !no_reuse,
+                name: name.as_deref(),
             },
         ),
         Command::NewCrate {
@@ -209,6 +215,47 @@ fn print_warnings(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
+}
+
+/// The files of the command line, each folder replaced by the `.json` and
+/// `.ndjson` files below it (sorted; hidden ones, such as a package's
+/// `.index.json`, left out).
+fn input_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+    fn walk(folder: &std::path::Path, found: &mut Vec<std::path::PathBuf>) -> Result<(), String> {
+        let entries =
+            std::fs::read_dir(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        let mut paths = entries
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{}: {e}", folder.display()))?;
+        paths.sort();
+        for path in paths {
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, found)?;
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "json" || e == "ndjson")
+            {
+                found.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use fhirgen::generate::{CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION};
-use fhirgen::package::{PackageId, archive_sha256};
+use fhirgen::generate::{
+    CORE_PACKAGE, CrateManifest, PUBLISHED_FILE, RUNTIME_VERSION, check_crate_name, crate_name,
+};
+use fhirgen::package::archive_sha256;
 
 use super::CommandResult;
 use super::generate::{Job, MANIFEST, run};
@@ -27,7 +29,10 @@ pub fn new_crate(sources: &Sources, package: &str, name: Option<&str>) -> Comman
     if id.name == CORE_PACKAGE {
         return Err(format!("{id} is the core package: its crate is fhir-r4").into());
     }
-    let name = name.map(str::to_owned).unwrap_or_else(|| crate_name(&id));
+    let name = match name {
+        Some(name) => check_crate_name(name)?.to_owned(),
+        None => crate_name(&id),
+    };
     if let Some(existing) = manifest
         .crates
         .iter()
@@ -117,24 +122,6 @@ pub fn new_crate(sources: &Sources, package: &str, name: Option<&str>) -> Comman
     Ok(result)
 }
 
-/// The crate name for a package: its name without `hl7.fhir.`, dots as
-/// dashes, then the version (`hl7.fhir.us.core@8.0.0` -> `us-core-8-0-0`).
-pub fn crate_name(id: &PackageId) -> String {
-    let name = id.name.strip_prefix("hl7.fhir.").unwrap_or(&id.name);
-    let dashed = |text: &str| {
-        text.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect::<String>()
-    };
-    format!("{}-{}", dashed(name), dashed(&id.version))
-}
-
 fn append(path: &str, text: &str) -> Result<(), String> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
@@ -161,23 +148,4 @@ fn add_workspace_member(member: &str) -> Result<(), String> {
     let mut updated = lines.join("\n");
     updated.push('\n');
     std::fs::write(WORKSPACE, updated).map_err(|e| format!("{WORKSPACE}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crate_names_follow_the_package() {
-        let id = |s: &str| s.parse::<PackageId>().unwrap();
-        assert_eq!(crate_name(&id("hl7.fhir.us.core@8.0.0")), "us-core-8-0-0");
-        assert_eq!(
-            crate_name(&id("hl7.fhir.us.mcode@4.0.0-ballot")),
-            "us-mcode-4-0-0-ballot"
-        );
-        assert_eq!(
-            crate_name(&id("fhirgen.example.clinic@0.1.0")),
-            "fhirgen-example-clinic-0-1-0"
-        );
-    }
 }

@@ -76,7 +76,8 @@ pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> Command
     let mut tally = Tally::default();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for file in files {
+    let files = super::input_files(files)?;
+    for file in &files {
         let label = file.display().to_string();
         if file.extension().is_some_and(|e| e == "ndjson") {
             let handle = std::fs::File::open(file).map_err(|e| format!("{label}: {e}"))?;

@@ -95,7 +95,7 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
     let mut tally = Tally::default();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for file in options.files {
+    for file in &super::input_files(options.files)? {
         let label = file.display().to_string();
         if file.extension().is_some_and(|e| e == "ndjson") {
             let handle = match std::fs::File::open(file) {

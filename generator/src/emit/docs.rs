@@ -23,6 +23,9 @@ pub fn doc_attrs(lines: &[String]) -> TokenStream {
 /// Brackets would be read as intra-doc links, `<` as HTML, and code fences as
 /// doctests.
 pub fn sanitize(text: &str) -> String {
+    // A bare carriage return (some definitions use them as line breaks) is
+    // not allowed in a doc comment.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let joined = text
         .lines()
         .map(str::trim_end)

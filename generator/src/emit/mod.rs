@@ -554,6 +554,8 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
         )),
         FieldType::Resource => {
             if f.is_required() && !f.is_list() {
+                // The IR holds a required single resource as optional
+                // (`present_on_read`): there is no placeholder to read into.
                 return Err(unsupported("a required single resource"));
             }
             arms.push((
@@ -870,7 +872,7 @@ fn struct_tokens(
                 numbers
             }
         };
-        if f.is_required() {
+        if f.is_required() || f.present_on_read {
             let element = f.json_name.clone();
             parts.required.push(quote!((#element, &[#(#numbers),*])));
         }

@@ -56,9 +56,8 @@ pub fn emit_profile_crate(space: &ProfileSpace, options: &CrateOptions) -> Resul
             _ => None,
         })
         .collect();
-    // `lib.rs` declares both folders, even when one has nothing in it.
-    let mut modules: BTreeMap<&str, Vec<&str>> =
-        BTreeMap::from([("extensions", Vec::new()), ("profiles", Vec::new())]);
+    // A folder exists when something is in it (`lib.rs` declares those).
+    let mut modules: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for profile in &space.profiles {
         let folder = folder(profile);
         let (structs, choices) = by_owner
@@ -538,6 +537,23 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
     } else {
         "pub use codes::*;\n"
     };
+    let has = |wanted: &str| space.profiles.iter().any(|p| folder(p) == wanted);
+    let (extensions, extensions_use) = if has("extensions") {
+        (
+            "#[rustfmt::skip]\nmod extensions;\n",
+            "pub use extensions::*;\n",
+        )
+    } else {
+        ("", "")
+    };
+    let (profiles, profiles_use) = if has("profiles") {
+        (
+            "#[rustfmt::skip]\nmod profiles;\n",
+            "pub use profiles::*;\n",
+        )
+    } else {
+        ("", "")
+    };
     let reused: String = space
         .reused
         .iter()
@@ -556,19 +572,13 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
 // Builders carry one type parameter per required or Must Support element.
 #![allow(clippy::large_enum_variant, clippy::type_complexity)]
 
-{codes}#[rustfmt::skip]
-mod extensions;
-#[rustfmt::skip]
-mod profiles;
-#[rustfmt::skip]
+{codes}{extensions}{profiles}#[rustfmt::skip]
 mod resource;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
 pub use ::fhirgen_runtime::{{Error, Issue, NonEmpty}};
-{reused}{codes_use}pub use extensions::*;
-pub use profiles::*;
-pub use resource::ProfiledResource;
+{reused}{codes_use}{extensions_use}{profiles_use}pub use resource::ProfiledResource;
 "#,
         command = options.command,
         package = space.package,

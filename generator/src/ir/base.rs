@@ -324,6 +324,7 @@ impl Builder<'_> {
             notes: Vec::new(),
             required_codes: None,
             reference_targets: Vec::new(),
+            present_on_read: false,
         })
     }
 

@@ -126,6 +126,10 @@ pub struct Field {
     /// A `Reference` a profile restricts: the resource types a literal
     /// reference may point to (empty: not checked).
     pub reference_targets: Vec<String>,
+    /// Required by the profile although its Rust type is optional: a single
+    /// resource (`Bundle.entry.resource` 1..1), which has no placeholder to
+    /// read into. A read (and so `validate()`) still requires it.
+    pub present_on_read: bool,
 }
 
 /// The codes of an enumerable value set, as a Rust enum.

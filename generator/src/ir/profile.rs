@@ -19,6 +19,8 @@ pub struct ProfileModel {
     pub type_: String,
     pub base_definition: Option<String>,
     pub root: ProfileNode,
+    /// What in the snapshot did not fit FHIR's rules and how it was read.
+    pub notes: Vec<String>,
 }
 
 /// One element of the snapshot.
@@ -163,6 +165,7 @@ impl ProfileModel {
         // Children come after their parent in a snapshot: attach from the end,
         // so each node is complete when it is moved into its parent.
         let mut nodes: HashMap<String, ProfileNode> = HashMap::new();
+        let mut notes = Vec::new();
         let ids: Vec<String> = elements.iter().map(|e| e.key().to_owned()).collect();
         for element in elements {
             nodes.insert(element.key().to_owned(), ProfileNode::from_element(element));
@@ -173,14 +176,11 @@ impl ProfileModel {
                 .rsplit_once('.')
                 .ok_or_else(|| (id.clone(), "element id has no parent".to_owned()))?;
             match last.split_once(':') {
-                Some((sliced, slice_name)) => {
+                Some((sliced, slice_name))
+                    if nodes.contains_key(&format!("{parent_id}.{sliced}")) =>
+                {
                     let sliced_id = format!("{parent_id}.{sliced}");
-                    let owner = nodes.get_mut(&sliced_id).ok_or_else(|| {
-                        (
-                            id.clone(),
-                            format!("slice of `{sliced_id}`, which is not in the snapshot"),
-                        )
-                    })?;
+                    let owner = nodes.get_mut(&sliced_id).expect("looked up above");
                     owner.slices.insert(
                         0,
                         Slice {
@@ -189,6 +189,23 @@ impl ProfileModel {
                             node,
                         },
                     );
+                }
+                Some((sliced, _)) => {
+                    // A slice whose sliced element the snapshot lacks (HRex's
+                    // `Consent.policy:hrex.uri:hrex`): with nothing to slice,
+                    // its rules are those of the element itself.
+                    let parent = nodes.get_mut(parent_id).ok_or_else(|| {
+                        (
+                            id.clone(),
+                            format!("parent `{parent_id}` is not in the snapshot"),
+                        )
+                    })?;
+                    notes.push(format!(
+                        "`{id}` is a slice of `{parent_id}.{sliced}`, which is not in the snapshot; its rules are read as those of the element"
+                    ));
+                    let mut node = node;
+                    node.id = format!("{parent_id}.{sliced}");
+                    parent.children.insert(0, node);
                 }
                 None => {
                     let parent = nodes.get_mut(parent_id).ok_or_else(|| {
@@ -212,6 +229,7 @@ impl ProfileModel {
             type_: definition.type_.clone(),
             base_definition: definition.base_definition.clone(),
             root,
+            notes,
         })
     }
 }
@@ -234,6 +252,11 @@ fn resolve_discriminators(node: &mut ProfileNode) {
     }
 }
 
+/// A canonical URL without its `|version`.
+pub fn bare_canonical(url: &str) -> &str {
+    url.split_once('|').map_or(url, |(bare, _)| bare)
+}
+
 /// What `slice` requires for one discriminator of its sliced element.
 fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> DiscriminatorValue {
     let unresolved = |reason: &str| DiscriminatorValue::Unresolved {
@@ -246,35 +269,41 @@ fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> Discrimin
     let target = slice.descend(path);
     match kind {
         "value" | "pattern" => {
-            let value = target.and_then(|t| t.fixed.clone().or_else(|| t.pattern.clone()));
+            // FHIR defines both by the element's fixed[x] (equal), its
+            // pattern[x] (contains) or its required binding, whichever the
+            // slice sets: the IG Publisher writes `value` where older IGs
+            // wrote `pattern`, for the same pattern.
+            let fixed = target.and_then(|t| t.fixed.clone());
+            let pattern = target.and_then(|t| t.pattern.clone());
             // An extension slice often has no `url` element in the snapshot:
-            // its URL is the profile of its type.
-            let value = value.or_else(|| {
+            // its URL is the profile of its type, without any `|version`.
+            let extension_url = || {
                 (path == "url")
                     .then(|| slice.types.first()?.profile.first().cloned())
                     .flatten()
-                    .map(Value::String)
-            });
+                    .map(|url| Value::String(bare_canonical(&url).to_owned()))
+            };
             let required_value_set = target
                 .and_then(|t| t.binding.as_ref())
                 .filter(|b| b.strength == "required")
                 .and_then(|b| b.value_set.clone());
-            match (value, kind, required_value_set) {
-                (Some(value), "value", _) => DiscriminatorValue::Value {
+            if let Some(value) = fixed.or_else(extension_url) {
+                DiscriminatorValue::Value {
                     path: path.to_owned(),
                     value,
-                },
-                (Some(value), _, _) => DiscriminatorValue::Pattern {
+                }
+            } else if let Some(value) = pattern {
+                DiscriminatorValue::Pattern {
                     path: path.to_owned(),
                     value,
-                },
-                (None, _, Some(value_set)) => DiscriminatorValue::InValueSet {
+                }
+            } else if let Some(value_set) = required_value_set {
+                DiscriminatorValue::InValueSet {
                     path: path.to_owned(),
                     value_set,
-                },
-                (None, _, None) => {
-                    unresolved("the slice fixes no value and binds no required value set there")
                 }
+            } else {
+                unresolved("the slice fixes no value and binds no required value set there")
             }
         }
         "type" => match target {

@@ -354,8 +354,17 @@ impl<'a> Builder<'a> {
     }
 
     fn build_profile(&mut self, definition: &StructureDefinition, name: &str) -> Result<()> {
+        // Errors and notes name the definition being built.
+        self.source = format!(
+            "{}|{}",
+            definition.url,
+            definition.version.as_deref().unwrap_or("")
+        );
         let model = ProfileModel::from_definition(definition)
             .map_err(|(element, message)| self.error(&element, message))?;
+        for note in &model.notes {
+            self.warn(format!("{}: {note}", definition.url));
+        }
         // A parent profile from a dependency (FHIR's vitalsigns under US
         // Core's vital signs) is generated too: profiles convert up to it.
         self.reused_parent = None;
@@ -378,11 +387,6 @@ impl<'a> Builder<'a> {
             None => None,
         };
         self.owner = naming::module_name(name);
-        self.source = format!(
-            "{}|{}",
-            definition.url,
-            definition.version.as_deref().unwrap_or("")
-        );
         let base = *self.base_structs.get(model.type_.as_str()).ok_or_else(|| {
             self.error(
                 &model.root.id,
@@ -581,13 +585,47 @@ impl<'a> Builder<'a> {
                 }
                 field.ty = self.choice_type(parent, node, enum_name, &camel)?;
             }
-            FieldType::Resource => {}
+            FieldType::Resource => self.resource_field(node, &mut field),
             FieldType::Constant(_) | FieldType::Sliced(_) => {
                 unreachable!("base types have no constants or slices")
             }
         }
         self.bind_codes(node, &mut field)?;
         Ok(Some(field))
+    }
+
+    /// A field of resources of any type (`Bundle.entry.resource`): a
+    /// required single one is held as an `Option` that a read requires; the
+    /// profiles it names are not read into their types yet (said once).
+    fn resource_field(&mut self, node: &ProfileNode, field: &mut Field) {
+        if node.min >= 1 && node.max == Max::Count(1) {
+            field.min = 0;
+            field.present_on_read = true;
+            field.notes.push(format!(
+                "Required ({}..1) by the profile: a read requires it; the type holds it as an `Option`.",
+                node.min
+            ));
+        }
+        let profiles: Vec<&str> = node
+            .types
+            .iter()
+            .flat_map(|t| t.profile.iter().map(String::as_str))
+            .collect();
+        if !profiles.is_empty() {
+            field.notes.push(format!(
+                "Profiles: {}",
+                profiles
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            self.warn(format!(
+                "{}: a resource typed by a profile ({}) is held as the base `Resource`; its profile's rules are not checked by the type",
+                node.id,
+                profiles.join(", ")
+            ));
+        }
     }
 
     /// The resource types the target profiles of a reference constrain; empty
@@ -883,7 +921,14 @@ impl<'a> Builder<'a> {
             });
         }
         if variants.is_empty() {
-            return Err(self.error(&node.id, "the profile allows none of the base types"));
+            // Types of another FHIR version (an R5 `Availability` in the R4
+            // extensions pack): no R4 JSON property can hold them.
+            self.warn(format!(
+                "{}: the profile allows only {}, none of them a type of the base package; the element keeps the base choice",
+                node.id,
+                allowed.join(", ")
+            ));
+            own = false;
         }
         if !own {
             return Ok(self.external_type(&FieldType::Choice {
