@@ -54,9 +54,12 @@ path = "$root/tests/ig-check/main.rs"
 [dependencies]
 ig = { package = "$crate", path = "../crates/$base" }
 fhirgen-runtime = { path = "$root/runtime" }
+serde_json = "1"
 TOML
   members="$members \"crates/$base\", \"check-$base\","
   tar -xzf "$archive" -C "$work/examples/$base" --wildcards 'package/example/*.json' 2>/dev/null || true
+  # The ImplementationGuide resource lists the profile of each example.
+  tar -xzf "$archive" -C "$work/examples/$base" --wildcards 'package/ImplementationGuide-*.json' 2>/dev/null || true
 done
 {
   echo "[workspace]"
@@ -79,16 +82,17 @@ fi
 for id in $ids; do
   base=$(echo "$id" | tr '@' '-')
   crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$work/crates/$base/Cargo.toml" | head -n 1)
-  examples=$(find "$work/examples/$base" -name '*.json' ! -name '.*' | sort)
+  examples=$(find "$work/examples/$base/package/example" -name '*.json' ! -name '.*' 2>/dev/null | sort || true)
+  guide=$(find "$work/examples/$base/package" -maxdepth 1 -name 'ImplementationGuide-*.json' 2>/dev/null | head -n 1 || true)
   if [ -z "$examples" ]; then
     echo "$id: no examples"
     continue
   fi
   # shellcheck disable=SC2086
-  "$CARGO_TARGET_DIR/debug/check-$crate" "$id" $examples > "$work/read-$base.txt"
+  "$CARGO_TARGET_DIR/debug/check-$crate" "$id" "${guide:--}" $examples > "$work/read-$base.txt"
   tail -n 1 "$work/read-$base.txt"
   grep -v "^$id: " "$work/read-$base.txt" | sed "s/^/$id\tread\t/" >> "$results" || true
-  "$fhirgen" validate --offline --package "$id" "$work/examples/$base" > "$work/validate-$base.jsonl" 2> "$work/validate-$base.log" || true
+  "$fhirgen" validate --offline --package "$id" "$work/examples/$base/package/example" > "$work/validate-$base.jsonl" 2> "$work/validate-$base.log" || true
   tail -n 1 "$work/validate-$base.log"
   grep '"valid":false' "$work/validate-$base.jsonl" \
     | sed -E 's/^\{"file":"([^"]*)".*"diagnostics":"([^"]*)".*$/\1\t\2/' \

@@ -108,3 +108,30 @@ fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
         report.join("\n")
     );
 }
+
+/// `from_json_as` reads as the profile given, whatever `meta.profile` says
+/// (`|version` allowed), with that profile's rules; an unknown profile reads
+/// as `from_json` does.
+#[test]
+fn a_resource_reads_as_the_profile_given() {
+    use us_core_6_1_0::ProfiledResource;
+    const PATIENT: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient";
+    let unclaimed = br#"{"resourceType":"Patient","identifier":[{"system":"urn:x","value":"1"}],"name":[{"family":"Lee"}],"gender":"female"}"#;
+    assert_eq!(
+        ProfiledResource::from_json(unclaimed).unwrap().profile(),
+        None
+    );
+    let read = ProfiledResource::from_json_as(&format!("{PATIENT}|6.1.0"), unclaimed).unwrap();
+    assert_eq!(read.profile(), Some(PATIENT));
+    assert!(ProfiledResource::has_profile(PATIENT));
+    assert!(!ProfiledResource::has_profile("https://example.org/other"));
+    let other = ProfiledResource::from_json_as("https://example.org/other", unclaimed).unwrap();
+    assert_eq!(other.profile(), None);
+    // The profile's rules apply: US Core Patient requires a gender.
+    let no_gender = br#"{"resourceType":"Patient","identifier":[{"system":"urn:x","value":"1"}],"name":[{"family":"Lee"}]}"#;
+    let error = ProfiledResource::from_json_as(PATIENT, no_gender).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Patient.gender: required element is missing"
+    );
+}

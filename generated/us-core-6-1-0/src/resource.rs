@@ -201,6 +201,30 @@ impl ProfiledResource {
         reader.finish()?;
         ::std::result::Result::Ok((resource, reader.take_issues()))
     }
+    /// Reads a resource as the profile at `profile` (a canonical URL
+    /// of this crate's, `|version` allowed) whatever its `meta.profile`
+    /// says: a server that knows what an endpoint takes, or an IG's
+    /// example listed for a profile. A profile this crate does not
+    /// have (see [`Self::has_profile`]) reads as [`Self::from_json`] does.
+    #[inline(never)]
+    pub fn from_json_as(
+        profile: &str,
+        json: &[u8],
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+        let mut reader = ::fhirgen_runtime::Reader::new(json);
+        let resource = match Self::known(profile.split('|').next().unwrap_or(profile)) {
+            ::std::option::Option::Some((_, url)) => {
+                Self::read_as(&mut reader, ::std::option::Option::Some(url))?
+            }
+            ::std::option::Option::None => Self::read(&mut reader)?,
+        };
+        reader.finish()?;
+        ::std::result::Result::Ok(resource)
+    }
+    /// Whether the profile at `url` (`|version` allowed) is one of this crate's.
+    pub fn has_profile(url: &str) -> bool {
+        Self::known(url.split('|').next().unwrap_or(url)).is_some()
+    }
     fn read(
         reader: &mut ::fhirgen_runtime::Reader<'_>,
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -214,8 +238,15 @@ impl ProfiledResource {
                     chosen = ::std::option::Option::Some((depth, known));
                 }
             })?;
+        Self::read_as(reader, chosen.map(|(_, url)| url))
+    }
+    /// Reads the resource as the profile at `url`, or as its base type.
+    fn read_as(
+        reader: &mut ::fhirgen_runtime::Reader<'_>,
+        url: ::std::option::Option<&'static str>,
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         ::std::result::Result::Ok(
-            match chosen.map(|(_, url)| url) {
+            match url {
                 ::std::option::Option::Some(
                     "http://hl7.org/fhir/StructureDefinition/vitalsigns",
                 ) => {
