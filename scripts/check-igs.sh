@@ -3,9 +3,12 @@
 # definitions/crates.toml (the US Core crates have their own tests): generate
 # its crate with `fhirgen generate --package`, build it, read every example
 # strictly into its `ProfiledResource` and write it back (tests/ig-check/main.rs),
-# and check every example with `fhirgen validate --package`. Prints the counts
-# per IG; fails when an example fails that tests/ig-check/expected.tsv does not
-# list (with the rule it breaks), or when a listed one passes.
+# and check every example with `fhirgen validate --package`; then the mutated
+# examples of tests/ig-check/mutations.tsv, each of which both must reject at
+# the same element with the same issue type. Prints the counts per IG; fails
+# when an example fails that tests/ig-check/expected.tsv does not list (with
+# the rule it breaks), when a listed one passes, or when a mutation is not
+# rejected alike.
 # Usage: FHIR_PACKAGES=../shared/fhir-packages scripts/check-igs.sh [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +94,13 @@ for id in $ids; do
   # shellcheck disable=SC2086
   "$CARGO_TARGET_DIR/debug/check-$crate" "$id" "${guide:--}" $examples > "$work/read-$base.txt"
   tail -n 1 "$work/read-$base.txt"
+  # Mutated examples, each rejected alike by the crate and by validate.
+  if grep -q "^$id	" tests/ig-check/mutations.tsv; then
+    "$CARGO_TARGET_DIR/debug/check-$crate" --mutations tests/ig-check/mutations.tsv \
+      "$fhirgen" "$id" "$work/examples/$base/package/example" > "$work/mutations-$base.txt" \
+      || { cat "$work/mutations-$base.txt"; echo "error: mutations of $id not rejected alike" >&2; exit 1; }
+    tail -n 1 "$work/mutations-$base.txt"
+  fi
   grep -v "^$id: " "$work/read-$base.txt" | sed "s/^/$id\tread\t/" >> "$results" || true
   "$fhirgen" validate --offline --package "$id" "$work/examples/$base/package/example" > "$work/validate-$base.jsonl" 2> "$work/validate-$base.log" || true
   tail -n 1 "$work/validate-$base.log"

@@ -16,7 +16,7 @@ pub mod ir;
 pub mod naming;
 pub mod package;
 mod published;
+pub mod rules;
 pub mod terminology;
-pub mod validate;
 
 pub use error::{Error, Result};

@@ -17,6 +17,9 @@ pub enum IssueCode {
     /// Otherwise invalid against the specification or a profile (the parent
     /// of the codes above): too many items, a wrong reference target.
     Invalid,
+    /// Not a problem of the resource: something that could not be checked
+    /// (a slice told by a value set that does not expand offline).
+    Informational,
 }
 
 impl IssueCode {
@@ -28,6 +31,7 @@ impl IssueCode {
             IssueCode::Value => "value",
             IssueCode::CodeInvalid => "code-invalid",
             IssueCode::Invalid => "invalid",
+            IssueCode::Informational => "informational",
         }
     }
 }
@@ -69,6 +73,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The message of a required element (or required property) that is absent.
+pub(crate) const REQUIRED_MISSING: &str = "required element is missing";
 
 /// Something a lenient read let through, with where it was.
 pub type Issue = Error;

@@ -354,7 +354,7 @@ impl<'j> Reader<'j> {
         if let Some(missing) = required_missing(object, &seen) {
             self.push_key(missing);
             return Err(self
-                .error("required element is missing")
+                .error(crate::error::REQUIRED_MISSING)
                 .with_code(IssueCode::Required));
         }
         object.finish().map_err(|problem| {

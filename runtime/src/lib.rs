@@ -6,6 +6,7 @@
 //! FHIR rules (exact decimals, dates with their precision, `_name` elements).
 
 mod builder;
+pub mod check;
 mod compare;
 mod error;
 mod json;

@@ -139,6 +139,9 @@ pub fn empty_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Res
     }
 }
 
+/// The message of a required-binding `code` given without a code.
+pub(crate) const CODE_NEEDED: &str = "a code from the required value set is needed here (for an unknown value, the value set's own code; a data-absent-reason extension alone is not allowed)";
+
 /// For [`Object::finish`]: a `code` with a required binding carries a code.
 /// US Core's missing-data rule: such an element uses the value set's own code
 /// for "unknown" (or, where it has none, must be populated); an element with
@@ -151,11 +154,7 @@ pub fn coded_primitive<V, X>(name: &str, list: &[crate::Primitive<V, X>]) -> Res
             } else {
                 name.to_owned()
             };
-            Err(Problem::new(
-                IssueCode::Required,
-                at,
-                "a code from the required value set is needed here (for an unknown value, the value set's own code; a data-absent-reason extension alone is not allowed)",
-            ))
+            Err(Problem::new(IssueCode::Required, at, CODE_NEEDED))
         }
         None => Ok(()),
     }

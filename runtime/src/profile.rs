@@ -170,11 +170,17 @@ impl Pattern {
     }
 
     fn describe(&self) -> String {
-        if self.exact {
-            format!("must be {} (fixed by the profile)", self.text)
-        } else {
-            format!("must contain {} (the profile's pattern)", self.text)
-        }
+        pattern_message(self.text, self.exact)
+    }
+}
+
+/// The message of a value that is not the fixed value (`exact`) or does not
+/// contain the pattern whose JSON is `text`.
+pub(crate) fn pattern_message(text: &str, exact: bool) -> String {
+    if exact {
+        format!("must be {text} (fixed by the profile)")
+    } else {
+        format!("must contain {text} (the profile's pattern)")
     }
 }
 
@@ -207,7 +213,7 @@ fn partial<'j>(
 }
 
 /// The property `key` of a JSON object.
-fn get<'a, 'j>(value: &'a JsonValue<'j>, key: &str) -> Option<&'a JsonValue<'j>> {
+pub(crate) fn get<'a, 'j>(value: &'a JsonValue<'j>, key: &str) -> Option<&'a JsonValue<'j>> {
     match value {
         JsonValue::Object(object) => object.iter().find(|(k, _)| k == key).map(|(_, v)| v),
         _ => None,
@@ -223,7 +229,7 @@ fn number(value: &JsonValue<'_>) -> Option<f64> {
 }
 
 /// JSON equality: objects whatever their key order, numbers by value.
-fn equal(a: &JsonValue<'_>, b: &JsonValue<'_>) -> bool {
+pub(crate) fn equal(a: &JsonValue<'_>, b: &JsonValue<'_>) -> bool {
     match (a, b) {
         (JsonValue::Object(a), JsonValue::Object(b)) => {
             a.len() == b.len()
@@ -403,7 +409,7 @@ fn probe_key_kind(
 
 /// FHIR pattern matching: every property of `pattern` is in `actual`, and
 /// every item of a pattern array matches some item of the actual array.
-fn contains(actual: &JsonValue<'_>, pattern: &JsonValue<'_>) -> bool {
+pub(crate) fn contains(actual: &JsonValue<'_>, pattern: &JsonValue<'_>) -> bool {
     match (actual, pattern) {
         (JsonValue::Object(_), JsonValue::Object(pattern)) => pattern
             .iter()
@@ -417,7 +423,11 @@ fn contains(actual: &JsonValue<'_>, pattern: &JsonValue<'_>) -> bool {
 
 /// Whether some value at the dotted `path` below `item` (`coding.code`,
 /// arrays flattened) passes `test`; `$this` is the item.
-fn any_at(item: &JsonValue<'_>, path: &str, test: &dyn Fn(&JsonValue<'_>) -> bool) -> bool {
+pub(crate) fn any_at(
+    item: &JsonValue<'_>,
+    path: &str,
+    test: &dyn Fn(&JsonValue<'_>) -> bool,
+) -> bool {
     if path == "$this" || path.is_empty() {
         return test(item);
     }
@@ -443,6 +453,17 @@ fn url_of<'p>(probe: &'p mut jiter::Jiter<'_>) -> Option<&'p str> {
         is_url = probe.next_key().ok()?.map(|k| k == "url");
     }
     None
+}
+
+/// Why a literal reference to a resource type the profile does not allow is
+/// wrong; `None` when it names an allowed type or no type can be told.
+pub(crate) fn reference_problem<T: AsRef<str>>(reference: &str, targets: &[T]) -> Option<String> {
+    let target = reference_type(reference)?;
+    if targets.iter().any(|t| t.as_ref() == target) {
+        return None;
+    }
+    let allowed: Vec<&str> = targets.iter().map(AsRef::as_ref).collect();
+    Some(wrong_target(reference, target, &allowed))
 }
 
 fn wrong_target(reference: &str, target: &str, targets: &[&str]) -> String {
@@ -673,6 +694,17 @@ const R4_RESOURCE_TYPES: &[&str] = &[
     "VisionPrescription",
 ];
 
+/// The message of a Coding or CodeableConcept with no code of a required
+/// binding's value set.
+pub(crate) fn no_code_message(value_set: &str) -> String {
+    format!("has no code from the required value set {value_set}")
+}
+
+/// The message of a code outside a required binding's value set.
+pub(crate) fn code_not_in_message(code: &str, value_set: &str) -> String {
+    format!("code `{code}` is not in the required value set {value_set}")
+}
+
 /// What one discriminator of a slice asks of an item.
 pub enum Test {
     /// The value at the path equals (`fixed`) or contains (`pattern`) this.
@@ -700,7 +732,8 @@ impl Matcher {
     }
 }
 
-fn has_code(value: &JsonValue<'_>, codes: &[(&str, &str)]) -> bool {
+/// Whether a code, Coding or CodeableConcept carries one of `codes`.
+pub(crate) fn has_code<S: AsRef<str>>(value: &JsonValue<'_>, codes: &[(S, S)]) -> bool {
     fn text<'v>(v: Option<&'v JsonValue<'_>>) -> Option<&'v str> {
         match v {
             Some(JsonValue::Str(s)) => Some(s.as_ref()),
@@ -710,12 +743,12 @@ fn has_code(value: &JsonValue<'_>, codes: &[(&str, &str)]) -> bool {
     let coding_in = |coding: &JsonValue<'_>| {
         let system = text(get(coding, "system"));
         let code = text(get(coding, "code"));
-        codes
-            .iter()
-            .any(|(s, c)| code == Some(*c) && system.is_none_or(|system| system == *s))
+        codes.iter().any(|(s, c)| {
+            code == Some(c.as_ref()) && system.is_none_or(|system| system == s.as_ref())
+        })
     };
     match value {
-        JsonValue::Str(code) => codes.iter().any(|(_, c)| c == code),
+        JsonValue::Str(code) => codes.iter().any(|(_, c)| c.as_ref() == code.as_ref()),
         JsonValue::Object(_) => match get(value, "coding") {
             Some(JsonValue::Array(codings)) => codings.iter().any(coding_in),
             _ => coding_in(value),
@@ -870,32 +903,45 @@ impl SliceOrder {
                 .iter()
                 .filter(|&&slot| usize::from(slot) == index)
                 .count() as u32;
-            let name = || format!("{}:{}", slicing.element, rule.name);
-            if count < rule.min {
-                return Err(if count == 0 {
-                    Problem::new(
-                        IssueCode::Required,
-                        name(),
-                        format!("required slice is missing (min {})", rule.min),
-                    )
-                } else {
-                    Problem::new(
-                        IssueCode::Invalid,
-                        name(),
-                        format!("{count} items, the slice needs at least {}", rule.min),
-                    )
-                });
-            }
-            if let Some(max) = rule.max.filter(|&max| count > max) {
-                return Err(Problem::new(
-                    IssueCode::Invalid,
-                    name(),
-                    format!("{count} items, the slice allows at most {max}"),
-                ));
+            let name = format!("{}:{}", slicing.element, rule.name);
+            if let Some(problem) = slice_count_problem(name, rule.min, rule.max, count) {
+                return Err(problem);
             }
         }
         Ok(())
     }
+}
+
+/// What is wrong with `count` items in the slice `name` (`component:diastolic`)
+/// of cardinality `min..max`.
+pub(crate) fn slice_count_problem(
+    name: String,
+    min: u32,
+    max: Option<u32>,
+    count: u32,
+) -> Option<Problem> {
+    if count < min {
+        return Some(if count == 0 {
+            Problem::new(
+                IssueCode::Required,
+                name,
+                format!("required slice is missing (min {min})"),
+            )
+        } else {
+            Problem::new(
+                IssueCode::Invalid,
+                name,
+                format!("{count} items, the slice needs at least {min}"),
+            )
+        });
+    }
+    max.filter(|&max| count > max).map(|max| {
+        Problem::new(
+            IssueCode::Invalid,
+            name,
+            format!("{count} items, the slice allows at most {max}"),
+        )
+    })
 }
 
 /// Where the items of one slice go: `T` (1..1), `Option<T>`, `Vec<T>` or
@@ -1152,10 +1198,7 @@ impl<'j> Reader<'j> {
     ) -> Result<(), Error> {
         let value = self.lookahead()?.next_value();
         self.check_items(value, |item| {
-            (!has_code(item, codes)).then(|| {
-                let message = format!("has no code from the required value set {value_set}");
-                (String::new(), message)
-            })
+            (!has_code(item, codes)).then(|| (String::new(), no_code_message(value_set)))
         })?;
         self.read_checked(slot, in_array)
     }
@@ -1174,11 +1217,9 @@ impl<'j> Reader<'j> {
         self.read_checked(slot, in_array)?;
         let mut wrong = Vec::new();
         slot.each_reference(&mut |index, reference| {
-            if let Some(target) = reference_type(reference)
-                && !targets.contains(&target)
-            {
+            if let Some(problem) = reference_problem(reference, targets) {
                 let index = index.or(in_array.then_some(0));
-                wrong.push((index, wrong_target(reference, target, targets)));
+                wrong.push((index, problem));
             }
         });
         self.report_references(wrong)
@@ -1270,9 +1311,7 @@ impl<'j> Reader<'j> {
                 self.issues.push(issue);
                 Ok(other(code))
             }
-            Err(code) => Err(Problem::code_invalid(format!(
-                "code `{code}` is not in the required value set {value_set}"
-            ))),
+            Err(code) => Err(Problem::code_invalid(code_not_in_message(&code, value_set))),
         }
     }
 

@@ -52,7 +52,7 @@ impl<T> Slot for NonEmpty<T> {
 }
 
 fn missing(path: &str) -> Error {
-    Error::new(path, "required element is missing").with_code(IssueCode::Required)
+    Error::new(path, crate::error::REQUIRED_MISSING).with_code(IssueCode::Required)
 }
 
 /// Exactly one item (`1..1`).

@@ -11,6 +11,12 @@
 //! Arguments: the IG's name for the report, the ImplementationGuide file (or
 //! `-` for none), then the example files. Prints one line per example that
 //! fails (`FILE<TAB>what`), then the counts.
+//!
+//! With `--mutations TABLE FHIRGEN PACKAGE EXAMPLES_DIR`: each row of the
+//! table (`tests/ig-check/mutations.tsv`) for PACKAGE changes one example so
+//! that it breaks one rule of its profile; both the crate (a strict read) and
+//! `fhirgen validate --package` must reject it, at the element and with the
+//! issue type the row names.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -18,7 +24,17 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--mutations") {
+        let args: Vec<String> = args.skip(1).collect();
+        return match args.as_slice() {
+            [table, fhirgen, package, examples] => mutations(table, fhirgen, package, examples),
+            _ => {
+                eprintln!("usage: ig-check --mutations TABLE FHIRGEN PACKAGE EXAMPLES_DIR");
+                ExitCode::from(2)
+            }
+        };
+    }
     let (Some(label), Some(guide)) = (args.next(), args.next()) else {
         eprintln!("usage: ig-check LABEL IMPLEMENTATION_GUIDE|- FILE...");
         return ExitCode::from(2);
@@ -112,4 +128,126 @@ fn listed_profile<'a>(bytes: &[u8], listed: &'a HashMap<String, String>) -> Opti
         .get(&key)
         .map(String::as_str)
         .filter(|p| ig::ProfiledResource::has_profile(p))
+}
+
+/// Runs the mutation rows of `package`; fails unless every one is rejected
+/// by both paths as its row says.
+fn mutations(table: &str, fhirgen: &str, package: &str, examples: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(table) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {table}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scratch = std::env::temp_dir().join(format!("ig-check-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&scratch) {
+        eprintln!("error: {}: {e}", scratch.display());
+        return ExitCode::from(2);
+    }
+    let (mut total, mut alike) = (0, 0);
+    for (number, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let columns: Vec<&str> = line.split('\t').collect();
+        let [row_package, file, op, pointer, value, path, code] = columns[..] else {
+            eprintln!("error: {table}:{}: expected 7 columns", number + 1);
+            return ExitCode::from(2);
+        };
+        if row_package != package {
+            continue;
+        }
+        total += 1;
+        let label = format!("{file} {op} {pointer}");
+        let mutated = match mutate(&format!("{examples}/{file}"), op, pointer, value) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                println!("{label}\tcannot be made: {e}");
+                continue;
+            }
+        };
+        let typed = match ig::ProfiledResource::from_json(&mutated) {
+            Ok(_) => "accepted".to_owned(),
+            Err(error) => format!("{}\t{}", error.path, error.code.as_str()),
+        };
+        let file_path = scratch.join(format!("{}-{file}", number + 1));
+        if let Err(e) = std::fs::write(&file_path, &mutated) {
+            println!("{label}\tcannot be written: {e}");
+            continue;
+        }
+        let validated = validate(fhirgen, package, &file_path);
+        let wanted = format!("{path}\t{code}");
+        let validate_found = validated.iter().any(|found| *found == wanted);
+        if typed == wanted && validate_found {
+            alike += 1;
+        } else {
+            println!(
+                "{label}\texpected {wanted}; the crate: {typed}; fhirgen validate: {}",
+                if validated.is_empty() { "valid".to_owned() } else { validated.join(", ") }
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!("{package}: {total} mutations, {alike} rejected by the crate and by fhirgen validate alike");
+    if alike == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// The example at `path` with one change: `remove` the value at the JSON
+/// pointer, or `set` it to the JSON `value`.
+fn mutate(path: &str, op: &str, pointer: &str, value: &str) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut resource: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    match op {
+        "set" => {
+            let value: Value = serde_json::from_str(value).map_err(|e| e.to_string())?;
+            *resource.pointer_mut(pointer).ok_or("no value at the pointer")? = value;
+        }
+        "remove" => {
+            let (parent, last) = pointer.rsplit_once('/').ok_or("not a JSON pointer")?;
+            match resource.pointer_mut(parent).ok_or("no parent at the pointer")? {
+                Value::Object(object) => {
+                    object.remove(last).ok_or("nothing to remove")?;
+                }
+                Value::Array(items) => {
+                    let index: usize = last.parse().map_err(|_| "not an index")?;
+                    if index >= items.len() {
+                        return Err("nothing to remove".into());
+                    }
+                    items.remove(index);
+                }
+                _ => return Err("the parent holds nothing".into()),
+            }
+        }
+        other => return Err(format!("unknown operation `{other}`")),
+    }
+    serde_json::to_vec(&resource).map_err(|e| e.to_string())
+}
+
+/// `fhirgen validate --package`'s error issues for the file, as
+/// `EXPRESSION<TAB>CODE`.
+fn validate(fhirgen: &str, package: &str, file: &std::path::Path) -> Vec<String> {
+    let output = std::process::Command::new(fhirgen)
+        .args(["validate", "--offline", "--package", package])
+        .arg(file)
+        .output();
+    let Ok(output) = output else {
+        return vec!["(fhirgen did not run)".to_owned()];
+    };
+    let mut found = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(result) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        for issue in result["outcome"]["issue"].as_array().into_iter().flatten() {
+            if issue["severity"] == "error" {
+                found.push(format!(
+                    "{}\t{}",
+                    issue["expression"][0].as_str().unwrap_or(""),
+                    issue["code"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    found
 }

@@ -16,13 +16,51 @@ fn example(name: &str) -> Value {
     set.root().json(&format!("example/{name}")).unwrap()
 }
 
-/// The error a strict read into the profile gives.
+/// The error a strict read into the profile gives; `fhirgen validate`'s
+/// checks (the R4 read, then the runtime checker with the rule tables of the
+/// profiles in `meta.profile`) must report the same element and issue type.
 fn rejected(resource: &Value) -> String {
     let json = serde_json::to_vec(resource).unwrap();
     match ProfiledResource::from_json(&json) {
         Ok(read) => panic!("accepted as {:?}", read.profile()),
-        Err(e) => e.to_string(),
+        Err(e) => {
+            let found = validate_errors(resource, &json);
+            let wanted = (e.path.clone(), e.code);
+            assert!(
+                found.contains(&wanted),
+                "the crate: {e} ({:?}); the checker: {found:?}",
+                e.code
+            );
+            e.to_string()
+        }
     }
+}
+
+/// The errors `fhirgen validate` reports, as (FHIRPath, issue type).
+fn validate_errors(resource: &Value, json: &[u8]) -> Vec<(String, fhirgen_runtime::IssueCode)> {
+    use fhirgen::conformance::StructureDefinition;
+    use fhirgen::ir::ProfileModel;
+    use fhirgen_runtime::check::{Severity, check_json};
+    if let Err(e) = us_core_6_1_0::r4::Resource::from_json(json) {
+        return vec![(e.path, e.code)];
+    }
+    let set = load("hl7.fhir.us.core@6.1.0");
+    let mut builder = fhirgen::rules::RulesBuilder::new(&set);
+    let mut found = Vec::new();
+    for url in resource["meta"]["profile"].as_array().into_iter().flatten() {
+        let definition = set
+            .resolve_as::<StructureDefinition>(url.as_str().unwrap())
+            .unwrap();
+        let model = ProfileModel::from_definition(&definition).unwrap();
+        let rules = builder.build(&model).unwrap();
+        found.extend(
+            check_json(&rules, json)
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| (f.path, f.code)),
+        );
+    }
+    found
 }
 
 #[test]

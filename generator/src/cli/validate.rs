@@ -10,8 +10,8 @@ use fhirgen::conformance::StructureDefinition;
 use fhirgen::inspect::find_profile;
 use fhirgen::ir::ProfileModel;
 use fhirgen::package::PackageSet;
-use fhirgen::terminology::Expander;
-use fhirgen::validate::{Issue, validate};
+use fhirgen::rules::RulesBuilder;
+use fhirgen_runtime::check::{ProfileRules, Severity, check_json};
 use serde_json::{Value, json};
 
 use super::sources::Sources;
@@ -31,45 +31,32 @@ struct Tally {
     input_errors: usize,
 }
 
-/// Reads a resource into a package's generated types (strictly, or leniently
-/// with the issues): the FHIR JSON rules, and for a US Core package built in,
-/// every rule its profile types carry (required bindings, reference targets).
-type TypedRead = fn(&[u8], bool) -> Result<Vec<fhirgen_runtime::Issue>, fhirgen_runtime::Error>;
+/// One issue of the outcome.
+struct Issue {
+    severity: &'static str,
+    code: &'static str,
+    path: String,
+    message: String,
+}
 
-fn typed_read(package: &str) -> TypedRead {
-    macro_rules! profiled {
-        ($krate:ident) => {
-            |bytes, lenient| {
-                if lenient {
-                    $krate::ProfiledResource::from_json_lenient(bytes).map(|(_, issues)| issues)
-                } else {
-                    $krate::ProfiledResource::from_json(bytes).map(|_| Vec::new())
-                }
-            }
-        };
-    }
-    match package.replace('#', "@").as_str() {
-        #[cfg(feature = "us-core")]
-        "hl7.fhir.us.core@3.1.1" => profiled!(us_core_3_1_1),
-        #[cfg(feature = "us-core")]
-        "hl7.fhir.us.core@6.1.0" => profiled!(us_core_6_1_0),
-        #[cfg(feature = "us-core")]
-        "hl7.fhir.us.core@7.0.0" => profiled!(us_core_7_0_0),
-        _ => |bytes, lenient| {
-            if lenient {
-                fhir_r4::Resource::from_json_lenient(bytes).map(|(_, issues)| issues)
-            } else {
-                fhir_r4::Resource::from_json(bytes).map(|_| Vec::new())
-            }
-        },
+/// Reads a resource into the R4 types (strictly, or leniently with the
+/// issues): the FHIR JSON rules of the base resource.
+fn base_read(
+    bytes: &[u8],
+    lenient: bool,
+) -> Result<Vec<fhirgen_runtime::Issue>, fhirgen_runtime::Error> {
+    if lenient {
+        fhir_r4::Resource::from_json_lenient(bytes).map(|(_, issues)| issues)
+    } else {
+        fhir_r4::Resource::from_json(bytes).map(|_| Vec::new())
     }
 }
 
 struct Validator<'s> {
-    read: TypedRead,
     set: &'s PackageSet,
-    expander: Expander<'s>,
-    models: HashMap<String, Arc<ProfileModel>>,
+    builder: RulesBuilder<'s>,
+    /// The rule table of each profile used, by URL.
+    rules: HashMap<String, Arc<ProfileRules>>,
     profile: Option<String>,
     lenient: bool,
 }
@@ -85,10 +72,9 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
         None => None,
     };
     let mut validator = Validator {
-        read: typed_read(options.package),
         set: &set,
-        expander: Expander::new(&set),
-        models: HashMap::new(),
+        builder: RulesBuilder::new(&set),
+        rules: HashMap::new(),
         profile,
         lenient: options.lenient,
     };
@@ -188,16 +174,17 @@ fn bundle_entries(bytes: &[u8]) -> Option<Vec<Value>> {
 }
 
 impl Validator<'_> {
-    fn model(&mut self, url: &str) -> Result<Arc<ProfileModel>, Box<dyn std::error::Error>> {
-        if let Some(model) = self.models.get(url) {
-            return Ok(model.clone());
+    /// The rule table of the profile at `url`, built once.
+    fn rules(&mut self, url: &str) -> Result<Arc<ProfileRules>, Box<dyn std::error::Error>> {
+        if let Some(rules) = self.rules.get(url) {
+            return Ok(rules.clone());
         }
         let definition = self.set.resolve_as::<StructureDefinition>(url)?;
         let model = ProfileModel::from_definition(&definition)
             .map_err(|(element, message)| format!("{url}, element `{element}`: {message}"))?;
-        let model = Arc::new(model);
-        self.models.insert(url.to_owned(), model.clone());
-        Ok(model)
+        let rules = Arc::new(self.builder.build(&model)?);
+        self.rules.insert(url.to_owned(), rules.clone());
+        Ok(rules)
     }
 
     /// The profiles to check a resource against: those of its `meta.profile`
@@ -246,9 +233,8 @@ impl Validator<'_> {
         };
         tally.resources += 1;
         let mut issues = Vec::new();
-        // The FHIR R4 JSON rules (and, for a built-in US Core package, its
-        // profiles' rules), through the generated types.
-        match (self.read)(bytes, self.lenient) {
+        // The FHIR R4 JSON rules, through the R4 types.
+        match base_read(bytes, self.lenient) {
             Ok(skipped) => issues.extend(skipped.into_iter().map(|e| Issue {
                 severity: "warning",
                 code: e.code.as_str(),
@@ -263,13 +249,28 @@ impl Validator<'_> {
             }),
         }
         let profiles = self.profiles_for(&resource);
+        // The profiles' rules, by the runtime's checker (the one the
+        // generated types' checks share their rules with).
         for profile in &profiles {
-            match self.model(profile) {
-                Ok(model) => {
-                    // What the typed read reported already is not repeated.
-                    let found = validate(&model, &resource, Some(&self.expander));
+            match self.rules(profile) {
+                Ok(rules) => {
+                    // What the base read reported already is not repeated.
                     let known: Vec<String> = issues.iter().map(|i| i.path.clone()).collect();
-                    issues.extend(found.into_iter().filter(|i| !known.contains(&i.path)));
+                    for finding in check_json(&rules, bytes) {
+                        if known.contains(&finding.path) {
+                            continue;
+                        }
+                        let severity = match finding.severity {
+                            Severity::Error if finding.lenient && self.lenient => "warning",
+                            other => other.as_str(),
+                        };
+                        issues.push(Issue {
+                            severity,
+                            code: finding.code.as_str(),
+                            path: finding.path,
+                            message: finding.message,
+                        });
+                    }
                 }
                 Err(e) => issues.push(Issue {
                     severity: "error",

@@ -12,6 +12,7 @@ pub use profile::{DiscriminatorValue, ProfileModel, ProfileNode, Slice};
 pub use profile_types::{
     ProfileKind, ProfileSpace, ProfileType, build_profile_types, build_profile_types_selected,
 };
+pub(crate) use profile_types::{binding_codes, reference_target_types};
 pub use reuse::ReusedCrate;
 
 use crate::conformance::Max;

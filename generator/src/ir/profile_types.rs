@@ -84,7 +84,7 @@ pub struct ProfileSpace {
 }
 
 /// Value sets with more codes than this stay open types (a warning says so).
-const MAX_ENUM_CODES: usize = 300;
+pub(crate) const MAX_ENUM_CODES: usize = 300;
 
 /// The Rust path of the base crate's types.
 const BASE_CRATE: &str = "::fhir_r4";
@@ -631,19 +631,7 @@ impl<'a> Builder<'a> {
     /// The resource types the target profiles of a reference constrain; empty
     /// when any resource is allowed or a target is not in the packages.
     fn reference_targets(&self, targets: &[&str]) -> Vec<String> {
-        let mut types = Vec::new();
-        for target in targets {
-            match self.set.resolve_as::<StructureDefinition>(target) {
-                Ok(definition) if definition.type_ != "Resource" => {
-                    if !types.contains(&definition.type_) {
-                        types.push(definition.type_.clone());
-                    }
-                }
-                _ => return Vec::new(),
-            }
-        }
-        types.sort();
-        types
+        reference_target_types(self.set, targets)
     }
 
     /// Required bindings to value sets that expand: a `code` element holds
@@ -718,24 +706,15 @@ impl<'a> Builder<'a> {
         if let Some(known) = self.code_enums.get(value_set) {
             return Ok(known.clone());
         }
-        let made = match self.expander.expand_binding(value_set)? {
-            Expansion::NotExpandable(why) => {
-                // The list of missing dependencies is in the loader's warnings.
-                let why = why.split("; these dependencies").next().unwrap_or(&why);
+        let made = match binding_codes(&self.expander, value_set)? {
+            Err(why) => {
                 self.warn(format!(
-                    "{element}: value set {value_set} does not expand offline ({why}); the element stays an open type"
+                    "{element}: value set {value_set} {why}; the element stays an open type"
                 ));
                 None
             }
-            Expansion::Enumerated(codes) if codes.len() > MAX_ENUM_CODES => {
-                self.warn(format!(
-                    "{element}: value set {value_set} has {} codes, more than {MAX_ENUM_CODES}; the element stays an open type",
-                    codes.len()
-                ));
-                None
-            }
-            Expansion::Enumerated(codes) if codes.is_empty() => None,
-            Expansion::Enumerated(codes) => {
+            Ok(codes) if codes.is_empty() => None,
+            Ok(codes) => {
                 let definition = self
                     .set
                     .resolve_as::<crate::conformance::ValueSet>(value_set)
@@ -763,7 +742,6 @@ impl<'a> Builder<'a> {
                 let mut variants: HashSet<String> = HashSet::new();
                 let codes = codes
                     .into_iter()
-                    .filter(|c| !c.is_abstract)
                     .map(|c| {
                         let mut variant = c.code.to_upper_camel_case();
                         if variant.is_empty() || variant.starts_with(|ch: char| ch.is_ascii_digit())
@@ -1127,6 +1105,46 @@ impl<'a> Builder<'a> {
             reused: self.used_crates.into_iter().collect(),
         })
     }
+}
+
+/// The resource types the target profiles of a reference constrain, sorted;
+/// empty when any resource is allowed or a target is not in the packages.
+pub(crate) fn reference_target_types(set: &PackageSet, targets: &[&str]) -> Vec<String> {
+    let mut types = Vec::new();
+    for target in targets {
+        match set.resolve_as::<StructureDefinition>(target) {
+            Ok(definition) if definition.type_ != "Resource" => {
+                if !types.contains(&definition.type_) {
+                    types.push(definition.type_.clone());
+                }
+            }
+            _ => return Vec::new(),
+        }
+    }
+    types.sort();
+    types
+}
+
+/// The codes a required binding to `value_set` is checked against: its
+/// expansion's codes (not the abstract ones), or why it is not checked (it
+/// does not expand offline, or is larger than [`MAX_ENUM_CODES`]). The code
+/// enums of the types and the rule tables of `fhirgen validate` both use it.
+pub(crate) fn binding_codes(
+    expander: &Expander<'_>,
+    value_set: &str,
+) -> Result<std::result::Result<Vec<crate::terminology::ExpandedCode>, String>> {
+    Ok(match expander.expand_binding(value_set)? {
+        Expansion::NotExpandable(why) => {
+            // The list of missing dependencies is in the loader's warnings.
+            let why = why.split("; these dependencies").next().unwrap_or(&why);
+            Err(format!("does not expand offline ({why})"))
+        }
+        Expansion::Enumerated(codes) if codes.len() > MAX_ENUM_CODES => Err(format!(
+            "has {} codes, more than {MAX_ENUM_CODES}",
+            codes.len()
+        )),
+        Expansion::Enumerated(codes) => Ok(codes.into_iter().filter(|c| !c.is_abstract).collect()),
+    })
 }
 
 /// The profile's fixed value or pattern on this element, as JSON.

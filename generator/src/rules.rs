@@ -1,0 +1,232 @@
+//! A profile's rules as the table the runtime's checker runs
+//! ([`fhirgen_runtime::check::ProfileRules`]), built from the profile model
+//! of any package at run time: what `fhirgen validate` checks.
+//!
+//! The rules are decided as for the generated types: the same expansion of
+//! required bindings ([`binding_codes`]), the same reference targets
+//! ([`reference_target_types`]), the same discriminator values.
+
+use std::collections::HashMap;
+
+use fhirgen_runtime::check::{
+    CodeRule, Discriminator, ElementRule, ProfileRules, SliceRule, SlicingRule, ValueRule,
+};
+
+use crate::conformance::{Max, StructureDefinition};
+use crate::error::Result;
+use crate::ir::{
+    DiscriminatorValue, ProfileModel, ProfileNode, binding_codes, reference_target_types,
+};
+use crate::package::PackageSet;
+use crate::terminology::{Expander, Expansion};
+
+/// Builds rule tables, keeping each value set's codes once.
+pub struct RulesBuilder<'a> {
+    set: &'a PackageSet,
+    expander: Expander<'a>,
+    codes: HashMap<String, Option<Vec<(String, String)>>>,
+    /// Extension definitions being unfolded (an extension used inside its
+    /// own definition is not unfolded again).
+    unfolding: Vec<String>,
+}
+
+impl<'a> RulesBuilder<'a> {
+    pub fn new(set: &'a PackageSet) -> Self {
+        Self {
+            set,
+            expander: Expander::new(set),
+            codes: HashMap::new(),
+            unfolding: Vec::new(),
+        }
+    }
+
+    /// The rules of `model`.
+    pub fn build(&mut self, model: &ProfileModel) -> Result<ProfileRules> {
+        Ok(ProfileRules {
+            url: model.url.clone(),
+            resource_type: model.type_.clone(),
+            root: self.element(&model.root)?,
+        })
+    }
+
+    fn element(&mut self, node: &ProfileNode) -> Result<ElementRule> {
+        let mut children = Vec::new();
+        for child in &node.children {
+            children.push(self.element(child)?);
+        }
+        // An extension typed by its definition: the definition's rules
+        // (its url, value type, sub-extensions) apply to the item.
+        if let Some(definition) = self.extension_definition(node) {
+            let model =
+                ProfileModel::from_definition(&definition).map_err(|(element, message)| {
+                    crate::Error::InvalidElement {
+                        package: self.set.root().id().clone(),
+                        file: definition.url.clone(),
+                        element,
+                        message,
+                    }
+                })?;
+            self.unfolding.push(definition.url.clone());
+            let root = self.element(&model.root);
+            self.unfolding.pop();
+            for child in root?.children {
+                if !children.iter().any(|c: &ElementRule| c.name == child.name) {
+                    children.push(child);
+                }
+            }
+        }
+        let slicing = match &node.slicing {
+            Some(slicing) if !node.slices.is_empty() => {
+                let mut slices = Vec::new();
+                for slice in &node.slices {
+                    let mut discriminators = Vec::new();
+                    for d in &slice.discriminators {
+                        discriminators.push(self.discriminator(d)?);
+                    }
+                    slices.push(SliceRule {
+                        name: slice.name.clone(),
+                        discriminators,
+                        element: self.element(&slice.node)?,
+                    });
+                }
+                Some(SlicingRule {
+                    closed: slicing.rules == "closed",
+                    slices,
+                })
+            }
+            _ => None,
+        };
+        let value = match (&node.fixed, &node.pattern) {
+            (Some(fixed), _) => ValueRule::new(fixed.to_string(), true),
+            (None, Some(pattern)) => ValueRule::new(pattern.to_string(), false),
+            (None, None) => None,
+        };
+        let targets: Vec<&str> = node
+            .types
+            .iter()
+            .flat_map(|t| t.target_profile.iter().map(String::as_str))
+            .collect();
+        Ok(ElementRule {
+            id: node.id.clone(),
+            name: node.name.clone(),
+            min: node.min,
+            max: match node.max {
+                Max::Count(n) => Some(n),
+                Max::Unbounded => None,
+            },
+            choice: node
+                .path
+                .ends_with("[x]")
+                .then(|| node.types.iter().filter_map(|t| t.code.clone()).collect()),
+            value,
+            codes: self.code_rule(node)?,
+            targets: reference_target_types(self.set, &targets),
+            children,
+            slicing,
+        })
+    }
+
+    /// The definition of an extension element typed by one, unless it is
+    /// being unfolded already.
+    fn extension_definition(
+        &self,
+        node: &ProfileNode,
+    ) -> Option<std::sync::Arc<StructureDefinition>> {
+        let [only] = node.types.as_slice() else {
+            return None;
+        };
+        if only.code.as_deref() != Some("Extension") {
+            return None;
+        }
+        let url = only.profile.first()?;
+        let definition = self.set.resolve_as::<StructureDefinition>(url).ok()?;
+        (definition.type_ == "Extension" && !self.unfolding.contains(&definition.url))
+            .then_some(definition)
+    }
+
+    /// A required binding on a coded element of one type, when its value set
+    /// gives the codes (as the generated types check it).
+    fn code_rule(&mut self, node: &ProfileNode) -> Result<Option<CodeRule>> {
+        let Some(binding) = &node.binding else {
+            return Ok(None);
+        };
+        let (Some(value_set), "required") = (&binding.value_set, binding.strength.as_str()) else {
+            return Ok(None);
+        };
+        let is_code = match node.types.as_slice() {
+            [only] => match only.code.as_deref() {
+                Some("code") => true,
+                Some("Coding" | "CodeableConcept") => false,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let bare = value_set.split('|').next().unwrap_or(value_set);
+        Ok(self
+            .codes_of(bare)?
+            .filter(|codes| !codes.is_empty())
+            .map(|codes| CodeRule {
+                value_set: bare.to_owned(),
+                codes,
+                is_code,
+            }))
+    }
+
+    fn codes_of(&mut self, value_set: &str) -> Result<Option<Vec<(String, String)>>> {
+        if let Some(known) = self.codes.get(value_set) {
+            return Ok(known.clone());
+        }
+        let codes = binding_codes(&self.expander, value_set)?
+            .ok()
+            .map(|codes| codes.into_iter().map(|c| (c.system, c.code)).collect());
+        self.codes.insert(value_set.to_owned(), codes.clone());
+        Ok(codes)
+    }
+
+    fn discriminator(&mut self, value: &DiscriminatorValue) -> Result<Discriminator> {
+        let undecidable = |path: &str, reason: String| Discriminator::Undecidable {
+            path: path.to_owned(),
+            reason,
+        };
+        let value_rule = |path: &str, value: &serde_json::Value, exact: bool| match ValueRule::new(
+            value.to_string(),
+            exact,
+        ) {
+            Some(rule) => Discriminator::Value {
+                path: path.to_owned(),
+                rule,
+            },
+            None => undecidable(path, "the slice's value is not JSON".to_owned()),
+        };
+        Ok(match value {
+            DiscriminatorValue::Value { path, value } => value_rule(path, value, true),
+            DiscriminatorValue::Pattern { path, value } => value_rule(path, value, false),
+            DiscriminatorValue::Type { path, codes } => Discriminator::Type {
+                path: path.clone(),
+                codes: codes.clone(),
+            },
+            DiscriminatorValue::Exists { path, present } => Discriminator::Exists {
+                path: path.clone(),
+                present: *present,
+            },
+            // Every code of the expansion, as the generated types route them.
+            DiscriminatorValue::InValueSet { path, value_set } => {
+                match self.expander.expand_binding(value_set)? {
+                    Expansion::Enumerated(codes) => Discriminator::Codes {
+                        path: path.clone(),
+                        codes: codes.into_iter().map(|c| (c.system, c.code)).collect(),
+                    },
+                    Expansion::NotExpandable(why) => undecidable(
+                        path,
+                        format!("value set {value_set} does not expand offline: {why}"),
+                    ),
+                }
+            }
+            DiscriminatorValue::Profile { path, profiles } => undecidable(
+                path,
+                format!("a profile discriminator ({})", profiles.join(", ")),
+            ),
+            DiscriminatorValue::Unresolved { path, reason } => undecidable(path, reason.clone()),
+        })
+    }
+}

@@ -1,0 +1,492 @@
+//! A profile's rules as a table ([`ProfileRules`]), and the checker that runs
+//! them over a resource's FHIR JSON: what `fhirgen validate` checks for any
+//! package, with no generated crate. The generator builds the table from its
+//! profile model (`fhirgen::rules`).
+//!
+//! Each rule means here what it means to the generated types: the checker
+//! calls the same functions their reads call (pattern and fixed-value
+//! matching, code membership, reference targets, slice counts) and gives the
+//! same messages, issue types and FHIRPaths, so the two verdicts agree.
+
+use jiter::JsonValue;
+
+use crate::error::{IssueCode, REQUIRED_MISSING};
+use crate::object::CODE_NEEDED;
+use crate::profile::{
+    any_at, code_not_in_message, contains, equal, get, has_code, no_code_message, pattern_message,
+    reference_problem, slice_count_problem,
+};
+
+/// The rules of one profile (or of a base resource type).
+#[derive(Debug, Clone)]
+pub struct ProfileRules {
+    pub url: String,
+    /// The resource type it constrains (`Patient`).
+    pub resource_type: String,
+    /// The root element (`Patient`), whose children are the resource's.
+    pub root: ElementRule,
+}
+
+/// The rules of one element.
+#[derive(Debug, Clone, Default)]
+pub struct ElementRule {
+    /// The element id (`Observation.component:systolic.code`).
+    pub id: String,
+    /// The JSON name, without `[x]` (`value`).
+    pub name: String,
+    pub min: u32,
+    /// `None` for `*`.
+    pub max: Option<u32>,
+    /// For a choice element (`value[x]`): the type codes the profile allows.
+    pub choice: Option<Vec<String>>,
+    /// A fixed value (`exact`) or a pattern, as JSON.
+    pub value: Option<ValueRule>,
+    /// A required binding whose value set expands.
+    pub codes: Option<CodeRule>,
+    /// For a `Reference`: the resource types a literal reference may name
+    /// (empty: any).
+    pub targets: Vec<String>,
+    pub children: Vec<ElementRule>,
+    pub slicing: Option<SlicingRule>,
+}
+
+/// A fixed value or pattern.
+#[derive(Debug, Clone)]
+pub struct ValueRule {
+    /// The JSON text, as messages show it.
+    pub text: String,
+    pub value: JsonValue<'static>,
+    /// Fixed (equal) rather than a pattern (contains).
+    pub exact: bool,
+}
+
+impl ValueRule {
+    /// The rule of the JSON `text`; `None` when it is not JSON.
+    pub fn new(text: String, exact: bool) -> Option<Self> {
+        let value = JsonValue::parse(text.as_bytes(), false).ok()?.into_static();
+        Some(Self { text, value, exact })
+    }
+
+    fn matches(&self, actual: &JsonValue<'_>) -> bool {
+        if self.exact {
+            equal(actual, &self.value)
+        } else {
+            contains(actual, &self.value)
+        }
+    }
+}
+
+/// A required binding: the codes of its value set.
+#[derive(Debug, Clone)]
+pub struct CodeRule {
+    pub value_set: String,
+    /// `(system, code)` pairs.
+    pub codes: Vec<(String, String)>,
+    /// Whether the element is a `code` (a string), not a `Coding` or
+    /// `CodeableConcept`.
+    pub is_code: bool,
+}
+
+/// The slices of a sliced element.
+#[derive(Debug, Clone)]
+pub struct SlicingRule {
+    /// Items in no slice are errors.
+    pub closed: bool,
+    pub slices: Vec<SliceRule>,
+}
+
+/// One slice: what routes an item to it, and the rules of its items.
+#[derive(Debug, Clone)]
+pub struct SliceRule {
+    pub name: String,
+    pub discriminators: Vec<Discriminator>,
+    /// Its cardinality and the rules below it.
+    pub element: ElementRule,
+}
+
+/// What one discriminator asks of an item, at a path below it (`$this`,
+/// `url`, `coding.code`).
+#[derive(Debug, Clone)]
+pub enum Discriminator {
+    /// The value there equals (fixed) or contains (pattern) this one.
+    Value { path: String, rule: ValueRule },
+    /// A choice element there has one of these types.
+    Type { path: String, codes: Vec<String> },
+    /// Something is (or is not) there.
+    Exists { path: String, present: bool },
+    /// A code there is one of these `(system, code)` pairs (slicing by a
+    /// required binding).
+    Codes {
+        path: String,
+        codes: Vec<(String, String)>,
+    },
+    /// What cannot be decided offline, and why: the slice's items are
+    /// reported as not checkable, never guessed.
+    Undecidable { path: String, reason: String },
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    /// As `OperationOutcome.issue.severity` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One thing found: where (`Observation.component:diastolic`), its issue
+/// type and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub path: String,
+    pub code: IssueCode,
+    pub message: String,
+    /// What a lenient read of the generated types lets through as an issue
+    /// (a code outside a required value set, a reference to another type).
+    pub lenient: bool,
+}
+
+/// Checks `resource` (FHIR JSON, parsed) against `rules`: every finding, in
+/// document order of the rules.
+pub fn check(rules: &ProfileRules, resource: &JsonValue<'_>) -> Vec<Finding> {
+    let mut checker = Checker {
+        findings: Vec::new(),
+    };
+    match get(resource, "resourceType") {
+        Some(JsonValue::Str(t)) if *t == rules.resource_type => {
+            checker.object(&rules.root, resource, &rules.resource_type);
+        }
+        _ => checker.error(
+            rules.resource_type.clone(),
+            IssueCode::Structure,
+            format!("expected a {} resource", rules.resource_type),
+        ),
+    }
+    checker.findings
+}
+
+/// [`check`] on FHIR JSON text.
+pub fn check_json(rules: &ProfileRules, json: &[u8]) -> Vec<Finding> {
+    match JsonValue::parse(json, false) {
+        Ok(resource) => check(rules, &resource),
+        Err(error) => vec![Finding {
+            severity: Severity::Error,
+            path: rules.resource_type.clone(),
+            code: IssueCode::Structure,
+            message: format!("not JSON: {error}"),
+            lenient: false,
+        }],
+    }
+}
+
+/// One occurrence of an element: its value and, for a choice, the type its
+/// property names. A primitive given only by its `_name` part has no value.
+struct Item<'a, 'j> {
+    value: Option<&'a JsonValue<'j>>,
+    type_code: Option<&'a str>,
+    /// For a choice, its JSON property (`valueQuantity`), which paths name.
+    key: Option<&'a str>,
+}
+
+struct Checker {
+    findings: Vec<Finding>,
+}
+
+impl Checker {
+    fn error(&mut self, path: String, code: IssueCode, message: String) {
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            path,
+            code,
+            message,
+            lenient: false,
+        });
+    }
+
+    /// An error a lenient read lets through as an issue.
+    fn lenient_error(&mut self, path: String, code: IssueCode, message: String) {
+        self.error(path, code, message);
+        if let Some(last) = self.findings.last_mut() {
+            last.lenient = true;
+        }
+    }
+
+    fn object(&mut self, rule: &ElementRule, object: &JsonValue<'_>, path: &str) {
+        for child in &rule.children {
+            let items = items_of(object, child);
+            self.items(child, &items, path);
+        }
+    }
+
+    /// The items of `rule`'s element in the object at `parent`.
+    fn items(&mut self, rule: &ElementRule, items: &[Item<'_, '_>], parent: &str) {
+        let path = &format!("{parent}.{}", rule.name);
+        let count = items.len() as u32;
+        if count < rule.min {
+            self.error(
+                path.to_owned(),
+                IssueCode::Required,
+                REQUIRED_MISSING.to_owned(),
+            );
+        }
+        if let Some(max) = rule.max.filter(|&max| count > max) {
+            self.error(
+                path.to_owned(),
+                IssueCode::Invalid,
+                format!("{count} items, at most {max} allowed"),
+            );
+        }
+        let is_list = rule.max != Some(1);
+        let in_slice = match &rule.slicing {
+            Some(slicing) => self.slices(slicing, items, path),
+            None => vec![None; items.len()],
+        };
+        for (index, item) in items.iter().enumerate() {
+            // As the generated types name them: an item of a slice by the
+            // slice (`component:systolic`), a choice by its property.
+            let slice = rule.slicing.as_ref().zip(in_slice[index]);
+            let item_path = match (slice, item.key, is_list) {
+                (Some((slicing, s)), _, _) => format!("{path}:{}", slicing.slices[s].name),
+                (None, Some(key), _) => format!("{parent}.{key}"),
+                (None, None, true) => format!("{path}[{index}]"),
+                (None, None, false) => path.to_owned(),
+            };
+            self.item(rule, item, &item_path);
+            if let Some((slicing, s)) = slice {
+                self.item(&slicing.slices[s].element, item, &item_path);
+            }
+        }
+    }
+
+    /// Routes each item to its slice, then checks each slice's count and
+    /// closed slicing; the slice of each item.
+    fn slices(
+        &mut self,
+        slicing: &SlicingRule,
+        items: &[Item<'_, '_>],
+        path: &str,
+    ) -> Vec<Option<usize>> {
+        let mut in_slice = vec![None; items.len()];
+        let mut undecidable = vec![false; slicing.slices.len()];
+        for (index, item) in items.iter().enumerate() {
+            for (s, slice) in slicing.slices.iter().enumerate() {
+                match matches(item, &slice.discriminators) {
+                    Some(true) => {
+                        in_slice[index] = Some(s);
+                        break;
+                    }
+                    Some(false) => {}
+                    None => undecidable[s] = true,
+                }
+            }
+        }
+        for (s, slice) in slicing.slices.iter().enumerate() {
+            let count = in_slice.iter().filter(|&&x| x == Some(s)).count() as u32;
+            let name = format!("{path}:{}", slice.name);
+            if undecidable[s] {
+                if count < slice.element.min {
+                    let reason = slice
+                        .discriminators
+                        .iter()
+                        .find_map(|d| match d {
+                            Discriminator::Undecidable { reason, .. } => Some(reason.as_str()),
+                            _ => None,
+                        })
+                        .unwrap_or("");
+                    self.findings.push(Finding {
+                        severity: Severity::Warning,
+                        path: name,
+                        code: IssueCode::Informational,
+                        message: format!(
+                            "not checkable: which items belong to this slice cannot be told ({reason})"
+                        ),
+                        lenient: false,
+                    });
+                }
+                continue;
+            }
+            let (min, max) = (slice.element.min, slice.element.max);
+            if let Some(problem) = slice_count_problem(String::new(), min, max, count) {
+                self.error(name, problem.code, problem.message);
+            }
+        }
+        if slicing.closed {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            for (index, slot) in in_slice.iter().enumerate() {
+                if slot.is_none() {
+                    self.error(
+                        format!("{path}[{index}]"),
+                        IssueCode::Invalid,
+                        format!(
+                            "item {index} matches none of the slices of `{name}`, and the slicing is closed"
+                        ),
+                    );
+                }
+            }
+        }
+        in_slice
+    }
+
+    /// The rules of one item: choice type, fixed value or pattern, required
+    /// codes, reference targets, then its children.
+    fn item(&mut self, rule: &ElementRule, item: &Item<'_, '_>, path: &str) {
+        if let (Some(allowed), Some(code)) = (&rule.choice, item.type_code)
+            && !allowed.iter().any(|t| t.eq_ignore_ascii_case(code))
+        {
+            self.error(
+                path.to_owned(),
+                IssueCode::Structure,
+                format!(
+                    "type {code} is not allowed here (allowed: {})",
+                    allowed.join(", ")
+                ),
+            );
+        }
+        let Some(value) = item.value else {
+            if rule.codes.as_ref().is_some_and(|c| c.is_code) {
+                self.error(path.to_owned(), IssueCode::Required, CODE_NEEDED.to_owned());
+            }
+            return;
+        };
+        if let Some(value_rule) = &rule.value
+            && !value_rule.matches(value)
+        {
+            let message = pattern_message(&value_rule.text, value_rule.exact);
+            self.error(path.to_owned(), IssueCode::Value, message);
+        }
+        if let Some(codes) = &rule.codes {
+            let message = match value {
+                JsonValue::Str(code)
+                    if codes.is_code && !codes.codes.iter().any(|(_, c)| c == code.as_ref()) =>
+                {
+                    Some(code_not_in_message(code, &codes.value_set))
+                }
+                JsonValue::Object(_) if !codes.is_code && !has_code(value, &codes.codes) => {
+                    Some(no_code_message(&codes.value_set))
+                }
+                _ => None,
+            };
+            if let Some(message) = message {
+                self.lenient_error(path.to_owned(), IssueCode::CodeInvalid, message);
+            }
+        }
+        if !rule.targets.is_empty()
+            && let Some(JsonValue::Str(reference)) = get(value, "reference")
+            && let Some(message) = reference_problem(reference, &rule.targets)
+        {
+            self.lenient_error(format!("{path}.reference"), IssueCode::Invalid, message);
+        }
+        if matches!(value, JsonValue::Object(_)) {
+            self.object(rule, value, path);
+        }
+    }
+}
+
+/// Whether an item meets every discriminator; `None` when that cannot be
+/// told offline.
+fn matches(item: &Item<'_, '_>, discriminators: &[Discriminator]) -> Option<bool> {
+    let Some(value) = item.value else {
+        return Some(false);
+    };
+    let mut undecided = false;
+    for discriminator in discriminators {
+        let outcome = match discriminator {
+            Discriminator::Value { path, rule } => Some(any_at(value, path, &|v| rule.matches(v))),
+            Discriminator::Exists { path, present } => {
+                Some(any_at(value, path, &|_| true) == *present)
+            }
+            Discriminator::Codes { path, codes } => {
+                Some(any_at(value, path, &|v| has_code(v, codes)))
+            }
+            Discriminator::Type { path, codes } => Some(
+                path == "$this"
+                    && item
+                        .type_code
+                        .is_some_and(|c| codes.iter().any(|t| t.eq_ignore_ascii_case(c))),
+            ),
+            Discriminator::Undecidable { .. } => None,
+        };
+        match outcome {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => undecided = true,
+        }
+    }
+    (!undecided).then_some(true)
+}
+
+/// The occurrences of `rule`'s element in `object`: one per array item; for
+/// a choice, the property whose name adds the type (`valueQuantity`).
+fn items_of<'a, 'j>(object: &'a JsonValue<'j>, rule: &ElementRule) -> Vec<Item<'a, 'j>> {
+    let JsonValue::Object(properties) = object else {
+        return Vec::new();
+    };
+    if rule.choice.is_some() {
+        let mut items = Vec::new();
+        for (key, value) in properties.iter() {
+            let suffix = key
+                .strip_prefix(rule.name.as_str())
+                .or_else(|| {
+                    key.strip_prefix('_')
+                        .and_then(|k| k.strip_prefix(rule.name.as_str()))
+                })
+                .filter(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
+            if let Some(suffix) = suffix {
+                let is_element = key.starts_with('_');
+                // A primitive's `_name` part counts only when its value is absent.
+                if is_element && get(object, &key[1..]).is_some() {
+                    continue;
+                }
+                items.push(Item {
+                    value: (!is_element).then_some(value),
+                    type_code: Some(suffix),
+                    key: Some(key.trim_start_matches('_')),
+                });
+            }
+        }
+        return items;
+    }
+    let value = get(object, &rule.name);
+    let element = properties
+        .iter()
+        .find(|(k, _)| k.strip_prefix('_') == Some(rule.name.as_str()))
+        .map(|(_, v)| v);
+    match (value, element) {
+        (None, None) => Vec::new(),
+        (Some(JsonValue::Array(values)), _) => {
+            let elements = match element {
+                Some(JsonValue::Array(e)) => e.len(),
+                _ => 0,
+            };
+            let length = values.len().max(elements);
+            (0..length)
+                .map(|i| Item {
+                    value: values.get(i).filter(|v| !matches!(v, JsonValue::Null)),
+                    type_code: None,
+                    key: None,
+                })
+                .collect()
+        }
+        (None, Some(JsonValue::Array(elements))) => (0..elements.len())
+            .map(|_| Item {
+                value: None,
+                type_code: None,
+                key: None,
+            })
+            .collect(),
+        (value, _) => vec![Item {
+            value,
+            type_code: None,
+            key: None,
+        }],
+    }
+}
