@@ -20,7 +20,9 @@ mkdir -p "$work/crates" "$work/examples"
 # crates build on are compiled once for the tests and for this.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
-cargo build -q -p fhirgen
+# Built as `cargo test --workspace` builds it (so not again): the IG crates
+# reuse the US Core crates anyway.
+cargo build -q -p fhirgen --features us-core
 fhirgen="$CARGO_TARGET_DIR/debug/fhirgen"
 
 members=""

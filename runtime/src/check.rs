@@ -315,7 +315,7 @@ impl Checker {
                 continue;
             }
             let (min, max) = (slice.element.min, slice.element.max);
-            if let Some(problem) = slice_count_problem(String::new(), min, max, count) {
+            if let Some(problem) = slice_count_problem(String::new, min, max, count) {
                 self.error(name, problem.code, problem.message);
             }
         }

@@ -458,10 +458,14 @@ fn url_of<'p>(probe: &'p mut jiter::Jiter<'_>) -> Option<&'p str> {
 /// Why a literal reference to a resource type the profile does not allow is
 /// wrong; `None` when it names an allowed type or no type can be told.
 pub(crate) fn reference_problem<T: AsRef<str>>(reference: &str, targets: &[T]) -> Option<String> {
-    let target = reference_type(reference)?;
+    let target = reference_segment(reference)?;
     if targets.iter().any(|t| t.as_ref() == target) {
         return None;
     }
+    // Only a resource type names one: in `https://example.org/clinic/EndPoint/1`
+    // no type can be told (not checkable, so not an error). Looked up only
+    // here, off the path of a reference to an allowed type.
+    R4_RESOURCE_TYPES.binary_search(&target).ok()?;
     let allowed: Vec<&str> = targets.iter().map(AsRef::as_ref).collect();
     Some(wrong_target(reference, target, &allowed))
 }
@@ -520,8 +524,16 @@ impl<T: LiteralReference> ReferenceSlot for NonEmpty<T> {
 
 /// The resource type a literal reference names: `Patient/1`,
 /// `Patient/1/_history/2`, `https://example.org/fhir/Patient/1`. `None` for
-/// contained (`#p1`) and URN references, and for what is not of that form.
+/// contained (`#p1`) and URN references, for what is not of that form, and
+/// for a segment that is no R4 resource type.
+#[cfg(test)]
 fn reference_type(reference: &str) -> Option<&str> {
+    reference_segment(reference).filter(|t| R4_RESOURCE_TYPES.binary_search(t).is_ok())
+}
+
+/// The segment of a literal reference where its resource type stands (see
+/// [`reference_type`]), if it looks like a type name.
+fn reference_segment(reference: &str) -> Option<&str> {
     if reference.starts_with('#') || reference.starts_with("urn:") {
         return None;
     }
@@ -534,11 +546,8 @@ fn reference_type(reference: &str) -> Option<&str> {
         .position(|s| s == b"_history")
         .map_or(1, |history| history + 2);
     let candidate = segments.clone().nth(from_end)?;
-    // Only a resource type names one: in `https://example.org/clinic/EndPoint/1`
-    // no type can be told (not checkable, so not an error).
-    let is_type = R4_RESOURCE_TYPES
-        .binary_search_by(|t| t.as_bytes().cmp(candidate))
-        .is_ok();
+    let is_type = candidate.first().is_some_and(u8::is_ascii_uppercase)
+        && candidate.iter().all(u8::is_ascii_alphanumeric);
     // Between two `/` (or an end): char boundaries of `reference`.
     let start = candidate.as_ptr() as usize - reference.as_ptr() as usize;
     is_type.then(|| &reference[start..start + candidate.len()])
@@ -903,7 +912,7 @@ impl SliceOrder {
                 .iter()
                 .filter(|&&slot| usize::from(slot) == index)
                 .count() as u32;
-            let name = format!("{}:{}", slicing.element, rule.name);
+            let name = || format!("{}:{}", slicing.element, rule.name);
             if let Some(problem) = slice_count_problem(name, rule.min, rule.max, count) {
                 return Err(problem);
             }
@@ -912,36 +921,32 @@ impl SliceOrder {
     }
 }
 
-/// What is wrong with `count` items in the slice `name` (`component:diastolic`)
-/// of cardinality `min..max`.
+/// What is wrong with `count` items in the slice `name` (`component:diastolic`,
+/// made only for a problem) of cardinality `min..max`.
 pub(crate) fn slice_count_problem(
-    name: String,
+    name: impl FnOnce() -> String,
     min: u32,
     max: Option<u32>,
     count: u32,
 ) -> Option<Problem> {
-    if count < min {
-        return Some(if count == 0 {
-            Problem::new(
-                IssueCode::Required,
-                name,
-                format!("required slice is missing (min {min})"),
-            )
-        } else {
-            Problem::new(
-                IssueCode::Invalid,
-                name,
-                format!("{count} items, the slice needs at least {min}"),
-            )
-        });
-    }
-    max.filter(|&max| count > max).map(|max| {
-        Problem::new(
+    let (code, message) = if count < min && count == 0 {
+        (
+            IssueCode::Required,
+            format!("required slice is missing (min {min})"),
+        )
+    } else if count < min {
+        (
             IssueCode::Invalid,
-            name,
+            format!("{count} items, the slice needs at least {min}"),
+        )
+    } else {
+        let max = max.filter(|&max| count > max)?;
+        (
+            IssueCode::Invalid,
             format!("{count} items, the slice allows at most {max}"),
         )
-    })
+    };
+    Some(Problem::new(code, name(), message))
 }
 
 /// Where the items of one slice go: `T` (1..1), `Option<T>`, `Vec<T>` or
