@@ -168,7 +168,7 @@ pub fn check(rules: &ProfileRules, resource: &JsonValue<'_>) -> Vec<Finding> {
         _ => checker.error(
             rules.resource_type.clone(),
             IssueCode::Structure,
-            format!("expected a {} resource", rules.resource_type),
+            format!("expected a resource of type {}", rules.resource_type),
         ),
     }
     checker.findings
@@ -488,5 +488,98 @@ fn items_of<'a, 'j>(object: &'a JsonValue<'j>, rule: &ElementRule) -> Vec<Item<'
             type_code: None,
             key: None,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn element(name: &str, min: u32, max: Option<u32>) -> ElementRule {
+        ElementRule {
+            id: format!("Observation.{name}"),
+            name: name.to_owned(),
+            min,
+            max,
+            ..ElementRule::default()
+        }
+    }
+
+    /// An Observation whose `component` has a required `systolic` slice told
+    /// by its code, whose `value[x]` must be a Quantity, and whose `subject`
+    /// must be a Patient.
+    fn rules() -> ProfileRules {
+        let code = ValueRule::new(r#"{"coding":[{"code":"8480-6"}]}"#.to_owned(), false).unwrap();
+        let mut value = element("value", 1, Some(1));
+        value.choice = Some(vec!["Quantity".to_owned()]);
+        let mut systolic = element("component", 1, Some(1));
+        systolic.children = vec![value];
+        let mut component = element("component", 0, None);
+        component.slicing = Some(SlicingRule {
+            closed: false,
+            slices: vec![SliceRule {
+                name: "systolic".to_owned(),
+                discriminators: vec![Discriminator::Value {
+                    path: "code".to_owned(),
+                    rule: code,
+                }],
+                element: systolic,
+            }],
+        });
+        let mut subject = element("subject", 1, Some(1));
+        subject.targets = vec!["Patient".to_owned()];
+        let mut status = element("status", 1, Some(1));
+        status.codes = Some(CodeRule {
+            value_set: "vs".to_owned(),
+            codes: vec![("s".to_owned(), "final".to_owned())],
+            is_code: true,
+        });
+        let mut root = element("Observation", 0, Some(1));
+        root.children = vec![status, subject, component];
+        ProfileRules {
+            url: "https://example.org/bp".to_owned(),
+            resource_type: "Observation".to_owned(),
+            root,
+        }
+    }
+
+    fn found(json: &str) -> Vec<String> {
+        check_json(&rules(), json.as_bytes())
+            .into_iter()
+            .map(|f| format!("{} [{}] {}", f.path, f.code.as_str(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_conformant_resource_has_no_findings() {
+        let json = r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/1"},
+            "component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":1}}]}"#;
+        assert_eq!(found(json), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_rule_is_reported_where_the_generated_types_report_it() {
+        let json = r#"{"resourceType":"Observation","status":"amended","subject":{"reference":"Device/1"},
+            "component":[{"code":{"coding":[{"code":"8480-6"}]},"valueString":"high"}]}"#;
+        assert_eq!(
+            found(json),
+            [
+                "Observation.status [code-invalid] code `amended` is not in the required value set vs",
+                "Observation.subject.reference [invalid] `Device/1` refers to a Device; the profile allows Patient",
+                "Observation.component:systolic.valueString [structure] type String is not allowed here (allowed: Quantity)",
+            ]
+        );
+        let json = r#"{"resourceType":"Observation","subject":{"reference":"Patient/1"}}"#;
+        assert_eq!(
+            found(json),
+            [
+                "Observation.status [required] required element is missing",
+                "Observation.component:systolic [required] required slice is missing (min 1)",
+            ]
+        );
+        assert_eq!(
+            found(r#"{"resourceType":"Patient"}"#),
+            ["Observation [structure] expected a resource of type Observation"]
+        );
     }
 }
