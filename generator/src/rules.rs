@@ -101,11 +101,7 @@ impl<'a> RulesBuilder<'a> {
             (None, Some(pattern)) => ValueRule::new(pattern.to_string(), false),
             (None, None) => None,
         };
-        let targets: Vec<&str> = node
-            .types
-            .iter()
-            .flat_map(|t| t.target_profile.iter().map(String::as_str))
-            .collect();
+        let targets = node.target_profiles();
         Ok(ElementRule {
             id: node.id.clone(),
             name: node.name.clone(),

@@ -144,6 +144,22 @@ impl ProfileNode {
         }
     }
 
+    /// The target profiles of its `Reference` types.
+    pub fn target_profiles(&self) -> Vec<&str> {
+        self.types
+            .iter()
+            .flat_map(|t| t.target_profile.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The profiles its types name (`Extension(us-core-race)`, a profiled resource).
+    pub fn type_profiles(&self) -> Vec<&str> {
+        self.types
+            .iter()
+            .flat_map(|t| t.profile.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The node at a FHIRPath-like `path` below this one (`coding.code`, `$this`).
     fn descend(&self, path: &str) -> Option<&ProfileNode> {
         if path == "$this" {

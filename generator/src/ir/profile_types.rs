@@ -538,21 +538,12 @@ impl<'a> Builder<'a> {
             .as_ref()
             .and_then(|b| Some((b.strength.clone(), b.value_set.clone()?)));
         field.pattern = pattern_of(node);
-        let targets: Vec<&str> = node
-            .types
-            .iter()
-            .flat_map(|t| t.target_profile.iter().map(String::as_str))
-            .collect();
+        let targets = node.target_profiles();
         field.reference_targets = self.reference_targets(&targets);
         if !targets.is_empty() {
-            field.notes.push(format!(
-                "References: {}",
-                targets
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            field
+                .notes
+                .push(format!("References: {}", code_spans(&targets)));
         }
         let camel = base.json_name.to_upper_camel_case();
         if !node.slices.is_empty()
@@ -606,20 +597,11 @@ impl<'a> Builder<'a> {
                 node.min
             ));
         }
-        let profiles: Vec<&str> = node
-            .types
-            .iter()
-            .flat_map(|t| t.profile.iter().map(String::as_str))
-            .collect();
+        let profiles = node.type_profiles();
         if !profiles.is_empty() {
-            field.notes.push(format!(
-                "Profiles: {}",
-                profiles
-                    .iter()
-                    .map(|p| format!("`{p}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            field
+                .notes
+                .push(format!("Profiles: {}", code_spans(&profiles)));
             self.warn(format!(
                 "{}: a resource typed by a profile ({}) is held as the base `Resource`; its profile's rules are not checked by the type",
                 node.id,
@@ -1145,6 +1127,14 @@ pub(crate) fn binding_codes(
         )),
         Expansion::Enumerated(codes) => Ok(codes.into_iter().filter(|c| !c.is_abstract).collect()),
     })
+}
+
+/// Canonical URLs as code spans, for docs: `` `a`, `b` ``.
+fn code_spans(urls: &[&str]) -> String {
+    urls.iter()
+        .map(|u| format!("`{u}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The profile's fixed value or pattern on this element, as JSON.
