@@ -25,8 +25,8 @@ pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
-    LiteralReference, Matcher, NonEmpty, Pattern, ReferenceSlot, SliceItems, SliceOrder, SliceRule,
-    SliceSlot, Slicing, Test, convert_object, convert_resource,
+    LiteralReference, Matcher, NonEmpty, Pattern, R4_RESOURCE_TYPES, ReferenceSlot, SliceItems,
+    SliceOrder, SliceRule, SliceSlot, Slicing, Test, convert_object, convert_resource,
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

@@ -553,8 +553,10 @@ fn reference_segment(reference: &str) -> Option<&str> {
     is_type.then(|| &reference[start..start + candidate.len()])
 }
 
-/// The resource types of FHIR R4 (4.0.1), sorted.
-const R4_RESOURCE_TYPES: &[&str] = &[
+/// The resource types of FHIR R4 (4.0.1), sorted: a literal reference names
+/// one of them or no type. A test checks it against the resource types the
+/// generator finds in `hl7.fhir.r4.core` (tests/tests/real_packages.rs).
+pub const R4_RESOURCE_TYPES: &[&str] = &[
     "Account",
     "ActivityDefinition",
     "AdverseEvent",

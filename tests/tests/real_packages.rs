@@ -289,3 +289,15 @@ fn every_us_core_profile_can_be_inspected() {
         assert!(profiles.len() >= 30, "{id}");
     }
 }
+
+/// The runtime's list of R4 resource types (which a literal reference's type
+/// segment must be one of) is the package's, as the generator reads it.
+#[test]
+fn the_runtime_knows_the_r4_resource_types() {
+    let set = load("hl7.fhir.r4.core@4.0.1");
+    let types = fhirgen::ir::build_base_types(&set).unwrap();
+    assert_eq!(
+        fhirgen_runtime::R4_RESOURCE_TYPES,
+        types.resources.as_slice()
+    );
+}
