@@ -7,6 +7,7 @@
 //! ([`reference_target_types`]), the same discriminator values.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use fhirgen_runtime::check::{
     CodeRule, Discriminator, ElementRule, ProfileRules, SliceRule, SlicingRule, ValueRule,
@@ -20,14 +21,20 @@ use crate::ir::{
 use crate::package::PackageSet;
 use crate::terminology::{Expander, Expansion};
 
-/// Builds rule tables, keeping each value set's codes once.
+/// Builds rule tables, keeping each value set's codes and each profile's
+/// table once.
 pub struct RulesBuilder<'a> {
     set: &'a PackageSet,
     expander: Expander<'a>,
     codes: HashMap<String, Option<Vec<(String, String)>>>,
+    /// The table of each profile built, by the canonical asked for.
+    profiles: HashMap<String, Arc<ProfileRules>>,
     /// Extension definitions being unfolded (an extension used inside its
     /// own definition is not unfolded again).
     unfolding: Vec<String>,
+    /// Profiles being built (a profile discriminator that leads back to one
+    /// of them cannot be decided).
+    building: Vec<String>,
 }
 
 impl<'a> RulesBuilder<'a> {
@@ -36,8 +43,37 @@ impl<'a> RulesBuilder<'a> {
             set,
             expander: Expander::new(set),
             codes: HashMap::new(),
+            profiles: HashMap::new(),
             unfolding: Vec::new(),
+            building: Vec::new(),
         }
+    }
+
+    /// The rules of the profile (or base type) at the canonical `url`
+    /// (`|version` allowed), built once.
+    pub fn rules_for(&mut self, url: &str) -> Result<Arc<ProfileRules>> {
+        if let Some(rules) = self.profiles.get(url) {
+            return Ok(rules.clone());
+        }
+        let definition = self.set.resolve_as::<StructureDefinition>(url)?;
+        let model = self.model_of(&definition)?;
+        self.building.push(url.to_owned());
+        let rules = self.build(&model);
+        self.building.pop();
+        let rules = Arc::new(rules?);
+        self.profiles.insert(url.to_owned(), rules.clone());
+        Ok(rules)
+    }
+
+    fn model_of(&self, definition: &StructureDefinition) -> Result<ProfileModel> {
+        ProfileModel::from_definition(definition).map_err(|(element, message)| {
+            crate::Error::InvalidElement {
+                package: self.set.root().id().clone(),
+                file: definition.url.clone(),
+                element,
+                message,
+            }
+        })
     }
 
     /// The rules of `model`.
@@ -57,15 +93,7 @@ impl<'a> RulesBuilder<'a> {
         // An extension typed by its definition: the definition's rules
         // (its url, value type, sub-extensions) apply to the item.
         if let Some(definition) = self.extension_definition(node) {
-            let model =
-                ProfileModel::from_definition(&definition).map_err(|(element, message)| {
-                    crate::Error::InvalidElement {
-                        package: self.set.root().id().clone(),
-                        file: definition.url.clone(),
-                        element,
-                        message,
-                    }
-                })?;
+            let model = self.model_of(&definition)?;
             self.unfolding.push(definition.url.clone());
             let root = self.element(&model.root);
             self.unfolding.pop();
@@ -91,6 +119,8 @@ impl<'a> RulesBuilder<'a> {
                 }
                 Some(SlicingRule {
                     closed: slicing.rules == "closed",
+                    open_at_end: slicing.rules == "openAtEnd",
+                    ordered: slicing.ordered == Some(true),
                     slices,
                 })
             }
@@ -218,11 +248,115 @@ impl<'a> RulesBuilder<'a> {
                     ),
                 }
             }
-            DiscriminatorValue::Profile { path, profiles } => undecidable(
+            DiscriminatorValue::Profile { path, profiles } => {
+                self.profile_discriminator(path, profiles)
+            }
+            DiscriminatorValue::InTarget {
                 path,
-                format!("a profile discriminator ({})", profiles.join(", ")),
-            ),
+                kind,
+                rest,
+                profiles,
+            } => self.through_reference(path, kind, rest, profiles)?,
             DiscriminatorValue::Unresolved { path, reason } => undecidable(path, reason.clone()),
+        })
+    }
+
+    /// A profile discriminator: the rules of each profile, or why they
+    /// cannot be had.
+    fn profile_discriminator(&mut self, path: &str, profiles: &[String]) -> Discriminator {
+        let mut rules = Vec::new();
+        for profile in profiles {
+            if self.building.iter().any(|b| b == profile) {
+                return Discriminator::Undecidable {
+                    path: path.to_owned(),
+                    reason: format!("profile {profile} slices by conformance to itself"),
+                };
+            }
+            match self.rules_for(profile) {
+                Ok(r) => rules.push(r),
+                Err(e) => {
+                    return Discriminator::Undecidable {
+                        path: path.to_owned(),
+                        reason: format!("profile {profile}: {e}"),
+                    };
+                }
+            }
+        }
+        if rules.is_empty() {
+            return Discriminator::Undecidable {
+                path: path.to_owned(),
+                reason: "the slice names no profile there".to_owned(),
+            };
+        }
+        Discriminator::Profile {
+            path: path.to_owned(),
+            profiles: rules,
+        }
+    }
+
+    /// A discriminator through `resolve()`: what the reference's target
+    /// profile requires at `rest`, checked on the resolved resource.
+    fn through_reference(
+        &mut self,
+        path: &str,
+        kind: &str,
+        rest: &str,
+        profiles: &[String],
+    ) -> Result<Discriminator> {
+        let undecidable = |reason: String| Discriminator::Undecidable {
+            path: path.to_owned(),
+            reason,
+        };
+        if rest.is_empty() && kind == "profile" {
+            return Ok(self.profile_discriminator(path, profiles));
+        }
+        if rest.is_empty() && kind == "type" {
+            let mut codes = Vec::new();
+            for profile in profiles {
+                match self.set.resolve_as::<StructureDefinition>(profile) {
+                    Ok(definition) => codes.push(definition.type_.clone()),
+                    Err(e) => return Ok(undecidable(format!("target profile {profile}: {e}"))),
+                }
+            }
+            return Ok(Discriminator::Type {
+                path: path.to_owned(),
+                codes,
+            });
+        }
+        let [profile] = profiles else {
+            return Ok(undecidable(format!(
+                "a {kind} discriminator through resolve() needs one target profile, not {}",
+                profiles.len()
+            )));
+        };
+        let definition = match self.set.resolve_as::<StructureDefinition>(profile) {
+            Ok(definition) => definition,
+            Err(e) => return Ok(undecidable(format!("target profile {profile}: {e}"))),
+        };
+        let model = self.model_of(&definition)?;
+        let inner = crate::ir::discriminator_value(&model.root, kind, rest);
+        Ok(match self.discriminator(&inner)? {
+            Discriminator::Value { rule, .. } => Discriminator::Value {
+                path: path.to_owned(),
+                rule,
+            },
+            Discriminator::Exists { present, .. } => Discriminator::Exists {
+                path: path.to_owned(),
+                present,
+            },
+            Discriminator::Codes { codes, .. } => Discriminator::Codes {
+                path: path.to_owned(),
+                codes,
+            },
+            Discriminator::Type { codes, .. } => Discriminator::Type {
+                path: path.to_owned(),
+                codes,
+            },
+            Discriminator::Profile { profiles, .. } => Discriminator::Profile {
+                path: path.to_owned(),
+                profiles,
+            },
+            Discriminator::Undecidable { reason, .. } => undecidable(reason),
         })
     }
 }

@@ -868,3 +868,100 @@ fn validate_checks_required_bindings_from_the_package() {
         );
     }
 }
+
+/// A Bundle is checked itself (here against IPS's Bundle profile, whose
+/// entries are sliced by the type and profile of their resource), then each
+/// entry's resource on its own line; an empty Bundle is a resource too.
+#[test]
+fn validate_checks_a_bundle_itself_then_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        fhirgen::package::read_archive_file(&shared_packages().join("hl7.fhir.uv.ips-1.1.0.tgz"))
+            .unwrap();
+    let bundle: Value =
+        serde_json::from_slice(&files["example/Bundle-IPS-examples-Bundle-01.json"]).unwrap();
+    let entries = bundle["entry"].as_array().unwrap().len();
+    let mut no_patient = bundle.clone();
+    no_patient["entry"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["resource"]["resourceType"] != "Patient");
+    no_patient["entry"][0]["resource"]["meta"] =
+        serde_json::json!({"profile": ["https://example.org/StructureDefinition/unknown"]});
+    std::fs::write(dir.path().join("ips.json"), bundle.to_string()).unwrap();
+    std::fs::write(dir.path().join("no-patient.json"), no_patient.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("empty.json"),
+        r#"{"resourceType":"Bundle"}"#,
+    )
+    .unwrap();
+    let validate = |file: &str| {
+        let cache = tempfile::tempdir().unwrap();
+        let mut command = fhirgen(cache.path());
+        command
+            .args([
+                "validate",
+                "--offline",
+                "--package",
+                "hl7.fhir.uv.ips@1.1.0",
+                "--profile",
+                "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips",
+                "--packages",
+            ])
+            .arg(shared_packages())
+            .arg(dir.path().join(file));
+        let output = run(&mut command);
+        let lines: Vec<Value> = output
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (output, lines)
+    };
+    let (output, lines) = validate("ips.json");
+    assert_eq!(output.code, 0, "{}", output.stdout);
+    assert_eq!(lines.len(), 1 + entries);
+    assert_eq!(lines[0]["resourceType"], "Bundle");
+    assert!(lines[0].get("entry").is_none());
+    assert_eq!(
+        lines[0]["profiles"][0],
+        "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips"
+    );
+    // `--profile` is for the Bundle: its entries are checked as their type.
+    assert_eq!(
+        lines[1]["profiles"][0],
+        "http://hl7.org/fhir/StructureDefinition/Composition"
+    );
+
+    let (output, lines) = validate("no-patient.json");
+    assert_eq!(output.code, 1);
+    let issues = lines[0]["outcome"]["issue"].as_array().unwrap();
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["expression"][0] == "Bundle.entry:patient"
+                && i["code"] == "required"
+                && i["severity"] == "error"),
+        "{issues:?}"
+    );
+    let claimed = lines[1]["outcome"]["issue"].as_array().unwrap();
+    assert!(
+        claimed.iter().any(|i| i["severity"] == "information"
+            && i["code"] == "not-supported"
+            && i["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains("https://example.org/StructureDefinition/unknown")),
+        "{claimed:?}"
+    );
+    assert_eq!(lines[1]["valid"], true);
+
+    let (output, lines) = validate("empty.json");
+    assert_eq!(output.code, 1);
+    assert_eq!(lines.len(), 1);
+    assert!(
+        output.stderr.contains("1 resources checked"),
+        "{}",
+        output.stderr
+    );
+}

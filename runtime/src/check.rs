@@ -8,12 +8,15 @@
 //! matching, code membership, reference targets, slice counts) and gives the
 //! same messages, issue types and FHIRPaths, so the two verdicts agree.
 
+use std::sync::Arc;
+
 use jiter::JsonValue;
 
 use crate::error::{IssueCode, REQUIRED_MISSING};
 use crate::object::CODE_NEEDED;
+use crate::path::{Node, Unresolvable, select};
 use crate::profile::{
-    any_at, code_not_in_message, contains, equal, get, has_code, no_code_message, pattern_message,
+    code_not_in_message, contains, equal, get, has_code, no_code_message, pattern_message,
     reference_problem, slice_count_problem,
 };
 
@@ -88,10 +91,14 @@ pub struct CodeRule {
 }
 
 /// The slices of a sliced element.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SlicingRule {
     /// Items in no slice are errors.
     pub closed: bool,
+    /// Items in no slice may only follow the sliced ones (`openAtEnd`).
+    pub open_at_end: bool,
+    /// The items of each slice come before those of the slices after it.
+    pub ordered: bool,
     pub slices: Vec<SliceRule>,
 }
 
@@ -105,13 +112,21 @@ pub struct SliceRule {
 }
 
 /// What one discriminator asks of an item, at a path below it (`$this`,
-/// `url`, `coding.code`).
+/// `url`, `coding.code`, `extension('url').value as boolean`,
+/// `resolve()`: see [`crate::path`]).
 #[derive(Debug, Clone)]
 pub enum Discriminator {
     /// The value there equals (fixed) or contains (pattern) this one.
     Value { path: String, rule: ValueRule },
-    /// A choice element there has one of these types.
+    /// The value there has one of these types: a choice's type, or a
+    /// resource's type.
     Type { path: String, codes: Vec<String> },
+    /// The value there conforms to one of these profiles (it meets their
+    /// rules with no error).
+    Profile {
+        path: String,
+        profiles: Vec<Arc<ProfileRules>>,
+    },
     /// Something is (or is not) there.
     Exists { path: String, present: bool },
     /// A code there is one of these `(system, code)` pairs (slicing by a
@@ -156,10 +171,31 @@ pub struct Finding {
 }
 
 /// Checks `resource` (FHIR JSON, parsed) against `rules`: every finding, in
-/// document order of the rules.
+/// document order of the rules. `resolve()` in a discriminator finds the
+/// resource's contained resources only.
 pub fn check(rules: &ProfileRules, resource: &JsonValue<'_>) -> Vec<Finding> {
+    check_resource(rules, resource, None)
+}
+
+/// [`check`] of a resource that is an entry of `bundle`: `resolve()` in a
+/// discriminator also finds the Bundle's entries.
+pub fn check_in_bundle<'a, 'j>(
+    rules: &ProfileRules,
+    resource: &'a JsonValue<'j>,
+    bundle: &'a JsonValue<'j>,
+) -> Vec<Finding> {
+    check_resource(rules, resource, Some(bundle))
+}
+
+fn check_resource<'a, 'j>(
+    rules: &ProfileRules,
+    resource: &'a JsonValue<'j>,
+    bundle: Option<&'a JsonValue<'j>>,
+) -> Vec<Finding> {
     let mut checker = Checker {
         findings: Vec::new(),
+        resource,
+        bundle,
     };
     match get(resource, "resourceType") {
         Some(JsonValue::Str(t)) if *t == rules.resource_type => {
@@ -190,6 +226,7 @@ pub fn check_json(rules: &ProfileRules, json: &[u8]) -> Vec<Finding> {
 
 /// One occurrence of an element: its value and, for a choice, the type its
 /// property names. A primitive given only by its `_name` part has no value.
+#[derive(Clone, Copy)]
 struct Item<'a, 'j> {
     value: Option<&'a JsonValue<'j>>,
     type_code: Option<&'a str>,
@@ -197,11 +234,16 @@ struct Item<'a, 'j> {
     key: Option<&'a str>,
 }
 
-struct Checker {
+struct Checker<'a, 'j> {
     findings: Vec<Finding>,
+    /// The resource checked, whose `contained` resources `#id` references
+    /// name.
+    resource: &'a JsonValue<'j>,
+    /// The Bundle it is an entry of, if any.
+    bundle: Option<&'a JsonValue<'j>>,
 }
 
-impl Checker {
+impl<'a, 'j> Checker<'a, 'j> {
     fn error(&mut self, path: String, code: IssueCode, message: String) {
         self.findings.push(Finding {
             severity: Severity::Error,
@@ -220,7 +262,7 @@ impl Checker {
         }
     }
 
-    fn object(&mut self, rule: &ElementRule, object: &JsonValue<'_>, path: &str) {
+    fn object(&mut self, rule: &ElementRule, object: &'a JsonValue<'j>, path: &str) {
         for child in &rule.children {
             let items = items_of(object, child);
             self.items(child, &items, path);
@@ -228,7 +270,7 @@ impl Checker {
     }
 
     /// The items of `rule`'s element in the object at `parent`.
-    fn items(&mut self, rule: &ElementRule, items: &[Item<'_, '_>], parent: &str) {
+    fn items(&mut self, rule: &ElementRule, items: &[Item<'a, 'j>], parent: &str) {
         let path = &format!("{parent}.{}", rule.name);
         let count = items.len() as u32;
         if count < rule.min {
@@ -246,51 +288,64 @@ impl Checker {
             );
         }
         let is_list = rule.max != Some(1);
-        let in_slice = match &rule.slicing {
-            Some(slicing) => self.slices(slicing, items, path),
-            None => vec![None; items.len()],
-        };
+        let mut in_slice = vec![None; items.len()];
+        if let Some(slicing) = &rule.slicing {
+            let all: Vec<usize> = (0..items.len()).collect();
+            self.slices(slicing, items, &all, path, &mut in_slice);
+        }
         for (index, item) in items.iter().enumerate() {
             // As the generated types name them: an item of a slice by the
             // slice (`component:systolic`), a choice by its property.
-            let slice = rule.slicing.as_ref().zip(in_slice[index]);
-            let item_path = match (slice, item.key, is_list) {
-                (Some((slicing, s)), _, _) => format!("{path}:{}", slicing.slices[s].name),
+            let item_path = match (&in_slice[index], item.key, is_list) {
+                (Some(slices), _, _) => {
+                    let last: &SliceRule = slices.last().expect("a slice path is never empty");
+                    format!("{path}:{}", last.name)
+                }
                 (None, Some(key), _) => format!("{parent}.{key}"),
                 (None, None, true) => format!("{path}[{index}]"),
                 (None, None, false) => path.to_owned(),
             };
             self.item(rule, item, &item_path);
-            if let Some((slicing, s)) = slice {
-                self.item(&slicing.slices[s].element, item, &item_path);
+            // The rules of its slice, then of its reslice.
+            for slice in in_slice[index].iter().flatten() {
+                self.item(&slice.element, item, &item_path);
             }
         }
     }
 
-    /// Routes each item to its slice, then checks each slice's count and
-    /// closed slicing; the slice of each item.
-    fn slices(
+    /// Routes the items at `members` (indexes into `items`) to the slices of
+    /// `slicing`, recording in `in_slice` the slices each one is in (a
+    /// reslice after its slice), then checks each slice's count and the
+    /// slicing's rules (closed, open at end, ordered).
+    fn slices<'r>(
         &mut self,
-        slicing: &SlicingRule,
-        items: &[Item<'_, '_>],
+        slicing: &'r SlicingRule,
+        items: &[Item<'a, 'j>],
+        members: &[usize],
         path: &str,
-    ) -> Vec<Option<usize>> {
-        let mut in_slice = vec![None; items.len()];
+        in_slice: &mut [Option<Vec<&'r SliceRule>>],
+    ) {
+        let mut slot: Vec<Option<usize>> = vec![None; members.len()];
+        // Per slice: some item may be in it; per item: it may be in a slice.
         let mut undecidable = vec![false; slicing.slices.len()];
-        for (index, item) in items.iter().enumerate() {
+        let mut unplaced = vec![false; members.len()];
+        for (position, &index) in members.iter().enumerate() {
             for (s, slice) in slicing.slices.iter().enumerate() {
-                match matches(item, &slice.discriminators) {
+                match self.matches(&items[index], &slice.discriminators) {
                     Some(true) => {
-                        in_slice[index] = Some(s);
+                        slot[position] = Some(s);
                         break;
                     }
                     Some(false) => {}
-                    None => undecidable[s] = true,
+                    None => {
+                        undecidable[s] = true;
+                        unplaced[position] = true;
+                    }
                 }
             }
         }
         for (s, slice) in slicing.slices.iter().enumerate() {
-            let count = in_slice.iter().filter(|&&x| x == Some(s)).count() as u32;
+            let count = slot.iter().filter(|&&x| x == Some(s)).count() as u32;
             let name = format!("{path}:{}", slice.name);
             if undecidable[s] {
                 if count < slice.element.min {
@@ -301,7 +356,9 @@ impl Checker {
                             Discriminator::Undecidable { reason, .. } => Some(reason.as_str()),
                             _ => None,
                         })
-                        .unwrap_or("");
+                        .unwrap_or(
+                            "a reference that resolves to nothing in this resource or its Bundle",
+                        );
                     self.findings.push(Finding {
                         severity: Severity::Warning,
                         path: name,
@@ -312,33 +369,72 @@ impl Checker {
                         lenient: false,
                     });
                 }
-                continue;
-            }
-            let (min, max) = (slice.element.min, slice.element.max);
-            if let Some(problem) = slice_count_problem(String::new, min, max, count) {
-                self.error(name, problem.code, problem.message);
-            }
-        }
-        if slicing.closed {
-            let name = path.rsplit('.').next().unwrap_or(path);
-            for (index, slot) in in_slice.iter().enumerate() {
-                if slot.is_none() {
-                    self.error(
-                        format!("{path}[{index}]"),
-                        IssueCode::Invalid,
-                        format!(
-                            "item {index} matches none of the slices of `{name}`, and the slicing is closed"
-                        ),
-                    );
+            } else {
+                let (min, max) = (slice.element.min, slice.element.max);
+                if let Some(problem) = slice_count_problem(String::new, min, max, count) {
+                    self.error(name, problem.code, problem.message);
                 }
             }
         }
-        in_slice
+        let element = path.rsplit('.').next().unwrap_or(path);
+        let mut sliced_seen: Option<usize> = None;
+        for (position, &index) in members.iter().enumerate() {
+            match slot[position] {
+                // An item whose slice cannot be told is not known to be in none.
+                None if unplaced[position] => {}
+                None if slicing.closed => self.error(
+                    format!("{path}[{index}]"),
+                    IssueCode::Invalid,
+                    format!(
+                        "item {index} matches none of the slices of `{element}`, and the slicing is closed"
+                    ),
+                ),
+                None => {}
+                Some(s) => {
+                    if slicing.open_at_end
+                        && (0..position).any(|p| slot[p].is_none() && !unplaced[p])
+                    {
+                        self.error(
+                            format!("{path}[{index}]"),
+                            IssueCode::Invalid,
+                            format!(
+                                "item {index} is in slice `{}` after an item in no slice; the slicing of `{element}` is open at the end only",
+                                slicing.slices[s].name
+                            ),
+                        );
+                    }
+                    if let Some(before) = sliced_seen.filter(|&b| slicing.ordered && b > s) {
+                        self.error(
+                            format!("{path}[{index}]"),
+                            IssueCode::Invalid,
+                            format!(
+                                "item {index} is in slice `{}` after an item in slice `{}`; the slicing of `{element}` is ordered",
+                                slicing.slices[s].name, slicing.slices[before].name
+                            ),
+                        );
+                    }
+                    sliced_seen = sliced_seen.max(Some(s));
+                    in_slice[index].get_or_insert_with(Vec::new).push(&slicing.slices[s]);
+                }
+            }
+        }
+        // Reslicing: a slice's own slices share out its items.
+        for (s, slice) in slicing.slices.iter().enumerate() {
+            if let Some(reslicing) = &slice.element.slicing {
+                let inner: Vec<usize> = members
+                    .iter()
+                    .zip(&slot)
+                    .filter(|(_, x)| **x == Some(s))
+                    .map(|(&index, _)| index)
+                    .collect();
+                self.slices(reslicing, items, &inner, path, in_slice);
+            }
+        }
     }
 
     /// The rules of one item: choice type, fixed value or pattern, required
     /// codes, reference targets, then its children.
-    fn item(&mut self, rule: &ElementRule, item: &Item<'_, '_>, path: &str) {
+    fn item(&mut self, rule: &ElementRule, item: &Item<'a, 'j>, path: &str) {
         if let (Some(allowed), Some(code)) = (&rule.choice, item.type_code)
             && !allowed.iter().any(|t| t.eq_ignore_ascii_case(code))
         {
@@ -389,39 +485,128 @@ impl Checker {
             self.object(rule, value, path);
         }
     }
+
+    /// The resource a literal reference points to: a contained one (`#id`),
+    /// or an entry of the Bundle by its `fullUrl` or its type and id.
+    fn resolve(&self, reference: &str) -> Option<&'a JsonValue<'j>> {
+        let id_of = |r: &JsonValue<'_>| match get(r, "id") {
+            Some(JsonValue::Str(id)) => Some(id.to_string()),
+            _ => None,
+        };
+        if let Some(id) = reference.strip_prefix('#') {
+            return list(self.resource, "contained").find(|r| id_of(r).as_deref() == Some(id));
+        }
+        let reference = reference
+            .split_once("/_history/")
+            .map_or(reference, |(r, _)| r);
+        let relative = reference
+            .rsplit_once('/')
+            .filter(|_| !reference.contains(':'));
+        list(self.bundle?, "entry").find_map(|entry| {
+            let resource = get(entry, "resource")?;
+            let by_url = matches!(get(entry, "fullUrl"), Some(JsonValue::Str(u)) if u == reference);
+            let by_type_and_id = relative.is_some_and(|(type_, id)| {
+                matches!(get(resource, "resourceType"), Some(JsonValue::Str(t)) if t == type_)
+                    && id_of(resource).as_deref() == Some(id)
+            });
+            (by_url || by_type_and_id).then_some(resource)
+        })
+    }
+
+    /// Whether an item meets every discriminator; `None` when that cannot be
+    /// told offline.
+    fn matches(&self, item: &Item<'a, 'j>, discriminators: &[Discriminator]) -> Option<bool> {
+        let Some(value) = item.value else {
+            return Some(false);
+        };
+        let start = Node::new(value, item.type_code);
+        let mut undecided = false;
+        for discriminator in discriminators {
+            match self.meets(start, discriminator) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => undecided = true,
+            }
+        }
+        (!undecided).then_some(true)
+    }
+
+    fn meets(&self, start: Node<'a, 'j>, discriminator: &Discriminator) -> Option<bool> {
+        let path = match discriminator {
+            Discriminator::Undecidable { .. } => return None,
+            Discriminator::Value { path, .. }
+            | Discriminator::Type { path, .. }
+            | Discriminator::Profile { path, .. }
+            | Discriminator::Exists { path, .. }
+            | Discriminator::Codes { path, .. } => path,
+        };
+        let steps = crate::path::parse(path).ok()?;
+        let nodes = match select(start, &steps, &|r| self.resolve(r)) {
+            Ok(nodes) => nodes,
+            Err(Unresolvable) => return None,
+        };
+        Some(match discriminator {
+            Discriminator::Value { rule, .. } => nodes.iter().any(|n| rule.matches(n.value)),
+            Discriminator::Exists { present, .. } => nodes.is_empty() != *present,
+            Discriminator::Codes { codes, .. } => nodes.iter().any(|n| has_code(n.value, codes)),
+            Discriminator::Type { codes, .. } => {
+                let of_type = |t: &str| codes.iter().any(|c| c.eq_ignore_ascii_case(t));
+                if nodes.iter().any(|n| n.type_code.is_some_and(of_type)) {
+                    true
+                } else if nodes.iter().any(|n| n.type_code.is_none()) {
+                    // The JSON does not tell this value's type.
+                    return None;
+                } else {
+                    false
+                }
+            }
+            Discriminator::Profile { profiles, .. } => nodes
+                .iter()
+                .any(|&n| profiles.iter().any(|p| self.conforms(n, p))),
+            Discriminator::Undecidable { .. } => unreachable!("returned above"),
+        })
+    }
+
+    /// Whether `node` meets `rules` with no error: a resource checked as one
+    /// (its contained resources its own), a datatype by the root's rules.
+    fn conforms(&self, node: Node<'a, 'j>, rules: &ProfileRules) -> bool {
+        let is_resource = get(node.value, "resourceType").is_some();
+        let mut checker = Checker {
+            findings: Vec::new(),
+            resource: if is_resource {
+                node.value
+            } else {
+                self.resource
+            },
+            bundle: self.bundle,
+        };
+        if is_resource {
+            if node.type_code != Some(rules.resource_type.as_str()) {
+                return false;
+            }
+            checker.object(&rules.root, node.value, &rules.resource_type);
+        } else {
+            let item = Item {
+                value: Some(node.value),
+                type_code: node.type_code,
+                key: None,
+            };
+            checker.item(&rules.root, &item, &rules.resource_type);
+        }
+        !checker
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+    }
 }
 
-/// Whether an item meets every discriminator; `None` when that cannot be
-/// told offline.
-fn matches(item: &Item<'_, '_>, discriminators: &[Discriminator]) -> Option<bool> {
-    let Some(value) = item.value else {
-        return Some(false);
+/// The items of the array property `key` of `value`.
+fn list<'a, 'j>(value: &'a JsonValue<'j>, key: &str) -> impl Iterator<Item = &'a JsonValue<'j>> {
+    let items = match get(value, key) {
+        Some(JsonValue::Array(items)) => items.as_slice(),
+        _ => &[],
     };
-    let mut undecided = false;
-    for discriminator in discriminators {
-        let outcome = match discriminator {
-            Discriminator::Value { path, rule } => Some(any_at(value, path, &|v| rule.matches(v))),
-            Discriminator::Exists { path, present } => {
-                Some(any_at(value, path, &|_| true) == *present)
-            }
-            Discriminator::Codes { path, codes } => {
-                Some(any_at(value, path, &|v| has_code(v, codes)))
-            }
-            Discriminator::Type { path, codes } => Some(
-                path == "$this"
-                    && item
-                        .type_code
-                        .is_some_and(|c| codes.iter().any(|t| t.eq_ignore_ascii_case(c))),
-            ),
-            Discriminator::Undecidable { .. } => None,
-        };
-        match outcome {
-            Some(false) => return Some(false),
-            Some(true) => {}
-            None => undecided = true,
-        }
-    }
-    (!undecided).then_some(true)
+    items.iter()
 }
 
 /// The occurrences of `rule`'s element in `object`: one per array item; for
@@ -516,7 +701,6 @@ mod tests {
         systolic.children = vec![value];
         let mut component = element("component", 0, None);
         component.slicing = Some(SlicingRule {
-            closed: false,
             slices: vec![SliceRule {
                 name: "systolic".to_owned(),
                 discriminators: vec![Discriminator::Value {
@@ -525,6 +709,7 @@ mod tests {
                 }],
                 element: systolic,
             }],
+            ..SlicingRule::default()
         });
         let mut subject = element("subject", 1, Some(1));
         subject.targets = vec!["Patient".to_owned()];

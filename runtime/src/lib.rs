@@ -12,6 +12,7 @@ mod error;
 mod json;
 mod object;
 mod owned;
+pub mod path;
 mod primitive;
 mod profile;
 pub mod refine;

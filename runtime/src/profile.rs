@@ -431,6 +431,16 @@ pub(crate) fn any_at(
     if path == "$this" || path.is_empty() {
         return test(item);
     }
+    if !crate::path::is_plain(path) {
+        // Functions (`extension('url')`, `ofType(T)`): no reference is
+        // resolved here, so a path through `resolve()` finds nothing.
+        let Ok(steps) = crate::path::parse(path) else {
+            return false;
+        };
+        let start = crate::path::Node::new(item, None);
+        return crate::path::select(start, &steps, &|_| None)
+            .is_ok_and(|nodes| nodes.iter().any(|n| test(n.value)));
+    }
     let (first, rest) = path.split_once('.').unwrap_or((path, ""));
     match get(item, first) {
         Some(JsonValue::Array(items)) => items.iter().any(|v| any_at(v, rest, test)),
@@ -830,10 +840,7 @@ impl Slicing {
     fn keys(&self) -> Option<Keys> {
         let mut keys = Keys::default();
         for matcher in self.rules.iter().flat_map(|r| r.matchers) {
-            let first = matcher.path.split('.').next().unwrap_or(matcher.path);
-            if first == "$this" {
-                return None;
-            }
+            let first = crate::path::first_property(matcher.path)?;
             if !keys.as_slice().contains(&first) {
                 if keys.len == Keys::CAPACITY {
                     return None;

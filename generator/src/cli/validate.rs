@@ -1,17 +1,16 @@
 //! `fhirgen validate`: check resources against the profiles of a package.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use fhirgen::conformance::StructureDefinition;
 use fhirgen::inspect::find_profile;
-use fhirgen::ir::ProfileModel;
 use fhirgen::package::PackageSet;
 use fhirgen::rules::RulesBuilder;
-use fhirgen_runtime::check::{ProfileRules, Severity, check_json};
+use fhirgen_runtime::check::{Severity, check, check_in_bundle};
+use jiter::JsonValue;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::sources::Sources;
@@ -54,10 +53,11 @@ fn base_read(
 
 struct Validator<'s> {
     set: &'s PackageSet,
+    /// The package named on the command line.
+    package: &'s str,
     builder: RulesBuilder<'s>,
-    /// The rule table of each profile used, by URL.
-    rules: HashMap<String, Arc<ProfileRules>>,
-    profile: Option<String>,
+    /// `--profile`: its URL and the type it constrains.
+    profile: Option<(String, String)>,
     lenient: bool,
 }
 
@@ -67,14 +67,16 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
     let profile = match options.profile {
         Some(wanted) => {
             let found = find_profile(&set, wanted)?;
-            Some(set.entry(found).url.clone().unwrap_or_default())
+            let url = set.entry(found).url.clone().unwrap_or_default();
+            let definition = set.parse::<StructureDefinition>(found)?;
+            Some((url, definition.type_.clone()))
         }
         None => None,
     };
     let mut validator = Validator {
         set: &set,
+        package: options.package,
         builder: RulesBuilder::new(&set),
-        rules: HashMap::new(),
         profile,
         lenient: options.lenient,
     };
@@ -96,13 +98,21 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
             for (number, line) in BufReader::new(handle).lines().enumerate() {
                 match line {
                     Ok(line) if line.trim().is_empty() => {}
-                    Ok(line) => validator.one(
-                        &label,
-                        Some(number + 1),
-                        line.as_bytes(),
-                        &mut tally,
-                        &mut out,
-                    )?,
+                    Ok(line) => match JsonValue::parse(line.as_bytes(), false) {
+                        Ok(value) => validator.one(
+                            &label,
+                            Some(number + 1),
+                            line.as_bytes(),
+                            &value,
+                            None,
+                            &mut tally,
+                            &mut out,
+                        )?,
+                        Err(e) => {
+                            eprintln!("error: {label} (entry {}): not JSON: {e}", number + 1);
+                            tally.input_errors += 1;
+                        }
+                    },
                     Err(e) => {
                         eprintln!("error: {label}: line {}: {e}", number + 1);
                         tally.input_errors += 1;
@@ -119,21 +129,7 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                     continue;
                 }
             };
-            let entries = bundle_entries(&bytes);
-            match entries {
-                Some(entries) => {
-                    for (index, entry) in entries.iter().enumerate() {
-                        validator.one(
-                            &label,
-                            Some(index),
-                            entry.to_string().as_bytes(),
-                            &mut tally,
-                            &mut out,
-                        )?;
-                    }
-                }
-                None => validator.one(&label, None, &bytes, &mut tally, &mut out)?,
-            }
+            validator.file(&label, &bytes, &mut tally, &mut out)?;
         }
     }
     eprintln!(
@@ -157,81 +153,102 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
     })
 }
 
-/// The resources of a Bundle's entries, each checked on its own.
-fn bundle_entries(bytes: &[u8]) -> Option<Vec<Value>> {
-    let value: Value = serde_json::from_slice(bytes).ok()?;
-    if value["resourceType"] != "Bundle" {
-        return None;
-    }
-    Some(
-        value["entry"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.get("resource").cloned())
-            .collect(),
-    )
-}
-
 impl Validator<'_> {
-    /// The rule table of the profile at `url`, built once.
-    fn rules(&mut self, url: &str) -> Result<Arc<ProfileRules>, Box<dyn std::error::Error>> {
-        if let Some(rules) = self.rules.get(url) {
-            return Ok(rules.clone());
+    /// The profiles to check a resource against: those of its `meta.profile`
+    /// that the package set defines (`|version` included), else `--profile`,
+    /// else the base type; and those it names that the set does not define.
+    fn profiles_for(&self, resource: &JsonValue<'_>) -> (Vec<String>, Vec<String>) {
+        let (named, unknown): (Vec<&str>, Vec<&str>) =
+            field(field(Some(resource), "meta"), "profile")
+                .and_then(|p| match p {
+                    JsonValue::Array(items) => Some(items.iter()),
+                    _ => None,
+                })
+                .into_iter()
+                .flatten()
+                .filter_map(text)
+                .partition(|p| {
+                    self.set
+                        .resolve(p)
+                        .is_some_and(|r| self.set.entry(r).resource_type == "StructureDefinition")
+                });
+        let unknown = unknown.into_iter().map(str::to_owned).collect();
+        if !named.is_empty() {
+            return (named.into_iter().map(str::to_owned).collect(), unknown);
         }
-        let definition = self.set.resolve_as::<StructureDefinition>(url)?;
-        let model = ProfileModel::from_definition(&definition)
-            .map_err(|(element, message)| format!("{url}, element `{element}`: {message}"))?;
-        let rules = Arc::new(self.builder.build(&model)?);
-        self.rules.insert(url.to_owned(), rules.clone());
-        Ok(rules)
+        (self.default_profiles(resource), unknown)
     }
 
-    /// The profiles to check a resource against: those of its `meta.profile`
-    /// that the package set defines, else `--profile`, else the base type.
-    fn profiles_for(&self, resource: &Value) -> Vec<String> {
-        let named: Vec<String> = resource["meta"]["profile"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|p| {
-                self.set
-                    .resolve(p)
-                    .is_some_and(|r| self.set.entry(r).resource_type == "StructureDefinition")
-            })
-            .map(str::to_owned)
-            .collect();
-        if !named.is_empty() {
-            return named;
-        }
-        if let Some(profile) = &self.profile {
+    /// `--profile` for a resource of its type, else the base type.
+    fn default_profiles(&self, resource: &JsonValue<'_>) -> Vec<String> {
+        // `--profile` is for the resources of its type (a Bundle profile is
+        // not for the Bundle's entries).
+        if let Some((profile, type_)) = &self.profile
+            && text_at(resource, "resourceType") == Some(type_.as_str())
+        {
             return vec![profile.clone()];
         }
-        resource["resourceType"]
-            .as_str()
+        text_at(resource, "resourceType")
             .map(|t| vec![format!("http://hl7.org/fhir/StructureDefinition/{t}")])
             .unwrap_or_default()
     }
 
-    fn one(
+    /// A file: a resource, or a Bundle, checked itself (its entries'
+    /// resources left to their own lines), then each entry's resource
+    /// with the Bundle as the context `resolve()` finds references in.
+    fn file(
         &mut self,
         file: &str,
-        entry: Option<usize>,
         bytes: &[u8],
         tally: &mut Tally,
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let resource: Value = match serde_json::from_slice(bytes) {
-            Ok(resource) => resource,
+        let value = match JsonValue::parse(bytes, false) {
+            Ok(value) => value,
             Err(e) => {
-                let at = entry.map(|e| format!(" (entry {e})")).unwrap_or_default();
-                eprintln!("error: {file}{at}: not JSON: {e}");
+                eprintln!("error: {file}: not JSON: {e}");
                 tally.input_errors += 1;
                 return Ok(());
             }
         };
+        if text_at(&value, "resourceType") != Some("Bundle") {
+            return self.one(file, None, bytes, &value, None, tally, out);
+        }
+        self.one(file, None, bytes, &value, Some(&value), tally, out)?;
+        let entries = match field(Some(&value), "entry") {
+            Some(JsonValue::Array(entries)) => entries.as_slice(),
+            _ => &[],
+        };
+        // Each entry's resource as written, for the R4 read.
+        let texts: Vec<Option<&RawValue>> = serde_json::from_slice::<RawBundle<'_>>(bytes)
+            .map(|b| b.entry.into_iter().map(|e| e.resource).collect())
+            .unwrap_or_default();
+        for (index, entry) in entries.iter().enumerate() {
+            if let (Some(resource), Some(Some(text))) =
+                (field(Some(entry), "resource"), texts.get(index))
+            {
+                let text = text.get().as_bytes();
+                self.one(file, Some(index), text, resource, Some(&value), tally, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one resource (`bytes`, parsed as `resource`), an entry of
+    /// `bundle` or the Bundle itself, and writes its line.
+    #[allow(clippy::too_many_arguments)]
+    fn one<'a, 'j>(
+        &mut self,
+        file: &str,
+        entry: Option<usize>,
+        bytes: &[u8],
+        resource: &'a JsonValue<'j>,
+        bundle: Option<&'a JsonValue<'j>>,
+        tally: &mut Tally,
+        out: &mut impl Write,
+    ) -> Result<(), Box<dyn std::error::Error>> {
         tally.resources += 1;
+        let is_bundle_itself = entry.is_none() && bundle.is_some();
         let mut issues = Vec::new();
         // The FHIR R4 JSON rules, through the R4 types.
         match base_read(bytes, self.lenient) {
@@ -248,16 +265,42 @@ impl Validator<'_> {
                 message: e.message,
             }),
         }
-        let profiles = self.profiles_for(&resource);
+        // An entry's resource has its own line: the Bundle's says nothing
+        // about what is inside one.
+        if is_bundle_itself {
+            issues.retain(|i| !in_entry_resource(&i.path));
+        }
+        let (profiles, unknown) = self.profiles_for(resource);
+        // A claimed profile this package set does not define is not checked,
+        // and the outcome says so.
+        for profile in unknown {
+            issues.push(Issue {
+                severity: "information",
+                code: "not-supported",
+                path: text_at(resource, "resourceType")
+                    .unwrap_or_default()
+                    .to_owned(),
+                message: format!(
+                    "profile {profile} (meta.profile) is not defined in {} or its dependencies: not checked",
+                    self.package
+                ),
+            });
+        }
         // The profiles' rules, by the runtime's checker (the one the
         // generated types' checks share their rules with).
         for profile in &profiles {
-            match self.rules(profile) {
+            match self.builder.rules_for(profile) {
                 Ok(rules) => {
                     // What the base read reported already is not repeated.
                     let known: Vec<String> = issues.iter().map(|i| i.path.clone()).collect();
-                    for finding in check_json(&rules, bytes) {
-                        if known.contains(&finding.path) {
+                    let findings = match bundle {
+                        Some(bundle) => check_in_bundle(&rules, resource, bundle),
+                        None => check(&rules, resource),
+                    };
+                    for finding in findings {
+                        if known.contains(&finding.path)
+                            || (is_bundle_itself && in_entry_resource(&finding.path))
+                        {
                             continue;
                         }
                         let severity = match finding.severity {
@@ -275,8 +318,7 @@ impl Validator<'_> {
                 Err(e) => issues.push(Issue {
                     severity: "error",
                     code: "not-supported",
-                    path: resource["resourceType"]
-                        .as_str()
+                    path: text_at(resource, "resourceType")
                         .unwrap_or_default()
                         .to_owned(),
                     message: format!("profile {profile} cannot be used: {e}"),
@@ -291,14 +333,55 @@ impl Validator<'_> {
         if let Some(entry) = entry {
             line["entry"] = json!(entry);
         }
-        line["resourceType"] = resource["resourceType"].clone();
-        line["id"] = resource["id"].clone();
+        line["resourceType"] = json!(text_at(resource, "resourceType"));
+        line["id"] = json!(text_at(resource, "id"));
         line["profiles"] = json!(profiles);
         line["valid"] = json!(valid);
         line["outcome"] = outcome(&issues);
         writeln!(out, "{line}")?;
         Ok(())
     }
+}
+
+/// Whether a FHIRPath is inside an entry's resource of a Bundle
+/// (`Bundle.entry[2].resource.name`, `Bundle.entry:patient.resource`).
+fn in_entry_resource(path: &str) -> bool {
+    path.strip_prefix("Bundle.entry")
+        .and_then(|rest| rest.split_once(".resource"))
+        .is_some_and(|(index, after)| {
+            !index.contains('.') && (after.is_empty() || after.starts_with('.'))
+        })
+}
+
+fn field<'a, 'j>(value: Option<&'a JsonValue<'j>>, key: &str) -> Option<&'a JsonValue<'j>> {
+    match value? {
+        JsonValue::Object(object) => object.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+fn text<'a>(value: &'a JsonValue<'_>) -> Option<&'a str> {
+    match value {
+        JsonValue::Str(s) => Some(s.as_ref()),
+        _ => None,
+    }
+}
+
+fn text_at<'a>(value: &'a JsonValue<'_>, key: &str) -> Option<&'a str> {
+    field(Some(value), key).and_then(text)
+}
+
+/// A Bundle's entries, each resource as its text.
+#[derive(serde::Deserialize)]
+struct RawBundle<'a> {
+    #[serde(borrow, default)]
+    entry: Vec<RawEntry<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    resource: Option<&'a RawValue>,
 }
 
 /// An R4 OperationOutcome for the issues (one informational issue when there

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use fhirgen_runtime::path::{Step, parse as parse_path};
+
 use crate::conformance::{Binding, ElementDefinition, Max, Slicing, StructureDefinition, TypeRef};
 
 /// A profile (or extension definition) as a tree of elements.
@@ -71,8 +73,33 @@ pub enum DiscriminatorValue {
     /// required binding instead of a fixed value ("slicing by value set", as
     /// US Core does for `category`).
     InValueSet { path: String, value_set: String },
+    /// The discriminator looks through `resolve()`: `kind` (`value`,
+    /// `type`, ...) at `rest` in the resource a reference resolves to, which
+    /// the reference's target `profiles` define.
+    InTarget {
+        path: String,
+        kind: String,
+        rest: String,
+        profiles: Vec<String>,
+    },
     /// The slice sets nothing this model can route on, and why.
     Unresolved { path: String, reason: String },
+}
+
+impl DiscriminatorValue {
+    /// Its discriminator path, below the sliced element's item.
+    pub fn path(&self) -> &str {
+        match self {
+            DiscriminatorValue::Value { path, .. }
+            | DiscriminatorValue::Pattern { path, .. }
+            | DiscriminatorValue::Type { path, .. }
+            | DiscriminatorValue::Profile { path, .. }
+            | DiscriminatorValue::Exists { path, .. }
+            | DiscriminatorValue::InValueSet { path, .. }
+            | DiscriminatorValue::InTarget { path, .. }
+            | DiscriminatorValue::Unresolved { path, .. } => path,
+        }
+    }
 }
 
 impl ProfileNode {
@@ -160,13 +187,48 @@ impl ProfileNode {
             .collect()
     }
 
-    /// The node at a FHIRPath-like `path` below this one (`coding.code`, `$this`).
-    fn descend(&self, path: &str) -> Option<&ProfileNode> {
-        if path == "$this" {
-            return Some(self);
+    /// The node the discriminator path `steps` names below this one, up to
+    /// a `resolve()`: the node, and the steps after `resolve()` if any.
+    fn descend<'s, 'p>(
+        &'s self,
+        steps: &'s [Step<'p>],
+    ) -> Option<(&'s ProfileNode, Option<&'s [Step<'p>]>)> {
+        let mut node = self;
+        for (i, step) in steps.iter().enumerate() {
+            node = match *step {
+                Step::This => node,
+                Step::Child(name) => node.child(name)?,
+                // The extension slice of that URL (by its type's profile or
+                // its fixed `url`).
+                Step::Extension(url) => {
+                    let extension = node.child("extension")?;
+                    &extension
+                        .slices
+                        .iter()
+                        .find(|s| {
+                            s.node
+                                .type_profiles()
+                                .iter()
+                                .any(|p| bare_canonical(p) == url)
+                                || s.node.child("url").and_then(|u| u.fixed.as_ref())
+                                    == Some(&Value::String(url.to_owned()))
+                        })?
+                        .node
+                }
+                // The values of one type of a choice: the type's slice, if
+                // the profile made one (`valueQuantity`), else the element.
+                Step::OfType(type_) => node
+                    .slices
+                    .iter()
+                    .find(|s| {
+                        s.name
+                            .eq_ignore_ascii_case(&format!("{}{type_}", node.name))
+                    })
+                    .map_or(node, |s| &s.node),
+                Step::Resolve => return Some((node, Some(&steps[i + 1..]))),
+            };
         }
-        path.split('.')
-            .try_fold(self, |node, segment| node.child(segment))
+        Some((node, None))
     }
 }
 
@@ -192,6 +254,25 @@ impl ProfileModel {
                 .rsplit_once('.')
                 .ok_or_else(|| (id.clone(), "element id has no parent".to_owned()))?;
             match last.split_once(':') {
+                // A reslice (`category:VSCat/lab`): a slice of its slice.
+                Some((sliced, slice_name))
+                    if slice_name.rsplit_once('/').is_some_and(|(owner, _)| {
+                        nodes.contains_key(&format!("{parent_id}.{sliced}:{owner}"))
+                    }) =>
+                {
+                    let (owner, _) = slice_name.rsplit_once('/').expect("checked above");
+                    let owner = nodes
+                        .get_mut(&format!("{parent_id}.{sliced}:{owner}"))
+                        .expect("looked up above");
+                    owner.slices.insert(
+                        0,
+                        Slice {
+                            name: slice_name.to_owned(),
+                            discriminators: Vec::new(),
+                            node,
+                        },
+                    );
+                }
                 Some((sliced, slice_name))
                     if nodes.contains_key(&format!("{parent_id}.{sliced}")) =>
                 {
@@ -273,16 +354,58 @@ pub fn bare_canonical(url: &str) -> &str {
     url.split_once('|').map_or(url, |(bare, _)| bare)
 }
 
-/// What `slice` requires for one discriminator of its sliced element.
-fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> DiscriminatorValue {
+/// What `slice` requires for one discriminator of its sliced element (or,
+/// through `resolve()`, what the target profile's root requires).
+pub fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> DiscriminatorValue {
     let unresolved = |reason: &str| DiscriminatorValue::Unresolved {
         path: path.to_owned(),
         reason: reason.to_owned(),
     };
-    if path.contains('(') {
-        return unresolved("FHIRPath functions in discriminator paths are not followed yet");
-    }
-    let target = slice.descend(path);
+    let steps = match parse_path(path) {
+        Ok(steps) => steps,
+        Err(reason) => return unresolved(&reason),
+    };
+    let target = match slice.descend(&steps) {
+        // Through `resolve()`: the reference's target profiles say what the
+        // resolved resource holds.
+        Some((reference, Some(rest))) => {
+            let rest = if rest.is_empty() {
+                String::new()
+            } else {
+                let after_resolve = path
+                    .rsplit_once("resolve()")
+                    .map_or("", |(_, after)| after.trim_start_matches('.'));
+                after_resolve.to_owned()
+            };
+            return DiscriminatorValue::InTarget {
+                path: path.to_owned(),
+                kind: kind.to_owned(),
+                rest,
+                profiles: reference
+                    .target_profiles()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            };
+        }
+        Some((node, None)) => Some(node),
+        None => None,
+    };
+    discriminator_at(target, slice, kind, path)
+}
+
+/// What the element `target` (at `path` below `slice`) requires for a
+/// discriminator of `kind`.
+fn discriminator_at(
+    target: Option<&ProfileNode>,
+    slice: &ProfileNode,
+    kind: &str,
+    path: &str,
+) -> DiscriminatorValue {
+    let unresolved = |reason: &str| DiscriminatorValue::Unresolved {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
     match kind {
         "value" | "pattern" => {
             // FHIR defines both by the element's fixed[x] (equal), its
@@ -294,7 +417,7 @@ fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> Discrimin
             // An extension slice often has no `url` element in the snapshot:
             // its URL is the profile of its type, without any `|version`.
             let extension_url = || {
-                (path == "url")
+                (path == "url" && slice.path.ends_with("xtension"))
                     .then(|| slice.types.first()?.profile.first().cloned())
                     .flatten()
                     .map(|url| Value::String(bare_canonical(&url).to_owned()))

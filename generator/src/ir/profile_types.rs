@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
+use fhirgen_runtime::path::Step;
 use heck::ToUpperCamelCase;
 
 use super::{
@@ -993,6 +994,11 @@ impl<'a> Builder<'a> {
         &mut self,
         discriminator: &DiscriminatorValue,
     ) -> Result<std::result::Result<MatcherDef, String>> {
+        // A typed read sees one resource: nothing to resolve a reference in.
+        let path = discriminator.path();
+        if fhirgen_runtime::path::parse(path).is_ok_and(|steps| steps.contains(&Step::Resolve)) {
+            return Ok(Err(format!("`{path}` looks through resolve()")));
+        }
         Ok(Ok(match discriminator {
             DiscriminatorValue::Value { path, value } => MatcherDef::Value {
                 path: path.clone(),
@@ -1028,6 +1034,9 @@ impl<'a> Builder<'a> {
             }
             DiscriminatorValue::Profile { path, .. } => {
                 return Ok(Err(format!("profile discriminator at `{path}`")));
+            }
+            DiscriminatorValue::InTarget { path, .. } => {
+                return Ok(Err(format!("`{path}` looks through resolve()")));
             }
             DiscriminatorValue::Unresolved { path, reason } => {
                 return Ok(Err(format!("`{path}`: {reason}")));
