@@ -2,10 +2,11 @@
 # Every implementation guide in $FHIR_PACKAGES that has no crate in
 # definitions/crates.toml (the US Core crates have their own tests): generate
 # its crate with `fhirgen generate --package`, build it, read every example
-# strictly into its `ProfiledResource` and write it back (tests/ig-check/main.rs),
-# and check every example with `fhirgen validate --package`; then the mutated
-# examples of tests/ig-check/mutations.tsv, each of which both must reject at
-# the same element with the same issue type. Prints the counts per IG; fails
+# strictly into its `ProfiledResource` and write it back, and check it with the
+# crate's embedded rule tables (tests/ig-check/main.rs), and check every example
+# with `fhirgen validate --package`; then the mutated examples of
+# tests/ig-check/mutations.tsv, each of which all three must reject at the same
+# element with the same issue type. Prints the counts per IG; fails
 # when an example fails that tests/ig-check/expected.tsv does not list (with
 # the rule it breaks), when a listed one passes, or when a mutation is not
 # rejected alike.

@@ -249,7 +249,8 @@ impl Builder {
             reuse,
             publish: false,
         };
-        crate::emit::emit_profile_crate(&space, &options)
+        let tables = crate::rules::embedded_tables(set, &space, &reused)?;
+        crate::emit::emit_profile_crate(&space, &tables, &options)
     }
 
     /// The parsed [`Self::type_attribute`]s.

@@ -268,7 +268,8 @@ pub fn generate_profile_crate(
     let base = build_base_types_of(set, &core)?;
     let reused = reused_crates(set, &base, &options.reuse)?;
     let space = build_profile_types_selected(set, &base, None, &reused)?;
-    let files = emit_profile_crate(&space, options)?;
+    let tables = crate::rules::embedded_tables(set, &space, &reused)?;
+    let files = emit_profile_crate(&space, &tables, options)?;
     Ok((files, space.warnings))
 }
 

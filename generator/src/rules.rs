@@ -56,6 +56,7 @@ impl<'a> RulesBuilder<'a> {
             return Ok(rules.clone());
         }
         let definition = self.set.resolve_as::<StructureDefinition>(url)?;
+        let (definition, _) = crate::ir::with_snapshot(self.set, definition)?;
         let model = self.model_of(&definition)?;
         self.building.push(url.to_owned());
         let rules = self.build(&model);
@@ -88,11 +89,17 @@ impl<'a> RulesBuilder<'a> {
     fn element(&mut self, node: &ProfileNode) -> Result<ElementRule> {
         let mut children = Vec::new();
         for child in &node.children {
-            children.push(self.element(child)?);
+            let rule = self.element(child)?;
+            // An element with nothing to check beyond its base's shape (which
+            // reading FHIR JSON as R4 checks) is left out of the table.
+            if !rule.is_empty() {
+                children.push(rule);
+            }
         }
         // An extension typed by its definition: the definition's rules
         // (its url, value type, sub-extensions) apply to the item.
         if let Some(definition) = self.extension_definition(node) {
+            let (definition, _) = crate::ir::with_snapshot(self.set, definition)?;
             let model = self.model_of(&definition)?;
             self.unfolding.push(definition.url.clone());
             let root = self.element(&model.root);
@@ -136,10 +143,12 @@ impl<'a> RulesBuilder<'a> {
             id: node.id.clone(),
             name: node.name.clone(),
             min: node.min,
+            // A maximum the base has already is the base's rule.
             max: match node.max {
-                Max::Count(n) => Some(n),
-                Max::Unbounded => None,
+                Max::Count(n) if Some(node.max) != node.base_max => Some(n),
+                _ => None,
             },
+            repeats: !matches!(node.base_max.unwrap_or(node.max), Max::Count(0 | 1)),
             choice: node
                 .path
                 .ends_with("[x]")
@@ -329,8 +338,12 @@ impl<'a> RulesBuilder<'a> {
                 profiles.len()
             )));
         };
-        let definition = match self.set.resolve_as::<StructureDefinition>(profile) {
-            Ok(definition) => definition,
+        let definition = match self
+            .set
+            .resolve_as::<StructureDefinition>(profile)
+            .and_then(|d| crate::ir::with_snapshot(self.set, d))
+        {
+            Ok((definition, _)) => definition,
             Err(e) => return Ok(undecidable(format!("target profile {profile}: {e}"))),
         };
         let model = self.model_of(&definition)?;
@@ -358,5 +371,67 @@ impl<'a> RulesBuilder<'a> {
             },
             Discriminator::Undecidable { reason, .. } => undecidable(reason),
         })
+    }
+}
+
+/// The rule tables a profile crate embeds (`src/rules.rs`): those of its
+/// resource profiles, and of the profiles their `profile` discriminators
+/// name that no crate it builds on has.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddedTables {
+    /// Sorted by URL.
+    pub tables: Vec<Arc<ProfileRules>>,
+    /// The crates (`us-core-6-1-0`) asked for the tables of profiles they
+    /// have, in order.
+    pub delegates: Vec<String>,
+}
+
+/// The [`EmbeddedTables`] of the crate whose types are `space`, over the
+/// `reused` crates.
+pub fn embedded_tables(
+    set: &PackageSet,
+    space: &crate::ir::ProfileSpace,
+    reused: &[crate::ir::ReusedCrate],
+) -> Result<EmbeddedTables> {
+    let delegates: Vec<&crate::ir::ReusedCrate> = reused
+        .iter()
+        .filter(|c| space.reused.contains(&c.crate_name))
+        .collect();
+    let elsewhere = |url: &str| delegates.iter().any(|c| c.profile(url).is_some());
+    let mut builder = RulesBuilder::new(set);
+    let mut tables: std::collections::BTreeMap<String, Arc<ProfileRules>> = Default::default();
+    let mut pending: Vec<Arc<ProfileRules>> = Vec::new();
+    for profile in &space.profiles {
+        if profile.kind == crate::ir::ProfileKind::Resource {
+            pending.push(builder.rules_for(&profile.url)?);
+        }
+    }
+    while let Some(table) = pending.pop() {
+        if tables.contains_key(&table.url) {
+            continue;
+        }
+        let mut named = Vec::new();
+        profiles_named(&table.root, &mut named);
+        pending.extend(named.into_iter().filter(|t| !elsewhere(&t.url)));
+        tables.insert(table.url.clone(), table);
+    }
+    Ok(EmbeddedTables {
+        tables: tables.into_values().collect(),
+        delegates: delegates.iter().map(|c| c.crate_name.clone()).collect(),
+    })
+}
+
+/// The tables `profile` discriminators at or below `rule` name.
+fn profiles_named(rule: &ElementRule, out: &mut Vec<Arc<ProfileRules>>) {
+    for child in &rule.children {
+        profiles_named(child, out);
+    }
+    for slice in rule.slicing.iter().flat_map(|s| &s.slices) {
+        for d in &slice.discriminators {
+            if let Discriminator::Profile { profiles, .. } = d {
+                out.extend(profiles.iter().cloned());
+            }
+        }
+        profiles_named(&slice.element, out);
     }
 }

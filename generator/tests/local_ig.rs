@@ -90,6 +90,7 @@ fn a_differential_only_ig_becomes_a_crate() {
             "profiles/clinic_patient.rs",
             "profiles/mod.rs",
             "resource.rs",
+            "rules.rs",
         ]
     );
 

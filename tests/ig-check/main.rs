@@ -16,7 +16,8 @@
 //! table (`tests/ig-check/mutations.tsv`) for PACKAGE changes one example so
 //! that it breaks one rule of its profile; both the crate (a strict read) and
 //! `fhirgen validate --package` must reject it, at the element and with the
-//! issue type the row names.
+//! issue type the row names; and so must the crate's embedded rule tables
+//! (`ig::rules`), which must also find every example valid.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut total, mut read, mut profiled, mut unchanged) = (0, 0, 0, 0);
+    let (mut total, mut read, mut profiled, mut unchanged, mut by_tables) = (0, 0, 0, 0, 0);
     for path in args {
         total += 1;
         let name = std::path::Path::new(&path)
@@ -59,7 +60,15 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        let result = match listed_profile(&bytes, &listed) {
+        let listed_as = listed_profile(&bytes, &listed);
+        // The crate's own rule tables (those `fhirgen validate` builds).
+        let errors = table_errors(&bytes, listed_as);
+        if errors.is_empty() {
+            by_tables += 1;
+        } else {
+            println!("{name}	rule tables: {}", errors.join("; "));
+        }
+        let result = match listed_as {
             Some(profile) => ig::ProfiledResource::from_json_as(profile, &bytes),
             None => ig::ProfiledResource::from_json(&bytes),
         };
@@ -82,9 +91,27 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{label}: {total} examples, {read} read strictly ({profiled} into a profile's type), {unchanged} written back unchanged"
+        "{label}: {total} examples, {read} read strictly ({profiled} into a profile's type), {unchanged} written back unchanged, {by_tables} valid by the crate's rule tables"
     );
     ExitCode::SUCCESS
+}
+
+/// The errors the crate's embedded rule tables find in `bytes` (as
+/// `path [code]`), against the profiles its `meta.profile` names, else the
+/// one the IG lists it for.
+fn table_errors(bytes: &[u8], listed: Option<&str>) -> Vec<String> {
+    use fhirgen_runtime::check::{Severity, check_json};
+    let (mut findings, checked) = ig::rules::check_claimed(bytes);
+    if checked.is_empty()
+        && let Some(rules) = listed.and_then(ig::rules::rules_for)
+    {
+        findings = check_json(&rules, bytes);
+    }
+    findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} [{}]", f.path, f.code.as_str()))
+        .collect()
 }
 
 /// `Type/id` -> the profile the ImplementationGuide lists the example for.
@@ -179,17 +206,20 @@ fn mutations(table: &str, fhirgen: &str, package: &str, examples: &str) -> ExitC
         let validated = validate(fhirgen, package, &file_path);
         let wanted = format!("{path}\t{code}");
         let validate_found = validated.iter().any(|found| *found == wanted);
-        if typed == wanted && validate_found {
+        let tables = table_errors(&mutated, None);
+        let tables_found = tables.contains(&format!("{path} [{code}]"));
+        if typed == wanted && validate_found && tables_found {
             alike += 1;
         } else {
             println!(
-                "{label}\texpected {wanted}; the crate: {typed}; fhirgen validate: {}",
+                "{label}\texpected {wanted}; the crate: {typed}; its rule tables: {}; fhirgen validate: {}",
+                if tables.is_empty() { "valid".to_owned() } else { tables.join(", ") },
                 if validated.is_empty() { "valid".to_owned() } else { validated.join(", ") }
             );
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    println!("{package}: {total} mutations, {alike} rejected by the crate and by fhirgen validate alike");
+    println!("{package}: {total} mutations, {alike} rejected alike by the crate's types, its rule tables and fhirgen validate");
     if alike == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

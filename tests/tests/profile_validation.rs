@@ -212,3 +212,77 @@ fn mutations_are_rejected_with_the_element_path() {
         "{found:?}"
     );
 }
+
+/// One engine: the rule table each generated crate embeds for a profile is
+/// the table `fhirgen validate` builds from the package, and the crate's
+/// `rules::check_claimed` runs it over the examples.
+#[test]
+fn the_crates_embed_the_tables_validate_builds() {
+    type RulesFor = fn(&str) -> Option<std::sync::Arc<fhirgen_runtime::check::ProfileRules>>;
+    type CheckClaimed = fn(&[u8]) -> (Vec<Finding>, Vec<String>);
+    let crates: [(&str, RulesFor, CheckClaimed); 3] = [
+        (
+            "hl7.fhir.us.core@3.1.1",
+            us_core_3_1_1::rules::rules_for,
+            us_core_3_1_1::rules::check_claimed,
+        ),
+        (
+            "hl7.fhir.us.core@6.1.0",
+            us_core_6_1_0::rules::rules_for,
+            us_core_6_1_0::rules::check_claimed,
+        ),
+        (
+            "hl7.fhir.us.core@7.0.0",
+            us_core_7_0_0::rules::rules_for,
+            us_core_7_0_0::rules::check_claimed,
+        ),
+    ];
+    for (id, rules_for, check_claimed) in crates {
+        let set = load(id);
+        let mut builder = RulesBuilder::new(&set);
+        let mut compared = 0;
+        for r in set.resources_of_type("StructureDefinition") {
+            if set.package_of(r).id() != set.root().id() {
+                continue;
+            }
+            let definition = set.parse::<StructureDefinition>(r).unwrap();
+            if definition.kind != "resource"
+                || definition.derivation.as_deref() != Some("constraint")
+            {
+                continue;
+            }
+            let built = builder.rules_for(&definition.url).unwrap();
+            let embedded = rules_for(&format!(
+                "{}|{}",
+                definition.url,
+                definition.version.clone().unwrap_or_default()
+            ))
+            .unwrap_or_else(|| panic!("{id}: no table for {}", definition.url));
+            assert_eq!(
+                embedded.to_json(),
+                built.to_json(),
+                "{id}: {}",
+                definition.url
+            );
+            compared += 1;
+        }
+        assert!(compared > 20, "{id}: {compared}");
+        let (mut claimed, mut errors) = (0, Vec::new());
+        for entry in set.root().examples() {
+            let bytes = serde_json::to_vec(&set.root().json(&entry.filename).unwrap()).unwrap();
+            let (findings, checked) = check_claimed(&bytes);
+            claimed += checked.len();
+            errors.extend(
+                findings
+                    .into_iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .map(|f| format!("{}: {} {}", entry.filename, f.path, f.message)),
+            );
+        }
+        // 3.1.1's one known-bad example (a base64 hash) breaks no profile rule.
+        assert_eq!(errors, Vec::<String>::new(), "{id}");
+        println!(
+            "{id}: {compared} tables as validate builds them; {claimed} example/profile pairs valid by the crate's tables"
+        );
+    }
+}

@@ -18,6 +18,8 @@ mod extensions;
 mod profiles;
 #[rustfmt::skip]
 mod resource;
+#[rustfmt::skip]
+pub mod rules;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;

@@ -8,7 +8,9 @@ mod profile_types;
 mod reuse;
 
 pub use base::{build_base_types, build_base_types_of};
-pub use profile::{DiscriminatorValue, ProfileModel, ProfileNode, Slice, discriminator_value};
+pub use profile::{
+    DiscriminatorValue, ProfileModel, ProfileNode, Slice, discriminator_value, with_snapshot,
+};
 pub use profile_types::{
     ProfileKind, ProfileSpace, ProfileType, build_profile_types, build_profile_types_selected,
 };

@@ -4,12 +4,14 @@
 //! Core crates): the emitter will read this, not the flat snapshot.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use fhirgen_runtime::path::{Step, parse as parse_path};
 
 use crate::conformance::{Binding, ElementDefinition, Max, Slicing, StructureDefinition, TypeRef};
+use crate::package::PackageSet;
 
 /// A profile (or extension definition) as a tree of elements.
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ pub struct ProfileNode {
     pub name: String,
     pub min: u32,
     pub max: Max,
+    /// The maximum of the element in the base resource or datatype
+    /// (`ElementDefinition.base`), when the snapshot gives it.
+    pub base_max: Option<Max>,
     pub must_support: bool,
     pub is_modifier: bool,
     pub short: Option<String>,
@@ -115,6 +120,7 @@ impl ProfileNode {
             name: last.trim_end_matches("[x]").to_owned(),
             min: element.min.unwrap_or(0),
             max: element.max().unwrap_or(Max::Unbounded),
+            base_max: element.base.as_ref().and_then(|b| Max::parse(&b.max)),
             must_support: element.must_support(),
             is_modifier: element.is_modifier(),
             short: element.short.clone(),
@@ -347,6 +353,47 @@ fn resolve_discriminators(node: &mut ProfileNode) {
     for slice in &mut node.slices {
         resolve_discriminators(&mut slice.node);
     }
+}
+
+/// `definition` with a snapshot: its own, or one derived from its
+/// differential over its base's (SUSHI's differential-only profiles), with
+/// a note of each thing that could not be derived.
+pub fn with_snapshot(
+    set: &PackageSet,
+    definition: Arc<StructureDefinition>,
+) -> crate::error::Result<(Arc<StructureDefinition>, Vec<String>)> {
+    if definition.snapshot.is_some() {
+        return Ok((definition, Vec::new()));
+    }
+    let error = |message: String| crate::Error::InvalidElement {
+        package: set.root().id().clone(),
+        file: definition.url.clone(),
+        element: definition.type_.clone(),
+        message,
+    };
+    let base_url = definition
+        .base_definition
+        .as_deref()
+        .ok_or_else(|| error("has neither a snapshot nor a base definition".to_owned()))?;
+    let base = set.resolve_as::<StructureDefinition>(base_url)?;
+    let (base, mut notes) = with_snapshot(set, base)?;
+    let datatype = |name: &str| {
+        set.resolve_as::<StructureDefinition>(&format!(
+            "http://hl7.org/fhir/StructureDefinition/{name}"
+        ))
+        .ok()
+    };
+    let (elements, derived_notes) =
+        crate::conformance::derive_snapshot(&definition, &base, &datatype).map_err(error)?;
+    notes.extend(derived_notes.into_iter().map(|note| {
+        format!(
+            "{}: snapshot derived from the differential, except {note}",
+            definition.url
+        )
+    }));
+    let mut derived = (*definition).clone();
+    derived.snapshot = Some(crate::conformance::ElementList { element: elements });
+    Ok((Arc::new(derived), notes))
 }
 
 /// A canonical URL without its `|version`.

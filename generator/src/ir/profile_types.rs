@@ -20,7 +20,7 @@ use super::{
 };
 use crate::conformance::{Max, StructureDefinition};
 use crate::error::{Error, Result};
-use crate::ir::DiscriminatorValue;
+use crate::ir::{DiscriminatorValue, with_snapshot};
 use crate::naming;
 use crate::package::{PackageId, PackageSet};
 use crate::terminology::{Expander, Expansion};
@@ -288,42 +288,17 @@ impl<'a> Builder<'a> {
         Some(path)
     }
 
-    /// `definition` with a snapshot: its own, or one derived from its
-    /// differential over its base's (SUSHI's differential-only profiles);
-    /// what cannot be derived is reported.
+    /// `definition` with a snapshot ([`with_snapshot`]); what could not be
+    /// derived is a warning.
     fn with_snapshot(
         &mut self,
         definition: Arc<StructureDefinition>,
     ) -> Result<Arc<StructureDefinition>> {
-        if definition.snapshot.is_some() {
-            return Ok(definition);
-        }
-        let base_url = definition.base_definition.as_deref().ok_or_else(|| {
-            self.error(
-                &definition.type_,
-                "has neither a snapshot nor a base definition",
-            )
-        })?;
-        let base = self.set.resolve_as::<StructureDefinition>(base_url)?;
-        let base = self.with_snapshot(base)?;
-        let set = self.set;
-        let datatype = |name: &str| {
-            set.resolve_as::<StructureDefinition>(&format!(
-                "http://hl7.org/fhir/StructureDefinition/{name}"
-            ))
-            .ok()
-        };
-        let (elements, notes) = crate::conformance::derive_snapshot(&definition, &base, &datatype)
-            .map_err(|message| self.error(&definition.type_, message))?;
+        let (definition, notes) = with_snapshot(self.set, definition)?;
         for note in notes {
-            self.warn(format!(
-                "{}: snapshot derived from the differential, except {note}",
-                definition.url
-            ));
+            self.warn(note);
         }
-        let mut derived = (*definition).clone();
-        derived.snapshot = Some(crate::conformance::ElementList { element: elements });
-        Ok(Arc::new(derived))
+        Ok(definition)
     }
 
     /// The Rust name of the extension definition at `canonical`, queued if new.

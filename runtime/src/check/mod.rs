@@ -8,7 +8,7 @@
 //! matching, code membership, reference targets, slice counts) and gives the
 //! same messages, issue types and FHIRPaths, so the two verdicts agree.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jiter::JsonValue;
 
@@ -20,6 +20,8 @@ use crate::profile::{
     reference_problem, slice_count_problem,
 };
 
+mod text;
+
 /// The rules of one profile (or of a base resource type).
 #[derive(Debug, Clone)]
 pub struct ProfileRules {
@@ -30,6 +32,34 @@ pub struct ProfileRules {
     pub root: ElementRule,
 }
 
+/// A rule table a generated crate embeds as text ([`ProfileRules::to_json`]),
+/// read on first use.
+pub struct EmbeddedRules {
+    text: &'static str,
+    /// The table of each profile a `profile` discriminator names.
+    profiles: fn(&str) -> Option<Arc<ProfileRules>>,
+    rules: OnceLock<Arc<ProfileRules>>,
+}
+
+impl EmbeddedRules {
+    pub const fn new(text: &'static str, profiles: fn(&str) -> Option<Arc<ProfileRules>>) -> Self {
+        Self {
+            text,
+            profiles,
+            rules: OnceLock::new(),
+        }
+    }
+
+    /// The table.
+    pub fn get(&self) -> &Arc<ProfileRules> {
+        self.rules.get_or_init(|| {
+            let table = ProfileRules::from_json(self.text, &self.profiles)
+                .unwrap_or_else(|e| panic!("a rule table the generator wrote does not read: {e}"));
+            Arc::new(table)
+        })
+    }
+}
+
 /// The rules of one element.
 #[derive(Debug, Clone, Default)]
 pub struct ElementRule {
@@ -38,8 +68,11 @@ pub struct ElementRule {
     /// The JSON name, without `[x]` (`value`).
     pub name: String,
     pub min: u32,
-    /// `None` for `*`.
+    /// A maximum tighter than the base's (`None`: the base's, which reading
+    /// FHIR JSON as R4 checks).
     pub max: Option<u32>,
+    /// Whether the element repeats (a JSON array) in the base.
+    pub repeats: bool,
     /// For a choice element (`value[x]`): the type codes the profile allows.
     pub choice: Option<Vec<String>>,
     /// A fixed value (`exact`) or a pattern, as JSON.
@@ -51,6 +84,21 @@ pub struct ElementRule {
     pub targets: Vec<String>,
     pub children: Vec<ElementRule>,
     pub slicing: Option<SlicingRule>,
+}
+
+impl ElementRule {
+    /// Whether it checks nothing: no count, type, value, code, target,
+    /// slice or rule below it.
+    pub fn is_empty(&self) -> bool {
+        self.min == 0
+            && self.max.is_none()
+            && self.choice.is_none()
+            && self.value.is_none()
+            && self.codes.is_none()
+            && self.targets.is_empty()
+            && self.children.is_empty()
+            && self.slicing.is_none()
+    }
 }
 
 /// A fixed value or pattern.
@@ -224,6 +272,42 @@ pub fn check_json(rules: &ProfileRules, json: &[u8]) -> Vec<Finding> {
     }
 }
 
+/// Checks FHIR JSON against each profile its `meta.profile` names that
+/// `rules_for` has a table for (a generated crate's `rules::rules_for`):
+/// the findings, and the profiles checked. Not JSON: one finding.
+pub fn check_claimed(
+    json: &[u8],
+    rules_for: &dyn Fn(&str) -> Option<Arc<ProfileRules>>,
+) -> (Vec<Finding>, Vec<String>) {
+    let resource = match JsonValue::parse(json, false) {
+        Ok(resource) => resource,
+        Err(error) => {
+            let finding = Finding {
+                severity: Severity::Error,
+                path: String::new(),
+                code: IssueCode::Structure,
+                message: format!("not JSON: {error}"),
+                lenient: false,
+            };
+            return (vec![finding], Vec::new());
+        }
+    };
+    let claimed = match get(&resource, "meta").and_then(|m| get(m, "profile")) {
+        Some(JsonValue::Array(urls)) => urls.as_slice(),
+        _ => &[],
+    };
+    let (mut findings, mut checked) = (Vec::new(), Vec::new());
+    for url in claimed {
+        if let JsonValue::Str(url) = url
+            && let Some(rules) = rules_for(url)
+        {
+            findings.extend(check(&rules, &resource));
+            checked.push(url.to_string());
+        }
+    }
+    (findings, checked)
+}
+
 /// One occurrence of an element: its value and, for a choice, the type its
 /// property names. A primitive given only by its `_name` part has no value.
 #[derive(Clone, Copy)]
@@ -280,14 +364,17 @@ impl<'a, 'j> Checker<'a, 'j> {
                 REQUIRED_MISSING.to_owned(),
             );
         }
-        if let Some(max) = rule.max.filter(|&max| count > max) {
+        // A single element given as several (the base's maximum, where the
+        // table keeps no tighter one).
+        let max = rule.max.or((!rule.repeats).then_some(1));
+        if let Some(max) = max.filter(|&max| count > max) {
             self.error(
                 path.to_owned(),
                 IssueCode::Invalid,
                 format!("{count} items, at most {max} allowed"),
             );
         }
-        let is_list = rule.max != Some(1);
+        let is_list = rule.repeats;
         let mut in_slice = vec![None; items.len()];
         if let Some(slicing) = &rule.slicing {
             let all: Vec<usize> = (0..items.len()).collect();
@@ -686,6 +773,7 @@ mod tests {
             name: name.to_owned(),
             min,
             max,
+            repeats: max != Some(1),
             ..ElementRule::default()
         }
     }
