@@ -864,6 +864,18 @@ pub trait AnyResource: Sized {
     fn write_any(&self, w: &mut Writer);
 }
 
+/// A resource of one type (a profile's, as `Bundle.entry:patient.resource`
+/// holds it): read as that type, written with its `resourceType`.
+impl<T: ResourceType + Empty + crate::DropOutOfLine> AnyResource for crate::Owned<T> {
+    fn read_any(r: &mut Reader<'_>) -> Result<Self, Error> {
+        Ok(crate::Owned::from_box(r.resource_boxed()?))
+    }
+
+    fn write_any(&self, w: &mut Writer) {
+        w.resource(&**self);
+    }
+}
+
 /// The field shapes that hold resources of any type.
 pub trait ResourceSlot {
     fn read_resources(&mut self, r: &mut Reader<'_>) -> Result<(), Error>;

@@ -735,6 +735,15 @@ pub enum Test {
     /// A code at the path is one of these `(system, code)` pairs: a slice
     /// defined by a required binding.
     Codes(&'static [(&'static str, &'static str)]),
+    /// The value at the path has one of these types (a resource's
+    /// `resourceType`, a choice's type).
+    Type(&'static [&'static str]),
+    /// The value at the path meets the rules of one of these profiles, whose
+    /// tables the function finds (a generated crate's `rules::rules_for`).
+    Profile(
+        fn(&str) -> Option<std::sync::Arc<crate::check::ProfileRules>>,
+        &'static [&'static str],
+    ),
 }
 
 /// One discriminator: where to look in the item, and what must be there.
@@ -749,8 +758,29 @@ impl Matcher {
             Test::Value(pattern) => any_at(item, self.path, &|v| pattern.matches(v)),
             Test::Exists(present) => any_at(item, self.path, &|_| true) == *present,
             Test::Codes(codes) => any_at(item, self.path, &|v| has_code(v, codes)),
+            Test::Type(types) => nodes_at(item, self.path).iter().any(|n| {
+                n.type_code
+                    .is_some_and(|t| types.iter().any(|c| c.eq_ignore_ascii_case(t)))
+            }),
+            Test::Profile(rules_for, urls) => {
+                let tables: Vec<_> = urls.iter().filter_map(|url| rules_for(url)).collect();
+                nodes_at(item, self.path).iter().any(|n| {
+                    tables
+                        .iter()
+                        .any(|rules| crate::check::conforms(rules, n.value))
+                })
+            }
         }
     }
+}
+
+/// The values at a discriminator path below `item`, with their types (no
+/// reference is resolved).
+fn nodes_at<'a, 'j>(item: &'a JsonValue<'j>, path: &str) -> Vec<crate::path::Node<'a, 'j>> {
+    let Ok(steps) = crate::path::parse(path) else {
+        return Vec::new();
+    };
+    crate::path::select(crate::path::Node::new(item, None), &steps, &|_| None).unwrap_or_default()
 }
 
 /// Whether a code, Coding or CodeableConcept carries one of `codes`.
@@ -797,7 +827,7 @@ impl SliceRule {
         self.matchers.iter().all(|m| match &m.test {
             Test::Value(pattern) => pattern.matches_ahead(&mut probe.clone()).unwrap_or(false),
             Test::Codes(codes) => has_code_ahead(&mut probe.clone(), codes).unwrap_or(false),
-            Test::Exists(_) => false,
+            Test::Exists(_) | Test::Type(_) | Test::Profile(..) => false,
         })
     }
 }
@@ -822,7 +852,7 @@ impl Slicing {
                     && match m.test {
                         Test::Value(_) => true,
                         Test::Codes(codes) => codes.len() <= 64,
-                        Test::Exists(_) => false,
+                        Test::Exists(_) | Test::Type(_) | Test::Profile(..) => false,
                     }
             })
         })
@@ -840,6 +870,11 @@ impl Slicing {
     fn keys(&self) -> Option<Keys> {
         let mut keys = Keys::default();
         for matcher in self.rules.iter().flat_map(|r| r.matchers) {
+            // A type is often a choice's (`value` as `valueString`): the
+            // property's name is not known before the item is read.
+            if matches!(matcher.test, Test::Type(_)) {
+                return None;
+            }
             let first = crate::path::first_property(matcher.path)?;
             if !keys.as_slice().contains(&first) {
                 if keys.len == Keys::CAPACITY {
@@ -1092,10 +1127,15 @@ impl<'j> Reader<'j> {
             let location = match slicing.rules.get(slot) {
                 Some(rule) => Location::Slice(rule.name),
                 None if slicing.closed => {
-                    return Err(r.error(format!(
-                        "item {index} matches none of the slices of `{}`, and the slicing is closed",
-                        slicing.element
-                    )));
+                    let mark = Location::Index(index).push(r);
+                    let error = r
+                        .error(format!(
+                            "item {index} matches none of the slices of `{}`, and the slicing is closed",
+                            slicing.element
+                        ))
+                        .with_code(IssueCode::Invalid);
+                    r.pop_to(mark);
+                    return Err(error);
                 }
                 None => Location::Index(index),
             };

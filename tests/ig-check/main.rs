@@ -172,6 +172,27 @@ fn mutations(table: &str, fhirgen: &str, package: &str, examples: &str) -> ExitC
         eprintln!("error: {}: {e}", scratch.display());
         return ExitCode::from(2);
     }
+    // The ImplementationGuide beside the examples lists the profile of
+    // those that name none.
+    let guide = std::fs::read_dir(format!("{examples}/.."))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ImplementationGuide-"))
+        });
+    let listed = match guide {
+        Some(guide) => match listed_examples(&guide.to_string_lossy()) {
+            Ok(listed) => listed,
+            Err(e) => {
+                eprintln!("error: {}: {e}", guide.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => HashMap::new(),
+    };
     let (mut total, mut alike) = (0, 0);
     for (number, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -194,7 +215,12 @@ fn mutations(table: &str, fhirgen: &str, package: &str, examples: &str) -> ExitC
                 continue;
             }
         };
-        let typed = match ig::ProfiledResource::from_json(&mutated) {
+        let listed_as = listed_profile(&mutated, &listed);
+        let read = match listed_as {
+            Some(profile) => ig::ProfiledResource::from_json_as(profile, &mutated),
+            None => ig::ProfiledResource::from_json(&mutated),
+        };
+        let typed = match read {
             Ok(_) => "accepted".to_owned(),
             Err(error) => format!("{}\t{}", error.path, error.code.as_str()),
         };
@@ -203,10 +229,10 @@ fn mutations(table: &str, fhirgen: &str, package: &str, examples: &str) -> ExitC
             println!("{label}\tcannot be written: {e}");
             continue;
         }
-        let validated = validate(fhirgen, package, &file_path);
+        let validated = validate(fhirgen, package, &file_path, listed_as);
         let wanted = format!("{path}\t{code}");
         let validate_found = validated.iter().any(|found| *found == wanted);
-        let tables = table_errors(&mutated, None);
+        let tables = table_errors(&mutated, listed_as);
         let tables_found = tables.contains(&format!("{path} [{code}]"));
         if typed == wanted && validate_found && tables_found {
             alike += 1;
@@ -254,11 +280,18 @@ fn mutate(path: &str, op: &str, pointer: &str, value: &str) -> Result<Vec<u8>, S
     serde_json::to_vec(&resource).map_err(|e| e.to_string())
 }
 
-/// `fhirgen validate --package`'s error issues for the file, as
+/// `fhirgen validate --package`'s error issues for the file (checked
+/// against `profile` when its `meta.profile` names none), as
 /// `EXPRESSION<TAB>CODE`.
-fn validate(fhirgen: &str, package: &str, file: &std::path::Path) -> Vec<String> {
+fn validate(
+    fhirgen: &str,
+    package: &str,
+    file: &std::path::Path,
+    profile: Option<&str>,
+) -> Vec<String> {
     let output = std::process::Command::new(fhirgen)
         .args(["validate", "--offline", "--package", package])
+        .args(profile.map(|p| ["--profile", p]).into_iter().flatten())
         .arg(file)
         .output();
     let Ok(output) = output else {

@@ -435,7 +435,13 @@ fn element_type(ty: &FieldType) -> TokenStream {
             }
         }
         FieldType::Choice { enum_name } => type_path(enum_name),
-        FieldType::Resource => quote!(crate::Resource),
+        FieldType::Resource { profile: None } => quote!(crate::Resource),
+        FieldType::Resource {
+            profile: Some(name),
+        } => {
+            let name = type_path(name);
+            quote!(::fhirgen_runtime::Owned<#name>)
+        }
         FieldType::Constant(_) | FieldType::Sliced(_) => {
             unreachable!("constants and sliced elements are not one Rust type")
         }
@@ -552,7 +558,7 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 None => quote!(r.object_field(&mut self.#name)?),
             },
         )),
-        FieldType::Resource => {
+        FieldType::Resource { .. } => {
             if f.is_required() && !f.is_list() {
                 // The IR holds a required single resource as optional
                 // (`present_on_read`): there is no placeholder to read into.
@@ -641,6 +647,13 @@ fn sliced_parts(
                 MatcherDef::Codes { path, codes } => {
                     let pairs = codes.iter().map(|(system, code)| quote!((#system, #code)));
                     quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Codes(&[#(#pairs),*]) })
+                }
+                MatcherDef::Type { path, codes } => {
+                    quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Type(&[#(#codes),*]) })
+                }
+                // The profiles' rule tables, embedded in the crate.
+                MatcherDef::Profile { path, urls } => {
+                    quote!(::fhirgen_runtime::Matcher { path: #path, test: ::fhirgen_runtime::Test::Profile(crate::rules::rules_for, &[#(#urls),*]) })
                 }
             });
         }
@@ -755,7 +768,7 @@ fn plain_object_fields(
                 FieldType::Plain { kind } => FieldIo::Plain { kind: ident(kind) },
                 FieldType::Primitive { kind, .. } => FieldIo::Primitive { kind: ident(kind) },
                 FieldType::Object { .. } => FieldIo::Object,
-                FieldType::Resource => FieldIo::Resource,
+                FieldType::Resource { .. } => FieldIo::Resource,
                 FieldType::Choice { enum_name } => FieldIo::Choice {
                     keys: choice_keys(choices.get(enum_name.as_str())?),
                 },
@@ -862,7 +875,7 @@ fn struct_tokens(
                     }
                     FieldType::Plain { .. } => quote!(w.plain_field(#json, &self.#field);),
                     FieldType::Object { .. } => quote!(w.object_field(#json, &self.#field);),
-                    FieldType::Resource => quote!(w.resource_field(#json, &self.#field);),
+                    FieldType::Resource { .. } => quote!(w.resource_field(#json, &self.#field);),
                     FieldType::Constant(_) => {
                         let p = pattern.as_ref().expect("a constant has its static");
                         quote!(w.constant_field(#json, &#p);)

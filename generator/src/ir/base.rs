@@ -341,7 +341,7 @@ impl Builder<'_> {
             });
         }
         if code == "Resource" {
-            return Ok(FieldType::Resource);
+            return Ok(FieldType::Resource { profile: None });
         }
         if self.complex.contains(code) && !has_children {
             return Ok(FieldType::Object {

@@ -187,8 +187,9 @@ pub enum FieldType {
     Object { type_name: String, boxed: bool },
     /// A choice element's enum.
     Choice { enum_name: String },
-    /// Any resource (`contained`, `Bundle.entry.resource`).
-    Resource,
+    /// A resource (`contained`, `Bundle.entry.resource`): of any type, or
+    /// of the one profile's type (`crate::PasClaim`) the profile names.
+    Resource { profile: Option<String> },
     /// A single required primitive whose value the profile fixes: no Rust
     /// field, the value is written as is and checked on read.
     Constant(PatternDef),
@@ -234,6 +235,16 @@ pub enum MatcherDef {
     Codes {
         path: String,
         codes: Vec<(String, String)>,
+    },
+    /// The value at `path` has one of these types (a resource's type).
+    Type {
+        path: String,
+        codes: Vec<String>,
+    },
+    /// The value at `path` meets one of these profiles' rule tables.
+    Profile {
+        path: String,
+        urls: Vec<String>,
     },
 }
 

@@ -552,7 +552,7 @@ impl<'a> Builder<'a> {
                 }
                 field.ty = self.choice_type(parent, node, enum_name, &camel)?;
             }
-            FieldType::Resource => self.resource_field(node, &mut field),
+            FieldType::Resource { .. } => self.resource_field(node, &mut field)?,
             FieldType::Constant(_) | FieldType::Sliced(_) => {
                 unreachable!("base types have no constants or slices")
             }
@@ -561,10 +561,11 @@ impl<'a> Builder<'a> {
         Ok(Some(field))
     }
 
-    /// A field of resources of any type (`Bundle.entry.resource`): a
-    /// required single one is held as an `Option` that a read requires; the
-    /// profiles it names are not read into their types yet (said once).
-    fn resource_field(&mut self, node: &ProfileNode, field: &mut Field) {
+    /// A field of resources (`Bundle.entry.resource`): a required single one
+    /// is held as an `Option` that a read requires. Typed by the one profile
+    /// its type names (read into that profile's type); a base type or
+    /// several profiles leave it any resource (said once).
+    fn resource_field(&mut self, node: &ProfileNode, field: &mut Field) -> Result<()> {
         if node.min >= 1 && node.max == Max::Count(1) {
             field.min = 0;
             field.present_on_read = true;
@@ -574,16 +575,37 @@ impl<'a> Builder<'a> {
             ));
         }
         let profiles = node.type_profiles();
-        if !profiles.is_empty() {
-            field
-                .notes
-                .push(format!("Profiles: {}", code_spans(&profiles)));
-            self.warn(format!(
-                "{}: a resource typed by a profile ({}) is held as the base `Resource`; its profile's rules are not checked by the type",
+        if profiles.is_empty() {
+            return Ok(());
+        }
+        field
+            .notes
+            .push(format!("Profiles: {}", code_spans(&profiles)));
+        let profile = match profiles.as_slice() {
+            [only] => self.resource_profile(only)?,
+            _ => None,
+        };
+        match profile {
+            Some(name) => field.ty = FieldType::Resource { profile: Some(name) },
+            None => self.warn(format!(
+                "{}: a resource typed by {} is held as the base `Resource` (one profile of a resource can be typed); the rule tables check it",
                 node.id,
                 profiles.join(", ")
-            ));
+            )),
         }
+        Ok(())
+    }
+
+    /// The Rust type of the resource profile at `canonical`, queued if new;
+    /// `None` for a base resource type or a definition not found.
+    fn resource_profile(&mut self, canonical: &str) -> Result<Option<String>> {
+        let Ok(definition) = self.set.resolve_as::<StructureDefinition>(canonical) else {
+            return Ok(None);
+        };
+        if definition.kind != "resource" || definition.derivation.as_deref() != Some("constraint") {
+            return Ok(None);
+        }
+        Ok(Some(self.enqueue(definition, false)))
     }
 
     /// The resource types the target profiles of a reference constrain; empty
@@ -793,6 +815,8 @@ impl<'a> Builder<'a> {
                     .base_choices
                     .get(enum_name.as_str())
                     .is_some_and(|c| node.types.len() < c.variants.len()),
+                // A resource of one profile is held as that profile's type.
+                FieldType::Resource { .. } => node.type_profiles().len() == 1,
                 _ => false,
             }
     }
@@ -1004,12 +1028,33 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            DiscriminatorValue::Type { path, .. } => {
+            // A choice's type slices are its enum's variants; a type
+            // elsewhere is a resource's (`Bundle.entry.resource`).
+            DiscriminatorValue::Type { path, .. } if path == "$this" => {
                 return Ok(Err(format!("type discriminator at `{path}`")));
             }
-            DiscriminatorValue::Profile { path, .. } => {
-                return Ok(Err(format!("profile discriminator at `{path}`")));
+            DiscriminatorValue::Type { path, codes } => MatcherDef::Type {
+                path: path.clone(),
+                codes: codes.clone(),
+            },
+            DiscriminatorValue::Profile { path, profiles }
+                if profiles.is_empty()
+                    || profiles
+                        .iter()
+                        .any(|p| self.set.resolve_as::<StructureDefinition>(p).is_err()) =>
+            {
+                return Ok(Err(format!(
+                    "profile discriminator at `{path}` naming a profile not in the packages"
+                )));
             }
+            // Routed by the profile's rule table, which the crate embeds.
+            DiscriminatorValue::Profile { path, profiles } => MatcherDef::Profile {
+                path: path.clone(),
+                urls: profiles
+                    .iter()
+                    .map(|p| super::profile::bare_canonical(p).to_owned())
+                    .collect(),
+            },
             DiscriminatorValue::InTarget { path, .. } => {
                 return Ok(Err(format!("`{path}` looks through resolve()")));
             }

@@ -258,6 +258,17 @@ fn check_resource<'a, 'j>(
     checker.findings
 }
 
+/// Whether `value` (a resource, or a datatype for a datatype profile)
+/// meets `rules` with no error: how a `profile` discriminator decides.
+pub fn conforms(rules: &ProfileRules, value: &JsonValue<'_>) -> bool {
+    let checker = Checker {
+        findings: Vec::new(),
+        resource: value,
+        bundle: None,
+    };
+    checker.conforms(Node::new(value, None), rules)
+}
+
 /// [`check`] on FHIR JSON text.
 pub fn check_json(rules: &ProfileRules, json: &[u8]) -> Vec<Finding> {
     match JsonValue::parse(json, false) {
