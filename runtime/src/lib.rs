@@ -27,7 +27,7 @@ pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
     LiteralReference, Matcher, NonEmpty, Pattern, R4_RESOURCE_TYPES, ReferenceSlot, SliceItems,
-    SliceOrder, SliceRule, SliceSlot, Slicing, Test, convert_object, convert_resource,
+    SliceOrder, SliceRule, SliceSlot, Slicing, Test, coding_in, convert_object, convert_resource,
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

@@ -783,6 +783,20 @@ fn nodes_at<'a, 'j>(item: &'a JsonValue<'j>, path: &str) -> Vec<crate::path::Nod
     crate::path::select(crate::path::Node::new(item, None), &steps, &|_| None).unwrap_or_default()
 }
 
+/// Whether a Coding with this `system` and `code` is one of `codes`
+/// (`(system, code)` pairs): the code matches, and the system when the
+/// Coding has one. What membership in a required binding's value set means,
+/// for the checks on JSON and for the code enums' `in_codeable_concept`.
+pub fn coding_in<S: AsRef<str>>(
+    codes: &[(S, S)],
+    system: Option<&str>,
+    code: Option<&str>,
+) -> bool {
+    codes
+        .iter()
+        .any(|(s, c)| code == Some(c.as_ref()) && system.is_none_or(|system| system == s.as_ref()))
+}
+
 /// Whether a code, Coding or CodeableConcept carries one of `codes`.
 pub(crate) fn has_code<S: AsRef<str>>(value: &JsonValue<'_>, codes: &[(S, S)]) -> bool {
     fn text<'v>(v: Option<&'v JsonValue<'_>>) -> Option<&'v str> {
@@ -792,11 +806,11 @@ pub(crate) fn has_code<S: AsRef<str>>(value: &JsonValue<'_>, codes: &[(S, S)]) -
         }
     }
     let coding_in = |coding: &JsonValue<'_>| {
-        let system = text(get(coding, "system"));
-        let code = text(get(coding, "code"));
-        codes.iter().any(|(s, c)| {
-            code == Some(c.as_ref()) && system.is_none_or(|system| system == s.as_ref())
-        })
+        coding_in(
+            codes,
+            text(get(coding, "system")),
+            text(get(coding, "code")),
+        )
     };
     match value {
         JsonValue::Str(code) => codes.iter().any(|(_, c)| c.as_ref() == code.as_ref()),

@@ -89,7 +89,8 @@ impl AddressType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -97,7 +98,7 @@ impl AddressType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -215,7 +216,8 @@ impl AddressUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -223,7 +225,7 @@ impl AddressUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -343,7 +345,8 @@ impl AdministrativeGender {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -351,7 +354,7 @@ impl AdministrativeGender {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -2893,7 +2896,8 @@ impl AllSecurityLabels {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -2901,7 +2905,7 @@ impl AllSecurityLabels {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3029,7 +3033,8 @@ impl AllergyIntoleranceCategory {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3037,7 +3042,7 @@ impl AllergyIntoleranceCategory {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3157,7 +3162,8 @@ impl AllergyIntoleranceClinicalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3165,7 +3171,7 @@ impl AllergyIntoleranceClinicalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3282,7 +3288,8 @@ impl AllergyIntoleranceCriticality {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3290,7 +3297,7 @@ impl AllergyIntoleranceCriticality {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3396,7 +3403,8 @@ impl AllergyIntoleranceType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3404,7 +3412,7 @@ impl AllergyIntoleranceType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3544,7 +3552,8 @@ impl AllergyIntoleranceVerificationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3552,7 +3561,7 @@ impl AllergyIntoleranceVerificationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3672,7 +3681,8 @@ impl CarePlanIntent {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3680,7 +3690,7 @@ impl CarePlanIntent {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3809,7 +3819,8 @@ impl CareTeamStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3817,7 +3828,7 @@ impl CareTeamStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3937,7 +3948,8 @@ impl CompositionStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3945,7 +3957,7 @@ impl CompositionStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4095,7 +4107,8 @@ impl ConditionClinicalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4103,7 +4116,7 @@ impl ConditionClinicalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4256,7 +4269,8 @@ impl ConditionVerificationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4264,7 +4278,7 @@ impl ConditionVerificationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4411,7 +4425,8 @@ impl ContactPointSystem {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4419,7 +4434,7 @@ impl ContactPointSystem {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4548,7 +4563,8 @@ impl ContactPointUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4556,7 +4572,7 @@ impl ContactPointUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4815,7 +4831,8 @@ impl DataAbsentReason {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4823,7 +4840,7 @@ impl DataAbsentReason {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5017,7 +5034,8 @@ impl DiagnosticReportStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5025,7 +5043,7 @@ impl DiagnosticReportStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5142,7 +5160,8 @@ impl DocumentReferenceStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5150,7 +5169,7 @@ impl DocumentReferenceStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5315,7 +5334,8 @@ impl EncounterStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5323,7 +5343,7 @@ impl EncounterStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5479,7 +5499,8 @@ impl EventStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5487,7 +5508,7 @@ impl EventStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5607,7 +5628,8 @@ impl FhirDeviceStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5615,7 +5637,7 @@ impl FhirDeviceStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5792,7 +5814,8 @@ impl FhirDeviceStatusReason {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5800,7 +5823,7 @@ impl FhirDeviceStatusReason {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5965,7 +5988,8 @@ impl GoalLifecycleStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5973,7 +5997,7 @@ impl GoalLifecycleStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6261,7 +6285,8 @@ impl IdentifierTypeCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6269,7 +6294,7 @@ impl IdentifierTypeCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6398,7 +6423,8 @@ impl IdentifierUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6406,7 +6432,7 @@ impl IdentifierUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6517,7 +6543,8 @@ impl ImmunizationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6525,7 +6552,7 @@ impl ImmunizationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6627,7 +6654,8 @@ impl LocationMode {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6635,7 +6663,7 @@ impl LocationMode {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6746,7 +6774,8 @@ impl LocationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6754,7 +6783,7 @@ impl LocationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6959,7 +6988,8 @@ impl MaritalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6967,7 +6997,7 @@ impl MaritalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7139,7 +7169,8 @@ impl MedicationRequestIntent {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7147,7 +7178,7 @@ impl MedicationRequestIntent {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7264,7 +7295,8 @@ impl MedicationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7272,7 +7304,7 @@ impl MedicationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7444,7 +7476,8 @@ impl MedicationrequestStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7452,7 +7485,7 @@ impl MedicationrequestStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7584,7 +7617,8 @@ impl NameUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7592,7 +7626,7 @@ impl NameUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8224,7 +8258,8 @@ impl ObservationInterpretationCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8232,7 +8267,7 @@ impl ObservationInterpretationCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8388,7 +8423,8 @@ impl ObservationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8396,7 +8432,7 @@ impl ObservationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9249,7 +9285,8 @@ impl ProvenanceActivityType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9257,7 +9294,7 @@ impl ProvenanceActivityType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9469,7 +9506,8 @@ impl ProvenanceParticipantType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9477,7 +9515,7 @@ impl ProvenanceParticipantType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9597,7 +9635,8 @@ impl QuantityComparator {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9605,7 +9644,7 @@ impl QuantityComparator {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9725,7 +9764,8 @@ impl RequestPriority {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9733,7 +9773,7 @@ impl RequestPriority {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9880,7 +9920,8 @@ impl RequestStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9888,7 +9929,7 @@ impl RequestStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10026,7 +10067,8 @@ impl UdiEntryType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10034,7 +10076,7 @@ impl UdiEntryType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10161,7 +10203,8 @@ impl UsCoreConditionCategoryCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10169,7 +10212,7 @@ impl UsCoreConditionCategoryCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10274,7 +10317,8 @@ impl UsCoreDiagnosticReportCategory {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10282,7 +10326,7 @@ impl UsCoreDiagnosticReportCategory {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10380,7 +10424,8 @@ impl UsCoreDocumentReferenceCategory {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10388,7 +10433,7 @@ impl UsCoreDocumentReferenceCategory {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10490,7 +10535,8 @@ impl UsCoreObservationSmokingStatusStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10498,7 +10544,7 @@ impl UsCoreObservationSmokingStatusStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -12925,7 +12971,8 @@ impl UsCoreProviderRoleNucc {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12933,7 +12980,7 @@ impl UsCoreProviderRoleNucc {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -13024,7 +13071,8 @@ impl UsCoreSmokingStatusObservationCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -13032,7 +13080,7 @@ impl UsCoreSmokingStatusObservationCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -14748,7 +14796,8 @@ impl UsCoreVaccineAdministeredValueSetCvx {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14756,7 +14805,7 @@ impl UsCoreVaccineAdministeredValueSetCvx {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -14961,7 +15010,8 @@ impl V3ActEncounterCode {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14969,7 +15019,7 @@ impl V3ActEncounterCode {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -15733,7 +15783,8 @@ impl V3PurposeOfUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -15741,7 +15792,7 @@ impl V3PurposeOfUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -17228,7 +17279,8 @@ impl V3ServiceDeliveryLocationRoleType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -17236,7 +17288,7 @@ impl V3ServiceDeliveryLocationRoleType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -17408,7 +17460,8 @@ impl VitalSigns {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -17416,7 +17469,7 @@ impl VitalSigns {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }

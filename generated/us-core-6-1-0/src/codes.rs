@@ -89,7 +89,8 @@ impl AddressType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -97,7 +98,7 @@ impl AddressType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -215,7 +216,8 @@ impl AddressUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -223,7 +225,7 @@ impl AddressUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -343,7 +345,8 @@ impl AdministrativeGender {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -351,7 +354,7 @@ impl AdministrativeGender {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -2893,7 +2896,8 @@ impl AllSecurityLabels {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -2901,7 +2905,7 @@ impl AllSecurityLabels {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3029,7 +3033,8 @@ impl AllergyIntoleranceCategory {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3037,7 +3042,7 @@ impl AllergyIntoleranceCategory {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3157,7 +3162,8 @@ impl AllergyIntoleranceClinicalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3165,7 +3171,7 @@ impl AllergyIntoleranceClinicalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3282,7 +3288,8 @@ impl AllergyIntoleranceCriticality {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3290,7 +3297,7 @@ impl AllergyIntoleranceCriticality {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3396,7 +3403,8 @@ impl AllergyIntoleranceType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3404,7 +3412,7 @@ impl AllergyIntoleranceType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3544,7 +3552,8 @@ impl AllergyIntoleranceVerificationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3552,7 +3561,7 @@ impl AllergyIntoleranceVerificationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3650,7 +3659,8 @@ impl BodyLengthUnits {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3658,7 +3668,7 @@ impl BodyLengthUnits {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3756,7 +3766,8 @@ impl BodyTemperatureUnits {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3764,7 +3775,7 @@ impl BodyTemperatureUnits {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3869,7 +3880,8 @@ impl BodyWeightUnits {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3877,7 +3889,7 @@ impl BodyWeightUnits {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -3997,7 +4009,8 @@ impl CarePlanIntent {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4005,7 +4018,7 @@ impl CarePlanIntent {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4134,7 +4147,8 @@ impl CareTeamStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4142,7 +4156,7 @@ impl CareTeamStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4262,7 +4276,8 @@ impl CompositionStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4270,7 +4285,7 @@ impl CompositionStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4420,7 +4435,8 @@ impl ConditionClinicalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4428,7 +4444,7 @@ impl ConditionClinicalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4581,7 +4597,8 @@ impl ConditionVerificationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4589,7 +4606,7 @@ impl ConditionVerificationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4736,7 +4753,8 @@ impl ContactPointSystem {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4744,7 +4762,7 @@ impl ContactPointSystem {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -4873,7 +4891,8 @@ impl ContactPointUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4881,7 +4900,7 @@ impl ContactPointUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5086,7 +5105,8 @@ impl CoverageClassCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5094,7 +5114,7 @@ impl CoverageClassCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5353,7 +5373,8 @@ impl DataAbsentReason {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5361,7 +5382,7 @@ impl DataAbsentReason {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5555,7 +5576,8 @@ impl DiagnosticReportStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5563,7 +5585,7 @@ impl DiagnosticReportStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5680,7 +5702,8 @@ impl DocumentReferenceStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5688,7 +5711,7 @@ impl DocumentReferenceStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -5853,7 +5876,8 @@ impl EncounterStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5861,7 +5885,7 @@ impl EncounterStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6017,7 +6041,8 @@ impl EventStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6025,7 +6050,7 @@ impl EventStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6145,7 +6170,8 @@ impl FhirDeviceStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6153,7 +6179,7 @@ impl FhirDeviceStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6330,7 +6356,8 @@ impl FhirDeviceStatusReason {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6338,7 +6365,7 @@ impl FhirDeviceStatusReason {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6454,7 +6481,8 @@ impl FinancialResourceStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6462,7 +6490,7 @@ impl FinancialResourceStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6627,7 +6655,8 @@ impl GoalLifecycleStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6635,7 +6664,7 @@ impl GoalLifecycleStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -6923,7 +6952,8 @@ impl IdentifierTypeCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6931,7 +6961,7 @@ impl IdentifierTypeCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7060,7 +7090,8 @@ impl IdentifierUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7068,7 +7099,7 @@ impl IdentifierUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7179,7 +7210,8 @@ impl ImmunizationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7187,7 +7219,7 @@ impl ImmunizationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7289,7 +7321,8 @@ impl LocationMode {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7297,7 +7330,7 @@ impl LocationMode {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7408,7 +7441,8 @@ impl LocationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7416,7 +7450,7 @@ impl LocationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7621,7 +7655,8 @@ impl MaritalStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7629,7 +7664,7 @@ impl MaritalStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -7821,7 +7856,8 @@ impl MedicationDispenseStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7829,7 +7865,7 @@ impl MedicationDispenseStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8001,7 +8037,8 @@ impl MedicationRequestIntent {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8009,7 +8046,7 @@ impl MedicationRequestIntent {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8126,7 +8163,8 @@ impl MedicationStatusCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8134,7 +8172,7 @@ impl MedicationStatusCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8306,7 +8344,8 @@ impl MedicationrequestStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8314,7 +8353,7 @@ impl MedicationrequestStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -8446,7 +8485,8 @@ impl NameUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8454,7 +8494,7 @@ impl NameUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9086,7 +9126,8 @@ impl ObservationInterpretationCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9094,7 +9135,7 @@ impl ObservationInterpretationCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -9250,7 +9291,8 @@ impl ObservationStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9258,7 +9300,7 @@ impl ObservationStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10111,7 +10153,8 @@ impl ProvenanceActivityType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10119,7 +10162,7 @@ impl ProvenanceActivityType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10331,7 +10374,8 @@ impl ProvenanceParticipantType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10339,7 +10383,7 @@ impl ProvenanceParticipantType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10459,7 +10503,8 @@ impl QuantityComparator {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10467,7 +10512,7 @@ impl QuantityComparator {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10606,7 +10651,8 @@ impl QuestionnaireResponseStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10614,7 +10660,7 @@ impl QuestionnaireResponseStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10779,7 +10825,8 @@ impl RequestIntent {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10787,7 +10834,7 @@ impl RequestIntent {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -10907,7 +10954,8 @@ impl RequestPriority {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10915,7 +10963,7 @@ impl RequestPriority {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11062,7 +11110,8 @@ impl RequestStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11070,7 +11119,7 @@ impl RequestStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11190,7 +11239,8 @@ impl SpecimenStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11198,7 +11248,7 @@ impl SpecimenStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11359,7 +11409,8 @@ impl SubscriberRelationshipCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11367,7 +11418,7 @@ impl SubscriberRelationshipCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11505,7 +11556,8 @@ impl UdiEntryType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11513,7 +11565,7 @@ impl UdiEntryType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11615,7 +11667,8 @@ impl UsCoreObservationSmokingStatusStatus {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11623,7 +11676,7 @@ impl UsCoreObservationSmokingStatusStatus {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11714,7 +11767,8 @@ impl UsCoreSmokingStatusObservationCodes {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11722,7 +11776,7 @@ impl UsCoreSmokingStatusObservationCodes {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -11939,7 +11993,8 @@ impl UsCoreVitalSigns {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11947,7 +12002,7 @@ impl UsCoreVitalSigns {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -12138,7 +12193,8 @@ impl V20493 {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12146,7 +12202,7 @@ impl V20493 {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -12351,7 +12407,8 @@ impl V3ActEncounterCode {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12359,7 +12416,7 @@ impl V3ActEncounterCode {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -12691,7 +12748,8 @@ impl V3ActPharmacySupplyType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12699,7 +12757,7 @@ impl V3ActPharmacySupplyType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -13463,7 +13521,8 @@ impl V3PurposeOfUse {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -13471,7 +13530,7 @@ impl V3PurposeOfUse {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -14958,7 +15017,8 @@ impl V3ServiceDeliveryLocationRoleType {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14966,7 +15026,7 @@ impl V3ServiceDeliveryLocationRoleType {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
@@ -15138,7 +15198,8 @@ impl VitalSigns {
         concept.coding = ::std::vec![self.to_coding()];
         concept
     }
-    /// Whether a coding of `concept` is one of the value set's codes.
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -15146,7 +15207,7 @@ impl VitalSigns {
             .any(|coding| {
                 let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
                 let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                Self::CODES.iter().any(|(s, c)| Some(*c) == code && system == Some(*s))
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
             })
     }
 }
