@@ -90,7 +90,7 @@ impl AddressType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -217,7 +217,7 @@ impl AddressUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -346,7 +346,7 @@ impl AdministrativeGender {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -2897,7 +2897,7 @@ impl AllSecurityLabels {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3034,7 +3034,7 @@ impl AllergyIntoleranceCategory {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3163,7 +3163,7 @@ impl AllergyIntoleranceClinicalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3289,7 +3289,7 @@ impl AllergyIntoleranceCriticality {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3404,7 +3404,7 @@ impl AllergyIntoleranceType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3553,7 +3553,7 @@ impl AllergyIntoleranceVerificationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3682,7 +3682,7 @@ impl CarePlanIntent {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3820,7 +3820,7 @@ impl CareTeamStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3949,7 +3949,7 @@ impl CompositionStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4108,7 +4108,7 @@ impl ConditionClinicalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4270,7 +4270,7 @@ impl ConditionVerificationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4426,7 +4426,7 @@ impl ContactPointSystem {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4564,7 +4564,7 @@ impl ContactPointUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4832,7 +4832,7 @@ impl DataAbsentReason {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5035,7 +5035,7 @@ impl DiagnosticReportStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5161,7 +5161,7 @@ impl DocumentReferenceStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5335,7 +5335,7 @@ impl EncounterStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5500,7 +5500,7 @@ impl EventStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5629,7 +5629,7 @@ impl FhirDeviceStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5815,7 +5815,7 @@ impl FhirDeviceStatusReason {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5989,7 +5989,7 @@ impl GoalLifecycleStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6286,7 +6286,7 @@ impl IdentifierTypeCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6424,7 +6424,7 @@ impl IdentifierUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6544,7 +6544,7 @@ impl ImmunizationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6655,7 +6655,7 @@ impl LocationMode {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6775,7 +6775,7 @@ impl LocationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6989,7 +6989,7 @@ impl MaritalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7170,7 +7170,7 @@ impl MedicationRequestIntent {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7296,7 +7296,7 @@ impl MedicationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7477,7 +7477,7 @@ impl MedicationrequestStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7618,7 +7618,7 @@ impl NameUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8259,7 +8259,7 @@ impl ObservationInterpretationCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8424,7 +8424,7 @@ impl ObservationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9286,7 +9286,7 @@ impl ProvenanceActivityType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9507,7 +9507,7 @@ impl ProvenanceParticipantType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9636,7 +9636,7 @@ impl QuantityComparator {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9765,7 +9765,7 @@ impl RequestPriority {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9921,7 +9921,7 @@ impl RequestStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10068,7 +10068,7 @@ impl UdiEntryType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10204,7 +10204,7 @@ impl UsCoreConditionCategoryCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10318,7 +10318,7 @@ impl UsCoreDiagnosticReportCategory {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10425,7 +10425,7 @@ impl UsCoreDocumentReferenceCategory {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10536,7 +10536,7 @@ impl UsCoreObservationSmokingStatusStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12972,7 +12972,7 @@ impl UsCoreProviderRoleNucc {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -13072,7 +13072,7 @@ impl UsCoreSmokingStatusObservationCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14797,7 +14797,7 @@ impl UsCoreVaccineAdministeredValueSetCvx {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -15011,7 +15011,7 @@ impl V3ActEncounterCode {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -15784,7 +15784,7 @@ impl V3PurposeOfUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -17280,7 +17280,7 @@ impl V3ServiceDeliveryLocationRoleType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -17461,7 +17461,7 @@ impl VitalSigns {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding

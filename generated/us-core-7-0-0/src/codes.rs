@@ -90,7 +90,7 @@ impl AddressType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -217,7 +217,7 @@ impl AddressUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -346,7 +346,7 @@ impl AdministrativeGender {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -2897,7 +2897,7 @@ impl AllSecurityLabels {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3034,7 +3034,7 @@ impl AllergyIntoleranceCategory {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3163,7 +3163,7 @@ impl AllergyIntoleranceClinicalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3289,7 +3289,7 @@ impl AllergyIntoleranceCriticality {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3404,7 +3404,7 @@ impl AllergyIntoleranceType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3553,7 +3553,7 @@ impl AllergyIntoleranceVerificationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3660,7 +3660,7 @@ impl BodyLengthUnits {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3767,7 +3767,7 @@ impl BodyTemperatureUnits {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -3881,7 +3881,7 @@ impl BodyWeightUnits {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4010,7 +4010,7 @@ impl CarePlanIntent {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4148,7 +4148,7 @@ impl CareTeamStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4277,7 +4277,7 @@ impl CompositionStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4436,7 +4436,7 @@ impl ConditionClinicalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4598,7 +4598,7 @@ impl ConditionVerificationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4754,7 +4754,7 @@ impl ContactPointSystem {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -4892,7 +4892,7 @@ impl ContactPointUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5106,7 +5106,7 @@ impl CoverageClassCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5374,7 +5374,7 @@ impl DataAbsentReason {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5577,7 +5577,7 @@ impl DiagnosticReportStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5703,7 +5703,7 @@ impl DocumentReferenceStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -5877,7 +5877,7 @@ impl EncounterStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6042,7 +6042,7 @@ impl EventStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6171,7 +6171,7 @@ impl FhirDeviceStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6357,7 +6357,7 @@ impl FhirDeviceStatusReason {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6482,7 +6482,7 @@ impl FinancialResourceStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6656,7 +6656,7 @@ impl GoalLifecycleStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -6953,7 +6953,7 @@ impl IdentifierTypeCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7091,7 +7091,7 @@ impl IdentifierUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7211,7 +7211,7 @@ impl ImmunizationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7322,7 +7322,7 @@ impl LocationMode {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7442,7 +7442,7 @@ impl LocationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7656,7 +7656,7 @@ impl MaritalStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -7857,7 +7857,7 @@ impl MedicationDispenseStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8038,7 +8038,7 @@ impl MedicationRequestIntent {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8164,7 +8164,7 @@ impl MedicationStatusCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8345,7 +8345,7 @@ impl MedicationrequestStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -8486,7 +8486,7 @@ impl NameUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9127,7 +9127,7 @@ impl ObservationInterpretationCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -9292,7 +9292,7 @@ impl ObservationStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10154,7 +10154,7 @@ impl ProvenanceActivityType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10375,7 +10375,7 @@ impl ProvenanceParticipantType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10504,7 +10504,7 @@ impl QuantityComparator {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10652,7 +10652,7 @@ impl QuestionnaireResponseStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10826,7 +10826,7 @@ impl RequestIntent {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -10955,7 +10955,7 @@ impl RequestPriority {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11111,7 +11111,7 @@ impl RequestStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11240,7 +11240,7 @@ impl SpecimenStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11410,7 +11410,7 @@ impl SubscriberRelationshipCodes {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11557,7 +11557,7 @@ impl UdiEntryType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11668,7 +11668,7 @@ impl UsCoreObservationSmokingStatusStatus {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -11868,7 +11868,7 @@ impl V20493 {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12082,7 +12082,7 @@ impl V3ActEncounterCode {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -12423,7 +12423,7 @@ impl V3ActPharmacySupplyType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -13196,7 +13196,7 @@ impl V3PurposeOfUse {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14692,7 +14692,7 @@ impl V3ServiceDeliveryLocationRoleType {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding
@@ -14873,7 +14873,7 @@ impl VitalSigns {
         concept
     }
     /// Whether a coding of `concept` is one of the value set's codes
-    /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+    /// (the runtime's `coding_in`, as the profile checks decide it).
     pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
         concept
             .coding

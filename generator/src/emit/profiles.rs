@@ -871,7 +871,7 @@ fn code_enum(e: &CodeEnum) -> TokenStream {
             }
 
             /// Whether a coding of `concept` is one of the value set's codes
-            /// (by [`::fhirgen_runtime::coding_in`], as the profile checks decide it).
+            /// (the runtime's `coding_in`, as the profile checks decide it).
             pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
                 concept.coding.iter().any(|coding| {
                     let system = coding.system.as_ref().and_then(|s| s.value.as_deref());

@@ -145,8 +145,7 @@ pub fn build_profile_types_selected(
         )));
     }
     while let Some((definition, name)) = builder.queue.pop_front() {
-        let definition = builder.with_snapshot(definition)?;
-        builder.build_profile(&definition, &name)?;
+        builder.build_queued(definition, &name)?;
     }
     builder.finish(root)
 }
@@ -177,6 +176,15 @@ struct Builder<'a> {
     /// The parent of the profile being built when a reused crate has its
     /// types: its URL and tree.
     reused_parent: Option<(String, ProfileModel)>,
+    /// The parent of the profile being built when this crate builds it too:
+    /// its URL and tree.
+    local_parent: Option<(String, ProfileModel)>,
+    /// The URL of the profile being built.
+    building: String,
+    /// (profile URL, element id) -> the part struct built for it.
+    parts: HashMap<(String, String), String>,
+    /// The Rust names of the profiles built.
+    built: HashSet<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -201,6 +209,10 @@ impl<'a> Builder<'a> {
             owner: String::new(),
             source: String::new(),
             reused_parent: None,
+            local_parent: None,
+            building: String::new(),
+            parts: HashMap::new(),
+            built: HashSet::new(),
         }
     }
 
@@ -329,7 +341,41 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Builds a queued profile, unless it was built already (as a parent).
+    fn build_queued(&mut self, definition: Arc<StructureDefinition>, name: &str) -> Result<()> {
+        if !self.built.insert(name.to_owned()) {
+            return Ok(());
+        }
+        let definition = self.with_snapshot(definition)?;
+        self.build_profile(&definition, name)
+    }
+
     fn build_profile(&mut self, definition: &StructureDefinition, name: &str) -> Result<()> {
+        // A parent this crate builds is built first: elements the profile
+        // leaves as the parent has them use the parent's structs.
+        let local_parent = match &definition.base_definition {
+            Some(parent) => match self.set.resolve_as::<StructureDefinition>(parent) {
+                Ok(parent) if parent.derivation.as_deref() == Some("constraint") => {
+                    let parent_name = self.enqueue(parent.clone(), false);
+                    if parent_name.starts_with("::") {
+                        None
+                    } else {
+                        if let Some(at) = self.queue.iter().position(|(_, n)| *n == parent_name) {
+                            let (queued, _) = self.queue.remove(at).expect("found above");
+                            self.build_queued(queued, &parent_name)?;
+                        }
+                        let parent = self.with_snapshot(parent)?;
+                        ProfileModel::from_definition(&parent)
+                            .ok()
+                            .map(|model| (parent.url.clone(), model))
+                    }
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        self.local_parent = local_parent;
+        self.building = definition.url.clone();
         // Errors and notes name the definition being built.
         self.source = format!(
             "{}|{}",
@@ -442,14 +488,33 @@ impl<'a> Builder<'a> {
         if let Some(path) = self.reused_part(node) {
             return Ok(path);
         }
+        if let Some(name) = self.parent_part(node) {
+            self.parts
+                .insert((self.building.clone(), node.id.clone()), name.clone());
+            return Ok(name);
+        }
         let base = *self
             .base_structs
             .get(base_type)
             .ok_or_else(|| self.error(&node.id, format!("no base type `{base_type}`")))?;
         let name = self.fresh_name(wanted);
+        let building = self.building.clone();
         let def = self.build_struct(name.clone(), node, base, StructKind::ProfilePart)?;
         self.structs.push(def);
+        self.parts.insert((building, node.id.clone()), name.clone());
         Ok(name)
+    }
+
+    /// The struct this crate built for `node` in the parent profile, when
+    /// the parent has the same element with the same constraints below it
+    /// (as [`Self::reused_part`] for a parent in another crate).
+    fn parent_part(&self, node: &ProfileNode) -> Option<String> {
+        let (url, model) = self.local_parent.as_ref()?;
+        let same = model.root.find(&node.id)?;
+        if same.children != node.children || same.short != node.short {
+            return None;
+        }
+        self.parts.get(&(url.clone(), node.id.clone())).cloned()
     }
 
     /// A base field as it is, its types taken from the base crate.

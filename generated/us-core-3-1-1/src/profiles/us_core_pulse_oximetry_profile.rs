@@ -133,7 +133,7 @@ pub struct UsCorePulseOximetryProfile {
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
-    pub category_vs_cat: crate::UsCorePulseOximetryProfileCategoryVsCat,
+    pub category_vs_cat: crate::ObservationVitalsignsCategoryVsCat,
     /// The items of `Observation.category` in none of the slices above, in their order.
     pub category: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Oxygen Saturation by Pulse Oximetry
@@ -773,7 +773,7 @@ impl UsCorePulseOximetryProfile {
         ::fhirgen_runtime::Missing,
     > {
         let mut inner = <UsCorePulseOximetryProfile as ::fhirgen_runtime::Empty>::empty();
-        inner.category_vs_cat = crate::UsCorePulseOximetryProfileCategoryVsCat::builder()
+        inner.category_vs_cat = crate::ObservationVitalsignsCategoryVsCat::builder()
             .build();
         inner.code = crate::UsCorePulseOximetryProfileCode::builder().build();
         UsCorePulseOximetryProfileBuilder {
@@ -910,7 +910,7 @@ impl<P0, P1, P2> UsCorePulseOximetryProfileBuilder<P0, P1, P2> {
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCategoryVsCat>,
+        value: impl ::std::convert::Into<crate::ObservationVitalsignsCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
@@ -1209,7 +1209,7 @@ impl UsCorePulseOximetryProfile {
         ::fhirgen_runtime::Missing,
     > {
         let mut inner = <UsCorePulseOximetryProfile as ::fhirgen_runtime::Empty>::empty();
-        inner.category_vs_cat = crate::UsCorePulseOximetryProfileCategoryVsCat::builder()
+        inner.category_vs_cat = crate::ObservationVitalsignsCategoryVsCat::builder()
             .build();
         inner.code = crate::UsCorePulseOximetryProfileCode::builder().build();
         UsCorePulseOximetryProfileMustSupportBuilder {
@@ -1362,7 +1362,7 @@ impl<
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCategoryVsCat>,
+        value: impl ::std::convert::Into<crate::ObservationVitalsignsCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
@@ -1749,548 +1749,6 @@ impl<
         self.inner
     }
 }
-static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
-);
-static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"vital-signs\"",
-);
-/// Code defined by a terminology system
-///
-/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCorePulseOximetryProfileCategoryVsCatCoding {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub version: ::std::option::Option<::fhir_r4::FhirString>,
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub display: ::std::option::Option<::fhir_r4::FhirString>,
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub user_selected: ::std::option::Option<::fhir_r4::Boolean>,
-}
-impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileCategoryVsCatCoding {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            version: ::std::option::Option::None,
-            display: ::std::option::Option::None,
-            user_selected: ::std::option::Option::None,
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCategoryVsCatCoding {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "system" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE,
-                )?;
-                2u16
-            }
-            "version" => {
-                r.value_field(&mut self.version, ::fhirgen_runtime::Kind::String)?;
-                3u16
-            }
-            "_version" => {
-                r.element_field(&mut self.version)?;
-                4u16
-            }
-            "code" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE,
-                )?;
-                5u16
-            }
-            "display" => {
-                r.value_field(&mut self.display, ::fhirgen_runtime::Kind::String)?;
-                6u16
-            }
-            "_display" => {
-                r.element_field(&mut self.display)?;
-                7u16
-            }
-            "userSelected" => {
-                r.value_field(
-                    &mut self.user_selected,
-                    ::fhirgen_runtime::Kind::Boolean,
-                )?;
-                8u16
-            }
-            "_userSelected" => {
-                r.element_field(&mut self.user_selected)?;
-                9u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[("system", &[2u16]), ("code", &[5u16])]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.constant_field(
-            "system",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE,
-        );
-        w.primitive_field("version", &self.version);
-        w.constant_field(
-            "code",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE,
-        );
-        w.primitive_field("display", &self.display);
-        w.primitive_field("userSelected", &self.user_selected);
-    }
-}
-/// Builds a \[`UsCorePulseOximetryProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
-    inner: UsCorePulseOximetryProfileCategoryVsCatCoding,
-    state: ::std::marker::PhantomData<()>,
-}
-impl UsCorePulseOximetryProfileCategoryVsCatCoding {
-    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
-    pub fn builder() -> UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
-        let inner = <UsCorePulseOximetryProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
-        UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl UsCorePulseOximetryProfileCategoryVsCatCodingBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub fn version(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.version = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub fn display(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.display = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub fn user_selected(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.user_selected = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCorePulseOximetryProfileCategoryVsCatCoding {
-        self.inner
-    }
-}
-/// Classification of  type of observation
-///
-/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCorePulseOximetryProfileCategoryVsCat {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 1..*, Must Support
-    pub coding: ::fhirgen_runtime::NonEmpty<
-        crate::UsCorePulseOximetryProfileCategoryVsCatCoding,
-    >,
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub text: ::std::option::Option<::fhir_r4::FhirString>,
-}
-impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileCategoryVsCat {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            coding: ::fhirgen_runtime::Empty::empty(),
-            text: ::std::option::Option::None,
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCategoryVsCat {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "coding" => {
-                r.object_field(&mut self.coding)?;
-                2u16
-            }
-            "text" => {
-                r.value_field(&mut self.text, ::fhirgen_runtime::Kind::String)?;
-                3u16
-            }
-            "_text" => {
-                r.element_field(&mut self.text)?;
-                4u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[("coding", &[2u16])]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.object_field("coding", &self.coding);
-        w.primitive_field("text", &self.text);
-    }
-}
-/// Builds a \[`UsCorePulseOximetryProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCorePulseOximetryProfileCategoryVsCatBuilder {
-    inner: UsCorePulseOximetryProfileCategoryVsCat,
-    state: ::std::marker::PhantomData<()>,
-}
-impl UsCorePulseOximetryProfileCategoryVsCat {
-    /// A builder of `Observation.category` with what the profile fixes filled in.
-    pub fn builder() -> UsCorePulseOximetryProfileCategoryVsCatBuilder {
-        let mut inner = <UsCorePulseOximetryProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
-        inner.coding = ::fhirgen_runtime::NonEmpty::new(
-            crate::UsCorePulseOximetryProfileCategoryVsCatCoding::builder().build(),
-        );
-        UsCorePulseOximetryProfileCategoryVsCatBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl UsCorePulseOximetryProfileCategoryVsCatBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 1..*
-    ///
-    /// Filled in with what the profile fixes; this replaces it.
-    pub fn coding(
-        mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<
-                crate::UsCorePulseOximetryProfileCategoryVsCatCoding,
-            >,
-        >,
-    ) -> Self {
-        self.inner.coding = value.into();
-        self
-    }
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCorePulseOximetryProfileCategoryVsCat {
-        self.inner
-    }
-}
-static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"http://loinc.org\"",
-);
-static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"2708-6\"",
-);
-/// Code defined by a terminology system
-///
-/// Element `Observation.code.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub version: ::std::option::Option<::fhir_r4::FhirString>,
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub display: ::std::option::Option<::fhir_r4::FhirString>,
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub user_selected: ::std::option::Option<::fhir_r4::Boolean>,
-}
-impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            version: ::std::option::Option::None,
-            display: ::std::option::Option::None,
-            user_selected: ::std::option::Option::None,
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "system" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_SYSTEM_VALUE,
-                )?;
-                2u16
-            }
-            "version" => {
-                r.value_field(&mut self.version, ::fhirgen_runtime::Kind::String)?;
-                3u16
-            }
-            "_version" => {
-                r.element_field(&mut self.version)?;
-                4u16
-            }
-            "code" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_CODE_VALUE,
-                )?;
-                5u16
-            }
-            "display" => {
-                r.value_field(&mut self.display, ::fhirgen_runtime::Kind::String)?;
-                6u16
-            }
-            "_display" => {
-                r.element_field(&mut self.display)?;
-                7u16
-            }
-            "userSelected" => {
-                r.value_field(
-                    &mut self.user_selected,
-                    ::fhirgen_runtime::Kind::Boolean,
-                )?;
-                8u16
-            }
-            "_userSelected" => {
-                r.element_field(&mut self.user_selected)?;
-                9u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[("system", &[2u16]), ("code", &[5u16])]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.constant_field(
-            "system",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_SYSTEM_VALUE,
-        );
-        w.primitive_field("version", &self.version);
-        w.constant_field(
-            "code",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_OXYGEN_SAT_CODE_CODE_VALUE,
-        );
-        w.primitive_field("display", &self.display);
-        w.primitive_field("userSelected", &self.user_selected);
-    }
-}
-/// Builds a \[`UsCorePulseOximetryProfileCodeCodingOxygenSatCode`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCorePulseOximetryProfileCodeCodingOxygenSatCodeBuilder {
-    inner: UsCorePulseOximetryProfileCodeCodingOxygenSatCode,
-    state: ::std::marker::PhantomData<()>,
-}
-impl UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
-    /// A builder of `Observation.code.coding` with what the profile fixes filled in.
-    pub fn builder() -> UsCorePulseOximetryProfileCodeCodingOxygenSatCodeBuilder {
-        let inner = <UsCorePulseOximetryProfileCodeCodingOxygenSatCode as ::fhirgen_runtime::Empty>::empty();
-        UsCorePulseOximetryProfileCodeCodingOxygenSatCodeBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl UsCorePulseOximetryProfileCodeCodingOxygenSatCodeBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub fn version(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.version = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub fn display(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.display = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub fn user_selected(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.user_selected = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCorePulseOximetryProfileCodeCodingOxygenSatCode {
-        self.inner
-    }
-}
 static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_PULSE_OX_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://loinc.org\"",
 );
@@ -2559,7 +2017,7 @@ pub struct UsCorePulseOximetryProfileCode {
     /// Code defined by a terminology system
     ///
     /// Slice `CodeableConcept.coding:OxygenSatCode` 1..1
-    pub coding_oxygen_sat_code: crate::UsCorePulseOximetryProfileCodeCodingOxygenSatCode,
+    pub coding_oxygen_sat_code: crate::ObservationOxygensatCodeCodingOxygenSatCode,
     /// Code defined by a terminology system
     ///
     /// Slice `CodeableConcept.coding:PulseOx` 1..1, Must Support
@@ -2668,7 +2126,7 @@ impl UsCorePulseOximetryProfileCode {
     /// A builder of `Observation.code` with what the profile fixes filled in.
     pub fn builder() -> UsCorePulseOximetryProfileCodeBuilder {
         let mut inner = <UsCorePulseOximetryProfileCode as ::fhirgen_runtime::Empty>::empty();
-        inner.coding_oxygen_sat_code = crate::UsCorePulseOximetryProfileCodeCodingOxygenSatCode::builder()
+        inner.coding_oxygen_sat_code = crate::ObservationOxygensatCodeCodingOxygenSatCode::builder()
             .build();
         inner.coding_pulse_ox = crate::UsCorePulseOximetryProfileCodeCodingPulseOx::builder()
             .build();
@@ -2707,7 +2165,7 @@ impl UsCorePulseOximetryProfileCodeBuilder {
     pub fn coding_oxygen_sat_code(
         mut self,
         value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileCodeCodingOxygenSatCode,
+            crate::ObservationOxygensatCodeCodingOxygenSatCode,
         >,
     ) -> Self {
         self.inner.coding_oxygen_sat_code = value.into();
@@ -2751,240 +2209,6 @@ impl UsCorePulseOximetryProfileCodeBuilder {
     /// values; a required element not given is a compile error that
     /// names it.
     pub fn build(self) -> UsCorePulseOximetryProfileCode {
-        self.inner
-    }
-}
-static US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"http://unitsofmeasure.org\"",
-);
-static US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"%\"",
-);
-/// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
-///
-/// Element `Observation.value[x]` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry|3.1.1`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCorePulseOximetryProfileValueQuantity {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1, Must Support
-    pub value: ::fhir_r4::Decimal,
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    ///
-    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
-    /// Unit representation
-    ///
-    /// `Quantity.unit` 1..1, Must Support
-    pub unit: ::fhir_r4::FhirString,
-}
-impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileValueQuantity {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            value: ::fhirgen_runtime::Empty::empty(),
-            comparator: ::std::option::Option::None,
-            unit: ::fhirgen_runtime::Empty::empty(),
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "value" => {
-                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::Decimal)?;
-                2u16
-            }
-            "_value" => {
-                r.element_field(&mut self.value)?;
-                3u16
-            }
-            "comparator" => {
-                r.value_field(&mut self.comparator, ::fhirgen_runtime::Kind::Code)?;
-                4u16
-            }
-            "_comparator" => {
-                r.element_field(&mut self.comparator)?;
-                5u16
-            }
-            "unit" => {
-                r.value_field(&mut self.unit, ::fhirgen_runtime::Kind::String)?;
-                6u16
-            }
-            "_unit" => {
-                r.element_field(&mut self.unit)?;
-                7u16
-            }
-            "system" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
-                )?;
-                8u16
-            }
-            "code" => {
-                r.constant_field(
-                    &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
-                )?;
-                9u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[
-            ("value", &[2u16, 3u16]),
-            ("unit", &[6u16, 7u16]),
-            ("system", &[8u16]),
-            ("code", &[9u16]),
-        ]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.primitive_field("value", &self.value);
-        w.primitive_field("comparator", &self.comparator);
-        w.primitive_field("unit", &self.unit);
-        w.constant_field(
-            "system",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
-        );
-        w.constant_field(
-            "code",
-            &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
-        );
-    }
-    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
-        ::fhirgen_runtime::__private::coded_primitive(
-            "comparator",
-            self.comparator.as_slice(),
-        )?;
-        ::std::result::Result::Ok(())
-    }
-}
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "`Quantity.value` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.value(...)` before `.build()`",
-    label = "`Quantity.value` is not set"
-)]
-pub trait UsCorePulseOximetryProfileValueQuantityValueGiven {}
-impl UsCorePulseOximetryProfileValueQuantityValueGiven for ::fhirgen_runtime::Set {}
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "`Quantity.unit` is required (1..1) by US Core Pulse Oximetry Profile: set it with `.unit(...)` before `.build()`",
-    label = "`Quantity.unit` is not set"
-)]
-pub trait UsCorePulseOximetryProfileValueQuantityUnitGiven {}
-impl UsCorePulseOximetryProfileValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfileValueQuantity`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
-    inner: UsCorePulseOximetryProfileValueQuantity,
-    state: ::std::marker::PhantomData<(P0, P1)>,
-}
-impl UsCorePulseOximetryProfileValueQuantity {
-    /// A builder of `Observation.value[x]` with what the profile fixes filled in.
-    pub fn builder() -> UsCorePulseOximetryProfileValueQuantityBuilder<
-        ::fhirgen_runtime::Missing,
-        ::fhirgen_runtime::Missing,
-    > {
-        let inner = <UsCorePulseOximetryProfileValueQuantity as ::fhirgen_runtime::Empty>::empty();
-        UsCorePulseOximetryProfileValueQuantityBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl<P0, P1> UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
-    pub fn value(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
-    ) -> UsCorePulseOximetryProfileValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
-        self.inner.value = value.into();
-        UsCorePulseOximetryProfileValueQuantityBuilder {
-            inner: self.inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
-    pub fn comparator(
-        mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
-    ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Unit representation
-    ///
-    /// `Quantity.unit` 1..1
-    pub fn unit(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> UsCorePulseOximetryProfileValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
-        self.inner.unit = value.into();
-        UsCorePulseOximetryProfileValueQuantityBuilder {
-            inner: self.inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCorePulseOximetryProfileValueQuantity
-    where
-        P0: UsCorePulseOximetryProfileValueQuantityValueGiven,
-        P1: UsCorePulseOximetryProfileValueQuantityUnitGiven,
-    {
         self.inner
     }
 }
@@ -4093,7 +3317,7 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileEffective {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsCorePulseOximetryProfileValue {
     /// `valueQuantity`
-    Quantity(::std::boxed::Box<crate::UsCorePulseOximetryProfileValueQuantity>),
+    Quantity(::std::boxed::Box<crate::ObservationOxygensatValueQuantity>),
 }
 impl ::fhirgen_runtime::Empty for UsCorePulseOximetryProfileValue {
     fn empty() -> Self {
@@ -4115,7 +3339,7 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileValue {
                     );
                 }
                 let mut value: ::std::option::Option<
-                    ::std::boxed::Box<crate::UsCorePulseOximetryProfileValueQuantity>,
+                    ::std::boxed::Box<crate::ObservationOxygensatValueQuantity>,
                 > = ::std::option::Option::None;
                 r.object_field(&mut value)?;
                 *current = value.map(Self::Quantity);

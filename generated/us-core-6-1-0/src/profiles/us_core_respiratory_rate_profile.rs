@@ -98,7 +98,7 @@ pub struct UsCoreRespiratoryRateProfile {
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
-    pub category_vs_cat: crate::UsCoreRespiratoryRateProfileCategoryVsCat,
+    pub category_vs_cat: crate::UsCoreVitalSignsProfileCategoryVsCat,
     /// The items of `Observation.category` in none of the slices above, in their order.
     pub category: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// (USCDI) Respiratory Rate
@@ -743,7 +743,7 @@ impl UsCoreRespiratoryRateProfile {
         ::fhirgen_runtime::Missing,
     > {
         let mut inner = <UsCoreRespiratoryRateProfile as ::fhirgen_runtime::Empty>::empty();
-        inner.category_vs_cat = crate::UsCoreRespiratoryRateProfileCategoryVsCat::builder()
+        inner.category_vs_cat = crate::UsCoreVitalSignsProfileCategoryVsCat::builder()
             .build();
         inner.code = ::fhirgen_runtime::from_pattern(
             &US_CORE_RESPIRATORY_RATE_PROFILE_CODE_VALUE,
@@ -882,9 +882,7 @@ impl<P0, P1, P2> UsCoreRespiratoryRateProfileBuilder<P0, P1, P2> {
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreRespiratoryRateProfileCategoryVsCat,
-        >,
+        value: impl ::std::convert::Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
@@ -1138,7 +1136,7 @@ impl UsCoreRespiratoryRateProfile {
         ::fhirgen_runtime::Missing,
     > {
         let mut inner = <UsCoreRespiratoryRateProfile as ::fhirgen_runtime::Empty>::empty();
-        inner.category_vs_cat = crate::UsCoreRespiratoryRateProfileCategoryVsCat::builder()
+        inner.category_vs_cat = crate::UsCoreVitalSignsProfileCategoryVsCat::builder()
             .build();
         inner.code = ::fhirgen_runtime::from_pattern(
             &US_CORE_RESPIRATORY_RATE_PROFILE_CODE_VALUE,
@@ -1291,9 +1289,7 @@ impl<
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreRespiratoryRateProfileCategoryVsCat,
-        >,
+        value: impl ::std::convert::Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
@@ -1603,352 +1599,6 @@ impl<
         P4: UsCoreRespiratoryRateProfileDataAbsentReasonAddressed,
         P5: UsCoreRespiratoryRateProfileComponentAddressed,
     {
-        self.inner
-    }
-}
-static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"http://terminology.hl7.org/CodeSystem/observation-category\"",
-);
-static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
-    "\"vital-signs\"",
-);
-/// (USCDI) Code defined by a terminology system
-///
-/// Element `Observation.category.coding` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCoreRespiratoryRateProfileCategoryVsCatCoding {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub version: ::std::option::Option<::fhir_r4::FhirString>,
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub display: ::std::option::Option<::fhir_r4::FhirString>,
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub user_selected: ::std::option::Option<::fhir_r4::Boolean>,
-}
-impl ::fhirgen_runtime::Empty for UsCoreRespiratoryRateProfileCategoryVsCatCoding {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            version: ::std::option::Option::None,
-            display: ::std::option::Option::None,
-            user_selected: ::std::option::Option::None,
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileCategoryVsCatCoding {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "system" => {
-                r.constant_field(
-                    &US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE,
-                )?;
-                2u16
-            }
-            "version" => {
-                r.value_field(&mut self.version, ::fhirgen_runtime::Kind::String)?;
-                3u16
-            }
-            "_version" => {
-                r.element_field(&mut self.version)?;
-                4u16
-            }
-            "code" => {
-                r.constant_field(
-                    &US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE,
-                )?;
-                5u16
-            }
-            "display" => {
-                r.value_field(&mut self.display, ::fhirgen_runtime::Kind::String)?;
-                6u16
-            }
-            "_display" => {
-                r.element_field(&mut self.display)?;
-                7u16
-            }
-            "userSelected" => {
-                r.value_field(
-                    &mut self.user_selected,
-                    ::fhirgen_runtime::Kind::Boolean,
-                )?;
-                8u16
-            }
-            "_userSelected" => {
-                r.element_field(&mut self.user_selected)?;
-                9u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[("system", &[2u16]), ("code", &[5u16])]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.constant_field(
-            "system",
-            &US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_SYSTEM_VALUE,
-        );
-        w.primitive_field("version", &self.version);
-        w.constant_field(
-            "code",
-            &US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_VS_CAT_CODING_CODE_VALUE,
-        );
-        w.primitive_field("display", &self.display);
-        w.primitive_field("userSelected", &self.user_selected);
-    }
-}
-/// Builds a \[`UsCoreRespiratoryRateProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
-    inner: UsCoreRespiratoryRateProfileCategoryVsCatCoding,
-    state: ::std::marker::PhantomData<()>,
-}
-impl UsCoreRespiratoryRateProfileCategoryVsCatCoding {
-    /// A builder of `Observation.category.coding` with what the profile fixes filled in.
-    pub fn builder() -> UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
-        let inner = <UsCoreRespiratoryRateProfileCategoryVsCatCoding as ::fhirgen_runtime::Empty>::empty();
-        UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl UsCoreRespiratoryRateProfileCategoryVsCatCodingBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub fn version(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.version = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub fn display(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.display = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub fn user_selected(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.user_selected = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCoreRespiratoryRateProfileCategoryVsCatCoding {
-        self.inner
-    }
-}
-/// (USCDI) Classification of  type of observation
-///
-/// Element `Observation.category` of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate|6.1.0`
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsCoreRespiratoryRateProfileCategoryVsCat {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub id: ::std::option::Option<::std::string::String>,
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
-    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
-    /// (USCDI) Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 1..*, Must Support
-    pub coding: ::fhirgen_runtime::NonEmpty<
-        crate::UsCoreRespiratoryRateProfileCategoryVsCatCoding,
-    >,
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub text: ::std::option::Option<::fhir_r4::FhirString>,
-}
-impl ::fhirgen_runtime::Empty for UsCoreRespiratoryRateProfileCategoryVsCat {
-    fn empty() -> Self {
-        Self {
-            id: ::std::option::Option::None,
-            extension: ::std::vec::Vec::new(),
-            coding: ::fhirgen_runtime::Empty::empty(),
-            text: ::std::option::Option::None,
-        }
-    }
-}
-impl ::fhirgen_runtime::Object for UsCoreRespiratoryRateProfileCategoryVsCat {
-    fn read_field(
-        &mut self,
-        key: &str,
-        r: &mut ::fhirgen_runtime::Reader<'_>,
-        _seen: &::fhirgen_runtime::Seen,
-    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
-        let number = match key {
-            "id" => {
-                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
-                0u16
-            }
-            "extension" => {
-                r.object_field(&mut self.extension)?;
-                1u16
-            }
-            "coding" => {
-                r.object_field(&mut self.coding)?;
-                2u16
-            }
-            "text" => {
-                r.value_field(&mut self.text, ::fhirgen_runtime::Kind::String)?;
-                3u16
-            }
-            "_text" => {
-                r.element_field(&mut self.text)?;
-                4u16
-            }
-            _ => return ::std::result::Result::Ok(::std::option::Option::None),
-        };
-        ::std::result::Result::Ok(::std::option::Option::Some(number))
-    }
-    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
-        &[("coding", &[2u16])]
-    }
-    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
-        w.plain_field("id", &self.id);
-        w.object_field("extension", &self.extension);
-        w.object_field("coding", &self.coding);
-        w.primitive_field("text", &self.text);
-    }
-}
-/// Builds a \[`UsCoreRespiratoryRateProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
-/// Values the profile fixes are filled in and have no setter.
-#[must_use]
-pub struct UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
-    inner: UsCoreRespiratoryRateProfileCategoryVsCat,
-    state: ::std::marker::PhantomData<()>,
-}
-impl UsCoreRespiratoryRateProfileCategoryVsCat {
-    /// A builder of `Observation.category` with what the profile fixes filled in.
-    pub fn builder() -> UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
-        let mut inner = <UsCoreRespiratoryRateProfileCategoryVsCat as ::fhirgen_runtime::Empty>::empty();
-        inner.coding = ::fhirgen_runtime::NonEmpty::new(
-            crate::UsCoreRespiratoryRateProfileCategoryVsCatCoding::builder().build(),
-        );
-        UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
-            inner,
-            state: ::std::marker::PhantomData,
-        }
-    }
-}
-impl UsCoreRespiratoryRateProfileCategoryVsCatBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
-    pub fn extension(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.extension = items.into_iter().collect();
-        self
-    }
-    /// (USCDI) Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 1..*
-    ///
-    /// Filled in with what the profile fixes; this replaces it.
-    pub fn coding(
-        mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<
-                crate::UsCoreRespiratoryRateProfileCategoryVsCatCoding,
-            >,
-        >,
-    ) -> Self {
-        self.inner.coding = value.into();
-        self
-    }
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
-    pub fn build(self) -> UsCoreRespiratoryRateProfileCategoryVsCat {
         self.inner
     }
 }
