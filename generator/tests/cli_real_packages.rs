@@ -965,3 +965,46 @@ fn validate_checks_a_bundle_itself_then_its_entries() {
         output.stderr
     );
 }
+
+/// A canonical with `|version` in `meta.profile` names that version's
+/// profile: checked against the package that has it, and reported (not
+/// checked, never silently passed) by one that has another version.
+#[test]
+fn validate_reads_versioned_canonicals_in_meta_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        fhirgen::package::read_archive_file(&shared_packages().join("hl7.fhir.us.core-6.1.0.tgz"))
+            .unwrap();
+    let mut patient: Value =
+        serde_json::from_slice(&files["example/Patient-example.json"]).unwrap();
+    patient["meta"] = serde_json::json!({"profile": [
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0"
+    ]});
+    patient.as_object_mut().unwrap().remove("identifier");
+    std::fs::write(dir.path().join("patient.json"), patient.to_string()).unwrap();
+    for (version, valid, code) in [
+        ("6.1.0", false, "required"),
+        ("7.0.0", true, "not-supported"),
+    ] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut command = fhirgen(cache.path());
+        command
+            .args([
+                "validate",
+                "--offline",
+                "--package",
+                &format!("hl7.fhir.us.core@{version}"),
+                "--packages",
+            ])
+            .arg(shared_packages())
+            .arg(dir.path().join("patient.json"));
+        let output = run(&mut command);
+        let line: Value = serde_json::from_str(output.stdout.trim()).unwrap();
+        assert_eq!(line["valid"], valid, "{version}: {}", output.stdout);
+        let issues = line["outcome"]["issue"].as_array().unwrap();
+        assert!(
+            issues.iter().any(|i| i["code"] == code),
+            "{version}: {issues:?}"
+        );
+    }
+}

@@ -852,6 +852,9 @@ pub struct Slicing {
     pub element: &'static str,
     pub rules: &'static [SliceRule],
     pub closed: bool,
+    /// A required binding on the sliced element itself (a `Coding` or
+    /// `CodeableConcept`): its codes and value set, checked on every item.
+    pub codes: Option<(&'static [(&'static str, &'static str)], &'static str)>,
 }
 
 impl Slicing {
@@ -1167,6 +1170,20 @@ impl<'j> Reader<'j> {
             }
             record.push(u8::try_from(slot).unwrap_or(u8::MAX));
             let mark = location.push(r);
+            // The sliced element's own required binding, on each item (a
+            // malformed item is the read's to report).
+            if let Some((codes, value_set)) = slicing.codes
+                && let Some(item) = r.lookahead().ok().and_then(|mut p| p.next_value().ok())
+                && !has_code(&item, codes)
+            {
+                let error = r
+                    .error(no_code_message(value_set))
+                    .with_code(IssueCode::CodeInvalid);
+                if !r.lenient {
+                    return Err(error);
+                }
+                r.issues.push(error);
+            }
             read(r, slot)?;
             r.pop_to(mark);
             Ok(())

@@ -4305,6 +4305,131 @@ impl ::fhirgen_runtime::PrimitiveValue for CompositionStatus {
         w.string_value(self.code());
     }
 }
+/// Condition Category Codes
+///
+/// The codes of value set `http://hl7.org/fhir/ValueSet/condition-category`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConditionCategoryCodes {
+    /// `problem-list-item` (`http://terminology.hl7.org/CodeSystem/condition-category`): Problem List Item
+    ProblemListItem,
+    /// `encounter-diagnosis` (`http://terminology.hl7.org/CodeSystem/condition-category`): Encounter Diagnosis
+    EncounterDiagnosis,
+    /// A code outside the value set, kept by a lenient read (which
+    /// reports it as an issue); a strict read rejects it.
+    NotInValueSet(::std::string::String),
+}
+/// A `code` element bound to `http://hl7.org/fhir/ValueSet/condition-category` by a required binding.
+pub type ConditionCategoryCodesCode = ::fhirgen_runtime::Primitive<
+    ConditionCategoryCodes,
+    ::fhir_r4::Extension,
+>;
+impl ConditionCategoryCodes {
+    /// The value set's canonical URL.
+    pub const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/condition-category";
+    /// Every code of the value set, as `(system, code)`.
+    pub const CODES: &'static [(&'static str, &'static str)] = &[
+        (
+            "http://terminology.hl7.org/CodeSystem/condition-category",
+            "problem-list-item",
+        ),
+        (
+            "http://terminology.hl7.org/CodeSystem/condition-category",
+            "encounter-diagnosis",
+        ),
+    ];
+    /// The code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::ProblemListItem => "problem-list-item",
+            Self::EncounterDiagnosis => "encounter-diagnosis",
+            Self::NotInValueSet(code) => code,
+        }
+    }
+    /// The code system, for the value set's codes.
+    pub fn system(&self) -> ::std::option::Option<&'static str> {
+        match self {
+            Self::ProblemListItem => {
+                ::std::option::Option::Some(
+                    "http://terminology.hl7.org/CodeSystem/condition-category",
+                )
+            }
+            Self::EncounterDiagnosis => {
+                ::std::option::Option::Some(
+                    "http://terminology.hl7.org/CodeSystem/condition-category",
+                )
+            }
+            Self::NotInValueSet(_) => ::std::option::Option::None,
+        }
+    }
+    /// The display text the value set gives.
+    pub fn display(&self) -> ::std::option::Option<&'static str> {
+        match self {
+            Self::ProblemListItem => ::std::option::Option::Some("Problem List Item"),
+            Self::EncounterDiagnosis => {
+                ::std::option::Option::Some("Encounter Diagnosis")
+            }
+            Self::NotInValueSet(_) => ::std::option::Option::None,
+        }
+    }
+    /// The value set's code `code`, if it is one.
+    pub fn from_code(code: &str) -> ::std::option::Option<Self> {
+        match code {
+            "problem-list-item" => ::std::option::Option::Some(Self::ProblemListItem),
+            "encounter-diagnosis" => {
+                ::std::option::Option::Some(Self::EncounterDiagnosis)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+    /// A `Coding` with system, code and display.
+    pub fn to_coding(&self) -> ::fhir_r4::Coding {
+        let mut coding: ::fhir_r4::Coding = ::fhirgen_runtime::Empty::empty();
+        coding.system = self
+            .system()
+            .map(|s| ::fhirgen_runtime::Primitive::new(s.to_owned()));
+        coding.code = ::std::option::Option::Some(
+            ::fhirgen_runtime::Primitive::new(self.code().to_owned()),
+        );
+        coding.display = self
+            .display()
+            .map(|d| ::fhirgen_runtime::Primitive::new(d.to_owned()));
+        coding
+    }
+    /// A `CodeableConcept` with this one coding.
+    pub fn to_codeable_concept(&self) -> ::fhir_r4::CodeableConcept {
+        let mut concept: ::fhir_r4::CodeableConcept = ::fhirgen_runtime::Empty::empty();
+        concept.coding = ::std::vec![self.to_coding()];
+        concept
+    }
+    /// Whether a coding of `concept` is one of the value set's codes
+    /// (the runtime's `coding_in`, as the profile checks decide it).
+    pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
+        concept
+            .coding
+            .iter()
+            .any(|coding| {
+                let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
+                let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
+                ::fhirgen_runtime::coding_in(Self::CODES, system, code)
+            })
+    }
+}
+impl ::fhirgen_runtime::PrimitiveValue for ConditionCategoryCodes {
+    fn read(
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        kind: ::fhirgen_runtime::Kind,
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
+        r.code_value(
+            kind,
+            "http://hl7.org/fhir/ValueSet/condition-category",
+            Self::from_code,
+            Self::NotInValueSet,
+        )
+    }
+    fn write(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.string_value(self.code());
+    }
+}
 /// Condition Clinical Status Codes
 ///
 /// The codes of value set `http://hl7.org/fhir/ValueSet/condition-clinical`.

@@ -720,11 +720,19 @@ fn sliced_parts(
         None => quote!(_ => ::std::result::Result::Err(r.error("no slice"))),
     };
     let json = &f.json_name;
+    let codes = match f.required_codes.as_deref() {
+        Some(codes) => {
+            let codes = type_path(codes);
+            quote!(::std::option::Option::Some((#codes::CODES, #codes::VALUE_SET)))
+        }
+        None => quote!(::std::option::Option::None),
+    };
     parts.statics.push(quote! {
         static #slicing: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
             element: #json,
             rules: &[#(#rules),*],
             closed: #closed,
+            codes: #codes,
         };
     });
     parts.arms.push((

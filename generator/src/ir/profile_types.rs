@@ -591,6 +591,11 @@ impl<'a> Builder<'a> {
             && base.is_list()
             && let Some(sliced) = self.sliced(parent, node, base, taken)?
         {
+            // A required binding of the sliced element holds for every item,
+            // in a slice or not (checked as items are routed).
+            if matches!(field.ty, FieldType::Object { .. }) {
+                self.bind_codes(node, &mut field)?;
+            }
             field.ty = FieldType::Sliced(Box::new(sliced));
             field.pattern = None;
             return Ok(Some(field));

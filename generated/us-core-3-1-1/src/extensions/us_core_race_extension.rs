@@ -53,6 +53,7 @@ static US_CORE_RACE_EXTENSION_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = ::
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_RACE_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race\"",

@@ -30,6 +30,7 @@ static OBSERVATION_OXYGENSAT_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fh
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// Observation Oxygen Saturation Profile
 ///
@@ -1779,6 +1780,7 @@ static OBSERVATION_OXYGENSAT_CODE_CODING_SLICING: ::fhirgen_runtime::Slicing = :
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// Oxygen Saturation
 ///

@@ -21,6 +21,7 @@ static US_CORE_CARE_PLAN_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = 
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core CarePlan Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_LABORATORY_RESULT_OBSERVATION_PROFILE_CATEGORY_SLICING: ::fhirgen
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Laboratory Result Observation Profile
 ///

@@ -37,6 +37,7 @@ static US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Organization Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Practitioner Profile
 ///

@@ -37,6 +37,7 @@ static US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_SLICING: ::fhirgen_runtime
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_TRIBAL_AFFILIATION_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation\"",

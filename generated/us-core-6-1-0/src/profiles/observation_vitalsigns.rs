@@ -30,6 +30,7 @@ static OBSERVATION_VITALSIGNS_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::f
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// Vital Signs Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_COVERAGE_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slicing =
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_COVERAGE_PROFILE_CLASS_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/coverage-class\",\"code\":\"group\"}]}",
@@ -59,6 +60,7 @@ static US_CORE_COVERAGE_PROFILE_CLASS_SLICING: ::fhirgen_runtime::Slicing = ::fh
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Coverage Profile
 ///

@@ -23,6 +23,7 @@ static US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core DocumentReference Profile
 ///

@@ -53,6 +53,7 @@ static US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Organization Profile
 ///

@@ -101,6 +101,7 @@ static US_CORE_PATIENT_PROFILE_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = :
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Patient Profile
 ///

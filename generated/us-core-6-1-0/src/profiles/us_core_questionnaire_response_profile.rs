@@ -37,6 +37,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING: ::fhirgen_runti
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core QuestionnaireResponse Profile
 ///
@@ -1208,6 +1209,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING: ::f
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// The response(s) to the question
 ///
@@ -1547,6 +1549,7 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING: ::fhirgen_
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// (USCDI) Groups and questions
 ///

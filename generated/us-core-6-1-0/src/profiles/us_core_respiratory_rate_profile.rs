@@ -30,6 +30,7 @@ static US_CORE_RESPIRATORY_RATE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Sli
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_RESPIRATORY_RATE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"9279-1\"}]}",

@@ -30,6 +30,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtim
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"96607-7\"}]}",
@@ -71,6 +72,7 @@ static US_CORE_AVERAGE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING: ::fhirgen_runti
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Average Blood Pressure Profile
 ///

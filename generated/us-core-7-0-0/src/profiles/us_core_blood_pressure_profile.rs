@@ -30,6 +30,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_BLOOD_PRESSURE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"85354-9\"}]}",
@@ -71,6 +72,7 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING: ::fhirgen_runtime::Slic
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Blood Pressure Profile
 ///

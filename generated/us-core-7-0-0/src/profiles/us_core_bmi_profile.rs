@@ -30,6 +30,7 @@ static US_CORE_BMI_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhir
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_BMI_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"39156-5\"}]}",

@@ -30,6 +30,7 @@ static US_CORE_BODY_HEIGHT_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing 
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_BODY_HEIGHT_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8302-2\"}]}",

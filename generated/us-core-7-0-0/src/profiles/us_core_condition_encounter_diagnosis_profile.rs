@@ -21,6 +21,7 @@ static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_EXTENSION_SLICING: ::fhirge
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_CATEGORY_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/condition-category\",\"code\":\"encounter-diagnosis\"}]}",
@@ -43,6 +44,7 @@ static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_CATEGORY_SLICING: ::fhirgen
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Condition Encounter Diagnosis Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_EXTENSION_SLICING: ::f
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
     element: "category",
@@ -87,6 +88,7 @@ static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_CATEGORY_SLICING: ::fh
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Condition Problems and Health Concerns Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_DIAGNOSTIC_REPORT_PROFILE_LABORATORY_REPORTING_CATEGORY_SLICING: 
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core DiagnosticReport Profile for Laboratory Results Reporting
 ///

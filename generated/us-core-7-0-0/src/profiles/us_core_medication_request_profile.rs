@@ -21,6 +21,7 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_EXTENSION_SLICING: ::fhirgen_runtime::
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
     element: "category",
@@ -57,6 +58,7 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core MedicationRequest Profile
 ///

@@ -21,6 +21,7 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_CATEGORY_SLICING: ::fhirgen_runtim
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_OBSERVATION_OCCUPATION_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"11341-5\"}]}",
@@ -46,6 +47,7 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_SLICING: ::fhirgen_runti
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Observation Occupation Profile
 ///

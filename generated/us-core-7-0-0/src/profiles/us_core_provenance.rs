@@ -33,6 +33,7 @@ static US_CORE_PROVENANCE_AGENT_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Provenance Profile
 ///

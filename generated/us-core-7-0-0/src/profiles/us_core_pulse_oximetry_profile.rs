@@ -30,6 +30,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"3151-8\"}]}",
@@ -68,6 +69,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING: ::fhirgen_runtime::Slic
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Pulse Oximetry Profile
 ///
@@ -1878,6 +1880,7 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING: ::fhirgen_runtime::Sl
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// Oxygen Saturation by Pulse Oximetry
 ///

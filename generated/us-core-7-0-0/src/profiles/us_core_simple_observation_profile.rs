@@ -79,6 +79,7 @@ static US_CORE_SIMPLE_OBSERVATION_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Simple Observation Profile
 ///

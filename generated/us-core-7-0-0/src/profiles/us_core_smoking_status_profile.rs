@@ -21,6 +21,7 @@ static US_CORE_SMOKING_STATUS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Smoking Status Observation Profile
 ///

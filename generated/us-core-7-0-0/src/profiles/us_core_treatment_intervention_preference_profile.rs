@@ -21,6 +21,7 @@ static US_CORE_TREATMENT_INTERVENTION_PREFERENCE_PROFILE_CATEGORY_SLICING: ::fhi
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static US_CORE_TREATMENT_INTERVENTION_PREFERENCE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"75773-2\"}]}",

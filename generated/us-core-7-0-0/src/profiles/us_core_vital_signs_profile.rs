@@ -30,6 +30,7 @@ static US_CORE_VITAL_SIGNS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing 
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// US Core Vital Signs Profile
 ///

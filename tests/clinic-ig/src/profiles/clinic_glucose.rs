@@ -19,6 +19,7 @@ static CLINIC_GLUCOSE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_r
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static CLINIC_GLUCOSE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
     "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2345-7\"}]}",

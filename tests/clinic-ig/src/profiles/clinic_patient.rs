@@ -103,6 +103,7 @@ static CLINIC_PATIENT_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 static CLINIC_PATIENT_TELECOM_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"email\"",
@@ -123,6 +124,7 @@ static CLINIC_PATIENT_TELECOM_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_ru
         },
     ],
     closed: false,
+    codes: ::std::option::Option::None,
 };
 /// Clinic Patient
 ///
