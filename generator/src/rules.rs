@@ -348,29 +348,7 @@ impl<'a> RulesBuilder<'a> {
         };
         let model = self.model_of(&definition)?;
         let inner = crate::ir::discriminator_value(&model.root, kind, rest);
-        Ok(match self.discriminator(&inner)? {
-            Discriminator::Value { rule, .. } => Discriminator::Value {
-                path: path.to_owned(),
-                rule,
-            },
-            Discriminator::Exists { present, .. } => Discriminator::Exists {
-                path: path.to_owned(),
-                present,
-            },
-            Discriminator::Codes { codes, .. } => Discriminator::Codes {
-                path: path.to_owned(),
-                codes,
-            },
-            Discriminator::Type { codes, .. } => Discriminator::Type {
-                path: path.to_owned(),
-                codes,
-            },
-            Discriminator::Profile { profiles, .. } => Discriminator::Profile {
-                path: path.to_owned(),
-                profiles,
-            },
-            Discriminator::Undecidable { reason, .. } => undecidable(reason),
-        })
+        Ok(self.discriminator(&inner)?.at(path))
     }
 }
 

@@ -87,6 +87,15 @@ pub struct ProfileSpace {
 /// Value sets with more codes than this stay open types (a warning says so).
 pub(crate) const MAX_ENUM_CODES: usize = 300;
 
+/// Whether the parent profile `parent` has the element `node` with the same
+/// constraints below it and the same docs, so that its struct serves.
+fn same_part(parent: &ProfileModel, node: &ProfileNode) -> bool {
+    parent
+        .root
+        .find(&node.id)
+        .is_some_and(|same| same.children == node.children && same.short == node.short)
+}
+
 /// The Rust path of the base crate's types.
 const BASE_CRATE: &str = "::fhir_r4";
 
@@ -288,8 +297,7 @@ impl<'a> Builder<'a> {
     /// the field that holds it, not the struct).
     fn reused_part(&mut self, node: &ProfileNode) -> Option<String> {
         let (url, model) = self.reused_parent.as_ref()?;
-        let same = model.root.find(&node.id)?;
-        if same.children != node.children || same.short != node.short {
+        if !same_part(model, node) {
             return None;
         }
         let (krate, path) = self
@@ -510,8 +518,7 @@ impl<'a> Builder<'a> {
     /// (as [`Self::reused_part`] for a parent in another crate).
     fn parent_part(&self, node: &ProfileNode) -> Option<String> {
         let (url, model) = self.local_parent.as_ref()?;
-        let same = model.root.find(&node.id)?;
-        if same.children != node.children || same.short != node.short {
+        if !same_part(model, node) {
             return None;
         }
         self.parts.get(&(url.clone(), node.id.clone())).cloned()

@@ -188,6 +188,34 @@ pub enum Discriminator {
     Undecidable { path: String, reason: String },
 }
 
+impl Discriminator {
+    /// Its path below the item.
+    pub fn path(&self) -> &str {
+        match self {
+            Discriminator::Value { path, .. }
+            | Discriminator::Type { path, .. }
+            | Discriminator::Profile { path, .. }
+            | Discriminator::Exists { path, .. }
+            | Discriminator::Codes { path, .. }
+            | Discriminator::Undecidable { path, .. } => path,
+        }
+    }
+
+    /// The same test at another path (a test of a reference's target, at
+    /// the path through `resolve()`).
+    pub fn at(mut self, new_path: &str) -> Self {
+        match &mut self {
+            Discriminator::Value { path, .. }
+            | Discriminator::Type { path, .. }
+            | Discriminator::Profile { path, .. }
+            | Discriminator::Exists { path, .. }
+            | Discriminator::Codes { path, .. }
+            | Discriminator::Undecidable { path, .. } => *path = new_path.to_owned(),
+        }
+        self
+    }
+}
+
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -630,15 +658,10 @@ impl<'a, 'j> Checker<'a, 'j> {
     }
 
     fn meets(&self, start: Node<'a, 'j>, discriminator: &Discriminator) -> Option<bool> {
-        let path = match discriminator {
-            Discriminator::Undecidable { .. } => return None,
-            Discriminator::Value { path, .. }
-            | Discriminator::Type { path, .. }
-            | Discriminator::Profile { path, .. }
-            | Discriminator::Exists { path, .. }
-            | Discriminator::Codes { path, .. } => path,
-        };
-        let steps = crate::path::parse(path).ok()?;
+        if matches!(discriminator, Discriminator::Undecidable { .. }) {
+            return None;
+        }
+        let steps = crate::path::parse(discriminator.path()).ok()?;
         let nodes = match select(start, &steps, &|r| self.resolve(r)) {
             Ok(nodes) => nodes,
             Err(Unresolvable) => return None,
