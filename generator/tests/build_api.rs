@@ -40,7 +40,7 @@ fn chosen_profiles_come_with_what_they_build_on_in_one_file() {
     assert!(!text.contains("fhir_r4"), "{text}");
     assert!(text.contains("pub use crate::deps::r4 as r4;"), "{text}");
     assert!(text.contains("pub use crate::deps::r4::Resource;"));
-    assert!(text.contains("pub use ::rt::{Error, Issue, NonEmpty};"));
+    assert!(text.contains("pub use ::rt::{CodeEnum, Error, Issue, NonEmpty};"));
     assert!(text.contains("::std::option::Option<crate::deps::r4::Meta>"));
     assert_eq!(text.matches('{').count(), text.matches('}').count());
 }

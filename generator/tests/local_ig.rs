@@ -58,9 +58,9 @@ fn a_differential_only_ig_becomes_a_crate() {
             "pub identifier: ::fhirgen_runtime::NonEmpty<\n        ::us_core_6_1_0::UsCorePatientProfileIdentifier,\n    >,"
         )
     );
-    // US Core's code enums, extensions and parent profile are not generated
-    // again: the published crate's types are used.
-    assert!(patient.contains("pub gender: ::us_core_6_1_0::AdministrativeGenderCode,"));
+    // R4's code enums are fhir-r4's; US Core's extensions and parent profile
+    // are not generated again: the published crate's types are used.
+    assert!(patient.contains("pub gender: ::fhir_r4::AdministrativeGenderCode,"));
     assert!(
         patient.contains("pub race: ::std::option::Option<::us_core_6_1_0::UsCoreRaceExtension>,")
     );
@@ -114,7 +114,8 @@ fn without_reuse_the_us_core_types_are_generated_too() {
     let (_out, crate_dir, _) = generate_clinic_ig(&["--no-reuse", "--name", "clinic_types"]);
     let patient =
         std::fs::read_to_string(crate_dir.join("src/profiles/clinic_patient.rs")).unwrap();
-    assert!(patient.contains("pub gender: crate::AdministrativeGenderCode,"));
+    // R4's code enums stay fhir-r4's, with or without reuse.
+    assert!(patient.contains("pub gender: ::fhir_r4::AdministrativeGenderCode,"));
     assert!(patient.contains("for crate::UsCorePatientProfile {"));
     assert!(
         crate_dir

@@ -7,6 +7,7 @@
 
 mod builder;
 pub mod check;
+mod codes;
 mod compare;
 mod error;
 mod json;
@@ -19,6 +20,7 @@ pub mod refine;
 mod temporal;
 
 pub use builder::{Missing, Set, from_pattern};
+pub use codes::{CodeEnum, CodeValue};
 pub use compare::first_difference;
 pub use error::{Error, Issue, IssueCode, Problem};
 pub use json::{AnyResource, Reader, ResourceSlot, Writer};

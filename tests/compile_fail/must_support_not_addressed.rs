@@ -8,7 +8,7 @@ fn main() {
     let patient: r4::Reference = fhirgen_runtime::Empty::empty();
     let occurrence: r4::ImmunizationOccurrence = fhirgen_runtime::Empty::empty();
     let _immunization = us_core_7_0_0::UsCoreImmunizationProfile::must_support_builder()
-        .status(us_core_7_0_0::ImmunizationStatusCodes::Completed)
+        .status(us_core_7_0_0::r4::ImmunizationStatusCodes::Completed)
         .vaccine_code(vaccine)
         .patient(patient)
         .occurrence(occurrence)

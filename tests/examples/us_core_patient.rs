@@ -2,7 +2,8 @@
 //!
 //! `cargo run -p fhirgen-e2e --example us_core_patient -- FILE.json`
 
-use us_core_6_1_0::{AdministrativeGender, ProfiledResource, UsCorePatientProfile};
+use us_core_6_1_0::r4::AdministrativeGender; // R4's value sets: enums of fhir-r4
+use us_core_6_1_0::{ProfiledResource, UsCorePatientProfile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()

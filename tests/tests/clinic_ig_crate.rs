@@ -6,7 +6,7 @@
 
 mod common;
 
-use clinic_ig::{ClinicGlucose, ClinicGlucoseValue, ClinicPatient, ProfiledResource};
+use clinic_ig::{ClinicGlucose, ClinicGlucoseValue, ClinicPatient, CodeEnum, ProfiledResource};
 use fhirgen::package::Package;
 use serde_json::json;
 
@@ -111,7 +111,8 @@ fn a_us_core_lab_result_coded_as_glucose_is_a_clinic_glucose() {
         quantity.unit.as_ref().and_then(|u| u.value.as_deref()),
         Some("mg/dL")
     );
-    let status: &us_core_6_1_0::ObservationStatusCode = &glucose.status;
+    // R4's own value set: the enum is fhir-r4's, in every IG crate.
+    let status: &fhir_r4::ObservationStatusCode = &glucose.status;
     assert_eq!(status.value.as_ref().map(|s| s.code()), Some("final"));
     let back: serde_json::Value = serde_json::from_slice(&glucose.to_json()).unwrap();
     assert_eq!(back, json);

@@ -1,7 +1,7 @@
 //! FHIR JSON rules through the generated R4 types: primitives, `_name`
 //! elements, exact decimals, and errors at the right path.
 
-use fhir_r4::{Observation, Patient, Resource};
+use fhir_r4::{AdministrativeGender, BundleType, Observation, Patient, Resource};
 
 fn error_of(json: &str) -> String {
     Resource::from_json(json.as_bytes())
@@ -151,7 +151,7 @@ fn structure_errors_name_the_path() {
 fn keywords_keep_their_json_names() {
     let json = r#"{"resourceType":"Bundle","type":"collection","entry":[{"request":{"method":"GET","url":"Patient/1"}}]}"#;
     let bundle = fhir_r4::Bundle::from_json(json.as_bytes()).unwrap();
-    assert_eq!(bundle.type_.value.as_deref(), Some("collection"));
+    assert_eq!(bundle.type_.value, Some(BundleType::Collection));
     round_trips(json);
 }
 
@@ -176,8 +176,84 @@ fn resources_convert_into_and_out_of_the_enum() {
         panic!("not a Patient")
     };
     assert_eq!(
-        owned.gender.as_ref().and_then(|g| g.value.as_deref()),
-        Some("female")
+        owned.gender.as_ref().and_then(|g| g.value.clone()),
+        Some(AdministrativeGender::Female)
     );
     assert_eq!(owned.into_inner(), patient);
+}
+
+#[test]
+fn r4_required_bindings_hold_without_a_profile() {
+    // A `code` element: the value set's enum; another code is rejected by a
+    // strict read and kept (and reported) by a lenient one.
+    let patient = Patient::from_json(br#"{"resourceType":"Patient","gender":"female"}"#).unwrap();
+    assert_eq!(
+        patient.gender.and_then(|g| g.value),
+        Some(AdministrativeGender::Female)
+    );
+    let wrong = r#"{"resourceType":"Patient","gender":"xyz"}"#;
+    assert_eq!(
+        error_of(wrong),
+        "Patient.gender: code `xyz` is not in the required value set \
+         http://hl7.org/fhir/ValueSet/administrative-gender"
+    );
+    let (resource, issues) = Resource::from_json_lenient(wrong.as_bytes()).unwrap();
+    let Resource::Patient(patient) = resource else {
+        panic!("not a Patient")
+    };
+    assert_eq!(
+        patient.gender.as_ref().and_then(|g| g.value.clone()),
+        Some(AdministrativeGender::NotInValueSet("xyz".to_owned()))
+    );
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].path, "Patient.gender");
+    assert_eq!(
+        patient.to_json(),
+        wrong.as_bytes(),
+        "the code is kept as read"
+    );
+    // A data-absent-reason in place of the code is valid R4 (US Core's rule
+    // that such an element carries a code is the profile's, not R4's).
+    round_trips(
+        r#"{"resourceType":"Patient","_gender":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]}}"#,
+    );
+    // A CodeableConcept with a required binding carries one of its codes.
+    let allergy = |code: &str| {
+        format!(
+            r#"{{"resourceType":"AllergyIntolerance","clinicalStatus":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical","code":"{code}"}}]}},"patient":{{"reference":"Patient/x"}}}}"#
+        )
+    };
+    round_trips(&allergy("active"));
+    assert_eq!(
+        error_of(&allergy("gone")),
+        "AllergyIntolerance.clinicalStatus: has no code from the required value set \
+         http://hl7.org/fhir/ValueSet/allergyintolerance-clinical"
+    );
+}
+
+#[test]
+fn code_enums_make_codings_and_test_concepts() {
+    use fhir_r4::{CodeEnum, CodeableConcept, Coding, ObservationStatus};
+    let coding = Coding::of(&ObservationStatus::Final);
+    assert_eq!(
+        coding.code.as_ref().and_then(|c| c.value.as_deref()),
+        Some("final")
+    );
+    assert_eq!(
+        coding.system.as_ref().and_then(|s| s.value.as_deref()),
+        Some("http://hl7.org/fhir/observation-status")
+    );
+    assert_eq!(ObservationStatus::Final.display(), Some("Final"));
+    assert_eq!(
+        ObservationStatus::from_code("amended"),
+        Some(ObservationStatus::Amended)
+    );
+    assert_eq!(ObservationStatus::from_code("done"), None);
+    let concept = CodeableConcept::of(&AdministrativeGender::Other);
+    assert!(concept.has_code_in::<AdministrativeGender>());
+    assert!(!concept.has_code_in::<ObservationStatus>());
+    assert_eq!(
+        AdministrativeGender::VALUE_SET,
+        "http://hl7.org/fhir/ValueSet/administrative-gender"
+    );
 }

@@ -5,10 +5,10 @@ mod common;
 
 use fhirgen_runtime::NonEmpty;
 use us_core_6_1_0::r4;
+use us_core_6_1_0::r4::{AdministrativeGender, ObservationStatus};
 use us_core_6_1_0::{
-    AdministrativeGender, ObservationStatus, UsCoreBloodPressureProfile,
-    UsCoreBloodPressureProfileComponentDiastolic, UsCoreBloodPressureProfileComponentSystolic,
-    UsCoreBloodPressureProfileComponentSystolicValue,
+    UsCoreBloodPressureProfile, UsCoreBloodPressureProfileComponentDiastolic,
+    UsCoreBloodPressureProfileComponentSystolic, UsCoreBloodPressureProfileComponentSystolicValue,
     UsCoreBloodPressureProfileComponentSystolicValueQuantity, UsCoreBloodPressureProfileEffective,
     UsCorePatientProfile, UsCorePatientProfileIdentifier,
 };
@@ -98,7 +98,7 @@ fn a_server_addresses_every_must_support_element() {
     let mut vaccine: r4::CodeableConcept = fhirgen_runtime::Empty::empty();
     vaccine.text = Some(text("influenza"));
     let immunization = us_core_6_1_0::UsCoreImmunizationProfile::must_support_builder()
-        .status(us_core_6_1_0::ImmunizationStatusCodes::Completed)
+        .status(r4::ImmunizationStatusCodes::Completed)
         .vaccine_code(vaccine)
         .patient(reference("Patient/example"))
         .occurrence(r4::ImmunizationOccurrence::DateTime(

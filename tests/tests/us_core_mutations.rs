@@ -6,10 +6,9 @@ mod common;
 
 use common::load;
 
+use fhir_r4::{AdministrativeGender, IssueSeverity, IssueType};
 use serde_json::{Value, json};
-use us_core_6_1_0::{
-    AdministrativeGender, ProfiledResource, UsCoreBloodPressureProfile, UsCorePatientProfile,
-};
+use us_core_6_1_0::{ProfiledResource, UsCoreBloodPressureProfile, UsCorePatientProfile};
 
 fn example(name: &str) -> Value {
     let set = load("hl7.fhir.us.core@6.1.0");
@@ -333,12 +332,18 @@ fn errors_carry_their_issue_type_and_become_an_operation_outcome() {
     let (_, issues) = UsCorePatientProfile::from_json_lenient(&json).unwrap();
     let outcome = fhir_r4::OperationOutcome::from_issues(&[], &issues);
     assert_eq!(outcome.issue.len(), 1);
-    assert_eq!(outcome.issue[0].severity.value.as_deref(), Some("warning"));
-    assert_eq!(outcome.issue[0].code.value.as_deref(), Some("structure"));
+    assert_eq!(
+        outcome.issue[0].severity.value,
+        Some(IssueSeverity::Warning)
+    );
+    assert_eq!(outcome.issue[0].code.value, Some(IssueType::Structure));
     // It reads back as an R4 resource.
     fhir_r4::OperationOutcome::from_json(&outcome.to_json()).unwrap();
     let none = fhir_r4::OperationOutcome::from_issues(&[], &[]);
-    assert_eq!(none.issue[0].severity.value.as_deref(), Some("information"));
+    assert_eq!(
+        none.issue[0].severity.value,
+        Some(IssueSeverity::Information)
+    );
 }
 
 #[test]

@@ -10,6 +10,8 @@
 #![allow(clippy::large_enum_variant)]
 
 #[rustfmt::skip]
+mod codes;
+#[rustfmt::skip]
 mod datatypes;
 #[rustfmt::skip]
 mod outcome;
@@ -20,7 +22,8 @@ mod resource;
 #[rustfmt::skip]
 mod resources;
 
-pub use ::fhirgen_runtime::{Error, Issue, IssueCode};
+pub use ::fhirgen_runtime::{CodeEnum, Error, Issue, IssueCode};
+pub use codes::*;
 pub use datatypes::*;
 pub use primitives::*;
 pub use resource::Resource;

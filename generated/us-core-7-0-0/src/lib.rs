@@ -23,7 +23,7 @@ pub mod rules;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
-pub use ::fhirgen_runtime::{Error, Issue, NonEmpty};
+pub use ::fhirgen_runtime::{CodeEnum, Error, Issue, NonEmpty};
 pub use codes::*;
 pub use extensions::*;
 pub use profiles::*;

@@ -5,6 +5,7 @@
 //! `fhirgen_runtime`, compiled once for every type.
 
 mod builders;
+mod codes;
 mod docs;
 mod profiles;
 
@@ -108,6 +109,14 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
     );
     if has_outcome(space) {
         files.insert("src/outcome.rs".to_owned(), render(outcome(), options)?);
+    }
+    if has_codes(space) {
+        let mut tokens = codes::coded_datatypes();
+        tokens.extend(codes::code_enums(
+            &space.code_enums,
+            &quote!(crate::Extension),
+        ));
+        files.insert("src/codes.rs".to_owned(), render(tokens, options)?);
     }
 
     let mut by_owner: BTreeMap<&str, (Vec<&StructDef>, Vec<&ChoiceDef>)> = BTreeMap::new();
@@ -258,7 +267,7 @@ fn lib_rs(space: &TypeSpace, options: &CrateOptions) -> String {
 //! and `to_json` read and write FHIR JSON.
 
 #![allow(clippy::large_enum_variant)]
-
+{codes}
 #[rustfmt::skip]
 mod datatypes;{outcome}
 #[rustfmt::skip]
@@ -268,7 +277,7 @@ mod resource;
 #[rustfmt::skip]
 mod resources;
 
-pub use ::fhirgen_runtime::{{Error, Issue, IssueCode}};
+pub use ::fhirgen_runtime::{{CodeEnum, Error, Issue, IssueCode}};{use_codes}
 pub use datatypes::*;
 pub use primitives::*;
 pub use resource::Resource;
@@ -276,6 +285,16 @@ pub use resources::*;
 "#,
         command = options.command,
         package = space.package,
+        codes = if has_codes(space) {
+            "\n#[rustfmt::skip]\nmod codes;"
+        } else {
+            ""
+        },
+        use_codes = if has_codes(space) {
+            "\npub use codes::*;"
+        } else {
+            ""
+        },
         outcome = if has_outcome(space) {
             "\n#[rustfmt::skip]\nmod outcome;"
         } else {
@@ -307,6 +326,15 @@ fn literal_reference(s: &StructDef) -> TokenStream {
 }
 
 /// Whether the crate has R4's `OperationOutcome` (the base crate).
+/// Whether the crate has code enums (and so `Coding` and `CodeableConcept`,
+/// which their constructors make).
+fn has_codes(space: &TypeSpace) -> bool {
+    !space.code_enums.is_empty()
+        && ["Coding", "CodeableConcept"]
+            .iter()
+            .all(|name| space.structs.iter().any(|s| s.name == *name))
+}
+
 fn has_outcome(space: &TypeSpace) -> bool {
     space
         .structs
@@ -317,7 +345,7 @@ fn has_outcome(space: &TypeSpace) -> bool {
 /// Read and validation errors as an `OperationOutcome`.
 fn outcome() -> TokenStream {
     quote! {
-        use ::fhirgen_runtime::{Empty, Error, Issue, NonEmpty};
+        use ::fhirgen_runtime::{CodeValue, Empty, Error, Issue, NonEmpty};
 
         impl crate::OperationOutcome {
             /// The outcome of reading or validating a resource: each of
@@ -330,8 +358,8 @@ fn outcome() -> TokenStream {
             pub fn from_issues(errors: &[Error], warnings: &[Issue]) -> Self {
                 let issue = |severity: &str, code: &str, message: &str, path: &str| {
                     let mut issue = crate::OperationOutcomeIssue::empty();
-                    issue.severity = severity.to_owned().into();
-                    issue.code = code.to_owned().into();
+                    issue.severity = ::fhirgen_runtime::Primitive::new(CodeValue::of_code(severity));
+                    issue.code = ::fhirgen_runtime::Primitive::new(CodeValue::of_code(code));
                     issue.diagnostics = ::std::option::Option::Some(message.to_owned().into());
                     if !path.is_empty() {
                         issue.expression.push(path.to_owned().into());
@@ -521,7 +549,7 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
             let in_array = f.is_single_in_array();
             arms.push((
                 f.json_name.clone(),
-                quote!(r.bound_object_field(&mut self.#name, #codes::CODES, #codes::VALUE_SET, #in_array)?),
+                quote!(r.bound_object_field(&mut self.#name, <#codes as ::fhirgen_runtime::CodeEnum>::CODES, <#codes as ::fhirgen_runtime::CodeEnum>::VALUE_SET, #in_array)?),
             ));
         }
         FieldType::Object { .. } if !f.reference_targets.is_empty() && pattern.is_none() => {
@@ -723,7 +751,7 @@ fn sliced_parts(
     let codes = match f.required_codes.as_deref() {
         Some(codes) => {
             let codes = type_path(codes);
-            quote!(::std::option::Option::Some((#codes::CODES, #codes::VALUE_SET)))
+            quote!(::std::option::Option::Some((<#codes as ::fhirgen_runtime::CodeEnum>::CODES, <#codes as ::fhirgen_runtime::CodeEnum>::VALUE_SET)))
         }
         None => quote!(::std::option::Option::None),
     };

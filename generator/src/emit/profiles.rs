@@ -12,9 +12,7 @@ use super::builders::{Builders, Mode};
 use super::docs::doc_attrs;
 use super::{CrateFiles, CrateOptions, choice_tokens, ident, internal, render, struct_tokens};
 use crate::error::Result;
-use crate::ir::{
-    ChoiceDef, CodeEnum, FieldType, ProfileKind, ProfileSpace, ProfileType, StructDef,
-};
+use crate::ir::{ChoiceDef, FieldType, ProfileKind, ProfileSpace, ProfileType, StructDef};
 use crate::rules::EmbeddedTables;
 
 /// Emits every file of the crate for a profile package.
@@ -35,7 +33,10 @@ pub fn emit_profile_crate(
     if !space.code_enums.is_empty() {
         files.insert(
             "src/codes.rs".to_owned(),
-            render(space.code_enums.iter().map(code_enum).collect(), options)?,
+            render(
+                super::codes::code_enums(&space.code_enums, &quote!(::fhir_r4::Extension)),
+                options,
+            )?,
         );
     }
     let mut choice_index: HashMap<&str, &ChoiceDef> =
@@ -625,7 +626,7 @@ pub mod rules;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
-pub use ::fhirgen_runtime::{{Error, Issue, NonEmpty}};
+pub use ::fhirgen_runtime::{{CodeEnum, Error, Issue, NonEmpty}};
 {reused}{codes_use}{extensions_use}{profiles_use}pub use resource::ProfiledResource;
 "#,
         command = options.command,
@@ -753,142 +754,4 @@ fn raw_string_hashes(text: &str) -> String {
         hashes.push('#');
     }
     hashes
-}
-
-/// A value set's codes as an enum, with the alias for `code` elements that
-/// hold it, constructors of `Coding`/`CodeableConcept` and a membership check.
-fn code_enum(e: &CodeEnum) -> TokenStream {
-    let name = ident(&e.name);
-    let alias = ident(&e.alias);
-    let value_set = &e.value_set;
-    let variants: Vec<Ident> = e.codes.iter().map(|c| ident(&c.variant)).collect();
-    let codes: Vec<&str> = e.codes.iter().map(|c| c.code.as_str()).collect();
-    let systems: Vec<&str> = e.codes.iter().map(|c| c.system.as_str()).collect();
-    let displays: Vec<TokenStream> = e
-        .codes
-        .iter()
-        .map(|c| match &c.display {
-            Some(d) => quote!(::std::option::Option::Some(#d)),
-            None => quote!(::std::option::Option::None),
-        })
-        .collect();
-    let variant_docs = e.codes.iter().map(|c| {
-        doc_attrs(&[format!(
-            "`{}` ({}){}",
-            c.code,
-            c.system,
-            c.display
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default()
-        )])
-    });
-    // A code listed under two systems is read as the first.
-    let mut seen = std::collections::HashSet::new();
-    let from_code: Vec<TokenStream> = e
-        .codes
-        .iter()
-        .filter(|c| seen.insert(c.code.as_str()))
-        .map(|c| {
-            let code = &c.code;
-            let variant = ident(&c.variant);
-            quote!(#code => ::std::option::Option::Some(Self::#variant),)
-        })
-        .collect();
-    let doc = doc_attrs(&[
-        e.title.clone().unwrap_or_else(|| e.name.clone()),
-        String::new(),
-        format!("The codes of value set `{value_set}`."),
-    ]);
-    let alias_doc = doc_attrs(&[format!(
-        "A `code` element bound to `{value_set}` by a required binding."
-    )]);
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum #name {
-            #( #variant_docs #variants, )*
-            /// A code outside the value set, kept by a lenient read (which
-            /// reports it as an issue); a strict read rejects it.
-            NotInValueSet(::std::string::String),
-        }
-
-        #alias_doc
-        pub type #alias = ::fhirgen_runtime::Primitive<#name, ::fhir_r4::Extension>;
-
-        impl #name {
-            /// The value set's canonical URL.
-            pub const VALUE_SET: &'static str = #value_set;
-            /// Every code of the value set, as `(system, code)`.
-            pub const CODES: &'static [(&'static str, &'static str)] = &[#((#systems, #codes)),*];
-
-            /// The code.
-            pub fn code(&self) -> &str {
-                match self {
-                    #( Self::#variants => #codes, )*
-                    Self::NotInValueSet(code) => code,
-                }
-            }
-
-            /// The code system, for the value set's codes.
-            pub fn system(&self) -> ::std::option::Option<&'static str> {
-                match self {
-                    #( Self::#variants => ::std::option::Option::Some(#systems), )*
-                    Self::NotInValueSet(_) => ::std::option::Option::None,
-                }
-            }
-
-            /// The display text the value set gives.
-            pub fn display(&self) -> ::std::option::Option<&'static str> {
-                match self {
-                    #( Self::#variants => #displays, )*
-                    Self::NotInValueSet(_) => ::std::option::Option::None,
-                }
-            }
-
-            /// The value set's code `code`, if it is one.
-            pub fn from_code(code: &str) -> ::std::option::Option<Self> {
-                match code {
-                    #(#from_code)*
-                    _ => ::std::option::Option::None,
-                }
-            }
-
-            /// A `Coding` with system, code and display.
-            pub fn to_coding(&self) -> ::fhir_r4::Coding {
-                let mut coding: ::fhir_r4::Coding = ::fhirgen_runtime::Empty::empty();
-                coding.system = self.system().map(|s| ::fhirgen_runtime::Primitive::new(s.to_owned()));
-                coding.code = ::std::option::Option::Some(::fhirgen_runtime::Primitive::new(self.code().to_owned()));
-                coding.display = self.display().map(|d| ::fhirgen_runtime::Primitive::new(d.to_owned()));
-                coding
-            }
-
-            /// A `CodeableConcept` with this one coding.
-            pub fn to_codeable_concept(&self) -> ::fhir_r4::CodeableConcept {
-                let mut concept: ::fhir_r4::CodeableConcept = ::fhirgen_runtime::Empty::empty();
-                concept.coding = ::std::vec![self.to_coding()];
-                concept
-            }
-
-            /// Whether a coding of `concept` is one of the value set's codes
-            /// (the runtime's `coding_in`, as the profile checks decide it).
-            pub fn in_codeable_concept(concept: &::fhir_r4::CodeableConcept) -> bool {
-                concept.coding.iter().any(|coding| {
-                    let system = coding.system.as_ref().and_then(|s| s.value.as_deref());
-                    let code = coding.code.as_ref().and_then(|c| c.value.as_deref());
-                    ::fhirgen_runtime::coding_in(Self::CODES, system, code)
-                })
-            }
-        }
-
-        impl ::fhirgen_runtime::PrimitiveValue for #name {
-            fn read(r: &mut ::fhirgen_runtime::Reader<'_>, kind: ::fhirgen_runtime::Kind) -> ::std::result::Result<Self, ::fhirgen_runtime::Problem> {
-                r.code_value(kind, #value_set, Self::from_code, Self::NotInValueSet)
-            }
-
-            fn write(&self, w: &mut ::fhirgen_runtime::Writer) {
-                w.string_value(self.code());
-            }
-        }
-    }
 }

@@ -4,13 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use super::codes::{binding_codes, code_enum};
 use super::{
-    ChoiceDef, Field, FieldType, PrimitiveDef, StructDef, StructKind, TypeSpace, ValueType, Variant,
+    ChoiceDef, CodeEnum, Field, FieldType, PrimitiveDef, StructDef, StructKind, TypeSpace,
+    ValueType, Variant,
 };
 use crate::conformance::{ElementDefinition, Max, StructureDefinition};
 use crate::error::{Error, Result};
 use crate::naming;
 use crate::package::{PackageId, PackageSet, ResourceRef};
+use crate::terminology::Expander;
 
 /// The primitive types of FHIR R4: value type and runtime kind.
 const PRIMITIVES: &[(&str, ValueType, &str)] = &[
@@ -47,11 +50,17 @@ pub fn build_base_types(set: &PackageSet) -> Result<TypeSpace> {
 pub fn build_base_types_of(set: &PackageSet, root: &PackageId) -> Result<TypeSpace> {
     let root = root.clone();
     let mut definitions: Vec<(ResourceRef, Arc<StructureDefinition>)> = Vec::new();
+    // The value sets the package's own profiles and extensions bind.
+    let mut profile_bindings: BTreeSet<String> = BTreeSet::new();
     for r in set.resources_of_type("StructureDefinition") {
         if set.package_of(r).id() != &root {
             continue;
         }
         let definition = set.parse::<StructureDefinition>(r)?;
+        if definition.derivation.as_deref() == Some("constraint") {
+            profile_bindings.extend(coded_bindings(&definition));
+            continue;
+        }
         if definition.derivation.as_deref() == Some("specialization")
             && matches!(
                 definition.kind.as_str(),
@@ -73,6 +82,7 @@ pub fn build_base_types_of(set: &PackageSet, root: &PackageId) -> Result<TypeSpa
         structs: Vec::new(),
         choices: Vec::new(),
         resources: Vec::new(),
+        code_enums: Vec::new(),
     };
     for (r, definition) in &definitions {
         let source = format!(
@@ -133,6 +143,10 @@ pub fn build_base_types_of(set: &PackageSet, root: &PackageId) -> Result<TypeSpa
     space.structs.sort_by(|a, b| a.name.cmp(&b.name));
     space.choices.sort_by(|a, b| a.name.cmp(&b.name));
     space.resources.sort();
+    let core = set.rooted_at(&root).ok_or_else(|| {
+        crate::error::Error::Usage(format!("package {root} is not in the package set"))
+    })?;
+    bind_codes(&core, &mut space, &profile_bindings)?;
     check_unique_names(&space)?;
     box_cycles(&mut space);
     Ok(space)
@@ -361,6 +375,112 @@ fn runtime_kind(fhir_type: &str) -> Option<&'static str> {
         .iter()
         .find(|(code, ..)| *code == fhir_type)
         .map(|(_, _, kind)| *kind)
+}
+
+/// The names a base crate has besides its types.
+const OTHER_NAMES: &[&str] = &["Resource", "CodeEnum", "Error", "Issue", "IssueCode"];
+
+/// The value sets a profile's snapshot binds to coded elements (`code`,
+/// `Coding`, `CodeableConcept`) with a required or extensible binding.
+fn coded_bindings(definition: &StructureDefinition) -> Vec<String> {
+    definition
+        .snapshot_elements()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| {
+            matches!(e.types.as_slice(), [only]
+                if matches!(only.code.as_deref(), Some("code" | "Coding" | "CodeableConcept")))
+        })
+        .filter_map(|e| {
+            let binding = e.binding.as_ref()?;
+            let value_set = binding.value_set.as_deref()?;
+            matches!(binding.strength.as_str(), "required" | "extensible")
+                .then(|| value_set.split('|').next().unwrap_or(value_set).to_owned())
+        })
+        .collect()
+}
+
+/// Code enums for the required and extensible bindings of coded elements
+/// (`code`, `Coding`, `CodeableConcept`) to value sets that expand offline,
+/// one per value set: a `code` element with a required binding holds the
+/// enum (a read rejects another code); a `Coding` or `CodeableConcept` with
+/// one must carry one of its codes; the docs name the enum. The value sets
+/// the package's own profiles bind (`profile_bindings`) get enums too, for
+/// the crates of IGs to use. Value sets expand in `core` alone, so the enums
+/// are the same whichever IG the base types are built for.
+fn bind_codes(
+    core: &PackageSet,
+    space: &mut TypeSpace,
+    profile_bindings: &BTreeSet<String>,
+) -> Result<()> {
+    let expander = Expander::new(core);
+    let mut taken: HashSet<String> = space
+        .structs
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(space.choices.iter().map(|c| c.name.clone()))
+        .chain(space.primitives.iter().map(|p| p.alias.clone()))
+        .chain(OTHER_NAMES.iter().map(|n| (*n).to_owned()))
+        .collect();
+    let mut fresh = |wanted: String| {
+        let mut name = wanted.clone();
+        let mut n = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{wanted}{n}");
+            n += 1;
+        }
+        name
+    };
+    // Value set (no version) -> its enum, `None` when it does not expand.
+    let mut made: HashMap<String, Option<CodeEnum>> = HashMap::new();
+    let mut make = |value_set: &str| -> Result<Option<CodeEnum>> {
+        if let Some(known) = made.get(value_set) {
+            return Ok(known.clone());
+        }
+        let code_enum = match binding_codes(&expander, value_set)? {
+            Ok(codes) if !codes.is_empty() => Some(code_enum(core, value_set, codes, &mut fresh)),
+            _ => None,
+        };
+        made.insert(value_set.to_owned(), code_enum.clone());
+        Ok(code_enum)
+    };
+    for s in &mut space.structs {
+        for field in &mut s.fields {
+            let Some((strength, value_set)) = &field.binding else {
+                continue;
+            };
+            let required = strength == "required";
+            if !required && strength != "extensible" {
+                continue;
+            }
+            let code = matches!(&field.ty, FieldType::Primitive { kind: "Code", .. });
+            let coded = matches!(&field.ty, FieldType::Object { type_name, .. }
+                if type_name == "Coding" || type_name == "CodeableConcept");
+            if !code && !coded {
+                continue;
+            }
+            let value_set = value_set.split('|').next().unwrap_or(value_set);
+            let Some(code_enum) = make(value_set)? else {
+                continue;
+            };
+            field
+                .notes
+                .push(format!("Codes: [`{0}`](crate::{0})", code_enum.name));
+            if !required {
+                continue;
+            }
+            match &mut field.ty {
+                FieldType::Primitive { alias, .. } => *alias = code_enum.alias.clone(),
+                _ => field.required_codes = Some(code_enum.name.clone()),
+            }
+        }
+    }
+    for value_set in profile_bindings {
+        make(value_set)?;
+    }
+    space.code_enums = made.into_values().flatten().collect();
+    space.code_enums.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(())
 }
 
 fn check_unique_names(space: &TypeSpace) -> Result<()> {

@@ -3,18 +3,20 @@
 //! else).
 
 mod base;
+mod codes;
 mod profile;
 mod profile_types;
 mod reuse;
 
 pub use base::{build_base_types, build_base_types_of};
+pub(crate) use codes::binding_codes;
 pub use profile::{
     DiscriminatorValue, ProfileModel, ProfileNode, Slice, discriminator_value, with_snapshot,
 };
+pub(crate) use profile_types::reference_target_types;
 pub use profile_types::{
     ProfileKind, ProfileSpace, ProfileType, build_profile_types, build_profile_types_selected,
 };
-pub(crate) use profile_types::{binding_codes, reference_target_types};
 pub use reuse::ReusedCrate;
 
 use crate::conformance::Max;
@@ -32,6 +34,9 @@ pub struct TypeSpace {
     pub choices: Vec<ChoiceDef>,
     /// Resource type names, sorted.
     pub resources: Vec<String>,
+    /// Enums of the codes of the value sets its elements bind (required or
+    /// extensible) that expand, sorted by name.
+    pub code_enums: Vec<CodeEnum>,
 }
 
 /// A FHIR primitive type and the Rust type holding its value.

@@ -15,15 +15,16 @@ use fhirgen_runtime::path::Step;
 use heck::ToUpperCamelCase;
 
 use super::{
-    ChoiceDef, CodeEnum, EnumCode, Field, FieldType, MatcherDef, PatternDef, ProfileModel,
-    ProfileNode, ReusedCrate, SliceField, SlicedDef, StructDef, StructKind, TypeSpace, Variant,
+    ChoiceDef, CodeEnum, Field, FieldType, MatcherDef, PatternDef, ProfileModel, ProfileNode,
+    ReusedCrate, SliceField, SlicedDef, StructDef, StructKind, TypeSpace, Variant,
 };
 use crate::conformance::{Max, StructureDefinition};
 use crate::error::{Error, Result};
+use crate::ir::codes::{binding_codes, code_enum, same_codes};
 use crate::ir::{DiscriminatorValue, with_snapshot};
 use crate::naming;
 use crate::package::{PackageId, PackageSet};
-use crate::terminology::{Expander, Expansion};
+use crate::terminology::{ExpandedCode, Expander, Expansion};
 
 /// What a profile constrains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +84,6 @@ pub struct ProfileSpace {
     /// (`us-core-6-1-0`), sorted.
     pub reused: Vec<String>,
 }
-
-/// Value sets with more codes than this stay open types (a warning says so).
-pub(crate) const MAX_ENUM_CODES: usize = 300;
 
 /// Whether the parent profile `parent` has the element `node` with the same
 /// constraints below it and the same docs, so that its struct serves.
@@ -719,9 +717,15 @@ impl<'a> Builder<'a> {
         let Some(code_enum) = self.code_enum(&node.id, value_set)? else {
             return Ok(());
         };
-        let link = match code_enum.name.strip_prefix("::") {
-            Some(path) => format!("[`{}`]({path})", path.rsplit("::").next().unwrap_or(path)),
-            None => format!("[`{}`](crate::{0})", code_enum.name),
+        // Through the crate's re-exports (`r4`, reused crates), which
+        // resolve wherever the crate's files are included.
+        let short = code_enum.name.rsplit("::").next().unwrap_or_default();
+        let link = match code_enum.name.strip_prefix(BASE_CRATE) {
+            Some(rest) => format!("[`{short}`](crate::r4{rest})"),
+            None if code_enum.name.starts_with("::") => {
+                format!("[`{short}`](crate{})", code_enum.name)
+            }
+            None => format!("[`{short}`](crate::{short})"),
         };
         field.notes.push(format!("Codes: {link}"));
         if strength == "required" {
@@ -752,14 +756,6 @@ impl<'a> Builder<'a> {
     fn code_enum(&mut self, element: &str, value_set: &str) -> Result<Option<CodeEnum>> {
         // One enum per value set, whichever version a binding names.
         let value_set = value_set.split('|').next().unwrap_or(value_set);
-        if let Some((krate, reused)) = self
-            .reused
-            .iter()
-            .find_map(|c| Some((c, c.code_enum(value_set)?)))
-        {
-            self.used_crates.insert(krate.crate_name.clone());
-            return Ok(Some(reused.clone()));
-        }
         if let Some(known) = self.code_enums.get(value_set) {
             return Ok(known.clone());
         }
@@ -771,68 +767,40 @@ impl<'a> Builder<'a> {
                 None
             }
             Ok(codes) if codes.is_empty() => None,
-            Ok(codes) => {
-                let definition = self
-                    .set
-                    .resolve_as::<crate::conformance::ValueSet>(value_set)
-                    .ok();
-                let label = definition
-                    .as_ref()
-                    .and_then(|v| v.name.clone())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| {
-                        value_set
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or(value_set)
-                            .split('|')
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned()
-                    });
-                let mut base = label.to_upper_camel_case();
-                if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
-                    base = format!("Codes{base}");
-                }
-                let name = self.fresh_name(base);
-                let alias = self.fresh_name(format!("{name}Code"));
-                let mut variants: HashSet<String> = HashSet::new();
-                let codes = codes
-                    .into_iter()
-                    .map(|c| {
-                        let mut variant = c.code.to_upper_camel_case();
-                        if variant.is_empty() || variant.starts_with(|ch: char| ch.is_ascii_digit())
-                        {
-                            variant = format!("C{variant}");
-                        }
-                        if variant == "NotInValueSet" || variant == "Self" {
-                            variant.push('_');
-                        }
-                        let wanted = variant.clone();
-                        let mut n = 2;
-                        while !variants.insert(variant.clone()) {
-                            variant = format!("{wanted}{n}");
-                            n += 1;
-                        }
-                        EnumCode {
-                            variant,
-                            system: c.system,
-                            code: c.code,
-                            display: c.display,
-                        }
-                    })
-                    .collect();
-                Some(CodeEnum {
-                    name,
-                    alias,
-                    value_set: value_set.to_owned(),
-                    title: definition.and_then(|v| v.title.clone()),
-                    codes,
-                })
-            }
+            Ok(codes) => Some(match self.existing_code_enum(value_set, &codes) {
+                Some(existing) => existing,
+                None => code_enum(self.set, value_set, codes, &mut |wanted| {
+                    self.fresh_name(wanted)
+                }),
+            }),
         };
         self.code_enums.insert(value_set.to_owned(), made.clone());
         Ok(made)
+    }
+
+    /// The enum the base crate or a reused crate has for `value_set`, when
+    /// it has the codes the value set expands to here (a newer code system
+    /// in this package set makes an enum of its own).
+    fn existing_code_enum(&mut self, value_set: &str, codes: &[ExpandedCode]) -> Option<CodeEnum> {
+        if let Some(base) = self
+            .base
+            .code_enums
+            .iter()
+            .find(|e| e.value_set == value_set)
+            && same_codes(base, codes)
+        {
+            let mut base = base.clone();
+            base.name = format!("{BASE_CRATE}::{}", base.name);
+            base.alias = format!("{BASE_CRATE}::{}", base.alias);
+            return Some(base);
+        }
+        let (krate, reused) = self
+            .reused
+            .iter()
+            .find_map(|c| Some((c, c.code_enum(value_set)?)))
+            .filter(|(_, reused)| same_codes(reused, codes))?;
+        self.used_crates.insert(krate.crate_name.clone());
+        Some(reused.clone())
     }
 
     /// The type of an object element: an extension definition's struct, a
@@ -1178,7 +1146,13 @@ impl<'a> Builder<'a> {
             choices: self.choices,
             base_choices: self.used_base_choices.into_values().collect(),
             code_enums: {
-                let mut enums: Vec<CodeEnum> = self.code_enums.into_values().flatten().collect();
+                // Enums of the base crate or a reused one have a path.
+                let mut enums: Vec<CodeEnum> = self
+                    .code_enums
+                    .into_values()
+                    .flatten()
+                    .filter(|e| !e.name.starts_with("::"))
+                    .collect();
                 enums.sort_by(|a, b| a.name.cmp(&b.name));
                 enums
             },
@@ -1211,28 +1185,6 @@ pub(crate) fn reference_target_types(set: &PackageSet, targets: &[&str]) -> Vec<
     }
     types.sort();
     types
-}
-
-/// The codes a required binding to `value_set` is checked against: its
-/// expansion's codes (not the abstract ones), or why it is not checked (it
-/// does not expand offline, or is larger than [`MAX_ENUM_CODES`]). The code
-/// enums of the types and the rule tables of `fhirgen validate` both use it.
-pub(crate) fn binding_codes(
-    expander: &Expander<'_>,
-    value_set: &str,
-) -> Result<std::result::Result<Vec<crate::terminology::ExpandedCode>, String>> {
-    Ok(match expander.expand_binding(value_set)? {
-        Expansion::NotExpandable(why) => {
-            // The list of missing dependencies is in the loader's warnings.
-            let why = why.split("; these dependencies").next().unwrap_or(&why);
-            Err(format!("does not expand offline ({why})"))
-        }
-        Expansion::Enumerated(codes) if codes.len() > MAX_ENUM_CODES => Err(format!(
-            "has {} codes, more than {MAX_ENUM_CODES}",
-            codes.len()
-        )),
-        Expansion::Enumerated(codes) => Ok(codes.into_iter().filter(|c| !c.is_abstract).collect()),
-    })
 }
 
 /// Canonical URLs as code spans, for docs: `` `a`, `b` ``.

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use fhir_r4::AdministrativeGender;
 use fhirgen::package::Package;
 use fhirgen_buildrs_consumer::{
-    AdministrativeGender, ProfiledResource, UsCoreLaboratoryResultObservationProfile,
-    UsCorePatientProfile,
+    ProfiledResource, UsCoreLaboratoryResultObservationProfile, UsCorePatientProfile,
 };
 
 fn example(name: &str) -> serde_json::Value {

@@ -21,7 +21,7 @@ pub mod rules;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
-pub use ::fhirgen_runtime::{Error, Issue, NonEmpty};
+pub use ::fhirgen_runtime::{CodeEnum, Error, Issue, NonEmpty};
 pub use ::us_core_6_1_0;
 pub use extensions::*;
 pub use profiles::*;

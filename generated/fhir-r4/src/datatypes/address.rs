@@ -16,11 +16,15 @@ pub struct Address {
     /// home | work | temp | old | billing - purpose of this address
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AddressUse`](crate::AddressUse)
+    pub use_: ::std::option::Option<crate::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AddressType`](crate::AddressType)
+    pub type_: ::std::option::Option<crate::AddressTypeCode>,
     /// Text representation of the address
     ///
     /// `Address.text` 0..1

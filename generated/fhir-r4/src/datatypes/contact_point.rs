@@ -16,7 +16,9 @@ pub struct ContactPoint {
     /// phone | fax | email | pager | url | sms | other
     ///
     /// `ContactPoint.system` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`
-    pub system: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
+    pub system: ::std::option::Option<crate::ContactPointSystemCode>,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 0..1
@@ -24,7 +26,9 @@ pub struct ContactPoint {
     /// home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
+    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1

@@ -16,7 +16,9 @@ pub struct Contributor {
     /// author | editor | reviewer | endorser
     ///
     /// `Contributor.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contributor-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ContributorType`](crate::ContributorType)
+    pub type_: crate::ContributorTypeCode,
     /// Who contributed the content
     ///
     /// `Contributor.name` 1..1

@@ -16,7 +16,9 @@ pub struct DataRequirement {
     /// The type of the required data
     ///
     /// `DataRequirement.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/all-types|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`FhirAllTypes`](crate::FhirAllTypes)
+    pub type_: crate::FhirAllTypesCode,
     /// The profile of the required data
     ///
     /// `DataRequirement.profile` 0..*
@@ -380,7 +382,9 @@ pub struct DataRequirementSort {
     /// ascending | descending
     ///
     /// `DataRequirement.sort.direction` 1..1, required binding to `http://hl7.org/fhir/ValueSet/sort-direction|4.0.1`
-    pub direction: crate::Code,
+    ///
+    /// Codes: [`SortDirection`](crate::SortDirection)
+    pub direction: crate::SortDirectionCode,
 }
 impl ::fhirgen_runtime::Empty for DataRequirementSort {
     fn empty() -> Self {

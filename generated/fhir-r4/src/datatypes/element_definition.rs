@@ -24,7 +24,9 @@ pub struct ElementDefinition {
     /// xmlAttr | xmlText | typeAttr | cdaText | xhtml
     ///
     /// `ElementDefinition.representation` 0..*, required binding to `http://hl7.org/fhir/ValueSet/property-representation|4.0.1`
-    pub representation: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`PropertyRepresentation`](crate::PropertyRepresentation)
+    pub representation: ::std::vec::Vec<crate::PropertyRepresentationCode>,
     /// Name for this particular element (in a set of slices)
     ///
     /// `ElementDefinition.sliceName` 0..1
@@ -1560,7 +1562,9 @@ pub struct ElementDefinitionBinding {
     /// required | extensible | preferred | example
     ///
     /// `ElementDefinition.binding.strength` 1..1, required binding to `http://hl7.org/fhir/ValueSet/binding-strength|4.0.1`
-    pub strength: crate::Code,
+    ///
+    /// Codes: [`BindingStrength`](crate::BindingStrength)
+    pub strength: crate::BindingStrengthCode,
     /// Human explanation of the value set
     ///
     /// `ElementDefinition.binding.description` 0..1
@@ -1660,7 +1664,9 @@ pub struct ElementDefinitionConstraint {
     /// error | warning
     ///
     /// `ElementDefinition.constraint.severity` 1..1, required binding to `http://hl7.org/fhir/ValueSet/constraint-severity|4.0.1`
-    pub severity: crate::Code,
+    ///
+    /// Codes: [`ConstraintSeverity`](crate::ConstraintSeverity)
+    pub severity: crate::ConstraintSeverityCode,
     /// Human description of constraint
     ///
     /// `ElementDefinition.constraint.human` 1..1
@@ -3451,7 +3457,9 @@ pub struct ElementDefinitionSlicing {
     /// closed | open | openAtEnd
     ///
     /// `ElementDefinition.slicing.rules` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-slicing-rules|4.0.1`
-    pub rules: crate::Code,
+    ///
+    /// Codes: [`SlicingRules`](crate::SlicingRules)
+    pub rules: crate::SlicingRulesCode,
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionSlicing {
     fn empty() -> Self {
@@ -3541,7 +3549,9 @@ pub struct ElementDefinitionSlicingDiscriminator {
     /// value | exists | pattern | type | profile
     ///
     /// `ElementDefinition.slicing.discriminator.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/discriminator-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`DiscriminatorType`](crate::DiscriminatorType)
+    pub type_: crate::DiscriminatorTypeCode,
     /// Path to element value
     ///
     /// `ElementDefinition.slicing.discriminator.path` 1..1
@@ -3631,11 +3641,15 @@ pub struct ElementDefinitionType {
     /// contained | referenced | bundled - how aggregated
     ///
     /// `ElementDefinition.type.aggregation` 0..*, required binding to `http://hl7.org/fhir/ValueSet/resource-aggregation-mode|4.0.1`
-    pub aggregation: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`AggregationMode`](crate::AggregationMode)
+    pub aggregation: ::std::vec::Vec<crate::AggregationModeCode>,
     /// either | independent | specific
     ///
     /// `ElementDefinition.type.versioning` 0..1, required binding to `http://hl7.org/fhir/ValueSet/reference-version-rules|4.0.1`
-    pub versioning: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ReferenceVersionRules`](crate::ReferenceVersionRules)
+    pub versioning: ::std::option::Option<crate::ReferenceVersionRulesCode>,
 }
 impl ::fhirgen_runtime::Empty for ElementDefinitionType {
     fn empty() -> Self {

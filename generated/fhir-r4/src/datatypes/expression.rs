@@ -24,6 +24,8 @@ pub struct Expression {
     /// text/cql | text/fhirpath | application/x-fhir-query | etc.
     ///
     /// `Expression.language` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/expression-language`
+    ///
+    /// Codes: [`ExpressionLanguage`](crate::ExpressionLanguage)
     pub language: crate::Code,
     /// Expression in specified language
     ///

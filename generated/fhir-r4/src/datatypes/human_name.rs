@@ -16,7 +16,9 @@ pub struct HumanName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
-    pub use_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`NameUse`](crate::NameUse)
+    pub use_: ::std::option::Option<crate::NameUseCode>,
     /// Text representation of the full name
     ///
     /// `HumanName.text` 0..1

@@ -32,6 +32,8 @@ pub struct Meta {
     /// Security Labels applied to this resource
     ///
     /// `Meta.security` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
+    ///
+    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     pub security: ::std::vec::Vec<crate::Coding>,
     /// Tags applied to this resource
     ///

@@ -16,7 +16,9 @@ pub struct Narrative {
     /// generated | extensions | additional | empty
     ///
     /// `Narrative.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/narrative-status|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`NarrativeStatus`](crate::NarrativeStatus)
+    pub status: crate::NarrativeStatusCode,
     /// Limited xhtml content
     ///
     /// `Narrative.div` 1..1

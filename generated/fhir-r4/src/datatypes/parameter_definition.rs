@@ -20,7 +20,9 @@ pub struct ParameterDefinition {
     /// in | out
     ///
     /// `ParameterDefinition.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/operation-parameter-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`OperationParameterUse`](crate::OperationParameterUse)
+    pub use_: crate::OperationParameterUseCode,
     /// Minimum cardinality
     ///
     /// `ParameterDefinition.min` 0..1
@@ -36,7 +38,9 @@ pub struct ParameterDefinition {
     /// What type of value
     ///
     /// `ParameterDefinition.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/all-types|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`FhirAllTypes`](crate::FhirAllTypes)
+    pub type_: crate::FhirAllTypesCode,
     /// What profile the value is expected to be
     ///
     /// `ParameterDefinition.profile` 0..1

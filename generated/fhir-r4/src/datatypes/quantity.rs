@@ -20,7 +20,9 @@ pub struct Quantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    pub comparator: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
+    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 0..1

@@ -16,7 +16,9 @@ pub struct RelatedArtifact {
     /// documentation | justification | citation | predecessor | successor | derived-from | depends-on | composed-of
     ///
     /// `RelatedArtifact.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/related-artifact-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`RelatedArtifactType`](crate::RelatedArtifactType)
+    pub type_: crate::RelatedArtifactTypeCode,
     /// Short label
     ///
     /// `RelatedArtifact.label` 0..1

@@ -134,7 +134,9 @@ pub struct TimingRepeat {
     /// s | min | h | d | wk | mo | a - unit of time (UCUM)
     ///
     /// `Timing.repeat.durationUnit` 0..1, required binding to `http://hl7.org/fhir/ValueSet/units-of-time|4.0.1`
-    pub duration_unit: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`UnitsOfTime`](crate::UnitsOfTime)
+    pub duration_unit: ::std::option::Option<crate::UnitsOfTimeCode>,
     /// Event occurs frequency times per period
     ///
     /// `Timing.repeat.frequency` 0..1
@@ -154,11 +156,15 @@ pub struct TimingRepeat {
     /// s | min | h | d | wk | mo | a - unit of time (UCUM)
     ///
     /// `Timing.repeat.periodUnit` 0..1, required binding to `http://hl7.org/fhir/ValueSet/units-of-time|4.0.1`
-    pub period_unit: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`UnitsOfTime`](crate::UnitsOfTime)
+    pub period_unit: ::std::option::Option<crate::UnitsOfTimeCode>,
     /// mon | tue | wed | thu | fri | sat | sun
     ///
     /// `Timing.repeat.dayOfWeek` 0..*, required binding to `http://hl7.org/fhir/ValueSet/days-of-week|4.0.1`
-    pub day_of_week: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`DaysOfWeek`](crate::DaysOfWeek)
+    pub day_of_week: ::std::vec::Vec<crate::DaysOfWeekCode>,
     /// Time of day for action
     ///
     /// `Timing.repeat.timeOfDay` 0..*
@@ -166,7 +172,9 @@ pub struct TimingRepeat {
     /// Code for time period of occurrence
     ///
     /// `Timing.repeat.when` 0..*, required binding to `http://hl7.org/fhir/ValueSet/event-timing|4.0.1`
-    pub when: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`EventTiming`](crate::EventTiming)
+    pub when: ::std::vec::Vec<crate::EventTimingCode>,
     /// Minutes from event (before or after)
     ///
     /// `Timing.repeat.offset` 0..1

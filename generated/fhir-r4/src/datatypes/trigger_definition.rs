@@ -16,7 +16,9 @@ pub struct TriggerDefinition {
     /// named-event | periodic | data-changed | data-added | data-modified | data-removed | data-accessed | data-access-ended
     ///
     /// `TriggerDefinition.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/trigger-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`TriggerType`](crate::TriggerType)
+    pub type_: crate::TriggerTypeCode,
     /// Name or URI that identifies the event
     ///
     /// `TriggerDefinition.name` 0..1

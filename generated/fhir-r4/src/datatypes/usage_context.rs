@@ -16,6 +16,8 @@ pub struct UsageContext {
     /// Type of context being specified
     ///
     /// `UsageContext.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/usage-context-type`
+    ///
+    /// Codes: [`UsageContextType`](crate::UsageContextType)
     pub code: crate::Coding,
     /// Value that defines the context
     ///

@@ -44,7 +44,9 @@ pub struct Account {
     /// active | inactive | entered-in-error | on-hold | unknown
     ///
     /// `Account.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/account-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`AccountStatus`](crate::AccountStatus)
+    pub status: crate::AccountStatusCode,
     /// E.g. patient, expense, depreciation
     ///
     /// `Account.type` 0..1, example binding to `http://hl7.org/fhir/ValueSet/account-type`

@@ -64,7 +64,9 @@ pub struct ActivityDefinition {
     /// draft | active | retired | unknown
     ///
     /// `ActivityDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ActivityDefinition.experimental` 0..1
@@ -152,7 +154,9 @@ pub struct ActivityDefinition {
     /// Kind of resource
     ///
     /// `ActivityDefinition.kind` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-resource-types|4.0.1`
-    pub kind: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestResourceType`](crate::RequestResourceType)
+    pub kind: ::std::option::Option<crate::RequestResourceTypeCode>,
     /// What profile the resource needs to conform to
     ///
     /// `ActivityDefinition.profile` 0..1
@@ -164,11 +168,15 @@ pub struct ActivityDefinition {
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ActivityDefinition.intent` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`
-    pub intent: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
+    pub intent: ::std::option::Option<crate::RequestIntentCode>,
     /// routine | urgent | asap | stat
     ///
     /// `ActivityDefinition.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if the activity should not be performed
     ///
     /// `ActivityDefinition.doNotPerform` 0..1, modifier
@@ -843,7 +851,9 @@ pub struct ActivityDefinitionParticipant {
     /// patient | practitioner | related-person | device
     ///
     /// `ActivityDefinition.participant.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-participant-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ActionParticipantType`](crate::ActionParticipantType)
+    pub type_: crate::ActionParticipantTypeCode,
     /// E.g. Nurse, Surgeon, Parent, etc.
     ///
     /// `ActivityDefinition.participant.role` 0..1, example binding to `http://hl7.org/fhir/ValueSet/action-participant-role`

@@ -44,10 +44,14 @@ pub struct AdverseEvent {
     /// actual | potential
     ///
     /// `AdverseEvent.actuality` 1..1, required binding to `http://hl7.org/fhir/ValueSet/adverse-event-actuality|4.0.1`, modifier
-    pub actuality: crate::Code,
+    ///
+    /// Codes: [`AdverseEventActuality`](crate::AdverseEventActuality)
+    pub actuality: crate::AdverseEventActualityCode,
     /// product-problem | product-quality | product-use-error | wrong-dose | incorrect-prescribing-information | wrong-technique | wrong-route-of-administration | wrong-rate | wrong-duration | wrong-time | expired-drug | medical-device-use-error | problem-different-manufacturer | unsafe-physical-environment
     ///
     /// `AdverseEvent.category` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/adverse-event-category`
+    ///
+    /// Codes: [`AdverseEventCategory`](crate::AdverseEventCategory)
     pub category: ::std::vec::Vec<crate::CodeableConcept>,
     /// Type of the event itself in relation to the subject
     ///
@@ -88,10 +92,14 @@ pub struct AdverseEvent {
     /// mild | moderate | severe
     ///
     /// `AdverseEvent.severity` 0..1, required binding to `http://hl7.org/fhir/ValueSet/adverse-event-severity|4.0.1`
+    ///
+    /// Codes: [`AdverseEventSeverity`](crate::AdverseEventSeverity)
     pub severity: ::std::option::Option<crate::CodeableConcept>,
     /// resolved | recovering | ongoing | resolvedWithSequelae | fatal | unknown
     ///
     /// `AdverseEvent.outcome` 0..1, required binding to `http://hl7.org/fhir/ValueSet/adverse-event-outcome|4.0.1`
+    ///
+    /// Codes: [`AdverseEventOutcome`](crate::AdverseEventOutcome)
     pub outcome: ::std::option::Option<crate::CodeableConcept>,
     /// Who recorded the adverse event
     ///
@@ -268,11 +276,21 @@ impl ::fhirgen_runtime::Object for AdverseEvent {
                 25u16
             }
             "severity" => {
-                r.object_field(&mut self.severity)?;
+                r.bound_object_field(
+                    &mut self.severity,
+                    <crate::AdverseEventSeverity as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::AdverseEventSeverity as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 26u16
             }
             "outcome" => {
-                r.object_field(&mut self.outcome)?;
+                r.bound_object_field(
+                    &mut self.outcome,
+                    <crate::AdverseEventOutcome as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::AdverseEventOutcome as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 27u16
             }
             "recorder" => {

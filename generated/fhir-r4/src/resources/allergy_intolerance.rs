@@ -44,23 +44,33 @@ pub struct AllergyIntolerance {
     /// active | inactive | resolved
     ///
     /// `AllergyIntolerance.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical|4.0.1`, modifier
+    ///
+    /// Codes: [`AllergyIntoleranceClinicalStatusCodes`](crate::AllergyIntoleranceClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<crate::CodeableConcept>,
     /// unconfirmed | confirmed | refuted | entered-in-error
     ///
     /// `AllergyIntolerance.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-verification|4.0.1`, modifier
+    ///
+    /// Codes: [`AllergyIntoleranceVerificationStatusCodes`](crate::AllergyIntoleranceVerificationStatusCodes)
     pub verification_status: ::std::option::Option<crate::CodeableConcept>,
     /// allergy | intolerance - Underlying mechanism (if known)
     ///
     /// `AllergyIntolerance.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AllergyIntoleranceType`](crate::AllergyIntoleranceType)
+    pub type_: ::std::option::Option<crate::AllergyIntoleranceTypeCode>,
     /// food | medication | environment | biologic
     ///
     /// `AllergyIntolerance.category` 0..*, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-category|4.0.1`
-    pub category: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`AllergyIntoleranceCategory`](crate::AllergyIntoleranceCategory)
+    pub category: ::std::vec::Vec<crate::AllergyIntoleranceCategoryCode>,
     /// low | high | unable-to-assess
     ///
     /// `AllergyIntolerance.criticality` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality|4.0.1`
-    pub criticality: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AllergyIntoleranceCriticality`](crate::AllergyIntoleranceCriticality)
+    pub criticality: ::std::option::Option<crate::AllergyIntoleranceCriticalityCode>,
     /// Code that identifies the allergy or intolerance
     ///
     /// `AllergyIntolerance.code` 0..1, example binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-code`
@@ -185,11 +195,21 @@ impl ::fhirgen_runtime::Object for AllergyIntolerance {
                 10u16
             }
             "clinicalStatus" => {
-                r.object_field(&mut self.clinical_status)?;
+                r.bound_object_field(
+                    &mut self.clinical_status,
+                    <crate::AllergyIntoleranceClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::AllergyIntoleranceClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 11u16
             }
             "verificationStatus" => {
-                r.object_field(&mut self.verification_status)?;
+                r.bound_object_field(
+                    &mut self.verification_status,
+                    <crate::AllergyIntoleranceVerificationStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::AllergyIntoleranceVerificationStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 12u16
             }
             "type" => {
@@ -396,7 +416,9 @@ pub struct AllergyIntoleranceReaction {
     /// mild | moderate | severe (of event as a whole)
     ///
     /// `AllergyIntolerance.reaction.severity` 0..1, required binding to `http://hl7.org/fhir/ValueSet/reaction-event-severity|4.0.1`
-    pub severity: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AllergyIntoleranceSeverity`](crate::AllergyIntoleranceSeverity)
+    pub severity: ::std::option::Option<crate::AllergyIntoleranceSeverityCode>,
     /// How the subject was exposed to the substance
     ///
     /// `AllergyIntolerance.reaction.exposureRoute` 0..1, example binding to `http://hl7.org/fhir/ValueSet/route-codes`

@@ -44,7 +44,9 @@ pub struct Appointment {
     /// proposed | pending | booked | arrived | fulfilled | cancelled | noshow | entered-in-error | checked-in | waitlist
     ///
     /// `Appointment.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/appointmentstatus|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`AppointmentStatus`](crate::AppointmentStatus)
+    pub status: crate::AppointmentStatusCode,
     /// The coded reason for the appointment being cancelled
     ///
     /// `Appointment.cancelationReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/appointment-cancellation-reason`
@@ -428,6 +430,8 @@ pub struct AppointmentParticipant {
     /// Role of participant in the appointment
     ///
     /// `Appointment.participant.type` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/encounter-participant-type`
+    ///
+    /// Codes: [`ParticipantType`](crate::ParticipantType)
     pub type_: ::std::vec::Vec<crate::CodeableConcept>,
     /// Person, Location/HealthcareService or Device
     ///
@@ -436,11 +440,15 @@ pub struct AppointmentParticipant {
     /// required | optional | information-only
     ///
     /// `Appointment.participant.required` 0..1, required binding to `http://hl7.org/fhir/ValueSet/participantrequired|4.0.1`
-    pub required: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ParticipantRequired`](crate::ParticipantRequired)
+    pub required: ::std::option::Option<crate::ParticipantRequiredCode>,
     /// accepted | declined | tentative | needs-action
     ///
     /// `Appointment.participant.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/participationstatus|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ParticipationStatus`](crate::ParticipationStatus)
+    pub status: crate::ParticipationStatusCode,
     /// Participation period of the actor
     ///
     /// `Appointment.participant.period` 0..1

@@ -56,6 +56,8 @@ pub struct AppointmentResponse {
     /// Role of participant in the appointment
     ///
     /// `AppointmentResponse.participantType` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/encounter-participant-type`
+    ///
+    /// Codes: [`ParticipantType`](crate::ParticipantType)
     pub participant_type: ::std::vec::Vec<crate::CodeableConcept>,
     /// Person, Location, HealthcareService, or Device
     ///
@@ -64,7 +66,9 @@ pub struct AppointmentResponse {
     /// accepted | declined | tentative | needs-action
     ///
     /// `AppointmentResponse.participantStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/participationstatus|4.0.1`, modifier
-    pub participant_status: crate::Code,
+    ///
+    /// Codes: [`ParticipationStatus`](crate::ParticipationStatus)
+    pub participant_status: crate::ParticipationStatusCode,
     /// Additional comments
     ///
     /// `AppointmentResponse.comment` 0..1

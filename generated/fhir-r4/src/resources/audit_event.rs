@@ -40,15 +40,21 @@ pub struct AuditEvent {
     /// Type/identifier of event
     ///
     /// `AuditEvent.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/audit-event-type`
+    ///
+    /// Codes: [`AuditEventId`](crate::AuditEventId)
     pub type_: crate::Coding,
     /// More specific type/id for the event
     ///
     /// `AuditEvent.subtype` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/audit-event-sub-type`
+    ///
+    /// Codes: [`AuditEventSubType`](crate::AuditEventSubType)
     pub subtype: ::std::vec::Vec<crate::Coding>,
     /// Type of action performed during the event
     ///
     /// `AuditEvent.action` 0..1, required binding to `http://hl7.org/fhir/ValueSet/audit-event-action|4.0.1`
-    pub action: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AuditEventAction`](crate::AuditEventAction)
+    pub action: ::std::option::Option<crate::AuditEventActionCode>,
     /// When the activity occurred
     ///
     /// `AuditEvent.period` 0..1
@@ -60,7 +66,9 @@ pub struct AuditEvent {
     /// Whether the event succeeded or failed
     ///
     /// `AuditEvent.outcome` 0..1, required binding to `http://hl7.org/fhir/ValueSet/audit-event-outcome|4.0.1`
-    pub outcome: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AuditEventOutcome`](crate::AuditEventOutcome)
+    pub outcome: ::std::option::Option<crate::AuditEventOutcomeCode>,
     /// Description of the event outcome
     ///
     /// `AuditEvent.outcomeDesc` 0..1
@@ -68,6 +76,8 @@ pub struct AuditEvent {
     /// The purposeOfUse of the event
     ///
     /// `AuditEvent.purposeOfEvent` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`
+    ///
+    /// Codes: [`V3PurposeOfUse`](crate::V3PurposeOfUse)
     pub purpose_of_event: ::std::vec::Vec<crate::CodeableConcept>,
     /// Actor involved in the event
     ///
@@ -297,6 +307,8 @@ pub struct AuditEventAgent {
     /// How agent participated
     ///
     /// `AuditEvent.agent.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/participation-role-type`
+    ///
+    /// Codes: [`ParticipationRoleType`](crate::ParticipationRoleType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Agent role in the event
     ///
@@ -329,6 +341,8 @@ pub struct AuditEventAgent {
     /// Type of media
     ///
     /// `AuditEvent.agent.media` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/dicm-405-mediatype`
+    ///
+    /// Codes: [`MediaTypeCode`](crate::MediaTypeCode)
     pub media: ::std::option::Option<crate::Coding>,
     /// Logical network location for application activity
     ///
@@ -337,6 +351,8 @@ pub struct AuditEventAgent {
     /// Reason given for this user
     ///
     /// `AuditEvent.agent.purposeOfUse` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`
+    ///
+    /// Codes: [`V3PurposeOfUse`](crate::V3PurposeOfUse)
     pub purpose_of_use: ::std::vec::Vec<crate::CodeableConcept>,
 }
 impl ::fhirgen_runtime::Empty for AuditEventAgent {
@@ -491,7 +507,9 @@ pub struct AuditEventAgentNetwork {
     /// The type of network access point
     ///
     /// `AuditEvent.agent.network.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/network-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AuditEventAgentNetworkType`](crate::AuditEventAgentNetworkType)
+    pub type_: ::std::option::Option<crate::AuditEventAgentNetworkTypeCode>,
 }
 impl ::fhirgen_runtime::Empty for AuditEventAgentNetwork {
     fn empty() -> Self {
@@ -579,18 +597,26 @@ pub struct AuditEventEntity {
     /// Type of entity involved
     ///
     /// `AuditEvent.entity.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/audit-entity-type`
+    ///
+    /// Codes: [`AuditEventEntityType`](crate::AuditEventEntityType)
     pub type_: ::std::option::Option<crate::Coding>,
     /// What role the entity played
     ///
     /// `AuditEvent.entity.role` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/object-role`
+    ///
+    /// Codes: [`AuditEventEntityRole`](crate::AuditEventEntityRole)
     pub role: ::std::option::Option<crate::Coding>,
     /// Life-cycle stage for the entity
     ///
     /// `AuditEvent.entity.lifecycle` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/object-lifecycle-events`
+    ///
+    /// Codes: [`ObjectLifecycleEvents`](crate::ObjectLifecycleEvents)
     pub lifecycle: ::std::option::Option<crate::Coding>,
     /// Security labels on the entity
     ///
     /// `AuditEvent.entity.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
+    ///
+    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<crate::Coding>,
     /// Descriptor for entity
     ///
@@ -857,6 +883,8 @@ pub struct AuditEventSource {
     /// The type of source where event originated
     ///
     /// `AuditEvent.source.type` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/audit-source-type`
+    ///
+    /// Codes: [`AuditEventSourceType`](crate::AuditEventSourceType)
     pub type_: ::std::vec::Vec<crate::Coding>,
 }
 impl ::fhirgen_runtime::Empty for AuditEventSource {

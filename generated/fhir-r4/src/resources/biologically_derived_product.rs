@@ -44,7 +44,11 @@ pub struct BiologicallyDerivedProduct {
     /// organ | tissue | fluid | cells | biologicalAgent
     ///
     /// `BiologicallyDerivedProduct.productCategory` 0..1, required binding to `http://hl7.org/fhir/ValueSet/product-category|4.0.1`
-    pub product_category: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`BiologicallyDerivedProductCategory`](crate::BiologicallyDerivedProductCategory)
+    pub product_category: ::std::option::Option<
+        crate::BiologicallyDerivedProductCategoryCode,
+    >,
     /// What this biologically derived product is
     ///
     /// `BiologicallyDerivedProduct.productCode` 0..1
@@ -52,7 +56,9 @@ pub struct BiologicallyDerivedProduct {
     /// available | unavailable
     ///
     /// `BiologicallyDerivedProduct.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/product-status|4.0.1`
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`BiologicallyDerivedProductStatus`](crate::BiologicallyDerivedProductStatus)
+    pub status: ::std::option::Option<crate::BiologicallyDerivedProductStatusCode>,
     /// Procedure request
     ///
     /// `BiologicallyDerivedProduct.request` 0..*
@@ -605,7 +611,9 @@ pub struct BiologicallyDerivedProductStorage {
     /// farenheit | celsius | kelvin
     ///
     /// `BiologicallyDerivedProduct.storage.scale` 0..1, required binding to `http://hl7.org/fhir/ValueSet/product-storage-scale|4.0.1`
-    pub scale: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`BiologicallyDerivedProductStorageScale`](crate::BiologicallyDerivedProductStorageScale)
+    pub scale: ::std::option::Option<crate::BiologicallyDerivedProductStorageScaleCode>,
     /// Storage timeperiod
     ///
     /// `BiologicallyDerivedProduct.storage.duration` 0..1

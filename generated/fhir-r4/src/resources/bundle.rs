@@ -28,7 +28,9 @@ pub struct Bundle {
     /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
     ///
     /// `Bundle.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/bundle-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`BundleType`](crate::BundleType)
+    pub type_: crate::BundleTypeCode,
     /// When the bundle was assembled
     ///
     /// `Bundle.timestamp` 0..1
@@ -332,7 +334,9 @@ pub struct BundleEntryRequest {
     /// GET | HEAD | POST | PUT | DELETE | PATCH
     ///
     /// `Bundle.entry.request.method` 1..1, required binding to `http://hl7.org/fhir/ValueSet/http-verb|4.0.1`
-    pub method: crate::Code,
+    ///
+    /// Codes: [`HttpVerb`](crate::HttpVerb)
+    pub method: crate::HttpVerbCode,
     /// URL for HTTP equivalent of this entry
     ///
     /// `Bundle.entry.request.url` 1..1
@@ -608,7 +612,9 @@ pub struct BundleEntrySearch {
     /// match | include | outcome - why this is in the result set
     ///
     /// `Bundle.entry.search.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/search-entry-mode|4.0.1`
-    pub mode: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SearchEntryMode`](crate::SearchEntryMode)
+    pub mode: ::std::option::Option<crate::SearchEntryModeCode>,
     /// Search ranking (between 0 and 1)
     ///
     /// `Bundle.entry.search.score` 0..1

@@ -56,7 +56,9 @@ pub struct CapabilityStatement {
     /// draft | active | retired | unknown
     ///
     /// `CapabilityStatement.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `CapabilityStatement.experimental` 0..1
@@ -96,7 +98,9 @@ pub struct CapabilityStatement {
     /// instance | capability | requirements
     ///
     /// `CapabilityStatement.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/capability-statement-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`CapabilityStatementKind`](crate::CapabilityStatementKind)
+    pub kind: crate::CapabilityStatementKindCode,
     /// Canonical URL of another capability statement this implements
     ///
     /// `CapabilityStatement.instantiates` 0..*
@@ -116,7 +120,9 @@ pub struct CapabilityStatement {
     /// FHIR Version the system supports
     ///
     /// `CapabilityStatement.fhirVersion` 1..1, required binding to `http://hl7.org/fhir/ValueSet/FHIR-version|4.0.1`
-    pub fhir_version: crate::Code,
+    ///
+    /// Codes: [`FhirVersion`](crate::FhirVersion)
+    pub fhir_version: crate::FhirVersionCode,
     /// formats supported (xml | json | ttl | mime type)
     ///
     /// `CapabilityStatement.format` 1..*, required binding to `http://hl7.org/fhir/ValueSet/mimetypes|4.0.1`
@@ -527,7 +533,9 @@ pub struct CapabilityStatementDocument {
     /// producer | consumer
     ///
     /// `CapabilityStatement.document.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`DocumentMode`](crate::DocumentMode)
+    pub mode: crate::DocumentModeCode,
     /// Description of document support
     ///
     /// `CapabilityStatement.document.documentation` 0..1
@@ -846,6 +854,8 @@ pub struct CapabilityStatementMessagingEndpoint {
     /// http | ftp | mllp +
     ///
     /// `CapabilityStatement.messaging.endpoint.protocol` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/message-transport`
+    ///
+    /// Codes: [`MessageTransport`](crate::MessageTransport)
     pub protocol: crate::Coding,
     /// Network address or identifier of the end-point
     ///
@@ -930,7 +940,9 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     /// sender | receiver
     ///
     /// `CapabilityStatement.messaging.supportedMessage.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-capability-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`EventCapabilityMode`](crate::EventCapabilityMode)
+    pub mode: crate::EventCapabilityModeCode,
     /// Message supported by this system
     ///
     /// `CapabilityStatement.messaging.supportedMessage.definition` 1..1
@@ -1018,7 +1030,9 @@ pub struct CapabilityStatementRest {
     /// client | server
     ///
     /// `CapabilityStatement.rest.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/restful-capability-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`RestfulCapabilityMode`](crate::RestfulCapabilityMode)
+    pub mode: crate::RestfulCapabilityModeCode,
     /// General description of implementation
     ///
     /// `CapabilityStatement.rest.documentation` 0..1
@@ -1180,7 +1194,9 @@ pub struct CapabilityStatementRestInteraction {
     /// transaction | batch | search-system | history-system
     ///
     /// `CapabilityStatement.rest.interaction.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/system-restful-interaction|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`SystemRestfulInteraction`](crate::SystemRestfulInteraction)
+    pub code: crate::SystemRestfulInteractionCode,
     /// Anything special about operation behavior
     ///
     /// `CapabilityStatement.rest.interaction.documentation` 0..1
@@ -1271,7 +1287,9 @@ pub struct CapabilityStatementRestResource {
     /// A resource type that is supported
     ///
     /// `CapabilityStatement.rest.resource.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub type_: crate::ResourceTypeCode,
     /// Base System profile for all uses of resource
     ///
     /// `CapabilityStatement.rest.resource.profile` 0..1
@@ -1291,7 +1309,9 @@ pub struct CapabilityStatementRestResource {
     /// no-version | versioned | versioned-update
     ///
     /// `CapabilityStatement.rest.resource.versioning` 0..1, required binding to `http://hl7.org/fhir/ValueSet/versioning-policy|4.0.1`
-    pub versioning: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ResourceVersionPolicy`](crate::ResourceVersionPolicy)
+    pub versioning: ::std::option::Option<crate::ResourceVersionPolicyCode>,
     /// Whether vRead can return past versions
     ///
     /// `CapabilityStatement.rest.resource.readHistory` 0..1
@@ -1307,7 +1327,9 @@ pub struct CapabilityStatementRestResource {
     /// not-supported | modified-since | not-match | full-support
     ///
     /// `CapabilityStatement.rest.resource.conditionalRead` 0..1, required binding to `http://hl7.org/fhir/ValueSet/conditional-read-status|4.0.1`
-    pub conditional_read: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ConditionalReadStatus`](crate::ConditionalReadStatus)
+    pub conditional_read: ::std::option::Option<crate::ConditionalReadStatusCode>,
     /// If allows/uses conditional update
     ///
     /// `CapabilityStatement.rest.resource.conditionalUpdate` 0..1
@@ -1315,11 +1337,15 @@ pub struct CapabilityStatementRestResource {
     /// not-supported | single | multiple - how conditional delete is supported
     ///
     /// `CapabilityStatement.rest.resource.conditionalDelete` 0..1, required binding to `http://hl7.org/fhir/ValueSet/conditional-delete-status|4.0.1`
-    pub conditional_delete: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ConditionalDeleteStatus`](crate::ConditionalDeleteStatus)
+    pub conditional_delete: ::std::option::Option<crate::ConditionalDeleteStatusCode>,
     /// literal | logical | resolves | enforced | local
     ///
     /// `CapabilityStatement.rest.resource.referencePolicy` 0..*, required binding to `http://hl7.org/fhir/ValueSet/reference-handling-policy|4.0.1`
-    pub reference_policy: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`ReferenceHandlingPolicy`](crate::ReferenceHandlingPolicy)
+    pub reference_policy: ::std::vec::Vec<crate::ReferenceHandlingPolicyCode>,
     /// _include values supported by the server
     ///
     /// `CapabilityStatement.rest.resource.searchInclude` 0..*
@@ -1606,7 +1632,9 @@ pub struct CapabilityStatementRestResourceInteraction {
     /// read | vread | update | patch | delete | history-instance | history-type | create | search-type
     ///
     /// `CapabilityStatement.rest.resource.interaction.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/type-restful-interaction|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`TypeRestfulInteraction`](crate::TypeRestfulInteraction)
+    pub code: crate::TypeRestfulInteractionCode,
     /// Anything special about operation behavior
     ///
     /// `CapabilityStatement.rest.resource.interaction.documentation` 0..1
@@ -1810,7 +1838,9 @@ pub struct CapabilityStatementRestResourceSearchParam {
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
     /// `CapabilityStatement.rest.resource.searchParam.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/search-param-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`SearchParamType`](crate::SearchParamType)
+    pub type_: crate::SearchParamTypeCode,
     /// Server-specific usage
     ///
     /// `CapabilityStatement.rest.resource.searchParam.documentation` 0..1
@@ -1925,6 +1955,8 @@ pub struct CapabilityStatementRestSecurity {
     /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
     ///
     /// `CapabilityStatement.rest.security.service` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/restful-security-service`
+    ///
+    /// Codes: [`RestfulSecurityService`](crate::RestfulSecurityService)
     pub service: ::std::vec::Vec<crate::CodeableConcept>,
     /// General description of how security works
     ///

@@ -64,11 +64,15 @@ pub struct CarePlan {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `CarePlan.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// proposal | plan | order | option
     ///
     /// `CarePlan.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`CarePlanIntent`](crate::CarePlanIntent)
+    pub intent: crate::CarePlanIntentCode,
     /// Type of plan
     ///
     /// `CarePlan.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/care-plan-category`
@@ -552,7 +556,9 @@ pub struct CarePlanActivityDetail {
     /// Appointment | CommunicationRequest | DeviceRequest | MedicationRequest | NutritionOrder | Task | ServiceRequest | VisionPrescription
     ///
     /// `CarePlan.activity.detail.kind` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-activity-kind|4.0.1`
-    pub kind: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`CarePlanActivityKind`](crate::CarePlanActivityKind)
+    pub kind: ::std::option::Option<crate::CarePlanActivityKindCode>,
     /// Instantiates FHIR protocol or definition
     ///
     /// `CarePlan.activity.detail.instantiatesCanonical` 0..*
@@ -580,7 +586,9 @@ pub struct CarePlanActivityDetail {
     /// not-started | scheduled | in-progress | on-hold | completed | cancelled | stopped | unknown | entered-in-error
     ///
     /// `CarePlan.activity.detail.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-activity-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`CarePlanActivityStatus`](crate::CarePlanActivityStatus)
+    pub status: crate::CarePlanActivityStatusCode,
     /// Reason for current status
     ///
     /// `CarePlan.activity.detail.statusReason` 0..1

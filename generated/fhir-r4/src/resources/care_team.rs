@@ -44,7 +44,9 @@ pub struct CareTeam {
     /// proposed | active | suspended | inactive | entered-in-error
     ///
     /// `CareTeam.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-team-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`CareTeamStatus`](crate::CareTeamStatus)
+    pub status: ::std::option::Option<crate::CareTeamStatusCode>,
     /// Type of team
     ///
     /// `CareTeam.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/care-team-category`

@@ -64,7 +64,9 @@ pub struct CatalogEntry {
     /// draft | active | retired | unknown
     ///
     /// `CatalogEntry.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: ::std::option::Option<crate::PublicationStatusCode>,
     /// The time period in which this catalog entry is expected to be active
     ///
     /// `CatalogEntry.validityPeriod` 0..1
@@ -315,7 +317,9 @@ pub struct CatalogEntryRelatedEntry {
     /// triggers | is-replaced-by
     ///
     /// `CatalogEntry.relatedEntry.relationtype` 1..1, required binding to `http://hl7.org/fhir/ValueSet/relation-type|4.0.1`
-    pub relationtype: crate::Code,
+    ///
+    /// Codes: [`CatalogEntryRelationType`](crate::CatalogEntryRelationType)
+    pub relationtype: crate::CatalogEntryRelationTypeCode,
     /// The reference to the related item
     ///
     /// `CatalogEntry.relatedEntry.item` 1..1

@@ -52,7 +52,9 @@ pub struct ChargeItem {
     /// planned | billable | not-billable | aborted | billed | entered-in-error | unknown
     ///
     /// `ChargeItem.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/chargeitem-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ChargeItemStatus`](crate::ChargeItemStatus)
+    pub status: crate::ChargeItemStatusCode,
     /// Part of referenced ChargeItem
     ///
     /// `ChargeItem.partOf` 0..*

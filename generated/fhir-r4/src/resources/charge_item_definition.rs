@@ -68,7 +68,9 @@ pub struct ChargeItemDefinition {
     /// draft | active | retired | unknown
     ///
     /// `ChargeItemDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ChargeItemDefinition.experimental` 0..1
@@ -648,7 +650,9 @@ pub struct ChargeItemDefinitionPropertyGroupPriceComponent {
     /// base | surcharge | deduction | discount | tax | informational
     ///
     /// `ChargeItemDefinition.propertyGroup.priceComponent.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/invoice-priceComponentType|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`InvoicePriceComponentType`](crate::InvoicePriceComponentType)
+    pub type_: crate::InvoicePriceComponentTypeCode,
     /// Code identifying the specific component
     ///
     /// `ChargeItemDefinition.propertyGroup.priceComponent.code` 0..1

@@ -44,10 +44,14 @@ pub struct Claim {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `Claim.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Category or discipline
     ///
     /// `Claim.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/claim-type`
+    ///
+    /// Codes: [`ClaimTypeCodes`](crate::ClaimTypeCodes)
     pub type_: crate::CodeableConcept,
     /// More granular claim type
     ///
@@ -56,7 +60,9 @@ pub struct Claim {
     /// claim | preauthorization | predetermination
     ///
     /// `Claim.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/claim-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`Use`](crate::Use)
+    pub use_: crate::UseCode,
     /// The recipient of the products and services
     ///
     /// `Claim.patient` 1..1
@@ -461,6 +467,8 @@ pub struct ClaimAccident {
     /// The nature of the accident
     ///
     /// `Claim.accident.type` 0..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActIncidentCode`
+    ///
+    /// Codes: [`V3ActIncidentCode`](crate::V3ActIncidentCode)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Where the event occurred
     ///

@@ -44,10 +44,14 @@ pub struct ClaimResponse {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `ClaimResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// More granular claim type
     ///
     /// `ClaimResponse.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/claim-type`
+    ///
+    /// Codes: [`ClaimTypeCodes`](crate::ClaimTypeCodes)
     pub type_: crate::CodeableConcept,
     /// More granular claim type
     ///
@@ -56,7 +60,9 @@ pub struct ClaimResponse {
     /// claim | preauthorization | predetermination
     ///
     /// `ClaimResponse.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/claim-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`Use`](crate::Use)
+    pub use_: crate::UseCode,
     /// The recipient of the products and services
     ///
     /// `ClaimResponse.patient` 1..1
@@ -80,7 +86,9 @@ pub struct ClaimResponse {
     /// queued | complete | error | partial
     ///
     /// `ClaimResponse.outcome` 1..1, required binding to `http://hl7.org/fhir/ValueSet/remittance-outcome|4.0.1`
-    pub outcome: crate::Code,
+    ///
+    /// Codes: [`ClaimProcessingCodes`](crate::ClaimProcessingCodes)
+    pub outcome: crate::ClaimProcessingCodesCode,
     /// Disposition Message
     ///
     /// `ClaimResponse.disposition` 0..1
@@ -1914,7 +1922,9 @@ pub struct ClaimResponseProcessNote {
     /// display | print | printoper
     ///
     /// `ClaimResponse.processNote.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/note-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`NoteType`](crate::NoteType)
+    pub type_: ::std::option::Option<crate::NoteTypeCode>,
     /// Note explanatory text
     ///
     /// `ClaimResponse.processNote.text` 1..1

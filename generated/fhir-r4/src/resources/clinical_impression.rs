@@ -44,7 +44,9 @@ pub struct ClinicalImpression {
     /// in-progress | completed | entered-in-error
     ///
     /// `ClinicalImpression.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/clinicalimpression-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ClinicalImpressionStatus`](crate::ClinicalImpressionStatus)
+    pub status: crate::ClinicalImpressionStatusCode,
     /// Reason for current status
     ///
     /// `ClinicalImpression.statusReason` 0..1

@@ -60,7 +60,9 @@ pub struct CodeSystem {
     /// draft | active | retired | unknown
     ///
     /// `CodeSystem.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `CodeSystem.experimental` 0..1
@@ -108,7 +110,9 @@ pub struct CodeSystem {
     /// grouped-by | is-a | part-of | classified-with
     ///
     /// `CodeSystem.hierarchyMeaning` 0..1, required binding to `http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning|4.0.1`
-    pub hierarchy_meaning: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`CodeSystemHierarchyMeaning`](crate::CodeSystemHierarchyMeaning)
+    pub hierarchy_meaning: ::std::option::Option<crate::CodeSystemHierarchyMeaningCode>,
     /// If code system defines a compositional grammar
     ///
     /// `CodeSystem.compositional` 0..1
@@ -120,7 +124,9 @@ pub struct CodeSystem {
     /// not-present | example | fragment | complete | supplement
     ///
     /// `CodeSystem.content` 1..1, required binding to `http://hl7.org/fhir/ValueSet/codesystem-content-mode|4.0.1`
-    pub content: crate::Code,
+    ///
+    /// Codes: [`CodeSystemContentMode`](crate::CodeSystemContentMode)
+    pub content: crate::CodeSystemContentModeCode,
     /// Canonical URL of Code System this adds designations and properties to
     ///
     /// `CodeSystem.supplements` 0..1
@@ -653,6 +659,8 @@ pub struct CodeSystemConceptDesignation {
     /// Details how this designation would be used
     ///
     /// `CodeSystem.concept.designation.use` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/designation-use`
+    ///
+    /// Codes: [`DesignationUse`](crate::DesignationUse)
     pub use_: ::std::option::Option<crate::Coding>,
     /// The text value for this designation
     ///
@@ -1026,7 +1034,9 @@ pub struct CodeSystemFilter {
     /// = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
     ///
     /// `CodeSystem.filter.operator` 1..*, required binding to `http://hl7.org/fhir/ValueSet/filter-operator|4.0.1`
-    pub operator: ::fhirgen_runtime::NonEmpty<crate::Code>,
+    ///
+    /// Codes: [`FilterOperator`](crate::FilterOperator)
+    pub operator: ::fhirgen_runtime::NonEmpty<crate::FilterOperatorCode>,
     /// What to use for the value
     ///
     /// `CodeSystem.filter.value` 1..1
@@ -1154,7 +1164,9 @@ pub struct CodeSystemProperty {
     /// code | Coding | string | integer | boolean | dateTime | decimal
     ///
     /// `CodeSystem.property.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/concept-property-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`PropertyType`](crate::PropertyType)
+    pub type_: crate::PropertyTypeCode,
 }
 impl ::fhirgen_runtime::Empty for CodeSystemProperty {
     fn empty() -> Self {

@@ -64,7 +64,9 @@ pub struct Communication {
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
     /// `Communication.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EventStatus`](crate::EventStatus)
+    pub status: crate::EventStatusCode,
     /// Reason for current status
     ///
     /// `Communication.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/communication-not-done-reason`
@@ -76,7 +78,9 @@ pub struct Communication {
     /// routine | urgent | asap | stat
     ///
     /// `Communication.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// A channel of communication
     ///
     /// `Communication.medium` 0..*, example binding to `http://terminology.hl7.org/ValueSet/v3-ParticipationMode`

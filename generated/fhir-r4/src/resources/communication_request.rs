@@ -56,7 +56,9 @@ pub struct CommunicationRequest {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `CommunicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// Reason for current status
     ///
     /// `CommunicationRequest.statusReason` 0..1
@@ -68,7 +70,9 @@ pub struct CommunicationRequest {
     /// routine | urgent | asap | stat
     ///
     /// `CommunicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `CommunicationRequest.doNotPerform` 0..1, modifier

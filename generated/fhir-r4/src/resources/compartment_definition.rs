@@ -52,7 +52,9 @@ pub struct CompartmentDefinition {
     /// draft | active | retired | unknown
     ///
     /// `CompartmentDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `CompartmentDefinition.experimental` 0..1
@@ -84,7 +86,9 @@ pub struct CompartmentDefinition {
     /// Patient | Encounter | RelatedPerson | Practitioner | Device
     ///
     /// `CompartmentDefinition.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/compartment-type|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`CompartmentType`](crate::CompartmentType)
+    pub code: crate::CompartmentTypeCode,
     /// Whether the search syntax is supported
     ///
     /// `CompartmentDefinition.search` 1..1
@@ -356,7 +360,9 @@ pub struct CompartmentDefinitionResource {
     /// Name of resource type
     ///
     /// `CompartmentDefinition.resource.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub code: crate::ResourceTypeCode,
     /// Search Parameter Name, or chained parameters
     ///
     /// `CompartmentDefinition.resource.param` 0..*

@@ -44,7 +44,9 @@ pub struct Composition {
     /// preliminary | final | amended | entered-in-error
     ///
     /// `Composition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`CompositionStatus`](crate::CompositionStatus)
+    pub status: crate::CompositionStatusCode,
     /// Kind of composition (LOINC if possible)
     ///
     /// `Composition.type` 1..1, preferred binding to `http://hl7.org/fhir/ValueSet/doc-typecodes`
@@ -76,7 +78,11 @@ pub struct Composition {
     /// As defined by affinity domain
     ///
     /// `Composition.confidentiality` 0..1, required binding to `http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification|2014-03-26`
-    pub confidentiality: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`V3ConfidentialityClassification`](crate::V3ConfidentialityClassification)
+    pub confidentiality: ::std::option::Option<
+        crate::V3ConfidentialityClassificationCode,
+    >,
     /// Attests to accuracy of composition
     ///
     /// `Composition.attester` 0..*
@@ -338,7 +344,9 @@ pub struct CompositionAttester {
     /// personal | professional | legal | official
     ///
     /// `Composition.attester.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/composition-attestation-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`CompositionAttestationMode`](crate::CompositionAttestationMode)
+    pub mode: crate::CompositionAttestationModeCode,
     /// When the composition was attested
     ///
     /// `Composition.attester.time` 0..1
@@ -526,7 +534,9 @@ pub struct CompositionRelatesTo {
     /// replaces | transforms | signs | appends
     ///
     /// `Composition.relatesTo.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-relationship-type|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`DocumentRelationshipType`](crate::DocumentRelationshipType)
+    pub code: crate::DocumentRelationshipTypeCode,
     /// Target of the relationship
     ///
     /// `Composition.relatesTo.target[x]` 1..1
@@ -642,7 +652,9 @@ pub struct CompositionSection {
     /// working | snapshot | changes
     ///
     /// `Composition.section.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/list-mode|4.0.1`
-    pub mode: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ListMode`](crate::ListMode)
+    pub mode: ::std::option::Option<crate::ListModeCode>,
     /// Order of section entries
     ///
     /// `Composition.section.orderedBy` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/list-order`

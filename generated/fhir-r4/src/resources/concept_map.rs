@@ -60,7 +60,9 @@ pub struct ConceptMap {
     /// draft | active | retired | unknown
     ///
     /// `ConceptMap.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ConceptMap.experimental` 0..1
@@ -662,7 +664,9 @@ pub struct ConceptMapGroupElementTarget {
     /// relatedto | equivalent | equal | wider | subsumes | narrower | specializes | inexact | unmatched | disjoint
     ///
     /// `ConceptMap.group.element.target.equivalence` 1..1, required binding to `http://hl7.org/fhir/ValueSet/concept-map-equivalence|4.0.1`, modifier
-    pub equivalence: crate::Code,
+    ///
+    /// Codes: [`ConceptMapEquivalence`](crate::ConceptMapEquivalence)
+    pub equivalence: crate::ConceptMapEquivalenceCode,
     /// Description of status/issues in mapping
     ///
     /// `ConceptMap.group.element.target.comment` 0..1
@@ -906,7 +910,9 @@ pub struct ConceptMapGroupUnmapped {
     /// provided | fixed | other-map
     ///
     /// `ConceptMap.group.unmapped.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`ConceptMapGroupUnmappedMode`](crate::ConceptMapGroupUnmappedMode)
+    pub mode: crate::ConceptMapGroupUnmappedModeCode,
     /// Fixed code when mode = fixed
     ///
     /// `ConceptMap.group.unmapped.code` 0..1

@@ -44,14 +44,20 @@ pub struct Condition {
     /// active | recurrence | relapse | inactive | remission | resolved
     ///
     /// `Condition.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-clinical|4.0.1`, modifier
+    ///
+    /// Codes: [`ConditionClinicalStatusCodes`](crate::ConditionClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<crate::CodeableConcept>,
     /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     ///
     /// `Condition.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-ver-status|4.0.1`, modifier
+    ///
+    /// Codes: [`ConditionVerificationStatus`](crate::ConditionVerificationStatus)
     pub verification_status: ::std::option::Option<crate::CodeableConcept>,
     /// problem-list-item | encounter-diagnosis
     ///
     /// `Condition.category` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/condition-category`
+    ///
+    /// Codes: [`ConditionCategoryCodes`](crate::ConditionCategoryCodes)
     pub category: ::std::vec::Vec<crate::CodeableConcept>,
     /// Subjective severity of condition
     ///
@@ -190,11 +196,21 @@ impl ::fhirgen_runtime::Object for Condition {
                 10u16
             }
             "clinicalStatus" => {
-                r.object_field(&mut self.clinical_status)?;
+                r.bound_object_field(
+                    &mut self.clinical_status,
+                    <crate::ConditionClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::ConditionClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 11u16
             }
             "verificationStatus" => {
-                r.object_field(&mut self.verification_status)?;
+                r.bound_object_field(
+                    &mut self.verification_status,
+                    <crate::ConditionVerificationStatus as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::ConditionVerificationStatus as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 12u16
             }
             "category" => {

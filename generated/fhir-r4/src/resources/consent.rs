@@ -44,14 +44,20 @@ pub struct Consent {
     /// draft | proposed | active | rejected | inactive | entered-in-error
     ///
     /// `Consent.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/consent-state-codes|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ConsentState`](crate::ConsentState)
+    pub status: crate::ConsentStateCode,
     /// Which of the four areas this resource covers (extensible)
     ///
     /// `Consent.scope` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/consent-scope`, modifier
+    ///
+    /// Codes: [`ConsentScopeCodes`](crate::ConsentScopeCodes)
     pub scope: crate::CodeableConcept,
     /// Classification of the consent statement - for indexing/retrieval
     ///
     /// `Consent.category` 1..*, extensible binding to `http://hl7.org/fhir/ValueSet/consent-category`
+    ///
+    /// Codes: [`ConsentCategoryCodes`](crate::ConsentCategoryCodes)
     pub category: ::fhirgen_runtime::NonEmpty<crate::CodeableConcept>,
     /// Who the consent applies to
     ///
@@ -80,6 +86,8 @@ pub struct Consent {
     /// Regulation that this consents to
     ///
     /// `Consent.policyRule` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/consent-policy`
+    ///
+    /// Codes: [`ConsentPolicyRuleCodes`](crate::ConsentPolicyRuleCodes)
     pub policy_rule: ::std::option::Option<crate::CodeableConcept>,
     /// Consent Verified by patient or family
     ///
@@ -396,7 +404,9 @@ pub struct ConsentProvision {
     /// deny | permit
     ///
     /// `Consent.provision.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/consent-provision-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ConsentProvisionType`](crate::ConsentProvisionType)
+    pub type_: ::std::option::Option<crate::ConsentProvisionTypeCode>,
     /// Timeframe for this rule
     ///
     /// `Consent.provision.period` 0..1
@@ -412,10 +422,14 @@ pub struct ConsentProvision {
     /// Security Labels that define affected resources
     ///
     /// `Consent.provision.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
+    ///
+    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<crate::Coding>,
     /// Context of activities covered by this rule
     ///
     /// `Consent.provision.purpose` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`
+    ///
+    /// Codes: [`V3PurposeOfUse`](crate::V3PurposeOfUse)
     pub purpose: ::std::vec::Vec<crate::Coding>,
     /// e.g. Resource Type, Profile, CDA, etc.
     ///
@@ -570,6 +584,8 @@ pub struct ConsentProvisionActor {
     /// How the actor is involved
     ///
     /// `Consent.provision.actor.role` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/security-role-type`
+    ///
+    /// Codes: [`SecurityRoleType`](crate::SecurityRoleType)
     pub role: crate::CodeableConcept,
     /// Resource for the actor (or group, by role)
     ///
@@ -650,7 +666,9 @@ pub struct ConsentProvisionData {
     /// instance | related | dependents | authoredby
     ///
     /// `Consent.provision.data.meaning` 1..1, required binding to `http://hl7.org/fhir/ValueSet/consent-data-meaning|4.0.1`
-    pub meaning: crate::Code,
+    ///
+    /// Codes: [`ConsentDataMeaning`](crate::ConsentDataMeaning)
+    pub meaning: crate::ConsentDataMeaningCode,
     /// The actual data reference
     ///
     /// `Consent.provision.data.reference` 1..1

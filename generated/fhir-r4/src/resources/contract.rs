@@ -52,10 +52,14 @@ pub struct Contract {
     /// amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
     ///
     /// `Contract.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contract-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ContractResourceStatusCodes`](crate::ContractResourceStatusCodes)
+    pub status: ::std::option::Option<crate::ContractResourceStatusCodesCode>,
     /// Negotiation status
     ///
     /// `Contract.legalState` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/contract-legalstate`
+    ///
+    /// Codes: [`ContractResourceLegalStateCodes`](crate::ContractResourceLegalStateCodes)
     pub legal_state: ::std::option::Option<crate::CodeableConcept>,
     /// Source Contract Definition
     ///
@@ -560,7 +564,9 @@ pub struct ContractContentDefinition {
     /// amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
     ///
     /// `Contract.contentDefinition.publicationStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contract-publicationstatus|4.0.1`
-    pub publication_status: crate::Code,
+    ///
+    /// Codes: [`ContractResourcePublicationStatusCodes`](crate::ContractResourcePublicationStatusCodes)
+    pub publication_status: crate::ContractResourcePublicationStatusCodesCode,
     /// Publication Ownership
     ///
     /// `Contract.contentDefinition.copyright` 0..1
@@ -2243,6 +2249,8 @@ pub struct ContractTermOffer {
     /// Accepting party choice
     ///
     /// `Contract.term.offer.decision` 0..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActConsentDirective`
+    ///
+    /// Codes: [`V3ActConsentDirective`](crate::V3ActConsentDirective)
     pub decision: ::std::option::Option<crate::CodeableConcept>,
     /// How decision is conveyed
     ///

@@ -44,7 +44,9 @@ pub struct Coverage {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `Coverage.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Coverage category such as medical or accident
     ///
     /// `Coverage.type` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/coverage-type`
@@ -72,6 +74,8 @@ pub struct Coverage {
     /// Beneficiary relationship to the subscriber
     ///
     /// `Coverage.relationship` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/subscriber-relationship`
+    ///
+    /// Codes: [`SubscriberRelationshipCodes`](crate::SubscriberRelationshipCodes)
     pub relationship: ::std::option::Option<crate::CodeableConcept>,
     /// Coverage start and end dates
     ///
@@ -360,6 +364,8 @@ pub struct CoverageClass {
     /// Type of class such as 'group' or 'plan'
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`
+    ///
+    /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
     pub type_: crate::CodeableConcept,
     /// Value associated with the type
     ///
@@ -458,6 +464,8 @@ pub struct CoverageCostToBeneficiary {
     /// Cost category
     ///
     /// `Coverage.costToBeneficiary.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-copay-type`
+    ///
+    /// Codes: [`CoverageCopayTypeCodes`](crate::CoverageCopayTypeCodes)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// The amount or percentage due from the beneficiary
     ///

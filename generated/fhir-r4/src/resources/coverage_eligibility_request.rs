@@ -44,7 +44,9 @@ pub struct CoverageEligibilityRequest {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `CoverageEligibilityRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Desired processing priority
     ///
     /// `CoverageEligibilityRequest.priority` 0..1, example binding to `http://hl7.org/fhir/ValueSet/process-priority`
@@ -52,7 +54,9 @@ pub struct CoverageEligibilityRequest {
     /// auth-requirements | benefits | discovery | validation
     ///
     /// `CoverageEligibilityRequest.purpose` 1..*, required binding to `http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose|4.0.1`
-    pub purpose: ::fhirgen_runtime::NonEmpty<crate::Code>,
+    ///
+    /// Codes: [`EligibilityRequestPurpose`](crate::EligibilityRequestPurpose)
+    pub purpose: ::fhirgen_runtime::NonEmpty<crate::EligibilityRequestPurposeCode>,
     /// Intended recipient of products and services
     ///
     /// `CoverageEligibilityRequest.patient` 1..1

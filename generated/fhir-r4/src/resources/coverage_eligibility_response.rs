@@ -44,11 +44,15 @@ pub struct CoverageEligibilityResponse {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `CoverageEligibilityResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// auth-requirements | benefits | discovery | validation
     ///
     /// `CoverageEligibilityResponse.purpose` 1..*, required binding to `http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose|4.0.1`
-    pub purpose: ::fhirgen_runtime::NonEmpty<crate::Code>,
+    ///
+    /// Codes: [`EligibilityResponsePurpose`](crate::EligibilityResponsePurpose)
+    pub purpose: ::fhirgen_runtime::NonEmpty<crate::EligibilityResponsePurposeCode>,
     /// Intended recipient of products and services
     ///
     /// `CoverageEligibilityResponse.patient` 1..1
@@ -72,7 +76,9 @@ pub struct CoverageEligibilityResponse {
     /// queued | complete | error | partial
     ///
     /// `CoverageEligibilityResponse.outcome` 1..1, required binding to `http://hl7.org/fhir/ValueSet/remittance-outcome|4.0.1`
-    pub outcome: crate::Code,
+    ///
+    /// Codes: [`ClaimProcessingCodes`](crate::ClaimProcessingCodes)
+    pub outcome: crate::ClaimProcessingCodesCode,
     /// Disposition Message
     ///
     /// `CoverageEligibilityResponse.disposition` 0..1

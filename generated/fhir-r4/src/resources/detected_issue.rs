@@ -44,7 +44,9 @@ pub struct DetectedIssue {
     /// registered | preliminary | final | amended +
     ///
     /// `DetectedIssue.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Issue Category, e.g. drug-drug, duplicate therapy, etc.
     ///
     /// `DetectedIssue.code` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/detectedissue-category`
@@ -52,7 +54,9 @@ pub struct DetectedIssue {
     /// high | moderate | low
     ///
     /// `DetectedIssue.severity` 0..1, required binding to `http://hl7.org/fhir/ValueSet/detectedissue-severity|4.0.1`
-    pub severity: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`DetectedIssueSeverity`](crate::DetectedIssueSeverity)
+    pub severity: ::std::option::Option<crate::DetectedIssueSeverityCode>,
     /// Associated patient
     ///
     /// `DetectedIssue.patient` 0..1

@@ -52,10 +52,14 @@ pub struct Device {
     /// active | inactive | entered-in-error | unknown
     ///
     /// `Device.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/device-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirDeviceStatus`](crate::FhirDeviceStatus)
+    pub status: ::std::option::Option<crate::FhirDeviceStatusCode>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     ///
     /// `Device.statusReason` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/device-status-reason`
+    ///
+    /// Codes: [`FhirDeviceStatusReason`](crate::FhirDeviceStatusReason)
     pub status_reason: ::std::vec::Vec<crate::CodeableConcept>,
     /// The distinct identification string
     ///
@@ -479,7 +483,9 @@ pub struct DeviceDeviceName {
     /// udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
     ///
     /// `Device.deviceName.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/device-nametype|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`DeviceNameType`](crate::DeviceNameType)
+    pub type_: crate::DeviceNameTypeCode,
 }
 impl ::fhirgen_runtime::Empty for DeviceDeviceName {
     fn empty() -> Self {
@@ -757,7 +763,9 @@ pub struct DeviceUdiCarrier {
     /// barcode | rfid | manual +
     ///
     /// `Device.udiCarrier.entryType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/udi-entry-type|4.0.1`
-    pub entry_type: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`UdiEntryType`](crate::UdiEntryType)
+    pub entry_type: ::std::option::Option<crate::UdiEntryTypeCode>,
 }
 impl ::fhirgen_runtime::Empty for DeviceUdiCarrier {
     fn empty() -> Self {

@@ -503,7 +503,9 @@ pub struct DeviceDefinitionDeviceName {
     /// udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
     ///
     /// `DeviceDefinition.deviceName.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/device-nametype|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`DeviceNameType`](crate::DeviceNameType)
+    pub type_: crate::DeviceNameTypeCode,
 }
 impl ::fhirgen_runtime::Empty for DeviceDefinitionDeviceName {
     fn empty() -> Self {

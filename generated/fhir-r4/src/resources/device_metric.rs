@@ -60,15 +60,23 @@ pub struct DeviceMetric {
     /// on | off | standby | entered-in-error
     ///
     /// `DeviceMetric.operationalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/metric-operational-status|4.0.1`
-    pub operational_status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`DeviceMetricOperationalStatus`](crate::DeviceMetricOperationalStatus)
+    pub operational_status: ::std::option::Option<
+        crate::DeviceMetricOperationalStatusCode,
+    >,
     /// black | red | green | yellow | blue | magenta | cyan | white
     ///
     /// `DeviceMetric.color` 0..1, required binding to `http://hl7.org/fhir/ValueSet/metric-color|4.0.1`
-    pub color: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`DeviceMetricColor`](crate::DeviceMetricColor)
+    pub color: ::std::option::Option<crate::DeviceMetricColorCode>,
     /// measurement | setting | calculation | unspecified
     ///
     /// `DeviceMetric.category` 1..1, required binding to `http://hl7.org/fhir/ValueSet/metric-category|4.0.1`
-    pub category: crate::Code,
+    ///
+    /// Codes: [`DeviceMetricCategory`](crate::DeviceMetricCategory)
+    pub category: crate::DeviceMetricCategoryCode,
     /// Describes the measurement repetition time
     ///
     /// `DeviceMetric.measurementPeriod` 0..1
@@ -281,11 +289,15 @@ pub struct DeviceMetricCalibration {
     /// unspecified | offset | gain | two-point
     ///
     /// `DeviceMetric.calibration.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/metric-calibration-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`DeviceMetricCalibrationType`](crate::DeviceMetricCalibrationType)
+    pub type_: ::std::option::Option<crate::DeviceMetricCalibrationTypeCode>,
     /// not-calibrated | calibration-required | calibrated | unspecified
     ///
     /// `DeviceMetric.calibration.state` 0..1, required binding to `http://hl7.org/fhir/ValueSet/metric-calibration-state|4.0.1`
-    pub state: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`DeviceMetricCalibrationState`](crate::DeviceMetricCalibrationState)
+    pub state: ::std::option::Option<crate::DeviceMetricCalibrationStateCode>,
     /// Describes the time last calibration has been performed
     ///
     /// `DeviceMetric.calibration.time` 0..1

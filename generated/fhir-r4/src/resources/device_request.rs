@@ -64,15 +64,21 @@ pub struct DeviceRequest {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `DeviceRequest.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: ::std::option::Option<crate::RequestStatusCode>,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `DeviceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
+    pub intent: crate::RequestIntentCode,
     /// routine | urgent | asap | stat
     ///
     /// `DeviceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// Device requested
     ///
     /// `DeviceRequest.code[x]` 1..1, example binding to `http://hl7.org/fhir/ValueSet/device-kind`

@@ -48,7 +48,9 @@ pub struct DeviceUseStatement {
     /// active | completed | entered-in-error +
     ///
     /// `DeviceUseStatement.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/device-statement-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`DeviceUseStatementStatus`](crate::DeviceUseStatementStatus)
+    pub status: crate::DeviceUseStatementStatusCode,
     /// Patient using device
     ///
     /// `DeviceUseStatement.subject` 1..1

@@ -48,7 +48,9 @@ pub struct DiagnosticReport {
     /// registered | partial | preliminary | final +
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
+    pub status: crate::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// `DiagnosticReport.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/diagnostic-service-sections`

@@ -48,7 +48,9 @@ pub struct DocumentManifest {
     /// current | superseded | entered-in-error
     ///
     /// `DocumentManifest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`DocumentReferenceStatus`](crate::DocumentReferenceStatus)
+    pub status: crate::DocumentReferenceStatusCode,
     /// Kind of document set
     ///
     /// `DocumentManifest.type` 0..1, example binding to `http://terminology.hl7.org/ValueSet/v3-ActCode`

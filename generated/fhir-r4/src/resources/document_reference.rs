@@ -48,11 +48,15 @@ pub struct DocumentReference {
     /// current | superseded | entered-in-error
     ///
     /// `DocumentReference.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`DocumentReferenceStatus`](crate::DocumentReferenceStatus)
+    pub status: crate::DocumentReferenceStatusCode,
     /// preliminary | final | amended | entered-in-error
     ///
     /// `DocumentReference.docStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`
-    pub doc_status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`CompositionStatus`](crate::CompositionStatus)
+    pub doc_status: ::std::option::Option<crate::CompositionStatusCode>,
     /// Kind of document (LOINC if possible)
     ///
     /// `DocumentReference.type` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/c80-doc-typecodes`
@@ -92,6 +96,8 @@ pub struct DocumentReference {
     /// Document security-tags
     ///
     /// `DocumentReference.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
+    ///
+    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<crate::CodeableConcept>,
     /// Document referenced
     ///
@@ -552,7 +558,9 @@ pub struct DocumentReferenceRelatesTo {
     /// replaces | transforms | signs | appends
     ///
     /// `DocumentReference.relatesTo.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-relationship-type|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`DocumentRelationshipType`](crate::DocumentRelationshipType)
+    pub code: crate::DocumentRelationshipTypeCode,
     /// Target of the relationship
     ///
     /// `DocumentReference.relatesTo.target` 1..1

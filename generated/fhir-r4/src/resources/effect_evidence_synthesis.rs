@@ -60,7 +60,9 @@ pub struct EffectEvidenceSynthesis {
     /// draft | active | retired | unknown
     ///
     /// `EffectEvidenceSynthesis.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// Date last changed
     ///
     /// `EffectEvidenceSynthesis.date` 0..1
@@ -132,10 +134,14 @@ pub struct EffectEvidenceSynthesis {
     /// Type of synthesis
     ///
     /// `EffectEvidenceSynthesis.synthesisType` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/synthesis-type`
+    ///
+    /// Codes: [`SynthesisType`](crate::SynthesisType)
     pub synthesis_type: ::std::option::Option<crate::CodeableConcept>,
     /// Type of study
     ///
     /// `EffectEvidenceSynthesis.studyType` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/study-type`
+    ///
+    /// Codes: [`StudyType`](crate::StudyType)
     pub study_type: ::std::option::Option<crate::CodeableConcept>,
     /// What population?
     ///
@@ -551,6 +557,8 @@ pub struct EffectEvidenceSynthesisCertainty {
     /// Certainty rating
     ///
     /// `EffectEvidenceSynthesis.certainty.rating` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/evidence-quality`
+    ///
+    /// Codes: [`QualityOfEvidenceRating`](crate::QualityOfEvidenceRating)
     pub rating: ::std::vec::Vec<crate::CodeableConcept>,
     /// Used for footnotes or explanatory notes
     ///
@@ -643,10 +651,14 @@ pub struct EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
     /// Type of subcomponent of certainty rating
     ///
     /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/certainty-subcomponent-type`
+    ///
+    /// Codes: [`CertaintySubcomponentType`](crate::CertaintySubcomponentType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Subcomponent certainty rating
     ///
     /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.rating` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/certainty-subcomponent-rating`
+    ///
+    /// Codes: [`CertaintySubcomponentRating`](crate::CertaintySubcomponentRating)
     pub rating: ::std::vec::Vec<crate::CodeableConcept>,
     /// Used for footnotes or explanatory notes
     ///
@@ -738,10 +750,14 @@ pub struct EffectEvidenceSynthesisEffectEstimate {
     /// Type of efffect estimate
     ///
     /// `EffectEvidenceSynthesis.effectEstimate.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/effect-estimate-type`
+    ///
+    /// Codes: [`EffectEstimateType`](crate::EffectEstimateType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Variant exposure states
     ///
     /// `EffectEvidenceSynthesis.effectEstimate.variantState` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/evidence-variant-state`
+    ///
+    /// Codes: [`EvidenceVariantState`](crate::EvidenceVariantState)
     pub variant_state: ::std::option::Option<crate::CodeableConcept>,
     /// Point estimate
     ///
@@ -864,6 +880,8 @@ pub struct EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
     /// Type of precision estimate
     ///
     /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/precision-estimate-type`
+    ///
+    /// Codes: [`PrecisionEstimateType`](crate::PrecisionEstimateType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Level of confidence interval
     ///
@@ -982,10 +1000,14 @@ pub struct EffectEvidenceSynthesisResultsByExposure {
     /// exposure | exposure-alternative
     ///
     /// `EffectEvidenceSynthesis.resultsByExposure.exposureState` 0..1, required binding to `http://hl7.org/fhir/ValueSet/exposure-state|4.0.1`
-    pub exposure_state: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ExposureState`](crate::ExposureState)
+    pub exposure_state: ::std::option::Option<crate::ExposureStateCode>,
     /// Variant exposure states
     ///
     /// `EffectEvidenceSynthesis.resultsByExposure.variantState` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/evidence-variant-state`
+    ///
+    /// Codes: [`EvidenceVariantState`](crate::EvidenceVariantState)
     pub variant_state: ::std::option::Option<crate::CodeableConcept>,
     /// Risk evidence synthesis
     ///

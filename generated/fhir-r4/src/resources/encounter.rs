@@ -44,7 +44,9 @@ pub struct Encounter {
     /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     ///
     /// `Encounter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EncounterStatus`](crate::EncounterStatus)
+    pub status: crate::EncounterStatusCode,
     /// List of past encounter statuses
     ///
     /// `Encounter.statusHistory` 0..*
@@ -52,6 +54,8 @@ pub struct Encounter {
     /// Classification of patient encounter
     ///
     /// `Encounter.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`
+    ///
+    /// Codes: [`V3ActEncounterCode`](crate::V3ActEncounterCode)
     pub class: crate::Coding,
     /// List of past encounter classes
     ///
@@ -400,6 +404,8 @@ pub struct EncounterClassHistory {
     /// inpatient | outpatient | ambulatory | emergency +
     ///
     /// `Encounter.classHistory.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`
+    ///
+    /// Codes: [`V3ActEncounterCode`](crate::V3ActEncounterCode)
     pub class: crate::Coding,
     /// The time that the episode was in the specified class
     ///
@@ -728,7 +734,9 @@ pub struct EncounterLocation {
     /// planned | active | reserved | completed
     ///
     /// `Encounter.location.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-location-status|4.0.1`
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`EncounterLocationStatus`](crate::EncounterLocationStatus)
+    pub status: ::std::option::Option<crate::EncounterLocationStatusCode>,
     /// The physical type of the location (usually the level in the location hierachy - bed room ward etc.)
     ///
     /// `Encounter.location.physicalType` 0..1, example binding to `http://hl7.org/fhir/ValueSet/location-physical-type`
@@ -828,6 +836,8 @@ pub struct EncounterParticipant {
     /// Role of participant in encounter
     ///
     /// `Encounter.participant.type` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/encounter-participant-type`
+    ///
+    /// Codes: [`ParticipantType`](crate::ParticipantType)
     pub type_: ::std::vec::Vec<crate::CodeableConcept>,
     /// Period of time during the encounter that the participant participated
     ///
@@ -918,7 +928,9 @@ pub struct EncounterStatusHistory {
     /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     ///
     /// `Encounter.statusHistory.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EncounterStatus`](crate::EncounterStatus)
+    pub status: crate::EncounterStatusCode,
     /// The time that the episode was in the specified status
     ///
     /// `Encounter.statusHistory.period` 1..1

@@ -44,10 +44,14 @@ pub struct Endpoint {
     /// active | suspended | error | off | entered-in-error | test
     ///
     /// `Endpoint.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/endpoint-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EndpointStatus`](crate::EndpointStatus)
+    pub status: crate::EndpointStatusCode,
     /// Protocol/Profile/Standard to be used with this endpoint connection
     ///
     /// `Endpoint.connectionType` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/endpoint-connection-type`
+    ///
+    /// Codes: [`EndpointConnectionType`](crate::EndpointConnectionType)
     pub connection_type: crate::Coding,
     /// A name that this endpoint can be identified by
     ///

@@ -44,7 +44,9 @@ pub struct EnrollmentRequest {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `EnrollmentRequest.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: ::std::option::Option<crate::FinancialResourceStatusCodesCode>,
     /// Creation date
     ///
     /// `EnrollmentRequest.created` 0..1

@@ -44,7 +44,9 @@ pub struct EnrollmentResponse {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `EnrollmentResponse.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: ::std::option::Option<crate::FinancialResourceStatusCodesCode>,
     /// Claim reference
     ///
     /// `EnrollmentResponse.request` 0..1
@@ -52,7 +54,9 @@ pub struct EnrollmentResponse {
     /// queued | complete | error | partial
     ///
     /// `EnrollmentResponse.outcome` 0..1, required binding to `http://hl7.org/fhir/ValueSet/remittance-outcome|4.0.1`
-    pub outcome: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ClaimProcessingCodes`](crate::ClaimProcessingCodes)
+    pub outcome: ::std::option::Option<crate::ClaimProcessingCodesCode>,
     /// Disposition Message
     ///
     /// `EnrollmentResponse.disposition` 0..1

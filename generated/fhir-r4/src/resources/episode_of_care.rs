@@ -44,7 +44,9 @@ pub struct EpisodeOfCare {
     /// planned | waitlist | active | onhold | finished | cancelled | entered-in-error
     ///
     /// `EpisodeOfCare.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/episode-of-care-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EpisodeOfCareStatus`](crate::EpisodeOfCareStatus)
+    pub status: crate::EpisodeOfCareStatusCode,
     /// Past list of status codes (the current status may be included to cover the start date of the status)
     ///
     /// `EpisodeOfCare.statusHistory` 0..*
@@ -384,7 +386,9 @@ pub struct EpisodeOfCareStatusHistory {
     /// planned | waitlist | active | onhold | finished | cancelled | entered-in-error
     ///
     /// `EpisodeOfCare.statusHistory.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/episode-of-care-status|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EpisodeOfCareStatus`](crate::EpisodeOfCareStatus)
+    pub status: crate::EpisodeOfCareStatusCode,
     /// Duration the EpisodeOfCare was in the specified status
     ///
     /// `EpisodeOfCare.statusHistory.period` 1..1

@@ -68,7 +68,9 @@ pub struct Evidence {
     /// draft | active | retired | unknown
     ///
     /// `Evidence.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// Date last changed
     ///
     /// `Evidence.date` 0..1

@@ -68,7 +68,9 @@ pub struct EvidenceVariable {
     /// draft | active | retired | unknown
     ///
     /// `EvidenceVariable.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// Date last changed
     ///
     /// `EvidenceVariable.date` 0..1
@@ -140,7 +142,9 @@ pub struct EvidenceVariable {
     /// dichotomous | continuous | descriptive
     ///
     /// `EvidenceVariable.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/variable-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`EvidenceVariableType`](crate::EvidenceVariableType)
+    pub type_: ::std::option::Option<crate::EvidenceVariableTypeCode>,
     /// What defines the members of the evidence element
     ///
     /// `EvidenceVariable.characteristic` 1..*
@@ -523,7 +527,9 @@ pub struct EvidenceVariableCharacteristic {
     /// mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
     ///
     /// `EvidenceVariable.characteristic.groupMeasure` 0..1, required binding to `http://hl7.org/fhir/ValueSet/group-measure|4.0.1`
-    pub group_measure: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`GroupMeasure`](crate::GroupMeasure)
+    pub group_measure: ::std::option::Option<crate::GroupMeasureCode>,
 }
 impl ::fhirgen_runtime::Empty for EvidenceVariableCharacteristic {
     fn empty() -> Self {

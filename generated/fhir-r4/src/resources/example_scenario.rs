@@ -56,7 +56,9 @@ pub struct ExampleScenario {
     /// draft | active | retired | unknown
     ///
     /// `ExampleScenario.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ExampleScenario.experimental` 0..1
@@ -384,7 +386,9 @@ pub struct ExampleScenarioActor {
     /// person | entity
     ///
     /// `ExampleScenario.actor.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/examplescenario-actor-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ExampleScenarioActorType`](crate::ExampleScenarioActorType)
+    pub type_: crate::ExampleScenarioActorTypeCode,
     /// The name of the actor as shown in the page
     ///
     /// `ExampleScenario.actor.name` 0..1
@@ -500,7 +504,9 @@ pub struct ExampleScenarioInstance {
     /// The type of the resource
     ///
     /// `ExampleScenario.instance.resourceType` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub resource_type: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub resource_type: crate::ResourceTypeCode,
     /// A short name for the resource instance
     ///
     /// `ExampleScenario.instance.name` 0..1

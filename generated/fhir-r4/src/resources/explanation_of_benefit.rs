@@ -44,10 +44,14 @@ pub struct ExplanationOfBenefit {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `ExplanationOfBenefit.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/explanationofbenefit-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ExplanationOfBenefitStatus`](crate::ExplanationOfBenefitStatus)
+    pub status: crate::ExplanationOfBenefitStatusCode,
     /// Category or discipline
     ///
     /// `ExplanationOfBenefit.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/claim-type`
+    ///
+    /// Codes: [`ClaimTypeCodes`](crate::ClaimTypeCodes)
     pub type_: crate::CodeableConcept,
     /// More granular claim type
     ///
@@ -56,7 +60,9 @@ pub struct ExplanationOfBenefit {
     /// claim | preauthorization | predetermination
     ///
     /// `ExplanationOfBenefit.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/claim-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`Use`](crate::Use)
+    pub use_: crate::UseCode,
     /// The recipient of the products and services
     ///
     /// `ExplanationOfBenefit.patient` 1..1
@@ -128,7 +134,9 @@ pub struct ExplanationOfBenefit {
     /// queued | complete | error | partial
     ///
     /// `ExplanationOfBenefit.outcome` 1..1, required binding to `http://hl7.org/fhir/ValueSet/remittance-outcome|4.0.1`
-    pub outcome: crate::Code,
+    ///
+    /// Codes: [`ClaimProcessingCodes`](crate::ClaimProcessingCodes)
+    pub outcome: crate::ClaimProcessingCodesCode,
     /// Disposition Message
     ///
     /// `ExplanationOfBenefit.disposition` 0..1
@@ -645,6 +653,8 @@ pub struct ExplanationOfBenefitAccident {
     /// The nature of the accident
     ///
     /// `ExplanationOfBenefit.accident.type` 0..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActIncidentCode`
+    ///
+    /// Codes: [`V3ActIncidentCode`](crate::V3ActIncidentCode)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Where the event occurred
     ///
@@ -3218,7 +3228,9 @@ pub struct ExplanationOfBenefitProcessNote {
     /// display | print | printoper
     ///
     /// `ExplanationOfBenefit.processNote.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/note-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`NoteType`](crate::NoteType)
+    pub type_: ::std::option::Option<crate::NoteTypeCode>,
     /// Note explanatory text
     ///
     /// `ExplanationOfBenefit.processNote.text` 0..1

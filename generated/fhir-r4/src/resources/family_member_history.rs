@@ -52,7 +52,9 @@ pub struct FamilyMemberHistory {
     /// partial | completed | entered-in-error | health-unknown
     ///
     /// `FamilyMemberHistory.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/history-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FamilyHistoryStatus`](crate::FamilyHistoryStatus)
+    pub status: crate::FamilyHistoryStatusCode,
     /// subject-unknown | withheld | unable-to-obtain | deferred
     ///
     /// `FamilyMemberHistory.dataAbsentReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/history-absent-reason`
@@ -76,6 +78,8 @@ pub struct FamilyMemberHistory {
     /// male | female | other | unknown
     ///
     /// `FamilyMemberHistory.sex` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/administrative-gender`
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
     pub sex: ::std::option::Option<crate::CodeableConcept>,
     /// (approximate) date of birth
     ///

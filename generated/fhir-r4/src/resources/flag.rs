@@ -44,7 +44,9 @@ pub struct Flag {
     /// active | inactive | entered-in-error
     ///
     /// `Flag.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/flag-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FlagStatus`](crate::FlagStatus)
+    pub status: crate::FlagStatusCode,
     /// Clinical, administrative, etc.
     ///
     /// `Flag.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/flag-category`

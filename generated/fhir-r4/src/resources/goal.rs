@@ -44,7 +44,9 @@ pub struct Goal {
     /// proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
     ///
     /// `Goal.lifecycleStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/goal-status|4.0.1`, modifier
-    pub lifecycle_status: crate::Code,
+    ///
+    /// Codes: [`GoalLifecycleStatus`](crate::GoalLifecycleStatus)
+    pub lifecycle_status: crate::GoalLifecycleStatusCode,
     /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     ///
     /// `Goal.achievementStatus` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/goal-achievement`

@@ -52,7 +52,9 @@ pub struct GraphDefinition {
     /// draft | active | retired | unknown
     ///
     /// `GraphDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `GraphDefinition.experimental` 0..1
@@ -88,7 +90,9 @@ pub struct GraphDefinition {
     /// Type of resource at which the graph starts
     ///
     /// `GraphDefinition.start` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub start: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub start: crate::ResourceTypeCode,
     /// Profile on base resource
     ///
     /// `GraphDefinition.profile` 0..1
@@ -504,7 +508,9 @@ pub struct GraphDefinitionLinkTarget {
     /// Type of resource this link refers to
     ///
     /// `GraphDefinition.link.target.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub type_: crate::ResourceTypeCode,
     /// Criteria for reverse lookup
     ///
     /// `GraphDefinition.link.target.params` 0..1
@@ -626,15 +632,21 @@ pub struct GraphDefinitionLinkTargetCompartment {
     /// condition | requirement
     ///
     /// `GraphDefinition.link.target.compartment.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/graph-compartment-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`GraphCompartmentUse`](crate::GraphCompartmentUse)
+    pub use_: crate::GraphCompartmentUseCode,
     /// Patient | Encounter | RelatedPerson | Practitioner | Device
     ///
     /// `GraphDefinition.link.target.compartment.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/compartment-type|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`CompartmentType`](crate::CompartmentType)
+    pub code: crate::CompartmentTypeCode,
     /// identical | matching | different | custom
     ///
     /// `GraphDefinition.link.target.compartment.rule` 1..1, required binding to `http://hl7.org/fhir/ValueSet/graph-compartment-rule|4.0.1`
-    pub rule: crate::Code,
+    ///
+    /// Codes: [`GraphCompartmentRule`](crate::GraphCompartmentRule)
+    pub rule: crate::GraphCompartmentRuleCode,
     /// Custom rule, as a FHIRPath expression
     ///
     /// `GraphDefinition.link.target.compartment.expression` 0..1

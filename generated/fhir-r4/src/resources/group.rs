@@ -48,7 +48,9 @@ pub struct Group {
     /// person | animal | practitioner | device | medication | substance
     ///
     /// `Group.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/group-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`GroupType`](crate::GroupType)
+    pub type_: crate::GroupTypeCode,
     /// Descriptive or actual
     ///
     /// `Group.actual` 1..1

@@ -52,7 +52,9 @@ pub struct GuidanceResponse {
     /// success | data-requested | data-required | in-progress | failure | entered-in-error
     ///
     /// `GuidanceResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/guidance-response-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`GuidanceResponseStatus`](crate::GuidanceResponseStatus)
+    pub status: crate::GuidanceResponseStatusCode,
     /// Patient the request was performed for
     ///
     /// `GuidanceResponse.subject` 0..1

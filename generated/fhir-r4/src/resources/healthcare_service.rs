@@ -439,7 +439,9 @@ pub struct HealthcareServiceAvailableTime {
     /// mon | tue | wed | thu | fri | sat | sun
     ///
     /// `HealthcareService.availableTime.daysOfWeek` 0..*, required binding to `http://hl7.org/fhir/ValueSet/days-of-week|4.0.1`
-    pub days_of_week: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`DaysOfWeek`](crate::DaysOfWeek)
+    pub days_of_week: ::std::vec::Vec<crate::DaysOfWeekCode>,
     /// Always available? e.g. 24 hour service
     ///
     /// `HealthcareService.availableTime.allDay` 0..1

@@ -44,7 +44,9 @@ pub struct ImagingStudy {
     /// registered | available | cancelled | entered-in-error | unknown
     ///
     /// `ImagingStudy.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/imagingstudy-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ImagingStudyStatus`](crate::ImagingStudyStatus)
+    pub status: crate::ImagingStudyStatusCode,
     /// All series modality if actual acquisition modalities
     ///
     /// `ImagingStudy.modality` 0..*, extensible binding to `http://dicom.nema.org/medical/dicom/current/output/chtml/part16/sect_CID_29.html`
@@ -707,6 +709,8 @@ pub struct ImagingStudySeriesPerformer {
     /// Type of performance
     ///
     /// `ImagingStudy.series.performer.function` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/series-performer-function`
+    ///
+    /// Codes: [`ImagingStudySeriesPerformerFunction`](crate::ImagingStudySeriesPerformerFunction)
     pub function: ::std::option::Option<crate::CodeableConcept>,
     /// Who performed the series
     ///

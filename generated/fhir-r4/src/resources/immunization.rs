@@ -44,7 +44,9 @@ pub struct Immunization {
     /// completed | entered-in-error | not-done
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ImmunizationStatusCodes`](crate::ImmunizationStatusCodes)
+    pub status: crate::ImmunizationStatusCodesCode,
     /// Reason not done
     ///
     /// `Immunization.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/immunization-status-reason`
@@ -628,6 +630,8 @@ pub struct ImmunizationPerformer {
     /// What type of performance was done
     ///
     /// `Immunization.performer.function` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/immunization-function`
+    ///
+    /// Codes: [`ImmunizationFunctionCodes`](crate::ImmunizationFunctionCodes)
     pub function: ::std::option::Option<crate::CodeableConcept>,
     /// Individual or organization who was performing
     ///

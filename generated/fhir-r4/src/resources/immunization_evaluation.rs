@@ -44,7 +44,9 @@ pub struct ImmunizationEvaluation {
     /// completed | entered-in-error
     ///
     /// `ImmunizationEvaluation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-evaluation-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ImmunizationEvaluationStatusCodes`](crate::ImmunizationEvaluationStatusCodes)
+    pub status: crate::ImmunizationEvaluationStatusCodesCode,
     /// Who this evaluation is for
     ///
     /// `ImmunizationEvaluation.patient` 1..1

@@ -56,7 +56,9 @@ pub struct ImplementationGuide {
     /// draft | active | retired | unknown
     ///
     /// `ImplementationGuide.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ImplementationGuide.experimental` 0..1
@@ -100,7 +102,9 @@ pub struct ImplementationGuide {
     /// FHIR Version(s) this Implementation Guide targets
     ///
     /// `ImplementationGuide.fhirVersion` 1..*, required binding to `http://hl7.org/fhir/ValueSet/FHIR-version|4.0.1`
-    pub fhir_version: ::fhirgen_runtime::NonEmpty<crate::Code>,
+    ///
+    /// Codes: [`FhirVersion`](crate::FhirVersion)
+    pub fhir_version: ::fhirgen_runtime::NonEmpty<crate::FhirVersionCode>,
     /// Another Implementation guide this depends on
     ///
     /// `ImplementationGuide.dependsOn` 0..*
@@ -639,7 +643,9 @@ pub struct ImplementationGuideDefinitionPage {
     /// html | markdown | xml | generated
     ///
     /// `ImplementationGuide.definition.page.generation` 1..1, required binding to `http://hl7.org/fhir/ValueSet/guide-page-generation|4.0.1`
-    pub generation: crate::Code,
+    ///
+    /// Codes: [`GuidePageGeneration`](crate::GuidePageGeneration)
+    pub generation: crate::GuidePageGenerationCode,
     /// Nested Pages / Sections
     ///
     /// `ImplementationGuide.definition.page.page` 0..*
@@ -763,7 +769,9 @@ pub struct ImplementationGuideDefinitionParameter {
     /// apply | path-resource | path-pages | path-tx-cache | expansion-parameter | rule-broken-links | generate-xml | generate-json | generate-turtle | html-template
     ///
     /// `ImplementationGuide.definition.parameter.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/guide-parameter-code|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`GuideParameterCode`](crate::GuideParameterCode)
+    pub code: crate::GuideParameterCodeCode,
     /// Value for named type
     ///
     /// `ImplementationGuide.definition.parameter.value` 1..1
@@ -855,7 +863,9 @@ pub struct ImplementationGuideDefinitionResource {
     /// Versions this applies to (if different to IG)
     ///
     /// `ImplementationGuide.definition.resource.fhirVersion` 0..*, required binding to `http://hl7.org/fhir/ValueSet/FHIR-version|4.0.1`
-    pub fhir_version: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`FhirVersion`](crate::FhirVersion)
+    pub fhir_version: ::std::vec::Vec<crate::FhirVersionCode>,
     /// Human Name for the resource
     ///
     /// `ImplementationGuide.definition.resource.name` 0..1
@@ -1212,7 +1222,9 @@ pub struct ImplementationGuideGlobal {
     /// Type this profile applies to
     ///
     /// `ImplementationGuide.global.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub type_: crate::ResourceTypeCode,
     /// Profile that all resources must conform to
     ///
     /// `ImplementationGuide.global.profile` 1..1

@@ -44,7 +44,9 @@ pub struct InsurancePlan {
     /// draft | active | retired | unknown
     ///
     /// `InsurancePlan.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: ::std::option::Option<crate::PublicationStatusCode>,
     /// Kind of product
     ///
     /// `InsurancePlan.type` 0..*, example binding to `http://hl7.org/fhir/ValueSet/insuranceplan-type`
@@ -322,6 +324,8 @@ pub struct InsurancePlanContact {
     /// The type of contact
     ///
     /// `InsurancePlan.contact.purpose` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/contactentity-type`
+    ///
+    /// Codes: [`ContactEntityType`](crate::ContactEntityType)
     pub purpose: ::std::option::Option<crate::CodeableConcept>,
     /// A name associated with the contact
     ///
@@ -1081,6 +1085,8 @@ pub struct InsurancePlanPlanSpecificCostBenefitCost {
     /// in-network | out-of-network | other
     ///
     /// `InsurancePlan.plan.specificCost.benefit.cost.applicability` 0..1, required binding to `http://hl7.org/fhir/ValueSet/insuranceplan-applicability|4.0.1`
+    ///
+    /// Codes: [`BenefitCostApplicability`](crate::BenefitCostApplicability)
     pub applicability: ::std::option::Option<crate::CodeableConcept>,
     /// Additional information about the cost
     ///
@@ -1129,7 +1135,12 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefitCost {
                 3u16
             }
             "applicability" => {
-                r.object_field(&mut self.applicability)?;
+                r.bound_object_field(
+                    &mut self.applicability,
+                    <crate::BenefitCostApplicability as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::BenefitCostApplicability as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 4u16
             }
             "qualifiers" => {

@@ -44,7 +44,9 @@ pub struct Invoice {
     /// draft | issued | balanced | cancelled | entered-in-error
     ///
     /// `Invoice.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/invoice-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`InvoiceStatus`](crate::InvoiceStatus)
+    pub status: crate::InvoiceStatusCode,
     /// Reason for cancellation of this Invoice
     ///
     /// `Invoice.cancelledReason` 0..1
@@ -454,7 +456,9 @@ pub struct InvoiceLineItemPriceComponent {
     /// base | surcharge | deduction | discount | tax | informational
     ///
     /// `Invoice.lineItem.priceComponent.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/invoice-priceComponentType|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`InvoicePriceComponentType`](crate::InvoicePriceComponentType)
+    pub type_: crate::InvoicePriceComponentTypeCode,
     /// Code identifying the specific component
     ///
     /// `Invoice.lineItem.priceComponent.code` 0..1

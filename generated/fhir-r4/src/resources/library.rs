@@ -64,7 +64,9 @@ pub struct Library {
     /// draft | active | retired | unknown
     ///
     /// `Library.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `Library.experimental` 0..1
@@ -72,6 +74,8 @@ pub struct Library {
     /// logic-library | model-definition | asset-collection | module-definition
     ///
     /// `Library.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/library-type`
+    ///
+    /// Codes: [`LibraryType`](crate::LibraryType)
     pub type_: crate::CodeableConcept,
     /// Type of individual the library content is focused on
     ///

@@ -200,7 +200,9 @@ pub struct LinkageItem {
     /// source | alternate | historical
     ///
     /// `Linkage.item.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/linkage-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`LinkageType`](crate::LinkageType)
+    pub type_: crate::LinkageTypeCode,
     /// Resource being linked
     ///
     /// `Linkage.item.resource` 1..1

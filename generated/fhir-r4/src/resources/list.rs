@@ -44,11 +44,15 @@ pub struct List {
     /// current | retired | entered-in-error
     ///
     /// `List.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/list-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ListStatus`](crate::ListStatus)
+    pub status: crate::ListStatusCode,
     /// working | snapshot | changes
     ///
     /// `List.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/list-mode|4.0.1`, modifier
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`ListMode`](crate::ListMode)
+    pub mode: crate::ListModeCode,
     /// Descriptive name for the list
     ///
     /// `List.title` 0..1

@@ -44,7 +44,9 @@ pub struct Location {
     /// active | suspended | inactive
     ///
     /// `Location.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`LocationStatus`](crate::LocationStatus)
+    pub status: ::std::option::Option<crate::LocationStatusCode>,
     /// The operational status of the location (typically only for a bed/room)
     ///
     /// `Location.operationalStatus` 0..1, preferred binding to `http://terminology.hl7.org/ValueSet/v2-0116`
@@ -64,10 +66,14 @@ pub struct Location {
     /// instance | kind
     ///
     /// `Location.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-mode|4.0.1`
-    pub mode: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`LocationMode`](crate::LocationMode)
+    pub mode: ::std::option::Option<crate::LocationModeCode>,
     /// Type of function performed
     ///
     /// `Location.type` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`
+    ///
+    /// Codes: [`V3ServiceDeliveryLocationRoleType`](crate::V3ServiceDeliveryLocationRoleType)
     pub type_: ::std::vec::Vec<crate::CodeableConcept>,
     /// Contact details of the location
     ///
@@ -367,7 +373,9 @@ pub struct LocationHoursOfOperation {
     /// mon | tue | wed | thu | fri | sat | sun
     ///
     /// `Location.hoursOfOperation.daysOfWeek` 0..*, required binding to `http://hl7.org/fhir/ValueSet/days-of-week|4.0.1`
-    pub days_of_week: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`DaysOfWeek`](crate::DaysOfWeek)
+    pub days_of_week: ::std::vec::Vec<crate::DaysOfWeekCode>,
     /// The Location is open all day
     ///
     /// `Location.hoursOfOperation.allDay` 0..1

@@ -64,7 +64,9 @@ pub struct Measure {
     /// draft | active | retired | unknown
     ///
     /// `Measure.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `Measure.experimental` 0..1
@@ -156,14 +158,20 @@ pub struct Measure {
     /// proportion | ratio | continuous-variable | cohort
     ///
     /// `Measure.scoring` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/measure-scoring`
+    ///
+    /// Codes: [`MeasureScoring`](crate::MeasureScoring)
     pub scoring: ::std::option::Option<crate::CodeableConcept>,
     /// opportunity | all-or-nothing | linear | weighted
     ///
     /// `Measure.compositeScoring` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/composite-measure-scoring`
+    ///
+    /// Codes: [`CompositeMeasureScoring`](crate::CompositeMeasureScoring)
     pub composite_scoring: ::std::option::Option<crate::CodeableConcept>,
     /// process | outcome | structure | patient-reported-outcome | composite
     ///
     /// `Measure.type` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/measure-type`
+    ///
+    /// Codes: [`MeasureType`](crate::MeasureType)
     pub type_: ::std::vec::Vec<crate::CodeableConcept>,
     /// How risk adjustment is applied for this measure
     ///
@@ -184,6 +192,8 @@ pub struct Measure {
     /// increase | decrease
     ///
     /// `Measure.improvementNotation` 0..1, required binding to `http://hl7.org/fhir/ValueSet/measure-improvement-notation|4.0.1`
+    ///
+    /// Codes: [`MeasureImprovementNotation`](crate::MeasureImprovementNotation)
     pub improvement_notation: ::std::option::Option<crate::CodeableConcept>,
     /// Defined terms used in the measure documentation
     ///
@@ -550,7 +560,12 @@ impl ::fhirgen_runtime::Object for Measure {
                 67u16
             }
             "improvementNotation" => {
-                r.object_field(&mut self.improvement_notation)?;
+                r.bound_object_field(
+                    &mut self.improvement_notation,
+                    <crate::MeasureImprovementNotation as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::MeasureImprovementNotation as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 68u16
             }
             "definition" => {
@@ -796,6 +811,8 @@ pub struct MeasureGroupPopulation {
     /// initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
     ///
     /// `Measure.group.population.code` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/measure-population`
+    ///
+    /// Codes: [`MeasurePopulationType`](crate::MeasurePopulationType)
     pub code: ::std::option::Option<crate::CodeableConcept>,
     /// The human readable description of this population criteria
     ///
@@ -1092,6 +1109,8 @@ pub struct MeasureSupplementalData {
     /// supplemental-data | risk-adjustment-factor
     ///
     /// `Measure.supplementalData.usage` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/measure-data-usage`
+    ///
+    /// Codes: [`MeasureDataUsage`](crate::MeasureDataUsage)
     pub usage: ::std::vec::Vec<crate::CodeableConcept>,
     /// The human readable description of this supplemental data
     ///

@@ -44,11 +44,15 @@ pub struct MeasureReport {
     /// complete | pending | error
     ///
     /// `MeasureReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/measure-report-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`MeasureReportStatus`](crate::MeasureReportStatus)
+    pub status: crate::MeasureReportStatusCode,
     /// individual | subject-list | summary | data-collection
     ///
     /// `MeasureReport.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/measure-report-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`MeasureReportType`](crate::MeasureReportType)
+    pub type_: crate::MeasureReportTypeCode,
     /// What measure was calculated
     ///
     /// `MeasureReport.measure` 1..1
@@ -72,6 +76,8 @@ pub struct MeasureReport {
     /// increase | decrease
     ///
     /// `MeasureReport.improvementNotation` 0..1, required binding to `http://hl7.org/fhir/ValueSet/measure-improvement-notation|4.0.1`, modifier
+    ///
+    /// Codes: [`MeasureImprovementNotation`](crate::MeasureImprovementNotation)
     pub improvement_notation: ::std::option::Option<crate::CodeableConcept>,
     /// Measure results for each group
     ///
@@ -204,7 +210,12 @@ impl ::fhirgen_runtime::Object for MeasureReport {
                 21u16
             }
             "improvementNotation" => {
-                r.object_field(&mut self.improvement_notation)?;
+                r.bound_object_field(
+                    &mut self.improvement_notation,
+                    <crate::MeasureImprovementNotation as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::MeasureImprovementNotation as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 22u16
             }
             "group" => {
@@ -397,6 +408,8 @@ pub struct MeasureReportGroupPopulation {
     /// initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
     ///
     /// `MeasureReport.group.population.code` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/measure-population`
+    ///
+    /// Codes: [`MeasurePopulationType`](crate::MeasurePopulationType)
     pub code: ::std::option::Option<crate::CodeableConcept>,
     /// Size of the population
     ///
@@ -753,6 +766,8 @@ pub struct MeasureReportGroupStratifierStratumPopulation {
     /// initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
     ///
     /// `MeasureReport.group.stratifier.stratum.population.code` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/measure-population`
+    ///
+    /// Codes: [`MeasurePopulationType`](crate::MeasurePopulationType)
     pub code: ::std::option::Option<crate::CodeableConcept>,
     /// Size of the population
     ///

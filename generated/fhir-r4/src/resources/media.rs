@@ -52,10 +52,14 @@ pub struct Media {
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
     /// `Media.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EventStatus`](crate::EventStatus)
+    pub status: crate::EventStatusCode,
     /// Classification of media as image, video, or audio
     ///
     /// `Media.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/media-type`
+    ///
+    /// Codes: [`MediaType`](crate::MediaType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// The type of acquisition equipment/process
     ///

@@ -48,7 +48,9 @@ pub struct Medication {
     /// active | inactive | entered-in-error
     ///
     /// `Medication.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/medication-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`MedicationStatusCodes`](crate::MedicationStatusCodes)
+    pub status: ::std::option::Option<crate::MedicationStatusCodesCode>,
     /// Manufacturer of the item
     ///
     /// `Medication.manufacturer` 0..1

@@ -52,7 +52,9 @@ pub struct MedicationAdministration {
     /// in-progress | not-done | on-hold | completed | entered-in-error | stopped | unknown
     ///
     /// `MedicationAdministration.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medication-admin-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`MedicationAdministrationStatusCodes`](crate::MedicationAdministrationStatusCodes)
+    pub status: crate::MedicationAdministrationStatusCodesCode,
     /// Reason administration not performed
     ///
     /// `MedicationAdministration.statusReason` 0..*, example binding to `http://hl7.org/fhir/ValueSet/reason-medication-not-given-codes`

@@ -48,7 +48,9 @@ pub struct MedicationDispense {
     /// preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
     ///
     /// `MedicationDispense.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`MedicationDispenseStatusCodes`](crate::MedicationDispenseStatusCodes)
+    pub status: crate::MedicationDispenseStatusCodesCode,
     /// Why a dispense was not performed
     ///
     /// `MedicationDispense.statusReason[x]` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status-reason`

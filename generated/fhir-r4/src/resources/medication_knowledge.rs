@@ -44,7 +44,9 @@ pub struct MedicationKnowledge {
     /// active | inactive | entered-in-error
     ///
     /// `MedicationKnowledge.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/medicationknowledge-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`MedicationKnowledgeStatusCodes`](crate::MedicationKnowledgeStatusCodes)
+    pub status: ::std::option::Option<crate::MedicationKnowledgeStatusCodesCode>,
     /// Manufacturer of the item
     ///
     /// `MedicationKnowledge.manufacturer` 0..1

@@ -44,7 +44,9 @@ pub struct MedicationRequest {
     /// active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
+    pub status: crate::MedicationrequestStatusCode,
     /// Reason for current status
     ///
     /// `MedicationRequest.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status-reason`
@@ -52,7 +54,9 @@ pub struct MedicationRequest {
     /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
+    pub intent: crate::MedicationRequestIntentCode,
     /// Type of medication usage
     ///
     /// `MedicationRequest.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-category`
@@ -60,7 +64,9 @@ pub struct MedicationRequest {
     /// routine | urgent | asap | stat
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `MedicationRequest.doNotPerform` 0..1, modifier

@@ -52,7 +52,9 @@ pub struct MedicationStatement {
     /// active | completed | entered-in-error | intended | stopped | on-hold | unknown | not-taken
     ///
     /// `MedicationStatement.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medication-statement-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`MedicationStatusCodes2`](crate::MedicationStatusCodes2)
+    pub status: crate::MedicationStatusCodes2Code,
     /// Reason for current status
     ///
     /// `MedicationStatement.statusReason` 0..*, example binding to `http://hl7.org/fhir/ValueSet/reason-medication-status-codes`

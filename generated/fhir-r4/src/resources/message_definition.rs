@@ -64,7 +64,9 @@ pub struct MessageDefinition {
     /// draft | active | retired | unknown
     ///
     /// `MessageDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `MessageDefinition.experimental` 0..1
@@ -116,7 +118,9 @@ pub struct MessageDefinition {
     /// consequence | currency | notification
     ///
     /// `MessageDefinition.category` 0..1, required binding to `http://hl7.org/fhir/ValueSet/message-significance-category|4.0.1`
-    pub category: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`MessageSignificanceCategory`](crate::MessageSignificanceCategory)
+    pub category: ::std::option::Option<crate::MessageSignificanceCategoryCode>,
     /// Resource(s) that are the subject of the event
     ///
     /// `MessageDefinition.focus` 0..*
@@ -124,7 +128,11 @@ pub struct MessageDefinition {
     /// always | on-error | never | on-success
     ///
     /// `MessageDefinition.responseRequired` 0..1, required binding to `http://hl7.org/fhir/ValueSet/messageheader-response-request|4.0.1`
-    pub response_required: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`MessageheaderResponseRequest`](crate::MessageheaderResponseRequest)
+    pub response_required: ::std::option::Option<
+        crate::MessageheaderResponseRequestCode,
+    >,
     /// Responses to this message
     ///
     /// `MessageDefinition.allowedResponse` 0..*
@@ -595,7 +603,9 @@ pub struct MessageDefinitionFocus {
     /// Type of resource
     ///
     /// `MessageDefinition.focus.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub code: crate::ResourceTypeCode,
     /// Profile that must be adhered to by focus
     ///
     /// `MessageDefinition.focus.profile` 0..1

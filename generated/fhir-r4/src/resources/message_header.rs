@@ -412,7 +412,9 @@ pub struct MessageHeaderResponse {
     /// ok | transient-error | fatal-error
     ///
     /// `MessageHeader.response.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/response-code|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`ResponseType`](crate::ResponseType)
+    pub code: crate::ResponseTypeCode,
     /// Specific list of hints/warnings/errors
     ///
     /// `MessageHeader.response.details` 0..1

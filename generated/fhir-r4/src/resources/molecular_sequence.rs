@@ -44,7 +44,9 @@ pub struct MolecularSequence {
     /// aa | dna | rna
     ///
     /// `MolecularSequence.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/sequence-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SequenceType`](crate::SequenceType)
+    pub type_: ::std::option::Option<crate::SequenceTypeCode>,
     /// Base number of coordinate system (0 for 0-based numbering or coordinates, inclusive start, exclusive end, 1 for 1-based numbering, inclusive start, inclusive end)
     ///
     /// `MolecularSequence.coordinateSystem` 1..1
@@ -348,7 +350,9 @@ pub struct MolecularSequenceQuality {
     /// indel | snp | unknown
     ///
     /// `MolecularSequence.quality.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/quality-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`QualityType`](crate::QualityType)
+    pub type_: crate::QualityTypeCode,
     /// Standard sequence for comparison
     ///
     /// `MolecularSequence.quality.standardSequence` 0..1, example binding to `http://hl7.org/fhir/ValueSet/sequence-quality-standardSequence`
@@ -778,7 +782,9 @@ pub struct MolecularSequenceReferenceSeq {
     /// sense | antisense
     ///
     /// `MolecularSequence.referenceSeq.orientation` 0..1, required binding to `http://hl7.org/fhir/ValueSet/orientation-type|4.0.1`
-    pub orientation: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`OrientationType`](crate::OrientationType)
+    pub orientation: ::std::option::Option<crate::OrientationTypeCode>,
     /// Reference identifier
     ///
     /// `MolecularSequence.referenceSeq.referenceSeqId` 0..1, example binding to `http://hl7.org/fhir/ValueSet/sequence-referenceSeq`
@@ -794,7 +800,9 @@ pub struct MolecularSequenceReferenceSeq {
     /// watson | crick
     ///
     /// `MolecularSequence.referenceSeq.strand` 0..1, required binding to `http://hl7.org/fhir/ValueSet/strand-type|4.0.1`
-    pub strand: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`StrandType`](crate::StrandType)
+    pub strand: ::std::option::Option<crate::StrandTypeCode>,
     /// Start position of the window on the  reference sequence
     ///
     /// `MolecularSequence.referenceSeq.windowStart` 0..1
@@ -947,7 +955,9 @@ pub struct MolecularSequenceRepository {
     /// directlink | openapi | login | oauth | other
     ///
     /// `MolecularSequence.repository.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/repository-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`RepositoryType`](crate::RepositoryType)
+    pub type_: crate::RepositoryTypeCode,
     /// URI of the repository
     ///
     /// `MolecularSequence.repository.url` 0..1

@@ -44,11 +44,15 @@ pub struct NamingSystem {
     /// draft | active | retired | unknown
     ///
     /// `NamingSystem.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// codesystem | identifier | root
     ///
     /// `NamingSystem.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/namingsystem-type|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`NamingSystemType`](crate::NamingSystemType)
+    pub kind: crate::NamingSystemTypeCode,
     /// Date last changed
     ///
     /// `NamingSystem.date` 1..1
@@ -68,6 +72,8 @@ pub struct NamingSystem {
     /// e.g. driver,  provider,  patient, bank etc.
     ///
     /// `NamingSystem.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Natural language description of the naming system
     ///
@@ -334,7 +340,9 @@ pub struct NamingSystemUniqueId {
     /// oid | uuid | uri | other
     ///
     /// `NamingSystem.uniqueId.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/namingsystem-identifier-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`NamingSystemIdentifierType`](crate::NamingSystemIdentifierType)
+    pub type_: crate::NamingSystemIdentifierTypeCode,
     /// The unique identifier
     ///
     /// `NamingSystem.uniqueId.value` 1..1

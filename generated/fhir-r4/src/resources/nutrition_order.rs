@@ -56,11 +56,15 @@ pub struct NutritionOrder {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `NutritionOrder.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `NutritionOrder.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
+    pub intent: crate::RequestIntentCode,
     /// The person who requires the diet, formula or nutritional supplement
     ///
     /// `NutritionOrder.patient` 1..1
@@ -403,6 +407,8 @@ pub struct NutritionOrderEnteralFormula {
     /// How the formula should enter the patient's gastrointestinal tract
     ///
     /// `NutritionOrder.enteralFormula.routeofAdministration` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/enteral-route`
+    ///
+    /// Codes: [`EnteralRouteCodes`](crate::EnteralRouteCodes)
     pub routeof_administration: ::std::option::Option<crate::CodeableConcept>,
     /// Formula feeding instruction as structured data
     ///

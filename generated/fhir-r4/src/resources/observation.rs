@@ -52,7 +52,9 @@ pub struct Observation {
     /// registered | preliminary | final | amended +
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// `Observation.category` 0..*, preferred binding to `http://hl7.org/fhir/ValueSet/observation-category`
@@ -92,10 +94,14 @@ pub struct Observation {
     /// Why the result is missing
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<crate::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<crate::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -502,10 +508,14 @@ pub struct ObservationComponent {
     /// Why the component result is missing
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
+    ///
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<crate::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<crate::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

@@ -52,7 +52,9 @@ pub struct ObservationDefinition {
     /// Quantity | CodeableConcept | string | boolean | integer | Range | Ratio | SampledData | time | dateTime | Period
     ///
     /// `ObservationDefinition.permittedDataType` 0..*, required binding to `http://hl7.org/fhir/ValueSet/permitted-data-type|4.0.1`
-    pub permitted_data_type: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`ObservationDataType`](crate::ObservationDataType)
+    pub permitted_data_type: ::std::vec::Vec<crate::ObservationDataTypeCode>,
     /// Multiple results allowed
     ///
     /// `ObservationDefinition.multipleResultsAllowed` 0..1
@@ -328,7 +330,9 @@ pub struct ObservationDefinitionQualifiedInterval {
     /// reference | critical | absolute
     ///
     /// `ObservationDefinition.qualifiedInterval.category` 0..1, required binding to `http://hl7.org/fhir/ValueSet/observation-range-category|4.0.1`
-    pub category: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ObservationRangeCategory`](crate::ObservationRangeCategory)
+    pub category: ::std::option::Option<crate::ObservationRangeCategoryCode>,
     /// The interval itself, for continuous or ordinal observations
     ///
     /// `ObservationDefinition.qualifiedInterval.range` 0..1
@@ -336,6 +340,8 @@ pub struct ObservationDefinitionQualifiedInterval {
     /// Range context qualifier
     ///
     /// `ObservationDefinition.qualifiedInterval.context` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/referencerange-meaning`
+    ///
+    /// Codes: [`ObservationReferenceRangeMeaningCodes`](crate::ObservationReferenceRangeMeaningCodes)
     pub context: ::std::option::Option<crate::CodeableConcept>,
     /// Targetted population of the range
     ///
@@ -344,7 +350,9 @@ pub struct ObservationDefinitionQualifiedInterval {
     /// male | female | other | unknown
     ///
     /// `ObservationDefinition.qualifiedInterval.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// Applicable age range, if relevant
     ///
     /// `ObservationDefinition.qualifiedInterval.age` 0..1

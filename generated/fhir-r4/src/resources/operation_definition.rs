@@ -56,11 +56,15 @@ pub struct OperationDefinition {
     /// draft | active | retired | unknown
     ///
     /// `OperationDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// operation | query
     ///
     /// `OperationDefinition.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/operation-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`OperationKind`](crate::OperationKind)
+    pub kind: crate::OperationKindCode,
     /// For testing purposes, not real usage
     ///
     /// `OperationDefinition.experimental` 0..1
@@ -112,7 +116,9 @@ pub struct OperationDefinition {
     /// Types this operation applies to
     ///
     /// `OperationDefinition.resource` 0..*, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub resource: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub resource: ::std::vec::Vec<crate::ResourceTypeCode>,
     /// Invoke at the system level?
     ///
     /// `OperationDefinition.system` 1..1
@@ -633,7 +639,9 @@ pub struct OperationDefinitionParameter {
     /// in | out
     ///
     /// `OperationDefinition.parameter.use` 1..1, required binding to `http://hl7.org/fhir/ValueSet/operation-parameter-use|4.0.1`
-    pub use_: crate::Code,
+    ///
+    /// Codes: [`OperationParameterUse`](crate::OperationParameterUse)
+    pub use_: crate::OperationParameterUseCode,
     /// Minimum Cardinality
     ///
     /// `OperationDefinition.parameter.min` 1..1
@@ -649,7 +657,9 @@ pub struct OperationDefinitionParameter {
     /// What type this parameter has
     ///
     /// `OperationDefinition.parameter.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/all-types|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirAllTypes`](crate::FhirAllTypes)
+    pub type_: ::std::option::Option<crate::FhirAllTypesCode>,
     /// If type is Reference | canonical, allowed targets
     ///
     /// `OperationDefinition.parameter.targetProfile` 0..*
@@ -657,7 +667,9 @@ pub struct OperationDefinitionParameter {
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
     /// `OperationDefinition.parameter.searchType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/search-param-type|4.0.1`
-    pub search_type: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SearchParamType`](crate::SearchParamType)
+    pub search_type: ::std::option::Option<crate::SearchParamTypeCode>,
     /// ValueSet details if this is coded
     ///
     /// `OperationDefinition.parameter.binding` 0..1
@@ -848,7 +860,9 @@ pub struct OperationDefinitionParameterBinding {
     /// required | extensible | preferred | example
     ///
     /// `OperationDefinition.parameter.binding.strength` 1..1, required binding to `http://hl7.org/fhir/ValueSet/binding-strength|4.0.1`
-    pub strength: crate::Code,
+    ///
+    /// Codes: [`BindingStrength`](crate::BindingStrength)
+    pub strength: crate::BindingStrengthCode,
     /// Source of value set
     ///
     /// `OperationDefinition.parameter.binding.valueSet` 1..1

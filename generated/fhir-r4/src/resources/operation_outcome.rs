@@ -176,11 +176,15 @@ pub struct OperationOutcomeIssue {
     /// fatal | error | warning | information
     ///
     /// `OperationOutcome.issue.severity` 1..1, required binding to `http://hl7.org/fhir/ValueSet/issue-severity|4.0.1`
-    pub severity: crate::Code,
+    ///
+    /// Codes: [`IssueSeverity`](crate::IssueSeverity)
+    pub severity: crate::IssueSeverityCode,
     /// Error or warning code
     ///
     /// `OperationOutcome.issue.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/issue-type|4.0.1`
-    pub code: crate::Code,
+    ///
+    /// Codes: [`IssueType`](crate::IssueType)
+    pub code: crate::IssueTypeCode,
     /// Additional details about the error
     ///
     /// `OperationOutcome.issue.details` 0..1, example binding to `http://hl7.org/fhir/ValueSet/operation-outcome`

@@ -282,6 +282,8 @@ pub struct OrganizationContact {
     /// The type of contact
     ///
     /// `Organization.contact.purpose` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/contactentity-type`
+    ///
+    /// Codes: [`ContactEntityType`](crate::ContactEntityType)
     pub purpose: ::std::option::Option<crate::CodeableConcept>,
     /// A name associated with the contact
     ///

@@ -56,7 +56,9 @@ pub struct Patient {
     /// male | female | other | unknown
     ///
     /// `Patient.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date of birth for the individual
     ///
     /// `Patient.birthDate` 0..1
@@ -72,6 +74,8 @@ pub struct Patient {
     /// Marital (civil) status of a patient
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
+    ///
+    /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<crate::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -446,6 +450,8 @@ pub struct PatientContact {
     /// The kind of relationship
     ///
     /// `Patient.contact.relationship` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/patient-contactrelationship`
+    ///
+    /// Codes: [`PatientContactRelationship`](crate::PatientContactRelationship)
     pub relationship: ::std::vec::Vec<crate::CodeableConcept>,
     /// A name associated with the contact person
     ///
@@ -462,7 +468,9 @@ pub struct PatientContact {
     /// male | female | other | unknown
     ///
     /// `Patient.contact.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// Organization that is associated with the contact
     ///
     /// `Patient.contact.organization` 0..1
@@ -584,7 +592,9 @@ pub struct PatientLink {
     /// replaced-by | replaces | refer | seealso
     ///
     /// `Patient.link.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/link-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`LinkType`](crate::LinkType)
+    pub type_: crate::LinkTypeCode,
 }
 impl ::fhirgen_runtime::Empty for PatientLink {
     fn empty() -> Self {

@@ -44,7 +44,9 @@ pub struct PaymentNotice {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `PaymentNotice.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Request reference
     ///
     /// `PaymentNotice.request` 0..1

@@ -44,7 +44,9 @@ pub struct PaymentReconciliation {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `PaymentReconciliation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Period covered
     ///
     /// `PaymentReconciliation.period` 0..1
@@ -68,7 +70,9 @@ pub struct PaymentReconciliation {
     /// queued | complete | error | partial
     ///
     /// `PaymentReconciliation.outcome` 0..1, required binding to `http://hl7.org/fhir/ValueSet/remittance-outcome|4.0.1`
-    pub outcome: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ClaimProcessingCodes`](crate::ClaimProcessingCodes)
+    pub outcome: ::std::option::Option<crate::ClaimProcessingCodesCode>,
     /// Disposition message
     ///
     /// `PaymentReconciliation.disposition` 0..1
@@ -505,7 +509,9 @@ pub struct PaymentReconciliationProcessNote {
     /// display | print | printoper
     ///
     /// `PaymentReconciliation.processNote.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/note-type|4.0.1`
-    pub type_: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`NoteType`](crate::NoteType)
+    pub type_: ::std::option::Option<crate::NoteTypeCode>,
     /// Note explanatory text
     ///
     /// `PaymentReconciliation.processNote.text` 0..1

@@ -52,7 +52,9 @@ pub struct Person {
     /// male | female | other | unknown
     ///
     /// `Person.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date on which the person was born
     ///
     /// `Person.birthDate` 0..1
@@ -282,7 +284,9 @@ pub struct PersonLink {
     /// level1 | level2 | level3 | level4
     ///
     /// `Person.link.assurance` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identity-assuranceLevel|4.0.1`
-    pub assurance: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`IdentityAssuranceLevel`](crate::IdentityAssuranceLevel)
+    pub assurance: ::std::option::Option<crate::IdentityAssuranceLevelCode>,
 }
 impl ::fhirgen_runtime::Empty for PersonLink {
     fn empty() -> Self {

@@ -64,11 +64,15 @@ pub struct PlanDefinition {
     /// order-set | clinical-protocol | eca-rule | workflow-definition
     ///
     /// `PlanDefinition.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/plan-definition-type`
+    ///
+    /// Codes: [`PlanDefinitionType`](crate::PlanDefinitionType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// draft | active | retired | unknown
     ///
     /// `PlanDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `PlanDefinition.experimental` 0..1
@@ -567,7 +571,9 @@ pub struct PlanDefinitionAction {
     /// routine | urgent | asap | stat
     ///
     /// `PlanDefinition.action.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// Code representing the meaning of the action or sub-actions
     ///
     /// `PlanDefinition.action.code` 0..*
@@ -619,27 +625,41 @@ pub struct PlanDefinitionAction {
     /// create | update | remove | fire-event
     ///
     /// `PlanDefinition.action.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/action-type`
+    ///
+    /// Codes: [`ActionType`](crate::ActionType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// visual-group | logical-group | sentence-group
     ///
     /// `PlanDefinition.action.groupingBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-grouping-behavior|4.0.1`
-    pub grouping_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionGroupingBehavior`](crate::ActionGroupingBehavior)
+    pub grouping_behavior: ::std::option::Option<crate::ActionGroupingBehaviorCode>,
     /// any | all | all-or-none | exactly-one | at-most-one | one-or-more
     ///
     /// `PlanDefinition.action.selectionBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-selection-behavior|4.0.1`
-    pub selection_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionSelectionBehavior`](crate::ActionSelectionBehavior)
+    pub selection_behavior: ::std::option::Option<crate::ActionSelectionBehaviorCode>,
     /// must | could | must-unless-documented
     ///
     /// `PlanDefinition.action.requiredBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-required-behavior|4.0.1`
-    pub required_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionRequiredBehavior`](crate::ActionRequiredBehavior)
+    pub required_behavior: ::std::option::Option<crate::ActionRequiredBehaviorCode>,
     /// yes | no
     ///
     /// `PlanDefinition.action.precheckBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-precheck-behavior|4.0.1`
-    pub precheck_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionPrecheckBehavior`](crate::ActionPrecheckBehavior)
+    pub precheck_behavior: ::std::option::Option<crate::ActionPrecheckBehaviorCode>,
     /// single | multiple
     ///
     /// `PlanDefinition.action.cardinalityBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-cardinality-behavior|4.0.1`
-    pub cardinality_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionCardinalityBehavior`](crate::ActionCardinalityBehavior)
+    pub cardinality_behavior: ::std::option::Option<
+        crate::ActionCardinalityBehaviorCode,
+    >,
     /// Description of the activity to be performed
     ///
     /// `PlanDefinition.action.definition[x]` 0..1
@@ -991,7 +1011,9 @@ pub struct PlanDefinitionActionCondition {
     /// applicability | start | stop
     ///
     /// `PlanDefinition.action.condition.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-condition-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`ActionConditionKind`](crate::ActionConditionKind)
+    pub kind: crate::ActionConditionKindCode,
     /// Boolean-valued expression
     ///
     /// `PlanDefinition.action.condition.expression` 0..1
@@ -1159,7 +1181,9 @@ pub struct PlanDefinitionActionParticipant {
     /// patient | practitioner | related-person | device
     ///
     /// `PlanDefinition.action.participant.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-participant-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ActionParticipantType`](crate::ActionParticipantType)
+    pub type_: crate::ActionParticipantTypeCode,
     /// E.g. Nurse, Surgeon, Parent
     ///
     /// `PlanDefinition.action.participant.role` 0..1, example binding to `http://hl7.org/fhir/ValueSet/action-participant-role`
@@ -1247,7 +1271,9 @@ pub struct PlanDefinitionActionRelatedAction {
     /// before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
     ///
     /// `PlanDefinition.action.relatedAction.relationship` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-relationship-type|4.0.1`
-    pub relationship: crate::Code,
+    ///
+    /// Codes: [`ActionRelationshipType`](crate::ActionRelationshipType)
+    pub relationship: crate::ActionRelationshipTypeCode,
     /// Time offset for the relationship
     ///
     /// `PlanDefinition.action.relatedAction.offset[x]` 0..1

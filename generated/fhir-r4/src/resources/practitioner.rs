@@ -60,7 +60,9 @@ pub struct Practitioner {
     /// male | female | other | unknown
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
     /// `Practitioner.birthDate` 0..1

@@ -60,7 +60,9 @@ pub struct Procedure {
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
     /// `Procedure.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`EventStatus`](crate::EventStatus)
+    pub status: crate::EventStatusCode,
     /// Reason for current status
     ///
     /// `Procedure.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/procedure-not-performed-reason`

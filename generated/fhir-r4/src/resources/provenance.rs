@@ -60,10 +60,14 @@ pub struct Provenance {
     /// Reason the activity is occurring
     ///
     /// `Provenance.reason` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`
+    ///
+    /// Codes: [`V3PurposeOfUse`](crate::V3PurposeOfUse)
     pub reason: ::std::vec::Vec<crate::CodeableConcept>,
     /// Activity that occurred
     ///
     /// `Provenance.activity` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/provenance-activity-type`
+    ///
+    /// Codes: [`ProvenanceActivityType`](crate::ProvenanceActivityType)
     pub activity: ::std::option::Option<crate::CodeableConcept>,
     /// Actor involved
     ///
@@ -286,6 +290,8 @@ pub struct ProvenanceAgent {
     /// How the agent participated
     ///
     /// `Provenance.agent.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/provenance-agent-type`
+    ///
+    /// Codes: [`ProvenanceParticipantType`](crate::ProvenanceParticipantType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// What the agents role was
     ///
@@ -386,7 +392,9 @@ pub struct ProvenanceEntity {
     /// derivation | revision | quotation | source | removal
     ///
     /// `Provenance.entity.role` 1..1, required binding to `http://hl7.org/fhir/ValueSet/provenance-entity-role|4.0.1`
-    pub role: crate::Code,
+    ///
+    /// Codes: [`ProvenanceEntityRole`](crate::ProvenanceEntityRole)
+    pub role: crate::ProvenanceEntityRoleCode,
     /// Identity of entity
     ///
     /// `Provenance.entity.what` 1..1

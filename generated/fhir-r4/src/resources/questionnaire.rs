@@ -64,7 +64,9 @@ pub struct Questionnaire {
     /// draft | active | retired | unknown
     ///
     /// `Questionnaire.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `Questionnaire.experimental` 0..1
@@ -72,7 +74,9 @@ pub struct Questionnaire {
     /// Resource that can be subject of QuestionnaireResponse
     ///
     /// `Questionnaire.subjectType` 0..*, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub subject_type: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub subject_type: ::std::vec::Vec<crate::ResourceTypeCode>,
     /// Date last changed
     ///
     /// `Questionnaire.date` 0..1
@@ -483,7 +487,9 @@ pub struct QuestionnaireItem {
     /// group | display | boolean | decimal | integer | date | dateTime +
     ///
     /// `Questionnaire.item.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/item-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`QuestionnaireItemType`](crate::QuestionnaireItemType)
+    pub type_: crate::QuestionnaireItemTypeCode,
     /// Only allow data when
     ///
     /// `Questionnaire.item.enableWhen` 0..*, modifier
@@ -491,7 +497,9 @@ pub struct QuestionnaireItem {
     /// all | any
     ///
     /// `Questionnaire.item.enableBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior|4.0.1`
-    pub enable_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`EnableWhenBehavior`](crate::EnableWhenBehavior)
+    pub enable_behavior: ::std::option::Option<crate::EnableWhenBehaviorCode>,
     /// Whether the item must be included in data results
     ///
     /// `Questionnaire.item.required` 0..1
@@ -957,7 +965,9 @@ pub struct QuestionnaireItemEnableWhen {
     /// exists | = | != | &gt; | &lt; | &gt;= | &lt;=
     ///
     /// `Questionnaire.item.enableWhen.operator` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-enable-operator|4.0.1`
-    pub operator: crate::Code,
+    ///
+    /// Codes: [`QuestionnaireItemOperator`](crate::QuestionnaireItemOperator)
+    pub operator: crate::QuestionnaireItemOperatorCode,
     /// Value for question comparison based on operator
     ///
     /// `Questionnaire.item.enableWhen.answer[x]` 1..1, example binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers`

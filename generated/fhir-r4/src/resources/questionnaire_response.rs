@@ -56,7 +56,9 @@ pub struct QuestionnaireResponse {
     /// in-progress | completed | amended | entered-in-error | stopped
     ///
     /// `QuestionnaireResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`QuestionnaireResponseStatus`](crate::QuestionnaireResponseStatus)
+    pub status: crate::QuestionnaireResponseStatusCode,
     /// The subject of the questions
     ///
     /// `QuestionnaireResponse.subject` 0..1

@@ -64,7 +64,9 @@ pub struct RelatedPerson {
     /// male | female | other | unknown
     ///
     /// `RelatedPerson.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
-    pub gender: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
     /// The date on which the related person was born
     ///
     /// `RelatedPerson.birthDate` 0..1

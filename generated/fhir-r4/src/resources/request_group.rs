@@ -64,15 +64,21 @@ pub struct RequestGroup {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `RequestGroup.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `RequestGroup.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
+    pub intent: crate::RequestIntentCode,
     /// routine | urgent | asap | stat
     ///
     /// `RequestGroup.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// What's being requested/ordered
     ///
     /// `RequestGroup.code` 0..1
@@ -400,7 +406,9 @@ pub struct RequestGroupAction {
     /// routine | urgent | asap | stat
     ///
     /// `RequestGroup.action.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// Code representing the meaning of the action or sub-actions
     ///
     /// `RequestGroup.action.code` 0..*
@@ -428,27 +436,41 @@ pub struct RequestGroupAction {
     /// create | update | remove | fire-event
     ///
     /// `RequestGroup.action.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/action-type`
+    ///
+    /// Codes: [`ActionType`](crate::ActionType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// visual-group | logical-group | sentence-group
     ///
     /// `RequestGroup.action.groupingBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-grouping-behavior|4.0.1`
-    pub grouping_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionGroupingBehavior`](crate::ActionGroupingBehavior)
+    pub grouping_behavior: ::std::option::Option<crate::ActionGroupingBehaviorCode>,
     /// any | all | all-or-none | exactly-one | at-most-one | one-or-more
     ///
     /// `RequestGroup.action.selectionBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-selection-behavior|4.0.1`
-    pub selection_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionSelectionBehavior`](crate::ActionSelectionBehavior)
+    pub selection_behavior: ::std::option::Option<crate::ActionSelectionBehaviorCode>,
     /// must | could | must-unless-documented
     ///
     /// `RequestGroup.action.requiredBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-required-behavior|4.0.1`
-    pub required_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionRequiredBehavior`](crate::ActionRequiredBehavior)
+    pub required_behavior: ::std::option::Option<crate::ActionRequiredBehaviorCode>,
     /// yes | no
     ///
     /// `RequestGroup.action.precheckBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-precheck-behavior|4.0.1`
-    pub precheck_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionPrecheckBehavior`](crate::ActionPrecheckBehavior)
+    pub precheck_behavior: ::std::option::Option<crate::ActionPrecheckBehaviorCode>,
     /// single | multiple
     ///
     /// `RequestGroup.action.cardinalityBehavior` 0..1, required binding to `http://hl7.org/fhir/ValueSet/action-cardinality-behavior|4.0.1`
-    pub cardinality_behavior: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`ActionCardinalityBehavior`](crate::ActionCardinalityBehavior)
+    pub cardinality_behavior: ::std::option::Option<
+        crate::ActionCardinalityBehaviorCode,
+    >,
     /// The target of the action
     ///
     /// `RequestGroup.action.resource` 0..1
@@ -716,7 +738,9 @@ pub struct RequestGroupActionCondition {
     /// applicability | start | stop
     ///
     /// `RequestGroup.action.condition.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-condition-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`ActionConditionKind`](crate::ActionConditionKind)
+    pub kind: crate::ActionConditionKindCode,
     /// Boolean-valued expression
     ///
     /// `RequestGroup.action.condition.expression` 0..1
@@ -804,7 +828,9 @@ pub struct RequestGroupActionRelatedAction {
     /// before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
     ///
     /// `RequestGroup.action.relatedAction.relationship` 1..1, required binding to `http://hl7.org/fhir/ValueSet/action-relationship-type|4.0.1`
-    pub relationship: crate::Code,
+    ///
+    /// Codes: [`ActionRelationshipType`](crate::ActionRelationshipType)
+    pub relationship: crate::ActionRelationshipTypeCode,
     /// Time offset for the relationship
     ///
     /// `RequestGroup.action.relatedAction.offset[x]` 0..1

@@ -68,7 +68,9 @@ pub struct ResearchDefinition {
     /// draft | active | retired | unknown
     ///
     /// `ResearchDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ResearchDefinition.experimental` 0..1

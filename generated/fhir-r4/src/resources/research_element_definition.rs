@@ -68,7 +68,9 @@ pub struct ResearchElementDefinition {
     /// draft | active | retired | unknown
     ///
     /// `ResearchElementDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ResearchElementDefinition.experimental` 0..1
@@ -160,11 +162,15 @@ pub struct ResearchElementDefinition {
     /// population | exposure | outcome
     ///
     /// `ResearchElementDefinition.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/research-element-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ResearchElementType`](crate::ResearchElementType)
+    pub type_: crate::ResearchElementTypeCode,
     /// dichotomous | continuous | descriptive
     ///
     /// `ResearchElementDefinition.variableType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/variable-type|4.0.1`
-    pub variable_type: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`EvidenceVariableType`](crate::EvidenceVariableType)
+    pub variable_type: ::std::option::Option<crate::EvidenceVariableTypeCode>,
     /// What defines the members of the research element
     ///
     /// `ResearchElementDefinition.characteristic` 1..*
@@ -624,7 +630,9 @@ pub struct ResearchElementDefinitionCharacteristic {
     /// mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
     ///
     /// `ResearchElementDefinition.characteristic.studyEffectiveGroupMeasure` 0..1, required binding to `http://hl7.org/fhir/ValueSet/group-measure|4.0.1`
-    pub study_effective_group_measure: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`GroupMeasure`](crate::GroupMeasure)
+    pub study_effective_group_measure: ::std::option::Option<crate::GroupMeasureCode>,
     /// What time period do participants cover
     ///
     /// `ResearchElementDefinition.characteristic.participantEffectiveDescription` 0..1
@@ -642,7 +650,11 @@ pub struct ResearchElementDefinitionCharacteristic {
     /// mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
     ///
     /// `ResearchElementDefinition.characteristic.participantEffectiveGroupMeasure` 0..1, required binding to `http://hl7.org/fhir/ValueSet/group-measure|4.0.1`
-    pub participant_effective_group_measure: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`GroupMeasure`](crate::GroupMeasure)
+    pub participant_effective_group_measure: ::std::option::Option<
+        crate::GroupMeasureCode,
+    >,
 }
 impl ::fhirgen_runtime::Empty for ResearchElementDefinitionCharacteristic {
     fn empty() -> Self {

@@ -56,10 +56,14 @@ pub struct ResearchStudy {
     /// active | administratively-completed | approved | closed-to-accrual | closed-to-accrual-and-intervention | completed | disapproved | in-review | temporarily-closed-to-accrual | temporarily-closed-to-accrual-and-intervention | withdrawn
     ///
     /// `ResearchStudy.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/research-study-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ResearchStudyStatus`](crate::ResearchStudyStatus)
+    pub status: crate::ResearchStudyStatusCode,
     /// treatment | prevention | diagnostic | supportive-care | screening | health-services-research | basic-science | device-feasibility
     ///
     /// `ResearchStudy.primaryPurposeType` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/research-study-prim-purp-type`
+    ///
+    /// Codes: [`ResearchStudyPrimaryPurposeType`](crate::ResearchStudyPrimaryPurposeType)
     pub primary_purpose_type: ::std::option::Option<crate::CodeableConcept>,
     /// n-a | early-phase-1 | phase-1 | phase-1-phase-2 | phase-2 | phase-2-phase-3 | phase-3 | phase-4
     ///

@@ -44,7 +44,9 @@ pub struct ResearchSubject {
     /// candidate | eligible | follow-up | ineligible | not-registered | off-study | on-study | on-study-intervention | on-study-observation | pending-on-study | potential-candidate | screening | withdrawn
     ///
     /// `ResearchSubject.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/research-subject-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ResearchSubjectStatus`](crate::ResearchSubjectStatus)
+    pub status: crate::ResearchSubjectStatusCode,
     /// Start and end of participation
     ///
     /// `ResearchSubject.period` 0..1

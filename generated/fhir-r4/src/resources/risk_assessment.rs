@@ -52,7 +52,9 @@ pub struct RiskAssessment {
     /// registered | preliminary | final | amended +
     ///
     /// `RiskAssessment.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
+    pub status: crate::ObservationStatusCode,
     /// Evaluation mechanism
     ///
     /// `RiskAssessment.method` 0..1

@@ -60,7 +60,9 @@ pub struct RiskEvidenceSynthesis {
     /// draft | active | retired | unknown
     ///
     /// `RiskEvidenceSynthesis.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// Date last changed
     ///
     /// `RiskEvidenceSynthesis.date` 0..1
@@ -132,10 +134,14 @@ pub struct RiskEvidenceSynthesis {
     /// Type of synthesis
     ///
     /// `RiskEvidenceSynthesis.synthesisType` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/synthesis-type`
+    ///
+    /// Codes: [`SynthesisType`](crate::SynthesisType)
     pub synthesis_type: ::std::option::Option<crate::CodeableConcept>,
     /// Type of study
     ///
     /// `RiskEvidenceSynthesis.studyType` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/study-type`
+    ///
+    /// Codes: [`StudyType`](crate::StudyType)
     pub study_type: ::std::option::Option<crate::CodeableConcept>,
     /// What population?
     ///
@@ -523,6 +529,8 @@ pub struct RiskEvidenceSynthesisCertainty {
     /// Certainty rating
     ///
     /// `RiskEvidenceSynthesis.certainty.rating` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/evidence-quality`
+    ///
+    /// Codes: [`QualityOfEvidenceRating`](crate::QualityOfEvidenceRating)
     pub rating: ::std::vec::Vec<crate::CodeableConcept>,
     /// Used for footnotes or explanatory notes
     ///
@@ -615,10 +623,14 @@ pub struct RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
     /// Type of subcomponent of certainty rating
     ///
     /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/certainty-subcomponent-type`
+    ///
+    /// Codes: [`CertaintySubcomponentType`](crate::CertaintySubcomponentType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Subcomponent certainty rating
     ///
     /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.rating` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/certainty-subcomponent-rating`
+    ///
+    /// Codes: [`CertaintySubcomponentRating`](crate::CertaintySubcomponentRating)
     pub rating: ::std::vec::Vec<crate::CodeableConcept>,
     /// Used for footnotes or explanatory notes
     ///
@@ -709,6 +721,8 @@ pub struct RiskEvidenceSynthesisRiskEstimate {
     /// Type of risk estimate
     ///
     /// `RiskEvidenceSynthesis.riskEstimate.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/risk-estimate-type`
+    ///
+    /// Codes: [`RiskEstimateType`](crate::RiskEstimateType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Point estimate
     ///
@@ -859,6 +873,8 @@ pub struct RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     /// Type of precision estimate
     ///
     /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/precision-estimate-type`
+    ///
+    /// Codes: [`PrecisionEstimateType`](crate::PrecisionEstimateType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// Level of confidence interval
     ///

@@ -56,7 +56,9 @@ pub struct SearchParameter {
     /// draft | active | retired | unknown
     ///
     /// `SearchParameter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `SearchParameter.experimental` 0..1
@@ -96,11 +98,15 @@ pub struct SearchParameter {
     /// The resource type(s) this search parameter applies to
     ///
     /// `SearchParameter.base` 1..*, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub base: ::fhirgen_runtime::NonEmpty<crate::Code>,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub base: ::fhirgen_runtime::NonEmpty<crate::ResourceTypeCode>,
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
     /// `SearchParameter.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/search-param-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`SearchParamType`](crate::SearchParamType)
+    pub type_: crate::SearchParamTypeCode,
     /// FHIRPath expression that extracts the values
     ///
     /// `SearchParameter.expression` 0..1
@@ -112,11 +118,15 @@ pub struct SearchParameter {
     /// normal | phonetic | nearby | distance | other
     ///
     /// `SearchParameter.xpathUsage` 0..1, required binding to `http://hl7.org/fhir/ValueSet/search-xpath-usage|4.0.1`
-    pub xpath_usage: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`XPathUsageType`](crate::XPathUsageType)
+    pub xpath_usage: ::std::option::Option<crate::XPathUsageTypeCode>,
     /// Types of resource (if a resource reference)
     ///
     /// `SearchParameter.target` 0..*, required binding to `http://hl7.org/fhir/ValueSet/resource-types|4.0.1`
-    pub target: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`ResourceType`](crate::ResourceType)
+    pub target: ::std::vec::Vec<crate::ResourceTypeCode>,
     /// Allow multiple values per parameter (or)
     ///
     /// `SearchParameter.multipleOr` 0..1
@@ -128,11 +138,15 @@ pub struct SearchParameter {
     /// eq | ne | gt | lt | ge | le | sa | eb | ap
     ///
     /// `SearchParameter.comparator` 0..*, required binding to `http://hl7.org/fhir/ValueSet/search-comparator|4.0.1`
-    pub comparator: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`SearchComparator`](crate::SearchComparator)
+    pub comparator: ::std::vec::Vec<crate::SearchComparatorCode>,
     /// missing | exact | contains | not | text | in | not-in | below | above | type | identifier | ofType
     ///
     /// `SearchParameter.modifier` 0..*, required binding to `http://hl7.org/fhir/ValueSet/search-modifier-code|4.0.1`
-    pub modifier: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`SearchModifierCode`](crate::SearchModifierCode)
+    pub modifier: ::std::vec::Vec<crate::SearchModifierCodeCode>,
     /// Chained names supported
     ///
     /// `SearchParameter.chain` 0..*

@@ -64,11 +64,15 @@ pub struct ServiceRequest {
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
     /// `ServiceRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`RequestStatus`](crate::RequestStatus)
+    pub status: crate::RequestStatusCode,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ServiceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`RequestIntent`](crate::RequestIntent)
+    pub intent: crate::RequestIntentCode,
     /// Classification of service
     ///
     /// `ServiceRequest.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/servicerequest-category`
@@ -76,7 +80,9 @@ pub struct ServiceRequest {
     /// routine | urgent | asap | stat
     ///
     /// `ServiceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// True if service/procedure should not be performed
     ///
     /// `ServiceRequest.doNotPerform` 0..1, modifier

@@ -64,7 +64,9 @@ pub struct Slot {
     /// busy | free | busy-unavailable | busy-tentative | entered-in-error
     ///
     /// `Slot.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/slotstatus|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`SlotStatus`](crate::SlotStatus)
+    pub status: crate::SlotStatusCode,
     /// Date/Time that the slot is to begin
     ///
     /// `Slot.start` 1..1

@@ -48,7 +48,9 @@ pub struct Specimen {
     /// available | unavailable | unsatisfactory | entered-in-error
     ///
     /// `Specimen.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SpecimenStatus`](crate::SpecimenStatus)
+    pub status: ::std::option::Option<crate::SpecimenStatusCode>,
     /// Kind of material that forms the specimen
     ///
     /// `Specimen.type` 0..1, example binding to `http://terminology.hl7.org/ValueSet/v2-0487`
@@ -84,6 +86,8 @@ pub struct Specimen {
     /// State of the specimen
     ///
     /// `Specimen.condition` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v2-0493`
+    ///
+    /// Codes: [`V20493`](crate::V20493)
     pub condition: ::std::vec::Vec<crate::CodeableConcept>,
     /// Comments
     ///

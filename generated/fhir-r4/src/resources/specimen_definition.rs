@@ -238,7 +238,9 @@ pub struct SpecimenDefinitionTypeTested {
     /// preferred | alternate
     ///
     /// `SpecimenDefinition.typeTested.preference` 1..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-contained-preference|4.0.1`
-    pub preference: crate::Code,
+    ///
+    /// Codes: [`SpecimenContainedPreference`](crate::SpecimenContainedPreference)
+    pub preference: crate::SpecimenContainedPreferenceCode,
     /// The specimen's container
     ///
     /// `SpecimenDefinition.typeTested.container` 0..1

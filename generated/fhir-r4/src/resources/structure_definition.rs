@@ -60,7 +60,9 @@ pub struct StructureDefinition {
     /// draft | active | retired | unknown
     ///
     /// `StructureDefinition.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `StructureDefinition.experimental` 0..1
@@ -100,11 +102,15 @@ pub struct StructureDefinition {
     /// Assist with indexing and finding
     ///
     /// `StructureDefinition.keyword` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/definition-use`
+    ///
+    /// Codes: [`DefinitionUseCodes`](crate::DefinitionUseCodes)
     pub keyword: ::std::vec::Vec<crate::Coding>,
     /// FHIR Version this StructureDefinition targets
     ///
     /// `StructureDefinition.fhirVersion` 0..1, required binding to `http://hl7.org/fhir/ValueSet/FHIR-version|4.0.1`
-    pub fhir_version: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirVersion`](crate::FhirVersion)
+    pub fhir_version: ::std::option::Option<crate::FhirVersionCode>,
     /// External specification that the content is mapped to
     ///
     /// `StructureDefinition.mapping` 0..*
@@ -112,7 +118,9 @@ pub struct StructureDefinition {
     /// primitive-type | complex-type | resource | logical
     ///
     /// `StructureDefinition.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/structure-definition-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`StructureDefinitionKind`](crate::StructureDefinitionKind)
+    pub kind: crate::StructureDefinitionKindCode,
     /// Whether the structure is abstract
     ///
     /// `StructureDefinition.abstract` 1..1
@@ -136,7 +144,9 @@ pub struct StructureDefinition {
     /// specialization | constraint - How relates to base definition
     ///
     /// `StructureDefinition.derivation` 0..1, required binding to `http://hl7.org/fhir/ValueSet/type-derivation-rule|4.0.1`
-    pub derivation: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`TypeDerivationRule`](crate::TypeDerivationRule)
+    pub derivation: ::std::option::Option<crate::TypeDerivationRuleCode>,
     /// Snapshot view of the structure
     ///
     /// `StructureDefinition.snapshot` 0..1
@@ -528,7 +538,9 @@ pub struct StructureDefinitionContext {
     /// fhirpath | element | extension
     ///
     /// `StructureDefinition.context.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/extension-context-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`ExtensionContextType`](crate::ExtensionContextType)
+    pub type_: crate::ExtensionContextTypeCode,
     /// Where the extension can be used in instances
     ///
     /// `StructureDefinition.context.expression` 1..1

@@ -60,7 +60,9 @@ pub struct StructureMap {
     /// draft | active | retired | unknown
     ///
     /// `StructureMap.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `StructureMap.experimental` 0..1
@@ -411,7 +413,9 @@ pub struct StructureMapGroup {
     /// none | types | type-and-types
     ///
     /// `StructureMap.group.typeMode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/map-group-type-mode|4.0.1`
-    pub type_mode: crate::Code,
+    ///
+    /// Codes: [`StructureMapGroupTypeMode`](crate::StructureMapGroupTypeMode)
+    pub type_mode: crate::StructureMapGroupTypeModeCode,
     /// Additional description/explanation for group
     ///
     /// `StructureMap.group.documentation` 0..1
@@ -552,7 +556,9 @@ pub struct StructureMapGroupInput {
     /// source | target
     ///
     /// `StructureMap.group.input.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/map-input-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`StructureMapInputMode`](crate::StructureMapInputMode)
+    pub mode: crate::StructureMapInputModeCode,
     /// Documentation for this instance of data
     ///
     /// `StructureMap.group.input.documentation` 0..1
@@ -906,7 +912,9 @@ pub struct StructureMapGroupRuleSource {
     /// first | not_first | last | not_last | only_one
     ///
     /// `StructureMap.group.rule.source.listMode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/map-source-list-mode|4.0.1`
-    pub list_mode: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`StructureMapSourceListMode`](crate::StructureMapSourceListMode)
+    pub list_mode: ::std::option::Option<crate::StructureMapSourceListModeCode>,
     /// Named context for field, if a field is specified
     ///
     /// `StructureMap.group.rule.source.variable` 0..1
@@ -1368,7 +1376,9 @@ pub struct StructureMapGroupRuleTarget {
     /// type | variable
     ///
     /// `StructureMap.group.rule.target.contextType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/map-context-type|4.0.1`
-    pub context_type: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`StructureMapContextType`](crate::StructureMapContextType)
+    pub context_type: ::std::option::Option<crate::StructureMapContextTypeCode>,
     /// Field to create in the context
     ///
     /// `StructureMap.group.rule.target.element` 0..1
@@ -1380,7 +1390,9 @@ pub struct StructureMapGroupRuleTarget {
     /// first | share | last | collate
     ///
     /// `StructureMap.group.rule.target.listMode` 0..*, required binding to `http://hl7.org/fhir/ValueSet/map-target-list-mode|4.0.1`
-    pub list_mode: ::std::vec::Vec<crate::Code>,
+    ///
+    /// Codes: [`StructureMapTargetListMode`](crate::StructureMapTargetListMode)
+    pub list_mode: ::std::vec::Vec<crate::StructureMapTargetListModeCode>,
     /// Internal rule reference for shared list items
     ///
     /// `StructureMap.group.rule.target.listRuleId` 0..1
@@ -1388,7 +1400,9 @@ pub struct StructureMapGroupRuleTarget {
     /// create | copy +
     ///
     /// `StructureMap.group.rule.target.transform` 0..1, required binding to `http://hl7.org/fhir/ValueSet/map-transform|4.0.1`
-    pub transform: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`StructureMapTransform`](crate::StructureMapTransform)
+    pub transform: ::std::option::Option<crate::StructureMapTransformCode>,
     /// Parameters to the transform
     ///
     /// `StructureMap.group.rule.target.parameter` 0..*
@@ -1746,7 +1760,9 @@ pub struct StructureMapStructure {
     /// source | queried | target | produced
     ///
     /// `StructureMap.structure.mode` 1..1, required binding to `http://hl7.org/fhir/ValueSet/map-model-mode|4.0.1`
-    pub mode: crate::Code,
+    ///
+    /// Codes: [`StructureMapModelMode`](crate::StructureMapModelMode)
+    pub mode: crate::StructureMapModelModeCode,
     /// Name for type in this map
     ///
     /// `StructureMap.structure.alias` 0..1

@@ -40,7 +40,9 @@ pub struct Subscription {
     /// requested | active | error | off
     ///
     /// `Subscription.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/subscription-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`SubscriptionStatus`](crate::SubscriptionStatus)
+    pub status: crate::SubscriptionStatusCode,
     /// Contact details for source (e.g. troubleshooting)
     ///
     /// `Subscription.contact` 0..*
@@ -261,7 +263,9 @@ pub struct SubscriptionChannel {
     /// rest-hook | websocket | email | sms | message
     ///
     /// `Subscription.channel.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/subscription-channel-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`SubscriptionChannelType`](crate::SubscriptionChannelType)
+    pub type_: crate::SubscriptionChannelTypeCode,
     /// Where the channel points to
     ///
     /// `Subscription.channel.endpoint` 0..1

@@ -44,10 +44,14 @@ pub struct Substance {
     /// active | inactive | entered-in-error
     ///
     /// `Substance.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/substance-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirSubstanceStatus`](crate::FhirSubstanceStatus)
+    pub status: ::std::option::Option<crate::FhirSubstanceStatusCode>,
     /// What class/type of substance this is
     ///
     /// `Substance.category` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/substance-category`
+    ///
+    /// Codes: [`SubstanceCategoryCodes`](crate::SubstanceCategoryCodes)
     pub category: ::std::vec::Vec<crate::CodeableConcept>,
     /// What substance this is
     ///

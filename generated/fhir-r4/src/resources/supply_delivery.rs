@@ -52,7 +52,9 @@ pub struct SupplyDelivery {
     /// in-progress | completed | abandoned | entered-in-error
     ///
     /// `SupplyDelivery.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/supplydelivery-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SupplyDeliveryStatus`](crate::SupplyDeliveryStatus)
+    pub status: ::std::option::Option<crate::SupplyDeliveryStatusCode>,
     /// Patient for whom the item is supplied
     ///
     /// `SupplyDelivery.patient` 0..1
@@ -60,6 +62,8 @@ pub struct SupplyDelivery {
     /// Category of dispense event
     ///
     /// `SupplyDelivery.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/supplydelivery-type|4.0.1`
+    ///
+    /// Codes: [`SupplyItemType`](crate::SupplyItemType)
     pub type_: ::std::option::Option<crate::CodeableConcept>,
     /// The item that is delivered or supplied
     ///
@@ -180,7 +184,12 @@ impl ::fhirgen_runtime::Object for SupplyDelivery {
                 15u16
             }
             "type" => {
-                r.object_field(&mut self.type_)?;
+                r.bound_object_field(
+                    &mut self.type_,
+                    <crate::SupplyItemType as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <crate::SupplyItemType as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
+                    false,
+                )?;
                 16u16
             }
             "suppliedItem" => {

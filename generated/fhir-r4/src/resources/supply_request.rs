@@ -44,7 +44,9 @@ pub struct SupplyRequest {
     /// draft | active | suspended +
     ///
     /// `SupplyRequest.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/supplyrequest-status|4.0.1`, modifier
-    pub status: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`SupplyRequestStatus`](crate::SupplyRequestStatus)
+    pub status: ::std::option::Option<crate::SupplyRequestStatusCode>,
     /// The kind of supply (central, non-stock, etc.)
     ///
     /// `SupplyRequest.category` 0..1, example binding to `http://hl7.org/fhir/ValueSet/supplyrequest-kind`
@@ -52,7 +54,9 @@ pub struct SupplyRequest {
     /// routine | urgent | asap | stat
     ///
     /// `SupplyRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// Medication, Substance, or Device requested to be supplied
     ///
     /// `SupplyRequest.item[x]` 1..1, example binding to `http://hl7.org/fhir/ValueSet/supply-item`

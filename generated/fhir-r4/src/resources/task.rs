@@ -64,7 +64,9 @@ pub struct Task {
     /// draft | requested | received | accepted | +
     ///
     /// `Task.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/task-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`TaskStatus`](crate::TaskStatus)
+    pub status: crate::TaskStatusCode,
     /// Reason for current status
     ///
     /// `Task.statusReason` 0..1
@@ -76,11 +78,15 @@ pub struct Task {
     /// unknown | proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `Task.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/task-intent|4.0.1`
-    pub intent: crate::Code,
+    ///
+    /// Codes: [`TaskIntent`](crate::TaskIntent)
+    pub intent: crate::TaskIntentCode,
     /// routine | urgent | asap | stat
     ///
     /// `Task.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    pub priority: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`RequestPriority`](crate::RequestPriority)
+    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
     /// Task Type
     ///
     /// `Task.code` 0..1, example binding to `http://hl7.org/fhir/ValueSet/task-code`

@@ -56,7 +56,9 @@ pub struct TerminologyCapabilities {
     /// draft | active | retired | unknown
     ///
     /// `TerminologyCapabilities.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `TerminologyCapabilities.experimental` 0..1
@@ -96,7 +98,9 @@ pub struct TerminologyCapabilities {
     /// instance | capability | requirements
     ///
     /// `TerminologyCapabilities.kind` 1..1, required binding to `http://hl7.org/fhir/ValueSet/capability-statement-kind|4.0.1`
-    pub kind: crate::Code,
+    ///
+    /// Codes: [`CapabilityStatementKind`](crate::CapabilityStatementKind)
+    pub kind: crate::CapabilityStatementKindCode,
     /// Software that is covered by this terminology capability statement
     ///
     /// `TerminologyCapabilities.software` 0..1
@@ -122,7 +126,9 @@ pub struct TerminologyCapabilities {
     /// explicit | all
     ///
     /// `TerminologyCapabilities.codeSearch` 0..1, required binding to `http://hl7.org/fhir/ValueSet/code-search-support|4.0.1`
-    pub code_search: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`CodeSearchSupport`](crate::CodeSearchSupport)
+    pub code_search: ::std::option::Option<crate::CodeSearchSupportCode>,
     /// Information about the \[ValueSet/$validate-code\](valueset-operation-validate-code.html) operation
     ///
     /// `TerminologyCapabilities.validateCode` 0..1

@@ -48,7 +48,9 @@ pub struct TestReport {
     /// completed | in-progress | waiting | stopped | entered-in-error
     ///
     /// `TestReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/report-status-codes|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`TestReportStatus`](crate::TestReportStatus)
+    pub status: crate::TestReportStatusCode,
     /// Reference to the  version-specific TestScript that was executed to produce this TestReport
     ///
     /// `TestReport.testScript` 1..1
@@ -56,7 +58,9 @@ pub struct TestReport {
     /// pass | fail | pending
     ///
     /// `TestReport.result` 1..1, required binding to `http://hl7.org/fhir/ValueSet/report-result-codes|4.0.1`
-    pub result: crate::Code,
+    ///
+    /// Codes: [`TestReportResult`](crate::TestReportResult)
+    pub result: crate::TestReportResultCode,
     /// The final score (percentage of tests passed) resulting from the execution of the TestScript
     ///
     /// `TestReport.score` 0..1
@@ -314,7 +318,9 @@ pub struct TestReportParticipant {
     /// test-engine | client | server
     ///
     /// `TestReport.participant.type` 1..1, required binding to `http://hl7.org/fhir/ValueSet/report-participant-type|4.0.1`
-    pub type_: crate::Code,
+    ///
+    /// Codes: [`TestReportParticipantType`](crate::TestReportParticipantType)
+    pub type_: crate::TestReportParticipantTypeCode,
     /// The uri of the participant. An absolute URL is preferred
     ///
     /// `TestReport.participant.uri` 1..1
@@ -566,7 +572,9 @@ pub struct TestReportSetupActionAssert {
     /// pass | skip | fail | warning | error
     ///
     /// `TestReport.setup.action.assert.result` 1..1, required binding to `http://hl7.org/fhir/ValueSet/report-action-result-codes|4.0.1`
-    pub result: crate::Code,
+    ///
+    /// Codes: [`TestReportActionResult`](crate::TestReportActionResult)
+    pub result: crate::TestReportActionResultCode,
     /// A message associated with the result
     ///
     /// `TestReport.setup.action.assert.message` 0..1
@@ -668,7 +676,9 @@ pub struct TestReportSetupActionOperation {
     /// pass | skip | fail | warning | error
     ///
     /// `TestReport.setup.action.operation.result` 1..1, required binding to `http://hl7.org/fhir/ValueSet/report-action-result-codes|4.0.1`
-    pub result: crate::Code,
+    ///
+    /// Codes: [`TestReportActionResult`](crate::TestReportActionResult)
+    pub result: crate::TestReportActionResultCode,
     /// A message associated with the result
     ///
     /// `TestReport.setup.action.operation.message` 0..1

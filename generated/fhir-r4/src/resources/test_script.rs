@@ -60,7 +60,9 @@ pub struct TestScript {
     /// draft | active | retired | unknown
     ///
     /// `TestScript.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `TestScript.experimental` 0..1
@@ -458,6 +460,8 @@ pub struct TestScriptDestination {
     /// FHIR-Server | FHIR-SDC-FormManager | FHIR-SDC-FormReceiver | FHIR-SDC-FormProcessor
     ///
     /// `TestScript.destination.profile` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/testscript-profile-destination-types`
+    ///
+    /// Codes: [`TestScriptProfileDestinationType`](crate::TestScriptProfileDestinationType)
     pub profile: crate::Coding,
 }
 impl ::fhirgen_runtime::Empty for TestScriptDestination {
@@ -978,6 +982,8 @@ pub struct TestScriptOrigin {
     /// FHIR-Client | FHIR-SDC-FormFiller
     ///
     /// `TestScript.origin.profile` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/testscript-profile-origin-types`
+    ///
+    /// Codes: [`TestScriptProfileOriginType`](crate::TestScriptProfileOriginType)
     pub profile: crate::Coding,
 }
 impl ::fhirgen_runtime::Empty for TestScriptOrigin {
@@ -1216,7 +1222,9 @@ pub struct TestScriptSetupActionAssert {
     /// response | request
     ///
     /// `TestScript.setup.action.assert.direction` 0..1, required binding to `http://hl7.org/fhir/ValueSet/assert-direction-codes|4.0.1`
-    pub direction: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AssertionDirectionType`](crate::AssertionDirectionType)
+    pub direction: ::std::option::Option<crate::AssertionDirectionTypeCode>,
     /// Id of the source fixture to be evaluated
     ///
     /// `TestScript.setup.action.assert.compareToSourceId` 0..1
@@ -1252,7 +1260,9 @@ pub struct TestScriptSetupActionAssert {
     /// equals | notEquals | in | notIn | greaterThan | lessThan | empty | notEmpty | contains | notContains | eval
     ///
     /// `TestScript.setup.action.assert.operator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/assert-operator-codes|4.0.1`
-    pub operator: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AssertionOperatorType`](crate::AssertionOperatorType)
+    pub operator: ::std::option::Option<crate::AssertionOperatorTypeCode>,
     /// XPath or JSONPath expression
     ///
     /// `TestScript.setup.action.assert.path` 0..1
@@ -1260,7 +1270,9 @@ pub struct TestScriptSetupActionAssert {
     /// delete | get | options | patch | post | put | head
     ///
     /// `TestScript.setup.action.assert.requestMethod` 0..1, required binding to `http://hl7.org/fhir/ValueSet/http-operations|4.0.1`
-    pub request_method: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`TestScriptRequestMethodCode`](crate::TestScriptRequestMethodCode)
+    pub request_method: ::std::option::Option<crate::TestScriptRequestMethodCodeCode>,
     /// Request URL comparison value
     ///
     /// `TestScript.setup.action.assert.requestURL` 0..1
@@ -1268,11 +1280,15 @@ pub struct TestScriptSetupActionAssert {
     /// Resource type
     ///
     /// `TestScript.setup.action.assert.resource` 0..1, required binding to `http://hl7.org/fhir/ValueSet/defined-types|4.0.1`
-    pub resource: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirDefinedType`](crate::FhirDefinedType)
+    pub resource: ::std::option::Option<crate::FhirDefinedTypeCode>,
     /// okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
     ///
     /// `TestScript.setup.action.assert.response` 0..1, required binding to `http://hl7.org/fhir/ValueSet/assert-response-code-types|4.0.1`
-    pub response: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`AssertionResponseTypes`](crate::AssertionResponseTypes)
+    pub response: ::std::option::Option<crate::AssertionResponseTypesCode>,
     /// HTTP response code to test
     ///
     /// `TestScript.setup.action.assert.responseCode` 0..1
@@ -1594,11 +1610,15 @@ pub struct TestScriptSetupActionOperation {
     /// The operation code type that will be executed
     ///
     /// `TestScript.setup.action.operation.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/testscript-operation-codes`
+    ///
+    /// Codes: [`TestScriptOperationCode`](crate::TestScriptOperationCode)
     pub type_: ::std::option::Option<crate::Coding>,
     /// Resource type
     ///
     /// `TestScript.setup.action.operation.resource` 0..1, required binding to `http://hl7.org/fhir/ValueSet/defined-types|4.0.1`
-    pub resource: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`FhirDefinedType`](crate::FhirDefinedType)
+    pub resource: ::std::option::Option<crate::FhirDefinedTypeCode>,
     /// Tracking/logging operation label
     ///
     /// `TestScript.setup.action.operation.label` 0..1
@@ -1626,7 +1646,9 @@ pub struct TestScriptSetupActionOperation {
     /// delete | get | options | patch | post | put | head
     ///
     /// `TestScript.setup.action.operation.method` 0..1, required binding to `http://hl7.org/fhir/ValueSet/http-operations|4.0.1`
-    pub method: ::std::option::Option<crate::Code>,
+    ///
+    /// Codes: [`TestScriptRequestMethodCode`](crate::TestScriptRequestMethodCode)
+    pub method: ::std::option::Option<crate::TestScriptRequestMethodCodeCode>,
     /// Server initiating the request
     ///
     /// `TestScript.setup.action.operation.origin` 0..1

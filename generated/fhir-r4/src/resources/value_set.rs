@@ -60,7 +60,9 @@ pub struct ValueSet {
     /// draft | active | retired | unknown
     ///
     /// `ValueSet.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/publication-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`PublicationStatus`](crate::PublicationStatus)
+    pub status: crate::PublicationStatusCode,
     /// For testing purposes, not real usage
     ///
     /// `ValueSet.experimental` 0..1
@@ -730,6 +732,8 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     /// Types of uses of designations
     ///
     /// `ValueSet.compose.include.concept.designation.use` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/designation-use`
+    ///
+    /// Codes: [`DesignationUse`](crate::DesignationUse)
     pub use_: ::std::option::Option<crate::Coding>,
     /// The text value for this designation
     ///
@@ -828,7 +832,9 @@ pub struct ValueSetComposeIncludeFilter {
     /// = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
     ///
     /// `ValueSet.compose.include.filter.op` 1..1, required binding to `http://hl7.org/fhir/ValueSet/filter-operator|4.0.1`
-    pub op: crate::Code,
+    ///
+    /// Codes: [`FilterOperator`](crate::FilterOperator)
+    pub op: crate::FilterOperatorCode,
     /// Code from the system, or regex criteria, or boolean value for exists
     ///
     /// `ValueSet.compose.include.filter.value` 1..1

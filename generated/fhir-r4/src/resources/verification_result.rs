@@ -52,7 +52,9 @@ pub struct VerificationResult {
     /// attested | validated | in-process | req-revalid | val-fail | reval-fail
     ///
     /// `VerificationResult.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/verificationresult-status|4.0.1`
-    pub status: crate::Code,
+    ///
+    /// Codes: [`Status`](crate::Status)
+    pub status: crate::StatusCode,
     /// When the validation status was updated
     ///
     /// `VerificationResult.statusDate` 0..1

@@ -44,7 +44,9 @@ pub struct VisionPrescription {
     /// active | cancelled | draft | entered-in-error
     ///
     /// `VisionPrescription.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier
-    pub status: crate::Code,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
+    pub status: crate::FinancialResourceStatusCodesCode,
     /// Response creation date
     ///
     /// `VisionPrescription.created` 1..1
@@ -274,7 +276,9 @@ pub struct VisionPrescriptionLensSpecification {
     /// right | left
     ///
     /// `VisionPrescription.lensSpecification.eye` 1..1, required binding to `http://hl7.org/fhir/ValueSet/vision-eye-codes|4.0.1`
-    pub eye: crate::Code,
+    ///
+    /// Codes: [`VisionEyes`](crate::VisionEyes)
+    pub eye: crate::VisionEyesCode,
     /// Power of the lens
     ///
     /// `VisionPrescription.lensSpecification.sphere` 0..1
@@ -514,7 +518,9 @@ pub struct VisionPrescriptionLensSpecificationPrism {
     /// up | down | in | out
     ///
     /// `VisionPrescription.lensSpecification.prism.base` 1..1, required binding to `http://hl7.org/fhir/ValueSet/vision-base-codes|4.0.1`
-    pub base: crate::Code,
+    ///
+    /// Codes: [`VisionBase`](crate::VisionBase)
+    pub base: crate::VisionBaseCode,
 }
 impl ::fhirgen_runtime::Empty for VisionPrescriptionLensSpecificationPrism {
     fn empty() -> Self {

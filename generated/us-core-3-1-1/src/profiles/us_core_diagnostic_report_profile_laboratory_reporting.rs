@@ -77,7 +77,9 @@ pub struct UsCoreDiagnosticReportProfileLaboratoryReporting {
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
     /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
-    pub status: crate::DiagnosticReportStatusCode,
+    ///
+    /// Codes: [`DiagnosticReportStatus`](crate::r4::DiagnosticReportStatus)
+    pub status: ::fhir_r4::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// Slice `DiagnosticReport.category:LaboratorySlice` 1..1, Must Support
@@ -714,7 +716,7 @@ impl<
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1126,7 +1128,7 @@ impl<
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

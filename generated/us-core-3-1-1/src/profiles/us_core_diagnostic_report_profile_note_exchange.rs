@@ -54,7 +54,9 @@ pub struct UsCoreDiagnosticReportProfileNoteExchange {
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
     /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
-    pub status: crate::DiagnosticReportStatusCode,
+    ///
+    /// Codes: [`DiagnosticReportStatus`](crate::r4::DiagnosticReportStatus)
+    pub status: ::fhir_r4::DiagnosticReportStatusCode,
     /// Service category
     ///
     /// `DiagnosticReport.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-diagnosticreport-category`, Must Support
@@ -634,7 +636,7 @@ impl<
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileNoteExchangeBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1042,7 +1044,7 @@ impl<
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

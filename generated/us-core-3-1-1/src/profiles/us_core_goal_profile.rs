@@ -48,7 +48,9 @@ pub struct UsCoreGoalProfile {
     /// `Goal.lifecycleStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/goal-status`, modifier, Must Support
     ///
     /// Codes: [`GoalLifecycleStatus`](crate::GoalLifecycleStatus)
-    pub lifecycle_status: crate::GoalLifecycleStatusCode,
+    ///
+    /// Codes: [`GoalLifecycleStatus`](crate::r4::GoalLifecycleStatus)
+    pub lifecycle_status: ::fhir_r4::GoalLifecycleStatusCode,
     /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     ///
     /// `Goal.achievementStatus` 0..1, preferred binding to `http://hl7.org/fhir/ValueSet/goal-achievement`
@@ -548,7 +550,7 @@ impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
     /// `Goal.lifecycleStatus` 1..1
     pub fn lifecycle_status(
         mut self,
-        value: impl ::std::convert::Into<crate::GoalLifecycleStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::GoalLifecycleStatusCode>,
     ) -> UsCoreGoalProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.lifecycle_status = value.into();
         UsCoreGoalProfileBuilder {
@@ -836,7 +838,7 @@ impl<P0, P1, P2, P3> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3> {
     /// `Goal.lifecycleStatus` 1..1
     pub fn lifecycle_status(
         mut self,
-        value: impl ::std::convert::Into<crate::GoalLifecycleStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::GoalLifecycleStatusCode>,
     ) -> UsCoreGoalProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.lifecycle_status = value.into();
         UsCoreGoalProfileMustSupportBuilder {

@@ -48,7 +48,9 @@ pub struct UsCoreImmunizationProfile {
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
     ///
     /// Codes: [`ImmunizationStatusCodes`](crate::ImmunizationStatusCodes)
-    pub status: crate::ImmunizationStatusCodesCode,
+    ///
+    /// Codes: [`ImmunizationStatusCodes`](crate::r4::ImmunizationStatusCodes)
+    pub status: ::fhir_r4::ImmunizationStatusCodesCode,
     /// Reason not done
     ///
     /// `Immunization.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/immunization-status-reason`, Must Support
@@ -716,7 +718,7 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
     /// `Immunization.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ImmunizationStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ImmunizationStatusCodesCode>,
     ) -> UsCoreImmunizationProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
         self.inner.status = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -1143,7 +1145,7 @@ impl<
     /// `Immunization.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ImmunizationStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ImmunizationStatusCodesCode>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

@@ -48,7 +48,9 @@ pub struct UsCoreLocation {
     /// `Location.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`LocationStatus`](crate::LocationStatus)
-    pub status: ::std::option::Option<crate::LocationStatusCode>,
+    ///
+    /// Codes: [`LocationStatus`](crate::r4::LocationStatus)
+    pub status: ::std::option::Option<::fhir_r4::LocationStatusCode>,
     /// The operational status of the location (typically only for a bed/room)
     ///
     /// `Location.operationalStatus` 0..1, preferred binding to `http://terminology.hl7.org/ValueSet/v2-0116`
@@ -70,12 +72,16 @@ pub struct UsCoreLocation {
     /// `Location.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-mode|4.0.1`
     ///
     /// Codes: [`LocationMode`](crate::LocationMode)
-    pub mode: ::std::option::Option<crate::LocationModeCode>,
+    ///
+    /// Codes: [`LocationMode`](crate::r4::LocationMode)
+    pub mode: ::std::option::Option<::fhir_r4::LocationModeCode>,
     /// Type of function performed
     ///
     /// `Location.type` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`
     ///
     /// Codes: [`V3ServiceDeliveryLocationRoleType`](crate::V3ServiceDeliveryLocationRoleType)
+    ///
+    /// Codes: [`V3ServiceDeliveryLocationRoleType`](crate::r4::V3ServiceDeliveryLocationRoleType)
     pub type_: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Contact details of the location
     ///
@@ -534,7 +540,7 @@ impl<P0> UsCoreLocationBuilder<P0> {
     /// `Location.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::LocationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::LocationStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -587,7 +593,7 @@ impl<P0> UsCoreLocationBuilder<P0> {
     /// `Location.mode` 0..1
     pub fn mode(
         mut self,
-        value: impl ::std::convert::Into<crate::LocationModeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::LocationModeCode>,
     ) -> Self {
         self.inner.mode = ::std::option::Option::Some(value.into());
         self
@@ -847,7 +853,7 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
     /// , Must Support
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::LocationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::LocationStatusCode>,
     ) -> UsCoreLocationMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
         self.inner.status = ::std::option::Option::Some(value.into());
         UsCoreLocationMustSupportBuilder {
@@ -912,7 +918,7 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
     /// `Location.mode` 0..1
     pub fn mode(
         mut self,
-        value: impl ::std::convert::Into<crate::LocationModeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::LocationModeCode>,
     ) -> Self {
         self.inner.mode = ::std::option::Option::Some(value.into());
         self

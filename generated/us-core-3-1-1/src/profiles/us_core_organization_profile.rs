@@ -1033,13 +1033,17 @@ pub struct UsCoreOrganizationProfileAddress {
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
     /// Codes: [`AddressUse`](crate::AddressUse)
-    pub use_: ::std::option::Option<crate::AddressUseCode>,
+    ///
+    /// Codes: [`AddressUse`](crate::r4::AddressUse)
+    pub use_: ::std::option::Option<::fhir_r4::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
     ///
     /// Codes: [`AddressType`](crate::AddressType)
-    pub type_: ::std::option::Option<crate::AddressTypeCode>,
+    ///
+    /// Codes: [`AddressType`](crate::r4::AddressType)
+    pub type_: ::std::option::Option<::fhir_r4::AddressTypeCode>,
     /// Text representation of the address
     ///
     /// `Address.text` 0..1
@@ -1254,7 +1258,7 @@ impl UsCoreOrganizationProfileAddressBuilder {
     /// `Address.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::AddressUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AddressUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1264,7 +1268,7 @@ impl UsCoreOrganizationProfileAddressBuilder {
     /// `Address.type` 0..1
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<crate::AddressTypeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AddressTypeCode>,
     ) -> Self {
         self.inner.type_ = ::std::option::Option::Some(value.into());
         self

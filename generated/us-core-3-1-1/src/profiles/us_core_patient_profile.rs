@@ -125,7 +125,9 @@ pub struct UsCorePatientProfile {
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
     /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    pub gender: crate::AdministrativeGenderCode,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
+    pub gender: ::fhir_r4::AdministrativeGenderCode,
     /// The date of birth for the individual
     ///
     /// `Patient.birthDate` 0..1, Must Support
@@ -143,6 +145,8 @@ pub struct UsCorePatientProfile {
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
     ///
     /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
+    ///
+    /// Codes: [`MaritalStatusCodes`](crate::r4::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -743,7 +747,7 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.gender = value.into();
         UsCorePatientProfileBuilder {
@@ -1297,7 +1301,7 @@ impl<
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1568,12 +1572,16 @@ pub struct UsCorePatientProfileIdentifier {
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
     /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
+    ///
+    /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
+    pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1742,7 +1750,7 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
     /// `Identifier.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1832,7 +1840,9 @@ pub struct UsCorePatientProfileTelecom {
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system`, Must Support
     ///
     /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
-    pub system: crate::ContactPointSystemCode,
+    ///
+    /// Codes: [`ContactPointSystem`](crate::r4::ContactPointSystem)
+    pub system: ::fhir_r4::ContactPointSystemCode,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 1..1, Must Support
@@ -1842,7 +1852,9 @@ pub struct UsCorePatientProfileTelecom {
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
     ///
     /// Codes: [`ContactPointUse`](crate::ContactPointUse)
-    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
+    ///
+    /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
+    pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1
@@ -2002,7 +2014,7 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.system` 1..1
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointSystemCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointSystemCode>,
     ) -> UsCorePatientProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePatientProfileTelecomBuilder {
@@ -2028,7 +2040,7 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self

@@ -70,7 +70,9 @@ pub struct UsCoreProcedureProfile {
     /// `Procedure.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status`, modifier, Must Support
     ///
     /// Codes: [`EventStatus`](crate::EventStatus)
-    pub status: crate::EventStatusCode,
+    ///
+    /// Codes: [`EventStatus`](crate::r4::EventStatus)
+    pub status: ::fhir_r4::EventStatusCode,
     /// Reason for current status
     ///
     /// `Procedure.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/procedure-not-performed-reason`
@@ -775,7 +777,7 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileBuilder<P0, P1, P2, P3> {
     /// `Procedure.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::EventStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::EventStatusCode>,
     ) -> UsCoreProcedureProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreProcedureProfileBuilder {
@@ -1180,7 +1182,7 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
     /// `Procedure.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::EventStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::EventStatusCode>,
     ) -> UsCoreProcedureProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreProcedureProfileMustSupportBuilder {

@@ -131,7 +131,9 @@ pub struct UsCorePulseOximetryProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -183,12 +185,16 @@ pub struct UsCorePulseOximetryProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -897,7 +903,7 @@ impl<P0, P1, P2> UsCorePulseOximetryProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCorePulseOximetryProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCorePulseOximetryProfileBuilder {
@@ -1341,7 +1347,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -2243,7 +2249,9 @@ pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -2427,7 +2435,7 @@ impl<P0, P1> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0,
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -2483,7 +2491,7 @@ pub struct UsCorePulseOximetryProfileComponentFlowRate {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"3151-8"}]}`
     ///
-    /// Codes: [`VitalSigns`](crate::VitalSigns)
+    /// Codes: [`VitalSigns`](crate::r4::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Vital Sign Value recorded with UCUM
     ///
@@ -2496,12 +2504,16 @@ pub struct UsCorePulseOximetryProfileComponentFlowRate {
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -2713,7 +2725,9 @@ pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -2900,7 +2914,7 @@ impl<
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -2956,7 +2970,7 @@ pub struct UsCorePulseOximetryProfileComponentConcentration {
     ///
     /// `Observation.component.code` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/observation-vitalsignresult`, Must Support, pattern `{"coding":[{"system":"http://loinc.org","code":"3150-0"}]}`
     ///
-    /// Codes: [`VitalSigns`](crate::VitalSigns)
+    /// Codes: [`VitalSigns`](crate::r4::VitalSigns)
     pub code: ::fhir_r4::CodeableConcept,
     /// Vital Sign Value recorded with UCUM
     ///
@@ -2969,12 +2983,16 @@ pub struct UsCorePulseOximetryProfileComponentConcentration {
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

@@ -48,31 +48,41 @@ pub struct UsCoreAllergyIntolerance {
     /// `AllergyIntolerance.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical`, modifier, Must Support
     ///
     /// Codes: [`AllergyIntoleranceClinicalStatusCodes`](crate::AllergyIntoleranceClinicalStatusCodes)
+    ///
+    /// Codes: [`AllergyIntoleranceClinicalStatusCodes`](crate::r4::AllergyIntoleranceClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) unconfirmed | confirmed | refuted | entered-in-error
     ///
     /// `AllergyIntolerance.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-verification`, modifier, Must Support
     ///
     /// Codes: [`AllergyIntoleranceVerificationStatusCodes`](crate::AllergyIntoleranceVerificationStatusCodes)
+    ///
+    /// Codes: [`AllergyIntoleranceVerificationStatusCodes`](crate::r4::AllergyIntoleranceVerificationStatusCodes)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// allergy | intolerance - Underlying mechanism (if known)
     ///
     /// `AllergyIntolerance.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-type|4.0.1`
     ///
     /// Codes: [`AllergyIntoleranceType`](crate::AllergyIntoleranceType)
-    pub type_: ::std::option::Option<crate::AllergyIntoleranceTypeCode>,
+    ///
+    /// Codes: [`AllergyIntoleranceType`](crate::r4::AllergyIntoleranceType)
+    pub type_: ::std::option::Option<::fhir_r4::AllergyIntoleranceTypeCode>,
     /// food | medication | environment | biologic
     ///
     /// `AllergyIntolerance.category` 0..*, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-category|4.0.1`
     ///
     /// Codes: [`AllergyIntoleranceCategory`](crate::AllergyIntoleranceCategory)
-    pub category: ::std::vec::Vec<crate::AllergyIntoleranceCategoryCode>,
+    ///
+    /// Codes: [`AllergyIntoleranceCategory`](crate::r4::AllergyIntoleranceCategory)
+    pub category: ::std::vec::Vec<::fhir_r4::AllergyIntoleranceCategoryCode>,
     /// low | high | unable-to-assess
     ///
     /// `AllergyIntolerance.criticality` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality|4.0.1`
     ///
     /// Codes: [`AllergyIntoleranceCriticality`](crate::AllergyIntoleranceCriticality)
-    pub criticality: ::std::option::Option<crate::AllergyIntoleranceCriticalityCode>,
+    ///
+    /// Codes: [`AllergyIntoleranceCriticality`](crate::r4::AllergyIntoleranceCriticality)
+    pub criticality: ::std::option::Option<::fhir_r4::AllergyIntoleranceCriticalityCode>,
     /// (USCDI) Code that identifies the allergy or intolerance
     ///
     /// `AllergyIntolerance.code` 1..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1186.8`, Must Support
@@ -207,8 +217,8 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
             "clinicalStatus" => {
                 r.bound_object_field(
                     &mut self.clinical_status,
-                    crate::AllergyIntoleranceClinicalStatusCodes::CODES,
-                    crate::AllergyIntoleranceClinicalStatusCodes::VALUE_SET,
+                    <::fhir_r4::AllergyIntoleranceClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <::fhir_r4::AllergyIntoleranceClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
                     false,
                 )?;
                 11u16
@@ -216,8 +226,8 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
             "verificationStatus" => {
                 r.bound_object_field(
                     &mut self.verification_status,
-                    crate::AllergyIntoleranceVerificationStatusCodes::CODES,
-                    crate::AllergyIntoleranceVerificationStatusCodes::VALUE_SET,
+                    <::fhir_r4::AllergyIntoleranceVerificationStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <::fhir_r4::AllergyIntoleranceVerificationStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
                     false,
                 )?;
                 12u16
@@ -603,7 +613,7 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
     /// `AllergyIntolerance.type` 0..1
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<crate::AllergyIntoleranceTypeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceTypeCode>,
     ) -> Self {
         self.inner.type_ = ::std::option::Option::Some(value.into());
         self
@@ -614,7 +624,7 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
     pub fn category(
         mut self,
         items: impl ::std::iter::IntoIterator<
-            Item = crate::AllergyIntoleranceCategoryCode,
+            Item = ::fhir_r4::AllergyIntoleranceCategoryCode,
         >,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
@@ -625,7 +635,7 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
     /// `AllergyIntolerance.criticality` 0..1
     pub fn criticality(
         mut self,
-        value: impl ::std::convert::Into<crate::AllergyIntoleranceCriticalityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
     ) -> Self {
         self.inner.criticality = ::std::option::Option::Some(value.into());
         self
@@ -956,7 +966,7 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
     /// `AllergyIntolerance.type` 0..1
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<crate::AllergyIntoleranceTypeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceTypeCode>,
     ) -> Self {
         self.inner.type_ = ::std::option::Option::Some(value.into());
         self
@@ -967,7 +977,7 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
     pub fn category(
         mut self,
         items: impl ::std::iter::IntoIterator<
-            Item = crate::AllergyIntoleranceCategoryCode,
+            Item = ::fhir_r4::AllergyIntoleranceCategoryCode,
         >,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
@@ -978,7 +988,7 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
     /// `AllergyIntolerance.criticality` 0..1
     pub fn criticality(
         mut self,
-        value: impl ::std::convert::Into<crate::AllergyIntoleranceCriticalityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
     ) -> Self {
         self.inner.criticality = ::std::option::Option::Some(value.into());
         self

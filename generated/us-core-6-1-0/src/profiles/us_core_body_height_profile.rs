@@ -95,7 +95,9 @@ pub struct UsCoreBodyHeightProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -149,12 +151,16 @@ pub struct UsCoreBodyHeightProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -867,7 +873,7 @@ impl<P0, P1, P2> UsCoreBodyHeightProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyHeightProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreBodyHeightProfileBuilder {
@@ -1267,7 +1273,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyHeightProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1627,7 +1633,9 @@ pub struct UsCoreBodyHeightProfileValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// (USCDI) Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -1636,8 +1644,8 @@ pub struct UsCoreBodyHeightProfileValueQuantity {
     ///
     /// `Quantity.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/ucum-bodylength|4.0.1`, Must Support
     ///
-    /// Codes: [`BodyLengthUnits`](crate::BodyLengthUnits)
-    pub code: crate::BodyLengthUnitsCode,
+    /// Codes: [`BodyLengthUnits`](crate::r4::BodyLengthUnits)
+    pub code: ::fhir_r4::BodyLengthUnitsCode,
 }
 impl ::fhirgen_runtime::Empty for UsCoreBodyHeightProfileValueQuantity {
     fn empty() -> Self {
@@ -1822,7 +1830,7 @@ impl<P0, P1, P2> UsCoreBodyHeightProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -1845,7 +1853,7 @@ impl<P0, P1, P2> UsCoreBodyHeightProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.code` 1..1
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<crate::BodyLengthUnitsCode>,
+        value: impl ::std::convert::Into<::fhir_r4::BodyLengthUnitsCode>,
     ) -> UsCoreBodyHeightProfileValueQuantityBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.code = value.into();
         UsCoreBodyHeightProfileValueQuantityBuilder {

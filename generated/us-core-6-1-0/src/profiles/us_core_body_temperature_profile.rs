@@ -95,7 +95,9 @@ pub struct UsCoreBodyTemperatureProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -149,12 +151,16 @@ pub struct UsCoreBodyTemperatureProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -868,7 +874,7 @@ impl<P0, P1, P2> UsCoreBodyTemperatureProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyTemperatureProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreBodyTemperatureProfileBuilder {
@@ -1268,7 +1274,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyTemperatureProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1628,7 +1634,9 @@ pub struct UsCoreBodyTemperatureProfileValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// (USCDI) Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -1637,8 +1645,8 @@ pub struct UsCoreBodyTemperatureProfileValueQuantity {
     ///
     /// `Quantity.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/ucum-bodytemp|4.0.1`, Must Support
     ///
-    /// Codes: [`BodyTemperatureUnits`](crate::BodyTemperatureUnits)
-    pub code: crate::BodyTemperatureUnitsCode,
+    /// Codes: [`BodyTemperatureUnits`](crate::r4::BodyTemperatureUnits)
+    pub code: ::fhir_r4::BodyTemperatureUnitsCode,
 }
 impl ::fhirgen_runtime::Empty for UsCoreBodyTemperatureProfileValueQuantity {
     fn empty() -> Self {
@@ -1827,7 +1835,7 @@ impl<P0, P1, P2> UsCoreBodyTemperatureProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -1854,7 +1862,7 @@ impl<P0, P1, P2> UsCoreBodyTemperatureProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.code` 1..1
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<crate::BodyTemperatureUnitsCode>,
+        value: impl ::std::convert::Into<::fhir_r4::BodyTemperatureUnitsCode>,
     ) -> UsCoreBodyTemperatureProfileValueQuantityBuilder<
         P0,
         P1,

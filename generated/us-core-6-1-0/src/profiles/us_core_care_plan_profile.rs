@@ -99,13 +99,17 @@ pub struct UsCoreCarePlanProfile {
     /// `CarePlan.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status`, modifier, Must Support
     ///
     /// Codes: [`RequestStatus`](crate::RequestStatus)
-    pub status: crate::RequestStatusCode,
+    ///
+    /// Codes: [`RequestStatus`](crate::r4::RequestStatus)
+    pub status: ::fhir_r4::RequestStatusCode,
     /// (USCDI) proposal | plan | order | option
     ///
     /// `CarePlan.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-intent`, modifier, Must Support
     ///
     /// Codes: [`CarePlanIntent`](crate::CarePlanIntent)
-    pub intent: crate::CarePlanIntentCode,
+    ///
+    /// Codes: [`CarePlanIntent`](crate::r4::CarePlanIntent)
+    pub intent: ::fhir_r4::CarePlanIntentCode,
     /// (USCDI) Type of plan
     ///
     /// Slice `CarePlan.category:AssessPlan` 1..1, Must Support
@@ -783,7 +787,7 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
     /// `CarePlan.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreCarePlanProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -796,7 +800,7 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
     /// `CarePlan.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::CarePlanIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CarePlanIntentCode>,
     ) -> UsCoreCarePlanProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -1181,7 +1185,7 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
     /// `CarePlan.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1200,7 +1204,7 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
     /// `CarePlan.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::CarePlanIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CarePlanIntentCode>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         P1,

@@ -114,7 +114,9 @@ pub struct UsCoreCoverageProfile {
     /// `Coverage.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
-    pub status: crate::FinancialResourceStatusCodesCode,
+    ///
+    /// Codes: [`FinancialResourceStatusCodes`](crate::r4::FinancialResourceStatusCodes)
+    pub status: ::fhir_r4::FinancialResourceStatusCodesCode,
     /// (USCDI) Coverage category such as medical or accident
     ///
     /// `Coverage.type` 0..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.114222.4.11.3591`, Must Support
@@ -150,6 +152,8 @@ pub struct UsCoreCoverageProfile {
     /// `Coverage.relationship` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/subscriber-relationship`, Must Support
     ///
     /// Codes: [`SubscriberRelationshipCodes`](crate::SubscriberRelationshipCodes)
+    ///
+    /// Codes: [`SubscriberRelationshipCodes`](crate::r4::SubscriberRelationshipCodes)
     pub relationship: ::fhir_r4::CodeableConcept,
     /// (USCDI) Coverage start and end dates
     ///
@@ -720,7 +724,7 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
     /// `Coverage.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::FinancialResourceStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::FinancialResourceStatusCodesCode>,
     ) -> UsCoreCoverageProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreCoverageProfileBuilder {
@@ -1152,7 +1156,7 @@ impl<
     /// `Coverage.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::FinancialResourceStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::FinancialResourceStatusCodesCode>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1600,12 +1604,16 @@ pub struct UsCoreCoverageProfileIdentifierMemberid {
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
     /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
+    ///
+    /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
+    pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// (USCDI) Member Number identifier type
     ///
     /// `Identifier.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`, Must Support, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]}`
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// The namespace for the identifier value
     ///
@@ -1763,7 +1771,7 @@ impl UsCoreCoverageProfileIdentifierMemberidBuilder {
     /// `Identifier.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1837,6 +1845,8 @@ pub struct UsCoreCoverageProfileClassGroup {
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"group"}]}`
     ///
     /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
+    ///
+    /// Codes: [`CoverageClassCodes`](crate::r4::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// (USCDI) Group Number
     ///
@@ -2036,6 +2046,8 @@ pub struct UsCoreCoverageProfileClassPlan {
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]}`
     ///
     /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
+    ///
+    /// Codes: [`CoverageClassCodes`](crate::r4::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// (USCDI) Plan Number
     ///

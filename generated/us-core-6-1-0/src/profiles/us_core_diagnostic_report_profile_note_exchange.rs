@@ -78,7 +78,9 @@ pub struct UsCoreDiagnosticReportProfileNoteExchange {
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
     /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
-    pub status: crate::DiagnosticReportStatusCode,
+    ///
+    /// Codes: [`DiagnosticReportStatus`](crate::r4::DiagnosticReportStatus)
+    pub status: ::fhir_r4::DiagnosticReportStatusCode,
     /// (USCDI) Service category
     ///
     /// Slice `DiagnosticReport.category:us-core` 0..*, Must Support
@@ -657,7 +659,7 @@ impl<P0, P1, P2> UsCoreDiagnosticReportProfileNoteExchangeBuilder<P0, P1, P2> {
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileNoteExchangeBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1086,7 +1088,7 @@ impl<
     /// `DiagnosticReport.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DiagnosticReportStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileNoteExchangeMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

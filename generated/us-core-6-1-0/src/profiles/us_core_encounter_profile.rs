@@ -48,7 +48,9 @@ pub struct UsCoreEncounterProfile {
     /// `Encounter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`EncounterStatus`](crate::EncounterStatus)
-    pub status: crate::EncounterStatusCode,
+    ///
+    /// Codes: [`EncounterStatus`](crate::r4::EncounterStatus)
+    pub status: ::fhir_r4::EncounterStatusCode,
     /// List of past encounter statuses
     ///
     /// `Encounter.statusHistory` 0..*
@@ -58,6 +60,8 @@ pub struct UsCoreEncounterProfile {
     /// `Encounter.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`, Must Support
     ///
     /// Codes: [`V3ActEncounterCode`](crate::V3ActEncounterCode)
+    ///
+    /// Codes: [`V3ActEncounterCode`](crate::r4::V3ActEncounterCode)
     pub class: ::fhir_r4::Coding,
     /// List of past encounter classes
     ///
@@ -632,7 +636,7 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
     /// `Encounter.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::EncounterStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::EncounterStatusCode>,
     ) -> UsCoreEncounterProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreEncounterProfileBuilder {
@@ -1135,7 +1139,7 @@ impl<
     /// `Encounter.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::EncounterStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::EncounterStatusCode>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1728,12 +1732,16 @@ pub struct UsCoreEncounterProfileIdentifier {
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
     /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
+    ///
+    /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
+    pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) The namespace for the identifier value
     ///
@@ -1902,7 +1910,7 @@ impl<P0, P1> UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
     /// `Identifier.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self

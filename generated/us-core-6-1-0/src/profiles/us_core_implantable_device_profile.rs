@@ -60,12 +60,16 @@ pub struct UsCoreImplantableDeviceProfile {
     /// `Device.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/device-status|4.0.1`, modifier
     ///
     /// Codes: [`FhirDeviceStatus`](crate::FhirDeviceStatus)
-    pub status: ::std::option::Option<crate::FhirDeviceStatusCode>,
+    ///
+    /// Codes: [`FhirDeviceStatus`](crate::r4::FhirDeviceStatus)
+    pub status: ::std::option::Option<::fhir_r4::FhirDeviceStatusCode>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     ///
     /// `Device.statusReason` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/device-status-reason`
     ///
     /// Codes: [`FhirDeviceStatusReason`](crate::FhirDeviceStatusReason)
+    ///
+    /// Codes: [`FhirDeviceStatusReason`](crate::r4::FhirDeviceStatusReason)
     pub status_reason: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// (USCDI) The distinct identification string
     ///
@@ -677,7 +681,7 @@ impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
     /// `Device.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::FhirDeviceStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::FhirDeviceStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -1147,7 +1151,7 @@ impl<
     /// `Device.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::FhirDeviceStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::FhirDeviceStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -1607,7 +1611,9 @@ pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// `Device.udiCarrier.entryType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/udi-entry-type|4.0.1`
     ///
     /// Codes: [`UdiEntryType`](crate::UdiEntryType)
-    pub entry_type: ::std::option::Option<crate::UdiEntryTypeCode>,
+    ///
+    /// Codes: [`UdiEntryType`](crate::r4::UdiEntryType)
+    pub entry_type: ::std::option::Option<::fhir_r4::UdiEntryTypeCode>,
 }
 impl ::fhirgen_runtime::Empty for UsCoreImplantableDeviceProfileUdiCarrier {
     fn empty() -> Self {
@@ -1837,7 +1843,7 @@ impl<P0> UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
     /// `Device.udiCarrier.entryType` 0..1
     pub fn entry_type(
         mut self,
-        value: impl ::std::convert::Into<crate::UdiEntryTypeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::UdiEntryTypeCode>,
     ) -> Self {
         self.inner.entry_type = ::std::option::Option::Some(value.into());
         self

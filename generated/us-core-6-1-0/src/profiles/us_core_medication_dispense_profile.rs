@@ -54,7 +54,9 @@ pub struct UsCoreMedicationDispenseProfile {
     /// `MedicationDispense.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`MedicationDispenseStatusCodes`](crate::MedicationDispenseStatusCodes)
-    pub status: crate::MedicationDispenseStatusCodesCode,
+    ///
+    /// Codes: [`MedicationDispenseStatusCodes`](crate::r4::MedicationDispenseStatusCodes)
+    pub status: ::fhir_r4::MedicationDispenseStatusCodesCode,
     /// Why a dispense was not performed
     ///
     /// `MedicationDispense.statusReason[x]` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status-reason`
@@ -679,7 +681,7 @@ impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
     /// `MedicationDispense.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationDispenseStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
     ) -> UsCoreMedicationDispenseProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreMedicationDispenseProfileBuilder {
@@ -1111,7 +1113,7 @@ impl<
     /// `MedicationDispense.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationDispenseStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

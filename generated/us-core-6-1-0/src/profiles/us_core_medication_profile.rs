@@ -52,7 +52,9 @@ pub struct UsCoreMedicationProfile {
     /// `Medication.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/medication-status|4.0.1`, modifier
     ///
     /// Codes: [`MedicationStatusCodes`](crate::MedicationStatusCodes)
-    pub status: ::std::option::Option<crate::MedicationStatusCodesCode>,
+    ///
+    /// Codes: [`MedicationStatusCodes`](crate::r4::MedicationStatusCodes)
+    pub status: ::std::option::Option<::fhir_r4::MedicationStatusCodesCode>,
     /// Manufacturer of the item
     ///
     /// `Medication.manufacturer` 0..1
@@ -414,7 +416,7 @@ impl<P0> UsCoreMedicationProfileBuilder<P0> {
     /// `Medication.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationStatusCodesCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -601,7 +603,7 @@ impl<P0> UsCoreMedicationProfileMustSupportBuilder<P0> {
     /// `Medication.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationStatusCodesCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationStatusCodesCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self

@@ -85,7 +85,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
     ///
     /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
-    pub status: crate::MedicationrequestStatusCode,
+    ///
+    /// Codes: [`MedicationrequestStatus`](crate::r4::MedicationrequestStatus)
+    pub status: ::fhir_r4::MedicationrequestStatusCode,
     /// Reason for current status
     ///
     /// `MedicationRequest.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status-reason`
@@ -95,7 +97,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
     ///
     /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
-    pub intent: crate::MedicationRequestIntentCode,
+    ///
+    /// Codes: [`MedicationRequestIntent`](crate::r4::MedicationRequestIntent)
+    pub intent: ::fhir_r4::MedicationRequestIntentCode,
     /// (USCDI) Type of medication usage
     ///
     /// Slice `MedicationRequest.category:us-core` 0..*, Must Support
@@ -107,7 +111,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
     ///
     /// Codes: [`RequestPriority`](crate::RequestPriority)
-    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
+    ///
+    /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
+    pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `MedicationRequest.doNotPerform` 0..1, modifier
@@ -910,7 +916,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationrequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -933,7 +939,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationRequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -966,7 +972,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self
@@ -1458,7 +1464,7 @@ impl<
     /// `MedicationRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationrequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1493,7 +1499,7 @@ impl<
     /// `MedicationRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationRequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1575,7 +1581,7 @@ impl<
     /// `MedicationRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self

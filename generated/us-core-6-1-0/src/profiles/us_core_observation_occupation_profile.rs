@@ -109,7 +109,9 @@ pub struct UsCoreObservationOccupationProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:socialhistory` 0..1, Must Support
@@ -161,12 +163,16 @@ pub struct UsCoreObservationOccupationProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -831,7 +837,7 @@ impl<P0, P1, P2> UsCoreObservationOccupationProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreObservationOccupationProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreObservationOccupationProfileBuilder {
@@ -1232,7 +1238,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreObservationOccupationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1575,12 +1581,16 @@ pub struct UsCoreObservationOccupationProfileComponentIndustry {
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

@@ -70,7 +70,9 @@ pub struct UsCoreRelatedPersonProfile {
     /// `RelatedPerson.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
     /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
+    pub gender: ::std::option::Option<::fhir_r4::AdministrativeGenderCode>,
     /// The date on which the related person was born
     ///
     /// `RelatedPerson.birthDate` 0..1
@@ -522,7 +524,7 @@ impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
     /// `RelatedPerson.gender` 0..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
         self.inner.gender = ::std::option::Option::Some(value.into());
         self
@@ -893,7 +895,7 @@ impl<
     /// `RelatedPerson.gender` 0..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
         self.inner.gender = ::std::option::Option::Some(value.into());
         self

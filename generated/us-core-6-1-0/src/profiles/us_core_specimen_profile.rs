@@ -52,7 +52,9 @@ pub struct UsCoreSpecimenProfile {
     /// `Specimen.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-status|4.0.1`, modifier
     ///
     /// Codes: [`SpecimenStatus`](crate::SpecimenStatus)
-    pub status: ::std::option::Option<crate::SpecimenStatusCode>,
+    ///
+    /// Codes: [`SpecimenStatus`](crate::r4::SpecimenStatus)
+    pub status: ::std::option::Option<::fhir_r4::SpecimenStatusCode>,
     /// (USCDI) Kind of material that forms the specimen
     ///
     /// `Specimen.type` 1..1, extensible binding to `http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1099.54`, Must Support
@@ -96,6 +98,8 @@ pub struct UsCoreSpecimenProfile {
     /// `Specimen.condition` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v2-0493`
     ///
     /// Codes: [`V20493`](crate::V20493)
+    ///
+    /// Codes: [`V20493`](crate::r4::V20493)
     pub condition: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments
     ///
@@ -475,7 +479,7 @@ impl<P0> UsCoreSpecimenProfileBuilder<P0> {
     /// `Specimen.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::SpecimenStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::SpecimenStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -723,7 +727,7 @@ impl<P0, P1> UsCoreSpecimenProfileMustSupportBuilder<P0, P1> {
     /// `Specimen.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::SpecimenStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::SpecimenStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self

@@ -134,7 +134,9 @@ pub struct UsCoreBloodPressureProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -186,12 +188,16 @@ pub struct UsCoreBloodPressureProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -958,7 +964,7 @@ impl<P0, P1, P2> UsCoreBloodPressureProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBloodPressureProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreBloodPressureProfileBuilder {
@@ -1381,7 +1387,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBloodPressureProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1737,7 +1743,9 @@ pub struct UsCoreBloodPressureProfileComponentSystolicValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -1921,7 +1929,7 @@ impl<P0, P1> UsCoreBloodPressureProfileComponentSystolicValueQuantityBuilder<P0,
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -1988,12 +1996,16 @@ pub struct UsCoreBloodPressureProfileComponentSystolic {
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///
@@ -2205,7 +2217,9 @@ pub struct UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -2389,7 +2403,7 @@ impl<P0, P1> UsCoreBloodPressureProfileComponentDiastolicValueQuantityBuilder<P0
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -2456,12 +2470,16 @@ pub struct UsCoreBloodPressureProfileComponentDiastolic {
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Provides guide for interpretation of component result
     ///

@@ -95,7 +95,9 @@ pub struct UsCoreBodyWeightProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// Slice `Observation.category:VSCat` 1..1, Must Support
@@ -147,12 +149,16 @@ pub struct UsCoreBodyWeightProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -865,7 +871,7 @@ impl<P0, P1, P2> UsCoreBodyWeightProfileBuilder<P0, P1, P2> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyWeightProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreBodyWeightProfileBuilder {
@@ -1265,7 +1271,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreBodyWeightProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1625,7 +1631,9 @@ pub struct UsCoreBodyWeightProfileValueQuantity {
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
     /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    pub comparator: ::std::option::Option<crate::QuantityComparatorCode>,
+    ///
+    /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
+    pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
     ///
     /// `Quantity.unit` 1..1, Must Support
@@ -1634,8 +1642,8 @@ pub struct UsCoreBodyWeightProfileValueQuantity {
     ///
     /// `Quantity.code` 1..1, required binding to `http://hl7.org/fhir/ValueSet/ucum-bodyweight|4.0.1`, Must Support
     ///
-    /// Codes: [`BodyWeightUnits`](crate::BodyWeightUnits)
-    pub code: crate::BodyWeightUnitsCode,
+    /// Codes: [`BodyWeightUnits`](crate::r4::BodyWeightUnits)
+    pub code: ::fhir_r4::BodyWeightUnitsCode,
 }
 impl ::fhirgen_runtime::Empty for UsCoreBodyWeightProfileValueQuantity {
     fn empty() -> Self {
@@ -1820,7 +1828,7 @@ impl<P0, P1, P2> UsCoreBodyWeightProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.comparator` 0..1
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<crate::QuantityComparatorCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
         self.inner.comparator = ::std::option::Option::Some(value.into());
         self
@@ -1843,7 +1851,7 @@ impl<P0, P1, P2> UsCoreBodyWeightProfileValueQuantityBuilder<P0, P1, P2> {
     /// `Quantity.code` 1..1
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<crate::BodyWeightUnitsCode>,
+        value: impl ::std::convert::Into<::fhir_r4::BodyWeightUnitsCode>,
     ) -> UsCoreBodyWeightProfileValueQuantityBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.code = value.into();
         UsCoreBodyWeightProfileValueQuantityBuilder {

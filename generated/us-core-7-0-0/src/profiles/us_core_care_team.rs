@@ -48,7 +48,9 @@ pub struct UsCoreCareTeam {
     /// `CareTeam.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-team-status`, modifier, Must Support
     ///
     /// Codes: [`CareTeamStatus`](crate::CareTeamStatus)
-    pub status: ::std::option::Option<crate::CareTeamStatusCode>,
+    ///
+    /// Codes: [`CareTeamStatus`](crate::r4::CareTeamStatus)
+    pub status: ::std::option::Option<::fhir_r4::CareTeamStatusCode>,
     /// Type of team
     ///
     /// `CareTeam.category` 0..*, example binding to `http://hl7.org/fhir/ValueSet/care-team-category`
@@ -477,7 +479,7 @@ impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
     /// `CareTeam.status` 0..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::CareTeamStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CareTeamStatusCode>,
     ) -> Self {
         self.inner.status = ::std::option::Option::Some(value.into());
         self
@@ -733,7 +735,7 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
     /// , Must Support
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::CareTeamStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CareTeamStatusCode>,
     ) -> UsCoreCareTeamMustSupportBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = ::std::option::Option::Some(value.into());
         UsCoreCareTeamMustSupportBuilder {

@@ -96,12 +96,16 @@ pub struct UsCoreConditionEncounterDiagnosisProfile {
     /// `Condition.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-clinical`, modifier, Must Support
     ///
     /// Codes: [`ConditionClinicalStatusCodes`](crate::ConditionClinicalStatusCodes)
+    ///
+    /// Codes: [`ConditionClinicalStatusCodes`](crate::r4::ConditionClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     ///
     /// `Condition.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-ver-status`, modifier, Must Support
     ///
     /// Codes: [`ConditionVerificationStatus`](crate::ConditionVerificationStatus)
+    ///
+    /// Codes: [`ConditionVerificationStatus`](crate::r4::ConditionVerificationStatus)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// encounter-diagnosis
     ///
@@ -280,8 +284,8 @@ impl ::fhirgen_runtime::Object for UsCoreConditionEncounterDiagnosisProfile {
             "clinicalStatus" => {
                 r.bound_object_field(
                     &mut self.clinical_status,
-                    crate::ConditionClinicalStatusCodes::CODES,
-                    crate::ConditionClinicalStatusCodes::VALUE_SET,
+                    <::fhir_r4::ConditionClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <::fhir_r4::ConditionClinicalStatusCodes as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
                     false,
                 )?;
                 11u16
@@ -289,8 +293,8 @@ impl ::fhirgen_runtime::Object for UsCoreConditionEncounterDiagnosisProfile {
             "verificationStatus" => {
                 r.bound_object_field(
                     &mut self.verification_status,
-                    crate::ConditionVerificationStatus::CODES,
-                    crate::ConditionVerificationStatus::VALUE_SET,
+                    <::fhir_r4::ConditionVerificationStatus as ::fhirgen_runtime::CodeEnum>::CODES,
+                    <::fhir_r4::ConditionVerificationStatus as ::fhirgen_runtime::CodeEnum>::VALUE_SET,
                     false,
                 )?;
                 12u16

@@ -77,13 +77,17 @@ pub struct UsCoreDocumentReferenceProfile {
     /// `DocumentReference.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status`, modifier, Must Support
     ///
     /// Codes: [`DocumentReferenceStatus`](crate::DocumentReferenceStatus)
-    pub status: crate::DocumentReferenceStatusCode,
+    ///
+    /// Codes: [`DocumentReferenceStatus`](crate::r4::DocumentReferenceStatus)
+    pub status: ::fhir_r4::DocumentReferenceStatusCode,
     /// preliminary | final | amended | entered-in-error
     ///
     /// `DocumentReference.docStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`
     ///
     /// Codes: [`CompositionStatus`](crate::CompositionStatus)
-    pub doc_status: ::std::option::Option<crate::CompositionStatusCode>,
+    ///
+    /// Codes: [`CompositionStatus`](crate::r4::CompositionStatus)
+    pub doc_status: ::std::option::Option<::fhir_r4::CompositionStatusCode>,
     /// Kind of document (LOINC if possible)
     ///
     /// `DocumentReference.type` 1..1, required binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-type`, Must Support
@@ -135,6 +139,8 @@ pub struct UsCoreDocumentReferenceProfile {
     /// `DocumentReference.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
     ///
     /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
+    ///
+    /// Codes: [`AllSecurityLabels`](crate::r4::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Document referenced
     ///
@@ -646,7 +652,7 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
     /// `DocumentReference.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DocumentReferenceStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -659,7 +665,7 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
     /// `DocumentReference.docStatus` 0..1
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<crate::CompositionStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
         self.inner.doc_status = ::std::option::Option::Some(value.into());
         self
@@ -1023,7 +1029,7 @@ impl<
     /// `DocumentReference.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::DocumentReferenceStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1045,7 +1051,7 @@ impl<
     /// `DocumentReference.docStatus` 0..1
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<crate::CompositionStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
         self.inner.doc_status = ::std::option::Option::Some(value.into());
         self

@@ -110,7 +110,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
     ///
     /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
-    pub status: crate::MedicationrequestStatusCode,
+    ///
+    /// Codes: [`MedicationrequestStatus`](crate::r4::MedicationrequestStatus)
+    pub status: ::fhir_r4::MedicationrequestStatusCode,
     /// Reason for current status
     ///
     /// `MedicationRequest.statusReason` 0..1, example binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status-reason`
@@ -120,7 +122,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
     ///
     /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
-    pub intent: crate::MedicationRequestIntentCode,
+    ///
+    /// Codes: [`MedicationRequestIntent`](crate::r4::MedicationRequestIntent)
+    pub intent: ::fhir_r4::MedicationRequestIntentCode,
     /// Type of medication usage
     ///
     /// Slice `MedicationRequest.category:us-core` 0..*, Must Support
@@ -132,7 +136,9 @@ pub struct UsCoreMedicationRequestProfile {
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
     ///
     /// Codes: [`RequestPriority`](crate::RequestPriority)
-    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
+    ///
+    /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
+    pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,
     /// True if request is prohibiting action
     ///
     /// `MedicationRequest.doNotPerform` 0..1, modifier
@@ -971,7 +977,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationrequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -994,7 +1000,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationRequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -1027,7 +1033,7 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
     /// `MedicationRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self
@@ -1531,7 +1537,7 @@ impl<
     /// `MedicationRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationrequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1566,7 +1572,7 @@ impl<
     /// `MedicationRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::MedicationRequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1648,7 +1654,7 @@ impl<
     /// `MedicationRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self

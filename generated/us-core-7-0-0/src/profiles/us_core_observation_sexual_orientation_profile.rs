@@ -63,7 +63,9 @@ pub struct UsCoreObservationSexualOrientationProfile {
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status`, modifier, Must Support
     ///
     /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    pub status: crate::ObservationStatusCode,
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
     ///
     /// `Observation.category` 0..*, preferred binding to `http://hl7.org/fhir/ValueSet/observation-category`
@@ -113,12 +115,16 @@ pub struct UsCoreObservationSexualOrientationProfile {
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
     /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -765,7 +771,7 @@ impl<P0, P1> UsCoreObservationSexualOrientationProfileBuilder<P0, P1> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreObservationSexualOrientationProfileBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.status = value.into();
         UsCoreObservationSexualOrientationProfileBuilder {
@@ -1128,7 +1134,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreObservationSexualOrientationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

@@ -185,7 +185,9 @@ pub struct UsCorePatientProfile {
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
     /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    pub gender: crate::AdministrativeGenderCode,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
+    pub gender: ::fhir_r4::AdministrativeGenderCode,
     /// The date of birth for the individual
     ///
     /// `Patient.birthDate` 0..1, Must Support
@@ -203,6 +205,8 @@ pub struct UsCorePatientProfile {
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
     ///
     /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
+    ///
+    /// Codes: [`MaritalStatusCodes`](crate::r4::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -857,7 +861,7 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.gender = value.into();
         UsCorePatientProfileBuilder {
@@ -1221,7 +1225,7 @@ impl<P0, P1, P2, P3, P4> UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, 
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.gender = value.into();
         UsCorePatientProfileMustSupportBuilder {
@@ -1397,12 +1401,16 @@ pub struct UsCorePatientProfileIdentifier {
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
     /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
+    ///
+    /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
+    pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1571,7 +1579,7 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
     /// `Identifier.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1661,7 +1669,9 @@ pub struct UsCorePatientProfileTelecom {
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system`, Must Support
     ///
     /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
-    pub system: crate::ContactPointSystemCode,
+    ///
+    /// Codes: [`ContactPointSystem`](crate::r4::ContactPointSystem)
+    pub system: ::fhir_r4::ContactPointSystemCode,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 1..1, Must Support
@@ -1671,7 +1681,9 @@ pub struct UsCorePatientProfileTelecom {
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
     ///
     /// Codes: [`ContactPointUse`](crate::ContactPointUse)
-    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
+    ///
+    /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
+    pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1
@@ -1831,7 +1843,7 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.system` 1..1
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointSystemCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointSystemCode>,
     ) -> UsCorePatientProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePatientProfileTelecomBuilder {
@@ -1857,7 +1869,7 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self

@@ -89,7 +89,9 @@ pub struct UsCorePractitionerProfile {
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
     /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    pub gender: ::std::option::Option<crate::AdministrativeGenderCode>,
+    ///
+    /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
+    pub gender: ::std::option::Option<::fhir_r4::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
     ///
     /// `Practitioner.birthDate` 0..1
@@ -556,7 +558,7 @@ impl<P0> UsCorePractitionerProfileBuilder<P0> {
     /// `Practitioner.gender` 0..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
         self.inner.gender = ::std::option::Option::Some(value.into());
         self
@@ -882,7 +884,7 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
     /// `Practitioner.gender` 0..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<crate::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
         self.inner.gender = ::std::option::Option::Some(value.into());
         self
@@ -960,12 +962,16 @@ pub struct UsCorePractitionerProfileIdentifier {
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
     /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    pub use_: ::std::option::Option<crate::IdentifierUseCode>,
+    ///
+    /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
+    pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
+    ///
+    /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// The namespace for the identifier value
     ///
@@ -1134,7 +1140,7 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
     /// `Identifier.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::IdentifierUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1224,7 +1230,9 @@ pub struct UsCorePractitionerProfileName {
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
     ///
     /// Codes: [`NameUse`](crate::NameUse)
-    pub use_: ::std::option::Option<crate::NameUseCode>,
+    ///
+    /// Codes: [`NameUse`](crate::r4::NameUse)
+    pub use_: ::std::option::Option<::fhir_r4::NameUseCode>,
     /// Text representation of the full name
     ///
     /// `HumanName.text` 0..1
@@ -1409,7 +1417,10 @@ impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1
-    pub fn use_(mut self, value: impl ::std::convert::Into<crate::NameUseCode>) -> Self {
+    pub fn use_(
+        mut self,
+        value: impl ::std::convert::Into<::fhir_r4::NameUseCode>,
+    ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
     }
@@ -1504,13 +1515,17 @@ pub struct UsCorePractitionerProfileAddress {
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
     /// Codes: [`AddressUse`](crate::AddressUse)
-    pub use_: ::std::option::Option<crate::AddressUseCode>,
+    ///
+    /// Codes: [`AddressUse`](crate::r4::AddressUse)
+    pub use_: ::std::option::Option<::fhir_r4::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
     ///
     /// Codes: [`AddressType`](crate::AddressType)
-    pub type_: ::std::option::Option<crate::AddressTypeCode>,
+    ///
+    /// Codes: [`AddressType`](crate::r4::AddressType)
+    pub type_: ::std::option::Option<::fhir_r4::AddressTypeCode>,
     /// Text representation of the address
     ///
     /// `Address.text` 0..1
@@ -1725,7 +1740,7 @@ impl UsCorePractitionerProfileAddressBuilder {
     /// `Address.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::AddressUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AddressUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
@@ -1735,7 +1750,7 @@ impl UsCorePractitionerProfileAddressBuilder {
     /// `Address.type` 0..1
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<crate::AddressTypeCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AddressTypeCode>,
     ) -> Self {
         self.inner.type_ = ::std::option::Option::Some(value.into());
         self

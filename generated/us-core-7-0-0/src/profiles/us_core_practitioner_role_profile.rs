@@ -1160,7 +1160,9 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`, Must Support
     ///
     /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
-    pub system: crate::ContactPointSystemCode,
+    ///
+    /// Codes: [`ContactPointSystem`](crate::r4::ContactPointSystem)
+    pub system: ::fhir_r4::ContactPointSystemCode,
     /// The actual contact point details
     ///
     /// `ContactPoint.value` 1..1, Must Support
@@ -1170,7 +1172,9 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
     ///
     /// Codes: [`ContactPointUse`](crate::ContactPointUse)
-    pub use_: ::std::option::Option<crate::ContactPointUseCode>,
+    ///
+    /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
+    pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1
@@ -1330,7 +1334,7 @@ impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.system` 1..1
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointSystemCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointSystemCode>,
     ) -> UsCorePractitionerRoleProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePractitionerRoleProfileTelecomBuilder {
@@ -1356,7 +1360,7 @@ impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
     /// `ContactPoint.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<crate::ContactPointUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self

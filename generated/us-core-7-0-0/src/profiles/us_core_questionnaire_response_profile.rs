@@ -111,7 +111,9 @@ pub struct UsCoreQuestionnaireResponseProfile {
     /// `QuestionnaireResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`QuestionnaireResponseStatus`](crate::QuestionnaireResponseStatus)
-    pub status: crate::QuestionnaireResponseStatusCode,
+    ///
+    /// Codes: [`QuestionnaireResponseStatus`](crate::r4::QuestionnaireResponseStatus)
+    pub status: ::fhir_r4::QuestionnaireResponseStatusCode,
     /// The subject of the questions
     ///
     /// `QuestionnaireResponse.subject` 1..1, Must Support
@@ -664,7 +666,7 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
     /// `QuestionnaireResponse.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::QuestionnaireResponseStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseStatusCode>,
     ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.status = value.into();
         UsCoreQuestionnaireResponseProfileBuilder {
@@ -998,7 +1000,7 @@ impl<
     /// `QuestionnaireResponse.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::QuestionnaireResponseStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseStatusCode>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,

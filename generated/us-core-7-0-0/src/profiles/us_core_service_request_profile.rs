@@ -126,13 +126,17 @@ pub struct UsCoreServiceRequestProfile {
     /// `ServiceRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`RequestStatus`](crate::RequestStatus)
-    pub status: crate::RequestStatusCode,
+    ///
+    /// Codes: [`RequestStatus`](crate::r4::RequestStatus)
+    pub status: ::fhir_r4::RequestStatusCode,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ServiceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier, Must Support
     ///
     /// Codes: [`RequestIntent`](crate::RequestIntent)
-    pub intent: crate::RequestIntentCode,
+    ///
+    /// Codes: [`RequestIntent`](crate::r4::RequestIntent)
+    pub intent: ::fhir_r4::RequestIntentCode,
     /// Classification of service
     ///
     /// Slice `ServiceRequest.category:us-core` 0..*, Must Support
@@ -144,7 +148,9 @@ pub struct UsCoreServiceRequestProfile {
     /// `ServiceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
     ///
     /// Codes: [`RequestPriority`](crate::RequestPriority)
-    pub priority: ::std::option::Option<crate::RequestPriorityCode>,
+    ///
+    /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
+    pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,
     /// True if service/procedure should not be performed
     ///
     /// `ServiceRequest.doNotPerform` 0..1, modifier
@@ -983,7 +989,7 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
     /// `ServiceRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreServiceRequestProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -996,7 +1002,7 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
     /// `ServiceRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestIntentCode>,
     ) -> UsCoreServiceRequestProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -1029,7 +1035,7 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
     /// `ServiceRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self
@@ -1508,7 +1514,7 @@ impl<
     /// `ServiceRequest.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1531,7 +1537,7 @@ impl<
     /// `ServiceRequest.intent` 1..1
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestIntentCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestIntentCode>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1607,7 +1613,7 @@ impl<
     /// `ServiceRequest.priority` 0..1
     pub fn priority(
         mut self,
-        value: impl ::std::convert::Into<crate::RequestPriorityCode>,
+        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
     ) -> Self {
         self.inner.priority = ::std::option::Option::Some(value.into());
         self

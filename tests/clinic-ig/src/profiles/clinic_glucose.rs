@@ -83,8 +83,10 @@ pub struct ClinicGlucose {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`ObservationStatus`](us_core_6_1_0::ObservationStatus)
-    pub status: ::us_core_6_1_0::ObservationStatusCode,
+    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
+    ///
+    /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
+    pub status: ::fhir_r4::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
     ///
     /// Slice `Observation.category:us-core` 1..1, Must Support
@@ -135,13 +137,17 @@ pub struct ClinicGlucose {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: [`DataAbsentReason`](us_core_6_1_0::DataAbsentReason)
+    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
+    ///
+    /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
     ///
-    /// Codes: [`ObservationInterpretationCodes`](us_core_6_1_0::ObservationInterpretationCodes)
+    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
+    ///
+    /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Comments about the observation
     ///
@@ -781,7 +787,7 @@ impl<P0, P1, P2, P3> ClinicGlucoseBuilder<P0, P1, P2, P3> {
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> ClinicGlucoseBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         ClinicGlucoseBuilder {
@@ -1181,7 +1187,7 @@ impl<
     /// `Observation.status` 1..1
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::ObservationStatusCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
     ) -> ClinicGlucoseMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,

@@ -219,8 +219,10 @@ pub struct ClinicPatient {
     ///
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
-    /// Codes: [`AdministrativeGender`](us_core_6_1_0::AdministrativeGender)
-    pub gender: ::us_core_6_1_0::AdministrativeGenderCode,
+    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
+    ///
+    /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
+    pub gender: ::fhir_r4::AdministrativeGenderCode,
     /// (USCDI) The date of birth for the individual
     ///
     /// `Patient.birthDate` 0..1, Must Support
@@ -237,7 +239,9 @@ pub struct ClinicPatient {
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
     ///
-    /// Codes: [`MaritalStatusCodes`](us_core_6_1_0::MaritalStatusCodes)
+    /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
+    ///
+    /// Codes: [`MaritalStatusCodes`](crate::r4::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// Whether patient is part of a multiple birth
     ///
@@ -957,7 +961,7 @@ impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> ClinicPatientBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.gender = value.into();
         ClinicPatientBuilder {
@@ -1441,7 +1445,7 @@ impl<
     /// `Patient.gender` 1..1
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::AdministrativeGenderCode>,
+        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1665,8 +1669,10 @@ pub struct ClinicPatientTelecomEmail {
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
     ///
-    /// Codes: [`ContactPointUse`](us_core_6_1_0::ContactPointUse)
-    pub use_: ::std::option::Option<::us_core_6_1_0::ContactPointUseCode>,
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
+    ///
+    /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
+    pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
     ///
     /// `ContactPoint.rank` 0..1
@@ -1820,7 +1826,7 @@ impl<P0> ClinicPatientTelecomEmailBuilder<P0> {
     /// `ContactPoint.use` 0..1
     pub fn use_(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::ContactPointUseCode>,
+        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
     ) -> Self {
         self.inner.use_ = ::std::option::Option::Some(value.into());
         self
