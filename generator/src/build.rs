@@ -318,7 +318,7 @@ fn single_file(
                 let mut inner = parse(&file).or_else(|_| parse(&format!("{below}mod.rs")))?;
                 inline(&mut inner.items, &below, parse, add)?;
                 module.attrs.push(syn::parse_quote!(
-                    #[allow(clippy::large_enum_variant, clippy::type_complexity)]
+                    #[allow(clippy::large_enum_variant, clippy::should_implement_trait, clippy::type_complexity)]
                 ));
                 module.content = Some((Default::default(), inner.items));
                 module.semi = None;

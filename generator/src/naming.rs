@@ -15,6 +15,22 @@ const KEYWORDS: &[&str] = &[
     "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
+/// Names of Rust's prelude that generated code uses unqualified (the
+/// builders' `impl Into<T>`, `Some(..)`): no generated type takes one.
+pub const PRELUDE_NAMES: &[&str] = &[
+    "Into",
+    "IntoIterator",
+    "Some",
+    "None",
+    "Option",
+    "Ok",
+    "Err",
+    "Result",
+    "Vec",
+    "String",
+    "Box",
+];
+
 /// `birthDate` -> `birth_date`; `type` -> `type_`.
 pub fn field_name(json_name: &str) -> String {
     let snake = json_name.to_snake_case();

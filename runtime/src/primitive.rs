@@ -117,6 +117,14 @@ impl<V, X> From<V> for Primitive<V, X> {
     }
 }
 
+/// `"Chalmers".into()` for any string-valued primitive (`FhirString`, `Uri`,
+/// `Code`...), as builders' setters take it.
+impl<X> From<&str> for Primitive<String, X> {
+    fn from(value: &str) -> Self {
+        Self::new(value.to_owned())
+    }
+}
+
 /// A FHIR decimal, kept as written: `1.50` stays `1.50`, `1e3` stays `1e3`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decimal(String);

@@ -7,7 +7,7 @@ fn main() {
         .system("http://hospital.example.org".to_owned())
         .value("1032702".to_owned())
         .build();
-    let name: us_core_6_1_0::r4::HumanName = fhirgen_runtime::Empty::empty();
+    let name = us_core_6_1_0::r4::HumanName::builder().build();
     let _patient = UsCorePatientProfile::builder()
         .identifier(identifier)
         .name(name)

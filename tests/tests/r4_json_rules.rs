@@ -257,3 +257,35 @@ fn code_enums_make_codings_and_test_concepts() {
         "http://hl7.org/fhir/ValueSet/administrative-gender"
     );
 }
+
+#[test]
+fn r4_types_have_typestate_builders() {
+    use fhir_r4::{Bundle, BundleEntry, BundleEntryRequest, HttpVerb, HumanName, Reference};
+    // `method` and `url` are 1..1 in R4: `build()` exists once both are set
+    // (tests/compile_fail/r4_required_element_missing.rs).
+    let request = BundleEntryRequest::builder()
+        .method(HttpVerb::Post)
+        .url("Patient")
+        .build();
+    let patient = Patient::builder()
+        .name([HumanName::builder()
+            .family("Chalmers")
+            .given(["Peter".into()])
+            .build()])
+        .gender(AdministrativeGender::Male)
+        .general_practitioner([Reference::builder().reference("Practitioner/1").build()])
+        .build();
+    let bundle = Bundle::builder()
+        .type_(BundleType::Transaction)
+        .entry([BundleEntry::builder()
+            .resource(Resource::from(patient))
+            .request(request)
+            .build()])
+        .build();
+    let json = String::from_utf8(bundle.to_json()).unwrap();
+    assert_eq!(
+        json,
+        r#"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Chalmers","given":["Peter"]}],"gender":"male","generalPractitioner":[{"reference":"Practitioner/1"}]},"request":{"method":"POST","url":"Patient"}}]}"#
+    );
+    round_trips(&json);
+}

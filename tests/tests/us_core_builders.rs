@@ -18,15 +18,12 @@ fn text(value: &str) -> r4::FhirString {
 }
 
 fn reference(to: &str) -> r4::Reference {
-    let mut reference: r4::Reference = fhirgen_runtime::Empty::empty();
-    reference.reference = Some(text(to));
-    reference
+    r4::Reference::builder().reference(text(to)).build()
 }
 
 #[test]
 fn a_patient_built_with_its_required_elements_conforms() {
-    let mut name: r4::HumanName = fhirgen_runtime::Empty::empty();
-    name.family = Some(text("Shaw"));
+    let name = r4::HumanName::builder().family(text("Shaw")).build();
     let patient = UsCorePatientProfile::builder()
         .identifier(
             UsCorePatientProfileIdentifier::builder()
@@ -95,8 +92,9 @@ fn a_blood_pressure_comes_with_its_fixed_codes_and_units() {
 /// (`tests/compile_fail/must_support_not_addressed.rs`).
 #[test]
 fn a_server_addresses_every_must_support_element() {
-    let mut vaccine: r4::CodeableConcept = fhirgen_runtime::Empty::empty();
-    vaccine.text = Some(text("influenza"));
+    let vaccine = r4::CodeableConcept::builder()
+        .text(text("influenza"))
+        .build();
     let immunization = us_core_6_1_0::UsCoreImmunizationProfile::must_support_builder()
         .status(r4::ImmunizationStatusCodes::Completed)
         .vaccine_code(vaccine)
@@ -166,13 +164,14 @@ fn missing_data() {
     assert_eq!(error.path, "DocumentReference.status");
 
     // Through the builder: the name absent with a reason, the gender unknown.
-    let mut reason: r4::Extension = fhirgen_runtime::Empty::empty();
-    reason.url = "http://hl7.org/fhir/StructureDefinition/data-absent-reason".to_owned();
-    reason.value = Some(r4::ExtensionValue::Code(r4::Code::new(
-        "unknown".to_owned(),
-    )));
-    let mut name: r4::HumanName = fhirgen_runtime::Empty::empty();
-    name.extension = vec![reason];
+    // `Extension.url` is 1..1 in R4: the builder takes it before `build()`.
+    let reason = r4::Extension::builder()
+        .url("http://hl7.org/fhir/StructureDefinition/data-absent-reason")
+        .value(r4::ExtensionValue::Code(r4::Code::new(
+            "unknown".to_owned(),
+        )))
+        .build();
+    let name = r4::HumanName::builder().extension([reason]).build();
     let built = UsCorePatientProfile::builder()
         .identifier(
             UsCorePatientProfileIdentifier::builder()

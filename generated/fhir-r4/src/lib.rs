@@ -7,7 +7,8 @@
 //! that keep the ids and extensions of `_name` properties. `Resource::from_json`
 //! and `to_json` read and write FHIR JSON.
 
-#![allow(clippy::large_enum_variant)]
+// Builders' setters are named after FHIR elements (`Narrative.div`).
+#![allow(clippy::large_enum_variant, clippy::should_implement_trait)]
 
 #[rustfmt::skip]
 mod codes;

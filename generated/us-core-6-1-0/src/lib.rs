@@ -7,8 +7,13 @@
 //! [`ProfiledResource`] reads any resource into the type of the profile its
 //! `meta.profile` names.
 
-// Builders carry one type parameter per required or Must Support element.
-#![allow(clippy::large_enum_variant, clippy::type_complexity)]
+// Builders carry one type parameter per required or Must Support element,
+// and their setters are named after FHIR elements (`Narrative.div`).
+#![allow(
+    clippy::large_enum_variant,
+    clippy::should_implement_trait,
+    clippy::type_complexity
+)]
 
 #[rustfmt::skip]
 mod codes;

@@ -1,9 +1,12 @@
-//! Typestate builders for profile types: `UsCorePatientProfile::builder()`
-//! has a type parameter per element the profile requires, and `build()`
-//! exists only once each is given; the compiler's error for a missing one
-//! names the element (`#[diagnostic::on_unimplemented]`). Values the profile
-//! fixes have no setter: fixed primitives have no field at all, patterns and
-//! required parts with nothing left to choose are filled in.
+//! Typestate builders for base and profile types: `Reference::builder()`,
+//! `UsCorePatientProfile::builder()` have a type parameter per element the
+//! specification or profile requires, and `build()` exists only once each is
+//! given; the compiler's error for a missing one names the element
+//! (`#[diagnostic::on_unimplemented]`). Values a profile fixes have no
+//! setter: fixed primitives have no field at all, patterns and required parts
+//! with nothing left to choose are filled in. Setters name `Into`,
+//! `IntoIterator` and `Some` unqualified, to stay one line each: no generated
+//! type takes a prelude name (`naming::PRELUDE_NAMES`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +17,7 @@ use quote::quote;
 use super::docs::doc_attrs;
 use super::{element_type, ident, shaped, static_name};
 use crate::conformance::Max;
-use crate::ir::{FieldType, ProfileSpace, StructDef};
+use crate::ir::{FieldType, StructDef};
 
 /// The builder's type parameters once parameter `i` is given.
 fn given(params: &[Ident], i: usize) -> Vec<TokenStream> {
@@ -125,21 +128,36 @@ fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
 pub(super) struct Builders<'a> {
     /// Structs of the crate whose builders have nothing required to set.
     complete: HashSet<&'a str>,
+    /// Types (by path) a pattern can be made into: no required element.
     fillable: HashSet<&'a str>,
+    /// What the rules come from, as the docs say it: "the profile" or "the
+    /// specification".
+    source: &'static str,
 }
 
 impl<'a> Builders<'a> {
-    pub(super) fn new(space: &'a ProfileSpace) -> Self {
-        let fillable: HashSet<&str> = space
-            .base_without_required
-            .iter()
-            .map(String::as_str)
-            .collect();
+    /// The builders of the profile structs `structs`, over base types of
+    /// which `fillable` have no required element.
+    pub(super) fn for_profiles(structs: &'a [StructDef], fillable: &'a [String]) -> Self {
+        Self::new(
+            structs,
+            fillable.iter().map(String::as_str).collect(),
+            "the profile",
+        )
+    }
+
+    /// The builders of the base types `structs`.
+    pub(super) fn for_base(structs: &'a [StructDef]) -> Self {
+        Self::new(structs, HashSet::new(), "the specification")
+    }
+
+    fn new(structs: &'a [StructDef], fillable: HashSet<&'a str>, source: &'static str) -> Self {
         let by_name: HashMap<&str, &StructDef> =
-            space.structs.iter().map(|s| (s.name.as_str(), s)).collect();
+            structs.iter().map(|s| (s.name.as_str(), s)).collect();
         let mut builders = Builders {
             complete: HashSet::new(),
             fillable,
+            source,
         };
         // A struct is complete when each required element is filled in;
         // that can depend on other structs being complete: iterate.
@@ -229,7 +247,8 @@ impl<'a> Builders<'a> {
         }
     }
 
-    /// The builder of one struct.
+    /// The builder of one struct; `profile` names what sets its rules in
+    /// compile errors (`US Core Patient Profile`, `FHIR 4.0.1`).
     pub(super) fn tokens(&self, s: &StructDef, profile: &str, mode: Mode) -> TokenStream {
         let name = ident(&s.name);
         let (builder, entry) = match mode {
@@ -259,12 +278,16 @@ impl<'a> Builders<'a> {
                 Max::Count(n) => n.to_string(),
                 Max::Unbounded => "*".to_owned(),
             };
-            let mut doc = Vec::new();
-            if let Some(short) = e.short {
-                doc.push(short.to_owned());
-                doc.push(String::new());
+            // One line: where, how many, and the element's short text.
+            let mut head = format!("`{}` {}..{}", e.path, e.min, max);
+            if matches!(role, Role::MustSupport(..)) {
+                head.push_str(", Must Support");
             }
-            doc.push(format!("`{}` {}..{}", e.path, e.min, max));
+            if let Some(short) = e.short {
+                head.push_str(": ");
+                head.push_str(short);
+            }
+            let mut doc = vec![head];
             match role {
                 Role::Required(i) => {
                     let trait_name = ident(&format!(
@@ -291,7 +314,7 @@ impl<'a> Builders<'a> {
                     let doc = doc_attrs(&doc);
                     setters.push(quote! {
                         #doc
-                        pub fn #field(mut self, value: impl ::std::convert::Into<#full>) -> #builder<#(#after),*> {
+                        pub fn #field(mut self, value: impl Into<#full>) -> #builder<#(#after),*> {
                             self.inner.#field = value.into();
                             #builder { inner: self.inner, state: ::std::marker::PhantomData }
                         }
@@ -302,15 +325,15 @@ impl<'a> Builders<'a> {
                     setters.push(if e.max == Max::Count(1) {
                         quote! {
                             #doc
-                            pub fn #field(mut self, value: impl ::std::convert::Into<#inner>) -> Self {
-                                self.inner.#field = ::std::option::Option::Some(value.into());
+                            pub fn #field(mut self, value: impl Into<#inner>) -> Self {
+                                self.inner.#field = Some(value.into());
                                 self
                             }
                         }
                     } else {
                         quote! {
                             #doc
-                            pub fn #field(mut self, items: impl ::std::iter::IntoIterator<Item = #inner>) -> Self {
+                            pub fn #field(mut self, items: impl IntoIterator<Item = #inner>) -> Self {
                                 self.inner.#field = items.into_iter().collect();
                                 self
                             }
@@ -321,13 +344,14 @@ impl<'a> Builders<'a> {
                     fills.push(quote!(inner.#field = #value;));
                     if *settable {
                         doc.push(String::new());
-                        doc.push(
-                            "Filled in with what the profile fixes; this replaces it.".to_owned(),
-                        );
+                        doc.push(format!(
+                            "Filled in with what {} fixes; this replaces it.",
+                            self.source
+                        ));
                         let doc = doc_attrs(&doc);
                         setters.push(quote! {
                             #doc
-                            pub fn #field(mut self, value: impl ::std::convert::Into<#full>) -> Self {
+                            pub fn #field(mut self, value: impl Into<#full>) -> Self {
                                 self.inner.#field = value.into();
                                 self
                             }
@@ -366,25 +390,24 @@ impl<'a> Builders<'a> {
                             let with = ident(&format!("with_{bare}"));
                             quote! {
                                 pub fn #with(mut self) -> #builder<#(#after),*> {
-                                    self.inner.#field = ::std::option::Option::Some(::fhirgen_runtime::from_pattern(&#pattern));
+                                    self.inner.#field = Some(::fhirgen_runtime::from_pattern(&#pattern));
                                     #builder { inner: self.inner, state: ::std::marker::PhantomData }
                                 }
                             }
                         }
                         (None, Max::Count(1)) => quote! {
-                            pub fn #field(mut self, value: impl ::std::convert::Into<#inner>) -> #builder<#(#after),*> {
-                                self.inner.#field = ::std::option::Option::Some(value.into());
+                            pub fn #field(mut self, value: impl Into<#inner>) -> #builder<#(#after),*> {
+                                self.inner.#field = Some(value.into());
                                 #builder { inner: self.inner, state: ::std::marker::PhantomData }
                             }
                         },
                         (None, _) => quote! {
-                            pub fn #field(mut self, items: impl ::std::iter::IntoIterator<Item = #inner>) -> #builder<#(#after),*> {
+                            pub fn #field(mut self, items: impl IntoIterator<Item = #inner>) -> #builder<#(#after),*> {
                                 self.inner.#field = items.into_iter().collect();
                                 #builder { inner: self.inner, state: ::std::marker::PhantomData }
                             }
                         },
                     };
-                    doc.push(", Must Support".to_owned());
                     let doc = doc_attrs(&doc);
                     let absent_doc = doc_attrs(&[format!(
                         "Declares `{}` absent: this server has no value for it here.",
@@ -408,24 +431,35 @@ impl<'a> Builders<'a> {
                     setters.push(quote! {
                         #doc
                         pub fn #with(mut self) -> Self {
-                            self.inner.#field = ::std::option::Option::Some(::fhirgen_runtime::from_pattern(&#pattern));
+                            self.inner.#field = Some(::fhirgen_runtime::from_pattern(&#pattern));
                             self
                         }
                     });
                 }
             }
         }
-        let struct_doc = doc_attrs(&[
-            format!(
-                "Builds a [`{}`]: `build()` exists once every element the profile requires is set.",
-                s.name
-            ),
-            "Values the profile fixes are filled in and have no setter.".to_owned(),
+        let mut struct_doc = vec![format!(
+            "Builds a `{}`: `build()` exists once every element {} requires is set.",
+            s.name, self.source
+        )];
+        let mut builder_fn_doc = vec![format!("A builder of `{}`", s.path)];
+        if s.profile.is_some() || s.kind == crate::ir::StructKind::ProfilePart {
+            struct_doc
+                .push("Values the profile fixes are filled in and have no setter.".to_owned());
+            builder_fn_doc[0].push_str(" with what the profile fixes filled in");
+        }
+        builder_fn_doc[0].push('.');
+        let struct_doc = doc_attrs(&struct_doc);
+        let builder_fn_doc = doc_attrs(&builder_fn_doc);
+        let rules = if self.source == "the profile" {
+            "the profile's cardinality and fixed values"
+        } else {
+            "the specification's cardinality"
+        };
+        let build_doc = doc_attrs(&[
+            format!("The value, conformant to {rules}; a required element not given"),
+            "is a compile error that names it.".to_owned(),
         ]);
-        let builder_fn_doc = doc_attrs(&[format!(
-            "A builder of `{}` with what the profile fixes filled in.",
-            s.path
-        )]);
         let inner_mut = if fills.is_empty() {
             quote!()
         } else {
@@ -453,9 +487,7 @@ impl<'a> Builders<'a> {
             impl<#(#params),*> #builder<#(#params),*> {
                 #(#setters)*
 
-                /// The value, conformant to the profile's cardinality and fixed
-                /// values; a required element not given is a compile error that
-                /// names it.
+                #build_doc
                 pub fn build(self) -> #name
                 where
                     #(#bounds,)*

@@ -128,6 +128,8 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
     }
     let choice_index: HashMap<&str, &ChoiceDef> =
         space.choices.iter().map(|c| (c.name.as_str(), c)).collect();
+    let builders = builders::Builders::for_base(&space.structs);
+    let label = format!("FHIR {}", space.package.version);
     let mut modules: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (owner, (structs, choices)) in &by_owner {
         let folder = if space.resources.iter().any(|r| r == owner) {
@@ -142,6 +144,7 @@ pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFile
             if s.name == "Reference" && s.kind == StructKind::Datatype {
                 tokens.extend(literal_reference(s));
             }
+            tokens.extend(builders.tokens(s, &label, builders::Mode::Required));
         }
         for c in choices {
             tokens.extend(choice_tokens(c));
@@ -266,7 +269,8 @@ fn lib_rs(space: &TypeSpace, options: &CrateOptions) -> String {
 //! that keep the ids and extensions of `_name` properties. `Resource::from_json`
 //! and `to_json` read and write FHIR JSON.
 
-#![allow(clippy::large_enum_variant)]
+// Builders' setters are named after FHIR elements (`Narrative.div`).
+#![allow(clippy::large_enum_variant, clippy::should_implement_trait)]
 {codes}
 #[rustfmt::skip]
 mod datatypes;{outcome}

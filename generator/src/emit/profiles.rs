@@ -50,7 +50,7 @@ pub fn emit_profile_crate(
     for c in &space.choices {
         by_owner.entry(&c.owner).or_default().1.push(c);
     }
-    let builders = Builders::new(space);
+    let builders = Builders::for_profiles(&space.structs, &space.base_without_required);
     // A profile's own structs for a `Reference` whose targets it restricts.
     let reference_parts: std::collections::HashSet<&str> = space
         .structs
@@ -616,8 +616,13 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
 //! [`ProfiledResource`] reads any resource into the type of the profile its
 //! `meta.profile` names.
 
-// Builders carry one type parameter per required or Must Support element.
-#![allow(clippy::large_enum_variant, clippy::type_complexity)]
+// Builders carry one type parameter per required or Must Support element,
+// and their setters are named after FHIR elements (`Narrative.div`).
+#![allow(
+    clippy::large_enum_variant,
+    clippy::should_implement_trait,
+    clippy::type_complexity
+)]
 
 {codes}{extensions}{profiles}#[rustfmt::skip]
 mod resource;

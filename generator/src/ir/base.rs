@@ -421,6 +421,7 @@ fn bind_codes(
         .chain(space.choices.iter().map(|c| c.name.clone()))
         .chain(space.primitives.iter().map(|p| p.alias.clone()))
         .chain(OTHER_NAMES.iter().map(|n| (*n).to_owned()))
+        .chain(naming::PRELUDE_NAMES.iter().map(|n| (*n).to_owned()))
         .collect();
     let mut fresh = |wanted: String| {
         let mut name = wanted.clone();

@@ -233,7 +233,10 @@ impl<'a> Builder<'a> {
     fn fresh_name(&mut self, wanted: String) -> String {
         let mut name = wanted.clone();
         let mut n = 2;
-        while !self.taken.insert(name.clone()) || name == "ProfiledResource" {
+        while naming::PRELUDE_NAMES.contains(&name.as_str())
+            || !self.taken.insert(name.clone())
+            || name == "ProfiledResource"
+        {
             name = format!("{wanted}{n}");
             n += 1;
         }

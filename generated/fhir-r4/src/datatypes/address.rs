@@ -194,3 +194,89 @@ impl ::fhirgen_runtime::Object for Address {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `Address`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AddressBuilder {
+    inner: Address,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Address {
+    /// A builder of `Address`.
+    pub fn builder() -> AddressBuilder {
+        let inner = <Address as ::fhirgen_runtime::Empty>::empty();
+        AddressBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AddressBuilder {
+    /// `Address.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Address.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Address.use` 0..1: home | work | temp | old | billing - purpose of this address
+    pub fn use_(mut self, value: impl Into<crate::AddressUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `Address.type` 0..1: postal | physical | both
+    pub fn type_(mut self, value: impl Into<crate::AddressTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Address.text` 0..1: Text representation of the address
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Address.line` 0..*: Street name, number, direction & P.O. Box etc.
+    pub fn line(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.line = items.into_iter().collect();
+        self
+    }
+    /// `Address.city` 0..1: Name of city, town etc.
+    pub fn city(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.city = Some(value.into());
+        self
+    }
+    /// `Address.district` 0..1: District name (aka county)
+    pub fn district(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.district = Some(value.into());
+        self
+    }
+    /// `Address.state` 0..1: Sub-unit of country (abbreviations ok)
+    pub fn state(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.state = Some(value.into());
+        self
+    }
+    /// `Address.postalCode` 0..1: Postal code for area
+    pub fn postal_code(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.postal_code = Some(value.into());
+        self
+    }
+    /// `Address.country` 0..1: Country (e.g. can be ISO 3166 2 or 3 letter code)
+    pub fn country(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.country = Some(value.into());
+        self
+    }
+    /// `Address.period` 0..1: Time period when address was/is in use
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Address {
+        self.inner
+    }
+}

@@ -122,3 +122,67 @@ impl ::fhirgen_runtime::Object for Age {
         w.primitive_field("code", &self.code);
     }
 }
+/// Builds a `Age`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AgeBuilder {
+    inner: Age,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Age {
+    /// A builder of `Age`.
+    pub fn builder() -> AgeBuilder {
+        let inner = <Age as ::fhirgen_runtime::Empty>::empty();
+        AgeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AgeBuilder {
+    /// `Age.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Age.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Age.value` 0..1: Numerical value (with implicit precision)
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Age.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    pub fn comparator(
+        mut self,
+        value: impl Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = Some(value.into());
+        self
+    }
+    /// `Age.unit` 0..1: Unit representation
+    pub fn unit(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `Age.system` 0..1: System that defines coded unit form
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `Age.code` 0..1: Coded form of the unit
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Age {
+        self.inner
+    }
+}

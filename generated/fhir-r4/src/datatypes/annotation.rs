@@ -96,6 +96,73 @@ impl ::fhirgen_runtime::Object for Annotation {
         w.primitive_field("text", &self.text);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Annotation.text` is required (1..1) by FHIR 4.0.1: set it with `.text(...)` before `.build()`",
+    label = "`Annotation.text` is not set"
+)]
+pub trait AnnotationTextGiven {}
+impl AnnotationTextGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Annotation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AnnotationBuilder<P0> {
+    inner: Annotation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Annotation {
+    /// A builder of `Annotation`.
+    pub fn builder() -> AnnotationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Annotation as ::fhirgen_runtime::Empty>::empty();
+        AnnotationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AnnotationBuilder<P0> {
+    /// `Annotation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Annotation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Annotation.author[x]` 0..1: Individual responsible for the annotation
+    pub fn author(mut self, value: impl Into<crate::AnnotationAuthor>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `Annotation.time` 0..1: When the annotation was made
+    pub fn time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// `Annotation.text` 1..1: The annotation  - text content (as markdown)
+    pub fn text(
+        mut self,
+        value: impl Into<crate::Markdown>,
+    ) -> AnnotationBuilder<::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        AnnotationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Annotation
+    where
+        P0: AnnotationTextGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Annotation.author[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnnotationAuthor {

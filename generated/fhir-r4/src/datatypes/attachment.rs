@@ -162,3 +162,79 @@ impl ::fhirgen_runtime::Object for Attachment {
         w.primitive_field("creation", &self.creation);
     }
 }
+/// Builds a `Attachment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AttachmentBuilder {
+    inner: Attachment,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Attachment {
+    /// A builder of `Attachment`.
+    pub fn builder() -> AttachmentBuilder {
+        let inner = <Attachment as ::fhirgen_runtime::Empty>::empty();
+        AttachmentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AttachmentBuilder {
+    /// `Attachment.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Attachment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Attachment.contentType` 0..1: Mime type of the content, with charset etc.
+    pub fn content_type(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.content_type = Some(value.into());
+        self
+    }
+    /// `Attachment.language` 0..1: Human language of the content (BCP-47)
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Attachment.data` 0..1: Data inline, base64ed
+    pub fn data(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.data = Some(value.into());
+        self
+    }
+    /// `Attachment.url` 0..1: Uri where the data can be found
+    pub fn url(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `Attachment.size` 0..1: Number of bytes of content (if url provided)
+    pub fn size(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.size = Some(value.into());
+        self
+    }
+    /// `Attachment.hash` 0..1: Hash of the data (sha-1, base64ed)
+    pub fn hash(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.hash = Some(value.into());
+        self
+    }
+    /// `Attachment.title` 0..1: Label to display in place of the data
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `Attachment.creation` 0..1: Date attachment was first created
+    pub fn creation(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.creation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Attachment {
+        self.inner
+    }
+}

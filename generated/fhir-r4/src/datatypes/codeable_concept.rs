@@ -74,3 +74,49 @@ impl ::fhirgen_runtime::Object for CodeableConcept {
         w.primitive_field("text", &self.text);
     }
 }
+/// Builds a `CodeableConcept`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeableConceptBuilder {
+    inner: CodeableConcept,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CodeableConcept {
+    /// A builder of `CodeableConcept`.
+    pub fn builder() -> CodeableConceptBuilder {
+        let inner = <CodeableConcept as ::fhirgen_runtime::Empty>::empty();
+        CodeableConceptBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CodeableConceptBuilder {
+    /// `CodeableConcept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeableConcept.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeableConcept.coding` 0..*: Code defined by a terminology system
+    pub fn coding(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.coding = items.into_iter().collect();
+        self
+    }
+    /// `CodeableConcept.text` 0..1: Plain text representation of the concept
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeableConcept {
+        self.inner
+    }
+}

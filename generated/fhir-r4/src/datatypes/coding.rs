@@ -123,3 +123,64 @@ impl ::fhirgen_runtime::Object for Coding {
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
+/// Builds a `Coding`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodingBuilder {
+    inner: Coding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Coding {
+    /// A builder of `Coding`.
+    pub fn builder() -> CodingBuilder {
+        let inner = <Coding as ::fhirgen_runtime::Empty>::empty();
+        CodingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CodingBuilder {
+    /// `Coding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Coding.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Coding.system` 0..1: Identity of the terminology system
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `Coding.version` 0..1: Version of the system - if relevant
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `Coding.code` 0..1: Symbol in syntax defined by the system
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Coding.display` 0..1: Representation defined by the system
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `Coding.userSelected` 0..1: If this coding was chosen directly by the user
+    pub fn user_selected(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.user_selected = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Coding {
+        self.inner
+    }
+}

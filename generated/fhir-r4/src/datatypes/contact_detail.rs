@@ -74,3 +74,52 @@ impl ::fhirgen_runtime::Object for ContactDetail {
         w.object_field("telecom", &self.telecom);
     }
 }
+/// Builds a `ContactDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContactDetailBuilder {
+    inner: ContactDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContactDetail {
+    /// A builder of `ContactDetail`.
+    pub fn builder() -> ContactDetailBuilder {
+        let inner = <ContactDetail as ::fhirgen_runtime::Empty>::empty();
+        ContactDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContactDetailBuilder {
+    /// `ContactDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ContactDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ContactDetail.name` 0..1: Name of an individual to contact
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ContactDetail.telecom` 0..*: Contact details for individual or organization
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContactDetail {
+        self.inner
+    }
+}

@@ -120,3 +120,64 @@ impl ::fhirgen_runtime::Object for ContactPoint {
         w.object_field("period", &self.period);
     }
 }
+/// Builds a `ContactPoint`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContactPointBuilder {
+    inner: ContactPoint,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContactPoint {
+    /// A builder of `ContactPoint`.
+    pub fn builder() -> ContactPointBuilder {
+        let inner = <ContactPoint as ::fhirgen_runtime::Empty>::empty();
+        ContactPointBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContactPointBuilder {
+    /// `ContactPoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ContactPoint.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ContactPoint.system` 0..1: phone | fax | email | pager | url | sms | other
+    pub fn system(mut self, value: impl Into<crate::ContactPointSystemCode>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `ContactPoint.value` 0..1: The actual contact point details
+    pub fn value(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `ContactPoint.use` 0..1: home | work | temp | old | mobile - purpose of this contact point
+    pub fn use_(mut self, value: impl Into<crate::ContactPointUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `ContactPoint.rank` 0..1: Specify preferred order of use (1 = highest)
+    pub fn rank(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
+        self
+    }
+    /// `ContactPoint.period` 0..1: Time period when the contact point was/is in use
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContactPoint {
+        self.inner
+    }
+}

@@ -90,3 +90,90 @@ impl ::fhirgen_runtime::Object for Contributor {
         w.object_field("contact", &self.contact);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contributor.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Contributor.type` is not set"
+)]
+pub trait ContributorTypeGiven {}
+impl ContributorTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contributor.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`Contributor.name` is not set"
+)]
+pub trait ContributorNameGiven {}
+impl ContributorNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Contributor`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContributorBuilder<P0, P1> {
+    inner: Contributor,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Contributor {
+    /// A builder of `Contributor`.
+    pub fn builder() -> ContributorBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Contributor as ::fhirgen_runtime::Empty>::empty();
+        ContributorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ContributorBuilder<P0, P1> {
+    /// `Contributor.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contributor.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contributor.type` 1..1: author | editor | reviewer | endorser
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ContributorTypeCode>,
+    ) -> ContributorBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        ContributorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Contributor.name` 1..1: Who contributed the content
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ContributorBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ContributorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Contributor.contact` 0..*: Contact details of the contributor
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Contributor
+    where
+        P0: ContributorTypeGiven,
+        P1: ContributorNameGiven,
+    {
+        self.inner
+    }
+}

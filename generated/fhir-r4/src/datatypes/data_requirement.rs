@@ -160,6 +160,110 @@ impl ::fhirgen_runtime::Object for DataRequirement {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DataRequirement.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`DataRequirement.type` is not set"
+)]
+pub trait DataRequirementTypeGiven {}
+impl DataRequirementTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DataRequirement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DataRequirementBuilder<P0> {
+    inner: DataRequirement,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DataRequirement {
+    /// A builder of `DataRequirement`.
+    pub fn builder() -> DataRequirementBuilder<::fhirgen_runtime::Missing> {
+        let inner = <DataRequirement as ::fhirgen_runtime::Empty>::empty();
+        DataRequirementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DataRequirementBuilder<P0> {
+    /// `DataRequirement.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DataRequirement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.type` 1..1: The type of the required data
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::FhirAllTypesCode>,
+    ) -> DataRequirementBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        DataRequirementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DataRequirement.profile` 0..*: The profile of the required data
+    pub fn profile(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.profile = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.subject[x]` 0..1: E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
+    pub fn subject(mut self, value: impl Into<crate::DataRequirementSubject>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `DataRequirement.mustSupport` 0..*: Indicates specific structure elements that are referenced by the knowledge module
+    pub fn must_support(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.must_support = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.codeFilter` 0..*: What codes are expected
+    pub fn code_filter(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirementCodeFilter>,
+    ) -> Self {
+        self.inner.code_filter = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.dateFilter` 0..*: What dates/date ranges are expected
+    pub fn date_filter(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirementDateFilter>,
+    ) -> Self {
+        self.inner.date_filter = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.limit` 0..1: Number of results
+    pub fn limit(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.limit = Some(value.into());
+        self
+    }
+    /// `DataRequirement.sort` 0..*: Order of the results
+    pub fn sort(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirementSort>,
+    ) -> Self {
+        self.inner.sort = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DataRequirement
+    where
+        P0: DataRequirementTypeGiven,
+    {
+        self.inner
+    }
+}
 /// What codes are expected
 ///
 /// Backbone element `DataRequirement.codeFilter` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
@@ -262,6 +366,62 @@ impl ::fhirgen_runtime::Object for DataRequirementCodeFilter {
         w.object_field("code", &self.code);
     }
 }
+/// Builds a `DataRequirementCodeFilter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DataRequirementCodeFilterBuilder {
+    inner: DataRequirementCodeFilter,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DataRequirementCodeFilter {
+    /// A builder of `DataRequirement.codeFilter`.
+    pub fn builder() -> DataRequirementCodeFilterBuilder {
+        let inner = <DataRequirementCodeFilter as ::fhirgen_runtime::Empty>::empty();
+        DataRequirementCodeFilterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DataRequirementCodeFilterBuilder {
+    /// `DataRequirement.codeFilter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DataRequirement.codeFilter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.codeFilter.path` 0..1: A code-valued attribute to filter on
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `DataRequirement.codeFilter.searchParam` 0..1: A coded (token) parameter to search on
+    pub fn search_param(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.search_param = Some(value.into());
+        self
+    }
+    /// `DataRequirement.codeFilter.valueSet` 0..1: Valueset for the filter
+    pub fn value_set(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.value_set = Some(value.into());
+        self
+    }
+    /// `DataRequirement.codeFilter.code` 0..*: What code is expected
+    pub fn code(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DataRequirementCodeFilter {
+        self.inner
+    }
+}
 /// What dates/date ranges are expected
 ///
 /// Backbone element `DataRequirement.dateFilter` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
@@ -362,6 +522,60 @@ impl ::fhirgen_runtime::Object for DataRequirementDateFilter {
         w.choice_field(&self.value);
     }
 }
+/// Builds a `DataRequirementDateFilter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DataRequirementDateFilterBuilder {
+    inner: DataRequirementDateFilter,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DataRequirementDateFilter {
+    /// A builder of `DataRequirement.dateFilter`.
+    pub fn builder() -> DataRequirementDateFilterBuilder {
+        let inner = <DataRequirementDateFilter as ::fhirgen_runtime::Empty>::empty();
+        DataRequirementDateFilterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DataRequirementDateFilterBuilder {
+    /// `DataRequirement.dateFilter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DataRequirement.dateFilter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.dateFilter.path` 0..1: A date-valued attribute to filter on
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `DataRequirement.dateFilter.searchParam` 0..1: A date valued parameter to search on
+    pub fn search_param(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.search_param = Some(value.into());
+        self
+    }
+    /// `DataRequirement.dateFilter.value[x]` 0..1: The value of the filter, as a Period, DateTime, or Duration value
+    pub fn value(
+        mut self,
+        value: impl Into<crate::DataRequirementDateFilterValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DataRequirementDateFilter {
+        self.inner
+    }
+}
 /// Order of the results
 ///
 /// Backbone element `DataRequirement.sort` of `http://hl7.org/fhir/StructureDefinition/DataRequirement|4.0.1`
@@ -440,6 +654,85 @@ impl ::fhirgen_runtime::Object for DataRequirementSort {
         w.object_field("extension", &self.extension);
         w.primitive_field("path", &self.path);
         w.primitive_field("direction", &self.direction);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DataRequirement.sort.path` is required (1..1) by FHIR 4.0.1: set it with `.path(...)` before `.build()`",
+    label = "`DataRequirement.sort.path` is not set"
+)]
+pub trait DataRequirementSortPathGiven {}
+impl DataRequirementSortPathGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DataRequirement.sort.direction` is required (1..1) by FHIR 4.0.1: set it with `.direction(...)` before `.build()`",
+    label = "`DataRequirement.sort.direction` is not set"
+)]
+pub trait DataRequirementSortDirectionGiven {}
+impl DataRequirementSortDirectionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DataRequirementSort`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DataRequirementSortBuilder<P0, P1> {
+    inner: DataRequirementSort,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl DataRequirementSort {
+    /// A builder of `DataRequirement.sort`.
+    pub fn builder() -> DataRequirementSortBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <DataRequirementSort as ::fhirgen_runtime::Empty>::empty();
+        DataRequirementSortBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> DataRequirementSortBuilder<P0, P1> {
+    /// `DataRequirement.sort.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DataRequirement.sort.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DataRequirement.sort.path` 1..1: The name of the attribute to perform the sort
+    pub fn path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DataRequirementSortBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.path = value.into();
+        DataRequirementSortBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DataRequirement.sort.direction` 1..1: ascending | descending
+    pub fn direction(
+        mut self,
+        value: impl Into<crate::SortDirectionCode>,
+    ) -> DataRequirementSortBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.direction = value.into();
+        DataRequirementSortBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DataRequirementSort
+    where
+        P0: DataRequirementSortPathGiven,
+        P1: DataRequirementSortDirectionGiven,
+    {
+        self.inner
     }
 }
 /// The types `DataRequirement.dateFilter.value[x]` may have.

@@ -122,3 +122,67 @@ impl ::fhirgen_runtime::Object for Distance {
         w.primitive_field("code", &self.code);
     }
 }
+/// Builds a `Distance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DistanceBuilder {
+    inner: Distance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Distance {
+    /// A builder of `Distance`.
+    pub fn builder() -> DistanceBuilder {
+        let inner = <Distance as ::fhirgen_runtime::Empty>::empty();
+        DistanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DistanceBuilder {
+    /// `Distance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Distance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Distance.value` 0..1: Numerical value (with implicit precision)
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Distance.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
+    pub fn comparator(
+        mut self,
+        value: impl Into<crate::QuantityComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = Some(value.into());
+        self
+    }
+    /// `Distance.unit` 0..1: Unit representation
+    pub fn unit(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `Distance.system` 0..1: System that defines coded unit form
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `Distance.code` 0..1: Coded form of the unit
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Distance {
+        self.inner
+    }
+}

@@ -213,6 +213,124 @@ impl ::fhirgen_runtime::Object for Dosage {
         w.object_field("maxDosePerLifetime", &self.max_dose_per_lifetime);
     }
 }
+/// Builds a `Dosage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DosageBuilder {
+    inner: Dosage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Dosage {
+    /// A builder of `Dosage`.
+    pub fn builder() -> DosageBuilder {
+        let inner = <Dosage as ::fhirgen_runtime::Empty>::empty();
+        DosageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DosageBuilder {
+    /// `Dosage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Dosage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Dosage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Dosage.sequence` 0..1: The order of the dosage instructions
+    pub fn sequence(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.sequence = Some(value.into());
+        self
+    }
+    /// `Dosage.text` 0..1: Free text dosage instructions e.g. SIG
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Dosage.additionalInstruction` 0..*: Supplemental instruction or warnings to the patient - e.g. "with meals", "may cause drowsiness"
+    pub fn additional_instruction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.additional_instruction = items.into_iter().collect();
+        self
+    }
+    /// `Dosage.patientInstruction` 0..1: Patient or consumer oriented instructions
+    pub fn patient_instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.patient_instruction = Some(value.into());
+        self
+    }
+    /// `Dosage.timing` 0..1: When medication should be administered
+    pub fn timing(mut self, value: impl Into<crate::Timing>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `Dosage.asNeeded[x]` 0..1: Take "as needed" (for x)
+    pub fn as_needed(mut self, value: impl Into<crate::DosageAsNeeded>) -> Self {
+        self.inner.as_needed = Some(value.into());
+        self
+    }
+    /// `Dosage.site` 0..1: Body site to administer to
+    pub fn site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.site = Some(value.into());
+        self
+    }
+    /// `Dosage.route` 0..1: How drug should enter body
+    pub fn route(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.route = Some(value.into());
+        self
+    }
+    /// `Dosage.method` 0..1: Technique for administering medication
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `Dosage.doseAndRate` 0..*: Amount of medication administered
+    pub fn dose_and_rate(
+        mut self,
+        items: impl IntoIterator<Item = crate::DosageDoseAndRate>,
+    ) -> Self {
+        self.inner.dose_and_rate = items.into_iter().collect();
+        self
+    }
+    /// `Dosage.maxDosePerPeriod` 0..1: Upper limit on medication per unit of time
+    pub fn max_dose_per_period(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.max_dose_per_period = Some(value.into());
+        self
+    }
+    /// `Dosage.maxDosePerAdministration` 0..1: Upper limit on medication per administration
+    pub fn max_dose_per_administration(
+        mut self,
+        value: impl Into<crate::Quantity>,
+    ) -> Self {
+        self.inner.max_dose_per_administration = Some(value.into());
+        self
+    }
+    /// `Dosage.maxDosePerLifetime` 0..1: Upper limit on medication per lifetime of the patient
+    pub fn max_dose_per_lifetime(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.max_dose_per_lifetime = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Dosage {
+        self.inner
+    }
+}
 /// Amount of medication administered
 ///
 /// Backbone element `Dosage.doseAndRate` of `http://hl7.org/fhir/StructureDefinition/Dosage|4.0.1`
@@ -303,6 +421,57 @@ impl ::fhirgen_runtime::Object for DosageDoseAndRate {
         w.object_field("type", &self.type_);
         w.choice_field(&self.dose);
         w.choice_field(&self.rate);
+    }
+}
+/// Builds a `DosageDoseAndRate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DosageDoseAndRateBuilder {
+    inner: DosageDoseAndRate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DosageDoseAndRate {
+    /// A builder of `Dosage.doseAndRate`.
+    pub fn builder() -> DosageDoseAndRateBuilder {
+        let inner = <DosageDoseAndRate as ::fhirgen_runtime::Empty>::empty();
+        DosageDoseAndRateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DosageDoseAndRateBuilder {
+    /// `Dosage.doseAndRate.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Dosage.doseAndRate.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Dosage.doseAndRate.type` 0..1: The kind of dose or rate specified
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Dosage.doseAndRate.dose[x]` 0..1: Amount of medication per dose
+    pub fn dose(mut self, value: impl Into<crate::DosageDoseAndRateDose>) -> Self {
+        self.inner.dose = Some(value.into());
+        self
+    }
+    /// `Dosage.doseAndRate.rate[x]` 0..1: Amount of medication per unit of time
+    pub fn rate(mut self, value: impl Into<crate::DosageDoseAndRateRate>) -> Self {
+        self.inner.rate = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DosageDoseAndRate {
+        self.inner
     }
 }
 /// The types `Dosage.asNeeded[x]` may have.

@@ -1454,6 +1454,260 @@ impl ::fhirgen_runtime::Object for ElementDefinition {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.path` is required (1..1) by FHIR 4.0.1: set it with `.path(...)` before `.build()`",
+    label = "`ElementDefinition.path` is not set"
+)]
+pub trait ElementDefinitionPathGiven {}
+impl ElementDefinitionPathGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionBuilder<P0> {
+    inner: ElementDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ElementDefinition {
+    /// A builder of `ElementDefinition`.
+    pub fn builder() -> ElementDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ElementDefinition as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ElementDefinitionBuilder<P0> {
+    /// `ElementDefinition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.path` 1..1: Path of the element in the hierarchy of elements
+    pub fn path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.path = value.into();
+        ElementDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.representation` 0..*: xmlAttr | xmlText | typeAttr | cdaText | xhtml
+    pub fn representation(
+        mut self,
+        items: impl IntoIterator<Item = crate::PropertyRepresentationCode>,
+    ) -> Self {
+        self.inner.representation = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.sliceName` 0..1: Name for this particular element (in a set of slices)
+    pub fn slice_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.slice_name = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.sliceIsConstraining` 0..1: If this slice definition constrains an inherited slice definition (or not)
+    pub fn slice_is_constraining(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.slice_is_constraining = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.label` 0..1: Name for element to display with or prompt for element
+    pub fn label(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.label = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.code` 0..*: Corresponding codes in terminologies
+    pub fn code(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.slicing` 0..1: This element is sliced - slices follow
+    pub fn slicing(mut self, value: impl Into<crate::ElementDefinitionSlicing>) -> Self {
+        self.inner.slicing = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.short` 0..1: Concise definition for space-constrained presentation
+    pub fn short(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.short = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.definition` 0..1: Full formal definition as narrative text
+    pub fn definition(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.comment` 0..1: Comments about the use of this element
+    pub fn comment(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.requirements` 0..1: Why this resource has been created
+    pub fn requirements(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.requirements = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.alias` 0..*: Other names
+    pub fn alias(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.min` 0..1: Minimum Cardinality
+    pub fn min(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.min = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.max` 0..1: Maximum Cardinality (a number or *)
+    pub fn max(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.max = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.base` 0..1: Base definition information for tools
+    pub fn base(mut self, value: impl Into<crate::ElementDefinitionBase>) -> Self {
+        self.inner.base = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.contentReference` 0..1: Reference to definition of content for the element
+    pub fn content_reference(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.content_reference = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.type` 0..*: Data type and Profile for this element
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::ElementDefinitionType>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.defaultValue[x]` 0..1: Specified value if missing from instance
+    pub fn default_value(
+        mut self,
+        value: impl Into<crate::ElementDefinitionDefaultValue>,
+    ) -> Self {
+        self.inner.default_value = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.meaningWhenMissing` 0..1: Implicit meaning when this element is missing
+    pub fn meaning_when_missing(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.meaning_when_missing = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.orderMeaning` 0..1: What the order of the elements means
+    pub fn order_meaning(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.order_meaning = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.fixed[x]` 0..1: Value must be exactly this
+    pub fn fixed(mut self, value: impl Into<crate::ElementDefinitionFixed>) -> Self {
+        self.inner.fixed = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.pattern[x]` 0..1: Value must have at least these property values
+    pub fn pattern(mut self, value: impl Into<crate::ElementDefinitionPattern>) -> Self {
+        self.inner.pattern = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.example` 0..*: Example value (as defined for type)
+    pub fn example(
+        mut self,
+        items: impl IntoIterator<Item = crate::ElementDefinitionExample>,
+    ) -> Self {
+        self.inner.example = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.minValue[x]` 0..1: Minimum Allowed Value (for some types)
+    pub fn min_value(
+        mut self,
+        value: impl Into<crate::ElementDefinitionMinValue>,
+    ) -> Self {
+        self.inner.min_value = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.maxValue[x]` 0..1: Maximum Allowed Value (for some types)
+    pub fn max_value(
+        mut self,
+        value: impl Into<crate::ElementDefinitionMaxValue>,
+    ) -> Self {
+        self.inner.max_value = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.maxLength` 0..1: Max length for strings
+    pub fn max_length(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.max_length = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.condition` 0..*: Reference to invariant about presence
+    pub fn condition(mut self, items: impl IntoIterator<Item = crate::Id>) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.constraint` 0..*: Condition that must evaluate to true
+    pub fn constraint(
+        mut self,
+        items: impl IntoIterator<Item = crate::ElementDefinitionConstraint>,
+    ) -> Self {
+        self.inner.constraint = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.mustSupport` 0..1: If the element must be supported
+    pub fn must_support(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.must_support = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.isModifier` 0..1: If this modifies the meaning of other elements
+    pub fn is_modifier(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_modifier = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.isModifierReason` 0..1: Reason that this element is marked as a modifier
+    pub fn is_modifier_reason(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.is_modifier_reason = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.isSummary` 0..1: Include when _summary = true?
+    pub fn is_summary(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_summary = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.binding` 0..1: ValueSet details if this is coded
+    pub fn binding(mut self, value: impl Into<crate::ElementDefinitionBinding>) -> Self {
+        self.inner.binding = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.mapping` 0..*: Map element to another set of definitions
+    pub fn mapping(
+        mut self,
+        items: impl IntoIterator<Item = crate::ElementDefinitionMapping>,
+    ) -> Self {
+        self.inner.mapping = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinition
+    where
+        P0: ElementDefinitionPathGiven,
+    {
+        self.inner
+    }
+}
 /// Base definition information for tools
 ///
 /// Backbone element `ElementDefinition.base` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
@@ -1544,6 +1798,105 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBase {
         w.primitive_field("path", &self.path);
         w.primitive_field("min", &self.min);
         w.primitive_field("max", &self.max);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.base.path` is required (1..1) by FHIR 4.0.1: set it with `.path(...)` before `.build()`",
+    label = "`ElementDefinition.base.path` is not set"
+)]
+pub trait ElementDefinitionBasePathGiven {}
+impl ElementDefinitionBasePathGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.base.min` is required (1..1) by FHIR 4.0.1: set it with `.min(...)` before `.build()`",
+    label = "`ElementDefinition.base.min` is not set"
+)]
+pub trait ElementDefinitionBaseMinGiven {}
+impl ElementDefinitionBaseMinGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.base.max` is required (1..1) by FHIR 4.0.1: set it with `.max(...)` before `.build()`",
+    label = "`ElementDefinition.base.max` is not set"
+)]
+pub trait ElementDefinitionBaseMaxGiven {}
+impl ElementDefinitionBaseMaxGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionBase`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionBaseBuilder<P0, P1, P2> {
+    inner: ElementDefinitionBase,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ElementDefinitionBase {
+    /// A builder of `ElementDefinition.base`.
+    pub fn builder() -> ElementDefinitionBaseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ElementDefinitionBase as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionBaseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ElementDefinitionBaseBuilder<P0, P1, P2> {
+    /// `ElementDefinition.base.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.base.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.base.path` 1..1: Path that identifies the base element
+    pub fn path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionBaseBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.path = value.into();
+        ElementDefinitionBaseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.base.min` 1..1: Min cardinality of the base element
+    pub fn min(
+        mut self,
+        value: impl Into<crate::UnsignedInt>,
+    ) -> ElementDefinitionBaseBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.min = value.into();
+        ElementDefinitionBaseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.base.max` 1..1: Max cardinality of the base element
+    pub fn max(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionBaseBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.max = value.into();
+        ElementDefinitionBaseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionBase
+    where
+        P0: ElementDefinitionBasePathGiven,
+        P1: ElementDefinitionBaseMinGiven,
+        P2: ElementDefinitionBaseMaxGiven,
+    {
+        self.inner
     }
 }
 /// ValueSet details if this is coded
@@ -1638,6 +1991,73 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBinding {
         w.primitive_field("strength", &self.strength);
         w.primitive_field("description", &self.description);
         w.primitive_field("valueSet", &self.value_set);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.binding.strength` is required (1..1) by FHIR 4.0.1: set it with `.strength(...)` before `.build()`",
+    label = "`ElementDefinition.binding.strength` is not set"
+)]
+pub trait ElementDefinitionBindingStrengthGiven {}
+impl ElementDefinitionBindingStrengthGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionBinding`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionBindingBuilder<P0> {
+    inner: ElementDefinitionBinding,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ElementDefinitionBinding {
+    /// A builder of `ElementDefinition.binding`.
+    pub fn builder() -> ElementDefinitionBindingBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ElementDefinitionBinding as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionBindingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ElementDefinitionBindingBuilder<P0> {
+    /// `ElementDefinition.binding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.binding.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.binding.strength` 1..1: required | extensible | preferred | example
+    pub fn strength(
+        mut self,
+        value: impl Into<crate::BindingStrengthCode>,
+    ) -> ElementDefinitionBindingBuilder<::fhirgen_runtime::Set> {
+        self.inner.strength = value.into();
+        ElementDefinitionBindingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.binding.description` 0..1: Human explanation of the value set
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.binding.valueSet` 0..1: Source of value set
+    pub fn value_set(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.value_set = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionBinding
+    where
+        P0: ElementDefinitionBindingStrengthGiven,
+    {
+        self.inner
     }
 }
 /// Condition that must evaluate to true
@@ -1788,6 +2208,125 @@ impl ::fhirgen_runtime::Object for ElementDefinitionConstraint {
         w.primitive_field("expression", &self.expression);
         w.primitive_field("xpath", &self.xpath);
         w.primitive_field("source", &self.source);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.constraint.key` is required (1..1) by FHIR 4.0.1: set it with `.key(...)` before `.build()`",
+    label = "`ElementDefinition.constraint.key` is not set"
+)]
+pub trait ElementDefinitionConstraintKeyGiven {}
+impl ElementDefinitionConstraintKeyGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.constraint.severity` is required (1..1) by FHIR 4.0.1: set it with `.severity(...)` before `.build()`",
+    label = "`ElementDefinition.constraint.severity` is not set"
+)]
+pub trait ElementDefinitionConstraintSeverityGiven {}
+impl ElementDefinitionConstraintSeverityGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.constraint.human` is required (1..1) by FHIR 4.0.1: set it with `.human(...)` before `.build()`",
+    label = "`ElementDefinition.constraint.human` is not set"
+)]
+pub trait ElementDefinitionConstraintHumanGiven {}
+impl ElementDefinitionConstraintHumanGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionConstraint`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionConstraintBuilder<P0, P1, P2> {
+    inner: ElementDefinitionConstraint,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ElementDefinitionConstraint {
+    /// A builder of `ElementDefinition.constraint`.
+    pub fn builder() -> ElementDefinitionConstraintBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ElementDefinitionConstraint as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionConstraintBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ElementDefinitionConstraintBuilder<P0, P1, P2> {
+    /// `ElementDefinition.constraint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.constraint.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.constraint.key` 1..1: Target of 'condition' reference above
+    pub fn key(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> ElementDefinitionConstraintBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.key = value.into();
+        ElementDefinitionConstraintBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.constraint.requirements` 0..1: Why this constraint is necessary or appropriate
+    pub fn requirements(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.requirements = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.constraint.severity` 1..1: error | warning
+    pub fn severity(
+        mut self,
+        value: impl Into<crate::ConstraintSeverityCode>,
+    ) -> ElementDefinitionConstraintBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.severity = value.into();
+        ElementDefinitionConstraintBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.constraint.human` 1..1: Human description of constraint
+    pub fn human(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionConstraintBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.human = value.into();
+        ElementDefinitionConstraintBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.constraint.expression` 0..1: FHIRPath expression of constraint
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.constraint.xpath` 0..1: XPath expression of constraint
+    pub fn xpath(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.xpath = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.constraint.source` 0..1: Reference to original source of constraint
+    pub fn source(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionConstraint
+    where
+        P0: ElementDefinitionConstraintKeyGiven,
+        P1: ElementDefinitionConstraintSeverityGiven,
+        P2: ElementDefinitionConstraintHumanGiven,
+    {
+        self.inner
     }
 }
 /// Example value (as defined for type)
@@ -3323,6 +3862,85 @@ impl ::fhirgen_runtime::Object for ElementDefinitionExample {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.example.label` is required (1..1) by FHIR 4.0.1: set it with `.label(...)` before `.build()`",
+    label = "`ElementDefinition.example.label` is not set"
+)]
+pub trait ElementDefinitionExampleLabelGiven {}
+impl ElementDefinitionExampleLabelGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.example.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ElementDefinition.example.value[x]` is not set"
+)]
+pub trait ElementDefinitionExampleValueGiven {}
+impl ElementDefinitionExampleValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionExample`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionExampleBuilder<P0, P1> {
+    inner: ElementDefinitionExample,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ElementDefinitionExample {
+    /// A builder of `ElementDefinition.example`.
+    pub fn builder() -> ElementDefinitionExampleBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ElementDefinitionExample as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionExampleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ElementDefinitionExampleBuilder<P0, P1> {
+    /// `ElementDefinition.example.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.example.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.example.label` 1..1: Describes the purpose of this example
+    pub fn label(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionExampleBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.label = value.into();
+        ElementDefinitionExampleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.example.value[x]` 1..1: Value of Example (one of allowed types)
+    pub fn value(
+        mut self,
+        value: impl Into<crate::ElementDefinitionExampleValue>,
+    ) -> ElementDefinitionExampleBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ElementDefinitionExampleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionExample
+    where
+        P0: ElementDefinitionExampleLabelGiven,
+        P1: ElementDefinitionExampleValueGiven,
+    {
+        self.inner
+    }
+}
 /// Map element to another set of definitions
 ///
 /// Backbone element `ElementDefinition.mapping` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
@@ -3429,6 +4047,95 @@ impl ::fhirgen_runtime::Object for ElementDefinitionMapping {
         w.primitive_field("comment", &self.comment);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.mapping.identity` is required (1..1) by FHIR 4.0.1: set it with `.identity(...)` before `.build()`",
+    label = "`ElementDefinition.mapping.identity` is not set"
+)]
+pub trait ElementDefinitionMappingIdentityGiven {}
+impl ElementDefinitionMappingIdentityGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.mapping.map` is required (1..1) by FHIR 4.0.1: set it with `.map(...)` before `.build()`",
+    label = "`ElementDefinition.mapping.map` is not set"
+)]
+pub trait ElementDefinitionMappingMapGiven {}
+impl ElementDefinitionMappingMapGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionMapping`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionMappingBuilder<P0, P1> {
+    inner: ElementDefinitionMapping,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ElementDefinitionMapping {
+    /// A builder of `ElementDefinition.mapping`.
+    pub fn builder() -> ElementDefinitionMappingBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ElementDefinitionMapping as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionMappingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ElementDefinitionMappingBuilder<P0, P1> {
+    /// `ElementDefinition.mapping.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.mapping.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.mapping.identity` 1..1: Reference to mapping declaration
+    pub fn identity(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> ElementDefinitionMappingBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.identity = value.into();
+        ElementDefinitionMappingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.mapping.language` 0..1: Computable language of mapping
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.mapping.map` 1..1: Details of the mapping
+    pub fn map(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionMappingBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.map = value.into();
+        ElementDefinitionMappingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.mapping.comment` 0..1: Comments about the mapping or its use
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionMapping
+    where
+        P0: ElementDefinitionMappingIdentityGiven,
+        P1: ElementDefinitionMappingMapGiven,
+    {
+        self.inner
+    }
+}
 /// This element is sliced - slices follow
 ///
 /// Backbone element `ElementDefinition.slicing` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
@@ -3533,6 +4240,81 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicing {
         w.primitive_field("rules", &self.rules);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.slicing.rules` is required (1..1) by FHIR 4.0.1: set it with `.rules(...)` before `.build()`",
+    label = "`ElementDefinition.slicing.rules` is not set"
+)]
+pub trait ElementDefinitionSlicingRulesGiven {}
+impl ElementDefinitionSlicingRulesGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionSlicing`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionSlicingBuilder<P0> {
+    inner: ElementDefinitionSlicing,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ElementDefinitionSlicing {
+    /// A builder of `ElementDefinition.slicing`.
+    pub fn builder() -> ElementDefinitionSlicingBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ElementDefinitionSlicing as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionSlicingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ElementDefinitionSlicingBuilder<P0> {
+    /// `ElementDefinition.slicing.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.slicing.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.slicing.discriminator` 0..*: Element values that are used to distinguish the slices
+    pub fn discriminator(
+        mut self,
+        items: impl IntoIterator<Item = crate::ElementDefinitionSlicingDiscriminator>,
+    ) -> Self {
+        self.inner.discriminator = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.slicing.description` 0..1: Text description of how slicing works (or not)
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.slicing.ordered` 0..1: If elements must be in same order as slices
+    pub fn ordered(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.ordered = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.slicing.rules` 1..1: closed | open | openAtEnd
+    pub fn rules(
+        mut self,
+        value: impl Into<crate::SlicingRulesCode>,
+    ) -> ElementDefinitionSlicingBuilder<::fhirgen_runtime::Set> {
+        self.inner.rules = value.into();
+        ElementDefinitionSlicingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionSlicing
+    where
+        P0: ElementDefinitionSlicingRulesGiven,
+    {
+        self.inner
+    }
+}
 /// Element values that are used to distinguish the slices
 ///
 /// Backbone element `ElementDefinition.slicing.discriminator` of `http://hl7.org/fhir/StructureDefinition/ElementDefinition|4.0.1`
@@ -3611,6 +4393,85 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicingDiscriminator {
         w.object_field("extension", &self.extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("path", &self.path);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.slicing.discriminator.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ElementDefinition.slicing.discriminator.type` is not set"
+)]
+pub trait ElementDefinitionSlicingDiscriminatorTypeGiven {}
+impl ElementDefinitionSlicingDiscriminatorTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.slicing.discriminator.path` is required (1..1) by FHIR 4.0.1: set it with `.path(...)` before `.build()`",
+    label = "`ElementDefinition.slicing.discriminator.path` is not set"
+)]
+pub trait ElementDefinitionSlicingDiscriminatorPathGiven {}
+impl ElementDefinitionSlicingDiscriminatorPathGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionSlicingDiscriminator`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionSlicingDiscriminatorBuilder<P0, P1> {
+    inner: ElementDefinitionSlicingDiscriminator,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ElementDefinitionSlicingDiscriminator {
+    /// A builder of `ElementDefinition.slicing.discriminator`.
+    pub fn builder() -> ElementDefinitionSlicingDiscriminatorBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ElementDefinitionSlicingDiscriminator as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionSlicingDiscriminatorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ElementDefinitionSlicingDiscriminatorBuilder<P0, P1> {
+    /// `ElementDefinition.slicing.discriminator.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.slicing.discriminator.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.slicing.discriminator.type` 1..1: value | exists | pattern | type | profile
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::DiscriminatorTypeCode>,
+    ) -> ElementDefinitionSlicingDiscriminatorBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        ElementDefinitionSlicingDiscriminatorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.slicing.discriminator.path` 1..1: Path to element value
+    pub fn path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ElementDefinitionSlicingDiscriminatorBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.path = value.into();
+        ElementDefinitionSlicingDiscriminatorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionSlicingDiscriminator
+    where
+        P0: ElementDefinitionSlicingDiscriminatorTypeGiven,
+        P1: ElementDefinitionSlicingDiscriminatorPathGiven,
+    {
+        self.inner
     }
 }
 /// Data type and Profile for this element
@@ -3747,6 +4608,92 @@ impl ::fhirgen_runtime::Object for ElementDefinitionType {
         )?;
         ::fhirgen_runtime::__private::empty_primitive("aggregation", &self.aggregation)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ElementDefinition.type.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`ElementDefinition.type.code` is not set"
+)]
+pub trait ElementDefinitionTypeCodeGiven {}
+impl ElementDefinitionTypeCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ElementDefinitionType`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ElementDefinitionTypeBuilder<P0> {
+    inner: ElementDefinitionType,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ElementDefinitionType {
+    /// A builder of `ElementDefinition.type`.
+    pub fn builder() -> ElementDefinitionTypeBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ElementDefinitionType as ::fhirgen_runtime::Empty>::empty();
+        ElementDefinitionTypeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ElementDefinitionTypeBuilder<P0> {
+    /// `ElementDefinition.type.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ElementDefinition.type.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.type.code` 1..1: Data type or Resource (reference to definition)
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> ElementDefinitionTypeBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        ElementDefinitionTypeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ElementDefinition.type.profile` 0..*: Profiles (StructureDefinition or IG) - one must apply
+    pub fn profile(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.profile = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.type.targetProfile` 0..*: Profile (StructureDefinition or IG) on the Reference/canonical target - one must apply
+    pub fn target_profile(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.target_profile = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.type.aggregation` 0..*: contained | referenced | bundled - how aggregated
+    pub fn aggregation(
+        mut self,
+        items: impl IntoIterator<Item = crate::AggregationModeCode>,
+    ) -> Self {
+        self.inner.aggregation = items.into_iter().collect();
+        self
+    }
+    /// `ElementDefinition.type.versioning` 0..1: either | independent | specific
+    pub fn versioning(
+        mut self,
+        value: impl Into<crate::ReferenceVersionRulesCode>,
+    ) -> Self {
+        self.inner.versioning = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ElementDefinitionType
+    where
+        P0: ElementDefinitionTypeCodeGiven,
+    {
+        self.inner
     }
 }
 /// The types `ElementDefinition.defaultValue[x]` may have.

@@ -122,3 +122,80 @@ impl ::fhirgen_runtime::Object for Expression {
         w.primitive_field("reference", &self.reference);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Expression.language` is required (1..1) by FHIR 4.0.1: set it with `.language(...)` before `.build()`",
+    label = "`Expression.language` is not set"
+)]
+pub trait ExpressionLanguageGiven {}
+impl ExpressionLanguageGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Expression`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExpressionBuilder<P0> {
+    inner: Expression,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Expression {
+    /// A builder of `Expression`.
+    pub fn builder() -> ExpressionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Expression as ::fhirgen_runtime::Empty>::empty();
+        ExpressionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExpressionBuilder<P0> {
+    /// `Expression.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Expression.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Expression.description` 0..1: Natural language description of the condition
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Expression.name` 0..1: Short name assigned to expression for reuse
+    pub fn name(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Expression.language` 1..1: text/cql | text/fhirpath | application/x-fhir-query | etc.
+    pub fn language(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> ExpressionBuilder<::fhirgen_runtime::Set> {
+        self.inner.language = value.into();
+        ExpressionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Expression.expression` 0..1: Expression in specified language
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `Expression.reference` 0..1: Where the expression is found
+    pub fn reference(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Expression
+    where
+        P0: ExpressionLanguageGiven,
+    {
+        self.inner
+    }
+}

@@ -342,6 +342,68 @@ impl ::fhirgen_runtime::Object for Extension {
         w.choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Extension.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`Extension.url` is not set"
+)]
+pub trait ExtensionUrlGiven {}
+impl ExtensionUrlGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Extension`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExtensionBuilder<P0> {
+    inner: Extension,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Extension {
+    /// A builder of `Extension`.
+    pub fn builder() -> ExtensionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Extension as ::fhirgen_runtime::Empty>::empty();
+        ExtensionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExtensionBuilder<P0> {
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Extension.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Extension.url` 1..1: identifies the meaning of the extension
+    pub fn url(
+        mut self,
+        value: impl Into<::std::string::String>,
+    ) -> ExtensionBuilder<::fhirgen_runtime::Set> {
+        self.inner.url = value.into();
+        ExtensionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Extension.value[x]` 0..1: Value of extension
+    pub fn value(mut self, value: impl Into<crate::ExtensionValue>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Extension
+    where
+        P0: ExtensionUrlGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtensionValue {

@@ -152,3 +152,74 @@ impl ::fhirgen_runtime::Object for HumanName {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `HumanName`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct HumanNameBuilder {
+    inner: HumanName,
+    state: ::std::marker::PhantomData<()>,
+}
+impl HumanName {
+    /// A builder of `HumanName`.
+    pub fn builder() -> HumanNameBuilder {
+        let inner = <HumanName as ::fhirgen_runtime::Empty>::empty();
+        HumanNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl HumanNameBuilder {
+    /// `HumanName.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `HumanName.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `HumanName.use` 0..1: usual | official | temp | nickname | anonymous | old | maiden
+    pub fn use_(mut self, value: impl Into<crate::NameUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `HumanName.text` 0..1: Text representation of the full name
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `HumanName.family` 0..1: Family name (often called 'Surname')
+    pub fn family(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.family = Some(value.into());
+        self
+    }
+    /// `HumanName.given` 0..*: Given names (not always 'first'). Includes middle names
+    pub fn given(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.given = items.into_iter().collect();
+        self
+    }
+    /// `HumanName.prefix` 0..*: Parts that come before the name
+    pub fn prefix(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.prefix = items.into_iter().collect();
+        self
+    }
+    /// `HumanName.suffix` 0..*: Parts that come after the name
+    pub fn suffix(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.suffix = items.into_iter().collect();
+        self
+    }
+    /// `HumanName.period` 0..1: Time period when name was/is in use
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> HumanName {
+        self.inner
+    }
+}

@@ -126,3 +126,72 @@ impl ::fhirgen_runtime::Object for Identifier {
         w.object_field("assigner", &self.assigner);
     }
 }
+/// Builds a `Identifier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct IdentifierBuilder {
+    inner: Identifier,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Identifier {
+    /// A builder of `Identifier`.
+    pub fn builder() -> IdentifierBuilder {
+        let inner = <Identifier as ::fhirgen_runtime::Empty>::empty();
+        IdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl IdentifierBuilder {
+    /// `Identifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Identifier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Identifier.use` 0..1: usual | official | temp | secondary | old (If known)
+    pub fn use_(mut self, value: impl Into<crate::IdentifierUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `Identifier.type` 0..1: Description of identifier
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Identifier.system` 0..1: The namespace for the identifier value
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `Identifier.value` 0..1: The value that is unique
+    pub fn value(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Identifier.period` 0..1: Time period when id is/was valid for use
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Identifier.assigner` 0..1: Organization that issued id (may be just text)
+    pub fn assigner(
+        mut self,
+        value: impl Into<::std::boxed::Box<crate::Reference>>,
+    ) -> Self {
+        self.inner.assigner = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Identifier {
+        self.inner
+    }
+}

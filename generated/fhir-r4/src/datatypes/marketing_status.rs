@@ -117,3 +117,81 @@ impl ::fhirgen_runtime::Object for MarketingStatus {
         w.primitive_field("restoreDate", &self.restore_date);
     }
 }
+/// Builds a `MarketingStatus`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MarketingStatusBuilder {
+    inner: MarketingStatus,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MarketingStatus {
+    /// A builder of `MarketingStatus`.
+    pub fn builder() -> MarketingStatusBuilder {
+        let mut inner = <MarketingStatus as ::fhirgen_runtime::Empty>::empty();
+        inner.country = crate::CodeableConcept::builder().build();
+        inner.status = crate::CodeableConcept::builder().build();
+        inner.date_range = crate::Period::builder().build();
+        MarketingStatusBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MarketingStatusBuilder {
+    /// `MarketingStatus.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MarketingStatus.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MarketingStatus.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MarketingStatus.country` 1..1: The country in which the marketing authorisation has been granted shall be specified It should be specified using the ISO 3166 ‑ 1 alpha-2 code elements
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn country(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.country = value.into();
+        self
+    }
+    /// `MarketingStatus.jurisdiction` 0..1: Where a Medicines Regulatory Agency has granted a marketing authorisation for which specific provisions within a jurisdiction apply, the jurisdiction can be specified using an appropriate controlled terminology The controlled term and the controlled term identifier shall be specified
+    pub fn jurisdiction(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.jurisdiction = Some(value.into());
+        self
+    }
+    /// `MarketingStatus.status` 1..1: This attribute provides information on the status of the marketing of the medicinal product See ISO/TS 20443 for more information and examples
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = value.into();
+        self
+    }
+    /// `MarketingStatus.dateRange` 1..1: The date when the Medicinal Product is placed on the market by the Marketing Authorisation Holder (or where applicable, the manufacturer/distributor) in a country and/or jurisdiction shall be provided A complete date consisting of day, month and year shall be specified using the ISO 8601 date format NOTE “Placed on the market” refers to the release of the Medicinal Product into the distribution chain
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn date_range(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.date_range = value.into();
+        self
+    }
+    /// `MarketingStatus.restoreDate` 0..1: The date when the Medicinal Product is placed on the market by the Marketing Authorisation Holder (or where applicable, the manufacturer/distributor) in a country and/or jurisdiction shall be provided A complete date consisting of day, month and year shall be specified using the ISO 8601 date format NOTE “Placed on the market” refers to the release of the Medicinal Product into the distribution chain
+    pub fn restore_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.restore_date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MarketingStatus {
+        self.inner
+    }
+}

@@ -132,3 +132,69 @@ impl ::fhirgen_runtime::Object for Meta {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `Meta`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MetaBuilder {
+    inner: Meta,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Meta {
+    /// A builder of `Meta`.
+    pub fn builder() -> MetaBuilder {
+        let inner = <Meta as ::fhirgen_runtime::Empty>::empty();
+        MetaBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MetaBuilder {
+    /// `Meta.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Meta.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Meta.versionId` 0..1: Version specific identifier
+    pub fn version_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.version_id = Some(value.into());
+        self
+    }
+    /// `Meta.lastUpdated` 0..1: When the resource version last changed
+    pub fn last_updated(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.last_updated = Some(value.into());
+        self
+    }
+    /// `Meta.source` 0..1: Identifies where the resource comes from
+    pub fn source(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `Meta.profile` 0..*: Profiles this resource claims to conform to
+    pub fn profile(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.profile = items.into_iter().collect();
+        self
+    }
+    /// `Meta.security` 0..*: Security Labels applied to this resource
+    pub fn security(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.security = items.into_iter().collect();
+        self
+    }
+    /// `Meta.tag` 0..*: Tags applied to this resource
+    pub fn tag(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.tag = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Meta {
+        self.inner
+    }
+}

@@ -78,3 +78,49 @@ impl ::fhirgen_runtime::Object for Money {
         w.primitive_field("currency", &self.currency);
     }
 }
+/// Builds a `Money`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MoneyBuilder {
+    inner: Money,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Money {
+    /// A builder of `Money`.
+    pub fn builder() -> MoneyBuilder {
+        let inner = <Money as ::fhirgen_runtime::Empty>::empty();
+        MoneyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MoneyBuilder {
+    /// `Money.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Money.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Money.value` 0..1: Numerical value (with implicit precision)
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Money.currency` 0..1: ISO 4217 Currency Code
+    pub fn currency(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.currency = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Money {
+        self.inner
+    }
+}

@@ -80,3 +80,82 @@ impl ::fhirgen_runtime::Object for Narrative {
         w.primitive_field("div", &self.div);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Narrative.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Narrative.status` is not set"
+)]
+pub trait NarrativeStatusGiven {}
+impl NarrativeStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Narrative.div` is required (1..1) by FHIR 4.0.1: set it with `.div(...)` before `.build()`",
+    label = "`Narrative.div` is not set"
+)]
+pub trait NarrativeDivGiven {}
+impl NarrativeDivGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Narrative`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NarrativeBuilder<P0, P1> {
+    inner: Narrative,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Narrative {
+    /// A builder of `Narrative`.
+    pub fn builder() -> NarrativeBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Narrative as ::fhirgen_runtime::Empty>::empty();
+        NarrativeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> NarrativeBuilder<P0, P1> {
+    /// `Narrative.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Narrative.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Narrative.status` 1..1: generated | extensions | additional | empty
+    pub fn status(
+        mut self,
+        value: impl Into<crate::NarrativeStatusCode>,
+    ) -> NarrativeBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        NarrativeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Narrative.div` 1..1: Limited xhtml content
+    pub fn div(
+        mut self,
+        value: impl Into<crate::Xhtml>,
+    ) -> NarrativeBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.div = value.into();
+        NarrativeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Narrative
+    where
+        P0: NarrativeStatusGiven,
+        P1: NarrativeDivGiven,
+    {
+        self.inner
+    }
+}

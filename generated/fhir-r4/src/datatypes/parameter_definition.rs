@@ -152,3 +152,107 @@ impl ::fhirgen_runtime::Object for ParameterDefinition {
         w.primitive_field("profile", &self.profile);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ParameterDefinition.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`ParameterDefinition.use` is not set"
+)]
+pub trait ParameterDefinitionUseGiven {}
+impl ParameterDefinitionUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ParameterDefinition.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ParameterDefinition.type` is not set"
+)]
+pub trait ParameterDefinitionTypeGiven {}
+impl ParameterDefinitionTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ParameterDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ParameterDefinitionBuilder<P0, P1> {
+    inner: ParameterDefinition,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ParameterDefinition {
+    /// A builder of `ParameterDefinition`.
+    pub fn builder() -> ParameterDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ParameterDefinition as ::fhirgen_runtime::Empty>::empty();
+        ParameterDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ParameterDefinitionBuilder<P0, P1> {
+    /// `ParameterDefinition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ParameterDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ParameterDefinition.name` 0..1: Name used to access the parameter value
+    pub fn name(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ParameterDefinition.use` 1..1: in | out
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::OperationParameterUseCode>,
+    ) -> ParameterDefinitionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.use_ = value.into();
+        ParameterDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ParameterDefinition.min` 0..1: Minimum cardinality
+    pub fn min(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.min = Some(value.into());
+        self
+    }
+    /// `ParameterDefinition.max` 0..1: Maximum cardinality (a number of *)
+    pub fn max(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.max = Some(value.into());
+        self
+    }
+    /// `ParameterDefinition.documentation` 0..1: A brief description of the parameter
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `ParameterDefinition.type` 1..1: What type of value
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::FhirAllTypesCode>,
+    ) -> ParameterDefinitionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        ParameterDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ParameterDefinition.profile` 0..1: What profile the value is expected to be
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ParameterDefinition
+    where
+        P0: ParameterDefinitionUseGiven,
+        P1: ParameterDefinitionTypeGiven,
+    {
+        self.inner
+    }
+}

@@ -78,3 +78,49 @@ impl ::fhirgen_runtime::Object for Period {
         w.primitive_field("end", &self.end);
     }
 }
+/// Builds a `Period`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PeriodBuilder {
+    inner: Period,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Period {
+    /// A builder of `Period`.
+    pub fn builder() -> PeriodBuilder {
+        let inner = <Period as ::fhirgen_runtime::Empty>::empty();
+        PeriodBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PeriodBuilder {
+    /// `Period.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Period.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Period.start` 0..1: Starting time with inclusive boundary
+    pub fn start(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `Period.end` 0..1: End time with inclusive boundary, if not ongoing
+    pub fn end(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Period {
+        self.inner
+    }
+}

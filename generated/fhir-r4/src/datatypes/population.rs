@@ -104,6 +104,73 @@ impl ::fhirgen_runtime::Object for Population {
         w.object_field("physiologicalCondition", &self.physiological_condition);
     }
 }
+/// Builds a `Population`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PopulationBuilder {
+    inner: Population,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Population {
+    /// A builder of `Population`.
+    pub fn builder() -> PopulationBuilder {
+        let inner = <Population as ::fhirgen_runtime::Empty>::empty();
+        PopulationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PopulationBuilder {
+    /// `Population.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Population.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Population.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Population.age[x]` 0..1: The age of the specific population
+    pub fn age(mut self, value: impl Into<crate::PopulationAge>) -> Self {
+        self.inner.age = Some(value.into());
+        self
+    }
+    /// `Population.gender` 0..1: The gender of the specific population
+    pub fn gender(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `Population.race` 0..1: Race of the specific population
+    pub fn race(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.race = Some(value.into());
+        self
+    }
+    /// `Population.physiologicalCondition` 0..1: The existing physiological conditions of the specific population to which this applies
+    pub fn physiological_condition(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.physiological_condition = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Population {
+        self.inner
+    }
+}
 /// The types `Population.age[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PopulationAge {

@@ -187,3 +187,105 @@ impl ::fhirgen_runtime::Object for ProdCharacteristic {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ProdCharacteristic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProdCharacteristicBuilder {
+    inner: ProdCharacteristic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ProdCharacteristic {
+    /// A builder of `ProdCharacteristic`.
+    pub fn builder() -> ProdCharacteristicBuilder {
+        let inner = <ProdCharacteristic as ::fhirgen_runtime::Empty>::empty();
+        ProdCharacteristicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ProdCharacteristicBuilder {
+    /// `ProdCharacteristic.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ProdCharacteristic.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ProdCharacteristic.height` 0..1: Where applicable, the height can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn height(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.height = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.width` 0..1: Where applicable, the width can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn width(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.width = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.depth` 0..1: Where applicable, the depth can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn depth(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.depth = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.weight` 0..1: Where applicable, the weight can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn weight(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.weight = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.nominalVolume` 0..1: Where applicable, the nominal volume can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn nominal_volume(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.nominal_volume = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.externalDiameter` 0..1: Where applicable, the external diameter can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    pub fn external_diameter(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.external_diameter = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.shape` 0..1: Where applicable, the shape can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
+    pub fn shape(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.shape = Some(value.into());
+        self
+    }
+    /// `ProdCharacteristic.color` 0..*: Where applicable, the color can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
+    pub fn color(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.color = items.into_iter().collect();
+        self
+    }
+    /// `ProdCharacteristic.imprint` 0..*: Where applicable, the imprint can be specified as text
+    pub fn imprint(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.imprint = items.into_iter().collect();
+        self
+    }
+    /// `ProdCharacteristic.image` 0..*: Where applicable, the image can be provided The format of the image attachment shall be specified by regional implementations
+    pub fn image(mut self, items: impl IntoIterator<Item = crate::Attachment>) -> Self {
+        self.inner.image = items.into_iter().collect();
+        self
+    }
+    /// `ProdCharacteristic.scoring` 0..1: Where applicable, the scoring can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
+    pub fn scoring(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.scoring = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProdCharacteristic {
+        self.inner
+    }
+}

@@ -103,3 +103,76 @@ impl ::fhirgen_runtime::Object for ProductShelfLife {
         );
     }
 }
+/// Builds a `ProductShelfLife`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProductShelfLifeBuilder {
+    inner: ProductShelfLife,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ProductShelfLife {
+    /// A builder of `ProductShelfLife`.
+    pub fn builder() -> ProductShelfLifeBuilder {
+        let mut inner = <ProductShelfLife as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.period = crate::Quantity::builder().build();
+        ProductShelfLifeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ProductShelfLifeBuilder {
+    /// `ProductShelfLife.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ProductShelfLife.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ProductShelfLife.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ProductShelfLife.identifier` 0..1: Unique identifier for the packaged Medicinal Product
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `ProductShelfLife.type` 1..1: This describes the shelf life, taking into account various scenarios such as shelf life of the packaged Medicinal Product itself, shelf life after transformation where necessary and shelf life after the first opening of a bottle, etc. The shelf life type shall be specified using an appropriate controlled vocabulary The controlled term and the controlled term identifier shall be specified
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `ProductShelfLife.period` 1..1: The shelf life time period can be specified using a numerical value for the period of time and its unit of time measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn period(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.period = value.into();
+        self
+    }
+    /// `ProductShelfLife.specialPrecautionsForStorage` 0..*: Special precautions for storage, if any, can be specified using an appropriate controlled vocabulary The controlled term and the controlled term identifier shall be specified
+    pub fn special_precautions_for_storage(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.special_precautions_for_storage = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProductShelfLife {
+        self.inner
+    }
+}

@@ -70,3 +70,49 @@ impl ::fhirgen_runtime::Object for Range {
         w.object_field("high", &self.high);
     }
 }
+/// Builds a `Range`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RangeBuilder {
+    inner: Range,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Range {
+    /// A builder of `Range`.
+    pub fn builder() -> RangeBuilder {
+        let inner = <Range as ::fhirgen_runtime::Empty>::empty();
+        RangeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RangeBuilder {
+    /// `Range.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Range.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Range.low` 0..1: Low limit
+    pub fn low(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.low = Some(value.into());
+        self
+    }
+    /// `Range.high` 0..1: High limit
+    pub fn high(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.high = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Range {
+        self.inner
+    }
+}

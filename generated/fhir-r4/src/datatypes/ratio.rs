@@ -70,3 +70,49 @@ impl ::fhirgen_runtime::Object for Ratio {
         w.object_field("denominator", &self.denominator);
     }
 }
+/// Builds a `Ratio`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RatioBuilder {
+    inner: Ratio,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Ratio {
+    /// A builder of `Ratio`.
+    pub fn builder() -> RatioBuilder {
+        let inner = <Ratio as ::fhirgen_runtime::Empty>::empty();
+        RatioBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RatioBuilder {
+    /// `Ratio.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Ratio.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Ratio.numerator` 0..1: Numerator value
+    pub fn numerator(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.numerator = Some(value.into());
+        self
+    }
+    /// `Ratio.denominator` 0..1: Denominator value
+    pub fn denominator(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.denominator = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Ratio {
+        self.inner
+    }
+}

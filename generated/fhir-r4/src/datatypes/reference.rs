@@ -107,3 +107,62 @@ impl ::fhirgen_runtime::LiteralReference for Reference {
         self.reference.as_ref()?.value.as_deref()
     }
 }
+/// Builds a `Reference`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ReferenceBuilder {
+    inner: Reference,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Reference {
+    /// A builder of `Reference`.
+    pub fn builder() -> ReferenceBuilder {
+        let inner = <Reference as ::fhirgen_runtime::Empty>::empty();
+        ReferenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ReferenceBuilder {
+    /// `Reference.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Reference.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Reference.reference` 0..1: Literal reference, Relative, internal or absolute URL
+    pub fn reference(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// `Reference.type` 0..1: Type the reference refers to (e.g. "Patient")
+    pub fn type_(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Reference.identifier` 0..1: Logical reference, when literal reference is not known
+    pub fn identifier(
+        mut self,
+        value: impl Into<::std::boxed::Box<crate::Identifier>>,
+    ) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Reference.display` 0..1: Text alternative for the resource
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Reference {
+        self.inner
+    }
+}

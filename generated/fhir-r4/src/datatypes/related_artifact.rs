@@ -146,3 +146,90 @@ impl ::fhirgen_runtime::Object for RelatedArtifact {
         w.primitive_field("resource", &self.resource);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RelatedArtifact.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`RelatedArtifact.type` is not set"
+)]
+pub trait RelatedArtifactTypeGiven {}
+impl RelatedArtifactTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RelatedArtifact`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RelatedArtifactBuilder<P0> {
+    inner: RelatedArtifact,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl RelatedArtifact {
+    /// A builder of `RelatedArtifact`.
+    pub fn builder() -> RelatedArtifactBuilder<::fhirgen_runtime::Missing> {
+        let inner = <RelatedArtifact as ::fhirgen_runtime::Empty>::empty();
+        RelatedArtifactBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> RelatedArtifactBuilder<P0> {
+    /// `RelatedArtifact.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RelatedArtifact.type` 1..1: documentation | justification | citation | predecessor | successor | derived-from | depends-on | composed-of
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::RelatedArtifactTypeCode>,
+    ) -> RelatedArtifactBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        RelatedArtifactBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RelatedArtifact.label` 0..1: Short label
+    pub fn label(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.label = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.display` 0..1: Brief description of the related artifact
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.citation` 0..1: Bibliographic citation for the artifact
+    pub fn citation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.citation = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.url` 0..1: Where the artifact can be accessed
+    pub fn url(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.document` 0..1: What document is being referenced
+    pub fn document(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.document = Some(value.into());
+        self
+    }
+    /// `RelatedArtifact.resource` 0..1: What resource is being referenced
+    pub fn resource(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RelatedArtifact
+    where
+        P0: RelatedArtifactTypeGiven,
+    {
+        self.inner
+    }
+}

@@ -151,3 +151,110 @@ impl ::fhirgen_runtime::Object for SampledData {
         w.primitive_field("data", &self.data);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SampledData.period` is required (1..1) by FHIR 4.0.1: set it with `.period(...)` before `.build()`",
+    label = "`SampledData.period` is not set"
+)]
+pub trait SampledDataPeriodGiven {}
+impl SampledDataPeriodGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SampledData.dimensions` is required (1..1) by FHIR 4.0.1: set it with `.dimensions(...)` before `.build()`",
+    label = "`SampledData.dimensions` is not set"
+)]
+pub trait SampledDataDimensionsGiven {}
+impl SampledDataDimensionsGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SampledData`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SampledDataBuilder<P0, P1> {
+    inner: SampledData,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl SampledData {
+    /// A builder of `SampledData`.
+    pub fn builder() -> SampledDataBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <SampledData as ::fhirgen_runtime::Empty>::empty();
+        inner.origin = crate::Quantity::builder().build();
+        SampledDataBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> SampledDataBuilder<P0, P1> {
+    /// `SampledData.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SampledData.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SampledData.origin` 1..1: Zero value and units
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn origin(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.origin = value.into();
+        self
+    }
+    /// `SampledData.period` 1..1: Number of milliseconds between samples
+    pub fn period(
+        mut self,
+        value: impl Into<crate::Decimal>,
+    ) -> SampledDataBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.period = value.into();
+        SampledDataBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SampledData.factor` 0..1: Multiply data by this before adding to origin
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `SampledData.lowerLimit` 0..1: Lower limit of detection
+    pub fn lower_limit(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.lower_limit = Some(value.into());
+        self
+    }
+    /// `SampledData.upperLimit` 0..1: Upper limit of detection
+    pub fn upper_limit(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.upper_limit = Some(value.into());
+        self
+    }
+    /// `SampledData.dimensions` 1..1: Number of sample points at each time point
+    pub fn dimensions(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> SampledDataBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.dimensions = value.into();
+        SampledDataBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SampledData.data` 0..1: Decimal values with spaces, or "E" | "U" | "L"
+    pub fn data(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.data = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SampledData
+    where
+        P0: SampledDataPeriodGiven,
+        P1: SampledDataDimensionsGiven,
+    {
+        self.inner
+    }
+}

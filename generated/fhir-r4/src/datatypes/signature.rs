@@ -136,3 +136,99 @@ impl ::fhirgen_runtime::Object for Signature {
         w.primitive_field("data", &self.data);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Signature.when` is required (1..1) by FHIR 4.0.1: set it with `.when(...)` before `.build()`",
+    label = "`Signature.when` is not set"
+)]
+pub trait SignatureWhenGiven {}
+impl SignatureWhenGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Signature`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SignatureBuilder<P0> {
+    inner: Signature,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Signature {
+    /// A builder of `Signature`.
+    pub fn builder() -> SignatureBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Signature as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = ::fhirgen_runtime::NonEmpty::new(crate::Coding::builder().build());
+        inner.who = crate::Reference::builder().build();
+        SignatureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SignatureBuilder<P0> {
+    /// `Signature.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Signature.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Signature.type` 1..*: Indication of the reason the entity signed the object(s)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Coding>>,
+    ) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Signature.when` 1..1: When the signature was created
+    pub fn when(
+        mut self,
+        value: impl Into<crate::Instant>,
+    ) -> SignatureBuilder<::fhirgen_runtime::Set> {
+        self.inner.when = value.into();
+        SignatureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Signature.who` 1..1: Who signed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn who(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.who = value.into();
+        self
+    }
+    /// `Signature.onBehalfOf` 0..1: The party represented
+    pub fn on_behalf_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
+        self
+    }
+    /// `Signature.targetFormat` 0..1: The technical format of the signed resources
+    pub fn target_format(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.target_format = Some(value.into());
+        self
+    }
+    /// `Signature.sigFormat` 0..1: The technical format of the signature
+    pub fn sig_format(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.sig_format = Some(value.into());
+        self
+    }
+    /// `Signature.data` 0..1: The actual signature content (XML DigSig. JWS, picture, etc.)
+    pub fn data(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.data = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Signature
+    where
+        P0: SignatureWhenGiven,
+    {
+        self.inner
+    }
+}

@@ -116,6 +116,73 @@ impl ::fhirgen_runtime::Object for SubstanceAmount {
         w.object_field("referenceRange", &self.reference_range);
     }
 }
+/// Builds a `SubstanceAmount`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceAmountBuilder {
+    inner: SubstanceAmount,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceAmount {
+    /// A builder of `SubstanceAmount`.
+    pub fn builder() -> SubstanceAmountBuilder {
+        let inner = <SubstanceAmount as ::fhirgen_runtime::Empty>::empty();
+        SubstanceAmountBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceAmountBuilder {
+    /// `SubstanceAmount.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceAmount.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceAmount.amount[x]` 0..1: Used to capture quantitative values for a variety of elements. If only limits are given, the arithmetic mean would be the average. If only a single definite value for a given element is given, it would be captured in this field
+    pub fn amount(mut self, value: impl Into<crate::SubstanceAmountAmount>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.amountType` 0..1: Most elements that require a quantitative value will also have a field called amount type. Amount type should always be specified because the actual value of the amount is often dependent on it. EXAMPLE: In capturing the actual relative amounts of substances or molecular fragments it is essential to indicate whether the amount refers to a mole ratio or weight ratio. For any given element an effort should be made to use same the amount type for all related definitional elements
+    pub fn amount_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.amount_type = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.amountText` 0..1: A textual comment on a numeric value
+    pub fn amount_text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.amount_text = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.referenceRange` 0..1: Reference range of possible or expected values
+    pub fn reference_range(
+        mut self,
+        value: impl Into<crate::SubstanceAmountReferenceRange>,
+    ) -> Self {
+        self.inner.reference_range = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceAmount {
+        self.inner
+    }
+}
 /// Reference range of possible or expected values
 ///
 /// Backbone element `SubstanceAmount.referenceRange` of `http://hl7.org/fhir/StructureDefinition/SubstanceAmount|4.0.1`
@@ -184,6 +251,52 @@ impl ::fhirgen_runtime::Object for SubstanceAmountReferenceRange {
         w.object_field("extension", &self.extension);
         w.object_field("lowLimit", &self.low_limit);
         w.object_field("highLimit", &self.high_limit);
+    }
+}
+/// Builds a `SubstanceAmountReferenceRange`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceAmountReferenceRangeBuilder {
+    inner: SubstanceAmountReferenceRange,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceAmountReferenceRange {
+    /// A builder of `SubstanceAmount.referenceRange`.
+    pub fn builder() -> SubstanceAmountReferenceRangeBuilder {
+        let inner = <SubstanceAmountReferenceRange as ::fhirgen_runtime::Empty>::empty();
+        SubstanceAmountReferenceRangeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceAmountReferenceRangeBuilder {
+    /// `SubstanceAmount.referenceRange.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.referenceRange.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceAmount.referenceRange.lowLimit` 0..1: Lower limit possible or expected
+    pub fn low_limit(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.low_limit = Some(value.into());
+        self
+    }
+    /// `SubstanceAmount.referenceRange.highLimit` 0..1: Upper limit possible or expected
+    pub fn high_limit(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.high_limit = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceAmountReferenceRange {
+        self.inner
     }
 }
 /// The types `SubstanceAmount.amount[x]` may have.

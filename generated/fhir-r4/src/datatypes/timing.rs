@@ -98,6 +98,65 @@ impl ::fhirgen_runtime::Object for Timing {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `Timing`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TimingBuilder {
+    inner: Timing,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Timing {
+    /// A builder of `Timing`.
+    pub fn builder() -> TimingBuilder {
+        let inner = <Timing as ::fhirgen_runtime::Empty>::empty();
+        TimingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TimingBuilder {
+    /// `Timing.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Timing.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Timing.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Timing.event` 0..*: When the event occurs
+    pub fn event(mut self, items: impl IntoIterator<Item = crate::DateTime>) -> Self {
+        self.inner.event = items.into_iter().collect();
+        self
+    }
+    /// `Timing.repeat` 0..1: When the event is to occur
+    pub fn repeat(mut self, value: impl Into<crate::TimingRepeat>) -> Self {
+        self.inner.repeat = Some(value.into());
+        self
+    }
+    /// `Timing.code` 0..1: BID | TID | QID | AM | PM | QD | QOD | +
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Timing {
+        self.inner
+    }
+}
 /// When the event is to occur
 ///
 /// Backbone element `Timing.repeat` of `http://hl7.org/fhir/StructureDefinition/Timing|4.0.1`
@@ -383,6 +442,123 @@ impl ::fhirgen_runtime::Object for TimingRepeat {
         ::fhirgen_runtime::__private::empty_primitive("timeOfDay", &self.time_of_day)?;
         ::fhirgen_runtime::__private::empty_primitive("when", &self.when)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `TimingRepeat`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TimingRepeatBuilder {
+    inner: TimingRepeat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TimingRepeat {
+    /// A builder of `Timing.repeat`.
+    pub fn builder() -> TimingRepeatBuilder {
+        let inner = <TimingRepeat as ::fhirgen_runtime::Empty>::empty();
+        TimingRepeatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TimingRepeatBuilder {
+    /// `Timing.repeat.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Timing.repeat.bounds[x]` 0..1: Length/Range of lengths, or (Start and/or end) limits
+    pub fn bounds(mut self, value: impl Into<crate::TimingRepeatBounds>) -> Self {
+        self.inner.bounds = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.count` 0..1: Number of times to repeat
+    pub fn count(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.count = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.countMax` 0..1: Maximum number of times to repeat
+    pub fn count_max(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.count_max = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.duration` 0..1: How long when it happens
+    pub fn duration(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.durationMax` 0..1: How long when it happens (Max)
+    pub fn duration_max(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.duration_max = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.durationUnit` 0..1: s | min | h | d | wk | mo | a - unit of time (UCUM)
+    pub fn duration_unit(mut self, value: impl Into<crate::UnitsOfTimeCode>) -> Self {
+        self.inner.duration_unit = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.frequency` 0..1: Event occurs frequency times per period
+    pub fn frequency(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.frequency = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.frequencyMax` 0..1: Event occurs up to frequencyMax times per period
+    pub fn frequency_max(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.frequency_max = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.period` 0..1: Event occurs frequency times per period
+    pub fn period(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.periodMax` 0..1: Upper limit of period (3-4 hours)
+    pub fn period_max(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.period_max = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.periodUnit` 0..1: s | min | h | d | wk | mo | a - unit of time (UCUM)
+    pub fn period_unit(mut self, value: impl Into<crate::UnitsOfTimeCode>) -> Self {
+        self.inner.period_unit = Some(value.into());
+        self
+    }
+    /// `Timing.repeat.dayOfWeek` 0..*: mon | tue | wed | thu | fri | sat | sun
+    pub fn day_of_week(
+        mut self,
+        items: impl IntoIterator<Item = crate::DaysOfWeekCode>,
+    ) -> Self {
+        self.inner.day_of_week = items.into_iter().collect();
+        self
+    }
+    /// `Timing.repeat.timeOfDay` 0..*: Time of day for action
+    pub fn time_of_day(mut self, items: impl IntoIterator<Item = crate::Time>) -> Self {
+        self.inner.time_of_day = items.into_iter().collect();
+        self
+    }
+    /// `Timing.repeat.when` 0..*: Code for time period of occurrence
+    pub fn when(
+        mut self,
+        items: impl IntoIterator<Item = crate::EventTimingCode>,
+    ) -> Self {
+        self.inner.when = items.into_iter().collect();
+        self
+    }
+    /// `Timing.repeat.offset` 0..1: Minutes from event (before or after)
+    pub fn offset(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.offset = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TimingRepeat {
+        self.inner
     }
 }
 /// The types `Timing.repeat.bounds[x]` may have.

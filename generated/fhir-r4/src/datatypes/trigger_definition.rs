@@ -130,6 +130,86 @@ impl ::fhirgen_runtime::Object for TriggerDefinition {
         w.object_field("condition", &self.condition);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TriggerDefinition.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`TriggerDefinition.type` is not set"
+)]
+pub trait TriggerDefinitionTypeGiven {}
+impl TriggerDefinitionTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TriggerDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TriggerDefinitionBuilder<P0> {
+    inner: TriggerDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TriggerDefinition {
+    /// A builder of `TriggerDefinition`.
+    pub fn builder() -> TriggerDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TriggerDefinition as ::fhirgen_runtime::Empty>::empty();
+        TriggerDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TriggerDefinitionBuilder<P0> {
+    /// `TriggerDefinition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TriggerDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TriggerDefinition.type` 1..1: named-event | periodic | data-changed | data-added | data-modified | data-removed | data-accessed | data-access-ended
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::TriggerTypeCode>,
+    ) -> TriggerDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        TriggerDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TriggerDefinition.name` 0..1: Name or URI that identifies the event
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `TriggerDefinition.timing[x]` 0..1: Timing of the event
+    pub fn timing(mut self, value: impl Into<crate::TriggerDefinitionTiming>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `TriggerDefinition.data` 0..*: Triggering data of the event (multiple = 'and')
+    pub fn data(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirement>,
+    ) -> Self {
+        self.inner.data = items.into_iter().collect();
+        self
+    }
+    /// `TriggerDefinition.condition` 0..1: Whether the event triggers (boolean expression)
+    pub fn condition(mut self, value: impl Into<crate::Expression>) -> Self {
+        self.inner.condition = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TriggerDefinition
+    where
+        P0: TriggerDefinitionTypeGiven,
+    {
+        self.inner
+    }
+}
 /// The types `TriggerDefinition.timing[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TriggerDefinitionTiming {

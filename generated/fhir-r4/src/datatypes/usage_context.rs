@@ -100,6 +100,71 @@ impl ::fhirgen_runtime::Object for UsageContext {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`UsageContext.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`UsageContext.value[x]` is not set"
+)]
+pub trait UsageContextValueGiven {}
+impl UsageContextValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `UsageContext`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct UsageContextBuilder<P0> {
+    inner: UsageContext,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl UsageContext {
+    /// A builder of `UsageContext`.
+    pub fn builder() -> UsageContextBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <UsageContext as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::Coding::builder().build();
+        UsageContextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> UsageContextBuilder<P0> {
+    /// `UsageContext.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `UsageContext.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `UsageContext.code` 1..1: Type of context being specified
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `UsageContext.value[x]` 1..1: Value that defines the context
+    pub fn value(
+        mut self,
+        value: impl Into<crate::UsageContextValue>,
+    ) -> UsageContextBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        UsageContextBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> UsageContext
+    where
+        P0: UsageContextValueGiven,
+    {
+        self.inner
+    }
+}
 /// The types `UsageContext.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsageContextValue {

@@ -270,6 +270,158 @@ impl Account {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Account.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Account.status` is not set"
+)]
+pub trait AccountStatusGiven {}
+impl AccountStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Account`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AccountBuilder<P0> {
+    inner: Account,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Account {
+    /// A builder of `Account`.
+    pub fn builder() -> AccountBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Account as ::fhirgen_runtime::Empty>::empty();
+        AccountBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AccountBuilder<P0> {
+    /// `Account.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Account.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Account.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Account.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Account.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Account.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Account.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.identifier` 0..*: Account number
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Account.status` 1..1: active | inactive | entered-in-error | on-hold | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::AccountStatusCode>,
+    ) -> AccountBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        AccountBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Account.type` 0..1: E.g. patient, expense, depreciation
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Account.name` 0..1: Human-readable label
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Account.subject` 0..*: The entity that caused the expenses
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `Account.servicePeriod` 0..1: Transaction window
+    pub fn service_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.service_period = Some(value.into());
+        self
+    }
+    /// `Account.coverage` 0..*: The party(s) that are responsible for covering the payment of this account, and what order should they be applied to the account
+    pub fn coverage(
+        mut self,
+        items: impl IntoIterator<Item = crate::AccountCoverage>,
+    ) -> Self {
+        self.inner.coverage = items.into_iter().collect();
+        self
+    }
+    /// `Account.owner` 0..1: Entity managing the Account
+    pub fn owner(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
+        self
+    }
+    /// `Account.description` 0..1: Explanation of purpose/use
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Account.guarantor` 0..*: The parties ultimately responsible for balancing the Account
+    pub fn guarantor(
+        mut self,
+        items: impl IntoIterator<Item = crate::AccountGuarantor>,
+    ) -> Self {
+        self.inner.guarantor = items.into_iter().collect();
+        self
+    }
+    /// `Account.partOf` 0..1: Reference to a parent Account
+    pub fn part_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Account
+    where
+        P0: AccountStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The party(s) that are responsible for covering the payment of this account, and what order should they be applied to the account
 ///
 /// Backbone element `Account.coverage` of `http://hl7.org/fhir/StructureDefinition/Account|4.0.1`
@@ -352,6 +504,63 @@ impl ::fhirgen_runtime::Object for AccountCoverage {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("coverage", &self.coverage);
         w.primitive_field("priority", &self.priority);
+    }
+}
+/// Builds a `AccountCoverage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AccountCoverageBuilder {
+    inner: AccountCoverage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AccountCoverage {
+    /// A builder of `Account.coverage`.
+    pub fn builder() -> AccountCoverageBuilder {
+        let mut inner = <AccountCoverage as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        AccountCoverageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AccountCoverageBuilder {
+    /// `Account.coverage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Account.coverage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.coverage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.coverage.coverage` 1..1: The party(s), such as insurances, that may contribute to the payment of this account
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `Account.coverage.priority` 0..1: The priority of the coverage in the context of this account
+    pub fn priority(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AccountCoverage {
+        self.inner
     }
 }
 /// The parties ultimately responsible for balancing the Account
@@ -446,5 +655,67 @@ impl ::fhirgen_runtime::Object for AccountGuarantor {
         w.object_field("party", &self.party);
         w.primitive_field("onHold", &self.on_hold);
         w.object_field("period", &self.period);
+    }
+}
+/// Builds a `AccountGuarantor`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AccountGuarantorBuilder {
+    inner: AccountGuarantor,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AccountGuarantor {
+    /// A builder of `Account.guarantor`.
+    pub fn builder() -> AccountGuarantorBuilder {
+        let mut inner = <AccountGuarantor as ::fhirgen_runtime::Empty>::empty();
+        inner.party = crate::Reference::builder().build();
+        AccountGuarantorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AccountGuarantorBuilder {
+    /// `Account.guarantor.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Account.guarantor.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.guarantor.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Account.guarantor.party` 1..1: Responsible entity
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn party(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.party = value.into();
+        self
+    }
+    /// `Account.guarantor.onHold` 0..1: Credit or other hold applied
+    pub fn on_hold(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.on_hold = Some(value.into());
+        self
+    }
+    /// `Account.guarantor.period` 0..1: Guarantee account during
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AccountGuarantor {
+        self.inner
     }
 }

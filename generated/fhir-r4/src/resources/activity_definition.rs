@@ -747,6 +747,378 @@ impl ActivityDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ActivityDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ActivityDefinition.status` is not set"
+)]
+pub trait ActivityDefinitionStatusGiven {}
+impl ActivityDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ActivityDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ActivityDefinitionBuilder<P0> {
+    inner: ActivityDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ActivityDefinition {
+    /// A builder of `ActivityDefinition`.
+    pub fn builder() -> ActivityDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ActivityDefinition as ::fhirgen_runtime::Empty>::empty();
+        ActivityDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ActivityDefinitionBuilder<P0> {
+    /// `ActivityDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.url` 0..1: Canonical identifier for this activity definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.identifier` 0..*: Additional identifier for the activity definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.version` 0..1: Business version of the activity definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.name` 0..1: Name for this activity definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.title` 0..1: Name for this activity definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.subtitle` 0..1: Subordinate title of the activity definition
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ActivityDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ActivityDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ActivityDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.subject[x]` 0..1: Type of individual the activity definition is intended for
+    pub fn subject(
+        mut self,
+        value: impl Into<crate::ActivityDefinitionSubject>,
+    ) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.description` 0..1: Natural language description of the activity definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.jurisdiction` 0..*: Intended jurisdiction for activity definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.purpose` 0..1: Why this activity definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.usage` 0..1: Describes the clinical usage of the activity definition
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.approvalDate` 0..1: When the activity definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.lastReviewDate` 0..1: When the activity definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.effectivePeriod` 0..1: When the activity definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.topic` 0..*: E.g. Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.library` 0..*: Logic used by the activity definition
+    pub fn library(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.library = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.kind` 0..1: Kind of resource
+    pub fn kind(mut self, value: impl Into<crate::RequestResourceTypeCode>) -> Self {
+        self.inner.kind = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.profile` 0..1: What profile the resource needs to conform to
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.code` 0..1: Detail type of activity
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.intent` 0..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(mut self, value: impl Into<crate::RequestIntentCode>) -> Self {
+        self.inner.intent = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.doNotPerform` 0..1: True if the activity should not be performed
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.timing[x]` 0..1: When activity is to occur
+    pub fn timing(mut self, value: impl Into<crate::ActivityDefinitionTiming>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.location` 0..1: Where it should happen
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.participant` 0..*: Who should participate in the action
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::ActivityDefinitionParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.product[x]` 0..1: What's administered/supplied
+    pub fn product(
+        mut self,
+        value: impl Into<crate::ActivityDefinitionProduct>,
+    ) -> Self {
+        self.inner.product = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.quantity` 0..1: How much is administered/consumed/supplied
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.dosage` 0..*: Detailed dosage instructions
+    pub fn dosage(mut self, items: impl IntoIterator<Item = crate::Dosage>) -> Self {
+        self.inner.dosage = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.bodySite` 0..*: What part of body to perform on
+    pub fn body_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.specimenRequirement` 0..*: What specimens are required to perform this action
+    pub fn specimen_requirement(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.specimen_requirement = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.observationRequirement` 0..*: What observations are required to perform this action
+    pub fn observation_requirement(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.observation_requirement = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.observationResultRequirement` 0..*: What observations must be produced by this action
+    pub fn observation_result_requirement(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.observation_result_requirement = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.transform` 0..1: Transform to apply the template
+    pub fn transform(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.transform = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.dynamicValue` 0..*: Dynamic aspects of the definition
+    pub fn dynamic_value(
+        mut self,
+        items: impl IntoIterator<Item = crate::ActivityDefinitionDynamicValue>,
+    ) -> Self {
+        self.inner.dynamic_value = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ActivityDefinition
+    where
+        P0: ActivityDefinitionStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Dynamic aspects of the definition
 ///
 /// Backbone element `ActivityDefinition.dynamicValue` of `http://hl7.org/fhir/StructureDefinition/ActivityDefinition|4.0.1`
@@ -829,6 +1201,93 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionDynamicValue {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("path", &self.path);
         w.object_field("expression", &self.expression);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ActivityDefinition.dynamicValue.path` is required (1..1) by FHIR 4.0.1: set it with `.path(...)` before `.build()`",
+    label = "`ActivityDefinition.dynamicValue.path` is not set"
+)]
+pub trait ActivityDefinitionDynamicValuePathGiven {}
+impl ActivityDefinitionDynamicValuePathGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ActivityDefinition.dynamicValue.expression` is required (1..1) by FHIR 4.0.1: set it with `.expression(...)` before `.build()`",
+    label = "`ActivityDefinition.dynamicValue.expression` is not set"
+)]
+pub trait ActivityDefinitionDynamicValueExpressionGiven {}
+impl ActivityDefinitionDynamicValueExpressionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ActivityDefinitionDynamicValue`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ActivityDefinitionDynamicValueBuilder<P0, P1> {
+    inner: ActivityDefinitionDynamicValue,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ActivityDefinitionDynamicValue {
+    /// A builder of `ActivityDefinition.dynamicValue`.
+    pub fn builder() -> ActivityDefinitionDynamicValueBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ActivityDefinitionDynamicValue as ::fhirgen_runtime::Empty>::empty();
+        ActivityDefinitionDynamicValueBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ActivityDefinitionDynamicValueBuilder<P0, P1> {
+    /// `ActivityDefinition.dynamicValue.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.dynamicValue.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.dynamicValue.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.dynamicValue.path` 1..1: The path to the element to be set dynamically
+    pub fn path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ActivityDefinitionDynamicValueBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.path = value.into();
+        ActivityDefinitionDynamicValueBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ActivityDefinition.dynamicValue.expression` 1..1: An expression that provides the dynamic value for the customization
+    pub fn expression(
+        mut self,
+        value: impl Into<crate::Expression>,
+    ) -> ActivityDefinitionDynamicValueBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.expression = value.into();
+        ActivityDefinitionDynamicValueBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ActivityDefinitionDynamicValue
+    where
+        P0: ActivityDefinitionDynamicValuePathGiven,
+        P1: ActivityDefinitionDynamicValueExpressionGiven,
+    {
+        self.inner
     }
 }
 /// Who should participate in the action
@@ -915,6 +1374,78 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionParticipant {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.object_field("role", &self.role);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ActivityDefinition.participant.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ActivityDefinition.participant.type` is not set"
+)]
+pub trait ActivityDefinitionParticipantTypeGiven {}
+impl ActivityDefinitionParticipantTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ActivityDefinitionParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ActivityDefinitionParticipantBuilder<P0> {
+    inner: ActivityDefinitionParticipant,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ActivityDefinitionParticipant {
+    /// A builder of `ActivityDefinition.participant`.
+    pub fn builder() -> ActivityDefinitionParticipantBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ActivityDefinitionParticipant as ::fhirgen_runtime::Empty>::empty();
+        ActivityDefinitionParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ActivityDefinitionParticipantBuilder<P0> {
+    /// `ActivityDefinition.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ActivityDefinition.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ActivityDefinition.participant.type` 1..1: patient | practitioner | related-person | device
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ActionParticipantTypeCode>,
+    ) -> ActivityDefinitionParticipantBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        ActivityDefinitionParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ActivityDefinition.participant.role` 0..1: E.g. Nurse, Surgeon, Parent, etc.
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ActivityDefinitionParticipant
+    where
+        P0: ActivityDefinitionParticipantTypeGiven,
+    {
+        self.inner
     }
 }
 /// The types `ActivityDefinition.product[x]` may have.

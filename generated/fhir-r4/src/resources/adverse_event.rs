@@ -383,6 +383,215 @@ impl AdverseEvent {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AdverseEvent.actuality` is required (1..1) by FHIR 4.0.1: set it with `.actuality(...)` before `.build()`",
+    label = "`AdverseEvent.actuality` is not set"
+)]
+pub trait AdverseEventActualityGiven {}
+impl AdverseEventActualityGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AdverseEvent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AdverseEventBuilder<P0> {
+    inner: AdverseEvent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl AdverseEvent {
+    /// A builder of `AdverseEvent`.
+    pub fn builder() -> AdverseEventBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <AdverseEvent as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        AdverseEventBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AdverseEventBuilder<P0> {
+    /// `AdverseEvent.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.identifier` 0..1: Business identifier for the event
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.actuality` 1..1: actual | potential
+    pub fn actuality(
+        mut self,
+        value: impl Into<crate::AdverseEventActualityCode>,
+    ) -> AdverseEventBuilder<::fhirgen_runtime::Set> {
+        self.inner.actuality = value.into();
+        AdverseEventBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AdverseEvent.category` 0..*: product-problem | product-quality | product-use-error | wrong-dose | incorrect-prescribing-information | wrong-technique | wrong-route-of-administration | wrong-rate | wrong-duration | wrong-time | expired-drug | medical-device-use-error | problem-different-manufacturer | unsafe-physical-environment
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.event` 0..1: Type of the event itself in relation to the subject
+    pub fn event(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.event = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.subject` 1..1: Subject impacted by event
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `AdverseEvent.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.date` 0..1: When the event occurred
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.detected` 0..1: When the event was detected
+    pub fn detected(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.detected = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.recordedDate` 0..1: When the event was recorded
+    pub fn recorded_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.resultingCondition` 0..*: Effect on the subject due to this event
+    pub fn resulting_condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.resulting_condition = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.location` 0..1: Location where adverse event occurred
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.seriousness` 0..1: Seriousness of the event
+    pub fn seriousness(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.seriousness = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.severity` 0..1: mild | moderate | severe
+    pub fn severity(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.outcome` 0..1: resolved | recovering | ongoing | resolvedWithSequelae | fatal | unknown
+    pub fn outcome(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.recorder` 0..1: Who recorded the adverse event
+    pub fn recorder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.contributor` 0..*: Who  was involved in the adverse event or the potential adverse event
+    pub fn contributor(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.contributor = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.suspectEntity` 0..*: The suspected agent causing the adverse event
+    pub fn suspect_entity(
+        mut self,
+        items: impl IntoIterator<Item = crate::AdverseEventSuspectEntity>,
+    ) -> Self {
+        self.inner.suspect_entity = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.subjectMedicalHistory` 0..*: AdverseEvent.subjectMedicalHistory
+    pub fn subject_medical_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.subject_medical_history = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.referenceDocument` 0..*: AdverseEvent.referenceDocument
+    pub fn reference_document(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reference_document = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.study` 0..*: AdverseEvent.study
+    pub fn study(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.study = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AdverseEvent
+    where
+        P0: AdverseEventActualityGiven,
+    {
+        self.inner
+    }
+}
 /// The suspected agent causing the adverse event
 ///
 /// Backbone element `AdverseEvent.suspectEntity` of `http://hl7.org/fhir/StructureDefinition/AdverseEvent|4.0.1`
@@ -461,6 +670,66 @@ impl ::fhirgen_runtime::Object for AdverseEventSuspectEntity {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("instance", &self.instance);
         w.object_field("causality", &self.causality);
+    }
+}
+/// Builds a `AdverseEventSuspectEntity`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AdverseEventSuspectEntityBuilder {
+    inner: AdverseEventSuspectEntity,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AdverseEventSuspectEntity {
+    /// A builder of `AdverseEvent.suspectEntity`.
+    pub fn builder() -> AdverseEventSuspectEntityBuilder {
+        let mut inner = <AdverseEventSuspectEntity as ::fhirgen_runtime::Empty>::empty();
+        inner.instance = crate::Reference::builder().build();
+        AdverseEventSuspectEntityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AdverseEventSuspectEntityBuilder {
+    /// `AdverseEvent.suspectEntity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.suspectEntity.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.suspectEntity.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.suspectEntity.instance` 1..1: Refers to the specific entity that caused the adverse event
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn instance(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.instance = value.into();
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality` 0..*: Information on the possible cause of the event
+    pub fn causality(
+        mut self,
+        items: impl IntoIterator<Item = crate::AdverseEventSuspectEntityCausality>,
+    ) -> Self {
+        self.inner.causality = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AdverseEventSuspectEntity {
+        self.inner
     }
 }
 /// Information on the possible cause of the event
@@ -568,5 +837,69 @@ impl ::fhirgen_runtime::Object for AdverseEventSuspectEntityCausality {
         w.primitive_field("productRelatedness", &self.product_relatedness);
         w.object_field("author", &self.author);
         w.object_field("method", &self.method);
+    }
+}
+/// Builds a `AdverseEventSuspectEntityCausality`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AdverseEventSuspectEntityCausalityBuilder {
+    inner: AdverseEventSuspectEntityCausality,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AdverseEventSuspectEntityCausality {
+    /// A builder of `AdverseEvent.suspectEntity.causality`.
+    pub fn builder() -> AdverseEventSuspectEntityCausalityBuilder {
+        let inner = <AdverseEventSuspectEntityCausality as ::fhirgen_runtime::Empty>::empty();
+        AdverseEventSuspectEntityCausalityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AdverseEventSuspectEntityCausalityBuilder {
+    /// `AdverseEvent.suspectEntity.causality.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.assessment` 0..1: Assessment of if the entity caused the event
+    pub fn assessment(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.assessment = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.productRelatedness` 0..1: AdverseEvent.suspectEntity.causalityProductRelatedness
+    pub fn product_relatedness(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.product_relatedness = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.author` 0..1: AdverseEvent.suspectEntity.causalityAuthor
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `AdverseEvent.suspectEntity.causality.method` 0..1: ProbabilityScale | Bayesian | Checklist
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AdverseEventSuspectEntityCausality {
+        self.inner
     }
 }

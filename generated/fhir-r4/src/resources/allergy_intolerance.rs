@@ -380,6 +380,176 @@ impl AllergyIntolerance {
         writer.into_bytes()
     }
 }
+/// Builds a `AllergyIntolerance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AllergyIntoleranceBuilder {
+    inner: AllergyIntolerance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AllergyIntolerance {
+    /// A builder of `AllergyIntolerance`.
+    pub fn builder() -> AllergyIntoleranceBuilder {
+        let mut inner = <AllergyIntolerance as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        AllergyIntoleranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AllergyIntoleranceBuilder {
+    /// `AllergyIntolerance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.identifier` 0..*: External ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.clinicalStatus` 0..1: active | inactive | resolved
+    pub fn clinical_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.clinical_status = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.verificationStatus` 0..1: unconfirmed | confirmed | refuted | entered-in-error
+    pub fn verification_status(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.verification_status = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.type` 0..1: allergy | intolerance - Underlying mechanism (if known)
+    pub fn type_(mut self, value: impl Into<crate::AllergyIntoleranceTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.category` 0..*: food | medication | environment | biologic
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::AllergyIntoleranceCategoryCode>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.criticality` 0..1: low | high | unable-to-assess
+    pub fn criticality(
+        mut self,
+        value: impl Into<crate::AllergyIntoleranceCriticalityCode>,
+    ) -> Self {
+        self.inner.criticality = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.code` 0..1: Code that identifies the allergy or intolerance
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.patient` 1..1: Who the sensitivity is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `AllergyIntolerance.encounter` 0..1: Encounter when the allergy or intolerance was asserted
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.onset[x]` 0..1: When allergy or intolerance was identified
+    pub fn onset(mut self, value: impl Into<crate::AllergyIntoleranceOnset>) -> Self {
+        self.inner.onset = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.recordedDate` 0..1: Date first version of the resource instance was recorded
+    pub fn recorded_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.recorder` 0..1: Who recorded the sensitivity
+    pub fn recorder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.asserter` 0..1: Source of the information about the allergy
+    pub fn asserter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.lastOccurrence` 0..1: Date(/time) of last known occurrence of a reaction
+    pub fn last_occurrence(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.last_occurrence = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.note` 0..*: Additional text not captured in other fields
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.reaction` 0..*: Adverse Reaction Events linked to exposure to substance
+    pub fn reaction(
+        mut self,
+        items: impl IntoIterator<Item = crate::AllergyIntoleranceReaction>,
+    ) -> Self {
+        self.inner.reaction = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AllergyIntolerance {
+        self.inner
+    }
+}
 /// Adverse Reaction Events linked to exposure to substance
 ///
 /// Backbone element `AllergyIntolerance.reaction` of `http://hl7.org/fhir/StructureDefinition/AllergyIntolerance|4.0.1`
@@ -522,6 +692,96 @@ impl ::fhirgen_runtime::Object for AllergyIntoleranceReaction {
         w.primitive_field("severity", &self.severity);
         w.object_field("exposureRoute", &self.exposure_route);
         w.object_field("note", &self.note);
+    }
+}
+/// Builds a `AllergyIntoleranceReaction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AllergyIntoleranceReactionBuilder {
+    inner: AllergyIntoleranceReaction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AllergyIntoleranceReaction {
+    /// A builder of `AllergyIntolerance.reaction`.
+    pub fn builder() -> AllergyIntoleranceReactionBuilder {
+        let mut inner = <AllergyIntoleranceReaction as ::fhirgen_runtime::Empty>::empty();
+        inner.manifestation = ::fhirgen_runtime::NonEmpty::new(
+            crate::CodeableConcept::builder().build(),
+        );
+        AllergyIntoleranceReactionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AllergyIntoleranceReactionBuilder {
+    /// `AllergyIntolerance.reaction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.reaction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AllergyIntolerance.reaction.substance` 0..1: Specific substance or pharmaceutical product considered to be responsible for event
+    pub fn substance(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.substance = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.manifestation` 1..*: Clinical symptoms/signs associated with the Event
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn manifestation(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::CodeableConcept>>,
+    ) -> Self {
+        self.inner.manifestation = value.into();
+        self
+    }
+    /// `AllergyIntolerance.reaction.description` 0..1: Description of the event as a whole
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.onset` 0..1: Date(/time) when manifestations showed
+    pub fn onset(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.onset = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.severity` 0..1: mild | moderate | severe (of event as a whole)
+    pub fn severity(
+        mut self,
+        value: impl Into<crate::AllergyIntoleranceSeverityCode>,
+    ) -> Self {
+        self.inner.severity = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.exposureRoute` 0..1: How the subject was exposed to the substance
+    pub fn exposure_route(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.exposure_route = Some(value.into());
+        self
+    }
+    /// `AllergyIntolerance.reaction.note` 0..*: Text about event not captured in other fields
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AllergyIntoleranceReaction {
+        self.inner
     }
 }
 /// The types `AllergyIntolerance.onset[x]` may have.

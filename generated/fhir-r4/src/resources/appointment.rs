@@ -410,6 +410,251 @@ impl Appointment {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Appointment.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Appointment.status` is not set"
+)]
+pub trait AppointmentStatusGiven {}
+impl AppointmentStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Appointment.participant` is required (1..*) by FHIR 4.0.1: set it with `.participant(...)` before `.build()`",
+    label = "`Appointment.participant` is not set"
+)]
+pub trait AppointmentParticipantGiven {}
+impl AppointmentParticipantGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Appointment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AppointmentBuilder<P0, P1> {
+    inner: Appointment,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Appointment {
+    /// A builder of `Appointment`.
+    pub fn builder() -> AppointmentBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Appointment as ::fhirgen_runtime::Empty>::empty();
+        AppointmentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> AppointmentBuilder<P0, P1> {
+    /// `Appointment.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Appointment.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Appointment.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Appointment.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Appointment.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Appointment.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.identifier` 0..*: External Ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.status` 1..1: proposed | pending | booked | arrived | fulfilled | cancelled | noshow | entered-in-error | checked-in | waitlist
+    pub fn status(
+        mut self,
+        value: impl Into<crate::AppointmentStatusCode>,
+    ) -> AppointmentBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        AppointmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Appointment.cancelationReason` 0..1: The coded reason for the appointment being cancelled
+    pub fn cancelation_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.cancelation_reason = Some(value.into());
+        self
+    }
+    /// `Appointment.serviceCategory` 0..*: A broad categorization of the service that is to be performed during this appointment
+    pub fn service_category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_category = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.serviceType` 0..*: The specific service that is to be performed during this appointment
+    pub fn service_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_type = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.specialty` 0..*: The specialty of a practitioner that would be required to perform the service requested in this appointment
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.appointmentType` 0..1: The style of appointment or patient that has been booked in the slot (not service type)
+    pub fn appointment_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.appointment_type = Some(value.into());
+        self
+    }
+    /// `Appointment.reasonCode` 0..*: Coded reason this appointment is scheduled
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.reasonReference` 0..*: Reason the appointment is to take place (resource)
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.priority` 0..1: Used to make informed decisions if needing to re-prioritize
+    pub fn priority(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `Appointment.description` 0..1: Shown on a subject line in a meeting request, or appointment list
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Appointment.supportingInformation` 0..*: Additional information to support the appointment
+    pub fn supporting_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.start` 0..1: When appointment is to take place
+    pub fn start(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `Appointment.end` 0..1: When appointment is to conclude
+    pub fn end(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// `Appointment.minutesDuration` 0..1: Can be less than start/end (e.g. estimate)
+    pub fn minutes_duration(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.minutes_duration = Some(value.into());
+        self
+    }
+    /// `Appointment.slot` 0..*: The slots that this appointment is filling
+    pub fn slot(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.slot = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.created` 0..1: The date that this appointment was initially created
+    pub fn created(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `Appointment.comment` 0..1: Additional comments
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `Appointment.patientInstruction` 0..1: Detailed information and instructions for the patient
+    pub fn patient_instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.patient_instruction = Some(value.into());
+        self
+    }
+    /// `Appointment.basedOn` 0..*: The service request this appointment is allocated to assess
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.participant` 1..*: Participants involved in appointment
+    pub fn participant(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::AppointmentParticipant>>,
+    ) -> AppointmentBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.participant = value.into();
+        AppointmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Appointment.requestedPeriod` 0..*: Potential date/time interval(s) requested to allocate the appointment within
+    pub fn requested_period(
+        mut self,
+        items: impl IntoIterator<Item = crate::Period>,
+    ) -> Self {
+        self.inner.requested_period = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Appointment
+    where
+        P0: AppointmentStatusGiven,
+        P1: AppointmentParticipantGiven,
+    {
+        self.inner
+    }
+}
 /// Participants involved in appointment
 ///
 /// Backbone element `Appointment.participant` of `http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1`
@@ -532,5 +777,93 @@ impl ::fhirgen_runtime::Object for AppointmentParticipant {
         w.primitive_field("required", &self.required);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Appointment.participant.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Appointment.participant.status` is not set"
+)]
+pub trait AppointmentParticipantStatusGiven {}
+impl AppointmentParticipantStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AppointmentParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AppointmentParticipantBuilder<P0> {
+    inner: AppointmentParticipant,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl AppointmentParticipant {
+    /// A builder of `Appointment.participant`.
+    pub fn builder() -> AppointmentParticipantBuilder<::fhirgen_runtime::Missing> {
+        let inner = <AppointmentParticipant as ::fhirgen_runtime::Empty>::empty();
+        AppointmentParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AppointmentParticipantBuilder<P0> {
+    /// `Appointment.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Appointment.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.participant.type` 0..*: Role of participant in the appointment
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Appointment.participant.actor` 0..1: Person, Location/HealthcareService or Device
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = Some(value.into());
+        self
+    }
+    /// `Appointment.participant.required` 0..1: required | optional | information-only
+    pub fn required(mut self, value: impl Into<crate::ParticipantRequiredCode>) -> Self {
+        self.inner.required = Some(value.into());
+        self
+    }
+    /// `Appointment.participant.status` 1..1: accepted | declined | tentative | needs-action
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ParticipationStatusCode>,
+    ) -> AppointmentParticipantBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        AppointmentParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Appointment.participant.period` 0..1: Participation period of the actor
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AppointmentParticipant
+    where
+        P0: AppointmentParticipantStatusGiven,
+    {
+        self.inner
     }
 }

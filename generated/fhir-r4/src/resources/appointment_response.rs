@@ -249,3 +249,140 @@ impl AppointmentResponse {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AppointmentResponse.participantStatus` is required (1..1) by FHIR 4.0.1: set it with `.participant_status(...)` before `.build()`",
+    label = "`AppointmentResponse.participantStatus` is not set"
+)]
+pub trait AppointmentResponseParticipantStatusGiven {}
+impl AppointmentResponseParticipantStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AppointmentResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AppointmentResponseBuilder<P0> {
+    inner: AppointmentResponse,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl AppointmentResponse {
+    /// A builder of `AppointmentResponse`.
+    pub fn builder() -> AppointmentResponseBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <AppointmentResponse as ::fhirgen_runtime::Empty>::empty();
+        inner.appointment = crate::Reference::builder().build();
+        AppointmentResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AppointmentResponseBuilder<P0> {
+    /// `AppointmentResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `AppointmentResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AppointmentResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AppointmentResponse.identifier` 0..*: External Ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `AppointmentResponse.appointment` 1..1: Appointment this response relates to
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn appointment(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.appointment = value.into();
+        self
+    }
+    /// `AppointmentResponse.start` 0..1: Time from appointment, or requested new start time
+    pub fn start(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.end` 0..1: Time from appointment, or requested new end time
+    pub fn end(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.participantType` 0..*: Role of participant in the appointment
+    pub fn participant_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.participant_type = items.into_iter().collect();
+        self
+    }
+    /// `AppointmentResponse.actor` 0..1: Person, Location, HealthcareService, or Device
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = Some(value.into());
+        self
+    }
+    /// `AppointmentResponse.participantStatus` 1..1: accepted | declined | tentative | needs-action
+    pub fn participant_status(
+        mut self,
+        value: impl Into<crate::ParticipationStatusCode>,
+    ) -> AppointmentResponseBuilder<::fhirgen_runtime::Set> {
+        self.inner.participant_status = value.into();
+        AppointmentResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AppointmentResponse.comment` 0..1: Additional comments
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AppointmentResponse
+    where
+        P0: AppointmentResponseParticipantStatusGiven,
+    {
+        self.inner
+    }
+}

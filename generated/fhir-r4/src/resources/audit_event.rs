@@ -287,6 +287,178 @@ impl AuditEvent {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AuditEvent.recorded` is required (1..1) by FHIR 4.0.1: set it with `.recorded(...)` before `.build()`",
+    label = "`AuditEvent.recorded` is not set"
+)]
+pub trait AuditEventRecordedGiven {}
+impl AuditEventRecordedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AuditEvent.agent` is required (1..*) by FHIR 4.0.1: set it with `.agent(...)` before `.build()`",
+    label = "`AuditEvent.agent` is not set"
+)]
+pub trait AuditEventAgentGiven {}
+impl AuditEventAgentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AuditEvent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventBuilder<P0, P1> {
+    inner: AuditEvent,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl AuditEvent {
+    /// A builder of `AuditEvent`.
+    pub fn builder() -> AuditEventBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <AuditEvent as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::Coding::builder().build();
+        inner.source = crate::AuditEventSource::builder().build();
+        AuditEventBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> AuditEventBuilder<P0, P1> {
+    /// `AuditEvent.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `AuditEvent.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `AuditEvent.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `AuditEvent.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `AuditEvent.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.type` 1..1: Type/identifier of event
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `AuditEvent.subtype` 0..*: More specific type/id for the event
+    pub fn subtype(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.subtype = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.action` 0..1: Type of action performed during the event
+    pub fn action(mut self, value: impl Into<crate::AuditEventActionCode>) -> Self {
+        self.inner.action = Some(value.into());
+        self
+    }
+    /// `AuditEvent.period` 0..1: When the activity occurred
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `AuditEvent.recorded` 1..1: Time when the event was recorded
+    pub fn recorded(
+        mut self,
+        value: impl Into<crate::Instant>,
+    ) -> AuditEventBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.recorded = value.into();
+        AuditEventBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AuditEvent.outcome` 0..1: Whether the event succeeded or failed
+    pub fn outcome(mut self, value: impl Into<crate::AuditEventOutcomeCode>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `AuditEvent.outcomeDesc` 0..1: Description of the event outcome
+    pub fn outcome_desc(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.outcome_desc = Some(value.into());
+        self
+    }
+    /// `AuditEvent.purposeOfEvent` 0..*: The purposeOfUse of the event
+    pub fn purpose_of_event(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.purpose_of_event = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent` 1..*: Actor involved in the event
+    pub fn agent(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::AuditEventAgent>>,
+    ) -> AuditEventBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.agent = value.into();
+        AuditEventBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AuditEvent.source` 1..1: Audit Event Reporter
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn source(mut self, value: impl Into<crate::AuditEventSource>) -> Self {
+        self.inner.source = value.into();
+        self
+    }
+    /// `AuditEvent.entity` 0..*: Data or objects used
+    pub fn entity(
+        mut self,
+        items: impl IntoIterator<Item = crate::AuditEventEntity>,
+    ) -> Self {
+        self.inner.entity = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEvent
+    where
+        P0: AuditEventRecordedGiven,
+        P1: AuditEventAgentGiven,
+    {
+        self.inner
+    }
+}
 /// Actor involved in the event
 ///
 /// Backbone element `AuditEvent.agent` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
@@ -483,6 +655,127 @@ impl ::fhirgen_runtime::Object for AuditEventAgent {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AuditEvent.agent.requestor` is required (1..1) by FHIR 4.0.1: set it with `.requestor(...)` before `.build()`",
+    label = "`AuditEvent.agent.requestor` is not set"
+)]
+pub trait AuditEventAgentRequestorGiven {}
+impl AuditEventAgentRequestorGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AuditEventAgent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventAgentBuilder<P0> {
+    inner: AuditEventAgent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl AuditEventAgent {
+    /// A builder of `AuditEvent.agent`.
+    pub fn builder() -> AuditEventAgentBuilder<::fhirgen_runtime::Missing> {
+        let inner = <AuditEventAgent as ::fhirgen_runtime::Empty>::empty();
+        AuditEventAgentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> AuditEventAgentBuilder<P0> {
+    /// `AuditEvent.agent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.type` 0..1: How agent participated
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.role` 0..*: Agent role in the event
+    pub fn role(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.role = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.who` 0..1: Identifier of who
+    pub fn who(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.who = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.altId` 0..1: Alternative User identity
+    pub fn alt_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.alt_id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.name` 0..1: Human friendly name for the agent
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.requestor` 1..1: Whether user is initiator
+    pub fn requestor(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> AuditEventAgentBuilder<::fhirgen_runtime::Set> {
+        self.inner.requestor = value.into();
+        AuditEventAgentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AuditEvent.agent.location` 0..1: Where
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.policy` 0..*: Policy that authorized event
+    pub fn policy(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.policy = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.media` 0..1: Type of media
+    pub fn media(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.media = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.network` 0..1: Logical network location for application activity
+    pub fn network(mut self, value: impl Into<crate::AuditEventAgentNetwork>) -> Self {
+        self.inner.network = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.purposeOfUse` 0..*: Reason given for this user
+    pub fn purpose_of_use(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.purpose_of_use = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEventAgent
+    where
+        P0: AuditEventAgentRequestorGiven,
+    {
+        self.inner
+    }
+}
 /// Logical network location for application activity
 ///
 /// Backbone element `AuditEvent.agent.network` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
@@ -571,6 +864,63 @@ impl ::fhirgen_runtime::Object for AuditEventAgentNetwork {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("address", &self.address);
         w.primitive_field("type", &self.type_);
+    }
+}
+/// Builds a `AuditEventAgentNetwork`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventAgentNetworkBuilder {
+    inner: AuditEventAgentNetwork,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AuditEventAgentNetwork {
+    /// A builder of `AuditEvent.agent.network`.
+    pub fn builder() -> AuditEventAgentNetworkBuilder {
+        let inner = <AuditEventAgentNetwork as ::fhirgen_runtime::Empty>::empty();
+        AuditEventAgentNetworkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AuditEventAgentNetworkBuilder {
+    /// `AuditEvent.agent.network.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.network.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.network.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.agent.network.address` 0..1: Identifier for the network access point of the user device
+    pub fn address(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.address = Some(value.into());
+        self
+    }
+    /// `AuditEvent.agent.network.type` 0..1: The type of network access point
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::AuditEventAgentNetworkTypeCode>,
+    ) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEventAgentNetwork {
+        self.inner
     }
 }
 /// Data or objects used
@@ -743,6 +1093,101 @@ impl ::fhirgen_runtime::Object for AuditEventEntity {
         w.object_field("detail", &self.detail);
     }
 }
+/// Builds a `AuditEventEntity`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventEntityBuilder {
+    inner: AuditEventEntity,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AuditEventEntity {
+    /// A builder of `AuditEvent.entity`.
+    pub fn builder() -> AuditEventEntityBuilder {
+        let inner = <AuditEventEntity as ::fhirgen_runtime::Empty>::empty();
+        AuditEventEntityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AuditEventEntityBuilder {
+    /// `AuditEvent.entity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.entity.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.entity.what` 0..1: Specific instance of resource
+    pub fn what(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.what = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.type` 0..1: Type of entity involved
+    pub fn type_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.role` 0..1: What role the entity played
+    pub fn role(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.lifecycle` 0..1: Life-cycle stage for the entity
+    pub fn lifecycle(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.lifecycle = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.securityLabel` 0..*: Security labels on the entity
+    pub fn security_label(
+        mut self,
+        items: impl IntoIterator<Item = crate::Coding>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.entity.name` 0..1: Descriptor for entity
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.description` 0..1: Descriptive text
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.query` 0..1: Query parameters
+    pub fn query(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.query = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.detail` 0..*: Additional Information about the entity
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::AuditEventEntityDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEventEntity {
+        self.inner
+    }
+}
 /// Additional Information about the entity
 ///
 /// Backbone element `AuditEvent.entity.detail` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
@@ -855,6 +1300,93 @@ impl ::fhirgen_runtime::Object for AuditEventEntityDetail {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AuditEvent.entity.detail.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`AuditEvent.entity.detail.type` is not set"
+)]
+pub trait AuditEventEntityDetailTypeGiven {}
+impl AuditEventEntityDetailTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`AuditEvent.entity.detail.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`AuditEvent.entity.detail.value[x]` is not set"
+)]
+pub trait AuditEventEntityDetailValueGiven {}
+impl AuditEventEntityDetailValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `AuditEventEntityDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventEntityDetailBuilder<P0, P1> {
+    inner: AuditEventEntityDetail,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl AuditEventEntityDetail {
+    /// A builder of `AuditEvent.entity.detail`.
+    pub fn builder() -> AuditEventEntityDetailBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <AuditEventEntityDetail as ::fhirgen_runtime::Empty>::empty();
+        AuditEventEntityDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> AuditEventEntityDetailBuilder<P0, P1> {
+    /// `AuditEvent.entity.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.entity.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.entity.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.entity.detail.type` 1..1: Name of the property
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> AuditEventEntityDetailBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        AuditEventEntityDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `AuditEvent.entity.detail.value[x]` 1..1: Property value
+    pub fn value(
+        mut self,
+        value: impl Into<crate::AuditEventEntityDetailValue>,
+    ) -> AuditEventEntityDetailBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        AuditEventEntityDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEventEntityDetail
+    where
+        P0: AuditEventEntityDetailTypeGiven,
+        P1: AuditEventEntityDetailValueGiven,
+    {
+        self.inner
+    }
+}
 /// Audit Event Reporter
 ///
 /// Backbone element `AuditEvent.source` of `http://hl7.org/fhir/StructureDefinition/AuditEvent|4.0.1`
@@ -949,6 +1481,68 @@ impl ::fhirgen_runtime::Object for AuditEventSource {
         w.primitive_field("site", &self.site);
         w.object_field("observer", &self.observer);
         w.object_field("type", &self.type_);
+    }
+}
+/// Builds a `AuditEventSource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct AuditEventSourceBuilder {
+    inner: AuditEventSource,
+    state: ::std::marker::PhantomData<()>,
+}
+impl AuditEventSource {
+    /// A builder of `AuditEvent.source`.
+    pub fn builder() -> AuditEventSourceBuilder {
+        let mut inner = <AuditEventSource as ::fhirgen_runtime::Empty>::empty();
+        inner.observer = crate::Reference::builder().build();
+        AuditEventSourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl AuditEventSourceBuilder {
+    /// `AuditEvent.source.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `AuditEvent.source.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.source.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `AuditEvent.source.site` 0..1: Logical source location within the enterprise
+    pub fn site(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.site = Some(value.into());
+        self
+    }
+    /// `AuditEvent.source.observer` 1..1: The identity of source detecting the event
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn observer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.observer = value.into();
+        self
+    }
+    /// `AuditEvent.source.type` 0..*: The type of source where event originated
+    pub fn type_(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> AuditEventSource {
+        self.inner
     }
 }
 /// The types `AuditEvent.entity.detail.value[x]` may have.

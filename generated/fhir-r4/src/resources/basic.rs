@@ -200,3 +200,106 @@ impl Basic {
         writer.into_bytes()
     }
 }
+/// Builds a `Basic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BasicBuilder {
+    inner: Basic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Basic {
+    /// A builder of `Basic`.
+    pub fn builder() -> BasicBuilder {
+        let mut inner = <Basic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        BasicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BasicBuilder {
+    /// `Basic.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Basic.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Basic.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Basic.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Basic.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Basic.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Basic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Basic.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Basic.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Basic.code` 1..1: Kind of Resource
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Basic.subject` 0..1: Identifies the focus of this resource
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Basic.created` 0..1: When created
+    pub fn created(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `Basic.author` 0..1: Who created
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Basic {
+        self.inner
+    }
+}

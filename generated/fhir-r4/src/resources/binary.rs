@@ -144,3 +144,77 @@ impl Binary {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Binary.contentType` is required (1..1) by FHIR 4.0.1: set it with `.content_type(...)` before `.build()`",
+    label = "`Binary.contentType` is not set"
+)]
+pub trait BinaryContentTypeGiven {}
+impl BinaryContentTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Binary`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BinaryBuilder<P0> {
+    inner: Binary,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Binary {
+    /// A builder of `Binary`.
+    pub fn builder() -> BinaryBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Binary as ::fhirgen_runtime::Empty>::empty();
+        BinaryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> BinaryBuilder<P0> {
+    /// `Binary.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Binary.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Binary.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Binary.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Binary.contentType` 1..1: MimeType of the binary content
+    pub fn content_type(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> BinaryBuilder<::fhirgen_runtime::Set> {
+        self.inner.content_type = value.into();
+        BinaryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Binary.securityContext` 0..1: Identifies another resource to use as proxy when enforcing access control
+    pub fn security_context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.security_context = Some(value.into());
+        self
+    }
+    /// `Binary.data` 0..1: The actual content
+    pub fn data(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.data = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Binary
+    where
+        P0: BinaryContentTypeGiven,
+    {
+        self.inner
+    }
+}

@@ -279,6 +279,154 @@ impl BiologicallyDerivedProduct {
         writer.into_bytes()
     }
 }
+/// Builds a `BiologicallyDerivedProduct`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BiologicallyDerivedProductBuilder {
+    inner: BiologicallyDerivedProduct,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BiologicallyDerivedProduct {
+    /// A builder of `BiologicallyDerivedProduct`.
+    pub fn builder() -> BiologicallyDerivedProductBuilder {
+        let inner = <BiologicallyDerivedProduct as ::fhirgen_runtime::Empty>::empty();
+        BiologicallyDerivedProductBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BiologicallyDerivedProductBuilder {
+    /// `BiologicallyDerivedProduct.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.identifier` 0..*: External ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.productCategory` 0..1: organ | tissue | fluid | cells | biologicalAgent
+    pub fn product_category(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductCategoryCode>,
+    ) -> Self {
+        self.inner.product_category = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.productCode` 0..1: What this biologically derived product is
+    pub fn product_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.product_code = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.status` 0..1: available | unavailable
+    pub fn status(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductStatusCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.request` 0..*: Procedure request
+    pub fn request(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.request = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.quantity` 0..1: The amount of this biologically derived product
+    pub fn quantity(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.parent` 0..*: BiologicallyDerivedProduct parent
+    pub fn parent(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.parent = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection` 0..1: How this product was collected
+    pub fn collection(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductCollection>,
+    ) -> Self {
+        self.inner.collection = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing` 0..*: Any processing of the product during collection
+    pub fn processing(
+        mut self,
+        items: impl IntoIterator<Item = crate::BiologicallyDerivedProductProcessing>,
+    ) -> Self {
+        self.inner.processing = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.manipulation` 0..1: Any manipulation of product post-collection
+    pub fn manipulation(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductManipulation>,
+    ) -> Self {
+        self.inner.manipulation = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage` 0..*: Product storage
+    pub fn storage(
+        mut self,
+        items: impl IntoIterator<Item = crate::BiologicallyDerivedProductStorage>,
+    ) -> Self {
+        self.inner.storage = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BiologicallyDerivedProduct {
+        self.inner
+    }
+}
 /// How this product was collected
 ///
 /// Backbone element `BiologicallyDerivedProduct.collection` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
@@ -379,6 +527,68 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductCollection {
         w.choice_field(&self.collected);
     }
 }
+/// Builds a `BiologicallyDerivedProductCollection`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BiologicallyDerivedProductCollectionBuilder {
+    inner: BiologicallyDerivedProductCollection,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BiologicallyDerivedProductCollection {
+    /// A builder of `BiologicallyDerivedProduct.collection`.
+    pub fn builder() -> BiologicallyDerivedProductCollectionBuilder {
+        let inner = <BiologicallyDerivedProductCollection as ::fhirgen_runtime::Empty>::empty();
+        BiologicallyDerivedProductCollectionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BiologicallyDerivedProductCollectionBuilder {
+    /// `BiologicallyDerivedProduct.collection.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection.collector` 0..1: Individual performing collection
+    pub fn collector(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.collector = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection.source` 0..1: Who is product from
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.collection.collected[x]` 0..1: Time of product collection
+    pub fn collected(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductCollectionCollected>,
+    ) -> Self {
+        self.inner.collected = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BiologicallyDerivedProductCollection {
+        self.inner
+    }
+}
 /// Any manipulation of product post-collection
 ///
 /// Backbone element `BiologicallyDerivedProduct.manipulation` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
@@ -469,6 +679,63 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductManipulation {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("description", &self.description);
         w.choice_field(&self.time);
+    }
+}
+/// Builds a `BiologicallyDerivedProductManipulation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BiologicallyDerivedProductManipulationBuilder {
+    inner: BiologicallyDerivedProductManipulation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BiologicallyDerivedProductManipulation {
+    /// A builder of `BiologicallyDerivedProduct.manipulation`.
+    pub fn builder() -> BiologicallyDerivedProductManipulationBuilder {
+        let inner = <BiologicallyDerivedProductManipulation as ::fhirgen_runtime::Empty>::empty();
+        BiologicallyDerivedProductManipulationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BiologicallyDerivedProductManipulationBuilder {
+    /// `BiologicallyDerivedProduct.manipulation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.manipulation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.manipulation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.manipulation.description` 0..1: Description of manipulation
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.manipulation.time[x]` 0..1: Time of manipulation
+    pub fn time(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductManipulationTime>,
+    ) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BiologicallyDerivedProductManipulation {
+        self.inner
     }
 }
 /// Any processing of the product during collection
@@ -583,6 +850,73 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductProcessing {
         w.choice_field(&self.time);
     }
 }
+/// Builds a `BiologicallyDerivedProductProcessing`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BiologicallyDerivedProductProcessingBuilder {
+    inner: BiologicallyDerivedProductProcessing,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BiologicallyDerivedProductProcessing {
+    /// A builder of `BiologicallyDerivedProduct.processing`.
+    pub fn builder() -> BiologicallyDerivedProductProcessingBuilder {
+        let inner = <BiologicallyDerivedProductProcessing as ::fhirgen_runtime::Empty>::empty();
+        BiologicallyDerivedProductProcessingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BiologicallyDerivedProductProcessingBuilder {
+    /// `BiologicallyDerivedProduct.processing.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.description` 0..1: Description of of processing
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.procedure` 0..1: Procesing code
+    pub fn procedure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.procedure = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.additive` 0..1: Substance added during processing
+    pub fn additive(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.additive = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.processing.time[x]` 0..1: Time of processing
+    pub fn time(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductProcessingTime>,
+    ) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BiologicallyDerivedProductProcessing {
+        self.inner
+    }
+}
 /// Product storage
 ///
 /// Backbone element `BiologicallyDerivedProduct.storage` of `http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct|4.0.1`
@@ -695,6 +1029,73 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductStorage {
         w.primitive_field("temperature", &self.temperature);
         w.primitive_field("scale", &self.scale);
         w.object_field("duration", &self.duration);
+    }
+}
+/// Builds a `BiologicallyDerivedProductStorage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BiologicallyDerivedProductStorageBuilder {
+    inner: BiologicallyDerivedProductStorage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BiologicallyDerivedProductStorage {
+    /// A builder of `BiologicallyDerivedProduct.storage`.
+    pub fn builder() -> BiologicallyDerivedProductStorageBuilder {
+        let inner = <BiologicallyDerivedProductStorage as ::fhirgen_runtime::Empty>::empty();
+        BiologicallyDerivedProductStorageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BiologicallyDerivedProductStorageBuilder {
+    /// `BiologicallyDerivedProduct.storage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.description` 0..1: Description of storage
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.temperature` 0..1: Storage temperature
+    pub fn temperature(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.temperature = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.scale` 0..1: farenheit | celsius | kelvin
+    pub fn scale(
+        mut self,
+        value: impl Into<crate::BiologicallyDerivedProductStorageScaleCode>,
+    ) -> Self {
+        self.inner.scale = Some(value.into());
+        self
+    }
+    /// `BiologicallyDerivedProduct.storage.duration` 0..1: Storage timeperiod
+    pub fn duration(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BiologicallyDerivedProductStorage {
+        self.inner
     }
 }
 /// The types `BiologicallyDerivedProduct.collection.collected[x]` may have.

@@ -234,3 +234,124 @@ impl BodyStructure {
         writer.into_bytes()
     }
 }
+/// Builds a `BodyStructure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BodyStructureBuilder {
+    inner: BodyStructure,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BodyStructure {
+    /// A builder of `BodyStructure`.
+    pub fn builder() -> BodyStructureBuilder {
+        let mut inner = <BodyStructure as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        BodyStructureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BodyStructureBuilder {
+    /// `BodyStructure.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `BodyStructure.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `BodyStructure.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `BodyStructure.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `BodyStructure.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `BodyStructure.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.identifier` 0..*: Bodystructure identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.active` 0..1: Whether this record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `BodyStructure.morphology` 0..1: Kind of Structure
+    pub fn morphology(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.morphology = Some(value.into());
+        self
+    }
+    /// `BodyStructure.location` 0..1: Body site
+    pub fn location(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `BodyStructure.locationQualifier` 0..*: Body site modifier
+    pub fn location_qualifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.location_qualifier = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.description` 0..1: Text description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `BodyStructure.image` 0..*: Attached images
+    pub fn image(mut self, items: impl IntoIterator<Item = crate::Attachment>) -> Self {
+        self.inner.image = items.into_iter().collect();
+        self
+    }
+    /// `BodyStructure.patient` 1..1: Who this is about
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BodyStructure {
+        self.inner
+    }
+}

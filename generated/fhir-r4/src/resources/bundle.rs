@@ -190,6 +190,100 @@ impl Bundle {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Bundle.type` is not set"
+)]
+pub trait BundleTypeGiven {}
+impl BundleTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Bundle`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleBuilder<P0> {
+    inner: Bundle,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Bundle {
+    /// A builder of `Bundle`.
+    pub fn builder() -> BundleBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Bundle as ::fhirgen_runtime::Empty>::empty();
+        BundleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> BundleBuilder<P0> {
+    /// `Bundle.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Bundle.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Bundle.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Bundle.identifier` 0..1: Persistent identifier for the bundle
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Bundle.type` 1..1: document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::BundleTypeCode>,
+    ) -> BundleBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        BundleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Bundle.timestamp` 0..1: When the bundle was assembled
+    pub fn timestamp(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.timestamp = Some(value.into());
+        self
+    }
+    /// `Bundle.total` 0..1: If search, the total number of matches
+    pub fn total(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.total = Some(value.into());
+        self
+    }
+    /// `Bundle.link` 0..*: Links related to this Bundle
+    pub fn link(mut self, items: impl IntoIterator<Item = crate::BundleLink>) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry` 0..*: Entry in the bundle - will have a resource or information
+    pub fn entry(mut self, items: impl IntoIterator<Item = crate::BundleEntry>) -> Self {
+        self.inner.entry = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.signature` 0..1: Digital Signature
+    pub fn signature(mut self, value: impl Into<crate::Signature>) -> Self {
+        self.inner.signature = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Bundle
+    where
+        P0: BundleTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Entry in the bundle - will have a resource or information
 ///
 /// Backbone element `Bundle.entry` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
@@ -312,6 +406,80 @@ impl ::fhirgen_runtime::Object for BundleEntry {
         w.object_field("search", &self.search);
         w.object_field("request", &self.request);
         w.object_field("response", &self.response);
+    }
+}
+/// Builds a `BundleEntry`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleEntryBuilder {
+    inner: BundleEntry,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BundleEntry {
+    /// A builder of `Bundle.entry`.
+    pub fn builder() -> BundleEntryBuilder {
+        let inner = <BundleEntry as ::fhirgen_runtime::Empty>::empty();
+        BundleEntryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BundleEntryBuilder {
+    /// `Bundle.entry.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.link` 0..*: Links related to this entry
+    pub fn link(mut self, items: impl IntoIterator<Item = crate::BundleLink>) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.fullUrl` 0..1: URI for resource (Absolute URL server address or URI for UUID/OID)
+    pub fn full_url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.full_url = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.resource` 0..1: A resource in the bundle
+    pub fn resource(mut self, value: impl Into<crate::Resource>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.search` 0..1: Search related information
+    pub fn search(mut self, value: impl Into<crate::BundleEntrySearch>) -> Self {
+        self.inner.search = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.request` 0..1: Additional execution information (transaction/batch/history)
+    pub fn request(mut self, value: impl Into<crate::BundleEntryRequest>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.response` 0..1: Results of execution (transaction/batch/history)
+    pub fn response(mut self, value: impl Into<crate::BundleEntryResponse>) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BundleEntry {
+        self.inner
     }
 }
 /// Additional execution information (transaction/batch/history)
@@ -463,6 +631,113 @@ impl ::fhirgen_runtime::Object for BundleEntryRequest {
         w.primitive_field("ifNoneExist", &self.if_none_exist);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.entry.request.method` is required (1..1) by FHIR 4.0.1: set it with `.method(...)` before `.build()`",
+    label = "`Bundle.entry.request.method` is not set"
+)]
+pub trait BundleEntryRequestMethodGiven {}
+impl BundleEntryRequestMethodGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.entry.request.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`Bundle.entry.request.url` is not set"
+)]
+pub trait BundleEntryRequestUrlGiven {}
+impl BundleEntryRequestUrlGiven for ::fhirgen_runtime::Set {}
+/// Builds a `BundleEntryRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleEntryRequestBuilder<P0, P1> {
+    inner: BundleEntryRequest,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl BundleEntryRequest {
+    /// A builder of `Bundle.entry.request`.
+    pub fn builder() -> BundleEntryRequestBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <BundleEntryRequest as ::fhirgen_runtime::Empty>::empty();
+        BundleEntryRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> BundleEntryRequestBuilder<P0, P1> {
+    /// `Bundle.entry.request.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.request.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.request.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.request.method` 1..1: GET | HEAD | POST | PUT | DELETE | PATCH
+    pub fn method(
+        mut self,
+        value: impl Into<crate::HttpVerbCode>,
+    ) -> BundleEntryRequestBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.method = value.into();
+        BundleEntryRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Bundle.entry.request.url` 1..1: URL for HTTP equivalent of this entry
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> BundleEntryRequestBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.url = value.into();
+        BundleEntryRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Bundle.entry.request.ifNoneMatch` 0..1: For managing cache currency
+    pub fn if_none_match(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.if_none_match = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.request.ifModifiedSince` 0..1: For managing cache currency
+    pub fn if_modified_since(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.if_modified_since = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.request.ifMatch` 0..1: For managing update contention
+    pub fn if_match(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.if_match = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.request.ifNoneExist` 0..1: For conditional creates
+    pub fn if_none_exist(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.if_none_exist = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BundleEntryRequest
+    where
+        P0: BundleEntryRequestMethodGiven,
+        P1: BundleEntryRequestUrlGiven,
+    {
+        self.inner
+    }
+}
 /// Results of execution (transaction/batch/history)
 ///
 /// Backbone element `Bundle.entry.response` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
@@ -592,6 +867,91 @@ impl ::fhirgen_runtime::Object for BundleEntryResponse {
         w.resource_field("outcome", &self.outcome);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.entry.response.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Bundle.entry.response.status` is not set"
+)]
+pub trait BundleEntryResponseStatusGiven {}
+impl BundleEntryResponseStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `BundleEntryResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleEntryResponseBuilder<P0> {
+    inner: BundleEntryResponse,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl BundleEntryResponse {
+    /// A builder of `Bundle.entry.response`.
+    pub fn builder() -> BundleEntryResponseBuilder<::fhirgen_runtime::Missing> {
+        let inner = <BundleEntryResponse as ::fhirgen_runtime::Empty>::empty();
+        BundleEntryResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> BundleEntryResponseBuilder<P0> {
+    /// `Bundle.entry.response.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.response.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.response.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.response.status` 1..1: Status response code (text optional)
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> BundleEntryResponseBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        BundleEntryResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Bundle.entry.response.location` 0..1: The location (if the operation returns a location)
+    pub fn location(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.response.etag` 0..1: The Etag for the resource (if relevant)
+    pub fn etag(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.etag = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.response.lastModified` 0..1: Server's date time modified
+    pub fn last_modified(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.last_modified = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.response.outcome` 0..1: OperationOutcome with hints and warnings (for batch/transaction)
+    pub fn outcome(mut self, value: impl Into<crate::Resource>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BundleEntryResponse
+    where
+        P0: BundleEntryResponseStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Search related information
 ///
 /// Backbone element `Bundle.entry.search` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
@@ -682,6 +1042,60 @@ impl ::fhirgen_runtime::Object for BundleEntrySearch {
         w.primitive_field("score", &self.score);
     }
 }
+/// Builds a `BundleEntrySearch`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleEntrySearchBuilder {
+    inner: BundleEntrySearch,
+    state: ::std::marker::PhantomData<()>,
+}
+impl BundleEntrySearch {
+    /// A builder of `Bundle.entry.search`.
+    pub fn builder() -> BundleEntrySearchBuilder {
+        let inner = <BundleEntrySearch as ::fhirgen_runtime::Empty>::empty();
+        BundleEntrySearchBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl BundleEntrySearchBuilder {
+    /// `Bundle.entry.search.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.search.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.search.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.entry.search.mode` 0..1: match | include | outcome - why this is in the result set
+    pub fn mode(mut self, value: impl Into<crate::SearchEntryModeCode>) -> Self {
+        self.inner.mode = Some(value.into());
+        self
+    }
+    /// `Bundle.entry.search.score` 0..1: Search ranking (between 0 and 1)
+    pub fn score(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.score = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BundleEntrySearch {
+        self.inner
+    }
+}
 /// Links related to this Bundle
 ///
 /// Backbone element `Bundle.link` of `http://hl7.org/fhir/StructureDefinition/Bundle|4.0.1`
@@ -768,5 +1182,92 @@ impl ::fhirgen_runtime::Object for BundleLink {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("relation", &self.relation);
         w.primitive_field("url", &self.url);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.link.relation` is required (1..1) by FHIR 4.0.1: set it with `.relation(...)` before `.build()`",
+    label = "`Bundle.link.relation` is not set"
+)]
+pub trait BundleLinkRelationGiven {}
+impl BundleLinkRelationGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Bundle.link.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`Bundle.link.url` is not set"
+)]
+pub trait BundleLinkUrlGiven {}
+impl BundleLinkUrlGiven for ::fhirgen_runtime::Set {}
+/// Builds a `BundleLink`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct BundleLinkBuilder<P0, P1> {
+    inner: BundleLink,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl BundleLink {
+    /// A builder of `Bundle.link`.
+    pub fn builder() -> BundleLinkBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <BundleLink as ::fhirgen_runtime::Empty>::empty();
+        BundleLinkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> BundleLinkBuilder<P0, P1> {
+    /// `Bundle.link.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Bundle.link.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.link.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Bundle.link.relation` 1..1: See `http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1`
+    pub fn relation(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> BundleLinkBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.relation = value.into();
+        BundleLinkBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Bundle.link.url` 1..1: Reference details for the link
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> BundleLinkBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.url = value.into();
+        BundleLinkBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> BundleLink
+    where
+        P0: BundleLinkRelationGiven,
+        P1: BundleLinkUrlGiven,
+    {
+        self.inner
     }
 }

@@ -513,6 +513,316 @@ impl CapabilityStatement {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CapabilityStatement.status` is not set"
+)]
+pub trait CapabilityStatementStatusGiven {}
+impl CapabilityStatementStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`CapabilityStatement.date` is not set"
+)]
+pub trait CapabilityStatementDateGiven {}
+impl CapabilityStatementDateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`CapabilityStatement.kind` is not set"
+)]
+pub trait CapabilityStatementKindGiven {}
+impl CapabilityStatementKindGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.fhirVersion` is required (1..1) by FHIR 4.0.1: set it with `.fhir_version(...)` before `.build()`",
+    label = "`CapabilityStatement.fhirVersion` is not set"
+)]
+pub trait CapabilityStatementFhirVersionGiven {}
+impl CapabilityStatementFhirVersionGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.format` is required (1..*) by FHIR 4.0.1: set it with `.format(...)` before `.build()`",
+    label = "`CapabilityStatement.format` is not set"
+)]
+pub trait CapabilityStatementFormatGiven {}
+impl CapabilityStatementFormatGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementBuilder<P0, P1, P2, P3, P4> {
+    inner: CapabilityStatement,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl CapabilityStatement {
+    /// A builder of `CapabilityStatement`.
+    pub fn builder() -> CapabilityStatementBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatement as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> CapabilityStatementBuilder<P0, P1, P2, P3, P4> {
+    /// `CapabilityStatement.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.url` 0..1: Canonical identifier for this capability statement, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.version` 0..1: Business version of the capability statement
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.name` 0..1: Name for this capability statement (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.title` 0..1: Name for this capability statement (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> CapabilityStatementBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.status = value.into();
+        CapabilityStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.date` 1..1: Date last changed
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> CapabilityStatementBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.date = value.into();
+        CapabilityStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.description` 0..1: Natural language description of the capability statement
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.jurisdiction` 0..*: Intended jurisdiction for capability statement (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.purpose` 0..1: Why this capability statement is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.kind` 1..1: instance | capability | requirements
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::CapabilityStatementKindCode>,
+    ) -> CapabilityStatementBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.kind = value.into();
+        CapabilityStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.instantiates` 0..*: Canonical URL of another capability statement this implements
+    pub fn instantiates(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.imports` 0..*: Canonical URL of another capability statement this adds to
+    pub fn imports(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.imports = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.software` 0..1: Software that is covered by this capability statement
+    pub fn software(
+        mut self,
+        value: impl Into<crate::CapabilityStatementSoftware>,
+    ) -> Self {
+        self.inner.software = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.implementation` 0..1: If this describes a specific instance
+    pub fn implementation(
+        mut self,
+        value: impl Into<crate::CapabilityStatementImplementation>,
+    ) -> Self {
+        self.inner.implementation = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.fhirVersion` 1..1: FHIR Version the system supports
+    pub fn fhir_version(
+        mut self,
+        value: impl Into<crate::FhirVersionCode>,
+    ) -> CapabilityStatementBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.fhir_version = value.into();
+        CapabilityStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.format` 1..*: formats supported (xml | json | ttl | mime type)
+    pub fn format(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Code>>,
+    ) -> CapabilityStatementBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.format = value.into();
+        CapabilityStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.patchFormat` 0..*: Patch formats supported
+    pub fn patch_format(mut self, items: impl IntoIterator<Item = crate::Code>) -> Self {
+        self.inner.patch_format = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.implementationGuide` 0..*: Implementation guides supported
+    pub fn implementation_guide(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.implementation_guide = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest` 0..*: If the endpoint is a RESTful one
+    pub fn rest(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementRest>,
+    ) -> Self {
+        self.inner.rest = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging` 0..*: If messaging is supported
+    pub fn messaging(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementMessaging>,
+    ) -> Self {
+        self.inner.messaging = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.document` 0..*: Document definition
+    pub fn document(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementDocument>,
+    ) -> Self {
+        self.inner.document = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatement
+    where
+        P0: CapabilityStatementStatusGiven,
+        P1: CapabilityStatementDateGiven,
+        P2: CapabilityStatementKindGiven,
+        P3: CapabilityStatementFhirVersionGiven,
+        P4: CapabilityStatementFormatGiven,
+    {
+        self.inner
+    }
+}
 /// Document definition
 ///
 /// Backbone element `CapabilityStatement.document` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -620,6 +930,98 @@ impl ::fhirgen_runtime::Object for CapabilityStatementDocument {
         w.primitive_field("profile", &self.profile);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.document.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`CapabilityStatement.document.mode` is not set"
+)]
+pub trait CapabilityStatementDocumentModeGiven {}
+impl CapabilityStatementDocumentModeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.document.profile` is required (1..1) by FHIR 4.0.1: set it with `.profile(...)` before `.build()`",
+    label = "`CapabilityStatement.document.profile` is not set"
+)]
+pub trait CapabilityStatementDocumentProfileGiven {}
+impl CapabilityStatementDocumentProfileGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementDocument`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementDocumentBuilder<P0, P1> {
+    inner: CapabilityStatementDocument,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CapabilityStatementDocument {
+    /// A builder of `CapabilityStatement.document`.
+    pub fn builder() -> CapabilityStatementDocumentBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementDocument as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementDocumentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CapabilityStatementDocumentBuilder<P0, P1> {
+    /// `CapabilityStatement.document.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.document.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.document.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.document.mode` 1..1: producer | consumer
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::DocumentModeCode>,
+    ) -> CapabilityStatementDocumentBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.mode = value.into();
+        CapabilityStatementDocumentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.document.documentation` 0..1: Description of document support
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.document.profile` 1..1: Constraint on the resources used in the document
+    pub fn profile(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> CapabilityStatementDocumentBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.profile = value.into();
+        CapabilityStatementDocumentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementDocument
+    where
+        P0: CapabilityStatementDocumentModeGiven,
+        P1: CapabilityStatementDocumentProfileGiven,
+    {
+        self.inner
+    }
+}
 /// If this describes a specific instance
 ///
 /// Backbone element `CapabilityStatement.implementation` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -716,6 +1118,83 @@ impl ::fhirgen_runtime::Object for CapabilityStatementImplementation {
         w.primitive_field("description", &self.description);
         w.primitive_field("url", &self.url);
         w.object_field("custodian", &self.custodian);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.implementation.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`CapabilityStatement.implementation.description` is not set"
+)]
+pub trait CapabilityStatementImplementationDescriptionGiven {}
+impl CapabilityStatementImplementationDescriptionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementImplementation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementImplementationBuilder<P0> {
+    inner: CapabilityStatementImplementation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementImplementation {
+    /// A builder of `CapabilityStatement.implementation`.
+    pub fn builder() -> CapabilityStatementImplementationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementImplementation as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementImplementationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementImplementationBuilder<P0> {
+    /// `CapabilityStatement.implementation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.implementation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.implementation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.implementation.description` 1..1: Describes this specific instance
+    pub fn description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CapabilityStatementImplementationBuilder<::fhirgen_runtime::Set> {
+        self.inner.description = value.into();
+        CapabilityStatementImplementationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.implementation.url` 0..1: Base URL for the installation
+    pub fn url(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.implementation.custodian` 0..1: Organization that manages the data
+    pub fn custodian(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementImplementation
+    where
+        P0: CapabilityStatementImplementationDescriptionGiven,
+    {
+        self.inner
     }
 }
 /// If messaging is supported
@@ -834,6 +1313,78 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessaging {
         w.object_field("supportedMessage", &self.supported_message);
     }
 }
+/// Builds a `CapabilityStatementMessaging`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementMessagingBuilder {
+    inner: CapabilityStatementMessaging,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CapabilityStatementMessaging {
+    /// A builder of `CapabilityStatement.messaging`.
+    pub fn builder() -> CapabilityStatementMessagingBuilder {
+        let inner = <CapabilityStatementMessaging as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementMessagingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CapabilityStatementMessagingBuilder {
+    /// `CapabilityStatement.messaging.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.messaging.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.endpoint` 0..*: Where messages should be sent
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementMessagingEndpoint>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.reliableCache` 0..1: Reliable Message Cache Length (min)
+    pub fn reliable_cache(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.reliable_cache = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.messaging.documentation` 0..1: Messaging interface behavior details
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.messaging.supportedMessage` 0..*: Messages supported by this system
+    pub fn supported_message(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::CapabilityStatementMessagingSupportedMessage,
+        >,
+    ) -> Self {
+        self.inner.supported_message = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementMessaging {
+        self.inner
+    }
+}
 /// Where messages should be sent
 ///
 /// Backbone element `CapabilityStatement.messaging.endpoint` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -918,6 +1469,81 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingEndpoint {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("protocol", &self.protocol);
         w.primitive_field("address", &self.address);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.messaging.endpoint.address` is required (1..1) by FHIR 4.0.1: set it with `.address(...)` before `.build()`",
+    label = "`CapabilityStatement.messaging.endpoint.address` is not set"
+)]
+pub trait CapabilityStatementMessagingEndpointAddressGiven {}
+impl CapabilityStatementMessagingEndpointAddressGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementMessagingEndpoint`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementMessagingEndpointBuilder<P0> {
+    inner: CapabilityStatementMessagingEndpoint,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementMessagingEndpoint {
+    /// A builder of `CapabilityStatement.messaging.endpoint`.
+    pub fn builder() -> CapabilityStatementMessagingEndpointBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <CapabilityStatementMessagingEndpoint as ::fhirgen_runtime::Empty>::empty();
+        inner.protocol = crate::Coding::builder().build();
+        CapabilityStatementMessagingEndpointBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementMessagingEndpointBuilder<P0> {
+    /// `CapabilityStatement.messaging.endpoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.messaging.endpoint.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.endpoint.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.endpoint.protocol` 1..1: http | ftp | mllp +
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn protocol(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.protocol = value.into();
+        self
+    }
+    /// `CapabilityStatement.messaging.endpoint.address` 1..1: Network address or identifier of the end-point
+    pub fn address(
+        mut self,
+        value: impl Into<crate::Url>,
+    ) -> CapabilityStatementMessagingEndpointBuilder<::fhirgen_runtime::Set> {
+        self.inner.address = value.into();
+        CapabilityStatementMessagingEndpointBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementMessagingEndpoint
+    where
+        P0: CapabilityStatementMessagingEndpointAddressGiven,
+    {
+        self.inner
     }
 }
 /// Messages supported by this system
@@ -1008,6 +1634,100 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingSupportedMessage 
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("mode", &self.mode);
         w.primitive_field("definition", &self.definition);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.messaging.supportedMessage.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`CapabilityStatement.messaging.supportedMessage.mode` is not set"
+)]
+pub trait CapabilityStatementMessagingSupportedMessageModeGiven {}
+impl CapabilityStatementMessagingSupportedMessageModeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.messaging.supportedMessage.definition` is required (1..1) by FHIR 4.0.1: set it with `.definition(...)` before `.build()`",
+    label = "`CapabilityStatement.messaging.supportedMessage.definition` is not set"
+)]
+pub trait CapabilityStatementMessagingSupportedMessageDefinitionGiven {}
+impl CapabilityStatementMessagingSupportedMessageDefinitionGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementMessagingSupportedMessage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementMessagingSupportedMessageBuilder<P0, P1> {
+    inner: CapabilityStatementMessagingSupportedMessage,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CapabilityStatementMessagingSupportedMessage {
+    /// A builder of `CapabilityStatement.messaging.supportedMessage`.
+    pub fn builder() -> CapabilityStatementMessagingSupportedMessageBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementMessagingSupportedMessage as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementMessagingSupportedMessageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CapabilityStatementMessagingSupportedMessageBuilder<P0, P1> {
+    /// `CapabilityStatement.messaging.supportedMessage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.messaging.supportedMessage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.supportedMessage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.messaging.supportedMessage.mode` 1..1: sender | receiver
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::EventCapabilityModeCode>,
+    ) -> CapabilityStatementMessagingSupportedMessageBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.mode = value.into();
+        CapabilityStatementMessagingSupportedMessageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.messaging.supportedMessage.definition` 1..1: Message supported by this system
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> CapabilityStatementMessagingSupportedMessageBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.definition = value.into();
+        CapabilityStatementMessagingSupportedMessageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementMessagingSupportedMessage
+    where
+        P0: CapabilityStatementMessagingSupportedMessageModeGiven,
+        P1: CapabilityStatementMessagingSupportedMessageDefinitionGiven,
+    {
+        self.inner
     }
 }
 /// If the endpoint is a RESTful one
@@ -1174,6 +1894,126 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRest {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.mode` is not set"
+)]
+pub trait CapabilityStatementRestModeGiven {}
+impl CapabilityStatementRestModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestBuilder<P0> {
+    inner: CapabilityStatementRest,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementRest {
+    /// A builder of `CapabilityStatement.rest`.
+    pub fn builder() -> CapabilityStatementRestBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CapabilityStatementRest as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementRestBuilder<P0> {
+    /// `CapabilityStatement.rest.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.mode` 1..1: client | server
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::RestfulCapabilityModeCode>,
+    ) -> CapabilityStatementRestBuilder<::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        CapabilityStatementRestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.documentation` 0..1: General description of implementation
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.security` 0..1: Information about security of implementation
+    pub fn security(
+        mut self,
+        value: impl Into<crate::CapabilityStatementRestSecurity>,
+    ) -> Self {
+        self.inner.security = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource` 0..*: Resource served on the REST interface
+    pub fn resource(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementRestResource>,
+    ) -> Self {
+        self.inner.resource = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.interaction` 0..*: What operations are supported?
+    pub fn interaction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementRestInteraction>,
+    ) -> Self {
+        self.inner.interaction = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.searchParam` 0..*: Search parameters for searching all resources
+    pub fn search_param(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::CapabilityStatementRestResourceSearchParam,
+        >,
+    ) -> Self {
+        self.inner.search_param = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.operation` 0..*: Definition of a system level operation
+    pub fn operation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementRestResourceOperation>,
+    ) -> Self {
+        self.inner.operation = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.compartment` 0..*: Compartments served/used by system
+    pub fn compartment(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.compartment = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRest
+    where
+        P0: CapabilityStatementRestModeGiven,
+    {
+        self.inner
+    }
+}
 /// What operations are supported?
 ///
 /// Backbone element `CapabilityStatement.rest.interaction` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -1265,6 +2105,78 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestInteraction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.interaction.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.interaction.code` is not set"
+)]
+pub trait CapabilityStatementRestInteractionCodeGiven {}
+impl CapabilityStatementRestInteractionCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRestInteraction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestInteractionBuilder<P0> {
+    inner: CapabilityStatementRestInteraction,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementRestInteraction {
+    /// A builder of `CapabilityStatement.rest.interaction`.
+    pub fn builder() -> CapabilityStatementRestInteractionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementRestInteraction as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestInteractionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementRestInteractionBuilder<P0> {
+    /// `CapabilityStatement.rest.interaction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.interaction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.interaction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.interaction.code` 1..1: transaction | batch | search-system | history-system
+    pub fn code(
+        mut self,
+        value: impl Into<crate::SystemRestfulInteractionCode>,
+    ) -> CapabilityStatementRestInteractionBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        CapabilityStatementRestInteractionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.interaction.documentation` 0..1: Anything special about operation behavior
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestInteraction
+    where
+        P0: CapabilityStatementRestInteractionCodeGiven,
+    {
+        self.inner
     }
 }
 /// Resource served on the REST interface
@@ -1612,6 +2524,187 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResource {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.type` is not set"
+)]
+pub trait CapabilityStatementRestResourceTypeGiven {}
+impl CapabilityStatementRestResourceTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRestResource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestResourceBuilder<P0> {
+    inner: CapabilityStatementRestResource,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementRestResource {
+    /// A builder of `CapabilityStatement.rest.resource`.
+    pub fn builder() -> CapabilityStatementRestResourceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementRestResource as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestResourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementRestResourceBuilder<P0> {
+    /// `CapabilityStatement.rest.resource.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.type` 1..1: A resource type that is supported
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> CapabilityStatementRestResourceBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        CapabilityStatementRestResourceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.profile` 0..1: Base System profile for all uses of resource
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.supportedProfile` 0..*: Profiles for use cases supported
+    pub fn supported_profile(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.supported_profile = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.documentation` 0..1: Additional information about the use of the resource type
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.interaction` 0..*: What operations are supported?
+    pub fn interaction(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::CapabilityStatementRestResourceInteraction,
+        >,
+    ) -> Self {
+        self.inner.interaction = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.versioning` 0..1: no-version | versioned | versioned-update
+    pub fn versioning(
+        mut self,
+        value: impl Into<crate::ResourceVersionPolicyCode>,
+    ) -> Self {
+        self.inner.versioning = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.readHistory` 0..1: Whether vRead can return past versions
+    pub fn read_history(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.read_history = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.updateCreate` 0..1: If update can commit to a new identity
+    pub fn update_create(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.update_create = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.conditionalCreate` 0..1: If allows/uses conditional create
+    pub fn conditional_create(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.conditional_create = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.conditionalRead` 0..1: not-supported | modified-since | not-match | full-support
+    pub fn conditional_read(
+        mut self,
+        value: impl Into<crate::ConditionalReadStatusCode>,
+    ) -> Self {
+        self.inner.conditional_read = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.conditionalUpdate` 0..1: If allows/uses conditional update
+    pub fn conditional_update(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.conditional_update = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.conditionalDelete` 0..1: not-supported | single | multiple - how conditional delete is supported
+    pub fn conditional_delete(
+        mut self,
+        value: impl Into<crate::ConditionalDeleteStatusCode>,
+    ) -> Self {
+        self.inner.conditional_delete = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.referencePolicy` 0..*: literal | logical | resolves | enforced | local
+    pub fn reference_policy(
+        mut self,
+        items: impl IntoIterator<Item = crate::ReferenceHandlingPolicyCode>,
+    ) -> Self {
+        self.inner.reference_policy = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchInclude` 0..*: _include values supported by the server
+    pub fn search_include(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.search_include = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchRevInclude` 0..*: _revinclude values supported by the server
+    pub fn search_rev_include(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.search_rev_include = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchParam` 0..*: Search parameters supported by implementation
+    pub fn search_param(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::CapabilityStatementRestResourceSearchParam,
+        >,
+    ) -> Self {
+        self.inner.search_param = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.operation` 0..*: Definition of a resource operation
+    pub fn operation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CapabilityStatementRestResourceOperation>,
+    ) -> Self {
+        self.inner.operation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestResource
+    where
+        P0: CapabilityStatementRestResourceTypeGiven,
+    {
+        self.inner
+    }
+}
 /// What operations are supported?
 ///
 /// Backbone element `CapabilityStatement.rest.resource.interaction` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -1703,6 +2796,78 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceInteraction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.interaction.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.interaction.code` is not set"
+)]
+pub trait CapabilityStatementRestResourceInteractionCodeGiven {}
+impl CapabilityStatementRestResourceInteractionCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRestResourceInteraction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestResourceInteractionBuilder<P0> {
+    inner: CapabilityStatementRestResourceInteraction,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementRestResourceInteraction {
+    /// A builder of `CapabilityStatement.rest.resource.interaction`.
+    pub fn builder() -> CapabilityStatementRestResourceInteractionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementRestResourceInteraction as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestResourceInteractionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementRestResourceInteractionBuilder<P0> {
+    /// `CapabilityStatement.rest.resource.interaction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.interaction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.interaction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.interaction.code` 1..1: read | vread | update | patch | delete | history-instance | history-type | create | search-type
+    pub fn code(
+        mut self,
+        value: impl Into<crate::TypeRestfulInteractionCode>,
+    ) -> CapabilityStatementRestResourceInteractionBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        CapabilityStatementRestResourceInteractionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.interaction.documentation` 0..1: Anything special about operation behavior
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestResourceInteraction
+    where
+        P0: CapabilityStatementRestResourceInteractionCodeGiven,
+    {
+        self.inner
     }
 }
 /// Definition of a resource operation
@@ -1808,6 +2973,98 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceOperation {
         w.primitive_field("name", &self.name);
         w.primitive_field("definition", &self.definition);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.operation.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.operation.name` is not set"
+)]
+pub trait CapabilityStatementRestResourceOperationNameGiven {}
+impl CapabilityStatementRestResourceOperationNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.operation.definition` is required (1..1) by FHIR 4.0.1: set it with `.definition(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.operation.definition` is not set"
+)]
+pub trait CapabilityStatementRestResourceOperationDefinitionGiven {}
+impl CapabilityStatementRestResourceOperationDefinitionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRestResourceOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestResourceOperationBuilder<P0, P1> {
+    inner: CapabilityStatementRestResourceOperation,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CapabilityStatementRestResourceOperation {
+    /// A builder of `CapabilityStatement.rest.resource.operation`.
+    pub fn builder() -> CapabilityStatementRestResourceOperationBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementRestResourceOperation as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestResourceOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CapabilityStatementRestResourceOperationBuilder<P0, P1> {
+    /// `CapabilityStatement.rest.resource.operation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.operation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.operation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.operation.name` 1..1: Name by which the operation/query is invoked
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CapabilityStatementRestResourceOperationBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        CapabilityStatementRestResourceOperationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.operation.definition` 1..1: The defined operation/query
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> CapabilityStatementRestResourceOperationBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.definition = value.into();
+        CapabilityStatementRestResourceOperationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.operation.documentation` 0..1: Specific details about operation behavior
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestResourceOperation
+    where
+        P0: CapabilityStatementRestResourceOperationNameGiven,
+        P1: CapabilityStatementRestResourceOperationDefinitionGiven,
+    {
+        self.inner
     }
 }
 /// Search parameters supported by implementation
@@ -1931,6 +3188,103 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceSearchParam {
         w.primitive_field("documentation", &self.documentation);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.searchParam.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.searchParam.name` is not set"
+)]
+pub trait CapabilityStatementRestResourceSearchParamNameGiven {}
+impl CapabilityStatementRestResourceSearchParamNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.rest.resource.searchParam.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`CapabilityStatement.rest.resource.searchParam.type` is not set"
+)]
+pub trait CapabilityStatementRestResourceSearchParamTypeGiven {}
+impl CapabilityStatementRestResourceSearchParamTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementRestResourceSearchParam`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestResourceSearchParamBuilder<P0, P1> {
+    inner: CapabilityStatementRestResourceSearchParam,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CapabilityStatementRestResourceSearchParam {
+    /// A builder of `CapabilityStatement.rest.resource.searchParam`.
+    pub fn builder() -> CapabilityStatementRestResourceSearchParamBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CapabilityStatementRestResourceSearchParam as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestResourceSearchParamBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CapabilityStatementRestResourceSearchParamBuilder<P0, P1> {
+    /// `CapabilityStatement.rest.resource.searchParam.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.name` 1..1: Name of search parameter
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CapabilityStatementRestResourceSearchParamBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        CapabilityStatementRestResourceSearchParamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.definition` 0..1: Source of definition for parameter
+    pub fn definition(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.type` 1..1: number | date | string | token | reference | composite | quantity | uri | special
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::SearchParamTypeCode>,
+    ) -> CapabilityStatementRestResourceSearchParamBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        CapabilityStatementRestResourceSearchParamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.rest.resource.searchParam.documentation` 0..1: Server-specific usage
+    pub fn documentation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestResourceSearchParam
+    where
+        P0: CapabilityStatementRestResourceSearchParamNameGiven,
+        P1: CapabilityStatementRestResourceSearchParamTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Information about security of implementation
 ///
 /// Backbone element `CapabilityStatement.rest.security` of `http://hl7.org/fhir/StructureDefinition/CapabilityStatement|4.0.1`
@@ -2029,6 +3383,68 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestSecurity {
         w.primitive_field("cors", &self.cors);
         w.object_field("service", &self.service);
         w.primitive_field("description", &self.description);
+    }
+}
+/// Builds a `CapabilityStatementRestSecurity`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementRestSecurityBuilder {
+    inner: CapabilityStatementRestSecurity,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CapabilityStatementRestSecurity {
+    /// A builder of `CapabilityStatement.rest.security`.
+    pub fn builder() -> CapabilityStatementRestSecurityBuilder {
+        let inner = <CapabilityStatementRestSecurity as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementRestSecurityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CapabilityStatementRestSecurityBuilder {
+    /// `CapabilityStatement.rest.security.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.security.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.security.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.security.cors` 0..1: Adds CORS Headers (`http://enable-cors.org/`)
+    pub fn cors(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.cors = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.rest.security.service` 0..*: OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
+    pub fn service(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.rest.security.description` 0..1: General description of how security works
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementRestSecurity {
+        self.inner
     }
 }
 /// Software that is covered by this capability statement
@@ -2134,5 +3550,80 @@ impl ::fhirgen_runtime::Object for CapabilityStatementSoftware {
         w.primitive_field("name", &self.name);
         w.primitive_field("version", &self.version);
         w.primitive_field("releaseDate", &self.release_date);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CapabilityStatement.software.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`CapabilityStatement.software.name` is not set"
+)]
+pub trait CapabilityStatementSoftwareNameGiven {}
+impl CapabilityStatementSoftwareNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CapabilityStatementSoftware`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CapabilityStatementSoftwareBuilder<P0> {
+    inner: CapabilityStatementSoftware,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CapabilityStatementSoftware {
+    /// A builder of `CapabilityStatement.software`.
+    pub fn builder() -> CapabilityStatementSoftwareBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CapabilityStatementSoftware as ::fhirgen_runtime::Empty>::empty();
+        CapabilityStatementSoftwareBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CapabilityStatementSoftwareBuilder<P0> {
+    /// `CapabilityStatement.software.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.software.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.software.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CapabilityStatement.software.name` 1..1: A name the software is known by
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CapabilityStatementSoftwareBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        CapabilityStatementSoftwareBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CapabilityStatement.software.version` 0..1: Version covered by this statement
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `CapabilityStatement.software.releaseDate` 0..1: Date this version was released
+    pub fn release_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.release_date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CapabilityStatementSoftware
+    where
+        P0: CapabilityStatementSoftwareNameGiven,
+    {
+        self.inner
     }
 }

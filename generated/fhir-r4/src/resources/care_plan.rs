@@ -426,6 +426,262 @@ impl CarePlan {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CarePlan.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CarePlan.status` is not set"
+)]
+pub trait CarePlanStatusGiven {}
+impl CarePlanStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CarePlan.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`CarePlan.intent` is not set"
+)]
+pub trait CarePlanIntentGiven {}
+impl CarePlanIntentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CarePlan`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CarePlanBuilder<P0, P1> {
+    inner: CarePlan,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CarePlan {
+    /// A builder of `CarePlan`.
+    pub fn builder() -> CarePlanBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <CarePlan as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        CarePlanBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CarePlanBuilder<P0, P1> {
+    /// `CarePlan.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CarePlan.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CarePlan.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CarePlan.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CarePlan.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CarePlan.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.identifier` 0..*: External Ids for this plan
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.basedOn` 0..*: Fulfills CarePlan
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.replaces` 0..*: CarePlan replaced by this CarePlan
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.partOf` 0..*: Part of referenced CarePlan
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::RequestStatusCode>,
+    ) -> CarePlanBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        CarePlanBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CarePlan.intent` 1..1: proposal | plan | order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::CarePlanIntentCode>,
+    ) -> CarePlanBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.intent = value.into();
+        CarePlanBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CarePlan.category` 0..*: Type of plan
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.title` 0..1: Human-friendly name for the care plan
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `CarePlan.description` 0..1: Summary of nature of plan
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CarePlan.subject` 1..1: Who the care plan is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `CarePlan.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `CarePlan.period` 0..1: Time period plan covers
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `CarePlan.created` 0..1: Date record was first recorded
+    pub fn created(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `CarePlan.author` 0..1: Who is the designated responsible party
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `CarePlan.contributor` 0..*: Who provided the content of the care plan
+    pub fn contributor(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.contributor = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.careTeam` 0..*: Who's involved in plan?
+    pub fn care_team(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.care_team = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.addresses` 0..*: Health issues this plan addresses
+    pub fn addresses(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.addresses = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.supportingInfo` 0..*: Information considered as part of plan
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.goal` 0..*: Desired outcome of plan
+    pub fn goal(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.goal = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity` 0..*: Action to occur as part of plan
+    pub fn activity(
+        mut self,
+        items: impl IntoIterator<Item = crate::CarePlanActivity>,
+    ) -> Self {
+        self.inner.activity = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.note` 0..*: Comments about the plan
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CarePlan
+    where
+        P0: CarePlanStatusGiven,
+        P1: CarePlanIntentGiven,
+    {
+        self.inner
+    }
+}
 /// Action to occur as part of plan
 ///
 /// Backbone element `CarePlan.activity` of `http://hl7.org/fhir/StructureDefinition/CarePlan|4.0.1`
@@ -534,6 +790,84 @@ impl ::fhirgen_runtime::Object for CarePlanActivity {
         w.object_field("progress", &self.progress);
         w.object_field("reference", &self.reference);
         w.object_field("detail", &self.detail);
+    }
+}
+/// Builds a `CarePlanActivity`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CarePlanActivityBuilder {
+    inner: CarePlanActivity,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CarePlanActivity {
+    /// A builder of `CarePlan.activity`.
+    pub fn builder() -> CarePlanActivityBuilder {
+        let inner = <CarePlanActivity as ::fhirgen_runtime::Empty>::empty();
+        CarePlanActivityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CarePlanActivityBuilder {
+    /// `CarePlan.activity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.outcomeCodeableConcept` 0..*: Results of the activity
+    pub fn outcome_codeable_concept(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.outcome_codeable_concept = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.outcomeReference` 0..*: Appointment, Encounter, Procedure, etc.
+    pub fn outcome_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.outcome_reference = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.progress` 0..*: Comments about the activity status/progress
+    pub fn progress(
+        mut self,
+        items: impl IntoIterator<Item = crate::Annotation>,
+    ) -> Self {
+        self.inner.progress = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.reference` 0..1: Activity details defined in specific resource
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail` 0..1: In-line definition of activity
+    pub fn detail(mut self, value: impl Into<crate::CarePlanActivityDetail>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CarePlanActivity {
+        self.inner
     }
 }
 /// In-line definition of activity
@@ -825,6 +1159,172 @@ impl ::fhirgen_runtime::Object for CarePlanActivityDetail {
             &self.instantiates_uri,
         )?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CarePlan.activity.detail.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CarePlan.activity.detail.status` is not set"
+)]
+pub trait CarePlanActivityDetailStatusGiven {}
+impl CarePlanActivityDetailStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CarePlanActivityDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CarePlanActivityDetailBuilder<P0> {
+    inner: CarePlanActivityDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CarePlanActivityDetail {
+    /// A builder of `CarePlan.activity.detail`.
+    pub fn builder() -> CarePlanActivityDetailBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CarePlanActivityDetail as ::fhirgen_runtime::Empty>::empty();
+        CarePlanActivityDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CarePlanActivityDetailBuilder<P0> {
+    /// `CarePlan.activity.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.kind` 0..1: Appointment | CommunicationRequest | DeviceRequest | MedicationRequest | NutritionOrder | Task | ServiceRequest | VisionPrescription
+    pub fn kind(mut self, value: impl Into<crate::CarePlanActivityKindCode>) -> Self {
+        self.inner.kind = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.code` 0..1: Detail type of activity
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.reasonCode` 0..*: Why activity should be done or why activity was prohibited
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.reasonReference` 0..*: Why activity is needed
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.goal` 0..*: Goals this activity relates to
+    pub fn goal(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.goal = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.status` 1..1: not-started | scheduled | in-progress | on-hold | completed | cancelled | stopped | unknown | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::CarePlanActivityStatusCode>,
+    ) -> CarePlanActivityDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        CarePlanActivityDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CarePlan.activity.detail.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.doNotPerform` 0..1: If true, activity is prohibiting action
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.scheduled[x]` 0..1: When activity is to occur
+    pub fn scheduled(
+        mut self,
+        value: impl Into<crate::CarePlanActivityDetailScheduled>,
+    ) -> Self {
+        self.inner.scheduled = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.location` 0..1: Where it should happen
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.performer` 0..*: Who will be responsible?
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `CarePlan.activity.detail.product[x]` 0..1: What is to be administered/supplied
+    pub fn product(
+        mut self,
+        value: impl Into<crate::CarePlanActivityDetailProduct>,
+    ) -> Self {
+        self.inner.product = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.dailyAmount` 0..1: How to consume/day?
+    pub fn daily_amount(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.daily_amount = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.quantity` 0..1: How much to administer/supply/consume
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `CarePlan.activity.detail.description` 0..1: Extra info describing activity to perform
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CarePlanActivityDetail
+    where
+        P0: CarePlanActivityDetailStatusGiven,
+    {
+        self.inner
     }
 }
 /// The types `CarePlan.activity.detail.product[x]` may have.

@@ -286,6 +286,164 @@ impl CareTeam {
         writer.into_bytes()
     }
 }
+/// Builds a `CareTeam`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CareTeamBuilder {
+    inner: CareTeam,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CareTeam {
+    /// A builder of `CareTeam`.
+    pub fn builder() -> CareTeamBuilder {
+        let inner = <CareTeam as ::fhirgen_runtime::Empty>::empty();
+        CareTeamBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CareTeamBuilder {
+    /// `CareTeam.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CareTeam.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CareTeam.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CareTeam.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CareTeam.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CareTeam.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.identifier` 0..*: External Ids for this team
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.status` 0..1: proposed | active | suspended | inactive | entered-in-error
+    pub fn status(mut self, value: impl Into<crate::CareTeamStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `CareTeam.category` 0..*: Type of team
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.name` 0..1: Name of the team, such as crisis assessment team
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `CareTeam.subject` 0..1: Who care team is for
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `CareTeam.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `CareTeam.period` 0..1: Time period team covers
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `CareTeam.participant` 0..*: Members of the team
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::CareTeamParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.reasonCode` 0..*: Why the care team exists
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.reasonReference` 0..*: Why the care team exists
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.managingOrganization` 0..*: Organization responsible for the care team
+    pub fn managing_organization(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.managing_organization = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.telecom` 0..*: A contact detail for the care team (that applies to all members)
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.note` 0..*: Comments made about the CareTeam
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CareTeam {
+        self.inner
+    }
+}
 /// Members of the team
 ///
 /// Backbone element `CareTeam.participant` of `http://hl7.org/fhir/StructureDefinition/CareTeam|4.0.1`
@@ -384,5 +542,72 @@ impl ::fhirgen_runtime::Object for CareTeamParticipant {
         w.object_field("member", &self.member);
         w.object_field("onBehalfOf", &self.on_behalf_of);
         w.object_field("period", &self.period);
+    }
+}
+/// Builds a `CareTeamParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CareTeamParticipantBuilder {
+    inner: CareTeamParticipant,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CareTeamParticipant {
+    /// A builder of `CareTeam.participant`.
+    pub fn builder() -> CareTeamParticipantBuilder {
+        let inner = <CareTeamParticipant as ::fhirgen_runtime::Empty>::empty();
+        CareTeamParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CareTeamParticipantBuilder {
+    /// `CareTeam.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CareTeam.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.participant.role` 0..*: Type of involvement
+    pub fn role(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.role = items.into_iter().collect();
+        self
+    }
+    /// `CareTeam.participant.member` 0..1: Who is involved
+    pub fn member(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.member = Some(value.into());
+        self
+    }
+    /// `CareTeam.participant.onBehalfOf` 0..1: Organization of the practitioner
+    pub fn on_behalf_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
+        self
+    }
+    /// `CareTeam.participant.period` 0..1: Time period of participant
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CareTeamParticipant {
+        self.inner
     }
 }

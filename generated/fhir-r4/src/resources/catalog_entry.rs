@@ -297,6 +297,180 @@ impl CatalogEntry {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CatalogEntry.orderable` is required (1..1) by FHIR 4.0.1: set it with `.orderable(...)` before `.build()`",
+    label = "`CatalogEntry.orderable` is not set"
+)]
+pub trait CatalogEntryOrderableGiven {}
+impl CatalogEntryOrderableGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CatalogEntry`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CatalogEntryBuilder<P0> {
+    inner: CatalogEntry,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CatalogEntry {
+    /// A builder of `CatalogEntry`.
+    pub fn builder() -> CatalogEntryBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <CatalogEntry as ::fhirgen_runtime::Empty>::empty();
+        inner.referenced_item = crate::Reference::builder().build();
+        CatalogEntryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CatalogEntryBuilder<P0> {
+    /// `CatalogEntry.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.identifier` 0..*: Unique identifier of the catalog item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.type` 0..1: The type of item - medication, device, service, protocol or other
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.orderable` 1..1: Whether the entry represents an orderable item
+    pub fn orderable(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> CatalogEntryBuilder<::fhirgen_runtime::Set> {
+        self.inner.orderable = value.into();
+        CatalogEntryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CatalogEntry.referencedItem` 1..1: The item that is being defined
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn referenced_item(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.referenced_item = value.into();
+        self
+    }
+    /// `CatalogEntry.additionalIdentifier` 0..*: Any additional identifier(s) for the catalog item, in the same granularity or concept
+    pub fn additional_identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.additional_identifier = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.classification` 0..*: Classification (category or class) of the item entry
+    pub fn classification(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.classification = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.status` 0..1: draft | active | retired | unknown
+    pub fn status(mut self, value: impl Into<crate::PublicationStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.validityPeriod` 0..1: The time period in which this catalog entry is expected to be active
+    pub fn validity_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.validity_period = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.validTo` 0..1: The date until which this catalog entry is expected to be active
+    pub fn valid_to(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.valid_to = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.lastUpdated` 0..1: When was this catalog last updated
+    pub fn last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.last_updated = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.additionalCharacteristic` 0..*: Additional characteristics of the catalog entry
+    pub fn additional_characteristic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.additional_characteristic = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.additionalClassification` 0..*: Additional classification of the catalog entry
+    pub fn additional_classification(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.additional_classification = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.relatedEntry` 0..*: An item that this catalog entry is related to
+    pub fn related_entry(
+        mut self,
+        items: impl IntoIterator<Item = crate::CatalogEntryRelatedEntry>,
+    ) -> Self {
+        self.inner.related_entry = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CatalogEntry
+    where
+        P0: CatalogEntryOrderableGiven,
+    {
+        self.inner
+    }
+}
 /// An item that this catalog entry is related to
 ///
 /// Backbone element `CatalogEntry.relatedEntry` of `http://hl7.org/fhir/StructureDefinition/CatalogEntry|4.0.1`
@@ -381,5 +555,78 @@ impl ::fhirgen_runtime::Object for CatalogEntryRelatedEntry {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("relationtype", &self.relationtype);
         w.object_field("item", &self.item);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CatalogEntry.relatedEntry.relationtype` is required (1..1) by FHIR 4.0.1: set it with `.relationtype(...)` before `.build()`",
+    label = "`CatalogEntry.relatedEntry.relationtype` is not set"
+)]
+pub trait CatalogEntryRelatedEntryRelationtypeGiven {}
+impl CatalogEntryRelatedEntryRelationtypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CatalogEntryRelatedEntry`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CatalogEntryRelatedEntryBuilder<P0> {
+    inner: CatalogEntryRelatedEntry,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CatalogEntryRelatedEntry {
+    /// A builder of `CatalogEntry.relatedEntry`.
+    pub fn builder() -> CatalogEntryRelatedEntryBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <CatalogEntryRelatedEntry as ::fhirgen_runtime::Empty>::empty();
+        inner.item = crate::Reference::builder().build();
+        CatalogEntryRelatedEntryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CatalogEntryRelatedEntryBuilder<P0> {
+    /// `CatalogEntry.relatedEntry.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CatalogEntry.relatedEntry.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.relatedEntry.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CatalogEntry.relatedEntry.relationtype` 1..1: triggers | is-replaced-by
+    pub fn relationtype(
+        mut self,
+        value: impl Into<crate::CatalogEntryRelationTypeCode>,
+    ) -> CatalogEntryRelatedEntryBuilder<::fhirgen_runtime::Set> {
+        self.inner.relationtype = value.into();
+        CatalogEntryRelatedEntryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CatalogEntry.relatedEntry.item` 1..1: The reference to the related item
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn item(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.item = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CatalogEntryRelatedEntry
+    where
+        P0: CatalogEntryRelatedEntryRelationtypeGiven,
+    {
+        self.inner
     }
 }

@@ -471,6 +471,257 @@ impl ChargeItem {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ChargeItem.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ChargeItem.status` is not set"
+)]
+pub trait ChargeItemStatusGiven {}
+impl ChargeItemStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ChargeItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemBuilder<P0> {
+    inner: ChargeItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ChargeItem {
+    /// A builder of `ChargeItem`.
+    pub fn builder() -> ChargeItemBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ChargeItem as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        inner.subject = crate::Reference::builder().build();
+        ChargeItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ChargeItemBuilder<P0> {
+    /// `ChargeItem.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItem.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ChargeItem.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ChargeItem.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ChargeItem.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ChargeItem.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.identifier` 0..*: Business Identifier for item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.definitionUri` 0..*: Defining information about the code of this charge item
+    pub fn definition_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.definition_uri = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.definitionCanonical` 0..*: Resource defining the code of this ChargeItem
+    pub fn definition_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.definition_canonical = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.status` 1..1: planned | billable | not-billable | aborted | billed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ChargeItemStatusCode>,
+    ) -> ChargeItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ChargeItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ChargeItem.partOf` 0..*: Part of referenced ChargeItem
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.code` 1..1: A code that identifies the charge, like a billing code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `ChargeItem.subject` 1..1: Individual service was done for/to
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `ChargeItem.context` 0..1: Encounter / Episode associated with event
+    pub fn context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `ChargeItem.occurrence[x]` 0..1: When the charged service was applied
+    pub fn occurrence(mut self, value: impl Into<crate::ChargeItemOccurrence>) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `ChargeItem.performer` 0..*: Who performed charged service
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ChargeItemPerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.performingOrganization` 0..1: Organization providing the charged service
+    pub fn performing_organization(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.performing_organization = Some(value.into());
+        self
+    }
+    /// `ChargeItem.requestingOrganization` 0..1: Organization requesting the charged service
+    pub fn requesting_organization(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.requesting_organization = Some(value.into());
+        self
+    }
+    /// `ChargeItem.costCenter` 0..1: Organization that has ownership of the (potential, future) revenue
+    pub fn cost_center(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.cost_center = Some(value.into());
+        self
+    }
+    /// `ChargeItem.quantity` 0..1: Quantity of which the charge item has been serviced
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ChargeItem.bodysite` 0..*: Anatomical location, if relevant
+    pub fn bodysite(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.bodysite = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.factorOverride` 0..1: Factor overriding the associated rules
+    pub fn factor_override(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor_override = Some(value.into());
+        self
+    }
+    /// `ChargeItem.priceOverride` 0..1: Price overriding the associated rules
+    pub fn price_override(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.price_override = Some(value.into());
+        self
+    }
+    /// `ChargeItem.overrideReason` 0..1: Reason for overriding the list price/factor
+    pub fn override_reason(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.override_reason = Some(value.into());
+        self
+    }
+    /// `ChargeItem.enterer` 0..1: Individual who was entering
+    pub fn enterer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.enterer = Some(value.into());
+        self
+    }
+    /// `ChargeItem.enteredDate` 0..1: Date the charge item was entered
+    pub fn entered_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.entered_date = Some(value.into());
+        self
+    }
+    /// `ChargeItem.reason` 0..*: Why was the charged  service rendered?
+    pub fn reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.service` 0..*: Which rendered service is being charged?
+    pub fn service(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.service = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.product[x]` 0..1: Product charged
+    pub fn product(mut self, value: impl Into<crate::ChargeItemProduct>) -> Self {
+        self.inner.product = Some(value.into());
+        self
+    }
+    /// `ChargeItem.account` 0..*: Account to place this charge
+    pub fn account(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.account = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.note` 0..*: Comments made about the ChargeItem
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.supportingInformation` 0..*: Further information supporting this charge
+    pub fn supporting_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItem
+    where
+        P0: ChargeItemStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Who performed charged service
 ///
 /// Backbone element `ChargeItem.performer` of `http://hl7.org/fhir/StructureDefinition/ChargeItem|4.0.1`
@@ -549,6 +800,63 @@ impl ::fhirgen_runtime::Object for ChargeItemPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `ChargeItemPerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemPerformerBuilder {
+    inner: ChargeItemPerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ChargeItemPerformer {
+    /// A builder of `ChargeItem.performer`.
+    pub fn builder() -> ChargeItemPerformerBuilder {
+        let mut inner = <ChargeItemPerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        ChargeItemPerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ChargeItemPerformerBuilder {
+    /// `ChargeItem.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItem.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItem.performer.function` 0..1: What type of performance was done
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `ChargeItem.performer.actor` 1..1: Individual who was performing
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItemPerformer {
+        self.inner
     }
 }
 /// The types `ChargeItem.occurrence[x]` may have.

@@ -446,6 +446,253 @@ impl ChargeItemDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ChargeItemDefinition.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`ChargeItemDefinition.url` is not set"
+)]
+pub trait ChargeItemDefinitionUrlGiven {}
+impl ChargeItemDefinitionUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ChargeItemDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ChargeItemDefinition.status` is not set"
+)]
+pub trait ChargeItemDefinitionStatusGiven {}
+impl ChargeItemDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ChargeItemDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemDefinitionBuilder<P0, P1> {
+    inner: ChargeItemDefinition,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ChargeItemDefinition {
+    /// A builder of `ChargeItemDefinition`.
+    pub fn builder() -> ChargeItemDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ChargeItemDefinition as ::fhirgen_runtime::Empty>::empty();
+        ChargeItemDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ChargeItemDefinitionBuilder<P0, P1> {
+    /// `ChargeItemDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.url` 1..1: Canonical identifier for this charge item definition, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> ChargeItemDefinitionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.url = value.into();
+        ChargeItemDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ChargeItemDefinition.identifier` 0..*: Additional identifier for the charge item definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.version` 0..1: Business version of the charge item definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.title` 0..1: Name for this charge item definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.derivedFromUri` 0..*: Underlying externally-defined charge item definition
+    pub fn derived_from_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.derived_from_uri = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.partOf` 0..*: A larger definition of which this particular definition is a component or step
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.replaces` 0..*: Completed or terminated request(s) whose function is taken by this new request
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ChargeItemDefinitionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ChargeItemDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ChargeItemDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.description` 0..1: Natural language description of the charge item definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.jurisdiction` 0..*: Intended jurisdiction for charge item definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.approvalDate` 0..1: When the charge item definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.lastReviewDate` 0..1: When the charge item definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.effectivePeriod` 0..1: When the charge item definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.code` 0..1: Billing codes or product types this definition applies to
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.instance` 0..*: Instances this definition applies to
+    pub fn instance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.instance = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.applicability` 0..*: Whether or not the billing code is applicable
+    pub fn applicability(
+        mut self,
+        items: impl IntoIterator<Item = crate::ChargeItemDefinitionApplicability>,
+    ) -> Self {
+        self.inner.applicability = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup` 0..*: Group of properties which are applicable under the same conditions
+    pub fn property_group(
+        mut self,
+        items: impl IntoIterator<Item = crate::ChargeItemDefinitionPropertyGroup>,
+    ) -> Self {
+        self.inner.property_group = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItemDefinition
+    where
+        P0: ChargeItemDefinitionUrlGiven,
+        P1: ChargeItemDefinitionStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Whether or not the billing code is applicable
 ///
 /// Backbone element `ChargeItemDefinition.applicability` of `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
@@ -548,6 +795,65 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionApplicability {
         w.primitive_field("expression", &self.expression);
     }
 }
+/// Builds a `ChargeItemDefinitionApplicability`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemDefinitionApplicabilityBuilder {
+    inner: ChargeItemDefinitionApplicability,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ChargeItemDefinitionApplicability {
+    /// A builder of `ChargeItemDefinition.applicability`.
+    pub fn builder() -> ChargeItemDefinitionApplicabilityBuilder {
+        let inner = <ChargeItemDefinitionApplicability as ::fhirgen_runtime::Empty>::empty();
+        ChargeItemDefinitionApplicabilityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ChargeItemDefinitionApplicabilityBuilder {
+    /// `ChargeItemDefinition.applicability.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.applicability.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.applicability.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.applicability.description` 0..1: Natural language description of the condition
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.applicability.language` 0..1: Language of the expression
+    pub fn language(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.applicability.expression` 0..1: Boolean-valued expression
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItemDefinitionApplicability {
+        self.inner
+    }
+}
 /// Group of properties which are applicable under the same conditions
 ///
 /// Backbone element `ChargeItemDefinition.propertyGroup` of `http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition|4.0.1`
@@ -628,6 +934,68 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionPropertyGroup {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("applicability", &self.applicability);
         w.object_field("priceComponent", &self.price_component);
+    }
+}
+/// Builds a `ChargeItemDefinitionPropertyGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemDefinitionPropertyGroupBuilder {
+    inner: ChargeItemDefinitionPropertyGroup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ChargeItemDefinitionPropertyGroup {
+    /// A builder of `ChargeItemDefinition.propertyGroup`.
+    pub fn builder() -> ChargeItemDefinitionPropertyGroupBuilder {
+        let inner = <ChargeItemDefinitionPropertyGroup as ::fhirgen_runtime::Empty>::empty();
+        ChargeItemDefinitionPropertyGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ChargeItemDefinitionPropertyGroupBuilder {
+    /// `ChargeItemDefinition.propertyGroup.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.applicability` 0..*: Conditions under which the priceComponent is applicable
+    pub fn applicability(
+        mut self,
+        items: impl IntoIterator<Item = crate::ChargeItemDefinitionApplicability>,
+    ) -> Self {
+        self.inner.applicability = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent` 0..*: Components of total line item price
+    pub fn price_component(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::ChargeItemDefinitionPropertyGroupPriceComponent,
+        >,
+    ) -> Self {
+        self.inner.price_component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItemDefinitionPropertyGroup {
+        self.inner
     }
 }
 /// Components of total line item price
@@ -738,5 +1106,88 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionPropertyGroupPriceCompone
         w.object_field("code", &self.code);
         w.primitive_field("factor", &self.factor);
         w.object_field("amount", &self.amount);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ChargeItemDefinition.propertyGroup.priceComponent.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ChargeItemDefinition.propertyGroup.priceComponent.type` is not set"
+)]
+pub trait ChargeItemDefinitionPropertyGroupPriceComponentTypeGiven {}
+impl ChargeItemDefinitionPropertyGroupPriceComponentTypeGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `ChargeItemDefinitionPropertyGroupPriceComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ChargeItemDefinitionPropertyGroupPriceComponentBuilder<P0> {
+    inner: ChargeItemDefinitionPropertyGroupPriceComponent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ChargeItemDefinitionPropertyGroupPriceComponent {
+    /// A builder of `ChargeItemDefinition.propertyGroup.priceComponent`.
+    pub fn builder() -> ChargeItemDefinitionPropertyGroupPriceComponentBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ChargeItemDefinitionPropertyGroupPriceComponent as ::fhirgen_runtime::Empty>::empty();
+        ChargeItemDefinitionPropertyGroupPriceComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ChargeItemDefinitionPropertyGroupPriceComponentBuilder<P0> {
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.type` 1..1: base | surcharge | deduction | discount | tax | informational
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::InvoicePriceComponentTypeCode>,
+    ) -> ChargeItemDefinitionPropertyGroupPriceComponentBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        ChargeItemDefinitionPropertyGroupPriceComponentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.code` 0..1: Code identifying the specific component
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.factor` 0..1: Factor used for calculating this component
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ChargeItemDefinition.propertyGroup.priceComponent.amount` 0..1: Monetary amount associated with this component
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ChargeItemDefinitionPropertyGroupPriceComponent
+    where
+        P0: ChargeItemDefinitionPropertyGroupPriceComponentTypeGiven,
+    {
+        self.inner
     }
 }

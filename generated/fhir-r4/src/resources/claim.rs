@@ -443,6 +443,306 @@ impl Claim {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Claim.status` is not set"
+)]
+pub trait ClaimStatusGiven {}
+impl ClaimStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`Claim.use` is not set"
+)]
+pub trait ClaimUseGiven {}
+impl ClaimUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`Claim.created` is not set"
+)]
+pub trait ClaimCreatedGiven {}
+impl ClaimCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.insurance` is required (1..*) by FHIR 4.0.1: set it with `.insurance(...)` before `.build()`",
+    label = "`Claim.insurance` is not set"
+)]
+pub trait ClaimInsuranceGiven {}
+impl ClaimInsuranceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Claim`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimBuilder<P0, P1, P2, P3> {
+    inner: Claim,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl Claim {
+    /// A builder of `Claim`.
+    pub fn builder() -> ClaimBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <Claim as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.patient = crate::Reference::builder().build();
+        inner.provider = crate::Reference::builder().build();
+        inner.priority = crate::CodeableConcept::builder().build();
+        ClaimBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> ClaimBuilder<P0, P1, P2, P3> {
+    /// `Claim.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Claim.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Claim.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Claim.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Claim.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Claim.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.identifier` 0..*: Business Identifier for claim
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Claim.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> ClaimBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        ClaimBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.type` 1..1: Category or discipline
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Claim.subType` 0..1: More granular claim type
+    pub fn sub_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sub_type = Some(value.into());
+        self
+    }
+    /// `Claim.use` 1..1: claim | preauthorization | predetermination
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::UseCode>,
+    ) -> ClaimBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.use_ = value.into();
+        ClaimBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.patient` 1..1: The recipient of the products and services
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `Claim.billablePeriod` 0..1: Relevant time frame for the claim
+    pub fn billable_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.billable_period = Some(value.into());
+        self
+    }
+    /// `Claim.created` 1..1: Resource creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ClaimBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.created = value.into();
+        ClaimBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.enterer` 0..1: Author of the claim
+    pub fn enterer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.enterer = Some(value.into());
+        self
+    }
+    /// `Claim.insurer` 0..1: Target
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = Some(value.into());
+        self
+    }
+    /// `Claim.provider` 1..1: Party responsible for the claim
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = value.into();
+        self
+    }
+    /// `Claim.priority` 1..1: Desired processing ugency
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = value.into();
+        self
+    }
+    /// `Claim.fundsReserve` 0..1: For whom to reserve funds
+    pub fn funds_reserve(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.funds_reserve = Some(value.into());
+        self
+    }
+    /// `Claim.related` 0..*: Prior or corollary claims
+    pub fn related(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimRelated>,
+    ) -> Self {
+        self.inner.related = items.into_iter().collect();
+        self
+    }
+    /// `Claim.prescription` 0..1: Prescription authorizing services and products
+    pub fn prescription(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.prescription = Some(value.into());
+        self
+    }
+    /// `Claim.originalPrescription` 0..1: Original prescription if superseded by fulfiller
+    pub fn original_prescription(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.original_prescription = Some(value.into());
+        self
+    }
+    /// `Claim.payee` 0..1: Recipient of benefits payable
+    pub fn payee(mut self, value: impl Into<crate::ClaimPayee>) -> Self {
+        self.inner.payee = Some(value.into());
+        self
+    }
+    /// `Claim.referral` 0..1: Treatment referral
+    pub fn referral(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.referral = Some(value.into());
+        self
+    }
+    /// `Claim.facility` 0..1: Servicing facility
+    pub fn facility(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.facility = Some(value.into());
+        self
+    }
+    /// `Claim.careTeam` 0..*: Members of the care team
+    pub fn care_team(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimCareTeam>,
+    ) -> Self {
+        self.inner.care_team = items.into_iter().collect();
+        self
+    }
+    /// `Claim.supportingInfo` 0..*: Supporting information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimSupportingInfo>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `Claim.diagnosis` 0..*: Pertinent diagnosis information
+    pub fn diagnosis(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// `Claim.procedure` 0..*: Clinical procedures performed
+    pub fn procedure(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimProcedure>,
+    ) -> Self {
+        self.inner.procedure = items.into_iter().collect();
+        self
+    }
+    /// `Claim.insurance` 1..*: Patient insurance information
+    pub fn insurance(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ClaimInsurance>>,
+    ) -> ClaimBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.insurance = value.into();
+        ClaimBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.accident` 0..1: Details of the event
+    pub fn accident(mut self, value: impl Into<crate::ClaimAccident>) -> Self {
+        self.inner.accident = Some(value.into());
+        self
+    }
+    /// `Claim.item` 0..*: Product or service provided
+    pub fn item(mut self, items: impl IntoIterator<Item = crate::ClaimItem>) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// `Claim.total` 0..1: Total claim cost
+    pub fn total(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.total = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Claim
+    where
+        P0: ClaimStatusGiven,
+        P1: ClaimUseGiven,
+        P2: ClaimCreatedGiven,
+        P3: ClaimInsuranceGiven,
+    {
+        self.inner
+    }
+}
 /// Details of the event
 ///
 /// Backbone element `Claim.accident` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
@@ -541,6 +841,81 @@ impl ::fhirgen_runtime::Object for ClaimAccident {
         w.primitive_field("date", &self.date);
         w.object_field("type", &self.type_);
         w.choice_field(&self.location);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.accident.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`Claim.accident.date` is not set"
+)]
+pub trait ClaimAccidentDateGiven {}
+impl ClaimAccidentDateGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimAccident`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimAccidentBuilder<P0> {
+    inner: ClaimAccident,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimAccident {
+    /// A builder of `Claim.accident`.
+    pub fn builder() -> ClaimAccidentBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ClaimAccident as ::fhirgen_runtime::Empty>::empty();
+        ClaimAccidentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimAccidentBuilder<P0> {
+    /// `Claim.accident.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.accident.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.accident.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.accident.date` 1..1: When the incident occurred
+    pub fn date(
+        mut self,
+        value: impl Into<crate::Date>,
+    ) -> ClaimAccidentBuilder<::fhirgen_runtime::Set> {
+        self.inner.date = value.into();
+        ClaimAccidentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.accident.type` 0..1: The nature of the accident
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Claim.accident.location[x]` 0..1: Where the event occurred
+    pub fn location(mut self, value: impl Into<crate::ClaimAccidentLocation>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimAccident
+    where
+        P0: ClaimAccidentDateGiven,
+    {
+        self.inner
     }
 }
 /// Members of the care team
@@ -659,6 +1034,94 @@ impl ::fhirgen_runtime::Object for ClaimCareTeam {
         w.primitive_field("responsible", &self.responsible);
         w.object_field("role", &self.role);
         w.object_field("qualification", &self.qualification);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.careTeam.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.careTeam.sequence` is not set"
+)]
+pub trait ClaimCareTeamSequenceGiven {}
+impl ClaimCareTeamSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimCareTeam`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimCareTeamBuilder<P0> {
+    inner: ClaimCareTeam,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimCareTeam {
+    /// A builder of `Claim.careTeam`.
+    pub fn builder() -> ClaimCareTeamBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimCareTeam as ::fhirgen_runtime::Empty>::empty();
+        inner.provider = crate::Reference::builder().build();
+        ClaimCareTeamBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimCareTeamBuilder<P0> {
+    /// `Claim.careTeam.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.careTeam.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.careTeam.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.careTeam.sequence` 1..1: Order of care team
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimCareTeamBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ClaimCareTeamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.careTeam.provider` 1..1: Practitioner or organization
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = value.into();
+        self
+    }
+    /// `Claim.careTeam.responsible` 0..1: Indicator of the lead practitioner
+    pub fn responsible(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `Claim.careTeam.role` 0..1: Function within the team
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `Claim.careTeam.qualification` 0..1: Practitioner credential or specialization
+    pub fn qualification(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.qualification = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimCareTeam
+    where
+        P0: ClaimCareTeamSequenceGiven,
+    {
+        self.inner
     }
 }
 /// Pertinent diagnosis information
@@ -785,6 +1248,111 @@ impl ::fhirgen_runtime::Object for ClaimDiagnosis {
         w.object_field("type", &self.type_);
         w.object_field("onAdmission", &self.on_admission);
         w.object_field("packageCode", &self.package_code);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.diagnosis.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.diagnosis.sequence` is not set"
+)]
+pub trait ClaimDiagnosisSequenceGiven {}
+impl ClaimDiagnosisSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.diagnosis.diagnosis[x]` is required (1..1) by FHIR 4.0.1: set it with `.diagnosis(...)` before `.build()`",
+    label = "`Claim.diagnosis.diagnosis[x]` is not set"
+)]
+pub trait ClaimDiagnosisDiagnosisGiven {}
+impl ClaimDiagnosisDiagnosisGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimDiagnosis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimDiagnosisBuilder<P0, P1> {
+    inner: ClaimDiagnosis,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ClaimDiagnosis {
+    /// A builder of `Claim.diagnosis`.
+    pub fn builder() -> ClaimDiagnosisBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ClaimDiagnosis as ::fhirgen_runtime::Empty>::empty();
+        ClaimDiagnosisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ClaimDiagnosisBuilder<P0, P1> {
+    /// `Claim.diagnosis.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.diagnosis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.diagnosis.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.diagnosis.sequence` 1..1: Diagnosis instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimDiagnosisBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ClaimDiagnosisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.diagnosis.diagnosis[x]` 1..1: Nature of illness or problem
+    pub fn diagnosis(
+        mut self,
+        value: impl Into<crate::ClaimDiagnosisDiagnosis>,
+    ) -> ClaimDiagnosisBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.diagnosis = value.into();
+        ClaimDiagnosisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.diagnosis.type` 0..*: Timing or nature of the diagnosis
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Claim.diagnosis.onAdmission` 0..1: Present on admission
+    pub fn on_admission(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.on_admission = Some(value.into());
+        self
+    }
+    /// `Claim.diagnosis.packageCode` 0..1: Package billing code
+    pub fn package_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.package_code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimDiagnosis
+    where
+        P0: ClaimDiagnosisSequenceGiven,
+        P1: ClaimDiagnosisDiagnosisGiven,
+    {
+        self.inner
     }
 }
 /// Patient insurance information
@@ -938,6 +1506,124 @@ impl ::fhirgen_runtime::Object for ClaimInsurance {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.insurance.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.insurance.sequence` is not set"
+)]
+pub trait ClaimInsuranceSequenceGiven {}
+impl ClaimInsuranceSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.insurance.focal` is required (1..1) by FHIR 4.0.1: set it with `.focal(...)` before `.build()`",
+    label = "`Claim.insurance.focal` is not set"
+)]
+pub trait ClaimInsuranceFocalGiven {}
+impl ClaimInsuranceFocalGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimInsurance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimInsuranceBuilder<P0, P1> {
+    inner: ClaimInsurance,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ClaimInsurance {
+    /// A builder of `Claim.insurance`.
+    pub fn builder() -> ClaimInsuranceBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ClaimInsurance as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        ClaimInsuranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ClaimInsuranceBuilder<P0, P1> {
+    /// `Claim.insurance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.insurance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.insurance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.insurance.sequence` 1..1: Insurance instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimInsuranceBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ClaimInsuranceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.insurance.focal` 1..1: Coverage to be used for adjudication
+    pub fn focal(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> ClaimInsuranceBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.focal = value.into();
+        ClaimInsuranceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.insurance.identifier` 0..1: Pre-assigned Claim number
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Claim.insurance.coverage` 1..1: Insurance information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `Claim.insurance.businessArrangement` 0..1: Additional provider contract number
+    pub fn business_arrangement(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.business_arrangement = Some(value.into());
+        self
+    }
+    /// `Claim.insurance.preAuthRef` 0..*: Prior authorization reference number
+    pub fn pre_auth_ref(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.pre_auth_ref = items.into_iter().collect();
+        self
+    }
+    /// `Claim.insurance.claimResponse` 0..1: Adjudication results
+    pub fn claim_response(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim_response = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimInsurance
+    where
+        P0: ClaimInsuranceSequenceGiven,
+        P1: ClaimInsuranceFocalGiven,
+    {
+        self.inner
     }
 }
 /// Product or service provided
@@ -1281,6 +1967,204 @@ impl ::fhirgen_runtime::Object for ClaimItem {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.item.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.item.sequence` is not set"
+)]
+pub trait ClaimItemSequenceGiven {}
+impl ClaimItemSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimItemBuilder<P0> {
+    inner: ClaimItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimItem {
+    /// A builder of `Claim.item`.
+    pub fn builder() -> ClaimItemBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimItem as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ClaimItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimItemBuilder<P0> {
+    /// `Claim.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.sequence` 1..1: Item instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ClaimItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.item.careTeamSequence` 0..*: Applicable careTeam members
+    pub fn care_team_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.care_team_sequence = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.diagnosisSequence` 0..*: Applicable diagnoses
+    pub fn diagnosis_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.diagnosis_sequence = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.procedureSequence` 0..*: Applicable procedures
+    pub fn procedure_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.procedure_sequence = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.informationSequence` 0..*: Applicable exception and supporting information
+    pub fn information_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.information_sequence = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `Claim.item.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `Claim.item.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `Claim.item.modifier` 0..*: Product or service billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.serviced[x]` 0..1: Date or dates of service or product delivery
+    pub fn serviced(mut self, value: impl Into<crate::ClaimItemServiced>) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `Claim.item.location[x]` 0..1: Place of service or where product was supplied
+    pub fn location(mut self, value: impl Into<crate::ClaimItemLocation>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Claim.item.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Claim.item.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `Claim.item.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `Claim.item.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `Claim.item.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.bodySite` 0..1: Anatomical location
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `Claim.item.subSite` 0..*: Anatomical sub-location
+    pub fn sub_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.sub_site = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.encounter` 0..*: Encounters related to this billed item
+    pub fn encounter(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.encounter = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail` 0..*: Product or service provided
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimItemDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimItem
+    where
+        P0: ClaimItemSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Product or service provided
 ///
 /// Backbone element `Claim.item.detail` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
@@ -1469,6 +2353,141 @@ impl ::fhirgen_runtime::Object for ClaimItemDetail {
         w.object_field("subDetail", &self.sub_detail);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.item.detail.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.item.detail.sequence` is not set"
+)]
+pub trait ClaimItemDetailSequenceGiven {}
+impl ClaimItemDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimItemDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimItemDetailBuilder<P0> {
+    inner: ClaimItemDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimItemDetail {
+    /// A builder of `Claim.item.detail`.
+    pub fn builder() -> ClaimItemDetailBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimItemDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ClaimItemDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimItemDetailBuilder<P0> {
+    /// `Claim.item.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.sequence` 1..1: Item instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimItemDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ClaimItemDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.item.detail.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `Claim.item.detail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.subDetail` 0..*: Product or service provided
+    pub fn sub_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimItemDetailSubDetail>,
+    ) -> Self {
+        self.inner.sub_detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimItemDetail
+    where
+        P0: ClaimItemDetailSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Product or service provided
 ///
 /// Backbone element `Claim.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
@@ -1647,6 +2666,133 @@ impl ::fhirgen_runtime::Object for ClaimItemDetailSubDetail {
         w.object_field("udi", &self.udi);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.item.detail.subDetail.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.item.detail.subDetail.sequence` is not set"
+)]
+pub trait ClaimItemDetailSubDetailSequenceGiven {}
+impl ClaimItemDetailSubDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimItemDetailSubDetailBuilder<P0> {
+    inner: ClaimItemDetailSubDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimItemDetailSubDetail {
+    /// A builder of `Claim.item.detail.subDetail`.
+    pub fn builder() -> ClaimItemDetailSubDetailBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimItemDetailSubDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ClaimItemDetailSubDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimItemDetailSubDetailBuilder<P0> {
+    /// `Claim.item.detail.subDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.subDetail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.subDetail.sequence` 1..1: Item instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimItemDetailSubDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ClaimItemDetailSubDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.item.detail.subDetail.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `Claim.item.detail.subDetail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.subDetail.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `Claim.item.detail.subDetail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `Claim.item.detail.subDetail.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimItemDetailSubDetail
+    where
+        P0: ClaimItemDetailSubDetailSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Recipient of benefits payable
 ///
 /// Backbone element `Claim.payee` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
@@ -1725,6 +2871,63 @@ impl ::fhirgen_runtime::Object for ClaimPayee {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
+    }
+}
+/// Builds a `ClaimPayee`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimPayeeBuilder {
+    inner: ClaimPayee,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimPayee {
+    /// A builder of `Claim.payee`.
+    pub fn builder() -> ClaimPayeeBuilder {
+        let mut inner = <ClaimPayee as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        ClaimPayeeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimPayeeBuilder {
+    /// `Claim.payee.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.payee.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.payee.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.payee.type` 1..1: Category of recipient
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Claim.payee.party` 0..1: Recipient reference
+    pub fn party(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.party = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimPayee {
+        self.inner
     }
 }
 /// Clinical procedures performed
@@ -1857,6 +3060,111 @@ impl ::fhirgen_runtime::Object for ClaimProcedure {
         w.object_field("udi", &self.udi);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.procedure.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.procedure.sequence` is not set"
+)]
+pub trait ClaimProcedureSequenceGiven {}
+impl ClaimProcedureSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.procedure.procedure[x]` is required (1..1) by FHIR 4.0.1: set it with `.procedure(...)` before `.build()`",
+    label = "`Claim.procedure.procedure[x]` is not set"
+)]
+pub trait ClaimProcedureProcedureGiven {}
+impl ClaimProcedureProcedureGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimProcedure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimProcedureBuilder<P0, P1> {
+    inner: ClaimProcedure,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ClaimProcedure {
+    /// A builder of `Claim.procedure`.
+    pub fn builder() -> ClaimProcedureBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ClaimProcedure as ::fhirgen_runtime::Empty>::empty();
+        ClaimProcedureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ClaimProcedureBuilder<P0, P1> {
+    /// `Claim.procedure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.procedure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.procedure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.procedure.sequence` 1..1: Procedure instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimProcedureBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ClaimProcedureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.procedure.type` 0..*: Category of Procedure
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Claim.procedure.date` 0..1: When the procedure was performed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `Claim.procedure.procedure[x]` 1..1: Specific clinical procedure
+    pub fn procedure(
+        mut self,
+        value: impl Into<crate::ClaimProcedureProcedure>,
+    ) -> ClaimProcedureBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.procedure = value.into();
+        ClaimProcedureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.procedure.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimProcedure
+    where
+        P0: ClaimProcedureSequenceGiven,
+        P1: ClaimProcedureProcedureGiven,
+    {
+        self.inner
+    }
+}
 /// Prior or corollary claims
 ///
 /// Backbone element `Claim.related` of `http://hl7.org/fhir/StructureDefinition/Claim|4.0.1`
@@ -1945,6 +3253,65 @@ impl ::fhirgen_runtime::Object for ClaimRelated {
         w.object_field("claim", &self.claim);
         w.object_field("relationship", &self.relationship);
         w.object_field("reference", &self.reference);
+    }
+}
+/// Builds a `ClaimRelated`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimRelatedBuilder {
+    inner: ClaimRelated,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimRelated {
+    /// A builder of `Claim.related`.
+    pub fn builder() -> ClaimRelatedBuilder {
+        let inner = <ClaimRelated as ::fhirgen_runtime::Empty>::empty();
+        ClaimRelatedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimRelatedBuilder {
+    /// `Claim.related.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.related.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.related.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.related.claim` 0..1: Reference to the related claim
+    pub fn claim(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim = Some(value.into());
+        self
+    }
+    /// `Claim.related.relationship` 0..1: How the reference claim is related
+    pub fn relationship(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.relationship = Some(value.into());
+        self
+    }
+    /// `Claim.related.reference` 0..1: File or case reference
+    pub fn reference(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimRelated {
+        self.inner
     }
 }
 /// Supporting information
@@ -2101,6 +3468,99 @@ impl ::fhirgen_runtime::Object for ClaimSupportingInfo {
         w.choice_field(&self.timing);
         w.choice_field(&self.value);
         w.object_field("reason", &self.reason);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Claim.supportingInfo.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`Claim.supportingInfo.sequence` is not set"
+)]
+pub trait ClaimSupportingInfoSequenceGiven {}
+impl ClaimSupportingInfoSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimSupportingInfo`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimSupportingInfoBuilder<P0> {
+    inner: ClaimSupportingInfo,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimSupportingInfo {
+    /// A builder of `Claim.supportingInfo`.
+    pub fn builder() -> ClaimSupportingInfoBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimSupportingInfo as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        ClaimSupportingInfoBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimSupportingInfoBuilder<P0> {
+    /// `Claim.supportingInfo.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Claim.supportingInfo.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.supportingInfo.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Claim.supportingInfo.sequence` 1..1: Information instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimSupportingInfoBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ClaimSupportingInfoBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Claim.supportingInfo.category` 1..1: Classification of the supplied information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `Claim.supportingInfo.code` 0..1: Type of information
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Claim.supportingInfo.timing[x]` 0..1: When it occurred
+    pub fn timing(mut self, value: impl Into<crate::ClaimSupportingInfoTiming>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `Claim.supportingInfo.value[x]` 0..1: Data to be provided
+    pub fn value(mut self, value: impl Into<crate::ClaimSupportingInfoValue>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Claim.supportingInfo.reason` 0..1: Explanation for the information
+    pub fn reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimSupportingInfo
+    where
+        P0: ClaimSupportingInfoSequenceGiven,
+    {
+        self.inner
     }
 }
 /// The types `Claim.accident.location[x]` may have.

@@ -456,6 +456,312 @@ impl ClaimResponse {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ClaimResponse.status` is not set"
+)]
+pub trait ClaimResponseStatusGiven {}
+impl ClaimResponseStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`ClaimResponse.use` is not set"
+)]
+pub trait ClaimResponseUseGiven {}
+impl ClaimResponseUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`ClaimResponse.created` is not set"
+)]
+pub trait ClaimResponseCreatedGiven {}
+impl ClaimResponseCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.outcome` is required (1..1) by FHIR 4.0.1: set it with `.outcome(...)` before `.build()`",
+    label = "`ClaimResponse.outcome` is not set"
+)]
+pub trait ClaimResponseOutcomeGiven {}
+impl ClaimResponseOutcomeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseBuilder<P0, P1, P2, P3> {
+    inner: ClaimResponse,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl ClaimResponse {
+    /// A builder of `ClaimResponse`.
+    pub fn builder() -> ClaimResponseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ClaimResponse as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.patient = crate::Reference::builder().build();
+        inner.insurer = crate::Reference::builder().build();
+        ClaimResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> ClaimResponseBuilder<P0, P1, P2, P3> {
+    /// `ClaimResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.identifier` 0..*: Business Identifier for a claim response
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> ClaimResponseBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        ClaimResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.type` 1..1: More granular claim type
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `ClaimResponse.subType` 0..1: More granular claim type
+    pub fn sub_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sub_type = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.use` 1..1: claim | preauthorization | predetermination
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::UseCode>,
+    ) -> ClaimResponseBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.use_ = value.into();
+        ClaimResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.patient` 1..1: The recipient of the products and services
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `ClaimResponse.created` 1..1: Response creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ClaimResponseBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.created = value.into();
+        ClaimResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.insurer` 1..1: Party responsible for reimbursement
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = value.into();
+        self
+    }
+    /// `ClaimResponse.requestor` 0..1: Party responsible for the claim
+    pub fn requestor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requestor = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.request` 0..1: Id of resource triggering adjudication
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.outcome` 1..1: queued | complete | error | partial
+    pub fn outcome(
+        mut self,
+        value: impl Into<crate::ClaimProcessingCodesCode>,
+    ) -> ClaimResponseBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.outcome = value.into();
+        ClaimResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.disposition` 0..1: Disposition Message
+    pub fn disposition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.disposition = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.preAuthRef` 0..1: Preauthorization reference
+    pub fn pre_auth_ref(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.pre_auth_ref = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.preAuthPeriod` 0..1: Preauthorization reference effective period
+    pub fn pre_auth_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.pre_auth_period = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.payeeType` 0..1: Party to be paid any benefits payable
+    pub fn payee_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.payee_type = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item` 0..*: Adjudication for claim line items
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem` 0..*: Insurer added line items
+    pub fn add_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseAddItem>,
+    ) -> Self {
+        self.inner.add_item = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.adjudication` 0..*: Header-level adjudication
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.total` 0..*: Adjudication totals
+    pub fn total(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseTotal>,
+    ) -> Self {
+        self.inner.total = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.payment` 0..1: Payment Details
+    pub fn payment(mut self, value: impl Into<crate::ClaimResponsePayment>) -> Self {
+        self.inner.payment = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.fundsReserve` 0..1: Funds reserved status
+    pub fn funds_reserve(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.funds_reserve = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.formCode` 0..1: Printed form identifier
+    pub fn form_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.form_code = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.form` 0..1: Printed reference or actual form
+    pub fn form(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.form = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.processNote` 0..*: Note concerning adjudication
+    pub fn process_note(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseProcessNote>,
+    ) -> Self {
+        self.inner.process_note = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.communicationRequest` 0..*: Request for additional information
+    pub fn communication_request(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.communication_request = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.insurance` 0..*: Patient insurance information
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseInsurance>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.error` 0..*: Processing errors
+    pub fn error(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseError>,
+    ) -> Self {
+        self.inner.error = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponse
+    where
+        P0: ClaimResponseStatusGiven,
+        P1: ClaimResponseUseGiven,
+        P2: ClaimResponseCreatedGiven,
+        P3: ClaimResponseOutcomeGiven,
+    {
+        self.inner
+    }
+}
 /// Insurer added line items
 ///
 /// Backbone element `ClaimResponse.addItem` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -760,6 +1066,189 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItem {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ClaimResponseAddItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseAddItemBuilder {
+    inner: ClaimResponseAddItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseAddItem {
+    /// A builder of `ClaimResponse.addItem`.
+    pub fn builder() -> ClaimResponseAddItemBuilder {
+        let mut inner = <ClaimResponseAddItem as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        inner.adjudication = ::fhirgen_runtime::NonEmpty::new(
+            crate::ClaimResponseItemAdjudication::builder().build(),
+        );
+        ClaimResponseAddItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseAddItemBuilder {
+    /// `ClaimResponse.addItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.itemSequence` 0..*: Item sequence number
+    pub fn item_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.item_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detailSequence` 0..*: Detail sequence number
+    pub fn detail_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.detail_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.subdetailSequence` 0..*: Subdetail sequence number
+    pub fn subdetail_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.subdetail_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.provider` 0..*: Authorized providers
+    pub fn provider(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.provider = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ClaimResponse.addItem.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.serviced[x]` 0..1: Date or dates of service or product delivery
+    pub fn serviced(
+        mut self,
+        value: impl Into<crate::ClaimResponseAddItemServiced>,
+    ) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.location[x]` 0..1: Place of service or where product was supplied
+    pub fn location(
+        mut self,
+        value: impl Into<crate::ClaimResponseAddItemLocation>,
+    ) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.bodySite` 0..1: Anatomical location
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.subSite` 0..*: Anatomical sub-location
+    pub fn sub_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.sub_site = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.adjudication` 1..*: Added items adjudication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn adjudication(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
+        >,
+    ) -> Self {
+        self.inner.adjudication = value.into();
+        self
+    }
+    /// `ClaimResponse.addItem.detail` 0..*: Insurer added line details
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseAddItemDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseAddItem {
+        self.inner
+    }
+}
 /// Insurer added line details
 ///
 /// Backbone element `ClaimResponse.addItem.detail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -925,6 +1414,120 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetail {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ClaimResponseAddItemDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseAddItemDetailBuilder {
+    inner: ClaimResponseAddItemDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseAddItemDetail {
+    /// A builder of `ClaimResponse.addItem.detail`.
+    pub fn builder() -> ClaimResponseAddItemDetailBuilder {
+        let mut inner = <ClaimResponseAddItemDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        inner.adjudication = ::fhirgen_runtime::NonEmpty::new(
+            crate::ClaimResponseItemAdjudication::builder().build(),
+        );
+        ClaimResponseAddItemDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseAddItemDetailBuilder {
+    /// `ClaimResponse.addItem.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.adjudication` 1..*: Added items detail adjudication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn adjudication(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
+        >,
+    ) -> Self {
+        self.inner.adjudication = value.into();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail` 0..*: Insurer added line items
+    pub fn sub_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseAddItemDetailSubDetail>,
+    ) -> Self {
+        self.inner.sub_detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseAddItemDetail {
+        self.inner
+    }
+}
 /// Insurer added line items
 ///
 /// Backbone element `ClaimResponse.addItem.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -1080,6 +1683,112 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetailSubDetail {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ClaimResponseAddItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseAddItemDetailSubDetailBuilder {
+    inner: ClaimResponseAddItemDetailSubDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseAddItemDetailSubDetail {
+    /// A builder of `ClaimResponse.addItem.detail.subDetail`.
+    pub fn builder() -> ClaimResponseAddItemDetailSubDetailBuilder {
+        let mut inner = <ClaimResponseAddItemDetailSubDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        inner.adjudication = ::fhirgen_runtime::NonEmpty::new(
+            crate::ClaimResponseItemAdjudication::builder().build(),
+        );
+        ClaimResponseAddItemDetailSubDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseAddItemDetailSubDetailBuilder {
+    /// `ClaimResponse.addItem.detail.subDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.addItem.detail.subDetail.adjudication` 1..*: Added items detail adjudication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn adjudication(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
+        >,
+    ) -> Self {
+        self.inner.adjudication = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseAddItemDetailSubDetail {
+        self.inner
+    }
+}
 /// Processing errors
 ///
 /// Backbone element `ClaimResponse.error` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -1199,6 +1908,73 @@ impl ::fhirgen_runtime::Object for ClaimResponseError {
         w.primitive_field("detailSequence", &self.detail_sequence);
         w.primitive_field("subDetailSequence", &self.sub_detail_sequence);
         w.object_field("code", &self.code);
+    }
+}
+/// Builds a `ClaimResponseError`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseErrorBuilder {
+    inner: ClaimResponseError,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseError {
+    /// A builder of `ClaimResponse.error`.
+    pub fn builder() -> ClaimResponseErrorBuilder {
+        let mut inner = <ClaimResponseError as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ClaimResponseErrorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseErrorBuilder {
+    /// `ClaimResponse.error.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.error.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.error.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.error.itemSequence` 0..1: Item sequence number
+    pub fn item_sequence(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.item_sequence = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.error.detailSequence` 0..1: Detail sequence number
+    pub fn detail_sequence(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.detail_sequence = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.error.subDetailSequence` 0..1: Subdetail sequence number
+    pub fn sub_detail_sequence(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.sub_detail_sequence = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.error.code` 1..1: Error code detailing processing issues
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseError {
+        self.inner
     }
 }
 /// Patient insurance information
@@ -1326,6 +2102,111 @@ impl ::fhirgen_runtime::Object for ClaimResponseInsurance {
         w.object_field("claimResponse", &self.claim_response);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.insurance.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ClaimResponse.insurance.sequence` is not set"
+)]
+pub trait ClaimResponseInsuranceSequenceGiven {}
+impl ClaimResponseInsuranceSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.insurance.focal` is required (1..1) by FHIR 4.0.1: set it with `.focal(...)` before `.build()`",
+    label = "`ClaimResponse.insurance.focal` is not set"
+)]
+pub trait ClaimResponseInsuranceFocalGiven {}
+impl ClaimResponseInsuranceFocalGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponseInsurance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseInsuranceBuilder<P0, P1> {
+    inner: ClaimResponseInsurance,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ClaimResponseInsurance {
+    /// A builder of `ClaimResponse.insurance`.
+    pub fn builder() -> ClaimResponseInsuranceBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ClaimResponseInsurance as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        ClaimResponseInsuranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ClaimResponseInsuranceBuilder<P0, P1> {
+    /// `ClaimResponse.insurance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.insurance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.insurance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.insurance.sequence` 1..1: Insurance instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimResponseInsuranceBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ClaimResponseInsuranceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.insurance.focal` 1..1: Coverage to be used for adjudication
+    pub fn focal(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> ClaimResponseInsuranceBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.focal = value.into();
+        ClaimResponseInsuranceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.insurance.coverage` 1..1: Insurance information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `ClaimResponse.insurance.businessArrangement` 0..1: Additional provider contract number
+    pub fn business_arrangement(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.business_arrangement = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.insurance.claimResponse` 0..1: Adjudication results
+    pub fn claim_response(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim_response = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseInsurance
+    where
+        P0: ClaimResponseInsuranceSequenceGiven,
+        P1: ClaimResponseInsuranceFocalGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication for claim line items
 ///
 /// Backbone element `ClaimResponse.item` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -1444,6 +2325,102 @@ impl ::fhirgen_runtime::Object for ClaimResponseItem {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.item.itemSequence` is required (1..1) by FHIR 4.0.1: set it with `.item_sequence(...)` before `.build()`",
+    label = "`ClaimResponse.item.itemSequence` is not set"
+)]
+pub trait ClaimResponseItemItemSequenceGiven {}
+impl ClaimResponseItemItemSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponseItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseItemBuilder<P0> {
+    inner: ClaimResponseItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimResponseItem {
+    /// A builder of `ClaimResponse.item`.
+    pub fn builder() -> ClaimResponseItemBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimResponseItem as ::fhirgen_runtime::Empty>::empty();
+        inner.adjudication = ::fhirgen_runtime::NonEmpty::new(
+            crate::ClaimResponseItemAdjudication::builder().build(),
+        );
+        ClaimResponseItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimResponseItemBuilder<P0> {
+    /// `ClaimResponse.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.itemSequence` 1..1: Claim item instance identifier
+    pub fn item_sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimResponseItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.item_sequence = value.into();
+        ClaimResponseItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.item.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.adjudication` 1..*: Adjudication details
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn adjudication(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
+        >,
+    ) -> Self {
+        self.inner.adjudication = value.into();
+        self
+    }
+    /// `ClaimResponse.item.detail` 0..*: Adjudication for claim details
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseItemDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseItem
+    where
+        P0: ClaimResponseItemItemSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication details
 ///
 /// Backbone element `ClaimResponse.item.adjudication` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -1546,6 +2523,73 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemAdjudication {
         w.object_field("reason", &self.reason);
         w.object_field("amount", &self.amount);
         w.primitive_field("value", &self.value);
+    }
+}
+/// Builds a `ClaimResponseItemAdjudication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseItemAdjudicationBuilder {
+    inner: ClaimResponseItemAdjudication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseItemAdjudication {
+    /// A builder of `ClaimResponse.item.adjudication`.
+    pub fn builder() -> ClaimResponseItemAdjudicationBuilder {
+        let mut inner = <ClaimResponseItemAdjudication as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        ClaimResponseItemAdjudicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseItemAdjudicationBuilder {
+    /// `ClaimResponse.item.adjudication.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.adjudication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.adjudication.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.adjudication.category` 1..1: Type of adjudication information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ClaimResponse.item.adjudication.reason` 0..1: Explanation of adjudication outcome
+    pub fn reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.adjudication.amount` 0..1: Monetary amount
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.adjudication.value` 0..1: Non-monetary value
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseItemAdjudication {
+        self.inner
     }
 }
 /// Adjudication for claim details
@@ -1666,6 +2710,102 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetail {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.item.detail.detailSequence` is required (1..1) by FHIR 4.0.1: set it with `.detail_sequence(...)` before `.build()`",
+    label = "`ClaimResponse.item.detail.detailSequence` is not set"
+)]
+pub trait ClaimResponseItemDetailDetailSequenceGiven {}
+impl ClaimResponseItemDetailDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponseItemDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseItemDetailBuilder<P0> {
+    inner: ClaimResponseItemDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimResponseItemDetail {
+    /// A builder of `ClaimResponse.item.detail`.
+    pub fn builder() -> ClaimResponseItemDetailBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClaimResponseItemDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.adjudication = ::fhirgen_runtime::NonEmpty::new(
+            crate::ClaimResponseItemAdjudication::builder().build(),
+        );
+        ClaimResponseItemDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimResponseItemDetailBuilder<P0> {
+    /// `ClaimResponse.item.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.detailSequence` 1..1: Claim detail instance identifier
+    pub fn detail_sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimResponseItemDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.detail_sequence = value.into();
+        ClaimResponseItemDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.item.detail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.adjudication` 1..*: Detail level adjudication details
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn adjudication(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ClaimResponseItemAdjudication>,
+        >,
+    ) -> Self {
+        self.inner.adjudication = value.into();
+        self
+    }
+    /// `ClaimResponse.item.detail.subDetail` 0..*: Adjudication for claim sub-details
+    pub fn sub_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseItemDetailSubDetail>,
+    ) -> Self {
+        self.inner.sub_detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseItemDetail
+    where
+        P0: ClaimResponseItemDetailDetailSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication for claim sub-details
 ///
 /// Backbone element `ClaimResponse.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -1772,6 +2912,89 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetailSubDetail {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.item.detail.subDetail.subDetailSequence` is required (1..1) by FHIR 4.0.1: set it with `.sub_detail_sequence(...)` before `.build()`",
+    label = "`ClaimResponse.item.detail.subDetail.subDetailSequence` is not set"
+)]
+pub trait ClaimResponseItemDetailSubDetailSubDetailSequenceGiven {}
+impl ClaimResponseItemDetailSubDetailSubDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponseItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseItemDetailSubDetailBuilder<P0> {
+    inner: ClaimResponseItemDetailSubDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimResponseItemDetailSubDetail {
+    /// A builder of `ClaimResponse.item.detail.subDetail`.
+    pub fn builder() -> ClaimResponseItemDetailSubDetailBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ClaimResponseItemDetailSubDetail as ::fhirgen_runtime::Empty>::empty();
+        ClaimResponseItemDetailSubDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimResponseItemDetailSubDetailBuilder<P0> {
+    /// `ClaimResponse.item.detail.subDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.item.detail.subDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.subDetail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.subDetail.subDetailSequence` 1..1: Claim sub-detail instance identifier
+    pub fn sub_detail_sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ClaimResponseItemDetailSubDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.sub_detail_sequence = value.into();
+        ClaimResponseItemDetailSubDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.item.detail.subDetail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.item.detail.subDetail.adjudication` 0..*: Subdetail level adjudication details
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClaimResponseItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseItemDetailSubDetail
+    where
+        P0: ClaimResponseItemDetailSubDetailSubDetailSequenceGiven,
+    {
+        self.inner
     }
 }
 /// Payment Details
@@ -1898,6 +3121,89 @@ impl ::fhirgen_runtime::Object for ClaimResponsePayment {
         w.object_field("identifier", &self.identifier);
     }
 }
+/// Builds a `ClaimResponsePayment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponsePaymentBuilder {
+    inner: ClaimResponsePayment,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponsePayment {
+    /// A builder of `ClaimResponse.payment`.
+    pub fn builder() -> ClaimResponsePaymentBuilder {
+        let mut inner = <ClaimResponsePayment as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.amount = crate::Money::builder().build();
+        ClaimResponsePaymentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponsePaymentBuilder {
+    /// `ClaimResponse.payment.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.payment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.payment.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.payment.type` 1..1: Partial or complete payment
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `ClaimResponse.payment.adjustment` 0..1: Payment adjustment for non-claim issues
+    pub fn adjustment(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.adjustment = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.payment.adjustmentReason` 0..1: Explanation for the adjustment
+    pub fn adjustment_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.adjustment_reason = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.payment.date` 0..1: Expected date of payment
+    pub fn date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.payment.amount` 1..1: Payable amount after adjustment
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = value.into();
+        self
+    }
+    /// `ClaimResponse.payment.identifier` 0..1: Business identifier for the payment
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponsePayment {
+        self.inner
+    }
+}
 /// Note concerning adjudication
 ///
 /// Backbone element `ClaimResponse.processNote` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -2012,6 +3318,86 @@ impl ::fhirgen_runtime::Object for ClaimResponseProcessNote {
         w.object_field("language", &self.language);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClaimResponse.processNote.text` is required (1..1) by FHIR 4.0.1: set it with `.text(...)` before `.build()`",
+    label = "`ClaimResponse.processNote.text` is not set"
+)]
+pub trait ClaimResponseProcessNoteTextGiven {}
+impl ClaimResponseProcessNoteTextGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClaimResponseProcessNote`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseProcessNoteBuilder<P0> {
+    inner: ClaimResponseProcessNote,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClaimResponseProcessNote {
+    /// A builder of `ClaimResponse.processNote`.
+    pub fn builder() -> ClaimResponseProcessNoteBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ClaimResponseProcessNote as ::fhirgen_runtime::Empty>::empty();
+        ClaimResponseProcessNoteBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClaimResponseProcessNoteBuilder<P0> {
+    /// `ClaimResponse.processNote.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.processNote.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.processNote.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.processNote.number` 0..1: Note instance identifier
+    pub fn number(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.number = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.processNote.type` 0..1: display | print | printoper
+    pub fn type_(mut self, value: impl Into<crate::NoteTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.processNote.text` 1..1: Note explanatory text
+    pub fn text(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ClaimResponseProcessNoteBuilder<::fhirgen_runtime::Set> {
+        self.inner.text = value.into();
+        ClaimResponseProcessNoteBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClaimResponse.processNote.language` 0..1: Language of the text
+    pub fn language(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseProcessNote
+    where
+        P0: ClaimResponseProcessNoteTextGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication totals
 ///
 /// Backbone element `ClaimResponse.total` of `http://hl7.org/fhir/StructureDefinition/ClaimResponse|4.0.1`
@@ -2090,6 +3476,66 @@ impl ::fhirgen_runtime::Object for ClaimResponseTotal {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("category", &self.category);
         w.object_field("amount", &self.amount);
+    }
+}
+/// Builds a `ClaimResponseTotal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClaimResponseTotalBuilder {
+    inner: ClaimResponseTotal,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClaimResponseTotal {
+    /// A builder of `ClaimResponse.total`.
+    pub fn builder() -> ClaimResponseTotalBuilder {
+        let mut inner = <ClaimResponseTotal as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        inner.amount = crate::Money::builder().build();
+        ClaimResponseTotalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClaimResponseTotalBuilder {
+    /// `ClaimResponse.total.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClaimResponse.total.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.total.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClaimResponse.total.category` 1..1: Type of adjudication information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ClaimResponse.total.amount` 1..1: Financial total for the category
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClaimResponseTotal {
+        self.inner
     }
 }
 /// The types `ClaimResponse.addItem.location[x]` may have.

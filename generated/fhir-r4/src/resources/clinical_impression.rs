@@ -380,6 +380,218 @@ impl ClinicalImpression {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ClinicalImpression.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ClinicalImpression.status` is not set"
+)]
+pub trait ClinicalImpressionStatusGiven {}
+impl ClinicalImpressionStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClinicalImpression`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClinicalImpressionBuilder<P0> {
+    inner: ClinicalImpression,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClinicalImpression {
+    /// A builder of `ClinicalImpression`.
+    pub fn builder() -> ClinicalImpressionBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ClinicalImpression as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        ClinicalImpressionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClinicalImpressionBuilder<P0> {
+    /// `ClinicalImpression.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.status` 1..1: in-progress | completed | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ClinicalImpressionStatusCode>,
+    ) -> ClinicalImpressionBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ClinicalImpressionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ClinicalImpression.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.code` 0..1: Kind of assessment performed
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.description` 0..1: Why/how the assessment was performed
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.subject` 1..1: Patient or group assessed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `ClinicalImpression.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.effective[x]` 0..1: Time of assessment
+    pub fn effective(
+        mut self,
+        value: impl Into<crate::ClinicalImpressionEffective>,
+    ) -> Self {
+        self.inner.effective = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.date` 0..1: When the assessment was documented
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.assessor` 0..1: The clinician performing the assessment
+    pub fn assessor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.assessor = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.previous` 0..1: Reference to last assessment
+    pub fn previous(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.previous = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.problem` 0..*: Relevant impressions of patient state
+    pub fn problem(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.problem = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.investigation` 0..*: One or more sets of investigations (signs, symptoms, etc.)
+    pub fn investigation(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClinicalImpressionInvestigation>,
+    ) -> Self {
+        self.inner.investigation = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.protocol` 0..*: Clinical Protocol followed
+    pub fn protocol(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.protocol = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.summary` 0..1: Summary of the assessment
+    pub fn summary(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.summary = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.finding` 0..*: Possible or likely findings and diagnoses
+    pub fn finding(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClinicalImpressionFinding>,
+    ) -> Self {
+        self.inner.finding = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.prognosisCodeableConcept` 0..*: Estimate of likely outcome
+    pub fn prognosis_codeable_concept(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.prognosis_codeable_concept = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.prognosisReference` 0..*: RiskAssessment expressing likely outcome
+    pub fn prognosis_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.prognosis_reference = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.supportingInfo` 0..*: Information supporting the clinical impression
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.note` 0..*: Comments made about the ClinicalImpression
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClinicalImpression
+    where
+        P0: ClinicalImpressionStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Possible or likely findings and diagnoses
 ///
 /// Backbone element `ClinicalImpression.finding` of `http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1`
@@ -474,6 +686,68 @@ impl ::fhirgen_runtime::Object for ClinicalImpressionFinding {
         w.primitive_field("basis", &self.basis);
     }
 }
+/// Builds a `ClinicalImpressionFinding`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClinicalImpressionFindingBuilder {
+    inner: ClinicalImpressionFinding,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClinicalImpressionFinding {
+    /// A builder of `ClinicalImpression.finding`.
+    pub fn builder() -> ClinicalImpressionFindingBuilder {
+        let inner = <ClinicalImpressionFinding as ::fhirgen_runtime::Empty>::empty();
+        ClinicalImpressionFindingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClinicalImpressionFindingBuilder {
+    /// `ClinicalImpression.finding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.finding.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.finding.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.finding.itemCodeableConcept` 0..1: What was found
+    pub fn item_codeable_concept(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.item_codeable_concept = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.finding.itemReference` 0..1: What was found
+    pub fn item_reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.item_reference = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.finding.basis` 0..1: Which investigations support finding
+    pub fn basis(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.basis = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClinicalImpressionFinding {
+        self.inner
+    }
+}
 /// One or more sets of investigations (signs, symptoms, etc.)
 ///
 /// Backbone element `ClinicalImpression.investigation` of `http://hl7.org/fhir/StructureDefinition/ClinicalImpression|4.0.1`
@@ -552,6 +826,63 @@ impl ::fhirgen_runtime::Object for ClinicalImpressionInvestigation {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("item", &self.item);
+    }
+}
+/// Builds a `ClinicalImpressionInvestigation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ClinicalImpressionInvestigationBuilder {
+    inner: ClinicalImpressionInvestigation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ClinicalImpressionInvestigation {
+    /// A builder of `ClinicalImpression.investigation`.
+    pub fn builder() -> ClinicalImpressionInvestigationBuilder {
+        let mut inner = <ClinicalImpressionInvestigation as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ClinicalImpressionInvestigationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ClinicalImpressionInvestigationBuilder {
+    /// `ClinicalImpression.investigation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ClinicalImpression.investigation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.investigation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ClinicalImpression.investigation.code` 1..1: A name/code for the set
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `ClinicalImpression.investigation.item` 0..*: Record of a specific investigation
+    pub fn item(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClinicalImpressionInvestigation {
+        self.inner
     }
 }
 /// The types `ClinicalImpression.effective[x]` may have.

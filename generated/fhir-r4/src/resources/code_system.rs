@@ -503,6 +503,265 @@ impl CodeSystem {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CodeSystem.status` is not set"
+)]
+pub trait CodeSystemStatusGiven {}
+impl CodeSystemStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.content` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`CodeSystem.content` is not set"
+)]
+pub trait CodeSystemContentGiven {}
+impl CodeSystemContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemBuilder<P0, P1> {
+    inner: CodeSystem,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CodeSystem {
+    /// A builder of `CodeSystem`.
+    pub fn builder() -> CodeSystemBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CodeSystem as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CodeSystemBuilder<P0, P1> {
+    /// `CodeSystem.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CodeSystem.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CodeSystem.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CodeSystem.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CodeSystem.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.url` 0..1: Canonical identifier for this code system, represented as a URI (globally unique) (Coding.system)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `CodeSystem.identifier` 0..*: Additional identifier for the code system (business identifier)
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.version` 0..1: Business version of the code system (Coding.version)
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `CodeSystem.name` 0..1: Name for this code system (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `CodeSystem.title` 0..1: Name for this code system (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `CodeSystem.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> CodeSystemBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        CodeSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `CodeSystem.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `CodeSystem.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `CodeSystem.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.description` 0..1: Natural language description of the code system
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CodeSystem.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.jurisdiction` 0..*: Intended jurisdiction for code system (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.purpose` 0..1: Why this code system is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `CodeSystem.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `CodeSystem.caseSensitive` 0..1: If code comparison is case sensitive
+    pub fn case_sensitive(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.case_sensitive = Some(value.into());
+        self
+    }
+    /// `CodeSystem.valueSet` 0..1: Canonical reference to the value set with entire code system
+    pub fn value_set(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.value_set = Some(value.into());
+        self
+    }
+    /// `CodeSystem.hierarchyMeaning` 0..1: grouped-by | is-a | part-of | classified-with
+    pub fn hierarchy_meaning(
+        mut self,
+        value: impl Into<crate::CodeSystemHierarchyMeaningCode>,
+    ) -> Self {
+        self.inner.hierarchy_meaning = Some(value.into());
+        self
+    }
+    /// `CodeSystem.compositional` 0..1: If code system defines a compositional grammar
+    pub fn compositional(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.compositional = Some(value.into());
+        self
+    }
+    /// `CodeSystem.versionNeeded` 0..1: If definitions are not stable
+    pub fn version_needed(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.version_needed = Some(value.into());
+        self
+    }
+    /// `CodeSystem.content` 1..1: not-present | example | fragment | complete | supplement
+    pub fn content(
+        mut self,
+        value: impl Into<crate::CodeSystemContentModeCode>,
+    ) -> CodeSystemBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        CodeSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.supplements` 0..1: Canonical URL of Code System this adds designations and properties to
+    pub fn supplements(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.supplements = Some(value.into());
+        self
+    }
+    /// `CodeSystem.count` 0..1: Total concepts in the code system
+    pub fn count(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.count = Some(value.into());
+        self
+    }
+    /// `CodeSystem.filter` 0..*: Filter that can be used in a value set
+    pub fn filter(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemFilter>,
+    ) -> Self {
+        self.inner.filter = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.property` 0..*: Additional information supplied about each concept
+    pub fn property(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept` 0..*: Concepts in the code system
+    pub fn concept(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemConcept>,
+    ) -> Self {
+        self.inner.concept = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystem
+    where
+        P0: CodeSystemStatusGiven,
+        P1: CodeSystemContentGiven,
+    {
+        self.inner
+    }
+}
 /// Concepts in the code system
 ///
 /// Backbone element `CodeSystem.concept` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
@@ -635,6 +894,105 @@ impl ::fhirgen_runtime::Object for CodeSystemConcept {
         w.object_field("concept", &self.concept);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.concept.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CodeSystem.concept.code` is not set"
+)]
+pub trait CodeSystemConceptCodeGiven {}
+impl CodeSystemConceptCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystemConcept`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemConceptBuilder<P0> {
+    inner: CodeSystemConcept,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CodeSystemConcept {
+    /// A builder of `CodeSystem.concept`.
+    pub fn builder() -> CodeSystemConceptBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CodeSystemConcept as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemConceptBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CodeSystemConceptBuilder<P0> {
+    /// `CodeSystem.concept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.code` 1..1: Code that identifies concept
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> CodeSystemConceptBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        CodeSystemConceptBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.concept.display` 0..1: Text to display to the user
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.definition` 0..1: Formal definition
+    pub fn definition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.designation` 0..*: Additional representations for the concept
+    pub fn designation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemConceptDesignation>,
+    ) -> Self {
+        self.inner.designation = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.property` 0..*: Property value for the concept
+    pub fn property(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemConceptProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.concept` 0..*: Child Concepts (is-a/contains/categorizes)
+    pub fn concept(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeSystemConcept>,
+    ) -> Self {
+        self.inner.concept = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystemConcept
+    where
+        P0: CodeSystemConceptCodeGiven,
+    {
+        self.inner
+    }
+}
 /// Additional representations for the concept
 ///
 /// Backbone element `CodeSystem.concept.designation` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
@@ -733,6 +1091,81 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptDesignation {
         w.primitive_field("language", &self.language);
         w.object_field("use", &self.use_);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.concept.designation.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`CodeSystem.concept.designation.value` is not set"
+)]
+pub trait CodeSystemConceptDesignationValueGiven {}
+impl CodeSystemConceptDesignationValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystemConceptDesignation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemConceptDesignationBuilder<P0> {
+    inner: CodeSystemConceptDesignation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CodeSystemConceptDesignation {
+    /// A builder of `CodeSystem.concept.designation`.
+    pub fn builder() -> CodeSystemConceptDesignationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CodeSystemConceptDesignation as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemConceptDesignationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CodeSystemConceptDesignationBuilder<P0> {
+    /// `CodeSystem.concept.designation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.designation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.designation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.designation.language` 0..1: Human language of the designation
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.designation.use` 0..1: Details how this designation would be used
+    pub fn use_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.designation.value` 1..1: The text value for this designation
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CodeSystemConceptDesignationBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CodeSystemConceptDesignationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystemConceptDesignation
+    where
+        P0: CodeSystemConceptDesignationValueGiven,
+    {
+        self.inner
     }
 }
 /// Property value for the concept
@@ -1006,6 +1439,93 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptProperty {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.concept.property.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CodeSystem.concept.property.code` is not set"
+)]
+pub trait CodeSystemConceptPropertyCodeGiven {}
+impl CodeSystemConceptPropertyCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.concept.property.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`CodeSystem.concept.property.value[x]` is not set"
+)]
+pub trait CodeSystemConceptPropertyValueGiven {}
+impl CodeSystemConceptPropertyValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystemConceptProperty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemConceptPropertyBuilder<P0, P1> {
+    inner: CodeSystemConceptProperty,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CodeSystemConceptProperty {
+    /// A builder of `CodeSystem.concept.property`.
+    pub fn builder() -> CodeSystemConceptPropertyBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CodeSystemConceptProperty as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemConceptPropertyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CodeSystemConceptPropertyBuilder<P0, P1> {
+    /// `CodeSystem.concept.property.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.concept.property.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.property.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.concept.property.code` 1..1: Reference to CodeSystem.property.code
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> CodeSystemConceptPropertyBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        CodeSystemConceptPropertyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.concept.property.value[x]` 1..1: Value of the property for this concept
+    pub fn value(
+        mut self,
+        value: impl Into<crate::CodeSystemConceptPropertyValue>,
+    ) -> CodeSystemConceptPropertyBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CodeSystemConceptPropertyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystemConceptProperty
+    where
+        P0: CodeSystemConceptPropertyCodeGiven,
+        P1: CodeSystemConceptPropertyValueGiven,
+    {
+        self.inner
+    }
+}
 /// Filter that can be used in a value set
 ///
 /// Backbone element `CodeSystem.filter` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
@@ -1132,6 +1652,118 @@ impl ::fhirgen_runtime::Object for CodeSystemFilter {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.filter.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CodeSystem.filter.code` is not set"
+)]
+pub trait CodeSystemFilterCodeGiven {}
+impl CodeSystemFilterCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.filter.operator` is required (1..*) by FHIR 4.0.1: set it with `.operator(...)` before `.build()`",
+    label = "`CodeSystem.filter.operator` is not set"
+)]
+pub trait CodeSystemFilterOperatorGiven {}
+impl CodeSystemFilterOperatorGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.filter.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`CodeSystem.filter.value` is not set"
+)]
+pub trait CodeSystemFilterValueGiven {}
+impl CodeSystemFilterValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystemFilter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemFilterBuilder<P0, P1, P2> {
+    inner: CodeSystemFilter,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl CodeSystemFilter {
+    /// A builder of `CodeSystem.filter`.
+    pub fn builder() -> CodeSystemFilterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CodeSystemFilter as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemFilterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> CodeSystemFilterBuilder<P0, P1, P2> {
+    /// `CodeSystem.filter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.filter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.filter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.filter.code` 1..1: Code that identifies the filter
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> CodeSystemFilterBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.code = value.into();
+        CodeSystemFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.filter.description` 0..1: How or why the filter is used
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CodeSystem.filter.operator` 1..*: = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
+    pub fn operator(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::FilterOperatorCode>>,
+    ) -> CodeSystemFilterBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.operator = value.into();
+        CodeSystemFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.filter.value` 1..1: What to use for the value
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CodeSystemFilterBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CodeSystemFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystemFilter
+    where
+        P0: CodeSystemFilterCodeGiven,
+        P1: CodeSystemFilterOperatorGiven,
+        P2: CodeSystemFilterValueGiven,
+    {
+        self.inner
+    }
+}
 /// Additional information supplied about each concept
 ///
 /// Backbone element `CodeSystem.property` of `http://hl7.org/fhir/StructureDefinition/CodeSystem|4.0.1`
@@ -1248,6 +1880,103 @@ impl ::fhirgen_runtime::Object for CodeSystemProperty {
         w.primitive_field("uri", &self.uri);
         w.primitive_field("description", &self.description);
         w.primitive_field("type", &self.type_);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.property.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CodeSystem.property.code` is not set"
+)]
+pub trait CodeSystemPropertyCodeGiven {}
+impl CodeSystemPropertyCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CodeSystem.property.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`CodeSystem.property.type` is not set"
+)]
+pub trait CodeSystemPropertyTypeGiven {}
+impl CodeSystemPropertyTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CodeSystemProperty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CodeSystemPropertyBuilder<P0, P1> {
+    inner: CodeSystemProperty,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CodeSystemProperty {
+    /// A builder of `CodeSystem.property`.
+    pub fn builder() -> CodeSystemPropertyBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CodeSystemProperty as ::fhirgen_runtime::Empty>::empty();
+        CodeSystemPropertyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CodeSystemPropertyBuilder<P0, P1> {
+    /// `CodeSystem.property.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CodeSystem.property.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.property.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CodeSystem.property.code` 1..1: Identifies the property on the concepts, and when referred to in operations
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> CodeSystemPropertyBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        CodeSystemPropertyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CodeSystem.property.uri` 0..1: Formal identifier for the property
+    pub fn uri(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.uri = Some(value.into());
+        self
+    }
+    /// `CodeSystem.property.description` 0..1: Why the property is defined, and/or what it conveys
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CodeSystem.property.type` 1..1: code | Coding | string | integer | boolean | dateTime | decimal
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::PropertyTypeCode>,
+    ) -> CodeSystemPropertyBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        CodeSystemPropertyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CodeSystemProperty
+    where
+        P0: CodeSystemPropertyCodeGiven,
+        P1: CodeSystemPropertyTypeGiven,
+    {
+        self.inner
     }
 }
 /// The types `CodeSystem.concept.property.value[x]` may have.

@@ -418,6 +418,242 @@ impl Communication {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Communication.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Communication.status` is not set"
+)]
+pub trait CommunicationStatusGiven {}
+impl CommunicationStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Communication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CommunicationBuilder<P0> {
+    inner: Communication,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Communication {
+    /// A builder of `Communication`.
+    pub fn builder() -> CommunicationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Communication as ::fhirgen_runtime::Empty>::empty();
+        CommunicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CommunicationBuilder<P0> {
+    /// `Communication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Communication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Communication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Communication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Communication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Communication.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Communication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Communication.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Communication.identifier` 0..*: Unique identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Communication.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `Communication.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `Communication.basedOn` 0..*: Request fulfilled by this communication
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Communication.partOf` 0..*: Part of this action
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `Communication.inResponseTo` 0..*: Reply to
+    pub fn in_response_to(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.in_response_to = items.into_iter().collect();
+        self
+    }
+    /// `Communication.status` 1..1: preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EventStatusCode>,
+    ) -> CommunicationBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        CommunicationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Communication.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `Communication.category` 0..*: Message category
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Communication.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `Communication.medium` 0..*: A channel of communication
+    pub fn medium(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.medium = items.into_iter().collect();
+        self
+    }
+    /// `Communication.subject` 0..1: Focus of message
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Communication.topic` 0..1: Description of the purpose/content
+    pub fn topic(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.topic = Some(value.into());
+        self
+    }
+    /// `Communication.about` 0..*: Resources that pertain to this communication
+    pub fn about(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.about = items.into_iter().collect();
+        self
+    }
+    /// `Communication.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Communication.sent` 0..1: When sent
+    pub fn sent(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.sent = Some(value.into());
+        self
+    }
+    /// `Communication.received` 0..1: When received
+    pub fn received(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.received = Some(value.into());
+        self
+    }
+    /// `Communication.recipient` 0..*: Message recipient
+    pub fn recipient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.recipient = items.into_iter().collect();
+        self
+    }
+    /// `Communication.sender` 0..1: Message sender
+    pub fn sender(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.sender = Some(value.into());
+        self
+    }
+    /// `Communication.reasonCode` 0..*: Indication for message
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Communication.reasonReference` 0..*: Why was communication done?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Communication.payload` 0..*: Message payload
+    pub fn payload(
+        mut self,
+        items: impl IntoIterator<Item = crate::CommunicationPayload>,
+    ) -> Self {
+        self.inner.payload = items.into_iter().collect();
+        self
+    }
+    /// `Communication.note` 0..*: Comments made about the communication
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Communication
+    where
+        P0: CommunicationStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Message payload
 ///
 /// Backbone element `Communication.payload` of `http://hl7.org/fhir/StructureDefinition/Communication|4.0.1`
@@ -514,6 +750,71 @@ impl ::fhirgen_runtime::Object for CommunicationPayload {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Communication.payload.content[x]` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`Communication.payload.content[x]` is not set"
+)]
+pub trait CommunicationPayloadContentGiven {}
+impl CommunicationPayloadContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CommunicationPayload`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CommunicationPayloadBuilder<P0> {
+    inner: CommunicationPayload,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CommunicationPayload {
+    /// A builder of `Communication.payload`.
+    pub fn builder() -> CommunicationPayloadBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CommunicationPayload as ::fhirgen_runtime::Empty>::empty();
+        CommunicationPayloadBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CommunicationPayloadBuilder<P0> {
+    /// `Communication.payload.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Communication.payload.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Communication.payload.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Communication.payload.content[x]` 1..1: Message part content
+    pub fn content(
+        mut self,
+        value: impl Into<crate::CommunicationPayloadContent>,
+    ) -> CommunicationPayloadBuilder<::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        CommunicationPayloadBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CommunicationPayload
+    where
+        P0: CommunicationPayloadContentGiven,
+    {
+        self.inner
     }
 }
 /// The types `Communication.payload.content[x]` may have.

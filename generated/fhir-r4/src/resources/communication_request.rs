@@ -397,6 +397,234 @@ impl CommunicationRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CommunicationRequest.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CommunicationRequest.status` is not set"
+)]
+pub trait CommunicationRequestStatusGiven {}
+impl CommunicationRequestStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CommunicationRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CommunicationRequestBuilder<P0> {
+    inner: CommunicationRequest,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CommunicationRequest {
+    /// A builder of `CommunicationRequest`.
+    pub fn builder() -> CommunicationRequestBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CommunicationRequest as ::fhirgen_runtime::Empty>::empty();
+        CommunicationRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CommunicationRequestBuilder<P0> {
+    /// `CommunicationRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.identifier` 0..*: Unique identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.basedOn` 0..*: Fulfills plan or proposal
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.replaces` 0..*: Request(s) replaced by this request
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.groupIdentifier` 0..1: Composite request this is part of
+    pub fn group_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::RequestStatusCode>,
+    ) -> CommunicationRequestBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        CommunicationRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CommunicationRequest.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.category` 0..*: Message category
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.doNotPerform` 0..1: True if request is prohibiting action
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.medium` 0..*: A channel of communication
+    pub fn medium(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.medium = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.subject` 0..1: Focus of message
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.about` 0..*: Resources that pertain to this communication request
+    pub fn about(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.about = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.payload` 0..*: Message payload
+    pub fn payload(
+        mut self,
+        items: impl IntoIterator<Item = crate::CommunicationRequestPayload>,
+    ) -> Self {
+        self.inner.payload = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.occurrence[x]` 0..1: When scheduled
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::CommunicationRequestOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.authoredOn` 0..1: When request transitioned to being actionable
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.requester` 0..1: Who/what is requesting service
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.recipient` 0..*: Message recipient
+    pub fn recipient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.recipient = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.sender` 0..1: Message sender
+    pub fn sender(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.sender = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.reasonCode` 0..*: Why is communication needed?
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.reasonReference` 0..*: Why is communication needed?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.note` 0..*: Comments made about communication request
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CommunicationRequest
+    where
+        P0: CommunicationRequestStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Message payload
 ///
 /// Backbone element `CommunicationRequest.payload` of `http://hl7.org/fhir/StructureDefinition/CommunicationRequest|4.0.1`
@@ -493,6 +721,71 @@ impl ::fhirgen_runtime::Object for CommunicationRequestPayload {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CommunicationRequest.payload.content[x]` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`CommunicationRequest.payload.content[x]` is not set"
+)]
+pub trait CommunicationRequestPayloadContentGiven {}
+impl CommunicationRequestPayloadContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CommunicationRequestPayload`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CommunicationRequestPayloadBuilder<P0> {
+    inner: CommunicationRequestPayload,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CommunicationRequestPayload {
+    /// A builder of `CommunicationRequest.payload`.
+    pub fn builder() -> CommunicationRequestPayloadBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CommunicationRequestPayload as ::fhirgen_runtime::Empty>::empty();
+        CommunicationRequestPayloadBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CommunicationRequestPayloadBuilder<P0> {
+    /// `CommunicationRequest.payload.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CommunicationRequest.payload.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.payload.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CommunicationRequest.payload.content[x]` 1..1: Message part content
+    pub fn content(
+        mut self,
+        value: impl Into<crate::CommunicationRequestPayloadContent>,
+    ) -> CommunicationRequestPayloadBuilder<::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        CommunicationRequestPayloadBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CommunicationRequestPayload
+    where
+        P0: CommunicationRequestPayloadContentGiven,
+    {
+        self.inner
     }
 }
 /// The types `CommunicationRequest.occurrence[x]` may have.

@@ -340,6 +340,235 @@ impl CompartmentDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`CompartmentDefinition.url` is not set"
+)]
+pub trait CompartmentDefinitionUrlGiven {}
+impl CompartmentDefinitionUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`CompartmentDefinition.name` is not set"
+)]
+pub trait CompartmentDefinitionNameGiven {}
+impl CompartmentDefinitionNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CompartmentDefinition.status` is not set"
+)]
+pub trait CompartmentDefinitionStatusGiven {}
+impl CompartmentDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CompartmentDefinition.code` is not set"
+)]
+pub trait CompartmentDefinitionCodeGiven {}
+impl CompartmentDefinitionCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.search` is required (1..1) by FHIR 4.0.1: set it with `.search(...)` before `.build()`",
+    label = "`CompartmentDefinition.search` is not set"
+)]
+pub trait CompartmentDefinitionSearchGiven {}
+impl CompartmentDefinitionSearchGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CompartmentDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompartmentDefinitionBuilder<P0, P1, P2, P3, P4> {
+    inner: CompartmentDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl CompartmentDefinition {
+    /// A builder of `CompartmentDefinition`.
+    pub fn builder() -> CompartmentDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CompartmentDefinition as ::fhirgen_runtime::Empty>::empty();
+        CompartmentDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> CompartmentDefinitionBuilder<P0, P1, P2, P3, P4> {
+    /// `CompartmentDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.url` 1..1: Canonical identifier for this compartment definition, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> CompartmentDefinitionBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.url = value.into();
+        CompartmentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.version` 0..1: Business version of the compartment definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.name` 1..1: Name for this compartment definition (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CompartmentDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.name = value.into();
+        CompartmentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> CompartmentDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.status = value.into();
+        CompartmentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.description` 0..1: Natural language description of the compartment definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.purpose` 0..1: Why this compartment definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.code` 1..1: Patient | Encounter | RelatedPerson | Practitioner | Device
+    pub fn code(
+        mut self,
+        value: impl Into<crate::CompartmentTypeCode>,
+    ) -> CompartmentDefinitionBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.code = value.into();
+        CompartmentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.search` 1..1: Whether the search syntax is supported
+    pub fn search(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> CompartmentDefinitionBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.search = value.into();
+        CompartmentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.resource` 0..*: How a resource is related to the compartment
+    pub fn resource(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompartmentDefinitionResource>,
+    ) -> Self {
+        self.inner.resource = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompartmentDefinition
+    where
+        P0: CompartmentDefinitionUrlGiven,
+        P1: CompartmentDefinitionNameGiven,
+        P2: CompartmentDefinitionStatusGiven,
+        P3: CompartmentDefinitionCodeGiven,
+        P4: CompartmentDefinitionSearchGiven,
+    {
+        self.inner
+    }
+}
 /// How a resource is related to the compartment
 ///
 /// Backbone element `CompartmentDefinition.resource` of `http://hl7.org/fhir/StructureDefinition/CompartmentDefinition|4.0.1`
@@ -446,5 +675,82 @@ impl ::fhirgen_runtime::Object for CompartmentDefinitionResource {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("param", &self.param)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CompartmentDefinition.resource.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`CompartmentDefinition.resource.code` is not set"
+)]
+pub trait CompartmentDefinitionResourceCodeGiven {}
+impl CompartmentDefinitionResourceCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CompartmentDefinitionResource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompartmentDefinitionResourceBuilder<P0> {
+    inner: CompartmentDefinitionResource,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CompartmentDefinitionResource {
+    /// A builder of `CompartmentDefinition.resource`.
+    pub fn builder() -> CompartmentDefinitionResourceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CompartmentDefinitionResource as ::fhirgen_runtime::Empty>::empty();
+        CompartmentDefinitionResourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CompartmentDefinitionResourceBuilder<P0> {
+    /// `CompartmentDefinition.resource.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CompartmentDefinition.resource.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.resource.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.resource.code` 1..1: Name of resource type
+    pub fn code(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> CompartmentDefinitionResourceBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        CompartmentDefinitionResourceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CompartmentDefinition.resource.param` 0..*: Search Parameter Name, or chained parameters
+    pub fn param(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.param = items.into_iter().collect();
+        self
+    }
+    /// `CompartmentDefinition.resource.documentation` 0..1: Additional documentation about the resource and compartment
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompartmentDefinitionResource
+    where
+        P0: CompartmentDefinitionResourceCodeGiven,
+    {
+        self.inner
     }
 }

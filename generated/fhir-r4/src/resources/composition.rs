@@ -324,6 +324,230 @@ impl Composition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Composition.status` is not set"
+)]
+pub trait CompositionStatusGiven {}
+impl CompositionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`Composition.date` is not set"
+)]
+pub trait CompositionDateGiven {}
+impl CompositionDateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.title` is required (1..1) by FHIR 4.0.1: set it with `.title(...)` before `.build()`",
+    label = "`Composition.title` is not set"
+)]
+pub trait CompositionTitleGiven {}
+impl CompositionTitleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Composition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompositionBuilder<P0, P1, P2> {
+    inner: Composition,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl Composition {
+    /// A builder of `Composition`.
+    pub fn builder() -> CompositionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <Composition as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.author = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        CompositionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> CompositionBuilder<P0, P1, P2> {
+    /// `Composition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Composition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Composition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Composition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Composition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Composition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Composition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.identifier` 0..1: Version-independent identifier for the Composition
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Composition.status` 1..1: preliminary | final | amended | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::CompositionStatusCode>,
+    ) -> CompositionBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        CompositionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Composition.type` 1..1: Kind of composition (LOINC if possible)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Composition.category` 0..*: Categorization of Composition
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Composition.subject` 0..1: Who and/or what the composition is about
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Composition.encounter` 0..1: Context of the Composition
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Composition.date` 1..1: Composition editing time
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> CompositionBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.date = value.into();
+        CompositionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Composition.author` 1..*: Who and/or what authored the composition
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn author(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.author = value.into();
+        self
+    }
+    /// `Composition.title` 1..1: Human Readable name/title
+    pub fn title(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CompositionBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.title = value.into();
+        CompositionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Composition.confidentiality` 0..1: As defined by affinity domain
+    pub fn confidentiality(
+        mut self,
+        value: impl Into<crate::V3ConfidentialityClassificationCode>,
+    ) -> Self {
+        self.inner.confidentiality = Some(value.into());
+        self
+    }
+    /// `Composition.attester` 0..*: Attests to accuracy of composition
+    pub fn attester(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompositionAttester>,
+    ) -> Self {
+        self.inner.attester = items.into_iter().collect();
+        self
+    }
+    /// `Composition.custodian` 0..1: Organization which maintains the composition
+    pub fn custodian(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
+        self
+    }
+    /// `Composition.relatesTo` 0..*: Relationships to other compositions/documents
+    pub fn relates_to(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompositionRelatesTo>,
+    ) -> Self {
+        self.inner.relates_to = items.into_iter().collect();
+        self
+    }
+    /// `Composition.event` 0..*: The clinical service(s) being documented
+    pub fn event(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompositionEvent>,
+    ) -> Self {
+        self.inner.event = items.into_iter().collect();
+        self
+    }
+    /// `Composition.section` 0..*: Composition is broken into sections
+    pub fn section(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompositionSection>,
+    ) -> Self {
+        self.inner.section = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Composition
+    where
+        P0: CompositionStatusGiven,
+        P1: CompositionDateGiven,
+        P2: CompositionTitleGiven,
+    {
+        self.inner
+    }
+}
 /// Attests to accuracy of composition
 ///
 /// Backbone element `Composition.attester` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
@@ -424,6 +648,81 @@ impl ::fhirgen_runtime::Object for CompositionAttester {
         w.object_field("party", &self.party);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.attester.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`Composition.attester.mode` is not set"
+)]
+pub trait CompositionAttesterModeGiven {}
+impl CompositionAttesterModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CompositionAttester`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompositionAttesterBuilder<P0> {
+    inner: CompositionAttester,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CompositionAttester {
+    /// A builder of `Composition.attester`.
+    pub fn builder() -> CompositionAttesterBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CompositionAttester as ::fhirgen_runtime::Empty>::empty();
+        CompositionAttesterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CompositionAttesterBuilder<P0> {
+    /// `Composition.attester.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Composition.attester.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.attester.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.attester.mode` 1..1: personal | professional | legal | official
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::CompositionAttestationModeCode>,
+    ) -> CompositionAttesterBuilder<::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        CompositionAttesterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Composition.attester.time` 0..1: When the composition was attested
+    pub fn time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// `Composition.attester.party` 0..1: Who attested the composition
+    pub fn party(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.party = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompositionAttester
+    where
+        P0: CompositionAttesterModeGiven,
+    {
+        self.inner
+    }
+}
 /// The clinical service(s) being documented
 ///
 /// Backbone element `Composition.event` of `http://hl7.org/fhir/StructureDefinition/Composition|4.0.1`
@@ -512,6 +811,68 @@ impl ::fhirgen_runtime::Object for CompositionEvent {
         w.object_field("code", &self.code);
         w.object_field("period", &self.period);
         w.object_field("detail", &self.detail);
+    }
+}
+/// Builds a `CompositionEvent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompositionEventBuilder {
+    inner: CompositionEvent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CompositionEvent {
+    /// A builder of `Composition.event`.
+    pub fn builder() -> CompositionEventBuilder {
+        let inner = <CompositionEvent as ::fhirgen_runtime::Empty>::empty();
+        CompositionEventBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CompositionEventBuilder {
+    /// `Composition.event.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Composition.event.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.event.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.event.code` 0..*: Code(s) that apply to the event being documented
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Composition.event.period` 0..1: The period covered by the documentation
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Composition.event.detail` 0..*: The event(s) being documented
+    pub fn detail(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompositionEvent {
+        self.inner
     }
 }
 /// Relationships to other compositions/documents
@@ -610,6 +971,93 @@ impl ::fhirgen_runtime::Object for CompositionRelatesTo {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.required_choice_field(&self.target);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.relatesTo.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`Composition.relatesTo.code` is not set"
+)]
+pub trait CompositionRelatesToCodeGiven {}
+impl CompositionRelatesToCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Composition.relatesTo.target[x]` is required (1..1) by FHIR 4.0.1: set it with `.target(...)` before `.build()`",
+    label = "`Composition.relatesTo.target[x]` is not set"
+)]
+pub trait CompositionRelatesToTargetGiven {}
+impl CompositionRelatesToTargetGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CompositionRelatesTo`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompositionRelatesToBuilder<P0, P1> {
+    inner: CompositionRelatesTo,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl CompositionRelatesTo {
+    /// A builder of `Composition.relatesTo`.
+    pub fn builder() -> CompositionRelatesToBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <CompositionRelatesTo as ::fhirgen_runtime::Empty>::empty();
+        CompositionRelatesToBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> CompositionRelatesToBuilder<P0, P1> {
+    /// `Composition.relatesTo.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Composition.relatesTo.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.relatesTo.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.relatesTo.code` 1..1: replaces | transforms | signs | appends
+    pub fn code(
+        mut self,
+        value: impl Into<crate::DocumentRelationshipTypeCode>,
+    ) -> CompositionRelatesToBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        CompositionRelatesToBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Composition.relatesTo.target[x]` 1..1: Target of the relationship
+    pub fn target(
+        mut self,
+        value: impl Into<crate::CompositionRelatesToTarget>,
+    ) -> CompositionRelatesToBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.target = value.into();
+        CompositionRelatesToBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompositionRelatesTo
+    where
+        P0: CompositionRelatesToCodeGiven,
+        P1: CompositionRelatesToTargetGiven,
+    {
+        self.inner
     }
 }
 /// Composition is broken into sections
@@ -780,6 +1228,103 @@ impl ::fhirgen_runtime::Object for CompositionSection {
         w.object_field("entry", &self.entry);
         w.object_field("emptyReason", &self.empty_reason);
         w.object_field("section", &self.section);
+    }
+}
+/// Builds a `CompositionSection`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CompositionSectionBuilder {
+    inner: CompositionSection,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CompositionSection {
+    /// A builder of `Composition.section`.
+    pub fn builder() -> CompositionSectionBuilder {
+        let inner = <CompositionSection as ::fhirgen_runtime::Empty>::empty();
+        CompositionSectionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CompositionSectionBuilder {
+    /// `Composition.section.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Composition.section.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.section.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Composition.section.title` 0..1: Label for section (e.g. for ToC)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `Composition.section.code` 0..1: Classification of section (recommended)
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Composition.section.author` 0..*: Who and/or what authored the section
+    pub fn author(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `Composition.section.focus` 0..1: Who/what the section is about, when it is not about the subject of composition
+    pub fn focus(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.focus = Some(value.into());
+        self
+    }
+    /// `Composition.section.text` 0..1: Text summary of the section, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Composition.section.mode` 0..1: working | snapshot | changes
+    pub fn mode(mut self, value: impl Into<crate::ListModeCode>) -> Self {
+        self.inner.mode = Some(value.into());
+        self
+    }
+    /// `Composition.section.orderedBy` 0..1: Order of section entries
+    pub fn ordered_by(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.ordered_by = Some(value.into());
+        self
+    }
+    /// `Composition.section.entry` 0..*: A reference to data that supports this section
+    pub fn entry(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.entry = items.into_iter().collect();
+        self
+    }
+    /// `Composition.section.emptyReason` 0..1: Why the section is empty
+    pub fn empty_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.empty_reason = Some(value.into());
+        self
+    }
+    /// `Composition.section.section` 0..*: Nested Section
+    pub fn section(
+        mut self,
+        items: impl IntoIterator<Item = crate::CompositionSection>,
+    ) -> Self {
+        self.inner.section = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CompositionSection {
+        self.inner
     }
 }
 /// The types `Composition.relatesTo.target[x]` may have.

@@ -396,6 +396,196 @@ impl ConceptMap {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ConceptMap.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ConceptMap.status` is not set"
+)]
+pub trait ConceptMapStatusGiven {}
+impl ConceptMapStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConceptMap`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapBuilder<P0> {
+    inner: ConceptMap,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ConceptMap {
+    /// A builder of `ConceptMap`.
+    pub fn builder() -> ConceptMapBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ConceptMap as ::fhirgen_runtime::Empty>::empty();
+        ConceptMapBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConceptMapBuilder<P0> {
+    /// `ConceptMap.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ConceptMap.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ConceptMap.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ConceptMap.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ConceptMap.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.url` 0..1: Canonical identifier for this concept map, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ConceptMap.identifier` 0..1: Additional identifier for the concept map
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `ConceptMap.version` 0..1: Business version of the concept map
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ConceptMap.name` 0..1: Name for this concept map (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ConceptMap.title` 0..1: Name for this concept map (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ConceptMap.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ConceptMapBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ConceptMapBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ConceptMap.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ConceptMap.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ConceptMap.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ConceptMap.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.description` 0..1: Natural language description of the concept map
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ConceptMap.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.jurisdiction` 0..*: Intended jurisdiction for concept map (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.purpose` 0..1: Why this concept map is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ConceptMap.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ConceptMap.source[x]` 0..1: The source value set that contains the concepts that are being mapped
+    pub fn source(mut self, value: impl Into<crate::ConceptMapSource>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `ConceptMap.target[x]` 0..1: The target value set which provides context for the mappings
+    pub fn target(mut self, value: impl Into<crate::ConceptMapTarget>) -> Self {
+        self.inner.target = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group` 0..*: Same source and target systems
+    pub fn group(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConceptMapGroup>,
+    ) -> Self {
+        self.inner.group = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMap
+    where
+        P0: ConceptMapStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Same source and target systems
 ///
 /// Backbone element `ConceptMap.group` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
@@ -538,6 +728,88 @@ impl ::fhirgen_runtime::Object for ConceptMapGroup {
         w.object_field("unmapped", &self.unmapped);
     }
 }
+/// Builds a `ConceptMapGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapGroupBuilder {
+    inner: ConceptMapGroup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConceptMapGroup {
+    /// A builder of `ConceptMap.group`.
+    pub fn builder() -> ConceptMapGroupBuilder {
+        let mut inner = <ConceptMapGroup as ::fhirgen_runtime::Empty>::empty();
+        inner.element = ::fhirgen_runtime::NonEmpty::new(
+            crate::ConceptMapGroupElement::builder().build(),
+        );
+        ConceptMapGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConceptMapGroupBuilder {
+    /// `ConceptMap.group.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.source` 0..1: Source system where concepts to be mapped are defined
+    pub fn source(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.sourceVersion` 0..1: Specific version of the  code system
+    pub fn source_version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.source_version = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.target` 0..1: Target system that the concepts are to be mapped to
+    pub fn target(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.target = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.targetVersion` 0..1: Specific version of the  code system
+    pub fn target_version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.target_version = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element` 1..*: Mappings for a concept from the source set
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn element(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ConceptMapGroupElement>>,
+    ) -> Self {
+        self.inner.element = value.into();
+        self
+    }
+    /// `ConceptMap.group.unmapped` 0..1: What to do when there is no mapping for the source concept
+    pub fn unmapped(mut self, value: impl Into<crate::ConceptMapGroupUnmapped>) -> Self {
+        self.inner.unmapped = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMapGroup {
+        self.inner
+    }
+}
 /// Mappings for a concept from the source set
 ///
 /// Backbone element `ConceptMap.group.element` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
@@ -634,6 +906,68 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElement {
         w.primitive_field("code", &self.code);
         w.primitive_field("display", &self.display);
         w.object_field("target", &self.target);
+    }
+}
+/// Builds a `ConceptMapGroupElement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapGroupElementBuilder {
+    inner: ConceptMapGroupElement,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConceptMapGroupElement {
+    /// A builder of `ConceptMap.group.element`.
+    pub fn builder() -> ConceptMapGroupElementBuilder {
+        let inner = <ConceptMapGroupElement as ::fhirgen_runtime::Empty>::empty();
+        ConceptMapGroupElementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConceptMapGroupElementBuilder {
+    /// `ConceptMap.group.element.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.code` 0..1: Identifies element being mapped
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.display` 0..1: Display for the code
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target` 0..*: Concept in target system for element
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConceptMapGroupElementTarget>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMapGroupElement {
+        self.inner
     }
 }
 /// Concept in target system for element
@@ -774,6 +1108,102 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTarget {
         w.object_field("product", &self.product);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ConceptMap.group.element.target.equivalence` is required (1..1) by FHIR 4.0.1: set it with `.equivalence(...)` before `.build()`",
+    label = "`ConceptMap.group.element.target.equivalence` is not set"
+)]
+pub trait ConceptMapGroupElementTargetEquivalenceGiven {}
+impl ConceptMapGroupElementTargetEquivalenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConceptMapGroupElementTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapGroupElementTargetBuilder<P0> {
+    inner: ConceptMapGroupElementTarget,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ConceptMapGroupElementTarget {
+    /// A builder of `ConceptMap.group.element.target`.
+    pub fn builder() -> ConceptMapGroupElementTargetBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ConceptMapGroupElementTarget as ::fhirgen_runtime::Empty>::empty();
+        ConceptMapGroupElementTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConceptMapGroupElementTargetBuilder<P0> {
+    /// `ConceptMap.group.element.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.target.code` 0..1: Code that identifies the target element
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.display` 0..1: Display for the code
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.equivalence` 1..1: relatedto | equivalent | equal | wider | subsumes | narrower | specializes | inexact | unmatched | disjoint
+    pub fn equivalence(
+        mut self,
+        value: impl Into<crate::ConceptMapEquivalenceCode>,
+    ) -> ConceptMapGroupElementTargetBuilder<::fhirgen_runtime::Set> {
+        self.inner.equivalence = value.into();
+        ConceptMapGroupElementTargetBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ConceptMap.group.element.target.comment` 0..1: Description of status/issues in mapping
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.dependsOn` 0..*: Other elements required for this mapping (from context)
+    pub fn depends_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConceptMapGroupElementTargetDependsOn>,
+    ) -> Self {
+        self.inner.depends_on = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.target.product` 0..*: Other concepts that this mapping also produces
+    pub fn product(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConceptMapGroupElementTargetDependsOn>,
+    ) -> Self {
+        self.inner.product = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMapGroupElementTarget
+    where
+        P0: ConceptMapGroupElementTargetEquivalenceGiven,
+    {
+        self.inner
+    }
+}
 /// Other elements required for this mapping (from context)
 ///
 /// Backbone element `ConceptMap.group.element.target.dependsOn` of `http://hl7.org/fhir/StructureDefinition/ConceptMap|4.0.1`
@@ -888,6 +1318,103 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTargetDependsOn {
         w.primitive_field("system", &self.system);
         w.primitive_field("value", &self.value);
         w.primitive_field("display", &self.display);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ConceptMap.group.element.target.dependsOn.property` is required (1..1) by FHIR 4.0.1: set it with `.property(...)` before `.build()`",
+    label = "`ConceptMap.group.element.target.dependsOn.property` is not set"
+)]
+pub trait ConceptMapGroupElementTargetDependsOnPropertyGiven {}
+impl ConceptMapGroupElementTargetDependsOnPropertyGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ConceptMap.group.element.target.dependsOn.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ConceptMap.group.element.target.dependsOn.value` is not set"
+)]
+pub trait ConceptMapGroupElementTargetDependsOnValueGiven {}
+impl ConceptMapGroupElementTargetDependsOnValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConceptMapGroupElementTargetDependsOn`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapGroupElementTargetDependsOnBuilder<P0, P1> {
+    inner: ConceptMapGroupElementTargetDependsOn,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ConceptMapGroupElementTargetDependsOn {
+    /// A builder of `ConceptMap.group.element.target.dependsOn`.
+    pub fn builder() -> ConceptMapGroupElementTargetDependsOnBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ConceptMapGroupElementTargetDependsOn as ::fhirgen_runtime::Empty>::empty();
+        ConceptMapGroupElementTargetDependsOnBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ConceptMapGroupElementTargetDependsOnBuilder<P0, P1> {
+    /// `ConceptMap.group.element.target.dependsOn.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.dependsOn.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.target.dependsOn.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.element.target.dependsOn.property` 1..1: Reference to property mapping depends on
+    pub fn property(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> ConceptMapGroupElementTargetDependsOnBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.property = value.into();
+        ConceptMapGroupElementTargetDependsOnBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ConceptMap.group.element.target.dependsOn.system` 0..1: Code System (if necessary)
+    pub fn system(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.element.target.dependsOn.value` 1..1: Value of the referenced element
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ConceptMapGroupElementTargetDependsOnBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ConceptMapGroupElementTargetDependsOnBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ConceptMap.group.element.target.dependsOn.display` 0..1: Display for the code (if value is a code)
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMapGroupElementTargetDependsOn
+    where
+        P0: ConceptMapGroupElementTargetDependsOnPropertyGiven,
+        P1: ConceptMapGroupElementTargetDependsOnValueGiven,
+    {
+        self.inner
     }
 }
 /// What to do when there is no mapping for the source concept
@@ -1006,6 +1533,86 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupUnmapped {
         w.primitive_field("code", &self.code);
         w.primitive_field("display", &self.display);
         w.primitive_field("url", &self.url);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ConceptMap.group.unmapped.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`ConceptMap.group.unmapped.mode` is not set"
+)]
+pub trait ConceptMapGroupUnmappedModeGiven {}
+impl ConceptMapGroupUnmappedModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConceptMapGroupUnmapped`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConceptMapGroupUnmappedBuilder<P0> {
+    inner: ConceptMapGroupUnmapped,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ConceptMapGroupUnmapped {
+    /// A builder of `ConceptMap.group.unmapped`.
+    pub fn builder() -> ConceptMapGroupUnmappedBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ConceptMapGroupUnmapped as ::fhirgen_runtime::Empty>::empty();
+        ConceptMapGroupUnmappedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConceptMapGroupUnmappedBuilder<P0> {
+    /// `ConceptMap.group.unmapped.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.unmapped.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.unmapped.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ConceptMap.group.unmapped.mode` 1..1: provided | fixed | other-map
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::ConceptMapGroupUnmappedModeCode>,
+    ) -> ConceptMapGroupUnmappedBuilder<::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        ConceptMapGroupUnmappedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ConceptMap.group.unmapped.code` 0..1: Fixed code when mode = fixed
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.unmapped.display` 0..1: Display for the code
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `ConceptMap.group.unmapped.url` 0..1: canonical reference to an additional ConceptMap to use for mapping if the source concept is unmapped
+    pub fn url(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConceptMapGroupUnmapped
+    where
+        P0: ConceptMapGroupUnmappedModeGiven,
+    {
+        self.inner
     }
 }
 /// The types `ConceptMap.source[x]` may have.

@@ -387,6 +387,184 @@ impl Condition {
         writer.into_bytes()
     }
 }
+/// Builds a `Condition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConditionBuilder {
+    inner: Condition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Condition {
+    /// A builder of `Condition`.
+    pub fn builder() -> ConditionBuilder {
+        let mut inner = <Condition as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        ConditionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConditionBuilder {
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Condition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Condition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.identifier` 0..*: External Ids for this condition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Condition.clinicalStatus` 0..1: active | recurrence | relapse | inactive | remission | resolved
+    pub fn clinical_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.clinical_status = Some(value.into());
+        self
+    }
+    /// `Condition.verificationStatus` 0..1: unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
+    pub fn verification_status(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.verification_status = Some(value.into());
+        self
+    }
+    /// `Condition.category` 0..*: problem-list-item | encounter-diagnosis
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
+        self
+    }
+    /// `Condition.code` 0..1: Identification of the condition, problem or diagnosis
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
+    pub fn body_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// `Condition.subject` 1..1: Who has the condition?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Condition.onset[x]` 0..1: Estimated or actual date,  date-time, or age
+    pub fn onset(mut self, value: impl Into<crate::ConditionOnset>) -> Self {
+        self.inner.onset = Some(value.into());
+        self
+    }
+    /// `Condition.abatement[x]` 0..1: When in resolution/remission
+    pub fn abatement(mut self, value: impl Into<crate::ConditionAbatement>) -> Self {
+        self.inner.abatement = Some(value.into());
+        self
+    }
+    /// `Condition.recordedDate` 0..1: Date record was first recorded
+    pub fn recorded_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
+        self
+    }
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
+        self
+    }
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
+        self
+    }
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
+    pub fn stage(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConditionStage>,
+    ) -> Self {
+        self.inner.stage = items.into_iter().collect();
+        self
+    }
+    /// `Condition.evidence` 0..*: Supporting evidence
+    pub fn evidence(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConditionEvidence>,
+    ) -> Self {
+        self.inner.evidence = items.into_iter().collect();
+        self
+    }
+    /// `Condition.note` 0..*: Additional information about the Condition
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Condition {
+        self.inner
+    }
+}
 /// Supporting evidence
 ///
 /// Backbone element `Condition.evidence` of `http://hl7.org/fhir/StructureDefinition/Condition|4.0.1`
@@ -465,6 +643,63 @@ impl ::fhirgen_runtime::Object for ConditionEvidence {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("detail", &self.detail);
+    }
+}
+/// Builds a `ConditionEvidence`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConditionEvidenceBuilder {
+    inner: ConditionEvidence,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConditionEvidence {
+    /// A builder of `Condition.evidence`.
+    pub fn builder() -> ConditionEvidenceBuilder {
+        let inner = <ConditionEvidence as ::fhirgen_runtime::Empty>::empty();
+        ConditionEvidenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConditionEvidenceBuilder {
+    /// `Condition.evidence.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Condition.evidence.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.evidence.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.evidence.code` 0..*: Manifestation/symptom
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Condition.evidence.detail` 0..*: Supporting information found elsewhere
+    pub fn detail(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConditionEvidence {
+        self.inner
     }
 }
 /// Stage/grade, usually assessed formally
@@ -555,6 +790,68 @@ impl ::fhirgen_runtime::Object for ConditionStage {
         w.object_field("summary", &self.summary);
         w.object_field("assessment", &self.assessment);
         w.object_field("type", &self.type_);
+    }
+}
+/// Builds a `ConditionStage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConditionStageBuilder {
+    inner: ConditionStage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConditionStage {
+    /// A builder of `Condition.stage`.
+    pub fn builder() -> ConditionStageBuilder {
+        let inner = <ConditionStage as ::fhirgen_runtime::Empty>::empty();
+        ConditionStageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConditionStageBuilder {
+    /// `Condition.stage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Condition.stage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.stage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Condition.stage.summary` 0..1: Simple summary (disease specific)
+    pub fn summary(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.summary = Some(value.into());
+        self
+    }
+    /// `Condition.stage.assessment` 0..*: Formal record of assessment
+    pub fn assessment(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.assessment = items.into_iter().collect();
+        self
+    }
+    /// `Condition.stage.type` 0..1: Kind of staging
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConditionStage {
+        self.inner
     }
 }
 /// The types `Condition.abatement[x]` may have.

@@ -296,6 +296,185 @@ impl Consent {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Consent.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Consent.status` is not set"
+)]
+pub trait ConsentStatusGiven {}
+impl ConsentStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Consent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentBuilder<P0> {
+    inner: Consent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Consent {
+    /// A builder of `Consent`.
+    pub fn builder() -> ConsentBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Consent as ::fhirgen_runtime::Empty>::empty();
+        inner.scope = crate::CodeableConcept::builder().build();
+        inner.category = ::fhirgen_runtime::NonEmpty::new(
+            crate::CodeableConcept::builder().build(),
+        );
+        ConsentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConsentBuilder<P0> {
+    /// `Consent.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Consent.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Consent.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Consent.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Consent.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Consent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.identifier` 0..*: Identifier for this record (external references)
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Consent.status` 1..1: draft | proposed | active | rejected | inactive | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ConsentStateCode>,
+    ) -> ConsentBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ConsentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Consent.scope` 1..1: Which of the four areas this resource covers (extensible)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn scope(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.scope = value.into();
+        self
+    }
+    /// `Consent.category` 1..*: Classification of the consent statement - for indexing/retrieval
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::CodeableConcept>>,
+    ) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `Consent.patient` 0..1: Who the consent applies to
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = Some(value.into());
+        self
+    }
+    /// `Consent.dateTime` 0..1: When this Consent was created or indexed
+    pub fn date_time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date_time = Some(value.into());
+        self
+    }
+    /// `Consent.performer` 0..*: Who is agreeing to the policy and rules
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `Consent.organization` 0..*: Custodian of the consent
+    pub fn organization(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.organization = items.into_iter().collect();
+        self
+    }
+    /// `Consent.source[x]` 0..1: Source from which this consent is taken
+    pub fn source(mut self, value: impl Into<crate::ConsentSource>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `Consent.policy` 0..*: Policies covered by this consent
+    pub fn policy(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConsentPolicy>,
+    ) -> Self {
+        self.inner.policy = items.into_iter().collect();
+        self
+    }
+    /// `Consent.policyRule` 0..1: Regulation that this consents to
+    pub fn policy_rule(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.policy_rule = Some(value.into());
+        self
+    }
+    /// `Consent.verification` 0..*: Consent Verified by patient or family
+    pub fn verification(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConsentVerification>,
+    ) -> Self {
+        self.inner.verification = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision` 0..1: Constraints to the base Consent.policyRule
+    pub fn provision(mut self, value: impl Into<crate::ConsentProvision>) -> Self {
+        self.inner.provision = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Consent
+    where
+        P0: ConsentStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Policies covered by this consent
 ///
 /// Backbone element `Consent.policy` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
@@ -382,6 +561,60 @@ impl ::fhirgen_runtime::Object for ConsentPolicy {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("authority", &self.authority);
         w.primitive_field("uri", &self.uri);
+    }
+}
+/// Builds a `ConsentPolicy`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentPolicyBuilder {
+    inner: ConsentPolicy,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConsentPolicy {
+    /// A builder of `Consent.policy`.
+    pub fn builder() -> ConsentPolicyBuilder {
+        let inner = <ConsentPolicy as ::fhirgen_runtime::Empty>::empty();
+        ConsentPolicyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConsentPolicyBuilder {
+    /// `Consent.policy.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.policy.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.policy.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.policy.authority` 0..1: Enforcement source for policy
+    pub fn authority(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.authority = Some(value.into());
+        self
+    }
+    /// `Consent.policy.uri` 0..1: Specific policy covered by this consent
+    pub fn uri(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.uri = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConsentPolicy {
+        self.inner
     }
 }
 /// Constraints to the base Consent.policyRule
@@ -564,6 +797,123 @@ impl ::fhirgen_runtime::Object for ConsentProvision {
         w.object_field("provision", &self.provision);
     }
 }
+/// Builds a `ConsentProvision`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentProvisionBuilder {
+    inner: ConsentProvision,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConsentProvision {
+    /// A builder of `Consent.provision`.
+    pub fn builder() -> ConsentProvisionBuilder {
+        let inner = <ConsentProvision as ::fhirgen_runtime::Empty>::empty();
+        ConsentProvisionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConsentProvisionBuilder {
+    /// `Consent.provision.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.provision.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.type` 0..1: deny | permit
+    pub fn type_(mut self, value: impl Into<crate::ConsentProvisionTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Consent.provision.period` 0..1: Timeframe for this rule
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Consent.provision.actor` 0..*: Who|what controlled by this rule (or group, by role)
+    pub fn actor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConsentProvisionActor>,
+    ) -> Self {
+        self.inner.actor = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.action` 0..*: Actions controlled by this rule
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.securityLabel` 0..*: Security Labels that define affected resources
+    pub fn security_label(
+        mut self,
+        items: impl IntoIterator<Item = crate::Coding>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.purpose` 0..*: Context of activities covered by this rule
+    pub fn purpose(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.purpose = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.class` 0..*: e.g. Resource Type, Profile, CDA, etc.
+    pub fn class(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.class = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.code` 0..*: e.g. LOINC or SNOMED CT code, etc. in the content
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.dataPeriod` 0..1: Timeframe for data controlled by this rule
+    pub fn data_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.data_period = Some(value.into());
+        self
+    }
+    /// `Consent.provision.data` 0..*: Data controlled by this rule
+    pub fn data(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConsentProvisionData>,
+    ) -> Self {
+        self.inner.data = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.provision` 0..*: Nested Exception Rules
+    pub fn provision(
+        mut self,
+        items: impl IntoIterator<Item = crate::ConsentProvision>,
+    ) -> Self {
+        self.inner.provision = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConsentProvision {
+        self.inner
+    }
+}
 /// Who|what controlled by this rule (or group, by role)
 ///
 /// Backbone element `Consent.provision.actor` of `http://hl7.org/fhir/StructureDefinition/Consent|4.0.1`
@@ -644,6 +994,66 @@ impl ::fhirgen_runtime::Object for ConsentProvisionActor {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("role", &self.role);
         w.object_field("reference", &self.reference);
+    }
+}
+/// Builds a `ConsentProvisionActor`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentProvisionActorBuilder {
+    inner: ConsentProvisionActor,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ConsentProvisionActor {
+    /// A builder of `Consent.provision.actor`.
+    pub fn builder() -> ConsentProvisionActorBuilder {
+        let mut inner = <ConsentProvisionActor as ::fhirgen_runtime::Empty>::empty();
+        inner.role = crate::CodeableConcept::builder().build();
+        inner.reference = crate::Reference::builder().build();
+        ConsentProvisionActorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ConsentProvisionActorBuilder {
+    /// `Consent.provision.actor.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.provision.actor.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.actor.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.actor.role` 1..1: How the actor is involved
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = value.into();
+        self
+    }
+    /// `Consent.provision.actor.reference` 1..1: Resource for the actor (or group, by role)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConsentProvisionActor {
+        self.inner
     }
 }
 /// Data controlled by this rule
@@ -730,6 +1140,79 @@ impl ::fhirgen_runtime::Object for ConsentProvisionData {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("meaning", &self.meaning);
         w.object_field("reference", &self.reference);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Consent.provision.data.meaning` is required (1..1) by FHIR 4.0.1: set it with `.meaning(...)` before `.build()`",
+    label = "`Consent.provision.data.meaning` is not set"
+)]
+pub trait ConsentProvisionDataMeaningGiven {}
+impl ConsentProvisionDataMeaningGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConsentProvisionData`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentProvisionDataBuilder<P0> {
+    inner: ConsentProvisionData,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ConsentProvisionData {
+    /// A builder of `Consent.provision.data`.
+    pub fn builder() -> ConsentProvisionDataBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ConsentProvisionData as ::fhirgen_runtime::Empty>::empty();
+        inner.reference = crate::Reference::builder().build();
+        ConsentProvisionDataBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConsentProvisionDataBuilder<P0> {
+    /// `Consent.provision.data.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.provision.data.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.data.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.provision.data.meaning` 1..1: instance | related | dependents | authoredby
+    pub fn meaning(
+        mut self,
+        value: impl Into<crate::ConsentDataMeaningCode>,
+    ) -> ConsentProvisionDataBuilder<::fhirgen_runtime::Set> {
+        self.inner.meaning = value.into();
+        ConsentProvisionDataBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Consent.provision.data.reference` 1..1: The actual data reference
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConsentProvisionData
+    where
+        P0: ConsentProvisionDataMeaningGiven,
+    {
+        self.inner
     }
 }
 /// Consent Verified by patient or family
@@ -831,6 +1314,81 @@ impl ::fhirgen_runtime::Object for ConsentVerification {
         w.primitive_field("verified", &self.verified);
         w.object_field("verifiedWith", &self.verified_with);
         w.primitive_field("verificationDate", &self.verification_date);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Consent.verification.verified` is required (1..1) by FHIR 4.0.1: set it with `.verified(...)` before `.build()`",
+    label = "`Consent.verification.verified` is not set"
+)]
+pub trait ConsentVerificationVerifiedGiven {}
+impl ConsentVerificationVerifiedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ConsentVerification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ConsentVerificationBuilder<P0> {
+    inner: ConsentVerification,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ConsentVerification {
+    /// A builder of `Consent.verification`.
+    pub fn builder() -> ConsentVerificationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ConsentVerification as ::fhirgen_runtime::Empty>::empty();
+        ConsentVerificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ConsentVerificationBuilder<P0> {
+    /// `Consent.verification.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Consent.verification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.verification.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Consent.verification.verified` 1..1: Has been verified
+    pub fn verified(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> ConsentVerificationBuilder<::fhirgen_runtime::Set> {
+        self.inner.verified = value.into();
+        ConsentVerificationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Consent.verification.verifiedWith` 0..1: Person who verified
+    pub fn verified_with(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.verified_with = Some(value.into());
+        self
+    }
+    /// `Consent.verification.verificationDate` 0..1: When consent verified
+    pub fn verification_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.verification_date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ConsentVerification
+    where
+        P0: ConsentVerificationVerifiedGiven,
+    {
+        self.inner
     }
 }
 /// The types `Consent.source[x]` may have.

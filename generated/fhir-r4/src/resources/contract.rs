@@ -528,6 +528,279 @@ impl Contract {
         writer.into_bytes()
     }
 }
+/// Builds a `Contract`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractBuilder {
+    inner: Contract,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Contract {
+    /// A builder of `Contract`.
+    pub fn builder() -> ContractBuilder {
+        let inner = <Contract as ::fhirgen_runtime::Empty>::empty();
+        ContractBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractBuilder {
+    /// `Contract.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Contract.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Contract.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Contract.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Contract.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Contract.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.identifier` 0..*: Contract number
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Contract.url` 0..1: Basal definition
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `Contract.version` 0..1: Business edition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `Contract.status` 0..1: amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ContractResourceStatusCodesCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Contract.legalState` 0..1: Negotiation status
+    pub fn legal_state(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.legal_state = Some(value.into());
+        self
+    }
+    /// `Contract.instantiatesCanonical` 0..1: Source Contract Definition
+    pub fn instantiates_canonical(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.instantiates_canonical = Some(value.into());
+        self
+    }
+    /// `Contract.instantiatesUri` 0..1: External Contract Definition
+    pub fn instantiates_uri(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.instantiates_uri = Some(value.into());
+        self
+    }
+    /// `Contract.contentDerivative` 0..1: Content derived from the basal information
+    pub fn content_derivative(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.content_derivative = Some(value.into());
+        self
+    }
+    /// `Contract.issued` 0..1: When this Contract was issued
+    pub fn issued(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `Contract.applies` 0..1: Effective time
+    pub fn applies(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.applies = Some(value.into());
+        self
+    }
+    /// `Contract.expirationType` 0..1: Contract cessation cause
+    pub fn expiration_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.expiration_type = Some(value.into());
+        self
+    }
+    /// `Contract.subject` 0..*: Contract Target Entity
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `Contract.authority` 0..*: Authority under which this Contract has standing
+    pub fn authority(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.authority = items.into_iter().collect();
+        self
+    }
+    /// `Contract.domain` 0..*: A sphere of control governed by an authoritative jurisdiction, organization, or person
+    pub fn domain(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.domain = items.into_iter().collect();
+        self
+    }
+    /// `Contract.site` 0..*: Specific Location
+    pub fn site(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.site = items.into_iter().collect();
+        self
+    }
+    /// `Contract.name` 0..1: Computer friendly designation
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Contract.title` 0..1: Human Friendly name
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `Contract.subtitle` 0..1: Subordinate Friendly name
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `Contract.alias` 0..*: Acronym or short name
+    pub fn alias(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// `Contract.author` 0..1: Source of Contract
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `Contract.scope` 0..1: Range of Legal Concerns
+    pub fn scope(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.scope = Some(value.into());
+        self
+    }
+    /// `Contract.topic[x]` 0..1: Focus of contract interest
+    pub fn topic(mut self, value: impl Into<crate::ContractTopic>) -> Self {
+        self.inner.topic = Some(value.into());
+        self
+    }
+    /// `Contract.type` 0..1: Legal instrument category
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Contract.subType` 0..*: Subtype within the context of type
+    pub fn sub_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.sub_type = items.into_iter().collect();
+        self
+    }
+    /// `Contract.contentDefinition` 0..1: Contract precursor content
+    pub fn content_definition(
+        mut self,
+        value: impl Into<crate::ContractContentDefinition>,
+    ) -> Self {
+        self.inner.content_definition = Some(value.into());
+        self
+    }
+    /// `Contract.term` 0..*: Contract Term List
+    pub fn term(mut self, items: impl IntoIterator<Item = crate::ContractTerm>) -> Self {
+        self.inner.term = items.into_iter().collect();
+        self
+    }
+    /// `Contract.supportingInfo` 0..*: Extra Information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `Contract.relevantHistory` 0..*: Key event in Contract History
+    pub fn relevant_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.relevant_history = items.into_iter().collect();
+        self
+    }
+    /// `Contract.signer` 0..*: Contract Signatory
+    pub fn signer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractSigner>,
+    ) -> Self {
+        self.inner.signer = items.into_iter().collect();
+        self
+    }
+    /// `Contract.friendly` 0..*: Contract Friendly Language
+    pub fn friendly(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractFriendly>,
+    ) -> Self {
+        self.inner.friendly = items.into_iter().collect();
+        self
+    }
+    /// `Contract.legal` 0..*: Contract Legal Language
+    pub fn legal(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractLegal>,
+    ) -> Self {
+        self.inner.legal = items.into_iter().collect();
+        self
+    }
+    /// `Contract.rule` 0..*: Computable Contract Language
+    pub fn rule(mut self, items: impl IntoIterator<Item = crate::ContractRule>) -> Self {
+        self.inner.rule = items.into_iter().collect();
+        self
+    }
+    /// `Contract.legallyBinding[x]` 0..1: Binding Contract
+    pub fn legally_binding(
+        mut self,
+        value: impl Into<crate::ContractLegallyBinding>,
+    ) -> Self {
+        self.inner.legally_binding = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Contract {
+        self.inner
+    }
+}
 /// Contract precursor content
 ///
 /// Backbone element `Contract.contentDefinition` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -668,6 +941,99 @@ impl ::fhirgen_runtime::Object for ContractContentDefinition {
         w.primitive_field("copyright", &self.copyright);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.contentDefinition.publicationStatus` is required (1..1) by FHIR 4.0.1: set it with `.publication_status(...)` before `.build()`",
+    label = "`Contract.contentDefinition.publicationStatus` is not set"
+)]
+pub trait ContractContentDefinitionPublicationStatusGiven {}
+impl ContractContentDefinitionPublicationStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractContentDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractContentDefinitionBuilder<P0> {
+    inner: ContractContentDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractContentDefinition {
+    /// A builder of `Contract.contentDefinition`.
+    pub fn builder() -> ContractContentDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ContractContentDefinition as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        ContractContentDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractContentDefinitionBuilder<P0> {
+    /// `Contract.contentDefinition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.contentDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.contentDefinition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.contentDefinition.type` 1..1: Content structure and use
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Contract.contentDefinition.subType` 0..1: Detailed Content Type Definition
+    pub fn sub_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sub_type = Some(value.into());
+        self
+    }
+    /// `Contract.contentDefinition.publisher` 0..1: Publisher Entity
+    pub fn publisher(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `Contract.contentDefinition.publicationDate` 0..1: When published
+    pub fn publication_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.publication_date = Some(value.into());
+        self
+    }
+    /// `Contract.contentDefinition.publicationStatus` 1..1: amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
+    pub fn publication_status(
+        mut self,
+        value: impl Into<crate::ContractResourcePublicationStatusCodesCode>,
+    ) -> ContractContentDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.publication_status = value.into();
+        ContractContentDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Contract.contentDefinition.copyright` 0..1: Publication Ownership
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractContentDefinition
+    where
+        P0: ContractContentDefinitionPublicationStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Contract Friendly Language
 ///
 /// Backbone element `Contract.friendly` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -748,6 +1114,71 @@ impl ::fhirgen_runtime::Object for ContractFriendly {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.friendly.content[x]` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`Contract.friendly.content[x]` is not set"
+)]
+pub trait ContractFriendlyContentGiven {}
+impl ContractFriendlyContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractFriendly`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractFriendlyBuilder<P0> {
+    inner: ContractFriendly,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractFriendly {
+    /// A builder of `Contract.friendly`.
+    pub fn builder() -> ContractFriendlyBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ContractFriendly as ::fhirgen_runtime::Empty>::empty();
+        ContractFriendlyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractFriendlyBuilder<P0> {
+    /// `Contract.friendly.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.friendly.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.friendly.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.friendly.content[x]` 1..1: Easily comprehended representation of this Contract
+    pub fn content(
+        mut self,
+        value: impl Into<crate::ContractFriendlyContent>,
+    ) -> ContractFriendlyBuilder<::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        ContractFriendlyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractFriendly
+    where
+        P0: ContractFriendlyContentGiven,
+    {
+        self.inner
     }
 }
 /// Contract Legal Language
@@ -832,6 +1263,71 @@ impl ::fhirgen_runtime::Object for ContractLegal {
         w.required_choice_field(&self.content);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.legal.content[x]` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`Contract.legal.content[x]` is not set"
+)]
+pub trait ContractLegalContentGiven {}
+impl ContractLegalContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractLegal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractLegalBuilder<P0> {
+    inner: ContractLegal,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractLegal {
+    /// A builder of `Contract.legal`.
+    pub fn builder() -> ContractLegalBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ContractLegal as ::fhirgen_runtime::Empty>::empty();
+        ContractLegalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractLegalBuilder<P0> {
+    /// `Contract.legal.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.legal.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.legal.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.legal.content[x]` 1..1: Contract Legal Text
+    pub fn content(
+        mut self,
+        value: impl Into<crate::ContractLegalContent>,
+    ) -> ContractLegalBuilder<::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        ContractLegalBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractLegal
+    where
+        P0: ContractLegalContentGiven,
+    {
+        self.inner
+    }
+}
 /// Computable Contract Language
 ///
 /// Backbone element `Contract.rule` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -912,6 +1408,71 @@ impl ::fhirgen_runtime::Object for ContractRule {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.rule.content[x]` is required (1..1) by FHIR 4.0.1: set it with `.content(...)` before `.build()`",
+    label = "`Contract.rule.content[x]` is not set"
+)]
+pub trait ContractRuleContentGiven {}
+impl ContractRuleContentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractRule`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractRuleBuilder<P0> {
+    inner: ContractRule,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractRule {
+    /// A builder of `Contract.rule`.
+    pub fn builder() -> ContractRuleBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ContractRule as ::fhirgen_runtime::Empty>::empty();
+        ContractRuleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractRuleBuilder<P0> {
+    /// `Contract.rule.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.rule.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.rule.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.rule.content[x]` 1..1: Computable Contract Rules
+    pub fn content(
+        mut self,
+        value: impl Into<crate::ContractRuleContent>,
+    ) -> ContractRuleBuilder<::fhirgen_runtime::Set> {
+        self.inner.content = value.into();
+        ContractRuleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractRule
+    where
+        P0: ContractRuleContentGiven,
+    {
+        self.inner
     }
 }
 /// Contract Signatory
@@ -1002,6 +1563,87 @@ impl ::fhirgen_runtime::Object for ContractSigner {
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
         w.object_field("signature", &self.signature);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.signer.signature` is required (1..*) by FHIR 4.0.1: set it with `.signature(...)` before `.build()`",
+    label = "`Contract.signer.signature` is not set"
+)]
+pub trait ContractSignerSignatureGiven {}
+impl ContractSignerSignatureGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractSigner`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractSignerBuilder<P0> {
+    inner: ContractSigner,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractSigner {
+    /// A builder of `Contract.signer`.
+    pub fn builder() -> ContractSignerBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ContractSigner as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::Coding::builder().build();
+        inner.party = crate::Reference::builder().build();
+        ContractSignerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractSignerBuilder<P0> {
+    /// `Contract.signer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.signer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.signer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.signer.type` 1..1: Contract Signatory Role
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Contract.signer.party` 1..1: Contract Signatory Party
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn party(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.party = value.into();
+        self
+    }
+    /// `Contract.signer.signature` 1..*: Contract Documentation Signature
+    pub fn signature(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Signature>>,
+    ) -> ContractSignerBuilder<::fhirgen_runtime::Set> {
+        self.inner.signature = value.into();
+        ContractSignerBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractSigner
+    where
+        P0: ContractSignerSignatureGiven,
+    {
+        self.inner
     }
 }
 /// Contract Term List
@@ -1194,6 +1836,125 @@ impl ::fhirgen_runtime::Object for ContractTerm {
         w.object_field("asset", &self.asset);
         w.object_field("action", &self.action);
         w.object_field("group", &self.group);
+    }
+}
+/// Builds a `ContractTerm`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermBuilder {
+    inner: ContractTerm,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTerm {
+    /// A builder of `Contract.term`.
+    pub fn builder() -> ContractTermBuilder {
+        let mut inner = <ContractTerm as ::fhirgen_runtime::Empty>::empty();
+        inner.offer = crate::ContractTermOffer::builder().build();
+        ContractTermBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermBuilder {
+    /// `Contract.term.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.identifier` 0..1: Contract Term Number
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Contract.term.issued` 0..1: Contract Term Issue Date Time
+    pub fn issued(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `Contract.term.applies` 0..1: Contract Term Effective Time
+    pub fn applies(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.applies = Some(value.into());
+        self
+    }
+    /// `Contract.term.topic[x]` 0..1: Term Concern
+    pub fn topic(mut self, value: impl Into<crate::ContractTermTopic>) -> Self {
+        self.inner.topic = Some(value.into());
+        self
+    }
+    /// `Contract.term.type` 0..1: Contract Term Type or Form
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Contract.term.subType` 0..1: Contract Term Type specific classification
+    pub fn sub_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sub_type = Some(value.into());
+        self
+    }
+    /// `Contract.term.text` 0..1: Term Statement
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Contract.term.securityLabel` 0..*: Protection for the Term
+    pub fn security_label(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermSecurityLabel>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer` 1..1: Context of the Contract term
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn offer(mut self, value: impl Into<crate::ContractTermOffer>) -> Self {
+        self.inner.offer = value.into();
+        self
+    }
+    /// `Contract.term.asset` 0..*: Contract Term Asset List
+    pub fn asset(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermAsset>,
+    ) -> Self {
+        self.inner.asset = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action` 0..*: Entity being ascribed responsibility
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermAction>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.group` 0..*: Nested Contract Term Group
+    pub fn group(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTerm>,
+    ) -> Self {
+        self.inner.group = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTerm {
+        self.inner
     }
 }
 /// Entity being ascribed responsibility
@@ -1553,6 +2314,200 @@ impl ::fhirgen_runtime::Object for ContractTermAction {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ContractTermAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermActionBuilder {
+    inner: ContractTermAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermAction {
+    /// A builder of `Contract.term.action`.
+    pub fn builder() -> ContractTermActionBuilder {
+        let mut inner = <ContractTermAction as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.intent = crate::CodeableConcept::builder().build();
+        inner.status = crate::CodeableConcept::builder().build();
+        ContractTermActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermActionBuilder {
+    /// `Contract.term.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.doNotPerform` 0..1: True if the term prohibits the  action
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.type` 1..1: Type or form of the action
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Contract.term.action.subject` 0..*: Entity of the action
+    pub fn subject(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermActionSubject>,
+    ) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.intent` 1..1: Purpose for the Contract Term Action
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn intent(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.intent = value.into();
+        self
+    }
+    /// `Contract.term.action.linkId` 0..*: Pointer to specific item
+    pub fn link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.status` 1..1: State of the action
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = value.into();
+        self
+    }
+    /// `Contract.term.action.context` 0..1: Episode associated with action
+    pub fn context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.contextLinkId` 0..*: Pointer to specific item
+    pub fn context_link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.context_link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.occurrence[x]` 0..1: When action happens
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::ContractTermActionOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.requester` 0..*: Who asked for action
+    pub fn requester(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.requester = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.requesterLinkId` 0..*: Pointer to specific item
+    pub fn requester_link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.requester_link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.performerType` 0..*: Kind of service performer
+    pub fn performer_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.performer_type = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.performerRole` 0..1: Competency of the performer
+    pub fn performer_role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.performer_role = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.performer` 0..1: Actor that wil execute (or not) the action
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.performerLinkId` 0..*: Pointer to specific item
+    pub fn performer_link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.performer_link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.reasonCode` 0..*: Why is action (not) needed?
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.reasonReference` 0..*: Why is action (not) needed?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.reason` 0..*: Why action is to be performed
+    pub fn reason(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.reasonLinkId` 0..*: Pointer to specific item
+    pub fn reason_link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.reason_link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.note` 0..*: Comments about the action
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.securityLabelNumber` 0..*: Action restriction numbers
+    pub fn security_label_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.security_label_number = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermAction {
+        self.inner
+    }
+}
 /// Entity of the action
 ///
 /// Backbone element `Contract.term.action.subject` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -1631,6 +2586,68 @@ impl ::fhirgen_runtime::Object for ContractTermActionSubject {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("reference", &self.reference);
         w.object_field("role", &self.role);
+    }
+}
+/// Builds a `ContractTermActionSubject`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermActionSubjectBuilder {
+    inner: ContractTermActionSubject,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermActionSubject {
+    /// A builder of `Contract.term.action.subject`.
+    pub fn builder() -> ContractTermActionSubjectBuilder {
+        let mut inner = <ContractTermActionSubject as ::fhirgen_runtime::Empty>::empty();
+        inner.reference = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        ContractTermActionSubjectBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermActionSubjectBuilder {
+    /// `Contract.term.action.subject.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.action.subject.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.subject.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.action.subject.reference` 1..*: Entity of the action
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// `Contract.term.action.subject.role` 0..1: Role type of the agent
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermActionSubject {
+        self.inner
     }
 }
 /// Contract Term Asset List
@@ -1870,6 +2887,152 @@ impl ::fhirgen_runtime::Object for ContractTermAsset {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ContractTermAsset`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermAssetBuilder {
+    inner: ContractTermAsset,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermAsset {
+    /// A builder of `Contract.term.asset`.
+    pub fn builder() -> ContractTermAssetBuilder {
+        let inner = <ContractTermAsset as ::fhirgen_runtime::Empty>::empty();
+        ContractTermAssetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermAssetBuilder {
+    /// `Contract.term.asset.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.scope` 0..1: Range of asset
+    pub fn scope(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.scope = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.type` 0..*: Asset category
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.typeReference` 0..*: Associated entities
+    pub fn type_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.type_reference = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.subtype` 0..*: Asset sub-category
+    pub fn subtype(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.subtype = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.relationship` 0..1: Kinship of the asset
+    pub fn relationship(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.relationship = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.context` 0..*: Circumstance of the asset
+    pub fn context(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermAssetContext>,
+    ) -> Self {
+        self.inner.context = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.condition` 0..1: Quality desctiption of asset
+    pub fn condition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.condition = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.periodType` 0..*: Asset availability types
+    pub fn period_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.period_type = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.period` 0..*: Time period of the asset
+    pub fn period(mut self, items: impl IntoIterator<Item = crate::Period>) -> Self {
+        self.inner.period = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.usePeriod` 0..*: Time period
+    pub fn use_period(mut self, items: impl IntoIterator<Item = crate::Period>) -> Self {
+        self.inner.use_period = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.text` 0..1: Asset clause or question text
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.linkId` 0..*: Pointer to asset text
+    pub fn link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.answer` 0..*: Response to assets
+    pub fn answer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermOfferAnswer>,
+    ) -> Self {
+        self.inner.answer = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.securityLabelNumber` 0..*: Asset restriction numbers
+    pub fn security_label_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.security_label_number = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.valuedItem` 0..*: Contract Valued Item List
+    pub fn valued_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermAssetValuedItem>,
+    ) -> Self {
+        self.inner.valued_item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermAsset {
+        self.inner
+    }
+}
 /// Circumstance of the asset
 ///
 /// Backbone element `Contract.term.asset.context` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -1962,6 +3125,68 @@ impl ::fhirgen_runtime::Object for ContractTermAssetContext {
         w.object_field("reference", &self.reference);
         w.object_field("code", &self.code);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a `ContractTermAssetContext`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermAssetContextBuilder {
+    inner: ContractTermAssetContext,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermAssetContext {
+    /// A builder of `Contract.term.asset.context`.
+    pub fn builder() -> ContractTermAssetContextBuilder {
+        let inner = <ContractTermAssetContext as ::fhirgen_runtime::Empty>::empty();
+        ContractTermAssetContextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermAssetContextBuilder {
+    /// `Contract.term.asset.context.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.context.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.context.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.context.reference` 0..1: Creator,custodian or owner
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.context.code` 0..*: Codeable asset context
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.context.text` 0..1: Context description
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermAssetContext {
+        self.inner
     }
 }
 /// Contract Valued Item List
@@ -2213,6 +3438,129 @@ impl ::fhirgen_runtime::Object for ContractTermAssetValuedItem {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ContractTermAssetValuedItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermAssetValuedItemBuilder {
+    inner: ContractTermAssetValuedItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermAssetValuedItem {
+    /// A builder of `Contract.term.asset.valuedItem`.
+    pub fn builder() -> ContractTermAssetValuedItemBuilder {
+        let inner = <ContractTermAssetValuedItem as ::fhirgen_runtime::Empty>::empty();
+        ContractTermAssetValuedItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermAssetValuedItemBuilder {
+    /// `Contract.term.asset.valuedItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.valuedItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.valuedItem.entity[x]` 0..1: Contract Valued Item Type
+    pub fn entity(
+        mut self,
+        value: impl Into<crate::ContractTermAssetValuedItemEntity>,
+    ) -> Self {
+        self.inner.entity = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.identifier` 0..1: Contract Valued Item Number
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.effectiveTime` 0..1: Contract Valued Item Effective Tiem
+    pub fn effective_time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.effective_time = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.quantity` 0..1: Count of Contract Valued Items
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.unitPrice` 0..1: Contract Valued Item fee, charge, or cost
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.factor` 0..1: Contract Valued Item Price Scaling Factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.points` 0..1: Contract Valued Item Difficulty Scaling Factor
+    pub fn points(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.points = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.net` 0..1: Total Contract Valued Item Value
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.payment` 0..1: Terms of valuation
+    pub fn payment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.payment = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.paymentDate` 0..1: When payment is due
+    pub fn payment_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.payment_date = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.responsible` 0..1: Who will make payment
+    pub fn responsible(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.recipient` 0..1: Who will receive payment
+    pub fn recipient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recipient = Some(value.into());
+        self
+    }
+    /// `Contract.term.asset.valuedItem.linkId` 0..*: Pointer to specific item
+    pub fn link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.asset.valuedItem.securityLabelNumber` 0..*: Security Labels that define affected terms
+    pub fn security_label_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.security_label_number = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermAssetValuedItem {
+        self.inner
+    }
+}
 /// Context of the Contract term
 ///
 /// Backbone element `Contract.term.offer` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -2396,6 +3744,118 @@ impl ::fhirgen_runtime::Object for ContractTermOffer {
             &self.security_label_number,
         )?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `ContractTermOffer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermOfferBuilder {
+    inner: ContractTermOffer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermOffer {
+    /// A builder of `Contract.term.offer`.
+    pub fn builder() -> ContractTermOfferBuilder {
+        let inner = <ContractTermOffer as ::fhirgen_runtime::Empty>::empty();
+        ContractTermOfferBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermOfferBuilder {
+    /// `Contract.term.offer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.identifier` 0..*: Offer business ID
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.party` 0..*: Offer Recipient
+    pub fn party(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermOfferParty>,
+    ) -> Self {
+        self.inner.party = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.topic` 0..1: Negotiable offer asset
+    pub fn topic(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.topic = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.type` 0..1: Contract Offer Type or Form
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.decision` 0..1: Accepting party choice
+    pub fn decision(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.decision = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.decisionMode` 0..*: How decision is conveyed
+    pub fn decision_mode(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.decision_mode = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.answer` 0..*: Response to offer text
+    pub fn answer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContractTermOfferAnswer>,
+    ) -> Self {
+        self.inner.answer = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.text` 0..1: Human readable offer text
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.linkId` 0..*: Pointer to text
+    pub fn link_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.link_id = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.securityLabelNumber` 0..*: Offer restriction numbers
+    pub fn security_label_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.security_label_number = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermOffer {
+        self.inner
     }
 }
 /// Response to offer text
@@ -2772,6 +4232,71 @@ impl ::fhirgen_runtime::Object for ContractTermOfferAnswer {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Contract.term.offer.answer.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Contract.term.offer.answer.value[x]` is not set"
+)]
+pub trait ContractTermOfferAnswerValueGiven {}
+impl ContractTermOfferAnswerValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ContractTermOfferAnswer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermOfferAnswerBuilder<P0> {
+    inner: ContractTermOfferAnswer,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ContractTermOfferAnswer {
+    /// A builder of `Contract.term.offer.answer`.
+    pub fn builder() -> ContractTermOfferAnswerBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ContractTermOfferAnswer as ::fhirgen_runtime::Empty>::empty();
+        ContractTermOfferAnswerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ContractTermOfferAnswerBuilder<P0> {
+    /// `Contract.term.offer.answer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.answer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.answer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.answer.value[x]` 1..1: The actual answer response
+    pub fn value(
+        mut self,
+        value: impl Into<crate::ContractTermOfferAnswerValue>,
+    ) -> ContractTermOfferAnswerBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ContractTermOfferAnswerBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermOfferAnswer
+    where
+        P0: ContractTermOfferAnswerValueGiven,
+    {
+        self.inner
+    }
+}
 /// Offer Recipient
 ///
 /// Backbone element `Contract.term.offer.party` of `http://hl7.org/fhir/StructureDefinition/Contract|4.0.1`
@@ -2850,6 +4375,71 @@ impl ::fhirgen_runtime::Object for ContractTermOfferParty {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("reference", &self.reference);
         w.object_field("role", &self.role);
+    }
+}
+/// Builds a `ContractTermOfferParty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermOfferPartyBuilder {
+    inner: ContractTermOfferParty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermOfferParty {
+    /// A builder of `Contract.term.offer.party`.
+    pub fn builder() -> ContractTermOfferPartyBuilder {
+        let mut inner = <ContractTermOfferParty as ::fhirgen_runtime::Empty>::empty();
+        inner.reference = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        inner.role = crate::CodeableConcept::builder().build();
+        ContractTermOfferPartyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermOfferPartyBuilder {
+    /// `Contract.term.offer.party.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.offer.party.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.party.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.offer.party.reference` 1..*: Referenced entity
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// `Contract.term.offer.party.role` 1..1: Participant engagement type
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermOfferParty {
+        self.inner
     }
 }
 /// Protection for the Term
@@ -2958,6 +4548,76 @@ impl ::fhirgen_runtime::Object for ContractTermSecurityLabel {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("number", &self.number)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `ContractTermSecurityLabel`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ContractTermSecurityLabelBuilder {
+    inner: ContractTermSecurityLabel,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ContractTermSecurityLabel {
+    /// A builder of `Contract.term.securityLabel`.
+    pub fn builder() -> ContractTermSecurityLabelBuilder {
+        let mut inner = <ContractTermSecurityLabel as ::fhirgen_runtime::Empty>::empty();
+        inner.classification = crate::Coding::builder().build();
+        ContractTermSecurityLabelBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ContractTermSecurityLabelBuilder {
+    /// `Contract.term.securityLabel.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Contract.term.securityLabel.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.securityLabel.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.securityLabel.number` 0..*: Link to Security Labels
+    pub fn number(
+        mut self,
+        items: impl IntoIterator<Item = crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.number = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.securityLabel.classification` 1..1: Confidentiality Protection
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn classification(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.classification = value.into();
+        self
+    }
+    /// `Contract.term.securityLabel.category` 0..*: Applicable Policy
+    pub fn category(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Contract.term.securityLabel.control` 0..*: Handling Instructions
+    pub fn control(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.control = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ContractTermSecurityLabel {
+        self.inner
     }
 }
 /// The types `Contract.friendly.content[x]` may have.

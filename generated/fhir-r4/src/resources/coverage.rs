@@ -344,6 +344,202 @@ impl Coverage {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Coverage.status` is not set"
+)]
+pub trait CoverageStatusGiven {}
+impl CoverageStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Coverage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageBuilder<P0> {
+    inner: Coverage,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Coverage {
+    /// A builder of `Coverage`.
+    pub fn builder() -> CoverageBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Coverage as ::fhirgen_runtime::Empty>::empty();
+        inner.beneficiary = crate::Reference::builder().build();
+        inner.payor = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        CoverageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CoverageBuilder<P0> {
+    /// `Coverage.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Coverage.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Coverage.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Coverage.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Coverage.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Coverage.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.identifier` 0..*: Business Identifier for the coverage
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> CoverageBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        CoverageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Coverage.type` 0..1: Coverage category such as medical or accident
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Coverage.policyHolder` 0..1: Owner of the policy
+    pub fn policy_holder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.policy_holder = Some(value.into());
+        self
+    }
+    /// `Coverage.subscriber` 0..1: Subscriber to the policy
+    pub fn subscriber(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subscriber = Some(value.into());
+        self
+    }
+    /// `Coverage.subscriberId` 0..1: ID assigned to the subscriber
+    pub fn subscriber_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subscriber_id = Some(value.into());
+        self
+    }
+    /// `Coverage.beneficiary` 1..1: Plan beneficiary
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn beneficiary(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.beneficiary = value.into();
+        self
+    }
+    /// `Coverage.dependent` 0..1: Dependent number
+    pub fn dependent(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.dependent = Some(value.into());
+        self
+    }
+    /// `Coverage.relationship` 0..1: Beneficiary relationship to the subscriber
+    pub fn relationship(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.relationship = Some(value.into());
+        self
+    }
+    /// `Coverage.period` 0..1: Coverage start and end dates
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Coverage.payor` 1..*: Issuer of the policy
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn payor(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.payor = value.into();
+        self
+    }
+    /// `Coverage.class` 0..*: Additional coverage classifications
+    pub fn class(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageClass>,
+    ) -> Self {
+        self.inner.class = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.order` 0..1: Relative order of the coverage
+    pub fn order(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.order = Some(value.into());
+        self
+    }
+    /// `Coverage.network` 0..1: Insurer network
+    pub fn network(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.network = Some(value.into());
+        self
+    }
+    /// `Coverage.costToBeneficiary` 0..*: Patient payments for services/products
+    pub fn cost_to_beneficiary(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageCostToBeneficiary>,
+    ) -> Self {
+        self.inner.cost_to_beneficiary = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.subrogation` 0..1: Reimbursement to insurer
+    pub fn subrogation(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.subrogation = Some(value.into());
+        self
+    }
+    /// `Coverage.contract` 0..*: Contract details
+    pub fn contract(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.contract = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Coverage
+    where
+        P0: CoverageStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Additional coverage classifications
 ///
 /// Backbone element `Coverage.class` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
@@ -444,6 +640,84 @@ impl ::fhirgen_runtime::Object for CoverageClass {
         w.primitive_field("name", &self.name);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.class.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Coverage.class.value` is not set"
+)]
+pub trait CoverageClassValueGiven {}
+impl CoverageClassValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CoverageClass`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageClassBuilder<P0> {
+    inner: CoverageClass,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CoverageClass {
+    /// A builder of `Coverage.class`.
+    pub fn builder() -> CoverageClassBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <CoverageClass as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        CoverageClassBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CoverageClassBuilder<P0> {
+    /// `Coverage.class.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Coverage.class.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.class.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.class.type` 1..1: Type of class such as 'group' or 'plan'
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Coverage.class.value` 1..1: Value associated with the type
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> CoverageClassBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CoverageClassBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Coverage.class.name` 0..1: Human readable description of the type and value
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageClass
+    where
+        P0: CoverageClassValueGiven,
+    {
+        self.inner
+    }
+}
 /// Patient payments for services/products
 ///
 /// Backbone element `Coverage.costToBeneficiary` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
@@ -540,6 +814,84 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiary {
         w.object_field("exception", &self.exception);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Coverage.costToBeneficiary.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Coverage.costToBeneficiary.value[x]` is not set"
+)]
+pub trait CoverageCostToBeneficiaryValueGiven {}
+impl CoverageCostToBeneficiaryValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CoverageCostToBeneficiary`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageCostToBeneficiaryBuilder<P0> {
+    inner: CoverageCostToBeneficiary,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CoverageCostToBeneficiary {
+    /// A builder of `Coverage.costToBeneficiary`.
+    pub fn builder() -> CoverageCostToBeneficiaryBuilder<::fhirgen_runtime::Missing> {
+        let inner = <CoverageCostToBeneficiary as ::fhirgen_runtime::Empty>::empty();
+        CoverageCostToBeneficiaryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CoverageCostToBeneficiaryBuilder<P0> {
+    /// `Coverage.costToBeneficiary.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Coverage.costToBeneficiary.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.costToBeneficiary.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.costToBeneficiary.type` 0..1: Cost category
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Coverage.costToBeneficiary.value[x]` 1..1: The amount or percentage due from the beneficiary
+    pub fn value(
+        mut self,
+        value: impl Into<crate::CoverageCostToBeneficiaryValue>,
+    ) -> CoverageCostToBeneficiaryBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        CoverageCostToBeneficiaryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Coverage.costToBeneficiary.exception` 0..*: Exceptions for patient payments
+    pub fn exception(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageCostToBeneficiaryException>,
+    ) -> Self {
+        self.inner.exception = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageCostToBeneficiary
+    where
+        P0: CoverageCostToBeneficiaryValueGiven,
+    {
+        self.inner
+    }
+}
 /// Exceptions for patient payments
 ///
 /// Backbone element `Coverage.costToBeneficiary.exception` of `http://hl7.org/fhir/StructureDefinition/Coverage|4.0.1`
@@ -618,6 +970,63 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiaryException {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("period", &self.period);
+    }
+}
+/// Builds a `CoverageCostToBeneficiaryException`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageCostToBeneficiaryExceptionBuilder {
+    inner: CoverageCostToBeneficiaryException,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageCostToBeneficiaryException {
+    /// A builder of `Coverage.costToBeneficiary.exception`.
+    pub fn builder() -> CoverageCostToBeneficiaryExceptionBuilder {
+        let mut inner = <CoverageCostToBeneficiaryException as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        CoverageCostToBeneficiaryExceptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageCostToBeneficiaryExceptionBuilder {
+    /// `Coverage.costToBeneficiary.exception.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Coverage.costToBeneficiary.exception.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.costToBeneficiary.exception.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Coverage.costToBeneficiary.exception.type` 1..1: Exception category
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Coverage.costToBeneficiary.exception.period` 0..1: The effective period of the exception
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageCostToBeneficiaryException {
+        self.inner
     }
 }
 /// The types `Coverage.costToBeneficiary.value[x]` may have.

@@ -322,6 +322,219 @@ impl CoverageEligibilityRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityRequest.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CoverageEligibilityRequest.status` is not set"
+)]
+pub trait CoverageEligibilityRequestStatusGiven {}
+impl CoverageEligibilityRequestStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityRequest.purpose` is required (1..*) by FHIR 4.0.1: set it with `.purpose(...)` before `.build()`",
+    label = "`CoverageEligibilityRequest.purpose` is not set"
+)]
+pub trait CoverageEligibilityRequestPurposeGiven {}
+impl CoverageEligibilityRequestPurposeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityRequest.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`CoverageEligibilityRequest.created` is not set"
+)]
+pub trait CoverageEligibilityRequestCreatedGiven {}
+impl CoverageEligibilityRequestCreatedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CoverageEligibilityRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityRequestBuilder<P0, P1, P2> {
+    inner: CoverageEligibilityRequest,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl CoverageEligibilityRequest {
+    /// A builder of `CoverageEligibilityRequest`.
+    pub fn builder() -> CoverageEligibilityRequestBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <CoverageEligibilityRequest as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.insurer = crate::Reference::builder().build();
+        CoverageEligibilityRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> CoverageEligibilityRequestBuilder<P0, P1, P2> {
+    /// `CoverageEligibilityRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.identifier` 0..*: Business Identifier for coverage eligiblity request
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> CoverageEligibilityRequestBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        CoverageEligibilityRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityRequest.priority` 0..1: Desired processing priority
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.purpose` 1..*: auth-requirements | benefits | discovery | validation
+    pub fn purpose(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::EligibilityRequestPurposeCode>,
+        >,
+    ) -> CoverageEligibilityRequestBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.purpose = value.into();
+        CoverageEligibilityRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityRequest.patient` 1..1: Intended recipient of products and services
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `CoverageEligibilityRequest.serviced[x]` 0..1: Estimated date or dates of service
+    pub fn serviced(
+        mut self,
+        value: impl Into<crate::CoverageEligibilityRequestServiced>,
+    ) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.created` 1..1: Creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> CoverageEligibilityRequestBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.created = value.into();
+        CoverageEligibilityRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityRequest.enterer` 0..1: Author
+    pub fn enterer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.enterer = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.provider` 0..1: Party responsible for the request
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.insurer` 1..1: Coverage issuer
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = value.into();
+        self
+    }
+    /// `CoverageEligibilityRequest.facility` 0..1: Servicing facility
+    pub fn facility(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.facility = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.supportingInfo` 0..*: Supporting information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityRequestSupportingInfo>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance` 0..*: Patient insurance information
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityRequestInsurance>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item` 0..*: Item to be evaluated for eligibiity
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityRequestItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityRequest
+    where
+        P0: CoverageEligibilityRequestStatusGiven,
+        P1: CoverageEligibilityRequestPurposeGiven,
+        P2: CoverageEligibilityRequestCreatedGiven,
+    {
+        self.inner
+    }
+}
 /// Patient insurance information
 ///
 /// Backbone element `CoverageEligibilityRequest.insurance` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
@@ -421,6 +634,68 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestInsurance {
         w.primitive_field("focal", &self.focal);
         w.object_field("coverage", &self.coverage);
         w.primitive_field("businessArrangement", &self.business_arrangement);
+    }
+}
+/// Builds a `CoverageEligibilityRequestInsurance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityRequestInsuranceBuilder {
+    inner: CoverageEligibilityRequestInsurance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityRequestInsurance {
+    /// A builder of `CoverageEligibilityRequest.insurance`.
+    pub fn builder() -> CoverageEligibilityRequestInsuranceBuilder {
+        let mut inner = <CoverageEligibilityRequestInsurance as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        CoverageEligibilityRequestInsuranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityRequestInsuranceBuilder {
+    /// `CoverageEligibilityRequest.insurance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance.focal` 0..1: Applicable coverage
+    pub fn focal(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.focal = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance.coverage` 1..1: Insurance information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `CoverageEligibilityRequest.insurance.businessArrangement` 0..1: Additional provider contract number
+    pub fn business_arrangement(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.business_arrangement = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityRequestInsurance {
+        self.inner
     }
 }
 /// Item to be evaluated for eligibiity
@@ -597,6 +872,112 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItem {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `CoverageEligibilityRequestItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityRequestItemBuilder {
+    inner: CoverageEligibilityRequestItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityRequestItem {
+    /// A builder of `CoverageEligibilityRequest.item`.
+    pub fn builder() -> CoverageEligibilityRequestItemBuilder {
+        let inner = <CoverageEligibilityRequestItem as ::fhirgen_runtime::Empty>::empty();
+        CoverageEligibilityRequestItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityRequestItemBuilder {
+    /// `CoverageEligibilityRequest.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.supportingInfoSequence` 0..*: Applicable exception or supporting information
+    pub fn supporting_info_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.supporting_info_sequence = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.productOrService` 0..1: Billing, service, product, or drug code
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.modifier` 0..*: Product or service billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.provider` 0..1: Perfoming practitioner
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.facility` 0..1: Servicing facility
+    pub fn facility(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.facility = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.diagnosis` 0..*: Applicable diagnosis
+    pub fn diagnosis(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityRequestItemDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.detail` 0..*: Product or service details
+    pub fn detail(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityRequestItem {
+        self.inner
+    }
+}
 /// Applicable diagnosis
 ///
 /// Backbone element `CoverageEligibilityRequest.item.diagnosis` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest|4.0.1`
@@ -671,6 +1052,58 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItemDiagnosis {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.choice_field(&self.diagnosis);
+    }
+}
+/// Builds a `CoverageEligibilityRequestItemDiagnosis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityRequestItemDiagnosisBuilder {
+    inner: CoverageEligibilityRequestItemDiagnosis,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityRequestItemDiagnosis {
+    /// A builder of `CoverageEligibilityRequest.item.diagnosis`.
+    pub fn builder() -> CoverageEligibilityRequestItemDiagnosisBuilder {
+        let inner = <CoverageEligibilityRequestItemDiagnosis as ::fhirgen_runtime::Empty>::empty();
+        CoverageEligibilityRequestItemDiagnosisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityRequestItemDiagnosisBuilder {
+    /// `CoverageEligibilityRequest.item.diagnosis.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.item.diagnosis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.diagnosis.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.item.diagnosis.diagnosis[x]` 0..1: Nature of illness or problem
+    pub fn diagnosis(
+        mut self,
+        value: impl Into<crate::CoverageEligibilityRequestItemDiagnosisDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityRequestItemDiagnosis {
+        self.inner
     }
 }
 /// Supporting information
@@ -772,6 +1205,86 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestSupportingInfo {
         w.primitive_field("sequence", &self.sequence);
         w.object_field("information", &self.information);
         w.primitive_field("appliesToAll", &self.applies_to_all);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityRequest.supportingInfo.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`CoverageEligibilityRequest.supportingInfo.sequence` is not set"
+)]
+pub trait CoverageEligibilityRequestSupportingInfoSequenceGiven {}
+impl CoverageEligibilityRequestSupportingInfoSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CoverageEligibilityRequestSupportingInfo`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityRequestSupportingInfoBuilder<P0> {
+    inner: CoverageEligibilityRequestSupportingInfo,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl CoverageEligibilityRequestSupportingInfo {
+    /// A builder of `CoverageEligibilityRequest.supportingInfo`.
+    pub fn builder() -> CoverageEligibilityRequestSupportingInfoBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <CoverageEligibilityRequestSupportingInfo as ::fhirgen_runtime::Empty>::empty();
+        inner.information = crate::Reference::builder().build();
+        CoverageEligibilityRequestSupportingInfoBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> CoverageEligibilityRequestSupportingInfoBuilder<P0> {
+    /// `CoverageEligibilityRequest.supportingInfo.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityRequest.supportingInfo.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.supportingInfo.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityRequest.supportingInfo.sequence` 1..1: Information instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> CoverageEligibilityRequestSupportingInfoBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        CoverageEligibilityRequestSupportingInfoBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityRequest.supportingInfo.information` 1..1: Data to be provided
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn information(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.information = value.into();
+        self
+    }
+    /// `CoverageEligibilityRequest.supportingInfo.appliesToAll` 0..1: Applies to all items
+    pub fn applies_to_all(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.applies_to_all = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityRequestSupportingInfo
+    where
+        P0: CoverageEligibilityRequestSupportingInfoSequenceGiven,
+    {
+        self.inner
     }
 }
 /// The types `CoverageEligibilityRequest.item.diagnosis.diagnosis[x]` may have.

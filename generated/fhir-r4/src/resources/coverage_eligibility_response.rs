@@ -346,6 +346,239 @@ impl CoverageEligibilityResponse {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityResponse.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`CoverageEligibilityResponse.status` is not set"
+)]
+pub trait CoverageEligibilityResponseStatusGiven {}
+impl CoverageEligibilityResponseStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityResponse.purpose` is required (1..*) by FHIR 4.0.1: set it with `.purpose(...)` before `.build()`",
+    label = "`CoverageEligibilityResponse.purpose` is not set"
+)]
+pub trait CoverageEligibilityResponsePurposeGiven {}
+impl CoverageEligibilityResponsePurposeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityResponse.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`CoverageEligibilityResponse.created` is not set"
+)]
+pub trait CoverageEligibilityResponseCreatedGiven {}
+impl CoverageEligibilityResponseCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`CoverageEligibilityResponse.outcome` is required (1..1) by FHIR 4.0.1: set it with `.outcome(...)` before `.build()`",
+    label = "`CoverageEligibilityResponse.outcome` is not set"
+)]
+pub trait CoverageEligibilityResponseOutcomeGiven {}
+impl CoverageEligibilityResponseOutcomeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `CoverageEligibilityResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityResponseBuilder<P0, P1, P2, P3> {
+    inner: CoverageEligibilityResponse,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl CoverageEligibilityResponse {
+    /// A builder of `CoverageEligibilityResponse`.
+    pub fn builder() -> CoverageEligibilityResponseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <CoverageEligibilityResponse as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.request = crate::Reference::builder().build();
+        inner.insurer = crate::Reference::builder().build();
+        CoverageEligibilityResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> CoverageEligibilityResponseBuilder<P0, P1, P2, P3> {
+    /// `CoverageEligibilityResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.identifier` 0..*: Business Identifier for coverage eligiblity request
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> CoverageEligibilityResponseBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        CoverageEligibilityResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityResponse.purpose` 1..*: auth-requirements | benefits | discovery | validation
+    pub fn purpose(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::EligibilityResponsePurposeCode>,
+        >,
+    ) -> CoverageEligibilityResponseBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.purpose = value.into();
+        CoverageEligibilityResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityResponse.patient` 1..1: Intended recipient of products and services
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `CoverageEligibilityResponse.serviced[x]` 0..1: Estimated date or dates of service
+    pub fn serviced(
+        mut self,
+        value: impl Into<crate::CoverageEligibilityResponseServiced>,
+    ) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.created` 1..1: Response creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> CoverageEligibilityResponseBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.created = value.into();
+        CoverageEligibilityResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityResponse.requestor` 0..1: Party responsible for the request
+    pub fn requestor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requestor = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.request` 1..1: Eligibility request reference
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = value.into();
+        self
+    }
+    /// `CoverageEligibilityResponse.outcome` 1..1: queued | complete | error | partial
+    pub fn outcome(
+        mut self,
+        value: impl Into<crate::ClaimProcessingCodesCode>,
+    ) -> CoverageEligibilityResponseBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.outcome = value.into();
+        CoverageEligibilityResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `CoverageEligibilityResponse.disposition` 0..1: Disposition Message
+    pub fn disposition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.disposition = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurer` 1..1: Coverage issuer
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = value.into();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance` 0..*: Patient insurance information
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityResponseInsurance>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.preAuthRef` 0..1: Preauthorization reference
+    pub fn pre_auth_ref(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.pre_auth_ref = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.form` 0..1: Printed form identifier
+    pub fn form(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.form = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.error` 0..*: Processing errors
+    pub fn error(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityResponseError>,
+    ) -> Self {
+        self.inner.error = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityResponse
+    where
+        P0: CoverageEligibilityResponseStatusGiven,
+        P1: CoverageEligibilityResponsePurposeGiven,
+        P2: CoverageEligibilityResponseCreatedGiven,
+        P3: CoverageEligibilityResponseOutcomeGiven,
+    {
+        self.inner
+    }
+}
 /// Processing errors
 ///
 /// Backbone element `CoverageEligibilityResponse.error` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
@@ -414,6 +647,58 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseError {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
+    }
+}
+/// Builds a `CoverageEligibilityResponseError`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityResponseErrorBuilder {
+    inner: CoverageEligibilityResponseError,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityResponseError {
+    /// A builder of `CoverageEligibilityResponse.error`.
+    pub fn builder() -> CoverageEligibilityResponseErrorBuilder {
+        let mut inner = <CoverageEligibilityResponseError as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        CoverageEligibilityResponseErrorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityResponseErrorBuilder {
+    /// `CoverageEligibilityResponse.error.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.error.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.error.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.error.code` 1..1: Error code detailing processing issues
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityResponseError {
+        self.inner
     }
 }
 /// Patient insurance information
@@ -518,6 +803,76 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsurance {
         w.primitive_field("inforce", &self.inforce);
         w.object_field("benefitPeriod", &self.benefit_period);
         w.object_field("item", &self.item);
+    }
+}
+/// Builds a `CoverageEligibilityResponseInsurance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityResponseInsuranceBuilder {
+    inner: CoverageEligibilityResponseInsurance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityResponseInsurance {
+    /// A builder of `CoverageEligibilityResponse.insurance`.
+    pub fn builder() -> CoverageEligibilityResponseInsuranceBuilder {
+        let mut inner = <CoverageEligibilityResponseInsurance as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        CoverageEligibilityResponseInsuranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityResponseInsuranceBuilder {
+    /// `CoverageEligibilityResponse.insurance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.coverage` 1..1: Insurance information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.inforce` 0..1: Coverage inforce indicator
+    pub fn inforce(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.inforce = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.benefitPeriod` 0..1: When the benefits are applicable
+    pub fn benefit_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.benefit_period = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item` 0..*: Benefits and authorization details
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::CoverageEligibilityResponseInsuranceItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityResponseInsurance {
+        self.inner
     }
 }
 /// Benefits and authorization details
@@ -746,6 +1101,134 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsuranceItem {
         w.primitive_field("authorizationUrl", &self.authorization_url);
     }
 }
+/// Builds a `CoverageEligibilityResponseInsuranceItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityResponseInsuranceItemBuilder {
+    inner: CoverageEligibilityResponseInsuranceItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityResponseInsuranceItem {
+    /// A builder of `CoverageEligibilityResponse.insurance.item`.
+    pub fn builder() -> CoverageEligibilityResponseInsuranceItemBuilder {
+        let inner = <CoverageEligibilityResponseInsuranceItem as ::fhirgen_runtime::Empty>::empty();
+        CoverageEligibilityResponseInsuranceItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityResponseInsuranceItemBuilder {
+    /// `CoverageEligibilityResponse.insurance.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.productOrService` 0..1: Billing, service, product, or drug code
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.modifier` 0..*: Product or service billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.provider` 0..1: Performing practitioner
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.excluded` 0..1: Excluded from the plan
+    pub fn excluded(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.excluded = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.name` 0..1: Short name for the benefit
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.description` 0..1: Description of the benefit or services covered
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.network` 0..1: In or out of network
+    pub fn network(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.network = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.unit` 0..1: Individual or family
+    pub fn unit(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.term` 0..1: Annual or lifetime
+    pub fn term(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.term = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit` 0..*: Benefit Summary
+    pub fn benefit(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::CoverageEligibilityResponseInsuranceItemBenefit,
+        >,
+    ) -> Self {
+        self.inner.benefit = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.authorizationRequired` 0..1: Authorization required flag
+    pub fn authorization_required(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.authorization_required = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.authorizationSupporting` 0..*: Type of required supporting materials
+    pub fn authorization_supporting(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.authorization_supporting = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.authorizationUrl` 0..1: Preauthorization requirements endpoint
+    pub fn authorization_url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.authorization_url = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityResponseInsuranceItem {
+        self.inner
+    }
+}
 /// Benefit Summary
 ///
 /// Backbone element `CoverageEligibilityResponse.insurance.item.benefit` of `http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse|4.0.1`
@@ -870,6 +1353,74 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsuranceItemBenef
         w.object_field("type", &self.type_);
         w.choice_field(&self.allowed);
         w.choice_field(&self.used);
+    }
+}
+/// Builds a `CoverageEligibilityResponseInsuranceItemBenefit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct CoverageEligibilityResponseInsuranceItemBenefitBuilder {
+    inner: CoverageEligibilityResponseInsuranceItemBenefit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl CoverageEligibilityResponseInsuranceItemBenefit {
+    /// A builder of `CoverageEligibilityResponse.insurance.item.benefit`.
+    pub fn builder() -> CoverageEligibilityResponseInsuranceItemBenefitBuilder {
+        let mut inner = <CoverageEligibilityResponseInsuranceItemBenefit as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        CoverageEligibilityResponseInsuranceItemBenefitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl CoverageEligibilityResponseInsuranceItemBenefitBuilder {
+    /// `CoverageEligibilityResponse.insurance.item.benefit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit.type` 1..1: Benefit classification
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit.allowed[x]` 0..1: Benefits allowed
+    pub fn allowed(
+        mut self,
+        value: impl Into<crate::CoverageEligibilityResponseInsuranceItemBenefitAllowed>,
+    ) -> Self {
+        self.inner.allowed = Some(value.into());
+        self
+    }
+    /// `CoverageEligibilityResponse.insurance.item.benefit.used[x]` 0..1: Benefits used
+    pub fn used(
+        mut self,
+        value: impl Into<crate::CoverageEligibilityResponseInsuranceItemBenefitUsed>,
+    ) -> Self {
+        self.inner.used = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> CoverageEligibilityResponseInsuranceItemBenefit {
+        self.inner
     }
 }
 /// The types `CoverageEligibilityResponse.insurance.item.benefit.allowed[x]` may have.

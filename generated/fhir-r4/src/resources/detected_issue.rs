@@ -294,6 +294,172 @@ impl DetectedIssue {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DetectedIssue.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`DetectedIssue.status` is not set"
+)]
+pub trait DetectedIssueStatusGiven {}
+impl DetectedIssueStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DetectedIssue`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DetectedIssueBuilder<P0> {
+    inner: DetectedIssue,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DetectedIssue {
+    /// A builder of `DetectedIssue`.
+    pub fn builder() -> DetectedIssueBuilder<::fhirgen_runtime::Missing> {
+        let inner = <DetectedIssue as ::fhirgen_runtime::Empty>::empty();
+        DetectedIssueBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DetectedIssueBuilder<P0> {
+    /// `DetectedIssue.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.identifier` 0..*: Unique id for the detected issue
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.status` 1..1: registered | preliminary | final | amended +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ObservationStatusCode>,
+    ) -> DetectedIssueBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        DetectedIssueBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DetectedIssue.code` 0..1: Issue Category, e.g. drug-drug, duplicate therapy, etc.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.severity` 0..1: high | moderate | low
+    pub fn severity(
+        mut self,
+        value: impl Into<crate::DetectedIssueSeverityCode>,
+    ) -> Self {
+        self.inner.severity = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.patient` 0..1: Associated patient
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.identified[x]` 0..1: When identified
+    pub fn identified(
+        mut self,
+        value: impl Into<crate::DetectedIssueIdentified>,
+    ) -> Self {
+        self.inner.identified = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.author` 0..1: The provider or device that identified the issue
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.implicated` 0..*: Problem resource
+    pub fn implicated(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.implicated = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.evidence` 0..*: Supporting evidence
+    pub fn evidence(
+        mut self,
+        items: impl IntoIterator<Item = crate::DetectedIssueEvidence>,
+    ) -> Self {
+        self.inner.evidence = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.detail` 0..1: Description and context
+    pub fn detail(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.reference` 0..1: Authority for issue
+    pub fn reference(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.mitigation` 0..*: Step taken to address
+    pub fn mitigation(
+        mut self,
+        items: impl IntoIterator<Item = crate::DetectedIssueMitigation>,
+    ) -> Self {
+        self.inner.mitigation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DetectedIssue
+    where
+        P0: DetectedIssueStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Supporting evidence
 ///
 /// Backbone element `DetectedIssue.evidence` of `http://hl7.org/fhir/StructureDefinition/DetectedIssue|4.0.1`
@@ -372,6 +538,63 @@ impl ::fhirgen_runtime::Object for DetectedIssueEvidence {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("detail", &self.detail);
+    }
+}
+/// Builds a `DetectedIssueEvidence`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DetectedIssueEvidenceBuilder {
+    inner: DetectedIssueEvidence,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DetectedIssueEvidence {
+    /// A builder of `DetectedIssue.evidence`.
+    pub fn builder() -> DetectedIssueEvidenceBuilder {
+        let inner = <DetectedIssueEvidence as ::fhirgen_runtime::Empty>::empty();
+        DetectedIssueEvidenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DetectedIssueEvidenceBuilder {
+    /// `DetectedIssue.evidence.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.evidence.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.evidence.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.evidence.code` 0..*: Manifestation
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.evidence.detail` 0..*: Supporting information
+    pub fn detail(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DetectedIssueEvidence {
+        self.inner
     }
 }
 /// Step taken to address
@@ -466,6 +689,68 @@ impl ::fhirgen_runtime::Object for DetectedIssueMitigation {
         w.object_field("action", &self.action);
         w.primitive_field("date", &self.date);
         w.object_field("author", &self.author);
+    }
+}
+/// Builds a `DetectedIssueMitigation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DetectedIssueMitigationBuilder {
+    inner: DetectedIssueMitigation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DetectedIssueMitigation {
+    /// A builder of `DetectedIssue.mitigation`.
+    pub fn builder() -> DetectedIssueMitigationBuilder {
+        let mut inner = <DetectedIssueMitigation as ::fhirgen_runtime::Empty>::empty();
+        inner.action = crate::CodeableConcept::builder().build();
+        DetectedIssueMitigationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DetectedIssueMitigationBuilder {
+    /// `DetectedIssue.mitigation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.mitigation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.mitigation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DetectedIssue.mitigation.action` 1..1: What mitigation?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn action(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.action = value.into();
+        self
+    }
+    /// `DetectedIssue.mitigation.date` 0..1: Date committed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `DetectedIssue.mitigation.author` 0..1: Who is committing?
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DetectedIssueMitigation {
+        self.inner
     }
 }
 /// The types `DetectedIssue.identified[x]` may have.

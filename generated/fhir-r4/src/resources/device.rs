@@ -459,6 +459,235 @@ impl Device {
         writer.into_bytes()
     }
 }
+/// Builds a `Device`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceBuilder {
+    inner: Device,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Device {
+    /// A builder of `Device`.
+    pub fn builder() -> DeviceBuilder {
+        let inner = <Device as ::fhirgen_runtime::Empty>::empty();
+        DeviceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceBuilder {
+    /// `Device.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Device.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Device.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Device.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Device.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Device.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.identifier` 0..*: Instance identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Device.definition` 0..1: The reference to the definition for the device
+    pub fn definition(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier` 0..*: Unique Device Identifier (UDI) Barcode string
+    pub fn udi_carrier(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceUdiCarrier>,
+    ) -> Self {
+        self.inner.udi_carrier = items.into_iter().collect();
+        self
+    }
+    /// `Device.status` 0..1: active | inactive | entered-in-error | unknown
+    pub fn status(mut self, value: impl Into<crate::FhirDeviceStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Device.statusReason` 0..*: online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
+    pub fn status_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = items.into_iter().collect();
+        self
+    }
+    /// `Device.distinctIdentifier` 0..1: The distinct identification string
+    pub fn distinct_identifier(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.distinct_identifier = Some(value.into());
+        self
+    }
+    /// `Device.manufacturer` 0..1: Name of device manufacturer
+    pub fn manufacturer(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.manufacturer = Some(value.into());
+        self
+    }
+    /// `Device.manufactureDate` 0..1: Date when the device was made
+    pub fn manufacture_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.manufacture_date = Some(value.into());
+        self
+    }
+    /// `Device.expirationDate` 0..1: Date and time of expiry of this device (if applicable)
+    pub fn expiration_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.expiration_date = Some(value.into());
+        self
+    }
+    /// `Device.lotNumber` 0..1: Lot number of manufacture
+    pub fn lot_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
+        self
+    }
+    /// `Device.serialNumber` 0..1: Serial number assigned by the manufacturer
+    pub fn serial_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.serial_number = Some(value.into());
+        self
+    }
+    /// `Device.deviceName` 0..*: The name of the device as given by the manufacturer
+    pub fn device_name(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDeviceName>,
+    ) -> Self {
+        self.inner.device_name = items.into_iter().collect();
+        self
+    }
+    /// `Device.modelNumber` 0..1: The model number for the device
+    pub fn model_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.model_number = Some(value.into());
+        self
+    }
+    /// `Device.partNumber` 0..1: The part number of the device
+    pub fn part_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.part_number = Some(value.into());
+        self
+    }
+    /// `Device.type` 0..1: The kind or type of device
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Device.specialization` 0..*: The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
+    pub fn specialization(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceSpecialization>,
+    ) -> Self {
+        self.inner.specialization = items.into_iter().collect();
+        self
+    }
+    /// `Device.version` 0..*: The actual design of the device or software version running on the device
+    pub fn version(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceVersion>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// `Device.property` 0..*: The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
+    pub fn property(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// `Device.patient` 0..1: Patient to whom Device is affixed
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = Some(value.into());
+        self
+    }
+    /// `Device.owner` 0..1: Organization responsible for device
+    pub fn owner(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
+        self
+    }
+    /// `Device.contact` 0..*: Details for human/organization for support
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Device.location` 0..1: Where the device is found
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Device.url` 0..1: Network address to contact device
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `Device.note` 0..*: Device notes and comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Device.safety` 0..*: Safety Characteristics of Device
+    pub fn safety(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.safety = items.into_iter().collect();
+        self
+    }
+    /// `Device.parent` 0..1: The parent device
+    pub fn parent(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.parent = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Device {
+        self.inner
+    }
+}
 /// The name of the device as given by the manufacturer
 ///
 /// Backbone element `Device.deviceName` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
@@ -547,6 +776,93 @@ impl ::fhirgen_runtime::Object for DeviceDeviceName {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("type", &self.type_);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.deviceName.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`Device.deviceName.name` is not set"
+)]
+pub trait DeviceDeviceNameNameGiven {}
+impl DeviceDeviceNameNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.deviceName.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Device.deviceName.type` is not set"
+)]
+pub trait DeviceDeviceNameTypeGiven {}
+impl DeviceDeviceNameTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceDeviceName`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDeviceNameBuilder<P0, P1> {
+    inner: DeviceDeviceName,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl DeviceDeviceName {
+    /// A builder of `Device.deviceName`.
+    pub fn builder() -> DeviceDeviceNameBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <DeviceDeviceName as ::fhirgen_runtime::Empty>::empty();
+        DeviceDeviceNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> DeviceDeviceNameBuilder<P0, P1> {
+    /// `Device.deviceName.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.deviceName.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.deviceName.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.deviceName.name` 1..1: The name of the device
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DeviceDeviceNameBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        DeviceDeviceNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Device.deviceName.type` 1..1: udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::DeviceNameTypeCode>,
+    ) -> DeviceDeviceNameBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        DeviceDeviceNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDeviceName
+    where
+        P0: DeviceDeviceNameNameGiven,
+        P1: DeviceDeviceNameTypeGiven,
+    {
+        self.inner
     }
 }
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
@@ -639,6 +955,74 @@ impl ::fhirgen_runtime::Object for DeviceProperty {
         w.object_field("valueCode", &self.value_code);
     }
 }
+/// Builds a `DeviceProperty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DevicePropertyBuilder {
+    inner: DeviceProperty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceProperty {
+    /// A builder of `Device.property`.
+    pub fn builder() -> DevicePropertyBuilder {
+        let mut inner = <DeviceProperty as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        DevicePropertyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DevicePropertyBuilder {
+    /// `Device.property.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.property.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.property.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.property.type` 1..1: Code that specifies the property DeviceDefinitionPropetyCode (Extensible)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Device.property.valueQuantity` 0..*: Property value as a quantity
+    pub fn value_quantity(
+        mut self,
+        items: impl IntoIterator<Item = crate::Quantity>,
+    ) -> Self {
+        self.inner.value_quantity = items.into_iter().collect();
+        self
+    }
+    /// `Device.property.valueCode` 0..*: Property value as a code, e.g., NTP4 (synced to NTP)
+    pub fn value_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.value_code = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceProperty {
+        self.inner
+    }
+}
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
 ///
 /// Backbone element `Device.specialization` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
@@ -721,6 +1105,63 @@ impl ::fhirgen_runtime::Object for DeviceSpecialization {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("systemType", &self.system_type);
         w.primitive_field("version", &self.version);
+    }
+}
+/// Builds a `DeviceSpecialization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceSpecializationBuilder {
+    inner: DeviceSpecialization,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceSpecialization {
+    /// A builder of `Device.specialization`.
+    pub fn builder() -> DeviceSpecializationBuilder {
+        let mut inner = <DeviceSpecialization as ::fhirgen_runtime::Empty>::empty();
+        inner.system_type = crate::CodeableConcept::builder().build();
+        DeviceSpecializationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceSpecializationBuilder {
+    /// `Device.specialization.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.specialization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.specialization.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.specialization.systemType` 1..1: The standard that is used to operate and communicate
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn system_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.system_type = value.into();
+        self
+    }
+    /// `Device.specialization.version` 0..1: The version of the standard that is used to operate and communicate
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceSpecialization {
+        self.inner
     }
 }
 /// Unique Device Identifier (UDI) Barcode string
@@ -875,6 +1316,80 @@ impl ::fhirgen_runtime::Object for DeviceUdiCarrier {
         w.primitive_field("entryType", &self.entry_type);
     }
 }
+/// Builds a `DeviceUdiCarrier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceUdiCarrierBuilder {
+    inner: DeviceUdiCarrier,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceUdiCarrier {
+    /// A builder of `Device.udiCarrier`.
+    pub fn builder() -> DeviceUdiCarrierBuilder {
+        let inner = <DeviceUdiCarrier as ::fhirgen_runtime::Empty>::empty();
+        DeviceUdiCarrierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceUdiCarrierBuilder {
+    /// `Device.udiCarrier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.udiCarrier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.udiCarrier.deviceIdentifier` 0..1: Mandatory fixed portion of UDI
+    pub fn device_identifier(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.device_identifier = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.issuer` 0..1: UDI Issuing Organization
+    pub fn issuer(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.issuer = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.jurisdiction` 0..1: Regional UDI authority
+    pub fn jurisdiction(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.jurisdiction = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.carrierAIDC` 0..1: UDI Machine Readable Barcode String
+    pub fn carrier_aidc(mut self, value: impl Into<crate::Base64Binary>) -> Self {
+        self.inner.carrier_aidc = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.carrierHRF` 0..1: UDI Human Readable Barcode String
+    pub fn carrier_hrf(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.carrier_hrf = Some(value.into());
+        self
+    }
+    /// `Device.udiCarrier.entryType` 0..1: barcode | rfid | manual +
+    pub fn entry_type(mut self, value: impl Into<crate::UdiEntryTypeCode>) -> Self {
+        self.inner.entry_type = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceUdiCarrier {
+        self.inner
+    }
+}
 /// The actual design of the device or software version running on the device
 ///
 /// Backbone element `Device.version` of `http://hl7.org/fhir/StructureDefinition/Device|4.0.1`
@@ -967,5 +1482,80 @@ impl ::fhirgen_runtime::Object for DeviceVersion {
         w.object_field("type", &self.type_);
         w.object_field("component", &self.component);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Device.version.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Device.version.value` is not set"
+)]
+pub trait DeviceVersionValueGiven {}
+impl DeviceVersionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceVersion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceVersionBuilder<P0> {
+    inner: DeviceVersion,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DeviceVersion {
+    /// A builder of `Device.version`.
+    pub fn builder() -> DeviceVersionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <DeviceVersion as ::fhirgen_runtime::Empty>::empty();
+        DeviceVersionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DeviceVersionBuilder<P0> {
+    /// `Device.version.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Device.version.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.version.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Device.version.type` 0..1: The type of the device version
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Device.version.component` 0..1: A single component of the device version
+    pub fn component(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.component = Some(value.into());
+        self
+    }
+    /// `Device.version.value` 1..1: The version text
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DeviceVersionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        DeviceVersionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceVersion
+    where
+        P0: DeviceVersionValueGiven,
+    {
+        self.inner
     }
 }

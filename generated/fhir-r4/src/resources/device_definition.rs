@@ -399,6 +399,230 @@ impl DeviceDefinition {
         writer.into_bytes()
     }
 }
+/// Builds a `DeviceDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionBuilder {
+    inner: DeviceDefinition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceDefinition {
+    /// A builder of `DeviceDefinition`.
+    pub fn builder() -> DeviceDefinitionBuilder {
+        let inner = <DeviceDefinition as ::fhirgen_runtime::Empty>::empty();
+        DeviceDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceDefinitionBuilder {
+    /// `DeviceDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.identifier` 0..*: Instance identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier` 0..*: Unique Device Identifier (UDI) Barcode string
+    pub fn udi_device_identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionUdiDeviceIdentifier>,
+    ) -> Self {
+        self.inner.udi_device_identifier = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.manufacturer[x]` 0..1: Name of device manufacturer
+    pub fn manufacturer(
+        mut self,
+        value: impl Into<crate::DeviceDefinitionManufacturer>,
+    ) -> Self {
+        self.inner.manufacturer = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.deviceName` 0..*: A name given to the device to identify it
+    pub fn device_name(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionDeviceName>,
+    ) -> Self {
+        self.inner.device_name = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.modelNumber` 0..1: The model number for the device
+    pub fn model_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.model_number = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.type` 0..1: What kind of device or device system this is
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.specialization` 0..*: The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
+    pub fn specialization(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionSpecialization>,
+    ) -> Self {
+        self.inner.specialization = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.version` 0..*: Available versions
+    pub fn version(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.safety` 0..*: Safety characteristics of the device
+    pub fn safety(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.safety = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.shelfLifeStorage` 0..*: Shelf Life and storage information
+    pub fn shelf_life_storage(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProductShelfLife>,
+    ) -> Self {
+        self.inner.shelf_life_storage = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.physicalCharacteristics` 0..1: Dimensions, color etc.
+    pub fn physical_characteristics(
+        mut self,
+        value: impl Into<crate::ProdCharacteristic>,
+    ) -> Self {
+        self.inner.physical_characteristics = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.languageCode` 0..*: Language code for the human-readable text strings produced by the device (all supported)
+    pub fn language_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.language_code = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.capability` 0..*: Device capabilities
+    pub fn capability(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionCapability>,
+    ) -> Self {
+        self.inner.capability = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.property` 0..*: The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
+    pub fn property(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.owner` 0..1: Organization responsible for device
+    pub fn owner(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.contact` 0..*: Details for human/organization for support
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.url` 0..1: Network address to contact device
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.onlineInformation` 0..1: Access to on-line information
+    pub fn online_information(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.online_information = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.note` 0..*: Device notes and comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.quantity` 0..1: The quantity of the device present in the packaging (e.g. the number of devices present in a pack, or the number of devices in the same package of the medicinal product)
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.parentDevice` 0..1: The parent device it can be part of
+    pub fn parent_device(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.parent_device = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.material` 0..*: A substance used to create the material(s) of which the device is made
+    pub fn material(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceDefinitionMaterial>,
+    ) -> Self {
+        self.inner.material = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinition {
+        self.inner
+    }
+}
 /// Device capabilities
 ///
 /// Backbone element `DeviceDefinition.capability` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
@@ -477,6 +701,66 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionCapability {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("description", &self.description);
+    }
+}
+/// Builds a `DeviceDefinitionCapability`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionCapabilityBuilder {
+    inner: DeviceDefinitionCapability,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceDefinitionCapability {
+    /// A builder of `DeviceDefinition.capability`.
+    pub fn builder() -> DeviceDefinitionCapabilityBuilder {
+        let mut inner = <DeviceDefinitionCapability as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        DeviceDefinitionCapabilityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceDefinitionCapabilityBuilder {
+    /// `DeviceDefinition.capability.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.capability.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.capability.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.capability.type` 1..1: Type of capability
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `DeviceDefinition.capability.description` 0..*: Description of capability
+    pub fn description(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.description = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionCapability {
+        self.inner
     }
 }
 /// A name given to the device to identify it
@@ -567,6 +851,93 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionDeviceName {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("type", &self.type_);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.deviceName.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`DeviceDefinition.deviceName.name` is not set"
+)]
+pub trait DeviceDefinitionDeviceNameNameGiven {}
+impl DeviceDefinitionDeviceNameNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.deviceName.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`DeviceDefinition.deviceName.type` is not set"
+)]
+pub trait DeviceDefinitionDeviceNameTypeGiven {}
+impl DeviceDefinitionDeviceNameTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceDefinitionDeviceName`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionDeviceNameBuilder<P0, P1> {
+    inner: DeviceDefinitionDeviceName,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl DeviceDefinitionDeviceName {
+    /// A builder of `DeviceDefinition.deviceName`.
+    pub fn builder() -> DeviceDefinitionDeviceNameBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <DeviceDefinitionDeviceName as ::fhirgen_runtime::Empty>::empty();
+        DeviceDefinitionDeviceNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> DeviceDefinitionDeviceNameBuilder<P0, P1> {
+    /// `DeviceDefinition.deviceName.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.deviceName.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.deviceName.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.deviceName.name` 1..1: The name of the device
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DeviceDefinitionDeviceNameBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        DeviceDefinitionDeviceNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceDefinition.deviceName.type` 1..1: udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::DeviceNameTypeCode>,
+    ) -> DeviceDefinitionDeviceNameBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        DeviceDefinitionDeviceNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionDeviceName
+    where
+        P0: DeviceDefinitionDeviceNameNameGiven,
+        P1: DeviceDefinitionDeviceNameTypeGiven,
+    {
+        self.inner
     }
 }
 /// A substance used to create the material(s) of which the device is made
@@ -670,6 +1041,68 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionMaterial {
         w.primitive_field("allergenicIndicator", &self.allergenic_indicator);
     }
 }
+/// Builds a `DeviceDefinitionMaterial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionMaterialBuilder {
+    inner: DeviceDefinitionMaterial,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceDefinitionMaterial {
+    /// A builder of `DeviceDefinition.material`.
+    pub fn builder() -> DeviceDefinitionMaterialBuilder {
+        let mut inner = <DeviceDefinitionMaterial as ::fhirgen_runtime::Empty>::empty();
+        inner.substance = crate::CodeableConcept::builder().build();
+        DeviceDefinitionMaterialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceDefinitionMaterialBuilder {
+    /// `DeviceDefinition.material.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.material.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.material.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.material.substance` 1..1: The substance
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn substance(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.substance = value.into();
+        self
+    }
+    /// `DeviceDefinition.material.alternate` 0..1: Indicates an alternative material of the device
+    pub fn alternate(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.alternate = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.material.allergenicIndicator` 0..1: Whether the substance is a known or suspected allergen
+    pub fn allergenic_indicator(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.allergenic_indicator = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionMaterial {
+        self.inner
+    }
+}
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
 ///
 /// Backbone element `DeviceDefinition.property` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
@@ -760,6 +1193,74 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionProperty {
         w.object_field("valueCode", &self.value_code);
     }
 }
+/// Builds a `DeviceDefinitionProperty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionPropertyBuilder {
+    inner: DeviceDefinitionProperty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceDefinitionProperty {
+    /// A builder of `DeviceDefinition.property`.
+    pub fn builder() -> DeviceDefinitionPropertyBuilder {
+        let mut inner = <DeviceDefinitionProperty as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        DeviceDefinitionPropertyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceDefinitionPropertyBuilder {
+    /// `DeviceDefinition.property.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.property.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.property.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.property.type` 1..1: Code that specifies the property DeviceDefinitionPropetyCode (Extensible)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `DeviceDefinition.property.valueQuantity` 0..*: Property value as a quantity
+    pub fn value_quantity(
+        mut self,
+        items: impl IntoIterator<Item = crate::Quantity>,
+    ) -> Self {
+        self.inner.value_quantity = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.property.valueCode` 0..*: Property value as a code, e.g., NTP4 (synced to NTP)
+    pub fn value_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.value_code = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionProperty {
+        self.inner
+    }
+}
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
 ///
 /// Backbone element `DeviceDefinition.specialization` of `http://hl7.org/fhir/StructureDefinition/DeviceDefinition|4.0.1`
@@ -846,6 +1347,78 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionSpecialization {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("systemType", &self.system_type);
         w.primitive_field("version", &self.version);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.specialization.systemType` is required (1..1) by FHIR 4.0.1: set it with `.system_type(...)` before `.build()`",
+    label = "`DeviceDefinition.specialization.systemType` is not set"
+)]
+pub trait DeviceDefinitionSpecializationSystemTypeGiven {}
+impl DeviceDefinitionSpecializationSystemTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceDefinitionSpecialization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionSpecializationBuilder<P0> {
+    inner: DeviceDefinitionSpecialization,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DeviceDefinitionSpecialization {
+    /// A builder of `DeviceDefinition.specialization`.
+    pub fn builder() -> DeviceDefinitionSpecializationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <DeviceDefinitionSpecialization as ::fhirgen_runtime::Empty>::empty();
+        DeviceDefinitionSpecializationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DeviceDefinitionSpecializationBuilder<P0> {
+    /// `DeviceDefinition.specialization.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.specialization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.specialization.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.specialization.systemType` 1..1: The standard that is used to operate and communicate
+    pub fn system_type(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DeviceDefinitionSpecializationBuilder<::fhirgen_runtime::Set> {
+        self.inner.system_type = value.into();
+        DeviceDefinitionSpecializationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceDefinition.specialization.version` 0..1: The version of the standard that is used to operate and communicate
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionSpecialization
+    where
+        P0: DeviceDefinitionSpecializationSystemTypeGiven,
+    {
+        self.inner
     }
 }
 /// Unique Device Identifier (UDI) Barcode string
@@ -955,6 +1528,114 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionUdiDeviceIdentifier {
         w.primitive_field("deviceIdentifier", &self.device_identifier);
         w.primitive_field("issuer", &self.issuer);
         w.primitive_field("jurisdiction", &self.jurisdiction);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.udiDeviceIdentifier.deviceIdentifier` is required (1..1) by FHIR 4.0.1: set it with `.device_identifier(...)` before `.build()`",
+    label = "`DeviceDefinition.udiDeviceIdentifier.deviceIdentifier` is not set"
+)]
+pub trait DeviceDefinitionUdiDeviceIdentifierDeviceIdentifierGiven {}
+impl DeviceDefinitionUdiDeviceIdentifierDeviceIdentifierGiven
+for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.udiDeviceIdentifier.issuer` is required (1..1) by FHIR 4.0.1: set it with `.issuer(...)` before `.build()`",
+    label = "`DeviceDefinition.udiDeviceIdentifier.issuer` is not set"
+)]
+pub trait DeviceDefinitionUdiDeviceIdentifierIssuerGiven {}
+impl DeviceDefinitionUdiDeviceIdentifierIssuerGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceDefinition.udiDeviceIdentifier.jurisdiction` is required (1..1) by FHIR 4.0.1: set it with `.jurisdiction(...)` before `.build()`",
+    label = "`DeviceDefinition.udiDeviceIdentifier.jurisdiction` is not set"
+)]
+pub trait DeviceDefinitionUdiDeviceIdentifierJurisdictionGiven {}
+impl DeviceDefinitionUdiDeviceIdentifierJurisdictionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceDefinitionUdiDeviceIdentifier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceDefinitionUdiDeviceIdentifierBuilder<P0, P1, P2> {
+    inner: DeviceDefinitionUdiDeviceIdentifier,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl DeviceDefinitionUdiDeviceIdentifier {
+    /// A builder of `DeviceDefinition.udiDeviceIdentifier`.
+    pub fn builder() -> DeviceDefinitionUdiDeviceIdentifierBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <DeviceDefinitionUdiDeviceIdentifier as ::fhirgen_runtime::Empty>::empty();
+        DeviceDefinitionUdiDeviceIdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> DeviceDefinitionUdiDeviceIdentifierBuilder<P0, P1, P2> {
+    /// `DeviceDefinition.udiDeviceIdentifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier.deviceIdentifier` 1..1: The identifier that is to be associated with every Device that references this DeviceDefintiion for the issuer and jurisdication porvided in the DeviceDefinition.udiDeviceIdentifier
+    pub fn device_identifier(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> DeviceDefinitionUdiDeviceIdentifierBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.device_identifier = value.into();
+        DeviceDefinitionUdiDeviceIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier.issuer` 1..1: The organization that assigns the identifier algorithm
+    pub fn issuer(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> DeviceDefinitionUdiDeviceIdentifierBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.issuer = value.into();
+        DeviceDefinitionUdiDeviceIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceDefinition.udiDeviceIdentifier.jurisdiction` 1..1: The jurisdiction to which the deviceIdentifier applies
+    pub fn jurisdiction(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> DeviceDefinitionUdiDeviceIdentifierBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.jurisdiction = value.into();
+        DeviceDefinitionUdiDeviceIdentifierBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceDefinitionUdiDeviceIdentifier
+    where
+        P0: DeviceDefinitionUdiDeviceIdentifierDeviceIdentifierGiven,
+        P1: DeviceDefinitionUdiDeviceIdentifierIssuerGiven,
+        P2: DeviceDefinitionUdiDeviceIdentifierJurisdictionGiven,
+    {
+        self.inner
     }
 }
 /// The types `DeviceDefinition.manufacturer[x]` may have.

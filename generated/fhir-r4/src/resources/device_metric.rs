@@ -269,6 +269,156 @@ impl DeviceMetric {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceMetric.category` is required (1..1) by FHIR 4.0.1: set it with `.category(...)` before `.build()`",
+    label = "`DeviceMetric.category` is not set"
+)]
+pub trait DeviceMetricCategoryGiven {}
+impl DeviceMetricCategoryGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceMetric`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceMetricBuilder<P0> {
+    inner: DeviceMetric,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DeviceMetric {
+    /// A builder of `DeviceMetric`.
+    pub fn builder() -> DeviceMetricBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DeviceMetric as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        DeviceMetricBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DeviceMetricBuilder<P0> {
+    /// `DeviceMetric.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.identifier` 0..*: Instance identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.type` 1..1: Identity of metric, for example Heart Rate or PEEP Setting
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `DeviceMetric.unit` 0..1: Unit of Measure for the Metric
+    pub fn unit(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.source` 0..1: Describes the link to the source Device
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.parent` 0..1: Describes the link to the parent Device
+    pub fn parent(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.parent = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.operationalStatus` 0..1: on | off | standby | entered-in-error
+    pub fn operational_status(
+        mut self,
+        value: impl Into<crate::DeviceMetricOperationalStatusCode>,
+    ) -> Self {
+        self.inner.operational_status = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.color` 0..1: black | red | green | yellow | blue | magenta | cyan | white
+    pub fn color(mut self, value: impl Into<crate::DeviceMetricColorCode>) -> Self {
+        self.inner.color = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.category` 1..1: measurement | setting | calculation | unspecified
+    pub fn category(
+        mut self,
+        value: impl Into<crate::DeviceMetricCategoryCode>,
+    ) -> DeviceMetricBuilder<::fhirgen_runtime::Set> {
+        self.inner.category = value.into();
+        DeviceMetricBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceMetric.measurementPeriod` 0..1: Describes the measurement repetition time
+    pub fn measurement_period(mut self, value: impl Into<crate::Timing>) -> Self {
+        self.inner.measurement_period = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.calibration` 0..*: Describes the calibrations that have been performed or that are required to be performed
+    pub fn calibration(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceMetricCalibration>,
+    ) -> Self {
+        self.inner.calibration = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceMetric
+    where
+        P0: DeviceMetricCategoryGiven,
+    {
+        self.inner
+    }
+}
 /// Describes the calibrations that have been performed or that are required to be performed
 ///
 /// Backbone element `DeviceMetric.calibration` of `http://hl7.org/fhir/StructureDefinition/DeviceMetric|4.0.1`
@@ -373,5 +523,70 @@ impl ::fhirgen_runtime::Object for DeviceMetricCalibration {
         w.primitive_field("type", &self.type_);
         w.primitive_field("state", &self.state);
         w.primitive_field("time", &self.time);
+    }
+}
+/// Builds a `DeviceMetricCalibration`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceMetricCalibrationBuilder {
+    inner: DeviceMetricCalibration,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceMetricCalibration {
+    /// A builder of `DeviceMetric.calibration`.
+    pub fn builder() -> DeviceMetricCalibrationBuilder {
+        let inner = <DeviceMetricCalibration as ::fhirgen_runtime::Empty>::empty();
+        DeviceMetricCalibrationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceMetricCalibrationBuilder {
+    /// `DeviceMetric.calibration.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.calibration.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.calibration.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceMetric.calibration.type` 0..1: unspecified | offset | gain | two-point
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::DeviceMetricCalibrationTypeCode>,
+    ) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.calibration.state` 0..1: not-calibrated | calibration-required | calibrated | unspecified
+    pub fn state(
+        mut self,
+        value: impl Into<crate::DeviceMetricCalibrationStateCode>,
+    ) -> Self {
+        self.inner.state = Some(value.into());
+        self
+    }
+    /// `DeviceMetric.calibration.time` 0..1: Describes the time last calibration has been performed
+    pub fn time(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceMetricCalibration {
+        self.inner
     }
 }

@@ -454,6 +454,270 @@ impl DeviceRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceRequest.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`DeviceRequest.intent` is not set"
+)]
+pub trait DeviceRequestIntentGiven {}
+impl DeviceRequestIntentGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceRequest.code[x]` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`DeviceRequest.code[x]` is not set"
+)]
+pub trait DeviceRequestCodeGiven {}
+impl DeviceRequestCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceRequestBuilder<P0, P1> {
+    inner: DeviceRequest,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl DeviceRequest {
+    /// A builder of `DeviceRequest`.
+    pub fn builder() -> DeviceRequestBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <DeviceRequest as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        DeviceRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> DeviceRequestBuilder<P0, P1> {
+    /// `DeviceRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.identifier` 0..*: External Request identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.basedOn` 0..*: What request fulfills
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.priorRequest` 0..*: What request replaces
+    pub fn prior_request(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.prior_request = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.groupIdentifier` 0..1: Identifier of composite request
+    pub fn group_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.status` 0..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(mut self, value: impl Into<crate::RequestStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::RequestIntentCode>,
+    ) -> DeviceRequestBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.intent = value.into();
+        DeviceRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.code[x]` 1..1: Device requested
+    pub fn code(
+        mut self,
+        value: impl Into<crate::DeviceRequestCode>,
+    ) -> DeviceRequestBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        DeviceRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceRequest.parameter` 0..*: Device details
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::DeviceRequestParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.subject` 1..1: Focus of request
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `DeviceRequest.encounter` 0..1: Encounter motivating request
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.occurrence[x]` 0..1: Desired time or schedule for use
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::DeviceRequestOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.authoredOn` 0..1: When recorded
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.requester` 0..1: Who/what is requesting diagnostics
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.performerType` 0..1: Filler role
+    pub fn performer_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.performer_type = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.performer` 0..1: Requested Filler
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.reasonCode` 0..*: Coded Reason for request
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.reasonReference` 0..*: Linked Reason for request
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.insurance` 0..*: Associated insurance coverage
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.supportingInfo` 0..*: Additional clinical information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.note` 0..*: Notes or comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.relevantHistory` 0..*: Request provenance
+    pub fn relevant_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.relevant_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceRequest
+    where
+        P0: DeviceRequestIntentGiven,
+        P1: DeviceRequestCodeGiven,
+    {
+        self.inner
+    }
+}
 /// Device details
 ///
 /// Backbone element `DeviceRequest.parameter` of `http://hl7.org/fhir/StructureDefinition/DeviceRequest|4.0.1`
@@ -548,6 +812,63 @@ impl ::fhirgen_runtime::Object for DeviceRequestParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.choice_field(&self.value);
+    }
+}
+/// Builds a `DeviceRequestParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceRequestParameterBuilder {
+    inner: DeviceRequestParameter,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DeviceRequestParameter {
+    /// A builder of `DeviceRequest.parameter`.
+    pub fn builder() -> DeviceRequestParameterBuilder {
+        let inner = <DeviceRequestParameter as ::fhirgen_runtime::Empty>::empty();
+        DeviceRequestParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DeviceRequestParameterBuilder {
+    /// `DeviceRequest.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceRequest.parameter.code` 0..1: Device detail
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `DeviceRequest.parameter.value[x]` 0..1: Value of detail
+    pub fn value(
+        mut self,
+        value: impl Into<crate::DeviceRequestParameterValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceRequestParameter {
+        self.inner
     }
 }
 /// The types `DeviceRequest.code[x]` may have.

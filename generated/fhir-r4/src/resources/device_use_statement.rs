@@ -298,6 +298,180 @@ impl DeviceUseStatement {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DeviceUseStatement.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`DeviceUseStatement.status` is not set"
+)]
+pub trait DeviceUseStatementStatusGiven {}
+impl DeviceUseStatementStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DeviceUseStatement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DeviceUseStatementBuilder<P0> {
+    inner: DeviceUseStatement,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DeviceUseStatement {
+    /// A builder of `DeviceUseStatement`.
+    pub fn builder() -> DeviceUseStatementBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DeviceUseStatement as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        inner.device = crate::Reference::builder().build();
+        DeviceUseStatementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DeviceUseStatementBuilder<P0> {
+    /// `DeviceUseStatement.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.identifier` 0..*: External identifier for this record
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.basedOn` 0..*: Fulfills plan, proposal or order
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.status` 1..1: active | completed | entered-in-error +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::DeviceUseStatementStatusCode>,
+    ) -> DeviceUseStatementBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        DeviceUseStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DeviceUseStatement.subject` 1..1: Patient using device
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `DeviceUseStatement.derivedFrom` 0..*: Supporting information
+    pub fn derived_from(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.timing[x]` 0..1: How often  the device was used
+    pub fn timing(mut self, value: impl Into<crate::DeviceUseStatementTiming>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.recordedOn` 0..1: When statement was recorded
+    pub fn recorded_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.recorded_on = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.source` 0..1: Who made the statement
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.device` 1..1: Reference to device used
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn device(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.device = value.into();
+        self
+    }
+    /// `DeviceUseStatement.reasonCode` 0..*: Why device was used
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.reasonReference` 0..*: Why was DeviceUseStatement performed?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `DeviceUseStatement.bodySite` 0..1: Target body site
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `DeviceUseStatement.note` 0..*: Addition details (comments, instructions)
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DeviceUseStatement
+    where
+        P0: DeviceUseStatementStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The types `DeviceUseStatement.timing[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseStatementTiming {

@@ -348,6 +348,220 @@ impl DiagnosticReport {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DiagnosticReport.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`DiagnosticReport.status` is not set"
+)]
+pub trait DiagnosticReportStatusGiven {}
+impl DiagnosticReportStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DiagnosticReport`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DiagnosticReportBuilder<P0> {
+    inner: DiagnosticReport,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DiagnosticReport {
+    /// A builder of `DiagnosticReport`.
+    pub fn builder() -> DiagnosticReportBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DiagnosticReport as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        DiagnosticReportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DiagnosticReportBuilder<P0> {
+    /// `DiagnosticReport.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.identifier` 0..*: Business identifier for report
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.basedOn` 0..*: What was requested
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.status` 1..1: registered | partial | preliminary | final +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::DiagnosticReportStatusCode>,
+    ) -> DiagnosticReportBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        DiagnosticReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DiagnosticReport.category` 0..*: Service category
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.code` 1..1: Name/Code for this diagnostic report
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `DiagnosticReport.subject` 0..1: The subject of the report - usually, but not always, the patient
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.encounter` 0..1: Health care event when test ordered
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.effective[x]` 0..1: Clinically relevant time/time-period for report
+    pub fn effective(
+        mut self,
+        value: impl Into<crate::DiagnosticReportEffective>,
+    ) -> Self {
+        self.inner.effective = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.issued` 0..1: DateTime this version was made
+    pub fn issued(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.performer` 0..*: Responsible Diagnostic Service
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.resultsInterpreter` 0..*: Primary result interpreter
+    pub fn results_interpreter(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.results_interpreter = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.specimen` 0..*: Specimens this report is based on
+    pub fn specimen(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.result` 0..*: Observations
+    pub fn result(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.result = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.imagingStudy` 0..*: Reference to full details of imaging associated with the diagnostic report
+    pub fn imaging_study(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.imaging_study = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.media` 0..*: Key images associated with this report
+    pub fn media(
+        mut self,
+        items: impl IntoIterator<Item = crate::DiagnosticReportMedia>,
+    ) -> Self {
+        self.inner.media = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.conclusion` 0..1: Clinical conclusion (interpretation) of test results
+    pub fn conclusion(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.conclusion = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.conclusionCode` 0..*: Codes for the clinical conclusion of test results
+    pub fn conclusion_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.conclusion_code = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.presentedForm` 0..*: Entire report as issued
+    pub fn presented_form(
+        mut self,
+        items: impl IntoIterator<Item = crate::Attachment>,
+    ) -> Self {
+        self.inner.presented_form = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DiagnosticReport
+    where
+        P0: DiagnosticReportStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Key images associated with this report
 ///
 /// Backbone element `DiagnosticReport.media` of `http://hl7.org/fhir/StructureDefinition/DiagnosticReport|4.0.1`
@@ -430,6 +644,63 @@ impl ::fhirgen_runtime::Object for DiagnosticReportMedia {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("comment", &self.comment);
         w.object_field("link", &self.link);
+    }
+}
+/// Builds a `DiagnosticReportMedia`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DiagnosticReportMediaBuilder {
+    inner: DiagnosticReportMedia,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DiagnosticReportMedia {
+    /// A builder of `DiagnosticReport.media`.
+    pub fn builder() -> DiagnosticReportMediaBuilder {
+        let mut inner = <DiagnosticReportMedia as ::fhirgen_runtime::Empty>::empty();
+        inner.link = crate::Reference::builder().build();
+        DiagnosticReportMediaBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DiagnosticReportMediaBuilder {
+    /// `DiagnosticReport.media.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.media.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.media.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DiagnosticReport.media.comment` 0..1: Comment about the image (e.g. explanation)
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `DiagnosticReport.media.link` 1..1: Reference to the image source
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn link(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.link = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DiagnosticReportMedia {
+        self.inner
     }
 }
 /// The types `DiagnosticReport.effective[x]` may have.

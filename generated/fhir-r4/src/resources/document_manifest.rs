@@ -284,6 +284,171 @@ impl DocumentManifest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentManifest.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`DocumentManifest.status` is not set"
+)]
+pub trait DocumentManifestStatusGiven {}
+impl DocumentManifestStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DocumentManifest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentManifestBuilder<P0> {
+    inner: DocumentManifest,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DocumentManifest {
+    /// A builder of `DocumentManifest`.
+    pub fn builder() -> DocumentManifestBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DocumentManifest as ::fhirgen_runtime::Empty>::empty();
+        inner.content = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        DocumentManifestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DocumentManifestBuilder<P0> {
+    /// `DocumentManifest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.masterIdentifier` 0..1: Unique Identifier for the set of documents
+    pub fn master_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.identifier` 0..*: Other identifiers for the manifest
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.status` 1..1: current | superseded | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::DocumentReferenceStatusCode>,
+    ) -> DocumentManifestBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        DocumentManifestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DocumentManifest.type` 0..1: Kind of document set
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.subject` 0..1: The subject of the set of documents
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.created` 0..1: When this document manifest created
+    pub fn created(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.author` 0..*: Who and/or what authored the DocumentManifest
+    pub fn author(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.recipient` 0..*: Intended to get notified about this set of documents
+    pub fn recipient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.recipient = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.source` 0..1: The source system/application/software
+    pub fn source(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.description` 0..1: Human-readable description (title)
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.content` 1..*: Items in manifest
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn content(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.content = value.into();
+        self
+    }
+    /// `DocumentManifest.related` 0..*: Related things
+    pub fn related(
+        mut self,
+        items: impl IntoIterator<Item = crate::DocumentManifestRelated>,
+    ) -> Self {
+        self.inner.related = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentManifest
+    where
+        P0: DocumentManifestStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Related things
 ///
 /// Backbone element `DocumentManifest.related` of `http://hl7.org/fhir/StructureDefinition/DocumentManifest|4.0.1`
@@ -362,5 +527,59 @@ impl ::fhirgen_runtime::Object for DocumentManifestRelated {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("identifier", &self.identifier);
         w.object_field("ref", &self.ref_);
+    }
+}
+/// Builds a `DocumentManifestRelated`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentManifestRelatedBuilder {
+    inner: DocumentManifestRelated,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DocumentManifestRelated {
+    /// A builder of `DocumentManifest.related`.
+    pub fn builder() -> DocumentManifestRelatedBuilder {
+        let inner = <DocumentManifestRelated as ::fhirgen_runtime::Empty>::empty();
+        DocumentManifestRelatedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DocumentManifestRelatedBuilder {
+    /// `DocumentManifest.related.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.related.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.related.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentManifest.related.identifier` 0..1: Identifiers of things that are related
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `DocumentManifest.related.ref` 0..1: Related Resource
+    pub fn ref_(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.ref_ = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentManifestRelated {
+        self.inner
     }
 }

@@ -328,6 +328,194 @@ impl DocumentReference {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`DocumentReference.status` is not set"
+)]
+pub trait DocumentReferenceStatusGiven {}
+impl DocumentReferenceStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DocumentReference`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentReferenceBuilder<P0> {
+    inner: DocumentReference,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DocumentReference {
+    /// A builder of `DocumentReference`.
+    pub fn builder() -> DocumentReferenceBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DocumentReference as ::fhirgen_runtime::Empty>::empty();
+        inner.content = ::fhirgen_runtime::NonEmpty::new(
+            crate::DocumentReferenceContent::builder().build(),
+        );
+        DocumentReferenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DocumentReferenceBuilder<P0> {
+    /// `DocumentReference.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentReference.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `DocumentReference.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `DocumentReference.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `DocumentReference.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `DocumentReference.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.masterIdentifier` 0..1: Master Version Specific Identifier
+    pub fn master_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
+        self
+    }
+    /// `DocumentReference.identifier` 0..*: Other identifiers for the document
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.status` 1..1: current | superseded | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::DocumentReferenceStatusCode>,
+    ) -> DocumentReferenceBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        DocumentReferenceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DocumentReference.docStatus` 0..1: preliminary | final | amended | entered-in-error
+    pub fn doc_status(mut self, value: impl Into<crate::CompositionStatusCode>) -> Self {
+        self.inner.doc_status = Some(value.into());
+        self
+    }
+    /// `DocumentReference.type` 0..1: Kind of document (LOINC if possible)
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `DocumentReference.category` 0..*: Categorization of document
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.subject` 0..1: Who/what is the subject of the document
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `DocumentReference.date` 0..1: When this document reference was created
+    pub fn date(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `DocumentReference.author` 0..*: Who and/or what authored the document
+    pub fn author(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.authenticator` 0..1: Who/what authenticated the document
+    pub fn authenticator(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.authenticator = Some(value.into());
+        self
+    }
+    /// `DocumentReference.custodian` 0..1: Organization which maintains the document
+    pub fn custodian(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
+        self
+    }
+    /// `DocumentReference.relatesTo` 0..*: Relationships to other documents
+    pub fn relates_to(
+        mut self,
+        items: impl IntoIterator<Item = crate::DocumentReferenceRelatesTo>,
+    ) -> Self {
+        self.inner.relates_to = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.description` 0..1: Human-readable description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `DocumentReference.securityLabel` 0..*: Document security-tags
+    pub fn security_label(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.security_label = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.content` 1..*: Document referenced
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn content(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::DocumentReferenceContent>>,
+    ) -> Self {
+        self.inner.content = value.into();
+        self
+    }
+    /// `DocumentReference.context` 0..1: Clinical context of document
+    pub fn context(mut self, value: impl Into<crate::DocumentReferenceContext>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentReference
+    where
+        P0: DocumentReferenceStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Document referenced
 ///
 /// Backbone element `DocumentReference.content` of `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
@@ -406,6 +594,63 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContent {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("attachment", &self.attachment);
         w.object_field("format", &self.format);
+    }
+}
+/// Builds a `DocumentReferenceContent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentReferenceContentBuilder {
+    inner: DocumentReferenceContent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DocumentReferenceContent {
+    /// A builder of `DocumentReference.content`.
+    pub fn builder() -> DocumentReferenceContentBuilder {
+        let mut inner = <DocumentReferenceContent as ::fhirgen_runtime::Empty>::empty();
+        inner.attachment = crate::Attachment::builder().build();
+        DocumentReferenceContentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DocumentReferenceContentBuilder {
+    /// `DocumentReference.content.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentReference.content.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.content.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.content.attachment` 1..1: Where to access the document
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn attachment(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.attachment = value.into();
+        self
+    }
+    /// `DocumentReference.content.format` 0..1: Format/content rules for the document
+    pub fn format(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.format = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentReferenceContent {
+        self.inner
     }
 }
 /// Clinical context of document
@@ -538,6 +783,91 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContext {
         w.object_field("related", &self.related);
     }
 }
+/// Builds a `DocumentReferenceContext`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentReferenceContextBuilder {
+    inner: DocumentReferenceContext,
+    state: ::std::marker::PhantomData<()>,
+}
+impl DocumentReferenceContext {
+    /// A builder of `DocumentReference.context`.
+    pub fn builder() -> DocumentReferenceContextBuilder {
+        let inner = <DocumentReferenceContext as ::fhirgen_runtime::Empty>::empty();
+        DocumentReferenceContextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl DocumentReferenceContextBuilder {
+    /// `DocumentReference.context.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentReference.context.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.context.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.context.encounter` 0..*: Context of the document  content
+    pub fn encounter(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.encounter = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.context.event` 0..*: Main clinical acts documented
+    pub fn event(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.event = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.context.period` 0..1: Time of service that is being documented
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `DocumentReference.context.facilityType` 0..1: Kind of facility where patient was seen
+    pub fn facility_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.facility_type = Some(value.into());
+        self
+    }
+    /// `DocumentReference.context.practiceSetting` 0..1: Additional details about where the content was created (e.g. clinical specialty)
+    pub fn practice_setting(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.practice_setting = Some(value.into());
+        self
+    }
+    /// `DocumentReference.context.sourcePatientInfo` 0..1: Patient demographics from source
+    pub fn source_patient_info(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source_patient_info = Some(value.into());
+        self
+    }
+    /// `DocumentReference.context.related` 0..*: Related identifiers or resources
+    pub fn related(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.related = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentReferenceContext {
+        self.inner
+    }
+}
 /// Relationships to other documents
 ///
 /// Backbone element `DocumentReference.relatesTo` of `http://hl7.org/fhir/StructureDefinition/DocumentReference|4.0.1`
@@ -622,5 +952,78 @@ impl ::fhirgen_runtime::Object for DocumentReferenceRelatesTo {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.object_field("target", &self.target);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`DocumentReference.relatesTo.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`DocumentReference.relatesTo.code` is not set"
+)]
+pub trait DocumentReferenceRelatesToCodeGiven {}
+impl DocumentReferenceRelatesToCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `DocumentReferenceRelatesTo`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct DocumentReferenceRelatesToBuilder<P0> {
+    inner: DocumentReferenceRelatesTo,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl DocumentReferenceRelatesTo {
+    /// A builder of `DocumentReference.relatesTo`.
+    pub fn builder() -> DocumentReferenceRelatesToBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <DocumentReferenceRelatesTo as ::fhirgen_runtime::Empty>::empty();
+        inner.target = crate::Reference::builder().build();
+        DocumentReferenceRelatesToBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> DocumentReferenceRelatesToBuilder<P0> {
+    /// `DocumentReference.relatesTo.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `DocumentReference.relatesTo.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.relatesTo.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `DocumentReference.relatesTo.code` 1..1: replaces | transforms | signs | appends
+    pub fn code(
+        mut self,
+        value: impl Into<crate::DocumentRelationshipTypeCode>,
+    ) -> DocumentReferenceRelatesToBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        DocumentReferenceRelatesToBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `DocumentReference.relatesTo.target` 1..1: Target of the relationship
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn target(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.target = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> DocumentReferenceRelatesTo
+    where
+        P0: DocumentReferenceRelatesToCodeGiven,
+    {
+        self.inner
     }
 }

@@ -537,6 +537,313 @@ impl EffectEvidenceSynthesis {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EffectEvidenceSynthesis.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`EffectEvidenceSynthesis.status` is not set"
+)]
+pub trait EffectEvidenceSynthesisStatusGiven {}
+impl EffectEvidenceSynthesisStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EffectEvidenceSynthesis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisBuilder<P0> {
+    inner: EffectEvidenceSynthesis,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl EffectEvidenceSynthesis {
+    /// A builder of `EffectEvidenceSynthesis`.
+    pub fn builder() -> EffectEvidenceSynthesisBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <EffectEvidenceSynthesis as ::fhirgen_runtime::Empty>::empty();
+        inner.population = crate::Reference::builder().build();
+        inner.exposure = crate::Reference::builder().build();
+        inner.exposure_alternative = crate::Reference::builder().build();
+        inner.outcome = crate::Reference::builder().build();
+        EffectEvidenceSynthesisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EffectEvidenceSynthesisBuilder<P0> {
+    /// `EffectEvidenceSynthesis.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.url` 0..1: Canonical identifier for this effect evidence synthesis, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.identifier` 0..*: Additional identifier for the effect evidence synthesis
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.version` 0..1: Business version of the effect evidence synthesis
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.name` 0..1: Name for this effect evidence synthesis (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.title` 0..1: Name for this effect evidence synthesis (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> EffectEvidenceSynthesisBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        EffectEvidenceSynthesisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EffectEvidenceSynthesis.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.description` 0..1: Natural language description of the effect evidence synthesis
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.jurisdiction` 0..*: Intended jurisdiction for effect evidence synthesis (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.approvalDate` 0..1: When the effect evidence synthesis was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.lastReviewDate` 0..1: When the effect evidence synthesis was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectivePeriod` 0..1: When the effect evidence synthesis is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.topic` 0..*: The category of the EffectEvidenceSynthesis, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.synthesisType` 0..1: Type of synthesis
+    pub fn synthesis_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.synthesis_type = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.studyType` 0..1: Type of study
+    pub fn study_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.study_type = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.population` 1..1: What population?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn population(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.population = value.into();
+        self
+    }
+    /// `EffectEvidenceSynthesis.exposure` 1..1: What exposure?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn exposure(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.exposure = value.into();
+        self
+    }
+    /// `EffectEvidenceSynthesis.exposureAlternative` 1..1: What comparison exposure?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn exposure_alternative(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.exposure_alternative = value.into();
+        self
+    }
+    /// `EffectEvidenceSynthesis.outcome` 1..1: What outcome?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn outcome(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.outcome = value.into();
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize` 0..1: What sample size was involved?
+    pub fn sample_size(
+        mut self,
+        value: impl Into<crate::EffectEvidenceSynthesisSampleSize>,
+    ) -> Self {
+        self.inner.sample_size = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure` 0..*: What was the result per exposure?
+    pub fn results_by_exposure(
+        mut self,
+        items: impl IntoIterator<Item = crate::EffectEvidenceSynthesisResultsByExposure>,
+    ) -> Self {
+        self.inner.results_by_exposure = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate` 0..*: What was the estimated effect
+    pub fn effect_estimate(
+        mut self,
+        items: impl IntoIterator<Item = crate::EffectEvidenceSynthesisEffectEstimate>,
+    ) -> Self {
+        self.inner.effect_estimate = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty` 0..*: How certain is the effect
+    pub fn certainty(
+        mut self,
+        items: impl IntoIterator<Item = crate::EffectEvidenceSynthesisCertainty>,
+    ) -> Self {
+        self.inner.certainty = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesis
+    where
+        P0: EffectEvidenceSynthesisStatusGiven,
+    {
+        self.inner
+    }
+}
 /// How certain is the effect
 ///
 /// Backbone element `EffectEvidenceSynthesis.certainty` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
@@ -629,6 +936,73 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisCertainty {
         w.object_field("rating", &self.rating);
         w.object_field("note", &self.note);
         w.object_field("certaintySubcomponent", &self.certainty_subcomponent);
+    }
+}
+/// Builds a `EffectEvidenceSynthesisCertainty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisCertaintyBuilder {
+    inner: EffectEvidenceSynthesisCertainty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisCertainty {
+    /// A builder of `EffectEvidenceSynthesis.certainty`.
+    pub fn builder() -> EffectEvidenceSynthesisCertaintyBuilder {
+        let inner = <EffectEvidenceSynthesisCertainty as ::fhirgen_runtime::Empty>::empty();
+        EffectEvidenceSynthesisCertaintyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisCertaintyBuilder {
+    /// `EffectEvidenceSynthesis.certainty.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.rating` 0..*: Certainty rating
+    pub fn rating(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.rating = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent` 0..*: A component that contributes to the overall certainty
+    pub fn certainty_subcomponent(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::EffectEvidenceSynthesisCertaintyCertaintySubcomponent,
+        >,
+    ) -> Self {
+        self.inner.certainty_subcomponent = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisCertainty {
+        self.inner
     }
 }
 /// A component that contributes to the overall certainty
@@ -724,6 +1098,68 @@ for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
         w.object_field("type", &self.type_);
         w.object_field("rating", &self.rating);
         w.object_field("note", &self.note);
+    }
+}
+/// Builds a `EffectEvidenceSynthesisCertaintyCertaintySubcomponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+    inner: EffectEvidenceSynthesisCertaintyCertaintySubcomponent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
+    /// A builder of `EffectEvidenceSynthesis.certainty.certaintySubcomponent`.
+    pub fn builder() -> EffectEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+        let inner = <EffectEvidenceSynthesisCertaintyCertaintySubcomponent as ::fhirgen_runtime::Empty>::empty();
+        EffectEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.type` 0..1: Type of subcomponent of certainty rating
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.rating` 0..*: Subcomponent certainty rating
+    pub fn rating(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.rating = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.certainty.certaintySubcomponent.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
+        self.inner
     }
 }
 /// What was the estimated effect
@@ -860,6 +1296,85 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisEffectEstimate {
         w.object_field("precisionEstimate", &self.precision_estimate);
     }
 }
+/// Builds a `EffectEvidenceSynthesisEffectEstimate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisEffectEstimateBuilder {
+    inner: EffectEvidenceSynthesisEffectEstimate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisEffectEstimate {
+    /// A builder of `EffectEvidenceSynthesis.effectEstimate`.
+    pub fn builder() -> EffectEvidenceSynthesisEffectEstimateBuilder {
+        let inner = <EffectEvidenceSynthesisEffectEstimate as ::fhirgen_runtime::Empty>::empty();
+        EffectEvidenceSynthesisEffectEstimateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisEffectEstimateBuilder {
+    /// `EffectEvidenceSynthesis.effectEstimate.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.description` 0..1: Description of effect estimate
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.type` 0..1: Type of efffect estimate
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.variantState` 0..1: Variant exposure states
+    pub fn variant_state(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.variant_state = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.value` 0..1: Point estimate
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.unitOfMeasure` 0..1: What unit is the outcome described in?
+    pub fn unit_of_measure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit_of_measure = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate` 0..*: How precise the estimate is
+    pub fn precision_estimate(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::EffectEvidenceSynthesisEffectEstimatePrecisionEstimate,
+        >,
+    ) -> Self {
+        self.inner.precision_estimate = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisEffectEstimate {
+        self.inner
+    }
+}
 /// How precise the estimate is
 ///
 /// Backbone element `EffectEvidenceSynthesis.effectEstimate.precisionEstimate` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
@@ -976,6 +1491,70 @@ for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
         w.primitive_field("to", &self.to);
     }
 }
+/// Builds a `EffectEvidenceSynthesisEffectEstimatePrecisionEstimate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisEffectEstimatePrecisionEstimateBuilder {
+    inner: EffectEvidenceSynthesisEffectEstimatePrecisionEstimate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
+    /// A builder of `EffectEvidenceSynthesis.effectEstimate.precisionEstimate`.
+    pub fn builder() -> EffectEvidenceSynthesisEffectEstimatePrecisionEstimateBuilder {
+        let inner = <EffectEvidenceSynthesisEffectEstimatePrecisionEstimate as ::fhirgen_runtime::Empty>::empty();
+        EffectEvidenceSynthesisEffectEstimatePrecisionEstimateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisEffectEstimatePrecisionEstimateBuilder {
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.type` 0..1: Type of precision estimate
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.level` 0..1: Level of confidence interval
+    pub fn level(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.level = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.from` 0..1: Lower bound
+    pub fn from(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.from = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.effectEstimate.precisionEstimate.to` 0..1: Upper bound
+    pub fn to(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.to = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
+        self.inner
+    }
+}
 /// What was the result per exposure?
 ///
 /// Backbone element `EffectEvidenceSynthesis.resultsByExposure` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
@@ -1088,6 +1667,76 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisResultsByExposure {
         w.object_field("riskEvidenceSynthesis", &self.risk_evidence_synthesis);
     }
 }
+/// Builds a `EffectEvidenceSynthesisResultsByExposure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisResultsByExposureBuilder {
+    inner: EffectEvidenceSynthesisResultsByExposure,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisResultsByExposure {
+    /// A builder of `EffectEvidenceSynthesis.resultsByExposure`.
+    pub fn builder() -> EffectEvidenceSynthesisResultsByExposureBuilder {
+        let mut inner = <EffectEvidenceSynthesisResultsByExposure as ::fhirgen_runtime::Empty>::empty();
+        inner.risk_evidence_synthesis = crate::Reference::builder().build();
+        EffectEvidenceSynthesisResultsByExposureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisResultsByExposureBuilder {
+    /// `EffectEvidenceSynthesis.resultsByExposure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.description` 0..1: Description of results by exposure
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.exposureState` 0..1: exposure | exposure-alternative
+    pub fn exposure_state(mut self, value: impl Into<crate::ExposureStateCode>) -> Self {
+        self.inner.exposure_state = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.variantState` 0..1: Variant exposure states
+    pub fn variant_state(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.variant_state = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.resultsByExposure.riskEvidenceSynthesis` 1..1: Risk evidence synthesis
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn risk_evidence_synthesis(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.risk_evidence_synthesis = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisResultsByExposure {
+        self.inner
+    }
+}
 /// What sample size was involved?
 ///
 /// Backbone element `EffectEvidenceSynthesis.sampleSize` of `http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis|4.0.1`
@@ -1194,5 +1843,64 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisSampleSize {
         w.primitive_field("description", &self.description);
         w.primitive_field("numberOfStudies", &self.number_of_studies);
         w.primitive_field("numberOfParticipants", &self.number_of_participants);
+    }
+}
+/// Builds a `EffectEvidenceSynthesisSampleSize`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EffectEvidenceSynthesisSampleSizeBuilder {
+    inner: EffectEvidenceSynthesisSampleSize,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EffectEvidenceSynthesisSampleSize {
+    /// A builder of `EffectEvidenceSynthesis.sampleSize`.
+    pub fn builder() -> EffectEvidenceSynthesisSampleSizeBuilder {
+        let inner = <EffectEvidenceSynthesisSampleSize as ::fhirgen_runtime::Empty>::empty();
+        EffectEvidenceSynthesisSampleSizeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EffectEvidenceSynthesisSampleSizeBuilder {
+    /// `EffectEvidenceSynthesis.sampleSize.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize.description` 0..1: Description of sample size
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize.numberOfStudies` 0..1: How many studies?
+    pub fn number_of_studies(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_studies = Some(value.into());
+        self
+    }
+    /// `EffectEvidenceSynthesis.sampleSize.numberOfParticipants` 0..1: How many participants?
+    pub fn number_of_participants(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_participants = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EffectEvidenceSynthesisSampleSize {
+        self.inner
     }
 }

@@ -384,6 +384,251 @@ impl Encounter {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Encounter.status` is not set"
+)]
+pub trait EncounterStatusGiven {}
+impl EncounterStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Encounter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterBuilder<P0> {
+    inner: Encounter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Encounter {
+    /// A builder of `Encounter`.
+    pub fn builder() -> EncounterBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Encounter as ::fhirgen_runtime::Empty>::empty();
+        inner.class = crate::Coding::builder().build();
+        EncounterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EncounterBuilder<P0> {
+    /// `Encounter.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Encounter.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Encounter.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Encounter.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Encounter.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.identifier` 0..*: Identifier(s) by which this encounter is known
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.status` 1..1: planned | arrived | triaged | in-progress | onleave | finished | cancelled +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EncounterStatusCode>,
+    ) -> EncounterBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        EncounterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Encounter.statusHistory` 0..*: List of past encounter statuses
+    pub fn status_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::EncounterStatusHistory>,
+    ) -> Self {
+        self.inner.status_history = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.class` 1..1: Classification of patient encounter
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn class(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.class = value.into();
+        self
+    }
+    /// `Encounter.classHistory` 0..*: List of past encounter classes
+    pub fn class_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::EncounterClassHistory>,
+    ) -> Self {
+        self.inner.class_history = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.type` 0..*: Specific type of encounter
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.serviceType` 0..1: Specific type of service
+    pub fn service_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.service_type = Some(value.into());
+        self
+    }
+    /// `Encounter.priority` 0..1: Indicates the urgency of the encounter
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `Encounter.subject` 0..1: The patient or group present at the encounter
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Encounter.episodeOfCare` 0..*: Episode(s) of care that this encounter should be recorded against
+    pub fn episode_of_care(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.episode_of_care = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.basedOn` 0..*: The ServiceRequest that initiated this encounter
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.participant` 0..*: List of participants involved in the encounter
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::EncounterParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.appointment` 0..*: The appointment that scheduled this encounter
+    pub fn appointment(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.appointment = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.period` 0..1: The start and end time of the encounter
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Encounter.length` 0..1: Quantity of time the encounter lasted (less time absent)
+    pub fn length(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.length = Some(value.into());
+        self
+    }
+    /// `Encounter.reasonCode` 0..*: Coded reason the encounter takes place
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.reasonReference` 0..*: Reason the encounter takes place (reference)
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.diagnosis` 0..*: The list of diagnosis relevant to this encounter
+    pub fn diagnosis(
+        mut self,
+        items: impl IntoIterator<Item = crate::EncounterDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.account` 0..*: The set of accounts that may be used for billing for this Encounter
+    pub fn account(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.account = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization` 0..1: Details about the admission to a healthcare service
+    pub fn hospitalization(
+        mut self,
+        value: impl Into<crate::EncounterHospitalization>,
+    ) -> Self {
+        self.inner.hospitalization = Some(value.into());
+        self
+    }
+    /// `Encounter.location` 0..*: List of locations where the patient has been
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::EncounterLocation>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.serviceProvider` 0..1: The organization (facility) responsible for this encounter
+    pub fn service_provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.service_provider = Some(value.into());
+        self
+    }
+    /// `Encounter.partOf` 0..1: Another Encounter this encounter is part of
+    pub fn part_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Encounter
+    where
+        P0: EncounterStatusGiven,
+    {
+        self.inner
+    }
+}
 /// List of past encounter classes
 ///
 /// Backbone element `Encounter.classHistory` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
@@ -464,6 +709,66 @@ impl ::fhirgen_runtime::Object for EncounterClassHistory {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("class", &self.class);
         w.object_field("period", &self.period);
+    }
+}
+/// Builds a `EncounterClassHistory`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterClassHistoryBuilder {
+    inner: EncounterClassHistory,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EncounterClassHistory {
+    /// A builder of `Encounter.classHistory`.
+    pub fn builder() -> EncounterClassHistoryBuilder {
+        let mut inner = <EncounterClassHistory as ::fhirgen_runtime::Empty>::empty();
+        inner.class = crate::Coding::builder().build();
+        inner.period = crate::Period::builder().build();
+        EncounterClassHistoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EncounterClassHistoryBuilder {
+    /// `Encounter.classHistory.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.classHistory.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.classHistory.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.classHistory.class` 1..1: inpatient | outpatient | ambulatory | emergency +
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn class(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.class = value.into();
+        self
+    }
+    /// `Encounter.classHistory.period` 1..1: The time that the episode was in the specified class
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterClassHistory {
+        self.inner
     }
 }
 /// The list of diagnosis relevant to this encounter
@@ -558,6 +863,68 @@ impl ::fhirgen_runtime::Object for EncounterDiagnosis {
         w.object_field("condition", &self.condition);
         w.object_field("use", &self.use_);
         w.primitive_field("rank", &self.rank);
+    }
+}
+/// Builds a `EncounterDiagnosis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterDiagnosisBuilder {
+    inner: EncounterDiagnosis,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EncounterDiagnosis {
+    /// A builder of `Encounter.diagnosis`.
+    pub fn builder() -> EncounterDiagnosisBuilder {
+        let mut inner = <EncounterDiagnosis as ::fhirgen_runtime::Empty>::empty();
+        inner.condition = crate::Reference::builder().build();
+        EncounterDiagnosisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EncounterDiagnosisBuilder {
+    /// `Encounter.diagnosis.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.diagnosis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.diagnosis.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.diagnosis.condition` 1..1: The diagnosis or procedure relevant to the encounter
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn condition(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.condition = value.into();
+        self
+    }
+    /// `Encounter.diagnosis.use` 0..1: Role that this diagnosis has within the encounter (e.g. admission, billing, discharge …)
+    pub fn use_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `Encounter.diagnosis.rank` 0..1: Ranking of the diagnosis (for each role type)
+    pub fn rank(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterDiagnosis {
+        self.inner
     }
 }
 /// Details about the admission to a healthcare service
@@ -710,6 +1077,110 @@ impl ::fhirgen_runtime::Object for EncounterHospitalization {
         w.object_field("dischargeDisposition", &self.discharge_disposition);
     }
 }
+/// Builds a `EncounterHospitalization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterHospitalizationBuilder {
+    inner: EncounterHospitalization,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EncounterHospitalization {
+    /// A builder of `Encounter.hospitalization`.
+    pub fn builder() -> EncounterHospitalizationBuilder {
+        let inner = <EncounterHospitalization as ::fhirgen_runtime::Empty>::empty();
+        EncounterHospitalizationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EncounterHospitalizationBuilder {
+    /// `Encounter.hospitalization.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization.preAdmissionIdentifier` 0..1: Pre-admission identifier
+    pub fn pre_admission_identifier(
+        mut self,
+        value: impl Into<crate::Identifier>,
+    ) -> Self {
+        self.inner.pre_admission_identifier = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.origin` 0..1: The location/organization from which the patient came before admission
+    pub fn origin(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.origin = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.admitSource` 0..1: From where patient was admitted (physician referral, transfer)
+    pub fn admit_source(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.admit_source = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.reAdmission` 0..1: The type of hospital re-admission that has occurred (if any). If the value is absent, then this is not identified as a readmission
+    pub fn re_admission(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.re_admission = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.dietPreference` 0..*: Diet preferences reported by the patient
+    pub fn diet_preference(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.diet_preference = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization.specialCourtesy` 0..*: Special courtesies (VIP, board member)
+    pub fn special_courtesy(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.special_courtesy = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization.specialArrangement` 0..*: Wheelchair, translator, stretcher, etc.
+    pub fn special_arrangement(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.special_arrangement = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.hospitalization.destination` 0..1: Location/organization to which the patient is discharged
+    pub fn destination(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.destination = Some(value.into());
+        self
+    }
+    /// `Encounter.hospitalization.dischargeDisposition` 0..1: Category or kind of location after discharge
+    pub fn discharge_disposition(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.discharge_disposition = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterHospitalization {
+        self.inner
+    }
+}
 /// List of locations where the patient has been
 ///
 /// Backbone element `Encounter.location` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
@@ -816,6 +1287,76 @@ impl ::fhirgen_runtime::Object for EncounterLocation {
         w.object_field("period", &self.period);
     }
 }
+/// Builds a `EncounterLocation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterLocationBuilder {
+    inner: EncounterLocation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EncounterLocation {
+    /// A builder of `Encounter.location`.
+    pub fn builder() -> EncounterLocationBuilder {
+        let mut inner = <EncounterLocation as ::fhirgen_runtime::Empty>::empty();
+        inner.location = crate::Reference::builder().build();
+        EncounterLocationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EncounterLocationBuilder {
+    /// `Encounter.location.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.location.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.location.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.location.location` 1..1: Location the encounter takes place
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = value.into();
+        self
+    }
+    /// `Encounter.location.status` 0..1: planned | active | reserved | completed
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EncounterLocationStatusCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Encounter.location.physicalType` 0..1: The physical type of the location (usually the level in the location hierachy - bed room ward etc.)
+    pub fn physical_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.physical_type = Some(value.into());
+        self
+    }
+    /// `Encounter.location.period` 0..1: Time period during which the patient was present at the location
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterLocation {
+        self.inner
+    }
+}
 /// List of participants involved in the encounter
 ///
 /// Backbone element `Encounter.participant` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
@@ -908,6 +1449,68 @@ impl ::fhirgen_runtime::Object for EncounterParticipant {
         w.object_field("individual", &self.individual);
     }
 }
+/// Builds a `EncounterParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterParticipantBuilder {
+    inner: EncounterParticipant,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EncounterParticipant {
+    /// A builder of `Encounter.participant`.
+    pub fn builder() -> EncounterParticipantBuilder {
+        let inner = <EncounterParticipant as ::fhirgen_runtime::Empty>::empty();
+        EncounterParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EncounterParticipantBuilder {
+    /// `Encounter.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.participant.type` 0..*: Role of participant in encounter
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.participant.period` 0..1: Period of time during the encounter that the participant participated
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Encounter.participant.individual` 0..1: Persons involved in the encounter other than the patient
+    pub fn individual(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.individual = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterParticipant {
+        self.inner
+    }
+}
 /// List of past encounter statuses
 ///
 /// Backbone element `Encounter.statusHistory` of `http://hl7.org/fhir/StructureDefinition/Encounter|4.0.1`
@@ -992,5 +1595,78 @@ impl ::fhirgen_runtime::Object for EncounterStatusHistory {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Encounter.statusHistory.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Encounter.statusHistory.status` is not set"
+)]
+pub trait EncounterStatusHistoryStatusGiven {}
+impl EncounterStatusHistoryStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EncounterStatusHistory`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EncounterStatusHistoryBuilder<P0> {
+    inner: EncounterStatusHistory,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl EncounterStatusHistory {
+    /// A builder of `Encounter.statusHistory`.
+    pub fn builder() -> EncounterStatusHistoryBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <EncounterStatusHistory as ::fhirgen_runtime::Empty>::empty();
+        inner.period = crate::Period::builder().build();
+        EncounterStatusHistoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EncounterStatusHistoryBuilder<P0> {
+    /// `Encounter.statusHistory.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Encounter.statusHistory.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.statusHistory.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Encounter.statusHistory.status` 1..1: planned | arrived | triaged | in-progress | onleave | finished | cancelled +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EncounterStatusCode>,
+    ) -> EncounterStatusHistoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        EncounterStatusHistoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Encounter.statusHistory.period` 1..1: The time that the episode was in the specified status
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EncounterStatusHistory
+    where
+        P0: EncounterStatusHistoryStatusGiven,
+    {
+        self.inner
     }
 }

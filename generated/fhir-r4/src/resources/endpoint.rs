@@ -296,3 +296,183 @@ impl Endpoint {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Endpoint.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Endpoint.status` is not set"
+)]
+pub trait EndpointStatusGiven {}
+impl EndpointStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Endpoint.address` is required (1..1) by FHIR 4.0.1: set it with `.address(...)` before `.build()`",
+    label = "`Endpoint.address` is not set"
+)]
+pub trait EndpointAddressGiven {}
+impl EndpointAddressGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Endpoint`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EndpointBuilder<P0, P1> {
+    inner: Endpoint,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Endpoint {
+    /// A builder of `Endpoint`.
+    pub fn builder() -> EndpointBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <Endpoint as ::fhirgen_runtime::Empty>::empty();
+        inner.connection_type = crate::Coding::builder().build();
+        inner.payload_type = ::fhirgen_runtime::NonEmpty::new(
+            crate::CodeableConcept::builder().build(),
+        );
+        EndpointBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> EndpointBuilder<P0, P1> {
+    /// `Endpoint.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Endpoint.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Endpoint.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Endpoint.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Endpoint.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Endpoint.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.identifier` 0..*: Identifies this endpoint across multiple systems
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.status` 1..1: active | suspended | error | off | entered-in-error | test
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EndpointStatusCode>,
+    ) -> EndpointBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        EndpointBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Endpoint.connectionType` 1..1: Protocol/Profile/Standard to be used with this endpoint connection
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn connection_type(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.connection_type = value.into();
+        self
+    }
+    /// `Endpoint.name` 0..1: A name that this endpoint can be identified by
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Endpoint.managingOrganization` 0..1: Organization that manages this endpoint (might not be the organization that exposes the endpoint)
+    pub fn managing_organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_organization = Some(value.into());
+        self
+    }
+    /// `Endpoint.contact` 0..*: Contact details for source (e.g. troubleshooting)
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.period` 0..1: Interval the endpoint is expected to be operational
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Endpoint.payloadType` 1..*: The type of content that may be used at this endpoint (e.g. XDS Discharge summaries)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn payload_type(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::CodeableConcept>>,
+    ) -> Self {
+        self.inner.payload_type = value.into();
+        self
+    }
+    /// `Endpoint.payloadMimeType` 0..*: Mimetype to send. If not specified, the content could be anything (including no payload, if the connectionType defined this)
+    pub fn payload_mime_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::Code>,
+    ) -> Self {
+        self.inner.payload_mime_type = items.into_iter().collect();
+        self
+    }
+    /// `Endpoint.address` 1..1: The technical base address for connecting to this endpoint
+    pub fn address(
+        mut self,
+        value: impl Into<crate::Url>,
+    ) -> EndpointBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.address = value.into();
+        EndpointBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Endpoint.header` 0..*: Usage depends on the channel type
+    pub fn header(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.header = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Endpoint
+    where
+        P0: EndpointStatusGiven,
+        P1: EndpointAddressGiven,
+    {
+        self.inner
+    }
+}

@@ -226,3 +226,116 @@ impl EnrollmentRequest {
         writer.into_bytes()
     }
 }
+/// Builds a `EnrollmentRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EnrollmentRequestBuilder {
+    inner: EnrollmentRequest,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EnrollmentRequest {
+    /// A builder of `EnrollmentRequest`.
+    pub fn builder() -> EnrollmentRequestBuilder {
+        let inner = <EnrollmentRequest as ::fhirgen_runtime::Empty>::empty();
+        EnrollmentRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EnrollmentRequestBuilder {
+    /// `EnrollmentRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentRequest.identifier` 0..*: Business Identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentRequest.status` 0..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.created` 0..1: Creation date
+    pub fn created(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.insurer` 0..1: Target
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.provider` 0..1: Responsible practitioner
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.candidate` 0..1: The subject to be enrolled
+    pub fn candidate(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.candidate = Some(value.into());
+        self
+    }
+    /// `EnrollmentRequest.coverage` 0..1: Insurance information
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EnrollmentRequest {
+        self.inner
+    }
+}

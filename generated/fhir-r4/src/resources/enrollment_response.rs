@@ -246,3 +246,121 @@ impl EnrollmentResponse {
         writer.into_bytes()
     }
 }
+/// Builds a `EnrollmentResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EnrollmentResponseBuilder {
+    inner: EnrollmentResponse,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EnrollmentResponse {
+    /// A builder of `EnrollmentResponse`.
+    pub fn builder() -> EnrollmentResponseBuilder {
+        let inner = <EnrollmentResponse as ::fhirgen_runtime::Empty>::empty();
+        EnrollmentResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EnrollmentResponseBuilder {
+    /// `EnrollmentResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentResponse.identifier` 0..*: Business Identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EnrollmentResponse.status` 0..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.request` 0..1: Claim reference
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.outcome` 0..1: queued | complete | error | partial
+    pub fn outcome(mut self, value: impl Into<crate::ClaimProcessingCodesCode>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.disposition` 0..1: Disposition Message
+    pub fn disposition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.disposition = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.created` 0..1: Creation date
+    pub fn created(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.organization` 0..1: Insurer
+    pub fn organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.organization = Some(value.into());
+        self
+    }
+    /// `EnrollmentResponse.requestProvider` 0..1: Responsible practitioner
+    pub fn request_provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request_provider = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EnrollmentResponse {
+        self.inner
+    }
+}

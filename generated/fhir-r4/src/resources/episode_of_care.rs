@@ -272,6 +272,172 @@ impl EpisodeOfCare {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EpisodeOfCare.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`EpisodeOfCare.status` is not set"
+)]
+pub trait EpisodeOfCareStatusGiven {}
+impl EpisodeOfCareStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EpisodeOfCare`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EpisodeOfCareBuilder<P0> {
+    inner: EpisodeOfCare,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl EpisodeOfCare {
+    /// A builder of `EpisodeOfCare`.
+    pub fn builder() -> EpisodeOfCareBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <EpisodeOfCare as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        EpisodeOfCareBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EpisodeOfCareBuilder<P0> {
+    /// `EpisodeOfCare.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.identifier` 0..*: Business Identifier(s) relevant for this EpisodeOfCare
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.status` 1..1: planned | waitlist | active | onhold | finished | cancelled | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EpisodeOfCareStatusCode>,
+    ) -> EpisodeOfCareBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        EpisodeOfCareBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EpisodeOfCare.statusHistory` 0..*: Past list of status codes (the current status may be included to cover the start date of the status)
+    pub fn status_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::EpisodeOfCareStatusHistory>,
+    ) -> Self {
+        self.inner.status_history = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.type` 0..*: Type/class  - e.g. specialist referral, disease management
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.diagnosis` 0..*: The list of diagnosis relevant to this episode of care
+    pub fn diagnosis(
+        mut self,
+        items: impl IntoIterator<Item = crate::EpisodeOfCareDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.patient` 1..1: The patient who is the focus of this episode of care
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `EpisodeOfCare.managingOrganization` 0..1: Organization that assumes care
+    pub fn managing_organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_organization = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.period` 0..1: Interval during responsibility is assumed
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.referralRequest` 0..*: Originating Referral Request(s)
+    pub fn referral_request(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.referral_request = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.careManager` 0..1: Care manager/care coordinator for the patient
+    pub fn care_manager(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.care_manager = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.team` 0..*: Other practitioners facilitating this episode of care
+    pub fn team(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.team = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.account` 0..*: The set of accounts that may be used for billing for this EpisodeOfCare
+    pub fn account(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.account = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EpisodeOfCare
+    where
+        P0: EpisodeOfCareStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The list of diagnosis relevant to this episode of care
 ///
 /// Backbone element `EpisodeOfCare.diagnosis` of `http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1`
@@ -366,6 +532,68 @@ impl ::fhirgen_runtime::Object for EpisodeOfCareDiagnosis {
         w.primitive_field("rank", &self.rank);
     }
 }
+/// Builds a `EpisodeOfCareDiagnosis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EpisodeOfCareDiagnosisBuilder {
+    inner: EpisodeOfCareDiagnosis,
+    state: ::std::marker::PhantomData<()>,
+}
+impl EpisodeOfCareDiagnosis {
+    /// A builder of `EpisodeOfCare.diagnosis`.
+    pub fn builder() -> EpisodeOfCareDiagnosisBuilder {
+        let mut inner = <EpisodeOfCareDiagnosis as ::fhirgen_runtime::Empty>::empty();
+        inner.condition = crate::Reference::builder().build();
+        EpisodeOfCareDiagnosisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl EpisodeOfCareDiagnosisBuilder {
+    /// `EpisodeOfCare.diagnosis.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.diagnosis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.diagnosis.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.diagnosis.condition` 1..1: Conditions/problems/diagnoses this episode of care is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn condition(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.condition = value.into();
+        self
+    }
+    /// `EpisodeOfCare.diagnosis.role` 0..1: Role that this diagnosis has within the episode of care (e.g. admission, billing, discharge …)
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.diagnosis.rank` 0..1: Ranking of the diagnosis (for each role type)
+    pub fn rank(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EpisodeOfCareDiagnosis {
+        self.inner
+    }
+}
 /// Past list of status codes (the current status may be included to cover the start date of the status)
 ///
 /// Backbone element `EpisodeOfCare.statusHistory` of `http://hl7.org/fhir/StructureDefinition/EpisodeOfCare|4.0.1`
@@ -450,5 +678,78 @@ impl ::fhirgen_runtime::Object for EpisodeOfCareStatusHistory {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EpisodeOfCare.statusHistory.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`EpisodeOfCare.statusHistory.status` is not set"
+)]
+pub trait EpisodeOfCareStatusHistoryStatusGiven {}
+impl EpisodeOfCareStatusHistoryStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EpisodeOfCareStatusHistory`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EpisodeOfCareStatusHistoryBuilder<P0> {
+    inner: EpisodeOfCareStatusHistory,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl EpisodeOfCareStatusHistory {
+    /// A builder of `EpisodeOfCare.statusHistory`.
+    pub fn builder() -> EpisodeOfCareStatusHistoryBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <EpisodeOfCareStatusHistory as ::fhirgen_runtime::Empty>::empty();
+        inner.period = crate::Period::builder().build();
+        EpisodeOfCareStatusHistoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EpisodeOfCareStatusHistoryBuilder<P0> {
+    /// `EpisodeOfCare.statusHistory.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EpisodeOfCare.statusHistory.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.statusHistory.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EpisodeOfCare.statusHistory.status` 1..1: planned | waitlist | active | onhold | finished | cancelled | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EpisodeOfCareStatusCode>,
+    ) -> EpisodeOfCareStatusHistoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        EpisodeOfCareStatusHistoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EpisodeOfCare.statusHistory.period` 1..1: Duration the EpisodeOfCare was in the specified status
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EpisodeOfCareStatusHistory
+    where
+        P0: EpisodeOfCareStatusHistoryStatusGiven,
+    {
+        self.inner
     }
 }

@@ -495,6 +495,281 @@ impl EventDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EventDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`EventDefinition.status` is not set"
+)]
+pub trait EventDefinitionStatusGiven {}
+impl EventDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EventDefinition.trigger` is required (1..*) by FHIR 4.0.1: set it with `.trigger(...)` before `.build()`",
+    label = "`EventDefinition.trigger` is not set"
+)]
+pub trait EventDefinitionTriggerGiven {}
+impl EventDefinitionTriggerGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EventDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EventDefinitionBuilder<P0, P1> {
+    inner: EventDefinition,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl EventDefinition {
+    /// A builder of `EventDefinition`.
+    pub fn builder() -> EventDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <EventDefinition as ::fhirgen_runtime::Empty>::empty();
+        EventDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> EventDefinitionBuilder<P0, P1> {
+    /// `EventDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EventDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EventDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EventDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EventDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EventDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.url` 0..1: Canonical identifier for this event definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `EventDefinition.identifier` 0..*: Additional identifier for the event definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.version` 0..1: Business version of the event definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `EventDefinition.name` 0..1: Name for this event definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `EventDefinition.title` 0..1: Name for this event definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `EventDefinition.subtitle` 0..1: Subordinate title of the event definition
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `EventDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> EventDefinitionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        EventDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EventDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `EventDefinition.subject[x]` 0..1: Type of individual the event definition is focused on
+    pub fn subject(mut self, value: impl Into<crate::EventDefinitionSubject>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `EventDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `EventDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `EventDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.description` 0..1: Natural language description of the event definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EventDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.jurisdiction` 0..*: Intended jurisdiction for event definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.purpose` 0..1: Why this event definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `EventDefinition.usage` 0..1: Describes the clinical usage of the event definition
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `EventDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `EventDefinition.approvalDate` 0..1: When the event definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `EventDefinition.lastReviewDate` 0..1: When the event definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `EventDefinition.effectivePeriod` 0..1: When the event definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `EventDefinition.topic` 0..*: E.g. Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `EventDefinition.trigger` 1..*: "when" the event occurs (multiple = 'or')
+    pub fn trigger(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TriggerDefinition>>,
+    ) -> EventDefinitionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.trigger = value.into();
+        EventDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EventDefinition
+    where
+        P0: EventDefinitionStatusGiven,
+        P1: EventDefinitionTriggerGiven,
+    {
+        self.inner
+    }
+}
 /// The types `EventDefinition.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDefinitionSubject {

@@ -481,6 +481,278 @@ impl EvidenceVariable {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EvidenceVariable.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`EvidenceVariable.status` is not set"
+)]
+pub trait EvidenceVariableStatusGiven {}
+impl EvidenceVariableStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EvidenceVariable.characteristic` is required (1..*) by FHIR 4.0.1: set it with `.characteristic(...)` before `.build()`",
+    label = "`EvidenceVariable.characteristic` is not set"
+)]
+pub trait EvidenceVariableCharacteristicGiven {}
+impl EvidenceVariableCharacteristicGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EvidenceVariable`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EvidenceVariableBuilder<P0, P1> {
+    inner: EvidenceVariable,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl EvidenceVariable {
+    /// A builder of `EvidenceVariable`.
+    pub fn builder() -> EvidenceVariableBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <EvidenceVariable as ::fhirgen_runtime::Empty>::empty();
+        EvidenceVariableBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> EvidenceVariableBuilder<P0, P1> {
+    /// `EvidenceVariable.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.url` 0..1: Canonical identifier for this evidence variable, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.identifier` 0..*: Additional identifier for the evidence variable
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.version` 0..1: Business version of the evidence variable
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.name` 0..1: Name for this evidence variable (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.title` 0..1: Name for this evidence variable (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.shortTitle` 0..1: Title for use in informal contexts
+    pub fn short_title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.short_title = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.subtitle` 0..1: Subordinate title of the EvidenceVariable
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> EvidenceVariableBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        EvidenceVariableBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EvidenceVariable.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.description` 0..1: Natural language description of the evidence variable
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.jurisdiction` 0..*: Intended jurisdiction for evidence variable (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.approvalDate` 0..1: When the evidence variable was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.lastReviewDate` 0..1: When the evidence variable was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.effectivePeriod` 0..1: When the evidence variable is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.topic` 0..*: The category of the EvidenceVariable, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.type` 0..1: dichotomous | continuous | descriptive
+    pub fn type_(mut self, value: impl Into<crate::EvidenceVariableTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic` 1..*: What defines the members of the evidence element
+    pub fn characteristic(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::EvidenceVariableCharacteristic>,
+        >,
+    ) -> EvidenceVariableBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.characteristic = value.into();
+        EvidenceVariableBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EvidenceVariable
+    where
+        P0: EvidenceVariableStatusGiven,
+        P1: EvidenceVariableCharacteristicGiven,
+    {
+        self.inner
+    }
+}
 /// What defines the members of the evidence element
 ///
 /// Backbone element `EvidenceVariable.characteristic` of `http://hl7.org/fhir/StructureDefinition/EvidenceVariable|4.0.1`
@@ -693,6 +965,109 @@ impl ::fhirgen_runtime::Object for EvidenceVariableCharacteristic {
         w.choice_field(&self.participant_effective);
         w.object_field("timeFromStart", &self.time_from_start);
         w.primitive_field("groupMeasure", &self.group_measure);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`EvidenceVariable.characteristic.definition[x]` is required (1..1) by FHIR 4.0.1: set it with `.definition(...)` before `.build()`",
+    label = "`EvidenceVariable.characteristic.definition[x]` is not set"
+)]
+pub trait EvidenceVariableCharacteristicDefinitionGiven {}
+impl EvidenceVariableCharacteristicDefinitionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `EvidenceVariableCharacteristic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct EvidenceVariableCharacteristicBuilder<P0> {
+    inner: EvidenceVariableCharacteristic,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl EvidenceVariableCharacteristic {
+    /// A builder of `EvidenceVariable.characteristic`.
+    pub fn builder() -> EvidenceVariableCharacteristicBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <EvidenceVariableCharacteristic as ::fhirgen_runtime::Empty>::empty();
+        EvidenceVariableCharacteristicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> EvidenceVariableCharacteristicBuilder<P0> {
+    /// `EvidenceVariable.characteristic.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.characteristic.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.characteristic.description` 0..1: Natural language description of the characteristic
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic.definition[x]` 1..1: What code or expression defines members?
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::EvidenceVariableCharacteristicDefinition>,
+    ) -> EvidenceVariableCharacteristicBuilder<::fhirgen_runtime::Set> {
+        self.inner.definition = value.into();
+        EvidenceVariableCharacteristicBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `EvidenceVariable.characteristic.usageContext` 0..*: What code/value pairs define members?
+    pub fn usage_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.usage_context = items.into_iter().collect();
+        self
+    }
+    /// `EvidenceVariable.characteristic.exclude` 0..1: Whether the characteristic includes or excludes members
+    pub fn exclude(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.exclude = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic.participantEffective[x]` 0..1: What time period do participants cover
+    pub fn participant_effective(
+        mut self,
+        value: impl Into<crate::EvidenceVariableCharacteristicParticipantEffective>,
+    ) -> Self {
+        self.inner.participant_effective = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic.timeFromStart` 0..1: Observation time from study start
+    pub fn time_from_start(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.time_from_start = Some(value.into());
+        self
+    }
+    /// `EvidenceVariable.characteristic.groupMeasure` 0..1: mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+    pub fn group_measure(mut self, value: impl Into<crate::GroupMeasureCode>) -> Self {
+        self.inner.group_measure = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> EvidenceVariableCharacteristic
+    where
+        P0: EvidenceVariableCharacteristicDefinitionGiven,
+    {
+        self.inner
     }
 }
 /// The types `EvidenceVariable.characteristic.definition[x]` may have.

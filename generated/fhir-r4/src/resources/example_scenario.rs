@@ -362,6 +362,203 @@ impl ExampleScenario {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ExampleScenario.status` is not set"
+)]
+pub trait ExampleScenarioStatusGiven {}
+impl ExampleScenarioStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenario`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioBuilder<P0> {
+    inner: ExampleScenario,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExampleScenario {
+    /// A builder of `ExampleScenario`.
+    pub fn builder() -> ExampleScenarioBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ExampleScenario as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExampleScenarioBuilder<P0> {
+    /// `ExampleScenario.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.url` 0..1: Canonical identifier for this example scenario, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.identifier` 0..*: Additional identifier for the example scenario
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.version` 0..1: Business version of the example scenario
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.name` 0..1: Name for this example scenario (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ExampleScenarioBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ExampleScenarioBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.jurisdiction` 0..*: Intended jurisdiction for example scenario (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.purpose` 0..1: The purpose of the example, e.g. to illustrate a scenario
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.actor` 0..*: Actor participating in the resource
+    pub fn actor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioActor>,
+    ) -> Self {
+        self.inner.actor = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance` 0..*: Each resource and each version that is present in the workflow
+    pub fn instance(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioInstance>,
+    ) -> Self {
+        self.inner.instance = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process` 0..*: Each major process - a group of operations
+    pub fn process(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioProcess>,
+    ) -> Self {
+        self.inner.process = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.workflow` 0..*: Another nested workflow
+    pub fn workflow(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.workflow = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenario
+    where
+        P0: ExampleScenarioStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Actor participating in the resource
 ///
 /// Backbone element `ExampleScenario.actor` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
@@ -478,6 +675,103 @@ impl ::fhirgen_runtime::Object for ExampleScenarioActor {
         w.primitive_field("type", &self.type_);
         w.primitive_field("name", &self.name);
         w.primitive_field("description", &self.description);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.actor.actorId` is required (1..1) by FHIR 4.0.1: set it with `.actor_id(...)` before `.build()`",
+    label = "`ExampleScenario.actor.actorId` is not set"
+)]
+pub trait ExampleScenarioActorActorIdGiven {}
+impl ExampleScenarioActorActorIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.actor.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ExampleScenario.actor.type` is not set"
+)]
+pub trait ExampleScenarioActorTypeGiven {}
+impl ExampleScenarioActorTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioActor`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioActorBuilder<P0, P1> {
+    inner: ExampleScenarioActor,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ExampleScenarioActor {
+    /// A builder of `ExampleScenario.actor`.
+    pub fn builder() -> ExampleScenarioActorBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioActor as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioActorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ExampleScenarioActorBuilder<P0, P1> {
+    /// `ExampleScenario.actor.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.actor.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.actor.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.actor.actorId` 1..1: ID or acronym of the actor
+    pub fn actor_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioActorBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.actor_id = value.into();
+        ExampleScenarioActorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.actor.type` 1..1: person | entity
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ExampleScenarioActorTypeCode>,
+    ) -> ExampleScenarioActorBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        ExampleScenarioActorBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.actor.name` 0..1: The name of the actor as shown in the page
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.actor.description` 0..1: The description of the actor
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioActor
+    where
+        P0: ExampleScenarioActorActorIdGiven,
+        P1: ExampleScenarioActorTypeGiven,
+    {
+        self.inner
     }
 }
 /// Each resource and each version that is present in the workflow
@@ -620,6 +914,119 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstance {
         w.object_field("containedInstance", &self.contained_instance);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.instance.resourceId` is required (1..1) by FHIR 4.0.1: set it with `.resource_id(...)` before `.build()`",
+    label = "`ExampleScenario.instance.resourceId` is not set"
+)]
+pub trait ExampleScenarioInstanceResourceIdGiven {}
+impl ExampleScenarioInstanceResourceIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.instance.resourceType` is required (1..1) by FHIR 4.0.1: set it with `.resource_type(...)` before `.build()`",
+    label = "`ExampleScenario.instance.resourceType` is not set"
+)]
+pub trait ExampleScenarioInstanceResourceTypeGiven {}
+impl ExampleScenarioInstanceResourceTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioInstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioInstanceBuilder<P0, P1> {
+    inner: ExampleScenarioInstance,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ExampleScenarioInstance {
+    /// A builder of `ExampleScenario.instance`.
+    pub fn builder() -> ExampleScenarioInstanceBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioInstance as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioInstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ExampleScenarioInstanceBuilder<P0, P1> {
+    /// `ExampleScenario.instance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.instance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.resourceId` 1..1: The id of the resource for referencing
+    pub fn resource_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioInstanceBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.resource_id = value.into();
+        ExampleScenarioInstanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.instance.resourceType` 1..1: The type of the resource
+    pub fn resource_type(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> ExampleScenarioInstanceBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.resource_type = value.into();
+        ExampleScenarioInstanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.instance.name` 0..1: A short name for the resource instance
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.instance.description` 0..1: Human-friendly description of the resource instance
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.instance.version` 0..*: A specific version of the resource
+    pub fn version(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioInstanceVersion>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.containedInstance` 0..*: Resources contained in the instance
+    pub fn contained_instance(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioInstanceContainedInstance>,
+    ) -> Self {
+        self.inner.contained_instance = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioInstance
+    where
+        P0: ExampleScenarioInstanceResourceIdGiven,
+        P1: ExampleScenarioInstanceResourceTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Resources contained in the instance
 ///
 /// Backbone element `ExampleScenario.instance.containedInstance` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
@@ -708,6 +1115,78 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceContainedInstance {
         w.primitive_field("versionId", &self.version_id);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.instance.containedInstance.resourceId` is required (1..1) by FHIR 4.0.1: set it with `.resource_id(...)` before `.build()`",
+    label = "`ExampleScenario.instance.containedInstance.resourceId` is not set"
+)]
+pub trait ExampleScenarioInstanceContainedInstanceResourceIdGiven {}
+impl ExampleScenarioInstanceContainedInstanceResourceIdGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioInstanceContainedInstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioInstanceContainedInstanceBuilder<P0> {
+    inner: ExampleScenarioInstanceContainedInstance,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExampleScenarioInstanceContainedInstance {
+    /// A builder of `ExampleScenario.instance.containedInstance`.
+    pub fn builder() -> ExampleScenarioInstanceContainedInstanceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioInstanceContainedInstance as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioInstanceContainedInstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExampleScenarioInstanceContainedInstanceBuilder<P0> {
+    /// `ExampleScenario.instance.containedInstance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.instance.containedInstance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.containedInstance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.containedInstance.resourceId` 1..1: Each resource contained in the instance
+    pub fn resource_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioInstanceContainedInstanceBuilder<::fhirgen_runtime::Set> {
+        self.inner.resource_id = value.into();
+        ExampleScenarioInstanceContainedInstanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.instance.containedInstance.versionId` 0..1: A specific version of a resource contained in the instance
+    pub fn version_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version_id = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioInstanceContainedInstance
+    where
+        P0: ExampleScenarioInstanceContainedInstanceResourceIdGiven,
+    {
+        self.inner
+    }
+}
 /// A specific version of the resource
 ///
 /// Backbone element `ExampleScenario.instance.version` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
@@ -794,6 +1273,93 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceVersion {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("versionId", &self.version_id);
         w.primitive_field("description", &self.description);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.instance.version.versionId` is required (1..1) by FHIR 4.0.1: set it with `.version_id(...)` before `.build()`",
+    label = "`ExampleScenario.instance.version.versionId` is not set"
+)]
+pub trait ExampleScenarioInstanceVersionVersionIdGiven {}
+impl ExampleScenarioInstanceVersionVersionIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.instance.version.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`ExampleScenario.instance.version.description` is not set"
+)]
+pub trait ExampleScenarioInstanceVersionDescriptionGiven {}
+impl ExampleScenarioInstanceVersionDescriptionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioInstanceVersion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioInstanceVersionBuilder<P0, P1> {
+    inner: ExampleScenarioInstanceVersion,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ExampleScenarioInstanceVersion {
+    /// A builder of `ExampleScenario.instance.version`.
+    pub fn builder() -> ExampleScenarioInstanceVersionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioInstanceVersion as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioInstanceVersionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ExampleScenarioInstanceVersionBuilder<P0, P1> {
+    /// `ExampleScenario.instance.version.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.instance.version.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.version.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.instance.version.versionId` 1..1: The identifier of a specific version of a resource
+    pub fn version_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioInstanceVersionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.version_id = value.into();
+        ExampleScenarioInstanceVersionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.instance.version.description` 1..1: The description of the resource version
+    pub fn description(
+        mut self,
+        value: impl Into<crate::Markdown>,
+    ) -> ExampleScenarioInstanceVersionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.description = value.into();
+        ExampleScenarioInstanceVersionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioInstanceVersion
+    where
+        P0: ExampleScenarioInstanceVersionVersionIdGiven,
+        P1: ExampleScenarioInstanceVersionDescriptionGiven,
+    {
+        self.inner
     }
 }
 /// Each major process - a group of operations
@@ -928,6 +1494,94 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcess {
         w.object_field("step", &self.step);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.process.title` is required (1..1) by FHIR 4.0.1: set it with `.title(...)` before `.build()`",
+    label = "`ExampleScenario.process.title` is not set"
+)]
+pub trait ExampleScenarioProcessTitleGiven {}
+impl ExampleScenarioProcessTitleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioProcess`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioProcessBuilder<P0> {
+    inner: ExampleScenarioProcess,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExampleScenarioProcess {
+    /// A builder of `ExampleScenario.process`.
+    pub fn builder() -> ExampleScenarioProcessBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ExampleScenarioProcess as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioProcessBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExampleScenarioProcessBuilder<P0> {
+    /// `ExampleScenario.process.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.title` 1..1: The diagram title of the group of operations
+    pub fn title(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioProcessBuilder<::fhirgen_runtime::Set> {
+        self.inner.title = value.into();
+        ExampleScenarioProcessBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.process.description` 0..1: A longer description of the group of operations
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.preConditions` 0..1: Description of initial status before the process starts
+    pub fn pre_conditions(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.pre_conditions = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.postConditions` 0..1: Description of final status after the process ends
+    pub fn post_conditions(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.post_conditions = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step` 0..*: Each step of the process
+    pub fn step(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioProcessStep>,
+    ) -> Self {
+        self.inner.step = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioProcess
+    where
+        P0: ExampleScenarioProcessTitleGiven,
+    {
+        self.inner
+    }
+}
 /// Each step of the process
 ///
 /// Backbone element `ExampleScenario.process.step` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
@@ -1032,6 +1686,79 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStep {
         w.object_field("alternative", &self.alternative);
     }
 }
+/// Builds a `ExampleScenarioProcessStep`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioProcessStepBuilder {
+    inner: ExampleScenarioProcessStep,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExampleScenarioProcessStep {
+    /// A builder of `ExampleScenario.process.step`.
+    pub fn builder() -> ExampleScenarioProcessStepBuilder {
+        let inner = <ExampleScenarioProcessStep as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioProcessStepBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExampleScenarioProcessStepBuilder {
+    /// `ExampleScenario.process.step.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.process` 0..*: Nested process
+    pub fn process(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioProcess>,
+    ) -> Self {
+        self.inner.process = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.pause` 0..1: If there is a pause in the flow
+    pub fn pause(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.pause = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation` 0..1: Each interaction or action
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::ExampleScenarioProcessStepOperation>,
+    ) -> Self {
+        self.inner.operation = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.alternative` 0..*: Alternate non-typical step action
+    pub fn alternative(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioProcessStepAlternative>,
+    ) -> Self {
+        self.inner.alternative = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioProcessStep {
+        self.inner
+    }
+}
 /// Alternate non-typical step action
 ///
 /// Backbone element `ExampleScenario.process.step.alternative` of `http://hl7.org/fhir/StructureDefinition/ExampleScenario|4.0.1`
@@ -1128,6 +1855,86 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStepAlternative {
         w.primitive_field("title", &self.title);
         w.primitive_field("description", &self.description);
         w.object_field("step", &self.step);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.process.step.alternative.title` is required (1..1) by FHIR 4.0.1: set it with `.title(...)` before `.build()`",
+    label = "`ExampleScenario.process.step.alternative.title` is not set"
+)]
+pub trait ExampleScenarioProcessStepAlternativeTitleGiven {}
+impl ExampleScenarioProcessStepAlternativeTitleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioProcessStepAlternative`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioProcessStepAlternativeBuilder<P0> {
+    inner: ExampleScenarioProcessStepAlternative,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExampleScenarioProcessStepAlternative {
+    /// A builder of `ExampleScenario.process.step.alternative`.
+    pub fn builder() -> ExampleScenarioProcessStepAlternativeBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioProcessStepAlternative as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioProcessStepAlternativeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExampleScenarioProcessStepAlternativeBuilder<P0> {
+    /// `ExampleScenario.process.step.alternative.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.alternative.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.alternative.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.alternative.title` 1..1: Label for alternative
+    pub fn title(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioProcessStepAlternativeBuilder<::fhirgen_runtime::Set> {
+        self.inner.title = value.into();
+        ExampleScenarioProcessStepAlternativeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.process.step.alternative.description` 0..1: A human-readable description of each option
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.alternative.step` 0..*: What happens in each alternative option
+    pub fn step(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExampleScenarioProcessStep>,
+    ) -> Self {
+        self.inner.step = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioProcessStepAlternative
+    where
+        P0: ExampleScenarioProcessStepAlternativeTitleGiven,
+    {
+        self.inner
     }
 }
 /// Each interaction or action
@@ -1326,5 +2133,123 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStepOperation {
         w.primitive_field("receiverActive", &self.receiver_active);
         w.object_field("request", &self.request);
         w.object_field("response", &self.response);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExampleScenario.process.step.operation.number` is required (1..1) by FHIR 4.0.1: set it with `.number(...)` before `.build()`",
+    label = "`ExampleScenario.process.step.operation.number` is not set"
+)]
+pub trait ExampleScenarioProcessStepOperationNumberGiven {}
+impl ExampleScenarioProcessStepOperationNumberGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExampleScenarioProcessStepOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExampleScenarioProcessStepOperationBuilder<P0> {
+    inner: ExampleScenarioProcessStepOperation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExampleScenarioProcessStepOperation {
+    /// A builder of `ExampleScenario.process.step.operation`.
+    pub fn builder() -> ExampleScenarioProcessStepOperationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExampleScenarioProcessStepOperation as ::fhirgen_runtime::Empty>::empty();
+        ExampleScenarioProcessStepOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExampleScenarioProcessStepOperationBuilder<P0> {
+    /// `ExampleScenario.process.step.operation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.operation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExampleScenario.process.step.operation.number` 1..1: The sequential number of the interaction
+    pub fn number(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ExampleScenarioProcessStepOperationBuilder<::fhirgen_runtime::Set> {
+        self.inner.number = value.into();
+        ExampleScenarioProcessStepOperationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExampleScenario.process.step.operation.type` 0..1: The type of operation - CRUD
+    pub fn type_(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.name` 0..1: The human-friendly name of the interaction
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.initiator` 0..1: Who starts the transaction
+    pub fn initiator(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.initiator = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.receiver` 0..1: Who receives the transaction
+    pub fn receiver(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.receiver = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.description` 0..1: A comment to be inserted in the diagram
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.initiatorActive` 0..1: Whether the initiator is deactivated right after the transaction
+    pub fn initiator_active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.initiator_active = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.receiverActive` 0..1: Whether the receiver is deactivated right after the transaction
+    pub fn receiver_active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.receiver_active = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.request` 0..1: Each resource instance used by the initiator
+    pub fn request(
+        mut self,
+        value: impl Into<crate::ExampleScenarioInstanceContainedInstance>,
+    ) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `ExampleScenario.process.step.operation.response` 0..1: Each resource instance used by the responder
+    pub fn response(
+        mut self,
+        value: impl Into<crate::ExampleScenarioInstanceContainedInstance>,
+    ) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExampleScenarioProcessStepOperation
+    where
+        P0: ExampleScenarioProcessStepOperationNumberGiven,
+    {
+        self.inner
     }
 }

@@ -629,6 +629,436 @@ impl ExplanationOfBenefit {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.status` is not set"
+)]
+pub trait ExplanationOfBenefitStatusGiven {}
+impl ExplanationOfBenefitStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.use` is not set"
+)]
+pub trait ExplanationOfBenefitUseGiven {}
+impl ExplanationOfBenefitUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.created` is not set"
+)]
+pub trait ExplanationOfBenefitCreatedGiven {}
+impl ExplanationOfBenefitCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.outcome` is required (1..1) by FHIR 4.0.1: set it with `.outcome(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.outcome` is not set"
+)]
+pub trait ExplanationOfBenefitOutcomeGiven {}
+impl ExplanationOfBenefitOutcomeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.insurance` is required (1..*) by FHIR 4.0.1: set it with `.insurance(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.insurance` is not set"
+)]
+pub trait ExplanationOfBenefitInsuranceGiven {}
+impl ExplanationOfBenefitInsuranceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitBuilder<P0, P1, P2, P3, P4> {
+    inner: ExplanationOfBenefit,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl ExplanationOfBenefit {
+    /// A builder of `ExplanationOfBenefit`.
+    pub fn builder() -> ExplanationOfBenefitBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ExplanationOfBenefit as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.patient = crate::Reference::builder().build();
+        inner.insurer = crate::Reference::builder().build();
+        inner.provider = crate::Reference::builder().build();
+        ExplanationOfBenefitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> ExplanationOfBenefitBuilder<P0, P1, P2, P3, P4> {
+    /// `ExplanationOfBenefit.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.identifier` 0..*: Business Identifier for the resource
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitStatusCode>,
+    ) -> ExplanationOfBenefitBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.status = value.into();
+        ExplanationOfBenefitBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.type` 1..1: Category or discipline
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.subType` 0..1: More granular claim type
+    pub fn sub_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sub_type = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.use` 1..1: claim | preauthorization | predetermination
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::UseCode>,
+    ) -> ExplanationOfBenefitBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.use_ = value.into();
+        ExplanationOfBenefitBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.patient` 1..1: The recipient of the products and services
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.billablePeriod` 0..1: Relevant time frame for the claim
+    pub fn billable_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.billable_period = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.created` 1..1: Response creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ExplanationOfBenefitBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.created = value.into();
+        ExplanationOfBenefitBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.enterer` 0..1: Author of the claim
+    pub fn enterer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.enterer = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.insurer` 1..1: Party responsible for reimbursement
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn insurer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.insurer = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.provider` 1..1: Party responsible for the claim
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.priority` 0..1: Desired processing urgency
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.fundsReserveRequested` 0..1: For whom to reserve funds
+    pub fn funds_reserve_requested(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.funds_reserve_requested = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.fundsReserve` 0..1: Funds reserved status
+    pub fn funds_reserve(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.funds_reserve = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.related` 0..*: Prior or corollary claims
+    pub fn related(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitRelated>,
+    ) -> Self {
+        self.inner.related = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.prescription` 0..1: Prescription authorizing services or products
+    pub fn prescription(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.prescription = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.originalPrescription` 0..1: Original prescription if superceded by fulfiller
+    pub fn original_prescription(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.original_prescription = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payee` 0..1: Recipient of benefits payable
+    pub fn payee(mut self, value: impl Into<crate::ExplanationOfBenefitPayee>) -> Self {
+        self.inner.payee = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.referral` 0..1: Treatment Referral
+    pub fn referral(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.referral = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.facility` 0..1: Servicing Facility
+    pub fn facility(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.facility = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.claim` 0..1: Claim reference
+    pub fn claim(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.claimResponse` 0..1: Claim response reference
+    pub fn claim_response(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim_response = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.outcome` 1..1: queued | complete | error | partial
+    pub fn outcome(
+        mut self,
+        value: impl Into<crate::ClaimProcessingCodesCode>,
+    ) -> ExplanationOfBenefitBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.outcome = value.into();
+        ExplanationOfBenefitBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.disposition` 0..1: Disposition Message
+    pub fn disposition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.disposition = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.preAuthRef` 0..*: Preauthorization reference
+    pub fn pre_auth_ref(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.pre_auth_ref = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.preAuthRefPeriod` 0..*: Preauthorization in-effect period
+    pub fn pre_auth_ref_period(
+        mut self,
+        items: impl IntoIterator<Item = crate::Period>,
+    ) -> Self {
+        self.inner.pre_auth_ref_period = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam` 0..*: Care Team members
+    pub fn care_team(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitCareTeam>,
+    ) -> Self {
+        self.inner.care_team = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo` 0..*: Supporting information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitSupportingInfo>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis` 0..*: Pertinent diagnosis information
+    pub fn diagnosis(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitDiagnosis>,
+    ) -> Self {
+        self.inner.diagnosis = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.procedure` 0..*: Clinical procedures performed
+    pub fn procedure(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitProcedure>,
+    ) -> Self {
+        self.inner.procedure = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.precedence` 0..1: Precedence (primary, secondary, etc.)
+    pub fn precedence(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.precedence = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.insurance` 1..*: Patient insurance information
+    pub fn insurance(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ExplanationOfBenefitInsurance>,
+        >,
+    ) -> ExplanationOfBenefitBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.insurance = value.into();
+        ExplanationOfBenefitBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.accident` 0..1: Details of the event
+    pub fn accident(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitAccident>,
+    ) -> Self {
+        self.inner.accident = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item` 0..*: Product or service provided
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem` 0..*: Insurer added line items
+    pub fn add_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitAddItem>,
+    ) -> Self {
+        self.inner.add_item = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.adjudication` 0..*: Header-level adjudication
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.total` 0..*: Adjudication totals
+    pub fn total(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitTotal>,
+    ) -> Self {
+        self.inner.total = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.payment` 0..1: Payment Details
+    pub fn payment(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitPayment>,
+    ) -> Self {
+        self.inner.payment = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.formCode` 0..1: Printed form identifier
+    pub fn form_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.form_code = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.form` 0..1: Printed reference or actual form
+    pub fn form(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.form = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.processNote` 0..*: Note concerning adjudication
+    pub fn process_note(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitProcessNote>,
+    ) -> Self {
+        self.inner.process_note = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitPeriod` 0..1: When the benefits are applicable
+    pub fn benefit_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.benefit_period = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance` 0..*: Balance by Benefit Category
+    pub fn benefit_balance(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitBenefitBalance>,
+    ) -> Self {
+        self.inner.benefit_balance = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefit
+    where
+        P0: ExplanationOfBenefitStatusGiven,
+        P1: ExplanationOfBenefitUseGiven,
+        P2: ExplanationOfBenefitCreatedGiven,
+        P3: ExplanationOfBenefitOutcomeGiven,
+        P4: ExplanationOfBenefitInsuranceGiven,
+    {
+        self.inner
+    }
+}
 /// Details of the event
 ///
 /// Backbone element `ExplanationOfBenefit.accident` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -727,6 +1157,68 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAccident {
         w.primitive_field("date", &self.date);
         w.object_field("type", &self.type_);
         w.choice_field(&self.location);
+    }
+}
+/// Builds a `ExplanationOfBenefitAccident`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitAccidentBuilder {
+    inner: ExplanationOfBenefitAccident,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitAccident {
+    /// A builder of `ExplanationOfBenefit.accident`.
+    pub fn builder() -> ExplanationOfBenefitAccidentBuilder {
+        let inner = <ExplanationOfBenefitAccident as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitAccidentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitAccidentBuilder {
+    /// `ExplanationOfBenefit.accident.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.accident.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.accident.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.accident.date` 0..1: When the incident occurred
+    pub fn date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.accident.type` 0..1: The nature of the accident
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.accident.location[x]` 0..1: Where the event occurred
+    pub fn location(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitAccidentLocation>,
+    ) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitAccident {
+        self.inner
     }
 }
 /// Insurer added line items
@@ -1033,6 +1525,182 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItem {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ExplanationOfBenefitAddItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitAddItemBuilder {
+    inner: ExplanationOfBenefitAddItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitAddItem {
+    /// A builder of `ExplanationOfBenefit.addItem`.
+    pub fn builder() -> ExplanationOfBenefitAddItemBuilder {
+        let mut inner = <ExplanationOfBenefitAddItem as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitAddItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitAddItemBuilder {
+    /// `ExplanationOfBenefit.addItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.itemSequence` 0..*: Item sequence number
+    pub fn item_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.item_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detailSequence` 0..*: Detail sequence number
+    pub fn detail_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.detail_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.subDetailSequence` 0..*: Subdetail sequence number
+    pub fn sub_detail_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.sub_detail_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.provider` 0..*: Authorized providers
+    pub fn provider(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.provider = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.serviced[x]` 0..1: Date or dates of service or product delivery
+    pub fn serviced(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitAddItemServiced>,
+    ) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.location[x]` 0..1: Place of service or where product was supplied
+    pub fn location(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitAddItemLocation>,
+    ) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.bodySite` 0..1: Anatomical location
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.subSite` 0..*: Anatomical sub-location
+    pub fn sub_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.sub_site = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.adjudication` 0..*: Added items adjudication
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail` 0..*: Insurer added line items
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitAddItemDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitAddItem {
+        self.inner
+    }
+}
 /// Insurer added line items
 ///
 /// Backbone element `ExplanationOfBenefit.addItem.detail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1198,6 +1866,115 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetail {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ExplanationOfBenefitAddItemDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitAddItemDetailBuilder {
+    inner: ExplanationOfBenefitAddItemDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitAddItemDetail {
+    /// A builder of `ExplanationOfBenefit.addItem.detail`.
+    pub fn builder() -> ExplanationOfBenefitAddItemDetailBuilder {
+        let mut inner = <ExplanationOfBenefitAddItemDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitAddItemDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitAddItemDetailBuilder {
+    /// `ExplanationOfBenefit.addItem.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.adjudication` 0..*: Added items adjudication
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail` 0..*: Insurer added line items
+    pub fn sub_detail(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::ExplanationOfBenefitAddItemDetailSubDetail,
+        >,
+    ) -> Self {
+        self.inner.sub_detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitAddItemDetail {
+        self.inner
+    }
+}
 /// Insurer added line items
 ///
 /// Backbone element `ExplanationOfBenefit.addItem.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1353,6 +2130,105 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetailSubDetail {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ExplanationOfBenefitAddItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitAddItemDetailSubDetailBuilder {
+    inner: ExplanationOfBenefitAddItemDetailSubDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitAddItemDetailSubDetail {
+    /// A builder of `ExplanationOfBenefit.addItem.detail.subDetail`.
+    pub fn builder() -> ExplanationOfBenefitAddItemDetailSubDetailBuilder {
+        let mut inner = <ExplanationOfBenefitAddItemDetailSubDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitAddItemDetailSubDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitAddItemDetailSubDetailBuilder {
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.addItem.detail.subDetail.adjudication` 0..*: Added items adjudication
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitAddItemDetailSubDetail {
+        self.inner
+    }
+}
 /// Balance by Benefit Category
 ///
 /// Backbone element `ExplanationOfBenefit.benefitBalance` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1505,6 +2381,98 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalance {
         w.object_field("financial", &self.financial);
     }
 }
+/// Builds a `ExplanationOfBenefitBenefitBalance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitBenefitBalanceBuilder {
+    inner: ExplanationOfBenefitBenefitBalance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitBenefitBalance {
+    /// A builder of `ExplanationOfBenefit.benefitBalance`.
+    pub fn builder() -> ExplanationOfBenefitBenefitBalanceBuilder {
+        let mut inner = <ExplanationOfBenefitBenefitBalance as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitBenefitBalanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitBenefitBalanceBuilder {
+    /// `ExplanationOfBenefit.benefitBalance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.category` 1..1: Benefit classification
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.excluded` 0..1: Excluded from the plan
+    pub fn excluded(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.excluded = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.name` 0..1: Short name for the benefit
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.description` 0..1: Description of the benefit or services covered
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.network` 0..1: In or out of network
+    pub fn network(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.network = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.unit` 0..1: Individual or family
+    pub fn unit(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.term` 0..1: Annual or lifetime
+    pub fn term(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.term = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial` 0..*: Benefit Summary
+    pub fn financial(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::ExplanationOfBenefitBenefitBalanceFinancial,
+        >,
+    ) -> Self {
+        self.inner.financial = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitBenefitBalance {
+        self.inner
+    }
+}
 /// Benefit Summary
 ///
 /// Backbone element `ExplanationOfBenefit.benefitBalance.financial` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1623,6 +2591,74 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalanceFinancial {
         w.choice_field(&self.used);
     }
 }
+/// Builds a `ExplanationOfBenefitBenefitBalanceFinancial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitBenefitBalanceFinancialBuilder {
+    inner: ExplanationOfBenefitBenefitBalanceFinancial,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitBenefitBalanceFinancial {
+    /// A builder of `ExplanationOfBenefit.benefitBalance.financial`.
+    pub fn builder() -> ExplanationOfBenefitBenefitBalanceFinancialBuilder {
+        let mut inner = <ExplanationOfBenefitBenefitBalanceFinancial as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitBenefitBalanceFinancialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitBenefitBalanceFinancialBuilder {
+    /// `ExplanationOfBenefit.benefitBalance.financial.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial.type` 1..1: Benefit classification
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial.allowed[x]` 0..1: Benefits allowed
+    pub fn allowed(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitBenefitBalanceFinancialAllowed>,
+    ) -> Self {
+        self.inner.allowed = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.benefitBalance.financial.used[x]` 0..1: Benefits used
+    pub fn used(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitBenefitBalanceFinancialUsed>,
+    ) -> Self {
+        self.inner.used = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitBenefitBalanceFinancial {
+        self.inner
+    }
+}
 /// Care Team members
 ///
 /// Backbone element `ExplanationOfBenefit.careTeam` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1739,6 +2775,94 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitCareTeam {
         w.primitive_field("responsible", &self.responsible);
         w.object_field("role", &self.role);
         w.object_field("qualification", &self.qualification);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.careTeam.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.careTeam.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitCareTeamSequenceGiven {}
+impl ExplanationOfBenefitCareTeamSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitCareTeam`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitCareTeamBuilder<P0> {
+    inner: ExplanationOfBenefitCareTeam,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitCareTeam {
+    /// A builder of `ExplanationOfBenefit.careTeam`.
+    pub fn builder() -> ExplanationOfBenefitCareTeamBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ExplanationOfBenefitCareTeam as ::fhirgen_runtime::Empty>::empty();
+        inner.provider = crate::Reference::builder().build();
+        ExplanationOfBenefitCareTeamBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitCareTeamBuilder<P0> {
+    /// `ExplanationOfBenefit.careTeam.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.sequence` 1..1: Order of care team
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitCareTeamBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitCareTeamBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.careTeam.provider` 1..1: Practitioner or organization
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.responsible` 0..1: Indicator of the lead practitioner
+    pub fn responsible(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.role` 0..1: Function within the team
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.careTeam.qualification` 0..1: Practitioner credential or specialization
+    pub fn qualification(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.qualification = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitCareTeam
+    where
+        P0: ExplanationOfBenefitCareTeamSequenceGiven,
+    {
+        self.inner
     }
 }
 /// Pertinent diagnosis information
@@ -1867,6 +2991,111 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitDiagnosis {
         w.object_field("packageCode", &self.package_code);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.diagnosis.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.diagnosis.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitDiagnosisSequenceGiven {}
+impl ExplanationOfBenefitDiagnosisSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.diagnosis.diagnosis[x]` is required (1..1) by FHIR 4.0.1: set it with `.diagnosis(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.diagnosis.diagnosis[x]` is not set"
+)]
+pub trait ExplanationOfBenefitDiagnosisDiagnosisGiven {}
+impl ExplanationOfBenefitDiagnosisDiagnosisGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitDiagnosis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitDiagnosisBuilder<P0, P1> {
+    inner: ExplanationOfBenefitDiagnosis,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ExplanationOfBenefitDiagnosis {
+    /// A builder of `ExplanationOfBenefit.diagnosis`.
+    pub fn builder() -> ExplanationOfBenefitDiagnosisBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExplanationOfBenefitDiagnosis as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitDiagnosisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ExplanationOfBenefitDiagnosisBuilder<P0, P1> {
+    /// `ExplanationOfBenefit.diagnosis.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis.sequence` 1..1: Diagnosis instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitDiagnosisBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitDiagnosisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.diagnosis.diagnosis[x]` 1..1: Nature of illness or problem
+    pub fn diagnosis(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitDiagnosisDiagnosis>,
+    ) -> ExplanationOfBenefitDiagnosisBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.diagnosis = value.into();
+        ExplanationOfBenefitDiagnosisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.diagnosis.type` 0..*: Timing or nature of the diagnosis
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis.onAdmission` 0..1: Present on admission
+    pub fn on_admission(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.on_admission = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.diagnosis.packageCode` 0..1: Package billing code
+    pub fn package_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.package_code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitDiagnosis
+    where
+        P0: ExplanationOfBenefitDiagnosisSequenceGiven,
+        P1: ExplanationOfBenefitDiagnosisDiagnosisGiven,
+    {
+        self.inner
+    }
+}
 /// Patient insurance information
 ///
 /// Backbone element `ExplanationOfBenefit.insurance` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -1967,6 +3196,89 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitInsurance {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.insurance.focal` is required (1..1) by FHIR 4.0.1: set it with `.focal(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.insurance.focal` is not set"
+)]
+pub trait ExplanationOfBenefitInsuranceFocalGiven {}
+impl ExplanationOfBenefitInsuranceFocalGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitInsurance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitInsuranceBuilder<P0> {
+    inner: ExplanationOfBenefitInsurance,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitInsurance {
+    /// A builder of `ExplanationOfBenefit.insurance`.
+    pub fn builder() -> ExplanationOfBenefitInsuranceBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ExplanationOfBenefitInsurance as ::fhirgen_runtime::Empty>::empty();
+        inner.coverage = crate::Reference::builder().build();
+        ExplanationOfBenefitInsuranceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitInsuranceBuilder<P0> {
+    /// `ExplanationOfBenefit.insurance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.insurance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.insurance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.insurance.focal` 1..1: Coverage to be used for adjudication
+    pub fn focal(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> ExplanationOfBenefitInsuranceBuilder<::fhirgen_runtime::Set> {
+        self.inner.focal = value.into();
+        ExplanationOfBenefitInsuranceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.insurance.coverage` 1..1: Insurance information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn coverage(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.coverage = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.insurance.preAuthRef` 0..*: Prior authorization reference number
+    pub fn pre_auth_ref(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.pre_auth_ref = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitInsurance
+    where
+        P0: ExplanationOfBenefitInsuranceFocalGiven,
+    {
+        self.inner
     }
 }
 /// Product or service provided
@@ -2338,6 +3650,226 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItem {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.item.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.item.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitItemSequenceGiven {}
+impl ExplanationOfBenefitItemSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitItemBuilder<P0> {
+    inner: ExplanationOfBenefitItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitItem {
+    /// A builder of `ExplanationOfBenefit.item`.
+    pub fn builder() -> ExplanationOfBenefitItemBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ExplanationOfBenefitItem as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitItemBuilder<P0> {
+    /// `ExplanationOfBenefit.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.sequence` 1..1: Item instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.item.careTeamSequence` 0..*: Applicable care team members
+    pub fn care_team_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.care_team_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.diagnosisSequence` 0..*: Applicable diagnoses
+    pub fn diagnosis_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.diagnosis_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.procedureSequence` 0..*: Applicable procedures
+    pub fn procedure_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.procedure_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.informationSequence` 0..*: Applicable exception and supporting information
+    pub fn information_sequence(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.information_sequence = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.item.modifier` 0..*: Product or service billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.serviced[x]` 0..1: Date or dates of service or product delivery
+    pub fn serviced(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitItemServiced>,
+    ) -> Self {
+        self.inner.serviced = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.location[x]` 0..1: Place of service or where product was supplied
+    pub fn location(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitItemLocation>,
+    ) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.bodySite` 0..1: Anatomical location
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.subSite` 0..*: Anatomical sub-location
+    pub fn sub_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.sub_site = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.encounter` 0..*: Encounters related to this billed item
+    pub fn encounter(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.encounter = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication` 0..*: Adjudication details
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail` 0..*: Additional items
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitItem
+    where
+        P0: ExplanationOfBenefitItemSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication details
 ///
 /// Backbone element `ExplanationOfBenefit.item.adjudication` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -2440,6 +3972,73 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemAdjudication {
         w.object_field("reason", &self.reason);
         w.object_field("amount", &self.amount);
         w.primitive_field("value", &self.value);
+    }
+}
+/// Builds a `ExplanationOfBenefitItemAdjudication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitItemAdjudicationBuilder {
+    inner: ExplanationOfBenefitItemAdjudication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitItemAdjudication {
+    /// A builder of `ExplanationOfBenefit.item.adjudication`.
+    pub fn builder() -> ExplanationOfBenefitItemAdjudicationBuilder {
+        let mut inner = <ExplanationOfBenefitItemAdjudication as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitItemAdjudicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitItemAdjudicationBuilder {
+    /// `ExplanationOfBenefit.item.adjudication.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.category` 1..1: Type of adjudication information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.reason` 0..1: Explanation of adjudication outcome
+    pub fn reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.amount` 0..1: Monetary amount
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.adjudication.value` 0..1: Non-monitary value
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitItemAdjudication {
+        self.inner
     }
 }
 /// Additional items
@@ -2661,6 +4260,159 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetail {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.item.detail.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.item.detail.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitItemDetailSequenceGiven {}
+impl ExplanationOfBenefitItemDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitItemDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitItemDetailBuilder<P0> {
+    inner: ExplanationOfBenefitItemDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitItemDetail {
+    /// A builder of `ExplanationOfBenefit.item.detail`.
+    pub fn builder() -> ExplanationOfBenefitItemDetailBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ExplanationOfBenefitItemDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitItemDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitItemDetailBuilder<P0> {
+    /// `ExplanationOfBenefit.item.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.sequence` 1..1: Product or service provided
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitItemDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitItemDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.item.detail.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.adjudication` 0..*: Detail level adjudication details
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail` 0..*: Additional items
+    pub fn sub_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemDetailSubDetail>,
+    ) -> Self {
+        self.inner.sub_detail = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitItemDetail
+    where
+        P0: ExplanationOfBenefitItemDetailSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Additional items
 ///
 /// Backbone element `ExplanationOfBenefit.item.detail.subDetail` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -2870,6 +4622,151 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetailSubDetail {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.item.detail.subDetail.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.item.detail.subDetail.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitItemDetailSubDetailSequenceGiven {}
+impl ExplanationOfBenefitItemDetailSubDetailSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitItemDetailSubDetailBuilder<P0> {
+    inner: ExplanationOfBenefitItemDetailSubDetail,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitItemDetailSubDetail {
+    /// A builder of `ExplanationOfBenefit.item.detail.subDetail`.
+    pub fn builder() -> ExplanationOfBenefitItemDetailSubDetailBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ExplanationOfBenefitItemDetailSubDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.product_or_service = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitItemDetailSubDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitItemDetailSubDetailBuilder<P0> {
+    /// `ExplanationOfBenefit.item.detail.subDetail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.sequence` 1..1: Product or service provided
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitItemDetailSubDetailBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitItemDetailSubDetailBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.revenue` 0..1: Revenue or cost center code
+    pub fn revenue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.revenue = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.category` 0..1: Benefit classification
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.productOrService` 1..1: Billing, service, product, or drug code
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product_or_service(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_or_service = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.modifier` 0..*: Service/Product billing modifiers
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.programCode` 0..*: Program the product or service is provided under
+    pub fn program_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_code = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.quantity` 0..1: Count of products or services
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.unitPrice` 0..1: Fee, charge or cost per item
+    pub fn unit_price(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.unit_price = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.factor` 0..1: Price scaling factor
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.net` 0..1: Total item cost
+    pub fn net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.net = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.noteNumber` 0..*: Applicable note numbers
+    pub fn note_number(
+        mut self,
+        items: impl IntoIterator<Item = crate::PositiveInt>,
+    ) -> Self {
+        self.inner.note_number = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.item.detail.subDetail.adjudication` 0..*: Subdetail level adjudication details
+    pub fn adjudication(
+        mut self,
+        items: impl IntoIterator<Item = crate::ExplanationOfBenefitItemAdjudication>,
+    ) -> Self {
+        self.inner.adjudication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitItemDetailSubDetail
+    where
+        P0: ExplanationOfBenefitItemDetailSubDetailSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Recipient of benefits payable
 ///
 /// Backbone element `ExplanationOfBenefit.payee` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -2948,6 +4845,60 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayee {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
+    }
+}
+/// Builds a `ExplanationOfBenefitPayee`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitPayeeBuilder {
+    inner: ExplanationOfBenefitPayee,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitPayee {
+    /// A builder of `ExplanationOfBenefit.payee`.
+    pub fn builder() -> ExplanationOfBenefitPayeeBuilder {
+        let inner = <ExplanationOfBenefitPayee as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitPayeeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitPayeeBuilder {
+    /// `ExplanationOfBenefit.payee.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payee.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.payee.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.payee.type` 0..1: Category of recipient
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payee.party` 0..1: Recipient reference
+    pub fn party(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.party = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitPayee {
+        self.inner
     }
 }
 /// Payment Details
@@ -3072,6 +5023,83 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayment {
         w.primitive_field("date", &self.date);
         w.object_field("amount", &self.amount);
         w.object_field("identifier", &self.identifier);
+    }
+}
+/// Builds a `ExplanationOfBenefitPayment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitPaymentBuilder {
+    inner: ExplanationOfBenefitPayment,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitPayment {
+    /// A builder of `ExplanationOfBenefit.payment`.
+    pub fn builder() -> ExplanationOfBenefitPaymentBuilder {
+        let inner = <ExplanationOfBenefitPayment as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitPaymentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitPaymentBuilder {
+    /// `ExplanationOfBenefit.payment.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.payment.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.payment.type` 0..1: Partial or complete payment
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.adjustment` 0..1: Payment adjustment for non-claim issues
+    pub fn adjustment(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.adjustment = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.adjustmentReason` 0..1: Explanation for the variance
+    pub fn adjustment_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.adjustment_reason = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.date` 0..1: Expected date of payment
+    pub fn date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.amount` 0..1: Payable amount after adjustment
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.payment.identifier` 0..1: Business identifier for the payment
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitPayment {
+        self.inner
     }
 }
 /// Clinical procedures performed
@@ -3204,6 +5232,111 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcedure {
         w.object_field("udi", &self.udi);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.procedure.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.procedure.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitProcedureSequenceGiven {}
+impl ExplanationOfBenefitProcedureSequenceGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.procedure.procedure[x]` is required (1..1) by FHIR 4.0.1: set it with `.procedure(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.procedure.procedure[x]` is not set"
+)]
+pub trait ExplanationOfBenefitProcedureProcedureGiven {}
+impl ExplanationOfBenefitProcedureProcedureGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitProcedure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitProcedureBuilder<P0, P1> {
+    inner: ExplanationOfBenefitProcedure,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ExplanationOfBenefitProcedure {
+    /// A builder of `ExplanationOfBenefit.procedure`.
+    pub fn builder() -> ExplanationOfBenefitProcedureBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ExplanationOfBenefitProcedure as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitProcedureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ExplanationOfBenefitProcedureBuilder<P0, P1> {
+    /// `ExplanationOfBenefit.procedure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.procedure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.procedure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.procedure.sequence` 1..1: Procedure instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitProcedureBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitProcedureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.procedure.type` 0..*: Category of Procedure
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.procedure.date` 0..1: When the procedure was performed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.procedure.procedure[x]` 1..1: Specific clinical procedure
+    pub fn procedure(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitProcedureProcedure>,
+    ) -> ExplanationOfBenefitProcedureBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.procedure = value.into();
+        ExplanationOfBenefitProcedureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.procedure.udi` 0..*: Unique device identifier
+    pub fn udi(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.udi = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitProcedure
+    where
+        P0: ExplanationOfBenefitProcedureSequenceGiven,
+        P1: ExplanationOfBenefitProcedureProcedureGiven,
+    {
+        self.inner
+    }
+}
 /// Note concerning adjudication
 ///
 /// Backbone element `ExplanationOfBenefit.processNote` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -3318,6 +5451,70 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcessNote {
         w.object_field("language", &self.language);
     }
 }
+/// Builds a `ExplanationOfBenefitProcessNote`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitProcessNoteBuilder {
+    inner: ExplanationOfBenefitProcessNote,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitProcessNote {
+    /// A builder of `ExplanationOfBenefit.processNote`.
+    pub fn builder() -> ExplanationOfBenefitProcessNoteBuilder {
+        let inner = <ExplanationOfBenefitProcessNote as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitProcessNoteBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitProcessNoteBuilder {
+    /// `ExplanationOfBenefit.processNote.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.number` 0..1: Note instance identifier
+    pub fn number(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.number = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.type` 0..1: display | print | printoper
+    pub fn type_(mut self, value: impl Into<crate::NoteTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.text` 0..1: Note explanatory text
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.processNote.language` 0..1: Language of the text
+    pub fn language(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitProcessNote {
+        self.inner
+    }
+}
 /// Prior or corollary claims
 ///
 /// Backbone element `ExplanationOfBenefit.related` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -3406,6 +5603,65 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitRelated {
         w.object_field("claim", &self.claim);
         w.object_field("relationship", &self.relationship);
         w.object_field("reference", &self.reference);
+    }
+}
+/// Builds a `ExplanationOfBenefitRelated`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitRelatedBuilder {
+    inner: ExplanationOfBenefitRelated,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitRelated {
+    /// A builder of `ExplanationOfBenefit.related`.
+    pub fn builder() -> ExplanationOfBenefitRelatedBuilder {
+        let inner = <ExplanationOfBenefitRelated as ::fhirgen_runtime::Empty>::empty();
+        ExplanationOfBenefitRelatedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitRelatedBuilder {
+    /// `ExplanationOfBenefit.related.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.related.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.related.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.related.claim` 0..1: Reference to the related claim
+    pub fn claim(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.claim = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.related.relationship` 0..1: How the reference claim is related
+    pub fn relationship(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.relationship = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.related.reference` 0..1: File or case reference
+    pub fn reference(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitRelated {
+        self.inner
     }
 }
 /// Supporting information
@@ -3564,6 +5820,107 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitSupportingInfo {
         w.object_field("reason", &self.reason);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ExplanationOfBenefit.supportingInfo.sequence` is required (1..1) by FHIR 4.0.1: set it with `.sequence(...)` before `.build()`",
+    label = "`ExplanationOfBenefit.supportingInfo.sequence` is not set"
+)]
+pub trait ExplanationOfBenefitSupportingInfoSequenceGiven {}
+impl ExplanationOfBenefitSupportingInfoSequenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ExplanationOfBenefitSupportingInfo`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitSupportingInfoBuilder<P0> {
+    inner: ExplanationOfBenefitSupportingInfo,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ExplanationOfBenefitSupportingInfo {
+    /// A builder of `ExplanationOfBenefit.supportingInfo`.
+    pub fn builder() -> ExplanationOfBenefitSupportingInfoBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ExplanationOfBenefitSupportingInfo as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        ExplanationOfBenefitSupportingInfoBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ExplanationOfBenefitSupportingInfoBuilder<P0> {
+    /// `ExplanationOfBenefit.supportingInfo.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.sequence` 1..1: Information instance identifier
+    pub fn sequence(
+        mut self,
+        value: impl Into<crate::PositiveInt>,
+    ) -> ExplanationOfBenefitSupportingInfoBuilder<::fhirgen_runtime::Set> {
+        self.inner.sequence = value.into();
+        ExplanationOfBenefitSupportingInfoBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ExplanationOfBenefit.supportingInfo.category` 1..1: Classification of the supplied information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.code` 0..1: Type of information
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.timing[x]` 0..1: When it occurred
+    pub fn timing(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitSupportingInfoTiming>,
+    ) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.value[x]` 0..1: Data to be provided
+    pub fn value(
+        mut self,
+        value: impl Into<crate::ExplanationOfBenefitSupportingInfoValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.supportingInfo.reason` 0..1: Explanation for the information
+    pub fn reason(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitSupportingInfo
+    where
+        P0: ExplanationOfBenefitSupportingInfoSequenceGiven,
+    {
+        self.inner
+    }
+}
 /// Adjudication totals
 ///
 /// Backbone element `ExplanationOfBenefit.total` of `http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit|4.0.1`
@@ -3642,6 +5999,66 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitTotal {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("category", &self.category);
         w.object_field("amount", &self.amount);
+    }
+}
+/// Builds a `ExplanationOfBenefitTotal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ExplanationOfBenefitTotalBuilder {
+    inner: ExplanationOfBenefitTotal,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ExplanationOfBenefitTotal {
+    /// A builder of `ExplanationOfBenefit.total`.
+    pub fn builder() -> ExplanationOfBenefitTotalBuilder {
+        let mut inner = <ExplanationOfBenefitTotal as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        inner.amount = crate::Money::builder().build();
+        ExplanationOfBenefitTotalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ExplanationOfBenefitTotalBuilder {
+    /// `ExplanationOfBenefit.total.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ExplanationOfBenefit.total.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.total.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ExplanationOfBenefit.total.category` 1..1: Type of adjudication information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `ExplanationOfBenefit.total.amount` 1..1: Financial total for the category
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ExplanationOfBenefitTotal {
+        self.inner
     }
 }
 /// The types `ExplanationOfBenefit.accident.location[x]` may have.

@@ -427,6 +427,214 @@ impl FamilyMemberHistory {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`FamilyMemberHistory.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`FamilyMemberHistory.status` is not set"
+)]
+pub trait FamilyMemberHistoryStatusGiven {}
+impl FamilyMemberHistoryStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `FamilyMemberHistory`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct FamilyMemberHistoryBuilder<P0> {
+    inner: FamilyMemberHistory,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl FamilyMemberHistory {
+    /// A builder of `FamilyMemberHistory`.
+    pub fn builder() -> FamilyMemberHistoryBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <FamilyMemberHistory as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.relationship = crate::CodeableConcept::builder().build();
+        FamilyMemberHistoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> FamilyMemberHistoryBuilder<P0> {
+    /// `FamilyMemberHistory.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.identifier` 0..*: External Id(s) for this record
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.status` 1..1: partial | completed | entered-in-error | health-unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FamilyHistoryStatusCode>,
+    ) -> FamilyMemberHistoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        FamilyMemberHistoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `FamilyMemberHistory.dataAbsentReason` 0..1: subject-unknown | withheld | unable-to-obtain | deferred
+    pub fn data_absent_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.patient` 1..1: Patient history is about
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `FamilyMemberHistory.date` 0..1: When history was recorded or last updated
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.name` 0..1: The family member described
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.relationship` 1..1: Relationship to the subject
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn relationship(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.relationship = value.into();
+        self
+    }
+    /// `FamilyMemberHistory.sex` 0..1: male | female | other | unknown
+    pub fn sex(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sex = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.born[x]` 0..1: (approximate) date of birth
+    pub fn born(mut self, value: impl Into<crate::FamilyMemberHistoryBorn>) -> Self {
+        self.inner.born = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.age[x]` 0..1: (approximate) age
+    pub fn age(mut self, value: impl Into<crate::FamilyMemberHistoryAge>) -> Self {
+        self.inner.age = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.estimatedAge` 0..1: Age is estimated?
+    pub fn estimated_age(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.estimated_age = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.deceased[x]` 0..1: Dead? How old/when?
+    pub fn deceased(
+        mut self,
+        value: impl Into<crate::FamilyMemberHistoryDeceased>,
+    ) -> Self {
+        self.inner.deceased = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.reasonCode` 0..*: Why was family member history performed?
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.reasonReference` 0..*: Why was family member history performed?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.note` 0..*: General note about related person
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.condition` 0..*: Condition that the related person had
+    pub fn condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::FamilyMemberHistoryCondition>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> FamilyMemberHistory
+    where
+        P0: FamilyMemberHistoryStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Condition that the related person had
 ///
 /// Backbone element `FamilyMemberHistory.condition` of `http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory|4.0.1`
@@ -558,6 +766,81 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistoryCondition {
         w.primitive_field("contributedToDeath", &self.contributed_to_death);
         w.choice_field(&self.onset);
         w.object_field("note", &self.note);
+    }
+}
+/// Builds a `FamilyMemberHistoryCondition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct FamilyMemberHistoryConditionBuilder {
+    inner: FamilyMemberHistoryCondition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl FamilyMemberHistoryCondition {
+    /// A builder of `FamilyMemberHistory.condition`.
+    pub fn builder() -> FamilyMemberHistoryConditionBuilder {
+        let mut inner = <FamilyMemberHistoryCondition as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        FamilyMemberHistoryConditionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl FamilyMemberHistoryConditionBuilder {
+    /// `FamilyMemberHistory.condition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.condition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.condition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `FamilyMemberHistory.condition.code` 1..1: Condition suffered by relation
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `FamilyMemberHistory.condition.outcome` 0..1: deceased | permanent disability | etc.
+    pub fn outcome(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.condition.contributedToDeath` 0..1: Whether the condition contributed to the cause of death
+    pub fn contributed_to_death(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.contributed_to_death = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.condition.onset[x]` 0..1: When condition first manifested
+    pub fn onset(
+        mut self,
+        value: impl Into<crate::FamilyMemberHistoryConditionOnset>,
+    ) -> Self {
+        self.inner.onset = Some(value.into());
+        self
+    }
+    /// `FamilyMemberHistory.condition.note` 0..*: Extra information about condition
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> FamilyMemberHistoryCondition {
+        self.inner
     }
 }
 /// The types `FamilyMemberHistory.age[x]` may have.

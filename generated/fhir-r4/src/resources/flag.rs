@@ -232,3 +232,143 @@ impl Flag {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Flag.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Flag.status` is not set"
+)]
+pub trait FlagStatusGiven {}
+impl FlagStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Flag`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct FlagBuilder<P0> {
+    inner: Flag,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Flag {
+    /// A builder of `Flag`.
+    pub fn builder() -> FlagBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Flag as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        inner.subject = crate::Reference::builder().build();
+        FlagBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> FlagBuilder<P0> {
+    /// `Flag.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Flag.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Flag.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Flag.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Flag.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Flag.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Flag.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Flag.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Flag.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Flag.status` 1..1: active | inactive | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FlagStatusCode>,
+    ) -> FlagBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        FlagBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Flag.category` 0..*: Clinical, administrative, etc.
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Flag.code` 1..1: Coded or textual message to display to user
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Flag.subject` 1..1: Who/What is flag about?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `Flag.period` 0..1: Time period when flag is active
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Flag.encounter` 0..1: Alert relevant during encounter
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Flag.author` 0..1: Flag creator
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Flag
+    where
+        P0: FlagStatusGiven,
+    {
+        self.inner
+    }
+}

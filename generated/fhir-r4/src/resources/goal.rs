@@ -335,6 +335,198 @@ impl Goal {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Goal.lifecycleStatus` is required (1..1) by FHIR 4.0.1: set it with `.lifecycle_status(...)` before `.build()`",
+    label = "`Goal.lifecycleStatus` is not set"
+)]
+pub trait GoalLifecycleStatusGiven {}
+impl GoalLifecycleStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Goal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GoalBuilder<P0> {
+    inner: Goal,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Goal {
+    /// A builder of `Goal`.
+    pub fn builder() -> GoalBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Goal as ::fhirgen_runtime::Empty>::empty();
+        inner.description = crate::CodeableConcept::builder().build();
+        inner.subject = crate::Reference::builder().build();
+        GoalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> GoalBuilder<P0> {
+    /// `Goal.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Goal.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Goal.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Goal.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Goal.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Goal.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Goal.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Goal.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Goal.identifier` 0..*: External Ids for this goal
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Goal.lifecycleStatus` 1..1: proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
+    pub fn lifecycle_status(
+        mut self,
+        value: impl Into<crate::GoalLifecycleStatusCode>,
+    ) -> GoalBuilder<::fhirgen_runtime::Set> {
+        self.inner.lifecycle_status = value.into();
+        GoalBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Goal.achievementStatus` 0..1: in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
+    pub fn achievement_status(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.achievement_status = Some(value.into());
+        self
+    }
+    /// `Goal.category` 0..*: E.g. Treatment, dietary, behavioral, etc.
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Goal.priority` 0..1: high-priority | medium-priority | low-priority
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `Goal.description` 1..1: Code or text describing goal
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn description(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.description = value.into();
+        self
+    }
+    /// `Goal.subject` 1..1: Who this goal is intended for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `Goal.start[x]` 0..1: When goal pursuit begins
+    pub fn start(mut self, value: impl Into<crate::GoalStart>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `Goal.target` 0..*: Target outcome for the goal
+    pub fn target(mut self, items: impl IntoIterator<Item = crate::GoalTarget>) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// `Goal.statusDate` 0..1: When goal status took effect
+    pub fn status_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.status_date = Some(value.into());
+        self
+    }
+    /// `Goal.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `Goal.expressedBy` 0..1: Who's responsible for creating Goal?
+    pub fn expressed_by(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.expressed_by = Some(value.into());
+        self
+    }
+    /// `Goal.addresses` 0..*: Issues addressed by this goal
+    pub fn addresses(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.addresses = items.into_iter().collect();
+        self
+    }
+    /// `Goal.note` 0..*: Comments about the goal
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Goal.outcomeCode` 0..*: What result was achieved regarding the goal?
+    pub fn outcome_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.outcome_code = items.into_iter().collect();
+        self
+    }
+    /// `Goal.outcomeReference` 0..*: Observation that resulted from goal
+    pub fn outcome_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.outcome_reference = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Goal
+    where
+        P0: GoalLifecycleStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Target outcome for the goal
 ///
 /// Backbone element `Goal.target` of `http://hl7.org/fhir/StructureDefinition/Goal|4.0.1`
@@ -467,6 +659,65 @@ impl ::fhirgen_runtime::Object for GoalTarget {
         w.object_field("measure", &self.measure);
         w.choice_field(&self.detail);
         w.choice_field(&self.due);
+    }
+}
+/// Builds a `GoalTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GoalTargetBuilder {
+    inner: GoalTarget,
+    state: ::std::marker::PhantomData<()>,
+}
+impl GoalTarget {
+    /// A builder of `Goal.target`.
+    pub fn builder() -> GoalTargetBuilder {
+        let inner = <GoalTarget as ::fhirgen_runtime::Empty>::empty();
+        GoalTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl GoalTargetBuilder {
+    /// `Goal.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Goal.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Goal.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Goal.target.measure` 0..1: The parameter whose value is being tracked
+    pub fn measure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.measure = Some(value.into());
+        self
+    }
+    /// `Goal.target.detail[x]` 0..1: The target value to be achieved
+    pub fn detail(mut self, value: impl Into<crate::GoalTargetDetail>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// `Goal.target.due[x]` 0..1: Reach goal on or before
+    pub fn due(mut self, value: impl Into<crate::GoalTargetDue>) -> Self {
+        self.inner.due = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GoalTarget {
+        self.inner
     }
 }
 /// The types `Goal.start[x]` may have.

@@ -348,6 +348,213 @@ impl GraphDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`GraphDefinition.name` is not set"
+)]
+pub trait GraphDefinitionNameGiven {}
+impl GraphDefinitionNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`GraphDefinition.status` is not set"
+)]
+pub trait GraphDefinitionStatusGiven {}
+impl GraphDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.start` is required (1..1) by FHIR 4.0.1: set it with `.start(...)` before `.build()`",
+    label = "`GraphDefinition.start` is not set"
+)]
+pub trait GraphDefinitionStartGiven {}
+impl GraphDefinitionStartGiven for ::fhirgen_runtime::Set {}
+/// Builds a `GraphDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GraphDefinitionBuilder<P0, P1, P2> {
+    inner: GraphDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl GraphDefinition {
+    /// A builder of `GraphDefinition`.
+    pub fn builder() -> GraphDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <GraphDefinition as ::fhirgen_runtime::Empty>::empty();
+        GraphDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> GraphDefinitionBuilder<P0, P1, P2> {
+    /// `GraphDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.url` 0..1: Canonical identifier for this graph definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.version` 0..1: Business version of the graph definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.name` 1..1: Name for this graph definition (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> GraphDefinitionBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.name = value.into();
+        GraphDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> GraphDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.status = value.into();
+        GraphDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.description` 0..1: Natural language description of the graph definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.jurisdiction` 0..*: Intended jurisdiction for graph definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.purpose` 0..1: Why this graph definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.start` 1..1: Type of resource at which the graph starts
+    pub fn start(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> GraphDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.start = value.into();
+        GraphDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.profile` 0..1: Profile on base resource
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link` 0..*: Links this graph makes rules about
+    pub fn link(
+        mut self,
+        items: impl IntoIterator<Item = crate::GraphDefinitionLink>,
+    ) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GraphDefinition
+    where
+        P0: GraphDefinitionNameGiven,
+        P1: GraphDefinitionStatusGiven,
+        P2: GraphDefinitionStartGiven,
+    {
+        self.inner
+    }
+}
 /// Links this graph makes rules about
 ///
 /// Backbone element `GraphDefinition.link` of `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
@@ -488,6 +695,83 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLink {
         w.object_field("target", &self.target);
     }
 }
+/// Builds a `GraphDefinitionLink`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GraphDefinitionLinkBuilder {
+    inner: GraphDefinitionLink,
+    state: ::std::marker::PhantomData<()>,
+}
+impl GraphDefinitionLink {
+    /// A builder of `GraphDefinition.link`.
+    pub fn builder() -> GraphDefinitionLinkBuilder {
+        let inner = <GraphDefinitionLink as ::fhirgen_runtime::Empty>::empty();
+        GraphDefinitionLinkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl GraphDefinitionLinkBuilder {
+    /// `GraphDefinition.link.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.path` 0..1: Path in the resource that contains the link
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.sliceName` 0..1: Which slice (if profiled)
+    pub fn slice_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.slice_name = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.min` 0..1: Minimum occurrences for this link
+    pub fn min(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.min = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.max` 0..1: Maximum occurrences for this link
+    pub fn max(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.max = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.description` 0..1: Why this link is specified
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target` 0..*: Potential target for the link
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::GraphDefinitionLinkTarget>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GraphDefinitionLink {
+        self.inner
+    }
+}
 /// Potential target for the link
 ///
 /// Backbone element `GraphDefinition.link.target` of `http://hl7.org/fhir/StructureDefinition/GraphDefinition|4.0.1`
@@ -610,6 +894,97 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLinkTarget {
         w.primitive_field("profile", &self.profile);
         w.object_field("compartment", &self.compartment);
         w.object_field("link", &self.link);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.link.target.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`GraphDefinition.link.target.type` is not set"
+)]
+pub trait GraphDefinitionLinkTargetTypeGiven {}
+impl GraphDefinitionLinkTargetTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `GraphDefinitionLinkTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GraphDefinitionLinkTargetBuilder<P0> {
+    inner: GraphDefinitionLinkTarget,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl GraphDefinitionLinkTarget {
+    /// A builder of `GraphDefinition.link.target`.
+    pub fn builder() -> GraphDefinitionLinkTargetBuilder<::fhirgen_runtime::Missing> {
+        let inner = <GraphDefinitionLinkTarget as ::fhirgen_runtime::Empty>::empty();
+        GraphDefinitionLinkTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> GraphDefinitionLinkTargetBuilder<P0> {
+    /// `GraphDefinition.link.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.target.type` 1..1: Type of resource this link refers to
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> GraphDefinitionLinkTargetBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        GraphDefinitionLinkTargetBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.link.target.params` 0..1: Criteria for reverse lookup
+    pub fn params(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.params = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target.profile` 0..1: Profile for the target resource
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target.compartment` 0..*: Compartment Consistency Rules
+    pub fn compartment(
+        mut self,
+        items: impl IntoIterator<Item = crate::GraphDefinitionLinkTargetCompartment>,
+    ) -> Self {
+        self.inner.compartment = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.target.link` 0..*: Additional links from target resource
+    pub fn link(
+        mut self,
+        items: impl IntoIterator<Item = crate::GraphDefinitionLink>,
+    ) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GraphDefinitionLinkTarget
+    where
+        P0: GraphDefinitionLinkTargetTypeGiven,
+    {
+        self.inner
     }
 }
 /// Compartment Consistency Rules
@@ -746,5 +1121,122 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLinkTargetCompartment {
         w.primitive_field("rule", &self.rule);
         w.primitive_field("expression", &self.expression);
         w.primitive_field("description", &self.description);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.link.target.compartment.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`GraphDefinition.link.target.compartment.use` is not set"
+)]
+pub trait GraphDefinitionLinkTargetCompartmentUseGiven {}
+impl GraphDefinitionLinkTargetCompartmentUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.link.target.compartment.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`GraphDefinition.link.target.compartment.code` is not set"
+)]
+pub trait GraphDefinitionLinkTargetCompartmentCodeGiven {}
+impl GraphDefinitionLinkTargetCompartmentCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GraphDefinition.link.target.compartment.rule` is required (1..1) by FHIR 4.0.1: set it with `.rule(...)` before `.build()`",
+    label = "`GraphDefinition.link.target.compartment.rule` is not set"
+)]
+pub trait GraphDefinitionLinkTargetCompartmentRuleGiven {}
+impl GraphDefinitionLinkTargetCompartmentRuleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `GraphDefinitionLinkTargetCompartment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GraphDefinitionLinkTargetCompartmentBuilder<P0, P1, P2> {
+    inner: GraphDefinitionLinkTargetCompartment,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl GraphDefinitionLinkTargetCompartment {
+    /// A builder of `GraphDefinition.link.target.compartment`.
+    pub fn builder() -> GraphDefinitionLinkTargetCompartmentBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <GraphDefinitionLinkTargetCompartment as ::fhirgen_runtime::Empty>::empty();
+        GraphDefinitionLinkTargetCompartmentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> GraphDefinitionLinkTargetCompartmentBuilder<P0, P1, P2> {
+    /// `GraphDefinition.link.target.compartment.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target.compartment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.target.compartment.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `GraphDefinition.link.target.compartment.use` 1..1: condition | requirement
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::GraphCompartmentUseCode>,
+    ) -> GraphDefinitionLinkTargetCompartmentBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.use_ = value.into();
+        GraphDefinitionLinkTargetCompartmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.link.target.compartment.code` 1..1: Patient | Encounter | RelatedPerson | Practitioner | Device
+    pub fn code(
+        mut self,
+        value: impl Into<crate::CompartmentTypeCode>,
+    ) -> GraphDefinitionLinkTargetCompartmentBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.code = value.into();
+        GraphDefinitionLinkTargetCompartmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.link.target.compartment.rule` 1..1: identical | matching | different | custom
+    pub fn rule(
+        mut self,
+        value: impl Into<crate::GraphCompartmentRuleCode>,
+    ) -> GraphDefinitionLinkTargetCompartmentBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.rule = value.into();
+        GraphDefinitionLinkTargetCompartmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GraphDefinition.link.target.compartment.expression` 0..1: Custom rule, as a FHIRPath expression
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `GraphDefinition.link.target.compartment.description` 0..1: Documentation for FHIRPath expression
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GraphDefinitionLinkTargetCompartment
+    where
+        P0: GraphDefinitionLinkTargetCompartmentUseGiven,
+        P1: GraphDefinitionLinkTargetCompartmentCodeGiven,
+        P2: GraphDefinitionLinkTargetCompartmentRuleGiven,
+    {
+        self.inner
     }
 }

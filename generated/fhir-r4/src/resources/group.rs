@@ -268,6 +268,170 @@ impl Group {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Group.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Group.type` is not set"
+)]
+pub trait GroupTypeGiven {}
+impl GroupTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Group.actual` is required (1..1) by FHIR 4.0.1: set it with `.actual(...)` before `.build()`",
+    label = "`Group.actual` is not set"
+)]
+pub trait GroupActualGiven {}
+impl GroupActualGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Group`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GroupBuilder<P0, P1> {
+    inner: Group,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Group {
+    /// A builder of `Group`.
+    pub fn builder() -> GroupBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Group as ::fhirgen_runtime::Empty>::empty();
+        GroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> GroupBuilder<P0, P1> {
+    /// `Group.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Group.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Group.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Group.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Group.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Group.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Group.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.identifier` 0..*: Unique id
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Group.active` 0..1: Whether this group's record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Group.type` 1..1: person | animal | practitioner | device | medication | substance
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::GroupTypeCode>,
+    ) -> GroupBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        GroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Group.actual` 1..1: Descriptive or actual
+    pub fn actual(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> GroupBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.actual = value.into();
+        GroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Group.code` 0..1: Kind of Group members
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Group.name` 0..1: Label for Group
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Group.quantity` 0..1: Number of members
+    pub fn quantity(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Group.managingEntity` 0..1: Entity that is the custodian of the Group's definition
+    pub fn managing_entity(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_entity = Some(value.into());
+        self
+    }
+    /// `Group.characteristic` 0..*: Include / Exclude group members by Trait
+    pub fn characteristic(
+        mut self,
+        items: impl IntoIterator<Item = crate::GroupCharacteristic>,
+    ) -> Self {
+        self.inner.characteristic = items.into_iter().collect();
+        self
+    }
+    /// `Group.member` 0..*: Who or what is in group
+    pub fn member(
+        mut self,
+        items: impl IntoIterator<Item = crate::GroupMember>,
+    ) -> Self {
+        self.inner.member = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Group
+    where
+        P0: GroupTypeGiven,
+        P1: GroupActualGiven,
+    {
+        self.inner
+    }
+}
 /// Include / Exclude group members by Trait
 ///
 /// Backbone element `Group.characteristic` of `http://hl7.org/fhir/StructureDefinition/Group|4.0.1`
@@ -420,6 +584,106 @@ impl ::fhirgen_runtime::Object for GroupCharacteristic {
         w.object_field("period", &self.period);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Group.characteristic.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Group.characteristic.value[x]` is not set"
+)]
+pub trait GroupCharacteristicValueGiven {}
+impl GroupCharacteristicValueGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Group.characteristic.exclude` is required (1..1) by FHIR 4.0.1: set it with `.exclude(...)` before `.build()`",
+    label = "`Group.characteristic.exclude` is not set"
+)]
+pub trait GroupCharacteristicExcludeGiven {}
+impl GroupCharacteristicExcludeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `GroupCharacteristic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GroupCharacteristicBuilder<P0, P1> {
+    inner: GroupCharacteristic,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl GroupCharacteristic {
+    /// A builder of `Group.characteristic`.
+    pub fn builder() -> GroupCharacteristicBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <GroupCharacteristic as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        GroupCharacteristicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> GroupCharacteristicBuilder<P0, P1> {
+    /// `Group.characteristic.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Group.characteristic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.characteristic.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.characteristic.code` 1..1: Kind of characteristic
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Group.characteristic.value[x]` 1..1: Value held by characteristic
+    pub fn value(
+        mut self,
+        value: impl Into<crate::GroupCharacteristicValue>,
+    ) -> GroupCharacteristicBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.value = value.into();
+        GroupCharacteristicBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Group.characteristic.exclude` 1..1: Group includes or excludes
+    pub fn exclude(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> GroupCharacteristicBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.exclude = value.into();
+        GroupCharacteristicBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Group.characteristic.period` 0..1: Period over which characteristic is tested
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GroupCharacteristic
+    where
+        P0: GroupCharacteristicValueGiven,
+        P1: GroupCharacteristicExcludeGiven,
+    {
+        self.inner
+    }
+}
 /// Who or what is in group
 ///
 /// Backbone element `Group.member` of `http://hl7.org/fhir/StructureDefinition/Group|4.0.1`
@@ -512,6 +776,68 @@ impl ::fhirgen_runtime::Object for GroupMember {
         w.object_field("entity", &self.entity);
         w.object_field("period", &self.period);
         w.primitive_field("inactive", &self.inactive);
+    }
+}
+/// Builds a `GroupMember`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GroupMemberBuilder {
+    inner: GroupMember,
+    state: ::std::marker::PhantomData<()>,
+}
+impl GroupMember {
+    /// A builder of `Group.member`.
+    pub fn builder() -> GroupMemberBuilder {
+        let mut inner = <GroupMember as ::fhirgen_runtime::Empty>::empty();
+        inner.entity = crate::Reference::builder().build();
+        GroupMemberBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl GroupMemberBuilder {
+    /// `Group.member.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Group.member.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.member.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Group.member.entity` 1..1: Reference to the group member
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn entity(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.entity = value.into();
+        self
+    }
+    /// `Group.member.period` 0..1: Period member belonged to the group
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Group.member.inactive` 0..1: If member is no longer in group
+    pub fn inactive(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.inactive = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GroupMember {
+        self.inner
     }
 }
 /// The types `Group.characteristic.value[x]` may have.

@@ -345,6 +345,201 @@ impl GuidanceResponse {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GuidanceResponse.module[x]` is required (1..1) by FHIR 4.0.1: set it with `.module(...)` before `.build()`",
+    label = "`GuidanceResponse.module[x]` is not set"
+)]
+pub trait GuidanceResponseModuleGiven {}
+impl GuidanceResponseModuleGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`GuidanceResponse.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`GuidanceResponse.status` is not set"
+)]
+pub trait GuidanceResponseStatusGiven {}
+impl GuidanceResponseStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `GuidanceResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct GuidanceResponseBuilder<P0, P1> {
+    inner: GuidanceResponse,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl GuidanceResponse {
+    /// A builder of `GuidanceResponse`.
+    pub fn builder() -> GuidanceResponseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <GuidanceResponse as ::fhirgen_runtime::Empty>::empty();
+        GuidanceResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> GuidanceResponseBuilder<P0, P1> {
+    /// `GuidanceResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.requestIdentifier` 0..1: The identifier of the request associated with this response, if any
+    pub fn request_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.request_identifier = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.module[x]` 1..1: What guidance was requested
+    pub fn module(
+        mut self,
+        value: impl Into<crate::GuidanceResponseModule>,
+    ) -> GuidanceResponseBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.module = value.into();
+        GuidanceResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GuidanceResponse.status` 1..1: success | data-requested | data-required | in-progress | failure | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::GuidanceResponseStatusCode>,
+    ) -> GuidanceResponseBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        GuidanceResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `GuidanceResponse.subject` 0..1: Patient the request was performed for
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.encounter` 0..1: Encounter during which the response was returned
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.occurrenceDateTime` 0..1: When the guidance response was processed
+    pub fn occurrence_date_time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.occurrence_date_time = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.performer` 0..1: Device returning the guidance
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.reasonCode` 0..*: Why guidance is needed
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.reasonReference` 0..*: Why guidance is needed
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.note` 0..*: Additional notes about the response
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.evaluationMessage` 0..*: Messages resulting from the evaluation of the artifact or artifacts
+    pub fn evaluation_message(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.evaluation_message = items.into_iter().collect();
+        self
+    }
+    /// `GuidanceResponse.outputParameters` 0..1: The output parameters of the evaluation, if any
+    pub fn output_parameters(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.output_parameters = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.result` 0..1: Proposed actions, if any
+    pub fn result(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.result = Some(value.into());
+        self
+    }
+    /// `GuidanceResponse.dataRequirement` 0..*: Additional required data
+    pub fn data_requirement(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirement>,
+    ) -> Self {
+        self.inner.data_requirement = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> GuidanceResponse
+    where
+        P0: GuidanceResponseModuleGiven,
+        P1: GuidanceResponseStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The types `GuidanceResponse.module[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GuidanceResponseModule {

@@ -419,6 +419,249 @@ impl HealthcareService {
         writer.into_bytes()
     }
 }
+/// Builds a `HealthcareService`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct HealthcareServiceBuilder {
+    inner: HealthcareService,
+    state: ::std::marker::PhantomData<()>,
+}
+impl HealthcareService {
+    /// A builder of `HealthcareService`.
+    pub fn builder() -> HealthcareServiceBuilder {
+        let inner = <HealthcareService as ::fhirgen_runtime::Empty>::empty();
+        HealthcareServiceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl HealthcareServiceBuilder {
+    /// `HealthcareService.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `HealthcareService.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `HealthcareService.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `HealthcareService.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `HealthcareService.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `HealthcareService.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.identifier` 0..*: External identifiers for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.active` 0..1: Whether this HealthcareService record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `HealthcareService.providedBy` 0..1: Organization that provides this service
+    pub fn provided_by(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provided_by = Some(value.into());
+        self
+    }
+    /// `HealthcareService.category` 0..*: Broad category of service being performed or delivered
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.type` 0..*: Type of service that may be delivered or performed
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.specialty` 0..*: Specialties handled by the HealthcareService
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.location` 0..*: Location(s) where service may be provided
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.name` 0..1: Description of service as presented to a consumer while searching
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `HealthcareService.comment` 0..1: Additional description and/or any specific issues not covered elsewhere
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `HealthcareService.extraDetails` 0..1: Extra details about the service that can't be placed in the other fields
+    pub fn extra_details(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.extra_details = Some(value.into());
+        self
+    }
+    /// `HealthcareService.photo` 0..1: Facilitates quick identification of the service
+    pub fn photo(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.photo = Some(value.into());
+        self
+    }
+    /// `HealthcareService.telecom` 0..*: Contacts related to the healthcare service
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.coverageArea` 0..*: Location(s) service is intended for/available to
+    pub fn coverage_area(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.coverage_area = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.serviceProvisionCode` 0..*: Conditions under which service is available/offered
+    pub fn service_provision_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_provision_code = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.eligibility` 0..*: Specific eligibility requirements required to use the service
+    pub fn eligibility(
+        mut self,
+        items: impl IntoIterator<Item = crate::HealthcareServiceEligibility>,
+    ) -> Self {
+        self.inner.eligibility = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.program` 0..*: Programs that this service is applicable to
+    pub fn program(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.characteristic` 0..*: Collection of characteristics (attributes)
+    pub fn characteristic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.characteristic = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.communication` 0..*: The language that this service is offered in
+    pub fn communication(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.referralMethod` 0..*: Ways that the service accepts referrals
+    pub fn referral_method(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.referral_method = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.appointmentRequired` 0..1: If an appointment is required for access to this service
+    pub fn appointment_required(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.appointment_required = Some(value.into());
+        self
+    }
+    /// `HealthcareService.availableTime` 0..*: Times the Service Site is available
+    pub fn available_time(
+        mut self,
+        items: impl IntoIterator<Item = crate::HealthcareServiceAvailableTime>,
+    ) -> Self {
+        self.inner.available_time = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.notAvailable` 0..*: Not available during this time due to provided reason
+    pub fn not_available(
+        mut self,
+        items: impl IntoIterator<Item = crate::HealthcareServiceNotAvailable>,
+    ) -> Self {
+        self.inner.not_available = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.availabilityExceptions` 0..1: Description of availability exceptions
+    pub fn availability_exceptions(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = Some(value.into());
+        self
+    }
+    /// `HealthcareService.endpoint` 0..*: Technical endpoints providing access to electronic services operated for the healthcare service
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> HealthcareService {
+        self.inner
+    }
+}
 /// Times the Service Site is available
 ///
 /// Backbone element `HealthcareService.availableTime` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
@@ -547,6 +790,73 @@ impl ::fhirgen_runtime::Object for HealthcareServiceAvailableTime {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `HealthcareServiceAvailableTime`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct HealthcareServiceAvailableTimeBuilder {
+    inner: HealthcareServiceAvailableTime,
+    state: ::std::marker::PhantomData<()>,
+}
+impl HealthcareServiceAvailableTime {
+    /// A builder of `HealthcareService.availableTime`.
+    pub fn builder() -> HealthcareServiceAvailableTimeBuilder {
+        let inner = <HealthcareServiceAvailableTime as ::fhirgen_runtime::Empty>::empty();
+        HealthcareServiceAvailableTimeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl HealthcareServiceAvailableTimeBuilder {
+    /// `HealthcareService.availableTime.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `HealthcareService.availableTime.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.availableTime.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.availableTime.daysOfWeek` 0..*: mon | tue | wed | thu | fri | sat | sun
+    pub fn days_of_week(
+        mut self,
+        items: impl IntoIterator<Item = crate::DaysOfWeekCode>,
+    ) -> Self {
+        self.inner.days_of_week = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.availableTime.allDay` 0..1: Always available? e.g. 24 hour service
+    pub fn all_day(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.all_day = Some(value.into());
+        self
+    }
+    /// `HealthcareService.availableTime.availableStartTime` 0..1: Opening time of day (ignored if allDay = true)
+    pub fn available_start_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.available_start_time = Some(value.into());
+        self
+    }
+    /// `HealthcareService.availableTime.availableEndTime` 0..1: Closing time of day (ignored if allDay = true)
+    pub fn available_end_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.available_end_time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> HealthcareServiceAvailableTime {
+        self.inner
+    }
+}
 /// Specific eligibility requirements required to use the service
 ///
 /// Backbone element `HealthcareService.eligibility` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
@@ -631,6 +941,60 @@ impl ::fhirgen_runtime::Object for HealthcareServiceEligibility {
         w.primitive_field("comment", &self.comment);
     }
 }
+/// Builds a `HealthcareServiceEligibility`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct HealthcareServiceEligibilityBuilder {
+    inner: HealthcareServiceEligibility,
+    state: ::std::marker::PhantomData<()>,
+}
+impl HealthcareServiceEligibility {
+    /// A builder of `HealthcareService.eligibility`.
+    pub fn builder() -> HealthcareServiceEligibilityBuilder {
+        let inner = <HealthcareServiceEligibility as ::fhirgen_runtime::Empty>::empty();
+        HealthcareServiceEligibilityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl HealthcareServiceEligibilityBuilder {
+    /// `HealthcareService.eligibility.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `HealthcareService.eligibility.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.eligibility.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.eligibility.code` 0..1: Coded value for the eligibility
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `HealthcareService.eligibility.comment` 0..1: Describes the eligibility conditions for the service
+    pub fn comment(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> HealthcareServiceEligibility {
+        self.inner
+    }
+}
 /// Not available during this time due to provided reason
 ///
 /// Backbone element `HealthcareService.notAvailable` of `http://hl7.org/fhir/StructureDefinition/HealthcareService|4.0.1`
@@ -713,5 +1077,77 @@ impl ::fhirgen_runtime::Object for HealthcareServiceNotAvailable {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("description", &self.description);
         w.object_field("during", &self.during);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`HealthcareService.notAvailable.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`HealthcareService.notAvailable.description` is not set"
+)]
+pub trait HealthcareServiceNotAvailableDescriptionGiven {}
+impl HealthcareServiceNotAvailableDescriptionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `HealthcareServiceNotAvailable`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct HealthcareServiceNotAvailableBuilder<P0> {
+    inner: HealthcareServiceNotAvailable,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl HealthcareServiceNotAvailable {
+    /// A builder of `HealthcareService.notAvailable`.
+    pub fn builder() -> HealthcareServiceNotAvailableBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <HealthcareServiceNotAvailable as ::fhirgen_runtime::Empty>::empty();
+        HealthcareServiceNotAvailableBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> HealthcareServiceNotAvailableBuilder<P0> {
+    /// `HealthcareService.notAvailable.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `HealthcareService.notAvailable.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.notAvailable.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `HealthcareService.notAvailable.description` 1..1: Reason presented to the user explaining why time not available
+    pub fn description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> HealthcareServiceNotAvailableBuilder<::fhirgen_runtime::Set> {
+        self.inner.description = value.into();
+        HealthcareServiceNotAvailableBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `HealthcareService.notAvailable.during` 0..1: Service not available from this date
+    pub fn during(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.during = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> HealthcareServiceNotAvailable
+    where
+        P0: HealthcareServiceNotAvailableDescriptionGiven,
+    {
+        self.inner
     }
 }

@@ -374,6 +374,221 @@ impl ImagingStudy {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImagingStudy.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ImagingStudy.status` is not set"
+)]
+pub trait ImagingStudyStatusGiven {}
+impl ImagingStudyStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImagingStudy`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImagingStudyBuilder<P0> {
+    inner: ImagingStudy,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImagingStudy {
+    /// A builder of `ImagingStudy`.
+    pub fn builder() -> ImagingStudyBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ImagingStudy as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        ImagingStudyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImagingStudyBuilder<P0> {
+    /// `ImagingStudy.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.identifier` 0..*: Identifiers for the whole study
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.status` 1..1: registered | available | cancelled | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ImagingStudyStatusCode>,
+    ) -> ImagingStudyBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ImagingStudyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImagingStudy.modality` 0..*: All series modality if actual acquisition modalities
+    pub fn modality(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.modality = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.subject` 1..1: Who or what is the subject of the study
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `ImagingStudy.encounter` 0..1: Encounter with which this imaging study is associated
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.started` 0..1: When the study was started
+    pub fn started(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.started = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.basedOn` 0..*: Request fulfilled
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.referrer` 0..1: Referring physician
+    pub fn referrer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.referrer = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.interpreter` 0..*: Who interpreted images
+    pub fn interpreter(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.interpreter = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.endpoint` 0..*: Study access endpoint
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.numberOfSeries` 0..1: Number of Study Related Series
+    pub fn number_of_series(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.number_of_series = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.numberOfInstances` 0..1: Number of Study Related Instances
+    pub fn number_of_instances(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.number_of_instances = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.procedureReference` 0..1: The performed Procedure reference
+    pub fn procedure_reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.procedure_reference = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.procedureCode` 0..*: The performed procedure code
+    pub fn procedure_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.procedure_code = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.location` 0..1: Where ImagingStudy occurred
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.reasonCode` 0..*: Why the study was requested
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.reasonReference` 0..*: Why was study performed
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.note` 0..*: User-defined comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.description` 0..1: Institution-generated description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series` 0..*: Each study has one or more series of instances
+    pub fn series(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImagingStudySeries>,
+    ) -> Self {
+        self.inner.series = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImagingStudy
+    where
+        P0: ImagingStudyStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Each study has one or more series of instances
 ///
 /// Backbone element `ImagingStudy.series` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
@@ -577,6 +792,141 @@ impl ::fhirgen_runtime::Object for ImagingStudySeries {
         w.object_field("instance", &self.instance);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImagingStudy.series.uid` is required (1..1) by FHIR 4.0.1: set it with `.uid(...)` before `.build()`",
+    label = "`ImagingStudy.series.uid` is not set"
+)]
+pub trait ImagingStudySeriesUidGiven {}
+impl ImagingStudySeriesUidGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImagingStudySeries`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImagingStudySeriesBuilder<P0> {
+    inner: ImagingStudySeries,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImagingStudySeries {
+    /// A builder of `ImagingStudy.series`.
+    pub fn builder() -> ImagingStudySeriesBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ImagingStudySeries as ::fhirgen_runtime::Empty>::empty();
+        inner.modality = crate::Coding::builder().build();
+        ImagingStudySeriesBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImagingStudySeriesBuilder<P0> {
+    /// `ImagingStudy.series.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.uid` 1..1: DICOM Series Instance UID for the series
+    pub fn uid(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> ImagingStudySeriesBuilder<::fhirgen_runtime::Set> {
+        self.inner.uid = value.into();
+        ImagingStudySeriesBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImagingStudy.series.number` 0..1: Numeric identifier of this series
+    pub fn number(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.number = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.modality` 1..1: The modality of the instances in the series
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn modality(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.modality = value.into();
+        self
+    }
+    /// `ImagingStudy.series.description` 0..1: A short human readable summary of the series
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.numberOfInstances` 0..1: Number of Series Related Instances
+    pub fn number_of_instances(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.number_of_instances = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.endpoint` 0..*: Series access endpoint
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.bodySite` 0..1: Body part examined
+    pub fn body_site(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.laterality` 0..1: Body part laterality
+    pub fn laterality(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.laterality = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.specimen` 0..*: Specimen imaged
+    pub fn specimen(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.started` 0..1: When the series started
+    pub fn started(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.started = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.performer` 0..*: Who performed the series
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImagingStudySeriesPerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.instance` 0..*: A single SOP instance from the series
+    pub fn instance(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImagingStudySeriesInstance>,
+    ) -> Self {
+        self.inner.instance = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImagingStudySeries
+    where
+        P0: ImagingStudySeriesUidGiven,
+    {
+        self.inner
+    }
+}
 /// A single SOP instance from the series
 ///
 /// Backbone element `ImagingStudy.series.instance` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
@@ -689,6 +1039,89 @@ impl ::fhirgen_runtime::Object for ImagingStudySeriesInstance {
         w.primitive_field("title", &self.title);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImagingStudy.series.instance.uid` is required (1..1) by FHIR 4.0.1: set it with `.uid(...)` before `.build()`",
+    label = "`ImagingStudy.series.instance.uid` is not set"
+)]
+pub trait ImagingStudySeriesInstanceUidGiven {}
+impl ImagingStudySeriesInstanceUidGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImagingStudySeriesInstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImagingStudySeriesInstanceBuilder<P0> {
+    inner: ImagingStudySeriesInstance,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImagingStudySeriesInstance {
+    /// A builder of `ImagingStudy.series.instance`.
+    pub fn builder() -> ImagingStudySeriesInstanceBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ImagingStudySeriesInstance as ::fhirgen_runtime::Empty>::empty();
+        inner.sop_class = crate::Coding::builder().build();
+        ImagingStudySeriesInstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImagingStudySeriesInstanceBuilder<P0> {
+    /// `ImagingStudy.series.instance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.instance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.instance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.instance.uid` 1..1: DICOM SOP Instance UID
+    pub fn uid(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> ImagingStudySeriesInstanceBuilder<::fhirgen_runtime::Set> {
+        self.inner.uid = value.into();
+        ImagingStudySeriesInstanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImagingStudy.series.instance.sopClass` 1..1: DICOM class type
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn sop_class(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.sop_class = value.into();
+        self
+    }
+    /// `ImagingStudy.series.instance.number` 0..1: The number of this instance in the series
+    pub fn number(mut self, value: impl Into<crate::UnsignedInt>) -> Self {
+        self.inner.number = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.instance.title` 0..1: Description of instance
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImagingStudySeriesInstance
+    where
+        P0: ImagingStudySeriesInstanceUidGiven,
+    {
+        self.inner
+    }
+}
 /// Who performed the series
 ///
 /// Backbone element `ImagingStudy.series.performer` of `http://hl7.org/fhir/StructureDefinition/ImagingStudy|4.0.1`
@@ -769,5 +1202,62 @@ impl ::fhirgen_runtime::Object for ImagingStudySeriesPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `ImagingStudySeriesPerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImagingStudySeriesPerformerBuilder {
+    inner: ImagingStudySeriesPerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImagingStudySeriesPerformer {
+    /// A builder of `ImagingStudy.series.performer`.
+    pub fn builder() -> ImagingStudySeriesPerformerBuilder {
+        let mut inner = <ImagingStudySeriesPerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        ImagingStudySeriesPerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImagingStudySeriesPerformerBuilder {
+    /// `ImagingStudy.series.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImagingStudy.series.performer.function` 0..1: Type of performance
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `ImagingStudy.series.performer.actor` 1..1: Who performed the series
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImagingStudySeriesPerformer {
+        self.inner
     }
 }

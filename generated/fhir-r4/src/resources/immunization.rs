@@ -488,6 +488,284 @@ impl Immunization {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Immunization.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Immunization.status` is not set"
+)]
+pub trait ImmunizationStatusGiven {}
+impl ImmunizationStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Immunization.occurrence[x]` is required (1..1) by FHIR 4.0.1: set it with `.occurrence(...)` before `.build()`",
+    label = "`Immunization.occurrence[x]` is not set"
+)]
+pub trait ImmunizationOccurrenceGiven {}
+impl ImmunizationOccurrenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Immunization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationBuilder<P0, P1> {
+    inner: Immunization,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Immunization {
+    /// A builder of `Immunization`.
+    pub fn builder() -> ImmunizationBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <Immunization as ::fhirgen_runtime::Empty>::empty();
+        inner.vaccine_code = crate::CodeableConcept::builder().build();
+        inner.patient = crate::Reference::builder().build();
+        ImmunizationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ImmunizationBuilder<P0, P1> {
+    /// `Immunization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Immunization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Immunization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Immunization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Immunization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Immunization.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.status` 1..1: completed | entered-in-error | not-done
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ImmunizationStatusCodesCode>,
+    ) -> ImmunizationBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        ImmunizationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Immunization.statusReason` 0..1: Reason not done
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `Immunization.vaccineCode` 1..1: Vaccine product administered
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn vaccine_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.vaccine_code = value.into();
+        self
+    }
+    /// `Immunization.patient` 1..1: Who was immunized
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `Immunization.encounter` 0..1: Encounter immunization was part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Immunization.occurrence[x]` 1..1: Vaccine administration date
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::ImmunizationOccurrence>,
+    ) -> ImmunizationBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.occurrence = value.into();
+        ImmunizationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Immunization.recorded` 0..1: When the immunization was first captured in the subject's record
+    pub fn recorded(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.recorded = Some(value.into());
+        self
+    }
+    /// `Immunization.primarySource` 0..1: Indicates context the data was recorded in
+    pub fn primary_source(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.primary_source = Some(value.into());
+        self
+    }
+    /// `Immunization.reportOrigin` 0..1: Indicates the source of a secondarily reported record
+    pub fn report_origin(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.report_origin = Some(value.into());
+        self
+    }
+    /// `Immunization.location` 0..1: Where immunization occurred
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Immunization.manufacturer` 0..1: Vaccine manufacturer
+    pub fn manufacturer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
+        self
+    }
+    /// `Immunization.lotNumber` 0..1: Vaccine lot number
+    pub fn lot_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
+        self
+    }
+    /// `Immunization.expirationDate` 0..1: Vaccine expiration date
+    pub fn expiration_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.expiration_date = Some(value.into());
+        self
+    }
+    /// `Immunization.site` 0..1: Body site vaccine  was administered
+    pub fn site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.site = Some(value.into());
+        self
+    }
+    /// `Immunization.route` 0..1: How vaccine entered body
+    pub fn route(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.route = Some(value.into());
+        self
+    }
+    /// `Immunization.doseQuantity` 0..1: Amount of vaccine administered
+    pub fn dose_quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.dose_quantity = Some(value.into());
+        self
+    }
+    /// `Immunization.performer` 0..*: Who performed event
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImmunizationPerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.note` 0..*: Additional immunization notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.reasonCode` 0..*: Why immunization occurred
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.reasonReference` 0..*: Why immunization occurred
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.isSubpotent` 0..1: Dose potency
+    pub fn is_subpotent(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_subpotent = Some(value.into());
+        self
+    }
+    /// `Immunization.subpotentReason` 0..*: Reason for being subpotent
+    pub fn subpotent_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.subpotent_reason = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.education` 0..*: Educational material presented to patient
+    pub fn education(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImmunizationEducation>,
+    ) -> Self {
+        self.inner.education = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.programEligibility` 0..*: Patient eligibility for a vaccination program
+    pub fn program_eligibility(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.program_eligibility = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.fundingSource` 0..1: Funding source for the vaccine
+    pub fn funding_source(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.funding_source = Some(value.into());
+        self
+    }
+    /// `Immunization.reaction` 0..*: Details of a reaction that follows immunization
+    pub fn reaction(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImmunizationReaction>,
+    ) -> Self {
+        self.inner.reaction = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.protocolApplied` 0..*: Protocol followed by the provider
+    pub fn protocol_applied(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImmunizationProtocolApplied>,
+    ) -> Self {
+        self.inner.protocol_applied = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Immunization
+    where
+        P0: ImmunizationStatusGiven,
+        P1: ImmunizationOccurrenceGiven,
+    {
+        self.inner
+    }
+}
 /// Educational material presented to patient
 ///
 /// Backbone element `Immunization.education` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
@@ -610,6 +888,70 @@ impl ::fhirgen_runtime::Object for ImmunizationEducation {
         w.primitive_field("presentationDate", &self.presentation_date);
     }
 }
+/// Builds a `ImmunizationEducation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationEducationBuilder {
+    inner: ImmunizationEducation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImmunizationEducation {
+    /// A builder of `Immunization.education`.
+    pub fn builder() -> ImmunizationEducationBuilder {
+        let inner = <ImmunizationEducation as ::fhirgen_runtime::Empty>::empty();
+        ImmunizationEducationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImmunizationEducationBuilder {
+    /// `Immunization.education.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Immunization.education.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.education.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.education.documentType` 0..1: Educational material document identifier
+    pub fn document_type(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.document_type = Some(value.into());
+        self
+    }
+    /// `Immunization.education.reference` 0..1: Educational material reference pointer
+    pub fn reference(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.reference = Some(value.into());
+        self
+    }
+    /// `Immunization.education.publicationDate` 0..1: Educational material publication date
+    pub fn publication_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.publication_date = Some(value.into());
+        self
+    }
+    /// `Immunization.education.presentationDate` 0..1: Educational material presentation date
+    pub fn presentation_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.presentation_date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationEducation {
+        self.inner
+    }
+}
 /// Who performed event
 ///
 /// Backbone element `Immunization.performer` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
@@ -690,6 +1032,63 @@ impl ::fhirgen_runtime::Object for ImmunizationPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `ImmunizationPerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationPerformerBuilder {
+    inner: ImmunizationPerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImmunizationPerformer {
+    /// A builder of `Immunization.performer`.
+    pub fn builder() -> ImmunizationPerformerBuilder {
+        let mut inner = <ImmunizationPerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        ImmunizationPerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImmunizationPerformerBuilder {
+    /// `Immunization.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Immunization.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.performer.function` 0..1: What type of performance was done
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `Immunization.performer.actor` 1..1: Individual or organization who was performing
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationPerformer {
+        self.inner
     }
 }
 /// Protocol followed by the provider
@@ -848,6 +1247,97 @@ impl ::fhirgen_runtime::Object for ImmunizationProtocolApplied {
         w.choice_field(&self.series_doses);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Immunization.protocolApplied.doseNumber[x]` is required (1..1) by FHIR 4.0.1: set it with `.dose_number(...)` before `.build()`",
+    label = "`Immunization.protocolApplied.doseNumber[x]` is not set"
+)]
+pub trait ImmunizationProtocolAppliedDoseNumberGiven {}
+impl ImmunizationProtocolAppliedDoseNumberGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImmunizationProtocolApplied`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationProtocolAppliedBuilder<P0> {
+    inner: ImmunizationProtocolApplied,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImmunizationProtocolApplied {
+    /// A builder of `Immunization.protocolApplied`.
+    pub fn builder() -> ImmunizationProtocolAppliedBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ImmunizationProtocolApplied as ::fhirgen_runtime::Empty>::empty();
+        ImmunizationProtocolAppliedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImmunizationProtocolAppliedBuilder<P0> {
+    /// `Immunization.protocolApplied.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Immunization.protocolApplied.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.protocolApplied.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.protocolApplied.series` 0..1: Name of vaccine series
+    pub fn series(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.series = Some(value.into());
+        self
+    }
+    /// `Immunization.protocolApplied.authority` 0..1: Who is responsible for publishing the recommendations
+    pub fn authority(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.authority = Some(value.into());
+        self
+    }
+    /// `Immunization.protocolApplied.targetDisease` 0..*: Vaccine preventatable disease being targetted
+    pub fn target_disease(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.target_disease = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.protocolApplied.doseNumber[x]` 1..1: Dose number within series
+    pub fn dose_number(
+        mut self,
+        value: impl Into<crate::ImmunizationProtocolAppliedDoseNumber>,
+    ) -> ImmunizationProtocolAppliedBuilder<::fhirgen_runtime::Set> {
+        self.inner.dose_number = value.into();
+        ImmunizationProtocolAppliedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Immunization.protocolApplied.seriesDoses[x]` 0..1: Recommended number of doses for immunity
+    pub fn series_doses(
+        mut self,
+        value: impl Into<crate::ImmunizationProtocolAppliedSeriesDoses>,
+    ) -> Self {
+        self.inner.series_doses = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationProtocolApplied
+    where
+        P0: ImmunizationProtocolAppliedDoseNumberGiven,
+    {
+        self.inner
+    }
+}
 /// Details of a reaction that follows immunization
 ///
 /// Backbone element `Immunization.reaction` of `http://hl7.org/fhir/StructureDefinition/Immunization|4.0.1`
@@ -944,6 +1434,65 @@ impl ::fhirgen_runtime::Object for ImmunizationReaction {
         w.primitive_field("date", &self.date);
         w.object_field("detail", &self.detail);
         w.primitive_field("reported", &self.reported);
+    }
+}
+/// Builds a `ImmunizationReaction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationReactionBuilder {
+    inner: ImmunizationReaction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImmunizationReaction {
+    /// A builder of `Immunization.reaction`.
+    pub fn builder() -> ImmunizationReactionBuilder {
+        let inner = <ImmunizationReaction as ::fhirgen_runtime::Empty>::empty();
+        ImmunizationReactionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImmunizationReactionBuilder {
+    /// `Immunization.reaction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Immunization.reaction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.reaction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Immunization.reaction.date` 0..1: When reaction started
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `Immunization.reaction.detail` 0..1: Additional information on reaction
+    pub fn detail(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// `Immunization.reaction.reported` 0..1: Indicates self-reported reaction
+    pub fn reported(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.reported = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationReaction {
+        self.inner
     }
 }
 /// The types `Immunization.occurrence[x]` may have.

@@ -324,6 +324,183 @@ impl ImmunizationEvaluation {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImmunizationEvaluation.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ImmunizationEvaluation.status` is not set"
+)]
+pub trait ImmunizationEvaluationStatusGiven {}
+impl ImmunizationEvaluationStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImmunizationEvaluation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationEvaluationBuilder<P0> {
+    inner: ImmunizationEvaluation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImmunizationEvaluation {
+    /// A builder of `ImmunizationEvaluation`.
+    pub fn builder() -> ImmunizationEvaluationBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ImmunizationEvaluation as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.target_disease = crate::CodeableConcept::builder().build();
+        inner.immunization_event = crate::Reference::builder().build();
+        inner.dose_status = crate::CodeableConcept::builder().build();
+        ImmunizationEvaluationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImmunizationEvaluationBuilder<P0> {
+    /// `ImmunizationEvaluation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationEvaluation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationEvaluation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationEvaluation.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationEvaluation.status` 1..1: completed | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ImmunizationEvaluationStatusCodesCode>,
+    ) -> ImmunizationEvaluationBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ImmunizationEvaluationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImmunizationEvaluation.patient` 1..1: Who this evaluation is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `ImmunizationEvaluation.date` 0..1: Date evaluation was performed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.authority` 0..1: Who is responsible for publishing the recommendations
+    pub fn authority(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.authority = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.targetDisease` 1..1: Evaluation target disease
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn target_disease(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.target_disease = value.into();
+        self
+    }
+    /// `ImmunizationEvaluation.immunizationEvent` 1..1: Immunization being evaluated
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn immunization_event(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.immunization_event = value.into();
+        self
+    }
+    /// `ImmunizationEvaluation.doseStatus` 1..1: Status of the dose relative to published recommendations
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn dose_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.dose_status = value.into();
+        self
+    }
+    /// `ImmunizationEvaluation.doseStatusReason` 0..*: Reason for the dose status
+    pub fn dose_status_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.dose_status_reason = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationEvaluation.description` 0..1: Evaluation notes
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.series` 0..1: Name of vaccine series
+    pub fn series(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.series = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.doseNumber[x]` 0..1: Dose number within series
+    pub fn dose_number(
+        mut self,
+        value: impl Into<crate::ImmunizationEvaluationDoseNumber>,
+    ) -> Self {
+        self.inner.dose_number = Some(value.into());
+        self
+    }
+    /// `ImmunizationEvaluation.seriesDoses[x]` 0..1: Recommended number of doses for immunity
+    pub fn series_doses(
+        mut self,
+        value: impl Into<crate::ImmunizationEvaluationSeriesDoses>,
+    ) -> Self {
+        self.inner.series_doses = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationEvaluation
+    where
+        P0: ImmunizationEvaluationStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The types `ImmunizationEvaluation.doseNumber[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationEvaluationDoseNumber {

@@ -202,6 +202,135 @@ impl ImmunizationRecommendation {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImmunizationRecommendation.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`ImmunizationRecommendation.date` is not set"
+)]
+pub trait ImmunizationRecommendationDateGiven {}
+impl ImmunizationRecommendationDateGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImmunizationRecommendation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationRecommendationBuilder<P0> {
+    inner: ImmunizationRecommendation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImmunizationRecommendation {
+    /// A builder of `ImmunizationRecommendation`.
+    pub fn builder() -> ImmunizationRecommendationBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ImmunizationRecommendation as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.recommendation = ::fhirgen_runtime::NonEmpty::new(
+            crate::ImmunizationRecommendationRecommendation::builder().build(),
+        );
+        ImmunizationRecommendationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImmunizationRecommendationBuilder<P0> {
+    /// `ImmunizationRecommendation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.patient` 1..1: Who this profile is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `ImmunizationRecommendation.date` 1..1: Date recommendation(s) created
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ImmunizationRecommendationBuilder<::fhirgen_runtime::Set> {
+        self.inner.date = value.into();
+        ImmunizationRecommendationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImmunizationRecommendation.authority` 0..1: Who is responsible for protocol
+    pub fn authority(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.authority = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation` 1..*: Vaccine administration recommendations
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn recommendation(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ImmunizationRecommendationRecommendation>,
+        >,
+    ) -> Self {
+        self.inner.recommendation = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationRecommendation
+    where
+        P0: ImmunizationRecommendationDateGiven,
+    {
+        self.inner
+    }
+}
 /// Vaccine administration recommendations
 ///
 /// Backbone element `ImmunizationRecommendation.recommendation` of `http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1`
@@ -423,6 +552,139 @@ impl ::fhirgen_runtime::Object for ImmunizationRecommendationRecommendation {
         );
     }
 }
+/// Builds a `ImmunizationRecommendationRecommendation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationRecommendationRecommendationBuilder {
+    inner: ImmunizationRecommendationRecommendation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImmunizationRecommendationRecommendation {
+    /// A builder of `ImmunizationRecommendation.recommendation`.
+    pub fn builder() -> ImmunizationRecommendationRecommendationBuilder {
+        let mut inner = <ImmunizationRecommendationRecommendation as ::fhirgen_runtime::Empty>::empty();
+        inner.forecast_status = crate::CodeableConcept::builder().build();
+        ImmunizationRecommendationRecommendationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImmunizationRecommendationRecommendationBuilder {
+    /// `ImmunizationRecommendation.recommendation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.vaccineCode` 0..*: Vaccine  or vaccine group recommendation applies to
+    pub fn vaccine_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.vaccine_code = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.targetDisease` 0..1: Disease to be immunized against
+    pub fn target_disease(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.target_disease = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.contraindicatedVaccineCode` 0..*: Vaccine which is contraindicated to fulfill the recommendation
+    pub fn contraindicated_vaccine_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.contraindicated_vaccine_code = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.forecastStatus` 1..1: Vaccine recommendation status
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn forecast_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.forecast_status = value.into();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.forecastReason` 0..*: Vaccine administration status reason
+    pub fn forecast_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.forecast_reason = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.dateCriterion` 0..*: Dates governing proposed immunization
+    pub fn date_criterion(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::ImmunizationRecommendationRecommendationDateCriterion,
+        >,
+    ) -> Self {
+        self.inner.date_criterion = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.description` 0..1: Protocol details
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.series` 0..1: Name of vaccination series
+    pub fn series(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.series = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.doseNumber[x]` 0..1: Recommended dose number within series
+    pub fn dose_number(
+        mut self,
+        value: impl Into<crate::ImmunizationRecommendationRecommendationDoseNumber>,
+    ) -> Self {
+        self.inner.dose_number = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.seriesDoses[x]` 0..1: Recommended number of doses for immunity
+    pub fn series_doses(
+        mut self,
+        value: impl Into<crate::ImmunizationRecommendationRecommendationSeriesDoses>,
+    ) -> Self {
+        self.inner.series_doses = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.supportingImmunization` 0..*: Past immunizations supporting recommendation
+    pub fn supporting_immunization(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_immunization = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.supportingPatientInformation` 0..*: Patient observations supporting recommendation
+    pub fn supporting_patient_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_patient_information = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationRecommendationRecommendation {
+        self.inner
+    }
+}
 /// Dates governing proposed immunization
 ///
 /// Backbone element `ImmunizationRecommendation.recommendation.dateCriterion` of `http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation|4.0.1`
@@ -506,6 +768,84 @@ for ImmunizationRecommendationRecommendationDateCriterion {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImmunizationRecommendation.recommendation.dateCriterion.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ImmunizationRecommendation.recommendation.dateCriterion.value` is not set"
+)]
+pub trait ImmunizationRecommendationRecommendationDateCriterionValueGiven {}
+impl ImmunizationRecommendationRecommendationDateCriterionValueGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `ImmunizationRecommendationRecommendationDateCriterion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImmunizationRecommendationRecommendationDateCriterionBuilder<P0> {
+    inner: ImmunizationRecommendationRecommendationDateCriterion,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImmunizationRecommendationRecommendationDateCriterion {
+    /// A builder of `ImmunizationRecommendation.recommendation.dateCriterion`.
+    pub fn builder() -> ImmunizationRecommendationRecommendationDateCriterionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ImmunizationRecommendationRecommendationDateCriterion as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ImmunizationRecommendationRecommendationDateCriterionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImmunizationRecommendationRecommendationDateCriterionBuilder<P0> {
+    /// `ImmunizationRecommendation.recommendation.dateCriterion.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.dateCriterion.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.dateCriterion.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.dateCriterion.code` 1..1: Type of date
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `ImmunizationRecommendation.recommendation.dateCriterion.value` 1..1: Recommended date
+    pub fn value(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ImmunizationRecommendationRecommendationDateCriterionBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.value = value.into();
+        ImmunizationRecommendationRecommendationDateCriterionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImmunizationRecommendationRecommendationDateCriterion
+    where
+        P0: ImmunizationRecommendationRecommendationDateCriterionValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `ImmunizationRecommendation.recommendation.doseNumber[x]` may have.

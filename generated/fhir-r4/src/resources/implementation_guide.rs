@@ -415,6 +415,277 @@ impl ImplementationGuide {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`ImplementationGuide.url` is not set"
+)]
+pub trait ImplementationGuideUrlGiven {}
+impl ImplementationGuideUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ImplementationGuide.name` is not set"
+)]
+pub trait ImplementationGuideNameGiven {}
+impl ImplementationGuideNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ImplementationGuide.status` is not set"
+)]
+pub trait ImplementationGuideStatusGiven {}
+impl ImplementationGuideStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.packageId` is required (1..1) by FHIR 4.0.1: set it with `.package_id(...)` before `.build()`",
+    label = "`ImplementationGuide.packageId` is not set"
+)]
+pub trait ImplementationGuidePackageIdGiven {}
+impl ImplementationGuidePackageIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.fhirVersion` is required (1..*) by FHIR 4.0.1: set it with `.fhir_version(...)` before `.build()`",
+    label = "`ImplementationGuide.fhirVersion` is not set"
+)]
+pub trait ImplementationGuideFhirVersionGiven {}
+impl ImplementationGuideFhirVersionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuide`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideBuilder<P0, P1, P2, P3, P4> {
+    inner: ImplementationGuide,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl ImplementationGuide {
+    /// A builder of `ImplementationGuide`.
+    pub fn builder() -> ImplementationGuideBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuide as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> ImplementationGuideBuilder<P0, P1, P2, P3, P4> {
+    /// `ImplementationGuide.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.url` 1..1: Canonical identifier for this implementation guide, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> ImplementationGuideBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.url = value.into();
+        ImplementationGuideBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.version` 0..1: Business version of the implementation guide
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.name` 1..1: Name for this implementation guide (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.name = value.into();
+        ImplementationGuideBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.title` 0..1: Name for this implementation guide (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ImplementationGuideBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.status = value.into();
+        ImplementationGuideBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.description` 0..1: Natural language description of the implementation guide
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.jurisdiction` 0..*: Intended jurisdiction for implementation guide (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.packageId` 1..1: NPM Package name for IG
+    pub fn package_id(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> ImplementationGuideBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.package_id = value.into();
+        ImplementationGuideBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.license` 0..1: SPDX license code for this IG (or not-open-source)
+    pub fn license(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.license = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.fhirVersion` 1..*: FHIR Version(s) this Implementation Guide targets
+    pub fn fhir_version(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::FhirVersionCode>>,
+    ) -> ImplementationGuideBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.fhir_version = value.into();
+        ImplementationGuideBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.dependsOn` 0..*: Another Implementation guide this depends on
+    pub fn depends_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideDependsOn>,
+    ) -> Self {
+        self.inner.depends_on = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.global` 0..*: Profiles that apply globally
+    pub fn global(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideGlobal>,
+    ) -> Self {
+        self.inner.global = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition` 0..1: Information needed to build the IG
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::ImplementationGuideDefinition>,
+    ) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest` 0..1: Information about an assembled IG
+    pub fn manifest(
+        mut self,
+        value: impl Into<crate::ImplementationGuideManifest>,
+    ) -> Self {
+        self.inner.manifest = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuide
+    where
+        P0: ImplementationGuideUrlGiven,
+        P1: ImplementationGuideNameGiven,
+        P2: ImplementationGuideStatusGiven,
+        P3: ImplementationGuidePackageIdGiven,
+        P4: ImplementationGuideFhirVersionGiven,
+    {
+        self.inner
+    }
+}
 /// Information needed to build the IG
 ///
 /// Backbone element `ImplementationGuide.definition` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -527,6 +798,97 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinition {
         w.object_field("template", &self.template);
     }
 }
+/// Builds a `ImplementationGuideDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionBuilder {
+    inner: ImplementationGuideDefinition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImplementationGuideDefinition {
+    /// A builder of `ImplementationGuide.definition`.
+    pub fn builder() -> ImplementationGuideDefinitionBuilder {
+        let mut inner = <ImplementationGuideDefinition as ::fhirgen_runtime::Empty>::empty();
+        inner.resource = ::fhirgen_runtime::NonEmpty::new(
+            crate::ImplementationGuideDefinitionResource::builder().build(),
+        );
+        ImplementationGuideDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImplementationGuideDefinitionBuilder {
+    /// `ImplementationGuide.definition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.grouping` 0..*: Grouping used to present related resources in the IG
+    pub fn grouping(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideDefinitionGrouping>,
+    ) -> Self {
+        self.inner.grouping = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.resource` 1..*: Resource in the implementation guide
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn resource(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ImplementationGuideDefinitionResource>,
+        >,
+    ) -> Self {
+        self.inner.resource = value.into();
+        self
+    }
+    /// `ImplementationGuide.definition.page` 0..1: Page/Section in the Guide
+    pub fn page(
+        mut self,
+        value: impl Into<crate::ImplementationGuideDefinitionPage>,
+    ) -> Self {
+        self.inner.page = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.parameter` 0..*: Defines how IG is built by tools
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideDefinitionParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.template` 0..*: A template for building resources
+    pub fn template(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideDefinitionTemplate>,
+    ) -> Self {
+        self.inner.template = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinition {
+        self.inner
+    }
+}
 /// Grouping used to present related resources in the IG
 ///
 /// Backbone element `ImplementationGuide.definition.grouping` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -613,6 +975,78 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionGrouping {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("description", &self.description);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.grouping.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.grouping.name` is not set"
+)]
+pub trait ImplementationGuideDefinitionGroupingNameGiven {}
+impl ImplementationGuideDefinitionGroupingNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideDefinitionGrouping`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionGroupingBuilder<P0> {
+    inner: ImplementationGuideDefinitionGrouping,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImplementationGuideDefinitionGrouping {
+    /// A builder of `ImplementationGuide.definition.grouping`.
+    pub fn builder() -> ImplementationGuideDefinitionGroupingBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideDefinitionGrouping as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideDefinitionGroupingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImplementationGuideDefinitionGroupingBuilder<P0> {
+    /// `ImplementationGuide.definition.grouping.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.grouping.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.grouping.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.grouping.name` 1..1: Descriptive name for the package
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideDefinitionGroupingBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ImplementationGuideDefinitionGroupingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.grouping.description` 0..1: Human readable text describing the package
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinitionGrouping
+    where
+        P0: ImplementationGuideDefinitionGroupingNameGiven,
+    {
+        self.inner
     }
 }
 /// Page/Section in the Guide
@@ -749,6 +1183,121 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionPage {
         w.object_field("page", &self.page);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.page.name[x]` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.page.name[x]` is not set"
+)]
+pub trait ImplementationGuideDefinitionPageNameGiven {}
+impl ImplementationGuideDefinitionPageNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.page.title` is required (1..1) by FHIR 4.0.1: set it with `.title(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.page.title` is not set"
+)]
+pub trait ImplementationGuideDefinitionPageTitleGiven {}
+impl ImplementationGuideDefinitionPageTitleGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.page.generation` is required (1..1) by FHIR 4.0.1: set it with `.generation(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.page.generation` is not set"
+)]
+pub trait ImplementationGuideDefinitionPageGenerationGiven {}
+impl ImplementationGuideDefinitionPageGenerationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideDefinitionPage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionPageBuilder<P0, P1, P2> {
+    inner: ImplementationGuideDefinitionPage,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ImplementationGuideDefinitionPage {
+    /// A builder of `ImplementationGuide.definition.page`.
+    pub fn builder() -> ImplementationGuideDefinitionPageBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideDefinitionPage as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideDefinitionPageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ImplementationGuideDefinitionPageBuilder<P0, P1, P2> {
+    /// `ImplementationGuide.definition.page.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.page.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.page.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.page.name[x]` 1..1: Where to find that page
+    pub fn name(
+        mut self,
+        value: impl Into<crate::ImplementationGuideDefinitionPageName>,
+    ) -> ImplementationGuideDefinitionPageBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.name = value.into();
+        ImplementationGuideDefinitionPageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.page.title` 1..1: Short title shown for navigational assistance
+    pub fn title(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideDefinitionPageBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.title = value.into();
+        ImplementationGuideDefinitionPageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.page.generation` 1..1: html | markdown | xml | generated
+    pub fn generation(
+        mut self,
+        value: impl Into<crate::GuidePageGenerationCode>,
+    ) -> ImplementationGuideDefinitionPageBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.generation = value.into();
+        ImplementationGuideDefinitionPageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.page.page` 0..*: Nested Pages / Sections
+    pub fn page(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideDefinitionPage>,
+    ) -> Self {
+        self.inner.page = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinitionPage
+    where
+        P0: ImplementationGuideDefinitionPageNameGiven,
+        P1: ImplementationGuideDefinitionPageTitleGiven,
+        P2: ImplementationGuideDefinitionPageGenerationGiven,
+    {
+        self.inner
+    }
+}
 /// Defines how IG is built by tools
 ///
 /// Backbone element `ImplementationGuide.definition.parameter` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -837,6 +1386,93 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.parameter.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.parameter.code` is not set"
+)]
+pub trait ImplementationGuideDefinitionParameterCodeGiven {}
+impl ImplementationGuideDefinitionParameterCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.parameter.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.parameter.value` is not set"
+)]
+pub trait ImplementationGuideDefinitionParameterValueGiven {}
+impl ImplementationGuideDefinitionParameterValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideDefinitionParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionParameterBuilder<P0, P1> {
+    inner: ImplementationGuideDefinitionParameter,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ImplementationGuideDefinitionParameter {
+    /// A builder of `ImplementationGuide.definition.parameter`.
+    pub fn builder() -> ImplementationGuideDefinitionParameterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideDefinitionParameter as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideDefinitionParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ImplementationGuideDefinitionParameterBuilder<P0, P1> {
+    /// `ImplementationGuide.definition.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.parameter.code` 1..1: apply | path-resource | path-pages | path-tx-cache | expansion-parameter | rule-broken-links | generate-xml | generate-json | generate-turtle | html-template
+    pub fn code(
+        mut self,
+        value: impl Into<crate::GuideParameterCodeCode>,
+    ) -> ImplementationGuideDefinitionParameterBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        ImplementationGuideDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.parameter.value` 1..1: Value for named type
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideDefinitionParameterBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ImplementationGuideDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinitionParameter
+    where
+        P0: ImplementationGuideDefinitionParameterCodeGiven,
+        P1: ImplementationGuideDefinitionParameterValueGiven,
+    {
+        self.inner
     }
 }
 /// Resource in the implementation guide
@@ -998,6 +1634,89 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionResource {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ImplementationGuideDefinitionResource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionResourceBuilder {
+    inner: ImplementationGuideDefinitionResource,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImplementationGuideDefinitionResource {
+    /// A builder of `ImplementationGuide.definition.resource`.
+    pub fn builder() -> ImplementationGuideDefinitionResourceBuilder {
+        let mut inner = <ImplementationGuideDefinitionResource as ::fhirgen_runtime::Empty>::empty();
+        inner.reference = crate::Reference::builder().build();
+        ImplementationGuideDefinitionResourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImplementationGuideDefinitionResourceBuilder {
+    /// `ImplementationGuide.definition.resource.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.resource.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.resource.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.resource.reference` 1..1: Location of the resource
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// `ImplementationGuide.definition.resource.fhirVersion` 0..*: Versions this applies to (if different to IG)
+    pub fn fhir_version(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirVersionCode>,
+    ) -> Self {
+        self.inner.fhir_version = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.resource.name` 0..1: Human Name for the resource
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.resource.description` 0..1: Reason why included in guide
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.resource.example[x]` 0..1: Is an example/What is this an example of?
+    pub fn example(
+        mut self,
+        value: impl Into<crate::ImplementationGuideDefinitionResourceExample>,
+    ) -> Self {
+        self.inner.example = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.resource.groupingId` 0..1: Grouping this is part of
+    pub fn grouping_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.grouping_id = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinitionResource {
+        self.inner
+    }
+}
 /// A template for building resources
 ///
 /// Backbone element `ImplementationGuide.definition.template` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -1098,6 +1817,98 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionTemplate {
         w.primitive_field("code", &self.code);
         w.primitive_field("source", &self.source);
         w.primitive_field("scope", &self.scope);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.template.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.template.code` is not set"
+)]
+pub trait ImplementationGuideDefinitionTemplateCodeGiven {}
+impl ImplementationGuideDefinitionTemplateCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.definition.template.source` is required (1..1) by FHIR 4.0.1: set it with `.source(...)` before `.build()`",
+    label = "`ImplementationGuide.definition.template.source` is not set"
+)]
+pub trait ImplementationGuideDefinitionTemplateSourceGiven {}
+impl ImplementationGuideDefinitionTemplateSourceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideDefinitionTemplate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDefinitionTemplateBuilder<P0, P1> {
+    inner: ImplementationGuideDefinitionTemplate,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ImplementationGuideDefinitionTemplate {
+    /// A builder of `ImplementationGuide.definition.template`.
+    pub fn builder() -> ImplementationGuideDefinitionTemplateBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideDefinitionTemplate as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideDefinitionTemplateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ImplementationGuideDefinitionTemplateBuilder<P0, P1> {
+    /// `ImplementationGuide.definition.template.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.definition.template.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.template.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.definition.template.code` 1..1: Type of template specified
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> ImplementationGuideDefinitionTemplateBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        ImplementationGuideDefinitionTemplateBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.template.source` 1..1: The source location for the template
+    pub fn source(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideDefinitionTemplateBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.source = value.into();
+        ImplementationGuideDefinitionTemplateBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.definition.template.scope` 0..1: The scope in which the template applies
+    pub fn scope(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.scope = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDefinitionTemplate
+    where
+        P0: ImplementationGuideDefinitionTemplateCodeGiven,
+        P1: ImplementationGuideDefinitionTemplateSourceGiven,
+    {
+        self.inner
     }
 }
 /// Another Implementation guide this depends on
@@ -1202,6 +2013,81 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDependsOn {
         w.primitive_field("version", &self.version);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.dependsOn.uri` is required (1..1) by FHIR 4.0.1: set it with `.uri(...)` before `.build()`",
+    label = "`ImplementationGuide.dependsOn.uri` is not set"
+)]
+pub trait ImplementationGuideDependsOnUriGiven {}
+impl ImplementationGuideDependsOnUriGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideDependsOn`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideDependsOnBuilder<P0> {
+    inner: ImplementationGuideDependsOn,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImplementationGuideDependsOn {
+    /// A builder of `ImplementationGuide.dependsOn`.
+    pub fn builder() -> ImplementationGuideDependsOnBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ImplementationGuideDependsOn as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideDependsOnBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImplementationGuideDependsOnBuilder<P0> {
+    /// `ImplementationGuide.dependsOn.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.dependsOn.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.dependsOn.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.dependsOn.uri` 1..1: Identity of the IG that this depends on
+    pub fn uri(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> ImplementationGuideDependsOnBuilder<::fhirgen_runtime::Set> {
+        self.inner.uri = value.into();
+        ImplementationGuideDependsOnBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.dependsOn.packageId` 0..1: NPM Package name for IG this depends on
+    pub fn package_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.package_id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.dependsOn.version` 0..1: Version of the IG
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideDependsOn
+    where
+        P0: ImplementationGuideDependsOnUriGiven,
+    {
+        self.inner
+    }
+}
 /// Profiles that apply globally
 ///
 /// Backbone element `ImplementationGuide.global` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -1290,6 +2176,93 @@ impl ::fhirgen_runtime::Object for ImplementationGuideGlobal {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("profile", &self.profile);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.global.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ImplementationGuide.global.type` is not set"
+)]
+pub trait ImplementationGuideGlobalTypeGiven {}
+impl ImplementationGuideGlobalTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.global.profile` is required (1..1) by FHIR 4.0.1: set it with `.profile(...)` before `.build()`",
+    label = "`ImplementationGuide.global.profile` is not set"
+)]
+pub trait ImplementationGuideGlobalProfileGiven {}
+impl ImplementationGuideGlobalProfileGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideGlobal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideGlobalBuilder<P0, P1> {
+    inner: ImplementationGuideGlobal,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ImplementationGuideGlobal {
+    /// A builder of `ImplementationGuide.global`.
+    pub fn builder() -> ImplementationGuideGlobalBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideGlobal as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideGlobalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ImplementationGuideGlobalBuilder<P0, P1> {
+    /// `ImplementationGuide.global.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.global.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.global.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.global.type` 1..1: Type this profile applies to
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> ImplementationGuideGlobalBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        ImplementationGuideGlobalBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.global.profile` 1..1: Profile that all resources must conform to
+    pub fn profile(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> ImplementationGuideGlobalBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.profile = value.into();
+        ImplementationGuideGlobalBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideGlobal
+    where
+        P0: ImplementationGuideGlobalTypeGiven,
+        P1: ImplementationGuideGlobalProfileGiven,
+    {
+        self.inner
     }
 }
 /// Information about an assembled IG
@@ -1421,6 +2394,88 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifest {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ImplementationGuideManifest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideManifestBuilder {
+    inner: ImplementationGuideManifest,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImplementationGuideManifest {
+    /// A builder of `ImplementationGuide.manifest`.
+    pub fn builder() -> ImplementationGuideManifestBuilder {
+        let mut inner = <ImplementationGuideManifest as ::fhirgen_runtime::Empty>::empty();
+        inner.resource = ::fhirgen_runtime::NonEmpty::new(
+            crate::ImplementationGuideManifestResource::builder().build(),
+        );
+        ImplementationGuideManifestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImplementationGuideManifestBuilder {
+    /// `ImplementationGuide.manifest.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.rendering` 0..1: Location of rendered implementation guide
+    pub fn rendering(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.rendering = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.resource` 1..*: Resource in the implementation guide
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn resource(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ImplementationGuideManifestResource>,
+        >,
+    ) -> Self {
+        self.inner.resource = value.into();
+        self
+    }
+    /// `ImplementationGuide.manifest.page` 0..*: HTML page within the parent IG
+    pub fn page(
+        mut self,
+        items: impl IntoIterator<Item = crate::ImplementationGuideManifestPage>,
+    ) -> Self {
+        self.inner.page = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.image` 0..*: Image within the IG
+    pub fn image(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.image = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.other` 0..*: Additional linkable file in IG
+    pub fn other(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.other = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideManifest {
+        self.inner
+    }
+}
 /// HTML page within the parent IG
 ///
 /// Backbone element `ImplementationGuide.manifest.page` of `http://hl7.org/fhir/StructureDefinition/ImplementationGuide|4.0.1`
@@ -1525,6 +2580,83 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestPage {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("anchor", &self.anchor)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ImplementationGuide.manifest.page.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ImplementationGuide.manifest.page.name` is not set"
+)]
+pub trait ImplementationGuideManifestPageNameGiven {}
+impl ImplementationGuideManifestPageNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ImplementationGuideManifestPage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideManifestPageBuilder<P0> {
+    inner: ImplementationGuideManifestPage,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ImplementationGuideManifestPage {
+    /// A builder of `ImplementationGuide.manifest.page`.
+    pub fn builder() -> ImplementationGuideManifestPageBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ImplementationGuideManifestPage as ::fhirgen_runtime::Empty>::empty();
+        ImplementationGuideManifestPageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ImplementationGuideManifestPageBuilder<P0> {
+    /// `ImplementationGuide.manifest.page.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.page.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.page.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.page.name` 1..1: HTML page name
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ImplementationGuideManifestPageBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ImplementationGuideManifestPageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ImplementationGuide.manifest.page.title` 0..1: Title of the page, for references
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.page.anchor` 0..*: Anchor available on the page
+    pub fn anchor(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.anchor = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideManifestPage
+    where
+        P0: ImplementationGuideManifestPageNameGiven,
+    {
+        self.inner
     }
 }
 /// Resource in the implementation guide
@@ -1633,6 +2765,71 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestResource {
         w.object_field("reference", &self.reference);
         w.choice_field(&self.example);
         w.primitive_field("relativePath", &self.relative_path);
+    }
+}
+/// Builds a `ImplementationGuideManifestResource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ImplementationGuideManifestResourceBuilder {
+    inner: ImplementationGuideManifestResource,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ImplementationGuideManifestResource {
+    /// A builder of `ImplementationGuide.manifest.resource`.
+    pub fn builder() -> ImplementationGuideManifestResourceBuilder {
+        let mut inner = <ImplementationGuideManifestResource as ::fhirgen_runtime::Empty>::empty();
+        inner.reference = crate::Reference::builder().build();
+        ImplementationGuideManifestResourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ImplementationGuideManifestResourceBuilder {
+    /// `ImplementationGuide.manifest.resource.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.resource.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.resource.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ImplementationGuide.manifest.resource.reference` 1..1: Location of the resource
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// `ImplementationGuide.manifest.resource.example[x]` 0..1: Is an example/What is this an example of?
+    pub fn example(
+        mut self,
+        value: impl Into<crate::ImplementationGuideManifestResourceExample>,
+    ) -> Self {
+        self.inner.example = Some(value.into());
+        self
+    }
+    /// `ImplementationGuide.manifest.resource.relativePath` 0..1: Relative path for page in IG
+    pub fn relative_path(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.relative_path = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ImplementationGuideManifestResource {
+        self.inner
     }
 }
 /// The types `ImplementationGuide.definition.page.name[x]` may have.

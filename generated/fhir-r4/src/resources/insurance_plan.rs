@@ -304,6 +304,169 @@ impl InsurancePlan {
         writer.into_bytes()
     }
 }
+/// Builds a `InsurancePlan`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanBuilder {
+    inner: InsurancePlan,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlan {
+    /// A builder of `InsurancePlan`.
+    pub fn builder() -> InsurancePlanBuilder {
+        let inner = <InsurancePlan as ::fhirgen_runtime::Empty>::empty();
+        InsurancePlanBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanBuilder {
+    /// `InsurancePlan.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.identifier` 0..*: Business Identifier for Product
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.status` 0..1: draft | active | retired | unknown
+    pub fn status(mut self, value: impl Into<crate::PublicationStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.type` 0..*: Kind of product
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.name` 0..1: Official name
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.alias` 0..*: Alternate names
+    pub fn alias(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.period` 0..1: When the product is available
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.ownedBy` 0..1: Plan issuer
+    pub fn owned_by(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.owned_by = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.administeredBy` 0..1: Product administrator
+    pub fn administered_by(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.administered_by = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverageArea` 0..*: Where product applies
+    pub fn coverage_area(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.coverage_area = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.contact` 0..*: Contact for the product
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.endpoint` 0..*: Technical endpoint
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.network` 0..*: What networks are Included
+    pub fn network(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.network = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage` 0..*: Coverage details
+    pub fn coverage(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanCoverage>,
+    ) -> Self {
+        self.inner.coverage = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan` 0..*: Plan details
+    pub fn plan(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanPlan>,
+    ) -> Self {
+        self.inner.plan = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlan {
+        self.inner
+    }
+}
 /// Contact for the product
 ///
 /// Backbone element `InsurancePlan.contact` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -406,6 +569,73 @@ impl ::fhirgen_runtime::Object for InsurancePlanContact {
         w.object_field("address", &self.address);
     }
 }
+/// Builds a `InsurancePlanContact`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanContactBuilder {
+    inner: InsurancePlanContact,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanContact {
+    /// A builder of `InsurancePlan.contact`.
+    pub fn builder() -> InsurancePlanContactBuilder {
+        let inner = <InsurancePlanContact as ::fhirgen_runtime::Empty>::empty();
+        InsurancePlanContactBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanContactBuilder {
+    /// `InsurancePlan.contact.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.contact.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.contact.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.contact.purpose` 0..1: The type of contact
+    pub fn purpose(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.contact.name` 0..1: A name associated with the contact
+    pub fn name(mut self, value: impl Into<crate::HumanName>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.contact.telecom` 0..*: Contact details (telephone, email, etc.)  for a contact
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.contact.address` 0..1: Visiting or postal addresses for the contact
+    pub fn address(mut self, value: impl Into<crate::Address>) -> Self {
+        self.inner.address = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanContact {
+        self.inner
+    }
+}
 /// Coverage details
 ///
 /// Backbone element `InsurancePlan.coverage` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -494,6 +724,78 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverage {
         w.object_field("type", &self.type_);
         w.object_field("network", &self.network);
         w.object_field("benefit", &self.benefit);
+    }
+}
+/// Builds a `InsurancePlanCoverage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanCoverageBuilder {
+    inner: InsurancePlanCoverage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanCoverage {
+    /// A builder of `InsurancePlan.coverage`.
+    pub fn builder() -> InsurancePlanCoverageBuilder {
+        let mut inner = <InsurancePlanCoverage as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.benefit = ::fhirgen_runtime::NonEmpty::new(
+            crate::InsurancePlanCoverageBenefit::builder().build(),
+        );
+        InsurancePlanCoverageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanCoverageBuilder {
+    /// `InsurancePlan.coverage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.type` 1..1: Type of coverage
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `InsurancePlan.coverage.network` 0..*: What networks provide coverage
+    pub fn network(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.network = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit` 1..*: List of benefits
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn benefit(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::InsurancePlanCoverageBenefit>,
+        >,
+    ) -> Self {
+        self.inner.benefit = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanCoverage {
+        self.inner
     }
 }
 /// List of benefits
@@ -590,6 +892,71 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefit {
         w.object_field("limit", &self.limit);
     }
 }
+/// Builds a `InsurancePlanCoverageBenefit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanCoverageBenefitBuilder {
+    inner: InsurancePlanCoverageBenefit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanCoverageBenefit {
+    /// A builder of `InsurancePlan.coverage.benefit`.
+    pub fn builder() -> InsurancePlanCoverageBenefitBuilder {
+        let mut inner = <InsurancePlanCoverageBenefit as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        InsurancePlanCoverageBenefitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanCoverageBenefitBuilder {
+    /// `InsurancePlan.coverage.benefit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.type` 1..1: Type of benefit
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.requirement` 0..1: Referral requirements
+    pub fn requirement(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.requirement = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.limit` 0..*: Benefit limits
+    pub fn limit(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanCoverageBenefitLimit>,
+    ) -> Self {
+        self.inner.limit = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanCoverageBenefit {
+        self.inner
+    }
+}
 /// Benefit limits
 ///
 /// Backbone element `InsurancePlan.coverage.benefit.limit` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -668,6 +1035,60 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefitLimit {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("value", &self.value);
         w.object_field("code", &self.code);
+    }
+}
+/// Builds a `InsurancePlanCoverageBenefitLimit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanCoverageBenefitLimitBuilder {
+    inner: InsurancePlanCoverageBenefitLimit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanCoverageBenefitLimit {
+    /// A builder of `InsurancePlan.coverage.benefit.limit`.
+    pub fn builder() -> InsurancePlanCoverageBenefitLimitBuilder {
+        let inner = <InsurancePlanCoverageBenefitLimit as ::fhirgen_runtime::Empty>::empty();
+        InsurancePlanCoverageBenefitLimitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanCoverageBenefitLimitBuilder {
+    /// `InsurancePlan.coverage.benefit.limit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.limit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.limit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.limit.value` 0..1: Maximum value allowed
+    pub fn value(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.coverage.benefit.limit.code` 0..1: Benefit limit details
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanCoverageBenefitLimit {
+        self.inner
     }
 }
 /// Plan details
@@ -790,6 +1211,92 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlan {
         w.object_field("specificCost", &self.specific_cost);
     }
 }
+/// Builds a `InsurancePlanPlan`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanPlanBuilder {
+    inner: InsurancePlanPlan,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanPlan {
+    /// A builder of `InsurancePlan.plan`.
+    pub fn builder() -> InsurancePlanPlanBuilder {
+        let inner = <InsurancePlanPlan as ::fhirgen_runtime::Empty>::empty();
+        InsurancePlanPlanBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanPlanBuilder {
+    /// `InsurancePlan.plan.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.identifier` 0..*: Business Identifier for Product
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.type` 0..1: Type of plan
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.coverageArea` 0..*: Where product applies
+    pub fn coverage_area(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.coverage_area = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.network` 0..*: What networks provide coverage
+    pub fn network(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.network = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.generalCost` 0..*: Overall costs
+    pub fn general_cost(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanPlanGeneralCost>,
+    ) -> Self {
+        self.inner.general_cost = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost` 0..*: Specific costs
+    pub fn specific_cost(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanPlanSpecificCost>,
+    ) -> Self {
+        self.inner.specific_cost = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanPlan {
+        self.inner
+    }
+}
 /// Overall costs
 ///
 /// Backbone element `InsurancePlan.plan.generalCost` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -901,6 +1408,70 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanGeneralCost {
         w.primitive_field("comment", &self.comment);
     }
 }
+/// Builds a `InsurancePlanPlanGeneralCost`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanPlanGeneralCostBuilder {
+    inner: InsurancePlanPlanGeneralCost,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanPlanGeneralCost {
+    /// A builder of `InsurancePlan.plan.generalCost`.
+    pub fn builder() -> InsurancePlanPlanGeneralCostBuilder {
+        let inner = <InsurancePlanPlanGeneralCost as ::fhirgen_runtime::Empty>::empty();
+        InsurancePlanPlanGeneralCostBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanPlanGeneralCostBuilder {
+    /// `InsurancePlan.plan.generalCost.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.type` 0..1: Type of cost
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.groupSize` 0..1: Number of enrollees
+    pub fn group_size(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.group_size = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.cost` 0..1: Cost value
+    pub fn cost(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.cost = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.generalCost.comment` 0..1: Additional cost information
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanPlanGeneralCost {
+        self.inner
+    }
+}
 /// Specific costs
 ///
 /// Backbone element `InsurancePlan.plan.specificCost` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -981,6 +1552,66 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCost {
         w.object_field("benefit", &self.benefit);
     }
 }
+/// Builds a `InsurancePlanPlanSpecificCost`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanPlanSpecificCostBuilder {
+    inner: InsurancePlanPlanSpecificCost,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanPlanSpecificCost {
+    /// A builder of `InsurancePlan.plan.specificCost`.
+    pub fn builder() -> InsurancePlanPlanSpecificCostBuilder {
+        let mut inner = <InsurancePlanPlanSpecificCost as ::fhirgen_runtime::Empty>::empty();
+        inner.category = crate::CodeableConcept::builder().build();
+        InsurancePlanPlanSpecificCostBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanPlanSpecificCostBuilder {
+    /// `InsurancePlan.plan.specificCost.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.category` 1..1: General category of benefit
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = value.into();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit` 0..*: Benefits list
+    pub fn benefit(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanPlanSpecificCostBenefit>,
+    ) -> Self {
+        self.inner.benefit = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanPlanSpecificCost {
+        self.inner
+    }
+}
 /// Benefits list
 ///
 /// Backbone element `InsurancePlan.plan.specificCost.benefit` of `http://hl7.org/fhir/StructureDefinition/InsurancePlan|4.0.1`
@@ -1059,6 +1690,66 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefit {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("cost", &self.cost);
+    }
+}
+/// Builds a `InsurancePlanPlanSpecificCostBenefit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanPlanSpecificCostBenefitBuilder {
+    inner: InsurancePlanPlanSpecificCostBenefit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanPlanSpecificCostBenefit {
+    /// A builder of `InsurancePlan.plan.specificCost.benefit`.
+    pub fn builder() -> InsurancePlanPlanSpecificCostBenefitBuilder {
+        let mut inner = <InsurancePlanPlanSpecificCostBenefit as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        InsurancePlanPlanSpecificCostBenefitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanPlanSpecificCostBenefitBuilder {
+    /// `InsurancePlan.plan.specificCost.benefit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.type` 1..1: Type of specific benefit
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost` 0..*: List of the costs
+    pub fn cost(
+        mut self,
+        items: impl IntoIterator<Item = crate::InsurancePlanPlanSpecificCostBenefitCost>,
+    ) -> Self {
+        self.inner.cost = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanPlanSpecificCostBenefit {
+        self.inner
     }
 }
 /// List of the costs
@@ -1166,5 +1857,75 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefitCost {
         w.object_field("applicability", &self.applicability);
         w.object_field("qualifiers", &self.qualifiers);
         w.object_field("value", &self.value);
+    }
+}
+/// Builds a `InsurancePlanPlanSpecificCostBenefitCost`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InsurancePlanPlanSpecificCostBenefitCostBuilder {
+    inner: InsurancePlanPlanSpecificCostBenefitCost,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InsurancePlanPlanSpecificCostBenefitCost {
+    /// A builder of `InsurancePlan.plan.specificCost.benefit.cost`.
+    pub fn builder() -> InsurancePlanPlanSpecificCostBenefitCostBuilder {
+        let mut inner = <InsurancePlanPlanSpecificCostBenefitCost as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        InsurancePlanPlanSpecificCostBenefitCostBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InsurancePlanPlanSpecificCostBenefitCostBuilder {
+    /// `InsurancePlan.plan.specificCost.benefit.cost.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.type` 1..1: Type of cost
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.applicability` 0..1: in-network | out-of-network | other
+    pub fn applicability(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.applicability = Some(value.into());
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.qualifiers` 0..*: Additional information about the cost
+    pub fn qualifiers(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.qualifiers = items.into_iter().collect();
+        self
+    }
+    /// `InsurancePlan.plan.specificCost.benefit.cost.value` 0..1: The actual cost value
+    pub fn value(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InsurancePlanPlanSpecificCostBenefitCost {
+        self.inner
     }
 }

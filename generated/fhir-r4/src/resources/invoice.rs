@@ -330,6 +330,186 @@ impl Invoice {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Invoice.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Invoice.status` is not set"
+)]
+pub trait InvoiceStatusGiven {}
+impl InvoiceStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Invoice`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InvoiceBuilder<P0> {
+    inner: Invoice,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Invoice {
+    /// A builder of `Invoice`.
+    pub fn builder() -> InvoiceBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Invoice as ::fhirgen_runtime::Empty>::empty();
+        InvoiceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> InvoiceBuilder<P0> {
+    /// `Invoice.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Invoice.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Invoice.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Invoice.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Invoice.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Invoice.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.identifier` 0..*: Business Identifier for item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.status` 1..1: draft | issued | balanced | cancelled | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::InvoiceStatusCode>,
+    ) -> InvoiceBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        InvoiceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Invoice.cancelledReason` 0..1: Reason for cancellation of this Invoice
+    pub fn cancelled_reason(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.cancelled_reason = Some(value.into());
+        self
+    }
+    /// `Invoice.type` 0..1: Type of Invoice
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Invoice.subject` 0..1: Recipient(s) of goods and services
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Invoice.recipient` 0..1: Recipient of this invoice
+    pub fn recipient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recipient = Some(value.into());
+        self
+    }
+    /// `Invoice.date` 0..1: Invoice date / posting date
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `Invoice.participant` 0..*: Participant in creation of this Invoice
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::InvoiceParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.issuer` 0..1: Issuing Organization of Invoice
+    pub fn issuer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.issuer = Some(value.into());
+        self
+    }
+    /// `Invoice.account` 0..1: Account that is being balanced
+    pub fn account(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.account = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem` 0..*: Line items of this Invoice
+    pub fn line_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::InvoiceLineItem>,
+    ) -> Self {
+        self.inner.line_item = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.totalPriceComponent` 0..*: Components of Invoice total
+    pub fn total_price_component(
+        mut self,
+        items: impl IntoIterator<Item = crate::InvoiceLineItemPriceComponent>,
+    ) -> Self {
+        self.inner.total_price_component = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.totalNet` 0..1: Net total of this Invoice
+    pub fn total_net(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.total_net = Some(value.into());
+        self
+    }
+    /// `Invoice.totalGross` 0..1: Gross total of this Invoice
+    pub fn total_gross(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.total_gross = Some(value.into());
+        self
+    }
+    /// `Invoice.paymentTerms` 0..1: Payment details
+    pub fn payment_terms(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.payment_terms = Some(value.into());
+        self
+    }
+    /// `Invoice.note` 0..*: Comments made about the invoice
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Invoice
+    where
+        P0: InvoiceStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Line items of this Invoice
 ///
 /// Backbone element `Invoice.lineItem` of `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
@@ -434,6 +614,84 @@ impl ::fhirgen_runtime::Object for InvoiceLineItem {
         w.primitive_field("sequence", &self.sequence);
         w.required_choice_field(&self.charge_item);
         w.object_field("priceComponent", &self.price_component);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Invoice.lineItem.chargeItem[x]` is required (1..1) by FHIR 4.0.1: set it with `.charge_item(...)` before `.build()`",
+    label = "`Invoice.lineItem.chargeItem[x]` is not set"
+)]
+pub trait InvoiceLineItemChargeItemGiven {}
+impl InvoiceLineItemChargeItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `InvoiceLineItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InvoiceLineItemBuilder<P0> {
+    inner: InvoiceLineItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl InvoiceLineItem {
+    /// A builder of `Invoice.lineItem`.
+    pub fn builder() -> InvoiceLineItemBuilder<::fhirgen_runtime::Missing> {
+        let inner = <InvoiceLineItem as ::fhirgen_runtime::Empty>::empty();
+        InvoiceLineItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> InvoiceLineItemBuilder<P0> {
+    /// `Invoice.lineItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.lineItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.lineItem.sequence` 0..1: Sequence number of line item
+    pub fn sequence(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.sequence = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem.chargeItem[x]` 1..1: Reference to ChargeItem containing details of this line item or an inline billing code
+    pub fn charge_item(
+        mut self,
+        value: impl Into<crate::InvoiceLineItemChargeItem>,
+    ) -> InvoiceLineItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.charge_item = value.into();
+        InvoiceLineItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Invoice.lineItem.priceComponent` 0..*: Components of total line item price
+    pub fn price_component(
+        mut self,
+        items: impl IntoIterator<Item = crate::InvoiceLineItemPriceComponent>,
+    ) -> Self {
+        self.inner.price_component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InvoiceLineItem
+    where
+        P0: InvoiceLineItemChargeItemGiven,
+    {
+        self.inner
     }
 }
 /// Components of total line item price
@@ -546,6 +804,88 @@ impl ::fhirgen_runtime::Object for InvoiceLineItemPriceComponent {
         w.object_field("amount", &self.amount);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Invoice.lineItem.priceComponent.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Invoice.lineItem.priceComponent.type` is not set"
+)]
+pub trait InvoiceLineItemPriceComponentTypeGiven {}
+impl InvoiceLineItemPriceComponentTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `InvoiceLineItemPriceComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InvoiceLineItemPriceComponentBuilder<P0> {
+    inner: InvoiceLineItemPriceComponent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl InvoiceLineItemPriceComponent {
+    /// A builder of `Invoice.lineItem.priceComponent`.
+    pub fn builder() -> InvoiceLineItemPriceComponentBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <InvoiceLineItemPriceComponent as ::fhirgen_runtime::Empty>::empty();
+        InvoiceLineItemPriceComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> InvoiceLineItemPriceComponentBuilder<P0> {
+    /// `Invoice.lineItem.priceComponent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem.priceComponent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.lineItem.priceComponent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.lineItem.priceComponent.type` 1..1: base | surcharge | deduction | discount | tax | informational
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::InvoicePriceComponentTypeCode>,
+    ) -> InvoiceLineItemPriceComponentBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        InvoiceLineItemPriceComponentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Invoice.lineItem.priceComponent.code` 0..1: Code identifying the specific component
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem.priceComponent.factor` 0..1: Factor used for calculating this component
+    pub fn factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.factor = Some(value.into());
+        self
+    }
+    /// `Invoice.lineItem.priceComponent.amount` 0..1: Monetary amount associated with this component
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InvoiceLineItemPriceComponent
+    where
+        P0: InvoiceLineItemPriceComponentTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Participant in creation of this Invoice
 ///
 /// Backbone element `Invoice.participant` of `http://hl7.org/fhir/StructureDefinition/Invoice|4.0.1`
@@ -624,6 +964,63 @@ impl ::fhirgen_runtime::Object for InvoiceParticipant {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("role", &self.role);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `InvoiceParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct InvoiceParticipantBuilder {
+    inner: InvoiceParticipant,
+    state: ::std::marker::PhantomData<()>,
+}
+impl InvoiceParticipant {
+    /// A builder of `Invoice.participant`.
+    pub fn builder() -> InvoiceParticipantBuilder {
+        let mut inner = <InvoiceParticipant as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        InvoiceParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl InvoiceParticipantBuilder {
+    /// `Invoice.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Invoice.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Invoice.participant.role` 0..1: Type of involvement in creation of this Invoice
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `Invoice.participant.actor` 1..1: Individual who was involved
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> InvoiceParticipant {
+        self.inner
     }
 }
 /// The types `Invoice.lineItem.chargeItem[x]` may have.

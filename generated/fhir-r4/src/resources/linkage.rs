@@ -180,6 +180,109 @@ impl Linkage {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Linkage.item` is required (1..*) by FHIR 4.0.1: set it with `.item(...)` before `.build()`",
+    label = "`Linkage.item` is not set"
+)]
+pub trait LinkageItemGiven {}
+impl LinkageItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Linkage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct LinkageBuilder<P0> {
+    inner: Linkage,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Linkage {
+    /// A builder of `Linkage`.
+    pub fn builder() -> LinkageBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Linkage as ::fhirgen_runtime::Empty>::empty();
+        LinkageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> LinkageBuilder<P0> {
+    /// `Linkage.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Linkage.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Linkage.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Linkage.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Linkage.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Linkage.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Linkage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Linkage.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Linkage.active` 0..1: Whether this linkage assertion is active or not
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Linkage.author` 0..1: Who is responsible for linkages
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `Linkage.item` 1..*: Item to be linked
+    pub fn item(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::LinkageItem>>,
+    ) -> LinkageBuilder<::fhirgen_runtime::Set> {
+        self.inner.item = value.into();
+        LinkageBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Linkage
+    where
+        P0: LinkageItemGiven,
+    {
+        self.inner
+    }
+}
 /// Item to be linked
 ///
 /// Backbone element `Linkage.item` of `http://hl7.org/fhir/StructureDefinition/Linkage|4.0.1`
@@ -264,5 +367,78 @@ impl ::fhirgen_runtime::Object for LinkageItem {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.object_field("resource", &self.resource);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Linkage.item.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Linkage.item.type` is not set"
+)]
+pub trait LinkageItemTypeGiven {}
+impl LinkageItemTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `LinkageItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct LinkageItemBuilder<P0> {
+    inner: LinkageItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl LinkageItem {
+    /// A builder of `Linkage.item`.
+    pub fn builder() -> LinkageItemBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <LinkageItem as ::fhirgen_runtime::Empty>::empty();
+        inner.resource = crate::Reference::builder().build();
+        LinkageItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> LinkageItemBuilder<P0> {
+    /// `Linkage.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Linkage.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Linkage.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Linkage.item.type` 1..1: source | alternate | historical
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::LinkageTypeCode>,
+    ) -> LinkageItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        LinkageItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Linkage.item.resource` 1..1: Resource being linked
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn resource(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.resource = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> LinkageItem
+    where
+        P0: LinkageItemTypeGiven,
+    {
+        self.inner
     }
 }

@@ -296,6 +296,179 @@ impl List {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`List.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`List.status` is not set"
+)]
+pub trait ListStatusGiven {}
+impl ListStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`List.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`List.mode` is not set"
+)]
+pub trait ListModeGiven {}
+impl ListModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `List`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ListBuilder<P0, P1> {
+    inner: List,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl List {
+    /// A builder of `List`.
+    pub fn builder() -> ListBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <List as ::fhirgen_runtime::Empty>::empty();
+        ListBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ListBuilder<P0, P1> {
+    /// `List.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `List.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `List.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `List.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `List.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `List.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `List.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `List.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `List.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `List.status` 1..1: current | retired | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ListStatusCode>,
+    ) -> ListBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        ListBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `List.mode` 1..1: working | snapshot | changes
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::ListModeCode>,
+    ) -> ListBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        ListBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `List.title` 0..1: Descriptive name for the list
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `List.code` 0..1: What the purpose of this list is
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `List.subject` 0..1: If all resources have the same subject
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `List.encounter` 0..1: Context in which list created
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `List.date` 0..1: When the list was prepared
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `List.source` 0..1: Who and/or what defined the list contents (aka Author)
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `List.orderedBy` 0..1: What order the list has
+    pub fn ordered_by(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.ordered_by = Some(value.into());
+        self
+    }
+    /// `List.note` 0..*: Comments about the list
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `List.entry` 0..*: Entries in the list
+    pub fn entry(mut self, items: impl IntoIterator<Item = crate::ListEntry>) -> Self {
+        self.inner.entry = items.into_iter().collect();
+        self
+    }
+    /// `List.emptyReason` 0..1: Why list is empty
+    pub fn empty_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.empty_reason = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> List
+    where
+        P0: ListStatusGiven,
+        P1: ListModeGiven,
+    {
+        self.inner
+    }
+}
 /// Entries in the list
 ///
 /// Backbone element `List.entry` of `http://hl7.org/fhir/StructureDefinition/List|4.0.1`
@@ -402,5 +575,72 @@ impl ::fhirgen_runtime::Object for ListEntry {
         w.primitive_field("deleted", &self.deleted);
         w.primitive_field("date", &self.date);
         w.object_field("item", &self.item);
+    }
+}
+/// Builds a `ListEntry`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ListEntryBuilder {
+    inner: ListEntry,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ListEntry {
+    /// A builder of `List.entry`.
+    pub fn builder() -> ListEntryBuilder {
+        let mut inner = <ListEntry as ::fhirgen_runtime::Empty>::empty();
+        inner.item = crate::Reference::builder().build();
+        ListEntryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ListEntryBuilder {
+    /// `List.entry.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `List.entry.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `List.entry.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `List.entry.flag` 0..1: Status/Workflow information about this item
+    pub fn flag(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.flag = Some(value.into());
+        self
+    }
+    /// `List.entry.deleted` 0..1: If this item is actually marked as deleted
+    pub fn deleted(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.deleted = Some(value.into());
+        self
+    }
+    /// `List.entry.date` 0..1: When item added to list
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `List.entry.item` 1..1: Actual entry
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn item(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.item = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ListEntry {
+        self.inner
     }
 }

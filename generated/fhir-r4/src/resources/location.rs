@@ -353,6 +353,181 @@ impl Location {
         writer.into_bytes()
     }
 }
+/// Builds a `Location`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct LocationBuilder {
+    inner: Location,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Location {
+    /// A builder of `Location`.
+    pub fn builder() -> LocationBuilder {
+        let inner = <Location as ::fhirgen_runtime::Empty>::empty();
+        LocationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl LocationBuilder {
+    /// `Location.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Location.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Location.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Location.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Location.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Location.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Location.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.identifier` 0..*: Unique code or number identifying the location to its users
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Location.status` 0..1: active | suspended | inactive
+    pub fn status(mut self, value: impl Into<crate::LocationStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Location.operationalStatus` 0..1: The operational status of the location (typically only for a bed/room)
+    pub fn operational_status(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.operational_status = Some(value.into());
+        self
+    }
+    /// `Location.name` 0..1: Name of the location as used by humans
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Location.alias` 0..*: A list of alternate names that the location is known as, or was known as, in the past
+    pub fn alias(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// `Location.description` 0..1: Additional details about the location that could be displayed as further information to identify the location beyond its name
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Location.mode` 0..1: instance | kind
+    pub fn mode(mut self, value: impl Into<crate::LocationModeCode>) -> Self {
+        self.inner.mode = Some(value.into());
+        self
+    }
+    /// `Location.type` 0..*: Type of function performed
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Location.telecom` 0..*: Contact details of the location
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Location.address` 0..1: Physical location
+    pub fn address(mut self, value: impl Into<crate::Address>) -> Self {
+        self.inner.address = Some(value.into());
+        self
+    }
+    /// `Location.physicalType` 0..1: Physical form of the location
+    pub fn physical_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.physical_type = Some(value.into());
+        self
+    }
+    /// `Location.position` 0..1: The absolute geographic location
+    pub fn position(mut self, value: impl Into<crate::LocationPosition>) -> Self {
+        self.inner.position = Some(value.into());
+        self
+    }
+    /// `Location.managingOrganization` 0..1: Organization responsible for provisioning and upkeep
+    pub fn managing_organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_organization = Some(value.into());
+        self
+    }
+    /// `Location.partOf` 0..1: Another Location this one is physically a part of
+    pub fn part_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
+        self
+    }
+    /// `Location.hoursOfOperation` 0..*: What days/times during a week is this location usually open
+    pub fn hours_of_operation(
+        mut self,
+        items: impl IntoIterator<Item = crate::LocationHoursOfOperation>,
+    ) -> Self {
+        self.inner.hours_of_operation = items.into_iter().collect();
+        self
+    }
+    /// `Location.availabilityExceptions` 0..1: Description of availability exceptions
+    pub fn availability_exceptions(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = Some(value.into());
+        self
+    }
+    /// `Location.endpoint` 0..*: Technical endpoints providing access to services operated for the location
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Location {
+        self.inner
+    }
+}
 /// What days/times during a week is this location usually open
 ///
 /// Backbone element `Location.hoursOfOperation` of `http://hl7.org/fhir/StructureDefinition/Location|4.0.1`
@@ -475,6 +650,73 @@ impl ::fhirgen_runtime::Object for LocationHoursOfOperation {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `LocationHoursOfOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct LocationHoursOfOperationBuilder {
+    inner: LocationHoursOfOperation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl LocationHoursOfOperation {
+    /// A builder of `Location.hoursOfOperation`.
+    pub fn builder() -> LocationHoursOfOperationBuilder {
+        let inner = <LocationHoursOfOperation as ::fhirgen_runtime::Empty>::empty();
+        LocationHoursOfOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl LocationHoursOfOperationBuilder {
+    /// `Location.hoursOfOperation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Location.hoursOfOperation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.hoursOfOperation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.hoursOfOperation.daysOfWeek` 0..*: mon | tue | wed | thu | fri | sat | sun
+    pub fn days_of_week(
+        mut self,
+        items: impl IntoIterator<Item = crate::DaysOfWeekCode>,
+    ) -> Self {
+        self.inner.days_of_week = items.into_iter().collect();
+        self
+    }
+    /// `Location.hoursOfOperation.allDay` 0..1: The Location is open all day
+    pub fn all_day(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.all_day = Some(value.into());
+        self
+    }
+    /// `Location.hoursOfOperation.openingTime` 0..1: Time that the Location opens
+    pub fn opening_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.opening_time = Some(value.into());
+        self
+    }
+    /// `Location.hoursOfOperation.closingTime` 0..1: Time that the Location closes
+    pub fn closing_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.closing_time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> LocationHoursOfOperation {
+        self.inner
+    }
+}
 /// The absolute geographic location
 ///
 /// Backbone element `Location.position` of `http://hl7.org/fhir/StructureDefinition/Location|4.0.1`
@@ -575,5 +817,97 @@ impl ::fhirgen_runtime::Object for LocationPosition {
         w.primitive_field("longitude", &self.longitude);
         w.primitive_field("latitude", &self.latitude);
         w.primitive_field("altitude", &self.altitude);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.position.longitude` is required (1..1) by FHIR 4.0.1: set it with `.longitude(...)` before `.build()`",
+    label = "`Location.position.longitude` is not set"
+)]
+pub trait LocationPositionLongitudeGiven {}
+impl LocationPositionLongitudeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Location.position.latitude` is required (1..1) by FHIR 4.0.1: set it with `.latitude(...)` before `.build()`",
+    label = "`Location.position.latitude` is not set"
+)]
+pub trait LocationPositionLatitudeGiven {}
+impl LocationPositionLatitudeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `LocationPosition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct LocationPositionBuilder<P0, P1> {
+    inner: LocationPosition,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl LocationPosition {
+    /// A builder of `Location.position`.
+    pub fn builder() -> LocationPositionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <LocationPosition as ::fhirgen_runtime::Empty>::empty();
+        LocationPositionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> LocationPositionBuilder<P0, P1> {
+    /// `Location.position.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Location.position.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.position.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Location.position.longitude` 1..1: Longitude with WGS84 datum
+    pub fn longitude(
+        mut self,
+        value: impl Into<crate::Decimal>,
+    ) -> LocationPositionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.longitude = value.into();
+        LocationPositionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Location.position.latitude` 1..1: Latitude with WGS84 datum
+    pub fn latitude(
+        mut self,
+        value: impl Into<crate::Decimal>,
+    ) -> LocationPositionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.latitude = value.into();
+        LocationPositionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Location.position.altitude` 0..1: Altitude with WGS84 datum
+    pub fn altitude(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.altitude = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> LocationPosition
+    where
+        P0: LocationPositionLongitudeGiven,
+        P1: LocationPositionLatitudeGiven,
+    {
+        self.inner
     }
 }

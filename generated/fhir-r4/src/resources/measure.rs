@@ -687,6 +687,350 @@ impl Measure {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Measure.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Measure.status` is not set"
+)]
+pub trait MeasureStatusGiven {}
+impl MeasureStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Measure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureBuilder<P0> {
+    inner: Measure,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Measure {
+    /// A builder of `Measure`.
+    pub fn builder() -> MeasureBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Measure as ::fhirgen_runtime::Empty>::empty();
+        MeasureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MeasureBuilder<P0> {
+    /// `Measure.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Measure.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Measure.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Measure.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Measure.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Measure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.url` 0..1: Canonical identifier for this measure, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `Measure.identifier` 0..*: Additional identifier for the measure
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Measure.version` 0..1: Business version of the measure
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `Measure.name` 0..1: Name for this measure (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Measure.title` 0..1: Name for this measure (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `Measure.subtitle` 0..1: Subordinate title of the measure
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `Measure.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> MeasureBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        MeasureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Measure.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `Measure.subject[x]` 0..1: E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
+    pub fn subject(mut self, value: impl Into<crate::MeasureSubject>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Measure.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `Measure.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `Measure.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Measure.description` 0..1: Natural language description of the measure
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `Measure.jurisdiction` 0..*: Intended jurisdiction for measure (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `Measure.purpose` 0..1: Why this measure is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `Measure.usage` 0..1: Describes the clinical usage of the measure
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `Measure.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `Measure.approvalDate` 0..1: When the measure was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `Measure.lastReviewDate` 0..1: When the measure was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `Measure.effectivePeriod` 0..1: When the measure is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `Measure.topic` 0..*: The category of the measure, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `Measure.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `Measure.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `Measure.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `Measure.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `Measure.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `Measure.library` 0..*: Logic used by the measure
+    pub fn library(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.library = items.into_iter().collect();
+        self
+    }
+    /// `Measure.disclaimer` 0..1: Disclaimer for use of the measure or its referenced content
+    pub fn disclaimer(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.disclaimer = Some(value.into());
+        self
+    }
+    /// `Measure.scoring` 0..1: proportion | ratio | continuous-variable | cohort
+    pub fn scoring(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.scoring = Some(value.into());
+        self
+    }
+    /// `Measure.compositeScoring` 0..1: opportunity | all-or-nothing | linear | weighted
+    pub fn composite_scoring(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.composite_scoring = Some(value.into());
+        self
+    }
+    /// `Measure.type` 0..*: process | outcome | structure | patient-reported-outcome | composite
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Measure.riskAdjustment` 0..1: How risk adjustment is applied for this measure
+    pub fn risk_adjustment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.risk_adjustment = Some(value.into());
+        self
+    }
+    /// `Measure.rateAggregation` 0..1: How is rate aggregation performed for this measure
+    pub fn rate_aggregation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.rate_aggregation = Some(value.into());
+        self
+    }
+    /// `Measure.rationale` 0..1: Detailed description of why the measure exists
+    pub fn rationale(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.rationale = Some(value.into());
+        self
+    }
+    /// `Measure.clinicalRecommendationStatement` 0..1: Summary of clinical guidelines
+    pub fn clinical_recommendation_statement(
+        mut self,
+        value: impl Into<crate::Markdown>,
+    ) -> Self {
+        self.inner.clinical_recommendation_statement = Some(value.into());
+        self
+    }
+    /// `Measure.improvementNotation` 0..1: increase | decrease
+    pub fn improvement_notation(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.improvement_notation = Some(value.into());
+        self
+    }
+    /// `Measure.definition` 0..*: Defined terms used in the measure documentation
+    pub fn definition(
+        mut self,
+        items: impl IntoIterator<Item = crate::Markdown>,
+    ) -> Self {
+        self.inner.definition = items.into_iter().collect();
+        self
+    }
+    /// `Measure.guidance` 0..1: Additional guidance for implementers
+    pub fn guidance(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.guidance = Some(value.into());
+        self
+    }
+    /// `Measure.group` 0..*: Population criteria group
+    pub fn group(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureGroup>,
+    ) -> Self {
+        self.inner.group = items.into_iter().collect();
+        self
+    }
+    /// `Measure.supplementalData` 0..*: What other data should be reported with the measure
+    pub fn supplemental_data(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureSupplementalData>,
+    ) -> Self {
+        self.inner.supplemental_data = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Measure
+    where
+        P0: MeasureStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Population criteria group
 ///
 /// Backbone element `Measure.group` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
@@ -791,6 +1135,76 @@ impl ::fhirgen_runtime::Object for MeasureGroup {
         w.object_field("stratifier", &self.stratifier);
     }
 }
+/// Builds a `MeasureGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureGroupBuilder {
+    inner: MeasureGroup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureGroup {
+    /// A builder of `Measure.group`.
+    pub fn builder() -> MeasureGroupBuilder {
+        let inner = <MeasureGroup as ::fhirgen_runtime::Empty>::empty();
+        MeasureGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureGroupBuilder {
+    /// `Measure.group.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.group.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.code` 0..1: Meaning of the group
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Measure.group.description` 0..1: Summary description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.group.population` 0..*: Population criteria
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureGroupPopulation>,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.stratifier` 0..*: Stratifier criteria for the measure
+    pub fn stratifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureGroupStratifier>,
+    ) -> Self {
+        self.inner.stratifier = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureGroup {
+        self.inner
+    }
+}
 /// Population criteria
 ///
 /// Backbone element `Measure.group.population` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
@@ -885,6 +1299,81 @@ impl ::fhirgen_runtime::Object for MeasureGroupPopulation {
         w.object_field("code", &self.code);
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Measure.group.population.criteria` is required (1..1) by FHIR 4.0.1: set it with `.criteria(...)` before `.build()`",
+    label = "`Measure.group.population.criteria` is not set"
+)]
+pub trait MeasureGroupPopulationCriteriaGiven {}
+impl MeasureGroupPopulationCriteriaGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MeasureGroupPopulation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureGroupPopulationBuilder<P0> {
+    inner: MeasureGroupPopulation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MeasureGroupPopulation {
+    /// A builder of `Measure.group.population`.
+    pub fn builder() -> MeasureGroupPopulationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MeasureGroupPopulation as ::fhirgen_runtime::Empty>::empty();
+        MeasureGroupPopulationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MeasureGroupPopulationBuilder<P0> {
+    /// `Measure.group.population.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.group.population.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.population.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.population.code` 0..1: initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Measure.group.population.description` 0..1: The human readable description of this population criteria
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.group.population.criteria` 1..1: The criteria that defines this population
+    pub fn criteria(
+        mut self,
+        value: impl Into<crate::Expression>,
+    ) -> MeasureGroupPopulationBuilder<::fhirgen_runtime::Set> {
+        self.inner.criteria = value.into();
+        MeasureGroupPopulationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureGroupPopulation
+    where
+        P0: MeasureGroupPopulationCriteriaGiven,
+    {
+        self.inner
     }
 }
 /// Stratifier criteria for the measure
@@ -991,6 +1480,73 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifier {
         w.object_field("component", &self.component);
     }
 }
+/// Builds a `MeasureGroupStratifier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureGroupStratifierBuilder {
+    inner: MeasureGroupStratifier,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureGroupStratifier {
+    /// A builder of `Measure.group.stratifier`.
+    pub fn builder() -> MeasureGroupStratifierBuilder {
+        let inner = <MeasureGroupStratifier as ::fhirgen_runtime::Empty>::empty();
+        MeasureGroupStratifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureGroupStratifierBuilder {
+    /// `Measure.group.stratifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.stratifier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.stratifier.code` 0..1: Meaning of the stratifier
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.description` 0..1: The human readable description of this stratifier
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.criteria` 0..1: How the measure should be stratified
+    pub fn criteria(mut self, value: impl Into<crate::Expression>) -> Self {
+        self.inner.criteria = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.component` 0..*: Stratifier criteria component for the measure
+    pub fn component(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureGroupStratifierComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureGroupStratifier {
+        self.inner
+    }
+}
 /// Stratifier criteria component for the measure
 ///
 /// Backbone element `Measure.group.stratifier.component` of `http://hl7.org/fhir/StructureDefinition/Measure|4.0.1`
@@ -1083,6 +1639,83 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifierComponent {
         w.object_field("code", &self.code);
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Measure.group.stratifier.component.criteria` is required (1..1) by FHIR 4.0.1: set it with `.criteria(...)` before `.build()`",
+    label = "`Measure.group.stratifier.component.criteria` is not set"
+)]
+pub trait MeasureGroupStratifierComponentCriteriaGiven {}
+impl MeasureGroupStratifierComponentCriteriaGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MeasureGroupStratifierComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureGroupStratifierComponentBuilder<P0> {
+    inner: MeasureGroupStratifierComponent,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MeasureGroupStratifierComponent {
+    /// A builder of `Measure.group.stratifier.component`.
+    pub fn builder() -> MeasureGroupStratifierComponentBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MeasureGroupStratifierComponent as ::fhirgen_runtime::Empty>::empty();
+        MeasureGroupStratifierComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MeasureGroupStratifierComponentBuilder<P0> {
+    /// `Measure.group.stratifier.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.component.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.stratifier.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.group.stratifier.component.code` 0..1: Meaning of the stratifier component
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.component.description` 0..1: The human readable description of this stratifier component
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.group.stratifier.component.criteria` 1..1: Component of how the measure should be stratified
+    pub fn criteria(
+        mut self,
+        value: impl Into<crate::Expression>,
+    ) -> MeasureGroupStratifierComponentBuilder<::fhirgen_runtime::Set> {
+        self.inner.criteria = value.into();
+        MeasureGroupStratifierComponentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureGroupStratifierComponent
+    where
+        P0: MeasureGroupStratifierComponentCriteriaGiven,
+    {
+        self.inner
     }
 }
 /// What other data should be reported with the measure
@@ -1189,6 +1822,89 @@ impl ::fhirgen_runtime::Object for MeasureSupplementalData {
         w.object_field("usage", &self.usage);
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Measure.supplementalData.criteria` is required (1..1) by FHIR 4.0.1: set it with `.criteria(...)` before `.build()`",
+    label = "`Measure.supplementalData.criteria` is not set"
+)]
+pub trait MeasureSupplementalDataCriteriaGiven {}
+impl MeasureSupplementalDataCriteriaGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MeasureSupplementalData`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureSupplementalDataBuilder<P0> {
+    inner: MeasureSupplementalData,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MeasureSupplementalData {
+    /// A builder of `Measure.supplementalData`.
+    pub fn builder() -> MeasureSupplementalDataBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MeasureSupplementalData as ::fhirgen_runtime::Empty>::empty();
+        MeasureSupplementalDataBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MeasureSupplementalDataBuilder<P0> {
+    /// `Measure.supplementalData.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Measure.supplementalData.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.supplementalData.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Measure.supplementalData.code` 0..1: Meaning of the supplemental data
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Measure.supplementalData.usage` 0..*: supplemental-data | risk-adjustment-factor
+    pub fn usage(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.usage = items.into_iter().collect();
+        self
+    }
+    /// `Measure.supplementalData.description` 0..1: The human readable description of this supplemental data
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Measure.supplementalData.criteria` 1..1: Expression describing additional data to be reported
+    pub fn criteria(
+        mut self,
+        value: impl Into<crate::Expression>,
+    ) -> MeasureSupplementalDataBuilder<::fhirgen_runtime::Set> {
+        self.inner.criteria = value.into();
+        MeasureSupplementalDataBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureSupplementalData
+    where
+        P0: MeasureSupplementalDataCriteriaGiven,
+    {
+        self.inner
     }
 }
 /// The types `Measure.subject[x]` may have.

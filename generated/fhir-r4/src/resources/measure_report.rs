@@ -288,6 +288,196 @@ impl MeasureReport {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MeasureReport.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MeasureReport.status` is not set"
+)]
+pub trait MeasureReportStatusGiven {}
+impl MeasureReportStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MeasureReport.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`MeasureReport.type` is not set"
+)]
+pub trait MeasureReportTypeGiven {}
+impl MeasureReportTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MeasureReport.measure` is required (1..1) by FHIR 4.0.1: set it with `.measure(...)` before `.build()`",
+    label = "`MeasureReport.measure` is not set"
+)]
+pub trait MeasureReportMeasureGiven {}
+impl MeasureReportMeasureGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MeasureReport`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportBuilder<P0, P1, P2> {
+    inner: MeasureReport,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl MeasureReport {
+    /// A builder of `MeasureReport`.
+    pub fn builder() -> MeasureReportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MeasureReport as ::fhirgen_runtime::Empty>::empty();
+        inner.period = crate::Period::builder().build();
+        MeasureReportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> MeasureReportBuilder<P0, P1, P2> {
+    /// `MeasureReport.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MeasureReport.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MeasureReport.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MeasureReport.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MeasureReport.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.identifier` 0..*: Additional identifier for the MeasureReport
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.status` 1..1: complete | pending | error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MeasureReportStatusCode>,
+    ) -> MeasureReportBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        MeasureReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MeasureReport.type` 1..1: individual | subject-list | summary | data-collection
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::MeasureReportTypeCode>,
+    ) -> MeasureReportBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.type_ = value.into();
+        MeasureReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MeasureReport.measure` 1..1: What measure was calculated
+    pub fn measure(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> MeasureReportBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.measure = value.into();
+        MeasureReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MeasureReport.subject` 0..1: What individual(s) the report is for
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `MeasureReport.date` 0..1: When the report was generated
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `MeasureReport.reporter` 0..1: Who is reporting the data
+    pub fn reporter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reporter = Some(value.into());
+        self
+    }
+    /// `MeasureReport.period` 1..1: What period the report covers
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = value.into();
+        self
+    }
+    /// `MeasureReport.improvementNotation` 0..1: increase | decrease
+    pub fn improvement_notation(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.improvement_notation = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group` 0..*: Measure results for each group
+    pub fn group(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureReportGroup>,
+    ) -> Self {
+        self.inner.group = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.evaluatedResource` 0..*: What data was used to calculate the measure score
+    pub fn evaluated_resource(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.evaluated_resource = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReport
+    where
+        P0: MeasureReportStatusGiven,
+        P1: MeasureReportTypeGiven,
+        P2: MeasureReportMeasureGiven,
+    {
+        self.inner
+    }
+}
 /// Measure results for each group
 ///
 /// Backbone element `MeasureReport.group` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
@@ -388,6 +578,76 @@ impl ::fhirgen_runtime::Object for MeasureReportGroup {
         w.object_field("stratifier", &self.stratifier);
     }
 }
+/// Builds a `MeasureReportGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupBuilder {
+    inner: MeasureReportGroup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroup {
+    /// A builder of `MeasureReport.group`.
+    pub fn builder() -> MeasureReportGroupBuilder {
+        let inner = <MeasureReportGroup as ::fhirgen_runtime::Empty>::empty();
+        MeasureReportGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupBuilder {
+    /// `MeasureReport.group.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.code` 0..1: Meaning of the group
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.population` 0..*: The populations in the group
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureReportGroupPopulation>,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.measureScore` 0..1: What score this group achieved
+    pub fn measure_score(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.measure_score = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier` 0..*: Stratification results
+    pub fn stratifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureReportGroupStratifier>,
+    ) -> Self {
+        self.inner.stratifier = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroup {
+        self.inner
+    }
+}
 /// The populations in the group
 ///
 /// Backbone element `MeasureReport.group.population` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
@@ -484,6 +744,65 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupPopulation {
         w.object_field("subjectResults", &self.subject_results);
     }
 }
+/// Builds a `MeasureReportGroupPopulation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupPopulationBuilder {
+    inner: MeasureReportGroupPopulation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroupPopulation {
+    /// A builder of `MeasureReport.group.population`.
+    pub fn builder() -> MeasureReportGroupPopulationBuilder {
+        let inner = <MeasureReportGroupPopulation as ::fhirgen_runtime::Empty>::empty();
+        MeasureReportGroupPopulationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupPopulationBuilder {
+    /// `MeasureReport.group.population.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.population.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.population.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.population.code` 0..1: initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.population.count` 0..1: Size of the population
+    pub fn count(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.count = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.population.subjectResults` 0..1: For subject-list reports, the subject results in this population
+    pub fn subject_results(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject_results = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroupPopulation {
+        self.inner
+    }
+}
 /// Stratification results
 ///
 /// Backbone element `MeasureReport.group.stratifier` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
@@ -562,6 +881,66 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifier {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("stratum", &self.stratum);
+    }
+}
+/// Builds a `MeasureReportGroupStratifier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupStratifierBuilder {
+    inner: MeasureReportGroupStratifier,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroupStratifier {
+    /// A builder of `MeasureReport.group.stratifier`.
+    pub fn builder() -> MeasureReportGroupStratifierBuilder {
+        let inner = <MeasureReportGroupStratifier as ::fhirgen_runtime::Empty>::empty();
+        MeasureReportGroupStratifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupStratifierBuilder {
+    /// `MeasureReport.group.stratifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.code` 0..*: What stratifier of the group
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum` 0..*: Stratum results, one for each unique value, or set of values, in the stratifier, or stratifier components
+    pub fn stratum(
+        mut self,
+        items: impl IntoIterator<Item = crate::MeasureReportGroupStratifierStratum>,
+    ) -> Self {
+        self.inner.stratum = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroupStratifier {
+        self.inner
     }
 }
 /// Stratum results, one for each unique value, or set of values, in the stratifier, or stratifier components
@@ -666,6 +1045,80 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratum {
         w.object_field("measureScore", &self.measure_score);
     }
 }
+/// Builds a `MeasureReportGroupStratifierStratum`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupStratifierStratumBuilder {
+    inner: MeasureReportGroupStratifierStratum,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroupStratifierStratum {
+    /// A builder of `MeasureReport.group.stratifier.stratum`.
+    pub fn builder() -> MeasureReportGroupStratifierStratumBuilder {
+        let inner = <MeasureReportGroupStratifierStratum as ::fhirgen_runtime::Empty>::empty();
+        MeasureReportGroupStratifierStratumBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupStratifierStratumBuilder {
+    /// `MeasureReport.group.stratifier.stratum.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.value` 0..1: The stratum value, e.g. male
+    pub fn value(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.component` 0..*: Stratifier component values
+    pub fn component(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MeasureReportGroupStratifierStratumComponent,
+        >,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population` 0..*: Population results in this stratum
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MeasureReportGroupStratifierStratumPopulation,
+        >,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.measureScore` 0..1: What score this stratum achieved
+    pub fn measure_score(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.measure_score = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroupStratifierStratum {
+        self.inner
+    }
+}
 /// Stratifier component values
 ///
 /// Backbone element `MeasureReport.group.stratifier.stratum.component` of `http://hl7.org/fhir/StructureDefinition/MeasureReport|4.0.1`
@@ -744,6 +1197,66 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratumComponent 
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("value", &self.value);
+    }
+}
+/// Builds a `MeasureReportGroupStratifierStratumComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupStratifierStratumComponentBuilder {
+    inner: MeasureReportGroupStratifierStratumComponent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroupStratifierStratumComponent {
+    /// A builder of `MeasureReport.group.stratifier.stratum.component`.
+    pub fn builder() -> MeasureReportGroupStratifierStratumComponentBuilder {
+        let mut inner = <MeasureReportGroupStratifierStratumComponent as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        inner.value = crate::CodeableConcept::builder().build();
+        MeasureReportGroupStratifierStratumComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupStratifierStratumComponentBuilder {
+    /// `MeasureReport.group.stratifier.stratum.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.component.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.component.code` 1..1: What stratifier component of the group
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.component.value` 1..1: The stratum component value, e.g. male
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn value(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.value = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroupStratifierStratumComponent {
+        self.inner
     }
 }
 /// Population results in this stratum
@@ -840,5 +1353,64 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratumPopulation
         w.object_field("code", &self.code);
         w.primitive_field("count", &self.count);
         w.object_field("subjectResults", &self.subject_results);
+    }
+}
+/// Builds a `MeasureReportGroupStratifierStratumPopulation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MeasureReportGroupStratifierStratumPopulationBuilder {
+    inner: MeasureReportGroupStratifierStratumPopulation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MeasureReportGroupStratifierStratumPopulation {
+    /// A builder of `MeasureReport.group.stratifier.stratum.population`.
+    pub fn builder() -> MeasureReportGroupStratifierStratumPopulationBuilder {
+        let inner = <MeasureReportGroupStratifierStratumPopulation as ::fhirgen_runtime::Empty>::empty();
+        MeasureReportGroupStratifierStratumPopulationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MeasureReportGroupStratifierStratumPopulationBuilder {
+    /// `MeasureReport.group.stratifier.stratum.population.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population.code` 0..1: initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population.count` 0..1: Size of the population
+    pub fn count(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.count = Some(value.into());
+        self
+    }
+    /// `MeasureReport.group.stratifier.stratum.population.subjectResults` 0..1: For subject-list reports, the subject results in this population
+    pub fn subject_results(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject_results = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MeasureReportGroupStratifierStratumPopulation {
+        self.inner
     }
 }

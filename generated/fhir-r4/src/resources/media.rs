@@ -406,6 +406,216 @@ impl Media {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Media.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Media.status` is not set"
+)]
+pub trait MediaStatusGiven {}
+impl MediaStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Media`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MediaBuilder<P0> {
+    inner: Media,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Media {
+    /// A builder of `Media`.
+    pub fn builder() -> MediaBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Media as ::fhirgen_runtime::Empty>::empty();
+        inner.content = crate::Attachment::builder().build();
+        MediaBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MediaBuilder<P0> {
+    /// `Media.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Media.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Media.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Media.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Media.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Media.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Media.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Media.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Media.identifier` 0..*: Identifier(s) for the image
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Media.basedOn` 0..*: Procedure that caused this media to be created
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Media.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `Media.status` 1..1: preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EventStatusCode>,
+    ) -> MediaBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        MediaBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Media.type` 0..1: Classification of media as image, video, or audio
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Media.modality` 0..1: The type of acquisition equipment/process
+    pub fn modality(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.modality = Some(value.into());
+        self
+    }
+    /// `Media.view` 0..1: Imaging view, e.g. Lateral or Antero-posterior
+    pub fn view(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.view = Some(value.into());
+        self
+    }
+    /// `Media.subject` 0..1: Who/What this Media is a record of
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Media.encounter` 0..1: Encounter associated with media
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Media.created[x]` 0..1: When Media was collected
+    pub fn created(mut self, value: impl Into<crate::MediaCreated>) -> Self {
+        self.inner.created = Some(value.into());
+        self
+    }
+    /// `Media.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `Media.operator` 0..1: The person who generated the image
+    pub fn operator(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.operator = Some(value.into());
+        self
+    }
+    /// `Media.reasonCode` 0..*: Why was event performed?
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Media.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `Media.deviceName` 0..1: Name of the device/manufacturer
+    pub fn device_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.device_name = Some(value.into());
+        self
+    }
+    /// `Media.device` 0..1: Observing Device
+    pub fn device(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.device = Some(value.into());
+        self
+    }
+    /// `Media.height` 0..1: Height of the image in pixels (photo/video)
+    pub fn height(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.height = Some(value.into());
+        self
+    }
+    /// `Media.width` 0..1: Width of the image in pixels (photo/video)
+    pub fn width(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.width = Some(value.into());
+        self
+    }
+    /// `Media.frames` 0..1: Number of frames if &gt; 1 (photo)
+    pub fn frames(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.frames = Some(value.into());
+        self
+    }
+    /// `Media.duration` 0..1: Length in seconds (audio / video)
+    pub fn duration(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// `Media.content` 1..1: Actual Media - reference or data
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn content(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.content = value.into();
+        self
+    }
+    /// `Media.note` 0..*: Comments made about the media
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Media
+    where
+        P0: MediaStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The types `Media.created[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaCreated {

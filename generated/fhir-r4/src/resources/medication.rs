@@ -232,6 +232,124 @@ impl Medication {
         writer.into_bytes()
     }
 }
+/// Builds a `Medication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationBuilder {
+    inner: Medication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Medication {
+    /// A builder of `Medication`.
+    pub fn builder() -> MedicationBuilder {
+        let inner = <Medication as ::fhirgen_runtime::Empty>::empty();
+        MedicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationBuilder {
+    /// `Medication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Medication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Medication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Medication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Medication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Medication.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Medication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.identifier` 0..*: Business identifier for this medication
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Medication.code` 0..1: Codes that identify this medication
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Medication.status` 0..1: active | inactive | entered-in-error
+    pub fn status(mut self, value: impl Into<crate::MedicationStatusCodesCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Medication.manufacturer` 0..1: Manufacturer of the item
+    pub fn manufacturer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
+        self
+    }
+    /// `Medication.form` 0..1: powder | tablets | capsule +
+    pub fn form(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.form = Some(value.into());
+        self
+    }
+    /// `Medication.amount` 0..1: Amount of drug in package
+    pub fn amount(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `Medication.ingredient` 0..*: Active or inactive ingredient
+    pub fn ingredient(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationIngredient>,
+    ) -> Self {
+        self.inner.ingredient = items.into_iter().collect();
+        self
+    }
+    /// `Medication.batch` 0..1: Details about packaged medications
+    pub fn batch(mut self, value: impl Into<crate::MedicationBatch>) -> Self {
+        self.inner.batch = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Medication {
+        self.inner
+    }
+}
 /// Details about packaged medications
 ///
 /// Backbone element `Medication.batch` of `http://hl7.org/fhir/StructureDefinition/Medication|4.0.1`
@@ -321,6 +439,60 @@ impl ::fhirgen_runtime::Object for MedicationBatch {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("lotNumber", &self.lot_number);
         w.primitive_field("expirationDate", &self.expiration_date);
+    }
+}
+/// Builds a `MedicationBatch`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationBatchBuilder {
+    inner: MedicationBatch,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationBatch {
+    /// A builder of `Medication.batch`.
+    pub fn builder() -> MedicationBatchBuilder {
+        let inner = <MedicationBatch as ::fhirgen_runtime::Empty>::empty();
+        MedicationBatchBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationBatchBuilder {
+    /// `Medication.batch.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Medication.batch.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.batch.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.batch.lotNumber` 0..1: Identifier assigned to batch
+    pub fn lot_number(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
+        self
+    }
+    /// `Medication.batch.expirationDate` 0..1: When batch will expire
+    pub fn expiration_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.expiration_date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationBatch {
+        self.inner
     }
 }
 /// Active or inactive ingredient
@@ -419,6 +591,81 @@ impl ::fhirgen_runtime::Object for MedicationIngredient {
         w.required_choice_field(&self.item);
         w.primitive_field("isActive", &self.is_active);
         w.object_field("strength", &self.strength);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Medication.ingredient.item[x]` is required (1..1) by FHIR 4.0.1: set it with `.item(...)` before `.build()`",
+    label = "`Medication.ingredient.item[x]` is not set"
+)]
+pub trait MedicationIngredientItemGiven {}
+impl MedicationIngredientItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationIngredient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationIngredientBuilder<P0> {
+    inner: MedicationIngredient,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationIngredient {
+    /// A builder of `Medication.ingredient`.
+    pub fn builder() -> MedicationIngredientBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MedicationIngredient as ::fhirgen_runtime::Empty>::empty();
+        MedicationIngredientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationIngredientBuilder<P0> {
+    /// `Medication.ingredient.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Medication.ingredient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.ingredient.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Medication.ingredient.item[x]` 1..1: The actual ingredient or content
+    pub fn item(
+        mut self,
+        value: impl Into<crate::MedicationIngredientItem>,
+    ) -> MedicationIngredientBuilder<::fhirgen_runtime::Set> {
+        self.inner.item = value.into();
+        MedicationIngredientBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Medication.ingredient.isActive` 0..1: Active ingredient indicator
+    pub fn is_active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_active = Some(value.into());
+        self
+    }
+    /// `Medication.ingredient.strength` 0..1: Quantity of ingredient present
+    pub fn strength(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.strength = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationIngredient
+    where
+        P0: MedicationIngredientItemGiven,
+    {
+        self.inner
     }
 }
 /// The types `Medication.ingredient.item[x]` may have.

@@ -390,6 +390,248 @@ impl MedicationAdministration {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationAdministration.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MedicationAdministration.status` is not set"
+)]
+pub trait MedicationAdministrationStatusGiven {}
+impl MedicationAdministrationStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationAdministration.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicationAdministration.medication[x]` is not set"
+)]
+pub trait MedicationAdministrationMedicationGiven {}
+impl MedicationAdministrationMedicationGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationAdministration.effective[x]` is required (1..1) by FHIR 4.0.1: set it with `.effective(...)` before `.build()`",
+    label = "`MedicationAdministration.effective[x]` is not set"
+)]
+pub trait MedicationAdministrationEffectiveGiven {}
+impl MedicationAdministrationEffectiveGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationAdministration`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationAdministrationBuilder<P0, P1, P2> {
+    inner: MedicationAdministration,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl MedicationAdministration {
+    /// A builder of `MedicationAdministration`.
+    pub fn builder() -> MedicationAdministrationBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicationAdministration as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        MedicationAdministrationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> MedicationAdministrationBuilder<P0, P1, P2> {
+    /// `MedicationAdministration.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.identifier` 0..*: External identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.instantiates` 0..*: Instantiates protocol or definition
+    pub fn instantiates(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.instantiates = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.status` 1..1: in-progress | not-done | on-hold | completed | entered-in-error | stopped | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MedicationAdministrationStatusCodesCode>,
+    ) -> MedicationAdministrationBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        MedicationAdministrationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationAdministration.statusReason` 0..*: Reason administration not performed
+    pub fn status_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.category` 0..1: Type of medication usage
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.medication[x]` 1..1: What was administered
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicationAdministrationMedication>,
+    ) -> MedicationAdministrationBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.medication = value.into();
+        MedicationAdministrationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationAdministration.subject` 1..1: Who received medication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `MedicationAdministration.context` 0..1: Encounter or Episode of Care administered as part of
+    pub fn context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.supportingInformation` 0..*: Additional information to support administration
+    pub fn supporting_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.effective[x]` 1..1: Start and end time of administration
+    pub fn effective(
+        mut self,
+        value: impl Into<crate::MedicationAdministrationEffective>,
+    ) -> MedicationAdministrationBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.effective = value.into();
+        MedicationAdministrationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationAdministration.performer` 0..*: Who performed the medication administration and what they did
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationAdministrationPerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.reasonCode` 0..*: Reason administration performed
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.reasonReference` 0..*: Condition or observation that supports why the medication was administered
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.request` 0..1: Request administration performed against
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.device` 0..*: Device used to administer
+    pub fn device(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.device = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.note` 0..*: Information about the administration
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.dosage` 0..1: Details of how medication was taken
+    pub fn dosage(
+        mut self,
+        value: impl Into<crate::MedicationAdministrationDosage>,
+    ) -> Self {
+        self.inner.dosage = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.eventHistory` 0..*: A list of events of interest in the lifecycle
+    pub fn event_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.event_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationAdministration
+    where
+        P0: MedicationAdministrationStatusGiven,
+        P1: MedicationAdministrationMedicationGiven,
+        P2: MedicationAdministrationEffectiveGiven,
+    {
+        self.inner
+    }
+}
 /// Details of how medication was taken
 ///
 /// Backbone element `MedicationAdministration.dosage` of `http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1`
@@ -518,6 +760,83 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationDosage {
         w.choice_field(&self.rate);
     }
 }
+/// Builds a `MedicationAdministrationDosage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationAdministrationDosageBuilder {
+    inner: MedicationAdministrationDosage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationAdministrationDosage {
+    /// A builder of `MedicationAdministration.dosage`.
+    pub fn builder() -> MedicationAdministrationDosageBuilder {
+        let inner = <MedicationAdministrationDosage as ::fhirgen_runtime::Empty>::empty();
+        MedicationAdministrationDosageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationAdministrationDosageBuilder {
+    /// `MedicationAdministration.dosage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.dosage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.dosage.text` 0..1: Free text dosage instructions e.g. SIG
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.site` 0..1: Body site administered to
+    pub fn site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.site = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.route` 0..1: Path of substance into body
+    pub fn route(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.route = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.method` 0..1: How drug was administered
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.dose` 0..1: Amount of medication per dose
+    pub fn dose(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.dose = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.dosage.rate[x]` 0..1: Dose quantity per unit of time
+    pub fn rate(
+        mut self,
+        value: impl Into<crate::MedicationAdministrationDosageRate>,
+    ) -> Self {
+        self.inner.rate = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationAdministrationDosage {
+        self.inner
+    }
+}
 /// Who performed the medication administration and what they did
 ///
 /// Backbone element `MedicationAdministration.performer` of `http://hl7.org/fhir/StructureDefinition/MedicationAdministration|4.0.1`
@@ -596,6 +915,63 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `MedicationAdministrationPerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationAdministrationPerformerBuilder {
+    inner: MedicationAdministrationPerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationAdministrationPerformer {
+    /// A builder of `MedicationAdministration.performer`.
+    pub fn builder() -> MedicationAdministrationPerformerBuilder {
+        let mut inner = <MedicationAdministrationPerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        MedicationAdministrationPerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationAdministrationPerformerBuilder {
+    /// `MedicationAdministration.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationAdministration.performer.function` 0..1: Type of performance
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `MedicationAdministration.performer.actor` 1..1: Who performed the medication administration
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationAdministrationPerformer {
+        self.inner
     }
 }
 /// The types `MedicationAdministration.dosage.rate[x]` may have.

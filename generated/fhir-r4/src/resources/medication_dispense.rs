@@ -422,6 +422,261 @@ impl MedicationDispense {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MedicationDispense.status` is not set"
+)]
+pub trait MedicationDispenseStatusGiven {}
+impl MedicationDispenseStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicationDispense.medication[x]` is not set"
+)]
+pub trait MedicationDispenseMedicationGiven {}
+impl MedicationDispenseMedicationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationDispense`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationDispenseBuilder<P0, P1> {
+    inner: MedicationDispense,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl MedicationDispense {
+    /// A builder of `MedicationDispense`.
+    pub fn builder() -> MedicationDispenseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicationDispense as ::fhirgen_runtime::Empty>::empty();
+        MedicationDispenseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> MedicationDispenseBuilder<P0, P1> {
+    /// `MedicationDispense.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.identifier` 0..*: External identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.partOf` 0..*: Event that dispense is part of
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.status` 1..1: preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MedicationDispenseStatusCodesCode>,
+    ) -> MedicationDispenseBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        MedicationDispenseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationDispense.statusReason[x]` 0..1: Why a dispense was not performed
+    pub fn status_reason(
+        mut self,
+        value: impl Into<crate::MedicationDispenseStatusReason>,
+    ) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.category` 0..1: Type of medication dispense
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.medication[x]` 1..1: What medication was supplied
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicationDispenseMedication>,
+    ) -> MedicationDispenseBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.medication = value.into();
+        MedicationDispenseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationDispense.subject` 0..1: Who the dispense is for
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.context` 0..1: Encounter / Episode associated with event
+    pub fn context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.supportingInformation` 0..*: Information that supports the dispensing of the medication
+    pub fn supporting_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.performer` 0..*: Who performed event
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationDispensePerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.location` 0..1: Where the dispense occurred
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.authorizingPrescription` 0..*: Medication order that authorizes the dispense
+    pub fn authorizing_prescription(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.authorizing_prescription = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.type` 0..1: Trial fill, partial fill, emergency fill, etc.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.quantity` 0..1: Amount dispensed
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.daysSupply` 0..1: Amount of medication expressed as a timing amount
+    pub fn days_supply(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.days_supply = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.whenPrepared` 0..1: When product was packaged and reviewed
+    pub fn when_prepared(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.when_prepared = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.whenHandedOver` 0..1: When product was given out
+    pub fn when_handed_over(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.when_handed_over = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.destination` 0..1: Where the medication was sent
+    pub fn destination(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.destination = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.receiver` 0..*: Who collected the medication
+    pub fn receiver(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.receiver = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.note` 0..*: Information about the dispense
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.dosageInstruction` 0..*: How the medication is to be used by the patient or administered by the caregiver
+    pub fn dosage_instruction(
+        mut self,
+        items: impl IntoIterator<Item = crate::Dosage>,
+    ) -> Self {
+        self.inner.dosage_instruction = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.substitution` 0..1: Whether a substitution was performed on the dispense
+    pub fn substitution(
+        mut self,
+        value: impl Into<crate::MedicationDispenseSubstitution>,
+    ) -> Self {
+        self.inner.substitution = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.detectedIssue` 0..*: Clinical issue with action
+    pub fn detected_issue(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.detected_issue = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.eventHistory` 0..*: A list of relevant lifecycle events
+    pub fn event_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.event_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationDispense
+    where
+        P0: MedicationDispenseStatusGiven,
+        P1: MedicationDispenseMedicationGiven,
+    {
+        self.inner
+    }
+}
 /// Who performed event
 ///
 /// Backbone element `MedicationDispense.performer` of `http://hl7.org/fhir/StructureDefinition/MedicationDispense|4.0.1`
@@ -500,6 +755,63 @@ impl ::fhirgen_runtime::Object for MedicationDispensePerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+}
+/// Builds a `MedicationDispensePerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationDispensePerformerBuilder {
+    inner: MedicationDispensePerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationDispensePerformer {
+    /// A builder of `MedicationDispense.performer`.
+    pub fn builder() -> MedicationDispensePerformerBuilder {
+        let mut inner = <MedicationDispensePerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        MedicationDispensePerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationDispensePerformerBuilder {
+    /// `MedicationDispense.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.performer.function` 0..1: Who performed the dispense and what they did
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.performer.actor` 1..1: Individual who was performing
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationDispensePerformer {
+        self.inner
     }
 }
 /// Whether a substitution was performed on the dispense
@@ -607,6 +919,94 @@ impl ::fhirgen_runtime::Object for MedicationDispenseSubstitution {
         w.object_field("type", &self.type_);
         w.object_field("reason", &self.reason);
         w.object_field("responsibleParty", &self.responsible_party);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationDispense.substitution.wasSubstituted` is required (1..1) by FHIR 4.0.1: set it with `.was_substituted(...)` before `.build()`",
+    label = "`MedicationDispense.substitution.wasSubstituted` is not set"
+)]
+pub trait MedicationDispenseSubstitutionWasSubstitutedGiven {}
+impl MedicationDispenseSubstitutionWasSubstitutedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationDispenseSubstitution`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationDispenseSubstitutionBuilder<P0> {
+    inner: MedicationDispenseSubstitution,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationDispenseSubstitution {
+    /// A builder of `MedicationDispense.substitution`.
+    pub fn builder() -> MedicationDispenseSubstitutionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicationDispenseSubstitution as ::fhirgen_runtime::Empty>::empty();
+        MedicationDispenseSubstitutionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationDispenseSubstitutionBuilder<P0> {
+    /// `MedicationDispense.substitution.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.substitution.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.substitution.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.substitution.wasSubstituted` 1..1: Whether a substitution was or was not performed on the dispense
+    pub fn was_substituted(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> MedicationDispenseSubstitutionBuilder<::fhirgen_runtime::Set> {
+        self.inner.was_substituted = value.into();
+        MedicationDispenseSubstitutionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationDispense.substitution.type` 0..1: Code signifying whether a different drug was dispensed from what was prescribed
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationDispense.substitution.reason` 0..*: Why was substitution made
+    pub fn reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// `MedicationDispense.substitution.responsibleParty` 0..*: Who is responsible for the substitution
+    pub fn responsible_party(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.responsible_party = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationDispenseSubstitution
+    where
+        P0: MedicationDispenseSubstitutionWasSubstitutedGiven,
+    {
+        self.inner
     }
 }
 /// The types `MedicationDispense.medication[x]` may have.

@@ -395,6 +395,243 @@ impl MedicationKnowledge {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicationKnowledge`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeBuilder {
+    inner: MedicationKnowledge,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledge {
+    /// A builder of `MedicationKnowledge`.
+    pub fn builder() -> MedicationKnowledgeBuilder {
+        let inner = <MedicationKnowledge as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeBuilder {
+    /// `MedicationKnowledge.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.code` 0..1: Code that identifies this medication
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.status` 0..1: active | inactive | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgeStatusCodesCode>,
+    ) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.manufacturer` 0..1: Manufacturer of the item
+    pub fn manufacturer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.doseForm` 0..1: powder | tablets | capsule +
+    pub fn dose_form(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.dose_form = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.amount` 0..1: Amount of drug in package
+    pub fn amount(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.synonym` 0..*: Additional names for a medication
+    pub fn synonym(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.synonym = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.relatedMedicationKnowledge` 0..*: Associated or related medication information
+    pub fn related_medication_knowledge(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicationKnowledgeRelatedMedicationKnowledge,
+        >,
+    ) -> Self {
+        self.inner.related_medication_knowledge = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.associatedMedication` 0..*: A medication resource that is associated with this medication
+    pub fn associated_medication(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.associated_medication = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.productType` 0..*: Category of the medication or product
+    pub fn product_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_type = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monograph` 0..*: Associated documentation about the medication
+    pub fn monograph(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeMonograph>,
+    ) -> Self {
+        self.inner.monograph = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.ingredient` 0..*: Active or inactive ingredient
+    pub fn ingredient(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeIngredient>,
+    ) -> Self {
+        self.inner.ingredient = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.preparationInstruction` 0..1: The instructions for preparing the medication
+    pub fn preparation_instruction(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.preparation_instruction = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.intendedRoute` 0..*: The intended or approved route of administration
+    pub fn intended_route(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.intended_route = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.cost` 0..*: The pricing of the medication
+    pub fn cost(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeCost>,
+    ) -> Self {
+        self.inner.cost = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monitoringProgram` 0..*: Program under which a medication is reviewed
+    pub fn monitoring_program(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeMonitoringProgram>,
+    ) -> Self {
+        self.inner.monitoring_program = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines` 0..*: Guidelines for administration of the medication
+    pub fn administration_guidelines(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicationKnowledgeAdministrationGuidelines,
+        >,
+    ) -> Self {
+        self.inner.administration_guidelines = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.medicineClassification` 0..*: Categorization of the medication within a formulary or classification system
+    pub fn medicine_classification(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeMedicineClassification>,
+    ) -> Self {
+        self.inner.medicine_classification = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.packaging` 0..1: Details about packaged medications
+    pub fn packaging(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgePackaging>,
+    ) -> Self {
+        self.inner.packaging = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.drugCharacteristic` 0..*: Specifies descriptive properties of the medicine
+    pub fn drug_characteristic(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeDrugCharacteristic>,
+    ) -> Self {
+        self.inner.drug_characteristic = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.contraindication` 0..*: Potential clinical issue with or between medication(s)
+    pub fn contraindication(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.contraindication = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory` 0..*: Regulatory information about a medication
+    pub fn regulatory(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeRegulatory>,
+    ) -> Self {
+        self.inner.regulatory = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.kinetics` 0..*: The time course of drug absorption, distribution, metabolism and excretion of a medication from the body
+    pub fn kinetics(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeKinetics>,
+    ) -> Self {
+        self.inner.kinetics = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledge {
+        self.inner
+    }
+}
 /// Guidelines for administration of the medication
 ///
 /// Backbone element `MedicationKnowledge.administrationGuidelines` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -495,6 +732,78 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelines {
         w.object_field("patientCharacteristics", &self.patient_characteristics);
     }
 }
+/// Builds a `MedicationKnowledgeAdministrationGuidelines`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeAdministrationGuidelinesBuilder {
+    inner: MedicationKnowledgeAdministrationGuidelines,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeAdministrationGuidelines {
+    /// A builder of `MedicationKnowledge.administrationGuidelines`.
+    pub fn builder() -> MedicationKnowledgeAdministrationGuidelinesBuilder {
+        let inner = <MedicationKnowledgeAdministrationGuidelines as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeAdministrationGuidelinesBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeAdministrationGuidelinesBuilder {
+    /// `MedicationKnowledge.administrationGuidelines.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.dosage` 0..*: Dosage for the medication for the specific guidelines
+    pub fn dosage(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicationKnowledgeAdministrationGuidelinesDosage,
+        >,
+    ) -> Self {
+        self.inner.dosage = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.indication[x]` 0..1: Indication for use that apply to the specific administration guidelines
+    pub fn indication(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgeAdministrationGuidelinesIndication>,
+    ) -> Self {
+        self.inner.indication = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics` 0..*: Characteristics of the patient that are relevant to the administration guidelines
+    pub fn patient_characteristics(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics,
+        >,
+    ) -> Self {
+        self.inner.patient_characteristics = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeAdministrationGuidelines {
+        self.inner
+    }
+}
 /// Dosage for the medication for the specific guidelines
 ///
 /// Backbone element `MedicationKnowledge.administrationGuidelines.dosage` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -573,6 +882,71 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelinesDo
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("dosage", &self.dosage);
+    }
+}
+/// Builds a `MedicationKnowledgeAdministrationGuidelinesDosage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeAdministrationGuidelinesDosageBuilder {
+    inner: MedicationKnowledgeAdministrationGuidelinesDosage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeAdministrationGuidelinesDosage {
+    /// A builder of `MedicationKnowledge.administrationGuidelines.dosage`.
+    pub fn builder() -> MedicationKnowledgeAdministrationGuidelinesDosageBuilder {
+        let mut inner = <MedicationKnowledgeAdministrationGuidelinesDosage as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.dosage = ::fhirgen_runtime::NonEmpty::new(
+            crate::Dosage::builder().build(),
+        );
+        MedicationKnowledgeAdministrationGuidelinesDosageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeAdministrationGuidelinesDosageBuilder {
+    /// `MedicationKnowledge.administrationGuidelines.dosage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.dosage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.dosage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.dosage.type` 1..1: Type of dosage
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.dosage.dosage` 1..*: Dosage for the medication for the specific guidelines
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn dosage(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Dosage>>,
+    ) -> Self {
+        self.inner.dosage = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeAdministrationGuidelinesDosage {
+        self.inner
     }
 }
 /// Characteristics of the patient that are relevant to the administration guidelines
@@ -677,6 +1051,85 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]` is required (1..1) by FHIR 4.0.1: set it with `.characteristic(...)` before `.build()`",
+    label = "`MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]` is not set"
+)]
+pub trait MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristicGiven {}
+impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristicGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder<P0> {
+    inner: MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
+    /// A builder of `MedicationKnowledge.administrationGuidelines.patientCharacteristics`.
+    pub fn builder() -> MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder<P0> {
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]` 1..1: Specific characteristic that is relevant to the administration guideline
+    pub fn characteristic(
+        mut self,
+        value: impl Into<
+            crate::MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic,
+        >,
+    ) -> MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder<
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.characteristic = value.into();
+        MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationKnowledge.administrationGuidelines.patientCharacteristics.value` 0..*: The specific characteristic
+    pub fn value(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.value = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(
+        self,
+    ) -> MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics
+    where
+        P0: MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristicGiven,
+    {
+        self.inner
+    }
+}
 /// The pricing of the medication
 ///
 /// Backbone element `MedicationKnowledge.cost` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -769,6 +1222,71 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeCost {
         w.object_field("type", &self.type_);
         w.primitive_field("source", &self.source);
         w.object_field("cost", &self.cost);
+    }
+}
+/// Builds a `MedicationKnowledgeCost`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeCostBuilder {
+    inner: MedicationKnowledgeCost,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeCost {
+    /// A builder of `MedicationKnowledge.cost`.
+    pub fn builder() -> MedicationKnowledgeCostBuilder {
+        let mut inner = <MedicationKnowledgeCost as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.cost = crate::Money::builder().build();
+        MedicationKnowledgeCostBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeCostBuilder {
+    /// `MedicationKnowledge.cost.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.cost.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.cost.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.cost.type` 1..1: The category of the cost information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicationKnowledge.cost.source` 0..1: The source or owner for the price information
+    pub fn source(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.cost.cost` 1..1: The price of the medication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn cost(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.cost = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeCost {
+        self.inner
     }
 }
 /// Specifies descriptive properties of the medicine
@@ -871,6 +1389,63 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeDrugCharacteristic {
         w.choice_field(&self.value);
     }
 }
+/// Builds a `MedicationKnowledgeDrugCharacteristic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeDrugCharacteristicBuilder {
+    inner: MedicationKnowledgeDrugCharacteristic,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeDrugCharacteristic {
+    /// A builder of `MedicationKnowledge.drugCharacteristic`.
+    pub fn builder() -> MedicationKnowledgeDrugCharacteristicBuilder {
+        let inner = <MedicationKnowledgeDrugCharacteristic as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeDrugCharacteristicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeDrugCharacteristicBuilder {
+    /// `MedicationKnowledge.drugCharacteristic.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.drugCharacteristic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.drugCharacteristic.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.drugCharacteristic.type` 0..1: Code specifying the type of characteristic of medication
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.drugCharacteristic.value[x]` 0..1: Description of the characteristic
+    pub fn value(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgeDrugCharacteristicValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeDrugCharacteristic {
+        self.inner
+    }
+}
 /// Active or inactive ingredient
 ///
 /// Backbone element `MedicationKnowledge.ingredient` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -969,6 +1544,83 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeIngredient {
         w.object_field("strength", &self.strength);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationKnowledge.ingredient.item[x]` is required (1..1) by FHIR 4.0.1: set it with `.item(...)` before `.build()`",
+    label = "`MedicationKnowledge.ingredient.item[x]` is not set"
+)]
+pub trait MedicationKnowledgeIngredientItemGiven {}
+impl MedicationKnowledgeIngredientItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationKnowledgeIngredient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeIngredientBuilder<P0> {
+    inner: MedicationKnowledgeIngredient,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationKnowledgeIngredient {
+    /// A builder of `MedicationKnowledge.ingredient`.
+    pub fn builder() -> MedicationKnowledgeIngredientBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicationKnowledgeIngredient as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeIngredientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationKnowledgeIngredientBuilder<P0> {
+    /// `MedicationKnowledge.ingredient.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.ingredient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.ingredient.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.ingredient.item[x]` 1..1: Medication(s) or substance(s) contained in the medication
+    pub fn item(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgeIngredientItem>,
+    ) -> MedicationKnowledgeIngredientBuilder<::fhirgen_runtime::Set> {
+        self.inner.item = value.into();
+        MedicationKnowledgeIngredientBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationKnowledge.ingredient.isActive` 0..1: Active ingredient indicator
+    pub fn is_active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_active = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.ingredient.strength` 0..1: Quantity of ingredient present
+    pub fn strength(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.strength = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeIngredient
+    where
+        P0: MedicationKnowledgeIngredientItemGiven,
+    {
+        self.inner
+    }
+}
 /// The time course of drug absorption, distribution, metabolism and excretion of a medication from the body
 ///
 /// Backbone element `MedicationKnowledge.kinetics` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1059,6 +1711,71 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeKinetics {
         w.object_field("halfLifePeriod", &self.half_life_period);
     }
 }
+/// Builds a `MedicationKnowledgeKinetics`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeKineticsBuilder {
+    inner: MedicationKnowledgeKinetics,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeKinetics {
+    /// A builder of `MedicationKnowledge.kinetics`.
+    pub fn builder() -> MedicationKnowledgeKineticsBuilder {
+        let inner = <MedicationKnowledgeKinetics as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeKineticsBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeKineticsBuilder {
+    /// `MedicationKnowledge.kinetics.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.kinetics.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.kinetics.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.kinetics.areaUnderCurve` 0..*: The drug concentration measured at certain discrete points in time
+    pub fn area_under_curve(
+        mut self,
+        items: impl IntoIterator<Item = crate::Quantity>,
+    ) -> Self {
+        self.inner.area_under_curve = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.kinetics.lethalDose50` 0..*: The median lethal dose of a drug
+    pub fn lethal_dose50(
+        mut self,
+        items: impl IntoIterator<Item = crate::Quantity>,
+    ) -> Self {
+        self.inner.lethal_dose50 = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.kinetics.halfLifePeriod` 0..1: Time required for concentration in the body to decrease by half
+    pub fn half_life_period(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.half_life_period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeKinetics {
+        self.inner
+    }
+}
 /// Categorization of the medication within a formulary or classification system
 ///
 /// Backbone element `MedicationKnowledge.medicineClassification` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1137,6 +1854,66 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMedicineClassification {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("classification", &self.classification);
+    }
+}
+/// Builds a `MedicationKnowledgeMedicineClassification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeMedicineClassificationBuilder {
+    inner: MedicationKnowledgeMedicineClassification,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeMedicineClassification {
+    /// A builder of `MedicationKnowledge.medicineClassification`.
+    pub fn builder() -> MedicationKnowledgeMedicineClassificationBuilder {
+        let mut inner = <MedicationKnowledgeMedicineClassification as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        MedicationKnowledgeMedicineClassificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeMedicineClassificationBuilder {
+    /// `MedicationKnowledge.medicineClassification.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.medicineClassification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.medicineClassification.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.medicineClassification.type` 1..1: The type of category for the medication (for example, therapeutic classification, therapeutic sub-classification)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicationKnowledge.medicineClassification.classification` 0..*: Specific category assigned to the medication
+    pub fn classification(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.classification = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeMedicineClassification {
+        self.inner
     }
 }
 /// Program under which a medication is reviewed
@@ -1223,6 +2000,60 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonitoringProgram {
         w.primitive_field("name", &self.name);
     }
 }
+/// Builds a `MedicationKnowledgeMonitoringProgram`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeMonitoringProgramBuilder {
+    inner: MedicationKnowledgeMonitoringProgram,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeMonitoringProgram {
+    /// A builder of `MedicationKnowledge.monitoringProgram`.
+    pub fn builder() -> MedicationKnowledgeMonitoringProgramBuilder {
+        let inner = <MedicationKnowledgeMonitoringProgram as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeMonitoringProgramBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeMonitoringProgramBuilder {
+    /// `MedicationKnowledge.monitoringProgram.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.monitoringProgram.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monitoringProgram.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monitoringProgram.type` 0..1: Type of program under which the medication is monitored
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.monitoringProgram.name` 0..1: Name of the reviewing program
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeMonitoringProgram {
+        self.inner
+    }
+}
 /// Associated documentation about the medication
 ///
 /// Backbone element `MedicationKnowledge.monograph` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1303,6 +2134,60 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonograph {
         w.object_field("source", &self.source);
     }
 }
+/// Builds a `MedicationKnowledgeMonograph`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeMonographBuilder {
+    inner: MedicationKnowledgeMonograph,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeMonograph {
+    /// A builder of `MedicationKnowledge.monograph`.
+    pub fn builder() -> MedicationKnowledgeMonographBuilder {
+        let inner = <MedicationKnowledgeMonograph as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgeMonographBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeMonographBuilder {
+    /// `MedicationKnowledge.monograph.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.monograph.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monograph.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.monograph.type` 0..1: The category of medication document
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.monograph.source` 0..1: Associated documentation about the medication
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeMonograph {
+        self.inner
+    }
+}
 /// Details about packaged medications
 ///
 /// Backbone element `MedicationKnowledge.packaging` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1381,6 +2266,60 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgePackaging {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("quantity", &self.quantity);
+    }
+}
+/// Builds a `MedicationKnowledgePackaging`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgePackagingBuilder {
+    inner: MedicationKnowledgePackaging,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgePackaging {
+    /// A builder of `MedicationKnowledge.packaging`.
+    pub fn builder() -> MedicationKnowledgePackagingBuilder {
+        let inner = <MedicationKnowledgePackaging as ::fhirgen_runtime::Empty>::empty();
+        MedicationKnowledgePackagingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgePackagingBuilder {
+    /// `MedicationKnowledge.packaging.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.packaging.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.packaging.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.packaging.type` 0..1: A code that defines the specific type of packaging that the medication can be found in
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.packaging.quantity` 0..1: The number of product units the package would contain if fully loaded
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgePackaging {
+        self.inner
     }
 }
 /// Regulatory information about a medication
@@ -1485,6 +2424,82 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatory {
         w.object_field("maxDispense", &self.max_dispense);
     }
 }
+/// Builds a `MedicationKnowledgeRegulatory`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeRegulatoryBuilder {
+    inner: MedicationKnowledgeRegulatory,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeRegulatory {
+    /// A builder of `MedicationKnowledge.regulatory`.
+    pub fn builder() -> MedicationKnowledgeRegulatoryBuilder {
+        let mut inner = <MedicationKnowledgeRegulatory as ::fhirgen_runtime::Empty>::empty();
+        inner.regulatory_authority = crate::Reference::builder().build();
+        MedicationKnowledgeRegulatoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeRegulatoryBuilder {
+    /// `MedicationKnowledge.regulatory.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.regulatory.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.regulatoryAuthority` 1..1: Specifies the authority of the regulation
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn regulatory_authority(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.regulatory_authority = value.into();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.substitution` 0..*: Specifies if changes are allowed when dispensing a medication from a regulatory perspective
+    pub fn substitution(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeRegulatorySubstitution>,
+    ) -> Self {
+        self.inner.substitution = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.schedule` 0..*: Specifies the schedule of a medication in jurisdiction
+    pub fn schedule(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicationKnowledgeRegulatorySchedule>,
+    ) -> Self {
+        self.inner.schedule = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.maxDispense` 0..1: The maximum number of units of the medication that can be dispensed in a period
+    pub fn max_dispense(
+        mut self,
+        value: impl Into<crate::MedicationKnowledgeRegulatoryMaxDispense>,
+    ) -> Self {
+        self.inner.max_dispense = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeRegulatory {
+        self.inner
+    }
+}
 /// The maximum number of units of the medication that can be dispensed in a period
 ///
 /// Backbone element `MedicationKnowledge.regulatory.maxDispense` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1565,6 +2580,63 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatoryMaxDispense {
         w.object_field("period", &self.period);
     }
 }
+/// Builds a `MedicationKnowledgeRegulatoryMaxDispense`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeRegulatoryMaxDispenseBuilder {
+    inner: MedicationKnowledgeRegulatoryMaxDispense,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeRegulatoryMaxDispense {
+    /// A builder of `MedicationKnowledge.regulatory.maxDispense`.
+    pub fn builder() -> MedicationKnowledgeRegulatoryMaxDispenseBuilder {
+        let mut inner = <MedicationKnowledgeRegulatoryMaxDispense as ::fhirgen_runtime::Empty>::empty();
+        inner.quantity = crate::Quantity::builder().build();
+        MedicationKnowledgeRegulatoryMaxDispenseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeRegulatoryMaxDispenseBuilder {
+    /// `MedicationKnowledge.regulatory.maxDispense.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.regulatory.maxDispense.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.maxDispense.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.maxDispense.quantity` 1..1: The maximum number of units of the medication that can be dispensed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = value.into();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.maxDispense.period` 0..1: The period that applies to the maximum number of units
+    pub fn period(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeRegulatoryMaxDispense {
+        self.inner
+    }
+}
 /// Specifies the schedule of a medication in jurisdiction
 ///
 /// Backbone element `MedicationKnowledge.regulatory.schedule` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1633,6 +2705,58 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySchedule {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("schedule", &self.schedule);
+    }
+}
+/// Builds a `MedicationKnowledgeRegulatorySchedule`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeRegulatoryScheduleBuilder {
+    inner: MedicationKnowledgeRegulatorySchedule,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeRegulatorySchedule {
+    /// A builder of `MedicationKnowledge.regulatory.schedule`.
+    pub fn builder() -> MedicationKnowledgeRegulatoryScheduleBuilder {
+        let mut inner = <MedicationKnowledgeRegulatorySchedule as ::fhirgen_runtime::Empty>::empty();
+        inner.schedule = crate::CodeableConcept::builder().build();
+        MedicationKnowledgeRegulatoryScheduleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeRegulatoryScheduleBuilder {
+    /// `MedicationKnowledge.regulatory.schedule.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.regulatory.schedule.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.schedule.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.schedule.schedule` 1..1: Specifies the specific drug schedule
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn schedule(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.schedule = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeRegulatorySchedule {
+        self.inner
     }
 }
 /// Specifies if changes are allowed when dispensing a medication from a regulatory perspective
@@ -1719,6 +2843,81 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySubstitution {
         w.primitive_field("allowed", &self.allowed);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationKnowledge.regulatory.substitution.allowed` is required (1..1) by FHIR 4.0.1: set it with `.allowed(...)` before `.build()`",
+    label = "`MedicationKnowledge.regulatory.substitution.allowed` is not set"
+)]
+pub trait MedicationKnowledgeRegulatorySubstitutionAllowedGiven {}
+impl MedicationKnowledgeRegulatorySubstitutionAllowedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationKnowledgeRegulatorySubstitution`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeRegulatorySubstitutionBuilder<P0> {
+    inner: MedicationKnowledgeRegulatorySubstitution,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationKnowledgeRegulatorySubstitution {
+    /// A builder of `MedicationKnowledge.regulatory.substitution`.
+    pub fn builder() -> MedicationKnowledgeRegulatorySubstitutionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicationKnowledgeRegulatorySubstitution as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        MedicationKnowledgeRegulatorySubstitutionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationKnowledgeRegulatorySubstitutionBuilder<P0> {
+    /// `MedicationKnowledge.regulatory.substitution.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.regulatory.substitution.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.substitution.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.substitution.type` 1..1: Specifies the type of substitution allowed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicationKnowledge.regulatory.substitution.allowed` 1..1: Specifies if regulation allows for changes in the medication when dispensing
+    pub fn allowed(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> MedicationKnowledgeRegulatorySubstitutionBuilder<::fhirgen_runtime::Set> {
+        self.inner.allowed = value.into();
+        MedicationKnowledgeRegulatorySubstitutionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeRegulatorySubstitution
+    where
+        P0: MedicationKnowledgeRegulatorySubstitutionAllowedGiven,
+    {
+        self.inner
+    }
+}
 /// Associated or related medication information
 ///
 /// Backbone element `MedicationKnowledge.relatedMedicationKnowledge` of `http://hl7.org/fhir/StructureDefinition/MedicationKnowledge|4.0.1`
@@ -1797,6 +2996,71 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRelatedMedicationKnowledge
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("reference", &self.reference);
+    }
+}
+/// Builds a `MedicationKnowledgeRelatedMedicationKnowledge`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationKnowledgeRelatedMedicationKnowledgeBuilder {
+    inner: MedicationKnowledgeRelatedMedicationKnowledge,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationKnowledgeRelatedMedicationKnowledge {
+    /// A builder of `MedicationKnowledge.relatedMedicationKnowledge`.
+    pub fn builder() -> MedicationKnowledgeRelatedMedicationKnowledgeBuilder {
+        let mut inner = <MedicationKnowledgeRelatedMedicationKnowledge as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.reference = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        MedicationKnowledgeRelatedMedicationKnowledgeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationKnowledgeRelatedMedicationKnowledgeBuilder {
+    /// `MedicationKnowledge.relatedMedicationKnowledge.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationKnowledge.relatedMedicationKnowledge.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.relatedMedicationKnowledge.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationKnowledge.relatedMedicationKnowledge.type` 1..1: Category of medicationKnowledge
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicationKnowledge.relatedMedicationKnowledge.reference` 1..*: Associated documentation about the associated medication knowledge
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn reference(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.reference = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationKnowledgeRelatedMedicationKnowledge {
+        self.inner
     }
 }
 /// The types `MedicationKnowledge.administrationGuidelines.indication[x]` may have.

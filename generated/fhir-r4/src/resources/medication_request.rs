@@ -542,6 +542,337 @@ impl MedicationRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MedicationRequest.status` is not set"
+)]
+pub trait MedicationRequestStatusGiven {}
+impl MedicationRequestStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`MedicationRequest.intent` is not set"
+)]
+pub trait MedicationRequestIntentGiven {}
+impl MedicationRequestIntentGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicationRequest.medication[x]` is not set"
+)]
+pub trait MedicationRequestMedicationGiven {}
+impl MedicationRequestMedicationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationRequestBuilder<P0, P1, P2> {
+    inner: MedicationRequest,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl MedicationRequest {
+    /// A builder of `MedicationRequest`.
+    pub fn builder() -> MedicationRequestBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicationRequest as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        MedicationRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> MedicationRequestBuilder<P0, P1, P2> {
+    /// `MedicationRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.identifier` 0..*: External ids for this request
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.status` 1..1: active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MedicationrequestStatusCode>,
+    ) -> MedicationRequestBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        MedicationRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationRequest.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.intent` 1..1: proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::MedicationRequestIntentCode>,
+    ) -> MedicationRequestBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.intent = value.into();
+        MedicationRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationRequest.category` 0..*: Type of medication usage
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.doNotPerform` 0..1: True if request is prohibiting action
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.reported[x]` 0..1: Reported rather than primary record
+    pub fn reported(
+        mut self,
+        value: impl Into<crate::MedicationRequestReported>,
+    ) -> Self {
+        self.inner.reported = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.medication[x]` 1..1: Medication to be taken
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicationRequestMedication>,
+    ) -> MedicationRequestBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.medication = value.into();
+        MedicationRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationRequest.subject` 1..1: Who or group medication request is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `MedicationRequest.encounter` 0..1: Encounter created as part of encounter/admission/stay
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.supportingInformation` 0..*: Information to support ordering of the medication
+    pub fn supporting_information(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_information = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.authoredOn` 0..1: When request was initially authored
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.requester` 0..1: Who/What requested the Request
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.performer` 0..1: Intended performer of administration
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.performerType` 0..1: Desired kind of performer of the medication administration
+    pub fn performer_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.performer_type = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.recorder` 0..1: Person who entered the request
+    pub fn recorder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.reasonCode` 0..*: Reason or indication for ordering or not ordering the medication
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.reasonReference` 0..*: Condition or observation that supports why the prescription is being written
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.basedOn` 0..*: What request fulfills
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.groupIdentifier` 0..1: Composite request this is part of
+    pub fn group_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.courseOfTherapyType` 0..1: Overall pattern of medication administration
+    pub fn course_of_therapy_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.course_of_therapy_type = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.insurance` 0..*: Associated insurance coverage
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.note` 0..*: Information about the prescription
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dosageInstruction` 0..*: How the medication should be taken
+    pub fn dosage_instruction(
+        mut self,
+        items: impl IntoIterator<Item = crate::Dosage>,
+    ) -> Self {
+        self.inner.dosage_instruction = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dispenseRequest` 0..1: Medication supply authorization
+    pub fn dispense_request(
+        mut self,
+        value: impl Into<crate::MedicationRequestDispenseRequest>,
+    ) -> Self {
+        self.inner.dispense_request = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.substitution` 0..1: Any restrictions on medication substitution
+    pub fn substitution(
+        mut self,
+        value: impl Into<crate::MedicationRequestSubstitution>,
+    ) -> Self {
+        self.inner.substitution = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.priorPrescription` 0..1: An order/prescription that is being replaced
+    pub fn prior_prescription(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.prior_prescription = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.detectedIssue` 0..*: Clinical Issue with action
+    pub fn detected_issue(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.detected_issue = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.eventHistory` 0..*: A list of events of interest in the lifecycle
+    pub fn event_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.event_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationRequest
+    where
+        P0: MedicationRequestStatusGiven,
+        P1: MedicationRequestIntentGiven,
+        P2: MedicationRequestMedicationGiven,
+    {
+        self.inner
+    }
+}
 /// Medication supply authorization
 ///
 /// Backbone element `MedicationRequest.dispenseRequest` of `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
@@ -681,6 +1012,94 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequest {
         w.object_field("performer", &self.performer);
     }
 }
+/// Builds a `MedicationRequestDispenseRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationRequestDispenseRequestBuilder {
+    inner: MedicationRequestDispenseRequest,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationRequestDispenseRequest {
+    /// A builder of `MedicationRequest.dispenseRequest`.
+    pub fn builder() -> MedicationRequestDispenseRequestBuilder {
+        let inner = <MedicationRequestDispenseRequest as ::fhirgen_runtime::Empty>::empty();
+        MedicationRequestDispenseRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationRequestDispenseRequestBuilder {
+    /// `MedicationRequest.dispenseRequest.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.initialFill` 0..1: First fill details
+    pub fn initial_fill(
+        mut self,
+        value: impl Into<crate::MedicationRequestDispenseRequestInitialFill>,
+    ) -> Self {
+        self.inner.initial_fill = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.dispenseInterval` 0..1: Minimum period of time between dispenses
+    pub fn dispense_interval(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.dispense_interval = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.validityPeriod` 0..1: Time period supply is authorized for
+    pub fn validity_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.validity_period = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.numberOfRepeatsAllowed` 0..1: Number of refills authorized
+    pub fn number_of_repeats_allowed(
+        mut self,
+        value: impl Into<crate::UnsignedInt>,
+    ) -> Self {
+        self.inner.number_of_repeats_allowed = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.quantity` 0..1: Amount of medication to supply per dispense
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.expectedSupplyDuration` 0..1: Number of days supply per dispense
+    pub fn expected_supply_duration(
+        mut self,
+        value: impl Into<crate::Duration>,
+    ) -> Self {
+        self.inner.expected_supply_duration = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.performer` 0..1: Intended dispenser
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationRequestDispenseRequest {
+        self.inner
+    }
+}
 /// First fill details
 ///
 /// Backbone element `MedicationRequest.dispenseRequest.initialFill` of `http://hl7.org/fhir/StructureDefinition/MedicationRequest|4.0.1`
@@ -759,6 +1178,60 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequestInitialFill {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("quantity", &self.quantity);
         w.object_field("duration", &self.duration);
+    }
+}
+/// Builds a `MedicationRequestDispenseRequestInitialFill`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationRequestDispenseRequestInitialFillBuilder {
+    inner: MedicationRequestDispenseRequestInitialFill,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicationRequestDispenseRequestInitialFill {
+    /// A builder of `MedicationRequest.dispenseRequest.initialFill`.
+    pub fn builder() -> MedicationRequestDispenseRequestInitialFillBuilder {
+        let inner = <MedicationRequestDispenseRequestInitialFill as ::fhirgen_runtime::Empty>::empty();
+        MedicationRequestDispenseRequestInitialFillBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicationRequestDispenseRequestInitialFillBuilder {
+    /// `MedicationRequest.dispenseRequest.initialFill.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.initialFill.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.initialFill.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.initialFill.quantity` 0..1: First fill quantity
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.dispenseRequest.initialFill.duration` 0..1: First fill duration
+    pub fn duration(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationRequestDispenseRequestInitialFill {
+        self.inner
     }
 }
 /// Any restrictions on medication substitution
@@ -859,6 +1332,78 @@ impl ::fhirgen_runtime::Object for MedicationRequestSubstitution {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.allowed);
         w.object_field("reason", &self.reason);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationRequest.substitution.allowed[x]` is required (1..1) by FHIR 4.0.1: set it with `.allowed(...)` before `.build()`",
+    label = "`MedicationRequest.substitution.allowed[x]` is not set"
+)]
+pub trait MedicationRequestSubstitutionAllowedGiven {}
+impl MedicationRequestSubstitutionAllowedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationRequestSubstitution`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationRequestSubstitutionBuilder<P0> {
+    inner: MedicationRequestSubstitution,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicationRequestSubstitution {
+    /// A builder of `MedicationRequest.substitution`.
+    pub fn builder() -> MedicationRequestSubstitutionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicationRequestSubstitution as ::fhirgen_runtime::Empty>::empty();
+        MedicationRequestSubstitutionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicationRequestSubstitutionBuilder<P0> {
+    /// `MedicationRequest.substitution.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationRequest.substitution.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.substitution.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationRequest.substitution.allowed[x]` 1..1: Whether substitution is allowed or not
+    pub fn allowed(
+        mut self,
+        value: impl Into<crate::MedicationRequestSubstitutionAllowed>,
+    ) -> MedicationRequestSubstitutionBuilder<::fhirgen_runtime::Set> {
+        self.inner.allowed = value.into();
+        MedicationRequestSubstitutionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationRequest.substitution.reason` 0..1: Why should (not) substitution be made
+    pub fn reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationRequestSubstitution
+    where
+        P0: MedicationRequestSubstitutionAllowedGiven,
+    {
+        self.inner
     }
 }
 /// The types `MedicationRequest.medication[x]` may have.

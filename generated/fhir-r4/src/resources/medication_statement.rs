@@ -353,6 +353,220 @@ impl MedicationStatement {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationStatement.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MedicationStatement.status` is not set"
+)]
+pub trait MedicationStatementStatusGiven {}
+impl MedicationStatementStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicationStatement.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicationStatement.medication[x]` is not set"
+)]
+pub trait MedicationStatementMedicationGiven {}
+impl MedicationStatementMedicationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicationStatement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicationStatementBuilder<P0, P1> {
+    inner: MedicationStatement,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl MedicationStatement {
+    /// A builder of `MedicationStatement`.
+    pub fn builder() -> MedicationStatementBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicationStatement as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        MedicationStatementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> MedicationStatementBuilder<P0, P1> {
+    /// `MedicationStatement.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.identifier` 0..*: External identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.basedOn` 0..*: Fulfils plan, proposal or order
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.status` 1..1: active | completed | entered-in-error | intended | stopped | on-hold | unknown | not-taken
+    pub fn status(
+        mut self,
+        value: impl Into<crate::MedicationStatusCodes2Code>,
+    ) -> MedicationStatementBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        MedicationStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationStatement.statusReason` 0..*: Reason for current status
+    pub fn status_reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.status_reason = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.category` 0..1: Type of medication usage
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.medication[x]` 1..1: What medication was taken
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicationStatementMedication>,
+    ) -> MedicationStatementBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.medication = value.into();
+        MedicationStatementBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicationStatement.subject` 1..1: Who is/was taking  the medication
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `MedicationStatement.context` 0..1: Encounter / Episode associated with MedicationStatement
+    pub fn context(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.effective[x]` 0..1: The date/time or interval when the medication is/was/will be taken
+    pub fn effective(
+        mut self,
+        value: impl Into<crate::MedicationStatementEffective>,
+    ) -> Self {
+        self.inner.effective = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.dateAsserted` 0..1: When the statement was asserted?
+    pub fn date_asserted(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date_asserted = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.informationSource` 0..1: Person or organization that provided the information about the taking of this medication
+    pub fn information_source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.information_source = Some(value.into());
+        self
+    }
+    /// `MedicationStatement.derivedFrom` 0..*: Additional supporting information
+    pub fn derived_from(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.reasonCode` 0..*: Reason for why the medication is being/was taken
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.reasonReference` 0..*: Condition or observation that supports why the medication is being/was taken
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.note` 0..*: Further information about the statement
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `MedicationStatement.dosage` 0..*: Details of how medication is/was taken or should be taken
+    pub fn dosage(mut self, items: impl IntoIterator<Item = crate::Dosage>) -> Self {
+        self.inner.dosage = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicationStatement
+    where
+        P0: MedicationStatementStatusGiven,
+        P1: MedicationStatementMedicationGiven,
+    {
+        self.inner
+    }
+}
 /// The types `MedicationStatement.effective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementEffective {

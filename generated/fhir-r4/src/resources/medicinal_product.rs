@@ -371,6 +371,244 @@ impl MedicinalProduct {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProduct.name` is required (1..*) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`MedicinalProduct.name` is not set"
+)]
+pub trait MedicinalProductNameGiven {}
+impl MedicinalProductNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProduct`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductBuilder<P0> {
+    inner: MedicinalProduct,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProduct {
+    /// A builder of `MedicinalProduct`.
+    pub fn builder() -> MedicinalProductBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MedicinalProduct as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductBuilder<P0> {
+    /// `MedicinalProduct.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.identifier` 0..*: Business identifier for this product. Could be an MPID
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.type` 0..1: Regulatory type, e.g. Investigational or Authorized
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.domain` 0..1: If this medicine applies to human or veterinary uses
+    pub fn domain(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.domain = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.combinedPharmaceuticalDoseForm` 0..1: The dose form for a single part product, or combined form of a multiple part product
+    pub fn combined_pharmaceutical_dose_form(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.combined_pharmaceutical_dose_form = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.legalStatusOfSupply` 0..1: The legal status of supply of the medicinal product as classified by the regulator
+    pub fn legal_status_of_supply(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.legal_status_of_supply = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.additionalMonitoringIndicator` 0..1: Whether the Medicinal Product is subject to additional monitoring for regulatory reasons
+    pub fn additional_monitoring_indicator(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.additional_monitoring_indicator = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialMeasures` 0..*: Whether the Medicinal Product is subject to special measures for regulatory reasons
+    pub fn special_measures(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.special_measures = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.paediatricUseIndicator` 0..1: If authorised for use in children
+    pub fn paediatric_use_indicator(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.paediatric_use_indicator = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.productClassification` 0..*: Allows the product to be classified by various systems
+    pub fn product_classification(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.product_classification = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.marketingStatus` 0..*: Marketing status of the medicinal product, in contrast to marketing authorizaton
+    pub fn marketing_status(
+        mut self,
+        items: impl IntoIterator<Item = crate::MarketingStatus>,
+    ) -> Self {
+        self.inner.marketing_status = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.pharmaceuticalProduct` 0..*: Pharmaceutical aspects of product
+    pub fn pharmaceutical_product(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.pharmaceutical_product = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.packagedMedicinalProduct` 0..*: Package representation for the product
+    pub fn packaged_medicinal_product(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.packaged_medicinal_product = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.attachedDocument` 0..*: Supporting documentation, typically for regulatory submission
+    pub fn attached_document(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.attached_document = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.masterFile` 0..*: A master file for to the medicinal product (e.g. Pharmacovigilance System Master File)
+    pub fn master_file(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.master_file = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.contact` 0..*: A product specific contact, person (in a role), or an organization
+    pub fn contact(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.clinicalTrial` 0..*: Clinical trials or studies that this product is involved in
+    pub fn clinical_trial(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.clinical_trial = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name` 1..*: The product's name, including full name and possibly coded parts
+    pub fn name(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::MedicinalProductName>>,
+    ) -> MedicinalProductBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        MedicinalProductBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicinalProduct.crossReference` 0..*: Reference to another product, e.g. for linking authorised to investigational product
+    pub fn cross_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.cross_reference = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation` 0..*: An operation applied to the product, for manufacturing or adminsitrative purpose
+    pub fn manufacturing_business_operation(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductManufacturingBusinessOperation,
+        >,
+    ) -> Self {
+        self.inner.manufacturing_business_operation = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.specialDesignation` 0..*: Indicates if the medicinal product has an orphan designation for the treatment of a rare disease
+    pub fn special_designation(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductSpecialDesignation>,
+    ) -> Self {
+        self.inner.special_designation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProduct
+    where
+        P0: MedicinalProductNameGiven,
+    {
+        self.inner
+    }
+}
 /// An operation applied to the product, for manufacturing or adminsitrative purpose
 ///
 /// Backbone element `MedicinalProduct.manufacturingBusinessOperation` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
@@ -501,6 +739,89 @@ impl ::fhirgen_runtime::Object for MedicinalProductManufacturingBusinessOperatio
         w.object_field("regulator", &self.regulator);
     }
 }
+/// Builds a `MedicinalProductManufacturingBusinessOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductManufacturingBusinessOperationBuilder {
+    inner: MedicinalProductManufacturingBusinessOperation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductManufacturingBusinessOperation {
+    /// A builder of `MedicinalProduct.manufacturingBusinessOperation`.
+    pub fn builder() -> MedicinalProductManufacturingBusinessOperationBuilder {
+        let inner = <MedicinalProductManufacturingBusinessOperation as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductManufacturingBusinessOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductManufacturingBusinessOperationBuilder {
+    /// `MedicinalProduct.manufacturingBusinessOperation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.operationType` 0..1: The type of manufacturing operation
+    pub fn operation_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.operation_type = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.authorisationReferenceNumber` 0..1: Regulatory authorization reference number
+    pub fn authorisation_reference_number(
+        mut self,
+        value: impl Into<crate::Identifier>,
+    ) -> Self {
+        self.inner.authorisation_reference_number = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.effectiveDate` 0..1: Regulatory authorization date
+    pub fn effective_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.effective_date = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.confidentialityIndicator` 0..1: To indicate if this proces is commercially confidential
+    pub fn confidentiality_indicator(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.confidentiality_indicator = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.manufacturer` 0..*: The manufacturer or establishment associated with the process
+    pub fn manufacturer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.manufacturingBusinessOperation.regulator` 0..1: A regulator which oversees the operation
+    pub fn regulator(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.regulator = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductManufacturingBusinessOperation {
+        self.inner
+    }
+}
 /// The product's name, including full name and possibly coded parts
 ///
 /// Backbone element `MedicinalProduct.name` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
@@ -595,6 +916,87 @@ impl ::fhirgen_runtime::Object for MedicinalProductName {
         w.object_field("countryLanguage", &self.country_language);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProduct.name.productName` is required (1..1) by FHIR 4.0.1: set it with `.product_name(...)` before `.build()`",
+    label = "`MedicinalProduct.name.productName` is not set"
+)]
+pub trait MedicinalProductNameProductNameGiven {}
+impl MedicinalProductNameProductNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProductName`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductNameBuilder<P0> {
+    inner: MedicinalProductName,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProductName {
+    /// A builder of `MedicinalProduct.name`.
+    pub fn builder() -> MedicinalProductNameBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MedicinalProductName as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductNameBuilder<P0> {
+    /// `MedicinalProduct.name.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.name.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.productName` 1..1: The full product name
+    pub fn product_name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> MedicinalProductNameBuilder<::fhirgen_runtime::Set> {
+        self.inner.product_name = value.into();
+        MedicinalProductNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicinalProduct.name.namePart` 0..*: Coding words or phrases of the name
+    pub fn name_part(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductNameNamePart>,
+    ) -> Self {
+        self.inner.name_part = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage` 0..*: Country where the name applies
+    pub fn country_language(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductNameCountryLanguage>,
+    ) -> Self {
+        self.inner.country_language = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductName
+    where
+        P0: MedicinalProductNameProductNameGiven,
+    {
+        self.inner
+    }
+}
 /// Country where the name applies
 ///
 /// Backbone element `MedicinalProduct.name.countryLanguage` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
@@ -685,6 +1087,71 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameCountryLanguage {
         w.object_field("language", &self.language);
     }
 }
+/// Builds a `MedicinalProductNameCountryLanguage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductNameCountryLanguageBuilder {
+    inner: MedicinalProductNameCountryLanguage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductNameCountryLanguage {
+    /// A builder of `MedicinalProduct.name.countryLanguage`.
+    pub fn builder() -> MedicinalProductNameCountryLanguageBuilder {
+        let mut inner = <MedicinalProductNameCountryLanguage as ::fhirgen_runtime::Empty>::empty();
+        inner.country = crate::CodeableConcept::builder().build();
+        inner.language = crate::CodeableConcept::builder().build();
+        MedicinalProductNameCountryLanguageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductNameCountryLanguageBuilder {
+    /// `MedicinalProduct.name.countryLanguage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage.country` 1..1: Country code for where this name applies
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn country(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.country = value.into();
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage.jurisdiction` 0..1: Jurisdiction code for where this name applies
+    pub fn jurisdiction(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.jurisdiction = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.name.countryLanguage.language` 1..1: Language code for this name
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn language(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.language = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductNameCountryLanguage {
+        self.inner
+    }
+}
 /// Coding words or phrases of the name
 ///
 /// Backbone element `MedicinalProduct.name.namePart` of `http://hl7.org/fhir/StructureDefinition/MedicinalProduct|4.0.1`
@@ -767,6 +1234,79 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameNamePart {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("part", &self.part);
         w.object_field("type", &self.type_);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProduct.name.namePart.part` is required (1..1) by FHIR 4.0.1: set it with `.part(...)` before `.build()`",
+    label = "`MedicinalProduct.name.namePart.part` is not set"
+)]
+pub trait MedicinalProductNameNamePartPartGiven {}
+impl MedicinalProductNameNamePartPartGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProductNameNamePart`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductNameNamePartBuilder<P0> {
+    inner: MedicinalProductNameNamePart,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProductNameNamePart {
+    /// A builder of `MedicinalProduct.name.namePart`.
+    pub fn builder() -> MedicinalProductNameNamePartBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <MedicinalProductNameNamePart as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::Coding::builder().build();
+        MedicinalProductNameNamePartBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductNameNamePartBuilder<P0> {
+    /// `MedicinalProduct.name.namePart.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.name.namePart.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.namePart.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.name.namePart.part` 1..1: A fragment of a product name
+    pub fn part(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> MedicinalProductNameNamePartBuilder<::fhirgen_runtime::Set> {
+        self.inner.part = value.into();
+        MedicinalProductNameNamePartBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MedicinalProduct.name.namePart.type` 1..1: Idenifying type for this part of the name (e.g. strength part)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductNameNamePart
+    where
+        P0: MedicinalProductNameNamePartPartGiven,
+    {
+        self.inner
     }
 }
 /// Indicates if the medicinal product has an orphan designation for the treatment of a rare disease
@@ -907,6 +1447,91 @@ impl ::fhirgen_runtime::Object for MedicinalProductSpecialDesignation {
         w.object_field("status", &self.status);
         w.primitive_field("date", &self.date);
         w.object_field("species", &self.species);
+    }
+}
+/// Builds a `MedicinalProductSpecialDesignation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductSpecialDesignationBuilder {
+    inner: MedicinalProductSpecialDesignation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductSpecialDesignation {
+    /// A builder of `MedicinalProduct.specialDesignation`.
+    pub fn builder() -> MedicinalProductSpecialDesignationBuilder {
+        let inner = <MedicinalProductSpecialDesignation as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductSpecialDesignationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductSpecialDesignationBuilder {
+    /// `MedicinalProduct.specialDesignation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.identifier` 0..*: Identifier for the designation, or procedure number
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.type` 0..1: The type of special designation, e.g. orphan drug, minor use
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.intendedUse` 0..1: The intended use of the product, e.g. prevention, treatment
+    pub fn intended_use(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.intended_use = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.indication[x]` 0..1: Condition for which the medicinal use applies
+    pub fn indication(
+        mut self,
+        value: impl Into<crate::MedicinalProductSpecialDesignationIndication>,
+    ) -> Self {
+        self.inner.indication = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.status` 0..1: For example granted, pending, expired or withdrawn
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.date` 0..1: Date when the designation was granted
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `MedicinalProduct.specialDesignation.species` 0..1: Animal species for which this applies
+    pub fn species(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.species = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductSpecialDesignation {
+        self.inner
     }
 }
 /// The types `MedicinalProduct.specialDesignation.indication[x]` may have.

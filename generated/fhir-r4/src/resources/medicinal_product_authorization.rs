@@ -336,6 +336,181 @@ impl MedicinalProductAuthorization {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductAuthorization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductAuthorizationBuilder {
+    inner: MedicinalProductAuthorization,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductAuthorization {
+    /// A builder of `MedicinalProductAuthorization`.
+    pub fn builder() -> MedicinalProductAuthorizationBuilder {
+        let inner = <MedicinalProductAuthorization as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductAuthorizationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductAuthorizationBuilder {
+    /// `MedicinalProductAuthorization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.identifier` 0..*: Business identifier for the marketing authorization, as assigned by a regulator
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.subject` 0..1: The medicinal product that is being authorized
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.country` 0..*: The country in which the marketing authorization has been granted
+    pub fn country(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.country = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdiction` 0..*: Jurisdiction within a country
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.status` 0..1: The status of the marketing authorization
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.statusDate` 0..1: The date at which the given status has become applicable
+    pub fn status_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.status_date = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.restoreDate` 0..1: The date when a suspended the marketing or the marketing authorization of the product is anticipated to be restored
+    pub fn restore_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.restore_date = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.validityPeriod` 0..1: The beginning of the time period in which the marketing authorization is in the specific status shall be specified A complete date consisting of day, month and year shall be specified using the ISO 8601 date format
+    pub fn validity_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.validity_period = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.dataExclusivityPeriod` 0..1: A period of time after authorization before generic product applicatiosn can be submitted
+    pub fn data_exclusivity_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.data_exclusivity_period = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.dateOfFirstAuthorization` 0..1: The date when the first authorization was granted by a Medicines Regulatory Agency
+    pub fn date_of_first_authorization(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
+        self.inner.date_of_first_authorization = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.internationalBirthDate` 0..1: Date of first marketing authorization for a company's new medicinal product in any country in the World
+    pub fn international_birth_date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> Self {
+        self.inner.international_birth_date = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.legalBasis` 0..1: The legal framework against which this authorization is granted
+    pub fn legal_basis(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.legal_basis = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization` 0..*: Authorization in areas within a country
+    pub fn jurisdictional_authorization(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductAuthorizationJurisdictionalAuthorization,
+        >,
+    ) -> Self {
+        self.inner.jurisdictional_authorization = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.holder` 0..1: Marketing Authorization Holder
+    pub fn holder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.holder = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.regulator` 0..1: Medicines Regulatory Agency
+    pub fn regulator(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.regulator = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure` 0..1: The regulatory procedure for granting or amending a marketing authorization
+    pub fn procedure(
+        mut self,
+        value: impl Into<crate::MedicinalProductAuthorizationProcedure>,
+    ) -> Self {
+        self.inner.procedure = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductAuthorization {
+        self.inner
+    }
+}
 /// Authorization in areas within a country
 ///
 /// Backbone element `MedicinalProductAuthorization.jurisdictionalAuthorization` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1`
@@ -448,6 +623,84 @@ for MedicinalProductAuthorizationJurisdictionalAuthorization {
         w.object_field("validityPeriod", &self.validity_period);
     }
 }
+/// Builds a `MedicinalProductAuthorizationJurisdictionalAuthorization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductAuthorizationJurisdictionalAuthorizationBuilder {
+    inner: MedicinalProductAuthorizationJurisdictionalAuthorization,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductAuthorizationJurisdictionalAuthorization {
+    /// A builder of `MedicinalProductAuthorization.jurisdictionalAuthorization`.
+    pub fn builder() -> MedicinalProductAuthorizationJurisdictionalAuthorizationBuilder {
+        let inner = <MedicinalProductAuthorizationJurisdictionalAuthorization as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductAuthorizationJurisdictionalAuthorizationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductAuthorizationJurisdictionalAuthorizationBuilder {
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.identifier` 0..*: The assigned number for the marketing authorization
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.country` 0..1: Country of authorization
+    pub fn country(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.country = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.jurisdiction` 0..*: Jurisdiction within a country
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.legalStatusOfSupply` 0..1: The legal status of supply in a jurisdiction or region
+    pub fn legal_status_of_supply(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.legal_status_of_supply = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.jurisdictionalAuthorization.validityPeriod` 0..1: The start and expected end date of the authorization
+    pub fn validity_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.validity_period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductAuthorizationJurisdictionalAuthorization {
+        self.inner
+    }
+}
 /// The regulatory procedure for granting or amending a marketing authorization
 ///
 /// Backbone element `MedicinalProductAuthorization.procedure` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization|4.0.1`
@@ -554,6 +807,79 @@ impl ::fhirgen_runtime::Object for MedicinalProductAuthorizationProcedure {
         w.object_field("type", &self.type_);
         w.choice_field(&self.date);
         w.object_field("application", &self.application);
+    }
+}
+/// Builds a `MedicinalProductAuthorizationProcedure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductAuthorizationProcedureBuilder {
+    inner: MedicinalProductAuthorizationProcedure,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductAuthorizationProcedure {
+    /// A builder of `MedicinalProductAuthorization.procedure`.
+    pub fn builder() -> MedicinalProductAuthorizationProcedureBuilder {
+        let mut inner = <MedicinalProductAuthorizationProcedure as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        MedicinalProductAuthorizationProcedureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductAuthorizationProcedureBuilder {
+    /// `MedicinalProductAuthorization.procedure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.identifier` 0..1: Identifier for this procedure
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.type` 1..1: Type of procedure
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.date[x]` 0..1: Date of procedure
+    pub fn date(
+        mut self,
+        value: impl Into<crate::MedicinalProductAuthorizationProcedureDate>,
+    ) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `MedicinalProductAuthorization.procedure.application` 0..*: Applcations submitted to obtain a marketing authorization
+    pub fn application(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductAuthorizationProcedure>,
+    ) -> Self {
+        self.inner.application = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductAuthorizationProcedure {
+        self.inner
     }
 }
 /// The types `MedicinalProductAuthorization.procedure.date[x]` may have.

@@ -218,6 +218,127 @@ impl MedicinalProductContraindication {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductContraindication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductContraindicationBuilder {
+    inner: MedicinalProductContraindication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductContraindication {
+    /// A builder of `MedicinalProductContraindication`.
+    pub fn builder() -> MedicinalProductContraindicationBuilder {
+        let inner = <MedicinalProductContraindication as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductContraindicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductContraindicationBuilder {
+    /// `MedicinalProductContraindication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.subject` 0..*: The medication for which this is an indication
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.disease` 0..1: The disease, symptom or procedure for the contraindication
+    pub fn disease(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.disease = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.diseaseStatus` 0..1: The status of the disease or symptom for the contraindication
+    pub fn disease_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.disease_status = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.comorbidity` 0..*: A comorbidity (concurrent condition) or coinfection
+    pub fn comorbidity(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.comorbidity = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.therapeuticIndication` 0..*: Information about the use of the medicinal product in relation to other therapies as part of the indication
+    pub fn therapeutic_indication(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.therapeutic_indication = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.otherTherapy` 0..*: Information about the use of the medicinal product in relation to other therapies described as part of the indication
+    pub fn other_therapy(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductContraindicationOtherTherapy,
+        >,
+    ) -> Self {
+        self.inner.other_therapy = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.population` 0..*: The population group to which this applies
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<Item = crate::Population>,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductContraindication {
+        self.inner
+    }
+}
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
 ///
 /// Backbone element `MedicinalProductContraindication.otherTherapy` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication|4.0.1`
@@ -308,6 +429,85 @@ impl ::fhirgen_runtime::Object for MedicinalProductContraindicationOtherTherapy 
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("therapyRelationshipType", &self.therapy_relationship_type);
         w.required_choice_field(&self.medication);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProductContraindication.otherTherapy.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicinalProductContraindication.otherTherapy.medication[x]` is not set"
+)]
+pub trait MedicinalProductContraindicationOtherTherapyMedicationGiven {}
+impl MedicinalProductContraindicationOtherTherapyMedicationGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProductContraindicationOtherTherapy`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductContraindicationOtherTherapyBuilder<P0> {
+    inner: MedicinalProductContraindicationOtherTherapy,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProductContraindicationOtherTherapy {
+    /// A builder of `MedicinalProductContraindication.otherTherapy`.
+    pub fn builder() -> MedicinalProductContraindicationOtherTherapyBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicinalProductContraindicationOtherTherapy as ::fhirgen_runtime::Empty>::empty();
+        inner.therapy_relationship_type = crate::CodeableConcept::builder().build();
+        MedicinalProductContraindicationOtherTherapyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductContraindicationOtherTherapyBuilder<P0> {
+    /// `MedicinalProductContraindication.otherTherapy.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductContraindication.otherTherapy.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.otherTherapy.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductContraindication.otherTherapy.therapyRelationshipType` 1..1: The type of relationship between the medicinal product indication or contraindication and another therapy
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn therapy_relationship_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.therapy_relationship_type = value.into();
+        self
+    }
+    /// `MedicinalProductContraindication.otherTherapy.medication[x]` 1..1: Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicinalProductContraindicationOtherTherapyMedication>,
+    ) -> MedicinalProductContraindicationOtherTherapyBuilder<::fhirgen_runtime::Set> {
+        self.inner.medication = value.into();
+        MedicinalProductContraindicationOtherTherapyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductContraindicationOtherTherapy
+    where
+        P0: MedicinalProductContraindicationOtherTherapyMedicationGiven,
+    {
+        self.inner
     }
 }
 /// The types `MedicinalProductContraindication.otherTherapy.medication[x]` may have.

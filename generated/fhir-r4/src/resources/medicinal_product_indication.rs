@@ -236,6 +236,138 @@ impl MedicinalProductIndication {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductIndication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIndicationBuilder {
+    inner: MedicinalProductIndication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIndication {
+    /// A builder of `MedicinalProductIndication`.
+    pub fn builder() -> MedicinalProductIndicationBuilder {
+        let inner = <MedicinalProductIndication as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductIndicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIndicationBuilder {
+    /// `MedicinalProductIndication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.subject` 0..*: The medication for which this is an indication
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.diseaseSymptomProcedure` 0..1: The disease, symptom or procedure that is the indication for treatment
+    pub fn disease_symptom_procedure(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.disease_symptom_procedure = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.diseaseStatus` 0..1: The status of the disease or symptom for which the indication applies
+    pub fn disease_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.disease_status = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.comorbidity` 0..*: Comorbidity (concurrent condition) or co-infection as part of the indication
+    pub fn comorbidity(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.comorbidity = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.intendedEffect` 0..1: The intended effect, aim or strategy to be achieved by the indication
+    pub fn intended_effect(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.intended_effect = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.duration` 0..1: Timing or duration information as part of the indication
+    pub fn duration(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.otherTherapy` 0..*: Information about the use of the medicinal product in relation to other therapies described as part of the indication
+    pub fn other_therapy(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductIndicationOtherTherapy>,
+    ) -> Self {
+        self.inner.other_therapy = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.undesirableEffect` 0..*: Describe the undesirable effects of the medicinal product
+    pub fn undesirable_effect(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.undesirable_effect = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.population` 0..*: The population group to which this applies
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<Item = crate::Population>,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIndication {
+        self.inner
+    }
+}
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
 ///
 /// Backbone element `MedicinalProductIndication.otherTherapy` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication|4.0.1`
@@ -326,6 +458,84 @@ impl ::fhirgen_runtime::Object for MedicinalProductIndicationOtherTherapy {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("therapyRelationshipType", &self.therapy_relationship_type);
         w.required_choice_field(&self.medication);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProductIndication.otherTherapy.medication[x]` is required (1..1) by FHIR 4.0.1: set it with `.medication(...)` before `.build()`",
+    label = "`MedicinalProductIndication.otherTherapy.medication[x]` is not set"
+)]
+pub trait MedicinalProductIndicationOtherTherapyMedicationGiven {}
+impl MedicinalProductIndicationOtherTherapyMedicationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProductIndicationOtherTherapy`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIndicationOtherTherapyBuilder<P0> {
+    inner: MedicinalProductIndicationOtherTherapy,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProductIndicationOtherTherapy {
+    /// A builder of `MedicinalProductIndication.otherTherapy`.
+    pub fn builder() -> MedicinalProductIndicationOtherTherapyBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <MedicinalProductIndicationOtherTherapy as ::fhirgen_runtime::Empty>::empty();
+        inner.therapy_relationship_type = crate::CodeableConcept::builder().build();
+        MedicinalProductIndicationOtherTherapyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductIndicationOtherTherapyBuilder<P0> {
+    /// `MedicinalProductIndication.otherTherapy.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIndication.otherTherapy.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.otherTherapy.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIndication.otherTherapy.therapyRelationshipType` 1..1: The type of relationship between the medicinal product indication or contraindication and another therapy
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn therapy_relationship_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.therapy_relationship_type = value.into();
+        self
+    }
+    /// `MedicinalProductIndication.otherTherapy.medication[x]` 1..1: Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication
+    pub fn medication(
+        mut self,
+        value: impl Into<crate::MedicinalProductIndicationOtherTherapyMedication>,
+    ) -> MedicinalProductIndicationOtherTherapyBuilder<::fhirgen_runtime::Set> {
+        self.inner.medication = value.into();
+        MedicinalProductIndicationOtherTherapyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIndicationOtherTherapy
+    where
+        P0: MedicinalProductIndicationOtherTherapyMedicationGiven,
+    {
+        self.inner
     }
 }
 /// The types `MedicinalProductIndication.otherTherapy.medication[x]` may have.

@@ -215,6 +215,122 @@ impl MedicinalProductIngredient {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductIngredient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIngredientBuilder {
+    inner: MedicinalProductIngredient,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIngredient {
+    /// A builder of `MedicinalProductIngredient`.
+    pub fn builder() -> MedicinalProductIngredientBuilder {
+        let mut inner = <MedicinalProductIngredient as ::fhirgen_runtime::Empty>::empty();
+        inner.role = crate::CodeableConcept::builder().build();
+        MedicinalProductIngredientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIngredientBuilder {
+    /// `MedicinalProductIngredient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.identifier` 0..1: Identifier for the ingredient
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.role` 1..1: Ingredient role e.g. Active ingredient, excipient
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.allergenicIndicator` 0..1: If the ingredient is a known or suspected allergen
+    pub fn allergenic_indicator(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.allergenic_indicator = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.manufacturer` 0..*: Manufacturer of this Ingredient
+    pub fn manufacturer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance` 0..*: A specified substance that comprises this ingredient
+    pub fn specified_substance(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductIngredientSpecifiedSubstance,
+        >,
+    ) -> Self {
+        self.inner.specified_substance = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.substance` 0..1: The ingredient substance
+    pub fn substance(
+        mut self,
+        value: impl Into<crate::MedicinalProductIngredientSubstance>,
+    ) -> Self {
+        self.inner.substance = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIngredient {
+        self.inner
+    }
+}
 /// A specified substance that comprises this ingredient
 ///
 /// Backbone element `MedicinalProductIngredient.specifiedSubstance` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
@@ -315,6 +431,81 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstance 
         w.object_field("group", &self.group);
         w.object_field("confidentiality", &self.confidentiality);
         w.object_field("strength", &self.strength);
+    }
+}
+/// Builds a `MedicinalProductIngredientSpecifiedSubstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIngredientSpecifiedSubstanceBuilder {
+    inner: MedicinalProductIngredientSpecifiedSubstance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIngredientSpecifiedSubstance {
+    /// A builder of `MedicinalProductIngredient.specifiedSubstance`.
+    pub fn builder() -> MedicinalProductIngredientSpecifiedSubstanceBuilder {
+        let mut inner = <MedicinalProductIngredientSpecifiedSubstance as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        inner.group = crate::CodeableConcept::builder().build();
+        MedicinalProductIngredientSpecifiedSubstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIngredientSpecifiedSubstanceBuilder {
+    /// `MedicinalProductIngredient.specifiedSubstance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.code` 1..1: The specified substance
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.group` 1..1: The group of specified substance, e.g. group 1 to 4
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn group(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.group = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.confidentiality` 0..1: Confidentiality level of the specified substance as the ingredient
+    pub fn confidentiality(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.confidentiality = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength` 0..*: Quantity of the substance or specified substance present in the manufactured item or pharmaceutical product
+    pub fn strength(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductIngredientSpecifiedSubstanceStrength,
+        >,
+    ) -> Self {
+        self.inner.strength = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIngredientSpecifiedSubstance {
+        self.inner
     }
 }
 /// Quantity of the substance or specified substance present in the manufactured item or pharmaceutical product
@@ -456,6 +647,96 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstanceS
         w.object_field("referenceStrength", &self.reference_strength);
     }
 }
+/// Builds a `MedicinalProductIngredientSpecifiedSubstanceStrength`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthBuilder {
+    inner: MedicinalProductIngredientSpecifiedSubstanceStrength,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIngredientSpecifiedSubstanceStrength {
+    /// A builder of `MedicinalProductIngredient.specifiedSubstance.strength`.
+    pub fn builder() -> MedicinalProductIngredientSpecifiedSubstanceStrengthBuilder {
+        let mut inner = <MedicinalProductIngredientSpecifiedSubstanceStrength as ::fhirgen_runtime::Empty>::empty();
+        inner.presentation = crate::Ratio::builder().build();
+        MedicinalProductIngredientSpecifiedSubstanceStrengthBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIngredientSpecifiedSubstanceStrengthBuilder {
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.presentation` 1..1: The quantity of substance in the unit of presentation, or in the volume (or mass) of the single pharmaceutical product or manufactured item
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn presentation(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.presentation = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.presentationLowLimit` 0..1: A lower limit for the quantity of substance in the unit of presentation. For use when there is a range of strengths, this is the lower limit, with the presentation attribute becoming the upper limit
+    pub fn presentation_low_limit(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.presentation_low_limit = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.concentration` 0..1: The strength per unitary volume (or mass)
+    pub fn concentration(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.concentration = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.concentrationLowLimit` 0..1: A lower limit for the strength per unitary volume (or mass), for when there is a range. The concentration attribute then becomes the upper limit
+    pub fn concentration_low_limit(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.concentration_low_limit = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.measurementPoint` 0..1: For when strength is measured at a particular point or distance
+    pub fn measurement_point(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.measurement_point = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.country` 0..*: The country or countries for which the strength range applies
+    pub fn country(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.country = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength` 0..*: Strength expressed in terms of a reference substance
+    pub fn reference_strength(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength,
+        >,
+    ) -> Self {
+        self.inner.reference_strength = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIngredientSpecifiedSubstanceStrength {
+        self.inner
+    }
+}
 /// Strength expressed in terms of a reference substance
 ///
 /// Backbone element `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
@@ -575,6 +856,83 @@ for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
         w.object_field("country", &self.country);
     }
 }
+/// Builds a `MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrengthBuilder {
+    inner: MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
+    /// A builder of `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength`.
+    pub fn builder() -> MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrengthBuilder {
+        let mut inner = <MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength as ::fhirgen_runtime::Empty>::empty();
+        inner.strength = crate::Ratio::builder().build();
+        MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrengthBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrengthBuilder {
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.substance` 0..1: Relevant reference substance
+    pub fn substance(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.substance = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.strength` 1..1: Strength expressed in terms of a reference substance
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn strength(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.strength = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.strengthLowLimit` 0..1: Strength expressed in terms of a reference substance
+    pub fn strength_low_limit(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.strength_low_limit = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.measurementPoint` 0..1: For when strength is measured at a particular point or distance
+    pub fn measurement_point(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.measurement_point = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.country` 0..*: The country or countries for which the strength range applies
+    pub fn country(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.country = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(
+        self,
+    ) -> MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
+        self.inner
+    }
+}
 /// The ingredient substance
 ///
 /// Backbone element `MedicinalProductIngredient.substance` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient|4.0.1`
@@ -655,5 +1013,67 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSubstance {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("strength", &self.strength);
+    }
+}
+/// Builds a `MedicinalProductIngredientSubstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductIngredientSubstanceBuilder {
+    inner: MedicinalProductIngredientSubstance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductIngredientSubstance {
+    /// A builder of `MedicinalProductIngredient.substance`.
+    pub fn builder() -> MedicinalProductIngredientSubstanceBuilder {
+        let mut inner = <MedicinalProductIngredientSubstance as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        MedicinalProductIngredientSubstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductIngredientSubstanceBuilder {
+    /// `MedicinalProductIngredient.substance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductIngredient.substance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.substance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductIngredient.substance.code` 1..1: The ingredient substance
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MedicinalProductIngredient.substance.strength` 0..*: Quantity of the substance or specified substance present in the manufactured item or pharmaceutical product
+    pub fn strength(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductIngredientSpecifiedSubstanceStrength,
+        >,
+    ) -> Self {
+        self.inner.strength = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductIngredientSubstance {
+        self.inner
     }
 }

@@ -220,6 +220,116 @@ impl MedicinalProductInteraction {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductInteraction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductInteractionBuilder {
+    inner: MedicinalProductInteraction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductInteraction {
+    /// A builder of `MedicinalProductInteraction`.
+    pub fn builder() -> MedicinalProductInteractionBuilder {
+        let inner = <MedicinalProductInteraction as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductInteractionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductInteractionBuilder {
+    /// `MedicinalProductInteraction.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.subject` 0..*: The medication for which this is a described interaction
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.description` 0..1: The interaction described
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.interactant` 0..*: The specific medication, food or laboratory test that interacts
+    pub fn interactant(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductInteractionInteractant>,
+    ) -> Self {
+        self.inner.interactant = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.type` 0..1: The type of the interaction e.g. drug-drug interaction, drug-food interaction, drug-lab test interaction
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.effect` 0..1: The effect of the interaction, for example "reduced gastric absorption of primary medication"
+    pub fn effect(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.effect = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.incidence` 0..1: The incidence of the interaction, e.g. theoretical, observed
+    pub fn incidence(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.incidence = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.management` 0..1: Actions for managing the interaction
+    pub fn management(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.management = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductInteraction {
+        self.inner
+    }
+}
 /// The specific medication, food or laboratory test that interacts
 ///
 /// Backbone element `MedicinalProductInteraction.interactant` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction|4.0.1`
@@ -292,6 +402,73 @@ impl ::fhirgen_runtime::Object for MedicinalProductInteractionInteractant {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.item);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MedicinalProductInteraction.interactant.item[x]` is required (1..1) by FHIR 4.0.1: set it with `.item(...)` before `.build()`",
+    label = "`MedicinalProductInteraction.interactant.item[x]` is not set"
+)]
+pub trait MedicinalProductInteractionInteractantItemGiven {}
+impl MedicinalProductInteractionInteractantItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MedicinalProductInteractionInteractant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductInteractionInteractantBuilder<P0> {
+    inner: MedicinalProductInteractionInteractant,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MedicinalProductInteractionInteractant {
+    /// A builder of `MedicinalProductInteraction.interactant`.
+    pub fn builder() -> MedicinalProductInteractionInteractantBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MedicinalProductInteractionInteractant as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductInteractionInteractantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MedicinalProductInteractionInteractantBuilder<P0> {
+    /// `MedicinalProductInteraction.interactant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductInteraction.interactant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.interactant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductInteraction.interactant.item[x]` 1..1: The specific medication, food or laboratory test that interacts
+    pub fn item(
+        mut self,
+        value: impl Into<crate::MedicinalProductInteractionInteractantItem>,
+    ) -> MedicinalProductInteractionInteractantBuilder<::fhirgen_runtime::Set> {
+        self.inner.item = value.into();
+        MedicinalProductInteractionInteractantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductInteractionInteractant
+    where
+        P0: MedicinalProductInteractionInteractantItemGiven,
+    {
+        self.inner
     }
 }
 /// The types `MedicinalProductInteraction.interactant.item[x]` may have.

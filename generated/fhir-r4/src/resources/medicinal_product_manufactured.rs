@@ -216,3 +216,134 @@ impl MedicinalProductManufactured {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductManufactured`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductManufacturedBuilder {
+    inner: MedicinalProductManufactured,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductManufactured {
+    /// A builder of `MedicinalProductManufactured`.
+    pub fn builder() -> MedicinalProductManufacturedBuilder {
+        let mut inner = <MedicinalProductManufactured as ::fhirgen_runtime::Empty>::empty();
+        inner.manufactured_dose_form = crate::CodeableConcept::builder().build();
+        inner.quantity = crate::Quantity::builder().build();
+        MedicinalProductManufacturedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductManufacturedBuilder {
+    /// `MedicinalProductManufactured.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductManufactured.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductManufactured.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductManufactured.manufacturedDoseForm` 1..1: Dose form as manufactured and before any transformation into the pharmaceutical product
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn manufactured_dose_form(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.manufactured_dose_form = value.into();
+        self
+    }
+    /// `MedicinalProductManufactured.unitOfPresentation` 0..1: The “real world” units in which the quantity of the manufactured item is described
+    pub fn unit_of_presentation(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.unit_of_presentation = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.quantity` 1..1: The quantity or "count number" of the manufactured item
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = value.into();
+        self
+    }
+    /// `MedicinalProductManufactured.manufacturer` 0..*: Manufacturer of the item (Note that this should be named "manufacturer" but it currently causes technical issues)
+    pub fn manufacturer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductManufactured.ingredient` 0..*: Ingredient
+    pub fn ingredient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.ingredient = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductManufactured.physicalCharacteristics` 0..1: Dimensions, color etc.
+    pub fn physical_characteristics(
+        mut self,
+        value: impl Into<crate::ProdCharacteristic>,
+    ) -> Self {
+        self.inner.physical_characteristics = Some(value.into());
+        self
+    }
+    /// `MedicinalProductManufactured.otherCharacteristics` 0..*: Other codeable characteristics
+    pub fn other_characteristics(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.other_characteristics = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductManufactured {
+        self.inner
+    }
+}

@@ -244,6 +244,151 @@ impl MedicinalProductPackaged {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductPackaged`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPackagedBuilder {
+    inner: MedicinalProductPackaged,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPackaged {
+    /// A builder of `MedicinalProductPackaged`.
+    pub fn builder() -> MedicinalProductPackagedBuilder {
+        let mut inner = <MedicinalProductPackaged as ::fhirgen_runtime::Empty>::empty();
+        inner.package_item = ::fhirgen_runtime::NonEmpty::new(
+            crate::MedicinalProductPackagedPackageItem::builder().build(),
+        );
+        MedicinalProductPackagedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPackagedBuilder {
+    /// `MedicinalProductPackaged.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.identifier` 0..*: Unique identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.subject` 0..*: The product with this is a pack for
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.description` 0..1: Textual description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.legalStatusOfSupply` 0..1: The legal status of supply of the medicinal product as classified by the regulator
+    pub fn legal_status_of_supply(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.legal_status_of_supply = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.marketingStatus` 0..*: Marketing information
+    pub fn marketing_status(
+        mut self,
+        items: impl IntoIterator<Item = crate::MarketingStatus>,
+    ) -> Self {
+        self.inner.marketing_status = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.marketingAuthorization` 0..1: Manufacturer of this Package Item
+    pub fn marketing_authorization(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.marketing_authorization = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.manufacturer` 0..*: Manufacturer of this Package Item
+    pub fn manufacturer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.batchIdentifier` 0..*: Batch numbering
+    pub fn batch_identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductPackagedBatchIdentifier>,
+    ) -> Self {
+        self.inner.batch_identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem` 1..*: A packaging item, as a contained for medicine, possibly with other packaging items within
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn package_item(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::MedicinalProductPackagedPackageItem>,
+        >,
+    ) -> Self {
+        self.inner.package_item = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPackaged {
+        self.inner
+    }
+}
 /// Batch numbering
 ///
 /// Backbone element `MedicinalProductPackaged.batchIdentifier` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged|4.0.1`
@@ -322,6 +467,63 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackagedBatchIdentifier {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("outerPackaging", &self.outer_packaging);
         w.object_field("immediatePackaging", &self.immediate_packaging);
+    }
+}
+/// Builds a `MedicinalProductPackagedBatchIdentifier`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPackagedBatchIdentifierBuilder {
+    inner: MedicinalProductPackagedBatchIdentifier,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPackagedBatchIdentifier {
+    /// A builder of `MedicinalProductPackaged.batchIdentifier`.
+    pub fn builder() -> MedicinalProductPackagedBatchIdentifierBuilder {
+        let mut inner = <MedicinalProductPackagedBatchIdentifier as ::fhirgen_runtime::Empty>::empty();
+        inner.outer_packaging = crate::Identifier::builder().build();
+        MedicinalProductPackagedBatchIdentifierBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPackagedBatchIdentifierBuilder {
+    /// `MedicinalProductPackaged.batchIdentifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.batchIdentifier.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.batchIdentifier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.batchIdentifier.outerPackaging` 1..1: A number appearing on the outer packaging of a specific batch
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn outer_packaging(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.outer_packaging = value.into();
+        self
+    }
+    /// `MedicinalProductPackaged.batchIdentifier.immediatePackaging` 0..1: A number appearing on the immediate packaging (and not the outer packaging)
+    pub fn immediate_packaging(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.immediate_packaging = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPackagedBatchIdentifier {
+        self.inner
     }
 }
 /// A packaging item, as a contained for medicine, possibly with other packaging items within
@@ -502,5 +704,142 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackagedPackageItem {
         w.object_field("otherCharacteristics", &self.other_characteristics);
         w.object_field("shelfLifeStorage", &self.shelf_life_storage);
         w.object_field("manufacturer", &self.manufacturer);
+    }
+}
+/// Builds a `MedicinalProductPackagedPackageItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPackagedPackageItemBuilder {
+    inner: MedicinalProductPackagedPackageItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPackagedPackageItem {
+    /// A builder of `MedicinalProductPackaged.packageItem`.
+    pub fn builder() -> MedicinalProductPackagedPackageItemBuilder {
+        let mut inner = <MedicinalProductPackagedPackageItem as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        inner.quantity = crate::Quantity::builder().build();
+        MedicinalProductPackagedPackageItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPackagedPackageItemBuilder {
+    /// `MedicinalProductPackaged.packageItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.identifier` 0..*: Including possibly Data Carrier Identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.type` 1..1: The physical type of the container of the medicine
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.quantity` 1..1: The quantity of this package in the medicinal product, at the current level of packaging. The outermost is always 1
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = value.into();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.material` 0..*: Material type of the package item
+    pub fn material(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.material = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.alternateMaterial` 0..*: A possible alternate material for the packaging
+    pub fn alternate_material(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.alternate_material = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.device` 0..*: A device accompanying a medicinal product
+    pub fn device(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.device = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.manufacturedItem` 0..*: The manufactured item as contained in the packaged medicinal product
+    pub fn manufactured_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufactured_item = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.packageItem` 0..*: Allows containers within containers
+    pub fn package_item(
+        mut self,
+        items: impl IntoIterator<Item = crate::MedicinalProductPackagedPackageItem>,
+    ) -> Self {
+        self.inner.package_item = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.physicalCharacteristics` 0..1: Dimensions, color etc.
+    pub fn physical_characteristics(
+        mut self,
+        value: impl Into<crate::ProdCharacteristic>,
+    ) -> Self {
+        self.inner.physical_characteristics = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.otherCharacteristics` 0..*: Other codeable characteristics
+    pub fn other_characteristics(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.other_characteristics = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.shelfLifeStorage` 0..*: Shelf Life and storage information
+    pub fn shelf_life_storage(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProductShelfLife>,
+    ) -> Self {
+        self.inner.shelf_life_storage = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPackaged.packageItem.manufacturer` 0..*: Manufacturer of this Package Item
+    pub fn manufacturer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.manufacturer = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPackagedPackageItem {
+        self.inner
     }
 }

@@ -220,6 +220,145 @@ impl MedicinalProductPharmaceutical {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductPharmaceutical`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPharmaceuticalBuilder {
+    inner: MedicinalProductPharmaceutical,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPharmaceutical {
+    /// A builder of `MedicinalProductPharmaceutical`.
+    pub fn builder() -> MedicinalProductPharmaceuticalBuilder {
+        let mut inner = <MedicinalProductPharmaceutical as ::fhirgen_runtime::Empty>::empty();
+        inner.administrable_dose_form = crate::CodeableConcept::builder().build();
+        inner.route_of_administration = ::fhirgen_runtime::NonEmpty::new(
+            crate::MedicinalProductPharmaceuticalRouteOfAdministration::builder().build(),
+        );
+        MedicinalProductPharmaceuticalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPharmaceuticalBuilder {
+    /// `MedicinalProductPharmaceutical.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.identifier` 0..*: An identifier for the pharmaceutical medicinal product
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.administrableDoseForm` 1..1: The administrable dose form, after necessary reconstitution
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn administrable_dose_form(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.administrable_dose_form = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.unitOfPresentation` 0..1: Todo
+    pub fn unit_of_presentation(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.unit_of_presentation = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.ingredient` 0..*: Ingredient
+    pub fn ingredient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.ingredient = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.device` 0..*: Accompanying device
+    pub fn device(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.device = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.characteristics` 0..*: Characteristics e.g. a products onset of action
+    pub fn characteristics(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductPharmaceuticalCharacteristics,
+        >,
+    ) -> Self {
+        self.inner.characteristics = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration` 1..*: The path by which the pharmaceutical product is taken into or makes contact with the body
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn route_of_administration(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<
+                crate::MedicinalProductPharmaceuticalRouteOfAdministration,
+            >,
+        >,
+    ) -> Self {
+        self.inner.route_of_administration = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPharmaceutical {
+        self.inner
+    }
+}
 /// Characteristics e.g. a products onset of action
 ///
 /// Backbone element `MedicinalProductPharmaceutical.characteristics` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
@@ -298,6 +437,63 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalCharacteristics
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("status", &self.status);
+    }
+}
+/// Builds a `MedicinalProductPharmaceuticalCharacteristics`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPharmaceuticalCharacteristicsBuilder {
+    inner: MedicinalProductPharmaceuticalCharacteristics,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPharmaceuticalCharacteristics {
+    /// A builder of `MedicinalProductPharmaceutical.characteristics`.
+    pub fn builder() -> MedicinalProductPharmaceuticalCharacteristicsBuilder {
+        let mut inner = <MedicinalProductPharmaceuticalCharacteristics as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        MedicinalProductPharmaceuticalCharacteristicsBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPharmaceuticalCharacteristicsBuilder {
+    /// `MedicinalProductPharmaceutical.characteristics.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.characteristics.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.characteristics.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.characteristics.code` 1..1: A coded characteristic
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.characteristics.status` 0..1: The status of characteristic e.g. assigned or pending
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPharmaceuticalCharacteristics {
+        self.inner
     }
 }
 /// The path by which the pharmaceutical product is taken into or makes contact with the body
@@ -432,6 +628,96 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalRouteOfAdminist
         w.object_field("targetSpecies", &self.target_species);
     }
 }
+/// Builds a `MedicinalProductPharmaceuticalRouteOfAdministration`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPharmaceuticalRouteOfAdministrationBuilder {
+    inner: MedicinalProductPharmaceuticalRouteOfAdministration,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministration {
+    /// A builder of `MedicinalProductPharmaceutical.routeOfAdministration`.
+    pub fn builder() -> MedicinalProductPharmaceuticalRouteOfAdministrationBuilder {
+        let mut inner = <MedicinalProductPharmaceuticalRouteOfAdministration as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        MedicinalProductPharmaceuticalRouteOfAdministrationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministrationBuilder {
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.code` 1..1: Coded expression for the route
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.firstDose` 0..1: The first dose (dose quantity) administered in humans can be specified, for a product under investigation, using a numerical value and its unit of measurement
+    pub fn first_dose(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.first_dose = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.maxSingleDose` 0..1: The maximum single dose that can be administered as per the protocol of a clinical trial can be specified using a numerical value and its unit of measurement
+    pub fn max_single_dose(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.max_single_dose = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.maxDosePerDay` 0..1: The maximum dose per day (maximum dose quantity to be administered in any one 24-h period) that can be administered as per the protocol referenced in the clinical trial authorisation
+    pub fn max_dose_per_day(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.max_dose_per_day = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.maxDosePerTreatmentPeriod` 0..1: The maximum dose per treatment period that can be administered as per the protocol referenced in the clinical trial authorisation
+    pub fn max_dose_per_treatment_period(
+        mut self,
+        value: impl Into<crate::Ratio>,
+    ) -> Self {
+        self.inner.max_dose_per_treatment_period = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.maxTreatmentPeriod` 0..1: The maximum treatment period during which an Investigational Medicinal Product can be administered as per the protocol referenced in the clinical trial authorisation
+    pub fn max_treatment_period(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.max_treatment_period = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies` 0..*: A species for which this route applies
+    pub fn target_species(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies,
+        >,
+    ) -> Self {
+        self.inner.target_species = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductPharmaceuticalRouteOfAdministration {
+        self.inner
+    }
+}
 /// A species for which this route applies
 ///
 /// Backbone element `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies` of `http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical|4.0.1`
@@ -514,6 +800,70 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("withdrawalPeriod", &self.withdrawal_period);
+    }
+}
+/// Builds a `MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesBuilder {
+    inner: MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
+    /// A builder of `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies`.
+    pub fn builder() -> MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesBuilder {
+        let mut inner = <MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesBuilder {
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.code` 1..1: Coded expression for the species
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod` 0..*: A species specific time during which consumption of animal product is not appropriate
+    pub fn withdrawal_period(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod,
+        >,
+    ) -> Self {
+        self.inner.withdrawal_period = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(
+        self,
+    ) -> MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
+        self.inner
     }
 }
 /// A species specific time during which consumption of animal product is not appropriate
@@ -613,5 +963,75 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
         w.object_field("tissue", &self.tissue);
         w.object_field("value", &self.value);
         w.primitive_field("supportingInformation", &self.supporting_information);
+    }
+}
+/// Builds a `MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriodBuilder {
+    inner: MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
+    /// A builder of `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod`.
+    pub fn builder() -> MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriodBuilder {
+        let mut inner = <MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod as ::fhirgen_runtime::Empty>::empty();
+        inner.tissue = crate::CodeableConcept::builder().build();
+        inner.value = crate::Quantity::builder().build();
+        MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriodBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriodBuilder {
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.tissue` 1..1: Coded expression for the type of tissue for which the withdrawal period applues, e.g. meat, milk
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn tissue(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.tissue = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.value` 1..1: A value for the time
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn value(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.value = value.into();
+        self
+    }
+    /// `MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.supportingInformation` 0..1: Extra information about the withdrawal period
+    pub fn supporting_information(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.supporting_information = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(
+        self,
+    ) -> MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
+        self.inner
     }
 }

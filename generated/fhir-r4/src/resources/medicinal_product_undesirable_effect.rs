@@ -196,3 +196,109 @@ impl MedicinalProductUndesirableEffect {
         writer.into_bytes()
     }
 }
+/// Builds a `MedicinalProductUndesirableEffect`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MedicinalProductUndesirableEffectBuilder {
+    inner: MedicinalProductUndesirableEffect,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MedicinalProductUndesirableEffect {
+    /// A builder of `MedicinalProductUndesirableEffect`.
+    pub fn builder() -> MedicinalProductUndesirableEffectBuilder {
+        let inner = <MedicinalProductUndesirableEffect as ::fhirgen_runtime::Empty>::empty();
+        MedicinalProductUndesirableEffectBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MedicinalProductUndesirableEffectBuilder {
+    /// `MedicinalProductUndesirableEffect.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.subject` 0..*: The medication for which this is an indication
+    pub fn subject(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.subject = items.into_iter().collect();
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.symptomConditionEffect` 0..1: The symptom, condition or undesirable effect
+    pub fn symptom_condition_effect(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.symptom_condition_effect = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.classification` 0..1: Classification of the effect
+    pub fn classification(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.classification = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.frequencyOfOccurrence` 0..1: The frequency of occurrence of the effect
+    pub fn frequency_of_occurrence(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.frequency_of_occurrence = Some(value.into());
+        self
+    }
+    /// `MedicinalProductUndesirableEffect.population` 0..*: The population group to which this applies
+    pub fn population(
+        mut self,
+        items: impl IntoIterator<Item = crate::Population>,
+    ) -> Self {
+        self.inner.population = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MedicinalProductUndesirableEffect {
+        self.inner
+    }
+}

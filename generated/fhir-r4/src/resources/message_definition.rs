@@ -495,6 +495,273 @@ impl MessageDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`MessageDefinition.status` is not set"
+)]
+pub trait MessageDefinitionStatusGiven {}
+impl MessageDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`MessageDefinition.date` is not set"
+)]
+pub trait MessageDefinitionDateGiven {}
+impl MessageDefinitionDateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.event[x]` is required (1..1) by FHIR 4.0.1: set it with `.event(...)` before `.build()`",
+    label = "`MessageDefinition.event[x]` is not set"
+)]
+pub trait MessageDefinitionEventGiven {}
+impl MessageDefinitionEventGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageDefinitionBuilder<P0, P1, P2> {
+    inner: MessageDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl MessageDefinition {
+    /// A builder of `MessageDefinition`.
+    pub fn builder() -> MessageDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MessageDefinition as ::fhirgen_runtime::Empty>::empty();
+        MessageDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> MessageDefinitionBuilder<P0, P1, P2> {
+    /// `MessageDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.url` 0..1: Business Identifier for a given MessageDefinition
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.identifier` 0..*: Primary key for the message definition on a given server
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.version` 0..1: Business version of the message definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.name` 0..1: Name for this message definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.title` 0..1: Name for this message definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.replaces` 0..*: Takes the place of
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> MessageDefinitionBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        MessageDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.date` 1..1: Date last changed
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> MessageDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.date = value.into();
+        MessageDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.description` 0..1: Natural language description of the message definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.jurisdiction` 0..*: Intended jurisdiction for message definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.purpose` 0..1: Why this message definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.base` 0..1: Definition this one is based on
+    pub fn base(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.base = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.parent` 0..*: Protocol/workflow this is part of
+    pub fn parent(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.parent = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.event[x]` 1..1: Event code  or link to the EventDefinition
+    pub fn event(
+        mut self,
+        value: impl Into<crate::MessageDefinitionEvent>,
+    ) -> MessageDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.event = value.into();
+        MessageDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.category` 0..1: consequence | currency | notification
+    pub fn category(
+        mut self,
+        value: impl Into<crate::MessageSignificanceCategoryCode>,
+    ) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.focus` 0..*: Resource(s) that are the subject of the event
+    pub fn focus(
+        mut self,
+        items: impl IntoIterator<Item = crate::MessageDefinitionFocus>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.responseRequired` 0..1: always | on-error | never | on-success
+    pub fn response_required(
+        mut self,
+        value: impl Into<crate::MessageheaderResponseRequestCode>,
+    ) -> Self {
+        self.inner.response_required = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.allowedResponse` 0..*: Responses to this message
+    pub fn allowed_response(
+        mut self,
+        items: impl IntoIterator<Item = crate::MessageDefinitionAllowedResponse>,
+    ) -> Self {
+        self.inner.allowed_response = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.graph` 0..*: Canonical reference to a GraphDefinition
+    pub fn graph(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.graph = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageDefinition
+    where
+        P0: MessageDefinitionStatusGiven,
+        P1: MessageDefinitionDateGiven,
+        P2: MessageDefinitionEventGiven,
+    {
+        self.inner
+    }
+}
 /// Responses to this message
 ///
 /// Backbone element `MessageDefinition.allowedResponse` of `http://hl7.org/fhir/StructureDefinition/MessageDefinition|4.0.1`
@@ -581,6 +848,78 @@ impl ::fhirgen_runtime::Object for MessageDefinitionAllowedResponse {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("message", &self.message);
         w.primitive_field("situation", &self.situation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.allowedResponse.message` is required (1..1) by FHIR 4.0.1: set it with `.message(...)` before `.build()`",
+    label = "`MessageDefinition.allowedResponse.message` is not set"
+)]
+pub trait MessageDefinitionAllowedResponseMessageGiven {}
+impl MessageDefinitionAllowedResponseMessageGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageDefinitionAllowedResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageDefinitionAllowedResponseBuilder<P0> {
+    inner: MessageDefinitionAllowedResponse,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MessageDefinitionAllowedResponse {
+    /// A builder of `MessageDefinition.allowedResponse`.
+    pub fn builder() -> MessageDefinitionAllowedResponseBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MessageDefinitionAllowedResponse as ::fhirgen_runtime::Empty>::empty();
+        MessageDefinitionAllowedResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MessageDefinitionAllowedResponseBuilder<P0> {
+    /// `MessageDefinition.allowedResponse.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.allowedResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.allowedResponse.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.allowedResponse.message` 1..1: Reference to allowed message definition response
+    pub fn message(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> MessageDefinitionAllowedResponseBuilder<::fhirgen_runtime::Set> {
+        self.inner.message = value.into();
+        MessageDefinitionAllowedResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.allowedResponse.situation` 0..1: When should this response be used
+    pub fn situation(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.situation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageDefinitionAllowedResponse
+    where
+        P0: MessageDefinitionAllowedResponseMessageGiven,
+    {
+        self.inner
     }
 }
 /// Resource(s) that are the subject of the event
@@ -699,6 +1038,103 @@ impl ::fhirgen_runtime::Object for MessageDefinitionFocus {
         w.primitive_field("profile", &self.profile);
         w.primitive_field("min", &self.min);
         w.primitive_field("max", &self.max);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.focus.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`MessageDefinition.focus.code` is not set"
+)]
+pub trait MessageDefinitionFocusCodeGiven {}
+impl MessageDefinitionFocusCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageDefinition.focus.min` is required (1..1) by FHIR 4.0.1: set it with `.min(...)` before `.build()`",
+    label = "`MessageDefinition.focus.min` is not set"
+)]
+pub trait MessageDefinitionFocusMinGiven {}
+impl MessageDefinitionFocusMinGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageDefinitionFocus`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageDefinitionFocusBuilder<P0, P1> {
+    inner: MessageDefinitionFocus,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl MessageDefinitionFocus {
+    /// A builder of `MessageDefinition.focus`.
+    pub fn builder() -> MessageDefinitionFocusBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MessageDefinitionFocus as ::fhirgen_runtime::Empty>::empty();
+        MessageDefinitionFocusBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> MessageDefinitionFocusBuilder<P0, P1> {
+    /// `MessageDefinition.focus.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.focus.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.focus.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageDefinition.focus.code` 1..1: Type of resource
+    pub fn code(
+        mut self,
+        value: impl Into<crate::ResourceTypeCode>,
+    ) -> MessageDefinitionFocusBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.code = value.into();
+        MessageDefinitionFocusBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.focus.profile` 0..1: Profile that must be adhered to by focus
+    pub fn profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.profile = Some(value.into());
+        self
+    }
+    /// `MessageDefinition.focus.min` 1..1: Minimum number of focuses of this type
+    pub fn min(
+        mut self,
+        value: impl Into<crate::UnsignedInt>,
+    ) -> MessageDefinitionFocusBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.min = value.into();
+        MessageDefinitionFocusBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageDefinition.focus.max` 0..1: Maximum number of focuses of this type
+    pub fn max(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.max = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageDefinitionFocus
+    where
+        P0: MessageDefinitionFocusCodeGiven,
+        P1: MessageDefinitionFocusMinGiven,
+    {
+        self.inner
     }
 }
 /// The types `MessageDefinition.event[x]` may have.

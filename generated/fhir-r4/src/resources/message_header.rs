@@ -280,6 +280,169 @@ impl MessageHeader {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.event[x]` is required (1..1) by FHIR 4.0.1: set it with `.event(...)` before `.build()`",
+    label = "`MessageHeader.event[x]` is not set"
+)]
+pub trait MessageHeaderEventGiven {}
+impl MessageHeaderEventGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.source` is required (1..1) by FHIR 4.0.1: set it with `.source(...)` before `.build()`",
+    label = "`MessageHeader.source` is not set"
+)]
+pub trait MessageHeaderSourceGiven {}
+impl MessageHeaderSourceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageHeader`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageHeaderBuilder<P0, P1> {
+    inner: MessageHeader,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl MessageHeader {
+    /// A builder of `MessageHeader`.
+    pub fn builder() -> MessageHeaderBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MessageHeader as ::fhirgen_runtime::Empty>::empty();
+        MessageHeaderBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> MessageHeaderBuilder<P0, P1> {
+    /// `MessageHeader.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageHeader.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MessageHeader.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MessageHeader.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MessageHeader.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MessageHeader.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.event[x]` 1..1: Code for the event this message represents or link to event definition
+    pub fn event(
+        mut self,
+        value: impl Into<crate::MessageHeaderEvent>,
+    ) -> MessageHeaderBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.event = value.into();
+        MessageHeaderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageHeader.destination` 0..*: Message destination application(s)
+    pub fn destination(
+        mut self,
+        items: impl IntoIterator<Item = crate::MessageHeaderDestination>,
+    ) -> Self {
+        self.inner.destination = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.sender` 0..1: Real world sender of the message
+    pub fn sender(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.sender = Some(value.into());
+        self
+    }
+    /// `MessageHeader.enterer` 0..1: The source of the data entry
+    pub fn enterer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.enterer = Some(value.into());
+        self
+    }
+    /// `MessageHeader.author` 0..1: The source of the decision
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source` 1..1: Message source application
+    pub fn source(
+        mut self,
+        value: impl Into<crate::MessageHeaderSource>,
+    ) -> MessageHeaderBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.source = value.into();
+        MessageHeaderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageHeader.responsible` 0..1: Final responsibility for event
+    pub fn responsible(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `MessageHeader.reason` 0..1: Cause of event
+    pub fn reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason = Some(value.into());
+        self
+    }
+    /// `MessageHeader.response` 0..1: If this is a reply to prior message
+    pub fn response(mut self, value: impl Into<crate::MessageHeaderResponse>) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// `MessageHeader.focus` 0..*: The actual content of the message
+    pub fn focus(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.definition` 0..1: Link to the definition for this message
+    pub fn definition(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageHeader
+    where
+        P0: MessageHeaderEventGiven,
+        P1: MessageHeaderSourceGiven,
+    {
+        self.inner
+    }
+}
 /// Message destination application(s)
 ///
 /// Backbone element `MessageHeader.destination` of `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
@@ -388,6 +551,86 @@ impl ::fhirgen_runtime::Object for MessageHeaderDestination {
         w.object_field("receiver", &self.receiver);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.destination.endpoint` is required (1..1) by FHIR 4.0.1: set it with `.endpoint(...)` before `.build()`",
+    label = "`MessageHeader.destination.endpoint` is not set"
+)]
+pub trait MessageHeaderDestinationEndpointGiven {}
+impl MessageHeaderDestinationEndpointGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageHeaderDestination`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageHeaderDestinationBuilder<P0> {
+    inner: MessageHeaderDestination,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MessageHeaderDestination {
+    /// A builder of `MessageHeader.destination`.
+    pub fn builder() -> MessageHeaderDestinationBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MessageHeaderDestination as ::fhirgen_runtime::Empty>::empty();
+        MessageHeaderDestinationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MessageHeaderDestinationBuilder<P0> {
+    /// `MessageHeader.destination.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageHeader.destination.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.destination.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.destination.name` 0..1: Name of system
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `MessageHeader.destination.target` 0..1: Particular delivery destination within the destination
+    pub fn target(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.target = Some(value.into());
+        self
+    }
+    /// `MessageHeader.destination.endpoint` 1..1: Actual destination address or id
+    pub fn endpoint(
+        mut self,
+        value: impl Into<crate::Url>,
+    ) -> MessageHeaderDestinationBuilder<::fhirgen_runtime::Set> {
+        self.inner.endpoint = value.into();
+        MessageHeaderDestinationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageHeader.destination.receiver` 0..1: Intended "real-world" recipient for the data
+    pub fn receiver(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.receiver = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageHeaderDestination
+    where
+        P0: MessageHeaderDestinationEndpointGiven,
+    {
+        self.inner
+    }
+}
 /// If this is a reply to prior message
 ///
 /// Backbone element `MessageHeader.response` of `http://hl7.org/fhir/StructureDefinition/MessageHeader|4.0.1`
@@ -486,6 +729,98 @@ impl ::fhirgen_runtime::Object for MessageHeaderResponse {
         w.primitive_field("identifier", &self.identifier);
         w.primitive_field("code", &self.code);
         w.object_field("details", &self.details);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.response.identifier` is required (1..1) by FHIR 4.0.1: set it with `.identifier(...)` before `.build()`",
+    label = "`MessageHeader.response.identifier` is not set"
+)]
+pub trait MessageHeaderResponseIdentifierGiven {}
+impl MessageHeaderResponseIdentifierGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.response.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`MessageHeader.response.code` is not set"
+)]
+pub trait MessageHeaderResponseCodeGiven {}
+impl MessageHeaderResponseCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageHeaderResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageHeaderResponseBuilder<P0, P1> {
+    inner: MessageHeaderResponse,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl MessageHeaderResponse {
+    /// A builder of `MessageHeader.response`.
+    pub fn builder() -> MessageHeaderResponseBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <MessageHeaderResponse as ::fhirgen_runtime::Empty>::empty();
+        MessageHeaderResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> MessageHeaderResponseBuilder<P0, P1> {
+    /// `MessageHeader.response.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageHeader.response.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.response.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.response.identifier` 1..1: Id of original message
+    pub fn identifier(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> MessageHeaderResponseBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.identifier = value.into();
+        MessageHeaderResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageHeader.response.code` 1..1: ok | transient-error | fatal-error
+    pub fn code(
+        mut self,
+        value: impl Into<crate::ResponseTypeCode>,
+    ) -> MessageHeaderResponseBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        MessageHeaderResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MessageHeader.response.details` 0..1: Specific list of hints/warnings/errors
+    pub fn details(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.details = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageHeaderResponse
+    where
+        P0: MessageHeaderResponseIdentifierGiven,
+        P1: MessageHeaderResponseCodeGiven,
+    {
+        self.inner
     }
 }
 /// Message source application
@@ -612,6 +947,91 @@ impl ::fhirgen_runtime::Object for MessageHeaderSource {
         w.primitive_field("version", &self.version);
         w.object_field("contact", &self.contact);
         w.primitive_field("endpoint", &self.endpoint);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MessageHeader.source.endpoint` is required (1..1) by FHIR 4.0.1: set it with `.endpoint(...)` before `.build()`",
+    label = "`MessageHeader.source.endpoint` is not set"
+)]
+pub trait MessageHeaderSourceEndpointGiven {}
+impl MessageHeaderSourceEndpointGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MessageHeaderSource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MessageHeaderSourceBuilder<P0> {
+    inner: MessageHeaderSource,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MessageHeaderSource {
+    /// A builder of `MessageHeader.source`.
+    pub fn builder() -> MessageHeaderSourceBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MessageHeaderSource as ::fhirgen_runtime::Empty>::empty();
+        MessageHeaderSourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MessageHeaderSourceBuilder<P0> {
+    /// `MessageHeader.source.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.source.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MessageHeader.source.name` 0..1: Name of system
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source.software` 0..1: Name of software running the system
+    pub fn software(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.software = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source.version` 0..1: Version of software running
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source.contact` 0..1: Human contact for problems
+    pub fn contact(mut self, value: impl Into<crate::ContactPoint>) -> Self {
+        self.inner.contact = Some(value.into());
+        self
+    }
+    /// `MessageHeader.source.endpoint` 1..1: Actual message source address or id
+    pub fn endpoint(
+        mut self,
+        value: impl Into<crate::Url>,
+    ) -> MessageHeaderSourceBuilder<::fhirgen_runtime::Set> {
+        self.inner.endpoint = value.into();
+        MessageHeaderSourceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MessageHeaderSource
+    where
+        P0: MessageHeaderSourceEndpointGiven,
+    {
+        self.inner
     }
 }
 /// The types `MessageHeader.event[x]` may have.

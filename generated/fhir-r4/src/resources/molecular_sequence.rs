@@ -330,6 +330,192 @@ impl MolecularSequence {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MolecularSequence.coordinateSystem` is required (1..1) by FHIR 4.0.1: set it with `.coordinate_system(...)` before `.build()`",
+    label = "`MolecularSequence.coordinateSystem` is not set"
+)]
+pub trait MolecularSequenceCoordinateSystemGiven {}
+impl MolecularSequenceCoordinateSystemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MolecularSequence`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceBuilder<P0> {
+    inner: MolecularSequence,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MolecularSequence {
+    /// A builder of `MolecularSequence`.
+    pub fn builder() -> MolecularSequenceBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MolecularSequence as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MolecularSequenceBuilder<P0> {
+    /// `MolecularSequence.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.identifier` 0..*: Unique ID for this particular sequence. This is a FHIR-defined id
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.type` 0..1: aa | dna | rna
+    pub fn type_(mut self, value: impl Into<crate::SequenceTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.coordinateSystem` 1..1: Base number of coordinate system (0 for 0-based numbering or coordinates, inclusive start, exclusive end, 1 for 1-based numbering, inclusive start, inclusive end)
+    pub fn coordinate_system(
+        mut self,
+        value: impl Into<crate::Integer>,
+    ) -> MolecularSequenceBuilder<::fhirgen_runtime::Set> {
+        self.inner.coordinate_system = value.into();
+        MolecularSequenceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MolecularSequence.patient` 0..1: Who and/or what this is about
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.specimen` 0..1: Specimen used for sequencing
+    pub fn specimen(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.device` 0..1: The method for sequencing
+    pub fn device(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.device = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.performer` 0..1: Who should be responsible for test result
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quantity` 0..1: The number of copies of the sequence of interest.  (RNASeq)
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq` 0..1: A sequence used as reference
+    pub fn reference_seq(
+        mut self,
+        value: impl Into<crate::MolecularSequenceReferenceSeq>,
+    ) -> Self {
+        self.inner.reference_seq = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant` 0..*: Variant in sequence
+    pub fn variant(
+        mut self,
+        items: impl IntoIterator<Item = crate::MolecularSequenceVariant>,
+    ) -> Self {
+        self.inner.variant = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.observedSeq` 0..1: Sequence that was observed
+    pub fn observed_seq(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.observed_seq = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality` 0..*: An set of value as quality of sequence
+    pub fn quality(
+        mut self,
+        items: impl IntoIterator<Item = crate::MolecularSequenceQuality>,
+    ) -> Self {
+        self.inner.quality = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.readCoverage` 0..1: Average number of reads representing a given nucleotide in the reconstructed sequence
+    pub fn read_coverage(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.read_coverage = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository` 0..*: External repository which contains detailed report related with observedSeq in this resource
+    pub fn repository(
+        mut self,
+        items: impl IntoIterator<Item = crate::MolecularSequenceRepository>,
+    ) -> Self {
+        self.inner.repository = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.pointer` 0..*: Pointer to next atomic sequence
+    pub fn pointer(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.pointer = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant` 0..*: Structural variant
+    pub fn structure_variant(
+        mut self,
+        items: impl IntoIterator<Item = crate::MolecularSequenceStructureVariant>,
+    ) -> Self {
+        self.inner.structure_variant = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequence
+    where
+        P0: MolecularSequenceCoordinateSystemGiven,
+    {
+        self.inner
+    }
+}
 /// An set of value as quality of sequence
 ///
 /// Backbone element `MolecularSequence.quality` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -586,6 +772,144 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQuality {
         w.object_field("roc", &self.roc);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MolecularSequence.quality.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`MolecularSequence.quality.type` is not set"
+)]
+pub trait MolecularSequenceQualityTypeGiven {}
+impl MolecularSequenceQualityTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MolecularSequenceQuality`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceQualityBuilder<P0> {
+    inner: MolecularSequenceQuality,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MolecularSequenceQuality {
+    /// A builder of `MolecularSequence.quality`.
+    pub fn builder() -> MolecularSequenceQualityBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MolecularSequenceQuality as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceQualityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MolecularSequenceQualityBuilder<P0> {
+    /// `MolecularSequence.quality.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.type` 1..1: indel | snp | unknown
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::QualityTypeCode>,
+    ) -> MolecularSequenceQualityBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        MolecularSequenceQualityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MolecularSequence.quality.standardSequence` 0..1: Standard sequence for comparison
+    pub fn standard_sequence(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.standard_sequence = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.start` 0..1: Start position of the sequence
+    pub fn start(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.end` 0..1: End position of the sequence
+    pub fn end(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.score` 0..1: Quality score for the comparison
+    pub fn score(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.score = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.method` 0..1: Method to get quality
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.truthTP` 0..1: True positives from the perspective of the truth data
+    pub fn truth_tp(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.truth_tp = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.queryTP` 0..1: True positives from the perspective of the query data
+    pub fn query_tp(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.query_tp = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.truthFN` 0..1: False negatives
+    pub fn truth_fn(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.truth_fn = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.queryFP` 0..1: False positives
+    pub fn query_fp(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.query_fp = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.gtFP` 0..1: False positives where the non-REF alleles in the Truth and Query Call Sets match
+    pub fn gt_fp(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.gt_fp = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.precision` 0..1: Precision of comparison
+    pub fn precision(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.precision = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.recall` 0..1: Recall of comparison
+    pub fn recall(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.recall = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.fScore` 0..1: F-score
+    pub fn f_score(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.f_score = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.roc` 0..1: Receiver Operator Characteristic (ROC) Curve
+    pub fn roc(mut self, value: impl Into<crate::MolecularSequenceQualityRoc>) -> Self {
+        self.inner.roc = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceQuality
+    where
+        P0: MolecularSequenceQualityTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Receiver Operator Characteristic (ROC) Curve
 ///
 /// Backbone element `MolecularSequence.quality.roc` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -752,6 +1076,88 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQualityRoc {
         ::fhirgen_runtime::__private::empty_primitive("sensitivity", &self.sensitivity)?;
         ::fhirgen_runtime::__private::empty_primitive("fMeasure", &self.f_measure)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `MolecularSequenceQualityRoc`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceQualityRocBuilder {
+    inner: MolecularSequenceQualityRoc,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceQualityRoc {
+    /// A builder of `MolecularSequence.quality.roc`.
+    pub fn builder() -> MolecularSequenceQualityRocBuilder {
+        let inner = <MolecularSequenceQualityRoc as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceQualityRocBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceQualityRocBuilder {
+    /// `MolecularSequence.quality.roc.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.quality.roc.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.score` 0..*: Genotype quality score
+    pub fn score(mut self, items: impl IntoIterator<Item = crate::Integer>) -> Self {
+        self.inner.score = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.numTP` 0..*: Roc score true positive numbers
+    pub fn num_tp(mut self, items: impl IntoIterator<Item = crate::Integer>) -> Self {
+        self.inner.num_tp = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.numFP` 0..*: Roc score false positive numbers
+    pub fn num_fp(mut self, items: impl IntoIterator<Item = crate::Integer>) -> Self {
+        self.inner.num_fp = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.numFN` 0..*: Roc score false negative numbers
+    pub fn num_fn(mut self, items: impl IntoIterator<Item = crate::Integer>) -> Self {
+        self.inner.num_fn = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.precision` 0..*: Precision of the GQ score
+    pub fn precision(mut self, items: impl IntoIterator<Item = crate::Decimal>) -> Self {
+        self.inner.precision = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.sensitivity` 0..*: Sensitivity of the GQ score
+    pub fn sensitivity(
+        mut self,
+        items: impl IntoIterator<Item = crate::Decimal>,
+    ) -> Self {
+        self.inner.sensitivity = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.quality.roc.fMeasure` 0..*: FScore of the GQ score
+    pub fn f_measure(mut self, items: impl IntoIterator<Item = crate::Decimal>) -> Self {
+        self.inner.f_measure = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceQualityRoc {
+        self.inner
     }
 }
 /// A sequence used as reference
@@ -935,6 +1341,95 @@ impl ::fhirgen_runtime::Object for MolecularSequenceReferenceSeq {
         w.primitive_field("windowEnd", &self.window_end);
     }
 }
+/// Builds a `MolecularSequenceReferenceSeq`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceReferenceSeqBuilder {
+    inner: MolecularSequenceReferenceSeq,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceReferenceSeq {
+    /// A builder of `MolecularSequence.referenceSeq`.
+    pub fn builder() -> MolecularSequenceReferenceSeqBuilder {
+        let inner = <MolecularSequenceReferenceSeq as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceReferenceSeqBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceReferenceSeqBuilder {
+    /// `MolecularSequence.referenceSeq.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.referenceSeq.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.referenceSeq.chromosome` 0..1: Chromosome containing genetic finding
+    pub fn chromosome(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.chromosome = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.genomeBuild` 0..1: The Genome Build used for reference, following GRCh build versions e.g. 'GRCh 37'
+    pub fn genome_build(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.genome_build = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.orientation` 0..1: sense | antisense
+    pub fn orientation(mut self, value: impl Into<crate::OrientationTypeCode>) -> Self {
+        self.inner.orientation = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.referenceSeqId` 0..1: Reference identifier
+    pub fn reference_seq_id(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reference_seq_id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.referenceSeqPointer` 0..1: A pointer to another MolecularSequence entity as reference sequence
+    pub fn reference_seq_pointer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference_seq_pointer = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.referenceSeqString` 0..1: A string to represent reference sequence
+    pub fn reference_seq_string(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.reference_seq_string = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.strand` 0..1: watson | crick
+    pub fn strand(mut self, value: impl Into<crate::StrandTypeCode>) -> Self {
+        self.inner.strand = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.windowStart` 0..1: Start position of the window on the  reference sequence
+    pub fn window_start(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.window_start = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.referenceSeq.windowEnd` 0..1: End position of the window on the reference sequence
+    pub fn window_end(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.window_end = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceReferenceSeq {
+        self.inner
+    }
+}
 /// External repository which contains detailed report related with observedSeq in this resource
 ///
 /// Backbone element `MolecularSequence.repository` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -1081,6 +1576,96 @@ impl ::fhirgen_runtime::Object for MolecularSequenceRepository {
         w.primitive_field("readsetId", &self.readset_id);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`MolecularSequence.repository.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`MolecularSequence.repository.type` is not set"
+)]
+pub trait MolecularSequenceRepositoryTypeGiven {}
+impl MolecularSequenceRepositoryTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `MolecularSequenceRepository`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceRepositoryBuilder<P0> {
+    inner: MolecularSequenceRepository,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl MolecularSequenceRepository {
+    /// A builder of `MolecularSequence.repository`.
+    pub fn builder() -> MolecularSequenceRepositoryBuilder<::fhirgen_runtime::Missing> {
+        let inner = <MolecularSequenceRepository as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceRepositoryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> MolecularSequenceRepositoryBuilder<P0> {
+    /// `MolecularSequence.repository.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.repository.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.repository.type` 1..1: directlink | openapi | login | oauth | other
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::RepositoryTypeCode>,
+    ) -> MolecularSequenceRepositoryBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        MolecularSequenceRepositoryBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `MolecularSequence.repository.url` 0..1: URI of the repository
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository.name` 0..1: Repository's name
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository.datasetId` 0..1: Id of the dataset that used to call for dataset in repository
+    pub fn dataset_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.dataset_id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository.variantsetId` 0..1: Id of the variantset that used to call for variantset in repository
+    pub fn variantset_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.variantset_id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.repository.readsetId` 0..1: Id of the read
+    pub fn readset_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.readset_id = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceRepository
+    where
+        P0: MolecularSequenceRepositoryTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Structural variant
 ///
 /// Backbone element `MolecularSequence.structureVariant` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -1199,6 +1784,81 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariant {
         w.object_field("inner", &self.inner);
     }
 }
+/// Builds a `MolecularSequenceStructureVariant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceStructureVariantBuilder {
+    inner: MolecularSequenceStructureVariant,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceStructureVariant {
+    /// A builder of `MolecularSequence.structureVariant`.
+    pub fn builder() -> MolecularSequenceStructureVariantBuilder {
+        let inner = <MolecularSequenceStructureVariant as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceStructureVariantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceStructureVariantBuilder {
+    /// `MolecularSequence.structureVariant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.variantType` 0..1: Structural variant change type
+    pub fn variant_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.variant_type = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.exact` 0..1: Does the structural variant have base pair resolution breakpoints?
+    pub fn exact(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.exact = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.length` 0..1: Structural variant length
+    pub fn length(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.length = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.outer` 0..1: Structural variant outer
+    pub fn outer(
+        mut self,
+        value: impl Into<crate::MolecularSequenceStructureVariantOuter>,
+    ) -> Self {
+        self.inner.outer = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.inner` 0..1: Structural variant inner
+    pub fn inner(
+        mut self,
+        value: impl Into<crate::MolecularSequenceStructureVariantInner>,
+    ) -> Self {
+        self.inner.inner = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceStructureVariant {
+        self.inner
+    }
+}
 /// Structural variant inner
 ///
 /// Backbone element `MolecularSequence.structureVariant.inner` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -1287,6 +1947,60 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantInner {
         w.primitive_field("end", &self.end);
     }
 }
+/// Builds a `MolecularSequenceStructureVariantInner`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceStructureVariantInnerBuilder {
+    inner: MolecularSequenceStructureVariantInner,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceStructureVariantInner {
+    /// A builder of `MolecularSequence.structureVariant.inner`.
+    pub fn builder() -> MolecularSequenceStructureVariantInnerBuilder {
+        let inner = <MolecularSequenceStructureVariantInner as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceStructureVariantInnerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceStructureVariantInnerBuilder {
+    /// `MolecularSequence.structureVariant.inner.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.inner.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.inner.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.inner.start` 0..1: Structural variant inner start
+    pub fn start(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.inner.end` 0..1: Structural variant inner end
+    pub fn end(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceStructureVariantInner {
+        self.inner
+    }
+}
 /// Structural variant outer
 ///
 /// Backbone element `MolecularSequence.structureVariant.outer` of `http://hl7.org/fhir/StructureDefinition/MolecularSequence|4.0.1`
@@ -1373,6 +2087,60 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantOuter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("start", &self.start);
         w.primitive_field("end", &self.end);
+    }
+}
+/// Builds a `MolecularSequenceStructureVariantOuter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceStructureVariantOuterBuilder {
+    inner: MolecularSequenceStructureVariantOuter,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceStructureVariantOuter {
+    /// A builder of `MolecularSequence.structureVariant.outer`.
+    pub fn builder() -> MolecularSequenceStructureVariantOuterBuilder {
+        let inner = <MolecularSequenceStructureVariantOuter as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceStructureVariantOuterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceStructureVariantOuterBuilder {
+    /// `MolecularSequence.structureVariant.outer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.outer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.outer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.structureVariant.outer.start` 0..1: Structural variant outer start
+    pub fn start(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.structureVariant.outer.end` 0..1: Structural variant outer end
+    pub fn end(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceStructureVariantOuter {
+        self.inner
     }
 }
 /// Variant in sequence
@@ -1519,5 +2287,79 @@ impl ::fhirgen_runtime::Object for MolecularSequenceVariant {
         w.primitive_field("referenceAllele", &self.reference_allele);
         w.primitive_field("cigar", &self.cigar);
         w.object_field("variantPointer", &self.variant_pointer);
+    }
+}
+/// Builds a `MolecularSequenceVariant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct MolecularSequenceVariantBuilder {
+    inner: MolecularSequenceVariant,
+    state: ::std::marker::PhantomData<()>,
+}
+impl MolecularSequenceVariant {
+    /// A builder of `MolecularSequence.variant`.
+    pub fn builder() -> MolecularSequenceVariantBuilder {
+        let inner = <MolecularSequenceVariant as ::fhirgen_runtime::Empty>::empty();
+        MolecularSequenceVariantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl MolecularSequenceVariantBuilder {
+    /// `MolecularSequence.variant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.variant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `MolecularSequence.variant.start` 0..1: Start position of the variant on the  reference sequence
+    pub fn start(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.end` 0..1: End position of the variant on the reference sequence
+    pub fn end(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.observedAllele` 0..1: Allele that was observed
+    pub fn observed_allele(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.observed_allele = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.referenceAllele` 0..1: Allele in the reference sequence
+    pub fn reference_allele(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.reference_allele = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.cigar` 0..1: Extended CIGAR string for aligning the sequence with reference bases
+    pub fn cigar(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.cigar = Some(value.into());
+        self
+    }
+    /// `MolecularSequence.variant.variantPointer` 0..1: Pointer to observed variant information
+    pub fn variant_pointer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.variant_pointer = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> MolecularSequenceVariant {
+        self.inner
     }
 }

@@ -320,6 +320,230 @@ impl NamingSystem {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`NamingSystem.name` is not set"
+)]
+pub trait NamingSystemNameGiven {}
+impl NamingSystemNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`NamingSystem.status` is not set"
+)]
+pub trait NamingSystemStatusGiven {}
+impl NamingSystemStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`NamingSystem.kind` is not set"
+)]
+pub trait NamingSystemKindGiven {}
+impl NamingSystemKindGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`NamingSystem.date` is not set"
+)]
+pub trait NamingSystemDateGiven {}
+impl NamingSystemDateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.uniqueId` is required (1..*) by FHIR 4.0.1: set it with `.unique_id(...)` before `.build()`",
+    label = "`NamingSystem.uniqueId` is not set"
+)]
+pub trait NamingSystemUniqueIdGiven {}
+impl NamingSystemUniqueIdGiven for ::fhirgen_runtime::Set {}
+/// Builds a `NamingSystem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NamingSystemBuilder<P0, P1, P2, P3, P4> {
+    inner: NamingSystem,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4)>,
+}
+impl NamingSystem {
+    /// A builder of `NamingSystem`.
+    pub fn builder() -> NamingSystemBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <NamingSystem as ::fhirgen_runtime::Empty>::empty();
+        NamingSystemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4> NamingSystemBuilder<P0, P1, P2, P3, P4> {
+    /// `NamingSystem.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NamingSystem.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `NamingSystem.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `NamingSystem.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `NamingSystem.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `NamingSystem.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.name` 1..1: Name for this naming system (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> NamingSystemBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
+        self.inner.name = value.into();
+        NamingSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> NamingSystemBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
+        self.inner.status = value.into();
+        NamingSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.kind` 1..1: codesystem | identifier | root
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::NamingSystemTypeCode>,
+    ) -> NamingSystemBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
+        self.inner.kind = value.into();
+        NamingSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.date` 1..1: Date last changed
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> NamingSystemBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
+        self.inner.date = value.into();
+        NamingSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `NamingSystem.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.responsible` 0..1: Who maintains system namespace?
+    pub fn responsible(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `NamingSystem.type` 0..1: e.g. driver,  provider,  patient, bank etc.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `NamingSystem.description` 0..1: Natural language description of the naming system
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `NamingSystem.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.jurisdiction` 0..*: Intended jurisdiction for naming system (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.usage` 0..1: How/where is it used
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `NamingSystem.uniqueId` 1..*: Unique identifiers used for system
+    pub fn unique_id(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::NamingSystemUniqueId>>,
+    ) -> NamingSystemBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
+        self.inner.unique_id = value.into();
+        NamingSystemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NamingSystem
+    where
+        P0: NamingSystemNameGiven,
+        P1: NamingSystemStatusGiven,
+        P2: NamingSystemKindGiven,
+        P3: NamingSystemDateGiven,
+        P4: NamingSystemUniqueIdGiven,
+    {
+        self.inner
+    }
+}
 /// Unique identifiers used for system
 ///
 /// Backbone element `NamingSystem.uniqueId` of `http://hl7.org/fhir/StructureDefinition/NamingSystem|4.0.1`
@@ -446,5 +670,107 @@ impl ::fhirgen_runtime::Object for NamingSystemUniqueId {
         w.primitive_field("preferred", &self.preferred);
         w.primitive_field("comment", &self.comment);
         w.object_field("period", &self.period);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.uniqueId.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`NamingSystem.uniqueId.type` is not set"
+)]
+pub trait NamingSystemUniqueIdTypeGiven {}
+impl NamingSystemUniqueIdTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NamingSystem.uniqueId.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`NamingSystem.uniqueId.value` is not set"
+)]
+pub trait NamingSystemUniqueIdValueGiven {}
+impl NamingSystemUniqueIdValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `NamingSystemUniqueId`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NamingSystemUniqueIdBuilder<P0, P1> {
+    inner: NamingSystemUniqueId,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl NamingSystemUniqueId {
+    /// A builder of `NamingSystem.uniqueId`.
+    pub fn builder() -> NamingSystemUniqueIdBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <NamingSystemUniqueId as ::fhirgen_runtime::Empty>::empty();
+        NamingSystemUniqueIdBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> NamingSystemUniqueIdBuilder<P0, P1> {
+    /// `NamingSystem.uniqueId.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NamingSystem.uniqueId.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.uniqueId.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NamingSystem.uniqueId.type` 1..1: oid | uuid | uri | other
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::NamingSystemIdentifierTypeCode>,
+    ) -> NamingSystemUniqueIdBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        NamingSystemUniqueIdBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.uniqueId.value` 1..1: The unique identifier
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> NamingSystemUniqueIdBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        NamingSystemUniqueIdBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NamingSystem.uniqueId.preferred` 0..1: Is this the id that should be used for this type
+    pub fn preferred(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.preferred = Some(value.into());
+        self
+    }
+    /// `NamingSystem.uniqueId.comment` 0..1: Notes about identifier usage
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `NamingSystem.uniqueId.period` 0..1: When is identifier valid?
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NamingSystemUniqueId
+    where
+        P0: NamingSystemUniqueIdTypeGiven,
+        P1: NamingSystemUniqueIdValueGiven,
+    {
+        self.inner
     }
 }

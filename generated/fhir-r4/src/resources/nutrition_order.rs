@@ -367,6 +367,238 @@ impl NutritionOrder {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NutritionOrder.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`NutritionOrder.status` is not set"
+)]
+pub trait NutritionOrderStatusGiven {}
+impl NutritionOrderStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NutritionOrder.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`NutritionOrder.intent` is not set"
+)]
+pub trait NutritionOrderIntentGiven {}
+impl NutritionOrderIntentGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`NutritionOrder.dateTime` is required (1..1) by FHIR 4.0.1: set it with `.date_time(...)` before `.build()`",
+    label = "`NutritionOrder.dateTime` is not set"
+)]
+pub trait NutritionOrderDateTimeGiven {}
+impl NutritionOrderDateTimeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `NutritionOrder`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderBuilder<P0, P1, P2> {
+    inner: NutritionOrder,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl NutritionOrder {
+    /// A builder of `NutritionOrder`.
+    pub fn builder() -> NutritionOrderBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <NutritionOrder as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        NutritionOrderBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> NutritionOrderBuilder<P0, P1, P2> {
+    /// `NutritionOrder.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.identifier` 0..*: Identifiers assigned to this order
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.instantiates` 0..*: Instantiates protocol or definition
+    pub fn instantiates(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.instantiates = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::RequestStatusCode>,
+    ) -> NutritionOrderBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        NutritionOrderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NutritionOrder.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::RequestIntentCode>,
+    ) -> NutritionOrderBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.intent = value.into();
+        NutritionOrderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NutritionOrder.patient` 1..1: The person who requires the diet, formula or nutritional supplement
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `NutritionOrder.encounter` 0..1: The encounter associated with this nutrition order
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.dateTime` 1..1: Date and time the nutrition order was requested
+    pub fn date_time(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> NutritionOrderBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.date_time = value.into();
+        NutritionOrderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `NutritionOrder.orderer` 0..1: Who ordered the diet, formula or nutritional supplement
+    pub fn orderer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.orderer = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.allergyIntolerance` 0..*: List of the patient's food and nutrition-related allergies and intolerances
+    pub fn allergy_intolerance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.allergy_intolerance = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.foodPreferenceModifier` 0..*: Order-specific modifier about the type of food that should be given
+    pub fn food_preference_modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.food_preference_modifier = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.excludeFoodModifier` 0..*: Order-specific modifier about the type of food that should not be given
+    pub fn exclude_food_modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.exclude_food_modifier = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet` 0..1: Oral diet components
+    pub fn oral_diet(mut self, value: impl Into<crate::NutritionOrderOralDiet>) -> Self {
+        self.inner.oral_diet = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.supplement` 0..*: Supplement components
+    pub fn supplement(
+        mut self,
+        items: impl IntoIterator<Item = crate::NutritionOrderSupplement>,
+    ) -> Self {
+        self.inner.supplement = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula` 0..1: Enteral formula components
+    pub fn enteral_formula(
+        mut self,
+        value: impl Into<crate::NutritionOrderEnteralFormula>,
+    ) -> Self {
+        self.inner.enteral_formula = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.note` 0..*: Comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrder
+    where
+        P0: NutritionOrderStatusGiven,
+        P1: NutritionOrderIntentGiven,
+        P2: NutritionOrderDateTimeGiven,
+    {
+        self.inner
+    }
+}
 /// Enteral formula components
 ///
 /// Backbone element `NutritionOrder.enteralFormula` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
@@ -542,6 +774,112 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormula {
         w.primitive_field("administrationInstruction", &self.administration_instruction);
     }
 }
+/// Builds a `NutritionOrderEnteralFormula`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderEnteralFormulaBuilder {
+    inner: NutritionOrderEnteralFormula,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderEnteralFormula {
+    /// A builder of `NutritionOrder.enteralFormula`.
+    pub fn builder() -> NutritionOrderEnteralFormulaBuilder {
+        let inner = <NutritionOrderEnteralFormula as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderEnteralFormulaBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderEnteralFormulaBuilder {
+    /// `NutritionOrder.enteralFormula.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula.baseFormulaType` 0..1: Type of enteral or infant formula
+    pub fn base_formula_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.base_formula_type = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.baseFormulaProductName` 0..1: Product or brand name of the enteral or infant formula
+    pub fn base_formula_product_name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.base_formula_product_name = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.additiveType` 0..1: Type of modular component to add to the feeding
+    pub fn additive_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.additive_type = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.additiveProductName` 0..1: Product or brand name of the modular additive
+    pub fn additive_product_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.additive_product_name = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.caloricDensity` 0..1: Amount of energy per specified volume that is required
+    pub fn caloric_density(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.caloric_density = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.routeofAdministration` 0..1: How the formula should enter the patient's gastrointestinal tract
+    pub fn routeof_administration(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.routeof_administration = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration` 0..*: Formula feeding instruction as structured data
+    pub fn administration(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::NutritionOrderEnteralFormulaAdministration,
+        >,
+    ) -> Self {
+        self.inner.administration = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula.maxVolumeToDeliver` 0..1: Upper limit on formula volume per unit of time
+    pub fn max_volume_to_deliver(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.max_volume_to_deliver = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administrationInstruction` 0..1: Formula feeding instructions expressed as text
+    pub fn administration_instruction(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.administration_instruction = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderEnteralFormula {
+        self.inner
+    }
+}
 /// Formula feeding instruction as structured data
 ///
 /// Backbone element `NutritionOrder.enteralFormula.administration` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
@@ -636,6 +974,68 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormulaAdministration {
         w.object_field("schedule", &self.schedule);
         w.object_field("quantity", &self.quantity);
         w.choice_field(&self.rate);
+    }
+}
+/// Builds a `NutritionOrderEnteralFormulaAdministration`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderEnteralFormulaAdministrationBuilder {
+    inner: NutritionOrderEnteralFormulaAdministration,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderEnteralFormulaAdministration {
+    /// A builder of `NutritionOrder.enteralFormula.administration`.
+    pub fn builder() -> NutritionOrderEnteralFormulaAdministrationBuilder {
+        let inner = <NutritionOrderEnteralFormulaAdministration as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderEnteralFormulaAdministrationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderEnteralFormulaAdministrationBuilder {
+    /// `NutritionOrder.enteralFormula.administration.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration.schedule` 0..1: Scheduled frequency of enteral feeding
+    pub fn schedule(mut self, value: impl Into<crate::Timing>) -> Self {
+        self.inner.schedule = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration.quantity` 0..1: The volume of formula to provide
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.enteralFormula.administration.rate[x]` 0..1: Speed with which the formula is provided per period of time
+    pub fn rate(
+        mut self,
+        value: impl Into<crate::NutritionOrderEnteralFormulaAdministrationRate>,
+    ) -> Self {
+        self.inner.rate = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderEnteralFormulaAdministration {
+        self.inner
     }
 }
 /// Oral diet components
@@ -762,6 +1162,92 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDiet {
         w.primitive_field("instruction", &self.instruction);
     }
 }
+/// Builds a `NutritionOrderOralDiet`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderOralDietBuilder {
+    inner: NutritionOrderOralDiet,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderOralDiet {
+    /// A builder of `NutritionOrder.oralDiet`.
+    pub fn builder() -> NutritionOrderOralDietBuilder {
+        let inner = <NutritionOrderOralDiet as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderOralDietBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderOralDietBuilder {
+    /// `NutritionOrder.oralDiet.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.oralDiet.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.type` 0..*: Type of oral diet or diet restrictions that describe what can be consumed orally
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.schedule` 0..*: Scheduled frequency of diet
+    pub fn schedule(mut self, items: impl IntoIterator<Item = crate::Timing>) -> Self {
+        self.inner.schedule = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.nutrient` 0..*: Required  nutrient modifications
+    pub fn nutrient(
+        mut self,
+        items: impl IntoIterator<Item = crate::NutritionOrderOralDietNutrient>,
+    ) -> Self {
+        self.inner.nutrient = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.texture` 0..*: Required  texture modifications
+    pub fn texture(
+        mut self,
+        items: impl IntoIterator<Item = crate::NutritionOrderOralDietTexture>,
+    ) -> Self {
+        self.inner.texture = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.fluidConsistencyType` 0..*: The required consistency of fluids and liquids provided to the patient
+    pub fn fluid_consistency_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.fluid_consistency_type = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.instruction` 0..1: Instructions or additional information about the oral diet
+    pub fn instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.instruction = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderOralDiet {
+        self.inner
+    }
+}
 /// Required  nutrient modifications
 ///
 /// Backbone element `NutritionOrder.oralDiet.nutrient` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
@@ -842,6 +1328,60 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietNutrient {
         w.object_field("amount", &self.amount);
     }
 }
+/// Builds a `NutritionOrderOralDietNutrient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderOralDietNutrientBuilder {
+    inner: NutritionOrderOralDietNutrient,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderOralDietNutrient {
+    /// A builder of `NutritionOrder.oralDiet.nutrient`.
+    pub fn builder() -> NutritionOrderOralDietNutrientBuilder {
+        let inner = <NutritionOrderOralDietNutrient as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderOralDietNutrientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderOralDietNutrientBuilder {
+    /// `NutritionOrder.oralDiet.nutrient.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.oralDiet.nutrient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.nutrient.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.nutrient.modifier` 0..1: Type of nutrient that is being modified
+    pub fn modifier(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.modifier = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.oralDiet.nutrient.amount` 0..1: Quantity of the specified nutrient
+    pub fn amount(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderOralDietNutrient {
+        self.inner
+    }
+}
 /// Required  texture modifications
 ///
 /// Backbone element `NutritionOrder.oralDiet.texture` of `http://hl7.org/fhir/StructureDefinition/NutritionOrder|4.0.1`
@@ -920,6 +1460,60 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietTexture {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("modifier", &self.modifier);
         w.object_field("foodType", &self.food_type);
+    }
+}
+/// Builds a `NutritionOrderOralDietTexture`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderOralDietTextureBuilder {
+    inner: NutritionOrderOralDietTexture,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderOralDietTexture {
+    /// A builder of `NutritionOrder.oralDiet.texture`.
+    pub fn builder() -> NutritionOrderOralDietTextureBuilder {
+        let inner = <NutritionOrderOralDietTexture as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderOralDietTextureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderOralDietTextureBuilder {
+    /// `NutritionOrder.oralDiet.texture.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.oralDiet.texture.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.texture.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.oralDiet.texture.modifier` 0..1: Code to indicate how to alter the texture of the foods, e.g. pureed
+    pub fn modifier(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.modifier = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.oralDiet.texture.foodType` 0..1: Concepts that are used to identify an entity that is ingested for nutritional purposes
+    pub fn food_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.food_type = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderOralDietTexture {
+        self.inner
     }
 }
 /// Supplement components
@@ -1038,6 +1632,75 @@ impl ::fhirgen_runtime::Object for NutritionOrderSupplement {
         w.object_field("schedule", &self.schedule);
         w.object_field("quantity", &self.quantity);
         w.primitive_field("instruction", &self.instruction);
+    }
+}
+/// Builds a `NutritionOrderSupplement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct NutritionOrderSupplementBuilder {
+    inner: NutritionOrderSupplement,
+    state: ::std::marker::PhantomData<()>,
+}
+impl NutritionOrderSupplement {
+    /// A builder of `NutritionOrder.supplement`.
+    pub fn builder() -> NutritionOrderSupplementBuilder {
+        let inner = <NutritionOrderSupplement as ::fhirgen_runtime::Empty>::empty();
+        NutritionOrderSupplementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl NutritionOrderSupplementBuilder {
+    /// `NutritionOrder.supplement.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.supplement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.supplement.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.supplement.type` 0..1: Type of supplement product requested
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.supplement.productName` 0..1: Product or brand name of the nutritional supplement
+    pub fn product_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.product_name = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.supplement.schedule` 0..*: Scheduled frequency of supplement
+    pub fn schedule(mut self, items: impl IntoIterator<Item = crate::Timing>) -> Self {
+        self.inner.schedule = items.into_iter().collect();
+        self
+    }
+    /// `NutritionOrder.supplement.quantity` 0..1: Amount of the nutritional supplement
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `NutritionOrder.supplement.instruction` 0..1: Instructions or additional information about the oral supplement
+    pub fn instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.instruction = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> NutritionOrderSupplement {
+        self.inner
     }
 }
 /// The types `NutritionOrder.enteralFormula.administration.rate[x]` may have.

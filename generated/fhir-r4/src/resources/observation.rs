@@ -480,6 +480,247 @@ impl Observation {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Observation.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Observation.status` is not set"
+)]
+pub trait ObservationStatusGiven {}
+impl ObservationStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Observation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationBuilder<P0> {
+    inner: Observation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Observation {
+    /// A builder of `Observation`.
+    pub fn builder() -> ObservationBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Observation as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ObservationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ObservationBuilder<P0> {
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Observation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Observation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.identifier` 0..*: Business Identifier for observation
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Observation.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ObservationStatusCode>,
+    ) -> ObservationBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ObservationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Observation.category` 0..*: Classification of  type of observation
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Observation.code` 1..1: Type of observation (code / type)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Observation.subject` 0..1: Who and/or what the observation is about
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
+    pub fn focus(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Observation.effective[x]` 0..1: Clinically relevant time/time-period for observation
+    pub fn effective(mut self, value: impl Into<crate::ObservationEffective>) -> Self {
+        self.inner.effective = Some(value.into());
+        self
+    }
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `Observation.performer` 0..*: Who is responsible for the observation
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `Observation.value[x]` 0..1: Actual result
+    pub fn value(mut self, value: impl Into<crate::ObservationValue>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
+    pub fn data_absent_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = Some(value.into());
+        self
+    }
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
+    pub fn interpretation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// `Observation.note` 0..*: Comments about the observation
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
+        self
+    }
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.device = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
+    pub fn reference_range(
+        mut self,
+        items: impl IntoIterator<Item = crate::ObservationReferenceRange>,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
+    pub fn has_member(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.has_member = items.into_iter().collect();
+        self
+    }
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
+    pub fn derived_from(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// `Observation.component` 0..*: Component results
+    pub fn component(
+        mut self,
+        items: impl IntoIterator<Item = crate::ObservationComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Observation
+    where
+        P0: ObservationStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Component results
 ///
 /// Backbone element `Observation.component` of `http://hl7.org/fhir/StructureDefinition/Observation|4.0.1`
@@ -654,6 +895,87 @@ impl ::fhirgen_runtime::Object for ObservationComponent {
         w.object_field("referenceRange", &self.reference_range);
     }
 }
+/// Builds a `ObservationComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationComponentBuilder {
+    inner: ObservationComponent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationComponent {
+    /// A builder of `Observation.component`.
+    pub fn builder() -> ObservationComponentBuilder {
+        let mut inner = <ObservationComponent as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ObservationComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationComponentBuilder {
+    /// `Observation.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Observation.component.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.component.code` 1..1: Type of component observation (code / type)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Observation.component.value[x]` 0..1: Actual component result
+    pub fn value(mut self, value: impl Into<crate::ObservationComponentValue>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Observation.component.dataAbsentReason` 0..1: Why the component result is missing
+    pub fn data_absent_reason(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.data_absent_reason = Some(value.into());
+        self
+    }
+    /// `Observation.component.interpretation` 0..*: High, low, normal, etc.
+    pub fn interpretation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.interpretation = items.into_iter().collect();
+        self
+    }
+    /// `Observation.component.referenceRange` 0..*: Provides guide for interpretation of component result
+    pub fn reference_range(
+        mut self,
+        items: impl IntoIterator<Item = crate::ObservationReferenceRange>,
+    ) -> Self {
+        self.inner.reference_range = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ObservationComponent {
+        self.inner
+    }
+}
 /// Provides guide for interpretation
 ///
 /// Backbone element `Observation.referenceRange` of `http://hl7.org/fhir/StructureDefinition/Observation|4.0.1`
@@ -776,6 +1098,83 @@ impl ::fhirgen_runtime::Object for ObservationReferenceRange {
         w.object_field("appliesTo", &self.applies_to);
         w.object_field("age", &self.age);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a `ObservationReferenceRange`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationReferenceRangeBuilder {
+    inner: ObservationReferenceRange,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationReferenceRange {
+    /// A builder of `Observation.referenceRange`.
+    pub fn builder() -> ObservationReferenceRangeBuilder {
+        let inner = <ObservationReferenceRange as ::fhirgen_runtime::Empty>::empty();
+        ObservationReferenceRangeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationReferenceRangeBuilder {
+    /// `Observation.referenceRange.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.referenceRange.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Observation.referenceRange.low` 0..1: Low Range, if relevant
+    pub fn low(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.low = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange.high` 0..1: High Range, if relevant
+    pub fn high(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.high = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange.type` 0..1: Reference range qualifier
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange.appliesTo` 0..*: Reference range population
+    pub fn applies_to(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.applies_to = items.into_iter().collect();
+        self
+    }
+    /// `Observation.referenceRange.age` 0..1: Applicable age range, if relevant
+    pub fn age(mut self, value: impl Into<crate::Range>) -> Self {
+        self.inner.age = Some(value.into());
+        self
+    }
+    /// `Observation.referenceRange.text` 0..1: Text based reference range in an observation
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ObservationReferenceRange {
+        self.inner
     }
 }
 /// The types `Observation.component.value[x]` may have.

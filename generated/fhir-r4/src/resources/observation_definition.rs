@@ -310,6 +310,167 @@ impl ObservationDefinition {
         writer.into_bytes()
     }
 }
+/// Builds a `ObservationDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationDefinitionBuilder {
+    inner: ObservationDefinition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationDefinition {
+    /// A builder of `ObservationDefinition`.
+    pub fn builder() -> ObservationDefinitionBuilder {
+        let mut inner = <ObservationDefinition as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        ObservationDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationDefinitionBuilder {
+    /// `ObservationDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.category` 0..*: Category of observation
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.code` 1..1: Type of observation (code / type)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `ObservationDefinition.identifier` 0..*: Business identifier for this ObservationDefinition instance
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.permittedDataType` 0..*: Quantity | CodeableConcept | string | boolean | integer | Range | Ratio | SampledData | time | dateTime | Period
+    pub fn permitted_data_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::ObservationDataTypeCode>,
+    ) -> Self {
+        self.inner.permitted_data_type = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.multipleResultsAllowed` 0..1: Multiple results allowed
+    pub fn multiple_results_allowed(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.multiple_results_allowed = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.method` 0..1: Method used to produce the observation
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.preferredReportName` 0..1: Preferred report name
+    pub fn preferred_report_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.preferred_report_name = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails` 0..1: Characteristics of quantitative results
+    pub fn quantitative_details(
+        mut self,
+        value: impl Into<crate::ObservationDefinitionQuantitativeDetails>,
+    ) -> Self {
+        self.inner.quantitative_details = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval` 0..*: Qualified range for continuous and ordinal observation results
+    pub fn qualified_interval(
+        mut self,
+        items: impl IntoIterator<Item = crate::ObservationDefinitionQualifiedInterval>,
+    ) -> Self {
+        self.inner.qualified_interval = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.validCodedValueSet` 0..1: Value set of valid coded values for the observations conforming to this ObservationDefinition
+    pub fn valid_coded_value_set(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.valid_coded_value_set = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.normalCodedValueSet` 0..1: Value set of normal coded values for the observations conforming to this ObservationDefinition
+    pub fn normal_coded_value_set(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.normal_coded_value_set = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.abnormalCodedValueSet` 0..1: Value set of abnormal coded values for the observations conforming to this ObservationDefinition
+    pub fn abnormal_coded_value_set(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.abnormal_coded_value_set = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.criticalCodedValueSet` 0..1: Value set of critical coded values for the observations conforming to this ObservationDefinition
+    pub fn critical_coded_value_set(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.critical_coded_value_set = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ObservationDefinition {
+        self.inner
+    }
+}
 /// Qualified range for continuous and ordinal observation results
 ///
 /// Backbone element `ObservationDefinition.qualifiedInterval` of `http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1`
@@ -468,6 +629,96 @@ impl ::fhirgen_runtime::Object for ObservationDefinitionQualifiedInterval {
         w.primitive_field("condition", &self.condition);
     }
 }
+/// Builds a `ObservationDefinitionQualifiedInterval`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationDefinitionQualifiedIntervalBuilder {
+    inner: ObservationDefinitionQualifiedInterval,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationDefinitionQualifiedInterval {
+    /// A builder of `ObservationDefinition.qualifiedInterval`.
+    pub fn builder() -> ObservationDefinitionQualifiedIntervalBuilder {
+        let inner = <ObservationDefinitionQualifiedInterval as ::fhirgen_runtime::Empty>::empty();
+        ObservationDefinitionQualifiedIntervalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationDefinitionQualifiedIntervalBuilder {
+    /// `ObservationDefinition.qualifiedInterval.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.category` 0..1: reference | critical | absolute
+    pub fn category(
+        mut self,
+        value: impl Into<crate::ObservationRangeCategoryCode>,
+    ) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.range` 0..1: The interval itself, for continuous or ordinal observations
+    pub fn range(mut self, value: impl Into<crate::Range>) -> Self {
+        self.inner.range = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.context` 0..1: Range context qualifier
+    pub fn context(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.appliesTo` 0..*: Targetted population of the range
+    pub fn applies_to(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.applies_to = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.age` 0..1: Applicable age range, if relevant
+    pub fn age(mut self, value: impl Into<crate::Range>) -> Self {
+        self.inner.age = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.gestationalAge` 0..1: Applicable gestational age range, if relevant
+    pub fn gestational_age(mut self, value: impl Into<crate::Range>) -> Self {
+        self.inner.gestational_age = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.qualifiedInterval.condition` 0..1: Condition associated with the reference range
+    pub fn condition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.condition = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ObservationDefinitionQualifiedInterval {
+        self.inner
+    }
+}
 /// Characteristics of quantitative results
 ///
 /// Backbone element `ObservationDefinition.quantitativeDetails` of `http://hl7.org/fhir/StructureDefinition/ObservationDefinition|4.0.1`
@@ -580,5 +831,69 @@ impl ::fhirgen_runtime::Object for ObservationDefinitionQuantitativeDetails {
         w.object_field("unit", &self.unit);
         w.primitive_field("conversionFactor", &self.conversion_factor);
         w.primitive_field("decimalPrecision", &self.decimal_precision);
+    }
+}
+/// Builds a `ObservationDefinitionQuantitativeDetails`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ObservationDefinitionQuantitativeDetailsBuilder {
+    inner: ObservationDefinitionQuantitativeDetails,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ObservationDefinitionQuantitativeDetails {
+    /// A builder of `ObservationDefinition.quantitativeDetails`.
+    pub fn builder() -> ObservationDefinitionQuantitativeDetailsBuilder {
+        let inner = <ObservationDefinitionQuantitativeDetails as ::fhirgen_runtime::Empty>::empty();
+        ObservationDefinitionQuantitativeDetailsBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ObservationDefinitionQuantitativeDetailsBuilder {
+    /// `ObservationDefinition.quantitativeDetails.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.customaryUnit` 0..1: Customary unit for quantitative results
+    pub fn customary_unit(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.customary_unit = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.unit` 0..1: SI unit for quantitative results
+    pub fn unit(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.conversionFactor` 0..1: SI to Customary unit conversion factor
+    pub fn conversion_factor(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.conversion_factor = Some(value.into());
+        self
+    }
+    /// `ObservationDefinition.quantitativeDetails.decimalPrecision` 0..1: Decimal precision of observation quantitative results
+    pub fn decimal_precision(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.decimal_precision = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ObservationDefinitionQuantitativeDetails {
+        self.inner
     }
 }

@@ -517,6 +517,334 @@ impl OperationDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`OperationDefinition.name` is not set"
+)]
+pub trait OperationDefinitionNameGiven {}
+impl OperationDefinitionNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`OperationDefinition.status` is not set"
+)]
+pub trait OperationDefinitionStatusGiven {}
+impl OperationDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`OperationDefinition.kind` is not set"
+)]
+pub trait OperationDefinitionKindGiven {}
+impl OperationDefinitionKindGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`OperationDefinition.code` is not set"
+)]
+pub trait OperationDefinitionCodeGiven {}
+impl OperationDefinitionCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.system` is required (1..1) by FHIR 4.0.1: set it with `.system(...)` before `.build()`",
+    label = "`OperationDefinition.system` is not set"
+)]
+pub trait OperationDefinitionSystemGiven {}
+impl OperationDefinitionSystemGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`OperationDefinition.type` is not set"
+)]
+pub trait OperationDefinitionTypeGiven {}
+impl OperationDefinitionTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.instance` is required (1..1) by FHIR 4.0.1: set it with `.instance(...)` before `.build()`",
+    label = "`OperationDefinition.instance` is not set"
+)]
+pub trait OperationDefinitionInstanceGiven {}
+impl OperationDefinitionInstanceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationDefinitionBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    inner: OperationDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6)>,
+}
+impl OperationDefinition {
+    /// A builder of `OperationDefinition`.
+    pub fn builder() -> OperationDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <OperationDefinition as ::fhirgen_runtime::Empty>::empty();
+        OperationDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4, P5, P6> OperationDefinitionBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    /// `OperationDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.url` 0..1: Canonical identifier for this operation definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.version` 0..1: Business version of the operation definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.name` 1..1: Name for this operation definition (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> OperationDefinitionBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4, P5, P6> {
+        self.inner.name = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.title` 0..1: Name for this operation definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> OperationDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4, P5, P6> {
+        self.inner.status = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.kind` 1..1: operation | query
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::OperationKindCode>,
+    ) -> OperationDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4, P5, P6> {
+        self.inner.kind = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.description` 0..1: Natural language description of the operation definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.jurisdiction` 0..*: Intended jurisdiction for operation definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.purpose` 0..1: Why this operation definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.affectsState` 0..1: Whether content is changed by the operation
+    pub fn affects_state(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.affects_state = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.code` 1..1: Name used to invoke the operation
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> OperationDefinitionBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4, P5, P6> {
+        self.inner.code = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.comment` 0..1: Additional information about use
+    pub fn comment(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.base` 0..1: Marks this as a profile of the base
+    pub fn base(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.base = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.resource` 0..*: Types this operation applies to
+    pub fn resource(
+        mut self,
+        items: impl IntoIterator<Item = crate::ResourceTypeCode>,
+    ) -> Self {
+        self.inner.resource = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.system` 1..1: Invoke at the system level?
+    pub fn system(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> OperationDefinitionBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set, P5, P6> {
+        self.inner.system = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.type` 1..1: Invoke at the type level?
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> OperationDefinitionBuilder<P0, P1, P2, P3, P4, ::fhirgen_runtime::Set, P6> {
+        self.inner.type_ = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.instance` 1..1: Invoke on an instance?
+    pub fn instance(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> OperationDefinitionBuilder<P0, P1, P2, P3, P4, P5, ::fhirgen_runtime::Set> {
+        self.inner.instance = value.into();
+        OperationDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.inputProfile` 0..1: Validation information for in parameters
+    pub fn input_profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.input_profile = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.outputProfile` 0..1: Validation information for out parameters
+    pub fn output_profile(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.output_profile = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter` 0..*: Parameters for the operation/query
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::OperationDefinitionParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.overload` 0..*: Define overloaded variants for when  generating code
+    pub fn overload(
+        mut self,
+        items: impl IntoIterator<Item = crate::OperationDefinitionOverload>,
+    ) -> Self {
+        self.inner.overload = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationDefinition
+    where
+        P0: OperationDefinitionNameGiven,
+        P1: OperationDefinitionStatusGiven,
+        P2: OperationDefinitionKindGiven,
+        P3: OperationDefinitionCodeGiven,
+        P4: OperationDefinitionSystemGiven,
+        P5: OperationDefinitionTypeGiven,
+        P6: OperationDefinitionInstanceGiven,
+    {
+        self.inner
+    }
+}
 /// Define overloaded variants for when  generating code
 ///
 /// Backbone element `OperationDefinition.overload` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
@@ -613,6 +941,63 @@ impl ::fhirgen_runtime::Object for OperationDefinitionOverload {
             &self.parameter_name,
         )?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `OperationDefinitionOverload`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationDefinitionOverloadBuilder {
+    inner: OperationDefinitionOverload,
+    state: ::std::marker::PhantomData<()>,
+}
+impl OperationDefinitionOverload {
+    /// A builder of `OperationDefinition.overload`.
+    pub fn builder() -> OperationDefinitionOverloadBuilder {
+        let inner = <OperationDefinitionOverload as ::fhirgen_runtime::Empty>::empty();
+        OperationDefinitionOverloadBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl OperationDefinitionOverloadBuilder {
+    /// `OperationDefinition.overload.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.overload.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.overload.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.overload.parameterName` 0..*: Name of parameter to include in overload
+    pub fn parameter_name(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.parameter_name = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.overload.comment` 0..1: Comments to go on overload
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationDefinitionOverload {
+        self.inner
     }
 }
 /// Parameters for the operation/query
@@ -840,6 +1225,182 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameter {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.name` is not set"
+)]
+pub trait OperationDefinitionParameterNameGiven {}
+impl OperationDefinitionParameterNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.use` is required (1..1) by FHIR 4.0.1: set it with `.use_(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.use` is not set"
+)]
+pub trait OperationDefinitionParameterUseGiven {}
+impl OperationDefinitionParameterUseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.min` is required (1..1) by FHIR 4.0.1: set it with `.min(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.min` is not set"
+)]
+pub trait OperationDefinitionParameterMinGiven {}
+impl OperationDefinitionParameterMinGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.max` is required (1..1) by FHIR 4.0.1: set it with `.max(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.max` is not set"
+)]
+pub trait OperationDefinitionParameterMaxGiven {}
+impl OperationDefinitionParameterMaxGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationDefinitionParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationDefinitionParameterBuilder<P0, P1, P2, P3> {
+    inner: OperationDefinitionParameter,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl OperationDefinitionParameter {
+    /// A builder of `OperationDefinition.parameter`.
+    pub fn builder() -> OperationDefinitionParameterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <OperationDefinitionParameter as ::fhirgen_runtime::Empty>::empty();
+        OperationDefinitionParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> OperationDefinitionParameterBuilder<P0, P1, P2, P3> {
+    /// `OperationDefinition.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.name` 1..1: Name in Parameters.parameter.name or in URL
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> OperationDefinitionParameterBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.name = value.into();
+        OperationDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.use` 1..1: in | out
+    pub fn use_(
+        mut self,
+        value: impl Into<crate::OperationParameterUseCode>,
+    ) -> OperationDefinitionParameterBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.use_ = value.into();
+        OperationDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.min` 1..1: Minimum Cardinality
+    pub fn min(
+        mut self,
+        value: impl Into<crate::Integer>,
+    ) -> OperationDefinitionParameterBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.min = value.into();
+        OperationDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.max` 1..1: Maximum Cardinality (a number or *)
+    pub fn max(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> OperationDefinitionParameterBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.max = value.into();
+        OperationDefinitionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.documentation` 0..1: Description of meaning/use
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.type` 0..1: What type this parameter has
+    pub fn type_(mut self, value: impl Into<crate::FhirAllTypesCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.targetProfile` 0..*: If type is Reference | canonical, allowed targets
+    pub fn target_profile(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.target_profile = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.searchType` 0..1: number | date | string | token | reference | composite | quantity | uri | special
+    pub fn search_type(mut self, value: impl Into<crate::SearchParamTypeCode>) -> Self {
+        self.inner.search_type = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.binding` 0..1: ValueSet details if this is coded
+    pub fn binding(
+        mut self,
+        value: impl Into<crate::OperationDefinitionParameterBinding>,
+    ) -> Self {
+        self.inner.binding = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.referencedFrom` 0..*: References to this parameter
+    pub fn referenced_from(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::OperationDefinitionParameterReferencedFrom,
+        >,
+    ) -> Self {
+        self.inner.referenced_from = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.part` 0..*: Parts of a nested Parameter
+    pub fn part(
+        mut self,
+        items: impl IntoIterator<Item = crate::OperationDefinitionParameter>,
+    ) -> Self {
+        self.inner.part = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationDefinitionParameter
+    where
+        P0: OperationDefinitionParameterNameGiven,
+        P1: OperationDefinitionParameterUseGiven,
+        P2: OperationDefinitionParameterMinGiven,
+        P3: OperationDefinitionParameterMaxGiven,
+    {
+        self.inner
+    }
+}
 /// ValueSet details if this is coded
 ///
 /// Backbone element `OperationDefinition.parameter.binding` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
@@ -930,6 +1491,93 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameterBinding {
         w.primitive_field("valueSet", &self.value_set);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.binding.strength` is required (1..1) by FHIR 4.0.1: set it with `.strength(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.binding.strength` is not set"
+)]
+pub trait OperationDefinitionParameterBindingStrengthGiven {}
+impl OperationDefinitionParameterBindingStrengthGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.binding.valueSet` is required (1..1) by FHIR 4.0.1: set it with `.value_set(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.binding.valueSet` is not set"
+)]
+pub trait OperationDefinitionParameterBindingValueSetGiven {}
+impl OperationDefinitionParameterBindingValueSetGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationDefinitionParameterBinding`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationDefinitionParameterBindingBuilder<P0, P1> {
+    inner: OperationDefinitionParameterBinding,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl OperationDefinitionParameterBinding {
+    /// A builder of `OperationDefinition.parameter.binding`.
+    pub fn builder() -> OperationDefinitionParameterBindingBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <OperationDefinitionParameterBinding as ::fhirgen_runtime::Empty>::empty();
+        OperationDefinitionParameterBindingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> OperationDefinitionParameterBindingBuilder<P0, P1> {
+    /// `OperationDefinition.parameter.binding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.binding.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.binding.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.binding.strength` 1..1: required | extensible | preferred | example
+    pub fn strength(
+        mut self,
+        value: impl Into<crate::BindingStrengthCode>,
+    ) -> OperationDefinitionParameterBindingBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.strength = value.into();
+        OperationDefinitionParameterBindingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.binding.valueSet` 1..1: Source of value set
+    pub fn value_set(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> OperationDefinitionParameterBindingBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value_set = value.into();
+        OperationDefinitionParameterBindingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationDefinitionParameterBinding
+    where
+        P0: OperationDefinitionParameterBindingStrengthGiven,
+        P1: OperationDefinitionParameterBindingValueSetGiven,
+    {
+        self.inner
+    }
+}
 /// References to this parameter
 ///
 /// Backbone element `OperationDefinition.parameter.referencedFrom` of `http://hl7.org/fhir/StructureDefinition/OperationDefinition|4.0.1`
@@ -1016,5 +1664,77 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameterReferencedFrom {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("source", &self.source);
         w.primitive_field("sourceId", &self.source_id);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationDefinition.parameter.referencedFrom.source` is required (1..1) by FHIR 4.0.1: set it with `.source(...)` before `.build()`",
+    label = "`OperationDefinition.parameter.referencedFrom.source` is not set"
+)]
+pub trait OperationDefinitionParameterReferencedFromSourceGiven {}
+impl OperationDefinitionParameterReferencedFromSourceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationDefinitionParameterReferencedFrom`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationDefinitionParameterReferencedFromBuilder<P0> {
+    inner: OperationDefinitionParameterReferencedFrom,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl OperationDefinitionParameterReferencedFrom {
+    /// A builder of `OperationDefinition.parameter.referencedFrom`.
+    pub fn builder() -> OperationDefinitionParameterReferencedFromBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <OperationDefinitionParameterReferencedFrom as ::fhirgen_runtime::Empty>::empty();
+        OperationDefinitionParameterReferencedFromBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> OperationDefinitionParameterReferencedFromBuilder<P0> {
+    /// `OperationDefinition.parameter.referencedFrom.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationDefinition.parameter.referencedFrom.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.referencedFrom.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationDefinition.parameter.referencedFrom.source` 1..1: Referencing parameter
+    pub fn source(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> OperationDefinitionParameterReferencedFromBuilder<::fhirgen_runtime::Set> {
+        self.inner.source = value.into();
+        OperationDefinitionParameterReferencedFromBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationDefinition.parameter.referencedFrom.sourceId` 0..1: Element id of reference
+    pub fn source_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.source_id = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationDefinitionParameterReferencedFrom
+    where
+        P0: OperationDefinitionParameterReferencedFromSourceGiven,
+    {
+        self.inner
     }
 }

@@ -156,6 +156,99 @@ impl OperationOutcome {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationOutcome.issue` is required (1..*) by FHIR 4.0.1: set it with `.issue(...)` before `.build()`",
+    label = "`OperationOutcome.issue` is not set"
+)]
+pub trait OperationOutcomeIssueGiven {}
+impl OperationOutcomeIssueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationOutcome`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationOutcomeBuilder<P0> {
+    inner: OperationOutcome,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl OperationOutcome {
+    /// A builder of `OperationOutcome`.
+    pub fn builder() -> OperationOutcomeBuilder<::fhirgen_runtime::Missing> {
+        let inner = <OperationOutcome as ::fhirgen_runtime::Empty>::empty();
+        OperationOutcomeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> OperationOutcomeBuilder<P0> {
+    /// `OperationOutcome.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.issue` 1..*: A single issue associated with the action
+    pub fn issue(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::OperationOutcomeIssue>>,
+    ) -> OperationOutcomeBuilder<::fhirgen_runtime::Set> {
+        self.inner.issue = value.into();
+        OperationOutcomeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationOutcome
+    where
+        P0: OperationOutcomeIssueGiven,
+    {
+        self.inner
+    }
+}
 /// A single issue associated with the action
 ///
 /// Backbone element `OperationOutcome.issue` of `http://hl7.org/fhir/StructureDefinition/OperationOutcome|4.0.1`
@@ -303,5 +396,118 @@ impl ::fhirgen_runtime::Object for OperationOutcomeIssue {
         ::fhirgen_runtime::__private::empty_primitive("location", &self.location)?;
         ::fhirgen_runtime::__private::empty_primitive("expression", &self.expression)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationOutcome.issue.severity` is required (1..1) by FHIR 4.0.1: set it with `.severity(...)` before `.build()`",
+    label = "`OperationOutcome.issue.severity` is not set"
+)]
+pub trait OperationOutcomeIssueSeverityGiven {}
+impl OperationOutcomeIssueSeverityGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`OperationOutcome.issue.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`OperationOutcome.issue.code` is not set"
+)]
+pub trait OperationOutcomeIssueCodeGiven {}
+impl OperationOutcomeIssueCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `OperationOutcomeIssue`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OperationOutcomeIssueBuilder<P0, P1> {
+    inner: OperationOutcomeIssue,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl OperationOutcomeIssue {
+    /// A builder of `OperationOutcome.issue`.
+    pub fn builder() -> OperationOutcomeIssueBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <OperationOutcomeIssue as ::fhirgen_runtime::Empty>::empty();
+        OperationOutcomeIssueBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> OperationOutcomeIssueBuilder<P0, P1> {
+    /// `OperationOutcome.issue.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.issue.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.issue.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.issue.severity` 1..1: fatal | error | warning | information
+    pub fn severity(
+        mut self,
+        value: impl Into<crate::IssueSeverityCode>,
+    ) -> OperationOutcomeIssueBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.severity = value.into();
+        OperationOutcomeIssueBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationOutcome.issue.code` 1..1: Error or warning code
+    pub fn code(
+        mut self,
+        value: impl Into<crate::IssueTypeCode>,
+    ) -> OperationOutcomeIssueBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        OperationOutcomeIssueBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `OperationOutcome.issue.details` 0..1: Additional details about the error
+    pub fn details(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.details = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.issue.diagnostics` 0..1: Additional diagnostic information about the issue
+    pub fn diagnostics(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.diagnostics = Some(value.into());
+        self
+    }
+    /// `OperationOutcome.issue.location` 0..*: Deprecated: Path of element(s) related to issue
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `OperationOutcome.issue.expression` 0..*: FHIRPath of element(s) related to issue
+    pub fn expression(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.expression = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OperationOutcomeIssue
+    where
+        P0: OperationOutcomeIssueSeverityGiven,
+        P1: OperationOutcomeIssueCodeGiven,
+    {
+        self.inner
     }
 }

@@ -262,6 +262,143 @@ impl Organization {
         writer.into_bytes()
     }
 }
+/// Builds a `Organization`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OrganizationBuilder {
+    inner: Organization,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Organization {
+    /// A builder of `Organization`.
+    pub fn builder() -> OrganizationBuilder {
+        let inner = <Organization as ::fhirgen_runtime::Empty>::empty();
+        OrganizationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl OrganizationBuilder {
+    /// `Organization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Organization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Organization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Organization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Organization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Organization.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Organization.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Organization.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Organization.identifier` 0..*: Identifies this organization  across multiple systems
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Organization.active` 0..1: Whether the organization's record is still in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Organization.type` 0..*: Kind of organization
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `Organization.name` 0..1: Name used for the organization
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Organization.alias` 0..*: A list of alternate names that the organization is known as, or was known as in the past
+    pub fn alias(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.alias = items.into_iter().collect();
+        self
+    }
+    /// `Organization.telecom` 0..*: A contact detail for the organization
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Organization.address` 0..*: An address for the organization
+    pub fn address(mut self, items: impl IntoIterator<Item = crate::Address>) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// `Organization.partOf` 0..1: The organization of which this organization forms a part
+    pub fn part_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
+        self
+    }
+    /// `Organization.contact` 0..*: Contact for the organization for a certain purpose
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::OrganizationContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Organization.endpoint` 0..*: Technical endpoints providing access to services operated for the organization
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Organization {
+        self.inner
+    }
+}
 /// Contact for the organization for a certain purpose
 ///
 /// Backbone element `Organization.contact` of `http://hl7.org/fhir/StructureDefinition/Organization|4.0.1`
@@ -362,5 +499,72 @@ impl ::fhirgen_runtime::Object for OrganizationContact {
         w.object_field("name", &self.name);
         w.object_field("telecom", &self.telecom);
         w.object_field("address", &self.address);
+    }
+}
+/// Builds a `OrganizationContact`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OrganizationContactBuilder {
+    inner: OrganizationContact,
+    state: ::std::marker::PhantomData<()>,
+}
+impl OrganizationContact {
+    /// A builder of `Organization.contact`.
+    pub fn builder() -> OrganizationContactBuilder {
+        let inner = <OrganizationContact as ::fhirgen_runtime::Empty>::empty();
+        OrganizationContactBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl OrganizationContactBuilder {
+    /// `Organization.contact.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Organization.contact.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Organization.contact.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Organization.contact.purpose` 0..1: The type of contact
+    pub fn purpose(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `Organization.contact.name` 0..1: A name associated with the contact
+    pub fn name(mut self, value: impl Into<crate::HumanName>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Organization.contact.telecom` 0..*: Contact details (telephone, email, etc.)  for a contact
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Organization.contact.address` 0..1: Visiting or postal addresses for the contact
+    pub fn address(mut self, value: impl Into<crate::Address>) -> Self {
+        self.inner.address = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OrganizationContact {
+        self.inner
     }
 }

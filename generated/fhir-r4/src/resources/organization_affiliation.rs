@@ -270,3 +270,159 @@ impl OrganizationAffiliation {
         writer.into_bytes()
     }
 }
+/// Builds a `OrganizationAffiliation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct OrganizationAffiliationBuilder {
+    inner: OrganizationAffiliation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl OrganizationAffiliation {
+    /// A builder of `OrganizationAffiliation`.
+    pub fn builder() -> OrganizationAffiliationBuilder {
+        let inner = <OrganizationAffiliation as ::fhirgen_runtime::Empty>::empty();
+        OrganizationAffiliationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl OrganizationAffiliationBuilder {
+    /// `OrganizationAffiliation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.identifier` 0..*: Business identifiers that are specific to this role
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.active` 0..1: Whether this organization affiliation record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.period` 0..1: The period during which the participatingOrganization is affiliated with the primary organization
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.organization` 0..1: Organization where the role is available
+    pub fn organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.organization = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.participatingOrganization` 0..1: Organization that provides/performs the role (e.g. providing services or is a member of)
+    pub fn participating_organization(
+        mut self,
+        value: impl Into<crate::Reference>,
+    ) -> Self {
+        self.inner.participating_organization = Some(value.into());
+        self
+    }
+    /// `OrganizationAffiliation.network` 0..*: Health insurance provider network in which the participatingOrganization provides the role's services (if defined) at the indicated locations (if defined)
+    pub fn network(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.network = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.code` 0..*: Definition of the role the participatingOrganization plays
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.specialty` 0..*: Specific specialty of the participatingOrganization in the context of the role
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.location` 0..*: The location(s) at which the role occurs
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.healthcareService` 0..*: Healthcare services provided through the role
+    pub fn healthcare_service(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.healthcare_service = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.telecom` 0..*: Contact details at the participatingOrganization relevant to this Affiliation
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `OrganizationAffiliation.endpoint` 0..*: Technical endpoints providing access to services operated for this role
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> OrganizationAffiliation {
+        self.inner
+    }
+}

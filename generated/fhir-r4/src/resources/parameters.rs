@@ -116,6 +116,57 @@ impl Parameters {
         writer.into_bytes()
     }
 }
+/// Builds a `Parameters`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ParametersBuilder {
+    inner: Parameters,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Parameters {
+    /// A builder of `Parameters`.
+    pub fn builder() -> ParametersBuilder {
+        let inner = <Parameters as ::fhirgen_runtime::Empty>::empty();
+        ParametersBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ParametersBuilder {
+    /// `Parameters.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Parameters.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Parameters.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Parameters.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Parameters.parameter` 0..*: Operation Parameter
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::ParametersParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Parameters {
+        self.inner
+    }
+}
 /// Operation Parameter
 ///
 /// Backbone element `Parameters.parameter` of `http://hl7.org/fhir/StructureDefinition/Parameters|4.0.1`
@@ -490,6 +541,89 @@ impl ::fhirgen_runtime::Object for ParametersParameter {
         w.choice_field(&self.value);
         w.resource_field("resource", &self.resource);
         w.object_field("part", &self.part);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Parameters.parameter.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`Parameters.parameter.name` is not set"
+)]
+pub trait ParametersParameterNameGiven {}
+impl ParametersParameterNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ParametersParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ParametersParameterBuilder<P0> {
+    inner: ParametersParameter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ParametersParameter {
+    /// A builder of `Parameters.parameter`.
+    pub fn builder() -> ParametersParameterBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ParametersParameter as ::fhirgen_runtime::Empty>::empty();
+        ParametersParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ParametersParameterBuilder<P0> {
+    /// `Parameters.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Parameters.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Parameters.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Parameters.parameter.name` 1..1: Name from the definition
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ParametersParameterBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ParametersParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Parameters.parameter.value[x]` 0..1: If parameter is a data type
+    pub fn value(mut self, value: impl Into<crate::ParametersParameterValue>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `Parameters.parameter.resource` 0..1: If parameter is a whole resource
+    pub fn resource(mut self, value: impl Into<crate::Resource>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// `Parameters.parameter.part` 0..*: Named part of a multi-part parameter
+    pub fn part(
+        mut self,
+        items: impl IntoIterator<Item = crate::ParametersParameter>,
+    ) -> Self {
+        self.inner.part = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ParametersParameter
+    where
+        P0: ParametersParameterNameGiven,
+    {
+        self.inner
     }
 }
 /// The types `Parameters.parameter.value[x]` may have.

@@ -346,6 +346,176 @@ impl Patient {
         writer.into_bytes()
     }
 }
+/// Builds a `Patient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PatientBuilder {
+    inner: Patient,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Patient {
+    /// A builder of `Patient`.
+    pub fn builder() -> PatientBuilder {
+        let inner = <Patient as ::fhirgen_runtime::Empty>::empty();
+        PatientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PatientBuilder {
+    /// `Patient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Patient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Patient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Patient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Patient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Patient.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Patient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.identifier` 0..*: An identifier for this patient
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Patient.active` 0..1: Whether this patient's record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Patient.name` 0..*: A name associated with the patient
+    pub fn name(mut self, items: impl IntoIterator<Item = crate::HumanName>) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// `Patient.telecom` 0..*: A contact detail for the individual
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Patient.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `Patient.birthDate` 0..1: The date of birth for the individual
+    pub fn birth_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
+        self
+    }
+    /// `Patient.deceased[x]` 0..1: Indicates if the individual is deceased or not
+    pub fn deceased(mut self, value: impl Into<crate::PatientDeceased>) -> Self {
+        self.inner.deceased = Some(value.into());
+        self
+    }
+    /// `Patient.address` 0..*: An address for the individual
+    pub fn address(mut self, items: impl IntoIterator<Item = crate::Address>) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// `Patient.maritalStatus` 0..1: Marital (civil) status of a patient
+    pub fn marital_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.marital_status = Some(value.into());
+        self
+    }
+    /// `Patient.multipleBirth[x]` 0..1: Whether patient is part of a multiple birth
+    pub fn multiple_birth(
+        mut self,
+        value: impl Into<crate::PatientMultipleBirth>,
+    ) -> Self {
+        self.inner.multiple_birth = Some(value.into());
+        self
+    }
+    /// `Patient.photo` 0..*: Image of the patient
+    pub fn photo(mut self, items: impl IntoIterator<Item = crate::Attachment>) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// `Patient.contact` 0..*: A contact party (e.g. guardian, partner, friend) for the patient
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::PatientContact>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Patient.communication` 0..*: A language which may be used to communicate with the patient about his or her health
+    pub fn communication(
+        mut self,
+        items: impl IntoIterator<Item = crate::PatientCommunication>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// `Patient.generalPractitioner` 0..*: Patient's nominated primary care provider
+    pub fn general_practitioner(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.general_practitioner = items.into_iter().collect();
+        self
+    }
+    /// `Patient.managingOrganization` 0..1: Organization that is the custodian of the patient record
+    pub fn managing_organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_organization = Some(value.into());
+        self
+    }
+    /// `Patient.link` 0..*: Link to another patient resource that concerns the same actual person
+    pub fn link(mut self, items: impl IntoIterator<Item = crate::PatientLink>) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Patient {
+        self.inner
+    }
+}
 /// A language which may be used to communicate with the patient about his or her health
 ///
 /// Backbone element `Patient.communication` of `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
@@ -428,6 +598,63 @@ impl ::fhirgen_runtime::Object for PatientCommunication {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("language", &self.language);
         w.primitive_field("preferred", &self.preferred);
+    }
+}
+/// Builds a `PatientCommunication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PatientCommunicationBuilder {
+    inner: PatientCommunication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PatientCommunication {
+    /// A builder of `Patient.communication`.
+    pub fn builder() -> PatientCommunicationBuilder {
+        let mut inner = <PatientCommunication as ::fhirgen_runtime::Empty>::empty();
+        inner.language = crate::CodeableConcept::builder().build();
+        PatientCommunicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PatientCommunicationBuilder {
+    /// `Patient.communication.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Patient.communication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.communication.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.communication.language` 1..1: The language which can be used to communicate with the patient about his or her health
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn language(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.language = value.into();
+        self
+    }
+    /// `Patient.communication.preferred` 0..1: Language preference indicator
+    pub fn preferred(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.preferred = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PatientCommunication {
+        self.inner
     }
 }
 /// A contact party (e.g. guardian, partner, friend) for the patient
@@ -568,6 +795,91 @@ impl ::fhirgen_runtime::Object for PatientContact {
         w.object_field("period", &self.period);
     }
 }
+/// Builds a `PatientContact`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PatientContactBuilder {
+    inner: PatientContact,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PatientContact {
+    /// A builder of `Patient.contact`.
+    pub fn builder() -> PatientContactBuilder {
+        let inner = <PatientContact as ::fhirgen_runtime::Empty>::empty();
+        PatientContactBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PatientContactBuilder {
+    /// `Patient.contact.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Patient.contact.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.contact.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.contact.relationship` 0..*: The kind of relationship
+    pub fn relationship(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.relationship = items.into_iter().collect();
+        self
+    }
+    /// `Patient.contact.name` 0..1: A name associated with the contact person
+    pub fn name(mut self, value: impl Into<crate::HumanName>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Patient.contact.telecom` 0..*: A contact detail for the person
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Patient.contact.address` 0..1: Address for the contact person
+    pub fn address(mut self, value: impl Into<crate::Address>) -> Self {
+        self.inner.address = Some(value.into());
+        self
+    }
+    /// `Patient.contact.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `Patient.contact.organization` 0..1: Organization that is associated with the contact
+    pub fn organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.organization = Some(value.into());
+        self
+    }
+    /// `Patient.contact.period` 0..1: The period during which this contact person or organization is valid to be contacted relating to this patient
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PatientContact {
+        self.inner
+    }
+}
 /// Link to another patient resource that concerns the same actual person
 ///
 /// Backbone element `Patient.link` of `http://hl7.org/fhir/StructureDefinition/Patient|4.0.1`
@@ -652,6 +964,79 @@ impl ::fhirgen_runtime::Object for PatientLink {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("other", &self.other);
         w.primitive_field("type", &self.type_);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Patient.link.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Patient.link.type` is not set"
+)]
+pub trait PatientLinkTypeGiven {}
+impl PatientLinkTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PatientLink`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PatientLinkBuilder<P0> {
+    inner: PatientLink,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl PatientLink {
+    /// A builder of `Patient.link`.
+    pub fn builder() -> PatientLinkBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <PatientLink as ::fhirgen_runtime::Empty>::empty();
+        inner.other = crate::Reference::builder().build();
+        PatientLinkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> PatientLinkBuilder<P0> {
+    /// `Patient.link.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Patient.link.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.link.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Patient.link.other` 1..1: The other patient or related person resource that the link refers to
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn other(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.other = value.into();
+        self
+    }
+    /// `Patient.link.type` 1..1: replaced-by | replaces | refer | seealso
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::LinkTypeCode>,
+    ) -> PatientLinkBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        PatientLinkBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PatientLink
+    where
+        P0: PatientLinkTypeGiven,
+    {
+        self.inner
     }
 }
 /// The types `Patient.deceased[x]` may have.

@@ -286,3 +286,180 @@ impl PaymentNotice {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PaymentNotice.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`PaymentNotice.status` is not set"
+)]
+pub trait PaymentNoticeStatusGiven {}
+impl PaymentNoticeStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PaymentNotice.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`PaymentNotice.created` is not set"
+)]
+pub trait PaymentNoticeCreatedGiven {}
+impl PaymentNoticeCreatedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PaymentNotice`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PaymentNoticeBuilder<P0, P1> {
+    inner: PaymentNotice,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl PaymentNotice {
+    /// A builder of `PaymentNotice`.
+    pub fn builder() -> PaymentNoticeBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <PaymentNotice as ::fhirgen_runtime::Empty>::empty();
+        inner.payment = crate::Reference::builder().build();
+        inner.recipient = crate::Reference::builder().build();
+        inner.amount = crate::Money::builder().build();
+        PaymentNoticeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> PaymentNoticeBuilder<P0, P1> {
+    /// `PaymentNotice.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `PaymentNotice.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentNotice.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentNotice.identifier` 0..*: Business Identifier for the payment noctice
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `PaymentNotice.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> PaymentNoticeBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        PaymentNoticeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PaymentNotice.request` 0..1: Request reference
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.response` 0..1: Response reference
+    pub fn response(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.created` 1..1: Creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> PaymentNoticeBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.created = value.into();
+        PaymentNoticeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PaymentNotice.provider` 0..1: Responsible practitioner
+    pub fn provider(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.provider = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.payment` 1..1: Payment reference
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn payment(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.payment = value.into();
+        self
+    }
+    /// `PaymentNotice.paymentDate` 0..1: Payment or clearing date
+    pub fn payment_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.payment_date = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.payee` 0..1: Party being paid
+    pub fn payee(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.payee = Some(value.into());
+        self
+    }
+    /// `PaymentNotice.recipient` 1..1: Party being notified
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn recipient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recipient = value.into();
+        self
+    }
+    /// `PaymentNotice.amount` 1..1: Monetary amount of the payment
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = value.into();
+        self
+    }
+    /// `PaymentNotice.paymentStatus` 0..1: Issued or cleared Status of the payment
+    pub fn payment_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.payment_status = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PaymentNotice
+    where
+        P0: PaymentNoticeStatusGiven,
+        P1: PaymentNoticeCreatedGiven,
+    {
+        self.inner
+    }
+}

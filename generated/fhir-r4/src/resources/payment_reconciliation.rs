@@ -325,6 +325,213 @@ impl PaymentReconciliation {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PaymentReconciliation.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`PaymentReconciliation.status` is not set"
+)]
+pub trait PaymentReconciliationStatusGiven {}
+impl PaymentReconciliationStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PaymentReconciliation.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`PaymentReconciliation.created` is not set"
+)]
+pub trait PaymentReconciliationCreatedGiven {}
+impl PaymentReconciliationCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PaymentReconciliation.paymentDate` is required (1..1) by FHIR 4.0.1: set it with `.payment_date(...)` before `.build()`",
+    label = "`PaymentReconciliation.paymentDate` is not set"
+)]
+pub trait PaymentReconciliationPaymentDateGiven {}
+impl PaymentReconciliationPaymentDateGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PaymentReconciliation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PaymentReconciliationBuilder<P0, P1, P2> {
+    inner: PaymentReconciliation,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl PaymentReconciliation {
+    /// A builder of `PaymentReconciliation`.
+    pub fn builder() -> PaymentReconciliationBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <PaymentReconciliation as ::fhirgen_runtime::Empty>::empty();
+        inner.payment_amount = crate::Money::builder().build();
+        PaymentReconciliationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> PaymentReconciliationBuilder<P0, P1, P2> {
+    /// `PaymentReconciliation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.identifier` 0..*: Business Identifier for a payment reconciliation
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> PaymentReconciliationBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        PaymentReconciliationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PaymentReconciliation.period` 0..1: Period covered
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.created` 1..1: Creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> PaymentReconciliationBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.created = value.into();
+        PaymentReconciliationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PaymentReconciliation.paymentIssuer` 0..1: Party generating payment
+    pub fn payment_issuer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.payment_issuer = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.request` 0..1: Reference to requesting resource
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.requestor` 0..1: Responsible practitioner
+    pub fn requestor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requestor = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.outcome` 0..1: queued | complete | error | partial
+    pub fn outcome(mut self, value: impl Into<crate::ClaimProcessingCodesCode>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.disposition` 0..1: Disposition message
+    pub fn disposition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.disposition = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.paymentDate` 1..1: When payment issued
+    pub fn payment_date(
+        mut self,
+        value: impl Into<crate::Date>,
+    ) -> PaymentReconciliationBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.payment_date = value.into();
+        PaymentReconciliationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PaymentReconciliation.paymentAmount` 1..1: Total amount of Payment
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn payment_amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.payment_amount = value.into();
+        self
+    }
+    /// `PaymentReconciliation.paymentIdentifier` 0..1: Business identifier for the payment
+    pub fn payment_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.payment_identifier = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail` 0..*: Settlement particulars
+    pub fn detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::PaymentReconciliationDetail>,
+    ) -> Self {
+        self.inner.detail = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.formCode` 0..1: Printed form identifier
+    pub fn form_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.form_code = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.processNote` 0..*: Note concerning processing
+    pub fn process_note(
+        mut self,
+        items: impl IntoIterator<Item = crate::PaymentReconciliationProcessNote>,
+    ) -> Self {
+        self.inner.process_note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PaymentReconciliation
+    where
+        P0: PaymentReconciliationStatusGiven,
+        P1: PaymentReconciliationCreatedGiven,
+        P2: PaymentReconciliationPaymentDateGiven,
+    {
+        self.inner
+    }
+}
 /// Settlement particulars
 ///
 /// Backbone element `PaymentReconciliation.detail` of `http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1`
@@ -489,6 +696,103 @@ impl ::fhirgen_runtime::Object for PaymentReconciliationDetail {
         w.object_field("amount", &self.amount);
     }
 }
+/// Builds a `PaymentReconciliationDetail`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PaymentReconciliationDetailBuilder {
+    inner: PaymentReconciliationDetail,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PaymentReconciliationDetail {
+    /// A builder of `PaymentReconciliation.detail`.
+    pub fn builder() -> PaymentReconciliationDetailBuilder {
+        let mut inner = <PaymentReconciliationDetail as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        PaymentReconciliationDetailBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PaymentReconciliationDetailBuilder {
+    /// `PaymentReconciliation.detail.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.detail.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.detail.identifier` 0..1: Business identifier of the payment detail
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.predecessor` 0..1: Business identifier of the prior payment detail
+    pub fn predecessor(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.predecessor = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.type` 1..1: Category of payment
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `PaymentReconciliation.detail.request` 0..1: Request giving rise to the payment
+    pub fn request(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.request = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.submitter` 0..1: Submitter of the request
+    pub fn submitter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.submitter = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.response` 0..1: Response committing to a payment
+    pub fn response(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.date` 0..1: Date of commitment to pay
+    pub fn date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.responsible` 0..1: Contact for the response
+    pub fn responsible(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.responsible = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.payee` 0..1: Recipient of the payment
+    pub fn payee(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.payee = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.detail.amount` 0..1: Amount allocated to this payable
+    pub fn amount(mut self, value: impl Into<crate::Money>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PaymentReconciliationDetail {
+        self.inner
+    }
+}
 /// Note concerning processing
 ///
 /// Backbone element `PaymentReconciliation.processNote` of `http://hl7.org/fhir/StructureDefinition/PaymentReconciliation|4.0.1`
@@ -577,5 +881,59 @@ impl ::fhirgen_runtime::Object for PaymentReconciliationProcessNote {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("text", &self.text);
+    }
+}
+/// Builds a `PaymentReconciliationProcessNote`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PaymentReconciliationProcessNoteBuilder {
+    inner: PaymentReconciliationProcessNote,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PaymentReconciliationProcessNote {
+    /// A builder of `PaymentReconciliation.processNote`.
+    pub fn builder() -> PaymentReconciliationProcessNoteBuilder {
+        let inner = <PaymentReconciliationProcessNote as ::fhirgen_runtime::Empty>::empty();
+        PaymentReconciliationProcessNoteBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PaymentReconciliationProcessNoteBuilder {
+    /// `PaymentReconciliation.processNote.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.processNote.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.processNote.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PaymentReconciliation.processNote.type` 0..1: display | print | printoper
+    pub fn type_(mut self, value: impl Into<crate::NoteTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `PaymentReconciliation.processNote.text` 0..1: Note explanatory text
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PaymentReconciliationProcessNote {
+        self.inner
     }
 }

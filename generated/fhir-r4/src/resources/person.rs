@@ -260,6 +260,134 @@ impl Person {
         writer.into_bytes()
     }
 }
+/// Builds a `Person`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PersonBuilder {
+    inner: Person,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Person {
+    /// A builder of `Person`.
+    pub fn builder() -> PersonBuilder {
+        let inner = <Person as ::fhirgen_runtime::Empty>::empty();
+        PersonBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PersonBuilder {
+    /// `Person.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Person.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Person.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Person.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Person.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Person.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Person.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Person.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Person.identifier` 0..*: A human identifier for this person
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Person.name` 0..*: A name associated with the person
+    pub fn name(mut self, items: impl IntoIterator<Item = crate::HumanName>) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// `Person.telecom` 0..*: A contact detail for the person
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Person.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `Person.birthDate` 0..1: The date on which the person was born
+    pub fn birth_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
+        self
+    }
+    /// `Person.address` 0..*: One or more addresses for the person
+    pub fn address(mut self, items: impl IntoIterator<Item = crate::Address>) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// `Person.photo` 0..1: Image of the person
+    pub fn photo(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.photo = Some(value.into());
+        self
+    }
+    /// `Person.managingOrganization` 0..1: The organization that is the custodian of the person record
+    pub fn managing_organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.managing_organization = Some(value.into());
+        self
+    }
+    /// `Person.active` 0..1: This person's record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Person.link` 0..*: Link to a resource that concerns the same actual person
+    pub fn link(mut self, items: impl IntoIterator<Item = crate::PersonLink>) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Person {
+        self.inner
+    }
+}
 /// Link to a resource that concerns the same actual person
 ///
 /// Backbone element `Person.link` of `http://hl7.org/fhir/StructureDefinition/Person|4.0.1`
@@ -344,5 +472,65 @@ impl ::fhirgen_runtime::Object for PersonLink {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("target", &self.target);
         w.primitive_field("assurance", &self.assurance);
+    }
+}
+/// Builds a `PersonLink`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PersonLinkBuilder {
+    inner: PersonLink,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PersonLink {
+    /// A builder of `Person.link`.
+    pub fn builder() -> PersonLinkBuilder {
+        let mut inner = <PersonLink as ::fhirgen_runtime::Empty>::empty();
+        inner.target = crate::Reference::builder().build();
+        PersonLinkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PersonLinkBuilder {
+    /// `Person.link.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Person.link.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Person.link.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Person.link.target` 1..1: The resource to which this actual person is associated
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn target(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.target = value.into();
+        self
+    }
+    /// `Person.link.assurance` 0..1: level1 | level2 | level3 | level4
+    pub fn assurance(
+        mut self,
+        value: impl Into<crate::IdentityAssuranceLevelCode>,
+    ) -> Self {
+        self.inner.assurance = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PersonLink {
+        self.inner
     }
 }

@@ -535,6 +535,285 @@ impl PlanDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PlanDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`PlanDefinition.status` is not set"
+)]
+pub trait PlanDefinitionStatusGiven {}
+impl PlanDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PlanDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionBuilder<P0> {
+    inner: PlanDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl PlanDefinition {
+    /// A builder of `PlanDefinition`.
+    pub fn builder() -> PlanDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <PlanDefinition as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> PlanDefinitionBuilder<P0> {
+    /// `PlanDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.url` 0..1: Canonical identifier for this plan definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.identifier` 0..*: Additional identifier for the plan definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.version` 0..1: Business version of the plan definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.name` 0..1: Name for this plan definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.title` 0..1: Name for this plan definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.subtitle` 0..1: Subordinate title of the plan definition
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.type` 0..1: order-set | clinical-protocol | eca-rule | workflow-definition
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> PlanDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        PlanDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PlanDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.subject[x]` 0..1: Type of individual the plan definition is focused on
+    pub fn subject(mut self, value: impl Into<crate::PlanDefinitionSubject>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.description` 0..1: Natural language description of the plan definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.jurisdiction` 0..*: Intended jurisdiction for plan definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.purpose` 0..1: Why this plan definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.usage` 0..1: Describes the clinical usage of the plan
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.approvalDate` 0..1: When the plan definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.lastReviewDate` 0..1: When the plan definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.effectivePeriod` 0..1: When the plan definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.topic` 0..*: E.g. Education, Treatment, Assessment
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.relatedArtifact` 0..*: Additional documentation, citations
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.library` 0..*: Logic used by the plan definition
+    pub fn library(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.library = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal` 0..*: What the plan is trying to accomplish
+    pub fn goal(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionGoal>,
+    ) -> Self {
+        self.inner.goal = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action` 0..*: Action defined by the plan
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionAction>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinition
+    where
+        P0: PlanDefinitionStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Action defined by the plan
 ///
 /// Backbone element `PlanDefinition.action` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
@@ -991,6 +1270,242 @@ impl ::fhirgen_runtime::Object for PlanDefinitionAction {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `PlanDefinitionAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionActionBuilder {
+    inner: PlanDefinitionAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PlanDefinitionAction {
+    /// A builder of `PlanDefinition.action`.
+    pub fn builder() -> PlanDefinitionActionBuilder {
+        let inner = <PlanDefinitionAction as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PlanDefinitionActionBuilder {
+    /// `PlanDefinition.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.prefix` 0..1: User-visible prefix for the action (e.g. 1. or A.)
+    pub fn prefix(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.prefix = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.title` 0..1: User-visible title
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.description` 0..1: Brief description of the action
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.textEquivalent` 0..1: Static text equivalent of the action, used if the dynamic aspects cannot be interpreted by the receiving system
+    pub fn text_equivalent(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text_equivalent = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.code` 0..*: Code representing the meaning of the action or sub-actions
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.reason` 0..*: Why the action should be performed
+    pub fn reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.documentation` 0..*: Supporting documentation for the intended performer of the action
+    pub fn documentation(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.documentation = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.goalId` 0..*: What goals this action supports
+    pub fn goal_id(mut self, items: impl IntoIterator<Item = crate::Id>) -> Self {
+        self.inner.goal_id = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.subject[x]` 0..1: Type of individual the action is focused on
+    pub fn subject(
+        mut self,
+        value: impl Into<crate::PlanDefinitionActionSubject>,
+    ) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.trigger` 0..*: When the action should be triggered
+    pub fn trigger(
+        mut self,
+        items: impl IntoIterator<Item = crate::TriggerDefinition>,
+    ) -> Self {
+        self.inner.trigger = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.condition` 0..*: Whether or not the action is applicable
+    pub fn condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionActionCondition>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.input` 0..*: Input data requirements
+    pub fn input(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirement>,
+    ) -> Self {
+        self.inner.input = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.output` 0..*: Output data definition
+    pub fn output(
+        mut self,
+        items: impl IntoIterator<Item = crate::DataRequirement>,
+    ) -> Self {
+        self.inner.output = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.relatedAction` 0..*: Relationship to another action
+    pub fn related_action(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionActionRelatedAction>,
+    ) -> Self {
+        self.inner.related_action = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.timing[x]` 0..1: When the action should take place
+    pub fn timing(
+        mut self,
+        value: impl Into<crate::PlanDefinitionActionTiming>,
+    ) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.participant` 0..*: Who should participate in the action
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionActionParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.type` 0..1: create | update | remove | fire-event
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.groupingBehavior` 0..1: visual-group | logical-group | sentence-group
+    pub fn grouping_behavior(
+        mut self,
+        value: impl Into<crate::ActionGroupingBehaviorCode>,
+    ) -> Self {
+        self.inner.grouping_behavior = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.selectionBehavior` 0..1: any | all | all-or-none | exactly-one | at-most-one | one-or-more
+    pub fn selection_behavior(
+        mut self,
+        value: impl Into<crate::ActionSelectionBehaviorCode>,
+    ) -> Self {
+        self.inner.selection_behavior = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.requiredBehavior` 0..1: must | could | must-unless-documented
+    pub fn required_behavior(
+        mut self,
+        value: impl Into<crate::ActionRequiredBehaviorCode>,
+    ) -> Self {
+        self.inner.required_behavior = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.precheckBehavior` 0..1: yes | no
+    pub fn precheck_behavior(
+        mut self,
+        value: impl Into<crate::ActionPrecheckBehaviorCode>,
+    ) -> Self {
+        self.inner.precheck_behavior = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.cardinalityBehavior` 0..1: single | multiple
+    pub fn cardinality_behavior(
+        mut self,
+        value: impl Into<crate::ActionCardinalityBehaviorCode>,
+    ) -> Self {
+        self.inner.cardinality_behavior = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.definition[x]` 0..1: Description of the activity to be performed
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::PlanDefinitionActionDefinition>,
+    ) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.transform` 0..1: Transform to apply the template
+    pub fn transform(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.transform = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.dynamicValue` 0..*: Dynamic aspects of the definition
+    pub fn dynamic_value(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionActionDynamicValue>,
+    ) -> Self {
+        self.inner.dynamic_value = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.action` 0..*: A sub-action
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionAction>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionAction {
+        self.inner
+    }
+}
 /// Whether or not the action is applicable
 ///
 /// Backbone element `PlanDefinition.action.condition` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
@@ -1077,6 +1592,78 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionCondition {
         w.object_field("expression", &self.expression);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PlanDefinition.action.condition.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`PlanDefinition.action.condition.kind` is not set"
+)]
+pub trait PlanDefinitionActionConditionKindGiven {}
+impl PlanDefinitionActionConditionKindGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PlanDefinitionActionCondition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionActionConditionBuilder<P0> {
+    inner: PlanDefinitionActionCondition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl PlanDefinitionActionCondition {
+    /// A builder of `PlanDefinition.action.condition`.
+    pub fn builder() -> PlanDefinitionActionConditionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <PlanDefinitionActionCondition as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionActionConditionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> PlanDefinitionActionConditionBuilder<P0> {
+    /// `PlanDefinition.action.condition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.condition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.condition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.condition.kind` 1..1: applicability | start | stop
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::ActionConditionKindCode>,
+    ) -> PlanDefinitionActionConditionBuilder<::fhirgen_runtime::Set> {
+        self.inner.kind = value.into();
+        PlanDefinitionActionConditionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PlanDefinition.action.condition.expression` 0..1: Boolean-valued expression
+    pub fn expression(mut self, value: impl Into<crate::Expression>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionActionCondition
+    where
+        P0: PlanDefinitionActionConditionKindGiven,
+    {
+        self.inner
+    }
+}
 /// Dynamic aspects of the definition
 ///
 /// Backbone element `PlanDefinition.action.dynamicValue` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
@@ -1159,6 +1746,60 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionDynamicValue {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("path", &self.path);
         w.object_field("expression", &self.expression);
+    }
+}
+/// Builds a `PlanDefinitionActionDynamicValue`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionActionDynamicValueBuilder {
+    inner: PlanDefinitionActionDynamicValue,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PlanDefinitionActionDynamicValue {
+    /// A builder of `PlanDefinition.action.dynamicValue`.
+    pub fn builder() -> PlanDefinitionActionDynamicValueBuilder {
+        let inner = <PlanDefinitionActionDynamicValue as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionActionDynamicValueBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PlanDefinitionActionDynamicValueBuilder {
+    /// `PlanDefinition.action.dynamicValue.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.dynamicValue.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.dynamicValue.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.dynamicValue.path` 0..1: The path to the element to be set dynamically
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.dynamicValue.expression` 0..1: An expression that provides the dynamic value for the customization
+    pub fn expression(mut self, value: impl Into<crate::Expression>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionActionDynamicValue {
+        self.inner
     }
 }
 /// Who should participate in the action
@@ -1245,6 +1886,78 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionParticipant {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.object_field("role", &self.role);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PlanDefinition.action.participant.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`PlanDefinition.action.participant.type` is not set"
+)]
+pub trait PlanDefinitionActionParticipantTypeGiven {}
+impl PlanDefinitionActionParticipantTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PlanDefinitionActionParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionActionParticipantBuilder<P0> {
+    inner: PlanDefinitionActionParticipant,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl PlanDefinitionActionParticipant {
+    /// A builder of `PlanDefinition.action.participant`.
+    pub fn builder() -> PlanDefinitionActionParticipantBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <PlanDefinitionActionParticipant as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionActionParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> PlanDefinitionActionParticipantBuilder<P0> {
+    /// `PlanDefinition.action.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.participant.type` 1..1: patient | practitioner | related-person | device
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ActionParticipantTypeCode>,
+    ) -> PlanDefinitionActionParticipantBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        PlanDefinitionActionParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PlanDefinition.action.participant.role` 0..1: E.g. Nurse, Surgeon, Parent
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionActionParticipant
+    where
+        P0: PlanDefinitionActionParticipantTypeGiven,
+    {
+        self.inner
     }
 }
 /// Relationship to another action
@@ -1349,6 +2062,101 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionRelatedAction {
         w.primitive_field("actionId", &self.action_id);
         w.primitive_field("relationship", &self.relationship);
         w.choice_field(&self.offset);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PlanDefinition.action.relatedAction.actionId` is required (1..1) by FHIR 4.0.1: set it with `.action_id(...)` before `.build()`",
+    label = "`PlanDefinition.action.relatedAction.actionId` is not set"
+)]
+pub trait PlanDefinitionActionRelatedActionActionIdGiven {}
+impl PlanDefinitionActionRelatedActionActionIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PlanDefinition.action.relatedAction.relationship` is required (1..1) by FHIR 4.0.1: set it with `.relationship(...)` before `.build()`",
+    label = "`PlanDefinition.action.relatedAction.relationship` is not set"
+)]
+pub trait PlanDefinitionActionRelatedActionRelationshipGiven {}
+impl PlanDefinitionActionRelatedActionRelationshipGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PlanDefinitionActionRelatedAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionActionRelatedActionBuilder<P0, P1> {
+    inner: PlanDefinitionActionRelatedAction,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl PlanDefinitionActionRelatedAction {
+    /// A builder of `PlanDefinition.action.relatedAction`.
+    pub fn builder() -> PlanDefinitionActionRelatedActionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <PlanDefinitionActionRelatedAction as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionActionRelatedActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> PlanDefinitionActionRelatedActionBuilder<P0, P1> {
+    /// `PlanDefinition.action.relatedAction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.action.relatedAction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.relatedAction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.action.relatedAction.actionId` 1..1: What action is this related to
+    pub fn action_id(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> PlanDefinitionActionRelatedActionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.action_id = value.into();
+        PlanDefinitionActionRelatedActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PlanDefinition.action.relatedAction.relationship` 1..1: before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
+    pub fn relationship(
+        mut self,
+        value: impl Into<crate::ActionRelationshipTypeCode>,
+    ) -> PlanDefinitionActionRelatedActionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.relationship = value.into();
+        PlanDefinitionActionRelatedActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PlanDefinition.action.relatedAction.offset[x]` 0..1: Time offset for the relationship
+    pub fn offset(
+        mut self,
+        value: impl Into<crate::PlanDefinitionActionRelatedActionOffset>,
+    ) -> Self {
+        self.inner.offset = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionActionRelatedAction
+    where
+        P0: PlanDefinitionActionRelatedActionActionIdGiven,
+        P1: PlanDefinitionActionRelatedActionRelationshipGiven,
+    {
+        self.inner
     }
 }
 /// What the plan is trying to accomplish
@@ -1481,6 +2289,97 @@ impl ::fhirgen_runtime::Object for PlanDefinitionGoal {
         w.object_field("target", &self.target);
     }
 }
+/// Builds a `PlanDefinitionGoal`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionGoalBuilder {
+    inner: PlanDefinitionGoal,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PlanDefinitionGoal {
+    /// A builder of `PlanDefinition.goal`.
+    pub fn builder() -> PlanDefinitionGoalBuilder {
+        let mut inner = <PlanDefinitionGoal as ::fhirgen_runtime::Empty>::empty();
+        inner.description = crate::CodeableConcept::builder().build();
+        PlanDefinitionGoalBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PlanDefinitionGoalBuilder {
+    /// `PlanDefinition.goal.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.category` 0..1: E.g. Treatment, dietary, behavioral
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.description` 1..1: Code or text describing the goal
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn description(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.description = value.into();
+        self
+    }
+    /// `PlanDefinition.goal.priority` 0..1: high-priority | medium-priority | low-priority
+    pub fn priority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.start` 0..1: When goal pursuit begins
+    pub fn start(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.start = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.addresses` 0..*: What does the goal address
+    pub fn addresses(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.addresses = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.documentation` 0..*: Supporting documentation for the goal
+    pub fn documentation(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.documentation = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.target` 0..*: Target outcome for the goal
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::PlanDefinitionGoalTarget>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionGoal {
+        self.inner
+    }
+}
 /// Target outcome for the goal
 ///
 /// Backbone element `PlanDefinition.goal.target` of `http://hl7.org/fhir/StructureDefinition/PlanDefinition|4.0.1`
@@ -1577,6 +2476,68 @@ impl ::fhirgen_runtime::Object for PlanDefinitionGoalTarget {
         w.object_field("measure", &self.measure);
         w.choice_field(&self.detail);
         w.object_field("due", &self.due);
+    }
+}
+/// Builds a `PlanDefinitionGoalTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PlanDefinitionGoalTargetBuilder {
+    inner: PlanDefinitionGoalTarget,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PlanDefinitionGoalTarget {
+    /// A builder of `PlanDefinition.goal.target`.
+    pub fn builder() -> PlanDefinitionGoalTargetBuilder {
+        let inner = <PlanDefinitionGoalTarget as ::fhirgen_runtime::Empty>::empty();
+        PlanDefinitionGoalTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PlanDefinitionGoalTargetBuilder {
+    /// `PlanDefinition.goal.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PlanDefinition.goal.target.measure` 0..1: The parameter whose value is to be tracked
+    pub fn measure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.measure = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.target.detail[x]` 0..1: The target value to be achieved
+    pub fn detail(
+        mut self,
+        value: impl Into<crate::PlanDefinitionGoalTargetDetail>,
+    ) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// `PlanDefinition.goal.target.due` 0..1: Reach goal within
+    pub fn due(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.due = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PlanDefinitionGoalTarget {
+        self.inner
     }
 }
 /// The types `PlanDefinition.action.definition[x]` may have.

@@ -260,6 +260,140 @@ impl Practitioner {
         writer.into_bytes()
     }
 }
+/// Builds a `Practitioner`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PractitionerBuilder {
+    inner: Practitioner,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Practitioner {
+    /// A builder of `Practitioner`.
+    pub fn builder() -> PractitionerBuilder {
+        let inner = <Practitioner as ::fhirgen_runtime::Empty>::empty();
+        PractitionerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PractitionerBuilder {
+    /// `Practitioner.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Practitioner.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Practitioner.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Practitioner.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Practitioner.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Practitioner.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.identifier` 0..*: An identifier for the person as this agent
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.active` 0..1: Whether this practitioner's record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Practitioner.name` 0..*: The name(s) associated with the practitioner
+    pub fn name(mut self, items: impl IntoIterator<Item = crate::HumanName>) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.telecom` 0..*: A contact detail for the practitioner (that apply to all roles)
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.address` 0..*: Address(es) of the practitioner that are not role specific (typically home address)
+    pub fn address(mut self, items: impl IntoIterator<Item = crate::Address>) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `Practitioner.birthDate` 0..1: The date  on which the practitioner was born
+    pub fn birth_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
+        self
+    }
+    /// `Practitioner.photo` 0..*: Image of the person
+    pub fn photo(mut self, items: impl IntoIterator<Item = crate::Attachment>) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.qualification` 0..*: Certification, licenses, or training pertaining to the provision of care
+    pub fn qualification(
+        mut self,
+        items: impl IntoIterator<Item = crate::PractitionerQualification>,
+    ) -> Self {
+        self.inner.qualification = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.communication` 0..*: A language the practitioner can use in patient communication
+    pub fn communication(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Practitioner {
+        self.inner
+    }
+}
 /// Certification, licenses, or training pertaining to the provision of care
 ///
 /// Backbone element `Practitioner.qualification` of `http://hl7.org/fhir/StructureDefinition/Practitioner|4.0.1`
@@ -358,5 +492,75 @@ impl ::fhirgen_runtime::Object for PractitionerQualification {
         w.object_field("code", &self.code);
         w.object_field("period", &self.period);
         w.object_field("issuer", &self.issuer);
+    }
+}
+/// Builds a `PractitionerQualification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PractitionerQualificationBuilder {
+    inner: PractitionerQualification,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PractitionerQualification {
+    /// A builder of `Practitioner.qualification`.
+    pub fn builder() -> PractitionerQualificationBuilder {
+        let mut inner = <PractitionerQualification as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        PractitionerQualificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PractitionerQualificationBuilder {
+    /// `Practitioner.qualification.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Practitioner.qualification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.qualification.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.qualification.identifier` 0..*: An identifier for this qualification for the practitioner
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Practitioner.qualification.code` 1..1: Coded representation of the qualification
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Practitioner.qualification.period` 0..1: Period during which the qualification is valid
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Practitioner.qualification.issuer` 0..1: Organization that regulates and issues the qualification
+    pub fn issuer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.issuer = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PractitionerQualification {
+        self.inner
     }
 }

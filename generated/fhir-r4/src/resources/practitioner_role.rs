@@ -297,6 +297,178 @@ impl PractitionerRole {
         writer.into_bytes()
     }
 }
+/// Builds a `PractitionerRole`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PractitionerRoleBuilder {
+    inner: PractitionerRole,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PractitionerRole {
+    /// A builder of `PractitionerRole`.
+    pub fn builder() -> PractitionerRoleBuilder {
+        let inner = <PractitionerRole as ::fhirgen_runtime::Empty>::empty();
+        PractitionerRoleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PractitionerRoleBuilder {
+    /// `PractitionerRole.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.identifier` 0..*: Business Identifiers that are specific to a role/location
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.active` 0..1: Whether this practitioner role record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.period` 0..1: The period during which the practitioner is authorized to perform in these role(s)
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.practitioner` 0..1: Practitioner that is able to provide the defined services for the organization
+    pub fn practitioner(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.practitioner = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.organization` 0..1: Organization where the roles are available
+    pub fn organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.organization = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.code` 0..*: Roles which this practitioner may perform
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.specialty` 0..*: Specific specialty of the practitioner
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.location` 0..*: The location(s) at which this practitioner provides care
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.healthcareService` 0..*: The list of healthcare services that this worker provides for this role's Organization/Location(s)
+    pub fn healthcare_service(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.healthcare_service = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.telecom` 0..*: Contact details that are specific to the role/location/service
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.availableTime` 0..*: Times the Service Site is available
+    pub fn available_time(
+        mut self,
+        items: impl IntoIterator<Item = crate::PractitionerRoleAvailableTime>,
+    ) -> Self {
+        self.inner.available_time = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.notAvailable` 0..*: Not available during this time due to provided reason
+    pub fn not_available(
+        mut self,
+        items: impl IntoIterator<Item = crate::PractitionerRoleNotAvailable>,
+    ) -> Self {
+        self.inner.not_available = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.availabilityExceptions` 0..1: Description of availability exceptions
+    pub fn availability_exceptions(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.availability_exceptions = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.endpoint` 0..*: Technical endpoints providing access to services operated for the practitioner with this role
+    pub fn endpoint(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.endpoint = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PractitionerRole {
+        self.inner
+    }
+}
 /// Times the Service Site is available
 ///
 /// Backbone element `PractitionerRole.availableTime` of `http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1`
@@ -425,6 +597,73 @@ impl ::fhirgen_runtime::Object for PractitionerRoleAvailableTime {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `PractitionerRoleAvailableTime`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PractitionerRoleAvailableTimeBuilder {
+    inner: PractitionerRoleAvailableTime,
+    state: ::std::marker::PhantomData<()>,
+}
+impl PractitionerRoleAvailableTime {
+    /// A builder of `PractitionerRole.availableTime`.
+    pub fn builder() -> PractitionerRoleAvailableTimeBuilder {
+        let inner = <PractitionerRoleAvailableTime as ::fhirgen_runtime::Empty>::empty();
+        PractitionerRoleAvailableTimeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl PractitionerRoleAvailableTimeBuilder {
+    /// `PractitionerRole.availableTime.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.availableTime.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.availableTime.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.availableTime.daysOfWeek` 0..*: mon | tue | wed | thu | fri | sat | sun
+    pub fn days_of_week(
+        mut self,
+        items: impl IntoIterator<Item = crate::DaysOfWeekCode>,
+    ) -> Self {
+        self.inner.days_of_week = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.availableTime.allDay` 0..1: Always available? e.g. 24 hour service
+    pub fn all_day(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.all_day = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.availableTime.availableStartTime` 0..1: Opening time of day (ignored if allDay = true)
+    pub fn available_start_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.available_start_time = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.availableTime.availableEndTime` 0..1: Closing time of day (ignored if allDay = true)
+    pub fn available_end_time(mut self, value: impl Into<crate::Time>) -> Self {
+        self.inner.available_end_time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PractitionerRoleAvailableTime {
+        self.inner
+    }
+}
 /// Not available during this time due to provided reason
 ///
 /// Backbone element `PractitionerRole.notAvailable` of `http://hl7.org/fhir/StructureDefinition/PractitionerRole|4.0.1`
@@ -507,5 +746,75 @@ impl ::fhirgen_runtime::Object for PractitionerRoleNotAvailable {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("description", &self.description);
         w.object_field("during", &self.during);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`PractitionerRole.notAvailable.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`PractitionerRole.notAvailable.description` is not set"
+)]
+pub trait PractitionerRoleNotAvailableDescriptionGiven {}
+impl PractitionerRoleNotAvailableDescriptionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `PractitionerRoleNotAvailable`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct PractitionerRoleNotAvailableBuilder<P0> {
+    inner: PractitionerRoleNotAvailable,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl PractitionerRoleNotAvailable {
+    /// A builder of `PractitionerRole.notAvailable`.
+    pub fn builder() -> PractitionerRoleNotAvailableBuilder<::fhirgen_runtime::Missing> {
+        let inner = <PractitionerRoleNotAvailable as ::fhirgen_runtime::Empty>::empty();
+        PractitionerRoleNotAvailableBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> PractitionerRoleNotAvailableBuilder<P0> {
+    /// `PractitionerRole.notAvailable.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `PractitionerRole.notAvailable.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.notAvailable.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `PractitionerRole.notAvailable.description` 1..1: Reason presented to the user explaining why time not available
+    pub fn description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> PractitionerRoleNotAvailableBuilder<::fhirgen_runtime::Set> {
+        self.inner.description = value.into();
+        PractitionerRoleNotAvailableBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `PractitionerRole.notAvailable.during` 0..1: Service not available from this date
+    pub fn during(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.during = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> PractitionerRoleNotAvailable
+    where
+        P0: PractitionerRoleNotAvailableDescriptionGiven,
+    {
+        self.inner
     }
 }

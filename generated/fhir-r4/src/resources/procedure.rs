@@ -478,6 +478,279 @@ impl Procedure {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Procedure.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Procedure.status` is not set"
+)]
+pub trait ProcedureStatusGiven {}
+impl ProcedureStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Procedure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProcedureBuilder<P0> {
+    inner: Procedure,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Procedure {
+    /// A builder of `Procedure`.
+    pub fn builder() -> ProcedureBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Procedure as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        ProcedureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ProcedureBuilder<P0> {
+    /// `Procedure.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Procedure.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Procedure.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Procedure.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Procedure.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Procedure.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.identifier` 0..*: External Identifiers for this procedure
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.basedOn` 0..*: A request for this procedure
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.status` 1..1: preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::EventStatusCode>,
+    ) -> ProcedureBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ProcedureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Procedure.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `Procedure.category` 0..1: Classification of the procedure
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `Procedure.code` 0..1: Identification of the procedure
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Procedure.subject` 1..1: Who the procedure was performed on
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `Procedure.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Procedure.performed[x]` 0..1: When the procedure was performed
+    pub fn performed(mut self, value: impl Into<crate::ProcedurePerformed>) -> Self {
+        self.inner.performed = Some(value.into());
+        self
+    }
+    /// `Procedure.recorder` 0..1: Who recorded the procedure
+    pub fn recorder(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
+        self
+    }
+    /// `Procedure.asserter` 0..1: Person who asserts this procedure
+    pub fn asserter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
+        self
+    }
+    /// `Procedure.performer` 0..*: The people who performed the procedure
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProcedurePerformer>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.location` 0..1: Where the procedure happened
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Procedure.reasonCode` 0..*: Coded reason procedure performed
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.reasonReference` 0..*: The justification that the procedure was performed
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.bodySite` 0..*: Target body sites
+    pub fn body_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.outcome` 0..1: The result of procedure
+    pub fn outcome(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `Procedure.report` 0..*: Any report resulting from the procedure
+    pub fn report(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.report = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.complication` 0..*: Complication following the procedure
+    pub fn complication(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.complication = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.complicationDetail` 0..*: A condition that is a result of the procedure
+    pub fn complication_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.complication_detail = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.followUp` 0..*: Instructions for follow up
+    pub fn follow_up(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.follow_up = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.note` 0..*: Additional information about the procedure
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.focalDevice` 0..*: Manipulated, implanted, or removed device
+    pub fn focal_device(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProcedureFocalDevice>,
+    ) -> Self {
+        self.inner.focal_device = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.usedReference` 0..*: Items used during procedure
+    pub fn used_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.used_reference = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.usedCode` 0..*: Coded items used during the procedure
+    pub fn used_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.used_code = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Procedure
+    where
+        P0: ProcedureStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Manipulated, implanted, or removed device
 ///
 /// Backbone element `Procedure.focalDevice` of `http://hl7.org/fhir/StructureDefinition/Procedure|4.0.1`
@@ -556,6 +829,63 @@ impl ::fhirgen_runtime::Object for ProcedureFocalDevice {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
         w.object_field("manipulated", &self.manipulated);
+    }
+}
+/// Builds a `ProcedureFocalDevice`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProcedureFocalDeviceBuilder {
+    inner: ProcedureFocalDevice,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ProcedureFocalDevice {
+    /// A builder of `Procedure.focalDevice`.
+    pub fn builder() -> ProcedureFocalDeviceBuilder {
+        let mut inner = <ProcedureFocalDevice as ::fhirgen_runtime::Empty>::empty();
+        inner.manipulated = crate::Reference::builder().build();
+        ProcedureFocalDeviceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ProcedureFocalDeviceBuilder {
+    /// `Procedure.focalDevice.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Procedure.focalDevice.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.focalDevice.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.focalDevice.action` 0..1: Kind of change to device
+    pub fn action(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.action = Some(value.into());
+        self
+    }
+    /// `Procedure.focalDevice.manipulated` 1..1: Device that was changed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn manipulated(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.manipulated = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProcedureFocalDevice {
+        self.inner
     }
 }
 /// The people who performed the procedure
@@ -646,6 +976,68 @@ impl ::fhirgen_runtime::Object for ProcedurePerformer {
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
         w.object_field("onBehalfOf", &self.on_behalf_of);
+    }
+}
+/// Builds a `ProcedurePerformer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProcedurePerformerBuilder {
+    inner: ProcedurePerformer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ProcedurePerformer {
+    /// A builder of `Procedure.performer`.
+    pub fn builder() -> ProcedurePerformerBuilder {
+        let mut inner = <ProcedurePerformer as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = crate::Reference::builder().build();
+        ProcedurePerformerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ProcedurePerformerBuilder {
+    /// `Procedure.performer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Procedure.performer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.performer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Procedure.performer.function` 0..1: Type of performance
+    pub fn function(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.function = Some(value.into());
+        self
+    }
+    /// `Procedure.performer.actor` 1..1: The reference to the practitioner
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// `Procedure.performer.onBehalfOf` 0..1: Organization the device or practitioner was acting for
+    pub fn on_behalf_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProcedurePerformer {
+        self.inner
     }
 }
 /// The types `Procedure.performed[x]` may have.

@@ -270,6 +270,169 @@ impl Provenance {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.recorded` is required (1..1) by FHIR 4.0.1: set it with `.recorded(...)` before `.build()`",
+    label = "`Provenance.recorded` is not set"
+)]
+pub trait ProvenanceRecordedGiven {}
+impl ProvenanceRecordedGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Provenance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProvenanceBuilder<P0> {
+    inner: Provenance,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Provenance {
+    /// A builder of `Provenance`.
+    pub fn builder() -> ProvenanceBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <Provenance as ::fhirgen_runtime::Empty>::empty();
+        inner.target = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        inner.agent = ::fhirgen_runtime::NonEmpty::new(
+            crate::ProvenanceAgent::builder().build(),
+        );
+        ProvenanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ProvenanceBuilder<P0> {
+    /// `Provenance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Provenance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Provenance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Provenance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Provenance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Provenance.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.target` 1..*: Target Reference(s) (usually version specific)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn target(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.target = value.into();
+        self
+    }
+    /// `Provenance.occurred[x]` 0..1: When the activity occurred
+    pub fn occurred(mut self, value: impl Into<crate::ProvenanceOccurred>) -> Self {
+        self.inner.occurred = Some(value.into());
+        self
+    }
+    /// `Provenance.recorded` 1..1: When the activity was recorded / updated
+    pub fn recorded(
+        mut self,
+        value: impl Into<crate::Instant>,
+    ) -> ProvenanceBuilder<::fhirgen_runtime::Set> {
+        self.inner.recorded = value.into();
+        ProvenanceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Provenance.policy` 0..*: Policy or plan the activity was defined by
+    pub fn policy(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.policy = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.location` 0..1: Where the activity occurred, if relevant
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Provenance.reason` 0..*: Reason the activity is occurring
+    pub fn reason(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.activity` 0..1: Activity that occurred
+    pub fn activity(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.activity = Some(value.into());
+        self
+    }
+    /// `Provenance.agent` 1..*: Actor involved
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn agent(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ProvenanceAgent>>,
+    ) -> Self {
+        self.inner.agent = value.into();
+        self
+    }
+    /// `Provenance.entity` 0..*: An entity used in this activity
+    pub fn entity(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProvenanceEntity>,
+    ) -> Self {
+        self.inner.entity = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.signature` 0..*: Signature on target
+    pub fn signature(
+        mut self,
+        items: impl IntoIterator<Item = crate::Signature>,
+    ) -> Self {
+        self.inner.signature = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Provenance
+    where
+        P0: ProvenanceRecordedGiven,
+    {
+        self.inner
+    }
+}
 /// Actor involved
 ///
 /// Backbone element `Provenance.agent` of `http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1`
@@ -372,6 +535,76 @@ impl ::fhirgen_runtime::Object for ProvenanceAgent {
         w.object_field("onBehalfOf", &self.on_behalf_of);
     }
 }
+/// Builds a `ProvenanceAgent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProvenanceAgentBuilder {
+    inner: ProvenanceAgent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ProvenanceAgent {
+    /// A builder of `Provenance.agent`.
+    pub fn builder() -> ProvenanceAgentBuilder {
+        let mut inner = <ProvenanceAgent as ::fhirgen_runtime::Empty>::empty();
+        inner.who = crate::Reference::builder().build();
+        ProvenanceAgentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ProvenanceAgentBuilder {
+    /// `Provenance.agent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Provenance.agent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.agent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.agent.type` 0..1: How the agent participated
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Provenance.agent.role` 0..*: What the agents role was
+    pub fn role(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.role = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.agent.who` 1..1: Who participated
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn who(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.who = value.into();
+        self
+    }
+    /// `Provenance.agent.onBehalfOf` 0..1: Who the agent is representing
+    pub fn on_behalf_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProvenanceAgent {
+        self.inner
+    }
+}
 /// An entity used in this activity
 ///
 /// Backbone element `Provenance.entity` of `http://hl7.org/fhir/StructureDefinition/Provenance|4.0.1`
@@ -466,6 +699,87 @@ impl ::fhirgen_runtime::Object for ProvenanceEntity {
         w.primitive_field("role", &self.role);
         w.object_field("what", &self.what);
         w.object_field("agent", &self.agent);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Provenance.entity.role` is required (1..1) by FHIR 4.0.1: set it with `.role(...)` before `.build()`",
+    label = "`Provenance.entity.role` is not set"
+)]
+pub trait ProvenanceEntityRoleGiven {}
+impl ProvenanceEntityRoleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ProvenanceEntity`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ProvenanceEntityBuilder<P0> {
+    inner: ProvenanceEntity,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ProvenanceEntity {
+    /// A builder of `Provenance.entity`.
+    pub fn builder() -> ProvenanceEntityBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ProvenanceEntity as ::fhirgen_runtime::Empty>::empty();
+        inner.what = crate::Reference::builder().build();
+        ProvenanceEntityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ProvenanceEntityBuilder<P0> {
+    /// `Provenance.entity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Provenance.entity.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.entity.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Provenance.entity.role` 1..1: derivation | revision | quotation | source | removal
+    pub fn role(
+        mut self,
+        value: impl Into<crate::ProvenanceEntityRoleCode>,
+    ) -> ProvenanceEntityBuilder<::fhirgen_runtime::Set> {
+        self.inner.role = value.into();
+        ProvenanceEntityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Provenance.entity.what` 1..1: Identity of entity
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn what(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.what = value.into();
+        self
+    }
+    /// `Provenance.entity.agent` 0..*: Entity is attributed to this agent
+    pub fn agent(
+        mut self,
+        items: impl IntoIterator<Item = crate::ProvenanceAgent>,
+    ) -> Self {
+        self.inner.agent = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ProvenanceEntity
+    where
+        P0: ProvenanceEntityRoleGiven,
+    {
+        self.inner
     }
 }
 /// The types `Provenance.occurred[x]` may have.

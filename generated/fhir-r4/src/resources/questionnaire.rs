@@ -447,6 +447,225 @@ impl Questionnaire {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Questionnaire.status` is not set"
+)]
+pub trait QuestionnaireStatusGiven {}
+impl QuestionnaireStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Questionnaire`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireBuilder<P0> {
+    inner: Questionnaire,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl Questionnaire {
+    /// A builder of `Questionnaire`.
+    pub fn builder() -> QuestionnaireBuilder<::fhirgen_runtime::Missing> {
+        let inner = <Questionnaire as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> QuestionnaireBuilder<P0> {
+    /// `Questionnaire.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Questionnaire.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Questionnaire.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Questionnaire.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Questionnaire.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Questionnaire.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.url` 0..1: Canonical identifier for this questionnaire, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `Questionnaire.identifier` 0..*: Additional identifier for the questionnaire
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.version` 0..1: Business version of the questionnaire
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `Questionnaire.name` 0..1: Name for this questionnaire (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `Questionnaire.title` 0..1: Name for this questionnaire (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `Questionnaire.derivedFrom` 0..*: Instantiates protocol or definition
+    pub fn derived_from(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.derived_from = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> QuestionnaireBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        QuestionnaireBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `Questionnaire.subjectType` 0..*: Resource that can be subject of QuestionnaireResponse
+    pub fn subject_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::ResourceTypeCode>,
+    ) -> Self {
+        self.inner.subject_type = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `Questionnaire.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `Questionnaire.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.description` 0..1: Natural language description of the questionnaire
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Questionnaire.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.jurisdiction` 0..*: Intended jurisdiction for questionnaire (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.purpose` 0..1: Why this questionnaire is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `Questionnaire.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `Questionnaire.approvalDate` 0..1: When the questionnaire was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `Questionnaire.lastReviewDate` 0..1: When the questionnaire was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `Questionnaire.effectivePeriod` 0..1: When the questionnaire is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `Questionnaire.code` 0..*: Concept that represents the overall questionnaire
+    pub fn code(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item` 0..*: Questions and sections within the Questionnaire
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Questionnaire
+    where
+        P0: QuestionnaireStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Questions and sections within the Questionnaire
 ///
 /// Backbone element `Questionnaire.item` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
@@ -718,6 +937,178 @@ impl ::fhirgen_runtime::Object for QuestionnaireItem {
         w.object_field("item", &self.item);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.linkId` is required (1..1) by FHIR 4.0.1: set it with `.link_id(...)` before `.build()`",
+    label = "`Questionnaire.item.linkId` is not set"
+)]
+pub trait QuestionnaireItemLinkIdGiven {}
+impl QuestionnaireItemLinkIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Questionnaire.item.type` is not set"
+)]
+pub trait QuestionnaireItemTypeGiven {}
+impl QuestionnaireItemTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireItemBuilder<P0, P1> {
+    inner: QuestionnaireItem,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl QuestionnaireItem {
+    /// A builder of `Questionnaire.item`.
+    pub fn builder() -> QuestionnaireItemBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <QuestionnaireItem as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> QuestionnaireItemBuilder<P0, P1> {
+    /// `Questionnaire.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.linkId` 1..1: Unique id for item in questionnaire
+    pub fn link_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> QuestionnaireItemBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.link_id = value.into();
+        QuestionnaireItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.item.definition` 0..1: ElementDefinition - details for the item
+    pub fn definition(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.code` 0..*: Corresponding concept for this item in a terminology
+    pub fn code(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.prefix` 0..1: E.g. "1(a)", "2.5.3"
+    pub fn prefix(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.prefix = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.text` 0..1: Primary text for the item
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.type` 1..1: group | display | boolean | decimal | integer | date | dateTime +
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::QuestionnaireItemTypeCode>,
+    ) -> QuestionnaireItemBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        QuestionnaireItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.item.enableWhen` 0..*: Only allow data when
+    pub fn enable_when(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireItemEnableWhen>,
+    ) -> Self {
+        self.inner.enable_when = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.enableBehavior` 0..1: all | any
+    pub fn enable_behavior(
+        mut self,
+        value: impl Into<crate::EnableWhenBehaviorCode>,
+    ) -> Self {
+        self.inner.enable_behavior = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.required` 0..1: Whether the item must be included in data results
+    pub fn required(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.required = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.repeats` 0..1: Whether the item may repeat
+    pub fn repeats(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.repeats = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.readOnly` 0..1: Don't allow human editing
+    pub fn read_only(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.read_only = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.maxLength` 0..1: No more than this many characters
+    pub fn max_length(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.max_length = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.answerValueSet` 0..1: Valueset containing permitted answers
+    pub fn answer_value_set(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.answer_value_set = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.answerOption` 0..*: Permitted answer
+    pub fn answer_option(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireItemAnswerOption>,
+    ) -> Self {
+        self.inner.answer_option = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.initial` 0..*: Initial value(s) when item is first rendered
+    pub fn initial(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireItemInitial>,
+    ) -> Self {
+        self.inner.initial = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.item` 0..*: Nested questionnaire items
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireItem
+    where
+        P0: QuestionnaireItemLinkIdGiven,
+        P1: QuestionnaireItemTypeGiven,
+    {
+        self.inner
+    }
+}
 /// Permitted answer
 ///
 /// Backbone element `Questionnaire.item.answerOption` of `http://hl7.org/fhir/StructureDefinition/Questionnaire|4.0.1`
@@ -939,6 +1330,78 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemAnswerOption {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
         w.primitive_field("initialSelected", &self.initial_selected);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.answerOption.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Questionnaire.item.answerOption.value[x]` is not set"
+)]
+pub trait QuestionnaireItemAnswerOptionValueGiven {}
+impl QuestionnaireItemAnswerOptionValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireItemAnswerOption`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireItemAnswerOptionBuilder<P0> {
+    inner: QuestionnaireItemAnswerOption,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl QuestionnaireItemAnswerOption {
+    /// A builder of `Questionnaire.item.answerOption`.
+    pub fn builder() -> QuestionnaireItemAnswerOptionBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <QuestionnaireItemAnswerOption as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireItemAnswerOptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> QuestionnaireItemAnswerOptionBuilder<P0> {
+    /// `Questionnaire.item.answerOption.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.answerOption.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.answerOption.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.answerOption.value[x]` 1..1: Answer value
+    pub fn value(
+        mut self,
+        value: impl Into<crate::QuestionnaireItemAnswerOptionValue>,
+    ) -> QuestionnaireItemAnswerOptionBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        QuestionnaireItemAnswerOptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.item.answerOption.initialSelected` 0..1: Whether option is selected by default
+    pub fn initial_selected(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.initial_selected = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireItemAnswerOption
+    where
+        P0: QuestionnaireItemAnswerOptionValueGiven,
+    {
+        self.inner
     }
 }
 /// Only allow data when
@@ -1283,6 +1746,113 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemEnableWhen {
         w.primitive_field("question", &self.question);
         w.primitive_field("operator", &self.operator);
         w.required_choice_field(&self.answer);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.enableWhen.question` is required (1..1) by FHIR 4.0.1: set it with `.question(...)` before `.build()`",
+    label = "`Questionnaire.item.enableWhen.question` is not set"
+)]
+pub trait QuestionnaireItemEnableWhenQuestionGiven {}
+impl QuestionnaireItemEnableWhenQuestionGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.enableWhen.operator` is required (1..1) by FHIR 4.0.1: set it with `.operator(...)` before `.build()`",
+    label = "`Questionnaire.item.enableWhen.operator` is not set"
+)]
+pub trait QuestionnaireItemEnableWhenOperatorGiven {}
+impl QuestionnaireItemEnableWhenOperatorGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.enableWhen.answer[x]` is required (1..1) by FHIR 4.0.1: set it with `.answer(...)` before `.build()`",
+    label = "`Questionnaire.item.enableWhen.answer[x]` is not set"
+)]
+pub trait QuestionnaireItemEnableWhenAnswerGiven {}
+impl QuestionnaireItemEnableWhenAnswerGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireItemEnableWhen`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireItemEnableWhenBuilder<P0, P1, P2> {
+    inner: QuestionnaireItemEnableWhen,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl QuestionnaireItemEnableWhen {
+    /// A builder of `Questionnaire.item.enableWhen`.
+    pub fn builder() -> QuestionnaireItemEnableWhenBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <QuestionnaireItemEnableWhen as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireItemEnableWhenBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> QuestionnaireItemEnableWhenBuilder<P0, P1, P2> {
+    /// `Questionnaire.item.enableWhen.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.enableWhen.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.enableWhen.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.enableWhen.question` 1..1: Question that determines whether item is enabled
+    pub fn question(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> QuestionnaireItemEnableWhenBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.question = value.into();
+        QuestionnaireItemEnableWhenBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.item.enableWhen.operator` 1..1: exists | = | != | &gt; | &lt; | &gt;= | &lt;=
+    pub fn operator(
+        mut self,
+        value: impl Into<crate::QuestionnaireItemOperatorCode>,
+    ) -> QuestionnaireItemEnableWhenBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.operator = value.into();
+        QuestionnaireItemEnableWhenBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Questionnaire.item.enableWhen.answer[x]` 1..1: Value for question comparison based on operator
+    pub fn answer(
+        mut self,
+        value: impl Into<crate::QuestionnaireItemEnableWhenAnswer>,
+    ) -> QuestionnaireItemEnableWhenBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.answer = value.into();
+        QuestionnaireItemEnableWhenBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireItemEnableWhen
+    where
+        P0: QuestionnaireItemEnableWhenQuestionGiven,
+        P1: QuestionnaireItemEnableWhenOperatorGiven,
+        P2: QuestionnaireItemEnableWhenAnswerGiven,
+    {
+        self.inner
     }
 }
 /// Initial value(s) when item is first rendered
@@ -1657,6 +2227,71 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemInitial {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Questionnaire.item.initial.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Questionnaire.item.initial.value[x]` is not set"
+)]
+pub trait QuestionnaireItemInitialValueGiven {}
+impl QuestionnaireItemInitialValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireItemInitial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireItemInitialBuilder<P0> {
+    inner: QuestionnaireItemInitial,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl QuestionnaireItemInitial {
+    /// A builder of `Questionnaire.item.initial`.
+    pub fn builder() -> QuestionnaireItemInitialBuilder<::fhirgen_runtime::Missing> {
+        let inner = <QuestionnaireItemInitial as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireItemInitialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> QuestionnaireItemInitialBuilder<P0> {
+    /// `Questionnaire.item.initial.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Questionnaire.item.initial.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.initial.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Questionnaire.item.initial.value[x]` 1..1: Actual value for initializing the question
+    pub fn value(
+        mut self,
+        value: impl Into<crate::QuestionnaireItemInitialValue>,
+    ) -> QuestionnaireItemInitialBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        QuestionnaireItemInitialBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireItemInitial
+    where
+        P0: QuestionnaireItemInitialValueGiven,
+    {
+        self.inner
     }
 }
 /// The types `Questionnaire.item.answerOption.value[x]` may have.

@@ -273,6 +273,155 @@ impl QuestionnaireResponse {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`QuestionnaireResponse.status` is not set"
+)]
+pub trait QuestionnaireResponseStatusGiven {}
+impl QuestionnaireResponseStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireResponse`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireResponseBuilder<P0> {
+    inner: QuestionnaireResponse,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl QuestionnaireResponse {
+    /// A builder of `QuestionnaireResponse`.
+    pub fn builder() -> QuestionnaireResponseBuilder<::fhirgen_runtime::Missing> {
+        let inner = <QuestionnaireResponse as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireResponseBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> QuestionnaireResponseBuilder<P0> {
+    /// `QuestionnaireResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.identifier` 0..1: Unique id for this set of answers
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.basedOn` 0..*: Request fulfilled by this QuestionnaireResponse
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.partOf` 0..*: Part of this action
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.questionnaire` 0..1: Form being answered
+    pub fn questionnaire(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.questionnaire = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.status` 1..1: in-progress | completed | amended | entered-in-error | stopped
+    pub fn status(
+        mut self,
+        value: impl Into<crate::QuestionnaireResponseStatusCode>,
+    ) -> QuestionnaireResponseBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        QuestionnaireResponseBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `QuestionnaireResponse.subject` 0..1: The subject of the questions
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.authored` 0..1: Date the answers were gathered
+    pub fn authored(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.author` 0..1: Person who received and recorded the answers
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.source` 0..1: The person who answered the questions
+    pub fn source(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item` 0..*: Groups and questions
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireResponseItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireResponse
+    where
+        P0: QuestionnaireResponseStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Groups and questions
 ///
 /// Backbone element `QuestionnaireResponse.item` of `http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse|4.0.1`
@@ -393,6 +542,97 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponseItem {
         w.primitive_field("text", &self.text);
         w.object_field("answer", &self.answer);
         w.object_field("item", &self.item);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`QuestionnaireResponse.item.linkId` is required (1..1) by FHIR 4.0.1: set it with `.link_id(...)` before `.build()`",
+    label = "`QuestionnaireResponse.item.linkId` is not set"
+)]
+pub trait QuestionnaireResponseItemLinkIdGiven {}
+impl QuestionnaireResponseItemLinkIdGiven for ::fhirgen_runtime::Set {}
+/// Builds a `QuestionnaireResponseItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireResponseItemBuilder<P0> {
+    inner: QuestionnaireResponseItem,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl QuestionnaireResponseItem {
+    /// A builder of `QuestionnaireResponse.item`.
+    pub fn builder() -> QuestionnaireResponseItemBuilder<::fhirgen_runtime::Missing> {
+        let inner = <QuestionnaireResponseItem as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireResponseItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> QuestionnaireResponseItemBuilder<P0> {
+    /// `QuestionnaireResponse.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.item.linkId` 1..1: Pointer to specific item from Questionnaire
+    pub fn link_id(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> QuestionnaireResponseItemBuilder<::fhirgen_runtime::Set> {
+        self.inner.link_id = value.into();
+        QuestionnaireResponseItemBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `QuestionnaireResponse.item.definition` 0..1: ElementDefinition - details for the item
+    pub fn definition(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.definition = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item.text` 0..1: Name for group or question text
+    pub fn text(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item.answer` 0..*: The response(s) to the question
+    pub fn answer(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireResponseItemAnswer>,
+    ) -> Self {
+        self.inner.answer = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.item.item` 0..*: Nested questionnaire response items
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireResponseItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireResponseItem
+    where
+        P0: QuestionnaireResponseItemLinkIdGiven,
+    {
+        self.inner
     }
 }
 /// The response(s) to the question
@@ -549,6 +789,66 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponseItemAnswer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.choice_field(&self.value);
         w.object_field("item", &self.item);
+    }
+}
+/// Builds a `QuestionnaireResponseItemAnswer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct QuestionnaireResponseItemAnswerBuilder {
+    inner: QuestionnaireResponseItemAnswer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl QuestionnaireResponseItemAnswer {
+    /// A builder of `QuestionnaireResponse.item.answer`.
+    pub fn builder() -> QuestionnaireResponseItemAnswerBuilder {
+        let inner = <QuestionnaireResponseItemAnswer as ::fhirgen_runtime::Empty>::empty();
+        QuestionnaireResponseItemAnswerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl QuestionnaireResponseItemAnswerBuilder {
+    /// `QuestionnaireResponse.item.answer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item.answer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.item.answer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `QuestionnaireResponse.item.answer.value[x]` 0..1: Single-valued answer to the question
+    pub fn value(
+        mut self,
+        value: impl Into<crate::QuestionnaireResponseItemAnswerValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `QuestionnaireResponse.item.answer.item` 0..*: Nested groups and questions
+    pub fn item(
+        mut self,
+        items: impl IntoIterator<Item = crate::QuestionnaireResponseItem>,
+    ) -> Self {
+        self.inner.item = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> QuestionnaireResponseItemAnswer {
+        self.inner
     }
 }
 /// The types `QuestionnaireResponse.item.answer.value[x]` may have.

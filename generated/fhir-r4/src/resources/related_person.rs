@@ -280,6 +280,153 @@ impl RelatedPerson {
         writer.into_bytes()
     }
 }
+/// Builds a `RelatedPerson`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RelatedPersonBuilder {
+    inner: RelatedPerson,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RelatedPerson {
+    /// A builder of `RelatedPerson`.
+    pub fn builder() -> RelatedPersonBuilder {
+        let mut inner = <RelatedPerson as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        RelatedPersonBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RelatedPersonBuilder {
+    /// `RelatedPerson.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.identifier` 0..*: A human identifier for this person
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.active` 0..1: Whether this related person's record is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.patient` 1..1: The patient this person is related to
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `RelatedPerson.relationship` 0..*: The nature of the relationship
+    pub fn relationship(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.relationship = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.name` 0..*: A name associated with the person
+    pub fn name(mut self, items: impl IntoIterator<Item = crate::HumanName>) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.telecom` 0..*: A contact detail for the person
+    pub fn telecom(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.telecom = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.gender` 0..1: male | female | other | unknown
+    pub fn gender(mut self, value: impl Into<crate::AdministrativeGenderCode>) -> Self {
+        self.inner.gender = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.birthDate` 0..1: The date on which the related person was born
+    pub fn birth_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.address` 0..*: Address where the related person can be contacted or visited
+    pub fn address(mut self, items: impl IntoIterator<Item = crate::Address>) -> Self {
+        self.inner.address = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.photo` 0..*: Image of the person
+    pub fn photo(mut self, items: impl IntoIterator<Item = crate::Attachment>) -> Self {
+        self.inner.photo = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.period` 0..1: Period of time that this relationship is considered valid
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.communication` 0..*: A language which may be used to communicate with about the patient's health
+    pub fn communication(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedPersonCommunication>,
+    ) -> Self {
+        self.inner.communication = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RelatedPerson {
+        self.inner
+    }
+}
 /// A language which may be used to communicate with about the patient's health
 ///
 /// Backbone element `RelatedPerson.communication` of `http://hl7.org/fhir/StructureDefinition/RelatedPerson|4.0.1`
@@ -362,5 +509,62 @@ impl ::fhirgen_runtime::Object for RelatedPersonCommunication {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("language", &self.language);
         w.primitive_field("preferred", &self.preferred);
+    }
+}
+/// Builds a `RelatedPersonCommunication`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RelatedPersonCommunicationBuilder {
+    inner: RelatedPersonCommunication,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RelatedPersonCommunication {
+    /// A builder of `RelatedPerson.communication`.
+    pub fn builder() -> RelatedPersonCommunicationBuilder {
+        let mut inner = <RelatedPersonCommunication as ::fhirgen_runtime::Empty>::empty();
+        inner.language = crate::CodeableConcept::builder().build();
+        RelatedPersonCommunicationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RelatedPersonCommunicationBuilder {
+    /// `RelatedPerson.communication.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RelatedPerson.communication.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.communication.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RelatedPerson.communication.language` 1..1: The language which can be used to communicate with the patient about his or her health
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn language(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.language = value.into();
+        self
+    }
+    /// `RelatedPerson.communication.preferred` 0..1: Language preference indicator
+    pub fn preferred(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.preferred = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RelatedPersonCommunication {
+        self.inner
     }
 }

@@ -370,6 +370,225 @@ impl RequestGroup {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RequestGroup.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`RequestGroup.status` is not set"
+)]
+pub trait RequestGroupStatusGiven {}
+impl RequestGroupStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RequestGroup.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`RequestGroup.intent` is not set"
+)]
+pub trait RequestGroupIntentGiven {}
+impl RequestGroupIntentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RequestGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RequestGroupBuilder<P0, P1> {
+    inner: RequestGroup,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl RequestGroup {
+    /// A builder of `RequestGroup`.
+    pub fn builder() -> RequestGroupBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <RequestGroup as ::fhirgen_runtime::Empty>::empty();
+        RequestGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> RequestGroupBuilder<P0, P1> {
+    /// `RequestGroup.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RequestGroup.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `RequestGroup.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `RequestGroup.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `RequestGroup.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `RequestGroup.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.identifier` 0..*: Business identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.basedOn` 0..*: Fulfills plan, proposal, or order
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.replaces` 0..*: Request(s) replaced by this request
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.groupIdentifier` 0..1: Composite request this is part of
+    pub fn group_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
+        self
+    }
+    /// `RequestGroup.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::RequestStatusCode>,
+    ) -> RequestGroupBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        RequestGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RequestGroup.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::RequestIntentCode>,
+    ) -> RequestGroupBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.intent = value.into();
+        RequestGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RequestGroup.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `RequestGroup.code` 0..1: What's being requested/ordered
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `RequestGroup.subject` 0..1: Who the request group is about
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `RequestGroup.encounter` 0..1: Created as part of
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `RequestGroup.authoredOn` 0..1: When the request group was authored
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `RequestGroup.author` 0..1: Device or practitioner that authored the request group
+    pub fn author(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.author = Some(value.into());
+        self
+    }
+    /// `RequestGroup.reasonCode` 0..*: Why the request group is needed
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.reasonReference` 0..*: Why the request group is needed
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.note` 0..*: Additional notes about the response
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action` 0..*: Proposed actions, if any
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::RequestGroupAction>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RequestGroup
+    where
+        P0: RequestGroupStatusGiven,
+        P1: RequestGroupIntentGiven,
+    {
+        self.inner
+    }
+}
 /// Proposed actions, if any
 ///
 /// Backbone element `RequestGroup.action` of `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
@@ -718,6 +937,178 @@ impl ::fhirgen_runtime::Object for RequestGroupAction {
         w.object_field("action", &self.action);
     }
 }
+/// Builds a `RequestGroupAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RequestGroupActionBuilder {
+    inner: RequestGroupAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RequestGroupAction {
+    /// A builder of `RequestGroup.action`.
+    pub fn builder() -> RequestGroupActionBuilder {
+        let inner = <RequestGroupAction as ::fhirgen_runtime::Empty>::empty();
+        RequestGroupActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RequestGroupActionBuilder {
+    /// `RequestGroup.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.prefix` 0..1: User-visible prefix for the action (e.g. 1. or A.)
+    pub fn prefix(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.prefix = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.title` 0..1: User-visible title
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.description` 0..1: Short description of the action
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.textEquivalent` 0..1: Static text equivalent of the action, used if the dynamic aspects cannot be interpreted by the receiving system
+    pub fn text_equivalent(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.text_equivalent = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.code` 0..*: Code representing the meaning of the action or sub-actions
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.documentation` 0..*: Supporting documentation for the intended performer of the action
+    pub fn documentation(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.documentation = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.condition` 0..*: Whether or not the action is applicable
+    pub fn condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::RequestGroupActionCondition>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.relatedAction` 0..*: Relationship to another action
+    pub fn related_action(
+        mut self,
+        items: impl IntoIterator<Item = crate::RequestGroupActionRelatedAction>,
+    ) -> Self {
+        self.inner.related_action = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.timing[x]` 0..1: When the action should take place
+    pub fn timing(mut self, value: impl Into<crate::RequestGroupActionTiming>) -> Self {
+        self.inner.timing = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.participant` 0..*: Who should perform the action
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.type` 0..1: create | update | remove | fire-event
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.groupingBehavior` 0..1: visual-group | logical-group | sentence-group
+    pub fn grouping_behavior(
+        mut self,
+        value: impl Into<crate::ActionGroupingBehaviorCode>,
+    ) -> Self {
+        self.inner.grouping_behavior = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.selectionBehavior` 0..1: any | all | all-or-none | exactly-one | at-most-one | one-or-more
+    pub fn selection_behavior(
+        mut self,
+        value: impl Into<crate::ActionSelectionBehaviorCode>,
+    ) -> Self {
+        self.inner.selection_behavior = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.requiredBehavior` 0..1: must | could | must-unless-documented
+    pub fn required_behavior(
+        mut self,
+        value: impl Into<crate::ActionRequiredBehaviorCode>,
+    ) -> Self {
+        self.inner.required_behavior = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.precheckBehavior` 0..1: yes | no
+    pub fn precheck_behavior(
+        mut self,
+        value: impl Into<crate::ActionPrecheckBehaviorCode>,
+    ) -> Self {
+        self.inner.precheck_behavior = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.cardinalityBehavior` 0..1: single | multiple
+    pub fn cardinality_behavior(
+        mut self,
+        value: impl Into<crate::ActionCardinalityBehaviorCode>,
+    ) -> Self {
+        self.inner.cardinality_behavior = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.resource` 0..1: The target of the action
+    pub fn resource(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.action` 0..*: Sub action
+    pub fn action(
+        mut self,
+        items: impl IntoIterator<Item = crate::RequestGroupAction>,
+    ) -> Self {
+        self.inner.action = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RequestGroupAction {
+        self.inner
+    }
+}
 /// Whether or not the action is applicable
 ///
 /// Backbone element `RequestGroup.action.condition` of `http://hl7.org/fhir/StructureDefinition/RequestGroup|4.0.1`
@@ -802,6 +1193,76 @@ impl ::fhirgen_runtime::Object for RequestGroupActionCondition {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("kind", &self.kind);
         w.object_field("expression", &self.expression);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RequestGroup.action.condition.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`RequestGroup.action.condition.kind` is not set"
+)]
+pub trait RequestGroupActionConditionKindGiven {}
+impl RequestGroupActionConditionKindGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RequestGroupActionCondition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RequestGroupActionConditionBuilder<P0> {
+    inner: RequestGroupActionCondition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl RequestGroupActionCondition {
+    /// A builder of `RequestGroup.action.condition`.
+    pub fn builder() -> RequestGroupActionConditionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <RequestGroupActionCondition as ::fhirgen_runtime::Empty>::empty();
+        RequestGroupActionConditionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> RequestGroupActionConditionBuilder<P0> {
+    /// `RequestGroup.action.condition.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.condition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.condition.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.condition.kind` 1..1: applicability | start | stop
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::ActionConditionKindCode>,
+    ) -> RequestGroupActionConditionBuilder<::fhirgen_runtime::Set> {
+        self.inner.kind = value.into();
+        RequestGroupActionConditionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RequestGroup.action.condition.expression` 0..1: Boolean-valued expression
+    pub fn expression(mut self, value: impl Into<crate::Expression>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RequestGroupActionCondition
+    where
+        P0: RequestGroupActionConditionKindGiven,
+    {
+        self.inner
     }
 }
 /// Relationship to another action
@@ -906,6 +1367,101 @@ impl ::fhirgen_runtime::Object for RequestGroupActionRelatedAction {
         w.primitive_field("actionId", &self.action_id);
         w.primitive_field("relationship", &self.relationship);
         w.choice_field(&self.offset);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RequestGroup.action.relatedAction.actionId` is required (1..1) by FHIR 4.0.1: set it with `.action_id(...)` before `.build()`",
+    label = "`RequestGroup.action.relatedAction.actionId` is not set"
+)]
+pub trait RequestGroupActionRelatedActionActionIdGiven {}
+impl RequestGroupActionRelatedActionActionIdGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RequestGroup.action.relatedAction.relationship` is required (1..1) by FHIR 4.0.1: set it with `.relationship(...)` before `.build()`",
+    label = "`RequestGroup.action.relatedAction.relationship` is not set"
+)]
+pub trait RequestGroupActionRelatedActionRelationshipGiven {}
+impl RequestGroupActionRelatedActionRelationshipGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RequestGroupActionRelatedAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RequestGroupActionRelatedActionBuilder<P0, P1> {
+    inner: RequestGroupActionRelatedAction,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl RequestGroupActionRelatedAction {
+    /// A builder of `RequestGroup.action.relatedAction`.
+    pub fn builder() -> RequestGroupActionRelatedActionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <RequestGroupActionRelatedAction as ::fhirgen_runtime::Empty>::empty();
+        RequestGroupActionRelatedActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> RequestGroupActionRelatedActionBuilder<P0, P1> {
+    /// `RequestGroup.action.relatedAction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RequestGroup.action.relatedAction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.relatedAction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RequestGroup.action.relatedAction.actionId` 1..1: What action this is related to
+    pub fn action_id(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> RequestGroupActionRelatedActionBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.action_id = value.into();
+        RequestGroupActionRelatedActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RequestGroup.action.relatedAction.relationship` 1..1: before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
+    pub fn relationship(
+        mut self,
+        value: impl Into<crate::ActionRelationshipTypeCode>,
+    ) -> RequestGroupActionRelatedActionBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.relationship = value.into();
+        RequestGroupActionRelatedActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RequestGroup.action.relatedAction.offset[x]` 0..1: Time offset for the relationship
+    pub fn offset(
+        mut self,
+        value: impl Into<crate::RequestGroupActionRelatedActionOffset>,
+    ) -> Self {
+        self.inner.offset = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RequestGroupActionRelatedAction
+    where
+        P0: RequestGroupActionRelatedActionActionIdGiven,
+        P1: RequestGroupActionRelatedActionRelationshipGiven,
+    {
+        self.inner
     }
 }
 /// The types `RequestGroup.action.relatedAction.offset[x]` may have.

@@ -572,6 +572,303 @@ impl ResearchDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ResearchDefinition.status` is not set"
+)]
+pub trait ResearchDefinitionStatusGiven {}
+impl ResearchDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchDefinitionBuilder<P0> {
+    inner: ResearchDefinition,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ResearchDefinition {
+    /// A builder of `ResearchDefinition`.
+    pub fn builder() -> ResearchDefinitionBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ResearchDefinition as ::fhirgen_runtime::Empty>::empty();
+        inner.population = crate::Reference::builder().build();
+        ResearchDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ResearchDefinitionBuilder<P0> {
+    /// `ResearchDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.url` 0..1: Canonical identifier for this research definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.identifier` 0..*: Additional identifier for the research definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.version` 0..1: Business version of the research definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.name` 0..1: Name for this research definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.title` 0..1: Name for this research definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.shortTitle` 0..1: Title for use in informal contexts
+    pub fn short_title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.short_title = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.subtitle` 0..1: Subordinate title of the ResearchDefinition
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ResearchDefinitionBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ResearchDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.subject[x]` 0..1: E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
+    pub fn subject(
+        mut self,
+        value: impl Into<crate::ResearchDefinitionSubject>,
+    ) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.description` 0..1: Natural language description of the research definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.comment` 0..*: Used for footnotes or explanatory notes
+    pub fn comment(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.comment = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.jurisdiction` 0..*: Intended jurisdiction for research definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.purpose` 0..1: Why this research definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.usage` 0..1: Describes the clinical usage of the ResearchDefinition
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.approvalDate` 0..1: When the research definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.lastReviewDate` 0..1: When the research definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.effectivePeriod` 0..1: When the research definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.topic` 0..*: The category of the ResearchDefinition, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.library` 0..*: Logic used by the ResearchDefinition
+    pub fn library(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.library = items.into_iter().collect();
+        self
+    }
+    /// `ResearchDefinition.population` 1..1: What population?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn population(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.population = value.into();
+        self
+    }
+    /// `ResearchDefinition.exposure` 0..1: What exposure?
+    pub fn exposure(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.exposure = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.exposureAlternative` 0..1: What alternative exposure state?
+    pub fn exposure_alternative(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.exposure_alternative = Some(value.into());
+        self
+    }
+    /// `ResearchDefinition.outcome` 0..1: What outcome?
+    pub fn outcome(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchDefinition
+    where
+        P0: ResearchDefinitionStatusGiven,
+    {
+        self.inner
+    }
+}
 /// The types `ResearchDefinition.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchDefinitionSubject {

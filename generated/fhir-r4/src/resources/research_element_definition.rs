@@ -580,6 +580,332 @@ impl ResearchElementDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchElementDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ResearchElementDefinition.status` is not set"
+)]
+pub trait ResearchElementDefinitionStatusGiven {}
+impl ResearchElementDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchElementDefinition.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`ResearchElementDefinition.type` is not set"
+)]
+pub trait ResearchElementDefinitionTypeGiven {}
+impl ResearchElementDefinitionTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchElementDefinition.characteristic` is required (1..*) by FHIR 4.0.1: set it with `.characteristic(...)` before `.build()`",
+    label = "`ResearchElementDefinition.characteristic` is not set"
+)]
+pub trait ResearchElementDefinitionCharacteristicGiven {}
+impl ResearchElementDefinitionCharacteristicGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchElementDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchElementDefinitionBuilder<P0, P1, P2> {
+    inner: ResearchElementDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ResearchElementDefinition {
+    /// A builder of `ResearchElementDefinition`.
+    pub fn builder() -> ResearchElementDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ResearchElementDefinition as ::fhirgen_runtime::Empty>::empty();
+        ResearchElementDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ResearchElementDefinitionBuilder<P0, P1, P2> {
+    /// `ResearchElementDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.url` 0..1: Canonical identifier for this research element definition, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.identifier` 0..*: Additional identifier for the research element definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.version` 0..1: Business version of the research element definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.name` 0..1: Name for this research element definition (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.title` 0..1: Name for this research element definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.shortTitle` 0..1: Title for use in informal contexts
+    pub fn short_title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.short_title = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.subtitle` 0..1: Subordinate title of the ResearchElementDefinition
+    pub fn subtitle(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.subtitle = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ResearchElementDefinitionBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        ResearchElementDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchElementDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.subject[x]` 0..1: E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
+    pub fn subject(
+        mut self,
+        value: impl Into<crate::ResearchElementDefinitionSubject>,
+    ) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.description` 0..1: Natural language description of the research element definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.comment` 0..*: Used for footnotes or explanatory notes
+    pub fn comment(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.comment = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.jurisdiction` 0..*: Intended jurisdiction for research element definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.purpose` 0..1: Why this research element definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.usage` 0..1: Describes the clinical usage of the ResearchElementDefinition
+    pub fn usage(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.usage = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.approvalDate` 0..1: When the research element definition was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.lastReviewDate` 0..1: When the research element definition was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.effectivePeriod` 0..1: When the research element definition is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.topic` 0..*: The category of the ResearchElementDefinition, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.library` 0..*: Logic used by the ResearchElementDefinition
+    pub fn library(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.library = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.type` 1..1: population | exposure | outcome
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ResearchElementTypeCode>,
+    ) -> ResearchElementDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.type_ = value.into();
+        ResearchElementDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchElementDefinition.variableType` 0..1: dichotomous | continuous | descriptive
+    pub fn variable_type(
+        mut self,
+        value: impl Into<crate::EvidenceVariableTypeCode>,
+    ) -> Self {
+        self.inner.variable_type = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic` 1..*: What defines the members of the research element
+    pub fn characteristic(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::ResearchElementDefinitionCharacteristic>,
+        >,
+    ) -> ResearchElementDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.characteristic = value.into();
+        ResearchElementDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchElementDefinition
+    where
+        P0: ResearchElementDefinitionStatusGiven,
+        P1: ResearchElementDefinitionTypeGiven,
+        P2: ResearchElementDefinitionCharacteristicGiven,
+    {
+        self.inner
+    }
+}
 /// What defines the members of the research element
 ///
 /// Backbone element `ResearchElementDefinition.characteristic` of `http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition|4.0.1`
@@ -886,6 +1212,157 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinitionCharacteristic {
             "participantEffectiveGroupMeasure",
             &self.participant_effective_group_measure,
         );
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchElementDefinition.characteristic.definition[x]` is required (1..1) by FHIR 4.0.1: set it with `.definition(...)` before `.build()`",
+    label = "`ResearchElementDefinition.characteristic.definition[x]` is not set"
+)]
+pub trait ResearchElementDefinitionCharacteristicDefinitionGiven {}
+impl ResearchElementDefinitionCharacteristicDefinitionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchElementDefinitionCharacteristic`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchElementDefinitionCharacteristicBuilder<P0> {
+    inner: ResearchElementDefinitionCharacteristic,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ResearchElementDefinitionCharacteristic {
+    /// A builder of `ResearchElementDefinition.characteristic`.
+    pub fn builder() -> ResearchElementDefinitionCharacteristicBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ResearchElementDefinitionCharacteristic as ::fhirgen_runtime::Empty>::empty();
+        ResearchElementDefinitionCharacteristicBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ResearchElementDefinitionCharacteristicBuilder<P0> {
+    /// `ResearchElementDefinition.characteristic.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.definition[x]` 1..1: What code or expression defines members?
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::ResearchElementDefinitionCharacteristicDefinition>,
+    ) -> ResearchElementDefinitionCharacteristicBuilder<::fhirgen_runtime::Set> {
+        self.inner.definition = value.into();
+        ResearchElementDefinitionCharacteristicBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchElementDefinition.characteristic.usageContext` 0..*: What code/value pairs define members?
+    pub fn usage_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.usage_context = items.into_iter().collect();
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.exclude` 0..1: Whether the characteristic includes or excludes members
+    pub fn exclude(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.exclude = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.unitOfMeasure` 0..1: What unit is the outcome described in?
+    pub fn unit_of_measure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit_of_measure = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.studyEffectiveDescription` 0..1: What time period does the study cover
+    pub fn study_effective_description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.study_effective_description = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.studyEffective[x]` 0..1: What time period does the study cover
+    pub fn study_effective(
+        mut self,
+        value: impl Into<crate::ResearchElementDefinitionCharacteristicStudyEffective>,
+    ) -> Self {
+        self.inner.study_effective = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.studyEffectiveTimeFromStart` 0..1: Observation time from study start
+    pub fn study_effective_time_from_start(
+        mut self,
+        value: impl Into<crate::Duration>,
+    ) -> Self {
+        self.inner.study_effective_time_from_start = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.studyEffectiveGroupMeasure` 0..1: mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+    pub fn study_effective_group_measure(
+        mut self,
+        value: impl Into<crate::GroupMeasureCode>,
+    ) -> Self {
+        self.inner.study_effective_group_measure = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.participantEffectiveDescription` 0..1: What time period do participants cover
+    pub fn participant_effective_description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.participant_effective_description = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.participantEffective[x]` 0..1: What time period do participants cover
+    pub fn participant_effective(
+        mut self,
+        value: impl Into<
+            crate::ResearchElementDefinitionCharacteristicParticipantEffective,
+        >,
+    ) -> Self {
+        self.inner.participant_effective = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.participantEffectiveTimeFromStart` 0..1: Observation time from study start
+    pub fn participant_effective_time_from_start(
+        mut self,
+        value: impl Into<crate::Duration>,
+    ) -> Self {
+        self.inner.participant_effective_time_from_start = Some(value.into());
+        self
+    }
+    /// `ResearchElementDefinition.characteristic.participantEffectiveGroupMeasure` 0..1: mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+    pub fn participant_effective_group_measure(
+        mut self,
+        value: impl Into<crate::GroupMeasureCode>,
+    ) -> Self {
+        self.inner.participant_effective_group_measure = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchElementDefinitionCharacteristic
+    where
+        P0: ResearchElementDefinitionCharacteristicDefinitionGiven,
+    {
+        self.inner
     }
 }
 /// The types `ResearchElementDefinition.characteristic.definition[x]` may have.

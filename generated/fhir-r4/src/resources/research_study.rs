@@ -402,6 +402,253 @@ impl ResearchStudy {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchStudy.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ResearchStudy.status` is not set"
+)]
+pub trait ResearchStudyStatusGiven {}
+impl ResearchStudyStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchStudy`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchStudyBuilder<P0> {
+    inner: ResearchStudy,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ResearchStudy {
+    /// A builder of `ResearchStudy`.
+    pub fn builder() -> ResearchStudyBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ResearchStudy as ::fhirgen_runtime::Empty>::empty();
+        ResearchStudyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ResearchStudyBuilder<P0> {
+    /// `ResearchStudy.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.identifier` 0..*: Business Identifier for study
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.title` 0..1: Name for this study
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.protocol` 0..*: Steps followed in executing study
+    pub fn protocol(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.protocol = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.partOf` 0..*: Part of larger study
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.status` 1..1: active | administratively-completed | approved | closed-to-accrual | closed-to-accrual-and-intervention | completed | disapproved | in-review | temporarily-closed-to-accrual | temporarily-closed-to-accrual-and-intervention | withdrawn
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ResearchStudyStatusCode>,
+    ) -> ResearchStudyBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ResearchStudyBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchStudy.primaryPurposeType` 0..1: treatment | prevention | diagnostic | supportive-care | screening | health-services-research | basic-science | device-feasibility
+    pub fn primary_purpose_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.primary_purpose_type = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.phase` 0..1: n-a | early-phase-1 | phase-1 | phase-1-phase-2 | phase-2 | phase-2-phase-3 | phase-3 | phase-4
+    pub fn phase(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.phase = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.category` 0..*: Classifications for the study
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.focus` 0..*: Drugs, devices, etc. under study
+    pub fn focus(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.focus = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.condition` 0..*: Condition being studied
+    pub fn condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.contact` 0..*: Contact details for the study
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.relatedArtifact` 0..*: References and dependencies
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.keyword` 0..*: Used to search for the study
+    pub fn keyword(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.keyword = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.location` 0..*: Geographic region(s) for study
+    pub fn location(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.location = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.description` 0..1: What this is study doing
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.enrollment` 0..*: Inclusion & exclusion criteria
+    pub fn enrollment(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.enrollment = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.period` 0..1: When the study began and ended
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.sponsor` 0..1: Organization that initiates and is legally responsible for the study
+    pub fn sponsor(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.sponsor = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.principalInvestigator` 0..1: Researcher who oversees multiple aspects of the study
+    pub fn principal_investigator(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.principal_investigator = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.site` 0..*: Facility where study activities are conducted
+    pub fn site(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.site = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.reasonStopped` 0..1: accrual-goal-met | closed-due-to-toxicity | closed-due-to-lack-of-study-progress | temporarily-closed-per-study-design
+    pub fn reason_stopped(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason_stopped = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.note` 0..*: Comments made about the study
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.arm` 0..*: Defined path through the study for a subject
+    pub fn arm(
+        mut self,
+        items: impl IntoIterator<Item = crate::ResearchStudyArm>,
+    ) -> Self {
+        self.inner.arm = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.objective` 0..*: A goal for the study
+    pub fn objective(
+        mut self,
+        items: impl IntoIterator<Item = crate::ResearchStudyObjective>,
+    ) -> Self {
+        self.inner.objective = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchStudy
+    where
+        P0: ResearchStudyStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Defined path through the study for a subject
 ///
 /// Backbone element `ResearchStudy.arm` of `http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1`
@@ -500,6 +747,81 @@ impl ::fhirgen_runtime::Object for ResearchStudyArm {
         w.primitive_field("description", &self.description);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchStudy.arm.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ResearchStudy.arm.name` is not set"
+)]
+pub trait ResearchStudyArmNameGiven {}
+impl ResearchStudyArmNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchStudyArm`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchStudyArmBuilder<P0> {
+    inner: ResearchStudyArm,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ResearchStudyArm {
+    /// A builder of `ResearchStudy.arm`.
+    pub fn builder() -> ResearchStudyArmBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ResearchStudyArm as ::fhirgen_runtime::Empty>::empty();
+        ResearchStudyArmBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ResearchStudyArmBuilder<P0> {
+    /// `ResearchStudy.arm.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.arm.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.arm.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.arm.name` 1..1: Label for study arm
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ResearchStudyArmBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ResearchStudyArmBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchStudy.arm.type` 0..1: Categorization of study arm
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.arm.description` 0..1: Short explanation of study path
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchStudyArm
+    where
+        P0: ResearchStudyArmNameGiven,
+    {
+        self.inner
+    }
+}
 /// A goal for the study
 ///
 /// Backbone element `ResearchStudy.objective` of `http://hl7.org/fhir/StructureDefinition/ResearchStudy|4.0.1`
@@ -582,5 +904,59 @@ impl ::fhirgen_runtime::Object for ResearchStudyObjective {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.object_field("type", &self.type_);
+    }
+}
+/// Builds a `ResearchStudyObjective`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchStudyObjectiveBuilder {
+    inner: ResearchStudyObjective,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ResearchStudyObjective {
+    /// A builder of `ResearchStudy.objective`.
+    pub fn builder() -> ResearchStudyObjectiveBuilder {
+        let inner = <ResearchStudyObjective as ::fhirgen_runtime::Empty>::empty();
+        ResearchStudyObjectiveBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ResearchStudyObjectiveBuilder {
+    /// `ResearchStudy.objective.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.objective.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.objective.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchStudy.objective.name` 0..1: Label for the objective
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ResearchStudy.objective.type` 0..1: primary | secondary | exploratory
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchStudyObjective {
+        self.inner
     }
 }

@@ -240,3 +240,140 @@ impl ResearchSubject {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ResearchSubject.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ResearchSubject.status` is not set"
+)]
+pub trait ResearchSubjectStatusGiven {}
+impl ResearchSubjectStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ResearchSubject`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ResearchSubjectBuilder<P0> {
+    inner: ResearchSubject,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ResearchSubject {
+    /// A builder of `ResearchSubject`.
+    pub fn builder() -> ResearchSubjectBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <ResearchSubject as ::fhirgen_runtime::Empty>::empty();
+        inner.study = crate::Reference::builder().build();
+        inner.individual = crate::Reference::builder().build();
+        ResearchSubjectBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ResearchSubjectBuilder<P0> {
+    /// `ResearchSubject.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ResearchSubject.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchSubject.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ResearchSubject.identifier` 0..*: Business Identifier for research subject in a study
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ResearchSubject.status` 1..1: candidate | eligible | follow-up | ineligible | not-registered | off-study | on-study | on-study-intervention | on-study-observation | pending-on-study | potential-candidate | screening | withdrawn
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ResearchSubjectStatusCode>,
+    ) -> ResearchSubjectBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ResearchSubjectBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ResearchSubject.period` 0..1: Start and end of participation
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.study` 1..1: Study subject is part of
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn study(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.study = value.into();
+        self
+    }
+    /// `ResearchSubject.individual` 1..1: Who is part of study
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn individual(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.individual = value.into();
+        self
+    }
+    /// `ResearchSubject.assignedArm` 0..1: What path should be followed
+    pub fn assigned_arm(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.assigned_arm = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.actualArm` 0..1: What path was followed
+    pub fn actual_arm(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.actual_arm = Some(value.into());
+        self
+    }
+    /// `ResearchSubject.consent` 0..1: Agreement to participate in study
+    pub fn consent(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.consent = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ResearchSubject
+    where
+        P0: ResearchSubjectStatusGiven,
+    {
+        self.inner
+    }
+}

@@ -334,6 +334,197 @@ impl RiskAssessment {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RiskAssessment.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`RiskAssessment.status` is not set"
+)]
+pub trait RiskAssessmentStatusGiven {}
+impl RiskAssessmentStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RiskAssessment`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskAssessmentBuilder<P0> {
+    inner: RiskAssessment,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl RiskAssessment {
+    /// A builder of `RiskAssessment`.
+    pub fn builder() -> RiskAssessmentBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <RiskAssessment as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        RiskAssessmentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> RiskAssessmentBuilder<P0> {
+    /// `RiskAssessment.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.identifier` 0..*: Unique identifier for the assessment
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.basedOn` 0..1: Request fulfilled by this assessment
+    pub fn based_on(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.based_on = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.parent` 0..1: Part of this occurrence
+    pub fn parent(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.parent = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.status` 1..1: registered | preliminary | final | amended +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::ObservationStatusCode>,
+    ) -> RiskAssessmentBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        RiskAssessmentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RiskAssessment.method` 0..1: Evaluation mechanism
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.code` 0..1: Type of assessment
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.subject` 1..1: Who/what does assessment apply to?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `RiskAssessment.encounter` 0..1: Where was assessment performed?
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.occurrence[x]` 0..1: When was assessment made?
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::RiskAssessmentOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.condition` 0..1: Condition assessed
+    pub fn condition(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.condition = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.performer` 0..1: Who did assessment?
+    pub fn performer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.reasonCode` 0..*: Why the assessment was necessary?
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.reasonReference` 0..*: Why the assessment was necessary?
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.basis` 0..*: Information used in assessment
+    pub fn basis(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.basis = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.prediction` 0..*: Outcome predicted
+    pub fn prediction(
+        mut self,
+        items: impl IntoIterator<Item = crate::RiskAssessmentPrediction>,
+    ) -> Self {
+        self.inner.prediction = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.mitigation` 0..1: How to reduce risk
+    pub fn mitigation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.mitigation = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.note` 0..*: Comments on the risk assessment
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskAssessment
+    where
+        P0: RiskAssessmentStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Outcome predicted
 ///
 /// Backbone element `RiskAssessment.prediction` of `http://hl7.org/fhir/StructureDefinition/RiskAssessment|4.0.1`
@@ -475,6 +666,86 @@ impl ::fhirgen_runtime::Object for RiskAssessmentPrediction {
         w.primitive_field("relativeRisk", &self.relative_risk);
         w.choice_field(&self.when);
         w.primitive_field("rationale", &self.rationale);
+    }
+}
+/// Builds a `RiskAssessmentPrediction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskAssessmentPredictionBuilder {
+    inner: RiskAssessmentPrediction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskAssessmentPrediction {
+    /// A builder of `RiskAssessment.prediction`.
+    pub fn builder() -> RiskAssessmentPredictionBuilder {
+        let inner = <RiskAssessmentPrediction as ::fhirgen_runtime::Empty>::empty();
+        RiskAssessmentPredictionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskAssessmentPredictionBuilder {
+    /// `RiskAssessment.prediction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.prediction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskAssessment.prediction.outcome` 0..1: Possible outcome for the subject
+    pub fn outcome(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.probability[x]` 0..1: Likelihood of specified outcome
+    pub fn probability(
+        mut self,
+        value: impl Into<crate::RiskAssessmentPredictionProbability>,
+    ) -> Self {
+        self.inner.probability = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.qualitativeRisk` 0..1: Likelihood of specified outcome as a qualitative value
+    pub fn qualitative_risk(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.qualitative_risk = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.relativeRisk` 0..1: Relative likelihood
+    pub fn relative_risk(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.relative_risk = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.when[x]` 0..1: Timeframe or age range
+    pub fn when(
+        mut self,
+        value: impl Into<crate::RiskAssessmentPredictionWhen>,
+    ) -> Self {
+        self.inner.when = Some(value.into());
+        self
+    }
+    /// `RiskAssessment.prediction.rationale` 0..1: Explanation of prediction
+    pub fn rationale(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.rationale = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskAssessmentPrediction {
+        self.inner
     }
 }
 /// The types `RiskAssessment.occurrence[x]` may have.

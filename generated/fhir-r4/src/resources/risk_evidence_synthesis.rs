@@ -509,6 +509,294 @@ impl RiskEvidenceSynthesis {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`RiskEvidenceSynthesis.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`RiskEvidenceSynthesis.status` is not set"
+)]
+pub trait RiskEvidenceSynthesisStatusGiven {}
+impl RiskEvidenceSynthesisStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `RiskEvidenceSynthesis`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisBuilder<P0> {
+    inner: RiskEvidenceSynthesis,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl RiskEvidenceSynthesis {
+    /// A builder of `RiskEvidenceSynthesis`.
+    pub fn builder() -> RiskEvidenceSynthesisBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <RiskEvidenceSynthesis as ::fhirgen_runtime::Empty>::empty();
+        inner.population = crate::Reference::builder().build();
+        inner.outcome = crate::Reference::builder().build();
+        RiskEvidenceSynthesisBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> RiskEvidenceSynthesisBuilder<P0> {
+    /// `RiskEvidenceSynthesis.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.url` 0..1: Canonical identifier for this risk evidence synthesis, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.identifier` 0..*: Additional identifier for the risk evidence synthesis
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.version` 0..1: Business version of the risk evidence synthesis
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.name` 0..1: Name for this risk evidence synthesis (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.title` 0..1: Name for this risk evidence synthesis (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> RiskEvidenceSynthesisBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        RiskEvidenceSynthesisBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `RiskEvidenceSynthesis.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.description` 0..1: Natural language description of the risk evidence synthesis
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.jurisdiction` 0..*: Intended jurisdiction for risk evidence synthesis (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.approvalDate` 0..1: When the risk evidence synthesis was approved by publisher
+    pub fn approval_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.approval_date = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.lastReviewDate` 0..1: When the risk evidence synthesis was last reviewed
+    pub fn last_review_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.last_review_date = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.effectivePeriod` 0..1: When the risk evidence synthesis is expected to be used
+    pub fn effective_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.effective_period = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.topic` 0..*: The category of the EffectEvidenceSynthesis, such as Education, Treatment, Assessment, etc.
+    pub fn topic(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.topic = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.author` 0..*: Who authored the content
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.editor` 0..*: Who edited the content
+    pub fn editor(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.editor = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.reviewer` 0..*: Who reviewed the content
+    pub fn reviewer(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.reviewer = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.endorser` 0..*: Who endorsed the content
+    pub fn endorser(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.endorser = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.relatedArtifact` 0..*: Additional documentation, citations, etc.
+    pub fn related_artifact(
+        mut self,
+        items: impl IntoIterator<Item = crate::RelatedArtifact>,
+    ) -> Self {
+        self.inner.related_artifact = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.synthesisType` 0..1: Type of synthesis
+    pub fn synthesis_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.synthesis_type = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.studyType` 0..1: Type of study
+    pub fn study_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.study_type = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.population` 1..1: What population?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn population(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.population = value.into();
+        self
+    }
+    /// `RiskEvidenceSynthesis.exposure` 0..1: What exposure?
+    pub fn exposure(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.exposure = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.outcome` 1..1: What outcome?
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn outcome(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.outcome = value.into();
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize` 0..1: What sample size was involved?
+    pub fn sample_size(
+        mut self,
+        value: impl Into<crate::RiskEvidenceSynthesisSampleSize>,
+    ) -> Self {
+        self.inner.sample_size = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate` 0..1: What was the estimated risk
+    pub fn risk_estimate(
+        mut self,
+        value: impl Into<crate::RiskEvidenceSynthesisRiskEstimate>,
+    ) -> Self {
+        self.inner.risk_estimate = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty` 0..*: How certain is the risk
+    pub fn certainty(
+        mut self,
+        items: impl IntoIterator<Item = crate::RiskEvidenceSynthesisCertainty>,
+    ) -> Self {
+        self.inner.certainty = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesis
+    where
+        P0: RiskEvidenceSynthesisStatusGiven,
+    {
+        self.inner
+    }
+}
 /// How certain is the risk
 ///
 /// Backbone element `RiskEvidenceSynthesis.certainty` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
@@ -603,6 +891,73 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertainty {
         w.object_field("certaintySubcomponent", &self.certainty_subcomponent);
     }
 }
+/// Builds a `RiskEvidenceSynthesisCertainty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisCertaintyBuilder {
+    inner: RiskEvidenceSynthesisCertainty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskEvidenceSynthesisCertainty {
+    /// A builder of `RiskEvidenceSynthesis.certainty`.
+    pub fn builder() -> RiskEvidenceSynthesisCertaintyBuilder {
+        let inner = <RiskEvidenceSynthesisCertainty as ::fhirgen_runtime::Empty>::empty();
+        RiskEvidenceSynthesisCertaintyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskEvidenceSynthesisCertaintyBuilder {
+    /// `RiskEvidenceSynthesis.certainty.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.rating` 0..*: Certainty rating
+    pub fn rating(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.rating = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent` 0..*: A component that contributes to the overall certainty
+    pub fn certainty_subcomponent(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::RiskEvidenceSynthesisCertaintyCertaintySubcomponent,
+        >,
+    ) -> Self {
+        self.inner.certainty_subcomponent = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesisCertainty {
+        self.inner
+    }
+}
 /// A component that contributes to the overall certainty
 ///
 /// Backbone element `RiskEvidenceSynthesis.certainty.certaintySubcomponent` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
@@ -695,6 +1050,68 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertaintyCertaintySubcom
         w.object_field("type", &self.type_);
         w.object_field("rating", &self.rating);
         w.object_field("note", &self.note);
+    }
+}
+/// Builds a `RiskEvidenceSynthesisCertaintyCertaintySubcomponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+    inner: RiskEvidenceSynthesisCertaintyCertaintySubcomponent,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
+    /// A builder of `RiskEvidenceSynthesis.certainty.certaintySubcomponent`.
+    pub fn builder() -> RiskEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+        let inner = <RiskEvidenceSynthesisCertaintyCertaintySubcomponent as ::fhirgen_runtime::Empty>::empty();
+        RiskEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskEvidenceSynthesisCertaintyCertaintySubcomponentBuilder {
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.type` 0..1: Type of subcomponent of certainty rating
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.rating` 0..*: Subcomponent certainty rating
+    pub fn rating(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.rating = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.certainty.certaintySubcomponent.note` 0..*: Used for footnotes or explanatory notes
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
+        self.inner
     }
 }
 /// What was the estimated risk
@@ -853,6 +1270,90 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimate {
         w.object_field("precisionEstimate", &self.precision_estimate);
     }
 }
+/// Builds a `RiskEvidenceSynthesisRiskEstimate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisRiskEstimateBuilder {
+    inner: RiskEvidenceSynthesisRiskEstimate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskEvidenceSynthesisRiskEstimate {
+    /// A builder of `RiskEvidenceSynthesis.riskEstimate`.
+    pub fn builder() -> RiskEvidenceSynthesisRiskEstimateBuilder {
+        let inner = <RiskEvidenceSynthesisRiskEstimate as ::fhirgen_runtime::Empty>::empty();
+        RiskEvidenceSynthesisRiskEstimateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskEvidenceSynthesisRiskEstimateBuilder {
+    /// `RiskEvidenceSynthesis.riskEstimate.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.description` 0..1: Description of risk estimate
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.type` 0..1: Type of risk estimate
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.value` 0..1: Point estimate
+    pub fn value(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.unitOfMeasure` 0..1: What unit is the outcome described in?
+    pub fn unit_of_measure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.unit_of_measure = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.denominatorCount` 0..1: Sample size for group measured
+    pub fn denominator_count(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.denominator_count = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.numeratorCount` 0..1: Number with the outcome
+    pub fn numerator_count(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.numerator_count = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate` 0..*: How precise the estimate is
+    pub fn precision_estimate(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::RiskEvidenceSynthesisRiskEstimatePrecisionEstimate,
+        >,
+    ) -> Self {
+        self.inner.precision_estimate = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesisRiskEstimate {
+        self.inner
+    }
+}
 /// How precise the estimate is
 ///
 /// Backbone element `RiskEvidenceSynthesis.riskEstimate.precisionEstimate` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
@@ -967,6 +1468,70 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimatePrecisionEst
         w.primitive_field("to", &self.to);
     }
 }
+/// Builds a `RiskEvidenceSynthesisRiskEstimatePrecisionEstimate`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisRiskEstimatePrecisionEstimateBuilder {
+    inner: RiskEvidenceSynthesisRiskEstimatePrecisionEstimate,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
+    /// A builder of `RiskEvidenceSynthesis.riskEstimate.precisionEstimate`.
+    pub fn builder() -> RiskEvidenceSynthesisRiskEstimatePrecisionEstimateBuilder {
+        let inner = <RiskEvidenceSynthesisRiskEstimatePrecisionEstimate as ::fhirgen_runtime::Empty>::empty();
+        RiskEvidenceSynthesisRiskEstimatePrecisionEstimateBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskEvidenceSynthesisRiskEstimatePrecisionEstimateBuilder {
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.type` 0..1: Type of precision estimate
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.level` 0..1: Level of confidence interval
+    pub fn level(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.level = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.from` 0..1: Lower bound
+    pub fn from(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.from = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.riskEstimate.precisionEstimate.to` 0..1: Upper bound
+    pub fn to(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.to = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
+        self.inner
+    }
+}
 /// What sample size was involved?
 ///
 /// Backbone element `RiskEvidenceSynthesis.sampleSize` of `http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis|4.0.1`
@@ -1073,5 +1638,64 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisSampleSize {
         w.primitive_field("description", &self.description);
         w.primitive_field("numberOfStudies", &self.number_of_studies);
         w.primitive_field("numberOfParticipants", &self.number_of_participants);
+    }
+}
+/// Builds a `RiskEvidenceSynthesisSampleSize`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct RiskEvidenceSynthesisSampleSizeBuilder {
+    inner: RiskEvidenceSynthesisSampleSize,
+    state: ::std::marker::PhantomData<()>,
+}
+impl RiskEvidenceSynthesisSampleSize {
+    /// A builder of `RiskEvidenceSynthesis.sampleSize`.
+    pub fn builder() -> RiskEvidenceSynthesisSampleSizeBuilder {
+        let inner = <RiskEvidenceSynthesisSampleSize as ::fhirgen_runtime::Empty>::empty();
+        RiskEvidenceSynthesisSampleSizeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl RiskEvidenceSynthesisSampleSizeBuilder {
+    /// `RiskEvidenceSynthesis.sampleSize.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize.description` 0..1: Description of sample size
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize.numberOfStudies` 0..1: How many studies?
+    pub fn number_of_studies(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_studies = Some(value.into());
+        self
+    }
+    /// `RiskEvidenceSynthesis.sampleSize.numberOfParticipants` 0..1: How many participants?
+    pub fn number_of_participants(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_participants = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> RiskEvidenceSynthesisSampleSize {
+        self.inner
     }
 }

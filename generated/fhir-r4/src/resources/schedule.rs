@@ -234,3 +234,135 @@ impl Schedule {
         writer.into_bytes()
     }
 }
+/// Builds a `Schedule`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ScheduleBuilder {
+    inner: Schedule,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Schedule {
+    /// A builder of `Schedule`.
+    pub fn builder() -> ScheduleBuilder {
+        let mut inner = <Schedule as ::fhirgen_runtime::Empty>::empty();
+        inner.actor = ::fhirgen_runtime::NonEmpty::new(
+            crate::Reference::builder().build(),
+        );
+        ScheduleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ScheduleBuilder {
+    /// `Schedule.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Schedule.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Schedule.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Schedule.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Schedule.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Schedule.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.identifier` 0..*: External Ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.active` 0..1: Whether this schedule is in active use
+    pub fn active(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
+        self
+    }
+    /// `Schedule.serviceCategory` 0..*: High-level category
+    pub fn service_category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_category = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.serviceType` 0..*: Specific service
+    pub fn service_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_type = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.specialty` 0..*: Type of specialty needed
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `Schedule.actor` 1..*: Resource(s) that availability information is being provided for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn actor(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Reference>>,
+    ) -> Self {
+        self.inner.actor = value.into();
+        self
+    }
+    /// `Schedule.planningHorizon` 0..1: Period of time covered by schedule
+    pub fn planning_horizon(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.planning_horizon = Some(value.into());
+        self
+    }
+    /// `Schedule.comment` 0..1: Comments on availability
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Schedule {
+        self.inner
+    }
+}

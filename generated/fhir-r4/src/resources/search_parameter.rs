@@ -527,6 +527,337 @@ impl SearchParameter {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`SearchParameter.url` is not set"
+)]
+pub trait SearchParameterUrlGiven {}
+impl SearchParameterUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`SearchParameter.name` is not set"
+)]
+pub trait SearchParameterNameGiven {}
+impl SearchParameterNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`SearchParameter.status` is not set"
+)]
+pub trait SearchParameterStatusGiven {}
+impl SearchParameterStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`SearchParameter.description` is not set"
+)]
+pub trait SearchParameterDescriptionGiven {}
+impl SearchParameterDescriptionGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`SearchParameter.code` is not set"
+)]
+pub trait SearchParameterCodeGiven {}
+impl SearchParameterCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.base` is required (1..*) by FHIR 4.0.1: set it with `.base(...)` before `.build()`",
+    label = "`SearchParameter.base` is not set"
+)]
+pub trait SearchParameterBaseGiven {}
+impl SearchParameterBaseGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`SearchParameter.type` is not set"
+)]
+pub trait SearchParameterTypeGiven {}
+impl SearchParameterTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SearchParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SearchParameterBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    inner: SearchParameter,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5, P6)>,
+}
+impl SearchParameter {
+    /// A builder of `SearchParameter`.
+    pub fn builder() -> SearchParameterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <SearchParameter as ::fhirgen_runtime::Empty>::empty();
+        SearchParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4, P5, P6> SearchParameterBuilder<P0, P1, P2, P3, P4, P5, P6> {
+    /// `SearchParameter.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SearchParameter.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SearchParameter.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SearchParameter.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SearchParameter.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SearchParameter.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.url` 1..1: Canonical identifier for this search parameter, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> SearchParameterBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4, P5, P6> {
+        self.inner.url = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.version` 0..1: Business version of the search parameter
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `SearchParameter.name` 1..1: Name for this search parameter (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> SearchParameterBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4, P5, P6> {
+        self.inner.name = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.derivedFrom` 0..1: Original definition for the search parameter
+    pub fn derived_from(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.derived_from = Some(value.into());
+        self
+    }
+    /// `SearchParameter.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> SearchParameterBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4, P5, P6> {
+        self.inner.status = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `SearchParameter.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `SearchParameter.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `SearchParameter.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.description` 1..1: Natural language description of the search parameter
+    pub fn description(
+        mut self,
+        value: impl Into<crate::Markdown>,
+    ) -> SearchParameterBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4, P5, P6> {
+        self.inner.description = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.jurisdiction` 0..*: Intended jurisdiction for search parameter (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.purpose` 0..1: Why this search parameter is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `SearchParameter.code` 1..1: Code used in URL
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> SearchParameterBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set, P5, P6> {
+        self.inner.code = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.base` 1..*: The resource type(s) this search parameter applies to
+    pub fn base(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ResourceTypeCode>>,
+    ) -> SearchParameterBuilder<P0, P1, P2, P3, P4, ::fhirgen_runtime::Set, P6> {
+        self.inner.base = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.type` 1..1: number | date | string | token | reference | composite | quantity | uri | special
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::SearchParamTypeCode>,
+    ) -> SearchParameterBuilder<P0, P1, P2, P3, P4, P5, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        SearchParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.expression` 0..1: FHIRPath expression that extracts the values
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `SearchParameter.xpath` 0..1: XPath that extracts the values
+    pub fn xpath(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.xpath = Some(value.into());
+        self
+    }
+    /// `SearchParameter.xpathUsage` 0..1: normal | phonetic | nearby | distance | other
+    pub fn xpath_usage(mut self, value: impl Into<crate::XPathUsageTypeCode>) -> Self {
+        self.inner.xpath_usage = Some(value.into());
+        self
+    }
+    /// `SearchParameter.target` 0..*: Types of resource (if a resource reference)
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::ResourceTypeCode>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.multipleOr` 0..1: Allow multiple values per parameter (or)
+    pub fn multiple_or(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.multiple_or = Some(value.into());
+        self
+    }
+    /// `SearchParameter.multipleAnd` 0..1: Allow multiple parameters (and)
+    pub fn multiple_and(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.multiple_and = Some(value.into());
+        self
+    }
+    /// `SearchParameter.comparator` 0..*: eq | ne | gt | lt | ge | le | sa | eb | ap
+    pub fn comparator(
+        mut self,
+        items: impl IntoIterator<Item = crate::SearchComparatorCode>,
+    ) -> Self {
+        self.inner.comparator = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.modifier` 0..*: missing | exact | contains | not | text | in | not-in | below | above | type | identifier | ofType
+    pub fn modifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::SearchModifierCodeCode>,
+    ) -> Self {
+        self.inner.modifier = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.chain` 0..*: Chained names supported
+    pub fn chain(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.chain = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.component` 0..*: For Composite resources to define the parts
+    pub fn component(
+        mut self,
+        items: impl IntoIterator<Item = crate::SearchParameterComponent>,
+    ) -> Self {
+        self.inner.component = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SearchParameter
+    where
+        P0: SearchParameterUrlGiven,
+        P1: SearchParameterNameGiven,
+        P2: SearchParameterStatusGiven,
+        P3: SearchParameterDescriptionGiven,
+        P4: SearchParameterCodeGiven,
+        P5: SearchParameterBaseGiven,
+        P6: SearchParameterTypeGiven,
+    {
+        self.inner
+    }
+}
 /// For Composite resources to define the parts
 ///
 /// Backbone element `SearchParameter.component` of `http://hl7.org/fhir/StructureDefinition/SearchParameter|4.0.1`
@@ -613,5 +944,92 @@ impl ::fhirgen_runtime::Object for SearchParameterComponent {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("definition", &self.definition);
         w.primitive_field("expression", &self.expression);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.component.definition` is required (1..1) by FHIR 4.0.1: set it with `.definition(...)` before `.build()`",
+    label = "`SearchParameter.component.definition` is not set"
+)]
+pub trait SearchParameterComponentDefinitionGiven {}
+impl SearchParameterComponentDefinitionGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SearchParameter.component.expression` is required (1..1) by FHIR 4.0.1: set it with `.expression(...)` before `.build()`",
+    label = "`SearchParameter.component.expression` is not set"
+)]
+pub trait SearchParameterComponentExpressionGiven {}
+impl SearchParameterComponentExpressionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SearchParameterComponent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SearchParameterComponentBuilder<P0, P1> {
+    inner: SearchParameterComponent,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl SearchParameterComponent {
+    /// A builder of `SearchParameter.component`.
+    pub fn builder() -> SearchParameterComponentBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <SearchParameterComponent as ::fhirgen_runtime::Empty>::empty();
+        SearchParameterComponentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> SearchParameterComponentBuilder<P0, P1> {
+    /// `SearchParameter.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SearchParameter.component.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SearchParameter.component.definition` 1..1: Defines how the part works
+    pub fn definition(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> SearchParameterComponentBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.definition = value.into();
+        SearchParameterComponentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SearchParameter.component.expression` 1..1: Subexpression relative to main expression
+    pub fn expression(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> SearchParameterComponentBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.expression = value.into();
+        SearchParameterComponentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SearchParameterComponent
+    where
+        P0: SearchParameterComponentDefinitionGiven,
+        P1: SearchParameterComponentExpressionGiven,
+    {
+        self.inner
     }
 }

@@ -566,6 +566,333 @@ impl ServiceRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ServiceRequest.status` is not set"
+)]
+pub trait ServiceRequestStatusGiven {}
+impl ServiceRequestStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ServiceRequest.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`ServiceRequest.intent` is not set"
+)]
+pub trait ServiceRequestIntentGiven {}
+impl ServiceRequestIntentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ServiceRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ServiceRequestBuilder<P0, P1> {
+    inner: ServiceRequest,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl ServiceRequest {
+    /// A builder of `ServiceRequest`.
+    pub fn builder() -> ServiceRequestBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <ServiceRequest as ::fhirgen_runtime::Empty>::empty();
+        inner.subject = crate::Reference::builder().build();
+        ServiceRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> ServiceRequestBuilder<P0, P1> {
+    /// `ServiceRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.identifier` 0..*: Identifiers assigned to this order
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
+    pub fn instantiates_canonical(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.instantiates_canonical = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
+    pub fn instantiates_uri(
+        mut self,
+        items: impl IntoIterator<Item = crate::Uri>,
+    ) -> Self {
+        self.inner.instantiates_uri = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.basedOn` 0..*: What request fulfills
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.replaces` 0..*: What request replaces
+    pub fn replaces(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.replaces = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.requisition` 0..1: Composite Request ID
+    pub fn requisition(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.requisition = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::RequestStatusCode>,
+    ) -> ServiceRequestBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        ServiceRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ServiceRequest.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::RequestIntentCode>,
+    ) -> ServiceRequestBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.intent = value.into();
+        ServiceRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ServiceRequest.category` 0..*: Classification of service
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.doNotPerform` 0..1: True if service/procedure should not be performed
+    pub fn do_not_perform(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.code` 0..1: What is being requested/ordered
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.orderDetail` 0..*: Additional order information
+    pub fn order_detail(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.order_detail = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.quantity[x]` 0..1: Service amount
+    pub fn quantity(mut self, value: impl Into<crate::ServiceRequestQuantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.subject` 1..1: Individual or Entity the service is ordered for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = value.into();
+        self
+    }
+    /// `ServiceRequest.encounter` 0..1: Encounter in which the request was created
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.occurrence[x]` 0..1: When service should occur
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::ServiceRequestOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.asNeeded[x]` 0..1: Preconditions for service
+    pub fn as_needed(mut self, value: impl Into<crate::ServiceRequestAsNeeded>) -> Self {
+        self.inner.as_needed = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.authoredOn` 0..1: Date request signed
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.requester` 0..1: Who/what is requesting service
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.performerType` 0..1: Performer role
+    pub fn performer_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.performer_type = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.performer` 0..*: Requested performer
+    pub fn performer(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.performer = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.locationCode` 0..*: Requested location
+    pub fn location_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.location_code = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.locationReference` 0..*: Requested location
+    pub fn location_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.location_reference = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.reasonCode` 0..*: Explanation/Justification for procedure or service
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.reasonReference` 0..*: Explanation/Justification for service or service
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.insurance` 0..*: Associated insurance coverage
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.supportingInfo` 0..*: Additional clinical information
+    pub fn supporting_info(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supporting_info = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.specimen` 0..*: Procedure Samples
+    pub fn specimen(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.specimen = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.bodySite` 0..*: Location on Body
+    pub fn body_site(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.body_site = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.note` 0..*: Comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `ServiceRequest.patientInstruction` 0..1: Patient or consumer-oriented instructions
+    pub fn patient_instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.patient_instruction = Some(value.into());
+        self
+    }
+    /// `ServiceRequest.relevantHistory` 0..*: Request provenance
+    pub fn relevant_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.relevant_history = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ServiceRequest
+    where
+        P0: ServiceRequestStatusGiven,
+        P1: ServiceRequestIntentGiven,
+    {
+        self.inner
+    }
+}
 /// The types `ServiceRequest.asNeeded[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestAsNeeded {

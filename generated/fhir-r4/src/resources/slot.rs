@@ -283,3 +283,193 @@ impl Slot {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Slot.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Slot.status` is not set"
+)]
+pub trait SlotStatusGiven {}
+impl SlotStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Slot.start` is required (1..1) by FHIR 4.0.1: set it with `.start(...)` before `.build()`",
+    label = "`Slot.start` is not set"
+)]
+pub trait SlotStartGiven {}
+impl SlotStartGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Slot.end` is required (1..1) by FHIR 4.0.1: set it with `.end(...)` before `.build()`",
+    label = "`Slot.end` is not set"
+)]
+pub trait SlotEndGiven {}
+impl SlotEndGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Slot`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SlotBuilder<P0, P1, P2> {
+    inner: Slot,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl Slot {
+    /// A builder of `Slot`.
+    pub fn builder() -> SlotBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <Slot as ::fhirgen_runtime::Empty>::empty();
+        inner.schedule = crate::Reference::builder().build();
+        SlotBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> SlotBuilder<P0, P1, P2> {
+    /// `Slot.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Slot.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Slot.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Slot.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Slot.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Slot.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Slot.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Slot.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Slot.identifier` 0..*: External Ids for this item
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Slot.serviceCategory` 0..*: A broad categorization of the service that is to be performed during this appointment
+    pub fn service_category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_category = items.into_iter().collect();
+        self
+    }
+    /// `Slot.serviceType` 0..*: The type of appointments that can be booked into this slot (ideally this would be an identifiable service - which is at a location, rather than the location itself). If provided then this overrides the value provided on the availability resource
+    pub fn service_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.service_type = items.into_iter().collect();
+        self
+    }
+    /// `Slot.specialty` 0..*: The specialty of a practitioner that would be required to perform the service requested in this appointment
+    pub fn specialty(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.specialty = items.into_iter().collect();
+        self
+    }
+    /// `Slot.appointmentType` 0..1: The style of appointment or patient that may be booked in the slot (not service type)
+    pub fn appointment_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.appointment_type = Some(value.into());
+        self
+    }
+    /// `Slot.schedule` 1..1: The schedule resource that this slot defines an interval of status information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn schedule(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.schedule = value.into();
+        self
+    }
+    /// `Slot.status` 1..1: busy | free | busy-unavailable | busy-tentative | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::SlotStatusCode>,
+    ) -> SlotBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        SlotBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Slot.start` 1..1: Date/Time that the slot is to begin
+    pub fn start(
+        mut self,
+        value: impl Into<crate::Instant>,
+    ) -> SlotBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.start = value.into();
+        SlotBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Slot.end` 1..1: Date/Time that the slot is to conclude
+    pub fn end(
+        mut self,
+        value: impl Into<crate::Instant>,
+    ) -> SlotBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.end = value.into();
+        SlotBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Slot.overbooked` 0..1: This slot has already been overbooked, appointments are unlikely to be accepted for this time
+    pub fn overbooked(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.overbooked = Some(value.into());
+        self
+    }
+    /// `Slot.comment` 0..1: Comments on the slot to describe any extended information. Such as custom constraints on the slot
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Slot
+    where
+        P0: SlotStatusGiven,
+        P1: SlotStartGiven,
+        P2: SlotEndGiven,
+    {
+        self.inner
+    }
+}

@@ -291,6 +291,155 @@ impl Specimen {
         writer.into_bytes()
     }
 }
+/// Builds a `Specimen`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenBuilder {
+    inner: Specimen,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Specimen {
+    /// A builder of `Specimen`.
+    pub fn builder() -> SpecimenBuilder {
+        let inner = <Specimen as ::fhirgen_runtime::Empty>::empty();
+        SpecimenBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenBuilder {
+    /// `Specimen.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Specimen.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Specimen.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Specimen.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Specimen.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Specimen.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.identifier` 0..*: External Identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.accessionIdentifier` 0..1: Identifier assigned by the lab
+    pub fn accession_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.accession_identifier = Some(value.into());
+        self
+    }
+    /// `Specimen.status` 0..1: available | unavailable | unsatisfactory | entered-in-error
+    pub fn status(mut self, value: impl Into<crate::SpecimenStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Specimen.type` 0..1: Kind of material that forms the specimen
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Specimen.subject` 0..1: Where the specimen came from. This may be from patient(s), from a location (e.g., the source of an environmental sample), or a sampling of a substance or a device
+    pub fn subject(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
+        self
+    }
+    /// `Specimen.receivedTime` 0..1: The time when specimen was received for processing
+    pub fn received_time(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.received_time = Some(value.into());
+        self
+    }
+    /// `Specimen.parent` 0..*: Specimen from which this specimen originated
+    pub fn parent(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.parent = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.request` 0..*: Why the specimen was collected
+    pub fn request(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.request = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.collection` 0..1: Collection details
+    pub fn collection(mut self, value: impl Into<crate::SpecimenCollection>) -> Self {
+        self.inner.collection = Some(value.into());
+        self
+    }
+    /// `Specimen.processing` 0..*: Processing and processing step details
+    pub fn processing(
+        mut self,
+        items: impl IntoIterator<Item = crate::SpecimenProcessing>,
+    ) -> Self {
+        self.inner.processing = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.container` 0..*: Direct container of specimen (tube/slide, etc.)
+    pub fn container(
+        mut self,
+        items: impl IntoIterator<Item = crate::SpecimenContainer>,
+    ) -> Self {
+        self.inner.container = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.condition` 0..*: State of the specimen
+    pub fn condition(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.condition = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.note` 0..*: Comments
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Specimen {
+        self.inner
+    }
+}
 /// Collection details
 ///
 /// Backbone element `Specimen.collection` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
@@ -433,6 +582,91 @@ impl ::fhirgen_runtime::Object for SpecimenCollection {
         w.choice_field(&self.fasting_status);
     }
 }
+/// Builds a `SpecimenCollection`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenCollectionBuilder {
+    inner: SpecimenCollection,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenCollection {
+    /// A builder of `Specimen.collection`.
+    pub fn builder() -> SpecimenCollectionBuilder {
+        let inner = <SpecimenCollection as ::fhirgen_runtime::Empty>::empty();
+        SpecimenCollectionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenCollectionBuilder {
+    /// `Specimen.collection.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.collection.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.collection.collector` 0..1: Who collected the specimen
+    pub fn collector(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.collector = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.collected[x]` 0..1: Collection time
+    pub fn collected(
+        mut self,
+        value: impl Into<crate::SpecimenCollectionCollected>,
+    ) -> Self {
+        self.inner.collected = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.duration` 0..1: How long it took to collect specimen
+    pub fn duration(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.quantity` 0..1: The quantity of specimen collected
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.method` 0..1: Technique used to perform collection
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.bodySite` 0..1: Anatomical collection site
+    pub fn body_site(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
+        self
+    }
+    /// `Specimen.collection.fastingStatus[x]` 0..1: Whether or how long patient abstained from food and/or drink
+    pub fn fasting_status(
+        mut self,
+        value: impl Into<crate::SpecimenCollectionFastingStatus>,
+    ) -> Self {
+        self.inner.fasting_status = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenCollection {
+        self.inner
+    }
+}
 /// Direct container of specimen (tube/slide, etc.)
 ///
 /// Backbone element `Specimen.container` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
@@ -561,6 +795,86 @@ impl ::fhirgen_runtime::Object for SpecimenContainer {
         w.choice_field(&self.additive);
     }
 }
+/// Builds a `SpecimenContainer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenContainerBuilder {
+    inner: SpecimenContainer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenContainer {
+    /// A builder of `Specimen.container`.
+    pub fn builder() -> SpecimenContainerBuilder {
+        let inner = <SpecimenContainer as ::fhirgen_runtime::Empty>::empty();
+        SpecimenContainerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenContainerBuilder {
+    /// `Specimen.container.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Specimen.container.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.container.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.container.identifier` 0..*: Id for the container
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.container.description` 0..1: Textual description of the container
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Specimen.container.type` 0..1: Kind of container directly associated with specimen
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `Specimen.container.capacity` 0..1: Container volume or size
+    pub fn capacity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.capacity = Some(value.into());
+        self
+    }
+    /// `Specimen.container.specimenQuantity` 0..1: Quantity of specimen within container
+    pub fn specimen_quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.specimen_quantity = Some(value.into());
+        self
+    }
+    /// `Specimen.container.additive[x]` 0..1: Additive associated with container
+    pub fn additive(
+        mut self,
+        value: impl Into<crate::SpecimenContainerAdditive>,
+    ) -> Self {
+        self.inner.additive = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenContainer {
+        self.inner
+    }
+}
 /// Processing and processing step details
 ///
 /// Backbone element `Specimen.processing` of `http://hl7.org/fhir/StructureDefinition/Specimen|4.0.1`
@@ -671,6 +985,73 @@ impl ::fhirgen_runtime::Object for SpecimenProcessing {
         w.object_field("procedure", &self.procedure);
         w.object_field("additive", &self.additive);
         w.choice_field(&self.time);
+    }
+}
+/// Builds a `SpecimenProcessing`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenProcessingBuilder {
+    inner: SpecimenProcessing,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenProcessing {
+    /// A builder of `Specimen.processing`.
+    pub fn builder() -> SpecimenProcessingBuilder {
+        let inner = <SpecimenProcessing as ::fhirgen_runtime::Empty>::empty();
+        SpecimenProcessingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenProcessingBuilder {
+    /// `Specimen.processing.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Specimen.processing.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.processing.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.processing.description` 0..1: Textual description of procedure
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Specimen.processing.procedure` 0..1: Indicates the treatment step  applied to the specimen
+    pub fn procedure(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.procedure = Some(value.into());
+        self
+    }
+    /// `Specimen.processing.additive` 0..*: Material used in the processing step
+    pub fn additive(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.additive = items.into_iter().collect();
+        self
+    }
+    /// `Specimen.processing.time[x]` 0..1: Date and time of specimen processing
+    pub fn time(mut self, value: impl Into<crate::SpecimenProcessingTime>) -> Self {
+        self.inner.time = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenProcessing {
+        self.inner
     }
 }
 /// The types `Specimen.collection.collected[x]` may have.

@@ -210,6 +210,117 @@ impl SpecimenDefinition {
         writer.into_bytes()
     }
 }
+/// Builds a `SpecimenDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenDefinitionBuilder {
+    inner: SpecimenDefinition,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenDefinition {
+    /// A builder of `SpecimenDefinition`.
+    pub fn builder() -> SpecimenDefinitionBuilder {
+        let inner = <SpecimenDefinition as ::fhirgen_runtime::Empty>::empty();
+        SpecimenDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenDefinitionBuilder {
+    /// `SpecimenDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.identifier` 0..1: Business identifier of a kind of specimen
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeCollected` 0..1: Kind of material to collect
+    pub fn type_collected(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_collected = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.patientPreparation` 0..*: Patient preparation for collection
+    pub fn patient_preparation(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.patient_preparation = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.timeAspect` 0..1: Time aspect for collection
+    pub fn time_aspect(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.time_aspect = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.collection` 0..*: Specimen collection procedure
+    pub fn collection(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.collection = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested` 0..*: Specimen in container intended for testing by lab
+    pub fn type_tested(
+        mut self,
+        items: impl IntoIterator<Item = crate::SpecimenDefinitionTypeTested>,
+    ) -> Self {
+        self.inner.type_tested = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenDefinition {
+        self.inner
+    }
+}
 /// Specimen in container intended for testing by lab
 ///
 /// Backbone element `SpecimenDefinition.typeTested` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
@@ -362,6 +473,115 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTested {
         w.object_field("retentionTime", &self.retention_time);
         w.object_field("rejectionCriterion", &self.rejection_criterion);
         w.object_field("handling", &self.handling);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SpecimenDefinition.typeTested.preference` is required (1..1) by FHIR 4.0.1: set it with `.preference(...)` before `.build()`",
+    label = "`SpecimenDefinition.typeTested.preference` is not set"
+)]
+pub trait SpecimenDefinitionTypeTestedPreferenceGiven {}
+impl SpecimenDefinitionTypeTestedPreferenceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SpecimenDefinitionTypeTested`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenDefinitionTypeTestedBuilder<P0> {
+    inner: SpecimenDefinitionTypeTested,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SpecimenDefinitionTypeTested {
+    /// A builder of `SpecimenDefinition.typeTested`.
+    pub fn builder() -> SpecimenDefinitionTypeTestedBuilder<::fhirgen_runtime::Missing> {
+        let inner = <SpecimenDefinitionTypeTested as ::fhirgen_runtime::Empty>::empty();
+        SpecimenDefinitionTypeTestedBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SpecimenDefinitionTypeTestedBuilder<P0> {
+    /// `SpecimenDefinition.typeTested.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.isDerived` 0..1: Primary or secondary specimen
+    pub fn is_derived(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_derived = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.type` 0..1: Type of intended specimen
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.preference` 1..1: preferred | alternate
+    pub fn preference(
+        mut self,
+        value: impl Into<crate::SpecimenContainedPreferenceCode>,
+    ) -> SpecimenDefinitionTypeTestedBuilder<::fhirgen_runtime::Set> {
+        self.inner.preference = value.into();
+        SpecimenDefinitionTypeTestedBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SpecimenDefinition.typeTested.container` 0..1: The specimen's container
+    pub fn container(
+        mut self,
+        value: impl Into<crate::SpecimenDefinitionTypeTestedContainer>,
+    ) -> Self {
+        self.inner.container = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.requirement` 0..1: Specimen requirements
+    pub fn requirement(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.requirement = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.retentionTime` 0..1: Specimen retention time
+    pub fn retention_time(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.retention_time = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.rejectionCriterion` 0..*: Rejection criterion
+    pub fn rejection_criterion(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.rejection_criterion = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling` 0..*: Specimen handling before testing
+    pub fn handling(
+        mut self,
+        items: impl IntoIterator<Item = crate::SpecimenDefinitionTypeTestedHandling>,
+    ) -> Self {
+        self.inner.handling = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenDefinitionTypeTested
+    where
+        P0: SpecimenDefinitionTypeTestedPreferenceGiven,
+    {
+        self.inner
     }
 }
 /// The specimen's container
@@ -522,6 +742,98 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainer {
         w.primitive_field("preparation", &self.preparation);
     }
 }
+/// Builds a `SpecimenDefinitionTypeTestedContainer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenDefinitionTypeTestedContainerBuilder {
+    inner: SpecimenDefinitionTypeTestedContainer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenDefinitionTypeTestedContainer {
+    /// A builder of `SpecimenDefinition.typeTested.container`.
+    pub fn builder() -> SpecimenDefinitionTypeTestedContainerBuilder {
+        let inner = <SpecimenDefinitionTypeTestedContainer as ::fhirgen_runtime::Empty>::empty();
+        SpecimenDefinitionTypeTestedContainerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenDefinitionTypeTestedContainerBuilder {
+    /// `SpecimenDefinition.typeTested.container.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.material` 0..1: Container material
+    pub fn material(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.material = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.type` 0..1: Kind of container associated with the kind of specimen
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.cap` 0..1: Color of container cap
+    pub fn cap(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.cap = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.description` 0..1: Container description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.capacity` 0..1: Container capacity
+    pub fn capacity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.capacity = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.minimumVolume[x]` 0..1: Minimum volume
+    pub fn minimum_volume(
+        mut self,
+        value: impl Into<crate::SpecimenDefinitionTypeTestedContainerMinimumVolume>,
+    ) -> Self {
+        self.inner.minimum_volume = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.additive` 0..*: Additive associated with container
+    pub fn additive(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SpecimenDefinitionTypeTestedContainerAdditive,
+        >,
+    ) -> Self {
+        self.inner.additive = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.preparation` 0..1: Specimen container preparation
+    pub fn preparation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.preparation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenDefinitionTypeTestedContainer {
+        self.inner
+    }
+}
 /// Additive associated with container
 ///
 /// Backbone element `SpecimenDefinition.typeTested.container.additive` of `http://hl7.org/fhir/StructureDefinition/SpecimenDefinition|4.0.1`
@@ -602,6 +914,74 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainerAdditive
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.additive);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SpecimenDefinition.typeTested.container.additive.additive[x]` is required (1..1) by FHIR 4.0.1: set it with `.additive(...)` before `.build()`",
+    label = "`SpecimenDefinition.typeTested.container.additive.additive[x]` is not set"
+)]
+pub trait SpecimenDefinitionTypeTestedContainerAdditiveAdditiveGiven {}
+impl SpecimenDefinitionTypeTestedContainerAdditiveAdditiveGiven
+for ::fhirgen_runtime::Set {}
+/// Builds a `SpecimenDefinitionTypeTestedContainerAdditive`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenDefinitionTypeTestedContainerAdditiveBuilder<P0> {
+    inner: SpecimenDefinitionTypeTestedContainerAdditive,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SpecimenDefinitionTypeTestedContainerAdditive {
+    /// A builder of `SpecimenDefinition.typeTested.container.additive`.
+    pub fn builder() -> SpecimenDefinitionTypeTestedContainerAdditiveBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <SpecimenDefinitionTypeTestedContainerAdditive as ::fhirgen_runtime::Empty>::empty();
+        SpecimenDefinitionTypeTestedContainerAdditiveBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SpecimenDefinitionTypeTestedContainerAdditiveBuilder<P0> {
+    /// `SpecimenDefinition.typeTested.container.additive.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.additive.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.additive.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.container.additive.additive[x]` 1..1: Additive associated with container
+    pub fn additive(
+        mut self,
+        value: impl Into<crate::SpecimenDefinitionTypeTestedContainerAdditiveAdditive>,
+    ) -> SpecimenDefinitionTypeTestedContainerAdditiveBuilder<::fhirgen_runtime::Set> {
+        self.inner.additive = value.into();
+        SpecimenDefinitionTypeTestedContainerAdditiveBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenDefinitionTypeTestedContainerAdditive
+    where
+        P0: SpecimenDefinitionTypeTestedContainerAdditiveAdditiveGiven,
+    {
+        self.inner
     }
 }
 /// Specimen handling before testing
@@ -706,6 +1086,73 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedHandling {
         w.object_field("temperatureRange", &self.temperature_range);
         w.object_field("maxDuration", &self.max_duration);
         w.primitive_field("instruction", &self.instruction);
+    }
+}
+/// Builds a `SpecimenDefinitionTypeTestedHandling`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SpecimenDefinitionTypeTestedHandlingBuilder {
+    inner: SpecimenDefinitionTypeTestedHandling,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SpecimenDefinitionTypeTestedHandling {
+    /// A builder of `SpecimenDefinition.typeTested.handling`.
+    pub fn builder() -> SpecimenDefinitionTypeTestedHandlingBuilder {
+        let inner = <SpecimenDefinitionTypeTestedHandling as ::fhirgen_runtime::Empty>::empty();
+        SpecimenDefinitionTypeTestedHandlingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SpecimenDefinitionTypeTestedHandlingBuilder {
+    /// `SpecimenDefinition.typeTested.handling.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.temperatureQualifier` 0..1: Temperature qualifier
+    pub fn temperature_qualifier(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.temperature_qualifier = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.temperatureRange` 0..1: Temperature range
+    pub fn temperature_range(mut self, value: impl Into<crate::Range>) -> Self {
+        self.inner.temperature_range = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.maxDuration` 0..1: Maximum preservation time
+    pub fn max_duration(mut self, value: impl Into<crate::Duration>) -> Self {
+        self.inner.max_duration = Some(value.into());
+        self
+    }
+    /// `SpecimenDefinition.typeTested.handling.instruction` 0..1: Preservation instruction
+    pub fn instruction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.instruction = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SpecimenDefinitionTypeTestedHandling {
+        self.inner
     }
 }
 /// The types `SpecimenDefinition.typeTested.container.additive.additive[x]` may have.

@@ -518,6 +518,336 @@ impl StructureDefinition {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`StructureDefinition.url` is not set"
+)]
+pub trait StructureDefinitionUrlGiven {}
+impl StructureDefinitionUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureDefinition.name` is not set"
+)]
+pub trait StructureDefinitionNameGiven {}
+impl StructureDefinitionNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`StructureDefinition.status` is not set"
+)]
+pub trait StructureDefinitionStatusGiven {}
+impl StructureDefinitionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`StructureDefinition.kind` is not set"
+)]
+pub trait StructureDefinitionKindGiven {}
+impl StructureDefinitionKindGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.abstract` is required (1..1) by FHIR 4.0.1: set it with `.abstract_(...)` before `.build()`",
+    label = "`StructureDefinition.abstract` is not set"
+)]
+pub trait StructureDefinitionAbstractGiven {}
+impl StructureDefinitionAbstractGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`StructureDefinition.type` is not set"
+)]
+pub trait StructureDefinitionTypeGiven {}
+impl StructureDefinitionTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureDefinition`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureDefinitionBuilder<P0, P1, P2, P3, P4, P5> {
+    inner: StructureDefinition,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3, P4, P5)>,
+}
+impl StructureDefinition {
+    /// A builder of `StructureDefinition`.
+    pub fn builder() -> StructureDefinitionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureDefinition as ::fhirgen_runtime::Empty>::empty();
+        StructureDefinitionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3, P4, P5> StructureDefinitionBuilder<P0, P1, P2, P3, P4, P5> {
+    /// `StructureDefinition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.url` 1..1: Canonical identifier for this structure definition, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> StructureDefinitionBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4, P5> {
+        self.inner.url = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.identifier` 0..*: Additional identifier for the structure definition
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.version` 0..1: Business version of the structure definition
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.name` 1..1: Name for this structure definition (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> StructureDefinitionBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4, P5> {
+        self.inner.name = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.title` 0..1: Name for this structure definition (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> StructureDefinitionBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4, P5> {
+        self.inner.status = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.description` 0..1: Natural language description of the structure definition
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.jurisdiction` 0..*: Intended jurisdiction for structure definition (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.purpose` 0..1: Why this structure definition is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.keyword` 0..*: Assist with indexing and finding
+    pub fn keyword(mut self, items: impl IntoIterator<Item = crate::Coding>) -> Self {
+        self.inner.keyword = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.fhirVersion` 0..1: FHIR Version this StructureDefinition targets
+    pub fn fhir_version(mut self, value: impl Into<crate::FhirVersionCode>) -> Self {
+        self.inner.fhir_version = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.mapping` 0..*: External specification that the content is mapped to
+    pub fn mapping(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureDefinitionMapping>,
+    ) -> Self {
+        self.inner.mapping = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.kind` 1..1: primitive-type | complex-type | resource | logical
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::StructureDefinitionKindCode>,
+    ) -> StructureDefinitionBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4, P5> {
+        self.inner.kind = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.abstract` 1..1: Whether the structure is abstract
+    pub fn abstract_(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> StructureDefinitionBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set, P5> {
+        self.inner.abstract_ = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.context` 0..*: If an extension, where it can be used in instances
+    pub fn context(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureDefinitionContext>,
+    ) -> Self {
+        self.inner.context = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.contextInvariant` 0..*: FHIRPath invariants - when the extension can be used
+    pub fn context_invariant(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.context_invariant = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.type` 1..1: Type defined or constrained by this structure
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> StructureDefinitionBuilder<P0, P1, P2, P3, P4, ::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        StructureDefinitionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.baseDefinition` 0..1: Definition that this type is constrained/specialized from
+    pub fn base_definition(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.base_definition = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.derivation` 0..1: specialization | constraint - How relates to base definition
+    pub fn derivation(
+        mut self,
+        value: impl Into<crate::TypeDerivationRuleCode>,
+    ) -> Self {
+        self.inner.derivation = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.snapshot` 0..1: Snapshot view of the structure
+    pub fn snapshot(
+        mut self,
+        value: impl Into<crate::StructureDefinitionSnapshot>,
+    ) -> Self {
+        self.inner.snapshot = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.differential` 0..1: Differential view of the structure
+    pub fn differential(
+        mut self,
+        value: impl Into<crate::StructureDefinitionDifferential>,
+    ) -> Self {
+        self.inner.differential = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureDefinition
+    where
+        P0: StructureDefinitionUrlGiven,
+        P1: StructureDefinitionNameGiven,
+        P2: StructureDefinitionStatusGiven,
+        P3: StructureDefinitionKindGiven,
+        P4: StructureDefinitionAbstractGiven,
+        P5: StructureDefinitionTypeGiven,
+    {
+        self.inner
+    }
+}
 /// If an extension, where it can be used in instances
 ///
 /// Backbone element `StructureDefinition.context` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
@@ -608,6 +938,93 @@ impl ::fhirgen_runtime::Object for StructureDefinitionContext {
         w.primitive_field("expression", &self.expression);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.context.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`StructureDefinition.context.type` is not set"
+)]
+pub trait StructureDefinitionContextTypeGiven {}
+impl StructureDefinitionContextTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.context.expression` is required (1..1) by FHIR 4.0.1: set it with `.expression(...)` before `.build()`",
+    label = "`StructureDefinition.context.expression` is not set"
+)]
+pub trait StructureDefinitionContextExpressionGiven {}
+impl StructureDefinitionContextExpressionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureDefinitionContext`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureDefinitionContextBuilder<P0, P1> {
+    inner: StructureDefinitionContext,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl StructureDefinitionContext {
+    /// A builder of `StructureDefinition.context`.
+    pub fn builder() -> StructureDefinitionContextBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureDefinitionContext as ::fhirgen_runtime::Empty>::empty();
+        StructureDefinitionContextBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> StructureDefinitionContextBuilder<P0, P1> {
+    /// `StructureDefinition.context.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.context.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.context.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.context.type` 1..1: fhirpath | element | extension
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::ExtensionContextTypeCode>,
+    ) -> StructureDefinitionContextBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        StructureDefinitionContextBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.context.expression` 1..1: Where the extension can be used in instances
+    pub fn expression(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> StructureDefinitionContextBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.expression = value.into();
+        StructureDefinitionContextBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureDefinitionContext
+    where
+        P0: StructureDefinitionContextTypeGiven,
+        P1: StructureDefinitionContextExpressionGiven,
+    {
+        self.inner
+    }
+}
 /// Differential view of the structure
 ///
 /// Backbone element `StructureDefinition.differential` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
@@ -676,6 +1093,73 @@ impl ::fhirgen_runtime::Object for StructureDefinitionDifferential {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("element", &self.element);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.differential.element` is required (1..*) by FHIR 4.0.1: set it with `.element(...)` before `.build()`",
+    label = "`StructureDefinition.differential.element` is not set"
+)]
+pub trait StructureDefinitionDifferentialElementGiven {}
+impl StructureDefinitionDifferentialElementGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureDefinitionDifferential`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureDefinitionDifferentialBuilder<P0> {
+    inner: StructureDefinitionDifferential,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl StructureDefinitionDifferential {
+    /// A builder of `StructureDefinition.differential`.
+    pub fn builder() -> StructureDefinitionDifferentialBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureDefinitionDifferential as ::fhirgen_runtime::Empty>::empty();
+        StructureDefinitionDifferentialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> StructureDefinitionDifferentialBuilder<P0> {
+    /// `StructureDefinition.differential.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.differential.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.differential.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.differential.element` 1..*: Definition of elements in the resource (if no StructureDefinition)
+    pub fn element(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ElementDefinition>>,
+    ) -> StructureDefinitionDifferentialBuilder<::fhirgen_runtime::Set> {
+        self.inner.element = value.into();
+        StructureDefinitionDifferentialBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureDefinitionDifferential
+    where
+        P0: StructureDefinitionDifferentialElementGiven,
+    {
+        self.inner
     }
 }
 /// External specification that the content is mapped to
@@ -794,6 +1278,86 @@ impl ::fhirgen_runtime::Object for StructureDefinitionMapping {
         w.primitive_field("comment", &self.comment);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.mapping.identity` is required (1..1) by FHIR 4.0.1: set it with `.identity(...)` before `.build()`",
+    label = "`StructureDefinition.mapping.identity` is not set"
+)]
+pub trait StructureDefinitionMappingIdentityGiven {}
+impl StructureDefinitionMappingIdentityGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureDefinitionMapping`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureDefinitionMappingBuilder<P0> {
+    inner: StructureDefinitionMapping,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl StructureDefinitionMapping {
+    /// A builder of `StructureDefinition.mapping`.
+    pub fn builder() -> StructureDefinitionMappingBuilder<::fhirgen_runtime::Missing> {
+        let inner = <StructureDefinitionMapping as ::fhirgen_runtime::Empty>::empty();
+        StructureDefinitionMappingBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> StructureDefinitionMappingBuilder<P0> {
+    /// `StructureDefinition.mapping.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.mapping.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.mapping.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.mapping.identity` 1..1: Internal id when this mapping is used
+    pub fn identity(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureDefinitionMappingBuilder<::fhirgen_runtime::Set> {
+        self.inner.identity = value.into();
+        StructureDefinitionMappingBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureDefinition.mapping.uri` 0..1: Identifies what this mapping refers to
+    pub fn uri(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.uri = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.mapping.name` 0..1: Names what this mapping refers to
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.mapping.comment` 0..1: Versions, Issues, Scope limitations etc.
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureDefinitionMapping
+    where
+        P0: StructureDefinitionMappingIdentityGiven,
+    {
+        self.inner
+    }
+}
 /// Snapshot view of the structure
 ///
 /// Backbone element `StructureDefinition.snapshot` of `http://hl7.org/fhir/StructureDefinition/StructureDefinition|4.0.1`
@@ -862,5 +1426,70 @@ impl ::fhirgen_runtime::Object for StructureDefinitionSnapshot {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("element", &self.element);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureDefinition.snapshot.element` is required (1..*) by FHIR 4.0.1: set it with `.element(...)` before `.build()`",
+    label = "`StructureDefinition.snapshot.element` is not set"
+)]
+pub trait StructureDefinitionSnapshotElementGiven {}
+impl StructureDefinitionSnapshotElementGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureDefinitionSnapshot`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureDefinitionSnapshotBuilder<P0> {
+    inner: StructureDefinitionSnapshot,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl StructureDefinitionSnapshot {
+    /// A builder of `StructureDefinition.snapshot`.
+    pub fn builder() -> StructureDefinitionSnapshotBuilder<::fhirgen_runtime::Missing> {
+        let inner = <StructureDefinitionSnapshot as ::fhirgen_runtime::Empty>::empty();
+        StructureDefinitionSnapshotBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> StructureDefinitionSnapshotBuilder<P0> {
+    /// `StructureDefinition.snapshot.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureDefinition.snapshot.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.snapshot.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureDefinition.snapshot.element` 1..*: Definition of elements in the resource (if no StructureDefinition)
+    pub fn element(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ElementDefinition>>,
+    ) -> StructureDefinitionSnapshotBuilder<::fhirgen_runtime::Set> {
+        self.inner.element = value.into();
+        StructureDefinitionSnapshotBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureDefinitionSnapshot
+    where
+        P0: StructureDefinitionSnapshotElementGiven,
+    {
+        self.inner
     }
 }

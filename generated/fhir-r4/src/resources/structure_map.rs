@@ -385,6 +385,246 @@ impl StructureMap {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`StructureMap.url` is not set"
+)]
+pub trait StructureMapUrlGiven {}
+impl StructureMapUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureMap.name` is not set"
+)]
+pub trait StructureMapNameGiven {}
+impl StructureMapNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`StructureMap.status` is not set"
+)]
+pub trait StructureMapStatusGiven {}
+impl StructureMapStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group` is required (1..*) by FHIR 4.0.1: set it with `.group(...)` before `.build()`",
+    label = "`StructureMap.group` is not set"
+)]
+pub trait StructureMapGroupGiven {}
+impl StructureMapGroupGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMap`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapBuilder<P0, P1, P2, P3> {
+    inner: StructureMap,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl StructureMap {
+    /// A builder of `StructureMap`.
+    pub fn builder() -> StructureMapBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMap as ::fhirgen_runtime::Empty>::empty();
+        StructureMapBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> StructureMapBuilder<P0, P1, P2, P3> {
+    /// `StructureMap.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `StructureMap.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `StructureMap.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `StructureMap.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `StructureMap.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.url` 1..1: Canonical identifier for this structure map, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> StructureMapBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.url = value.into();
+        StructureMapBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.identifier` 0..*: Additional identifier for the structure map
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.version` 0..1: Business version of the structure map
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `StructureMap.name` 1..1: Name for this structure map (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> StructureMapBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.name = value.into();
+        StructureMapBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.title` 0..1: Name for this structure map (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `StructureMap.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> StructureMapBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.status = value.into();
+        StructureMapBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `StructureMap.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `StructureMap.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `StructureMap.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.description` 0..1: Natural language description of the structure map
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `StructureMap.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.jurisdiction` 0..*: Intended jurisdiction for structure map (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.purpose` 0..1: Why this structure map is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `StructureMap.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `StructureMap.structure` 0..*: Structure Definition used by this map
+    pub fn structure(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapStructure>,
+    ) -> Self {
+        self.inner.structure = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.import` 0..*: Other maps used by this map (canonical URLs)
+    pub fn import(mut self, items: impl IntoIterator<Item = crate::Canonical>) -> Self {
+        self.inner.import = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group` 1..*: Named sections for reader convenience
+    pub fn group(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::StructureMapGroup>>,
+    ) -> StructureMapBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.group = value.into();
+        StructureMapBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMap
+    where
+        P0: StructureMapUrlGiven,
+        P1: StructureMapNameGiven,
+        P2: StructureMapStatusGiven,
+        P3: StructureMapGroupGiven,
+    {
+        self.inner
+    }
+}
 /// Named sections for reader convenience
 ///
 /// Backbone element `StructureMap.group` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
@@ -528,6 +768,143 @@ impl ::fhirgen_runtime::Object for StructureMapGroup {
         w.object_field("rule", &self.rule);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureMap.group.name` is not set"
+)]
+pub trait StructureMapGroupNameGiven {}
+impl StructureMapGroupNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.typeMode` is required (1..1) by FHIR 4.0.1: set it with `.type_mode(...)` before `.build()`",
+    label = "`StructureMap.group.typeMode` is not set"
+)]
+pub trait StructureMapGroupTypeModeGiven {}
+impl StructureMapGroupTypeModeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.input` is required (1..*) by FHIR 4.0.1: set it with `.input(...)` before `.build()`",
+    label = "`StructureMap.group.input` is not set"
+)]
+pub trait StructureMapGroupInputGiven {}
+impl StructureMapGroupInputGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule` is required (1..*) by FHIR 4.0.1: set it with `.rule(...)` before `.build()`",
+    label = "`StructureMap.group.rule` is not set"
+)]
+pub trait StructureMapGroupRuleGiven {}
+impl StructureMapGroupRuleGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupBuilder<P0, P1, P2, P3> {
+    inner: StructureMapGroup,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl StructureMapGroup {
+    /// A builder of `StructureMap.group`.
+    pub fn builder() -> StructureMapGroupBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapGroup as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> StructureMapGroupBuilder<P0, P1, P2, P3> {
+    /// `StructureMap.group.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.name` 1..1: Human-readable label
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureMapGroupBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.name = value.into();
+        StructureMapGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.extends` 0..1: Another group that this group adds rules to
+    pub fn extends(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.extends = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.typeMode` 1..1: none | types | type-and-types
+    pub fn type_mode(
+        mut self,
+        value: impl Into<crate::StructureMapGroupTypeModeCode>,
+    ) -> StructureMapGroupBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.type_mode = value.into();
+        StructureMapGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.documentation` 0..1: Additional description/explanation for group
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.input` 1..*: Named instance provided when invoking the map
+    pub fn input(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::StructureMapGroupInput>>,
+    ) -> StructureMapGroupBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.input = value.into();
+        StructureMapGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.rule` 1..*: Transform Rule from source to target
+    pub fn rule(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::StructureMapGroupRule>>,
+    ) -> StructureMapGroupBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.rule = value.into();
+        StructureMapGroupBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroup
+    where
+        P0: StructureMapGroupNameGiven,
+        P1: StructureMapGroupTypeModeGiven,
+        P2: StructureMapGroupInputGiven,
+        P3: StructureMapGroupRuleGiven,
+    {
+        self.inner
+    }
+}
 /// Named instance provided when invoking the map
 ///
 /// Backbone element `StructureMap.group.input` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
@@ -644,6 +1021,103 @@ impl ::fhirgen_runtime::Object for StructureMapGroupInput {
         w.primitive_field("type", &self.type_);
         w.primitive_field("mode", &self.mode);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.input.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureMap.group.input.name` is not set"
+)]
+pub trait StructureMapGroupInputNameGiven {}
+impl StructureMapGroupInputNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.input.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`StructureMap.group.input.mode` is not set"
+)]
+pub trait StructureMapGroupInputModeGiven {}
+impl StructureMapGroupInputModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroupInput`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupInputBuilder<P0, P1> {
+    inner: StructureMapGroupInput,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl StructureMapGroupInput {
+    /// A builder of `StructureMap.group.input`.
+    pub fn builder() -> StructureMapGroupInputBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapGroupInput as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupInputBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> StructureMapGroupInputBuilder<P0, P1> {
+    /// `StructureMap.group.input.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.input.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.input.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.input.name` 1..1: Name for this instance of data
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureMapGroupInputBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        StructureMapGroupInputBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.input.type` 0..1: Type for this instance of data
+    pub fn type_(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.input.mode` 1..1: source | target
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::StructureMapInputModeCode>,
+    ) -> StructureMapGroupInputBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        StructureMapGroupInputBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.input.documentation` 0..1: Documentation for this instance of data
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupInput
+    where
+        P0: StructureMapGroupInputNameGiven,
+        P1: StructureMapGroupInputModeGiven,
+    {
+        self.inner
     }
 }
 /// Transform Rule from source to target
@@ -774,6 +1248,122 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRule {
         w.primitive_field("documentation", &self.documentation);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureMap.group.rule.name` is not set"
+)]
+pub trait StructureMapGroupRuleNameGiven {}
+impl StructureMapGroupRuleNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.source` is required (1..*) by FHIR 4.0.1: set it with `.source(...)` before `.build()`",
+    label = "`StructureMap.group.rule.source` is not set"
+)]
+pub trait StructureMapGroupRuleSourceGiven {}
+impl StructureMapGroupRuleSourceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroupRule`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupRuleBuilder<P0, P1> {
+    inner: StructureMapGroupRule,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl StructureMapGroupRule {
+    /// A builder of `StructureMap.group.rule`.
+    pub fn builder() -> StructureMapGroupRuleBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapGroupRule as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupRuleBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> StructureMapGroupRuleBuilder<P0, P1> {
+    /// `StructureMap.group.rule.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.name` 1..1: Name of the rule for internal references
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureMapGroupRuleBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        StructureMapGroupRuleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.rule.source` 1..*: Source inputs to the mapping
+    pub fn source(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::StructureMapGroupRuleSource>>,
+    ) -> StructureMapGroupRuleBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.source = value.into();
+        StructureMapGroupRuleBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.rule.target` 0..*: Content to create because of this mapping rule
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapGroupRuleTarget>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.rule` 0..*: Rules contained in this rule
+    pub fn rule(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapGroupRule>,
+    ) -> Self {
+        self.inner.rule = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.dependent` 0..*: Which other rules to apply in the context of this rule
+    pub fn dependent(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapGroupRuleDependent>,
+    ) -> Self {
+        self.inner.dependent = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.documentation` 0..1: Documentation for this instance of data
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupRule
+    where
+        P0: StructureMapGroupRuleNameGiven,
+        P1: StructureMapGroupRuleSourceGiven,
+    {
+        self.inner
+    }
+}
 /// Which other rules to apply in the context of this rule
 ///
 /// Backbone element `StructureMap.group.rule.dependent` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
@@ -864,6 +1454,93 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleDependent {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("variable", &self.variable)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.dependent.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`StructureMap.group.rule.dependent.name` is not set"
+)]
+pub trait StructureMapGroupRuleDependentNameGiven {}
+impl StructureMapGroupRuleDependentNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.dependent.variable` is required (1..*) by FHIR 4.0.1: set it with `.variable(...)` before `.build()`",
+    label = "`StructureMap.group.rule.dependent.variable` is not set"
+)]
+pub trait StructureMapGroupRuleDependentVariableGiven {}
+impl StructureMapGroupRuleDependentVariableGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroupRuleDependent`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupRuleDependentBuilder<P0, P1> {
+    inner: StructureMapGroupRuleDependent,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl StructureMapGroupRuleDependent {
+    /// A builder of `StructureMap.group.rule.dependent`.
+    pub fn builder() -> StructureMapGroupRuleDependentBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapGroupRuleDependent as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupRuleDependentBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> StructureMapGroupRuleDependentBuilder<P0, P1> {
+    /// `StructureMap.group.rule.dependent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.dependent.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.dependent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.dependent.name` 1..1: Name of a rule or group to apply
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureMapGroupRuleDependentBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.name = value.into();
+        StructureMapGroupRuleDependentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.rule.dependent.variable` 1..*: Variable to pass to the rule or group
+    pub fn variable(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::FhirString>>,
+    ) -> StructureMapGroupRuleDependentBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.variable = value.into();
+        StructureMapGroupRuleDependentBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupRuleDependent
+    where
+        P0: StructureMapGroupRuleDependentNameGiven,
+        P1: StructureMapGroupRuleDependentVariableGiven,
+    {
+        self.inner
     }
 }
 /// Source inputs to the mapping
@@ -1352,6 +2029,127 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleSource {
         w.primitive_field("logMessage", &self.log_message);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.source.context` is required (1..1) by FHIR 4.0.1: set it with `.context(...)` before `.build()`",
+    label = "`StructureMap.group.rule.source.context` is not set"
+)]
+pub trait StructureMapGroupRuleSourceContextGiven {}
+impl StructureMapGroupRuleSourceContextGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroupRuleSource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupRuleSourceBuilder<P0> {
+    inner: StructureMapGroupRuleSource,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl StructureMapGroupRuleSource {
+    /// A builder of `StructureMap.group.rule.source`.
+    pub fn builder() -> StructureMapGroupRuleSourceBuilder<::fhirgen_runtime::Missing> {
+        let inner = <StructureMapGroupRuleSource as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupRuleSourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> StructureMapGroupRuleSourceBuilder<P0> {
+    /// `StructureMap.group.rule.source.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.source.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.source.context` 1..1: Type or variable this rule applies to
+    pub fn context(
+        mut self,
+        value: impl Into<crate::Id>,
+    ) -> StructureMapGroupRuleSourceBuilder<::fhirgen_runtime::Set> {
+        self.inner.context = value.into();
+        StructureMapGroupRuleSourceBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.group.rule.source.min` 0..1: Specified minimum cardinality
+    pub fn min(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.min = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.max` 0..1: Specified maximum cardinality (number or *)
+    pub fn max(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.max = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.type` 0..1: Rule only applies if source has this type
+    pub fn type_(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.defaultValue[x]` 0..1: Default value if no value exists
+    pub fn default_value(
+        mut self,
+        value: impl Into<crate::StructureMapGroupRuleSourceDefaultValue>,
+    ) -> Self {
+        self.inner.default_value = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.element` 0..1: Optional field for this source
+    pub fn element(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.element = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.listMode` 0..1: first | not_first | last | not_last | only_one
+    pub fn list_mode(
+        mut self,
+        value: impl Into<crate::StructureMapSourceListModeCode>,
+    ) -> Self {
+        self.inner.list_mode = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.variable` 0..1: Named context for field, if a field is specified
+    pub fn variable(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.variable = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.condition` 0..1: FHIRPath expression  - must be true or the rule does not apply
+    pub fn condition(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.condition = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.check` 0..1: FHIRPath expression  - must be true or the mapping engine throws an error instead of completing
+    pub fn check(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.check = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.source.logMessage` 0..1: Message to put in log if source exists (FHIRPath)
+    pub fn log_message(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.log_message = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupRuleSource
+    where
+        P0: StructureMapGroupRuleSourceContextGiven,
+    {
+        self.inner
+    }
+}
 /// Content to create because of this mapping rule
 ///
 /// Backbone element `StructureMap.group.rule.target` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
@@ -1528,6 +2326,102 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTarget {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("listMode", &self.list_mode)?;
         ::std::result::Result::Ok(())
+    }
+}
+/// Builds a `StructureMapGroupRuleTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupRuleTargetBuilder {
+    inner: StructureMapGroupRuleTarget,
+    state: ::std::marker::PhantomData<()>,
+}
+impl StructureMapGroupRuleTarget {
+    /// A builder of `StructureMap.group.rule.target`.
+    pub fn builder() -> StructureMapGroupRuleTargetBuilder {
+        let inner = <StructureMapGroupRuleTarget as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupRuleTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl StructureMapGroupRuleTargetBuilder {
+    /// `StructureMap.group.rule.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.target.context` 0..1: Type or variable this rule applies to
+    pub fn context(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.context = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.contextType` 0..1: type | variable
+    pub fn context_type(
+        mut self,
+        value: impl Into<crate::StructureMapContextTypeCode>,
+    ) -> Self {
+        self.inner.context_type = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.element` 0..1: Field to create in the context
+    pub fn element(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.element = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.variable` 0..1: Named context for field, if desired, and a field is specified
+    pub fn variable(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.variable = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.listMode` 0..*: first | share | last | collate
+    pub fn list_mode(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapTargetListModeCode>,
+    ) -> Self {
+        self.inner.list_mode = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.target.listRuleId` 0..1: Internal rule reference for shared list items
+    pub fn list_rule_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.list_rule_id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.transform` 0..1: create | copy +
+    pub fn transform(
+        mut self,
+        value: impl Into<crate::StructureMapTransformCode>,
+    ) -> Self {
+        self.inner.transform = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.parameter` 0..*: Parameters to the transform
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::StructureMapGroupRuleTargetParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupRuleTarget {
+        self.inner
     }
 }
 /// Parameters to the transform
@@ -1736,6 +2630,73 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTargetParameter {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.group.rule.target.parameter.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`StructureMap.group.rule.target.parameter.value[x]` is not set"
+)]
+pub trait StructureMapGroupRuleTargetParameterValueGiven {}
+impl StructureMapGroupRuleTargetParameterValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapGroupRuleTargetParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapGroupRuleTargetParameterBuilder<P0> {
+    inner: StructureMapGroupRuleTargetParameter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl StructureMapGroupRuleTargetParameter {
+    /// A builder of `StructureMap.group.rule.target.parameter`.
+    pub fn builder() -> StructureMapGroupRuleTargetParameterBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapGroupRuleTargetParameter as ::fhirgen_runtime::Empty>::empty();
+        StructureMapGroupRuleTargetParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> StructureMapGroupRuleTargetParameterBuilder<P0> {
+    /// `StructureMap.group.rule.target.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.group.rule.target.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.target.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.group.rule.target.parameter.value[x]` 1..1: Parameter value - variable or literal
+    pub fn value(
+        mut self,
+        value: impl Into<crate::StructureMapGroupRuleTargetParameterValue>,
+    ) -> StructureMapGroupRuleTargetParameterBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        StructureMapGroupRuleTargetParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapGroupRuleTargetParameter
+    where
+        P0: StructureMapGroupRuleTargetParameterValueGiven,
+    {
+        self.inner
+    }
+}
 /// Structure Definition used by this map
 ///
 /// Backbone element `StructureMap.structure` of `http://hl7.org/fhir/StructureDefinition/StructureMap|4.0.1`
@@ -1852,6 +2813,103 @@ impl ::fhirgen_runtime::Object for StructureMapStructure {
         w.primitive_field("mode", &self.mode);
         w.primitive_field("alias", &self.alias);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.structure.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`StructureMap.structure.url` is not set"
+)]
+pub trait StructureMapStructureUrlGiven {}
+impl StructureMapStructureUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`StructureMap.structure.mode` is required (1..1) by FHIR 4.0.1: set it with `.mode(...)` before `.build()`",
+    label = "`StructureMap.structure.mode` is not set"
+)]
+pub trait StructureMapStructureModeGiven {}
+impl StructureMapStructureModeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `StructureMapStructure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct StructureMapStructureBuilder<P0, P1> {
+    inner: StructureMapStructure,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl StructureMapStructure {
+    /// A builder of `StructureMap.structure`.
+    pub fn builder() -> StructureMapStructureBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <StructureMapStructure as ::fhirgen_runtime::Empty>::empty();
+        StructureMapStructureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> StructureMapStructureBuilder<P0, P1> {
+    /// `StructureMap.structure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `StructureMap.structure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.structure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `StructureMap.structure.url` 1..1: Canonical reference to structure definition
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> StructureMapStructureBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.url = value.into();
+        StructureMapStructureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.structure.mode` 1..1: source | queried | target | produced
+    pub fn mode(
+        mut self,
+        value: impl Into<crate::StructureMapModelModeCode>,
+    ) -> StructureMapStructureBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.mode = value.into();
+        StructureMapStructureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `StructureMap.structure.alias` 0..1: Name for type in this map
+    pub fn alias(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.alias = Some(value.into());
+        self
+    }
+    /// `StructureMap.structure.documentation` 0..1: Documentation on use of structure
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> StructureMapStructure
+    where
+        P0: StructureMapStructureUrlGiven,
+        P1: StructureMapStructureModeGiven,
+    {
+        self.inner
     }
 }
 /// The types `StructureMap.group.rule.source.defaultValue[x]` may have.

@@ -243,6 +243,179 @@ impl Subscription {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Subscription.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Subscription.status` is not set"
+)]
+pub trait SubscriptionStatusGiven {}
+impl SubscriptionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Subscription.reason` is required (1..1) by FHIR 4.0.1: set it with `.reason(...)` before `.build()`",
+    label = "`Subscription.reason` is not set"
+)]
+pub trait SubscriptionReasonGiven {}
+impl SubscriptionReasonGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Subscription.criteria` is required (1..1) by FHIR 4.0.1: set it with `.criteria(...)` before `.build()`",
+    label = "`Subscription.criteria` is not set"
+)]
+pub trait SubscriptionCriteriaGiven {}
+impl SubscriptionCriteriaGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Subscription.channel` is required (1..1) by FHIR 4.0.1: set it with `.channel(...)` before `.build()`",
+    label = "`Subscription.channel` is not set"
+)]
+pub trait SubscriptionChannelGiven {}
+impl SubscriptionChannelGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Subscription`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubscriptionBuilder<P0, P1, P2, P3> {
+    inner: Subscription,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl Subscription {
+    /// A builder of `Subscription`.
+    pub fn builder() -> SubscriptionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Subscription as ::fhirgen_runtime::Empty>::empty();
+        SubscriptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> SubscriptionBuilder<P0, P1, P2, P3> {
+    /// `Subscription.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Subscription.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Subscription.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Subscription.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Subscription.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Subscription.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.status` 1..1: requested | active | error | off
+    pub fn status(
+        mut self,
+        value: impl Into<crate::SubscriptionStatusCode>,
+    ) -> SubscriptionBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        SubscriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Subscription.contact` 0..*: Contact details for source (e.g. troubleshooting)
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactPoint>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.end` 0..1: When to automatically delete the subscription
+    pub fn end(mut self, value: impl Into<crate::Instant>) -> Self {
+        self.inner.end = Some(value.into());
+        self
+    }
+    /// `Subscription.reason` 1..1: Description of why this subscription was created
+    pub fn reason(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> SubscriptionBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.reason = value.into();
+        SubscriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Subscription.criteria` 1..1: Rule for server push
+    pub fn criteria(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> SubscriptionBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.criteria = value.into();
+        SubscriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Subscription.error` 0..1: Latest error note
+    pub fn error(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.error = Some(value.into());
+        self
+    }
+    /// `Subscription.channel` 1..1: The channel on which to report matches to the criteria
+    pub fn channel(
+        mut self,
+        value: impl Into<crate::SubscriptionChannel>,
+    ) -> SubscriptionBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.channel = value.into();
+        SubscriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Subscription
+    where
+        P0: SubscriptionStatusGiven,
+        P1: SubscriptionReasonGiven,
+        P2: SubscriptionCriteriaGiven,
+        P3: SubscriptionChannelGiven,
+    {
+        self.inner
+    }
+}
 /// The channel on which to report matches to the criteria
 ///
 /// Backbone element `Subscription.channel` of `http://hl7.org/fhir/StructureDefinition/Subscription|4.0.1`
@@ -363,5 +536,85 @@ impl ::fhirgen_runtime::Object for SubscriptionChannel {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("header", &self.header)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Subscription.channel.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`Subscription.channel.type` is not set"
+)]
+pub trait SubscriptionChannelTypeGiven {}
+impl SubscriptionChannelTypeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SubscriptionChannel`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubscriptionChannelBuilder<P0> {
+    inner: SubscriptionChannel,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SubscriptionChannel {
+    /// A builder of `Subscription.channel`.
+    pub fn builder() -> SubscriptionChannelBuilder<::fhirgen_runtime::Missing> {
+        let inner = <SubscriptionChannel as ::fhirgen_runtime::Empty>::empty();
+        SubscriptionChannelBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SubscriptionChannelBuilder<P0> {
+    /// `Subscription.channel.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Subscription.channel.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.channel.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Subscription.channel.type` 1..1: rest-hook | websocket | email | sms | message
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::SubscriptionChannelTypeCode>,
+    ) -> SubscriptionChannelBuilder<::fhirgen_runtime::Set> {
+        self.inner.type_ = value.into();
+        SubscriptionChannelBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Subscription.channel.endpoint` 0..1: Where the channel points to
+    pub fn endpoint(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.endpoint = Some(value.into());
+        self
+    }
+    /// `Subscription.channel.payload` 0..1: MIME type to send, or omit for no payload
+    pub fn payload(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.payload = Some(value.into());
+        self
+    }
+    /// `Subscription.channel.header` 0..*: Usage depends on the channel type
+    pub fn header(mut self, items: impl IntoIterator<Item = crate::FhirString>) -> Self {
+        self.inner.header = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubscriptionChannel
+    where
+        P0: SubscriptionChannelTypeGiven,
+    {
+        self.inner
     }
 }

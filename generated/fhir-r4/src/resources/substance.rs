@@ -228,6 +228,128 @@ impl Substance {
         writer.into_bytes()
     }
 }
+/// Builds a `Substance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceBuilder {
+    inner: Substance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl Substance {
+    /// A builder of `Substance`.
+    pub fn builder() -> SubstanceBuilder {
+        let mut inner = <Substance as ::fhirgen_runtime::Empty>::empty();
+        inner.code = crate::CodeableConcept::builder().build();
+        SubstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceBuilder {
+    /// `Substance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Substance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Substance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Substance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Substance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Substance.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Substance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.identifier` 0..*: Unique identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Substance.status` 0..1: active | inactive | entered-in-error
+    pub fn status(mut self, value: impl Into<crate::FhirSubstanceStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `Substance.category` 0..*: What class/type of substance this is
+    pub fn category(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.category = items.into_iter().collect();
+        self
+    }
+    /// `Substance.code` 1..1: What substance this is
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = value.into();
+        self
+    }
+    /// `Substance.description` 0..1: Textual description of the substance, comments
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Substance.instance` 0..*: If this describes a specific package/container of the substance
+    pub fn instance(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceInstance>,
+    ) -> Self {
+        self.inner.instance = items.into_iter().collect();
+        self
+    }
+    /// `Substance.ingredient` 0..*: Composition information about the substance
+    pub fn ingredient(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceIngredient>,
+    ) -> Self {
+        self.inner.ingredient = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Substance {
+        self.inner
+    }
+}
 /// Composition information about the substance
 ///
 /// Backbone element `Substance.ingredient` of `http://hl7.org/fhir/StructureDefinition/Substance|4.0.1`
@@ -318,6 +440,76 @@ impl ::fhirgen_runtime::Object for SubstanceIngredient {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("quantity", &self.quantity);
         w.required_choice_field(&self.substance);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Substance.ingredient.substance[x]` is required (1..1) by FHIR 4.0.1: set it with `.substance(...)` before `.build()`",
+    label = "`Substance.ingredient.substance[x]` is not set"
+)]
+pub trait SubstanceIngredientSubstanceGiven {}
+impl SubstanceIngredientSubstanceGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SubstanceIngredient`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceIngredientBuilder<P0> {
+    inner: SubstanceIngredient,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SubstanceIngredient {
+    /// A builder of `Substance.ingredient`.
+    pub fn builder() -> SubstanceIngredientBuilder<::fhirgen_runtime::Missing> {
+        let inner = <SubstanceIngredient as ::fhirgen_runtime::Empty>::empty();
+        SubstanceIngredientBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SubstanceIngredientBuilder<P0> {
+    /// `Substance.ingredient.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Substance.ingredient.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.ingredient.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.ingredient.quantity` 0..1: Optional amount (concentration)
+    pub fn quantity(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `Substance.ingredient.substance[x]` 1..1: A component of the substance
+    pub fn substance(
+        mut self,
+        value: impl Into<crate::SubstanceIngredientSubstance>,
+    ) -> SubstanceIngredientBuilder<::fhirgen_runtime::Set> {
+        self.inner.substance = value.into();
+        SubstanceIngredientBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceIngredient
+    where
+        P0: SubstanceIngredientSubstanceGiven,
+    {
+        self.inner
     }
 }
 /// If this describes a specific package/container of the substance
@@ -412,6 +604,65 @@ impl ::fhirgen_runtime::Object for SubstanceInstance {
         w.object_field("identifier", &self.identifier);
         w.primitive_field("expiry", &self.expiry);
         w.object_field("quantity", &self.quantity);
+    }
+}
+/// Builds a `SubstanceInstance`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceInstanceBuilder {
+    inner: SubstanceInstance,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceInstance {
+    /// A builder of `Substance.instance`.
+    pub fn builder() -> SubstanceInstanceBuilder {
+        let inner = <SubstanceInstance as ::fhirgen_runtime::Empty>::empty();
+        SubstanceInstanceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceInstanceBuilder {
+    /// `Substance.instance.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Substance.instance.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.instance.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Substance.instance.identifier` 0..1: Identifier of the package/container
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `Substance.instance.expiry` 0..1: When no longer valid to use
+    pub fn expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.expiry = Some(value.into());
+        self
+    }
+    /// `Substance.instance.quantity` 0..1: Amount of substance in the package
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceInstance {
+        self.inner
     }
 }
 /// The types `Substance.ingredient.substance[x]` may have.

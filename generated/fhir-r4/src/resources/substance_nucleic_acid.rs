@@ -210,6 +210,109 @@ impl SubstanceNucleicAcid {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstanceNucleicAcid`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceNucleicAcidBuilder {
+    inner: SubstanceNucleicAcid,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceNucleicAcid {
+    /// A builder of `SubstanceNucleicAcid`.
+    pub fn builder() -> SubstanceNucleicAcidBuilder {
+        let inner = <SubstanceNucleicAcid as ::fhirgen_runtime::Empty>::empty();
+        SubstanceNucleicAcidBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceNucleicAcidBuilder {
+    /// `SubstanceNucleicAcid.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.sequenceType` 0..1: The type of the sequence shall be specified based on a controlled vocabulary
+    pub fn sequence_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sequence_type = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.numberOfSubunits` 0..1: The number of linear sequences of nucleotides linked through phosphodiester bonds shall be described. Subunits would be strands of nucleic acids that are tightly associated typically through Watson-Crick base pairing. NOTE: If not specified in the reference source, the assumption is that there is 1 subunit
+    pub fn number_of_subunits(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_subunits = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.areaOfHybridisation` 0..1: The area of hybridisation shall be described if applicable for double stranded RNA or DNA. The number associated with the subunit followed by the number associated to the residue shall be specified in increasing order. The underscore “” shall be used as separator as follows: “Subunitnumber Residue”
+    pub fn area_of_hybridisation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.area_of_hybridisation = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.oligoNucleotideType` 0..1: (TBC)
+    pub fn oligo_nucleotide_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.oligo_nucleotide_type = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit` 0..*: Subunits are listed in order of decreasing length; sequences of the same length will be ordered by molecular weight; subunits that have identical sequences will be repeated multiple times
+    pub fn subunit(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceNucleicAcidSubunit>,
+    ) -> Self {
+        self.inner.subunit = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceNucleicAcid {
+        self.inner
+    }
+}
 /// Subunits are listed in order of decreasing length; sequences of the same length will be ordered by molecular weight; subunits that have identical sequences will be repeated multiple times
 ///
 /// Backbone element `SubstanceNucleicAcid.subunit` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
@@ -362,6 +465,96 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunit {
         w.object_field("sugar", &self.sugar);
     }
 }
+/// Builds a `SubstanceNucleicAcidSubunit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceNucleicAcidSubunitBuilder {
+    inner: SubstanceNucleicAcidSubunit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceNucleicAcidSubunit {
+    /// A builder of `SubstanceNucleicAcid.subunit`.
+    pub fn builder() -> SubstanceNucleicAcidSubunitBuilder {
+        let inner = <SubstanceNucleicAcidSubunit as ::fhirgen_runtime::Empty>::empty();
+        SubstanceNucleicAcidSubunitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceNucleicAcidSubunitBuilder {
+    /// `SubstanceNucleicAcid.subunit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.subunit` 0..1: Index of linear sequences of nucleic acids in order of decreasing length. Sequences of the same length will be ordered by molecular weight. Subunits that have identical sequences will be repeated and have sequential subscripts
+    pub fn subunit(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.subunit = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sequence` 0..1: Actual nucleotide sequence notation from 5' to 3' end using standard single letter codes. In addition to the base sequence, sugar and type of phosphate or non-phosphate linkage should also be captured
+    pub fn sequence(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.sequence = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.length` 0..1: The length of the sequence shall be captured
+    pub fn length(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.length = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sequenceAttachment` 0..1: (TBC)
+    pub fn sequence_attachment(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.sequence_attachment = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.fivePrime` 0..1: The nucleotide present at the 5’ terminal shall be specified based on a controlled vocabulary. Since the sequence is represented from the 5' to the 3' end, the 5’ prime nucleotide is the letter at the first position in the sequence. A separate representation would be redundant
+    pub fn five_prime(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.five_prime = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.threePrime` 0..1: The nucleotide present at the 3’ terminal shall be specified based on a controlled vocabulary. Since the sequence is represented from the 5' to the 3' end, the 5’ prime nucleotide is the letter at the last position in the sequence. A separate representation would be redundant
+    pub fn three_prime(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.three_prime = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage` 0..*: The linkages between sugar residues will also be captured
+    pub fn linkage(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceNucleicAcidSubunitLinkage>,
+    ) -> Self {
+        self.inner.linkage = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar` 0..*: 5.3.6.8.1 Sugar ID (Mandatory)
+    pub fn sugar(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceNucleicAcidSubunitSugar>,
+    ) -> Self {
+        self.inner.sugar = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceNucleicAcidSubunit {
+        self.inner
+    }
+}
 /// The linkages between sugar residues will also be captured
 ///
 /// Backbone element `SubstanceNucleicAcid.subunit.linkage` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
@@ -474,6 +667,70 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunitLinkage {
         w.primitive_field("residueSite", &self.residue_site);
     }
 }
+/// Builds a `SubstanceNucleicAcidSubunitLinkage`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceNucleicAcidSubunitLinkageBuilder {
+    inner: SubstanceNucleicAcidSubunitLinkage,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceNucleicAcidSubunitLinkage {
+    /// A builder of `SubstanceNucleicAcid.subunit.linkage`.
+    pub fn builder() -> SubstanceNucleicAcidSubunitLinkageBuilder {
+        let inner = <SubstanceNucleicAcidSubunitLinkage as ::fhirgen_runtime::Empty>::empty();
+        SubstanceNucleicAcidSubunitLinkageBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceNucleicAcidSubunitLinkageBuilder {
+    /// `SubstanceNucleicAcid.subunit.linkage.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.connectivity` 0..1: The entity that links the sugar residues together should also be captured for nearly all naturally occurring nucleic acid the linkage is a phosphate group. For many synthetic oligonucleotides phosphorothioate linkages are often seen. Linkage connectivity is assumed to be 3’-5’. If the linkage is either 3’-3’ or 5’-5’ this should be specified
+    pub fn connectivity(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.connectivity = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.identifier` 0..1: Each linkage will be registered as a fragment and have an ID
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.name` 0..1: Each linkage will be registered as a fragment and have at least one name. A single name shall be assigned to each linkage
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.linkage.residueSite` 0..1: Residues shall be captured as described in 5.3.6.8.3
+    pub fn residue_site(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.residue_site = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceNucleicAcidSubunitLinkage {
+        self.inner
+    }
+}
 /// 5.3.6.8.1 Sugar ID (Mandatory)
 ///
 /// Backbone element `SubstanceNucleicAcid.subunit.sugar` of `http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid|4.0.1`
@@ -570,5 +827,64 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunitSugar {
         w.object_field("identifier", &self.identifier);
         w.primitive_field("name", &self.name);
         w.primitive_field("residueSite", &self.residue_site);
+    }
+}
+/// Builds a `SubstanceNucleicAcidSubunitSugar`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceNucleicAcidSubunitSugarBuilder {
+    inner: SubstanceNucleicAcidSubunitSugar,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceNucleicAcidSubunitSugar {
+    /// A builder of `SubstanceNucleicAcid.subunit.sugar`.
+    pub fn builder() -> SubstanceNucleicAcidSubunitSugarBuilder {
+        let inner = <SubstanceNucleicAcidSubunitSugar as ::fhirgen_runtime::Empty>::empty();
+        SubstanceNucleicAcidSubunitSugarBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceNucleicAcidSubunitSugarBuilder {
+    /// `SubstanceNucleicAcid.subunit.sugar.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar.identifier` 0..1: The Substance ID of the sugar or sugar-like component that make up the nucleotide
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar.name` 0..1: The name of the sugar or sugar-like component that make up the nucleotide
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `SubstanceNucleicAcid.subunit.sugar.residueSite` 0..1: The residues that contain a given sugar will be captured. The order of given residues will be captured in the 5‘-3‘direction consistent with the base sequences listed above
+    pub fn residue_site(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.residue_site = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceNucleicAcidSubunitSugar {
+        self.inner
     }
 }

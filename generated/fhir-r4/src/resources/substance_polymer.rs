@@ -217,6 +217,120 @@ impl SubstancePolymer {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstancePolymer`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerBuilder {
+    inner: SubstancePolymer,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymer {
+    /// A builder of `SubstancePolymer`.
+    pub fn builder() -> SubstancePolymerBuilder {
+        let inner = <SubstancePolymer as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerBuilder {
+    /// `SubstancePolymer.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.class` 0..1: Todo
+    pub fn class(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.class = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.geometry` 0..1: Todo
+    pub fn geometry(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.geometry = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.copolymerConnectivity` 0..*: Todo
+    pub fn copolymer_connectivity(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.copolymer_connectivity = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.modification` 0..*: Todo
+    pub fn modification(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.modification = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.monomerSet` 0..*: Todo
+    pub fn monomer_set(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstancePolymerMonomerSet>,
+    ) -> Self {
+        self.inner.monomer_set = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat` 0..*: Todo
+    pub fn repeat(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstancePolymerRepeat>,
+    ) -> Self {
+        self.inner.repeat = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymer {
+        self.inner
+    }
+}
 /// Todo
 ///
 /// Backbone element `SubstancePolymer.monomerSet` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
@@ -297,6 +411,65 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSet {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("ratioType", &self.ratio_type);
         w.object_field("startingMaterial", &self.starting_material);
+    }
+}
+/// Builds a `SubstancePolymerMonomerSet`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerMonomerSetBuilder {
+    inner: SubstancePolymerMonomerSet,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerMonomerSet {
+    /// A builder of `SubstancePolymer.monomerSet`.
+    pub fn builder() -> SubstancePolymerMonomerSetBuilder {
+        let inner = <SubstancePolymerMonomerSet as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerMonomerSetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerMonomerSetBuilder {
+    /// `SubstancePolymer.monomerSet.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.monomerSet.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.monomerSet.ratioType` 0..1: Todo
+    pub fn ratio_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.ratio_type = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial` 0..*: Todo
+    pub fn starting_material(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstancePolymerMonomerSetStartingMaterial,
+        >,
+    ) -> Self {
+        self.inner.starting_material = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerMonomerSet {
+        self.inner
     }
 }
 /// Todo
@@ -401,6 +574,70 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSetStartingMaterial {
         w.object_field("type", &self.type_);
         w.primitive_field("isDefining", &self.is_defining);
         w.object_field("amount", &self.amount);
+    }
+}
+/// Builds a `SubstancePolymerMonomerSetStartingMaterial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerMonomerSetStartingMaterialBuilder {
+    inner: SubstancePolymerMonomerSetStartingMaterial,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerMonomerSetStartingMaterial {
+    /// A builder of `SubstancePolymer.monomerSet.startingMaterial`.
+    pub fn builder() -> SubstancePolymerMonomerSetStartingMaterialBuilder {
+        let inner = <SubstancePolymerMonomerSetStartingMaterial as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerMonomerSetStartingMaterialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerMonomerSetStartingMaterialBuilder {
+    /// `SubstancePolymer.monomerSet.startingMaterial.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.material` 0..1: Todo
+    pub fn material(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.material = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.type` 0..1: Todo
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.isDefining` 0..1: Todo
+    pub fn is_defining(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_defining = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.monomerSet.startingMaterial.amount` 0..1: Todo
+    pub fn amount(mut self, value: impl Into<crate::SubstanceAmount>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerMonomerSetStartingMaterial {
+        self.inner
     }
 }
 /// Todo
@@ -515,6 +752,79 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeat {
         w.primitive_field("averageMolecularFormula", &self.average_molecular_formula);
         w.object_field("repeatUnitAmountType", &self.repeat_unit_amount_type);
         w.object_field("repeatUnit", &self.repeat_unit);
+    }
+}
+/// Builds a `SubstancePolymerRepeat`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerRepeatBuilder {
+    inner: SubstancePolymerRepeat,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerRepeat {
+    /// A builder of `SubstancePolymer.repeat`.
+    pub fn builder() -> SubstancePolymerRepeatBuilder {
+        let inner = <SubstancePolymerRepeat as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerRepeatBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerRepeatBuilder {
+    /// `SubstancePolymer.repeat.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.numberOfUnits` 0..1: Todo
+    pub fn number_of_units(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_units = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.averageMolecularFormula` 0..1: Todo
+    pub fn average_molecular_formula(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.average_molecular_formula = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnitAmountType` 0..1: Todo
+    pub fn repeat_unit_amount_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.repeat_unit_amount_type = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit` 0..*: Todo
+    pub fn repeat_unit(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstancePolymerRepeatRepeatUnit>,
+    ) -> Self {
+        self.inner.repeat_unit = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerRepeat {
+        self.inner
     }
 }
 /// Todo
@@ -638,6 +948,88 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeatRepeatUnit {
         w.object_field("structuralRepresentation", &self.structural_representation);
     }
 }
+/// Builds a `SubstancePolymerRepeatRepeatUnit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerRepeatRepeatUnitBuilder {
+    inner: SubstancePolymerRepeatRepeatUnit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerRepeatRepeatUnit {
+    /// A builder of `SubstancePolymer.repeat.repeatUnit`.
+    pub fn builder() -> SubstancePolymerRepeatRepeatUnitBuilder {
+        let inner = <SubstancePolymerRepeatRepeatUnit as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerRepeatRepeatUnitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerRepeatRepeatUnitBuilder {
+    /// `SubstancePolymer.repeat.repeatUnit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.orientationOfPolymerisation` 0..1: Todo
+    pub fn orientation_of_polymerisation(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.orientation_of_polymerisation = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.repeatUnit` 0..1: Todo
+    pub fn repeat_unit(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.repeat_unit = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.amount` 0..1: Todo
+    pub fn amount(mut self, value: impl Into<crate::SubstanceAmount>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation` 0..*: Todo
+    pub fn degree_of_polymerisation(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation,
+        >,
+    ) -> Self {
+        self.inner.degree_of_polymerisation = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation` 0..*: Todo
+    pub fn structural_representation(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstancePolymerRepeatRepeatUnitStructuralRepresentation,
+        >,
+    ) -> Self {
+        self.inner.structural_representation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerRepeatRepeatUnit {
+        self.inner
+    }
+}
 /// Todo
 ///
 /// Backbone element `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation` of `http://hl7.org/fhir/StructureDefinition/SubstancePolymer|4.0.1`
@@ -718,6 +1110,60 @@ for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("degree", &self.degree);
         w.object_field("amount", &self.amount);
+    }
+}
+/// Builds a `SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisationBuilder {
+    inner: SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
+    /// A builder of `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation`.
+    pub fn builder() -> SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisationBuilder {
+        let inner = <SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisationBuilder {
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.degree` 0..1: Todo
+    pub fn degree(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.degree = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.amount` 0..1: Todo
+    pub fn amount(mut self, value: impl Into<crate::SubstanceAmount>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
+        self.inner
     }
 }
 /// Todo
@@ -817,5 +1263,64 @@ for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         w.object_field("type", &self.type_);
         w.primitive_field("representation", &self.representation);
         w.object_field("attachment", &self.attachment);
+    }
+}
+/// Builds a `SubstancePolymerRepeatRepeatUnitStructuralRepresentation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstancePolymerRepeatRepeatUnitStructuralRepresentationBuilder {
+    inner: SubstancePolymerRepeatRepeatUnitStructuralRepresentation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
+    /// A builder of `SubstancePolymer.repeat.repeatUnit.structuralRepresentation`.
+    pub fn builder() -> SubstancePolymerRepeatRepeatUnitStructuralRepresentationBuilder {
+        let inner = <SubstancePolymerRepeatRepeatUnitStructuralRepresentation as ::fhirgen_runtime::Empty>::empty();
+        SubstancePolymerRepeatRepeatUnitStructuralRepresentationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstancePolymerRepeatRepeatUnitStructuralRepresentationBuilder {
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.type` 0..1: Todo
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.representation` 0..1: Todo
+    pub fn representation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.representation = Some(value.into());
+        self
+    }
+    /// `SubstancePolymer.repeat.repeatUnit.structuralRepresentation.attachment` 0..1: Todo
+    pub fn attachment(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.attachment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
+        self.inner
     }
 }

@@ -207,6 +207,104 @@ impl SubstanceProtein {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstanceProtein`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceProteinBuilder {
+    inner: SubstanceProtein,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceProtein {
+    /// A builder of `SubstanceProtein`.
+    pub fn builder() -> SubstanceProteinBuilder {
+        let inner = <SubstanceProtein as ::fhirgen_runtime::Empty>::empty();
+        SubstanceProteinBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceProteinBuilder {
+    /// `SubstanceProtein.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.sequenceType` 0..1: The SubstanceProtein descriptive elements will only be used when a complete or partial amino acid sequence is available or derivable from a nucleic acid sequence
+    pub fn sequence_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.sequence_type = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.numberOfSubunits` 0..1: Number of linear sequences of amino acids linked through peptide bonds. The number of subunits constituting the SubstanceProtein shall be described. It is possible that the number of subunits can be variable
+    pub fn number_of_subunits(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.number_of_subunits = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.disulfideLinkage` 0..*: The disulphide bond between two cysteine residues either on the same subunit or on two different subunits shall be described. The position of the disulfide bonds in the SubstanceProtein shall be listed in increasing order of subunit number and position within subunit followed by the abbreviation of the amino acids involved. The disulfide linkage positions shall actually contain the amino acid Cysteine at the respective positions
+    pub fn disulfide_linkage(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.disulfide_linkage = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.subunit` 0..*: This subclause refers to the description of each subunit constituting the SubstanceProtein. A subunit is a linear sequence of amino acids linked through peptide bonds. The Subunit information shall be provided when the finished SubstanceProtein is a complex of multiple sequences; subunits are not used to delineate domains within a single sequence. Subunits are listed in order of decreasing length; sequences of the same length will be ordered by decreasing molecular weight; subunits that have identical sequences will be repeated multiple times
+    pub fn subunit(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceProteinSubunit>,
+    ) -> Self {
+        self.inner.subunit = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceProtein {
+        self.inner
+    }
+}
 /// This subclause refers to the description of each subunit constituting the SubstanceProtein. A subunit is a linear sequence of amino acids linked through peptide bonds. The Subunit information shall be provided when the finished SubstanceProtein is a complex of multiple sequences; subunits are not used to delineate domains within a single sequence. Subunits are listed in order of decreasing length; sequences of the same length will be ordered by decreasing molecular weight; subunits that have identical sequences will be repeated multiple times
 ///
 /// Backbone element `SubstanceProtein.subunit` of `http://hl7.org/fhir/StructureDefinition/SubstanceProtein|4.0.1`
@@ -371,5 +469,101 @@ impl ::fhirgen_runtime::Object for SubstanceProteinSubunit {
         w.primitive_field("nTerminalModification", &self.n_terminal_modification);
         w.object_field("cTerminalModificationId", &self.c_terminal_modification_id);
         w.primitive_field("cTerminalModification", &self.c_terminal_modification);
+    }
+}
+/// Builds a `SubstanceProteinSubunit`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceProteinSubunitBuilder {
+    inner: SubstanceProteinSubunit,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceProteinSubunit {
+    /// A builder of `SubstanceProtein.subunit`.
+    pub fn builder() -> SubstanceProteinSubunitBuilder {
+        let inner = <SubstanceProteinSubunit as ::fhirgen_runtime::Empty>::empty();
+        SubstanceProteinSubunitBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceProteinSubunitBuilder {
+    /// `SubstanceProtein.subunit.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.subunit.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceProtein.subunit.subunit` 0..1: Index of primary sequences of amino acids linked through peptide bonds in order of decreasing length. Sequences of the same length will be ordered by molecular weight. Subunits that have identical sequences will be repeated and have sequential subscripts
+    pub fn subunit(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.subunit = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.sequence` 0..1: The sequence information shall be provided enumerating the amino acids from N- to C-terminal end using standard single-letter amino acid codes. Uppercase shall be used for L-amino acids and lowercase for D-amino acids. Transcribed SubstanceProteins will always be described using the translated sequence; for synthetic peptide containing amino acids that are not represented with a single letter code an X should be used within the sequence. The modified amino acids will be distinguished by their position in the sequence
+    pub fn sequence(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.sequence = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.length` 0..1: Length of linear sequences of amino acids contained in the subunit
+    pub fn length(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.length = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.sequenceAttachment` 0..1: The sequence information shall be provided enumerating the amino acids from N- to C-terminal end using standard single-letter amino acid codes. Uppercase shall be used for L-amino acids and lowercase for D-amino acids. Transcribed SubstanceProteins will always be described using the translated sequence; for synthetic peptide containing amino acids that are not represented with a single letter code an X should be used within the sequence. The modified amino acids will be distinguished by their position in the sequence
+    pub fn sequence_attachment(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.sequence_attachment = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.nTerminalModificationId` 0..1: Unique identifier for molecular fragment modification based on the ISO 11238 Substance ID
+    pub fn n_terminal_modification_id(
+        mut self,
+        value: impl Into<crate::Identifier>,
+    ) -> Self {
+        self.inner.n_terminal_modification_id = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.nTerminalModification` 0..1: The name of the fragment modified at the N-terminal of the SubstanceProtein shall be specified
+    pub fn n_terminal_modification(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.n_terminal_modification = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.cTerminalModificationId` 0..1: Unique identifier for molecular fragment modification based on the ISO 11238 Substance ID
+    pub fn c_terminal_modification_id(
+        mut self,
+        value: impl Into<crate::Identifier>,
+    ) -> Self {
+        self.inner.c_terminal_modification_id = Some(value.into());
+        self
+    }
+    /// `SubstanceProtein.subunit.cTerminalModification` 0..1: The modification at the C-terminal shall be specified
+    pub fn c_terminal_modification(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.c_terminal_modification = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceProteinSubunit {
+        self.inner
     }
 }

@@ -202,6 +202,117 @@ impl SubstanceReferenceInformation {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstanceReferenceInformation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceReferenceInformationBuilder {
+    inner: SubstanceReferenceInformation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceReferenceInformation {
+    /// A builder of `SubstanceReferenceInformation`.
+    pub fn builder() -> SubstanceReferenceInformationBuilder {
+        let inner = <SubstanceReferenceInformation as ::fhirgen_runtime::Empty>::empty();
+        SubstanceReferenceInformationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceReferenceInformationBuilder {
+    /// `SubstanceReferenceInformation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.comment` 0..1: Todo
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.gene` 0..*: Todo
+    pub fn gene(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceReferenceInformationGene>,
+    ) -> Self {
+        self.inner.gene = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement` 0..*: Todo
+    pub fn gene_element(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceReferenceInformationGeneElement>,
+    ) -> Self {
+        self.inner.gene_element = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.classification` 0..*: Todo
+    pub fn classification(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstanceReferenceInformationClassification,
+        >,
+    ) -> Self {
+        self.inner.classification = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.target` 0..*: Todo
+    pub fn target(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceReferenceInformationTarget>,
+    ) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceReferenceInformation {
+        self.inner
+    }
+}
 /// Todo
 ///
 /// Backbone element `SubstanceReferenceInformation.classification` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
@@ -302,6 +413,73 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationClassification {
         w.object_field("source", &self.source);
     }
 }
+/// Builds a `SubstanceReferenceInformationClassification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceReferenceInformationClassificationBuilder {
+    inner: SubstanceReferenceInformationClassification,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceReferenceInformationClassification {
+    /// A builder of `SubstanceReferenceInformation.classification`.
+    pub fn builder() -> SubstanceReferenceInformationClassificationBuilder {
+        let inner = <SubstanceReferenceInformationClassification as ::fhirgen_runtime::Empty>::empty();
+        SubstanceReferenceInformationClassificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceReferenceInformationClassificationBuilder {
+    /// `SubstanceReferenceInformation.classification.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.domain` 0..1: Todo
+    pub fn domain(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.domain = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.classification` 0..1: Todo
+    pub fn classification(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.classification = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.subtype` 0..*: Todo
+    pub fn subtype(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.subtype = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.classification.source` 0..*: Todo
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceReferenceInformationClassification {
+        self.inner
+    }
+}
 /// Todo
 ///
 /// Backbone element `SubstanceReferenceInformation.gene` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
@@ -392,6 +570,68 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGene {
         w.object_field("source", &self.source);
     }
 }
+/// Builds a `SubstanceReferenceInformationGene`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceReferenceInformationGeneBuilder {
+    inner: SubstanceReferenceInformationGene,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceReferenceInformationGene {
+    /// A builder of `SubstanceReferenceInformation.gene`.
+    pub fn builder() -> SubstanceReferenceInformationGeneBuilder {
+        let inner = <SubstanceReferenceInformationGene as ::fhirgen_runtime::Empty>::empty();
+        SubstanceReferenceInformationGeneBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceReferenceInformationGeneBuilder {
+    /// `SubstanceReferenceInformation.gene.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.gene.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.gene.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.gene.geneSequenceOrigin` 0..1: Todo
+    pub fn gene_sequence_origin(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.gene_sequence_origin = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.gene.gene` 0..1: Todo
+    pub fn gene(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.gene = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.gene.source` 0..*: Todo
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceReferenceInformationGene {
+        self.inner
+    }
+}
 /// Todo
 ///
 /// Backbone element `SubstanceReferenceInformation.geneElement` of `http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation|4.0.1`
@@ -480,6 +720,65 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGeneElement {
         w.object_field("type", &self.type_);
         w.object_field("element", &self.element);
         w.object_field("source", &self.source);
+    }
+}
+/// Builds a `SubstanceReferenceInformationGeneElement`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceReferenceInformationGeneElementBuilder {
+    inner: SubstanceReferenceInformationGeneElement,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceReferenceInformationGeneElement {
+    /// A builder of `SubstanceReferenceInformation.geneElement`.
+    pub fn builder() -> SubstanceReferenceInformationGeneElementBuilder {
+        let inner = <SubstanceReferenceInformationGeneElement as ::fhirgen_runtime::Empty>::empty();
+        SubstanceReferenceInformationGeneElementBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceReferenceInformationGeneElementBuilder {
+    /// `SubstanceReferenceInformation.geneElement.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement.type` 0..1: Todo
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement.element` 0..1: Todo
+    pub fn element(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.element = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.geneElement.source` 0..*: Todo
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceReferenceInformationGeneElement {
+        self.inner
     }
 }
 /// Todo
@@ -632,6 +931,93 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationTarget {
         w.choice_field(&self.amount);
         w.object_field("amountType", &self.amount_type);
         w.object_field("source", &self.source);
+    }
+}
+/// Builds a `SubstanceReferenceInformationTarget`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceReferenceInformationTargetBuilder {
+    inner: SubstanceReferenceInformationTarget,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceReferenceInformationTarget {
+    /// A builder of `SubstanceReferenceInformation.target`.
+    pub fn builder() -> SubstanceReferenceInformationTargetBuilder {
+        let inner = <SubstanceReferenceInformationTarget as ::fhirgen_runtime::Empty>::empty();
+        SubstanceReferenceInformationTargetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceReferenceInformationTargetBuilder {
+    /// `SubstanceReferenceInformation.target.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.target.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceReferenceInformation.target.target` 0..1: Todo
+    pub fn target(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.target = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.type` 0..1: Todo
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.interaction` 0..1: Todo
+    pub fn interaction(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.interaction = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.organism` 0..1: Todo
+    pub fn organism(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.organism = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.organismType` 0..1: Todo
+    pub fn organism_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.organism_type = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.amount[x]` 0..1: Todo
+    pub fn amount(
+        mut self,
+        value: impl Into<crate::SubstanceReferenceInformationTargetAmount>,
+    ) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.amountType` 0..1: Todo
+    pub fn amount_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.amount_type = Some(value.into());
+        self
+    }
+    /// `SubstanceReferenceInformation.target.source` 0..*: Todo
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceReferenceInformationTarget {
+        self.inner
     }
 }
 /// The types `SubstanceReferenceInformation.target.amount[x]` may have.

@@ -307,6 +307,178 @@ impl SubstanceSourceMaterial {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstanceSourceMaterial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialBuilder {
+    inner: SubstanceSourceMaterial,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterial {
+    /// A builder of `SubstanceSourceMaterial`.
+    pub fn builder() -> SubstanceSourceMaterialBuilder {
+        let inner = <SubstanceSourceMaterial as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialBuilder {
+    /// `SubstanceSourceMaterial.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.sourceMaterialClass` 0..1: General high level classification of the source material specific to the origin of the material
+    pub fn source_material_class(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.source_material_class = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.sourceMaterialType` 0..1: The type of the source material shall be specified based on a controlled vocabulary. For vaccines, this subclause refers to the class of infectious agent
+    pub fn source_material_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.source_material_type = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.sourceMaterialState` 0..1: The state of the source material when extracted
+    pub fn source_material_state(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.source_material_state = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organismId` 0..1: The unique identifier associated with the source material parent organism shall be specified
+    pub fn organism_id(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.organism_id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organismName` 0..1: The organism accepted Scientific name shall be provided based on the organism taxonomy
+    pub fn organism_name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.organism_name = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.parentSubstanceId` 0..*: The parent of the herbal drug Ginkgo biloba, Leaf is the substance ID of the substance (fresh) of Ginkgo biloba L. or Ginkgo biloba L. (Whole plant)
+    pub fn parent_substance_id(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.parent_substance_id = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.parentSubstanceName` 0..*: The parent substance of the Herbal Drug, or Herbal preparation
+    pub fn parent_substance_name(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.parent_substance_name = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.countryOfOrigin` 0..*: The country where the plant material is harvested or the countries where the plasma is sourced from as laid down in accordance with the Plasma Master File. For “Plasma-derived substances” the attribute country of origin provides information about the countries used for the manufacturing of the Cryopoor plama or Crioprecipitate
+    pub fn country_of_origin(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.country_of_origin = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.geographicalLocation` 0..*: The place/region where the plant is harvested or the places/regions where the animal source material has its habitat
+    pub fn geographical_location(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.geographical_location = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.developmentStage` 0..1: Stage of life for animals, plants, insects and microorganisms. This information shall be provided only when the substance is significantly different in these stages (e.g. foetal bovine serum)
+    pub fn development_stage(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.development_stage = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.fractionDescription` 0..*: Many complex materials are fractions of parts of plants, animals, or minerals. Fraction elements are often necessary to define both Substances and Specified Group 1 Substances. For substances derived from Plants, fraction information will be captured at the Substance information level ( . Oils, Juices and Exudates). Additional information for Extracts, such as extraction solvent composition, will be captured at the Specified Substance Group 1 information level. For plasma-derived products fraction information will be captured at the Substance and the Specified Substance Group 1 levels
+    pub fn fraction_description(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstanceSourceMaterialFractionDescription,
+        >,
+    ) -> Self {
+        self.inner.fraction_description = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism` 0..1: This subclause describes the organism which the substance is derived from. For vaccines, the parent organism shall be specified based on these subclause elements. As an example, full taxonomy will be described for the Substance Name: ., Leaf
+    pub fn organism(
+        mut self,
+        value: impl Into<crate::SubstanceSourceMaterialOrganism>,
+    ) -> Self {
+        self.inner.organism = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.partDescription` 0..*: To do
+    pub fn part_description(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSourceMaterialPartDescription>,
+    ) -> Self {
+        self.inner.part_description = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterial {
+        self.inner
+    }
+}
 /// Many complex materials are fractions of parts of plants, animals, or minerals. Fraction elements are often necessary to define both Substances and Specified Group 1 Substances. For substances derived from Plants, fraction information will be captured at the Substance information level ( . Oils, Juices and Exudates). Additional information for Extracts, such as extraction solvent composition, will be captured at the Specified Substance Group 1 information level. For plasma-derived products fraction information will be captured at the Substance and the Specified Substance Group 1 levels
 ///
 /// Backbone element `SubstanceSourceMaterial.fractionDescription` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
@@ -389,6 +561,60 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialFractionDescription {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("fraction", &self.fraction);
         w.object_field("materialType", &self.material_type);
+    }
+}
+/// Builds a `SubstanceSourceMaterialFractionDescription`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialFractionDescriptionBuilder {
+    inner: SubstanceSourceMaterialFractionDescription,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialFractionDescription {
+    /// A builder of `SubstanceSourceMaterial.fractionDescription`.
+    pub fn builder() -> SubstanceSourceMaterialFractionDescriptionBuilder {
+        let inner = <SubstanceSourceMaterialFractionDescription as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialFractionDescriptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialFractionDescriptionBuilder {
+    /// `SubstanceSourceMaterial.fractionDescription.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.fractionDescription.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.fractionDescription.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.fractionDescription.fraction` 0..1: This element is capturing information about the fraction of a plant part, or human plasma for fractionation
+    pub fn fraction(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.fraction = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.fractionDescription.materialType` 0..1: The specific type of the material constituting the component. For Herbal preparations the particulars of the extracts (liquid/dry) is described in Specified Substance Group 1
+    pub fn material_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.material_type = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialFractionDescription {
+        self.inner
     }
 }
 /// This subclause describes the organism which the substance is derived from. For vaccines, the parent organism shall be specified based on these subclause elements. As an example, full taxonomy will be described for the Substance Name: ., Leaf
@@ -540,6 +766,105 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganism {
         w.object_field("organismGeneral", &self.organism_general);
     }
 }
+/// Builds a `SubstanceSourceMaterialOrganism`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialOrganismBuilder {
+    inner: SubstanceSourceMaterialOrganism,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialOrganism {
+    /// A builder of `SubstanceSourceMaterial.organism`.
+    pub fn builder() -> SubstanceSourceMaterialOrganismBuilder {
+        let inner = <SubstanceSourceMaterialOrganism as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialOrganismBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialOrganismBuilder {
+    /// `SubstanceSourceMaterial.organism.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.family` 0..1: The family of an organism shall be specified
+    pub fn family(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.family = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.genus` 0..1: The genus of an organism shall be specified; refers to the Latin epithet of the genus element of the plant/animal scientific name; it is present in names for genera, species and infraspecies
+    pub fn genus(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.genus = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.species` 0..1: The species of an organism shall be specified; refers to the Latin epithet of the species of the plant/animal; it is present in names for species and infraspecies
+    pub fn species(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.species = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.intraspecificType` 0..1: The Intraspecific type of an organism shall be specified
+    pub fn intraspecific_type(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.intraspecific_type = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.intraspecificDescription` 0..1: The intraspecific description of an organism shall be specified based on a controlled vocabulary. For Influenza Vaccine, the intraspecific description shall contain the syntax of the antigen in line with the WHO convention
+    pub fn intraspecific_description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.intraspecific_description = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.author` 0..*: 4.9.13.6.1 Author type (Conditional)
+    pub fn author(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSourceMaterialOrganismAuthor>,
+    ) -> Self {
+        self.inner.author = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid` 0..1: 4.9.13.8.1 Hybrid species maternal organism ID (Optional)
+    pub fn hybrid(
+        mut self,
+        value: impl Into<crate::SubstanceSourceMaterialOrganismHybrid>,
+    ) -> Self {
+        self.inner.hybrid = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral` 0..1: 4.9.13.7.1 Kingdom (Conditional)
+    pub fn organism_general(
+        mut self,
+        value: impl Into<crate::SubstanceSourceMaterialOrganismOrganismGeneral>,
+    ) -> Self {
+        self.inner.organism_general = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialOrganism {
+        self.inner
+    }
+}
 /// 4.9.13.6.1 Author type (Conditional)
 ///
 /// Backbone element `SubstanceSourceMaterial.organism.author` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
@@ -625,6 +950,60 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismAuthor {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("authorType", &self.author_type);
         w.primitive_field("authorDescription", &self.author_description);
+    }
+}
+/// Builds a `SubstanceSourceMaterialOrganismAuthor`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialOrganismAuthorBuilder {
+    inner: SubstanceSourceMaterialOrganismAuthor,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialOrganismAuthor {
+    /// A builder of `SubstanceSourceMaterial.organism.author`.
+    pub fn builder() -> SubstanceSourceMaterialOrganismAuthorBuilder {
+        let inner = <SubstanceSourceMaterialOrganismAuthor as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialOrganismAuthorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialOrganismAuthorBuilder {
+    /// `SubstanceSourceMaterial.organism.author.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.author.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.author.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.author.authorType` 0..1: The type of author of an organism species shall be specified. The parenthetical author of an organism species refers to the first author who published the plant/animal name (of any rank). The primary author of an organism species refers to the first author(s), who validly published the plant/animal name
+    pub fn author_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.author_type = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.author.authorDescription` 0..1: The author of an organism species shall be specified. The author year of an organism shall also be specified when applicable; refers to the year in which the first author(s) published the infraspecific plant/animal name (of any rank)
+    pub fn author_description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.author_description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialOrganismAuthor {
+        self.inner
     }
 }
 /// 4.9.13.8.1 Hybrid species maternal organism ID (Optional)
@@ -765,6 +1144,81 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismHybrid {
         w.object_field("hybridType", &self.hybrid_type);
     }
 }
+/// Builds a `SubstanceSourceMaterialOrganismHybrid`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialOrganismHybridBuilder {
+    inner: SubstanceSourceMaterialOrganismHybrid,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialOrganismHybrid {
+    /// A builder of `SubstanceSourceMaterial.organism.hybrid`.
+    pub fn builder() -> SubstanceSourceMaterialOrganismHybridBuilder {
+        let inner = <SubstanceSourceMaterialOrganismHybrid as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialOrganismHybridBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialOrganismHybridBuilder {
+    /// `SubstanceSourceMaterial.organism.hybrid.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.maternalOrganismId` 0..1: The identifier of the maternal species constituting the hybrid organism shall be specified based on a controlled vocabulary. For plants, the parents aren’t always known, and it is unlikely that it will be known which is maternal and which is paternal
+    pub fn maternal_organism_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.maternal_organism_id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.maternalOrganismName` 0..1: The name of the maternal species constituting the hybrid organism shall be specified. For plants, the parents aren’t always known, and it is unlikely that it will be known which is maternal and which is paternal
+    pub fn maternal_organism_name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.maternal_organism_name = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.paternalOrganismId` 0..1: The identifier of the paternal species constituting the hybrid organism shall be specified based on a controlled vocabulary
+    pub fn paternal_organism_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.paternal_organism_id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.paternalOrganismName` 0..1: The name of the paternal species constituting the hybrid organism shall be specified
+    pub fn paternal_organism_name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.paternal_organism_name = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.hybrid.hybridType` 0..1: The hybrid type of an organism shall be specified
+    pub fn hybrid_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.hybrid_type = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialOrganismHybrid {
+        self.inner
+    }
+}
 /// 4.9.13.7.1 Kingdom (Conditional)
 ///
 /// Backbone element `SubstanceSourceMaterial.organism.organismGeneral` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
@@ -865,6 +1319,70 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismOrganismGenera
         w.object_field("order", &self.order);
     }
 }
+/// Builds a `SubstanceSourceMaterialOrganismOrganismGeneral`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialOrganismOrganismGeneralBuilder {
+    inner: SubstanceSourceMaterialOrganismOrganismGeneral,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialOrganismOrganismGeneral {
+    /// A builder of `SubstanceSourceMaterial.organism.organismGeneral`.
+    pub fn builder() -> SubstanceSourceMaterialOrganismOrganismGeneralBuilder {
+        let inner = <SubstanceSourceMaterialOrganismOrganismGeneral as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialOrganismOrganismGeneralBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialOrganismOrganismGeneralBuilder {
+    /// `SubstanceSourceMaterial.organism.organismGeneral.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.kingdom` 0..1: The kingdom of an organism shall be specified
+    pub fn kingdom(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.kingdom = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.phylum` 0..1: The phylum of an organism shall be specified
+    pub fn phylum(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.phylum = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.class` 0..1: The class of an organism shall be specified
+    pub fn class(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.class = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.organism.organismGeneral.order` 0..1: The order of an organism shall be specified,
+    pub fn order(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.order = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialOrganismOrganismGeneral {
+        self.inner
+    }
+}
 /// To do
 ///
 /// Backbone element `SubstanceSourceMaterial.partDescription` of `http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial|4.0.1`
@@ -943,5 +1461,59 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialPartDescription {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("part", &self.part);
         w.object_field("partLocation", &self.part_location);
+    }
+}
+/// Builds a `SubstanceSourceMaterialPartDescription`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSourceMaterialPartDescriptionBuilder {
+    inner: SubstanceSourceMaterialPartDescription,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSourceMaterialPartDescription {
+    /// A builder of `SubstanceSourceMaterial.partDescription`.
+    pub fn builder() -> SubstanceSourceMaterialPartDescriptionBuilder {
+        let inner = <SubstanceSourceMaterialPartDescription as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSourceMaterialPartDescriptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSourceMaterialPartDescriptionBuilder {
+    /// `SubstanceSourceMaterial.partDescription.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.partDescription.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.partDescription.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSourceMaterial.partDescription.part` 0..1: Entity of anatomical origin of source material within an organism
+    pub fn part(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.part = Some(value.into());
+        self
+    }
+    /// `SubstanceSourceMaterial.partDescription.partLocation` 0..1: The detailed anatomic location when the part can be extracted from different anatomical locations of the organism. Multiple alternative locations may apply
+    pub fn part_location(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.part_location = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSourceMaterialPartDescription {
+        self.inner
     }
 }

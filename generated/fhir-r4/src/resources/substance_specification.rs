@@ -346,6 +346,196 @@ impl SubstanceSpecification {
         writer.into_bytes()
     }
 }
+/// Builds a `SubstanceSpecification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationBuilder {
+    inner: SubstanceSpecification,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecification {
+    /// A builder of `SubstanceSpecification`.
+    pub fn builder() -> SubstanceSpecificationBuilder {
+        let inner = <SubstanceSpecification as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationBuilder {
+    /// `SubstanceSpecification.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.identifier` 0..1: Identifier by which this substance is known
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.type` 0..1: High level categorization, e.g. polymer or nucleic acid
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.status` 0..1: Status of substance within the catalogue e.g. approved
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.domain` 0..1: If the substance applies to only human or veterinary use
+    pub fn domain(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.domain = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.description` 0..1: Textual description of the substance
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.source` 0..*: Supporting literature
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.comment` 0..1: Textual comment about this record of a substance
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety` 0..*: Moiety, for structural modifications
+    pub fn moiety(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationMoiety>,
+    ) -> Self {
+        self.inner.moiety = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.property` 0..*: General specifications for this substance, including how it is related to other substances
+    pub fn property(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationProperty>,
+    ) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.referenceInformation` 0..1: General information detailing this substance
+    pub fn reference_information(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reference_information = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure` 0..1: Structural information
+    pub fn structure(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationStructure>,
+    ) -> Self {
+        self.inner.structure = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code` 0..*: Codes associated with the substance
+    pub fn code(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationCode>,
+    ) -> Self {
+        self.inner.code = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name` 0..*: Names applicable to this substance
+    pub fn name(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationName>,
+    ) -> Self {
+        self.inner.name = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.molecularWeight` 0..*: The molecular weight or weight range (for proteins, polymers or nucleic acids)
+    pub fn molecular_weight(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstanceSpecificationStructureIsotopeMolecularWeight,
+        >,
+    ) -> Self {
+        self.inner.molecular_weight = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.relationship` 0..*: A link between this substance and another, with details of the relationship
+    pub fn relationship(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationRelationship>,
+    ) -> Self {
+        self.inner.relationship = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.nucleicAcid` 0..1: Data items specific to nucleic acids
+    pub fn nucleic_acid(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.nucleic_acid = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.polymer` 0..1: Data items specific to polymers
+    pub fn polymer(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.polymer = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.protein` 0..1: Data items specific to proteins
+    pub fn protein(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.protein = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.sourceMaterial` 0..1: Material or taxonomic/anatomical source for the substance
+    pub fn source_material(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.source_material = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecification {
+        self.inner
+    }
+}
 /// Codes associated with the substance
 ///
 /// Backbone element `SubstanceSpecification.code` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
@@ -462,6 +652,75 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationCode {
         w.primitive_field("statusDate", &self.status_date);
         w.primitive_field("comment", &self.comment);
         w.object_field("source", &self.source);
+    }
+}
+/// Builds a `SubstanceSpecificationCode`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationCodeBuilder {
+    inner: SubstanceSpecificationCode,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationCode {
+    /// A builder of `SubstanceSpecification.code`.
+    pub fn builder() -> SubstanceSpecificationCodeBuilder {
+        let inner = <SubstanceSpecificationCode as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationCodeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationCodeBuilder {
+    /// `SubstanceSpecification.code.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.code.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.code.code` 0..1: The specific code
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code.status` 0..1: Status of the code assignment
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code.statusDate` 0..1: The date at which the code status is changed as part of the terminology maintenance
+    pub fn status_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.status_date = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code.comment` 0..1: Any comment can be provided in this field, if necessary
+    pub fn comment(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.comment = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.code.source` 0..*: Supporting literature
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationCode {
+        self.inner
     }
 }
 /// Moiety, for structural modifications
@@ -611,6 +870,88 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationMoiety {
         w.object_field("opticalActivity", &self.optical_activity);
         w.primitive_field("molecularFormula", &self.molecular_formula);
         w.choice_field(&self.amount);
+    }
+}
+/// Builds a `SubstanceSpecificationMoiety`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationMoietyBuilder {
+    inner: SubstanceSpecificationMoiety,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationMoiety {
+    /// A builder of `SubstanceSpecification.moiety`.
+    pub fn builder() -> SubstanceSpecificationMoietyBuilder {
+        let inner = <SubstanceSpecificationMoiety as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationMoietyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationMoietyBuilder {
+    /// `SubstanceSpecification.moiety.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.moiety.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.moiety.role` 0..1: Role that the moiety is playing
+    pub fn role(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.role = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.identifier` 0..1: Identifier by which this moiety substance is known
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.name` 0..1: Textual name for this moiety substance
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.stereochemistry` 0..1: Stereochemistry type
+    pub fn stereochemistry(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.stereochemistry = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.opticalActivity` 0..1: Optical activity type
+    pub fn optical_activity(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.optical_activity = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.molecularFormula` 0..1: Molecular formula
+    pub fn molecular_formula(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.molecular_formula = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.moiety.amount[x]` 0..1: Quantitative value for this moiety
+    pub fn amount(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationMoietyAmount>,
+    ) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationMoiety {
+        self.inner
     }
 }
 /// Names applicable to this substance
@@ -791,6 +1132,139 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationName {
         w.object_field("source", &self.source);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SubstanceSpecification.name.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`SubstanceSpecification.name.name` is not set"
+)]
+pub trait SubstanceSpecificationNameNameGiven {}
+impl SubstanceSpecificationNameNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SubstanceSpecificationName`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationNameBuilder<P0> {
+    inner: SubstanceSpecificationName,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SubstanceSpecificationName {
+    /// A builder of `SubstanceSpecification.name`.
+    pub fn builder() -> SubstanceSpecificationNameBuilder<::fhirgen_runtime::Missing> {
+        let inner = <SubstanceSpecificationName as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationNameBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SubstanceSpecificationNameBuilder<P0> {
+    /// `SubstanceSpecification.name.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.name` 1..1: The actual name
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> SubstanceSpecificationNameBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        SubstanceSpecificationNameBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SubstanceSpecification.name.type` 0..1: Name type
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.status` 0..1: The status of the name
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.preferred` 0..1: If this is the preferred name for this substance
+    pub fn preferred(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.preferred = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.language` 0..*: Language of the name
+    pub fn language(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.language = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.domain` 0..*: The use context of this name for example if there is a different name a drug active ingredient as opposed to a food colour additive
+    pub fn domain(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.domain = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.jurisdiction` 0..*: The jurisdiction where this name applies
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.synonym` 0..*: A synonym of this name
+    pub fn synonym(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationName>,
+    ) -> Self {
+        self.inner.synonym = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.translation` 0..*: A translation for this name
+    pub fn translation(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationName>,
+    ) -> Self {
+        self.inner.translation = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.official` 0..*: Details of the official nature of this name
+    pub fn official(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationNameOfficial>,
+    ) -> Self {
+        self.inner.official = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.source` 0..*: Supporting literature
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationName
+    where
+        P0: SubstanceSpecificationNameNameGiven,
+    {
+        self.inner
+    }
+}
 /// Details of the official nature of this name
 ///
 /// Backbone element `SubstanceSpecification.name.official` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
@@ -883,6 +1357,65 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationNameOfficial {
         w.object_field("authority", &self.authority);
         w.object_field("status", &self.status);
         w.primitive_field("date", &self.date);
+    }
+}
+/// Builds a `SubstanceSpecificationNameOfficial`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationNameOfficialBuilder {
+    inner: SubstanceSpecificationNameOfficial,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationNameOfficial {
+    /// A builder of `SubstanceSpecification.name.official`.
+    pub fn builder() -> SubstanceSpecificationNameOfficialBuilder {
+        let inner = <SubstanceSpecificationNameOfficial as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationNameOfficialBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationNameOfficialBuilder {
+    /// `SubstanceSpecification.name.official.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.official.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.official.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.name.official.authority` 0..1: Which authority uses this official name
+    pub fn authority(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.authority = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.official.status` 0..1: The status of the official name
+    pub fn status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.name.official.date` 0..1: Date of official name change
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationNameOfficial {
+        self.inner
     }
 }
 /// General specifications for this substance, including how it is related to other substances
@@ -1011,6 +1544,81 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationProperty {
         w.primitive_field("parameters", &self.parameters);
         w.choice_field(&self.defining_substance);
         w.choice_field(&self.amount);
+    }
+}
+/// Builds a `SubstanceSpecificationProperty`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationPropertyBuilder {
+    inner: SubstanceSpecificationProperty,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationProperty {
+    /// A builder of `SubstanceSpecification.property`.
+    pub fn builder() -> SubstanceSpecificationPropertyBuilder {
+        let inner = <SubstanceSpecificationProperty as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationPropertyBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationPropertyBuilder {
+    /// `SubstanceSpecification.property.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.property.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.property.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.property.category` 0..1: A category for this property, e.g. Physical, Chemical, Enzymatic
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.property.code` 0..1: Property type e.g. viscosity, pH, isoelectric point
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.property.parameters` 0..1: Parameters that were used in the measurement of a property (e.g. for viscosity: measured at 20C with a pH of 7.1)
+    pub fn parameters(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.parameters = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.property.definingSubstance[x]` 0..1: A substance upon which a defining property depends (e.g. for solubility: in water, in alcohol)
+    pub fn defining_substance(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationPropertyDefiningSubstance>,
+    ) -> Self {
+        self.inner.defining_substance = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.property.amount[x]` 0..1: Quantitative value for this property
+    pub fn amount(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationPropertyAmount>,
+    ) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationProperty {
+        self.inner
     }
 }
 /// A link between this substance and another, with details of the relationship
@@ -1167,6 +1775,91 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationRelationship {
         w.object_field("amountRatioLowLimit", &self.amount_ratio_low_limit);
         w.object_field("amountType", &self.amount_type);
         w.object_field("source", &self.source);
+    }
+}
+/// Builds a `SubstanceSpecificationRelationship`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationRelationshipBuilder {
+    inner: SubstanceSpecificationRelationship,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationRelationship {
+    /// A builder of `SubstanceSpecification.relationship`.
+    pub fn builder() -> SubstanceSpecificationRelationshipBuilder {
+        let inner = <SubstanceSpecificationRelationship as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationRelationshipBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationRelationshipBuilder {
+    /// `SubstanceSpecification.relationship.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.relationship.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.relationship.substance[x]` 0..1: A pointer to another substance, as a resource or just a representational code
+    pub fn substance(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationRelationshipSubstance>,
+    ) -> Self {
+        self.inner.substance = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.relationship` 0..1: For example "salt to parent", "active moiety", "starting material"
+    pub fn relationship(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.relationship = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.isDefining` 0..1: For example where an enzyme strongly bonds with a particular substance, this is a defining relationship for that enzyme, out of several possible substance relationships
+    pub fn is_defining(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_defining = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.amount[x]` 0..1: A numeric factor for the relationship, for instance to express that the salt of a substance has some percentage of the active substance in relation to some other
+    pub fn amount(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationRelationshipAmount>,
+    ) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.amountRatioLowLimit` 0..1: For use when the numeric
+    pub fn amount_ratio_low_limit(mut self, value: impl Into<crate::Ratio>) -> Self {
+        self.inner.amount_ratio_low_limit = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.amountType` 0..1: An operator for the amount, for example "average", "approximately", "less than"
+    pub fn amount_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.amount_type = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.relationship.source` 0..*: Supporting literature
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationRelationship {
+        self.inner
     }
 }
 /// Structural information
@@ -1327,6 +2020,104 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructure {
         w.object_field("representation", &self.representation);
     }
 }
+/// Builds a `SubstanceSpecificationStructure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationStructureBuilder {
+    inner: SubstanceSpecificationStructure,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationStructure {
+    /// A builder of `SubstanceSpecification.structure`.
+    pub fn builder() -> SubstanceSpecificationStructureBuilder {
+        let inner = <SubstanceSpecificationStructure as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationStructureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationStructureBuilder {
+    /// `SubstanceSpecification.structure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.stereochemistry` 0..1: Stereochemistry type
+    pub fn stereochemistry(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.stereochemistry = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.opticalActivity` 0..1: Optical activity type
+    pub fn optical_activity(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.optical_activity = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.molecularFormula` 0..1: Molecular formula
+    pub fn molecular_formula(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.molecular_formula = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.molecularFormulaByMoiety` 0..1: Specified per moiety according to the Hill system, i.e. first C, then H, then alphabetical, each moiety separated by a dot
+    pub fn molecular_formula_by_moiety(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.molecular_formula_by_moiety = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope` 0..*: Applicable for single substances that contain a radionuclide or a non-natural isotopic ratio
+    pub fn isotope(
+        mut self,
+        items: impl IntoIterator<Item = crate::SubstanceSpecificationStructureIsotope>,
+    ) -> Self {
+        self.inner.isotope = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.molecularWeight` 0..1: The molecular weight or weight range (for proteins, polymers or nucleic acids)
+    pub fn molecular_weight(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationStructureIsotopeMolecularWeight>,
+    ) -> Self {
+        self.inner.molecular_weight = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.source` 0..*: Supporting literature
+    pub fn source(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.source = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.representation` 0..*: Molecular structural representation
+    pub fn representation(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::SubstanceSpecificationStructureRepresentation,
+        >,
+    ) -> Self {
+        self.inner.representation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationStructure {
+        self.inner
+    }
+}
 /// Applicable for single substances that contain a radionuclide or a non-natural isotopic ratio
 ///
 /// Backbone element `SubstanceSpecification.structure.isotope` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
@@ -1439,6 +2230,78 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureIsotope {
         w.object_field("molecularWeight", &self.molecular_weight);
     }
 }
+/// Builds a `SubstanceSpecificationStructureIsotope`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationStructureIsotopeBuilder {
+    inner: SubstanceSpecificationStructureIsotope,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationStructureIsotope {
+    /// A builder of `SubstanceSpecification.structure.isotope`.
+    pub fn builder() -> SubstanceSpecificationStructureIsotopeBuilder {
+        let inner = <SubstanceSpecificationStructureIsotope as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationStructureIsotopeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationStructureIsotopeBuilder {
+    /// `SubstanceSpecification.structure.isotope.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.identifier` 0..1: Substance identifier for each non-natural or radioisotope
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.name` 0..1: Substance name for each non-natural or radioisotope
+    pub fn name(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.substitution` 0..1: The type of isotopic substitution present in a single substance
+    pub fn substitution(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.substitution = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.halfLife` 0..1: Half life - for a non-natural nuclide
+    pub fn half_life(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.half_life = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight` 0..1: The molecular weight or weight range (for proteins, polymers or nucleic acids)
+    pub fn molecular_weight(
+        mut self,
+        value: impl Into<crate::SubstanceSpecificationStructureIsotopeMolecularWeight>,
+    ) -> Self {
+        self.inner.molecular_weight = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationStructureIsotope {
+        self.inner
+    }
+}
 /// The molecular weight or weight range (for proteins, polymers or nucleic acids)
 ///
 /// Backbone element `SubstanceSpecification.structure.isotope.molecularWeight` of `http://hl7.org/fhir/StructureDefinition/SubstanceSpecification|4.0.1`
@@ -1528,6 +2391,65 @@ for SubstanceSpecificationStructureIsotopeMolecularWeight {
         w.object_field("method", &self.method);
         w.object_field("type", &self.type_);
         w.object_field("amount", &self.amount);
+    }
+}
+/// Builds a `SubstanceSpecificationStructureIsotopeMolecularWeight`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationStructureIsotopeMolecularWeightBuilder {
+    inner: SubstanceSpecificationStructureIsotopeMolecularWeight,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationStructureIsotopeMolecularWeight {
+    /// A builder of `SubstanceSpecification.structure.isotope.molecularWeight`.
+    pub fn builder() -> SubstanceSpecificationStructureIsotopeMolecularWeightBuilder {
+        let inner = <SubstanceSpecificationStructureIsotopeMolecularWeight as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationStructureIsotopeMolecularWeightBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationStructureIsotopeMolecularWeightBuilder {
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.method` 0..1: The method by which the molecular weight was determined
+    pub fn method(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.type` 0..1: Type of molecular weight such as exact, average (also known as. number average), weight average
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.isotope.molecularWeight.amount` 0..1: Used to capture quantitative values for a variety of elements. If only limits are given, the arithmetic mean would be the average. If only a single definite value for a given element is given, it would be captured in this field
+    pub fn amount(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.amount = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationStructureIsotopeMolecularWeight {
+        self.inner
     }
 }
 /// Molecular structural representation
@@ -1625,6 +2547,65 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureRepresentation
         w.object_field("type", &self.type_);
         w.primitive_field("representation", &self.representation);
         w.object_field("attachment", &self.attachment);
+    }
+}
+/// Builds a `SubstanceSpecificationStructureRepresentation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SubstanceSpecificationStructureRepresentationBuilder {
+    inner: SubstanceSpecificationStructureRepresentation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SubstanceSpecificationStructureRepresentation {
+    /// A builder of `SubstanceSpecification.structure.representation`.
+    pub fn builder() -> SubstanceSpecificationStructureRepresentationBuilder {
+        let inner = <SubstanceSpecificationStructureRepresentation as ::fhirgen_runtime::Empty>::empty();
+        SubstanceSpecificationStructureRepresentationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SubstanceSpecificationStructureRepresentationBuilder {
+    /// `SubstanceSpecification.structure.representation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.representation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.representation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SubstanceSpecification.structure.representation.type` 0..1: The type of structure (e.g. Full, Partial, Representative)
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.representation.representation` 0..1: The structural representation as text string in a format e.g. InChI, SMILES, MOLFILE, CDX
+    pub fn representation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.representation = Some(value.into());
+        self
+    }
+    /// `SubstanceSpecification.structure.representation.attachment` 0..1: An attached file with the structural representation
+    pub fn attachment(mut self, value: impl Into<crate::Attachment>) -> Self {
+        self.inner.attachment = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SubstanceSpecificationStructureRepresentation {
+        self.inner
     }
 }
 /// The types `SubstanceSpecification.moiety.amount[x]` may have.

@@ -281,6 +281,148 @@ impl SupplyDelivery {
         writer.into_bytes()
     }
 }
+/// Builds a `SupplyDelivery`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SupplyDeliveryBuilder {
+    inner: SupplyDelivery,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SupplyDelivery {
+    /// A builder of `SupplyDelivery`.
+    pub fn builder() -> SupplyDeliveryBuilder {
+        let inner = <SupplyDelivery as ::fhirgen_runtime::Empty>::empty();
+        SupplyDeliveryBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SupplyDeliveryBuilder {
+    /// `SupplyDelivery.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.identifier` 0..*: External identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.basedOn` 0..*: Fulfills plan, proposal or order
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.partOf` 0..*: Part of referenced event
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.status` 0..1: in-progress | completed | abandoned | entered-in-error
+    pub fn status(mut self, value: impl Into<crate::SupplyDeliveryStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.patient` 0..1: Patient for whom the item is supplied
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.type` 0..1: Category of dispense event
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.suppliedItem` 0..1: The item that is delivered or supplied
+    pub fn supplied_item(
+        mut self,
+        value: impl Into<crate::SupplyDeliverySuppliedItem>,
+    ) -> Self {
+        self.inner.supplied_item = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.occurrence[x]` 0..1: When event occurred
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::SupplyDeliveryOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.supplier` 0..1: Dispenser
+    pub fn supplier(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.supplier = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.destination` 0..1: Where the Supply was sent
+    pub fn destination(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.destination = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.receiver` 0..*: Who collected the Supply
+    pub fn receiver(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.receiver = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SupplyDelivery {
+        self.inner
+    }
+}
 /// The item that is delivered or supplied
 ///
 /// Backbone element `SupplyDelivery.suppliedItem` of `http://hl7.org/fhir/StructureDefinition/SupplyDelivery|4.0.1`
@@ -363,6 +505,63 @@ impl ::fhirgen_runtime::Object for SupplyDeliverySuppliedItem {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("quantity", &self.quantity);
         w.choice_field(&self.item);
+    }
+}
+/// Builds a `SupplyDeliverySuppliedItem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SupplyDeliverySuppliedItemBuilder {
+    inner: SupplyDeliverySuppliedItem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SupplyDeliverySuppliedItem {
+    /// A builder of `SupplyDelivery.suppliedItem`.
+    pub fn builder() -> SupplyDeliverySuppliedItemBuilder {
+        let inner = <SupplyDeliverySuppliedItem as ::fhirgen_runtime::Empty>::empty();
+        SupplyDeliverySuppliedItemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SupplyDeliverySuppliedItemBuilder {
+    /// `SupplyDelivery.suppliedItem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.suppliedItem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.suppliedItem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyDelivery.suppliedItem.quantity` 0..1: Amount dispensed
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
+        self
+    }
+    /// `SupplyDelivery.suppliedItem.item[x]` 0..1: Medication, Substance, or Device supplied
+    pub fn item(
+        mut self,
+        value: impl Into<crate::SupplyDeliverySuppliedItemItem>,
+    ) -> Self {
+        self.inner.item = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SupplyDeliverySuppliedItem {
+        self.inner
     }
 }
 /// The types `SupplyDelivery.occurrence[x]` may have.

@@ -336,6 +336,190 @@ impl SupplyRequest {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`SupplyRequest.item[x]` is required (1..1) by FHIR 4.0.1: set it with `.item(...)` before `.build()`",
+    label = "`SupplyRequest.item[x]` is not set"
+)]
+pub trait SupplyRequestItemGiven {}
+impl SupplyRequestItemGiven for ::fhirgen_runtime::Set {}
+/// Builds a `SupplyRequest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SupplyRequestBuilder<P0> {
+    inner: SupplyRequest,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl SupplyRequest {
+    /// A builder of `SupplyRequest`.
+    pub fn builder() -> SupplyRequestBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <SupplyRequest as ::fhirgen_runtime::Empty>::empty();
+        inner.quantity = crate::Quantity::builder().build();
+        SupplyRequestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> SupplyRequestBuilder<P0> {
+    /// `SupplyRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.identifier` 0..*: Business Identifier for SupplyRequest
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.status` 0..1: draft | active | suspended +
+    pub fn status(mut self, value: impl Into<crate::SupplyRequestStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.category` 0..1: The kind of supply (central, non-stock, etc.)
+    pub fn category(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.item[x]` 1..1: Medication, Substance, or Device requested to be supplied
+    pub fn item(
+        mut self,
+        value: impl Into<crate::SupplyRequestItem>,
+    ) -> SupplyRequestBuilder<::fhirgen_runtime::Set> {
+        self.inner.item = value.into();
+        SupplyRequestBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `SupplyRequest.quantity` 1..1: The requested amount of the item indicated
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn quantity(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.quantity = value.into();
+        self
+    }
+    /// `SupplyRequest.parameter` 0..*: Ordered item details
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::SupplyRequestParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.occurrence[x]` 0..1: When the request should be fulfilled
+    pub fn occurrence(
+        mut self,
+        value: impl Into<crate::SupplyRequestOccurrence>,
+    ) -> Self {
+        self.inner.occurrence = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.authoredOn` 0..1: When the request was made
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.requester` 0..1: Individual making the request
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.supplier` 0..*: Who is intended to fulfill the request
+    pub fn supplier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.supplier = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.reasonCode` 0..*: The reason why the supply item was requested
+    pub fn reason_code(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.reason_code = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.reasonReference` 0..*: The reason why the supply item was requested
+    pub fn reason_reference(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.reason_reference = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.deliverFrom` 0..1: The origin of the supply
+    pub fn deliver_from(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.deliver_from = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.deliverTo` 0..1: The destination of the supply
+    pub fn deliver_to(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.deliver_to = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SupplyRequest
+    where
+        P0: SupplyRequestItemGiven,
+    {
+        self.inner
+    }
+}
 /// Ordered item details
 ///
 /// Backbone element `SupplyRequest.parameter` of `http://hl7.org/fhir/StructureDefinition/SupplyRequest|4.0.1`
@@ -430,6 +614,63 @@ impl ::fhirgen_runtime::Object for SupplyRequestParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.choice_field(&self.value);
+    }
+}
+/// Builds a `SupplyRequestParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct SupplyRequestParameterBuilder {
+    inner: SupplyRequestParameter,
+    state: ::std::marker::PhantomData<()>,
+}
+impl SupplyRequestParameter {
+    /// A builder of `SupplyRequest.parameter`.
+    pub fn builder() -> SupplyRequestParameterBuilder {
+        let inner = <SupplyRequestParameter as ::fhirgen_runtime::Empty>::empty();
+        SupplyRequestParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl SupplyRequestParameterBuilder {
+    /// `SupplyRequest.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `SupplyRequest.parameter.code` 0..1: Item detail
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `SupplyRequest.parameter.value[x]` 0..1: Value of detail
+    pub fn value(
+        mut self,
+        value: impl Into<crate::SupplyRequestParameterValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> SupplyRequestParameter {
+        self.inner
     }
 }
 /// The types `SupplyRequest.item[x]` may have.

@@ -500,6 +500,281 @@ impl Task {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Task.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`Task.status` is not set"
+)]
+pub trait TaskStatusGiven {}
+impl TaskStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Task.intent` is required (1..1) by FHIR 4.0.1: set it with `.intent(...)` before `.build()`",
+    label = "`Task.intent` is not set"
+)]
+pub trait TaskIntentGiven {}
+impl TaskIntentGiven for ::fhirgen_runtime::Set {}
+/// Builds a `Task`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TaskBuilder<P0, P1> {
+    inner: Task,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl Task {
+    /// A builder of `Task`.
+    pub fn builder() -> TaskBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <Task as ::fhirgen_runtime::Empty>::empty();
+        TaskBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TaskBuilder<P0, P1> {
+    /// `Task.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Task.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `Task.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `Task.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `Task.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `Task.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `Task.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.identifier` 0..*: Task Instance Identifier
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `Task.instantiatesCanonical` 0..1: Formal definition of task
+    pub fn instantiates_canonical(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.instantiates_canonical = Some(value.into());
+        self
+    }
+    /// `Task.instantiatesUri` 0..1: Formal definition of task
+    pub fn instantiates_uri(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.instantiates_uri = Some(value.into());
+        self
+    }
+    /// `Task.basedOn` 0..*: Request fulfilled by this task
+    pub fn based_on(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.based_on = items.into_iter().collect();
+        self
+    }
+    /// `Task.groupIdentifier` 0..1: Requisition or grouper id
+    pub fn group_identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
+        self
+    }
+    /// `Task.partOf` 0..*: Composite task
+    pub fn part_of(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.part_of = items.into_iter().collect();
+        self
+    }
+    /// `Task.status` 1..1: draft | requested | received | accepted | +
+    pub fn status(
+        mut self,
+        value: impl Into<crate::TaskStatusCode>,
+    ) -> TaskBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        TaskBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Task.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.status_reason = Some(value.into());
+        self
+    }
+    /// `Task.businessStatus` 0..1: E.g. "Specimen collected", "IV prepped"
+    pub fn business_status(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.business_status = Some(value.into());
+        self
+    }
+    /// `Task.intent` 1..1: unknown | proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
+    pub fn intent(
+        mut self,
+        value: impl Into<crate::TaskIntentCode>,
+    ) -> TaskBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.intent = value.into();
+        TaskBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `Task.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<crate::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
+        self
+    }
+    /// `Task.code` 0..1: Task Type
+    pub fn code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `Task.description` 0..1: Human-readable explanation of task
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `Task.focus` 0..1: What task is acting on
+    pub fn focus(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.focus = Some(value.into());
+        self
+    }
+    /// `Task.for` 0..1: Beneficiary of the Task
+    pub fn for_(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.for_ = Some(value.into());
+        self
+    }
+    /// `Task.encounter` 0..1: Healthcare event during which this task originated
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `Task.executionPeriod` 0..1: Start and end time of execution
+    pub fn execution_period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.execution_period = Some(value.into());
+        self
+    }
+    /// `Task.authoredOn` 0..1: Task Creation Date
+    pub fn authored_on(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
+        self
+    }
+    /// `Task.lastModified` 0..1: Task Last Modified Date
+    pub fn last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.last_modified = Some(value.into());
+        self
+    }
+    /// `Task.requester` 0..1: Who is asking for task to be done
+    pub fn requester(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
+        self
+    }
+    /// `Task.performerType` 0..*: Requested performer
+    pub fn performer_type(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.performer_type = items.into_iter().collect();
+        self
+    }
+    /// `Task.owner` 0..1: Responsible individual
+    pub fn owner(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
+        self
+    }
+    /// `Task.location` 0..1: Where task occurs
+    pub fn location(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.location = Some(value.into());
+        self
+    }
+    /// `Task.reasonCode` 0..1: Why task is needed
+    pub fn reason_code(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.reason_code = Some(value.into());
+        self
+    }
+    /// `Task.reasonReference` 0..1: Why task is needed
+    pub fn reason_reference(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.reason_reference = Some(value.into());
+        self
+    }
+    /// `Task.insurance` 0..*: Associated insurance coverage
+    pub fn insurance(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.insurance = items.into_iter().collect();
+        self
+    }
+    /// `Task.note` 0..*: Comments made about the task
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// `Task.relevantHistory` 0..*: Key events in history of the Task
+    pub fn relevant_history(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.relevant_history = items.into_iter().collect();
+        self
+    }
+    /// `Task.restriction` 0..1: Constraints on fulfillment tasks
+    pub fn restriction(mut self, value: impl Into<crate::TaskRestriction>) -> Self {
+        self.inner.restriction = Some(value.into());
+        self
+    }
+    /// `Task.input` 0..*: Information used to perform task
+    pub fn input(mut self, items: impl IntoIterator<Item = crate::TaskInput>) -> Self {
+        self.inner.input = items.into_iter().collect();
+        self
+    }
+    /// `Task.output` 0..*: Information produced as part of task
+    pub fn output(mut self, items: impl IntoIterator<Item = crate::TaskOutput>) -> Self {
+        self.inner.output = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> Task
+    where
+        P0: TaskStatusGiven,
+        P1: TaskIntentGiven,
+    {
+        self.inner
+    }
+}
 /// Information used to perform task
 ///
 /// Backbone element `Task.input` of `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
@@ -2037,6 +2312,79 @@ impl ::fhirgen_runtime::Object for TaskInput {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.required_choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Task.input.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Task.input.value[x]` is not set"
+)]
+pub trait TaskInputValueGiven {}
+impl TaskInputValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TaskInput`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TaskInputBuilder<P0> {
+    inner: TaskInput,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TaskInput {
+    /// A builder of `Task.input`.
+    pub fn builder() -> TaskInputBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <TaskInput as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        TaskInputBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TaskInputBuilder<P0> {
+    /// `Task.input.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Task.input.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.input.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.input.type` 1..1: Label for the input
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Task.input.value[x]` 1..1: Content to use in performing the task
+    pub fn value(
+        mut self,
+        value: impl Into<crate::TaskInputValue>,
+    ) -> TaskInputBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        TaskInputBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TaskInput
+    where
+        P0: TaskInputValueGiven,
+    {
+        self.inner
     }
 }
 /// Information produced as part of task
@@ -3578,6 +3926,79 @@ impl ::fhirgen_runtime::Object for TaskOutput {
         w.required_choice_field(&self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`Task.output.value[x]` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`Task.output.value[x]` is not set"
+)]
+pub trait TaskOutputValueGiven {}
+impl TaskOutputValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TaskOutput`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TaskOutputBuilder<P0> {
+    inner: TaskOutput,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TaskOutput {
+    /// A builder of `Task.output`.
+    pub fn builder() -> TaskOutputBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <TaskOutput as ::fhirgen_runtime::Empty>::empty();
+        inner.type_ = crate::CodeableConcept::builder().build();
+        TaskOutputBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TaskOutputBuilder<P0> {
+    /// `Task.output.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Task.output.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.output.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.output.type` 1..1: Label for output
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn type_(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.type_ = value.into();
+        self
+    }
+    /// `Task.output.value[x]` 1..1: Result of output
+    pub fn value(
+        mut self,
+        value: impl Into<crate::TaskOutputValue>,
+    ) -> TaskOutputBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        TaskOutputBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TaskOutput
+    where
+        P0: TaskOutputValueGiven,
+    {
+        self.inner
+    }
+}
 /// Constraints on fulfillment tasks
 ///
 /// Backbone element `Task.restriction` of `http://hl7.org/fhir/StructureDefinition/Task|4.0.1`
@@ -3673,6 +4094,68 @@ impl ::fhirgen_runtime::Object for TaskRestriction {
         w.primitive_field("repetitions", &self.repetitions);
         w.object_field("period", &self.period);
         w.object_field("recipient", &self.recipient);
+    }
+}
+/// Builds a `TaskRestriction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TaskRestrictionBuilder {
+    inner: TaskRestriction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TaskRestriction {
+    /// A builder of `Task.restriction`.
+    pub fn builder() -> TaskRestrictionBuilder {
+        let inner = <TaskRestriction as ::fhirgen_runtime::Empty>::empty();
+        TaskRestrictionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TaskRestrictionBuilder {
+    /// `Task.restriction.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `Task.restriction.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.restriction.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `Task.restriction.repetitions` 0..1: How many times to repeat
+    pub fn repetitions(mut self, value: impl Into<crate::PositiveInt>) -> Self {
+        self.inner.repetitions = Some(value.into());
+        self
+    }
+    /// `Task.restriction.period` 0..1: When fulfillment sought
+    pub fn period(mut self, value: impl Into<crate::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// `Task.restriction.recipient` 0..*: For whom is fulfillment sought?
+    pub fn recipient(
+        mut self,
+        items: impl IntoIterator<Item = crate::Reference>,
+    ) -> Self {
+        self.inner.recipient = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TaskRestriction {
+        self.inner
     }
 }
 /// The types `Task.input.value[x]` may have.

@@ -454,6 +454,279 @@ impl TerminologyCapabilities {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`TerminologyCapabilities.status` is not set"
+)]
+pub trait TerminologyCapabilitiesStatusGiven {}
+impl TerminologyCapabilitiesStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.date` is required (1..1) by FHIR 4.0.1: set it with `.date(...)` before `.build()`",
+    label = "`TerminologyCapabilities.date` is not set"
+)]
+pub trait TerminologyCapabilitiesDateGiven {}
+impl TerminologyCapabilitiesDateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.kind` is required (1..1) by FHIR 4.0.1: set it with `.kind(...)` before `.build()`",
+    label = "`TerminologyCapabilities.kind` is not set"
+)]
+pub trait TerminologyCapabilitiesKindGiven {}
+impl TerminologyCapabilitiesKindGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilities`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesBuilder<P0, P1, P2> {
+    inner: TerminologyCapabilities,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl TerminologyCapabilities {
+    /// A builder of `TerminologyCapabilities`.
+    pub fn builder() -> TerminologyCapabilitiesBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilities as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> TerminologyCapabilitiesBuilder<P0, P1, P2> {
+    /// `TerminologyCapabilities.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.url` 0..1: Canonical identifier for this terminology capabilities, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.version` 0..1: Business version of the terminology capabilities
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.name` 0..1: Name for this terminology capabilities (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.title` 0..1: Name for this terminology capabilities (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> TerminologyCapabilitiesBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.status = value.into();
+        TerminologyCapabilitiesBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.date` 1..1: Date last changed
+    pub fn date(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> TerminologyCapabilitiesBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.date = value.into();
+        TerminologyCapabilitiesBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.description` 0..1: Natural language description of the terminology capabilities
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.jurisdiction` 0..*: Intended jurisdiction for terminology capabilities (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.purpose` 0..1: Why this terminology capabilities is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.kind` 1..1: instance | capability | requirements
+    pub fn kind(
+        mut self,
+        value: impl Into<crate::CapabilityStatementKindCode>,
+    ) -> TerminologyCapabilitiesBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.kind = value.into();
+        TerminologyCapabilitiesBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.software` 0..1: Software that is covered by this terminology capability statement
+    pub fn software(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesSoftware>,
+    ) -> Self {
+        self.inner.software = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.implementation` 0..1: If this describes a specific instance
+    pub fn implementation(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesImplementation>,
+    ) -> Self {
+        self.inner.implementation = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.lockedDate` 0..1: Whether lockedDate is supported
+    pub fn locked_date(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.locked_date = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem` 0..*: A code system supported by the server
+    pub fn code_system(
+        mut self,
+        items: impl IntoIterator<Item = crate::TerminologyCapabilitiesCodeSystem>,
+    ) -> Self {
+        self.inner.code_system = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion` 0..1: Information about the \[ValueSet/$expand\](valueset-operation-expand.html) operation
+    pub fn expansion(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesExpansion>,
+    ) -> Self {
+        self.inner.expansion = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSearch` 0..1: explicit | all
+    pub fn code_search(
+        mut self,
+        value: impl Into<crate::CodeSearchSupportCode>,
+    ) -> Self {
+        self.inner.code_search = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.validateCode` 0..1: Information about the \[ValueSet/$validate-code\](valueset-operation-validate-code.html) operation
+    pub fn validate_code(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesValidateCode>,
+    ) -> Self {
+        self.inner.validate_code = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.translation` 0..1: Information about the \[ConceptMap/$translate\](conceptmap-operation-translate.html) operation
+    pub fn translation(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesTranslation>,
+    ) -> Self {
+        self.inner.translation = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.closure` 0..1: Information about the \[ConceptMap/$closure\](conceptmap-operation-closure.html) operation
+    pub fn closure(
+        mut self,
+        value: impl Into<crate::TerminologyCapabilitiesClosure>,
+    ) -> Self {
+        self.inner.closure = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilities
+    where
+        P0: TerminologyCapabilitiesStatusGiven,
+        P1: TerminologyCapabilitiesDateGiven,
+        P2: TerminologyCapabilitiesKindGiven,
+    {
+        self.inner
+    }
+}
 /// Information about the \[ConceptMap/$closure\](conceptmap-operation-closure.html) operation
 ///
 /// Backbone element `TerminologyCapabilities.closure` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -526,6 +799,55 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesClosure {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("translation", &self.translation);
+    }
+}
+/// Builds a `TerminologyCapabilitiesClosure`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesClosureBuilder {
+    inner: TerminologyCapabilitiesClosure,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TerminologyCapabilitiesClosure {
+    /// A builder of `TerminologyCapabilities.closure`.
+    pub fn builder() -> TerminologyCapabilitiesClosureBuilder {
+        let inner = <TerminologyCapabilitiesClosure as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesClosureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TerminologyCapabilitiesClosureBuilder {
+    /// `TerminologyCapabilities.closure.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.closure.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.closure.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.closure.translation` 0..1: If cross-system closure is supported
+    pub fn translation(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.translation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesClosure {
+        self.inner
     }
 }
 /// A code system supported by the server
@@ -624,6 +946,68 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystem {
         w.primitive_field("uri", &self.uri);
         w.object_field("version", &self.version);
         w.primitive_field("subsumption", &self.subsumption);
+    }
+}
+/// Builds a `TerminologyCapabilitiesCodeSystem`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesCodeSystemBuilder {
+    inner: TerminologyCapabilitiesCodeSystem,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TerminologyCapabilitiesCodeSystem {
+    /// A builder of `TerminologyCapabilities.codeSystem`.
+    pub fn builder() -> TerminologyCapabilitiesCodeSystemBuilder {
+        let inner = <TerminologyCapabilitiesCodeSystem as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesCodeSystemBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TerminologyCapabilitiesCodeSystemBuilder {
+    /// `TerminologyCapabilities.codeSystem.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.uri` 0..1: URI for the Code System
+    pub fn uri(mut self, value: impl Into<crate::Canonical>) -> Self {
+        self.inner.uri = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version` 0..*: Version of Code System supported
+    pub fn version(
+        mut self,
+        items: impl IntoIterator<Item = crate::TerminologyCapabilitiesCodeSystemVersion>,
+    ) -> Self {
+        self.inner.version = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.subsumption` 0..1: Whether subsumption is supported
+    pub fn subsumption(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.subsumption = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesCodeSystem {
+        self.inner
     }
 }
 /// Version of Code System supported
@@ -774,6 +1158,85 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersion {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `TerminologyCapabilitiesCodeSystemVersion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesCodeSystemVersionBuilder {
+    inner: TerminologyCapabilitiesCodeSystemVersion,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TerminologyCapabilitiesCodeSystemVersion {
+    /// A builder of `TerminologyCapabilities.codeSystem.version`.
+    pub fn builder() -> TerminologyCapabilitiesCodeSystemVersionBuilder {
+        let inner = <TerminologyCapabilitiesCodeSystemVersion as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesCodeSystemVersionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TerminologyCapabilitiesCodeSystemVersionBuilder {
+    /// `TerminologyCapabilities.codeSystem.version.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.code` 0..1: Version identifier for this version
+    pub fn code(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.isDefault` 0..1: If this is the default version for this code system
+    pub fn is_default(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.is_default = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.compositional` 0..1: If compositional grammar is supported
+    pub fn compositional(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.compositional = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.language` 0..*: Language Displays supported
+    pub fn language(mut self, items: impl IntoIterator<Item = crate::Code>) -> Self {
+        self.inner.language = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.filter` 0..*: Filter Properties supported
+    pub fn filter(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::TerminologyCapabilitiesCodeSystemVersionFilter,
+        >,
+    ) -> Self {
+        self.inner.filter = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.property` 0..*: Properties supported for $lookup
+    pub fn property(mut self, items: impl IntoIterator<Item = crate::Code>) -> Self {
+        self.inner.property = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesCodeSystemVersion {
+        self.inner
+    }
+}
 /// Filter Properties supported
 ///
 /// Backbone element `TerminologyCapabilities.codeSystem.version.filter` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -864,6 +1327,99 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersionFilte
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("op", &self.op)?;
         ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.codeSystem.version.filter.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`TerminologyCapabilities.codeSystem.version.filter.code` is not set"
+)]
+pub trait TerminologyCapabilitiesCodeSystemVersionFilterCodeGiven {}
+impl TerminologyCapabilitiesCodeSystemVersionFilterCodeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.codeSystem.version.filter.op` is required (1..*) by FHIR 4.0.1: set it with `.op(...)` before `.build()`",
+    label = "`TerminologyCapabilities.codeSystem.version.filter.op` is not set"
+)]
+pub trait TerminologyCapabilitiesCodeSystemVersionFilterOpGiven {}
+impl TerminologyCapabilitiesCodeSystemVersionFilterOpGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesCodeSystemVersionFilter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesCodeSystemVersionFilterBuilder<P0, P1> {
+    inner: TerminologyCapabilitiesCodeSystemVersionFilter,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl TerminologyCapabilitiesCodeSystemVersionFilter {
+    /// A builder of `TerminologyCapabilities.codeSystem.version.filter`.
+    pub fn builder() -> TerminologyCapabilitiesCodeSystemVersionFilterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesCodeSystemVersionFilter as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesCodeSystemVersionFilterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TerminologyCapabilitiesCodeSystemVersionFilterBuilder<P0, P1> {
+    /// `TerminologyCapabilities.codeSystem.version.filter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.filter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.filter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.codeSystem.version.filter.code` 1..1: Code of the property supported
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> TerminologyCapabilitiesCodeSystemVersionFilterBuilder<
+        ::fhirgen_runtime::Set,
+        P1,
+    > {
+        self.inner.code = value.into();
+        TerminologyCapabilitiesCodeSystemVersionFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.codeSystem.version.filter.op` 1..*: Operations supported for the property
+    pub fn op(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::Code>>,
+    ) -> TerminologyCapabilitiesCodeSystemVersionFilterBuilder<
+        P0,
+        ::fhirgen_runtime::Set,
+    > {
+        self.inner.op = value.into();
+        TerminologyCapabilitiesCodeSystemVersionFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesCodeSystemVersionFilter
+    where
+        P0: TerminologyCapabilitiesCodeSystemVersionFilterCodeGiven,
+        P1: TerminologyCapabilitiesCodeSystemVersionFilterOpGiven,
+    {
+        self.inner
     }
 }
 /// Information about the \[ValueSet/$expand\](valueset-operation-expand.html) operation
@@ -992,6 +1548,78 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansion {
         w.primitive_field("textFilter", &self.text_filter);
     }
 }
+/// Builds a `TerminologyCapabilitiesExpansion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesExpansionBuilder {
+    inner: TerminologyCapabilitiesExpansion,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TerminologyCapabilitiesExpansion {
+    /// A builder of `TerminologyCapabilities.expansion`.
+    pub fn builder() -> TerminologyCapabilitiesExpansionBuilder {
+        let inner = <TerminologyCapabilitiesExpansion as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesExpansionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TerminologyCapabilitiesExpansionBuilder {
+    /// `TerminologyCapabilities.expansion.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.expansion.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion.hierarchical` 0..1: Whether the server can return nested value sets
+    pub fn hierarchical(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.hierarchical = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.expansion.paging` 0..1: Whether the server supports paging on expansion
+    pub fn paging(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.paging = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.expansion.incomplete` 0..1: Allow request for incomplete expansions?
+    pub fn incomplete(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.incomplete = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.expansion.parameter` 0..*: Supported expansion parameter
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::TerminologyCapabilitiesExpansionParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion.textFilter` 0..1: Documentation about text searching works
+    pub fn text_filter(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.text_filter = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesExpansion {
+        self.inner
+    }
+}
 /// Supported expansion parameter
 ///
 /// Backbone element `TerminologyCapabilities.expansion.parameter` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -1078,6 +1706,78 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("documentation", &self.documentation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.expansion.parameter.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`TerminologyCapabilities.expansion.parameter.name` is not set"
+)]
+pub trait TerminologyCapabilitiesExpansionParameterNameGiven {}
+impl TerminologyCapabilitiesExpansionParameterNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesExpansionParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesExpansionParameterBuilder<P0> {
+    inner: TerminologyCapabilitiesExpansionParameter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TerminologyCapabilitiesExpansionParameter {
+    /// A builder of `TerminologyCapabilities.expansion.parameter`.
+    pub fn builder() -> TerminologyCapabilitiesExpansionParameterBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesExpansionParameter as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesExpansionParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TerminologyCapabilitiesExpansionParameterBuilder<P0> {
+    /// `TerminologyCapabilities.expansion.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.expansion.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.expansion.parameter.name` 1..1: Expansion Parameter name
+    pub fn name(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> TerminologyCapabilitiesExpansionParameterBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        TerminologyCapabilitiesExpansionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.expansion.parameter.documentation` 0..1: Description of support for parameter
+    pub fn documentation(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.documentation = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesExpansionParameter
+    where
+        P0: TerminologyCapabilitiesExpansionParameterNameGiven,
+    {
+        self.inner
     }
 }
 /// If this describes a specific instance
@@ -1168,6 +1868,78 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesImplementation {
         w.primitive_field("url", &self.url);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.implementation.description` is required (1..1) by FHIR 4.0.1: set it with `.description(...)` before `.build()`",
+    label = "`TerminologyCapabilities.implementation.description` is not set"
+)]
+pub trait TerminologyCapabilitiesImplementationDescriptionGiven {}
+impl TerminologyCapabilitiesImplementationDescriptionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesImplementation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesImplementationBuilder<P0> {
+    inner: TerminologyCapabilitiesImplementation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TerminologyCapabilitiesImplementation {
+    /// A builder of `TerminologyCapabilities.implementation`.
+    pub fn builder() -> TerminologyCapabilitiesImplementationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesImplementation as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesImplementationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TerminologyCapabilitiesImplementationBuilder<P0> {
+    /// `TerminologyCapabilities.implementation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.implementation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.implementation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.implementation.description` 1..1: Describes this specific instance
+    pub fn description(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TerminologyCapabilitiesImplementationBuilder<::fhirgen_runtime::Set> {
+        self.inner.description = value.into();
+        TerminologyCapabilitiesImplementationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.implementation.url` 0..1: Base URL for the implementation
+    pub fn url(mut self, value: impl Into<crate::Url>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesImplementation
+    where
+        P0: TerminologyCapabilitiesImplementationDescriptionGiven,
+    {
+        self.inner
+    }
+}
 /// Software that is covered by this terminology capability statement
 ///
 /// Backbone element `TerminologyCapabilities.software` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -1256,6 +2028,78 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesSoftware {
         w.primitive_field("version", &self.version);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.software.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`TerminologyCapabilities.software.name` is not set"
+)]
+pub trait TerminologyCapabilitiesSoftwareNameGiven {}
+impl TerminologyCapabilitiesSoftwareNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesSoftware`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesSoftwareBuilder<P0> {
+    inner: TerminologyCapabilitiesSoftware,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TerminologyCapabilitiesSoftware {
+    /// A builder of `TerminologyCapabilities.software`.
+    pub fn builder() -> TerminologyCapabilitiesSoftwareBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesSoftware as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesSoftwareBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TerminologyCapabilitiesSoftwareBuilder<P0> {
+    /// `TerminologyCapabilities.software.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.software.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.software.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.software.name` 1..1: A name the software is known by
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TerminologyCapabilitiesSoftwareBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        TerminologyCapabilitiesSoftwareBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TerminologyCapabilities.software.version` 0..1: Version covered by this statement
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesSoftware
+    where
+        P0: TerminologyCapabilitiesSoftwareNameGiven,
+    {
+        self.inner
+    }
+}
 /// Information about the \[ConceptMap/$translate\](conceptmap-operation-translate.html) operation
 ///
 /// Backbone element `TerminologyCapabilities.translation` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -1330,6 +2174,73 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesTranslation {
         w.primitive_field("needsMap", &self.needs_map);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.translation.needsMap` is required (1..1) by FHIR 4.0.1: set it with `.needs_map(...)` before `.build()`",
+    label = "`TerminologyCapabilities.translation.needsMap` is not set"
+)]
+pub trait TerminologyCapabilitiesTranslationNeedsMapGiven {}
+impl TerminologyCapabilitiesTranslationNeedsMapGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesTranslation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesTranslationBuilder<P0> {
+    inner: TerminologyCapabilitiesTranslation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TerminologyCapabilitiesTranslation {
+    /// A builder of `TerminologyCapabilities.translation`.
+    pub fn builder() -> TerminologyCapabilitiesTranslationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesTranslation as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesTranslationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TerminologyCapabilitiesTranslationBuilder<P0> {
+    /// `TerminologyCapabilities.translation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.translation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.translation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.translation.needsMap` 1..1: Whether the client must identify the map
+    pub fn needs_map(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TerminologyCapabilitiesTranslationBuilder<::fhirgen_runtime::Set> {
+        self.inner.needs_map = value.into();
+        TerminologyCapabilitiesTranslationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesTranslation
+    where
+        P0: TerminologyCapabilitiesTranslationNeedsMapGiven,
+    {
+        self.inner
+    }
+}
 /// Information about the \[ValueSet/$validate-code\](valueset-operation-validate-code.html) operation
 ///
 /// Backbone element `TerminologyCapabilities.validateCode` of `http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities|4.0.1`
@@ -1402,5 +2313,72 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesValidateCode {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("translations", &self.translations);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TerminologyCapabilities.validateCode.translations` is required (1..1) by FHIR 4.0.1: set it with `.translations(...)` before `.build()`",
+    label = "`TerminologyCapabilities.validateCode.translations` is not set"
+)]
+pub trait TerminologyCapabilitiesValidateCodeTranslationsGiven {}
+impl TerminologyCapabilitiesValidateCodeTranslationsGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TerminologyCapabilitiesValidateCode`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TerminologyCapabilitiesValidateCodeBuilder<P0> {
+    inner: TerminologyCapabilitiesValidateCode,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TerminologyCapabilitiesValidateCode {
+    /// A builder of `TerminologyCapabilities.validateCode`.
+    pub fn builder() -> TerminologyCapabilitiesValidateCodeBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TerminologyCapabilitiesValidateCode as ::fhirgen_runtime::Empty>::empty();
+        TerminologyCapabilitiesValidateCodeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TerminologyCapabilitiesValidateCodeBuilder<P0> {
+    /// `TerminologyCapabilities.validateCode.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TerminologyCapabilities.validateCode.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.validateCode.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TerminologyCapabilities.validateCode.translations` 1..1: Whether translations are validated
+    pub fn translations(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TerminologyCapabilitiesValidateCodeBuilder<::fhirgen_runtime::Set> {
+        self.inner.translations = value.into();
+        TerminologyCapabilitiesValidateCodeBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TerminologyCapabilitiesValidateCode
+    where
+        P0: TerminologyCapabilitiesValidateCodeTranslationsGiven,
+    {
+        self.inner
     }
 }

@@ -298,6 +298,180 @@ impl TestReport {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`TestReport.status` is not set"
+)]
+pub trait TestReportStatusGiven {}
+impl TestReportStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.result` is required (1..1) by FHIR 4.0.1: set it with `.result(...)` before `.build()`",
+    label = "`TestReport.result` is not set"
+)]
+pub trait TestReportResultGiven {}
+impl TestReportResultGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReport`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportBuilder<P0, P1> {
+    inner: TestReport,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl TestReport {
+    /// A builder of `TestReport`.
+    pub fn builder() -> TestReportBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <TestReport as ::fhirgen_runtime::Empty>::empty();
+        inner.test_script = crate::Reference::builder().build();
+        TestReportBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TestReportBuilder<P0, P1> {
+    /// `TestReport.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `TestReport.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `TestReport.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `TestReport.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `TestReport.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.identifier` 0..1: External identifier
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `TestReport.name` 0..1: Informal name of the executed TestScript
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `TestReport.status` 1..1: completed | in-progress | waiting | stopped | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::TestReportStatusCode>,
+    ) -> TestReportBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.status = value.into();
+        TestReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.testScript` 1..1: Reference to the  version-specific TestScript that was executed to produce this TestReport
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn test_script(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.test_script = value.into();
+        self
+    }
+    /// `TestReport.result` 1..1: pass | fail | pending
+    pub fn result(
+        mut self,
+        value: impl Into<crate::TestReportResultCode>,
+    ) -> TestReportBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.result = value.into();
+        TestReportBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.score` 0..1: The final score (percentage of tests passed) resulting from the execution of the TestScript
+    pub fn score(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.score = Some(value.into());
+        self
+    }
+    /// `TestReport.tester` 0..1: Name of the tester producing this report (Organization or individual)
+    pub fn tester(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.tester = Some(value.into());
+        self
+    }
+    /// `TestReport.issued` 0..1: When the TestScript was executed and this TestReport was generated
+    pub fn issued(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.issued = Some(value.into());
+        self
+    }
+    /// `TestReport.participant` 0..*: A participant in the test execution, either the execution engine, a client, or a server
+    pub fn participant(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestReportParticipant>,
+    ) -> Self {
+        self.inner.participant = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup` 0..1: The results of the series of required setup operations before the tests were executed
+    pub fn setup(mut self, value: impl Into<crate::TestReportSetup>) -> Self {
+        self.inner.setup = Some(value.into());
+        self
+    }
+    /// `TestReport.test` 0..*: A test executed from the test script
+    pub fn test(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestReportTest>,
+    ) -> Self {
+        self.inner.test = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.teardown` 0..1: The results of running the series of required clean up steps
+    pub fn teardown(mut self, value: impl Into<crate::TestReportTeardown>) -> Self {
+        self.inner.teardown = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReport
+    where
+        P0: TestReportStatusGiven,
+        P1: TestReportResultGiven,
+    {
+        self.inner
+    }
+}
 /// A participant in the test execution, either the execution engine, a client, or a server
 ///
 /// Backbone element `TestReport.participant` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -402,6 +576,98 @@ impl ::fhirgen_runtime::Object for TestReportParticipant {
         w.primitive_field("display", &self.display);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.participant.type` is required (1..1) by FHIR 4.0.1: set it with `.type_(...)` before `.build()`",
+    label = "`TestReport.participant.type` is not set"
+)]
+pub trait TestReportParticipantTypeGiven {}
+impl TestReportParticipantTypeGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.participant.uri` is required (1..1) by FHIR 4.0.1: set it with `.uri(...)` before `.build()`",
+    label = "`TestReport.participant.uri` is not set"
+)]
+pub trait TestReportParticipantUriGiven {}
+impl TestReportParticipantUriGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReportParticipant`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportParticipantBuilder<P0, P1> {
+    inner: TestReportParticipant,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl TestReportParticipant {
+    /// A builder of `TestReport.participant`.
+    pub fn builder() -> TestReportParticipantBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestReportParticipant as ::fhirgen_runtime::Empty>::empty();
+        TestReportParticipantBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TestReportParticipantBuilder<P0, P1> {
+    /// `TestReport.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.participant.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.participant.type` 1..1: test-engine | client | server
+    pub fn type_(
+        mut self,
+        value: impl Into<crate::TestReportParticipantTypeCode>,
+    ) -> TestReportParticipantBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.type_ = value.into();
+        TestReportParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.participant.uri` 1..1: The uri of the participant. An absolute URL is preferred
+    pub fn uri(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> TestReportParticipantBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.uri = value.into();
+        TestReportParticipantBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.participant.display` 0..1: The display name of the participant
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportParticipant
+    where
+        P0: TestReportParticipantTypeGiven,
+        P1: TestReportParticipantUriGiven,
+    {
+        self.inner
+    }
+}
 /// The results of the series of required setup operations before the tests were executed
 ///
 /// Backbone element `TestReport.setup` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -470,6 +736,63 @@ impl ::fhirgen_runtime::Object for TestReportSetup {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
+    }
+}
+/// Builds a `TestReportSetup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportSetupBuilder {
+    inner: TestReportSetup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestReportSetup {
+    /// A builder of `TestReport.setup`.
+    pub fn builder() -> TestReportSetupBuilder {
+        let mut inner = <TestReportSetup as ::fhirgen_runtime::Empty>::empty();
+        inner.action = ::fhirgen_runtime::NonEmpty::new(
+            crate::TestReportSetupAction::builder().build(),
+        );
+        TestReportSetupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestReportSetupBuilder {
+    /// `TestReport.setup.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action` 1..*: A setup operation or assert that was executed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestReportSetupAction>>,
+    ) -> Self {
+        self.inner.action = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportSetup {
+        self.inner
     }
 }
 /// A setup operation or assert that was executed
@@ -550,6 +873,66 @@ impl ::fhirgen_runtime::Object for TestReportSetupAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+}
+/// Builds a `TestReportSetupAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportSetupActionBuilder {
+    inner: TestReportSetupAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestReportSetupAction {
+    /// A builder of `TestReport.setup.action`.
+    pub fn builder() -> TestReportSetupActionBuilder {
+        let inner = <TestReportSetupAction as ::fhirgen_runtime::Empty>::empty();
+        TestReportSetupActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestReportSetupActionBuilder {
+    /// `TestReport.setup.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.operation` 0..1: The operation to perform
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestReportSetupActionOperation>,
+    ) -> Self {
+        self.inner.operation = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.assert` 0..1: The assertion to perform
+    pub fn assert(
+        mut self,
+        value: impl Into<crate::TestReportSetupActionAssert>,
+    ) -> Self {
+        self.inner.assert = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportSetupAction {
+        self.inner
     }
 }
 /// The assertion to perform
@@ -656,6 +1039,81 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionAssert {
         w.primitive_field("detail", &self.detail);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.setup.action.assert.result` is required (1..1) by FHIR 4.0.1: set it with `.result(...)` before `.build()`",
+    label = "`TestReport.setup.action.assert.result` is not set"
+)]
+pub trait TestReportSetupActionAssertResultGiven {}
+impl TestReportSetupActionAssertResultGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReportSetupActionAssert`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportSetupActionAssertBuilder<P0> {
+    inner: TestReportSetupActionAssert,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestReportSetupActionAssert {
+    /// A builder of `TestReport.setup.action.assert`.
+    pub fn builder() -> TestReportSetupActionAssertBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestReportSetupActionAssert as ::fhirgen_runtime::Empty>::empty();
+        TestReportSetupActionAssertBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestReportSetupActionAssertBuilder<P0> {
+    /// `TestReport.setup.action.assert.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.assert.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.assert.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.assert.result` 1..1: pass | skip | fail | warning | error
+    pub fn result(
+        mut self,
+        value: impl Into<crate::TestReportActionResultCode>,
+    ) -> TestReportSetupActionAssertBuilder<::fhirgen_runtime::Set> {
+        self.inner.result = value.into();
+        TestReportSetupActionAssertBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.setup.action.assert.message` 0..1: A message associated with the result
+    pub fn message(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.message = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.assert.detail` 0..1: A link to further details on the result
+    pub fn detail(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportSetupActionAssert
+    where
+        P0: TestReportSetupActionAssertResultGiven,
+    {
+        self.inner
+    }
+}
 /// The operation to perform
 ///
 /// Backbone element `TestReport.setup.action.operation` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -760,6 +1218,83 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionOperation {
         w.primitive_field("detail", &self.detail);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.setup.action.operation.result` is required (1..1) by FHIR 4.0.1: set it with `.result(...)` before `.build()`",
+    label = "`TestReport.setup.action.operation.result` is not set"
+)]
+pub trait TestReportSetupActionOperationResultGiven {}
+impl TestReportSetupActionOperationResultGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReportSetupActionOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportSetupActionOperationBuilder<P0> {
+    inner: TestReportSetupActionOperation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestReportSetupActionOperation {
+    /// A builder of `TestReport.setup.action.operation`.
+    pub fn builder() -> TestReportSetupActionOperationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestReportSetupActionOperation as ::fhirgen_runtime::Empty>::empty();
+        TestReportSetupActionOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestReportSetupActionOperationBuilder<P0> {
+    /// `TestReport.setup.action.operation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.operation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.operation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.setup.action.operation.result` 1..1: pass | skip | fail | warning | error
+    pub fn result(
+        mut self,
+        value: impl Into<crate::TestReportActionResultCode>,
+    ) -> TestReportSetupActionOperationBuilder<::fhirgen_runtime::Set> {
+        self.inner.result = value.into();
+        TestReportSetupActionOperationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestReport.setup.action.operation.message` 0..1: A message associated with the result
+    pub fn message(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.message = Some(value.into());
+        self
+    }
+    /// `TestReport.setup.action.operation.detail` 0..1: A link to further details on the result
+    pub fn detail(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.detail = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportSetupActionOperation
+    where
+        P0: TestReportSetupActionOperationResultGiven,
+    {
+        self.inner
+    }
+}
 /// The results of running the series of required clean up steps
 ///
 /// Backbone element `TestReport.teardown` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -830,6 +1365,71 @@ impl ::fhirgen_runtime::Object for TestReportTeardown {
         w.object_field("action", &self.action);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.teardown.action` is required (1..*) by FHIR 4.0.1: set it with `.action(...)` before `.build()`",
+    label = "`TestReport.teardown.action` is not set"
+)]
+pub trait TestReportTeardownActionGiven {}
+impl TestReportTeardownActionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReportTeardown`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportTeardownBuilder<P0> {
+    inner: TestReportTeardown,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestReportTeardown {
+    /// A builder of `TestReport.teardown`.
+    pub fn builder() -> TestReportTeardownBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestReportTeardown as ::fhirgen_runtime::Empty>::empty();
+        TestReportTeardownBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestReportTeardownBuilder<P0> {
+    /// `TestReport.teardown.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.teardown.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.teardown.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.teardown.action` 1..*: One or more teardown operations performed
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestReportTeardownAction>>,
+    ) -> TestReportTeardownBuilder<::fhirgen_runtime::Set> {
+        self.inner.action = value.into();
+        TestReportTeardownBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportTeardown
+    where
+        P0: TestReportTeardownActionGiven,
+    {
+        self.inner
+    }
+}
 /// One or more teardown operations performed
 ///
 /// Backbone element `TestReport.teardown.action` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -898,6 +1498,71 @@ impl ::fhirgen_runtime::Object for TestReportTeardownAction {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestReport.teardown.action.operation` is required (1..1) by FHIR 4.0.1: set it with `.operation(...)` before `.build()`",
+    label = "`TestReport.teardown.action.operation` is not set"
+)]
+pub trait TestReportTeardownActionOperationGiven {}
+impl TestReportTeardownActionOperationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestReportTeardownAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportTeardownActionBuilder<P0> {
+    inner: TestReportTeardownAction,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestReportTeardownAction {
+    /// A builder of `TestReport.teardown.action`.
+    pub fn builder() -> TestReportTeardownActionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestReportTeardownAction as ::fhirgen_runtime::Empty>::empty();
+        TestReportTeardownActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestReportTeardownActionBuilder<P0> {
+    /// `TestReport.teardown.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.teardown.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.teardown.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.teardown.action.operation` 1..1: The teardown operation performed
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestReportSetupActionOperation>,
+    ) -> TestReportTeardownActionBuilder<::fhirgen_runtime::Set> {
+        self.inner.operation = value.into();
+        TestReportTeardownActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportTeardownAction
+    where
+        P0: TestReportTeardownActionOperationGiven,
+    {
+        self.inner
     }
 }
 /// A test executed from the test script
@@ -998,6 +1663,73 @@ impl ::fhirgen_runtime::Object for TestReportTest {
         w.object_field("action", &self.action);
     }
 }
+/// Builds a `TestReportTest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportTestBuilder {
+    inner: TestReportTest,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestReportTest {
+    /// A builder of `TestReport.test`.
+    pub fn builder() -> TestReportTestBuilder {
+        let mut inner = <TestReportTest as ::fhirgen_runtime::Empty>::empty();
+        inner.action = ::fhirgen_runtime::NonEmpty::new(
+            crate::TestReportTestAction::builder().build(),
+        );
+        TestReportTestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestReportTestBuilder {
+    /// `TestReport.test.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.test.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.test.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.test.name` 0..1: Tracking/logging name of this test
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `TestReport.test.description` 0..1: Tracking/reporting short description of the test
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestReport.test.action` 1..*: A test operation or assert that was performed
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestReportTestAction>>,
+    ) -> Self {
+        self.inner.action = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportTest {
+        self.inner
+    }
+}
 /// A test operation or assert that was performed
 ///
 /// Backbone element `TestReport.test.action` of `http://hl7.org/fhir/StructureDefinition/TestReport|4.0.1`
@@ -1076,5 +1808,65 @@ impl ::fhirgen_runtime::Object for TestReportTestAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+}
+/// Builds a `TestReportTestAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestReportTestActionBuilder {
+    inner: TestReportTestAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestReportTestAction {
+    /// A builder of `TestReport.test.action`.
+    pub fn builder() -> TestReportTestActionBuilder {
+        let inner = <TestReportTestAction as ::fhirgen_runtime::Empty>::empty();
+        TestReportTestActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestReportTestActionBuilder {
+    /// `TestReport.test.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestReport.test.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.test.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestReport.test.action.operation` 0..1: The operation performed
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestReportSetupActionOperation>,
+    ) -> Self {
+        self.inner.operation = Some(value.into());
+        self
+    }
+    /// `TestReport.test.action.assert` 0..1: The assertion performed
+    pub fn assert(
+        mut self,
+        value: impl Into<crate::TestReportSetupActionAssert>,
+    ) -> Self {
+        self.inner.assert = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestReportTestAction {
+        self.inner
     }
 }

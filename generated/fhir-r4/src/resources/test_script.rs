@@ -436,6 +436,270 @@ impl TestScript {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`TestScript.url` is not set"
+)]
+pub trait TestScriptUrlGiven {}
+impl TestScriptUrlGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`TestScript.name` is not set"
+)]
+pub trait TestScriptNameGiven {}
+impl TestScriptNameGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`TestScript.status` is not set"
+)]
+pub trait TestScriptStatusGiven {}
+impl TestScriptStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScript`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptBuilder<P0, P1, P2> {
+    inner: TestScript,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl TestScript {
+    /// A builder of `TestScript`.
+    pub fn builder() -> TestScriptBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestScript as ::fhirgen_runtime::Empty>::empty();
+        TestScriptBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> TestScriptBuilder<P0, P1, P2> {
+    /// `TestScript.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `TestScript.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `TestScript.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `TestScript.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `TestScript.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.url` 1..1: Canonical identifier for this test script, represented as a URI (globally unique)
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> TestScriptBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.url = value.into();
+        TestScriptBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.identifier` 0..1: Additional identifier for the test script
+    pub fn identifier(mut self, value: impl Into<crate::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `TestScript.version` 0..1: Business version of the test script
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `TestScript.name` 1..1: Name for this test script (computer friendly)
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TestScriptBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.name = value.into();
+        TestScriptBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.title` 0..1: Name for this test script (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `TestScript.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> TestScriptBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        TestScriptBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `TestScript.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `TestScript.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `TestScript.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.description` 0..1: Natural language description of the test script
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.jurisdiction` 0..*: Intended jurisdiction for test script (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.purpose` 0..1: Why this test script is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `TestScript.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `TestScript.origin` 0..*: An abstract server representing a client or sender in a message exchange
+    pub fn origin(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptOrigin>,
+    ) -> Self {
+        self.inner.origin = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.destination` 0..*: An abstract server representing a destination or receiver in a message exchange
+    pub fn destination(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptDestination>,
+    ) -> Self {
+        self.inner.destination = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata` 0..1: Required capability that is assumed to function correctly on the FHIR server being tested
+    pub fn metadata(mut self, value: impl Into<crate::TestScriptMetadata>) -> Self {
+        self.inner.metadata = Some(value.into());
+        self
+    }
+    /// `TestScript.fixture` 0..*: Fixture in the test script - by reference (uri)
+    pub fn fixture(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptFixture>,
+    ) -> Self {
+        self.inner.fixture = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.profile` 0..*: Reference of the validation profile
+    pub fn profile(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.profile = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.variable` 0..*: Placeholder for evaluated elements
+    pub fn variable(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptVariable>,
+    ) -> Self {
+        self.inner.variable = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup` 0..1: A series of required setup operations before tests are executed
+    pub fn setup(mut self, value: impl Into<crate::TestScriptSetup>) -> Self {
+        self.inner.setup = Some(value.into());
+        self
+    }
+    /// `TestScript.test` 0..*: A test in this script
+    pub fn test(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptTest>,
+    ) -> Self {
+        self.inner.test = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.teardown` 0..1: A series of required clean up steps
+    pub fn teardown(mut self, value: impl Into<crate::TestScriptTeardown>) -> Self {
+        self.inner.teardown = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScript
+    where
+        P0: TestScriptUrlGiven,
+        P1: TestScriptNameGiven,
+        P2: TestScriptStatusGiven,
+    {
+        self.inner
+    }
+}
 /// An abstract server representing a destination or receiver in a message exchange
 ///
 /// Backbone element `TestScript.destination` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -520,6 +784,79 @@ impl ::fhirgen_runtime::Object for TestScriptDestination {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("index", &self.index);
         w.object_field("profile", &self.profile);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.destination.index` is required (1..1) by FHIR 4.0.1: set it with `.index(...)` before `.build()`",
+    label = "`TestScript.destination.index` is not set"
+)]
+pub trait TestScriptDestinationIndexGiven {}
+impl TestScriptDestinationIndexGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptDestination`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptDestinationBuilder<P0> {
+    inner: TestScriptDestination,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptDestination {
+    /// A builder of `TestScript.destination`.
+    pub fn builder() -> TestScriptDestinationBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <TestScriptDestination as ::fhirgen_runtime::Empty>::empty();
+        inner.profile = crate::Coding::builder().build();
+        TestScriptDestinationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptDestinationBuilder<P0> {
+    /// `TestScript.destination.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.destination.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.destination.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.destination.index` 1..1: The index of the abstract destination server starting at 1
+    pub fn index(
+        mut self,
+        value: impl Into<crate::Integer>,
+    ) -> TestScriptDestinationBuilder<::fhirgen_runtime::Set> {
+        self.inner.index = value.into();
+        TestScriptDestinationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.destination.profile` 1..1: FHIR-Server | FHIR-SDC-FormManager | FHIR-SDC-FormReceiver | FHIR-SDC-FormProcessor
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn profile(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.profile = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptDestination
+    where
+        P0: TestScriptDestinationIndexGiven,
+    {
+        self.inner
     }
 }
 /// Fixture in the test script - by reference (uri)
@@ -620,6 +957,98 @@ impl ::fhirgen_runtime::Object for TestScriptFixture {
         w.object_field("resource", &self.resource);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.fixture.autocreate` is required (1..1) by FHIR 4.0.1: set it with `.autocreate(...)` before `.build()`",
+    label = "`TestScript.fixture.autocreate` is not set"
+)]
+pub trait TestScriptFixtureAutocreateGiven {}
+impl TestScriptFixtureAutocreateGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.fixture.autodelete` is required (1..1) by FHIR 4.0.1: set it with `.autodelete(...)` before `.build()`",
+    label = "`TestScript.fixture.autodelete` is not set"
+)]
+pub trait TestScriptFixtureAutodeleteGiven {}
+impl TestScriptFixtureAutodeleteGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptFixture`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptFixtureBuilder<P0, P1> {
+    inner: TestScriptFixture,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl TestScriptFixture {
+    /// A builder of `TestScript.fixture`.
+    pub fn builder() -> TestScriptFixtureBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestScriptFixture as ::fhirgen_runtime::Empty>::empty();
+        TestScriptFixtureBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TestScriptFixtureBuilder<P0, P1> {
+    /// `TestScript.fixture.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.fixture.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.fixture.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.fixture.autocreate` 1..1: Whether or not to implicitly create the fixture during setup
+    pub fn autocreate(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptFixtureBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.autocreate = value.into();
+        TestScriptFixtureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.fixture.autodelete` 1..1: Whether or not to implicitly delete the fixture during teardown
+    pub fn autodelete(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptFixtureBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.autodelete = value.into();
+        TestScriptFixtureBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.fixture.resource` 0..1: Reference of the resource
+    pub fn resource(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptFixture
+    where
+        P0: TestScriptFixtureAutocreateGiven,
+        P1: TestScriptFixtureAutodeleteGiven,
+    {
+        self.inner
+    }
+}
 /// Required capability that is assumed to function correctly on the FHIR server being tested
 ///
 /// Backbone element `TestScript.metadata` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -698,6 +1127,81 @@ impl ::fhirgen_runtime::Object for TestScriptMetadata {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("link", &self.link);
         w.object_field("capability", &self.capability);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.metadata.capability` is required (1..*) by FHIR 4.0.1: set it with `.capability(...)` before `.build()`",
+    label = "`TestScript.metadata.capability` is not set"
+)]
+pub trait TestScriptMetadataCapabilityGiven {}
+impl TestScriptMetadataCapabilityGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptMetadata`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptMetadataBuilder<P0> {
+    inner: TestScriptMetadata,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptMetadata {
+    /// A builder of `TestScript.metadata`.
+    pub fn builder() -> TestScriptMetadataBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptMetadata as ::fhirgen_runtime::Empty>::empty();
+        TestScriptMetadataBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptMetadataBuilder<P0> {
+    /// `TestScript.metadata.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.metadata.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.link` 0..*: Links to the FHIR specification
+    pub fn link(
+        mut self,
+        items: impl IntoIterator<Item = crate::TestScriptMetadataLink>,
+    ) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.capability` 1..*: Capabilities  that are assumed to function correctly on the FHIR server being tested
+    pub fn capability(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::TestScriptMetadataCapability>,
+        >,
+    ) -> TestScriptMetadataBuilder<::fhirgen_runtime::Set> {
+        self.inner.capability = value.into();
+        TestScriptMetadataBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptMetadata
+    where
+        P0: TestScriptMetadataCapabilityGiven,
+    {
+        self.inner
     }
 }
 /// Capabilities  that are assumed to function correctly on the FHIR server being tested
@@ -870,6 +1374,133 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataCapability {
         ::std::result::Result::Ok(())
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.metadata.capability.required` is required (1..1) by FHIR 4.0.1: set it with `.required(...)` before `.build()`",
+    label = "`TestScript.metadata.capability.required` is not set"
+)]
+pub trait TestScriptMetadataCapabilityRequiredGiven {}
+impl TestScriptMetadataCapabilityRequiredGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.metadata.capability.validated` is required (1..1) by FHIR 4.0.1: set it with `.validated(...)` before `.build()`",
+    label = "`TestScript.metadata.capability.validated` is not set"
+)]
+pub trait TestScriptMetadataCapabilityValidatedGiven {}
+impl TestScriptMetadataCapabilityValidatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.metadata.capability.capabilities` is required (1..1) by FHIR 4.0.1: set it with `.capabilities(...)` before `.build()`",
+    label = "`TestScript.metadata.capability.capabilities` is not set"
+)]
+pub trait TestScriptMetadataCapabilityCapabilitiesGiven {}
+impl TestScriptMetadataCapabilityCapabilitiesGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptMetadataCapability`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptMetadataCapabilityBuilder<P0, P1, P2> {
+    inner: TestScriptMetadataCapability,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl TestScriptMetadataCapability {
+    /// A builder of `TestScript.metadata.capability`.
+    pub fn builder() -> TestScriptMetadataCapabilityBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestScriptMetadataCapability as ::fhirgen_runtime::Empty>::empty();
+        TestScriptMetadataCapabilityBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> TestScriptMetadataCapabilityBuilder<P0, P1, P2> {
+    /// `TestScript.metadata.capability.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.metadata.capability.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.capability.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.capability.required` 1..1: Are the capabilities required?
+    pub fn required(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptMetadataCapabilityBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.required = value.into();
+        TestScriptMetadataCapabilityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.metadata.capability.validated` 1..1: Are the capabilities validated?
+    pub fn validated(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptMetadataCapabilityBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.validated = value.into();
+        TestScriptMetadataCapabilityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.metadata.capability.description` 0..1: The expected capabilities of the server
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.metadata.capability.origin` 0..*: Which origin server these requirements apply to
+    pub fn origin(mut self, items: impl IntoIterator<Item = crate::Integer>) -> Self {
+        self.inner.origin = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.capability.destination` 0..1: Which server these requirements apply to
+    pub fn destination(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.destination = Some(value.into());
+        self
+    }
+    /// `TestScript.metadata.capability.link` 0..*: Links to the FHIR specification
+    pub fn link(mut self, items: impl IntoIterator<Item = crate::Uri>) -> Self {
+        self.inner.link = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.capability.capabilities` 1..1: Required Capability Statement
+    pub fn capabilities(
+        mut self,
+        value: impl Into<crate::Canonical>,
+    ) -> TestScriptMetadataCapabilityBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.capabilities = value.into();
+        TestScriptMetadataCapabilityBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptMetadataCapability
+    where
+        P0: TestScriptMetadataCapabilityRequiredGiven,
+        P1: TestScriptMetadataCapabilityValidatedGiven,
+        P2: TestScriptMetadataCapabilityCapabilitiesGiven,
+    {
+        self.inner
+    }
+}
 /// Links to the FHIR specification
 ///
 /// Backbone element `TestScript.metadata.link` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -958,6 +1589,76 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataLink {
         w.primitive_field("description", &self.description);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.metadata.link.url` is required (1..1) by FHIR 4.0.1: set it with `.url(...)` before `.build()`",
+    label = "`TestScript.metadata.link.url` is not set"
+)]
+pub trait TestScriptMetadataLinkUrlGiven {}
+impl TestScriptMetadataLinkUrlGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptMetadataLink`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptMetadataLinkBuilder<P0> {
+    inner: TestScriptMetadataLink,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptMetadataLink {
+    /// A builder of `TestScript.metadata.link`.
+    pub fn builder() -> TestScriptMetadataLinkBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptMetadataLink as ::fhirgen_runtime::Empty>::empty();
+        TestScriptMetadataLinkBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptMetadataLinkBuilder<P0> {
+    /// `TestScript.metadata.link.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.metadata.link.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.link.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.metadata.link.url` 1..1: URL to the specification
+    pub fn url(
+        mut self,
+        value: impl Into<crate::Uri>,
+    ) -> TestScriptMetadataLinkBuilder<::fhirgen_runtime::Set> {
+        self.inner.url = value.into();
+        TestScriptMetadataLinkBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.metadata.link.description` 0..1: Short description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptMetadataLink
+    where
+        P0: TestScriptMetadataLinkUrlGiven,
+    {
+        self.inner
+    }
+}
 /// An abstract server representing a client or sender in a message exchange
 ///
 /// Backbone element `TestScript.origin` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -1044,6 +1745,79 @@ impl ::fhirgen_runtime::Object for TestScriptOrigin {
         w.object_field("profile", &self.profile);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.origin.index` is required (1..1) by FHIR 4.0.1: set it with `.index(...)` before `.build()`",
+    label = "`TestScript.origin.index` is not set"
+)]
+pub trait TestScriptOriginIndexGiven {}
+impl TestScriptOriginIndexGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptOrigin`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptOriginBuilder<P0> {
+    inner: TestScriptOrigin,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptOrigin {
+    /// A builder of `TestScript.origin`.
+    pub fn builder() -> TestScriptOriginBuilder<::fhirgen_runtime::Missing> {
+        let mut inner = <TestScriptOrigin as ::fhirgen_runtime::Empty>::empty();
+        inner.profile = crate::Coding::builder().build();
+        TestScriptOriginBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptOriginBuilder<P0> {
+    /// `TestScript.origin.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.origin.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.origin.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.origin.index` 1..1: The index of the abstract origin server starting at 1
+    pub fn index(
+        mut self,
+        value: impl Into<crate::Integer>,
+    ) -> TestScriptOriginBuilder<::fhirgen_runtime::Set> {
+        self.inner.index = value.into();
+        TestScriptOriginBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.origin.profile` 1..1: FHIR-Client | FHIR-SDC-FormFiller
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn profile(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.profile = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptOrigin
+    where
+        P0: TestScriptOriginIndexGiven,
+    {
+        self.inner
+    }
+}
 /// A series of required setup operations before tests are executed
 ///
 /// Backbone element `TestScript.setup` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -1112,6 +1886,63 @@ impl ::fhirgen_runtime::Object for TestScriptSetup {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
+    }
+}
+/// Builds a `TestScriptSetup`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptSetupBuilder {
+    inner: TestScriptSetup,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestScriptSetup {
+    /// A builder of `TestScript.setup`.
+    pub fn builder() -> TestScriptSetupBuilder {
+        let mut inner = <TestScriptSetup as ::fhirgen_runtime::Empty>::empty();
+        inner.action = ::fhirgen_runtime::NonEmpty::new(
+            crate::TestScriptSetupAction::builder().build(),
+        );
+        TestScriptSetupBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestScriptSetupBuilder {
+    /// `TestScript.setup.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action` 1..*: A setup operation or assert to perform
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestScriptSetupAction>>,
+    ) -> Self {
+        self.inner.action = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptSetup {
+        self.inner
     }
 }
 /// A setup operation or assert to perform
@@ -1192,6 +2023,66 @@ impl ::fhirgen_runtime::Object for TestScriptSetupAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+}
+/// Builds a `TestScriptSetupAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptSetupActionBuilder {
+    inner: TestScriptSetupAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestScriptSetupAction {
+    /// A builder of `TestScript.setup.action`.
+    pub fn builder() -> TestScriptSetupActionBuilder {
+        let inner = <TestScriptSetupAction as ::fhirgen_runtime::Empty>::empty();
+        TestScriptSetupActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestScriptSetupActionBuilder {
+    /// `TestScript.setup.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation` 0..1: The setup operation to perform
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestScriptSetupActionOperation>,
+    ) -> Self {
+        self.inner.operation = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert` 0..1: The assertion to perform
+    pub fn assert(
+        mut self,
+        value: impl Into<crate::TestScriptSetupActionAssert>,
+    ) -> Self {
+        self.inner.assert = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptSetupAction {
+        self.inner
     }
 }
 /// The assertion to perform
@@ -1590,6 +2481,194 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionAssert {
         w.primitive_field("warningOnly", &self.warning_only);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.setup.action.assert.warningOnly` is required (1..1) by FHIR 4.0.1: set it with `.warning_only(...)` before `.build()`",
+    label = "`TestScript.setup.action.assert.warningOnly` is not set"
+)]
+pub trait TestScriptSetupActionAssertWarningOnlyGiven {}
+impl TestScriptSetupActionAssertWarningOnlyGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptSetupActionAssert`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptSetupActionAssertBuilder<P0> {
+    inner: TestScriptSetupActionAssert,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptSetupActionAssert {
+    /// A builder of `TestScript.setup.action.assert`.
+    pub fn builder() -> TestScriptSetupActionAssertBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptSetupActionAssert as ::fhirgen_runtime::Empty>::empty();
+        TestScriptSetupActionAssertBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptSetupActionAssertBuilder<P0> {
+    /// `TestScript.setup.action.assert.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.assert.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.assert.label` 0..1: Tracking/logging assertion label
+    pub fn label(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.label = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.description` 0..1: Tracking/reporting assertion description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.direction` 0..1: response | request
+    pub fn direction(
+        mut self,
+        value: impl Into<crate::AssertionDirectionTypeCode>,
+    ) -> Self {
+        self.inner.direction = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.compareToSourceId` 0..1: Id of the source fixture to be evaluated
+    pub fn compare_to_source_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.compare_to_source_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.compareToSourceExpression` 0..1: The FHIRPath expression to evaluate against the source fixture
+    pub fn compare_to_source_expression(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.compare_to_source_expression = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.compareToSourcePath` 0..1: XPath or JSONPath expression to evaluate against the source fixture
+    pub fn compare_to_source_path(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.compare_to_source_path = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.contentType` 0..1: Mime type to compare against the 'Content-Type' header
+    pub fn content_type(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.content_type = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.expression` 0..1: The FHIRPath expression to be evaluated
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.headerField` 0..1: HTTP header field name
+    pub fn header_field(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.header_field = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.minimumId` 0..1: Fixture Id of minimum content resource
+    pub fn minimum_id(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.minimum_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.navigationLinks` 0..1: Perform validation on navigation links?
+    pub fn navigation_links(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.navigation_links = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.operator` 0..1: equals | notEquals | in | notIn | greaterThan | lessThan | empty | notEmpty | contains | notContains | eval
+    pub fn operator(
+        mut self,
+        value: impl Into<crate::AssertionOperatorTypeCode>,
+    ) -> Self {
+        self.inner.operator = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.path` 0..1: XPath or JSONPath expression
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.requestMethod` 0..1: delete | get | options | patch | post | put | head
+    pub fn request_method(
+        mut self,
+        value: impl Into<crate::TestScriptRequestMethodCodeCode>,
+    ) -> Self {
+        self.inner.request_method = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.requestURL` 0..1: Request URL comparison value
+    pub fn request_url(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.request_url = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.resource` 0..1: Resource type
+    pub fn resource(mut self, value: impl Into<crate::FhirDefinedTypeCode>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.response` 0..1: okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
+    pub fn response(
+        mut self,
+        value: impl Into<crate::AssertionResponseTypesCode>,
+    ) -> Self {
+        self.inner.response = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.responseCode` 0..1: HTTP response code to test
+    pub fn response_code(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.response_code = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.sourceId` 0..1: Fixture Id of source expression or headerField
+    pub fn source_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.source_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.validateProfileId` 0..1: Profile Id of validation profile reference
+    pub fn validate_profile_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.validate_profile_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.value` 0..1: The value to compare to
+    pub fn value(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.assert.warningOnly` 1..1: Will this assert produce a warning only on error?
+    pub fn warning_only(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptSetupActionAssertBuilder<::fhirgen_runtime::Set> {
+        self.inner.warning_only = value.into();
+        TestScriptSetupActionAssertBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptSetupActionAssert
+    where
+        P0: TestScriptSetupActionAssertWarningOnlyGiven,
+    {
+        self.inner
+    }
+}
 /// The setup operation to perform
 ///
 /// Backbone element `TestScript.setup.action.operation` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -1891,6 +2970,161 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperation {
         w.primitive_field("url", &self.url);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.setup.action.operation.encodeRequestUrl` is required (1..1) by FHIR 4.0.1: set it with `.encode_request_url(...)` before `.build()`",
+    label = "`TestScript.setup.action.operation.encodeRequestUrl` is not set"
+)]
+pub trait TestScriptSetupActionOperationEncodeRequestUrlGiven {}
+impl TestScriptSetupActionOperationEncodeRequestUrlGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptSetupActionOperation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptSetupActionOperationBuilder<P0> {
+    inner: TestScriptSetupActionOperation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptSetupActionOperation {
+    /// A builder of `TestScript.setup.action.operation`.
+    pub fn builder() -> TestScriptSetupActionOperationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestScriptSetupActionOperation as ::fhirgen_runtime::Empty>::empty();
+        TestScriptSetupActionOperationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptSetupActionOperationBuilder<P0> {
+    /// `TestScript.setup.action.operation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation.type` 0..1: The operation code type that will be executed
+    pub fn type_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.type_ = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.resource` 0..1: Resource type
+    pub fn resource(mut self, value: impl Into<crate::FhirDefinedTypeCode>) -> Self {
+        self.inner.resource = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.label` 0..1: Tracking/logging operation label
+    pub fn label(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.label = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.description` 0..1: Tracking/reporting operation description
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.accept` 0..1: Mime type to accept in the payload of the response, with charset etc.
+    pub fn accept(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.accept = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.contentType` 0..1: Mime type of the request payload contents, with charset etc.
+    pub fn content_type(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.content_type = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.destination` 0..1: Server responding to the request
+    pub fn destination(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.destination = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.encodeRequestUrl` 1..1: Whether or not to send the request url in encoded format
+    pub fn encode_request_url(
+        mut self,
+        value: impl Into<crate::Boolean>,
+    ) -> TestScriptSetupActionOperationBuilder<::fhirgen_runtime::Set> {
+        self.inner.encode_request_url = value.into();
+        TestScriptSetupActionOperationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.setup.action.operation.method` 0..1: delete | get | options | patch | post | put | head
+    pub fn method(
+        mut self,
+        value: impl Into<crate::TestScriptRequestMethodCodeCode>,
+    ) -> Self {
+        self.inner.method = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.origin` 0..1: Server initiating the request
+    pub fn origin(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.origin = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.params` 0..1: Explicitly defined path parameters
+    pub fn params(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.params = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.requestHeader` 0..*: Each operation can have one or more header elements
+    pub fn request_header(
+        mut self,
+        items: impl IntoIterator<
+            Item = crate::TestScriptSetupActionOperationRequestHeader,
+        >,
+    ) -> Self {
+        self.inner.request_header = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation.requestId` 0..1: Fixture Id of mapped request
+    pub fn request_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.request_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.responseId` 0..1: Fixture Id of mapped response
+    pub fn response_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.response_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.sourceId` 0..1: Fixture Id of body for PUT and POST requests
+    pub fn source_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.source_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.targetId` 0..1: Id of fixture used for extracting the \[id\],  \[type\], and \[vid\] for GET requests
+    pub fn target_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.target_id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.url` 0..1: Request URL
+    pub fn url(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptSetupActionOperation
+    where
+        P0: TestScriptSetupActionOperationEncodeRequestUrlGiven,
+    {
+        self.inner
+    }
+}
 /// Each operation can have one or more header elements
 ///
 /// Backbone element `TestScript.setup.action.operation.requestHeader` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -1979,6 +3213,93 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperationRequestHeader {
         w.primitive_field("value", &self.value);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.setup.action.operation.requestHeader.field` is required (1..1) by FHIR 4.0.1: set it with `.field(...)` before `.build()`",
+    label = "`TestScript.setup.action.operation.requestHeader.field` is not set"
+)]
+pub trait TestScriptSetupActionOperationRequestHeaderFieldGiven {}
+impl TestScriptSetupActionOperationRequestHeaderFieldGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.setup.action.operation.requestHeader.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`TestScript.setup.action.operation.requestHeader.value` is not set"
+)]
+pub trait TestScriptSetupActionOperationRequestHeaderValueGiven {}
+impl TestScriptSetupActionOperationRequestHeaderValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptSetupActionOperationRequestHeader`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptSetupActionOperationRequestHeaderBuilder<P0, P1> {
+    inner: TestScriptSetupActionOperationRequestHeader,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl TestScriptSetupActionOperationRequestHeader {
+    /// A builder of `TestScript.setup.action.operation.requestHeader`.
+    pub fn builder() -> TestScriptSetupActionOperationRequestHeaderBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <TestScriptSetupActionOperationRequestHeader as ::fhirgen_runtime::Empty>::empty();
+        TestScriptSetupActionOperationRequestHeaderBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> TestScriptSetupActionOperationRequestHeaderBuilder<P0, P1> {
+    /// `TestScript.setup.action.operation.requestHeader.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.setup.action.operation.requestHeader.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation.requestHeader.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.setup.action.operation.requestHeader.field` 1..1: HTTP header field name
+    pub fn field(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TestScriptSetupActionOperationRequestHeaderBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.field = value.into();
+        TestScriptSetupActionOperationRequestHeaderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.setup.action.operation.requestHeader.value` 1..1: HTTP headerfield value
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TestScriptSetupActionOperationRequestHeaderBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        TestScriptSetupActionOperationRequestHeaderBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptSetupActionOperationRequestHeader
+    where
+        P0: TestScriptSetupActionOperationRequestHeaderFieldGiven,
+        P1: TestScriptSetupActionOperationRequestHeaderValueGiven,
+    {
+        self.inner
+    }
+}
 /// A series of required clean up steps
 ///
 /// Backbone element `TestScript.teardown` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -2049,6 +3370,71 @@ impl ::fhirgen_runtime::Object for TestScriptTeardown {
         w.object_field("action", &self.action);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.teardown.action` is required (1..*) by FHIR 4.0.1: set it with `.action(...)` before `.build()`",
+    label = "`TestScript.teardown.action` is not set"
+)]
+pub trait TestScriptTeardownActionGiven {}
+impl TestScriptTeardownActionGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptTeardown`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptTeardownBuilder<P0> {
+    inner: TestScriptTeardown,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptTeardown {
+    /// A builder of `TestScript.teardown`.
+    pub fn builder() -> TestScriptTeardownBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptTeardown as ::fhirgen_runtime::Empty>::empty();
+        TestScriptTeardownBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptTeardownBuilder<P0> {
+    /// `TestScript.teardown.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.teardown.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.teardown.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.teardown.action` 1..*: One or more teardown operations to perform
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestScriptTeardownAction>>,
+    ) -> TestScriptTeardownBuilder<::fhirgen_runtime::Set> {
+        self.inner.action = value.into();
+        TestScriptTeardownBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptTeardown
+    where
+        P0: TestScriptTeardownActionGiven,
+    {
+        self.inner
+    }
+}
 /// One or more teardown operations to perform
 ///
 /// Backbone element `TestScript.teardown.action` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -2117,6 +3503,71 @@ impl ::fhirgen_runtime::Object for TestScriptTeardownAction {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.teardown.action.operation` is required (1..1) by FHIR 4.0.1: set it with `.operation(...)` before `.build()`",
+    label = "`TestScript.teardown.action.operation` is not set"
+)]
+pub trait TestScriptTeardownActionOperationGiven {}
+impl TestScriptTeardownActionOperationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptTeardownAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptTeardownActionBuilder<P0> {
+    inner: TestScriptTeardownAction,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptTeardownAction {
+    /// A builder of `TestScript.teardown.action`.
+    pub fn builder() -> TestScriptTeardownActionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptTeardownAction as ::fhirgen_runtime::Empty>::empty();
+        TestScriptTeardownActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptTeardownActionBuilder<P0> {
+    /// `TestScript.teardown.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.teardown.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.teardown.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.teardown.action.operation` 1..1: The teardown operation to perform
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestScriptSetupActionOperation>,
+    ) -> TestScriptTeardownActionBuilder<::fhirgen_runtime::Set> {
+        self.inner.operation = value.into();
+        TestScriptTeardownActionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptTeardownAction
+    where
+        P0: TestScriptTeardownActionOperationGiven,
+    {
+        self.inner
     }
 }
 /// A test in this script
@@ -2217,6 +3668,73 @@ impl ::fhirgen_runtime::Object for TestScriptTest {
         w.object_field("action", &self.action);
     }
 }
+/// Builds a `TestScriptTest`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptTestBuilder {
+    inner: TestScriptTest,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestScriptTest {
+    /// A builder of `TestScript.test`.
+    pub fn builder() -> TestScriptTestBuilder {
+        let mut inner = <TestScriptTest as ::fhirgen_runtime::Empty>::empty();
+        inner.action = ::fhirgen_runtime::NonEmpty::new(
+            crate::TestScriptTestAction::builder().build(),
+        );
+        TestScriptTestBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestScriptTestBuilder {
+    /// `TestScript.test.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.test.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.test.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.test.name` 0..1: Tracking/logging name of this test
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `TestScript.test.description` 0..1: Tracking/reporting short description of the test
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.test.action` 1..*: A test operation or assert to perform
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn action(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::TestScriptTestAction>>,
+    ) -> Self {
+        self.inner.action = value.into();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptTest {
+        self.inner
+    }
+}
 /// A test operation or assert to perform
 ///
 /// Backbone element `TestScript.test.action` of `http://hl7.org/fhir/StructureDefinition/TestScript|4.0.1`
@@ -2295,6 +3813,66 @@ impl ::fhirgen_runtime::Object for TestScriptTestAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+}
+/// Builds a `TestScriptTestAction`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptTestActionBuilder {
+    inner: TestScriptTestAction,
+    state: ::std::marker::PhantomData<()>,
+}
+impl TestScriptTestAction {
+    /// A builder of `TestScript.test.action`.
+    pub fn builder() -> TestScriptTestActionBuilder {
+        let inner = <TestScriptTestAction as ::fhirgen_runtime::Empty>::empty();
+        TestScriptTestActionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl TestScriptTestActionBuilder {
+    /// `TestScript.test.action.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.test.action.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.test.action.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.test.action.operation` 0..1: The setup operation to perform
+    pub fn operation(
+        mut self,
+        value: impl Into<crate::TestScriptSetupActionOperation>,
+    ) -> Self {
+        self.inner.operation = Some(value.into());
+        self
+    }
+    /// `TestScript.test.action.assert` 0..1: The setup assertion to perform
+    pub fn assert(
+        mut self,
+        value: impl Into<crate::TestScriptSetupActionAssert>,
+    ) -> Self {
+        self.inner.assert = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptTestAction {
+        self.inner
     }
 }
 /// Placeholder for evaluated elements
@@ -2467,5 +4045,105 @@ impl ::fhirgen_runtime::Object for TestScriptVariable {
         w.primitive_field("hint", &self.hint);
         w.primitive_field("path", &self.path);
         w.primitive_field("sourceId", &self.source_id);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`TestScript.variable.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`TestScript.variable.name` is not set"
+)]
+pub trait TestScriptVariableNameGiven {}
+impl TestScriptVariableNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `TestScriptVariable`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct TestScriptVariableBuilder<P0> {
+    inner: TestScriptVariable,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl TestScriptVariable {
+    /// A builder of `TestScript.variable`.
+    pub fn builder() -> TestScriptVariableBuilder<::fhirgen_runtime::Missing> {
+        let inner = <TestScriptVariable as ::fhirgen_runtime::Empty>::empty();
+        TestScriptVariableBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> TestScriptVariableBuilder<P0> {
+    /// `TestScript.variable.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.variable.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `TestScript.variable.name` 1..1: Descriptive name for this variable
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> TestScriptVariableBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        TestScriptVariableBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `TestScript.variable.defaultValue` 0..1: Default, hard-coded, or user-defined value for this variable
+    pub fn default_value(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.default_value = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.description` 0..1: Natural language description of the variable
+    pub fn description(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.expression` 0..1: The FHIRPath expression against the fixture body
+    pub fn expression(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.expression = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.headerField` 0..1: HTTP header field name for source
+    pub fn header_field(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.header_field = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.hint` 0..1: Hint help text for default value to enter
+    pub fn hint(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.hint = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.path` 0..1: XPath or JSONPath against the fixture body
+    pub fn path(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.path = Some(value.into());
+        self
+    }
+    /// `TestScript.variable.sourceId` 0..1: Fixture Id of source expression or headerField within this variable
+    pub fn source_id(mut self, value: impl Into<crate::Id>) -> Self {
+        self.inner.source_id = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> TestScriptVariable
+    where
+        P0: TestScriptVariableNameGiven,
+    {
+        self.inner
     }
 }

@@ -376,6 +376,196 @@ impl ValueSet {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`ValueSet.status` is not set"
+)]
+pub trait ValueSetStatusGiven {}
+impl ValueSetStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSet`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetBuilder<P0> {
+    inner: ValueSet,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ValueSet {
+    /// A builder of `ValueSet`.
+    pub fn builder() -> ValueSetBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ValueSet as ::fhirgen_runtime::Empty>::empty();
+        ValueSetBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ValueSetBuilder<P0> {
+    /// `ValueSet.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `ValueSet.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `ValueSet.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ValueSet.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `ValueSet.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.url` 0..1: Canonical identifier for this value set, represented as a URI (globally unique)
+    pub fn url(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.url = Some(value.into());
+        self
+    }
+    /// `ValueSet.identifier` 0..*: Additional identifier for the value set (business identifier)
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.version` 0..1: Business version of the value set
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ValueSet.name` 0..1: Name for this value set (computer friendly)
+    pub fn name(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
+        self
+    }
+    /// `ValueSet.title` 0..1: Name for this value set (human friendly)
+    pub fn title(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
+        self
+    }
+    /// `ValueSet.status` 1..1: draft | active | retired | unknown
+    pub fn status(
+        mut self,
+        value: impl Into<crate::PublicationStatusCode>,
+    ) -> ValueSetBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        ValueSetBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.experimental` 0..1: For testing purposes, not real usage
+    pub fn experimental(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.experimental = Some(value.into());
+        self
+    }
+    /// `ValueSet.date` 0..1: Date last changed
+    pub fn date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `ValueSet.publisher` 0..1: Name of the publisher (organization or individual)
+    pub fn publisher(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.publisher = Some(value.into());
+        self
+    }
+    /// `ValueSet.contact` 0..*: Contact details for the publisher
+    pub fn contact(
+        mut self,
+        items: impl IntoIterator<Item = crate::ContactDetail>,
+    ) -> Self {
+        self.inner.contact = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.description` 0..1: Natural language description of the value set
+    pub fn description(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.description = Some(value.into());
+        self
+    }
+    /// `ValueSet.useContext` 0..*: The context that the content is intended to support
+    pub fn use_context(
+        mut self,
+        items: impl IntoIterator<Item = crate::UsageContext>,
+    ) -> Self {
+        self.inner.use_context = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.jurisdiction` 0..*: Intended jurisdiction for value set (if applicable)
+    pub fn jurisdiction(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.jurisdiction = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.immutable` 0..1: Indicates whether or not any change to the content logical definition may occur
+    pub fn immutable(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.immutable = Some(value.into());
+        self
+    }
+    /// `ValueSet.purpose` 0..1: Why this value set is defined
+    pub fn purpose(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.purpose = Some(value.into());
+        self
+    }
+    /// `ValueSet.copyright` 0..1: Use and/or publishing restrictions
+    pub fn copyright(mut self, value: impl Into<crate::Markdown>) -> Self {
+        self.inner.copyright = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose` 0..1: Content logical definition of the value set (CLD)
+    pub fn compose(mut self, value: impl Into<crate::ValueSetCompose>) -> Self {
+        self.inner.compose = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion` 0..1: Used when the value set is "expanded"
+    pub fn expansion(mut self, value: impl Into<crate::ValueSetExpansion>) -> Self {
+        self.inner.expansion = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSet
+    where
+        P0: ValueSetStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Content logical definition of the value set (CLD)
 ///
 /// Backbone element `ValueSet.compose` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
@@ -482,6 +672,81 @@ impl ::fhirgen_runtime::Object for ValueSetCompose {
         w.primitive_field("inactive", &self.inactive);
         w.object_field("include", &self.include);
         w.object_field("exclude", &self.exclude);
+    }
+}
+/// Builds a `ValueSetCompose`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetComposeBuilder {
+    inner: ValueSetCompose,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ValueSetCompose {
+    /// A builder of `ValueSet.compose`.
+    pub fn builder() -> ValueSetComposeBuilder {
+        let mut inner = <ValueSetCompose as ::fhirgen_runtime::Empty>::empty();
+        inner.include = ::fhirgen_runtime::NonEmpty::new(
+            crate::ValueSetComposeInclude::builder().build(),
+        );
+        ValueSetComposeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ValueSetComposeBuilder {
+    /// `ValueSet.compose.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.lockedDate` 0..1: Fixed date for references with no specified version (transitive)
+    pub fn locked_date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.locked_date = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.inactive` 0..1: Whether inactive codes are in the value set
+    pub fn inactive(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.inactive = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include` 1..*: Include one or more codes from a code system or other value set(s)
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn include(
+        mut self,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::ValueSetComposeInclude>>,
+    ) -> Self {
+        self.inner.include = value.into();
+        self
+    }
+    /// `ValueSet.compose.exclude` 0..*: Explicitly exclude codes from a code system or other value sets
+    pub fn exclude(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetComposeInclude>,
+    ) -> Self {
+        self.inner.exclude = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetCompose {
+        self.inner
     }
 }
 /// Include one or more codes from a code system or other value set(s)
@@ -610,6 +875,84 @@ impl ::fhirgen_runtime::Object for ValueSetComposeInclude {
         ::std::result::Result::Ok(())
     }
 }
+/// Builds a `ValueSetComposeInclude`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetComposeIncludeBuilder {
+    inner: ValueSetComposeInclude,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ValueSetComposeInclude {
+    /// A builder of `ValueSet.compose.include`.
+    pub fn builder() -> ValueSetComposeIncludeBuilder {
+        let inner = <ValueSetComposeInclude as ::fhirgen_runtime::Empty>::empty();
+        ValueSetComposeIncludeBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ValueSetComposeIncludeBuilder {
+    /// `ValueSet.compose.include.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.system` 0..1: The system the codes come from
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.version` 0..1: Specific version of the code system referred to
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept` 0..*: A concept defined in the system
+    pub fn concept(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetComposeIncludeConcept>,
+    ) -> Self {
+        self.inner.concept = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.filter` 0..*: Select codes/concepts by their properties (including relationships)
+    pub fn filter(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetComposeIncludeFilter>,
+    ) -> Self {
+        self.inner.filter = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.valueSet` 0..*: Select the contents included in this value set
+    pub fn value_set(
+        mut self,
+        items: impl IntoIterator<Item = crate::Canonical>,
+    ) -> Self {
+        self.inner.value_set = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetComposeInclude {
+        self.inner
+    }
+}
 /// A concept defined in the system
 ///
 /// Backbone element `ValueSet.compose.include.concept` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
@@ -706,6 +1049,86 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConcept {
         w.primitive_field("code", &self.code);
         w.primitive_field("display", &self.display);
         w.object_field("designation", &self.designation);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.compose.include.concept.code` is required (1..1) by FHIR 4.0.1: set it with `.code(...)` before `.build()`",
+    label = "`ValueSet.compose.include.concept.code` is not set"
+)]
+pub trait ValueSetComposeIncludeConceptCodeGiven {}
+impl ValueSetComposeIncludeConceptCodeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSetComposeIncludeConcept`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetComposeIncludeConceptBuilder<P0> {
+    inner: ValueSetComposeIncludeConcept,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ValueSetComposeIncludeConcept {
+    /// A builder of `ValueSet.compose.include.concept`.
+    pub fn builder() -> ValueSetComposeIncludeConceptBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ValueSetComposeIncludeConcept as ::fhirgen_runtime::Empty>::empty();
+        ValueSetComposeIncludeConceptBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ValueSetComposeIncludeConceptBuilder<P0> {
+    /// `ValueSet.compose.include.concept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.concept.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.concept.code` 1..1: Code or expression from system
+    pub fn code(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> ValueSetComposeIncludeConceptBuilder<::fhirgen_runtime::Set> {
+        self.inner.code = value.into();
+        ValueSetComposeIncludeConceptBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.compose.include.concept.display` 0..1: Text to display for this code for this value set in this valueset
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation` 0..*: Additional representations for this concept
+    pub fn designation(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetComposeIncludeConceptDesignation>,
+    ) -> Self {
+        self.inner.designation = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetComposeIncludeConcept
+    where
+        P0: ValueSetComposeIncludeConceptCodeGiven,
+    {
+        self.inner
     }
 }
 /// Additional representations for this concept
@@ -806,6 +1229,83 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConceptDesignation {
         w.primitive_field("language", &self.language);
         w.object_field("use", &self.use_);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.compose.include.concept.designation.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ValueSet.compose.include.concept.designation.value` is not set"
+)]
+pub trait ValueSetComposeIncludeConceptDesignationValueGiven {}
+impl ValueSetComposeIncludeConceptDesignationValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSetComposeIncludeConceptDesignation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetComposeIncludeConceptDesignationBuilder<P0> {
+    inner: ValueSetComposeIncludeConceptDesignation,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ValueSetComposeIncludeConceptDesignation {
+    /// A builder of `ValueSet.compose.include.concept.designation`.
+    pub fn builder() -> ValueSetComposeIncludeConceptDesignationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ValueSetComposeIncludeConceptDesignation as ::fhirgen_runtime::Empty>::empty();
+        ValueSetComposeIncludeConceptDesignationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ValueSetComposeIncludeConceptDesignationBuilder<P0> {
+    /// `ValueSet.compose.include.concept.designation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation.language` 0..1: Human language of the designation
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation.use` 0..1: Types of uses of designations
+    pub fn use_(mut self, value: impl Into<crate::Coding>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.concept.designation.value` 1..1: The text value for this designation
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ValueSetComposeIncludeConceptDesignationBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ValueSetComposeIncludeConceptDesignationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetComposeIncludeConceptDesignation
+    where
+        P0: ValueSetComposeIncludeConceptDesignationValueGiven,
+    {
+        self.inner
     }
 }
 /// Select codes/concepts by their properties (including relationships)
@@ -910,6 +1410,113 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeFilter {
         w.primitive_field("property", &self.property);
         w.primitive_field("op", &self.op);
         w.primitive_field("value", &self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.compose.include.filter.property` is required (1..1) by FHIR 4.0.1: set it with `.property(...)` before `.build()`",
+    label = "`ValueSet.compose.include.filter.property` is not set"
+)]
+pub trait ValueSetComposeIncludeFilterPropertyGiven {}
+impl ValueSetComposeIncludeFilterPropertyGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.compose.include.filter.op` is required (1..1) by FHIR 4.0.1: set it with `.op(...)` before `.build()`",
+    label = "`ValueSet.compose.include.filter.op` is not set"
+)]
+pub trait ValueSetComposeIncludeFilterOpGiven {}
+impl ValueSetComposeIncludeFilterOpGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.compose.include.filter.value` is required (1..1) by FHIR 4.0.1: set it with `.value(...)` before `.build()`",
+    label = "`ValueSet.compose.include.filter.value` is not set"
+)]
+pub trait ValueSetComposeIncludeFilterValueGiven {}
+impl ValueSetComposeIncludeFilterValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSetComposeIncludeFilter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetComposeIncludeFilterBuilder<P0, P1, P2> {
+    inner: ValueSetComposeIncludeFilter,
+    state: ::std::marker::PhantomData<(P0, P1, P2)>,
+}
+impl ValueSetComposeIncludeFilter {
+    /// A builder of `ValueSet.compose.include.filter`.
+    pub fn builder() -> ValueSetComposeIncludeFilterBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <ValueSetComposeIncludeFilter as ::fhirgen_runtime::Empty>::empty();
+        ValueSetComposeIncludeFilterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2> ValueSetComposeIncludeFilterBuilder<P0, P1, P2> {
+    /// `ValueSet.compose.include.filter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.compose.include.filter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.filter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.compose.include.filter.property` 1..1: A property/filter defined by the code system
+    pub fn property(
+        mut self,
+        value: impl Into<crate::Code>,
+    ) -> ValueSetComposeIncludeFilterBuilder<::fhirgen_runtime::Set, P1, P2> {
+        self.inner.property = value.into();
+        ValueSetComposeIncludeFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.compose.include.filter.op` 1..1: = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
+    pub fn op(
+        mut self,
+        value: impl Into<crate::FilterOperatorCode>,
+    ) -> ValueSetComposeIncludeFilterBuilder<P0, ::fhirgen_runtime::Set, P2> {
+        self.inner.op = value.into();
+        ValueSetComposeIncludeFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.compose.include.filter.value` 1..1: Code from the system, or regex criteria, or boolean value for exists
+    pub fn value(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ValueSetComposeIncludeFilterBuilder<P0, P1, ::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ValueSetComposeIncludeFilterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetComposeIncludeFilter
+    where
+        P0: ValueSetComposeIncludeFilterPropertyGiven,
+        P1: ValueSetComposeIncludeFilterOpGiven,
+        P2: ValueSetComposeIncludeFilterValueGiven,
+    {
+        self.inner
     }
 }
 /// Used when the value set is "expanded"
@@ -1046,6 +1653,102 @@ impl ::fhirgen_runtime::Object for ValueSetExpansion {
         w.primitive_field("offset", &self.offset);
         w.object_field("parameter", &self.parameter);
         w.object_field("contains", &self.contains);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.expansion.timestamp` is required (1..1) by FHIR 4.0.1: set it with `.timestamp(...)` before `.build()`",
+    label = "`ValueSet.expansion.timestamp` is not set"
+)]
+pub trait ValueSetExpansionTimestampGiven {}
+impl ValueSetExpansionTimestampGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSetExpansion`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetExpansionBuilder<P0> {
+    inner: ValueSetExpansion,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ValueSetExpansion {
+    /// A builder of `ValueSet.expansion`.
+    pub fn builder() -> ValueSetExpansionBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ValueSetExpansion as ::fhirgen_runtime::Empty>::empty();
+        ValueSetExpansionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ValueSetExpansionBuilder<P0> {
+    /// `ValueSet.expansion.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.identifier` 0..1: Identifies the value set expansion (business identifier)
+    pub fn identifier(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.identifier = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.timestamp` 1..1: Time ValueSet expansion happened
+    pub fn timestamp(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> ValueSetExpansionBuilder<::fhirgen_runtime::Set> {
+        self.inner.timestamp = value.into();
+        ValueSetExpansionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.expansion.total` 0..1: Total number of codes in the expansion
+    pub fn total(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.total = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.offset` 0..1: Offset at which this resource starts
+    pub fn offset(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.offset = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.parameter` 0..*: Parameter that controlled the expansion process
+    pub fn parameter(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetExpansionParameter>,
+    ) -> Self {
+        self.inner.parameter = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.contains` 0..*: Codes in the value set
+    pub fn contains(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetExpansionContains>,
+    ) -> Self {
+        self.inner.contains = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetExpansion
+    where
+        P0: ValueSetExpansionTimestampGiven,
+    {
+        self.inner
     }
 }
 /// Codes in the value set
@@ -1212,6 +1915,96 @@ impl ::fhirgen_runtime::Object for ValueSetExpansionContains {
         w.object_field("contains", &self.contains);
     }
 }
+/// Builds a `ValueSetExpansionContains`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetExpansionContainsBuilder {
+    inner: ValueSetExpansionContains,
+    state: ::std::marker::PhantomData<()>,
+}
+impl ValueSetExpansionContains {
+    /// A builder of `ValueSet.expansion.contains`.
+    pub fn builder() -> ValueSetExpansionContainsBuilder {
+        let inner = <ValueSetExpansionContains as ::fhirgen_runtime::Empty>::empty();
+        ValueSetExpansionContainsBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl ValueSetExpansionContainsBuilder {
+    /// `ValueSet.expansion.contains.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.contains.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.contains.system` 0..1: System value for the code
+    pub fn system(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.system = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.abstract` 0..1: If user cannot select this entry
+    pub fn abstract_(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.abstract_ = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.inactive` 0..1: If concept is inactive in the code system
+    pub fn inactive(mut self, value: impl Into<crate::Boolean>) -> Self {
+        self.inner.inactive = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.version` 0..1: Version in which this code/display is defined
+    pub fn version(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.code` 0..1: Code - if blank, this is not a selectable code
+    pub fn code(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.code = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.display` 0..1: User display for the concept
+    pub fn display(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.contains.designation` 0..*: Additional representations for this item
+    pub fn designation(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetComposeIncludeConceptDesignation>,
+    ) -> Self {
+        self.inner.designation = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.contains.contains` 0..*: Codes contained under this entry
+    pub fn contains(
+        mut self,
+        items: impl IntoIterator<Item = crate::ValueSetExpansionContains>,
+    ) -> Self {
+        self.inner.contains = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetExpansionContains {
+        self.inner
+    }
+}
 /// Parameter that controlled the expansion process
 ///
 /// Backbone element `ValueSet.expansion.parameter` of `http://hl7.org/fhir/StructureDefinition/ValueSet|4.0.1`
@@ -1346,6 +2139,79 @@ impl ::fhirgen_runtime::Object for ValueSetExpansionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.choice_field(&self.value);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ValueSet.expansion.parameter.name` is required (1..1) by FHIR 4.0.1: set it with `.name(...)` before `.build()`",
+    label = "`ValueSet.expansion.parameter.name` is not set"
+)]
+pub trait ValueSetExpansionParameterNameGiven {}
+impl ValueSetExpansionParameterNameGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ValueSetExpansionParameter`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct ValueSetExpansionParameterBuilder<P0> {
+    inner: ValueSetExpansionParameter,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ValueSetExpansionParameter {
+    /// A builder of `ValueSet.expansion.parameter`.
+    pub fn builder() -> ValueSetExpansionParameterBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ValueSetExpansionParameter as ::fhirgen_runtime::Empty>::empty();
+        ValueSetExpansionParameterBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ValueSetExpansionParameterBuilder<P0> {
+    /// `ValueSet.expansion.parameter.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ValueSet.expansion.parameter.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.parameter.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `ValueSet.expansion.parameter.name` 1..1: Name as assigned by the client or server
+    pub fn name(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> ValueSetExpansionParameterBuilder<::fhirgen_runtime::Set> {
+        self.inner.name = value.into();
+        ValueSetExpansionParameterBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ValueSet.expansion.parameter.value[x]` 0..1: Value of the named parameter
+    pub fn value(
+        mut self,
+        value: impl Into<crate::ValueSetExpansionParameterValue>,
+    ) -> Self {
+        self.inner.value = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ValueSetExpansionParameter
+    where
+        P0: ValueSetExpansionParameterNameGiven,
+    {
+        self.inner
     }
 }
 /// The types `ValueSet.expansion.parameter.value[x]` may have.

@@ -321,6 +321,179 @@ impl VerificationResult {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VerificationResult.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`VerificationResult.status` is not set"
+)]
+pub trait VerificationResultStatusGiven {}
+impl VerificationResultStatusGiven for ::fhirgen_runtime::Set {}
+/// Builds a `VerificationResult`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VerificationResultBuilder<P0> {
+    inner: VerificationResult,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl VerificationResult {
+    /// A builder of `VerificationResult`.
+    pub fn builder() -> VerificationResultBuilder<::fhirgen_runtime::Missing> {
+        let inner = <VerificationResult as ::fhirgen_runtime::Empty>::empty();
+        VerificationResultBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> VerificationResultBuilder<P0> {
+    /// `VerificationResult.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VerificationResult.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `VerificationResult.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `VerificationResult.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `VerificationResult.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `VerificationResult.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.target` 0..*: A resource that was validated
+    pub fn target(mut self, items: impl IntoIterator<Item = crate::Reference>) -> Self {
+        self.inner.target = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.targetLocation` 0..*: The fhirpath location(s) within the resource that was validated
+    pub fn target_location(
+        mut self,
+        items: impl IntoIterator<Item = crate::FhirString>,
+    ) -> Self {
+        self.inner.target_location = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.need` 0..1: none | initial | periodic
+    pub fn need(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.need = Some(value.into());
+        self
+    }
+    /// `VerificationResult.status` 1..1: attested | validated | in-process | req-revalid | val-fail | reval-fail
+    pub fn status(
+        mut self,
+        value: impl Into<crate::StatusCode>,
+    ) -> VerificationResultBuilder<::fhirgen_runtime::Set> {
+        self.inner.status = value.into();
+        VerificationResultBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VerificationResult.statusDate` 0..1: When the validation status was updated
+    pub fn status_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.status_date = Some(value.into());
+        self
+    }
+    /// `VerificationResult.validationType` 0..1: nothing | primary | multiple
+    pub fn validation_type(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.validation_type = Some(value.into());
+        self
+    }
+    /// `VerificationResult.validationProcess` 0..*: The primary process by which the target is validated (edit check; value set; primary source; multiple sources; standalone; in context)
+    pub fn validation_process(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.validation_process = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.frequency` 0..1: Frequency of revalidation
+    pub fn frequency(mut self, value: impl Into<crate::Timing>) -> Self {
+        self.inner.frequency = Some(value.into());
+        self
+    }
+    /// `VerificationResult.lastPerformed` 0..1: The date/time validation was last completed (including failed validations)
+    pub fn last_performed(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.last_performed = Some(value.into());
+        self
+    }
+    /// `VerificationResult.nextScheduled` 0..1: The date when target is next validated, if appropriate
+    pub fn next_scheduled(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.next_scheduled = Some(value.into());
+        self
+    }
+    /// `VerificationResult.failureAction` 0..1: fatal | warn | rec-only | none
+    pub fn failure_action(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.failure_action = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource` 0..*: Information about the primary source(s) involved in validation
+    pub fn primary_source(
+        mut self,
+        items: impl IntoIterator<Item = crate::VerificationResultPrimarySource>,
+    ) -> Self {
+        self.inner.primary_source = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.attestation` 0..1: Information about the entity attesting to information
+    pub fn attestation(
+        mut self,
+        value: impl Into<crate::VerificationResultAttestation>,
+    ) -> Self {
+        self.inner.attestation = Some(value.into());
+        self
+    }
+    /// `VerificationResult.validator` 0..*: Information about the entity validating information
+    pub fn validator(
+        mut self,
+        items: impl IntoIterator<Item = crate::VerificationResultValidator>,
+    ) -> Self {
+        self.inner.validator = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VerificationResult
+    where
+        P0: VerificationResultStatusGiven,
+    {
+        self.inner
+    }
+}
 /// Information about the entity attesting to information
 ///
 /// Backbone element `VerificationResult.attestation` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
@@ -482,6 +655,99 @@ impl ::fhirgen_runtime::Object for VerificationResultAttestation {
         w.object_field("sourceSignature", &self.source_signature);
     }
 }
+/// Builds a `VerificationResultAttestation`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VerificationResultAttestationBuilder {
+    inner: VerificationResultAttestation,
+    state: ::std::marker::PhantomData<()>,
+}
+impl VerificationResultAttestation {
+    /// A builder of `VerificationResult.attestation`.
+    pub fn builder() -> VerificationResultAttestationBuilder {
+        let inner = <VerificationResultAttestation as ::fhirgen_runtime::Empty>::empty();
+        VerificationResultAttestationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl VerificationResultAttestationBuilder {
+    /// `VerificationResult.attestation.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.attestation.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.attestation.who` 0..1: The individual or organization attesting to information
+    pub fn who(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.who = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.onBehalfOf` 0..1: When the who is asserting on behalf of another (organization or individual)
+    pub fn on_behalf_of(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.communicationMethod` 0..1: The method by which attested information was submitted/retrieved
+    pub fn communication_method(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication_method = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.date` 0..1: The date the information was attested to
+    pub fn date(mut self, value: impl Into<crate::Date>) -> Self {
+        self.inner.date = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.sourceIdentityCertificate` 0..1: A digital identity certificate associated with the attestation source
+    pub fn source_identity_certificate(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.source_identity_certificate = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.proxyIdentityCertificate` 0..1: A digital identity certificate associated with the proxy entity submitting attested information on behalf of the attestation source
+    pub fn proxy_identity_certificate(
+        mut self,
+        value: impl Into<crate::FhirString>,
+    ) -> Self {
+        self.inner.proxy_identity_certificate = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.proxySignature` 0..1: Proxy signature
+    pub fn proxy_signature(mut self, value: impl Into<crate::Signature>) -> Self {
+        self.inner.proxy_signature = Some(value.into());
+        self
+    }
+    /// `VerificationResult.attestation.sourceSignature` 0..1: Attester signature
+    pub fn source_signature(mut self, value: impl Into<crate::Signature>) -> Self {
+        self.inner.source_signature = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VerificationResultAttestation {
+        self.inner
+    }
+}
 /// Information about the primary source(s) involved in validation
 ///
 /// Backbone element `VerificationResult.primarySource` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
@@ -619,6 +885,97 @@ impl ::fhirgen_runtime::Object for VerificationResultPrimarySource {
         w.object_field("pushTypeAvailable", &self.push_type_available);
     }
 }
+/// Builds a `VerificationResultPrimarySource`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VerificationResultPrimarySourceBuilder {
+    inner: VerificationResultPrimarySource,
+    state: ::std::marker::PhantomData<()>,
+}
+impl VerificationResultPrimarySource {
+    /// A builder of `VerificationResult.primarySource`.
+    pub fn builder() -> VerificationResultPrimarySourceBuilder {
+        let inner = <VerificationResultPrimarySource as ::fhirgen_runtime::Empty>::empty();
+        VerificationResultPrimarySourceBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl VerificationResultPrimarySourceBuilder {
+    /// `VerificationResult.primarySource.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.primarySource.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.primarySource.who` 0..1: Reference to the primary source
+    pub fn who(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.who = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource.type` 0..*: Type of primary source (License Board; Primary Education; Continuing Education; Postal Service; Relationship owner; Registration Authority; legal source; issuing source; authoritative source)
+    pub fn type_(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.type_ = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.primarySource.communicationMethod` 0..*: Method for exchanging information with the primary source
+    pub fn communication_method(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.communication_method = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.primarySource.validationStatus` 0..1: successful | failed | unknown
+    pub fn validation_status(
+        mut self,
+        value: impl Into<crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.validation_status = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource.validationDate` 0..1: When the target was validated against the primary source
+    pub fn validation_date(mut self, value: impl Into<crate::DateTime>) -> Self {
+        self.inner.validation_date = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource.canPushUpdates` 0..1: yes | no | undetermined
+    pub fn can_push_updates(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.can_push_updates = Some(value.into());
+        self
+    }
+    /// `VerificationResult.primarySource.pushTypeAvailable` 0..*: specific | any | source
+    pub fn push_type_available(
+        mut self,
+        items: impl IntoIterator<Item = crate::CodeableConcept>,
+    ) -> Self {
+        self.inner.push_type_available = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VerificationResultPrimarySource {
+        self.inner
+    }
+}
 /// Information about the entity validating information
 ///
 /// Backbone element `VerificationResult.validator` of `http://hl7.org/fhir/StructureDefinition/VerificationResult|4.0.1`
@@ -714,5 +1071,67 @@ impl ::fhirgen_runtime::Object for VerificationResultValidator {
         w.object_field("organization", &self.organization);
         w.primitive_field("identityCertificate", &self.identity_certificate);
         w.object_field("attestationSignature", &self.attestation_signature);
+    }
+}
+/// Builds a `VerificationResultValidator`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VerificationResultValidatorBuilder {
+    inner: VerificationResultValidator,
+    state: ::std::marker::PhantomData<()>,
+}
+impl VerificationResultValidator {
+    /// A builder of `VerificationResult.validator`.
+    pub fn builder() -> VerificationResultValidatorBuilder {
+        let mut inner = <VerificationResultValidator as ::fhirgen_runtime::Empty>::empty();
+        inner.organization = crate::Reference::builder().build();
+        VerificationResultValidatorBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl VerificationResultValidatorBuilder {
+    /// `VerificationResult.validator.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VerificationResult.validator.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.validator.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VerificationResult.validator.organization` 1..1: Reference to the organization validating information
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn organization(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.organization = value.into();
+        self
+    }
+    /// `VerificationResult.validator.identityCertificate` 0..1: A digital identity certificate associated with the validator
+    pub fn identity_certificate(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.identity_certificate = Some(value.into());
+        self
+    }
+    /// `VerificationResult.validator.attestationSignature` 0..1: Validator signature
+    pub fn attestation_signature(mut self, value: impl Into<crate::Signature>) -> Self {
+        self.inner.attestation_signature = Some(value.into());
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VerificationResultValidator {
+        self.inner
     }
 }

@@ -252,6 +252,192 @@ impl VisionPrescription {
         writer.into_bytes()
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.status` is required (1..1) by FHIR 4.0.1: set it with `.status(...)` before `.build()`",
+    label = "`VisionPrescription.status` is not set"
+)]
+pub trait VisionPrescriptionStatusGiven {}
+impl VisionPrescriptionStatusGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.created` is required (1..1) by FHIR 4.0.1: set it with `.created(...)` before `.build()`",
+    label = "`VisionPrescription.created` is not set"
+)]
+pub trait VisionPrescriptionCreatedGiven {}
+impl VisionPrescriptionCreatedGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.dateWritten` is required (1..1) by FHIR 4.0.1: set it with `.date_written(...)` before `.build()`",
+    label = "`VisionPrescription.dateWritten` is not set"
+)]
+pub trait VisionPrescriptionDateWrittenGiven {}
+impl VisionPrescriptionDateWrittenGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.lensSpecification` is required (1..*) by FHIR 4.0.1: set it with `.lens_specification(...)` before `.build()`",
+    label = "`VisionPrescription.lensSpecification` is not set"
+)]
+pub trait VisionPrescriptionLensSpecificationGiven {}
+impl VisionPrescriptionLensSpecificationGiven for ::fhirgen_runtime::Set {}
+/// Builds a `VisionPrescription`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VisionPrescriptionBuilder<P0, P1, P2, P3> {
+    inner: VisionPrescription,
+    state: ::std::marker::PhantomData<(P0, P1, P2, P3)>,
+}
+impl VisionPrescription {
+    /// A builder of `VisionPrescription`.
+    pub fn builder() -> VisionPrescriptionBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <VisionPrescription as ::fhirgen_runtime::Empty>::empty();
+        inner.patient = crate::Reference::builder().build();
+        inner.prescriber = crate::Reference::builder().build();
+        VisionPrescriptionBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1, P2, P3> VisionPrescriptionBuilder<P0, P1, P2, P3> {
+    /// `VisionPrescription.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<crate::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<crate::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<crate::Code>) -> Self {
+        self.inner.language = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<crate::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.contained` 0..*: Contained, inline Resources
+    pub fn contained(
+        mut self,
+        items: impl IntoIterator<Item = crate::Resource>,
+    ) -> Self {
+        self.inner.contained = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.modifierExtension` 0..*: Extensions that cannot be ignored
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.identifier` 0..*: Business Identifier for vision prescription
+    pub fn identifier(
+        mut self,
+        items: impl IntoIterator<Item = crate::Identifier>,
+    ) -> Self {
+        self.inner.identifier = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.status` 1..1: active | cancelled | draft | entered-in-error
+    pub fn status(
+        mut self,
+        value: impl Into<crate::FinancialResourceStatusCodesCode>,
+    ) -> VisionPrescriptionBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
+        self.inner.status = value.into();
+        VisionPrescriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VisionPrescription.created` 1..1: Response creation date
+    pub fn created(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> VisionPrescriptionBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
+        self.inner.created = value.into();
+        VisionPrescriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VisionPrescription.patient` 1..1: Who prescription is for
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn patient(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.patient = value.into();
+        self
+    }
+    /// `VisionPrescription.encounter` 0..1: Created during encounter / admission / stay
+    pub fn encounter(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.dateWritten` 1..1: When prescription was authorized
+    pub fn date_written(
+        mut self,
+        value: impl Into<crate::DateTime>,
+    ) -> VisionPrescriptionBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
+        self.inner.date_written = value.into();
+        VisionPrescriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VisionPrescription.prescriber` 1..1: Who authorized the vision prescription
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn prescriber(mut self, value: impl Into<crate::Reference>) -> Self {
+        self.inner.prescriber = value.into();
+        self
+    }
+    /// `VisionPrescription.lensSpecification` 1..*: Vision lens authorization
+    pub fn lens_specification(
+        mut self,
+        value: impl Into<
+            ::fhirgen_runtime::NonEmpty<crate::VisionPrescriptionLensSpecification>,
+        >,
+    ) -> VisionPrescriptionBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
+        self.inner.lens_specification = value.into();
+        VisionPrescriptionBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VisionPrescription
+    where
+        P0: VisionPrescriptionStatusGiven,
+        P1: VisionPrescriptionCreatedGiven,
+        P2: VisionPrescriptionDateWrittenGiven,
+        P3: VisionPrescriptionLensSpecificationGiven,
+    {
+        self.inner
+    }
+}
 /// Vision lens authorization
 ///
 /// Backbone element `VisionPrescription.lensSpecification` of `http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1`
@@ -494,6 +680,144 @@ impl ::fhirgen_runtime::Object for VisionPrescriptionLensSpecification {
         w.object_field("note", &self.note);
     }
 }
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.lensSpecification.eye` is required (1..1) by FHIR 4.0.1: set it with `.eye(...)` before `.build()`",
+    label = "`VisionPrescription.lensSpecification.eye` is not set"
+)]
+pub trait VisionPrescriptionLensSpecificationEyeGiven {}
+impl VisionPrescriptionLensSpecificationEyeGiven for ::fhirgen_runtime::Set {}
+/// Builds a `VisionPrescriptionLensSpecification`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VisionPrescriptionLensSpecificationBuilder<P0> {
+    inner: VisionPrescriptionLensSpecification,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl VisionPrescriptionLensSpecification {
+    /// A builder of `VisionPrescription.lensSpecification`.
+    pub fn builder() -> VisionPrescriptionLensSpecificationBuilder<
+        ::fhirgen_runtime::Missing,
+    > {
+        let mut inner = <VisionPrescriptionLensSpecification as ::fhirgen_runtime::Empty>::empty();
+        inner.product = crate::CodeableConcept::builder().build();
+        VisionPrescriptionLensSpecificationBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> VisionPrescriptionLensSpecificationBuilder<P0> {
+    /// `VisionPrescription.lensSpecification.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.product` 1..1: Product to be supplied
+    ///
+    /// Filled in with what the specification fixes; this replaces it.
+    pub fn product(mut self, value: impl Into<crate::CodeableConcept>) -> Self {
+        self.inner.product = value.into();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.eye` 1..1: right | left
+    pub fn eye(
+        mut self,
+        value: impl Into<crate::VisionEyesCode>,
+    ) -> VisionPrescriptionLensSpecificationBuilder<::fhirgen_runtime::Set> {
+        self.inner.eye = value.into();
+        VisionPrescriptionLensSpecificationBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VisionPrescription.lensSpecification.sphere` 0..1: Power of the lens
+    pub fn sphere(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.sphere = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.cylinder` 0..1: Lens power for astigmatism
+    pub fn cylinder(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.cylinder = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.axis` 0..1: Lens meridian which contain no power for astigmatism
+    pub fn axis(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.inner.axis = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.prism` 0..*: Eye alignment compensation
+    pub fn prism(
+        mut self,
+        items: impl IntoIterator<Item = crate::VisionPrescriptionLensSpecificationPrism>,
+    ) -> Self {
+        self.inner.prism = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.add` 0..1: Added power for multifocal levels
+    pub fn add(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.add = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.power` 0..1: Contact lens power
+    pub fn power(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.power = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.backCurve` 0..1: Contact lens back curvature
+    pub fn back_curve(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.back_curve = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.diameter` 0..1: Contact lens diameter
+    pub fn diameter(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.inner.diameter = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.duration` 0..1: Lens wear duration
+    pub fn duration(mut self, value: impl Into<crate::Quantity>) -> Self {
+        self.inner.duration = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.color` 0..1: Color required
+    pub fn color(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.color = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.brand` 0..1: Brand required
+    pub fn brand(mut self, value: impl Into<crate::FhirString>) -> Self {
+        self.inner.brand = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.note` 0..*: Notes for coatings
+    pub fn note(mut self, items: impl IntoIterator<Item = crate::Annotation>) -> Self {
+        self.inner.note = items.into_iter().collect();
+        self
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VisionPrescriptionLensSpecification
+    where
+        P0: VisionPrescriptionLensSpecificationEyeGiven,
+    {
+        self.inner
+    }
+}
 /// Eye alignment compensation
 ///
 /// Backbone element `VisionPrescription.lensSpecification.prism` of `http://hl7.org/fhir/StructureDefinition/VisionPrescription|4.0.1`
@@ -582,5 +906,92 @@ impl ::fhirgen_runtime::Object for VisionPrescriptionLensSpecificationPrism {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("amount", &self.amount);
         w.primitive_field("base", &self.base);
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.lensSpecification.prism.amount` is required (1..1) by FHIR 4.0.1: set it with `.amount(...)` before `.build()`",
+    label = "`VisionPrescription.lensSpecification.prism.amount` is not set"
+)]
+pub trait VisionPrescriptionLensSpecificationPrismAmountGiven {}
+impl VisionPrescriptionLensSpecificationPrismAmountGiven for ::fhirgen_runtime::Set {}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`VisionPrescription.lensSpecification.prism.base` is required (1..1) by FHIR 4.0.1: set it with `.base(...)` before `.build()`",
+    label = "`VisionPrescription.lensSpecification.prism.base` is not set"
+)]
+pub trait VisionPrescriptionLensSpecificationPrismBaseGiven {}
+impl VisionPrescriptionLensSpecificationPrismBaseGiven for ::fhirgen_runtime::Set {}
+/// Builds a `VisionPrescriptionLensSpecificationPrism`: `build()` exists once every element the specification requires is set.
+#[must_use]
+pub struct VisionPrescriptionLensSpecificationPrismBuilder<P0, P1> {
+    inner: VisionPrescriptionLensSpecificationPrism,
+    state: ::std::marker::PhantomData<(P0, P1)>,
+}
+impl VisionPrescriptionLensSpecificationPrism {
+    /// A builder of `VisionPrescription.lensSpecification.prism`.
+    pub fn builder() -> VisionPrescriptionLensSpecificationPrismBuilder<
+        ::fhirgen_runtime::Missing,
+        ::fhirgen_runtime::Missing,
+    > {
+        let inner = <VisionPrescriptionLensSpecificationPrism as ::fhirgen_runtime::Empty>::empty();
+        VisionPrescriptionLensSpecificationPrismBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0, P1> VisionPrescriptionLensSpecificationPrismBuilder<P0, P1> {
+    /// `VisionPrescription.lensSpecification.prism.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `VisionPrescription.lensSpecification.prism.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.prism.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
+    pub fn modifier_extension(
+        mut self,
+        items: impl IntoIterator<Item = crate::Extension>,
+    ) -> Self {
+        self.inner.modifier_extension = items.into_iter().collect();
+        self
+    }
+    /// `VisionPrescription.lensSpecification.prism.amount` 1..1: Amount of adjustment
+    pub fn amount(
+        mut self,
+        value: impl Into<crate::Decimal>,
+    ) -> VisionPrescriptionLensSpecificationPrismBuilder<::fhirgen_runtime::Set, P1> {
+        self.inner.amount = value.into();
+        VisionPrescriptionLensSpecificationPrismBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `VisionPrescription.lensSpecification.prism.base` 1..1: up | down | in | out
+    pub fn base(
+        mut self,
+        value: impl Into<crate::VisionBaseCode>,
+    ) -> VisionPrescriptionLensSpecificationPrismBuilder<P0, ::fhirgen_runtime::Set> {
+        self.inner.base = value.into();
+        VisionPrescriptionLensSpecificationPrismBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// The value, conformant to the specification's cardinality; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> VisionPrescriptionLensSpecificationPrism
+    where
+        P0: VisionPrescriptionLensSpecificationPrismAmountGiven,
+        P1: VisionPrescriptionLensSpecificationPrismBaseGiven,
+    {
+        self.inner
     }
 }

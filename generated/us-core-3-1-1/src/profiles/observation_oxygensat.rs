@@ -666,7 +666,7 @@ impl ObservationOxygensatSubjectGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait ObservationOxygensatEffectiveGiven {}
 impl ObservationOxygensatEffectiveGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`ObservationOxygensat`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ObservationOxygensat`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ObservationOxygensatBuilder<P0, P1, P2> {
@@ -691,119 +691,83 @@ impl ObservationOxygensat {
     }
 }
 impl<P0, P1, P2> ObservationOxygensatBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> ObservationOxygensatBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         ObservationOxygensatBuilder {
@@ -811,46 +775,35 @@ impl<P0, P1, P2> ObservationOxygensatBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationVitalsignsCategoryVsCat>,
+        value: impl Into<crate::ObservationVitalsignsCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Oxygen Saturation
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Oxygen Saturation
     ///
     /// Filled in with what the profile fixes; this replaces it.
-    pub fn code(
-        mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatCode>,
-    ) -> Self {
+    pub fn code(mut self, value: impl Into<crate::ObservationOxygensatCode>) -> Self {
         self.inner.code = value.into();
         self
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> ObservationOxygensatBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.subject = value.into();
         ObservationOxygensatBuilder {
@@ -858,32 +811,23 @@ impl<P0, P1, P2> ObservationOxygensatBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Often just a dateTime for Vital Signs
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: Often just a dateTime for Vital Signs
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatEffective>,
+        value: impl Into<crate::ObservationOxygensatEffective>,
     ) -> ObservationOxygensatBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.effective = value.into();
         ObservationOxygensatBuilder {
@@ -891,151 +835,102 @@ impl<P0, P1, P2> ObservationOxygensatBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
-    ///
-    /// `Observation.value[x]` 0..1
-    pub fn value(
-        mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatValue>,
-    ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+    /// `Observation.value[x]` 0..1: Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
+    pub fn value(mut self, value: impl Into<crate::ObservationOxygensatValue>) -> Self {
+        self.inner.value = Some(value.into());
         self
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Used when reporting vital signs panel components
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Used when reporting vital signs panel components
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Used when reporting systolic and diastolic blood pressure.
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Used when reporting systolic and diastolic blood pressure.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ObservationOxygensat
     where
         P0: ObservationOxygensatStatusGiven,
@@ -1066,7 +961,7 @@ impl ObservationOxygensatDataAbsentReasonAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait ObservationOxygensatComponentAddressed {}
 impl ObservationOxygensatComponentAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`ObservationOxygensat`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ObservationOxygensat`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ObservationOxygensatMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
@@ -1101,119 +996,83 @@ impl<
     P4,
     P5,
 > ObservationOxygensatMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> ObservationOxygensatMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1228,46 +1087,35 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationVitalsignsCategoryVsCat>,
+        value: impl Into<crate::ObservationVitalsignsCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Oxygen Saturation
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Oxygen Saturation
     ///
     /// Filled in with what the profile fixes; this replaces it.
-    pub fn code(
-        mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatCode>,
-    ) -> Self {
+    pub fn code(mut self, value: impl Into<crate::ObservationOxygensatCode>) -> Self {
         self.inner.code = value.into();
         self
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> ObservationOxygensatMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1282,32 +1130,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Often just a dateTime for Vital Signs
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: Often just a dateTime for Vital Signs
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatEffective>,
+        value: impl Into<crate::ObservationOxygensatEffective>,
     ) -> ObservationOxygensatMustSupportBuilder<
         P0,
         P1,
@@ -1322,33 +1161,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
-    ///
-    /// `Observation.value[x]` 0..1
-    /// , Must Support
+    /// `Observation.value[x]` 0..1, Must Support: Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept.
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::ObservationOxygensatValue>,
+        value: impl Into<crate::ObservationOxygensatValue>,
     ) -> ObservationOxygensatMustSupportBuilder<
         P0,
         P1,
@@ -1357,7 +1186,7 @@ impl<
         P4,
         P5,
     > {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         ObservationOxygensatMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1379,13 +1208,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
-    /// , Must Support
+    /// `Observation.dataAbsentReason` 0..1, Must Support: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> ObservationOxygensatMustSupportBuilder<
         P0,
         P1,
@@ -1394,7 +1220,7 @@ impl<
         ::fhirgen_runtime::Set,
         P5,
     > {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         ObservationOxygensatMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1416,105 +1242,70 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Used when reporting vital signs panel components
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Used when reporting vital signs panel components
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Used when reporting systolic and diastolic blood pressure.
-    ///
-    /// `Observation.component` 0..*
-    /// , Must Support
+    /// `Observation.component` 0..*, Must Support: Used when reporting systolic and diastolic blood pressure.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> ObservationOxygensatMustSupportBuilder<
         P0,
         P1,
@@ -1545,9 +1336,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ObservationOxygensat
     where
         P0: ObservationOxygensatStatusGiven,
@@ -1681,7 +1471,7 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCodeCodingOxygenSatCode {
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
-/// Builds a \[`ObservationOxygensatCodeCodingOxygenSatCode`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ObservationOxygensatCodeCodingOxygenSatCode`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
@@ -1699,59 +1489,36 @@ impl ObservationOxygensatCodeCodingOxygenSatCode {
     }
 }
 impl ObservationOxygensatCodeCodingOxygenSatCodeBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
+    /// `Coding.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub fn version(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.version = ::std::option::Option::Some(value.into());
+    /// `Coding.version` 0..1: Version of the system - if relevant
+    pub fn version(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
         self
     }
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub fn display(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.display = ::std::option::Option::Some(value.into());
+    /// `Coding.display` 0..1: Representation defined by the system
+    pub fn display(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
         self
     }
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub fn user_selected(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.user_selected = ::std::option::Option::Some(value.into());
+    /// `Coding.userSelected` 0..1: If this coding was chosen directly by the user
+    pub fn user_selected(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.user_selected = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ObservationOxygensatCodeCodingOxygenSatCode {
         self.inner
     }
@@ -1891,7 +1658,7 @@ impl ::fhirgen_runtime::Object for ObservationOxygensatCode {
         ::std::result::Result::Ok(())
     }
 }
-/// Builds a \[`ObservationOxygensatCode`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ObservationOxygensatCode`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ObservationOxygensatCodeBuilder {
@@ -1911,63 +1678,41 @@ impl ObservationOxygensatCode {
     }
 }
 impl ObservationOxygensatCodeBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
+    /// `CodeableConcept.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding:OxygenSatCode` 1..1
+    /// `CodeableConcept.coding:OxygenSatCode` 1..1: Code defined by a terminology system
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn coding_oxygen_sat_code(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::ObservationOxygensatCodeCodingOxygenSatCode,
-        >,
+        value: impl Into<crate::ObservationOxygensatCodeCodingOxygenSatCode>,
     ) -> Self {
         self.inner.coding_oxygen_sat_code = value.into();
         self
     }
-    /// Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 0..*
-    pub fn coding(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Coding>,
-    ) -> Self {
+    /// `CodeableConcept.coding` 0..*: Code defined by a terminology system
+    pub fn coding(mut self, items: impl IntoIterator<Item = ::fhir_r4::Coding>) -> Self {
         self.inner.coding = items.into_iter().collect();
         self
     }
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.text` 0..1: Plain text representation of the concept
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ObservationOxygensatCode {
         self.inner
     }
@@ -2110,7 +1855,7 @@ impl ObservationOxygensatValueQuantityValueGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait ObservationOxygensatValueQuantityUnitGiven {}
 impl ObservationOxygensatValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`ObservationOxygensatValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ObservationOxygensatValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ObservationOxygensatValueQuantityBuilder<P0, P1> {
@@ -2131,32 +1876,23 @@ impl ObservationOxygensatValueQuantity {
     }
 }
 impl<P0, P1> ObservationOxygensatValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> ObservationOxygensatValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.value = value.into();
         ObservationOxygensatValueQuantityBuilder {
@@ -2164,22 +1900,18 @@ impl<P0, P1> ObservationOxygensatValueQuantityBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> ObservationOxygensatValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.unit = value.into();
         ObservationOxygensatValueQuantityBuilder {
@@ -2187,9 +1919,8 @@ impl<P0, P1> ObservationOxygensatValueQuantityBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ObservationOxygensatValueQuantity
     where
         P0: ObservationOxygensatValueQuantityValueGiven,

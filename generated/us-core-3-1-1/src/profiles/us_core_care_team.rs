@@ -366,7 +366,7 @@ impl UsCoreCareTeamSubjectGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreCareTeamParticipantGiven {}
 impl UsCoreCareTeamParticipantGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCareTeam`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCareTeam`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCareTeamBuilder<P0, P1> {
@@ -387,129 +387,85 @@ impl UsCoreCareTeam {
     }
 }
 impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `CareTeam.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CareTeam.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `CareTeam.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `CareTeam.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `CareTeam.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `CareTeam.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `CareTeam.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `CareTeam.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `CareTeam.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CareTeam.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `CareTeam.contained` 0..*
+    /// `CareTeam.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CareTeam.extension` 0..*
+    /// `CareTeam.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `CareTeam.modifierExtension` 0..*
+    /// `CareTeam.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this team
-    ///
-    /// `CareTeam.identifier` 0..*
+    /// `CareTeam.identifier` 0..*: External Ids for this team
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// proposed | active | suspended | inactive | entered-in-error
-    ///
-    /// `CareTeam.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CareTeamStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `CareTeam.status` 0..1: proposed | active | suspended | inactive | entered-in-error
+    pub fn status(mut self, value: impl Into<::fhir_r4::CareTeamStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// Type of team
-    ///
-    /// `CareTeam.category` 0..*
+    /// `CareTeam.category` 0..*: Type of team
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Name of the team, such as crisis assessment team
-    ///
-    /// `CareTeam.name` 0..1
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.name = ::std::option::Option::Some(value.into());
+    /// `CareTeam.name` 0..1: Name of the team, such as crisis assessment team
+    pub fn name(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
         self
     }
-    /// Who care team is for
-    ///
-    /// `CareTeam.subject` 1..1
+    /// `CareTeam.subject` 1..1: Who care team is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCareTeamBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.subject = value.into();
         UsCoreCareTeamBuilder {
@@ -517,34 +473,20 @@ impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `CareTeam.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `CareTeam.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Time period team covers
-    ///
-    /// `CareTeam.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `CareTeam.period` 0..1: Time period team covers
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Members of the team
-    ///
-    /// `CareTeam.participant` 1..*
+    /// `CareTeam.participant` 1..*: Members of the team
     pub fn participant(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>>,
     ) -> UsCoreCareTeamBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.participant = value.into();
         UsCoreCareTeamBuilder {
@@ -552,59 +494,48 @@ impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why the care team exists
-    ///
-    /// `CareTeam.reasonCode` 0..*
+    /// `CareTeam.reasonCode` 0..*: Why the care team exists
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// Why the care team exists
-    ///
-    /// `CareTeam.reasonReference` 0..*
+    /// `CareTeam.reasonReference` 0..*: Why the care team exists
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Organization responsible for the care team
-    ///
-    /// `CareTeam.managingOrganization` 0..*
+    /// `CareTeam.managingOrganization` 0..*: Organization responsible for the care team
     pub fn managing_organization(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.managing_organization = items.into_iter().collect();
         self
     }
-    /// A contact detail for the care team (that applies to all members)
-    ///
-    /// `CareTeam.telecom` 0..*
+    /// `CareTeam.telecom` 0..*: A contact detail for the care team (that applies to all members)
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// Comments made about the CareTeam
-    ///
-    /// `CareTeam.note` 0..*
+    /// `CareTeam.note` 0..*: Comments made about the CareTeam
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCareTeam
     where
         P0: UsCoreCareTeamSubjectGiven,
@@ -620,7 +551,7 @@ impl<P0, P1> UsCoreCareTeamBuilder<P0, P1> {
 )]
 pub trait UsCoreCareTeamStatusAddressed {}
 impl UsCoreCareTeamStatusAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCareTeam`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCareTeam`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
@@ -642,102 +573,69 @@ impl UsCoreCareTeam {
     }
 }
 impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `CareTeam.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CareTeam.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `CareTeam.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `CareTeam.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `CareTeam.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `CareTeam.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `CareTeam.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `CareTeam.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `CareTeam.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CareTeam.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `CareTeam.contained` 0..*
+    /// `CareTeam.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CareTeam.extension` 0..*
+    /// `CareTeam.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `CareTeam.modifierExtension` 0..*
+    /// `CareTeam.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this team
-    ///
-    /// `CareTeam.identifier` 0..*
+    /// `CareTeam.identifier` 0..*: External Ids for this team
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// proposed | active | suspended | inactive | entered-in-error
-    ///
-    /// `CareTeam.status` 0..1
-    /// , Must Support
+    /// `CareTeam.status` 0..1, Must Support: proposed | active | suspended | inactive | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CareTeamStatusCode>,
+        value: impl Into<::fhir_r4::CareTeamStatusCode>,
     ) -> UsCoreCareTeamMustSupportBuilder<::fhirgen_runtime::Set, P1, P2> {
-        self.inner.status = ::std::option::Option::Some(value.into());
+        self.inner.status = Some(value.into());
         UsCoreCareTeamMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -752,32 +650,23 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of team
-    ///
-    /// `CareTeam.category` 0..*
+    /// `CareTeam.category` 0..*: Type of team
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Name of the team, such as crisis assessment team
-    ///
-    /// `CareTeam.name` 0..1
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.name = ::std::option::Option::Some(value.into());
+    /// `CareTeam.name` 0..1: Name of the team, such as crisis assessment team
+    pub fn name(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
         self
     }
-    /// Who care team is for
-    ///
-    /// `CareTeam.subject` 1..1
+    /// `CareTeam.subject` 1..1: Who care team is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCareTeamMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.subject = value.into();
         UsCoreCareTeamMustSupportBuilder {
@@ -785,34 +674,20 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `CareTeam.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `CareTeam.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Time period team covers
-    ///
-    /// `CareTeam.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `CareTeam.period` 0..1: Time period team covers
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Members of the team
-    ///
-    /// `CareTeam.participant` 1..*
+    /// `CareTeam.participant` 1..*: Members of the team
     pub fn participant(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<crate::UsCoreCareTeamParticipant>>,
     ) -> UsCoreCareTeamMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.participant = value.into();
         UsCoreCareTeamMustSupportBuilder {
@@ -820,59 +695,48 @@ impl<P0, P1, P2> UsCoreCareTeamMustSupportBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why the care team exists
-    ///
-    /// `CareTeam.reasonCode` 0..*
+    /// `CareTeam.reasonCode` 0..*: Why the care team exists
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// Why the care team exists
-    ///
-    /// `CareTeam.reasonReference` 0..*
+    /// `CareTeam.reasonReference` 0..*: Why the care team exists
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Organization responsible for the care team
-    ///
-    /// `CareTeam.managingOrganization` 0..*
+    /// `CareTeam.managingOrganization` 0..*: Organization responsible for the care team
     pub fn managing_organization(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.managing_organization = items.into_iter().collect();
         self
     }
-    /// A contact detail for the care team (that applies to all members)
-    ///
-    /// `CareTeam.telecom` 0..*
+    /// `CareTeam.telecom` 0..*: A contact detail for the care team (that applies to all members)
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// Comments made about the CareTeam
-    ///
-    /// `CareTeam.note` 0..*
+    /// `CareTeam.note` 0..*: Comments made about the CareTeam
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCareTeam
     where
         P0: UsCoreCareTeamStatusAddressed,
@@ -1004,7 +868,7 @@ impl UsCoreCareTeamParticipantRoleGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreCareTeamParticipantMemberGiven {}
 impl UsCoreCareTeamParticipantMemberGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCareTeamParticipant`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCareTeamParticipant`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCareTeamParticipantBuilder<P0, P1> {
@@ -1025,42 +889,31 @@ impl UsCoreCareTeamParticipant {
     }
 }
 impl<P0, P1> UsCoreCareTeamParticipantBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CareTeam.participant.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CareTeam.participant.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CareTeam.participant.extension` 0..*
+    /// `CareTeam.participant.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `CareTeam.participant.modifierExtension` 0..*
+    /// `CareTeam.participant.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Type of involvement
-    ///
-    /// `CareTeam.participant.role` 1..1
+    /// `CareTeam.participant.role` 1..1: Type of involvement
     pub fn role(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCareTeamParticipantBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.role = value.into();
         UsCoreCareTeamParticipantBuilder {
@@ -1068,12 +921,10 @@ impl<P0, P1> UsCoreCareTeamParticipantBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who is involved
-    ///
-    /// `CareTeam.participant.member` 1..1
+    /// `CareTeam.participant.member` 1..1: Who is involved
     pub fn member(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCareTeamParticipantBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.member = value.into();
         UsCoreCareTeamParticipantBuilder {
@@ -1081,29 +932,18 @@ impl<P0, P1> UsCoreCareTeamParticipantBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Organization of the practitioner
-    ///
-    /// `CareTeam.participant.onBehalfOf` 0..1
-    pub fn on_behalf_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+    /// `CareTeam.participant.onBehalfOf` 0..1: Organization of the practitioner
+    pub fn on_behalf_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
         self
     }
-    /// Time period of participant
-    ///
-    /// `CareTeam.participant.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `CareTeam.participant.period` 0..1: Time period of participant
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCareTeamParticipant
     where
         P0: UsCoreCareTeamParticipantRoleGiven,

@@ -480,7 +480,7 @@ impl UsCoreConditionCodeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreConditionSubjectGiven {}
 impl UsCoreConditionSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCondition`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCondition`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionBuilder<P0, P1, P2> {
@@ -502,121 +502,83 @@ impl UsCoreCondition {
     }
 }
 impl<P0, P1, P2> UsCoreConditionBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
+    /// `Condition.clinicalStatus` 0..1: active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         self
     }
-    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
+    /// `Condition.verificationStatus` 0..1: unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         self
     }
-    /// problem-list-item | encounter-diagnosis | health-concern
-    ///
-    /// `Condition.category` 1..*
+    /// `Condition.category` 1..*: problem-list-item | encounter-diagnosis | health-concern
     pub fn category(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreConditionBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.category = value.into();
         UsCoreConditionBuilder {
@@ -624,22 +586,15 @@ impl<P0, P1, P2> UsCoreConditionBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.code = value.into();
         UsCoreConditionBuilder {
@@ -647,22 +602,18 @@ impl<P0, P1, P2> UsCoreConditionBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreConditionBuilder {
@@ -670,99 +621,62 @@ impl<P0, P1, P2> UsCoreConditionBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    pub fn onset(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
-    ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+    /// `Condition.onset[x]` 0..1: Estimated or actual date,  date-time, or age
+    pub fn onset(mut self, value: impl Into<::fhir_r4::ConditionOnset>) -> Self {
+        self.inner.onset = Some(value.into());
         self
     }
-    /// When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    pub fn abatement(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
-    ) -> Self {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+    /// `Condition.abatement[x]` 0..1: When in resolution/remission
+    pub fn abatement(mut self, value: impl Into<::fhir_r4::ConditionAbatement>) -> Self {
+        self.inner.abatement = Some(value.into());
         self
     }
-    /// Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `Condition.recordedDate` 0..1: Date record was first recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCondition
     where
         P0: UsCoreConditionCategoryGiven,
@@ -786,7 +700,7 @@ impl UsCoreConditionClinicalStatusAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreConditionVerificationStatusAddressed {}
 impl UsCoreConditionVerificationStatusAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCondition`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCondition`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -810,102 +724,69 @@ impl UsCoreCondition {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
-    /// , Must Support
+    /// `Condition.clinicalStatus` 0..1, Must Support: active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         UsCoreConditionMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -920,15 +801,12 @@ impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
-    /// , Must Support
+    /// `Condition.verificationStatus` 0..1, Must Support: unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         UsCoreConditionMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -943,14 +821,10 @@ impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// problem-list-item | encounter-diagnosis | health-concern
-    ///
-    /// `Condition.category` 1..*
+    /// `Condition.category` 1..*: problem-list-item | encounter-diagnosis | health-concern
     pub fn category(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreConditionMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.category = value.into();
         UsCoreConditionMustSupportBuilder {
@@ -958,22 +832,15 @@ impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
         self.inner.code = value.into();
         UsCoreConditionMustSupportBuilder {
@@ -981,22 +848,18 @@ impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreConditionMustSupportBuilder {
@@ -1004,99 +867,62 @@ impl<P0, P1, P2, P3, P4> UsCoreConditionMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    pub fn onset(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
-    ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+    /// `Condition.onset[x]` 0..1: Estimated or actual date,  date-time, or age
+    pub fn onset(mut self, value: impl Into<::fhir_r4::ConditionOnset>) -> Self {
+        self.inner.onset = Some(value.into());
         self
     }
-    /// When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    pub fn abatement(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
-    ) -> Self {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+    /// `Condition.abatement[x]` 0..1: When in resolution/remission
+    pub fn abatement(mut self, value: impl Into<::fhir_r4::ConditionAbatement>) -> Self {
+        self.inner.abatement = Some(value.into());
         self
     }
-    /// Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `Condition.recordedDate` 0..1: Date record was first recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCondition
     where
         P0: UsCoreConditionClinicalStatusAddressed,

@@ -575,7 +575,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreDiagnosticReportProfileLaboratoryReportingIssuedGiven {}
 impl UsCoreDiagnosticReportProfileLaboratoryReportingIssuedGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDiagnosticReportProfileLaboratoryReporting`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDiagnosticReportProfileLaboratoryReporting`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
@@ -614,109 +614,75 @@ impl<
     P4,
     P5,
 > UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<P0, P1, P2, P3, P4, P5> {
-    /// Logical id of this artifact
-    ///
-    /// `DiagnosticReport.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DiagnosticReport.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DiagnosticReport.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DiagnosticReport.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DiagnosticReport.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DiagnosticReport.contained` 0..*
+    /// `DiagnosticReport.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DiagnosticReport.extension` 0..*
+    /// `DiagnosticReport.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DiagnosticReport.modifierExtension` 0..*
+    /// `DiagnosticReport.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier for report
-    ///
-    /// `DiagnosticReport.identifier` 0..*
+    /// `DiagnosticReport.identifier` 0..*: Business identifier for report
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// What was requested
-    ///
-    /// `DiagnosticReport.basedOn` 0..*
+    /// `DiagnosticReport.basedOn` 0..*: What was requested
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// registered | partial | preliminary | final +
-    ///
-    /// `DiagnosticReport.status` 1..1
+    /// `DiagnosticReport.status` 1..1: registered | partial | preliminary | final +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
+        value: impl Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -731,12 +697,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Service category
-    ///
-    /// `DiagnosticReport.category:LaboratorySlice` 1..1
+    /// `DiagnosticReport.category:LaboratorySlice` 1..1: Service category
     pub fn category_laboratory_slice(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -751,22 +715,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Service category
-    ///
-    /// `DiagnosticReport.category` 0..*
+    /// `DiagnosticReport.category` 0..*: Service category
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// US Core Laboratory Report Order Code
-    ///
-    /// `DiagnosticReport.code` 1..1
+    /// `DiagnosticReport.code` 1..1: US Core Laboratory Report Order Code
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         P0,
         P1,
@@ -781,12 +741,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The subject of the report - usually, but not always, the patient
-    ///
-    /// `DiagnosticReport.subject` 1..1
+    /// `DiagnosticReport.subject` 1..1: The subject of the report - usually, but not always, the patient
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         P0,
         P1,
@@ -801,22 +759,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Health care event when test ordered
-    ///
-    /// `DiagnosticReport.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.encounter` 0..1: Health care event when test ordered
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Specimen Collection Datetime or Period
-    ///
-    /// `DiagnosticReport.effective[x]` 1..1
+    /// `DiagnosticReport.effective[x]` 1..1: Specimen Collection Datetime or Period
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportEffective>,
+        value: impl Into<::fhir_r4::DiagnosticReportEffective>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         P0,
         P1,
@@ -831,12 +782,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// DateTime this version was made
-    ///
-    /// `DiagnosticReport.issued` 1..1
+    /// `DiagnosticReport.issued` 1..1: DateTime this version was made
     pub fn issued(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingBuilder<
         P0,
         P1,
@@ -851,99 +800,77 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Responsible Diagnostic Service
-    ///
-    /// `DiagnosticReport.performer` 0..*
+    /// `DiagnosticReport.performer` 0..*: Responsible Diagnostic Service
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Primary result interpreter
-    ///
-    /// `DiagnosticReport.resultsInterpreter` 0..*
+    /// `DiagnosticReport.resultsInterpreter` 0..*: Primary result interpreter
     pub fn results_interpreter(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.results_interpreter = items.into_iter().collect();
         self
     }
-    /// Specimens this report is based on
-    ///
-    /// `DiagnosticReport.specimen` 0..*
+    /// `DiagnosticReport.specimen` 0..*: Specimens this report is based on
     pub fn specimen(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.specimen = items.into_iter().collect();
         self
     }
-    /// Observations
-    ///
-    /// `DiagnosticReport.result` 0..*
+    /// `DiagnosticReport.result` 0..*: Observations
     pub fn result(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.result = items.into_iter().collect();
         self
     }
-    /// Reference to full details of imaging associated with the diagnostic report
-    ///
-    /// `DiagnosticReport.imagingStudy` 0..*
+    /// `DiagnosticReport.imagingStudy` 0..*: Reference to full details of imaging associated with the diagnostic report
     pub fn imaging_study(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.imaging_study = items.into_iter().collect();
         self
     }
-    /// Key images associated with this report
-    ///
-    /// `DiagnosticReport.media` 0..*
+    /// `DiagnosticReport.media` 0..*: Key images associated with this report
     pub fn media(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
+        items: impl IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
     ) -> Self {
         self.inner.media = items.into_iter().collect();
         self
     }
-    /// Clinical conclusion (interpretation) of test results
-    ///
-    /// `DiagnosticReport.conclusion` 0..1
-    pub fn conclusion(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.conclusion = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.conclusion` 0..1: Clinical conclusion (interpretation) of test results
+    pub fn conclusion(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.conclusion = Some(value.into());
         self
     }
-    /// Codes for the clinical conclusion of test results
-    ///
-    /// `DiagnosticReport.conclusionCode` 0..*
+    /// `DiagnosticReport.conclusionCode` 0..*: Codes for the clinical conclusion of test results
     pub fn conclusion_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.conclusion_code = items.into_iter().collect();
         self
     }
-    /// Entire report as issued
-    ///
-    /// `DiagnosticReport.presentedForm` 0..*
+    /// `DiagnosticReport.presentedForm` 0..*: Entire report as issued
     pub fn presented_form(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.presented_form = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDiagnosticReportProfileLaboratoryReporting
     where
         P0: UsCoreDiagnosticReportProfileLaboratoryReportingStatusGiven,
@@ -972,7 +899,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreDiagnosticReportProfileLaboratoryReportingResultAddressed {}
 impl UsCoreDiagnosticReportProfileLaboratoryReportingResultAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDiagnosticReportProfileLaboratoryReporting`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDiagnosticReportProfileLaboratoryReporting`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
@@ -1026,109 +953,75 @@ impl<
     P6,
     P7,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `DiagnosticReport.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DiagnosticReport.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DiagnosticReport.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DiagnosticReport.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DiagnosticReport.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DiagnosticReport.contained` 0..*
+    /// `DiagnosticReport.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DiagnosticReport.extension` 0..*
+    /// `DiagnosticReport.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DiagnosticReport.modifierExtension` 0..*
+    /// `DiagnosticReport.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier for report
-    ///
-    /// `DiagnosticReport.identifier` 0..*
+    /// `DiagnosticReport.identifier` 0..*: Business identifier for report
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// What was requested
-    ///
-    /// `DiagnosticReport.basedOn` 0..*
+    /// `DiagnosticReport.basedOn` 0..*: What was requested
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// registered | partial | preliminary | final +
-    ///
-    /// `DiagnosticReport.status` 1..1
+    /// `DiagnosticReport.status` 1..1: registered | partial | preliminary | final +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportStatusCode>,
+        value: impl Into<::fhir_r4::DiagnosticReportStatusCode>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1145,12 +1038,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Service category
-    ///
-    /// `DiagnosticReport.category:LaboratorySlice` 1..1
+    /// `DiagnosticReport.category:LaboratorySlice` 1..1: Service category
     pub fn category_laboratory_slice(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1167,22 +1058,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Service category
-    ///
-    /// `DiagnosticReport.category` 0..*
+    /// `DiagnosticReport.category` 0..*: Service category
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// US Core Laboratory Report Order Code
-    ///
-    /// `DiagnosticReport.code` 1..1
+    /// `DiagnosticReport.code` 1..1: US Core Laboratory Report Order Code
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1199,12 +1086,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The subject of the report - usually, but not always, the patient
-    ///
-    /// `DiagnosticReport.subject` 1..1
+    /// `DiagnosticReport.subject` 1..1: The subject of the report - usually, but not always, the patient
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1221,22 +1106,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Health care event when test ordered
-    ///
-    /// `DiagnosticReport.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.encounter` 0..1: Health care event when test ordered
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Specimen Collection Datetime or Period
-    ///
-    /// `DiagnosticReport.effective[x]` 1..1
+    /// `DiagnosticReport.effective[x]` 1..1: Specimen Collection Datetime or Period
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DiagnosticReportEffective>,
+        value: impl Into<::fhir_r4::DiagnosticReportEffective>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1253,12 +1131,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// DateTime this version was made
-    ///
-    /// `DiagnosticReport.issued` 1..1
+    /// `DiagnosticReport.issued` 1..1: DateTime this version was made
     pub fn issued(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1275,13 +1151,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Responsible Diagnostic Service
-    ///
-    /// `DiagnosticReport.performer` 0..*
-    /// , Must Support
+    /// `DiagnosticReport.performer` 0..*, Must Support: Responsible Diagnostic Service
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1316,33 +1189,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Primary result interpreter
-    ///
-    /// `DiagnosticReport.resultsInterpreter` 0..*
+    /// `DiagnosticReport.resultsInterpreter` 0..*: Primary result interpreter
     pub fn results_interpreter(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.results_interpreter = items.into_iter().collect();
         self
     }
-    /// Specimens this report is based on
-    ///
-    /// `DiagnosticReport.specimen` 0..*
+    /// `DiagnosticReport.specimen` 0..*: Specimens this report is based on
     pub fn specimen(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.specimen = items.into_iter().collect();
         self
     }
-    /// Observations
-    ///
-    /// `DiagnosticReport.result` 0..*
-    /// , Must Support
+    /// `DiagnosticReport.result` 0..*, Must Support: Observations
     pub fn result(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreDiagnosticReportProfileLaboratoryReportingMustSupportBuilder<
         P0,
         P1,
@@ -1377,59 +1243,45 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reference to full details of imaging associated with the diagnostic report
-    ///
-    /// `DiagnosticReport.imagingStudy` 0..*
+    /// `DiagnosticReport.imagingStudy` 0..*: Reference to full details of imaging associated with the diagnostic report
     pub fn imaging_study(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.imaging_study = items.into_iter().collect();
         self
     }
-    /// Key images associated with this report
-    ///
-    /// `DiagnosticReport.media` 0..*
+    /// `DiagnosticReport.media` 0..*: Key images associated with this report
     pub fn media(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
+        items: impl IntoIterator<Item = ::fhir_r4::DiagnosticReportMedia>,
     ) -> Self {
         self.inner.media = items.into_iter().collect();
         self
     }
-    /// Clinical conclusion (interpretation) of test results
-    ///
-    /// `DiagnosticReport.conclusion` 0..1
-    pub fn conclusion(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.conclusion = ::std::option::Option::Some(value.into());
+    /// `DiagnosticReport.conclusion` 0..1: Clinical conclusion (interpretation) of test results
+    pub fn conclusion(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.conclusion = Some(value.into());
         self
     }
-    /// Codes for the clinical conclusion of test results
-    ///
-    /// `DiagnosticReport.conclusionCode` 0..*
+    /// `DiagnosticReport.conclusionCode` 0..*: Codes for the clinical conclusion of test results
     pub fn conclusion_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.conclusion_code = items.into_iter().collect();
         self
     }
-    /// Entire report as issued
-    ///
-    /// `DiagnosticReport.presentedForm` 0..*
+    /// `DiagnosticReport.presentedForm` 0..*: Entire report as issued
     pub fn presented_form(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.presented_form = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDiagnosticReportProfileLaboratoryReporting
     where
         P0: UsCoreDiagnosticReportProfileLaboratoryReportingStatusGiven,

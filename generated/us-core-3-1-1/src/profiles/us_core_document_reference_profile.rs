@@ -472,7 +472,7 @@ impl UsCoreDocumentReferenceProfileSubjectGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreDocumentReferenceProfileContentGiven {}
 impl UsCoreDocumentReferenceProfileContentGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P4> {
@@ -496,109 +496,72 @@ impl UsCoreDocumentReferenceProfile {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `DocumentReference.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DocumentReference.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DocumentReference.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DocumentReference.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DocumentReference.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DocumentReference.contained` 0..*
+    /// `DocumentReference.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.extension` 0..*
+    /// `DocumentReference.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DocumentReference.modifierExtension` 0..*
+    /// `DocumentReference.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Master Version Specific Identifier
-    ///
-    /// `DocumentReference.masterIdentifier` 0..1
-    pub fn master_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.masterIdentifier` 0..1: Master Version Specific Identifier
+    pub fn master_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
         self
     }
-    /// Other identifiers for the document
-    ///
-    /// `DocumentReference.identifier` 0..*
+    /// `DocumentReference.identifier` 0..*: Other identifiers for the document
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// current | superseded | entered-in-error
-    ///
-    /// `DocumentReference.status` 1..1
+    /// `DocumentReference.status` 1..1: current | superseded | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
+        value: impl Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
         self.inner.status = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -606,22 +569,18 @@ impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P
             state: ::std::marker::PhantomData,
         }
     }
-    /// preliminary | final | amended | entered-in-error
-    ///
-    /// `DocumentReference.docStatus` 0..1
+    /// `DocumentReference.docStatus` 0..1: preliminary | final | amended | entered-in-error
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
+        value: impl Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
-        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self.inner.doc_status = Some(value.into());
         self
     }
-    /// Kind of document (LOINC if possible)
-    ///
-    /// `DocumentReference.type` 1..1
+    /// `DocumentReference.type` 1..1: Kind of document (LOINC if possible)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
         self.inner.type_ = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -629,14 +588,10 @@ impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P
             state: ::std::marker::PhantomData,
         }
     }
-    /// Categorization of document
-    ///
-    /// `DocumentReference.category` 1..*
+    /// `DocumentReference.category` 1..*: Categorization of document
     pub fn category(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.category = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -644,12 +599,10 @@ impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/what is the subject of the document
-    ///
-    /// `DocumentReference.subject` 1..1
+    /// `DocumentReference.subject` 1..1: Who/what is the subject of the document
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
         self.inner.subject = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -657,81 +610,54 @@ impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P
             state: ::std::marker::PhantomData,
         }
     }
-    /// When this document reference was created
-    ///
-    /// `DocumentReference.date` 0..1
-    pub fn date(mut self, value: impl ::std::convert::Into<::fhir_r4::Instant>) -> Self {
-        self.inner.date = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.date` 0..1: When this document reference was created
+    pub fn date(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.date = Some(value.into());
         self
     }
-    /// Who and/or what authored the document
-    ///
-    /// `DocumentReference.author` 0..*
+    /// `DocumentReference.author` 0..*: Who and/or what authored the document
     pub fn author(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.author = items.into_iter().collect();
         self
     }
-    /// Who/what authenticated the document
-    ///
-    /// `DocumentReference.authenticator` 0..1
-    pub fn authenticator(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.authenticator = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.authenticator` 0..1: Who/what authenticated the document
+    pub fn authenticator(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.authenticator = Some(value.into());
         self
     }
-    /// Organization which maintains the document
-    ///
-    /// `DocumentReference.custodian` 0..1
-    pub fn custodian(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.custodian = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.custodian` 0..1: Organization which maintains the document
+    pub fn custodian(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
         self
     }
-    /// Relationships to other documents
-    ///
-    /// `DocumentReference.relatesTo` 0..*
+    /// `DocumentReference.relatesTo` 0..*: Relationships to other documents
     pub fn relates_to(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::DocumentReferenceRelatesTo,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::DocumentReferenceRelatesTo>,
     ) -> Self {
         self.inner.relates_to = items.into_iter().collect();
         self
     }
-    /// Human-readable description
-    ///
-    /// `DocumentReference.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.description` 0..1: Human-readable description
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Document security-tags
-    ///
-    /// `DocumentReference.securityLabel` 0..*
+    /// `DocumentReference.securityLabel` 0..*: Document security-tags
     pub fn security_label(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.security_label = items.into_iter().collect();
         self
     }
-    /// Document referenced
-    ///
-    /// `DocumentReference.content` 1..*
+    /// `DocumentReference.content` 1..*: Document referenced
     pub fn content(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCoreDocumentReferenceProfileContent>,
         >,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
@@ -741,19 +667,16 @@ impl<P0, P1, P2, P3, P4> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3, P
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinical context of document
-    ///
-    /// `DocumentReference.context` 0..1
+    /// `DocumentReference.context` 0..1: Clinical context of document
     pub fn context(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+        value: impl Into<crate::UsCoreDocumentReferenceProfileContext>,
     ) -> Self {
-        self.inner.context = ::std::option::Option::Some(value.into());
+        self.inner.context = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfile
     where
         P0: UsCoreDocumentReferenceProfileStatusGiven,
@@ -800,7 +723,7 @@ impl UsCoreDocumentReferenceProfileCustodianAddressed for ::fhirgen_runtime::Set
 )]
 pub trait UsCoreDocumentReferenceProfileContextAddressed {}
 impl UsCoreDocumentReferenceProfileContextAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileMustSupportBuilder<
@@ -862,100 +785,64 @@ impl<
     P8,
     P9,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `DocumentReference.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DocumentReference.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DocumentReference.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DocumentReference.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DocumentReference.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DocumentReference.contained` 0..*
+    /// `DocumentReference.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.extension` 0..*
+    /// `DocumentReference.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DocumentReference.modifierExtension` 0..*
+    /// `DocumentReference.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Master Version Specific Identifier
-    ///
-    /// `DocumentReference.masterIdentifier` 0..1
-    pub fn master_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.masterIdentifier` 0..1: Master Version Specific Identifier
+    pub fn master_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
         self
     }
-    /// Other identifiers for the document
-    ///
-    /// `DocumentReference.identifier` 0..*
-    /// , Must Support
+    /// `DocumentReference.identifier` 0..*, Must Support: Other identifiers for the document
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -994,12 +881,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// current | superseded | entered-in-error
-    ///
-    /// `DocumentReference.status` 1..1
+    /// `DocumentReference.status` 1..1: current | superseded | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
+        value: impl Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1018,22 +903,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// preliminary | final | amended | entered-in-error
-    ///
-    /// `DocumentReference.docStatus` 0..1
+    /// `DocumentReference.docStatus` 0..1: preliminary | final | amended | entered-in-error
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
+        value: impl Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
-        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self.inner.doc_status = Some(value.into());
         self
     }
-    /// Kind of document (LOINC if possible)
-    ///
-    /// `DocumentReference.type` 1..1
+    /// `DocumentReference.type` 1..1: Kind of document (LOINC if possible)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1052,14 +933,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Categorization of document
-    ///
-    /// `DocumentReference.category` 1..*
+    /// `DocumentReference.category` 1..*: Categorization of document
     pub fn category(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1078,12 +955,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/what is the subject of the document
-    ///
-    /// `DocumentReference.subject` 1..1
+    /// `DocumentReference.subject` 1..1: Who/what is the subject of the document
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1102,13 +977,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// When this document reference was created
-    ///
-    /// `DocumentReference.date` 0..1
-    /// , Must Support
+    /// `DocumentReference.date` 0..1, Must Support: When this document reference was created
     pub fn date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1121,7 +993,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.date = ::std::option::Option::Some(value.into());
+        self.inner.date = Some(value.into());
         UsCoreDocumentReferenceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1147,13 +1019,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what authored the document
-    ///
-    /// `DocumentReference.author` 0..*
-    /// , Must Support
+    /// `DocumentReference.author` 0..*, Must Support: Who and/or what authored the document
     pub fn author(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1192,23 +1061,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/what authenticated the document
-    ///
-    /// `DocumentReference.authenticator` 0..1
-    pub fn authenticator(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.authenticator = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.authenticator` 0..1: Who/what authenticated the document
+    pub fn authenticator(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.authenticator = Some(value.into());
         self
     }
-    /// Organization which maintains the document
-    ///
-    /// `DocumentReference.custodian` 0..1
-    /// , Must Support
+    /// `DocumentReference.custodian` 0..1, Must Support: Organization which maintains the document
     pub fn custodian(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1221,7 +1082,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.custodian = ::std::option::Option::Some(value.into());
+        self.inner.custodian = Some(value.into());
         UsCoreDocumentReferenceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1247,44 +1108,31 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Relationships to other documents
-    ///
-    /// `DocumentReference.relatesTo` 0..*
+    /// `DocumentReference.relatesTo` 0..*: Relationships to other documents
     pub fn relates_to(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::DocumentReferenceRelatesTo,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::DocumentReferenceRelatesTo>,
     ) -> Self {
         self.inner.relates_to = items.into_iter().collect();
         self
     }
-    /// Human-readable description
-    ///
-    /// `DocumentReference.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.description` 0..1: Human-readable description
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Document security-tags
-    ///
-    /// `DocumentReference.securityLabel` 0..*
+    /// `DocumentReference.securityLabel` 0..*: Document security-tags
     pub fn security_label(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.security_label = items.into_iter().collect();
         self
     }
-    /// Document referenced
-    ///
-    /// `DocumentReference.content` 1..*
+    /// `DocumentReference.content` 1..*: Document referenced
     pub fn content(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCoreDocumentReferenceProfileContent>,
         >,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
@@ -1305,13 +1153,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinical context of document
-    ///
-    /// `DocumentReference.context` 0..1
-    /// , Must Support
+    /// `DocumentReference.context` 0..1, Must Support: Clinical context of document
     pub fn context(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+        value: impl Into<crate::UsCoreDocumentReferenceProfileContext>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1324,7 +1169,7 @@ impl<
         P8,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.context = ::std::option::Option::Some(value.into());
+        self.inner.context = Some(value.into());
         UsCoreDocumentReferenceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1350,9 +1195,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfile
     where
         P0: UsCoreDocumentReferenceProfileIdentifierAddressed,
@@ -1539,7 +1383,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContentAttachme
 pub trait UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven {}
 impl UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfileContentAttachment`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfileContentAttachment`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
@@ -1559,32 +1403,23 @@ impl UsCoreDocumentReferenceProfileContentAttachment {
     }
 }
 impl<P0> UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Attachment.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Attachment.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Attachment.extension` 0..*
+    /// `Attachment.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Mime type of the content, with charset etc.
-    ///
-    /// `Attachment.contentType` 1..1
+    /// `Attachment.contentType` 1..1: Mime type of the content, with charset etc.
     pub fn content_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
+        value: impl Into<::fhir_r4::Code>,
     ) -> UsCoreDocumentReferenceProfileContentAttachmentBuilder<::fhirgen_runtime::Set> {
         self.inner.content_type = value.into();
         UsCoreDocumentReferenceProfileContentAttachmentBuilder {
@@ -1592,76 +1427,43 @@ impl<P0> UsCoreDocumentReferenceProfileContentAttachmentBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Human language of the content (BCP-47)
-    ///
-    /// `Attachment.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Attachment.language` 0..1: Human language of the content (BCP-47)
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Data inline, base64ed
-    ///
-    /// `Attachment.data` 0..1
-    pub fn data(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
-    ) -> Self {
-        self.inner.data = ::std::option::Option::Some(value.into());
+    /// `Attachment.data` 0..1: Data inline, base64ed
+    pub fn data(mut self, value: impl Into<::fhir_r4::Base64Binary>) -> Self {
+        self.inner.data = Some(value.into());
         self
     }
-    /// Uri where the data can be found
-    ///
-    /// `Attachment.url` 0..1
-    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Url>) -> Self {
-        self.inner.url = ::std::option::Option::Some(value.into());
+    /// `Attachment.url` 0..1: Uri where the data can be found
+    pub fn url(mut self, value: impl Into<::fhir_r4::Url>) -> Self {
+        self.inner.url = Some(value.into());
         self
     }
-    /// Number of bytes of content (if url provided)
-    ///
-    /// `Attachment.size` 0..1
-    pub fn size(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::UnsignedInt>,
-    ) -> Self {
-        self.inner.size = ::std::option::Option::Some(value.into());
+    /// `Attachment.size` 0..1: Number of bytes of content (if url provided)
+    pub fn size(mut self, value: impl Into<::fhir_r4::UnsignedInt>) -> Self {
+        self.inner.size = Some(value.into());
         self
     }
-    /// Hash of the data (sha-1, base64ed)
-    ///
-    /// `Attachment.hash` 0..1
-    pub fn hash(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
-    ) -> Self {
-        self.inner.hash = ::std::option::Option::Some(value.into());
+    /// `Attachment.hash` 0..1: Hash of the data (sha-1, base64ed)
+    pub fn hash(mut self, value: impl Into<::fhir_r4::Base64Binary>) -> Self {
+        self.inner.hash = Some(value.into());
         self
     }
-    /// Label to display in place of the data
-    ///
-    /// `Attachment.title` 0..1
-    pub fn title(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.title = ::std::option::Option::Some(value.into());
+    /// `Attachment.title` 0..1: Label to display in place of the data
+    pub fn title(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
         self
     }
-    /// Date attachment was first created
-    ///
-    /// `Attachment.creation` 0..1
-    pub fn creation(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.creation = ::std::option::Option::Some(value.into());
+    /// `Attachment.creation` 0..1: Date attachment was first created
+    pub fn creation(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.creation = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfileContentAttachment
     where
         P0: UsCoreDocumentReferenceProfileContentAttachmentContentTypeGiven,
@@ -1756,7 +1558,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContent {
 )]
 pub trait UsCoreDocumentReferenceProfileContentAttachmentGiven {}
 impl UsCoreDocumentReferenceProfileContentAttachmentGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfileContent`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfileContent`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileContentBuilder<P0> {
@@ -1776,44 +1578,31 @@ impl UsCoreDocumentReferenceProfileContent {
     }
 }
 impl<P0> UsCoreDocumentReferenceProfileContentBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `DocumentReference.content.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.content.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.content.extension` 0..*
+    /// `DocumentReference.content.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `DocumentReference.content.modifierExtension` 0..*
+    /// `DocumentReference.content.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Where to access the document
-    ///
-    /// `DocumentReference.content.attachment` 1..1
+    /// `DocumentReference.content.attachment` 1..1: Where to access the document
     pub fn attachment(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreDocumentReferenceProfileContentAttachment,
-        >,
+        value: impl Into<crate::UsCoreDocumentReferenceProfileContentAttachment>,
     ) -> UsCoreDocumentReferenceProfileContentBuilder<::fhirgen_runtime::Set> {
         self.inner.attachment = value.into();
         UsCoreDocumentReferenceProfileContentBuilder {
@@ -1821,19 +1610,13 @@ impl<P0> UsCoreDocumentReferenceProfileContentBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Format/content rules for the document
-    ///
-    /// `DocumentReference.content.format` 0..1
-    pub fn format(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
-    ) -> Self {
-        self.inner.format = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.content.format` 0..1: Format/content rules for the document
+    pub fn format(mut self, value: impl Into<::fhir_r4::Coding>) -> Self {
+        self.inner.format = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfileContent
     where
         P0: UsCoreDocumentReferenceProfileContentAttachmentGiven,
@@ -1977,7 +1760,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
         w.object_field("related", &self.related);
     }
 }
-/// Builds a \[`UsCoreDocumentReferenceProfileContext`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfileContext`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileContextBuilder {
@@ -1995,109 +1778,79 @@ impl UsCoreDocumentReferenceProfileContext {
     }
 }
 impl UsCoreDocumentReferenceProfileContextBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `DocumentReference.context.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.context.extension` 0..*
+    /// `DocumentReference.context.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `DocumentReference.context.modifierExtension` 0..*
+    /// `DocumentReference.context.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Context of the document  content
-    ///
-    /// `DocumentReference.context.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.encounter` 0..1: Context of the document  content
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Main clinical acts documented
-    ///
-    /// `DocumentReference.context.event` 0..*
+    /// `DocumentReference.context.event` 0..*: Main clinical acts documented
     pub fn event(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.event = items.into_iter().collect();
         self
     }
-    /// Time of service that is being documented
-    ///
-    /// `DocumentReference.context.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.period` 0..1: Time of service that is being documented
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Kind of facility where patient was seen
-    ///
-    /// `DocumentReference.context.facilityType` 0..1
+    /// `DocumentReference.context.facilityType` 0..1: Kind of facility where patient was seen
     pub fn facility_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.facility_type = ::std::option::Option::Some(value.into());
+        self.inner.facility_type = Some(value.into());
         self
     }
-    /// Additional details about where the content was created (e.g. clinical specialty)
-    ///
-    /// `DocumentReference.context.practiceSetting` 0..1
+    /// `DocumentReference.context.practiceSetting` 0..1: Additional details about where the content was created (e.g. clinical specialty)
     pub fn practice_setting(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.practice_setting = ::std::option::Option::Some(value.into());
+        self.inner.practice_setting = Some(value.into());
         self
     }
-    /// Patient demographics from source
-    ///
-    /// `DocumentReference.context.sourcePatientInfo` 0..1
+    /// `DocumentReference.context.sourcePatientInfo` 0..1: Patient demographics from source
     pub fn source_patient_info(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.source_patient_info = ::std::option::Option::Some(value.into());
+        self.inner.source_patient_info = Some(value.into());
         self
     }
-    /// Related identifiers or resources
-    ///
-    /// `DocumentReference.context.related` 0..*
+    /// `DocumentReference.context.related` 0..*: Related identifiers or resources
     pub fn related(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.related = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfileContext {
         self.inner
     }

@@ -517,7 +517,7 @@ impl UsCoreEncounterProfileTypeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreEncounterProfileSubjectGiven {}
 impl UsCoreEncounterProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEncounterProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEncounterProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
@@ -540,101 +540,67 @@ impl UsCoreEncounterProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Encounter.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Encounter.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Encounter.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Encounter.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Encounter.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Encounter.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Encounter.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Encounter.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Encounter.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Encounter.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Encounter.contained` 0..*
+    /// `Encounter.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Encounter.extension` 0..*
+    /// `Encounter.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Encounter.modifierExtension` 0..*
+    /// `Encounter.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Identifier(s) by which this encounter is known
-    ///
-    /// `Encounter.identifier` 0..*
+    /// `Encounter.identifier` 0..*: Identifier(s) by which this encounter is known
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreEncounterProfileIdentifier,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreEncounterProfileIdentifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
-    ///
-    /// `Encounter.status` 1..1
+    /// `Encounter.status` 1..1: planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EncounterStatusCode>,
+        value: impl Into<::fhir_r4::EncounterStatusCode>,
     ) -> UsCoreEncounterProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreEncounterProfileBuilder {
@@ -642,22 +608,18 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// List of past encounter statuses
-    ///
-    /// `Encounter.statusHistory` 0..*
+    /// `Encounter.statusHistory` 0..*: List of past encounter statuses
     pub fn status_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
     ) -> Self {
         self.inner.status_history = items.into_iter().collect();
         self
     }
-    /// Classification of patient encounter
-    ///
-    /// `Encounter.class` 1..1
+    /// `Encounter.class` 1..1: Classification of patient encounter
     pub fn class(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+        value: impl Into<::fhir_r4::Coding>,
     ) -> UsCoreEncounterProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.class = value.into();
         UsCoreEncounterProfileBuilder {
@@ -665,24 +627,18 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// List of past encounter classes
-    ///
-    /// `Encounter.classHistory` 0..*
+    /// `Encounter.classHistory` 0..*: List of past encounter classes
     pub fn class_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
     ) -> Self {
         self.inner.class_history = items.into_iter().collect();
         self
     }
-    /// Specific type of encounter
-    ///
-    /// `Encounter.type` 1..*
+    /// `Encounter.type` 1..*: Specific type of encounter
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreEncounterProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.type_ = value.into();
         UsCoreEncounterProfileBuilder {
@@ -690,32 +646,20 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Specific type of service
-    ///
-    /// `Encounter.serviceType` 0..1
-    pub fn service_type(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.service_type = ::std::option::Option::Some(value.into());
+    /// `Encounter.serviceType` 0..1: Specific type of service
+    pub fn service_type(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.service_type = Some(value.into());
         self
     }
-    /// Indicates the urgency of the encounter
-    ///
-    /// `Encounter.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `Encounter.priority` 0..1: Indicates the urgency of the encounter
+    pub fn priority(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// The patient or group present at the encounter
-    ///
-    /// `Encounter.subject` 1..1
+    /// `Encounter.subject` 1..1: The patient or group present at the encounter
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreEncounterProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreEncounterProfileBuilder {
@@ -723,149 +667,108 @@ impl<P0, P1, P2, P3> UsCoreEncounterProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Episode(s) of care that this encounter should be recorded against
-    ///
-    /// `Encounter.episodeOfCare` 0..*
+    /// `Encounter.episodeOfCare` 0..*: Episode(s) of care that this encounter should be recorded against
     pub fn episode_of_care(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.episode_of_care = items.into_iter().collect();
         self
     }
-    /// The ServiceRequest that initiated this encounter
-    ///
-    /// `Encounter.basedOn` 0..*
+    /// `Encounter.basedOn` 0..*: The ServiceRequest that initiated this encounter
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// List of participants involved in the encounter
-    ///
-    /// `Encounter.participant` 0..*
+    /// `Encounter.participant` 0..*: List of participants involved in the encounter
     pub fn participant(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
     ) -> Self {
         self.inner.participant = items.into_iter().collect();
         self
     }
-    /// The appointment that scheduled this encounter
-    ///
-    /// `Encounter.appointment` 0..*
+    /// `Encounter.appointment` 0..*: The appointment that scheduled this encounter
     pub fn appointment(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.appointment = items.into_iter().collect();
         self
     }
-    /// The start and end time of the encounter
-    ///
-    /// `Encounter.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Encounter.period` 0..1: The start and end time of the encounter
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Quantity of time the encounter lasted (less time absent)
-    ///
-    /// `Encounter.length` 0..1
-    pub fn length(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Duration>,
-    ) -> Self {
-        self.inner.length = ::std::option::Option::Some(value.into());
+    /// `Encounter.length` 0..1: Quantity of time the encounter lasted (less time absent)
+    pub fn length(mut self, value: impl Into<::fhir_r4::Duration>) -> Self {
+        self.inner.length = Some(value.into());
         self
     }
-    /// Coded reason the encounter takes place
-    ///
-    /// `Encounter.reasonCode` 0..*
+    /// `Encounter.reasonCode` 0..*: Coded reason the encounter takes place
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// Reason the encounter takes place (reference)
-    ///
-    /// `Encounter.reasonReference` 0..*
+    /// `Encounter.reasonReference` 0..*: Reason the encounter takes place (reference)
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// The list of diagnosis relevant to this encounter
-    ///
-    /// `Encounter.diagnosis` 0..*
+    /// `Encounter.diagnosis` 0..*: The list of diagnosis relevant to this encounter
     pub fn diagnosis(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
     ) -> Self {
         self.inner.diagnosis = items.into_iter().collect();
         self
     }
-    /// The set of accounts that may be used for billing for this Encounter
-    ///
-    /// `Encounter.account` 0..*
+    /// `Encounter.account` 0..*: The set of accounts that may be used for billing for this Encounter
     pub fn account(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.account = items.into_iter().collect();
         self
     }
-    /// Details about the admission to a healthcare service
-    ///
-    /// `Encounter.hospitalization` 0..1
+    /// `Encounter.hospitalization` 0..1: Details about the admission to a healthcare service
     pub fn hospitalization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EncounterHospitalization>,
+        value: impl Into<::fhir_r4::EncounterHospitalization>,
     ) -> Self {
-        self.inner.hospitalization = ::std::option::Option::Some(value.into());
+        self.inner.hospitalization = Some(value.into());
         self
     }
-    /// List of locations where the patient has been
-    ///
-    /// `Encounter.location` 0..*
+    /// `Encounter.location` 0..*: List of locations where the patient has been
     pub fn location(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterLocation>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterLocation>,
     ) -> Self {
         self.inner.location = items.into_iter().collect();
         self
     }
-    /// The organization (facility) responsible for this encounter
-    ///
-    /// `Encounter.serviceProvider` 0..1
-    pub fn service_provider(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.service_provider = ::std::option::Option::Some(value.into());
+    /// `Encounter.serviceProvider` 0..1: The organization (facility) responsible for this encounter
+    pub fn service_provider(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.service_provider = Some(value.into());
         self
     }
-    /// Another Encounter this encounter is part of
-    ///
-    /// `Encounter.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Encounter.partOf` 0..1: Another Encounter this encounter is part of
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEncounterProfile
     where
         P0: UsCoreEncounterProfileStatusGiven,
@@ -918,7 +821,7 @@ impl UsCoreEncounterProfileHospitalizationAddressed for ::fhirgen_runtime::Set {
 )]
 pub trait UsCoreEncounterProfileLocationAddressed {}
 impl UsCoreEncounterProfileLocationAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEncounterProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEncounterProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEncounterProfileMustSupportBuilder<
@@ -969,92 +872,59 @@ impl<
     P8,
     P9,
 > UsCoreEncounterProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8, P9> {
-    /// Logical id of this artifact
-    ///
-    /// `Encounter.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Encounter.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Encounter.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Encounter.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Encounter.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Encounter.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Encounter.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Encounter.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Encounter.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Encounter.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Encounter.contained` 0..*
+    /// `Encounter.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Encounter.extension` 0..*
+    /// `Encounter.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Encounter.modifierExtension` 0..*
+    /// `Encounter.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Identifier(s) by which this encounter is known
-    ///
-    /// `Encounter.identifier` 0..*
-    /// , Must Support
+    /// `Encounter.identifier` 0..*, Must Support: Identifier(s) by which this encounter is known
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreEncounterProfileIdentifier,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreEncounterProfileIdentifier>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1093,12 +963,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
-    ///
-    /// `Encounter.status` 1..1
+    /// `Encounter.status` 1..1: planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EncounterStatusCode>,
+        value: impl Into<::fhir_r4::EncounterStatusCode>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1117,22 +985,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// List of past encounter statuses
-    ///
-    /// `Encounter.statusHistory` 0..*
+    /// `Encounter.statusHistory` 0..*: List of past encounter statuses
     pub fn status_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterStatusHistory>,
     ) -> Self {
         self.inner.status_history = items.into_iter().collect();
         self
     }
-    /// Classification of patient encounter
-    ///
-    /// `Encounter.class` 1..1
+    /// `Encounter.class` 1..1: Classification of patient encounter
     pub fn class(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+        value: impl Into<::fhir_r4::Coding>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1151,24 +1015,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// List of past encounter classes
-    ///
-    /// `Encounter.classHistory` 0..*
+    /// `Encounter.classHistory` 0..*: List of past encounter classes
     pub fn class_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterClassHistory>,
     ) -> Self {
         self.inner.class_history = items.into_iter().collect();
         self
     }
-    /// Specific type of encounter
-    ///
-    /// `Encounter.type` 1..*
+    /// `Encounter.type` 1..*: Specific type of encounter
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1187,32 +1045,20 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Specific type of service
-    ///
-    /// `Encounter.serviceType` 0..1
-    pub fn service_type(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.service_type = ::std::option::Option::Some(value.into());
+    /// `Encounter.serviceType` 0..1: Specific type of service
+    pub fn service_type(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.service_type = Some(value.into());
         self
     }
-    /// Indicates the urgency of the encounter
-    ///
-    /// `Encounter.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `Encounter.priority` 0..1: Indicates the urgency of the encounter
+    pub fn priority(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// The patient or group present at the encounter
-    ///
-    /// `Encounter.subject` 1..1
+    /// `Encounter.subject` 1..1: The patient or group present at the encounter
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1231,33 +1077,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Episode(s) of care that this encounter should be recorded against
-    ///
-    /// `Encounter.episodeOfCare` 0..*
+    /// `Encounter.episodeOfCare` 0..*: Episode(s) of care that this encounter should be recorded against
     pub fn episode_of_care(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.episode_of_care = items.into_iter().collect();
         self
     }
-    /// The ServiceRequest that initiated this encounter
-    ///
-    /// `Encounter.basedOn` 0..*
+    /// `Encounter.basedOn` 0..*: The ServiceRequest that initiated this encounter
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// List of participants involved in the encounter
-    ///
-    /// `Encounter.participant` 0..*
-    /// , Must Support
+    /// `Encounter.participant` 0..*, Must Support: List of participants involved in the encounter
     pub fn participant(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterParticipant>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1296,23 +1135,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The appointment that scheduled this encounter
-    ///
-    /// `Encounter.appointment` 0..*
+    /// `Encounter.appointment` 0..*: The appointment that scheduled this encounter
     pub fn appointment(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.appointment = items.into_iter().collect();
         self
     }
-    /// The start and end time of the encounter
-    ///
-    /// `Encounter.period` 0..1
-    /// , Must Support
+    /// `Encounter.period` 0..1, Must Support: The start and end time of the encounter
     pub fn period(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
+        value: impl Into<::fhir_r4::Period>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1325,7 +1159,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.period = ::std::option::Option::Some(value.into());
+        self.inner.period = Some(value.into());
         UsCoreEncounterProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1351,23 +1185,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Quantity of time the encounter lasted (less time absent)
-    ///
-    /// `Encounter.length` 0..1
-    pub fn length(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Duration>,
-    ) -> Self {
-        self.inner.length = ::std::option::Option::Some(value.into());
+    /// `Encounter.length` 0..1: Quantity of time the encounter lasted (less time absent)
+    pub fn length(mut self, value: impl Into<::fhir_r4::Duration>) -> Self {
+        self.inner.length = Some(value.into());
         self
     }
-    /// Coded reason the encounter takes place
-    ///
-    /// `Encounter.reasonCode` 0..*
-    /// , Must Support
+    /// `Encounter.reasonCode` 0..*, Must Support: Coded reason the encounter takes place
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1406,43 +1232,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason the encounter takes place (reference)
-    ///
-    /// `Encounter.reasonReference` 0..*
+    /// `Encounter.reasonReference` 0..*: Reason the encounter takes place (reference)
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// The list of diagnosis relevant to this encounter
-    ///
-    /// `Encounter.diagnosis` 0..*
+    /// `Encounter.diagnosis` 0..*: The list of diagnosis relevant to this encounter
     pub fn diagnosis(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterDiagnosis>,
     ) -> Self {
         self.inner.diagnosis = items.into_iter().collect();
         self
     }
-    /// The set of accounts that may be used for billing for this Encounter
-    ///
-    /// `Encounter.account` 0..*
+    /// `Encounter.account` 0..*: The set of accounts that may be used for billing for this Encounter
     pub fn account(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.account = items.into_iter().collect();
         self
     }
-    /// Details about the admission to a healthcare service
-    ///
-    /// `Encounter.hospitalization` 0..1
-    /// , Must Support
+    /// `Encounter.hospitalization` 0..1, Must Support: Details about the admission to a healthcare service
     pub fn hospitalization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EncounterHospitalization>,
+        value: impl Into<::fhir_r4::EncounterHospitalization>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1455,7 +1272,7 @@ impl<
         ::fhirgen_runtime::Set,
         P9,
     > {
-        self.inner.hospitalization = ::std::option::Option::Some(value.into());
+        self.inner.hospitalization = Some(value.into());
         UsCoreEncounterProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1481,13 +1298,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// List of locations where the patient has been
-    ///
-    /// `Encounter.location` 0..*
-    /// , Must Support
+    /// `Encounter.location` 0..*, Must Support: List of locations where the patient has been
     pub fn location(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::EncounterLocation>,
+        items: impl IntoIterator<Item = ::fhir_r4::EncounterLocation>,
     ) -> UsCoreEncounterProfileMustSupportBuilder<
         P0,
         P1,
@@ -1526,29 +1340,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The organization (facility) responsible for this encounter
-    ///
-    /// `Encounter.serviceProvider` 0..1
-    pub fn service_provider(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.service_provider = ::std::option::Option::Some(value.into());
+    /// `Encounter.serviceProvider` 0..1: The organization (facility) responsible for this encounter
+    pub fn service_provider(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.service_provider = Some(value.into());
         self
     }
-    /// Another Encounter this encounter is part of
-    ///
-    /// `Encounter.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Encounter.partOf` 0..1: Another Encounter this encounter is part of
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEncounterProfile
     where
         P0: UsCoreEncounterProfileIdentifierAddressed,
@@ -1715,7 +1518,7 @@ impl UsCoreEncounterProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreEncounterProfileIdentifierValueGiven {}
 impl UsCoreEncounterProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEncounterProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEncounterProfileIdentifier`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
@@ -1736,52 +1539,33 @@ impl UsCoreEncounterProfileIdentifier {
     }
 }
 impl<P0, P1> UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Identifier.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Identifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Identifier.extension` 0..*
+    /// `Identifier.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// usual | official | temp | secondary | old (If known)
-    ///
-    /// `Identifier.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.use` 0..1: usual | official | temp | secondary | old (If known)
+    pub fn use_(mut self, value: impl Into<::fhir_r4::IdentifierUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Description of identifier
-    ///
-    /// `Identifier.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.type` 0..1: Description of identifier
+    pub fn type_(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// The namespace for the identifier value
-    ///
-    /// `Identifier.system` 1..1
+    /// `Identifier.system` 1..1: The namespace for the identifier value
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+        value: impl Into<::fhir_r4::Uri>,
     ) -> UsCoreEncounterProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCoreEncounterProfileIdentifierBuilder {
@@ -1789,12 +1573,10 @@ impl<P0, P1> UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value that is unique
-    ///
-    /// `Identifier.value` 1..1
+    /// `Identifier.value` 1..1: The value that is unique
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreEncounterProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreEncounterProfileIdentifierBuilder {
@@ -1802,29 +1584,18 @@ impl<P0, P1> UsCoreEncounterProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Time period when id is/was valid for use
-    ///
-    /// `Identifier.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Identifier.period` 0..1: Time period when id is/was valid for use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Organization that issued id (may be just text)
-    ///
-    /// `Identifier.assigner` 0..1
-    pub fn assigner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.assigner = ::std::option::Option::Some(value.into());
+    /// `Identifier.assigner` 0..1: Organization that issued id (may be just text)
+    pub fn assigner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.assigner = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEncounterProfileIdentifier
     where
         P0: UsCoreEncounterProfileIdentifierSystemGiven,

@@ -602,7 +602,7 @@ impl UsCoreImmunizationProfileOccurrenceGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreImmunizationProfilePrimarySourceGiven {}
 impl UsCoreImmunizationProfilePrimarySourceGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreImmunizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreImmunizationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
@@ -626,99 +626,67 @@ impl UsCoreImmunizationProfile {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `Immunization.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Immunization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Immunization.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Immunization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Immunization.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Immunization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Immunization.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Immunization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Immunization.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Immunization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Immunization.contained` 0..*
+    /// `Immunization.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Immunization.extension` 0..*
+    /// `Immunization.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Immunization.modifierExtension` 0..*
+    /// `Immunization.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier
-    ///
-    /// `Immunization.identifier` 0..*
+    /// `Immunization.identifier` 0..*: Business identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// completed | entered-in-error | not-done
-    ///
-    /// `Immunization.status` 1..1
+    /// `Immunization.status` 1..1: completed | entered-in-error | not-done
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ImmunizationStatusCodesCode>,
+        value: impl Into<::fhir_r4::ImmunizationStatusCodesCode>,
     ) -> UsCoreImmunizationProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
         self.inner.status = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -726,22 +694,18 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason not done
-    ///
-    /// `Immunization.statusReason` 0..1
+    /// `Immunization.statusReason` 0..1: Reason not done
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Vaccine Product Type (bind to CVX)
-    ///
-    /// `Immunization.vaccineCode` 1..1
+    /// `Immunization.vaccineCode` 1..1: Vaccine Product Type (bind to CVX)
     pub fn vaccine_code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreImmunizationProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
         self.inner.vaccine_code = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -749,12 +713,10 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who was immunized
-    ///
-    /// `Immunization.patient` 1..1
+    /// `Immunization.patient` 1..1: Who was immunized
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreImmunizationProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.patient = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -762,22 +724,15 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter immunization was part of
-    ///
-    /// `Immunization.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Immunization.encounter` 0..1: Encounter immunization was part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Vaccine administration date
-    ///
-    /// `Immunization.occurrence[x]` 1..1
+    /// `Immunization.occurrence[x]` 1..1: Vaccine administration date
     pub fn occurrence(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ImmunizationOccurrence>,
+        value: impl Into<::fhir_r4::ImmunizationOccurrence>,
     ) -> UsCoreImmunizationProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
         self.inner.occurrence = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -785,22 +740,15 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the immunization was first captured in the subject's record
-    ///
-    /// `Immunization.recorded` 0..1
-    pub fn recorded(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded = ::std::option::Option::Some(value.into());
+    /// `Immunization.recorded` 0..1: When the immunization was first captured in the subject's record
+    pub fn recorded(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded = Some(value.into());
         self
     }
-    /// Indicates context the data was recorded in
-    ///
-    /// `Immunization.primarySource` 1..1
+    /// `Immunization.primarySource` 1..1: Indicates context the data was recorded in
     pub fn primary_source(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
         self.inner.primary_source = value.into();
         UsCoreImmunizationProfileBuilder {
@@ -808,201 +756,136 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Indicates the source of a secondarily reported record
-    ///
-    /// `Immunization.reportOrigin` 0..1
+    /// `Immunization.reportOrigin` 0..1: Indicates the source of a secondarily reported record
     pub fn report_origin(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.report_origin = ::std::option::Option::Some(value.into());
+        self.inner.report_origin = Some(value.into());
         self
     }
-    /// Where immunization occurred
-    ///
-    /// `Immunization.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Immunization.location` 0..1: Where immunization occurred
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Vaccine manufacturer
-    ///
-    /// `Immunization.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Immunization.manufacturer` 0..1: Vaccine manufacturer
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// Vaccine lot number
-    ///
-    /// `Immunization.lotNumber` 0..1
-    pub fn lot_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.lot_number = ::std::option::Option::Some(value.into());
+    /// `Immunization.lotNumber` 0..1: Vaccine lot number
+    pub fn lot_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
         self
     }
-    /// Vaccine expiration date
-    ///
-    /// `Immunization.expirationDate` 0..1
-    pub fn expiration_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+    /// `Immunization.expirationDate` 0..1: Vaccine expiration date
+    pub fn expiration_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.expiration_date = Some(value.into());
         self
     }
-    /// Body site vaccine  was administered
-    ///
-    /// `Immunization.site` 0..1
-    pub fn site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.site = ::std::option::Option::Some(value.into());
+    /// `Immunization.site` 0..1: Body site vaccine  was administered
+    pub fn site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.site = Some(value.into());
         self
     }
-    /// How vaccine entered body
-    ///
-    /// `Immunization.route` 0..1
-    pub fn route(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.route = ::std::option::Option::Some(value.into());
+    /// `Immunization.route` 0..1: How vaccine entered body
+    pub fn route(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.route = Some(value.into());
         self
     }
-    /// Amount of vaccine administered
-    ///
-    /// `Immunization.doseQuantity` 0..1
-    pub fn dose_quantity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
-    ) -> Self {
-        self.inner.dose_quantity = ::std::option::Option::Some(value.into());
+    /// `Immunization.doseQuantity` 0..1: Amount of vaccine administered
+    pub fn dose_quantity(mut self, value: impl Into<::fhir_r4::Quantity>) -> Self {
+        self.inner.dose_quantity = Some(value.into());
         self
     }
-    /// Who performed event
-    ///
-    /// `Immunization.performer` 0..*
+    /// `Immunization.performer` 0..*: Who performed event
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationPerformer>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationPerformer>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Additional immunization notes
-    ///
-    /// `Immunization.note` 0..*
+    /// `Immunization.note` 0..*: Additional immunization notes
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Why immunization occurred
-    ///
-    /// `Immunization.reasonCode` 0..*
+    /// `Immunization.reasonCode` 0..*: Why immunization occurred
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// Why immunization occurred
-    ///
-    /// `Immunization.reasonReference` 0..*
+    /// `Immunization.reasonReference` 0..*: Why immunization occurred
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Dose potency
-    ///
-    /// `Immunization.isSubpotent` 0..1
-    pub fn is_subpotent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.is_subpotent = ::std::option::Option::Some(value.into());
+    /// `Immunization.isSubpotent` 0..1: Dose potency
+    pub fn is_subpotent(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.is_subpotent = Some(value.into());
         self
     }
-    /// Reason for being subpotent
-    ///
-    /// `Immunization.subpotentReason` 0..*
+    /// `Immunization.subpotentReason` 0..*: Reason for being subpotent
     pub fn subpotent_reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.subpotent_reason = items.into_iter().collect();
         self
     }
-    /// Educational material presented to patient
-    ///
-    /// `Immunization.education` 0..*
+    /// `Immunization.education` 0..*: Educational material presented to patient
     pub fn education(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationEducation>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationEducation>,
     ) -> Self {
         self.inner.education = items.into_iter().collect();
         self
     }
-    /// Patient eligibility for a vaccination program
-    ///
-    /// `Immunization.programEligibility` 0..*
+    /// `Immunization.programEligibility` 0..*: Patient eligibility for a vaccination program
     pub fn program_eligibility(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.program_eligibility = items.into_iter().collect();
         self
     }
-    /// Funding source for the vaccine
-    ///
-    /// `Immunization.fundingSource` 0..1
+    /// `Immunization.fundingSource` 0..1: Funding source for the vaccine
     pub fn funding_source(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.funding_source = ::std::option::Option::Some(value.into());
+        self.inner.funding_source = Some(value.into());
         self
     }
-    /// Details of a reaction that follows immunization
-    ///
-    /// `Immunization.reaction` 0..*
+    /// `Immunization.reaction` 0..*: Details of a reaction that follows immunization
     pub fn reaction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationReaction>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationReaction>,
     ) -> Self {
         self.inner.reaction = items.into_iter().collect();
         self
     }
-    /// Protocol followed by the provider
-    ///
-    /// `Immunization.protocolApplied` 0..*
+    /// `Immunization.protocolApplied` 0..*: Protocol followed by the provider
     pub fn protocol_applied(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ImmunizationProtocolApplied,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationProtocolApplied>,
     ) -> Self {
         self.inner.protocol_applied = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreImmunizationProfile
     where
         P0: UsCoreImmunizationProfileStatusGiven,
@@ -1021,7 +904,7 @@ impl<P0, P1, P2, P3, P4> UsCoreImmunizationProfileBuilder<P0, P1, P2, P3, P4> {
 )]
 pub trait UsCoreImmunizationProfileStatusReasonAddressed {}
 impl UsCoreImmunizationProfileStatusReasonAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreImmunizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreImmunizationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreImmunizationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
@@ -1053,99 +936,67 @@ impl<
     P4,
     P5,
 > UsCoreImmunizationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
-    /// Logical id of this artifact
-    ///
-    /// `Immunization.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Immunization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Immunization.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Immunization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Immunization.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Immunization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Immunization.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Immunization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Immunization.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Immunization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Immunization.contained` 0..*
+    /// `Immunization.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Immunization.extension` 0..*
+    /// `Immunization.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Immunization.modifierExtension` 0..*
+    /// `Immunization.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier
-    ///
-    /// `Immunization.identifier` 0..*
+    /// `Immunization.identifier` 0..*: Business identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// completed | entered-in-error | not-done
-    ///
-    /// `Immunization.status` 1..1
+    /// `Immunization.status` 1..1: completed | entered-in-error | not-done
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ImmunizationStatusCodesCode>,
+        value: impl Into<::fhir_r4::ImmunizationStatusCodesCode>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1160,13 +1011,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason not done
-    ///
-    /// `Immunization.statusReason` 0..1
-    /// , Must Support
+    /// `Immunization.statusReason` 0..1, Must Support: Reason not done
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1175,7 +1023,7 @@ impl<
         P4,
         P5,
     > {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         UsCoreImmunizationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1197,12 +1045,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Vaccine Product Type (bind to CVX)
-    ///
-    /// `Immunization.vaccineCode` 1..1
+    /// `Immunization.vaccineCode` 1..1: Vaccine Product Type (bind to CVX)
     pub fn vaccine_code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1217,12 +1063,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who was immunized
-    ///
-    /// `Immunization.patient` 1..1
+    /// `Immunization.patient` 1..1: Who was immunized
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1237,22 +1081,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter immunization was part of
-    ///
-    /// `Immunization.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Immunization.encounter` 0..1: Encounter immunization was part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Vaccine administration date
-    ///
-    /// `Immunization.occurrence[x]` 1..1
+    /// `Immunization.occurrence[x]` 1..1: Vaccine administration date
     pub fn occurrence(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ImmunizationOccurrence>,
+        value: impl Into<::fhir_r4::ImmunizationOccurrence>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1267,22 +1104,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the immunization was first captured in the subject's record
-    ///
-    /// `Immunization.recorded` 0..1
-    pub fn recorded(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded = ::std::option::Option::Some(value.into());
+    /// `Immunization.recorded` 0..1: When the immunization was first captured in the subject's record
+    pub fn recorded(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded = Some(value.into());
         self
     }
-    /// Indicates context the data was recorded in
-    ///
-    /// `Immunization.primarySource` 1..1
+    /// `Immunization.primarySource` 1..1: Indicates context the data was recorded in
     pub fn primary_source(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreImmunizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1297,201 +1127,136 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Indicates the source of a secondarily reported record
-    ///
-    /// `Immunization.reportOrigin` 0..1
+    /// `Immunization.reportOrigin` 0..1: Indicates the source of a secondarily reported record
     pub fn report_origin(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.report_origin = ::std::option::Option::Some(value.into());
+        self.inner.report_origin = Some(value.into());
         self
     }
-    /// Where immunization occurred
-    ///
-    /// `Immunization.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Immunization.location` 0..1: Where immunization occurred
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Vaccine manufacturer
-    ///
-    /// `Immunization.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Immunization.manufacturer` 0..1: Vaccine manufacturer
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// Vaccine lot number
-    ///
-    /// `Immunization.lotNumber` 0..1
-    pub fn lot_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.lot_number = ::std::option::Option::Some(value.into());
+    /// `Immunization.lotNumber` 0..1: Vaccine lot number
+    pub fn lot_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
         self
     }
-    /// Vaccine expiration date
-    ///
-    /// `Immunization.expirationDate` 0..1
-    pub fn expiration_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+    /// `Immunization.expirationDate` 0..1: Vaccine expiration date
+    pub fn expiration_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.expiration_date = Some(value.into());
         self
     }
-    /// Body site vaccine  was administered
-    ///
-    /// `Immunization.site` 0..1
-    pub fn site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.site = ::std::option::Option::Some(value.into());
+    /// `Immunization.site` 0..1: Body site vaccine  was administered
+    pub fn site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.site = Some(value.into());
         self
     }
-    /// How vaccine entered body
-    ///
-    /// `Immunization.route` 0..1
-    pub fn route(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.route = ::std::option::Option::Some(value.into());
+    /// `Immunization.route` 0..1: How vaccine entered body
+    pub fn route(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.route = Some(value.into());
         self
     }
-    /// Amount of vaccine administered
-    ///
-    /// `Immunization.doseQuantity` 0..1
-    pub fn dose_quantity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
-    ) -> Self {
-        self.inner.dose_quantity = ::std::option::Option::Some(value.into());
+    /// `Immunization.doseQuantity` 0..1: Amount of vaccine administered
+    pub fn dose_quantity(mut self, value: impl Into<::fhir_r4::Quantity>) -> Self {
+        self.inner.dose_quantity = Some(value.into());
         self
     }
-    /// Who performed event
-    ///
-    /// `Immunization.performer` 0..*
+    /// `Immunization.performer` 0..*: Who performed event
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationPerformer>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationPerformer>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Additional immunization notes
-    ///
-    /// `Immunization.note` 0..*
+    /// `Immunization.note` 0..*: Additional immunization notes
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Why immunization occurred
-    ///
-    /// `Immunization.reasonCode` 0..*
+    /// `Immunization.reasonCode` 0..*: Why immunization occurred
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// Why immunization occurred
-    ///
-    /// `Immunization.reasonReference` 0..*
+    /// `Immunization.reasonReference` 0..*: Why immunization occurred
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Dose potency
-    ///
-    /// `Immunization.isSubpotent` 0..1
-    pub fn is_subpotent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.is_subpotent = ::std::option::Option::Some(value.into());
+    /// `Immunization.isSubpotent` 0..1: Dose potency
+    pub fn is_subpotent(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.is_subpotent = Some(value.into());
         self
     }
-    /// Reason for being subpotent
-    ///
-    /// `Immunization.subpotentReason` 0..*
+    /// `Immunization.subpotentReason` 0..*: Reason for being subpotent
     pub fn subpotent_reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.subpotent_reason = items.into_iter().collect();
         self
     }
-    /// Educational material presented to patient
-    ///
-    /// `Immunization.education` 0..*
+    /// `Immunization.education` 0..*: Educational material presented to patient
     pub fn education(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationEducation>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationEducation>,
     ) -> Self {
         self.inner.education = items.into_iter().collect();
         self
     }
-    /// Patient eligibility for a vaccination program
-    ///
-    /// `Immunization.programEligibility` 0..*
+    /// `Immunization.programEligibility` 0..*: Patient eligibility for a vaccination program
     pub fn program_eligibility(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.program_eligibility = items.into_iter().collect();
         self
     }
-    /// Funding source for the vaccine
-    ///
-    /// `Immunization.fundingSource` 0..1
+    /// `Immunization.fundingSource` 0..1: Funding source for the vaccine
     pub fn funding_source(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.funding_source = ::std::option::Option::Some(value.into());
+        self.inner.funding_source = Some(value.into());
         self
     }
-    /// Details of a reaction that follows immunization
-    ///
-    /// `Immunization.reaction` 0..*
+    /// `Immunization.reaction` 0..*: Details of a reaction that follows immunization
     pub fn reaction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ImmunizationReaction>,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationReaction>,
     ) -> Self {
         self.inner.reaction = items.into_iter().collect();
         self
     }
-    /// Protocol followed by the provider
-    ///
-    /// `Immunization.protocolApplied` 0..*
+    /// `Immunization.protocolApplied` 0..*: Protocol followed by the provider
     pub fn protocol_applied(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ImmunizationProtocolApplied,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ImmunizationProtocolApplied>,
     ) -> Self {
         self.inner.protocol_applied = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreImmunizationProfile
     where
         P0: UsCoreImmunizationProfileStatusGiven,

@@ -293,7 +293,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Medication> for UsCoreMedicationProfile 
 )]
 pub trait UsCoreMedicationProfileCodeGiven {}
 impl UsCoreMedicationProfileCodeGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationProfileBuilder<P0> {
@@ -311,99 +311,67 @@ impl UsCoreMedicationProfile {
     }
 }
 impl<P0> UsCoreMedicationProfileBuilder<P0> {
-    /// Logical id of this artifact
-    ///
-    /// `Medication.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Medication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Medication.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Medication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Medication.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Medication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Medication.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Medication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Medication.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Medication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Medication.contained` 0..*
+    /// `Medication.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Medication.extension` 0..*
+    /// `Medication.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Medication.modifierExtension` 0..*
+    /// `Medication.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier for this medication
-    ///
-    /// `Medication.identifier` 0..*
+    /// `Medication.identifier` 0..*: Business identifier for this medication
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Codes that identify this medication
-    ///
-    /// `Medication.code` 1..1
+    /// `Medication.code` 1..1: Codes that identify this medication
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreMedicationProfileBuilder<::fhirgen_runtime::Set> {
         self.inner.code = value.into();
         UsCoreMedicationProfileBuilder {
@@ -411,66 +379,44 @@ impl<P0> UsCoreMedicationProfileBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// active | inactive | entered-in-error
-    ///
-    /// `Medication.status` 0..1
+    /// `Medication.status` 0..1: active | inactive | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationStatusCodesCode>,
+        value: impl Into<::fhir_r4::MedicationStatusCodesCode>,
     ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+        self.inner.status = Some(value.into());
         self
     }
-    /// Manufacturer of the item
-    ///
-    /// `Medication.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Medication.manufacturer` 0..1: Manufacturer of the item
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// powder | tablets | capsule +
-    ///
-    /// `Medication.form` 0..1
-    pub fn form(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.form = ::std::option::Option::Some(value.into());
+    /// `Medication.form` 0..1: powder | tablets | capsule +
+    pub fn form(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.form = Some(value.into());
         self
     }
-    /// Amount of drug in package
-    ///
-    /// `Medication.amount` 0..1
-    pub fn amount(mut self, value: impl ::std::convert::Into<::fhir_r4::Ratio>) -> Self {
-        self.inner.amount = ::std::option::Option::Some(value.into());
+    /// `Medication.amount` 0..1: Amount of drug in package
+    pub fn amount(mut self, value: impl Into<::fhir_r4::Ratio>) -> Self {
+        self.inner.amount = Some(value.into());
         self
     }
-    /// Active or inactive ingredient
-    ///
-    /// `Medication.ingredient` 0..*
+    /// `Medication.ingredient` 0..*: Active or inactive ingredient
     pub fn ingredient(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::MedicationIngredient>,
+        items: impl IntoIterator<Item = ::fhir_r4::MedicationIngredient>,
     ) -> Self {
         self.inner.ingredient = items.into_iter().collect();
         self
     }
-    /// Details about packaged medications
-    ///
-    /// `Medication.batch` 0..1
-    pub fn batch(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationBatch>,
-    ) -> Self {
-        self.inner.batch = ::std::option::Option::Some(value.into());
+    /// `Medication.batch` 0..1: Details about packaged medications
+    pub fn batch(mut self, value: impl Into<::fhir_r4::MedicationBatch>) -> Self {
+        self.inner.batch = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationProfile
     where
         P0: UsCoreMedicationProfileCodeGiven,
@@ -478,7 +424,7 @@ impl<P0> UsCoreMedicationProfileBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`UsCoreMedicationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationProfileMustSupportBuilder<P0> {
@@ -498,99 +444,67 @@ impl UsCoreMedicationProfile {
     }
 }
 impl<P0> UsCoreMedicationProfileMustSupportBuilder<P0> {
-    /// Logical id of this artifact
-    ///
-    /// `Medication.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Medication.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Medication.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Medication.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Medication.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Medication.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Medication.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Medication.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Medication.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Medication.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Medication.contained` 0..*
+    /// `Medication.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Medication.extension` 0..*
+    /// `Medication.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Medication.modifierExtension` 0..*
+    /// `Medication.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business identifier for this medication
-    ///
-    /// `Medication.identifier` 0..*
+    /// `Medication.identifier` 0..*: Business identifier for this medication
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Codes that identify this medication
-    ///
-    /// `Medication.code` 1..1
+    /// `Medication.code` 1..1: Codes that identify this medication
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreMedicationProfileMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.code = value.into();
         UsCoreMedicationProfileMustSupportBuilder {
@@ -598,66 +512,44 @@ impl<P0> UsCoreMedicationProfileMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// active | inactive | entered-in-error
-    ///
-    /// `Medication.status` 0..1
+    /// `Medication.status` 0..1: active | inactive | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationStatusCodesCode>,
+        value: impl Into<::fhir_r4::MedicationStatusCodesCode>,
     ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+        self.inner.status = Some(value.into());
         self
     }
-    /// Manufacturer of the item
-    ///
-    /// `Medication.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Medication.manufacturer` 0..1: Manufacturer of the item
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// powder | tablets | capsule +
-    ///
-    /// `Medication.form` 0..1
-    pub fn form(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.form = ::std::option::Option::Some(value.into());
+    /// `Medication.form` 0..1: powder | tablets | capsule +
+    pub fn form(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.form = Some(value.into());
         self
     }
-    /// Amount of drug in package
-    ///
-    /// `Medication.amount` 0..1
-    pub fn amount(mut self, value: impl ::std::convert::Into<::fhir_r4::Ratio>) -> Self {
-        self.inner.amount = ::std::option::Option::Some(value.into());
+    /// `Medication.amount` 0..1: Amount of drug in package
+    pub fn amount(mut self, value: impl Into<::fhir_r4::Ratio>) -> Self {
+        self.inner.amount = Some(value.into());
         self
     }
-    /// Active or inactive ingredient
-    ///
-    /// `Medication.ingredient` 0..*
+    /// `Medication.ingredient` 0..*: Active or inactive ingredient
     pub fn ingredient(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::MedicationIngredient>,
+        items: impl IntoIterator<Item = ::fhir_r4::MedicationIngredient>,
     ) -> Self {
         self.inner.ingredient = items.into_iter().collect();
         self
     }
-    /// Details about packaged medications
-    ///
-    /// `Medication.batch` 0..1
-    pub fn batch(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationBatch>,
-    ) -> Self {
-        self.inner.batch = ::std::option::Option::Some(value.into());
+    /// `Medication.batch` 0..1: Details about packaged medications
+    pub fn batch(mut self, value: impl Into<::fhir_r4::MedicationBatch>) -> Self {
+        self.inner.batch = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationProfile
     where
         P0: UsCoreMedicationProfileCodeGiven,

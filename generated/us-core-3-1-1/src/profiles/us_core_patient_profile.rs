@@ -563,7 +563,7 @@ impl UsCorePatientProfileNameGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePatientProfileGenderGiven {}
 impl UsCorePatientProfileGenderGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePatientProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePatientProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePatientProfileBuilder<P0, P1, P2> {
@@ -585,119 +585,77 @@ impl UsCorePatientProfile {
     }
 }
 impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Patient.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Patient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Patient.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Patient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Patient.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Patient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Patient.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Patient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Patient.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Patient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Patient.contained` 0..*
+    /// `Patient.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// US Core Race Extension
-    ///
-    /// `Patient.extension:race` 0..1
-    pub fn race(
-        mut self,
-        value: impl ::std::convert::Into<crate::UsCoreRaceExtension>,
-    ) -> Self {
-        self.inner.race = ::std::option::Option::Some(value.into());
+    /// `Patient.extension:race` 0..1: US Core Race Extension
+    pub fn race(mut self, value: impl Into<crate::UsCoreRaceExtension>) -> Self {
+        self.inner.race = Some(value.into());
         self
     }
-    /// US Core ethnicity Extension
-    ///
-    /// `Patient.extension:ethnicity` 0..1
+    /// `Patient.extension:ethnicity` 0..1: US Core ethnicity Extension
     pub fn ethnicity(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtension>,
+        value: impl Into<crate::UsCoreEthnicityExtension>,
     ) -> Self {
-        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self.inner.ethnicity = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Patient.extension:birthsex` 0..1
-    pub fn birthsex(
-        mut self,
-        value: impl ::std::convert::Into<crate::UsCoreBirthSexExtension>,
-    ) -> Self {
-        self.inner.birthsex = ::std::option::Option::Some(value.into());
+    /// `Patient.extension:birthsex` 0..1: Extension
+    pub fn birthsex(mut self, value: impl Into<crate::UsCoreBirthSexExtension>) -> Self {
+        self.inner.birthsex = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Patient.extension` 0..*
+    /// `Patient.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Patient.modifierExtension` 0..*
+    /// `Patient.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// An identifier for this patient
-    ///
-    /// `Patient.identifier` 1..*
+    /// `Patient.identifier` 1..*: An identifier for this patient
     pub fn identifier(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCorePatientProfileIdentifier>,
         >,
     ) -> UsCorePatientProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
@@ -707,24 +665,15 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Whether this patient's record is in active use
-    ///
-    /// `Patient.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Patient.active` 0..1: Whether this patient's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// A name associated with the patient
-    ///
-    /// `Patient.name` 1..*
+    /// `Patient.name` 1..*: A name associated with the patient
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>>,
     ) -> UsCorePatientProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.name = value.into();
         UsCorePatientProfileBuilder {
@@ -732,22 +681,18 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// A contact detail for the individual
-    ///
-    /// `Patient.telecom` 0..*
+    /// `Patient.telecom` 0..*: A contact detail for the individual
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
+        items: impl IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// male | female | other | unknown
-    ///
-    /// `Patient.gender` 1..1
+    /// `Patient.gender` 1..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.gender = value.into();
         UsCorePatientProfileBuilder {
@@ -755,119 +700,90 @@ impl<P0, P1, P2> UsCorePatientProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The date of birth for the individual
-    ///
-    /// `Patient.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `Patient.birthDate` 0..1: The date of birth for the individual
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// Indicates if the individual is deceased or not
-    ///
-    /// `Patient.deceased[x]` 0..1
-    pub fn deceased(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
-    ) -> Self {
-        self.inner.deceased = ::std::option::Option::Some(value.into());
+    /// `Patient.deceased[x]` 0..1: Indicates if the individual is deceased or not
+    pub fn deceased(mut self, value: impl Into<::fhir_r4::PatientDeceased>) -> Self {
+        self.inner.deceased = Some(value.into());
         self
     }
-    /// An address for the individual
-    ///
-    /// `Patient.address` 0..*
+    /// `Patient.address` 0..*: An address for the individual
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> Self {
         self.inner.address = items.into_iter().collect();
         self
     }
-    /// Marital (civil) status of a patient
-    ///
-    /// `Patient.maritalStatus` 0..1
+    /// `Patient.maritalStatus` 0..1: Marital (civil) status of a patient
     pub fn marital_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self.inner.marital_status = Some(value.into());
         self
     }
-    /// Whether patient is part of a multiple birth
-    ///
-    /// `Patient.multipleBirth[x]` 0..1
+    /// `Patient.multipleBirth[x]` 0..1: Whether patient is part of a multiple birth
     pub fn multiple_birth(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+        value: impl Into<::fhir_r4::PatientMultipleBirth>,
     ) -> Self {
-        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self.inner.multiple_birth = Some(value.into());
         self
     }
-    /// Image of the patient
-    ///
-    /// `Patient.photo` 0..*
+    /// `Patient.photo` 0..*: Image of the patient
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// A contact party (e.g. guardian, partner, friend) for the patient
-    ///
-    /// `Patient.contact` 0..*
+    /// `Patient.contact` 0..*: A contact party (e.g. guardian, partner, friend) for the patient
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// A language which may be used to communicate with the patient about his or her health
-    ///
-    /// `Patient.communication` 0..*
+    /// `Patient.communication` 0..*: A language which may be used to communicate with the patient about his or her health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientCommunication>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// Patient's nominated primary care provider
-    ///
-    /// `Patient.generalPractitioner` 0..*
+    /// `Patient.generalPractitioner` 0..*: Patient's nominated primary care provider
     pub fn general_practitioner(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.general_practitioner = items.into_iter().collect();
         self
     }
-    /// Organization that is the custodian of the patient record
-    ///
-    /// `Patient.managingOrganization` 0..1
+    /// `Patient.managingOrganization` 0..1: Organization that is the custodian of the patient record
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         self
     }
-    /// Link to another patient resource that concerns the same actual person
-    ///
-    /// `Patient.link` 0..*
+    /// `Patient.link` 0..*: Link to another patient resource that concerns the same actual person
     pub fn link(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientLink>,
     ) -> Self {
         self.inner.link = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePatientProfile
     where
         P0: UsCorePatientProfileIdentifierGiven,
@@ -926,7 +842,7 @@ impl UsCorePatientProfileAddressAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePatientProfileCommunicationAddressed {}
 impl UsCorePatientProfileCommunicationAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePatientProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePatientProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePatientProfileMustSupportBuilder<
@@ -977,70 +893,43 @@ impl<
     P8,
     P9,
 > UsCorePatientProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8, P9> {
-    /// Logical id of this artifact
-    ///
-    /// `Patient.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Patient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Patient.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Patient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Patient.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Patient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Patient.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Patient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Patient.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Patient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Patient.contained` 0..*
+    /// `Patient.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// US Core Race Extension
-    ///
-    /// `Patient.extension:race` 0..1
-    /// , Must Support
+    /// `Patient.extension:race` 0..1, Must Support: US Core Race Extension
     pub fn race(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreRaceExtension>,
+        value: impl Into<crate::UsCoreRaceExtension>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1053,7 +942,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.race = ::std::option::Option::Some(value.into());
+        self.inner.race = Some(value.into());
         UsCorePatientProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1079,13 +968,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// US Core ethnicity Extension
-    ///
-    /// `Patient.extension:ethnicity` 0..1
-    /// , Must Support
+    /// `Patient.extension:ethnicity` 0..1, Must Support: US Core ethnicity Extension
     pub fn ethnicity(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtension>,
+        value: impl Into<crate::UsCoreEthnicityExtension>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1098,7 +984,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self.inner.ethnicity = Some(value.into());
         UsCorePatientProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1124,13 +1010,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Patient.extension:birthsex` 0..1
-    /// , Must Support
+    /// `Patient.extension:birthsex` 0..1, Must Support: Extension
     pub fn birthsex(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreBirthSexExtension>,
+        value: impl Into<crate::UsCoreBirthSexExtension>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1143,7 +1026,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.birthsex = ::std::option::Option::Some(value.into());
+        self.inner.birthsex = Some(value.into());
         UsCorePatientProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1169,32 +1052,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Patient.extension` 0..*
+    /// `Patient.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Patient.modifierExtension` 0..*
+    /// `Patient.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// An identifier for this patient
-    ///
-    /// `Patient.identifier` 1..*
+    /// `Patient.identifier` 1..*: An identifier for this patient
     pub fn identifier(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCorePatientProfileIdentifier>,
         >,
     ) -> UsCorePatientProfileMustSupportBuilder<
@@ -1215,24 +1092,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Whether this patient's record is in active use
-    ///
-    /// `Patient.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Patient.active` 0..1: Whether this patient's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// A name associated with the patient
-    ///
-    /// `Patient.name` 1..*
+    /// `Patient.name` 1..*: A name associated with the patient
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1251,13 +1119,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// A contact detail for the individual
-    ///
-    /// `Patient.telecom` 0..*
-    /// , Must Support
+    /// `Patient.telecom` 0..*, Must Support: A contact detail for the individual
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
+        items: impl IntoIterator<Item = crate::UsCorePatientProfileTelecom>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1296,12 +1161,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// male | female | other | unknown
-    ///
-    /// `Patient.gender` 1..1
+    /// `Patient.gender` 1..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1320,13 +1183,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The date of birth for the individual
-    ///
-    /// `Patient.birthDate` 0..1
-    /// , Must Support
+    /// `Patient.birthDate` 0..1, Must Support: The date of birth for the individual
     pub fn birth_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
+        value: impl Into<::fhir_r4::Date>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1339,7 +1199,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self.inner.birth_date = Some(value.into());
         UsCorePatientProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1365,23 +1225,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Indicates if the individual is deceased or not
-    ///
-    /// `Patient.deceased[x]` 0..1
-    pub fn deceased(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
-    ) -> Self {
-        self.inner.deceased = ::std::option::Option::Some(value.into());
+    /// `Patient.deceased[x]` 0..1: Indicates if the individual is deceased or not
+    pub fn deceased(mut self, value: impl Into<::fhir_r4::PatientDeceased>) -> Self {
+        self.inner.deceased = Some(value.into());
         self
     }
-    /// An address for the individual
-    ///
-    /// `Patient.address` 0..*
-    /// , Must Support
+    /// `Patient.address` 0..*, Must Support: An address for the individual
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1420,53 +1272,42 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Marital (civil) status of a patient
-    ///
-    /// `Patient.maritalStatus` 0..1
+    /// `Patient.maritalStatus` 0..1: Marital (civil) status of a patient
     pub fn marital_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self.inner.marital_status = Some(value.into());
         self
     }
-    /// Whether patient is part of a multiple birth
-    ///
-    /// `Patient.multipleBirth[x]` 0..1
+    /// `Patient.multipleBirth[x]` 0..1: Whether patient is part of a multiple birth
     pub fn multiple_birth(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+        value: impl Into<::fhir_r4::PatientMultipleBirth>,
     ) -> Self {
-        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self.inner.multiple_birth = Some(value.into());
         self
     }
-    /// Image of the patient
-    ///
-    /// `Patient.photo` 0..*
+    /// `Patient.photo` 0..*: Image of the patient
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// A contact party (e.g. guardian, partner, friend) for the patient
-    ///
-    /// `Patient.contact` 0..*
+    /// `Patient.contact` 0..*: A contact party (e.g. guardian, partner, friend) for the patient
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// A language which may be used to communicate with the patient about his or her health
-    ///
-    /// `Patient.communication` 0..*
-    /// , Must Support
+    /// `Patient.communication` 0..*, Must Support: A language which may be used to communicate with the patient about his or her health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientCommunication>,
     ) -> UsCorePatientProfileMustSupportBuilder<
         P0,
         P1,
@@ -1505,39 +1346,32 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Patient's nominated primary care provider
-    ///
-    /// `Patient.generalPractitioner` 0..*
+    /// `Patient.generalPractitioner` 0..*: Patient's nominated primary care provider
     pub fn general_practitioner(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.general_practitioner = items.into_iter().collect();
         self
     }
-    /// Organization that is the custodian of the patient record
-    ///
-    /// `Patient.managingOrganization` 0..1
+    /// `Patient.managingOrganization` 0..1: Organization that is the custodian of the patient record
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         self
     }
-    /// Link to another patient resource that concerns the same actual person
-    ///
-    /// `Patient.link` 0..*
+    /// `Patient.link` 0..*: Link to another patient resource that concerns the same actual person
     pub fn link(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientLink>,
     ) -> Self {
         self.inner.link = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePatientProfile
     where
         P0: UsCorePatientProfileRaceAddressed,
@@ -1704,7 +1538,7 @@ impl UsCorePatientProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePatientProfileIdentifierValueGiven {}
 impl UsCorePatientProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePatientProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePatientProfileIdentifier`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePatientProfileIdentifierBuilder<P0, P1> {
@@ -1725,52 +1559,33 @@ impl UsCorePatientProfileIdentifier {
     }
 }
 impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Identifier.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Identifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Identifier.extension` 0..*
+    /// `Identifier.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// usual | official | temp | secondary | old (If known)
-    ///
-    /// `Identifier.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.use` 0..1: usual | official | temp | secondary | old (If known)
+    pub fn use_(mut self, value: impl Into<::fhir_r4::IdentifierUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Description of identifier
-    ///
-    /// `Identifier.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.type` 0..1: Description of identifier
+    pub fn type_(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// The namespace for the identifier value
-    ///
-    /// `Identifier.system` 1..1
+    /// `Identifier.system` 1..1: The namespace for the identifier value
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+        value: impl Into<::fhir_r4::Uri>,
     ) -> UsCorePatientProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePatientProfileIdentifierBuilder {
@@ -1778,12 +1593,10 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value that is unique within the system.
-    ///
-    /// `Identifier.value` 1..1
+    /// `Identifier.value` 1..1: The value that is unique within the system.
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePatientProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCorePatientProfileIdentifierBuilder {
@@ -1791,29 +1604,18 @@ impl<P0, P1> UsCorePatientProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Time period when id is/was valid for use
-    ///
-    /// `Identifier.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Identifier.period` 0..1: Time period when id is/was valid for use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Organization that issued id (may be just text)
-    ///
-    /// `Identifier.assigner` 0..1
-    pub fn assigner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.assigner = ::std::option::Option::Some(value.into());
+    /// `Identifier.assigner` 0..1: Organization that issued id (may be just text)
+    pub fn assigner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.assigner = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePatientProfileIdentifier
     where
         P0: UsCorePatientProfileIdentifierSystemGiven,
@@ -1968,7 +1770,7 @@ impl UsCorePatientProfileTelecomSystemGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePatientProfileTelecomValueGiven {}
 impl UsCorePatientProfileTelecomValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePatientProfileTelecom`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePatientProfileTelecom`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePatientProfileTelecomBuilder<P0, P1> {
@@ -1989,32 +1791,23 @@ impl UsCorePatientProfileTelecom {
     }
 }
 impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `ContactPoint.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `ContactPoint.extension` 0..*
+    /// `ContactPoint.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// phone | fax | email | pager | url | sms | other
-    ///
-    /// `ContactPoint.system` 1..1
+    /// `ContactPoint.system` 1..1: phone | fax | email | pager | url | sms | other
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ContactPointSystemCode>,
+        value: impl Into<::fhir_r4::ContactPointSystemCode>,
     ) -> UsCorePatientProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePatientProfileTelecomBuilder {
@@ -2022,12 +1815,10 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The actual contact point details
-    ///
-    /// `ContactPoint.value` 1..1
+    /// `ContactPoint.value` 1..1: The actual contact point details
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePatientProfileTelecomBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCorePatientProfileTelecomBuilder {
@@ -2035,39 +1826,23 @@ impl<P0, P1> UsCorePatientProfileTelecomBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// home | work | temp | old | mobile - purpose of this contact point
-    ///
-    /// `ContactPoint.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.use` 0..1: home | work | temp | old | mobile - purpose of this contact point
+    pub fn use_(mut self, value: impl Into<::fhir_r4::ContactPointUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Specify preferred order of use (1 = highest)
-    ///
-    /// `ContactPoint.rank` 0..1
-    pub fn rank(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
-    ) -> Self {
-        self.inner.rank = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.rank` 0..1: Specify preferred order of use (1 = highest)
+    pub fn rank(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
         self
     }
-    /// Time period when the contact point was/is in use
-    ///
-    /// `ContactPoint.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.period` 0..1: Time period when the contact point was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePatientProfileTelecom
     where
         P0: UsCorePatientProfileTelecomSystemGiven,

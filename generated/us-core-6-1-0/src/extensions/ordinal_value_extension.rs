@@ -94,7 +94,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for OrdinalValueExtension {
 )]
 pub trait OrdinalValueExtensionValueGiven {}
 impl OrdinalValueExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`OrdinalValueExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `OrdinalValueExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct OrdinalValueExtensionBuilder<P0> {
@@ -112,22 +112,15 @@ impl OrdinalValueExtension {
     }
 }
 impl<P0> OrdinalValueExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::OrdinalValueExtensionValue>,
+        value: impl Into<crate::OrdinalValueExtensionValue>,
     ) -> OrdinalValueExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         OrdinalValueExtensionBuilder {
@@ -135,9 +128,8 @@ impl<P0> OrdinalValueExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> OrdinalValueExtension
     where
         P0: OrdinalValueExtensionValueGiven,
@@ -145,7 +137,7 @@ impl<P0> OrdinalValueExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`OrdinalValueExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `OrdinalValueExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct OrdinalValueExtensionMustSupportBuilder<P0> {
@@ -165,22 +157,15 @@ impl OrdinalValueExtension {
     }
 }
 impl<P0> OrdinalValueExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::OrdinalValueExtensionValue>,
+        value: impl Into<crate::OrdinalValueExtensionValue>,
     ) -> OrdinalValueExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         OrdinalValueExtensionMustSupportBuilder {
@@ -188,9 +173,8 @@ impl<P0> OrdinalValueExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> OrdinalValueExtension
     where
         P0: OrdinalValueExtensionValueGiven,

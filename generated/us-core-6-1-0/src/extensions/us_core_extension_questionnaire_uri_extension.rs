@@ -108,7 +108,7 @@ for UsCoreExtensionQuestionnaireUriExtension {
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
-/// Builds a \[`UsCoreExtensionQuestionnaireUriExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreExtensionQuestionnaireUriExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreExtensionQuestionnaireUriExtensionBuilder {
@@ -126,46 +126,34 @@ impl UsCoreExtensionQuestionnaireUriExtension {
     }
 }
 impl UsCoreExtensionQuestionnaireUriExtensionBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 0..1
+    /// `Extension.value[x]` 0..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreExtensionQuestionnaireUriExtensionValue,
-        >,
+        value: impl Into<crate::UsCoreExtensionQuestionnaireUriExtensionValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreExtensionQuestionnaireUriExtension {
         self.inner
     }
 }
-/// Builds a \[`UsCoreExtensionQuestionnaireUriExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreExtensionQuestionnaireUriExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
@@ -183,41 +171,29 @@ impl UsCoreExtensionQuestionnaireUriExtension {
     }
 }
 impl UsCoreExtensionQuestionnaireUriExtensionMustSupportBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 0..1
+    /// `Extension.value[x]` 0..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreExtensionQuestionnaireUriExtensionValue,
-        >,
+        value: impl Into<crate::UsCoreExtensionQuestionnaireUriExtensionValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreExtensionQuestionnaireUriExtension {
         self.inner
     }

@@ -203,7 +203,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreRaceExtension {
 )]
 pub trait UsCoreRaceExtensionTextGiven {}
 impl UsCoreRaceExtensionTextGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRaceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRaceExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRaceExtensionBuilder<P0> {
@@ -221,46 +221,31 @@ impl UsCoreRaceExtension {
     }
 }
 impl<P0> UsCoreRaceExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// (USCDI) American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
-    ///
-    /// `Extension.extension:ombCategory` 0..5
+    /// `Extension.extension:ombCategory` 0..5: (USCDI) American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
     pub fn omb_category(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreRaceExtensionExtensionOmbCategory,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreRaceExtensionExtensionOmbCategory>,
     ) -> Self {
         self.inner.omb_category = items.into_iter().collect();
         self
     }
-    /// Extended race codes
-    ///
-    /// `Extension.extension:detailed` 0..*
+    /// `Extension.extension:detailed` 0..*: Extended race codes
     pub fn detailed(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreRaceExtensionExtensionDetailed,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreRaceExtensionExtensionDetailed>,
     ) -> Self {
         self.inner.detailed = items.into_iter().collect();
         self
     }
-    /// (USCDI) Race Text
-    ///
-    /// `Extension.extension:text` 1..1
+    /// `Extension.extension:text` 1..1: (USCDI) Race Text
     pub fn text(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionText>,
+        value: impl Into<crate::UsCoreRaceExtensionExtensionText>,
     ) -> UsCoreRaceExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.text = value.into();
         UsCoreRaceExtensionBuilder {
@@ -268,19 +253,16 @@ impl<P0> UsCoreRaceExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRaceExtension
     where
         P0: UsCoreRaceExtensionTextGiven,
@@ -295,7 +277,7 @@ impl<P0> UsCoreRaceExtensionBuilder<P0> {
 )]
 pub trait UsCoreRaceExtensionOmbCategoryAddressed {}
 impl UsCoreRaceExtensionOmbCategoryAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRaceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRaceExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
@@ -316,25 +298,15 @@ impl UsCoreRaceExtension {
     }
 }
 impl<P0, P1> UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// (USCDI) American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
-    ///
-    /// `Extension.extension:ombCategory` 0..5
-    /// , Must Support
+    /// `Extension.extension:ombCategory` 0..5, Must Support: (USCDI) American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White
     pub fn omb_category(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreRaceExtensionExtensionOmbCategory,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreRaceExtensionExtensionOmbCategory>,
     ) -> UsCoreRaceExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.omb_category = items.into_iter().collect();
         UsCoreRaceExtensionMustSupportBuilder {
@@ -351,24 +323,18 @@ impl<P0, P1> UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extended race codes
-    ///
-    /// `Extension.extension:detailed` 0..*
+    /// `Extension.extension:detailed` 0..*: Extended race codes
     pub fn detailed(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreRaceExtensionExtensionDetailed,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreRaceExtensionExtensionDetailed>,
     ) -> Self {
         self.inner.detailed = items.into_iter().collect();
         self
     }
-    /// (USCDI) Race Text
-    ///
-    /// `Extension.extension:text` 1..1
+    /// `Extension.extension:text` 1..1: (USCDI) Race Text
     pub fn text(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionText>,
+        value: impl Into<crate::UsCoreRaceExtensionExtensionText>,
     ) -> UsCoreRaceExtensionMustSupportBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.text = value.into();
         UsCoreRaceExtensionMustSupportBuilder {
@@ -376,19 +342,16 @@ impl<P0, P1> UsCoreRaceExtensionMustSupportBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRaceExtension
     where
         P0: UsCoreRaceExtensionOmbCategoryAddressed,
@@ -477,7 +440,7 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionOmbCategory {
 )]
 pub trait UsCoreRaceExtensionExtensionOmbCategoryValueGiven {}
 impl UsCoreRaceExtensionExtensionOmbCategoryValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRaceExtensionExtensionOmbCategory`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRaceExtensionExtensionOmbCategory`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRaceExtensionExtensionOmbCategoryBuilder<P0> {
@@ -497,34 +460,23 @@ impl UsCoreRaceExtensionExtensionOmbCategory {
     }
 }
 impl<P0> UsCoreRaceExtensionExtensionOmbCategoryBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreRaceExtensionExtensionOmbCategoryValue,
-        >,
+        value: impl Into<crate::UsCoreRaceExtensionExtensionOmbCategoryValue>,
     ) -> UsCoreRaceExtensionExtensionOmbCategoryBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreRaceExtensionExtensionOmbCategoryBuilder {
@@ -532,9 +484,8 @@ impl<P0> UsCoreRaceExtensionExtensionOmbCategoryBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRaceExtensionExtensionOmbCategory
     where
         P0: UsCoreRaceExtensionExtensionOmbCategoryValueGiven,
@@ -617,7 +568,7 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionDetailed {
 )]
 pub trait UsCoreRaceExtensionExtensionDetailedValueGiven {}
 impl UsCoreRaceExtensionExtensionDetailedValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRaceExtensionExtensionDetailed`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRaceExtensionExtensionDetailed`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRaceExtensionExtensionDetailedBuilder<P0> {
@@ -637,34 +588,23 @@ impl UsCoreRaceExtensionExtensionDetailed {
     }
 }
 impl<P0> UsCoreRaceExtensionExtensionDetailedBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreRaceExtensionExtensionDetailedValue,
-        >,
+        value: impl Into<crate::UsCoreRaceExtensionExtensionDetailedValue>,
     ) -> UsCoreRaceExtensionExtensionDetailedBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreRaceExtensionExtensionDetailedBuilder {
@@ -672,9 +612,8 @@ impl<P0> UsCoreRaceExtensionExtensionDetailedBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRaceExtensionExtensionDetailed
     where
         P0: UsCoreRaceExtensionExtensionDetailedValueGiven,
@@ -761,7 +700,7 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionText {
 )]
 pub trait UsCoreRaceExtensionExtensionTextValueGiven {}
 impl UsCoreRaceExtensionExtensionTextValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRaceExtensionExtensionText`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRaceExtensionExtensionText`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRaceExtensionExtensionTextBuilder<P0> {
@@ -781,32 +720,23 @@ impl UsCoreRaceExtensionExtensionText {
     }
 }
 impl<P0> UsCoreRaceExtensionExtensionTextBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreRaceExtensionExtensionTextValue>,
+        value: impl Into<crate::UsCoreRaceExtensionExtensionTextValue>,
     ) -> UsCoreRaceExtensionExtensionTextBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreRaceExtensionExtensionTextBuilder {
@@ -814,9 +744,8 @@ impl<P0> UsCoreRaceExtensionExtensionTextBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRaceExtensionExtensionText
     where
         P0: UsCoreRaceExtensionExtensionTextValueGiven,

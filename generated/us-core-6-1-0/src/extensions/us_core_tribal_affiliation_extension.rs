@@ -180,7 +180,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreTribalAffiliationEx
 )]
 pub trait UsCoreTribalAffiliationExtensionTribalAffiliationGiven {}
 impl UsCoreTribalAffiliationExtensionTribalAffiliationGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreTribalAffiliationExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreTribalAffiliationExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreTribalAffiliationExtensionBuilder<P0> {
@@ -200,22 +200,15 @@ impl UsCoreTribalAffiliationExtension {
     }
 }
 impl<P0> UsCoreTribalAffiliationExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// (USCDI) Affiliated tribe or band name
-    ///
-    /// `Extension.extension:tribalAffiliation` 1..1
+    /// `Extension.extension:tribalAffiliation` 1..1: (USCDI) Affiliated tribe or band name
     pub fn tribal_affiliation(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliation,
         >,
     ) -> UsCoreTribalAffiliationExtensionBuilder<::fhirgen_runtime::Set> {
@@ -225,31 +218,24 @@ impl<P0> UsCoreTribalAffiliationExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Enrolled tribe member
-    ///
-    /// `Extension.extension:isEnrolled` 0..1
+    /// `Extension.extension:isEnrolled` 0..1: Enrolled tribe member
     pub fn is_enrolled(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled,
-        >,
+        value: impl Into<crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled>,
     ) -> Self {
-        self.inner.is_enrolled = ::std::option::Option::Some(value.into());
+        self.inner.is_enrolled = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreTribalAffiliationExtension
     where
         P0: UsCoreTribalAffiliationExtensionTribalAffiliationGiven,
@@ -257,7 +243,7 @@ impl<P0> UsCoreTribalAffiliationExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`UsCoreTribalAffiliationExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreTribalAffiliationExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreTribalAffiliationExtensionMustSupportBuilder<P0> {
@@ -277,22 +263,15 @@ impl UsCoreTribalAffiliationExtension {
     }
 }
 impl<P0> UsCoreTribalAffiliationExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// (USCDI) Affiliated tribe or band name
-    ///
-    /// `Extension.extension:tribalAffiliation` 1..1
+    /// `Extension.extension:tribalAffiliation` 1..1: (USCDI) Affiliated tribe or band name
     pub fn tribal_affiliation(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliation,
         >,
     ) -> UsCoreTribalAffiliationExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
@@ -302,31 +281,24 @@ impl<P0> UsCoreTribalAffiliationExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Enrolled tribe member
-    ///
-    /// `Extension.extension:isEnrolled` 0..1
+    /// `Extension.extension:isEnrolled` 0..1: Enrolled tribe member
     pub fn is_enrolled(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled,
-        >,
+        value: impl Into<crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolled>,
     ) -> Self {
-        self.inner.is_enrolled = ::std::option::Option::Some(value.into());
+        self.inner.is_enrolled = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreTribalAffiliationExtension
     where
         P0: UsCoreTribalAffiliationExtensionTribalAffiliationGiven,
@@ -417,7 +389,7 @@ for UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
 pub trait UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven {}
 impl UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreTribalAffiliationExtensionExtensionTribalAffiliation`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreTribalAffiliationExtensionExtensionTribalAffiliation`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<P0> {
@@ -437,32 +409,23 @@ impl UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
     }
 }
 impl<P0> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Tribal Entity US
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Tribal Entity US
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValue,
         >,
     ) -> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<
@@ -474,9 +437,8 @@ impl<P0> UsCoreTribalAffiliationExtensionExtensionTribalAffiliationBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreTribalAffiliationExtensionExtensionTribalAffiliation
     where
         P0: UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValueGiven,
@@ -569,7 +531,7 @@ impl ::fhirgen_runtime::Object for UsCoreTribalAffiliationExtensionExtensionIsEn
 pub trait UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven {}
 impl UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreTribalAffiliationExtensionExtensionIsEnrolled`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreTribalAffiliationExtensionExtensionIsEnrolled`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<P0> {
@@ -589,34 +551,23 @@ impl UsCoreTribalAffiliationExtensionExtensionIsEnrolled {
     }
 }
 impl<P0> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolledValue,
-        >,
+        value: impl Into<crate::UsCoreTribalAffiliationExtensionExtensionIsEnrolledValue>,
     ) -> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<
         ::fhirgen_runtime::Set,
     > {
@@ -626,9 +577,8 @@ impl<P0> UsCoreTribalAffiliationExtensionExtensionIsEnrolledBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreTribalAffiliationExtensionExtensionIsEnrolled
     where
         P0: UsCoreTribalAffiliationExtensionExtensionIsEnrolledValueGiven,

@@ -104,7 +104,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UscdiRequirementExtension
 )]
 pub trait UscdiRequirementExtensionValueGiven {}
 impl UscdiRequirementExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UscdiRequirementExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UscdiRequirementExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UscdiRequirementExtensionBuilder<P0> {
@@ -122,32 +122,23 @@ impl UscdiRequirementExtension {
     }
 }
 impl<P0> UscdiRequirementExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UscdiRequirementExtensionValue>,
+        value: impl Into<crate::UscdiRequirementExtensionValue>,
     ) -> UscdiRequirementExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UscdiRequirementExtensionBuilder {
@@ -155,9 +146,8 @@ impl<P0> UscdiRequirementExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UscdiRequirementExtension
     where
         P0: UscdiRequirementExtensionValueGiven,
@@ -165,7 +155,7 @@ impl<P0> UscdiRequirementExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`UscdiRequirementExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UscdiRequirementExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UscdiRequirementExtensionMustSupportBuilder<P0> {
@@ -185,32 +175,23 @@ impl UscdiRequirementExtension {
     }
 }
 impl<P0> UscdiRequirementExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UscdiRequirementExtensionValue>,
+        value: impl Into<crate::UscdiRequirementExtensionValue>,
     ) -> UscdiRequirementExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UscdiRequirementExtensionMustSupportBuilder {
@@ -218,9 +199,8 @@ impl<P0> UscdiRequirementExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UscdiRequirementExtension
     where
         P0: UscdiRequirementExtensionValueGiven,

@@ -480,7 +480,7 @@ impl UsCoreAllergyIntoleranceCodeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreAllergyIntolerancePatientGiven {}
 impl UsCoreAllergyIntolerancePatientGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAllergyIntolerance`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAllergyIntolerance`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAllergyIntoleranceBuilder<P0, P1> {
@@ -501,151 +501,107 @@ impl UsCoreAllergyIntolerance {
     }
 }
 impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `AllergyIntolerance.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `AllergyIntolerance.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `AllergyIntolerance.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `AllergyIntolerance.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `AllergyIntolerance.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `AllergyIntolerance.contained` 0..*
+    /// `AllergyIntolerance.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `AllergyIntolerance.extension` 0..*
+    /// `AllergyIntolerance.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `AllergyIntolerance.modifierExtension` 0..*
+    /// `AllergyIntolerance.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External ids for this item
-    ///
-    /// `AllergyIntolerance.identifier` 0..*
+    /// `AllergyIntolerance.identifier` 0..*: External ids for this item
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | inactive | resolved
-    ///
-    /// `AllergyIntolerance.clinicalStatus` 0..1
+    /// `AllergyIntolerance.clinicalStatus` 0..1: (USCDI) active | inactive | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         self
     }
-    /// (USCDI) unconfirmed | confirmed | refuted | entered-in-error
-    ///
-    /// `AllergyIntolerance.verificationStatus` 0..1
+    /// `AllergyIntolerance.verificationStatus` 0..1: (USCDI) unconfirmed | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         self
     }
-    /// allergy | intolerance - Underlying mechanism (if known)
-    ///
-    /// `AllergyIntolerance.type` 0..1
+    /// `AllergyIntolerance.type` 0..1: allergy | intolerance - Underlying mechanism (if known)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceTypeCode>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceTypeCode>,
     ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// food | medication | environment | biologic
-    ///
-    /// `AllergyIntolerance.category` 0..*
+    /// `AllergyIntolerance.category` 0..*: food | medication | environment | biologic
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::AllergyIntoleranceCategoryCode,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::AllergyIntoleranceCategoryCode>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// low | high | unable-to-assess
-    ///
-    /// `AllergyIntolerance.criticality` 0..1
+    /// `AllergyIntolerance.criticality` 0..1: low | high | unable-to-assess
     pub fn criticality(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
     ) -> Self {
-        self.inner.criticality = ::std::option::Option::Some(value.into());
+        self.inner.criticality = Some(value.into());
         self
     }
-    /// (USCDI) Code that identifies the allergy or intolerance
-    ///
-    /// `AllergyIntolerance.code` 1..1
+    /// `AllergyIntolerance.code` 1..1: (USCDI) Code that identifies the allergy or intolerance
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreAllergyIntoleranceBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.code = value.into();
         UsCoreAllergyIntoleranceBuilder {
@@ -653,12 +609,10 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the sensitivity is for
-    ///
-    /// `AllergyIntolerance.patient` 1..1
+    /// `AllergyIntolerance.patient` 1..1: (USCDI) Who the sensitivity is for
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreAllergyIntoleranceBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.patient = value.into();
         UsCoreAllergyIntoleranceBuilder {
@@ -666,91 +620,57 @@ impl<P0, P1> UsCoreAllergyIntoleranceBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter when the allergy or intolerance was asserted
-    ///
-    /// `AllergyIntolerance.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.encounter` 0..1: Encounter when the allergy or intolerance was asserted
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// When allergy or intolerance was identified
-    ///
-    /// `AllergyIntolerance.onset[x]` 0..1
+    /// `AllergyIntolerance.onset[x]` 0..1: When allergy or intolerance was identified
     pub fn onset(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceOnset>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceOnset>,
     ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+        self.inner.onset = Some(value.into());
         self
     }
-    /// Date first version of the resource instance was recorded
-    ///
-    /// `AllergyIntolerance.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.recordedDate` 0..1: Date first version of the resource instance was recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the sensitivity
-    ///
-    /// `AllergyIntolerance.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.recorder` 0..1: Who recorded the sensitivity
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Source of the information about the allergy
-    ///
-    /// `AllergyIntolerance.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.asserter` 0..1: Source of the information about the allergy
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Date(/time) of last known occurrence of a reaction
-    ///
-    /// `AllergyIntolerance.lastOccurrence` 0..1
-    pub fn last_occurrence(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.last_occurrence = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.lastOccurrence` 0..1: Date(/time) of last known occurrence of a reaction
+    pub fn last_occurrence(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.last_occurrence = Some(value.into());
         self
     }
-    /// Additional text not captured in other fields
-    ///
-    /// `AllergyIntolerance.note` 0..*
+    /// `AllergyIntolerance.note` 0..*: Additional text not captured in other fields
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// (USCDI) Adverse Reaction Events linked to exposure to substance
-    ///
-    /// `AllergyIntolerance.reaction` 0..*
+    /// `AllergyIntolerance.reaction` 0..*: (USCDI) Adverse Reaction Events linked to exposure to substance
     pub fn reaction(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::AllergyIntoleranceReaction,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::AllergyIntoleranceReaction>,
     ) -> Self {
         self.inner.reaction = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAllergyIntolerance
     where
         P0: UsCoreAllergyIntoleranceCodeGiven,
@@ -780,7 +700,7 @@ impl UsCoreAllergyIntoleranceVerificationStatusAddressed for ::fhirgen_runtime::
 )]
 pub trait UsCoreAllergyIntoleranceReactionAddressed {}
 impl UsCoreAllergyIntoleranceReactionAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAllergyIntolerance`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAllergyIntolerance`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -804,100 +724,67 @@ impl UsCoreAllergyIntolerance {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `AllergyIntolerance.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `AllergyIntolerance.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `AllergyIntolerance.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `AllergyIntolerance.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `AllergyIntolerance.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `AllergyIntolerance.contained` 0..*
+    /// `AllergyIntolerance.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `AllergyIntolerance.extension` 0..*
+    /// `AllergyIntolerance.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `AllergyIntolerance.modifierExtension` 0..*
+    /// `AllergyIntolerance.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External ids for this item
-    ///
-    /// `AllergyIntolerance.identifier` 0..*
+    /// `AllergyIntolerance.identifier` 0..*: External ids for this item
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | inactive | resolved
-    ///
-    /// `AllergyIntolerance.clinicalStatus` 0..1
-    /// , Must Support
+    /// `AllergyIntolerance.clinicalStatus` 0..1, Must Support: (USCDI) active | inactive | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -905,7 +792,7 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
         P3,
         P4,
     > {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         UsCoreAllergyIntoleranceMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -926,13 +813,10 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) unconfirmed | confirmed | refuted | entered-in-error
-    ///
-    /// `AllergyIntolerance.verificationStatus` 0..1
-    /// , Must Support
+    /// `AllergyIntolerance.verificationStatus` 0..1, Must Support: (USCDI) unconfirmed | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -940,7 +824,7 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
         P3,
         P4,
     > {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         UsCoreAllergyIntoleranceMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -961,44 +845,34 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
             state: ::std::marker::PhantomData,
         }
     }
-    /// allergy | intolerance - Underlying mechanism (if known)
-    ///
-    /// `AllergyIntolerance.type` 0..1
+    /// `AllergyIntolerance.type` 0..1: allergy | intolerance - Underlying mechanism (if known)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceTypeCode>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceTypeCode>,
     ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// food | medication | environment | biologic
-    ///
-    /// `AllergyIntolerance.category` 0..*
+    /// `AllergyIntolerance.category` 0..*: food | medication | environment | biologic
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::AllergyIntoleranceCategoryCode,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::AllergyIntoleranceCategoryCode>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// low | high | unable-to-assess
-    ///
-    /// `AllergyIntolerance.criticality` 0..1
+    /// `AllergyIntolerance.criticality` 0..1: low | high | unable-to-assess
     pub fn criticality(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceCriticalityCode>,
     ) -> Self {
-        self.inner.criticality = ::std::option::Option::Some(value.into());
+        self.inner.criticality = Some(value.into());
         self
     }
-    /// (USCDI) Code that identifies the allergy or intolerance
-    ///
-    /// `AllergyIntolerance.code` 1..1
+    /// `AllergyIntolerance.code` 1..1: (USCDI) Code that identifies the allergy or intolerance
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
         P0,
         P1,
@@ -1012,12 +886,10 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the sensitivity is for
-    ///
-    /// `AllergyIntolerance.patient` 1..1
+    /// `AllergyIntolerance.patient` 1..1: (USCDI) Who the sensitivity is for
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
         P0,
         P1,
@@ -1031,85 +903,51 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter when the allergy or intolerance was asserted
-    ///
-    /// `AllergyIntolerance.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.encounter` 0..1: Encounter when the allergy or intolerance was asserted
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// When allergy or intolerance was identified
-    ///
-    /// `AllergyIntolerance.onset[x]` 0..1
+    /// `AllergyIntolerance.onset[x]` 0..1: When allergy or intolerance was identified
     pub fn onset(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AllergyIntoleranceOnset>,
+        value: impl Into<::fhir_r4::AllergyIntoleranceOnset>,
     ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+        self.inner.onset = Some(value.into());
         self
     }
-    /// Date first version of the resource instance was recorded
-    ///
-    /// `AllergyIntolerance.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.recordedDate` 0..1: Date first version of the resource instance was recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the sensitivity
-    ///
-    /// `AllergyIntolerance.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.recorder` 0..1: Who recorded the sensitivity
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Source of the information about the allergy
-    ///
-    /// `AllergyIntolerance.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.asserter` 0..1: Source of the information about the allergy
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Date(/time) of last known occurrence of a reaction
-    ///
-    /// `AllergyIntolerance.lastOccurrence` 0..1
-    pub fn last_occurrence(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.last_occurrence = ::std::option::Option::Some(value.into());
+    /// `AllergyIntolerance.lastOccurrence` 0..1: Date(/time) of last known occurrence of a reaction
+    pub fn last_occurrence(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.last_occurrence = Some(value.into());
         self
     }
-    /// Additional text not captured in other fields
-    ///
-    /// `AllergyIntolerance.note` 0..*
+    /// `AllergyIntolerance.note` 0..*: Additional text not captured in other fields
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// (USCDI) Adverse Reaction Events linked to exposure to substance
-    ///
-    /// `AllergyIntolerance.reaction` 0..*
-    /// , Must Support
+    /// `AllergyIntolerance.reaction` 0..*, Must Support: (USCDI) Adverse Reaction Events linked to exposure to substance
     pub fn reaction(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::AllergyIntoleranceReaction,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::AllergyIntoleranceReaction>,
     ) -> UsCoreAllergyIntoleranceMustSupportBuilder<
         P0,
         P1,
@@ -1138,9 +976,8 @@ impl<P0, P1, P2, P3, P4> UsCoreAllergyIntoleranceMustSupportBuilder<P0, P1, P2, 
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAllergyIntolerance
     where
         P0: UsCoreAllergyIntoleranceClinicalStatusAddressed,

@@ -651,7 +651,7 @@ impl UsCoreConditionProblemsHealthConcernsProfileCodeGiven for ::fhirgen_runtime
 pub trait UsCoreConditionProblemsHealthConcernsProfileSubjectGiven {}
 impl UsCoreConditionProblemsHealthConcernsProfileSubjectGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreConditionProblemsHealthConcernsProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreConditionProblemsHealthConcernsProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionProblemsHealthConcernsProfileBuilder<P0, P1, P2> {
@@ -673,131 +673,91 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
     }
 }
 impl<P0, P1, P2> UsCoreConditionProblemsHealthConcernsProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// (USCDI) Date the condition was first asserted
-    ///
-    /// `Condition.extension:assertedDate` 0..1
+    /// `Condition.extension:assertedDate` 0..1: (USCDI) Date the condition was first asserted
     pub fn asserted_date(
         mut self,
-        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+        value: impl Into<crate::AssertedDateExtension>,
     ) -> Self {
-        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        self.inner.asserted_date = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
+    /// `Condition.clinicalStatus` 0..1: (USCDI) active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         self
     }
-    /// (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
+    /// `Condition.verificationStatus` 0..1: (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         self
     }
-    /// (USCDI) problem-list-item | health-concern
-    ///
-    /// `Condition.category:us-core` 1..*
+    /// `Condition.category:us-core` 1..*: (USCDI) problem-list-item | health-concern
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -809,42 +769,31 @@ impl<P0, P1, P2> UsCoreConditionProblemsHealthConcernsProfileBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) USCDI Health Status/Assessments Data Class
-    ///
-    /// `Condition.category:screening-assessment` 0..*
+    /// `Condition.category:screening-assessment` 0..*: (USCDI) USCDI Health Status/Assessments Data Class
     pub fn category_screening_assessment(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_screening_assessment = items.into_iter().collect();
         self
     }
-    /// (USCDI) category codes
-    ///
-    /// `Condition.category` 0..*
+    /// `Condition.category` 0..*: (USCDI) category codes
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// (USCDI) Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: (USCDI) Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -856,22 +805,18 @@ impl<P0, P1, P2> UsCoreConditionProblemsHealthConcernsProfileBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// (USCDI) Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: (USCDI) Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileBuilder<
         P0,
         P1,
@@ -883,99 +828,62 @@ impl<P0, P1, P2> UsCoreConditionProblemsHealthConcernsProfileBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    pub fn onset(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
-    ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+    /// `Condition.onset[x]` 0..1: (USCDI) Estimated or actual date,  date-time, or age
+    pub fn onset(mut self, value: impl Into<::fhir_r4::ConditionOnset>) -> Self {
+        self.inner.onset = Some(value.into());
         self
     }
-    /// (USCDI) When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    pub fn abatement(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
-    ) -> Self {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+    /// `Condition.abatement[x]` 0..1: (USCDI) When in resolution/remission
+    pub fn abatement(mut self, value: impl Into<::fhir_r4::ConditionAbatement>) -> Self {
+        self.inner.abatement = Some(value.into());
         self
     }
-    /// (USCDI) Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `Condition.recordedDate` 0..1: (USCDI) Date record was first recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreConditionProblemsHealthConcernsProfile
     where
         P0: UsCoreConditionProblemsHealthConcernsProfileCategoryUsCoreGiven,
@@ -1041,7 +949,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreConditionProblemsHealthConcernsProfileRecordedDateAddressed {}
 impl UsCoreConditionProblemsHealthConcernsProfileRecordedDateAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreConditionProblemsHealthConcernsProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreConditionProblemsHealthConcernsProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
@@ -1103,70 +1011,43 @@ impl<
     P8,
     P9,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// (USCDI) Date the condition was first asserted
-    ///
-    /// `Condition.extension:assertedDate` 0..1
-    /// , Must Support
+    /// `Condition.extension:assertedDate` 0..1, Must Support: (USCDI) Date the condition was first asserted
     pub fn asserted_date(
         mut self,
-        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+        value: impl Into<crate::AssertedDateExtension>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1179,7 +1060,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        self.inner.asserted_date = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1205,43 +1086,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
-    /// , Must Support
+    /// `Condition.clinicalStatus` 0..1, Must Support: (USCDI) active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1254,7 +1126,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1280,13 +1152,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
-    /// , Must Support
+    /// `Condition.verificationStatus` 0..1, Must Support: (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1299,7 +1168,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1325,14 +1194,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) problem-list-item | health-concern
-    ///
-    /// `Condition.category:us-core` 1..*
+    /// `Condition.category:us-core` 1..*: (USCDI) problem-list-item | health-concern
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1351,13 +1216,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) USCDI Health Status/Assessments Data Class
-    ///
-    /// `Condition.category:screening-assessment` 0..*
-    /// , Must Support
+    /// `Condition.category:screening-assessment` 0..*, Must Support: (USCDI) USCDI Health Status/Assessments Data Class
     pub fn category_screening_assessment(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1396,32 +1258,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) category codes
-    ///
-    /// `Condition.category` 0..*
+    /// `Condition.category` 0..*: (USCDI) category codes
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// (USCDI) Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: (USCDI) Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1440,22 +1293,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// (USCDI) Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: (USCDI) Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1474,23 +1323,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    /// , Must Support
+    /// `Condition.onset[x]` 0..1, Must Support: (USCDI) Estimated or actual date,  date-time, or age
     pub fn onset(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
+        value: impl Into<::fhir_r4::ConditionOnset>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1503,7 +1344,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+        self.inner.onset = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1529,13 +1370,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    /// , Must Support
+    /// `Condition.abatement[x]` 0..1, Must Support: (USCDI) When in resolution/remission
     pub fn abatement(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
+        value: impl Into<::fhir_r4::ConditionAbatement>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1548,7 +1386,7 @@ impl<
         ::fhirgen_runtime::Set,
         P9,
     > {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+        self.inner.abatement = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1574,13 +1412,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    /// , Must Support
+    /// `Condition.recordedDate` 0..1, Must Support: (USCDI) Date record was first recorded
     pub fn recorded_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder<
         P0,
         P1,
@@ -1593,7 +1428,7 @@ impl<
         P8,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        self.inner.recorded_date = Some(value.into());
         UsCoreConditionProblemsHealthConcernsProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1619,59 +1454,42 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreConditionProblemsHealthConcernsProfile
     where
         P0: UsCoreConditionProblemsHealthConcernsProfileAssertedDateAddressed,

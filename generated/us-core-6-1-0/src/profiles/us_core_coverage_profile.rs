@@ -599,7 +599,7 @@ impl UsCoreCoverageProfileRelationshipGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreCoverageProfilePayorGiven {}
 impl UsCoreCoverageProfilePayorGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCoverageProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCoverageProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
@@ -622,109 +622,75 @@ impl UsCoreCoverageProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Coverage.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coverage.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Coverage.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Coverage.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Coverage.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Coverage.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Coverage.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Coverage.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Coverage.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Coverage.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Coverage.contained` 0..*
+    /// `Coverage.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coverage.extension` 0..*
+    /// `Coverage.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Coverage.modifierExtension` 0..*
+    /// `Coverage.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Member ID
-    ///
-    /// `Coverage.identifier:memberid` 0..1
+    /// `Coverage.identifier:memberid` 0..1: (USCDI) Member ID
     pub fn identifier_memberid(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
+        value: impl Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
     ) -> Self {
-        self.inner.identifier_memberid = ::std::option::Option::Some(value.into());
+        self.inner.identifier_memberid = Some(value.into());
         self
     }
-    /// (USCDI) Member ID and other identifiers
-    ///
-    /// `Coverage.identifier` 0..*
+    /// `Coverage.identifier` 0..*: (USCDI) Member ID and other identifiers
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | cancelled | draft | entered-in-error
-    ///
-    /// `Coverage.status` 1..1
+    /// `Coverage.status` 1..1: (USCDI) active | cancelled | draft | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FinancialResourceStatusCodesCode>,
+        value: impl Into<::fhir_r4::FinancialResourceStatusCodesCode>,
     ) -> UsCoreCoverageProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreCoverageProfileBuilder {
@@ -732,52 +698,30 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Coverage category such as medical or accident
-    ///
-    /// `Coverage.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Coverage.type` 0..1: (USCDI) Coverage category such as medical or accident
+    pub fn type_(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// Owner of the policy
-    ///
-    /// `Coverage.policyHolder` 0..1
-    pub fn policy_holder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.policy_holder = ::std::option::Option::Some(value.into());
+    /// `Coverage.policyHolder` 0..1: Owner of the policy
+    pub fn policy_holder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.policy_holder = Some(value.into());
         self
     }
-    /// Subscriber to the policy
-    ///
-    /// `Coverage.subscriber` 0..1
-    pub fn subscriber(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.subscriber = ::std::option::Option::Some(value.into());
+    /// `Coverage.subscriber` 0..1: Subscriber to the policy
+    pub fn subscriber(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.subscriber = Some(value.into());
         self
     }
-    /// (USCDI) ID assigned to the subscriber
-    ///
-    /// `Coverage.subscriberId` 0..1
-    pub fn subscriber_id(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.subscriber_id = ::std::option::Option::Some(value.into());
+    /// `Coverage.subscriberId` 0..1: (USCDI) ID assigned to the subscriber
+    pub fn subscriber_id(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.subscriber_id = Some(value.into());
         self
     }
-    /// (USCDI) Plan beneficiary
-    ///
-    /// `Coverage.beneficiary` 1..1
+    /// `Coverage.beneficiary` 1..1: (USCDI) Plan beneficiary
     pub fn beneficiary(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCoverageProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.beneficiary = value.into();
         UsCoreCoverageProfileBuilder {
@@ -785,22 +729,15 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Dependent number
-    ///
-    /// `Coverage.dependent` 0..1
-    pub fn dependent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.dependent = ::std::option::Option::Some(value.into());
+    /// `Coverage.dependent` 0..1: Dependent number
+    pub fn dependent(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.dependent = Some(value.into());
         self
     }
-    /// (USCDI) Beneficiary relationship to the subscriber
-    ///
-    /// `Coverage.relationship` 1..1
+    /// `Coverage.relationship` 1..1: (USCDI) Beneficiary relationship to the subscriber
     pub fn relationship(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCoverageProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.relationship = value.into();
         UsCoreCoverageProfileBuilder {
@@ -808,22 +745,15 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Coverage start and end dates
-    ///
-    /// `Coverage.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Coverage.period` 0..1: (USCDI) Coverage start and end dates
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// (USCDI) Issuer of the policy
-    ///
-    /// `Coverage.payor` 1..1
+    /// `Coverage.payor` 1..1: (USCDI) Issuer of the policy
     pub fn payor(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCoverageProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.payor = value.into();
         UsCoreCoverageProfileBuilder {
@@ -831,91 +761,63 @@ impl<P0, P1, P2, P3> UsCoreCoverageProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Group
-    ///
-    /// `Coverage.class:group` 0..1
+    /// `Coverage.class:group` 0..1: (USCDI) Group
     pub fn class_group(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassGroup>,
+        value: impl Into<crate::UsCoreCoverageProfileClassGroup>,
     ) -> Self {
-        self.inner.class_group = ::std::option::Option::Some(value.into());
+        self.inner.class_group = Some(value.into());
         self
     }
-    /// (USCDI) Plan
-    ///
-    /// `Coverage.class:plan` 0..1
+    /// `Coverage.class:plan` 0..1: (USCDI) Plan
     pub fn class_plan(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassPlan>,
+        value: impl Into<crate::UsCoreCoverageProfileClassPlan>,
     ) -> Self {
-        self.inner.class_plan = ::std::option::Option::Some(value.into());
+        self.inner.class_plan = Some(value.into());
         self
     }
-    /// (USCDI) Additional coverage classifications
-    ///
-    /// `Coverage.class` 0..*
+    /// `Coverage.class` 0..*: (USCDI) Additional coverage classifications
     pub fn class(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CoverageClass>,
+        items: impl IntoIterator<Item = ::fhir_r4::CoverageClass>,
     ) -> Self {
         self.inner.class = items.into_iter().collect();
         self
     }
-    /// Relative order of the coverage
-    ///
-    /// `Coverage.order` 0..1
-    pub fn order(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
-    ) -> Self {
-        self.inner.order = ::std::option::Option::Some(value.into());
+    /// `Coverage.order` 0..1: Relative order of the coverage
+    pub fn order(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.order = Some(value.into());
         self
     }
-    /// Insurer network
-    ///
-    /// `Coverage.network` 0..1
-    pub fn network(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.network = ::std::option::Option::Some(value.into());
+    /// `Coverage.network` 0..1: Insurer network
+    pub fn network(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.network = Some(value.into());
         self
     }
-    /// Patient payments for services/products
-    ///
-    /// `Coverage.costToBeneficiary` 0..*
+    /// `Coverage.costToBeneficiary` 0..*: Patient payments for services/products
     pub fn cost_to_beneficiary(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::CoverageCostToBeneficiary,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::CoverageCostToBeneficiary>,
     ) -> Self {
         self.inner.cost_to_beneficiary = items.into_iter().collect();
         self
     }
-    /// Reimbursement to insurer
-    ///
-    /// `Coverage.subrogation` 0..1
-    pub fn subrogation(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.subrogation = ::std::option::Option::Some(value.into());
+    /// `Coverage.subrogation` 0..1: Reimbursement to insurer
+    pub fn subrogation(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.subrogation = Some(value.into());
         self
     }
-    /// Contract details
-    ///
-    /// `Coverage.contract` 0..*
+    /// `Coverage.contract` 0..*: Contract details
     pub fn contract(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.contract = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCoverageProfile
     where
         P0: UsCoreCoverageProfileStatusGiven,
@@ -968,7 +870,7 @@ impl UsCoreCoverageProfileClassGroupAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreCoverageProfileClassPlanAddressed {}
 impl UsCoreCoverageProfileClassPlanAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCoverageProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCoverageProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCoverageProfileMustSupportBuilder<
@@ -1019,90 +921,59 @@ impl<
     P8,
     P9,
 > UsCoreCoverageProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8, P9> {
-    /// Logical id of this artifact
-    ///
-    /// `Coverage.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coverage.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Coverage.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Coverage.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Coverage.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Coverage.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Coverage.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Coverage.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Coverage.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Coverage.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Coverage.contained` 0..*
+    /// `Coverage.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coverage.extension` 0..*
+    /// `Coverage.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Coverage.modifierExtension` 0..*
+    /// `Coverage.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Member ID
-    ///
-    /// `Coverage.identifier:memberid` 0..1
-    /// , Must Support
+    /// `Coverage.identifier:memberid` 0..1, Must Support: (USCDI) Member ID
     pub fn identifier_memberid(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
+        value: impl Into<crate::UsCoreCoverageProfileIdentifierMemberid>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1115,7 +986,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.identifier_memberid = ::std::option::Option::Some(value.into());
+        self.inner.identifier_memberid = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1141,22 +1012,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Member ID and other identifiers
-    ///
-    /// `Coverage.identifier` 0..*
+    /// `Coverage.identifier` 0..*: (USCDI) Member ID and other identifiers
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// (USCDI) active | cancelled | draft | entered-in-error
-    ///
-    /// `Coverage.status` 1..1
+    /// `Coverage.status` 1..1: (USCDI) active | cancelled | draft | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FinancialResourceStatusCodesCode>,
+        value: impl Into<::fhir_r4::FinancialResourceStatusCodesCode>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1175,13 +1042,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Coverage category such as medical or accident
-    ///
-    /// `Coverage.type` 0..1
-    /// , Must Support
+    /// `Coverage.type` 0..1, Must Support: (USCDI) Coverage category such as medical or accident
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1194,7 +1058,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self.inner.type_ = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1220,33 +1084,20 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Owner of the policy
-    ///
-    /// `Coverage.policyHolder` 0..1
-    pub fn policy_holder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.policy_holder = ::std::option::Option::Some(value.into());
+    /// `Coverage.policyHolder` 0..1: Owner of the policy
+    pub fn policy_holder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.policy_holder = Some(value.into());
         self
     }
-    /// Subscriber to the policy
-    ///
-    /// `Coverage.subscriber` 0..1
-    pub fn subscriber(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.subscriber = ::std::option::Option::Some(value.into());
+    /// `Coverage.subscriber` 0..1: Subscriber to the policy
+    pub fn subscriber(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.subscriber = Some(value.into());
         self
     }
-    /// (USCDI) ID assigned to the subscriber
-    ///
-    /// `Coverage.subscriberId` 0..1
-    /// , Must Support
+    /// `Coverage.subscriberId` 0..1, Must Support: (USCDI) ID assigned to the subscriber
     pub fn subscriber_id(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1259,7 +1110,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.subscriber_id = ::std::option::Option::Some(value.into());
+        self.inner.subscriber_id = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1285,12 +1136,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Plan beneficiary
-    ///
-    /// `Coverage.beneficiary` 1..1
+    /// `Coverage.beneficiary` 1..1: (USCDI) Plan beneficiary
     pub fn beneficiary(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1309,22 +1158,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Dependent number
-    ///
-    /// `Coverage.dependent` 0..1
-    pub fn dependent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.dependent = ::std::option::Option::Some(value.into());
+    /// `Coverage.dependent` 0..1: Dependent number
+    pub fn dependent(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.dependent = Some(value.into());
         self
     }
-    /// (USCDI) Beneficiary relationship to the subscriber
-    ///
-    /// `Coverage.relationship` 1..1
+    /// `Coverage.relationship` 1..1: (USCDI) Beneficiary relationship to the subscriber
     pub fn relationship(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1343,13 +1185,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Coverage start and end dates
-    ///
-    /// `Coverage.period` 0..1
-    /// , Must Support
+    /// `Coverage.period` 0..1, Must Support: (USCDI) Coverage start and end dates
     pub fn period(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
+        value: impl Into<::fhir_r4::Period>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1362,7 +1201,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.period = ::std::option::Option::Some(value.into());
+        self.inner.period = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1388,12 +1227,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Issuer of the policy
-    ///
-    /// `Coverage.payor` 1..1
+    /// `Coverage.payor` 1..1: (USCDI) Issuer of the policy
     pub fn payor(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1412,13 +1249,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Group
-    ///
-    /// `Coverage.class:group` 0..1
-    /// , Must Support
+    /// `Coverage.class:group` 0..1, Must Support: (USCDI) Group
     pub fn class_group(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassGroup>,
+        value: impl Into<crate::UsCoreCoverageProfileClassGroup>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1431,7 +1265,7 @@ impl<
         ::fhirgen_runtime::Set,
         P9,
     > {
-        self.inner.class_group = ::std::option::Option::Some(value.into());
+        self.inner.class_group = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1457,13 +1291,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Plan
-    ///
-    /// `Coverage.class:plan` 0..1
-    /// , Must Support
+    /// `Coverage.class:plan` 0..1, Must Support: (USCDI) Plan
     pub fn class_plan(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreCoverageProfileClassPlan>,
+        value: impl Into<crate::UsCoreCoverageProfileClassPlan>,
     ) -> UsCoreCoverageProfileMustSupportBuilder<
         P0,
         P1,
@@ -1476,7 +1307,7 @@ impl<
         P8,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.class_plan = ::std::option::Option::Some(value.into());
+        self.inner.class_plan = Some(value.into());
         UsCoreCoverageProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1502,71 +1333,47 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Additional coverage classifications
-    ///
-    /// `Coverage.class` 0..*
+    /// `Coverage.class` 0..*: (USCDI) Additional coverage classifications
     pub fn class(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CoverageClass>,
+        items: impl IntoIterator<Item = ::fhir_r4::CoverageClass>,
     ) -> Self {
         self.inner.class = items.into_iter().collect();
         self
     }
-    /// Relative order of the coverage
-    ///
-    /// `Coverage.order` 0..1
-    pub fn order(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
-    ) -> Self {
-        self.inner.order = ::std::option::Option::Some(value.into());
+    /// `Coverage.order` 0..1: Relative order of the coverage
+    pub fn order(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.order = Some(value.into());
         self
     }
-    /// Insurer network
-    ///
-    /// `Coverage.network` 0..1
-    pub fn network(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.network = ::std::option::Option::Some(value.into());
+    /// `Coverage.network` 0..1: Insurer network
+    pub fn network(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.network = Some(value.into());
         self
     }
-    /// Patient payments for services/products
-    ///
-    /// `Coverage.costToBeneficiary` 0..*
+    /// `Coverage.costToBeneficiary` 0..*: Patient payments for services/products
     pub fn cost_to_beneficiary(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::CoverageCostToBeneficiary,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::CoverageCostToBeneficiary>,
     ) -> Self {
         self.inner.cost_to_beneficiary = items.into_iter().collect();
         self
     }
-    /// Reimbursement to insurer
-    ///
-    /// `Coverage.subrogation` 0..1
-    pub fn subrogation(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.subrogation = ::std::option::Option::Some(value.into());
+    /// `Coverage.subrogation` 0..1: Reimbursement to insurer
+    pub fn subrogation(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.subrogation = Some(value.into());
         self
     }
-    /// Contract details
-    ///
-    /// `Coverage.contract` 0..*
+    /// `Coverage.contract` 0..*: Contract details
     pub fn contract(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.contract = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCoverageProfile
     where
         P0: UsCoreCoverageProfileIdentifierMemberidAddressed,
@@ -1725,7 +1532,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
         ::std::result::Result::Ok(())
     }
 }
-/// Builds a \[`UsCoreCoverageProfileIdentifierMemberid`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCoverageProfileIdentifierMemberid`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCoverageProfileIdentifierMemberidBuilder {
@@ -1746,76 +1553,46 @@ impl UsCoreCoverageProfileIdentifierMemberid {
     }
 }
 impl UsCoreCoverageProfileIdentifierMemberidBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Identifier.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Identifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Identifier.extension` 0..*
+    /// `Identifier.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// usual | official | temp | secondary | old (If known)
-    ///
-    /// `Identifier.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.use` 0..1: usual | official | temp | secondary | old (If known)
+    pub fn use_(mut self, value: impl Into<::fhir_r4::IdentifierUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// The namespace for the identifier value
-    ///
-    /// `Identifier.system` 0..1
-    pub fn system(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
-        self.inner.system = ::std::option::Option::Some(value.into());
+    /// `Identifier.system` 0..1: The namespace for the identifier value
+    pub fn system(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.system = Some(value.into());
         self
     }
-    /// The value that is unique
-    ///
-    /// `Identifier.value` 0..1
-    pub fn value(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+    /// `Identifier.value` 0..1: The value that is unique
+    pub fn value(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.value = Some(value.into());
         self
     }
-    /// Time period when id is/was valid for use
-    ///
-    /// `Identifier.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Identifier.period` 0..1: Time period when id is/was valid for use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Organization that issued id (may be just text)
-    ///
-    /// `Identifier.assigner` 0..1
-    pub fn assigner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.assigner = ::std::option::Option::Some(value.into());
+    /// `Identifier.assigner` 0..1: Organization that issued id (may be just text)
+    pub fn assigner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.assigner = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCoverageProfileIdentifierMemberid {
         self.inner
     }
@@ -1935,7 +1712,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassGroup {
 )]
 pub trait UsCoreCoverageProfileClassGroupValueGiven {}
 impl UsCoreCoverageProfileClassGroupValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCoverageProfileClassGroup`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCoverageProfileClassGroup`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCoverageProfileClassGroupBuilder<P0> {
@@ -1958,42 +1735,31 @@ impl UsCoreCoverageProfileClassGroup {
     }
 }
 impl<P0> UsCoreCoverageProfileClassGroupBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coverage.class.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coverage.class.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coverage.class.extension` 0..*
+    /// `Coverage.class.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Coverage.class.modifierExtension` 0..*
+    /// `Coverage.class.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Group Number
-    ///
-    /// `Coverage.class.value` 1..1
+    /// `Coverage.class.value` 1..1: (USCDI) Group Number
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreCoverageProfileClassGroupBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreCoverageProfileClassGroupBuilder {
@@ -2001,19 +1767,13 @@ impl<P0> UsCoreCoverageProfileClassGroupBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Group Name
-    ///
-    /// `Coverage.class.name` 0..1
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.name = ::std::option::Option::Some(value.into());
+    /// `Coverage.class.name` 0..1: (USCDI) Group Name
+    pub fn name(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCoverageProfileClassGroup
     where
         P0: UsCoreCoverageProfileClassGroupValueGiven,
@@ -2136,7 +1896,7 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassPlan {
 )]
 pub trait UsCoreCoverageProfileClassPlanValueGiven {}
 impl UsCoreCoverageProfileClassPlanValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCoverageProfileClassPlan`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCoverageProfileClassPlan`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCoverageProfileClassPlanBuilder<P0> {
@@ -2159,42 +1919,31 @@ impl UsCoreCoverageProfileClassPlan {
     }
 }
 impl<P0> UsCoreCoverageProfileClassPlanBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coverage.class.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coverage.class.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coverage.class.extension` 0..*
+    /// `Coverage.class.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Coverage.class.modifierExtension` 0..*
+    /// `Coverage.class.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Plan Number
-    ///
-    /// `Coverage.class.value` 1..1
+    /// `Coverage.class.value` 1..1: (USCDI) Plan Number
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreCoverageProfileClassPlanBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreCoverageProfileClassPlanBuilder {
@@ -2202,19 +1951,13 @@ impl<P0> UsCoreCoverageProfileClassPlanBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Plan Name
-    ///
-    /// `Coverage.class.name` 0..1
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.name = ::std::option::Option::Some(value.into());
+    /// `Coverage.class.name` 0..1: (USCDI) Plan Name
+    pub fn name(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.name = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCoverageProfileClassPlan
     where
         P0: UsCoreCoverageProfileClassPlanValueGiven,

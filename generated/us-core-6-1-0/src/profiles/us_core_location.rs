@@ -430,7 +430,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Location> for UsCoreLocation {
 )]
 pub trait UsCoreLocationNameGiven {}
 impl UsCoreLocationNameGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreLocation`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreLocation`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreLocationBuilder<P0> {
@@ -448,119 +448,77 @@ impl UsCoreLocation {
     }
 }
 impl<P0> UsCoreLocationBuilder<P0> {
-    /// Logical id of this artifact
-    ///
-    /// `Location.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Location.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Location.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Location.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Location.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Location.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Location.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Location.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Location.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Location.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Location.contained` 0..*
+    /// `Location.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Location.extension` 0..*
+    /// `Location.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Location.modifierExtension` 0..*
+    /// `Location.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Unique code or number identifying the location to its users
-    ///
-    /// `Location.identifier` 0..*
+    /// `Location.identifier` 0..*: Unique code or number identifying the location to its users
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | suspended | inactive
-    ///
-    /// `Location.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `Location.status` 0..1: active | suspended | inactive
+    pub fn status(mut self, value: impl Into<::fhir_r4::LocationStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// The operational status of the location (typically only for a bed/room)
-    ///
-    /// `Location.operationalStatus` 0..1
-    pub fn operational_status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
-    ) -> Self {
-        self.inner.operational_status = ::std::option::Option::Some(value.into());
+    /// `Location.operationalStatus` 0..1: The operational status of the location (typically only for a bed/room)
+    pub fn operational_status(mut self, value: impl Into<::fhir_r4::Coding>) -> Self {
+        self.inner.operational_status = Some(value.into());
         self
     }
-    /// Name of the location as used by humans
-    ///
-    /// `Location.name` 1..1
+    /// `Location.name` 1..1: Name of the location as used by humans
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreLocationBuilder<::fhirgen_runtime::Set> {
         self.inner.name = value.into();
         UsCoreLocationBuilder {
@@ -568,139 +526,97 @@ impl<P0> UsCoreLocationBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// A list of alternate names that the location is known as, or was known as, in the past
-    ///
-    /// `Location.alias` 0..*
+    /// `Location.alias` 0..*: A list of alternate names that the location is known as, or was known as, in the past
     pub fn alias(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.alias = items.into_iter().collect();
         self
     }
-    /// Additional details about the location that could be displayed as further information to identify the location beyond its name
-    ///
-    /// `Location.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `Location.description` 0..1: Additional details about the location that could be displayed as further information to identify the location beyond its name
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// instance | kind
-    ///
-    /// `Location.mode` 0..1
-    pub fn mode(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationModeCode>,
-    ) -> Self {
-        self.inner.mode = ::std::option::Option::Some(value.into());
+    /// `Location.mode` 0..1: instance | kind
+    pub fn mode(mut self, value: impl Into<::fhir_r4::LocationModeCode>) -> Self {
+        self.inner.mode = Some(value.into());
         self
     }
-    /// Type of function performed
-    ///
-    /// `Location.type` 0..*
+    /// `Location.type` 0..*: Type of function performed
     pub fn type_(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.type_ = items.into_iter().collect();
         self
     }
-    /// Contact details of the location
-    ///
-    /// `Location.telecom` 0..*
+    /// `Location.telecom` 0..*: Contact details of the location
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// Physical location
-    ///
-    /// `Location.address` 0..1
-    pub fn address(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Address>,
-    ) -> Self {
-        self.inner.address = ::std::option::Option::Some(value.into());
+    /// `Location.address` 0..1: Physical location
+    pub fn address(mut self, value: impl Into<::fhir_r4::Address>) -> Self {
+        self.inner.address = Some(value.into());
         self
     }
-    /// Physical form of the location
-    ///
-    /// `Location.physicalType` 0..1
+    /// `Location.physicalType` 0..1: Physical form of the location
     pub fn physical_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.physical_type = ::std::option::Option::Some(value.into());
+        self.inner.physical_type = Some(value.into());
         self
     }
-    /// The absolute geographic location
-    ///
-    /// `Location.position` 0..1
-    pub fn position(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationPosition>,
-    ) -> Self {
-        self.inner.position = ::std::option::Option::Some(value.into());
+    /// `Location.position` 0..1: The absolute geographic location
+    pub fn position(mut self, value: impl Into<::fhir_r4::LocationPosition>) -> Self {
+        self.inner.position = Some(value.into());
         self
     }
-    /// Organization responsible for provisioning and upkeep
-    ///
-    /// `Location.managingOrganization` 0..1
+    /// `Location.managingOrganization` 0..1: Organization responsible for provisioning and upkeep
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         self
     }
-    /// Another Location this one is physically a part of
-    ///
-    /// `Location.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Location.partOf` 0..1: Another Location this one is physically a part of
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// What days/times during a week is this location usually open
-    ///
-    /// `Location.hoursOfOperation` 0..*
+    /// `Location.hoursOfOperation` 0..*: What days/times during a week is this location usually open
     pub fn hours_of_operation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
+        items: impl IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
     ) -> Self {
         self.inner.hours_of_operation = items.into_iter().collect();
         self
     }
-    /// Description of availability exceptions
-    ///
-    /// `Location.availabilityExceptions` 0..1
+    /// `Location.availabilityExceptions` 0..1: Description of availability exceptions
     pub fn availability_exceptions(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self.inner.availability_exceptions = Some(value.into());
         self
     }
-    /// Technical endpoints providing access to services operated for the location
-    ///
-    /// `Location.endpoint` 0..*
+    /// `Location.endpoint` 0..*: Technical endpoints providing access to services operated for the location
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.endpoint = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreLocation
     where
         P0: UsCoreLocationNameGiven,
@@ -736,7 +652,7 @@ impl UsCoreLocationAddressAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreLocationManagingOrganizationAddressed {}
 impl UsCoreLocationManagingOrganizationAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreLocation`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreLocation`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -760,102 +676,69 @@ impl UsCoreLocation {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `Location.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Location.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Location.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Location.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Location.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Location.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Location.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Location.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Location.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Location.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Location.contained` 0..*
+    /// `Location.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Location.extension` 0..*
+    /// `Location.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Location.modifierExtension` 0..*
+    /// `Location.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Unique code or number identifying the location to its users
-    ///
-    /// `Location.identifier` 0..*
+    /// `Location.identifier` 0..*: Unique code or number identifying the location to its users
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | suspended | inactive
-    ///
-    /// `Location.status` 0..1
-    /// , Must Support
+    /// `Location.status` 0..1, Must Support: active | suspended | inactive
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationStatusCode>,
+        value: impl Into<::fhir_r4::LocationStatusCode>,
     ) -> UsCoreLocationMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
-        self.inner.status = ::std::option::Option::Some(value.into());
+        self.inner.status = Some(value.into());
         UsCoreLocationMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -870,22 +753,15 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The operational status of the location (typically only for a bed/room)
-    ///
-    /// `Location.operationalStatus` 0..1
-    pub fn operational_status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
-    ) -> Self {
-        self.inner.operational_status = ::std::option::Option::Some(value.into());
+    /// `Location.operationalStatus` 0..1: The operational status of the location (typically only for a bed/room)
+    pub fn operational_status(mut self, value: impl Into<::fhir_r4::Coding>) -> Self {
+        self.inner.operational_status = Some(value.into());
         self
     }
-    /// Name of the location as used by humans
-    ///
-    /// `Location.name` 1..1
+    /// `Location.name` 1..1: Name of the location as used by humans
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreLocationMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
         self.inner.name = value.into();
         UsCoreLocationMustSupportBuilder {
@@ -893,53 +769,36 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// A list of alternate names that the location is known as, or was known as, in the past
-    ///
-    /// `Location.alias` 0..*
+    /// `Location.alias` 0..*: A list of alternate names that the location is known as, or was known as, in the past
     pub fn alias(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.alias = items.into_iter().collect();
         self
     }
-    /// Additional details about the location that could be displayed as further information to identify the location beyond its name
-    ///
-    /// `Location.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `Location.description` 0..1: Additional details about the location that could be displayed as further information to identify the location beyond its name
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// instance | kind
-    ///
-    /// `Location.mode` 0..1
-    pub fn mode(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationModeCode>,
-    ) -> Self {
-        self.inner.mode = ::std::option::Option::Some(value.into());
+    /// `Location.mode` 0..1: instance | kind
+    pub fn mode(mut self, value: impl Into<::fhir_r4::LocationModeCode>) -> Self {
+        self.inner.mode = Some(value.into());
         self
     }
-    /// Type of function performed
-    ///
-    /// `Location.type` 0..*
+    /// `Location.type` 0..*: Type of function performed
     pub fn type_(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.type_ = items.into_iter().collect();
         self
     }
-    /// Contact details of the location
-    ///
-    /// `Location.telecom` 0..*
-    /// , Must Support
+    /// `Location.telecom` 0..*, Must Support: Contact details of the location
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> UsCoreLocationMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.telecom = items.into_iter().collect();
         UsCoreLocationMustSupportBuilder {
@@ -956,15 +815,12 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Physical location
-    ///
-    /// `Location.address` 0..1
-    /// , Must Support
+    /// `Location.address` 0..1, Must Support: Physical location
     pub fn address(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Address>,
+        value: impl Into<::fhir_r4::Address>,
     ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
-        self.inner.address = ::std::option::Option::Some(value.into());
+        self.inner.address = Some(value.into());
         UsCoreLocationMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -979,35 +835,25 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Physical form of the location
-    ///
-    /// `Location.physicalType` 0..1
+    /// `Location.physicalType` 0..1: Physical form of the location
     pub fn physical_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.physical_type = ::std::option::Option::Some(value.into());
+        self.inner.physical_type = Some(value.into());
         self
     }
-    /// The absolute geographic location
-    ///
-    /// `Location.position` 0..1
-    pub fn position(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::LocationPosition>,
-    ) -> Self {
-        self.inner.position = ::std::option::Option::Some(value.into());
+    /// `Location.position` 0..1: The absolute geographic location
+    pub fn position(mut self, value: impl Into<::fhir_r4::LocationPosition>) -> Self {
+        self.inner.position = Some(value.into());
         self
     }
-    /// Organization responsible for provisioning and upkeep
-    ///
-    /// `Location.managingOrganization` 0..1
-    /// , Must Support
+    /// `Location.managingOrganization` 0..1, Must Support: Organization responsible for provisioning and upkeep
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         UsCoreLocationMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1022,49 +868,37 @@ impl<P0, P1, P2, P3, P4> UsCoreLocationMustSupportBuilder<P0, P1, P2, P3, P4> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Another Location this one is physically a part of
-    ///
-    /// `Location.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Location.partOf` 0..1: Another Location this one is physically a part of
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// What days/times during a week is this location usually open
-    ///
-    /// `Location.hoursOfOperation` 0..*
+    /// `Location.hoursOfOperation` 0..*: What days/times during a week is this location usually open
     pub fn hours_of_operation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
+        items: impl IntoIterator<Item = ::fhir_r4::LocationHoursOfOperation>,
     ) -> Self {
         self.inner.hours_of_operation = items.into_iter().collect();
         self
     }
-    /// Description of availability exceptions
-    ///
-    /// `Location.availabilityExceptions` 0..1
+    /// `Location.availabilityExceptions` 0..1: Description of availability exceptions
     pub fn availability_exceptions(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self.inner.availability_exceptions = Some(value.into());
         self
     }
-    /// Technical endpoints providing access to services operated for the location
-    ///
-    /// `Location.endpoint` 0..*
+    /// `Location.endpoint` 0..*: Technical endpoints providing access to services operated for the location
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.endpoint = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreLocation
     where
         P0: UsCoreLocationStatusAddressed,

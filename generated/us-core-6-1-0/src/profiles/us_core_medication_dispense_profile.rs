@@ -557,7 +557,7 @@ impl UsCoreMedicationDispenseProfileMedicationGiven for ::fhirgen_runtime::Set {
 )]
 pub trait UsCoreMedicationDispenseProfileSubjectGiven {}
 impl UsCoreMedicationDispenseProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationDispenseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationDispenseProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
@@ -579,109 +579,75 @@ impl UsCoreMedicationDispenseProfile {
     }
 }
 impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `MedicationDispense.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `MedicationDispense.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `MedicationDispense.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `MedicationDispense.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `MedicationDispense.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `MedicationDispense.contained` 0..*
+    /// `MedicationDispense.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `MedicationDispense.extension` 0..*
+    /// `MedicationDispense.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `MedicationDispense.modifierExtension` 0..*
+    /// `MedicationDispense.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External identifier
-    ///
-    /// `MedicationDispense.identifier` 0..*
+    /// `MedicationDispense.identifier` 0..*: External identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Event that dispense is part of
-    ///
-    /// `MedicationDispense.partOf` 0..*
+    /// `MedicationDispense.partOf` 0..*: Event that dispense is part of
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
-    ///
-    /// `MedicationDispense.status` 1..1
+    /// `MedicationDispense.status` 1..1: (USCDI) preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
+        value: impl Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
     ) -> UsCoreMedicationDispenseProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreMedicationDispenseProfileBuilder {
@@ -689,32 +655,23 @@ impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why a dispense was not performed
-    ///
-    /// `MedicationDispense.statusReason[x]` 0..1
+    /// `MedicationDispense.statusReason[x]` 0..1: Why a dispense was not performed
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusReason>,
+        value: impl Into<::fhir_r4::MedicationDispenseStatusReason>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Type of medication dispense
-    ///
-    /// `MedicationDispense.category` 0..1
-    pub fn category(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.category = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.category` 0..1: Type of medication dispense
+    pub fn category(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
         self
     }
-    /// (USCDI) What medication was supplied
-    ///
-    /// `MedicationDispense.medication[x]` 1..1
+    /// `MedicationDispense.medication[x]` 1..1: (USCDI) What medication was supplied
     pub fn medication(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseMedication>,
+        value: impl Into<::fhir_r4::MedicationDispenseMedication>,
     ) -> UsCoreMedicationDispenseProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.medication = value.into();
         UsCoreMedicationDispenseProfileBuilder {
@@ -722,12 +679,10 @@ impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the dispense is for
-    ///
-    /// `MedicationDispense.subject` 1..1
+    /// `MedicationDispense.subject` 1..1: (USCDI) Who the dispense is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationDispenseProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreMedicationDispenseProfileBuilder {
@@ -735,181 +690,120 @@ impl<P0, P1, P2> UsCoreMedicationDispenseProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter / Episode associated with event
-    ///
-    /// `MedicationDispense.context` 0..1
-    pub fn context(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.context = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.context` 0..1: Encounter / Episode associated with event
+    pub fn context(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.context = Some(value.into());
         self
     }
-    /// Information that supports the dispensing of the medication
-    ///
-    /// `MedicationDispense.supportingInformation` 0..*
+    /// `MedicationDispense.supportingInformation` 0..*: Information that supports the dispensing of the medication
     pub fn supporting_information(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_information = items.into_iter().collect();
         self
     }
-    /// (USCDI) Who performed event
-    ///
-    /// `MedicationDispense.performer` 0..*
+    /// `MedicationDispense.performer` 0..*: (USCDI) Who performed event
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::MedicationDispensePerformer,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::MedicationDispensePerformer>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Where the dispense occurred
-    ///
-    /// `MedicationDispense.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.location` 0..1: Where the dispense occurred
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// (USCDI) Medication order that authorizes the dispense
-    ///
-    /// `MedicationDispense.authorizingPrescription` 0..*
+    /// `MedicationDispense.authorizingPrescription` 0..*: (USCDI) Medication order that authorizes the dispense
     pub fn authorizing_prescription(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.authorizing_prescription = items.into_iter().collect();
         self
     }
-    /// (USCDI) Trial fill, partial fill, emergency fill, etc.
-    ///
-    /// `MedicationDispense.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.type` 0..1: (USCDI) Trial fill, partial fill, emergency fill, etc.
+    pub fn type_(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// (USCDI) Amount dispensed
-    ///
-    /// `MedicationDispense.quantity` 0..1
-    pub fn quantity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
-    ) -> Self {
-        self.inner.quantity = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.quantity` 0..1: (USCDI) Amount dispensed
+    pub fn quantity(mut self, value: impl Into<::fhir_r4::Quantity>) -> Self {
+        self.inner.quantity = Some(value.into());
         self
     }
-    /// Amount of medication expressed as a timing amount
-    ///
-    /// `MedicationDispense.daysSupply` 0..1
-    pub fn days_supply(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
-    ) -> Self {
-        self.inner.days_supply = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.daysSupply` 0..1: Amount of medication expressed as a timing amount
+    pub fn days_supply(mut self, value: impl Into<::fhir_r4::Quantity>) -> Self {
+        self.inner.days_supply = Some(value.into());
         self
     }
-    /// When product was packaged and reviewed
-    ///
-    /// `MedicationDispense.whenPrepared` 0..1
-    pub fn when_prepared(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.when_prepared = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.whenPrepared` 0..1: When product was packaged and reviewed
+    pub fn when_prepared(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.when_prepared = Some(value.into());
         self
     }
-    /// (USCDI) When product was given out or mailed
-    ///
-    /// `MedicationDispense.whenHandedOver` 0..1
-    pub fn when_handed_over(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.when_handed_over = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.whenHandedOver` 0..1: (USCDI) When product was given out or mailed
+    pub fn when_handed_over(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.when_handed_over = Some(value.into());
         self
     }
-    /// Where the medication was sent
-    ///
-    /// `MedicationDispense.destination` 0..1
-    pub fn destination(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.destination = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.destination` 0..1: Where the medication was sent
+    pub fn destination(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.destination = Some(value.into());
         self
     }
-    /// Who collected the medication
-    ///
-    /// `MedicationDispense.receiver` 0..*
+    /// `MedicationDispense.receiver` 0..*: Who collected the medication
     pub fn receiver(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.receiver = items.into_iter().collect();
         self
     }
-    /// Information about the dispense
-    ///
-    /// `MedicationDispense.note` 0..*
+    /// `MedicationDispense.note` 0..*: Information about the dispense
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// (USCDI) How the medication is to be used by the patient or administered by the caregiver
-    ///
-    /// `MedicationDispense.dosageInstruction` 0..*
+    /// `MedicationDispense.dosageInstruction` 0..*: (USCDI) How the medication is to be used by the patient or administered by the caregiver
     pub fn dosage_instruction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+        items: impl IntoIterator<Item = ::fhir_r4::Dosage>,
     ) -> Self {
         self.inner.dosage_instruction = items.into_iter().collect();
         self
     }
-    /// Whether a substitution was performed on the dispense
-    ///
-    /// `MedicationDispense.substitution` 0..1
+    /// `MedicationDispense.substitution` 0..1: Whether a substitution was performed on the dispense
     pub fn substitution(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseSubstitution>,
+        value: impl Into<::fhir_r4::MedicationDispenseSubstitution>,
     ) -> Self {
-        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self.inner.substitution = Some(value.into());
         self
     }
-    /// Clinical issue with action
-    ///
-    /// `MedicationDispense.detectedIssue` 0..*
+    /// `MedicationDispense.detectedIssue` 0..*: Clinical issue with action
     pub fn detected_issue(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.detected_issue = items.into_iter().collect();
         self
     }
-    /// A list of relevant lifecycle events
-    ///
-    /// `MedicationDispense.eventHistory` 0..*
+    /// `MedicationDispense.eventHistory` 0..*: A list of relevant lifecycle events
     pub fn event_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.event_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationDispenseProfile
     where
         P0: UsCoreMedicationDispenseProfileStatusGiven,
@@ -963,7 +857,7 @@ impl UsCoreMedicationDispenseProfileWhenHandedOverAddressed for ::fhirgen_runtim
 pub trait UsCoreMedicationDispenseProfileDosageInstructionAddressed {}
 impl UsCoreMedicationDispenseProfileDosageInstructionAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationDispenseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationDispenseProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationDispenseProfileMustSupportBuilder<
@@ -1011,109 +905,75 @@ impl<
     P7,
     P8,
 > UsCoreMedicationDispenseProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8> {
-    /// Logical id of this artifact
-    ///
-    /// `MedicationDispense.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `MedicationDispense.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `MedicationDispense.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `MedicationDispense.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `MedicationDispense.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `MedicationDispense.contained` 0..*
+    /// `MedicationDispense.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `MedicationDispense.extension` 0..*
+    /// `MedicationDispense.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `MedicationDispense.modifierExtension` 0..*
+    /// `MedicationDispense.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External identifier
-    ///
-    /// `MedicationDispense.identifier` 0..*
+    /// `MedicationDispense.identifier` 0..*: External identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Event that dispense is part of
-    ///
-    /// `MedicationDispense.partOf` 0..*
+    /// `MedicationDispense.partOf` 0..*: Event that dispense is part of
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
-    ///
-    /// `MedicationDispense.status` 1..1
+    /// `MedicationDispense.status` 1..1: (USCDI) preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
+        value: impl Into<::fhir_r4::MedicationDispenseStatusCodesCode>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1131,32 +991,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why a dispense was not performed
-    ///
-    /// `MedicationDispense.statusReason[x]` 0..1
+    /// `MedicationDispense.statusReason[x]` 0..1: Why a dispense was not performed
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseStatusReason>,
+        value: impl Into<::fhir_r4::MedicationDispenseStatusReason>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Type of medication dispense
-    ///
-    /// `MedicationDispense.category` 0..1
-    pub fn category(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.category = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.category` 0..1: Type of medication dispense
+    pub fn category(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
         self
     }
-    /// (USCDI) What medication was supplied
-    ///
-    /// `MedicationDispense.medication[x]` 1..1
+    /// `MedicationDispense.medication[x]` 1..1: (USCDI) What medication was supplied
     pub fn medication(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseMedication>,
+        value: impl Into<::fhir_r4::MedicationDispenseMedication>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1174,12 +1025,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the dispense is for
-    ///
-    /// `MedicationDispense.subject` 1..1
+    /// `MedicationDispense.subject` 1..1: (USCDI) Who the dispense is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1197,35 +1046,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter / Episode associated with event
-    ///
-    /// `MedicationDispense.context` 0..1
-    pub fn context(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.context = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.context` 0..1: Encounter / Episode associated with event
+    pub fn context(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.context = Some(value.into());
         self
     }
-    /// Information that supports the dispensing of the medication
-    ///
-    /// `MedicationDispense.supportingInformation` 0..*
+    /// `MedicationDispense.supportingInformation` 0..*: Information that supports the dispensing of the medication
     pub fn supporting_information(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_information = items.into_iter().collect();
         self
     }
-    /// (USCDI) Who performed event
-    ///
-    /// `MedicationDispense.performer` 0..*
-    /// , Must Support
+    /// `MedicationDispense.performer` 0..*, Must Support: (USCDI) Who performed event
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::MedicationDispensePerformer,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::MedicationDispensePerformer>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1262,23 +1099,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Where the dispense occurred
-    ///
-    /// `MedicationDispense.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.location` 0..1: Where the dispense occurred
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// (USCDI) Medication order that authorizes the dispense
-    ///
-    /// `MedicationDispense.authorizingPrescription` 0..*
-    /// , Must Support
+    /// `MedicationDispense.authorizingPrescription` 0..*, Must Support: (USCDI) Medication order that authorizes the dispense
     pub fn authorizing_prescription(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1315,13 +1144,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Trial fill, partial fill, emergency fill, etc.
-    ///
-    /// `MedicationDispense.type` 0..1
-    /// , Must Support
+    /// `MedicationDispense.type` 0..1, Must Support: (USCDI) Trial fill, partial fill, emergency fill, etc.
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1333,7 +1159,7 @@ impl<
         P7,
         P8,
     > {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+        self.inner.type_ = Some(value.into());
         UsCoreMedicationDispenseProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1358,13 +1184,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Amount dispensed
-    ///
-    /// `MedicationDispense.quantity` 0..1
-    /// , Must Support
+    /// `MedicationDispense.quantity` 0..1, Must Support: (USCDI) Amount dispensed
     pub fn quantity(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
+        value: impl Into<::fhir_r4::Quantity>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1376,7 +1199,7 @@ impl<
         P7,
         P8,
     > {
-        self.inner.quantity = ::std::option::Option::Some(value.into());
+        self.inner.quantity = Some(value.into());
         UsCoreMedicationDispenseProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1401,33 +1224,20 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Amount of medication expressed as a timing amount
-    ///
-    /// `MedicationDispense.daysSupply` 0..1
-    pub fn days_supply(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Quantity>,
-    ) -> Self {
-        self.inner.days_supply = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.daysSupply` 0..1: Amount of medication expressed as a timing amount
+    pub fn days_supply(mut self, value: impl Into<::fhir_r4::Quantity>) -> Self {
+        self.inner.days_supply = Some(value.into());
         self
     }
-    /// When product was packaged and reviewed
-    ///
-    /// `MedicationDispense.whenPrepared` 0..1
-    pub fn when_prepared(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.when_prepared = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.whenPrepared` 0..1: When product was packaged and reviewed
+    pub fn when_prepared(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.when_prepared = Some(value.into());
         self
     }
-    /// (USCDI) When product was given out or mailed
-    ///
-    /// `MedicationDispense.whenHandedOver` 0..1
-    /// , Must Support
+    /// `MedicationDispense.whenHandedOver` 0..1, Must Support: (USCDI) When product was given out or mailed
     pub fn when_handed_over(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1439,7 +1249,7 @@ impl<
         ::fhirgen_runtime::Set,
         P8,
     > {
-        self.inner.when_handed_over = ::std::option::Option::Some(value.into());
+        self.inner.when_handed_over = Some(value.into());
         UsCoreMedicationDispenseProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1464,43 +1274,31 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Where the medication was sent
-    ///
-    /// `MedicationDispense.destination` 0..1
-    pub fn destination(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.destination = ::std::option::Option::Some(value.into());
+    /// `MedicationDispense.destination` 0..1: Where the medication was sent
+    pub fn destination(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.destination = Some(value.into());
         self
     }
-    /// Who collected the medication
-    ///
-    /// `MedicationDispense.receiver` 0..*
+    /// `MedicationDispense.receiver` 0..*: Who collected the medication
     pub fn receiver(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.receiver = items.into_iter().collect();
         self
     }
-    /// Information about the dispense
-    ///
-    /// `MedicationDispense.note` 0..*
+    /// `MedicationDispense.note` 0..*: Information about the dispense
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// (USCDI) How the medication is to be used by the patient or administered by the caregiver
-    ///
-    /// `MedicationDispense.dosageInstruction` 0..*
-    /// , Must Support
+    /// `MedicationDispense.dosageInstruction` 0..*, Must Support: (USCDI) How the medication is to be used by the patient or administered by the caregiver
     pub fn dosage_instruction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+        items: impl IntoIterator<Item = ::fhir_r4::Dosage>,
     ) -> UsCoreMedicationDispenseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1537,39 +1335,32 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Whether a substitution was performed on the dispense
-    ///
-    /// `MedicationDispense.substitution` 0..1
+    /// `MedicationDispense.substitution` 0..1: Whether a substitution was performed on the dispense
     pub fn substitution(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationDispenseSubstitution>,
+        value: impl Into<::fhir_r4::MedicationDispenseSubstitution>,
     ) -> Self {
-        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self.inner.substitution = Some(value.into());
         self
     }
-    /// Clinical issue with action
-    ///
-    /// `MedicationDispense.detectedIssue` 0..*
+    /// `MedicationDispense.detectedIssue` 0..*: Clinical issue with action
     pub fn detected_issue(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.detected_issue = items.into_iter().collect();
         self
     }
-    /// A list of relevant lifecycle events
-    ///
-    /// `MedicationDispense.eventHistory` 0..*
+    /// `MedicationDispense.eventHistory` 0..*: A list of relevant lifecycle events
     pub fn event_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.event_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationDispenseProfile
     where
         P0: UsCoreMedicationDispenseProfileStatusGiven,

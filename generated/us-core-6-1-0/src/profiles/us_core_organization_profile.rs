@@ -455,7 +455,7 @@ impl UsCoreOrganizationProfileActiveGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreOrganizationProfileNameGiven {}
 impl UsCoreOrganizationProfileNameGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreOrganizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreOrganizationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreOrganizationProfileBuilder<P0, P1> {
@@ -476,129 +476,91 @@ impl UsCoreOrganizationProfile {
     }
 }
 impl<P0, P1> UsCoreOrganizationProfileBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `Organization.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Organization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Organization.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Organization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Organization.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Organization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Organization.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Organization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Organization.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Organization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Organization.contained` 0..*
+    /// `Organization.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Organization.extension` 0..*
+    /// `Organization.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Organization.modifierExtension` 0..*
+    /// `Organization.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// National Provider Identifier (NPI)
-    ///
-    /// `Organization.identifier:NPI` 0..*
+    /// `Organization.identifier:NPI` 0..*: National Provider Identifier (NPI)
     pub fn identifier_npi(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_npi = items.into_iter().collect();
         self
     }
-    /// Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
-    ///
-    /// `Organization.identifier:CLIA` 0..*
+    /// `Organization.identifier:CLIA` 0..*: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
     pub fn identifier_clia(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_clia = items.into_iter().collect();
         self
     }
-    /// NAIC Code
-    ///
-    /// `Organization.identifier:NAIC` 0..*
+    /// `Organization.identifier:NAIC` 0..*: NAIC Code
     pub fn identifier_naic(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_naic = items.into_iter().collect();
         self
     }
-    /// Identifies this organization  across multiple systems
-    ///
-    /// `Organization.identifier` 0..*
+    /// `Organization.identifier` 0..*: Identifies this organization  across multiple systems
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether the organization's record is still in active use
-    ///
-    /// `Organization.active` 1..1
+    /// `Organization.active` 1..1: Whether the organization's record is still in active use
     pub fn active(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreOrganizationProfileBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.active = value.into();
         UsCoreOrganizationProfileBuilder {
@@ -606,22 +568,18 @@ impl<P0, P1> UsCoreOrganizationProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Kind of organization
-    ///
-    /// `Organization.type` 0..*
+    /// `Organization.type` 0..*: Kind of organization
     pub fn type_(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.type_ = items.into_iter().collect();
         self
     }
-    /// Name used for the organization
-    ///
-    /// `Organization.name` 1..1
+    /// `Organization.name` 1..1: Name used for the organization
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreOrganizationProfileBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.name = value.into();
         UsCoreOrganizationProfileBuilder {
@@ -629,71 +587,53 @@ impl<P0, P1> UsCoreOrganizationProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// A list of alternate names that the organization is known as, or was known as in the past
-    ///
-    /// `Organization.alias` 0..*
+    /// `Organization.alias` 0..*: A list of alternate names that the organization is known as, or was known as in the past
     pub fn alias(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.alias = items.into_iter().collect();
         self
     }
-    /// A contact detail for the organization
-    ///
-    /// `Organization.telecom` 0..*
+    /// `Organization.telecom` 0..*: A contact detail for the organization
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// An address for the organization
-    ///
-    /// `Organization.address` 0..*
+    /// `Organization.address` 0..*: An address for the organization
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreOrganizationProfileAddress,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreOrganizationProfileAddress>,
     ) -> Self {
         self.inner.address = items.into_iter().collect();
         self
     }
-    /// The organization of which this organization forms a part
-    ///
-    /// `Organization.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Organization.partOf` 0..1: The organization of which this organization forms a part
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// Contact for the organization for a certain purpose
-    ///
-    /// `Organization.contact` 0..*
+    /// `Organization.contact` 0..*: Contact for the organization for a certain purpose
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::OrganizationContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::OrganizationContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// Technical endpoints providing access to services operated for the organization
-    ///
-    /// `Organization.endpoint` 0..*
+    /// `Organization.endpoint` 0..*: Technical endpoints providing access to services operated for the organization
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.endpoint = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreOrganizationProfile
     where
         P0: UsCoreOrganizationProfileActiveGiven,
@@ -723,7 +663,7 @@ impl UsCoreOrganizationProfileTelecomAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreOrganizationProfileAddressAddressed {}
 impl UsCoreOrganizationProfileAddressAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreOrganizationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreOrganizationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreOrganizationProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -753,90 +693,59 @@ impl<
     P3,
     P4,
 > UsCoreOrganizationProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `Organization.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Organization.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Organization.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Organization.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Organization.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Organization.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Organization.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Organization.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Organization.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Organization.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Organization.contained` 0..*
+    /// `Organization.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Organization.extension` 0..*
+    /// `Organization.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Organization.modifierExtension` 0..*
+    /// `Organization.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// National Provider Identifier (NPI)
-    ///
-    /// `Organization.identifier:NPI` 0..*
-    /// , Must Support
+    /// `Organization.identifier:NPI` 0..*, Must Support: National Provider Identifier (NPI)
     pub fn identifier_npi(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> UsCoreOrganizationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -865,42 +774,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
-    ///
-    /// `Organization.identifier:CLIA` 0..*
+    /// `Organization.identifier:CLIA` 0..*: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
     pub fn identifier_clia(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_clia = items.into_iter().collect();
         self
     }
-    /// NAIC Code
-    ///
-    /// `Organization.identifier:NAIC` 0..*
+    /// `Organization.identifier:NAIC` 0..*: NAIC Code
     pub fn identifier_naic(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_naic = items.into_iter().collect();
         self
     }
-    /// Identifies this organization  across multiple systems
-    ///
-    /// `Organization.identifier` 0..*
+    /// `Organization.identifier` 0..*: Identifies this organization  across multiple systems
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether the organization's record is still in active use
-    ///
-    /// `Organization.active` 1..1
+    /// `Organization.active` 1..1: Whether the organization's record is still in active use
     pub fn active(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreOrganizationProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -914,22 +815,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Kind of organization
-    ///
-    /// `Organization.type` 0..*
+    /// `Organization.type` 0..*: Kind of organization
     pub fn type_(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.type_ = items.into_iter().collect();
         self
     }
-    /// Name used for the organization
-    ///
-    /// `Organization.name` 1..1
+    /// `Organization.name` 1..1: Name used for the organization
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreOrganizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -943,23 +840,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// A list of alternate names that the organization is known as, or was known as in the past
-    ///
-    /// `Organization.alias` 0..*
+    /// `Organization.alias` 0..*: A list of alternate names that the organization is known as, or was known as in the past
     pub fn alias(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.alias = items.into_iter().collect();
         self
     }
-    /// A contact detail for the organization
-    ///
-    /// `Organization.telecom` 0..*
-    /// , Must Support
+    /// `Organization.telecom` 0..*, Must Support: A contact detail for the organization
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> UsCoreOrganizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -988,15 +880,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// An address for the organization
-    ///
-    /// `Organization.address` 0..*
-    /// , Must Support
+    /// `Organization.address` 0..*, Must Support: An address for the organization
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreOrganizationProfileAddress,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreOrganizationProfileAddress>,
     ) -> UsCoreOrganizationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1025,39 +912,29 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The organization of which this organization forms a part
-    ///
-    /// `Organization.partOf` 0..1
-    pub fn part_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.part_of = ::std::option::Option::Some(value.into());
+    /// `Organization.partOf` 0..1: The organization of which this organization forms a part
+    pub fn part_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.part_of = Some(value.into());
         self
     }
-    /// Contact for the organization for a certain purpose
-    ///
-    /// `Organization.contact` 0..*
+    /// `Organization.contact` 0..*: Contact for the organization for a certain purpose
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::OrganizationContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::OrganizationContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// Technical endpoints providing access to services operated for the organization
-    ///
-    /// `Organization.endpoint` 0..*
+    /// `Organization.endpoint` 0..*: Technical endpoints providing access to services operated for the organization
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.endpoint = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreOrganizationProfile
     where
         P0: UsCoreOrganizationProfileIdentifierNpiAddressed,
@@ -1269,7 +1146,7 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfileAddress {
         ::std::result::Result::Ok(())
     }
 }
-/// Builds a \[`UsCoreOrganizationProfileAddress`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreOrganizationProfileAddress`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreOrganizationProfileAddressBuilder {
@@ -1287,129 +1164,74 @@ impl UsCoreOrganizationProfileAddress {
     }
 }
 impl UsCoreOrganizationProfileAddressBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Address.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Address.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Address.extension` 0..*
+    /// `Address.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// home | work | temp | old | billing - purpose of this address
-    ///
-    /// `Address.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AddressUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Address.use` 0..1: home | work | temp | old | billing - purpose of this address
+    pub fn use_(mut self, value: impl Into<::fhir_r4::AddressUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// postal | physical | both
-    ///
-    /// `Address.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AddressTypeCode>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Address.type` 0..1: postal | physical | both
+    pub fn type_(mut self, value: impl Into<::fhir_r4::AddressTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// Text representation of the address
-    ///
-    /// `Address.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Address.text` 0..1: Text representation of the address
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Street name, number, direction & P.O. Box etc.
-    ///
-    /// `Address.line` 0..4
+    /// `Address.line` 0..4: Street name, number, direction & P.O. Box etc.
     pub fn line(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.line = items.into_iter().collect();
         self
     }
-    /// Name of city, town etc.
-    ///
-    /// `Address.city` 0..1
-    pub fn city(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.city = ::std::option::Option::Some(value.into());
+    /// `Address.city` 0..1: Name of city, town etc.
+    pub fn city(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.city = Some(value.into());
         self
     }
-    /// District name (aka county)
-    ///
-    /// `Address.district` 0..1
-    pub fn district(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.district = ::std::option::Option::Some(value.into());
+    /// `Address.district` 0..1: District name (aka county)
+    pub fn district(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.district = Some(value.into());
         self
     }
-    /// Sub-unit of country (abbreviations ok)
-    ///
-    /// `Address.state` 0..1
-    pub fn state(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.state = ::std::option::Option::Some(value.into());
+    /// `Address.state` 0..1: Sub-unit of country (abbreviations ok)
+    pub fn state(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.state = Some(value.into());
         self
     }
-    /// US Zip Codes
-    ///
-    /// `Address.postalCode` 0..1
-    pub fn postal_code(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.postal_code = ::std::option::Option::Some(value.into());
+    /// `Address.postalCode` 0..1: US Zip Codes
+    pub fn postal_code(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.postal_code = Some(value.into());
         self
     }
-    /// Country (e.g. can be ISO 3166 2 or 3 letter code)
-    ///
-    /// `Address.country` 0..1
-    pub fn country(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.country = ::std::option::Option::Some(value.into());
+    /// `Address.country` 0..1: Country (e.g. can be ISO 3166 2 or 3 letter code)
+    pub fn country(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.country = Some(value.into());
         self
     }
-    /// Time period when address was/is in use
-    ///
-    /// `Address.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Address.period` 0..1: Time period when address was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreOrganizationProfileAddress {
         self.inner
     }

@@ -389,7 +389,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Practitioner> for UsCorePractitionerProf
 )]
 pub trait UsCorePractitionerProfileNameGiven {}
 impl UsCorePractitionerProfileNameGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerProfileBuilder<P0> {
@@ -407,121 +407,80 @@ impl UsCorePractitionerProfile {
     }
 }
 impl<P0> UsCorePractitionerProfileBuilder<P0> {
-    /// Logical id of this artifact
-    ///
-    /// `Practitioner.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Practitioner.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Practitioner.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Practitioner.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Practitioner.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Practitioner.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Practitioner.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Practitioner.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Practitioner.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Practitioner.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Practitioner.contained` 0..*
+    /// `Practitioner.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Practitioner.extension` 0..*
+    /// `Practitioner.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Practitioner.modifierExtension` 0..*
+    /// `Practitioner.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// An identifier for the person as this agent
-    ///
-    /// `Practitioner.identifier:NPI` 0..*
+    /// `Practitioner.identifier:NPI` 0..*: An identifier for the person as this agent
     pub fn identifier_npi(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier_npi = items.into_iter().collect();
         self
     }
-    /// An identifier for the person as this agent
-    ///
-    /// `Practitioner.identifier` 0..*
+    /// `Practitioner.identifier` 0..*: An identifier for the person as this agent
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerProfileIdentifier,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerProfileIdentifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this practitioner's record is in active use
-    ///
-    /// `Practitioner.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Practitioner.active` 0..1: Whether this practitioner's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// The name(s) associated with the practitioner
-    ///
-    /// `Practitioner.name` 1..*
+    /// `Practitioner.name` 1..*: The name(s) associated with the practitioner
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCorePractitionerProfileName>,
         >,
     ) -> UsCorePractitionerProfileBuilder<::fhirgen_runtime::Set> {
@@ -531,83 +490,61 @@ impl<P0> UsCorePractitionerProfileBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// A contact detail for the practitioner (that apply to all roles)
-    ///
-    /// `Practitioner.telecom` 0..*
+    /// `Practitioner.telecom` 0..*: A contact detail for the practitioner (that apply to all roles)
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// Address(es) of the practitioner
-    ///
-    /// `Practitioner.address` 0..*
+    /// `Practitioner.address` 0..*: Address(es) of the practitioner
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerProfileAddress,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerProfileAddress>,
     ) -> Self {
         self.inner.address = items.into_iter().collect();
         self
     }
-    /// male | female | other | unknown
-    ///
-    /// `Practitioner.gender` 0..1
+    /// `Practitioner.gender` 0..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
-        self.inner.gender = ::std::option::Option::Some(value.into());
+        self.inner.gender = Some(value.into());
         self
     }
-    /// The date  on which the practitioner was born
-    ///
-    /// `Practitioner.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `Practitioner.birthDate` 0..1: The date  on which the practitioner was born
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// Image of the person
-    ///
-    /// `Practitioner.photo` 0..*
+    /// `Practitioner.photo` 0..*: Image of the person
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// Certification, licenses, or training pertaining to the provision of care
-    ///
-    /// `Practitioner.qualification` 0..*
+    /// `Practitioner.qualification` 0..*: Certification, licenses, or training pertaining to the provision of care
     pub fn qualification(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerQualification,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerQualification>,
     ) -> Self {
         self.inner.qualification = items.into_iter().collect();
         self
     }
-    /// A language the practitioner can use in patient communication
-    ///
-    /// `Practitioner.communication` 0..*
+    /// `Practitioner.communication` 0..*: A language the practitioner can use in patient communication
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerProfile
     where
         P0: UsCorePractitionerProfileNameGiven,
@@ -636,7 +573,7 @@ impl UsCorePractitionerProfileTelecomAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePractitionerProfileAddressAddressed {}
 impl UsCorePractitionerProfileAddressAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3> {
@@ -659,90 +596,59 @@ impl UsCorePractitionerProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Practitioner.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Practitioner.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Practitioner.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Practitioner.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Practitioner.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Practitioner.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Practitioner.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Practitioner.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Practitioner.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Practitioner.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Practitioner.contained` 0..*
+    /// `Practitioner.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Practitioner.extension` 0..*
+    /// `Practitioner.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Practitioner.modifierExtension` 0..*
+    /// `Practitioner.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// An identifier for the person as this agent
-    ///
-    /// `Practitioner.identifier:NPI` 0..*
-    /// , Must Support
+    /// `Practitioner.identifier:NPI` 0..*, Must Support: An identifier for the person as this agent
     pub fn identifier_npi(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> UsCorePractitionerProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -769,34 +675,23 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
             state: ::std::marker::PhantomData,
         }
     }
-    /// An identifier for the person as this agent
-    ///
-    /// `Practitioner.identifier` 0..*
+    /// `Practitioner.identifier` 0..*: An identifier for the person as this agent
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerProfileIdentifier,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerProfileIdentifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this practitioner's record is in active use
-    ///
-    /// `Practitioner.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Practitioner.active` 0..1: Whether this practitioner's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// The name(s) associated with the practitioner
-    ///
-    /// `Practitioner.name` 1..*
+    /// `Practitioner.name` 1..*: The name(s) associated with the practitioner
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<crate::UsCorePractitionerProfileName>,
         >,
     ) -> UsCorePractitionerProfileMustSupportBuilder<
@@ -811,13 +706,10 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
             state: ::std::marker::PhantomData,
         }
     }
-    /// A contact detail for the practitioner (that apply to all roles)
-    ///
-    /// `Practitioner.telecom` 0..*
-    /// , Must Support
+    /// `Practitioner.telecom` 0..*, Must Support: A contact detail for the practitioner (that apply to all roles)
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> UsCorePractitionerProfileMustSupportBuilder<
         P0,
         P1,
@@ -844,15 +736,10 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Address(es) of the practitioner
-    ///
-    /// `Practitioner.address` 0..*
-    /// , Must Support
+    /// `Practitioner.address` 0..*, Must Support: Address(es) of the practitioner
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerProfileAddress,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerProfileAddress>,
     ) -> UsCorePractitionerProfileMustSupportBuilder<
         P0,
         P1,
@@ -879,61 +766,45 @@ impl<P0, P1, P2, P3> UsCorePractitionerProfileMustSupportBuilder<P0, P1, P2, P3>
             state: ::std::marker::PhantomData,
         }
     }
-    /// male | female | other | unknown
-    ///
-    /// `Practitioner.gender` 0..1
+    /// `Practitioner.gender` 0..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
-        self.inner.gender = ::std::option::Option::Some(value.into());
+        self.inner.gender = Some(value.into());
         self
     }
-    /// The date  on which the practitioner was born
-    ///
-    /// `Practitioner.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `Practitioner.birthDate` 0..1: The date  on which the practitioner was born
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// Image of the person
-    ///
-    /// `Practitioner.photo` 0..*
+    /// `Practitioner.photo` 0..*: Image of the person
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// Certification, licenses, or training pertaining to the provision of care
-    ///
-    /// `Practitioner.qualification` 0..*
+    /// `Practitioner.qualification` 0..*: Certification, licenses, or training pertaining to the provision of care
     pub fn qualification(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerQualification,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerQualification>,
     ) -> Self {
         self.inner.qualification = items.into_iter().collect();
         self
     }
-    /// A language the practitioner can use in patient communication
-    ///
-    /// `Practitioner.communication` 0..*
+    /// `Practitioner.communication` 0..*: A language the practitioner can use in patient communication
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerProfile
     where
         P0: UsCorePractitionerProfileIdentifierNpiAddressed,
@@ -1094,7 +965,7 @@ impl UsCorePractitionerProfileIdentifierSystemGiven for ::fhirgen_runtime::Set {
 )]
 pub trait UsCorePractitionerProfileIdentifierValueGiven {}
 impl UsCorePractitionerProfileIdentifierValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerProfileIdentifier`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerProfileIdentifier`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
@@ -1115,52 +986,33 @@ impl UsCorePractitionerProfileIdentifier {
     }
 }
 impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Identifier.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Identifier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Identifier.extension` 0..*
+    /// `Identifier.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// usual | official | temp | secondary | old (If known)
-    ///
-    /// `Identifier.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::IdentifierUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.use` 0..1: usual | official | temp | secondary | old (If known)
+    pub fn use_(mut self, value: impl Into<::fhir_r4::IdentifierUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Description of identifier
-    ///
-    /// `Identifier.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Identifier.type` 0..1: Description of identifier
+    pub fn type_(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// The namespace for the identifier value
-    ///
-    /// `Identifier.system` 1..1
+    /// `Identifier.system` 1..1: The namespace for the identifier value
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
+        value: impl Into<::fhir_r4::Uri>,
     ) -> UsCorePractitionerProfileIdentifierBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePractitionerProfileIdentifierBuilder {
@@ -1168,12 +1020,10 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value that is unique
-    ///
-    /// `Identifier.value` 1..1
+    /// `Identifier.value` 1..1: The value that is unique
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePractitionerProfileIdentifierBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCorePractitionerProfileIdentifierBuilder {
@@ -1181,29 +1031,18 @@ impl<P0, P1> UsCorePractitionerProfileIdentifierBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Time period when id is/was valid for use
-    ///
-    /// `Identifier.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Identifier.period` 0..1: Time period when id is/was valid for use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Organization that issued id (may be just text)
-    ///
-    /// `Identifier.assigner` 0..1
-    pub fn assigner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.assigner = ::std::option::Option::Some(value.into());
+    /// `Identifier.assigner` 0..1: Organization that issued id (may be just text)
+    pub fn assigner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.assigner = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerProfileIdentifier
     where
         P0: UsCorePractitionerProfileIdentifierSystemGiven,
@@ -1374,7 +1213,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
 )]
 pub trait UsCorePractitionerProfileNameFamilyGiven {}
 impl UsCorePractitionerProfileNameFamilyGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerProfileName`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerProfileName`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerProfileNameBuilder<P0> {
@@ -1394,52 +1233,33 @@ impl UsCorePractitionerProfileName {
     }
 }
 impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `HumanName.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `HumanName.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `HumanName.extension` 0..*
+    /// `HumanName.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// usual | official | temp | nickname | anonymous | old | maiden
-    ///
-    /// `HumanName.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::NameUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `HumanName.use` 0..1: usual | official | temp | nickname | anonymous | old | maiden
+    pub fn use_(mut self, value: impl Into<::fhir_r4::NameUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Text representation of the full name
-    ///
-    /// `HumanName.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `HumanName.text` 0..1: Text representation of the full name
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Family name (often called 'Surname')
-    ///
-    /// `HumanName.family` 1..1
+    /// `HumanName.family` 1..1: Family name (often called 'Surname')
     pub fn family(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePractitionerProfileNameBuilder<::fhirgen_runtime::Set> {
         self.inner.family = value.into();
         UsCorePractitionerProfileNameBuilder {
@@ -1447,49 +1267,37 @@ impl<P0> UsCorePractitionerProfileNameBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Given names (not always 'first'). Includes middle names
-    ///
-    /// `HumanName.given` 0..*
+    /// `HumanName.given` 0..*: Given names (not always 'first'). Includes middle names
     pub fn given(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.given = items.into_iter().collect();
         self
     }
-    /// Parts that come before the name
-    ///
-    /// `HumanName.prefix` 0..*
+    /// `HumanName.prefix` 0..*: Parts that come before the name
     pub fn prefix(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.prefix = items.into_iter().collect();
         self
     }
-    /// Parts that come after the name
-    ///
-    /// `HumanName.suffix` 0..*
+    /// `HumanName.suffix` 0..*: Parts that come after the name
     pub fn suffix(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.suffix = items.into_iter().collect();
         self
     }
-    /// Time period when name was/is in use
-    ///
-    /// `HumanName.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `HumanName.period` 0..1: Time period when name was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerProfileName
     where
         P0: UsCorePractitionerProfileNameFamilyGiven,
@@ -1697,7 +1505,7 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileAddress {
         ::std::result::Result::Ok(())
     }
 }
-/// Builds a \[`UsCorePractitionerProfileAddress`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerProfileAddress`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerProfileAddressBuilder {
@@ -1715,129 +1523,74 @@ impl UsCorePractitionerProfileAddress {
     }
 }
 impl UsCorePractitionerProfileAddressBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Address.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Address.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Address.extension` 0..*
+    /// `Address.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// home | work | temp | old | billing - purpose of this address
-    ///
-    /// `Address.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AddressUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `Address.use` 0..1: home | work | temp | old | billing - purpose of this address
+    pub fn use_(mut self, value: impl Into<::fhir_r4::AddressUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// postal | physical | both
-    ///
-    /// `Address.type` 0..1
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AddressTypeCode>,
-    ) -> Self {
-        self.inner.type_ = ::std::option::Option::Some(value.into());
+    /// `Address.type` 0..1: postal | physical | both
+    pub fn type_(mut self, value: impl Into<::fhir_r4::AddressTypeCode>) -> Self {
+        self.inner.type_ = Some(value.into());
         self
     }
-    /// Text representation of the address
-    ///
-    /// `Address.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Address.text` 0..1: Text representation of the address
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Street name, number, direction & P.O. Box etc.
-    ///
-    /// `Address.line` 0..4
+    /// `Address.line` 0..4: Street name, number, direction & P.O. Box etc.
     pub fn line(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::FhirString>,
+        items: impl IntoIterator<Item = ::fhir_r4::FhirString>,
     ) -> Self {
         self.inner.line = items.into_iter().collect();
         self
     }
-    /// Name of city, town etc.
-    ///
-    /// `Address.city` 0..1
-    pub fn city(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.city = ::std::option::Option::Some(value.into());
+    /// `Address.city` 0..1: Name of city, town etc.
+    pub fn city(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.city = Some(value.into());
         self
     }
-    /// District name (aka county)
-    ///
-    /// `Address.district` 0..1
-    pub fn district(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.district = ::std::option::Option::Some(value.into());
+    /// `Address.district` 0..1: District name (aka county)
+    pub fn district(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.district = Some(value.into());
         self
     }
-    /// Sub-unit of country (abbreviations ok)
-    ///
-    /// `Address.state` 0..1
-    pub fn state(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.state = ::std::option::Option::Some(value.into());
+    /// `Address.state` 0..1: Sub-unit of country (abbreviations ok)
+    pub fn state(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.state = Some(value.into());
         self
     }
-    /// US Zip Codes
-    ///
-    /// `Address.postalCode` 0..1
-    pub fn postal_code(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.postal_code = ::std::option::Option::Some(value.into());
+    /// `Address.postalCode` 0..1: US Zip Codes
+    pub fn postal_code(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.postal_code = Some(value.into());
         self
     }
-    /// Country (e.g. can be ISO 3166 2 or 3 letter code)
-    ///
-    /// `Address.country` 0..1
-    pub fn country(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.country = ::std::option::Option::Some(value.into());
+    /// `Address.country` 0..1: Country (e.g. can be ISO 3166 2 or 3 letter code)
+    pub fn country(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.country = Some(value.into());
         self
     }
-    /// Time period when address was/is in use
-    ///
-    /// `Address.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `Address.period` 0..1: Time period when address was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerProfileAddress {
         self.inner
     }

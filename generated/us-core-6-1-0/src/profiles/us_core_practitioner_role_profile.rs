@@ -369,7 +369,7 @@ for UsCorePractitionerRoleProfile {
         ::fhirgen_runtime::convert_resource(&value)
     }
 }
-/// Builds a \[`UsCorePractitionerRoleProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerRoleProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerRoleProfileBuilder {
@@ -387,232 +387,157 @@ impl UsCorePractitionerRoleProfile {
     }
 }
 impl UsCorePractitionerRoleProfileBuilder {
-    /// Logical id of this artifact
-    ///
-    /// `PractitionerRole.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `PractitionerRole.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `PractitionerRole.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `PractitionerRole.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `PractitionerRole.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `PractitionerRole.contained` 0..*
+    /// `PractitionerRole.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `PractitionerRole.extension` 0..*
+    /// `PractitionerRole.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `PractitionerRole.modifierExtension` 0..*
+    /// `PractitionerRole.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifiers that are specific to a role/location
-    ///
-    /// `PractitionerRole.identifier` 0..*
+    /// `PractitionerRole.identifier` 0..*: Business Identifiers that are specific to a role/location
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this practitioner role record is in active use
-    ///
-    /// `PractitionerRole.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.active` 0..1: Whether this practitioner role record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// The period during which the practitioner is authorized to perform in these role(s)
-    ///
-    /// `PractitionerRole.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.period` 0..1: The period during which the practitioner is authorized to perform in these role(s)
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Practitioner that is able to provide the defined services for the organization
-    ///
-    /// `PractitionerRole.practitioner` 0..1
-    pub fn practitioner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.practitioner = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.practitioner` 0..1: Practitioner that is able to provide the defined services for the organization
+    pub fn practitioner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.practitioner = Some(value.into());
         self
     }
-    /// Organization where the roles are available
-    ///
-    /// `PractitionerRole.organization` 0..1
-    pub fn organization(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.organization = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.organization` 0..1: Organization where the roles are available
+    pub fn organization(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.organization = Some(value.into());
         self
     }
-    /// Roles which this practitioner may perform
-    ///
-    /// `PractitionerRole.code` 0..*
+    /// `PractitionerRole.code` 0..*: Roles which this practitioner may perform
     pub fn code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.code = items.into_iter().collect();
         self
     }
-    /// Specific specialty of the practitioner
-    ///
-    /// `PractitionerRole.specialty` 0..*
+    /// `PractitionerRole.specialty` 0..*: Specific specialty of the practitioner
     pub fn specialty(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.specialty = items.into_iter().collect();
         self
     }
-    /// The location(s) at which this practitioner provides care
-    ///
-    /// `PractitionerRole.location` 0..*
+    /// `PractitionerRole.location` 0..*: The location(s) at which this practitioner provides care
     pub fn location(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.location = items.into_iter().collect();
         self
     }
-    /// The list of healthcare services that this worker provides for this role's Organization/Location(s)
-    ///
-    /// `PractitionerRole.healthcareService` 0..*
+    /// `PractitionerRole.healthcareService` 0..*: The list of healthcare services that this worker provides for this role's Organization/Location(s)
     pub fn healthcare_service(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.healthcare_service = items.into_iter().collect();
         self
     }
-    /// Contact details that are specific to the role/location/service
-    ///
-    /// `PractitionerRole.telecom` 0..*
+    /// `PractitionerRole.telecom` 0..*: Contact details that are specific to the role/location/service
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerRoleProfileTelecom,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerRoleProfileTelecom>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// Times the Service Site is available
-    ///
-    /// `PractitionerRole.availableTime` 0..*
+    /// `PractitionerRole.availableTime` 0..*: Times the Service Site is available
     pub fn available_time(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerRoleAvailableTime,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerRoleAvailableTime>,
     ) -> Self {
         self.inner.available_time = items.into_iter().collect();
         self
     }
-    /// Not available during this time due to provided reason
-    ///
-    /// `PractitionerRole.notAvailable` 0..*
+    /// `PractitionerRole.notAvailable` 0..*: Not available during this time due to provided reason
     pub fn not_available(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerRoleNotAvailable,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerRoleNotAvailable>,
     ) -> Self {
         self.inner.not_available = items.into_iter().collect();
         self
     }
-    /// Description of availability exceptions
-    ///
-    /// `PractitionerRole.availabilityExceptions` 0..1
+    /// `PractitionerRole.availabilityExceptions` 0..1: Description of availability exceptions
     pub fn availability_exceptions(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self.inner.availability_exceptions = Some(value.into());
         self
     }
-    /// Technical endpoints providing access to services operated for the practitioner with this role
-    ///
-    /// `PractitionerRole.endpoint` 0..*
+    /// `PractitionerRole.endpoint` 0..*: Technical endpoints providing access to services operated for the practitioner with this role
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.endpoint = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerRoleProfile {
         self.inner
     }
@@ -666,7 +591,7 @@ impl UsCorePractitionerRoleProfileTelecomAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePractitionerRoleProfileEndpointAddressed {}
 impl UsCorePractitionerRoleProfileEndpointAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerRoleProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerRoleProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerRoleProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
@@ -700,120 +625,77 @@ impl<
     P5,
     P6,
 > UsCorePractitionerRoleProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
-    /// Logical id of this artifact
-    ///
-    /// `PractitionerRole.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `PractitionerRole.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `PractitionerRole.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `PractitionerRole.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `PractitionerRole.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `PractitionerRole.contained` 0..*
+    /// `PractitionerRole.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `PractitionerRole.extension` 0..*
+    /// `PractitionerRole.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `PractitionerRole.modifierExtension` 0..*
+    /// `PractitionerRole.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifiers that are specific to a role/location
-    ///
-    /// `PractitionerRole.identifier` 0..*
+    /// `PractitionerRole.identifier` 0..*: Business Identifiers that are specific to a role/location
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this practitioner role record is in active use
-    ///
-    /// `PractitionerRole.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.active` 0..1: Whether this practitioner role record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// The period during which the practitioner is authorized to perform in these role(s)
-    ///
-    /// `PractitionerRole.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `PractitionerRole.period` 0..1: The period during which the practitioner is authorized to perform in these role(s)
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Practitioner that is able to provide the defined services for the organization
-    ///
-    /// `PractitionerRole.practitioner` 0..1
-    /// , Must Support
+    /// `PractitionerRole.practitioner` 0..1, Must Support: Practitioner that is able to provide the defined services for the organization
     pub fn practitioner(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -823,7 +705,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.practitioner = ::std::option::Option::Some(value.into());
+        self.inner.practitioner = Some(value.into());
         UsCorePractitionerRoleProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -846,13 +728,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Organization where the roles are available
-    ///
-    /// `PractitionerRole.organization` 0..1
-    /// , Must Support
+    /// `PractitionerRole.organization` 0..1, Must Support: Organization where the roles are available
     pub fn organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -862,7 +741,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.organization = ::std::option::Option::Some(value.into());
+        self.inner.organization = Some(value.into());
         UsCorePractitionerRoleProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -885,13 +764,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Roles which this practitioner may perform
-    ///
-    /// `PractitionerRole.code` 0..*
-    /// , Must Support
+    /// `PractitionerRole.code` 0..*, Must Support: Roles which this practitioner may perform
     pub fn code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         P1,
@@ -924,13 +800,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Specific specialty of the practitioner
-    ///
-    /// `PractitionerRole.specialty` 0..*
-    /// , Must Support
+    /// `PractitionerRole.specialty` 0..*, Must Support: Specific specialty of the practitioner
     pub fn specialty(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         P1,
@@ -963,13 +836,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The location(s) at which this practitioner provides care
-    ///
-    /// `PractitionerRole.location` 0..*
-    /// , Must Support
+    /// `PractitionerRole.location` 0..*, Must Support: The location(s) at which this practitioner provides care
     pub fn location(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         P1,
@@ -1002,25 +872,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The list of healthcare services that this worker provides for this role's Organization/Location(s)
-    ///
-    /// `PractitionerRole.healthcareService` 0..*
+    /// `PractitionerRole.healthcareService` 0..*: The list of healthcare services that this worker provides for this role's Organization/Location(s)
     pub fn healthcare_service(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.healthcare_service = items.into_iter().collect();
         self
     }
-    /// Contact details that are specific to the role/location/service
-    ///
-    /// `PractitionerRole.telecom` 0..*
-    /// , Must Support
+    /// `PractitionerRole.telecom` 0..*, Must Support: Contact details that are specific to the role/location/service
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCorePractitionerRoleProfileTelecom,
-        >,
+        items: impl IntoIterator<Item = crate::UsCorePractitionerRoleProfileTelecom>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         P1,
@@ -1053,47 +916,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Times the Service Site is available
-    ///
-    /// `PractitionerRole.availableTime` 0..*
+    /// `PractitionerRole.availableTime` 0..*: Times the Service Site is available
     pub fn available_time(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerRoleAvailableTime,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerRoleAvailableTime>,
     ) -> Self {
         self.inner.available_time = items.into_iter().collect();
         self
     }
-    /// Not available during this time due to provided reason
-    ///
-    /// `PractitionerRole.notAvailable` 0..*
+    /// `PractitionerRole.notAvailable` 0..*: Not available during this time due to provided reason
     pub fn not_available(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::PractitionerRoleNotAvailable,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::PractitionerRoleNotAvailable>,
     ) -> Self {
         self.inner.not_available = items.into_iter().collect();
         self
     }
-    /// Description of availability exceptions
-    ///
-    /// `PractitionerRole.availabilityExceptions` 0..1
+    /// `PractitionerRole.availabilityExceptions` 0..1: Description of availability exceptions
     pub fn availability_exceptions(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.availability_exceptions = ::std::option::Option::Some(value.into());
+        self.inner.availability_exceptions = Some(value.into());
         self
     }
-    /// Technical endpoints providing access to services operated for the practitioner with this role
-    ///
-    /// `PractitionerRole.endpoint` 0..*
-    /// , Must Support
+    /// `PractitionerRole.endpoint` 0..*, Must Support: Technical endpoints providing access to services operated for the practitioner with this role
     pub fn endpoint(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCorePractitionerRoleProfileMustSupportBuilder<
         P0,
         P1,
@@ -1126,9 +976,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerRoleProfile
     where
         P0: UsCorePractitionerRoleProfilePractitionerAddressed,
@@ -1288,7 +1137,7 @@ impl UsCorePractitionerRoleProfileTelecomSystemGiven for ::fhirgen_runtime::Set 
 )]
 pub trait UsCorePractitionerRoleProfileTelecomValueGiven {}
 impl UsCorePractitionerRoleProfileTelecomValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePractitionerRoleProfileTelecom`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePractitionerRoleProfileTelecom`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
@@ -1309,32 +1158,23 @@ impl UsCorePractitionerRoleProfileTelecom {
     }
 }
 impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `ContactPoint.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `ContactPoint.extension` 0..*
+    /// `ContactPoint.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// phone | fax | email | pager | url | sms | other
-    ///
-    /// `ContactPoint.system` 1..1
+    /// `ContactPoint.system` 1..1: phone | fax | email | pager | url | sms | other
     pub fn system(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ContactPointSystemCode>,
+        value: impl Into<::fhir_r4::ContactPointSystemCode>,
     ) -> UsCorePractitionerRoleProfileTelecomBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.system = value.into();
         UsCorePractitionerRoleProfileTelecomBuilder {
@@ -1342,12 +1182,10 @@ impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The actual contact point details
-    ///
-    /// `ContactPoint.value` 1..1
+    /// `ContactPoint.value` 1..1: The actual contact point details
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePractitionerRoleProfileTelecomBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCorePractitionerRoleProfileTelecomBuilder {
@@ -1355,39 +1193,23 @@ impl<P0, P1> UsCorePractitionerRoleProfileTelecomBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// home | work | temp | old | mobile - purpose of this contact point
-    ///
-    /// `ContactPoint.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.use` 0..1: home | work | temp | old | mobile - purpose of this contact point
+    pub fn use_(mut self, value: impl Into<::fhir_r4::ContactPointUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Specify preferred order of use (1 = highest)
-    ///
-    /// `ContactPoint.rank` 0..1
-    pub fn rank(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
-    ) -> Self {
-        self.inner.rank = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.rank` 0..1: Specify preferred order of use (1 = highest)
+    pub fn rank(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
         self
     }
-    /// Time period when the contact point was/is in use
-    ///
-    /// `ContactPoint.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.period` 0..1: Time period when the contact point was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePractitionerRoleProfileTelecom
     where
         P0: UsCorePractitionerRoleProfileTelecomSystemGiven,

@@ -614,7 +614,7 @@ impl UsCoreProcedureProfileCodeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreProcedureProfileSubjectGiven {}
 impl UsCoreProcedureProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProcedureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProcedureProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProcedureProfileBuilder<P0, P1, P2> {
@@ -636,139 +636,99 @@ impl UsCoreProcedureProfile {
     }
 }
 impl<P0, P1, P2> UsCoreProcedureProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Procedure.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Procedure.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Procedure.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Procedure.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Procedure.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Procedure.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Procedure.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Procedure.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Procedure.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Procedure.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Procedure.contained` 0..*
+    /// `Procedure.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Procedure.extension` 0..*
+    /// `Procedure.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Procedure.modifierExtension` 0..*
+    /// `Procedure.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Identifiers for this procedure
-    ///
-    /// `Procedure.identifier` 0..*
+    /// `Procedure.identifier` 0..*: External Identifiers for this procedure
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `Procedure.instantiatesCanonical` 0..*
+    /// `Procedure.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `Procedure.instantiatesUri` 0..*
+    /// `Procedure.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// (USCDI) A request for this procedure
-    ///
-    /// `Procedure.basedOn` 0..*
+    /// `Procedure.basedOn` 0..*: (USCDI) A request for this procedure
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Procedure.partOf` 0..*
+    /// `Procedure.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
-    ///
-    /// `Procedure.status` 1..1
+    /// `Procedure.status` 1..1: (USCDI) preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EventStatusCode>,
+        value: impl Into<::fhir_r4::EventStatusCode>,
     ) -> UsCoreProcedureProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreProcedureProfileBuilder {
@@ -776,32 +736,23 @@ impl<P0, P1, P2> UsCoreProcedureProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason for current status
-    ///
-    /// `Procedure.statusReason` 0..1
+    /// `Procedure.statusReason` 0..1: Reason for current status
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Classification of the procedure
-    ///
-    /// `Procedure.category` 0..1
-    pub fn category(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.category = ::std::option::Option::Some(value.into());
+    /// `Procedure.category` 0..1: Classification of the procedure
+    pub fn category(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
         self
     }
-    /// (USCDI) Identification of the procedure
-    ///
-    /// `Procedure.code` 1..1
+    /// `Procedure.code` 1..1: (USCDI) Identification of the procedure
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreProcedureProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.code = value.into();
         UsCoreProcedureProfileBuilder {
@@ -809,12 +760,10 @@ impl<P0, P1, P2> UsCoreProcedureProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the procedure was performed on
-    ///
-    /// `Procedure.subject` 1..1
+    /// `Procedure.subject` 1..1: (USCDI) Who the procedure was performed on
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreProcedureProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreProcedureProfileBuilder {
@@ -822,189 +771,134 @@ impl<P0, P1, P2> UsCoreProcedureProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Procedure.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Procedure.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) When the procedure was performed
-    ///
-    /// `Procedure.performed[x]` 0..1
-    pub fn performed(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ProcedurePerformed>,
-    ) -> Self {
-        self.inner.performed = ::std::option::Option::Some(value.into());
+    /// `Procedure.performed[x]` 0..1: (USCDI) When the procedure was performed
+    pub fn performed(mut self, value: impl Into<::fhir_r4::ProcedurePerformed>) -> Self {
+        self.inner.performed = Some(value.into());
         self
     }
-    /// Who recorded the procedure
-    ///
-    /// `Procedure.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Procedure.recorder` 0..1: Who recorded the procedure
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this procedure
-    ///
-    /// `Procedure.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Procedure.asserter` 0..1: Person who asserts this procedure
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// The people who performed the procedure
-    ///
-    /// `Procedure.performer` 0..*
+    /// `Procedure.performer` 0..*: The people who performed the procedure
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedurePerformer>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProcedurePerformer>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Where the procedure happened
-    ///
-    /// `Procedure.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Procedure.location` 0..1: Where the procedure happened
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Coded reason procedure performed
-    ///
-    /// `Procedure.reasonCode` 0..*
+    /// `Procedure.reasonCode` 0..*: Coded reason procedure performed
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// The justification that the procedure was performed
-    ///
-    /// `Procedure.reasonReference` 0..*
+    /// `Procedure.reasonReference` 0..*: The justification that the procedure was performed
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Target body sites
-    ///
-    /// `Procedure.bodySite` 0..*
+    /// `Procedure.bodySite` 0..*: Target body sites
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// The result of procedure
-    ///
-    /// `Procedure.outcome` 0..1
-    pub fn outcome(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.outcome = ::std::option::Option::Some(value.into());
+    /// `Procedure.outcome` 0..1: The result of procedure
+    pub fn outcome(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
         self
     }
-    /// Any report resulting from the procedure
-    ///
-    /// `Procedure.report` 0..*
+    /// `Procedure.report` 0..*: Any report resulting from the procedure
     pub fn report(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.report = items.into_iter().collect();
         self
     }
-    /// Complication following the procedure
-    ///
-    /// `Procedure.complication` 0..*
+    /// `Procedure.complication` 0..*: Complication following the procedure
     pub fn complication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.complication = items.into_iter().collect();
         self
     }
-    /// A condition that is a result of the procedure
-    ///
-    /// `Procedure.complicationDetail` 0..*
+    /// `Procedure.complicationDetail` 0..*: A condition that is a result of the procedure
     pub fn complication_detail(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.complication_detail = items.into_iter().collect();
         self
     }
-    /// Instructions for follow up
-    ///
-    /// `Procedure.followUp` 0..*
+    /// `Procedure.followUp` 0..*: Instructions for follow up
     pub fn follow_up(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.follow_up = items.into_iter().collect();
         self
     }
-    /// Additional information about the procedure
-    ///
-    /// `Procedure.note` 0..*
+    /// `Procedure.note` 0..*: Additional information about the procedure
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Manipulated, implanted, or removed device
-    ///
-    /// `Procedure.focalDevice` 0..*
+    /// `Procedure.focalDevice` 0..*: Manipulated, implanted, or removed device
     pub fn focal_device(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedureFocalDevice>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProcedureFocalDevice>,
     ) -> Self {
         self.inner.focal_device = items.into_iter().collect();
         self
     }
-    /// Items used during procedure
-    ///
-    /// `Procedure.usedReference` 0..*
+    /// `Procedure.usedReference` 0..*: Items used during procedure
     pub fn used_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.used_reference = items.into_iter().collect();
         self
     }
-    /// Coded items used during the procedure
-    ///
-    /// `Procedure.usedCode` 0..*
+    /// `Procedure.usedCode` 0..*: Coded items used during the procedure
     pub fn used_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.used_code = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProcedureProfile
     where
         P0: UsCoreProcedureProfileStatusGiven,
@@ -1021,7 +915,7 @@ impl<P0, P1, P2> UsCoreProcedureProfileBuilder<P0, P1, P2> {
 )]
 pub trait UsCoreProcedureProfilePerformedAddressed {}
 impl UsCoreProcedureProfilePerformedAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProcedureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProcedureProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
@@ -1044,139 +938,99 @@ impl UsCoreProcedureProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Procedure.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Procedure.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Procedure.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Procedure.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Procedure.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Procedure.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Procedure.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Procedure.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Procedure.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Procedure.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Procedure.contained` 0..*
+    /// `Procedure.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Procedure.extension` 0..*
+    /// `Procedure.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Procedure.modifierExtension` 0..*
+    /// `Procedure.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Identifiers for this procedure
-    ///
-    /// `Procedure.identifier` 0..*
+    /// `Procedure.identifier` 0..*: External Identifiers for this procedure
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `Procedure.instantiatesCanonical` 0..*
+    /// `Procedure.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `Procedure.instantiatesUri` 0..*
+    /// `Procedure.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// (USCDI) A request for this procedure
-    ///
-    /// `Procedure.basedOn` 0..*
+    /// `Procedure.basedOn` 0..*: (USCDI) A request for this procedure
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Procedure.partOf` 0..*
+    /// `Procedure.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
-    ///
-    /// `Procedure.status` 1..1
+    /// `Procedure.status` 1..1: (USCDI) preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::EventStatusCode>,
+        value: impl Into<::fhir_r4::EventStatusCode>,
     ) -> UsCoreProcedureProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreProcedureProfileMustSupportBuilder {
@@ -1184,32 +1038,23 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason for current status
-    ///
-    /// `Procedure.statusReason` 0..1
+    /// `Procedure.statusReason` 0..1: Reason for current status
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Classification of the procedure
-    ///
-    /// `Procedure.category` 0..1
-    pub fn category(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.category = ::std::option::Option::Some(value.into());
+    /// `Procedure.category` 0..1: Classification of the procedure
+    pub fn category(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.category = Some(value.into());
         self
     }
-    /// (USCDI) Identification of the procedure
-    ///
-    /// `Procedure.code` 1..1
+    /// `Procedure.code` 1..1: (USCDI) Identification of the procedure
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreProcedureProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.code = value.into();
         UsCoreProcedureProfileMustSupportBuilder {
@@ -1217,12 +1062,10 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who the procedure was performed on
-    ///
-    /// `Procedure.subject` 1..1
+    /// `Procedure.subject` 1..1: (USCDI) Who the procedure was performed on
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreProcedureProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.subject = value.into();
         UsCoreProcedureProfileMustSupportBuilder {
@@ -1230,25 +1073,17 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Procedure.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Procedure.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) When the procedure was performed
-    ///
-    /// `Procedure.performed[x]` 0..1
-    /// , Must Support
+    /// `Procedure.performed[x]` 0..1, Must Support: (USCDI) When the procedure was performed
     pub fn performed(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ProcedurePerformed>,
+        value: impl Into<::fhir_r4::ProcedurePerformed>,
     ) -> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
-        self.inner.performed = ::std::option::Option::Some(value.into());
+        self.inner.performed = Some(value.into());
         UsCoreProcedureProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1263,169 +1098,124 @@ impl<P0, P1, P2, P3> UsCoreProcedureProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who recorded the procedure
-    ///
-    /// `Procedure.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Procedure.recorder` 0..1: Who recorded the procedure
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this procedure
-    ///
-    /// `Procedure.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Procedure.asserter` 0..1: Person who asserts this procedure
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// The people who performed the procedure
-    ///
-    /// `Procedure.performer` 0..*
+    /// `Procedure.performer` 0..*: The people who performed the procedure
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedurePerformer>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProcedurePerformer>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Where the procedure happened
-    ///
-    /// `Procedure.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Procedure.location` 0..1: Where the procedure happened
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Coded reason procedure performed
-    ///
-    /// `Procedure.reasonCode` 0..*
+    /// `Procedure.reasonCode` 0..*: Coded reason procedure performed
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// The justification that the procedure was performed
-    ///
-    /// `Procedure.reasonReference` 0..*
+    /// `Procedure.reasonReference` 0..*: The justification that the procedure was performed
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Target body sites
-    ///
-    /// `Procedure.bodySite` 0..*
+    /// `Procedure.bodySite` 0..*: Target body sites
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// The result of procedure
-    ///
-    /// `Procedure.outcome` 0..1
-    pub fn outcome(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.outcome = ::std::option::Option::Some(value.into());
+    /// `Procedure.outcome` 0..1: The result of procedure
+    pub fn outcome(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.outcome = Some(value.into());
         self
     }
-    /// Any report resulting from the procedure
-    ///
-    /// `Procedure.report` 0..*
+    /// `Procedure.report` 0..*: Any report resulting from the procedure
     pub fn report(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.report = items.into_iter().collect();
         self
     }
-    /// Complication following the procedure
-    ///
-    /// `Procedure.complication` 0..*
+    /// `Procedure.complication` 0..*: Complication following the procedure
     pub fn complication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.complication = items.into_iter().collect();
         self
     }
-    /// A condition that is a result of the procedure
-    ///
-    /// `Procedure.complicationDetail` 0..*
+    /// `Procedure.complicationDetail` 0..*: A condition that is a result of the procedure
     pub fn complication_detail(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.complication_detail = items.into_iter().collect();
         self
     }
-    /// Instructions for follow up
-    ///
-    /// `Procedure.followUp` 0..*
+    /// `Procedure.followUp` 0..*: Instructions for follow up
     pub fn follow_up(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.follow_up = items.into_iter().collect();
         self
     }
-    /// Additional information about the procedure
-    ///
-    /// `Procedure.note` 0..*
+    /// `Procedure.note` 0..*: Additional information about the procedure
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Manipulated, implanted, or removed device
-    ///
-    /// `Procedure.focalDevice` 0..*
+    /// `Procedure.focalDevice` 0..*: Manipulated, implanted, or removed device
     pub fn focal_device(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProcedureFocalDevice>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProcedureFocalDevice>,
     ) -> Self {
         self.inner.focal_device = items.into_iter().collect();
         self
     }
-    /// Items used during procedure
-    ///
-    /// `Procedure.usedReference` 0..*
+    /// `Procedure.usedReference` 0..*: Items used during procedure
     pub fn used_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.used_reference = items.into_iter().collect();
         self
     }
-    /// Coded items used during the procedure
-    ///
-    /// `Procedure.usedCode` 0..*
+    /// `Procedure.usedCode` 0..*: Coded items used during the procedure
     pub fn used_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.used_code = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProcedureProfile
     where
         P0: UsCoreProcedureProfileStatusGiven,

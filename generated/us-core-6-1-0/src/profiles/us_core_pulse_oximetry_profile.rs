@@ -833,7 +833,7 @@ impl UsCorePulseOximetryProfileSubjectGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCorePulseOximetryProfileEffectiveGiven {}
 impl UsCorePulseOximetryProfileEffectiveGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
@@ -858,119 +858,83 @@ impl UsCorePulseOximetryProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: (USCDI) registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCorePulseOximetryProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCorePulseOximetryProfileBuilder {
@@ -978,34 +942,28 @@ impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: (USCDI) Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
+        value: impl Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// (USCDI) Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: (USCDI) Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// (USCDI) Oxygen Saturation by Pulse Oximetry
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: (USCDI) Oxygen Saturation by Pulse Oximetry
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCode>,
+        value: impl Into<crate::UsCorePulseOximetryProfileCode>,
     ) -> UsCorePulseOximetryProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.code = value.into();
         UsCorePulseOximetryProfileBuilder {
@@ -1013,12 +971,10 @@ impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: (USCDI) Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCorePulseOximetryProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.subject = value.into();
         UsCorePulseOximetryProfileBuilder {
@@ -1026,32 +982,23 @@ impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) Often just a dateTime for Vital Signs
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: (USCDI) Often just a dateTime for Vital Signs
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileEffective>,
+        value: impl Into<crate::UsCorePulseOximetryProfileEffective>,
     ) -> UsCorePulseOximetryProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.effective = value.into();
         UsCorePulseOximetryProfileBuilder {
@@ -1059,175 +1006,121 @@ impl<P0, P1, P2, P3> UsCorePulseOximetryProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// (USCDI) Vital Signs Value
-    ///
-    /// `Observation.value[x]` 0..1
+    /// `Observation.value[x]` 0..1: (USCDI) Vital Signs Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileValue>,
+        value: impl Into<crate::UsCorePulseOximetryProfileValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// (USCDI) Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: (USCDI) Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Used when reporting vital signs panel components
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Used when reporting vital signs panel components
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// (USCDI) Inhaled oxygen flow rate
-    ///
-    /// `Observation.component:FlowRate` 0..1
+    /// `Observation.component:FlowRate` 0..1: (USCDI) Inhaled oxygen flow rate
     pub fn component_flow_rate(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentFlowRate,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentFlowRate>,
     ) -> Self {
-        self.inner.component_flow_rate = ::std::option::Option::Some(value.into());
+        self.inner.component_flow_rate = Some(value.into());
         self
     }
-    /// (USCDI) Inhaled oxygen concentration
-    ///
-    /// `Observation.component:Concentration` 0..1
+    /// `Observation.component:Concentration` 0..1: (USCDI) Inhaled oxygen concentration
     pub fn component_concentration(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentConcentration,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentConcentration>,
     ) -> Self {
-        self.inner.component_concentration = ::std::option::Option::Some(value.into());
+        self.inner.component_concentration = Some(value.into());
         self
     }
-    /// (USCDI) Used when reporting flow rates or oxygen concentration.
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: (USCDI) Used when reporting flow rates or oxygen concentration.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfile
     where
         P0: UsCorePulseOximetryProfileStatusGiven,
@@ -1267,7 +1160,7 @@ impl UsCorePulseOximetryProfileComponentFlowRateAddressed for ::fhirgen_runtime:
 pub trait UsCorePulseOximetryProfileComponentConcentrationAddressed {}
 impl UsCorePulseOximetryProfileComponentConcentrationAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
@@ -1305,119 +1198,83 @@ impl<
     P6,
     P7,
 > UsCorePulseOximetryProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// (USCDI) registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: (USCDI) registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1434,34 +1291,28 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: (USCDI) Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
+        value: impl Into<crate::UsCoreVitalSignsProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// (USCDI) Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: (USCDI) Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// (USCDI) Oxygen Saturation by Pulse Oximetry
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: (USCDI) Oxygen Saturation by Pulse Oximetry
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileCode>,
+        value: impl Into<crate::UsCorePulseOximetryProfileCode>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1478,12 +1329,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: (USCDI) Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1500,32 +1349,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// (USCDI) Often just a dateTime for Vital Signs
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: (USCDI) Often just a dateTime for Vital Signs
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileEffective>,
+        value: impl Into<crate::UsCorePulseOximetryProfileEffective>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1542,33 +1382,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// (USCDI) Vital Signs Value
-    ///
-    /// `Observation.value[x]` 0..1
-    /// , Must Support
+    /// `Observation.value[x]` 0..1, Must Support: (USCDI) Vital Signs Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCorePulseOximetryProfileValue>,
+        value: impl Into<crate::UsCorePulseOximetryProfileValue>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1579,7 +1409,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         UsCorePulseOximetryProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1603,13 +1433,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
-    /// , Must Support
+    /// `Observation.dataAbsentReason` 0..1, Must Support: (USCDI) Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1620,7 +1447,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         UsCorePulseOximetryProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1644,107 +1471,70 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Used when reporting vital signs panel components
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Used when reporting vital signs panel components
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// (USCDI) Inhaled oxygen flow rate
-    ///
-    /// `Observation.component:FlowRate` 0..1
-    /// , Must Support
+    /// `Observation.component:FlowRate` 0..1, Must Support: (USCDI) Inhaled oxygen flow rate
     pub fn component_flow_rate(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentFlowRate,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentFlowRate>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1755,7 +1545,7 @@ impl<
         ::fhirgen_runtime::Set,
         P7,
     > {
-        self.inner.component_flow_rate = ::std::option::Option::Some(value.into());
+        self.inner.component_flow_rate = Some(value.into());
         UsCorePulseOximetryProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1779,15 +1569,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Inhaled oxygen concentration
-    ///
-    /// `Observation.component:Concentration` 0..1
-    /// , Must Support
+    /// `Observation.component:Concentration` 0..1, Must Support: (USCDI) Inhaled oxygen concentration
     pub fn component_concentration(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentConcentration,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentConcentration>,
     ) -> UsCorePulseOximetryProfileMustSupportBuilder<
         P0,
         P1,
@@ -1798,7 +1583,7 @@ impl<
         P6,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.component_concentration = ::std::option::Option::Some(value.into());
+        self.inner.component_concentration = Some(value.into());
         UsCorePulseOximetryProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1822,19 +1607,16 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Used when reporting flow rates or oxygen concentration.
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: (USCDI) Used when reporting flow rates or oxygen concentration.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfile
     where
         P0: UsCorePulseOximetryProfileStatusGiven,
@@ -2016,7 +1798,7 @@ impl UsCorePulseOximetryProfileCodeCodingPulseOxGiven for ::fhirgen_runtime::Set
 )]
 pub trait UsCorePulseOximetryProfileCodeCodingO2SatGiven {}
 impl UsCorePulseOximetryProfileCodeCodingO2SatGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfileCode`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileCode`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
@@ -2037,32 +1819,23 @@ impl UsCorePulseOximetryProfileCode {
     }
 }
 impl<P0, P1> UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
+    /// `CodeableConcept.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding:PulseOx` 1..1
+    /// `CodeableConcept.coding:PulseOx` 1..1: (USCDI) Code defined by a terminology system
     pub fn coding_pulse_ox(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+        value: impl Into<::fhir_r4::Coding>,
     ) -> UsCorePulseOximetryProfileCodeBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.coding_pulse_ox = value.into();
         UsCorePulseOximetryProfileCodeBuilder {
@@ -2070,12 +1843,10 @@ impl<P0, P1> UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding:O2Sat` 1..1
+    /// `CodeableConcept.coding:O2Sat` 1..1: (USCDI) Code defined by a terminology system
     pub fn coding_o2_sat(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Coding>,
+        value: impl Into<::fhir_r4::Coding>,
     ) -> UsCorePulseOximetryProfileCodeBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.coding_o2_sat = value.into();
         UsCorePulseOximetryProfileCodeBuilder {
@@ -2083,29 +1854,18 @@ impl<P0, P1> UsCorePulseOximetryProfileCodeBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 0..*
-    pub fn coding(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Coding>,
-    ) -> Self {
+    /// `CodeableConcept.coding` 0..*: (USCDI) Code defined by a terminology system
+    pub fn coding(mut self, items: impl IntoIterator<Item = ::fhir_r4::Coding>) -> Self {
         self.inner.coding = items.into_iter().collect();
         self
     }
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.text` 0..1: Plain text representation of the concept
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileCode
     where
         P0: UsCorePulseOximetryProfileCodeCodingPulseOxGiven,
@@ -2262,7 +2022,7 @@ impl UsCorePulseOximetryProfileValueQuantityValueGiven for ::fhirgen_runtime::Se
 )]
 pub trait UsCorePulseOximetryProfileValueQuantityUnitGiven {}
 impl UsCorePulseOximetryProfileValueQuantityUnitGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfileValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
@@ -2283,32 +2043,23 @@ impl UsCorePulseOximetryProfileValueQuantity {
     }
 }
 impl<P0, P1> UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: (USCDI) Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> UsCorePulseOximetryProfileValueQuantityBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.value = value.into();
         UsCorePulseOximetryProfileValueQuantityBuilder {
@@ -2316,22 +2067,18 @@ impl<P0, P1> UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// (USCDI) Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: (USCDI) Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePulseOximetryProfileValueQuantityBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.unit = value.into();
         UsCorePulseOximetryProfileValueQuantityBuilder {
@@ -2339,9 +2086,8 @@ impl<P0, P1> UsCorePulseOximetryProfileValueQuantityBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileValueQuantity
     where
         P0: UsCorePulseOximetryProfileValueQuantityValueGiven,
@@ -2502,7 +2248,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCorePulseOximetryProfileComponentFlowRateValueQuantityUnitGiven {}
 impl UsCorePulseOximetryProfileComponentFlowRateValueQuantityUnitGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfileComponentFlowRateValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileComponentFlowRateValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0, P1> {
@@ -2523,32 +2269,23 @@ impl UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
     }
 }
 impl<P0, P1> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: (USCDI) Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -2559,22 +2296,18 @@ impl<P0, P1> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0,
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// (USCDI) Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: (USCDI) Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -2585,9 +2318,8 @@ impl<P0, P1> UsCorePulseOximetryProfileComponentFlowRateValueQuantityBuilder<P0,
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileComponentFlowRateValueQuantity
     where
         P0: UsCorePulseOximetryProfileComponentFlowRateValueQuantityValueGiven,
@@ -2724,7 +2456,7 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentFlowRate {
         w.object_field("referenceRange", &self.reference_range);
     }
 }
-/// Builds a \[`UsCorePulseOximetryProfileComponentFlowRate`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileComponentFlowRate`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileComponentFlowRateBuilder {
@@ -2745,83 +2477,61 @@ impl UsCorePulseOximetryProfileComponentFlowRate {
     }
 }
 impl UsCorePulseOximetryProfileComponentFlowRateBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Observation.component.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.component.extension` 0..*
+    /// `Observation.component.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Observation.component.modifierExtension` 0..*
+    /// `Observation.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Vital Sign Component Value
-    ///
-    /// `Observation.component.value[x]` 0..1
+    /// `Observation.component.value[x]` 0..1: (USCDI) Vital Sign Component Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentFlowRateValue,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentFlowRateValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// (USCDI) Why the component result is missing
-    ///
-    /// `Observation.component.dataAbsentReason` 0..1
+    /// `Observation.component.dataAbsentReason` 0..1: (USCDI) Why the component result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.component.interpretation` 0..*
+    /// `Observation.component.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Provides guide for interpretation of component result
-    ///
-    /// `Observation.component.referenceRange` 0..*
+    /// `Observation.component.referenceRange` 0..*: Provides guide for interpretation of component result
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileComponentFlowRate {
         self.inner
     }
@@ -2978,7 +2688,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCorePulseOximetryProfileComponentConcentrationValueQuantityUnitGiven {}
 impl UsCorePulseOximetryProfileComponentConcentrationValueQuantityUnitGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCorePulseOximetryProfileComponentConcentrationValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileComponentConcentrationValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<P0, P1> {
@@ -3002,32 +2712,23 @@ impl<
     P0,
     P1,
 > UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: (USCDI) Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -3038,22 +2739,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// (USCDI) Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: (USCDI) Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantityBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -3064,9 +2761,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileComponentConcentrationValueQuantity
     where
         P0: UsCorePulseOximetryProfileComponentConcentrationValueQuantityValueGiven,
@@ -3203,7 +2899,7 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentConcentrat
         w.object_field("referenceRange", &self.reference_range);
     }
 }
-/// Builds a \[`UsCorePulseOximetryProfileComponentConcentration`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCorePulseOximetryProfileComponentConcentration`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCorePulseOximetryProfileComponentConcentrationBuilder {
@@ -3224,83 +2920,61 @@ impl UsCorePulseOximetryProfileComponentConcentration {
     }
 }
 impl UsCorePulseOximetryProfileComponentConcentrationBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Observation.component.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.component.extension` 0..*
+    /// `Observation.component.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Observation.component.modifierExtension` 0..*
+    /// `Observation.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) Vital Sign Component Value
-    ///
-    /// `Observation.component.value[x]` 0..1
+    /// `Observation.component.value[x]` 0..1: (USCDI) Vital Sign Component Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCorePulseOximetryProfileComponentConcentrationValue,
-        >,
+        value: impl Into<crate::UsCorePulseOximetryProfileComponentConcentrationValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// (USCDI) Why the component result is missing
-    ///
-    /// `Observation.component.dataAbsentReason` 0..1
+    /// `Observation.component.dataAbsentReason` 0..1: (USCDI) Why the component result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.component.interpretation` 0..*
+    /// `Observation.component.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Provides guide for interpretation of component result
-    ///
-    /// `Observation.component.referenceRange` 0..*
+    /// `Observation.component.referenceRange` 0..*: Provides guide for interpretation of component result
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCorePulseOximetryProfileComponentConcentration {
         self.inner
     }

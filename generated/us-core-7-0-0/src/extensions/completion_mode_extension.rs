@@ -90,7 +90,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for CompletionModeExtension {
 )]
 pub trait CompletionModeExtensionValueGiven {}
 impl CompletionModeExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`CompletionModeExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `CompletionModeExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct CompletionModeExtensionBuilder<P0> {
@@ -108,22 +108,15 @@ impl CompletionModeExtension {
     }
 }
 impl<P0> CompletionModeExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::CompletionModeExtensionValue>,
+        value: impl Into<crate::CompletionModeExtensionValue>,
     ) -> CompletionModeExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         CompletionModeExtensionBuilder {
@@ -131,9 +124,8 @@ impl<P0> CompletionModeExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> CompletionModeExtension
     where
         P0: CompletionModeExtensionValueGiven,
@@ -141,7 +133,7 @@ impl<P0> CompletionModeExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`CompletionModeExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `CompletionModeExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct CompletionModeExtensionMustSupportBuilder<P0> {
@@ -161,22 +153,15 @@ impl CompletionModeExtension {
     }
 }
 impl<P0> CompletionModeExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::CompletionModeExtensionValue>,
+        value: impl Into<crate::CompletionModeExtensionValue>,
     ) -> CompletionModeExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         CompletionModeExtensionMustSupportBuilder {
@@ -184,9 +169,8 @@ impl<P0> CompletionModeExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> CompletionModeExtension
     where
         P0: CompletionModeExtensionValueGiven,

@@ -90,7 +90,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for SignatureExtension {
 )]
 pub trait SignatureExtensionValueGiven {}
 impl SignatureExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`SignatureExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `SignatureExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct SignatureExtensionBuilder<P0> {
@@ -108,22 +108,15 @@ impl SignatureExtension {
     }
 }
 impl<P0> SignatureExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::SignatureExtensionValue>,
+        value: impl Into<crate::SignatureExtensionValue>,
     ) -> SignatureExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         SignatureExtensionBuilder {
@@ -131,9 +124,8 @@ impl<P0> SignatureExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> SignatureExtension
     where
         P0: SignatureExtensionValueGiven,
@@ -141,7 +133,7 @@ impl<P0> SignatureExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`SignatureExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `SignatureExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct SignatureExtensionMustSupportBuilder<P0> {
@@ -161,22 +153,15 @@ impl SignatureExtension {
     }
 }
 impl<P0> SignatureExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::SignatureExtensionValue>,
+        value: impl Into<crate::SignatureExtensionValue>,
     ) -> SignatureExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         SignatureExtensionMustSupportBuilder {
@@ -184,9 +169,8 @@ impl<P0> SignatureExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> SignatureExtension
     where
         P0: SignatureExtensionValueGiven,

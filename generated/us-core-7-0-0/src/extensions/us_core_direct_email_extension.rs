@@ -106,7 +106,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreDirectEmailExtensio
 )]
 pub trait UsCoreDirectEmailExtensionValueGiven {}
 impl UsCoreDirectEmailExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDirectEmailExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDirectEmailExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDirectEmailExtensionBuilder<P0> {
@@ -124,32 +124,23 @@ impl UsCoreDirectEmailExtension {
     }
 }
 impl<P0> UsCoreDirectEmailExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDirectEmailExtensionValue>,
+        value: impl Into<crate::UsCoreDirectEmailExtensionValue>,
     ) -> UsCoreDirectEmailExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreDirectEmailExtensionBuilder {
@@ -157,9 +148,8 @@ impl<P0> UsCoreDirectEmailExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDirectEmailExtension
     where
         P0: UsCoreDirectEmailExtensionValueGiven,
@@ -167,7 +157,7 @@ impl<P0> UsCoreDirectEmailExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`UsCoreDirectEmailExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDirectEmailExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDirectEmailExtensionMustSupportBuilder<P0> {
@@ -187,32 +177,23 @@ impl UsCoreDirectEmailExtension {
     }
 }
 impl<P0> UsCoreDirectEmailExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDirectEmailExtensionValue>,
+        value: impl Into<crate::UsCoreDirectEmailExtensionValue>,
     ) -> UsCoreDirectEmailExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreDirectEmailExtensionMustSupportBuilder {
@@ -220,9 +201,8 @@ impl<P0> UsCoreDirectEmailExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDirectEmailExtension
     where
         P0: UsCoreDirectEmailExtensionValueGiven,

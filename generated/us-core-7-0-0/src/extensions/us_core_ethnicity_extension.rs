@@ -205,7 +205,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreEthnicityExtension 
 )]
 pub trait UsCoreEthnicityExtensionTextGiven {}
 impl UsCoreEthnicityExtensionTextGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEthnicityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEthnicityExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEthnicityExtensionBuilder<P0> {
@@ -223,46 +223,31 @@ impl UsCoreEthnicityExtension {
     }
 }
 impl<P0> UsCoreEthnicityExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Hispanic or Latino|Not Hispanic or Latino
-    ///
-    /// `Extension.extension:ombCategory` 0..1
+    /// `Extension.extension:ombCategory` 0..1: Hispanic or Latino|Not Hispanic or Latino
     pub fn omb_category(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreEthnicityExtensionExtensionOmbCategory,
-        >,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionOmbCategory>,
     ) -> Self {
-        self.inner.omb_category = ::std::option::Option::Some(value.into());
+        self.inner.omb_category = Some(value.into());
         self
     }
-    /// Extended ethnicity codes
-    ///
-    /// `Extension.extension:detailed` 0..*
+    /// `Extension.extension:detailed` 0..*: Extended ethnicity codes
     pub fn detailed(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreEthnicityExtensionExtensionDetailed,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreEthnicityExtensionExtensionDetailed>,
     ) -> Self {
         self.inner.detailed = items.into_iter().collect();
         self
     }
-    /// ethnicity Text
-    ///
-    /// `Extension.extension:text` 1..1
+    /// `Extension.extension:text` 1..1: ethnicity Text
     pub fn text(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtensionExtensionText>,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionText>,
     ) -> UsCoreEthnicityExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.text = value.into();
         UsCoreEthnicityExtensionBuilder {
@@ -270,19 +255,16 @@ impl<P0> UsCoreEthnicityExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEthnicityExtension
     where
         P0: UsCoreEthnicityExtensionTextGiven,
@@ -297,7 +279,7 @@ impl<P0> UsCoreEthnicityExtensionBuilder<P0> {
 )]
 pub trait UsCoreEthnicityExtensionOmbCategoryAddressed {}
 impl UsCoreEthnicityExtensionOmbCategoryAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEthnicityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEthnicityExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
@@ -318,27 +300,17 @@ impl UsCoreEthnicityExtension {
     }
 }
 impl<P0, P1> UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Hispanic or Latino|Not Hispanic or Latino
-    ///
-    /// `Extension.extension:ombCategory` 0..1
-    /// , Must Support
+    /// `Extension.extension:ombCategory` 0..1, Must Support: Hispanic or Latino|Not Hispanic or Latino
     pub fn omb_category(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreEthnicityExtensionExtensionOmbCategory,
-        >,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionOmbCategory>,
     ) -> UsCoreEthnicityExtensionMustSupportBuilder<::fhirgen_runtime::Set, P1> {
-        self.inner.omb_category = ::std::option::Option::Some(value.into());
+        self.inner.omb_category = Some(value.into());
         UsCoreEthnicityExtensionMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -353,24 +325,18 @@ impl<P0, P1> UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extended ethnicity codes
-    ///
-    /// `Extension.extension:detailed` 0..*
+    /// `Extension.extension:detailed` 0..*: Extended ethnicity codes
     pub fn detailed(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreEthnicityExtensionExtensionDetailed,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreEthnicityExtensionExtensionDetailed>,
     ) -> Self {
         self.inner.detailed = items.into_iter().collect();
         self
     }
-    /// ethnicity Text
-    ///
-    /// `Extension.extension:text` 1..1
+    /// `Extension.extension:text` 1..1: ethnicity Text
     pub fn text(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreEthnicityExtensionExtensionText>,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionText>,
     ) -> UsCoreEthnicityExtensionMustSupportBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.text = value.into();
         UsCoreEthnicityExtensionMustSupportBuilder {
@@ -378,19 +344,16 @@ impl<P0, P1> UsCoreEthnicityExtensionMustSupportBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEthnicityExtension
     where
         P0: UsCoreEthnicityExtensionOmbCategoryAddressed,
@@ -479,7 +442,7 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionOmbCategory 
 )]
 pub trait UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven {}
 impl UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEthnicityExtensionExtensionOmbCategory`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEthnicityExtensionExtensionOmbCategory`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<P0> {
@@ -499,34 +462,23 @@ impl UsCoreEthnicityExtensionExtensionOmbCategory {
     }
 }
 impl<P0> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreEthnicityExtensionExtensionOmbCategoryValue,
-        >,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionOmbCategoryValue>,
     ) -> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreEthnicityExtensionExtensionOmbCategoryBuilder {
@@ -534,9 +486,8 @@ impl<P0> UsCoreEthnicityExtensionExtensionOmbCategoryBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEthnicityExtensionExtensionOmbCategory
     where
         P0: UsCoreEthnicityExtensionExtensionOmbCategoryValueGiven,
@@ -624,7 +575,7 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionDetailed {
 )]
 pub trait UsCoreEthnicityExtensionExtensionDetailedValueGiven {}
 impl UsCoreEthnicityExtensionExtensionDetailedValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEthnicityExtensionExtensionDetailed`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEthnicityExtensionExtensionDetailed`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEthnicityExtensionExtensionDetailedBuilder<P0> {
@@ -644,34 +595,23 @@ impl UsCoreEthnicityExtensionExtensionDetailed {
     }
 }
 impl<P0> UsCoreEthnicityExtensionExtensionDetailedBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreEthnicityExtensionExtensionDetailedValue,
-        >,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionDetailedValue>,
     ) -> UsCoreEthnicityExtensionExtensionDetailedBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreEthnicityExtensionExtensionDetailedBuilder {
@@ -679,9 +619,8 @@ impl<P0> UsCoreEthnicityExtensionExtensionDetailedBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEthnicityExtensionExtensionDetailed
     where
         P0: UsCoreEthnicityExtensionExtensionDetailedValueGiven,
@@ -768,7 +707,7 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionText {
 )]
 pub trait UsCoreEthnicityExtensionExtensionTextValueGiven {}
 impl UsCoreEthnicityExtensionExtensionTextValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreEthnicityExtensionExtensionText`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreEthnicityExtensionExtensionText`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreEthnicityExtensionExtensionTextBuilder<P0> {
@@ -788,34 +727,23 @@ impl UsCoreEthnicityExtensionExtensionText {
     }
 }
 impl<P0> UsCoreEthnicityExtensionExtensionTextBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreEthnicityExtensionExtensionTextValue,
-        >,
+        value: impl Into<crate::UsCoreEthnicityExtensionExtensionTextValue>,
     ) -> UsCoreEthnicityExtensionExtensionTextBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreEthnicityExtensionExtensionTextBuilder {
@@ -823,9 +751,8 @@ impl<P0> UsCoreEthnicityExtensionExtensionTextBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreEthnicityExtensionExtensionText
     where
         P0: UsCoreEthnicityExtensionExtensionTextValueGiven,

@@ -95,7 +95,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreGenderIdentityExten
         ::fhirgen_runtime::convert_object(&value, "Extension")
     }
 }
-/// Builds a \[`UsCoreGenderIdentityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreGenderIdentityExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreGenderIdentityExtensionBuilder {
@@ -113,44 +113,34 @@ impl UsCoreGenderIdentityExtension {
     }
 }
 impl UsCoreGenderIdentityExtensionBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 0..1
+    /// `Extension.value[x]` 0..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreGenderIdentityExtensionValue>,
+        value: impl Into<crate::UsCoreGenderIdentityExtensionValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreGenderIdentityExtension {
         self.inner
     }
 }
-/// Builds a \[`UsCoreGenderIdentityExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreGenderIdentityExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreGenderIdentityExtensionMustSupportBuilder {
@@ -168,39 +158,29 @@ impl UsCoreGenderIdentityExtension {
     }
 }
 impl UsCoreGenderIdentityExtensionMustSupportBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 0..1
+    /// `Extension.value[x]` 0..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreGenderIdentityExtensionValue>,
+        value: impl Into<crate::UsCoreGenderIdentityExtensionValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreGenderIdentityExtension {
         self.inner
     }

@@ -92,7 +92,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for UsCoreJurisdictionExtensi
 )]
 pub trait UsCoreJurisdictionExtensionValueGiven {}
 impl UsCoreJurisdictionExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreJurisdictionExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreJurisdictionExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreJurisdictionExtensionBuilder<P0> {
@@ -110,22 +110,15 @@ impl UsCoreJurisdictionExtension {
     }
 }
 impl<P0> UsCoreJurisdictionExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreJurisdictionExtensionValue>,
+        value: impl Into<crate::UsCoreJurisdictionExtensionValue>,
     ) -> UsCoreJurisdictionExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreJurisdictionExtensionBuilder {
@@ -133,9 +126,8 @@ impl<P0> UsCoreJurisdictionExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreJurisdictionExtension
     where
         P0: UsCoreJurisdictionExtensionValueGiven,
@@ -143,7 +135,7 @@ impl<P0> UsCoreJurisdictionExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`UsCoreJurisdictionExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreJurisdictionExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreJurisdictionExtensionMustSupportBuilder<P0> {
@@ -163,22 +155,15 @@ impl UsCoreJurisdictionExtension {
     }
 }
 impl<P0> UsCoreJurisdictionExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreJurisdictionExtensionValue>,
+        value: impl Into<crate::UsCoreJurisdictionExtensionValue>,
     ) -> UsCoreJurisdictionExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         UsCoreJurisdictionExtensionMustSupportBuilder {
@@ -186,9 +171,8 @@ impl<P0> UsCoreJurisdictionExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreJurisdictionExtension
     where
         P0: UsCoreJurisdictionExtensionValueGiven,

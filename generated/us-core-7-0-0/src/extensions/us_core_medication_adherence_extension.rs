@@ -224,7 +224,7 @@ for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreMedicationAdherenceExtensionDateAssertedGiven {}
 impl UsCoreMedicationAdherenceExtensionDateAssertedGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationAdherenceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationAdherenceExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
@@ -245,22 +245,15 @@ impl UsCoreMedicationAdherenceExtension {
     }
 }
 impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Medication adherence code
-    ///
-    /// `Extension.extension:medicationAdherence` 1..1
+    /// `Extension.extension:medicationAdherence` 1..1: Medication adherence code
     pub fn medication_adherence(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence,
         >,
     ) -> UsCoreMedicationAdherenceExtensionBuilder<::fhirgen_runtime::Set, P1> {
@@ -270,14 +263,10 @@ impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the medication adherence was asserted
-    ///
-    /// `Extension.extension:dateAsserted` 1..1
+    /// `Extension.extension:dateAsserted` 1..1: When the medication adherence was asserted
     pub fn date_asserted(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted,
-        >,
+        value: impl Into<crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted>,
     ) -> UsCoreMedicationAdherenceExtensionBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.date_asserted = value.into();
         UsCoreMedicationAdherenceExtensionBuilder {
@@ -285,31 +274,26 @@ impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who provided the information about the medication adherence
-    ///
-    /// `Extension.extension:informationSource` 0..*
+    /// `Extension.extension:informationSource` 0..*: Who provided the information about the medication adherence
     pub fn information_source(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = crate::UsCoreMedicationAdherenceExtensionExtensionInformationSource,
         >,
     ) -> Self {
         self.inner.information_source = items.into_iter().collect();
         self
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationAdherenceExtension
     where
         P0: UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven,
@@ -326,7 +310,7 @@ impl<P0, P1> UsCoreMedicationAdherenceExtensionBuilder<P0, P1> {
 pub trait UsCoreMedicationAdherenceExtensionInformationSourceAddressed {}
 impl UsCoreMedicationAdherenceExtensionInformationSourceAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationAdherenceExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationAdherenceExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2> {
@@ -348,22 +332,15 @@ impl UsCoreMedicationAdherenceExtension {
     }
 }
 impl<P0, P1, P2> UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Medication adherence code
-    ///
-    /// `Extension.extension:medicationAdherence` 1..1
+    /// `Extension.extension:medicationAdherence` 1..1: Medication adherence code
     pub fn medication_adherence(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence,
         >,
     ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
@@ -377,14 +354,10 @@ impl<P0, P1, P2> UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the medication adherence was asserted
-    ///
-    /// `Extension.extension:dateAsserted` 1..1
+    /// `Extension.extension:dateAsserted` 1..1: When the medication adherence was asserted
     pub fn date_asserted(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted,
-        >,
+        value: impl Into<crate::UsCoreMedicationAdherenceExtensionExtensionDateAsserted>,
     ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -396,13 +369,10 @@ impl<P0, P1, P2> UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who provided the information about the medication adherence
-    ///
-    /// `Extension.extension:informationSource` 0..*
-    /// , Must Support
+    /// `Extension.extension:informationSource` 0..*, Must Support: Who provided the information about the medication adherence
     pub fn information_source(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = crate::UsCoreMedicationAdherenceExtensionExtensionInformationSource,
         >,
     ) -> UsCoreMedicationAdherenceExtensionMustSupportBuilder<
@@ -429,19 +399,16 @@ impl<P0, P1, P2> UsCoreMedicationAdherenceExtensionMustSupportBuilder<P0, P1, P2
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationAdherenceExtension
     where
         P0: UsCoreMedicationAdherenceExtensionMedicationAdherenceGiven,
@@ -534,7 +501,7 @@ for UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
 pub trait UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven {}
 impl UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<P0> {
@@ -554,32 +521,23 @@ impl UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
     }
 }
 impl<P0> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValue,
         >,
     ) -> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<
@@ -591,9 +549,8 @@ impl<P0> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceBuilder<P
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence
     where
         P0: UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValueGiven,
@@ -688,7 +645,7 @@ for UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
 pub trait UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven {}
 impl UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionDateAsserted`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationAdherenceExtensionExtensionDateAsserted`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<P0> {
@@ -708,32 +665,23 @@ impl UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
     }
 }
 impl<P0> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreMedicationAdherenceExtensionExtensionDateAssertedValue,
         >,
     ) -> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<
@@ -745,9 +693,8 @@ impl<P0> UsCoreMedicationAdherenceExtensionExtensionDateAssertedBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionDateAsserted
     where
         P0: UsCoreMedicationAdherenceExtensionExtensionDateAssertedValueGiven,
@@ -838,7 +785,7 @@ for UsCoreMedicationAdherenceExtensionExtensionInformationSource {
 pub trait UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven {}
 impl UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationAdherenceExtensionExtensionInformationSource`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationAdherenceExtensionExtensionInformationSource`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<P0> {
@@ -858,32 +805,23 @@ impl UsCoreMedicationAdherenceExtensionExtensionInformationSource {
     }
 }
 impl<P0> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Extension.extension` 0..*
+    /// `Extension.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             crate::UsCoreMedicationAdherenceExtensionExtensionInformationSourceValue,
         >,
     ) -> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<
@@ -895,9 +833,8 @@ impl<P0> UsCoreMedicationAdherenceExtensionExtensionInformationSourceBuilder<P0>
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationAdherenceExtensionExtensionInformationSource
     where
         P0: UsCoreMedicationAdherenceExtensionExtensionInformationSourceValueGiven,

@@ -722,7 +722,7 @@ impl UsCoreAverageBloodPressureProfileStatusGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreAverageBloodPressureProfileEffectiveGiven {}
 impl UsCoreAverageBloodPressureProfileEffectiveGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAverageBloodPressureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
@@ -752,119 +752,83 @@ impl UsCoreAverageBloodPressureProfile {
     }
 }
 impl<P0, P1> UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreAverageBloodPressureProfileBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.status = value.into();
         UsCoreAverageBloodPressureProfileBuilder {
@@ -872,68 +836,46 @@ impl<P0, P1> UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileCategoryVsCat,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 0..1
-    pub fn subject(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.subject = ::std::option::Option::Some(value.into());
+    /// `Observation.subject` 0..1: Who and/or what the observation is about
+    pub fn subject(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
         self
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// clinically relevant time-period for the average of blood pressure (BP) readings
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: clinically relevant time-period for the average of blood pressure (BP) readings
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileEffective,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileEffective>,
     ) -> UsCoreAverageBloodPressureProfileBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.effective = value.into();
         UsCoreAverageBloodPressureProfileBuilder {
@@ -941,169 +883,117 @@ impl<P0, P1> UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Systolic Average Blood Pressure
-    ///
-    /// `Observation.component:systolic` 1..1
+    /// `Observation.component:systolic` 1..1: Systolic Average Blood Pressure
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn component_systolic(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentSystolic,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentSystolic>,
     ) -> Self {
         self.inner.component_systolic = value.into();
         self
     }
-    /// Diastolic Average Blood Pressure
-    ///
-    /// `Observation.component:diastolic` 1..1
+    /// `Observation.component:diastolic` 1..1: Diastolic Average Blood Pressure
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn component_diastolic(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentDiastolic,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentDiastolic>,
     ) -> Self {
         self.inner.component_diastolic = value.into();
         self
     }
-    /// Average systolic and diastolic blood pressure and other qualifiers.
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Average systolic and diastolic blood pressure and other qualifiers.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfile
     where
         P0: UsCoreAverageBloodPressureProfileStatusGiven,
@@ -1119,7 +1009,7 @@ impl<P0, P1> UsCoreAverageBloodPressureProfileBuilder<P0, P1> {
 )]
 pub trait UsCoreAverageBloodPressureProfileSubjectAddressed {}
 impl UsCoreAverageBloodPressureProfileSubjectAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAverageBloodPressureProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileMustSupportBuilder<P0, P1, P2> {
@@ -1150,119 +1040,83 @@ impl UsCoreAverageBloodPressureProfile {
     }
 }
 impl<P0, P1, P2> UsCoreAverageBloodPressureProfileMustSupportBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreAverageBloodPressureProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1274,43 +1128,34 @@ impl<P0, P1, P2> UsCoreAverageBloodPressureProfileMustSupportBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:VSCat` 1..1
+    /// `Observation.category:VSCat` 1..1: Classification of  type of observation
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn category_vs_cat(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileCategoryVsCat,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileCategoryVsCat>,
     ) -> Self {
         self.inner.category_vs_cat = value.into();
         self
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 0..1
-    /// , Must Support
+    /// `Observation.subject` 0..1, Must Support: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreAverageBloodPressureProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
         P2,
     > {
-        self.inner.subject = ::std::option::Option::Some(value.into());
+        self.inner.subject = Some(value.into());
         UsCoreAverageBloodPressureProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1329,34 +1174,23 @@ impl<P0, P1, P2> UsCoreAverageBloodPressureProfileMustSupportBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// clinically relevant time-period for the average of blood pressure (BP) readings
-    ///
-    /// `Observation.effective[x]` 1..1
+    /// `Observation.effective[x]` 1..1: clinically relevant time-period for the average of blood pressure (BP) readings
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileEffective,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileEffective>,
     ) -> UsCoreAverageBloodPressureProfileMustSupportBuilder<
         P0,
         P1,
@@ -1368,169 +1202,117 @@ impl<P0, P1, P2> UsCoreAverageBloodPressureProfileMustSupportBuilder<P0, P1, P2>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Systolic Average Blood Pressure
-    ///
-    /// `Observation.component:systolic` 1..1
+    /// `Observation.component:systolic` 1..1: Systolic Average Blood Pressure
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn component_systolic(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentSystolic,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentSystolic>,
     ) -> Self {
         self.inner.component_systolic = value.into();
         self
     }
-    /// Diastolic Average Blood Pressure
-    ///
-    /// `Observation.component:diastolic` 1..1
+    /// `Observation.component:diastolic` 1..1: Diastolic Average Blood Pressure
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn component_diastolic(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentDiastolic,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentDiastolic>,
     ) -> Self {
         self.inner.component_diastolic = value.into();
         self
     }
-    /// Average systolic and diastolic blood pressure and other qualifiers.
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Average systolic and diastolic blood pressure and other qualifiers.
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfile
     where
         P0: UsCoreAverageBloodPressureProfileStatusGiven,
@@ -1661,7 +1443,7 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileCategoryVsCa
         w.primitive_field("userSelected", &self.user_selected);
     }
 }
-/// Builds a \[`UsCoreAverageBloodPressureProfileCategoryVsCatCoding`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileCategoryVsCatCoding`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
@@ -1679,59 +1461,36 @@ impl UsCoreAverageBloodPressureProfileCategoryVsCatCoding {
     }
 }
 impl UsCoreAverageBloodPressureProfileCategoryVsCatCodingBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Coding.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Coding.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Coding.extension` 0..*
+    /// `Coding.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Version of the system - if relevant
-    ///
-    /// `Coding.version` 0..1
-    pub fn version(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.version = ::std::option::Option::Some(value.into());
+    /// `Coding.version` 0..1: Version of the system - if relevant
+    pub fn version(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.version = Some(value.into());
         self
     }
-    /// Representation defined by the system
-    ///
-    /// `Coding.display` 0..1
-    pub fn display(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.display = ::std::option::Option::Some(value.into());
+    /// `Coding.display` 0..1: Representation defined by the system
+    pub fn display(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.display = Some(value.into());
         self
     }
-    /// If this coding was chosen directly by the user
-    ///
-    /// `Coding.userSelected` 0..1
-    pub fn user_selected(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.user_selected = ::std::option::Option::Some(value.into());
+    /// `Coding.userSelected` 0..1: If this coding was chosen directly by the user
+    pub fn user_selected(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.user_selected = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfileCategoryVsCatCoding {
         self.inner
     }
@@ -1812,7 +1571,7 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileCategoryVsCa
         w.primitive_field("text", &self.text);
     }
 }
-/// Builds a \[`UsCoreAverageBloodPressureProfileCategoryVsCat`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileCategoryVsCat`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
@@ -1834,34 +1593,25 @@ impl UsCoreAverageBloodPressureProfileCategoryVsCat {
     }
 }
 impl UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `CodeableConcept.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CodeableConcept.extension` 0..*
+    /// `CodeableConcept.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Code defined by a terminology system
-    ///
-    /// `CodeableConcept.coding` 1..*
+    /// `CodeableConcept.coding` 1..*: Code defined by a terminology system
     ///
     /// Filled in with what the profile fixes; this replaces it.
     pub fn coding(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<
                 crate::UsCoreAverageBloodPressureProfileCategoryVsCatCoding,
             >,
@@ -1870,19 +1620,13 @@ impl UsCoreAverageBloodPressureProfileCategoryVsCatBuilder {
         self.inner.coding = value.into();
         self
     }
-    /// Plain text representation of the concept
-    ///
-    /// `CodeableConcept.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CodeableConcept.text` 0..1: Plain text representation of the concept
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfileCategoryVsCat {
         self.inner
     }
@@ -2039,7 +1783,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityUnitGiven {}
 impl UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityUnitGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
@@ -2066,32 +1810,23 @@ impl<
     P0,
     P1,
 > UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -2102,22 +1837,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -2128,9 +1859,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity
     where
         P0: UsCoreAverageBloodPressureProfileComponentSystolicValueQuantityValueGiven,
@@ -2265,7 +1995,7 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentSys
         w.object_field("referenceRange", &self.reference_range);
     }
 }
-/// Builds a \[`UsCoreAverageBloodPressureProfileComponentSystolic`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileComponentSystolic`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
@@ -2286,83 +2016,61 @@ impl UsCoreAverageBloodPressureProfileComponentSystolic {
     }
 }
 impl UsCoreAverageBloodPressureProfileComponentSystolicBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Observation.component.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.component.extension` 0..*
+    /// `Observation.component.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Observation.component.modifierExtension` 0..*
+    /// `Observation.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Systolic Average Blood Pressure Value
-    ///
-    /// `Observation.component.value[x]` 0..1
+    /// `Observation.component.value[x]` 0..1: Systolic Average Blood Pressure Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentSystolicValue,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentSystolicValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// Why the component result is missing
-    ///
-    /// `Observation.component.dataAbsentReason` 0..1
+    /// `Observation.component.dataAbsentReason` 0..1: Why the component result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.component.interpretation` 0..*
+    /// `Observation.component.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Provides guide for interpretation of component result
-    ///
-    /// `Observation.component.referenceRange` 0..*
+    /// `Observation.component.referenceRange` 0..*: Provides guide for interpretation of component result
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentSystolic {
         self.inner
     }
@@ -2519,7 +2227,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityUnitGiven {}
 impl UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityUnitGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
@@ -2546,32 +2254,23 @@ impl<
     P0,
     P1,
 > UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<P0, P1> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Quantity.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Quantity.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Quantity.extension` 0..*
+    /// `Quantity.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Numerical value (with implicit precision)
-    ///
-    /// `Quantity.value` 1..1
+    /// `Quantity.value` 1..1: Numerical value (with implicit precision)
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Decimal>,
+        value: impl Into<::fhir_r4::Decimal>,
     ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -2582,22 +2281,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
-    ///
-    /// `Quantity.comparator` 0..1
+    /// `Quantity.comparator` 0..1: &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     pub fn comparator(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuantityComparatorCode>,
+        value: impl Into<::fhir_r4::QuantityComparatorCode>,
     ) -> Self {
-        self.inner.comparator = ::std::option::Option::Some(value.into());
+        self.inner.comparator = Some(value.into());
         self
     }
-    /// Unit representation
-    ///
-    /// `Quantity.unit` 1..1
+    /// `Quantity.unit` 1..1: Unit representation
     pub fn unit(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantityBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -2608,9 +2303,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(
         self,
     ) -> UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity
@@ -2747,7 +2441,7 @@ impl ::fhirgen_runtime::Object for UsCoreAverageBloodPressureProfileComponentDia
         w.object_field("referenceRange", &self.reference_range);
     }
 }
-/// Builds a \[`UsCoreAverageBloodPressureProfileComponentDiastolic`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreAverageBloodPressureProfileComponentDiastolic`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
@@ -2768,83 +2462,61 @@ impl UsCoreAverageBloodPressureProfileComponentDiastolic {
     }
 }
 impl UsCoreAverageBloodPressureProfileComponentDiastolicBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Observation.component.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.component.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.component.extension` 0..*
+    /// `Observation.component.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Observation.component.modifierExtension` 0..*
+    /// `Observation.component.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Diastolic Average Blood Pressure Value
-    ///
-    /// `Observation.component.value[x]` 0..1
+    /// `Observation.component.value[x]` 0..1: Diastolic Average Blood Pressure Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<
-            crate::UsCoreAverageBloodPressureProfileComponentDiastolicValue,
-        >,
+        value: impl Into<crate::UsCoreAverageBloodPressureProfileComponentDiastolicValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// Why the component result is missing
-    ///
-    /// `Observation.component.dataAbsentReason` 0..1
+    /// `Observation.component.dataAbsentReason` 0..1: Why the component result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.component.interpretation` 0..*
+    /// `Observation.component.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Provides guide for interpretation of component result
-    ///
-    /// `Observation.component.referenceRange` 0..*
+    /// `Observation.component.referenceRange` 0..*: Provides guide for interpretation of component result
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreAverageBloodPressureProfileComponentDiastolic {
         self.inner
     }

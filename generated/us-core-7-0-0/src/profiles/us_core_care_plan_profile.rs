@@ -622,7 +622,7 @@ impl UsCoreCarePlanProfileCategoryAssessPlanGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreCarePlanProfileSubjectGiven {}
 impl UsCoreCarePlanProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCarePlanProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCarePlanProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
@@ -645,149 +645,107 @@ impl UsCoreCarePlanProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `CarePlan.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CarePlan.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `CarePlan.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `CarePlan.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `CarePlan.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `CarePlan.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `CarePlan.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `CarePlan.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `CarePlan.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `CarePlan.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `CarePlan.contained` 0..*
+    /// `CarePlan.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CarePlan.extension` 0..*
+    /// `CarePlan.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `CarePlan.modifierExtension` 0..*
+    /// `CarePlan.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this plan
-    ///
-    /// `CarePlan.identifier` 0..*
+    /// `CarePlan.identifier` 0..*: External Ids for this plan
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `CarePlan.instantiatesCanonical` 0..*
+    /// `CarePlan.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `CarePlan.instantiatesUri` 0..*
+    /// `CarePlan.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// Fulfills CarePlan
-    ///
-    /// `CarePlan.basedOn` 0..*
+    /// `CarePlan.basedOn` 0..*: Fulfills CarePlan
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// CarePlan replaced by this CarePlan
-    ///
-    /// `CarePlan.replaces` 0..*
+    /// `CarePlan.replaces` 0..*: CarePlan replaced by this CarePlan
     pub fn replaces(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.replaces = items.into_iter().collect();
         self
     }
-    /// Part of referenced CarePlan
-    ///
-    /// `CarePlan.partOf` 0..*
+    /// `CarePlan.partOf` 0..*: Part of referenced CarePlan
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
-    ///
-    /// `CarePlan.status` 1..1
+    /// `CarePlan.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
+        value: impl Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreCarePlanProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -795,12 +753,10 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// proposal | plan | order | option
-    ///
-    /// `CarePlan.intent` 1..1
+    /// `CarePlan.intent` 1..1: proposal | plan | order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CarePlanIntentCode>,
+        value: impl Into<::fhir_r4::CarePlanIntentCode>,
     ) -> UsCoreCarePlanProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -808,12 +764,10 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of plan
-    ///
-    /// `CarePlan.category:AssessPlan` 1..1
+    /// `CarePlan.category:AssessPlan` 1..1: Type of plan
     pub fn category_assess_plan(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCarePlanProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.category_assess_plan = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -821,42 +775,28 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of plan
-    ///
-    /// `CarePlan.category` 0..*
+    /// `CarePlan.category` 0..*: Type of plan
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Human-friendly name for the care plan
-    ///
-    /// `CarePlan.title` 0..1
-    pub fn title(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.title = ::std::option::Option::Some(value.into());
+    /// `CarePlan.title` 0..1: Human-friendly name for the care plan
+    pub fn title(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
         self
     }
-    /// Summary of nature of plan
-    ///
-    /// `CarePlan.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `CarePlan.description` 0..1: Summary of nature of plan
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Who the care plan is for
-    ///
-    /// `CarePlan.subject` 1..1
+    /// `CarePlan.subject` 1..1: Who the care plan is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCarePlanProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreCarePlanProfileBuilder {
@@ -864,119 +804,84 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `CarePlan.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `CarePlan.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Time period plan covers
-    ///
-    /// `CarePlan.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `CarePlan.period` 0..1: Time period plan covers
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Date record was first recorded
-    ///
-    /// `CarePlan.created` 0..1
-    pub fn created(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.created = ::std::option::Option::Some(value.into());
+    /// `CarePlan.created` 0..1: Date record was first recorded
+    pub fn created(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
         self
     }
-    /// Who is the designated responsible party
-    ///
-    /// `CarePlan.author` 0..1
-    pub fn author(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.author = ::std::option::Option::Some(value.into());
+    /// `CarePlan.author` 0..1: Who is the designated responsible party
+    pub fn author(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.author = Some(value.into());
         self
     }
-    /// Who provided the content of the care plan
-    ///
-    /// `CarePlan.contributor` 0..*
+    /// `CarePlan.contributor` 0..*: Who provided the content of the care plan
     pub fn contributor(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.contributor = items.into_iter().collect();
         self
     }
-    /// Who's involved in plan?
-    ///
-    /// `CarePlan.careTeam` 0..*
+    /// `CarePlan.careTeam` 0..*: Who's involved in plan?
     pub fn care_team(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.care_team = items.into_iter().collect();
         self
     }
-    /// Health issues this plan addresses
-    ///
-    /// `CarePlan.addresses` 0..*
+    /// `CarePlan.addresses` 0..*: Health issues this plan addresses
     pub fn addresses(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.addresses = items.into_iter().collect();
         self
     }
-    /// Information considered as part of plan
-    ///
-    /// `CarePlan.supportingInfo` 0..*
+    /// `CarePlan.supportingInfo` 0..*: Information considered as part of plan
     pub fn supporting_info(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_info = items.into_iter().collect();
         self
     }
-    /// Desired outcome of plan
-    ///
-    /// `CarePlan.goal` 0..*
+    /// `CarePlan.goal` 0..*: Desired outcome of plan
     pub fn goal(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.goal = items.into_iter().collect();
         self
     }
-    /// Action to occur as part of plan
-    ///
-    /// `CarePlan.activity` 0..*
+    /// `CarePlan.activity` 0..*: Action to occur as part of plan
     pub fn activity(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CarePlanActivity>,
+        items: impl IntoIterator<Item = ::fhir_r4::CarePlanActivity>,
     ) -> Self {
         self.inner.activity = items.into_iter().collect();
         self
     }
-    /// Comments about the plan
-    ///
-    /// `CarePlan.note` 0..*
+    /// `CarePlan.note` 0..*: Comments about the plan
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCarePlanProfile
     where
         P0: UsCoreCarePlanProfileStatusGiven,
@@ -994,7 +899,7 @@ impl<P0, P1, P2, P3> UsCoreCarePlanProfileBuilder<P0, P1, P2, P3> {
 )]
 pub trait UsCoreCarePlanProfileTextAddressed {}
 impl UsCoreCarePlanProfileTextAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreCarePlanProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreCarePlanProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -1018,50 +923,30 @@ impl UsCoreCarePlanProfile {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `CarePlan.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `CarePlan.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `CarePlan.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `CarePlan.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `CarePlan.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `CarePlan.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `CarePlan.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `CarePlan.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `CarePlan.text` 0..1
-    /// , Must Support
+    /// `CarePlan.text` 0..1, Must Support: Text summary of the resource, for human interpretation
     pub fn text(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
+        value: impl Into<::fhir_r4::Narrative>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1069,7 +954,7 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
         P3,
         P4,
     > {
-        self.inner.text = ::std::option::Option::Some(value.into());
+        self.inner.text = Some(value.into());
         UsCoreCarePlanProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1090,102 +975,82 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Contained, inline Resources
-    ///
-    /// `CarePlan.contained` 0..*
+    /// `CarePlan.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `CarePlan.extension` 0..*
+    /// `CarePlan.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `CarePlan.modifierExtension` 0..*
+    /// `CarePlan.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this plan
-    ///
-    /// `CarePlan.identifier` 0..*
+    /// `CarePlan.identifier` 0..*: External Ids for this plan
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `CarePlan.instantiatesCanonical` 0..*
+    /// `CarePlan.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `CarePlan.instantiatesUri` 0..*
+    /// `CarePlan.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// Fulfills CarePlan
-    ///
-    /// `CarePlan.basedOn` 0..*
+    /// `CarePlan.basedOn` 0..*: Fulfills CarePlan
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// CarePlan replaced by this CarePlan
-    ///
-    /// `CarePlan.replaces` 0..*
+    /// `CarePlan.replaces` 0..*: CarePlan replaced by this CarePlan
     pub fn replaces(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.replaces = items.into_iter().collect();
         self
     }
-    /// Part of referenced CarePlan
-    ///
-    /// `CarePlan.partOf` 0..*
+    /// `CarePlan.partOf` 0..*: Part of referenced CarePlan
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
-    ///
-    /// `CarePlan.status` 1..1
+    /// `CarePlan.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
+        value: impl Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1199,12 +1064,10 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
             state: ::std::marker::PhantomData,
         }
     }
-    /// proposal | plan | order | option
-    ///
-    /// `CarePlan.intent` 1..1
+    /// `CarePlan.intent` 1..1: proposal | plan | order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CarePlanIntentCode>,
+        value: impl Into<::fhir_r4::CarePlanIntentCode>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         P1,
@@ -1218,12 +1081,10 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of plan
-    ///
-    /// `CarePlan.category:AssessPlan` 1..1
+    /// `CarePlan.category:AssessPlan` 1..1: Type of plan
     pub fn category_assess_plan(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         P1,
@@ -1237,42 +1098,28 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of plan
-    ///
-    /// `CarePlan.category` 0..*
+    /// `CarePlan.category` 0..*: Type of plan
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Human-friendly name for the care plan
-    ///
-    /// `CarePlan.title` 0..1
-    pub fn title(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.title = ::std::option::Option::Some(value.into());
+    /// `CarePlan.title` 0..1: Human-friendly name for the care plan
+    pub fn title(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.title = Some(value.into());
         self
     }
-    /// Summary of nature of plan
-    ///
-    /// `CarePlan.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `CarePlan.description` 0..1: Summary of nature of plan
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Who the care plan is for
-    ///
-    /// `CarePlan.subject` 1..1
+    /// `CarePlan.subject` 1..1: Who the care plan is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreCarePlanProfileMustSupportBuilder<
         P0,
         P1,
@@ -1286,119 +1133,84 @@ impl<P0, P1, P2, P3, P4> UsCoreCarePlanProfileMustSupportBuilder<P0, P1, P2, P3,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `CarePlan.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `CarePlan.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Time period plan covers
-    ///
-    /// `CarePlan.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `CarePlan.period` 0..1: Time period plan covers
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Date record was first recorded
-    ///
-    /// `CarePlan.created` 0..1
-    pub fn created(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.created = ::std::option::Option::Some(value.into());
+    /// `CarePlan.created` 0..1: Date record was first recorded
+    pub fn created(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.created = Some(value.into());
         self
     }
-    /// Who is the designated responsible party
-    ///
-    /// `CarePlan.author` 0..1
-    pub fn author(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.author = ::std::option::Option::Some(value.into());
+    /// `CarePlan.author` 0..1: Who is the designated responsible party
+    pub fn author(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.author = Some(value.into());
         self
     }
-    /// Who provided the content of the care plan
-    ///
-    /// `CarePlan.contributor` 0..*
+    /// `CarePlan.contributor` 0..*: Who provided the content of the care plan
     pub fn contributor(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.contributor = items.into_iter().collect();
         self
     }
-    /// Who's involved in plan?
-    ///
-    /// `CarePlan.careTeam` 0..*
+    /// `CarePlan.careTeam` 0..*: Who's involved in plan?
     pub fn care_team(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.care_team = items.into_iter().collect();
         self
     }
-    /// Health issues this plan addresses
-    ///
-    /// `CarePlan.addresses` 0..*
+    /// `CarePlan.addresses` 0..*: Health issues this plan addresses
     pub fn addresses(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.addresses = items.into_iter().collect();
         self
     }
-    /// Information considered as part of plan
-    ///
-    /// `CarePlan.supportingInfo` 0..*
+    /// `CarePlan.supportingInfo` 0..*: Information considered as part of plan
     pub fn supporting_info(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_info = items.into_iter().collect();
         self
     }
-    /// Desired outcome of plan
-    ///
-    /// `CarePlan.goal` 0..*
+    /// `CarePlan.goal` 0..*: Desired outcome of plan
     pub fn goal(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.goal = items.into_iter().collect();
         self
     }
-    /// Action to occur as part of plan
-    ///
-    /// `CarePlan.activity` 0..*
+    /// `CarePlan.activity` 0..*: Action to occur as part of plan
     pub fn activity(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CarePlanActivity>,
+        items: impl IntoIterator<Item = ::fhir_r4::CarePlanActivity>,
     ) -> Self {
         self.inner.activity = items.into_iter().collect();
         self
     }
-    /// Comments about the plan
-    ///
-    /// `CarePlan.note` 0..*
+    /// `CarePlan.note` 0..*: Comments about the plan
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreCarePlanProfile
     where
         P0: UsCoreCarePlanProfileTextAddressed,

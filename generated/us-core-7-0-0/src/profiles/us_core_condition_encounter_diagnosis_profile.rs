@@ -595,7 +595,7 @@ impl UsCoreConditionEncounterDiagnosisProfileCodeGiven for ::fhirgen_runtime::Se
 )]
 pub trait UsCoreConditionEncounterDiagnosisProfileSubjectGiven {}
 impl UsCoreConditionEncounterDiagnosisProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreConditionEncounterDiagnosisProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreConditionEncounterDiagnosisProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
@@ -617,129 +617,91 @@ impl UsCoreConditionEncounterDiagnosisProfile {
     }
 }
 impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Date the condition was first asserted
-    ///
-    /// `Condition.extension:assertedDate` 0..1
+    /// `Condition.extension:assertedDate` 0..1: Date the condition was first asserted
     pub fn asserted_date(
         mut self,
-        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+        value: impl Into<crate::AssertedDateExtension>,
     ) -> Self {
-        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        self.inner.asserted_date = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
+    /// `Condition.clinicalStatus` 0..1: active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         self
     }
-    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
+    /// `Condition.verificationStatus` 0..1: unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         self
     }
-    /// encounter-diagnosis
-    ///
-    /// `Condition.category:us-core` 1..1
+    /// `Condition.category:us-core` 1..1: encounter-diagnosis
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -751,32 +713,23 @@ impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// category codes
-    ///
-    /// `Condition.category` 0..*
+    /// `Condition.category` 0..*: category codes
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -788,22 +741,18 @@ impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionEncounterDiagnosisProfileBuilder<
         P0,
         P1,
@@ -815,99 +764,62 @@ impl<P0, P1, P2> UsCoreConditionEncounterDiagnosisProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Condition.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    pub fn onset(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
-    ) -> Self {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+    /// `Condition.onset[x]` 0..1: Estimated or actual date,  date-time, or age
+    pub fn onset(mut self, value: impl Into<::fhir_r4::ConditionOnset>) -> Self {
+        self.inner.onset = Some(value.into());
         self
     }
-    /// When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    pub fn abatement(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
-    ) -> Self {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+    /// `Condition.abatement[x]` 0..1: When in resolution/remission
+    pub fn abatement(mut self, value: impl Into<::fhir_r4::ConditionAbatement>) -> Self {
+        self.inner.abatement = Some(value.into());
         self
     }
-    /// Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    pub fn recorded_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+    /// `Condition.recordedDate` 0..1: Date record was first recorded
+    pub fn recorded_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.recorded_date = Some(value.into());
         self
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreConditionEncounterDiagnosisProfile
     where
         P0: UsCoreConditionEncounterDiagnosisProfileCategoryUsCoreGiven,
@@ -972,7 +884,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreConditionEncounterDiagnosisProfileRecordedDateAddressed {}
 impl UsCoreConditionEncounterDiagnosisProfileRecordedDateAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreConditionEncounterDiagnosisProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreConditionEncounterDiagnosisProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
@@ -1034,70 +946,43 @@ impl<
     P8,
     P9,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `Condition.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Condition.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Condition.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Condition.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Condition.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Condition.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Condition.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Condition.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Condition.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Condition.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Condition.contained` 0..*
+    /// `Condition.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Date the condition was first asserted
-    ///
-    /// `Condition.extension:assertedDate` 0..1
-    /// , Must Support
+    /// `Condition.extension:assertedDate` 0..1, Must Support: Date the condition was first asserted
     pub fn asserted_date(
         mut self,
-        value: impl ::std::convert::Into<crate::AssertedDateExtension>,
+        value: impl Into<crate::AssertedDateExtension>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1110,7 +995,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.asserted_date = ::std::option::Option::Some(value.into());
+        self.inner.asserted_date = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1136,43 +1021,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Condition.extension` 0..*
+    /// `Condition.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Condition.modifierExtension` 0..*
+    /// `Condition.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this condition
-    ///
-    /// `Condition.identifier` 0..*
+    /// `Condition.identifier` 0..*: External Ids for this condition
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | recurrence | relapse | inactive | remission | resolved
-    ///
-    /// `Condition.clinicalStatus` 0..1
-    /// , Must Support
+    /// `Condition.clinicalStatus` 0..1, Must Support: active | recurrence | relapse | inactive | remission | resolved
     pub fn clinical_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1185,7 +1061,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.clinical_status = ::std::option::Option::Some(value.into());
+        self.inner.clinical_status = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1211,13 +1087,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
-    ///
-    /// `Condition.verificationStatus` 0..1
-    /// , Must Support
+    /// `Condition.verificationStatus` 0..1, Must Support: unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     pub fn verification_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1230,7 +1103,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.verification_status = ::std::option::Option::Some(value.into());
+        self.inner.verification_status = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1256,12 +1129,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// encounter-diagnosis
-    ///
-    /// `Condition.category:us-core` 1..1
+    /// `Condition.category:us-core` 1..1: encounter-diagnosis
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1280,32 +1151,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// category codes
-    ///
-    /// `Condition.category` 0..*
+    /// `Condition.category` 0..*: category codes
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Subjective severity of condition
-    ///
-    /// `Condition.severity` 0..1
-    pub fn severity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.severity = ::std::option::Option::Some(value.into());
+    /// `Condition.severity` 0..1: Subjective severity of condition
+    pub fn severity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.severity = Some(value.into());
         self
     }
-    /// Identification of the condition, problem or diagnosis
-    ///
-    /// `Condition.code` 1..1
+    /// `Condition.code` 1..1: Identification of the condition, problem or diagnosis
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1324,22 +1186,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Anatomical location, if relevant
-    ///
-    /// `Condition.bodySite` 0..*
+    /// `Condition.bodySite` 0..*: Anatomical location, if relevant
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Who has the condition?
-    ///
-    /// `Condition.subject` 1..1
+    /// `Condition.subject` 1..1: Who has the condition?
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1358,13 +1216,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `Condition.encounter` 0..1
-    /// , Must Support
+    /// `Condition.encounter` 0..1, Must Support: Encounter created as part of
     pub fn encounter(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1377,7 +1232,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self.inner.encounter = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1403,13 +1258,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Estimated or actual date,  date-time, or age
-    ///
-    /// `Condition.onset[x]` 0..1
-    /// , Must Support
+    /// `Condition.onset[x]` 0..1, Must Support: Estimated or actual date,  date-time, or age
     pub fn onset(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionOnset>,
+        value: impl Into<::fhir_r4::ConditionOnset>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1422,7 +1274,7 @@ impl<
         P8,
         P9,
     > {
-        self.inner.onset = ::std::option::Option::Some(value.into());
+        self.inner.onset = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1448,13 +1300,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// When in resolution/remission
-    ///
-    /// `Condition.abatement[x]` 0..1
-    /// , Must Support
+    /// `Condition.abatement[x]` 0..1, Must Support: When in resolution/remission
     pub fn abatement(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ConditionAbatement>,
+        value: impl Into<::fhir_r4::ConditionAbatement>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1467,7 +1316,7 @@ impl<
         ::fhirgen_runtime::Set,
         P9,
     > {
-        self.inner.abatement = ::std::option::Option::Some(value.into());
+        self.inner.abatement = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1493,13 +1342,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date record was first recorded
-    ///
-    /// `Condition.recordedDate` 0..1
-    /// , Must Support
+    /// `Condition.recordedDate` 0..1, Must Support: Date record was first recorded
     pub fn recorded_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder<
         P0,
         P1,
@@ -1512,7 +1358,7 @@ impl<
         P8,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.recorded_date = ::std::option::Option::Some(value.into());
+        self.inner.recorded_date = Some(value.into());
         UsCoreConditionEncounterDiagnosisProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1538,59 +1384,42 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who recorded the condition
-    ///
-    /// `Condition.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `Condition.recorder` 0..1: Who recorded the condition
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// Person who asserts this condition
-    ///
-    /// `Condition.asserter` 0..1
-    pub fn asserter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.asserter = ::std::option::Option::Some(value.into());
+    /// `Condition.asserter` 0..1: Person who asserts this condition
+    pub fn asserter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.asserter = Some(value.into());
         self
     }
-    /// Stage/grade, usually assessed formally
-    ///
-    /// `Condition.stage` 0..*
+    /// `Condition.stage` 0..*: Stage/grade, usually assessed formally
     pub fn stage(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionStage>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionStage>,
     ) -> Self {
         self.inner.stage = items.into_iter().collect();
         self
     }
-    /// Supporting evidence
-    ///
-    /// `Condition.evidence` 0..*
+    /// `Condition.evidence` 0..*: Supporting evidence
     pub fn evidence(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
+        items: impl IntoIterator<Item = ::fhir_r4::ConditionEvidence>,
     ) -> Self {
         self.inner.evidence = items.into_iter().collect();
         self
     }
-    /// Additional information about the Condition
-    ///
-    /// `Condition.note` 0..*
+    /// `Condition.note` 0..*: Additional information about the Condition
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreConditionEncounterDiagnosisProfile
     where
         P0: UsCoreConditionEncounterDiagnosisProfileAssertedDateAddressed,

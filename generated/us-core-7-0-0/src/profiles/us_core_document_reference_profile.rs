@@ -527,7 +527,7 @@ impl UsCoreDocumentReferenceProfileSubjectGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreDocumentReferenceProfileContentGiven {}
 impl UsCoreDocumentReferenceProfileContentGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
@@ -550,109 +550,72 @@ impl UsCoreDocumentReferenceProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `DocumentReference.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DocumentReference.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DocumentReference.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DocumentReference.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DocumentReference.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DocumentReference.contained` 0..*
+    /// `DocumentReference.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.extension` 0..*
+    /// `DocumentReference.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DocumentReference.modifierExtension` 0..*
+    /// `DocumentReference.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Master Version Specific Identifier
-    ///
-    /// `DocumentReference.masterIdentifier` 0..1
-    pub fn master_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.masterIdentifier` 0..1: Master Version Specific Identifier
+    pub fn master_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
         self
     }
-    /// Other identifiers for the document
-    ///
-    /// `DocumentReference.identifier` 0..*
+    /// `DocumentReference.identifier` 0..*: Other identifiers for the document
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// current | superseded | entered-in-error
-    ///
-    /// `DocumentReference.status` 1..1
+    /// `DocumentReference.status` 1..1: current | superseded | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
+        value: impl Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -660,22 +623,18 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// preliminary | final | amended | entered-in-error
-    ///
-    /// `DocumentReference.docStatus` 0..1
+    /// `DocumentReference.docStatus` 0..1: preliminary | final | amended | entered-in-error
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
+        value: impl Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
-        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self.inner.doc_status = Some(value.into());
         self
     }
-    /// Kind of document (LOINC if possible)
-    ///
-    /// `DocumentReference.type` 1..1
+    /// `DocumentReference.type` 1..1: Kind of document (LOINC if possible)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.type_ = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -683,32 +642,26 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Categorization of document
-    ///
-    /// `DocumentReference.category:uscore` 0..*
+    /// `DocumentReference.category:uscore` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Categorization of document
     pub fn category_uscore(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_uscore = items.into_iter().collect();
         self
     }
-    /// Categorization of document
-    ///
-    /// `DocumentReference.category` 0..*
+    /// `DocumentReference.category` 0..*: Categorization of document
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Who/what is the subject of the document
-    ///
-    /// `DocumentReference.subject` 1..1
+    /// `DocumentReference.subject` 1..1: Who/what is the subject of the document
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.subject = value.into();
         UsCoreDocumentReferenceProfileBuilder {
@@ -716,81 +669,54 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When this document reference was created
-    ///
-    /// `DocumentReference.date` 0..1
-    pub fn date(mut self, value: impl ::std::convert::Into<::fhir_r4::Instant>) -> Self {
-        self.inner.date = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.date` 0..1: When this document reference was created
+    pub fn date(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.date = Some(value.into());
         self
     }
-    /// Who and/or what authored the document
-    ///
-    /// `DocumentReference.author` 0..*
+    /// `DocumentReference.author` 0..*: Who and/or what authored the document
     pub fn author(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.author = items.into_iter().collect();
         self
     }
-    /// Who/what authenticated the document
-    ///
-    /// `DocumentReference.authenticator` 0..1
-    pub fn authenticator(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.authenticator = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.authenticator` 0..1: Who/what authenticated the document
+    pub fn authenticator(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.authenticator = Some(value.into());
         self
     }
-    /// Organization which maintains the document
-    ///
-    /// `DocumentReference.custodian` 0..1
-    pub fn custodian(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.custodian = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.custodian` 0..1: Organization which maintains the document
+    pub fn custodian(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
         self
     }
-    /// Relationships to other documents
-    ///
-    /// `DocumentReference.relatesTo` 0..*
+    /// `DocumentReference.relatesTo` 0..*: Relationships to other documents
     pub fn relates_to(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::DocumentReferenceRelatesTo,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::DocumentReferenceRelatesTo>,
     ) -> Self {
         self.inner.relates_to = items.into_iter().collect();
         self
     }
-    /// Human-readable description
-    ///
-    /// `DocumentReference.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.description` 0..1: Human-readable description
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Document security-tags
-    ///
-    /// `DocumentReference.securityLabel` 0..*
+    /// `DocumentReference.securityLabel` 0..*: Document security-tags
     pub fn security_label(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.security_label = items.into_iter().collect();
         self
     }
-    /// Document referenced
-    ///
-    /// `DocumentReference.content` 1..*
+    /// `DocumentReference.content` 1..*: Document referenced
     pub fn content(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<::fhir_r4::DocumentReferenceContent>,
         >,
     ) -> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
@@ -800,19 +726,16 @@ impl<P0, P1, P2, P3> UsCoreDocumentReferenceProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinical context of document
-    ///
-    /// `DocumentReference.context` 0..1
+    /// `DocumentReference.context` 0..1: Clinical context of document
     pub fn context(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+        value: impl Into<crate::UsCoreDocumentReferenceProfileContext>,
     ) -> Self {
-        self.inner.context = ::std::option::Option::Some(value.into());
+        self.inner.context = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfile
     where
         P0: UsCoreDocumentReferenceProfileStatusGiven,
@@ -851,7 +774,7 @@ impl UsCoreDocumentReferenceProfileAuthorAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreDocumentReferenceProfileContextAddressed {}
 impl UsCoreDocumentReferenceProfileContextAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreDocumentReferenceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileMustSupportBuilder<
@@ -896,100 +819,64 @@ impl<
     P6,
     P7,
 > UsCoreDocumentReferenceProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
-    /// Logical id of this artifact
-    ///
-    /// `DocumentReference.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `DocumentReference.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `DocumentReference.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `DocumentReference.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `DocumentReference.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `DocumentReference.contained` 0..*
+    /// `DocumentReference.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.extension` 0..*
+    /// `DocumentReference.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `DocumentReference.modifierExtension` 0..*
+    /// `DocumentReference.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Master Version Specific Identifier
-    ///
-    /// `DocumentReference.masterIdentifier` 0..1
-    pub fn master_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.master_identifier = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.masterIdentifier` 0..1: Master Version Specific Identifier
+    pub fn master_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.master_identifier = Some(value.into());
         self
     }
-    /// Other identifiers for the document
-    ///
-    /// `DocumentReference.identifier` 0..*
-    /// , Must Support
+    /// `DocumentReference.identifier` 0..*, Must Support: Other identifiers for the document
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1024,12 +911,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// current | superseded | entered-in-error
-    ///
-    /// `DocumentReference.status` 1..1
+    /// `DocumentReference.status` 1..1: current | superseded | entered-in-error
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DocumentReferenceStatusCode>,
+        value: impl Into<::fhir_r4::DocumentReferenceStatusCode>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1046,22 +931,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// preliminary | final | amended | entered-in-error
-    ///
-    /// `DocumentReference.docStatus` 0..1
+    /// `DocumentReference.docStatus` 0..1: preliminary | final | amended | entered-in-error
     pub fn doc_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CompositionStatusCode>,
+        value: impl Into<::fhir_r4::CompositionStatusCode>,
     ) -> Self {
-        self.inner.doc_status = ::std::option::Option::Some(value.into());
+        self.inner.doc_status = Some(value.into());
         self
     }
-    /// Kind of document (LOINC if possible)
-    ///
-    /// `DocumentReference.type` 1..1
+    /// `DocumentReference.type` 1..1: Kind of document (LOINC if possible)
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1078,32 +959,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Categorization of document
-    ///
-    /// `DocumentReference.category:uscore` 0..*
+    /// `DocumentReference.category:uscore` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Categorization of document
     pub fn category_uscore(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_uscore = items.into_iter().collect();
         self
     }
-    /// Categorization of document
-    ///
-    /// `DocumentReference.category` 0..*
+    /// `DocumentReference.category` 0..*: Categorization of document
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Who/what is the subject of the document
-    ///
-    /// `DocumentReference.subject` 1..1
+    /// `DocumentReference.subject` 1..1: Who/what is the subject of the document
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1120,13 +995,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// When this document reference was created
-    ///
-    /// `DocumentReference.date` 0..1
-    /// , Must Support
+    /// `DocumentReference.date` 0..1, Must Support: When this document reference was created
     pub fn date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1137,7 +1009,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.date = ::std::option::Option::Some(value.into());
+        self.inner.date = Some(value.into());
         UsCoreDocumentReferenceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1161,13 +1033,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what authored the document
-    ///
-    /// `DocumentReference.author` 0..*
-    /// , Must Support
+    /// `DocumentReference.author` 0..*, Must Support: Who and/or what authored the document
     pub fn author(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1202,64 +1071,41 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/what authenticated the document
-    ///
-    /// `DocumentReference.authenticator` 0..1
-    pub fn authenticator(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.authenticator = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.authenticator` 0..1: Who/what authenticated the document
+    pub fn authenticator(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.authenticator = Some(value.into());
         self
     }
-    /// Organization which maintains the document
-    ///
-    /// `DocumentReference.custodian` 0..1
-    pub fn custodian(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.custodian = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.custodian` 0..1: Organization which maintains the document
+    pub fn custodian(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.custodian = Some(value.into());
         self
     }
-    /// Relationships to other documents
-    ///
-    /// `DocumentReference.relatesTo` 0..*
+    /// `DocumentReference.relatesTo` 0..*: Relationships to other documents
     pub fn relates_to(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::DocumentReferenceRelatesTo,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::DocumentReferenceRelatesTo>,
     ) -> Self {
         self.inner.relates_to = items.into_iter().collect();
         self
     }
-    /// Human-readable description
-    ///
-    /// `DocumentReference.description` 0..1
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.description = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.description` 0..1: Human-readable description
+    pub fn description(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.description = Some(value.into());
         self
     }
-    /// Document security-tags
-    ///
-    /// `DocumentReference.securityLabel` 0..*
+    /// `DocumentReference.securityLabel` 0..*: Document security-tags
     pub fn security_label(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.security_label = items.into_iter().collect();
         self
     }
-    /// Document referenced
-    ///
-    /// `DocumentReference.content` 1..*
+    /// `DocumentReference.content` 1..*: Document referenced
     pub fn content(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<::fhir_r4::DocumentReferenceContent>,
         >,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
@@ -1278,13 +1124,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinical context of document
-    ///
-    /// `DocumentReference.context` 0..1
-    /// , Must Support
+    /// `DocumentReference.context` 0..1, Must Support: Clinical context of document
     pub fn context(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreDocumentReferenceProfileContext>,
+        value: impl Into<crate::UsCoreDocumentReferenceProfileContext>,
     ) -> UsCoreDocumentReferenceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1295,7 +1138,7 @@ impl<
         P6,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.context = ::std::option::Option::Some(value.into());
+        self.inner.context = Some(value.into());
         UsCoreDocumentReferenceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1319,9 +1162,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfile
     where
         P0: UsCoreDocumentReferenceProfileIdentifierAddressed,
@@ -1472,7 +1314,7 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
         w.object_field("related", &self.related);
     }
 }
-/// Builds a \[`UsCoreDocumentReferenceProfileContext`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreDocumentReferenceProfileContext`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreDocumentReferenceProfileContextBuilder {
@@ -1490,109 +1332,79 @@ impl UsCoreDocumentReferenceProfileContext {
     }
 }
 impl UsCoreDocumentReferenceProfileContextBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `DocumentReference.context.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `DocumentReference.context.extension` 0..*
+    /// `DocumentReference.context.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `DocumentReference.context.modifierExtension` 0..*
+    /// `DocumentReference.context.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Context of the document  content
-    ///
-    /// `DocumentReference.context.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.encounter` 0..1: Context of the document  content
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Main clinical acts documented
-    ///
-    /// `DocumentReference.context.event` 0..*
+    /// `DocumentReference.context.event` 0..*: Main clinical acts documented
     pub fn event(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.event = items.into_iter().collect();
         self
     }
-    /// Time of service that is being documented
-    ///
-    /// `DocumentReference.context.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `DocumentReference.context.period` 0..1: Time of service that is being documented
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// Kind of facility where patient was seen
-    ///
-    /// `DocumentReference.context.facilityType` 0..1
+    /// `DocumentReference.context.facilityType` 0..1: Kind of facility where patient was seen
     pub fn facility_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.facility_type = ::std::option::Option::Some(value.into());
+        self.inner.facility_type = Some(value.into());
         self
     }
-    /// Additional details about where the content was created (e.g. clinical specialty)
-    ///
-    /// `DocumentReference.context.practiceSetting` 0..1
+    /// `DocumentReference.context.practiceSetting` 0..1: Additional details about where the content was created (e.g. clinical specialty)
     pub fn practice_setting(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.practice_setting = ::std::option::Option::Some(value.into());
+        self.inner.practice_setting = Some(value.into());
         self
     }
-    /// Patient demographics from source
-    ///
-    /// `DocumentReference.context.sourcePatientInfo` 0..1
+    /// `DocumentReference.context.sourcePatientInfo` 0..1: Patient demographics from source
     pub fn source_patient_info(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.source_patient_info = ::std::option::Option::Some(value.into());
+        self.inner.source_patient_info = Some(value.into());
         self
     }
-    /// Related identifiers or resources
-    ///
-    /// `DocumentReference.context.related` 0..*
+    /// `DocumentReference.context.related` 0..*: Related identifiers or resources
     pub fn related(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.related = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreDocumentReferenceProfileContext {
         self.inner
     }

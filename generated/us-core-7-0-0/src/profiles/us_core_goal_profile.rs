@@ -441,7 +441,7 @@ impl UsCoreGoalProfileDescriptionGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreGoalProfileSubjectGiven {}
 impl UsCoreGoalProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreGoalProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreGoalProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreGoalProfileBuilder<P0, P1, P2> {
@@ -463,99 +463,67 @@ impl UsCoreGoalProfile {
     }
 }
 impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Goal.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Goal.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Goal.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Goal.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Goal.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Goal.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Goal.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Goal.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Goal.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Goal.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Goal.contained` 0..*
+    /// `Goal.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Goal.extension` 0..*
+    /// `Goal.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Goal.modifierExtension` 0..*
+    /// `Goal.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this goal
-    ///
-    /// `Goal.identifier` 0..*
+    /// `Goal.identifier` 0..*: External Ids for this goal
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
-    ///
-    /// `Goal.lifecycleStatus` 1..1
+    /// `Goal.lifecycleStatus` 1..1: proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
     pub fn lifecycle_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::GoalLifecycleStatusCode>,
+        value: impl Into<::fhir_r4::GoalLifecycleStatusCode>,
     ) -> UsCoreGoalProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.lifecycle_status = value.into();
         UsCoreGoalProfileBuilder {
@@ -563,42 +531,31 @@ impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
-    ///
-    /// `Goal.achievementStatus` 0..1
+    /// `Goal.achievementStatus` 0..1: in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     pub fn achievement_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.achievement_status = ::std::option::Option::Some(value.into());
+        self.inner.achievement_status = Some(value.into());
         self
     }
-    /// E.g. Treatment, dietary, behavioral, etc.
-    ///
-    /// `Goal.category` 0..*
+    /// `Goal.category` 0..*: E.g. Treatment, dietary, behavioral, etc.
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// high-priority | medium-priority | low-priority
-    ///
-    /// `Goal.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `Goal.priority` 0..1: high-priority | medium-priority | low-priority
+    pub fn priority(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// Code or text describing goal
-    ///
-    /// `Goal.description` 1..1
+    /// `Goal.description` 1..1: Code or text describing goal
     pub fn description(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreGoalProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.description = value.into();
         UsCoreGoalProfileBuilder {
@@ -606,12 +563,10 @@ impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who this goal is intended for
-    ///
-    /// `Goal.subject` 1..1
+    /// `Goal.subject` 1..1: Who this goal is intended for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreGoalProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreGoalProfileBuilder {
@@ -619,99 +574,68 @@ impl<P0, P1, P2> UsCoreGoalProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When goal pursuit begins
-    ///
-    /// `Goal.start[x]` 0..1
-    pub fn start(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::GoalStart>,
-    ) -> Self {
-        self.inner.start = ::std::option::Option::Some(value.into());
+    /// `Goal.start[x]` 0..1: When goal pursuit begins
+    pub fn start(mut self, value: impl Into<::fhir_r4::GoalStart>) -> Self {
+        self.inner.start = Some(value.into());
         self
     }
-    /// Target outcome for the goal
-    ///
-    /// `Goal.target` 0..*
+    /// `Goal.target` 0..*: Target outcome for the goal
     pub fn target(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::GoalTarget>,
+        items: impl IntoIterator<Item = ::fhir_r4::GoalTarget>,
     ) -> Self {
         self.inner.target = items.into_iter().collect();
         self
     }
-    /// When goal status took effect
-    ///
-    /// `Goal.statusDate` 0..1
-    pub fn status_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.status_date = ::std::option::Option::Some(value.into());
+    /// `Goal.statusDate` 0..1: When goal status took effect
+    pub fn status_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.status_date = Some(value.into());
         self
     }
-    /// Reason for current status
-    ///
-    /// `Goal.statusReason` 0..1
-    pub fn status_reason(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+    /// `Goal.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Who's responsible for creating Goal?
-    ///
-    /// `Goal.expressedBy` 0..1
-    pub fn expressed_by(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.expressed_by = ::std::option::Option::Some(value.into());
+    /// `Goal.expressedBy` 0..1: Who's responsible for creating Goal?
+    pub fn expressed_by(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.expressed_by = Some(value.into());
         self
     }
-    /// Issues addressed by this goal
-    ///
-    /// `Goal.addresses` 0..*
+    /// `Goal.addresses` 0..*: Issues addressed by this goal
     pub fn addresses(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.addresses = items.into_iter().collect();
         self
     }
-    /// Comments about the goal
-    ///
-    /// `Goal.note` 0..*
+    /// `Goal.note` 0..*: Comments about the goal
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// What result was achieved regarding the goal?
-    ///
-    /// `Goal.outcomeCode` 0..*
+    /// `Goal.outcomeCode` 0..*: What result was achieved regarding the goal?
     pub fn outcome_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.outcome_code = items.into_iter().collect();
         self
     }
-    /// Observation that resulted from goal
-    ///
-    /// `Goal.outcomeReference` 0..*
+    /// `Goal.outcomeReference` 0..*: Observation that resulted from goal
     pub fn outcome_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.outcome_reference = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreGoalProfile
     where
         P0: UsCoreGoalProfileLifecycleStatusGiven,
@@ -735,7 +659,7 @@ impl UsCoreGoalProfileStartAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreGoalProfileTargetAddressed {}
 impl UsCoreGoalProfileTargetAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreGoalProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreGoalProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
@@ -759,99 +683,67 @@ impl UsCoreGoalProfile {
     }
 }
 impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4> {
-    /// Logical id of this artifact
-    ///
-    /// `Goal.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Goal.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Goal.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Goal.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Goal.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Goal.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Goal.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Goal.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Goal.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Goal.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Goal.contained` 0..*
+    /// `Goal.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Goal.extension` 0..*
+    /// `Goal.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Goal.modifierExtension` 0..*
+    /// `Goal.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External Ids for this goal
-    ///
-    /// `Goal.identifier` 0..*
+    /// `Goal.identifier` 0..*: External Ids for this goal
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
-    ///
-    /// `Goal.lifecycleStatus` 1..1
+    /// `Goal.lifecycleStatus` 1..1: proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
     pub fn lifecycle_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::GoalLifecycleStatusCode>,
+        value: impl Into<::fhir_r4::GoalLifecycleStatusCode>,
     ) -> UsCoreGoalProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3, P4> {
         self.inner.lifecycle_status = value.into();
         UsCoreGoalProfileMustSupportBuilder {
@@ -859,42 +751,31 @@ impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4>
             state: ::std::marker::PhantomData,
         }
     }
-    /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
-    ///
-    /// `Goal.achievementStatus` 0..1
+    /// `Goal.achievementStatus` 0..1: in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable
     pub fn achievement_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.achievement_status = ::std::option::Option::Some(value.into());
+        self.inner.achievement_status = Some(value.into());
         self
     }
-    /// E.g. Treatment, dietary, behavioral, etc.
-    ///
-    /// `Goal.category` 0..*
+    /// `Goal.category` 0..*: E.g. Treatment, dietary, behavioral, etc.
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// high-priority | medium-priority | low-priority
-    ///
-    /// `Goal.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `Goal.priority` 0..1: high-priority | medium-priority | low-priority
+    pub fn priority(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// Code or text describing goal
-    ///
-    /// `Goal.description` 1..1
+    /// `Goal.description` 1..1: Code or text describing goal
     pub fn description(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreGoalProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3, P4> {
         self.inner.description = value.into();
         UsCoreGoalProfileMustSupportBuilder {
@@ -902,12 +783,10 @@ impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who this goal is intended for
-    ///
-    /// `Goal.subject` 1..1
+    /// `Goal.subject` 1..1: Who this goal is intended for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3, P4> {
         self.inner.subject = value.into();
         UsCoreGoalProfileMustSupportBuilder {
@@ -915,15 +794,12 @@ impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4>
             state: ::std::marker::PhantomData,
         }
     }
-    /// When goal pursuit begins
-    ///
-    /// `Goal.start[x]` 0..1
-    /// , Must Support
+    /// `Goal.start[x]` 0..1, Must Support: When goal pursuit begins
     pub fn start(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::GoalStart>,
+        value: impl Into<::fhir_r4::GoalStart>,
     ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set, P4> {
-        self.inner.start = ::std::option::Option::Some(value.into());
+        self.inner.start = Some(value.into());
         UsCoreGoalProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -938,13 +814,10 @@ impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4>
             state: ::std::marker::PhantomData,
         }
     }
-    /// Target outcome for the goal
-    ///
-    /// `Goal.target` 0..*
-    /// , Must Support
+    /// `Goal.target` 0..*, Must Support: Target outcome for the goal
     pub fn target(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::GoalTarget>,
+        items: impl IntoIterator<Item = ::fhir_r4::GoalTarget>,
     ) -> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, ::fhirgen_runtime::Set> {
         self.inner.target = items.into_iter().collect();
         UsCoreGoalProfileMustSupportBuilder {
@@ -961,79 +834,55 @@ impl<P0, P1, P2, P3, P4> UsCoreGoalProfileMustSupportBuilder<P0, P1, P2, P3, P4>
             state: ::std::marker::PhantomData,
         }
     }
-    /// When goal status took effect
-    ///
-    /// `Goal.statusDate` 0..1
-    pub fn status_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.status_date = ::std::option::Option::Some(value.into());
+    /// `Goal.statusDate` 0..1: When goal status took effect
+    pub fn status_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.status_date = Some(value.into());
         self
     }
-    /// Reason for current status
-    ///
-    /// `Goal.statusReason` 0..1
-    pub fn status_reason(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+    /// `Goal.statusReason` 0..1: Reason for current status
+    pub fn status_reason(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// Who's responsible for creating Goal?
-    ///
-    /// `Goal.expressedBy` 0..1
-    pub fn expressed_by(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.expressed_by = ::std::option::Option::Some(value.into());
+    /// `Goal.expressedBy` 0..1: Who's responsible for creating Goal?
+    pub fn expressed_by(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.expressed_by = Some(value.into());
         self
     }
-    /// Issues addressed by this goal
-    ///
-    /// `Goal.addresses` 0..*
+    /// `Goal.addresses` 0..*: Issues addressed by this goal
     pub fn addresses(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.addresses = items.into_iter().collect();
         self
     }
-    /// Comments about the goal
-    ///
-    /// `Goal.note` 0..*
+    /// `Goal.note` 0..*: Comments about the goal
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// What result was achieved regarding the goal?
-    ///
-    /// `Goal.outcomeCode` 0..*
+    /// `Goal.outcomeCode` 0..*: What result was achieved regarding the goal?
     pub fn outcome_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.outcome_code = items.into_iter().collect();
         self
     }
-    /// Observation that resulted from goal
-    ///
-    /// `Goal.outcomeReference` 0..*
+    /// `Goal.outcomeReference` 0..*: Observation that resulted from goal
     pub fn outcome_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.outcome_reference = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreGoalProfile
     where
         P0: UsCoreGoalProfileLifecycleStatusGiven,

@@ -548,7 +548,7 @@ impl UsCoreImplantableDeviceProfileTypeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreImplantableDeviceProfilePatientGiven {}
 impl UsCoreImplantableDeviceProfilePatientGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreImplantableDeviceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreImplantableDeviceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreImplantableDeviceProfileBuilder<P0, P1> {
@@ -569,229 +569,144 @@ impl UsCoreImplantableDeviceProfile {
     }
 }
 impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `Device.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Device.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Device.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Device.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Device.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Device.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Device.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Device.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Device.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Device.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Device.contained` 0..*
+    /// `Device.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Device.extension` 0..*
+    /// `Device.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Device.modifierExtension` 0..*
+    /// `Device.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Instance identifier
-    ///
-    /// `Device.identifier` 0..*
+    /// `Device.identifier` 0..*: Instance identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// The reference to the definition for the device
-    ///
-    /// `Device.definition` 0..1
-    pub fn definition(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.definition = ::std::option::Option::Some(value.into());
+    /// `Device.definition` 0..1: The reference to the definition for the device
+    pub fn definition(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.definition = Some(value.into());
         self
     }
-    /// Unique Device Identifier (UDI) Barcode string
-    ///
-    /// `Device.udiCarrier` 0..1
+    /// `Device.udiCarrier` 0..1: Unique Device Identifier (UDI) Barcode string
     pub fn udi_carrier(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
+        value: impl Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
     ) -> Self {
-        self.inner.udi_carrier = ::std::option::Option::Some(value.into());
+        self.inner.udi_carrier = Some(value.into());
         self
     }
-    /// active | inactive | entered-in-error | unknown
-    ///
-    /// `Device.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirDeviceStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `Device.status` 0..1: active | inactive | entered-in-error | unknown
+    pub fn status(mut self, value: impl Into<::fhir_r4::FhirDeviceStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
-    ///
-    /// `Device.statusReason` 0..*
+    /// `Device.statusReason` 0..*: online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     pub fn status_reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.status_reason = items.into_iter().collect();
         self
     }
-    /// The distinct identification string
-    ///
-    /// `Device.distinctIdentifier` 0..1
+    /// `Device.distinctIdentifier` 0..1: The distinct identification string
     pub fn distinct_identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.distinct_identifier = ::std::option::Option::Some(value.into());
+        self.inner.distinct_identifier = Some(value.into());
         self
     }
-    /// Name of device manufacturer
-    ///
-    /// `Device.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Device.manufacturer` 0..1: Name of device manufacturer
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// Date when the device was made
-    ///
-    /// `Device.manufactureDate` 0..1
-    pub fn manufacture_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.manufacture_date = ::std::option::Option::Some(value.into());
+    /// `Device.manufactureDate` 0..1: Date when the device was made
+    pub fn manufacture_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.manufacture_date = Some(value.into());
         self
     }
-    /// Date and time of expiry of this device (if applicable)
-    ///
-    /// `Device.expirationDate` 0..1
-    pub fn expiration_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+    /// `Device.expirationDate` 0..1: Date and time of expiry of this device (if applicable)
+    pub fn expiration_date(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.expiration_date = Some(value.into());
         self
     }
-    /// Lot number of manufacture
-    ///
-    /// `Device.lotNumber` 0..1
-    pub fn lot_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.lot_number = ::std::option::Option::Some(value.into());
+    /// `Device.lotNumber` 0..1: Lot number of manufacture
+    pub fn lot_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.lot_number = Some(value.into());
         self
     }
-    /// Serial number assigned by the manufacturer
-    ///
-    /// `Device.serialNumber` 0..1
-    pub fn serial_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.serial_number = ::std::option::Option::Some(value.into());
+    /// `Device.serialNumber` 0..1: Serial number assigned by the manufacturer
+    pub fn serial_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.serial_number = Some(value.into());
         self
     }
-    /// The name of the device as given by the manufacturer
-    ///
-    /// `Device.deviceName` 0..*
+    /// `Device.deviceName` 0..*: The name of the device as given by the manufacturer
     pub fn device_name(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
     ) -> Self {
         self.inner.device_name = items.into_iter().collect();
         self
     }
-    /// The model number for the device
-    ///
-    /// `Device.modelNumber` 0..1
-    pub fn model_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.model_number = ::std::option::Option::Some(value.into());
+    /// `Device.modelNumber` 0..1: The model number for the device
+    pub fn model_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.model_number = Some(value.into());
         self
     }
-    /// The part number of the device
-    ///
-    /// `Device.partNumber` 0..1
-    pub fn part_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.part_number = ::std::option::Option::Some(value.into());
+    /// `Device.partNumber` 0..1: The part number of the device
+    pub fn part_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.part_number = Some(value.into());
         self
     }
-    /// The kind or type of device
-    ///
-    /// `Device.type` 1..1
+    /// `Device.type` 1..1: The kind or type of device
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreImplantableDeviceProfileBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.type_ = value.into();
         UsCoreImplantableDeviceProfileBuilder {
@@ -799,42 +714,34 @@ impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
-    ///
-    /// `Device.specialization` 0..*
+    /// `Device.specialization` 0..*: The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
     pub fn specialization(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
     ) -> Self {
         self.inner.specialization = items.into_iter().collect();
         self
     }
-    /// The actual design of the device or software version running on the device
-    ///
-    /// `Device.version` 0..*
+    /// `Device.version` 0..*: The actual design of the device or software version running on the device
     pub fn version(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceVersion>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceVersion>,
     ) -> Self {
         self.inner.version = items.into_iter().collect();
         self
     }
-    /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
-    ///
-    /// `Device.property` 0..*
+    /// `Device.property` 0..*: The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
     pub fn property(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceProperty>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceProperty>,
     ) -> Self {
         self.inner.property = items.into_iter().collect();
         self
     }
-    /// Patient to whom Device is affixed
-    ///
-    /// `Device.patient` 1..1
+    /// `Device.patient` 1..1: Patient to whom Device is affixed
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreImplantableDeviceProfileBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.patient = value.into();
         UsCoreImplantableDeviceProfileBuilder {
@@ -842,76 +749,52 @@ impl<P0, P1> UsCoreImplantableDeviceProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Organization responsible for device
-    ///
-    /// `Device.owner` 0..1
-    pub fn owner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.owner = ::std::option::Option::Some(value.into());
+    /// `Device.owner` 0..1: Organization responsible for device
+    pub fn owner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
         self
     }
-    /// Details for human/organization for support
-    ///
-    /// `Device.contact` 0..*
+    /// `Device.contact` 0..*: Details for human/organization for support
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// Where the device is found
-    ///
-    /// `Device.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Device.location` 0..1: Where the device is found
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Network address to contact device
-    ///
-    /// `Device.url` 0..1
-    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
-        self.inner.url = ::std::option::Option::Some(value.into());
+    /// `Device.url` 0..1: Network address to contact device
+    pub fn url(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.url = Some(value.into());
         self
     }
-    /// Device notes and comments
-    ///
-    /// `Device.note` 0..*
+    /// `Device.note` 0..*: Device notes and comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Safety Characteristics of Device
-    ///
-    /// `Device.safety` 0..*
+    /// `Device.safety` 0..*: Safety Characteristics of Device
     pub fn safety(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.safety = items.into_iter().collect();
         self
     }
-    /// The parent device
-    ///
-    /// `Device.parent` 0..1
-    pub fn parent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.parent = ::std::option::Option::Some(value.into());
+    /// `Device.parent` 0..1: The parent device
+    pub fn parent(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.parent = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreImplantableDeviceProfile
     where
         P0: UsCoreImplantableDeviceProfileTypeGiven,
@@ -963,7 +846,7 @@ impl UsCoreImplantableDeviceProfileLotNumberAddressed for ::fhirgen_runtime::Set
 )]
 pub trait UsCoreImplantableDeviceProfileSerialNumberAddressed {}
 impl UsCoreImplantableDeviceProfileSerialNumberAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreImplantableDeviceProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreImplantableDeviceProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreImplantableDeviceProfileMustSupportBuilder<
@@ -1008,110 +891,72 @@ impl<
     P6,
     P7,
 > UsCoreImplantableDeviceProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7> {
-    /// Logical id of this artifact
-    ///
-    /// `Device.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Device.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Device.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Device.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Device.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Device.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Device.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Device.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Device.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Device.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Device.contained` 0..*
+    /// `Device.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Device.extension` 0..*
+    /// `Device.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Device.modifierExtension` 0..*
+    /// `Device.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Instance identifier
-    ///
-    /// `Device.identifier` 0..*
+    /// `Device.identifier` 0..*: Instance identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// The reference to the definition for the device
-    ///
-    /// `Device.definition` 0..1
-    pub fn definition(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.definition = ::std::option::Option::Some(value.into());
+    /// `Device.definition` 0..1: The reference to the definition for the device
+    pub fn definition(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.definition = Some(value.into());
         self
     }
-    /// Unique Device Identifier (UDI) Barcode string
-    ///
-    /// `Device.udiCarrier` 0..1
-    /// , Must Support
+    /// `Device.udiCarrier` 0..1, Must Support: Unique Device Identifier (UDI) Barcode string
     pub fn udi_carrier(
         mut self,
-        value: impl ::std::convert::Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
+        value: impl Into<crate::UsCoreImplantableDeviceProfileUdiCarrier>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1122,7 +967,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.udi_carrier = ::std::option::Option::Some(value.into());
+        self.inner.udi_carrier = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1146,33 +991,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// active | inactive | entered-in-error | unknown
-    ///
-    /// `Device.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirDeviceStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `Device.status` 0..1: active | inactive | entered-in-error | unknown
+    pub fn status(mut self, value: impl Into<::fhir_r4::FhirDeviceStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
-    ///
-    /// `Device.statusReason` 0..*
+    /// `Device.statusReason` 0..*: online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     pub fn status_reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.status_reason = items.into_iter().collect();
         self
     }
-    /// The distinct identification string
-    ///
-    /// `Device.distinctIdentifier` 0..1
-    /// , Must Support
+    /// `Device.distinctIdentifier` 0..1, Must Support: The distinct identification string
     pub fn distinct_identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1183,7 +1018,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.distinct_identifier = ::std::option::Option::Some(value.into());
+        self.inner.distinct_identifier = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1207,23 +1042,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Name of device manufacturer
-    ///
-    /// `Device.manufacturer` 0..1
-    pub fn manufacturer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.manufacturer = ::std::option::Option::Some(value.into());
+    /// `Device.manufacturer` 0..1: Name of device manufacturer
+    pub fn manufacturer(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.manufacturer = Some(value.into());
         self
     }
-    /// Date when the device was made
-    ///
-    /// `Device.manufactureDate` 0..1
-    /// , Must Support
+    /// `Device.manufactureDate` 0..1, Must Support: Date when the device was made
     pub fn manufacture_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1234,7 +1061,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.manufacture_date = ::std::option::Option::Some(value.into());
+        self.inner.manufacture_date = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1258,13 +1085,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date and time of expiry of this device (if applicable)
-    ///
-    /// `Device.expirationDate` 0..1
-    /// , Must Support
+    /// `Device.expirationDate` 0..1, Must Support: Date and time of expiry of this device (if applicable)
     pub fn expiration_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1275,7 +1099,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.expiration_date = ::std::option::Option::Some(value.into());
+        self.inner.expiration_date = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1299,13 +1123,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Lot number of manufacture
-    ///
-    /// `Device.lotNumber` 0..1
-    /// , Must Support
+    /// `Device.lotNumber` 0..1, Must Support: Lot number of manufacture
     pub fn lot_number(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1316,7 +1137,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.lot_number = ::std::option::Option::Some(value.into());
+        self.inner.lot_number = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1340,13 +1161,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Serial number assigned by the manufacturer
-    ///
-    /// `Device.serialNumber` 0..1
-    /// , Must Support
+    /// `Device.serialNumber` 0..1, Must Support: Serial number assigned by the manufacturer
     pub fn serial_number(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1357,7 +1175,7 @@ impl<
         P6,
         P7,
     > {
-        self.inner.serial_number = ::std::option::Option::Some(value.into());
+        self.inner.serial_number = Some(value.into());
         UsCoreImplantableDeviceProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1381,42 +1199,28 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The name of the device as given by the manufacturer
-    ///
-    /// `Device.deviceName` 0..*
+    /// `Device.deviceName` 0..*: The name of the device as given by the manufacturer
     pub fn device_name(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceDeviceName>,
     ) -> Self {
         self.inner.device_name = items.into_iter().collect();
         self
     }
-    /// The model number for the device
-    ///
-    /// `Device.modelNumber` 0..1
-    pub fn model_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.model_number = ::std::option::Option::Some(value.into());
+    /// `Device.modelNumber` 0..1: The model number for the device
+    pub fn model_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.model_number = Some(value.into());
         self
     }
-    /// The part number of the device
-    ///
-    /// `Device.partNumber` 0..1
-    pub fn part_number(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.part_number = ::std::option::Option::Some(value.into());
+    /// `Device.partNumber` 0..1: The part number of the device
+    pub fn part_number(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.part_number = Some(value.into());
         self
     }
-    /// The kind or type of device
-    ///
-    /// `Device.type` 1..1
+    /// `Device.type` 1..1: The kind or type of device
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1433,42 +1237,34 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
-    ///
-    /// `Device.specialization` 0..*
+    /// `Device.specialization` 0..*: The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
     pub fn specialization(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceSpecialization>,
     ) -> Self {
         self.inner.specialization = items.into_iter().collect();
         self
     }
-    /// The actual design of the device or software version running on the device
-    ///
-    /// `Device.version` 0..*
+    /// `Device.version` 0..*: The actual design of the device or software version running on the device
     pub fn version(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceVersion>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceVersion>,
     ) -> Self {
         self.inner.version = items.into_iter().collect();
         self
     }
-    /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
-    ///
-    /// `Device.property` 0..*
+    /// `Device.property` 0..*: The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
     pub fn property(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::DeviceProperty>,
+        items: impl IntoIterator<Item = ::fhir_r4::DeviceProperty>,
     ) -> Self {
         self.inner.property = items.into_iter().collect();
         self
     }
-    /// Patient to whom Device is affixed
-    ///
-    /// `Device.patient` 1..1
+    /// `Device.patient` 1..1: Patient to whom Device is affixed
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreImplantableDeviceProfileMustSupportBuilder<
         P0,
         P1,
@@ -1485,76 +1281,52 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Organization responsible for device
-    ///
-    /// `Device.owner` 0..1
-    pub fn owner(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.owner = ::std::option::Option::Some(value.into());
+    /// `Device.owner` 0..1: Organization responsible for device
+    pub fn owner(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.owner = Some(value.into());
         self
     }
-    /// Details for human/organization for support
-    ///
-    /// `Device.contact` 0..*
+    /// `Device.contact` 0..*: Details for human/organization for support
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// Where the device is found
-    ///
-    /// `Device.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Device.location` 0..1: Where the device is found
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Network address to contact device
-    ///
-    /// `Device.url` 0..1
-    pub fn url(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
-        self.inner.url = ::std::option::Option::Some(value.into());
+    /// `Device.url` 0..1: Network address to contact device
+    pub fn url(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.url = Some(value.into());
         self
     }
-    /// Device notes and comments
-    ///
-    /// `Device.note` 0..*
+    /// `Device.note` 0..*: Device notes and comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Safety Characteristics of Device
-    ///
-    /// `Device.safety` 0..*
+    /// `Device.safety` 0..*: Safety Characteristics of Device
     pub fn safety(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.safety = items.into_iter().collect();
         self
     }
-    /// The parent device
-    ///
-    /// `Device.parent` 0..1
-    pub fn parent(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.parent = ::std::option::Option::Some(value.into());
+    /// `Device.parent` 0..1: The parent device
+    pub fn parent(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.parent = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreImplantableDeviceProfile
     where
         P0: UsCoreImplantableDeviceProfileUdiCarrierAddressed,
@@ -1738,7 +1510,7 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfileUdiCarrier {
 pub trait UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven {}
 impl UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreImplantableDeviceProfileUdiCarrier`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreImplantableDeviceProfileUdiCarrier`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
@@ -1758,42 +1530,31 @@ impl UsCoreImplantableDeviceProfileUdiCarrier {
     }
 }
 impl<P0> UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Device.udiCarrier.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Device.udiCarrier.extension` 0..*
+    /// `Device.udiCarrier.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Device.udiCarrier.modifierExtension` 0..*
+    /// `Device.udiCarrier.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Mandatory fixed portion of UDI
-    ///
-    /// `Device.udiCarrier.deviceIdentifier` 1..1
+    /// `Device.udiCarrier.deviceIdentifier` 1..1: Mandatory fixed portion of UDI
     pub fn device_identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreImplantableDeviceProfileUdiCarrierBuilder<::fhirgen_runtime::Set> {
         self.inner.device_identifier = value.into();
         UsCoreImplantableDeviceProfileUdiCarrierBuilder {
@@ -1801,56 +1562,33 @@ impl<P0> UsCoreImplantableDeviceProfileUdiCarrierBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// UDI Issuing Organization
-    ///
-    /// `Device.udiCarrier.issuer` 0..1
-    pub fn issuer(mut self, value: impl ::std::convert::Into<::fhir_r4::Uri>) -> Self {
-        self.inner.issuer = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.issuer` 0..1: UDI Issuing Organization
+    pub fn issuer(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.issuer = Some(value.into());
         self
     }
-    /// Regional UDI authority
-    ///
-    /// `Device.udiCarrier.jurisdiction` 0..1
-    pub fn jurisdiction(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.jurisdiction = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.jurisdiction` 0..1: Regional UDI authority
+    pub fn jurisdiction(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.jurisdiction = Some(value.into());
         self
     }
-    /// UDI Machine Readable Barcode String
-    ///
-    /// `Device.udiCarrier.carrierAIDC` 0..1
-    pub fn carrier_aidc(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Base64Binary>,
-    ) -> Self {
-        self.inner.carrier_aidc = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.carrierAIDC` 0..1: UDI Machine Readable Barcode String
+    pub fn carrier_aidc(mut self, value: impl Into<::fhir_r4::Base64Binary>) -> Self {
+        self.inner.carrier_aidc = Some(value.into());
         self
     }
-    /// UDI Human Readable Barcode String
-    ///
-    /// `Device.udiCarrier.carrierHRF` 0..1
-    pub fn carrier_hrf(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.carrier_hrf = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.carrierHRF` 0..1: UDI Human Readable Barcode String
+    pub fn carrier_hrf(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.carrier_hrf = Some(value.into());
         self
     }
-    /// barcode | rfid | manual +
-    ///
-    /// `Device.udiCarrier.entryType` 0..1
-    pub fn entry_type(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::UdiEntryTypeCode>,
-    ) -> Self {
-        self.inner.entry_type = ::std::option::Option::Some(value.into());
+    /// `Device.udiCarrier.entryType` 0..1: barcode | rfid | manual +
+    pub fn entry_type(mut self, value: impl Into<::fhir_r4::UdiEntryTypeCode>) -> Self {
+        self.inner.entry_type = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreImplantableDeviceProfileUdiCarrier
     where
         P0: UsCoreImplantableDeviceProfileUdiCarrierDeviceIdentifierGiven,

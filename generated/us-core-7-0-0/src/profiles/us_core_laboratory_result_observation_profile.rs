@@ -726,7 +726,7 @@ impl UsCoreLaboratoryResultObservationProfileCodeGiven for ::fhirgen_runtime::Se
 )]
 pub trait UsCoreLaboratoryResultObservationProfileSubjectGiven {}
 impl UsCoreLaboratoryResultObservationProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreLaboratoryResultObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreLaboratoryResultObservationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2, P3> {
@@ -749,119 +749,83 @@ impl UsCoreLaboratoryResultObservationProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreLaboratoryResultObservationProfileBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -874,12 +838,10 @@ impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of type of observation
-    ///
-    /// `Observation.category:us-core` 1..1
+    /// `Observation.category:us-core` 1..1: Classification of type of observation
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -892,22 +854,18 @@ impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Laboratory Test Name
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Laboratory Test Name
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileBuilder<
         P0,
         P1,
@@ -920,12 +878,10 @@ impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2,
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreLaboratoryResultObservationProfileBuilder<
         P0,
         P1,
@@ -938,181 +894,123 @@ impl<P0, P1, P2, P3> UsCoreLaboratoryResultObservationProfileBuilder<P0, P1, P2,
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Encounter associated with Observation
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Encounter associated with Observation
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Clinically relevant time/time-period for observation
-    ///
-    /// `Observation.effective[x]` 0..1
+    /// `Observation.effective[x]` 0..1: Clinically relevant time/time-period for observation
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+        value: impl Into<::fhir_r4::ObservationEffective>,
     ) -> Self {
-        self.inner.effective = ::std::option::Option::Some(value.into());
+        self.inner.effective = Some(value.into());
         self
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Result Value
-    ///
-    /// `Observation.value[x]` 0..1
-    pub fn value(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
-    ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+    /// `Observation.value[x]` 0..1: Result Value
+    pub fn value(mut self, value: impl Into<::fhir_r4::ObservationValue>) -> Self {
+        self.inner.value = Some(value.into());
         self
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// Result interpretation
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: Result interpretation
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Result reference range
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Result reference range
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Component results
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Component results
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreLaboratoryResultObservationProfile
     where
         P0: UsCoreLaboratoryResultObservationProfileStatusGiven,
@@ -1185,7 +1083,7 @@ for ::fhirgen_runtime::Set {}
 pub trait UsCoreLaboratoryResultObservationProfileReferenceRangeAddressed {}
 impl UsCoreLaboratoryResultObservationProfileReferenceRangeAddressed
 for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreLaboratoryResultObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreLaboratoryResultObservationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
@@ -1257,23 +1155,15 @@ impl<
     P10,
     P11,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    /// , Must Support
+    /// `Observation.meta` 0..1, Must Support: Metadata about the resource
     pub fn meta(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Meta>,
+        value: impl Into<::fhir_r4::Meta>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1288,7 +1178,7 @@ impl<
         P10,
         P11,
     > {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+        self.inner.meta = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1316,102 +1206,73 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1432,12 +1293,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of type of observation
-    ///
-    /// `Observation.category:us-core` 1..1
+    /// `Observation.category:us-core` 1..1: Classification of type of observation
     pub fn category_us_core(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1458,22 +1317,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Laboratory Test Name
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Laboratory Test Name
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1494,12 +1349,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1520,23 +1373,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Encounter associated with Observation
-    ///
-    /// `Observation.encounter` 0..1
-    /// , Must Support
+    /// `Observation.encounter` 0..1, Must Support: Encounter associated with Observation
     pub fn encounter(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1551,7 +1399,7 @@ impl<
         P10,
         P11,
     > {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self.inner.encounter = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1579,13 +1427,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Clinically relevant time/time-period for observation
-    ///
-    /// `Observation.effective[x]` 0..1
-    /// , Must Support
+    /// `Observation.effective[x]` 0..1, Must Support: Clinically relevant time/time-period for observation
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+        value: impl Into<::fhir_r4::ObservationEffective>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1600,7 +1445,7 @@ impl<
         P10,
         P11,
     > {
-        self.inner.effective = ::std::option::Option::Some(value.into());
+        self.inner.effective = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1628,33 +1473,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Result Value
-    ///
-    /// `Observation.value[x]` 0..1
-    /// , Must Support
+    /// `Observation.value[x]` 0..1, Must Support: Result Value
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
+        value: impl Into<::fhir_r4::ObservationValue>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1669,7 +1504,7 @@ impl<
         P10,
         P11,
     > {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1697,13 +1532,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
-    /// , Must Support
+    /// `Observation.dataAbsentReason` 0..1, Must Support: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1718,7 +1550,7 @@ impl<
         P10,
         P11,
     > {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1746,13 +1578,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Result interpretation
-    ///
-    /// `Observation.interpretation` 0..*
-    /// , Must Support
+    /// `Observation.interpretation` 0..*, Must Support: Result interpretation
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1795,43 +1624,28 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    /// , Must Support
+    /// `Observation.specimen` 0..1, Must Support: Specimen used for this observation
     pub fn specimen(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1846,7 +1660,7 @@ impl<
         ::fhirgen_runtime::Set,
         P11,
     > {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+        self.inner.specimen = Some(value.into());
         UsCoreLaboratoryResultObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1874,25 +1688,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Result reference range
-    ///
-    /// `Observation.referenceRange` 0..*
-    /// , Must Support
+    /// `Observation.referenceRange` 0..*, Must Support: Result reference range
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> UsCoreLaboratoryResultObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1935,39 +1739,32 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// Related measurements the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: Related measurements the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Component results
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Component results
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreLaboratoryResultObservationProfile
     where
         P0: UsCoreLaboratoryResultObservationProfileMetaAddressed,

@@ -850,7 +850,7 @@ impl UsCoreMedicationRequestProfileMedicationGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreMedicationRequestProfileSubjectGiven {}
 impl UsCoreMedicationRequestProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationRequestProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
@@ -873,111 +873,75 @@ impl UsCoreMedicationRequestProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `MedicationRequest.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `MedicationRequest.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `MedicationRequest.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `MedicationRequest.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `MedicationRequest.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `MedicationRequest.contained` 0..*
+    /// `MedicationRequest.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Medication Adherence Extension
-    ///
-    /// `MedicationRequest.extension:medicationAdherence` 0..*
+    /// `MedicationRequest.extension:medicationAdherence` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Medication Adherence Extension
     pub fn medication_adherence(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreMedicationAdherenceExtension,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreMedicationAdherenceExtension>,
     ) -> Self {
         self.inner.medication_adherence = items.into_iter().collect();
         self
     }
-    /// Extension
-    ///
-    /// `MedicationRequest.extension` 0..*
+    /// `MedicationRequest.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `MedicationRequest.modifierExtension` 0..*
+    /// `MedicationRequest.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External ids for this request
-    ///
-    /// `MedicationRequest.identifier` 0..*
+    /// `MedicationRequest.identifier` 0..*: External ids for this request
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
-    ///
-    /// `MedicationRequest.status` 1..1
+    /// `MedicationRequest.status` 1..1: active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
+        value: impl Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -985,22 +949,18 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason for current status
-    ///
-    /// `MedicationRequest.statusReason` 0..1
+    /// `MedicationRequest.statusReason` 0..1: Reason for current status
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
-    ///
-    /// `MedicationRequest.intent` 1..1
+    /// `MedicationRequest.intent` 1..1: proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
+        value: impl Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -1008,62 +968,44 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of medication usage
-    ///
-    /// `MedicationRequest.category:us-core` 0..*
+    /// `MedicationRequest.category:us-core` 0..*: Type of medication usage
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_us_core = items.into_iter().collect();
         self
     }
-    /// Type of medication usage
-    ///
-    /// `MedicationRequest.category` 0..*
+    /// `MedicationRequest.category` 0..*: Type of medication usage
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// routine | urgent | asap | stat
-    ///
-    /// `MedicationRequest.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<::fhir_r4::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// True if request is prohibiting action
-    ///
-    /// `MedicationRequest.doNotPerform` 0..1
-    pub fn do_not_perform(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.doNotPerform` 0..1: True if request is prohibiting action
+    pub fn do_not_perform(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
         self
     }
-    /// Reported rather than primary record
-    ///
-    /// `MedicationRequest.reported[x]` 0..1
+    /// `MedicationRequest.reported[x]` 0..1: Reported rather than primary record
     pub fn reported(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestReported>,
+        value: impl Into<::fhir_r4::MedicationRequestReported>,
     ) -> Self {
-        self.inner.reported = ::std::option::Option::Some(value.into());
+        self.inner.reported = Some(value.into());
         self
     }
-    /// Medication to be taken
-    ///
-    /// `MedicationRequest.medication[x]` 1..1
+    /// `MedicationRequest.medication[x]` 1..1: Medication to be taken
     pub fn medication(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestMedication>,
+        value: impl Into<::fhir_r4::MedicationRequestMedication>,
     ) -> UsCoreMedicationRequestProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.medication = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -1071,12 +1013,10 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who or group medication request is for
-    ///
-    /// `MedicationRequest.subject` 1..1
+    /// `MedicationRequest.subject` 1..1: Who or group medication request is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreMedicationRequestProfileBuilder {
@@ -1084,229 +1024,163 @@ impl<P0, P1, P2, P3> UsCoreMedicationRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of encounter/admission/stay
-    ///
-    /// `MedicationRequest.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.encounter` 0..1: Encounter created as part of encounter/admission/stay
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Information to support ordering of the medication
-    ///
-    /// `MedicationRequest.supportingInformation` 0..*
+    /// `MedicationRequest.supportingInformation` 0..*: Information to support ordering of the medication
     pub fn supporting_information(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_information = items.into_iter().collect();
         self
     }
-    /// When request was initially authored
-    ///
-    /// `MedicationRequest.authoredOn` 0..1
-    pub fn authored_on(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.authored_on = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.authoredOn` 0..1: When request was initially authored
+    pub fn authored_on(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
         self
     }
-    /// Who/What requested the Request
-    ///
-    /// `MedicationRequest.requester` 0..1
-    pub fn requester(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.requester = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.requester` 0..1: Who/What requested the Request
+    pub fn requester(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
         self
     }
-    /// Intended performer of administration
-    ///
-    /// `MedicationRequest.performer` 0..1
-    pub fn performer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.performer = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.performer` 0..1: Intended performer of administration
+    pub fn performer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
         self
     }
-    /// Desired kind of performer of the medication administration
-    ///
-    /// `MedicationRequest.performerType` 0..1
+    /// `MedicationRequest.performerType` 0..1: Desired kind of performer of the medication administration
     pub fn performer_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self.inner.performer_type = Some(value.into());
         self
     }
-    /// Person who entered the request
-    ///
-    /// `MedicationRequest.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.recorder` 0..1: Person who entered the request
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Reason or indication for ordering or not ordering the medication
-    ///
-    /// `MedicationRequest.reasonCode` 0..*
+    /// `MedicationRequest.reasonCode` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Reason or indication for ordering or not ordering the medication
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Condition or Observation that supports the prescription
-    ///
-    /// `MedicationRequest.reasonReference` 0..*
+    /// `MedicationRequest.reasonReference` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Condition or Observation that supports the prescription
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `MedicationRequest.instantiatesCanonical` 0..*
+    /// `MedicationRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `MedicationRequest.instantiatesUri` 0..*
+    /// `MedicationRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// What request fulfills
-    ///
-    /// `MedicationRequest.basedOn` 0..*
+    /// `MedicationRequest.basedOn` 0..*: What request fulfills
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Composite request this is part of
-    ///
-    /// `MedicationRequest.groupIdentifier` 0..1
-    pub fn group_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.group_identifier = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.groupIdentifier` 0..1: Composite request this is part of
+    pub fn group_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
         self
     }
-    /// Overall pattern of medication administration
-    ///
-    /// `MedicationRequest.courseOfTherapyType` 0..1
+    /// `MedicationRequest.courseOfTherapyType` 0..1: Overall pattern of medication administration
     pub fn course_of_therapy_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.course_of_therapy_type = ::std::option::Option::Some(value.into());
+        self.inner.course_of_therapy_type = Some(value.into());
         self
     }
-    /// Associated insurance coverage
-    ///
-    /// `MedicationRequest.insurance` 0..*
+    /// `MedicationRequest.insurance` 0..*: Associated insurance coverage
     pub fn insurance(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.insurance = items.into_iter().collect();
         self
     }
-    /// Information about the prescription
-    ///
-    /// `MedicationRequest.note` 0..*
+    /// `MedicationRequest.note` 0..*: Information about the prescription
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// How the medication should be taken
-    ///
-    /// `MedicationRequest.dosageInstruction` 0..*
+    /// `MedicationRequest.dosageInstruction` 0..*: How the medication should be taken
     pub fn dosage_instruction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+        items: impl IntoIterator<Item = ::fhir_r4::Dosage>,
     ) -> Self {
         self.inner.dosage_instruction = items.into_iter().collect();
         self
     }
-    /// Medication supply authorization
-    ///
-    /// `MedicationRequest.dispenseRequest` 0..1
+    /// `MedicationRequest.dispenseRequest` 0..1: Medication supply authorization
     pub fn dispense_request(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestDispenseRequest>,
+        value: impl Into<::fhir_r4::MedicationRequestDispenseRequest>,
     ) -> Self {
-        self.inner.dispense_request = ::std::option::Option::Some(value.into());
+        self.inner.dispense_request = Some(value.into());
         self
     }
-    /// Any restrictions on medication substitution
-    ///
-    /// `MedicationRequest.substitution` 0..1
+    /// `MedicationRequest.substitution` 0..1: Any restrictions on medication substitution
     pub fn substitution(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestSubstitution>,
+        value: impl Into<::fhir_r4::MedicationRequestSubstitution>,
     ) -> Self {
-        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self.inner.substitution = Some(value.into());
         self
     }
-    /// An order/prescription that is being replaced
-    ///
-    /// `MedicationRequest.priorPrescription` 0..1
-    pub fn prior_prescription(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.prior_prescription = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.priorPrescription` 0..1: An order/prescription that is being replaced
+    pub fn prior_prescription(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.prior_prescription = Some(value.into());
         self
     }
-    /// Clinical Issue with action
-    ///
-    /// `MedicationRequest.detectedIssue` 0..*
+    /// `MedicationRequest.detectedIssue` 0..*: Clinical Issue with action
     pub fn detected_issue(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.detected_issue = items.into_iter().collect();
         self
     }
-    /// A list of events of interest in the lifecycle
-    ///
-    /// `MedicationRequest.eventHistory` 0..*
+    /// `MedicationRequest.eventHistory` 0..*: A list of events of interest in the lifecycle
     pub fn event_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.event_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationRequestProfile
     where
         P0: UsCoreMedicationRequestProfileStatusGiven,
@@ -1367,7 +1241,7 @@ for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreMedicationRequestProfileDispenseRequestAddressed {}
 impl UsCoreMedicationRequestProfileDispenseRequestAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreMedicationRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreMedicationRequestProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreMedicationRequestProfileMustSupportBuilder<
@@ -1433,111 +1307,75 @@ impl<
     P9,
     P10,
 > {
-    /// Logical id of this artifact
-    ///
-    /// `MedicationRequest.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `MedicationRequest.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `MedicationRequest.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `MedicationRequest.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `MedicationRequest.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `MedicationRequest.contained` 0..*
+    /// `MedicationRequest.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Medication Adherence Extension
-    ///
-    /// `MedicationRequest.extension:medicationAdherence` 0..*
+    /// `MedicationRequest.extension:medicationAdherence` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Medication Adherence Extension
     pub fn medication_adherence(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreMedicationAdherenceExtension,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreMedicationAdherenceExtension>,
     ) -> Self {
         self.inner.medication_adherence = items.into_iter().collect();
         self
     }
-    /// Extension
-    ///
-    /// `MedicationRequest.extension` 0..*
+    /// `MedicationRequest.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `MedicationRequest.modifierExtension` 0..*
+    /// `MedicationRequest.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// External ids for this request
-    ///
-    /// `MedicationRequest.identifier` 0..*
+    /// `MedicationRequest.identifier` 0..*: External ids for this request
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
-    ///
-    /// `MedicationRequest.status` 1..1
+    /// `MedicationRequest.status` 1..1: active | on-hold | cancelled | completed | entered-in-error | stopped | draft | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationrequestStatusCode>,
+        value: impl Into<::fhir_r4::MedicationrequestStatusCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1557,22 +1395,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Reason for current status
-    ///
-    /// `MedicationRequest.statusReason` 0..1
+    /// `MedicationRequest.statusReason` 0..1: Reason for current status
     pub fn status_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.status_reason = ::std::option::Option::Some(value.into());
+        self.inner.status_reason = Some(value.into());
         self
     }
-    /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
-    ///
-    /// `MedicationRequest.intent` 1..1
+    /// `MedicationRequest.intent` 1..1: proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestIntentCode>,
+        value: impl Into<::fhir_r4::MedicationRequestIntentCode>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1592,13 +1426,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of medication usage
-    ///
-    /// `MedicationRequest.category:us-core` 0..*
-    /// , Must Support
+    /// `MedicationRequest.category:us-core` 0..*, Must Support: Type of medication usage
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1639,43 +1470,28 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Type of medication usage
-    ///
-    /// `MedicationRequest.category` 0..*
+    /// `MedicationRequest.category` 0..*: Type of medication usage
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// routine | urgent | asap | stat
-    ///
-    /// `MedicationRequest.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<::fhir_r4::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// True if request is prohibiting action
-    ///
-    /// `MedicationRequest.doNotPerform` 0..1
-    pub fn do_not_perform(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.doNotPerform` 0..1: True if request is prohibiting action
+    pub fn do_not_perform(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
         self
     }
-    /// Reported rather than primary record
-    ///
-    /// `MedicationRequest.reported[x]` 0..1
-    /// , Must Support
+    /// `MedicationRequest.reported[x]` 0..1, Must Support: Reported rather than primary record
     pub fn reported(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestReported>,
+        value: impl Into<::fhir_r4::MedicationRequestReported>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1689,7 +1505,7 @@ impl<
         P9,
         P10,
     > {
-        self.inner.reported = ::std::option::Option::Some(value.into());
+        self.inner.reported = Some(value.into());
         UsCoreMedicationRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1716,12 +1532,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Medication to be taken
-    ///
-    /// `MedicationRequest.medication[x]` 1..1
+    /// `MedicationRequest.medication[x]` 1..1: Medication to be taken
     pub fn medication(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestMedication>,
+        value: impl Into<::fhir_r4::MedicationRequestMedication>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1741,12 +1555,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who or group medication request is for
-    ///
-    /// `MedicationRequest.subject` 1..1
+    /// `MedicationRequest.subject` 1..1: Who or group medication request is for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1766,13 +1578,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of encounter/admission/stay
-    ///
-    /// `MedicationRequest.encounter` 0..1
-    /// , Must Support
+    /// `MedicationRequest.encounter` 0..1, Must Support: Encounter created as part of encounter/admission/stay
     pub fn encounter(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1786,7 +1595,7 @@ impl<
         P9,
         P10,
     > {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self.inner.encounter = Some(value.into());
         UsCoreMedicationRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1813,23 +1622,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Information to support ordering of the medication
-    ///
-    /// `MedicationRequest.supportingInformation` 0..*
+    /// `MedicationRequest.supportingInformation` 0..*: Information to support ordering of the medication
     pub fn supporting_information(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_information = items.into_iter().collect();
         self
     }
-    /// When request was initially authored
-    ///
-    /// `MedicationRequest.authoredOn` 0..1
-    /// , Must Support
+    /// `MedicationRequest.authoredOn` 0..1, Must Support: When request was initially authored
     pub fn authored_on(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1843,7 +1647,7 @@ impl<
         P9,
         P10,
     > {
-        self.inner.authored_on = ::std::option::Option::Some(value.into());
+        self.inner.authored_on = Some(value.into());
         UsCoreMedicationRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1870,13 +1674,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/What requested the Request
-    ///
-    /// `MedicationRequest.requester` 0..1
-    /// , Must Support
+    /// `MedicationRequest.requester` 0..1, Must Support: Who/What requested the Request
     pub fn requester(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1890,7 +1691,7 @@ impl<
         P9,
         P10,
     > {
-        self.inner.requester = ::std::option::Option::Some(value.into());
+        self.inner.requester = Some(value.into());
         UsCoreMedicationRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1917,133 +1718,97 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Intended performer of administration
-    ///
-    /// `MedicationRequest.performer` 0..1
-    pub fn performer(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.performer = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.performer` 0..1: Intended performer of administration
+    pub fn performer(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.performer = Some(value.into());
         self
     }
-    /// Desired kind of performer of the medication administration
-    ///
-    /// `MedicationRequest.performerType` 0..1
+    /// `MedicationRequest.performerType` 0..1: Desired kind of performer of the medication administration
     pub fn performer_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self.inner.performer_type = Some(value.into());
         self
     }
-    /// Person who entered the request
-    ///
-    /// `MedicationRequest.recorder` 0..1
-    pub fn recorder(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.recorder = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.recorder` 0..1: Person who entered the request
+    pub fn recorder(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.recorder = Some(value.into());
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Reason or indication for ordering or not ordering the medication
-    ///
-    /// `MedicationRequest.reasonCode` 0..*
+    /// `MedicationRequest.reasonCode` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Reason or indication for ordering or not ordering the medication
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Condition or Observation that supports the prescription
-    ///
-    /// `MedicationRequest.reasonReference` 0..*
+    /// `MedicationRequest.reasonReference` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Condition or Observation that supports the prescription
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `MedicationRequest.instantiatesCanonical` 0..*
+    /// `MedicationRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `MedicationRequest.instantiatesUri` 0..*
+    /// `MedicationRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// What request fulfills
-    ///
-    /// `MedicationRequest.basedOn` 0..*
+    /// `MedicationRequest.basedOn` 0..*: What request fulfills
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Composite request this is part of
-    ///
-    /// `MedicationRequest.groupIdentifier` 0..1
-    pub fn group_identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.group_identifier = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.groupIdentifier` 0..1: Composite request this is part of
+    pub fn group_identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.group_identifier = Some(value.into());
         self
     }
-    /// Overall pattern of medication administration
-    ///
-    /// `MedicationRequest.courseOfTherapyType` 0..1
+    /// `MedicationRequest.courseOfTherapyType` 0..1: Overall pattern of medication administration
     pub fn course_of_therapy_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.course_of_therapy_type = ::std::option::Option::Some(value.into());
+        self.inner.course_of_therapy_type = Some(value.into());
         self
     }
-    /// Associated insurance coverage
-    ///
-    /// `MedicationRequest.insurance` 0..*
+    /// `MedicationRequest.insurance` 0..*: Associated insurance coverage
     pub fn insurance(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.insurance = items.into_iter().collect();
         self
     }
-    /// Information about the prescription
-    ///
-    /// `MedicationRequest.note` 0..*
+    /// `MedicationRequest.note` 0..*: Information about the prescription
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// How the medication should be taken
-    ///
-    /// `MedicationRequest.dosageInstruction` 0..*
-    /// , Must Support
+    /// `MedicationRequest.dosageInstruction` 0..*, Must Support: How the medication should be taken
     pub fn dosage_instruction(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Dosage>,
+        items: impl IntoIterator<Item = ::fhir_r4::Dosage>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -2084,13 +1849,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Medication supply authorization
-    ///
-    /// `MedicationRequest.dispenseRequest` 0..1
-    /// , Must Support
+    /// `MedicationRequest.dispenseRequest` 0..1, Must Support: Medication supply authorization
     pub fn dispense_request(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestDispenseRequest>,
+        value: impl Into<::fhir_r4::MedicationRequestDispenseRequest>,
     ) -> UsCoreMedicationRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -2104,7 +1866,7 @@ impl<
         P9,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.dispense_request = ::std::option::Option::Some(value.into());
+        self.inner.dispense_request = Some(value.into());
         UsCoreMedicationRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -2131,49 +1893,37 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Any restrictions on medication substitution
-    ///
-    /// `MedicationRequest.substitution` 0..1
+    /// `MedicationRequest.substitution` 0..1: Any restrictions on medication substitution
     pub fn substitution(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::MedicationRequestSubstitution>,
+        value: impl Into<::fhir_r4::MedicationRequestSubstitution>,
     ) -> Self {
-        self.inner.substitution = ::std::option::Option::Some(value.into());
+        self.inner.substitution = Some(value.into());
         self
     }
-    /// An order/prescription that is being replaced
-    ///
-    /// `MedicationRequest.priorPrescription` 0..1
-    pub fn prior_prescription(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.prior_prescription = ::std::option::Option::Some(value.into());
+    /// `MedicationRequest.priorPrescription` 0..1: An order/prescription that is being replaced
+    pub fn prior_prescription(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.prior_prescription = Some(value.into());
         self
     }
-    /// Clinical Issue with action
-    ///
-    /// `MedicationRequest.detectedIssue` 0..*
+    /// `MedicationRequest.detectedIssue` 0..*: Clinical Issue with action
     pub fn detected_issue(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.detected_issue = items.into_iter().collect();
         self
     }
-    /// A list of events of interest in the lifecycle
-    ///
-    /// `MedicationRequest.eventHistory` 0..*
+    /// `MedicationRequest.eventHistory` 0..*: A list of events of interest in the lifecycle
     pub fn event_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.event_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreMedicationRequestProfile
     where
         P0: UsCoreMedicationRequestProfileStatusGiven,

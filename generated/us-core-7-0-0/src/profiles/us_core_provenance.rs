@@ -428,7 +428,7 @@ impl UsCoreProvenanceTargetGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreProvenanceRecordedGiven {}
 impl UsCoreProvenanceRecordedGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProvenance`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProvenance`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProvenanceBuilder<P0, P1> {
@@ -449,91 +449,59 @@ impl UsCoreProvenance {
     }
 }
 impl<P0, P1> UsCoreProvenanceBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `Provenance.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Provenance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Provenance.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Provenance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Provenance.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Provenance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Provenance.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Provenance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Provenance.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Provenance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Provenance.contained` 0..*
+    /// `Provenance.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Provenance.extension` 0..*
+    /// `Provenance.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Provenance.modifierExtension` 0..*
+    /// `Provenance.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// The Resource this Provenance record supports
-    ///
-    /// `Provenance.target` 1..*
+    /// `Provenance.target` 1..*: The Resource this Provenance record supports
     pub fn target(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>>,
     ) -> UsCoreProvenanceBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.target = value.into();
         UsCoreProvenanceBuilder {
@@ -541,22 +509,15 @@ impl<P0, P1> UsCoreProvenanceBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the activity occurred
-    ///
-    /// `Provenance.occurred[x]` 0..1
-    pub fn occurred(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ProvenanceOccurred>,
-    ) -> Self {
-        self.inner.occurred = ::std::option::Option::Some(value.into());
+    /// `Provenance.occurred[x]` 0..1: When the activity occurred
+    pub fn occurred(mut self, value: impl Into<::fhir_r4::ProvenanceOccurred>) -> Self {
+        self.inner.occurred = Some(value.into());
         self
     }
-    /// Timestamp when the activity was recorded / updated
-    ///
-    /// `Provenance.recorded` 1..1
+    /// `Provenance.recorded` 1..1: Timestamp when the activity was recorded / updated
     pub fn recorded(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreProvenanceBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.recorded = value.into();
         UsCoreProvenanceBuilder {
@@ -564,103 +525,73 @@ impl<P0, P1> UsCoreProvenanceBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Policy or plan the activity was defined by
-    ///
-    /// `Provenance.policy` 0..*
-    pub fn policy(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
-    ) -> Self {
+    /// `Provenance.policy` 0..*: Policy or plan the activity was defined by
+    pub fn policy(mut self, items: impl IntoIterator<Item = ::fhir_r4::Uri>) -> Self {
         self.inner.policy = items.into_iter().collect();
         self
     }
-    /// Where the activity occurred, if relevant
-    ///
-    /// `Provenance.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Provenance.location` 0..1: Where the activity occurred, if relevant
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Reason the activity is occurring
-    ///
-    /// `Provenance.reason` 0..*
+    /// `Provenance.reason` 0..*: Reason the activity is occurring
     pub fn reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason = items.into_iter().collect();
         self
     }
-    /// Activity that occurred
-    ///
-    /// `Provenance.activity` 0..1
-    pub fn activity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.activity = ::std::option::Option::Some(value.into());
+    /// `Provenance.activity` 0..1: Activity that occurred
+    pub fn activity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.activity = Some(value.into());
         self
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent:ProvenanceAuthor` 0..*
+    /// `Provenance.agent:ProvenanceAuthor` 0..*: Actor involved
     pub fn agent_provenance_author(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreProvenanceAgentProvenanceAuthor,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreProvenanceAgentProvenanceAuthor>,
     ) -> Self {
         self.inner.agent_provenance_author = items.into_iter().collect();
         self
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent:ProvenanceTransmitter` 0..*
+    /// `Provenance.agent:ProvenanceTransmitter` 0..*: Actor involved
     pub fn agent_provenance_transmitter(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = crate::UsCoreProvenanceAgentProvenanceTransmitter,
         >,
     ) -> Self {
         self.inner.agent_provenance_transmitter = items.into_iter().collect();
         self
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent` 0..*
+    /// `Provenance.agent` 0..*: Actor involved
     pub fn agent(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
     ) -> Self {
         self.inner.agent = items.into_iter().collect();
         self
     }
-    /// An entity used in this activity
-    ///
-    /// `Provenance.entity` 0..*
+    /// `Provenance.entity` 0..*: An entity used in this activity
     pub fn entity(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
     ) -> Self {
         self.inner.entity = items.into_iter().collect();
         self
     }
-    /// Signature on target
-    ///
-    /// `Provenance.signature` 0..*
+    /// `Provenance.signature` 0..*: Signature on target
     pub fn signature(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Signature>,
+        items: impl IntoIterator<Item = ::fhir_r4::Signature>,
     ) -> Self {
         self.inner.signature = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProvenance
     where
         P0: UsCoreProvenanceTargetGiven,
@@ -683,7 +614,7 @@ impl UsCoreProvenanceAgentProvenanceAuthorAddressed for ::fhirgen_runtime::Set {
 )]
 pub trait UsCoreProvenanceAgentProvenanceTransmitterAddressed {}
 impl UsCoreProvenanceAgentProvenanceTransmitterAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProvenance`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProvenance`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
@@ -706,91 +637,59 @@ impl UsCoreProvenance {
     }
 }
 impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Provenance.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Provenance.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Provenance.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Provenance.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Provenance.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Provenance.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Provenance.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Provenance.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Provenance.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Provenance.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Provenance.contained` 0..*
+    /// `Provenance.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Provenance.extension` 0..*
+    /// `Provenance.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Provenance.modifierExtension` 0..*
+    /// `Provenance.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// The Resource this Provenance record supports
-    ///
-    /// `Provenance.target` 1..*
+    /// `Provenance.target` 1..*: The Resource this Provenance record supports
     pub fn target(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::Reference>>,
     ) -> UsCoreProvenanceMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.target = value.into();
         UsCoreProvenanceMustSupportBuilder {
@@ -798,22 +697,15 @@ impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// When the activity occurred
-    ///
-    /// `Provenance.occurred[x]` 0..1
-    pub fn occurred(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ProvenanceOccurred>,
-    ) -> Self {
-        self.inner.occurred = ::std::option::Option::Some(value.into());
+    /// `Provenance.occurred[x]` 0..1: When the activity occurred
+    pub fn occurred(mut self, value: impl Into<::fhir_r4::ProvenanceOccurred>) -> Self {
+        self.inner.occurred = Some(value.into());
         self
     }
-    /// Timestamp when the activity was recorded / updated
-    ///
-    /// `Provenance.recorded` 1..1
+    /// `Provenance.recorded` 1..1: Timestamp when the activity was recorded / updated
     pub fn recorded(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
+        value: impl Into<::fhir_r4::Instant>,
     ) -> UsCoreProvenanceMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.recorded = value.into();
         UsCoreProvenanceMustSupportBuilder {
@@ -821,55 +713,33 @@ impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Policy or plan the activity was defined by
-    ///
-    /// `Provenance.policy` 0..*
-    pub fn policy(
-        mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
-    ) -> Self {
+    /// `Provenance.policy` 0..*: Policy or plan the activity was defined by
+    pub fn policy(mut self, items: impl IntoIterator<Item = ::fhir_r4::Uri>) -> Self {
         self.inner.policy = items.into_iter().collect();
         self
     }
-    /// Where the activity occurred, if relevant
-    ///
-    /// `Provenance.location` 0..1
-    pub fn location(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.location = ::std::option::Option::Some(value.into());
+    /// `Provenance.location` 0..1: Where the activity occurred, if relevant
+    pub fn location(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.location = Some(value.into());
         self
     }
-    /// Reason the activity is occurring
-    ///
-    /// `Provenance.reason` 0..*
+    /// `Provenance.reason` 0..*: Reason the activity is occurring
     pub fn reason(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason = items.into_iter().collect();
         self
     }
-    /// Activity that occurred
-    ///
-    /// `Provenance.activity` 0..1
-    pub fn activity(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.activity = ::std::option::Option::Some(value.into());
+    /// `Provenance.activity` 0..1: Activity that occurred
+    pub fn activity(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.activity = Some(value.into());
         self
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent:ProvenanceAuthor` 0..*
-    /// , Must Support
+    /// `Provenance.agent:ProvenanceAuthor` 0..*, Must Support: Actor involved
     pub fn agent_provenance_author(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreProvenanceAgentProvenanceAuthor,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreProvenanceAgentProvenanceAuthor>,
     ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.agent_provenance_author = items.into_iter().collect();
         UsCoreProvenanceMustSupportBuilder {
@@ -886,13 +756,10 @@ impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent:ProvenanceTransmitter` 0..*
-    /// , Must Support
+    /// `Provenance.agent:ProvenanceTransmitter` 0..*, Must Support: Actor involved
     pub fn agent_provenance_transmitter(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = crate::UsCoreProvenanceAgentProvenanceTransmitter,
         >,
     ) -> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
@@ -911,39 +778,32 @@ impl<P0, P1, P2, P3> UsCoreProvenanceMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Actor involved
-    ///
-    /// `Provenance.agent` 0..*
+    /// `Provenance.agent` 0..*: Actor involved
     pub fn agent(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProvenanceAgent>,
     ) -> Self {
         self.inner.agent = items.into_iter().collect();
         self
     }
-    /// An entity used in this activity
-    ///
-    /// `Provenance.entity` 0..*
+    /// `Provenance.entity` 0..*: An entity used in this activity
     pub fn entity(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
+        items: impl IntoIterator<Item = ::fhir_r4::ProvenanceEntity>,
     ) -> Self {
         self.inner.entity = items.into_iter().collect();
         self
     }
-    /// Signature on target
-    ///
-    /// `Provenance.signature` 0..*
+    /// `Provenance.signature` 0..*: Signature on target
     pub fn signature(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Signature>,
+        items: impl IntoIterator<Item = ::fhir_r4::Signature>,
     ) -> Self {
         self.inner.signature = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProvenance
     where
         P0: UsCoreProvenanceTargetGiven,
@@ -1097,7 +957,7 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceAuthor {
 )]
 pub trait UsCoreProvenanceAgentProvenanceAuthorWhoGiven {}
 impl UsCoreProvenanceAgentProvenanceAuthorWhoGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProvenanceAgentProvenanceAuthor`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProvenanceAgentProvenanceAuthor`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProvenanceAgentProvenanceAuthorBuilder<P0> {
@@ -1120,52 +980,39 @@ impl UsCoreProvenanceAgentProvenanceAuthor {
     }
 }
 impl<P0> UsCoreProvenanceAgentProvenanceAuthorBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Provenance.agent.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Provenance.agent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Provenance.agent.extension` 0..*
+    /// `Provenance.agent.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Provenance.agent.modifierExtension` 0..*
+    /// `Provenance.agent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// What the agents role was
-    ///
-    /// `Provenance.agent.role` 0..*
+    /// `Provenance.agent.role` 0..*: What the agents role was
     pub fn role(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.role = items.into_iter().collect();
         self
     }
-    /// Who participated
-    ///
-    /// `Provenance.agent.who` 1..1
+    /// `Provenance.agent.who` 1..1: Who participated
     pub fn who(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreProvenanceAgentProvenanceAuthorBuilder<::fhirgen_runtime::Set> {
         self.inner.who = value.into();
         UsCoreProvenanceAgentProvenanceAuthorBuilder {
@@ -1173,19 +1020,13 @@ impl<P0> UsCoreProvenanceAgentProvenanceAuthorBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who the agent is representing
-    ///
-    /// `Provenance.agent.onBehalfOf` 0..1
-    pub fn on_behalf_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+    /// `Provenance.agent.onBehalfOf` 0..1: Who the agent is representing
+    pub fn on_behalf_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProvenanceAgentProvenanceAuthor
     where
         P0: UsCoreProvenanceAgentProvenanceAuthorWhoGiven,
@@ -1336,7 +1177,7 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceTransmitter {
 )]
 pub trait UsCoreProvenanceAgentProvenanceTransmitterWhoGiven {}
 impl UsCoreProvenanceAgentProvenanceTransmitterWhoGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreProvenanceAgentProvenanceTransmitter`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreProvenanceAgentProvenanceTransmitter`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreProvenanceAgentProvenanceTransmitterBuilder<P0> {
@@ -1359,52 +1200,39 @@ impl UsCoreProvenanceAgentProvenanceTransmitter {
     }
 }
 impl<P0> UsCoreProvenanceAgentProvenanceTransmitterBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Provenance.agent.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Provenance.agent.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Provenance.agent.extension` 0..*
+    /// `Provenance.agent.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `Provenance.agent.modifierExtension` 0..*
+    /// `Provenance.agent.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// What the agents role was
-    ///
-    /// `Provenance.agent.role` 0..*
+    /// `Provenance.agent.role` 0..*: What the agents role was
     pub fn role(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.role = items.into_iter().collect();
         self
     }
-    /// Who participated
-    ///
-    /// `Provenance.agent.who` 1..1
+    /// `Provenance.agent.who` 1..1: Who participated
     pub fn who(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreProvenanceAgentProvenanceTransmitterBuilder<::fhirgen_runtime::Set> {
         self.inner.who = value.into();
         UsCoreProvenanceAgentProvenanceTransmitterBuilder {
@@ -1412,19 +1240,13 @@ impl<P0> UsCoreProvenanceAgentProvenanceTransmitterBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who the agent is representing
-    ///
-    /// `Provenance.agent.onBehalfOf` 0..1
-    pub fn on_behalf_of(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.on_behalf_of = ::std::option::Option::Some(value.into());
+    /// `Provenance.agent.onBehalfOf` 0..1: Who the agent is representing
+    pub fn on_behalf_of(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.on_behalf_of = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreProvenanceAgentProvenanceTransmitter
     where
         P0: UsCoreProvenanceAgentProvenanceTransmitterWhoGiven,

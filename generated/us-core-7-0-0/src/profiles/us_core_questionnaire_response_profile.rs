@@ -498,7 +498,7 @@ impl UsCoreQuestionnaireResponseProfileSubjectGiven for ::fhirgen_runtime::Set {
 )]
 pub trait UsCoreQuestionnaireResponseProfileAuthoredGiven {}
 impl UsCoreQuestionnaireResponseProfileAuthoredGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreQuestionnaireResponseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreQuestionnaireResponseProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
@@ -521,139 +521,96 @@ impl UsCoreQuestionnaireResponseProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `QuestionnaireResponse.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `QuestionnaireResponse.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `QuestionnaireResponse.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `QuestionnaireResponse.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `QuestionnaireResponse.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `QuestionnaireResponse.contained` 0..*
+    /// `QuestionnaireResponse.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// A signature attesting to the content
-    ///
-    /// `QuestionnaireResponse.extension:signature` 0..*
+    /// `QuestionnaireResponse.extension:signature` 0..*: A signature attesting to the content
     pub fn signature(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+        items: impl IntoIterator<Item = crate::SignatureExtension>,
     ) -> Self {
         self.inner.signature = items.into_iter().collect();
         self
     }
-    /// E.g. Verbal, written, electronic
-    ///
-    /// `QuestionnaireResponse.extension:completionMode` 0..1
+    /// `QuestionnaireResponse.extension:completionMode` 0..1: E.g. Verbal, written, electronic
     pub fn completion_mode(
         mut self,
-        value: impl ::std::convert::Into<crate::CompletionModeExtension>,
+        value: impl Into<crate::CompletionModeExtension>,
     ) -> Self {
-        self.inner.completion_mode = ::std::option::Option::Some(value.into());
+        self.inner.completion_mode = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `QuestionnaireResponse.extension` 0..*
+    /// `QuestionnaireResponse.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `QuestionnaireResponse.modifierExtension` 0..*
+    /// `QuestionnaireResponse.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Unique id for this set of answers
-    ///
-    /// `QuestionnaireResponse.identifier` 0..1
-    pub fn identifier(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.identifier = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.identifier` 0..1: Unique id for this set of answers
+    pub fn identifier(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.identifier = Some(value.into());
         self
     }
-    /// Request fulfilled by this QuestionnaireResponse
-    ///
-    /// `QuestionnaireResponse.basedOn` 0..*
+    /// `QuestionnaireResponse.basedOn` 0..*: Request fulfilled by this QuestionnaireResponse
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of this action
-    ///
-    /// `QuestionnaireResponse.partOf` 0..*
+    /// `QuestionnaireResponse.partOf` 0..*: Part of this action
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// Form being answered
-    ///
-    /// `QuestionnaireResponse.questionnaire` 1..1
+    /// `QuestionnaireResponse.questionnaire` 1..1: Form being answered
     pub fn questionnaire(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Canonical>,
+        value: impl Into<::fhir_r4::Canonical>,
     ) -> UsCoreQuestionnaireResponseProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.questionnaire = value.into();
         UsCoreQuestionnaireResponseProfileBuilder {
@@ -661,12 +618,10 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// in-progress | completed | amended | entered-in-error | stopped
-    ///
-    /// `QuestionnaireResponse.status` 1..1
+    /// `QuestionnaireResponse.status` 1..1: in-progress | completed | amended | entered-in-error | stopped
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseStatusCode>,
+        value: impl Into<::fhir_r4::QuestionnaireResponseStatusCode>,
     ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.status = value.into();
         UsCoreQuestionnaireResponseProfileBuilder {
@@ -674,12 +629,10 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The subject of the questions
-    ///
-    /// `QuestionnaireResponse.subject` 1..1
+    /// `QuestionnaireResponse.subject` 1..1: The subject of the questions
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.subject = value.into();
         UsCoreQuestionnaireResponseProfileBuilder {
@@ -687,22 +640,15 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `QuestionnaireResponse.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Date the answers were gathered
-    ///
-    /// `QuestionnaireResponse.authored` 1..1
+    /// `QuestionnaireResponse.authored` 1..1: Date the answers were gathered
     pub fn authored(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.authored = value.into();
         UsCoreQuestionnaireResponseProfileBuilder {
@@ -710,41 +656,26 @@ impl<P0, P1, P2, P3> UsCoreQuestionnaireResponseProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Person who received and recorded the answers
-    ///
-    /// `QuestionnaireResponse.author` 0..1
-    pub fn author(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.author = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.author` 0..1: Person who received and recorded the answers
+    pub fn author(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.author = Some(value.into());
         self
     }
-    /// The person who answered the questions
-    ///
-    /// `QuestionnaireResponse.source` 0..1
-    pub fn source(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.source = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.source` 0..1: The person who answered the questions
+    pub fn source(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.source = Some(value.into());
         self
     }
-    /// Groups and questions
-    ///
-    /// `QuestionnaireResponse.item` 0..*
+    /// `QuestionnaireResponse.item` 0..*: Groups and questions
     pub fn item(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreQuestionnaireResponseProfileItem,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreQuestionnaireResponseProfileItem>,
     ) -> Self {
         self.inner.item = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreQuestionnaireResponseProfile
     where
         P0: UsCoreQuestionnaireResponseProfileQuestionnaireGiven,
@@ -776,7 +707,7 @@ impl UsCoreQuestionnaireResponseProfileAuthorAddressed for ::fhirgen_runtime::Se
 )]
 pub trait UsCoreQuestionnaireResponseProfileItemAddressed {}
 impl UsCoreQuestionnaireResponseProfileItemAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreQuestionnaireResponseProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreQuestionnaireResponseProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreQuestionnaireResponseProfileMustSupportBuilder<
@@ -818,110 +749,75 @@ impl<
     P5,
     P6,
 > UsCoreQuestionnaireResponseProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
-    /// Logical id of this artifact
-    ///
-    /// `QuestionnaireResponse.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `QuestionnaireResponse.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `QuestionnaireResponse.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `QuestionnaireResponse.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `QuestionnaireResponse.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `QuestionnaireResponse.contained` 0..*
+    /// `QuestionnaireResponse.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// A signature attesting to the content
-    ///
-    /// `QuestionnaireResponse.extension:signature` 0..*
+    /// `QuestionnaireResponse.extension:signature` 0..*: A signature attesting to the content
     pub fn signature(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+        items: impl IntoIterator<Item = crate::SignatureExtension>,
     ) -> Self {
         self.inner.signature = items.into_iter().collect();
         self
     }
-    /// E.g. Verbal, written, electronic
-    ///
-    /// `QuestionnaireResponse.extension:completionMode` 0..1
+    /// `QuestionnaireResponse.extension:completionMode` 0..1: E.g. Verbal, written, electronic
     pub fn completion_mode(
         mut self,
-        value: impl ::std::convert::Into<crate::CompletionModeExtension>,
+        value: impl Into<crate::CompletionModeExtension>,
     ) -> Self {
-        self.inner.completion_mode = ::std::option::Option::Some(value.into());
+        self.inner.completion_mode = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `QuestionnaireResponse.extension` 0..*
+    /// `QuestionnaireResponse.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `QuestionnaireResponse.modifierExtension` 0..*
+    /// `QuestionnaireResponse.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Unique id for this set of answers
-    ///
-    /// `QuestionnaireResponse.identifier` 0..1
-    /// , Must Support
+    /// `QuestionnaireResponse.identifier` 0..1, Must Support: Unique id for this set of answers
     pub fn identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+        value: impl Into<::fhir_r4::Identifier>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -931,7 +827,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.identifier = ::std::option::Option::Some(value.into());
+        self.inner.identifier = Some(value.into());
         UsCoreQuestionnaireResponseProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -954,32 +850,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Request fulfilled by this QuestionnaireResponse
-    ///
-    /// `QuestionnaireResponse.basedOn` 0..*
+    /// `QuestionnaireResponse.basedOn` 0..*: Request fulfilled by this QuestionnaireResponse
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of this action
-    ///
-    /// `QuestionnaireResponse.partOf` 0..*
+    /// `QuestionnaireResponse.partOf` 0..*: Part of this action
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// Form being answered
-    ///
-    /// `QuestionnaireResponse.questionnaire` 1..1
+    /// `QuestionnaireResponse.questionnaire` 1..1: Form being answered
     pub fn questionnaire(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Canonical>,
+        value: impl Into<::fhir_r4::Canonical>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -995,12 +885,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// in-progress | completed | amended | entered-in-error | stopped
-    ///
-    /// `QuestionnaireResponse.status` 1..1
+    /// `QuestionnaireResponse.status` 1..1: in-progress | completed | amended | entered-in-error | stopped
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseStatusCode>,
+        value: impl Into<::fhir_r4::QuestionnaireResponseStatusCode>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1016,12 +904,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The subject of the questions
-    ///
-    /// `QuestionnaireResponse.subject` 1..1
+    /// `QuestionnaireResponse.subject` 1..1: The subject of the questions
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1037,22 +923,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter created as part of
-    ///
-    /// `QuestionnaireResponse.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.encounter` 0..1: Encounter created as part of
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Date the answers were gathered
-    ///
-    /// `QuestionnaireResponse.authored` 1..1
+    /// `QuestionnaireResponse.authored` 1..1: Date the answers were gathered
     pub fn authored(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1068,13 +947,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Person who received and recorded the answers
-    ///
-    /// `QuestionnaireResponse.author` 0..1
-    /// , Must Support
+    /// `QuestionnaireResponse.author` 0..1, Must Support: Person who received and recorded the answers
     pub fn author(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1084,7 +960,7 @@ impl<
         ::fhirgen_runtime::Set,
         P6,
     > {
-        self.inner.author = ::std::option::Option::Some(value.into());
+        self.inner.author = Some(value.into());
         UsCoreQuestionnaireResponseProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1107,25 +983,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The person who answered the questions
-    ///
-    /// `QuestionnaireResponse.source` 0..1
-    pub fn source(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.source = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.source` 0..1: The person who answered the questions
+    pub fn source(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.source = Some(value.into());
         self
     }
-    /// Groups and questions
-    ///
-    /// `QuestionnaireResponse.item` 0..*
-    /// , Must Support
+    /// `QuestionnaireResponse.item` 0..*, Must Support: Groups and questions
     pub fn item(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = crate::UsCoreQuestionnaireResponseProfileItem,
-        >,
+        items: impl IntoIterator<Item = crate::UsCoreQuestionnaireResponseProfileItem>,
     ) -> UsCoreQuestionnaireResponseProfileMustSupportBuilder<
         P0,
         P1,
@@ -1158,9 +1024,8 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreQuestionnaireResponseProfile
     where
         P0: UsCoreQuestionnaireResponseProfileIdentifierAddressed,
@@ -1417,7 +1282,7 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItemAnswer 
         ::std::result::Result::Ok(())
     }
 }
-/// Builds a \[`UsCoreQuestionnaireResponseProfileItemAnswer`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreQuestionnaireResponseProfileItemAnswer`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
@@ -1435,81 +1300,58 @@ impl UsCoreQuestionnaireResponseProfileItemAnswer {
     }
 }
 impl UsCoreQuestionnaireResponseProfileItemAnswerBuilder {
-    /// Unique id for inter-element referencing
-    ///
-    /// `QuestionnaireResponse.item.answer.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.answer.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Answer Media to display
-    ///
-    /// `QuestionnaireResponse.item.answer.extension:itemAnswerMedia` 0..1
-    pub fn item_answer_media(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.item_answer_media = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.answer.extension:itemAnswerMedia` 0..1: Answer Media to display
+    pub fn item_answer_media(mut self, value: impl Into<::fhir_r4::Extension>) -> Self {
+        self.inner.item_answer_media = Some(value.into());
         self
     }
-    /// Assigned Ordinal Value
-    ///
-    /// `QuestionnaireResponse.item.answer.extension:ordinalValue` 0..1
+    /// `QuestionnaireResponse.item.answer.extension:ordinalValue` 0..1: Assigned Ordinal Value
     pub fn ordinal_value(
         mut self,
-        value: impl ::std::convert::Into<crate::OrdinalValueExtension>,
+        value: impl Into<crate::OrdinalValueExtension>,
     ) -> Self {
-        self.inner.ordinal_value = ::std::option::Option::Some(value.into());
+        self.inner.ordinal_value = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `QuestionnaireResponse.item.answer.extension` 0..*
+    /// `QuestionnaireResponse.item.answer.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `QuestionnaireResponse.item.answer.modifierExtension` 0..*
+    /// `QuestionnaireResponse.item.answer.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Single-valued answer to the question
-    ///
-    /// `QuestionnaireResponse.item.answer.value[x]` 0..1
+    /// `QuestionnaireResponse.item.answer.value[x]` 0..1: Single-valued answer to the question
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::QuestionnaireResponseItemAnswerValue>,
+        value: impl Into<::fhir_r4::QuestionnaireResponseItemAnswerValue>,
     ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         self
     }
-    /// Nested groups and questions
-    ///
-    /// `QuestionnaireResponse.item.answer.item` 0..*
+    /// `QuestionnaireResponse.item.answer.item` 0..*: Nested groups and questions
     pub fn item(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::QuestionnaireResponseItem,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::QuestionnaireResponseItem>,
     ) -> Self {
         self.inner.item = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreQuestionnaireResponseProfileItemAnswer {
         self.inner
     }
@@ -1728,7 +1570,7 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItem {
 )]
 pub trait UsCoreQuestionnaireResponseProfileItemLinkIdGiven {}
 impl UsCoreQuestionnaireResponseProfileItemLinkIdGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreQuestionnaireResponseProfileItem`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreQuestionnaireResponseProfileItem`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreQuestionnaireResponseProfileItemBuilder<P0> {
@@ -1748,62 +1590,44 @@ impl UsCoreQuestionnaireResponseProfileItem {
     }
 }
 impl<P0> UsCoreQuestionnaireResponseProfileItemBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `QuestionnaireResponse.item.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Media to display
-    ///
-    /// `QuestionnaireResponse.item.extension:itemMedia` 0..1
-    pub fn item_media(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Extension>,
-    ) -> Self {
-        self.inner.item_media = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.extension:itemMedia` 0..1: Media to display
+    pub fn item_media(mut self, value: impl Into<::fhir_r4::Extension>) -> Self {
+        self.inner.item_media = Some(value.into());
         self
     }
-    /// A signature attesting to the content
-    ///
-    /// `QuestionnaireResponse.item.extension:ItemSignature` 0..*
+    /// `QuestionnaireResponse.item.extension:ItemSignature` 0..*: A signature attesting to the content
     pub fn item_signature(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::SignatureExtension>,
+        items: impl IntoIterator<Item = crate::SignatureExtension>,
     ) -> Self {
         self.inner.item_signature = items.into_iter().collect();
         self
     }
-    /// Extension
-    ///
-    /// `QuestionnaireResponse.item.extension` 0..*
+    /// `QuestionnaireResponse.item.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored even if unrecognized
-    ///
-    /// `QuestionnaireResponse.item.modifierExtension` 0..*
+    /// `QuestionnaireResponse.item.modifierExtension` 0..*: Extensions that cannot be ignored even if unrecognized
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Pointer to specific item from Questionnaire
-    ///
-    /// `QuestionnaireResponse.item.linkId` 1..1
+    /// `QuestionnaireResponse.item.linkId` 1..1: Pointer to specific item from Questionnaire
     pub fn link_id(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> UsCoreQuestionnaireResponseProfileItemBuilder<::fhirgen_runtime::Set> {
         self.inner.link_id = value.into();
         UsCoreQuestionnaireResponseProfileItemBuilder {
@@ -1811,53 +1635,36 @@ impl<P0> UsCoreQuestionnaireResponseProfileItemBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// ElementDefinition - details for the item
-    ///
-    /// `QuestionnaireResponse.item.definition` 0..1
-    pub fn definition(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.definition = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.definition` 0..1: ElementDefinition - details for the item
+    pub fn definition(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.definition = Some(value.into());
         self
     }
-    /// Name for group or question text
-    ///
-    /// `QuestionnaireResponse.item.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `QuestionnaireResponse.item.text` 0..1: Name for group or question text
+    pub fn text(mut self, value: impl Into<::fhir_r4::FhirString>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// The response(s) to the question
-    ///
-    /// `QuestionnaireResponse.item.answer` 0..*
+    /// `QuestionnaireResponse.item.answer` 0..*: The response(s) to the question
     pub fn answer(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = crate::UsCoreQuestionnaireResponseProfileItemAnswer,
         >,
     ) -> Self {
         self.inner.answer = items.into_iter().collect();
         self
     }
-    /// Nested questionnaire response items
-    ///
-    /// `QuestionnaireResponse.item.item` 0..*
+    /// `QuestionnaireResponse.item.item` 0..*: Nested questionnaire response items
     pub fn item(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::QuestionnaireResponseItem,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::QuestionnaireResponseItem>,
     ) -> Self {
         self.inner.item = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreQuestionnaireResponseProfileItem
     where
         P0: UsCoreQuestionnaireResponseProfileItemLinkIdGiven,

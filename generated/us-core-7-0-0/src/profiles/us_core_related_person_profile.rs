@@ -355,7 +355,7 @@ impl UsCoreRelatedPersonProfileActiveGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreRelatedPersonProfilePatientGiven {}
 impl UsCoreRelatedPersonProfilePatientGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRelatedPersonProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRelatedPersonProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRelatedPersonProfileBuilder<P0, P1> {
@@ -376,99 +376,67 @@ impl UsCoreRelatedPersonProfile {
     }
 }
 impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
-    /// Logical id of this artifact
-    ///
-    /// `RelatedPerson.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `RelatedPerson.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `RelatedPerson.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `RelatedPerson.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `RelatedPerson.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `RelatedPerson.contained` 0..*
+    /// `RelatedPerson.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `RelatedPerson.extension` 0..*
+    /// `RelatedPerson.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `RelatedPerson.modifierExtension` 0..*
+    /// `RelatedPerson.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// A human identifier for this person
-    ///
-    /// `RelatedPerson.identifier` 0..*
+    /// `RelatedPerson.identifier` 0..*: A human identifier for this person
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this related person's record is in active use
-    ///
-    /// `RelatedPerson.active` 1..1
+    /// `RelatedPerson.active` 1..1: Whether this related person's record is in active use
     pub fn active(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreRelatedPersonProfileBuilder<::fhirgen_runtime::Set, P1> {
         self.inner.active = value.into();
         UsCoreRelatedPersonProfileBuilder {
@@ -476,12 +444,10 @@ impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient this person is related to
-    ///
-    /// `RelatedPerson.patient` 1..1
+    /// `RelatedPerson.patient` 1..1: The patient this person is related to
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreRelatedPersonProfileBuilder<P0, ::fhirgen_runtime::Set> {
         self.inner.patient = value.into();
         UsCoreRelatedPersonProfileBuilder {
@@ -489,101 +455,74 @@ impl<P0, P1> UsCoreRelatedPersonProfileBuilder<P0, P1> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The nature of the relationship
-    ///
-    /// `RelatedPerson.relationship` 0..*
+    /// `RelatedPerson.relationship` 0..*: The nature of the relationship
     pub fn relationship(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.relationship = items.into_iter().collect();
         self
     }
-    /// A name associated with the person
-    ///
-    /// `RelatedPerson.name` 0..*
+    /// `RelatedPerson.name` 0..*: A name associated with the person
     pub fn name(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::HumanName>,
+        items: impl IntoIterator<Item = ::fhir_r4::HumanName>,
     ) -> Self {
         self.inner.name = items.into_iter().collect();
         self
     }
-    /// A contact detail for the person
-    ///
-    /// `RelatedPerson.telecom` 0..*
+    /// `RelatedPerson.telecom` 0..*: A contact detail for the person
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// male | female | other | unknown
-    ///
-    /// `RelatedPerson.gender` 0..1
+    /// `RelatedPerson.gender` 0..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
-        self.inner.gender = ::std::option::Option::Some(value.into());
+        self.inner.gender = Some(value.into());
         self
     }
-    /// The date on which the related person was born
-    ///
-    /// `RelatedPerson.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.birthDate` 0..1: The date on which the related person was born
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// Address where the related person can be contacted or visited
-    ///
-    /// `RelatedPerson.address` 0..*
+    /// `RelatedPerson.address` 0..*: Address where the related person can be contacted or visited
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> Self {
         self.inner.address = items.into_iter().collect();
         self
     }
-    /// Image of the person
-    ///
-    /// `RelatedPerson.photo` 0..*
+    /// `RelatedPerson.photo` 0..*: Image of the person
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// Period of time that this relationship is considered valid
-    ///
-    /// `RelatedPerson.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.period` 0..1: Period of time that this relationship is considered valid
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// A language which may be used to communicate with about the patient's health
-    ///
-    /// `RelatedPerson.communication` 0..*
+    /// `RelatedPerson.communication` 0..*: A language which may be used to communicate with about the patient's health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::RelatedPersonCommunication,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::RelatedPersonCommunication>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRelatedPersonProfile
     where
         P0: UsCoreRelatedPersonProfileActiveGiven,
@@ -620,7 +559,7 @@ impl UsCoreRelatedPersonProfileTelecomAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreRelatedPersonProfileAddressAddressed {}
 impl UsCoreRelatedPersonProfileAddressAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreRelatedPersonProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreRelatedPersonProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreRelatedPersonProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
@@ -652,99 +591,67 @@ impl<
     P4,
     P5,
 > UsCoreRelatedPersonProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5> {
-    /// Logical id of this artifact
-    ///
-    /// `RelatedPerson.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `RelatedPerson.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `RelatedPerson.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `RelatedPerson.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `RelatedPerson.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `RelatedPerson.contained` 0..*
+    /// `RelatedPerson.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `RelatedPerson.extension` 0..*
+    /// `RelatedPerson.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `RelatedPerson.modifierExtension` 0..*
+    /// `RelatedPerson.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// A human identifier for this person
-    ///
-    /// `RelatedPerson.identifier` 0..*
+    /// `RelatedPerson.identifier` 0..*: A human identifier for this person
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Whether this related person's record is in active use
-    ///
-    /// `RelatedPerson.active` 1..1
+    /// `RelatedPerson.active` 1..1: Whether this related person's record is in active use
     pub fn active(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
+        value: impl Into<::fhir_r4::Boolean>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -759,12 +666,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient this person is related to
-    ///
-    /// `RelatedPerson.patient` 1..1
+    /// `RelatedPerson.patient` 1..1: The patient this person is related to
     pub fn patient(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -779,13 +684,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The nature of the relationship
-    ///
-    /// `RelatedPerson.relationship` 0..*
-    /// , Must Support
+    /// `RelatedPerson.relationship` 0..*, Must Support: The nature of the relationship
     pub fn relationship(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         P0,
         P1,
@@ -816,13 +718,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// A name associated with the person
-    ///
-    /// `RelatedPerson.name` 0..*
-    /// , Must Support
+    /// `RelatedPerson.name` 0..*, Must Support: A name associated with the person
     pub fn name(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::HumanName>,
+        items: impl IntoIterator<Item = ::fhir_r4::HumanName>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         P0,
         P1,
@@ -853,13 +752,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// A contact detail for the person
-    ///
-    /// `RelatedPerson.telecom` 0..*
-    /// , Must Support
+    /// `RelatedPerson.telecom` 0..*, Must Support: A contact detail for the person
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ContactPoint>,
+        items: impl IntoIterator<Item = ::fhir_r4::ContactPoint>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         P0,
         P1,
@@ -890,33 +786,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// male | female | other | unknown
-    ///
-    /// `RelatedPerson.gender` 0..1
+    /// `RelatedPerson.gender` 0..1: male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> Self {
-        self.inner.gender = ::std::option::Option::Some(value.into());
+        self.inner.gender = Some(value.into());
         self
     }
-    /// The date on which the related person was born
-    ///
-    /// `RelatedPerson.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.birthDate` 0..1: The date on which the related person was born
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// Address where the related person can be contacted or visited
-    ///
-    /// `RelatedPerson.address` 0..*
-    /// , Must Support
+    /// `RelatedPerson.address` 0..*, Must Support: Address where the related person can be contacted or visited
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> UsCoreRelatedPersonProfileMustSupportBuilder<
         P0,
         P1,
@@ -947,41 +833,29 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Image of the person
-    ///
-    /// `RelatedPerson.photo` 0..*
+    /// `RelatedPerson.photo` 0..*: Image of the person
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// Period of time that this relationship is considered valid
-    ///
-    /// `RelatedPerson.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `RelatedPerson.period` 0..1: Period of time that this relationship is considered valid
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// A language which may be used to communicate with about the patient's health
-    ///
-    /// `RelatedPerson.communication` 0..*
+    /// `RelatedPerson.communication` 0..*: A language which may be used to communicate with about the patient's health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::RelatedPersonCommunication,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::RelatedPersonCommunication>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreRelatedPersonProfile
     where
         P0: UsCoreRelatedPersonProfileActiveGiven,

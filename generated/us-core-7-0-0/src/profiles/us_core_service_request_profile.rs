@@ -824,7 +824,7 @@ impl UsCoreServiceRequestProfileCodeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreServiceRequestProfileSubjectGiven {}
 impl UsCoreServiceRequestProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreServiceRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreServiceRequestProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
@@ -847,149 +847,104 @@ impl UsCoreServiceRequestProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `ServiceRequest.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `ServiceRequest.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `ServiceRequest.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `ServiceRequest.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `ServiceRequest.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `ServiceRequest.contained` 0..*
+    /// `ServiceRequest.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `ServiceRequest.extension` 0..*
+    /// `ServiceRequest.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `ServiceRequest.modifierExtension` 0..*
+    /// `ServiceRequest.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Identifiers assigned to this order
-    ///
-    /// `ServiceRequest.identifier` 0..*
+    /// `ServiceRequest.identifier` 0..*: Identifiers assigned to this order
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `ServiceRequest.instantiatesCanonical` 0..*
+    /// `ServiceRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `ServiceRequest.instantiatesUri` 0..*
+    /// `ServiceRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// What request fulfills
-    ///
-    /// `ServiceRequest.basedOn` 0..*
+    /// `ServiceRequest.basedOn` 0..*: What request fulfills
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// What request replaces
-    ///
-    /// `ServiceRequest.replaces` 0..*
+    /// `ServiceRequest.replaces` 0..*: What request replaces
     pub fn replaces(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.replaces = items.into_iter().collect();
         self
     }
-    /// Composite Request ID
-    ///
-    /// `ServiceRequest.requisition` 0..1
-    pub fn requisition(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.requisition = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.requisition` 0..1: Composite Request ID
+    pub fn requisition(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.requisition = Some(value.into());
         self
     }
-    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
-    ///
-    /// `ServiceRequest.status` 1..1
+    /// `ServiceRequest.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
+        value: impl Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreServiceRequestProfileBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.status = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -997,12 +952,10 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
-    ///
-    /// `ServiceRequest.intent` 1..1
+    /// `ServiceRequest.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestIntentCode>,
+        value: impl Into<::fhir_r4::RequestIntentCode>,
     ) -> UsCoreServiceRequestProfileBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
         self.inner.intent = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -1010,52 +963,36 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of service
-    ///
-    /// `ServiceRequest.category:us-core` 0..*
+    /// `ServiceRequest.category:us-core` 0..*: Classification of service
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_us_core = items.into_iter().collect();
         self
     }
-    /// Classification of service
-    ///
-    /// `ServiceRequest.category` 0..*
+    /// `ServiceRequest.category` 0..*: Classification of service
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// routine | urgent | asap | stat
-    ///
-    /// `ServiceRequest.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<::fhir_r4::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// True if service/procedure should not be performed
-    ///
-    /// `ServiceRequest.doNotPerform` 0..1
-    pub fn do_not_perform(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.doNotPerform` 0..1: True if service/procedure should not be performed
+    pub fn do_not_perform(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
         self
     }
-    /// What is being requested/ordered
-    ///
-    /// `ServiceRequest.code` 1..1
+    /// `ServiceRequest.code` 1..1: What is being requested/ordered
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreServiceRequestProfileBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.code = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -1063,32 +1000,26 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Additional order information
-    ///
-    /// `ServiceRequest.orderDetail` 0..*
+    /// `ServiceRequest.orderDetail` 0..*: Additional order information
     pub fn order_detail(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.order_detail = items.into_iter().collect();
         self
     }
-    /// Service amount
-    ///
-    /// `ServiceRequest.quantity[x]` 0..1
+    /// `ServiceRequest.quantity[x]` 0..1: Service amount
     pub fn quantity(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestQuantity>,
+        value: impl Into<::fhir_r4::ServiceRequestQuantity>,
     ) -> Self {
-        self.inner.quantity = ::std::option::Option::Some(value.into());
+        self.inner.quantity = Some(value.into());
         self
     }
-    /// Individual or Entity the service is ordered for
-    ///
-    /// `ServiceRequest.subject` 1..1
+    /// `ServiceRequest.subject` 1..1: Individual or Entity the service is ordered for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreServiceRequestProfileBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreServiceRequestProfileBuilder {
@@ -1096,189 +1027,143 @@ impl<P0, P1, P2, P3> UsCoreServiceRequestProfileBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter in which the request was created
-    ///
-    /// `ServiceRequest.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.encounter` 0..1: Encounter in which the request was created
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// When service should occur
-    ///
-    /// `ServiceRequest.occurrence[x]` 0..1
+    /// `ServiceRequest.occurrence[x]` 0..1: When service should occur
     pub fn occurrence(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestOccurrence>,
+        value: impl Into<::fhir_r4::ServiceRequestOccurrence>,
     ) -> Self {
-        self.inner.occurrence = ::std::option::Option::Some(value.into());
+        self.inner.occurrence = Some(value.into());
         self
     }
-    /// Preconditions for service
-    ///
-    /// `ServiceRequest.asNeeded[x]` 0..1
+    /// `ServiceRequest.asNeeded[x]` 0..1: Preconditions for service
     pub fn as_needed(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestAsNeeded>,
+        value: impl Into<::fhir_r4::ServiceRequestAsNeeded>,
     ) -> Self {
-        self.inner.as_needed = ::std::option::Option::Some(value.into());
+        self.inner.as_needed = Some(value.into());
         self
     }
-    /// Date request signed
-    ///
-    /// `ServiceRequest.authoredOn` 0..1
-    pub fn authored_on(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.authored_on = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.authoredOn` 0..1: Date request signed
+    pub fn authored_on(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.authored_on = Some(value.into());
         self
     }
-    /// Who/what is requesting service
-    ///
-    /// `ServiceRequest.requester` 0..1
-    pub fn requester(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.requester = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.requester` 0..1: Who/what is requesting service
+    pub fn requester(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.requester = Some(value.into());
         self
     }
-    /// Performer role
-    ///
-    /// `ServiceRequest.performerType` 0..1
+    /// `ServiceRequest.performerType` 0..1: Performer role
     pub fn performer_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self.inner.performer_type = Some(value.into());
         self
     }
-    /// Requested performer
-    ///
-    /// `ServiceRequest.performer` 0..*
+    /// `ServiceRequest.performer` 0..*: Requested performer
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Requested location
-    ///
-    /// `ServiceRequest.locationCode` 0..*
+    /// `ServiceRequest.locationCode` 0..*: Requested location
     pub fn location_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.location_code = items.into_iter().collect();
         self
     }
-    /// Requested location
-    ///
-    /// `ServiceRequest.locationReference` 0..*
+    /// `ServiceRequest.locationReference` 0..*: Requested location
     pub fn location_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.location_reference = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Explanation/Justification for procedure or service
-    ///
-    /// `ServiceRequest.reasonCode` 0..*
+    /// `ServiceRequest.reasonCode` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Explanation/Justification for procedure or service
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profile that supports the requested service
-    ///
-    /// `ServiceRequest.reasonReference` 0..*
+    /// `ServiceRequest.reasonReference` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profile that supports the requested service
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Associated insurance coverage
-    ///
-    /// `ServiceRequest.insurance` 0..*
+    /// `ServiceRequest.insurance` 0..*: Associated insurance coverage
     pub fn insurance(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.insurance = items.into_iter().collect();
         self
     }
-    /// Additional clinical information
-    ///
-    /// `ServiceRequest.supportingInfo` 0..*
+    /// `ServiceRequest.supportingInfo` 0..*: Additional clinical information
     pub fn supporting_info(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_info = items.into_iter().collect();
         self
     }
-    /// Procedure Samples
-    ///
-    /// `ServiceRequest.specimen` 0..*
+    /// `ServiceRequest.specimen` 0..*: Procedure Samples
     pub fn specimen(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.specimen = items.into_iter().collect();
         self
     }
-    /// Location on Body
-    ///
-    /// `ServiceRequest.bodySite` 0..*
+    /// `ServiceRequest.bodySite` 0..*: Location on Body
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Comments
-    ///
-    /// `ServiceRequest.note` 0..*
+    /// `ServiceRequest.note` 0..*: Comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Patient or consumer-oriented instructions
-    ///
-    /// `ServiceRequest.patientInstruction` 0..1
+    /// `ServiceRequest.patientInstruction` 0..1: Patient or consumer-oriented instructions
     pub fn patient_instruction(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.patient_instruction = ::std::option::Option::Some(value.into());
+        self.inner.patient_instruction = Some(value.into());
         self
     }
-    /// Request provenance
-    ///
-    /// `ServiceRequest.relevantHistory` 0..*
+    /// `ServiceRequest.relevantHistory` 0..*: Request provenance
     pub fn relevant_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.relevant_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreServiceRequestProfile
     where
         P0: UsCoreServiceRequestProfileStatusGiven,
@@ -1324,7 +1209,7 @@ impl UsCoreServiceRequestProfileAuthoredOnAddressed for ::fhirgen_runtime::Set {
 )]
 pub trait UsCoreServiceRequestProfileRequesterAddressed {}
 impl UsCoreServiceRequestProfileRequesterAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreServiceRequestProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreServiceRequestProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreServiceRequestProfileMustSupportBuilder<
@@ -1372,149 +1257,104 @@ impl<
     P7,
     P8,
 > UsCoreServiceRequestProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6, P7, P8> {
-    /// Logical id of this artifact
-    ///
-    /// `ServiceRequest.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `ServiceRequest.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `ServiceRequest.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `ServiceRequest.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `ServiceRequest.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `ServiceRequest.contained` 0..*
+    /// `ServiceRequest.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `ServiceRequest.extension` 0..*
+    /// `ServiceRequest.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `ServiceRequest.modifierExtension` 0..*
+    /// `ServiceRequest.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Identifiers assigned to this order
-    ///
-    /// `ServiceRequest.identifier` 0..*
+    /// `ServiceRequest.identifier` 0..*: Identifiers assigned to this order
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Instantiates FHIR protocol or definition
-    ///
-    /// `ServiceRequest.instantiatesCanonical` 0..*
+    /// `ServiceRequest.instantiatesCanonical` 0..*: Instantiates FHIR protocol or definition
     pub fn instantiates_canonical(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Canonical>,
+        items: impl IntoIterator<Item = ::fhir_r4::Canonical>,
     ) -> Self {
         self.inner.instantiates_canonical = items.into_iter().collect();
         self
     }
-    /// Instantiates external protocol or definition
-    ///
-    /// `ServiceRequest.instantiatesUri` 0..*
+    /// `ServiceRequest.instantiatesUri` 0..*: Instantiates external protocol or definition
     pub fn instantiates_uri(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Uri>,
+        items: impl IntoIterator<Item = ::fhir_r4::Uri>,
     ) -> Self {
         self.inner.instantiates_uri = items.into_iter().collect();
         self
     }
-    /// What request fulfills
-    ///
-    /// `ServiceRequest.basedOn` 0..*
+    /// `ServiceRequest.basedOn` 0..*: What request fulfills
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// What request replaces
-    ///
-    /// `ServiceRequest.replaces` 0..*
+    /// `ServiceRequest.replaces` 0..*: What request replaces
     pub fn replaces(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.replaces = items.into_iter().collect();
         self
     }
-    /// Composite Request ID
-    ///
-    /// `ServiceRequest.requisition` 0..1
-    pub fn requisition(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
-    ) -> Self {
-        self.inner.requisition = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.requisition` 0..1: Composite Request ID
+    pub fn requisition(mut self, value: impl Into<::fhir_r4::Identifier>) -> Self {
+        self.inner.requisition = Some(value.into());
         self
     }
-    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
-    ///
-    /// `ServiceRequest.status` 1..1
+    /// `ServiceRequest.status` 1..1: draft | active | on-hold | revoked | completed | entered-in-error | unknown
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestStatusCode>,
+        value: impl Into<::fhir_r4::RequestStatusCode>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1532,12 +1372,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
-    ///
-    /// `ServiceRequest.intent` 1..1
+    /// `ServiceRequest.intent` 1..1: proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     pub fn intent(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestIntentCode>,
+        value: impl Into<::fhir_r4::RequestIntentCode>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1555,13 +1393,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of service
-    ///
-    /// `ServiceRequest.category:us-core` 0..*
-    /// , Must Support
+    /// `ServiceRequest.category:us-core` 0..*, Must Support: Classification of service
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1598,42 +1433,28 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of service
-    ///
-    /// `ServiceRequest.category` 0..*
+    /// `ServiceRequest.category` 0..*: Classification of service
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// routine | urgent | asap | stat
-    ///
-    /// `ServiceRequest.priority` 0..1
-    pub fn priority(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::RequestPriorityCode>,
-    ) -> Self {
-        self.inner.priority = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.priority` 0..1: routine | urgent | asap | stat
+    pub fn priority(mut self, value: impl Into<::fhir_r4::RequestPriorityCode>) -> Self {
+        self.inner.priority = Some(value.into());
         self
     }
-    /// True if service/procedure should not be performed
-    ///
-    /// `ServiceRequest.doNotPerform` 0..1
-    pub fn do_not_perform(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.do_not_perform = ::std::option::Option::Some(value.into());
+    /// `ServiceRequest.doNotPerform` 0..1: True if service/procedure should not be performed
+    pub fn do_not_perform(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.do_not_perform = Some(value.into());
         self
     }
-    /// What is being requested/ordered
-    ///
-    /// `ServiceRequest.code` 1..1
+    /// `ServiceRequest.code` 1..1: What is being requested/ordered
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1651,32 +1472,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Additional order information
-    ///
-    /// `ServiceRequest.orderDetail` 0..*
+    /// `ServiceRequest.orderDetail` 0..*: Additional order information
     pub fn order_detail(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.order_detail = items.into_iter().collect();
         self
     }
-    /// Service amount
-    ///
-    /// `ServiceRequest.quantity[x]` 0..1
+    /// `ServiceRequest.quantity[x]` 0..1: Service amount
     pub fn quantity(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestQuantity>,
+        value: impl Into<::fhir_r4::ServiceRequestQuantity>,
     ) -> Self {
-        self.inner.quantity = ::std::option::Option::Some(value.into());
+        self.inner.quantity = Some(value.into());
         self
     }
-    /// Individual or Entity the service is ordered for
-    ///
-    /// `ServiceRequest.subject` 1..1
+    /// `ServiceRequest.subject` 1..1: Individual or Entity the service is ordered for
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1694,13 +1509,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Encounter in which the request was created
-    ///
-    /// `ServiceRequest.encounter` 0..1
-    /// , Must Support
+    /// `ServiceRequest.encounter` 0..1, Must Support: Encounter in which the request was created
     pub fn encounter(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1712,7 +1524,7 @@ impl<
         P7,
         P8,
     > {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+        self.inner.encounter = Some(value.into());
         UsCoreServiceRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1737,13 +1549,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// When service should occur
-    ///
-    /// `ServiceRequest.occurrence[x]` 0..1
-    /// , Must Support
+    /// `ServiceRequest.occurrence[x]` 0..1, Must Support: When service should occur
     pub fn occurrence(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestOccurrence>,
+        value: impl Into<::fhir_r4::ServiceRequestOccurrence>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1755,7 +1564,7 @@ impl<
         P7,
         P8,
     > {
-        self.inner.occurrence = ::std::option::Option::Some(value.into());
+        self.inner.occurrence = Some(value.into());
         UsCoreServiceRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1780,23 +1589,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Preconditions for service
-    ///
-    /// `ServiceRequest.asNeeded[x]` 0..1
+    /// `ServiceRequest.asNeeded[x]` 0..1: Preconditions for service
     pub fn as_needed(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ServiceRequestAsNeeded>,
+        value: impl Into<::fhir_r4::ServiceRequestAsNeeded>,
     ) -> Self {
-        self.inner.as_needed = ::std::option::Option::Some(value.into());
+        self.inner.as_needed = Some(value.into());
         self
     }
-    /// Date request signed
-    ///
-    /// `ServiceRequest.authoredOn` 0..1
-    /// , Must Support
+    /// `ServiceRequest.authoredOn` 0..1, Must Support: Date request signed
     pub fn authored_on(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
+        value: impl Into<::fhir_r4::DateTime>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1808,7 +1612,7 @@ impl<
         ::fhirgen_runtime::Set,
         P8,
     > {
-        self.inner.authored_on = ::std::option::Option::Some(value.into());
+        self.inner.authored_on = Some(value.into());
         UsCoreServiceRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1833,13 +1637,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who/what is requesting service
-    ///
-    /// `ServiceRequest.requester` 0..1
-    /// , Must Support
+    /// `ServiceRequest.requester` 0..1, Must Support: Who/what is requesting service
     pub fn requester(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreServiceRequestProfileMustSupportBuilder<
         P0,
         P1,
@@ -1851,7 +1652,7 @@ impl<
         P7,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.requester = ::std::option::Option::Some(value.into());
+        self.inner.requester = Some(value.into());
         UsCoreServiceRequestProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1876,139 +1677,112 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Performer role
-    ///
-    /// `ServiceRequest.performerType` 0..1
+    /// `ServiceRequest.performerType` 0..1: Performer role
     pub fn performer_type(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.performer_type = ::std::option::Option::Some(value.into());
+        self.inner.performer_type = Some(value.into());
         self
     }
-    /// Requested performer
-    ///
-    /// `ServiceRequest.performer` 0..*
+    /// `ServiceRequest.performer` 0..*: Requested performer
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Requested location
-    ///
-    /// `ServiceRequest.locationCode` 0..*
+    /// `ServiceRequest.locationCode` 0..*: Requested location
     pub fn location_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.location_code = items.into_iter().collect();
         self
     }
-    /// Requested location
-    ///
-    /// `ServiceRequest.locationReference` 0..*
+    /// `ServiceRequest.locationReference` 0..*: Requested location
     pub fn location_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.location_reference = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Explanation/Justification for procedure or service
-    ///
-    /// `ServiceRequest.reasonCode` 0..*
+    /// `ServiceRequest.reasonCode` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Explanation/Justification for procedure or service
     pub fn reason_code(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.reason_code = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profile that supports the requested service
-    ///
-    /// `ServiceRequest.reasonReference` 0..*
+    /// `ServiceRequest.reasonReference` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profile that supports the requested service
     pub fn reason_reference(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.reason_reference = items.into_iter().collect();
         self
     }
-    /// Associated insurance coverage
-    ///
-    /// `ServiceRequest.insurance` 0..*
+    /// `ServiceRequest.insurance` 0..*: Associated insurance coverage
     pub fn insurance(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.insurance = items.into_iter().collect();
         self
     }
-    /// Additional clinical information
-    ///
-    /// `ServiceRequest.supportingInfo` 0..*
+    /// `ServiceRequest.supportingInfo` 0..*: Additional clinical information
     pub fn supporting_info(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.supporting_info = items.into_iter().collect();
         self
     }
-    /// Procedure Samples
-    ///
-    /// `ServiceRequest.specimen` 0..*
+    /// `ServiceRequest.specimen` 0..*: Procedure Samples
     pub fn specimen(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.specimen = items.into_iter().collect();
         self
     }
-    /// Location on Body
-    ///
-    /// `ServiceRequest.bodySite` 0..*
+    /// `ServiceRequest.bodySite` 0..*: Location on Body
     pub fn body_site(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.body_site = items.into_iter().collect();
         self
     }
-    /// Comments
-    ///
-    /// `ServiceRequest.note` 0..*
+    /// `ServiceRequest.note` 0..*: Comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Patient or consumer-oriented instructions
-    ///
-    /// `ServiceRequest.patientInstruction` 0..1
+    /// `ServiceRequest.patientInstruction` 0..1: Patient or consumer-oriented instructions
     pub fn patient_instruction(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> Self {
-        self.inner.patient_instruction = ::std::option::Option::Some(value.into());
+        self.inner.patient_instruction = Some(value.into());
         self
     }
-    /// Request provenance
-    ///
-    /// `ServiceRequest.relevantHistory` 0..*
+    /// `ServiceRequest.relevantHistory` 0..*: Request provenance
     pub fn relevant_history(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.relevant_history = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreServiceRequestProfile
     where
         P0: UsCoreServiceRequestProfileStatusGiven,

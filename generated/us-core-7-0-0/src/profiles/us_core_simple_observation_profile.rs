@@ -758,7 +758,7 @@ impl UsCoreSimpleObservationProfileCodeGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait UsCoreSimpleObservationProfileSubjectGiven {}
 impl UsCoreSimpleObservationProfileSubjectGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreSimpleObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreSimpleObservationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreSimpleObservationProfileBuilder<P0, P1, P2> {
@@ -780,119 +780,83 @@ impl UsCoreSimpleObservationProfile {
     }
 }
 impl<P0, P1, P2> UsCoreSimpleObservationProfileBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreSimpleObservationProfileBuilder<::fhirgen_runtime::Set, P1, P2> {
         self.inner.status = value.into();
         UsCoreSimpleObservationProfileBuilder {
@@ -900,32 +864,26 @@ impl<P0, P1, P2> UsCoreSimpleObservationProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:us-core` 0..*
+    /// `Observation.category:us-core` 0..*: Classification of  type of observation
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category_us_core = items.into_iter().collect();
         self
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Type of observation (code / type)
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Type of observation (code / type)
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreSimpleObservationProfileBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.code = value.into();
         UsCoreSimpleObservationProfileBuilder {
@@ -933,12 +891,10 @@ impl<P0, P1, P2> UsCoreSimpleObservationProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreSimpleObservationProfileBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.subject = value.into();
         UsCoreSimpleObservationProfileBuilder {
@@ -946,181 +902,123 @@ impl<P0, P1, P2> UsCoreSimpleObservationProfileBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Clinically relevant time/time-period for observation
-    ///
-    /// `Observation.effective[x]` 0..1
+    /// `Observation.effective[x]` 0..1: Clinically relevant time/time-period for observation
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+        value: impl Into<::fhir_r4::ObservationEffective>,
     ) -> Self {
-        self.inner.effective = ::std::option::Option::Some(value.into());
+        self.inner.effective = Some(value.into());
         self
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
+    /// `Observation.performer` 0..*: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.performer = items.into_iter().collect();
         self
     }
-    /// Actual result
-    ///
-    /// `Observation.value[x]` 0..1
-    pub fn value(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
-    ) -> Self {
-        self.inner.value = ::std::option::Option::Some(value.into());
+    /// `Observation.value[x]` 0..1: Actual result
+    pub fn value(mut self, value: impl Into<::fhir_r4::ObservationValue>) -> Self {
+        self.inner.value = Some(value.into());
         self
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profiles or other resource the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profiles or other resource the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Component results
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Component results
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreSimpleObservationProfile
     where
         P0: UsCoreSimpleObservationProfileStatusGiven,
@@ -1158,7 +1056,7 @@ impl UsCoreSimpleObservationProfilePerformerAddressed for ::fhirgen_runtime::Set
 )]
 pub trait UsCoreSimpleObservationProfileValueAddressed {}
 impl UsCoreSimpleObservationProfileValueAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreSimpleObservationProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreSimpleObservationProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreSimpleObservationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
@@ -1192,119 +1090,83 @@ impl<
     P5,
     P6,
 > UsCoreSimpleObservationProfileMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
-    /// Logical id of this artifact
-    ///
-    /// `Observation.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Observation.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Observation.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Observation.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Observation.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Observation.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Observation.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Observation.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Observation.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Observation.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Observation.contained` 0..*
+    /// `Observation.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Observation.extension` 0..*
+    /// `Observation.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Observation.modifierExtension` 0..*
+    /// `Observation.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Business Identifier for observation
-    ///
-    /// `Observation.identifier` 0..*
+    /// `Observation.identifier` 0..*: Business Identifier for observation
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Fulfills plan, proposal or order
-    ///
-    /// `Observation.basedOn` 0..*
+    /// `Observation.basedOn` 0..*: Fulfills plan, proposal or order
     pub fn based_on(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.based_on = items.into_iter().collect();
         self
     }
-    /// Part of referenced event
-    ///
-    /// `Observation.partOf` 0..*
+    /// `Observation.partOf` 0..*: Part of referenced event
     pub fn part_of(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.part_of = items.into_iter().collect();
         self
     }
-    /// registered | preliminary | final | amended +
-    ///
-    /// `Observation.status` 1..1
+    /// `Observation.status` 1..1: registered | preliminary | final | amended +
     pub fn status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationStatusCode>,
+        value: impl Into<::fhir_r4::ObservationStatusCode>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1320,13 +1182,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category:us-core` 0..*
-    /// , Must Support
+    /// `Observation.category:us-core` 0..*, Must Support: Classification of  type of observation
     pub fn category_us_core(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         ::fhirgen_runtime::Set,
@@ -1359,22 +1218,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Classification of  type of observation
-    ///
-    /// `Observation.category` 0..*
+    /// `Observation.category` 0..*: Classification of  type of observation
     pub fn category(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.category = items.into_iter().collect();
         self
     }
-    /// Type of observation (code / type)
-    ///
-    /// `Observation.code` 1..1
+    /// `Observation.code` 1..1: Type of observation (code / type)
     pub fn code(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1390,12 +1245,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Who and/or what the observation is about
-    ///
-    /// `Observation.subject` 1..1
+    /// `Observation.subject` 1..1: Who and/or what the observation is about
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1411,33 +1264,23 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// What the observation is about, when it is not about the subject of record
-    ///
-    /// `Observation.focus` 0..*
+    /// `Observation.focus` 0..*: What the observation is about, when it is not about the subject of record
     pub fn focus(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.focus = items.into_iter().collect();
         self
     }
-    /// Healthcare event during which this observation is made
-    ///
-    /// `Observation.encounter` 0..1
-    pub fn encounter(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.encounter = ::std::option::Option::Some(value.into());
+    /// `Observation.encounter` 0..1: Healthcare event during which this observation is made
+    pub fn encounter(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.encounter = Some(value.into());
         self
     }
-    /// Clinically relevant time/time-period for observation
-    ///
-    /// `Observation.effective[x]` 0..1
-    /// , Must Support
+    /// `Observation.effective[x]` 0..1, Must Support: Clinically relevant time/time-period for observation
     pub fn effective(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationEffective>,
+        value: impl Into<::fhir_r4::ObservationEffective>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1447,7 +1290,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.effective = ::std::option::Option::Some(value.into());
+        self.inner.effective = Some(value.into());
         UsCoreSimpleObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1470,23 +1313,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Date/Time this version was made available
-    ///
-    /// `Observation.issued` 0..1
-    pub fn issued(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Instant>,
-    ) -> Self {
-        self.inner.issued = ::std::option::Option::Some(value.into());
+    /// `Observation.issued` 0..1: Date/Time this version was made available
+    pub fn issued(mut self, value: impl Into<::fhir_r4::Instant>) -> Self {
+        self.inner.issued = Some(value.into());
         self
     }
-    /// Who is responsible for the observation
-    ///
-    /// `Observation.performer` 0..*
-    /// , Must Support
+    /// `Observation.performer` 0..*, Must Support: Who is responsible for the observation
     pub fn performer(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1519,13 +1354,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Actual result
-    ///
-    /// `Observation.value[x]` 0..1
-    /// , Must Support
+    /// `Observation.value[x]` 0..1, Must Support: Actual result
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ObservationValue>,
+        value: impl Into<::fhir_r4::ObservationValue>,
     ) -> UsCoreSimpleObservationProfileMustSupportBuilder<
         P0,
         P1,
@@ -1535,7 +1367,7 @@ impl<
         P5,
         ::fhirgen_runtime::Set,
     > {
-        self.inner.value = ::std::option::Option::Some(value.into());
+        self.inner.value = Some(value.into());
         UsCoreSimpleObservationProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1558,121 +1390,84 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Why the result is missing
-    ///
-    /// `Observation.dataAbsentReason` 0..1
+    /// `Observation.dataAbsentReason` 0..1: Why the result is missing
     pub fn data_absent_reason(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.data_absent_reason = ::std::option::Option::Some(value.into());
+        self.inner.data_absent_reason = Some(value.into());
         self
     }
-    /// High, low, normal, etc.
-    ///
-    /// `Observation.interpretation` 0..*
+    /// `Observation.interpretation` 0..*: High, low, normal, etc.
     pub fn interpretation(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.interpretation = items.into_iter().collect();
         self
     }
-    /// Comments about the observation
-    ///
-    /// `Observation.note` 0..*
+    /// `Observation.note` 0..*: Comments about the observation
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// Observed body part
-    ///
-    /// `Observation.bodySite` 0..1
-    pub fn body_site(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.body_site = ::std::option::Option::Some(value.into());
+    /// `Observation.bodySite` 0..1: Observed body part
+    pub fn body_site(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.body_site = Some(value.into());
         self
     }
-    /// How it was done
-    ///
-    /// `Observation.method` 0..1
-    pub fn method(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
-    ) -> Self {
-        self.inner.method = ::std::option::Option::Some(value.into());
+    /// `Observation.method` 0..1: How it was done
+    pub fn method(mut self, value: impl Into<::fhir_r4::CodeableConcept>) -> Self {
+        self.inner.method = Some(value.into());
         self
     }
-    /// Specimen used for this observation
-    ///
-    /// `Observation.specimen` 0..1
-    pub fn specimen(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.specimen = ::std::option::Option::Some(value.into());
+    /// `Observation.specimen` 0..1: Specimen used for this observation
+    pub fn specimen(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.specimen = Some(value.into());
         self
     }
-    /// (Measurement) Device
-    ///
-    /// `Observation.device` 0..1
-    pub fn device(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.device = ::std::option::Option::Some(value.into());
+    /// `Observation.device` 0..1: (Measurement) Device
+    pub fn device(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.device = Some(value.into());
         self
     }
-    /// Provides guide for interpretation
-    ///
-    /// `Observation.referenceRange` 0..*
+    /// `Observation.referenceRange` 0..*: Provides guide for interpretation
     pub fn reference_range(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::fhir_r4::ObservationReferenceRange,
-        >,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationReferenceRange>,
     ) -> Self {
         self.inner.reference_range = items.into_iter().collect();
         self
     }
-    /// Related resource that belongs to the Observation group
-    ///
-    /// `Observation.hasMember` 0..*
+    /// `Observation.hasMember` 0..*: Related resource that belongs to the Observation group
     pub fn has_member(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.has_member = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profiles or other resource the observation is made from
-    ///
-    /// `Observation.derivedFrom` 0..*
+    /// `Observation.derivedFrom` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: US Core Profiles or other resource the observation is made from
     pub fn derived_from(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.derived_from = items.into_iter().collect();
         self
     }
-    /// Component results
-    ///
-    /// `Observation.component` 0..*
+    /// `Observation.component` 0..*: Component results
     pub fn component(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::ObservationComponent>,
+        items: impl IntoIterator<Item = ::fhir_r4::ObservationComponent>,
     ) -> Self {
         self.inner.component = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreSimpleObservationProfile
     where
         P0: UsCoreSimpleObservationProfileStatusGiven,

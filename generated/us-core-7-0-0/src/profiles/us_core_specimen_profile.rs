@@ -365,7 +365,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Specimen> for UsCoreSpecimenProfile {
 )]
 pub trait UsCoreSpecimenProfileTypeGiven {}
 impl UsCoreSpecimenProfileTypeGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreSpecimenProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreSpecimenProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreSpecimenProfileBuilder<P0> {
@@ -383,119 +383,80 @@ impl UsCoreSpecimenProfile {
     }
 }
 impl<P0> UsCoreSpecimenProfileBuilder<P0> {
-    /// Logical id of this artifact
-    ///
-    /// `Specimen.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Specimen.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Specimen.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Specimen.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Specimen.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Specimen.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Specimen.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Specimen.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Specimen.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Specimen.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Specimen.contained` 0..*
+    /// `Specimen.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Specimen.extension` 0..*
+    /// `Specimen.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Specimen.modifierExtension` 0..*
+    /// `Specimen.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Specimen identifier
-    ///
-    /// `Specimen.identifier` 0..*
+    /// `Specimen.identifier` 0..*: Specimen identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> Self {
         self.inner.identifier = items.into_iter().collect();
         self
     }
-    /// Identifier assigned by the lab
-    ///
-    /// `Specimen.accessionIdentifier` 0..1
+    /// `Specimen.accessionIdentifier` 0..1: Identifier assigned by the lab
     pub fn accession_identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+        value: impl Into<::fhir_r4::Identifier>,
     ) -> Self {
-        self.inner.accession_identifier = ::std::option::Option::Some(value.into());
+        self.inner.accession_identifier = Some(value.into());
         self
     }
-    /// available | unavailable | unsatisfactory | entered-in-error
-    ///
-    /// `Specimen.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::SpecimenStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `Specimen.status` 0..1: available | unavailable | unsatisfactory | entered-in-error
+    pub fn status(mut self, value: impl Into<::fhir_r4::SpecimenStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// Kind of material that forms the specimen
-    ///
-    /// `Specimen.type` 1..1
+    /// `Specimen.type` 1..1: Kind of material that forms the specimen
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreSpecimenProfileBuilder<::fhirgen_runtime::Set> {
         self.inner.type_ = value.into();
         UsCoreSpecimenProfileBuilder {
@@ -503,99 +464,74 @@ impl<P0> UsCoreSpecimenProfileBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient where the specimen came from.
-    ///
-    /// `Specimen.subject` 0..1
-    pub fn subject(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
-    ) -> Self {
-        self.inner.subject = ::std::option::Option::Some(value.into());
+    /// `Specimen.subject` 0..1: The patient where the specimen came from.
+    pub fn subject(mut self, value: impl Into<::fhir_r4::Reference>) -> Self {
+        self.inner.subject = Some(value.into());
         self
     }
-    /// The time when specimen was received for processing
-    ///
-    /// `Specimen.receivedTime` 0..1
-    pub fn received_time(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.received_time = ::std::option::Option::Some(value.into());
+    /// `Specimen.receivedTime` 0..1: The time when specimen was received for processing
+    pub fn received_time(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.received_time = Some(value.into());
         self
     }
-    /// Specimen from which this specimen originated
-    ///
-    /// `Specimen.parent` 0..*
+    /// `Specimen.parent` 0..*: Specimen from which this specimen originated
     pub fn parent(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.parent = items.into_iter().collect();
         self
     }
-    /// Why the specimen was collected
-    ///
-    /// `Specimen.request` 0..*
+    /// `Specimen.request` 0..*: Why the specimen was collected
     pub fn request(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.request = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Collection details
-    ///
-    /// `Specimen.collection` 0..1
+    /// `Specimen.collection` 0..1: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Collection details
     pub fn collection(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::SpecimenCollection>,
+        value: impl Into<::fhir_r4::SpecimenCollection>,
     ) -> Self {
-        self.inner.collection = ::std::option::Option::Some(value.into());
+        self.inner.collection = Some(value.into());
         self
     }
-    /// Processing and processing step details
-    ///
-    /// `Specimen.processing` 0..*
+    /// `Specimen.processing` 0..*: Processing and processing step details
     pub fn processing(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenProcessing>,
+        items: impl IntoIterator<Item = ::fhir_r4::SpecimenProcessing>,
     ) -> Self {
         self.inner.processing = items.into_iter().collect();
         self
     }
-    /// Direct container of specimen (tube/slide, etc.)
-    ///
-    /// `Specimen.container` 0..*
+    /// `Specimen.container` 0..*: Direct container of specimen (tube/slide, etc.)
     pub fn container(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenContainer>,
+        items: impl IntoIterator<Item = ::fhir_r4::SpecimenContainer>,
     ) -> Self {
         self.inner.container = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
-    ///
-    /// `Specimen.condition` 0..*
+    /// `Specimen.condition` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
     pub fn condition(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.condition = items.into_iter().collect();
         self
     }
-    /// Comments
-    ///
-    /// `Specimen.note` 0..*
+    /// `Specimen.note` 0..*: Comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreSpecimenProfile
     where
         P0: UsCoreSpecimenProfileTypeGiven,
@@ -624,7 +560,7 @@ impl UsCoreSpecimenProfileAccessionIdentifierAddressed for ::fhirgen_runtime::Se
 )]
 pub trait UsCoreSpecimenProfileSubjectAddressed {}
 impl UsCoreSpecimenProfileSubjectAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`UsCoreSpecimenProfile`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `UsCoreSpecimenProfile`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
@@ -647,90 +583,59 @@ impl UsCoreSpecimenProfile {
     }
 }
 impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
-    /// Logical id of this artifact
-    ///
-    /// `Specimen.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Specimen.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Specimen.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Specimen.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Specimen.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Specimen.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Specimen.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Specimen.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Specimen.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Specimen.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Specimen.contained` 0..*
+    /// `Specimen.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `Specimen.extension` 0..*
+    /// `Specimen.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Specimen.modifierExtension` 0..*
+    /// `Specimen.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// Specimen identifier
-    ///
-    /// `Specimen.identifier` 0..*
-    /// , Must Support
+    /// `Specimen.identifier` 0..*, Must Support: Specimen identifier
     pub fn identifier(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Identifier>,
+        items: impl IntoIterator<Item = ::fhir_r4::Identifier>,
     ) -> UsCoreSpecimenProfileMustSupportBuilder<::fhirgen_runtime::Set, P1, P2, P3> {
         self.inner.identifier = items.into_iter().collect();
         UsCoreSpecimenProfileMustSupportBuilder {
@@ -747,15 +652,12 @@ impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Identifier assigned by the lab
-    ///
-    /// `Specimen.accessionIdentifier` 0..1
-    /// , Must Support
+    /// `Specimen.accessionIdentifier` 0..1, Must Support: Identifier assigned by the lab
     pub fn accession_identifier(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Identifier>,
+        value: impl Into<::fhir_r4::Identifier>,
     ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, ::fhirgen_runtime::Set, P2, P3> {
-        self.inner.accession_identifier = ::std::option::Option::Some(value.into());
+        self.inner.accession_identifier = Some(value.into());
         UsCoreSpecimenProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -770,22 +672,15 @@ impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// available | unavailable | unsatisfactory | entered-in-error
-    ///
-    /// `Specimen.status` 0..1
-    pub fn status(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::SpecimenStatusCode>,
-    ) -> Self {
-        self.inner.status = ::std::option::Option::Some(value.into());
+    /// `Specimen.status` 0..1: available | unavailable | unsatisfactory | entered-in-error
+    pub fn status(mut self, value: impl Into<::fhir_r4::SpecimenStatusCode>) -> Self {
+        self.inner.status = Some(value.into());
         self
     }
-    /// Kind of material that forms the specimen
-    ///
-    /// `Specimen.type` 1..1
+    /// `Specimen.type` 1..1: Kind of material that forms the specimen
     pub fn type_(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, ::fhirgen_runtime::Set, P3> {
         self.inner.type_ = value.into();
         UsCoreSpecimenProfileMustSupportBuilder {
@@ -793,15 +688,12 @@ impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient where the specimen came from.
-    ///
-    /// `Specimen.subject` 0..1
-    /// , Must Support
+    /// `Specimen.subject` 0..1, Must Support: The patient where the specimen came from.
     pub fn subject(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, ::fhirgen_runtime::Set> {
-        self.inner.subject = ::std::option::Option::Some(value.into());
+        self.inner.subject = Some(value.into());
         UsCoreSpecimenProfileMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -816,89 +708,69 @@ impl<P0, P1, P2, P3> UsCoreSpecimenProfileMustSupportBuilder<P0, P1, P2, P3> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The time when specimen was received for processing
-    ///
-    /// `Specimen.receivedTime` 0..1
-    pub fn received_time(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::DateTime>,
-    ) -> Self {
-        self.inner.received_time = ::std::option::Option::Some(value.into());
+    /// `Specimen.receivedTime` 0..1: The time when specimen was received for processing
+    pub fn received_time(mut self, value: impl Into<::fhir_r4::DateTime>) -> Self {
+        self.inner.received_time = Some(value.into());
         self
     }
-    /// Specimen from which this specimen originated
-    ///
-    /// `Specimen.parent` 0..*
+    /// `Specimen.parent` 0..*: Specimen from which this specimen originated
     pub fn parent(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.parent = items.into_iter().collect();
         self
     }
-    /// Why the specimen was collected
-    ///
-    /// `Specimen.request` 0..*
+    /// `Specimen.request` 0..*: Why the specimen was collected
     pub fn request(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.request = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Collection details
-    ///
-    /// `Specimen.collection` 0..1
+    /// `Specimen.collection` 0..1: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Collection details
     pub fn collection(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::SpecimenCollection>,
+        value: impl Into<::fhir_r4::SpecimenCollection>,
     ) -> Self {
-        self.inner.collection = ::std::option::Option::Some(value.into());
+        self.inner.collection = Some(value.into());
         self
     }
-    /// Processing and processing step details
-    ///
-    /// `Specimen.processing` 0..*
+    /// `Specimen.processing` 0..*: Processing and processing step details
     pub fn processing(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenProcessing>,
+        items: impl IntoIterator<Item = ::fhir_r4::SpecimenProcessing>,
     ) -> Self {
         self.inner.processing = items.into_iter().collect();
         self
     }
-    /// Direct container of specimen (tube/slide, etc.)
-    ///
-    /// `Specimen.container` 0..*
+    /// `Specimen.container` 0..*: Direct container of specimen (tube/slide, etc.)
     pub fn container(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::SpecimenContainer>,
+        items: impl IntoIterator<Item = ::fhir_r4::SpecimenContainer>,
     ) -> Self {
         self.inner.container = items.into_iter().collect();
         self
     }
-    /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
-    ///
-    /// `Specimen.condition` 0..*
+    /// `Specimen.condition` 0..*: 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
     pub fn condition(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::CodeableConcept>,
+        items: impl IntoIterator<Item = ::fhir_r4::CodeableConcept>,
     ) -> Self {
         self.inner.condition = items.into_iter().collect();
         self
     }
-    /// Comments
-    ///
-    /// `Specimen.note` 0..*
+    /// `Specimen.note` 0..*: Comments
     pub fn note(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Annotation>,
+        items: impl IntoIterator<Item = ::fhir_r4::Annotation>,
     ) -> Self {
         self.inner.note = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> UsCoreSpecimenProfile
     where
         P0: UsCoreSpecimenProfileIdentifierAddressed,

@@ -96,7 +96,7 @@ impl ::std::convert::TryFrom<::fhir_r4::Extension> for PreferredContactTimeExten
 )]
 pub trait PreferredContactTimeExtensionValueGiven {}
 impl PreferredContactTimeExtensionValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`PreferredContactTimeExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `PreferredContactTimeExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct PreferredContactTimeExtensionBuilder<P0> {
@@ -116,22 +116,15 @@ impl PreferredContactTimeExtension {
     }
 }
 impl<P0> PreferredContactTimeExtensionBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::PreferredContactTimeExtensionValue>,
+        value: impl Into<crate::PreferredContactTimeExtensionValue>,
     ) -> PreferredContactTimeExtensionBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         PreferredContactTimeExtensionBuilder {
@@ -139,9 +132,8 @@ impl<P0> PreferredContactTimeExtensionBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> PreferredContactTimeExtension
     where
         P0: PreferredContactTimeExtensionValueGiven,
@@ -149,7 +141,7 @@ impl<P0> PreferredContactTimeExtensionBuilder<P0> {
         self.inner
     }
 }
-/// Builds a \[`PreferredContactTimeExtension`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `PreferredContactTimeExtension`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct PreferredContactTimeExtensionMustSupportBuilder<P0> {
@@ -169,22 +161,15 @@ impl PreferredContactTimeExtension {
     }
 }
 impl<P0> PreferredContactTimeExtensionMustSupportBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `Extension.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Extension.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Value of extension
-    ///
-    /// `Extension.value[x]` 1..1
+    /// `Extension.value[x]` 1..1: Value of extension
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<crate::PreferredContactTimeExtensionValue>,
+        value: impl Into<crate::PreferredContactTimeExtensionValue>,
     ) -> PreferredContactTimeExtensionMustSupportBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         PreferredContactTimeExtensionMustSupportBuilder {
@@ -192,9 +177,8 @@ impl<P0> PreferredContactTimeExtensionMustSupportBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> PreferredContactTimeExtension
     where
         P0: PreferredContactTimeExtensionValueGiven,

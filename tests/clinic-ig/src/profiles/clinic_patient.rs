@@ -721,7 +721,7 @@ impl ClinicPatientNameGiven for ::fhirgen_runtime::Set {}
 )]
 pub trait ClinicPatientGenderGiven {}
 impl ClinicPatientGenderGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`ClinicPatient`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ClinicPatient`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ClinicPatientBuilder<P0, P1, P2> {
@@ -743,163 +743,114 @@ impl ClinicPatient {
     }
 }
 impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
-    /// Logical id of this artifact
-    ///
-    /// `Patient.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Patient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Patient.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Patient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Patient.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Patient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Patient.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Patient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Patient.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Patient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Patient.contained` 0..*
+    /// `Patient.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// (USCDI) US Core Race Extension
-    ///
-    /// `Patient.extension:race` 0..1
+    /// `Patient.extension:race` 0..1: (USCDI) US Core Race Extension
     pub fn race(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreRaceExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreRaceExtension>,
     ) -> Self {
-        self.inner.race = ::std::option::Option::Some(value.into());
+        self.inner.race = Some(value.into());
         self
     }
-    /// (USCDI) US Core ethnicity Extension
-    ///
-    /// `Patient.extension:ethnicity` 0..1
+    /// `Patient.extension:ethnicity` 0..1: (USCDI) US Core ethnicity Extension
     pub fn ethnicity(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreEthnicityExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreEthnicityExtension>,
     ) -> Self {
-        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self.inner.ethnicity = Some(value.into());
         self
     }
-    /// (USCDI) Tribal Affiliation Extension
-    ///
-    /// `Patient.extension:tribalAffiliation` 0..*
+    /// `Patient.extension:tribalAffiliation` 0..*: (USCDI) Tribal Affiliation Extension
     pub fn tribal_affiliation(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = ::us_core_6_1_0::UsCoreTribalAffiliationExtension,
         >,
     ) -> Self {
         self.inner.tribal_affiliation = items.into_iter().collect();
         self
     }
-    /// Birth Sex Extension
-    ///
-    /// `Patient.extension:birthsex` 0..1
+    /// `Patient.extension:birthsex` 0..1: Birth Sex Extension
     pub fn birthsex(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreBirthSexExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreBirthSexExtension>,
     ) -> Self {
-        self.inner.birthsex = ::std::option::Option::Some(value.into());
+        self.inner.birthsex = Some(value.into());
         self
     }
-    /// (USCDI) Sex Extension
-    ///
-    /// `Patient.extension:sex` 0..1
-    pub fn sex(
-        mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreSexExtension>,
-    ) -> Self {
-        self.inner.sex = ::std::option::Option::Some(value.into());
+    /// `Patient.extension:sex` 0..1: (USCDI) Sex Extension
+    pub fn sex(mut self, value: impl Into<::us_core_6_1_0::UsCoreSexExtension>) -> Self {
+        self.inner.sex = Some(value.into());
         self
     }
-    /// (USCDI) The individual's gender identity
-    ///
-    /// `Patient.extension:genderIdentity` 0..*
+    /// `Patient.extension:genderIdentity` 0..*: (USCDI) The individual's gender identity
     pub fn gender_identity(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::us_core_6_1_0::UsCoreGenderIdentityExtension,
-        >,
+        items: impl IntoIterator<Item = ::us_core_6_1_0::UsCoreGenderIdentityExtension>,
     ) -> Self {
         self.inner.gender_identity = items.into_iter().collect();
         self
     }
-    /// When the patient prefers to be called
-    ///
-    /// `Patient.extension:preferredContactTime` 0..1
+    /// `Patient.extension:preferredContactTime` 0..1: When the patient prefers to be called
     pub fn preferred_contact_time(
         mut self,
-        value: impl ::std::convert::Into<crate::PreferredContactTimeExtension>,
+        value: impl Into<crate::PreferredContactTimeExtension>,
     ) -> Self {
-        self.inner.preferred_contact_time = ::std::option::Option::Some(value.into());
+        self.inner.preferred_contact_time = Some(value.into());
         self
     }
-    /// Extension
-    ///
-    /// `Patient.extension` 0..*
+    /// `Patient.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Patient.modifierExtension` 0..*
+    /// `Patient.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) An identifier for this patient
-    ///
-    /// `Patient.identifier` 1..*
+    /// `Patient.identifier` 1..*: (USCDI) An identifier for this patient
     pub fn identifier(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<::us_core_6_1_0::UsCorePatientProfileIdentifier>,
         >,
     ) -> ClinicPatientBuilder<::fhirgen_runtime::Set, P1, P2> {
@@ -909,24 +860,15 @@ impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// Whether this patient's record is in active use
-    ///
-    /// `Patient.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Patient.active` 0..1: Whether this patient's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// (USCDI) A name associated with the patient
-    ///
-    /// `Patient.name` 1..*
+    /// `Patient.name` 1..*: (USCDI) A name associated with the patient
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>>,
     ) -> ClinicPatientBuilder<P0, ::fhirgen_runtime::Set, P2> {
         self.inner.name = value.into();
         ClinicPatientBuilder {
@@ -934,34 +876,26 @@ impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient's email address
-    ///
-    /// `Patient.telecom:email` 0..1
+    /// `Patient.telecom:email` 0..1: The patient's email address
     pub fn telecom_email(
         mut self,
-        value: impl ::std::convert::Into<crate::ClinicPatientTelecomEmail>,
+        value: impl Into<crate::ClinicPatientTelecomEmail>,
     ) -> Self {
-        self.inner.telecom_email = ::std::option::Option::Some(value.into());
+        self.inner.telecom_email = Some(value.into());
         self
     }
-    /// (USCDI) A contact detail for the individual
-    ///
-    /// `Patient.telecom` 0..*
+    /// `Patient.telecom` 0..*: (USCDI) A contact detail for the individual
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::us_core_6_1_0::UsCorePatientProfileTelecom,
-        >,
+        items: impl IntoIterator<Item = ::us_core_6_1_0::UsCorePatientProfileTelecom>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// (USCDI) male | female | other | unknown
-    ///
-    /// `Patient.gender` 1..1
+    /// `Patient.gender` 1..1: (USCDI) male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> ClinicPatientBuilder<P0, P1, ::fhirgen_runtime::Set> {
         self.inner.gender = value.into();
         ClinicPatientBuilder {
@@ -969,119 +903,90 @@ impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) The date of birth for the individual
-    ///
-    /// `Patient.birthDate` 0..1
-    pub fn birth_date(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
-    ) -> Self {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+    /// `Patient.birthDate` 0..1: (USCDI) The date of birth for the individual
+    pub fn birth_date(mut self, value: impl Into<::fhir_r4::Date>) -> Self {
+        self.inner.birth_date = Some(value.into());
         self
     }
-    /// (USCDI) Indicates if the individual is deceased or not
-    ///
-    /// `Patient.deceased[x]` 0..1
-    pub fn deceased(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
-    ) -> Self {
-        self.inner.deceased = ::std::option::Option::Some(value.into());
+    /// `Patient.deceased[x]` 0..1: (USCDI) Indicates if the individual is deceased or not
+    pub fn deceased(mut self, value: impl Into<::fhir_r4::PatientDeceased>) -> Self {
+        self.inner.deceased = Some(value.into());
         self
     }
-    /// (USCDI) An address for the individual
-    ///
-    /// `Patient.address` 0..*
+    /// `Patient.address` 0..*: (USCDI) An address for the individual
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> Self {
         self.inner.address = items.into_iter().collect();
         self
     }
-    /// Marital (civil) status of a patient
-    ///
-    /// `Patient.maritalStatus` 0..1
+    /// `Patient.maritalStatus` 0..1: Marital (civil) status of a patient
     pub fn marital_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self.inner.marital_status = Some(value.into());
         self
     }
-    /// Whether patient is part of a multiple birth
-    ///
-    /// `Patient.multipleBirth[x]` 0..1
+    /// `Patient.multipleBirth[x]` 0..1: Whether patient is part of a multiple birth
     pub fn multiple_birth(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+        value: impl Into<::fhir_r4::PatientMultipleBirth>,
     ) -> Self {
-        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self.inner.multiple_birth = Some(value.into());
         self
     }
-    /// Image of the patient
-    ///
-    /// `Patient.photo` 0..*
+    /// `Patient.photo` 0..*: Image of the patient
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// A contact party (e.g. guardian, partner, friend) for the patient
-    ///
-    /// `Patient.contact` 0..*
+    /// `Patient.contact` 0..*: A contact party (e.g. guardian, partner, friend) for the patient
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// (USCDI) A language which may be used to communicate with the patient about his or her health
-    ///
-    /// `Patient.communication` 0..*
+    /// `Patient.communication` 0..*: (USCDI) A language which may be used to communicate with the patient about his or her health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientCommunication>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// Patient's nominated primary care provider
-    ///
-    /// `Patient.generalPractitioner` 0..*
+    /// `Patient.generalPractitioner` 0..*: Patient's nominated primary care provider
     pub fn general_practitioner(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.general_practitioner = items.into_iter().collect();
         self
     }
-    /// Organization that is the custodian of the patient record
-    ///
-    /// `Patient.managingOrganization` 0..1
+    /// `Patient.managingOrganization` 0..1: Organization that is the custodian of the patient record
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         self
     }
-    /// Link to another patient resource that concerns the same actual person
-    ///
-    /// `Patient.link` 0..*
+    /// `Patient.link` 0..*: Link to another patient resource that concerns the same actual person
     pub fn link(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientLink>,
     ) -> Self {
         self.inner.link = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ClinicPatient
     where
         P0: ClinicPatientIdentifierGiven,
@@ -1119,7 +1024,7 @@ impl ClinicPatientBirthDateAddressed for ::fhirgen_runtime::Set {}
 )]
 pub trait ClinicPatientAddressAddressed {}
 impl ClinicPatientAddressAddressed for ::fhirgen_runtime::Set {}
-/// Builds a \[`ClinicPatient`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ClinicPatient`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ClinicPatientMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
@@ -1153,134 +1058,90 @@ impl<
     P5,
     P6,
 > ClinicPatientMustSupportBuilder<P0, P1, P2, P3, P4, P5, P6> {
-    /// Logical id of this artifact
-    ///
-    /// `Patient.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `Patient.id` 0..1: Logical id of this artifact
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Metadata about the resource
-    ///
-    /// `Patient.meta` 0..1
-    pub fn meta(mut self, value: impl ::std::convert::Into<::fhir_r4::Meta>) -> Self {
-        self.inner.meta = ::std::option::Option::Some(value.into());
+    /// `Patient.meta` 0..1: Metadata about the resource
+    pub fn meta(mut self, value: impl Into<::fhir_r4::Meta>) -> Self {
+        self.inner.meta = Some(value.into());
         self
     }
-    /// A set of rules under which this content was created
-    ///
-    /// `Patient.implicitRules` 0..1
-    pub fn implicit_rules(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Uri>,
-    ) -> Self {
-        self.inner.implicit_rules = ::std::option::Option::Some(value.into());
+    /// `Patient.implicitRules` 0..1: A set of rules under which this content was created
+    pub fn implicit_rules(mut self, value: impl Into<::fhir_r4::Uri>) -> Self {
+        self.inner.implicit_rules = Some(value.into());
         self
     }
-    /// Language of the resource content
-    ///
-    /// `Patient.language` 0..1
-    pub fn language(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Code>,
-    ) -> Self {
-        self.inner.language = ::std::option::Option::Some(value.into());
+    /// `Patient.language` 0..1: Language of the resource content
+    pub fn language(mut self, value: impl Into<::fhir_r4::Code>) -> Self {
+        self.inner.language = Some(value.into());
         self
     }
-    /// Text summary of the resource, for human interpretation
-    ///
-    /// `Patient.text` 0..1
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Narrative>,
-    ) -> Self {
-        self.inner.text = ::std::option::Option::Some(value.into());
+    /// `Patient.text` 0..1: Text summary of the resource, for human interpretation
+    pub fn text(mut self, value: impl Into<::fhir_r4::Narrative>) -> Self {
+        self.inner.text = Some(value.into());
         self
     }
-    /// Contained, inline Resources
-    ///
-    /// `Patient.contained` 0..*
+    /// `Patient.contained` 0..*: Contained, inline Resources
     pub fn contained(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = crate::Resource>,
+        items: impl IntoIterator<Item = crate::Resource>,
     ) -> Self {
         self.inner.contained = items.into_iter().collect();
         self
     }
-    /// (USCDI) US Core Race Extension
-    ///
-    /// `Patient.extension:race` 0..1
+    /// `Patient.extension:race` 0..1: (USCDI) US Core Race Extension
     pub fn race(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreRaceExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreRaceExtension>,
     ) -> Self {
-        self.inner.race = ::std::option::Option::Some(value.into());
+        self.inner.race = Some(value.into());
         self
     }
-    /// (USCDI) US Core ethnicity Extension
-    ///
-    /// `Patient.extension:ethnicity` 0..1
+    /// `Patient.extension:ethnicity` 0..1: (USCDI) US Core ethnicity Extension
     pub fn ethnicity(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreEthnicityExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreEthnicityExtension>,
     ) -> Self {
-        self.inner.ethnicity = ::std::option::Option::Some(value.into());
+        self.inner.ethnicity = Some(value.into());
         self
     }
-    /// (USCDI) Tribal Affiliation Extension
-    ///
-    /// `Patient.extension:tribalAffiliation` 0..*
+    /// `Patient.extension:tribalAffiliation` 0..*: (USCDI) Tribal Affiliation Extension
     pub fn tribal_affiliation(
         mut self,
-        items: impl ::std::iter::IntoIterator<
+        items: impl IntoIterator<
             Item = ::us_core_6_1_0::UsCoreTribalAffiliationExtension,
         >,
     ) -> Self {
         self.inner.tribal_affiliation = items.into_iter().collect();
         self
     }
-    /// Birth Sex Extension
-    ///
-    /// `Patient.extension:birthsex` 0..1
+    /// `Patient.extension:birthsex` 0..1: Birth Sex Extension
     pub fn birthsex(
         mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreBirthSexExtension>,
+        value: impl Into<::us_core_6_1_0::UsCoreBirthSexExtension>,
     ) -> Self {
-        self.inner.birthsex = ::std::option::Option::Some(value.into());
+        self.inner.birthsex = Some(value.into());
         self
     }
-    /// (USCDI) Sex Extension
-    ///
-    /// `Patient.extension:sex` 0..1
-    pub fn sex(
-        mut self,
-        value: impl ::std::convert::Into<::us_core_6_1_0::UsCoreSexExtension>,
-    ) -> Self {
-        self.inner.sex = ::std::option::Option::Some(value.into());
+    /// `Patient.extension:sex` 0..1: (USCDI) Sex Extension
+    pub fn sex(mut self, value: impl Into<::us_core_6_1_0::UsCoreSexExtension>) -> Self {
+        self.inner.sex = Some(value.into());
         self
     }
-    /// (USCDI) The individual's gender identity
-    ///
-    /// `Patient.extension:genderIdentity` 0..*
+    /// `Patient.extension:genderIdentity` 0..*: (USCDI) The individual's gender identity
     pub fn gender_identity(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::us_core_6_1_0::UsCoreGenderIdentityExtension,
-        >,
+        items: impl IntoIterator<Item = ::us_core_6_1_0::UsCoreGenderIdentityExtension>,
     ) -> Self {
         self.inner.gender_identity = items.into_iter().collect();
         self
     }
-    /// When the patient prefers to be called
-    ///
-    /// `Patient.extension:preferredContactTime` 0..1
-    /// , Must Support
+    /// `Patient.extension:preferredContactTime` 0..1, Must Support: When the patient prefers to be called
     pub fn preferred_contact_time(
         mut self,
-        value: impl ::std::convert::Into<crate::PreferredContactTimeExtension>,
+        value: impl Into<crate::PreferredContactTimeExtension>,
     ) -> ClinicPatientMustSupportBuilder<
         ::fhirgen_runtime::Set,
         P1,
@@ -1290,7 +1151,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.preferred_contact_time = ::std::option::Option::Some(value.into());
+        self.inner.preferred_contact_time = Some(value.into());
         ClinicPatientMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1313,32 +1174,26 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Extension
-    ///
-    /// `Patient.extension` 0..*
+    /// `Patient.extension` 0..*: Extension
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// Extensions that cannot be ignored
-    ///
-    /// `Patient.modifierExtension` 0..*
+    /// `Patient.modifierExtension` 0..*: Extensions that cannot be ignored
     pub fn modifier_extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.modifier_extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) An identifier for this patient
-    ///
-    /// `Patient.identifier` 1..*
+    /// `Patient.identifier` 1..*: (USCDI) An identifier for this patient
     pub fn identifier(
         mut self,
-        value: impl ::std::convert::Into<
+        value: impl Into<
             ::fhirgen_runtime::NonEmpty<::us_core_6_1_0::UsCorePatientProfileIdentifier>,
         >,
     ) -> ClinicPatientMustSupportBuilder<
@@ -1356,24 +1211,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Whether this patient's record is in active use
-    ///
-    /// `Patient.active` 0..1
-    pub fn active(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Boolean>,
-    ) -> Self {
-        self.inner.active = ::std::option::Option::Some(value.into());
+    /// `Patient.active` 0..1: Whether this patient's record is in active use
+    pub fn active(mut self, value: impl Into<::fhir_r4::Boolean>) -> Self {
+        self.inner.active = Some(value.into());
         self
     }
-    /// (USCDI) A name associated with the patient
-    ///
-    /// `Patient.name` 1..*
+    /// `Patient.name` 1..*: (USCDI) A name associated with the patient
     pub fn name(
         mut self,
-        value: impl ::std::convert::Into<
-            ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
-        >,
+        value: impl Into<::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1389,13 +1235,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// The patient's email address
-    ///
-    /// `Patient.telecom:email` 0..1
-    /// , Must Support
+    /// `Patient.telecom:email` 0..1, Must Support: The patient's email address
     pub fn telecom_email(
         mut self,
-        value: impl ::std::convert::Into<crate::ClinicPatientTelecomEmail>,
+        value: impl Into<crate::ClinicPatientTelecomEmail>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1405,7 +1248,7 @@ impl<
         P5,
         P6,
     > {
-        self.inner.telecom_email = ::std::option::Option::Some(value.into());
+        self.inner.telecom_email = Some(value.into());
         ClinicPatientMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1428,24 +1271,18 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) A contact detail for the individual
-    ///
-    /// `Patient.telecom` 0..*
+    /// `Patient.telecom` 0..*: (USCDI) A contact detail for the individual
     pub fn telecom(
         mut self,
-        items: impl ::std::iter::IntoIterator<
-            Item = ::us_core_6_1_0::UsCorePatientProfileTelecom,
-        >,
+        items: impl IntoIterator<Item = ::us_core_6_1_0::UsCorePatientProfileTelecom>,
     ) -> Self {
         self.inner.telecom = items.into_iter().collect();
         self
     }
-    /// (USCDI) male | female | other | unknown
-    ///
-    /// `Patient.gender` 1..1
+    /// `Patient.gender` 1..1: (USCDI) male | female | other | unknown
     pub fn gender(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::AdministrativeGenderCode>,
+        value: impl Into<::fhir_r4::AdministrativeGenderCode>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1461,13 +1298,10 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) The date of birth for the individual
-    ///
-    /// `Patient.birthDate` 0..1
-    /// , Must Support
+    /// `Patient.birthDate` 0..1, Must Support: (USCDI) The date of birth for the individual
     pub fn birth_date(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Date>,
+        value: impl Into<::fhir_r4::Date>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1477,7 +1311,7 @@ impl<
         ::fhirgen_runtime::Set,
         P6,
     > {
-        self.inner.birth_date = ::std::option::Option::Some(value.into());
+        self.inner.birth_date = Some(value.into());
         ClinicPatientMustSupportBuilder {
             inner: self.inner,
             state: ::std::marker::PhantomData,
@@ -1500,23 +1334,15 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) Indicates if the individual is deceased or not
-    ///
-    /// `Patient.deceased[x]` 0..1
-    pub fn deceased(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientDeceased>,
-    ) -> Self {
-        self.inner.deceased = ::std::option::Option::Some(value.into());
+    /// `Patient.deceased[x]` 0..1: (USCDI) Indicates if the individual is deceased or not
+    pub fn deceased(mut self, value: impl Into<::fhir_r4::PatientDeceased>) -> Self {
+        self.inner.deceased = Some(value.into());
         self
     }
-    /// (USCDI) An address for the individual
-    ///
-    /// `Patient.address` 0..*
-    /// , Must Support
+    /// `Patient.address` 0..*, Must Support: (USCDI) An address for the individual
     pub fn address(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Address>,
+        items: impl IntoIterator<Item = ::fhir_r4::Address>,
     ) -> ClinicPatientMustSupportBuilder<
         P0,
         P1,
@@ -1549,89 +1375,72 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
-    /// Marital (civil) status of a patient
-    ///
-    /// `Patient.maritalStatus` 0..1
+    /// `Patient.maritalStatus` 0..1: Marital (civil) status of a patient
     pub fn marital_status(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::CodeableConcept>,
+        value: impl Into<::fhir_r4::CodeableConcept>,
     ) -> Self {
-        self.inner.marital_status = ::std::option::Option::Some(value.into());
+        self.inner.marital_status = Some(value.into());
         self
     }
-    /// Whether patient is part of a multiple birth
-    ///
-    /// `Patient.multipleBirth[x]` 0..1
+    /// `Patient.multipleBirth[x]` 0..1: Whether patient is part of a multiple birth
     pub fn multiple_birth(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PatientMultipleBirth>,
+        value: impl Into<::fhir_r4::PatientMultipleBirth>,
     ) -> Self {
-        self.inner.multiple_birth = ::std::option::Option::Some(value.into());
+        self.inner.multiple_birth = Some(value.into());
         self
     }
-    /// Image of the patient
-    ///
-    /// `Patient.photo` 0..*
+    /// `Patient.photo` 0..*: Image of the patient
     pub fn photo(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Attachment>,
+        items: impl IntoIterator<Item = ::fhir_r4::Attachment>,
     ) -> Self {
         self.inner.photo = items.into_iter().collect();
         self
     }
-    /// A contact party (e.g. guardian, partner, friend) for the patient
-    ///
-    /// `Patient.contact` 0..*
+    /// `Patient.contact` 0..*: A contact party (e.g. guardian, partner, friend) for the patient
     pub fn contact(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientContact>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientContact>,
     ) -> Self {
         self.inner.contact = items.into_iter().collect();
         self
     }
-    /// (USCDI) A language which may be used to communicate with the patient about his or her health
-    ///
-    /// `Patient.communication` 0..*
+    /// `Patient.communication` 0..*: (USCDI) A language which may be used to communicate with the patient about his or her health
     pub fn communication(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientCommunication>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientCommunication>,
     ) -> Self {
         self.inner.communication = items.into_iter().collect();
         self
     }
-    /// Patient's nominated primary care provider
-    ///
-    /// `Patient.generalPractitioner` 0..*
+    /// `Patient.generalPractitioner` 0..*: Patient's nominated primary care provider
     pub fn general_practitioner(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Reference>,
+        items: impl IntoIterator<Item = ::fhir_r4::Reference>,
     ) -> Self {
         self.inner.general_practitioner = items.into_iter().collect();
         self
     }
-    /// Organization that is the custodian of the patient record
-    ///
-    /// `Patient.managingOrganization` 0..1
+    /// `Patient.managingOrganization` 0..1: Organization that is the custodian of the patient record
     pub fn managing_organization(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Reference>,
+        value: impl Into<::fhir_r4::Reference>,
     ) -> Self {
-        self.inner.managing_organization = ::std::option::Option::Some(value.into());
+        self.inner.managing_organization = Some(value.into());
         self
     }
-    /// Link to another patient resource that concerns the same actual person
-    ///
-    /// `Patient.link` 0..*
+    /// `Patient.link` 0..*: Link to another patient resource that concerns the same actual person
     pub fn link(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::PatientLink>,
+        items: impl IntoIterator<Item = ::fhir_r4::PatientLink>,
     ) -> Self {
         self.inner.link = items.into_iter().collect();
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ClinicPatient
     where
         P0: ClinicPatientPreferredContactTimeAddressed,
@@ -1770,7 +1579,7 @@ impl ::fhirgen_runtime::Object for ClinicPatientTelecomEmail {
 )]
 pub trait ClinicPatientTelecomEmailValueGiven {}
 impl ClinicPatientTelecomEmailValueGiven for ::fhirgen_runtime::Set {}
-/// Builds a \[`ClinicPatientTelecomEmail`\]: `build()` exists once every element the profile requires is set.
+/// Builds a `ClinicPatientTelecomEmail`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
 #[must_use]
 pub struct ClinicPatientTelecomEmailBuilder<P0> {
@@ -1788,32 +1597,23 @@ impl ClinicPatientTelecomEmail {
     }
 }
 impl<P0> ClinicPatientTelecomEmailBuilder<P0> {
-    /// Unique id for inter-element referencing
-    ///
-    /// `ContactPoint.id` 0..1
-    pub fn id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.inner.id = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
         self
     }
-    /// Additional content defined by implementations
-    ///
-    /// `ContactPoint.extension` 0..*
+    /// `ContactPoint.extension` 0..*: Additional content defined by implementations
     pub fn extension(
         mut self,
-        items: impl ::std::iter::IntoIterator<Item = ::fhir_r4::Extension>,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
     ) -> Self {
         self.inner.extension = items.into_iter().collect();
         self
     }
-    /// (USCDI) The actual contact point details
-    ///
-    /// `ContactPoint.value` 1..1
+    /// `ContactPoint.value` 1..1: (USCDI) The actual contact point details
     pub fn value(
         mut self,
-        value: impl ::std::convert::Into<::fhir_r4::FhirString>,
+        value: impl Into<::fhir_r4::FhirString>,
     ) -> ClinicPatientTelecomEmailBuilder<::fhirgen_runtime::Set> {
         self.inner.value = value.into();
         ClinicPatientTelecomEmailBuilder {
@@ -1821,39 +1621,23 @@ impl<P0> ClinicPatientTelecomEmailBuilder<P0> {
             state: ::std::marker::PhantomData,
         }
     }
-    /// (USCDI) home | work | temp | old | mobile - purpose of this contact point
-    ///
-    /// `ContactPoint.use` 0..1
-    pub fn use_(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::ContactPointUseCode>,
-    ) -> Self {
-        self.inner.use_ = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.use` 0..1: (USCDI) home | work | temp | old | mobile - purpose of this contact point
+    pub fn use_(mut self, value: impl Into<::fhir_r4::ContactPointUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
         self
     }
-    /// Specify preferred order of use (1 = highest)
-    ///
-    /// `ContactPoint.rank` 0..1
-    pub fn rank(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::PositiveInt>,
-    ) -> Self {
-        self.inner.rank = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.rank` 0..1: Specify preferred order of use (1 = highest)
+    pub fn rank(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
         self
     }
-    /// Time period when the contact point was/is in use
-    ///
-    /// `ContactPoint.period` 0..1
-    pub fn period(
-        mut self,
-        value: impl ::std::convert::Into<::fhir_r4::Period>,
-    ) -> Self {
-        self.inner.period = ::std::option::Option::Some(value.into());
+    /// `ContactPoint.period` 0..1: Time period when the contact point was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
         self
     }
-    /// The value, conformant to the profile's cardinality and fixed
-    /// values; a required element not given is a compile error that
-    /// names it.
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
     pub fn build(self) -> ClinicPatientTelecomEmail
     where
         P0: ClinicPatientTelecomEmailValueGiven,
