@@ -103,7 +103,10 @@ pub trait CodeEnum: Sized + Clone + PartialEq + 'static {
 
 impl<T: CodeEnum> PrimitiveValue for T {
     fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, Problem> {
-        r.code_value(kind, T::VALUE_SET, T::from_code, T::not_in_value_set)
+        Ok(match r.code_index(kind, T::VALUE_SET, T::CODES)? {
+            Ok(index) => T::VARIANTS[index].clone(),
+            Err(code) => T::not_in_value_set(code),
+        })
     }
 
     fn write(&self, w: &mut Writer) {

@@ -852,12 +852,47 @@ pub struct Slicing {
     pub element: &'static str,
     pub rules: &'static [SliceRule],
     pub closed: bool,
+    /// Slices must come in the order of `rules` (`ordered`).
+    pub ordered: bool,
+    /// Items in no slice may only follow the sliced ones (`openAtEnd`).
+    pub open_at_end: bool,
     /// A required binding on the sliced element itself (a `Coding` or
     /// `CodeableConcept`): its codes and value set, checked on every item.
     pub codes: Option<(&'static [(&'static str, &'static str)], &'static str)>,
 }
 
 impl Slicing {
+    /// What is wrong with item `index` in slice `slot` (`rule`) coming after
+    /// the items routed so far (`record`: their slots, the rest as
+    /// `rules.len()`), by `openAtEnd` and `ordered`; the messages are the
+    /// checker's.
+    fn order_problem(
+        &self,
+        record: &[u8],
+        index: usize,
+        slot: usize,
+        rule: &SliceRule,
+    ) -> Option<String> {
+        let rest = self.rules.len();
+        if self.open_at_end && record.iter().any(|&s| usize::from(s) >= rest) {
+            return Some(format!(
+                "item {index} is in slice `{}` after an item in no slice; the slicing of `{}` is open at the end only",
+                rule.name, self.element
+            ));
+        }
+        let before = record
+            .iter()
+            .map(|&s| usize::from(s))
+            .filter(|&s| s < rest)
+            .max()?;
+        (self.ordered && before > slot).then(|| {
+            format!(
+                "item {index} is in slice `{}` after an item in slice `{}`; the slicing of `{}` is ordered",
+                rule.name, self.rules[before].name, self.element
+            )
+        })
+    }
+
     /// The properties the discriminators look at (the first step of their
     /// paths); `None` when one looks at the whole item.
     /// Whether every discriminator compares the whole item with a value or
@@ -1157,6 +1192,14 @@ impl<'j> Reader<'j> {
                 None => Location::Index(index),
             };
             if let Some(rule) = slicing.rules.get(slot)
+                && let Some(message) = slicing.order_problem(record, index, slot, rule)
+            {
+                let mark = Location::Index(index).push(r);
+                let error = r.error(message).with_code(IssueCode::Invalid);
+                r.pop_to(mark);
+                return Err(error);
+            }
+            if let Some(rule) = slicing.rules.get(slot)
                 && let Some(max) = rule.max
             {
                 let taken = record.iter().filter(|&&s| usize::from(s) == slot).count();
@@ -1369,24 +1412,26 @@ impl<'j> Reader<'j> {
         }
     }
 
-    /// Reads a code bound to a value set: one of its codes, or (in a lenient
-    /// read, reported as an issue) any other code, kept with `other`.
-    pub fn code_value<T>(
+    /// Reads a `code` whose element has a required binding: the index of
+    /// the code in `codes` (`(system, code)`, the first with that code), or
+    /// the code itself when the value set does not have it, which only a
+    /// lenient read keeps (with an issue). One function for every code enum:
+    /// an enum only maps the index to its variant.
+    pub fn code_index(
         &mut self,
         kind: Kind,
         value_set: &str,
-        from_code: fn(&str) -> Option<T>,
-        other: fn(String) -> T,
-    ) -> Result<T, Problem> {
+        codes: &[(&str, &str)],
+    ) -> Result<Result<usize, String>, Problem> {
         let read = self.with_next_str(|code| {
             crate::primitive::check_string(code, kind)?;
-            Ok::<_, String>(match from_code(code) {
-                Some(known) => Ok(known),
+            Ok::<_, String>(match codes.iter().position(|(_, c)| *c == code) {
+                Some(index) => Ok(index),
                 None => Err(code.to_owned()),
             })
         })??;
         match read {
-            Ok(known) => Ok(known),
+            Ok(index) => Ok(Ok(index)),
             Err(code) if self.lenient => {
                 let issue = self
                     .error(format!(
@@ -1394,7 +1439,7 @@ impl<'j> Reader<'j> {
                     ))
                     .with_code(IssueCode::CodeInvalid);
                 self.issues.push(issue);
-                Ok(other(code))
+                Ok(Err(code))
             }
             Err(code) => Err(Problem::code_invalid(code_not_in_message(&code, value_set))),
         }

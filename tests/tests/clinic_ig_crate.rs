@@ -42,7 +42,8 @@ fn a_us_core_patient_with_a_phone_is_a_clinic_patient_and_keeps_us_core_types() 
     else {
         panic!("read as another profile");
     };
-    // The email is the clinic's Must Support slice; the phone stays in telecom.
+    // The phone and the email are the clinic's slices (the email Must Support).
+    assert_eq!(patient.telecom_phone.len(), 1);
     assert_eq!(
         patient
             .telecom_email
@@ -53,7 +54,7 @@ fn a_us_core_patient_with_a_phone_is_a_clinic_patient_and_keeps_us_core_types() 
             .as_deref(),
         Some("amy.shaw@example.com")
     );
-    assert_eq!(patient.telecom.len(), 1);
+    assert!(patient.telecom.is_empty());
     // The clinic's own extension, typed by its definition (value[x] is time only).
     let contact_time = patient.preferred_contact_time.as_ref().unwrap();
     assert!(matches!(
@@ -152,4 +153,48 @@ fn another_code_or_a_value_that_is_no_quantity_is_rejected() {
     json["valueString"] = json!("8.6 mg/dL");
     let error = ClinicGlucose::from_json(&bytes(&json)).unwrap_err();
     assert!(error.to_string().contains("valueString"), "{error}");
+}
+
+/// The clinic's telecom slicing is ordered (phones, then the email) and open
+/// at the end only: the typed read and the crate's rule table report an item
+/// out of place alike, at the item.
+#[test]
+fn telecom_items_come_in_the_clinic_s_order() {
+    let telecom = |systems: &[&str]| {
+        let mut json = patient_json();
+        json["telecom"] = systems
+            .iter()
+            .map(|system| json!({"system": system, "value": format!("{system}-1")}))
+            .collect();
+        bytes(&json)
+    };
+    let in_order = telecom(&["phone", "phone", "email", "fax"]);
+    let patient = ClinicPatient::from_json(&in_order).unwrap();
+    assert_eq!(patient.telecom_phone.len(), 2);
+    assert_eq!(patient.telecom.len(), 1);
+    assert_eq!(patient.to_json(), in_order);
+    assert!(clinic_ig::rules::check_claimed(&in_order).0.is_empty());
+    for (systems, message) in [
+        (
+            &["email", "phone"][..],
+            "item 1 is in slice `phone` after an item in slice `email`; the slicing of `telecom` is ordered",
+        ),
+        (
+            &["phone", "fax", "email"][..],
+            "item 2 is in slice `email` after an item in no slice; the slicing of `telecom` is open at the end only",
+        ),
+    ] {
+        let json = telecom(systems);
+        let index = systems.len() - 1;
+        let error = ClinicPatient::from_json(&json).unwrap_err();
+        assert_eq!(error.path, format!("Patient.telecom[{index}]"));
+        assert_eq!(error.message, message);
+        let (findings, _) = clinic_ig::rules::check_claimed(&json);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.path == error.path && f.message == message && f.code == error.code),
+            "{findings:?}"
+        );
+    }
 }

@@ -732,6 +732,7 @@ fn sliced_parts(
         read_arms.push(quote!(#n => ::fhirgen_runtime::SliceSlot::read_item(&mut self.#field, r),));
     }
     let closed = sliced.rest.is_none();
+    let (ordered, open_at_end) = (sliced.ordered, sliced.open_at_end);
     let rest_arm = match &sliced.rest {
         Some(rest) => {
             let field = ident(&sliced.rest_name);
@@ -764,6 +765,8 @@ fn sliced_parts(
             element: #json,
             rules: &[#(#rules),*],
             closed: #closed,
+            ordered: #ordered,
+            open_at_end: #open_at_end,
             codes: #codes,
         };
     });

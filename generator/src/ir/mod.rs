@@ -210,6 +210,10 @@ pub struct SlicedDef {
     pub rest: Option<Box<FieldType>>,
     /// Rust name of the rest field.
     pub rest_name: String,
+    /// Slices must come in the order the profile gives (`ordered`).
+    pub ordered: bool,
+    /// Items in no slice may only follow the sliced ones (`openAtEnd`).
+    pub open_at_end: bool,
 }
 
 /// One slice, as a field of the struct holding the sliced element.

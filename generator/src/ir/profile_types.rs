@@ -1033,6 +1033,14 @@ impl<'a> Builder<'a> {
             slices,
             rest,
             rest_name: base.rust_name.clone(),
+            ordered: node
+                .slicing
+                .as_ref()
+                .is_some_and(|s| s.ordered == Some(true)),
+            open_at_end: node
+                .slicing
+                .as_ref()
+                .is_some_and(|s| s.rules == "openAtEnd"),
         }))
     }
 

@@ -30,6 +30,8 @@ static OBSERVATION_OXYGENSAT_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fh
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// Observation Oxygen Saturation Profile
@@ -1553,6 +1555,8 @@ static OBSERVATION_OXYGENSAT_CODE_CODING_SLICING: ::fhirgen_runtime::Slicing = :
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// Oxygen Saturation

@@ -21,6 +21,8 @@ static US_CORE_LABORATORY_RESULT_OBSERVATION_PROFILE_CATEGORY_SLICING: ::fhirgen
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Laboratory Result Observation Profile

@@ -37,6 +37,8 @@ static US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Organization Profile

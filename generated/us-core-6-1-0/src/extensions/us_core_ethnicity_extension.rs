@@ -53,6 +53,8 @@ static US_CORE_ETHNICITY_EXTENSION_EXTENSION_SLICING: ::fhirgen_runtime::Slicing
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_ETHNICITY_EXTENSION_URL_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(

@@ -30,6 +30,8 @@ static OBSERVATION_VITALSIGNS_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::f
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// Vital Signs Profile

@@ -30,6 +30,8 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_BLOOD_PRESSURE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -72,6 +74,8 @@ static US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING: ::fhirgen_runtime::Slic
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Blood Pressure Profile

@@ -30,6 +30,8 @@ static US_CORE_BMI_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhir
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_BMI_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(

@@ -21,6 +21,8 @@ static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_EXTENSION_SLICING: ::fhirge
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_CATEGORY_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -44,6 +46,8 @@ static US_CORE_CONDITION_ENCOUNTER_DIAGNOSIS_PROFILE_CATEGORY_SLICING: ::fhirgen
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Condition Encounter Diagnosis Profile

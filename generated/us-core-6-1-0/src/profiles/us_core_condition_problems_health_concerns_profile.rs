@@ -21,6 +21,8 @@ static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_EXTENSION_SLICING: ::f
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
@@ -80,6 +82,8 @@ static US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_CATEGORY_SLICING: ::fh
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Condition Problems and Health Concerns Profile

@@ -35,6 +35,8 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core MedicationRequest Profile

@@ -37,6 +37,8 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING: ::fhirgen_runti
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core QuestionnaireResponse Profile
@@ -1076,6 +1078,8 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING: ::f
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// The response(s) to the question
@@ -1393,6 +1397,8 @@ static US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING: ::fhirgen_
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// (USCDI) Groups and questions

@@ -21,6 +21,8 @@ static US_CORE_CARE_EXPERIENCE_PREFERENCE_PROFILE_CATEGORY_SLICING: ::fhirgen_ru
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_CARE_EXPERIENCE_PREFERENCE_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(

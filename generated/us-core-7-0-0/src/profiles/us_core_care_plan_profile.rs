@@ -21,6 +21,8 @@ static US_CORE_CARE_PLAN_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = 
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core CarePlan Profile

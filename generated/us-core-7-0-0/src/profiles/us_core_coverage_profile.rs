@@ -21,6 +21,8 @@ static US_CORE_COVERAGE_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slicing =
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_COVERAGE_PROFILE_CLASS_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -60,6 +62,8 @@ static US_CORE_COVERAGE_PROFILE_CLASS_SLICING: ::fhirgen_runtime::Slicing = ::fh
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Coverage Profile

@@ -21,6 +21,8 @@ static US_CORE_DIAGNOSTIC_REPORT_PROFILE_LABORATORY_REPORTING_CATEGORY_SLICING: 
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core DiagnosticReport Profile for Laboratory Results Reporting

@@ -22,6 +22,8 @@ static US_CORE_DIAGNOSTIC_REPORT_PROFILE_NOTE_EXCHANGE_CATEGORY_SLICING: ::fhirg
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core DiagnosticReport Profile for Report and Note Exchange

@@ -23,6 +23,8 @@ static US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core DocumentReference Profile

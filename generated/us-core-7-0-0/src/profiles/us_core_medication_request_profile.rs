@@ -21,6 +21,8 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_EXTENSION_SLICING: ::fhirgen_runtime::
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
@@ -58,6 +60,8 @@ static US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core MedicationRequest Profile

@@ -47,6 +47,8 @@ static US_CORE_OBSERVATION_CLINICAL_RESULT_PROFILE_CATEGORY_SLICING: ::fhirgen_r
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Observation Clinical Result Profile

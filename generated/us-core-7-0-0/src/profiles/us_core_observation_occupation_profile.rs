@@ -21,6 +21,8 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_CATEGORY_SLICING: ::fhirgen_runtim
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_OBSERVATION_OCCUPATION_PROFILE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -47,6 +49,8 @@ static US_CORE_OBSERVATION_OCCUPATION_PROFILE_COMPONENT_SLICING: ::fhirgen_runti
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Observation Occupation Profile

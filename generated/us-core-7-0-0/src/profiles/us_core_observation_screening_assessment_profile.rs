@@ -59,6 +59,8 @@ static US_CORE_OBSERVATION_SCREENING_ASSESSMENT_PROFILE_CATEGORY_SLICING: ::fhir
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Observation Screening Assessment Profile

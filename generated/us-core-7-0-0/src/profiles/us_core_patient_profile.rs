@@ -101,6 +101,8 @@ static US_CORE_PATIENT_PROFILE_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = :
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Patient Profile

@@ -21,6 +21,8 @@ static US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Practitioner Profile

@@ -33,6 +33,8 @@ static US_CORE_PROVENANCE_AGENT_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Provenance Profile

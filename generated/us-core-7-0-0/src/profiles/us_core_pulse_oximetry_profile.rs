@@ -30,6 +30,8 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slici
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(
@@ -69,6 +71,8 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING: ::fhirgen_runtime::Slic
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Pulse Oximetry Profile
@@ -1668,6 +1672,8 @@ static US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING: ::fhirgen_runtime::Sl
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// Oxygen Saturation by Pulse Oximetry

@@ -50,6 +50,8 @@ static US_CORE_SERVICE_REQUEST_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slic
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core ServiceRequest Profile

@@ -79,6 +79,8 @@ static US_CORE_SIMPLE_OBSERVATION_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::S
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Simple Observation Profile

@@ -30,6 +30,8 @@ static US_CORE_VITAL_SIGNS_PROFILE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing 
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 /// US Core Vital Signs Profile

@@ -19,6 +19,8 @@ static CLINIC_GLUCOSE_CATEGORY_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_r
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static CLINIC_GLUCOSE_CODE_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::containing(

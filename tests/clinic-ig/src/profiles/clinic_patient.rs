@@ -103,18 +103,23 @@ static CLINIC_PATIENT_EXTENSION_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_
         },
     ],
     closed: false,
+    ordered: false,
+    open_at_end: false,
     codes: ::std::option::Option::None,
 };
 static CLINIC_PATIENT_TELECOM_0_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"phone\"",
+);
+static CLINIC_PATIENT_TELECOM_1_0: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
     "\"email\"",
 );
 static CLINIC_PATIENT_TELECOM_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_runtime::Slicing {
     element: "telecom",
     rules: &[
         ::fhirgen_runtime::SliceRule {
-            name: "email",
+            name: "phone",
             min: 0u32,
-            max: ::std::option::Option::Some(1u32),
+            max: ::std::option::Option::None,
             matchers: &[
                 ::fhirgen_runtime::Matcher {
                     path: "system",
@@ -122,15 +127,28 @@ static CLINIC_PATIENT_TELECOM_SLICING: ::fhirgen_runtime::Slicing = ::fhirgen_ru
                 },
             ],
         },
+        ::fhirgen_runtime::SliceRule {
+            name: "email",
+            min: 0u32,
+            max: ::std::option::Option::Some(1u32),
+            matchers: &[
+                ::fhirgen_runtime::Matcher {
+                    path: "system",
+                    test: ::fhirgen_runtime::Test::Value(&CLINIC_PATIENT_TELECOM_1_0),
+                },
+            ],
+        },
     ],
     closed: false,
+    ordered: true,
+    open_at_end: true,
     codes: ::std::option::Option::None,
 };
 /// Clinic Patient
 ///
 /// Profile `https://clinic.example.org/fhir/StructureDefinition/clinic-patient` version 0.1.0, on `Patient`
 ///
-/// A US Core Patient the clinic can call back: at least one contact point, a Must Support email, and the time of day the patient prefers to be called.
+/// A US Core Patient the clinic can call back: at least one contact point (phones first, then a Must Support email, then any other), and the time of day the patient prefers to be called.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClinicPatient {
     /// Logical id of this artifact
@@ -209,6 +227,10 @@ pub struct ClinicPatient {
     ///
     /// `Patient.name` 1..*, Must Support
     pub name: ::fhirgen_runtime::NonEmpty<::fhir_r4::HumanName>,
+    /// The patient's phone numbers, first
+    ///
+    /// Slice `Patient.telecom:phone` 0..*
+    pub telecom_phone: ::std::vec::Vec<crate::ClinicPatientTelecomPhone>,
     /// The patient's email address
     ///
     /// Slice `Patient.telecom:email` 0..1, Must Support
@@ -301,6 +323,7 @@ impl ::fhirgen_runtime::Empty for ClinicPatient {
             identifier: ::fhirgen_runtime::Empty::empty(),
             active: ::std::option::Option::None,
             name: ::fhirgen_runtime::Empty::empty(),
+            telecom_phone: ::std::vec::Vec::new(),
             telecom_email: ::std::option::Option::None,
             telecom: ::std::vec::Vec::new(),
             gender: ::fhirgen_runtime::Empty::empty(),
@@ -436,6 +459,12 @@ impl ::fhirgen_runtime::Object for ClinicPatient {
                     &CLINIC_PATIENT_TELECOM_SLICING,
                     |r, slot| match slot {
                         0usize => {
+                            ::fhirgen_runtime::SliceSlot::read_item(
+                                &mut self.telecom_phone,
+                                r,
+                            )
+                        }
+                        1usize => {
                             ::fhirgen_runtime::SliceSlot::read_item(
                                 &mut self.telecom_email,
                                 r,
@@ -578,7 +607,7 @@ impl ::fhirgen_runtime::Object for ClinicPatient {
             "telecom",
             &self.slice_order,
             &CLINIC_PATIENT_TELECOM_SLICING,
-            &[&self.telecom_email, &self.telecom],
+            &[&self.telecom_phone, &self.telecom_email, &self.telecom],
         );
         w.primitive_field("gender", &self.gender);
         w.primitive_field("birthDate", &self.birth_date);
@@ -629,6 +658,9 @@ impl ClinicPatient {
         "Patient.telecom.system",
         "Patient.telecom.value",
         "Patient.telecom.use",
+        "Patient.telecom:phone.system",
+        "Patient.telecom:phone.value",
+        "Patient.telecom:phone.use",
         "Patient.telecom:email",
         "Patient.telecom:email.system",
         "Patient.telecom:email.value",
@@ -875,6 +907,14 @@ impl<P0, P1, P2> ClinicPatientBuilder<P0, P1, P2> {
             inner: self.inner,
             state: ::std::marker::PhantomData,
         }
+    }
+    /// `Patient.telecom:phone` 0..*: The patient's phone numbers, first
+    pub fn telecom_phone(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClinicPatientTelecomPhone>,
+    ) -> Self {
+        self.inner.telecom_phone = items.into_iter().collect();
+        self
     }
     /// `Patient.telecom:email` 0..1: The patient's email address
     pub fn telecom_email(
@@ -1235,6 +1275,14 @@ impl<
             state: ::std::marker::PhantomData,
         }
     }
+    /// `Patient.telecom:phone` 0..*: The patient's phone numbers, first
+    pub fn telecom_phone(
+        mut self,
+        items: impl IntoIterator<Item = crate::ClinicPatientTelecomPhone>,
+    ) -> Self {
+        self.inner.telecom_phone = items.into_iter().collect();
+        self
+    }
     /// `Patient.telecom:email` 0..1, Must Support: The patient's email address
     pub fn telecom_email(
         mut self,
@@ -1450,6 +1498,197 @@ impl<
         P4: ClinicPatientGenderGiven,
         P5: ClinicPatientBirthDateAddressed,
         P6: ClinicPatientAddressAddressed,
+    {
+        self.inner
+    }
+}
+static CLINIC_PATIENT_TELECOM_PHONE_SYSTEM_VALUE: ::fhirgen_runtime::Pattern = ::fhirgen_runtime::Pattern::fixed(
+    "\"phone\"",
+);
+/// The patient's phone numbers, first
+///
+/// Element `Patient.telecom` of `https://clinic.example.org/fhir/StructureDefinition/clinic-patient|0.1.0`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicPatientTelecomPhone {
+    /// Unique id for inter-element referencing
+    ///
+    /// `ContactPoint.id` 0..1
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Additional content defined by implementations
+    ///
+    /// `ContactPoint.extension` 0..*
+    pub extension: ::std::vec::Vec<::fhir_r4::Extension>,
+    /// (USCDI) The actual contact point details
+    ///
+    /// `ContactPoint.value` 1..1, Must Support
+    pub value: ::fhir_r4::FhirString,
+    /// (USCDI) home | work | temp | old | mobile - purpose of this contact point
+    ///
+    /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
+    ///
+    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
+    ///
+    /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
+    pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
+    /// Specify preferred order of use (1 = highest)
+    ///
+    /// `ContactPoint.rank` 0..1
+    pub rank: ::std::option::Option<::fhir_r4::PositiveInt>,
+    /// Time period when the contact point was/is in use
+    ///
+    /// `ContactPoint.period` 0..1
+    pub period: ::std::option::Option<::fhir_r4::Period>,
+}
+impl ::fhirgen_runtime::Empty for ClinicPatientTelecomPhone {
+    fn empty() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            extension: ::std::vec::Vec::new(),
+            value: ::fhirgen_runtime::Empty::empty(),
+            use_: ::std::option::Option::None,
+            rank: ::std::option::Option::None,
+            period: ::std::option::Option::None,
+        }
+    }
+}
+impl ::fhirgen_runtime::Object for ClinicPatientTelecomPhone {
+    fn read_field(
+        &mut self,
+        key: &str,
+        r: &mut ::fhirgen_runtime::Reader<'_>,
+        _seen: &::fhirgen_runtime::Seen,
+    ) -> ::std::result::Result<::std::option::Option<u16>, ::fhirgen_runtime::Error> {
+        let number = match key {
+            "id" => {
+                r.plain_field(&mut self.id, ::fhirgen_runtime::Kind::String)?;
+                0u16
+            }
+            "extension" => {
+                r.object_field(&mut self.extension)?;
+                1u16
+            }
+            "system" => {
+                r.constant_field(&CLINIC_PATIENT_TELECOM_PHONE_SYSTEM_VALUE)?;
+                2u16
+            }
+            "value" => {
+                r.value_field(&mut self.value, ::fhirgen_runtime::Kind::String)?;
+                3u16
+            }
+            "_value" => {
+                r.element_field(&mut self.value)?;
+                4u16
+            }
+            "use" => {
+                r.value_field(&mut self.use_, ::fhirgen_runtime::Kind::Code)?;
+                5u16
+            }
+            "_use" => {
+                r.element_field(&mut self.use_)?;
+                6u16
+            }
+            "rank" => {
+                r.value_field(&mut self.rank, ::fhirgen_runtime::Kind::PositiveInt)?;
+                7u16
+            }
+            "_rank" => {
+                r.element_field(&mut self.rank)?;
+                8u16
+            }
+            "period" => {
+                r.object_field(&mut self.period)?;
+                9u16
+            }
+            _ => return ::std::result::Result::Ok(::std::option::Option::None),
+        };
+        ::std::result::Result::Ok(::std::option::Option::Some(number))
+    }
+    fn required(&self) -> &'static [(&'static str, &'static [u16])] {
+        &[("system", &[2u16]), ("value", &[3u16, 4u16])]
+    }
+    fn write_fields(&self, w: &mut ::fhirgen_runtime::Writer) {
+        w.plain_field("id", &self.id);
+        w.object_field("extension", &self.extension);
+        w.constant_field("system", &CLINIC_PATIENT_TELECOM_PHONE_SYSTEM_VALUE);
+        w.primitive_field("value", &self.value);
+        w.primitive_field("use", &self.use_);
+        w.primitive_field("rank", &self.rank);
+        w.object_field("period", &self.period);
+    }
+    fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
+        ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
+        ::std::result::Result::Ok(())
+    }
+}
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`ContactPoint.value` is required (1..1) by Clinic Patient: set it with `.value(...)` before `.build()`",
+    label = "`ContactPoint.value` is not set"
+)]
+pub trait ClinicPatientTelecomPhoneValueGiven {}
+impl ClinicPatientTelecomPhoneValueGiven for ::fhirgen_runtime::Set {}
+/// Builds a `ClinicPatientTelecomPhone`: `build()` exists once every element the profile requires is set.
+/// Values the profile fixes are filled in and have no setter.
+#[must_use]
+pub struct ClinicPatientTelecomPhoneBuilder<P0> {
+    inner: ClinicPatientTelecomPhone,
+    state: ::std::marker::PhantomData<(P0,)>,
+}
+impl ClinicPatientTelecomPhone {
+    /// A builder of `Patient.telecom` with what the profile fixes filled in.
+    pub fn builder() -> ClinicPatientTelecomPhoneBuilder<::fhirgen_runtime::Missing> {
+        let inner = <ClinicPatientTelecomPhone as ::fhirgen_runtime::Empty>::empty();
+        ClinicPatientTelecomPhoneBuilder {
+            inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<P0> ClinicPatientTelecomPhoneBuilder<P0> {
+    /// `ContactPoint.id` 0..1: Unique id for inter-element referencing
+    pub fn id(mut self, value: impl Into<::std::string::String>) -> Self {
+        self.inner.id = Some(value.into());
+        self
+    }
+    /// `ContactPoint.extension` 0..*: Additional content defined by implementations
+    pub fn extension(
+        mut self,
+        items: impl IntoIterator<Item = ::fhir_r4::Extension>,
+    ) -> Self {
+        self.inner.extension = items.into_iter().collect();
+        self
+    }
+    /// `ContactPoint.value` 1..1: (USCDI) The actual contact point details
+    pub fn value(
+        mut self,
+        value: impl Into<::fhir_r4::FhirString>,
+    ) -> ClinicPatientTelecomPhoneBuilder<::fhirgen_runtime::Set> {
+        self.inner.value = value.into();
+        ClinicPatientTelecomPhoneBuilder {
+            inner: self.inner,
+            state: ::std::marker::PhantomData,
+        }
+    }
+    /// `ContactPoint.use` 0..1: (USCDI) home | work | temp | old | mobile - purpose of this contact point
+    pub fn use_(mut self, value: impl Into<::fhir_r4::ContactPointUseCode>) -> Self {
+        self.inner.use_ = Some(value.into());
+        self
+    }
+    /// `ContactPoint.rank` 0..1: Specify preferred order of use (1 = highest)
+    pub fn rank(mut self, value: impl Into<::fhir_r4::PositiveInt>) -> Self {
+        self.inner.rank = Some(value.into());
+        self
+    }
+    /// `ContactPoint.period` 0..1: Time period when the contact point was/is in use
+    pub fn period(mut self, value: impl Into<::fhir_r4::Period>) -> Self {
+        self.inner.period = Some(value.into());
+        self
+    }
+    /// The value, conformant to the profile's cardinality and fixed values; a required element not given
+    /// is a compile error that names it.
+    pub fn build(self) -> ClinicPatientTelecomPhone
+    where
+        P0: ClinicPatientTelecomPhoneValueGiven,
     {
         self.inner
     }
