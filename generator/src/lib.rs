@@ -17,6 +17,7 @@ pub mod naming;
 pub mod package;
 mod published;
 pub mod rules;
+pub mod shapes;
 pub mod terminology;
 
 pub use error::{Error, Result};

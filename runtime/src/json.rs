@@ -14,6 +14,9 @@ pub struct Reader<'j> {
     path: String,
     pub(crate) lenient: bool,
     pub(crate) issues: Vec<Issue>,
+    /// The codes the next primitive value must be one of, for a type known
+    /// only from its shape (`crate::shape`); generated code enums carry them.
+    pub(crate) bound_codes: Option<&'static crate::shape::BoundCodes>,
 }
 
 /// Property names are copied out of the parser before the value is read; this
@@ -51,6 +54,7 @@ impl<'j> Reader<'j> {
             path: String::new(),
             lenient: false,
             issues: Vec::new(),
+            bound_codes: None,
         }
     }
 
@@ -217,6 +221,16 @@ impl<'j> Reader<'j> {
         } else {
             Ok(false)
         }
+    }
+
+    /// Reads a JSON object into `object`; for a resource, `resource_type` is
+    /// what `resourceType` must say.
+    pub(crate) fn read_object(
+        &mut self,
+        object: &mut dyn Object,
+        resource_type: Option<&str>,
+    ) -> Result<(), Error> {
+        self.object(object, resource_type)
     }
 
     /// Reads a JSON object into `object` where it stands.

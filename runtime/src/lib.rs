@@ -17,6 +17,7 @@ pub mod path;
 mod primitive;
 mod profile;
 pub mod refine;
+pub mod shape;
 mod temporal;
 
 pub use builder::{Missing, Set, from_pattern};

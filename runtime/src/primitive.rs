@@ -33,6 +33,35 @@ pub enum Kind {
     Xhtml,
 }
 
+impl Kind {
+    /// The kind named `name` (`"DateTime"`), as generated code spells it.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "Boolean" => Kind::Boolean,
+            "Integer" => Kind::Integer,
+            "UnsignedInt" => Kind::UnsignedInt,
+            "PositiveInt" => Kind::PositiveInt,
+            "Decimal" => Kind::Decimal,
+            "String" => Kind::String,
+            "Code" => Kind::Code,
+            "Id" => Kind::Id,
+            "Uri" => Kind::Uri,
+            "Url" => Kind::Url,
+            "Canonical" => Kind::Canonical,
+            "Oid" => Kind::Oid,
+            "Uuid" => Kind::Uuid,
+            "Markdown" => Kind::Markdown,
+            "Base64Binary" => Kind::Base64Binary,
+            "Date" => Kind::Date,
+            "DateTime" => Kind::DateTime,
+            "Instant" => Kind::Instant,
+            "Time" => Kind::Time,
+            "Xhtml" => Kind::Xhtml,
+            _ => return None,
+        })
+    }
+}
+
 /// A primitive element: its value, and the `id` and extensions FHIR JSON
 /// puts in `_name`. A primitive may have extensions and no value (how a
 /// data-absent-reason reaches a primitive); one with neither is not valid FHIR.

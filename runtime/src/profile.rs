@@ -1372,7 +1372,7 @@ impl<'j> Reader<'j> {
     /// not an array): `problem` gives the location below the item and the
     /// message. An error in a strict read, an issue in a lenient one.
     /// Malformed JSON is left to the read that follows to report.
-    fn check_items(
+    pub(crate) fn check_items(
         &mut self,
         value: Result<JsonValue<'_>, jiter::JiterError>,
         problem: impl Fn(&JsonValue<'_>) -> Option<(String, String)>,

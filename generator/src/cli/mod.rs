@@ -7,7 +7,6 @@ mod packages;
 #[cfg(feature = "r4")]
 mod roundtrip;
 mod sources;
-#[cfg(feature = "r4")]
 mod validate;
 
 use std::process::ExitCode;
@@ -112,7 +111,6 @@ enum Command {
         files: Vec<std::path::PathBuf>,
     },
     /// Check resources against the profiles of a package; one JSON line per resource
-    #[cfg(feature = "r4")]
     Validate {
         #[command(flatten)]
         sources: Sources,
@@ -181,7 +179,6 @@ pub fn main() -> ExitCode {
         } => new_crate::new_crate(&sources, &package, name.as_deref()),
         #[cfg(feature = "r4")]
         Command::Roundtrip { package, files } => roundtrip::roundtrip(package.as_deref(), &files),
-        #[cfg(feature = "r4")]
         Command::Validate {
             sources,
             package,

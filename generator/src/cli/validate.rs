@@ -9,6 +9,7 @@ use fhirgen::inspect::find_profile;
 use fhirgen::package::PackageSet;
 use fhirgen::rules::RulesBuilder;
 use fhirgen_runtime::check::{Severity, check, check_in_bundle};
+use fhirgen_runtime::shape::Shapes;
 use jiter::JsonValue;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -38,21 +39,10 @@ struct Issue {
     message: String,
 }
 
-/// Reads a resource into the R4 types (strictly, or leniently with the
-/// issues): the FHIR JSON rules of the base resource.
-fn base_read(
-    bytes: &[u8],
-    lenient: bool,
-) -> Result<Vec<fhirgen_runtime::Issue>, fhirgen_runtime::Error> {
-    if lenient {
-        fhir_r4::Resource::from_json_lenient(bytes).map(|(_, issues)| issues)
-    } else {
-        fhir_r4::Resource::from_json(bytes).map(|_| Vec::new())
-    }
-}
-
 struct Validator<'s> {
     set: &'s PackageSet,
+    /// The FHIR JSON rules of the core package's types, as data.
+    shapes: &'static Shapes,
     /// The package named on the command line.
     package: &'s str,
     builder: RulesBuilder<'s>,
@@ -73,8 +63,21 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
         }
         None => None,
     };
+    let core = set
+        .packages()
+        .iter()
+        .map(|p| p.id().clone())
+        .find(|id| id.name == fhirgen::generate::CORE_PACKAGE)
+        .ok_or_else(|| {
+            format!(
+                "{} depends on no {}: resources are checked against R4",
+                options.package,
+                fhirgen::generate::CORE_PACKAGE
+            )
+        })?;
     let mut validator = Validator {
         set: &set,
+        shapes: fhirgen::shapes::base_shapes(&set, &core)?,
         package: options.package,
         builder: RulesBuilder::new(&set),
         profile,
@@ -250,8 +253,8 @@ impl Validator<'_> {
         tally.resources += 1;
         let is_bundle_itself = entry.is_none() && bundle.is_some();
         let mut issues = Vec::new();
-        // The FHIR R4 JSON rules, through the R4 types.
-        match base_read(bytes, self.lenient) {
+        // The FHIR R4 JSON rules, as the R4 types read them.
+        match self.shapes.read(bytes, self.lenient) {
             Ok(skipped) => issues.extend(skipped.into_iter().map(|e| Issue {
                 severity: "warning",
                 code: e.code.as_str(),
