@@ -1030,3 +1030,42 @@ fn validate_reads_versioned_canonicals_in_meta_profile() {
         );
     }
 }
+
+/// A leading byte-order mark is accepted (as the HL7 validator does), in a
+/// file and on the first line of NDJSON.
+#[test]
+fn validate_accepts_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let patient = br#"{"resourceType":"Patient","gender":"male"}"#;
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(patient);
+    std::fs::write(dir.path().join("bom.json"), &with_bom).unwrap();
+    with_bom.push(b'\n');
+    with_bom.extend_from_slice(patient);
+    std::fs::write(dir.path().join("bom.ndjson"), &with_bom).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = fhirgen(cache.path());
+    command
+        .args([
+            "validate",
+            "--offline",
+            "--package",
+            "hl7.fhir.r4.core@4.0.1",
+        ])
+        .arg("--packages")
+        .arg(shared_packages())
+        .arg(dir.path());
+    let output = run(&mut command);
+    assert_eq!(output.code, 0, "{}{}", output.stdout, output.stderr);
+    let lines: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines.iter().all(|l| l["valid"] == true),
+        "{}",
+        output.stdout
+    );
+}

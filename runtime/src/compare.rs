@@ -19,7 +19,7 @@ enum Node {
 }
 
 fn parse(json: &[u8]) -> Result<Node, Error> {
-    let mut jiter = Jiter::new(json);
+    let mut jiter = Jiter::new(crate::strip_bom(json));
     let node = node(&mut jiter).map_err(|e| Error::new("", format!("invalid JSON: {e}")))?;
     jiter
         .finish()

@@ -46,8 +46,16 @@ impl KeyBuf {
     }
 }
 
+/// `json` without a leading UTF-8 byte-order mark, which FHIR JSON may
+/// carry (the HL7 validator accepts it; JSON parsers do not).
+pub fn strip_bom(json: &[u8]) -> &[u8] {
+    json.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(json)
+}
+
 impl<'j> Reader<'j> {
+    /// A reader of `json` (a leading byte-order mark is skipped).
     pub fn new(json: &'j [u8]) -> Self {
+        let json = strip_bom(json);
         Self {
             json,
             jiter: Jiter::new(json),

@@ -24,10 +24,10 @@ pub use builder::{Missing, Set, from_pattern};
 pub use codes::{CodeEnum, CodeValue};
 pub use compare::first_difference;
 pub use error::{Error, Issue, IssueCode, Problem};
-pub use json::{AnyResource, Reader, ResourceSlot, Writer};
+pub use json::{AnyResource, Reader, ResourceSlot, Writer, strip_bom};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
-pub use primitive::{Decimal, Kind, Primitive, PrimitiveElement, PrimitiveValue};
+pub use primitive::{Decimal, Kind, MAX_STRING_BYTES, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
     LiteralReference, Matcher, NonEmpty, Pattern, R4_RESOURCE_TYPES, ReferenceSlot, SliceItems,
     SliceOrder, SliceRule, SliceSlot, Slicing, Test, coding_in, convert_object, convert_resource,

@@ -307,6 +307,10 @@ static BASE64: [bool; 256] = {
 };
 
 /// The lexical rules of the string-based FHIR primitives.
+/// The largest `string` (and `markdown`) FHIR allows: "strings SHALL NOT
+/// exceed 1MB in size" (R4, datatypes).
+pub const MAX_STRING_BYTES: usize = 1024 * 1024;
+
 pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
     let bad = |what: &str| Err(format!("`{}` is not a valid FHIR {what}", shorten(text)));
     match kind {
@@ -314,6 +318,13 @@ pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
         Kind::String | Kind::Markdown | Kind::Xhtml => {
             if text.is_empty() {
                 return Err(format!("a FHIR {} must not be empty", kind_name(kind)));
+            }
+            if kind != Kind::Xhtml && text.len() > MAX_STRING_BYTES {
+                return Err(format!(
+                    "a FHIR {} may hold at most 1 MB ({MAX_STRING_BYTES} bytes); this one has {}",
+                    kind_name(kind),
+                    text.len()
+                ));
             }
         }
         Kind::Code => {

@@ -289,3 +289,35 @@ fn r4_types_have_typestate_builders() {
     );
     round_trips(&json);
 }
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_strings_have_fhir_s_size_limit() {
+    let with_bom = b"\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"gender\":\"male\"}";
+    let patient = Patient::from_json(with_bom).unwrap();
+    assert_eq!(
+        patient.gender.and_then(|g| g.value),
+        Some(AdministrativeGender::Male)
+    );
+    assert_eq!(
+        fhirgen_runtime::first_difference(
+            with_bom,
+            &Resource::from_json(with_bom).unwrap().to_json(),
+            "Patient"
+        )
+        .unwrap(),
+        None
+    );
+    let big = "x".repeat(fhirgen_runtime::MAX_STRING_BYTES + 1);
+    let json = format!(r#"{{"resourceType":"Patient","name":[{{"text":"{big}"}}]}}"#);
+    assert_eq!(
+        error_of(&json),
+        format!(
+            "Patient.name[0].text: a FHIR string may hold at most 1 MB (1048576 bytes); this one has {}",
+            big.len()
+        )
+    );
+    let at_limit = "x".repeat(fhirgen_runtime::MAX_STRING_BYTES);
+    round_trips(&format!(
+        r#"{{"resourceType":"Patient","name":[{{"text":"{at_limit}"}}]}}"#
+    ));
+}

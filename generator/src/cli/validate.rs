@@ -101,21 +101,23 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
             for (number, line) in BufReader::new(handle).lines().enumerate() {
                 match line {
                     Ok(line) if line.trim().is_empty() => {}
-                    Ok(line) => match JsonValue::parse(line.as_bytes(), false) {
-                        Ok(value) => validator.one(
-                            &label,
-                            Some(number + 1),
-                            line.as_bytes(),
-                            &value,
-                            None,
-                            &mut tally,
-                            &mut out,
-                        )?,
-                        Err(e) => {
-                            eprintln!("error: {label} (entry {}): not JSON: {e}", number + 1);
-                            tally.input_errors += 1;
+                    Ok(line) => {
+                        match JsonValue::parse(fhirgen_runtime::strip_bom(line.as_bytes()), false) {
+                            Ok(value) => validator.one(
+                                &label,
+                                Some(number + 1),
+                                line.as_bytes(),
+                                &value,
+                                None,
+                                &mut tally,
+                                &mut out,
+                            )?,
+                            Err(e) => {
+                                eprintln!("error: {label} (entry {}): not JSON: {e}", number + 1);
+                                tally.input_errors += 1;
+                            }
                         }
-                    },
+                    }
                     Err(e) => {
                         eprintln!("error: {label}: line {}: {e}", number + 1);
                         tally.input_errors += 1;
@@ -132,7 +134,8 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                     continue;
                 }
             };
-            validator.file(&label, &bytes, &mut tally, &mut out)?;
+            let bytes = fhirgen_runtime::strip_bom(&bytes);
+            validator.file(&label, bytes, &mut tally, &mut out)?;
         }
     }
     eprintln!(

@@ -299,7 +299,7 @@ pub fn conforms(rules: &ProfileRules, value: &JsonValue<'_>) -> bool {
 
 /// [`check`] on FHIR JSON text.
 pub fn check_json(rules: &ProfileRules, json: &[u8]) -> Vec<Finding> {
-    match JsonValue::parse(json, false) {
+    match JsonValue::parse(crate::strip_bom(json), false) {
         Ok(resource) => check(rules, &resource),
         Err(error) => vec![Finding {
             severity: Severity::Error,
@@ -318,7 +318,7 @@ pub fn check_claimed(
     json: &[u8],
     rules_for: &dyn Fn(&str) -> Option<Arc<ProfileRules>>,
 ) -> (Vec<Finding>, Vec<String>) {
-    let resource = match JsonValue::parse(json, false) {
+    let resource = match JsonValue::parse(crate::strip_bom(json), false) {
         Ok(resource) => resource,
         Err(error) => {
             let finding = Finding {
