@@ -5,7 +5,7 @@
 //!
 //! [`Shapes`] holds one [`TypeShape`] per resource, datatype and backbone
 //! element; [`Shapes::read`] reads a resource through the same [`Reader`]
-//! the generated types use, with a [`DynObject`] standing in for each type:
+//! the generated types use, with a `DynObject` standing in for each type:
 //! the same checks, in the same order, with the same messages. `fhirgen
 //! validate` builds the shapes of R4 from the package itself.
 

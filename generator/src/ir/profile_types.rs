@@ -525,10 +525,13 @@ impl<'a> Builder<'a> {
         self.parts.get(&(url.clone(), node.id.clone())).cloned()
     }
 
-    /// A base field as it is, its types taken from the base crate.
+    /// A base field as it is, its types taken from the base crate. Its code
+    /// enum note is left out: [`Self::bind_codes`] gives the one of the
+    /// profile's binding, with a link that resolves in this crate.
     fn external(&mut self, field: &Field) -> Field {
         let mut field = field.clone();
         field.ty = self.external_type(&field.ty);
+        field.notes.retain(|note| !note.starts_with("Codes: "));
         field
     }
 

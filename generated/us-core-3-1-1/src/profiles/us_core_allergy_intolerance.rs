@@ -47,15 +47,11 @@ pub struct UsCoreAllergyIntolerance {
     ///
     /// `AllergyIntolerance.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-clinical`, modifier, Must Support
     ///
-    /// Codes: [`AllergyIntoleranceClinicalStatusCodes`](crate::AllergyIntoleranceClinicalStatusCodes)
-    ///
     /// Codes: [`AllergyIntoleranceClinicalStatusCodes`](crate::r4::AllergyIntoleranceClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// unconfirmed | confirmed | refuted | entered-in-error
     ///
     /// `AllergyIntolerance.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergyintolerance-verification`, modifier, Must Support
-    ///
-    /// Codes: [`AllergyIntoleranceVerificationStatusCodes`](crate::AllergyIntoleranceVerificationStatusCodes)
     ///
     /// Codes: [`AllergyIntoleranceVerificationStatusCodes`](crate::r4::AllergyIntoleranceVerificationStatusCodes)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -63,23 +59,17 @@ pub struct UsCoreAllergyIntolerance {
     ///
     /// `AllergyIntolerance.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-type|4.0.1`
     ///
-    /// Codes: [`AllergyIntoleranceType`](crate::AllergyIntoleranceType)
-    ///
     /// Codes: [`AllergyIntoleranceType`](crate::r4::AllergyIntoleranceType)
     pub type_: ::std::option::Option<::fhir_r4::AllergyIntoleranceTypeCode>,
     /// food | medication | environment | biologic
     ///
     /// `AllergyIntolerance.category` 0..*, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-category|4.0.1`
     ///
-    /// Codes: [`AllergyIntoleranceCategory`](crate::AllergyIntoleranceCategory)
-    ///
     /// Codes: [`AllergyIntoleranceCategory`](crate::r4::AllergyIntoleranceCategory)
     pub category: ::std::vec::Vec<::fhir_r4::AllergyIntoleranceCategoryCode>,
     /// low | high | unable-to-assess
     ///
     /// `AllergyIntolerance.criticality` 0..1, required binding to `http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality|4.0.1`
-    ///
-    /// Codes: [`AllergyIntoleranceCriticality`](crate::AllergyIntoleranceCriticality)
     ///
     /// Codes: [`AllergyIntoleranceCriticality`](crate::r4::AllergyIntoleranceCriticality)
     pub criticality: ::std::option::Option<::fhir_r4::AllergyIntoleranceCriticalityCode>,

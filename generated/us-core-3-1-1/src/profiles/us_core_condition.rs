@@ -47,23 +47,17 @@ pub struct UsCoreCondition {
     ///
     /// `Condition.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-clinical`, modifier, Must Support
     ///
-    /// Codes: [`ConditionClinicalStatusCodes`](crate::ConditionClinicalStatusCodes)
-    ///
     /// Codes: [`ConditionClinicalStatusCodes`](crate::r4::ConditionClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     ///
     /// `Condition.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-ver-status`, modifier, Must Support
     ///
-    /// Codes: [`ConditionVerificationStatus`](crate::ConditionVerificationStatus)
-    ///
     /// Codes: [`ConditionVerificationStatus`](crate::r4::ConditionVerificationStatus)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// problem-list-item | encounter-diagnosis | health-concern
     ///
     /// `Condition.category` 1..*, extensible binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-condition-category`, Must Support
-    ///
-    /// Codes: [`ConditionCategoryCodes`](crate::ConditionCategoryCodes)
     ///
     /// Codes: [`UsCoreConditionCategoryCodes`](crate::UsCoreConditionCategoryCodes)
     pub category: ::fhirgen_runtime::NonEmpty<::fhir_r4::CodeableConcept>,

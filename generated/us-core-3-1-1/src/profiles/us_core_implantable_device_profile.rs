@@ -59,15 +59,11 @@ pub struct UsCoreImplantableDeviceProfile {
     ///
     /// `Device.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/device-status|4.0.1`, modifier
     ///
-    /// Codes: [`FhirDeviceStatus`](crate::FhirDeviceStatus)
-    ///
     /// Codes: [`FhirDeviceStatus`](crate::r4::FhirDeviceStatus)
     pub status: ::std::option::Option<::fhir_r4::FhirDeviceStatusCode>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     ///
     /// `Device.statusReason` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/device-status-reason`
-    ///
-    /// Codes: [`FhirDeviceStatusReason`](crate::FhirDeviceStatusReason)
     ///
     /// Codes: [`FhirDeviceStatusReason`](crate::r4::FhirDeviceStatusReason)
     pub status_reason: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
@@ -1382,8 +1378,6 @@ pub struct UsCoreImplantableDeviceProfileUdiCarrier {
     /// barcode | rfid | manual +
     ///
     /// `Device.udiCarrier.entryType` 0..1, required binding to `http://hl7.org/fhir/ValueSet/udi-entry-type|4.0.1`
-    ///
-    /// Codes: [`UdiEntryType`](crate::UdiEntryType)
     ///
     /// Codes: [`UdiEntryType`](crate::r4::UdiEntryType)
     pub entry_type: ::std::option::Option<::fhir_r4::UdiEntryTypeCode>,

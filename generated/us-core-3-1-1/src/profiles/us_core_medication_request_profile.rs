@@ -47,8 +47,6 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
     ///
-    /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
-    ///
     /// Codes: [`MedicationrequestStatus`](crate::r4::MedicationrequestStatus)
     pub status: ::fhir_r4::MedicationrequestStatusCode,
     /// Reason for current status
@@ -59,8 +57,6 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
     ///
-    /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
-    ///
     /// Codes: [`MedicationRequestIntent`](crate::r4::MedicationRequestIntent)
     pub intent: ::fhir_r4::MedicationRequestIntentCode,
     /// Type of medication usage
@@ -70,8 +66,6 @@ pub struct UsCoreMedicationRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    ///
-    /// Codes: [`RequestPriority`](crate::RequestPriority)
     ///
     /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
     pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,

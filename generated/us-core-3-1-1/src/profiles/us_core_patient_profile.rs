@@ -126,8 +126,6 @@ pub struct UsCorePatientProfile {
     ///
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
-    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    ///
     /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
     pub gender: ::fhir_r4::AdministrativeGenderCode,
     /// The date of birth for the individual
@@ -145,8 +143,6 @@ pub struct UsCorePatientProfile {
     /// Marital (civil) status of a patient
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
-    ///
-    /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
     ///
     /// Codes: [`MaritalStatusCodes`](crate::r4::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -1407,15 +1403,11 @@ pub struct UsCorePatientProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    ///
     /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
     pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
-    ///
-    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -1643,8 +1635,6 @@ pub struct UsCorePatientProfileTelecom {
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system`, Must Support
     ///
-    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
-    ///
     /// Codes: [`ContactPointSystem`](crate::r4::ContactPointSystem)
     pub system: ::fhir_r4::ContactPointSystemCode,
     /// The actual contact point details
@@ -1654,8 +1644,6 @@ pub struct UsCorePatientProfileTelecom {
     /// home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
-    ///
-    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     ///
     /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
     pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,

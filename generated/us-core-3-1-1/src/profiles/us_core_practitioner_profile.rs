@@ -90,8 +90,6 @@ pub struct UsCorePractitionerProfile {
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
-    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    ///
     /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
     pub gender: ::std::option::Option<::fhir_r4::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
@@ -745,15 +743,11 @@ pub struct UsCorePractitionerProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    ///
     /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
     pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
-    ///
-    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -980,8 +974,6 @@ pub struct UsCorePractitionerProfileName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
-    ///
-    /// Codes: [`NameUse`](crate::NameUse)
     ///
     /// Codes: [`NameUse`](crate::r4::NameUse)
     pub use_: ::std::option::Option<::fhir_r4::NameUseCode>,

@@ -995,8 +995,6 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     ///
     /// `ContactPoint.system` 1..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-system|4.0.1`, Must Support
     ///
-    /// Codes: [`ContactPointSystem`](crate::ContactPointSystem)
-    ///
     /// Codes: [`ContactPointSystem`](crate::r4::ContactPointSystem)
     pub system: ::fhir_r4::ContactPointSystemCode,
     /// The actual contact point details
@@ -1006,8 +1004,6 @@ pub struct UsCorePractitionerRoleProfileTelecom {
     /// home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use|4.0.1`, modifier
-    ///
-    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     ///
     /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
     pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,

@@ -104,15 +104,11 @@ pub struct UsCoreProvenance {
     ///
     /// `Provenance.reason` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-PurposeOfUse`
     ///
-    /// Codes: [`V3PurposeOfUse`](crate::V3PurposeOfUse)
-    ///
     /// Codes: [`V3PurposeOfUse`](crate::r4::V3PurposeOfUse)
     pub reason: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
     /// Activity that occurred
     ///
     /// `Provenance.activity` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/provenance-activity-type`
-    ///
-    /// Codes: [`ProvenanceActivityType`](crate::ProvenanceActivityType)
     ///
     /// Codes: [`ProvenanceActivityType`](crate::r4::ProvenanceActivityType)
     pub activity: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -835,8 +831,6 @@ pub struct UsCoreProvenanceAgentProvenanceAuthor {
     ///
     /// `Provenance.agent.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/provenance-agent-type`, Must Support, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"author"}]}`
     ///
-    /// Codes: [`ProvenanceParticipantType`](crate::ProvenanceParticipantType)
-    ///
     /// Codes: [`ProvenanceParticipantType`](crate::r4::ProvenanceParticipantType)
     pub type_: ::fhir_r4::CodeableConcept,
     /// What the agents role was
@@ -1054,8 +1048,6 @@ pub struct UsCoreProvenanceAgentProvenanceTransmitter {
     /// How the agent participated
     ///
     /// `Provenance.agent.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/provenance-agent-type`, Must Support, pattern `{"coding":[{"system":"http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type","code":"transmitter"}]}`
-    ///
-    /// Codes: [`ProvenanceParticipantType`](crate::ProvenanceParticipantType)
     ///
     /// Codes: [`ProvenanceParticipantType`](crate::r4::ProvenanceParticipantType)
     pub type_: ::fhir_r4::CodeableConcept,

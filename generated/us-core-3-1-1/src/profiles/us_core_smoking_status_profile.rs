@@ -59,8 +59,6 @@ pub struct UsCoreSmokingStatusProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status`, modifier, Must Support
     ///
-    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    ///
     /// Codes: [`UsCoreObservationSmokingStatusStatus`](crate::UsCoreObservationSmokingStatusStatus)
     pub status: crate::UsCoreObservationSmokingStatusStatusCode,
     /// Classification of  type of observation
@@ -113,15 +111,11 @@ pub struct UsCoreSmokingStatusProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

@@ -47,8 +47,6 @@ pub struct UsCoreCareTeam {
     ///
     /// `CareTeam.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/care-team-status`, modifier, Must Support
     ///
-    /// Codes: [`CareTeamStatus`](crate::CareTeamStatus)
-    ///
     /// Codes: [`CareTeamStatus`](crate::r4::CareTeamStatus)
     pub status: ::std::option::Option<::fhir_r4::CareTeamStatusCode>,
     /// Type of team

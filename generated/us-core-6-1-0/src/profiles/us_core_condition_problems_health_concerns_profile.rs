@@ -135,15 +135,11 @@ pub struct UsCoreConditionProblemsHealthConcernsProfile {
     ///
     /// `Condition.clinicalStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-clinical`, modifier, Must Support
     ///
-    /// Codes: [`ConditionClinicalStatusCodes`](crate::ConditionClinicalStatusCodes)
-    ///
     /// Codes: [`ConditionClinicalStatusCodes`](crate::r4::ConditionClinicalStatusCodes)
     pub clinical_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// (USCDI) unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
     ///
     /// `Condition.verificationStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/condition-ver-status`, modifier, Must Support
-    ///
-    /// Codes: [`ConditionVerificationStatus`](crate::ConditionVerificationStatus)
     ///
     /// Codes: [`ConditionVerificationStatus`](crate::r4::ConditionVerificationStatus)
     pub verification_status: ::std::option::Option<::fhir_r4::CodeableConcept>,

@@ -117,8 +117,6 @@ pub struct UsCoreCoverageProfile {
     ///
     /// `Coverage.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/fm-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`FinancialResourceStatusCodes`](crate::FinancialResourceStatusCodes)
-    ///
     /// Codes: [`FinancialResourceStatusCodes`](crate::r4::FinancialResourceStatusCodes)
     pub status: ::fhir_r4::FinancialResourceStatusCodesCode,
     /// (USCDI) Coverage category such as medical or accident
@@ -154,8 +152,6 @@ pub struct UsCoreCoverageProfile {
     /// (USCDI) Beneficiary relationship to the subscriber
     ///
     /// `Coverage.relationship` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/subscriber-relationship`, Must Support
-    ///
-    /// Codes: [`SubscriberRelationshipCodes`](crate::SubscriberRelationshipCodes)
     ///
     /// Codes: [`SubscriberRelationshipCodes`](crate::r4::SubscriberRelationshipCodes)
     pub relationship: ::fhir_r4::CodeableConcept,
@@ -1414,15 +1410,11 @@ pub struct UsCoreCoverageProfileIdentifierMemberid {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    ///
     /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
     pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// (USCDI) Member Number identifier type
     ///
     /// `Identifier.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`, Must Support, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]}`
-    ///
-    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::fhir_r4::CodeableConcept,
@@ -1625,8 +1617,6 @@ pub struct UsCoreCoverageProfileClassGroup {
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"group"}]}`
     ///
-    /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
-    ///
     /// Codes: [`CoverageClassCodes`](crate::r4::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,
     /// (USCDI) Group Number
@@ -1808,8 +1798,6 @@ pub struct UsCoreCoverageProfileClassPlan {
     /// Type of class such as 'group' or 'plan'
     ///
     /// `Coverage.class.type` 1..1, extensible binding to `http://hl7.org/fhir/ValueSet/coverage-class`, pattern `{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]}`
-    ///
-    /// Codes: [`CoverageClassCodes`](crate::CoverageClassCodes)
     ///
     /// Codes: [`CoverageClassCodes`](crate::r4::CoverageClassCodes)
     pub type_: ::fhir_r4::CodeableConcept,

@@ -78,8 +78,6 @@ pub struct UsCoreDiagnosticReportProfileLaboratoryReporting {
     ///
     /// `DiagnosticReport.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/diagnostic-report-status`, modifier, Must Support
     ///
-    /// Codes: [`DiagnosticReportStatus`](crate::DiagnosticReportStatus)
-    ///
     /// Codes: [`DiagnosticReportStatus`](crate::r4::DiagnosticReportStatus)
     pub status: ::fhir_r4::DiagnosticReportStatusCode,
     /// (USCDI) Service category

@@ -47,8 +47,6 @@ pub struct UsCoreGoalProfile {
     ///
     /// `Goal.lifecycleStatus` 1..1, required binding to `http://hl7.org/fhir/ValueSet/goal-status`, modifier, Must Support
     ///
-    /// Codes: [`GoalLifecycleStatus`](crate::GoalLifecycleStatus)
-    ///
     /// Codes: [`GoalLifecycleStatus`](crate::r4::GoalLifecycleStatus)
     pub lifecycle_status: ::fhir_r4::GoalLifecycleStatusCode,
     /// in-progress | improving | worsening | no-change | achieved | sustaining | not-achieved | no-progress | not-attainable

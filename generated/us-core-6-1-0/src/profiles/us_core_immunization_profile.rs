@@ -47,8 +47,6 @@ pub struct UsCoreImmunizationProfile {
     ///
     /// `Immunization.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/immunization-status`, modifier, Must Support
     ///
-    /// Codes: [`ImmunizationStatusCodes`](crate::ImmunizationStatusCodes)
-    ///
     /// Codes: [`ImmunizationStatusCodes`](crate::r4::ImmunizationStatusCodes)
     pub status: ::fhir_r4::ImmunizationStatusCodesCode,
     /// (USCDI) Reason not done

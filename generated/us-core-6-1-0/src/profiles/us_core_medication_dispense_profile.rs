@@ -53,8 +53,6 @@ pub struct UsCoreMedicationDispenseProfile {
     ///
     /// `MedicationDispense.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationdispense-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`MedicationDispenseStatusCodes`](crate::MedicationDispenseStatusCodes)
-    ///
     /// Codes: [`MedicationDispenseStatusCodes`](crate::r4::MedicationDispenseStatusCodes)
     pub status: ::fhir_r4::MedicationDispenseStatusCodesCode,
     /// Why a dispense was not performed

@@ -96,8 +96,6 @@ pub struct UsCorePediatricWeightForHeightObservationProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    ///
     /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
     pub status: ::fhir_r4::ObservationStatusCode,
     /// (USCDI) Classification of  type of observation
@@ -154,15 +152,11 @@ pub struct UsCorePediatricWeightForHeightObservationProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`, Must Support
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
@@ -1485,8 +1479,6 @@ pub struct UsCorePediatricWeightForHeightObservationProfileValueQuantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    ///
-    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     ///
     /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
     pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,

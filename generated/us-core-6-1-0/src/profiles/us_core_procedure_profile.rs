@@ -69,8 +69,6 @@ pub struct UsCoreProcedureProfile {
     ///
     /// `Procedure.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/event-status`, modifier, Must Support
     ///
-    /// Codes: [`EventStatus`](crate::EventStatus)
-    ///
     /// Codes: [`EventStatus`](crate::r4::EventStatus)
     pub status: ::fhir_r4::EventStatusCode,
     /// Reason for current status

@@ -112,8 +112,6 @@ pub struct UsCoreQuestionnaireResponseProfile {
     ///
     /// `QuestionnaireResponse.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/questionnaire-answers-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`QuestionnaireResponseStatus`](crate::QuestionnaireResponseStatus)
-    ///
     /// Codes: [`QuestionnaireResponseStatus`](crate::r4::QuestionnaireResponseStatus)
     pub status: ::fhir_r4::QuestionnaireResponseStatusCode,
     /// (USCDI) The subject of the questions

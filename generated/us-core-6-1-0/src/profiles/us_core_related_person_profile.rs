@@ -69,8 +69,6 @@ pub struct UsCoreRelatedPersonProfile {
     ///
     /// `RelatedPerson.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
-    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    ///
     /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
     pub gender: ::std::option::Option<::fhir_r4::AdministrativeGenderCode>,
     /// The date on which the related person was born

@@ -119,15 +119,11 @@ pub struct UsCoreServiceRequestProfile {
     ///
     /// `ServiceRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`RequestStatus`](crate::RequestStatus)
-    ///
     /// Codes: [`RequestStatus`](crate::r4::RequestStatus)
     pub status: ::fhir_r4::RequestStatusCode,
     /// (USCDI) proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `ServiceRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-intent|4.0.1`, modifier, Must Support
-    ///
-    /// Codes: [`RequestIntent`](crate::RequestIntent)
     ///
     /// Codes: [`RequestIntent`](crate::r4::RequestIntent)
     pub intent: ::fhir_r4::RequestIntentCode,
@@ -140,8 +136,6 @@ pub struct UsCoreServiceRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `ServiceRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    ///
-    /// Codes: [`RequestPriority`](crate::RequestPriority)
     ///
     /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
     pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,

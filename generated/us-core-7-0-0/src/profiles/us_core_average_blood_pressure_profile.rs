@@ -137,8 +137,6 @@ pub struct UsCoreAverageBloodPressureProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    ///
     /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
     pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
@@ -187,15 +185,11 @@ pub struct UsCoreAverageBloodPressureProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
@@ -1662,8 +1656,6 @@ pub struct UsCoreAverageBloodPressureProfileComponentSystolicValueQuantity {
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
     ///
-    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
-    ///
     /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
     pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
     /// Unit representation
@@ -1907,15 +1899,11 @@ pub struct UsCoreAverageBloodPressureProfileComponentSystolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,
@@ -2105,8 +2093,6 @@ pub struct UsCoreAverageBloodPressureProfileComponentDiastolicValueQuantity {
     /// &lt; | &lt;= | &gt;= | &gt; - how to understand the value
     ///
     /// `Quantity.comparator` 0..1, required binding to `http://hl7.org/fhir/ValueSet/quantity-comparator|4.0.1`, modifier
-    ///
-    /// Codes: [`QuantityComparator`](crate::QuantityComparator)
     ///
     /// Codes: [`QuantityComparator`](crate::r4::QuantityComparator)
     pub comparator: ::std::option::Option<::fhir_r4::QuantityComparatorCode>,
@@ -2353,15 +2339,11 @@ pub struct UsCoreAverageBloodPressureProfileComponentDiastolic {
     ///
     /// `Observation.component.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.component.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

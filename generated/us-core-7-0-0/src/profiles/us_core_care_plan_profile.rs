@@ -100,15 +100,11 @@ pub struct UsCoreCarePlanProfile {
     ///
     /// `CarePlan.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/request-status`, modifier, Must Support
     ///
-    /// Codes: [`RequestStatus`](crate::RequestStatus)
-    ///
     /// Codes: [`RequestStatus`](crate::r4::RequestStatus)
     pub status: ::fhir_r4::RequestStatusCode,
     /// proposal | plan | order | option
     ///
     /// `CarePlan.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/care-plan-intent`, modifier, Must Support
-    ///
-    /// Codes: [`CarePlanIntent`](crate::CarePlanIntent)
     ///
     /// Codes: [`CarePlanIntent`](crate::r4::CarePlanIntent)
     pub intent: ::fhir_r4::CarePlanIntentCode,

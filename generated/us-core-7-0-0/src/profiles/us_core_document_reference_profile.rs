@@ -78,15 +78,11 @@ pub struct UsCoreDocumentReferenceProfile {
     ///
     /// `DocumentReference.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/document-reference-status`, modifier, Must Support
     ///
-    /// Codes: [`DocumentReferenceStatus`](crate::DocumentReferenceStatus)
-    ///
     /// Codes: [`DocumentReferenceStatus`](crate::r4::DocumentReferenceStatus)
     pub status: ::fhir_r4::DocumentReferenceStatusCode,
     /// preliminary | final | amended | entered-in-error
     ///
     /// `DocumentReference.docStatus` 0..1, required binding to `http://hl7.org/fhir/ValueSet/composition-status|4.0.1`
-    ///
-    /// Codes: [`CompositionStatus`](crate::CompositionStatus)
     ///
     /// Codes: [`CompositionStatus`](crate::r4::CompositionStatus)
     pub doc_status: ::std::option::Option<::fhir_r4::CompositionStatusCode>,
@@ -139,8 +135,6 @@ pub struct UsCoreDocumentReferenceProfile {
     /// Document security-tags
     ///
     /// `DocumentReference.securityLabel` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/security-labels`
-    ///
-    /// Codes: [`AllSecurityLabels`](crate::AllSecurityLabels)
     ///
     /// Codes: [`AllSecurityLabels`](crate::r4::AllSecurityLabels)
     pub security_label: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

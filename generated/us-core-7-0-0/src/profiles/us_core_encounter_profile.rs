@@ -47,8 +47,6 @@ pub struct UsCoreEncounterProfile {
     ///
     /// `Encounter.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/encounter-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`EncounterStatus`](crate::EncounterStatus)
-    ///
     /// Codes: [`EncounterStatus`](crate::r4::EncounterStatus)
     pub status: ::fhir_r4::EncounterStatusCode,
     /// List of past encounter statuses
@@ -58,8 +56,6 @@ pub struct UsCoreEncounterProfile {
     /// Classification of patient encounter
     ///
     /// `Encounter.class` 1..1, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ActEncounterCode`, Must Support
-    ///
-    /// Codes: [`V3ActEncounterCode`](crate::V3ActEncounterCode)
     ///
     /// Codes: [`V3ActEncounterCode`](crate::r4::V3ActEncounterCode)
     pub class: ::fhir_r4::Coding,
@@ -1612,15 +1608,11 @@ pub struct UsCoreEncounterProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    ///
     /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
     pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
-    ///
-    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,

@@ -47,8 +47,6 @@ pub struct UsCoreLocationProfile {
     ///
     /// `Location.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`LocationStatus`](crate::LocationStatus)
-    ///
     /// Codes: [`LocationStatus`](crate::r4::LocationStatus)
     pub status: ::std::option::Option<::fhir_r4::LocationStatusCode>,
     /// The operational status of the location (typically only for a bed/room)
@@ -71,15 +69,11 @@ pub struct UsCoreLocationProfile {
     ///
     /// `Location.mode` 0..1, required binding to `http://hl7.org/fhir/ValueSet/location-mode|4.0.1`
     ///
-    /// Codes: [`LocationMode`](crate::LocationMode)
-    ///
     /// Codes: [`LocationMode`](crate::r4::LocationMode)
     pub mode: ::std::option::Option<::fhir_r4::LocationModeCode>,
     /// Category of service or resource available in a location.
     ///
     /// `Location.type` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v3-ServiceDeliveryLocationRoleType`, Must Support
-    ///
-    /// Codes: [`V3ServiceDeliveryLocationRoleType`](crate::V3ServiceDeliveryLocationRoleType)
     ///
     /// Codes: [`V3ServiceDeliveryLocationRoleType`](crate::r4::V3ServiceDeliveryLocationRoleType)
     pub type_: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

@@ -51,8 +51,6 @@ pub struct UsCoreMedicationProfile {
     ///
     /// `Medication.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/medication-status|4.0.1`, modifier
     ///
-    /// Codes: [`MedicationStatusCodes`](crate::MedicationStatusCodes)
-    ///
     /// Codes: [`MedicationStatusCodes`](crate::r4::MedicationStatusCodes)
     pub status: ::std::option::Option<::fhir_r4::MedicationStatusCodesCode>,
     /// Manufacturer of the item

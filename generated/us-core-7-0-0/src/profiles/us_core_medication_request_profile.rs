@@ -113,8 +113,6 @@ pub struct UsCoreMedicationRequestProfile {
     ///
     /// `MedicationRequest.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-status`, modifier, Must Support
     ///
-    /// Codes: [`MedicationrequestStatus`](crate::MedicationrequestStatus)
-    ///
     /// Codes: [`MedicationrequestStatus`](crate::r4::MedicationrequestStatus)
     pub status: ::fhir_r4::MedicationrequestStatusCode,
     /// Reason for current status
@@ -124,8 +122,6 @@ pub struct UsCoreMedicationRequestProfile {
     /// proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
     ///
     /// `MedicationRequest.intent` 1..1, required binding to `http://hl7.org/fhir/ValueSet/medicationrequest-intent`, modifier, Must Support
-    ///
-    /// Codes: [`MedicationRequestIntent`](crate::MedicationRequestIntent)
     ///
     /// Codes: [`MedicationRequestIntent`](crate::r4::MedicationRequestIntent)
     pub intent: ::fhir_r4::MedicationRequestIntentCode,
@@ -138,8 +134,6 @@ pub struct UsCoreMedicationRequestProfile {
     /// routine | urgent | asap | stat
     ///
     /// `MedicationRequest.priority` 0..1, required binding to `http://hl7.org/fhir/ValueSet/request-priority|4.0.1`
-    ///
-    /// Codes: [`RequestPriority`](crate::RequestPriority)
     ///
     /// Codes: [`RequestPriority`](crate::r4::RequestPriority)
     pub priority: ::std::option::Option<::fhir_r4::RequestPriorityCode>,

@@ -965,15 +965,11 @@ pub struct UsCoreOrganizationProfileAddress {
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
-    /// Codes: [`AddressUse`](crate::AddressUse)
-    ///
     /// Codes: [`AddressUse`](crate::r4::AddressUse)
     pub use_: ::std::option::Option<::fhir_r4::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
-    ///
-    /// Codes: [`AddressType`](crate::AddressType)
     ///
     /// Codes: [`AddressType`](crate::r4::AddressType)
     pub type_: ::std::option::Option<::fhir_r4::AddressTypeCode>,

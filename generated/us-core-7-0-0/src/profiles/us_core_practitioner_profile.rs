@@ -90,8 +90,6 @@ pub struct UsCorePractitionerProfile {
     ///
     /// `Practitioner.gender` 0..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1`
     ///
-    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    ///
     /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
     pub gender: ::std::option::Option<::fhir_r4::AdministrativeGenderCode>,
     /// The date  on which the practitioner was born
@@ -834,15 +832,11 @@ pub struct UsCorePractitionerProfileIdentifier {
     ///
     /// `Identifier.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/identifier-use|4.0.1`, modifier
     ///
-    /// Codes: [`IdentifierUse`](crate::IdentifierUse)
-    ///
     /// Codes: [`IdentifierUse`](crate::r4::IdentifierUse)
     pub use_: ::std::option::Option<::fhir_r4::IdentifierUseCode>,
     /// Description of identifier
     ///
     /// `Identifier.type` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/identifier-type`
-    ///
-    /// Codes: [`IdentifierTypeCodes`](crate::IdentifierTypeCodes)
     ///
     /// Codes: [`IdentifierTypeCodes`](crate::r4::IdentifierTypeCodes)
     pub type_: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -1069,8 +1063,6 @@ pub struct UsCorePractitionerProfileName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     ///
     /// `HumanName.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/name-use|4.0.1`, modifier
-    ///
-    /// Codes: [`NameUse`](crate::NameUse)
     ///
     /// Codes: [`NameUse`](crate::r4::NameUse)
     pub use_: ::std::option::Option<::fhir_r4::NameUseCode>,
@@ -1324,15 +1316,11 @@ pub struct UsCorePractitionerProfileAddress {
     ///
     /// `Address.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-use|4.0.1`, modifier
     ///
-    /// Codes: [`AddressUse`](crate::AddressUse)
-    ///
     /// Codes: [`AddressUse`](crate::r4::AddressUse)
     pub use_: ::std::option::Option<::fhir_r4::AddressUseCode>,
     /// postal | physical | both
     ///
     /// `Address.type` 0..1, required binding to `http://hl7.org/fhir/ValueSet/address-type|4.0.1`
-    ///
-    /// Codes: [`AddressType`](crate::AddressType)
     ///
     /// Codes: [`AddressType`](crate::r4::AddressType)
     pub type_: ::std::option::Option<::fhir_r4::AddressTypeCode>,

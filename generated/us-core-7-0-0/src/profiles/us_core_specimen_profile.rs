@@ -51,8 +51,6 @@ pub struct UsCoreSpecimenProfile {
     ///
     /// `Specimen.status` 0..1, required binding to `http://hl7.org/fhir/ValueSet/specimen-status|4.0.1`, modifier
     ///
-    /// Codes: [`SpecimenStatus`](crate::SpecimenStatus)
-    ///
     /// Codes: [`SpecimenStatus`](crate::r4::SpecimenStatus)
     pub status: ::std::option::Option<::fhir_r4::SpecimenStatusCode>,
     /// Kind of material that forms the specimen
@@ -96,8 +94,6 @@ pub struct UsCoreSpecimenProfile {
     /// 𝗔𝗗𝗗𝗜𝗧𝗜𝗢𝗡𝗔𝗟 𝗨𝗦𝗖𝗗𝗜: Specimen condition
     ///
     /// `Specimen.condition` 0..*, extensible binding to `http://terminology.hl7.org/ValueSet/v2-0493`
-    ///
-    /// Codes: [`V20493`](crate::V20493)
     ///
     /// Codes: [`V20493`](crate::r4::V20493)
     pub condition: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

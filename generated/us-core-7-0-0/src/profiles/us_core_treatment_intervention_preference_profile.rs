@@ -87,8 +87,6 @@ pub struct UsCoreTreatmentInterventionPreferenceProfile {
     ///
     /// `Observation.status` 1..1, required binding to `http://hl7.org/fhir/ValueSet/observation-status|4.0.1`, modifier, Must Support
     ///
-    /// Codes: [`ObservationStatus`](crate::ObservationStatus)
-    ///
     /// Codes: [`ObservationStatus`](crate::r4::ObservationStatus)
     pub status: ::fhir_r4::ObservationStatusCode,
     /// Classification of  type of observation
@@ -141,15 +139,11 @@ pub struct UsCoreTreatmentInterventionPreferenceProfile {
     ///
     /// `Observation.dataAbsentReason` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/data-absent-reason`
     ///
-    /// Codes: [`DataAbsentReason`](crate::DataAbsentReason)
-    ///
     /// Codes: [`DataAbsentReason`](crate::r4::DataAbsentReason)
     pub data_absent_reason: ::std::option::Option<::fhir_r4::CodeableConcept>,
     /// High, low, normal, etc.
     ///
     /// `Observation.interpretation` 0..*, extensible binding to `http://hl7.org/fhir/ValueSet/observation-interpretation`
-    ///
-    /// Codes: [`ObservationInterpretationCodes`](crate::ObservationInterpretationCodes)
     ///
     /// Codes: [`ObservationInterpretationCodes`](crate::r4::ObservationInterpretationCodes)
     pub interpretation: ::std::vec::Vec<::fhir_r4::CodeableConcept>,

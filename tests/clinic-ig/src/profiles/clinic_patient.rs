@@ -241,8 +241,6 @@ pub struct ClinicPatient {
     ///
     /// `Patient.gender` 1..1, required binding to `http://hl7.org/fhir/ValueSet/administrative-gender`, Must Support
     ///
-    /// Codes: [`AdministrativeGender`](crate::AdministrativeGender)
-    ///
     /// Codes: [`AdministrativeGender`](crate::r4::AdministrativeGender)
     pub gender: ::fhir_r4::AdministrativeGenderCode,
     /// (USCDI) The date of birth for the individual
@@ -260,8 +258,6 @@ pub struct ClinicPatient {
     /// Marital (civil) status of a patient
     ///
     /// `Patient.maritalStatus` 0..1, extensible binding to `http://hl7.org/fhir/ValueSet/marital-status`
-    ///
-    /// Codes: [`MaritalStatusCodes`](crate::MaritalStatusCodes)
     ///
     /// Codes: [`MaritalStatusCodes`](crate::r4::MaritalStatusCodes)
     pub marital_status: ::std::option::Option<::fhir_r4::CodeableConcept>,
@@ -1526,8 +1522,6 @@ pub struct ClinicPatientTelecomPhone {
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
     ///
-    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
-    ///
     /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
     pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
     /// Specify preferred order of use (1 = highest)
@@ -1716,8 +1710,6 @@ pub struct ClinicPatientTelecomEmail {
     /// (USCDI) home | work | temp | old | mobile - purpose of this contact point
     ///
     /// `ContactPoint.use` 0..1, required binding to `http://hl7.org/fhir/ValueSet/contact-point-use`, modifier, Must Support
-    ///
-    /// Codes: [`ContactPointUse`](crate::ContactPointUse)
     ///
     /// Codes: [`ContactPointUse`](crate::r4::ContactPointUse)
     pub use_: ::std::option::Option<::fhir_r4::ContactPointUseCode>,
