@@ -111,5 +111,9 @@ pub fn shapes_of(space: &TypeSpace) -> Result<&'static Shapes> {
         }
         types.push((s.name.clone(), elements));
     }
-    Ok(Shapes::new(types, &space.resources))
+    Shapes::new(types, &space.resources).map_err(|message| Error::InvalidFile {
+        package: space.package.to_string(),
+        file: "(base types)".to_owned(),
+        message,
+    })
 }

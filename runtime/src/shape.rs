@@ -34,8 +34,11 @@ pub struct TypeShape {
     /// Required elements with their property numbers, as `Object::required`
     /// gives them (made `'static` once the shapes are built).
     required: &'static [(&'static str, &'static [u16])],
-    /// JSON property (without `_`) -> element index.
+    /// JSON property (without `_`) -> element index, and the variant for a
+    /// choice's property.
     by_property: HashMap<String, (usize, Option<usize>)>,
+    /// The first property number of each element.
+    numbers: Vec<u16>,
 }
 
 /// One element of a type.
@@ -109,8 +112,12 @@ impl ElementShape {
 impl Shapes {
     /// The shapes of `types`, `resources` naming the resource types among
     /// them. Built once per program: what `Object::required` hands out is
-    /// leaked to be `'static`.
-    pub fn new(types: Vec<(String, Vec<ElementShape>)>, resources: &[String]) -> &'static Shapes {
+    /// leaked to be `'static`. A type with more properties than a read can
+    /// track ([`Seen::CAPACITY`]) is an error.
+    pub fn new(
+        types: Vec<(String, Vec<ElementShape>)>,
+        resources: &[String],
+    ) -> Result<&'static Shapes, String> {
         let mut shapes = Shapes {
             types: Vec::new(),
             by_name: HashMap::new(),
@@ -119,9 +126,11 @@ impl Shapes {
         for (name, elements) in types {
             let mut by_property = HashMap::new();
             let mut required = Vec::new();
+            let mut numbers = Vec::with_capacity(elements.len());
             let mut number = 0u16;
             for (index, element) in elements.iter().enumerate() {
                 let first = number;
+                numbers.push(first);
                 match &element.kind {
                     ElementKind::Choice(variants) => {
                         for (variant, (code, _)) in variants.iter().enumerate() {
@@ -135,7 +144,15 @@ impl Shapes {
                         by_property.insert(element.json.clone(), (index, None));
                     }
                 }
-                number += element.property_count() as u16;
+                number = u16::try_from(usize::from(number) + element.property_count())
+                    .ok()
+                    .filter(|&n| n <= Seen::CAPACITY)
+                    .ok_or_else(|| {
+                        format!(
+                            "{name} has more properties than a read can track ({})",
+                            Seen::CAPACITY
+                        )
+                    })?;
                 if element.min > 0 {
                     let numbers: Vec<u16> = (first..number).collect();
                     required.push((&*element.json.clone().leak(), &*numbers.leak()));
@@ -147,6 +164,7 @@ impl Shapes {
                 elements,
                 required: required.leak(),
                 by_property,
+                numbers,
             });
         }
         for resource in resources {
@@ -154,7 +172,7 @@ impl Shapes {
                 shapes.resources.insert(resource.clone(), index);
             }
         }
-        Box::leak(Box::new(shapes))
+        Ok(Box::leak(Box::new(shapes)))
     }
 
     fn type_named(&'static self, name: &str) -> Option<&'static TypeShape> {
@@ -303,14 +321,6 @@ impl DynObject {
         }
     }
 
-    /// The first property number of element `index`.
-    fn number(&self, index: usize) -> u16 {
-        self.shape.elements[..index]
-            .iter()
-            .map(|e| e.property_count() as u16)
-            .sum()
-    }
-
     fn read_kind(
         &mut self,
         r: &mut Reader<'_>,
@@ -370,7 +380,7 @@ impl Object for DynObject {
         };
         let shape = self.shape;
         let element = &shape.elements[index];
-        let number = self.number(index);
+        let number = shape.numbers[index];
         match (&element.kind, variant) {
             (ElementKind::Primitive { kind, codes }, _) => {
                 let slot = &mut self.slots[index];
