@@ -54,13 +54,10 @@ pub fn variant_name(type_code: &str) -> String {
     type_code.to_upper_camel_case()
 }
 
-/// The JSON property of one type of a choice element: `value` + `Quantity`.
+/// The JSON property of one type of a choice element: `value` + `Quantity`
+/// (the runtime's rule, which reads choices by shape with it).
 pub fn choice_property(base: &str, type_code: &str) -> String {
-    let mut chars = type_code.chars();
-    match chars.next() {
-        Some(first) => format!("{base}{}{}", first.to_ascii_uppercase(), chars.as_str()),
-        None => base.to_owned(),
-    }
+    fhirgen_runtime::shape::choice_property(base, type_code)
 }
 
 /// The Rust alias of a FHIR primitive type: `string` -> `FhirString` (never

@@ -213,8 +213,10 @@ impl Shapes {
     }
 }
 
-/// The property of one type of a choice: `value` + `Quantity`.
-fn choice_property(base: &str, code: &str) -> String {
+/// The JSON property of one type of a choice element: `value` + `Quantity`
+/// -> `valueQuantity` (the generator names the generated types' properties
+/// with it too).
+pub fn choice_property(base: &str, code: &str) -> String {
     let mut chars = code.chars();
     match chars.next() {
         Some(first) => format!("{base}{}{}", first.to_ascii_uppercase(), chars.as_str()),
