@@ -11,6 +11,7 @@ mod codes;
 mod compare;
 mod error;
 mod json;
+mod narrative;
 mod object;
 mod owned;
 pub mod path;

@@ -319,7 +319,9 @@ pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
             if text.is_empty() {
                 return Err(format!("a FHIR {} must not be empty", kind_name(kind)));
             }
-            if kind != Kind::Xhtml && text.len() > MAX_STRING_BYTES {
+            if kind == Kind::Xhtml {
+                crate::narrative::check(text)?;
+            } else if text.len() > MAX_STRING_BYTES {
                 return Err(format!(
                     "a FHIR {} may hold at most 1 MB ({MAX_STRING_BYTES} bytes); this one has {}",
                     kind_name(kind),

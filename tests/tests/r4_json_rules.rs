@@ -321,3 +321,62 @@ fn a_byte_order_mark_is_accepted_and_strings_have_fhir_s_size_limit() {
         r#"{{"resourceType":"Patient","name":[{{"text":"{at_limit}"}}]}}"#
     ));
 }
+
+#[test]
+fn narrative_xhtml_is_checked_for_active_content_and_form() {
+    let patient = |div: &str| {
+        let div = serde_json::to_string(div).unwrap();
+        format!(r#"{{"resourceType":"Patient","text":{{"status":"generated","div":{div}}}}}"#)
+    };
+    let ns = r#"xmlns="http://www.w3.org/1999/xhtml""#;
+    round_trips(&patient(&format!(
+        r##"<div {ns}><p>Peter <b>Chalmers</b> &amp; co &#169;</p><br/><img src="#photo" alt="photo"/><a href="https://example.org">x</a></div>"##
+    )));
+    for (div, wanted) in [
+        (
+            format!("<div {ns}><script>alert(1)</script></div>"),
+            "may not contain <script>",
+        ),
+        (
+            format!(r#"<div {ns}><p onclick="alert(1)">x</p></div>"#),
+            "attribute `onclick`",
+        ),
+        (
+            format!(r#"<div {ns}><a href=" JavaScript:alert(1)">x</a></div>"#),
+            "javascript URL",
+        ),
+        (
+            format!("<div {ns}><iframe src=\"https://example.org\"/></div>"),
+            "may not contain <iframe>",
+        ),
+        (
+            format!("<div {ns}><object data=\"x\"/>x</div>"),
+            "may not contain <object>",
+        ),
+        (
+            format!("<div {ns}><form><p>x</p></form></div>"),
+            "may not contain <form>",
+        ),
+        (
+            format!(
+                r#"<!DOCTYPE div [<!ENTITY x SYSTEM "file:///etc/passwd">]><div {ns}>&x;</div>"#
+            ),
+            "DOCTYPE",
+        ),
+        ("<div><p>x</p></div>".to_owned(), "XHTML namespace"),
+        (format!("<p {ns}>x</p>"), "must be one <div>"),
+        (format!("<div {ns}>   </div>"), "non-whitespace content"),
+        (format!("<div {ns}><p>x</div>"), "not well-formed"),
+        (format!("<div {ns}>&nbsp;x</div>"), "entity `&nbsp;`"),
+        (
+            format!(r#"<div {ns}><p style="width: expression(alert(1))">x</p></div>"#),
+            "style",
+        ),
+    ] {
+        let error = error_of(&patient(&div));
+        assert!(
+            error.starts_with("Patient.text.div: ") && error.contains(wanted),
+            "{div}: {error}"
+        );
+    }
+}
