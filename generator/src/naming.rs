@@ -31,6 +31,18 @@ pub const PRELUDE_NAMES: &[&str] = &[
     "Box",
 ];
 
+/// `wanted`, or `wanted2`, `wanted3`... when a type of the crate has that
+/// name already (`taken`, which gets the one given) or it is a prelude name.
+pub fn unique_type_name(taken: &mut std::collections::HashSet<String>, wanted: String) -> String {
+    let mut name = wanted.clone();
+    let mut n = 2;
+    while PRELUDE_NAMES.contains(&name.as_str()) || !taken.insert(name.clone()) {
+        name = format!("{wanted}{n}");
+        n += 1;
+    }
+    name
+}
+
 /// `birthDate` -> `birth_date`; `type` -> `type_`.
 pub fn field_name(json_name: &str) -> String {
     let snake = json_name.to_snake_case();

@@ -1324,11 +1324,22 @@ impl<'j> Reader<'j> {
         value_set: &str,
         in_array: bool,
     ) -> Result<(), Error> {
+        self.check_codes_ahead(codes, value_set)?;
+        self.read_checked(slot, in_array)
+    }
+
+    /// Checks that the Coding or CodeableConcept (or each item of a list of
+    /// them) about to be read carries one of `codes`, without consuming it:
+    /// the required binding of a coded element.
+    pub(crate) fn check_codes_ahead(
+        &mut self,
+        codes: &[(&str, &str)],
+        value_set: &str,
+    ) -> Result<(), Error> {
         let value = self.lookahead()?.next_value();
         self.check_items(value, |item| {
             (!has_code(item, codes)).then(|| (String::new(), no_code_message(value_set)))
-        })?;
-        self.read_checked(slot, in_array)
+        })
     }
 
     /// Reads a `Reference` (or a list of them) whose target the profile
@@ -1372,7 +1383,7 @@ impl<'j> Reader<'j> {
     /// not an array): `problem` gives the location below the item and the
     /// message. An error in a strict read, an issue in a lenient one.
     /// Malformed JSON is left to the read that follows to report.
-    pub(crate) fn check_items(
+    fn check_items(
         &mut self,
         value: Result<JsonValue<'_>, jiter::JiterError>,
         problem: impl Fn(&JsonValue<'_>) -> Option<(String, String)>,

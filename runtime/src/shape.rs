@@ -15,7 +15,6 @@ use crate::error::{Error, Issue, IssueCode, Problem};
 use crate::json::Reader;
 use crate::object::{Empty, Object, Seen, empty_primitive};
 use crate::primitive::{Decimal, Kind, Primitive, PrimitiveValue};
-use crate::profile::{has_code, no_code_message};
 use crate::temporal::{Date, DateTime, Instant, Time};
 
 /// The types of one core package, by name.
@@ -336,11 +335,7 @@ impl DynObject {
                     return Err(r.error(format!("no type `{type_name}` in the shapes")));
                 };
                 if let Some(codes) = codes {
-                    let value = r.lookahead()?.next_value();
-                    r.check_items(value, |item| {
-                        (!has_code(item, codes.codes))
-                            .then(|| (String::new(), no_code_message(codes.value_set)))
-                    })?;
+                    r.check_codes_ahead(codes.codes, codes.value_set)?;
                 }
                 if repeats {
                     r.read_array(|r| r.read_object(&mut DynObject::new(shapes, shape), None))

@@ -421,17 +421,8 @@ fn bind_codes(
         .chain(space.choices.iter().map(|c| c.name.clone()))
         .chain(space.primitives.iter().map(|p| p.alias.clone()))
         .chain(OTHER_NAMES.iter().map(|n| (*n).to_owned()))
-        .chain(naming::PRELUDE_NAMES.iter().map(|n| (*n).to_owned()))
         .collect();
-    let mut fresh = |wanted: String| {
-        let mut name = wanted.clone();
-        let mut n = 2;
-        while !taken.insert(name.clone()) {
-            name = format!("{wanted}{n}");
-            n += 1;
-        }
-        name
-    };
+    let mut fresh = |wanted: String| naming::unique_type_name(&mut taken, wanted);
     // Value set (no version) -> its enum, `None` when it does not expand.
     let mut made: HashMap<String, Option<CodeEnum>> = HashMap::new();
     let mut make = |value_set: &str| -> Result<Option<CodeEnum>> {

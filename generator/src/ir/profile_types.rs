@@ -207,7 +207,8 @@ impl<'a> Builder<'a> {
             used_base_choices: BTreeMap::new(),
             names_by_url: HashMap::new(),
             queue: VecDeque::new(),
-            taken: HashSet::new(),
+            // The dispatcher's name, in every profile crate.
+            taken: HashSet::from(["ProfiledResource".to_owned()]),
             profiles: Vec::new(),
             structs: Vec::new(),
             choices: Vec::new(),
@@ -231,16 +232,7 @@ impl<'a> Builder<'a> {
 
     /// A Rust type name not used yet.
     fn fresh_name(&mut self, wanted: String) -> String {
-        let mut name = wanted.clone();
-        let mut n = 2;
-        while naming::PRELUDE_NAMES.contains(&name.as_str())
-            || !self.taken.insert(name.clone())
-            || name == "ProfiledResource"
-        {
-            name = format!("{wanted}{n}");
-            n += 1;
-        }
-        name
+        naming::unique_type_name(&mut self.taken, wanted)
     }
 
     /// Queues a profile for building and gives its Rust name; a dependency's
