@@ -111,9 +111,11 @@ pub fn shapes_of(space: &TypeSpace) -> Result<&'static Shapes> {
         }
         types.push((s.name.clone(), elements));
     }
-    Shapes::new(types, &space.resources).map_err(|message| Error::InvalidFile {
-        package: space.package.to_string(),
-        file: "(base types)".to_owned(),
-        message,
+    Shapes::new(types, &space.resources, space.bases.clone()).map_err(|message| {
+        Error::InvalidFile {
+            package: space.package.to_string(),
+            file: "(base types)".to_owned(),
+            message,
+        }
     })
 }

@@ -6,6 +6,11 @@ use crate::error::{Error, Issue, IssueCode, Problem};
 use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 
+/// How deep objects and arrays may nest in FHIR JSON read as a tree
+/// ([`crate::tree::Json`]). FHIR's deepest real structures (nested
+/// Questionnaire items, extensions in extensions) stay far below it.
+pub const MAX_DEPTH: usize = 200;
+
 /// Reads FHIR JSON, keeping the FHIRPath-like location of what it reads for
 /// error messages (`Patient.name[0].given[1]`).
 pub struct Reader<'j> {

@@ -10,6 +10,7 @@ pub mod check;
 mod codes;
 mod compare;
 mod error;
+pub mod fhirpath;
 mod json;
 mod narrative;
 mod object;
@@ -20,6 +21,8 @@ mod profile;
 pub mod refine;
 pub mod shape;
 mod temporal;
+pub mod tree;
+pub mod xml;
 
 pub use builder::{Missing, Set, from_pattern};
 pub use codes::{CodeEnum, CodeValue};

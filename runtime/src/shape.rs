@@ -23,6 +23,9 @@ pub struct Shapes {
     types: Vec<TypeShape>,
     by_name: HashMap<String, usize>,
     resources: HashMap<String, usize>,
+    /// Every type of the package (primitives and abstract types too) and
+    /// the type it specializes.
+    bases: HashMap<String, Option<String>>,
 }
 
 /// One resource, datatype or backbone element.
@@ -96,6 +99,23 @@ impl BoundCodes {
     }
 }
 
+impl TypeShape {
+    /// The element a JSON property (without `_`) holds, and for a choice
+    /// the variant (`valueQuantity` -> `value`, its `Quantity` variant).
+    pub fn property(
+        &self,
+        property: &str,
+    ) -> Option<(&ElementShape, Option<&(String, ElementKind)>)> {
+        let &(index, variant) = self.by_property.get(property)?;
+        let element = &self.elements[index];
+        let variant = match (&element.kind, variant) {
+            (ElementKind::Choice(variants), Some(v)) => Some(&variants[v]),
+            _ => None,
+        };
+        Some((element, variant))
+    }
+}
+
 impl ElementShape {
     /// The property numbers of an element: value and `_name` for a
     /// primitive, one per variant property for a choice.
@@ -112,15 +132,18 @@ impl Shapes {
     /// The shapes of `types`, `resources` naming the resource types among
     /// them. Built once per program: what `Object::required` hands out is
     /// leaked to be `'static`. A type with more properties than a read can
-    /// track ([`Seen::CAPACITY`]) is an error.
+    /// track ([`Seen::CAPACITY`]) is an error. `bases` names every type of
+    /// the package with the type it specializes (`code` -> `string`).
     pub fn new(
         types: Vec<(String, Vec<ElementShape>)>,
         resources: &[String],
+        bases: Vec<(String, Option<String>)>,
     ) -> Result<&'static Shapes, String> {
         let mut shapes = Shapes {
             types: Vec::new(),
             by_name: HashMap::new(),
             resources: HashMap::new(),
+            bases: bases.into_iter().collect(),
         };
         for (name, elements) in types {
             let mut by_property = HashMap::new();
@@ -174,8 +197,34 @@ impl Shapes {
         Ok(Box::leak(Box::new(shapes)))
     }
 
-    fn type_named(&'static self, name: &str) -> Option<&'static TypeShape> {
+    /// The shape of the resource, datatype or backbone element `name`.
+    pub fn type_named(&self, name: &str) -> Option<&TypeShape> {
         self.by_name.get(name).map(|&i| &self.types[i])
+    }
+
+    /// The shape of the resource type `name`.
+    pub fn resource(&self, name: &str) -> Option<&TypeShape> {
+        self.resources.get(name).map(|&i| &self.types[i])
+    }
+
+    /// Whether the package defines a type `name` (`string`, `Quantity`,
+    /// `DomainResource`).
+    pub fn has_type(&self, name: &str) -> bool {
+        self.bases.contains_key(name)
+    }
+
+    /// Whether type `name` is `base` or specializes it, directly or not.
+    pub fn is_a(&self, name: &str, base: &str) -> bool {
+        let mut current = Some(name);
+        // Type hierarchies are a few levels deep; the bound guards a cycle.
+        for _ in 0..32 {
+            match current {
+                Some(n) if n == base => return true,
+                Some(n) => current = self.bases.get(n).and_then(|b| b.as_deref()),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// Reads a resource of any type as the generated `Resource::from_json`

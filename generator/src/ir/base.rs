@@ -83,7 +83,17 @@ pub fn build_base_types_of(set: &PackageSet, root: &PackageId) -> Result<TypeSpa
         choices: Vec::new(),
         resources: Vec::new(),
         code_enums: Vec::new(),
+        bases: Vec::new(),
     };
+    for (_, definition) in &definitions {
+        let base = definition
+            .base_definition
+            .as_deref()
+            .and_then(|url| url.rsplit('/').next())
+            .map(str::to_owned);
+        space.bases.push((definition.type_.clone(), base));
+    }
+    space.bases.sort();
     for (r, definition) in &definitions {
         let source = format!(
             "{}|{}",

@@ -37,6 +37,10 @@ pub struct TypeSpace {
     /// Enums of the codes of the value sets its elements bind (required or
     /// extensible) that expand, sorted by name.
     pub code_enums: Vec<CodeEnum>,
+    /// Every type the package defines (primitive, datatype, resource,
+    /// abstract ones too) with the type it specializes: `code` -> `string`,
+    /// `Age` -> `Quantity`, `Patient` -> `DomainResource`. Sorted by name.
+    pub bases: Vec<(String, Option<String>)>,
 }
 
 /// A FHIR primitive type and the Rust type holding its value.

@@ -1,0 +1,89 @@
+//! What the evaluator needs to know of the data it walks: FHIR elements
+//! and their types. The engine knows no FHIR type itself; a program gives
+//! it a [`Model`] (fhirgen's runtime has one over FHIR JSON and the core
+//! package's element definitions).
+
+use crate::value::Value;
+
+/// The element `name` is not defined on the type (in strict evaluation,
+/// an error; otherwise an empty result).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownElement;
+
+/// A tree of FHIR elements with their types.
+pub trait Model {
+    /// A handle to one element (a resource, a datatype, a primitive).
+    type Node: Clone;
+
+    /// The FHIR type of a node: `Patient`, `HumanName`, `string`, `code`;
+    /// for the value of a choice, the variant's type (`Quantity`).
+    fn type_name<'a>(&'a self, node: &'a Self::Node) -> &'a str;
+
+    /// Appends the children `name` of `node` (`given` of a HumanName; `value`
+    /// of an Observation gives whichever `value[x]` it has).
+    fn children(
+        &self,
+        node: &Self::Node,
+        name: &str,
+        out: &mut Vec<Self::Node>,
+    ) -> Result<(), UnknownElement>;
+
+    /// Appends every child of `node`, in document order.
+    fn all_children(&self, node: &Self::Node, out: &mut Vec<Self::Node>);
+
+    /// The value of a primitive (`string` -> String, `date` -> Date,
+    /// `integer` -> Integer...); `None` for a primitive with only
+    /// extensions, and for other types.
+    fn value(&self, node: &Self::Node) -> Option<Value>;
+
+    /// Whether type `name` is `base` or derives from it (`code` is a
+    /// `string`, `Age` a `Quantity`, `Patient` a `Resource`).
+    fn is_a(&self, name: &str, base: &str) -> bool;
+
+    /// Whether the model has a type called `name`.
+    fn has_type(&self, name: &str) -> bool;
+
+    /// Whether two nodes hold the same content.
+    fn same(&self, a: &Self::Node, b: &Self::Node) -> bool;
+
+    /// The resource a reference points to, when it can be found without
+    /// going outside the data (a contained resource, a Bundle entry).
+    fn resolve(&self, from: &Self::Node, reference: &str) -> Option<Self::Node> {
+        let _ = (from, reference);
+        None
+    }
+}
+
+/// A model with no data and no types: for expressions on literals only.
+pub struct NoData;
+
+impl Model for NoData {
+    type Node = std::convert::Infallible;
+
+    fn type_name<'a>(&'a self, node: &'a Self::Node) -> &'a str {
+        match *node {}
+    }
+    fn children(
+        &self,
+        node: &Self::Node,
+        _: &str,
+        _: &mut Vec<Self::Node>,
+    ) -> Result<(), UnknownElement> {
+        match *node {}
+    }
+    fn all_children(&self, node: &Self::Node, _: &mut Vec<Self::Node>) {
+        match *node {}
+    }
+    fn value(&self, node: &Self::Node) -> Option<Value> {
+        match *node {}
+    }
+    fn is_a(&self, name: &str, base: &str) -> bool {
+        name == base
+    }
+    fn has_type(&self, _: &str) -> bool {
+        false
+    }
+    fn same(&self, a: &Self::Node, _: &Self::Node) -> bool {
+        match *a {}
+    }
+}

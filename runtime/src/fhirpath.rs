@@ -1,0 +1,304 @@
+//! FHIRPath over FHIR JSON: a [`Model`] of a resource read as a
+//! [`Json`] tree, typed by the core package's [`Shapes`].
+
+use fhirgen_fhirpath::model::UnknownElement;
+use fhirgen_fhirpath::temporal::{DateTime, Time};
+use fhirgen_fhirpath::{Model, Value};
+
+use crate::Kind;
+use crate::shape::{ElementKind, ElementShape, Shapes, TypeShape, choice_property};
+use crate::tree::Json;
+
+/// One resource (and what it contains) as FHIRPath sees it.
+pub struct FhirJson<'a> {
+    shapes: &'a Shapes,
+    root: &'a Json,
+}
+
+/// An element of the resource: its JSON, the `_name` part of a primitive,
+/// and its FHIR type.
+#[derive(Clone, Debug)]
+pub struct Element<'a> {
+    value: Option<&'a Json>,
+    extra: Option<&'a Json>,
+    type_name: &'a str,
+    shape: Option<&'a TypeShape>,
+    kind: Option<Kind>,
+}
+
+/// The FHIR type code of a primitive kind (`DateTime` -> `dateTime`).
+pub fn type_code(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Boolean => "boolean",
+        Kind::Integer => "integer",
+        Kind::UnsignedInt => "unsignedInt",
+        Kind::PositiveInt => "positiveInt",
+        Kind::Decimal => "decimal",
+        Kind::String => "string",
+        Kind::Code => "code",
+        Kind::Id => "id",
+        Kind::Uri => "uri",
+        Kind::Url => "url",
+        Kind::Canonical => "canonical",
+        Kind::Oid => "oid",
+        Kind::Uuid => "uuid",
+        Kind::Markdown => "markdown",
+        Kind::Base64Binary => "base64Binary",
+        Kind::Date => "date",
+        Kind::DateTime => "dateTime",
+        Kind::Instant => "instant",
+        Kind::Time => "time",
+        Kind::Xhtml => "xhtml",
+    }
+}
+
+impl<'a> FhirJson<'a> {
+    /// The model of `resource`, or why it is not a resource the shapes know.
+    pub fn new(shapes: &'a Shapes, resource: &'a Json) -> Result<(Self, Element<'a>), String> {
+        let model = FhirJson {
+            shapes,
+            root: resource,
+        };
+        let element = model.resource_element(resource).ok_or_else(|| {
+            match resource.get("resourceType").and_then(Json::as_str) {
+                Some(t) => format!("`{t}` is not a resource type of the package"),
+                None => "not a resource: no resourceType".to_owned(),
+            }
+        })?;
+        Ok((model, element))
+    }
+
+    fn resource_element(&self, json: &'a Json) -> Option<Element<'a>> {
+        let name = json.get("resourceType")?.as_str()?;
+        let shape = self.shapes.resource(name)?;
+        Some(Element {
+            value: Some(json),
+            extra: None,
+            type_name: &shape.name,
+            shape: Some(shape),
+            kind: None,
+        })
+    }
+
+    /// The elements one JSON property (and its `_` part) holds, typed by `kind`.
+    fn push(
+        &self,
+        object: &'a Json,
+        property: &str,
+        repeats: bool,
+        kind: &'a ElementKind,
+        type_code: Option<&'a str>,
+        out: &mut Vec<Element<'a>>,
+    ) {
+        let value = object.get(property);
+        let extra = object.get(&format!("_{property}"));
+        if value.is_none() && extra.is_none() {
+            return;
+        }
+        let make = |value: Option<&'a Json>, extra: Option<&'a Json>| -> Option<Element<'a>> {
+            let value = value.filter(|v| **v != Json::Null);
+            let extra = extra.filter(|v| **v != Json::Null);
+            if value.is_none() && extra.is_none() {
+                return None;
+            }
+            Some(match kind {
+                ElementKind::Plain(k) | ElementKind::Primitive { kind: k, .. } => Element {
+                    value,
+                    extra,
+                    type_name: type_code.unwrap_or(self::type_code(*k)),
+                    shape: None,
+                    kind: Some(*k),
+                },
+                ElementKind::Object { type_name, .. } => Element {
+                    value,
+                    extra: None,
+                    type_name: type_code.unwrap_or(type_name),
+                    shape: self.shapes.type_named(type_name),
+                    kind: None,
+                },
+                ElementKind::Resource => return self.resource_element(value?),
+                ElementKind::Choice(_) => return None,
+            })
+        };
+        if repeats {
+            let values = match value {
+                Some(Json::Array(items)) => items.as_slice(),
+                _ => &[],
+            };
+            let extras = match extra {
+                Some(Json::Array(items)) => items.as_slice(),
+                _ => &[],
+            };
+            for i in 0..values.len().max(extras.len()) {
+                out.extend(make(values.get(i), extras.get(i)));
+            }
+        } else {
+            out.extend(make(value, extra));
+        }
+    }
+
+    fn element_children(
+        &self,
+        node: &Element<'a>,
+        element: &'a ElementShape,
+        out: &mut Vec<Element<'a>>,
+    ) {
+        let Some(object) = node.value else { return };
+        match &element.kind {
+            ElementKind::Choice(variants) => {
+                for (code, kind) in variants {
+                    let property = choice_property(&element.json, code);
+                    self.push(object, &property, element.repeats, kind, Some(code), out);
+                }
+            }
+            kind => self.push(object, &element.json, element.repeats, kind, None, out),
+        }
+    }
+
+    /// The `id` and `extension` of a primitive, from its `_name` part.
+    fn primitive_children(
+        &self,
+        node: &Element<'a>,
+        name: &str,
+        out: &mut Vec<Element<'a>>,
+    ) -> bool {
+        let Some(extension) = self.shapes.type_named("Extension") else {
+            return false;
+        };
+        let Some(extra) = node.extra else {
+            return matches!(name, "id" | "extension");
+        };
+        match name {
+            "id" => {
+                if let Some(id) = extra.get("id") {
+                    out.push(Element {
+                        value: Some(id),
+                        extra: None,
+                        type_name: "string",
+                        shape: None,
+                        kind: Some(Kind::String),
+                    });
+                }
+                true
+            }
+            "extension" => {
+                if let Some(Json::Array(items)) = extra.get("extension") {
+                    out.extend(items.iter().map(|item| Element {
+                        value: Some(item),
+                        extra: None,
+                        type_name: "Extension",
+                        shape: Some(extension),
+                        kind: None,
+                    }));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<'a> Model for FhirJson<'a> {
+    type Node = Element<'a>;
+
+    fn type_name<'n>(&'n self, node: &'n Element<'a>) -> &'n str {
+        node.type_name
+    }
+
+    fn children(
+        &self,
+        node: &Element<'a>,
+        name: &str,
+        out: &mut Vec<Element<'a>>,
+    ) -> Result<(), UnknownElement> {
+        match node.shape {
+            Some(shape) => {
+                let element = shape
+                    .elements
+                    .iter()
+                    .find(|e| e.json == name)
+                    .ok_or(UnknownElement)?;
+                self.element_children(node, element, out);
+                Ok(())
+            }
+            None if self.primitive_children(node, name, out) => Ok(()),
+            None => Err(UnknownElement),
+        }
+    }
+
+    fn all_children(&self, node: &Element<'a>, out: &mut Vec<Element<'a>>) {
+        match node.shape {
+            Some(shape) => {
+                for element in &shape.elements {
+                    self.element_children(node, element, out);
+                }
+            }
+            None => {
+                self.primitive_children(node, "id", out);
+                self.primitive_children(node, "extension", out);
+            }
+        }
+    }
+
+    fn value(&self, node: &Element<'a>) -> Option<Value> {
+        let kind = node.kind?;
+        let json = node.value?;
+        Some(match (kind, json) {
+            (Kind::Boolean, Json::Bool(b)) => Value::Boolean(*b),
+            (Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt, Json::Number(n)) => {
+                Value::Integer(n.parse().ok()?)
+            }
+            (Kind::Decimal, Json::Number(n)) => Value::Decimal(n.parse().ok()?),
+            (Kind::Date, Json::String(s)) => Value::Date(DateTime::parse(s)?.0),
+            (Kind::DateTime | Kind::Instant, Json::String(s)) => {
+                Value::DateTime(DateTime::parse(s)?.0)
+            }
+            (Kind::Time, Json::String(s)) => Value::Time(Time::parse(s)?),
+            (_, Json::String(s)) => Value::String(s.to_string()),
+            _ => return None,
+        })
+    }
+
+    fn is_a(&self, name: &str, base: &str) -> bool {
+        self.shapes.is_a(name, base)
+    }
+
+    fn has_type(&self, name: &str) -> bool {
+        self.shapes.has_type(name)
+    }
+
+    fn same(&self, a: &Element<'a>, b: &Element<'a>) -> bool {
+        a.value == b.value && a.extra == b.extra
+    }
+
+    fn resolve(&self, _from: &Element<'a>, reference: &str) -> Option<Element<'a>> {
+        let root = self.root;
+        if let Some(id) = reference.strip_prefix('#') {
+            let Some(Json::Array(contained)) = root.get("contained") else {
+                return None;
+            };
+            return contained
+                .iter()
+                .find(|r| r.get("id").and_then(Json::as_str) == Some(id))
+                .and_then(|r| self.resource_element(r));
+        }
+        // Inside a Bundle: the entry with that fullUrl, or with that type and id.
+        let Some(Json::Array(entries)) = root.get("entry") else {
+            return None;
+        };
+        entries.iter().find_map(|entry| {
+            let resource = entry.get("resource")?;
+            let full_url = entry.get("fullUrl").and_then(Json::as_str);
+            let relative = format!(
+                "{}/{}",
+                resource.get("resourceType")?.as_str()?,
+                resource.get("id").and_then(Json::as_str).unwrap_or("")
+            );
+            (full_url == Some(reference)
+                || reference == relative
+                || reference.ends_with(&format!("/{relative}")))
+            .then(|| self.resource_element(resource))
+            .flatten()
+        })
+    }
+}

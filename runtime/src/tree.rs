@@ -1,0 +1,161 @@
+//! FHIR JSON as a tree, for code that walks a resource without its
+//! generated type (FHIRPath over any resource, FHIR XML read into JSON).
+//! Numbers keep their text, so a decimal keeps its digits.
+
+use std::fmt::Write as _;
+
+use jiter::{Jiter, Peek};
+
+use crate::json::MAX_DEPTH;
+
+/// A JSON value; objects keep their properties in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    /// A number as written (`1.50`).
+    Number(Box<str>),
+    String(Box<str>),
+    Array(Vec<Json>),
+    Object(Vec<(Box<str>, Json)>),
+}
+
+impl Json {
+    /// Parses JSON text (a leading byte-order mark is skipped), nesting no
+    /// deeper than the reader's limit. The error names the line and column.
+    pub fn parse(json: &[u8]) -> Result<Json, String> {
+        let json = crate::json::strip_bom(json);
+        let mut jiter = Jiter::new(json);
+        let describe = |jiter: &Jiter<'_>, e: jiter::JiterError| {
+            let at = jiter.error_position(e.index);
+            format!(
+                "not JSON: {} at line {} column {}",
+                e.error_type, at.line, at.column
+            )
+        };
+        let peek = jiter.peek().map_err(|e| describe(&jiter, e))?;
+        let value = read(&mut jiter, peek, 0).map_err(|e| match e {
+            TreeError::Json(e) => describe(&jiter, e),
+            TreeError::Deep => format!("JSON nested deeper than {MAX_DEPTH} levels"),
+        })?;
+        jiter.finish().map_err(|e| describe(&jiter, e))?;
+        Ok(value)
+    }
+
+    /// The property `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(properties) => {
+                properties.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Writes the value as compact JSON.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(n) => out.push_str(n),
+            Json::String(s) => write_string(s, out),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Json::Object(properties) => {
+                out.push('{');
+                for (i, (key, value)) in properties.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(key, out);
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// Writes `s` as a JSON string.
+pub fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+enum TreeError {
+    Json(jiter::JiterError),
+    Deep,
+}
+
+impl From<jiter::JiterError> for TreeError {
+    fn from(e: jiter::JiterError) -> Self {
+        TreeError::Json(e)
+    }
+}
+
+fn read(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Result<Json, TreeError> {
+    if depth > MAX_DEPTH {
+        return Err(TreeError::Deep);
+    }
+    Ok(match peek {
+        Peek::Null => {
+            jiter.known_null()?;
+            Json::Null
+        }
+        Peek::True | Peek::False => Json::Bool(jiter.known_bool(peek)?),
+        Peek::String => Json::String(jiter.known_str()?.into()),
+        Peek::Array => {
+            let mut items = Vec::new();
+            let mut next = jiter.known_array()?;
+            while let Some(peek) = next {
+                items.push(read(jiter, peek, depth + 1)?);
+                next = jiter.array_step()?;
+            }
+            Json::Array(items)
+        }
+        Peek::Object => {
+            let mut properties = Vec::new();
+            let mut key = jiter.known_object()?.map(Box::<str>::from);
+            while let Some(k) = key {
+                let peek = jiter.peek()?;
+                properties.push((k, read(jiter, peek, depth + 1)?));
+                key = jiter.next_key()?.map(Box::<str>::from);
+            }
+            Json::Object(properties)
+        }
+        _ => {
+            let bytes = jiter.known_number_bytes(peek)?;
+            Json::Number(String::from_utf8_lossy(bytes).into())
+        }
+    })
+}
