@@ -11,6 +11,7 @@
 //! ```
 
 pub mod ast;
+pub mod check;
 mod eval;
 mod functions;
 pub mod model;
@@ -20,6 +21,7 @@ mod ucum;
 mod value;
 
 pub use ast::Expression;
+pub use check::{CheckError, CheckOptions, Lookup, Types, check};
 pub use eval::{Collection, Environment, EvalError, Item, MAX_ITEMS};
 pub use model::Model;
 pub use parser::{MAX_DEPTH, ParseError, parse};

@@ -111,11 +111,19 @@ pub fn shapes_of(space: &TypeSpace) -> Result<&'static Shapes> {
         }
         types.push((s.name.clone(), elements));
     }
-    Shapes::new(types, &space.resources, space.bases.clone()).map_err(|message| {
-        Error::InvalidFile {
-            package: space.package.to_string(),
-            file: "(base types)".to_owned(),
-            message,
+    // Backbone elements (`PatientContact`) are types of their own here.
+    let mut bases = space.bases.clone();
+    for (name, _) in &types {
+        if bases
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .is_err()
+        {
+            bases.push((name.clone(), Some("BackboneElement".to_owned())));
         }
+    }
+    Shapes::new(types, &space.resources, bases).map_err(|message| Error::InvalidFile {
+        package: space.package.to_string(),
+        file: "(base types)".to_owned(),
+        message,
     })
 }

@@ -1079,3 +1079,91 @@ fn validate_accepts_a_byte_order_mark() {
         output.stdout
     );
 }
+
+/// `fhirgen fhirpath` on the FHIRPath suite's own inputs (XML and JSON), an
+/// NDJSON file, a misspelt element and an expression that does not parse.
+#[test]
+fn fhirpath_prints_one_line_per_resource() {
+    let cache = tempfile::tempdir().unwrap();
+    let suite = shared_packages().parent().unwrap().join("fhirpath-tests");
+    let folder = tempfile::tempdir().unwrap();
+    let ndjson = folder.path().join("two.ndjson");
+    std::fs::write(
+        &ndjson,
+        "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"1970\"}\n\n{\"resourceType\":\"Observation\",\"id\":\"b\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"valueQuantity\":{\"value\":1.50,\"unit\":\"mg\"}}\n",
+    )
+    .unwrap();
+    let evaluate = |expression: &str, files: &[&std::path::Path]| {
+        let mut command = offline(cache.path(), "fhirpath");
+        command
+            .arg("--packages")
+            .arg(shared_packages())
+            .arg(expression)
+            .args(files);
+        run(&mut command)
+    };
+    let lines = |output: &common::Output| -> Vec<Value> {
+        output
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let output = evaluate(
+        "name.where(use = 'official').given | birthDate | (1.0 'mg' + 500 'ug')",
+        &[
+            &suite.join("patient-example.xml"),
+            &suite.join("patient-container-example.json"),
+        ],
+    );
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let results = lines(&output);
+    assert_eq!(results[0]["resourceType"], "Patient");
+    assert_eq!(results[0]["id"], "example");
+    assert_eq!(
+        results[0]["result"],
+        serde_json::json!(["Peter", "James", "1974-12-25", {"value": 1.500, "unit": "mg"}])
+    );
+    assert_eq!(results[1]["id"], "example-container");
+    assert_eq!(
+        results[1]["result"],
+        serde_json::json!([{"value": 1.500, "unit": "mg"}])
+    );
+
+    // NDJSON: each line, numbered; elements come back as their FHIR JSON.
+    let output = evaluate("children().where($this is Quantity) | id", &[&ndjson]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let results = lines(&output);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["line"], 1);
+    assert_eq!(results[0]["result"], serde_json::json!(["a"]));
+    assert_eq!(results[1]["line"], 3);
+    assert_eq!(results[1]["result"][0]["unit"], "mg");
+    assert_eq!(results[1]["result"][1], "b");
+    assert!(
+        output.stdout.contains("\"value\":1.50"),
+        "decimals keep their digits: {}",
+        output.stdout
+    );
+
+    // An element the type does not have: an error on that resource, exit 1.
+    let output = evaluate("name.given1", &[&suite.join("patient-example.xml")]);
+    assert_eq!(output.code, 1);
+    assert!(
+        lines(&output)[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("HumanName has no element `given1`")
+    );
+
+    // An expression that does not parse: exit 2, the reason on standard error.
+    let output = evaluate("name.where(", &[&suite.join("patient-example.xml")]);
+    assert_eq!(output.code, 2);
+    assert!(output.stdout.is_empty());
+    assert!(
+        output.stderr.contains("does not parse"),
+        "{}",
+        output.stderr
+    );
+}

@@ -1,6 +1,7 @@
 //! FHIRPath over FHIR JSON: a [`Model`] of a resource read as a
 //! [`Json`] tree, typed by the core package's [`Shapes`].
 
+use fhirgen_fhirpath::Lookup;
 use fhirgen_fhirpath::model::UnknownElement;
 use fhirgen_fhirpath::temporal::{DateTime, Time};
 use fhirgen_fhirpath::{Model, Value};
@@ -24,6 +25,18 @@ pub struct Element<'a> {
     type_name: &'a str,
     shape: Option<&'a TypeShape>,
     kind: Option<Kind>,
+}
+
+impl<'a> Element<'a> {
+    /// The element's JSON: an object, or a primitive's value.
+    pub fn json(&self) -> Option<&'a Json> {
+        self.value
+    }
+
+    /// A primitive's `_name` part (its `id` and extensions).
+    pub fn extension_part(&self) -> Option<&'a Json> {
+        self.extra
+    }
 }
 
 /// The FHIR type code of a primitive kind (`DateTime` -> `dateTime`).
@@ -300,5 +313,55 @@ impl<'a> Model for FhirJson<'a> {
             .then(|| self.resource_element(resource))
             .flatten()
         })
+    }
+}
+
+impl fhirgen_fhirpath::Types for Shapes {
+    fn element(&self, type_name: &str, name: &str) -> Lookup {
+        // A type without a shape of its own (`Age`) has its base's elements.
+        let mut current = Some(type_name);
+        let mut shape = None;
+        while let Some(t) = current {
+            if let Some(s) = self.type_named(t) {
+                shape = Some(s);
+                break;
+            }
+            current = self.base_of(t);
+        }
+        let Some(shape) = shape else {
+            if type_name.starts_with(|c: char| c.is_ascii_lowercase()) && self.has_type(type_name) {
+                // A primitive: its id and extensions.
+                return match name {
+                    "id" => Lookup::Types(vec!["string".to_owned()]),
+                    "extension" => Lookup::Types(vec!["Extension".to_owned()]),
+                    _ => Lookup::Missing,
+                };
+            }
+            return Lookup::Opaque;
+        };
+        let Some(element) = shape.elements.iter().find(|e| e.json == name) else {
+            return Lookup::Missing;
+        };
+        let of_kind = |kind: &ElementKind| match kind {
+            ElementKind::Plain(k) | ElementKind::Primitive { kind: k, .. } => {
+                type_code(*k).to_owned()
+            }
+            ElementKind::Object { type_name, .. } => type_name.clone(),
+            ElementKind::Resource | ElementKind::Choice(_) => "Resource".to_owned(),
+        };
+        Lookup::Types(match &element.kind {
+            ElementKind::Choice(variants) => {
+                variants.iter().map(|(code, _)| code.clone()).collect()
+            }
+            kind => vec![of_kind(kind)],
+        })
+    }
+
+    fn is_a(&self, name: &str, base: &str) -> bool {
+        Shapes::is_a(self, name, base)
+    }
+
+    fn has_type(&self, name: &str) -> bool {
+        Shapes::has_type(self, name)
     }
 }

@@ -213,6 +213,11 @@ impl Shapes {
         self.bases.contains_key(name)
     }
 
+    /// The type `name` specializes (`string` for `code`).
+    pub fn base_of(&self, name: &str) -> Option<&str> {
+        self.bases.get(name)?.as_deref()
+    }
+
     /// Whether type `name` is `base` or specializes it, directly or not.
     pub fn is_a(&self, name: &str, base: &str) -> bool {
         let mut current = Some(name);

@@ -1,5 +1,6 @@
 //! Command-line front end: parses arguments, calls the library, prints.
 
+mod fhirpath;
 mod generate;
 mod inspect;
 mod new_crate;
@@ -127,6 +128,20 @@ enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Evaluate a FHIRPath expression on resources; one JSON line per resource with its result
+    Fhirpath {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package whose types the resources have
+        #[arg(long, value_name = "PACKAGE", default_value = "hl7.fhir.r4.core@4.0.1")]
+        package: String,
+        /// The FHIRPath expression
+        #[arg(value_name = "EXPRESSION")]
+        expression: String,
+        /// Files: one resource in JSON or XML (a Bundle is one resource), or .ndjson (each line)
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Install packages and their dependencies from a registry into the package cache
     Install {
         #[command(flatten)]
@@ -191,6 +206,19 @@ pub fn main() -> ExitCode {
                 package: &package,
                 profile: profile.as_deref(),
                 lenient,
+                files: &files,
+            },
+        ),
+        Command::Fhirpath {
+            sources,
+            package,
+            expression,
+            files,
+        } => fhirpath::fhirpath(
+            &sources,
+            &fhirpath::Options {
+                package: &package,
+                expression: &expression,
                 files: &files,
             },
         ),
