@@ -99,19 +99,19 @@ pub struct CheckOptions {
     pub ordered_functions: bool,
 }
 
-/// Checks `expression` for a context of type `context` (a resource or
-/// datatype name of `types`).
+/// Checks `expression` for a context of one of the types `context` (a
+/// resource or datatype name of `types`; several for a choice element).
 pub fn check(
     expression: &Expression<'_>,
     types: &dyn Types,
-    context: &str,
+    context: &[&str],
     options: CheckOptions,
 ) -> Result<(), CheckError> {
     let checker = Checker {
         expression,
         types,
         context: Inferred {
-            types: Static::Types(vec![(false, context.to_owned())]),
+            types: Static::Types(context.iter().map(|c| (false, (*c).to_owned())).collect()),
             unordered: false,
         },
         options,
@@ -154,7 +154,9 @@ impl Checker<'_, '_> {
             Node::Index => Inferred::system("Integer"),
             Node::Total => Inferred::any(),
             Node::Variable(name) => match name.as_ref() {
-                "context" | "resource" | "rootResource" => self.context.clone(),
+                "context" => self.context.clone(),
+                // The resource the context sits in: of any type unless known.
+                "resource" | "rootResource" => Inferred::any(),
                 "ucum" | "sct" | "loinc" => Inferred::system("String"),
                 n if n.starts_with("vs-") || n.starts_with("ext-") => Inferred::system("String"),
                 _ => Inferred::any(),
@@ -349,9 +351,11 @@ impl Checker<'_, '_> {
             }
             F::Select => lambda(0)?,
             F::Repeat => {
-                let once = lambda(0)?;
-                let twice = self.infer(args[0], &once, &once)?;
-                once.union(twice)
+                // Each round's input is the previous round's output, so a
+                // name may fit only the later rounds: check it on any type.
+                let any = Inferred::any();
+                self.infer(args[0], &any, &any)?;
+                any
             }
             F::Sort => {
                 for i in 0..args.len() {

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod conformance;
+pub mod constraints;
 pub mod emit;
 pub mod error;
 pub mod generate;

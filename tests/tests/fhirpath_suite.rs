@@ -187,7 +187,7 @@ fn run(case: &Case, shapes: &Shapes, inputs: &BTreeMap<String, Json>) -> Result<
     let options = CheckOptions {
         ordered_functions: case.ordered_functions,
     };
-    match check(&expression, shapes, context, options) {
+    match check(&expression, shapes, &[context], options) {
         Ok(()) => {}
         Err(_) if case.invalid => return Ok(()),
         Err(e) => return Err(format!("the checker rejects it: {e}")),

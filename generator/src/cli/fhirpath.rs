@@ -94,8 +94,13 @@ fn evaluate(shapes: &Shapes, expression: &Expression<'_>, json: &Json) -> Result
         .get("resourceType")
         .and_then(Json::as_str)
         .unwrap_or_default();
-    check(expression, shapes, resource_type, CheckOptions::default())
-        .map_err(|e| format!("the expression does not fit a {resource_type}: {e}"))?;
+    check(
+        expression,
+        shapes,
+        &[resource_type],
+        CheckOptions::default(),
+    )
+    .map_err(|e| format!("the expression does not fit a {resource_type}: {e}"))?;
     let environment = Environment::new(&model).with_resource(root.clone());
     let result = environment
         .evaluate(expression, vec![Item::Node(root)])
