@@ -38,6 +38,10 @@ pub enum Item<N> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalError {
     pub message: String,
+    /// The expression needs what this program does not have (a
+    /// terminology service, a profile): it was not evaluated, rather than
+    /// found false.
+    pub unsupported: bool,
 }
 
 impl fmt::Display for EvalError {
@@ -51,6 +55,15 @@ impl std::error::Error for EvalError {}
 pub(crate) fn error<T>(message: impl Into<String>) -> Result<T, EvalError> {
     Err(EvalError {
         message: message.into(),
+        unsupported: false,
+    })
+}
+
+/// An evaluation this program cannot do (a terminology service, a profile).
+pub(crate) fn unsupported<T>(message: impl Into<String>) -> Result<T, EvalError> {
+    Err(EvalError {
+        message: message.into(),
+        unsupported: true,
     })
 }
 
@@ -59,9 +72,18 @@ pub type Collection<N> = Vec<Item<N>>;
 /// What an evaluation runs in: the model, the `%` variables, the clock.
 pub struct Environment<'m, M: Model> {
     pub(crate) model: &'m M,
-    /// An element name the type does not define is an error (the default),
-    /// not an empty result: with the model known, `Observation.valueQuantity`
-    /// or a misspelt name is a mistake to report.
+    /// Strict (the default): FHIRPath 2.0 as written, and an element name
+    /// the type does not define is an error (with the model known,
+    /// `Observation.valueQuantity` or a misspelt name is a mistake to report).
+    ///
+    /// Lenient: the reading of the HL7 reference engine, which FHIR R4's and
+    /// the IGs' constraints were written and tested against: an unknown name
+    /// is empty, `as` on several items filters them (as `ofType()`), `is` on
+    /// nothing is `false`, several items where a Boolean is expected are
+    /// `true` (pd-1's `telecom or endpoint`), and `startsWith()`, `endsWith()`, `contains()`,
+    /// `matches()` on nothing are `false` (so R4's `ref-1`,
+    /// `reference.startsWith('#').not() or ...`, holds for a Reference
+    /// without `reference`).
     pub strict: bool,
     variables: Vec<(String, Collection<M::Node>)>,
     now: DateTime,
@@ -164,6 +186,11 @@ type Res<N> = Result<Collection<N>, EvalError>;
 impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn model(&self) -> &M {
         self.env.model
+    }
+
+    /// See [`Environment::strict`].
+    pub(crate) fn lenient(&self) -> bool {
+        !self.env.strict
     }
 
     pub(crate) fn eval(
@@ -422,6 +449,9 @@ impl<M: Model> Evaluator<'_, '_, M> {
         items: &[Item<M::Node>],
         what: &str,
     ) -> Result<Option<bool>, EvalError> {
+        if self.lenient() && items.len() > 1 {
+            return Ok(Some(true));
+        }
         match self.single(items, what)? {
             None => Ok(None),
             Some(item) => Ok(Some(match self.value_of(item) {
@@ -690,6 +720,21 @@ impl<M: Model> Evaluator<'_, '_, M> {
         type_name: &TypeName<'_>,
     ) -> Res<M::Node> {
         let ty = self.resolve_type(type_name)?;
+        if self.lenient() {
+            match op {
+                TypeOp::As => {
+                    return Ok(items
+                        .iter()
+                        .filter(|i| self.item_is(i, &ty, true))
+                        .cloned()
+                        .collect());
+                }
+                TypeOp::Is if items.is_empty() => {
+                    return Ok(vec![Item::Value(Value::Boolean(false))]);
+                }
+                TypeOp::Is => {}
+            }
+        }
         let Some(item) = self.single(items, "the operand of is/as")? else {
             return Ok(Vec::new());
         };
@@ -821,6 +866,7 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Result<Option<Value>, EvalErr
             match op {
                 Add => Some(Decimal(x.checked_add(y).ok_or_else(|| EvalError {
                     message: "arithmetic overflow".into(),
+                    unsupported: false,
                 })?)),
                 Subtract => x.checked_sub(y).map(Decimal),
                 Multiply => x.checked_mul(y).map(Decimal),

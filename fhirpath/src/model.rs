@@ -36,6 +36,12 @@ pub trait Model {
     /// extensions, and for other types.
     fn value(&self, node: &Self::Node) -> Option<Value>;
 
+    /// Whether a primitive has a value (`hasValue()`), even one
+    /// [`Model::value`] cannot represent (a decimal beyond 28 digits).
+    fn has_value(&self, node: &Self::Node) -> bool {
+        self.value(node).is_some()
+    }
+
     /// Whether type `name` is `base` or derives from it (`code` is a
     /// `string`, `Age` a `Quantity`, `Patient` a `Resource`).
     fn is_a(&self, name: &str, base: &str) -> bool;
@@ -50,6 +56,13 @@ pub trait Model {
     /// going outside the data (a contained resource, a Bundle entry).
     fn resolve(&self, from: &Self::Node, reference: &str) -> Option<Self::Node> {
         let _ = (from, reference);
+        None
+    }
+
+    /// FHIR's `htmlChecks()`: whether a narrative `div` follows FHIR's
+    /// XHTML rules; `None` when the model cannot tell.
+    fn html_checks(&self, div: &Self::Node) -> Option<bool> {
+        let _ = div;
         None
     }
 }

@@ -5,9 +5,11 @@
 //! context lacks is a note naming the invariant, not a silent skip.
 
 use fhirgen_fhirpath::{CheckOptions, Expression, check, parse};
+use fhirgen_runtime::invariants as runtime;
 use fhirgen_runtime::shape::{ElementKind, Shapes};
 
 use crate::conformance::StructureDefinition;
+use crate::package::{PackageId, PackageSet};
 
 /// How a broken constraint is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct Invariant {
     pub source: String,
     /// The element it sits on (`Patient.contact`; the type's name for the root).
     pub path: String,
+    /// The definition it comes from, when inherited (`constraint.source`).
+    pub from: Option<String>,
     pub expression: Expression<'static>,
 }
 
@@ -139,9 +143,72 @@ pub fn invariants_of(
                 human: constraint.human.clone().unwrap_or_default(),
                 source: source.to_owned(),
                 path,
+                from: constraint.source.clone(),
                 expression,
             });
         }
     }
     (invariants, notes)
+}
+
+/// An element path relative to its type, as the runtime's tables hold it:
+/// `Observation.component.value[x]` -> `component.value`, the type -> ``.
+fn relative_path(path: &str) -> String {
+    path.split('.')
+        .skip(1)
+        .map(|s| s.strip_suffix("[x]").unwrap_or(s))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A StructureDefinition's constraints as a runtime table, and its notes.
+pub fn table_of(
+    definition: &StructureDefinition,
+    shapes: &Shapes,
+) -> (Vec<runtime::Invariant>, Vec<Note>) {
+    let (invariants, notes) = invariants_of(definition, shapes);
+    let table = invariants
+        .into_iter()
+        .map(|i| runtime::Invariant {
+            domain_resource: i.path.split('.').count() == 1
+                && i.from.as_deref()
+                    == Some("http://hl7.org/fhir/StructureDefinition/DomainResource"),
+            path: relative_path(&i.path),
+            key: i.key,
+            severity: match i.severity {
+                Severity::Error => runtime::Severity::Error,
+                Severity::Warning => runtime::Severity::Warning,
+            },
+            human: i.human,
+            expression: i.expression,
+        })
+        .collect();
+    (table, notes)
+}
+
+/// The constraints of every resource and datatype of the core package
+/// `core`, one table per type, and the notes on those that cannot be used.
+pub fn base_invariants(
+    set: &PackageSet,
+    core: &PackageId,
+    shapes: &Shapes,
+) -> crate::Result<(runtime::Invariants, Vec<Note>)> {
+    let mut invariants = runtime::Invariants::new();
+    let mut all_notes = Vec::new();
+    for r in set.resources_of_type("StructureDefinition") {
+        if set.package_of(r).id() != core {
+            continue;
+        }
+        let definition = set.parse::<StructureDefinition>(r)?;
+        let is_type = definition.derivation.as_deref() == Some("specialization")
+            && matches!(definition.kind.as_str(), "complex-type" | "resource")
+            && !definition.is_abstract;
+        if !is_type {
+            continue;
+        }
+        let (table, notes) = table_of(&definition, shapes);
+        invariants.insert(&definition.type_, table);
+        all_notes.extend(notes);
+    }
+    Ok((invariants, all_notes))
 }

@@ -81,6 +81,57 @@ impl<'a> FhirJson<'a> {
         Ok((model, element))
     }
 
+    /// The model of a document (a resource, or a Bundle) whose resources are
+    /// looked at one by one ([`FhirJson::element`]); references resolve in it.
+    pub fn within(shapes: &'a Shapes, root: &'a Json) -> Self {
+        FhirJson { shapes, root }
+    }
+
+    /// A resource of the document (the root, an entry's, a contained one) as an element.
+    pub fn element(&self, resource: &'a Json) -> Option<Element<'a>> {
+        self.resource_element(resource)
+    }
+
+    /// The document's root resource.
+    pub fn root_element(&self) -> Option<Element<'a>> {
+        self.resource_element(self.root)
+    }
+
+    /// Whether an element is a resource (the root, `contained`, an entry's).
+    pub fn is_resource(&self, element: &Element<'a>) -> bool {
+        element
+            .shape
+            .is_some_and(|s| self.shapes.resource(&s.name).is_some())
+            && element.value.and_then(|v| v.get("resourceType")).is_some()
+    }
+
+    /// The children of an element by name, in definition order: the name,
+    /// whether it repeats, and the elements (empty names left out).
+    pub fn named_children(&self, node: &Element<'a>) -> Vec<(&'a str, bool, Vec<Element<'a>>)> {
+        let mut out = Vec::new();
+        match node.shape {
+            Some(shape) => {
+                for element in &shape.elements {
+                    let mut children = Vec::new();
+                    self.element_children(node, element, &mut children);
+                    if !children.is_empty() {
+                        out.push((element.json.as_str(), element.repeats, children));
+                    }
+                }
+            }
+            None => {
+                for (name, repeats) in [("id", false), ("extension", true)] {
+                    let mut children = Vec::new();
+                    self.primitive_children(node, name, &mut children);
+                    if !children.is_empty() {
+                        out.push((name, repeats, children));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn resource_element(&self, json: &'a Json) -> Option<Element<'a>> {
         let name = json.get("resourceType")?.as_str()?;
         let shape = self.shapes.resource(name)?;
@@ -261,7 +312,11 @@ impl<'a> Model for FhirJson<'a> {
             (Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt, Json::Number(n)) => {
                 Value::Integer(n.parse().ok()?)
             }
-            (Kind::Decimal, Json::Number(n)) => Value::Decimal(n.parse().ok()?),
+            (Kind::Decimal, Json::Number(n)) => Value::Decimal(
+                n.parse()
+                    .or_else(|_| rust_decimal::Decimal::from_scientific(n))
+                    .ok()?,
+            ),
             (Kind::Date, Json::String(s)) => Value::Date(DateTime::parse(s)?.0),
             (Kind::DateTime | Kind::Instant, Json::String(s)) => {
                 Value::DateTime(DateTime::parse(s)?.0)
@@ -270,6 +325,10 @@ impl<'a> Model for FhirJson<'a> {
             (_, Json::String(s)) => Value::String(s.to_string()),
             _ => return None,
         })
+    }
+
+    fn has_value(&self, node: &Element<'a>) -> bool {
+        node.kind.is_some() && node.value.is_some_and(|v| *v != Json::Null)
     }
 
     fn is_a(&self, name: &str, base: &str) -> bool {
@@ -282,6 +341,13 @@ impl<'a> Model for FhirJson<'a> {
 
     fn same(&self, a: &Element<'a>, b: &Element<'a>) -> bool {
         a.value == b.value && a.extra == b.extra
+    }
+
+    fn html_checks(&self, div: &Element<'a>) -> Option<bool> {
+        match div.value {
+            Some(Json::String(text)) => Some(crate::narrative::check(text).is_ok()),
+            _ => None,
+        }
     }
 
     fn resolve(&self, _from: &Element<'a>, reference: &str) -> Option<Element<'a>> {

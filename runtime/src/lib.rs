@@ -11,6 +11,7 @@ mod codes;
 mod compare;
 mod error;
 pub mod fhirpath;
+pub mod invariants;
 mod json;
 mod narrative;
 mod object;

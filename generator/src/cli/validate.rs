@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use fhirgen::conformance::StructureDefinition;
+use fhirgen::constraints::Note;
 use fhirgen::inspect::find_profile;
 use fhirgen::package::PackageSet;
 use fhirgen::rules::RulesBuilder;
 use fhirgen_runtime::check::{Severity, check, check_in_bundle};
+use fhirgen_runtime::invariants::{self, Invariants};
 use fhirgen_runtime::shape::Shapes;
+use fhirgen_runtime::tree::Json;
 use jiter::JsonValue;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -43,6 +46,9 @@ struct Validator<'s> {
     set: &'s PackageSet,
     /// The FHIR JSON rules of the core package's types, as data.
     shapes: &'static Shapes,
+    /// The constraints of the core types, and of each profile used so far
+    /// (by URL as the resource names it).
+    invariants: Invariants,
     /// The package named on the command line.
     package: &'s str,
     builder: RulesBuilder<'s>,
@@ -75,9 +81,13 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                 fhirgen::generate::CORE_PACKAGE
             )
         })?;
+    let shapes = fhirgen::shapes::base_shapes(&set, &core)?;
+    let (invariants, notes) = fhirgen::constraints::base_invariants(&set, &core, shapes)?;
+    print_notes(&core.to_string(), &notes);
     let mut validator = Validator {
         set: &set,
-        shapes: fhirgen::shapes::base_shapes(&set, &core)?,
+        shapes,
+        invariants,
         package: options.package,
         builder: RulesBuilder::new(&set),
         profile,
@@ -102,18 +112,24 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                 match line {
                     Ok(line) if line.trim().is_empty() => {}
                     Ok(line) => {
-                        match JsonValue::parse(fhirgen_runtime::strip_bom(line.as_bytes()), false) {
-                            Ok(value) => validator.one(
+                        let bytes = fhirgen_runtime::strip_bom(line.as_bytes());
+                        match (JsonValue::parse(bytes, false), Json::parse(bytes)) {
+                            (Ok(value), Ok(tree)) => validator.one(
                                 &label,
                                 Some(number + 1),
                                 line.as_bytes(),
                                 &value,
                                 None,
+                                (&tree, &tree),
                                 &mut tally,
                                 &mut out,
                             )?,
-                            Err(e) => {
+                            (Err(e), _) => {
                                 eprintln!("error: {label} (entry {}): not JSON: {e}", number + 1);
+                                tally.input_errors += 1;
+                            }
+                            (_, Err(e)) => {
+                                eprintln!("error: {label} (entry {}): {e}", number + 1);
                                 tally.input_errors += 1;
                             }
                         }
@@ -185,6 +201,32 @@ impl Validator<'_> {
         (self.default_profiles(resource), unknown)
     }
 
+    /// Makes sure a profile's constraints are loaded; false for the base
+    /// type's own definition (its table is the type's) and for a profile
+    /// the set does not define.
+    fn profile_invariants(&mut self, profile: &str) -> bool {
+        if profile.starts_with("http://hl7.org/fhir/StructureDefinition/") && !profile.contains('|')
+        {
+            let name = &profile["http://hl7.org/fhir/StructureDefinition/".len()..];
+            if self.invariants.has(name) {
+                return false;
+            }
+        }
+        if self.invariants.has(profile) {
+            return true;
+        }
+        let Some(found) = self.set.resolve(profile) else {
+            return false;
+        };
+        let Ok(definition) = self.set.parse::<StructureDefinition>(found) else {
+            return false;
+        };
+        let (table, notes) = fhirgen::constraints::table_of(&definition, self.shapes);
+        print_notes(&definition.url, &notes);
+        self.invariants.insert(profile, table);
+        true
+    }
+
     /// `--profile` for a resource of its type, else the base type.
     fn default_profiles(&self, resource: &JsonValue<'_>) -> Vec<String> {
         // `--profile` is for the resources of its type (a Bundle profile is
@@ -209,18 +251,36 @@ impl Validator<'_> {
         tally: &mut Tally,
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let value = match JsonValue::parse(bytes, false) {
-            Ok(value) => value,
-            Err(e) => {
+        let (value, tree) = match (JsonValue::parse(bytes, false), Json::parse(bytes)) {
+            (Ok(value), Ok(tree)) => (value, tree),
+            (Err(e), _) => {
                 eprintln!("error: {file}: not JSON: {e}");
+                tally.input_errors += 1;
+                return Ok(());
+            }
+            (_, Err(e)) => {
+                eprintln!("error: {file}: {e}");
                 tally.input_errors += 1;
                 return Ok(());
             }
         };
         if text_at(&value, "resourceType") != Some("Bundle") {
-            return self.one(file, None, bytes, &value, None, tally, out);
+            return self.one(file, None, bytes, &value, None, (&tree, &tree), tally, out);
         }
-        self.one(file, None, bytes, &value, Some(&value), tally, out)?;
+        self.one(
+            file,
+            None,
+            bytes,
+            &value,
+            Some(&value),
+            (&tree, &tree),
+            tally,
+            out,
+        )?;
+        let tree_entries = match tree.get("entry") {
+            Some(Json::Array(entries)) => entries.as_slice(),
+            _ => &[],
+        };
         let entries = match field(Some(&value), "entry") {
             Some(JsonValue::Array(entries)) => entries.as_slice(),
             _ => &[],
@@ -230,11 +290,22 @@ impl Validator<'_> {
             .map(|b| b.entry.into_iter().map(|e| e.resource).collect())
             .unwrap_or_default();
         for (index, entry) in entries.iter().enumerate() {
-            if let (Some(resource), Some(Some(text))) =
-                (field(Some(entry), "resource"), texts.get(index))
-            {
+            if let (Some(resource), Some(Some(text)), Some(tree_resource)) = (
+                field(Some(entry), "resource"),
+                texts.get(index),
+                tree_entries.get(index).and_then(|e| e.get("resource")),
+            ) {
                 let text = text.get().as_bytes();
-                self.one(file, Some(index), text, resource, Some(&value), tally, out)?;
+                self.one(
+                    file,
+                    Some(index),
+                    text,
+                    resource,
+                    Some(&value),
+                    (&tree, tree_resource),
+                    tally,
+                    out,
+                )?;
             }
         }
         Ok(())
@@ -250,6 +321,7 @@ impl Validator<'_> {
         bytes: &[u8],
         resource: &'a JsonValue<'j>,
         bundle: Option<&'a JsonValue<'j>>,
+        (root, tree): (&Json, &Json),
         tally: &mut Tally,
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
@@ -331,6 +403,32 @@ impl Validator<'_> {
                 }),
             }
         }
+        // The constraints of the type, its datatypes and its profiles.
+        let tables: Vec<&str> = profiles
+            .iter()
+            .filter(|p| self.profile_invariants(p))
+            .map(String::as_str)
+            .collect();
+        let reported: Vec<String> = issues.iter().map(|i| i.path.clone()).collect();
+        for finding in self.invariants.check(self.shapes, root, tree, &tables) {
+            if reported.contains(&finding.path) {
+                continue;
+            }
+            issues.push(Issue {
+                severity: match finding.severity {
+                    Some(invariants::Severity::Error) => "error",
+                    Some(invariants::Severity::Warning) => "warning",
+                    None => "information",
+                },
+                code: if finding.severity.is_some() {
+                    "invariant"
+                } else {
+                    "not-supported"
+                },
+                path: finding.path,
+                message: finding.message,
+            });
+        }
         let valid = !issues.iter().any(|i| i.severity == "error");
         if !valid {
             tally.invalid += 1;
@@ -346,6 +444,17 @@ impl Validator<'_> {
         line["outcome"] = outcome(&issues);
         writeln!(out, "{line}")?;
         Ok(())
+    }
+}
+
+/// Constraints that cannot be checked (they do not parse, or name an
+/// element their context lacks): said once, on standard error.
+fn print_notes(source: &str, notes: &[Note]) {
+    for note in notes {
+        eprintln!(
+            "warning: {source}: constraint {} on {} is not checked: {}",
+            note.key, note.path, note.message
+        );
     }
 }
 

@@ -1,0 +1,325 @@
+//! Checking FHIR constraints (invariants) on a resource read as JSON.
+//!
+//! [`Invariants`] holds parsed constraints by the table they come from: a
+//! type's own StructureDefinition (`Patient`, `Period`, applying wherever an
+//! element has that type) or a profile (by URL, applying to the resources
+//! that claim it). [`Invariants::check`] walks the resource once and
+//! evaluates at each element the constraints whose path is that element's:
+//! those of the resource's type and profiles at their paths, those of the
+//! element's datatype at its root. A constraint holds only when it
+//! evaluates to `true`; one that needs what the program lacks (a
+//! terminology service) is reported once as information.
+
+use std::collections::{HashMap, HashSet};
+
+use fhirgen_fhirpath::{Environment, Expression, Item};
+
+use crate::fhirpath::{Element, FhirJson};
+use crate::shape::Shapes;
+use crate::tree::Json;
+
+/// How a failed constraint is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One constraint, parsed.
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub key: String,
+    pub severity: Severity,
+    pub human: String,
+    /// The element it sits on, relative to the table's type (`""` for the
+    /// root, `contact`, `value` for `value[x]`).
+    pub path: String,
+    /// It comes from DomainResource (`dom-2`..`dom-6`): about a resource's
+    /// own contained resources, and its narrative, which a contained
+    /// resource does not have (DomainResource.text); not checked on a
+    /// contained resource itself.
+    pub domain_resource: bool,
+    pub expression: Expression<'static>,
+}
+
+/// What a check found at one element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub key: String,
+    /// `Error`/`Warning` for a constraint that failed; `None` for one that
+    /// could not be evaluated here (information).
+    pub severity: Option<Severity>,
+    /// Where, as a FHIRPath (`Patient.contact[0]`).
+    pub path: String,
+    pub message: String,
+}
+
+/// Constraints by table: a type name or a profile URL.
+#[derive(Default)]
+pub struct Invariants {
+    tables: HashMap<String, Vec<Invariant>>,
+}
+
+/// One table applying at an element, and the element's path within it.
+#[derive(Clone)]
+struct Context<'i> {
+    table: &'i [Invariant],
+    path: String,
+}
+
+impl Invariants {
+    pub fn new() -> Self {
+        Invariants::default()
+    }
+
+    /// Adds the constraints of a type (`Patient`, `Period`) or a profile URL.
+    pub fn insert(&mut self, table: &str, invariants: Vec<Invariant>) {
+        self.tables.insert(table.to_owned(), invariants);
+    }
+
+    /// Whether the table is there.
+    pub fn has(&self, table: &str) -> bool {
+        self.tables.contains_key(table)
+    }
+
+    /// Checks `resource` (inside `root`, the document references resolve
+    /// in: a Bundle, or the resource itself) against its type's constraints
+    /// and `profiles`' (URLs of tables). Resources inside it
+    /// (`contained`) are checked against their own types'; the entries of a
+    /// Bundle are not entered (each is checked on its own).
+    pub fn check(
+        &self,
+        shapes: &Shapes,
+        root: &Json,
+        resource: &Json,
+        profiles: &[&str],
+    ) -> Vec<Finding> {
+        let model = FhirJson::within(shapes, root);
+        let Some(element) = model.element(resource) else {
+            return Vec::new();
+        };
+        let mut contexts = Vec::new();
+        if let Some(table) = self.tables.get(model_type(&model, &element)) {
+            contexts.push(Context {
+                table,
+                path: String::new(),
+            });
+        }
+        for profile in profiles {
+            if let Some(table) = self.tables.get(*profile) {
+                contexts.push(Context {
+                    table,
+                    path: String::new(),
+                });
+            }
+        }
+        let mut walk = Walk {
+            invariants: self,
+            model: &model,
+            root: element.clone(),
+            findings: Vec::new(),
+            unsupported: HashSet::new(),
+        };
+        let location = model_type(&model, &element).to_owned();
+        walk.element(&element, &element, &location, contexts, true);
+        walk.findings
+    }
+}
+
+fn model_type<'m>(model: &'m FhirJson<'_>, element: &'m Element<'_>) -> &'m str {
+    use fhirgen_fhirpath::Model;
+    model.type_name(element)
+}
+
+struct Walk<'w, 'a> {
+    invariants: &'w Invariants,
+    model: &'w FhirJson<'a>,
+    /// `%rootResource`: the resource checked (a Bundle entry's resource is
+    /// its own root), containing any `%resource` below it.
+    root: Element<'a>,
+    findings: Vec<Finding>,
+    /// Constraints already reported as not evaluable.
+    unsupported: HashSet<String>,
+}
+
+impl<'w, 'a> Walk<'w, 'a> {
+    fn element(
+        &mut self,
+        node: &Element<'a>,
+        resource: &Element<'a>,
+        location: &str,
+        contexts: Vec<Context<'w>>,
+        top: bool,
+    ) {
+        let mut done: HashSet<&str> = HashSet::new();
+        let contained = self.model.is_resource(node) && !top;
+        for context in &contexts {
+            for invariant in context
+                .table
+                .iter()
+                .filter(|i| i.path == context.path && !(contained && i.domain_resource))
+            {
+                if done.insert(&invariant.key) {
+                    self.evaluate(invariant, node, resource, location);
+                }
+            }
+        }
+        for (name, repeats, children) in self.model.named_children(node) {
+            // A Bundle's entries are resources of their own.
+            if top && name == "entry" && model_type(self.model, node) == "Bundle" {
+                for (index, entry) in children.iter().enumerate() {
+                    let at = format!("{location}.entry[{index}]");
+                    self.element_skipping_resource(entry, resource, &at, &contexts, "entry");
+                }
+                continue;
+            }
+            for (index, child) in children.iter().enumerate() {
+                let at = if repeats {
+                    format!("{location}.{name}[{index}]")
+                } else {
+                    format!("{location}.{name}")
+                };
+                self.child(child, name, resource, &at, &contexts);
+            }
+        }
+    }
+
+    /// A Bundle entry, without going into its resource.
+    fn element_skipping_resource(
+        &mut self,
+        entry: &Element<'a>,
+        resource: &Element<'a>,
+        location: &str,
+        contexts: &[Context<'w>],
+        name: &str,
+    ) {
+        let inner = self.child_contexts(entry, name, contexts);
+        let mut done: HashSet<&str> = HashSet::new();
+        for context in &inner {
+            for invariant in context.table.iter().filter(|i| i.path == context.path) {
+                if done.insert(&invariant.key) {
+                    self.evaluate(invariant, entry, resource, location);
+                }
+            }
+        }
+        for (child_name, repeats, children) in self.model.named_children(entry) {
+            if child_name == "resource" {
+                continue;
+            }
+            for (index, child) in children.iter().enumerate() {
+                let at = if repeats {
+                    format!("{location}.{child_name}[{index}]")
+                } else {
+                    format!("{location}.{child_name}")
+                };
+                self.child(child, child_name, resource, &at, &inner);
+            }
+        }
+    }
+
+    fn child_contexts(
+        &self,
+        child: &Element<'a>,
+        name: &str,
+        contexts: &[Context<'w>],
+    ) -> Vec<Context<'w>> {
+        let mut inner: Vec<Context<'w>> = contexts
+            .iter()
+            .map(|c| Context {
+                table: c.table,
+                path: if c.path.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{}.{name}", c.path)
+                },
+            })
+            .filter(|c| {
+                let prefix = &c.path;
+                c.table.iter().any(|i| {
+                    i.path == *prefix
+                        || (i.path.starts_with(prefix.as_str())
+                            && i.path[prefix.len()..].starts_with('.'))
+                })
+            })
+            .collect();
+        // The element's datatype brings its own constraints (`Period`'s per-1).
+        if let Some(table) = self.invariants.tables.get(model_type(self.model, child)) {
+            inner.push(Context {
+                table,
+                path: String::new(),
+            });
+        }
+        inner
+    }
+
+    fn child(
+        &mut self,
+        child: &Element<'a>,
+        name: &str,
+        resource: &Element<'a>,
+        location: &str,
+        contexts: &[Context<'w>],
+    ) {
+        if self.model.is_resource(child) {
+            // A contained resource: its own type's constraints, with itself as %resource.
+            let contexts: Vec<Context<'w>> = self
+                .invariants
+                .tables
+                .get(model_type(self.model, child))
+                .map(|table| Context {
+                    table,
+                    path: String::new(),
+                })
+                .into_iter()
+                .collect();
+            self.element(child, child, location, contexts, false);
+            return;
+        }
+        let inner = self.child_contexts(child, name, contexts);
+        self.element(child, resource, location, inner, false);
+    }
+
+    fn evaluate(
+        &mut self,
+        invariant: &Invariant,
+        node: &Element<'a>,
+        resource: &Element<'a>,
+        location: &str,
+    ) {
+        let mut environment = Environment::new(self.model);
+        // The checker has judged every name against the element model; at
+        // run time a name a resource's actual type lacks (`contained` of a
+        // Binary `%rootResource`) is empty, not an error.
+        environment.strict = false;
+        environment.set_variable("resource", vec![Item::Node(resource.clone())]);
+        environment.set_variable("rootResource", vec![Item::Node(self.root.clone())]);
+        match environment.check(&invariant.expression, vec![Item::Node(node.clone())]) {
+            Ok(true) => {}
+            Ok(false) => self.findings.push(Finding {
+                key: invariant.key.clone(),
+                severity: Some(invariant.severity),
+                path: location.to_owned(),
+                message: format!("{}: {}", invariant.key, invariant.human),
+            }),
+            Err(e) if e.unsupported => {
+                if self.unsupported.insert(invariant.key.clone()) {
+                    self.findings.push(Finding {
+                        key: invariant.key.clone(),
+                        severity: None,
+                        path: location.to_owned(),
+                        message: format!("{}: not checked: {}", invariant.key, e.message),
+                    });
+                }
+            }
+            Err(e) => self.findings.push(Finding {
+                key: invariant.key.clone(),
+                severity: Some(invariant.severity),
+                path: location.to_owned(),
+                message: format!(
+                    "{}: {} (the constraint fails to evaluate: {})",
+                    invariant.key, invariant.human, e.message
+                ),
+            }),
+        }
+    }
+}
