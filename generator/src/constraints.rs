@@ -31,6 +31,10 @@ pub struct Invariant {
     pub path: String,
     /// The definition it comes from, when inherited (`constraint.source`).
     pub from: Option<String>,
+    /// For a constraint of a slice: which items of the element are in the
+    /// slice (`system = 'http://hl7.org/fhir/sid/us-npi'`), from its
+    /// discriminators.
+    pub slice: Option<Expression<'static>>,
     pub expression: Expression<'static>,
 }
 
@@ -98,9 +102,44 @@ pub fn invariants_of(
         return (invariants, notes);
     };
     for element in elements {
-        // Slices repeat their element's constraints; the element has them.
-        if element.slice_name.is_some() {
-            continue;
+        // Slices repeat their element's constraints, which the element has;
+        // a slice's own apply to the items its discriminators pick out.
+        let inherited = |c: &crate::conformance::Constraint| {
+            c.source.as_deref().is_some_and(|s| s != definition.url)
+                || elements.iter().any(|e| {
+                    e.slice_name.is_none()
+                        && e.path == element.path
+                        && e.constraint.iter().any(|o| o.key == c.key)
+                })
+        };
+        let mut slice: Option<Expression<'static>> = None;
+        if let Some(name) = &element.slice_name {
+            let own: Vec<_> = element
+                .constraint
+                .iter()
+                .filter(|c| c.expression.is_some() && !inherited(c))
+                .collect();
+            if own.is_empty() {
+                continue;
+            }
+            let filter = slice_filter(elements, element).and_then(|text| {
+                parse(&text).map_err(|e| format!("its condition `{text}` does not parse: {e}"))
+            });
+            match filter {
+                Ok(filter) => slice = Some(filter),
+                Err(why) => {
+                    for c in own {
+                        notes.push(Note {
+                            key: c.key.clone(),
+                            path: element.path.clone(),
+                            message: format!(
+                                "it holds for the slice `{name}` only, which cannot be picked out: {why}"
+                            ),
+                        });
+                    }
+                    continue;
+                }
+            }
         }
         for constraint in &element.constraint {
             let Some(source) = constraint.expression.as_deref() else {
@@ -111,6 +150,9 @@ pub fn invariants_of(
                 .iter()
                 .any(|i| i.key == constraint.key && i.path == path)
             {
+                continue;
+            }
+            if slice.is_some() && inherited(constraint) {
                 continue;
             }
             let note = |message: String| Note {
@@ -144,11 +186,102 @@ pub fn invariants_of(
                 source: source.to_owned(),
                 path,
                 from: constraint.source.clone(),
+                slice: slice.clone(),
                 expression,
             });
         }
     }
     (invariants, notes)
+}
+
+/// Which items of an element a slice holds, as a FHIRPath condition on an
+/// item: each discriminator's fixed or pattern primitive (`system =
+/// '...'`), or its type (`$this is date`). Complex patterns and `exists`
+/// and `profile` discriminators are not written this way yet.
+fn slice_filter(
+    elements: &[crate::conformance::ElementDefinition],
+    slice: &crate::conformance::ElementDefinition,
+) -> Result<String, String> {
+    let slice_id = slice.id.as_deref().ok_or("the slice has no id")?;
+    let owner_id = slice_id
+        .rsplit_once(':')
+        .map(|(owner, _)| owner)
+        .ok_or("the slice's id names no slice")?;
+    let slicing = elements
+        .iter()
+        .find(|e| e.id.as_deref() == Some(owner_id))
+        .and_then(|e| e.slicing.as_ref())
+        .ok_or("its element has no slicing")?;
+    let mut parts = Vec::new();
+    for discriminator in &slicing.discriminator {
+        let path = discriminator.path.as_str();
+        match discriminator.type_.as_str() {
+            "value" | "pattern" => {
+                let target_id = if path == "$this" {
+                    slice_id.to_owned()
+                } else {
+                    format!("{slice_id}.{path}")
+                };
+                let target = elements
+                    .iter()
+                    .find(|e| e.id.as_deref() == Some(target_id.as_str()))
+                    .ok_or_else(|| format!("no element {target_id}"))?;
+                let (_, raw) = target
+                    .fixed
+                    .as_ref()
+                    .or(target.pattern.as_ref())
+                    .ok_or_else(|| format!("no fixed or pattern value at {target_id}"))?;
+                let value = serde_json::from_str::<serde_json::Value>(raw.get())
+                    .map_err(|e| format!("the value at {target_id}: {e}"))?;
+                parts.push(format!("({})", pattern_condition(path, &value)?));
+            }
+            "type" => {
+                let code = slice
+                    .types
+                    .first()
+                    .and_then(|t| t.code.as_deref())
+                    .ok_or("a type slice without a type")?;
+                parts.push(format!("({path} is {code})"));
+            }
+            other => return Err(format!("a `{other}` discriminator")),
+        }
+    }
+    if parts.is_empty() {
+        return Err("no discriminator".to_owned());
+    }
+    Ok(parts.join(" and "))
+}
+
+/// A FHIRPath condition that an item at `path` matches a fixed or pattern
+/// value: a primitive equal to it, an object with each of its properties,
+/// an array with an item matching each of its items.
+fn pattern_condition(path: &str, value: &serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(text) => {
+            format!(
+                "{path} = '{}'",
+                text.replace('\\', "\\\\").replace('\'', "\\'")
+            )
+        }
+        Value::Number(_) | Value::Bool(_) => format!("{path} = {value}"),
+        Value::Object(properties) if !properties.is_empty() => properties
+            .iter()
+            .map(|(key, v)| pattern_condition(&format!("{path}.{key}"), v))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" and "),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|item| {
+                Ok(format!(
+                    "{path}.where({}).exists()",
+                    pattern_condition("$this", item)?
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()?
+            .join(" and "),
+        other => return Err(format!("cannot match `{other}`")),
+    })
 }
 
 /// An element path relative to its type, as the runtime's tables hold it:
@@ -174,6 +307,7 @@ pub fn table_of(
                 && i.from.as_deref()
                     == Some("http://hl7.org/fhir/StructureDefinition/DomainResource"),
             path: relative_path(&i.path),
+            slice: i.slice,
             key: i.key,
             severity: match i.severity {
                 Severity::Error => runtime::Severity::Error,

@@ -39,6 +39,9 @@ pub struct Invariant {
     /// resource does not have (DomainResource.text); not checked on a
     /// contained resource itself.
     pub domain_resource: bool,
+    /// For a slice's constraint: the condition an item meets to be in the
+    /// slice; other items are not checked.
+    pub slice: Option<Expression<'static>>,
     pub expression: Expression<'static>,
 }
 
@@ -293,6 +296,14 @@ impl<'w, 'a> Walk<'w, 'a> {
         environment.strict = false;
         environment.set_variable("resource", vec![Item::Node(resource.clone())]);
         environment.set_variable("rootResource", vec![Item::Node(self.root.clone())]);
+        if let Some(slice) = &invariant.slice
+            && !matches!(
+                environment.check(slice, vec![Item::Node(node.clone())]),
+                Ok(true)
+            )
+        {
+            return;
+        }
         match environment.check(&invariant.expression, vec![Item::Node(node.clone())]) {
             Ok(true) => {}
             Ok(false) => self.findings.push(Finding {

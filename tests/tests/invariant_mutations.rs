@@ -1,0 +1,321 @@
+//! FHIR constraints (invariants) as `fhirgen validate` checks them: no R4
+//! or US Core example breaks one (R4's `dom-6` and `*-0` name warnings
+//! aside), and an example mutated to break one is reported with the key, at
+//! the element the constraint sits on. The mutations are written by hand
+//! from each constraint's meaning, so they test the engine's answers, not
+//! only that an answer is passed on.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use fhirgen::conformance::StructureDefinition;
+use fhirgen_runtime::invariants::{Finding, Invariants, Severity};
+use fhirgen_runtime::shape::Shapes;
+use fhirgen_runtime::tree::Json;
+use serde_json::{Value, json};
+
+struct Setup {
+    shapes: &'static Shapes,
+    invariants: Invariants,
+    r4_examples: fhirgen::package::PackageSet,
+    us_core: fhirgen::package::PackageSet,
+}
+
+/// The US Core 6.1.0 profiles whose constraints the tests use.
+const US_CORE: &[&str] = &[
+    "us-core-patient",
+    "us-core-observation-lab",
+    "us-core-documentreference",
+    "us-core-procedure",
+    "us-core-medicationrequest",
+    "us-core-relatedperson",
+    "us-core-organization",
+];
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let us_core = common::load("hl7.fhir.us.core@6.1.0");
+        let core: fhirgen::package::PackageId = "hl7.fhir.r4.core@4.0.1".parse().unwrap();
+        let shapes = fhirgen::shapes::base_shapes(&us_core, &core).unwrap();
+        let (mut invariants, _) =
+            fhirgen::constraints::base_invariants(&us_core, &core, shapes).unwrap();
+        for id in US_CORE {
+            let url = format!("http://hl7.org/fhir/us/core/StructureDefinition/{id}");
+            let definition = us_core
+                .parse::<StructureDefinition>(us_core.resolve(&url).unwrap())
+                .unwrap();
+            let (table, notes) = fhirgen::constraints::table_of(&definition, shapes);
+            assert!(
+                notes.iter().all(|n| n.message.contains("slice")),
+                "{id}: {notes:?}"
+            );
+            invariants.insert(&url, table);
+        }
+        Setup {
+            shapes,
+            invariants,
+            r4_examples: common::load("hl7.fhir.r4.examples@4.0.1"),
+            us_core,
+        }
+    })
+}
+
+fn r4_example(name: &str) -> Value {
+    setup().r4_examples.root().json(name).unwrap()
+}
+
+fn us_core_example(name: &str) -> Value {
+    setup()
+        .us_core
+        .root()
+        .json(&format!("example/{name}"))
+        .unwrap()
+}
+
+/// What the constraints find in `resource` (checked against the US Core
+/// profiles its `meta.profile` names).
+fn findings(resource: &Value) -> Vec<Finding> {
+    let setup = setup();
+    let tree = Json::parse(&serde_json::to_vec(resource).unwrap()).unwrap();
+    let profiles: Vec<String> = resource["meta"]["profile"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    setup
+        .invariants
+        .check(setup.shapes, &tree, &tree, &profiles)
+}
+
+fn errors(resource: &Value) -> Vec<(String, String)> {
+    findings(resource)
+        .into_iter()
+        .filter(|f| f.severity == Some(Severity::Error))
+        .map(|f| (f.key, f.path))
+        .collect()
+}
+
+/// `mutated` breaks `key` at `path`, which `original` did not.
+fn breaks(original: &Value, mutated: &Value, key: &str, path: &str) {
+    let wanted = (key.to_owned(), path.to_owned());
+    assert!(
+        !errors(original).contains(&wanted),
+        "{key} at {path} already fails before the mutation"
+    );
+    let found = errors(mutated);
+    assert!(
+        found.contains(&wanted),
+        "{key} at {path} not reported; found {found:?}"
+    );
+}
+
+#[test]
+fn r4_constraints_catch_what_breaks_them() {
+    let patient = r4_example("Patient-example.json");
+    let mut m = patient.clone();
+    // per-1 (Period): start before end.
+    m["name"][0]["period"] = json!({"start": "2020-01-02", "end": "2020-01-01"});
+    breaks(&patient, &m, "per-1", "Patient.name[0].period");
+    // ref-1 (Reference): a local reference needs the contained resource.
+    let mut m = patient.clone();
+    m["managingOrganization"] = json!({"reference": "#nowhere"});
+    breaks(&patient, &m, "ref-1", "Patient.managingOrganization");
+    // dom-3: a contained resource nothing refers to.
+    let mut m = patient.clone();
+    m["contained"] = json!([{"resourceType": "Organization", "id": "o1", "name": "x"}]);
+    breaks(&patient, &m, "dom-3", "Patient");
+    // ... referred to, it is fine; with contained resources of its own, dom-2.
+    m["managingOrganization"] = json!({"reference": "#o1"});
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    m["contained"][0]["contained"] =
+        json!([{"resourceType": "Organization", "id": "o2", "name": "y"}]);
+    breaks(&patient, &m, "dom-2", "Patient");
+    // dom-4 and dom-5: a contained resource's meta.
+    let mut m = patient.clone();
+    m["contained"] = json!([{"resourceType": "Organization", "id": "o1", "name": "x",
+        "meta": {"versionId": "1", "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}}]);
+    m["managingOrganization"] = json!({"reference": "#o1"});
+    breaks(&patient, &m, "dom-4", "Patient");
+    breaks(&patient, &m, "dom-5", "Patient");
+    // pat-1 (Patient.contact): a contact with details.
+    let mut m = patient.clone();
+    m["contact"] = json!([{"gender": "male"}]);
+    breaks(&patient, &m, "pat-1", "Patient.contact[0]");
+    // cpt-2 (ContactPoint): a value needs a system.
+    let mut m = patient.clone();
+    m["telecom"][0] = json!({"value": "555-0100"});
+    breaks(&patient, &m, "cpt-2", "Patient.telecom[0]");
+    // ext-1 (Extension): a value or extensions, not both.
+    let mut m = patient.clone();
+    m["extension"] = json!([{"url": "http://example.org/x", "valueString": "a",
+        "extension": [{"url": "y", "valueString": "b"}]}]);
+    breaks(&patient, &m, "ext-1", "Patient.extension[0]");
+
+    let observation = r4_example("Observation-example.json");
+    // obs-6: a value or a data-absent reason, not both.
+    let mut m = observation.clone();
+    m["dataAbsentReason"] = json!({"text": "unknown"});
+    breaks(&observation, &m, "obs-6", "Observation");
+    // qty-3 (Quantity): a code needs a system.
+    let mut m = observation.clone();
+    m["valueQuantity"] = json!({"value": 1, "code": "kg"});
+    breaks(&observation, &m, "qty-3", "Observation.value");
+    // obs-7: a component must not repeat the observation's own code with a value.
+    let mut m = observation.clone();
+    m["component"] = json!([{"code": observation["code"].clone(), "valueString": "x"}]);
+    breaks(&observation, &m, "obs-7", "Observation");
+
+    // ras-2 (RiskAssessment.prediction): a probability is at most 100.
+    let risk = r4_example("RiskAssessment-genetic.json");
+    let mut m = risk.clone();
+    m["prediction"][0] = json!({"outcome": {"text": "x"}, "probabilityDecimal": 150});
+    breaks(&risk, &m, "ras-2", "RiskAssessment.prediction[0]");
+
+    // Bundle: bdl-1 (a total only in a search set or history), bdl-8 (no
+    // version-specific fullUrl), bdl-7 (fullUrls unique).
+    let bundle = r4_example("Bundle-bundle-example.json");
+    let mut m = bundle.clone();
+    m["type"] = json!("collection");
+    breaks(&bundle, &m, "bdl-1", "Bundle");
+    let mut m = bundle.clone();
+    m["entry"][0]["fullUrl"] = json!("https://example.com/base/MedicationRequest/3123/_history/1");
+    breaks(&bundle, &m, "bdl-8", "Bundle.entry[0]");
+    let mut m = bundle.clone();
+    m["entry"][1]["fullUrl"] = m["entry"][0]["fullUrl"].clone();
+    m["entry"][1]["resource"] = m["entry"][0]["resource"].clone();
+    breaks(&bundle, &m, "bdl-7", "Bundle");
+}
+
+#[test]
+fn us_core_constraints_catch_what_breaks_them() {
+    // us-core-6 (Patient.name): a name, or a data-absent reason, not both.
+    let patient = us_core_example("Patient-example.json");
+    let mut m = patient.clone();
+    m["name"][0] = json!({"use": "official"});
+    breaks(&patient, &m, "us-core-6", "Patient.name[0]");
+    // us-core-2 (lab Observation): no value, no components, no reason.
+    let observation = us_core_example("Observation-cbc-hemoglobin.json");
+    let mut m = observation.clone();
+    m.as_object_mut().unwrap().remove("valueQuantity");
+    breaks(&observation, &m, "us-core-2", "Observation");
+    // us-core-6 (DocumentReference.content.attachment): a url or data.
+    let document = us_core_example("DocumentReference-episode-summary.json");
+    let mut m = document.clone();
+    m["content"][0]["attachment"] = json!({"contentType": "text/plain"});
+    breaks(
+        &document,
+        &m,
+        "us-core-6",
+        "DocumentReference.content[0].attachment",
+    );
+    // us-core-21 (MedicationRequest): an order names who asked for it.
+    let request = us_core_example("MedicationRequest-medicationrequest-coded-oral-axid.json");
+    let mut m = request.clone();
+    m["intent"] = json!("order");
+    m.as_object_mut().unwrap().remove("requester");
+    breaks(&request, &m, "us-core-21", "MedicationRequest");
+    // us-core-14 (RelatedPerson): a name or a relationship.
+    let person = us_core_example("RelatedPerson-shaw-niece.json");
+    let mut m = person.clone();
+    m.as_object_mut().unwrap().remove("name");
+    m.as_object_mut().unwrap().remove("relationship");
+    breaks(&person, &m, "us-core-14", "RelatedPerson");
+    // us-core-16 and us-core-17, on the NPI slice of Organization.identifier
+    // only: ten digits with a valid check digit. Another identifier may be
+    // anything.
+    let organization = us_core_example("Organization-example-organization-2.json");
+    let npi = organization["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|i| i["system"] == "http://hl7.org/fhir/sid/us-npi")
+        .unwrap();
+    let mut m = organization.clone();
+    m["identifier"][npi]["value"] = json!("123");
+    breaks(
+        &organization,
+        &m,
+        "us-core-16",
+        &format!("Organization.identifier[{npi}]"),
+    );
+    let mut m = organization.clone();
+    m["identifier"][npi]["value"] = json!("1234567890");
+    breaks(
+        &organization,
+        &m,
+        "us-core-17",
+        &format!("Organization.identifier[{npi}]"),
+    );
+    let mut m = organization.clone();
+    m["identifier"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"system": "http://example.org/ids", "value": "123"}));
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    // us-core-7 (Procedure): a completed procedure says when.
+    let procedure = us_core_example("Procedure-rehab.json");
+    let mut m = procedure.clone();
+    m.as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.starts_with("performed"));
+    breaks(&procedure, &m, "us-core-7", "Procedure");
+}
+
+/// R4 examples with an empty narrative `<div>`: they break txt-2 ("SHALL
+/// have some non-whitespace content") and so txt-1 (`htmlChecks()`, which
+/// applies the same rules); `r4_roundtrip` lists them too.
+const EMPTY_NARRATIVES: &[&str] = &[
+    "ActivityDefinition-blood-tubes-supply.json",
+    "ActivityDefinition-heart-valve-replacement.json",
+    "EventDefinition-example.json",
+    "Questionnaire-zika-virus-exposure-assessment.json",
+];
+
+#[test]
+fn no_r4_or_us_core_example_breaks_a_constraint() {
+    let setup = setup();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for package in [setup.r4_examples.root(), setup.us_core.root()] {
+        let entries = if package.examples().is_empty() {
+            package.resources()
+        } else {
+            package.examples()
+        };
+        for entry in entries {
+            let resource = package.json(&entry.filename).unwrap();
+            let tree = Json::parse(&serde_json::to_vec(&resource).unwrap()).unwrap();
+            // A Bundle, then each entry's resource (references resolve in the Bundle).
+            let mut resources = vec![&tree];
+            if let Some(Json::Array(entries)) = tree.get("entry") {
+                resources.extend(entries.iter().filter_map(|e| e.get("resource")));
+            }
+            for (index, inner) in resources.into_iter().enumerate() {
+                checked += 1;
+                let profiles: Vec<&str> = match inner.get("meta").and_then(|m| m.get("profile")) {
+                    Some(Json::Array(p)) => p.iter().filter_map(Json::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                for finding in setup
+                    .invariants
+                    .check(setup.shapes, &tree, inner, &profiles)
+                {
+                    let known = EMPTY_NARRATIVES.contains(&entry.filename.as_str())
+                        && (finding.key == "txt-1" || finding.key == "txt-2");
+                    if finding.severity == Some(Severity::Error) && !known {
+                        failures.push(format!(
+                            "{} ({index}): {} at {}",
+                            entry.filename, finding.key, finding.path
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 3500, "only {checked} resources found");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
