@@ -179,7 +179,7 @@ pub fn invariants_of(
             invariants.push(Invariant {
                 key: constraint.key.clone(),
                 severity: match constraint.severity.as_deref() {
-                    Some("error") => Severity::Error,
+                    Some("error") if !constraint.best_practice() => Severity::Error,
                     _ => Severity::Warning,
                 },
                 human: constraint.human.clone().unwrap_or_default(),

@@ -7,9 +7,43 @@ use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing}
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 
 /// How deep objects and arrays may nest in FHIR JSON read as a tree
-/// ([`crate::tree::Json`]). FHIR's deepest real structures (nested
-/// Questionnaire items, extensions in extensions) stay far below it.
+/// ([`crate::tree::Json`]), as the JSON parser allows. FHIR's deepest real
+/// structures (nested Questionnaire items, extensions in extensions) stay
+/// far below it.
 pub const MAX_DEPTH: usize = 200;
+
+/// What is wrong with JSON text, where, in words that say it: nesting
+/// beyond [`MAX_DEPTH`] and `\u` escapes of half a surrogate pair named as
+/// such rather than as a parser's internal state.
+pub fn describe_json_error(json: &[u8], error: &jiter::JsonErrorType, index: usize) -> String {
+    use jiter::JsonErrorType as E;
+    let position = jiter::LinePosition::find(json, index);
+    let before = &json[index.saturating_sub(12).min(json.len())..index.min(json.len())];
+    let lone_surrogate = before.windows(4).any(|w| {
+        (w[0] == b'u' || w[0] == b'U')
+            && matches!(w[1], b'd' | b'D')
+            && matches!(w[2], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+    });
+    let what = match error {
+        E::RecursionLimitExceeded => format!(
+            "objects and arrays nested deeper than {MAX_DEPTH} levels (no FHIR resource needs that many)"
+        ),
+        E::LoneLeadingSurrogateInHexEscape | E::InvalidUnicodeCodePoint => {
+            "a `\\u` escape of half a UTF-16 surrogate pair (a lone surrogate) is not a character"
+                .to_owned()
+        }
+        E::UnexpectedEndOfHexEscape if lone_surrogate => {
+            "a `\\u` escape of half a UTF-16 surrogate pair (a lone surrogate) is not a character"
+                .to_owned()
+        }
+        E::UnexpectedEndOfHexEscape => "a `\\u` escape needs four hexadecimal digits".to_owned(),
+        other => format!("not JSON: {other}"),
+    };
+    format!(
+        "{what} at line {} column {}",
+        position.line, position.column
+    )
+}
 
 /// Reads FHIR JSON, keeping the FHIRPath-like location of what it reads for
 /// error messages (`Patient.name[0].given[1]`).
@@ -104,12 +138,17 @@ impl<'j> Reader<'j> {
     }
 
     fn json_error(&self, error: JiterError) -> Error {
-        let position = self.jiter.error_position(error.index);
-        self.error(format!(
-            "invalid JSON at line {} column {}: {}",
-            position.line, position.column, error.error_type
-        ))
-        .with_code(IssueCode::Structure)
+        let message = match &error.error_type {
+            jiter::JiterErrorType::JsonError(e) => describe_json_error(self.json, e, error.index),
+            other => {
+                let position = self.jiter.error_position(error.index);
+                format!(
+                    "invalid JSON at line {} column {}: {other}",
+                    position.line, position.column
+                )
+            }
+        };
+        self.error(message).with_code(IssueCode::Structure)
     }
 
     fn at<T>(&self, result: Result<T, JiterError>) -> Result<T, Error> {

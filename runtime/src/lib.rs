@@ -29,7 +29,9 @@ pub use builder::{Missing, Set, from_pattern};
 pub use codes::{CodeEnum, CodeValue};
 pub use compare::first_difference;
 pub use error::{Error, Issue, IssueCode, Problem};
-pub use json::{AnyResource, Reader, ResourceSlot, Writer, strip_bom};
+pub use json::{
+    AnyResource, MAX_DEPTH, Reader, ResourceSlot, Writer, describe_json_error, strip_bom,
+};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, MAX_STRING_BYTES, Primitive, PrimitiveElement, PrimitiveValue};

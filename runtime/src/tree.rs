@@ -26,17 +26,21 @@ impl Json {
     pub fn parse(json: &[u8]) -> Result<Json, String> {
         let json = crate::json::strip_bom(json);
         let mut jiter = Jiter::new(json);
-        let describe = |jiter: &Jiter<'_>, e: jiter::JiterError| {
-            let at = jiter.error_position(e.index);
-            format!(
-                "not JSON: {} at line {} column {}",
-                e.error_type, at.line, at.column
-            )
+        let describe = |jiter: &Jiter<'_>, e: jiter::JiterError| match &e.error_type {
+            jiter::JiterErrorType::JsonError(kind) => {
+                crate::json::describe_json_error(json, kind, e.index)
+            }
+            other => {
+                let at = jiter.error_position(e.index);
+                format!("not JSON: {other} at line {} column {}", at.line, at.column)
+            }
         };
         let peek = jiter.peek().map_err(|e| describe(&jiter, e))?;
         let value = read(&mut jiter, peek, 0).map_err(|e| match e {
             TreeError::Json(e) => describe(&jiter, e),
-            TreeError::Deep => format!("JSON nested deeper than {MAX_DEPTH} levels"),
+            TreeError::Deep => format!(
+                "objects and arrays nested deeper than {MAX_DEPTH} levels (no FHIR resource needs that many)"
+            ),
         })?;
         jiter.finish().map_err(|e| describe(&jiter, e))?;
         Ok(value)
@@ -158,4 +162,41 @@ fn read(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Result<Json, TreeErr
             Json::Number(String::from_utf8_lossy(bytes).into())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    #[test]
+    fn numbers_keep_their_digits() {
+        let json = Json::parse(br#"{"a":[1.50,true,null,"x"]}"#).unwrap();
+        let mut out = String::new();
+        json.write(&mut out);
+        assert_eq!(out, r#"{"a":[1.50,true,null,"x"]}"#);
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong_and_where() {
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        let message = Json::parse(deep.as_bytes()).unwrap_err();
+        assert!(
+            message.starts_with("objects and arrays nested deeper than 200 levels"),
+            "{message}"
+        );
+        let message = Json::parse(br#"{"a":"\ud800x"}"#).unwrap_err();
+        assert!(
+            message.contains("lone surrogate") && message.ends_with("line 1 column 13"),
+            "{message}"
+        );
+        let message = Json::parse(br#"{"a":"\udc00"}"#).unwrap_err();
+        assert!(message.contains("lone surrogate"), "{message}");
+        let message = Json::parse(b"{\"a\":\n  tru}").unwrap_err();
+        assert!(
+            message.starts_with("not JSON:") && message.contains("line 2"),
+            "{message}"
+        );
+        // A byte-order mark is not an error.
+        assert!(Json::parse(b"\xEF\xBB\xBF{}").is_ok());
+    }
 }

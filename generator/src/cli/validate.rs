@@ -125,7 +125,15 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                                 &mut out,
                             )?,
                             (Err(e), _) => {
-                                eprintln!("error: {label} (entry {}): not JSON: {e}", number + 1);
+                                eprintln!(
+                                    "error: {label} (entry {}): {}",
+                                    number + 1,
+                                    fhirgen_runtime::describe_json_error(
+                                        bytes,
+                                        &e.error_type,
+                                        e.index
+                                    )
+                                );
                                 tally.input_errors += 1;
                             }
                             (_, Err(e)) => {
@@ -254,7 +262,10 @@ impl Validator<'_> {
         let (value, tree) = match (JsonValue::parse(bytes, false), Json::parse(bytes)) {
             (Ok(value), Ok(tree)) => (value, tree),
             (Err(e), _) => {
-                eprintln!("error: {file}: not JSON: {e}");
+                eprintln!(
+                    "error: {file}: {}",
+                    fhirgen_runtime::describe_json_error(bytes, &e.error_type, e.index)
+                );
                 tally.input_errors += 1;
                 return Ok(());
             }

@@ -137,12 +137,35 @@ pub struct Constraint {
     pub key: String,
     #[serde(default)]
     pub severity: Option<String>,
+    /// The `elementdefinition-bestpractice` extension (among others).
+    #[serde(default)]
+    pub extension: Vec<BooleanExtension>,
     #[serde(default)]
     pub human: Option<String>,
     #[serde(default)]
     pub expression: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// An extension read for its `valueBoolean` only.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BooleanExtension {
+    pub url: String,
+    #[serde(default)]
+    pub value_boolean: Option<bool>,
+}
+
+impl Constraint {
+    /// A best-practice constraint (`elementdefinition-bestpractice`): a
+    /// recommendation, reported as a warning whatever its severity.
+    pub fn best_practice(&self) -> bool {
+        self.extension.iter().any(|e| {
+            e.url == "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+                && e.value_boolean == Some(true)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
