@@ -270,7 +270,34 @@ pub fn generate_profile_crate(
     let space = build_profile_types_selected(set, &base, None, &reused)?;
     let tables = crate::rules::embedded_tables(set, &space, &reused)?;
     let files = emit_profile_crate(&space, &tables, options)?;
-    Ok((files, space.warnings))
+    let mut warnings = space.warnings;
+    warnings.extend(constraint_notes(set, &base)?);
+    Ok((files, warnings))
+}
+
+/// The constraints of the root package's profiles and extensions that are
+/// wrong for their element model (they name an element their context does
+/// not have, or do not parse): one warning each, naming the constraint.
+fn constraint_notes(set: &PackageSet, base: &crate::ir::TypeSpace) -> Result<Vec<String>> {
+    let shapes = crate::shapes::shapes_of(base)?;
+    let mut notes = Vec::new();
+    for r in set.resources_of_type("StructureDefinition") {
+        if set.package_of(r).id() != set.root().id() {
+            continue;
+        }
+        let definition = set.parse::<crate::conformance::StructureDefinition>(r)?;
+        if definition.kind == "logical" || definition.is_abstract {
+            continue;
+        }
+        let (_, found) = crate::constraints::invariants_of(&definition, shapes);
+        notes.extend(found.into_iter().map(|note| {
+            format!(
+                "{}: constraint {} on {} is not checked: {}",
+                definition.url, note.key, note.path, note.message
+            )
+        }));
+    }
+    Ok(notes)
 }
 
 /// What each crate of `reuse` whose package is a dependency in `set` has:
