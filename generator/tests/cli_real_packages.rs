@@ -553,6 +553,32 @@ const INVALID_US_CORE_EXAMPLES: &[(&str, &str, &str)] = &[(
     "DiagnosticReport.presentedForm[0].hash: `EQH/..AgME` is not a valid FHIR base64Binary",
 )];
 
+/// US Core Bundles whose entries' fullUrls break R4's rule (bundle.html,
+/// "fullUrl": absolute, and a RESTful one agrees with Resource.id), which
+/// `validate` checks and the types do not: version, file, why.
+const FULL_URL_MISMATCHES: &[(&str, &str, &str)] = &[
+    (
+        "3.1.1",
+        "Bundle-66c8856b-ba11-4876-8aa8-467aad8c11a2.json",
+        "fullUrl .../Endpoint/Endpoint-71 for the Endpoint 71",
+    ),
+    (
+        "3.1.1",
+        "Bundle-uscore-mo3.json",
+        "fullUrl `/Medication/uscore-med2` is relative",
+    ),
+    (
+        "6.1.0",
+        "Bundle-66c8856b-ba11-4876-8aa8-467aad8c11a2.json",
+        "fullUrl .../Endpoint/Endpoint-71 for the Endpoint 71",
+    ),
+    (
+        "6.1.0",
+        "Bundle-docref-example-2.json",
+        "fullUrl .../DocumentReference/discharge-summary789 for the DocumentReference discharge",
+    ),
+];
+
 /// Every example of the three US Core packages (and each Bundle entry on its
 /// own) survives the US Core profile types, but the one listed above. The
 /// binary needs the `us-core` feature: `cargo test --workspace` builds it so
@@ -735,8 +761,18 @@ fn validate_reports_each_resource_with_an_operation_outcome() {
         let invalid: Vec<&Value> = lines.iter().filter(|l| l["valid"] == false).collect();
         let expected_invalid = INVALID_US_CORE_EXAMPLES
             .iter()
+            .chain(FULL_URL_MISMATCHES)
             .filter(|(v, ..)| *v == version)
             .count();
+        for (_, file, _) in FULL_URL_MISMATCHES.iter().filter(|(v, ..)| *v == version) {
+            assert!(
+                invalid
+                    .iter()
+                    .any(|l| l["file"].as_str().unwrap().ends_with(file)
+                        && l["outcome"].to_string().contains("fullUrl")),
+                "US Core {version}: {file} not rejected for its fullUrl"
+            );
+        }
         assert_eq!(
             invalid.len(),
             expected_invalid,
@@ -1165,5 +1201,53 @@ fn fhirpath_prints_one_line_per_resource() {
         output.stderr.contains("does not parse"),
         "{}",
         output.stderr
+    );
+}
+
+/// A Bundle itself: an unknown property, no `type`, an entry's fullUrl that
+/// disagrees with its resource, and R4's Bundle constraints.
+#[test]
+fn validate_checks_a_broken_bundle_at_its_paths() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("bundle.json");
+    std::fs::write(
+        &path,
+        r#"{"resourceType":"Bundle","type":"collection","total":2,"entry":[
+            {"fullUrl":"http://example.org/fhir/Patient/b","resource":{"resourceType":"Patient","id":"c"}},
+            {"fullUrl":"Patient/d","resource":{"resourceType":"Patient","id":"d"}}]}"#,
+    )
+    .unwrap();
+    let mut command = offline(cache.path(), "validate");
+    command
+        .arg("--packages")
+        .arg(shared_packages())
+        .args(["--package", "hl7.fhir.r4.core@4.0.1"])
+        .arg(&path);
+    let output = run(&mut command);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let bundle: Value = serde_json::from_str(output.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(bundle["valid"], false);
+    let errors: Vec<(String, String)> = bundle["outcome"]["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .map(|i| {
+            (
+                i["expression"][0].as_str().unwrap().to_owned(),
+                i["diagnostics"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let has = |path: &str, text: &str| errors.iter().any(|(p, d)| p == path && d.contains(text));
+    assert!(
+        has("Bundle.entry[0].fullUrl", "resource's id is `c`"),
+        "{errors:?}"
+    );
+    assert!(has("Bundle.entry[1].fullUrl", "not absolute"), "{errors:?}");
+    assert!(
+        has("Bundle", "bdl-1"),
+        "a total outside a search set or history: {errors:?}"
     );
 }

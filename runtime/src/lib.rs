@@ -6,6 +6,7 @@
 //! FHIR rules (exact decimals, dates with their precision, `_name` elements).
 
 mod builder;
+pub mod bundle;
 pub mod check;
 mod codes;
 mod compare;

@@ -414,6 +414,20 @@ impl Validator<'_> {
                 }),
             }
         }
+        // A Bundle's entries' fullUrls (bundle.html): absolute, agreeing with their resources.
+        if is_bundle_itself {
+            for (path, message) in fhirgen_runtime::bundle::full_url_problems(tree) {
+                if issues.iter().any(|i| i.path == path) {
+                    continue;
+                }
+                issues.push(Issue {
+                    severity: "error",
+                    code: "invalid",
+                    path,
+                    message,
+                });
+            }
+        }
         // The constraints of the type, its datatypes and its profiles.
         let tables: Vec<&str> = profiles
             .iter()
