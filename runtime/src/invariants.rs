@@ -124,7 +124,7 @@ impl Invariants {
             unsupported: HashSet::new(),
         };
         let location = model_type(&model, &element).to_owned();
-        walk.element(&element, &element, &location, contexts, true);
+        walk.element(&element, &element, &location, contexts, true, None);
         walk.findings
     }
 }
@@ -146,6 +146,8 @@ struct Walk<'w, 'a> {
 }
 
 impl<'w, 'a> Walk<'w, 'a> {
+    /// Checks `node` and walks its children; `skip` names a child not to
+    /// enter (a Bundle entry's `resource`, checked on its own).
     fn element(
         &mut self,
         node: &Element<'a>,
@@ -153,6 +155,7 @@ impl<'w, 'a> Walk<'w, 'a> {
         location: &str,
         contexts: Vec<Context<'w>>,
         top: bool,
+        skip: Option<&str>,
     ) {
         let mut done: HashSet<&str> = HashSet::new();
         let contained = self.model.is_resource(node) && !top;
@@ -167,13 +170,9 @@ impl<'w, 'a> Walk<'w, 'a> {
                 }
             }
         }
+        let bundle = top && model_type(self.model, node) == "Bundle";
         for (name, repeats, children) in self.model.named_children(node) {
-            // A Bundle's entries are resources of their own.
-            if top && name == "entry" && model_type(self.model, node) == "Bundle" {
-                for (index, entry) in children.iter().enumerate() {
-                    let at = format!("{location}.entry[{index}]");
-                    self.element_skipping_resource(entry, resource, &at, &contexts, "entry");
-                }
+            if skip == Some(name) {
                 continue;
             }
             for (index, child) in children.iter().enumerate() {
@@ -182,40 +181,12 @@ impl<'w, 'a> Walk<'w, 'a> {
                 } else {
                     format!("{location}.{name}")
                 };
-                self.child(child, name, resource, &at, &contexts);
-            }
-        }
-    }
-
-    /// A Bundle entry, without going into its resource.
-    fn element_skipping_resource(
-        &mut self,
-        entry: &Element<'a>,
-        resource: &Element<'a>,
-        location: &str,
-        contexts: &[Context<'w>],
-        name: &str,
-    ) {
-        let inner = self.child_contexts(entry, name, contexts);
-        let mut done: HashSet<&str> = HashSet::new();
-        for context in &inner {
-            for invariant in context.table.iter().filter(|i| i.path == context.path) {
-                if done.insert(&invariant.key) {
-                    self.evaluate(invariant, entry, resource, location);
-                }
-            }
-        }
-        for (child_name, repeats, children) in self.model.named_children(entry) {
-            if child_name == "resource" {
-                continue;
-            }
-            for (index, child) in children.iter().enumerate() {
-                let at = if repeats {
-                    format!("{location}.{child_name}[{index}]")
+                if bundle && name == "entry" {
+                    let inner = self.child_contexts(child, name, &contexts);
+                    self.element(child, resource, &at, inner, false, Some("resource"));
                 } else {
-                    format!("{location}.{child_name}")
-                };
-                self.child(child, child_name, resource, &at, &inner);
+                    self.child(child, name, resource, &at, &contexts);
+                }
             }
         }
     }
@@ -275,11 +246,11 @@ impl<'w, 'a> Walk<'w, 'a> {
                 })
                 .into_iter()
                 .collect();
-            self.element(child, child, location, contexts, false);
+            self.element(child, child, location, contexts, false, None);
             return;
         }
         let inner = self.child_contexts(child, name, contexts);
-        self.element(child, resource, location, inner, false);
+        self.element(child, resource, location, inner, false, None);
     }
 
     fn evaluate(
