@@ -13,9 +13,9 @@ use crate::temporal::{DateTime, Precision, Time};
 use crate::value::{Quantity, Value};
 use crate::{functions, ucum};
 
-/// Deepest nesting of function calls and lambdas an evaluation may reach
-/// (the parser bounds expressions; this bounds `repeat` and friends).
-const MAX_DEPTH: usize = 256;
+/// Deepest nesting an evaluation may reach: that of the expression's tree,
+/// which the parser bounds (a lambda is evaluated at its own depth).
+const MAX_DEPTH: usize = crate::parser::MAX_DEPTH + 1;
 
 /// Most items a collection built by `repeat()` or `descendants()` may hold.
 pub const MAX_ITEMS: usize = 1_000_000;

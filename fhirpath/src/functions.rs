@@ -28,7 +28,46 @@ fn maybe<N>(v: Option<Value>) -> Collection<N> {
     v.map(Item::Value).into_iter().collect()
 }
 
-/// Calls `function` on `input`.
+/// The helpers every group of functions uses, bound to one call's
+/// evaluator, input, arguments and scope.
+macro_rules! helpers {
+    ($ev:ident, $function:ident, $input:ident, $args:ident, $scope:ident =>
+     $name:ident, $arg:ident, $lambda:ident, $string_input:ident, $string_arg:ident,
+     $int_arg:ident, $number_input:ident) => {
+        #[allow(unused_variables)]
+        let $name = $function.name();
+        // An argument evaluated once, on the context of the call.
+        #[allow(unused_variables)]
+        let $arg = |i: usize| -> Res<M::Node> { $ev.eval($args[i], $scope.this, $scope) };
+        // An argument evaluated on each item of the input.
+        #[allow(unused_variables)]
+        let $lambda = |i: usize, item: &Item<M::Node>, index: usize| -> Res<M::Node> {
+            let this = std::slice::from_ref(item);
+            let inner = Scope {
+                this,
+                index: Some(index as i64),
+                total: $scope.total,
+            };
+            $ev.eval($args[i], this, &inner)
+        };
+        #[allow(unused_variables)]
+        let $string_input = || $ev.single_string($input, &format!("the input of {}()", $name));
+        #[allow(unused_variables)]
+        let $string_arg = |i: usize| -> Result<Option<String>, EvalError> {
+            $ev.single_string(&$arg(i)?, &format!("the argument of {}()", $name))
+        };
+        #[allow(unused_variables)]
+        let $int_arg = |i: usize| -> Result<Option<i64>, EvalError> {
+            $ev.single_integer(&$arg(i)?, &format!("the argument of {}()", $name))
+        };
+        #[allow(unused_variables)]
+        let $number_input = || $ev.single_value($input, &format!("the input of {}()", $name));
+    };
+}
+
+/// Calls `function` on `input`. Each group of functions is a function of
+/// its own, so that the stack frame a nested call adds (`where()` in
+/// `where()`...) is one group's, not all of them.
 pub(crate) fn call<M: Model>(
     ev: &Evaluator<'_, '_, M>,
     function: Function,
@@ -37,28 +76,98 @@ pub(crate) fn call<M: Model>(
     scope: &Scope<'_, M::Node>,
 ) -> Res<M::Node> {
     use Function as F;
-    let name = function.name();
-    // An argument evaluated once, on the context of the call.
-    let arg = |i: usize| -> Res<M::Node> { ev.eval(args[i], scope.this, scope) };
-    // An argument evaluated on each item of the input.
-    let lambda = |i: usize, item: &Item<M::Node>, index: usize| -> Res<M::Node> {
-        let this = std::slice::from_ref(item);
-        let inner = Scope {
-            this,
-            index: Some(index as i64),
-            total: scope.total,
-        };
-        ev.eval(args[i], this, &inner)
-    };
-    let string_input = || ev.single_string(input, &format!("the input of {name}()"));
-    let string_arg = |i: usize| -> Result<Option<String>, EvalError> {
-        ev.single_string(&arg(i)?, &format!("the argument of {name}()"))
-    };
-    let int_arg = |i: usize| -> Result<Option<i64>, EvalError> {
-        ev.single_integer(&arg(i)?, &format!("the argument of {name}()"))
-    };
-    let number_input = || ev.single_value(input, &format!("the input of {name}()"));
+    match function {
+        F::ToBoolean
+        | F::ConvertsToBoolean
+        | F::ToInteger
+        | F::ConvertsToInteger
+        | F::ToDecimal
+        | F::ConvertsToDecimal
+        | F::ToString
+        | F::ConvertsToString
+        | F::ToDate
+        | F::ConvertsToDate
+        | F::ToDateTime
+        | F::ConvertsToDateTime
+        | F::ToTime
+        | F::ConvertsToTime
+        | F::ToQuantity
+        | F::ConvertsToQuantity => conversions(ev, function, input, args, scope),
+        F::IndexOf
+        | F::Substring
+        | F::StartsWith
+        | F::EndsWith
+        | F::ContainsText
+        | F::Matches
+        | F::MatchesFull
+        | F::Upper
+        | F::Lower
+        | F::Replace
+        | F::ReplaceMatches
+        | F::Length
+        | F::ToChars
+        | F::Trim
+        | F::Split
+        | F::Join
+        | F::Encode
+        | F::Decode
+        | F::Escape
+        | F::Unescape => strings(ev, function, input, args, scope),
+        F::Abs
+        | F::Ceiling
+        | F::Floor
+        | F::Truncate
+        | F::Round
+        | F::Exp
+        | F::Ln
+        | F::Sqrt
+        | F::Log
+        | F::Power => math(ev, function, input, args, scope),
+        F::Empty
+        | F::Exists
+        | F::All
+        | F::AllTrue
+        | F::AnyTrue
+        | F::AllFalse
+        | F::AnyFalse
+        | F::SubsetOf
+        | F::SupersetOf
+        | F::Count
+        | F::Distinct
+        | F::IsDistinct
+        | F::Where
+        | F::Select
+        | F::Repeat
+        | F::OfType
+        | F::As
+        | F::Is
+        | F::Single
+        | F::First
+        | F::Last
+        | F::Tail
+        | F::Skip
+        | F::Take
+        | F::Intersect
+        | F::Exclude
+        | F::Union
+        | F::Combine
+        | F::Iif => collections(ev, function, input, args, scope),
+        _ => others(ev, function, input, args, scope),
+    }
+}
 
+/// Functions on collections and the ones that take a lambda.
+#[inline(never)]
+fn collections<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+    args: &[NodeId],
+    scope: &Scope<'_, M::Node>,
+) -> Res<M::Node> {
+    use Function as F;
+    helpers!(ev, function, input, args, scope =>
+        name, arg, lambda, string_input, string_arg, int_arg, number_input);
     Ok(match function {
         F::Empty => boolean(input.is_empty()),
         F::Exists => {
@@ -251,6 +360,22 @@ pub(crate) fn call<M: Model>(
                 Vec::new()
             }
         }
+        other => return error(format!("internal: {}() is not in this group", other.name())),
+    })
+}
+/// The `toX()` and `convertsToX()` functions.
+#[inline(never)]
+fn conversions<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+    args: &[NodeId],
+    scope: &Scope<'_, M::Node>,
+) -> Res<M::Node> {
+    use Function as F;
+    helpers!(ev, function, input, args, scope =>
+        name, arg, lambda, string_input, string_arg, int_arg, number_input);
+    Ok(match function {
         F::ToBoolean | F::ConvertsToBoolean => convert(
             function == F::ConvertsToBoolean,
             number_input()?,
@@ -334,6 +459,22 @@ pub(crate) fn call<M: Model>(
                 }
             })
         }
+        other => return error(format!("internal: {}() is not in this group", other.name())),
+    })
+}
+/// The string functions.
+#[inline(never)]
+fn strings<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+    args: &[NodeId],
+    scope: &Scope<'_, M::Node>,
+) -> Res<M::Node> {
+    use Function as F;
+    helpers!(ev, function, input, args, scope =>
+        name, arg, lambda, string_input, string_arg, int_arg, number_input);
+    Ok(match function {
         F::IndexOf => match (string_input()?, string_arg(0)?) {
             (Some(s), Some(sub)) => value(Value::Integer(match s.find(&sub) {
                 Some(byte) => s[..byte].chars().count() as i64,
@@ -455,6 +596,22 @@ pub(crate) fn call<M: Model>(
                 _ => Vec::new(),
             }
         }
+        other => return error(format!("internal: {}() is not in this group", other.name())),
+    })
+}
+/// The math functions.
+#[inline(never)]
+fn math<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+    args: &[NodeId],
+    scope: &Scope<'_, M::Node>,
+) -> Res<M::Node> {
+    use Function as F;
+    helpers!(ev, function, input, args, scope =>
+        name, arg, lambda, string_input, string_arg, int_arg, number_input);
+    Ok(match function {
         F::Abs => match number_input()? {
             None => Vec::new(),
             Some(Value::Integer(i)) => value(Value::Integer(i.abs())),
@@ -559,6 +716,22 @@ pub(crate) fn call<M: Model>(
                     .map(|d| Value::Decimal(d.round_dp(15).normalize())),
             )
         }
+        other => return error(format!("internal: {}() is not in this group", other.name())),
+    })
+}
+/// Tree navigation, utilities, types, boundaries and FHIR's additions.
+#[inline(never)]
+fn others<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+    args: &[NodeId],
+    scope: &Scope<'_, M::Node>,
+) -> Res<M::Node> {
+    use Function as F;
+    helpers!(ev, function, input, args, scope =>
+        name, arg, lambda, string_input, string_arg, int_arg, number_input);
+    Ok(match function {
         F::Children | F::Descendants => {
             let model = ev.model();
             let mut out = Vec::new();
@@ -789,6 +962,7 @@ pub(crate) fn call<M: Model>(
                 "{name}() needs a terminology service or the profiles, which are not available here"
             ));
         }
+        other => return error(format!("internal: {}() is not in this group", other.name())),
     })
 }
 

@@ -205,12 +205,20 @@ pub fn parse(text: &str) -> Result<Expression<'static>, ParseError> {
         token: Token::End,
         offset: 0,
         nodes: Vec::new(),
+        depths: Vec::new(),
+        too_deep: None,
         depth: 0,
     };
     parser.advance()?;
     parser.expression(0)?;
     if parser.token != Token::End {
         return Err(parser.error("unexpected text after the expression"));
+    }
+    if let Some(offset) = parser.too_deep {
+        return Err(ParseError {
+            offset,
+            message: format!("expression nested deeper than {MAX_DEPTH}"),
+        });
     }
     Ok(Expression::from_nodes(Cow::Owned(parser.nodes)))
 }
@@ -220,6 +228,10 @@ struct Parser<'s> {
     token: Token,
     offset: usize,
     nodes: Vec<Node<'static>>,
+    /// Each node's depth in the tree.
+    depths: Vec<usize>,
+    /// Where the tree first grew deeper than [`MAX_DEPTH`].
+    too_deep: Option<usize>,
     depth: usize,
 }
 
@@ -309,6 +321,25 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, node: Node<'static>) -> NodeId {
+        // The depth of the tree, which evaluation recurses through: a long
+        // chain (`a or b or c...`) is as deep as a nesting.
+        let children: Vec<NodeId> = match &node {
+            Node::Member { target, .. } => target.iter().copied().collect(),
+            Node::Call { target, args, .. } => target.iter().chain(args.iter()).copied().collect(),
+            Node::Indexer { target, index } => vec![*target, *index],
+            Node::Negate(operand) | Node::TypeTest { operand, .. } => vec![*operand],
+            Node::Binary { left, right, .. } => vec![*left, *right],
+            _ => Vec::new(),
+        };
+        let depth = 1 + children
+            .iter()
+            .map(|&c| self.depths[c as usize])
+            .max()
+            .unwrap_or(0);
+        if depth > MAX_DEPTH && self.too_deep.is_none() {
+            self.too_deep = Some(self.offset);
+        }
+        self.depths.push(depth);
         self.nodes.push(node);
         (self.nodes.len() - 1) as NodeId
     }
