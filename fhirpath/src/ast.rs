@@ -38,6 +38,31 @@ impl<'a> Expression<'a> {
     pub(crate) fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id as usize]
     }
+
+    /// The type an argument of `is()`, `as()` or `ofType()` names: a name
+    /// (`Quantity`), or a namespace and a name (`FHIR.string`).
+    pub(crate) fn type_argument(&self, id: NodeId) -> Option<TypeName<'a>> {
+        match self.node(id) {
+            Node::Member { target: None, name } => Some(TypeName {
+                namespace: None,
+                name: name.clone(),
+            }),
+            Node::Member {
+                target: Some(t),
+                name,
+            } => match self.node(*t) {
+                Node::Member {
+                    target: None,
+                    name: namespace,
+                } => Some(TypeName {
+                    namespace: Some(namespace.clone()),
+                    name: name.clone(),
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// One node of an expression.

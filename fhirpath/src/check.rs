@@ -310,28 +310,10 @@ impl Checker<'_, '_> {
         let lambda = |i: usize| self.infer(args[i], &item, &item);
         let plain = |i: usize| self.infer(args[i], this, this);
         let type_arg = || -> Result<Inferred, CheckError> {
-            let nodes = self.expression.nodes();
-            let name = match &nodes[args[0] as usize] {
-                Node::Member { target: None, name } => TypeName {
-                    namespace: None,
-                    name: name.clone(),
-                },
-                Node::Member {
-                    target: Some(t),
-                    name,
-                } => match &nodes[*t as usize] {
-                    Node::Member {
-                        target: None,
-                        name: namespace,
-                    } => TypeName {
-                        namespace: Some(namespace.clone()),
-                        name: name.clone(),
-                    },
-                    _ => return fail(format!("{}() needs a type name", function.name())),
-                },
-                _ => return fail(format!("{}() needs a type name", function.name())),
-            };
-            self.type_named(&name)
+            match self.expression.type_argument(args[0]) {
+                Some(name) => self.type_named(&name),
+                None => fail(format!("{}() needs a type name", function.name())),
+            }
         };
         Ok(match function {
             F::Where | F::Trace => {

@@ -4,7 +4,7 @@ use base64::Engine;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::ast::{Function, Node, NodeId, TypeName};
+use crate::ast::{Function, Node, NodeId};
 use crate::eval::{
     Collection, EvalError, Evaluator, Item, MAX_ITEMS, Scope, compare_keys, error, time_now,
     unsupported,
@@ -166,6 +166,14 @@ fn collections<M: Model>(
     scope: &Scope<'_, M::Node>,
 ) -> Res<M::Node> {
     use Function as F;
+    let type_argument = || {
+        ev.expression
+            .type_argument(args[0])
+            .ok_or_else(|| EvalError {
+                message: format!("{}() needs a type name", function.name()),
+                unsupported: false,
+            })
+    };
     helpers!(ev, function, input, args, scope =>
         name, arg, lambda, string_input, string_arg, int_arg, number_input);
     Ok(match function {
@@ -259,7 +267,7 @@ fn collections<M: Model>(
             out
         }
         F::OfType => {
-            let ty = ev.resolve_type(&type_argument(ev, args[0])?)?;
+            let ty = ev.resolve_type(&type_argument()?)?;
             input
                 .iter()
                 .filter(|i| ev.item_is(i, &ty, true))
@@ -268,7 +276,7 @@ fn collections<M: Model>(
         }
         // Lenient: on several items, a filter (as `ofType()`).
         F::As if ev.lenient() => {
-            let ty = ev.resolve_type(&type_argument(ev, args[0])?)?;
+            let ty = ev.resolve_type(&type_argument()?)?;
             input
                 .iter()
                 .filter(|i| ev.item_is(i, &ty, true))
@@ -276,14 +284,14 @@ fn collections<M: Model>(
                 .collect()
         }
         F::As => {
-            let ty = ev.resolve_type(&type_argument(ev, args[0])?)?;
+            let ty = ev.resolve_type(&type_argument()?)?;
             match ev.single(input, "the input of as()")? {
                 Some(item) if ev.item_is(item, &ty, true) => vec![item.clone()],
                 _ => Vec::new(),
             }
         }
         F::Is => {
-            let ty = ev.resolve_type(&type_argument(ev, args[0])?)?;
+            let ty = ev.resolve_type(&type_argument()?)?;
             match ev.single(input, "the input of is()")? {
                 Some(item) => boolean(ev.item_is(item, &ty, false)),
                 None if ev.lenient() => boolean(false),
@@ -964,34 +972,6 @@ fn others<M: Model>(
         }
         other => return error(format!("internal: {}() is not in this group", other.name())),
     })
-}
-
-/// The type an `ofType()`, `is()` or `as()` argument names.
-fn type_argument<M: Model>(
-    ev: &Evaluator<'_, '_, M>,
-    arg: NodeId,
-) -> Result<TypeName<'static>, EvalError> {
-    let nodes = ev.expression.nodes();
-    match &nodes[arg as usize] {
-        Node::Member { target: None, name } => Ok(TypeName {
-            namespace: None,
-            name: name.to_string().into(),
-        }),
-        Node::Member {
-            target: Some(t),
-            name,
-        } => match &nodes[*t as usize] {
-            Node::Member {
-                target: None,
-                name: namespace,
-            } => Ok(TypeName {
-                namespace: Some(namespace.to_string().into()),
-                name: name.to_string().into(),
-            }),
-            _ => error("a type name is expected"),
-        },
-        _ => error("a type name is expected"),
-    }
 }
 
 /// A `toX()` (the converted value or empty) or `convertsToX()` (whether it

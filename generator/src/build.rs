@@ -213,14 +213,9 @@ impl Builder {
     }
 
     fn files(&self, set: &PackageSet) -> Result<CrateFiles> {
-        let core = set
-            .packages()
-            .iter()
-            .map(|p| p.id().clone())
-            .find(|id| id.name == CORE_PACKAGE)
-            .ok_or_else(|| {
-                Error::Usage(format!("{} depends on no {CORE_PACKAGE}", self.package))
-            })?;
+        let core = set.core_package().ok_or_else(|| {
+            Error::Usage(format!("{} depends on no {CORE_PACKAGE}", self.package))
+        })?;
         let base = build_base_types_of(set, &core)?;
         let selection = (!self.profiles.is_empty()).then_some(self.profiles.as_slice());
         let mut reuse = Vec::new();

@@ -5,18 +5,11 @@
 //! context lacks is a note naming the invariant, not a silent skip.
 
 use fhirgen_fhirpath::{CheckOptions, Expression, check, parse};
-use fhirgen_runtime::invariants as runtime;
+use fhirgen_runtime::invariants::{self as runtime, Severity};
 use fhirgen_runtime::shape::{ElementKind, Shapes};
 
 use crate::conformance::StructureDefinition;
 use crate::package::{PackageId, PackageSet};
-
-/// How a broken constraint is reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
 
 /// One constraint, ready to evaluate.
 #[derive(Clone, Debug)]
@@ -81,7 +74,7 @@ pub fn context_types(shapes: &Shapes, path: &str) -> Option<Vec<String>> {
             }
             ElementKind::Object { type_name, .. } => vec![type_name.clone()],
             ElementKind::Plain(kind) | ElementKind::Primitive { kind, .. } => {
-                vec![fhirgen_runtime::fhirpath::type_code(*kind).to_owned()]
+                vec![kind.type_code().to_owned()]
             }
             ElementKind::Resource => vec!["Resource".to_owned()],
         };
@@ -309,10 +302,7 @@ pub fn table_of(
             path: relative_path(&i.path),
             slice: i.slice,
             key: i.key,
-            severity: match i.severity {
-                Severity::Error => runtime::Severity::Error,
-                Severity::Warning => runtime::Severity::Warning,
-            },
+            severity: i.severity,
             human: i.human,
             expression: i.expression,
         })

@@ -255,16 +255,11 @@ pub fn generate_profile_crate(
     set: &PackageSet,
     options: &CrateOptions,
 ) -> Result<(CrateFiles, Vec<String>)> {
-    let core = set
-        .packages()
-        .iter()
-        .map(|p| p.id().clone())
-        .find(|id| id.name == CORE_PACKAGE)
-        .ok_or_else(|| Error::InvalidFile {
-            package: set.root().id().to_string(),
-            file: "package/package.json".to_owned(),
-            message: format!("depends on no {CORE_PACKAGE} package: profile types are built on R4"),
-        })?;
+    let core = set.core_package().ok_or_else(|| Error::InvalidFile {
+        package: set.root().id().to_string(),
+        file: "package/package.json".to_owned(),
+        message: format!("depends on no {CORE_PACKAGE} package: profile types are built on R4"),
+    })?;
     let base = build_base_types_of(set, &core)?;
     let reused = reused_crates(set, &base, &options.reuse)?;
     let space = build_profile_types_selected(set, &base, None, &reused)?;

@@ -39,32 +39,6 @@ impl<'a> Element<'a> {
     }
 }
 
-/// The FHIR type code of a primitive kind (`DateTime` -> `dateTime`).
-pub fn type_code(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Boolean => "boolean",
-        Kind::Integer => "integer",
-        Kind::UnsignedInt => "unsignedInt",
-        Kind::PositiveInt => "positiveInt",
-        Kind::Decimal => "decimal",
-        Kind::String => "string",
-        Kind::Code => "code",
-        Kind::Id => "id",
-        Kind::Uri => "uri",
-        Kind::Url => "url",
-        Kind::Canonical => "canonical",
-        Kind::Oid => "oid",
-        Kind::Uuid => "uuid",
-        Kind::Markdown => "markdown",
-        Kind::Base64Binary => "base64Binary",
-        Kind::Date => "date",
-        Kind::DateTime => "dateTime",
-        Kind::Instant => "instant",
-        Kind::Time => "time",
-        Kind::Xhtml => "xhtml",
-    }
-}
-
 impl<'a> FhirJson<'a> {
     /// The model of `resource`, or why it is not a resource the shapes know.
     pub fn new(shapes: &'a Shapes, resource: &'a Json) -> Result<(Self, Element<'a>), String> {
@@ -169,7 +143,7 @@ impl<'a> FhirJson<'a> {
                 ElementKind::Plain(k) | ElementKind::Primitive { kind: k, .. } => Element {
                     value,
                     extra,
-                    type_name: type_code.unwrap_or(self::type_code(*k)),
+                    type_name: type_code.unwrap_or(k.type_code()),
                     shape: None,
                     kind: Some(*k),
                 },
@@ -410,7 +384,7 @@ impl fhirgen_fhirpath::Types for Shapes {
         };
         let of_kind = |kind: &ElementKind| match kind {
             ElementKind::Plain(k) | ElementKind::Primitive { kind: k, .. } => {
-                type_code(*k).to_owned()
+                k.type_code().to_owned()
             }
             ElementKind::Object { type_name, .. } => type_name.clone(),
             ElementKind::Resource | ElementKind::Choice(_) => "Resource".to_owned(),

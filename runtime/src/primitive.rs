@@ -34,6 +34,32 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The FHIR type code (`DateTime` -> `dateTime`).
+    pub fn type_code(self) -> &'static str {
+        match self {
+            Kind::Boolean => "boolean",
+            Kind::Integer => "integer",
+            Kind::UnsignedInt => "unsignedInt",
+            Kind::PositiveInt => "positiveInt",
+            Kind::Decimal => "decimal",
+            Kind::String => "string",
+            Kind::Code => "code",
+            Kind::Id => "id",
+            Kind::Uri => "uri",
+            Kind::Url => "url",
+            Kind::Canonical => "canonical",
+            Kind::Oid => "oid",
+            Kind::Uuid => "uuid",
+            Kind::Markdown => "markdown",
+            Kind::Base64Binary => "base64Binary",
+            Kind::Date => "date",
+            Kind::DateTime => "dateTime",
+            Kind::Instant => "instant",
+            Kind::Time => "time",
+            Kind::Xhtml => "xhtml",
+        }
+    }
+
     /// The kind named `name` (`"DateTime"`), as generated code spells it.
     pub fn from_name(name: &str) -> Option<Kind> {
         Some(match name {
@@ -317,14 +343,14 @@ pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
         // R4's regex for these, `[ \r\n\t\S]+`, asks only for content.
         Kind::String | Kind::Markdown | Kind::Xhtml => {
             if text.is_empty() {
-                return Err(format!("a FHIR {} must not be empty", kind_name(kind)));
+                return Err(format!("a FHIR {} must not be empty", kind.type_code()));
             }
             if kind == Kind::Xhtml {
                 crate::narrative::check(text)?;
             } else if text.len() > MAX_STRING_BYTES {
                 return Err(format!(
                     "a FHIR {} may hold at most 1 MB ({MAX_STRING_BYTES} bytes); this one has {}",
-                    kind_name(kind),
+                    kind.type_code(),
                     text.len()
                 ));
             }
@@ -356,7 +382,7 @@ pub(crate) fn check_string(text: &str, kind: Kind) -> Result<(), String> {
         // `\S*`: the regex class of ASCII white space.
         Kind::Uri | Kind::Url | Kind::Canonical => {
             if text.is_empty() || text.bytes().any(|b| b.is_ascii_whitespace()) {
-                return bad(kind_name(kind));
+                return bad(kind.type_code());
             }
         }
         Kind::Oid => {
@@ -412,31 +438,6 @@ fn shorten(text: &str) -> String {
         format!("{}…", text.chars().take(79).collect::<String>())
     } else {
         text.to_owned()
-    }
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Boolean => "boolean",
-        Kind::Integer => "integer",
-        Kind::UnsignedInt => "unsignedInt",
-        Kind::PositiveInt => "positiveInt",
-        Kind::Decimal => "decimal",
-        Kind::String => "string",
-        Kind::Code => "code",
-        Kind::Id => "id",
-        Kind::Uri => "uri",
-        Kind::Url => "url",
-        Kind::Canonical => "canonical",
-        Kind::Oid => "oid",
-        Kind::Uuid => "uuid",
-        Kind::Markdown => "markdown",
-        Kind::Base64Binary => "base64Binary",
-        Kind::Date => "date",
-        Kind::DateTime => "dateTime",
-        Kind::Instant => "instant",
-        Kind::Time => "time",
-        Kind::Xhtml => "xhtml",
     }
 }
 

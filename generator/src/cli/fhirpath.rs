@@ -32,18 +32,13 @@ pub fn fhirpath(sources: &Sources, options: &Options<'_>) -> CommandResult {
     };
     let set = sources.load_set(options.package)?;
     print_warnings(set.warnings());
-    let core = set
-        .packages()
-        .iter()
-        .map(|p| p.id().clone())
-        .find(|id| id.name == fhirgen::generate::CORE_PACKAGE)
-        .ok_or_else(|| {
-            format!(
-                "{} depends on no {}",
-                options.package,
-                fhirgen::generate::CORE_PACKAGE
-            )
-        })?;
+    let core = set.core_package().ok_or_else(|| {
+        format!(
+            "{} depends on no {}",
+            options.package,
+            fhirgen::generate::CORE_PACKAGE
+        )
+    })?;
     let shapes = fhirgen::shapes::base_shapes(&set, &core)?;
     let mut failed = false;
     let stdout = std::io::stdout();

@@ -69,18 +69,13 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
         }
         None => None,
     };
-    let core = set
-        .packages()
-        .iter()
-        .map(|p| p.id().clone())
-        .find(|id| id.name == fhirgen::generate::CORE_PACKAGE)
-        .ok_or_else(|| {
-            format!(
-                "{} depends on no {}: resources are checked against R4",
-                options.package,
-                fhirgen::generate::CORE_PACKAGE
-            )
-        })?;
+    let core = set.core_package().ok_or_else(|| {
+        format!(
+            "{} depends on no {}: resources are checked against R4",
+            options.package,
+            fhirgen::generate::CORE_PACKAGE
+        )
+    })?;
     let shapes = fhirgen::shapes::base_shapes(&set, &core)?;
     let (invariants, notes) = fhirgen::constraints::base_invariants(&set, &core, shapes)?;
     print_notes(&core.to_string(), &notes);

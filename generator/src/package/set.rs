@@ -251,6 +251,15 @@ impl PackageSet {
     }
 
     /// Every package, the root first.
+    /// The FHIR core package the set depends on (`hl7.fhir.r4.core@4.0.1`),
+    /// whose types every profile builds on.
+    pub fn core_package(&self) -> Option<PackageId> {
+        self.packages()
+            .iter()
+            .map(|p| p.id().clone())
+            .find(|id| id.name == crate::generate::CORE_PACKAGE)
+    }
+
     pub fn packages(&self) -> &[Arc<Package>] {
         &self.packages
     }
