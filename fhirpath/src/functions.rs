@@ -960,18 +960,69 @@ fn others<M: Model>(
             [] => Vec::new(),
             _ => return error("htmlChecks() needs one narrative"),
         },
-        F::MemberOf
-        | F::Subsumes
-        | F::SubsumedBy
-        | F::ElementDefinition
-        | F::Slice
-        | F::CheckModifiers => {
+        F::MemberOf => {
+            let Some(value_set) = string_arg(0)? else {
+                return Ok(Vec::new());
+            };
+            let Some(item) = ev.single(input, "the input of memberOf()")? else {
+                return Ok(Vec::new());
+            };
+            let codes = coded(ev, item);
+            if codes.is_empty() {
+                return Ok(boolean(false));
+            }
+            match ev.model().member_of(&value_set, &codes) {
+                Some(found) => boolean(found),
+                None => {
+                    return unsupported(format!(
+                        "memberOf('{value_set}') needs the value set's codes, which are not available here"
+                    ));
+                }
+            }
+        }
+        F::Subsumes | F::SubsumedBy | F::ElementDefinition | F::Slice | F::CheckModifiers => {
             return unsupported(format!(
                 "{name}() needs a terminology service or the profiles, which are not available here"
             ));
         }
         other => return error(format!("internal: {}() is not in this group", other.name())),
     })
+}
+
+/// The `(system, code)` pairs an item holds: a code or string (no system),
+/// a Coding, or each Coding of a CodeableConcept.
+fn coded<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    item: &Item<M::Node>,
+) -> Vec<(Option<String>, String)> {
+    let model = ev.model();
+    let text = |node: &M::Node, name: &str| {
+        let mut parts = Vec::new();
+        let _ = model.children(node, name, &mut parts);
+        match parts.first().and_then(|p| model.value(p)) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    };
+    let coding = |node: &M::Node| text(node, "code").map(|code| (text(node, "system"), code));
+    match item {
+        Item::Value(Value::String(code)) => vec![(None, code.clone())],
+        Item::Node(node) => {
+            let type_name = model.type_name(node);
+            if let Some(Value::String(code)) = model.value(node) {
+                vec![(None, code)]
+            } else if model.is_a(type_name, "Coding") {
+                coding(node).into_iter().collect()
+            } else if model.is_a(type_name, "CodeableConcept") {
+                let mut codings = Vec::new();
+                let _ = model.children(node, "coding", &mut codings);
+                codings.iter().filter_map(coding).collect()
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A `toX()` (the converted value or empty) or `convertsToX()` (whether it

@@ -59,6 +59,14 @@ pub trait Model {
         None
     }
 
+    /// FHIR's `memberOf()`: whether one of `codes` (`(system, code)`; no
+    /// system for a bare `code`) is in the value set; `None` when the model
+    /// cannot tell (the value set does not expand here).
+    fn member_of(&self, value_set: &str, codes: &[(Option<String>, String)]) -> Option<bool> {
+        let _ = (value_set, codes);
+        None
+    }
+
     /// FHIR's `htmlChecks()`: whether a narrative `div` follows FHIR's
     /// XHTML rules; `None` when the model cannot tell.
     fn html_checks(&self, div: &Self::Node) -> Option<bool> {

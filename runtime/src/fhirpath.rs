@@ -10,10 +10,17 @@ use crate::Kind;
 use crate::shape::{ElementKind, ElementShape, Shapes, TypeShape, choice_property};
 use crate::tree::Json;
 
+/// The codes of value sets, for `memberOf()`: whether `(system, code)`
+/// is in the value set, `None` when it cannot be told (no offline expansion).
+pub trait Terminology {
+    fn contains(&self, value_set: &str, system: Option<&str>, code: &str) -> Option<bool>;
+}
+
 /// One resource (and what it contains) as FHIRPath sees it.
 pub struct FhirJson<'a> {
     shapes: &'a Shapes,
     root: &'a Json,
+    terminology: Option<&'a dyn Terminology>,
 }
 
 /// An element of the resource: its JSON, the `_name` part of a primitive,
@@ -42,10 +49,7 @@ impl<'a> Element<'a> {
 impl<'a> FhirJson<'a> {
     /// The model of `resource`, or why it is not a resource the shapes know.
     pub fn new(shapes: &'a Shapes, resource: &'a Json) -> Result<(Self, Element<'a>), String> {
-        let model = FhirJson {
-            shapes,
-            root: resource,
-        };
+        let model = FhirJson::within(shapes, resource);
         let element = model.resource_element(resource).ok_or_else(|| {
             match resource.get("resourceType").and_then(Json::as_str) {
                 Some(t) => format!("`{t}` is not a resource type of the package"),
@@ -58,7 +62,17 @@ impl<'a> FhirJson<'a> {
     /// The model of a document (a resource, or a Bundle) whose resources are
     /// looked at one by one ([`FhirJson::element`]); references resolve in it.
     pub fn within(shapes: &'a Shapes, root: &'a Json) -> Self {
-        FhirJson { shapes, root }
+        FhirJson {
+            shapes,
+            root,
+            terminology: None,
+        }
+    }
+
+    /// With the value sets `memberOf()` looks codes up in.
+    pub fn with_terminology(mut self, terminology: &'a dyn Terminology) -> Self {
+        self.terminology = Some(terminology);
+        self
     }
 
     /// A resource of the document (the root, an entry's, a contained one) as an element.
@@ -315,6 +329,19 @@ impl<'a> Model for FhirJson<'a> {
 
     fn same(&self, a: &Element<'a>, b: &Element<'a>) -> bool {
         a.value == b.value && a.extra == b.extra
+    }
+
+    fn member_of(&self, value_set: &str, codes: &[(Option<String>, String)]) -> Option<bool> {
+        let terminology = self.terminology?;
+        let mut unknown = false;
+        for (system, code) in codes {
+            match terminology.contains(value_set, system.as_deref(), code) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        (!unknown).then_some(false)
     }
 
     fn html_checks(&self, div: &Element<'a>) -> Option<bool> {

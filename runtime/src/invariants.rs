@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use fhirgen_fhirpath::{Environment, Expression, Item};
 
-use crate::fhirpath::{Element, FhirJson};
+use crate::fhirpath::{Element, FhirJson, Terminology};
 use crate::shape::Shapes;
 use crate::tree::Json;
 
@@ -87,7 +87,8 @@ impl Invariants {
 
     /// Checks `resource` (inside `root`, the document references resolve
     /// in: a Bundle, or the resource itself) against its type's constraints
-    /// and `profiles`' (URLs of tables). Resources inside it
+    /// and `profiles`' (URLs of tables); `terminology` answers `memberOf()`.
+    /// Resources inside it
     /// (`contained`) are checked against their own types'; the entries of a
     /// Bundle are not entered (each is checked on its own).
     pub fn check(
@@ -96,8 +97,12 @@ impl Invariants {
         root: &Json,
         resource: &Json,
         profiles: &[&str],
+        terminology: Option<&dyn Terminology>,
     ) -> Vec<Finding> {
-        let model = FhirJson::within(shapes, root);
+        let mut model = FhirJson::within(shapes, root);
+        if let Some(terminology) = terminology {
+            model = model.with_terminology(terminology);
+        }
         let Some(element) = model.element(resource) else {
             return Vec::new();
         };

@@ -88,7 +88,7 @@ fn findings(resource: &Value) -> Vec<Finding> {
     let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
     setup
         .invariants
-        .check(setup.shapes, &tree, &tree, &profiles)
+        .check(setup.shapes, &tree, &tree, &profiles, None)
 }
 
 fn errors(resource: &Value) -> Vec<(String, String)> {
@@ -302,7 +302,7 @@ fn no_r4_or_us_core_example_breaks_a_constraint() {
                 };
                 for finding in setup
                     .invariants
-                    .check(setup.shapes, &tree, inner, &profiles)
+                    .check(setup.shapes, &tree, inner, &profiles, None)
                 {
                     let known = EMPTY_NARRATIVES.contains(&entry.filename.as_str())
                         && (finding.key == "txt-1" || finding.key == "txt-2");
@@ -318,4 +318,44 @@ fn no_r4_or_us_core_example_breaks_a_constraint() {
     }
     assert!(checked > 3500, "only {checked} resources found");
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `memberOf()` answered from the package set's offline expansions: US Core
+/// 3.1.1's us-core-1 asks for a category from its condition categories.
+#[test]
+fn member_of_uses_the_value_sets_that_expand_offline() {
+    let set = common::load("hl7.fhir.us.core@3.1.1");
+    let core = set.core_package().unwrap();
+    let shapes = fhirgen::shapes::base_shapes(&set, &core).unwrap();
+    let url = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition";
+    let definition = set
+        .parse::<StructureDefinition>(set.resolve(url).unwrap())
+        .unwrap();
+    let (table, _) = fhirgen::constraints::table_of(&definition, shapes);
+    let mut invariants = Invariants::new();
+    invariants.insert(url, table);
+    let value_sets = fhirgen::terminology::ValueSetCodes::new(&set);
+    let condition: Value = set.root().json("example/Condition-example.json").unwrap();
+    let check = |resource: &Value, terminology: bool| {
+        let tree = Json::parse(&serde_json::to_vec(resource).unwrap()).unwrap();
+        let terminology: Option<&dyn fhirgen_runtime::fhirpath::Terminology> =
+            terminology.then_some(&value_sets);
+        invariants
+            .check(shapes, &tree, &tree, &[url], terminology)
+            .into_iter()
+            .filter(|f| f.key == "us-core-1")
+            .map(|f| (f.severity, f.path))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(check(&condition, true), Vec::new());
+    let mut m = condition.clone();
+    m["category"] =
+        json!([{"coding": [{"system": "http://example.org/categories", "code": "other"}]}]);
+    // us-core-1 is a warning in 3.1.1.
+    assert_eq!(
+        check(&m, true),
+        vec![(Some(Severity::Warning), "Condition".to_owned())]
+    );
+    // Without the value sets, said as not checked, never passed or failed.
+    assert_eq!(check(&m, false), vec![(None, "Condition".to_owned())]);
 }

@@ -9,6 +9,7 @@ use fhirgen::constraints::Note;
 use fhirgen::inspect::find_profile;
 use fhirgen::package::PackageSet;
 use fhirgen::rules::RulesBuilder;
+use fhirgen::terminology::ValueSetCodes;
 use fhirgen_runtime::check::{Severity, check, check_in_bundle};
 use fhirgen_runtime::invariants::{self, Invariants};
 use fhirgen_runtime::shape::Shapes;
@@ -49,6 +50,8 @@ struct Validator<'s> {
     /// The constraints of the core types, and of each profile used so far
     /// (by URL as the resource names it).
     invariants: Invariants,
+    /// The value sets `memberOf()` in a constraint looks codes up in.
+    value_sets: ValueSetCodes<'s>,
     /// The package named on the command line.
     package: &'s str,
     builder: RulesBuilder<'s>,
@@ -83,6 +86,7 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
         set: &set,
         shapes,
         invariants,
+        value_sets: ValueSetCodes::new(&set),
         package: options.package,
         builder: RulesBuilder::new(&set),
         profile,
@@ -430,7 +434,10 @@ impl Validator<'_> {
             .map(String::as_str)
             .collect();
         let reported: Vec<String> = issues.iter().map(|i| i.path.clone()).collect();
-        for finding in self.invariants.check(self.shapes, root, tree, &tables) {
+        let findings =
+            self.invariants
+                .check(self.shapes, root, tree, &tables, Some(&self.value_sets));
+        for finding in findings {
             if reported.contains(&finding.path) {
                 continue;
             }

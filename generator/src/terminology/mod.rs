@@ -419,6 +419,49 @@ impl<'c> Hierarchy<'c> {
     }
 }
 
+/// A value set's codes as `(system, code)`.
+type CodeSet = HashSet<(String, String)>;
+
+/// The codes of the package set's value sets, expanded offline once each.
+pub struct ValueSetCodes<'s> {
+    expander: Expander<'s>,
+    /// `None` for a value set that does not expand offline.
+    codes: RefCell<HashMap<String, Option<CodeSet>>>,
+}
+
+impl<'s> ValueSetCodes<'s> {
+    pub fn new(set: &'s PackageSet) -> Self {
+        ValueSetCodes {
+            expander: Expander::new(set),
+            codes: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+/// `memberOf()` in constraints, answered from offline expansions.
+impl fhirgen_runtime::fhirpath::Terminology for ValueSetCodes<'_> {
+    fn contains(&self, value_set: &str, system: Option<&str>, code: &str) -> Option<bool> {
+        let mut cache = self.codes.borrow_mut();
+        let codes = cache.entry(value_set.to_owned()).or_insert_with(|| {
+            self.expander
+                .expand_binding(value_set)
+                .ok()?
+                .codes()
+                .map(|codes| {
+                    codes
+                        .iter()
+                        .map(|c| (c.system.clone(), c.code.clone()))
+                        .collect()
+                })
+        });
+        let codes = codes.as_ref()?;
+        Some(match system {
+            Some(system) => codes.contains(&(system.to_owned(), code.to_owned())),
+            None => codes.iter().any(|(_, c)| c == code),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
