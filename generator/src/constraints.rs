@@ -62,7 +62,7 @@ pub fn context_types(shapes: &Shapes, path: &str) -> Option<Vec<String>> {
             let mut current = Some(t.as_str());
             while let Some(c) = current {
                 if let Some(shape) = shapes.type_named(c) {
-                    return shape.elements.iter().find(|e| e.json == name);
+                    return shape.element(name);
                 }
                 current = shapes.base_of(c);
             }

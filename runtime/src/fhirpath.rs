@@ -7,7 +7,7 @@ use fhirgen_fhirpath::temporal::{DateTime, Time};
 use fhirgen_fhirpath::{Model, Value};
 
 use crate::Kind;
-use crate::shape::{ElementKind, ElementShape, Shapes, TypeShape, choice_property};
+use crate::shape::{ElementKind, ElementShape, Shapes, TypeShape};
 use crate::tree::Json;
 
 /// The codes of value sets, for `memberOf()`: whether `(system, code)`
@@ -142,8 +142,17 @@ impl<'a> FhirJson<'a> {
         type_code: Option<&'a str>,
         out: &mut Vec<Element<'a>>,
     ) {
-        let value = object.get(property);
-        let extra = object.get(&format!("_{property}"));
+        // The property and its `_` part, in one pass and without building names.
+        let (mut value, mut extra) = (None, None);
+        if let Json::Object(properties) = object {
+            for (key, v) in properties {
+                if **key == *property {
+                    value = Some(v);
+                } else if key.strip_prefix('_') == Some(property) {
+                    extra = Some(v);
+                }
+            }
+        }
         if value.is_none() && extra.is_none() {
             return;
         }
@@ -197,10 +206,23 @@ impl<'a> FhirJson<'a> {
     ) {
         let Some(object) = node.value else { return };
         match &element.kind {
-            ElementKind::Choice(variants) => {
-                for (code, kind) in variants {
-                    let property = choice_property(&element.json, code);
-                    self.push(object, &property, element.repeats, kind, Some(code), out);
+            ElementKind::Choice(_) => {
+                // The variant the object holds, by its properties (a choice
+                // has one; `valueQuantity` or `_valueString`).
+                let (Json::Object(properties), Some(shape)) = (object, node.shape) else {
+                    return;
+                };
+                for (key, _) in properties {
+                    let name = key.strip_prefix('_').unwrap_or(key);
+                    if !name.starts_with(element.json.as_str()) {
+                        continue;
+                    }
+                    if let Some((found, Some((code, kind)))) = shape.property(name)
+                        && std::ptr::eq(found, element)
+                        && !(key.starts_with('_') && properties.iter().any(|(k, _)| **k == *name))
+                    {
+                        self.push(object, name, element.repeats, kind, Some(code), out);
+                    }
                 }
             }
             kind => self.push(object, &element.json, element.repeats, kind, None, out),
@@ -265,11 +287,7 @@ impl<'a> Model for FhirJson<'a> {
     ) -> Result<(), UnknownElement> {
         match node.shape {
             Some(shape) => {
-                let element = shape
-                    .elements
-                    .iter()
-                    .find(|e| e.json == name)
-                    .ok_or(UnknownElement)?;
+                let element = shape.element(name).ok_or(UnknownElement)?;
                 self.element_children(node, element, out);
                 Ok(())
             }
@@ -406,7 +424,7 @@ impl fhirgen_fhirpath::Types for Shapes {
             }
             return Lookup::Opaque;
         };
-        let Some(element) = shape.elements.iter().find(|e| e.json == name) else {
+        let Some(element) = shape.element(name) else {
             return Lookup::Missing;
         };
         let of_kind = |kind: &ElementKind| match kind {

@@ -60,13 +60,55 @@ pub struct Finding {
 /// Constraints by table: a type name or a profile URL.
 #[derive(Default)]
 pub struct Invariants {
-    tables: HashMap<String, Vec<Invariant>>,
+    tables: HashMap<String, Table>,
+}
+
+/// One table's constraints, indexed by the element they sit on.
+struct Table {
+    invariants: Vec<Invariant>,
+    /// Element path -> the constraints on it.
+    at: HashMap<String, Vec<usize>>,
+    /// Every element path with a constraint on it or below it.
+    reaches: HashSet<String>,
+}
+
+impl Table {
+    fn new(invariants: Vec<Invariant>) -> Self {
+        let mut at: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut reaches = HashSet::new();
+        for (index, invariant) in invariants.iter().enumerate() {
+            at.entry(invariant.path.clone()).or_default().push(index);
+            let mut path = invariant.path.as_str();
+            loop {
+                reaches.insert(path.to_owned());
+                match path.rsplit_once('.') {
+                    Some((parent, _)) => path = parent,
+                    None if !path.is_empty() => path = "",
+                    None => break,
+                }
+            }
+        }
+        Table {
+            invariants,
+            at,
+            reaches,
+        }
+    }
+
+    /// The constraints on the element at `path`.
+    fn on(&self, path: &str) -> impl Iterator<Item = &Invariant> {
+        self.at
+            .get(path)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.invariants[i])
+    }
 }
 
 /// One table applying at an element, and the element's path within it.
 #[derive(Clone)]
 struct Context<'i> {
-    table: &'i [Invariant],
+    table: &'i Table,
     path: String,
 }
 
@@ -77,7 +119,7 @@ impl Invariants {
 
     /// Adds the constraints of a type (`Patient`, `Period`) or a profile URL.
     pub fn insert(&mut self, table: &str, invariants: Vec<Invariant>) {
-        self.tables.insert(table.to_owned(), invariants);
+        self.tables.insert(table.to_owned(), Table::new(invariants));
     }
 
     /// Whether the table is there.
@@ -121,10 +163,18 @@ impl Invariants {
                 });
             }
         }
+        // One environment for the walk: the checker has judged every name
+        // against the element model; at run time a name a resource's actual
+        // type lacks (`contained` of a Binary `%rootResource`) is empty, not an
+        // error.
+        let mut environment = Environment::new(&model);
+        environment.strict = false;
+        environment.set_variable("rootResource", vec![Item::Node(element.clone())]);
         let mut walk = Walk {
             invariants: self,
             model: &model,
-            root: element.clone(),
+            environment,
+            resource: None,
             findings: Vec::new(),
             unsupported: HashSet::new(),
         };
@@ -142,9 +192,12 @@ fn model_type<'m>(model: &'m FhirJson<'_>, element: &'m Element<'_>) -> &'m str 
 struct Walk<'w, 'a> {
     invariants: &'w Invariants,
     model: &'w FhirJson<'a>,
-    /// `%rootResource`: the resource checked (a Bundle entry's resource is
-    /// its own root), containing any `%resource` below it.
-    root: Element<'a>,
+    /// `%rootResource` is the resource checked (a Bundle entry's resource is
+    /// its own root), `%resource` the one an element is in (itself or
+    /// contained).
+    environment: Environment<'w, FhirJson<'a>>,
+    /// The JSON of the resource `%resource` is now set to.
+    resource: Option<*const Json>,
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
@@ -162,15 +215,16 @@ impl<'w, 'a> Walk<'w, 'a> {
         top: bool,
         skip: Option<&str>,
     ) {
-        let mut done: HashSet<&str> = HashSet::new();
+        let mut done: Vec<&str> = Vec::new();
         let contained = self.model.is_resource(node) && !top;
         for context in &contexts {
             for invariant in context
                 .table
-                .iter()
-                .filter(|i| i.path == context.path && !(contained && i.domain_resource))
+                .on(&context.path)
+                .filter(|i| !(contained && i.domain_resource))
             {
-                if done.insert(&invariant.key) {
+                if !done.contains(&invariant.key.as_str()) {
+                    done.push(&invariant.key);
                     self.evaluate(invariant, node, resource, location);
                 }
             }
@@ -212,14 +266,7 @@ impl<'w, 'a> Walk<'w, 'a> {
                     format!("{}.{name}", c.path)
                 },
             })
-            .filter(|c| {
-                let prefix = &c.path;
-                c.table.iter().any(|i| {
-                    i.path == *prefix
-                        || (i.path.starts_with(prefix.as_str())
-                            && i.path[prefix.len()..].starts_with('.'))
-                })
-            })
+            .filter(|c| c.table.reaches.contains(&c.path))
             .collect();
         // The element's datatype brings its own constraints (`Period`'s per-1).
         if let Some(table) = self.invariants.tables.get(model_type(self.model, child)) {
@@ -265,13 +312,13 @@ impl<'w, 'a> Walk<'w, 'a> {
         resource: &Element<'a>,
         location: &str,
     ) {
-        let mut environment = Environment::new(self.model);
-        // The checker has judged every name against the element model; at
-        // run time a name a resource's actual type lacks (`contained` of a
-        // Binary `%rootResource`) is empty, not an error.
-        environment.strict = false;
-        environment.set_variable("resource", vec![Item::Node(resource.clone())]);
-        environment.set_variable("rootResource", vec![Item::Node(self.root.clone())]);
+        let json = resource.json().map(|j| j as *const Json);
+        if self.resource != json {
+            self.resource = json;
+            self.environment
+                .set_variable("resource", vec![Item::Node(resource.clone())]);
+        }
+        let environment = &self.environment;
         if let Some(slice) = &invariant.slice
             && !matches!(
                 environment.check(slice, vec![Item::Node(node.clone())]),

@@ -41,6 +41,8 @@ pub struct TypeShape {
     by_property: HashMap<String, (usize, Option<usize>)>,
     /// The first property number of each element.
     numbers: Vec<u16>,
+    /// Element name (`value` for `value[x]`) -> element index.
+    by_element: HashMap<String, usize>,
 }
 
 /// One element of a type.
@@ -100,6 +102,11 @@ impl BoundCodes {
 }
 
 impl TypeShape {
+    /// The element called `name` (`value` for `value[x]`).
+    pub fn element(&self, name: &str) -> Option<&ElementShape> {
+        self.by_element.get(name).map(|&i| &self.elements[i])
+    }
+
     /// The element a JSON property (without `_`) holds, and for a choice
     /// the variant (`valueQuantity` -> `value`, its `Quantity` variant).
     pub fn property(
@@ -180,6 +187,11 @@ impl Shapes {
                     required.push((&*element.json.clone().leak(), &*numbers.leak()));
                 }
             }
+            let by_element = elements
+                .iter()
+                .enumerate()
+                .map(|(index, e)| (e.json.clone(), index))
+                .collect();
             shapes.by_name.insert(name.clone(), shapes.types.len());
             shapes.types.push(TypeShape {
                 name,
@@ -187,6 +199,7 @@ impl Shapes {
                 required: required.leak(),
                 by_property,
                 numbers,
+                by_element,
             });
         }
         for resource in resources {
