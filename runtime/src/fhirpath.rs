@@ -21,6 +21,8 @@ pub struct FhirJson<'a> {
     shapes: &'a Shapes,
     root: &'a Json,
     terminology: Option<&'a dyn Terminology>,
+    /// The last narrative checked (by address) and the verdict.
+    narrative: std::cell::RefCell<Option<(usize, bool)>>,
 }
 
 /// An element of the resource: its JSON, the `_name` part of a primitive,
@@ -66,6 +68,7 @@ impl<'a> FhirJson<'a> {
             shapes,
             root,
             terminology: None,
+            narrative: std::cell::RefCell::new(None),
         }
     }
 
@@ -363,10 +366,19 @@ impl<'a> Model for FhirJson<'a> {
     }
 
     fn html_checks(&self, div: &Element<'a>) -> Option<bool> {
-        match div.value {
-            Some(Json::String(text)) => Some(crate::narrative::check(text).is_ok()),
-            _ => None,
+        let Some(Json::String(text)) = div.value else {
+            return None;
+        };
+        // txt-1 and txt-2 both ask; the narrative is checked once.
+        let key = text.as_ptr() as usize;
+        if let Some(&(k, ok)) = self.narrative.borrow().as_ref()
+            && k == key
+        {
+            return Some(ok);
         }
+        let ok = crate::narrative::check(text).is_ok();
+        *self.narrative.borrow_mut() = Some((key, ok));
+        Some(ok)
     }
 
     fn resolve(&self, _from: &Element<'a>, reference: &str) -> Option<Element<'a>> {

@@ -11,6 +11,7 @@
 //! terminology service) is reported once as information.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use fhirgen_fhirpath::{Environment, Expression, Item};
 
@@ -175,11 +176,12 @@ impl Invariants {
             model: &model,
             environment,
             resource: None,
+            path: String::new(),
             findings: Vec::new(),
             unsupported: HashSet::new(),
         };
-        let location = model_type(&model, &element).to_owned();
-        walk.element(&element, &element, &location, contexts, true, None);
+        walk.path.push_str(model_type(&model, &element));
+        walk.element(&element, &element, contexts, true, None);
         walk.findings
     }
 }
@@ -198,6 +200,9 @@ struct Walk<'w, 'a> {
     environment: Environment<'w, FhirJson<'a>>,
     /// The JSON of the resource `%resource` is now set to.
     resource: Option<*const Json>,
+    /// Where the walk is, as a FHIRPath (`Patient.name[0]`): written out
+    /// only for a finding.
+    path: String,
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
@@ -210,7 +215,6 @@ impl<'w, 'a> Walk<'w, 'a> {
         &mut self,
         node: &Element<'a>,
         resource: &Element<'a>,
-        location: &str,
         contexts: Vec<Context<'w>>,
         top: bool,
         skip: Option<&str>,
@@ -225,7 +229,7 @@ impl<'w, 'a> Walk<'w, 'a> {
             {
                 if !done.contains(&invariant.key.as_str()) {
                     done.push(&invariant.key);
-                    self.evaluate(invariant, node, resource, location);
+                    self.evaluate(invariant, node, resource);
                 }
             }
         }
@@ -235,17 +239,19 @@ impl<'w, 'a> Walk<'w, 'a> {
                 continue;
             }
             for (index, child) in children.iter().enumerate() {
-                let at = if repeats {
-                    format!("{location}.{name}[{index}]")
-                } else {
-                    format!("{location}.{name}")
-                };
+                let mark = self.path.len();
+                self.path.push('.');
+                self.path.push_str(name);
+                if repeats {
+                    let _ = write!(self.path, "[{index}]");
+                }
                 if bundle && name == "entry" {
                     let inner = self.child_contexts(child, name, &contexts);
-                    self.element(child, resource, &at, inner, false, Some("resource"));
+                    self.element(child, resource, inner, false, Some("resource"));
                 } else {
-                    self.child(child, name, resource, &at, &contexts);
+                    self.child(child, name, resource, &contexts);
                 }
+                self.path.truncate(mark);
             }
         }
     }
@@ -283,7 +289,6 @@ impl<'w, 'a> Walk<'w, 'a> {
         child: &Element<'a>,
         name: &str,
         resource: &Element<'a>,
-        location: &str,
         contexts: &[Context<'w>],
     ) {
         if self.model.is_resource(child) {
@@ -298,20 +303,14 @@ impl<'w, 'a> Walk<'w, 'a> {
                 })
                 .into_iter()
                 .collect();
-            self.element(child, child, location, contexts, false, None);
+            self.element(child, child, contexts, false, None);
             return;
         }
         let inner = self.child_contexts(child, name, contexts);
-        self.element(child, resource, location, inner, false, None);
+        self.element(child, resource, inner, false, None);
     }
 
-    fn evaluate(
-        &mut self,
-        invariant: &Invariant,
-        node: &Element<'a>,
-        resource: &Element<'a>,
-        location: &str,
-    ) {
+    fn evaluate(&mut self, invariant: &Invariant, node: &Element<'a>, resource: &Element<'a>) {
         let json = resource.json().map(|j| j as *const Json);
         if self.resource != json {
             self.resource = json;
@@ -332,7 +331,7 @@ impl<'w, 'a> Walk<'w, 'a> {
             Ok(false) => self.findings.push(Finding {
                 key: invariant.key.clone(),
                 severity: Some(invariant.severity),
-                path: location.to_owned(),
+                path: self.path.clone(),
                 message: format!("{}: {}", invariant.key, invariant.human),
             }),
             Err(e) if e.unsupported => {
@@ -340,7 +339,7 @@ impl<'w, 'a> Walk<'w, 'a> {
                     self.findings.push(Finding {
                         key: invariant.key.clone(),
                         severity: None,
-                        path: location.to_owned(),
+                        path: self.path.clone(),
                         message: format!("{}: not checked: {}", invariant.key, e.message),
                     });
                 }
@@ -348,7 +347,7 @@ impl<'w, 'a> Walk<'w, 'a> {
             Err(e) => self.findings.push(Finding {
                 key: invariant.key.clone(),
                 severity: Some(invariant.severity),
-                path: location.to_owned(),
+                path: self.path.clone(),
                 message: format!(
                     "{}: {} (the constraint fails to evaluate: {})",
                     invariant.key, invariant.human, e.message

@@ -224,7 +224,10 @@ fn check_element(element: &BytesStart<'_>, name: &str, root: bool) -> Result<(),
         let attribute =
             attribute.map_err(|e| format!("the narrative is not well-formed XHTML: {e}"))?;
         let key = std::str::from_utf8(attribute.key.as_ref()).unwrap_or_default();
-        let value = String::from_utf8_lossy(&attribute.value);
+        // As a browser reads it: `javascript&#58;` is `javascript:`.
+        let value = attribute
+            .unescape_value()
+            .map_err(|e| format!("the narrative is not well-formed XHTML: {e}"))?;
         if key == "xmlns" {
             namespace = Some(value.into_owned());
             continue;
@@ -234,14 +237,17 @@ fn check_element(element: &BytesStart<'_>, name: &str, root: bool) -> Result<(),
                 "the narrative may not use the attribute `{key}` on <{name}> (no event handlers or other active content)"
             ));
         }
-        let lower = value.to_ascii_lowercase();
-        let scheme: String = lower
+        // Only a URL or a style can carry script; other values are not looked at.
+        let is_url = URL_ATTRIBUTES.contains(&key);
+        if !is_url && key != "style" {
+            continue;
+        }
+        let scheme: String = value
             .chars()
             .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+            .map(|c| c.to_ascii_lowercase())
             .collect();
-        if URL_ATTRIBUTES.contains(&key)
-            && (scheme.starts_with("javascript:") || scheme.starts_with("vbscript:"))
-        {
+        if is_url && (scheme.starts_with("javascript:") || scheme.starts_with("vbscript:")) {
             return Err(format!(
                 "the narrative may not link to script: `{key}` on <{name}> is a {} URL",
                 scheme.split(':').next().unwrap_or_default()
@@ -263,6 +269,26 @@ fn check_element(element: &BytesStart<'_>, name: &str, root: bool) -> Result<(),
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn script_urls_are_found_behind_character_references() {
+        let div = |a: &str| {
+            format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"{a}\">x</a></div>")
+        };
+        assert!(super::check(&div("https://example.org")).is_ok());
+        for hidden in [
+            "javascript&#58;alert(1)",
+            "java&#x73;cript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:x",
+        ] {
+            let message = super::check(&div(hidden)).unwrap_err();
+            assert!(
+                message.contains("may not link to script"),
+                "{hidden}: {message}"
+            );
+        }
+    }
+
     #[test]
     fn the_lists_are_sorted_for_binary_search() {
         assert!(super::ELEMENTS.is_sorted());
