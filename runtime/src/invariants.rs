@@ -199,7 +199,7 @@ struct Walk<'w, 'a> {
     /// contained).
     environment: Environment<'w, FhirJson<'a>>,
     /// The JSON of the resource `%resource` is now set to.
-    resource: Option<*const Json>,
+    resource: Option<&'a Json>,
     /// Where the walk is, as a FHIRPath (`Patient.name[0]`): written out
     /// only for a finding.
     path: String,
@@ -311,8 +311,12 @@ impl<'w, 'a> Walk<'w, 'a> {
     }
 
     fn evaluate(&mut self, invariant: &Invariant, node: &Element<'a>, resource: &Element<'a>) {
-        let json = resource.json().map(|j| j as *const Json);
-        if self.resource != json {
+        let json = resource.json();
+        let same = match (self.resource, json) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if !same {
             self.resource = json;
             self.environment
                 .set_variable("resource", vec![Item::Node(resource.clone())]);
