@@ -1219,11 +1219,18 @@ fn decimal_boundary(d: Decimal, digits: Option<i64>, high: bool) -> Option<Decim
         // The low boundary of -x is minus the high boundary of x.
         return decimal_boundary(-d, Some(i64::from(digits)), !high).map(|b| -b);
     }
+    // Half a unit of the last digit; a decimal already at the 28 digits a
+    // decimal can hold has no finer boundary.
+    if d.scale() >= 28 {
+        return None;
+    }
     let half = Decimal::new(5, d.scale() + 1);
     let mut b = if high {
-        (d + half).round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero)
+        d.checked_add(half)?
+            .round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero)
     } else {
-        (d - half).round_dp_with_strategy(digits, RoundingStrategy::ToZero)
+        d.checked_sub(half)?
+            .round_dp_with_strategy(digits, RoundingStrategy::ToZero)
     };
     b.rescale(digits);
     Some(b)

@@ -265,9 +265,12 @@ impl DateTime {
     pub fn add(&self, amount: i64, unit: Precision) -> Option<DateTime> {
         let mut v = *self;
         match unit {
-            Precision::Year => v.year = i32::try_from(i64::from(v.year) + amount).ok()?,
+            Precision::Year => {
+                v.year = i32::try_from(i64::from(v.year).checked_add(amount)?).ok()?
+            }
             Precision::Month => {
-                let months = i64::from(v.year) * 12 + i64::from(v.month) - 1 + amount;
+                let months =
+                    (i64::from(v.year) * 12 + i64::from(v.month) - 1).checked_add(amount)?;
                 v.year = i32::try_from(months.div_euclid(12)).ok()?;
                 v.month = (months.rem_euclid(12) + 1) as u8;
             }
@@ -433,9 +436,9 @@ impl Time {
         let total = (i64::from(self.hour) * 3_600_000
             + i64::from(self.minute) * 60_000
             + i64::from(self.second) * 1000
-            + i64::from(self.millisecond)
-            + millis)
-            .rem_euclid(86_400_000);
+            + i64::from(self.millisecond))
+        .checked_add(millis)?
+        .rem_euclid(86_400_000);
         Some(Time {
             hour: (total / 3_600_000) as u8,
             minute: (total / 60_000 % 60) as u8,
@@ -555,6 +558,20 @@ mod tests {
         assert_eq!(year.compare(&day), None);
         let other = DateTime::parse("2013-01-01").unwrap().0;
         assert_eq!(year.compare(&other), Some(Ordering::Less));
+    }
+
+    #[test]
+    fn huge_amounts_are_no_date_not_a_panic() {
+        let d = DateTime::parse("2020-01-31").unwrap().0;
+        for unit in [
+            Precision::Year,
+            Precision::Month,
+            Precision::Day,
+            Precision::Millisecond,
+        ] {
+            assert_eq!(d.add(i64::MAX, unit), None);
+            assert_eq!(d.add(i64::MIN, unit), None);
+        }
     }
 
     #[test]

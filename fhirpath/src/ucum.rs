@@ -127,10 +127,11 @@ fn component(text: &str) -> Option<Unit> {
     if exponent < 0 {
         factor = Decimal::ONE.checked_div(factor)?;
     }
-    Some(Unit {
-        factor,
-        dimensions: base.dimensions.map(|d| d * exponent),
-    })
+    let mut dimensions = base.dimensions;
+    for d in &mut dimensions {
+        *d = d.checked_mul(exponent)?;
+    }
+    Some(Unit { factor, dimensions })
 }
 
 impl Unit {
@@ -242,4 +243,21 @@ fn write_base(dimensions: &Dimensions) -> String {
         out.push_str(&b);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Unit;
+
+    #[test]
+    fn units_convert_and_hostile_ones_do_not_overflow() {
+        let mg = Unit::parse("mg/dL").unwrap();
+        let g = Unit::parse("g/L").unwrap();
+        assert_eq!(mg.dimensions, g.dimensions);
+        assert_eq!(Unit::parse("m2").unwrap().dimensions[0], 2);
+        // Exponents that overflow the dimension or the factor: not a unit.
+        assert_eq!(Unit::parse("L127"), None);
+        assert_eq!(Unit::parse("km-128"), None);
+        assert!(Unit::parse("m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m.m").is_none());
+    }
 }

@@ -77,6 +77,16 @@ const TOKENS: &[&str] = &[
     "`x`",
     "//c\n",
     "/*c*/",
+    "5 'L127'",
+    "2 'km-128'",
+    "0.0000000000000000000000000001",
+    "79228162514264337593543950335",
+    "highBoundary(",
+    "lowBoundary()",
+    "precision()",
+    "round(",
+    "sqrt()",
+    "exp()",
 ];
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
