@@ -34,10 +34,18 @@ fn parse(xml: &str) -> Result<XmlElement, String> {
     let mut stack: Vec<XmlElement> = Vec::new();
     let mut root = None;
     let at = |reader: &quick_xml::Reader<&[u8]>| {
-        let offset = reader.buffer_position() as usize;
-        let before = &xml[..offset.min(xml.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        // Bytes, not a `str` slice: the offset may fall inside a character.
+        let offset = (reader.buffer_position() as usize).min(xml.len());
+        let before = &xml.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         format!("line {line} column {column}")
     };
     loop {
@@ -322,4 +330,20 @@ fn object(
     let mut properties = Vec::new();
     fields(element, shape, shapes, path, &mut properties)?;
     Ok(Json::Object(properties))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_in_text_with_multibyte_characters_are_errors_not_panics() {
+        // No shapes are needed to reject these: they fail before any element is typed.
+        for xml in [
+            "<Patient>é<",
+            "<Patient xmlns=\"http://hl7.org/fhir\">ééé</Patient>",
+            "<a>\u{1F525}</b>",
+            "é",
+        ] {
+            assert!(super::parse(xml).is_err(), "{xml}");
+        }
+    }
 }
