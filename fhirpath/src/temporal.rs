@@ -347,18 +347,16 @@ impl DateTime {
                 1
             };
         }
-        if self.precision < Precision::Hour {
-            v.hour = if high { 23 } else { 0 };
-        }
-        if self.precision < Precision::Minute {
-            v.minute = if high { 59 } else { 0 };
-        }
-        if self.precision < Precision::Second {
-            v.second = if high { 59 } else { 0 };
-        }
-        if self.precision < Precision::Millisecond {
-            v.millisecond = if high { 999 } else { 0 };
-        }
+        fill_clock(
+            self.precision,
+            high,
+            (
+                &mut v.hour,
+                &mut v.minute,
+                &mut v.second,
+                &mut v.millisecond,
+            ),
+        );
         if precision >= Precision::Hour && v.offset.is_none() {
             // The widest range: the earliest instant is at +14:00, the latest at -12:00.
             v.offset = Some(if high { -12 * 60 } else { 14 * 60 });
@@ -368,6 +366,27 @@ impl DateTime {
         }
         v.precision = precision;
         Some(v)
+    }
+}
+
+/// Sets the clock fields finer than `precision` to their least (`high`
+/// false) or greatest value: what a boundary fills in.
+fn fill_clock(
+    precision: Precision,
+    high: bool,
+    (hour, minute, second, millisecond): (&mut u8, &mut u8, &mut u8, &mut u16),
+) {
+    if precision < Precision::Hour {
+        *hour = if high { 23 } else { 0 };
+    }
+    if precision < Precision::Minute {
+        *minute = if high { 59 } else { 0 };
+    }
+    if precision < Precision::Second {
+        *second = if high { 59 } else { 0 };
+    }
+    if precision < Precision::Millisecond {
+        *millisecond = if high { 999 } else { 0 };
     }
 }
 
@@ -466,15 +485,16 @@ impl Time {
             _ => return None,
         };
         let mut v = *self;
-        if self.precision < Precision::Minute {
-            v.minute = if high { 59 } else { 0 };
-        }
-        if self.precision < Precision::Second {
-            v.second = if high { 59 } else { 0 };
-        }
-        if self.precision < Precision::Millisecond {
-            v.millisecond = if high { 999 } else { 0 };
-        }
+        fill_clock(
+            self.precision,
+            high,
+            (
+                &mut v.hour,
+                &mut v.minute,
+                &mut v.second,
+                &mut v.millisecond,
+            ),
+        );
         v.precision = precision;
         Some(v)
     }
